@@ -1,0 +1,169 @@
+"""The command line: options in, exit code out; the work happens in the modules it calls.
+
+All "could not check" problems arrive here as a GonogoError and leave as one line on stderr and
+the error's exit code; a verdict leaves as its own exit code (README, "Exit codes").
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from gonogo import __version__
+from gonogo.errors import ExitCode, GonogoError
+
+log = logging.getLogger("gonogo")
+
+
+class _Redact(logging.Filter):
+    """Last line of defence: no log record may carry the API token, whatever formatted it."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self._secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        for secret in self._secrets:
+            message = message.replace(secret, "***")
+        record.msg, record.args = message, None
+        return True
+
+
+def _setup_logging(verbose: int) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("gonogo: %(message)s"))
+    handler.addFilter(_Redact([os.environ.get("JIRA_API_TOKEN", "")]))
+    log.handlers[:] = [handler]
+    log.propagate = False
+    log.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+
+
+def _fail(error: GonogoError) -> NoReturn:
+    message = " ".join(str(error).split())
+    click.echo(f"gonogo: error: {message}", err=True)
+    sys.exit(error.exit_code)
+
+
+def _use_colour() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="gonogo")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="GONOGO_CONFIG",
+    help="gonogo.toml to use (default: ./gonogo.toml if present).  [env: GONOGO_CONFIG]",
+)
+@click.option("-v", "--verbose", count=True, help="Log progress (-v) and each Jira request (-vv) to stderr.")
+@click.pass_context
+def main(ctx: click.Context, config_path: Path | None, verbose: int) -> None:
+    """Tell a bid team the truth about a proposal ticket: GO, GO WITH CONDITIONS, NEEDS INFO or NO-GO."""
+    _setup_logging(verbose)
+    ctx.obj = {"config_path": config_path}
+
+
+@main.command()
+@click.argument("ticket")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "jira"]),
+    default="text",
+    show_default=True,
+    help="text: a report for people; json: the documented JSON document; jira: the comment's wiki markup.",
+)
+@click.option("--dry-run", is_flag=True, help="Fetch and assess, print the comment that would be posted, change nothing.")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    envvar="GONOGO_TODAY",
+    help="Date to count deadlines from (default: today).  [env: GONOGO_TODAY]",
+)
+@click.pass_context
+def check(
+    ctx: click.Context, ticket: str, output_format: str, dry_run: bool, today: datetime | None
+) -> None:
+    """Check TICKET and post (or update) its verdict comment.
+
+    TICKET is an issue key (BID-42), a Jira browse URL, or a JSON file with Jira's issue
+    representation (assessed offline, never posted). Exit code: 0 GO, 10 GO WITH CONDITIONS,
+    11 NEEDS INFO, 12 NO-GO; 3 configuration, 4 input, 5 Jira error.
+    """
+    from gonogo.check import check_ticket
+    from gonogo.config import load_settings
+    from gonogo.engine import build_engine
+    from gonogo.ticket import parse_ticket_ref
+
+    try:
+        settings = load_settings(ctx.obj["config_path"])
+        ref = parse_ticket_ref(ticket, jira_url=settings.jira.url)
+        engine = build_engine(settings)
+        result = check_ticket(
+            ref,
+            engine=engine,
+            jira=settings.jira,
+            today=today.date() if today else date.today(),
+            dry_run=dry_run,
+        )
+    except GonogoError as error:
+        _fail(error)
+    _print_result(result, engine, output_format=output_format, dry_run=dry_run)
+    if result.jira_round_trips is not None:
+        log.info("%d Jira round-trips", result.jira_round_trips)
+    sys.exit(result.assessment.verdict.exit_code)
+
+
+def _print_result(result: Any, engine: Any, *, output_format: str, dry_run: bool) -> None:
+    from gonogo.json_report import report_document
+
+    assessment = result.assessment
+    if output_format == "json":
+        document = report_document(
+            assessment,
+            publication=result.publication,
+            comment=result.comment if dry_run and not result.offline else None,
+        )
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
+    if output_format == "jira":
+        click.echo(result.comment, nl=False)
+        return
+    colour = _use_colour()
+    click.echo(engine.renderer.text_report(assessment, color=colour), nl=False, color=colour)
+    if result.publication is not None:
+        click.echo(
+            f"\n{result.publication.action.value.capitalize()} the verdict comment on "
+            f"{assessment.ticket_key} (comment {result.publication.comment_id})."
+        )
+    elif dry_run and not result.offline:
+        click.echo(f"\nDry run: nothing was changed. This comment would be posted on {assessment.ticket_key}:\n")
+        click.echo(result.comment, nl=False)
+
+
+def run() -> NoReturn:
+    """Entry point that turns anything unexpected into one line instead of a traceback."""
+    try:
+        main(standalone_mode=True)
+    except KeyboardInterrupt:
+        click.echo("gonogo: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # a bug: say so in one line; --verbose twice shows the traceback
+        if log.isEnabledFor(logging.DEBUG):
+            log.exception("internal error")
+        click.echo(
+            f"gonogo: internal error ({exc.__class__.__name__}); please report it with the command you ran",
+            err=True,
+        )
+        sys.exit(ExitCode.INTERNAL_ERROR)
+    sys.exit(0)

@@ -1,0 +1,77 @@
+"""Everything a check needs that does not depend on the ticket, built once per process.
+
+The CLI builds it for one check, the webhook service for thousands: checklists are read, checked
+and compiled here exactly once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from gonogo.assessment import Assessment, assess
+from gonogo.checklists import Checklist, all_thresholds, compile_checklist, discover, resolve_thresholds
+from gonogo.config import Settings
+from gonogo.errors import ConfigurationError
+from gonogo.proposal import build_proposal
+from gonogo.rendering import Renderer, make_renderer
+from gonogo.ticket import Ticket
+from gonogo.vocabulary import Vocabulary, bundled_vocabulary
+
+_FIELD_ID = re.compile(r"customfield_\d+")
+# System fields addressed by id; anything else in [fields] is a display name.
+_SYSTEM_FIELD_IDS = frozenset(
+    {"summary", "description", "duedate", "labels", "priority", "assignee", "reporter",
+     "components", "fixVersions", "environment", "status", "created", "updated"}
+)
+# Fields every check reads besides the mapped ones: identity, filters, and the comment count.
+_ALWAYS_FETCHED = ("summary", "issuetype", "project", "comment")
+
+
+@dataclass(frozen=True)
+class Engine:
+    vocabulary: Vocabulary
+    checklists: tuple[Checklist, ...]
+    thresholds: Mapping[str, float]
+    field_map: Mapping[str, str]
+    renderer: Renderer
+
+    def assess(self, ticket: Ticket, *, today: date) -> Assessment:
+        proposal = build_proposal(
+            ticket,
+            field_map=self.field_map,
+            vocabulary=self.vocabulary,
+            thresholds=self.thresholds,
+            today=today,
+        )
+        return assess(ticket, proposal, self.checklists, self.vocabulary)
+
+    def fields_to_fetch(self) -> list[str] | None:
+        """Field ids to ask Jira for, or None ("*all") when some field is mapped by display name."""
+        refs = list(self.field_map.values())
+        if not all(_FIELD_ID.fullmatch(r) or r in _SYSTEM_FIELD_IDS for r in refs):
+            return None
+        return list(dict.fromkeys([*_ALWAYS_FETCHED, *refs]))
+
+
+def build_engine(settings: Settings) -> Engine:
+    vocabulary = bundled_vocabulary()
+    found = discover(settings.checklist_paths)
+    unknown = settings.disabled_checklists - {f.id for f in found}
+    if unknown:
+        raise ConfigurationError(
+            f"[checklists].disable names unknown checklist(s) {', '.join(sorted(unknown))}; "
+            f"known: {', '.join(sorted(f.id for f in found))}"
+        )
+    files = [f for f in found if f.id not in settings.disabled_checklists]
+    thresholds = resolve_thresholds(all_thresholds(files, vocabulary), settings.thresholds)
+    field_map = {**vocabulary.default_field_map(), **settings.fields}
+    return Engine(
+        vocabulary=vocabulary,
+        checklists=tuple(compile_checklist(f, thresholds) for f in files),
+        thresholds=thresholds,
+        field_map=field_map,
+        renderer=make_renderer(settings.template_dir),
+    )

@@ -1,0 +1,47 @@
+"""One exception family for "gonogo could not check", and the exit codes, decided in one place.
+
+Everything that stops a check before a verdict exists is a `GonogoError`. The CLI turns it into one
+line on stderr and `exit_code`; nothing else in the code base picks exit codes.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Documented process exit codes (README, "Exit codes")."""
+
+    GO = 0
+    INTERNAL_ERROR = 1
+    USAGE = 2  # click's own code for bad arguments
+    CONFIGURATION = 3
+    INPUT = 4
+    JIRA = 5
+    GO_WITH_CONDITIONS = 10
+    NEEDS_INFO = 11
+    NO_GO = 12
+
+
+class GonogoError(Exception):
+    """A problem that prevents a check; its message is one line naming the problem and the fix."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL_ERROR
+
+
+class ConfigurationError(GonogoError):
+    """gonogo.toml, an environment variable or a checklist file is missing or wrong."""
+
+    exit_code = ExitCode.CONFIGURATION
+
+
+class InputError(GonogoError):
+    """The TICKET argument or a ticket file cannot be used."""
+
+    exit_code = ExitCode.INPUT
+
+
+class JiraError(GonogoError):
+    """Jira could not be reached, refused us, or does not have the ticket."""
+
+    exit_code = ExitCode.JIRA

@@ -1,0 +1,76 @@
+"""The `--format json` document: a stable, documented shape (README, "JSON output").
+
+Plain data built from the Assessment; `gonogo/schemas/report.schema.json` describes it and a test
+holds the output to it, so scripts can rely on it across releases.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gonogo import __version__
+from gonogo.assessment import Assessment, Evidence
+from gonogo.publish import Publication
+
+FORMAT_VERSION = 1
+
+
+def report_document(
+    assessment: Assessment,
+    *,
+    publication: Publication | None = None,
+    comment: str | None = None,
+) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "format": FORMAT_VERSION,
+        "gonogo": __version__,
+        "ticket": {
+            "key": assessment.ticket_key,
+            "id": assessment.ticket_id,
+            "summary": assessment.summary,
+        },
+        "verdict": assessment.verdict.value,
+        "checklists": [
+            {"id": c.id, "title": c.title, "version": c.version} for c in assessment.checklists
+        ],
+        "findings": [
+            {
+                "checklist": f.checklist,
+                "rule": f.rule.id,
+                "title": f.rule.title,
+                "severity": f.rule.severity.value,
+                "outcome": f.outcome.value,
+                "evidence": [_evidence(e) for e in f.evidence],
+                "reason": f.rule.why,
+                "fix": f.rule.fix,
+            }
+            for f in assessment.findings
+        ],
+        "missing_information": [
+            {
+                "property": m.property,
+                "field": m.label,
+                "field_id": m.field_id,
+                "question": m.question,
+                "problem": m.problem,
+                "needed_by": list(m.needed_by),
+            }
+            for m in assessment.missing_information
+        ],
+        "comment": None,
+    }
+    if publication is not None:
+        document["comment"] = {"action": publication.action.value, "id": publication.comment_id}
+    elif comment is not None:
+        document["comment"] = {"action": "dry-run", "id": None, "body": comment}
+    return document
+
+
+def _evidence(item: Evidence) -> dict[str, Any]:
+    return {
+        "property": item.property,
+        "field": item.label,
+        "field_id": item.field_id,
+        "value": item.value,
+        "problem": item.problem,
+    }

@@ -1,0 +1,227 @@
+"""From Jira field values to a proposal: the plain, typed properties that checklists test.
+
+Jira hands back select options as objects, users as objects, dates as strings, numbers sometimes as
+text. Checklists should not care: this module maps each property to its field (by id or display
+name), normalises the value for the property's declared type, and records where each value came
+from so every finding can cite its evidence. A value that cannot be used is not guessed at: it is
+left out and its problem recorded, so the verdict becomes NEEDS INFO rather than a GO on bad data.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from gonogo.errors import ConfigurationError
+from gonogo.ticket import Ticket
+from gonogo.vocabulary import PropertySpec, Vocabulary
+
+_FIELD_ID = re.compile(r"customfield_\d+")
+_NUMBER_DECORATION = re.compile(r"[\s_'\u00a0\u202f]|^[^\d+\-.]+|[^\d.]+$")
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a property's value came from: the Jira field (id and display name) and its raw text."""
+
+    field_id: str | None
+    field_name: str
+    shown: str | None = None
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """Normalised properties (only those with a usable value) plus provenance and problems."""
+
+    values: Mapping[str, Any]
+    sources: Mapping[str, Source] = field(default_factory=dict)
+    problems: Mapping[str, str] = field(default_factory=dict)
+
+
+def build_proposal(
+    ticket: Ticket,
+    *,
+    field_map: Mapping[str, str],
+    vocabulary: Vocabulary,
+    thresholds: Mapping[str, float],
+    today: date,
+) -> Proposal:
+    """Map, normalise and derive every property the vocabulary or the field map names."""
+    values: dict[str, Any] = {}
+    sources: dict[str, Source] = {}
+    problems: dict[str, str] = {}
+    for prop, field_ref in field_map.items():
+        spec = vocabulary.properties.get(prop)
+        field_id = resolve_field(ticket, field_ref)
+        name = ticket.names.get(field_id, field_ref) if field_id else field_ref
+        if field_id is None:
+            sources[prop] = Source(None, field_ref)
+            problems[prop] = f'this ticket has no field "{field_ref}"'
+            continue
+        raw = ticket.fields.get(field_id)
+        try:
+            value = normalise(raw, spec)
+        except ValueError as exc:
+            sources[prop] = Source(field_id, name, _shown(raw))
+            problems[prop] = str(exc)
+            continue
+        sources[prop] = Source(field_id, name, _shown(raw))
+        if value is not None:
+            values[prop] = value
+    for prop, value in derive(values, thresholds=thresholds, today=today).items():
+        values[prop] = value
+    return Proposal(values=values, sources=sources, problems=problems)
+
+
+def resolve_field(ticket: Ticket, field_ref: str) -> str | None:
+    """Find the field id for an id or a (case-insensitive) display name; None when absent.
+
+    Two fields with the same display name are a configuration problem, not a coin toss.
+    """
+    if field_ref in ticket.fields or _FIELD_ID.fullmatch(field_ref):
+        return field_ref
+    wanted = field_ref.casefold()
+    matches = sorted(fid for fid, name in ticket.names.items() if name.casefold() == wanted)
+    if len(matches) > 1:
+        raise ConfigurationError(
+            f'{len(matches)} Jira fields are named "{field_ref}" ({", ".join(matches)}): '
+            "map the property to one of these ids in [fields] of gonogo.toml"
+        )
+    if matches:
+        return matches[0]
+    lowered = {fid.casefold(): fid for fid in ticket.fields}
+    return lowered.get(wanted)
+
+
+def normalise(raw: Any, spec: PropertySpec | None) -> Any:
+    """Turn one Jira value into the property's type; None means missing; ValueError means unusable."""
+    value = _unwrap(raw)
+    if _is_empty(value):
+        return None
+    if spec is None:
+        return value
+    if spec.type in ("number", "integer"):
+        return _number(value, integer=spec.type == "integer")
+    if spec.type == "date":
+        return _date(value)
+    if spec.type == "string":
+        text = ", ".join(map(str, value)) if isinstance(value, list) else value
+        if not isinstance(text, str):
+            raise ValueError(f"expected text, found {_describe(value)}")
+        return _enum_member(text, spec.enum) if spec.enum else text.strip()
+    return value
+
+
+def derive(values: Mapping[str, Any], *, thresholds: Mapping[str, float], today: date) -> dict[str, Any]:
+    """Compute the derived properties from the mapped ones (see the vocabulary for each formula)."""
+    derived: dict[str, Any] = {}
+    deadline = values.get("deadline")
+    if isinstance(deadline, str):
+        derived["days_to_deadline"] = (date.fromisoformat(deadline) - today).days
+    effort = values.get("effort_days")
+    if isinstance(effort, (int, float)):
+        per_hundred = thresholds["bid_days_per_100_effort_days"]
+        derived["bid_days_needed"] = max(
+            math.ceil(thresholds["min_bid_days"]), math.ceil(effort * per_hundred / 100)
+        )
+    if "days_to_deadline" in derived and "bid_days_needed" in derived:
+        derived["deadline_slack_days"] = derived["days_to_deadline"] - derived["bid_days_needed"]
+    return derived
+
+
+def _unwrap(raw: Any) -> Any:
+    """Reduce Jira's option/user/named objects to the text a person sees."""
+    if isinstance(raw, list):
+        items = [_unwrap(item) for item in raw]
+        return [item for item in items if not _is_empty(item)]
+    if isinstance(raw, dict):
+        for key in ("value", "displayName", "name"):
+            if isinstance(raw.get(key), (str, int, float)) and not isinstance(raw.get(key), bool):
+                return raw[key]
+        raise ValueError(f"expected a plain value, found {_describe(raw)}")
+    if isinstance(raw, str):
+        return raw.strip()
+    return raw
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _number(value: Any, *, integer: bool) -> int | float:
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, found {_describe(value)}")
+    if isinstance(value, str):
+        cleaned = _NUMBER_DECORATION.sub("", value)
+        if "," in cleaned:
+            if not _THOUSANDS.fullmatch(cleaned):
+                raise ValueError(f"{_describe(value)} is not a number gonogo can read unambiguously")
+            cleaned = cleaned.replace(",", "")
+        try:
+            value = float(cleaned)
+        except ValueError:
+            raise ValueError(f"expected a number, found {_describe(value)}") from None
+    if not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"expected a number, found {_describe(value)}")
+    if integer:
+        if value != int(value):
+            raise ValueError(f"expected a whole number, found {value:g}")
+        return int(value)
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def _date(value: Any) -> str:
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return date.fromisoformat(text[:10]).isoformat() if len(text) == 10 else _datetime(text)
+        except ValueError:
+            pass
+    raise ValueError(f"expected a date like 2027-01-31, found {_describe(value)}")
+
+
+def _datetime(text: str) -> str:
+    for pattern in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"):
+        try:
+            return datetime.strptime(text, pattern).date().isoformat()
+        except ValueError:
+            continue
+    return datetime.fromisoformat(text).date().isoformat()
+
+
+def _enum_member(text: str, members: tuple[str, ...]) -> str:
+    """Match Jira's option text to a vocabulary value: case, spaces and punctuation do not matter."""
+    canonical = re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")
+    if canonical in members:
+        return canonical
+    raise ValueError(f"{_describe(text)} is not one of: {', '.join(members)}")
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value[:60]}…"' if len(value) > 60 else f'"{value}"'
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
+
+
+def _shown(raw: Any) -> str | None:
+    """The raw value as a short string for evidence (never more than a line)."""
+    try:
+        value = _unwrap(raw)
+    except ValueError:
+        return _describe(raw)
+    if _is_empty(value):
+        return None
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)

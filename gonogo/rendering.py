@@ -1,0 +1,181 @@
+"""Every text gonogo shows is rendered here, from templates, over the same Assessment.
+
+Safety is structural, not a matter of remembering a filter: each environment's `finalize` escapes
+every value a template prints for that target (Jira wiki markup, or a terminal), unless the value
+is `Trusted` — text gonogo itself produced, such as ANSI colour codes. Ticket text only ever enters
+as data; it is never compiled as a template.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+import jinja2
+
+from gonogo import __version__, wikimarkup
+from gonogo.assessment import Assessment, Outcome
+from gonogo.checklists import Severity
+from gonogo.errors import ConfigurationError
+from gonogo.resources import bundled_dir
+
+COMMENT_TEMPLATE = "comment.jira.j2"
+TEXT_TEMPLATE = "report.txt.j2"
+# Jira's default text field limit is 32,767 characters; leave room for what Jira adds.
+COMMENT_CHAR_LIMIT = 32_000
+_FIELD_TEXT_LIMIT = 1000
+_TERMINAL_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+class Trusted(str):
+    """Text produced by gonogo itself, printed as is; everything else is escaped for its target."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True)
+class Renderer:
+    """The template environments for one run (bundled templates, optionally overridden by a folder)."""
+
+    wiki: jinja2.Environment
+    text: jinja2.Environment
+
+    def comment(self, assessment: Assessment, *, limit: int = COMMENT_CHAR_LIMIT) -> str:
+        """The Jira comment; long finding lists are shortened with a count, never cut mid-markup."""
+        shown: int | None = None
+        while True:
+            body = _render(self.wiki, COMMENT_TEMPLATE, _context(assessment, shown))
+            if len(body) <= limit:
+                return body
+            total = len(_reportable(assessment))
+            shown = total - 1 if shown is None else shown - 1
+            if shown < 0:
+                raise ConfigurationError(
+                    f"{COMMENT_TEMPLATE} renders more than {limit} characters even with no "
+                    "findings listed: shorten the template"
+                )
+
+    def text_report(self, assessment: Assessment, *, color: bool) -> str:
+        context = _context(assessment, None)
+        context["color"] = color
+        return _render(self.text, TEXT_TEMPLATE, context)
+
+
+def make_renderer(template_dir: Path | None = None) -> Renderer:
+    folders = [bundled_dir("templates")]
+    if template_dir is not None:
+        if not template_dir.is_dir():
+            raise ConfigurationError(
+                f"template folder {template_dir} does not exist: fix [templates].path in gonogo.toml"
+            )
+        folders.insert(0, template_dir)
+    return Renderer(
+        wiki=_environment(folders, _escape_for_wiki),
+        text=_environment(folders, _escape_for_terminal),
+    )
+
+
+def _environment(folders: list[Path], escape: Callable[[str], str]) -> jinja2.Environment:
+    def finalize(value: Any) -> str:
+        if isinstance(value, Trusted):
+            return str(value)
+        return escape(display_value(value))
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folders),
+        undefined=jinja2.StrictUndefined,
+        finalize=finalize,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["style"] = _style
+    env.filters["plural"] = _plural
+    return env
+
+
+def _escape_for_wiki(text: str) -> str:
+    return wikimarkup.escape_inline(text, max_length=_FIELD_TEXT_LIMIT)
+
+
+def _escape_for_terminal(text: str) -> str:
+    """Drop control characters so ticket text cannot move the cursor, recolour or retitle a terminal."""
+    return _TERMINAL_UNSAFE.sub(" ", text.replace("\r\n", "\n"))
+
+
+def display_value(value: Any) -> str:
+    """How a proposal value reads in a sentence: 480,000 rather than 480000.0."""
+    if value is None:
+        return "not given"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    if isinstance(value, list):
+        return ", ".join(display_value(item) for item in value)
+    return str(value)
+
+
+def _style(text: Any, color: bool, **styles: Any) -> str:
+    """ANSI styling for the terminal report; the styled text itself is still escaped first."""
+    safe = _escape_for_terminal(display_value(text))
+    return Trusted(click.style(safe, **styles)) if color else safe
+
+
+def _plural(count: int, singular: str, plural: str | None = None) -> str:
+    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
+
+
+def _reportable(assessment: Assessment) -> list[Any]:
+    return [f for f in assessment.findings if f.outcome is Outcome.FAILED]
+
+
+def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
+    failed = _reportable(assessment)
+    listed = failed if shown is None else failed[:shown]
+    by_severity: Mapping[Severity, list[Any]] = {
+        severity: [f for f in listed if f.rule.severity is severity] for severity in Severity
+    }
+    # Under a NO-GO, a major that looks only at what a failed blocker already condemned says the
+    # same thing more weakly; listing it would bury the show-stoppers.
+    condemned = {name for f in by_severity[Severity.BLOCKER] for name in f.rule.uses}
+    majors = [f for f in by_severity[Severity.MAJOR] if not set(f.rule.uses) <= condemned]
+    return {
+        "a": assessment,
+        "verdict": assessment.verdict,
+        "key": assessment.ticket_key,
+        "summary": assessment.summary,
+        "blockers": by_severity[Severity.BLOCKER],
+        "majors": majors,
+        "minors": by_severity[Severity.MINOR],
+        "missing": assessment.missing_information,
+        "left_out": len(failed) - len(listed),
+        "passed": [f for f in assessment.findings if f.outcome is Outcome.PASSED],
+        "passed_blockers": [
+            f
+            for f in assessment.findings
+            if f.outcome is Outcome.PASSED and f.rule.severity is Severity.BLOCKER
+        ],
+        "skipped": [f for f in assessment.findings if f.outcome is Outcome.SKIPPED],
+        "checked": [f for f in assessment.findings if f.outcome is not Outcome.SKIPPED],
+        "checklists": assessment.checklists,
+        "version": __version__,
+    }
+
+
+def _render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.TemplateNotFound:
+        raise ConfigurationError(f"template {name} not found in the template folders") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise ConfigurationError(f"{exc.filename or name}:{exc.lineno}: {exc.message}") from None
+    except jinja2.UndefinedError as exc:
+        raise ConfigurationError(f"template {name}: {exc.message}") from None
