@@ -72,9 +72,7 @@ class Assessment:
     checklists: tuple[Checklist, ...]
 
     def failed(self, severity: Severity) -> list[Finding]:
-        return [
-            f for f in self.findings if f.outcome is Outcome.FAILED and f.rule.severity is severity
-        ]
+        return [f for f in self.findings if f.outcome is Outcome.FAILED and f.rule.severity is severity]
 
 
 def assess(

@@ -63,8 +63,7 @@ class Checklist:
         if self.projects and project not in self.projects:
             return False
         return not self.issue_types or (
-            issue_type is not None
-            and issue_type.casefold() in {t.casefold() for t in self.issue_types}
+            issue_type is not None and issue_type.casefold() in {t.casefold() for t in self.issue_types}
         )
 
 
@@ -187,9 +186,7 @@ def _compile_rule(raw: Mapping[str, Any], thresholds: Mapping[str, float], where
         raise ConfigurationError(f"{where}: condition is not a valid JSON Schema: {exc.message}") from None
     uses = properties_used(condition)
     if not uses:
-        raise ConfigurationError(
-            f"{where}: condition names no property; use 'required' or 'properties'"
-        )
+        raise ConfigurationError(f"{where}: condition names no property; use 'required' or 'properties'")
     return Rule(
         id=raw["id"],
         title=raw["title"],
@@ -208,7 +205,7 @@ def _substitute_thresholds(schema: Any, thresholds: Mapping[str, float], where: 
             name = schema["$threshold"]
             if name not in thresholds:
                 raise ConfigurationError(
-                    f"{where}: unknown threshold {name!r}; declare it under \"thresholds\""
+                    f'{where}: unknown threshold {name!r}; declare it under "thresholds"'
                 )
             return _plain_number(thresholds[name])
         return {key: _substitute_thresholds(value, thresholds, where) for key, value in schema.items()}

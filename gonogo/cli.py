@@ -70,7 +70,7 @@ def _use_colour() -> bool:
 def main(ctx: click.Context, config_path: Path | None, verbose: int) -> None:
     """Tell a bid team the truth about a proposal ticket: GO, GO WITH CONDITIONS, NEEDS INFO or NO-GO."""
     _setup_logging(verbose)
-    ctx.obj = {"config_path": config_path}
+    ctx.obj = {"config_path": config_path, "verbose": verbose}
 
 
 @main.command()
@@ -83,16 +83,26 @@ def main(ctx: click.Context, config_path: Path | None, verbose: int) -> None:
     show_default=True,
     help="text: a report for people; json: the documented JSON document; jira: the comment's wiki markup.",
 )
-@click.option("--dry-run", is_flag=True, help="Fetch and assess, print the comment that would be posted, change nothing.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Fetch and assess, print the comment that would be posted, change nothing.",
+)
 @click.option(
     "--today",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     envvar="GONOGO_TODAY",
     help="Date to count deadlines from (default: today).  [env: GONOGO_TODAY]",
 )
+@click.option("-v", "--verbose", count=True, help="Same as gonogo -v.")
 @click.pass_context
 def check(
-    ctx: click.Context, ticket: str, output_format: str, dry_run: bool, today: datetime | None
+    ctx: click.Context,
+    ticket: str,
+    output_format: str,
+    dry_run: bool,
+    today: datetime | None,
+    verbose: int,
 ) -> None:
     """Check TICKET and post (or update) its verdict comment.
 
@@ -105,6 +115,8 @@ def check(
     from gonogo.engine import build_engine
     from gonogo.ticket import parse_ticket_ref
 
+    if verbose:
+        _setup_logging(ctx.obj["verbose"] + verbose)
     try:
         settings = load_settings(ctx.obj["config_path"])
         ref = parse_ticket_ref(ticket, jira_url=settings.jira.url)
@@ -147,7 +159,9 @@ def _print_result(result: Any, engine: Any, *, output_format: str, dry_run: bool
             f"{assessment.ticket_key} (comment {result.publication.comment_id})."
         )
     elif dry_run and not result.offline:
-        click.echo(f"\nDry run: nothing was changed. This comment would be posted on {assessment.ticket_key}:\n")
+        click.echo(
+            f"\nDry run: nothing was changed. This comment would be posted on {assessment.ticket_key}:\n"
+        )
         click.echo(result.comment, nl=False)
 
 

@@ -87,9 +87,7 @@ class Settings:
     source: Path | None = None
 
 
-def load_settings(
-    config_path: Path | None = None, environ: Mapping[str, str] | None = None
-) -> Settings:
+def load_settings(config_path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Read the config file (explicit path, `GONOGO_CONFIG`, or `./gonogo.toml`) and the environment."""
     env = os.environ if environ is None else environ
     path = _find_config_file(config_path, env)
@@ -162,9 +160,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def _validate_against_schema(path: Path, data: dict[str, Any]) -> None:
     schema = json.loads(schema_path("config.schema.json").read_text(encoding="utf-8"))
-    error = jsonschema.exceptions.best_match(
-        jsonschema.Draft202012Validator(schema).iter_errors(data)
-    )
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
     if error is None:
         return
     where = ".".join(str(part) for part in error.absolute_path) or "top level"
@@ -176,11 +172,7 @@ def _validate_against_schema(path: Path, data: dict[str, Any]) -> None:
 def _checked_url(url: str) -> str:
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigurationError(
-            "JIRA_URL must be the site's base URL, e.g. https://your-site.atlassian.net"
-        )
+        raise ConfigurationError("JIRA_URL must be the site's base URL, e.g. https://your-site.atlassian.net")
     if parts.username or parts.password:
-        raise ConfigurationError(
-            "JIRA_URL must not contain credentials: use JIRA_USER and JIRA_API_TOKEN"
-        )
+        raise ConfigurationError("JIRA_URL must not contain credentials: use JIRA_USER and JIRA_API_TOKEN")
     return url.strip().rstrip("/")

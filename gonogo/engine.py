@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from gonogo.assessment import Assessment, assess
-from gonogo.checklists import Checklist, all_thresholds, compile_checklist, discover, resolve_thresholds
+from gonogo.checklists import (
+    Checklist,
+    all_thresholds,
+    compile_checklist,
+    discover,
+    resolve_thresholds,
+)
 from gonogo.config import Settings
 from gonogo.errors import ConfigurationError
 from gonogo.proposal import build_proposal
@@ -23,8 +29,21 @@ from gonogo.vocabulary import Vocabulary, bundled_vocabulary
 _FIELD_ID = re.compile(r"customfield_\d+")
 # System fields addressed by id; anything else in [fields] is a display name.
 _SYSTEM_FIELD_IDS = frozenset(
-    {"summary", "description", "duedate", "labels", "priority", "assignee", "reporter",
-     "components", "fixVersions", "environment", "status", "created", "updated"}
+    {
+        "summary",
+        "description",
+        "duedate",
+        "labels",
+        "priority",
+        "assignee",
+        "reporter",
+        "components",
+        "fixVersions",
+        "environment",
+        "status",
+        "created",
+        "updated",
+    }
 )
 # Fields every check reads besides the mapped ones: identity, filters, and the comment count.
 _ALWAYS_FETCHED = ("summary", "issuetype", "project", "comment")

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar
 
 import requests
@@ -88,6 +89,7 @@ class JiraGateway:
 
     def fetch_ticket(self, key: str, *, fields: Sequence[str] | None) -> Ticket:
         """GET the issue with display names and gonogo's issue property, in one request."""
+
         def call() -> Ticket:
             issue = self._client.issue(
                 key,
@@ -97,7 +99,12 @@ class JiraGateway:
             )
             return ticket_from_rest(issue.raw, origin=f"Jira's answer for {key}")
 
-        return self._call(call, action=f"read {key}", idempotent=True, not_found=f"{key} does not exist or this account cannot see it")
+        return self._call(
+            call,
+            action=f"read {key}",
+            idempotent=True,
+            not_found=f"{key} does not exist or this account cannot see it",
+        )
 
     def comments(self, issue: str) -> Iterator[RemoteComment]:
         """Every comment with its properties, newest first, one request per page."""
@@ -109,14 +116,18 @@ class JiraGateway:
                 "orderBy": "-created",
                 "expand": "properties",
             }
-            page = self._call(
-                lambda params=params: self._client._get_json(f"issue/{issue}/comment", params=params),
+            page: Any = self._call(
+                partial(self._client._get_json, f"issue/{issue}/comment", params=params),
                 action=f"list the comments of {issue}",
                 idempotent=True,
             )
             items = page.get("comments", []) if isinstance(page, dict) else []
             for item in items:
-                props = {p.get("key"): p.get("value") for p in item.get("properties", []) if isinstance(p, dict)}
+                props = {
+                    str(p.get("key")): p.get("value")
+                    for p in item.get("properties", [])
+                    if isinstance(p, dict)
+                }
                 yield RemoteComment(id=str(item.get("id")), properties=props)
             start += len(items)
             if not items or start >= int(page.get("total", 0)):
@@ -199,7 +210,9 @@ class JiraGateway:
         except JIRAError as exc:
             if exc.status_code == 404 and not_found is not None:
                 if not_found:
-                    raise JiraError(f"{not_found} (404): check the key and the account's permissions") from None
+                    raise JiraError(
+                        f"{not_found} (404): check the key and the account's permissions"
+                    ) from None
                 raise _NotFound from None
             raise JiraError(self._explain_status(exc, action)) from None
         except requests.Timeout:
@@ -246,7 +259,8 @@ class JiraGateway:
             hint = (
                 "check JIRA_USER (your Atlassian email) and JIRA_API_TOKEN"
                 if self._settings.auth_style == "basic"
-                else "check JIRA_API_TOKEN (a Data Center personal access token; for Jira Cloud also set JIRA_USER)"
+                else "check JIRA_API_TOKEN (a Data Center personal access token; "
+                "for Jira Cloud also set JIRA_USER)"
             )
             return f"Jira rejected the credentials (401) when trying to {action}: {hint}"
         if status == 403:
@@ -301,7 +315,9 @@ def _jira_messages(exc: JIRAError) -> str:
         body = response.json() if response is not None else {}
     except ValueError:
         body = {}
-    messages = [*body.get("errorMessages", []), *body.get("errors", {}).values()] if isinstance(body, dict) else []
+    messages = (
+        [*body.get("errorMessages", []), *body.get("errors", {}).values()] if isinstance(body, dict) else []
+    )
     text = "; ".join(str(m) for m in messages) or "no details given"
     return " ".join(text.split())[:300]
 

@@ -30,9 +30,7 @@ def report_document(
             "summary": assessment.summary,
         },
         "verdict": assessment.verdict.value,
-        "checklists": [
-            {"id": c.id, "title": c.title, "version": c.version} for c in assessment.checklists
-        ],
+        "checklists": [{"id": c.id, "title": c.title, "version": c.version} for c in assessment.checklists],
         "findings": [
             {
                 "checklist": f.checklist,

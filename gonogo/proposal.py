@@ -150,7 +150,7 @@ def _unwrap(raw: Any) -> Any:
 
 
 def _is_empty(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value == {}
+    return value is None or value in ("", [], {})
 
 
 def _number(value: Any, *, integer: bool) -> int | float:

@@ -1,0 +1,328 @@
+"""`gonogo check KEY` against the Jira-compatible server on loopback, through the real client."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from jiraserver import JiraServer, running_server
+from support import EXAMPLES, TODAY, Gonogo
+
+from gonogo.check import check_ticket
+from gonogo.config import load_settings
+from gonogo.engine import build_engine
+from gonogo.errors import JiraError
+from gonogo.jira_gateway import JiraGateway
+from gonogo.ticket import IssueKeyRef
+
+PROPERTY = "gonogo.verdict"
+
+
+def seed(server: JiraServer, example: str, key: str) -> None:
+    """Put a bundled example ticket on the server under `key`."""
+    data = json.loads((EXAMPLES / f"{example}.json").read_text())
+    fields = {k: v for k, v in data["fields"].items() if k != "comment"}
+    server.add_issue(key, fields, names=data["names"])
+
+
+def cloud_env(server: JiraServer) -> dict[str, str]:
+    email, token = server.basic_auth
+    return {"JIRA_URL": server.url, "JIRA_USER": email, "JIRA_API_TOKEN": token}
+
+
+@pytest.fixture
+def jira() -> Iterator[JiraServer]:
+    with running_server(deployment="Cloud") as server:
+        seed(server, "doomed", "BID-1")
+        yield server
+        assert server.internal_errors == []
+
+
+def check(gonogo: Gonogo, server: JiraServer, *args: str, env: dict[str, str] | None = None) -> Any:
+    return gonogo("check", *args, "--today", TODAY, env=env or cloud_env(server))
+
+
+def calls(server: JiraServer) -> list[str]:
+    return [f"{r.method} {r.path}" for r in server.requests]
+
+
+def test_first_check_posts_one_comment_and_a_recheck_updates_it(gonogo: Gonogo, jira: JiraServer) -> None:
+    first = check(gonogo, jira, "BID-1")
+    assert first.exit_code == 12, first.stderr
+    assert "Created the verdict comment on BID-1" in first.stdout
+    (comment,) = jira.comments("BID-1")
+    assert comment["body"].startswith("h3. gonogo verdict:")
+    assert jira.issue_properties("BID-1")[PROPERTY]["commentId"] == comment["id"]
+    assert PROPERTY in jira.comment_properties(comment["id"])
+    issue_id = jira.requests[0].response_json["id"]
+    assert calls(jira) == [
+        "GET /rest/api/2/issue/BID-1",
+        f"POST /rest/api/2/issue/{issue_id}/comment",
+        f"PUT /rest/api/2/issue/{issue_id}/properties/{PROPERTY}",
+    ]
+
+    jira.clear_requests()
+    second = check(gonogo, jira, "BID-1")
+    assert second.exit_code == 12
+    assert "Updated the verdict comment on BID-1" in second.stdout
+    assert [c["id"] for c in jira.comments("BID-1")] == [comment["id"]]
+    assert calls(jira) == [
+        "GET /rest/api/2/issue/BID-1",
+        f"PUT /rest/api/2/issue/{issue_id}/comment/{comment['id']}",
+    ]
+
+
+def test_a_recheck_after_the_ticket_changed_rewrites_the_same_comment(
+    gonogo: Gonogo, jira: JiraServer
+) -> None:
+    seed(jira, "healthy", "BID-2")
+    assert check(gonogo, jira, "BID-2").exit_code == 0
+    (before,) = jira.comments("BID-2")
+    assert "GO" in before["body"]
+    cleared = requests.put(
+        f"{jira.url}/rest/api/2/issue/BID-2",
+        json={"fields": {"customfield_10101": None, "customfield_10103": None}},
+        headers=jira.auth_headers,
+        timeout=5,
+    )
+    assert cleared.status_code == 204
+    assert check(gonogo, jira, "BID-2").exit_code == 11
+    (after,) = jira.comments("BID-2")
+    assert after["id"] == before["id"]
+    assert "NEEDS INFO" in after["body"]
+
+
+def test_dry_run_prints_the_comment_and_changes_nothing(gonogo: Gonogo, jira: JiraServer) -> None:
+    run = check(gonogo, jira, "BID-1", "--dry-run")
+    assert run.exit_code == 12
+    assert "Dry run: nothing was changed" in run.stdout
+    assert "h3. gonogo verdict:" in run.stdout
+    assert jira.comments("BID-1") == []
+    assert {r.method for r in jira.requests} == {"GET"}
+
+
+def test_json_output_reports_what_happened_to_the_comment(gonogo: Gonogo, jira: JiraServer) -> None:
+    run = check(gonogo, jira, "BID-1", "--format", "json")
+    document = json.loads(run.stdout)
+    assert document["comment"] == {"action": "created", "id": jira.comments("BID-1")[0]["id"]}
+    dry = json.loads(check(gonogo, jira, "BID-1", "--format", "json", "--dry-run").stdout)
+    assert dry["comment"]["action"] == "dry-run"
+    assert dry["comment"]["body"].startswith("h3. gonogo verdict:")
+
+
+def test_a_browse_url_of_the_configured_site_works_and_a_foreign_one_is_refused(
+    gonogo: Gonogo, jira: JiraServer
+) -> None:
+    assert check(gonogo, jira, f"{jira.url}/browse/BID-1", "--dry-run").exit_code == 12
+    foreign = check(gonogo, jira, "https://elsewhere.example/browse/BID-1")
+    assert foreign.exit_code == 4
+    assert "points at elsewhere.example" in foreign.stderr
+    assert jira.requests == [jira.requests[0]]  # only the first run talked to Jira
+
+
+def test_a_deleted_comment_is_posted_again(gonogo: Gonogo, jira: JiraServer) -> None:
+    check(gonogo, jira, "BID-1")
+    (old,) = jira.comments("BID-1")
+    deleted = requests.delete(
+        f"{jira.url}/rest/api/2/issue/BID-1/comment/{old['id']}",
+        headers=jira.auth_headers,
+        timeout=5,
+    )
+    assert deleted.status_code == 204
+    run = check(gonogo, jira, "BID-1")
+    assert "Recreated the verdict comment" in run.stdout
+    (new,) = jira.comments("BID-1")
+    assert new["id"] != old["id"]
+    assert jira.issue_properties("BID-1")[PROPERTY]["commentId"] == new["id"]
+
+
+def test_own_comment_is_found_among_hundreds_when_the_pointer_is_lost(gonogo: Gonogo) -> None:
+    with running_server(comment_page_cap=50) as server:
+        seed(server, "doomed", "BID-7")
+        server.add_comments("BID-7", 250)  # one a minute, the last one now
+        ours = server.add_comment(
+            "BID-7",
+            "old verdict",
+            properties={PROPERTY: {"gonogo": True}},
+            created=server.now - timedelta(minutes=130, seconds=30),
+        )
+        run = check(gonogo, server, "BID-7")
+        assert run.exit_code == 12, run.stderr
+        bodies = {c["id"]: c["body"] for c in server.comments("BID-7")}
+        assert len(bodies) == 251
+        assert bodies[ours["id"]].startswith("h3. gonogo verdict:")
+        assert server.issue_properties("BID-7")[PROPERTY]["commentId"] == ours["id"]
+        pages = [r for r in server.requests if r.path.endswith("/comment") and r.method == "GET"]
+        assert len(pages) == 3  # newest first, 50 a page: ours is the 132nd newest
+
+
+def test_data_center_personal_access_token_is_sent_as_bearer(gonogo: Gonogo) -> None:
+    with running_server(deployment="Server", auth=("bearer", "pat-123")) as server:
+        seed(server, "healthy", "BID-3")
+        run = check(gonogo, server, "BID-3", env={"JIRA_URL": server.url, "JIRA_API_TOKEN": "pat-123"})
+        assert run.exit_code == 0, run.stderr
+        assert len(server.comments("BID-3")) == 1
+        assert {r.headers.get("Authorization") for r in server.requests} == {"Bearer pat-123"}
+
+
+def test_cloud_basic_auth_sends_email_and_token(gonogo: Gonogo, jira: JiraServer) -> None:
+    check(gonogo, jira, "BID-1")
+    assert {r.headers.get("Authorization") for r in jira.requests} == {jira.auth_headers["Authorization"]}
+    assert all("token" not in r.raw_query for r in jira.requests)
+
+
+# --- failures: one line, the right exit code, nothing half-posted ---------------------------
+
+
+def assert_jira_failure(run: Any, message: str) -> None:
+    assert run.exit_code == 5, run.stdout + run.stderr
+    assert run.stdout == ""
+    assert run.stderr.count("\n") == 1, run.stderr
+    assert "Traceback" not in run.stderr
+    assert message in run.stderr
+
+
+def test_wrong_credentials(gonogo: Gonogo, jira: JiraServer) -> None:
+    env = {**cloud_env(jira), "JIRA_API_TOKEN": "wrong-token-value"}
+    run = check(gonogo, jira, "BID-1", env=env)
+    assert_jira_failure(run, "Jira rejected the credentials (401) when trying to read BID-1: check JIRA_USER")
+
+
+@pytest.mark.parametrize("token", ["wrong-token-value", None])
+def test_secrets_never_appear_even_in_debug_output(
+    gonogo: Gonogo, jira: JiraServer, token: str | None
+) -> None:
+    env = {**cloud_env(jira), **({"JIRA_API_TOKEN": token} if token else {})}
+    run = check(gonogo, jira, "BID-1", "-vv", env=env)
+    assert "gonogo: jira GET /rest/api/2/issue/BID-1 -> " in run.stderr  # debug output is on
+    secret = env["JIRA_API_TOKEN"]
+    assert secret not in run.stdout + run.stderr
+    assert "Authorization" not in run.stdout + run.stderr
+
+
+def test_permission_denied_on_posting_leaves_no_comment(gonogo: Gonogo, jira: JiraServer) -> None:
+    jira.fail_next("POST", r"/comment$", 403)
+    assert_jira_failure(
+        check(gonogo, jira, "BID-1"), "Jira refused to let this account post the verdict comment"
+    )
+    assert jira.comments("BID-1") == []
+
+
+def test_unknown_ticket(gonogo: Gonogo, jira: JiraServer) -> None:
+    assert_jira_failure(
+        check(gonogo, jira, "BID-404"), "BID-404 does not exist or this account cannot see it (404)"
+    )
+
+
+def test_unreachable_jira(gonogo: Gonogo, tmp_path: Path) -> None:
+    (tmp_path / "gonogo.toml").write_text("[jira]\nretries = 0\n")  # retrying is tested in-process below
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {"JIRA_URL": f"http://127.0.0.1:{port}", "JIRA_USER": "a@b.c", "JIRA_API_TOKEN": "t"}
+    run = gonogo("check", "BID-1", env=env)
+    assert_jira_failure(run, f"cannot reach Jira at http://127.0.0.1:{port} to read BID-1")
+
+
+def test_garbled_answer(gonogo: Gonogo, jira: JiraServer) -> None:
+    jira.garble_next("GET", r"/issue/BID-1$")
+    assert_jira_failure(check(gonogo, jira, "BID-1"), "was not the JSON Jira sends")
+
+
+def test_timeout_is_reported_and_nothing_posted(gonogo: Gonogo, jira: JiraServer, tmp_path: Path) -> None:
+    (tmp_path / "gonogo.toml").write_text("[jira]\ntimeout_seconds = 0.3\nretries = 0\n")
+    jira.hang_next("GET", r"/issue/BID-1$")
+    assert_jira_failure(
+        check(gonogo, jira, "BID-1"), "Jira did not answer within 0.3 s when trying to read BID-1"
+    )
+    assert jira.comments("BID-1") == []
+
+
+def test_a_lost_pointer_write_is_repaired_by_the_next_run(
+    gonogo: Gonogo, jira: JiraServer, tmp_path: Path
+) -> None:
+    (tmp_path / "gonogo.toml").write_text("[jira]\nretries = 0\n")
+    jira.fail_next("PUT", r"/properties/", 500)
+    assert_jira_failure(
+        check(gonogo, jira, "BID-1"),
+        "Jira failed with 500 when trying to record the verdict comment",
+    )
+    assert len(jira.comments("BID-1")) == 1
+    assert check(gonogo, jira, "BID-1").exit_code == 12
+    (comment,) = jira.comments("BID-1")
+    assert jira.issue_properties("BID-1")[PROPERTY]["commentId"] == comment["id"]
+
+
+# --- retries: in-process, so the back-off sleeps are recorded instead of slept ---------------
+
+
+def check_in_process(server: JiraServer, key: str, sleeps: list[float], **jira_settings: Any) -> Any:
+    settings = load_settings(environ=cloud_env(server))
+    jira = settings.jira.__class__(**{**settings.jira.__dict__, **jira_settings})
+    return check_ticket(
+        IssueKeyRef(key),
+        engine=build_engine(settings),
+        jira=jira,
+        today=date.fromisoformat(TODAY),
+        dry_run=False,
+        connect=lambda s: JiraGateway.connect(s, sleep=sleeps.append),
+    )
+
+
+def test_rate_limit_is_retried_after_the_time_jira_asks_for(jira: JiraServer) -> None:
+    jira.fail_next("GET", r"/issue/BID-1$", 429, headers={"Retry-After": "7"})
+    jira.fail_next("POST", r"/comment$", 429, headers={"Retry-After": "3"})
+    sleeps: list[float] = []
+    result = check_in_process(jira, "BID-1", sleeps)
+    assert sleeps == [7.0, 3.0]
+    assert result.publication.action == "created"
+    assert len(jira.comments("BID-1")) == 1
+
+
+def test_http_date_retry_after_is_understood(jira: JiraServer) -> None:
+    jira.fail_next("GET", r"/issue/BID-1$", 503, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
+    sleeps: list[float] = []
+    check_in_process(jira, "BID-1", sleeps)
+    assert sleeps == [0.0]  # a date in the past means "now"
+
+
+def test_a_retry_after_beyond_the_limit_fails_at_once(jira: JiraServer) -> None:
+    jira.fail_next("GET", r"/issue/BID-1$", 429, headers={"Retry-After": "3600"})
+    sleeps: list[float] = []
+    with pytest.raises(
+        JiraError, match="asked to wait 3600 s to read BID-1, longer than max_retry_wait_seconds"
+    ):
+        check_in_process(jira, "BID-1", sleeps)
+    assert sleeps == []
+
+
+def test_server_errors_are_retried_with_bounded_backoff_then_reported(jira: JiraServer) -> None:
+    jira.fail_next("GET", r"/issue/BID-1$", 502, times=10)
+    sleeps: list[float] = []
+    with pytest.raises(JiraError, match="Jira failed with 502 when trying to read BID-1, after retrying"):
+        check_in_process(jira, "BID-1", sleeps, retries=3, max_retry_wait_seconds=1.0)
+    assert sleeps == [0.5, 1.0, 1.0]
+    assert len(jira.requests) == 4
+
+
+def test_a_failed_post_is_not_repeated_blindly(jira: JiraServer) -> None:
+    jira.fail_next("POST", r"/comment$", 502)
+    sleeps: list[float] = []
+    with pytest.raises(JiraError, match="Jira failed with 502 when trying to post the verdict comment"):
+        check_in_process(jira, "BID-1", sleeps)
+    assert sleeps == []
+    assert [r.method for r in jira.requests].count("POST") == 1
+
+
+def test_a_503_on_a_post_is_retried_because_jira_did_not_process_it(jira: JiraServer) -> None:
+    jira.fail_next("POST", r"/comment$", 503, times=2)
+    sleeps: list[float] = []
+    check_in_process(jira, "BID-1", sleeps)
+    assert sleeps == [0.5, 1.0]
+    assert len(jira.comments("BID-1")) == 1

@@ -1,0 +1,176 @@
+"""The CLI on ticket files: verdicts, exit codes, output formats, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from support import EXAMPLES, REPO, TODAY, Gonogo
+
+from gonogo.resources import schema_path
+
+REPORT_SCHEMA = json.loads(schema_path("report.schema.json").read_text())
+
+
+def check_json(gonogo: Gonogo, ticket: Path | str, *extra: str) -> tuple[int, dict[str, Any]]:
+    run = gonogo("check", str(ticket), "--today", TODAY, "--format", "json", *extra)
+    document = json.loads(run.stdout)
+    jsonschema.validate(document, REPORT_SCHEMA)
+    return run.exit_code, document
+
+
+@pytest.mark.parametrize(
+    ("example", "verdict", "exit_code"),
+    [
+        ("doomed", "no-go", 12),
+        ("needs-info", "needs-info", 11),
+        ("conditions", "go-with-conditions", 10),
+        ("healthy", "go", 0),
+    ],
+)
+def test_bundled_examples_get_their_verdicts(
+    gonogo: Gonogo, example: str, verdict: str, exit_code: int
+) -> None:
+    code, document = check_json(gonogo, EXAMPLES / f"{example}.json")
+    assert (document["verdict"], code) == (verdict, exit_code)
+    assert document["comment"] is None  # a file is never posted
+
+
+def test_doomed_proposal_names_each_blocker_with_its_evidence(gonogo: Gonogo) -> None:
+    _, document = check_json(gonogo, EXAMPLES / "doomed.json")
+    failed_blockers = {
+        f["rule"]: {e["property"]: e["value"] for e in f["evidence"]}
+        for f in document["findings"]
+        if f["outcome"] == "failed" and f["severity"] == "blocker"
+    }
+    assert failed_blockers == {
+        "budget-exists": {"budget": 0},
+        "deadline-achievable": {
+            "deadline": "2026-11-26",
+            "days_to_deadline": 3,
+            "effort_days": 900,
+            "bid_days_needed": 18,
+            "deadline_slack_days": -15,
+        },
+        "capability-exists": {"capability_fit": "none"},
+    }
+    assert [m["property"] for m in document["missing_information"]] == ["decision_maker"]
+
+
+def test_missing_contract_value_and_decision_maker_is_needs_info(gonogo: Gonogo) -> None:
+    _, document = check_json(gonogo, EXAMPLES / "needs-info.json")
+    missing = {m["property"]: m for m in document["missing_information"]}
+    assert set(missing) == {"budget", "decision_maker"}
+    assert missing["budget"]["field_id"] == "customfield_10101"
+    assert "budget-known" in missing["budget"]["needed_by"]
+
+
+def test_text_report_is_readable_and_uncoloured_when_piped(gonogo: Gonogo) -> None:
+    run = gonogo("check", str(EXAMPLES / "doomed.json"), "--today", TODAY)
+    assert run.exit_code == 12
+    assert "Verdict: NO-GO" in run.stdout
+    assert "Contract value: 0" in run.stdout
+    assert "Days a response needs: 18" in run.stdout
+    assert "\x1b[" not in run.stdout
+
+
+def test_go_report_says_why_it_is_a_go(gonogo: Gonogo) -> None:
+    run = gonogo("check", str(EXAMPLES / "healthy.json"), "--today", TODAY)
+    assert run.exit_code == 0
+    assert "Verdict: GO" in run.stdout
+    assert "The customer has a budget for this work (Contract value: 480,000)" in run.stdout
+
+
+def test_jira_format_prints_the_comment_that_would_be_posted(gonogo: Gonogo) -> None:
+    run = gonogo("check", str(EXAMPLES / "doomed.json"), "--today", TODAY, "--format", "jira")
+    assert run.stdout.startswith("h3. gonogo verdict:")
+    assert "h4. (x) Show-stoppers" in run.stdout
+
+
+def test_today_changes_the_verdict_as_time_passes(gonogo: Gonogo) -> None:
+    early, _ = check_json(gonogo, EXAMPLES / "healthy.json")
+    late = gonogo("check", str(EXAMPLES / "healthy.json"), "--today", "2027-01-07", "--format", "json")
+    assert early == 0
+    assert json.loads(late.stdout)["verdict"] == "no-go"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "not valid JSON (line 1, column 2"),
+        ("[1, 2]", "expected a Jira issue object, got list"),
+        ('{"key": "BID-1"}', 'no "fields" object'),
+        ('{"fields": {}}', 'no issue "key"'),
+    ],
+)
+def test_malformed_ticket_file_is_one_line_and_exit_4(
+    gonogo: Gonogo, tmp_path: Path, content: str, message: str
+) -> None:
+    ticket = tmp_path / "ticket.json"
+    ticket.write_text(content)
+    run = gonogo("check", str(ticket))
+    assert run.exit_code == 4
+    assert run.stdout == ""
+    assert run.stderr.count("\n") == 1
+    assert run.stderr.startswith("gonogo: error: ")
+    assert message in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("ticket", "message"),
+    [
+        ("nonsense", "is not a ticket: give an issue key like BID-42"),
+        ("missing.json", "missing.json: no such file"),
+    ],
+)
+def test_unusable_ticket_argument_is_an_input_error(gonogo: Gonogo, ticket: str, message: str) -> None:
+    run = gonogo("check", ticket)
+    assert run.exit_code == 4
+    assert message in run.stderr
+
+
+def test_a_key_without_jira_settings_names_the_variable(gonogo: Gonogo) -> None:
+    run = gonogo("check", "BID-42")
+    assert run.exit_code == 3
+    assert run.stderr.strip() == (
+        "gonogo: error: JIRA_URL is not set: export JIRA_URL=https://your-site.atlassian.net "
+        "(or set [jira].url in gonogo.toml)"
+    )
+
+
+def test_usage_errors_keep_clicks_exit_code(gonogo: Gonogo) -> None:
+    assert gonogo("check").exit_code == 2
+    assert gonogo("check", "x.json", "--format", "yaml").exit_code == 2
+
+
+def test_version_and_help(gonogo: Gonogo) -> None:
+    assert gonogo("--version").stdout.startswith("gonogo, version ")
+    help_text = gonogo("check", "--help").stdout
+    assert "0 GO, 10 GO WITH CONDITIONS" in " ".join(help_text.split())
+
+
+def test_python_dash_m_runs_the_same_cli() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gonogo",
+            "check",
+            str(EXAMPLES / "needs-info.json"),
+            "--today",
+            TODAY,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert result.returncode == 11
+    assert "Verdict: NEEDS INFO" in result.stdout

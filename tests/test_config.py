@@ -1,0 +1,116 @@
+"""Configuration: where settings come from, and errors that name what to set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from support import EXAMPLES, TODAY, Gonogo
+
+from gonogo.config import load_settings
+from gonogo.errors import ConfigurationError
+
+
+def test_cloud_basic_auth_and_data_center_bearer_are_told_apart() -> None:
+    cloud = load_settings(
+        environ={
+            "JIRA_URL": "https://x.atlassian.net/",
+            "JIRA_USER": "a@b.c",
+            "JIRA_API_TOKEN": "t",
+        }
+    )
+    assert (cloud.jira.url, cloud.jira.auth_style) == ("https://x.atlassian.net", "basic")
+    dc = load_settings(environ={"JIRA_URL": "https://jira.example.com", "JIRA_API_TOKEN": "pat"})
+    assert dc.jira.auth_style == "bearer"
+
+
+def test_the_token_never_shows_in_repr() -> None:
+    settings = load_settings(
+        environ={"JIRA_URL": "https://x.atlassian.net", "JIRA_API_TOKEN": "s3cr3t-token"}
+    )
+    assert "s3cr3t-token" not in repr(settings)
+    assert settings.jira.token is not None
+    assert settings.jira.token.reveal() == "s3cr3t-token"
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        (
+            {"JIRA_URL": "https://x.atlassian.net", "JIRA_USER": "a@b.c"},
+            "JIRA_USER is set but JIRA_API_TOKEN is not",
+        ),
+        ({"JIRA_URL": "x.atlassian.net"}, "JIRA_URL must be the site's base URL"),
+        ({"JIRA_URL": "https://me:pw@x.atlassian.net"}, "JIRA_URL must not contain credentials"),
+    ],
+)
+def test_bad_environment_is_named(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        load_settings(environ=environ)
+
+
+def test_connection_is_required_only_when_jira_is_needed() -> None:
+    settings = load_settings(environ={"JIRA_URL": "https://x.atlassian.net"})
+    with pytest.raises(ConfigurationError, match="JIRA_API_TOKEN is not set"):
+        settings.jira.require_connection()
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("[jira]\ntoken = 'abc'\n", r"\[jira\].token must not be stored in a file"),
+        (
+            "[jira]\ntimeout_seconds = 'slow'\n",
+            "jira.timeout_seconds: 'slow' is not of type 'number'",
+        ),
+        ("[feilds]\nbudget = 'x'\n", "'feilds' was unexpected"),
+        ("[fields\n", "not valid TOML"),
+    ],
+)
+def test_bad_config_file_is_named(tmp_path: Path, toml: str, message: str) -> None:
+    path = tmp_path / "gonogo.toml"
+    path.write_text(toml)
+    with pytest.raises(ConfigurationError, match=message):
+        load_settings(path, environ={})
+
+
+def test_config_file_is_found_in_the_current_directory(tmp_path: Path) -> None:
+    (tmp_path / "gonogo.toml").write_text(
+        '[fields]\nbudget = "Deal size"\n[thresholds]\nmin_win_probability = 20\n'
+    )
+    settings = load_settings(environ={})
+    assert settings.fields == {"budget": "Deal size"}
+    assert settings.thresholds == {"min_win_probability": 20.0}
+
+
+def test_field_mapping_and_thresholds_change_the_verdict(gonogo: Gonogo, tmp_path: Path) -> None:
+    config = tmp_path / "team.toml"
+    config.write_text("[thresholds]\nmin_win_probability = 50\n")
+    run = gonogo("--config", str(config), "check", str(EXAMPLES / "healthy.json"), "--today", TODAY)
+    assert run.exit_code == 12
+    assert "There is a realistic chance to win" in run.stdout
+    assert "At a win probability of 50% or less" in run.stdout
+
+
+def test_missing_config_file_and_unknown_threshold_are_configuration_errors(
+    gonogo: Gonogo, tmp_path: Path
+) -> None:
+    run = gonogo("--config", str(tmp_path / "nope.toml"), "check", str(EXAMPLES / "healthy.json"))
+    assert run.exit_code == 3
+    assert "nope.toml does not exist" in run.stderr
+    (tmp_path / "gonogo.toml").write_text("[thresholds]\nmin_win_probabilty = 50\n")
+    run = gonogo("check", str(EXAMPLES / "healthy.json"))
+    assert run.exit_code == 3
+    assert "unknown threshold(s) min_win_probabilty" in run.stderr
+
+
+def test_broken_user_checklist_folder_stops_the_check(gonogo: Gonogo, tmp_path: Path) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "x.json").write_text(
+        '{"id": "x", "title": "Mine", "version": "1", "description": "Too short?", "rules": []}'
+    )
+    (tmp_path / "gonogo.toml").write_text('[checklists]\npaths = ["mine"]\n')
+    run = gonogo("check", str(EXAMPLES / "healthy.json"))
+    assert run.exit_code == 3
+    assert "x.json: rules: [] should be non-empty" in run.stderr

@@ -1,0 +1,626 @@
+"""Contract tests for the loopback Jira test server (tests/jiraserver).
+
+Each test drives the server through the real ``jira`` client (or plain
+``requests`` where the client has no call), and every fixture-made server is
+checked on teardown: each JSON body it answered must validate against the
+schema Atlassian's OpenAPI document gives that operation and status
+(``tests/jira-openapi``; REST v2 paths are checked against the v3 operation,
+since Cloud's v2 differs only in rich text, which the schemas leave open).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from jira import JIRA, JIRAError
+from jiraserver import JiraServer, RecordedRequest, running_server
+from openapi_schema_validator import OAS30ReadValidator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4
+
+SPEC_PATH = Path(__file__).parent / "jira-openapi" / "jira-cloud-v3-subset.json"
+SPEC_URI = "urn:gonogo:jira-cloud-v3-subset"
+API_PREFIX = re.compile(r"^/rest/api/(?:2|3|latest)/")
+EXTRA_OPERATIONS = {
+    # Real Jira operation missing from the subset; same body as the issue variant.
+    ("GET", "/rest/api/3/comment/{commentId}/properties"): "PropertyKeys",
+}
+BOT_TOKEN = "test-api-token"
+PAT = "pat-0123456789abcdef"
+
+
+# -- the contract ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One documented operation: method, path template and its responses."""
+
+    method: str
+    template: str
+    pattern: re.Pattern[str]
+    responses: dict[str, Any]
+
+
+class Contract:
+    """Atlassian's published shapes, as a validator for recorded exchanges."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        resource = Resource.from_contents(spec, default_specification=DRAFT4)
+        self.registry: Registry[Any] = Registry().with_resource(SPEC_URI, resource)
+        self.operations = [
+            Operation(method.upper(), template, _template_pattern(template), details["responses"])
+            for template, item in spec["paths"].items()
+            for method, details in item.items()
+            if method in ("get", "put", "post", "delete")
+        ]
+
+    def errors_for(self, schema_name: str, instance: Any) -> list[str]:
+        """Validation messages for ``instance`` against ``#/components/schemas/<name>``."""
+        return self._errors(_schema_ref(schema_name), instance)
+
+    def _errors(self, schema: dict[str, Any], instance: Any) -> list[str]:
+        validator = OAS30ReadValidator(schema, registry=self.registry)
+        return [
+            f"{'/'.join(map(str, error.absolute_path)) or '<root>'}: {error.message}"
+            for error in validator.iter_errors(instance)
+        ]
+
+    def check(self, record: RecordedRequest) -> list[str]:
+        """Problems with one exchange; empty when it honours the published contract."""
+        where = f"{record.method} {record.path} -> {record.status}"
+        if record.response_body and record.response_json is None:
+            return [f"{where}: body is not JSON"]
+        schema = self._schema_for(record)
+        if isinstance(schema, str):
+            return [f"{where}: {schema}"]
+        if schema is None or record.response_json is None:
+            return []
+        return [f"{where}: {error}" for error in self._errors(schema, record.response_json)]
+
+    def _schema_for(self, record: RecordedRequest) -> dict[str, Any] | str | None:
+        """The schema the answer must meet, None if it has no body, or why there is none."""
+        status = record.status or 0
+        if status >= 400:
+            return _schema_ref("ErrorCollection")
+        v3_path = API_PREFIX.sub("/rest/api/3/", record.path)
+        extra = EXTRA_OPERATIONS.get((record.method, _template_of(v3_path)))
+        if extra is not None:
+            return _schema_ref(extra)
+        operation = self._operation(record.method, v3_path)
+        if operation is None:
+            return "no such operation in the OpenAPI subset"
+        response = operation.responses.get(str(status))
+        if response is None:
+            return f"status {status} is not documented for {operation.template}"
+        schema = response.get("content", {}).get("application/json", {}).get("schema")
+        if schema is None:
+            return None if record.response_json is None else f"no body documented for {status}"
+        return dict(_absolute_refs(schema))
+
+    def _operation(self, method: str, path: str) -> Operation | None:
+        for operation in self.operations:
+            if operation.method == method and operation.pattern.fullmatch(path):
+                return operation
+        return None
+
+
+def _schema_ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"{SPEC_URI}#/components/schemas/{name}"}
+
+
+def _template_pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^}]+\})", template)
+    return re.compile("".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts))
+
+
+def _template_of(path: str) -> str:
+    """The ``comment/{commentId}/properties`` template for a concrete path (extras only)."""
+    return re.sub(
+        r"^/rest/api/3/comment/[^/]+/properties$",
+        "/rest/api/3/comment/{commentId}/properties",
+        path,
+    )
+
+
+def _absolute_refs(schema: Any) -> Any:
+    """Point an inline response schema's local ``$ref``s at the registered document."""
+    if isinstance(schema, dict):
+        return {
+            key: (f"{SPEC_URI}{value}" if key == "$ref" and value.startswith("#") else _absolute_refs(value))
+            for key, value in schema.items()
+        }
+    if isinstance(schema, list):
+        return [_absolute_refs(item) for item in schema]
+    return schema
+
+
+def assert_honours_contract(contract: Contract, server: JiraServer) -> None:
+    """Every emulated (not fault-injected) answer so far matches the published schemas."""
+    assert server.internal_errors == []
+    problems = [
+        problem
+        for record in server.requests
+        if not record.injected and record.status is not None  # None: abandoned mid-flight
+        for problem in contract.check(record)
+    ]
+    assert problems == []
+
+
+# -- fixtures ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def contract() -> Contract:
+    return Contract(json.loads(SPEC_PATH.read_text(encoding="utf-8")))
+
+
+@pytest.fixture
+def cloud(contract: Contract) -> Iterator[JiraServer]:
+    with running_server(deployment="Cloud", search_page_cap=2) as server:
+        _seed(server)
+        yield server
+        assert_honours_contract(contract, server)
+
+
+@pytest.fixture
+def data_center(contract: Contract) -> Iterator[JiraServer]:
+    with running_server(deployment="Server", auth=("bearer", PAT)) as server:
+        _seed(server)
+        yield server
+        assert_honours_contract(contract, server)
+
+
+@pytest.fixture
+def capped(contract: Contract) -> Iterator[JiraServer]:
+    with running_server(deployment="Cloud", comment_page_cap=50) as server:
+        _seed(server)
+        yield server
+        assert_honours_contract(contract, server)
+
+
+def _seed(server: JiraServer) -> None:
+    names = {
+        "summary": "Summary",
+        "description": "Description",
+        "customfield_10010": "Bid deadline",
+        "status": "Status",
+    }
+    done = {"name": "Done", "statusCategory": {"key": "done", "name": "Done"}}
+    todo = {"name": "Open", "statusCategory": {"key": "new", "name": "To Do"}}
+    server.add_issue(
+        "BID-1",
+        {
+            "summary": "Harbour bridge",
+            "description": "Scope\nBudget",
+            "customfield_10010": "2025-03-01",
+            "status": todo,
+        },
+        names=names,
+        issue_id="10001",
+    )
+    server.add_issue("BID-2", {"summary": "Tunnel", "status": done}, names=names)
+    server.add_issue("BID-3", {"summary": "Ferry", "status": todo}, names=names)
+    server.add_issue("OPS-1", {"summary": "Unrelated", "status": todo}, names=names)
+
+
+def basic_client(server: JiraServer) -> JIRA:
+    return JIRA(server.url, basic_auth=server.basic_auth, get_server_info=True, max_retries=0, timeout=5)
+
+
+def bearer_client(server: JiraServer) -> JIRA:
+    return JIRA(server.url, token_auth=server.token, get_server_info=True, max_retries=0, timeout=5)
+
+
+def raw(server: JiraServer, method: str, path: str, **kwargs: Any) -> requests.Response:
+    """A plain HTTP call with the accepted credentials, for calls the client lacks."""
+    headers = {**server.auth_headers, **kwargs.pop("headers", {})}
+    return requests.request(method, server.url + path, headers=headers, timeout=5, **kwargs)
+
+
+# -- the validator itself ----------------------------------------------------------------
+
+
+def test_contract_catches_drift(contract: Contract) -> None:
+    assert contract.errors_for("IssueBean", {"id": "1", "key": "A-1", "fields": {}}) == []
+    assert contract.errors_for("IssueBean", {"id": "1", "surprise": True}) != []
+    assert contract.errors_for("ServerInformation", {"databaseBuildNumber": 1}) != []
+    assert contract.errors_for("PageOfComments", {"total": "3"}) != []
+
+
+# -- server info, identity, authentication -----------------------------------------------
+
+
+def test_cloud_server_info_makes_the_client_use_cloud_paths(cloud: JiraServer) -> None:
+    client = basic_client(cloud)
+
+    assert client.deploymentType == "Cloud"
+    assert client.server_info()["baseUrl"] == cloud.url
+    assert client.myself()["accountId"] == cloud.user.account_id
+
+
+def test_data_center_with_bearer_token(data_center: JiraServer) -> None:
+    client = bearer_client(data_center)
+
+    me = client.myself()
+
+    assert client.deploymentType == "Server"
+    assert me["name"] == data_center.user.name
+    assert "accountId" not in me
+    assert data_center.requests[-1].headers["Authorization"] == f"Bearer {PAT}"
+
+
+def test_wrong_credentials_are_401(cloud: JiraServer, data_center: JiraServer) -> None:
+    with pytest.raises(JIRAError) as basic_error:
+        JIRA(cloud.url, basic_auth=(cloud.user.email, "wrong"), max_retries=0, timeout=5)
+    with pytest.raises(JIRAError) as bearer_error:
+        JIRA(data_center.url, token_auth="wrong", max_retries=0, timeout=5)
+
+    assert basic_error.value.status_code == 401
+    assert bearer_error.value.status_code == 401
+    assert data_center.requests[-1].response_headers["X-Seraph-LoginReason"] == ("AUTHENTICATED_FAILED")
+
+
+def test_missing_credentials_only_reach_server_info(cloud: JiraServer) -> None:
+    anonymous_info = requests.get(cloud.url + "/rest/api/2/serverInfo", timeout=5)
+    anonymous_issue = requests.get(cloud.url + "/rest/api/2/issue/BID-1", timeout=5)
+
+    assert anonymous_info.status_code == 200
+    assert anonymous_issue.status_code == 401
+    assert anonymous_issue.json()["errorMessages"]
+
+
+def test_secrets_travel_only_in_the_authorization_header(cloud: JiraServer) -> None:
+    client = basic_client(cloud)
+    client.issue("BID-1")
+    client.add_comment("BID-1", "checked")
+
+    for record in cloud.requests:
+        assert record.has_authorization
+        assert BOT_TOKEN not in record.path + record.raw_query
+        assert BOT_TOKEN.encode() not in record.raw_body
+
+
+# -- issues and fields -------------------------------------------------------------------
+
+
+def test_issue_with_names_and_properties(cloud: JiraServer) -> None:
+    cloud.set_issue_property("BID-1", "gonogo.verdict", {"comment_id": "10042"})
+    cloud.add_comments("BID-1", 2)
+    client = basic_client(cloud)
+
+    issue = client.issue(
+        "BID-1",
+        fields="summary,customfield_10010,comment",
+        expand="names",
+        properties="gonogo.verdict,absent",
+    )
+
+    assert issue.raw["names"] == {
+        "summary": "Summary",
+        "customfield_10010": "Bid deadline",
+        "comment": "Comment",
+    }
+    assert issue.raw["properties"] == {"gonogo.verdict": {"comment_id": "10042"}}
+    assert issue.raw["fields"]["customfield_10010"] == "2025-03-01"
+    assert issue.raw["fields"]["comment"]["total"] == 2
+    assert issue.raw["self"] == f"{cloud.url}/rest/api/2/issue/10001"
+
+
+def test_issue_by_id_with_field_exclusion(cloud: JiraServer) -> None:
+    client = basic_client(cloud)
+
+    issue = client.issue("10001", fields="*all,-comment,-status")
+
+    assert issue.key == "BID-1"
+    assert set(issue.raw["fields"]) == {"summary", "description", "customfield_10010"}
+    assert "names" not in issue.raw
+    assert "properties" not in issue.raw
+
+
+def test_unknown_issue_is_404(cloud: JiraServer) -> None:
+    client = basic_client(cloud)
+
+    with pytest.raises(JIRAError) as error:
+        client.issue("BID-404")
+
+    assert error.value.status_code == 404
+    assert "Issue does not exist" in str(error.value.text)
+
+
+def test_field_list_is_built_from_issue_names(cloud: JiraServer) -> None:
+    fields = {field["id"]: field for field in basic_client(cloud).fields()}
+
+    deadline = fields["customfield_10010"]
+    assert deadline["name"] == "Bid deadline"
+    assert deadline["custom"] is True
+    assert deadline["clauseNames"] == ["cf[10010]", "Bid deadline"]
+    assert fields["comment"]["navigable"] is False
+
+
+def test_v3_speaks_adf_for_rich_text(cloud: JiraServer) -> None:
+    issue = raw(cloud, "GET", "/rest/api/3/issue/BID-1", params={"fields": "description"})
+    adf = {
+        "type": "doc",
+        "version": 1,
+        "content": [{"type": "paragraph", "content": [{"type": "text", "text": "Go"}]}],
+    }
+    posted = raw(cloud, "POST", "/rest/api/3/issue/BID-1/comment", json={"body": adf})
+    wiki_on_v3 = raw(cloud, "POST", "/rest/api/3/issue/BID-1/comment", json={"body": "Go"})
+
+    assert issue.json()["fields"]["description"]["content"][1]["content"][0]["text"] == "Budget"
+    assert posted.status_code == 201
+    assert posted.json()["body"] == adf
+    assert cloud.comments("BID-1")[-1]["body"] == "Go"
+    assert wiki_on_v3.status_code == 400
+
+
+# -- comments ----------------------------------------------------------------------------
+
+
+def test_comment_page_with_properties(cloud: JiraServer) -> None:
+    cloud.add_comment("BID-1", "first")
+    cloud.add_comment("BID-1", "verdict", properties={"gonogo": {"version": 1}}, author=cloud.user)
+    client = basic_client(cloud)
+
+    comments = client.comments("BID-1", expand="properties")
+
+    assert [comment.raw["properties"] for comment in comments] == [
+        [],
+        [{"key": "gonogo", "value": {"version": 1}}],
+    ]
+    assert comments[1].raw["author"]["accountId"] == cloud.user.account_id
+
+
+def test_comment_paging_is_capped(capped: JiraServer) -> None:
+    capped.add_comments("BID-1", 120)
+    client = basic_client(capped)
+
+    first = client.comments("BID-1", max_results=100)
+    page = raw(
+        capped, "GET", "/rest/api/2/issue/BID-1/comment", params={"startAt": 100, "maxResults": 100}
+    ).json()
+    newest = client.comments("BID-1", max_results=1, order_by="-created")
+
+    assert len(first) == 50
+    assert (page["startAt"], page["maxResults"], page["total"]) == (100, 50, 120)
+    assert len(page["comments"]) == 20
+    assert newest[0].body == "Comment 120"
+
+
+def test_add_and_update_comment(cloud: JiraServer) -> None:
+    client = basic_client(cloud)
+
+    comment = client.add_comment("BID-1", "*Verdict:* GO")
+    cloud.now = cloud.now.replace(hour=10)
+    comment.update(body="*Verdict:* NO-GO")
+
+    stored = cloud.comments("BID-1")[-1]
+    assert stored["body"] == "*Verdict:* NO-GO"
+    assert stored["author"] == cloud.user.account_id
+    assert comment.raw["updated"] == "2025-01-15T10:30:00.000+0000"
+    assert comment.raw["created"] == "2025-01-15T09:30:00.000+0000"
+
+
+def test_comment_created_with_properties_in_one_post(cloud: JiraServer) -> None:
+    created = raw(
+        cloud,
+        "POST",
+        "/rest/api/2/issue/BID-1/comment",
+        params={"expand": "properties"},
+        json={"body": "GO", "properties": [{"key": "gonogo", "value": {"v": 1}}]},
+    )
+    comment_id = created.json()["id"]
+    prop = raw(cloud, "GET", f"/rest/api/2/comment/{comment_id}/properties/gonogo")
+    keys = raw(cloud, "GET", f"/rest/api/2/comment/{comment_id}/properties")
+    listed = raw(cloud, "POST", "/rest/api/2/comment/list", json={"ids": [int(comment_id)]})
+
+    assert created.status_code == 201
+    assert created.json()["properties"] == [{"key": "gonogo", "value": {"v": 1}}]
+    assert prop.json() == {"key": "gonogo", "value": {"v": 1}}
+    assert [key["key"] for key in keys.json()["keys"]] == ["gonogo"]
+    assert listed.json()["values"][0]["id"] == comment_id
+
+
+def test_deleted_comment_is_404(cloud: JiraServer) -> None:
+    comment_id = cloud.add_comment("BID-1", "old")["id"]
+    path = f"/rest/api/2/issue/BID-1/comment/{comment_id}"
+
+    deleted = raw(cloud, "DELETE", path)
+    again = raw(cloud, "GET", path)
+
+    assert deleted.status_code == 204
+    assert again.status_code == 404
+    assert cloud.comments("BID-1") == []
+
+
+def test_comment_body_limits(cloud: JiraServer) -> None:
+    empty = raw(cloud, "POST", "/rest/api/2/issue/BID-1/comment", json={"body": "  "})
+    too_long = raw(cloud, "POST", "/rest/api/2/issue/BID-1/comment", json={"body": "x" * 32768})
+
+    assert empty.status_code == too_long.status_code == 400
+    assert "too long" in too_long.json()["errors"]["comment"]
+
+
+# -- properties and combined edits -------------------------------------------------------
+
+
+def test_issue_property_put_get_delete(cloud: JiraServer) -> None:
+    client = basic_client(cloud)
+
+    created = client.add_issue_property("BID-1", "gonogo.verdict", {"comment_id": "1"})
+    replaced = client.add_issue_property("BID-1", "gonogo.verdict", {"comment_id": "2"})
+    fetched = client.issue_property("BID-1", "gonogo.verdict")
+    keys = [prop.key for prop in client.issue_properties("BID-1")]
+    removed = raw(cloud, "DELETE", "/rest/api/2/issue/BID-1/properties/gonogo.verdict")
+    missing = raw(cloud, "GET", "/rest/api/2/issue/BID-1/properties/gonogo.verdict")
+
+    assert (created.status_code, replaced.status_code) == (201, 200)
+    assert fetched.raw["value"] == {"comment_id": "2"}
+    assert keys == ["gonogo.verdict"]
+    assert (removed.status_code, missing.status_code) == (204, 404)
+    assert cloud.issue_properties("BID-1") == {}
+
+
+def test_one_put_sets_properties_and_adds_then_edits_a_comment(cloud: JiraServer) -> None:
+    added = raw(
+        cloud,
+        "PUT",
+        "/rest/api/2/issue/BID-1",
+        json={
+            "properties": [{"key": "gonogo.verdict", "value": {"result": "GO"}}],
+            "update": {"comment": [{"add": {"body": "GO"}}]},
+        },
+    )
+    comment_id = cloud.comments("BID-1")[0]["id"]
+    edited = raw(
+        cloud,
+        "PUT",
+        "/rest/api/2/issue/BID-1",
+        params={"returnIssue": "true"},
+        json={
+            "update": {"comment": [{"edit": {"id": comment_id, "body": "NO-GO"}}]},
+        },
+    )
+    unknown_field = raw(cloud, "PUT", "/rest/api/2/issue/BID-1", json={"fields": {"nope": 1}})
+
+    assert added.status_code == 204
+    assert cloud.issue_properties("BID-1") == {"gonogo.verdict": {"result": "GO"}}
+    assert edited.status_code == 200
+    assert edited.json()["fields"]["comment"]["comments"][0]["body"] == "NO-GO"
+    assert unknown_field.status_code == 400
+    assert [c["body"] for c in cloud.comments("BID-1")] == ["NO-GO"]
+
+
+# -- search ------------------------------------------------------------------------------
+
+
+def test_cloud_search_pages_by_token(cloud: JiraServer) -> None:
+    cloud.set_issue_property("BID-3", "gonogo.verdict", "GO")
+    client = basic_client(cloud)
+
+    issues = client.enhanced_search_issues(
+        "project = BID", maxResults=0, fields="summary", properties="gonogo.verdict"
+    )
+
+    pages = [r for r in cloud.requests if r.path.endswith("/search/jql")]
+    assert [issue.key for issue in issues] == ["BID-1", "BID-2", "BID-3"]
+    assert issues[2].raw["properties"] == {"gonogo.verdict": "GO"}
+    assert len(pages) == 2
+    assert "nextPageToken" in pages[1].query
+    assert pages[0].response_json["isLast"] is False
+    assert pages[1].response_json == {**pages[1].response_json, "isLast": True}
+    assert "nextPageToken" not in pages[1].response_json
+    assert "total" not in pages[0].response_json
+
+
+def test_cloud_search_jql_subset(cloud: JiraServer) -> None:
+    client = basic_client(cloud)
+
+    picked = client.enhanced_search_issues('key in (BID-1, "OPS-1") ORDER BY key DESC', fields="summary")
+    open_bids = client.enhanced_search_issues("project = BID AND statusCategory != Done", use_post=True)
+    unbounded = raw(cloud, "GET", "/rest/api/3/search/jql", params={"jql": ""})
+    bad = raw(cloud, "GET", "/rest/api/3/search/jql", params={"jql": "project ~ BID"})
+
+    assert [issue.key for issue in picked] == ["OPS-1", "BID-1"]
+    assert [issue.key for issue in open_bids] == ["BID-1", "BID-3"]
+    assert (unbounded.status_code, bad.status_code) == (400, 400)
+    assert "Unbounded" in unbounded.json()["errorMessages"][0]
+
+
+def test_data_center_search_pages_by_offset(data_center: JiraServer) -> None:
+    client = bearer_client(data_center)
+
+    page = client.search_issues("project = BID", maxResults=2, fields="summary", expand="names")
+    everything = client.search_issues("project = BID AND statusCategory != Done", maxResults=False)
+
+    assert [issue.key for issue in page] == ["BID-1", "BID-2"]
+    assert page.total == 3
+    assert [issue.key for issue in everything] == ["BID-1", "BID-3"]
+    searches = [r for r in data_center.requests if r.path == "/rest/api/2/search"]
+    assert searches[0].response_json["names"] == {"summary": "Summary"}
+
+
+def test_each_deployment_lacks_the_other_search(cloud: JiraServer, data_center: JiraServer) -> None:
+    gone = raw(cloud, "GET", "/rest/api/2/search", params={"jql": "project = BID"})
+    absent = raw(data_center, "GET", "/rest/api/2/search/jql", params={"jql": "project = BID"})
+
+    assert gone.status_code == 410
+    assert "/rest/api/3/search/jql" in gone.json()["errorMessages"][0]
+    assert absent.status_code == 404
+
+
+# -- fault injection ---------------------------------------------------------------------
+
+
+def test_fail_next_injects_statuses_and_headers(cloud: JiraServer) -> None:
+    client = basic_client(cloud)
+    cloud.fail_next("GET", r"/issue/BID-1$", 429, headers={"Retry-After": "30"})
+    cloud.fail_next("*", r"/comment$", 503, times=2)
+
+    with pytest.raises(JIRAError) as limited:
+        client.issue("BID-1")
+    recovered = client.issue("BID-1")
+    outcomes = [_status_of(lambda: client.comments("BID-1")) for _ in range(3)]
+
+    assert limited.value.status_code == 429
+    assert limited.value.response is not None
+    assert limited.value.response.headers["Retry-After"] == "30"
+    assert recovered.key == "BID-1"
+    assert outcomes == [503, 503, 200]
+    assert [r.injected for r in cloud.requests[-3:]] == [True, True, False]
+
+
+def _status_of(call: Any) -> int:
+    try:
+        call()
+    except JIRAError as error:
+        return int(error.status_code or 0)
+    return 200
+
+
+def test_garbled_json_reaches_the_client(cloud: JiraServer) -> None:
+    client = basic_client(cloud)
+    cloud.garble_next("GET", r"/myself$")
+
+    with pytest.raises(ValueError, match=r"Unterminated|Expecting"):
+        client.myself()
+
+
+def test_hang_next_holds_until_released(cloud: JiraServer) -> None:
+    client = basic_client(cloud)
+    impatient = JIRA(
+        cloud.url, basic_auth=cloud.basic_auth, get_server_info=False, max_retries=0, timeout=0.2
+    )
+    cloud.hang_next("GET", r"/issue/BID-1$")
+
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        impatient.issue("BID-1")
+    assert cloud.held_requests == 1
+    cloud.release()
+
+    assert client.issue("BID-1").key == "BID-1"
+
+
+def test_stop_answers_held_requests() -> None:
+    with running_server() as server:
+        impatient = JIRA(
+            server.url,
+            basic_auth=server.basic_auth,
+            get_server_info=False,
+            max_retries=0,
+            timeout=0.2,
+        )
+        server.hang_next("GET", r"/myself$")
+        with pytest.raises(requests.exceptions.ReadTimeout):
+            impatient.myself()
+
+    assert server.held_requests == 0
+    assert server.requests[-1].status == 503

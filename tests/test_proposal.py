@@ -1,0 +1,121 @@
+"""Field mapping and normalisation: what checklists see for what Jira sends."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from gonogo.errors import ConfigurationError
+from gonogo.proposal import build_proposal, normalise
+from gonogo.ticket import Ticket
+from gonogo.vocabulary import bundled_vocabulary
+
+VOCABULARY = bundled_vocabulary()
+THRESHOLDS = {"min_bid_days": 5, "bid_days_per_100_effort_days": 2}
+TODAY = date(2026, 11, 23)
+
+
+def proposal_for(fields: dict[str, Any], names: dict[str, str], field_map: dict[str, str]) -> Any:
+    ticket = Ticket(key="BID-1", id="1", fields=fields, names=names)
+    return build_proposal(
+        ticket, field_map=field_map, vocabulary=VOCABULARY, thresholds=THRESHOLDS, today=TODAY
+    )
+
+
+@pytest.mark.parametrize(
+    ("prop", "raw", "expected"),
+    [
+        ("capability_fit", {"value": "Strong", "id": "1"}, "strong"),
+        ("contract_type", {"value": "Time and Materials"}, "time-and-materials"),
+        ("decision_maker", {"accountId": "x", "displayName": "Priya Raman"}, "Priya Raman"),
+        ("deadline", "2027-01-08", "2027-01-08"),
+        ("deadline", "2027-01-08T23:30:00.000+0100", "2027-01-08"),
+        ("budget", "480000", 480000),
+        ("budget", "480,000.50", 480000.5),
+        ("budget", "€ 1 200 000", 1200000),
+        ("win_probability", "35%", 35),
+        ("competitors", 4.0, 4),
+        ("budget", "", None),
+        ("budget", None, None),
+        ("competitors", [], None),
+        ("summary", "  padded  ", "padded"),
+    ],
+)
+def test_jira_values_are_normalised_for_the_property_type(prop: str, raw: Any, expected: Any) -> None:
+    assert normalise(raw, VOCABULARY.properties[prop]) == expected
+
+
+@pytest.mark.parametrize(
+    ("prop", "raw", "message"),
+    [
+        ("budget", "lots", "expected a number"),
+        ("budget", "12,5", "not a number gonogo can read unambiguously"),
+        ("budget", True, "expected a number"),
+        ("competitors", 2.5, "expected a whole number"),
+        ("deadline", "next Friday", "expected a date"),
+        ("capability_fit", {"value": "Maybe"}, "is not one of: none, partial, strong"),
+        ("budget", {"nested": {"deep": 1}}, "expected a plain value"),
+    ],
+)
+def test_unusable_values_are_refused_with_the_reason(prop: str, raw: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        normalise(raw, VOCABULARY.properties[prop])
+
+
+def test_fields_map_by_id_or_case_insensitive_display_name() -> None:
+    proposal = proposal_for(
+        {"customfield_1": 100, "customfield_2": "2026-12-01"},
+        {"customfield_1": "Contract Value", "customfield_2": "Submission deadline"},
+        {"budget": "contract value", "deadline": "customfield_2"},
+    )
+    assert proposal.values["budget"] == 100
+    assert proposal.values["deadline"] == "2026-12-01"
+    assert proposal.sources["budget"].field_id == "customfield_1"
+    assert proposal.sources["budget"].field_name == "Contract Value"
+
+
+def test_an_unusable_value_is_left_out_and_its_problem_kept() -> None:
+    proposal = proposal_for(
+        {"customfield_1": "a lot"},
+        {"customfield_1": "Contract value"},
+        {"budget": "Contract value"},
+    )
+    assert "budget" not in proposal.values
+    assert proposal.problems["budget"] == 'expected a number, found "a lot"'
+
+
+def test_a_field_the_ticket_does_not_have_is_a_problem_not_a_crash() -> None:
+    proposal = proposal_for({}, {}, {"budget": "Contract value"})
+    assert "budget" not in proposal.values
+    assert proposal.problems["budget"] == 'this ticket has no field "Contract value"'
+
+
+def test_two_fields_with_one_display_name_is_a_configuration_error() -> None:
+    with pytest.raises(
+        ConfigurationError,
+        match=r'2 Jira fields are named "Budget" \(customfield_1, customfield_2\)',
+    ):
+        proposal_for(
+            {"customfield_1": 1, "customfield_2": 2},
+            {"customfield_1": "Budget", "customfield_2": "budget"},
+            {"budget": "Budget"},
+        )
+
+
+def test_derived_deadline_properties_count_from_the_injected_today() -> None:
+    proposal = proposal_for(
+        {"customfield_2": "2026-11-26", "customfield_3": 900},
+        {"customfield_2": "Submission deadline", "customfield_3": "Effort"},
+        {"deadline": "customfield_2", "effort_days": "customfield_3"},
+    )
+    assert proposal.values["days_to_deadline"] == 3
+    assert proposal.values["bid_days_needed"] == 18  # 900 person-days at 2 days per 100
+    assert proposal.values["deadline_slack_days"] == -15
+
+
+def test_small_efforts_still_need_the_minimum_bid_time() -> None:
+    proposal = proposal_for({"customfield_3": 10}, {}, {"effort_days": "customfield_3"})
+    assert proposal.values["bid_days_needed"] == 5
+    assert "days_to_deadline" not in proposal.values
