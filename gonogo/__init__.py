@@ -1,8 +1,5 @@
 """gonogo: an honest go/no-go verdict on a proposal ticket, before the bid team spends weeks on it."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("gonogo")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+source"
+# The single source of the version (pyproject reads it from here); a literal, because asking
+# importlib.metadata costs ~80 ms on every command, --help included.
+__version__ = "0.1.0"

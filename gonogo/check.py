@@ -9,25 +9,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from gonogo.assessment import Assessment
 from gonogo.config import JiraSettings
 from gonogo.engine import Engine
-from gonogo.jira_gateway import JiraGateway
 from gonogo.publish import Publication, publish_verdict
 from gonogo.ticket import IssueKeyRef, TicketRef, load_ticket_file
+
+if TYPE_CHECKING:
+    from gonogo.jira_gateway import JiraGateway
 
 
 @dataclass(frozen=True)
 class CheckResult:
+    """What a check found, and for a Jira ticket the comment and what happened to it."""
+
     assessment: Assessment
-    comment: str
+    comment: str | None
     publication: Publication | None
     jira_round_trips: int | None
-
-    @property
-    def offline(self) -> bool:
-        return self.jira_round_trips is None
 
 
 def check_ticket(
@@ -37,12 +38,20 @@ def check_ticket(
     jira: JiraSettings,
     today: date,
     dry_run: bool,
-    connect: Callable[[JiraSettings], JiraGateway] = JiraGateway.connect,
+    connect: Callable[[JiraSettings], JiraGateway] | None = None,
 ) -> CheckResult:
+    """Assess the ticket; for a Jira ticket also post the comment unless `dry_run`.
+
+    `connect` builds the Jira gateway (tests pass one with a recording sleep); the Jira client is
+    imported only when a ticket actually comes from Jira, so offline checks start fast.
+    """
     if not isinstance(ref, IssueKeyRef):
         ticket = load_ticket_file(ref.path)
-        assessment = engine.assess(ticket, today=today)
-        return CheckResult(assessment, engine.renderer.comment(assessment), None, None)
+        return CheckResult(engine.assess(ticket, today=today), None, None, None)
+    if connect is None:
+        from gonogo.jira_gateway import JiraGateway
+
+        connect = JiraGateway.connect
     gateway = connect(jira)
     ticket = gateway.fetch_ticket(ref.key, fields=engine.fields_to_fetch())
     assessment = engine.assess(ticket, today=today)

@@ -144,12 +144,12 @@ def _print_result(result: Any, engine: Any, *, output_format: str, dry_run: bool
         document = report_document(
             assessment,
             publication=result.publication,
-            comment=result.comment if dry_run and not result.offline else None,
+            comment=result.comment if dry_run else None,
         )
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
         return
     if output_format == "jira":
-        click.echo(result.comment, nl=False)
+        click.echo(result.comment or engine.renderer.comment(assessment), nl=False)
         return
     colour = _use_colour()
     click.echo(engine.renderer.text_report(assessment, color=colour), nl=False, color=colour)
@@ -158,7 +158,7 @@ def _print_result(result: Any, engine: Any, *, output_format: str, dry_run: bool
             f"\n{result.publication.action.value.capitalize()} the verdict comment on "
             f"{assessment.ticket_key} (comment {result.publication.comment_id})."
         )
-    elif dry_run and not result.offline:
+    elif dry_run and result.comment is not None:
         click.echo(
             f"\nDry run: nothing was changed. This comment would be posted on {assessment.ticket_key}:\n"
         )
@@ -168,7 +168,7 @@ def _print_result(result: Any, engine: Any, *, output_format: str, dry_run: bool
 def run() -> NoReturn:
     """Entry point that turns anything unexpected into one line instead of a traceback."""
     try:
-        main(standalone_mode=True)
+        main(prog_name="gonogo")
     except KeyboardInterrupt:
         click.echo("gonogo: interrupted", err=True)
         sys.exit(130)

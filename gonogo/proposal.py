@@ -21,7 +21,11 @@ from gonogo.ticket import Ticket
 from gonogo.vocabulary import PropertySpec, Vocabulary
 
 _FIELD_ID = re.compile(r"customfield_\d+")
-_NUMBER_DECORATION = re.compile(r"[\s_'\u00a0\u202f]|^[^\d+\-.]+|[^\d.]+$")
+# A number as people type it: an optional currency sign or ISO code, digits with separators,
+# an optional decimal part, an optional % or currency after. Anything else is not a number.
+_NUMBER_TEXT = re.compile(
+    r"(?:[€$£¥]|[A-Z]{3})?\s*(?P<number>[+-]?\d[\d,'_\s\u00a0\u202f]*(?:\.\d+)?)\s*(?:%|[€$£¥]|[A-Z]{3})?"
+)
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 
 
@@ -157,7 +161,10 @@ def _number(value: Any, *, integer: bool) -> int | float:
     if isinstance(value, bool):
         raise ValueError(f"expected a number, found {_describe(value)}")
     if isinstance(value, str):
-        cleaned = _NUMBER_DECORATION.sub("", value)
+        match = _NUMBER_TEXT.fullmatch(value.strip())
+        if match is None:
+            raise ValueError(f"expected a number, found {_describe(value)}")
+        cleaned = re.sub(r"['_\s\u00a0\u202f]", "", match.group("number"))
         if "," in cleaned:
             if not _THOUSANDS.fullmatch(cleaned):
                 raise ValueError(f"{_describe(value)} is not a number gonogo can read unambiguously")

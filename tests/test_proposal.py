@@ -35,6 +35,8 @@ def proposal_for(fields: dict[str, Any], names: dict[str, str], field_map: dict[
         ("budget", "480000", 480000),
         ("budget", "480,000.50", 480000.5),
         ("budget", "€ 1 200 000", 1200000),
+        ("budget", "EUR 1'200'000", 1200000),
+        ("budget", "-5", -5),
         ("win_probability", "35%", 35),
         ("competitors", 4.0, 4),
         ("budget", "", None),
@@ -51,6 +53,9 @@ def test_jira_values_are_normalised_for_the_property_type(prop: str, raw: Any, e
     ("prop", "raw", "message"),
     [
         ("budget", "lots", "expected a number"),
+        ("budget", "[~admin] 100 {quote}q{quote}", "expected a number"),
+        ("budget", "about 100", "expected a number"),
+        ("budget", "480k", "expected a number"),
         ("budget", "12,5", "not a number gonogo can read unambiguously"),
         ("budget", True, "expected a number"),
         ("competitors", 2.5, "expected a whole number"),
