@@ -71,9 +71,6 @@ class Assessment:
     missing_information: tuple[MissingInformation, ...]
     checklists: tuple[Checklist, ...]
 
-    def failed(self, severity: Severity) -> list[Finding]:
-        return [f for f in self.findings if f.outcome is Outcome.FAILED and f.rule.severity is severity]
-
 
 def assess(
     ticket: Ticket,

@@ -12,12 +12,16 @@ import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from gonogo import __version__
 from gonogo.errors import ExitCode, GonogoError
+
+if TYPE_CHECKING:
+    from gonogo.check import CheckResult
+    from gonogo.engine import Engine
 
 log = logging.getLogger("gonogo")
 
@@ -136,7 +140,7 @@ def check(
     sys.exit(result.assessment.verdict.exit_code)
 
 
-def _print_result(result: Any, engine: Any, *, output_format: str, dry_run: bool) -> None:
+def _print_result(result: CheckResult, engine: Engine, *, output_format: str, dry_run: bool) -> None:
     from gonogo.json_report import report_document
 
     assessment = result.assessment

@@ -84,7 +84,6 @@ class Settings:
     checklist_paths: tuple[Path, ...] = ()
     disabled_checklists: frozenset[str] = frozenset()
     template_dir: Path | None = None
-    source: Path | None = None
 
 
 def load_settings(config_path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
@@ -125,7 +124,6 @@ def load_settings(config_path: Path | None = None, environ: Mapping[str, str] | 
         checklist_paths=tuple(base / p for p in checklists_table.get("paths", [])),
         disabled_checklists=frozenset(checklists_table.get("disable", [])),
         template_dir=base / template_path if template_path else None,
-        source=path,
     )
 
 

@@ -25,7 +25,7 @@ from jira import JIRA, JIRAError
 
 from gonogo import __version__
 from gonogo.config import JiraSettings
-from gonogo.errors import JiraError
+from gonogo.errors import InputError, JiraError
 from gonogo.ticket import Ticket, ticket_from_rest
 
 log = logging.getLogger(__name__)
@@ -224,7 +224,7 @@ class JiraGateway:
             raise JiraError(
                 f"cannot reach Jira at {self._settings.url} to {action}: check JIRA_URL and the network"
             ) from None
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, InputError):
             raise JiraError(
                 f"Jira's answer when trying to {action} was not the JSON Jira sends: "
                 "is JIRA_URL the Jira site itself (not a proxy or login page)?"

@@ -7,7 +7,6 @@ majors make it GO WITH CONDITIONS; only then GO.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from enum import StrEnum
 
 from gonogo.errors import ExitCode
@@ -52,7 +51,3 @@ def decide(*, failed_blockers: int, missing_information: int, failed_majors: int
         return Verdict.GO_WITH_CONDITIONS
     return Verdict.GO
 
-
-def worst_first(verdicts: Iterable[Verdict]) -> list[Verdict]:
-    order = [Verdict.NO_GO, Verdict.NEEDS_INFO, Verdict.GO_WITH_CONDITIONS, Verdict.GO]
-    return sorted(verdicts, key=order.index)
