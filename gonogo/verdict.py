@@ -50,4 +50,3 @@ def decide(*, failed_blockers: int, missing_information: int, failed_majors: int
     if failed_majors:
         return Verdict.GO_WITH_CONDITIONS
     return Verdict.GO
-
