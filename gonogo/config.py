@@ -84,6 +84,8 @@ class Settings:
     checklist_paths: tuple[Path, ...] = ()
     disabled_checklists: frozenset[str] = frozenset()
     template_dir: Path | None = None
+    webhook: Mapping[str, Any] = field(default_factory=dict)  # the [webhook] table, read by gonogo.webhook
+    base_dir: Path = field(default_factory=Path.cwd)  # relative paths in the file are relative to it
 
 
 def load_settings(config_path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
@@ -124,6 +126,8 @@ def load_settings(config_path: Path | None = None, environ: Mapping[str, str] | 
         checklist_paths=tuple(base / p for p in checklists_table.get("paths", [])),
         disabled_checklists=frozenset(checklists_table.get("disable", [])),
         template_dir=base / template_path if template_path else None,
+        webhook=dict(data.get("webhook", {})),
+        base_dir=base,
     )
 
 

@@ -174,3 +174,14 @@ def test_python_dash_m_runs_the_same_cli() -> None:
     )
     assert result.returncode == 11
     assert "Verdict: NEEDS INFO" in result.stdout
+
+
+def test_terminal_control_sequences_in_ticket_text_are_not_printed(gonogo: Gonogo, tmp_path: Path) -> None:
+    data = json.loads((EXAMPLES / "healthy.json").read_text())
+    data["fields"]["summary"] = "Harmless\x1b[2J\x1b]0;pwned\x07\u202eevil"
+    ticket = tmp_path / "ticket.json"
+    ticket.write_text(json.dumps(data))
+    run = gonogo("check", str(ticket), "--today", TODAY)
+    assert run.exit_code == 0
+    assert "Harmless" in run.stdout
+    assert not {"\x1b", "\x07", "\u202e"} & set(run.stdout)
