@@ -8,7 +8,7 @@ nobody should trust.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -17,6 +17,7 @@ from gonogo.proposal import Proposal
 from gonogo.ticket import Ticket
 from gonogo.verdict import Verdict, decide
 from gonogo.vocabulary import Vocabulary
+from gonogo.waivers import Waiver, WaiverPolicy, refusal, waivers_on
 
 
 class Outcome(StrEnum):
@@ -24,6 +25,7 @@ class Outcome(StrEnum):
     FAILED = "failed"
     MISSING = "missing"
     SKIPPED = "skipped"
+    WAIVED = "waived"
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class Finding:
     rule: Rule
     outcome: Outcome
     evidence: tuple[Evidence, ...]
+    waiver: Waiver | None = None
+    waiver_refused: str | None = None
 
     @property
     def missing(self) -> tuple[Evidence, ...]:
@@ -70,6 +74,8 @@ class Assessment:
     findings: tuple[Finding, ...]
     missing_information: tuple[MissingInformation, ...]
     checklists: tuple[Checklist, ...]
+    score: int | None = None
+    unmatched_waivers: tuple[Waiver, ...] = ()
 
 
 def assess(
@@ -77,12 +83,16 @@ def assess(
     proposal: Proposal,
     checklists: Sequence[Checklist],
     vocabulary: Vocabulary,
+    *,
+    waiver_policy: WaiverPolicy = WaiverPolicy(),
 ) -> Assessment:
     applicable = tuple(
         c for c in checklists if c.applies_to(project=ticket.project_key, issue_type=ticket.issue_type)
     )
+    reason = proposal.values.get("waiver_reason")
+    waivers = waivers_on(ticket, reason=reason if isinstance(reason, str) else None)
     findings = tuple(
-        evaluate_rule(checklist.id, rule, proposal, vocabulary)
+        apply_waivers(evaluate_rule(checklist.id, rule, proposal, vocabulary), waivers, waiver_policy)
         for checklist in applicable
         for rule in checklist.rules
     )
@@ -105,19 +115,56 @@ def assess(
         findings=findings,
         missing_information=missing,
         checklists=applicable,
+        score=bid_score(findings),
+        unmatched_waivers=tuple(
+            w for w in waivers if not any(w.matches(f.checklist, f.rule.id) for f in findings)
+        ),
     )
+
+
+def apply_waivers(finding: Finding, waivers: Sequence[Waiver], policy: WaiverPolicy) -> Finding:
+    """Turn a failed or missing finding into a waived one when a usable waiver names its rule."""
+    waiver = next((w for w in waivers if w.matches(finding.checklist, finding.rule.id)), None)
+    if waiver is None or finding.outcome not in (Outcome.FAILED, Outcome.MISSING):
+        return replace(finding, waiver=waiver)
+    refused = refusal(waiver, is_blocker=finding.rule.severity is Severity.BLOCKER, policy=policy)
+    if refused:
+        return replace(finding, waiver=waiver, waiver_refused=refused)
+    return replace(finding, outcome=Outcome.WAIVED, waiver=waiver)
+
+
+def bid_score(findings: Sequence[Finding]) -> int | None:
+    """0-100: the weight of passed rules over the weight of all rules that were decided or lack data.
+
+    Missing information and waived rules count against the score: an unknown is not a strength,
+    and a waiver accepts a risk without removing it. Skipped rules count neither way. The gates
+    decide the verdict; the score only ranks bids.
+    """
+    counted = [f for f in findings if f.outcome is not Outcome.SKIPPED]
+    total = sum(f.rule.weight for f in counted)
+    if not total:
+        return None
+    return round(100 * sum(f.rule.weight for f in counted if f.outcome is Outcome.PASSED) / total)
 
 
 def evaluate_rule(checklist_id: str, rule: Rule, proposal: Proposal, vocabulary: Vocabulary) -> Finding:
     evidence = tuple(_evidence(name, proposal, vocabulary) for name in _with_sources(rule.uses, vocabulary))
     present = {name: proposal.values[name] for name in rule.uses if name in proposal.values}
     if len(present) < len(rule.uses):
-        outcome = Outcome.MISSING if rule.ask_when_missing else Outcome.SKIPPED
+        # A derived value can be absent although everything it is computed from is known (no
+        # margin on a zero budget): nothing to ask the customer, so the rule does not apply.
+        asks = any(e.value is None and not _is_derived(e.property, vocabulary) for e in evidence)
+        outcome = Outcome.MISSING if rule.ask_when_missing and asks else Outcome.SKIPPED
     elif rule.validator.is_valid(present):
         outcome = Outcome.PASSED
     else:
         outcome = Outcome.FAILED
     return Finding(checklist=checklist_id, rule=rule, outcome=outcome, evidence=evidence)
+
+
+def _is_derived(name: str, vocabulary: Vocabulary) -> bool:
+    spec = vocabulary.properties.get(name)
+    return spec is not None and spec.is_derived
 
 
 def _with_sources(names: Sequence[str], vocabulary: Vocabulary) -> list[str]:
@@ -161,11 +208,12 @@ def _missing_information(
         if finding.outcome is not Outcome.MISSING:
             continue
         for item in finding.missing:
-            spec = vocabulary.properties.get(item.property)
-            if spec is not None and spec.is_derived:
+            if _is_derived(item.property, vocabulary):
                 continue
             first.setdefault(item.property, item)
             needed_by.setdefault(item.property, []).append(finding.rule.id)
+    order = list(vocabulary.properties)
+    ranked = sorted(first.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
     return tuple(
         MissingInformation(
             property=name,
@@ -175,7 +223,7 @@ def _missing_information(
             problem=item.problem,
             needed_by=tuple(needed_by[name]),
         )
-        for name, item in first.items()
+        for name, item in ranked
     )
 
 

@@ -1,15 +1,17 @@
-"""Checklists: loading, checking and compiling the declarative go/no-go rules.
+"""Checklists: finding, checking and compiling the declarative go/no-go rules.
 
-A checklist file is validated against the meta-schema, its thresholds are resolved against
-gonogo.toml, and every rule condition is checked as a JSON Schema and compiled once. A bad file is
-a ConfigurationError naming the file and the rule, never a traceback in the middle of a check.
+A checklist file (JSON or YAML) is checked against the meta-schema, its thresholds are resolved
+against gonogo.toml, every rule condition is checked as a JSON Schema and compiled once, and every
+property a rule tests must exist. `lint` reports all problems of a file; loading for a check stops
+at the first one. Both use the same checks, so `gonogo checklists lint` passing means a check will
+load the file.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -17,12 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import yaml
 from jsonschema import Draft202012Validator
 
 from gonogo.errors import ConfigurationError
 from gonogo.resources import bundled_dir, schema_path
 from gonogo.vocabulary import ThresholdSpec, Vocabulary, parse_thresholds
 
+CHECKLIST_SUFFIXES = (".json", ".yaml", ".yml")
 _COMBINATORS = ("allOf", "anyOf", "oneOf")
 _SUBSCHEMA_KEYWORDS = ("not", "if", "then", "else")
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
@@ -33,6 +37,10 @@ class Severity(StrEnum):
     MAJOR = "major"
     MINOR = "minor"
 
+    @property
+    def default_weight(self) -> int:
+        return {"blocker": 5, "major": 3, "minor": 1}[self.value]
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -41,6 +49,7 @@ class Rule:
     id: str
     title: str
     severity: Severity
+    weight: int
     why: str
     fix: str
     uses: tuple[str, ...]
@@ -83,6 +92,31 @@ class ChecklistFile:
         return parse_thresholds(self.data.get("thresholds", {}))
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a checklist file, located as precisely as possible."""
+
+    path: Path
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.where}: {self.message}"
+
+
+class ChecklistFileError(ConfigurationError):
+    """A checklist file cannot be used; carries every problem found in it."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        more = f" (and {len(problems) - 1} more: run gonogo checklists lint)" if len(problems) > 1 else ""
+        super().__init__(f"{problems[0]}{more}")
+        self.problems = tuple(problems)
+
+
+def checklist_paths(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in CHECKLIST_SUFFIXES and p.is_file())
+
+
 def discover(extra_dirs: Sequence[Path] = ()) -> list[ChecklistFile]:
     """Read the bundled checklists, then user folders; a user checklist replaces a bundled one by id."""
     by_id: dict[str, ChecklistFile] = {}
@@ -91,7 +125,7 @@ def discover(extra_dirs: Sequence[Path] = ()) -> list[ChecklistFile]:
             raise ConfigurationError(
                 f"checklist folder {folder} does not exist: fix [checklists].paths in gonogo.toml"
             )
-        for path in sorted(folder.glob("*.json")):
+        for path in checklist_paths(folder):
             checklist_file = read_checklist_file(path)
             by_id[checklist_file.id] = checklist_file
     return list(by_id.values())
@@ -99,16 +133,34 @@ def discover(extra_dirs: Sequence[Path] = ()) -> list[ChecklistFile]:
 
 def read_checklist_file(path: Path) -> ChecklistFile:
     """Parse one file and check it against the checklist meta-schema."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigurationError(f"{path}: cannot read it ({exc.strerror})") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigurationError(f"{path}: not valid JSON ({exc})") from None
-    error = jsonschema.exceptions.best_match(_meta_validator().iter_errors(data))
-    if error is not None:
-        raise ConfigurationError(f"{path}: {_locate(data, error)}: {error.message}")
+    data, problems = parse_checklist_file(path)
+    if problems:
+        raise ChecklistFileError(problems)
     return ChecklistFile(path=path, data=data)
+
+
+def parse_checklist_file(path: Path) -> tuple[Any, list[Problem]]:
+    """The file's content and every meta-schema problem in it (parse errors end the list early)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        return None, [Problem(path, "file", f"cannot read it ({exc.strerror})")]
+    except UnicodeDecodeError:
+        return None, [Problem(path, "file", "not UTF-8 text")]
+    try:
+        data = yaml.safe_load(text) if path.suffix.lower() in (".yaml", ".yml") else json.loads(text)
+    except json.JSONDecodeError as exc:
+        return None, [
+            Problem(path, "file", f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")
+        ]
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        return None, [Problem(path, "file", f"not valid YAML ({at}{exc.problem})")]
+    except yaml.YAMLError as exc:
+        return None, [Problem(path, "file", f"not valid YAML ({exc.__class__.__name__})")]
+    errors = sorted(_meta_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    return data, [Problem(path, _locate(data, e), e.message) for e in errors]
 
 
 def all_thresholds(files: Iterable[ChecklistFile], vocabulary: Vocabulary) -> dict[str, ThresholdSpec]:
@@ -131,16 +183,14 @@ def resolve_thresholds(
     return {name: overrides.get(name, spec.default) for name, spec in declared.items()}
 
 
-def compile_checklist(checklist_file: ChecklistFile, thresholds: Mapping[str, float]) -> Checklist:
+def compile_checklist(
+    checklist_file: ChecklistFile, thresholds: Mapping[str, float], known_properties: Collection[str]
+) -> Checklist:
+    """Compile every rule, or raise with every problem found (the first one in the message)."""
+    rules, problems = _compile_rules(checklist_file, thresholds, known_properties)
+    if problems:
+        raise ChecklistFileError(problems)
     data = checklist_file.data
-    seen: set[str] = set()
-    rules = []
-    for raw_rule in data["rules"]:
-        where = f"{checklist_file.path}: rule {raw_rule['id']}"
-        if raw_rule["id"] in seen:
-            raise ConfigurationError(f"{where}: duplicate rule id; give each rule its own id")
-        seen.add(raw_rule["id"])
-        rules.append(_compile_rule(raw_rule, thresholds, where))
     applies = data.get("applies_to", {})
     return Checklist(
         id=checklist_file.id,
@@ -152,6 +202,18 @@ def compile_checklist(checklist_file: ChecklistFile, thresholds: Mapping[str, fl
         rules=tuple(rules),
         source=checklist_file.path,
     )
+
+
+def lint_file(
+    path: Path, *, thresholds: Mapping[str, float], known_properties: Collection[str]
+) -> list[Problem]:
+    """Every problem in one checklist file; thresholds it declares itself count as known."""
+    data, problems = parse_checklist_file(path)
+    if problems:
+        return problems
+    checklist_file = ChecklistFile(path=path, data=data)
+    own = {name: spec.default for name, spec in checklist_file.thresholds.items()}
+    return _compile_rules(checklist_file, {**thresholds, **own}, known_properties)[1]
 
 
 def properties_used(condition: Any) -> tuple[str, ...]:
@@ -178,49 +240,87 @@ def properties_used(condition: Any) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _compile_rule(raw: Mapping[str, Any], thresholds: Mapping[str, float], where: str) -> Rule:
-    condition = _substitute_thresholds(raw["condition"], thresholds, where)
+def _compile_rules(
+    checklist_file: ChecklistFile, thresholds: Mapping[str, float], known_properties: Collection[str]
+) -> tuple[list[Rule], list[Problem]]:
+    rules: list[Rule] = []
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for raw in checklist_file.data["rules"]:
+        where = f"rule {raw['id']}"
+        messages: list[str] = []
+        if raw["id"] in seen:
+            messages.append("duplicate rule id; give each rule its own id")
+        seen.add(raw["id"])
+        rule = _compile_rule(raw, thresholds, known_properties, messages)
+        problems += [Problem(checklist_file.path, where, m) for m in messages]
+        if rule is not None and not messages:
+            rules.append(rule)
+    return rules, problems
+
+
+def _compile_rule(
+    raw: Mapping[str, Any],
+    thresholds: Mapping[str, float],
+    known_properties: Collection[str],
+    problems: list[str],
+) -> Rule | None:
+    """Compile one rule, appending what is wrong with it to `problems`."""
+    condition = _substitute_thresholds(raw["condition"], thresholds, problems)
     try:
         Draft202012Validator.check_schema(condition)
     except jsonschema.SchemaError as exc:
-        raise ConfigurationError(f"{where}: condition is not a valid JSON Schema: {exc.message}") from None
+        problems.append(f"condition is not a valid JSON Schema: {exc.message}")
+        return None
     uses = properties_used(condition)
     if not uses:
-        raise ConfigurationError(f"{where}: condition names no property; use 'required' or 'properties'")
+        problems.append("condition names no property; use 'required' or 'properties'")
+    unknown = [name for name in uses if name not in known_properties]
+    if unknown:
+        problems.append(
+            f"unknown property {', '.join(unknown)}: use one from the vocabulary (README) "
+            "or map it to a Jira field in [fields] of gonogo.toml"
+        )
+    why = _fill_placeholders(raw["why"], thresholds, problems)
+    fix = _fill_placeholders(raw["fix"], thresholds, problems)
+    if raw["why"].strip().casefold() == raw["fix"].strip().casefold():
+        problems.append("'why' and 'fix' say the same thing: 'why' is the consequence, 'fix' the way out")
+    severity = Severity(raw["severity"])
     return Rule(
         id=raw["id"],
         title=raw["title"],
-        severity=Severity(raw["severity"]),
-        why=_fill_placeholders(raw["why"], thresholds, where),
-        fix=_fill_placeholders(raw["fix"], thresholds, where),
+        severity=severity,
+        weight=int(raw.get("weight", severity.default_weight)),
+        why=why,
+        fix=fix,
         uses=uses,
         ask_when_missing=raw.get("when_missing", "needs-info") == "needs-info",
         validator=Draft202012Validator(condition, format_checker=Draft202012Validator.FORMAT_CHECKER),
     )
 
 
-def _substitute_thresholds(schema: Any, thresholds: Mapping[str, float], where: str) -> Any:
+def _substitute_thresholds(schema: Any, thresholds: Mapping[str, float], problems: list[str]) -> Any:
     if isinstance(schema, dict):
         if set(schema) == {"$threshold"}:
             name = schema["$threshold"]
             if name not in thresholds:
-                raise ConfigurationError(
-                    f'{where}: unknown threshold {name!r}; declare it under "thresholds"'
-                )
+                problems.append(f'unknown threshold {name!r}; declare it under "thresholds"')
+                return 0
             return _plain_number(thresholds[name])
-        return {key: _substitute_thresholds(value, thresholds, where) for key, value in schema.items()}
+        return {key: _substitute_thresholds(value, thresholds, problems) for key, value in schema.items()}
     if isinstance(schema, list):
-        return [_substitute_thresholds(item, thresholds, where) for item in schema]
+        return [_substitute_thresholds(item, thresholds, problems) for item in schema]
     return schema
 
 
-def _fill_placeholders(text: str, thresholds: Mapping[str, float], where: str) -> str:
+def _fill_placeholders(text: str, thresholds: Mapping[str, float], problems: list[str]) -> str:
     """Put threshold values into a rule's prose, so the reasoning quotes the numbers in force."""
 
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in thresholds:
-            raise ConfigurationError(f"{where}: text mentions unknown threshold {{{name}}}")
+            problems.append(f"text mentions unknown threshold {{{name}}}")
+            return match.group(0)
         return f"{_plain_number(thresholds[name]):,}"
 
     return _PLACEHOLDER.sub(value, text)

@@ -20,6 +20,7 @@ import jsonschema
 
 from gonogo.errors import ConfigurationError
 from gonogo.resources import schema_path
+from gonogo.waivers import WaiverPolicy
 
 CONFIG_FILE_NAME = "gonogo.toml"
 DEFAULT_COMMENT_PROPERTY = "gonogo.verdict"
@@ -84,6 +85,7 @@ class Settings:
     checklist_paths: tuple[Path, ...] = ()
     disabled_checklists: frozenset[str] = frozenset()
     template_dir: Path | None = None
+    waivers: WaiverPolicy = field(default_factory=WaiverPolicy)
     webhook: Mapping[str, Any] = field(default_factory=dict)  # the [webhook] table, read by gonogo.webhook
     base_dir: Path = field(default_factory=Path.cwd)  # relative paths in the file are relative to it
 
@@ -126,6 +128,7 @@ def load_settings(config_path: Path | None = None, environ: Mapping[str, str] | 
         checklist_paths=tuple(base / p for p in checklists_table.get("paths", [])),
         disabled_checklists=frozenset(checklists_table.get("disable", [])),
         template_dir=base / template_path if template_path else None,
+        waivers=WaiverPolicy(**data.get("waivers", {})),
         webhook=dict(data.get("webhook", {})),
         base_dir=base,
     )

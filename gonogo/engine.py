@@ -25,6 +25,7 @@ from gonogo.proposal import build_proposal
 from gonogo.rendering import Renderer, make_renderer
 from gonogo.ticket import Ticket
 from gonogo.vocabulary import Vocabulary, bundled_vocabulary
+from gonogo.waivers import WaiverPolicy
 
 _FIELD_ID = re.compile(r"customfield_\d+")
 # System fields addressed by id; anything else in [fields] is a display name.
@@ -46,7 +47,7 @@ _SYSTEM_FIELD_IDS = frozenset(
     }
 )
 # Fields every check reads besides the mapped ones: identity, filters, and the comment count.
-_ALWAYS_FETCHED = ("summary", "issuetype", "project", "comment")
+_ALWAYS_FETCHED = ("summary", "issuetype", "project", "labels", "comment")
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Engine:
     thresholds: Mapping[str, float]
     field_map: Mapping[str, str]
     renderer: Renderer
+    waiver_policy: WaiverPolicy
 
     def assess(self, ticket: Ticket, *, today: date) -> Assessment:
         proposal = build_proposal(
@@ -65,7 +67,7 @@ class Engine:
             thresholds=self.thresholds,
             today=today,
         )
-        return assess(ticket, proposal, self.checklists, self.vocabulary)
+        return assess(ticket, proposal, self.checklists, self.vocabulary, waiver_policy=self.waiver_policy)
 
     def fields_to_fetch(self) -> list[str] | None:
         """Field ids to ask Jira for, or None ("*all") when some field is mapped by display name."""
@@ -73,6 +75,11 @@ class Engine:
         if not all(_FIELD_ID.fullmatch(r) or r in _SYSTEM_FIELD_IDS for r in refs):
             return None
         return list(dict.fromkeys([*_ALWAYS_FETCHED, *refs]))
+
+
+def known_properties(vocabulary: Vocabulary, field_map: Mapping[str, str]) -> set[str]:
+    """What a rule may test: mapped properties and the derived ones."""
+    return set(field_map) | {name for name, spec in vocabulary.properties.items() if spec.is_derived}
 
 
 def build_engine(settings: Settings) -> Engine:
@@ -87,10 +94,12 @@ def build_engine(settings: Settings) -> Engine:
     files = [f for f in found if f.id not in settings.disabled_checklists]
     thresholds = resolve_thresholds(all_thresholds(files, vocabulary), settings.thresholds)
     field_map = {**vocabulary.default_field_map(), **settings.fields}
+    known = known_properties(vocabulary, field_map)
     return Engine(
         vocabulary=vocabulary,
-        checklists=tuple(compile_checklist(f, thresholds) for f in files),
+        checklists=tuple(compile_checklist(f, thresholds, known) for f in files),
         thresholds=thresholds,
         field_map=field_map,
         renderer=make_renderer(settings.template_dir),
+        waiver_policy=settings.waivers,
     )

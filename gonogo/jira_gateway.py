@@ -88,13 +88,13 @@ class JiraGateway:
         return cls(client, settings, sleep=sleep)
 
     def fetch_ticket(self, key: str, *, fields: Sequence[str] | None) -> Ticket:
-        """GET the issue with display names and gonogo's issue property, in one request."""
+        """GET the issue with display names, changelog (who added a waiver) and gonogo's property, at once."""
 
         def call() -> Ticket:
             issue = self._client.issue(
                 key,
                 fields=",".join(fields) if fields else "*all",
-                expand="names",
+                expand="names,changelog",
                 properties=self._settings.comment_property,
             )
             return ticket_from_rest(issue.raw, origin=f"Jira's answer for {key}")

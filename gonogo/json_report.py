@@ -11,6 +11,7 @@ from typing import Any
 from gonogo import __version__
 from gonogo.assessment import Assessment, Evidence
 from gonogo.publish import Publication
+from gonogo.waivers import Waiver
 
 FORMAT_VERSION = 1
 
@@ -30,6 +31,7 @@ def report_document(
             "summary": assessment.summary,
         },
         "verdict": assessment.verdict.value,
+        "score": assessment.score,
         "checklists": [{"id": c.id, "title": c.title, "version": c.version} for c in assessment.checklists],
         "findings": [
             {
@@ -41,9 +43,12 @@ def report_document(
                 "evidence": [_evidence(e) for e in f.evidence],
                 "reason": f.rule.why,
                 "fix": f.rule.fix,
+                "weight": f.rule.weight,
+                "waiver": _waiver(f.waiver, f.waiver_refused) if f.waiver else None,
             }
             for f in assessment.findings
         ],
+        "unmatched_waivers": [w.label for w in assessment.unmatched_waivers],
         "missing_information": [
             {
                 "property": m.property,
@@ -62,6 +67,10 @@ def report_document(
     elif comment is not None:
         document["comment"] = {"action": "dry-run", "id": None, "body": comment}
     return document
+
+
+def _waiver(waiver: Waiver, refused: str | None) -> dict[str, Any]:
+    return {"label": waiver.label, "by": waiver.by, "reason": waiver.reason, "refused": refused}
 
 
 def _evidence(item: Evidence) -> dict[str, Any]:

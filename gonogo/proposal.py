@@ -135,6 +135,15 @@ def derive(values: Mapping[str, Any], *, thresholds: Mapping[str, float], today:
         )
     if "days_to_deadline" in derived and "bid_days_needed" in derived:
         derived["deadline_slack_days"] = derived["days_to_deadline"] - derived["bid_days_needed"]
+    budget = values.get("budget")
+    if isinstance(budget, (int, float)) and isinstance(effort, (int, float)) and effort > 0:
+        derived["day_rate"] = round(budget / effort, 2)
+        if budget > 0:
+            cost = effort * thresholds["cost_per_day"]
+            derived["margin_percent"] = round((budget - cost) / budget * 100, 1)
+    months = values.get("delivery_months")
+    if isinstance(effort, (int, float)) and isinstance(months, (int, float)) and months > 0:
+        derived["team_size_needed"] = round(effort / (months * thresholds["working_days_per_month"]), 1)
     return derived
 
 

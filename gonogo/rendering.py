@@ -59,6 +59,10 @@ class Renderer:
                     "findings listed: shorten the template"
                 )
 
+    def text_page(self, name: str, **context: Any) -> str:
+        """Any other terminal text (checklist listings...), escaped like the report."""
+        return _render(self.text, name, context)
+
     def text_report(self, assessment: Assessment, *, color: bool) -> str:
         context = _context(assessment, None)
         context["color"] = color
@@ -158,13 +162,17 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
         "missing": assessment.missing_information,
         "left_out": len(failed) - len(listed),
         "passed": [f for f in assessment.findings if f.outcome is Outcome.PASSED],
+        "waived": [f for f in assessment.findings if f.outcome is Outcome.WAIVED],
+        "refused_waivers": [f for f in assessment.findings if f.waiver_refused],
+        "unmatched_waivers": assessment.unmatched_waivers,
+        "score": assessment.score,
         "passed_blockers": [
             f
             for f in assessment.findings
             if f.outcome is Outcome.PASSED and f.rule.severity is Severity.BLOCKER
         ],
         "skipped": [f for f in assessment.findings if f.outcome is Outcome.SKIPPED],
-        "checked": [f for f in assessment.findings if f.outcome is not Outcome.SKIPPED],
+        "checked": [f for f in assessment.findings if f.outcome not in (Outcome.SKIPPED, Outcome.WAIVED)],
         "checklists": assessment.checklists,
         "version": __version__,
     }

@@ -29,6 +29,7 @@ class Ticket:
     fields: Mapping[str, Any]
     names: Mapping[str, str] = field(default_factory=dict)
     properties: Mapping[str, Any] = field(default_factory=dict)
+    changelog: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def project_key(self) -> str:
@@ -55,12 +56,14 @@ def ticket_from_rest(data: Any, *, origin: str) -> Ticket:
     names = data.get("names") if isinstance(data.get("names"), dict) else {}
     properties = data.get("properties") if isinstance(data.get("properties"), dict) else {}
     issue_id = data.get("id")
+    changelog = data.get("changelog") if isinstance(data.get("changelog"), dict) else {}
     return Ticket(
         key=key.upper(),
         id=str(issue_id) if isinstance(issue_id, (str, int)) else None,
         fields=fields,
         names={str(k): str(v) for k, v in (names or {}).items()},
         properties=properties or {},
+        changelog=changelog or {},
     )
 
 

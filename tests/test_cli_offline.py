@@ -59,6 +59,8 @@ def test_doomed_proposal_names_each_blocker_with_its_evidence(gonogo: Gonogo) ->
             "deadline_slack_days": -15,
         },
         "capability-exists": {"capability_fit": "none"},
+        "liability-capped": {"liability": "unlimited"},
+        "team-exists": {"team_available": "no"},
     }
     assert [m["property"] for m in document["missing_information"]] == ["decision_maker"]
 

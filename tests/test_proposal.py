@@ -13,7 +13,7 @@ from gonogo.ticket import Ticket
 from gonogo.vocabulary import bundled_vocabulary
 
 VOCABULARY = bundled_vocabulary()
-THRESHOLDS = {"min_bid_days": 5, "bid_days_per_100_effort_days": 2}
+THRESHOLDS = {name: spec.default for name, spec in VOCABULARY.thresholds.items()}
 TODAY = date(2026, 11, 23)
 
 
@@ -124,3 +124,24 @@ def test_small_efforts_still_need_the_minimum_bid_time() -> None:
     proposal = proposal_for({"customfield_3": 10}, {}, {"effort_days": "customfield_3"})
     assert proposal.values["bid_days_needed"] == 5
     assert "days_to_deadline" not in proposal.values
+
+
+def test_commercial_figures_are_derived_from_value_and_effort() -> None:
+    proposal = proposal_for(
+        {"customfield_1": 150000, "customfield_3": 220, "customfield_4": 4},
+        {},
+        {"budget": "customfield_1", "effort_days": "customfield_3", "delivery_months": "customfield_4"},
+    )
+    assert proposal.values["day_rate"] == 681.82
+    assert proposal.values["margin_percent"] == 12.0  # 220 days at 600 cost 132,000 of 150,000
+    assert proposal.values["team_size_needed"] == 2.8  # 220 days over 4 months of 20 days
+
+
+def test_no_margin_is_computed_for_a_zero_budget() -> None:
+    proposal = proposal_for(
+        {"customfield_1": 0, "customfield_3": 900},
+        {},
+        {"budget": "customfield_1", "effort_days": "customfield_3"},
+    )
+    assert "margin_percent" not in proposal.values
+    assert proposal.values["day_rate"] == 0

@@ -1,0 +1,88 @@
+"""Waivers: accepted risks are shown with who and why; waivers gonogo cannot honour say so."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support import EXAMPLES, TODAY, Gonogo
+
+from gonogo.assessment import Outcome
+from gonogo.config import Settings
+from gonogo.engine import build_engine
+from gonogo.ticket import ticket_from_rest
+from gonogo.waivers import WaiverPolicy
+
+
+def example(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((EXAMPLES / f"{name}.json").read_text())
+    return data
+
+
+def outcomes(data: dict[str, Any], policy: WaiverPolicy = WaiverPolicy()) -> dict[str, Any]:
+    engine = build_engine(Settings(waivers=policy))
+    assessment = engine.assess(ticket_from_rest(data, origin="test"), today=date.fromisoformat(TODAY))
+    return {
+        "verdict": assessment.verdict.value,
+        "score": assessment.score,
+        **{f"{f.checklist}/{f.rule.id}": f for f in assessment.findings},
+        "unmatched": [w.label for w in assessment.unmatched_waivers],
+    }
+
+
+def test_waived_majors_turn_conditions_into_a_go_with_who_and_why() -> None:
+    result = outcomes(example("waived"))
+    assert result["verdict"] == "go"
+    finding = result["customer/win-probability-target"]
+    assert finding.outcome is Outcome.WAIVED
+    assert finding.waiver.by == "Ines Kovac"
+    assert finding.waiver.reason.startswith("Phase 1 delivered on budget")
+    assert result["score"] < 100  # a waiver accepts a risk; it does not remove it
+
+
+def test_a_waiver_without_a_reason_is_not_applied() -> None:
+    data = example("waived")
+    data["fields"]["customfield_10117"] = None
+    result = outcomes(data)
+    assert result["verdict"] == "go-with-conditions"
+    finding = result["capability/capability-proven"]
+    assert finding.outcome is Outcome.FAILED
+    assert finding.waiver_refused == "a waiver needs a justification in the waiver reason field"
+
+
+def test_a_blocker_can_be_waived_only_when_configuration_allows() -> None:
+    data = example("unprofitable")
+    data["fields"]["labels"] = ["gonogo-waive-margin-positive", "gonogo-waive-doomed.win-probability-viable"]
+    data["fields"]["customfield_10117"] = "Loss leader agreed by the board to enter the public sector."
+    refused = outcomes(data)
+    assert refused["verdict"] == "no-go"
+    assert "cannot be waived here" in refused["doomed/margin-positive"].waiver_refused
+    allowed = outcomes(data, WaiverPolicy(allow_blockers=True))
+    assert allowed["doomed/margin-positive"].outcome is Outcome.WAIVED
+    assert allowed["verdict"] == "go-with-conditions"  # the margin floor and win target still fail
+
+
+def test_a_waiver_naming_no_rule_is_reported() -> None:
+    data = example("healthy")
+    data["fields"]["labels"] = ["gonogo-waive-budget-exsts", "unrelated-label"]
+    assert outcomes(data)["unmatched"] == ["gonogo-waive-budget-exsts"]
+
+
+def test_waivers_are_shown_in_the_comment_and_json(gonogo: Gonogo, tmp_path: Path) -> None:
+    run = gonogo("check", str(EXAMPLES / "waived.json"), "--today", TODAY, "--format", "json")
+    document = json.loads(run.stdout)
+    waived = [f for f in document["findings"] if f["outcome"] == "waived"]
+    assert {f["rule"] for f in waived} == {"win-probability-target", "fixed-price-size", "capability-proven"}
+    assert waived[0]["waiver"]["by"] == "Ines Kovac"
+    assert waived[0]["waiver"]["refused"] is None
+
+
+@pytest.mark.parametrize("toml", ["[waivers]\nallow_blockers = 'yes'\n", "[waivers]\nallow_all = true\n"])
+def test_waiver_settings_are_checked(gonogo: Gonogo, tmp_path: Path, toml: str) -> None:
+    (tmp_path / "gonogo.toml").write_text(toml)
+    run = gonogo("check", str(EXAMPLES / "waived.json"))
+    assert run.exit_code == 3
+    assert "waivers" in run.stderr
