@@ -156,3 +156,18 @@ def test_show_explains_rules_in_plain_words_with_thresholds_in_force(gonogo: Gon
     unknown = gonogo("checklists", "show", "nope")
     assert unknown.exit_code == 4
     assert "no checklist 'nope'; known: capability, commercial" in unknown.stderr
+
+
+def test_schema_prints_the_meta_schema_path(gonogo: Gonogo) -> None:
+    path = Path(gonogo("checklists", "schema").stdout.strip())
+    assert json.loads(path.read_text())["title"] == "gonogo checklist"
+
+
+def test_readme_documents_every_property_and_threshold() -> None:
+    from gonogo.checklists import all_thresholds
+    from gonogo.vocabulary import bundled_vocabulary
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    vocabulary = bundled_vocabulary()
+    names = [*vocabulary.properties, *all_thresholds(discover(), vocabulary)]
+    assert [name for name in names if f"| `{name}` |" not in readme] == []
