@@ -8,9 +8,15 @@ from pathlib import Path
 import pytest
 from support import EXAMPLES, TODAY, Gonogo
 
-from gonogo.checklists import discover, properties_used, read_checklist_file, resolve_thresholds
+from gonogo.checklists import (
+    all_thresholds,
+    discover,
+    properties_used,
+    read_checklist_file,
+    resolve_thresholds,
+)
 from gonogo.errors import ConfigurationError
-from gonogo.vocabulary import ThresholdSpec
+from gonogo.vocabulary import ThresholdSpec, bundled_vocabulary
 
 HERE = Path(__file__).parent / "checklists"
 BROKEN = HERE / "broken"
@@ -164,9 +170,6 @@ def test_schema_prints_the_meta_schema_path(gonogo: Gonogo) -> None:
 
 
 def test_readme_documents_every_property_and_threshold() -> None:
-    from gonogo.checklists import all_thresholds
-    from gonogo.vocabulary import bundled_vocabulary
-
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     vocabulary = bundled_vocabulary()
     names = [*vocabulary.properties, *all_thresholds(discover(), vocabulary)]
