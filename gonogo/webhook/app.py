@@ -1,0 +1,76 @@
+"""The HTTP edge (Starlette): read the body within its limit, hand it to the intake, write the answer.
+
+Nothing is decided here. The intake runs in Starlette's thread pool because storing a job is
+blocking I/O (SQLite or Redis) and the event loop must keep answering other deliveries meanwhile.
+Starlette itself answers 405 for other methods and 404 for other paths.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gonogo.webhook.intake import Intake, Reply
+from gonogo.webhook.metrics import Metrics
+
+
+def create_app(
+    *,
+    intake: Intake,
+    metrics: Metrics,
+    path: str,
+    max_body_bytes: int,
+    healthy: Callable[[], bool],
+    on_startup: Callable[[], None],
+    on_shutdown: Callable[[], None],
+) -> Starlette:
+    """The ASGI application: `POST <path>`, `GET /healthz`, `GET /metrics`."""
+
+    async def webhook(request: Request) -> Response:
+        started = time.perf_counter()
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_body_bytes:
+            return _json(intake.too_large(request.headers, limit=max_body_bytes))
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > max_body_bytes:
+                return _json(intake.too_large(request.headers, limit=max_body_bytes))
+        reply = await run_in_threadpool(intake.receive, bytes(body), request.headers, started=started)
+        return _json(reply)
+
+    async def healthz(request: Request) -> Response:
+        ok = await run_in_threadpool(healthy)
+        return JSONResponse({"status": "ok" if ok else "queue unavailable"}, status_code=200 if ok else 503)
+
+    async def scrape(request: Request) -> Response:
+        body, content_type = await run_in_threadpool(metrics.exposition)
+        return Response(body, media_type=content_type)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        on_startup()
+        try:
+            yield
+        finally:
+            await run_in_threadpool(on_shutdown)
+
+    return Starlette(
+        routes=[
+            Route(path, webhook, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/metrics", scrape, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def _json(reply: Reply) -> Response:
+    return JSONResponse(dict(reply.body), status_code=reply.status)

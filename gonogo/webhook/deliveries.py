@@ -1,0 +1,178 @@
+"""What an authenticated delivery asks for: check a ticket, or nothing (and why). Pure.
+
+Two senders are understood:
+
+- a Jira Cloud or Data Center webhook (`webhookEvent`): `jira:issue_created`, and
+  `jira:issue_updated` when `check_on_update` is on and the changelog names a mapped field;
+- a Jira Automation "Send web request" body: `{"issueKey": "BID-42", "issueId": "20042"}`.
+
+The payload is a hint, not the truth: only the issue key and id are taken from it (validated), to
+re-fetch the ticket from the configured Jira. Nothing else in it is kept, followed or rendered.
+Events caused by gonogo's own account are ignored, and so is every comment event: gonogo only
+writes comments and properties, never fields, so the events it causes can never trigger a check.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gonogo.webhook.settings import Filters
+
+CREATED = "jira:issue_created"
+UPDATED = "jira:issue_updated"
+AUTOMATION = "automation"
+
+_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,99}-[1-9][0-9]{0,17}")
+_PROJECT_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,99}")
+_ISSUE_ID = re.compile(r"[1-9][0-9]{0,18}")
+_EVENT_NAME = re.compile(r"[A-Za-z0-9:_.-]{1,64}")
+
+
+@dataclass(frozen=True)
+class CheckTicket:
+    """Check this ticket. `issue_id` (when known) survives a move to another project; the key not."""
+
+    key: str
+    issue_id: str | None
+    event: str
+
+
+@dataclass(frozen=True)
+class Ignore:
+    """A well-formed delivery that does not concern gonogo; it is acknowledged and dropped."""
+
+    event: str
+    reason: str
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class Malformed:
+    """Not JSON, or not a shape gonogo understands (answered 400)."""
+
+    reason: str
+
+
+Decision = CheckTicket | Ignore | Malformed
+
+
+def classify(body: bytes, *, filters: Filters, watched_fields: Iterable[str] = ()) -> Decision:
+    """Decide what `body` (already authenticated) asks for.
+
+    `watched_fields` are the Jira fields the checklists read (ids or display names, any case); a
+    `jira:issue_updated` counts only when its changelog names one of them.
+    """
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return Malformed("the body is not JSON")
+    if not isinstance(data, dict):
+        return Malformed("the body is not a JSON object")
+    if "webhookEvent" in data:
+        return _jira_webhook(data, filters, {f.casefold() for f in watched_fields})
+    if "issueKey" in data or "issueId" in data:
+        return _automation(data, filters)
+    return Malformed('neither a Jira webhook ("webhookEvent") nor an Automation body ("issueKey")')
+
+
+def _jira_webhook(data: Mapping[str, Any], filters: Filters, watched: set[str]) -> Decision:
+    event = data["webhookEvent"]
+    if not isinstance(event, str) or not _EVENT_NAME.fullmatch(event):
+        return Malformed('"webhookEvent" is not an event name')
+    if event not in (CREATED, UPDATED):
+        return Ignore(event, f"{event} events are not checked")
+    if event == UPDATED and not filters.check_on_update:
+        return Ignore(event, "updates are not checked ([webhook].check_on_update is off)")
+    issue = data.get("issue")
+    if not isinstance(issue, dict):
+        return Malformed('no "issue" object')
+    identity = _identity(issue.get("key"), issue.get("id"))
+    if isinstance(identity, Malformed):
+        return identity
+    key, issue_id = identity
+    if _caused_by(data, filters.ignore_accounts):
+        return Ignore(event, "caused by gonogo's own account", key)
+    fields = issue.get("fields")
+    if not isinstance(fields, dict):
+        fields = {}
+    unwanted = _filtered_out(key, fields.get("project"), fields.get("issuetype"), filters)
+    if unwanted:
+        return Ignore(event, unwanted, key)
+    if event == UPDATED:
+        if isinstance(data.get("comment"), dict):
+            return Ignore(event, "a comment event, not a field change", key)
+        if not _changed_a_watched_field(data.get("changelog"), watched):
+            return Ignore(event, "no field the checklists read has changed", key)
+    return CheckTicket(key, issue_id, event)
+
+
+def _automation(data: Mapping[str, Any], filters: Filters) -> Decision:
+    identity = _identity(data.get("issueKey"), data.get("issueId"))
+    if isinstance(identity, Malformed):
+        return identity
+    key, issue_id = identity
+    issue_type = data.get("issueType")
+    unwanted = _filtered_out(
+        key, None, {"name": issue_type} if isinstance(issue_type, str) else None, filters
+    )
+    if unwanted:
+        return Ignore(AUTOMATION, unwanted, key)
+    return CheckTicket(key, issue_id, AUTOMATION)
+
+
+def _identity(key: Any, issue_id: Any) -> tuple[str, str | None] | Malformed:
+    if not isinstance(key, str) or not _KEY.fullmatch(key.upper()):
+        return Malformed('no issue key like "BID-42"')
+    if issue_id is not None:
+        issue_id = str(issue_id) if isinstance(issue_id, (str, int)) else ""
+        if not _ISSUE_ID.fullmatch(issue_id):
+            return Malformed("the issue id is not a number")
+    return key.upper(), issue_id
+
+
+def _caused_by(data: Mapping[str, Any], accounts: frozenset[str]) -> bool:
+    """True when the acting user (or a comment's author) is one of gonogo's own accounts."""
+    if not accounts:
+        return False
+    people = [data.get("user")]
+    comment = data.get("comment")
+    if isinstance(comment, dict):
+        people += [comment.get("author"), comment.get("updateAuthor")]
+    for person in people:
+        if isinstance(person, dict):
+            # Cloud names people by accountId; Data Center by name and key.
+            ids = {person.get("accountId"), person.get("name"), person.get("key")}
+            if ids & accounts:
+                return True
+    return False
+
+
+def _filtered_out(key: str, project: Any, issue_type: Any, filters: Filters) -> str | None:
+    named = project.get("key") if isinstance(project, dict) else None
+    project_key = key.rsplit("-", 1)[0]
+    if isinstance(named, str) and _PROJECT_KEY.fullmatch(named.upper()):
+        project_key = named.upper()
+    if filters.projects and project_key not in filters.projects:
+        return f"project {project_key} is not a proposal project"
+    if filters.issue_types and isinstance(issue_type, dict):
+        name = issue_type.get("name")
+        if not isinstance(name, str) or name.casefold() not in filters.issue_types:
+            return "the issue type is not a proposal type"
+    return None
+
+
+def _changed_a_watched_field(changelog: Any, watched: set[str]) -> bool:
+    items = changelog.get("items") if isinstance(changelog, dict) else None
+    if not isinstance(items, list):
+        return False
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        names = {item.get("fieldId"), item.get("field")}
+        if any(isinstance(n, str) and n.casefold() in watched for n in names):
+            return True
+    return False

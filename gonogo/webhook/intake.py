@@ -1,0 +1,134 @@
+"""From a delivery's raw bytes to an answer: authenticate → classify → durably enqueue.
+
+The HTTP layer reads the body (enforcing the size limit) and writes the reply; everything between
+is here, independent of the web framework. The reply is decided only after the job is stored, so
+an acknowledged delivery is never lost; a queue failure is answered 503 so that Jira delivers again.
+Deliveries that end here (rejected, ignored, duplicate) get their log line here; queued ones get
+theirs from the worker when the check has finished.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from gonogo.webhook.deliveries import CheckTicket, Ignore, Malformed, classify
+from gonogo.webhook.logs import log_delivery
+from gonogo.webhook.metrics import Metrics
+from gonogo.webhook.queue import Job, QueueUnavailable, WorkQueue
+from gonogo.webhook.settings import WebhookSettings
+from gonogo.webhook.verify import Authenticity, authenticate
+
+DELIVERY_ID_HEADER = "X-Atlassian-Webhook-Identifier"
+_SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: Mapping[str, Any] = field(default_factory=dict)
+
+
+def delivery_id(headers: Mapping[str, str]) -> tuple[str, bool]:
+    """The sender's delivery id and whether it can deduplicate; else a fresh id for the log.
+
+    Jira keeps `X-Atlassian-Webhook-Identifier` across retries of one delivery. An id that is not
+    a plain token is not used at all (it would only be echoed into logs); without one, the delivery
+    is not deduplicated: the per-ticket lock and the sticky comment still keep it to one comment.
+    """
+    given = headers.get(DELIVERY_ID_HEADER.lower()) or headers.get(DELIVERY_ID_HEADER) or ""
+    if _SAFE_ID.fullmatch(given):
+        return given, True
+    return f"gonogo-{uuid.uuid4()}", False
+
+
+class Intake:
+    def __init__(
+        self,
+        *,
+        settings: WebhookSettings,
+        queue: WorkQueue,
+        metrics: Metrics,
+        watched_fields: frozenset[str],
+    ) -> None:
+        credentials = settings.credentials
+        self._secret = credentials.secret.reveal() if credentials.secret else None
+        self._token = credentials.token.reveal() if credentials.token else None
+        self._token_header = credentials.token_header
+        self._filters = settings.filters
+        self._watched = watched_fields
+        self._queue = queue
+        self._metrics = metrics
+
+    def too_large(self, headers: Mapping[str, str], *, limit: int) -> Reply:
+        """Answer for a body over `limit` bytes (it is not read further)."""
+        identifier, _ = delivery_id(headers)
+        return self._finish(
+            Reply(413, {"error": f"the body exceeds {limit} bytes"}), identifier, "too_large", None, None
+        )
+
+    def receive(self, body: bytes, headers: Mapping[str, str], *, started: float) -> Reply:
+        """Decide the answer for one delivery; `started` is `time.perf_counter()` at its arrival."""
+        identifier, dedupe = delivery_id(headers)
+        authenticity = authenticate(
+            body, headers, secret=self._secret, token=self._token, token_header=self._token_header
+        )
+        if authenticity is Authenticity.REJECTED:
+            reply = Reply(401, {"error": "missing or wrong signature or token"})
+            return self._finish(reply, identifier, "unauthorized", None, started)
+        decision = classify(body, filters=self._filters, watched_fields=self._watched)
+        if isinstance(decision, Malformed):
+            return self._finish(
+                Reply(400, {"error": decision.reason}), identifier, "malformed", None, started
+            )
+        if isinstance(decision, Ignore):
+            reply = Reply(200, {"outcome": "ignored", "reason": decision.reason, "delivery": identifier})
+            return self._finish(
+                reply, identifier, "ignored", decision, started, ticket=decision.key, reason=decision.reason
+            )
+        return self._enqueue(decision, identifier, dedupe, started)
+
+    def _enqueue(self, decision: CheckTicket, identifier: str, dedupe: bool, started: float) -> Reply:
+        job = Job(identifier, decision.key, decision.issue_id, decision.event, received_at=time.time())
+        try:
+            stored = self._queue.submit(job, dedupe=dedupe)
+        except QueueUnavailable as exc:
+            reply = Reply(503, {"error": "the queue is unavailable; deliver again later"})
+            return self._finish(
+                reply, identifier, "unavailable", decision, started, ticket=job.key, reason=str(exc)
+            )
+        if not stored:
+            reply = Reply(200, {"outcome": "duplicate", "delivery": identifier})
+            return self._finish(reply, identifier, "duplicate", decision, started, ticket=job.key)
+        self._metrics.deliveries.labels("queued").inc()
+        self._metrics.ack_seconds.observe(time.perf_counter() - started)
+        return Reply(200, {"outcome": "queued", "delivery": identifier, "ticket": job.key})
+
+    def _finish(
+        self,
+        reply: Reply,
+        identifier: str,
+        outcome: str,
+        decision: CheckTicket | Ignore | None,
+        started: float | None,
+        **fields: Any,
+    ) -> Reply:
+        self._metrics.deliveries.labels(outcome).inc()
+        latency_ms = None
+        if started is not None:
+            elapsed = time.perf_counter() - started
+            self._metrics.ack_seconds.observe(elapsed)
+            latency_ms = round(elapsed * 1000, 1)
+        log_delivery(
+            delivery=identifier,
+            event=decision.event if decision is not None else None,
+            outcome=outcome,
+            status=reply.status,
+            latency_ms=latency_ms,
+            **fields,
+        )
+        return reply

@@ -1,0 +1,73 @@
+"""What `/metrics` shows, in Prometheus' text format (prometheus_client).
+
+A registry of its own rather than the library's global one, so every service (and every test)
+counts from zero and nothing else in the process leaks into the scrape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+_FAST = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+_SLOW = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0, 1800.0)
+
+
+class Metrics:
+    def __init__(self, *, queue_depth: Callable[[], int]) -> None:
+        self.registry = CollectorRegistry()
+        self.deliveries = Counter(
+            "gonogo_webhook_deliveries",
+            "Deliveries answered, by outcome (queued, duplicate, ignored, unauthorized, too_large, "
+            "malformed, unavailable).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.ack_seconds = Histogram(
+            "gonogo_webhook_ack_seconds",
+            "Time from reading a delivery's body to answering it.",
+            buckets=_FAST,
+            registry=self.registry,
+        )
+        self.checks = Counter(
+            "gonogo_webhook_checks",
+            "Check attempts, by outcome (posted, retry, dead_letter).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.verdicts = Counter(
+            "gonogo_webhook_verdicts", "Verdicts posted, by verdict.", ["verdict"], registry=self.registry
+        )
+        self.check_seconds = Histogram(
+            "gonogo_webhook_check_seconds",
+            "Duration of one check attempt (fetch, assess, post).",
+            buckets=_SLOW,
+            registry=self.registry,
+        )
+        self.time_to_comment_seconds = Histogram(
+            "gonogo_webhook_time_to_comment_seconds",
+            "Time from a delivery's arrival to its verdict comment.",
+            buckets=_SLOW,
+            registry=self.registry,
+        )
+        self.in_progress = Gauge(
+            "gonogo_webhook_checks_in_progress", "Checks running right now.", registry=self.registry
+        )
+        depth = Gauge(
+            "gonogo_webhook_queue_depth",
+            "Accepted deliveries not finished yet (waiting or in progress); -1 if the queue is unreachable.",
+            registry=self.registry,
+        )
+        depth.set_function(lambda: float(queue_depth()))
+
+    def exposition(self) -> tuple[bytes, str]:
+        """The scrape body and its content type."""
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST

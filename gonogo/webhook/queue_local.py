@@ -1,0 +1,232 @@
+"""The embedded queue: persist-queue's `SQLiteAckQueue` in a folder, no server needed.
+
+Why this library: its ack queue keeps a job's row in SQLite from `put` to `ack`. `get` only marks
+the row "unacked" (committed), `ack` marks it done, `ack_failed` keeps it as failed, and on start
+`auto_resume` turns every unacked row back into a ready one. So a `kill -9` at any moment loses no
+acknowledged job and a job that was in progress runs again: at-least-once. Every write is its own
+committed SQLite transaction (WAL), which survives the death of the process. The JSON serializer is
+used rather than pickle so the folder's contents are data, never code.
+
+Beside the queue, `deliveries.db` remembers accepted delivery ids for the dedupe window. Submitting
+is "seen? → put → remember" under one lock; a crash after the put but before the remember leaves at
+worst a second job for the same ticket, which the sticky comment absorbs.
+
+One process owns a folder at a time (an exclusive `flock`), because `auto_resume` would otherwise
+hand another live process's in-progress jobs out again. Several instances need the Redis backend.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from typing import Any, TextIO
+
+import persistqueue.serializers.json as json_serializer
+from persistqueue import Empty, SQLiteAckQueue
+from persistqueue.sqlackqueue import AckStatus
+
+from gonogo.errors import ConfigurationError
+from gonogo.webhook.queue import Claimed, DeadLetter, Job, QueueUnavailable
+from gonogo.webhook.settings import QueueSettings
+
+_QUEUE_NAME = "jobs"
+_SEEN_DB = "deliveries.db"
+_LOCK_FILE = "serve.lock"
+_HOUSEKEEPING_EVERY = 200  # acks / submits between purges of finished rows and old delivery ids
+
+
+class KeyedLocks:
+    """One `threading.Lock` per name, created on demand and dropped when nobody holds or waits."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, tuple[threading.Lock, int]] = {}
+
+    @contextmanager
+    def hold(self, name: str) -> Iterator[None]:
+        with self._guard:
+            lock, users = self._locks.get(name, (threading.Lock(), 0))
+            self._locks[name] = (lock, users + 1)
+        try:
+            with lock:
+                yield
+        finally:
+            with self._guard:
+                lock, users = self._locks[name]
+                if users == 1:
+                    del self._locks[name]
+                else:
+                    self._locks[name] = (lock, users - 1)
+
+
+class LocalQueue:
+    """`WorkQueue` on local disk. `reader=True` opens it read-only beside a running service."""
+
+    def __init__(self, settings: QueueSettings, *, reader: bool = False) -> None:
+        self._folder = settings.path
+        self._dedupe_seconds = settings.dedupe_seconds
+        self._intake = threading.Lock()
+        self._locks = KeyedLocks()
+        self._lock_file: TextIO | None = None
+        self._since_housekeeping = 0
+        if reader:
+            self._queue = self._open_queue(auto_resume=False) if self._folder.is_dir() else None
+            self._seen: sqlite3.Connection | None = None
+            self._open_jobs = 0
+            return
+        try:
+            self._folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigurationError(
+                f"[webhook].queue_path {self._folder}: cannot create it ({exc.strerror})"
+            ) from None
+        self._lock_file = self._take_folder()
+        self._queue = self._open_queue(auto_resume=True)
+        self._seen = sqlite3.connect(
+            self._folder / _SEEN_DB, check_same_thread=False, isolation_level=None, timeout=10
+        )
+        self._seen.execute("PRAGMA journal_mode=WAL")
+        self._seen.execute("CREATE TABLE IF NOT EXISTS seen (delivery TEXT PRIMARY KEY, at REAL NOT NULL)")
+        self._housekeeping()
+        self._open_jobs = sum(1 for row in self._queue.queue() if _status(row) < int(AckStatus.acked))
+
+    def _open_queue(self, *, auto_resume: bool) -> SQLiteAckQueue:
+        return SQLiteAckQueue(
+            str(self._folder),
+            name=_QUEUE_NAME,
+            multithreading=True,
+            auto_resume=auto_resume,
+            serializer=json_serializer,
+        )
+
+    def _take_folder(self) -> TextIO:
+        handle = (self._folder / _LOCK_FILE).open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise ConfigurationError(
+                f"the queue folder {self._folder} is in use by another gonogo serve: the local queue "
+                'serves one process; run several instances with queue = "redis"'
+            ) from None
+        return handle
+
+    # -- WorkQueue ------------------------------------------------------------------------
+
+    def submit(self, job: Job, *, dedupe: bool) -> bool:
+        queue, seen = self._writable()
+        now = time.time()
+        try:
+            with self._intake:
+                if dedupe and self._seen_recently(seen, job.delivery_id, now):
+                    return False
+                queue.put({"job": job.to_json()})
+                self._open_jobs += 1
+                if dedupe:
+                    seen.execute(
+                        "INSERT OR REPLACE INTO seen (delivery, at) VALUES (?, ?)", (job.delivery_id, now)
+                    )
+        except sqlite3.Error as exc:
+            raise QueueUnavailable(f"the local queue could not store the job ({exc})") from exc
+        return True
+
+    def claim(self, timeout: float) -> Claimed | None:
+        queue, _ = self._writable()
+        try:
+            item: dict[str, Any] = queue.get(block=True, timeout=timeout, raw=True)
+        except Empty:
+            return None
+        return Claimed(Job.from_json(item["data"]["job"]), str(item["pqid"]))
+
+    def complete(self, claimed: Claimed) -> None:
+        queue, _ = self._writable()
+        queue.ack(id=int(claimed.receipt))
+        self._finished()
+
+    def dead_letter(self, claimed: Claimed, *, reason: str, attempts: int) -> None:
+        queue, _ = self._writable()
+        record = {"job": claimed.job.to_json(), "reason": reason, "attempts": attempts, "at": time.time()}
+        queue.update(record, id=int(claimed.receipt))
+        queue.ack_failed(id=int(claimed.receipt))
+        self._finished()
+
+    def release(self, claimed: Claimed) -> None:
+        queue, _ = self._writable()
+        queue.nack(id=int(claimed.receipt))
+
+    def ticket_lock(self, names: tuple[str, ...]) -> AbstractContextManager[None]:
+        return self._hold_all(names)
+
+    @contextmanager
+    def _hold_all(self, names: tuple[str, ...]) -> Iterator[None]:
+        with ExitStack() as stack:
+            for name in names:
+                stack.enter_context(self._locks.hold(name))
+            yield
+
+    def dead_letters(self) -> list[DeadLetter]:
+        if self._queue is None:
+            return []
+        letters = []
+        for row in self._queue.queue():
+            if _status(row) != int(AckStatus.ack_failed):
+                continue
+            data = row["data"]
+            letters.append(
+                DeadLetter(
+                    job=Job.from_json(data["job"]),
+                    reason=str(data.get("reason", "")),
+                    attempts=int(data.get("attempts", 0)),
+                    failed_at=float(data.get("at", row.get("timestamp") or 0)),
+                )
+            )
+        return letters
+
+    def depth(self) -> int:
+        return self._open_jobs
+
+    def healthy(self) -> bool:
+        return self._queue is not None
+
+    def close(self) -> None:
+        if self._queue is not None:
+            self._queue.close()
+        if self._seen is not None:
+            self._seen.close()
+        if self._lock_file is not None:
+            self._lock_file.close()  # releases the flock
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _writable(self) -> tuple[SQLiteAckQueue, sqlite3.Connection]:
+        if self._queue is None or self._seen is None:
+            raise RuntimeError("this queue was opened for reading only")
+        return self._queue, self._seen
+
+    def _seen_recently(self, seen: sqlite3.Connection, delivery_id: str, now: float) -> bool:
+        row = seen.execute("SELECT at FROM seen WHERE delivery = ?", (delivery_id,)).fetchone()
+        return row is not None and float(row[0]) > now - self._dedupe_seconds
+
+    def _finished(self) -> None:
+        with self._intake:
+            self._open_jobs = max(0, self._open_jobs - 1)
+            self._since_housekeeping += 1
+            due = self._since_housekeeping >= _HOUSEKEEPING_EVERY
+        if due:
+            self._housekeeping()
+
+    def _housekeeping(self) -> None:
+        """Drop finished rows (dead letters stay) and delivery ids older than the dedupe window."""
+        queue, seen = self._writable()
+        with self._intake:
+            self._since_housekeeping = 0
+            queue.clear_acked_data(max_delete=0, keep_latest=0)
+            seen.execute("DELETE FROM seen WHERE at < ?", (time.time() - self._dedupe_seconds,))
+
+
+def _status(row: dict[str, Any]) -> int:
+    return int(row["status"])

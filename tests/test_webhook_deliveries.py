@@ -1,0 +1,120 @@
+"""What a delivery asks for, decided from its bytes alone (the samples are Jira-shaped bodies)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from webhook_helpers import sample
+
+from gonogo.webhook.deliveries import CheckTicket, Ignore, Malformed, classify
+from gonogo.webhook.settings import Filters
+
+BOT = "712020:0c3b1f2e-bot"
+FILTERS = Filters(
+    projects=frozenset({"BID"}), issue_types=frozenset({"proposal"}), ignore_accounts=frozenset({BOT})
+)
+WATCHED = ["customfield_10101", "Customer Decision Maker"]
+
+
+def decide(data: Any, filters: Filters = FILTERS) -> Any:
+    body = data if isinstance(data, bytes) else json.dumps(data).encode()
+    return classify(body, filters=filters, watched_fields=WATCHED)
+
+
+def test_an_issue_created_event_asks_for_a_check_by_key_and_id() -> None:
+    assert decide(sample("cloud-issue-created.json")) == CheckTicket("BID-42", "20042", "jira:issue_created")
+
+
+def test_an_automation_body_asks_for_a_check() -> None:
+    assert decide(sample("automation-send-web-request.json")) == CheckTicket("BID-42", "20042", "automation")
+    assert decide({"issueKey": "bid-7"}) == CheckTicket("BID-7", None, "automation")
+    assert isinstance(decide({"issueKey": "OPS-7"}), Ignore)
+    assert isinstance(decide({"issueKey": "BID-7", "issueType": "Bug"}), Ignore)
+
+
+def test_updates_count_only_when_switched_on_and_a_field_the_checklists_read_changed() -> None:
+    update = sample("cloud-issue-updated-field.json")
+    assert isinstance(decide(update), Ignore)
+    on = Filters(projects=FILTERS.projects, check_on_update=True, ignore_accounts=FILTERS.ignore_accounts)
+    assert decide(update, on) == CheckTicket("BID-42", "20042", "jira:issue_updated")
+    unrelated = copy.deepcopy(update)
+    unrelated["changelog"]["items"] = [{"field": "labels", "fieldId": "labels", "toString": "x"}]
+    assert decide(unrelated, on) == Ignore(
+        "jira:issue_updated", "no field the checklists read has changed", "BID-42"
+    )
+
+
+def test_gonogos_own_comment_never_triggers_a_check() -> None:
+    bot_comment = sample("cloud-issue-commented-by-bot.json")
+    on = Filters(check_on_update=True, ignore_accounts=frozenset({BOT}))
+    assert decide(bot_comment, on) == Ignore("jira:issue_updated", "caused by gonogo's own account", "BID-42")
+    # Even without knowing the bot's account, a comment event is not a field change.
+    anonymous = Filters(check_on_update=True)
+    assert decide(bot_comment, anonymous) == Ignore(
+        "jira:issue_updated", "a comment event, not a field change", "BID-42"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"project": {"key": "OPS"}}, "project OPS is not a proposal project"),
+        ({"project": {"key": "<script>"}}, None),  # an odd key is not echoed; the issue key's project counts
+        ({"issuetype": {"name": "Bug"}}, "the issue type is not a proposal type"),
+    ],
+)
+def test_projects_and_issue_types_outside_the_filters_are_ignored(
+    change: dict[str, Any], reason: str | None
+) -> None:
+    event = sample("cloud-issue-created.json")
+    event["issue"]["fields"].update(change)
+    decision = decide(event)
+    if reason is None:
+        assert isinstance(decision, CheckTicket)
+    else:
+        assert decision == Ignore("jira:issue_created", reason, "BID-42")
+
+
+def test_other_events_are_ignored_and_empty_filters_accept_every_project() -> None:
+    assert decide({"webhookEvent": "jira:issue_deleted"}) == Ignore(
+        "jira:issue_deleted", "jira:issue_deleted events are not checked"
+    )
+    ops = sample("cloud-issue-created.json")
+    ops["issue"]["key"] = "OPS-1"
+    ops["issue"]["fields"]["project"]["key"] = "OPS"
+    assert decide(ops, Filters()) == CheckTicket("OPS-1", "20042", "jira:issue_created")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"{",
+        b"\xff\xfe",
+        b"[1, 2]",
+        b'"BID-1"',
+        b"[" * 100_000,
+        json.dumps({"hello": "world"}).encode(),
+        json.dumps({"webhookEvent": 42}).encode(),
+        json.dumps({"webhookEvent": "jira:issue_created"}).encode(),
+        json.dumps({"webhookEvent": "jira:issue_created", "issue": {"key": "not a key"}}).encode(),
+        json.dumps(
+            {"webhookEvent": "jira:issue_created", "issue": {"key": "BID-1", "id": "1; DROP"}}
+        ).encode(),
+        json.dumps({"issueKey": "BID-1/../../admin"}).encode(),
+        json.dumps({"issueKey": "BID-1", "issueId": ["1"]}).encode(),
+    ],
+)
+def test_anything_else_is_malformed(body: bytes) -> None:
+    assert isinstance(decide(body), Malformed)
+
+
+def test_urls_and_other_payload_fields_are_never_part_of_the_decision() -> None:
+    event = sample("cloud-issue-created.json")
+    event["issue"]["self"] = "http://169.254.169.254/latest/meta-data"
+    event["issue"]["fields"]["summary"] = "[~admin] {panel}x{panel} http://evil.example/"
+    decision = decide(event)
+    assert decision == CheckTicket("BID-42", "20042", "jira:issue_created")

@@ -1,0 +1,160 @@
+"""The queue contract, held against both backends: the local SQLite queue and real Redis.
+
+Durable before acknowledged, deduplicated atomically, handed to one worker at a time, kept until
+completed or dead-lettered, and back again when its worker died.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from webhook_helpers import fresh_redis_prefix
+
+from gonogo.errors import ConfigurationError
+from gonogo.webhook.queue import Job, WorkQueue, open_queue
+from gonogo.webhook.settings import QueueSettings
+
+LEASE = 0.5
+
+
+def job(n: int = 1, *, delivery: str | None = None, key: str | None = None) -> Job:
+    return Job(
+        delivery or f"delivery-{n}", key or f"BID-{n}", str(10000 + n), "jira:issue_created", time.time()
+    )
+
+
+@pytest.fixture(params=["local", "redis"])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[QueueSettings]:
+    if request.param == "local":
+        yield QueueSettings(kind="local", path=tmp_path / "queue", lease_seconds=LEASE)
+        return
+    with fresh_redis_prefix() as prefix:
+        yield QueueSettings(kind="redis", redis_prefix=prefix, lease_seconds=LEASE)
+
+
+@pytest.fixture
+def queue(settings: QueueSettings) -> Iterator[WorkQueue]:
+    opened = open_queue(settings)
+    yield opened
+    opened.close()
+
+
+def test_a_submitted_job_is_claimed_once_and_gone_when_completed(queue: WorkQueue) -> None:
+    assert queue.submit(job(1), dedupe=True)
+    assert queue.depth() == 1
+    claimed = queue.claim(1)
+    assert claimed is not None
+    assert (claimed.job.key, claimed.job.issue_id) == ("BID-1", "10001")
+    assert queue.claim(0.05) is None  # not handed to anyone else meanwhile
+    assert queue.depth() == 1  # still held until acknowledged
+    queue.complete(claimed)
+    assert queue.depth() == 0
+    assert queue.claim(0.05) is None
+
+
+def test_a_delivery_id_is_accepted_once_even_by_concurrent_copies(queue: WorkQueue) -> None:
+    with ThreadPoolExecutor(10) as pool:
+        stored = list(pool.map(lambda _: queue.submit(job(1), dedupe=True), range(10)))
+    assert stored.count(True) == 1
+    assert not queue.submit(job(1), dedupe=True)
+    assert queue.submit(job(1), dedupe=False)  # no usable delivery id: no deduplication
+    assert queue.depth() == 2
+
+
+def test_work_held_by_a_worker_that_died_is_handed_out_again(settings: QueueSettings) -> None:
+    crashed = open_queue(settings)
+    crashed.submit(job(1), dedupe=True)
+    crashed.submit(job(2), dedupe=True)
+    held = crashed.claim(1)
+    assert held is not None
+    crashed.close()  # gone without acknowledging: no more lease renewals, no folder lock
+    survivor = open_queue(settings)
+    try:
+        keys: set[str] = set()
+        deadline = time.monotonic() + 5
+        while len(keys) < 2 and time.monotonic() < deadline:
+            claimed = survivor.claim(0.2)
+            if claimed is not None:
+                keys.add(claimed.job.key)
+                survivor.complete(claimed)
+        assert keys == {"BID-1", "BID-2"}
+        assert survivor.depth() == 0
+    finally:
+        survivor.close()
+
+
+def test_dead_letters_keep_the_job_and_the_reason_and_are_listed_by_a_reader(
+    queue: WorkQueue, settings: QueueSettings
+) -> None:
+    queue.submit(job(7), dedupe=True)
+    claimed = queue.claim(1)
+    assert claimed is not None
+    queue.dead_letter(claimed, reason="BID-7 does not exist (404)", attempts=3)
+    assert queue.depth() == 0
+    assert queue.claim(0.05) is None
+    reader = open_queue(settings, reader=True)
+    try:
+        (letter,) = reader.dead_letters()
+    finally:
+        reader.close()
+    assert (letter.job.key, letter.reason, letter.attempts) == ("BID-7", "BID-7 does not exist (404)", 3)
+    assert letter.failed_at > 0
+
+
+def test_a_released_job_is_handed_out_again(queue: WorkQueue) -> None:
+    queue.submit(job(3), dedupe=True)
+    claimed = queue.claim(1)
+    assert claimed is not None
+    queue.release(claimed)
+    deadline = time.monotonic() + 5
+    again = None
+    while again is None and time.monotonic() < deadline:
+        again = queue.claim(0.2)
+    assert again is not None
+    assert again.job.key == "BID-3"
+    queue.complete(again)
+
+
+def test_ticket_locks_serialise_one_ticket_and_leave_others_alone(queue: WorkQueue) -> None:
+    inside: dict[str, int] = {}
+    most: dict[str, int] = {}
+    guard = threading.Lock()
+
+    def work(names: tuple[str, ...]) -> None:
+        with queue.ticket_lock(names):
+            with guard:
+                for name in names:
+                    inside[name] = inside.get(name, 0) + 1
+                    most[name] = max(most.get(name, 0), inside[name])
+            time.sleep(0.02)
+            with guard:
+                for name in names:
+                    inside[name] -= 1
+
+    same_ticket = [job(1), replace(job(1), issue_id=None), job(1), job(1)]
+    others = [job(n) for n in range(2, 6)]
+    started = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda j: work(j.lock_names()), same_ticket + others))
+    assert most["key:BID-1"] == 1  # never two checks of BID-1 at once, with or without its id
+    assert time.monotonic() - started < 0.02 * len(same_ticket) + 1.0
+
+
+def test_the_local_folder_belongs_to_one_process(tmp_path: Path) -> None:
+    settings = QueueSettings(kind="local", path=tmp_path / "queue")
+    first = open_queue(settings)
+    try:
+        with pytest.raises(ConfigurationError, match="in use by another gonogo serve"):
+            open_queue(settings)
+        reader = open_queue(settings, reader=True)  # listing dead letters beside it is fine
+        assert reader.dead_letters() == []
+        reader.close()
+    finally:
+        first.close()
+    open_queue(settings).close()  # free again once the owner is gone

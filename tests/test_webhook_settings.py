@@ -1,0 +1,100 @@
+"""`[webhook]` settings: defaults, environment and flags, secrets, and refusing an open service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support import Gonogo
+
+from gonogo.config import load_settings
+from gonogo.errors import ConfigurationError
+from gonogo.webhook.settings import RetryPolicy, WebhookSettings, is_loopback, webhook_settings
+
+
+def settings_from(
+    tmp_path: Path, table: str, environ: dict[str, str] | None = None, **flags: Any
+) -> WebhookSettings:
+    config = tmp_path / "gonogo.toml"
+    config.write_text(f"[webhook]\n{table}\n", encoding="utf-8")
+    return webhook_settings(load_settings(config, environ={}), environ or {}, **flags)
+
+
+def test_defaults_are_a_loopback_service_with_a_local_queue_beside_the_config(tmp_path: Path) -> None:
+    settings = webhook_settings(load_settings(environ={}), {})
+    assert (settings.host, settings.port, settings.path) == ("127.0.0.1", 8080, "/webhook")
+    assert settings.queue.kind == "local"
+    assert settings.queue.path == tmp_path / "gonogo-queue"  # the tests run in tmp_path
+    assert not settings.credentials.configured
+
+
+def test_the_file_the_environment_and_flags_combine_with_flags_winning(tmp_path: Path) -> None:
+    (tmp_path / "hook.secret").write_text("from-a-file\n", encoding="utf-8")
+    settings = settings_from(
+        tmp_path,
+        'host = "0.0.0.0"\nport = 9000\nsecret_file = "hook.secret"\nprojects = ["bid"]\n'
+        'issue_types = ["Proposal"]\nqueue = "redis"\nredis_url = "redis://cache:6379/2"\nmax_attempts = 3\n',
+        {"GONOGO_WEBHOOK_TOKEN": "tok", "GONOGO_REDIS_URL": "redis://:pw@cache:6379/1"},
+        port=9100,
+    )
+    assert settings.host == "0.0.0.0"
+    assert settings.port == 9100
+    secret, token = settings.credentials.secret, settings.credentials.token
+    assert secret is not None
+    assert secret.reveal() == "from-a-file"
+    assert token is not None
+    assert token.reveal() == "tok"
+    assert settings.filters.projects == {"BID"}
+    assert settings.filters.issue_types == {"proposal"}
+    assert settings.queue.redis_url.reveal() == "redis://:pw@cache:6379/1"
+    assert "pw" not in repr(settings)
+    assert "from-a-file" not in repr(settings)
+    assert settings.retry.max_attempts == 3
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10", "gonogo.example.com"])
+def test_an_exposed_address_without_a_secret_is_refused_unless_explicitly_allowed(
+    tmp_path: Path, host: str
+) -> None:
+    with pytest.raises(ConfigurationError, match="GONOGO_WEBHOOK_SECRET"):
+        settings_from(tmp_path, "", host=host)
+    assert settings_from(tmp_path, "", host=host, allow_unauthenticated=True)
+    assert settings_from(tmp_path, "", {"GONOGO_WEBHOOK_SECRET": "s"}, host=host)
+
+
+def test_loopback_addresses() -> None:
+    assert all(is_loopback(h) for h in ("127.0.0.1", "127.8.9.10", "::1", "[::1]", "localhost"))
+    assert not any(is_loopback(h) for h in ("0.0.0.0", "::", "10.0.0.1", "example.com"))
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('secret = "inline"', "secret"),
+        ('queue = "kafka"', "kafka"),
+        ("port = 70000", "70000"),
+        ('path = "webhook"', "does not match"),
+        ('secret_file = "missing.txt"', "cannot read it"),
+        ('secret_file = "empty.txt"', "is empty"),
+    ],
+)
+def test_mistakes_are_configuration_errors_that_name_the_key(
+    tmp_path: Path, table: str, message: str
+) -> None:
+    (tmp_path / "empty.txt").write_text("\n", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match=message):
+        settings_from(tmp_path, table)
+
+
+def test_retry_delays_double_up_to_the_cap() -> None:
+    policy = RetryPolicy(max_attempts=6, initial_seconds=5, max_seconds=30)
+    assert [policy.delay(n) for n in range(1, 6)] == [5, 10, 20, 30, 30]
+
+
+def test_serve_refuses_to_start_exposed_without_a_secret(gonogo: Gonogo) -> None:
+    run = gonogo(
+        "serve", "--host", "0.0.0.0", env={"JIRA_URL": "https://x.atlassian.net", "JIRA_API_TOKEN": "t"}
+    )
+    assert run.exit_code == 3
+    assert "refusing to listen on 0.0.0.0 without a webhook secret" in run.stderr
