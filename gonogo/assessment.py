@@ -155,7 +155,7 @@ def evaluate_rule(checklist_id: str, rule: Rule, proposal: Proposal, vocabulary:
         # margin on a zero budget): nothing to ask the customer, so the rule does not apply.
         asks = any(e.value is None and not _is_derived(e.property, vocabulary) for e in evidence)
         outcome = Outcome.MISSING if rule.ask_when_missing and asks else Outcome.SKIPPED
-    elif rule.validator.is_valid(present):
+    elif rule.holds(present):
         outcome = Outcome.PASSED
     else:
         outcome = Outcome.FAILED

@@ -54,6 +54,7 @@ class JiraSettings:
     retries: int = 4
     max_retry_wait_seconds: float = 60.0
     comment_property: str = DEFAULT_COMMENT_PROPERTY
+    deployment: str = "auto"  # "cloud", "data-center", or "auto" (the host, else one serverInfo request)
 
     @property
     def auth_style(self) -> str:
@@ -84,6 +85,7 @@ class Settings:
     thresholds: Mapping[str, float] = field(default_factory=dict)
     checklist_paths: tuple[Path, ...] = ()
     disabled_checklists: frozenset[str] = frozenset()
+    condition_validator: str = "jsonschema"
     template_dir: Path | None = None
     waivers: WaiverPolicy = field(default_factory=WaiverPolicy)
     webhook: Mapping[str, Any] = field(default_factory=dict)  # the [webhook] table, read by gonogo.webhook
@@ -119,6 +121,7 @@ def load_settings(config_path: Path | None = None, environ: Mapping[str, str] | 
             jira_table.get("max_retry_wait_seconds", JiraSettings.max_retry_wait_seconds)
         ),
         comment_property=jira_table.get("comment_property", DEFAULT_COMMENT_PROPERTY),
+        deployment=jira_table.get("deployment", JiraSettings.deployment),
     )
     template_path = templates_table.get("path")
     return Settings(
@@ -127,6 +130,7 @@ def load_settings(config_path: Path | None = None, environ: Mapping[str, str] | 
         thresholds={name: float(value) for name, value in data.get("thresholds", {}).items()},
         checklist_paths=tuple(base / p for p in checklists_table.get("paths", [])),
         disabled_checklists=frozenset(checklists_table.get("disable", [])),
+        condition_validator=checklists_table.get("validator", "jsonschema"),
         template_dir=base / template_path if template_path else None,
         waivers=WaiverPolicy(**data.get("waivers", {})),
         webhook=dict(data.get("webhook", {})),

@@ -97,7 +97,9 @@ def build_engine(settings: Settings) -> Engine:
     known = known_properties(vocabulary, field_map)
     return Engine(
         vocabulary=vocabulary,
-        checklists=tuple(compile_checklist(f, thresholds, known) for f in files),
+        checklists=tuple(
+            compile_checklist(f, thresholds, known, engine=settings.condition_validator) for f in files
+        ),
         thresholds=thresholds,
         field_map=field_map,
         renderer=make_renderer(settings.template_dir),

@@ -1,0 +1,200 @@
+"""Hostile input, generated: whatever a ticket holds, gonogo gives a verdict or a clear error.
+
+Invariants checked on generated tickets (unicode, huge strings, nested objects where scalars are
+expected, nulls, wrong types, markup):
+- the assessment produces one of the four verdicts and every rendering succeeds;
+- the JSON document keeps its published shape;
+- jsonschema and jsonschema-rs reach identical findings;
+- a ticket file never crashes the CLI (a verdict, or exit 4 with one line);
+- ticket text never makes anything live in the comment (Atlassian's parser decides).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from realdeps import require_real_or_skip
+from support import EXAMPLES, TODAY
+from wiki_oracle import live_constructs, oracle_unavailable_reason, render_wiki_to_adf
+
+from gonogo.cli import main
+from gonogo.config import Settings
+from gonogo.engine import Engine, build_engine
+from gonogo.json_report import report_document
+from gonogo.rendering import COMMENT_CHAR_LIMIT
+from gonogo.resources import schema_path
+from gonogo.ticket import Ticket
+from gonogo.verdict import Verdict
+
+REPORT_SCHEMA = json.loads(schema_path("report.schema.json").read_text())
+HEALTHY = json.loads((EXAMPLES / "healthy.json").read_text())
+CUSTOM_FIELDS = sorted(k for k in HEALTHY["fields"] if k.startswith("customfield_"))
+ENGINES = {name: build_engine(Settings(condition_validator=name)) for name in ("jsonschema", "jsonschema-rs")}
+SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+MARKUP = [
+    "[~accountid:557058:abc]",
+    "[~admin]",
+    "[x|http://evil.example]",
+    "http://evil.example/a",
+    "www.evil.example",
+    "!http://evil.example/i.png!",
+    "{code}",
+    "{noformat}",
+    "{panel:title=x}",
+    "{color:red}",
+    "{quote}",
+    "{adf}",
+    "h1. ",
+    "\n* ",
+    "\n# ",
+    "||",
+    "|",
+    "----",
+    "\\\\",
+    "\\",
+    "*",
+    "_",
+    "+",
+    "^",
+    "~",
+    "??",
+    "{{",
+    "}}",
+    ":)",
+    "(/)",
+    "<script>",
+    "&#64;",
+    "@here",
+    "\u202e",
+    "\x1b[2J",
+    "\r\n",
+    "\t",
+]
+markup_text = st.one_of(
+    st.text(min_size=1, max_size=60),
+    st.lists(st.one_of(st.sampled_from(MARKUP), st.text(max_size=6)), min_size=1, max_size=12).map("".join),
+)
+hostile_text = st.one_of(
+    markup_text, st.text(min_size=5000, max_size=12000, alphabet=st.characters(codec="utf-8"))
+)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | hostile_text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+field_values = st.one_of(
+    json_values,
+    st.fixed_dictionaries({"value": json_values}),
+    st.fixed_dictionaries({"displayName": hostile_text}),
+)
+
+
+def ticket_with(fields: dict[str, Any], names: dict[str, str] | None = None) -> Ticket:
+    merged = {**HEALTHY["fields"], **fields}
+    return Ticket(key="BID-1", id="1", fields=merged, names={**HEALTHY["names"], **(names or {})})
+
+
+@SETTINGS
+@given(
+    values=st.fixed_dictionaries({}, optional=dict.fromkeys(CUSTOM_FIELDS, field_values)),
+    summary=json_values,
+    labels=json_values,
+    field_name=hostile_text,
+)
+def test_any_field_values_give_a_verdict_and_safe_renderings(
+    values: dict[str, Any], summary: Any, labels: Any, field_name: str
+) -> None:
+    ticket = ticket_with({**values, "summary": summary, "labels": labels}, {"customfield_10101": field_name})
+    today = date.fromisoformat(TODAY)
+    findings = {}
+    for name, engine in ENGINES.items():
+        assessment = engine.assess(ticket, today=today)
+        assert assessment.verdict in set(Verdict)
+        findings[name] = [(f.checklist, f.rule.id, f.outcome) for f in assessment.findings]
+    assert findings["jsonschema"] == findings["jsonschema-rs"]
+    engine = ENGINES["jsonschema"]
+    comment = engine.renderer.comment(assessment)
+    assert len(comment) <= COMMENT_CHAR_LIMIT
+    report = engine.renderer.text_report(assessment, color=False)
+    assert "\x1b" not in report
+    assert "\u202e" not in report
+    jsonschema.validate(json.loads(json.dumps(report_document(assessment))), REPORT_SCHEMA)
+
+
+@settings(max_examples=100, deadline=None)
+@given(content=st.one_of(st.text(max_size=200), json_values.map(json.dumps)))
+def test_a_ticket_file_never_crashes_the_cli(tmp_path_factory: pytest.TempPathFactory, content: str) -> None:
+    path = tmp_path_factory.mktemp("t") / "ticket.json"
+    path.write_text(content, encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(path), "--today", TODAY], catch_exceptions=False)
+    assert result.exit_code in (0, 4, 10, 11, 12)
+    if result.exit_code == 4:
+        assert result.stderr.startswith("gonogo: error: ")
+        assert result.stderr.count("\n") == 1
+
+
+@settings(max_examples=80, deadline=None)
+@given(ticket=json_values.map(lambda fields: {"key": "BID-9", "fields": fields}))
+def test_any_fields_object_shape_is_a_verdict_or_a_clear_error(
+    tmp_path_factory: pytest.TempPathFactory, ticket: Any
+) -> None:
+    path = tmp_path_factory.mktemp("t") / "ticket.json"
+    path.write_text(json.dumps(ticket), encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["check", str(path), "--today", TODAY, "--format", "json"], catch_exceptions=False
+    )
+    assert result.exit_code in (4, 10, 11, 12, 0)
+    if result.exit_code != 4:
+        jsonschema.validate(json.loads(result.stdout), REPORT_SCHEMA)
+
+
+SCOPE = {
+    "id": "scope",
+    "title": "Scope",
+    "version": "1",
+    "description": "Quotes the summary as evidence.",
+    "rules": [
+        {
+            "id": "quoted",
+            "title": "Summary is quoted",
+            "severity": "major",
+            "condition": {"required": ["summary"], "properties": {"summary": {"const": "never"}}},
+            "why": "The summary is shown here to test escaping.",
+            "fix": "Nothing to fix; this is a test rule.",
+        }
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def quoting_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    folder = tmp_path_factory.mktemp("scope")
+    (folder / "scope.json").write_text(json.dumps(SCOPE))
+    return build_engine(Settings(checklist_paths=(Path(folder),)))
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(markup_text.filter(str.strip), min_size=25, max_size=25))
+def test_generated_ticket_text_is_never_live_in_the_comment(quoting_engine: Engine, texts: list[str]) -> None:
+    if reason := oracle_unavailable_reason():
+        require_real_or_skip(reason)
+    today = date.fromisoformat(TODAY)
+    comments = []
+    for text in texts:
+        for shown in (text, "plain words"):
+            ticket = ticket_with({"summary": shown, "customfield_10109": shown}, {"customfield_10101": shown})
+            comments.append(quoting_engine.renderer.comment(quoting_engine.assess(ticket, today=today)))
+    documents = render_wiki_to_adf(comments)
+    for index in range(0, len(documents), 2):
+        hostile, benign = documents[index], documents[index + 1]
+        assert Counter(live_constructs(hostile)) == Counter(live_constructs(benign)), texts[index // 2]
