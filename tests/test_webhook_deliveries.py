@@ -35,6 +35,14 @@ def test_an_automation_body_asks_for_a_check() -> None:
     assert isinstance(decide({"issueKey": "BID-7", "issueType": "Bug"}), Ignore)
 
 
+def test_automations_built_in_issue_data_body_asks_for_a_check_too() -> None:
+    issue = sample("cloud-issue-created.json")["issue"]
+    issue["id"] = 20042  # Automation's format sends the id as a number
+    assert decide(issue) == CheckTicket("BID-42", "20042", "automation")
+    issue["fields"]["issuetype"]["name"] = "Bug"
+    assert isinstance(decide(issue), Ignore)
+
+
 def test_updates_count_only_when_switched_on_and_a_field_the_checklists_read_changed() -> None:
     update = sample("cloud-issue-updated-field.json")
     assert isinstance(decide(update), Ignore)

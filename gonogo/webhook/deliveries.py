@@ -4,7 +4,8 @@ Two senders are understood:
 
 - a Jira Cloud or Data Center webhook (`webhookEvent`): `jira:issue_created`, and
   `jira:issue_updated` when `check_on_update` is on and the changelog names a mapped field;
-- a Jira Automation "Send web request" body: `{"issueKey": "BID-42", "issueId": "20042"}`.
+- a Jira Automation "Send web request" body: a custom `{"issueKey": "BID-42", "issueId": "20042"}`,
+  or the action's built-in "Issue data" body (`{"key", "id", "fields"}`).
 
 The payload is a hint, not the truth: only the issue key and id are taken from it (validated), to
 re-fetch the ticket from the configured Jira. Nothing else in it is kept, followed or rendered.
@@ -76,6 +77,8 @@ def classify(body: bytes, *, filters: Filters, watched_fields: Iterable[str] = (
         return _jira_webhook(data, filters, {f.casefold() for f in watched_fields})
     if "issueKey" in data or "issueId" in data:
         return _automation(data, filters)
+    if "key" in data and isinstance(data.get("fields"), dict):
+        return _automation_issue_data(data, filters)
     return Malformed('neither a Jira webhook ("webhookEvent") nor an Automation body ("issueKey")')
 
 
@@ -119,6 +122,19 @@ def _automation(data: Mapping[str, Any], filters: Filters) -> Decision:
     unwanted = _filtered_out(
         key, None, {"name": issue_type} if isinstance(issue_type, str) else None, filters
     )
+    if unwanted:
+        return Ignore(AUTOMATION, unwanted, key)
+    return CheckTicket(key, issue_id, AUTOMATION)
+
+
+def _automation_issue_data(data: Mapping[str, Any], filters: Filters) -> Decision:
+    """The "Issue data" bodies Automation can send instead of a custom one: `{key, id, fields}`."""
+    identity = _identity(data.get("key"), data.get("id"))
+    if isinstance(identity, Malformed):
+        return identity
+    key, issue_id = identity
+    fields = data["fields"]
+    unwanted = _filtered_out(key, fields.get("project"), fields.get("issuetype"), filters)
     if unwanted:
         return Ignore(AUTOMATION, unwanted, key)
     return CheckTicket(key, issue_id, AUTOMATION)

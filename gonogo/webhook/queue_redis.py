@@ -139,11 +139,15 @@ class RedisQueue:
         return None
 
     def complete(self, claimed: Claimed) -> None:
-        with self._client.pipeline(transaction=True) as pipe:
-            pipe.xack(self._stream, _GROUP, claimed.receipt)
-            pipe.xdel(self._stream, claimed.receipt)
-            pipe.execute()
-        self._forget(claimed.receipt)
+        try:
+            with self._client.pipeline(transaction=True) as pipe:
+                pipe.xack(self._stream, _GROUP, claimed.receipt)
+                pipe.xdel(self._stream, claimed.receipt)
+                pipe.execute()
+        except redis.RedisError as exc:
+            raise QueueUnavailable(f"Redis at {self._where} could not acknowledge the job ({exc})") from exc
+        finally:
+            self._forget(claimed.receipt)
 
     def dead_letter(self, claimed: Claimed, *, reason: str, attempts: int) -> None:
         record: dict[Any, Any] = {
@@ -152,12 +156,16 @@ class RedisQueue:
             "attempts": attempts,
             "at": time.time(),
         }
-        with self._client.pipeline(transaction=True) as pipe:
-            pipe.xadd(self._dead, record, maxlen=_DEAD_LETTERS_KEPT, approximate=True)
-            pipe.xack(self._stream, _GROUP, claimed.receipt)
-            pipe.xdel(self._stream, claimed.receipt)
-            pipe.execute()
-        self._forget(claimed.receipt)
+        try:
+            with self._client.pipeline(transaction=True) as pipe:
+                pipe.xadd(self._dead, record, maxlen=_DEAD_LETTERS_KEPT, approximate=True)
+                pipe.xack(self._stream, _GROUP, claimed.receipt)
+                pipe.xdel(self._stream, claimed.receipt)
+                pipe.execute()
+        except redis.RedisError as exc:
+            raise QueueUnavailable(f"Redis at {self._where} could not dead-letter the job ({exc})") from exc
+        finally:
+            self._forget(claimed.receipt)
 
     def release(self, claimed: Claimed) -> None:
         """Mark the entry long idle, so the next sweep of any instance takes it at once."""
