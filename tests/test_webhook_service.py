@@ -54,8 +54,10 @@ def service(tmp_path: Path, jira: JiraServer) -> Iterator[Service]:
     )
     yield service.start()
     service.stop()
-    assert SECRET not in service.log_text()
-    assert TOKEN not in service.log_text()
+    log = service.log_text()
+    assert SECRET not in log
+    assert TOKEN not in log
+    assert jira.basic_auth[1] not in log  # the Jira API token
 
 
 def comment_counts(jira: JiraServer, keys: list[str]) -> dict[str, int]:
@@ -215,6 +217,16 @@ def test_a_check_that_keeps_failing_ends_as_a_listed_dead_letter(tmp_path: Path,
         (letter,) = json.loads(listing.stdout)
         assert (letter["ticket"], letter["delivery"], letter["attempts"]) == ("BID-404", "doomed-delivery", 2)
         assert "does not exist" in letter["reason"]
+        text = subprocess.run(
+            [sys.executable, "-m", "gonogo", "dead-letters"],
+            env=service.env,
+            cwd=service.folder,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout
+        assert "BID-404  delivery doomed-delivery  after 2 attempt(s)" in text
         (line,) = [x for x in service.delivery_lines() if x["delivery"] == "doomed-delivery"]
         assert line["outcome"] == "dead_letter"
         assert [r.method for r in jira.requests] == ["GET", "GET"]  # two attempts, nothing posted
