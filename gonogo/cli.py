@@ -18,6 +18,7 @@ import click
 
 from gonogo import __version__
 from gonogo.errors import ExitCode, GonogoError
+from gonogo.report_formats import REPORT_FORMATS
 
 if TYPE_CHECKING:
     from gonogo.check import CheckResult
@@ -138,6 +139,145 @@ def check(
     if result.jira_round_trips is not None:
         log.info("%d Jira round-trips", result.jira_round_trips)
     sys.exit(result.assessment.verdict.exit_code)
+
+
+@main.command()
+@click.option("--jql", help='Tickets to report on, e.g. "project = BID AND statusCategory != Done".')
+@click.option(
+    "--project", metavar="KEY", help="Shortcut for the project's open tickets (statusCategory != Done)."
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(list(REPORT_FORMATS)),
+    default="text",
+    show_default=True,
+    help="; ".join(f"{f.name}: {f.description}" for f in REPORT_FORMATS.values()) + ".",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to FILE instead of stdout.",
+)
+@click.option(
+    "--post", is_flag=True, help="Also post or update each ticket's verdict comment (as check does)."
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 10),
+    default=4,
+    show_default=True,
+    help="Tickets checked at once (each posting ticket makes its own Jira requests).",
+)
+@click.option(
+    "--max-tickets",
+    type=click.IntRange(min=1),
+    default=5000,
+    show_default=True,
+    help="Refuse a query that finds more tickets than this.",
+)
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    envvar="GONOGO_TODAY",
+    help="Date to count deadlines from (default: today).  [env: GONOGO_TODAY]",
+)
+@click.option("-v", "--verbose", count=True, help="Same as gonogo -v.")
+@click.pass_context
+def report(
+    ctx: click.Context,
+    jql: str | None,
+    project: str | None,
+    output_format: str,
+    output: Path | None,
+    post: bool,
+    concurrency: int,
+    max_tickets: int,
+    today: datetime | None,
+    verbose: int,
+) -> None:
+    """Assess every ticket a search finds and print one portfolio report, worst first.
+
+    Read-only unless --post. Exit code: 0 when every ticket was checked (and posted, with --post),
+    6 when some could not be (they are error rows in the report); 3 configuration, 4 input, 5 Jira
+    error for problems that stop the whole run.
+    """
+    from gonogo.config import load_settings
+    from gonogo.engine import build_engine
+    from gonogo.report import ReportRequest, project_jql, run_report
+
+    if verbose:
+        _setup_logging(ctx.obj["verbose"] + verbose)
+    if (jql is None) == (project is None):
+        raise click.UsageError("give either --jql or --project (one of them)")
+    colour = output is None and output_format == "text" and _use_colour()
+    try:
+        settings = load_settings(ctx.obj["config_path"])
+        request = ReportRequest(
+            jql=jql if jql is not None else project_jql(str(project)),
+            today=today.date() if today else date.today(),
+            post=post,
+            concurrency=concurrency,
+            max_tickets=max_tickets,
+        )
+        settings.jira.require_connection()
+        engine = build_engine(settings)
+        with _ProgressBar(enabled=sys.stderr.isatty() and not ctx.obj["verbose"] + verbose) as progress:
+            run = run_report(request, engine=engine, jira=settings.jira, progress=progress)
+        document = REPORT_FORMATS[output_format].render(run.portfolio, engine.renderer, colour)
+    except GonogoError as error:
+        _fail(error)
+    if output is None:
+        click.echo(document, nl=False, color=colour)
+    else:
+        try:
+            output.write_text(document, encoding="utf-8")
+        except OSError as exc:
+            click.echo(f"gonogo: error: cannot write {output}: {exc.strerror or exc}", err=True)
+            sys.exit(ExitCode.INPUT)
+        click.echo(
+            f"Wrote the {output_format} report on {run.portfolio.totals.tickets} ticket(s) to {output}."
+        )
+    log.info("%d tickets, %d Jira round-trips", run.portfolio.totals.tickets, run.jira_round_trips)
+    sys.exit(ExitCode.REPORT_FAILED_ROWS if run.portfolio.failed else ExitCode.GO)
+
+
+class _ProgressBar:
+    """The report's progress on stderr when it is a terminal; nothing at all otherwise.
+
+    Workers call `checked` from their threads, so updates go through a lock.
+    """
+
+    def __init__(self, *, enabled: bool) -> None:
+        import threading
+
+        self._enabled = enabled
+        self._lock = threading.Lock()
+        self._bar: click._termui_impl.ProgressBar[int] | None = None
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.render_finish()
+
+    def searching(self, found: int, total: int | None) -> None:
+        if self._enabled:
+            of = f" of {total}" if total is not None else ""
+            click.echo(f"\rSearching Jira: {found}{of} tickets found", nl=False, err=True)
+
+    def checking(self, total: int) -> None:
+        if self._enabled:
+            click.echo("", err=True)
+            self._bar = click.progressbar(length=total, label="Checking", file=sys.stderr, show_pos=True)
+            self._bar.render_progress()
+
+    def checked(self) -> None:
+        if self._bar is not None:
+            with self._lock:
+                self._bar.update(1)
 
 
 @main.group()

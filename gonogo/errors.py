@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     CONFIGURATION = 3
     INPUT = 4
     JIRA = 5
+    REPORT_FAILED_ROWS = 6  # gonogo report: some tickets could not be checked or posted
     GO_WITH_CONDITIONS = 10
     NEEDS_INFO = 11
     NO_GO = 12

@@ -5,6 +5,11 @@ comment), sleeps for minutes with its defaults, and cannot parse an HTTP-date Re
 turns them off and retries here with tenacity: bounded, honouring Retry-After, and never repeating a
 write that might already have happened. Why not `str(JIRAError)`: it includes the request headers,
 Authorization among them, so errors are re-worded from the status code alone.
+
+Why not the client's `search_issues`: it pages on its own (our retries would restart the whole
+search) and, without the serverInfo call we skip, it assumes Data Center and calls the `/search`
+that Cloud has removed. `search` here pages itself, one `_call` per page, in the style the
+deployment needs (see `deployment`).
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from functools import partial
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 import tenacity
@@ -25,7 +32,8 @@ from jira import JIRA, JIRAError
 
 from gonogo import __version__
 from gonogo.config import JiraSettings
-from gonogo.errors import InputError, JiraError
+from gonogo.errors import GonogoError, InputError, JiraError
+from gonogo.throttle import Throttle
 from gonogo.ticket import Ticket, ticket_from_rest
 
 log = logging.getLogger(__name__)
@@ -35,6 +43,24 @@ T = TypeVar("T")
 _ALWAYS_RETRYABLE = {429, 503}  # Jira says the request was not processed
 _RETRYABLE_IF_IDEMPOTENT = {500, 502, 504}
 _COMMENT_PAGE_SIZE = 100
+SEARCH_PAGE_SIZE = 100  # Cloud's cap when fields are asked for; Data Center may answer with fewer
+# Hosts that are Jira Cloud whatever serverInfo would say: no need to ask.
+_CLOUD_HOST_SUFFIXES = (".atlassian.net", ".jira.com")
+
+
+class Deployment(StrEnum):
+    """Which search API the site has: Cloud's token-paged `search/jql` or Data Center's `search`."""
+
+    CLOUD = "cloud"
+    DATA_CENTER = "data-center"
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of search results: Jira's issue objects, and the total when Jira says it (DC)."""
+
+    issues: list[Any]
+    total: int | None
 
 
 class RetryAfterTooLong(Exception):
@@ -60,15 +86,23 @@ class JiraGateway:
         settings: JiraSettings,
         *,
         sleep: Callable[[float], None] = time.sleep,
+        throttle: Throttle | None = None,
     ) -> None:
         self._client = client
         self._settings = settings
         self._sleep = sleep
+        self._throttle = throttle  # shared by the gateways of one run (gonogo report's workers)
         self.round_trips = 0
         client._session.hooks["response"].append(self._on_response)
 
     @classmethod
-    def connect(cls, settings: JiraSettings, *, sleep: Callable[[float], None] = time.sleep) -> JiraGateway:
+    def connect(
+        cls,
+        settings: JiraSettings,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        throttle: Throttle | None = None,
+    ) -> JiraGateway:
         """Build the client without contacting Jira (no serverInfo round-trip)."""
         url, token = settings.require_connection()
         auth: dict[str, Any] = (
@@ -85,7 +119,7 @@ class JiraGateway:
             logging=False,
             **auth,
         )
-        return cls(client, settings, sleep=sleep)
+        return cls(client, settings, sleep=sleep, throttle=throttle)
 
     def fetch_ticket(self, key: str, *, fields: Sequence[str] | None) -> Ticket:
         """GET the issue with display names, changelog (who added a waiver) and gonogo's property, at once."""
@@ -105,6 +139,102 @@ class JiraGateway:
             idempotent=True,
             not_found=f"{key} does not exist or this account cannot see it",
         )
+
+    def deployment(self) -> Deployment:
+        """Cloud or Data Center: from [jira].deployment, the site's host, or one serverInfo request.
+
+        The client is built without serverInfo (README, "No surprise requests"); a search needs to
+        know, because each deployment has removed the other's search API. A `*.atlassian.net` site
+        is Cloud without asking; any other "auto" site is asked once.
+        """
+        if self._settings.deployment != "auto":
+            return Deployment(self._settings.deployment)
+        host = (urlsplit(self._settings.url or "").hostname or "").lower()
+        if host.endswith(_CLOUD_HOST_SUFFIXES):
+            return Deployment.CLOUD
+        info: Any = self._call(
+            partial(self._client._get_json, "serverInfo"),
+            action="ask Jira whether it is Cloud or Data Center",
+            idempotent=True,
+        )
+        kind = info.get("deploymentType") if isinstance(info, dict) else None
+        return Deployment.CLOUD if kind == "Cloud" else Deployment.DATA_CENTER
+
+    def field_names(self) -> dict[str, str]:
+        """Every field's id and display name (one `GET field`), to search by id for mapped names."""
+        listed: Any = self._call(
+            partial(self._client._get_json, "field"), action="list Jira's fields", idempotent=True
+        )
+        if not isinstance(listed, list):
+            raise JiraError("Jira's list of fields was not a list: is JIRA_URL the Jira site itself?")
+        return {
+            str(item["id"]): str(item.get("name") or item["id"])
+            for item in listed
+            if isinstance(item, dict) and "id" in item
+        }
+
+    def search(
+        self,
+        jql: str,
+        *,
+        fields: Sequence[str],
+        properties: Sequence[str] = (),
+        deployment: Deployment,
+        page_size: int = SEARCH_PAGE_SIZE,
+    ) -> Iterator[SearchPage]:
+        """Every issue the JQL finds, a page per request, paged as `deployment` requires.
+
+        Cloud (`search/jql`): follow `nextPageToken` until `isLast`; there is no total. Data Center
+        (`search`): `startAt` offsets until `total`. A bad query is an InputError with Jira's words.
+        """
+        params: dict[str, Any] = {"jql": jql, "maxResults": page_size, "fields": ",".join(fields)}
+        if properties:
+            params["properties"] = ",".join(properties)
+        if deployment is Deployment.CLOUD:
+            yield from self._search_by_token(params)
+        else:
+            yield from self._search_by_offset(params)
+
+    def _search_by_token(self, params: dict[str, Any]) -> Iterator[SearchPage]:
+        token: str | None = None
+        while True:
+            page = self._search_page("search/jql", {**params, **({"nextPageToken": token} if token else {})})
+            issues = _issues(page)
+            yield SearchPage(issues, None)
+            token = page.get("nextPageToken")
+            if page.get("isLast", True) or not isinstance(token, str) or not token or not issues:
+                return
+
+    def _search_by_offset(self, params: dict[str, Any]) -> Iterator[SearchPage]:
+        start = 0
+        while True:
+            page = self._search_page("search", {**params, "startAt": start})
+            issues = _issues(page)
+            total = page.get("total")
+            yield SearchPage(issues, total if isinstance(total, int) else None)
+            start += len(issues)
+            if not issues or not isinstance(total, int) or start >= total:
+                return
+
+    def _search_page(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
+        wrong_api = (
+            'this Jira has no {path} API: set [jira].deployment = "{other}" in gonogo.toml '
+            '(or leave it "auto")'
+        )
+        other = "data-center" if path == "search/jql" else "cloud"
+        page: Any = self._call(
+            partial(self._client._get_json, path, params=params),
+            action="search Jira",
+            idempotent=True,
+            on_status={
+                400: lambda said: InputError(f"Jira refused the search: {said}"),
+                404: lambda _: JiraError(wrong_api.format(path=path, other=other)),
+                410: lambda _: JiraError(wrong_api.format(path=path, other=other)),
+            },
+        )
+        if not isinstance(page, dict):
+            raise JiraError("Jira's search answer was not a JSON object: is JIRA_URL the Jira site itself?")
+        return page
 
     def comments(self, issue: str) -> Iterator[RemoteComment]:
         """Every comment with its properties, newest first, one request per page."""
@@ -170,6 +300,12 @@ class JiraGateway:
 
     def _on_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         self.round_trips += 1
+        if self._throttle is not None:
+            self._throttle.observe(
+                response.status_code,
+                _retry_after_seconds(response.headers.get("Retry-After")),
+                near_limit=response.headers.get("X-RateLimit-NearLimit", "").lower() == "true",
+            )
         log.debug(
             "jira %s %s -> %s in %.0f ms",
             response.request.method,
@@ -185,6 +321,7 @@ class JiraGateway:
         action: str,
         idempotent: bool,
         not_found: str | None = None,
+        on_status: Mapping[int, Callable[[str], GonogoError]] | None = None,
     ) -> T:
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self._settings.retries + 1),
@@ -199,8 +336,15 @@ class JiraGateway:
                 _short(state.outcome.exception() if state.outcome else None),
             ),
         )
+        throttle = self._throttle
+
+        def attempt() -> T:
+            if throttle is not None:
+                throttle.wait_turn()
+            return operation()
+
         try:
-            return retrying(operation)
+            return retrying(attempt)
         except RetryAfterTooLong as exc:
             raise JiraError(
                 f"Jira is rate-limiting us and asked to wait {exc.seconds:.0f} s to {action}, "
@@ -208,6 +352,9 @@ class JiraGateway:
                 "try again later"
             ) from None
         except JIRAError as exc:
+            explain = (on_status or {}).get(exc.status_code or 0)
+            if explain is not None:
+                raise explain(_jira_messages(exc)) from None
             if exc.status_code == 404 and not_found is not None:
                 if not_found:
                     raise JiraError(
@@ -282,7 +429,11 @@ class _NotFound(Exception):
 def _retry_after(exc: BaseException | None) -> float | None:
     """Seconds from a Retry-After header, in either of its forms (delta-seconds or HTTP-date)."""
     response = getattr(exc, "response", None)
-    value = response.headers.get("Retry-After") if response is not None else None
+    return _retry_after_seconds(response.headers.get("Retry-After") if response is not None else None)
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """Seconds from a Retry-After header value, in either of its forms (delta-seconds or HTTP-date)."""
     if not value:
         return None
     try:
@@ -296,6 +447,14 @@ def _retry_after(exc: BaseException | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _issues(page: Mapping[str, Any]) -> list[Any]:
+    """The page's issues as Jira sent them; a malformed one is the caller's error row, not a crash."""
+    issues = page.get("issues")
+    if not isinstance(issues, list):
+        raise JiraError("Jira's search answer had no issue list: is JIRA_URL the Jira site itself?")
+    return issues
 
 
 def _json(response: requests.Response, action: str) -> dict[str, Any]:

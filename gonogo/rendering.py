@@ -3,7 +3,9 @@
 Safety is structural, not a matter of remembering a filter: each environment's `finalize` escapes
 every value a template prints for that target (Jira wiki markup, or a terminal), unless the value
 is `Trusted` — text gonogo itself produced, such as ANSI colour codes. Ticket text only ever enters
-as data; it is never compiled as a template.
+as data; it is never compiled as a template. The HTML environment (the portfolio report) uses
+Jinja's own HTML autoescaping instead: every value is escaped for HTML text and attributes, and only
+`Markup` a template builds itself is live.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class Renderer:
 
     wiki: jinja2.Environment
     text: jinja2.Environment
+    html: jinja2.Environment
 
     def comment(self, assessment: Assessment, *, limit: int = COMMENT_CHAR_LIMIT) -> str:
         """The Jira comment; long finding lists are shortened with a count, never cut mid-markup."""
@@ -63,6 +66,10 @@ class Renderer:
         """Any other terminal text (checklist listings...), escaped like the report."""
         return _render(self.text, name, context)
 
+    def html_page(self, name: str, **context: Any) -> str:
+        """An HTML document; every value is HTML-escaped (attributes included) by autoescaping."""
+        return _render(self.html, name, context)
+
     def text_report(self, assessment: Assessment, *, color: bool) -> str:
         context = _context(assessment, None)
         context["color"] = color
@@ -80,6 +87,7 @@ def make_renderer(template_dir: Path | None = None) -> Renderer:
     return Renderer(
         wiki=_environment(folders, _escape_for_wiki),
         text=_environment(folders, _escape_for_terminal),
+        html=_html_environment(folders),
     )
 
 
@@ -103,12 +111,38 @@ def _environment(folders: list[Path], escape: Callable[[str], str]) -> jinja2.En
     return env
 
 
+def _html_environment(folders: list[Path]) -> jinja2.Environment:
+    """Autoescaping on for every template: `finalize` only formats, Jinja escapes what it returns."""
+
+    def finalize(value: Any) -> Any:
+        if hasattr(value, "__html__"):  # markup the template itself made safe (markupsafe's protocol)
+            return value
+        return display_value(value)
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folders),
+        undefined=jinja2.StrictUndefined,
+        finalize=finalize,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["plural"] = _plural
+    return env
+
+
 def _escape_for_wiki(text: str) -> str:
     return wikimarkup.escape_inline(text, max_length=_FIELD_TEXT_LIMIT)
 
 
 def _escape_for_terminal(text: str) -> str:
-    """Drop control characters so ticket text cannot move the cursor, recolour or retitle a terminal."""
+    """Drop control characters so ticket text cannot move the cursor, recolour or retitle a terminal.
+
+    Long values are shortened as in the comment: a 100 kB field is evidence, not a page to print.
+    """
+    if len(text) > _FIELD_TEXT_LIMIT:
+        text = text[:_FIELD_TEXT_LIMIT] + "…"
     return _TERMINAL_UNSAFE.sub(" ", text.replace("\r\n", "\n"))
 
 

@@ -1,0 +1,203 @@
+"""The portfolio: one row per ticket, worst first, with totals. Pure data over assessments.
+
+A bid manager reads it top down, so the order is the product: tickets gonogo could not check come
+first (they need a person), then NO-GO, NEEDS INFO, GO WITH CONDITIONS and GO; within a verdict the
+lowest bid score first, then the issue key in number order. Each row carries the one reason that
+decides its verdict, picked by the same gates that pick the verdict (README, "Checklists").
+No Jira, no files, no clock: `gonogo.report` feeds it, `gonogo.report_formats` renders it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from urllib.parse import quote
+
+from gonogo.assessment import Assessment, Outcome
+from gonogo.checklists import Severity
+from gonogo.publish import Publication
+from gonogo.verdict import Verdict
+
+# Worst first: what to drop, then what needs information, then what to pursue.
+VERDICT_ORDER: tuple[Verdict, ...] = (
+    Verdict.NO_GO,
+    Verdict.NEEDS_INFO,
+    Verdict.GO_WITH_CONDITIONS,
+    Verdict.GO,
+)
+SCORE_BUCKET = 10  # the score chart's bar width: 0-9, 10-19, ..., 90-100
+_KEY_NUMBER = re.compile(r"^(?P<project>.*)-(?P<number>\d+)$")
+
+
+class ReasonKind(StrEnum):
+    """Which gate the top reason comes from, in the order the verdict rule consults them."""
+
+    BLOCKER = "blocker"
+    MISSING = "missing"
+    MAJOR = "major"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """The one thing that decides a ticket's verdict: a failed rule or an unanswered question."""
+
+    kind: ReasonKind
+    text: str  # the rule's title, or the question to ask
+    ref: str  # "checklist/rule" for a rule, the property name for a question
+
+
+@dataclass(frozen=True)
+class Row:
+    """One ticket in the report. `verdict` is None when it could not be assessed (`error` says why).
+
+    A row can have both a verdict and an error: assessed, but its comment could not be posted.
+    """
+
+    key: str
+    ticket_id: str | None
+    summary: str | None
+    verdict: Verdict | None
+    score: int | None
+    reason: Reason | None
+    error: str | None = None
+    publication: Publication | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+
+@dataclass(frozen=True)
+class Totals:
+    """How many tickets got each verdict, how many failed, and what happened to the comments."""
+
+    tickets: int
+    by_verdict: Mapping[Verdict, int]
+    unchecked: int  # rows without a verdict
+    failed: int  # rows with an error, whether or not they have a verdict
+    comments: Mapping[str, int] = field(default_factory=dict)  # created/updated/recreated -> count
+
+
+@dataclass(frozen=True)
+class ScoreBucket:
+    """One bar of the score chart: scores in [low, high], counted per verdict."""
+
+    low: int
+    high: int
+    by_verdict: Mapping[Verdict, int]
+
+    @property
+    def count(self) -> int:
+        return sum(self.by_verdict.values())
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    """Everything a report shows: the rows worst first, and what was asked of whom."""
+
+    rows: tuple[Row, ...]
+    query: str
+    today: date
+    site: str | None  # the Jira base URL, for browse links
+    posted: bool
+    totals: Totals
+
+    @property
+    def failed(self) -> bool:
+        """True when some ticket could not be checked or posted: the run's exit code says so."""
+        return self.totals.failed > 0
+
+    def browse_url(self, row: Row) -> str | None:
+        """Jira's page for the ticket, `SITE/browse/KEY`; None without a site."""
+        if not self.site:
+            return None
+        return f"{self.site.rstrip('/')}/browse/{quote(row.key, safe='')}"
+
+    def score_histogram(self) -> tuple[ScoreBucket, ...]:
+        """Scores in buckets of SCORE_BUCKET points (the last one includes 100), split by verdict."""
+        buckets = []
+        for low in range(0, 100, SCORE_BUCKET):
+            high = low + SCORE_BUCKET - 1 if low + SCORE_BUCKET < 100 else 100
+            counts = Counter(
+                row.verdict
+                for row in self.rows
+                if row.verdict is not None and row.score is not None and low <= row.score <= high
+            )
+            buckets.append(ScoreBucket(low, high, {v: counts.get(v, 0) for v in VERDICT_ORDER}))
+        return tuple(buckets)
+
+    @property
+    def unscored(self) -> int:
+        """Assessed tickets without a score (no rule counted), left out of the score chart."""
+        return sum(1 for row in self.rows if row.verdict is not None and row.score is None)
+
+
+def top_reason(assessment: Assessment) -> Reason | None:
+    """The first failed blocker, else the first missing-information question, else the first failed major.
+
+    The same order as the verdict rule, so the reason always explains the verdict; None for a GO.
+    """
+    failed = [f for f in assessment.findings if f.outcome is Outcome.FAILED]
+    for finding in failed:
+        if finding.rule.severity is Severity.BLOCKER:
+            return Reason(ReasonKind.BLOCKER, finding.rule.title, f"{finding.checklist}/{finding.rule.id}")
+    if assessment.missing_information:
+        first = assessment.missing_information[0]
+        return Reason(ReasonKind.MISSING, first.question, first.property)
+    for finding in failed:
+        if finding.rule.severity is Severity.MAJOR:
+            return Reason(ReasonKind.MAJOR, finding.rule.title, f"{finding.checklist}/{finding.rule.id}")
+    return None
+
+
+def row_from_assessment(
+    assessment: Assessment, *, publication: Publication | None = None, error: str | None = None
+) -> Row:
+    return Row(
+        key=assessment.ticket_key,
+        ticket_id=assessment.ticket_id,
+        summary=assessment.summary,
+        verdict=assessment.verdict,
+        score=assessment.score,
+        reason=top_reason(assessment),
+        error=error,
+        publication=publication,
+    )
+
+
+def error_row(key: str, *, error: str, ticket_id: str | None = None, summary: str | None = None) -> Row:
+    """A ticket that could not be fetched or assessed: it stays in the report, with the reason."""
+    return Row(
+        key=key, ticket_id=ticket_id, summary=summary, verdict=None, score=None, reason=None, error=error
+    )
+
+
+def sort_key(row: Row) -> tuple[int, int, str, int, str]:
+    """Unchecked first, then verdicts worst first; lower score first (no score before any score)."""
+    rank = 0 if row.verdict is None else 1 + VERDICT_ORDER.index(row.verdict)
+    score = -1 if row.score is None else row.score
+    match = _KEY_NUMBER.match(row.key)
+    project, number = (match["project"], int(match["number"])) if match else (row.key, 0)
+    return rank, score, project, number, row.key
+
+
+def totals(rows: Sequence[Row]) -> Totals:
+    verdicts = Counter(row.verdict for row in rows if row.verdict is not None)
+    return Totals(
+        tickets=len(rows),
+        by_verdict={v: verdicts.get(v, 0) for v in VERDICT_ORDER},
+        unchecked=sum(1 for row in rows if row.verdict is None),
+        failed=sum(1 for row in rows if row.failed),
+        comments=dict(Counter(row.publication.action.value for row in rows if row.publication)),
+    )
+
+
+def build_portfolio(
+    rows: Iterable[Row], *, query: str, today: date, site: str | None, posted: bool
+) -> Portfolio:
+    ordered = tuple(sorted(rows, key=sort_key))
+    return Portfolio(rows=ordered, query=query, today=today, site=site, posted=posted, totals=totals(ordered))

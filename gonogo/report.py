@@ -1,0 +1,291 @@
+"""`gonogo report`: search → assess every ticket → (post) → one portfolio, with Jira at the edges.
+
+The request budget is the design. The search asks for exactly the fields the checklists read plus
+gonogo's issue property, so one search page (up to 100 tickets) carries everything an assessment and
+a later post need: no per-ticket GET. Only a ticket with a waiver label is read again on its own,
+because the changelog that says who waived what is too heavy to ask for in a search. Field ids for
+display-name mappings come from one `GET field`; Cloud or Data Center from configuration, the host,
+or one serverInfo request. So a read-only report of N tickets costs about 2 + N/100 requests, and
+`--post` adds what `gonogo check` needs to write: 1 (update) or 2 (create + pointer) per ticket.
+
+The whole search finishes before anything is written: a search that fails half-way leaves no
+ticket half-done, and the progress bar knows how long the run is (Cloud's search has no total).
+Then tickets are checked by at most `concurrency` threads. Each has its own gateway (its own
+connection and request count), and they share one `Throttle`, so a 429 slows everybody, not just
+the thread that earned it. A ticket that cannot be read, assessed or posted becomes an error row
+and the run goes on; the exit code says so (README, "Exit codes").
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any, Protocol
+
+from gonogo.config import JiraSettings
+from gonogo.engine import Engine
+from gonogo.errors import ConfigurationError, GonogoError, InputError
+from gonogo.jira_gateway import JiraGateway
+from gonogo.portfolio import Portfolio, Row, build_portfolio, error_row, row_from_assessment
+from gonogo.publish import publish_verdict
+from gonogo.throttle import Throttle
+from gonogo.ticket import Ticket, ticket_from_rest
+from gonogo.waivers import LABEL_PREFIX
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CONCURRENCY = 4
+MAX_CONCURRENCY = 10  # requests' connection pool per gateway holds 10; Jira's burst limits are per tenant
+DEFAULT_MAX_TICKETS = 5000
+_FIELD_ID = re.compile(r"customfield_\d+")
+_PROJECT_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+class Connect(Protocol):
+    """How the run gets a gateway: `JiraGateway.connect`, or a test's with a recording sleep."""
+
+    def __call__(self, settings: JiraSettings, *, throttle: Throttle | None = ...) -> JiraGateway: ...
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    """What the user asked for, as plain data (the CLI only fills this in)."""
+
+    jql: str
+    today: date
+    post: bool = False
+    concurrency: int = DEFAULT_CONCURRENCY
+    max_tickets: int = DEFAULT_MAX_TICKETS
+
+
+@dataclass(frozen=True)
+class ReportRun:
+    """The portfolio, and how many HTTP requests it took (for the log and the benchmark)."""
+
+    portfolio: Portfolio
+    jira_round_trips: int
+
+
+class Progress(Protocol):
+    """Where the run reports progress; the CLI draws a bar, tests and pipes see nothing."""
+
+    def searching(self, found: int, total: int | None) -> None: ...
+    def checking(self, total: int) -> None: ...
+    def checked(self) -> None: ...
+
+
+class _Silent:
+    def searching(self, found: int, total: int | None) -> None:
+        pass
+
+    def checking(self, total: int) -> None:
+        pass
+
+    def checked(self) -> None:
+        pass
+
+
+def project_jql(project: str) -> str:
+    """`--project KEY`: the project's open tickets. The key is checked, so it cannot inject JQL."""
+    if not _PROJECT_KEY.fullmatch(project):
+        raise InputError(f"{project!r} is not a project key: expected letters and digits, like BID")
+    return f"project = {project.upper()} AND statusCategory != Done"
+
+
+def run_report(
+    request: ReportRequest,
+    *,
+    engine: Engine,
+    jira: JiraSettings,
+    connect: Connect | None = None,
+    throttle: Throttle | None = None,
+    progress: Progress | None = None,
+) -> ReportRun:
+    """Search, assess every ticket found, post if asked, and return the portfolio.
+
+    `connect` builds a gateway (tests inject a recording sleep); `throttle` is shared by every
+    gateway of the run (tests inject a virtual clock). Raises GonogoError only for what stops the
+    whole run: configuration, the search itself, or a query that finds too many tickets.
+    """
+    if connect is None:
+        connect = JiraGateway.connect
+    progress = progress or _Silent()
+    shared = throttle or Throttle(max_hold_seconds=jira.max_retry_wait_seconds)
+    gateways = _GatewayPerThread(lambda: connect(jira, throttle=shared))
+    main = gateways.get()
+    deployment = main.deployment()
+    names = main.field_names()
+    fields = search_fields(engine, names)
+    field_names = {fid: names[fid] for fid in fields if fid in names}
+    found: list[Ticket | Row] = []
+    seen: set[str] = set()
+    for page in main.search(
+        request.jql, fields=fields, properties=[jira.comment_property], deployment=deployment
+    ):
+        if page.total is not None and page.total > request.max_tickets:
+            raise _too_many(request)
+        for raw in page.issues:
+            item = _ticket_or_error(raw, field_names)
+            identity = (item.id if isinstance(item, Ticket) else item.ticket_id) or item.key
+            if identity in seen:  # offset paging can repeat an issue when the result set shifts
+                continue
+            seen.add(identity)
+            found.append(item)
+        if len(found) > request.max_tickets:
+            raise _too_many(request)
+        progress.searching(len(found), page.total)
+    log.info("the search found %d ticket(s) (%s search)", len(found), deployment.value)
+
+    def check(item: Ticket | Row) -> Row:
+        row = item if isinstance(item, Row) else _check_one(item, request, engine, jira, fields, gateways)
+        progress.checked()
+        return row
+
+    progress.checking(len(found))
+    with ThreadPoolExecutor(max_workers=request.concurrency, thread_name_prefix="gonogo-report") as pool:
+        rows = list(pool.map(check, _draining(found)))
+    portfolio = build_portfolio(
+        rows, query=request.jql, today=request.today, site=jira.url, posted=request.post
+    )
+    return ReportRun(portfolio, gateways.round_trips())
+
+
+def search_fields(engine: Engine, names: Mapping[str, str]) -> list[str]:
+    """Field ids to search for: the ones every check reads, and each mapped field resolved to its id.
+
+    A display name is resolved with Jira's field list the way a check resolves it against one
+    ticket (case-insensitive), so report and check see the same fields; a name that two fields
+    share is refused up front instead of failing every ticket the same way.
+    """
+    always = replace(engine, field_map={}).fields_to_fetch() or []  # the engine's own base list
+    by_name: dict[str, list[str]] = {}
+    for field_id, name in names.items():
+        by_name.setdefault(name.casefold(), []).append(field_id)
+    by_id = {field_id.casefold(): field_id for field_id in names}
+    resolved: list[str] = []
+    for ref in engine.field_map.values():
+        if ref in names or _FIELD_ID.fullmatch(ref):
+            resolved.append(ref)
+            continue
+        matches = sorted(by_name.get(ref.casefold(), []))
+        if len(matches) > 1:
+            raise ConfigurationError(
+                f'{len(matches)} Jira fields are named "{ref}" ({", ".join(matches)}): '
+                "map the property to one of these ids in [fields] of gonogo.toml"
+            )
+        if matches:
+            resolved.append(matches[0])
+        elif ref.casefold() in by_id:
+            resolved.append(by_id[ref.casefold()])
+        # else: no such field on this site; every ticket will say so as missing information
+    return list(dict.fromkeys([*always, *resolved]))
+
+
+def _check_one(
+    ticket: Ticket,
+    request: ReportRequest,
+    engine: Engine,
+    jira: JiraSettings,
+    fields: list[str],
+    gateways: _GatewayPerThread,
+) -> Row:
+    """One ticket, never raising: a failure becomes the row's error and the run goes on."""
+    try:
+        if _needs_history(ticket):
+            ticket = gateways.get().fetch_ticket(ticket.key, fields=fields)
+        assessment = engine.assess(ticket, today=request.today)
+    except GonogoError as exc:
+        return error_row(ticket.key, ticket_id=ticket.id, summary=_summary(ticket), error=_line(exc))
+    except Exception as exc:  # a bug on one ticket must not cost the other thousand their report
+        log.debug("internal error on %s", ticket.key, exc_info=True)
+        return error_row(
+            ticket.key,
+            ticket_id=ticket.id,
+            summary=_summary(ticket),
+            error=f"internal error ({exc.__class__.__name__}); please report it",
+        )
+    if not request.post:
+        return row_from_assessment(assessment)
+    try:
+        body = engine.renderer.comment(assessment)
+        publication = publish_verdict(
+            gateways.get(),
+            ticket,
+            body,
+            property_key=jira.comment_property,
+            verdict=assessment.verdict.value,
+        )
+    except GonogoError as exc:
+        return row_from_assessment(assessment, error=f"comment not posted: {_line(exc)}")
+    return row_from_assessment(assessment, publication=publication)
+
+
+def _needs_history(ticket: Ticket) -> bool:
+    """A waiver names who added its label; only the issue's changelog says, and a search omits it."""
+    labels = ticket.fields.get("labels")
+    waived = isinstance(labels, list) and any(
+        isinstance(label, str) and label.startswith(LABEL_PREFIX) for label in labels
+    )
+    return waived and not ticket.changelog
+
+
+def _ticket_or_error(raw: Any, names: Mapping[str, str]) -> Ticket | Row:
+    """A Ticket from one search result (with the field names the search did not repeat), or its error row."""
+    key = raw.get("key") if isinstance(raw, dict) else None
+    label = key if isinstance(key, str) else "(unknown key)"
+    try:
+        issue = {**raw, "names": dict(names)} if isinstance(raw, dict) else raw
+        return ticket_from_rest(issue, origin=f"Jira's search result for {label}")
+    except GonogoError as exc:
+        issue_id = raw.get("id") if isinstance(raw, dict) else None
+        return error_row(label, ticket_id=str(issue_id) if issue_id else None, error=_line(exc))
+
+
+def _draining(items: list[Ticket | Row]) -> Iterator[Ticket | Row]:
+    """Hand items out and forget them, so a ticket's fields are freed once its row exists."""
+    items.reverse()
+    while items:
+        yield items.pop()
+
+
+def _summary(ticket: Ticket) -> str | None:
+    summary = ticket.fields.get("summary")
+    return summary if isinstance(summary, str) else None
+
+
+def _line(error: BaseException) -> str:
+    return " ".join(str(error).split())
+
+
+def _too_many(request: ReportRequest) -> InputError:
+    return InputError(
+        f"the query finds more than {request.max_tickets} tickets: narrow the JQL, or raise --max-tickets"
+    )
+
+
+class _GatewayPerThread:
+    """One gateway per thread: its own connection pool and its own request count."""
+
+    def __init__(self, connect: Callable[[], JiraGateway]) -> None:
+        self._connect = connect
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._all: list[JiraGateway] = []
+
+    def get(self) -> JiraGateway:
+        gateway: JiraGateway | None = getattr(self._local, "gateway", None)
+        if gateway is None:
+            gateway = self._connect()
+            self._local.gateway = gateway
+            with self._lock:
+                self._all.append(gateway)
+        return gateway
+
+    def round_trips(self) -> int:
+        with self._lock:
+            return sum(gateway.round_trips for gateway in self._all)

@@ -1,0 +1,239 @@
+"""The portfolio's output formats, one registry: text, json, csv, html.
+
+The CLI's `--format` choices are this registry's keys, so a format cannot be offered without a
+reporter behind it. Every reporter renders the same `Portfolio`; text and HTML go through
+templates (wording lives there), JSON and CSV are data. This module imports nothing heavy at load
+time because the CLI imports it for `--help`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from gonogo import __version__
+from gonogo.verdict import Verdict
+
+if TYPE_CHECKING:
+    from gonogo.portfolio import Portfolio, Row
+    from gonogo.rendering import Renderer
+
+FORMAT_VERSION = 1
+TEXT_TEMPLATE = "portfolio.txt.j2"
+HTML_TEMPLATE = "portfolio.html.j2"
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_REASON_LABELS = {"blocker": "Show-stopper", "missing": "We need to know", "major": "Condition"}
+_VERDICTS = (Verdict.NO_GO, Verdict.NEEDS_INFO, Verdict.GO_WITH_CONDITIONS, Verdict.GO)
+
+
+@dataclass(frozen=True)
+class ReportFormat:
+    """One output format: its name on the command line, what it is for, and its reporter."""
+
+    name: str
+    description: str
+    render: Callable[[Portfolio, Renderer, bool], str]  # (portfolio, renderer, colour) -> document
+
+
+def render_text(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
+    """The summary table for a terminal: totals, then one line per ticket, worst first."""
+    return renderer.text_page(
+        TEXT_TEMPLATE, p=portfolio, totals=portfolio.totals, verdicts=_VERDICTS, color=color
+    )
+
+
+def portfolio_document(portfolio: Portfolio) -> dict[str, Any]:
+    """The `--format json` document (gonogo/schemas/portfolio.schema.json describes it)."""
+    totals = portfolio.totals
+    return {
+        "format": FORMAT_VERSION,
+        "gonogo": __version__,
+        "query": portfolio.query,
+        "today": portfolio.today.isoformat(),
+        "site": portfolio.site,
+        "posted": portfolio.posted,
+        "totals": {
+            "tickets": totals.tickets,
+            **{verdict.value: count for verdict, count in totals.by_verdict.items()},
+            "unchecked": totals.unchecked,
+            "failed": totals.failed,
+            "comments": dict(totals.comments),
+        },
+        "tickets": [_ticket(portfolio, row) for row in portfolio.rows],
+    }
+
+
+def render_json(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
+    return json.dumps(portfolio_document(portfolio), indent=2, ensure_ascii=False) + "\n"
+
+
+CSV_COLUMNS = (
+    "key",
+    "summary",
+    "verdict",
+    "score",
+    "reason_kind",
+    "reason",
+    "error",
+    "comment",
+    "url",
+)
+
+
+def render_csv(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
+    """One line per ticket for a spreadsheet, worst first; no cell can start a formula."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for row in portfolio.rows:
+        writer.writerow(
+            _cell(value)
+            for value in (
+                row.key,
+                row.summary or "",
+                row.verdict.label if row.verdict else "ERROR",
+                "" if row.score is None else row.score,
+                row.reason.kind.value if row.reason else "",
+                row.reason.text if row.reason else "",
+                row.error or "",
+                row.publication.action.value if row.publication else "",
+                portfolio.browse_url(row) or "",
+            )
+        )
+    return out.getvalue()
+
+
+def render_html(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
+    """One self-contained page: totals, a verdict chart, a score chart, and a linked row per ticket."""
+    return renderer.html_page(
+        HTML_TEMPLATE,
+        p=portfolio,
+        totals=portfolio.totals,
+        verdict_chart=verdict_chart(portfolio),
+        score_chart=score_chart(portfolio),
+        urls=[portfolio.browse_url(row) for row in portfolio.rows],
+        reason_labels=_REASON_LABELS,
+        version=__version__,
+    )
+
+
+def verdict_chart(portfolio: Portfolio, *, bar_span: int = 300) -> dict[str, Any]:
+    """Horizontal bars, one per verdict (and one for unchecked tickets when there are any)."""
+    totals = portfolio.totals
+    counts = [(v.value, v.label, totals.by_verdict.get(v, 0)) for v in _VERDICTS]
+    if totals.unchecked:
+        counts.append(("error", "Could not check", totals.unchecked))
+    biggest = max((count for _, _, count in counts), default=0) or 1
+    label_width, row_height = 150, 28
+    bars = [
+        {
+            "kind": kind,
+            "label": label,
+            "count": count,
+            "percent": round(100 * count / totals.tickets) if totals.tickets else 0,
+            "y": index * row_height,
+            "width": round(bar_span * count / biggest),
+        }
+        for index, (kind, label, count) in enumerate(counts)
+    ]
+    return {
+        "bars": bars,
+        "label_width": label_width,
+        "width": label_width + bar_span + 90,
+        "height": row_height * len(bars),
+    }
+
+
+def score_chart(portfolio: Portfolio, *, plot_height: int = 170) -> dict[str, Any]:
+    """A histogram of bid scores in 10-point buckets, each bar stacked by verdict (worst at the bottom)."""
+    buckets = portfolio.score_histogram()
+    tallest = max((bucket.count for bucket in buckets), default=0)
+    left, top, bar_width, gap = 28, 18, 34, 8
+    base = top + plot_height
+    columns = []
+    for index, bucket in enumerate(buckets):
+        x = left + gap + index * (bar_width + gap)
+        y, stacked = base, 0
+        segments = []
+        for verdict in _VERDICTS:
+            count = bucket.by_verdict.get(verdict, 0)
+            if not count:
+                continue
+            # whole pixels, from cumulative counts: segments meet without a blended seam or a gap
+            stacked += count
+            top_y = base - round(plot_height * stacked / (tallest or 1))
+            segments.append(
+                {
+                    "kind": verdict.value,
+                    "label": verdict.label,
+                    "count": count,
+                    "y": top_y,
+                    "height": y - top_y,
+                }
+            )
+            y = top_y
+        columns.append(
+            {
+                "low": bucket.low,
+                "high": bucket.high,
+                "count": bucket.count,
+                "x": x,
+                "top": y,
+                "segments": segments,
+            }
+        )
+    return {
+        "columns": columns,
+        "tallest": tallest,
+        "left": left,
+        "top": top,
+        "base": base,
+        "bar_width": bar_width,
+        "width": left + gap + len(buckets) * (bar_width + gap),
+        "height": base + 20,
+    }
+
+
+REPORT_FORMATS: dict[str, ReportFormat] = {
+    f.name: f
+    for f in (
+        ReportFormat("text", "a summary table for people", render_text),
+        ReportFormat("json", "the documented JSON document", render_json),
+        ReportFormat("csv", "one line per ticket, for a spreadsheet", render_csv),
+        ReportFormat("html", "one self-contained page with charts", render_html),
+    )
+}
+
+
+def _ticket(portfolio: Portfolio, row: Row) -> dict[str, Any]:
+    return {
+        "key": row.key,
+        "id": row.ticket_id,
+        "summary": row.summary,
+        "url": portfolio.browse_url(row),
+        "verdict": row.verdict.value if row.verdict else None,
+        "score": row.score,
+        "reason": (
+            {"kind": row.reason.kind.value, "text": row.reason.text, "ref": row.reason.ref}
+            if row.reason
+            else None
+        ),
+        "error": row.error,
+        "comment": (
+            {"action": row.publication.action.value, "id": row.publication.comment_id}
+            if row.publication
+            else None
+        ),
+    }
+
+
+def _cell(value: Any) -> Any:
+    """Defuse spreadsheet formulas in ticket text: a leading = + - @ gets a quote in front (OWASP)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value

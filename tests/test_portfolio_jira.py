@@ -1,0 +1,406 @@
+"""`gonogo report` against the Jira-compatible server on loopback, through the real client.
+
+Hundreds of tickets over several pages in both paging styles; the report must agree, ticket by
+ticket, with what a check of each ticket on its own says, and cost a handful of requests.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import jsonschema
+import pytest
+from jiraserver import JiraServer, running_server
+from jiraserver.app import Recorder
+from portfolio_helpers import PAT, VirtualClock, env_for, seed_portfolio, settings_for, solo_row
+from support import TODAY, Gonogo
+
+from gonogo.engine import build_engine
+from gonogo.jira_gateway import JiraGateway
+from gonogo.portfolio import VERDICT_ORDER
+from gonogo.report import ReportRequest, ReportRun, run_report
+from gonogo.resources import schema_path
+from gonogo.throttle import Throttle
+
+PORTFOLIO_SCHEMA = json.loads(schema_path("portfolio.schema.json").read_text())
+PROPERTY = "gonogo.verdict"
+TICKETS = 320  # over 7 pages of 50
+PAGE = 50
+
+
+def report(gonogo: Gonogo, server: JiraServer, *args: str) -> Any:
+    return gonogo("report", "--today", TODAY, *args, env=env_for(server))
+
+
+def report_json(gonogo: Gonogo, server: JiraServer, *args: str) -> tuple[int, dict[str, Any]]:
+    run = report(gonogo, server, "--format", "json", *args)
+    assert run.stdout, run.stderr
+    document = json.loads(run.stdout)
+    jsonschema.validate(document, PORTFOLIO_SCHEMA)
+    return run.exit_code, document
+
+
+def writes(server: JiraServer) -> list[str]:
+    return [f"{r.method} {r.path}" for r in server.requests if r.method != "GET"]
+
+
+def rank(verdict: str | None) -> int:
+    return 0 if verdict is None else 1 + [v.value for v in VERDICT_ORDER].index(verdict)
+
+
+@pytest.fixture(scope="module")
+def cloud() -> Iterator[tuple[JiraServer, dict[str, str]]]:
+    with running_server(deployment="Cloud", search_page_cap=PAGE) as server:
+        seeded = seed_portfolio(server, TICKETS)
+        seed_portfolio(server, 5, project="OLD")  # another project: not in the report
+        yield server, seeded
+        assert server.internal_errors == []
+
+
+@pytest.fixture(scope="module")
+def data_center() -> Iterator[tuple[JiraServer, dict[str, str]]]:
+    with running_server(deployment="Server", auth=("bearer", PAT), search_page_cap=PAGE) as server:
+        seeded = seed_portfolio(server, TICKETS)
+        yield server, seeded
+        assert server.internal_errors == []
+
+
+@pytest.fixture
+def small() -> Iterator[tuple[JiraServer, dict[str, str]]]:
+    """A fresh Cloud site with 24 tickets, for tests that write or break things."""
+    with running_server(deployment="Cloud", search_page_cap=10) as server:
+        seeded = seed_portfolio(server, 24)
+        yield server, seeded
+        assert server.internal_errors == []
+
+
+@pytest.mark.parametrize("site", ["cloud", "data_center"])
+def test_every_ticket_over_every_page_gets_the_verdict_a_check_gives_it(
+    gonogo: Gonogo, site: str, request: pytest.FixtureRequest
+) -> None:
+    server, seeded = request.getfixturevalue(site)
+    server.clear_requests()
+    code, document = report_json(gonogo, server, "--project", "BID")
+    assert code == 0
+    tickets = document["tickets"]
+    assert sorted(t["key"] for t in tickets) == sorted(seeded)
+    for ticket in tickets:
+        expected = solo_row(seeded[ticket["key"]])
+        assert ticket["verdict"] == expected.verdict, ticket["key"]
+        assert ticket["score"] == expected.score
+        if expected.reason is None:
+            assert ticket["reason"] is None
+        else:
+            assert ticket["reason"]["kind"] == expected.reason.kind
+            assert ticket["reason"]["text"] == expected.reason.text
+        assert ticket["url"] == f"{server.url}/browse/{ticket['key']}"
+        assert ticket["comment"] is None
+    # worst first: verdict, then score, then the key's number
+    order = [(rank(t["verdict"]), t["score"], int(t["key"].split("-")[1])) for t in tickets]
+    assert order == sorted(order)
+    counts = Counter(t["verdict"] for t in tickets)
+    assert {v: document["totals"][v] for v in counts} == dict(counts)
+    assert document["totals"]["tickets"] == TICKETS
+    assert document["totals"]["failed"] == 0
+
+    # The request budget: what kind of site, field ids, 7 search pages, and one GET per waived ticket.
+    paths = Counter(r.path for r in server.requests)
+    search = "/rest/api/2/search/jql" if site == "cloud" else "/rest/api/2/search"
+    waived = sum(1 for name in seeded.values() if name == "waived")
+    assert paths.pop("/rest/api/2/serverInfo") == 1
+    assert paths.pop("/rest/api/2/field") == 1
+    assert paths.pop(search) == -(-TICKETS // PAGE)
+    assert sum(paths.values()) == waived  # GET issue/KEY: the changelog says who waived what
+    assert writes(server) == []
+
+
+def test_the_search_asks_only_for_the_fields_the_checklists_read(cloud: tuple[JiraServer, Any]) -> None:
+    server, _ = cloud
+    server.clear_requests()
+    settings = settings_for(server)
+    run_report(
+        ReportRequest(jql="project = BID", today=date.fromisoformat(TODAY)),
+        engine=build_engine(settings),
+        jira=settings.jira,
+    )
+    first = next(r for r in server.requests if r.path.endswith("/search/jql"))
+    fields = first.query["fields"].split(",")
+    assert {"summary", "labels", "comment", "customfield_10101", "customfield_10117"} <= set(fields)
+    assert "description" in fields  # mapped by the vocabulary
+    assert "created" not in fields
+    assert "reporter" not in fields
+    assert first.query["properties"] == PROPERTY
+    assert "token" not in first.raw_query
+
+
+def test_text_report_is_a_table_worst_first_with_totals(
+    gonogo: Gonogo, cloud: tuple[JiraServer, Any]
+) -> None:
+    server, seeded = cloud
+    run = report(gonogo, server, "--jql", "project = BID AND statusCategory != Done")
+    assert run.exit_code == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0] == f"Bid portfolio: {TICKETS} tickets as of {TODAY}"
+    assert lines[1] == "Query: project = BID AND statusCategory != Done"
+    totals = Counter(str(solo_row(name).verdict) for name in seeded.values())
+    assert f"  NO-GO               {totals['no-go']:5d}" in lines
+    assert f"  GO                  {totals['go']:5d}" in lines
+    header = next(i for i, line in enumerate(lines) if line.startswith("TICKET"))
+    rows = lines[header + 1 :]
+    assert len(rows) == TICKETS
+    assert rows[0].split()[1] == "NO-GO"
+    assert rows[-1].split()[1] == "GO"
+    doomed = next(line for line in rows if line.startswith("BID-5 "))
+    assert "NO-GO" in doomed
+    assert " 28 " in doomed
+    assert doomed.endswith("x The customer has a budget for this work")
+    needs_info = next(line for line in rows if line.startswith("BID-7 "))
+    assert needs_info.endswith(
+        "? What contract value has the customer budgeted, and is that budget approved?"
+    )
+    assert "\x1b[" not in run.stdout  # not a terminal: no colour
+
+
+def test_csv_has_one_line_per_ticket_in_report_order(
+    gonogo: Gonogo, data_center: tuple[JiraServer, Any]
+) -> None:
+    server, seeded = data_center
+    run = report(gonogo, server, "--project", "bid", "--format", "csv")
+    assert run.exit_code == 0, run.stderr
+    rows = list(csv.DictReader(io.StringIO(run.stdout)))
+    assert len(rows) == TICKETS
+    assert list(rows[0]) == [
+        "key",
+        "summary",
+        "verdict",
+        "score",
+        "reason_kind",
+        "reason",
+        "error",
+        "comment",
+        "url",
+    ]
+    by_key = {row["key"]: row for row in rows}
+    for key, name in seeded.items():
+        expected = solo_row(name)
+        assert expected.verdict is not None
+        assert by_key[key]["verdict"] == expected.verdict.label
+        assert by_key[key]["score"] == ("" if expected.score is None else str(expected.score))
+    assert rows[0]["verdict"] == "NO-GO"
+    assert by_key["BID-5"]["reason_kind"] == "blocker"
+    assert by_key["BID-5"]["url"] == f"{server.url}/browse/BID-5"
+
+
+def test_post_writes_one_sticky_comment_per_ticket_and_a_rerun_updates_them(
+    gonogo: Gonogo, small: tuple[JiraServer, dict[str, str]]
+) -> None:
+    server, seeded = small
+    code, first = report_json(gonogo, server, "--project", "BID", "--post")
+    assert code == 0
+    assert first["totals"]["comments"] == {"created": len(seeded)}
+    for key in seeded:
+        (comment,) = server.comments(key)
+        assert comment["body"].startswith("h3. gonogo verdict:")
+        assert server.issue_properties(key)[PROPERTY]["commentId"] == comment["id"]
+    methods = Counter(r.method for r in server.requests)
+    assert methods["POST"] == len(seeded)
+    assert methods["PUT"] == len(seeded)
+
+    server.clear_requests()
+    code, second = report_json(gonogo, server, "--project", "BID", "--post", "--concurrency", "2")
+    assert code == 0
+    assert second["totals"]["comments"] == {"updated": len(seeded)}
+    assert all(len(server.comments(key)) == 1 for key in seeded)
+    # the pointer came with the search: a re-run is one PUT per ticket and no per-ticket GET but waivers
+    assert Counter(r.method for r in server.requests)["PUT"] == len(seeded)
+    assert not [r for r in server.requests if r.method == "POST"]
+
+
+def test_the_posted_comment_is_the_one_check_would_post(
+    gonogo: Gonogo, small: tuple[JiraServer, Any]
+) -> None:
+    server, _ = small
+    report(gonogo, server, "--project", "BID", "--post")
+    for key in ("BID-5", "BID-10", "BID-3"):  # doomed, waived, conditions
+        (comment,) = server.comments(key)
+        dry = gonogo("check", key, "--today", TODAY, "--dry-run", "--format", "json", env=env_for(server))
+        assert json.loads(dry.stdout)["comment"]["body"] == comment["body"], key
+
+
+def test_without_post_nothing_is_written(gonogo: Gonogo, small: tuple[JiraServer, Any]) -> None:
+    server, _ = small
+    for output_format in ("text", "json", "csv", "html"):
+        assert report(gonogo, server, "--project", "BID", "--format", output_format).exit_code == 0
+    assert {r.method for r in server.requests} == {"GET"}
+    assert all(server.comments(key) == [] for key in ("BID-1", "BID-24"))
+
+
+def test_a_ticket_that_cannot_be_read_or_posted_is_an_error_row_and_the_run_goes_on(
+    gonogo: Gonogo, small: tuple[JiraServer, dict[str, str]]
+) -> None:
+    server, seeded = small
+    server.fail_next("GET", r"/issue/BID-10$", 403)  # a waived ticket is read again: refused
+    server.fail_next("POST", r"/issue/\d+/comment$", 403)  # one ticket's comment: refused
+    code, document = report_json(gonogo, server, "--project", "BID", "--post", "--concurrency", "1")
+    assert code == 6
+    assert document["totals"]["failed"] == 2
+    assert document["totals"]["unchecked"] == 1
+    unread = document["tickets"][0]  # could not check: first
+    assert unread["key"] == "BID-10"
+    assert unread["verdict"] is None
+    assert "refused to let this account read BID-10 (403)" in unread["error"]
+    unposted = [t for t in document["tickets"] if t["verdict"] and t["error"]]
+    assert len(unposted) == 1
+    assert unposted[0]["error"].startswith("comment not posted: Jira refused")
+    assert unposted[0]["comment"] is None
+    posted = [t for t in document["tickets"] if t["comment"]]
+    assert len(posted) == len(seeded) - 2  # everybody else got their comment
+
+    text = report(gonogo, server, "--project", "BID")
+    assert text.exit_code == 0  # the faults are used up: a clean run exits 0
+
+
+def test_error_rows_show_in_the_text_report_and_the_exit_code(
+    gonogo: Gonogo, small: tuple[JiraServer, Any]
+) -> None:
+    server, _ = small
+    server.fail_next("GET", r"/issue/BID-20$", 404)
+    run = report(gonogo, server, "--project", "BID")
+    assert run.exit_code == 6
+    rows = run.stdout.splitlines()
+    first = rows[rows.index(next(r for r in rows if r.startswith("TICKET"))) + 1]
+    assert first.startswith("BID-20  ERROR")
+    assert "BID-20 does not exist or this account cannot see it" in first
+    assert "1 ticket could not be checked: see ERROR above." in run.stdout
+
+
+def test_workers_never_exceed_the_concurrency_limit(small: tuple[JiraServer, Any]) -> None:
+    server, seeded = small
+    server.hang_next("POST", r"/comment$", times=100)
+    settings = settings_for(server)
+    request = ReportRequest(jql="project = BID", today=date.fromisoformat(TODAY), post=True, concurrency=3)
+    result: list[ReportRun] = []
+    worker = threading.Thread(
+        target=lambda: result.append(run_report(request, engine=build_engine(settings), jira=settings.jira))
+    )
+    worker.start()
+    deadline = time.monotonic() + 10
+    while server.held_requests < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.3)  # time enough for a fourth request, if anything would send one
+    assert server.held_requests == 3
+    server.clear_faults()
+    server.release()
+    worker.join(timeout=30)
+    assert result[0].portfolio.totals.comments == {"created": len(seeded)}
+
+
+def test_a_rate_limit_holds_every_worker_for_the_time_jira_asks(
+    small: tuple[JiraServer, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real time, once: after a 429 with Retry-After: 1, no worker sends anything for a second."""
+    server, seeded = small
+    arrivals: list[tuple[float, str, str]] = []
+    original = Recorder.start
+
+    def stamped(self: Recorder, request: Any, raw_body: bytes) -> Any:
+        arrivals.append((time.monotonic(), request.method, request.path))
+        return original(self, request, raw_body)
+
+    monkeypatch.setattr(Recorder, "start", stamped)
+    server.fail_next("PUT", r"/properties/", 429, headers={"Retry-After": "1"})
+    settings = settings_for(server)
+    request = ReportRequest(jql="project = BID", today=date.fromisoformat(TODAY), post=True, concurrency=4)
+    run = run_report(request, engine=build_engine(settings), jira=settings.jira)
+    assert run.portfolio.totals.comments == {"created": len(seeded)}
+    limited = next(i for i, r in enumerate(server.requests) if r.status == 429)
+    at = arrivals[limited][0]
+    # requests already on their way (at most one per other worker) may still arrive just after
+    during = [a for a in arrivals[limited + 1 :] if a[0] < at + 0.9]
+    assert len(during) <= 3, during
+    assert all(a[0] < at + 0.05 for a in during), during
+    assert any(a[0] >= at + 1.0 for a in arrivals[limited + 1 :])
+
+
+def test_retry_after_on_a_search_page_and_a_post_is_waited_in_virtual_time(
+    small: tuple[JiraServer, Any],
+) -> None:
+    server, seeded = small
+    server.fail_next("GET", r"/search/jql$", 429, headers={"Retry-After": "7"})
+    server.fail_next("POST", r"/comment$", 429, headers={"Retry-After": "3"})
+    time_ = VirtualClock()
+    throttle = Throttle(clock=time_.clock, sleep=time_.sleep)
+    settings = settings_for(server)
+    run = run_report(
+        ReportRequest(jql="project = BID", today=date.fromisoformat(TODAY), post=True),
+        engine=build_engine(settings),
+        jira=settings.jira,
+        connect=lambda s, throttle=None: JiraGateway.connect(s, sleep=time_.sleep, throttle=throttle),
+        throttle=throttle,
+    )
+    assert run.portfolio.totals.comments == {"created": len(seeded)}
+    assert 7.0 in time_.sleeps
+    assert 3.0 in time_.sleeps
+    assert throttle.holds == 2
+    assert time_.now >= 10.0
+
+
+def test_data_center_is_chosen_by_configuration_without_asking(
+    gonogo: Gonogo, data_center: tuple[JiraServer, Any], tmp_path: Any
+) -> None:
+    server, _ = data_center
+    (tmp_path / "gonogo.toml").write_text('[jira]\ndeployment = "data-center"\n')
+    server.clear_requests()
+    assert report(gonogo, server, "--project", "BID", "--format", "csv").exit_code == 0
+    assert not [r for r in server.requests if r.path.endswith("/serverInfo")]
+    wrong = tmp_path / "cloud.toml"
+    wrong.write_text('[jira]\ndeployment = "cloud"\n')
+    run = gonogo("--config", str(wrong), "report", "--project", "BID", env=env_for(server))
+    assert run.exit_code == 5
+    assert 'this Jira has no search/jql API: set [jira].deployment = "data-center"' in run.stderr
+
+
+def test_bad_jql_is_an_input_error_in_jiras_words(gonogo: Gonogo, cloud: tuple[JiraServer, Any]) -> None:
+    server, _ = cloud
+    run = report(gonogo, server, "--jql", "project ~ BID")
+    assert run.exit_code == 4
+    assert run.stderr.startswith("gonogo: error: Jira refused the search: Error in the JQL Query")
+    assert run.stdout == ""
+
+
+def test_a_query_finding_too_many_tickets_is_refused_before_anything_else(
+    gonogo: Gonogo, data_center: tuple[JiraServer, Any]
+) -> None:
+    server, _ = data_center
+    server.clear_requests()
+    run = report(gonogo, server, "--project", "BID", "--max-tickets", "100", "--post")
+    assert run.exit_code == 4
+    assert "the query finds more than 100 tickets" in run.stderr
+    assert [r.path for r in server.requests].count("/rest/api/2/search") == 1  # the total said so
+    assert writes(server) == []
+
+
+def test_usage_errors(gonogo: Gonogo, cloud: tuple[JiraServer, Any]) -> None:
+    server, _ = cloud
+    assert report(gonogo, server).exit_code == 2
+    assert report(gonogo, server, "--project", "BID", "--jql", "x = y").exit_code == 2
+    bad = report(gonogo, server, "--project", 'BID" OR project = "HR')
+    assert bad.exit_code == 4
+    assert "is not a project key" in bad.stderr
+
+
+def test_a_report_written_to_a_file(gonogo: Gonogo, small: tuple[JiraServer, Any], tmp_path: Any) -> None:
+    server, seeded = small
+    out = tmp_path / "portfolio.json"
+    run = report(gonogo, server, "--project", "BID", "--format", "json", "-o", str(out))
+    assert run.exit_code == 0
+    assert run.stdout == f"Wrote the json report on {len(seeded)} ticket(s) to {out}.\n"
+    assert len(json.loads(out.read_text())["tickets"]) == len(seeded)
