@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +101,36 @@ def test_serve_refuses_to_start_exposed_without_a_secret(gonogo: Gonogo) -> None
     )
     assert run.exit_code == 3
     assert "refusing to listen on 0.0.0.0 without a webhook secret" in run.stderr
+
+
+def test_serve_stops_before_listening_when_jira_or_redis_is_not_usable(tmp_path: Path) -> None:
+    """Run as a process, like an operator: exit 3, one line naming the fix, no password shown."""
+
+    def serve(env: dict[str, str], toml: str = "") -> subprocess.CompletedProcess[str]:
+        config = tmp_path / "gonogo.toml"
+        config.write_text(f"[webhook]\n{toml}\n", encoding="utf-8")
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("JIRA_", "GONOGO_"))}
+        return subprocess.run(
+            [sys.executable, "-m", "gonogo", "serve", "--port", "0"],
+            env={**clean, "GONOGO_CONFIG": str(config), **env},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    no_jira = serve({})
+    assert no_jira.returncode == 3
+    assert "JIRA_URL is not set" in no_jira.stderr
+    no_redis = serve(
+        {
+            "JIRA_URL": "https://x.atlassian.net",
+            "JIRA_API_TOKEN": "t",
+            "GONOGO_REDIS_URL": "redis://:hunter2@127.0.0.1:1/0",
+        },
+        'queue = "redis"',
+    )
+    assert no_redis.returncode == 3
+    assert "cannot use Redis at 127.0.0.1:1" in no_redis.stderr
+    assert "hunter2" not in no_redis.stderr + no_redis.stdout
