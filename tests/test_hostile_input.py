@@ -12,6 +12,7 @@ expected, nulls, wrong types, markup):
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -34,12 +35,17 @@ from gonogo.rendering import COMMENT_CHAR_LIMIT
 from gonogo.resources import schema_path
 from gonogo.ticket import Ticket
 from gonogo.verdict import Verdict
+from gonogo.webhook.deliveries import CheckTicket, Ignore, Malformed, classify
+from gonogo.webhook.settings import Filters
+from gonogo.webhook.verify import Authenticity, authenticate
 
 REPORT_SCHEMA = json.loads(schema_path("report.schema.json").read_text())
 HEALTHY = json.loads((EXAMPLES / "healthy.json").read_text())
 CUSTOM_FIELDS = sorted(k for k in HEALTHY["fields"] if k.startswith("customfield_"))
 ENGINES = {name: build_engine(Settings(condition_validator=name)) for name in ("jsonschema", "jsonschema-rs")}
-SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Hostile input is large on purpose: hypothesis's size health checks would only make the suite flaky.
+LARGE = [HealthCheck.too_slow, HealthCheck.data_too_large]
+SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=LARGE)
 
 MARKUP = [
     "[~accountid:557058:abc]",
@@ -90,7 +96,7 @@ hostile_text = st.one_of(
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | hostile_text,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-    max_leaves=12,
+    max_leaves=8,
 )
 field_values = st.one_of(
     json_values,
@@ -106,7 +112,7 @@ def ticket_with(fields: dict[str, Any], names: dict[str, str] | None = None) -> 
 
 @SETTINGS
 @given(
-    values=st.fixed_dictionaries({}, optional=dict.fromkeys(CUSTOM_FIELDS, field_values)),
+    values=st.dictionaries(st.sampled_from(CUSTOM_FIELDS), field_values, max_size=6),
     summary=json_values,
     labels=json_values,
     field_name=hostile_text,
@@ -143,7 +149,7 @@ def test_a_ticket_file_never_crashes_the_cli(tmp_path_factory: pytest.TempPathFa
         assert result.stderr.count("\n") == 1
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80, deadline=None, suppress_health_check=LARGE)
 @given(ticket=json_values.map(lambda fields: {"key": "BID-9", "fields": fields}))
 def test_any_fields_object_shape_is_a_verdict_or_a_clear_error(
     tmp_path_factory: pytest.TempPathFactory, ticket: Any
@@ -183,7 +189,7 @@ def quoting_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     return build_engine(Settings(checklist_paths=(Path(folder),)))
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=6, deadline=None, suppress_health_check=[*LARGE, HealthCheck.function_scoped_fixture])
 @given(texts=st.lists(markup_text.filter(str.strip), min_size=25, max_size=25))
 def test_generated_ticket_text_is_never_live_in_the_comment(quoting_engine: Engine, texts: list[str]) -> None:
     if reason := oracle_unavailable_reason():
@@ -198,3 +204,51 @@ def test_generated_ticket_text_is_never_live_in_the_comment(quoting_engine: Engi
     for index in range(0, len(documents), 2):
         hostile, benign = documents[index], documents[index + 1]
         assert Counter(live_constructs(hostile)) == Counter(live_constructs(benign)), texts[index // 2]
+
+
+# --- webhook bodies ----------------------------------------------------------------------------
+
+SAMPLE_EVENT = {
+    "webhookEvent": "jira:issue_created",
+    "user": {"accountId": "5b10ac8d82e05b22cc7d4ef5"},
+    "issue": {
+        "id": "20042",
+        "key": "BID-42",
+        "fields": {"project": {"key": "BID"}, "issuetype": {"name": "Proposal"}},
+    },
+}
+webhook_bodies = st.one_of(
+    st.binary(max_size=300),
+    json_values.map(lambda value: json.dumps(value).encode()),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "webhookEvent": json_values | st.sampled_from(["jira:issue_created", "jira:issue_updated"]),
+            "issue": json_values
+            | st.fixed_dictionaries(
+                {}, optional={"id": json_values, "key": json_values, "fields": json_values}
+            ),
+            "user": json_values,
+            "changelog": json_values,
+            "issueKey": json_values,
+            "issueId": json_values,
+        },
+    ).map(lambda value: json.dumps(value).encode()),
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=LARGE)
+@given(body=webhook_bodies, signature=st.one_of(st.none(), hostile_text))
+def test_any_webhook_body_is_classified_never_crashes(body: bytes, signature: str | None) -> None:
+    headers = {"x-hub-signature": signature} if signature is not None else {}
+    verdict = authenticate(body, headers, secret="s3cret", token=None, token_header="X-Gonogo-Token")
+    assert verdict in (Authenticity.REJECTED, Authenticity.SIGNED)
+    decision = classify(body, filters=Filters(projects=frozenset({"BID"})), watched_fields=["Contract value"])
+    assert isinstance(decision, CheckTicket | Ignore | Malformed)
+    if isinstance(decision, CheckTicket):
+        assert re.fullmatch(r"[A-Z][A-Z0-9_]*-[1-9][0-9]*", decision.key)  # only a plain key goes further
+
+
+def test_the_sample_event_is_a_check() -> None:
+    decision = classify(json.dumps(SAMPLE_EVENT).encode(), filters=Filters(projects=frozenset({"BID"})))
+    assert decision == CheckTicket(key="BID-42", issue_id="20042", event="jira:issue_created")
