@@ -120,7 +120,7 @@ def run_report(
     main = gateways.get()
     deployment = main.deployment()
     names = main.field_names()
-    fields = search_fields(engine, names)
+    fields = search_fields(engine, names, post=request.post)
     field_names = {fid: names[fid] for fid in fields if fid in names}
     found: list[Ticket | Row] = []
     seen: set[str] = set()
@@ -155,14 +155,18 @@ def run_report(
     return ReportRun(portfolio, gateways.round_trips())
 
 
-def search_fields(engine: Engine, names: Mapping[str, str]) -> list[str]:
+def search_fields(engine: Engine, names: Mapping[str, str], *, post: bool = True) -> list[str]:
     """Field ids to search for: the ones every check reads, and each mapped field resolved to its id.
 
     A display name is resolved with Jira's field list the way a check resolves it against one
     ticket (case-insensitive), so report and check see the same fields; a name that two fields
-    share is refused up front instead of failing every ticket the same way.
+    share is refused up front instead of failing every ticket the same way. The embedded comments
+    only tell posting whether a ticket has none (no scan for an old gonogo comment needed), so a
+    read-only report leaves them out: on a busy ticket they are most of the search's bytes.
     """
     always = replace(engine, field_map={}).fields_to_fetch() or []  # the engine's own base list
+    if not post:
+        always = [field_id for field_id in always if field_id != "comment"]
     by_name: dict[str, list[str]] = {}
     for field_id, name in names.items():
         by_name.setdefault(name.casefold(), []).append(field_id)

@@ -250,6 +250,7 @@ def test_display_names_are_resolved_to_field_ids_once_for_the_whole_search() -> 
     }
     fields = search_fields(engine, names)
     assert fields[:5] == ["summary", "issuetype", "project", "labels", "comment"]
+    assert "comment" not in search_fields(engine, names, post=False)
     assert {"customfield_10101", "customfield_10102", "description"} <= set(fields)
     assert "customfield_99999" not in fields
 

@@ -133,7 +133,8 @@ def test_the_search_asks_only_for_the_fields_the_checklists_read(cloud: tuple[Ji
     )
     first = next(r for r in server.requests if r.path.endswith("/search/jql"))
     fields = first.query["fields"].split(",")
-    assert {"summary", "labels", "comment", "customfield_10101", "customfield_10117"} <= set(fields)
+    assert {"summary", "labels", "customfield_10101", "customfield_10117"} <= set(fields)
+    assert "comment" not in fields  # only posting needs to know whether there are comments
     assert "description" in fields  # mapped by the vocabulary
     assert "created" not in fields
     assert "reporter" not in fields
@@ -233,6 +234,22 @@ def test_the_posted_comment_is_the_one_check_would_post(
         (comment,) = server.comments(key)
         dry = gonogo("check", key, "--today", TODAY, "--dry-run", "--format", "json", env=env_for(server))
         assert json.loads(dry.stdout)["comment"]["body"] == comment["body"], key
+
+
+def test_post_adopts_an_old_gonogo_comment_whose_pointer_was_lost(
+    gonogo: Gonogo, small: tuple[JiraServer, Any]
+) -> None:
+    server, _ = small
+    server.add_comments("BID-4", 3)
+    ours = server.add_comment("BID-4", "old verdict", properties={PROPERTY: {"gonogo": True}})
+    server.add_comments("BID-4", 2)
+    code, document = report_json(gonogo, server, "--project", "BID", "--post")
+    assert code == 0
+    (row,) = [t for t in document["tickets"] if t["key"] == "BID-4"]
+    assert row["comment"] == {"action": "updated", "id": ours["id"]}
+    assert len(server.comments("BID-4")) == 6
+    scans = [r for r in server.requests if r.method == "GET" and r.path.endswith("/comment")]
+    assert len(scans) == 1  # only the ticket that has comments is scanned
 
 
 def test_without_post_nothing_is_written(gonogo: Gonogo, small: tuple[JiraServer, Any]) -> None:
