@@ -168,7 +168,7 @@ def check(
     type=click.IntRange(1, 10),
     default=4,
     show_default=True,
-    help="Tickets checked at once (each posting ticket makes its own Jira requests).",
+    help="Tickets checked at once; all of them pause together when Jira rate-limits.",
 )
 @click.option(
     "--max-tickets",

@@ -40,7 +40,6 @@ from gonogo.waivers import LABEL_PREFIX
 log = logging.getLogger(__name__)
 
 DEFAULT_CONCURRENCY = 4
-MAX_CONCURRENCY = 10  # requests' connection pool per gateway holds 10; Jira's burst limits are per tenant
 DEFAULT_MAX_TICKETS = 5000
 _FIELD_ID = re.compile(r"customfield_\d+")
 _PROJECT_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
@@ -131,10 +130,11 @@ def run_report(
             raise _too_many(request)
         for raw in page.issues:
             item = _ticket_or_error(raw, field_names)
-            identity = (item.id if isinstance(item, Ticket) else item.ticket_id) or item.key
-            if identity in seen:  # offset paging can repeat an issue when the result set shifts
-                continue
-            seen.add(identity)
+            if isinstance(item, Ticket):
+                identity = item.id or item.key
+                if identity in seen:  # offset paging can repeat an issue when the result set shifts
+                    continue
+                seen.add(identity)
             found.append(item)
         if len(found) > request.max_tickets:
             raise _too_many(request)
@@ -147,8 +147,13 @@ def run_report(
         return row
 
     progress.checking(len(found))
-    with ThreadPoolExecutor(max_workers=request.concurrency, thread_name_prefix="gonogo-report") as pool:
+    pool = ThreadPoolExecutor(max_workers=request.concurrency, thread_name_prefix="gonogo-report")
+    try:
         rows = list(pool.map(check, _draining(found)))
+    except BaseException:  # Ctrl-C: let the tickets in hand finish their writes, start no others
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
     portfolio = build_portfolio(
         rows, query=request.jql, today=request.today, site=jira.url, posted=request.post
     )

@@ -20,7 +20,7 @@ import jsonschema
 import pytest
 from jiraserver import JiraServer, running_server
 from jiraserver.app import Recorder
-from portfolio_helpers import PAT, VirtualClock, env_for, seed_portfolio, settings_for, solo_row
+from portfolio_helpers import PAT, VirtualClock, env_for, example, seed_portfolio, settings_for, solo_row
 from support import TODAY, Gonogo
 
 from gonogo.engine import build_engine
@@ -285,6 +285,25 @@ def test_a_ticket_that_cannot_be_read_or_posted_is_an_error_row_and_the_run_goes
     assert text.exit_code == 0  # the faults are used up: a clean run exits 0
 
 
+def test_a_malformed_search_result_is_an_error_row_and_the_rest_are_assessed(
+    gonogo: Gonogo, small: tuple[JiraServer, Any]
+) -> None:
+    server, _ = small
+    doomed = {k: v for k, v in example("doomed").items() if k != "names"}
+    page = {"issues": [doomed, {"id": "9", "key": "not a key", "fields": {}}, 42], "isLast": True}
+    server.fail_next("GET", r"/search/jql$", 200, body=page)
+    code, document = report_json(gonogo, server, "--project", "BID")
+    assert code == 6
+    assert [(t["key"], t["verdict"]) for t in document["tickets"]] == [
+        ("(unknown key)", None),
+        ("not a key", None),
+        ("BID-101", "no-go"),
+    ]
+    assert "expected a Jira issue object, got int" in document["tickets"][0]["error"]
+    assert 'no issue "key" like "BID-42"' in document["tickets"][1]["error"]
+    assert document["tickets"][2]["score"] == solo_row("doomed").score
+
+
 def test_error_rows_show_in_the_text_report_and_the_exit_code(
     gonogo: Gonogo, small: tuple[JiraServer, Any]
 ) -> None:
@@ -309,42 +328,56 @@ def test_workers_never_exceed_the_concurrency_limit(small: tuple[JiraServer, Any
         target=lambda: result.append(run_report(request, engine=build_engine(settings), jira=settings.jira))
     )
     worker.start()
-    deadline = time.monotonic() + 10
-    while server.held_requests < 3 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.3)  # time enough for a fourth request, if anything would send one
-    assert server.held_requests == 3
-    server.clear_faults()
-    server.release()
-    worker.join(timeout=30)
+    try:
+        deadline = time.monotonic() + 10
+        while server.held_requests < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.3)  # time enough for a fourth request, if anything would send one
+        assert server.held_requests == 3
+    finally:
+        server.clear_faults()
+        server.release()
+        worker.join(timeout=30)
     assert result[0].portfolio.totals.comments == {"created": len(seeded)}
+
+
+class StampedThrottle(Throttle):
+    """A real throttle that notes when Jira told it to hold off."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held_at: list[float] = []
+
+    def hold_off(self, seconds: float) -> None:
+        self.held_at.append(time.monotonic())
+        super().hold_off(seconds)
 
 
 def test_a_rate_limit_holds_every_worker_for_the_time_jira_asks(
     small: tuple[JiraServer, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Real time, once: after a 429 with Retry-After: 1, no worker sends anything for a second."""
+    """Real time, once: after a 429 with Retry-After: 1, no worker starts a request for a second."""
     server, seeded = small
-    arrivals: list[tuple[float, str, str]] = []
+    arrivals: list[float] = []
     original = Recorder.start
 
     def stamped(self: Recorder, request: Any, raw_body: bytes) -> Any:
-        arrivals.append((time.monotonic(), request.method, request.path))
+        arrivals.append(time.monotonic())
         return original(self, request, raw_body)
 
     monkeypatch.setattr(Recorder, "start", stamped)
     server.fail_next("PUT", r"/properties/", 429, headers={"Retry-After": "1"})
     settings = settings_for(server)
+    throttle = StampedThrottle()
     request = ReportRequest(jql="project = BID", today=date.fromisoformat(TODAY), post=True, concurrency=4)
-    run = run_report(request, engine=build_engine(settings), jira=settings.jira)
+    run = run_report(request, engine=build_engine(settings), jira=settings.jira, throttle=throttle)
     assert run.portfolio.totals.comments == {"created": len(seeded)}
-    limited = next(i for i, r in enumerate(server.requests) if r.status == 429)
-    at = arrivals[limited][0]
-    # requests already on their way (at most one per other worker) may still arrive just after
-    during = [a for a in arrivals[limited + 1 :] if a[0] < at + 0.9]
+    (held,) = throttle.held_at
+    # Each other worker may have one request already past the gate when the 429 came back; after
+    # that, nobody starts anything until the second is over.
+    during = [t - held for t in arrivals if held < t < held + 0.95]
     assert len(during) <= 3, during
-    assert all(a[0] < at + 0.05 for a in during), during
-    assert any(a[0] >= at + 1.0 for a in arrivals[limited + 1 :])
+    assert any(t >= held + 1.0 for t in arrivals)
 
 
 def test_retry_after_on_a_search_page_and_a_post_is_waited_in_virtual_time(
@@ -412,6 +445,9 @@ def test_usage_errors(gonogo: Gonogo, cloud: tuple[JiraServer, Any]) -> None:
     bad = report(gonogo, server, "--project", 'BID" OR project = "HR')
     assert bad.exit_code == 4
     assert "is not a project key" in bad.stderr
+    unconfigured = gonogo("report", "--project", "BID")
+    assert unconfigured.exit_code == 3
+    assert unconfigured.stderr.startswith("gonogo: error: JIRA_URL is not set")
 
 
 def test_a_report_written_to_a_file(gonogo: Gonogo, small: tuple[JiraServer, Any], tmp_path: Any) -> None:
