@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 from portfolio_helpers import solo_row
 
-from gonogo import cli
+from gonogo.cli.report import report as report_command
 from gonogo.config import load_settings
 from gonogo.engine import build_engine
 from gonogo.errors import ConfigurationError, InputError
@@ -170,7 +170,7 @@ def render(name: str, p: Portfolio, *, color: bool = False) -> str:
 
 
 def test_the_registry_feeds_the_cli_choices() -> None:
-    option = next(param for param in cli.report.params if param.name == "output_format")
+    option = next(param for param in report_command.params if param.name == "output_format")
     assert list(option.type.choices) == list(REPORT_FORMATS) == ["text", "json", "csv", "html"]  # type: ignore[attr-defined]
 
 

@@ -1,0 +1,62 @@
+"""The command line: options in, exit code out; the work happens in the modules it calls.
+
+One module per command; this one holds the `gonogo` group and the entry point. Commands import
+their heavy parts (the Jira client, the web server) only when they run, so `gonogo --help` stays
+fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from gonogo import __version__
+from gonogo.cli.check import check
+from gonogo.cli.checklists import checklists
+from gonogo.cli.common import log, setup_logging
+from gonogo.cli.report import report
+from gonogo.cli.serve import dead_letters, serve
+from gonogo.errors import ExitCode
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="gonogo")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="GONOGO_CONFIG",
+    help="gonogo.toml to use (default: ./gonogo.toml if present).  [env: GONOGO_CONFIG]",
+)
+@click.option("-v", "--verbose", count=True, help="Log progress (-v) and each Jira request (-vv) to stderr.")
+@click.pass_context
+def main(ctx: click.Context, config_path: Path | None, verbose: int) -> None:
+    """Tell a bid team the truth about a proposal ticket: GO, GO WITH CONDITIONS, NEEDS INFO or NO-GO."""
+    setup_logging(verbose)
+    ctx.obj = {"config_path": config_path, "verbose": verbose}
+
+
+for command in (check, report, checklists, serve, dead_letters):
+    main.add_command(command)
+
+
+def run() -> NoReturn:
+    """Entry point that turns anything unexpected into one line instead of a traceback."""
+    try:
+        main(prog_name="gonogo")
+    except KeyboardInterrupt:
+        click.echo("gonogo: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # a bug: say so in one line; --verbose twice shows the traceback
+        if log.isEnabledFor(logging.DEBUG):
+            log.exception("internal error")
+        click.echo(
+            f"gonogo: internal error ({exc.__class__.__name__}); please report it with the command you ran",
+            err=True,
+        )
+        sys.exit(ExitCode.INTERNAL_ERROR)
+    sys.exit(0)

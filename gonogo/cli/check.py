@@ -1,0 +1,103 @@
+"""`gonogo check TICKET`: assess one ticket, post its comment, print the report."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import click
+
+from gonogo.cli.common import day, fail, log, more_verbose, today_option, use_colour, verbose_option
+from gonogo.errors import GonogoError
+
+if TYPE_CHECKING:
+    from gonogo.check import CheckResult
+    from gonogo.engine import Engine
+
+
+@click.command()
+@click.argument("ticket")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "jira"]),
+    default="text",
+    show_default=True,
+    help="text: a report for people; json: the documented JSON document; jira: the comment's wiki markup.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Fetch and assess, print the comment that would be posted, change nothing.",
+)
+@today_option()
+@verbose_option
+@click.pass_context
+def check(
+    ctx: click.Context,
+    ticket: str,
+    output_format: str,
+    dry_run: bool,
+    today: datetime | None,
+    verbose: int,
+) -> None:
+    """Check TICKET and post (or update) its verdict comment.
+
+    TICKET is an issue key (BID-42), a Jira browse URL, or a JSON file with Jira's issue
+    representation (assessed offline, never posted). Exit code: 0 GO, 10 GO WITH CONDITIONS,
+    11 NEEDS INFO, 12 NO-GO; 3 configuration, 4 input, 5 Jira error.
+    """
+    from gonogo.check import check_ticket
+    from gonogo.config import load_settings
+    from gonogo.engine import build_engine
+    from gonogo.ticket import parse_ticket_ref
+
+    more_verbose(ctx, verbose)
+    try:
+        settings = load_settings(ctx.obj["config_path"])
+        ref = parse_ticket_ref(ticket, jira_url=settings.jira.url)
+        engine = build_engine(settings)
+        result = check_ticket(
+            ref,
+            engine=engine,
+            jira=settings.jira,
+            today=day(today),
+            dry_run=dry_run,
+        )
+    except GonogoError as error:
+        fail(error)
+    _print_result(result, engine, output_format=output_format, dry_run=dry_run)
+    if result.jira_round_trips is not None:
+        log.info("%d Jira round-trips", result.jira_round_trips)
+    sys.exit(result.assessment.verdict.exit_code)
+
+
+def _print_result(result: CheckResult, engine: Engine, *, output_format: str, dry_run: bool) -> None:
+    from gonogo.json_report import report_document
+
+    assessment = result.assessment
+    if output_format == "json":
+        document = report_document(
+            assessment,
+            publication=result.publication,
+            comment=result.comment if dry_run else None,
+        )
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
+    if output_format == "jira":
+        click.echo(result.comment or engine.renderer.comment(assessment), nl=False)
+        return
+    colour = use_colour()
+    click.echo(engine.renderer.text_report(assessment, color=colour), nl=False, color=colour)
+    if result.publication is not None:
+        click.echo(
+            f"\n{result.publication.action.value.capitalize()} the verdict comment on "
+            f"{assessment.ticket_key} (comment {result.publication.comment_id})."
+        )
+    elif dry_run and result.comment is not None:
+        click.echo(
+            f"\nDry run: nothing was changed. This comment would be posted on {assessment.ticket_key}:\n"
+        )
+        click.echo(result.comment, nl=False)

@@ -1,0 +1,145 @@
+"""`gonogo report`: every ticket a search finds, assessed, in one portfolio report."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from gonogo.cli.common import day, fail, log, more_verbose, today_option, use_colour, verbose_option
+from gonogo.errors import ExitCode, GonogoError
+from gonogo.report_formats import REPORT_FORMATS
+
+
+@click.command()
+@click.option("--jql", help='Tickets to report on, e.g. "project = BID AND statusCategory != Done".')
+@click.option(
+    "--project", metavar="KEY", help="Shortcut for the project's open tickets (statusCategory != Done)."
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(list(REPORT_FORMATS)),
+    default="text",
+    show_default=True,
+    help="; ".join(f"{f.name}: {f.description}" for f in REPORT_FORMATS.values()) + ".",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to FILE instead of stdout.",
+)
+@click.option(
+    "--post", is_flag=True, help="Also post or update each ticket's verdict comment (as check does)."
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 10),
+    default=4,
+    show_default=True,
+    help="Tickets checked at once; all of them pause together when Jira rate-limits.",
+)
+@click.option(
+    "--max-tickets",
+    type=click.IntRange(min=1),
+    default=5000,
+    show_default=True,
+    help="Refuse a query that finds more tickets than this.",
+)
+@today_option()
+@verbose_option
+@click.pass_context
+def report(
+    ctx: click.Context,
+    jql: str | None,
+    project: str | None,
+    output_format: str,
+    output: Path | None,
+    post: bool,
+    concurrency: int,
+    max_tickets: int,
+    today: datetime | None,
+    verbose: int,
+) -> None:
+    """Assess every ticket a search finds and print one portfolio report, worst first.
+
+    Read-only unless --post. Exit code: 0 when every ticket was checked (and posted, with --post),
+    6 when some could not be (they are error rows in the report); 3 configuration, 4 input, 5 Jira
+    error for problems that stop the whole run.
+    """
+    from gonogo.config import load_settings
+    from gonogo.engine import build_engine
+    from gonogo.report import ReportRequest, project_jql, run_report
+
+    level = more_verbose(ctx, verbose)
+    if (jql is None) == (project is None):
+        raise click.UsageError("give either --jql or --project (one of them)")
+    colour = output is None and output_format == "text" and use_colour()
+    try:
+        settings = load_settings(ctx.obj["config_path"])
+        request = ReportRequest(
+            jql=jql if jql is not None else project_jql(str(project)),
+            today=day(today),
+            post=post,
+            concurrency=concurrency,
+            max_tickets=max_tickets,
+        )
+        settings.jira.require_connection()
+        engine = build_engine(settings)
+        with _ProgressBar(enabled=sys.stderr.isatty() and not level) as progress:
+            run = run_report(request, engine=engine, jira=settings.jira, progress=progress)
+        document = REPORT_FORMATS[output_format].render(run.portfolio, engine.renderer, colour)
+    except GonogoError as error:
+        fail(error)
+    if output is None:
+        click.echo(document, nl=False, color=colour)
+    else:
+        try:
+            output.write_text(document, encoding="utf-8")
+        except OSError as exc:
+            click.echo(f"gonogo: error: cannot write {output}: {exc.strerror or exc}", err=True)
+            sys.exit(ExitCode.INPUT)
+        click.echo(
+            f"Wrote the {output_format} report on {run.portfolio.totals.tickets} ticket(s) to {output}."
+        )
+    log.info("%d tickets, %d Jira round-trips", run.portfolio.totals.tickets, run.jira_round_trips)
+    sys.exit(ExitCode.REPORT_FAILED_ROWS if run.portfolio.failed else ExitCode.GO)
+
+
+class _ProgressBar:
+    """The report's progress on stderr when it is a terminal; nothing at all otherwise.
+
+    Workers call `checked` from their threads, so updates go through a lock.
+    """
+
+    def __init__(self, *, enabled: bool) -> None:
+        self._enabled = enabled
+        self._lock = threading.Lock()
+        self._bar: click._termui_impl.ProgressBar[int] | None = None
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.render_finish()
+
+    def searching(self, found: int, total: int | None) -> None:
+        if self._enabled:
+            of = f" of {total}" if total is not None else ""
+            click.echo(f"\rSearching Jira: {found}{of} tickets found", nl=False, err=True)
+
+    def checking(self, total: int) -> None:
+        if self._enabled:
+            click.echo("", err=True)
+            self._bar = click.progressbar(length=total, label="Checking", file=sys.stderr, show_pos=True)
+            self._bar.render_progress()
+
+    def checked(self) -> None:
+        if self._bar is not None:
+            with self._lock:
+                self._bar.update(1)

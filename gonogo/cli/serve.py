@@ -1,0 +1,87 @@
+"""`gonogo serve` and `gonogo dead-letters`: the webhook service and what it could not do."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+
+import click
+
+from gonogo.cli.common import fail, today_option
+from gonogo.errors import GonogoError
+
+
+@click.command()
+@click.option("--host", help="Address to listen on (default: [webhook].host or 127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port (default: [webhook].port or 8080).")
+@click.option(
+    "--workers", type=click.IntRange(1, 64), help="Check worker threads (default: [webhook].workers or 4)."
+)
+@click.option(
+    "--allow-unauthenticated",
+    is_flag=True,
+    default=None,
+    help="Listen on a non-loopback address without a webhook secret (an authenticating proxy is in front).",
+)
+@today_option("Date to count deadlines from (default: each check's day).")
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    allow_unauthenticated: bool | None,
+    today: datetime | None,
+) -> None:
+    """Run the webhook service: POST /webhook, GET /healthz, GET /metrics (README, Webhook service)."""
+    from gonogo.config import load_settings
+    from gonogo.webhook.service import run_service
+    from gonogo.webhook.settings import webhook_settings
+
+    try:
+        settings = load_settings(ctx.obj["config_path"])
+        webhook = webhook_settings(
+            settings,
+            os.environ,
+            host=host,
+            port=port,
+            workers=workers,
+            allow_unauthenticated=allow_unauthenticated,
+        )
+        run_service(settings, webhook, today=today.date() if today else None, verbose=ctx.obj["verbose"])
+    except GonogoError as error:
+        fail(error)
+
+
+@click.command("dead-letters")
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.pass_context
+def dead_letters(ctx: click.Context, output_format: str) -> None:
+    """List deliveries whose check kept failing, with the reason (safe while the service runs)."""
+    from gonogo.config import load_settings
+    from gonogo.webhook.queue import dead_letter_lines, open_queue
+    from gonogo.webhook.settings import webhook_settings
+
+    try:
+        settings = load_settings(ctx.obj["config_path"])
+        queue = open_queue(webhook_settings(settings, os.environ).queue, reader=True)
+    except GonogoError as error:
+        fail(error)
+    try:
+        lines = list(dead_letter_lines(queue.dead_letters()))
+    finally:
+        queue.close()
+    if output_format == "json":
+        click.echo(json.dumps(lines, indent=2, ensure_ascii=False))
+        return
+    if not lines:
+        click.echo("No dead letters.")
+    for line in lines:
+        failed = datetime.fromtimestamp(line["failed_at"]).isoformat(timespec="seconds")
+        click.echo(
+            f"{failed}  {line['ticket']}  delivery {line['delivery']}  after {line['attempts']} attempt(s)"
+        )
+        click.echo(f"    {line['reason']}")
