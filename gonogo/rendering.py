@@ -85,49 +85,43 @@ def make_renderer(template_dir: Path | None = None) -> Renderer:
             )
         folders.insert(0, template_dir)
     return Renderer(
-        wiki=_environment(folders, _escape_for_wiki),
-        text=_environment(folders, _escape_for_terminal),
-        html=_html_environment(folders),
+        wiki=_environment(folders, _escaping(_escape_for_wiki), autoescape=False),
+        text=_environment(folders, _escaping(_escape_for_terminal), autoescape=False),
+        html=_environment(folders, _formatting_for_html, autoescape=True),
     )
 
 
-def _environment(folders: list[Path], escape: Callable[[str], str]) -> jinja2.Environment:
+def _escaping(escape: Callable[[str], str]) -> Callable[[Any], str]:
+    """A `finalize` that escapes every printed value for its target, unless gonogo marked it Trusted."""
+
     def finalize(value: Any) -> str:
         if isinstance(value, Trusted):
             return str(value)
         return escape(display_value(value))
 
+    return finalize
+
+
+def _formatting_for_html(value: Any) -> Any:
+    """For HTML, Jinja's autoescaping does the escaping; `finalize` only formats values."""
+    if hasattr(value, "__html__"):  # markup the template itself made safe (markupsafe's protocol)
+        return value
+    return display_value(value)
+
+
+def _environment(
+    folders: list[Path], finalize: Callable[[Any], Any], *, autoescape: bool
+) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folders),
         undefined=jinja2.StrictUndefined,
         finalize=finalize,
-        autoescape=False,
+        autoescape=autoescape,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
     env.filters["style"] = _style
-    env.filters["plural"] = _plural
-    return env
-
-
-def _html_environment(folders: list[Path]) -> jinja2.Environment:
-    """Autoescaping on for every template: `finalize` only formats, Jinja escapes what it returns."""
-
-    def finalize(value: Any) -> Any:
-        if hasattr(value, "__html__"):  # markup the template itself made safe (markupsafe's protocol)
-            return value
-        return display_value(value)
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folders),
-        undefined=jinja2.StrictUndefined,
-        finalize=finalize,
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
     env.filters["plural"] = _plural
     return env
 
