@@ -189,17 +189,17 @@ def throughput(seconds: float = 3.0) -> list[tuple[str, str, str]]:
     return rows
 
 
-def webhook() -> list[tuple[str, str, str]]:
+def webhook() -> str:
+    """The burst's own table (bench/webhook_burst.py prints it), kept as it is."""
     result = subprocess.run(
         [sys.executable, str(REPO / "bench" / "webhook_burst.py")],
         capture_output=True,
         text=True,
         check=False,
     )
-    lines = [line for line in result.stdout.splitlines() if line.strip()]
-    return [("webhook burst (bench/webhook_burst.py)", line, "") for line in lines] or [
-        ("webhook burst", f"failed: {result.stderr.strip()[-200:]}", "")
-    ]
+    if result.returncode != 0:
+        return f"webhook burst failed: {result.stderr.strip()[-300:]}"
+    return result.stdout.rstrip()
 
 
 def main() -> None:
@@ -212,10 +212,10 @@ def main() -> None:
         print(json.dumps(startup(args.runs)))
         return
     rows = startup_in_fresh_interpreter(args.runs) + round_trips() + throughput()
-    if not args.skip_webhook:
-        rows += webhook()
     width = max(len(r[0]) for r in rows)
     table = "\n".join(f"{a:<{width}}  {b:<34}  {c}" for a, b, c in rows)
+    if not args.skip_webhook:
+        table += "\n\n" + webhook()
     print(table)
     python = f"Python {platform.python_version()}"
     machine = f"{platform.node()}, {os.cpu_count()} cores, {python}, {platform.platform()}"
