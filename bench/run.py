@@ -6,8 +6,8 @@ Measured side by side in this one run (absolute times on shared machines are noi
 ratios):
 1. Jira round-trips per first check and per re-check: gonogo against a naive script that uses the
    `jira` library the obvious way (connect, get issue, list comments, add comment), same server.
-2. Wall time and peak memory of `gonogo check FILE --dry-run`, `gonogo --help`, and
-   `check-jsonschema` validating the same ticket file against a schema equivalent to the
+2. Wall time and peak memory of `gonogo check FILE --dry-run`, `gonogo --help`, `python -c pass`
+   and `check-jsonschema` validating the same ticket file against a schema equivalent to the
    completeness checklist (interleaved runs; peak memory is the child's max RSS).
 3. Checklist evaluation throughput (tickets per second, every bundled checklist) with jsonschema
    and with jsonschema-rs.
@@ -146,6 +146,7 @@ def startup(runs: int) -> list[tuple[str, str, str]]:
             TODAY.isoformat(),
         ],
         "gonogo --help": [sys.executable, "-m", "gonogo", "--help"],
+        "python -c pass": [sys.executable, "-c", "pass"],
         "gonogo checklists list": [sys.executable, "-m", "gonogo", "checklists", "list"],
     }
     checker = shutil.which("check-jsonschema") or str(Path(sys.executable).parent / "check-jsonschema")
