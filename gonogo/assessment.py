@@ -13,11 +13,14 @@ from enum import StrEnum
 from typing import Any
 
 from gonogo.checklists import Checklist, Rule, Severity
+from gonogo.errors import ConfigurationError
 from gonogo.proposal import Proposal
 from gonogo.ticket import Ticket
 from gonogo.verdict import Verdict, decide
 from gonogo.vocabulary import Vocabulary
 from gonogo.waivers import Waiver, WaiverPolicy, refusal, waivers_on
+
+MISSING_CANNOT_BE_WAIVED = "missing information cannot be waived: answer the question instead"
 
 
 class Outcome(StrEnum):
@@ -89,6 +92,12 @@ def assess(
     applicable = tuple(
         c for c in checklists if c.applies_to(project=ticket.project_key, issue_type=ticket.issue_type)
     )
+    if not applicable:
+        raise ConfigurationError(
+            f"no checklist applies to {ticket.key} (project {ticket.project_key}, issue type "
+            f"{ticket.issue_type or 'unknown'}): a verdict without checks would be a guess; "
+            "check the checklists' applies_to and [checklists].disable"
+        )
     reason = proposal.values.get("waiver_reason")
     waivers = waivers_on(ticket, reason=reason if isinstance(reason, str) else None)
     findings = tuple(
@@ -123,10 +132,15 @@ def assess(
 
 
 def apply_waivers(finding: Finding, waivers: Sequence[Waiver], policy: WaiverPolicy) -> Finding:
-    """Turn a failed or missing finding into a waived one when a usable waiver names its rule."""
+    """Turn a failed finding into a waived one when a usable waiver names its rule.
+
+    Missing information is never waived: accepting a risk needs knowing what the risk is.
+    """
     waiver = next((w for w in waivers if w.matches(finding.checklist, finding.rule.id)), None)
     if waiver is None or finding.outcome not in (Outcome.FAILED, Outcome.MISSING):
         return replace(finding, waiver=waiver)
+    if finding.outcome is Outcome.MISSING:
+        return replace(finding, waiver=waiver, waiver_refused=MISSING_CANNOT_BE_WAIVED)
     refused = refusal(waiver, is_blocker=finding.rule.severity is Severity.BLOCKER, policy=policy)
     if refused:
         return replace(finding, waiver=waiver, waiver_refused=refused)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,17 +16,15 @@ from gonogo.checklists import (
     Checklist,
     ChecklistFile,
     Problem,
-    all_thresholds,
     checklist_paths,
     compile_checklist,
     discover,
     lint_file,
     parse_checklist_file,
-    resolve_thresholds,
 )
 from gonogo.config import Settings
-from gonogo.engine import known_properties
-from gonogo.errors import InputError
+from gonogo.engine import rule_context
+from gonogo.errors import ConfigurationError, InputError
 from gonogo.resources import bundled_dir
 from gonogo.vocabulary import Vocabulary, bundled_vocabulary
 
@@ -67,7 +65,6 @@ def explain_checklist(settings: Settings, checklist_id: str) -> tuple[Checklist,
     checklist_file = by_id[checklist_id]
     checklist = compile_checklist(checklist_file, thresholds, known)
     vocabulary = bundled_vocabulary()
-    raw_rules = {r["id"]: r for r in checklist_file.data["rules"]}
     return checklist, [
         ExplainedRule(
             id=rule.id,
@@ -80,7 +77,6 @@ def explain_checklist(settings: Settings, checklist_id: str) -> tuple[Checklist,
             fix=rule.fix,
         )
         for rule in checklist.rules
-        if rule.id in raw_rules
     ]
 
 
@@ -91,17 +87,19 @@ def lint(settings: Settings, paths: Sequence[Path]) -> tuple[int, list[Problem]]
     any readable checklist file involved, and [thresholds]/[fields] from gonogo.toml.
     """
     files = _expand(paths or [bundled_dir("checklists"), *settings.checklist_paths])
-    vocabulary = bundled_vocabulary()
     parsed = [
         ChecklistFile(path, data)
         for path in files
         for data, problems in [parse_checklist_file(path)]
         if not problems
     ]
-    declared = all_thresholds(parsed, vocabulary)
-    thresholds = {name: settings.thresholds.get(name, spec.default) for name, spec in declared.items()}
-    known = known_properties(vocabulary, {**vocabulary.default_field_map(), **settings.fields})
-    problems = [p for path in files for p in lint_file(path, thresholds=thresholds, known_properties=known)]
+    problems: list[Problem] = []
+    try:
+        thresholds, known = rule_context(settings, parsed)
+    except ConfigurationError as exc:  # an unknown [thresholds] name: report it, lint the files anyway
+        problems.append(Problem(settings.config_file or Path("gonogo.toml"), "[thresholds]", str(exc)))
+        thresholds, known = rule_context(replace(settings, thresholds={}), parsed)
+    problems += [p for path in files for p in lint_file(path, thresholds=thresholds, known_properties=known)]
     first_with_id: dict[str, Path] = {}
     for checklist_file in parsed:
         earlier = first_with_id.setdefault(checklist_file.id, checklist_file.path)
@@ -175,10 +173,8 @@ def _label(name: str, vocabulary: Vocabulary) -> str:
 
 
 def _context(settings: Settings) -> tuple[list[ChecklistFile], dict[str, float], set[str]]:
-    vocabulary = bundled_vocabulary()
     files = discover(settings.checklist_paths)
-    thresholds = resolve_thresholds(all_thresholds(files, vocabulary), settings.thresholds)
-    known = known_properties(vocabulary, {**vocabulary.default_field_map(), **settings.fields})
+    thresholds, known = rule_context(settings, files)
     return files, thresholds, known
 
 

@@ -68,6 +68,11 @@ class JiraSettings:
                 "JIRA_URL is not set: export JIRA_URL=https://your-site.atlassian.net "
                 "(or set [jira].url in gonogo.toml)"
             )
+        if self.token is None and self.user:
+            raise ConfigurationError(
+                f"JIRA_USER (or [jira].user) is {self.user} but JIRA_API_TOKEN is not set: "
+                "export JIRA_API_TOKEN=<API token for that user>"
+            )
         if self.token is None:
             raise ConfigurationError(
                 "JIRA_API_TOKEN is not set: export JIRA_API_TOKEN=<API token> (Jira Cloud, with "
@@ -89,6 +94,7 @@ class Settings:
     template_dir: Path | None = None
     waivers: WaiverPolicy = field(default_factory=WaiverPolicy)
     webhook: Mapping[str, Any] = field(default_factory=dict)  # the [webhook] table, read by gonogo.webhook
+    config_file: Path | None = None  # where these settings came from, for messages
     base_dir: Path = field(default_factory=Path.cwd)  # relative paths in the file are relative to it
 
 
@@ -107,10 +113,6 @@ def load_settings(config_path: Path | None = None, environ: Mapping[str, str] | 
         url = _checked_url(url)
     user = env.get("JIRA_USER") or jira_table.get("user")
     token = env.get("JIRA_API_TOKEN")
-    if user and not token:
-        raise ConfigurationError(
-            "JIRA_USER is set but JIRA_API_TOKEN is not: export JIRA_API_TOKEN=<API token for that user>"
-        )
     jira = JiraSettings(
         url=url,
         user=user or None,
@@ -134,6 +136,7 @@ def load_settings(config_path: Path | None = None, environ: Mapping[str, str] | 
         template_dir=base / template_path if template_path else None,
         waivers=WaiverPolicy(**data.get("waivers", {})),
         webhook=dict(data.get("webhook", {})),
+        config_file=path,
         base_dir=base,
     )
 

@@ -6,14 +6,14 @@ and compiled here exactly once.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from gonogo.assessment import Assessment, assess
 from gonogo.checklists import (
     Checklist,
+    ChecklistFile,
     all_thresholds,
     compile_checklist,
     discover,
@@ -23,11 +23,10 @@ from gonogo.config import Settings
 from gonogo.errors import ConfigurationError
 from gonogo.proposal import build_proposal
 from gonogo.rendering import Renderer, make_renderer
-from gonogo.ticket import Ticket
+from gonogo.ticket import CUSTOM_FIELD_ID, Ticket
 from gonogo.vocabulary import Vocabulary, bundled_vocabulary
 from gonogo.waivers import WaiverPolicy
 
-_FIELD_ID = re.compile(r"customfield_\d+")
 # System fields addressed by id; anything else in [fields] is a display name.
 _SYSTEM_FIELD_IDS = frozenset(
     {
@@ -72,7 +71,7 @@ class Engine:
     def fields_to_fetch(self) -> list[str] | None:
         """Field ids to ask Jira for, or None ("*all") when some field is mapped by display name."""
         refs = list(self.field_map.values())
-        if not all(_FIELD_ID.fullmatch(r) or r in _SYSTEM_FIELD_IDS for r in refs):
+        if not all(CUSTOM_FIELD_ID.fullmatch(r) or r in _SYSTEM_FIELD_IDS for r in refs):
             return None
         return list(dict.fromkeys([*_ALWAYS_FETCHED, *refs]))
 
@@ -80,6 +79,18 @@ class Engine:
 def known_properties(vocabulary: Vocabulary, field_map: Mapping[str, str]) -> set[str]:
     """What a rule may test: mapped properties and the derived ones."""
     return set(field_map) | {name for name, spec in vocabulary.properties.items() if spec.is_derived}
+
+
+def field_map(settings: Settings) -> dict[str, str]:
+    """Property → Jira field: the vocabulary's defaults, overridden by [fields]."""
+    return {**bundled_vocabulary().default_field_map(), **settings.fields}
+
+
+def rule_context(settings: Settings, files: Sequence[ChecklistFile]) -> tuple[dict[str, float], set[str]]:
+    """The thresholds in force and the properties rules may use: what a check and the linter share."""
+    vocabulary = bundled_vocabulary()
+    thresholds = resolve_thresholds(all_thresholds(files, vocabulary), settings.thresholds)
+    return thresholds, known_properties(vocabulary, field_map(settings))
 
 
 def build_engine(settings: Settings) -> Engine:
@@ -92,16 +103,14 @@ def build_engine(settings: Settings) -> Engine:
             f"known: {', '.join(sorted(f.id for f in found))}"
         )
     files = [f for f in found if f.id not in settings.disabled_checklists]
-    thresholds = resolve_thresholds(all_thresholds(files, vocabulary), settings.thresholds)
-    field_map = {**vocabulary.default_field_map(), **settings.fields}
-    known = known_properties(vocabulary, field_map)
+    thresholds, known = rule_context(settings, files)
     return Engine(
         vocabulary=vocabulary,
         checklists=tuple(
             compile_checklist(f, thresholds, known, engine=settings.condition_validator) for f in files
         ),
         thresholds=thresholds,
-        field_map=field_map,
+        field_map=field_map(settings),
         renderer=make_renderer(settings.template_dir),
         waiver_policy=settings.waivers,
     )

@@ -251,16 +251,17 @@ class JiraGateway:
                 action=f"list the comments of {issue}",
                 idempotent=True,
             )
-            items = page.get("comments", []) if isinstance(page, dict) else []
+            items, total = _comment_page(page, issue)
             for item in items:
+                properties = item.get("properties")
                 props = {
                     str(p.get("key")): p.get("value")
-                    for p in item.get("properties", [])
+                    for p in (properties if isinstance(properties, list) else [])
                     if isinstance(p, dict)
                 }
-                yield RemoteComment(id=str(item.get("id")), properties=props)
+                yield RemoteComment(id=str(item["id"]), properties=props)
             start += len(items)
-            if not items or start >= int(page.get("total", 0)):
+            if not items or start >= total:
                 return
 
     def create_comment(self, issue: str, body: str, *, properties: Mapping[str, Any]) -> str:
@@ -380,12 +381,11 @@ class JiraGateway:
     def _should_retry(self, exc: BaseException, idempotent: bool) -> bool:
         if isinstance(exc, JIRAError):
             status = exc.status_code or 0
-            if status in _ALWAYS_RETRYABLE:
-                delay = _retry_after(exc)
-                if delay is not None and delay > self._settings.max_retry_wait_seconds:
-                    raise RetryAfterTooLong(delay)
-                return True
-            return idempotent and status in _RETRYABLE_IF_IDEMPOTENT
+            retryable = status in _ALWAYS_RETRYABLE or (idempotent and status in _RETRYABLE_IF_IDEMPOTENT)
+            delay = _retry_after(exc) if retryable else None
+            if delay is not None and delay > self._settings.max_retry_wait_seconds:
+                raise RetryAfterTooLong(delay)
+            return retryable
         if isinstance(exc, requests.ConnectTimeout):
             return True  # never connected, so nothing was sent
         if isinstance(exc, (requests.Timeout, requests.ConnectionError)):
@@ -455,6 +455,26 @@ def _issues(page: Mapping[str, Any]) -> list[Any]:
     if not isinstance(issues, list):
         raise JiraError("Jira's search answer had no issue list: is JIRA_URL the Jira site itself?")
     return issues
+
+
+def _comment_page(page: Any, issue: str) -> tuple[list[dict[str, Any]], int]:
+    """The comments and total of one page of `GET issue/{key}/comment`, or a JiraError.
+
+    A page that is not Jira's shape must not read as "no comments": that would post a duplicate.
+    """
+    comments = page.get("comments") if isinstance(page, dict) else None
+    total = page.get("total") if isinstance(page, dict) else None
+    if (
+        not isinstance(comments, list)
+        or not all(isinstance(c, dict) and isinstance(c.get("id"), (str, int)) for c in comments)
+        or not isinstance(total, int)
+        or isinstance(total, bool)
+    ):
+        raise JiraError(
+            f"Jira's list of comments on {issue} is not the shape Jira documents: "
+            "is JIRA_URL the Jira site itself (not a proxy)?"
+        )
+    return comments, total
 
 
 def _json(response: requests.Response, action: str) -> dict[str, Any]:

@@ -17,25 +17,27 @@ from datetime import date, datetime
 from typing import Any
 
 from gonogo.errors import ConfigurationError
-from gonogo.ticket import Ticket
+from gonogo.ticket import CUSTOM_FIELD_ID, Ticket
 from gonogo.vocabulary import PropertySpec, Vocabulary
 
-_FIELD_ID = re.compile(r"customfield_\d+")
-# A number as people type it: an optional currency sign or ISO code, digits with separators,
-# an optional decimal part, an optional % or currency after. Anything else is not a number.
+# A number as people type it: an optional currency sign or ISO code, digits, an optional decimal
+# part, an optional % or currency after. Digits may be grouped in threes by one separator used
+# throughout ("480,000", "1 200 000", "1'200'000"); anything else ("12,5", "12 5") is ambiguous.
 _NUMBER_TEXT = re.compile(
-    r"(?:[€$£¥]|[A-Z]{3})?\s*(?P<number>[+-]?\d[\d,'_\s\u00a0\u202f]*(?:\.\d+)?)\s*(?:%|[€$£¥]|[A-Z]{3})?"
+    r"(?:[€$£¥]|[A-Z]{3})?[ \u00a0]*"
+    r"(?P<number>[+-]?\d[\d,'_ \u00a0\u202f]*(?:\.\d+)?)"
+    r"[ \u00a0]*(?:%|[€$£¥]|[A-Z]{3})?"
 )
-_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+_GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(?P<sep>[,'_ \u00a0\u202f])\d{3}(?:(?P=sep)\d{3})*(?:\.\d+)?")
 
 
 @dataclass(frozen=True)
 class Source:
-    """Where a property's value came from: the Jira field (id and display name) and its raw text."""
+    """Where a property's value came from: the Jira field's id and display name."""
 
     field_id: str | None
     field_name: str
-    shown: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,10 +73,10 @@ def build_proposal(
         try:
             value = normalise(raw, spec)
         except ValueError as exc:
-            sources[prop] = Source(field_id, name, _shown(raw))
+            sources[prop] = Source(field_id, name)
             problems[prop] = str(exc)
             continue
-        sources[prop] = Source(field_id, name, _shown(raw))
+        sources[prop] = Source(field_id, name)
         if value is not None:
             values[prop] = value
     for prop, value in derive(values, thresholds=thresholds, today=today).items():
@@ -87,7 +89,7 @@ def resolve_field(ticket: Ticket, field_ref: str) -> str | None:
 
     Two fields with the same display name are a configuration problem, not a coin toss.
     """
-    if field_ref in ticket.fields or _FIELD_ID.fullmatch(field_ref):
+    if field_ref in ticket.fields or CUSTOM_FIELD_ID.fullmatch(field_ref):
         return field_ref
     wanted = field_ref.casefold()
     matches = sorted(fid for fid, name in ticket.names.items() if name.casefold() == wanted)
@@ -110,7 +112,7 @@ def normalise(raw: Any, spec: PropertySpec | None) -> Any:
     if spec is None:
         return value
     if spec.type in ("number", "integer"):
-        return _number(value, integer=spec.type == "integer")
+        return _within_limits(_number(value, integer=spec.type == "integer"), spec)
     if spec.type == "date":
         return _date(value)
     if spec.type == "string":
@@ -173,22 +175,33 @@ def _number(value: Any, *, integer: bool) -> int | float:
         match = _NUMBER_TEXT.fullmatch(value.strip())
         if match is None:
             raise ValueError(f"expected a number, found {_describe(value)}")
-        cleaned = re.sub(r"['_\s\u00a0\u202f]", "", match.group("number"))
-        if "," in cleaned:
-            if not _THOUSANDS.fullmatch(cleaned):
-                raise ValueError(f"{_describe(value)} is not a number gonogo can read unambiguously")
-            cleaned = cleaned.replace(",", "")
-        try:
-            value = float(cleaned)
-        except ValueError:
-            raise ValueError(f"expected a number, found {_describe(value)}") from None
-    if not isinstance(value, (int, float)) or not math.isfinite(value):
+        number = match.group("number")
+        if not (_PLAIN_NUMBER.fullmatch(number) or _GROUPED_NUMBER.fullmatch(number)):
+            raise ValueError(f"{_describe(value)} is not a number gonogo can read unambiguously")
+        value = float(re.sub(r"[,'_ \u00a0\u202f]", "", number))
+    try:
+        finite = isinstance(value, (int, float)) and math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        finite = False
+    if not finite:
         raise ValueError(f"expected a number, found {_describe(value)}")
     if integer:
         if value != int(value):
             raise ValueError(f"expected a whole number, found {value:g}")
         return int(value)
     return int(value) if float(value).is_integer() else float(value)
+
+
+def _within_limits(number: int | float, spec: PropertySpec) -> int | float:
+    """A value outside what the property can mean (negative effort, 500 % win chance) is unusable."""
+    shown = f"{number:,}"
+    if spec.minimum is not None and number < spec.minimum:
+        raise ValueError(f"{shown} is below the smallest possible value, {spec.minimum:g}")
+    if spec.exclusive_minimum is not None and number <= spec.exclusive_minimum:
+        raise ValueError(f"{shown} must be more than {spec.exclusive_minimum:g}")
+    if spec.maximum is not None and number > spec.maximum:
+        raise ValueError(f"{shown} is above the largest possible value, {spec.maximum:g}")
+    return number
 
 
 def _date(value: Any) -> str:
@@ -228,16 +241,3 @@ def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return repr(value)
-
-
-def _shown(raw: Any) -> str | None:
-    """The raw value as a short string for evidence (never more than a line)."""
-    try:
-        value = _unwrap(raw)
-    except ValueError:
-        return _describe(raw)
-    if _is_empty(value):
-        return None
-    if isinstance(value, list):
-        return ", ".join(map(str, value))
-    return str(value)

@@ -11,6 +11,7 @@ Jinja's own HTML autoescaping instead: every value is escaped for HTML text and 
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,9 @@ TEXT_TEMPLATE = "report.txt.j2"
 # Jira's default text field limit is 32,767 characters; leave room for what Jira adds.
 COMMENT_CHAR_LIMIT = 32_000
 _FIELD_TEXT_LIMIT = 1000
-_TERMINAL_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+# Control characters (line breaks included: a value must not forge report lines), zero-width and
+# bidirectional-override characters.
+_TERMINAL_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 class Trusted(str):
@@ -58,8 +61,8 @@ class Renderer:
             shown = total - 1 if shown is None else shown - 1
             if shown < 0:
                 raise ConfigurationError(
-                    f"{COMMENT_TEMPLATE} renders more than {limit} characters even with no "
-                    "findings listed: shorten the template"
+                    f"the verdict comment is longer than Jira allows ({limit} characters) even with "
+                    f"every finding left out: shorten {COMMENT_TEMPLATE} or the checklists' texts"
                 )
 
     def text_page(self, name: str, **context: Any) -> str:
@@ -122,6 +125,7 @@ def _environment(
         keep_trailing_newline=True,
     )
     env.filters["style"] = _style
+    env.filters["wrap"] = _wrap
     env.filters["plural"] = _plural
     return env
 
@@ -137,7 +141,13 @@ def _escape_for_terminal(text: str) -> str:
     """
     if len(text) > _FIELD_TEXT_LIMIT:
         text = text[:_FIELD_TEXT_LIMIT] + "…"
-    return _TERMINAL_UNSAFE.sub(" ", text.replace("\r\n", "\n"))
+    return _TERMINAL_UNSAFE.sub(" ", text)
+
+
+def _wrap(text: Any, width: int = 80, indent: int = 0) -> Trusted:
+    """Wrap a value for the terminal: escaped first, so the only line breaks are gonogo's own."""
+    lines = textwrap.wrap(_escape_for_terminal(display_value(text)), width, break_on_hyphens=False)
+    return Trusted(("\n" + " " * indent).join(lines))
 
 
 def display_value(value: Any) -> str:

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from gonogo.errors import ConfigurationError, InputError
 
 _KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*-[1-9][0-9]*")
+CUSTOM_FIELD_ID = re.compile(r"customfield_\d+")
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,9 @@ class PropertySpec:
     ask: str | None = None
     enum: tuple[str, ...] = ()
     derived_from: tuple[str, ...] = ()
+    minimum: float | None = None
+    exclusive_minimum: float | None = None
+    maximum: float | None = None
 
     @property
     def is_derived(self) -> bool:
@@ -89,4 +92,7 @@ def _property(name: str, spec: Mapping[str, Any]) -> PropertySpec:
         ask=spec.get("x-gonogo-ask"),
         enum=tuple(spec.get("enum", ())),
         derived_from=tuple(derived.get("from", ())),
+        minimum=spec.get("minimum"),
+        exclusive_minimum=spec.get("exclusiveMinimum"),
+        maximum=spec.get("maximum"),
     )

@@ -74,7 +74,8 @@ def _label_authors(changelog: Mapping[str, Any]) -> dict[str, str]:
             continue
         author = history.get("author")
         name = author.get("displayName") if isinstance(author, dict) else None
-        for item in history.get("items", []):
+        items = history.get("items")
+        for item in items if isinstance(items, list) else []:
             if not isinstance(item, dict) or item.get("field") != "labels" or not isinstance(name, str):
                 continue
             before = set(str(item.get("fromString") or "").split())

@@ -326,3 +326,29 @@ def test_a_503_on_a_post_is_retried_because_jira_did_not_process_it(jira: JiraSe
     check_in_process(jira, "BID-1", sleeps)
     assert sleeps == [0.5, 1.0]
     assert len(jira.comments("BID-1")) == 1
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        {"comments": [5], "total": 1},
+        {"comments": [{"id": "1", "properties": 5}]},
+        {"comments": [], "total": None},
+        [5],
+    ],
+)
+def test_a_malformed_comment_page_is_a_jira_error_and_posts_nothing(
+    gonogo: Gonogo, jira: JiraServer, page: Any
+) -> None:
+    jira.add_comment("BID-1", "an earlier human comment")
+    jira.fail_next("GET", r"/comment$", 200, body=json.dumps(page))
+    assert_jira_failure(check(gonogo, jira, "BID-1"), "list of comments on")
+    assert len(jira.comments("BID-1")) == 1
+
+
+def test_a_retry_after_beyond_the_limit_on_a_server_error_fails_at_once(jira: JiraServer) -> None:
+    jira.fail_next("GET", r"/issue/BID-1$", 502, headers={"Retry-After": "3600"})
+    sleeps: list[float] = []
+    with pytest.raises(JiraError, match="asked to wait 3600 s"):
+        check_in_process(jira, "BID-1", sleeps)
+    assert sleeps == []

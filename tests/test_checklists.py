@@ -174,3 +174,11 @@ def test_readme_documents_every_property_and_threshold() -> None:
     vocabulary = bundled_vocabulary()
     names = [*vocabulary.properties, *all_thresholds(discover(), vocabulary)]
     assert [name for name in names if f"| `{name}` |" not in readme] == []
+
+
+def test_lint_and_check_agree_on_unknown_threshold_overrides(gonogo: Gonogo, tmp_path: Path) -> None:
+    (tmp_path / "gonogo.toml").write_text("[thresholds]\nmin_margn_percent = 20\n")
+    lint = gonogo("checklists", "lint")
+    assert lint.exit_code == 3
+    assert "gonogo.toml: [thresholds]: [thresholds] in gonogo.toml names unknown threshold(s) min_margn_percent" in lint.stdout
+    assert gonogo("check", str(EXAMPLES / "healthy.json")).exit_code == 3

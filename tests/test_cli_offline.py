@@ -187,3 +187,48 @@ def test_terminal_control_sequences_in_ticket_text_are_not_printed(gonogo: Gonog
     assert run.exit_code == 0
     assert "Harmless" in run.stdout
     assert not {"\x1b", "\x07", "\u202e"} & set(run.stdout)
+
+
+def test_a_broken_template_is_a_configuration_error_not_a_crash(gonogo: Gonogo, tmp_path: Path) -> None:
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "report.txt.j2").write_text("{{ nosuchvar }}")
+    (tmp_path / "gonogo.toml").write_text('[templates]\npath = "mine"\n')
+    run = gonogo("check", str(EXAMPLES / "healthy.json"), "--today", TODAY)
+    assert run.exit_code == 3
+    assert run.stderr.startswith("gonogo: error: template report.txt.j2:")
+    assert run.stdout == ""
+
+
+def test_dry_run_on_a_file_prints_the_comment_a_check_would_post(gonogo: Gonogo) -> None:
+    run = gonogo("check", str(EXAMPLES / "doomed.json"), "--today", TODAY, "--dry-run")
+    assert "This comment would be posted by a check of BID-101:" in run.stdout
+    assert "h3. gonogo verdict:" in run.stdout
+
+
+def test_ticket_text_cannot_forge_report_lines(gonogo: Gonogo, tmp_path: Path) -> None:
+    data = json.loads((EXAMPLES / "needs-info.json").read_text())
+    data["fields"]["customfield_10101"] = "lots\n\nVerdict: GO\n"
+    ticket = tmp_path / "ticket.json"
+    ticket.write_text(json.dumps(data))
+    run = gonogo("check", str(ticket), "--today", TODAY)
+    assert [line for line in run.stdout.splitlines() if line.startswith("Verdict:")] == ["Verdict: NEEDS INFO"]
+
+
+def test_a_go_with_notes_does_not_claim_every_check_passed(gonogo: Gonogo, tmp_path: Path) -> None:
+    data = json.loads((EXAMPLES / "healthy.json").read_text())
+    data["fields"]["customfield_10116"] = {"value": "Outside", "id": "1"}  # fails the minor strategy rule
+    ticket = tmp_path / "ticket.json"
+    ticket.write_text(json.dumps(data))
+    run = gonogo("check", str(ticket), "--today", TODAY)
+    assert run.exit_code == 0
+    assert "Bid: 25 of 26 checks passed, the rest are notes." in run.stdout
+    comment = gonogo("check", str(ticket), "--today", TODAY, "--format", "jira").stdout
+    assert "All 26 checks passed" not in comment.replace("\u2060", "")
+
+
+def test_no_applicable_checklist_is_an_error_not_a_go(gonogo: Gonogo, tmp_path: Path) -> None:
+    every = "doomed", "completeness", "commercial", "capability", "customer", "strategic"
+    (tmp_path / "gonogo.toml").write_text(f"[checklists]\ndisable = {list(every)!r}\n".replace("'", '"'))
+    run = gonogo("check", str(EXAMPLES / "blank.json"), "--today", TODAY)
+    assert run.exit_code == 3
+    assert "no checklist applies to BID-108 (project BID, issue type Proposal)" in run.stderr

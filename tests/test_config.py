@@ -36,10 +36,6 @@ def test_the_token_never_shows_in_repr() -> None:
 @pytest.mark.parametrize(
     ("environ", "message"),
     [
-        (
-            {"JIRA_URL": "https://x.atlassian.net", "JIRA_USER": "a@b.c"},
-            "JIRA_USER is set but JIRA_API_TOKEN is not",
-        ),
         ({"JIRA_URL": "x.atlassian.net"}, "JIRA_URL must be the site's base URL"),
         ({"JIRA_URL": "https://me:pw@x.atlassian.net"}, "JIRA_URL must not contain credentials"),
     ],
@@ -53,6 +49,16 @@ def test_connection_is_required_only_when_jira_is_needed() -> None:
     settings = load_settings(environ={"JIRA_URL": "https://x.atlassian.net"})
     with pytest.raises(ConfigurationError, match="JIRA_API_TOKEN is not set"):
         settings.jira.require_connection()
+    with_user = load_settings(environ={"JIRA_URL": "https://x.atlassian.net", "JIRA_USER": "a@b.c"})
+    with pytest.raises(
+        ConfigurationError, match=r"JIRA_USER \(or \[jira\].user\) is a@b.c but JIRA_API_TOKEN"
+    ):
+        with_user.jira.require_connection()
+
+
+def test_a_shared_user_in_the_file_does_not_stop_offline_checks(gonogo: Gonogo, tmp_path: Path) -> None:
+    (tmp_path / "gonogo.toml").write_text('[jira]\nuser = "bid-bot@example.com"\n')
+    assert gonogo("check", str(EXAMPLES / "healthy.json"), "--today", TODAY).exit_code == 0
 
 
 @pytest.mark.parametrize(

@@ -86,3 +86,29 @@ def test_waiver_settings_are_checked(gonogo: Gonogo, tmp_path: Path, toml: str) 
     run = gonogo("check", str(EXAMPLES / "waived.json"))
     assert run.exit_code == 3
     assert "waivers" in run.stderr
+
+
+def test_missing_information_cannot_be_waived_into_a_go() -> None:
+    data = example("healthy")
+    data["fields"]["customfield_10103"] = None  # the decision maker
+    data["fields"]["labels"] = ["gonogo-waive-decision-maker-known"]
+    data["fields"]["customfield_10117"] = "We will find out later."
+    result = outcomes(data)
+    assert result["verdict"] == "needs-info"
+    finding = result["completeness/decision-maker-known"]
+    assert finding.outcome is Outcome.MISSING
+    assert finding.waiver_refused == "missing information cannot be waived: answer the question instead"
+
+
+def test_a_refused_waiver_is_shown_in_the_comment_and_report(gonogo: Gonogo, tmp_path: Path) -> None:
+    data = example("healthy")
+    data["fields"]["customfield_10103"] = None
+    data["fields"]["labels"] = ["gonogo-waive-decision-maker-known"]
+    data["fields"]["customfield_10117"] = "We will find out later."
+    ticket = tmp_path / "ticket.json"
+    ticket.write_text(json.dumps(data))
+    report = gonogo("check", str(ticket), "--today", TODAY).stdout
+    assert "Waivers not applied" in report
+    assert "gonogo-waive-decision-maker-known (We know who decides): missing information cannot be waived" in report
+    comment = gonogo("check", str(ticket), "--today", TODAY, "--format", "jira").stdout.replace("\u2060", "")
+    assert "h4. Waivers not applied" in comment

@@ -17,10 +17,10 @@ import click
 from gonogo import __version__
 from gonogo.cli.check import check
 from gonogo.cli.checklists import checklists
-from gonogo.cli.common import log, setup_logging
+from gonogo.cli.common import fail, log, setup_logging
 from gonogo.cli.report import report
 from gonogo.cli.serve import dead_letters, serve
-from gonogo.errors import ExitCode
+from gonogo.errors import ExitCode, GonogoError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -51,6 +51,8 @@ def run() -> NoReturn:
     except KeyboardInterrupt:
         click.echo("gonogo: interrupted", err=True)
         sys.exit(130)
+    except GonogoError as error:  # a command that let one through: still one line, still its code
+        fail(error)
     except Exception as exc:  # a bug: say so in one line; --verbose twice shows the traceback
         if log.isEnabledFor(logging.DEBUG):
             log.exception("internal error")

@@ -66,38 +66,39 @@ def check(
             today=day(today),
             dry_run=dry_run,
         )
+        output, colour = _rendered(result, engine, output_format=output_format, dry_run=dry_run)
     except GonogoError as error:
         fail(error)
-    _print_result(result, engine, output_format=output_format, dry_run=dry_run)
+    click.echo(output, nl=False, color=colour)
     if result.jira_round_trips is not None:
         log.info("%d Jira round-trips", result.jira_round_trips)
     sys.exit(result.assessment.verdict.exit_code)
 
 
-def _print_result(result: CheckResult, engine: Engine, *, output_format: str, dry_run: bool) -> None:
+def _rendered(result: CheckResult, engine: Engine, *, output_format: str, dry_run: bool) -> tuple[str, bool]:
+    """Everything to print, rendered before anything is printed (a template error is one line)."""
     from gonogo.json_report import report_document
 
     assessment = result.assessment
+    comment = result.comment
+    if comment is None and (dry_run or output_format == "jira"):
+        comment = engine.renderer.comment(assessment)
     if output_format == "json":
         document = report_document(
-            assessment,
-            publication=result.publication,
-            comment=result.comment if dry_run else None,
+            assessment, publication=result.publication, comment=comment if dry_run else None
         )
-        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
-        return
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n", False
     if output_format == "jira":
-        click.echo(result.comment or engine.renderer.comment(assessment), nl=False)
-        return
+        return str(comment), False
     colour = use_colour()
-    click.echo(engine.renderer.text_report(assessment, color=colour), nl=False, color=colour)
+    output = engine.renderer.text_report(assessment, color=colour)
     if result.publication is not None:
-        click.echo(
+        output += (
             f"\n{result.publication.action.value.capitalize()} the verdict comment on "
-            f"{assessment.ticket_key} (comment {result.publication.comment_id})."
+            f"{assessment.ticket_key} (comment {result.publication.comment_id}).\n"
         )
-    elif dry_run and result.comment is not None:
-        click.echo(
-            f"\nDry run: nothing was changed. This comment would be posted on {assessment.ticket_key}:\n"
-        )
-        click.echo(result.comment, nl=False)
+    elif dry_run:
+        where = "on" if result.jira_round_trips is not None else "by a check of"
+        key = assessment.ticket_key
+        output += f"\nDry run: nothing was changed. This comment would be posted {where} {key}:\n\n{comment}"
+    return output, colour
