@@ -231,16 +231,31 @@ def _check_one(
         )
     except GonogoError as exc:
         return row_from_assessment(assessment, error=f"comment not posted: {_line(exc)}")
+    except Exception as exc:  # as above: one ticket's bug is its row's error, not the run's end
+        log.debug("internal error posting %s", ticket.key, exc_info=True)
+        return row_from_assessment(
+            assessment,
+            error=f"comment not posted: internal error ({exc.__class__.__name__}); please report it",
+        )
     return row_from_assessment(assessment, publication=publication)
 
 
 def _needs_history(ticket: Ticket) -> bool:
     """A waiver names who added its label; only the issue's changelog says, and a search omits it."""
     labels = ticket.fields.get("labels")
-    waived = isinstance(labels, list) and any(
-        isinstance(label, str) and label.startswith(LABEL_PREFIX) for label in labels
-    )
+    waived = isinstance(labels, list) and any(_is_waiver_label(label) for label in labels)
     return waived and not ticket.changelog
+
+
+def _is_waiver_label(label: object) -> bool:
+    """The rule of `gonogo.waivers.waivers_on`, which the assessment applies: any case, a rule after it.
+
+    It must be the same rule: a label the assessment counts as a waiver but this did not would be
+    assessed without its changelog, so without who added it.
+    """
+    if not isinstance(label, str):
+        return False
+    return label.lower().startswith(LABEL_PREFIX) and len(label) > len(LABEL_PREFIX)
 
 
 def _ticket_or_error(raw: Any, names: Mapping[str, str]) -> Ticket | Row:

@@ -23,9 +23,11 @@ from jiraserver.app import Recorder
 from portfolio_helpers import PAT, VirtualClock, env_for, example, seed_portfolio, settings_for, solo_row
 from support import TODAY, Gonogo
 
+import gonogo.report as report_module
 from gonogo.engine import build_engine
 from gonogo.jira_gateway import JiraGateway
 from gonogo.portfolio import VERDICT_ORDER
+from gonogo.publish import publish_verdict
 from gonogo.report import ReportRequest, ReportRun, run_report
 from gonogo.resources import schema_path
 from gonogo.throttle import Throttle
@@ -457,3 +459,46 @@ def test_a_report_written_to_a_file(gonogo: Gonogo, small: tuple[JiraServer, Any
     assert run.exit_code == 0
     assert run.stdout == f"Wrote the json report on {len(seeded)} ticket(s) to {out}.\n"
     assert len(json.loads(out.read_text())["tickets"]) == len(seeded)
+
+
+def test_an_unexpected_error_posting_one_ticket_is_its_error_row_and_the_run_goes_on(
+    gonogo: Gonogo, small: tuple[JiraServer, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug while posting one ticket (here an AttributeError) must not cost the others their comment."""
+    server, seeded = small
+
+    def publish(store: Any, ticket: Any, *args: Any, **kwargs: Any) -> Any:
+        if ticket.key == "BID-3":
+            raise AttributeError("'NoneType' object has no attribute 'get'")
+        return publish_verdict(store, ticket, *args, **kwargs)
+
+    monkeypatch.setattr(report_module, "publish_verdict", publish)
+    run = report(gonogo, server, "--project", "BID", "--post", "--format", "json")
+    assert run.exit_code == 6
+    assert "Traceback" not in run.stderr
+    document = json.loads(run.stdout)
+    (broken,) = [t for t in document["tickets"] if t["error"]]
+    assert broken["key"] == "BID-3"
+    assert broken["verdict"] == solo_row(seeded["BID-3"]).verdict  # assessed, just not posted
+    assert broken["error"] == "comment not posted: internal error (AttributeError); please report it"
+    assert document["totals"]["comments"] == {"created": len(seeded) - 1}
+    assert server.comments("BID-3") == []
+
+
+def test_a_waiver_label_in_any_case_has_the_changelog_read_as_check_does(
+    small: tuple[JiraServer, Any],
+) -> None:
+    """The assessment honours `Gonogo-Waive-…`; the report must fetch who added it, as for lower case."""
+    server, _ = small
+    fields = {k: v for k, v in example("waived")["fields"].items() if k != "comment"}
+    fields["labels"] = [label.replace("gonogo-waive-", "Gonogo-Waive-") for label in fields["labels"]]
+    server.add_issue("BID-50", fields, names=example("waived")["names"])
+    server.clear_requests()
+    settings = settings_for(server)
+    run_report(
+        ReportRequest(jql="project = BID", today=date.fromisoformat(TODAY)),
+        engine=build_engine(settings),
+        jira=settings.jira,
+    )
+    fetched = [r.path for r in server.requests if r.path.startswith("/rest/api/2/issue/")]
+    assert "/rest/api/2/issue/BID-50" in fetched

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from webhook_helpers import sample
 
-from gonogo.webhook.deliveries import CheckTicket, Ignore, Malformed, classify
+from gonogo.webhook.deliveries import CheckTicket, Ignore, Malformed, classify, filtered_out
 from gonogo.webhook.settings import Filters
 
 BOT = "712020:0c3b1f2e-bot"
@@ -69,8 +69,9 @@ def test_gonogos_own_comment_never_triggers_a_check() -> None:
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
-        ({"project": {"key": "OPS"}}, "project OPS is not a proposal project"),
-        ({"project": {"key": "<script>"}}, None),  # an odd key is not echoed; the issue key's project counts
+        # The project comes from the issue key only: the fetched ticket settles the rest.
+        ({"project": {"key": "OPS"}}, None),
+        ({"project": {"key": "<script>"}}, None),
         ({"issuetype": {"name": "Bug"}}, "the issue type is not a proposal type"),
     ],
 )
@@ -126,3 +127,25 @@ def test_urls_and_other_payload_fields_are_never_part_of_the_decision() -> None:
     event["issue"]["fields"]["summary"] = "[~admin] {panel}x{panel} http://evil.example/"
     decision = decide(event)
     assert decision == CheckTicket("BID-42", "20042", "jira:issue_created")
+
+
+def test_the_project_is_the_issue_keys_whatever_the_payload_says_it_is() -> None:
+    """A sender cannot talk its way past the project filter with a `fields.project` of its own."""
+    event = sample("cloud-issue-created.json")
+    event["issue"]["key"] = "HR-7"
+    event["issue"]["fields"]["project"] = {"key": "BID"}
+    assert decide(event) == Ignore("jira:issue_created", "project HR is not a proposal project", "HR-7")
+    issue_data = {"key": "HR-7", "id": "10500", "fields": {"project": {"key": "BID"}}}
+    assert decide(issue_data) == Ignore("automation", "project HR is not a proposal project", "HR-7")
+    # A key in a proposal project passes; the id it names is checked against the filters once the
+    # worker has fetched it (test_webhook_service), since an id may belong to any project.
+    assert decide({"issueKey": "BID-1", "issueId": "10500"}) == CheckTicket("BID-1", "10500", "automation")
+
+
+def test_the_same_filter_rule_serves_the_payload_and_the_fetched_ticket() -> None:
+    assert filtered_out("BID", "Proposal", FILTERS) is None
+    assert filtered_out("BID", None, FILTERS) is None  # type unknown: left to the fetched ticket
+    assert filtered_out("BID", "", FILTERS) == "the issue type is not a proposal type"
+    assert filtered_out("BID", "Bug", FILTERS) == "the issue type is not a proposal type"
+    assert filtered_out("HR", "Proposal", FILTERS) == "project HR is not a proposal project"
+    assert filtered_out("HR", "Bug", Filters()) is None

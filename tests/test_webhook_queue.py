@@ -6,18 +6,25 @@ completed or dead-lettered, and back again when its worker died.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from webhook_helpers import fresh_redis_prefix
 
 from gonogo.errors import ConfigurationError
-from gonogo.webhook.queue import Job, WorkQueue, open_queue
+from gonogo.webhook.queue import Job, QueueUnavailable, WorkQueue, open_queue
+from gonogo.webhook.queue_local import LocalQueue
+from gonogo.webhook.queue_redis import RedisQueue
 from gonogo.webhook.settings import QueueSettings
 
 LEASE = 0.5
@@ -158,3 +165,41 @@ def test_the_local_folder_belongs_to_one_process(tmp_path: Path) -> None:
     finally:
         first.close()
     open_queue(settings).close()  # free again once the owner is gone
+
+
+def broken_storage(queue: WorkQueue, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on the queue's storage fails: SQLite says the disk is full, Redis is unreachable."""
+    if isinstance(queue, LocalQueue):
+
+        def disk_full(*args: Any, **kwargs: Any) -> Any:
+            raise sqlite3.OperationalError("database or disk is full")
+
+        for method in ("get", "ack", "ack_failed", "update", "nack"):
+            monkeypatch.setattr(queue._queue, method, disk_full)
+    else:
+        assert isinstance(queue, RedisQueue)
+        working = queue._client
+        unreachable = redis.Redis(host="127.0.0.1", port=1, retry=Retry(NoBackoff(), retries=0))
+        monkeypatch.setattr(queue, "_client", unreachable)
+        working.close()
+
+
+def test_storage_failures_are_queue_unavailable_never_the_backends_own_error(
+    queue: WorkQueue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker treats QueueUnavailable as "the queue is in trouble": no backend error may leak past it."""
+    queue.submit(job(1), dedupe=True)
+    claimed = queue.claim(1)
+    assert claimed is not None
+    broken_storage(queue, monkeypatch)
+    with pytest.raises(QueueUnavailable):
+        queue.claim(0.05)
+    with pytest.raises(QueueUnavailable):
+        queue.complete(claimed)
+    with pytest.raises(QueueUnavailable):
+        queue.dead_letter(claimed, reason="x", attempts=1)
+    if isinstance(queue, LocalQueue):
+        with pytest.raises(QueueUnavailable):
+            queue.release(claimed)
+    else:
+        queue.release(claimed)  # Redis logs it: the entry comes free when its lease runs out

@@ -21,6 +21,7 @@ from webhook_helpers import (
     TOKEN,
     Service,
     created_event,
+    example_fields,
     fresh_redis_prefix,
     sample,
     seed,
@@ -279,3 +280,35 @@ def test_redis_mode_several_instances_share_the_work_and_survive_sigkill(
     finally:
         first.stop()
         second.stop()
+
+
+def test_a_ticket_fetched_outside_the_filters_gets_no_comment_whatever_the_delivery_named(
+    jira: JiraServer, service: Service
+) -> None:
+    """The reviewer's case: a BID key with the id of an HR ticket; and a BID ticket that is a Bug."""
+    hr_id = seed(jira, "HR-7")
+    bug = {**example_fields("healthy"), "issuetype": {"id": "10004", "name": "Bug"}}
+    bug_id = jira.add_issue("BID-8", bug)["id"]
+    token = {"X-Gonogo-Token": TOKEN, "Content-Type": "application/json"}
+    for key, issue_id in (("BID-1", hr_id), ("BID-8", bug_id)):
+        body = json.dumps({"issueKey": key, "issueId": issue_id}).encode()
+        answer = service.post(body, {**token, "X-Atlassian-Webhook-Identifier": f"hint-{key}"})
+        assert answer.json()["outcome"] == "queued"
+    wait_until(service.idle, timeout=10, what="both jobs to finish")
+
+    assert jira.comments("HR-7") == []
+    assert jira.comments("BID-8") == []
+    assert [(r.method, r.path) for r in jira.requests] == [
+        ("GET", f"/rest/api/2/issue/{hr_id}"),
+        ("GET", f"/rest/api/2/issue/{bug_id}"),
+    ]  # one read each, nothing written
+    lines = {line["delivery"]: line for line in service.delivery_lines()}
+    assert (lines["hint-BID-1"]["outcome"], lines["hint-BID-1"]["reason"]) == (
+        "ignored",
+        "project HR is not a proposal project",
+    )
+    assert (lines["hint-BID-8"]["outcome"], lines["hint-BID-8"]["reason"]) == (
+        "ignored",
+        "the issue type is not a proposal type",
+    )
+    assert service.metrics()['gonogo_webhook_checks_total{outcome="ignored"}'] == 2

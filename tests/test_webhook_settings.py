@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,13 @@ from support import Gonogo
 
 from gonogo.config import load_settings
 from gonogo.errors import ConfigurationError
-from gonogo.webhook.settings import RetryPolicy, WebhookSettings, is_loopback, webhook_settings
+from gonogo.webhook.settings import (
+    RetryPolicy,
+    WebhookSettings,
+    is_loopback,
+    queue_settings,
+    webhook_settings,
+)
 
 
 def settings_from(
@@ -134,3 +141,28 @@ def test_serve_stops_before_listening_when_jira_or_redis_is_not_usable(tmp_path:
     assert no_redis.returncode == 3
     assert "cannot use Redis at 127.0.0.1:1" in no_redis.stderr
     assert "hunter2" not in no_redis.stderr + no_redis.stdout
+
+
+def test_dead_letters_read_the_queue_whatever_serving_would_refuse(gonogo: Gonogo, tmp_path: Path) -> None:
+    """Listing needs only the queue: not a secret it cannot read, nor a safe address to listen on."""
+    (tmp_path / "gonogo.toml").write_text(
+        '[webhook]\nhost = "0.0.0.0"\nsecret_file = "not-readable-here.secret"\nqueue_path = "q"\n',
+        encoding="utf-8",
+    )
+    run = gonogo("dead-letters")
+    assert (run.exit_code, run.stdout, run.stderr) == (0, "No dead letters.\n", "")
+    settings = load_settings(tmp_path / "gonogo.toml", environ={})
+    assert queue_settings(settings, {}).path == tmp_path / "q"
+    with pytest.raises(ConfigurationError, match="cannot read it"):
+        webhook_settings(settings, {})  # serving still refuses
+
+
+def test_queue_settings_are_the_ones_the_service_uses(tmp_path: Path) -> None:
+    table = 'queue = "redis"\nredis_prefix = "bids"\ndedupe_hours = 2\nlease_seconds = 30\n'
+    environ = {"GONOGO_REDIS_URL": "redis://:pw@cache:6379/1"}
+    config = tmp_path / "gonogo.toml"
+    config.write_text(f"[webhook]\n{table}\n", encoding="utf-8")
+    settings = load_settings(config, environ={})
+    reader, served = queue_settings(settings, environ), webhook_settings(settings, environ).queue
+    assert reader.redis_url.reveal() == served.redis_url.reveal() == "redis://:pw@cache:6379/1"
+    assert replace(reader, redis_url=served.redis_url) == served

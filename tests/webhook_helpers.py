@@ -57,11 +57,16 @@ def signed(body: bytes, delivery: str | None = None, secret: str = SECRET) -> di
     return headers
 
 
+def example_fields(example: str = "healthy") -> dict[str, Any]:
+    """A bundled example ticket's fields, without its comments (a fresh ticket has none)."""
+    data = json.loads((EXAMPLES / f"{example}.json").read_text())
+    return {k: v for k, v in data["fields"].items() if k != "comment"}
+
+
 def seed(server: JiraServer, key: str, example: str = "healthy") -> str:
     """Put a bundled example ticket on the server under `key`; returns its issue id."""
     data = json.loads((EXAMPLES / f"{example}.json").read_text())
-    fields = {k: v for k, v in data["fields"].items() if k != "comment"}
-    return server.add_issue(key, fields, names=data["names"])["id"]
+    return server.add_issue(key, example_fields(example), names=data["names"])["id"]
 
 
 def wait_until(condition: Callable[[], bool], *, timeout: float, what: str) -> None:

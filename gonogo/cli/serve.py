@@ -63,11 +63,12 @@ def dead_letters(ctx: click.Context, output_format: str) -> None:
     """List deliveries whose check kept failing, with the reason (safe while the service runs)."""
     from gonogo.config import load_settings
     from gonogo.webhook.queue import dead_letter_lines, open_queue
-    from gonogo.webhook.settings import webhook_settings
+    from gonogo.webhook.settings import queue_settings
 
     try:
         settings = load_settings(ctx.obj["config_path"])
-        queue = open_queue(webhook_settings(settings, os.environ).queue, reader=True)
+        # Only the queue's settings: listing needs neither the webhook secret nor a safe `host`.
+        queue = open_queue(queue_settings(settings, os.environ), reader=True)
     except GonogoError as error:
         fail(error)
     try:

@@ -27,11 +27,14 @@ def create_app(
     metrics: Metrics,
     path: str,
     max_body_bytes: int,
-    healthy: Callable[[], bool],
+    health: Callable[[], str | None],
     on_startup: Callable[[], None],
     on_shutdown: Callable[[], None],
 ) -> Starlette:
-    """The ASGI application: `POST <path>`, `GET /healthz`, `GET /metrics`."""
+    """The ASGI application: `POST <path>`, `GET /healthz`, `GET /metrics`.
+
+    `health` returns None when the service can do its work, else what stops it (`/healthz` says 503).
+    """
 
     async def webhook(request: Request) -> Response:
         started = time.perf_counter()
@@ -47,8 +50,8 @@ def create_app(
         return _json(reply)
 
     async def healthz(request: Request) -> Response:
-        ok = await run_in_threadpool(healthy)
-        return JSONResponse({"status": "ok" if ok else "queue unavailable"}, status_code=200 if ok else 503)
+        problem = await run_in_threadpool(health)
+        return JSONResponse({"status": problem or "ok"}, status_code=503 if problem else 200)
 
     async def scrape(request: Request) -> Response:
         body, content_type = await run_in_threadpool(metrics.exposition)

@@ -8,7 +8,11 @@ Two senders are understood:
   or the action's built-in "Issue data" body (`{"key", "id", "fields"}`).
 
 The payload is a hint, not the truth: only the issue key and id are taken from it (validated), to
-re-fetch the ticket from the configured Jira. Nothing else in it is kept, followed or rendered.
+re-fetch the ticket from the configured Jira. Nothing else in it is kept, followed or rendered. The
+project and issue-type filters here only save a fetch for what is plainly not a proposal: the project
+comes from the validated key (never from a `fields.project` the sender wrote), and the worker applies
+the same `filtered_out` to the ticket it fetched before posting anything, because an id in the
+payload may name a ticket of any project.
 Events caused by gonogo's own account are ignored, and so is every comment event: gonogo only
 writes comments and properties, never fields, so the events it causes can never trigger a check.
 """
@@ -28,7 +32,6 @@ UPDATED = "jira:issue_updated"
 AUTOMATION = "automation"
 
 _KEY = re.compile(r"[A-Z][A-Z0-9_]{0,99}-[1-9][0-9]{0,17}")
-_PROJECT_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,99}")
 _ISSUE_ID = re.compile(r"[1-9][0-9]{0,18}")
 _EVENT_NAME = re.compile(r"[A-Za-z0-9:_.-]{1,64}")
 
@@ -102,7 +105,7 @@ def _jira_webhook(data: Mapping[str, Any], filters: Filters, watched: set[str]) 
     fields = issue.get("fields")
     if not isinstance(fields, dict):
         fields = {}
-    unwanted = _filtered_out(key, fields.get("project"), fields.get("issuetype"), filters)
+    unwanted = filtered_out(_project_of(key), _type_name(fields.get("issuetype")), filters)
     if unwanted:
         return Ignore(event, unwanted, key)
     if event == UPDATED:
@@ -119,9 +122,7 @@ def _automation(data: Mapping[str, Any], filters: Filters) -> Decision:
         return identity
     key, issue_id = identity
     issue_type = data.get("issueType")
-    unwanted = _filtered_out(
-        key, None, {"name": issue_type} if isinstance(issue_type, str) else None, filters
-    )
+    unwanted = filtered_out(_project_of(key), issue_type if isinstance(issue_type, str) else None, filters)
     if unwanted:
         return Ignore(AUTOMATION, unwanted, key)
     return CheckTicket(key, issue_id, AUTOMATION)
@@ -134,7 +135,7 @@ def _automation_issue_data(data: Mapping[str, Any], filters: Filters) -> Decisio
         return identity
     key, issue_id = identity
     fields = data["fields"]
-    unwanted = _filtered_out(key, fields.get("project"), fields.get("issuetype"), filters)
+    unwanted = filtered_out(_project_of(key), _type_name(fields.get("issuetype")), filters)
     if unwanted:
         return Ignore(AUTOMATION, unwanted, key)
     return CheckTicket(key, issue_id, AUTOMATION)
@@ -167,18 +168,30 @@ def _caused_by(data: Mapping[str, Any], accounts: frozenset[str]) -> bool:
     return False
 
 
-def _filtered_out(key: str, project: Any, issue_type: Any, filters: Filters) -> str | None:
-    named = project.get("key") if isinstance(project, dict) else None
-    project_key = key.rsplit("-", 1)[0]
-    if isinstance(named, str) and _PROJECT_KEY.fullmatch(named.upper()):
-        project_key = named.upper()
+def filtered_out(project_key: str, issue_type: str | None, filters: Filters) -> str | None:
+    """Why a ticket of this project and issue type is not a proposal, or None when it is one.
+
+    One rule for the delivery (a cheap first look) and for the fetched ticket (the one that counts).
+    `issue_type` None means "not known": the type filter is then left to the fetched ticket.
+    """
     if filters.projects and project_key not in filters.projects:
         return f"project {project_key} is not a proposal project"
-    if filters.issue_types and isinstance(issue_type, dict):
-        name = issue_type.get("name")
-        if not isinstance(name, str) or name.casefold() not in filters.issue_types:
-            return "the issue type is not a proposal type"
+    if filters.issue_types and issue_type is not None and issue_type.casefold() not in filters.issue_types:
+        return "the issue type is not a proposal type"
     return None
+
+
+def _project_of(key: str) -> str:
+    """The project of a validated issue key: what the sender cannot contradict with another field."""
+    return key.rsplit("-", 1)[0]
+
+
+def _type_name(issue_type: Any) -> str | None:
+    """The issue type's name from a payload's `issuetype` object; "" (matches no filter) if not a string."""
+    if not isinstance(issue_type, dict):
+        return None
+    name = issue_type.get("name")
+    return name if isinstance(name, str) else ""
 
 
 def _changed_a_watched_field(changelog: Any, watched: set[str]) -> bool:

@@ -39,8 +39,15 @@ class Metrics:
         )
         self.checks = Counter(
             "gonogo_webhook_checks",
-            "Check attempts, by outcome (posted, retry, dead_letter).",
+            "Check attempts, by outcome (posted, ignored, retry, dead_letter).",
             ["outcome"],
+            registry=self.registry,
+        )
+        self.worker_errors = Counter(
+            "gonogo_webhook_worker_errors",
+            "Queue failures and internal errors a worker survived and backed off from, by stage "
+            "(claim, process).",
+            ["stage"],
             registry=self.registry,
         )
         self.verdicts = Counter(

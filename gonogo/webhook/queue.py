@@ -106,7 +106,7 @@ class WorkQueue(Protocol):
         ...
 
     def release(self, claimed: Claimed) -> None:
-        """Give an unfinished job back at shutdown so it runs again soon."""
+        """Give an unfinished job back (at shutdown, or after a failure) so it runs again soon."""
         ...
 
     def ticket_lock(self, names: tuple[str, ...]) -> AbstractContextManager[None]:

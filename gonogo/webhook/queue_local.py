@@ -18,6 +18,7 @@ hand another live process's in-progress jobs out again. Several instances need t
 from __future__ import annotations
 
 import fcntl
+import logging
 import sqlite3
 import threading
 import time
@@ -32,6 +33,8 @@ from persistqueue.sqlackqueue import AckStatus
 from gonogo.errors import ConfigurationError
 from gonogo.webhook.queue import Claimed, DeadLetter, Job, QueueUnavailable
 from gonogo.webhook.settings import QueueSettings
+
+log = logging.getLogger(__name__)
 
 _QUEUE_NAME = "jobs"
 _SEEN_DB = "deliveries.db"
@@ -143,23 +146,34 @@ class LocalQueue:
             item: dict[str, Any] = queue.get(block=True, timeout=timeout, raw=True)
         except Empty:
             return None
+        except sqlite3.Error as exc:
+            raise QueueUnavailable(f"the local queue could not hand out work ({exc})") from exc
         return Claimed(Job.from_json(item["data"]["job"]), str(item["pqid"]))
 
     def complete(self, claimed: Claimed) -> None:
         queue, _ = self._writable()
-        queue.ack(id=int(claimed.receipt))
+        try:
+            queue.ack(id=int(claimed.receipt))
+        except sqlite3.Error as exc:
+            raise QueueUnavailable(f"the local queue could not acknowledge the job ({exc})") from exc
         self._finished()
 
     def dead_letter(self, claimed: Claimed, *, reason: str, attempts: int) -> None:
         queue, _ = self._writable()
         record = {"job": claimed.job.to_json(), "reason": reason, "attempts": attempts, "at": time.time()}
-        queue.update(record, id=int(claimed.receipt))
-        queue.ack_failed(id=int(claimed.receipt))
+        try:
+            queue.update(record, id=int(claimed.receipt))
+            queue.ack_failed(id=int(claimed.receipt))
+        except sqlite3.Error as exc:
+            raise QueueUnavailable(f"the local queue could not dead-letter the job ({exc})") from exc
         self._finished()
 
     def release(self, claimed: Claimed) -> None:
         queue, _ = self._writable()
-        queue.nack(id=int(claimed.receipt))
+        try:
+            queue.nack(id=int(claimed.receipt))
+        except sqlite3.Error as exc:
+            raise QueueUnavailable(f"the local queue could not hand the job back ({exc})") from exc
 
     def ticket_lock(self, names: tuple[str, ...]) -> AbstractContextManager[None]:
         return self._hold_all(names)
@@ -220,7 +234,12 @@ class LocalQueue:
             self._since_housekeeping += 1
             due = self._since_housekeeping >= _HOUSEKEEPING_EVERY
         if due:
-            self._housekeeping()
+            # The job itself is acknowledged by now; failing to tidy up must not make that look
+            # like a failure (the job would run again). The next round tries again.
+            try:
+                self._housekeeping()
+            except sqlite3.Error as exc:
+                log.warning("could not purge finished jobs from the local queue (%s)", exc)
 
     def _housekeeping(self) -> None:
         """Drop finished rows (dead letters stay) and delivery ids older than the dedupe window."""

@@ -9,48 +9,81 @@ flight, then runs the shutdown that stops the workers.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date
 
 import uvicorn
 
-from gonogo.check import check_ticket
 from gonogo.config import JiraSettings, Settings
 from gonogo.engine import Engine, build_engine
-from gonogo.ticket import IssueKeyRef
+from gonogo.jira_gateway import JiraGateway
+from gonogo.publish import publish_verdict
 from gonogo.webhook.app import create_app
+from gonogo.webhook.deliveries import filtered_out
 from gonogo.webhook.intake import Intake
 from gonogo.webhook.logs import setup_service_logging
 from gonogo.webhook.metrics import Metrics
-from gonogo.webhook.queue import Job, open_queue
-from gonogo.webhook.settings import WebhookSettings
-from gonogo.webhook.worker import CheckOutcome, CheckRunner, Workers
+from gonogo.webhook.queue import Job, WorkQueue, open_queue
+from gonogo.webhook.settings import Filters, WebhookSettings
+from gonogo.webhook.worker import CheckOutcome, CheckRunner, Ignored, Workers
 
 log = logging.getLogger("gonogo.webhook")
 
 SHUTDOWN_GRACE_SECONDS = 10.0
 
 
-def check_runner(engine: Engine, jira: JiraSettings, *, today: date | None) -> CheckRunner:
-    """Run `gonogo check` for a job: fetch by id (or key) from JIRA_URL, assess, post the comment."""
+def check_runner(
+    engine: Engine,
+    jira: JiraSettings,
+    *,
+    filters: Filters,
+    today: date | None,
+    connect: Callable[[JiraSettings], JiraGateway] = JiraGateway.connect,
+) -> CheckRunner:
+    """Run `gonogo check` for a job: fetch by id (or key) from JIRA_URL, assess, post the comment.
 
-    def run(job: Job) -> CheckOutcome:
-        result = check_ticket(
-            IssueKeyRef(job.ticket),
-            engine=engine,
-            jira=jira,
-            today=today or date.today(),
-            dry_run=False,
+    The steps of `gonogo.check.check_ticket`, with the project and issue-type filters applied to
+    the ticket Jira returned, between fetching and posting: the delivery only named an id and a key,
+    and an id may belong to any project. A ticket outside the filters costs its one GET and gets no
+    comment. The requests are otherwise those of a check: one GET, then the comment's writes.
+    """
+
+    def run(job: Job) -> CheckOutcome | Ignored:
+        gateway = connect(jira)
+        ticket = gateway.fetch_ticket(job.ticket, fields=engine.fields_to_fetch())
+        # An issue type Jira did not return ("") matches no filter: unknown is not a proposal.
+        unwanted = filtered_out(ticket.project_key, ticket.issue_type or "", filters)
+        if unwanted is not None:
+            return Ignored(unwanted)
+        assessment = engine.assess(ticket, today=today or date.today())
+        comment = engine.renderer.comment(assessment)
+        publication = publish_verdict(
+            gateway,
+            ticket,
+            comment,
+            property_key=jira.comment_property,
+            verdict=assessment.verdict.value,
         )
-        publication = result.publication
-        if publication is None:  # cannot happen for a Jira ticket without dry_run
-            raise RuntimeError("the check did not post a comment")
         return CheckOutcome(
-            verdict=result.assessment.verdict.value,
+            verdict=assessment.verdict.value,
             action=publication.action.value,
             comment_id=publication.comment_id,
         )
 
     return run
+
+
+def health_check(queue: WorkQueue, workers: Workers) -> Callable[[], str | None]:
+    """What `/healthz` reports: None when healthy, else what is wrong (the queue, or dead workers)."""
+
+    def problem() -> str | None:
+        if not queue.healthy():
+            return "queue unavailable"
+        if not workers.alive():
+            return "worker threads stopped"
+        return None
+
+    return problem
 
 
 def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | None, verbose: int) -> None:
@@ -68,7 +101,7 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
         metrics = Metrics(queue_depth=queue.depth)
         workers = Workers(
             queue=queue,
-            run_check=check_runner(engine, settings.jira, today=today),
+            run_check=check_runner(engine, settings.jira, filters=webhook.filters, today=today),
             count=webhook.workers,
             retry=webhook.retry,
             metrics=metrics,
@@ -100,7 +133,7 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
             metrics=metrics,
             path=webhook.path,
             max_body_bytes=webhook.max_body_bytes,
-            healthy=queue.healthy,
+            health=health_check(queue, workers),
             on_startup=started,
             on_shutdown=lambda: workers.stop(SHUTDOWN_GRACE_SECONDS),
         )

@@ -101,7 +101,6 @@ def webhook_settings(
     table: Mapping[str, Any] = settings.webhook
     base = settings.base_dir
     defaults = WebhookSettings()
-    queue_defaults = QueueSettings()
     retry_defaults = RetryPolicy()
     path = str(table.get("path", defaults.path))
     if not path.startswith("/"):
@@ -111,15 +110,7 @@ def webhook_settings(
         token=_secret(environ, TOKEN_ENV, table.get("token_file"), base, "token_file"),
         token_header=str(table.get("token_header", Credentials.token_header)),
     )
-    redis_url = environ.get(REDIS_URL_ENV) or table.get("redis_url") or DEFAULT_REDIS_URL
-    queue = QueueSettings(
-        kind="redis" if table.get("queue") == "redis" else "local",
-        path=base / str(table.get("queue_path", queue_defaults.path)),
-        redis_url=Secret(str(redis_url)),
-        redis_prefix=str(table.get("redis_prefix", queue_defaults.redis_prefix)),
-        dedupe_seconds=float(table.get("dedupe_hours", queue_defaults.dedupe_seconds / 3600)) * 3600,
-        lease_seconds=float(table.get("lease_seconds", queue_defaults.lease_seconds)),
-    )
+    queue = queue_settings(settings, environ)
     retry = RetryPolicy(
         max_attempts=int(table.get("max_attempts", retry_defaults.max_attempts)),
         initial_seconds=float(table.get("retry_initial_seconds", retry_defaults.initial_seconds)),
@@ -149,6 +140,26 @@ def webhook_settings(
     )
     _refuse_open_exposure(result)
     return result
+
+
+def queue_settings(settings: Settings, environ: Mapping[str, str]) -> QueueSettings:
+    """Only where the queue is: all `gonogo dead-letters` needs.
+
+    Separate from `webhook_settings` because a reader has no business with what serving needs: it
+    must work where the webhook secret is not readable (another user, another machine with Redis)
+    and whatever `host` the service listens on.
+    """
+    table: Mapping[str, Any] = settings.webhook
+    defaults = QueueSettings()
+    redis_url = environ.get(REDIS_URL_ENV) or table.get("redis_url") or DEFAULT_REDIS_URL
+    return QueueSettings(
+        kind="redis" if table.get("queue") == "redis" else "local",
+        path=settings.base_dir / str(table.get("queue_path", defaults.path)),
+        redis_url=Secret(str(redis_url)),
+        redis_prefix=str(table.get("redis_prefix", defaults.redis_prefix)),
+        dedupe_seconds=float(table.get("dedupe_hours", defaults.dedupe_seconds / 3600)) * 3600,
+        lease_seconds=float(table.get("lease_seconds", defaults.lease_seconds)),
+    )
 
 
 def _secret(

@@ -7,6 +7,11 @@ retries) are retried with a doubling back-off while the job stays claimed, so a 
 at most one job per worker and the rest wait their turn in the queue instead of hammering Jira.
 Anything else (a configuration problem, a bug) cannot be cured by waiting: it is dead-lettered at
 once, with the reason, where `gonogo dead-letters` shows it.
+
+A worker thread never dies of an error. Whatever else goes wrong (the queue's disk is full, Redis
+drops the connection, a bug outside the check) is logged as one line, the job is handed back to run
+again, and the thread backs off (doubling, capped) before taking work again: a dead thread would
+leave the service answering 200 and `/healthz` ok while no check ever runs again.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from gonogo.errors import GonogoError, JiraError
 from gonogo.webhook.logs import log_delivery
@@ -25,6 +31,10 @@ from gonogo.webhook.settings import RetryPolicy
 
 log = logging.getLogger(__name__)
 
+# Pauses after a queue failure or an internal error: from the poll interval, doubling, to this cap.
+# Bounded, so a worker is back within half a minute of the disk or Redis recovering.
+TROUBLE_MAX_SECONDS = 30.0
+
 
 @dataclass(frozen=True)
 class CheckOutcome:
@@ -33,7 +43,15 @@ class CheckOutcome:
     comment_id: str
 
 
-CheckRunner = Callable[[Job], CheckOutcome]
+@dataclass(frozen=True)
+class Ignored:
+    """The fetched ticket is not a proposal (project or issue type outside the filters): no comment."""
+
+    reason: str
+
+
+CheckRunner = Callable[[Job], CheckOutcome | Ignored]
+_Report = Callable[[], None]  # what to log and count once a job has been acknowledged
 
 
 class Workers:
@@ -46,13 +64,18 @@ class Workers:
         retry: RetryPolicy,
         metrics: Metrics,
         poll_seconds: float = 1.0,
+        trouble_max_seconds: float = TROUBLE_MAX_SECONDS,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
+        """`sleep` replaces the interruptible waits (back-offs) in tests; by default a wait ends at `stop`."""
         self._queue = queue
         self._run_check = run_check
         self._count = count
         self._retry = retry
         self._metrics = metrics
         self._poll = poll_seconds
+        self._trouble = RetryPolicy(initial_seconds=poll_seconds, max_seconds=trouble_max_seconds)
+        self._sleep = sleep
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -69,70 +92,83 @@ class Workers:
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
 
+    def alive(self) -> bool:
+        """False once a started worker thread has ended: `/healthz` must not say ok with nobody working."""
+        return all(thread.is_alive() for thread in self._threads)
+
     def _loop(self) -> None:
+        """Take jobs until stopped; survive anything a job or the queue raises (see the module doc)."""
+        troubles = 0
         while not self._stopping.is_set():
+            claimed: Claimed | None = None
             try:
                 claimed = self._queue.claim(self._poll)
-            except QueueUnavailable as exc:
-                log.error("cannot take work from the queue: %s", exc)
-                self._stopping.wait(self._poll)
+                if claimed is not None:
+                    self.process(claimed)
+            except Exception as exc:
+                troubles = min(troubles + 1, 32)  # the delay is capped long before; 2**n must stay a float
+                delay = self._trouble.delay(troubles)
+                self._log_trouble(exc, claimed, delay)
+                self._wait(delay)
                 continue
-            if claimed is None:
-                continue
-            try:
-                self.process(claimed)
-            except QueueUnavailable as exc:
-                log.error("lost the queue during %s (it runs again later): %s", claimed.job.delivery_id, exc)
+            troubles = 0
 
     def process(self, claimed: Claimed) -> None:
-        """Check one job under its ticket lock, retrying Jira failures; then acknowledge it."""
-        job = claimed.job
-        with self._queue.ticket_lock(job.lock_names()):
-            attempts = 0
-            while True:
-                attempts += 1
-                error, outcome = self._attempt(job)
-                if outcome is not None:
-                    self._queue.complete(claimed)
-                    self._posted(job, outcome, attempts)
-                    return
-                assert error is not None
-                if isinstance(error, JiraError) and attempts < self._retry.max_attempts:
-                    delay = self._retry.delay(attempts)
-                    self._metrics.checks.labels("retry").inc()
-                    log.info(
-                        "check failed, retrying",
-                        extra={
-                            "delivery": job.delivery_id,
-                            "ticket": job.key,
-                            "attempt": attempts,
-                            "retry_in_s": delay,
-                            "reason": str(error),
-                        },
-                    )
-                    if self._stopping.wait(delay):
-                        self._queue.release(claimed)
-                        return
-                    continue
-                reason = (
-                    str(error)
-                    if isinstance(error, GonogoError)
-                    else (f"internal error ({error.__class__.__name__}); please report it")
-                )
-                self._queue.dead_letter(claimed, reason=reason, attempts=attempts)
-                self._metrics.checks.labels("dead_letter").inc()
-                log_delivery(
-                    delivery=job.delivery_id,
-                    ticket=job.key,
-                    event=job.event,
-                    outcome="dead_letter",
-                    attempts=attempts,
-                    reason=reason,
-                    latency_ms=_since(job.received_at),
-                )
-                return
+        """Check one job under its ticket lock, retrying Jira failures; then acknowledge it.
 
-    def _attempt(self, job: Job) -> tuple[Exception | None, CheckOutcome | None]:
+        If anything fails before the job is acknowledged (completed, dead-lettered or released), the
+        job is handed back so that it runs again, and the error is raised for the caller to log.
+        """
+        report: _Report | None = None
+        try:
+            with self._queue.ticket_lock(claimed.job.lock_names()):
+                report = self._settle(claimed)
+        except BaseException:
+            if report is None:
+                self._hand_back(claimed)
+            raise
+        report()
+
+    def _settle(self, claimed: Claimed) -> _Report:
+        """Run the check until it is done with; acknowledge the job; return what to log about it."""
+        job = claimed.job
+        attempts = 0
+        while True:
+            attempts += 1
+            error, outcome = self._attempt(job)
+            if isinstance(outcome, Ignored):
+                self._queue.complete(claimed)
+                return partial(self._ignored, job, outcome, attempts)
+            if outcome is not None:
+                self._queue.complete(claimed)
+                return partial(self._posted, job, outcome, attempts)
+            assert error is not None
+            if isinstance(error, JiraError) and attempts < self._retry.max_attempts:
+                delay = self._retry.delay(attempts)
+                self._metrics.checks.labels("retry").inc()
+                log.info(
+                    "check failed, retrying",
+                    extra={
+                        "delivery": job.delivery_id,
+                        "ticket": job.key,
+                        "attempt": attempts,
+                        "retry_in_s": delay,
+                        "reason": str(error),
+                    },
+                )
+                if self._wait(delay):
+                    self._queue.release(claimed)
+                    return lambda: None
+                continue
+            reason = (
+                str(error)
+                if isinstance(error, GonogoError)
+                else (f"internal error ({error.__class__.__name__}); please report it")
+            )
+            self._queue.dead_letter(claimed, reason=reason, attempts=attempts)
+            return partial(self._dead_lettered, job, reason, attempts)
+
+    def _attempt(self, job: Job) -> tuple[Exception | None, CheckOutcome | Ignored | None]:
         started = time.perf_counter()
         self._metrics.in_progress.inc()
         try:
@@ -145,6 +181,41 @@ class Workers:
         finally:
             self._metrics.in_progress.dec()
             self._metrics.check_seconds.observe(time.perf_counter() - started)
+
+    def _wait(self, seconds: float) -> bool:
+        """Pause for `seconds`, cut short by `stop`; True when the workers are stopping."""
+        if self._sleep is None:
+            return self._stopping.wait(seconds)
+        self._sleep(seconds)
+        return self._stopping.is_set()
+
+    def _hand_back(self, claimed: Claimed) -> None:
+        """Give an unfinished job back; if even that fails, it returns after a restart or its lease."""
+        try:
+            self._queue.release(claimed)
+        except Exception as exc:
+            log.warning(
+                "could not hand the job back; it runs again after a restart or its lease",
+                extra={"delivery": claimed.job.delivery_id, "error": exc.__class__.__name__},
+            )
+
+    def _log_trouble(self, exc: Exception, claimed: Claimed | None, delay: float) -> None:
+        """One line per failure, without a traceback: a traceback may quote ticket data or a URL."""
+        stage = "claim" if claimed is None else "process"
+        self._metrics.worker_errors.labels(stage).inc()
+        reason = str(exc) if isinstance(exc, QueueUnavailable) else "internal error; please report it"
+        log.error(
+            "worker error, backing off",
+            extra={
+                "worker": threading.current_thread().name,
+                "stage": stage,
+                "delivery": claimed.job.delivery_id if claimed else None,
+                "ticket": claimed.job.key if claimed else None,
+                "error": exc.__class__.__name__,
+                "reason": reason,
+                "retry_in_s": delay,
+            },
+        )
 
     def _posted(self, job: Job, outcome: CheckOutcome, attempts: int) -> None:
         self._metrics.checks.labels("posted").inc()
@@ -159,6 +230,30 @@ class Workers:
             comment=outcome.comment_id,
             action=outcome.action,
             attempts=attempts,
+            latency_ms=_since(job.received_at),
+        )
+
+    def _ignored(self, job: Job, outcome: Ignored, attempts: int) -> None:
+        self._metrics.checks.labels("ignored").inc()
+        log_delivery(
+            delivery=job.delivery_id,
+            ticket=job.key,
+            event=job.event,
+            outcome="ignored",
+            reason=outcome.reason,
+            attempts=attempts,
+            latency_ms=_since(job.received_at),
+        )
+
+    def _dead_lettered(self, job: Job, reason: str, attempts: int) -> None:
+        self._metrics.checks.labels("dead_letter").inc()
+        log_delivery(
+            delivery=job.delivery_id,
+            ticket=job.key,
+            event=job.event,
+            outcome="dead_letter",
+            attempts=attempts,
+            reason=reason,
             latency_ms=_since(job.received_at),
         )
 
