@@ -35,7 +35,7 @@ from gonogo.portfolio import Portfolio, Row, build_portfolio, error_row, row_fro
 from gonogo.publish import publish_verdict
 from gonogo.throttle import Throttle
 from gonogo.ticket import Ticket, ticket_from_rest
-from gonogo.waivers import LABEL_PREFIX
+from gonogo.waivers import is_waiver_label
 
 log = logging.getLogger(__name__)
 
@@ -243,19 +243,8 @@ def _check_one(
 def _needs_history(ticket: Ticket) -> bool:
     """A waiver names who added its label; only the issue's changelog says, and a search omits it."""
     labels = ticket.fields.get("labels")
-    waived = isinstance(labels, list) and any(_is_waiver_label(label) for label in labels)
+    waived = isinstance(labels, list) and any(is_waiver_label(label) for label in labels)
     return waived and not ticket.changelog
-
-
-def _is_waiver_label(label: object) -> bool:
-    """The rule of `gonogo.waivers.waivers_on`, which the assessment applies: any case, a rule after it.
-
-    It must be the same rule: a label the assessment counts as a waiver but this did not would be
-    assessed without its changelog, so without who added it.
-    """
-    if not isinstance(label, str):
-        return False
-    return label.lower().startswith(LABEL_PREFIX) and len(label) > len(LABEL_PREFIX)
 
 
 def _ticket_or_error(raw: Any, names: Mapping[str, str]) -> Ticket | Row:

@@ -46,9 +46,14 @@ def waivers_on(ticket: Ticket, *, reason: str | None) -> tuple[Waiver, ...]:
     return tuple(
         Waiver(label=label, target=label[len(LABEL_PREFIX) :], by=added_by.get(label), reason=reason)
         for label in labels
-        if isinstance(label, str)
-        and label.lower().startswith(LABEL_PREFIX)
-        and len(label) > len(LABEL_PREFIX)
+        if is_waiver_label(label)
+    )
+
+
+def is_waiver_label(label: object) -> bool:
+    """`gonogo-waive-` in any case, followed by a rule: the one rule for what counts as a waiver."""
+    return (
+        isinstance(label, str) and label.lower().startswith(LABEL_PREFIX) and len(label) > len(LABEL_PREFIX)
     )
 
 

@@ -180,5 +180,8 @@ def test_lint_and_check_agree_on_unknown_threshold_overrides(gonogo: Gonogo, tmp
     (tmp_path / "gonogo.toml").write_text("[thresholds]\nmin_margn_percent = 20\n")
     lint = gonogo("checklists", "lint")
     assert lint.exit_code == 3
-    assert "gonogo.toml: [thresholds]: [thresholds] in gonogo.toml names unknown threshold(s) min_margn_percent" in lint.stdout
+    assert (
+        "gonogo.toml: [thresholds]: [thresholds] in gonogo.toml names unknown threshold(s) min_margn_percent"
+        in lint.stdout
+    )
     assert gonogo("check", str(EXAMPLES / "healthy.json")).exit_code == 3

@@ -211,7 +211,9 @@ def test_ticket_text_cannot_forge_report_lines(gonogo: Gonogo, tmp_path: Path) -
     ticket = tmp_path / "ticket.json"
     ticket.write_text(json.dumps(data))
     run = gonogo("check", str(ticket), "--today", TODAY)
-    assert [line for line in run.stdout.splitlines() if line.startswith("Verdict:")] == ["Verdict: NEEDS INFO"]
+    assert [line for line in run.stdout.splitlines() if line.startswith("Verdict:")] == [
+        "Verdict: NEEDS INFO"
+    ]
 
 
 def test_a_go_with_notes_does_not_claim_every_check_passed(gonogo: Gonogo, tmp_path: Path) -> None:

@@ -109,6 +109,9 @@ def test_a_refused_waiver_is_shown_in_the_comment_and_report(gonogo: Gonogo, tmp
     ticket.write_text(json.dumps(data))
     report = gonogo("check", str(ticket), "--today", TODAY).stdout
     assert "Waivers not applied" in report
-    assert "gonogo-waive-decision-maker-known (We know who decides): missing information cannot be waived" in report
+    assert (
+        "gonogo-waive-decision-maker-known (We know who decides): missing information cannot be waived"
+        in report
+    )
     comment = gonogo("check", str(ticket), "--today", TODAY, "--format", "jira").stdout.replace("\u2060", "")
     assert "h4. Waivers not applied" in comment
