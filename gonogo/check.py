@@ -15,7 +15,7 @@ from gonogo.assessment import Assessment
 from gonogo.config import JiraSettings
 from gonogo.engine import Engine
 from gonogo.publish import Publication, publish_verdict
-from gonogo.ticket import IssueKeyRef, TicketRef, load_ticket_file
+from gonogo.ticket import IssueKeyRef, Ticket, TicketRef, load_ticket_file
 
 if TYPE_CHECKING:
     from gonogo.jira_gateway import JiraGateway
@@ -54,6 +54,23 @@ def check_ticket(
         connect = JiraGateway.connect
     gateway = connect(jira)
     ticket = gateway.fetch_ticket(ref.key, fields=engine.fields_to_fetch())
+    return assess_and_post(ticket, gateway, engine=engine, jira=jira, today=today, dry_run=dry_run)
+
+
+def assess_and_post(
+    ticket: Ticket,
+    gateway: JiraGateway,
+    *,
+    engine: Engine,
+    jira: JiraSettings,
+    today: date,
+    dry_run: bool = False,
+) -> CheckResult:
+    """Assess a fetched ticket, render its comment, and post or update it unless `dry_run`.
+
+    The steps every entry point shares (check, the webhook worker); the comment is rendered in
+    full before the first write.
+    """
     assessment = engine.assess(ticket, today=today)
     comment = engine.renderer.comment(assessment)
     publication = None

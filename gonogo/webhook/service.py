@@ -14,10 +14,10 @@ from datetime import date
 
 import uvicorn
 
+from gonogo.check import assess_and_post
 from gonogo.config import JiraSettings, Settings
 from gonogo.engine import Engine, build_engine
 from gonogo.jira_gateway import JiraGateway
-from gonogo.publish import publish_verdict
 from gonogo.webhook.app import create_app
 from gonogo.webhook.deliveries import filtered_out
 from gonogo.webhook.intake import Intake
@@ -42,10 +42,11 @@ def check_runner(
 ) -> CheckRunner:
     """Run `gonogo check` for a job: fetch by id (or key) from JIRA_URL, assess, post the comment.
 
-    The steps of `gonogo.check.check_ticket`, with the project and issue-type filters applied to
-    the ticket Jira returned, between fetching and posting: the delivery only named an id and a key,
-    and an id may belong to any project. A ticket outside the filters costs its one GET and gets no
-    comment. The requests are otherwise those of a check: one GET, then the comment's writes.
+    The steps of `gonogo.check.check_ticket` (fetch, then `assess_and_post`), with the project and
+    issue-type filters applied to the ticket Jira returned, between fetching and posting: the
+    delivery only named an id and a key, and an id may belong to any project. A ticket outside the
+    filters costs its one GET and gets no comment. The requests are otherwise those of a check:
+    one GET, then the comment's writes.
     """
 
     def run(job: Job) -> CheckOutcome | Ignored:
@@ -55,19 +56,12 @@ def check_runner(
         unwanted = filtered_out(ticket.project_key, ticket.issue_type or "", filters)
         if unwanted is not None:
             return Ignored(unwanted)
-        assessment = engine.assess(ticket, today=today or date.today())
-        comment = engine.renderer.comment(assessment)
-        publication = publish_verdict(
-            gateway,
-            ticket,
-            comment,
-            property_key=jira.comment_property,
-            verdict=assessment.verdict.value,
-        )
+        result = assess_and_post(ticket, gateway, engine=engine, jira=jira, today=today or date.today())
+        assert result.publication is not None  # not a dry run
         return CheckOutcome(
-            verdict=assessment.verdict.value,
-            action=publication.action.value,
-            comment_id=publication.comment_id,
+            verdict=result.assessment.verdict.value,
+            action=result.publication.action.value,
+            comment_id=result.publication.comment_id,
         )
 
     return run
