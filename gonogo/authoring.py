@@ -19,7 +19,7 @@ from gonogo.checklists import (
     checklist_paths,
     compile_checklist,
     discover,
-    lint_file,
+    lint_rules,
     parse_checklist_file,
 )
 from gonogo.config import Settings
@@ -87,19 +87,20 @@ def lint(settings: Settings, paths: Sequence[Path]) -> tuple[int, list[Problem]]
     any readable checklist file involved, and [thresholds]/[fields] from gonogo.toml.
     """
     files = _expand(paths or [bundled_dir("checklists"), *settings.checklist_paths])
-    parsed = [
-        ChecklistFile(path, data)
-        for path in files
-        for data, problems in [parse_checklist_file(path)]
-        if not problems
-    ]
+    parse_problems: dict[Path, list[Problem]] = {}
+    parsed: list[ChecklistFile] = []
+    for path in files:
+        data, parse_problems[path] = parse_checklist_file(path)
+        if not parse_problems[path]:
+            parsed.append(ChecklistFile(path, data))
     problems: list[Problem] = []
     try:
         thresholds, known = rule_context(settings, parsed)
     except ConfigurationError as exc:  # an unknown [thresholds] name: report it, lint the files anyway
         problems.append(Problem(settings.config_file or Path("gonogo.toml"), "[thresholds]", str(exc)))
         thresholds, known = rule_context(replace(settings, thresholds={}), parsed)
-    problems += [p for path in files for p in lint_file(path, thresholds=thresholds, known_properties=known)]
+    rule_problems = {f.path: lint_rules(f, thresholds=thresholds, known_properties=known) for f in parsed}
+    problems += [p for path in files for p in parse_problems[path] or rule_problems[path]]
     first_with_id: dict[str, Path] = {}
     for checklist_file in parsed:
         earlier = first_with_id.setdefault(checklist_file.id, checklist_file.path)

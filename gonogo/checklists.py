@@ -209,14 +209,10 @@ def compile_checklist(
     )
 
 
-def lint_file(
-    path: Path, *, thresholds: Mapping[str, float], known_properties: Collection[str]
+def lint_rules(
+    checklist_file: ChecklistFile, *, thresholds: Mapping[str, float], known_properties: Collection[str]
 ) -> list[Problem]:
-    """Every problem in one checklist file; thresholds it declares itself count as known."""
-    data, problems = parse_checklist_file(path)
-    if problems:
-        return problems
-    checklist_file = ChecklistFile(path=path, data=data)
+    """Every problem in the rules of a parsed checklist; thresholds it declares itself count as known."""
     own = {name: spec.default for name, spec in checklist_file.thresholds.items()}
     return _compile_rules(checklist_file, {**thresholds, **own}, known_properties)[1]
 
