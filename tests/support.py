@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -20,3 +21,12 @@ class Run:
 
 class Gonogo(Protocol):
     def __call__(self, *args: str, env: dict[str, str] | None = None) -> Run: ...
+
+
+def example_with(folder: Path, example: str, **fields: Any) -> Path:
+    """A ticket file: the bundled example with these fields replaced, written into `folder`."""
+    data = json.loads((EXAMPLES / f"{example}.json").read_text())
+    data["fields"].update(fields)
+    ticket = folder / "ticket.json"
+    ticket.write_text(json.dumps(data))
+    return ticket

@@ -11,7 +11,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from support import EXAMPLES, REPO, TODAY, Gonogo
+from support import EXAMPLES, REPO, TODAY, Gonogo, example_with
 
 from gonogo.resources import schema_path
 
@@ -179,10 +179,7 @@ def test_python_dash_m_runs_the_same_cli() -> None:
 
 
 def test_terminal_control_sequences_in_ticket_text_are_not_printed(gonogo: Gonogo, tmp_path: Path) -> None:
-    data = json.loads((EXAMPLES / "healthy.json").read_text())
-    data["fields"]["summary"] = "Harmless\x1b[2J\x1b]0;pwned\x07\u202eevil"
-    ticket = tmp_path / "ticket.json"
-    ticket.write_text(json.dumps(data))
+    ticket = example_with(tmp_path, "healthy", summary="Harmless\x1b[2J\x1b]0;pwned\x07\u202eevil")
     run = gonogo("check", str(ticket), "--today", TODAY)
     assert run.exit_code == 0
     assert "Harmless" in run.stdout
@@ -206,10 +203,7 @@ def test_dry_run_on_a_file_prints_the_comment_a_check_would_post(gonogo: Gonogo)
 
 
 def test_ticket_text_cannot_forge_report_lines(gonogo: Gonogo, tmp_path: Path) -> None:
-    data = json.loads((EXAMPLES / "needs-info.json").read_text())
-    data["fields"]["customfield_10101"] = "lots\n\nVerdict: GO\n"
-    ticket = tmp_path / "ticket.json"
-    ticket.write_text(json.dumps(data))
+    ticket = example_with(tmp_path, "needs-info", customfield_10101="lots\n\nVerdict: GO\n")
     run = gonogo("check", str(ticket), "--today", TODAY)
     assert [line for line in run.stdout.splitlines() if line.startswith("Verdict:")] == [
         "Verdict: NEEDS INFO"
@@ -217,10 +211,8 @@ def test_ticket_text_cannot_forge_report_lines(gonogo: Gonogo, tmp_path: Path) -
 
 
 def test_a_go_with_notes_does_not_claim_every_check_passed(gonogo: Gonogo, tmp_path: Path) -> None:
-    data = json.loads((EXAMPLES / "healthy.json").read_text())
-    data["fields"]["customfield_10116"] = {"value": "Outside", "id": "1"}  # fails the minor strategy rule
-    ticket = tmp_path / "ticket.json"
-    ticket.write_text(json.dumps(data))
+    outside = {"value": "Outside", "id": "1"}  # fails the minor strategy rule
+    ticket = example_with(tmp_path, "healthy", customfield_10116=outside)
     run = gonogo("check", str(ticket), "--today", TODAY)
     assert run.exit_code == 0
     assert "Bid: 25 of 26 checks passed, the rest are notes." in run.stdout

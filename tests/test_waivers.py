@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import EXAMPLES, TODAY, Gonogo
+from support import EXAMPLES, TODAY, Gonogo, example_with
 
 from gonogo.assessment import Outcome
 from gonogo.config import Settings
@@ -101,12 +101,13 @@ def test_missing_information_cannot_be_waived_into_a_go() -> None:
 
 
 def test_a_refused_waiver_is_shown_in_the_comment_and_report(gonogo: Gonogo, tmp_path: Path) -> None:
-    data = example("healthy")
-    data["fields"]["customfield_10103"] = None
-    data["fields"]["labels"] = ["gonogo-waive-decision-maker-known"]
-    data["fields"]["customfield_10117"] = "We will find out later."
-    ticket = tmp_path / "ticket.json"
-    ticket.write_text(json.dumps(data))
+    ticket = example_with(
+        tmp_path,
+        "healthy",
+        customfield_10103=None,
+        labels=["gonogo-waive-decision-maker-known"],
+        customfield_10117="We will find out later.",
+    )
     report = gonogo("check", str(ticket), "--today", TODAY).stdout
     assert "Waivers not applied" in report
     assert (
