@@ -87,6 +87,7 @@ class Settings:
 
     jira: JiraSettings = field(default_factory=JiraSettings)
     fields: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # [values.PROPERTY] option aliases
     thresholds: Mapping[str, float] = field(default_factory=dict)
     checklist_paths: tuple[Path, ...] = ()
     disabled_checklists: frozenset[str] = frozenset()
@@ -129,6 +130,7 @@ def load_settings(config_path: Path | None = None, environ: Mapping[str, str] | 
     return Settings(
         jira=jira,
         fields=dict(data.get("fields", {})),
+        values={prop: dict(aliases) for prop, aliases in data.get("values", {}).items()},
         thresholds={name: float(value) for name, value in data.get("thresholds", {}).items()},
         checklist_paths=tuple(base / p for p in checklists_table.get("paths", [])),
         disabled_checklists=frozenset(checklists_table.get("disable", [])),

@@ -7,7 +7,7 @@ and compiled here exactly once.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from gonogo.assessment import Assessment, assess
@@ -21,6 +21,7 @@ from gonogo.checklists import (
 )
 from gonogo.config import Settings
 from gonogo.errors import ConfigurationError
+from gonogo.option_aliases import OptionAliases, parse_option_aliases
 from gonogo.proposal import build_proposal
 from gonogo.rendering import Renderer, make_renderer
 from gonogo.ticket import CUSTOM_FIELD_ID, Ticket
@@ -57,6 +58,7 @@ class Engine:
     field_map: Mapping[str, str]
     renderer: Renderer
     waiver_policy: WaiverPolicy
+    option_aliases: OptionAliases = field(default_factory=dict)
 
     def assess(self, ticket: Ticket, *, today: date) -> Assessment:
         proposal = build_proposal(
@@ -65,6 +67,7 @@ class Engine:
             vocabulary=self.vocabulary,
             thresholds=self.thresholds,
             today=today,
+            option_aliases=self.option_aliases,
         )
         return assess(ticket, proposal, self.checklists, self.vocabulary, waiver_policy=self.waiver_policy)
 
@@ -113,4 +116,5 @@ def build_engine(settings: Settings) -> Engine:
         field_map=field_map(settings),
         renderer=make_renderer(settings.template_dir),
         waiver_policy=settings.waivers,
+        option_aliases=parse_option_aliases(settings.values, vocabulary),
     )

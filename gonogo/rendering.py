@@ -24,6 +24,7 @@ from gonogo import __version__, wikimarkup
 from gonogo.assessment import Assessment, Outcome
 from gonogo.checklists import Severity
 from gonogo.errors import ConfigurationError
+from gonogo.proposal import SiteOption
 from gonogo.resources import bundled_dir
 
 COMMENT_TEMPLATE = "comment.jira.j2"
@@ -162,6 +163,8 @@ def display_value(value: Any) -> str:
         return f"{value:,.2f}".rstrip("0").rstrip(".")
     if isinstance(value, list):
         return ", ".join(display_value(item) for item in value)
+    if isinstance(value, SiteOption):  # the site's own words first, then what gonogo read them as
+        return f"{value.site_text} ({value})"
     return str(value)
 
 
