@@ -59,6 +59,7 @@ class Engine:
     renderer: Renderer
     waiver_policy: WaiverPolicy
     option_aliases: OptionAliases = field(default_factory=dict)
+    configured_fields: frozenset[str] = frozenset()  # the properties [fields] maps (not defaults)
 
     def assess(self, ticket: Ticket, *, today: date) -> Assessment:
         proposal = build_proposal(
@@ -70,6 +71,10 @@ class Engine:
             option_aliases=self.option_aliases,
         )
         return assess(ticket, proposal, self.checklists, self.vocabulary, waiver_policy=self.waiver_policy)
+
+    def configured_field_refs(self) -> dict[str, str]:
+        """Property → field as written in [fields]: what a typo can break, so what gets checked."""
+        return {prop: ref for prop, ref in self.field_map.items() if prop in self.configured_fields}
 
     def fields_to_fetch(self) -> list[str] | None:
         """Field ids to ask Jira for, or None ("*all") when some field is mapped by display name."""
@@ -117,4 +122,5 @@ def build_engine(settings: Settings) -> Engine:
         renderer=make_renderer(settings.template_dir),
         waiver_policy=settings.waivers,
         option_aliases=parse_option_aliases(settings.values, vocabulary),
+        configured_fields=frozenset(settings.fields),
     )
