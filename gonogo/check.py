@@ -87,5 +87,6 @@ def assess_and_post(
             comment,
             property_key=jira.comment_property,
             verdict=assessment.verdict.value,
+            label_prefix=jira.label_prefix,
         )
     return CheckResult(assessment, comment, publication, gateway.round_trips)

@@ -20,6 +20,7 @@ import jsonschema
 
 from gonogo.errors import ConfigurationError
 from gonogo.resources import schema_path
+from gonogo.verdict_labels import DEFAULT_LABEL_PREFIX
 from gonogo.waivers import WaiverPolicy
 
 CONFIG_FILE_NAME = "gonogo.toml"
@@ -55,6 +56,7 @@ class JiraSettings:
     max_retry_wait_seconds: float = 60.0
     comment_property: str = DEFAULT_COMMENT_PROPERTY
     deployment: str = "auto"  # "cloud", "data-center", or "auto" (the host, else one serverInfo request)
+    label_prefix: str = DEFAULT_LABEL_PREFIX  # verdict labels ("gonogo-no-go"); "" turns them off
 
     @property
     def auth_style(self) -> str:
@@ -125,6 +127,7 @@ def load_settings(config_path: Path | None = None, environ: Mapping[str, str] | 
         ),
         comment_property=jira_table.get("comment_property", DEFAULT_COMMENT_PROPERTY),
         deployment=jira_table.get("deployment", JiraSettings.deployment),
+        label_prefix=jira_table.get("label_prefix", DEFAULT_LABEL_PREFIX),
     )
     template_path = templates_table.get("path")
     return Settings(

@@ -32,9 +32,10 @@ from jira import JIRA, JIRAError
 
 from gonogo import __version__
 from gonogo.config import JiraSettings
-from gonogo.errors import GonogoError, InputError, JiraError
+from gonogo.errors import EditRefused, GonogoError, InputError, JiraError
 from gonogo.throttle import Throttle
 from gonogo.ticket import Ticket, ticket_from_rest
+from gonogo.verdict_labels import NO_LABEL_CHANGE, LabelChange
 
 log = logging.getLogger(__name__)
 
@@ -292,11 +293,38 @@ class JiraGateway:
             return False
         return True
 
-    def set_issue_property(self, issue: str, key: str, value: Mapping[str, Any]) -> None:
+    def edit_issue(
+        self,
+        issue: str,
+        *,
+        properties: Mapping[str, Any],
+        labels: LabelChange = NO_LABEL_CHANGE,
+        comment: tuple[str, str] | None = None,
+    ) -> None:
+        """One `PUT issue`: gonogo's issue properties, its verdict label and (comment id, body), at once.
+
+        Label `add`/`remove` operations leave every other label alone. Jira refuses the whole edit
+        (400/404) when one part cannot be done, e.g. labels not on the edit screen or a deleted
+        comment: that is an `EditRefused` naming the fields Jira objected to, for the caller to
+        retry without that part. Every part is idempotent, so lost answers are retried.
+        """
+        update: dict[str, Any] = {}
+        if labels:
+            update["labels"] = labels.operations()
+        if comment is not None:
+            update["comment"] = [{"edit": {"id": comment[0], "body": comment[1]}}]
+        payload: dict[str, Any] = {"properties": [{"key": k, "value": v} for k, v in properties.items()]}
+        if update:
+            payload["update"] = update
+        url = self._client._get_url(f"issue/{issue}")
+        action = f"record the verdict on {issue}"
         self._call(
-            lambda: self._client.add_issue_property(issue, key, dict(value)),
-            action=f"record the verdict comment on {issue}",
+            lambda: self._client._session.put(url, data=json.dumps(payload)),
+            action=action,
             idempotent=True,
+            on_refusal=lambda exc: EditRefused(
+                f"Jira refused to {action}: {_jira_messages(exc)}", fields=_error_fields(exc)
+            ),
         )
 
     def _on_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
@@ -323,6 +351,7 @@ class JiraGateway:
         idempotent: bool,
         not_found: str | None = None,
         on_status: Mapping[int, Callable[[str], GonogoError]] | None = None,
+        on_refusal: Callable[[JIRAError], GonogoError] | None = None,
     ) -> T:
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self._settings.retries + 1),
@@ -356,6 +385,8 @@ class JiraGateway:
             explain = (on_status or {}).get(exc.status_code or 0)
             if explain is not None:
                 raise explain(_jira_messages(exc)) from None
+            if on_refusal is not None and exc.status_code in (400, 404):
+                raise on_refusal(exc) from None
             if exc.status_code == 404 and not_found is not None:
                 if not_found:
                     raise JiraError(
@@ -489,16 +520,28 @@ def _json(response: requests.Response, action: str) -> dict[str, Any]:
 
 def _jira_messages(exc: JIRAError) -> str:
     """Jira's own error text (ErrorCollection), one line, without anything from our request."""
-    response = getattr(exc, "response", None)
-    try:
-        body = response.json() if response is not None else {}
-    except ValueError:
-        body = {}
+    body = _error_body(exc)
     messages = (
         [*body.get("errorMessages", []), *body.get("errors", {}).values()] if isinstance(body, dict) else []
     )
     text = "; ".join(str(m) for m in messages) or "no details given"
     return " ".join(text.split())[:300]
+
+
+def _error_fields(exc: JIRAError) -> frozenset[str]:
+    """The field names of Jira's ErrorCollection `errors` (e.g. "labels", "comment")."""
+    errors = _error_body(exc).get("errors")
+    return frozenset(str(name) for name in errors) if isinstance(errors, dict) else frozenset()
+
+
+def _error_body(exc: JIRAError) -> dict[str, Any]:
+    """The JSON object of an error answer (an ErrorCollection), or {} when it has none."""
+    response = getattr(exc, "response", None)
+    try:
+        body = response.json() if response is not None else {}
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def _short(exc: BaseException | None) -> str:

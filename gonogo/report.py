@@ -230,6 +230,7 @@ def _check_one(
             body,
             property_key=jira.comment_property,
             verdict=assessment.verdict.value,
+            label_prefix=jira.label_prefix,
         )
     except GonogoError as exc:
         return row_from_assessment(assessment, error=f"comment not posted: {_line(exc)}")

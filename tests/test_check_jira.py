@@ -64,8 +64,10 @@ def test_first_check_posts_one_comment_and_a_recheck_updates_it(gonogo: Gonogo, 
     assert calls(jira) == [
         "GET /rest/api/2/issue/BID-1",
         f"POST /rest/api/2/issue/{issue_id}/comment",
-        f"PUT /rest/api/2/issue/{issue_id}/properties/{PROPERTY}",
+        f"PUT /rest/api/2/issue/{issue_id}",
     ]
+    assert jira.requests[2].body["update"] == {"labels": [{"add": "gonogo-no-go"}]}
+    assert jira.issue_fields("BID-1")["labels"] == ["gonogo-no-go"]
 
     jira.clear_requests()
     second = check(gonogo, jira, "BID-1")
@@ -248,10 +250,10 @@ def test_a_lost_pointer_write_is_repaired_by_the_next_run(
     gonogo: Gonogo, jira: JiraServer, tmp_path: Path
 ) -> None:
     (tmp_path / "gonogo.toml").write_text("[jira]\nretries = 0\n")
-    jira.fail_next("PUT", r"/properties/", 500)
+    jira.fail_next("PUT", r"/issue/[^/]+$", 500)
     assert_jira_failure(
         check(gonogo, jira, "BID-1"),
-        "Jira failed with 500 when trying to record the verdict comment",
+        "Jira failed with 500 when trying to record the verdict on",
     )
     assert len(jira.comments("BID-1")) == 1
     assert check(gonogo, jira, "BID-1").exit_code == 12

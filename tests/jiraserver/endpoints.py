@@ -185,7 +185,7 @@ def _field_operation(
         current = issue.fields.get(field_id)
         items = list(current) if isinstance(current, list) else []
         if verb == "add":
-            items.append(value)
+            items += [] if value in items else [value]  # Jira adds a label (or option) only once
         else:
             items = [item for item in items if item != value]
         issue.fields[field_id] = items
