@@ -375,7 +375,9 @@ def test_mypermissions_answers_per_key_and_cloud_requires_the_keys(
 ) -> None:
     keys = "BROWSE_PROJECTS,ADD_COMMENTS,EDIT_OWN_COMMENTS,EDIT_ISSUES"
     cloud.deny_permission("EDIT_ISSUES")
-    answer = basic_client(cloud).my_permissions(issueKey="BID-1", permissions=keys)["permissions"]
+    answer: dict[str, Any] = basic_client(cloud).my_permissions(issueKey="BID-1", permissions=keys)[
+        "permissions"
+    ]
     assert {key: value["havePermission"] for key, value in answer.items()} == {
         "BROWSE_PROJECTS": True,
         "ADD_COMMENTS": True,
