@@ -33,6 +33,7 @@ from jira import JIRA, JIRAError
 from gonogo import __version__
 from gonogo.config import JiraSettings
 from gonogo.errors import EditRefused, GonogoError, InputError, JiraError
+from gonogo.site_fields import SiteField, editable_fields_from, site_fields_from
 from gonogo.throttle import Throttle
 from gonogo.ticket import Ticket, ticket_from_rest
 from gonogo.verdict_labels import NO_LABEL_CHANGE, LabelChange
@@ -163,16 +164,58 @@ class JiraGateway:
 
     def field_names(self) -> dict[str, str]:
         """Every field's id and display name (one `GET field`), to search by id for mapped names."""
-        listed: Any = self._call(
-            partial(self._client._get_json, "field"), action="list Jira's fields", idempotent=True
-        )
+        return {site_field.id: site_field.name for site_field in self.site_fields()}
+
+    def site_fields(self) -> list[SiteField]:
+        """Every field of the site with its type (one `GET field`)."""
+        listed: Any = self._call(self._client.fields, action="list Jira's fields", idempotent=True)
         if not isinstance(listed, list):
             raise JiraError("Jira's list of fields was not a list: is JIRA_URL the Jira site itself?")
+        return site_fields_from(listed)
+
+    def editable_fields(self, key: str) -> dict[str, SiteField]:
+        """The fields on `key`'s edit screen this account may edit, with select options (`editmeta`)."""
+        meta: Any = self._call(
+            partial(self._client.editmeta, key),
+            action=f"read the edit screen of {key}",
+            idempotent=True,
+            not_found=f"{key} does not exist or this account cannot see it",
+        )
+        return editable_fields_from(meta)
+
+    def permissions(self, key: str, wanted: Sequence[str]) -> dict[str, bool]:
+        """Which of the `wanted` permission keys this account has on `key` (`mypermissions`)."""
+        answer: Any = self._call(
+            partial(self._client.my_permissions, issueKey=key, permissions=",".join(wanted)),
+            action=f"read this account's permissions on {key}",
+            idempotent=True,
+            not_found=f"{key} does not exist or this account cannot see it",
+        )
+        granted = answer.get("permissions") if isinstance(answer, dict) else None
         return {
-            str(item["id"]): str(item.get("name") or item["id"])
-            for item in listed
-            if isinstance(item, dict) and "id" in item
+            name: isinstance(granted, dict)
+            and isinstance(granted.get(name), dict)
+            and granted[name].get("havePermission") is True
+            for name in wanted
         }
+
+    def myself(self) -> str:
+        """Who the credentials belong to, as "Display Name (account id or user name)" (`GET myself`)."""
+        me: Any = self._call(self._client.myself, action="check the credentials", idempotent=True)
+        if not isinstance(me, dict):
+            raise JiraError("Jira's answer about this account was not an object: is JIRA_URL the Jira site?")
+        who = me.get("accountId") or me.get("name") or me.get("key") or "?"
+        return f"{me.get('displayName') or who} ({who})"
+
+    def server_info(self) -> tuple[str, str]:
+        """(deployment type, version) from `GET serverInfo`, which Jira answers without credentials."""
+        info: Any = self._call(
+            self._client.server_info, action="read the site's server information", idempotent=True
+        )
+        if not isinstance(info, dict):
+            raise JiraError("Jira's server information was not an object: is JIRA_URL the Jira site itself?")
+        kind = "Cloud" if info.get("deploymentType") == "Cloud" else "Data Center"
+        return kind, str(info.get("version") or "unknown version")
 
     def search(
         self,

@@ -270,12 +270,17 @@ def _datetime(text: str) -> str:
 
 def _enum_member(text: str, spec: PropertySpec) -> str:
     """Match Jira's option text to a vocabulary value: case, spaces and punctuation do not matter."""
-    canonical = re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")
+    canonical = canonical_option(text)
     if canonical in spec.enum:
         return canonical
     raise ValueError(
         f"{_describe(text)} is not one of: {', '.join(spec.enum)} (or name it in [values.{spec.name}])"
     )
+
+
+def canonical_option(text: str) -> str:
+    """An option's text as a vocabulary value would read: `Time and Materials` → `time-and-materials`."""
+    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")
 
 
 def _describe(value: Any) -> str:

@@ -10,6 +10,7 @@ Jinja's own HTML autoescaping instead: every value is escaped for HTML text and 
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from collections.abc import Callable, Mapping
@@ -128,6 +129,7 @@ def _environment(
     env.filters["style"] = _style
     env.filters["wrap"] = _wrap
     env.filters["plural"] = _plural
+    env.filters["toml"] = _toml_string
     return env
 
 
@@ -172,6 +174,11 @@ def _style(text: Any, color: bool, **styles: Any) -> str:
     """ANSI styling for the terminal report; the styled text itself is still escaped first."""
     safe = _escape_for_terminal(display_value(text))
     return Trusted(click.style(safe, **styles)) if color else safe
+
+
+def _toml_string(value: Any) -> Trusted:
+    """A TOML basic string (key or value) holding any text: JSON's escapes are TOML's, plus DEL."""
+    return Trusted(json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f"))
 
 
 def _plural(count: int, singular: str, plural: str | None = None) -> str:
