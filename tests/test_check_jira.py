@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 import requests
 from jiraserver import JiraServer, running_server
-from support import EXAMPLES, TODAY, Gonogo
+from site_helpers import jira_env as cloud_env
+from site_helpers import seed
+from support import TODAY, Gonogo
 
 from gonogo.check import check_ticket
 from gonogo.config import load_settings
@@ -22,18 +24,6 @@ from gonogo.jira_gateway import JiraGateway
 from gonogo.ticket import IssueKeyRef
 
 PROPERTY = "gonogo.verdict"
-
-
-def seed(server: JiraServer, example: str, key: str) -> None:
-    """Put a bundled example ticket on the server under `key`."""
-    data = json.loads((EXAMPLES / f"{example}.json").read_text())
-    fields = {k: v for k, v in data["fields"].items() if k != "comment"}
-    server.add_issue(key, fields, names=data["names"])
-
-
-def cloud_env(server: JiraServer) -> dict[str, str]:
-    email, token = server.basic_auth
-    return {"JIRA_URL": server.url, "JIRA_USER": email, "JIRA_API_TOKEN": token}
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -10,7 +9,9 @@ from pathlib import Path
 
 import pytest
 from jiraserver import JiraServer, running_server
-from support import EXAMPLES, TODAY, Gonogo
+from site_helpers import jira_env as env
+from site_helpers import seed
+from support import TODAY, Gonogo
 
 from gonogo.config import load_settings
 from gonogo.engine import build_engine
@@ -41,21 +42,10 @@ def test_unknown_refs_and_the_closest_names_are_found_by_name_or_id_ignoring_cas
     }
 
 
-def seed(server: JiraServer, key: str, example: str = "healthy") -> None:
-    data = json.loads((EXAMPLES / f"{example}.json").read_text())
-    fields = {k: v for k, v in data["fields"].items() if k != "comment"}
-    server.add_issue(key, fields, names=data["names"])
-
-
-def env(server: JiraServer) -> dict[str, str]:
-    email, token = server.basic_auth
-    return {"JIRA_URL": server.url, "JIRA_USER": email, "JIRA_API_TOKEN": token}
-
-
 @pytest.fixture
 def jira() -> Iterator[JiraServer]:
     with running_server(deployment="Cloud") as server:
-        seed(server, "BID-1")
+        seed(server, "healthy", "BID-1")
         yield server
         assert server.internal_errors == []
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from jiraserver import JiraServer, running_server
+from site_helpers import jira_env as env
 from support import EXAMPLES, TODAY, Gonogo
 
 from gonogo.proposal import canonical_option
@@ -75,13 +76,6 @@ def site_ticket(example: str) -> tuple[dict[str, Any], dict[str, str]]:
         if name in SITE_OPTIONS and isinstance(value, dict):
             fields[fid] = {**value, "value": SITE_OPTIONS[name][canonical_option(value["value"])]}
     return fields, names
-
-
-def env(server: JiraServer) -> dict[str, str]:
-    if server.deployment == "Cloud":
-        email, token = server.basic_auth
-        return {"JIRA_URL": server.url, "JIRA_USER": email, "JIRA_API_TOKEN": token}
-    return {"JIRA_URL": server.url, "JIRA_API_TOKEN": server.token}
 
 
 @pytest.fixture(params=["Cloud", "Server"])

@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 import requests
 from jiraserver import JiraServer, running_server
-from support import EXAMPLES, TODAY, Gonogo
+from site_helpers import jira_env as env
+from site_helpers import seed
+from support import TODAY, Gonogo
 
 from gonogo.verdict_labels import LabelChange, label_change, only_verdict_labels_changed
 
@@ -46,24 +48,11 @@ def test_an_update_that_only_moved_verdict_labels_is_recognised_as_gonogo_s_own(
     assert not only_verdict_labels_changed(ours, "")
 
 
-def seed(server: JiraServer, example: str, key: str, labels: list[str]) -> None:
-    data = json.loads((EXAMPLES / f"{example}.json").read_text())
-    fields = {k: v for k, v in data["fields"].items() if k != "comment"}
-    server.add_issue(key, {**fields, "labels": labels}, names=data["names"])
-
-
-def env(server: JiraServer) -> dict[str, str]:
-    if server.deployment == "Cloud":
-        email, token = server.basic_auth
-        return {"JIRA_URL": server.url, "JIRA_USER": email, "JIRA_API_TOKEN": token}
-    return {"JIRA_URL": server.url, "JIRA_API_TOKEN": server.token}
-
-
 @pytest.fixture(params=["Cloud", "Server"])
 def jira(request: pytest.FixtureRequest) -> Iterator[JiraServer]:
     auth: Any = ("basic", "bot@example.com", "t0k") if request.param == "Cloud" else ("bearer", "pat-1")
     with running_server(deployment=request.param, auth=auth) as server:
-        seed(server, "healthy", "BID-1", OTHERS)
+        seed(server, "healthy", "BID-1", labels=OTHERS)
         yield server
         assert server.internal_errors == []
 
@@ -160,3 +149,16 @@ def test_labels_off_the_edit_screen_still_record_the_pointer_and_say_why(
     (comment,) = jira.comments("BID-1")
     assert jira.issue_properties("BID-1")[PROPERTY]["commentId"] == comment["id"]
     assert "update" not in jira.requests[-1].body
+
+
+def test_report_post_writes_the_label_with_the_pointer_too(gonogo: Gonogo, jira: JiraServer) -> None:
+    seed(jira, "doomed", "BID-2", labels=["gonogo-go"])
+    jira.clear_requests()
+    run = gonogo("report", "--project", "BID", "--post", "--format", "json", "--today", TODAY, env=env(jira))
+    assert run.exit_code == 0, run.stderr
+    verdicts = {row["key"]: row["verdict"] for row in json.loads(run.stdout)["tickets"]}
+    assert verdicts == {"BID-1": "go", "BID-2": "no-go"}
+    assert jira.issue_fields("BID-1")["labels"] == [*OTHERS, "gonogo-go"]
+    assert jira.issue_fields("BID-2")["labels"] == ["gonogo-no-go"]
+    writes = [f"{r.method} {r.path.rsplit('/', 1)[-1]}" for r in jira.requests if r.method != "GET"]
+    assert sorted(writes) == ["POST comment", "POST comment", "PUT 10000", "PUT 10001"]
