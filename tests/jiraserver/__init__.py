@@ -40,6 +40,7 @@ from .model import (
     RecordedRequest,
     StoredIssue,
 )
+from .shapes import SYSTEM_FIELD_NAMES
 from .store import JiraStore
 
 __all__ = [
@@ -230,6 +231,42 @@ class JiraServer:
         """
         issue = self._store.add_issue(key, fields, names=names, issue_id=issue_id, rich_text=rich_text)
         return {"id": issue.id, "key": issue.key, "self": self._v2(f"issue/{issue.id}")}
+
+    def change_issue(
+        self,
+        key: str,
+        fields: Mapping[str, Any],
+        *,
+        author: JiraUser | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        """Change field values as a person would in Jira's UI, leaving a changelog entry.
+
+        ``author`` (default ``HUMAN_USER``) and ``at`` (default ``now``) are what the changelog
+        says; ``expand=changelog`` on the issue or a search then shows the change.
+        """
+        with self._store.lock:
+            issue = self._issue(key)
+            names = {**SYSTEM_FIELD_NAMES, **issue.names}
+            self._store.change_fields(
+                issue, fields, author=author or HUMAN_USER, field_names=names, created=at
+            )
+
+    def history(self, key: str) -> list[dict[str, Any]]:
+        """The issue's changelog, oldest first: author's account id, time and changed field ids."""
+        with self._store.lock:
+            return [
+                {
+                    "author": entry.author.account_id,
+                    "created": entry.created,
+                    "fields": [item.field_id for item in entry.items],
+                }
+                for entry in self._issue(key).history
+            ]
+
+    def add_group(self, name: str, members: list[JiraUser]) -> None:
+        """Create (or replace) a Jira group, served by ``GET group/member``."""
+        self._store.set_group(name, members)
 
     def add_comment(
         self,
