@@ -61,6 +61,7 @@ def publish_verdict(
     verdict: str,
     label_prefix: str = DEFAULT_LABEL_PREFIX,
 ) -> Publication:
+    """Post or update the verdict comment and record it (pointer, verdict label); see the module."""
     issue = ticket.id or ticket.key  # the id survives a move to another project; the key does not
     stored = ticket.properties.get(property_key)
     labels = label_change(ticket.fields.get("labels"), verdict=verdict, prefix=label_prefix)
@@ -73,17 +74,17 @@ def publish_verdict(
         elif _edit_together(store, issue, (pointer, body), record, labels):
             return Publication(Action.UPDATED, pointer)
         elif store.update_comment(issue, pointer, body):  # the edit was refused: one part at a time
-            _record(store, issue, record, labels)
+            _record(store, ticket, record, labels)
             return Publication(Action.UPDATED, pointer)
         action = Action.RECREATED
     else:
         adopted = _find_own_comment(store, ticket, issue, property_key)
         if adopted is not None and store.update_comment(issue, adopted, body):
-            _record(store, issue, {property_key: _pointer_value(adopted, verdict)}, labels)
+            _record(store, ticket, {property_key: _pointer_value(adopted, verdict)}, labels)
             return Publication(Action.UPDATED, adopted)
         action = Action.CREATED
     comment_id = store.create_comment(issue, body, properties={property_key: {"gonogo": True}})
-    _record(store, issue, {property_key: _pointer_value(comment_id, verdict)}, labels)
+    _record(store, ticket, {property_key: _pointer_value(comment_id, verdict)}, labels)
     return Publication(action, comment_id)
 
 
@@ -106,12 +107,13 @@ def _edit_together(
     return True
 
 
-def _record(store: CommentStore, issue: str, record: Mapping[str, Any], labels: LabelChange) -> None:
+def _record(store: CommentStore, ticket: Ticket, record: Mapping[str, Any], labels: LabelChange) -> None:
     """Write the pointer and the verdict label in one issue edit.
 
     A site whose edit screen lacks the Labels field refuses the whole edit; the pointer matters
     more than the label, so it is then written alone and the missing label is reported.
     """
+    issue = ticket.id or ticket.key
     try:
         store.edit_issue(issue, properties=record, labels=labels)
     except EditRefused as refused:
@@ -120,7 +122,7 @@ def _record(store: CommentStore, issue: str, record: Mapping[str, Any], labels: 
         log.warning(
             "the verdict label was not set on %s (%s): add the Labels field to the edit screen, "
             'or set [jira] label_prefix = "" to turn verdict labels off',
-            issue,
+            ticket.key,
             refused,
         )
         store.edit_issue(issue, properties=record)
