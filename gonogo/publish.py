@@ -9,6 +9,10 @@ pointer and the label together. Without the pointer, the comments are scanned fo
 before posting, so a comment whose pointer was never written (a lost response) is adopted instead
 of duplicated; a brand-new ticket with no comments skips the scan. A pointer to a deleted comment
 leads to a fresh one.
+
+The body is a `CommentBody`: ADF for Cloud (REST v3), wiki markup for Data Center (REST v2). The
+comment is found by its property, never by its text, so a comment posted as wiki markup is adopted
+and updated in place as ADF when a site switches format.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
+from gonogo.comment_format import CommentBody
 from gonogo.errors import EditRefused
 from gonogo.ticket import Ticket
 from gonogo.verdict_labels import DEFAULT_LABEL_PREFIX, NO_LABEL_CHANGE, LabelChange, label_change
@@ -28,15 +33,15 @@ log = logging.getLogger(__name__)
 
 class CommentStore(Protocol):
     def comments(self, issue: str) -> Iterator[Any]: ...
-    def create_comment(self, issue: str, body: str, *, properties: Mapping[str, Any]) -> str: ...
-    def update_comment(self, issue: str, comment_id: str, body: str) -> bool: ...
+    def create_comment(self, issue: str, body: CommentBody, *, properties: Mapping[str, Any]) -> str: ...
+    def update_comment(self, issue: str, comment_id: str, body: CommentBody) -> bool: ...
     def edit_issue(
         self,
         issue: str,
         *,
         properties: Mapping[str, Any],
         labels: LabelChange = NO_LABEL_CHANGE,
-        comment: tuple[str, str] | None = None,
+        comment: tuple[str, CommentBody] | None = None,
     ) -> None: ...
 
 
@@ -55,7 +60,7 @@ class Publication:
 def publish_verdict(
     store: CommentStore,
     ticket: Ticket,
-    body: str,
+    body: CommentBody,
     *,
     property_key: str,
     verdict: str,
@@ -91,7 +96,7 @@ def publish_verdict(
 def _edit_together(
     store: CommentStore,
     issue: str,
-    comment: tuple[str, str],
+    comment: tuple[str, CommentBody],
     record: Mapping[str, Any],
     labels: LabelChange,
 ) -> bool:

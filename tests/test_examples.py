@@ -89,8 +89,8 @@ def test_the_doomed_comment_names_each_blocker_with_evidence_reason_and_fix(engi
     ]:
         section = comment.split(f"h5. {title}", 1)[1].split("h5.", 1)[0]
         assert evidence in section
-        assert "_Why it matters:_" in section
-        assert "_What would change it:_" in section
+        assert "*Why it matters:*" in section
+        assert "*What would change it:*" in section
 
 
 def test_the_go_comment_is_short_and_says_why(engine: Engine) -> None:
