@@ -202,11 +202,14 @@ class _Parser:
         if not self._paragraph:
             return
         content: list[Inline] = []
-        for index, line in enumerate(self._paragraph):
-            if index:
+        for line in self._paragraph:
+            if not line:  # a line that printed only empty values: no line break for it
+                continue
+            if content:
                 content.append(LineBreak())
             content.extend(line)
-        self._blocks.append(Paragraph(tuple(content)))
+        if content:
+            self._blocks.append(Paragraph(tuple(content)))
         self._paragraph = []
 
     def _close_list(self) -> None:

@@ -30,25 +30,20 @@ from gonogo.document import (
 def to_wiki(document: Document) -> str:
     """The wiki markup of a comment document, one block after another, with one final newline.
 
-    A blank line separates a paragraph or list from a following paragraph or list (wiki markup
-    would run them together otherwise); any other two blocks are on consecutive lines.
+    A blank line ends a list (wiki markup continues a list item on the next line, even with a
+    heading or a rule) and separates two paragraphs; other blocks are on consecutive lines.
     """
     written: list[str] = []
     previous: Block | None = None
     for block in _flat(document.blocks):
         if previous is not None:
-            run_on = isinstance(block, (Paragraph, BulletList)) and isinstance(
-                previous, (Paragraph, BulletList)
+            ended = isinstance(previous, BulletList) or (
+                isinstance(previous, Paragraph) and isinstance(block, Paragraph)
             )
-            written.append("\n\n" if run_on and not _introduces(previous, block) else "\n")
+            written.append("\n\n" if ended else "\n")
         written.append(_block(block))
         previous = block
     return "".join(written) + "\n"
-
-
-def _introduces(previous: Block, block: Block) -> bool:
-    """A paragraph followed by a list on the next line introduces it (as in "What makes it a GO:")."""
-    return isinstance(previous, Paragraph) and isinstance(block, BulletList)
 
 
 def wiki_value(value: Value) -> str:
