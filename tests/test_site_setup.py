@@ -279,7 +279,8 @@ def test_doctor_with_a_secret_and_redis_reports_the_service_ready_without_showin
     [
         (
             "",
-            'ok   comments: posted as wiki markup on REST v2; for native Cloud comments (ADF on REST v3) set [jira] deployment = "cloud"',
+            "ok   comments: posted as wiki markup on REST v2; for native Cloud comments "
+            '(ADF on REST v3) set [jira] deployment = "cloud"',
         ),
         (
             '[jira]\ndeployment = "cloud"\n',
@@ -305,6 +306,7 @@ def test_doctor_refuses_adf_for_a_data_center_site(gonogo: Gonogo, tmp_path: Pat
         run = gonogo("doctor", env=env(server))
     assert run.exit_code == 3
     assert (
-        "FAIL comments: configured for ADF on REST v3, but this site is Jira Data Center, which has REST v2 only "
+        "FAIL comments: configured for ADF on REST v3, but this site is Jira Data Center, "
+        "which has REST v2 only "
         '(fix: set [jira] deployment = "data-center" (or "auto") and remove api_version in gonogo.toml)'
     ) in run.stdout.splitlines()
