@@ -71,7 +71,7 @@ def assess_and_post(
     The steps every entry point shares (check, the webhook worker); the comment is rendered in
     full before the first write.
     """
-    assessment = engine.assess(ticket, today=today)
+    assessment = engine.assess(ticket, today=today, group_members=gateway.group_members)
     comment = engine.renderer.comment(assessment)
     publication = None
     if not dry_run:

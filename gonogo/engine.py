@@ -7,7 +7,7 @@ and compiled here exactly once.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from gonogo.assessment import Assessment, assess
@@ -21,11 +21,12 @@ from gonogo.checklists import (
 )
 from gonogo.config import Settings
 from gonogo.errors import ConfigurationError
+from gonogo.groups import Fetch, GroupDirectory
 from gonogo.proposal import build_proposal
 from gonogo.rendering import Renderer, make_renderer
 from gonogo.ticket import CUSTOM_FIELD_ID, Ticket
 from gonogo.vocabulary import Vocabulary, bundled_vocabulary
-from gonogo.waivers import WaiverPolicy
+from gonogo.waivers import WaiverContext, WaiverPolicy, read_histories
 
 # System fields addressed by id; anything else in [fields] is a display name.
 _SYSTEM_FIELD_IDS = frozenset(
@@ -57,8 +58,14 @@ class Engine:
     field_map: Mapping[str, str]
     renderer: Renderer
     waiver_policy: WaiverPolicy
+    groups: GroupDirectory = field(default_factory=GroupDirectory)  # approver groups, once per process
 
-    def assess(self, ticket: Ticket, *, today: date) -> Assessment:
+    def assess(self, ticket: Ticket, *, today: date, group_members: Fetch | None = None) -> Assessment:
+        """Assess one ticket as of `today`; `group_members` fetches an approver group (a Jira gateway's).
+
+        Without it (a ticket file), a waiver counts only when its author is named in
+        [waivers].approvers outright.
+        """
         proposal = build_proposal(
             ticket,
             field_map=self.field_map,
@@ -66,7 +73,13 @@ class Engine:
             thresholds=self.thresholds,
             today=today,
         )
-        return assess(ticket, proposal, self.checklists, self.vocabulary, waiver_policy=self.waiver_policy)
+        waivers = WaiverContext(
+            today=today,
+            policy=self.waiver_policy,
+            histories=read_histories(ticket.changelog),
+            group_members=self.groups.bound_to(group_members) if group_members else None,
+        )
+        return assess(ticket, proposal, self.checklists, self.vocabulary, waivers=waivers)
 
     def fields_to_fetch(self) -> list[str] | None:
         """Field ids to ask Jira for, or None ("*all") when some field is mapped by display name."""

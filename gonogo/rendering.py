@@ -201,7 +201,7 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
         "left_out": len(failed) - len(listed),
         "passed": [f for f in assessment.findings if f.outcome is Outcome.PASSED],
         "waived": [f for f in assessment.findings if f.outcome is Outcome.WAIVED],
-        "refused_waivers": [f for f in assessment.findings if f.waiver_refused],
+        "waivers_not_applied": [f for f in assessment.findings if f.waiver_not_applied],
         "unmatched_waivers": assessment.unmatched_waivers,
         "score": assessment.score,
         "passed_blockers": [
