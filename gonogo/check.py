@@ -16,6 +16,7 @@ from gonogo.config import JiraSettings
 from gonogo.engine import Engine
 from gonogo.publish import Publication, publish_verdict
 from gonogo.ticket import IssueKeyRef, Ticket, TicketRef, load_ticket_file
+from gonogo.waivers import pointer_keys
 
 if TYPE_CHECKING:
     from gonogo.jira_gateway import JiraGateway
@@ -81,5 +82,6 @@ def assess_and_post(
             comment,
             property_key=jira.comment_property,
             verdict=assessment.verdict.value,
+            extra=pointer_keys(assessment.waivers_end_on),
         )
     return CheckResult(assessment, comment, publication, gateway.round_trips)

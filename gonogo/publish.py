@@ -6,6 +6,10 @@ two round-trips (read the ticket with its property, update the comment). Without
 comments are scanned for our property before posting, so a comment whose pointer was never written
 (a lost response) is adopted instead of duplicated; a brand-new ticket with no comments skips the
 scan. A pointer to a deleted comment leads to a fresh one.
+
+Callers may keep more in the pointer (`extra`, e.g. the day the ticket's waivers end, so a later
+search finds tickets due for a re-check without reading each one). A re-check writes the pointer
+again only when one of those keys changed; keys it does not know are kept.
 """
 
 from __future__ import annotations
@@ -38,22 +42,33 @@ class Publication:
 
 
 def publish_verdict(
-    store: CommentStore, ticket: Ticket, body: str, *, property_key: str, verdict: str
+    store: CommentStore,
+    ticket: Ticket,
+    body: str,
+    *,
+    property_key: str,
+    verdict: str,
+    extra: Mapping[str, Any] | None = None,
 ) -> Publication:
     issue = ticket.id or ticket.key  # the id survives a move to another project; the key does not
-    pointer = _pointer(ticket.properties.get(property_key))
+    stored = ticket.properties.get(property_key)
+    old: Mapping[str, Any] = stored if isinstance(stored, dict) else {}
+    extra = dict(extra or {})
+    pointer = _pointer(stored)
     if pointer is not None:
         if store.update_comment(issue, pointer, body):
+            if any(old.get(key) != value for key, value in extra.items()):
+                store.set_issue_property(issue, property_key, _pointer_value(old, pointer, verdict, extra))
             return Publication(Action.UPDATED, pointer)
         action = Action.RECREATED
     else:
         adopted = _find_own_comment(store, ticket, issue, property_key)
         if adopted is not None and store.update_comment(issue, adopted, body):
-            store.set_issue_property(issue, property_key, _pointer_value(adopted, verdict))
+            store.set_issue_property(issue, property_key, _pointer_value(old, adopted, verdict, extra))
             return Publication(Action.UPDATED, adopted)
         action = Action.CREATED
     comment_id = store.create_comment(issue, body, properties={property_key: {"gonogo": True}})
-    store.set_issue_property(issue, property_key, _pointer_value(comment_id, verdict))
+    store.set_issue_property(issue, property_key, _pointer_value(old, comment_id, verdict, extra))
     return Publication(action, comment_id)
 
 
@@ -77,5 +92,7 @@ def _pointer(value: Any) -> str | None:
     return None
 
 
-def _pointer_value(comment_id: str, verdict: str) -> dict[str, Any]:
-    return {"commentId": comment_id, "verdict": verdict}
+def _pointer_value(
+    old: Mapping[str, Any], comment_id: str, verdict: str, extra: Mapping[str, Any]
+) -> dict[str, Any]:
+    return {**old, "commentId": comment_id, "verdict": verdict, **extra}

@@ -35,7 +35,7 @@ from gonogo.portfolio import Portfolio, Row, build_portfolio, error_row, row_fro
 from gonogo.publish import publish_verdict
 from gonogo.throttle import Throttle
 from gonogo.ticket import Ticket, ticket_from_rest
-from gonogo.waivers import is_waiver_label
+from gonogo.waivers import is_waiver_label, pointer_keys
 
 log = logging.getLogger(__name__)
 
@@ -228,6 +228,7 @@ def _check_one(
             body,
             property_key=jira.comment_property,
             verdict=assessment.verdict.value,
+            extra=pointer_keys(assessment.waivers_end_on),
         )
     except GonogoError as exc:
         return row_from_assessment(assessment, error=f"comment not posted: {_line(exc)}")

@@ -33,6 +33,7 @@ __all__ = ["read_histories"]  # re-exported: the engine reads a ticket's history
 
 LABEL_PREFIX = "gonogo-waive-"
 GROUP_PREFIX = "group:"
+POINTER_KEY = "waiverExpiresOn"  # in gonogo's issue property: the last day the ticket's waivers apply
 DEFAULT_MAX_DAYS = 30
 _UNTIL = re.compile(r"^(?P<target>.+)-until-(?P<date>[^-]+-[^-]+-[^-]+)$", re.IGNORECASE)
 
@@ -245,3 +246,21 @@ def _waiver(label: str, reason: str | None, added: LabelAdded | None) -> Waiver:
     if len(text) != len("YYYY-MM-DD"):
         return Waiver(label=label, target=match["target"], reason=reason, added=added, bad_until=text)
     return Waiver(label=label, target=match["target"], reason=reason, added=added, until=until)
+
+
+def pointer_keys(ends_on: date | None) -> dict[str, str | None]:
+    """gonogo's issue-property key for waivers: the last day the applied waivers hold (null: none end).
+
+    A search that asks for the property can then pick the tickets whose comment shows a waiver
+    past its date, without reading any ticket on its own.
+    """
+    return {POINTER_KEY: ends_on.isoformat() if ends_on else None}
+
+
+def waiver_due(pointer: object, today: date) -> bool:
+    """Whether a ticket's stored comment shows a waiver whose last day is before `today`."""
+    value = pointer.get(POINTER_KEY) if isinstance(pointer, dict) else None
+    try:
+        return isinstance(value, str) and date.fromisoformat(value) < today
+    except ValueError:
+        return False

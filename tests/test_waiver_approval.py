@@ -14,17 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jiraserver import HUMAN_USER, JiraServer, JiraUser, running_server
+from jiraserver import DIRECTOR_USER, HUMAN_USER, JiraServer, JiraUser, running_server
 from support import EXAMPLES, TODAY, Gonogo
 
 from gonogo.waivers import expiry
 
-DIRECTOR = JiraUser(
-    account_id="712020:00000000-0000-4000-8000-0000000d1a0c",
-    display_name="Dana Director",
-    email="dana.director@example.com",
-    name="dana.director",
-)
+DIRECTOR = DIRECTOR_USER
 LABELS = [
     "gonogo-waive-win-probability-target",
     "gonogo-waive-commercial.fixed-price-size",

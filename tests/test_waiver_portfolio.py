@@ -15,7 +15,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from jiraserver import HUMAN_USER, JiraServer, JiraUser, running_server
+from jiraserver import DIRECTOR_USER, HUMAN_USER, JiraServer, JiraUser, running_server
 from portfolio_helpers import env_for, example
 from support import TODAY, Gonogo
 
@@ -23,12 +23,7 @@ from gonogo.resources import schema_path
 
 TICKETS = 300
 NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-DIRECTOR = JiraUser(
-    account_id="712020:00000000-0000-4000-8000-0000000d1a0c",
-    display_name="Dana Director",
-    email="dana.director@example.com",
-    name="dana.director",
-)
+DIRECTOR = DIRECTOR_USER
 BOARD_MEMBER = JiraUser(
     account_id="712020:00000000-0000-4000-8000-0000000b0a4d",
     display_name="Bo Board",
