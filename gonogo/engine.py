@@ -22,6 +22,7 @@ from gonogo.checklists import (
 from gonogo.config import Settings
 from gonogo.errors import ConfigurationError
 from gonogo.groups import Fetch, GroupDirectory
+from gonogo.option_aliases import OptionAliases, parse_option_aliases
 from gonogo.proposal import build_proposal
 from gonogo.rendering import Renderer, make_renderer
 from gonogo.ticket import CUSTOM_FIELD_ID, Ticket
@@ -58,6 +59,8 @@ class Engine:
     field_map: Mapping[str, str]
     renderer: Renderer
     waiver_policy: WaiverPolicy
+    option_aliases: OptionAliases = field(default_factory=dict)
+    configured_fields: frozenset[str] = frozenset()  # the properties [fields] maps (not defaults)
     groups: GroupDirectory = field(default_factory=GroupDirectory)  # approver groups, once per process
 
     def assess(self, ticket: Ticket, *, today: date, group_members: Fetch | None = None) -> Assessment:
@@ -72,6 +75,7 @@ class Engine:
             vocabulary=self.vocabulary,
             thresholds=self.thresholds,
             today=today,
+            option_aliases=self.option_aliases,
         )
         waivers = WaiverContext(
             today=today,
@@ -80,6 +84,10 @@ class Engine:
             group_members=self.groups.bound_to(group_members) if group_members else None,
         )
         return assess(ticket, proposal, self.checklists, self.vocabulary, waivers=waivers)
+
+    def configured_field_refs(self) -> dict[str, str]:
+        """Property → field as written in [fields]: what a typo can break, so what gets checked."""
+        return {prop: ref for prop, ref in self.field_map.items() if prop in self.configured_fields}
 
     def fields_to_fetch(self) -> list[str] | None:
         """Field ids to ask Jira for, or None ("*all") when some field is mapped by display name."""
@@ -126,4 +134,6 @@ def build_engine(settings: Settings) -> Engine:
         field_map=field_map(settings),
         renderer=make_renderer(settings.template_dir),
         waiver_policy=settings.waivers,
+        option_aliases=parse_option_aliases(settings.values, vocabulary),
+        configured_fields=frozenset(settings.fields),
     )

@@ -249,7 +249,7 @@ def _waiver(label: str, reason: str | None, added: LabelAdded | None) -> Waiver:
 
 
 def pointer_keys(ends_on: date | None) -> dict[str, str | None]:
-    """gonogo's issue-property key for waivers: the last day the applied waivers hold (null: none end).
+    """gonogo's issue-property key for waivers: the last day the applied waivers hold (None: none end).
 
     A search that asks for the property can then pick the tickets whose comment shows a waiver
     past its date, without reading any ticket on its own.

@@ -346,6 +346,57 @@ def test_field_list_is_built_from_issue_names(cloud: JiraServer) -> None:
     assert fields["comment"]["navigable"] is False
 
 
+def test_editmeta_lists_the_edit_screen_with_select_options(
+    cloud: JiraServer, data_center: JiraServer
+) -> None:
+    for server, client in ((cloud, basic_client(cloud)), (data_center, bearer_client(data_center))):
+        server.add_issue(
+            "BID-9",
+            {"summary": "Fit", "customfield_10200": {"value": "Full", "id": "1"}, "labels": []},
+            names={"summary": "Summary", "customfield_10200": "Capability"},
+        )
+        server.set_field_options("customfield_10200", ["Full", "Partial", "None"])
+        fields = client.editmeta("BID-9")["fields"]
+        assert [v["value"] for v in fields["customfield_10200"]["allowedValues"]] == [
+            "Full",
+            "Partial",
+            "None",
+        ]
+        assert fields["customfield_10200"]["schema"]["custom"].endswith(":select")
+        assert fields["labels"]["operations"] == ["add", "set", "remove"]
+        server.remove_from_edit_screen("labels")
+        assert "labels" not in client.editmeta("BID-9")["fields"]
+        refused = raw(server, "PUT", "/rest/api/2/issue/BID-9", json={"update": {"labels": [{"add": "x"}]}})
+        assert refused.status_code == 400
+        assert "labels" in refused.json()["errors"]
+
+
+def test_mypermissions_answers_per_key_and_cloud_requires_the_keys(
+    cloud: JiraServer, data_center: JiraServer
+) -> None:
+    keys = "BROWSE_PROJECTS,ADD_COMMENTS,EDIT_OWN_COMMENTS,EDIT_ISSUES"
+    cloud.deny_permission("EDIT_ISSUES")
+    answer: dict[str, Any] = basic_client(cloud).my_permissions(issueKey="BID-1", permissions=keys)[
+        "permissions"
+    ]
+    assert {key: value["havePermission"] for key, value in answer.items()} == {
+        "BROWSE_PROJECTS": True,
+        "ADD_COMMENTS": True,
+        "EDIT_OWN_COMMENTS": True,
+        "EDIT_ISSUES": False,
+    }
+    assert raw(cloud, "GET", "/rest/api/3/mypermissions").status_code == 400
+    assert (
+        raw(
+            cloud, "GET", "/rest/api/2/mypermissions", params={"issueKey": "BID-99", "permissions": keys}
+        ).status_code
+        == 404
+    )
+    everything = bearer_client(data_center).my_permissions(issueKey="BID-1")["permissions"]
+    assert all(value["havePermission"] for value in everything.values())
+    assert raw(data_center, "GET", "/rest/api/2/myself").json()["name"] == data_center.user.name
+
+
 def test_v3_speaks_adf_for_rich_text(cloud: JiraServer) -> None:
     issue = raw(cloud, "GET", "/rest/api/3/issue/BID-1", params={"fields": "description"})
     adf = {

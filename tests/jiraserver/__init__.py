@@ -333,6 +333,23 @@ class JiraServer:
                 raise KeyError(f"no comment {comment_id}")
             return dict(comment.properties)
 
+    # -- how the site is set up ------------------------------------------------------
+
+    def set_field_options(self, field_id: str, options: list[str]) -> None:
+        """The options a select field offers (``editmeta``'s ``allowedValues``)."""
+        with self._store.lock:
+            self._store.field_options[field_id] = list(options)
+
+    def remove_from_edit_screen(self, field_id: str) -> None:
+        """Leave a field off every edit screen: ``editmeta`` omits it, editing it is a 400."""
+        with self._store.lock:
+            self._store.off_edit_screen.add(field_id)
+
+    def deny_permission(self, key: str) -> None:
+        """Take a permission (``EDIT_ISSUES``, ``ADD_COMMENTS``, …) from the account (``mypermissions``)."""
+        with self._store.lock:
+            self._store.denied_permissions.add(key)
+
     @property
     def requests(self) -> list[RecordedRequest]:
         """Every request received so far (with the answer given), oldest first."""

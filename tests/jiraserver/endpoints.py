@@ -192,7 +192,7 @@ def _stored_value(call: Call, issue: StoredIssue, field_id: str, value: Any) -> 
 
 
 def _field_setter(call: Call, issue: StoredIssue, field_id: str, value: Any, known: set[str]) -> Change:
-    if field_id not in known or field_id == "comment":
+    if field_id not in known or field_id == "comment" or field_id in call.store.off_edit_screen:
         raise _cannot_set(field_id)
     stored = _stored_value(call, issue, field_id, value)
     return lambda: issue.fields.__setitem__(field_id, stored)
@@ -210,7 +210,7 @@ def _single_operation(operation: Any, allowed: tuple[str, ...]) -> tuple[str, An
 def _field_operation(
     call: Call, issue: StoredIssue, field_id: str, operation: Any, known: set[str]
 ) -> Change:
-    if field_id not in known:
+    if field_id not in known or field_id in call.store.off_edit_screen:
         raise _cannot_set(field_id)
     verb, value = _single_operation(operation, ("set", "add", "remove"))
     if verb == "set":
@@ -220,7 +220,7 @@ def _field_operation(
         current = issue.fields.get(field_id)
         items = list(current) if isinstance(current, list) else []
         if verb == "add":
-            items.append(value)
+            items += [] if value in items else [value]  # Jira adds a label (or option) only once
         else:
             items = [item for item in items if item != value]
         issue.fields[field_id] = items

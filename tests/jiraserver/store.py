@@ -30,6 +30,10 @@ class JiraStore:
         self._next_comment_id = 10000
         self._next_history_id = 30000
         self._groups: dict[str, list[JiraUser]] = {}
+        # How the site is set up (what `editmeta` and `mypermissions` answer), set by tests.
+        self.field_options: dict[str, list[str]] = {}
+        self.off_edit_screen: set[str] = set()
+        self.denied_permissions: set[str] = set()
 
     @property
     def now(self) -> datetime:
