@@ -21,7 +21,7 @@ from gonogo.checklists import (
 )
 from gonogo.config import Settings
 from gonogo.errors import ConfigurationError
-from gonogo.proposal import build_proposal
+from gonogo.proposal import Proposal, build_proposal
 from gonogo.rendering import Renderer, make_renderer
 from gonogo.ticket import CUSTOM_FIELD_ID, Ticket
 from gonogo.vocabulary import Vocabulary, bundled_vocabulary
@@ -59,6 +59,10 @@ class Engine:
     waiver_policy: WaiverPolicy
 
     def assess(self, ticket: Ticket, *, today: date) -> Assessment:
+        return self.assess_with_proposal(ticket, today=today)[0]
+
+    def assess_with_proposal(self, ticket: Ticket, *, today: date) -> tuple[Assessment, Proposal]:
+        """The assessment and the proposal it was made from (the report reads values no rule tests)."""
         proposal = build_proposal(
             ticket,
             field_map=self.field_map,
@@ -66,7 +70,10 @@ class Engine:
             thresholds=self.thresholds,
             today=today,
         )
-        return assess(ticket, proposal, self.checklists, self.vocabulary, waiver_policy=self.waiver_policy)
+        assessment = assess(
+            ticket, proposal, self.checklists, self.vocabulary, waiver_policy=self.waiver_policy
+        )
+        return assessment, proposal
 
     def fields_to_fetch(self) -> list[str] | None:
         """Field ids to ask Jira for, or None ("*all") when some field is mapped by display name."""

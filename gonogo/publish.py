@@ -6,6 +6,10 @@ two round-trips (read the ticket with its property, update the comment). Without
 comments are scanned for our property before posting, so a comment whose pointer was never written
 (a lost response) is adopted instead of duplicated; a brand-new ticket with no comments skips the
 scan. A pointer to a deleted comment leads to a fresh one.
+
+The pointer also carries the verdict and the ticket's verdict history (`gonogo.history`). A
+re-check rewrites it only when the verdict or score changed, so an unchanged re-check stays at
+two round-trips; other keys in the pointer are kept as they are.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
+from gonogo.history import HistoryEntry, needs_entry, read_history, with_entry
 from gonogo.ticket import Ticket
 
 
@@ -38,22 +43,33 @@ class Publication:
 
 
 def publish_verdict(
-    store: CommentStore, ticket: Ticket, body: str, *, property_key: str, verdict: str
+    store: CommentStore,
+    ticket: Ticket,
+    body: str,
+    *,
+    property_key: str,
+    verdict: str,
+    entry: HistoryEntry | None = None,
 ) -> Publication:
+    """Post or update gonogo's comment; `entry` (today's verdict and score) joins the history."""
     issue = ticket.id or ticket.key  # the id survives a move to another project; the key does not
-    pointer = _pointer(ticket.properties.get(property_key))
+    stored = ticket.properties.get(property_key)
+    old = stored if isinstance(stored, dict) else {}
+    pointer = _pointer(stored)
     if pointer is not None:
         if store.update_comment(issue, pointer, body):
+            if _pointer_is_stale(old, verdict, entry):
+                store.set_issue_property(issue, property_key, _pointer_value(old, pointer, verdict, entry))
             return Publication(Action.UPDATED, pointer)
         action = Action.RECREATED
     else:
         adopted = _find_own_comment(store, ticket, issue, property_key)
         if adopted is not None and store.update_comment(issue, adopted, body):
-            store.set_issue_property(issue, property_key, _pointer_value(adopted, verdict))
+            store.set_issue_property(issue, property_key, _pointer_value(old, adopted, verdict, entry))
             return Publication(Action.UPDATED, adopted)
         action = Action.CREATED
     comment_id = store.create_comment(issue, body, properties={property_key: {"gonogo": True}})
-    store.set_issue_property(issue, property_key, _pointer_value(comment_id, verdict))
+    store.set_issue_property(issue, property_key, _pointer_value(old, comment_id, verdict, entry))
     return Publication(action, comment_id)
 
 
@@ -77,5 +93,13 @@ def _pointer(value: Any) -> str | None:
     return None
 
 
-def _pointer_value(comment_id: str, verdict: str) -> dict[str, Any]:
-    return {"commentId": comment_id, "verdict": verdict}
+def _pointer_is_stale(old: Mapping[str, Any], verdict: str, entry: HistoryEntry | None) -> bool:
+    """Whether the stored pointer misses today's verdict, or a history entry for it."""
+    return old.get("verdict") != verdict or (entry is not None and needs_entry(read_history(old), entry))
+
+
+def _pointer_value(
+    old: Mapping[str, Any], comment_id: str, verdict: str, entry: HistoryEntry | None
+) -> dict[str, Any]:
+    value = {**old, "commentId": comment_id, "verdict": verdict}
+    return with_entry(value, entry) if entry is not None else value
