@@ -93,6 +93,7 @@ class Row:
     history: tuple[HistoryEntry, ...] = ()  # as stored in the pointer before this run
     outcome: str | None = None  # won / lost / withdrawn / no-bid, from the Outcome field
     closed: date | None = None  # when the ticket was resolved (Jira's resolutiondate)
+    judged_as_closed: bool = False  # assessed as of `closed` (--outcomes), not as of the report's day
     values: Mapping[str, float] = field(default_factory=dict)  # the proposal's numbers
 
     @property
@@ -100,8 +101,11 @@ class Row:
         return self.error is not None
 
     def change(self, today: date) -> Change | None:
-        """The latest verdict change, counting this run's verdict as of `today`."""
-        if self.verdict is None:
+        """The latest verdict change, counting this run's verdict as of `today`.
+
+        A closed bid judged as of its close date adds nothing: its history already ends there.
+        """
+        if self.verdict is None or self.judged_as_closed:
             return last_change(self.history)
         return last_change(extended(self.history, HistoryEntry(today, self.verdict, self.score)))
 
@@ -199,6 +203,7 @@ def row_from_assessment(
     history: Sequence[HistoryEntry] = (),
     outcome: str | None = None,
     closed: date | None = None,
+    judged_as_closed: bool = False,
     values: Mapping[str, float] | None = None,
 ) -> Row:
     return Row(
@@ -219,6 +224,7 @@ def row_from_assessment(
         history=tuple(history),
         outcome=outcome,
         closed=closed,
+        judged_as_closed=judged_as_closed,
         values=dict(values or {}),
     )
 

@@ -53,6 +53,7 @@ class RowFacts(TypedDict):
     history: tuple[HistoryEntry, ...]
     outcome: str | None
     closed: date | None
+    judged_as_closed: bool
     values: dict[str, float]
 
 
@@ -276,6 +277,7 @@ def _row_facts(ticket: Ticket, proposal: Proposal, jira: JiraSettings, closed: d
         "history": read_history(ticket.properties.get(jira.comment_property)),
         "outcome": outcome if isinstance(outcome, str) else None,
         "closed": closed,
+        "judged_as_closed": closed is not None,
         "values": {
             name: float(value)
             for name, value in proposal.values.items()

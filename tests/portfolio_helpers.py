@@ -219,7 +219,9 @@ def expected_bids(seeds: dict[str, ClosedSeed]) -> dict[str, ExpectedBid]:
         else:
             verdict, score, source = assessment.verdict.value, assessment.score, "assessed"
         rules = frozenset(
-            f"{f.checklist}/{f.rule.id}" for f in assessment.findings if f.outcome.value in ("failed", "waived")
+            f"{f.checklist}/{f.rule.id}"
+            for f in assessment.findings
+            if f.outcome.value in ("failed", "waived")
         )
         found[key] = ExpectedBid(
             verdict, score, source, seed.outcome or "none", rules, seed.fields[WIN_PROBABILITY_FIELD]

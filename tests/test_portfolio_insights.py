@@ -61,7 +61,9 @@ def site() -> Iterator[tuple[JiraServer, dict[str, str], dict[str, ClosedSeed]]]
         for key in open_seeded:
             number = int(key.split("-")[1])
             if number % 4 == 0:
-                server.set_issue_property(key, "gonogo.verdict", {"commentId": "1", "history": open_history(number)})
+                server.set_issue_property(
+                    key, "gonogo.verdict", {"commentId": "1", "history": open_history(number)}
+                )
         closed = seed_closed(server, CLOSED, first=OPEN + 1)
         yield server, open_seeded, closed
         assert server.internal_errors == []
@@ -115,11 +117,15 @@ def test_why_bids_fail_counts_rules_and_missing_information_in_every_format(
     for item in failures["missing"]:
         assert f"{item['count']:5d} {item['share']:4d}%  {item['label']}  [{item['property']}]" in text
 
-    table = csv_rows(report(gonogo, server, "--project", "BID", "--format", "csv", "--section", "rules").stdout)
+    table = csv_rows(
+        report(gonogo, server, "--project", "BID", "--format", "csv", "--section", "rules").stdout
+    )
     assert {row["rule"]: (int(row["count"]), int(row["share"]), row["keys"].split()) for row in table} == {
         ref: (len(keys), share(len(keys), OPEN), keys) for ref, keys in rules.items()
     }
-    gaps = csv_rows(report(gonogo, server, "--project", "BID", "--format", "csv", "--section", "missing").stdout)
+    gaps = csv_rows(
+        report(gonogo, server, "--project", "BID", "--format", "csv", "--section", "missing").stdout
+    )
     assert {row["property"]: row["keys"].split() for row in gaps} == missing
 
 
@@ -156,10 +162,13 @@ def test_the_changed_column_and_the_since_section_follow_the_stored_history(
         days = (today - date.fromisoformat(change[2])).days
         assert ticket["change"] == {"from": change[0], "to": change[1], "on": change[2], "days_ago": days}
     since = {k: c for k, c in expected.items() if c is not None and c[2] >= SINCE}
-    assert since and len(since) < sum(1 for c in expected.values() if c is not None)
+    assert since
+    assert len(since) < sum(1 for c in expected.values() if c is not None)
     assert document["since"] == SINCE
     assert {c["key"]: (c["from"], c["to"], c["on"]) for c in document["changes"]} == since
-    assert [c["on"] for c in document["changes"]] == sorted((c["on"] for c in document["changes"]), reverse=True)
+    assert [c["on"] for c in document["changes"]] == sorted(
+        (c["on"] for c in document["changes"]), reverse=True
+    )
 
     text = report(gonogo, server, "--project", "BID", "--since", SINCE).stdout
     assert f"Verdict changes since {SINCE}: {len(since)} tickets" in text
@@ -175,9 +184,14 @@ def test_the_changed_column_and_the_since_section_follow_the_stored_history(
         if change is None:
             assert (row["changed"], row["changed_on"]) == ("", "")
         else:
-            assert (row["changed"], row["changed_on"]) == (f"{LABELS[change[0]]} → {LABELS[change[1]]}", change[2])
+            assert (row["changed"], row["changed_on"]) == (
+                f"{LABELS[change[0]]} → {LABELS[change[1]]}",
+                change[2],
+            )
     listed = csv_rows(
-        report(gonogo, server, "--project", "BID", "--since", SINCE, "--format", "csv", "--section", "changes").stdout
+        report(
+            gonogo, server, "--project", "BID", "--since", SINCE, "--format", "csv", "--section", "changes"
+        ).stdout
     )
     assert {row["key"]: (row["from"], row["to"], row["on"]) for row in listed} == {
         k: (LABELS[c[0]], LABELS[c[1]], c[2]) for k, c in since.items()
@@ -236,7 +250,9 @@ def test_outcomes_by_verdict_score_band_and_rule_with_rates_only_from_five_bids(
 
     # The request budget: site kind, field ids, two search pages, one GET per waived ticket; no writes.
     paths = Counter(f"{r.method} {r.path}" for r in server.requests)
-    calls = Counter({"GET /rest/api/2/serverInfo": 1, "GET /rest/api/2/field": 1, "GET /rest/api/2/search/jql": 2})
+    calls = Counter(
+        {"GET /rest/api/2/serverInfo": 1, "GET /rest/api/2/field": 1, "GET /rest/api/2/search/jql": 2}
+    )
     calls.update(f"GET /rest/api/2/issue/{key}" for key, seed in closed.items() if seed.name == "waived")
     assert paths == calls
     waived = sum(1 for seed in closed.values() if seed.name == "waived")
@@ -250,7 +266,10 @@ def test_outcomes_by_verdict_score_band_and_rule_with_rates_only_from_five_bids(
     assert outcomes["assessed"] == sum(1 for b in bids.values() if b.source == "assessed") > 0
     assert outcomes["by_verdict"] == expected["by_verdict"]
     assert outcomes["by_band"] == expected["by_band"]
-    assert {r["rule"]: {k: r[k] for k in ("counts", "total", "decided", "won", "win_rate")} for r in outcomes["by_rule"]} == expected["by_rule"]
+    assert {
+        r["rule"]: {k: r[k] for k in ("counts", "total", "decided", "won", "win_rate")}
+        for r in outcomes["by_rule"]
+    } == expected["by_rule"]
     assert {k: outcomes["overall"][k] for k in ("decided", "won", "win_rate")} == {
         k: expected["overall"][k] for k in ("decided", "won", "win_rate")
     }
@@ -287,7 +306,9 @@ def test_outcomes_by_verdict_score_band_and_rule_with_rates_only_from_five_bids(
 
     for section, key in (("outcomes", "verdict"), ("bands", "score_from"), ("rule-outcomes", "rule")):
         table = csv_rows(
-            report(gonogo, server, "--jql", OUTCOMES_JQL, "--outcomes", "--format", "csv", "--section", section).stdout
+            report(
+                gonogo, server, "--jql", OUTCOMES_JQL, "--outcomes", "--format", "csv", "--section", section
+            ).stdout
         )
         wanted = {
             "outcomes": {LABELS[r["verdict"]]: r for r in expected["by_verdict"]},
@@ -300,7 +321,9 @@ def test_outcomes_by_verdict_score_band_and_rule_with_rates_only_from_five_bids(
             assert [int(row[kind]) for kind in KINDS] == [want["counts"][kind] for kind in KINDS]
             assert row["win_rate"] == ("" if want["win_rate"] is None else str(want["win_rate"]))
     lines = csv_rows(
-        report(gonogo, server, "--jql", OUTCOMES_JQL, "--outcomes", "--format", "csv", "--section", "suggestions").stdout
+        report(
+            gonogo, server, "--jql", OUTCOMES_JQL, "--outcomes", "--format", "csv", "--section", "suggestions"
+        ).stdout
     )
     (line,) = [row for row in lines if row["threshold"] == "min_win_probability"]
     assert (line["threshold"], line["suggested"], line["bids"]) == (
