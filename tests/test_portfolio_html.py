@@ -162,20 +162,15 @@ def html_report(gonogo: Gonogo, tmp_path: Path) -> Iterator[tuple[Path, JiraServ
         server.add_issue("BID-62", {**fields, "summary": HOSTILE_SUMMARY})
         server.fail_next("GET", r"/issue/BID-20$", 403)  # one error row
         out = tmp_path / "portfolio.html"
-        run = gonogo(
-            "report",
-            "--project",
-            "BID",
-            "--today",
-            TODAY,
-            "--format",
-            "html",
-            "-o",
-            str(out),
-            env=env_for(server),
-        )
-        assert run.exit_code == 6, run.stderr
+        assert write_html(gonogo, server, out, "--project", "BID") == 6
         yield out, server
+
+
+def write_html(gonogo: Gonogo, server: JiraServer, out: Path, *query: str) -> int:
+    """Run the HTML report into `out`; returns the exit code."""
+    run = gonogo("report", *query, "--today", TODAY, "--format", "html", "-o", str(out), env=env_for(server))
+    assert out.exists(), run.stderr
+    return run.exit_code
 
 
 def run_chromium(binary: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -264,20 +259,10 @@ def outcomes_page(gonogo: Gonogo, tmp_path: Path) -> Iterator[tuple[Path, dict[s
     with running_server(deployment="Cloud", search_page_cap=50) as server:
         closed = seed_closed(server, 120, first=1)
         out = tmp_path / "outcomes.html"
-        run = gonogo(
-            "report",
-            "--jql",
-            "project = BID AND statusCategory = Done",
-            "--outcomes",
-            "--today",
-            TODAY,
-            "--format",
-            "html",
-            "-o",
-            str(out),
-            env=env_for(server),
+        assert (
+            write_html(gonogo, server, out, "--jql", "project = BID AND statusCategory = Done", "--outcomes")
+            == 0
         )
-        assert run.exit_code == 0, run.stderr
         yield out, closed
 
 
