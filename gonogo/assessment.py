@@ -207,7 +207,7 @@ def _evidence(name: str, proposal: Proposal, vocabulary: Vocabulary) -> Evidence
         property=name,
         label=label,
         field_id=source.field_id if source else None,
-        value=proposal.values.get(name),
+        value=proposal.evidence_value(name),
         problem=proposal.problems.get(name),
     )
 

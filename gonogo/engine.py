@@ -7,7 +7,7 @@ and compiled here exactly once.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from gonogo.assessment import Assessment, assess
@@ -21,6 +21,7 @@ from gonogo.checklists import (
 )
 from gonogo.config import Settings
 from gonogo.errors import ConfigurationError
+from gonogo.option_aliases import OptionAliases, parse_option_aliases
 from gonogo.proposal import Proposal, build_proposal
 from gonogo.rendering import Renderer, make_renderer
 from gonogo.ticket import CUSTOM_FIELD_ID, Ticket
@@ -57,6 +58,8 @@ class Engine:
     field_map: Mapping[str, str]
     renderer: Renderer
     waiver_policy: WaiverPolicy
+    option_aliases: OptionAliases = field(default_factory=dict)
+    configured_fields: frozenset[str] = frozenset()  # the properties [fields] maps (not defaults)
 
     def assess(self, ticket: Ticket, *, today: date) -> Assessment:
         return self.assess_with_proposal(ticket, today=today)[0]
@@ -69,11 +72,16 @@ class Engine:
             vocabulary=self.vocabulary,
             thresholds=self.thresholds,
             today=today,
+            option_aliases=self.option_aliases,
         )
         assessment = assess(
             ticket, proposal, self.checklists, self.vocabulary, waiver_policy=self.waiver_policy
         )
         return assessment, proposal
+
+    def configured_field_refs(self) -> dict[str, str]:
+        """Property → field as written in [fields]: what a typo can break, so what gets checked."""
+        return {prop: ref for prop, ref in self.field_map.items() if prop in self.configured_fields}
 
     def fields_to_fetch(self) -> list[str] | None:
         """Field ids to ask Jira for, or None ("*all") when some field is mapped by display name."""
@@ -120,4 +128,6 @@ def build_engine(settings: Settings) -> Engine:
         field_map=field_map(settings),
         renderer=make_renderer(settings.template_dir),
         waiver_policy=settings.waivers,
+        option_aliases=parse_option_aliases(settings.values, vocabulary),
+        configured_fields=frozenset(settings.fields),
     )

@@ -36,6 +36,7 @@ from gonogo.outcomes import closed_bid, outcome_report
 from gonogo.portfolio import Portfolio, Row, build_portfolio, error_row, row_from_assessment
 from gonogo.proposal import Proposal
 from gonogo.publish import publish_verdict
+from gonogo.site_fields import require_known_fields
 from gonogo.throttle import Throttle
 from gonogo.ticket import Ticket, ticket_from_rest
 from gonogo.waivers import is_waiver_label
@@ -194,6 +195,7 @@ def search_fields(engine: Engine, names: Mapping[str, str], *, post: bool = True
     only tell posting whether a ticket has none (no scan for an old gonogo comment needed), so a
     read-only report leaves them out: on a busy ticket they are most of the search's bytes.
     """
+    require_known_fields(engine.configured_field_refs(), names)  # a typo in [fields] stops the run
     always = replace(engine, field_map={}).fields_to_fetch() or []  # the engine's own base list
     if not post:
         always = [field_id for field_id in always if field_id != "comment"]
@@ -216,7 +218,7 @@ def search_fields(engine: Engine, names: Mapping[str, str], *, post: bool = True
             resolved.append(matches[0])
         elif ref.casefold() in by_id:
             resolved.append(by_id[ref.casefold()])
-        # else: no such field on this site; every ticket will say so as missing information
+        # else: a default name this site lacks; every ticket will say so as missing information
     return list(dict.fromkeys([*always, *resolved]))
 
 
@@ -256,6 +258,7 @@ def _check_one(
             body,
             property_key=jira.comment_property,
             verdict=assessment.verdict.value,
+            label_prefix=jira.label_prefix,
             entry=HistoryEntry(request.today, assessment.verdict, assessment.score),
         )
     except GonogoError as exc:

@@ -90,9 +90,9 @@ def test_check_keeps_the_history_across_re_checks_at_no_extra_request(
 
     jira.set_issue_property("BID-1", PROPERTY, {**pointer, "digest": "someone else's key"})
     jira.clear_requests()
-    check(gonogo, jira, LATER)  # the verdict changed: the pointer is rewritten with the new entry
-    assert [r.method for r in jira.requests] == ["GET", "PUT", "PUT"]
-    assert jira.requests[2].path.endswith(f"/properties/{PROPERTY}")
+    check(gonogo, jira, LATER)  # the verdict changed: one issue edit carries comment, pointer and label
+    assert [r.method for r in jira.requests] == ["GET", "PUT"]
+    assert "/comment/" not in jira.requests[1].path
     after = jira.issue_properties("BID-1")[PROPERTY]
     assert after["history"] == [
         history_entry(date.fromisoformat(TODAY), "go", 100),
@@ -133,15 +133,16 @@ def test_report_post_records_history_only_where_verdict_or_score_moved(gonogo: G
         assert report_post(gonogo, server, TODAY) == before
         writes = [r for r in server.requests if r.method != "GET"]
         assert len(writes) == len(seeded)  # one comment update each, no pointer rewritten
-        assert not [r for r in writes if "/properties/" in r.path]
+        assert all("/comment/" in r.path for r in writes)
 
         server.clear_requests()
         after = report_post(gonogo, server, LATER)
         moved = {key for key in seeded if after[key] != before[key]}
         assert moved
         assert len(moved) < len(seeded)
-        pointer_writes = [r for r in server.requests if r.method == "PUT" and "/properties/" in r.path]
-        assert len(pointer_writes) == len(moved)
+        writes = [r for r in server.requests if r.method != "GET"]
+        assert len(writes) == len(seeded)  # still one write per ticket: the history costs none
+        assert len([r for r in writes if "/comment/" not in r.path]) == len(moved)  # the issue edits
         for key in seeded:
             history = server.issue_properties(key)[PROPERTY]["history"]
             expected = [before[key]] if key not in moved else [before[key], after[key]]
