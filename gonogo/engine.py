@@ -23,7 +23,7 @@ from gonogo.config import Settings
 from gonogo.errors import ConfigurationError
 from gonogo.groups import Fetch, GroupDirectory
 from gonogo.option_aliases import OptionAliases, parse_option_aliases
-from gonogo.proposal import build_proposal
+from gonogo.proposal import Proposal, build_proposal
 from gonogo.rendering import Renderer, make_renderer
 from gonogo.ticket import CUSTOM_FIELD_ID, Ticket
 from gonogo.vocabulary import Vocabulary, bundled_vocabulary
@@ -69,6 +69,12 @@ class Engine:
         Without it (a ticket file), a waiver counts only when its author is named in
         [waivers].approvers outright.
         """
+        return self.assess_with_proposal(ticket, today=today, group_members=group_members)[0]
+
+    def assess_with_proposal(
+        self, ticket: Ticket, *, today: date, group_members: Fetch | None = None
+    ) -> tuple[Assessment, Proposal]:
+        """The assessment and the proposal it was made from (the report reads values no rule tests)."""
         proposal = build_proposal(
             ticket,
             field_map=self.field_map,
@@ -83,7 +89,8 @@ class Engine:
             histories=read_histories(ticket.changelog),
             group_members=self.groups.bound_to(group_members) if group_members else None,
         )
-        return assess(ticket, proposal, self.checklists, self.vocabulary, waivers=waivers)
+        assessment = assess(ticket, proposal, self.checklists, self.vocabulary, waivers=waivers)
+        return assessment, proposal
 
     def configured_field_refs(self) -> dict[str, str]:
         """Property → field as written in [fields]: what a typo can break, so what gets checked."""
