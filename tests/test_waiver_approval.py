@@ -8,6 +8,7 @@ Data Center by user name).
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -15,9 +16,12 @@ from typing import Any
 
 import pytest
 from jiraserver import DIRECTOR_USER, HUMAN_USER, JiraServer, JiraUser, running_server
+from realdeps import require_real_or_skip
 from support import EXAMPLES, TODAY, Gonogo
+from wiki_oracle import live_constructs, oracle_unavailable_reason, plain_text, render_wiki_to_adf
 
 from gonogo.waivers import expiry
+from gonogo.wikimarkup import LOOKALIKES, WORD_JOINER
 
 DIRECTOR = DIRECTOR_USER
 LABELS = [
@@ -296,3 +300,44 @@ def test_expiry_is_the_earlier_of_until_and_max_days() -> None:
     assert expiry(day, None, 0) is None  # 0: no end
     assert expiry(day, date(2027, 1, 5), 0) == date(2027, 1, 5)
     assert expiry(None, None, 30) is None  # the history does not say when: only an until date limits it
+
+
+HOSTILE_NAME = "[~accountid:5b10ac8d82e05b22cc7d4ef5] http://evil.example !http://evil.example/i.png!"
+HOSTILE_FIELD = "Win {panel}probability{panel} [x|https://evil.example]"
+
+
+def waiver_comment(gonogo: Gonogo, server: JiraServer, tmp_path: Path, name: str, field: str) -> str:
+    """The comment posted for a ticket whose waiver lapsed through `field` and another one unapproved."""
+    data = json.loads((EXAMPLES / "waived.json").read_text())
+    fields = {k: v for k, v in data["fields"].items() if k != "comment"}
+    server.add_issue("BID-9", {**fields, "labels": []}, names={**data["names"], "customfield_10104": field})
+    person = JiraUser(account_id="712020:hostile", display_name=name, email="h@x.test", name="hostile")
+    server.change_issue("BID-9", {"labels": LABELS[:1]}, author=DIRECTOR, at=days_ago(5))
+    server.change_issue("BID-9", {"labels": LABELS}, author=person, at=days_ago(4))
+    server.change_issue("BID-9", {"customfield_10104": 21}, author=person, at=days_ago(3))
+    configure(tmp_path, approvers=[me(server, DIRECTOR)])
+    with (tmp_path / "gonogo.toml").open("a") as toml:  # the field's odd name: map it by id
+        toml.write('[fields]\nwin_probability = "customfield_10104"\n')
+    run = gonogo("check", "BID-9", "--today", TODAY, env=env(server))
+    assert run.exit_code == 10, run.stderr
+    (comment,) = server.comments("BID-9")
+    return str(comment["body"])
+
+
+def test_names_and_fields_from_the_change_history_are_inert_in_the_comment(
+    gonogo: Gonogo, tmp_path: Path
+) -> None:
+    reason = oracle_unavailable_reason()
+    if reason:
+        require_real_or_skip(reason)
+    with running_server(now=NOON) as hostile_site, running_server(now=NOON) as benign_site:
+        hostile = waiver_comment(gonogo, hostile_site, tmp_path, HOSTILE_NAME, HOSTILE_FIELD)
+        benign = waiver_comment(gonogo, benign_site, tmp_path, "Ordinary Person " * 5, "Win probability now")
+    hostile_adf, benign_adf = render_wiki_to_adf([hostile, benign])
+
+    assert Counter(live_constructs(hostile_adf)) == Counter(live_constructs(benign_adf))
+    seen = plain_text(hostile_adf).replace(WORD_JOINER, "")
+    for original, lookalike in LOOKALIKES.items():
+        seen = seen.replace(lookalike, original)
+    assert f"requested by {HOSTILE_NAME}, not approved" in seen
+    assert f"when {HOSTILE_NAME} changed {HOSTILE_FIELD}" in seen
