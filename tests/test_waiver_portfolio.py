@@ -8,6 +8,7 @@ fate is known from how it was seeded, so the report's counts and items can be ch
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -146,3 +147,20 @@ def test_the_text_report_lists_waivers_by_what_became_of_them(
         "  BID-2      capability/capability-proven  approved by Dana Director on 2026-10-14, "
         "expired after 2026-11-13" in section
     )
+
+
+def test_the_html_page_has_a_row_per_waiver_by_status(
+    gonogo: Gonogo, jira: JiraServer, tmp_path: Any
+) -> None:
+    page = report(gonogo, jira, tmp_path, "html")
+
+    rows = re.findall(r'<tr data-key="(BID-\d+)" data-rule="([^"]+)" data-status="([^"]+)"', page)
+    assert len(rows) == 3 * TICKETS
+    assert Counter(status for _, _, status in rows) == {
+        "active": 550,
+        "expired": 150,
+        "lapsed-by-change": 50,
+        "not-approved": 150,
+    }
+    first_rows = [key for key, _, _ in rows[:150]]  # ending within the week come first
+    assert all(int(key.split("-")[1]) % 6 == 1 for key in first_rows)
