@@ -44,11 +44,15 @@ _SYSTEM_FIELD_IDS = frozenset(
         "environment",
         "status",
         "created",
+        "creator",
         "updated",
     }
 )
 # Fields every check reads besides the mapped ones: identity, filters, and the comment count.
 _ALWAYS_FETCHED = ("summary", "issuetype", "project", "labels", "comment")
+# Who created the issue and when: the author of a waiver label set at creation, which no changelog
+# shows. Read with the issue's own GET (a search leaves them out: only waivered tickets need them).
+WAIVER_ORIGIN_FIELDS = ("creator", "created")
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,7 @@ class Engine:
         refs = list(self.field_map.values())
         if not all(CUSTOM_FIELD_ID.fullmatch(r) or r in _SYSTEM_FIELD_IDS for r in refs):
             return None
-        return list(dict.fromkeys([*_ALWAYS_FETCHED, *refs]))
+        return list(dict.fromkeys([*_ALWAYS_FETCHED, *refs, *WAIVER_ORIGIN_FIELDS]))
 
 
 def known_properties(vocabulary: Vocabulary, field_map: Mapping[str, str]) -> set[str]:

@@ -20,7 +20,10 @@ from realdeps import require_real_or_skip
 from support import EXAMPLES, TODAY, Gonogo
 from wiki_oracle import live_constructs, oracle_unavailable_reason, plain_text, render_wiki_to_adf
 
-from gonogo.waivers import expiry
+from gonogo.config import Settings
+from gonogo.engine import build_engine
+from gonogo.ticket import ticket_from_rest
+from gonogo.waivers import WaiverPolicy, expiry
 from gonogo.wikimarkup import LOOKALIKES, WORD_JOINER
 
 DIRECTOR = DIRECTOR_USER
@@ -341,3 +344,55 @@ def test_names_and_fields_from_the_change_history_are_inert_in_the_comment(
         seen = seen.replace(lookalike, original)
     assert f"requested by {HOSTILE_NAME}, not approved" in seen
     assert f"when {HOSTILE_NAME} changed {HOSTILE_FIELD}" in seen
+
+
+def created_with_labels(server: JiraServer, key: str, *, by: JiraUser, days: int) -> None:
+    """A ticket created with its waiver labels: no changelog entry says who added them."""
+    data = json.loads((EXAMPLES / "waived.json").read_text())
+    fields = {k: v for k, v in data["fields"].items() if k != "comment"}
+    creator = {"accountId": by.account_id, "name": by.name, "displayName": by.display_name}
+    created = (NOON - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    server.add_issue(key, {**fields, "creator": creator, "created": created}, names=data["names"])
+
+
+def test_labels_set_when_the_ticket_was_created_were_added_by_its_creator_that_day(
+    gonogo: Gonogo, jira: JiraServer, tmp_path: Path
+) -> None:
+    configure(tmp_path, approvers=[me(jira, DIRECTOR)])
+    created_with_labels(jira, "BID-70", by=DIRECTOR, days=3)
+    created_with_labels(jira, "BID-71", by=DIRECTOR, days=40)
+
+    fresh = json.loads(
+        gonogo("check", "BID-70", "--today", TODAY, "--dry-run", "--format", "json", env=env(jira)).stdout
+    )
+    old = json.loads(
+        gonogo("check", "BID-71", "--today", TODAY, "--dry-run", "--format", "json", env=env(jira)).stdout
+    )
+
+    assert fresh["verdict"] == "go"
+    assert (
+        waivers(fresh)["capability-proven"]["approved_by"],
+        waivers(fresh)["capability-proven"]["approved_on"],
+    ) == (
+        "Dana Director",
+        "2026-11-20",
+    )
+    assert old["verdict"] == "go-with-conditions"  # created with the labels 40 days ago: long expired
+    assert waivers(old)["capability-proven"]["status"] == "expired"
+
+
+def test_a_partial_change_history_cannot_vouch_for_who_added_a_label(tmp_path: Path) -> None:
+    """Jira pages a long changelog: a label missing from the page shown may have been added by anyone."""
+    data = json.loads((EXAMPLES / "waived.json").read_text())
+    data["fields"]["creator"] = {"accountId": DIRECTOR.account_id, "displayName": DIRECTOR.display_name}
+    data["changelog"] = {"startAt": 0, "maxResults": 0, "total": 250, "histories": []}
+    settings = Settings(waivers=WaiverPolicy(approvers=(DIRECTOR.account_id,)))
+    assessment = build_engine(settings).assess(
+        ticket_from_rest(data, origin="test"), today=date(2026, 11, 23)
+    )
+
+    rulings = {f.rule.id: f.waiver_ruling for f in assessment.findings if f.waiver_ruling}
+    assert {r.status.value for r in rulings.values()} == {"not-approved"}
+    data["changelog"]["total"] = 0  # the whole history, and the label is not in it: set at creation
+    whole = build_engine(settings).assess(ticket_from_rest(data, origin="test"), today=date(2026, 11, 23))
+    assert whole.verdict.value == "go"
