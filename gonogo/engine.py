@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from gonogo.assessment import Assessment, assess
+from gonogo.changelog import read_histories
 from gonogo.checklists import (
     Checklist,
     ChecklistFile,
@@ -27,7 +28,7 @@ from gonogo.proposal import Proposal, build_proposal
 from gonogo.rendering import Renderer, make_renderer
 from gonogo.ticket import CUSTOM_FIELD_ID, Ticket
 from gonogo.vocabulary import Vocabulary, bundled_vocabulary
-from gonogo.waivers import WaiverContext, WaiverPolicy, read_histories
+from gonogo.waivers import WaiverContext, WaiverPolicy
 
 # System fields addressed by id; anything else in [fields] is a display name.
 _SYSTEM_FIELD_IDS = frozenset(

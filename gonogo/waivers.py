@@ -31,8 +31,6 @@ from gonogo.changelog import (
 )
 from gonogo.ticket import Ticket
 
-__all__ = ["read_histories"]  # re-exported: the engine reads a ticket's history through here
-
 LABEL_PREFIX = "gonogo-waive-"
 GROUP_PREFIX = "group:"
 POINTER_KEY = "waiverExpiresOn"  # in gonogo's issue property: the last day the ticket's waivers apply
