@@ -7,8 +7,9 @@ and compiled here exactly once.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from gonogo.assessment import Assessment, assess
 from gonogo.checklists import (
@@ -21,7 +22,8 @@ from gonogo.checklists import (
 )
 from gonogo.config import Settings
 from gonogo.errors import ConfigurationError
-from gonogo.proposal import build_proposal
+from gonogo.path_to_go import find_path
+from gonogo.proposal import Proposal, build_proposal, derive
 from gonogo.rendering import Renderer, make_renderer
 from gonogo.ticket import CUSTOM_FIELD_ID, Ticket
 from gonogo.vocabulary import Vocabulary, bundled_vocabulary
@@ -59,6 +61,7 @@ class Engine:
     waiver_policy: WaiverPolicy
 
     def assess(self, ticket: Ticket, *, today: date) -> Assessment:
+        """The assessment, its path to GO, and the one-sentence summary every surface shares."""
         proposal = build_proposal(
             ticket,
             field_map=self.field_map,
@@ -66,6 +69,27 @@ class Engine:
             thresholds=self.thresholds,
             today=today,
         )
+        assessment = self._assess(ticket, proposal)
+
+        def with_derived(values: Mapping[str, Any]) -> dict[str, Any]:
+            return {**values, **derive(values, thresholds=self.thresholds, today=today)}
+
+        def reassess(values: Mapping[str, Any]) -> Assessment:
+            problems = {k: v for k, v in proposal.problems.items() if k not in values}
+            return self._assess(ticket, replace(proposal, values=with_derived(values), problems=problems))
+
+        inputs = {
+            name: value
+            for name, value in proposal.values.items()
+            if not (name in self.vocabulary.properties and self.vocabulary.properties[name].is_derived)
+        }
+        path = find_path(
+            assessment, inputs=inputs, derive=with_derived, reassess=reassess, vocabulary=self.vocabulary
+        )
+        assessment = replace(assessment, path=path)
+        return replace(assessment, headline=self.renderer.headline(assessment))
+
+    def _assess(self, ticket: Ticket, proposal: Proposal) -> Assessment:
         return assess(ticket, proposal, self.checklists, self.vocabulary, waiver_policy=self.waiver_policy)
 
     def fields_to_fetch(self) -> list[str] | None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from gonogo import __version__
-from gonogo.assessment import Assessment, Evidence
+from gonogo.assessment import Assessment, Evidence, Outcome
+from gonogo.path_to_go import Change, Step
 from gonogo.publish import Publication
 from gonogo.waivers import Waiver
 
@@ -31,13 +32,16 @@ def report_document(
             "summary": assessment.summary,
         },
         "verdict": assessment.verdict.value,
+        "summary": assessment.headline,
         "score": assessment.score,
+        "coverage": {"assessed": assessment.coverage.assessed, "total": assessment.coverage.total},
         "checklists": [{"id": c.id, "title": c.title, "version": c.version} for c in assessment.checklists],
         "findings": [
             {
                 "checklist": f.checklist,
                 "rule": f.rule.id,
                 "title": f.rule.title,
+                "problem": f.headline if f.outcome in (Outcome.FAILED, Outcome.WAIVED) else None,
                 "severity": f.rule.severity.value,
                 "outcome": f.outcome.value,
                 "evidence": [_evidence(e) for e in f.evidence],
@@ -48,6 +52,7 @@ def report_document(
             }
             for f in assessment.findings
         ],
+        "path_to_go": [_step(step) for step in assessment.path.steps] if assessment.path else [],
         "unmatched_waivers": [w.label for w in assessment.unmatched_waivers],
         "missing_information": [
             {
@@ -69,6 +74,23 @@ def report_document(
     return document
 
 
+def _step(step: Step) -> dict[str, Any]:
+    return {
+        **_change(step.change),
+        "rules": list(step.rules),
+        "alternatives": [_change(a) for a in step.alternatives],
+    }
+
+
+def _change(change: Change) -> dict[str, Any]:
+    return {
+        "property": change.property,
+        "field": change.field,
+        "current": change.current,
+        "needed": change.needed,
+    }
+
+
 def _waiver(waiver: Waiver, refused: str | None) -> dict[str, Any]:
     return {"label": waiver.label, "by": waiver.by, "reason": waiver.reason, "refused": refused}
 
@@ -80,4 +102,5 @@ def _evidence(item: Evidence) -> dict[str, Any]:
         "field_id": item.field_id,
         "value": item.value,
         "problem": item.problem,
+        "counted": item.counted,
     }

@@ -47,6 +47,8 @@ class Proposal:
     values: Mapping[str, Any]
     sources: Mapping[str, Source] = field(default_factory=dict)
     problems: Mapping[str, str] = field(default_factory=dict)
+    counted: frozenset[str] = frozenset()  # integer properties whose field held a list, counted
+    thresholds: Mapping[str, float] = field(default_factory=dict)  # in force; derivations assume them
 
 
 def build_proposal(
@@ -61,6 +63,7 @@ def build_proposal(
     values: dict[str, Any] = {}
     sources: dict[str, Source] = {}
     problems: dict[str, str] = {}
+    counted: set[str] = set()
     for prop, field_ref in field_map.items():
         spec = vocabulary.properties.get(prop)
         field_id = resolve_field(ticket, field_ref)
@@ -79,9 +82,17 @@ def build_proposal(
         sources[prop] = Source(field_id, name)
         if value is not None:
             values[prop] = value
+            if isinstance(raw, list) and spec is not None and spec.type == "integer":
+                counted.add(prop)
     for prop, value in derive(values, thresholds=thresholds, today=today).items():
         values[prop] = value
-    return Proposal(values=values, sources=sources, problems=problems)
+    return Proposal(
+        values=values,
+        sources=sources,
+        problems=problems,
+        counted=frozenset(counted),
+        thresholds=dict(thresholds),
+    )
 
 
 def resolve_field(ticket: Ticket, field_ref: str) -> str | None:
@@ -111,6 +122,8 @@ def normalise(raw: Any, spec: PropertySpec | None) -> Any:
         return None
     if spec is None:
         return value
+    if is_countable(value, spec):
+        return _within_limits(len(value), spec)
     if spec.type in ("number", "integer"):
         return _within_limits(_number(value, integer=spec.type == "integer"), spec)
     if spec.type == "date":
@@ -121,6 +134,16 @@ def normalise(raw: Any, spec: PropertySpec | None) -> Any:
             raise ValueError(f"expected text, found {_describe(value)}")
         return _enum_member(text, spec.enum) if spec.enum else text.strip()
     return value
+
+
+def is_countable(value: Any, spec: PropertySpec | None) -> bool:
+    """A count held as a list of names (Competitors: eight bidders named): its length is the count.
+
+    Only a list of plain names qualifies; a list of numbers is still a wrong shape, not a count.
+    """
+    if spec is None or spec.type != "integer" or not isinstance(value, list) or not value:
+        return False
+    return all(isinstance(item, str) and item.strip() for item in value)
 
 
 def derive(values: Mapping[str, Any], *, thresholds: Mapping[str, float], today: date) -> dict[str, Any]:
