@@ -111,7 +111,8 @@ def test_the_summary_sentence_is_the_same_in_the_comment_the_json_and_the_portfo
     )
     assert document["summary"] == expected
     reason = row_from_assessment(assessment).reason
-    assert reason is not None and reason.text == expected
+    assert reason is not None
+    assert reason.text == expected
 
 
 def test_failed_rules_are_headed_by_their_problem_not_by_what_should_hold(engine: Engine) -> None:
@@ -244,7 +245,8 @@ def test_plurals_are_right_for_one(engine: Engine, tmp_path: Path) -> None:
     assessment = assess(engine, ticket)
     comment = plain(engine.renderer.comment(assessment))
     assert assessment.headline == "GO WITH CONDITIONS: Win probability 25%, below the 30% target."
-    assert "1 conditions" not in comment and "each of the 1" not in comment
+    assert "1 conditions" not in comment
+    assert "each of the 1" not in comment
     assert "This is the only thing between this ticket and a GO on its recorded data:" in comment
 
 

@@ -126,7 +126,8 @@ def test_a_single_show_stopper_is_the_only_thing_between_the_ticket_and_a_go(
     blockers = [f.ref for f in assessment.findings if f.outcome is Outcome.FAILED and f.judges]
     assert assessment.verdict.value == "no-go"
     assert f"doomed/{rule}" in blockers
-    assert assessment.path is not None and len(assessment.path.steps) == 1
+    assert assessment.path is not None
+    assert len(assessment.path.steps) == 1
     assert assess(engine, applied(engine, data, assessment)).verdict.value == "go"
     comment = engine.renderer.comment(assessment).replace("\u2060", "")
     assert "This is the only thing between this ticket and a GO on its recorded data:" in comment
@@ -175,6 +176,6 @@ def test_the_path_reads_the_thresholds_in_force(tmp_path: Path) -> None:
     )
     assert assessment.path is not None
     budget = next(s for s in assessment.path.steps if s.change.property == "budget")
-    assert budget.change.needed == 236_000  # 500 × 400 / 0.85 = 235,294, rounded up to a readable amount
+    assert budget.change.needed == 236_000  # 500 * 400 / 0.85 = 235,294, rounded up to a readable amount
     comment = cheaper.renderer.comment(assessment).replace("\u2060", "")
     assert "at an assumed cost of 400 per person-day" in comment
