@@ -51,7 +51,7 @@ def assess(engine: Engine, data: dict[str, Any]) -> Assessment:
 
 def applied(engine: Engine, data: dict[str, Any], assessment: Assessment) -> dict[str, Any]:
     """The ticket with every non-null `needed` written into its Jira field, as a user would."""
-    changed = json.loads(json.dumps(data))
+    changed: dict[str, Any] = json.loads(json.dumps(data))
     ticket = ticket_from_rest(data, origin="test")
     assert assessment.path is not None
     for step in assessment.path.steps:
