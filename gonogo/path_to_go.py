@@ -87,7 +87,6 @@ def find_path(
     if not _blocking(assessment) and not assessment.missing_information:
         return PathToGo(steps=(), verified=True)
     changes: dict[str, Any] = {}
-    alternatives: dict[str, tuple[Change, ...]] = {}
     uncleared: list[str] = []
     current = assessment
     for _ in range(_MAX_STEPS):
@@ -95,13 +94,13 @@ def find_path(
         if not todo:
             break
         finding = todo[0]
-        options = clearing_changes(finding.rule, {**inputs, **changes}, derive=derive, vocabulary=vocabulary)
+        options = clearing_changes(
+            [finding.rule], {**inputs, **changes}, derive=derive, vocabulary=vocabulary
+        )
         if not options:
             uncleared.append(finding.ref)
             continue
-        chosen = options[0]
-        changes[chosen.property] = chosen.needed
-        alternatives.setdefault(chosen.property, tuple(options[1:]))
+        changes[options[0].property] = options[0].needed
         current = reassess({**inputs, **changes})
     for name in list(changes):
         fewer = {k: v for k, v in changes.items() if k != name}
@@ -110,14 +109,18 @@ def find_path(
     final = reassess({**inputs, **changes})
     verified = not _blocking(final) and not uncleared
     originally = _blocking(assessment)
-    steps = [
-        Step(
-            change=_change(name, inputs.get(name), needed, assessment, vocabulary),
-            rules=tuple(f.ref for f in originally if name in input_sources(f.rule, vocabulary)),
-            alternatives=tuple(a for a in alternatives.get(name, ()) if a.property not in changes),
+    steps = []
+    for name, needed in changes.items():
+        cleared = [f for f in originally if name in input_sources(f.rule, vocabulary)]
+        others = {**inputs, **{k: v for k, v in changes.items() if k != name}}
+        instead = clearing_changes([f.rule for f in cleared], others, derive=derive, vocabulary=vocabulary)
+        steps.append(
+            Step(
+                change=_change(name, inputs.get(name), needed, assessment, vocabulary),
+                rules=tuple(f.ref for f in cleared),
+                alternatives=tuple(a for a in instead if a.property not in changes),
+            )
         )
-        for name, needed in changes.items()
-    ]
     steps += [
         Step(
             change=_change(m.property, None, None, assessment, vocabulary),
@@ -133,15 +136,16 @@ def find_path(
 
 
 def clearing_changes(
-    rule: Rule, inputs: Mapping[str, Any], *, derive: Derive, vocabulary: Vocabulary
+    rules: Sequence[Rule], inputs: Mapping[str, Any], *, derive: Derive, vocabulary: Vocabulary
 ) -> list[Change]:
-    """For each input the rule depends on, the nearest value that makes the rule hold on its own.
+    """For each input the rules depend on, the nearest value after which all of them hold.
 
-    Inputs in the order the rule's evidence lists them (the property it names first), so the
+    Inputs in the order the rules' evidence lists them (the property named first), so the
     first change is the most direct one; the rest are the alternatives.
     """
     found: list[Change] = []
-    for name in input_sources(rule, vocabulary):
+    names = list(dict.fromkeys(name for rule in rules for name in input_sources(rule, vocabulary)))
+    for name in names:
         spec = vocabulary.properties[name]
         value = inputs.get(name)
         if value is None:
@@ -149,13 +153,17 @@ def clearing_changes(
 
         def holds(candidate: Any, name: str = name) -> bool:
             values = derive({**inputs, name: candidate})
-            present = {n: values[n] for n in rule.uses if n in values}
-            return len(present) == len(rule.uses) and rule.holds(present)
+            return all(_holds(rule, values) for rule in rules)
 
         needed = _nearest(value, spec, holds)
         if needed is not None:
             found.append(Change(name, spec.label, value, needed))
     return found
+
+
+def _holds(rule: Rule, values: Mapping[str, Any]) -> bool:
+    present = {n: values[n] for n in rule.uses if n in values}
+    return len(present) == len(rule.uses) and bool(rule.holds(present))
 
 
 def input_sources(rule: Rule, vocabulary: Vocabulary) -> list[str]:
