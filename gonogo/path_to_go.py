@@ -108,7 +108,19 @@ def find_path(
             del changes[name]
     final = reassess({**inputs, **changes})
     verified = not _blocking(final) and not uncleared
-    originally = _blocking(assessment)
+    now_passing = {f.ref for f in final.findings if f.outcome is Outcome.PASSED}
+    # What each change is for: the gates it clears, and gates that could not run before it
+    # (no margin on a zero budget) and pass after it, which is often what sets the amount.
+    originally = sorted(
+        (
+            f
+            for f in assessment.findings
+            if f.rule.severity in (Severity.BLOCKER, Severity.MAJOR)
+            and f.outcome in (Outcome.FAILED, Outcome.SKIPPED)
+            and f.ref in now_passing
+        ),
+        key=lambda f: f.rule.severity is not Severity.BLOCKER,
+    )
     steps = []
     for name, needed in changes.items():
         cleared = [f for f in originally if name in input_sources(f.rule, vocabulary)]
