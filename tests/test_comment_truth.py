@@ -87,7 +87,8 @@ def test_a_no_go_with_one_show_stopper_stays_within_200_words(
 
 def test_under_a_no_go_questions_and_conditions_collapse_to_one_line(engine: Engine) -> None:
     comment = plain(engine.renderer.comment(assess(engine, EXAMPLES / "doomed.json")))
-    assert "Also open: 1 question, 5 conditions (details: gonogo check BID-101)." in comment
+    assert "Also open: 1 question, 5 conditions." in comment
+    assert "Plus 5 changes for the conditions and 1 answer (details: gonogo check BID-101)." in comment
     assert "h4. (?) What we need to know" not in comment
     assert "h4. (!) Conditions" not in comment
 

@@ -106,7 +106,7 @@ def test_the_doomed_comment_names_each_blocker_with_evidence_reason_and_fix(engi
         assert evidence in section
         assert "Fix: " in section
         assert f"Rule doomed/{rule}." in section
-        assert f"Needed: {needed}" in section
+        assert f"Needed for GO: {needed}" in section
         assert "gonogo-waive" not in section  # show-stoppers cannot be waived by default
 
 
