@@ -6,6 +6,7 @@ holds the output to it, so scripts can rely on it across releases.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from gonogo import __version__
@@ -83,12 +84,7 @@ def _step(step: Step) -> dict[str, Any]:
 
 
 def _change(change: Change) -> dict[str, Any]:
-    return {
-        "property": change.property,
-        "field": change.field,
-        "current": change.current,
-        "needed": change.needed,
-    }
+    return asdict(change)  # property, field, current, needed: the schema's names
 
 
 def _waiver(waiver: Waiver, refused: str | None) -> dict[str, Any]:
