@@ -225,19 +225,18 @@ def evaluate_rule(checklist_id: str, rule: Rule, proposal: Proposal, vocabulary:
         outcome = Outcome.PASSED
     else:
         outcome = Outcome.FAILED
-    shown = {name: display_value(proposal.values.get(name)) for name in _placeholders(rule, proposal)}
     return Finding(
         checklist=checklist_id,
         rule=rule,
         outcome=outcome,
         evidence=evidence,
-        headline=fill_values(rule.failed_title, shown),
+        headline=_headline(rule, proposal) if outcome is Outcome.FAILED else "",
     )
 
 
-def _placeholders(rule: Rule, proposal: Proposal) -> list[str]:
-    """Properties a failed title may quote: any the proposal knows, plus the rule's own."""
-    return [*proposal.values, *rule.uses]
+def _headline(rule: Rule, proposal: Proposal) -> str:
+    """The rule's failed title with the ticket's values it names, formatted for reading."""
+    return fill_values(rule.failed_title, lambda name: display_value(proposal.values.get(name)))
 
 
 def _is_derived(name: str, vocabulary: Vocabulary) -> bool:

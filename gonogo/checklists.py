@@ -371,9 +371,9 @@ def _fill_placeholders(
     return _PLACEHOLDER.sub(value, text)
 
 
-def fill_values(text: str, values: Mapping[str, str]) -> str:
-    """Quote the ticket's values, already formatted for reading, into a rule's failed title."""
-    return _PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), text)
+def fill_values(text: str, value: Callable[[str], str]) -> str:
+    """Quote the ticket's values, formatted for reading by `value(name)`, into a failed title."""
+    return _PLACEHOLDER.sub(lambda match: value(match.group(1)), text)
 
 
 def _plain_number(value: float) -> int | float:

@@ -60,8 +60,12 @@ class Engine:
     renderer: Renderer
     waiver_policy: WaiverPolicy
 
-    def assess(self, ticket: Ticket, *, today: date) -> Assessment:
-        """The assessment, its path to GO, and the one-sentence summary every surface shares."""
+    def assess(self, ticket: Ticket, *, today: date, with_path: bool = True) -> Assessment:
+        """The assessment, its path to GO, and the one-sentence summary every surface shares.
+
+        The path re-assesses the ticket a few dozen times (a few ms; about 25 ms for five
+        show-stoppers), so a read-only portfolio, which never shows it, asks for none.
+        """
         proposal = build_proposal(
             ticket,
             field_map=self.field_map,
@@ -70,6 +74,8 @@ class Engine:
             today=today,
         )
         assessment = self._assess(ticket, proposal)
+        if not with_path:
+            return replace(assessment, headline=self.renderer.headline(assessment))
 
         def with_derived(values: Mapping[str, Any]) -> dict[str, Any]:
             return {**values, **derive(values, thresholds=self.thresholds, today=today)}

@@ -102,7 +102,7 @@ def find_path(
             continue
         changes[options[0].property] = options[0].needed
         current = reassess({**inputs, **changes})
-    for name in list(changes):
+    for name in list(changes) if len(changes) > 1 else ():
         fewer = {k: v for k, v in changes.items() if k != name}
         if not _blocking(reassess({**inputs, **fewer})):
             del changes[name]
@@ -216,7 +216,11 @@ def _nearest(value: Any, spec: PropertySpec, holds: Callable[[Any], bool]) -> An
         return _nearest_option(value, spec.enum, holds)
     if spec.type == "date":
         start = date.fromisoformat(value)
-        offset = _nearest_offset(lambda k: holds((start + timedelta(days=k)).isoformat()), _DATE_REACH_DAYS)
+        offset = _nearest_offset(
+            lambda k: holds((start + timedelta(days=k)).isoformat()),
+            up=_DATE_REACH_DAYS,
+            down=_DATE_REACH_DAYS,
+        )
         return None if offset is None else (start + timedelta(days=offset)).isoformat()
     return _nearest_number(value, spec, holds)
 
@@ -232,7 +236,6 @@ def _nearest_option(value: Any, options: Sequence[str], holds: Callable[[Any], b
 
 def _nearest_number(value: float, spec: PropertySpec, holds: Callable[[Any], bool]) -> int | float | None:
     """Whole steps away from the current value, then rounded to a readable amount that still passes."""
-    reach = _NUMBER_REACH
 
     def allowed(candidate: float) -> bool:
         if spec.minimum is not None and candidate < spec.minimum:
@@ -245,7 +248,10 @@ def _nearest_number(value: float, spec: PropertySpec, holds: Callable[[Any], boo
         number = value + k
         return int(number) if float(number).is_integer() else number
 
-    offset = _nearest_offset(lambda k: allowed(at(k)) and holds(at(k)), reach)
+    floor = spec.minimum if spec.minimum is not None else spec.exclusive_minimum
+    up = _NUMBER_REACH if spec.maximum is None else math.floor(spec.maximum - value)
+    down = _NUMBER_REACH if floor is None else math.ceil(value - floor) - (spec.minimum is None)
+    offset = _nearest_offset(lambda k: allowed(at(k)) and holds(at(k)), up=up, down=down)
     if offset is None:
         return None
     exact = at(offset)
@@ -253,11 +259,11 @@ def _nearest_number(value: float, spec: PropertySpec, holds: Callable[[Any], boo
     return rounded if allowed(rounded) and holds(rounded) else exact
 
 
-def _nearest_offset(passes: Callable[[int], bool], reach: int) -> int | None:
-    """The smallest |k| ≤ reach with passes(k), searching both directions; assumes monotone sides."""
+def _nearest_offset(passes: Callable[[int], bool], *, up: int, down: int) -> int | None:
+    """The smallest step k (up to `up` above, `down` below) with passes(k); assumes each side monotone."""
     best: int | None = None
-    for sign in (1, -1):
-        far = _probe(_signed(passes, sign), reach)
+    for sign, reach in ((1, up), (-1, down)):
+        far = _probe(_signed(passes, sign), reach) if reach > 0 else None
         if far is not None and (best is None or far < abs(best)):
             best = sign * far
     return best
@@ -268,15 +274,15 @@ def _signed(passes: Callable[[int], bool], sign: int) -> Callable[[int], bool]:
 
 
 def _probe(passes: Callable[[int], bool], reach: int) -> int | None:
-    """Doubling steps until one passes, then bisection back to the first passing step."""
+    """The first passing step in 1..reach: nothing if the farthest fails, else doubling and bisection.
+
+    A rule that holds nowhere on this side costs one evaluation, not a doubling run to the end.
+    """
+    if not passes(reach):
+        return None
     low, high = 0, 1
-    while not passes(high):
-        low, high = high, high * 2
-        if high > reach:
-            if low >= reach or not passes(reach):
-                return None
-            high = reach
-            break
+    while high < reach and not passes(high):
+        low, high = high, min(high * 2, reach)
     while high - low > 1:
         middle = (low + high) // 2
         if passes(middle):

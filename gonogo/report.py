@@ -207,7 +207,7 @@ def _check_one(
     try:
         if _needs_history(ticket):
             ticket = gateways.get().fetch_ticket(ticket.key, fields=fields)
-        assessment = engine.assess(ticket, today=request.today)
+        assessment = engine.assess(ticket, today=request.today, with_path=request.post)
     except GonogoError as exc:
         return error_row(ticket.key, ticket_id=ticket.id, summary=_summary(ticket), error=_line(exc))
     except Exception as exc:  # a bug on one ticket must not cost the other thousand their report

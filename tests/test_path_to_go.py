@@ -180,3 +180,17 @@ def test_the_path_reads_the_thresholds_in_force(tmp_path: Path) -> None:
     assert budget.change.needed == 236_000  # 500 * 400 / 0.85 = 235,294, rounded up to a readable amount
     comment = cheaper.renderer.comment(assessment).replace("\u2060", "")
     assert "at an assumed cost of 400 per person-day" in comment
+
+
+def test_a_read_only_portfolio_skips_the_path_but_keeps_everything_it_shows(engine: Engine) -> None:
+    for name in NAMES:
+        ticket = load_ticket_file(EXAMPLES / f"{name}.json")
+        full = engine.assess(ticket, today=date.fromisoformat(TODAY))
+        quick = engine.assess(ticket, today=date.fromisoformat(TODAY), with_path=False)
+        assert quick.path is None
+        assert (quick.verdict, quick.score, quick.coverage, quick.headline) == (
+            full.verdict,
+            full.score,
+            full.coverage,
+            full.headline,
+        )
