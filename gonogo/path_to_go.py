@@ -216,12 +216,19 @@ def _nearest(value: Any, spec: PropertySpec, holds: Callable[[Any], bool]) -> An
         return _nearest_option(value, spec.enum, holds)
     if spec.type == "date":
         start = date.fromisoformat(value)
-        offset = _nearest_offset(
-            lambda k: holds((start + timedelta(days=k)).isoformat()),
-            up=_DATE_REACH_DAYS,
-            down=_DATE_REACH_DAYS,
-        )
-        return None if offset is None else (start + timedelta(days=offset)).isoformat()
+
+        def shifted(k: int) -> str | None:
+            try:
+                return (start + timedelta(days=k)).isoformat()
+            except OverflowError:  # beyond year 9999: no such date to propose
+                return None
+
+        def passes(k: int) -> bool:
+            moved = shifted(k)
+            return moved is not None and holds(moved)
+
+        offset = _nearest_offset(passes, up=_DATE_REACH_DAYS, down=_DATE_REACH_DAYS)
+        return None if offset is None else shifted(offset)
     return _nearest_number(value, spec, holds)
 
 
