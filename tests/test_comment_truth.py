@@ -263,3 +263,10 @@ def test_the_json_document_with_its_new_keys_follows_the_schema(gonogo: Gonogo) 
             set(step) == set(schema["properties"]["path_to_go"]["items"]["required"])
             for step in document["path_to_go"]
         )
+
+
+def test_under_a_no_go_an_unusable_answer_still_says_why(engine: Engine, tmp_path: Path) -> None:
+    ticket = example_with(tmp_path, "doomed", customfield_10104="about 20")
+    comment = plain(engine.renderer.comment(assess(engine, ticket)))
+    assert "Also open: 2 questions" in comment
+    assert 'Values that could not be used: Win probability (expected a number, found "about 20").' in comment
