@@ -190,6 +190,7 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
     steps = path.steps if path else ()
     # Under a NO-GO the comment shows the changes that clear the show-stoppers; the rest is counted.
     blocker_refs = {f.ref for f in by_severity[Severity.BLOCKER]}
+    waived_uses = {name for f in assessment.findings if f.outcome is Outcome.WAIVED for name in f.rule.uses}
     main = [s for s in steps if not blocker_refs or blocker_refs & set(s.rules)]
     return {
         "a": assessment,
@@ -221,10 +222,14 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
         "refused_waivers": [f for f in assessment.findings if f.waiver_refused],
         "unmatched_waivers": assessment.unmatched_waivers,
         "score": assessment.score,
+        # What makes a GO: show-stoppers that passed on values no waived risk looks at (a
+        # partial capability that only clears "none" is not a reason when its gap is waived).
         "passed_blockers": [
             f
             for f in assessment.findings
-            if f.outcome is Outcome.PASSED and f.rule.severity is Severity.BLOCKER
+            if f.outcome is Outcome.PASSED
+            and f.rule.severity is Severity.BLOCKER
+            and not set(f.rule.uses) & waived_uses
         ],
         "skipped": [f for f in assessment.findings if f.outcome is Outcome.SKIPPED],
         "unusable": _unusable(assessment),
