@@ -270,7 +270,7 @@ def _evidence(name: str, proposal: Proposal, vocabulary: Vocabulary) -> Evidence
         property=name,
         label=label,
         field_id=source.field_id if source else None,
-        value=proposal.values.get(name),
+        value=proposal.evidence_value(name),
         problem=proposal.problems.get(name),
         counted=name in proposal.counted,
         derived=spec is not None and spec.is_derived,

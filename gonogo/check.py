@@ -15,6 +15,7 @@ from gonogo.assessment import Assessment
 from gonogo.config import JiraSettings
 from gonogo.engine import Engine
 from gonogo.publish import Publication, publish_verdict
+from gonogo.site_fields import require_known_fields, unfound_on_ticket
 from gonogo.ticket import IssueKeyRef, Ticket, TicketRef, load_ticket_file
 
 if TYPE_CHECKING:
@@ -69,8 +70,13 @@ def assess_and_post(
     """Assess a fetched ticket, render its comment, and post or update it unless `dry_run`.
 
     The steps every entry point shares (check, the webhook worker); the comment is rendered in
-    full before the first write.
+    full before the first write. A field [fields] maps that the ticket lacks is looked up in the
+    site's field list (one `GET field`, only then): unknown to the site, it is a configuration
+    error and nothing is written.
     """
+    unfound = unfound_on_ticket(ticket, engine.configured_field_refs())
+    if unfound:
+        require_known_fields(unfound, gateway.field_names())
     assessment = engine.assess(ticket, today=today)
     comment = engine.renderer.comment(assessment)
     publication = None
@@ -81,5 +87,6 @@ def assess_and_post(
             comment,
             property_key=jira.comment_property,
             verdict=assessment.verdict.value,
+            label_prefix=jira.label_prefix,
         )
     return CheckResult(assessment, comment, publication, gateway.round_trips)

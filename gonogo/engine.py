@@ -7,7 +7,7 @@ and compiled here exactly once.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -22,6 +22,7 @@ from gonogo.checklists import (
 )
 from gonogo.config import Settings
 from gonogo.errors import ConfigurationError
+from gonogo.option_aliases import OptionAliases, parse_option_aliases
 from gonogo.path_to_go import find_path
 from gonogo.proposal import Proposal, build_proposal, derive
 from gonogo.rendering import Renderer, make_renderer
@@ -59,6 +60,8 @@ class Engine:
     field_map: Mapping[str, str]
     renderer: Renderer
     waiver_policy: WaiverPolicy
+    option_aliases: OptionAliases = field(default_factory=dict)
+    configured_fields: frozenset[str] = frozenset()  # the properties [fields] maps (not defaults)
 
     def assess(self, ticket: Ticket, *, today: date, with_path: bool = True) -> Assessment:
         """The assessment, its path to GO, and the one-sentence summary every surface shares.
@@ -72,6 +75,7 @@ class Engine:
             vocabulary=self.vocabulary,
             thresholds=self.thresholds,
             today=today,
+            option_aliases=self.option_aliases,
         )
         assessment = self._assess(ticket, proposal)
         if not with_path:
@@ -97,6 +101,10 @@ class Engine:
 
     def _assess(self, ticket: Ticket, proposal: Proposal) -> Assessment:
         return assess(ticket, proposal, self.checklists, self.vocabulary, waiver_policy=self.waiver_policy)
+
+    def configured_field_refs(self) -> dict[str, str]:
+        """Property → field as written in [fields]: what a typo can break, so what gets checked."""
+        return {prop: ref for prop, ref in self.field_map.items() if prop in self.configured_fields}
 
     def fields_to_fetch(self) -> list[str] | None:
         """Field ids to ask Jira for, or None ("*all") when some field is mapped by display name."""
@@ -143,4 +151,6 @@ def build_engine(settings: Settings) -> Engine:
         field_map=field_map(settings),
         renderer=make_renderer(settings.template_dir),
         waiver_policy=settings.waivers,
+        option_aliases=parse_option_aliases(settings.values, vocabulary),
+        configured_fields=frozenset(settings.fields),
     )

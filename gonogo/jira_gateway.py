@@ -32,9 +32,11 @@ from jira import JIRA, JIRAError
 
 from gonogo import __version__
 from gonogo.config import JiraSettings
-from gonogo.errors import GonogoError, InputError, JiraError
+from gonogo.errors import EditRefused, GonogoError, InputError, JiraError
+from gonogo.site_fields import SiteField, editable_fields_from, site_fields_from
 from gonogo.throttle import Throttle
 from gonogo.ticket import Ticket, ticket_from_rest
+from gonogo.verdict_labels import NO_LABEL_CHANGE, LabelChange
 
 log = logging.getLogger(__name__)
 
@@ -162,16 +164,58 @@ class JiraGateway:
 
     def field_names(self) -> dict[str, str]:
         """Every field's id and display name (one `GET field`), to search by id for mapped names."""
-        listed: Any = self._call(
-            partial(self._client._get_json, "field"), action="list Jira's fields", idempotent=True
-        )
+        return {site_field.id: site_field.name for site_field in self.site_fields()}
+
+    def site_fields(self) -> list[SiteField]:
+        """Every field of the site with its type (one `GET field`)."""
+        listed: Any = self._call(self._client.fields, action="list Jira's fields", idempotent=True)
         if not isinstance(listed, list):
             raise JiraError("Jira's list of fields was not a list: is JIRA_URL the Jira site itself?")
+        return site_fields_from(listed)
+
+    def editable_fields(self, key: str) -> dict[str, SiteField]:
+        """The fields on `key`'s edit screen this account may edit, with select options (`editmeta`)."""
+        meta: Any = self._call(
+            partial(self._client.editmeta, key),
+            action=f"read the edit screen of {key}",
+            idempotent=True,
+            not_found=f"{key} does not exist or this account cannot see it",
+        )
+        return editable_fields_from(meta)
+
+    def permissions(self, key: str, wanted: Sequence[str]) -> dict[str, bool]:
+        """Which of the `wanted` permission keys this account has on `key` (`mypermissions`)."""
+        answer: Any = self._call(
+            partial(self._client.my_permissions, issueKey=key, permissions=",".join(wanted)),
+            action=f"read this account's permissions on {key}",
+            idempotent=True,
+            not_found=f"{key} does not exist or this account cannot see it",
+        )
+        granted = answer.get("permissions") if isinstance(answer, dict) else None
         return {
-            str(item["id"]): str(item.get("name") or item["id"])
-            for item in listed
-            if isinstance(item, dict) and "id" in item
+            name: isinstance(granted, dict)
+            and isinstance(granted.get(name), dict)
+            and granted[name].get("havePermission") is True
+            for name in wanted
         }
+
+    def myself(self) -> str:
+        """Who the credentials belong to, as "Display Name (account id or user name)" (`GET myself`)."""
+        me: Any = self._call(self._client.myself, action="check the credentials", idempotent=True)
+        if not isinstance(me, dict):
+            raise JiraError("Jira's answer about this account was not an object: is JIRA_URL the Jira site?")
+        who = me.get("accountId") or me.get("name") or me.get("key") or "?"
+        return f"{me.get('displayName') or who} ({who})"
+
+    def server_info(self) -> tuple[str, str]:
+        """(deployment type, version) from `GET serverInfo`, which Jira answers without credentials."""
+        info: Any = self._call(
+            self._client.server_info, action="read the site's server information", idempotent=True
+        )
+        if not isinstance(info, dict):
+            raise JiraError("Jira's server information was not an object: is JIRA_URL the Jira site itself?")
+        kind = "Cloud" if info.get("deploymentType") == "Cloud" else "Data Center"
+        return kind, str(info.get("version") or "unknown version")
 
     def search(
         self,
@@ -292,11 +336,38 @@ class JiraGateway:
             return False
         return True
 
-    def set_issue_property(self, issue: str, key: str, value: Mapping[str, Any]) -> None:
+    def edit_issue(
+        self,
+        issue: str,
+        *,
+        properties: Mapping[str, Any],
+        labels: LabelChange = NO_LABEL_CHANGE,
+        comment: tuple[str, str] | None = None,
+    ) -> None:
+        """One `PUT issue`: gonogo's issue properties, its verdict label and (comment id, body), at once.
+
+        Label `add`/`remove` operations leave every other label alone. Jira refuses the whole edit
+        (400/404) when one part cannot be done, e.g. labels not on the edit screen or a deleted
+        comment: that is an `EditRefused` naming the fields Jira objected to, for the caller to
+        retry without that part. Every part is idempotent, so lost answers are retried.
+        """
+        update: dict[str, Any] = {}
+        if labels:
+            update["labels"] = labels.operations()
+        if comment is not None:
+            update["comment"] = [{"edit": {"id": comment[0], "body": comment[1]}}]
+        payload: dict[str, Any] = {"properties": [{"key": k, "value": v} for k, v in properties.items()]}
+        if update:
+            payload["update"] = update
+        url = self._client._get_url(f"issue/{issue}")
+        action = f"record the verdict on {issue}"
         self._call(
-            lambda: self._client.add_issue_property(issue, key, dict(value)),
-            action=f"record the verdict comment on {issue}",
+            lambda: self._client._session.put(url, data=json.dumps(payload)),
+            action=action,
             idempotent=True,
+            on_refusal=lambda exc: EditRefused(
+                f"Jira refused to {action}: {_jira_messages(exc)}", fields=_error_fields(exc)
+            ),
         )
 
     def _on_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
@@ -323,6 +394,7 @@ class JiraGateway:
         idempotent: bool,
         not_found: str | None = None,
         on_status: Mapping[int, Callable[[str], GonogoError]] | None = None,
+        on_refusal: Callable[[JIRAError], GonogoError] | None = None,
     ) -> T:
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self._settings.retries + 1),
@@ -356,6 +428,8 @@ class JiraGateway:
             explain = (on_status or {}).get(exc.status_code or 0)
             if explain is not None:
                 raise explain(_jira_messages(exc)) from None
+            if on_refusal is not None and exc.status_code in (400, 404):
+                raise on_refusal(exc) from None
             if exc.status_code == 404 and not_found is not None:
                 if not_found:
                     raise JiraError(
@@ -489,16 +563,28 @@ def _json(response: requests.Response, action: str) -> dict[str, Any]:
 
 def _jira_messages(exc: JIRAError) -> str:
     """Jira's own error text (ErrorCollection), one line, without anything from our request."""
-    response = getattr(exc, "response", None)
-    try:
-        body = response.json() if response is not None else {}
-    except ValueError:
-        body = {}
+    body = _error_body(exc)
     messages = (
         [*body.get("errorMessages", []), *body.get("errors", {}).values()] if isinstance(body, dict) else []
     )
     text = "; ".join(str(m) for m in messages) or "no details given"
     return " ".join(text.split())[:300]
+
+
+def _error_fields(exc: JIRAError) -> frozenset[str]:
+    """The field names of Jira's ErrorCollection `errors` (e.g. "labels", "comment")."""
+    errors = _error_body(exc).get("errors")
+    return frozenset(str(name) for name in errors) if isinstance(errors, dict) else frozenset()
+
+
+def _error_body(exc: JIRAError) -> dict[str, Any]:
+    """The JSON object of an error answer (an ErrorCollection), or {} when it has none."""
+    response = getattr(exc, "response", None)
+    try:
+        body = response.json() if response is not None else {}
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def _short(exc: BaseException | None) -> str:

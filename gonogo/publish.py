@@ -1,28 +1,43 @@
 """One gonogo comment per ticket: update it when it exists, create it when it does not.
 
 The ticket carries an issue property pointing at our comment, and the comment carries a comment
-property naming it as ours; both are set by the same requests that create them. A re-check is then
-two round-trips (read the ticket with its property, update the comment). Without the pointer, the
-comments are scanned for our property before posting, so a comment whose pointer was never written
-(a lost response) is adopted instead of duplicated; a brand-new ticket with no comments skips the
-scan. A pointer to a deleted comment leads to a fresh one.
+property naming it as ours; both are set by the same requests that create them. The pointer and
+the verdict label (`gonogo.verdict_labels`) are written by one issue edit. A re-check is then two
+round-trips: read the ticket with its property, then update the comment, or, when the verdict
+(so the pointer or the label) changed, one issue edit that carries the comment's new body, the
+pointer and the label together. Without the pointer, the comments are scanned for our property
+before posting, so a comment whose pointer was never written (a lost response) is adopted instead
+of duplicated; a brand-new ticket with no comments skips the scan. A pointer to a deleted comment
+leads to a fresh one.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
+from gonogo.errors import EditRefused
 from gonogo.ticket import Ticket
+from gonogo.verdict_labels import DEFAULT_LABEL_PREFIX, NO_LABEL_CHANGE, LabelChange, label_change
+
+log = logging.getLogger(__name__)
 
 
 class CommentStore(Protocol):
     def comments(self, issue: str) -> Iterator[Any]: ...
     def create_comment(self, issue: str, body: str, *, properties: Mapping[str, Any]) -> str: ...
     def update_comment(self, issue: str, comment_id: str, body: str) -> bool: ...
-    def set_issue_property(self, issue: str, key: str, value: Mapping[str, Any]) -> None: ...
+    def edit_issue(
+        self,
+        issue: str,
+        *,
+        properties: Mapping[str, Any],
+        labels: LabelChange = NO_LABEL_CHANGE,
+        comment: tuple[str, str] | None = None,
+    ) -> None: ...
 
 
 class Action(StrEnum):
@@ -38,23 +53,79 @@ class Publication:
 
 
 def publish_verdict(
-    store: CommentStore, ticket: Ticket, body: str, *, property_key: str, verdict: str
+    store: CommentStore,
+    ticket: Ticket,
+    body: str,
+    *,
+    property_key: str,
+    verdict: str,
+    label_prefix: str = DEFAULT_LABEL_PREFIX,
 ) -> Publication:
+    """Post or update the verdict comment and record it (pointer, verdict label); see the module."""
     issue = ticket.id or ticket.key  # the id survives a move to another project; the key does not
-    pointer = _pointer(ticket.properties.get(property_key))
+    stored = ticket.properties.get(property_key)
+    labels = label_change(ticket.fields.get("labels"), verdict=verdict, prefix=label_prefix)
+    pointer = _pointer(stored)
     if pointer is not None:
-        if store.update_comment(issue, pointer, body):
+        record = {property_key: _pointer_value(pointer, verdict)}
+        if not labels and record[property_key] == stored:
+            if store.update_comment(issue, pointer, body):
+                return Publication(Action.UPDATED, pointer)
+        elif _edit_together(store, issue, (pointer, body), record, labels):
+            return Publication(Action.UPDATED, pointer)
+        elif store.update_comment(issue, pointer, body):  # the edit was refused: one part at a time
+            _record(store, ticket, record, labels)
             return Publication(Action.UPDATED, pointer)
         action = Action.RECREATED
     else:
         adopted = _find_own_comment(store, ticket, issue, property_key)
         if adopted is not None and store.update_comment(issue, adopted, body):
-            store.set_issue_property(issue, property_key, _pointer_value(adopted, verdict))
+            _record(store, ticket, {property_key: _pointer_value(adopted, verdict)}, labels)
             return Publication(Action.UPDATED, adopted)
         action = Action.CREATED
     comment_id = store.create_comment(issue, body, properties={property_key: {"gonogo": True}})
-    store.set_issue_property(issue, property_key, _pointer_value(comment_id, verdict))
+    _record(store, ticket, {property_key: _pointer_value(comment_id, verdict)}, labels)
     return Publication(action, comment_id)
+
+
+def _edit_together(
+    store: CommentStore,
+    issue: str,
+    comment: tuple[str, str],
+    record: Mapping[str, Any],
+    labels: LabelChange,
+) -> bool:
+    """The comment's new body, the pointer and the label in one request; False if Jira refused it.
+
+    A refusal (a deleted comment, labels off the edit screen) changed nothing: the caller then
+    does the parts one at a time, which tells those cases apart.
+    """
+    try:
+        store.edit_issue(issue, properties=record, labels=labels, comment=comment)
+    except EditRefused:
+        return False
+    return True
+
+
+def _record(store: CommentStore, ticket: Ticket, record: Mapping[str, Any], labels: LabelChange) -> None:
+    """Write the pointer and the verdict label in one issue edit.
+
+    A site whose edit screen lacks the Labels field refuses the whole edit; the pointer matters
+    more than the label, so it is then written alone and the missing label is reported.
+    """
+    issue = ticket.id or ticket.key
+    try:
+        store.edit_issue(issue, properties=record, labels=labels)
+    except EditRefused as refused:
+        if not labels:
+            raise
+        log.warning(
+            "the verdict label was not set on %s (%s): add the Labels field to the edit screen, "
+            'or set [jira] label_prefix = "" to turn verdict labels off',
+            ticket.key,
+            refused,
+        )
+        store.edit_issue(issue, properties=record)
 
 
 def _find_own_comment(store: CommentStore, ticket: Ticket, issue: str, property_key: str) -> str | None:

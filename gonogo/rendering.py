@@ -10,6 +10,7 @@ Jinja's own HTML autoescaping instead: every value is escaped for HTML text and 
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from collections.abc import Callable, Mapping
@@ -134,6 +135,7 @@ def _environment(
     env.filters["wrap"] = _wrap
     env.filters["plural"] = _plural
     env.filters["escaped"] = _escaped
+    env.filters["toml"] = _toml_string
     return env
 
 
@@ -166,6 +168,11 @@ def _style(text: Any, color: bool, **styles: Any) -> str:
 def _escaped(text: str) -> Trusted:
     """A macro's output: its values were escaped inside the macro, so it must not be escaped twice."""
     return Trusted(text)
+
+
+def _toml_string(value: Any) -> Trusted:
+    """A TOML basic string (key or value) holding any text: JSON's escapes are TOML's, plus DEL."""
+    return Trusted(json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f"))
 
 
 def _plural(count: int, singular: str, plural: str | None = None) -> str:

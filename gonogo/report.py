@@ -33,6 +33,7 @@ from gonogo.errors import ConfigurationError, GonogoError, InputError
 from gonogo.jira_gateway import JiraGateway
 from gonogo.portfolio import Portfolio, Row, build_portfolio, error_row, row_from_assessment
 from gonogo.publish import publish_verdict
+from gonogo.site_fields import require_known_fields
 from gonogo.throttle import Throttle
 from gonogo.ticket import Ticket, ticket_from_rest
 from gonogo.waivers import is_waiver_label
@@ -169,6 +170,7 @@ def search_fields(engine: Engine, names: Mapping[str, str], *, post: bool = True
     only tell posting whether a ticket has none (no scan for an old gonogo comment needed), so a
     read-only report leaves them out: on a busy ticket they are most of the search's bytes.
     """
+    require_known_fields(engine.configured_field_refs(), names)  # a typo in [fields] stops the run
     always = replace(engine, field_map={}).fields_to_fetch() or []  # the engine's own base list
     if not post:
         always = [field_id for field_id in always if field_id != "comment"]
@@ -191,7 +193,7 @@ def search_fields(engine: Engine, names: Mapping[str, str], *, post: bool = True
             resolved.append(matches[0])
         elif ref.casefold() in by_id:
             resolved.append(by_id[ref.casefold()])
-        # else: no such field on this site; every ticket will say so as missing information
+        # else: a default name this site lacks; every ticket will say so as missing information
     return list(dict.fromkeys([*always, *resolved]))
 
 
@@ -228,6 +230,7 @@ def _check_one(
             body,
             property_key=jira.comment_property,
             verdict=assessment.verdict.value,
+            label_prefix=jira.label_prefix,
         )
     except GonogoError as exc:
         return row_from_assessment(assessment, error=f"comment not posted: {_line(exc)}")

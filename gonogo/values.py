@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gonogo.proposal import SiteOption
+
 
 def display_value(value: Any) -> str:
     """480,000 rather than 480000.0; "not given" for a value the ticket does not have."""
@@ -17,4 +19,6 @@ def display_value(value: Any) -> str:
         return f"{value:,.2f}".rstrip("0").rstrip(".")
     if isinstance(value, list):
         return ", ".join(display_value(item) for item in value)
+    if isinstance(value, SiteOption):  # the site's own words first, then what gonogo read them as
+        return f"{value.site_text} ({value})"
     return str(value)

@@ -367,7 +367,7 @@ def test_a_rate_limit_holds_every_worker_for_the_time_jira_asks(
         return original(self, request, raw_body)
 
     monkeypatch.setattr(Recorder, "start", stamped)
-    server.fail_next("PUT", r"/properties/", 429, headers={"Retry-After": "1"})
+    server.fail_next("PUT", r"/issue/[^/]+$", 429, headers={"Retry-After": "1"})
     settings = settings_for(server)
     throttle = StampedThrottle()
     request = ReportRequest(jql="project = BID", today=date.fromisoformat(TODAY), post=True, concurrency=4)

@@ -105,6 +105,7 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
             queue=queue,
             metrics=metrics,
             watched_fields=frozenset(engine.field_map.values()),
+            label_prefix=settings.jira.label_prefix,
         )
 
         def started() -> None:

@@ -83,6 +83,33 @@ class StoredComment:
         }
 
 
+@dataclass(frozen=True)
+class ChangeItem:
+    """One field's change inside a history entry (schema ChangeDetails).
+
+    ``from_value``/``to_value`` are Jira's raw ids (an option id, an account id), absent for
+    plain values; the ``*_string`` forms are what Jira shows, labels joined by spaces.
+    """
+
+    field_id: str
+    field_name: str
+    field_type: str
+    from_string: str | None
+    to_string: str | None
+    from_value: str | None = None
+    to_value: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredHistory:
+    """One changelog entry: who changed which fields, and when."""
+
+    id: str
+    author: JiraUser
+    created: datetime
+    items: tuple[ChangeItem, ...]
+
+
 @dataclass
 class StoredIssue:
     """An issue: its field values (rich text as wiki strings), names, properties, comments."""
@@ -94,6 +121,7 @@ class StoredIssue:
     rich_text: frozenset[str]
     properties: dict[str, Any] = field(default_factory=dict)
     comments: list[StoredComment] = field(default_factory=list)
+    history: list[StoredHistory] = field(default_factory=list)
 
     @property
     def project_key(self) -> str:
