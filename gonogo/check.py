@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from gonogo.assessment import Assessment
 from gonogo.config import JiraSettings
 from gonogo.engine import Engine
+from gonogo.history import HistoryEntry
 from gonogo.publish import Publication, publish_verdict
 from gonogo.site_fields import require_known_fields, unfound_on_ticket
 from gonogo.ticket import IssueKeyRef, Ticket, TicketRef, load_ticket_file
@@ -88,5 +89,6 @@ def assess_and_post(
             property_key=jira.comment_property,
             verdict=assessment.verdict.value,
             label_prefix=jira.label_prefix,
+            entry=HistoryEntry(today, assessment.verdict, assessment.score),
         )
     return CheckResult(assessment, comment, publication, gateway.round_trips)

@@ -64,7 +64,13 @@ class Engine:
     configured_fields: frozenset[str] = frozenset()  # the properties [fields] maps (not defaults)
 
     def assess(self, ticket: Ticket, *, today: date, with_path: bool = True) -> Assessment:
-        """The assessment, its path to GO, and the one-sentence summary every surface shares.
+        return self.assess_with_proposal(ticket, today=today, with_path=with_path)[0]
+
+    def assess_with_proposal(
+        self, ticket: Ticket, *, today: date, with_path: bool = True
+    ) -> tuple[Assessment, Proposal]:
+        """The assessment (with its path to GO and the one-sentence summary every surface shares)
+        and the proposal it was made from (the report reads values no rule tests).
 
         The path re-assesses the ticket a few dozen times (a few ms; about 25 ms for five
         show-stoppers), so a read-only portfolio, which never shows it, asks for none.
@@ -79,7 +85,7 @@ class Engine:
         )
         assessment = self._assess(ticket, proposal)
         if not with_path:
-            return replace(assessment, headline=self.renderer.headline(assessment))
+            return replace(assessment, headline=self.renderer.headline(assessment)), proposal
 
         def with_derived(values: Mapping[str, Any]) -> dict[str, Any]:
             return {**values, **derive(values, thresholds=self.thresholds, today=today)}
@@ -97,7 +103,7 @@ class Engine:
             assessment, inputs=inputs, derive=with_derived, reassess=reassess, vocabulary=self.vocabulary
         )
         assessment = replace(assessment, path=path)
-        return replace(assessment, headline=self.renderer.headline(assessment))
+        return replace(assessment, headline=self.renderer.headline(assessment)), proposal
 
     def _assess(self, ticket: Ticket, proposal: Proposal) -> Assessment:
         return assess(ticket, proposal, self.checklists, self.vocabulary, waiver_policy=self.waiver_policy)

@@ -15,12 +15,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from gonogo.assessment import Assessment, Coverage, Outcome
 from gonogo.checklists import Severity
+from gonogo.history import Change, HistoryEntry, extended, last_change
 from gonogo.publish import Publication
 from gonogo.verdict import Verdict
+
+if TYPE_CHECKING:
+    from gonogo.outcomes import OutcomeReport
 
 # Worst first: what to drop, then what needs information, then what to pursue.
 VERDICT_ORDER: tuple[Verdict, ...] = (
@@ -51,6 +56,24 @@ class Reason:
 
 
 @dataclass(frozen=True)
+class RuleRef:
+    """A rule that failed (or failed and was waived) on a ticket, for the patterns across tickets."""
+
+    ref: str  # "checklist/rule"
+    title: str
+    severity: Severity
+    waived: bool = False
+
+
+@dataclass(frozen=True)
+class MissingRef:
+    """A property a ticket did not give although a rule needed it."""
+
+    property: str
+    label: str
+
+
+@dataclass(frozen=True)
 class Row:
     """One ticket in the report. `verdict` is None when it could not be assessed (`error` says why).
 
@@ -65,11 +88,27 @@ class Row:
     reason: Reason | None
     error: str | None = None
     publication: Publication | None = None
+    failed_rules: tuple[RuleRef, ...] = ()  # failed or waived, in checklist order
+    missing: tuple[MissingRef, ...] = ()
+    history: tuple[HistoryEntry, ...] = ()  # as stored in the pointer before this run
+    outcome: str | None = None  # won / lost / withdrawn / no-bid, from the Outcome field
+    closed: date | None = None  # when the ticket was resolved (Jira's resolutiondate)
+    judged_as_closed: bool = False  # assessed as of `closed` (--outcomes), not as of the report's day
+    values: Mapping[str, float] = field(default_factory=dict)  # the proposal's numbers
     coverage: Coverage | None = None  # how many of the judging checks could run, beside the score
 
     @property
     def failed(self) -> bool:
         return self.error is not None
+
+    def change(self, today: date) -> Change | None:
+        """The latest verdict change, counting this run's verdict as of `today`.
+
+        A closed bid judged as of its close date adds nothing: its history already ends there.
+        """
+        if self.verdict is None or self.judged_as_closed:
+            return last_change(self.history)
+        return last_change(extended(self.history, HistoryEntry(today, self.verdict, self.score)))
 
 
 @dataclass(frozen=True)
@@ -106,6 +145,8 @@ class Portfolio:
     site: str | None  # the Jira base URL, for browse links
     posted: bool
     totals: Totals
+    since: date | None = None  # --since: list the verdict changes from this day on
+    outcomes: OutcomeReport | None = None  # --outcomes: how the verdicts of closed bids fared
 
     @property
     def failed(self) -> bool:
@@ -157,7 +198,15 @@ def top_reason(assessment: Assessment) -> Reason | None:
 
 
 def row_from_assessment(
-    assessment: Assessment, *, publication: Publication | None = None, error: str | None = None
+    assessment: Assessment,
+    *,
+    publication: Publication | None = None,
+    error: str | None = None,
+    history: Sequence[HistoryEntry] = (),
+    outcome: str | None = None,
+    closed: date | None = None,
+    judged_as_closed: bool = False,
+    values: Mapping[str, float] | None = None,
 ) -> Row:
     return Row(
         key=assessment.ticket_key,
@@ -169,6 +218,17 @@ def row_from_assessment(
         error=error,
         publication=publication,
         coverage=assessment.coverage,
+        failed_rules=tuple(
+            RuleRef(f"{f.checklist}/{f.rule.id}", f.rule.title, f.rule.severity, f.outcome is Outcome.WAIVED)
+            for f in assessment.findings
+            if f.outcome in (Outcome.FAILED, Outcome.WAIVED)
+        ),
+        missing=tuple(MissingRef(m.property, m.label) for m in assessment.missing_information),
+        history=tuple(history),
+        outcome=outcome,
+        closed=closed,
+        judged_as_closed=judged_as_closed,
+        values=dict(values or {}),
     )
 
 
@@ -200,7 +260,21 @@ def totals(rows: Sequence[Row]) -> Totals:
 
 
 def build_portfolio(
-    rows: Iterable[Row], *, query: str, today: date, site: str | None, posted: bool
+    rows: Iterable[Row],
+    *,
+    query: str,
+    today: date,
+    site: str | None,
+    posted: bool,
+    since: date | None = None,
 ) -> Portfolio:
     ordered = tuple(sorted(rows, key=sort_key))
-    return Portfolio(rows=ordered, query=query, today=today, site=site, posted=posted, totals=totals(ordered))
+    return Portfolio(
+        rows=ordered,
+        query=query,
+        today=today,
+        site=site,
+        posted=posted,
+        totals=totals(ordered),
+        since=since,
+    )

@@ -9,6 +9,10 @@ pointer and the label together. Without the pointer, the comments are scanned fo
 before posting, so a comment whose pointer was never written (a lost response) is adopted instead
 of duplicated; a brand-new ticket with no comments skips the scan. A pointer to a deleted comment
 leads to a fresh one.
+
+The pointer also carries the ticket's verdict history (`gonogo.history`): today's verdict and
+score join it when they are news, in the same write that records the pointer, and every other key
+of the pointer is kept as it is. An unchanged verdict and score leave the pointer as it was.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from gonogo.errors import EditRefused
+from gonogo.history import HistoryEntry, with_entry
 from gonogo.ticket import Ticket
 from gonogo.verdict_labels import DEFAULT_LABEL_PREFIX, NO_LABEL_CHANGE, LabelChange, label_change
 
@@ -60,14 +65,19 @@ def publish_verdict(
     property_key: str,
     verdict: str,
     label_prefix: str = DEFAULT_LABEL_PREFIX,
+    entry: HistoryEntry | None = None,
 ) -> Publication:
-    """Post or update the verdict comment and record it (pointer, verdict label); see the module."""
+    """Post or update the verdict comment and record it (pointer with history, verdict label).
+
+    `entry` (today's verdict and score) joins the pointer's history when it is news; see the module.
+    """
     issue = ticket.id or ticket.key  # the id survives a move to another project; the key does not
     stored = ticket.properties.get(property_key)
+    old = stored if isinstance(stored, dict) else {}
     labels = label_change(ticket.fields.get("labels"), verdict=verdict, prefix=label_prefix)
     pointer = _pointer(stored)
     if pointer is not None:
-        record = {property_key: _pointer_value(pointer, verdict)}
+        record = {property_key: _pointer_value(old, pointer, verdict, entry)}
         if not labels and record[property_key] == stored:
             if store.update_comment(issue, pointer, body):
                 return Publication(Action.UPDATED, pointer)
@@ -80,11 +90,11 @@ def publish_verdict(
     else:
         adopted = _find_own_comment(store, ticket, issue, property_key)
         if adopted is not None and store.update_comment(issue, adopted, body):
-            _record(store, ticket, {property_key: _pointer_value(adopted, verdict)}, labels)
+            _record(store, ticket, {property_key: _pointer_value(old, adopted, verdict, entry)}, labels)
             return Publication(Action.UPDATED, adopted)
         action = Action.CREATED
     comment_id = store.create_comment(issue, body, properties={property_key: {"gonogo": True}})
-    _record(store, ticket, {property_key: _pointer_value(comment_id, verdict)}, labels)
+    _record(store, ticket, {property_key: _pointer_value(old, comment_id, verdict, entry)}, labels)
     return Publication(action, comment_id)
 
 
@@ -148,5 +158,9 @@ def _pointer(value: Any) -> str | None:
     return None
 
 
-def _pointer_value(comment_id: str, verdict: str) -> dict[str, Any]:
-    return {"commentId": comment_id, "verdict": verdict}
+def _pointer_value(
+    old: Mapping[str, Any], comment_id: str, verdict: str, entry: HistoryEntry | None
+) -> dict[str, Any]:
+    """The pointer to write: the stored one's other keys kept, our comment, verdict and history."""
+    value = {**old, "commentId": comment_id, "verdict": verdict}
+    return with_entry(value, entry) if entry is not None else value

@@ -157,8 +157,10 @@ def test_text_report_is_a_table_worst_first_with_totals(
     assert f"  NO-GO               {totals['no-go']:5d}" in lines
     assert f"  GO                  {totals['go']:5d}" in lines
     header = next(i for i, line in enumerate(lines) if line.startswith("TICKET"))
-    rows = lines[header + 1 :]
+    end = lines.index("", header)  # the sections that teach follow the table
+    rows = lines[header + 1 : end]
     assert len(rows) == TICKETS
+    assert lines[end + 1].startswith("Why bids fail here")
     assert rows[0].split()[1] == "NO-GO"
     assert rows[-1].split()[1] == "GO"
     doomed = next(line for line in rows if line.startswith("BID-5 "))
@@ -189,6 +191,9 @@ def test_csv_has_one_line_per_ticket_in_report_order(
         "error",
         "comment",
         "url",
+        "changed",
+        "changed_on",
+        "outcome",
     ]
     by_key = {row["key"]: row for row in rows}
     for key, name in seeded.items():
