@@ -22,13 +22,14 @@ from gonogo.checklists import (
 )
 from gonogo.config import Settings
 from gonogo.errors import ConfigurationError
+from gonogo.groups import Fetch, GroupDirectory
 from gonogo.option_aliases import OptionAliases, parse_option_aliases
 from gonogo.path_to_go import find_path
 from gonogo.proposal import Proposal, build_proposal, derive
 from gonogo.rendering import Renderer, make_renderer
 from gonogo.ticket import CUSTOM_FIELD_ID, Ticket
 from gonogo.vocabulary import Vocabulary, bundled_vocabulary
-from gonogo.waivers import WaiverPolicy
+from gonogo.waivers import WaiverContext, WaiverPolicy, read_histories
 
 # System fields addressed by id; anything else in [fields] is a display name.
 _SYSTEM_FIELD_IDS = frozenset(
@@ -62,12 +63,32 @@ class Engine:
     waiver_policy: WaiverPolicy
     option_aliases: OptionAliases = field(default_factory=dict)
     configured_fields: frozenset[str] = frozenset()  # the properties [fields] maps (not defaults)
+    groups: GroupDirectory = field(default_factory=GroupDirectory)  # approver groups, once per process
 
-    def assess(self, ticket: Ticket, *, today: date, with_path: bool = True) -> Assessment:
-        return self.assess_with_proposal(ticket, today=today, with_path=with_path)[0]
+    def assess(
+        self,
+        ticket: Ticket,
+        *,
+        today: date,
+        group_members: Fetch | None = None,
+        with_path: bool = True,
+    ) -> Assessment:
+        """Assess one ticket as of `today`; `group_members` fetches an approver group (a Jira gateway's).
+
+        Without it (a ticket file), a waiver counts only when its author is named in
+        [waivers].approvers outright.
+        """
+        return self.assess_with_proposal(
+            ticket, today=today, group_members=group_members, with_path=with_path
+        )[0]
 
     def assess_with_proposal(
-        self, ticket: Ticket, *, today: date, with_path: bool = True
+        self,
+        ticket: Ticket,
+        *,
+        today: date,
+        group_members: Fetch | None = None,
+        with_path: bool = True,
     ) -> tuple[Assessment, Proposal]:
         """The assessment (with its path to GO and the one-sentence summary every surface shares)
         and the proposal it was made from (the report reads values no rule tests).
@@ -83,7 +104,17 @@ class Engine:
             today=today,
             option_aliases=self.option_aliases,
         )
-        assessment = self._assess(ticket, proposal)
+        waivers = WaiverContext(
+            today=today,
+            policy=self.waiver_policy,
+            histories=read_histories(ticket.changelog),
+            group_members=self.groups.bound_to(group_members) if group_members else None,
+        )
+
+        def judge(proposal: Proposal) -> Assessment:
+            return assess(ticket, proposal, self.checklists, self.vocabulary, waivers=waivers)
+
+        assessment = judge(proposal)
         if not with_path:
             return replace(assessment, headline=self.renderer.headline(assessment)), proposal
 
@@ -92,7 +123,7 @@ class Engine:
 
         def reassess(values: Mapping[str, Any]) -> Assessment:
             problems = {k: v for k, v in proposal.problems.items() if k not in values}
-            return self._assess(ticket, replace(proposal, values=with_derived(values), problems=problems))
+            return judge(replace(proposal, values=with_derived(values), problems=problems))
 
         inputs = {
             name: value
@@ -104,9 +135,6 @@ class Engine:
         )
         assessment = replace(assessment, path=path)
         return replace(assessment, headline=self.renderer.headline(assessment)), proposal
-
-    def _assess(self, ticket: Ticket, proposal: Proposal) -> Assessment:
-        return assess(ticket, proposal, self.checklists, self.vocabulary, waiver_policy=self.waiver_policy)
 
     def configured_field_refs(self) -> dict[str, str]:
         """Property → field as written in [fields]: what a typo can break, so what gets checked."""

@@ -226,7 +226,7 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
         "left_out": len(failed) - len(listed),
         "passed": [f for f in assessment.findings if f.outcome is Outcome.PASSED],
         "waived": [f for f in assessment.findings if f.outcome is Outcome.WAIVED],
-        "refused_waivers": [f for f in assessment.findings if f.waiver_refused],
+        "waivers_not_applied": [f for f in assessment.findings if f.waiver_not_applied],
         "unmatched_waivers": assessment.unmatched_waivers,
         "score": assessment.score,
         # What makes a GO: show-stoppers that passed on values no waived risk looks at (a

@@ -39,7 +39,7 @@ from gonogo.publish import publish_verdict
 from gonogo.site_fields import require_known_fields
 from gonogo.throttle import Throttle
 from gonogo.ticket import Ticket, ticket_from_rest
-from gonogo.waivers import is_waiver_label
+from gonogo.waivers import is_waiver_label, pointer_keys
 
 log = logging.getLogger(__name__)
 
@@ -237,7 +237,10 @@ def _check_one(
             ticket = gateways.get().fetch_ticket(ticket.key, fields=fields)
         # a closed bid is judged as it stood when it closed, not by deadlines long past
         assessment, proposal = engine.assess_with_proposal(
-            ticket, today=closed or request.today, with_path=request.post
+            ticket,
+            today=closed or request.today,
+            group_members=gateways.get().group_members,
+            with_path=request.post,
         )
     except GonogoError as exc:
         return error_row(ticket.key, ticket_id=ticket.id, summary=_summary(ticket), error=_line(exc))
@@ -262,6 +265,7 @@ def _check_one(
             verdict=assessment.verdict.value,
             label_prefix=jira.label_prefix,
             entry=HistoryEntry(request.today, assessment.verdict, assessment.score),
+            extra=pointer_keys(assessment.waivers_end_on),
         )
     except GonogoError as exc:
         return row_from_assessment(assessment, error=f"comment not posted: {_line(exc)}", **facts)

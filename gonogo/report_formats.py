@@ -49,6 +49,7 @@ def render_text(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
         verdicts=_VERDICTS,
         color=color,
         **_sections(portfolio),
+        waivers=portfolio.waiver_section(),
     )
 
 
@@ -89,6 +90,7 @@ def portfolio_document(portfolio: Portfolio) -> dict[str, Any]:
         "since": portfolio.since.isoformat() if portfolio.since else None,
         "changes": changes_section(portfolio),
         "outcomes": outcomes_section(portfolio),
+        "waivers": _waivers(portfolio),
     }
 
 
@@ -395,6 +397,32 @@ def _ticket(portfolio: Portfolio, row: Row) -> dict[str, Any]:
             if row.publication
             else None
         ),
+    }
+
+
+def _waivers(portfolio: Portfolio) -> dict[str, Any]:
+    """Counts by status, and every waiver: active ones soonest end first, then the ones not applied."""
+    section = portfolio.waiver_section()
+    expiring = set(section.expiring)
+    listed = [*section.active, *(entry for entries in section.ended.values() for entry in entries)]
+    return {
+        "active": len(section.active),
+        "expiring_soon": len(section.expiring),
+        **{status.value: len(entries) for status, entries in section.ended.items()},
+        "items": [
+            {
+                "key": entry.key,
+                "rule": entry.rule,
+                "label": entry.label,
+                "status": entry.status.value,
+                "requested_by": entry.requested_by,
+                "approved_by": entry.approved_by,
+                "approved_on": entry.approved_on.isoformat() if entry.approved_on else None,
+                "expires_on": entry.expires_on.isoformat() if entry.expires_on else None,
+                "expiring_soon": entry in expiring,
+            }
+            for entry in listed
+        ],
     }
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from jiraserver import JiraServer
+from jiraserver import JiraServer, JiraUser
 from support import EXAMPLES, TODAY
 
 from gonogo.assessment import Assessment
@@ -39,9 +39,27 @@ def seed_portfolio(server: JiraServer, count: int, *, project: str = "BID", firs
         fields["summary"] = f"{fields['summary']} #{number}"
         fields["project"] = {**fields["project"], "key": project}
         key = f"{project}-{number}"
-        server.add_issue(key, fields, names=data["names"])
+        labels = fields.pop("labels", [])
+        server.add_issue(key, {**fields, "labels": []}, names=data["names"])
+        add_labels_as_history_says(server, key, labels, data.get("changelog", {}))
         seeded[key] = name
     return seeded
+
+
+def add_labels_as_history_says(server: JiraServer, key: str, labels: list[str], changelog: Any) -> None:
+    """Add the example's labels as its changelog says they were added (by whom, when), else at once."""
+    for history in changelog.get("histories", []):
+        author = history["author"]
+        person = JiraUser(
+            account_id=author["accountId"],
+            display_name=author["displayName"],
+            email=f"{author['accountId']}@example.com",
+            name=author["displayName"].lower().replace(" ", "."),
+        )
+        when = datetime.strptime(history["created"], "%Y-%m-%dT%H:%M:%S.%f%z")
+        server.change_issue(key, {"labels": labels}, author=person, at=when)
+    if server.issue_fields(key)["labels"] != labels:
+        server.change_issue(key, {"labels": labels})
 
 
 def env_for(server: JiraServer) -> dict[str, str]:

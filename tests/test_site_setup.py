@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jiraserver import JiraServer, running_server
+from jiraserver import DIRECTOR_USER, JiraServer, running_server
 from site_helpers import jira_env as env
 from support import EXAMPLES, TODAY, Gonogo
 
@@ -248,7 +248,7 @@ def test_doctor_stops_asking_jira_after_the_credentials_fail(gonogo: Gonogo, clo
     wrong = {**env(cloud), "JIRA_API_TOKEN": "wrong-token"}
     run = gonogo("doctor", "--from", "BID-1", env=wrong)
     assert run.exit_code == 3
-    (line,) = run.stdout.splitlines()[:-2]  # the Jira line, then checklists and the count
+    (line,) = run.stdout.splitlines()[:-3]  # the Jira line, then checklists, waivers and the count
     assert line == (
         "FAIL jira: Jira rejected the credentials (401) when trying to read the site's server information: "
         "check JIRA_USER (your Atlassian email) and JIRA_API_TOKEN "
@@ -256,6 +256,28 @@ def test_doctor_stops_asking_jira_after_the_credentials_fail(gonogo: Gonogo, clo
     )
     assert [r.path for r in cloud.requests] == ["/rest/api/2/serverInfo"]
     assert "wrong-token" not in run.stdout + run.stderr
+
+
+def test_doctor_says_who_may_waive_and_proves_each_approver_group(
+    gonogo: Gonogo, cloud: JiraServer, tmp_path: Path
+) -> None:
+    anyone = gonogo("doctor", env=env(cloud))
+    assert (
+        "ok   waivers: [waivers].approvers is empty, so anyone who can edit a ticket's labels can "
+        "waive a rule; waivers end 30 days after approval" in anyone.stdout
+    )
+    cloud.add_group("bid-board", [DIRECTOR_USER])
+    (tmp_path / "gonogo.toml").write_text(
+        '[waivers]\napprovers = ["dana.director", "group:bid-board", "group:bid-bored"]\nmax_days = 0\n'
+    )
+    run = gonogo("doctor", env=env(cloud))
+    assert run.exit_code == 3
+    assert "ok   waivers: 3 approver(s) may waive a rule; waivers never end" in run.stdout
+    assert "ok   approver group bid-board: 1 member id(s)" in run.stdout
+    assert (
+        "FAIL approver group bid-bored: [waivers].approvers names group:bid-bored, but Jira has no group"
+        in (run.stdout)
+    )
 
 
 def test_doctor_with_a_secret_and_redis_reports_the_service_ready_without_showing_the_secret(
