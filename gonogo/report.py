@@ -238,7 +238,10 @@ def _check_one(
             ticket = gateways.get().fetch_ticket(ticket.key, fields=[*fields, *WAIVER_ORIGIN_FIELDS])
         # a closed bid is judged as it stood when it closed, not by deadlines long past
         assessment, proposal = engine.assess_with_proposal(
-            ticket, today=closed or request.today, group_members=gateways.get().group_members
+            ticket,
+            today=closed or request.today,
+            group_members=gateways.get().group_members,
+            with_path=request.post,
         )
     except GonogoError as exc:
         return error_row(ticket.key, ticket_id=ticket.id, summary=_summary(ticket), error=_line(exc))

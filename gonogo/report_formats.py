@@ -103,6 +103,7 @@ CSV_COLUMNS = (
     "summary",
     "verdict",
     "score",
+    "coverage",
     "reason_kind",
     "reason",
     "error",
@@ -130,6 +131,7 @@ def _tickets_csv(portfolio: Portfolio) -> str:
                 row.summary or "",
                 row.verdict.label if row.verdict else "ERROR",
                 "" if row.score is None else row.score,
+                f"{row.coverage.assessed}/{row.coverage.total}" if row.coverage else "",
                 row.reason.kind.value if row.reason else "",
                 row.reason.text if row.reason else "",
                 row.error or "",
@@ -381,6 +383,9 @@ def _ticket(portfolio: Portfolio, row: Row) -> dict[str, Any]:
         "url": portfolio.browse_url(row),
         "verdict": row.verdict.value if row.verdict else None,
         "score": row.score,
+        "coverage": (
+            {"assessed": row.coverage.assessed, "total": row.coverage.total} if row.coverage else None
+        ),
         "reason": (
             {"kind": row.reason.kind.value, "text": row.reason.text, "ref": row.reason.ref}
             if row.reason

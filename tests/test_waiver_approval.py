@@ -125,9 +125,14 @@ def test_the_same_label_added_by_an_approver_applies_with_who_when_and_until(
         "2026-11-20",
         "2026-12-20",  # max_days defaults to 30
     )
+    # the problem, its label, then one line for waivers approved together (issue 10's word budget)
     assert (
-        "The chance to win meets our target: waived with label gonogo-waive-win-probability-target, "
-        "approved by Dana Director on 2026-11-20, until 2026-12-20. Reason: Phase 1 delivered" in comment
+        "Win probability 25%, below the 30% target: waived with label gonogo-waive-win-probability-target"
+        in comment
+    )
+    assert (
+        "All 3 were approved by Dana Director on 2026-11-20, until 2026-12-20. Reason: Phase 1 delivered"
+        in comment
     )
     assert group_requests(jira) == 0  # named outright: no group to ask
 
