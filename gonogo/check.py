@@ -15,9 +15,11 @@ from gonogo.assessment import Assessment
 from gonogo.comment_format import CommentBody
 from gonogo.config import JiraSettings
 from gonogo.engine import Engine
+from gonogo.history import HistoryEntry
 from gonogo.publish import Publication, publish_verdict
 from gonogo.site_fields import require_known_fields, unfound_on_ticket
 from gonogo.ticket import IssueKeyRef, Ticket, TicketRef, load_ticket_file
+from gonogo.waivers import pointer_keys
 
 if TYPE_CHECKING:
     from gonogo.jira_gateway import JiraGateway
@@ -79,7 +81,7 @@ def assess_and_post(
     unfound = unfound_on_ticket(ticket, engine.configured_field_refs())
     if unfound:
         require_known_fields(unfound, gateway.field_names())
-    assessment = engine.assess(ticket, today=today)
+    assessment = engine.assess(ticket, today=today, group_members=gateway.group_members)
     comment = engine.renderer.comment_body(assessment, jira.comment_format)
     publication = None
     if not dry_run:
@@ -90,5 +92,7 @@ def assess_and_post(
             property_key=jira.comment_property,
             verdict=assessment.verdict.value,
             label_prefix=jira.label_prefix,
+            entry=HistoryEntry(today, assessment.verdict, assessment.score),
+            extra=pointer_keys(assessment.waivers_end_on),
         )
     return CheckResult(assessment, comment, publication, gateway.round_trips)

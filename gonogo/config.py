@@ -152,11 +152,16 @@ def load_settings(config_path: Path | None = None, environ: Mapping[str, str] | 
         disabled_checklists=frozenset(checklists_table.get("disable", [])),
         condition_validator=checklists_table.get("validator", "jsonschema"),
         template_dir=base / template_path if template_path else None,
-        waivers=WaiverPolicy(**data.get("waivers", {})),
+        waivers=_waiver_policy(data.get("waivers", {})),
         webhook=dict(data.get("webhook", {})),
         config_file=path,
         base_dir=base,
     )
+
+
+def _waiver_policy(table: Mapping[str, Any]) -> WaiverPolicy:
+    """[waivers]: approvers become a tuple (the schema has checked every value already)."""
+    return WaiverPolicy(**{**table, "approvers": tuple(table.get("approvers", ()))})
 
 
 def _find_config_file(explicit: Path | None, env: Mapping[str, str]) -> Path | None:

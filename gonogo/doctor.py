@@ -23,6 +23,7 @@ from gonogo.option_aliases import OptionAliases, option_key
 from gonogo.proposal import canonical_option
 from gonogo.site_fields import SiteField, closest_fields, type_problem
 from gonogo.vocabulary import Vocabulary
+from gonogo.waivers import WaiverPolicy
 
 if TYPE_CHECKING:
     from gonogo.jira_gateway import JiraGateway
@@ -233,6 +234,34 @@ def lint_line(files: int, problems: Sequence[object]) -> DoctorLine:
             "run gonogo checklists lint and fix each line",
         )
     return ok("checklists", f"{files} checklist file(s) lint clean")
+
+
+def waiver_lines(
+    policy: WaiverPolicy, group_members: Callable[[str], frozenset[str]] | None
+) -> list[DoctorLine]:
+    """Who may waive, and for how long; each approver group is read once to prove it can be.
+
+    `group_members` is None when Jira already failed above: the groups are then not asked for.
+    """
+    ends = f"waivers end {policy.max_days} days after approval" if policy.max_days else "waivers never end"
+    if policy.anyone_approves:
+        return [
+            ok(
+                "waivers",
+                f"[waivers].approvers is empty, so anyone who can edit a ticket's labels can waive a rule; "
+                f"{ends} (list account ids, user names or group:NAME to require an approver)",
+            )
+        ]
+    lines = [ok("waivers", f"{len(policy.approvers)} approver(s) may waive a rule; {ends}")]
+    for group in policy.groups:
+        if group_members is None:
+            lines.append(DoctorLine(Status.SKIPPED, f"approver group {group}", "Jira did not answer above"))
+            continue
+        try:
+            lines.append(ok(f"approver group {group}", f"{len(group_members(group))} member id(s)"))
+        except GonogoError as error:
+            lines.append(problem(f"approver group {group}", str(error), "fix [waivers].approvers"))
+    return lines
 
 
 def configuration_problem(error: ConfigurationError) -> DoctorLine:

@@ -32,7 +32,7 @@ from jira import JIRA, JIRAError
 from gonogo import __version__
 from gonogo.comment_format import CommentBody, is_cloud_host
 from gonogo.config import JiraSettings
-from gonogo.errors import EditRefused, GonogoError, InputError, JiraError
+from gonogo.errors import ConfigurationError, EditRefused, GonogoError, InputError, JiraError
 from gonogo.site_fields import SiteField, editable_fields_from, site_fields_from
 from gonogo.throttle import Throttle
 from gonogo.ticket import Ticket, ticket_from_rest
@@ -45,6 +45,7 @@ T = TypeVar("T")
 _ALWAYS_RETRYABLE = {429, 503}  # Jira says the request was not processed
 _RETRYABLE_IF_IDEMPOTENT = {500, 502, 504}
 _COMMENT_PAGE_SIZE = 100
+_GROUP_PAGE_SIZE = 50  # Jira's cap for group/member
 SEARCH_PAGE_SIZE = 100  # Cloud's cap when fields are asked for; Data Center may answer with fewer
 
 
@@ -152,7 +153,7 @@ class JiraGateway:
         if is_cloud_host(self._settings.url):
             return Deployment.CLOUD
         info: Any = self._call(
-            partial(self._client._get_json, "serverInfo"),
+            self._get("serverInfo"),
             action="ask Jira whether it is Cloud or Data Center",
             idempotent=True,
         )
@@ -195,6 +196,43 @@ class JiraGateway:
             and granted[name].get("havePermission") is True
             for name in wanted
         }
+
+    def group_members(self, group: str) -> frozenset[str]:
+        """Every id of every active member of a Jira group (`GET group/member`, 50 a page).
+
+        Account ids (Cloud), user names and keys (Data Center): whatever identifies a person in a
+        changelog. A group Jira does not know, or may not show this account (listing members needs
+        the Administer Jira permission), is a configuration problem, not a passing Jira failure.
+        """
+        ids: set[str] = set()
+        start = 0
+        while True:
+            params = {"groupname": group, "startAt": start, "maxResults": _GROUP_PAGE_SIZE}
+            page: Any = self._call(
+                self._get("group/member", params),
+                action=f"list the members of the Jira group {group}",
+                idempotent=True,
+                on_status={
+                    403: lambda _: ConfigurationError(
+                        f"this account may not list the members of the Jira group {group} (403): "
+                        "give it the Administer Jira permission, or name the approvers in "
+                        "[waivers].approvers by account id or user name"
+                    ),
+                    404: lambda _: ConfigurationError(
+                        f"[waivers].approvers names group:{group}, but Jira has no group of that name "
+                        "(names are case-sensitive): fix the name in gonogo.toml"
+                    ),
+                },
+            )
+            members = page.get("values") if isinstance(page, dict) else None
+            if not isinstance(members, list):
+                raise JiraError(f"Jira's list of the members of {group} is not the shape Jira documents")
+            for member in members:
+                if isinstance(member, dict):
+                    ids.update(str(member[k]) for k in ("accountId", "name", "key") if member.get(k))
+            start += len(members)
+            if not members or _last_page(page, start):
+                return frozenset(ids)
 
     def myself(self) -> str:
         """Who the credentials belong to, as "Display Name (account id or user name)" (`GET myself`)."""
@@ -264,7 +302,7 @@ class JiraGateway:
         )
         other = "data-center" if path == "search/jql" else "cloud"
         page: Any = self._call(
-            partial(self._client._get_json, path, params=params),
+            self._get(path, params),
             action="search Jira",
             idempotent=True,
             on_status={
@@ -288,7 +326,7 @@ class JiraGateway:
                 "expand": "properties",
             }
             page: Any = self._call(
-                partial(self._client._get_json, f"issue/{issue}/comment", params=params),
+                self._get(f"issue/{issue}/comment", params),
                 action=f"list the comments of {issue}",
                 idempotent=True,
             )
@@ -377,6 +415,13 @@ class JiraGateway:
         """The URL of `path` under the REST version the comment body's format needs (v2 without one)."""
         version = body.format.api_version if body is not None else 2
         return f"{self._client.server_url}/rest/api/{version}/{path}"
+
+    def _get(self, path: str, params: Mapping[str, Any] | None = None) -> Callable[[], Any]:
+        """One GET of a REST path (relative to /rest/api/2/), as an operation `_call` can retry.
+
+        The only place gonogo uses the client's JSON helper, which the client has no public name for.
+        """
+        return partial(self._client._get_json, path, params=dict(params or {}))
 
     def _on_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         self.round_trips += 1
@@ -529,6 +574,15 @@ def _retry_after_seconds(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _last_page(page: Mapping[str, Any], seen: int) -> bool:
+    """Whether an offset page is the last: `isLast` when Jira says it, else the `total` (none: stop)."""
+    is_last = page.get("isLast")
+    if isinstance(is_last, bool):
+        return is_last
+    total = page.get("total")
+    return not isinstance(total, int) or seen >= total
 
 
 def _issues(page: Mapping[str, Any]) -> list[Any]:

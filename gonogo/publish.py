@@ -10,6 +10,14 @@ before posting, so a comment whose pointer was never written (a lost response) i
 of duplicated; a brand-new ticket with no comments skips the scan. A pointer to a deleted comment
 leads to a fresh one.
 
+The pointer also carries the ticket's verdict history (`gonogo.history`): today's verdict and
+score join it when they are news, in the same write that records the pointer, and every other key
+of the pointer is kept as it is. An unchanged verdict and score leave the pointer as it was.
+
+Callers may keep more in the pointer (`extra`: the last day the ticket's waivers hold, so a later
+search finds tickets due for a re-check without reading each one). A key whose value is None is
+left out, and the pointer is written again only when its content changed.
+
 The body is a `CommentBody`: ADF for Cloud (REST v3), wiki markup for Data Center (REST v2). The
 comment is found by its property, never by its text, so a comment posted as wiki markup is adopted
 and updated in place as ADF when a site switches format.
@@ -25,6 +33,7 @@ from typing import Any, Protocol
 
 from gonogo.comment_format import CommentBody
 from gonogo.errors import EditRefused
+from gonogo.history import HistoryEntry, with_entry
 from gonogo.ticket import Ticket
 from gonogo.verdict_labels import DEFAULT_LABEL_PREFIX, NO_LABEL_CHANGE, LabelChange, label_change
 
@@ -65,14 +74,21 @@ def publish_verdict(
     property_key: str,
     verdict: str,
     label_prefix: str = DEFAULT_LABEL_PREFIX,
+    entry: HistoryEntry | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Publication:
-    """Post or update the verdict comment and record it (pointer, verdict label); see the module."""
+    """Post or update the verdict comment and record it (pointer with history, verdict label).
+
+    `entry` (today's verdict and score) joins the pointer's history when it is news; see the module.
+    """
     issue = ticket.id or ticket.key  # the id survives a move to another project; the key does not
     stored = ticket.properties.get(property_key)
+    old: Mapping[str, Any] = stored if isinstance(stored, dict) else {}
+    extra = extra or {}
     labels = label_change(ticket.fields.get("labels"), verdict=verdict, prefix=label_prefix)
     pointer = _pointer(stored)
     if pointer is not None:
-        record = {property_key: _pointer_value(pointer, verdict)}
+        record = {property_key: _pointer_value(old, pointer, verdict, entry, extra)}
         if not labels and record[property_key] == stored:
             if store.update_comment(issue, pointer, body):
                 return Publication(Action.UPDATED, pointer)
@@ -85,11 +101,13 @@ def publish_verdict(
     else:
         adopted = _find_own_comment(store, ticket, issue, property_key)
         if adopted is not None and store.update_comment(issue, adopted, body):
-            _record(store, ticket, {property_key: _pointer_value(adopted, verdict)}, labels)
+            _record(
+                store, ticket, {property_key: _pointer_value(old, adopted, verdict, entry, extra)}, labels
+            )
             return Publication(Action.UPDATED, adopted)
         action = Action.CREATED
     comment_id = store.create_comment(issue, body, properties={property_key: {"gonogo": True}})
-    _record(store, ticket, {property_key: _pointer_value(comment_id, verdict)}, labels)
+    _record(store, ticket, {property_key: _pointer_value(old, comment_id, verdict, entry, extra)}, labels)
     return Publication(action, comment_id)
 
 
@@ -153,5 +171,14 @@ def _pointer(value: Any) -> str | None:
     return None
 
 
-def _pointer_value(comment_id: str, verdict: str) -> dict[str, Any]:
-    return {"commentId": comment_id, "verdict": verdict}
+def _pointer_value(
+    old: Mapping[str, Any],
+    comment_id: str,
+    verdict: str,
+    entry: HistoryEntry | None,
+    extra: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The pointer to write: the stored one's other keys kept, our comment, verdict, history, `extra`."""
+    value = {**old, "commentId": comment_id, "verdict": verdict, **extra}
+    value = {key: item for key, item in value.items() if item is not None or key not in extra}
+    return with_entry(value, entry) if entry is not None else value

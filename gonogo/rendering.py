@@ -29,16 +29,17 @@ import jinja2
 from gonogo import __version__, wikimarkup
 from gonogo.adf import Adf, compact_json, to_adf
 from gonogo.assessment import Assessment, Outcome
-from gonogo.checklists import Severity
+from gonogo.checklists import Severity, fill_values
 from gonogo.comment_format import CommentBody, CommentFormat
 from gonogo.document import Document, ValueKind, parse_document, seal
 from gonogo.errors import ConfigurationError
-from gonogo.proposal import SiteOption
 from gonogo.resources import bundled_dir
+from gonogo.values import display_value
 from gonogo.wiki_document import to_wiki
 
 COMMENT_TEMPLATE = "comment.jira.j2"
 TEXT_TEMPLATE = "report.txt.j2"
+HEADLINE_TEMPLATE = "headline.txt.j2"
 # Jira's default text field limit is 32,767 characters; leave room for what Jira adds. An ADF
 # comment is held to it by its compact JSON, which is longer than its text: the safe reading.
 COMMENT_CHAR_LIMIT = 32_000
@@ -105,6 +106,10 @@ class Renderer:
         rendered = _render(self.document, COMMENT_TEMPLATE, _context(assessment, shown))
         return parse_document(rendered, template=COMMENT_TEMPLATE)
 
+    def headline(self, assessment: Assessment) -> str:
+        """The one sentence under the verdict, also the portfolio's top reason and JSON `summary`."""
+        return " ".join(_render(self.text, HEADLINE_TEMPLATE, _context(assessment, None)).split())
+
     def text_page(self, name: str, **context: Any) -> str:
         """Any other terminal text (checklist listings...), escaped like the report."""
         return _render(self.text, name, context)
@@ -127,8 +132,10 @@ def make_renderer(template_dir: Path | None = None) -> Renderer:
                 f"template folder {template_dir} does not exist: fix [templates].path in gonogo.toml"
             )
         folders.insert(0, template_dir)
+    document = _environment(folders, _sealing, autoescape=False)
+    document.filters["failed_title"] = _sealed_failed_title
     return Renderer(
-        document=_environment(folders, _sealing, autoescape=False),
+        document=document,
         text=_environment(folders, _escaping(_escape_for_terminal), autoescape=False),
         html=_environment(folders, _formatting_for_html, autoescape=True),
     )
@@ -158,6 +165,36 @@ def _sealing(value: Any) -> str:
     return seal(text, ValueKind.FIXED if fixed else ValueKind.TEXT)
 
 
+def _failed_title(finding: Any) -> str:
+    """A failed rule's title with the ticket's values (`Finding.headline`), for any target."""
+    return str(finding.headline)
+
+
+def _sealed_failed_title(finding: Any) -> Trusted:
+    """The failed title for the comment document, each of its values sealed on its own.
+
+    Sealed whole, "margin {margin_percent}%" would be one text value holding "-50", which wiki
+    markup must escape; sealed in parts, the number is gonogo's own formatting (FIXED) and the
+    title's words are checked on their own. Falls back to the whole headline when the parts do
+    not give back exactly the same text.
+    """
+    whole = _failed_title(finding)
+    values = {e.property: e.value for e in finding.evidence}
+    pieces: list[str] = []
+    parts = fill_values(finding.rule.failed_title or "", lambda name: f"\x01{name}\x01").split("\x01")
+    for index, part in enumerate(parts):
+        if index % 2 == 0:
+            pieces.append(seal(part, ValueKind.TEXT) if part else "")
+        elif part in values:
+            pieces.append(_sealing(values[part]))
+        else:
+            return Trusted(_sealing(whole))
+    text = "".join(parts[i] if i % 2 == 0 else display_value(values[parts[i]]) for i in range(len(parts)))
+    if text != whole:
+        return Trusted(_sealing(whole))
+    return Trusted("".join(pieces))
+
+
 def _formatting_for_html(value: Any) -> Any:
     """For HTML, Jinja's autoescaping does the escaping; `finalize` only formats values."""
     if hasattr(value, "__html__"):  # markup the template itself made safe (markupsafe's protocol)
@@ -180,7 +217,9 @@ def _environment(
     env.filters["style"] = _style
     env.filters["wrap"] = _wrap
     env.filters["plural"] = _plural
+    env.filters["escaped"] = _escaped
     env.filters["toml"] = _toml_string
+    env.filters["failed_title"] = _failed_title
     return env
 
 
@@ -200,27 +239,15 @@ def _wrap(text: Any, width: int = 80, indent: int = 0) -> Trusted:
     return Trusted(("\n" + " " * indent).join(lines))
 
 
-def display_value(value: Any) -> str:
-    """How a proposal value reads in a sentence: 480,000 rather than 480000.0."""
-    if value is None:
-        return "not given"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:,.2f}".rstrip("0").rstrip(".")
-    if isinstance(value, list):
-        return ", ".join(display_value(item) for item in value)
-    if isinstance(value, SiteOption):  # the site's own words first, then what gonogo read them as
-        return f"{value.site_text} ({value})"
-    return str(value)
-
-
 def _style(text: Any, color: bool, **styles: Any) -> str:
     """ANSI styling for the terminal report; the styled text itself is still escaped first."""
     safe = _escape_for_terminal(display_value(text))
     return Trusted(click.style(safe, **styles)) if color else safe
+
+
+def _escaped(text: str) -> Trusted:
+    """A macro's output: its values were escaped inside the macro, so it must not be escaped twice."""
+    return Trusted(text)
 
 
 def _toml_string(value: Any) -> Trusted:
@@ -247,8 +274,29 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
     # same thing more weakly; listing it would bury the show-stoppers.
     condemned = {name for f in by_severity[Severity.BLOCKER] for name in f.rule.uses}
     majors = [f for f in by_severity[Severity.MAJOR] if not set(f.rule.uses) <= condemned]
+    path = assessment.path
+    steps = path.steps if path else ()
+    # Under a NO-GO the comment shows the changes that clear the show-stoppers; the rest is counted.
+    blocker_refs = {f.ref for f in by_severity[Severity.BLOCKER]}
+    waived_uses = {name for f in assessment.findings if f.outcome is Outcome.WAIVED for name in f.rule.uses}
+    main = [s for s in steps if not blocker_refs or blocker_refs & set(s.rules)]
     return {
         "a": assessment,
+        "headline": assessment.headline,
+        "coverage": assessment.coverage,
+        "thresholds": assessment.thresholds,
+        "path": steps,
+        "path_main": main,
+        "path_rest": [s for s in steps if s not in main],
+        "path_verified": bool(path and path.verified),
+        "uncleared": path.uncleared if path else (),
+        "deadline_passed": _deadline_passed(assessment),
+        "judged_passed": [f for f in assessment.findings if f.outcome is Outcome.PASSED and f.judges],
+        "skipped_blockers": [
+            f
+            for f in assessment.findings
+            if f.outcome is Outcome.SKIPPED and f.rule.severity is Severity.BLOCKER
+        ],
         "verdict": assessment.verdict,
         "key": Trusted(assessment.ticket_key)
         if _ISSUE_KEY.fullmatch(assessment.ticket_key)
@@ -261,19 +309,44 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
         "left_out": len(failed) - len(listed),
         "passed": [f for f in assessment.findings if f.outcome is Outcome.PASSED],
         "waived": [f for f in assessment.findings if f.outcome is Outcome.WAIVED],
-        "refused_waivers": [f for f in assessment.findings if f.waiver_refused],
+        "waivers_not_applied": [f for f in assessment.findings if f.waiver_not_applied],
         "unmatched_waivers": assessment.unmatched_waivers,
         "score": assessment.score,
+        # What makes a GO: show-stoppers that passed on values no waived risk looks at (a
+        # partial capability that only clears "none" is not a reason when its gap is waived).
         "passed_blockers": [
             f
             for f in assessment.findings
-            if f.outcome is Outcome.PASSED and f.rule.severity is Severity.BLOCKER
+            if f.outcome is Outcome.PASSED
+            and f.rule.severity is Severity.BLOCKER
+            and not set(f.rule.uses) & waived_uses
         ],
         "skipped": [f for f in assessment.findings if f.outcome is Outcome.SKIPPED],
+        "unusable": _unusable(assessment),
         "checked": [f for f in assessment.findings if f.outcome not in (Outcome.SKIPPED, Outcome.WAIVED)],
         "checklists": assessment.checklists,
         "version": __version__,
     }
+
+
+def _unusable(assessment: Assessment) -> list[Any]:
+    """Evidence of skipped rules whose value the ticket has but gonogo could not use, once each."""
+    seen: dict[str, Any] = {}
+    for finding in assessment.findings:
+        if finding.outcome is Outcome.SKIPPED:
+            for item in finding.evidence:
+                if item.value is None and item.problem and item.property not in seen:
+                    seen[item.property] = item
+    return list(seen.values())
+
+
+def _deadline_passed(assessment: Assessment) -> bool:
+    """A deadline in the past needs its own words: only the customer can reopen it."""
+    return any(
+        e.property == "days_to_deadline" and isinstance(e.value, int) and e.value < 0
+        for f in assessment.findings
+        for e in f.evidence
+    )
 
 
 def _render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:

@@ -31,14 +31,19 @@ def to_wiki(document: Document) -> str:
     """The wiki markup of a comment document, one block after another, with one final newline.
 
     A blank line ends a list (wiki markup continues a list item on the next line, even with a
-    heading or a rule) and separates two paragraphs; other blocks are on consecutive lines.
+    heading or a rule), separates two paragraphs, and follows a heading before a paragraph (Jira
+    makes the first line after a heading a paragraph of its own, so a line break there would be
+    lost), and sets a heading off from the paragraph before it, for reading; other blocks are on
+    consecutive lines.
     """
     written: list[str] = []
     previous: Block | None = None
     for block in _flat(document.blocks):
         if previous is not None:
-            ended = isinstance(previous, BulletList) or (
-                isinstance(previous, Paragraph) and isinstance(block, Paragraph)
+            ended = (
+                isinstance(previous, BulletList)
+                or (isinstance(previous, (Paragraph, Heading)) and isinstance(block, Paragraph))
+                or (isinstance(previous, Paragraph) and isinstance(block, Heading))
             )
             written.append("\n\n" if ended else "\n")
         written.append(_block(block))
@@ -75,13 +80,32 @@ def _block(block: Block) -> str:
 
 def _inline(content: tuple[Inline, ...]) -> str:
     parts: list[str] = []
+    run: list[Value] = []
     for item in content:
+        if isinstance(item, Value):
+            run.append(item)
+            continue
+        parts.append(_value_run(run))
+        run = []
         if isinstance(item, Words):
             parts.append(f"*{item.text}*" if item.strong else item.text)
-        elif isinstance(item, Value):
-            parts.append(wiki_value(item))
         elif isinstance(item, Emoticon):
             parts.append(f"({item.name})")
         elif isinstance(item, LineBreak):
             parts.append("\n")
+    parts.append(_value_run(run))
     return "".join(parts)
+
+
+def _value_run(run: list[Value]) -> str:
+    """Adjacent values, as one text where nothing stands between them.
+
+    A failed title is sealed in parts ("(margin ", -50, "%)"): each part alone may look unsafe
+    (an unopened parenthesis) where the whole is plain text. The whole is judged, with gonogo's
+    own numbers and dates (FIXED, always printed as they are) standing in as a plain digit.
+    """
+    if len(run) > 1:
+        judged = "".join("0" if value.kind is ValueKind.FIXED else value.text for value in run)
+        if wikimarkup.is_inert(judged):
+            return "".join(value.text for value in run)
+    return "".join(wiki_value(value) for value in run)

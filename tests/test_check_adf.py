@@ -206,6 +206,7 @@ QUOTING_CHECKLIST = {
         {
             "id": "quoted",
             "title": "Every quoted field is as written",
+            "failed_title": "Quoted {quoted_1} and ({quoted_2})",
             "severity": "major",
             "condition": {
                 "required": [f"quoted_{n}" for n in range(10)],

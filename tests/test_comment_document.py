@@ -211,7 +211,7 @@ def test_wiki_prints_inert_and_fixed_values_as_they_are_and_escapes_the_rest() -
     )
     wiki = to_wiki(document)
     assert wiki.startswith(
-        "h3. Verdict: NO-GO\nSpare: -15; due 2026-11-26; owner " + escape_inline("[~admin]") + "\n"
+        "h3. Verdict: NO-GO\n\nSpare: -15; due 2026-11-26; owner " + escape_inline("[~admin]") + "\n"
     )
 
 
@@ -353,10 +353,20 @@ def test_numbers_and_dates_in_the_stored_comment_parse_as_written(engine: Engine
     text = adf_text(engine.renderer.comment_adf(assessment))
     wiki = engine.renderer.comment(assessment)
     for comment in (text, wiki):
-        assert "Submission deadline: 2026-11-26" in comment
-        assert date.fromisoformat(re.findall(r"Submission deadline: (\S+)", comment)[0]) == date(2026, 11, 26)
-        assert int(re.findall(r"Days to spare: (-?\d+)", comment)[0]) == -15
-        assert "NO-GO" in comment
+        assert "Submission deadline: 2026-11-26;" in comment
+        assert date.fromisoformat(re.findall(r"Submission deadline: ([^;\s]+);", comment)[0]) == date(
+            2026, 11, 26
+        )
+        assert int(re.findall(r"Days to spare: ([^.\s]+)\.", comment)[0]) == -15
+        assert int(re.findall(r"Contract value: at least ([\d,]+);", comment)[0].replace(",", "")) == 635_000
+        assert re.search(r"^NO-GO: ", comment, re.MULTILINE)
+    unprofitable = assess(engine, "unprofitable")
+    for comment in (
+        adf_text(engine.renderer.comment_adf(unprofitable)),
+        engine.renderer.comment(unprofitable),
+    ):
+        assert "The price does not cover delivery (margin -50%)" in comment
+        assert float(re.findall(r"Expected margin \(%\): (\S+) ", comment)[0]) == -50
 
 
 def test_the_document_is_the_same_for_both_formats(engine: Engine) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import requests
 from jira import JIRA, JIRAError
-from jiraserver import JiraServer, JiraUser, RecordedRequest, running_server
+from jiraserver import DIRECTOR_USER, JiraServer, JiraUser, RecordedRequest, running_server
 from jiraserver.adf_schema import adf_schema_unavailable_reason
 from openapi_schema_validator import OAS30ReadValidator
 from realdeps import require_real_or_skip
@@ -665,12 +665,7 @@ def test_each_deployment_lacks_the_other_search(cloud: JiraServer, data_center: 
 
 # -- change history and groups -----------------------------------------------------------
 
-DIRECTOR = JiraUser(
-    account_id="712020:00000000-0000-4000-8000-0000000d1a0c",
-    display_name="Dana Director",
-    email="dana.director@example.com",
-    name="dana.director",
-)
+DIRECTOR = DIRECTOR_USER
 
 
 def test_changes_are_recorded_with_author_and_time_and_served_with_the_issue(

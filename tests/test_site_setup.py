@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jiraserver import JiraServer, running_server
+from jiraserver import DIRECTOR_USER, JiraServer, running_server
 from site_helpers import jira_env as env
 from support import EXAMPLES, TODAY, Gonogo
 
@@ -63,6 +63,7 @@ HAND_WRITTEN = "\n".join(
         '"limited" = "capped"',
     ]
 )  # fmt: skip
+OUTCOME_FIELD = "customfield_10190"
 TICKETS = {"BID-1": "healthy", "BID-2": "doomed", "BID-3": "conditions", "BID-4": "needs-info"}
 
 
@@ -71,6 +72,7 @@ def site_ticket(example: str) -> tuple[dict[str, Any], dict[str, str]]:
     data = json.loads((EXAMPLES / f"{example}.json").read_text())
     names = {fid: SITE_NAMES.get(name, name) for fid, name in data["names"].items() if fid != "comment"}
     fields = {fid: value for fid, value in data["fields"].items() if fid != "comment"}
+    names[OUTCOME_FIELD], fields[OUTCOME_FIELD] = "Outcome", None  # the bids are still open
     for fid, name in names.items():
         value = fields.get(fid)
         if name in SITE_OPTIONS and isinstance(value, dict):
@@ -121,7 +123,7 @@ def test_setup_writes_a_config_that_doctor_passes_and_check_agrees_with_a_hand_w
     run = gonogo("setup", "--from", "BID-1", "--write", str(written), env=env(site))
     assert run.exit_code == 0, run.stderr
     assert (
-        run.stdout == f"Wrote {written}: 17 of 17 properties matched, 2 option alias(es), 0 TODO line(s).\n"
+        run.stdout == f"Wrote {written}: 18 of 18 properties matched, 2 option alias(es), 0 TODO line(s).\n"
     )
     assert [f"{r.method} {r.path}" for r in site.requests] == [
         "GET /rest/api/2/field",
@@ -185,7 +187,7 @@ def test_unclear_fields_and_options_become_todo_lines_with_candidates(
     assert '# TODO "So-so\\"\\n[x]" = "…"' in run.stdout
     assert "# TODO customer (Customer): no field is clearly named for it; candidates:" in run.stdout
     assert 'customfield_10109 "Buyer "ok" [jira] url = "http://evil""' in run.stdout
-    assert "gonogo setup: 15 of 17 properties matched" in run.stderr
+    assert "gonogo setup: 16 of 18 properties matched" in run.stderr
 
 
 def test_write_never_replaces_a_file_without_force(gonogo: Gonogo, cloud: JiraServer, tmp_path: Path) -> None:
@@ -246,7 +248,7 @@ def test_doctor_stops_asking_jira_after_the_credentials_fail(gonogo: Gonogo, clo
     wrong = {**env(cloud), "JIRA_API_TOKEN": "wrong-token"}
     run = gonogo("doctor", "--from", "BID-1", env=wrong)
     assert run.exit_code == 3
-    (line,) = run.stdout.splitlines()[:-2]  # the Jira line, then checklists and the count
+    (line,) = run.stdout.splitlines()[:-3]  # the Jira line, then checklists, waivers and the count
     assert line == (
         "FAIL jira: Jira rejected the credentials (401) when trying to read the site's server information: "
         "check JIRA_USER (your Atlassian email) and JIRA_API_TOKEN "
@@ -254,6 +256,28 @@ def test_doctor_stops_asking_jira_after_the_credentials_fail(gonogo: Gonogo, clo
     )
     assert [r.path for r in cloud.requests] == ["/rest/api/2/serverInfo"]
     assert "wrong-token" not in run.stdout + run.stderr
+
+
+def test_doctor_says_who_may_waive_and_proves_each_approver_group(
+    gonogo: Gonogo, cloud: JiraServer, tmp_path: Path
+) -> None:
+    anyone = gonogo("doctor", env=env(cloud))
+    assert (
+        "ok   waivers: [waivers].approvers is empty, so anyone who can edit a ticket's labels can "
+        "waive a rule; waivers end 30 days after approval" in anyone.stdout
+    )
+    cloud.add_group("bid-board", [DIRECTOR_USER])
+    (tmp_path / "gonogo.toml").write_text(
+        '[waivers]\napprovers = ["dana.director", "group:bid-board", "group:bid-bored"]\nmax_days = 0\n'
+    )
+    run = gonogo("doctor", env=env(cloud))
+    assert run.exit_code == 3
+    assert "ok   waivers: 3 approver(s) may waive a rule; waivers never end" in run.stdout
+    assert "ok   approver group bid-board: 1 member id(s)" in run.stdout
+    assert (
+        "FAIL approver group bid-bored: [waivers].approvers names group:bid-bored, but Jira has no group"
+        in (run.stdout)
+    )
 
 
 def test_doctor_with_a_secret_and_redis_reports_the_service_ready_without_showing_the_secret(

@@ -108,7 +108,12 @@ def test_one_verdict_label_follows_the_verdict_in_as_few_round_trips_as_before(
     assert update["comment"][0]["edit"]["id"] == comment["id"]
     (after,) = jira.comments("BID-1")
     assert "NEEDS INFO" in after["body"]
-    assert jira.issue_properties("BID-1")[PROPERTY] == {"commentId": comment["id"], "verdict": "needs-info"}
+    pointer = jira.issue_properties("BID-1")[PROPERTY]
+    assert {key: pointer[key] for key in ("commentId", "verdict")} == {
+        "commentId": comment["id"],
+        "verdict": "needs-info",
+    }
+    assert [entry["verdict"] for entry in pointer["history"]] == ["go", "needs-info"]
 
 
 def test_a_deleted_comment_is_recreated_when_the_verdict_also_changed(

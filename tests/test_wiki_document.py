@@ -57,6 +57,17 @@ CONTEXTS: dict[str, str] = {
     "values in a list": "Checklists: <<v>> 1.0, <<v>> 2.0.",
     "paragraph after a list": "* first\n\n<<v>>",
     "panel heading": "::: verdict\nh3. gonogo verdict: <<v>>\n*Bid.* <<v>>\n:::\n----\n<<v>>",
+    # a failed title sealed in parts, as `_sealed_failed_title` does: a run of adjacent values
+    "failed title in parts": "h5. "
+    + seal("No budget (value ", ValueKind.TEXT)
+    + "<<v>>"
+    + seal(", margin ", ValueKind.TEXT)
+    + seal("-50", ValueKind.FIXED)
+    + seal("%)", ValueKind.TEXT)
+    + "\n* Line: "
+    + seal("(", ValueKind.TEXT)
+    + "<<v>>"
+    + seal(")", ValueKind.TEXT),
 }
 
 

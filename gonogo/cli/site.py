@@ -83,7 +83,14 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
     """Check the configuration against the site, one line per check; exit 0 if all is well, else 3."""
     from gonogo.authoring import lint
     from gonogo.config import load_settings
-    from gonogo.doctor import Status, configuration_problem, jira_lines, lint_line, service_lines
+    from gonogo.doctor import (
+        Status,
+        configuration_problem,
+        jira_lines,
+        lint_line,
+        service_lines,
+        waiver_lines,
+    )
     from gonogo.engine import field_map
     from gonogo.errors import ConfigurationError
     from gonogo.jira_gateway import JiraGateway
@@ -103,8 +110,9 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
             aliases = parse_option_aliases(settings.values, vocabulary)
         except ConfigurationError as error:
             lines.append(configuration_problem(error))
-        lines += jira_lines(
-            JiraGateway.connect(settings.jira),
+        gateway = JiraGateway.connect(settings.jira)
+        asked = jira_lines(
+            gateway,
             url=url,
             sample=key,
             field_map={p: r for p, r in field_map(settings).items() if p not in ("summary", "description")},
@@ -113,7 +121,10 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
             label_prefix=settings.jira.label_prefix,
             comment_format=settings.jira.comment_format,
         )
+        lines += asked
         lines.append(lint_line(*lint(settings, [])))
+        jira_answers = all(line.check != "jira" for line in asked)
+        lines += waiver_lines(settings.waivers, gateway.group_members if jira_answers else None)
         if service:
             lines += service_lines(settings, os.environ)
         problems = sum(line.status is Status.PROBLEM for line in lines)

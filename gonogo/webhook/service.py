@@ -24,6 +24,7 @@ from gonogo.webhook.intake import Intake
 from gonogo.webhook.logs import setup_service_logging
 from gonogo.webhook.metrics import Metrics
 from gonogo.webhook.queue import Job, WorkQueue, open_queue
+from gonogo.webhook.recheck import WaiverRecheck
 from gonogo.webhook.settings import Filters, WebhookSettings
 from gonogo.webhook.worker import CheckOutcome, CheckRunner, Ignored, Workers
 
@@ -100,6 +101,13 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
             retry=webhook.retry,
             metrics=metrics,
         )
+        recheck = WaiverRecheck(
+            queue=queue,
+            jira=settings.jira,
+            filters=webhook.filters,
+            interval_seconds=webhook.waiver_recheck_hours * 3600,
+            today=lambda: today or date.today(),
+        )
         intake = Intake(
             settings=webhook,
             queue=queue,
@@ -110,6 +118,7 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
 
         def started() -> None:
             workers.start()
+            recheck.start()
             log.info(
                 "gonogo serve ready",
                 extra={
@@ -123,6 +132,10 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
                 },
             )
 
+        def stopping() -> None:
+            recheck.stop(SHUTDOWN_GRACE_SECONDS)
+            workers.stop(SHUTDOWN_GRACE_SECONDS)
+
         app = create_app(
             intake=intake,
             metrics=metrics,
@@ -130,7 +143,7 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
             max_body_bytes=webhook.max_body_bytes,
             health=health_check(queue, workers),
             on_startup=started,
-            on_shutdown=lambda: workers.stop(SHUTDOWN_GRACE_SECONDS),
+            on_shutdown=stopping,
         )
         config = uvicorn.Config(
             app,

@@ -34,6 +34,7 @@ from .faults import GARBLED_JSON, CannedAnswer, FaultBook, encode_body
 from .model import (
     BOT_USER,
     DEFAULT_NOW,
+    DIRECTOR_USER,
     HUMAN_USER,
     Deployment,
     JiraUser,
@@ -47,6 +48,7 @@ __all__ = [
     "BOT_USER",
     "DEFAULT_AUTH",
     "DEFAULT_NOW",
+    "DIRECTOR_USER",
     "HUMAN_USER",
     "AuthConfig",
     "BasicAuth",

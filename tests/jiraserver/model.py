@@ -53,6 +53,14 @@ HUMAN_USER = JiraUser(
 )
 """Default author of comments seeded by tests: somebody other than the bot."""
 
+DIRECTOR_USER = JiraUser(
+    account_id="712020:00000000-0000-4000-8000-0000000d1a0c",
+    display_name="Dana Director",
+    email="dana.director@example.com",
+    name="dana.director",
+)
+"""Somebody with bid authority: the approver in waiver tests."""
+
 
 @dataclass
 class StoredComment:
