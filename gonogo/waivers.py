@@ -42,7 +42,7 @@ def waivers_on(ticket: Ticket, *, reason: str | None) -> tuple[Waiver, ...]:
     labels = ticket.fields.get("labels")
     if not isinstance(labels, list):
         return ()
-    added_by = _label_authors(ticket.changelog)
+    added_by = label_authors(ticket.changelog)
     return tuple(
         Waiver(label=label, target=label[len(LABEL_PREFIX) :], by=added_by.get(label), reason=reason)
         for label in labels
@@ -68,7 +68,20 @@ def refusal(waiver: Waiver, *, is_blocker: bool, policy: WaiverPolicy) -> str | 
     return None
 
 
-def _label_authors(changelog: Mapping[str, Any]) -> dict[str, str]:
+def changelog_is_complete(changelog: Mapping[str, Any]) -> bool:
+    """Whether a changelog holds every entry: Jira pages it (`total`), and a search cuts it short."""
+    histories = changelog.get("histories") if isinstance(changelog, Mapping) else None
+    total = changelog.get("total") if isinstance(changelog, Mapping) else None
+    return (
+        isinstance(histories, list)
+        and isinstance(total, int)
+        and not isinstance(total, bool)
+        and total <= len(histories)
+        and not changelog.get("startAt")
+    )
+
+
+def label_authors(changelog: Mapping[str, Any]) -> dict[str, str]:
     """Map each label to who added it most recently, from Jira's changelog histories."""
     authors: dict[str, str] = {}
     histories = changelog.get("histories") if isinstance(changelog, Mapping) else None

@@ -15,6 +15,7 @@ from gonogo.errors import GonogoError
 if TYPE_CHECKING:
     from gonogo.check import CheckResult
     from gonogo.engine import Engine
+    from gonogo.publish import Publication
 
 
 @click.command()
@@ -93,12 +94,22 @@ def _rendered(result: CheckResult, engine: Engine, *, output_format: str, dry_ru
     colour = use_colour()
     output = engine.renderer.text_report(assessment, color=colour)
     if result.publication is not None:
-        output += (
-            f"\n{result.publication.action.value.capitalize()} the verdict comment on "
-            f"{assessment.ticket_key} (comment {result.publication.comment_id}).\n"
-        )
+        output += _publication_line(result.publication, assessment.ticket_key)
     elif dry_run:
         where = "on" if result.jira_round_trips is not None else "by a check of"
         key = assessment.ticket_key
         output += f"\nDry run: nothing was changed. This comment would be posted {where} {key}:\n\n{comment}"
     return output, colour
+
+
+def _publication_line(publication: Publication, key: str) -> str:
+    """What happened to the comment; "unchanged" says plainly that nothing was written."""
+    from gonogo.publish import Action
+
+    if publication.action is Action.UNCHANGED:
+        return (
+            f"\nThe verdict comment on {key} is unchanged (comment {publication.comment_id}): "
+            "nothing was written.\n"
+        )
+    action = publication.action.value.capitalize()
+    return f"\n{action} the verdict comment on {key} (comment {publication.comment_id}).\n"

@@ -38,6 +38,7 @@ from .model import (
     Deployment,
     JiraUser,
     RecordedRequest,
+    StoredHistory,
     StoredIssue,
 )
 from .store import JiraStore
@@ -84,6 +85,7 @@ class JiraServer:
         auth: AuthConfig = DEFAULT_AUTH,
         comment_page_cap: int = 100,
         search_page_cap: int = 100,
+        changelog_cap: int = 100,
         text_limit: int = 32767,
         now: datetime = DEFAULT_NOW,
         user: JiraUser = BOT_USER,
@@ -95,6 +97,7 @@ class JiraServer:
             user=user,
             comment_page_cap=comment_page_cap,
             search_page_cap=search_page_cap,
+            changelog_cap=changelog_cap,
             text_limit=text_limit,
             build_date=datetime(2024, 11, 4, tzinfo=now.tzinfo),
         )
@@ -265,6 +268,36 @@ class JiraServer:
             self.add_comment(key, body.format(n=n), author=author, created=start + timedelta(minutes=n))
             for n in range(1, count + 1)
         ]
+
+    def add_label_change(
+        self,
+        key: str,
+        added: list[str],
+        *,
+        author: JiraUser | None = None,
+        created: datetime | None = None,
+    ) -> None:
+        """Seed a changelog entry: `author` (default ``HUMAN_USER``) added these labels at `created`."""
+        with self._store.lock:
+            issue = self._issue(key)
+            labels = issue.fields.get("labels") or []
+            before = [label for label in labels if label not in added]
+            issue.histories.append(
+                StoredHistory(
+                    id=str(10000 + len(issue.histories)),
+                    author=author or HUMAN_USER,
+                    created=created or self.now,
+                    items=[
+                        {
+                            "field": "labels",
+                            "fieldtype": "jira",
+                            "fieldId": "labels",
+                            "fromString": " ".join(before),
+                            "toString": " ".join([*before, *added]),
+                        }
+                    ],
+                )
+            )
 
     def comments(self, key: str) -> list[dict[str, Any]]:
         """The stored comments in creation order: id, body (wiki), properties, authors, times."""

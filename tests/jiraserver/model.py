@@ -84,6 +84,16 @@ class StoredComment:
 
 
 @dataclass
+class StoredHistory:
+    """One changelog entry: who changed which fields when (``items`` are Jira's ChangeDetails)."""
+
+    id: str
+    author: JiraUser
+    created: datetime
+    items: list[dict[str, str]]
+
+
+@dataclass
 class StoredIssue:
     """An issue: its field values (rich text as wiki strings), names, properties, comments."""
 
@@ -94,6 +104,7 @@ class StoredIssue:
     rich_text: frozenset[str]
     properties: dict[str, Any] = field(default_factory=dict)
     comments: list[StoredComment] = field(default_factory=list)
+    histories: list[StoredHistory] = field(default_factory=list)
 
     @property
     def project_key(self) -> str:

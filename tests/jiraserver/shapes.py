@@ -354,6 +354,7 @@ class IssueRequest:
     expand: frozenset[str]
     properties: list[str] | None
     comment_cap: int
+    changelog_cap: int = 100
 
 
 def issue_field_values(
@@ -397,10 +398,36 @@ def issue_json(
         shape["names"] = {field_id: catalog[field_id].name for field_id in field_ids}
     if inline_names and "schema" in request.expand:
         shape["schema"] = {field_id: catalog[field_id].schema for field_id in field_ids}
+    if "changelog" in request.expand:
+        shape["changelog"] = changelog_json(view, issue, cap=request.changelog_cap)
     if request.properties is not None:
         keys = select_properties(request.properties, list(issue.properties))
         shape["properties"] = {key: issue.properties[key] for key in keys}
     return shape
+
+
+def changelog_json(view: View, issue: StoredIssue, *, cap: int) -> dict[str, Any]:
+    """``expand=changelog`` (schema PageOfChangelogs): the ``cap`` most recent entries, newest first.
+
+    Atlassian documents the expansion as "recent updates ... starting from the most recent"; a
+    ``total`` above the entries shown tells the reader the list was cut.
+    """
+    newest_first = sorted(issue.histories, key=lambda h: h.created, reverse=True)
+    shown = newest_first[:cap]
+    return {
+        "startAt": 0,
+        "maxResults": len(shown),
+        "total": len(newest_first),
+        "histories": [
+            {
+                "id": history.id,
+                "author": user_details(view, history.author),
+                "created": jira_time(history.created),
+                "items": [dict(item) for item in history.items],
+            }
+            for history in shown
+        ],
+    }
 
 
 def returned_field_ids(results: list[dict[str, Any]]) -> list[str]:
