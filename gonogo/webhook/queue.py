@@ -18,7 +18,7 @@ Backends: `queue_local` (persist-queue's SQLite ack queue, no server needed) and
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
@@ -91,6 +91,10 @@ class QueueUnavailable(Exception):
 class WorkQueue(Protocol):
     def submit(self, job: Job, *, dedupe: bool) -> bool:
         """Store `job` durably; False when `dedupe` and its delivery id was accepted before."""
+        ...
+
+    def submit_many(self, jobs: Sequence[tuple[Job, bool]]) -> list[bool]:
+        """`submit` for each (job, dedupe) pair, stored together where the backend can (one commit)."""
         ...
 
     def claim(self, timeout: float) -> Claimed | None:
