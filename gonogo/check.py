@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 from gonogo.assessment import Assessment
 from gonogo.config import JiraSettings
 from gonogo.engine import Engine
-from gonogo.publish import Publication, publish_verdict
 from gonogo.ticket import IssueKeyRef, Ticket, TicketRef, load_ticket_file
 
 if TYPE_CHECKING:
     from gonogo.jira_gateway import JiraGateway
+    from gonogo.publish import Publication
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,8 @@ def assess_and_post(
     The steps every entry point shares (check, the webhook worker); the comment is rendered in
     full before the first write.
     """
+    from gonogo.publish import publish_verdict  # a ticket file never posts: it never loads this
+
     assessment = engine.assess(ticket, today=today)
     comment = engine.renderer.comment(assessment)
     publication = None

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import click
 
-from gonogo.cli.common import day, fail, log, more_verbose, today_option, use_colour, verbose_option
+from gonogo.cli.common import day, fail, logger, more_verbose, today_option, use_colour, verbose_option
 from gonogo.errors import GonogoError
 
 if TYPE_CHECKING:
@@ -72,19 +71,21 @@ def check(
         fail(error)
     click.echo(output, nl=False, color=colour)
     if result.jira_round_trips is not None:
-        log.info("%d Jira round-trips", result.jira_round_trips)
+        logger().info("%d Jira round-trips", result.jira_round_trips)
     sys.exit(result.assessment.verdict.exit_code)
 
 
 def _rendered(result: CheckResult, engine: Engine, *, output_format: str, dry_run: bool) -> tuple[str, bool]:
     """Everything to print, rendered before anything is printed (a template error is one line)."""
-    from gonogo.json_report import report_document
-
     assessment = result.assessment
     comment = result.comment
     if comment is None and (dry_run or output_format == "jira"):
         comment = engine.renderer.comment(assessment)
     if output_format == "json":
+        import json
+
+        from gonogo.json_report import report_document
+
         document = report_document(
             assessment, publication=result.publication, comment=comment if dry_run else None
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import datetime
 
@@ -76,6 +75,8 @@ def dead_letters(ctx: click.Context, output_format: str) -> None:
     finally:
         queue.close()
     if output_format == "json":
+        import json
+
         click.echo(json.dumps(lines, indent=2, ensure_ascii=False))
         return
     if not lines:
