@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -18,9 +19,16 @@ from gonogo.proposal import Proposal
 from gonogo.ticket import Ticket
 from gonogo.verdict import Verdict, decide
 from gonogo.vocabulary import Vocabulary
-from gonogo.waivers import Waiver, WaiverPolicy, refusal, waivers_on
-
-MISSING_CANNOT_BE_WAIVED = "missing information cannot be waived: answer the question instead"
+from gonogo.waivers import (
+    MISSING_CANNOT_BE_WAIVED,
+    Waiver,
+    WaiverContext,
+    WaiverRuling,
+    WaiverStatus,
+    refusal,
+    rule_on,
+    waivers_on,
+)
 
 
 class Outcome(StrEnum):
@@ -49,11 +57,22 @@ class Finding:
     outcome: Outcome
     evidence: tuple[Evidence, ...]
     waiver: Waiver | None = None
-    waiver_refused: str | None = None
+    waiver_ruling: WaiverRuling | None = None
 
     @property
     def missing(self) -> tuple[Evidence, ...]:
         return tuple(e for e in self.evidence if e.value is None)
+
+    @property
+    def waiver_refused(self) -> str | None:
+        """Why a waiver naming this rule was refused outright (no reason, a blocker, missing data)."""
+        return self.waiver_ruling.refused if self.waiver_ruling else None
+
+    @property
+    def waiver_not_applied(self) -> bool:
+        """A waiver names this rule but does not take its effect away: refused, unapproved, ended."""
+        ruling = self.waiver_ruling
+        return ruling is not None and not ruling.applies and self.outcome in (Outcome.FAILED, Outcome.MISSING)
 
 
 @dataclass(frozen=True)
@@ -80,6 +99,16 @@ class Assessment:
     score: int | None = None
     unmatched_waivers: tuple[Waiver, ...] = ()
 
+    @property
+    def waivers_end_on(self) -> date | None:
+        """The first day an applied waiver stops applying: when the comment must be checked again."""
+        ends = [
+            f.waiver_ruling.expires_on
+            for f in self.findings
+            if f.outcome is Outcome.WAIVED and f.waiver_ruling and f.waiver_ruling.expires_on
+        ]
+        return min(ends) if ends else None
+
 
 def assess(
     ticket: Ticket,
@@ -87,7 +116,7 @@ def assess(
     checklists: Sequence[Checklist],
     vocabulary: Vocabulary,
     *,
-    waiver_policy: WaiverPolicy = WaiverPolicy(),
+    waivers: WaiverContext,
 ) -> Assessment:
     applicable = tuple(
         c for c in checklists if c.applies_to(project=ticket.project_key, issue_type=ticket.issue_type)
@@ -99,9 +128,9 @@ def assess(
             "check the checklists' applies_to and [checklists].disable"
         )
     reason = proposal.values.get("waiver_reason")
-    waivers = waivers_on(ticket, reason=reason if isinstance(reason, str) else None)
+    labels = waivers_on(ticket, reason=reason if isinstance(reason, str) else None)
     findings = tuple(
-        apply_waivers(evaluate_rule(checklist.id, rule, proposal, vocabulary), waivers, waiver_policy)
+        apply_waivers(evaluate_rule(checklist.id, rule, proposal, vocabulary), labels, waivers)
         for checklist in applicable
         for rule in checklist.rules
     )
@@ -126,25 +155,34 @@ def assess(
         checklists=applicable,
         score=bid_score(findings),
         unmatched_waivers=tuple(
-            w for w in waivers if not any(w.matches(f.checklist, f.rule.id) for f in findings)
+            w for w in labels if not any(w.matches(f.checklist, f.rule.id) for f in findings)
         ),
     )
 
 
-def apply_waivers(finding: Finding, waivers: Sequence[Waiver], policy: WaiverPolicy) -> Finding:
-    """Turn a failed finding into a waived one when a usable waiver names its rule.
+def apply_waivers(finding: Finding, waivers: Sequence[Waiver], context: WaiverContext) -> Finding:
+    """Turn a failed finding into a waived one when an approved, current waiver names its rule.
 
-    Missing information is never waived: accepting a risk needs knowing what the risk is.
+    Missing information is never waived: accepting a risk needs knowing what the risk is. A waiver
+    on a rule that passed or was skipped is ruled on too (the JSON shows it) but changes nothing.
     """
     waiver = next((w for w in waivers if w.matches(finding.checklist, finding.rule.id)), None)
-    if waiver is None or finding.outcome not in (Outcome.FAILED, Outcome.MISSING):
-        return replace(finding, waiver=waiver)
+    if waiver is None:
+        return finding
     if finding.outcome is Outcome.MISSING:
-        return replace(finding, waiver=waiver, waiver_refused=MISSING_CANNOT_BE_WAIVED)
-    refused = refusal(waiver, is_blocker=finding.rule.severity is Severity.BLOCKER, policy=policy)
-    if refused:
-        return replace(finding, waiver=waiver, waiver_refused=refused)
-    return replace(finding, outcome=Outcome.WAIVED, waiver=waiver)
+        refused: str | None = MISSING_CANNOT_BE_WAIVED
+    else:
+        refused = refusal(waiver, is_blocker=finding.rule.severity is Severity.BLOCKER, policy=context.policy)
+    ruling = rule_on(waiver, refused=refused, fields=_fields_read(finding), context=context)
+    waived = ruling.status is WaiverStatus.ACTIVE and finding.outcome is Outcome.FAILED
+    return replace(
+        finding, waiver=waiver, waiver_ruling=ruling, outcome=Outcome.WAIVED if waived else finding.outcome
+    )
+
+
+def _fields_read(finding: Finding) -> dict[str, str]:
+    """The Jira fields behind the rule's evidence (derived values through their sources), id → name."""
+    return {e.field_id: e.label for e in finding.evidence if e.field_id is not None}
 
 
 def bid_score(findings: Sequence[Finding]) -> int | None:
@@ -207,7 +245,7 @@ def _evidence(name: str, proposal: Proposal, vocabulary: Vocabulary) -> Evidence
         property=name,
         label=label,
         field_id=source.field_id if source else None,
-        value=proposal.values.get(name),
+        value=proposal.evidence_value(name),
         problem=proposal.problems.get(name),
     )
 

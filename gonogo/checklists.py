@@ -55,6 +55,20 @@ class Rule:
     ask_when_missing: bool
     condition: dict[str, Any]
     holds: Callable[[Any], bool]
+    bounds: tuple[Bound, ...] = ()  # thresholds the condition compares a property with directly
+
+
+@dataclass(frozen=True)
+class Bound:
+    """`properties: {P: {minimum: {$threshold: T}}}` at a condition's top level: P is held to T.
+
+    `keyword` is the JSON Schema keyword (minimum, exclusiveMinimum, maximum, exclusiveMaximum).
+    The outcome report compares these thresholds with how bids actually ended.
+    """
+
+    threshold: str
+    property: str
+    keyword: str
 
 
 @dataclass(frozen=True)
@@ -254,6 +268,21 @@ def properties_used(condition: Any) -> tuple[str, ...]:
     return tuple(found)
 
 
+_BOUND_KEYWORDS = ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum")
+
+
+def threshold_bounds(condition: Any) -> tuple[Bound, ...]:
+    """The properties a raw condition bounds by a threshold unconditionally (top-level `properties`)."""
+    found: list[Bound] = []
+    properties = condition.get("properties") if isinstance(condition, dict) else None
+    for name, schema in (properties or {}).items():
+        for keyword in _BOUND_KEYWORDS:
+            value = schema.get(keyword) if isinstance(schema, dict) else None
+            if isinstance(value, dict) and isinstance(value.get("$threshold"), str):
+                found.append(Bound(value["$threshold"], name, keyword))
+    return tuple(found)
+
+
 def _compile_rules(
     checklist_file: ChecklistFile,
     thresholds: Mapping[str, float],
@@ -315,6 +344,7 @@ def _compile_rule(
         ask_when_missing=raw.get("when_missing", "needs-info") == "needs-info",
         condition=condition,
         holds=compile_condition(condition, engine),
+        bounds=threshold_bounds(raw["condition"]),
     )
 
 

@@ -6,12 +6,13 @@ holds the output to it, so scripts can rely on it across releases.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from gonogo import __version__
 from gonogo.assessment import Assessment, Evidence
 from gonogo.publish import Publication
-from gonogo.waivers import Waiver
+from gonogo.waivers import Waiver, WaiverRuling
 
 FORMAT_VERSION = 1
 
@@ -44,7 +45,7 @@ def report_document(
                 "reason": f.rule.why,
                 "fix": f.rule.fix,
                 "weight": f.rule.weight,
-                "waiver": _waiver(f.waiver, f.waiver_refused) if f.waiver else None,
+                "waiver": _waiver(f.waiver, f.waiver_ruling) if f.waiver else None,
             }
             for f in assessment.findings
         ],
@@ -69,8 +70,26 @@ def report_document(
     return document
 
 
-def _waiver(waiver: Waiver, refused: str | None) -> dict[str, Any]:
-    return {"label": waiver.label, "by": waiver.by, "reason": waiver.reason, "refused": refused}
+def _waiver(waiver: Waiver, ruling: WaiverRuling | None) -> dict[str, Any]:
+    """The waiver on a rule and what became of it; dates are ISO days, null when unknown or unlimited."""
+    lapse = ruling.lapse if ruling else None
+    return {
+        "label": waiver.label,
+        "by": waiver.by,
+        "reason": waiver.reason,
+        "status": ruling.status.value if ruling else None,
+        "approved_by": ruling.approved_by if ruling else None,
+        "approved_on": _day(ruling.approved_on if ruling else None),
+        "expires_on": _day(ruling.expires_on if ruling else None),
+        "lapsed_by_change": (
+            {"field": lapse.field, "by": lapse.by, "on": lapse.on.isoformat()} if lapse else None
+        ),
+        "refused": ruling.refused if ruling else None,
+    }
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 def _evidence(item: Evidence) -> dict[str, Any]:

@@ -1,43 +1,66 @@
 """One gonogo comment per ticket: update it when it exists, create it when it does not.
 
 The ticket carries an issue property pointing at our comment, and the comment carries a comment
-property naming it as ours; both are set by the same requests that create them. A re-check reads
-the ticket with its property in one GET. Without the pointer, the
+property naming it as ours; both are set by the same requests that create them. The pointer and
+the verdict label (`gonogo.verdict_labels`) are written by one issue edit. Without the pointer, the
 comments are scanned for our property before posting, so a comment whose pointer was never written
 (a lost response) is adopted instead of duplicated; a brand-new ticket with no comments skips the
 scan. A pointer to a deleted comment leads to a fresh one.
 
-The pointer also holds a digest of what was last written (the comment's text and the verdict, which
-names the verdict label). A re-check whose comment would come out identical writes nothing: one GET,
-no write, so Jira does not mark the comment edited or notify its watchers. A changed comment is one
-write for the comment and one for the pointer with its new digest. A pointer without a digest (an
-older gonogo) counts as changed once.
+The pointer also holds a digest of what was last written: the comment's exact text and the verdict
+(which names the verdict label). A re-check whose comment, pointer and label would all come out as
+they are writes nothing: one GET, no write, so Jira neither marks the comment edited nor notifies
+its watchers ("unchanged"). Anything else that changed is one issue edit carrying the comment's
+new body, the pointer with its new digest and the label together. A pointer without a digest (an
+older gonogo) counts as changed once. When the ticket's comments came with the GET and ours is not
+among them (someone deleted it), a new one is posted without trying the old one first.
+
+The pointer also carries the ticket's verdict history (`gonogo.history`): today's verdict and
+score join it when they are news, in the same write that records the pointer, and every other key
+of the pointer is kept as it is. An unchanged verdict and score leave the pointer as it was.
+
+Callers may keep more in the pointer (`extra`: the last day the ticket's waivers hold, so a later
+search finds tickets due for a re-check without reading each one). A key whose value is None is
+left out, and the pointer is written again only when its content changed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
+from gonogo.errors import EditRefused
+from gonogo.history import HistoryEntry, with_entry
 from gonogo.ticket import Ticket
+from gonogo.verdict_labels import DEFAULT_LABEL_PREFIX, NO_LABEL_CHANGE, LabelChange, label_change
+
+log = logging.getLogger(__name__)
 
 
 class CommentStore(Protocol):
     def comments(self, issue: str) -> Iterator[Any]: ...
     def create_comment(self, issue: str, body: str, *, properties: Mapping[str, Any]) -> str: ...
     def update_comment(self, issue: str, comment_id: str, body: str) -> bool: ...
-    def set_issue_property(self, issue: str, key: str, value: Mapping[str, Any]) -> None: ...
+    def edit_issue(
+        self,
+        issue: str,
+        *,
+        properties: Mapping[str, Any],
+        labels: LabelChange = NO_LABEL_CHANGE,
+        comment: tuple[str, str] | None = None,
+    ) -> None: ...
 
 
 class Action(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
     RECREATED = "recreated"
-    UNCHANGED = "unchanged"  # the comment would be identical: nothing was written
+    UNCHANGED = "unchanged"  # the comment, pointer and label would be identical: nothing was written
 
 
 @dataclass(frozen=True)
@@ -47,29 +70,48 @@ class Publication:
 
 
 def publish_verdict(
-    store: CommentStore, ticket: Ticket, body: str, *, property_key: str, verdict: str
+    store: CommentStore,
+    ticket: Ticket,
+    body: str,
+    *,
+    property_key: str,
+    verdict: str,
+    label_prefix: str = DEFAULT_LABEL_PREFIX,
+    entry: HistoryEntry | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Publication:
+    """Post or update the verdict comment and record it (pointer with history, verdict label).
+
+    `entry` (today's verdict and score) joins the pointer's history when it is news; see the module.
+    """
     issue = ticket.id or ticket.key  # the id survives a move to another project; the key does not
     stored = ticket.properties.get(property_key)
     old: Mapping[str, Any] = stored if isinstance(stored, dict) else {}
-    digest = comment_digest(body, verdict)
+    extra = extra or {}
+    labels = label_change(ticket.fields.get("labels"), verdict=verdict, prefix=label_prefix)
+    written = {DIGEST_KEY: comment_digest(body, verdict), **extra}
     pointer = _pointer(stored)
-    if pointer is not None:
-        gone = _known_to_be_gone(ticket, pointer)
-        if not gone and old.get(DIGEST_KEY) == digest:
-            return Publication(Action.UNCHANGED, pointer)
-        if not gone and store.update_comment(issue, pointer, body):
-            store.set_issue_property(issue, property_key, _pointer_value(old, pointer, verdict, digest))
+    if pointer is not None and not _known_to_be_gone(ticket, pointer):
+        record = {property_key: _pointer_value(old, pointer, verdict, entry, written)}
+        if not labels and record[property_key] == stored:
+            return Publication(Action.UNCHANGED, pointer)  # same text, pointer and label: no write
+        if _edit_together(store, issue, (pointer, body), record, labels):
             return Publication(Action.UPDATED, pointer)
+        if store.update_comment(issue, pointer, body):  # the edit was refused: one part at a time
+            _record(store, ticket, record, labels)
+            return Publication(Action.UPDATED, pointer)
+    if pointer is not None:
         action = Action.RECREATED
     else:
         adopted = _find_own_comment(store, ticket, issue, property_key)
         if adopted is not None and store.update_comment(issue, adopted, body):
-            store.set_issue_property(issue, property_key, _pointer_value(old, adopted, verdict, digest))
+            _record(
+                store, ticket, {property_key: _pointer_value(old, adopted, verdict, entry, written)}, labels
+            )
             return Publication(Action.UPDATED, adopted)
         action = Action.CREATED
     comment_id = store.create_comment(issue, body, properties={property_key: {"gonogo": True}})
-    store.set_issue_property(issue, property_key, _pointer_value(old, comment_id, verdict, digest))
+    _record(store, ticket, {property_key: _pointer_value(old, comment_id, verdict, entry, written)}, labels)
     return Publication(action, comment_id)
 
 
@@ -79,9 +121,9 @@ DIGEST_KEY = "digest"
 def comment_digest(body: str, verdict: str) -> str:
     """What decides whether a re-check must write: the comment's exact text and the verdict.
 
-    The verdict stands for the verdict label written with the pointer. Anything that changes the
-    text (a new finding, a day closer to the deadline, a new gonogo or checklist version in the
-    footer) changes the digest; the text itself carries no run time, so an unchanged ticket keeps it.
+    The verdict stands for the verdict label. Anything that changes the text (a new finding, a day
+    closer to the deadline, a new gonogo or checklist version in the footer) changes the digest;
+    the text carries no run time, so an unchanged ticket keeps it.
     """
     canonical = json.dumps([verdict, body], ensure_ascii=False, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -90,7 +132,7 @@ def comment_digest(body: str, verdict: str) -> str:
 def _known_to_be_gone(ticket: Ticket, comment_id: str) -> bool:
     """True when the fetched ticket lists all its comments and ours is not among them (deleted).
 
-    Free: the comments came with the GET. Without a complete list the digest is trusted.
+    Free: the comments came with the GET. Without a complete list the pointer is trusted.
     """
     embedded = ticket.fields.get("comment")
     if not isinstance(embedded, dict):
@@ -99,6 +141,46 @@ def _known_to_be_gone(ticket: Ticket, comment_id: str) -> bool:
     if not isinstance(comments, list) or embedded.get("total") != len(comments):
         return False
     return all(not isinstance(c, dict) or str(c.get("id")) != comment_id for c in comments)
+
+
+def _edit_together(
+    store: CommentStore,
+    issue: str,
+    comment: tuple[str, str],
+    record: Mapping[str, Any],
+    labels: LabelChange,
+) -> bool:
+    """The comment's new body, the pointer and the label in one request; False if Jira refused it.
+
+    A refusal (a deleted comment, labels off the edit screen) changed nothing: the caller then
+    does the parts one at a time, which tells those cases apart.
+    """
+    try:
+        store.edit_issue(issue, properties=record, labels=labels, comment=comment)
+    except EditRefused:
+        return False
+    return True
+
+
+def _record(store: CommentStore, ticket: Ticket, record: Mapping[str, Any], labels: LabelChange) -> None:
+    """Write the pointer and the verdict label in one issue edit.
+
+    A site whose edit screen lacks the Labels field refuses the whole edit; the pointer matters
+    more than the label, so it is then written alone and the missing label is reported.
+    """
+    issue = ticket.id or ticket.key
+    try:
+        store.edit_issue(issue, properties=record, labels=labels)
+    except EditRefused as refused:
+        if not labels:
+            raise
+        log.warning(
+            "the verdict label was not set on %s (%s): add the Labels field to the edit screen, "
+            'or set [jira] label_prefix = "" to turn verdict labels off',
+            ticket.key,
+            refused,
+        )
+        store.edit_issue(issue, properties=record)
 
 
 def _find_own_comment(store: CommentStore, ticket: Ticket, issue: str, property_key: str) -> str | None:
@@ -121,6 +203,14 @@ def _pointer(value: Any) -> str | None:
     return None
 
 
-def _pointer_value(old: Mapping[str, Any], comment_id: str, verdict: str, digest: str) -> dict[str, Any]:
-    """The new pointer; keys other gonogo versions or features wrote are kept as they were."""
-    return {**old, "commentId": comment_id, "verdict": verdict, DIGEST_KEY: digest}
+def _pointer_value(
+    old: Mapping[str, Any],
+    comment_id: str,
+    verdict: str,
+    entry: HistoryEntry | None,
+    extra: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The pointer to write: the stored one's other keys kept, our comment, verdict, history, `extra`."""
+    value = {**old, "commentId": comment_id, "verdict": verdict, **extra}
+    value = {key: item for key, item in value.items() if item is not None or key not in extra}
+    return with_entry(value, entry) if entry is not None else value

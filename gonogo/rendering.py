@@ -10,6 +10,7 @@ Jinja's own HTML autoescaping instead: every value is escaped for HTML text and 
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from collections.abc import Callable, Mapping
@@ -24,6 +25,7 @@ from gonogo import __version__, wikimarkup
 from gonogo.assessment import Assessment, Outcome
 from gonogo.checklists import Severity
 from gonogo.errors import ConfigurationError
+from gonogo.proposal import SiteOption
 from gonogo.resources import bundled_dir
 from gonogo.template_cache import template_cache
 
@@ -129,6 +131,7 @@ def _environment(
     env.filters["style"] = _style
     env.filters["wrap"] = _wrap
     env.filters["plural"] = _plural
+    env.filters["toml"] = _toml_string
     return env
 
 
@@ -164,6 +167,8 @@ def display_value(value: Any) -> str:
         return f"{value:,.2f}".rstrip("0").rstrip(".")
     if isinstance(value, list):
         return ", ".join(display_value(item) for item in value)
+    if isinstance(value, SiteOption):  # the site's own words first, then what gonogo read them as
+        return f"{value.site_text} ({value})"
     return str(value)
 
 
@@ -171,6 +176,11 @@ def _style(text: Any, color: bool, **styles: Any) -> str:
     """ANSI styling for the terminal report; the styled text itself is still escaped first."""
     safe = _escape_for_terminal(display_value(text))
     return Trusted(click.style(safe, **styles)) if color else safe
+
+
+def _toml_string(value: Any) -> Trusted:
+    """A TOML basic string (key or value) holding any text: JSON's escapes are TOML's, plus DEL."""
+    return Trusted(json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f"))
 
 
 def _plural(count: int, singular: str, plural: str | None = None) -> str:
@@ -203,7 +213,7 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
         "left_out": len(failed) - len(listed),
         "passed": [f for f in assessment.findings if f.outcome is Outcome.PASSED],
         "waived": [f for f in assessment.findings if f.outcome is Outcome.WAIVED],
-        "refused_waivers": [f for f in assessment.findings if f.waiver_refused],
+        "waivers_not_applied": [f for f in assessment.findings if f.waiver_not_applied],
         "unmatched_waivers": assessment.unmatched_waivers,
         "score": assessment.score,
         "passed_blockers": [

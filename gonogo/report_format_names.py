@@ -1,4 +1,4 @@
-"""The names of `gonogo report`'s output formats and what each is for: all `--help` needs of them.
+"""The names of `gonogo report`'s output formats and CSV sections: all `--help` needs of them.
 
 Kept apart from `gonogo.report_formats` (which renders them, with csv, json and the portfolio)
 so that the command line can offer the choice without importing the renderers.
@@ -10,3 +10,6 @@ FORMAT_DESCRIPTIONS: dict[str, str] = {
     "csv": "one line per ticket, for a spreadsheet",
     "html": "one self-contained page with charts",
 }
+
+# `--section` of `--format csv`: which of the report's tables to write.
+CSV_SECTIONS = ("tickets", "rules", "missing", "changes", "outcomes", "bands", "rule-outcomes", "suggestions")

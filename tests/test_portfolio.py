@@ -225,7 +225,10 @@ def test_an_empty_portfolio_still_renders_in_every_format() -> None:
     assert "The query found no tickets." in render("html", p)
     assert json.loads(render("json", p))["tickets"] == []
     assert render("csv", p).strip() == ",".join(
-        ["key", "summary", "verdict", "score", "reason_kind", "reason", "error", "comment", "url"]
+        [
+            *("key", "summary", "verdict", "score", "reason_kind", "reason", "error", "comment", "url"),
+            *("changed", "changed_on", "outcome"),
+        ]
     )
 
 

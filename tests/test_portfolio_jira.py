@@ -13,7 +13,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import jsonschema
@@ -59,9 +59,9 @@ def waived_long_ago(server: JiraServer, key: str) -> None:
 
     The report then has to read the ticket on its own to learn who waived: a per-ticket GET.
     """
-    waivers = [label for label in server.issue_fields(key)["labels"] if label.startswith("gonogo-waive")]
-    server.add_label_change(key, waivers, created=server.now.replace(hour=8))
-    server.add_label_change(key, ["later"], created=server.now.replace(hour=9))
+    labels = server.issue_fields(key)["labels"]
+    waived_on = max(entry["created"] for entry in server.history(key))
+    server.change_issue(key, {"labels": [*labels, "later"]}, at=waived_on + timedelta(days=1))
 
 
 def rank(verdict: str | None) -> int:
@@ -172,8 +172,10 @@ def test_text_report_is_a_table_worst_first_with_totals(
     assert f"  NO-GO               {totals['no-go']:5d}" in lines
     assert f"  GO                  {totals['go']:5d}" in lines
     header = next(i for i, line in enumerate(lines) if line.startswith("TICKET"))
-    rows = lines[header + 1 :]
+    end = lines.index("", header)  # the sections that teach follow the table
+    rows = lines[header + 1 : end]
     assert len(rows) == TICKETS
+    assert lines[end + 1].startswith("Why bids fail here")
     assert rows[0].split()[1] == "NO-GO"
     assert rows[-1].split()[1] == "GO"
     doomed = next(line for line in rows if line.startswith("BID-5 "))
@@ -205,6 +207,9 @@ def test_csv_has_one_line_per_ticket_in_report_order(
         "error",
         "comment",
         "url",
+        "changed",
+        "changed_on",
+        "outcome",
     ]
     by_key = {row["key"]: row for row in rows}
     for key, name in seeded.items():
@@ -245,7 +250,7 @@ def test_post_writes_one_sticky_comment_per_ticket_and_a_rerun_updates_them(
         "/rest/api/2/search/jql": -(-len(seeded) // 10),
     }
 
-    # One ticket changes: the next run writes its comment and its pointer, and nothing else.
+    # One ticket changes: the next run writes its comment and its pointer (one issue edit), nothing else.
     server.set_issue_property(
         "BID-7", PROPERTY, {**server.issue_properties("BID-7")[PROPERTY], "digest": "x"}
     )
@@ -253,7 +258,9 @@ def test_post_writes_one_sticky_comment_per_ticket_and_a_rerun_updates_them(
     code, third = report_json(gonogo, server, "--project", "BID", "--post")
     assert third["totals"]["comments"] == {"unchanged": len(seeded) - 1, "updated": 1}
     (comment,) = server.comments("BID-7")
-    assert [w.split("/")[-1] for w in writes(server)] == [comment["id"], PROPERTY]
+    (edit,) = [r for r in server.requests if r.method != "GET"]
+    assert edit.method == "PUT"
+    assert edit.body["update"]["comment"][0]["edit"]["id"] == comment["id"]
 
 
 def test_the_posted_comment_is_the_one_check_would_post(
@@ -401,7 +408,7 @@ def test_a_rate_limit_holds_every_worker_for_the_time_jira_asks(
         return original(self, request, raw_body)
 
     monkeypatch.setattr(Recorder, "start", stamped)
-    server.fail_next("PUT", r"/properties/", 429, headers={"Retry-After": "1"})
+    server.fail_next("PUT", r"/issue/[^/]+$", 429, headers={"Retry-After": "1"})
     settings = settings_for(server)
     throttle = StampedThrottle()
     request = ReportRequest(jql="project = BID", today=date.fromisoformat(TODAY), post=True, concurrency=4)
@@ -525,14 +532,15 @@ def test_a_waiver_label_in_any_case_is_attributed_from_the_search_as_check_does(
     server, _ = small
     fields = {k: v for k, v in example("waived")["fields"].items() if k != "comment"}
     fields["labels"] = [label.replace("gonogo-waive-", "Gonogo-Waive-") for label in fields["labels"]]
-    server.add_issue("BID-50", fields, names=example("waived")["names"])
-    server.add_label_change("BID-50", [label for label in fields["labels"] if label.startswith("Gonogo")])
+    others = [label for label in fields["labels"] if not label.startswith("Gonogo")]
+    server.add_issue("BID-50", {**fields, "labels": others}, names=example("waived")["names"])
+    server.change_issue("BID-50", {"labels": fields["labels"]})  # Alex Reviewer adds the waivers
+    dry = gonogo("check", "BID-50", "--today", TODAY, "--dry-run", "--format", "json", env=env_for(server))
     server.clear_requests()
     report(gonogo, server, "--jql", "key = BID-50", "--post")
     assert not [r for r in server.requests if r.method == "GET" and "/issue/" in r.path]
     (comment,) = server.comments("BID-50")
     assert "Alex Reviewer" in comment["body"]  # who waived, from the changelog in the search page
-    dry = gonogo("check", "BID-50", "--today", TODAY, "--dry-run", "--format", "json", env=env_for(server))
     assert json.loads(dry.stdout)["comment"]["body"] == comment["body"]
 
 
@@ -545,14 +553,16 @@ def test_a_changelog_cut_short_without_the_waiver_author_is_read_with_its_own_ge
         for key in ("BID-1", "BID-2"):
             server.add_issue(key, fields, names=example("waived")["names"])
         waivers = [label for label in fields["labels"] if label.startswith("gonogo-waive-")]
+        others = [label for label in fields["labels"] if label not in waivers]
         base = server.now
         for key, waived_at in (("BID-1", 0), ("BID-2", 3)):  # BID-1 waived first, then edited 3 times
+            server.change_issue(key, {"labels": others}, at=base.replace(hour=base.hour - 1))
+            labels = list(others)
             for minute in range(4):
-                when = base.replace(minute=base.minute + minute)
-                if minute == waived_at:
-                    server.add_label_change(key, waivers, created=when)
-                else:
-                    server.add_label_change(key, [f"other-{minute}"], created=when)
+                labels += waivers if minute == waived_at else [f"other-{minute}"]
+                server.change_issue(
+                    key, {"labels": list(labels)}, at=base.replace(minute=base.minute + minute)
+                )
         server.clear_requests()
         assert report(gonogo, server, "--jql", "project = BID").exit_code == 0
         singles = [r.path for r in server.requests if "/issue/" in r.path]

@@ -19,6 +19,7 @@ from gonogo.cli.checklists import checklists
 from gonogo.cli.common import fail, logger, setup_logging
 from gonogo.cli.report import report
 from gonogo.cli.serve import dead_letters, serve
+from gonogo.cli.site import doctor, setup
 from gonogo.errors import ExitCode, GonogoError
 
 
@@ -41,7 +42,7 @@ def main(ctx: click.Context, config_path: str | None, verbose: int) -> None:
     ctx.obj = {"config_path": Path(config_path) if config_path else None, "verbose": verbose}
 
 
-for command in (check, report, checklists, serve, dead_letters):
+for command in (setup, doctor, check, report, checklists, serve, dead_letters):
     main.add_command(command)
 
 

@@ -34,19 +34,21 @@ from .faults import GARBLED_JSON, CannedAnswer, FaultBook, encode_body
 from .model import (
     BOT_USER,
     DEFAULT_NOW,
+    DIRECTOR_USER,
     HUMAN_USER,
     Deployment,
     JiraUser,
     RecordedRequest,
-    StoredHistory,
     StoredIssue,
 )
+from .shapes import SYSTEM_FIELD_NAMES
 from .store import JiraStore
 
 __all__ = [
     "BOT_USER",
     "DEFAULT_AUTH",
     "DEFAULT_NOW",
+    "DIRECTOR_USER",
     "HUMAN_USER",
     "AuthConfig",
     "BasicAuth",
@@ -85,7 +87,7 @@ class JiraServer:
         auth: AuthConfig = DEFAULT_AUTH,
         comment_page_cap: int = 100,
         search_page_cap: int = 100,
-        changelog_cap: int = 100,
+        changelog_cap: int | None = None,
         text_limit: int = 32767,
         now: datetime = DEFAULT_NOW,
         user: JiraUser = BOT_USER,
@@ -234,6 +236,42 @@ class JiraServer:
         issue = self._store.add_issue(key, fields, names=names, issue_id=issue_id, rich_text=rich_text)
         return {"id": issue.id, "key": issue.key, "self": self._v2(f"issue/{issue.id}")}
 
+    def change_issue(
+        self,
+        key: str,
+        fields: Mapping[str, Any],
+        *,
+        author: JiraUser | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        """Change field values as a person would in Jira's UI, leaving a changelog entry.
+
+        ``author`` (default ``HUMAN_USER``) and ``at`` (default ``now``) are what the changelog
+        says; ``expand=changelog`` on the issue or a search then shows the change.
+        """
+        with self._store.lock:
+            issue = self._issue(key)
+            names = {**SYSTEM_FIELD_NAMES, **issue.names}
+            self._store.change_fields(
+                issue, fields, author=author or HUMAN_USER, field_names=names, created=at
+            )
+
+    def history(self, key: str) -> list[dict[str, Any]]:
+        """The issue's changelog, oldest first: author's account id, time and changed field ids."""
+        with self._store.lock:
+            return [
+                {
+                    "author": entry.author.account_id,
+                    "created": entry.created,
+                    "fields": [item.field_id for item in entry.items],
+                }
+                for entry in self._issue(key).history
+            ]
+
+    def add_group(self, name: str, members: list[JiraUser]) -> None:
+        """Create (or replace) a Jira group, served by ``GET group/member``."""
+        self._store.set_group(name, members)
+
     def add_comment(
         self,
         key: str,
@@ -269,36 +307,6 @@ class JiraServer:
             for n in range(1, count + 1)
         ]
 
-    def add_label_change(
-        self,
-        key: str,
-        added: list[str],
-        *,
-        author: JiraUser | None = None,
-        created: datetime | None = None,
-    ) -> None:
-        """Seed a changelog entry: `author` (default ``HUMAN_USER``) added these labels at `created`."""
-        with self._store.lock:
-            issue = self._issue(key)
-            labels = issue.fields.get("labels") or []
-            before = [label for label in labels if label not in added]
-            issue.histories.append(
-                StoredHistory(
-                    id=str(10000 + len(issue.histories)),
-                    author=author or HUMAN_USER,
-                    created=created or self.now,
-                    items=[
-                        {
-                            "field": "labels",
-                            "fieldtype": "jira",
-                            "fieldId": "labels",
-                            "fromString": " ".join(before),
-                            "toString": " ".join([*before, *added]),
-                        }
-                    ],
-                )
-            )
-
     def comments(self, key: str) -> list[dict[str, Any]]:
         """The stored comments in creation order: id, body (wiki), properties, authors, times."""
         with self._store.lock:
@@ -326,6 +334,23 @@ class JiraServer:
             if comment is None:
                 raise KeyError(f"no comment {comment_id}")
             return dict(comment.properties)
+
+    # -- how the site is set up ------------------------------------------------------
+
+    def set_field_options(self, field_id: str, options: list[str]) -> None:
+        """The options a select field offers (``editmeta``'s ``allowedValues``)."""
+        with self._store.lock:
+            self._store.field_options[field_id] = list(options)
+
+    def remove_from_edit_screen(self, field_id: str) -> None:
+        """Leave a field off every edit screen: ``editmeta`` omits it, editing it is a 400."""
+        with self._store.lock:
+            self._store.off_edit_screen.add(field_id)
+
+    def deny_permission(self, key: str) -> None:
+        """Take a permission (``EDIT_ISSUES``, ``ADD_COMMENTS``, …) from the account (``mypermissions``)."""
+        with self._store.lock:
+            self._store.denied_permissions.add(key)
 
     @property
     def requests(self) -> list[RecordedRequest]:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from .model import Deployment, JiraUser, StoredComment, StoredIssue
+from .model import ChangeItem, Deployment, JiraUser, StoredComment, StoredHistory, StoredIssue
 
 ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
 SYSTEM_FIELD_NAMES = {
@@ -203,6 +203,67 @@ def embedded_comments(view: View, issue: StoredIssue, *, cap: int) -> dict[str, 
     }
 
 
+# -- changelog ---------------------------------------------------------------------------
+
+
+def change_item_json(view: View, item: ChangeItem) -> dict[str, Any]:
+    """One changed field (schema ChangeDetails). Cloud names the field id too; Data Center does not.
+
+    The schema types ``from``/``to`` as plain strings, so an absent value is left out.
+    """
+    shape: dict[str, Any] = {"field": item.field_name, "fieldtype": item.field_type}
+    if view.deployment == "Cloud":
+        shape["fieldId"] = item.field_id
+    for key, value in (
+        ("from", item.from_value),
+        ("fromString", item.from_string),
+        ("to", item.to_value),
+        ("toString", item.to_string),
+    ):
+        if value is not None:
+            shape[key] = value
+    return shape
+
+
+def history_json(view: View, entry: StoredHistory) -> dict[str, Any]:
+    """One changelog entry (schema Changelog): its author in the deployment's user shape."""
+    return {
+        "id": entry.id,
+        "author": user_details(view, entry.author),
+        "created": jira_time(entry.created),
+        "items": [change_item_json(view, item) for item in entry.items],
+    }
+
+
+def changelog_json(view: View, issue: StoredIssue, *, cap: int | None = None) -> dict[str, Any]:
+    """``expand=changelog`` (schema PageOfChangelogs): most recent first, the ``cap`` newest entries.
+
+    Atlassian documents the expansion as "recent updates ... starting from the most recent"; a
+    ``total`` above the entries shown tells the reader the list was cut short.
+    """
+    entries = sorted(issue.history, key=lambda entry: (entry.created, int(entry.id)), reverse=True)
+    shown = entries if cap is None else entries[:cap]
+    return {
+        "startAt": 0,
+        "maxResults": len(shown),
+        "total": len(entries),
+        "histories": [history_json(view, entry) for entry in shown],
+    }
+
+
+def user_page(view: View, members: list[JiraUser], *, start: int, size: int, query: str) -> dict[str, Any]:
+    """``GET group/member`` (schema PageBeanUserDetails): one page of a group's users."""
+    page = members[start : start + size]
+    return {
+        "self": view.api(f"group/member?{query}"),
+        "maxResults": size,
+        "startAt": start,
+        "total": len(members),
+        "isLast": start + size >= len(members),
+        "values": [user_details(view, user) for user in page],
+    }
+
+
 # -- fields ------------------------------------------------------------------------------
 
 
@@ -354,7 +415,7 @@ class IssueRequest:
     expand: frozenset[str]
     properties: list[str] | None
     comment_cap: int
-    changelog_cap: int = 100
+    changelog_cap: int | None = None  # most recent changelog entries shown; None: all
 
 
 def issue_field_values(
@@ -398,36 +459,12 @@ def issue_json(
         shape["names"] = {field_id: catalog[field_id].name for field_id in field_ids}
     if inline_names and "schema" in request.expand:
         shape["schema"] = {field_id: catalog[field_id].schema for field_id in field_ids}
-    if "changelog" in request.expand:
-        shape["changelog"] = changelog_json(view, issue, cap=request.changelog_cap)
     if request.properties is not None:
         keys = select_properties(request.properties, list(issue.properties))
         shape["properties"] = {key: issue.properties[key] for key in keys}
+    if "changelog" in request.expand:
+        shape["changelog"] = changelog_json(view, issue, cap=request.changelog_cap)
     return shape
-
-
-def changelog_json(view: View, issue: StoredIssue, *, cap: int) -> dict[str, Any]:
-    """``expand=changelog`` (schema PageOfChangelogs): the ``cap`` most recent entries, newest first.
-
-    Atlassian documents the expansion as "recent updates ... starting from the most recent"; a
-    ``total`` above the entries shown tells the reader the list was cut.
-    """
-    newest_first = sorted(issue.histories, key=lambda h: h.created, reverse=True)
-    shown = newest_first[:cap]
-    return {
-        "startAt": 0,
-        "maxResults": len(shown),
-        "total": len(newest_first),
-        "histories": [
-            {
-                "id": history.id,
-                "author": user_details(view, history.author),
-                "created": jira_time(history.created),
-                "items": [dict(item) for item in history.items],
-            }
-            for history in shown
-        ],
-    }
 
 
 def returned_field_ids(results: list[dict[str, Any]]) -> list[str]:
