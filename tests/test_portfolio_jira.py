@@ -13,14 +13,23 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import jsonschema
 import pytest
 from jiraserver import JiraServer, running_server
 from jiraserver.app import Recorder
-from portfolio_helpers import PAT, VirtualClock, env_for, example, seed_portfolio, settings_for, solo_row
+from portfolio_helpers import (
+    PAT,
+    VirtualClock,
+    env_for,
+    example,
+    seed_portfolio,
+    settings_for,
+    solo_row,
+    waived_long_ago,
+)
 from support import TODAY, Gonogo
 
 import gonogo.report as report_module
@@ -52,16 +61,6 @@ def report_json(gonogo: Gonogo, server: JiraServer, *args: str) -> tuple[int, di
 
 def writes(server: JiraServer) -> list[str]:
     return [f"{r.method} {r.path}" for r in server.requests if r.method != "GET"]
-
-
-def waived_long_ago(server: JiraServer, key: str) -> None:
-    """Give `key` a waiver older than the one changelog entry the `small` site's search shows.
-
-    The report then has to read the ticket on its own to learn who waived: a per-ticket GET.
-    """
-    labels = server.issue_fields(key)["labels"]
-    waived_on = max(entry["created"] for entry in server.history(key))
-    server.change_issue(key, {"labels": [*labels, "later"]}, at=waived_on + timedelta(days=1))
 
 
 def rank(verdict: str | None) -> int:
