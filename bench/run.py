@@ -87,13 +87,18 @@ def round_trips() -> list[tuple[str, str, str]]:
                 f"floor 1 GET, 0 writes; naive {naive[1]} (and a duplicate comment: "
                 f"{len(server.comments('BID-2'))} in all)",
             ),
-            ("requests, re-check, a day later", f"gonogo {counts[2]}", "floor 1 GET + 2 writes"),
+            (
+                "requests, re-check, a day later",
+                f"gonogo {counts[2]}",
+                "goal 1 GET + at most 2 writes (1: the issue edit carries the comment)",
+            ),
         ]
 
 
 def _gets_and_writes(requests: list[Any]) -> str:
     gets = sum(1 for r in requests if r.method == "GET")
-    return f"{gets} GET, {len(requests) - gets} writes"
+    writes = len(requests) - gets
+    return f"{gets} GET, {writes} write{'' if writes == 1 else 's'}"
 
 
 def reports(tickets: int = 1000) -> list[tuple[str, str, str]]:
