@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
+from gonogo.redaction import redact
 from gonogo.ticket import Ticket
 
 
@@ -41,6 +42,7 @@ def publish_verdict(
     store: CommentStore, ticket: Ticket, body: str, *, property_key: str, verdict: str
 ) -> Publication:
     issue = ticket.id or ticket.key  # the id survives a move to another project; the key does not
+    body = redact(body)  # a ticket field may quote a secret; nothing gonogo writes may carry one
     pointer = _pointer(ticket.properties.get(property_key))
     if pointer is not None:
         if store.update_comment(issue, pointer, body):

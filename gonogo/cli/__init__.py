@@ -8,6 +8,7 @@ fast.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -21,6 +22,7 @@ from gonogo.cli.common import fail, log, setup_logging
 from gonogo.cli.report import report
 from gonogo.cli.serve import dead_letters, serve
 from gonogo.errors import ExitCode, GonogoError
+from gonogo.redaction import remember_environment
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -36,6 +38,7 @@ from gonogo.errors import ExitCode, GonogoError
 @click.pass_context
 def main(ctx: click.Context, config_path: Path | None, verbose: int) -> None:
     """Tell a bid team the truth about a proposal ticket: GO, GO WITH CONDITIONS, NEEDS INFO or NO-GO."""
+    remember_environment(os.environ)
     setup_logging(verbose)
     ctx.obj = {"config_path": config_path, "verbose": verbose}
 

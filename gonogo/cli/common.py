@@ -16,38 +16,36 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from gonogo.errors import GonogoError
+from gonogo.log_routing import STANDARD_RECORD_ATTRIBUTES, route_other_loggers
+from gonogo.redaction import RedactRecords, redact
 
 log = logging.getLogger("gonogo")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class _Redact(logging.Filter):
-    """Last line of defence: no log record may carry the API token, whatever formatted it."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        super().__init__()
-        self._secrets = [s for s in secrets if s]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        for secret in self._secrets:
-            message = message.replace(secret, "***")
-        record.msg, record.args = message, None
-        return True
-
-
 def setup_logging(verbose: int) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("gonogo: %(message)s"))
-    handler.addFilter(_Redact([os.environ.get("JIRA_API_TOKEN", "")]))
-    log.handlers[:] = [handler]
+    """gonogo's log lines on stderr, and every other library's routed through the same redaction.
+
+    A handler on the root logger matters even when it prints nothing: without one, the `jira`
+    library's `logging.error(...)` installs Python's default handler, which prints `ERROR:root:`
+    and a whole Jira response body. Other libraries speak only from -vv on, one line each.
+    """
+    log.handlers[:] = [_stderr_handler()]
     log.propagate = False
     log.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    route_other_loggers(_stderr_handler(), level=logging.WARNING if verbose > 1 else logging.CRITICAL + 1)
+
+
+def _stderr_handler() -> logging.Handler:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("gonogo: %(message)s"))
+    handler.addFilter(RedactRecords(standard=STANDARD_RECORD_ATTRIBUTES))
+    return handler
 
 
 def fail(error: GonogoError) -> NoReturn:
-    message = " ".join(str(error).split())
+    message = redact(" ".join(str(error).split()))
     click.echo(f"gonogo: error: {message}", err=True)
     sys.exit(error.exit_code)
 

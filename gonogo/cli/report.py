@@ -11,6 +11,7 @@ import click
 
 from gonogo.cli.common import day, fail, log, more_verbose, today_option, use_colour, verbose_option
 from gonogo.errors import ExitCode, GonogoError
+from gonogo.redaction import redact
 from gonogo.report_formats import REPORT_FORMATS
 
 
@@ -92,7 +93,7 @@ def report(
         engine = build_engine(settings)
         with _ProgressBar(enabled=sys.stderr.isatty() and not level) as progress:
             run = run_report(request, engine=engine, jira=settings.jira, progress=progress)
-        document = REPORT_FORMATS[output_format].render(run.portfolio, engine.renderer, colour)
+        document = redact(REPORT_FORMATS[output_format].render(run.portfolio, engine.renderer, colour))
     except GonogoError as error:
         fail(error)
     if output is None:

@@ -18,6 +18,7 @@ from gonogo.check import assess_and_post
 from gonogo.config import JiraSettings, Settings
 from gonogo.engine import Engine, build_engine
 from gonogo.jira_gateway import JiraGateway
+from gonogo.redaction import REDACTOR
 from gonogo.webhook.app import create_app
 from gonogo.webhook.deliveries import filtered_out
 from gonogo.webhook.intake import Intake
@@ -51,7 +52,7 @@ def check_runner(
 
     def run(job: Job) -> CheckOutcome | Ignored:
         gateway = connect(jira)
-        ticket = gateway.fetch_ticket(job.ticket, fields=engine.fields_to_fetch())
+        ticket = gateway.fetch_ticket(job.ticket, fields=engine.fields_to_fetch(), label=job.key)
         # An issue type Jira did not return ("") matches no filter: unknown is not a proposal.
         unwanted = filtered_out(ticket.project_key, ticket.issue_type or "", filters)
         if unwanted is not None:
@@ -62,6 +63,7 @@ def check_runner(
             verdict=result.assessment.verdict.value,
             action=result.publication.action.value,
             comment_id=result.publication.comment_id,
+            key=ticket.key,
         )
 
     return run
@@ -82,12 +84,13 @@ def health_check(queue: WorkQueue, workers: Workers) -> Callable[[], str | None]
 
 def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | None, verbose: int) -> None:
     """Serve until SIGTERM/SIGINT. Configuration problems raise before anything listens."""
-    secrets = [
-        s.reveal()
-        for s in (settings.jira.token, webhook.credentials.secret, webhook.credentials.token)
-        if s is not None
-    ]
-    setup_service_logging(secrets=[*secrets, webhook.queue.redis_url.reveal()], verbose=verbose)
+    token = settings.jira.token
+    REDACTOR.remember_credentials(settings.jira.user, token.reveal() if token else None)
+    REDACTOR.remember(
+        *(s.reveal() for s in (webhook.credentials.secret, webhook.credentials.token) if s is not None)
+    )
+    REDACTOR.remember_url_password(webhook.queue.redis_url.reveal())
+    setup_service_logging(verbose=verbose)
     settings.jira.require_connection()
     engine = build_engine(settings)
     queue = open_queue(webhook.queue)
