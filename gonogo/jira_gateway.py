@@ -303,6 +303,19 @@ class JiraGateway:
             return False
         return True
 
+    def delete_comment(self, issue: str, comment_id: str) -> None:
+        """DELETE a comment (a duplicate of gonogo's own); one already gone is fine."""
+        url = self._client._get_url(f"issue/{issue}/comment/{comment_id}")
+        try:
+            self._call(
+                lambda: self._client._session.delete(url),
+                action=f"delete a duplicate verdict comment on {self._name(issue)}",
+                idempotent=True,
+                not_found="",
+            )
+        except _NotFound:
+            return
+
     def set_issue_property(self, issue: str, key: str, value: Mapping[str, Any]) -> None:
         self._call(
             lambda: self._client.add_issue_property(issue, key, dict(value)),
@@ -439,7 +452,7 @@ class JiraGateway:
         if status == 403:
             return (
                 f"Jira refused to let this account {action} (403): it needs Browse Projects, "
-                "Add Comments and Edit Own Comments on the project"
+                "Add Comments, Edit Own Comments and Delete Own Comments on the project"
             )
         if status == 429:
             return f"Jira kept rate-limiting us (429) when trying to {action}: try again later"

@@ -93,9 +93,7 @@ def setup_service_logging(*, verbose: int) -> None:
     logging.getLogger("gonogo.jira_gateway").setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
     logging.getLogger("uvicorn.access").disabled = True  # the delivery line says more, once
     others = _json_handler()
-    others.addFilter(
-        OncePerInterval(interval=ACCEPT_ERROR_INTERVAL_SECONDS, loggers=frozenset({"asyncio"}))
-    )
+    others.addFilter(OncePerInterval(interval=ACCEPT_ERROR_INTERVAL_SECONDS, loggers=frozenset({"asyncio"})))
     route_other_loggers(others, level=logging.WARNING)
 
 
