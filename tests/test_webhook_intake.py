@@ -12,9 +12,9 @@ import pytest
 from webhook_helpers import SECRET, created_event, signed
 
 from gonogo.config import Secret
-from gonogo.webhook.intake import Intake
 from gonogo.log_routing import STANDARD_RECORD_ATTRIBUTES
 from gonogo.redaction import REDACTOR, RedactRecords
+from gonogo.webhook.intake import Intake
 from gonogo.webhook.logs import DELIVERY_LOGGER, JsonLines
 from gonogo.webhook.metrics import Metrics
 from gonogo.webhook.queue import Job, QueueUnavailable
