@@ -22,6 +22,7 @@ class ExitCode(IntEnum):
     GO_WITH_CONDITIONS = 10
     NEEDS_INFO = 11
     NO_GO = 12
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
 
 class GonogoError(Exception):

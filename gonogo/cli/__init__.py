@@ -50,10 +50,15 @@ for command in (check, report, checklists, serve, dead_letters):
 def run() -> NoReturn:
     """Entry point that turns anything unexpected into one line instead of a traceback."""
     try:
-        main(prog_name="gonogo")
-    except KeyboardInterrupt:
-        click.echo("gonogo: interrupted", err=True)
-        sys.exit(130)
+        # Not click's standalone mode: it turns Ctrl-C into "Aborted!" and exit code 1, and the
+        # documented code for an interrupt is 130.
+        code = main.main(prog_name="gonogo", standalone_mode=False)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo("\ngonogo: interrupted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except click.exceptions.ClickException as error:  # usage errors: click's message, click's code
+        error.show()
+        sys.exit(error.exit_code)
     except GonogoError as error:  # a command that let one through: still one line, still its code
         fail(error)
     except Exception as exc:  # a bug: say so in one line; --verbose twice shows the traceback
@@ -64,4 +69,4 @@ def run() -> NoReturn:
             err=True,
         )
         sys.exit(ExitCode.INTERNAL_ERROR)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)

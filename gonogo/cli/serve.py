@@ -10,6 +10,7 @@ import click
 
 from gonogo.cli.common import fail, today_option
 from gonogo.errors import GonogoError
+from gonogo.redaction import redact
 
 
 @click.command()
@@ -76,13 +77,13 @@ def dead_letters(ctx: click.Context, output_format: str) -> None:
     finally:
         queue.close()
     if output_format == "json":
-        click.echo(json.dumps(lines, indent=2, ensure_ascii=False))
+        click.echo(redact(json.dumps(lines, indent=2, ensure_ascii=False)))
         return
     if not lines:
         click.echo("No dead letters.")
     for line in lines:
-        failed = datetime.fromtimestamp(line["failed_at"]).isoformat(timespec="seconds")
         click.echo(
-            f"{failed}  {line['ticket']}  delivery {line['delivery']}  after {line['attempts']} attempt(s)"
+            f"{line['failed_at']}  {line['ticket']}  delivery {line['delivery']}  "
+            f"after {line['attempts']} attempt(s)"
         )
-        click.echo(f"    {line['reason']}")
+        click.echo(f"    {redact(line['reason'])}")

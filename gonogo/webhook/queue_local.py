@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import shutil
 import sqlite3
 import threading
 import time
@@ -39,6 +40,8 @@ log = logging.getLogger(__name__)
 _QUEUE_NAME = "jobs"
 _SEEN_DB = "deliveries.db"
 _LOCK_FILE = "serve.lock"
+_MIN_FREE_BYTES = 1024 * 1024  # below this a commit may fail half-way: report the queue unhealthy
+_HEALTH_PROBE = "gonogo-health-probe"  # the delivery id /healthz writes to prove the queue can store
 _HOUSEKEEPING_EVERY = 200  # acks / submits between purges of finished rows and old delivery ids
 
 
@@ -231,7 +234,24 @@ class LocalQueue:
         return self._open_jobs
 
     def healthy(self) -> bool:
-        return self._queue is not None
+        """Whether the queue can store a job now: free space on its disk, and a write that succeeds.
+
+        Reading alone would say ok while every delivery gets 503 for lack of disk.
+        """
+        if self._queue is None:
+            return False
+        if self._seen is None:
+            return True  # a reader stores nothing
+        try:
+            if shutil.disk_usage(self._folder).free < _MIN_FREE_BYTES:
+                return False
+            with self._intake:
+                self._seen.execute(
+                    "INSERT OR REPLACE INTO seen (delivery, at) VALUES (?, ?)", (_HEALTH_PROBE, time.time())
+                )
+        except (OSError, sqlite3.Error):
+            return False
+        return True
 
     def close(self) -> None:
         if self._queue is not None:

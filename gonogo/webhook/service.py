@@ -12,8 +12,6 @@ import logging
 from collections.abc import Callable
 from datetime import date
 
-import uvicorn
-
 from gonogo.check import assess_and_post
 from gonogo.config import JiraSettings, Settings
 from gonogo.engine import Engine, build_engine
@@ -22,6 +20,7 @@ from gonogo.redaction import REDACTOR
 from gonogo.webhook.app import create_app
 from gonogo.webhook.deliveries import filtered_out
 from gonogo.webhook.intake import Intake
+from gonogo.webhook.listener import Server, listen, raise_descriptor_limit, server_config
 from gonogo.webhook.logs import setup_service_logging
 from gonogo.webhook.metrics import Metrics
 from gonogo.webhook.queue import Job, WorkQueue, open_queue
@@ -93,7 +92,13 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
     setup_service_logging(verbose=verbose)
     settings.jira.require_connection()
     engine = build_engine(settings)
-    queue = open_queue(webhook.queue)
+    descriptors = raise_descriptor_limit()
+    listening = listen(webhook.host, webhook.port)
+    try:
+        queue = open_queue(webhook.queue)
+    except BaseException:
+        listening.close()
+        raise
     try:
         metrics = Metrics(queue_depth=queue.depth)
         workers = Workers(
@@ -120,6 +125,7 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
                     "path": webhook.path,
                     "queue": webhook.queue.kind,
                     "workers": webhook.workers,
+                    "open_files_limit": descriptors,
                     "signature": webhook.credentials.secret is not None,
                     "token": webhook.credentials.token is not None,
                 },
@@ -130,20 +136,20 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
             metrics=metrics,
             path=webhook.path,
             max_body_bytes=webhook.max_body_bytes,
+            request_timeout=webhook.request_timeout_seconds,
             health=health_check(queue, workers),
             on_startup=started,
             on_shutdown=lambda: workers.stop(SHUTDOWN_GRACE_SECONDS),
         )
-        config = uvicorn.Config(
+        config = server_config(
             app,
             host=webhook.host,
             port=webhook.port,
-            log_config=None,
-            access_log=False,
-            lifespan="on",
-            server_header=False,
-            timeout_graceful_shutdown=int(SHUTDOWN_GRACE_SECONDS),
+            max_connections=webhook.max_connections,
+            request_timeout=webhook.request_timeout_seconds,
+            grace_seconds=int(SHUTDOWN_GRACE_SECONDS),
         )
-        uvicorn.Server(config).run()
+        Server(config).run(sockets=[listening])
     finally:
+        listening.close()
         queue.close()
