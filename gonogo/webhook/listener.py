@@ -10,6 +10,7 @@ Each is handled here, once, around uvicorn's public `Config` and `Server`.
 from __future__ import annotations
 
 import asyncio
+import os
 import resource
 import signal
 import socket
@@ -51,9 +52,14 @@ def listen(host: str, port: int) -> socket.socket:
         return socket.create_server((host.strip("[]"), port), family=family, backlog=2048)
     except OSError as exc:
         raise ConfigurationError(
-            f"cannot listen on {host}:{port} ({exc.strerror or exc.__class__.__name__}): stop what "
+            f"cannot listen on {host}:{port} ({_reason(exc)}): stop what "
             "uses that port, or choose another with --port or [webhook].port"
         ) from None
+
+
+def _reason(error: OSError) -> str:
+    """The system's words for an error, without the call details Python adds to them."""
+    return os.strerror(error.errno) if error.errno else error.__class__.__name__
 
 
 def protocol_with_deadline(seconds: float) -> type[H11Protocol]:
