@@ -58,18 +58,14 @@ def publish_verdict(
     pointer = _pointer(ticket.properties.get(property_key))
     if pointer is not None:
         if store.update_comment(issue, pointer, body):
-            removed = ()
-            if _may_hold_duplicates(ticket, pointer):
-                removed = _heal(
-                    store, issue, property_key, keep=pointer, found=_own_comments(store, issue, property_key)
-                )
-            return Publication(Action.UPDATED, pointer, removed)
+            found = _own_comments(store, issue, property_key) if _may_hold_duplicates(ticket, pointer) else []
+            return Publication(Action.UPDATED, pointer, _heal(store, issue, keep=pointer, found=found))
         action = Action.RECREATED
     else:
         own = [] if _known_to_have_no_comments(ticket) else _own_comments(store, issue, property_key)
         for candidate in reversed(own):  # oldest first: the one people may already have answered
             if store.update_comment(issue, candidate, body):
-                removed = _heal(store, issue, property_key, keep=candidate, found=own)
+                removed = _heal(store, issue, keep=candidate, found=own)
                 store.set_issue_property(issue, property_key, _pointer_value(candidate, verdict))
                 return Publication(Action.UPDATED, candidate, removed)
         action = Action.CREATED
@@ -83,9 +79,7 @@ def _own_comments(store: CommentStore, issue: str, property_key: str) -> list[st
     return [str(comment.id) for comment in store.comments(issue) if property_key in comment.properties]
 
 
-def _heal(
-    store: CommentStore, issue: str, property_key: str, *, keep: str, found: list[str]
-) -> tuple[str, ...]:
+def _heal(store: CommentStore, issue: str, *, keep: str, found: list[str]) -> tuple[str, ...]:
     """Delete every gonogo comment in `found` but `keep`; a refused delete is logged, not fatal.
 
     The verdict is already on the ticket by now: a duplicate that cannot be deleted (the account

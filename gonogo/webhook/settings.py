@@ -81,8 +81,8 @@ class WebhookSettings:
     path: str = "/webhook"
     max_body_bytes: int = 1024 * 1024
     workers: int = 4
-    max_connections: int = 1000  # beyond this, requests are answered 503 at once
-    request_timeout_seconds: float = 10.0  # to send a request's headers and body; then it is closed
+    max_connections: int = 4096  # beyond this (or the descriptor limit), requests get 503 at once
+    request_timeout_seconds: float = 5.0  # to send a request's headers and body; then it is closed
     allow_unauthenticated: bool = False
     credentials: Credentials = Credentials()
     filters: Filters = Filters()
