@@ -19,35 +19,49 @@ Usage: python bench/descriptor_exhaustion.py [--connections 1100] [--hold 20] [-
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import socket
-import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import requests
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from jiraserver import running_server  # noqa: E402
-from webhook_helpers import SECRET, created_event, free_port, seed, signed  # noqa: E402
+from jiraserver import running_server
+from service_process import start_serve
+from webhook_helpers import created_event, seed, signed
 
 SOFT_LIMIT = 1024
 
 
-def timed(call: object) -> tuple[str, float]:
+def timed(call: Callable[[], requests.Response]) -> tuple[str, float]:
     """(outcome, seconds) of one HTTP call; a timeout or refused connection is the outcome."""
     started = time.perf_counter()
     try:
-        response = call()  # type: ignore[operator]
-        outcome = str(response.status_code)
+        outcome = str(call().status_code)
     except requests.RequestException as exc:
         outcome = exc.__class__.__name__
     return outcome, time.perf_counter() - started
+
+
+def stall(port: int, count: int) -> list[socket.socket]:
+    """Open `count` connections that send part of a request's headers and then nothing."""
+    stalled = []
+    for _ in range(count):
+        conn = socket.socket()
+        conn.settimeout(5)
+        try:
+            conn.connect(("127.0.0.1", port))
+            conn.sendall(b"POST /webhook HTTP/1.1\r\nHost: gonogo\r\nContent-Ty")
+        except OSError:
+            conn.close()
+            continue
+        stalled.append(conn)
+    return stalled
 
 
 def main() -> None:
@@ -56,7 +70,7 @@ def main() -> None:
     parser.add_argument("--hold", type=float, default=20.0, help="seconds the stalled connections stay open")
     parser.add_argument("--hard-limit", default="1024", help='"default" or a number')
     args = parser.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # this script holds the connections
     child_hard = hard if args.hard_limit == "default" else int(args.hard_limit)
 
@@ -65,54 +79,11 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder, running_server(deployment="Cloud") as jira:
         issue_id = seed(jira, "BID-1")
-        config = Path(folder) / "gonogo.toml"
-        config.write_text('[jira]\nretries = 0\n\n[webhook]\nqueue_path = "queue"\n', encoding="utf-8")
-        email, token = jira.basic_auth
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(REPO),
-            "JIRA_URL": jira.url,
-            "JIRA_USER": email,
-            "JIRA_API_TOKEN": token,
-            "GONOGO_CONFIG": str(config),
-            "GONOGO_WEBHOOK_SECRET": SECRET,
-        }
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        log_path = Path(folder) / "serve.log"
-        with log_path.open("wb") as log:
-            service = subprocess.Popen(
-                [sys.executable, "-m", "gonogo", "serve", "--port", str(port)],
-                env=env,
-                cwd=folder,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                preexec_fn=limits,
-            )
+        service, url, log_path = start_serve(Path(folder), jira, 'queue_path = "queue"', before_exec=limits)
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                except requests.RequestException:
-                    pass
-                if time.monotonic() > deadline:
-                    raise SystemExit("gonogo serve did not start")
-                time.sleep(0.1)
             before = log_path.stat().st_size
             started = time.monotonic()
-            stalled = []
-            for _ in range(args.connections):
-                conn = socket.socket()
-                conn.settimeout(5)
-                try:
-                    conn.connect(("127.0.0.1", port))
-                    conn.sendall(b"POST /webhook HTTP/1.1\r\nHost: gonogo\r\nContent-Ty")
-                except OSError:
-                    conn.close()
-                    continue
-                stalled.append(conn)
+            stalled = stall(int(url.rsplit(":", 1)[1]), args.connections)
             time.sleep(2)  # let the service accept what it can
             health = timed(lambda: requests.get(f"{url}/healthz", timeout=30))
             body = created_event("BID-1", issue_id)
@@ -122,26 +93,23 @@ def main() -> None:
                 )
             )
             comment_at = None
-            while time.monotonic() - started < args.hold:
-                if comment_at is None and jira.comments("BID-1"):
+            while time.monotonic() - started < args.hold and comment_at is None:
+                if jira.comments("BID-1"):
                     comment_at = time.monotonic() - started
                 time.sleep(0.1)
+            time.sleep(max(0.0, args.hold - (time.monotonic() - started)))
             for conn in stalled:
                 conn.close()
-            if comment_at is None and jira.comments("BID-1"):
-                comment_at = time.monotonic() - started
         finally:
             service.terminate()
             service.wait(timeout=30)
         text = log_path.read_bytes()[before:].decode("utf-8", "replace")
         lines = [line for line in text.splitlines() if line.strip()]
         not_json = [line for line in lines if not line.startswith("{")]
-        print(
-            f"soft limit {SOFT_LIMIT}, hard limit {args.hard_limit}; {len(stalled)} stalled connections held {args.hold:g} s"
-        )
+        print(f"soft limit {SOFT_LIMIT}, hard limit {args.hard_limit}; {len(stalled)} stalled connections")
         print(f"/healthz: {health[0]} after {health[1]:.2f} s")
         print(f"delivery: {delivery[0]} after {delivery[1]:.2f} s")
-        print(f"comment: {'after %.1f s' % comment_at if comment_at is not None else 'none'}")
+        print(f"comment: {f'after {comment_at:.1f} s' if comment_at is not None else 'none'}")
         print(f"log: {len(lines)} lines ({len(not_json)} not JSON), {len(text.encode()):,} bytes")
 
 

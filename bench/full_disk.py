@@ -14,7 +14,6 @@ Usage: sudo python bench/full_disk.py [--after 40]
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -23,13 +22,14 @@ from pathlib import Path
 
 import requests
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from jiraserver import running_server  # noqa: E402
-from webhook_helpers import SECRET, created_event, free_port, seed, signed  # noqa: E402
+from jiraserver import JiraServer, running_server
+from service_process import start_serve
+from webhook_helpers import created_event, seed, signed
 
 TMPFS_SIZE = "4m"
+KEYS = [f"BID-{n}" for n in range(1, 5)]
 
 
 def depth(url: str) -> str:
@@ -55,6 +55,17 @@ def fill(folder: Path) -> Path:
     return filler
 
 
+def checks_in_flight(jira: JiraServer, url: str) -> None:
+    """Four deliveries whose checks are held in Jira until `jira.release()`."""
+    ids = {key: seed(jira, key) for key in KEYS}
+    jira.hang_next("GET", r"/rest/api/2/issue/", times=4)
+    for key in KEYS:
+        body = created_event(key, ids[key])
+        requests.post(f"{url}/webhook", data=body, headers=signed(body, f"disk-{key}"), timeout=10)
+    while jira.held_requests < 4:
+        time.sleep(0.05)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--after", type=int, default=40, help="seconds to watch after space is freed")
@@ -62,58 +73,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder, running_server(deployment="Cloud") as jira:
         disk = Path(folder) / "disk"
         disk.mkdir()
-        if subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", f"size={TMPFS_SIZE}", "tmpfs", str(disk)], check=False
-        ).returncode:
+        mount = ["mount", "-t", "tmpfs", "-o", f"size={TMPFS_SIZE}", "tmpfs", str(disk)]
+        if subprocess.run(mount, check=False).returncode:
             raise SystemExit("cannot mount a tmpfs (run as root)")
         service = None
         try:
-            config = Path(folder) / "gonogo.toml"
-            config.write_text(
-                f'[jira]\nretries = 0\n\n[webhook]\nqueue_path = "{disk / "queue"}"\nworkers = 4\n',
-                encoding="utf-8",
-            )
-            email, token = jira.basic_auth
-            env = {
-                **os.environ,
-                "PYTHONPATH": str(REPO),
-                "JIRA_URL": jira.url,
-                "JIRA_USER": email,
-                "JIRA_API_TOKEN": token,
-                "GONOGO_CONFIG": str(config),
-                "GONOGO_WEBHOOK_SECRET": SECRET,
-            }
-            port = free_port()
-            url = f"http://127.0.0.1:{port}"
-            log = (Path(folder) / "serve.log").open("wb")
-            service = subprocess.Popen(
-                [sys.executable, "-m", "gonogo", "serve", "--port", str(port)],
-                env=env,
-                cwd=folder,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                except requests.RequestException:
-                    pass
-                if time.monotonic() > deadline:
-                    raise SystemExit("gonogo serve did not start")
-                time.sleep(0.1)
-            keys = [f"BID-{n}" for n in range(1, 5)]
-            ids = {key: seed(jira, key) for key in keys}
-            jira.hang_next("GET", r"/rest/api/2/issue/", times=4)
-            for key in keys:
-                body = created_event(key, ids[key])
-                requests.post(f"{url}/webhook", data=body, headers=signed(body, f"disk-{key}"), timeout=10)
-            while jira.held_requests < 4:
-                time.sleep(0.05)
+            service, url, _ = start_serve(Path(folder), jira, f'queue_path = "{disk / "queue"}"\nworkers = 4')
+            checks_in_flight(jira, url)
             filler = fill(disk)
             jira.release()
-            while sum(len(jira.comments(key)) for key in keys) < 4:
+            while sum(len(jira.comments(key)) for key in KEYS) < 4:
                 time.sleep(0.05)
             time.sleep(2)
             health = requests.get(f"{url}/healthz", timeout=10)
@@ -130,10 +99,8 @@ def main() -> None:
                 seen.append(f"{second}s:{depth(url)}")
             print("space freed, queue depth each second: " + " ".join(seen))
             health = requests.get(f"{url}/healthz", timeout=10)
-            print(
-                f"space freed: /healthz {health.status_code}; comments per ticket "
-                f"{[len(jira.comments(key)) for key in keys]}"
-            )
+            counts = [len(jira.comments(key)) for key in KEYS]
+            print(f"space freed: /healthz {health.status_code}; comments per ticket {counts}")
         finally:
             if service is not None:
                 service.terminate()

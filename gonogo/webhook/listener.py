@@ -26,8 +26,6 @@ from gonogo.errors import ConfigurationError
 
 # When the hard limit is "unlimited", the soft limit is raised this far (Linux refuses infinity).
 _NOFILE_WHEN_UNLIMITED = 65536
-# Descriptors kept for what is not a client connection: queue files, Redis, Jira, logs.
-_RESERVED_DESCRIPTORS = 64
 
 
 def raise_descriptor_limit() -> int:
@@ -45,12 +43,6 @@ def raise_descriptor_limit() -> int:
         except (ValueError, OSError):
             pass  # a container may forbid it; the service still runs at the old limit
     return int(soft)
-
-
-def connection_bound(max_connections: int, descriptors: int) -> int:
-    """How many connections uvicorn serves before answering 503: the configured bound, lowered so
-    that client connections alone can never use up the descriptors."""
-    return max(16, min(max_connections, descriptors - _RESERVED_DESCRIPTORS))
 
 
 def listen(host: str, port: int) -> socket.socket:

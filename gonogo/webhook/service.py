@@ -20,13 +20,7 @@ from gonogo.redaction import REDACTOR
 from gonogo.webhook.app import create_app
 from gonogo.webhook.deliveries import filtered_out
 from gonogo.webhook.intake import Intake
-from gonogo.webhook.listener import (
-    Server,
-    connection_bound,
-    listen,
-    raise_descriptor_limit,
-    server_config,
-)
+from gonogo.webhook.listener import Server, listen, raise_descriptor_limit, server_config
 from gonogo.webhook.logs import setup_service_logging
 from gonogo.webhook.metrics import Metrics
 from gonogo.webhook.queue import Job, WorkQueue, open_queue
@@ -132,7 +126,7 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
                     "queue": webhook.queue.kind,
                     "workers": webhook.workers,
                     "open_files_limit": descriptors,
-                    "max_connections": connection_bound(webhook.max_connections, descriptors),
+                    "max_connections": webhook.max_connections,
                     "signature": webhook.credentials.secret is not None,
                     "token": webhook.credentials.token is not None,
                 },
@@ -152,7 +146,7 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
             app,
             host=webhook.host,
             port=webhook.port,
-            max_connections=connection_bound(webhook.max_connections, descriptors),
+            max_connections=webhook.max_connections,
             request_timeout=webhook.request_timeout_seconds,
             grace_seconds=int(SHUTDOWN_GRACE_SECONDS),
         )

@@ -81,7 +81,7 @@ class WebhookSettings:
     path: str = "/webhook"
     max_body_bytes: int = 1024 * 1024
     workers: int = 4
-    max_connections: int = 4096  # beyond this (or the descriptor limit), requests get 503 at once
+    max_connections: int = 4096  # connections and requests in progress beyond which requests get 503
     request_timeout_seconds: float = 5.0  # to send a request's headers and body; then it is closed
     allow_unauthenticated: bool = False
     credentials: Credentials = Credentials()
