@@ -21,13 +21,19 @@ READY_TIMEOUT = 30.0
 
 
 def start_serve(
-    folder: Path, jira: JiraServer, webhook: str, *, before_exec: Callable[[], None] | None = None
+    folder: Path,
+    jira: JiraServer,
+    webhook: str,
+    *,
+    jira_table: str = "retries = 0",
+    env: dict[str, str] | None = None,
+    before_exec: Callable[[], None] | None = None,
 ) -> tuple[subprocess.Popen[bytes], str, Path]:
-    """Start `gonogo serve` with `webhook` as its [webhook] table; return (process, url, log file)."""
+    """Start `gonogo serve` with these [webhook] and [jira] tables; return (process, url, log file)."""
     config = folder / "gonogo.toml"
-    config.write_text(f"[jira]\nretries = 0\n\n[webhook]\n{webhook}\n", encoding="utf-8")
+    config.write_text(f"[jira]\n{jira_table}\n\n[webhook]\n{webhook}\n", encoding="utf-8")
     email, token = jira.basic_auth
-    env = {
+    environment = {
         **os.environ,
         "PYTHONPATH": str(REPO),
         "JIRA_URL": jira.url,
@@ -35,6 +41,7 @@ def start_serve(
         "JIRA_API_TOKEN": token,
         "GONOGO_CONFIG": str(config),
         "GONOGO_WEBHOOK_SECRET": SECRET,
+        **(env or {}),
     }
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -42,7 +49,7 @@ def start_serve(
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "gonogo", "serve", "--port", str(port)],
-            env=env,
+            env=environment,
             cwd=folder,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -36,15 +35,13 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
 from jiraserver import JiraServer, running_server  # noqa: E402
+from service_process import start_serve  # noqa: E402
 from webhook_helpers import (  # noqa: E402
-    SECRET,
     created_event,
-    free_port,
     seed,
     signed,
 )
 
-READY_TIMEOUT = 30.0
 DRAIN_TIMEOUT = 600.0
 
 
@@ -64,44 +61,14 @@ def start_service(
     folder: Path, jira: JiraServer, args: argparse.Namespace, *, redis_prefix: str
 ) -> tuple[subprocess.Popen[bytes], str]:
     queue = f'queue = "redis"\nredis_prefix = "{redis_prefix}"\n' if args.queue == "redis" else ""
-    config = folder / "gonogo.toml"
-    config.write_text(
-        "[jira]\nretries = 2\ntimeout_seconds = 10\n\n"
-        f'[webhook]\nqueue_path = "queue"\nworkers = {args.workers}\n{queue}',
-        encoding="utf-8",
+    process, url, _ = start_serve(
+        folder,
+        jira,
+        f'queue_path = "queue"\nworkers = {args.workers}\n{queue}',
+        jira_table="retries = 2\ntimeout_seconds = 10",
+        env={"GONOGO_TODAY": "2026-11-23"},
     )
-    email, token = jira.basic_auth
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "JIRA_URL": jira.url,
-        "JIRA_USER": email,
-        "JIRA_API_TOKEN": token,
-        "GONOGO_CONFIG": str(config),
-        "GONOGO_TODAY": "2026-11-23",
-        "GONOGO_WEBHOOK_SECRET": SECRET,
-    }
-    port = free_port()
-    log = (folder / "serve.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gonogo", "serve", "--port", str(port)],
-        env=env,
-        cwd=folder,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"gonogo serve exited with {process.returncode}; see {folder / 'serve.log'}")
-        try:
-            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return process, url
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    process.kill()
-    raise SystemExit("gonogo serve did not become ready")
+    return process, url
 
 
 @dataclass

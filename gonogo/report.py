@@ -34,7 +34,7 @@ from gonogo.jira_gateway import JiraGateway
 from gonogo.portfolio import Portfolio, Row, build_portfolio, error_row, row_from_assessment
 from gonogo.publish import publish_verdict
 from gonogo.throttle import Throttle
-from gonogo.ticket import Ticket, ticket_from_rest
+from gonogo.ticket import Ticket, shorten, ticket_from_rest
 from gonogo.waivers import is_waiver_label
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 DEFAULT_CONCURRENCY = 4
 DEFAULT_MAX_TICKETS = 5000
 _FIELD_ID = re.compile(r"customfield_\d+")
-_PROJECT_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_PROJECT_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}")
 
 
 class Connect(Protocol):
@@ -92,7 +92,7 @@ class _Silent:
 def project_jql(project: str) -> str:
     """`--project KEY`: the project's open tickets. The key is checked, so it cannot inject JQL."""
     if not _PROJECT_KEY.fullmatch(project):
-        raise InputError(f"{project!r} is not a project key: expected letters and digits, like BID")
+        raise InputError(f"{shorten(project)!r} is not a project key: expected letters and digits, like BID")
     return f"project = {project.upper()} AND statusCategory != Done"
 
 

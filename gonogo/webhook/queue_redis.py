@@ -28,13 +28,14 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
 import redis
 from redis.backoff import NoBackoff
+from redis.client import Pipeline
 from redis.lock import Lock
 from redis.retry import Retry
 
@@ -168,15 +169,7 @@ class RedisQueue:
         return None
 
     def complete(self, claimed: Claimed) -> None:
-        try:
-            with self._client.pipeline(transaction=True) as pipe:
-                pipe.xack(self._stream, _GROUP, claimed.receipt)
-                pipe.xdel(self._stream, claimed.receipt)
-                pipe.execute()
-        except redis.RedisError as exc:
-            raise QueueUnavailable(f"Redis at {self._where} could not acknowledge the job ({exc})") from exc
-        finally:
-            self._forget(claimed.receipt)
+        self._settle(claimed, "acknowledge the job")
 
     def dead_letter(self, claimed: Claimed, *, reason: str, attempts: int) -> None:
         record: dict[Any, Any] = {
@@ -185,16 +178,11 @@ class RedisQueue:
             "attempts": attempts,
             "at": time.time(),
         }
-        try:
-            with self._client.pipeline(transaction=True) as pipe:
-                pipe.xadd(self._dead, record, maxlen=_DEAD_LETTERS_KEPT, approximate=True)
-                pipe.xack(self._stream, _GROUP, claimed.receipt)
-                pipe.xdel(self._stream, claimed.receipt)
-                pipe.execute()
-        except redis.RedisError as exc:
-            raise QueueUnavailable(f"Redis at {self._where} could not dead-letter the job ({exc})") from exc
-        finally:
-            self._forget(claimed.receipt)
+        self._settle(
+            claimed,
+            "dead-letter the job",
+            lambda pipe: pipe.xadd(self._dead, record, maxlen=_DEAD_LETTERS_KEPT, approximate=True),
+        )
 
     def release(self, claimed: Claimed) -> None:
         """Mark the entry long idle, so the next sweep of any instance takes it at once."""
@@ -216,14 +204,21 @@ class RedisQueue:
         """Replace the entry by one carrying `job`, in one transaction; whoever reads it holds it
         (pending, its lease renewed) until it is due. A dead instance's waiting entries are taken
         over after their lease, like any other."""
+        self._settle(
+            claimed, "store the job's retry", lambda pipe: pipe.xadd(self._stream, {"job": job.to_json()})
+        )
+
+    def _settle(self, claimed: Claimed, what: str, also: Callable[[Pipeline], Any] | None = None) -> None:
+        """Acknowledge and delete the entry, with `also`'s command, in one transaction."""
         try:
             with self._client.pipeline(transaction=True) as pipe:
-                pipe.xadd(self._stream, {"job": job.to_json()})
+                if also is not None:
+                    also(pipe)
                 pipe.xack(self._stream, _GROUP, claimed.receipt)
                 pipe.xdel(self._stream, claimed.receipt)
                 pipe.execute()
         except redis.RedisError as exc:
-            raise QueueUnavailable(f"Redis at {self._where} could not store the job's retry ({exc})") from exc
+            raise QueueUnavailable(f"Redis at {self._where} could not {what} ({exc})") from exc
         finally:
             self._forget(claimed.receipt)
 
