@@ -14,8 +14,11 @@ from typing import TYPE_CHECKING
 from gonogo.assessment import Assessment
 from gonogo.config import JiraSettings
 from gonogo.engine import Engine
+from gonogo.history import HistoryEntry
 from gonogo.publish import Publication, publish_verdict
+from gonogo.site_fields import require_known_fields, unfound_on_ticket
 from gonogo.ticket import IssueKeyRef, Ticket, TicketRef, load_ticket_file
+from gonogo.waivers import pointer_keys
 
 if TYPE_CHECKING:
     from gonogo.jira_gateway import JiraGateway
@@ -69,9 +72,14 @@ def assess_and_post(
     """Assess a fetched ticket, render its comment, and post or update it unless `dry_run`.
 
     The steps every entry point shares (check, the webhook worker); the comment is rendered in
-    full before the first write.
+    full before the first write. A field [fields] maps that the ticket lacks is looked up in the
+    site's field list (one `GET field`, only then): unknown to the site, it is a configuration
+    error and nothing is written.
     """
-    assessment = engine.assess(ticket, today=today)
+    unfound = unfound_on_ticket(ticket, engine.configured_field_refs())
+    if unfound:
+        require_known_fields(unfound, gateway.field_names())
+    assessment = engine.assess(ticket, today=today, group_members=gateway.group_members)
     comment = engine.renderer.comment(assessment)
     publication = None
     if not dry_run:
@@ -81,5 +89,8 @@ def assess_and_post(
             comment,
             property_key=jira.comment_property,
             verdict=assessment.verdict.value,
+            label_prefix=jira.label_prefix,
+            entry=HistoryEntry(today, assessment.verdict, assessment.score),
+            extra=pointer_keys(assessment.waivers_end_on),
         )
     return CheckResult(assessment, comment, publication, gateway.round_trips)

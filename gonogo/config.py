@@ -20,6 +20,7 @@ import jsonschema
 
 from gonogo.errors import ConfigurationError
 from gonogo.resources import schema_path
+from gonogo.verdict_labels import DEFAULT_LABEL_PREFIX
 from gonogo.waivers import WaiverPolicy
 
 CONFIG_FILE_NAME = "gonogo.toml"
@@ -55,6 +56,7 @@ class JiraSettings:
     max_retry_wait_seconds: float = 60.0
     comment_property: str = DEFAULT_COMMENT_PROPERTY
     deployment: str = "auto"  # "cloud", "data-center", or "auto" (the host, else one serverInfo request)
+    label_prefix: str = DEFAULT_LABEL_PREFIX  # verdict labels ("gonogo-no-go"); "" turns them off
 
     @property
     def auth_style(self) -> str:
@@ -87,6 +89,7 @@ class Settings:
 
     jira: JiraSettings = field(default_factory=JiraSettings)
     fields: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # [values.PROPERTY] option aliases
     thresholds: Mapping[str, float] = field(default_factory=dict)
     checklist_paths: tuple[Path, ...] = ()
     disabled_checklists: frozenset[str] = frozenset()
@@ -124,21 +127,28 @@ def load_settings(config_path: Path | None = None, environ: Mapping[str, str] | 
         ),
         comment_property=jira_table.get("comment_property", DEFAULT_COMMENT_PROPERTY),
         deployment=jira_table.get("deployment", JiraSettings.deployment),
+        label_prefix=jira_table.get("label_prefix", DEFAULT_LABEL_PREFIX),
     )
     template_path = templates_table.get("path")
     return Settings(
         jira=jira,
         fields=dict(data.get("fields", {})),
+        values={prop: dict(aliases) for prop, aliases in data.get("values", {}).items()},
         thresholds={name: float(value) for name, value in data.get("thresholds", {}).items()},
         checklist_paths=tuple(base / p for p in checklists_table.get("paths", [])),
         disabled_checklists=frozenset(checklists_table.get("disable", [])),
         condition_validator=checklists_table.get("validator", "jsonschema"),
         template_dir=base / template_path if template_path else None,
-        waivers=WaiverPolicy(**data.get("waivers", {})),
+        waivers=_waiver_policy(data.get("waivers", {})),
         webhook=dict(data.get("webhook", {})),
         config_file=path,
         base_dir=base,
     )
+
+
+def _waiver_policy(table: Mapping[str, Any]) -> WaiverPolicy:
+    """[waivers]: approvers become a tuple (the schema has checked every value already)."""
+    return WaiverPolicy(**{**table, "approvers": tuple(table.get("approvers", ()))})
 
 
 def _find_config_file(explicit: Path | None, env: Mapping[str, str]) -> Path | None:

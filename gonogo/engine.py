@@ -7,8 +7,9 @@ and compiled here exactly once.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any
 
 from gonogo.assessment import Assessment, assess
 from gonogo.checklists import (
@@ -21,11 +22,14 @@ from gonogo.checklists import (
 )
 from gonogo.config import Settings
 from gonogo.errors import ConfigurationError
-from gonogo.proposal import build_proposal
+from gonogo.groups import Fetch, GroupDirectory
+from gonogo.option_aliases import OptionAliases, parse_option_aliases
+from gonogo.path_to_go import find_path
+from gonogo.proposal import Proposal, build_proposal, derive
 from gonogo.rendering import Renderer, make_renderer
 from gonogo.ticket import CUSTOM_FIELD_ID, Ticket
 from gonogo.vocabulary import Vocabulary, bundled_vocabulary
-from gonogo.waivers import WaiverPolicy
+from gonogo.waivers import WaiverContext, WaiverPolicy, read_histories
 
 # System fields addressed by id; anything else in [fields] is a display name.
 _SYSTEM_FIELD_IDS = frozenset(
@@ -57,16 +61,84 @@ class Engine:
     field_map: Mapping[str, str]
     renderer: Renderer
     waiver_policy: WaiverPolicy
+    option_aliases: OptionAliases = field(default_factory=dict)
+    configured_fields: frozenset[str] = frozenset()  # the properties [fields] maps (not defaults)
+    groups: GroupDirectory = field(default_factory=GroupDirectory)  # approver groups, once per process
 
-    def assess(self, ticket: Ticket, *, today: date) -> Assessment:
+    def assess(
+        self,
+        ticket: Ticket,
+        *,
+        today: date,
+        group_members: Fetch | None = None,
+        with_path: bool = True,
+    ) -> Assessment:
+        """Assess one ticket as of `today`; `group_members` fetches an approver group (a Jira gateway's).
+
+        Without it (a ticket file), a waiver counts only when its author is named in
+        [waivers].approvers outright.
+        """
+        return self.assess_with_proposal(
+            ticket, today=today, group_members=group_members, with_path=with_path
+        )[0]
+
+    def assess_with_proposal(
+        self,
+        ticket: Ticket,
+        *,
+        today: date,
+        group_members: Fetch | None = None,
+        with_path: bool = True,
+    ) -> tuple[Assessment, Proposal]:
+        """The assessment (with its path to GO and the one-sentence summary every surface shares)
+        and the proposal it was made from (the report reads values no rule tests).
+
+        The path re-assesses the ticket a few dozen times (a few ms; about 25 ms for five
+        show-stoppers), so a read-only portfolio, which never shows it, asks for none.
+        """
         proposal = build_proposal(
             ticket,
             field_map=self.field_map,
             vocabulary=self.vocabulary,
             thresholds=self.thresholds,
             today=today,
+            option_aliases=self.option_aliases,
         )
-        return assess(ticket, proposal, self.checklists, self.vocabulary, waiver_policy=self.waiver_policy)
+        waivers = WaiverContext(
+            today=today,
+            policy=self.waiver_policy,
+            histories=read_histories(ticket.changelog),
+            group_members=self.groups.bound_to(group_members) if group_members else None,
+        )
+
+        def judge(proposal: Proposal) -> Assessment:
+            return assess(ticket, proposal, self.checklists, self.vocabulary, waivers=waivers)
+
+        assessment = judge(proposal)
+        if not with_path:
+            return replace(assessment, headline=self.renderer.headline(assessment)), proposal
+
+        def with_derived(values: Mapping[str, Any]) -> dict[str, Any]:
+            return {**values, **derive(values, thresholds=self.thresholds, today=today)}
+
+        def reassess(values: Mapping[str, Any]) -> Assessment:
+            problems = {k: v for k, v in proposal.problems.items() if k not in values}
+            return judge(replace(proposal, values=with_derived(values), problems=problems))
+
+        inputs = {
+            name: value
+            for name, value in proposal.values.items()
+            if not (name in self.vocabulary.properties and self.vocabulary.properties[name].is_derived)
+        }
+        path = find_path(
+            assessment, inputs=inputs, derive=with_derived, reassess=reassess, vocabulary=self.vocabulary
+        )
+        assessment = replace(assessment, path=path)
+        return replace(assessment, headline=self.renderer.headline(assessment)), proposal
+
+    def configured_field_refs(self) -> dict[str, str]:
+        """Property → field as written in [fields]: what a typo can break, so what gets checked."""
+        return {prop: ref for prop, ref in self.field_map.items() if prop in self.configured_fields}
 
     def fields_to_fetch(self) -> list[str] | None:
         """Field ids to ask Jira for, or None ("*all") when some field is mapped by display name."""
@@ -113,4 +185,6 @@ def build_engine(settings: Settings) -> Engine:
         field_map=field_map(settings),
         renderer=make_renderer(settings.template_dir),
         waiver_policy=settings.waivers,
+        option_aliases=parse_option_aliases(settings.values, vocabulary),
+        configured_fields=frozenset(settings.fields),
     )

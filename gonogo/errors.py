@@ -57,3 +57,15 @@ class JiraError(GonogoError):
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
+
+
+class EditRefused(JiraError):
+    """Jira refused an issue edit as a whole (400/404); `fields` are the ones its answer names.
+
+    The caller may retry without the part Jira objected to (labels off the edit screen, a deleted
+    comment); unhandled, it is a Jira error like any other.
+    """
+
+    def __init__(self, message: str, *, fields: frozenset[str] = frozenset()) -> None:
+        super().__init__(message)
+        self.fields = fields

@@ -32,10 +32,12 @@ from jira import JIRA, JIRAError
 
 from gonogo import __version__
 from gonogo.config import JiraSettings
-from gonogo.errors import GonogoError, InputError, JiraError
+from gonogo.errors import ConfigurationError, EditRefused, GonogoError, InputError, JiraError
 from gonogo.redaction import REDACTOR, redact
+from gonogo.site_fields import SiteField, editable_fields_from, site_fields_from
 from gonogo.throttle import Throttle
 from gonogo.ticket import Ticket, ticket_from_rest
+from gonogo.verdict_labels import NO_LABEL_CHANGE, LabelChange
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,7 @@ T = TypeVar("T")
 _ALWAYS_RETRYABLE = {429, 503}  # Jira says the request was not processed
 _RETRYABLE_IF_IDEMPOTENT = {500, 502, 504}
 _COMMENT_PAGE_SIZE = 100
+_GROUP_PAGE_SIZE = 50  # Jira's cap for group/member
 SEARCH_PAGE_SIZE = 100  # Cloud's cap when fields are asked for; Data Center may answer with fewer
 # Hosts that are Jira Cloud whatever serverInfo would say: no need to ask.
 _CLOUD_HOST_SUFFIXES = (".atlassian.net", ".jira.com")
@@ -164,7 +167,7 @@ class JiraGateway:
         if host.endswith(_CLOUD_HOST_SUFFIXES):
             return Deployment.CLOUD
         info: Any = self._call(
-            partial(self._client._get_json, "serverInfo"),
+            self._get("serverInfo"),
             action="ask Jira whether it is Cloud or Data Center",
             idempotent=True,
         )
@@ -173,16 +176,95 @@ class JiraGateway:
 
     def field_names(self) -> dict[str, str]:
         """Every field's id and display name (one `GET field`), to search by id for mapped names."""
-        listed: Any = self._call(
-            partial(self._client._get_json, "field"), action="list Jira's fields", idempotent=True
-        )
+        return {site_field.id: site_field.name for site_field in self.site_fields()}
+
+    def site_fields(self) -> list[SiteField]:
+        """Every field of the site with its type (one `GET field`)."""
+        listed: Any = self._call(self._client.fields, action="list Jira's fields", idempotent=True)
         if not isinstance(listed, list):
             raise JiraError("Jira's list of fields was not a list: is JIRA_URL the Jira site itself?")
+        return site_fields_from(listed)
+
+    def editable_fields(self, key: str) -> dict[str, SiteField]:
+        """The fields on `key`'s edit screen this account may edit, with select options (`editmeta`)."""
+        meta: Any = self._call(
+            partial(self._client.editmeta, key),
+            action=f"read the edit screen of {key}",
+            idempotent=True,
+            not_found=f"{key} does not exist or this account cannot see it",
+        )
+        return editable_fields_from(meta)
+
+    def permissions(self, key: str, wanted: Sequence[str]) -> dict[str, bool]:
+        """Which of the `wanted` permission keys this account has on `key` (`mypermissions`)."""
+        answer: Any = self._call(
+            partial(self._client.my_permissions, issueKey=key, permissions=",".join(wanted)),
+            action=f"read this account's permissions on {key}",
+            idempotent=True,
+            not_found=f"{key} does not exist or this account cannot see it",
+        )
+        granted = answer.get("permissions") if isinstance(answer, dict) else None
         return {
-            str(item["id"]): str(item.get("name") or item["id"])
-            for item in listed
-            if isinstance(item, dict) and "id" in item
+            name: isinstance(granted, dict)
+            and isinstance(granted.get(name), dict)
+            and granted[name].get("havePermission") is True
+            for name in wanted
         }
+
+    def group_members(self, group: str) -> frozenset[str]:
+        """Every id of every active member of a Jira group (`GET group/member`, 50 a page).
+
+        Account ids (Cloud), user names and keys (Data Center): whatever identifies a person in a
+        changelog. A group Jira does not know, or may not show this account (listing members needs
+        the Administer Jira permission), is a configuration problem, not a passing Jira failure.
+        """
+        ids: set[str] = set()
+        start = 0
+        while True:
+            params = {"groupname": group, "startAt": start, "maxResults": _GROUP_PAGE_SIZE}
+            page: Any = self._call(
+                self._get("group/member", params),
+                action=f"list the members of the Jira group {group}",
+                idempotent=True,
+                on_status={
+                    403: lambda _: ConfigurationError(
+                        f"this account may not list the members of the Jira group {group} (403): "
+                        "give it the Administer Jira permission, or name the approvers in "
+                        "[waivers].approvers by account id or user name"
+                    ),
+                    404: lambda _: ConfigurationError(
+                        f"[waivers].approvers names group:{group}, but Jira has no group of that name "
+                        "(names are case-sensitive): fix the name in gonogo.toml"
+                    ),
+                },
+            )
+            members = page.get("values") if isinstance(page, dict) else None
+            if not isinstance(members, list):
+                raise JiraError(f"Jira's list of the members of {group} is not the shape Jira documents")
+            for member in members:
+                if isinstance(member, dict):
+                    ids.update(str(member[k]) for k in ("accountId", "name", "key") if member.get(k))
+            start += len(members)
+            if not members or _last_page(page, start):
+                return frozenset(ids)
+
+    def myself(self) -> str:
+        """Who the credentials belong to, as "Display Name (account id or user name)" (`GET myself`)."""
+        me: Any = self._call(self._client.myself, action="check the credentials", idempotent=True)
+        if not isinstance(me, dict):
+            raise JiraError("Jira's answer about this account was not an object: is JIRA_URL the Jira site?")
+        who = me.get("accountId") or me.get("name") or me.get("key") or "?"
+        return f"{me.get('displayName') or who} ({who})"
+
+    def server_info(self) -> tuple[str, str]:
+        """(deployment type, version) from `GET serverInfo`, which Jira answers without credentials."""
+        info: Any = self._call(
+            self._client.server_info, action="read the site's server information", idempotent=True
+        )
+        if not isinstance(info, dict):
+            raise JiraError("Jira's server information was not an object: is JIRA_URL the Jira site itself?")
+        kind = "Cloud" if info.get("deploymentType") == "Cloud" else "Data Center"
+        return kind, str(info.get("version") or "unknown version")
 
     def search(
         self,
@@ -234,7 +316,7 @@ class JiraGateway:
         )
         other = "data-center" if path == "search/jql" else "cloud"
         page: Any = self._call(
-            partial(self._client._get_json, path, params=params),
+            self._get(path, params),
             action="search Jira",
             idempotent=True,
             on_status={
@@ -258,7 +340,7 @@ class JiraGateway:
                 "expand": "properties",
             }
             page: Any = self._call(
-                partial(self._client._get_json, f"issue/{issue}/comment", params=params),
+                self._get(f"issue/{issue}/comment", params),
                 action=f"list the comments of {self._name(issue)}",
                 idempotent=True,
             )
@@ -316,16 +398,50 @@ class JiraGateway:
         except _NotFound:
             return
 
-    def set_issue_property(self, issue: str, key: str, value: Mapping[str, Any]) -> None:
+    def edit_issue(
+        self,
+        issue: str,
+        *,
+        properties: Mapping[str, Any],
+        labels: LabelChange = NO_LABEL_CHANGE,
+        comment: tuple[str, str] | None = None,
+    ) -> None:
+        """One `PUT issue`: gonogo's issue properties, its verdict label and (comment id, body), at once.
+
+        Label `add`/`remove` operations leave every other label alone. Jira refuses the whole edit
+        (400/404) when one part cannot be done, e.g. labels not on the edit screen or a deleted
+        comment: that is an `EditRefused` naming the fields Jira objected to, for the caller to
+        retry without that part. Every part is idempotent, so lost answers are retried.
+        """
+        update: dict[str, Any] = {}
+        if labels:
+            update["labels"] = labels.operations()
+        if comment is not None:
+            update["comment"] = [{"edit": {"id": comment[0], "body": comment[1]}}]
+        payload: dict[str, Any] = {"properties": [{"key": k, "value": v} for k, v in properties.items()]}
+        if update:
+            payload["update"] = update
+        url = self._client._get_url(f"issue/{issue}")
+        action = f"record the verdict on {self._name(issue)}"
         self._call(
-            lambda: self._client.add_issue_property(issue, key, dict(value)),
-            action=f"record the verdict comment on {self._name(issue)}",
+            lambda: self._client._session.put(url, data=json.dumps(payload)),
+            action=action,
             idempotent=True,
+            on_refusal=lambda exc: EditRefused(
+                f"Jira refused to {action}: {_jira_messages(exc)}", fields=_error_fields(exc)
+            ),
         )
 
     def _name(self, issue: str) -> str:
         """The key of a ticket this gateway has read, else `issue` as given (for messages)."""
         return self._names.get(issue, issue)
+
+    def _get(self, path: str, params: Mapping[str, Any] | None = None) -> Callable[[], Any]:
+        """One GET of a REST path (relative to /rest/api/2/), as an operation `_call` can retry.
+
+        The only place gonogo uses the client's JSON helper, which the client has no public name for.
+        """
+        return partial(self._client._get_json, path, params=dict(params or {}))
 
     def _on_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         self.round_trips += 1
@@ -351,6 +467,7 @@ class JiraGateway:
         idempotent: bool,
         not_found: str | None = None,
         on_status: Mapping[int, Callable[[str], GonogoError]] | None = None,
+        on_refusal: Callable[[JIRAError], GonogoError] | None = None,
     ) -> T:
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self._settings.retries + 1),
@@ -386,6 +503,8 @@ class JiraGateway:
             explain = (on_status or {}).get(exc.status_code or 0)
             if explain is not None:
                 raise explain(_jira_messages(exc)) from None
+            if on_refusal is not None and exc.status_code in (400, 404):
+                raise on_refusal(exc) from None
             if exc.status_code == 404 and not_found is not None:
                 if not_found:
                     raise JiraError(
@@ -488,6 +607,15 @@ def _retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+def _last_page(page: Mapping[str, Any], seen: int) -> bool:
+    """Whether an offset page is the last: `isLast` when Jira says it, else the `total` (none: stop)."""
+    is_last = page.get("isLast")
+    if isinstance(is_last, bool):
+        return is_last
+    total = page.get("total")
+    return not isinstance(total, int) or seen >= total
+
+
 def _issues(page: Mapping[str, Any]) -> list[Any]:
     """The page's issues as Jira sent them; a malformed one is the caller's error row, not a crash."""
     issues = page.get("issues")
@@ -529,11 +657,7 @@ def _json(response: requests.Response, action: str) -> dict[str, Any]:
 
 def _jira_messages(exc: JIRAError) -> str:
     """Jira's own error text (ErrorCollection), one line, without anything from our request."""
-    response = getattr(exc, "response", None)
-    try:
-        body = response.json() if response is not None else {}
-    except ValueError:
-        body = {}
+    body = _error_body(exc)
     messages = (
         [*body.get("errorMessages", []), *body.get("errors", {}).values()] if isinstance(body, dict) else []
     )
@@ -544,6 +668,22 @@ def _jira_messages(exc: JIRAError) -> str:
 def _short_name(name: str, limit: int = 40) -> str:
     """A ticket name fit for a message: a hostile 5,000-character key is not echoed whole."""
     return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def _error_fields(exc: JIRAError) -> frozenset[str]:
+    """The field names of Jira's ErrorCollection `errors` (e.g. "labels", "comment")."""
+    errors = _error_body(exc).get("errors")
+    return frozenset(str(name) for name in errors) if isinstance(errors, dict) else frozenset()
+
+
+def _error_body(exc: JIRAError) -> dict[str, Any]:
+    """The JSON object of an error answer (an ErrorCollection), or {} when it has none."""
+    response = getattr(exc, "response", None)
+    try:
+        body = response.json() if response is not None else {}
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def _short(exc: BaseException | None) -> str:

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from gonogo.errors import ConfigurationError
+from gonogo.option_aliases import option_key
 from gonogo.ticket import CUSTOM_FIELD_ID, Ticket
 from gonogo.vocabulary import PropertySpec, Vocabulary
 
@@ -32,6 +33,21 @@ _PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 _GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(?P<sep>[,'_ \u00a0\u202f])\d{3}(?:(?P=sep)\d{3})*(?:\.\d+)?")
 
 
+class SiteOption(str):
+    """A vocabulary value that a `[values]` alias made from the site's own option text.
+
+    It is the vocabulary value to everything that compares it (rules, JSON); `site_text` keeps what
+    the ticket said, so evidence can quote both: "Capability fit: Full (strong)".
+    """
+
+    site_text: str
+
+    def __new__(cls, value: str, *, site_text: str) -> SiteOption:
+        option = super().__new__(cls, value)
+        option.site_text = site_text
+        return option
+
+
 @dataclass(frozen=True)
 class Source:
     """Where a property's value came from: the Jira field's id and display name."""
@@ -42,11 +58,24 @@ class Source:
 
 @dataclass(frozen=True)
 class Proposal:
-    """Normalised properties (only those with a usable value) plus provenance and problems."""
+    """Normalised properties (only those with a usable value) plus provenance and problems.
+
+    `values` hold plain JSON values (what rules test); `site_texts` the site's own option text
+    of a value a `[values]` alias produced, for evidence (`evidence_value`).
+    """
 
     values: Mapping[str, Any]
     sources: Mapping[str, Source] = field(default_factory=dict)
     problems: Mapping[str, str] = field(default_factory=dict)
+    counted: frozenset[str] = frozenset()  # integer properties whose field held a list, counted
+    thresholds: Mapping[str, float] = field(default_factory=dict)  # in force; derivations assume them
+    site_texts: Mapping[str, str] = field(default_factory=dict)
+
+    def evidence_value(self, prop: str) -> Any:
+        """The value as evidence quotes it: an aliased option keeps the site's words beside it."""
+        value = self.values.get(prop)
+        site_text = self.site_texts.get(prop)
+        return SiteOption(value, site_text=site_text) if site_text and isinstance(value, str) else value
 
 
 def build_proposal(
@@ -56,11 +85,19 @@ def build_proposal(
     vocabulary: Vocabulary,
     thresholds: Mapping[str, float],
     today: date,
+    option_aliases: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Proposal:
-    """Map, normalise and derive every property the vocabulary or the field map names."""
+    """Map, normalise and derive every property the vocabulary or the field map names.
+
+    `option_aliases` ([values] in gonogo.toml, see `gonogo.option_aliases`) name the site's
+    option texts for vocabulary values.
+    """
+    aliases = option_aliases or {}
     values: dict[str, Any] = {}
     sources: dict[str, Source] = {}
     problems: dict[str, str] = {}
+    counted: set[str] = set()
+    site_texts: dict[str, str] = {}
     for prop, field_ref in field_map.items():
         spec = vocabulary.properties.get(prop)
         field_id = resolve_field(ticket, field_ref)
@@ -71,17 +108,29 @@ def build_proposal(
             continue
         raw = ticket.fields.get(field_id)
         try:
-            value = normalise(raw, spec)
+            value = normalise(raw, spec, aliases=aliases.get(prop))
         except ValueError as exc:
             sources[prop] = Source(field_id, name)
             problems[prop] = str(exc)
             continue
         sources[prop] = Source(field_id, name)
+        if isinstance(value, SiteOption):
+            site_texts[prop] = value.site_text
+            value = str(value)  # rules (and jsonschema-rs) see a plain string
         if value is not None:
             values[prop] = value
+            if isinstance(raw, list) and spec is not None and spec.type == "integer":
+                counted.add(prop)
     for prop, value in derive(values, thresholds=thresholds, today=today).items():
         values[prop] = value
-    return Proposal(values=values, sources=sources, problems=problems)
+    return Proposal(
+        values=values,
+        sources=sources,
+        problems=problems,
+        counted=frozenset(counted),
+        thresholds=dict(thresholds),
+        site_texts=site_texts,
+    )
 
 
 def resolve_field(ticket: Ticket, field_ref: str) -> str | None:
@@ -104,13 +153,18 @@ def resolve_field(ticket: Ticket, field_ref: str) -> str | None:
     return lowered.get(wanted)
 
 
-def normalise(raw: Any, spec: PropertySpec | None) -> Any:
-    """Turn one Jira value into the property's type; None means missing; ValueError means unusable."""
+def normalise(raw: Any, spec: PropertySpec | None, *, aliases: Mapping[str, str] | None = None) -> Any:
+    """Turn one Jira value into the property's type; None means missing; ValueError means unusable.
+
+    For a property with fixed options, `aliases` (site text, by `option_key`) come first.
+    """
     value = _unwrap(raw)
     if _is_empty(value):
         return None
     if spec is None:
         return value
+    if is_countable(value, spec):
+        return _within_limits(len(value), spec)
     if spec.type in ("number", "integer"):
         return _within_limits(_number(value, integer=spec.type == "integer"), spec)
     if spec.type == "date":
@@ -119,8 +173,23 @@ def normalise(raw: Any, spec: PropertySpec | None) -> Any:
         text = ", ".join(map(str, value)) if isinstance(value, list) else value
         if not isinstance(text, str):
             raise ValueError(f"expected text, found {_describe(value)}")
-        return _enum_member(text, spec.enum) if spec.enum else text.strip()
+        if not spec.enum:
+            return text.strip()
+        alias = (aliases or {}).get(option_key(text))
+        if alias is not None:
+            return SiteOption(alias, site_text=text.strip())
+        return _enum_member(text, spec)
     return value
+
+
+def is_countable(value: Any, spec: PropertySpec | None) -> bool:
+    """A count held as a list of names (Competitors: eight bidders named): its length is the count.
+
+    Only a list of plain names qualifies; a list of numbers is still a wrong shape, not a count.
+    """
+    if spec is None or spec.type != "integer" or not isinstance(value, list) or not value:
+        return False
+    return all(isinstance(item, str) and item.strip() for item in value)
 
 
 def derive(values: Mapping[str, Any], *, thresholds: Mapping[str, float], today: date) -> dict[str, Any]:
@@ -223,12 +292,19 @@ def _datetime(text: str) -> str:
     return datetime.fromisoformat(text).date().isoformat()
 
 
-def _enum_member(text: str, members: tuple[str, ...]) -> str:
+def _enum_member(text: str, spec: PropertySpec) -> str:
     """Match Jira's option text to a vocabulary value: case, spaces and punctuation do not matter."""
-    canonical = re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")
-    if canonical in members:
+    canonical = canonical_option(text)
+    if canonical in spec.enum:
         return canonical
-    raise ValueError(f"{_describe(text)} is not one of: {', '.join(members)}")
+    raise ValueError(
+        f"{_describe(text)} is not one of: {', '.join(spec.enum)} (or name it in [values.{spec.name}])"
+    )
+
+
+def canonical_option(text: str) -> str:
+    """An option's text as a vocabulary value would read: `Time and Materials` → `time-and-materials`."""
+    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")
 
 
 def _describe(value: Any) -> str:

@@ -1,11 +1,22 @@
 """One gonogo comment per ticket: update it when it exists, create it when it does not.
 
 The ticket carries an issue property pointing at our comment, and the comment carries a comment
-property naming it as ours; both are set by the same requests that create them. A re-check is then
-two round-trips (read the ticket with its property, update the comment). Without the pointer, the
-comments are scanned for our property before posting, so a comment whose pointer was never written
-(a lost response) is adopted instead of duplicated; a brand-new ticket with no comments skips the
-scan. A pointer to a deleted comment leads to a fresh one.
+property naming it as ours; both are set by the same requests that create them. The pointer and
+the verdict label (`gonogo.verdict_labels`) are written by one issue edit. A re-check is then two
+round-trips: read the ticket with its property, then update the comment, or, when the verdict
+(so the pointer or the label) changed, one issue edit that carries the comment's new body, the
+pointer and the label together. Without the pointer, the comments are scanned for our property
+before posting, so a comment whose pointer was never written (a lost response) is adopted instead
+of duplicated; a brand-new ticket with no comments skips the scan. A pointer to a deleted comment
+leads to a fresh one.
+
+The pointer also carries the ticket's verdict history (`gonogo.history`): today's verdict and
+score join it when they are news, in the same write that records the pointer, and every other key
+of the pointer is kept as it is. An unchanged verdict and score leave the pointer as it was.
+
+Callers may keep more in the pointer (`extra`: the last day the ticket's waivers hold, so a later
+search finds tickets due for a re-check without reading each one). A key whose value is None is
+left out, and the pointer is written again only when its content changed.
 
 Self-healing: a POST whose answer was lost may still be committed by Jira later, after a retry (or
 the next run) found nothing and posted again. So a check also looks for extra gonogo comments and
@@ -22,9 +33,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from gonogo.errors import JiraError
+from gonogo.errors import EditRefused, JiraError
+from gonogo.history import HistoryEntry, with_entry
 from gonogo.redaction import redact
 from gonogo.ticket import Ticket
+from gonogo.verdict_labels import DEFAULT_LABEL_PREFIX, NO_LABEL_CHANGE, LabelChange, label_change
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +47,14 @@ class CommentStore(Protocol):
     def create_comment(self, issue: str, body: str, *, properties: Mapping[str, Any]) -> str: ...
     def update_comment(self, issue: str, comment_id: str, body: str) -> bool: ...
     def delete_comment(self, issue: str, comment_id: str) -> None: ...
-    def set_issue_property(self, issue: str, key: str, value: Mapping[str, Any]) -> None: ...
+    def edit_issue(
+        self,
+        issue: str,
+        *,
+        properties: Mapping[str, Any],
+        labels: LabelChange = NO_LABEL_CHANGE,
+        comment: tuple[str, str] | None = None,
+    ) -> None: ...
 
 
 class Action(StrEnum):
@@ -51,27 +71,94 @@ class Publication:
 
 
 def publish_verdict(
-    store: CommentStore, ticket: Ticket, body: str, *, property_key: str, verdict: str
+    store: CommentStore,
+    ticket: Ticket,
+    body: str,
+    *,
+    property_key: str,
+    verdict: str,
+    label_prefix: str = DEFAULT_LABEL_PREFIX,
+    entry: HistoryEntry | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Publication:
+    """Post or update the verdict comment and record it (pointer with history, verdict label).
+
+    `entry` (today's verdict and score) joins the pointer's history when it is news; see the module.
+    """
     issue = ticket.id or ticket.key  # the id survives a move to another project; the key does not
     body = redact(body)  # a ticket field may quote a secret; nothing gonogo writes may carry one
-    pointer = _pointer(ticket.properties.get(property_key))
+    stored = ticket.properties.get(property_key)
+    old: Mapping[str, Any] = stored if isinstance(stored, dict) else {}
+    extra = extra or {}
+    labels = label_change(ticket.fields.get("labels"), verdict=verdict, prefix=label_prefix)
+    pointer = _pointer(stored)
     if pointer is not None:
-        if store.update_comment(issue, pointer, body):
+        record = {property_key: _pointer_value(old, pointer, verdict, entry, extra)}
+        if not labels and record[property_key] == stored:
+            updated = store.update_comment(issue, pointer, body)
+        elif _edit_together(store, issue, (pointer, body), record, labels):
+            updated = True
+        elif store.update_comment(issue, pointer, body):  # the edit was refused: one part at a time
+            _record(store, ticket, record, labels)
+            updated = True
+        else:
+            updated = False
+        if updated:
             found = _own_comments(store, issue, property_key) if _may_hold_duplicates(ticket, pointer) else []
             return Publication(Action.UPDATED, pointer, _heal(store, issue, keep=pointer, found=found))
         action = Action.RECREATED
     else:
         own = [] if _known_to_have_no_comments(ticket) else _own_comments(store, issue, property_key)
-        for candidate in reversed(own):  # oldest first: the one people may already have answered
-            if store.update_comment(issue, candidate, body):
-                removed = _heal(store, issue, keep=candidate, found=own)
-                store.set_issue_property(issue, property_key, _pointer_value(candidate, verdict))
-                return Publication(Action.UPDATED, candidate, removed)
+        for adopted in reversed(own):  # oldest first: the one people may already have answered
+            if store.update_comment(issue, adopted, body):
+                _record(
+                    store, ticket, {property_key: _pointer_value(old, adopted, verdict, entry, extra)}, labels
+                )
+                return Publication(Action.UPDATED, adopted, _heal(store, issue, keep=adopted, found=own))
         action = Action.CREATED
     comment_id = store.create_comment(issue, body, properties={property_key: {"gonogo": True}})
-    store.set_issue_property(issue, property_key, _pointer_value(comment_id, verdict))
+    _record(store, ticket, {property_key: _pointer_value(old, comment_id, verdict, entry, extra)}, labels)
     return Publication(action, comment_id)
+
+
+def _edit_together(
+    store: CommentStore,
+    issue: str,
+    comment: tuple[str, str],
+    record: Mapping[str, Any],
+    labels: LabelChange,
+) -> bool:
+    """The comment's new body, the pointer and the label in one request; False if Jira refused it.
+
+    A refusal (a deleted comment, labels off the edit screen) changed nothing: the caller then
+    does the parts one at a time, which tells those cases apart.
+    """
+    try:
+        store.edit_issue(issue, properties=record, labels=labels, comment=comment)
+    except EditRefused:
+        return False
+    return True
+
+
+def _record(store: CommentStore, ticket: Ticket, record: Mapping[str, Any], labels: LabelChange) -> None:
+    """Write the pointer and the verdict label in one issue edit.
+
+    A site whose edit screen lacks the Labels field refuses the whole edit; the pointer matters
+    more than the label, so it is then written alone and the missing label is reported.
+    """
+    issue = ticket.id or ticket.key
+    try:
+        store.edit_issue(issue, properties=record, labels=labels)
+    except EditRefused as refused:
+        if not labels:
+            raise
+        log.warning(
+            "the verdict label was not set on %s (%s): add the Labels field to the edit screen, "
+            'or set [jira] label_prefix = "" to turn verdict labels off',
+            ticket.key,
+            refused,
+        )
+        store.edit_issue(issue, properties=record)
 
 
 def _own_comments(store: CommentStore, issue: str, property_key: str) -> list[str]:
@@ -141,5 +228,14 @@ def _pointer(value: Any) -> str | None:
     return None
 
 
-def _pointer_value(comment_id: str, verdict: str) -> dict[str, Any]:
-    return {"commentId": comment_id, "verdict": verdict}
+def _pointer_value(
+    old: Mapping[str, Any],
+    comment_id: str,
+    verdict: str,
+    entry: HistoryEntry | None,
+    extra: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The pointer to write: the stored one's other keys kept, our comment, verdict, history, `extra`."""
+    value = {**old, "commentId": comment_id, "verdict": verdict, **extra}
+    value = {key: item for key, item in value.items() if item is not None or key not in extra}
+    return with_entry(value, entry) if entry is not None else value

@@ -25,17 +25,21 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 from gonogo.config import JiraSettings
 from gonogo.engine import Engine
 from gonogo.errors import ConfigurationError, GonogoError, InputError
+from gonogo.history import HistoryEntry, read_history
 from gonogo.jira_gateway import JiraGateway
+from gonogo.outcomes import closed_bid, outcome_report
 from gonogo.portfolio import Portfolio, Row, build_portfolio, error_row, row_from_assessment
+from gonogo.proposal import Proposal
 from gonogo.publish import publish_verdict
+from gonogo.site_fields import require_known_fields
 from gonogo.throttle import Throttle
 from gonogo.ticket import Ticket, shorten, ticket_from_rest
-from gonogo.waivers import is_waiver_label
+from gonogo.waivers import is_waiver_label, pointer_keys
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +47,15 @@ DEFAULT_CONCURRENCY = 4
 DEFAULT_MAX_TICKETS = 5000
 _FIELD_ID = re.compile(r"customfield_\d+")
 _PROJECT_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}")
+CLOSED_FIELD = "resolutiondate"  # when the ticket was resolved: the verdict before it counts
+
+
+class RowFacts(TypedDict):
+    history: tuple[HistoryEntry, ...]
+    outcome: str | None
+    closed: date | None
+    judged_as_closed: bool
+    values: dict[str, float]
 
 
 class Connect(Protocol):
@@ -60,6 +73,8 @@ class ReportRequest:
     post: bool = False
     concurrency: int = DEFAULT_CONCURRENCY
     max_tickets: int = DEFAULT_MAX_TICKETS
+    since: date | None = None  # list the tickets whose verdict changed from this day on
+    outcomes: bool = False  # closed bids: the verdict before closing against the outcome
 
 
 @dataclass(frozen=True)
@@ -120,6 +135,8 @@ def run_report(
     deployment = main.deployment()
     names = main.field_names()
     fields = search_fields(engine, names, post=request.post)
+    if request.outcomes:
+        fields.append(CLOSED_FIELD)
     field_names = {fid: names[fid] for fid in fields if fid in names}
     found: list[Ticket | Row] = []
     seen: set[str] = set()
@@ -155,8 +172,17 @@ def run_report(
         raise
     pool.shutdown()
     portfolio = build_portfolio(
-        rows, query=request.jql, today=request.today, site=jira.url, posted=request.post
+        rows,
+        query=request.jql,
+        today=request.today,
+        site=jira.url,
+        posted=request.post,
+        since=request.since,
     )
+    if request.outcomes:
+        bids = [bid for bid in map(closed_bid, portfolio.rows) if bid is not None]
+        report = outcome_report(bids, checklists=engine.checklists, thresholds=engine.thresholds)
+        portfolio = replace(portfolio, outcomes=report)
     return ReportRun(portfolio, gateways.round_trips())
 
 
@@ -169,6 +195,7 @@ def search_fields(engine: Engine, names: Mapping[str, str], *, post: bool = True
     only tell posting whether a ticket has none (no scan for an old gonogo comment needed), so a
     read-only report leaves them out: on a busy ticket they are most of the search's bytes.
     """
+    require_known_fields(engine.configured_field_refs(), names)  # a typo in [fields] stops the run
     always = replace(engine, field_map={}).fields_to_fetch() or []  # the engine's own base list
     if not post:
         always = [field_id for field_id in always if field_id != "comment"]
@@ -191,7 +218,7 @@ def search_fields(engine: Engine, names: Mapping[str, str], *, post: bool = True
             resolved.append(matches[0])
         elif ref.casefold() in by_id:
             resolved.append(by_id[ref.casefold()])
-        # else: no such field on this site; every ticket will say so as missing information
+        # else: a default name this site lacks; every ticket will say so as missing information
     return list(dict.fromkeys([*always, *resolved]))
 
 
@@ -204,10 +231,17 @@ def _check_one(
     gateways: _GatewayPerThread,
 ) -> Row:
     """One ticket, never raising: a failure becomes the row's error and the run goes on."""
+    closed = closed_on(ticket) if request.outcomes else None
     try:
         if _needs_history(ticket):
             ticket = gateways.get().fetch_ticket(ticket.key, fields=fields)
-        assessment = engine.assess(ticket, today=request.today)
+        # a closed bid is judged as it stood when it closed, not by deadlines long past
+        assessment, proposal = engine.assess_with_proposal(
+            ticket,
+            today=closed or request.today,
+            group_members=gateways.get().group_members,
+            with_path=request.post,
+        )
     except GonogoError as exc:
         return error_row(ticket.key, ticket_id=ticket.id, summary=_summary(ticket), error=_line(exc))
     except Exception as exc:  # a bug on one ticket must not cost the other thousand their report
@@ -218,8 +252,9 @@ def _check_one(
             summary=_summary(ticket),
             error=f"internal error ({exc.__class__.__name__}); please report it",
         )
+    facts = _row_facts(ticket, proposal, jira, closed)
     if not request.post:
-        return row_from_assessment(assessment)
+        return row_from_assessment(assessment, **facts)
     try:
         body = engine.renderer.comment(assessment)
         publication = publish_verdict(
@@ -228,16 +263,47 @@ def _check_one(
             body,
             property_key=jira.comment_property,
             verdict=assessment.verdict.value,
+            label_prefix=jira.label_prefix,
+            entry=HistoryEntry(request.today, assessment.verdict, assessment.score),
+            extra=pointer_keys(assessment.waivers_end_on),
         )
     except GonogoError as exc:
-        return row_from_assessment(assessment, error=f"comment not posted: {_line(exc)}")
+        return row_from_assessment(assessment, error=f"comment not posted: {_line(exc)}", **facts)
     except Exception as exc:  # as above: one ticket's bug is its row's error, not the run's end
         log.debug("internal error posting %s", ticket.key, exc_info=True)
         return row_from_assessment(
             assessment,
             error=f"comment not posted: internal error ({exc.__class__.__name__}); please report it",
+            **facts,
         )
-    return row_from_assessment(assessment, publication=publication)
+    return row_from_assessment(assessment, publication=publication, **facts)
+
+
+def _row_facts(ticket: Ticket, proposal: Proposal, jira: JiraSettings, closed: date | None) -> RowFacts:
+    """What a row carries besides the assessment: history, outcome, close date, the proposal's numbers."""
+    outcome = proposal.values.get("outcome")
+    return {
+        "history": read_history(ticket.properties.get(jira.comment_property)),
+        "outcome": outcome if isinstance(outcome, str) else None,
+        "closed": closed,
+        "judged_as_closed": closed is not None,
+        "values": {
+            name: float(value)
+            for name, value in proposal.values.items()
+            if isinstance(value, int | float) and not isinstance(value, bool)
+        },
+    }
+
+
+def closed_on(ticket: Ticket) -> date | None:
+    """The day Jira resolved the ticket (`resolutiondate`), or None when it says nothing usable."""
+    raw = ticket.fields.get(CLOSED_FIELD)
+    if not isinstance(raw, str):
+        return None
+    try:
+        return date.fromisoformat(raw[:10])
+    except ValueError:
+        return None
 
 
 def _needs_history(ticket: Ticket) -> bool:

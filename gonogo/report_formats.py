@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -43,12 +43,33 @@ class ReportFormat:
 def render_text(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
     """The summary table for a terminal: totals, then one line per ticket, worst first."""
     return renderer.text_page(
-        TEXT_TEMPLATE, p=portfolio, totals=portfolio.totals, verdicts=_VERDICTS, color=color
+        TEXT_TEMPLATE,
+        p=portfolio,
+        totals=portfolio.totals,
+        verdicts=_VERDICTS,
+        color=color,
+        **_sections(portfolio),
+        waivers=portfolio.waiver_section(),
     )
+
+
+def _sections(portfolio: Portfolio) -> dict[str, Any]:
+    """What the text and HTML templates show beyond the table, the same data JSON prints."""
+    from gonogo.report_sections import changes_section, failures_section, outcomes_section, ticket_change
+
+    return {
+        "changes": [ticket_change(portfolio, row) for row in portfolio.rows],
+        "failures": failures_section(portfolio),
+        "since_changes": changes_section(portfolio),
+        "outcomes": outcomes_section(portfolio),
+        "labels": {v.value: v.label for v in _VERDICTS},
+    }
 
 
 def portfolio_document(portfolio: Portfolio) -> dict[str, Any]:
     """The `--format json` document (gonogo/schemas/portfolio.schema.json describes it)."""
+    from gonogo.report_sections import changes_section, failures_section, outcomes_section
+
     totals = portfolio.totals
     return {
         "format": FORMAT_VERSION,
@@ -65,6 +86,11 @@ def portfolio_document(portfolio: Portfolio) -> dict[str, Any]:
             "comments": dict(totals.comments),
         },
         "tickets": [_ticket(portfolio, row) for row in portfolio.rows],
+        "failures": failures_section(portfolio),
+        "since": portfolio.since.isoformat() if portfolio.since else None,
+        "changes": changes_section(portfolio),
+        "outcomes": outcomes_section(portfolio),
+        "waivers": _waivers(portfolio),
     }
 
 
@@ -77,39 +103,171 @@ CSV_COLUMNS = (
     "summary",
     "verdict",
     "score",
+    "coverage",
     "reason_kind",
     "reason",
     "error",
     "comment",
     "url",
+    "changed",
+    "changed_on",
+    "outcome",
 )
 
 
 def render_csv(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
     """One line per ticket for a spreadsheet, worst first; no cell can start a formula."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for row in portfolio.rows:
-        writer.writerow(
-            _cell(value)
-            for value in (
+    return _tickets_csv(portfolio)
+
+
+def _tickets_csv(portfolio: Portfolio) -> str:
+    from gonogo.report_sections import ticket_change
+
+    return _csv(
+        CSV_COLUMNS,
+        (
+            (
                 row.key,
                 row.summary or "",
                 row.verdict.label if row.verdict else "ERROR",
                 "" if row.score is None else row.score,
+                f"{row.coverage.assessed}/{row.coverage.total}" if row.coverage else "",
                 row.reason.kind.value if row.reason else "",
                 row.reason.text if row.reason else "",
                 row.error or "",
                 row.publication.action.value if row.publication else "",
                 portfolio.browse_url(row) or "",
+                *_change_cells(ticket_change(portfolio, row)),
+                row.outcome or "",
             )
-        )
+            for row in portfolio.rows
+        ),
+    )
+
+
+def _change_cells(change: dict[str, Any] | None) -> tuple[str, str]:
+    if change is None:
+        return "", ""
+    return f"{_label(change['from'])} → {_label(change['to'])}", change["on"]
+
+
+def _label(verdict: str) -> str:
+    return Verdict(verdict).label
+
+
+def _csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(_cell(value) for value in row)
     return out.getvalue()
 
 
+def _rate_cells(item: dict[str, Any]) -> list[Any]:
+    counts = item["counts"]
+    rate = item["win_rate"]
+    return [
+        *(counts[name] for name in counts),
+        item["total"],
+        item["decided"],
+        item["won"],
+        "" if rate is None else rate,
+    ]
+
+
+def _outcome_columns(first: Sequence[str]) -> list[str]:
+    return [
+        *first,
+        "won",
+        "lost",
+        "withdrawn",
+        "no-bid",
+        "none",
+        "total",
+        "decided",
+        "won_of_decided",
+        "win_rate",
+    ]
+
+
+def csv_section(portfolio: Portfolio, section: str) -> str:
+    """One of the report's sections as its own CSV (`--section`); `tickets` is the usual table."""
+    from gonogo.report_sections import changes_section, failures_section, outcomes_section
+
+    if section == "tickets":
+        return _tickets_csv(portfolio)
+    if section in ("rules", "missing"):
+        failures = failures_section(portfolio)
+        if section == "rules":
+            return _csv(
+                ["rule", "title", "severity", "count", "share", "keys"],
+                (
+                    [r["rule"], r["title"], r["severity"], r["count"], r["share"], " ".join(r["keys"])]
+                    for r in failures["rules"]
+                ),
+            )
+        return _csv(
+            ["property", "label", "count", "share", "keys"],
+            (
+                [m["property"], m["label"], m["count"], m["share"], " ".join(m["keys"])]
+                for m in failures["missing"]
+            ),
+        )
+    if section == "changes":
+        changes = changes_section(portfolio) or []
+        return _csv(
+            ["key", "summary", "from", "to", "on", "days_ago"],
+            (
+                [c["key"], c["summary"] or "", _label(c["from"]), _label(c["to"]), c["on"], c["days_ago"]]
+                for c in changes
+            ),
+        )
+    outcomes = outcomes_section(portfolio) or {
+        "by_verdict": [],
+        "by_band": [],
+        "by_rule": [],
+        "suggestions": [],
+    }
+    if section == "outcomes":
+        return _csv(
+            _outcome_columns(["verdict"]),
+            ([_label(v["verdict"]), *_rate_cells(v)] for v in outcomes["by_verdict"]),
+        )
+    if section == "bands":
+        return _csv(
+            _outcome_columns(["score_from", "score_to"]),
+            ([b["low"], b["high"], *_rate_cells(b)] for b in outcomes["by_band"]),
+        )
+    if section == "rule-outcomes":
+        return _csv(
+            _outcome_columns(["rule", "title", "severity"]),
+            ([r["rule"], r["title"], r["severity"], *_rate_cells(r)] for r in outcomes["by_rule"]),
+        )
+    return _csv(
+        ["threshold", "current", "suggested", "property", "direction", "edge", "bids"],
+        (
+            [
+                s["threshold"],
+                s["current"],
+                s["suggested"],
+                s["property"],
+                s["direction"],
+                s["edge"],
+                s["bids"],
+            ]
+            for s in outcomes["suggestions"]
+        ),
+    )
+
+
+CSV_SECTIONS = ("tickets", "rules", "missing", "changes", "outcomes", "bands", "rule-outcomes", "suggestions")
+
+
 def render_html(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
-    """One self-contained page: totals, a verdict chart, a score chart, and a linked row per ticket."""
+    """One self-contained page: totals, the charts, the teaching sections and a row per ticket."""
+    from gonogo.report_charts import section_charts
+
     return renderer.html_page(
         HTML_TEMPLATE,
         p=portfolio,
@@ -119,6 +277,8 @@ def render_html(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
         urls=[portfolio.browse_url(row) for row in portfolio.rows],
         reason_labels=_REASON_LABELS,
         version=__version__,
+        **_sections(portfolio),
+        **section_charts(portfolio),
     )
 
 
@@ -211,13 +371,21 @@ REPORT_FORMATS: dict[str, ReportFormat] = {
 
 
 def _ticket(portfolio: Portfolio, row: Row) -> dict[str, Any]:
+    from gonogo.report_sections import ticket_change
+
     return {
+        "change": ticket_change(portfolio, row),
+        "history": [entry.as_json() for entry in row.history],
+        "outcome": row.outcome,
         "key": row.key,
         "id": row.ticket_id,
         "summary": row.summary,
         "url": portfolio.browse_url(row),
         "verdict": row.verdict.value if row.verdict else None,
         "score": row.score,
+        "coverage": (
+            {"assessed": row.coverage.assessed, "total": row.coverage.total} if row.coverage else None
+        ),
         "reason": (
             {"kind": row.reason.kind.value, "text": row.reason.text, "ref": row.reason.ref}
             if row.reason
@@ -229,6 +397,32 @@ def _ticket(portfolio: Portfolio, row: Row) -> dict[str, Any]:
             if row.publication
             else None
         ),
+    }
+
+
+def _waivers(portfolio: Portfolio) -> dict[str, Any]:
+    """Counts by status, and every waiver: active ones soonest end first, then the ones not applied."""
+    section = portfolio.waiver_section()
+    expiring = set(section.expiring)
+    listed = [*section.active, *(entry for entries in section.ended.values() for entry in entries)]
+    return {
+        "active": len(section.active),
+        "expiring_soon": len(section.expiring),
+        **{status.value: len(entries) for status, entries in section.ended.items()},
+        "items": [
+            {
+                "key": entry.key,
+                "rule": entry.rule,
+                "label": entry.label,
+                "status": entry.status.value,
+                "requested_by": entry.requested_by,
+                "approved_by": entry.approved_by,
+                "approved_on": entry.approved_on.isoformat() if entry.approved_on else None,
+                "expires_on": entry.expires_on.isoformat() if entry.expires_on else None,
+                "expiring_soon": entry in expiring,
+            }
+            for entry in listed
+        ],
     }
 
 

@@ -6,17 +6,18 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from jiraserver import JiraServer
+from jiraserver import JiraServer, JiraUser
 from support import EXAMPLES, TODAY
 
+from gonogo.assessment import Assessment
 from gonogo.config import Settings, load_settings
-from gonogo.engine import build_engine
+from gonogo.engine import Engine, build_engine
 from gonogo.portfolio import Row, row_from_assessment
-from gonogo.ticket import load_ticket_file
+from gonogo.ticket import load_ticket_file, ticket_from_rest
 
 EXAMPLE_NAMES = tuple(sorted(path.stem for path in EXAMPLES.glob("*.json")))
 PAT = "pat-portfolio-123"
@@ -38,9 +39,27 @@ def seed_portfolio(server: JiraServer, count: int, *, project: str = "BID", firs
         fields["summary"] = f"{fields['summary']} #{number}"
         fields["project"] = {**fields["project"], "key": project}
         key = f"{project}-{number}"
-        server.add_issue(key, fields, names=data["names"])
+        labels = fields.pop("labels", [])
+        server.add_issue(key, {**fields, "labels": []}, names=data["names"])
+        add_labels_as_history_says(server, key, labels, data.get("changelog", {}))
         seeded[key] = name
     return seeded
+
+
+def add_labels_as_history_says(server: JiraServer, key: str, labels: list[str], changelog: Any) -> None:
+    """Add the example's labels as its changelog says they were added (by whom, when), else at once."""
+    for history in changelog.get("histories", []):
+        author = history["author"]
+        person = JiraUser(
+            account_id=author["accountId"],
+            display_name=author["displayName"],
+            email=f"{author['accountId']}@example.com",
+            name=author["displayName"].lower().replace(" ", "."),
+        )
+        when = datetime.strptime(history["created"], "%Y-%m-%dT%H:%M:%S.%f%z")
+        server.change_issue(key, {"labels": labels}, author=person, at=when)
+    if server.issue_fields(key)["labels"] != labels:
+        server.change_issue(key, {"labels": labels})
 
 
 def env_for(server: JiraServer) -> dict[str, str]:
@@ -86,3 +105,143 @@ class VirtualClock:
         with self._lock:
             self.sleeps.append(seconds)
             self.now += seconds
+
+
+OUTCOME_FIELD = "customfield_10190"
+OUTCOME_OPTIONS = {"won": "Won", "lost": "Lost", "withdrawn": "Withdrawn", "no-bid": "No bid"}
+WIN_PROBABILITY_FIELD = "customfield_10104"
+CLOSED_BASE = date(2026, 9, 1)
+DONE = {"name": "Done", "id": "10003", "statusCategory": {"id": 3, "key": "done", "name": "Done"}}
+_VERDICT_CYCLE = ("needs-info", "go", "no-go", "go-with-conditions")
+
+
+@dataclass(frozen=True)
+class ClosedSeed:
+    """What the test put on a closed ticket: its example, fields, close date, outcome and history."""
+
+    name: str
+    fields: dict[str, Any]
+    names: dict[str, str]
+    closed: date
+    outcome: str | None
+    history: tuple[dict[str, Any], ...]
+
+
+def history_entry(on: date, verdict: str, score: int | None) -> dict[str, Any]:
+    return {"on": on.isoformat(), "verdict": verdict, "score": score}
+
+
+def seed_closed(server: JiraServer, count: int, *, first: int, project: str = "BID") -> dict[str, ClosedSeed]:
+    """Seed `count` resolved proposals with an Outcome and, for some, a verdict history.
+
+    Win probabilities run from 11 to 40 %, and no bid below 20 % is won, so the team's results
+    contradict min_win_probability (10 %). Every third ticket has a history with one entry before it
+    closed and one after (which must not count); the others have none.
+    """
+    seeded: dict[str, ClosedSeed] = {}
+    winning = ("won", "lost", "won", "withdrawn", "no-bid", "lost", None)
+    losing = ("lost", "withdrawn", "lost", "no-bid", None)
+    for index, number in enumerate(range(first, first + count)):
+        name = EXAMPLE_NAMES[index % len(EXAMPLE_NAMES)]
+        data = example(name)
+        fields = {k: v for k, v in data["fields"].items() if k != "comment"}
+        win_probability = 11 + (number * 7) % 30
+        cycle = winning if win_probability >= 20 else losing
+        outcome = cycle[(number // 3) % len(cycle)]
+        closed = CLOSED_BASE + timedelta(days=number % 40)
+        fields.update(
+            {
+                "summary": f"{fields['summary']} #{number}",
+                "project": {**fields["project"], "key": project},
+                "status": DONE,
+                "resolutiondate": f"{closed.isoformat()}T16:30:00.000+0000",
+                WIN_PROBABILITY_FIELD: win_probability,
+                OUTCOME_FIELD: {"value": OUTCOME_OPTIONS[outcome], "id": "12001"} if outcome else None,
+            }
+        )
+        names = {**data["names"], OUTCOME_FIELD: "Outcome"}
+        history: tuple[dict[str, Any], ...] = ()
+        key = f"{project}-{number}"
+        server.add_issue(key, fields, names=names)
+        if number % 3 == 0:
+            history = (
+                history_entry(closed - timedelta(days=30), "needs-info", 40),
+                history_entry(closed - timedelta(days=2), _VERDICT_CYCLE[number % 4], (number * 13) % 101),
+                history_entry(closed + timedelta(days=3), "go", 100),  # after closing: must not count
+            )
+            server.set_issue_property(key, "gonogo.verdict", {"commentId": "1", "history": list(history)})
+        seeded[key] = ClosedSeed(name, fields, names, closed, outcome, history)
+    return seeded
+
+
+# --- what the teaching sections must say, computed by the test on its own --------------------------
+
+
+@cache
+def _engine() -> Engine:
+    return build_engine(load_settings(environ={}))
+
+
+def assess_fields(key: str, fields: dict[str, Any], names: dict[str, str], today: date) -> Assessment:
+    """A check of exactly these fields on its own, as of `today`."""
+    ticket = ticket_from_rest({"key": key, "id": None, "fields": fields, "names": names}, origin=key)
+    return _engine().assess(ticket, today=today)
+
+
+@cache
+def solo_assessment(name: str) -> Assessment:
+    return _engine().assess(load_ticket_file(EXAMPLES / f"{name}.json"), today=date.fromisoformat(TODAY))
+
+
+def share(count: int, total: int) -> int:
+    return round(100 * count / total)
+
+
+def expected_failures(seeded: dict[str, str]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """rule ref -> keys failing it, property -> keys missing it, over `seeded` (key -> example)."""
+    rules: dict[str, list[str]] = {}
+    missing: dict[str, list[str]] = {}
+    for key in sorted(seeded, key=lambda k: int(k.split("-")[1])):
+        assessment = solo_assessment(seeded[key])
+        for finding in assessment.findings:
+            if finding.outcome.value == "failed":
+                rules.setdefault(f"{finding.checklist}/{finding.rule.id}", []).append(key)
+        for item in assessment.missing_information:
+            missing.setdefault(item.property, []).append(key)
+    return rules, missing
+
+
+def win_rate(won: int, lost: int) -> int | None:
+    return round(100 * won / (won + lost)) if won + lost >= 5 else None
+
+
+@dataclass(frozen=True)
+class ExpectedBid:
+    verdict: str
+    score: int | None
+    source: str
+    outcome: str
+    rules: frozenset[str]  # failed or waived, from the final fields
+    win_probability: float
+
+
+def expected_bids(seeds: dict[str, ClosedSeed]) -> dict[str, ExpectedBid]:
+    """Each closed ticket's verdict before closing: the last history entry up to its close date,
+    else a fresh assessment of its fields as of that date."""
+    found = {}
+    for key, seed in seeds.items():
+        assessment = assess_fields(key, seed.fields, seed.names, seed.closed)
+        before = [e for e in seed.history if date.fromisoformat(e["on"]) <= seed.closed]
+        if before:
+            verdict, score, source = before[-1]["verdict"], before[-1]["score"], "history"
+        else:
+            verdict, score, source = assessment.verdict.value, assessment.score, "assessed"
+        rules = frozenset(
+            f"{f.checklist}/{f.rule.id}"
+            for f in assessment.findings
+            if f.outcome.value in ("failed", "waived")
+        )
+        found[key] = ExpectedBid(
+            verdict, score, source, seed.outcome or "none", rules, seed.fields[WIN_PROBABILITY_FIELD]
+        )
+    return found

@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 import requests
 from jiraserver import JiraServer, running_server
-from support import EXAMPLES, TODAY, Gonogo
+from site_helpers import jira_env as cloud_env
+from site_helpers import seed
+from support import TODAY, Gonogo
 
 from gonogo.check import check_ticket
 from gonogo.config import load_settings
@@ -22,18 +24,6 @@ from gonogo.jira_gateway import JiraGateway
 from gonogo.ticket import IssueKeyRef
 
 PROPERTY = "gonogo.verdict"
-
-
-def seed(server: JiraServer, example: str, key: str) -> None:
-    """Put a bundled example ticket on the server under `key`."""
-    data = json.loads((EXAMPLES / f"{example}.json").read_text())
-    fields = {k: v for k, v in data["fields"].items() if k != "comment"}
-    server.add_issue(key, fields, names=data["names"])
-
-
-def cloud_env(server: JiraServer) -> dict[str, str]:
-    email, token = server.basic_auth
-    return {"JIRA_URL": server.url, "JIRA_USER": email, "JIRA_API_TOKEN": token}
 
 
 @pytest.fixture
@@ -64,8 +54,10 @@ def test_first_check_posts_one_comment_and_a_recheck_updates_it(gonogo: Gonogo, 
     assert calls(jira) == [
         "GET /rest/api/2/issue/BID-1",
         f"POST /rest/api/2/issue/{issue_id}/comment",
-        f"PUT /rest/api/2/issue/{issue_id}/properties/{PROPERTY}",
+        f"PUT /rest/api/2/issue/{issue_id}",
     ]
+    assert jira.requests[2].body["update"] == {"labels": [{"add": "gonogo-no-go"}]}
+    assert jira.issue_fields("BID-1")["labels"] == ["gonogo-no-go"]
 
     jira.clear_requests()
     second = check(gonogo, jira, "BID-1")
@@ -248,10 +240,10 @@ def test_a_lost_pointer_write_is_repaired_by_the_next_run(
     gonogo: Gonogo, jira: JiraServer, tmp_path: Path
 ) -> None:
     (tmp_path / "gonogo.toml").write_text("[jira]\nretries = 0\n")
-    jira.fail_next("PUT", r"/properties/", 500)
+    jira.fail_next("PUT", r"/issue/[^/]+$", 500)
     assert_jira_failure(
         check(gonogo, jira, "BID-1"),
-        "Jira failed with 500 when trying to record the verdict comment",
+        "Jira failed with 500 when trying to record the verdict on",
     )
     assert len(jira.comments("BID-1")) == 1
     assert check(gonogo, jira, "BID-1").exit_code == 12

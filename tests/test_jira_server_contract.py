@@ -14,13 +14,14 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from jira import JIRA, JIRAError
-from jiraserver import JiraServer, RecordedRequest, running_server
+from jiraserver import DIRECTOR_USER, JiraServer, JiraUser, RecordedRequest, running_server
 from openapi_schema_validator import OAS30ReadValidator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
@@ -345,6 +346,57 @@ def test_field_list_is_built_from_issue_names(cloud: JiraServer) -> None:
     assert fields["comment"]["navigable"] is False
 
 
+def test_editmeta_lists_the_edit_screen_with_select_options(
+    cloud: JiraServer, data_center: JiraServer
+) -> None:
+    for server, client in ((cloud, basic_client(cloud)), (data_center, bearer_client(data_center))):
+        server.add_issue(
+            "BID-9",
+            {"summary": "Fit", "customfield_10200": {"value": "Full", "id": "1"}, "labels": []},
+            names={"summary": "Summary", "customfield_10200": "Capability"},
+        )
+        server.set_field_options("customfield_10200", ["Full", "Partial", "None"])
+        fields = client.editmeta("BID-9")["fields"]
+        assert [v["value"] for v in fields["customfield_10200"]["allowedValues"]] == [
+            "Full",
+            "Partial",
+            "None",
+        ]
+        assert fields["customfield_10200"]["schema"]["custom"].endswith(":select")
+        assert fields["labels"]["operations"] == ["add", "set", "remove"]
+        server.remove_from_edit_screen("labels")
+        assert "labels" not in client.editmeta("BID-9")["fields"]
+        refused = raw(server, "PUT", "/rest/api/2/issue/BID-9", json={"update": {"labels": [{"add": "x"}]}})
+        assert refused.status_code == 400
+        assert "labels" in refused.json()["errors"]
+
+
+def test_mypermissions_answers_per_key_and_cloud_requires_the_keys(
+    cloud: JiraServer, data_center: JiraServer
+) -> None:
+    keys = "BROWSE_PROJECTS,ADD_COMMENTS,EDIT_OWN_COMMENTS,EDIT_ISSUES"
+    cloud.deny_permission("EDIT_ISSUES")
+    answer: dict[str, Any] = basic_client(cloud).my_permissions(issueKey="BID-1", permissions=keys)[
+        "permissions"
+    ]
+    assert {key: value["havePermission"] for key, value in answer.items()} == {
+        "BROWSE_PROJECTS": True,
+        "ADD_COMMENTS": True,
+        "EDIT_OWN_COMMENTS": True,
+        "EDIT_ISSUES": False,
+    }
+    assert raw(cloud, "GET", "/rest/api/3/mypermissions").status_code == 400
+    assert (
+        raw(
+            cloud, "GET", "/rest/api/2/mypermissions", params={"issueKey": "BID-99", "permissions": keys}
+        ).status_code
+        == 404
+    )
+    everything = bearer_client(data_center).my_permissions(issueKey="BID-1")["permissions"]
+    assert all(value["havePermission"] for value in everything.values())
+    assert raw(data_center, "GET", "/rest/api/2/myself").json()["name"] == data_center.user.name
+
+
 def test_v3_speaks_adf_for_rich_text(cloud: JiraServer) -> None:
     issue = raw(cloud, "GET", "/rest/api/3/issue/BID-1", params={"fields": "description"})
     adf = {
@@ -555,6 +607,89 @@ def test_each_deployment_lacks_the_other_search(cloud: JiraServer, data_center: 
     assert gone.status_code == 410
     assert "/rest/api/3/search/jql" in gone.json()["errorMessages"][0]
     assert absent.status_code == 404
+
+
+# -- change history and groups -----------------------------------------------------------
+
+DIRECTOR = DIRECTOR_USER
+
+
+def test_changes_are_recorded_with_author_and_time_and_served_with_the_issue(
+    cloud: JiraServer, data_center: JiraServer
+) -> None:
+    when = datetime(2025, 1, 10, 8, 0, tzinfo=UTC)
+    for server in (cloud, data_center):
+        server.change_issue("BID-1", {"labels": ["gonogo-waive-x"]}, author=DIRECTOR, at=when)
+        server.change_issue("BID-1", {"customfield_10010": "2025-04-01"})  # HUMAN_USER, at now
+    cloud_issue = basic_client(cloud).issue("BID-1", expand="changelog")
+    dc_issue = bearer_client(data_center).issue("BID-1", expand="changelog")
+
+    histories = cloud_issue.raw["changelog"]["histories"]
+    assert [h["created"] for h in histories] == [
+        "2025-01-15T09:30:00.000+0000",
+        "2025-01-10T08:00:00.000+0000",
+    ]
+    assert histories[1]["author"]["accountId"] == DIRECTOR.account_id
+    assert histories[1]["items"] == [
+        {"field": "labels", "fieldtype": "jira", "fieldId": "labels", "toString": "gonogo-waive-x"}
+    ]
+    assert histories[0]["items"][0]["field"] == "Bid deadline"  # a custom field by its display name
+    assert histories[0]["items"][0]["fromString"] == "2025-03-01"
+    dc_author = dc_issue.raw["changelog"]["histories"][1]["author"]
+    assert (dc_author["name"], "accountId" in dc_author) == ("dana.director", False)
+    assert "fieldId" not in dc_issue.raw["changelog"]["histories"][1]["items"][0]
+    assert "changelog" not in basic_client(cloud).issue("BID-1").raw  # only when expanded
+
+
+def test_search_pages_carry_the_changelog_when_asked(cloud: JiraServer, data_center: JiraServer) -> None:
+    for server in (cloud, data_center):
+        server.change_issue("BID-3", {"labels": ["urgent"]}, author=DIRECTOR)
+    found = basic_client(cloud).enhanced_search_issues(
+        "project = BID", maxResults=0, fields="labels", expand="changelog"
+    )
+    paged = bearer_client(data_center).search_issues("project = BID", fields="labels", expand="changelog")
+
+    for issues in (found, paged):
+        by_key = {issue.key: issue.raw["changelog"] for issue in issues}
+        assert by_key["BID-2"]["total"] == 0
+        assert by_key["BID-3"]["histories"][0]["items"][0]["toString"] == "urgent"
+
+
+def test_an_edit_through_the_api_is_in_the_changelog_as_the_caller(cloud: JiraServer) -> None:
+    basic_client(cloud).issue("BID-2").update(fields={"labels": ["a", "b"]})
+
+    assert cloud.history("BID-2") == [
+        {"author": cloud.user.account_id, "created": cloud.now, "fields": ["labels"]}
+    ]
+    assert cloud.issue_fields("BID-2")["labels"] == ["a", "b"]
+
+
+def test_group_members_page_by_offset(cloud: JiraServer, data_center: JiraServer) -> None:
+    people = [
+        JiraUser(account_id=f"712020:{n:036d}", display_name=f"P {n}", email=f"p{n}@x.test", name=f"p{n:02d}")
+        for n in range(60)
+    ]
+    asleep = JiraUser(account_id="712020:zz", display_name="Gone", email="g@x.test", name="zz", active=False)
+    for server in (cloud, data_center):
+        server.add_group("bid-directors", [*people, asleep])
+    first = raw(cloud, "GET", "/rest/api/2/group/member", params={"groupname": "bid-directors"})
+    second = raw(
+        cloud, "GET", "/rest/api/3/group/member", params={"groupname": "bid-directors", "startAt": 50}
+    )
+    everyone = raw(
+        data_center,
+        "GET",
+        "/rest/api/2/group/member",
+        params={"groupname": "bid-directors", "includeInactiveUsers": "true", "startAt": 50},
+    )
+    unknown = raw(cloud, "GET", "/rest/api/2/group/member", params={"groupname": "nobody"})
+    unnamed = raw(cloud, "GET", "/rest/api/2/group/member")
+
+    assert (first.json()["total"], first.json()["isLast"], len(first.json()["values"])) == (60, False, 50)
+    assert first.json()["values"][0]["accountId"] == people[0].account_id
+    assert (second.json()["isLast"], len(second.json()["values"])) == (True, 10)
+    assert everyone.json()["values"][-1]["name"] == "zz"
+    assert (unknown.status_code, unnamed.status_code) == (404, 400)
 
 
 # -- fault injection ---------------------------------------------------------------------

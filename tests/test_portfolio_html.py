@@ -7,13 +7,22 @@ import shutil
 import struct
 import subprocess
 import zlib
+from collections import Counter
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from jiraserver import JiraServer, running_server
-from portfolio_helpers import env_for, seed_portfolio
+from portfolio_helpers import (
+    ClosedSeed,
+    assess_fields,
+    env_for,
+    expected_bids,
+    seed_closed,
+    seed_portfolio,
+    win_rate,
+)
 from realdeps import require_real_or_skip
 from support import TODAY, Gonogo
 
@@ -153,20 +162,15 @@ def html_report(gonogo: Gonogo, tmp_path: Path) -> Iterator[tuple[Path, JiraServ
         server.add_issue("BID-62", {**fields, "summary": HOSTILE_SUMMARY})
         server.fail_next("GET", r"/issue/BID-20$", 403)  # one error row
         out = tmp_path / "portfolio.html"
-        run = gonogo(
-            "report",
-            "--project",
-            "BID",
-            "--today",
-            TODAY,
-            "--format",
-            "html",
-            "-o",
-            str(out),
-            env=env_for(server),
-        )
-        assert run.exit_code == 6, run.stderr
+        assert write_html(gonogo, server, out, "--project", "BID") == 6
         yield out, server
+
+
+def write_html(gonogo: Gonogo, server: JiraServer, out: Path, *query: str) -> int:
+    """Run the HTML report into `out`; returns the exit code."""
+    run = gonogo("report", *query, "--today", TODAY, "--format", "html", "-o", str(out), env=env_for(server))
+    assert out.exists(), run.stderr
+    return run.exit_code
 
 
 def run_chromium(binary: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -245,3 +249,88 @@ def test_the_html_report_paints_the_charts_in_the_verdict_colours(
         for row in rows
     ]
     assert longest_run([w >= 250 for w in wide]) >= 15
+
+
+OUTCOME_COLOURS = {"withdrawn": (0x8C, 0x95, 0x9F), "no-bid": (0xB6, 0xBE, 0xC7)}  # only the outcome chart
+
+
+@pytest.fixture
+def outcomes_page(gonogo: Gonogo, tmp_path: Path) -> Iterator[tuple[Path, dict[str, ClosedSeed]]]:
+    with running_server(deployment="Cloud", search_page_cap=50) as server:
+        closed = seed_closed(server, 120, first=1)
+        out = tmp_path / "outcomes.html"
+        assert (
+            write_html(gonogo, server, out, "--jql", "project = BID AND statusCategory = Done", "--outcomes")
+            == 0
+        )
+        yield out, closed
+
+
+def test_the_teaching_sections_render_their_charts_in_chromium(
+    outcomes_page: tuple[Path, dict[str, ClosedSeed]], tmp_path: Path
+) -> None:
+    binary = chromium()
+    page, closed = outcomes_page
+    dom = DomReader()
+    dom.feed(run_chromium(binary, tmp_path, "--dump-dom", page.as_uri()).stdout)
+    root = dom.root
+    bids = expected_bids(closed)
+
+    # why bids fail here: one bar per rule (the ten biggest), its count and share as the test counts them
+    failing: Counter[str] = Counter()
+    for key, seed in closed.items():
+        assessment = assess_fields(key, seed.fields, seed.names, seed.closed)
+        failing.update(
+            f"{f.checklist}/{f.rule.id}" for f in assessment.findings if f.outcome.value == "failed"
+        )
+    (chart,) = root.find("svg", id="failure-chart")
+    bars = {g.attrs["data-rule"]: int(g.attrs["data-count"]) for g in chart.find("g")}
+    assert len(bars) == min(10, len(failing))
+    assert all(bars[rule] == failing[rule] for rule in bars)
+    assert sorted(bars.values(), reverse=True) == sorted(failing.values(), reverse=True)[: len(bars)]
+    widths = [float(r.attrs["width"]) for r in chart.find("rect")]
+    assert max(widths) == 300
+    (table,) = root.find("table", id="failing-rules")
+    listed = {
+        tr.attrs["data-rule"]: int(tr.attrs["data-count"])
+        for tr in table.find("tr")
+        if "data-rule" in tr.attrs
+    }
+    assert listed == dict(failing)
+
+    # how verdicts fared: a stacked bar per verdict with the outcome counts of the test's own tally
+    (outcome_chart,) = root.find("svg", id="outcome-chart")
+    for g in outcome_chart.find("g"):
+        mine = [b for b in bids.values() if b.verdict == g.attrs["data-verdict"]]
+        counts = Counter(b.outcome for b in mine)
+        for kind in ("won", "lost", "withdrawn", "no-bid", "none"):
+            assert int(g.attrs[f"data-{kind}"]) == counts[kind]
+        rate = win_rate(counts["won"], counts["lost"])
+        assert g.attrs["data-win-rate"] == ("" if rate is None else str(rate))
+        assert len(g.find("rect")) == sum(1 for n in counts.values() if n)
+
+    # win rate by band: a column only where at least five decided bids stand behind it
+    (band_chart,) = root.find("svg", id="band-chart")
+    columns = band_chart.find("g")
+    assert len(columns) == 5
+    shown = 0
+    for g in columns:
+        low, high = int(g.attrs["data-low"]), int(g.attrs["data-high"])
+        inside = [b for b in bids.values() if b.score is not None and low <= b.score <= high]
+        won = sum(1 for b in inside if b.outcome == "won")
+        lost = sum(1 for b in inside if b.outcome == "lost")
+        rate = win_rate(won, lost)
+        assert g.attrs["data-win-rate"] == ("" if rate is None else str(rate))
+        assert len(g.find("rect")) == (0 if rate is None else 1)
+        shown += rate is not None
+    assert shown > 0
+
+    (suggestions,) = root.find("div", id="suggestions")
+    assert [li.attrs["data-threshold"] for li in suggestions.find("li")][:1] == ["min_win_probability"]
+    assert root.find("script") == []
+
+    shot = tmp_path / "outcomes.png"
+    run_chromium(binary, tmp_path, "--window-size=1280,1600", f"--screenshot={shot}", page.as_uri())
+    painted = {colour for row in png_rows(shot) for colour in row}
+    assert set(OUTCOME_COLOURS.values()) <= painted  # the outcome chart was painted, in its colours
+    assert VERDICT_COLOURS["no-go"] in painted

@@ -157,18 +157,18 @@ def test_text_report_is_a_table_worst_first_with_totals(
     assert f"  NO-GO               {totals['no-go']:5d}" in lines
     assert f"  GO                  {totals['go']:5d}" in lines
     header = next(i for i, line in enumerate(lines) if line.startswith("TICKET"))
-    rows = lines[header + 1 :]
+    end = lines.index("", header)  # the sections that teach follow the table
+    rows = lines[header + 1 : end]
     assert len(rows) == TICKETS
+    assert lines[end + 1].startswith("Why bids fail here")
     assert rows[0].split()[1] == "NO-GO"
     assert rows[-1].split()[1] == "GO"
     doomed = next(line for line in rows if line.startswith("BID-5 "))
     assert "NO-GO" in doomed
-    assert " 28 " in doomed
-    assert doomed.endswith("x The customer has a budget for this work")
+    assert f" {solo_row('doomed').score} (18/20) " in doomed  # the score beside its coverage
+    assert "x NO-GO: No funded budget (contract value 0); 3 days to write a response that needs 18;" in doomed
     needs_info = next(line for line in rows if line.startswith("BID-7 "))
-    assert needs_info.endswith(
-        "? What contract value has the customer budgeted, and is that budget approved?"
-    )
+    assert needs_info.endswith("? NEEDS INFO: no answer yet for Contract value, Decision maker.")
     assert "\x1b[" not in run.stdout  # not a terminal: no colour
 
 
@@ -185,11 +185,15 @@ def test_csv_has_one_line_per_ticket_in_report_order(
         "summary",
         "verdict",
         "score",
+        "coverage",
         "reason_kind",
         "reason",
         "error",
         "comment",
         "url",
+        "changed",
+        "changed_on",
+        "outcome",
     ]
     by_key = {row["key"]: row for row in rows}
     for key, name in seeded.items():
@@ -368,7 +372,7 @@ def test_a_rate_limit_holds_every_worker_for_the_time_jira_asks(
         return original(self, request, raw_body)
 
     monkeypatch.setattr(Recorder, "start", stamped)
-    server.fail_next("PUT", r"/properties/", 429, headers={"Retry-After": "1"})
+    server.fail_next("PUT", r"/issue/[^/]+$", 429, headers={"Retry-After": "1"})
     settings = settings_for(server)
     throttle = StampedThrottle()
     request = ReportRequest(jql="project = BID", today=date.fromisoformat(TODAY), post=True, concurrency=4)

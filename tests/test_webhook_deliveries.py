@@ -66,6 +66,30 @@ def test_gonogos_own_comment_never_triggers_a_check() -> None:
     )
 
 
+def test_the_update_gonogos_own_label_edit_causes_never_triggers_a_check() -> None:
+    """Even when labels are watched (a waiver label may change the verdict) and the bot is unknown."""
+    update = sample("cloud-issue-updated-field.json")
+    update["changelog"]["items"] = [
+        {
+            "field": "labels",
+            "fieldId": "labels",
+            "fromString": "big gonogo-go",
+            "toString": "big gonogo-no-go",
+        }
+    ]
+    on = Filters(check_on_update=True)
+    body = json.dumps(update).encode()
+    assert classify(body, filters=on, watched_fields=["labels"], label_prefix="gonogo-") == Ignore(
+        "jira:issue_updated", "only gonogo's own verdict label changed", "BID-42"
+    )
+    waiver = copy.deepcopy(update)
+    waiver["changelog"]["items"][0]["toString"] = "big gonogo-go gonogo-waive-fixed-price-size"
+    waived = json.dumps(waiver).encode()
+    assert classify(waived, filters=on, watched_fields=["labels"], label_prefix="gonogo-") == CheckTicket(
+        "BID-42", "20042", "jira:issue_updated"
+    )
+
+
 @pytest.mark.parametrize(
     ("change", "reason"),
     [

@@ -93,6 +93,10 @@ def test_a_signed_delivery_posts_one_comment_and_redeliveries_or_concurrent_even
     assert all(line["ticket"] == "BID-1" and line["verdict"] == "go" for line in posted)
     assert all(isinstance(line["latency_ms"], float) for line in posted)
     assert all(line["event"] == "jira:issue_created" for line in posted)
+    # the verdict history: one entry for eleven checks of an unchanged ticket, written once
+    (entry,) = jira.issue_properties("BID-1")["gonogo.verdict"]["history"]
+    assert (entry["verdict"], entry["score"]) == ("go", 100)
+    assert sum(1 for r in jira.requests if r.method == "PUT" and "/comment" not in r.path) == 1
 
 
 def test_rejected_and_ignored_deliveries_get_their_documented_status_and_never_reach_jira(

@@ -122,7 +122,8 @@ class Service:
         self.config = folder / "gonogo.toml"
         self.config.write_text(
             f'[jira]\n{jira_table}\n\n[webhook]\nqueue_path = "queue"\n'
-            f"retry_initial_seconds = 0.05\nretry_max_seconds = 0.2\n{webhook}\n",
+            f"retry_initial_seconds = 0.05\nretry_max_seconds = 0.2\n{webhook}\n"
+            + ("" if "waiver_recheck_hours" in webhook else "waiver_recheck_hours = 0\n"),
             encoding="utf-8",
         )
         email, api_token = jira.basic_auth

@@ -21,6 +21,7 @@ from gonogo.cli.checklists import checklists
 from gonogo.cli.common import fail, log, setup_logging
 from gonogo.cli.report import report
 from gonogo.cli.serve import dead_letters, serve
+from gonogo.cli.site import doctor, setup
 from gonogo.errors import ExitCode, GonogoError
 from gonogo.redaction import remember_environment
 
@@ -43,7 +44,7 @@ def main(ctx: click.Context, config_path: Path | None, verbose: int) -> None:
     ctx.obj = {"config_path": config_path, "verbose": verbose}
 
 
-for command in (check, report, checklists, serve, dead_letters):
+for command in (setup, doctor, check, report, checklists, serve, dead_letters):
     main.add_command(command)
 
 

@@ -12,7 +12,7 @@ import click
 from gonogo.cli.common import day, fail, log, more_verbose, today_option, use_colour, verbose_option
 from gonogo.errors import ExitCode, GonogoError
 from gonogo.redaction import redact
-from gonogo.report_formats import REPORT_FORMATS
+from gonogo.report_formats import CSV_SECTIONS, REPORT_FORMATS
 
 
 @click.command()
@@ -51,6 +51,25 @@ from gonogo.report_formats import REPORT_FORMATS
     show_default=True,
     help="Refuse a query that finds more tickets than this.",
 )
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="DATE",
+    help="Also list the tickets whose verdict changed on or after DATE (YYYY-MM-DD).",
+)
+@click.option(
+    "--outcomes",
+    is_flag=True,
+    help="Closed bids: each one's last verdict before it closed against its Outcome field, "
+    "with win rates by verdict, score band and rule.",
+)
+@click.option(
+    "--section",
+    type=click.Choice(CSV_SECTIONS),
+    default="tickets",
+    show_default=True,
+    help="With --format csv: which section to write, one CSV per section.",
+)
 @today_option()
 @verbose_option
 @click.pass_context
@@ -63,6 +82,9 @@ def report(
     post: bool,
     concurrency: int,
     max_tickets: int,
+    since: datetime | None,
+    outcomes: bool,
+    section: str,
     today: datetime | None,
     verbose: int,
 ) -> None:
@@ -75,10 +97,15 @@ def report(
     from gonogo.config import load_settings
     from gonogo.engine import build_engine
     from gonogo.report import ReportRequest, project_jql, run_report
+    from gonogo.report_formats import csv_section
 
     level = more_verbose(ctx, verbose)
     if (jql is None) == (project is None):
         raise click.UsageError("give either --jql or --project (one of them)")
+    if section != "tickets" and output_format != "csv":
+        raise click.UsageError("--section chooses a CSV section: add --format csv")
+    if outcomes and post:
+        raise click.UsageError("--outcomes reports on closed bids and posts nothing: leave out --post")
     colour = output is None and output_format == "text" and use_colour()
     try:
         settings = load_settings(ctx.obj["config_path"])
@@ -88,12 +115,17 @@ def report(
             post=post,
             concurrency=concurrency,
             max_tickets=max_tickets,
+            since=since.date() if since else None,
+            outcomes=outcomes,
         )
         settings.jira.require_connection()
         engine = build_engine(settings)
         with _ProgressBar(enabled=sys.stderr.isatty() and not level) as progress:
             run = run_report(request, engine=engine, jira=settings.jira, progress=progress)
-        document = redact(REPORT_FORMATS[output_format].render(run.portfolio, engine.renderer, colour))
+        if output_format == "csv":
+            document = redact(csv_section(run.portfolio, section))
+        else:
+            document = redact(REPORT_FORMATS[output_format].render(run.portfolio, engine.renderer, colour))
     except GonogoError as error:
         fail(error)
     if output is None:

@@ -13,8 +13,9 @@ project and issue-type filters here only save a fetch for what is plainly not a 
 comes from the validated key (never from a `fields.project` the sender wrote), and the worker applies
 the same `filtered_out` to the ticket it fetched before posting anything, because an id in the
 payload may name a ticket of any project.
-Events caused by gonogo's own account are ignored, and so is every comment event: gonogo only
-writes comments and properties, never fields, so the events it causes can never trigger a check.
+Events caused by gonogo's own account are ignored, and so is every comment event. Besides comments
+and properties gonogo writes only its verdict label, so an update whose changelog moves nothing but
+verdict labels is its own echo and is ignored too: the events it causes can never trigger a check.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gonogo.verdict_labels import only_verdict_labels_changed
 from gonogo.webhook.settings import Filters
 
 CREATED = "jira:issue_created"
@@ -64,11 +66,14 @@ class Malformed:
 Decision = CheckTicket | Ignore | Malformed
 
 
-def classify(body: bytes, *, filters: Filters, watched_fields: Iterable[str] = ()) -> Decision:
+def classify(
+    body: bytes, *, filters: Filters, watched_fields: Iterable[str] = (), label_prefix: str = ""
+) -> Decision:
     """Decide what `body` (already authenticated) asks for.
 
     `watched_fields` are the Jira fields the checklists read (ids or display names, any case); a
-    `jira:issue_updated` counts only when its changelog names one of them.
+    `jira:issue_updated` counts only when its changelog names one of them. `label_prefix` names
+    gonogo's verdict labels ([jira] label_prefix), whose changes are gonogo's own.
     """
     try:
         data = json.loads(body)
@@ -77,7 +82,7 @@ def classify(body: bytes, *, filters: Filters, watched_fields: Iterable[str] = (
     if not isinstance(data, dict):
         return Malformed("the body is not a JSON object")
     if "webhookEvent" in data:
-        return _jira_webhook(data, filters, {f.casefold() for f in watched_fields})
+        return _jira_webhook(data, filters, {f.casefold() for f in watched_fields}, label_prefix)
     if "issueKey" in data or "issueId" in data:
         return _automation(data, filters)
     if "key" in data and isinstance(data.get("fields"), dict):
@@ -85,7 +90,9 @@ def classify(body: bytes, *, filters: Filters, watched_fields: Iterable[str] = (
     return Malformed('neither a Jira webhook ("webhookEvent") nor an Automation body ("issueKey")')
 
 
-def _jira_webhook(data: Mapping[str, Any], filters: Filters, watched: set[str]) -> Decision:
+def _jira_webhook(
+    data: Mapping[str, Any], filters: Filters, watched: set[str], label_prefix: str
+) -> Decision:
     event = data["webhookEvent"]
     if not isinstance(event, str) or not _EVENT_NAME.fullmatch(event):
         return Malformed('"webhookEvent" is not an event name')
@@ -111,6 +118,8 @@ def _jira_webhook(data: Mapping[str, Any], filters: Filters, watched: set[str]) 
     if event == UPDATED:
         if isinstance(data.get("comment"), dict):
             return Ignore(event, "a comment event, not a field change", key)
+        if only_verdict_labels_changed(_changelog_items(data.get("changelog")), label_prefix):
+            return Ignore(event, "only gonogo's own verdict label changed", key)
         if not _changed_a_watched_field(data.get("changelog"), watched):
             return Ignore(event, "no field the checklists read has changed", key)
     return CheckTicket(key, issue_id, event)
@@ -194,11 +203,13 @@ def _type_name(issue_type: Any) -> str | None:
     return name if isinstance(name, str) else ""
 
 
-def _changed_a_watched_field(changelog: Any, watched: set[str]) -> bool:
+def _changelog_items(changelog: Any) -> list[Any]:
     items = changelog.get("items") if isinstance(changelog, dict) else None
-    if not isinstance(items, list):
-        return False
-    for item in items:
+    return items if isinstance(items, list) else []
+
+
+def _changed_a_watched_field(changelog: Any, watched: set[str]) -> bool:
+    for item in _changelog_items(changelog):
         if not isinstance(item, dict):
             continue
         names = {item.get("fieldId"), item.get("field")}

@@ -54,6 +54,7 @@ class Intake:
         queue: WorkQueue,
         metrics: Metrics,
         watched_fields: frozenset[str],
+        label_prefix: str = "",
     ) -> None:
         credentials = settings.credentials
         self._secret = credentials.secret.reveal() if credentials.secret else None
@@ -61,6 +62,7 @@ class Intake:
         self._token_header = credentials.token_header
         self._filters = settings.filters
         self._watched = watched_fields
+        self._label_prefix = label_prefix
         self._queue = queue
         self._metrics = metrics
 
@@ -86,7 +88,9 @@ class Intake:
         if authenticity is Authenticity.REJECTED:
             reply = Reply(401, {"error": "missing or wrong signature or token"})
             return self._finish(reply, identifier, "unauthorized", None, started)
-        decision = classify(body, filters=self._filters, watched_fields=self._watched)
+        decision = classify(
+            body, filters=self._filters, watched_fields=self._watched, label_prefix=self._label_prefix
+        )
         if isinstance(decision, Malformed):
             return self._finish(
                 Reply(400, {"error": decision.reason}), identifier, "malformed", None, started

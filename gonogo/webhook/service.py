@@ -24,6 +24,7 @@ from gonogo.webhook.listener import Server, listen, raise_descriptor_limit, serv
 from gonogo.webhook.logs import setup_service_logging
 from gonogo.webhook.metrics import Metrics
 from gonogo.webhook.queue import Job, WorkQueue, open_queue
+from gonogo.webhook.recheck import WaiverRecheck
 from gonogo.webhook.settings import Filters, WebhookSettings
 from gonogo.webhook.worker import CheckOutcome, CheckRunner, Ignored, Workers
 
@@ -108,15 +109,24 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
             retry=webhook.retry,
             metrics=metrics,
         )
+        recheck = WaiverRecheck(
+            queue=queue,
+            jira=settings.jira,
+            filters=webhook.filters,
+            interval_seconds=webhook.waiver_recheck_hours * 3600,
+            today=lambda: today or date.today(),
+        )
         intake = Intake(
             settings=webhook,
             queue=queue,
             metrics=metrics,
             watched_fields=frozenset(engine.field_map.values()),
+            label_prefix=settings.jira.label_prefix,
         )
 
         def started() -> None:
             workers.start()
+            recheck.start()
             log.info(
                 "gonogo serve ready",
                 extra={
@@ -132,6 +142,10 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
                 },
             )
 
+        def stopping() -> None:
+            recheck.stop(SHUTDOWN_GRACE_SECONDS)
+            workers.stop(SHUTDOWN_GRACE_SECONDS)
+
         app = create_app(
             intake=intake,
             metrics=metrics,
@@ -140,7 +154,7 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
             request_timeout=webhook.request_timeout_seconds,
             health=health_check(queue, workers),
             on_startup=started,
-            on_shutdown=lambda: workers.stop(SHUTDOWN_GRACE_SECONDS),
+            on_shutdown=stopping,
         )
         config = server_config(
             app,

@@ -88,6 +88,7 @@ class WebhookSettings:
     filters: Filters = Filters()
     queue: QueueSettings = QueueSettings()
     retry: RetryPolicy = RetryPolicy()
+    waiver_recheck_hours: float = 24.0  # how often to look for comments showing an ended waiver; 0: never
 
 
 def webhook_settings(
@@ -141,6 +142,7 @@ def webhook_settings(
         filters=filters,
         queue=queue,
         retry=retry,
+        waiver_recheck_hours=float(table.get("waiver_recheck_hours", defaults.waiver_recheck_hours)),
     )
     _refuse_open_exposure(result)
     return result

@@ -34,18 +34,21 @@ from .faults import GARBLED_JSON, CannedAnswer, FaultBook, encode_body
 from .model import (
     BOT_USER,
     DEFAULT_NOW,
+    DIRECTOR_USER,
     HUMAN_USER,
     Deployment,
     JiraUser,
     RecordedRequest,
     StoredIssue,
 )
+from .shapes import SYSTEM_FIELD_NAMES
 from .store import JiraStore
 
 __all__ = [
     "BOT_USER",
     "DEFAULT_AUTH",
     "DEFAULT_NOW",
+    "DIRECTOR_USER",
     "HUMAN_USER",
     "AuthConfig",
     "BasicAuth",
@@ -231,6 +234,42 @@ class JiraServer:
         issue = self._store.add_issue(key, fields, names=names, issue_id=issue_id, rich_text=rich_text)
         return {"id": issue.id, "key": issue.key, "self": self._v2(f"issue/{issue.id}")}
 
+    def change_issue(
+        self,
+        key: str,
+        fields: Mapping[str, Any],
+        *,
+        author: JiraUser | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        """Change field values as a person would in Jira's UI, leaving a changelog entry.
+
+        ``author`` (default ``HUMAN_USER``) and ``at`` (default ``now``) are what the changelog
+        says; ``expand=changelog`` on the issue or a search then shows the change.
+        """
+        with self._store.lock:
+            issue = self._issue(key)
+            names = {**SYSTEM_FIELD_NAMES, **issue.names}
+            self._store.change_fields(
+                issue, fields, author=author or HUMAN_USER, field_names=names, created=at
+            )
+
+    def history(self, key: str) -> list[dict[str, Any]]:
+        """The issue's changelog, oldest first: author's account id, time and changed field ids."""
+        with self._store.lock:
+            return [
+                {
+                    "author": entry.author.account_id,
+                    "created": entry.created,
+                    "fields": [item.field_id for item in entry.items],
+                }
+                for entry in self._issue(key).history
+            ]
+
+    def add_group(self, name: str, members: list[JiraUser]) -> None:
+        """Create (or replace) a Jira group, served by ``GET group/member``."""
+        self._store.set_group(name, members)
+
     def add_comment(
         self,
         key: str,
@@ -293,6 +332,23 @@ class JiraServer:
             if comment is None:
                 raise KeyError(f"no comment {comment_id}")
             return dict(comment.properties)
+
+    # -- how the site is set up ------------------------------------------------------
+
+    def set_field_options(self, field_id: str, options: list[str]) -> None:
+        """The options a select field offers (``editmeta``'s ``allowedValues``)."""
+        with self._store.lock:
+            self._store.field_options[field_id] = list(options)
+
+    def remove_from_edit_screen(self, field_id: str) -> None:
+        """Leave a field off every edit screen: ``editmeta`` omits it, editing it is a 400."""
+        with self._store.lock:
+            self._store.off_edit_screen.add(field_id)
+
+    def deny_permission(self, key: str) -> None:
+        """Take a permission (``EDIT_ISSUES``, ``ADD_COMMENTS``, …) from the account (``mypermissions``)."""
+        with self._store.lock:
+            self._store.denied_permissions.add(key)
 
     @property
     def requests(self) -> list[RecordedRequest]:

@@ -20,7 +20,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from . import endpoints
+from . import endpoints, sitemeta
 from .calls import Call, JiraHttpError, Reply, Settings
 from .faults import CannedAnswer, FaultBook
 from .model import RecordedRequest
@@ -39,8 +39,11 @@ _ROUTES: list[tuple[str, str, list[str]]] = [
     ("/serverInfo", "get_server_info", ["GET"]),
     ("/myself", "get_myself", ["GET"]),
     ("/field", "get_fields", ["GET"]),
+    ("/group/member", "get_group_members", ["GET"]),
     ("/issue/<ref>", "get_issue", ["GET"]),
     ("/issue/<ref>", "edit_issue", ["PUT"]),
+    ("/issue/<ref>/editmeta", "get_edit_meta", ["GET"]),
+    ("/mypermissions", "get_my_permissions", ["GET"]),
     ("/issue/<ref>/comment", "list_comments", ["GET"]),
     ("/issue/<ref>/comment", "add_comment", ["POST"]),
     ("/issue/<ref>/comment/<comment_id>", "get_comment", ["GET"]),
@@ -224,7 +227,7 @@ class JiraApp:
         version = arguments.pop("version")
         view = View(self.base_url, 3 if version == "3" else 2, self.settings.deployment)
         call = Call(request=request, view=view, settings=self.settings, store=self.store, raw_body=raw_body)
-        handler: endpoints.Endpoint = getattr(endpoints, str(name))
+        handler: endpoints.Endpoint = getattr(endpoints, str(name), None) or getattr(sitemeta, str(name))
         with self.store.lock:
             return handler(call, **arguments)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import json
 from collections.abc import Callable
 from typing import Any
@@ -27,6 +28,7 @@ from .shapes import (
     returned_field_ids,
     server_info,
     user_full,
+    user_page,
 )
 
 ISSUE_NOT_FOUND = "Issue does not exist or you do not have permission to see it."
@@ -63,6 +65,25 @@ def get_fields(call: Call) -> Reply:
     """``GET field``: system fields plus every field the stored issues use."""
     catalog = field_catalog(call.store.issues())
     return Reply(200, [field_details(info) for info in catalog.values()])
+
+
+GROUP_PAGE_CAP = 50
+
+
+def get_group_members(call: Call) -> Reply:
+    """``GET group/member``: a group's users, offset-paged; inactive ones only when asked for."""
+    name = call.text("groupname")
+    if not name:
+        raise JiraHttpError(400, ["You must specify a group name."])
+    members = call.store.group(name)
+    if members is None:
+        raise JiraHttpError(404, [f"Group with name '{name}' does not exist."])
+    if not call.flag("includeInactiveUsers"):
+        members = [user for user in members if user.active]
+    start = call.integer("startAt", 0)
+    size = max(1, min(call.integer("maxResults", GROUP_PAGE_CAP), GROUP_PAGE_CAP))
+    query = f"groupname={quote(name, safe='')}&startAt={start}&maxResults={size}"
+    return Reply(200, user_page(call.view, members, start=start, size=size, query=query))
 
 
 # -- issues ------------------------------------------------------------------------------
@@ -103,13 +124,27 @@ def edit_issue(call: Call, ref: str) -> Reply:
     issue = find_issue(call, ref)
     body = call.json_object()
     changes = _planned_changes(call, issue, body)
+    before = copy.deepcopy(issue.fields)
     for change in changes:
         change()
+    _record_history(call, issue, before)
     if call.flag("returnIssue"):
         catalog = field_catalog(call.store.issues())
         request = _issue_request(call, default_fields="*all")
         return Reply(200, issue_json(call.view, issue, request, catalog))
     return Reply(204)
+
+
+def _record_history(call: Call, issue: StoredIssue, before: dict[str, Any]) -> None:
+    """Write the edit's field changes to the changelog, authored by the caller, as Jira does."""
+    after = dict(issue.fields)
+    changed = {key: value for key, value in after.items() if before.get(key) != value}
+    issue.fields.clear()
+    issue.fields.update(before)
+    names = {info.id: info.name for info in field_catalog(call.store.issues()).values()}
+    call.store.change_fields(issue, changed, author=call.settings.user, field_names=names)
+    issue.fields.clear()
+    issue.fields.update(after)
 
 
 def _planned_changes(call: Call, issue: StoredIssue, body: dict[str, Any]) -> list[Change]:
@@ -157,7 +192,7 @@ def _stored_value(call: Call, issue: StoredIssue, field_id: str, value: Any) -> 
 
 
 def _field_setter(call: Call, issue: StoredIssue, field_id: str, value: Any, known: set[str]) -> Change:
-    if field_id not in known or field_id == "comment":
+    if field_id not in known or field_id == "comment" or field_id in call.store.off_edit_screen:
         raise _cannot_set(field_id)
     stored = _stored_value(call, issue, field_id, value)
     return lambda: issue.fields.__setitem__(field_id, stored)
@@ -175,7 +210,7 @@ def _single_operation(operation: Any, allowed: tuple[str, ...]) -> tuple[str, An
 def _field_operation(
     call: Call, issue: StoredIssue, field_id: str, operation: Any, known: set[str]
 ) -> Change:
-    if field_id not in known:
+    if field_id not in known or field_id in call.store.off_edit_screen:
         raise _cannot_set(field_id)
     verb, value = _single_operation(operation, ("set", "add", "remove"))
     if verb == "set":
@@ -185,7 +220,7 @@ def _field_operation(
         current = issue.fields.get(field_id)
         items = list(current) if isinstance(current, list) else []
         if verb == "add":
-            items.append(value)
+            items += [] if value in items else [value]  # Jira adds a label (or option) only once
         else:
             items = [item for item in items if item != value]
         issue.fields[field_id] = items

@@ -53,6 +53,14 @@ HUMAN_USER = JiraUser(
 )
 """Default author of comments seeded by tests: somebody other than the bot."""
 
+DIRECTOR_USER = JiraUser(
+    account_id="712020:00000000-0000-4000-8000-0000000d1a0c",
+    display_name="Dana Director",
+    email="dana.director@example.com",
+    name="dana.director",
+)
+"""Somebody with bid authority: the approver in waiver tests."""
+
 
 @dataclass
 class StoredComment:
@@ -83,6 +91,33 @@ class StoredComment:
         }
 
 
+@dataclass(frozen=True)
+class ChangeItem:
+    """One field's change inside a history entry (schema ChangeDetails).
+
+    ``from_value``/``to_value`` are Jira's raw ids (an option id, an account id), absent for
+    plain values; the ``*_string`` forms are what Jira shows, labels joined by spaces.
+    """
+
+    field_id: str
+    field_name: str
+    field_type: str
+    from_string: str | None
+    to_string: str | None
+    from_value: str | None = None
+    to_value: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredHistory:
+    """One changelog entry: who changed which fields, and when."""
+
+    id: str
+    author: JiraUser
+    created: datetime
+    items: tuple[ChangeItem, ...]
+
+
 @dataclass
 class StoredIssue:
     """An issue: its field values (rich text as wiki strings), names, properties, comments."""
@@ -94,6 +129,7 @@ class StoredIssue:
     rich_text: frozenset[str]
     properties: dict[str, Any] = field(default_factory=dict)
     comments: list[StoredComment] = field(default_factory=list)
+    history: list[StoredHistory] = field(default_factory=list)
 
     @property
     def project_key(self) -> str:

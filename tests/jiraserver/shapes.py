@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from .model import Deployment, JiraUser, StoredComment, StoredIssue
+from .model import ChangeItem, Deployment, JiraUser, StoredComment, StoredHistory, StoredIssue
 
 ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
 SYSTEM_FIELD_NAMES = {
@@ -200,6 +200,62 @@ def embedded_comments(view: View, issue: StoredIssue, *, cap: int) -> dict[str, 
         "maxResults": len(shown),
         "total": len(issue.comments),
         "startAt": 0,
+    }
+
+
+# -- changelog ---------------------------------------------------------------------------
+
+
+def change_item_json(view: View, item: ChangeItem) -> dict[str, Any]:
+    """One changed field (schema ChangeDetails). Cloud names the field id too; Data Center does not.
+
+    The schema types ``from``/``to`` as plain strings, so an absent value is left out.
+    """
+    shape: dict[str, Any] = {"field": item.field_name, "fieldtype": item.field_type}
+    if view.deployment == "Cloud":
+        shape["fieldId"] = item.field_id
+    for key, value in (
+        ("from", item.from_value),
+        ("fromString", item.from_string),
+        ("to", item.to_value),
+        ("toString", item.to_string),
+    ):
+        if value is not None:
+            shape[key] = value
+    return shape
+
+
+def history_json(view: View, entry: StoredHistory) -> dict[str, Any]:
+    """One changelog entry (schema Changelog): its author in the deployment's user shape."""
+    return {
+        "id": entry.id,
+        "author": user_details(view, entry.author),
+        "created": jira_time(entry.created),
+        "items": [change_item_json(view, item) for item in entry.items],
+    }
+
+
+def changelog_json(view: View, issue: StoredIssue) -> dict[str, Any]:
+    """``expand=changelog`` (schema PageOfChangelogs): every entry, most recent first."""
+    entries = sorted(issue.history, key=lambda entry: (entry.created, int(entry.id)), reverse=True)
+    return {
+        "startAt": 0,
+        "maxResults": len(entries),
+        "total": len(entries),
+        "histories": [history_json(view, entry) for entry in entries],
+    }
+
+
+def user_page(view: View, members: list[JiraUser], *, start: int, size: int, query: str) -> dict[str, Any]:
+    """``GET group/member`` (schema PageBeanUserDetails): one page of a group's users."""
+    page = members[start : start + size]
+    return {
+        "self": view.api(f"group/member?{query}"),
+        "maxResults": size,
+        "startAt": start,
+        "total": len(members),
+        "isLast": start + size >= len(members),
+        "values": [user_details(view, user) for user in page],
     }
 
 
@@ -400,6 +456,8 @@ def issue_json(
     if request.properties is not None:
         keys = select_properties(request.properties, list(issue.properties))
         shape["properties"] = {key: issue.properties[key] for key in keys}
+    if "changelog" in request.expand:
+        shape["changelog"] = changelog_json(view, issue)
     return shape
 
 

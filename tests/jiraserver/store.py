@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from .model import JiraUser, StoredComment, StoredIssue
+from .model import ChangeItem, JiraUser, StoredComment, StoredHistory, StoredIssue
 
 DEFAULT_RICH_TEXT_FIELDS = frozenset({"description", "environment"})
 """Fields Jira holds as rich text: wiki strings in REST v2, ADF documents in v3."""
@@ -28,6 +28,12 @@ class JiraStore:
         self._ids_by_key: dict[str, str] = {}
         self._next_issue_id = 10000
         self._next_comment_id = 10000
+        self._next_history_id = 30000
+        self._groups: dict[str, list[JiraUser]] = {}
+        # How the site is set up (what `editmeta` and `mypermissions` answer), set by tests.
+        self.field_options: dict[str, list[str]] = {}
+        self.off_edit_screen: set[str] = set()
+        self.denied_permissions: set[str] = set()
 
     @property
     def now(self) -> datetime:
@@ -88,6 +94,50 @@ class JiraStore:
         """All issues in the order the test added them."""
         with self.lock:
             return list(self._issues.values())
+
+    def change_fields(
+        self,
+        issue: StoredIssue,
+        values: Mapping[str, Any],
+        *,
+        author: JiraUser,
+        field_names: Mapping[str, str],
+        created: datetime | None = None,
+    ) -> StoredHistory | None:
+        """Set field values and record the change in the issue's changelog, as Jira does.
+
+        Fields whose value does not change leave no trace; a change of nothing records nothing.
+        """
+        with self.lock:
+            items = tuple(
+                _change_item(field_id, field_names.get(field_id, field_id), issue.fields.get(field_id), value)
+                for field_id, value in values.items()
+                if issue.fields.get(field_id) != value
+            )
+            for field_id, value in values.items():
+                issue.fields[field_id] = copy.deepcopy(value)
+            if not items:
+                return None
+            entry = StoredHistory(
+                id=str(self._next_history_id),
+                author=author,
+                created=created if created is not None else self._now,
+                items=items,
+            )
+            self._next_history_id += 1
+            issue.history.append(entry)
+            return entry
+
+    def set_group(self, name: str, members: Iterable[JiraUser]) -> None:
+        """Create or replace a group with these members (Jira orders them by user name)."""
+        with self.lock:
+            self._groups[name] = sorted(members, key=lambda user: user.name)
+
+    def group(self, name: str) -> list[JiraUser] | None:
+        """A group's members, or None when there is no such group (names are case-sensitive)."""
+        with self.lock:
+            members = self._groups.get(name)
+            return list(members) if members is not None else None
 
     def add_comment(
         self,
@@ -151,3 +201,34 @@ class JiraStore:
         with self.lock:
             issue = self._issues[comment.issue_id]
             issue.comments = [kept for kept in issue.comments if kept.id != comment.id]
+
+
+def _change_item(field_id: str, name: str, before: Any, after: Any) -> ChangeItem:
+    """Jira's record of one field change: raw ids where the value has one, and display strings."""
+    from_value, from_string = _as_change_strings(before)
+    to_value, to_string = _as_change_strings(after)
+    return ChangeItem(
+        field_id=field_id,
+        field_name=name if field_id.startswith("customfield_") else field_id,
+        field_type="custom" if field_id.startswith("customfield_") else "jira",
+        from_string=from_string,
+        to_string=to_string,
+        from_value=from_value,
+        to_value=to_value,
+    )
+
+
+def _as_change_strings(value: Any) -> tuple[str | None, str | None]:
+    """(raw id, display string) of a field value the way a changelog item shows it."""
+    if value is None:
+        return None, None
+    if isinstance(value, list):
+        shown = [_as_change_strings(item)[1] or "" for item in value]
+        return None, " ".join(shown)
+    if isinstance(value, dict):
+        if "accountId" in value or ("name" in value and "displayName" in value):
+            return str(value.get("accountId") or value.get("name")), str(value.get("displayName", ""))
+        if "value" in value:
+            return str(value.get("id")) if "id" in value else None, str(value["value"])
+        return None, str(value.get("name") or value.get("key") or "")
+    return None, str(value)

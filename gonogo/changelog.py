@@ -1,0 +1,127 @@
+"""Jira's change history of one issue, as typed data: who changed which field, and when.
+
+Waivers rest on it: the entry that added a waiver label says who approved the waiver and on
+which day, and a later change of a field the waived rule reads says the accepted risk is no
+longer the one on the ticket. Jira sends the history with `expand=changelog` (on the issue and
+in search pages); Cloud names people by account id and fields by id too, Data Center by user
+name and field display name, so both are kept. Pure: no Jira, no clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who made a change: the display name to show, and every id Jira gave (account id, name, key)."""
+
+    name: str | None
+    ids: frozenset[str]
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field's change within a history entry; `field_id` only on Cloud."""
+
+    field: str
+    field_id: str | None
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class History:
+    """One history entry: a person changing one or more fields at one moment."""
+
+    author: Person | None
+    created: datetime | None
+    changes: tuple[FieldChange, ...]
+
+
+@dataclass(frozen=True)
+class LabelAdded:
+    """When a label was (last) added, and by whom."""
+
+    by: Person | None
+    on: datetime | None
+
+
+def read_histories(changelog: Mapping[str, Any]) -> tuple[History, ...]:
+    """The histories in a changelog object, oldest first; entries Jira did not shape right are skipped."""
+    raw = changelog.get("histories") if isinstance(changelog, Mapping) else None
+    entries = [_history(item) for item in raw if isinstance(item, dict)] if isinstance(raw, list) else []
+    return tuple(sorted(entries, key=lambda h: (h.created is None, h.created or datetime.min)))
+
+
+def labels_added(histories: Iterable[History]) -> dict[str, LabelAdded]:
+    """Each label (case-folded) with the most recent history entry that added it."""
+    added: dict[str, LabelAdded] = {}
+    for history in histories:
+        for change in history.changes:
+            if change.field_id != "labels" and change.field.casefold() != "labels":
+                continue
+            before = {label.casefold() for label in change.before.split()}
+            for label in change.after.split():
+                if label.casefold() not in before:
+                    added[label.casefold()] = LabelAdded(history.author, history.created)
+    return added
+
+
+def first_change_after(
+    histories: Iterable[History], moment: datetime, *, field_ids: set[str], field_names: set[str]
+) -> tuple[History, FieldChange] | None:
+    """The earliest change after `moment` to one of the fields (by id, or by case-folded display name)."""
+    for history in histories:
+        if history.created is None or history.created <= moment:
+            continue
+        for change in history.changes:
+            if change.field_id in field_ids or change.field.casefold() in field_names:
+                return history, change
+    return None
+
+
+def _history(item: Mapping[str, Any]) -> History:
+    items = item.get("items")
+    return History(
+        author=_person(item.get("author")),
+        created=_time(item.get("created")),
+        changes=tuple(_change(c) for c in items if isinstance(c, dict)) if isinstance(items, list) else (),
+    )
+
+
+def _person(raw: Any) -> Person | None:
+    if not isinstance(raw, dict):
+        return None
+    ids = frozenset(
+        str(raw[k]) for k in ("accountId", "name", "key") if isinstance(raw.get(k), str) and raw[k]
+    )
+    name = raw.get("displayName")
+    return Person(name=name if isinstance(name, str) else None, ids=ids)
+
+
+def _change(raw: Mapping[str, Any]) -> FieldChange:
+    field_id = raw.get("fieldId")
+    return FieldChange(
+        field=str(raw.get("field") or ""),
+        field_id=field_id if isinstance(field_id, str) else None,
+        before=str(raw.get("fromString") or ""),
+        after=str(raw.get("toString") or ""),
+    )
+
+
+def _time(raw: Any) -> datetime | None:
+    """Jira's `2026-11-18T15:02:00.000+0000`; None when absent or not a time."""
+    if not isinstance(raw, str):
+        return None
+    try:
+        moment = datetime.strptime(raw, "%Y-%m-%dT%H:%M:%S.%f%z")
+    except ValueError:
+        try:
+            moment = datetime.fromisoformat(raw)
+        except ValueError:
+            return None
+    return moment if moment.tzinfo is not None else None

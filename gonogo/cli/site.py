@@ -1,0 +1,156 @@
+"""`gonogo setup` and `gonogo doctor`: make a site's own fields and options gonogo's, then prove it."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from gonogo.cli.common import fail, more_verbose, verbose_option
+from gonogo.errors import ExitCode, GonogoError, InputError
+
+sample_option = click.option(
+    "--from",
+    "sample",
+    metavar="KEY",
+    help="A proposal ticket to read the edit screen (select options, labels) and permissions from.",
+)
+
+
+@click.command()
+@sample_option
+@click.option(
+    "--write",
+    "target",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the configuration to this file instead of stdout.",
+)
+@click.option("--force", is_flag=True, help="With --write: replace an existing file.")
+@verbose_option
+@click.pass_context
+def setup(ctx: click.Context, sample: str | None, target: Path | None, force: bool, verbose: int) -> None:
+    """Write a gonogo.toml matched to this site's fields and options.
+
+    Reads the site's fields (GET field) and, with --from KEY, the ticket's edit screen (select
+    options). Unclear matches are TODO lines with candidates. Credentials are never written.
+    """
+    from gonogo.config import load_settings
+    from gonogo.jira_gateway import JiraGateway
+    from gonogo.rendering import make_renderer
+    from gonogo.site_setup import plan_setup
+    from gonogo.vocabulary import bundled_vocabulary
+
+    more_verbose(ctx, verbose)
+    try:
+        if target is not None and target.exists() and not force:
+            raise InputError(f"{target} exists: choose another file, or add --force to replace it")
+        settings = load_settings(ctx.obj["config_path"])
+        key = _sample_key(sample, settings.jira.url)
+        gateway = JiraGateway.connect(settings.jira)
+        site = gateway.site_fields()
+        editable = gateway.editable_fields(key) if key else None
+        plan = plan_setup(bundled_vocabulary(), site, editable)
+        text = make_renderer(settings.template_dir).text_page(
+            "setup.toml.j2", url=settings.jira.url, sample=key, plan=plan
+        )
+        if target is not None:
+            _write(target, text)
+    except GonogoError as error:
+        fail(error)
+    aliases = sum(len(o.aliases) for o in plan.options)
+    todo = len(plan.unmatched) + sum(len(o.unmatched) for o in plan.options)
+    summary = (
+        f"{len(plan.matched)} of {len(plan.fields)} properties matched, "
+        f"{aliases} option alias(es), {todo} TODO line(s)"
+    )
+    if target is None:
+        click.echo(text, nl=False)
+        click.echo(f"gonogo setup: {summary}", err=True)
+    else:
+        click.echo(f"Wrote {target}: {summary}.")
+
+
+@click.command()
+@sample_option
+@click.option(
+    "--service", is_flag=True, help="Also check what gonogo serve needs: the webhook secret and the queue."
+)
+@verbose_option
+@click.pass_context
+def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) -> None:
+    """Check the configuration against the site, one line per check; exit 0 if all is well, else 3."""
+    from gonogo.authoring import lint
+    from gonogo.config import load_settings
+    from gonogo.doctor import (
+        Status,
+        configuration_problem,
+        jira_lines,
+        lint_line,
+        service_lines,
+        waiver_lines,
+    )
+    from gonogo.engine import field_map
+    from gonogo.errors import ConfigurationError
+    from gonogo.jira_gateway import JiraGateway
+    from gonogo.option_aliases import OptionAliases, parse_option_aliases
+    from gonogo.rendering import make_renderer
+    from gonogo.vocabulary import bundled_vocabulary
+
+    more_verbose(ctx, verbose)
+    try:
+        settings = load_settings(ctx.obj["config_path"])
+        key = _sample_key(sample, settings.jira.url)
+        url, _ = settings.jira.require_connection()
+        vocabulary = bundled_vocabulary()
+        lines = []
+        aliases: OptionAliases = {}
+        try:
+            aliases = parse_option_aliases(settings.values, vocabulary)
+        except ConfigurationError as error:
+            lines.append(configuration_problem(error))
+        gateway = JiraGateway.connect(settings.jira)
+        asked = jira_lines(
+            gateway,
+            url=url,
+            sample=key,
+            field_map={p: r for p, r in field_map(settings).items() if p not in ("summary", "description")},
+            vocabulary=vocabulary,
+            aliases=aliases,
+            label_prefix=settings.jira.label_prefix,
+        )
+        lines += asked
+        lines.append(lint_line(*lint(settings, [])))
+        jira_answers = all(line.check != "jira" for line in asked)
+        lines += waiver_lines(settings.waivers, gateway.group_members if jira_answers else None)
+        if service:
+            lines += service_lines(settings, os.environ)
+        problems = sum(line.status is Status.PROBLEM for line in lines)
+        skipped = sum(line.status is Status.SKIPPED for line in lines)
+        page = make_renderer(settings.template_dir).text_page(
+            "doctor.txt.j2", lines=lines, problems=problems, skipped=skipped
+        )
+    except GonogoError as error:
+        fail(error)
+    click.echo(page, nl=False)
+    sys.exit(ExitCode.CONFIGURATION if problems else ExitCode.GO)
+
+
+def _sample_key(sample: str | None, jira_url: str | None) -> str | None:
+    """The --from ticket as an issue key (a browse URL of the configured site works too)."""
+    from gonogo.ticket import IssueKeyRef, parse_ticket_ref
+
+    if sample is None:
+        return None
+    ref = parse_ticket_ref(sample, jira_url=jira_url)
+    if not isinstance(ref, IssueKeyRef):
+        raise InputError(f"--from {sample}: give the key of a proposal ticket on the site, like BID-42")
+    return ref.key
+
+
+def _write(target: Path, text: str) -> None:
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{target}: cannot write it ({exc.strerror or exc.__class__.__name__})") from None
