@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from gonogo.assessment import Assessment, assess
+from gonogo.changelog import read_histories
 from gonogo.checklists import (
     Checklist,
     ChecklistFile,
@@ -29,7 +30,7 @@ from gonogo.proposal import Proposal, build_proposal, derive
 from gonogo.rendering import Renderer, make_renderer
 from gonogo.ticket import CUSTOM_FIELD_ID, Ticket
 from gonogo.vocabulary import Vocabulary, bundled_vocabulary
-from gonogo.waivers import WaiverContext, WaiverPolicy, read_histories
+from gonogo.waivers import WaiverContext, WaiverPolicy
 
 # System fields addressed by id; anything else in [fields] is a display name.
 _SYSTEM_FIELD_IDS = frozenset(
@@ -46,11 +47,15 @@ _SYSTEM_FIELD_IDS = frozenset(
         "environment",
         "status",
         "created",
+        "creator",
         "updated",
     }
 )
 # Fields every check reads besides the mapped ones: identity, filters, and the comment count.
 _ALWAYS_FETCHED = ("summary", "issuetype", "project", "labels", "comment")
+# Who created the issue and when: the author of a waiver label set at creation, which no changelog
+# shows. Read with the issue's own GET (a search leaves them out: only waivered tickets need them).
+WAIVER_ORIGIN_FIELDS = ("creator", "created")
 
 
 @dataclass(frozen=True)
@@ -145,7 +150,7 @@ class Engine:
         refs = list(self.field_map.values())
         if not all(CUSTOM_FIELD_ID.fullmatch(r) or r in _SYSTEM_FIELD_IDS for r in refs):
             return None
-        return list(dict.fromkeys([*_ALWAYS_FETCHED, *refs]))
+        return list(dict.fromkeys([*_ALWAYS_FETCHED, *refs, *WAIVER_ORIGIN_FIELDS]))
 
 
 def known_properties(vocabulary: Vocabulary, field_map: Mapping[str, str]) -> set[str]:

@@ -28,7 +28,7 @@ from datetime import date
 from typing import Any, Protocol, TypedDict
 
 from gonogo.config import JiraSettings
-from gonogo.engine import Engine
+from gonogo.engine import WAIVER_ORIGIN_FIELDS, Engine
 from gonogo.errors import ConfigurationError, GonogoError, InputError
 from gonogo.history import HistoryEntry, read_history
 from gonogo.jira_gateway import JiraGateway
@@ -197,6 +197,7 @@ def search_fields(engine: Engine, names: Mapping[str, str], *, post: bool = True
     """
     require_known_fields(engine.configured_field_refs(), names)  # a typo in [fields] stops the run
     always = replace(engine, field_map={}).fields_to_fetch() or []  # the engine's own base list
+    always = [field_id for field_id in always if field_id not in WAIVER_ORIGIN_FIELDS]
     if not post:
         always = [field_id for field_id in always if field_id != "comment"]
     by_name: dict[str, list[str]] = {}
@@ -234,7 +235,7 @@ def _check_one(
     closed = closed_on(ticket) if request.outcomes else None
     try:
         if _needs_history(ticket):
-            ticket = gateways.get().fetch_ticket(ticket.key, fields=fields)
+            ticket = gateways.get().fetch_ticket(ticket.key, fields=[*fields, *WAIVER_ORIGIN_FIELDS])
         # a closed bid is judged as it stood when it closed, not by deadlines long past
         assessment, proposal = engine.assess_with_proposal(
             ticket,

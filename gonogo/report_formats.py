@@ -49,7 +49,6 @@ def render_text(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
         verdicts=_VERDICTS,
         color=color,
         **_sections(portfolio),
-        waivers=portfolio.waiver_section(),
     )
 
 
@@ -63,6 +62,7 @@ def _sections(portfolio: Portfolio) -> dict[str, Any]:
         "since_changes": changes_section(portfolio),
         "outcomes": outcomes_section(portfolio),
         "labels": {v.value: v.label for v in _VERDICTS},
+        "waivers": portfolio.waiver_section(),
     }
 
 
