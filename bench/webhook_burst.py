@@ -40,8 +40,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
 from jiraserver import JiraServer, running_server  # noqa: E402
+from service_process import start_serve  # noqa: E402
 from webhook_helpers import (  # noqa: E402
-    SECRET,
     created_event,
     free_port,
     seed,
@@ -68,24 +68,14 @@ def start_service(
     folder: Path, jira: JiraServer, args: argparse.Namespace, *, redis_prefix: str
 ) -> tuple[subprocess.Popen[bytes], str]:
     queue = f'queue = "redis"\nredis_prefix = "{redis_prefix}"\n' if args.queue == "redis" else ""
-    config = folder / "gonogo.toml"
-    config.write_text(
-        "[jira]\nretries = 2\ntimeout_seconds = 10\n\n"
-        f'[webhook]\nqueue_path = "queue"\nworkers = {args.workers}\n{queue}',
-        encoding="utf-8",
+    process, url, _ = start_serve(
+        folder,
+        jira,
+        f'queue_path = "queue"\nworkers = {args.workers}\n{queue}',
+        jira_table="retries = 2\ntimeout_seconds = 10",
+        env={"GONOGO_TODAY": "2026-11-23"},
     )
-    email, token = jira.basic_auth
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "JIRA_URL": jira.url,
-        "JIRA_USER": email,
-        "JIRA_API_TOKEN": token,
-        "GONOGO_CONFIG": str(config),
-        "GONOGO_TODAY": "2026-11-23",
-        "GONOGO_WEBHOOK_SECRET": SECRET,
-    }
-    return wait_ready([sys.executable, "-m", "gonogo", "serve"], folder, env, "serve.log")
+    return process, url
 
 
 def start_floor(folder: Path) -> tuple[subprocess.Popen[bytes], str]:

@@ -7,28 +7,34 @@ nobody should trust.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gonogo.checklists import Checklist, Rule, Severity
+from gonogo.checklists import Checklist, Rule, Severity, fill_values
 from gonogo.errors import ConfigurationError
 from gonogo.proposal import Proposal
 from gonogo.ticket import Ticket
+from gonogo.values import display_value
 from gonogo.verdict import Verdict, decide
 from gonogo.vocabulary import Vocabulary
 from gonogo.waivers import (
+    LABEL_PREFIX,
     MISSING_CANNOT_BE_WAIVED,
     Waiver,
     WaiverContext,
+    WaiverPolicy,
     WaiverRuling,
     WaiverStatus,
     refusal,
     rule_on,
     waivers_on,
 )
+
+if TYPE_CHECKING:
+    from gonogo.path_to_go import PathToGo
 
 
 class Outcome(StrEnum):
@@ -48,6 +54,8 @@ class Evidence:
     field_id: str | None
     value: Any
     problem: str | None = None
+    counted: bool = False  # the field held a list of names and `value` is how many
+    derived: bool = False  # computed from other evidence of the same finding
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,8 @@ class Finding:
     evidence: tuple[Evidence, ...]
     waiver: Waiver | None = None
     waiver_ruling: WaiverRuling | None = None
+    headline: str = ""  # the rule's failed title with this ticket's values quoted
+    waiver_label: str | None = None  # the label that would waive it, where a waiver is allowed
 
     @property
     def missing(self) -> tuple[Evidence, ...]:
@@ -73,6 +83,23 @@ class Finding:
         """A waiver names this rule but does not take its effect away: refused, unapproved, ended."""
         ruling = self.waiver_ruling
         return ruling is not None and not ruling.applies and self.outcome in (Outcome.FAILED, Outcome.MISSING)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.checklist}/{self.rule.id}"
+
+    @property
+    def judges(self) -> bool:
+        """Whether the rule judges the bid (an "is it known?" check only asks for data)."""
+        return not self.rule.asks_only_if_known
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How many of the checks that judge the bid could run on this ticket's data."""
+
+    assessed: int
+    total: int
 
 
 @dataclass(frozen=True)
@@ -98,6 +125,10 @@ class Assessment:
     checklists: tuple[Checklist, ...]
     score: int | None = None
     unmatched_waivers: tuple[Waiver, ...] = ()
+    coverage: Coverage = Coverage(0, 0)
+    thresholds: Mapping[str, float] = field(default_factory=dict)
+    path: PathToGo | None = None  # set by the engine, which can re-assess a changed ticket
+    headline: str = ""  # the one-sentence summary under the verdict (the engine renders it)
 
     @property
     def waivers_end_on(self) -> date | None:
@@ -129,8 +160,14 @@ def assess(
         )
     reason = proposal.values.get("waiver_reason")
     labels = waivers_on(ticket, reason=reason if isinstance(reason, str) else None)
+    rule_ids = [rule.id for checklist in applicable for rule in checklist.rules]
     findings = tuple(
-        apply_waivers(evaluate_rule(checklist.id, rule, proposal, vocabulary), labels, waivers)
+        replace(
+            apply_waivers(evaluate_rule(checklist.id, rule, proposal, vocabulary), labels, waivers),
+            waiver_label=_waiver_label(
+                checklist.id, rule, unique=rule_ids.count(rule.id) == 1, policy=waivers.policy
+            ),
+        )
         for checklist in applicable
         for rule in checklist.rules
     )
@@ -157,7 +194,23 @@ def assess(
         unmatched_waivers=tuple(
             w for w in labels if not any(w.matches(f.checklist, f.rule.id) for f in findings)
         ),
+        coverage=coverage(findings),
+        thresholds=dict(proposal.thresholds),
     )
+
+
+def _waiver_label(checklist_id: str, rule: Rule, *, unique: bool, policy: WaiverPolicy) -> str | None:
+    """The label a reader can put on the ticket to waive this rule, or None where none is honoured."""
+    if rule.severity is Severity.BLOCKER and not policy.allow_blockers:
+        return None
+    return f"{LABEL_PREFIX}{rule.id if unique else f'{checklist_id}.{rule.id}'}"
+
+
+def coverage(findings: Sequence[Finding]) -> Coverage:
+    """Checks that judge the bid, and how many of them had the data to run (waived ones ran)."""
+    judging = [f for f in findings if f.judges]
+    ran = [f for f in judging if f.outcome in (Outcome.PASSED, Outcome.FAILED, Outcome.WAIVED)]
+    return Coverage(assessed=len(ran), total=len(judging))
 
 
 def apply_waivers(finding: Finding, waivers: Sequence[Waiver], context: WaiverContext) -> Finding:
@@ -188,11 +241,12 @@ def _fields_read(finding: Finding) -> dict[str, str]:
 def bid_score(findings: Sequence[Finding]) -> int | None:
     """0-100: the weight of passed rules over the weight of all rules that were decided or lack data.
 
-    Missing information and waived rules count against the score: an unknown is not a strength,
-    and a waiver accepts a risk without removing it. Skipped rules count neither way. The gates
-    decide the verdict; the score only ranks bids.
+    Only rules that judge the bid count: an "is it known?" check passing says nothing about the
+    bid. Missing information and waived rules count against the score: an unknown is not a
+    strength, and a waiver accepts a risk without removing it. Skipped rules count neither way
+    (the coverage says how many). The gates decide the verdict; the score only ranks bids.
     """
-    counted = [f for f in findings if f.outcome is not Outcome.SKIPPED]
+    counted = [f for f in findings if f.outcome is not Outcome.SKIPPED and f.judges]
     total = sum(f.rule.weight for f in counted)
     if not total:
         return None
@@ -211,7 +265,18 @@ def evaluate_rule(checklist_id: str, rule: Rule, proposal: Proposal, vocabulary:
         outcome = Outcome.PASSED
     else:
         outcome = Outcome.FAILED
-    return Finding(checklist=checklist_id, rule=rule, outcome=outcome, evidence=evidence)
+    return Finding(
+        checklist=checklist_id,
+        rule=rule,
+        outcome=outcome,
+        evidence=evidence,
+        headline=_headline(rule, proposal) if outcome is Outcome.FAILED else "",
+    )
+
+
+def _headline(rule: Rule, proposal: Proposal) -> str:
+    """The rule's failed title with the ticket's values it names, formatted for reading."""
+    return fill_values(rule.failed_title, lambda name: display_value(proposal.values.get(name)))
 
 
 def _is_derived(name: str, vocabulary: Vocabulary) -> bool:
@@ -247,6 +312,8 @@ def _evidence(name: str, proposal: Proposal, vocabulary: Vocabulary) -> Evidence
         field_id=source.field_id if source else None,
         value=proposal.evidence_value(name),
         problem=proposal.problems.get(name),
+        counted=name in proposal.counted,
+        derived=spec is not None and spec.is_derived,
     )
 
 

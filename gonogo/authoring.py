@@ -41,6 +41,7 @@ class ExplainedRule:
 
     id: str
     title: str
+    failed_title: str
     severity: str
     weight: int
     condition: str
@@ -69,6 +70,7 @@ def explain_checklist(settings: Settings, checklist_id: str) -> tuple[Checklist,
         ExplainedRule(
             id=rule.id,
             title=rule.title,
+            failed_title=rule.failed_title,
             severity=rule.severity.value,
             weight=rule.weight,
             condition=describe_condition(rule.condition, vocabulary),

@@ -85,6 +85,28 @@ def labels_added(histories: Iterable[History]) -> dict[str, LabelAdded]:
     return added
 
 
+def is_complete(changelog: Mapping[str, Any]) -> bool:
+    """Whether the changelog holds the issue's whole history (Jira pages long ones: then it does not).
+
+    Only a complete history can say a label was never added later, i.e. was there from creation.
+    """
+    raw = changelog.get("histories") if isinstance(changelog, Mapping) else None
+    if not isinstance(raw, list):
+        return False
+    total = changelog.get("total")
+    return not isinstance(total, int) or total <= len(raw)
+
+
+def creation(fields: Mapping[str, Any]) -> LabelAdded | None:
+    """Who created the issue and when (`creator`, else `reporter`, and `created`), as a label addition.
+
+    A label set when the issue was created leaves no changelog entry; its author is the creator.
+    """
+    person = _person(fields.get("creator")) or _person(fields.get("reporter"))
+    created = _time(fields.get("created"))
+    return LabelAdded(person, created) if person is not None or created is not None else None
+
+
 def first_change_after(
     histories: Iterable[History], moment: datetime, *, field_ids: set[str], field_names: set[str]
 ) -> tuple[History, FieldChange] | None:

@@ -47,6 +47,7 @@ class Rule:
 
     id: str
     title: str
+    failed_title: str  # thresholds filled in; {property} placeholders are filled per finding
     severity: Severity
     weight: int
     why: str
@@ -56,6 +57,15 @@ class Rule:
     condition: dict[str, Any]
     holds: Callable[[Any], bool]
     bounds: tuple[Bound, ...] = ()  # thresholds the condition compares a property with directly
+
+    @property
+    def asks_only_if_known(self) -> bool:
+        """True for an "is it known?" check: its condition only requires values, it judges none.
+
+        Such a check decides NEEDS INFO but says nothing about the bid, so it is left out of the
+        score and of the coverage (README, "Bid score").
+        """
+        return isinstance(self.condition, dict) and set(self.condition) <= {"required"}
 
 
 @dataclass(frozen=True)
@@ -328,6 +338,7 @@ def _compile_rule(
             f"unknown property {', '.join(unknown)}: use one from the vocabulary (README) "
             "or map it to a Jira field in [fields] of gonogo.toml"
         )
+    failed_title = _fill_placeholders(raw["failed_title"], thresholds, problems, properties=known_properties)
     why = _fill_placeholders(raw["why"], thresholds, problems)
     fix = _fill_placeholders(raw["fix"], thresholds, problems)
     if raw["why"].strip().casefold() == raw["fix"].strip().casefold():
@@ -336,6 +347,7 @@ def _compile_rule(
     return Rule(
         id=raw["id"],
         title=raw["title"],
+        failed_title=failed_title,
         severity=severity,
         weight=int(raw.get("weight", severity.default_weight)),
         why=why,
@@ -378,17 +390,33 @@ def _substitute_thresholds(schema: Any, thresholds: Mapping[str, float], problem
     return schema
 
 
-def _fill_placeholders(text: str, thresholds: Mapping[str, float], problems: list[str]) -> str:
-    """Put threshold values into a rule's prose, so the reasoning quotes the numbers in force."""
+def _fill_placeholders(
+    text: str,
+    thresholds: Mapping[str, float],
+    problems: list[str],
+    *,
+    properties: Collection[str] = (),
+) -> str:
+    """Put threshold values into a rule's prose, so the reasoning quotes the numbers in force.
+
+    A placeholder naming one of `properties` is left for `fill_values`, which quotes the ticket's
+    value when the finding is made (only a failed title may do that).
+    """
 
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
-        if name not in thresholds:
+        if name in thresholds:
+            return f"{_plain_number(thresholds[name]):,}"
+        if name not in properties:
             problems.append(f"text mentions unknown threshold {{{name}}}")
-            return match.group(0)
-        return f"{_plain_number(thresholds[name]):,}"
+        return match.group(0)
 
     return _PLACEHOLDER.sub(value, text)
+
+
+def fill_values(text: str, value: Callable[[str], str]) -> str:
+    """Quote the ticket's values, formatted for reading by `value(name)`, into a failed title."""
+    return _PLACEHOLDER.sub(lambda match: value(match.group(1)), text)
 
 
 def _plain_number(value: float) -> int | float:

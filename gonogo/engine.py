@@ -7,10 +7,12 @@ and compiled here exactly once.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any
 
 from gonogo.assessment import Assessment, assess
+from gonogo.changelog import read_histories
 from gonogo.checklists import (
     Checklist,
     ChecklistFile,
@@ -23,11 +25,12 @@ from gonogo.config import Settings
 from gonogo.errors import ConfigurationError
 from gonogo.groups import Fetch, GroupDirectory
 from gonogo.option_aliases import OptionAliases, parse_option_aliases
-from gonogo.proposal import Proposal, build_proposal
+from gonogo.path_to_go import find_path
+from gonogo.proposal import Proposal, build_proposal, derive
 from gonogo.rendering import Renderer, make_renderer
 from gonogo.ticket import CUSTOM_FIELD_ID, Ticket
 from gonogo.vocabulary import Vocabulary, bundled_vocabulary
-from gonogo.waivers import WaiverContext, WaiverPolicy, read_histories
+from gonogo.waivers import WaiverContext, WaiverPolicy
 
 # System fields addressed by id; anything else in [fields] is a display name.
 _SYSTEM_FIELD_IDS = frozenset(
@@ -44,11 +47,15 @@ _SYSTEM_FIELD_IDS = frozenset(
         "environment",
         "status",
         "created",
+        "creator",
         "updated",
     }
 )
 # Fields every check reads besides the mapped ones: identity, filters, and the comment count.
 _ALWAYS_FETCHED = ("summary", "issuetype", "project", "labels", "comment")
+# Who created the issue and when: the author of a waiver label set at creation, which no changelog
+# shows. Read with the issue's own GET (a search leaves them out: only waivered tickets need them).
+WAIVER_ORIGIN_FIELDS = ("creator", "created")
 
 
 @dataclass(frozen=True)
@@ -63,18 +70,37 @@ class Engine:
     configured_fields: frozenset[str] = frozenset()  # the properties [fields] maps (not defaults)
     groups: GroupDirectory = field(default_factory=GroupDirectory)  # approver groups, once per process
 
-    def assess(self, ticket: Ticket, *, today: date, group_members: Fetch | None = None) -> Assessment:
+    def assess(
+        self,
+        ticket: Ticket,
+        *,
+        today: date,
+        group_members: Fetch | None = None,
+        with_path: bool = True,
+    ) -> Assessment:
         """Assess one ticket as of `today`; `group_members` fetches an approver group (a Jira gateway's).
 
         Without it (a ticket file), a waiver counts only when its author is named in
         [waivers].approvers outright.
         """
-        return self.assess_with_proposal(ticket, today=today, group_members=group_members)[0]
+        return self.assess_with_proposal(
+            ticket, today=today, group_members=group_members, with_path=with_path
+        )[0]
 
     def assess_with_proposal(
-        self, ticket: Ticket, *, today: date, group_members: Fetch | None = None
+        self,
+        ticket: Ticket,
+        *,
+        today: date,
+        group_members: Fetch | None = None,
+        with_path: bool = True,
     ) -> tuple[Assessment, Proposal]:
-        """The assessment and the proposal it was made from (the report reads values no rule tests)."""
+        """The assessment (with its path to GO and the one-sentence summary every surface shares)
+        and the proposal it was made from (the report reads values no rule tests).
+
+        The path re-assesses the ticket a few dozen times (a few ms; about 25 ms for five
+        show-stoppers), so a read-only portfolio, which never shows it, asks for none.
+        """
         proposal = build_proposal(
             ticket,
             field_map=self.field_map,
@@ -89,8 +115,31 @@ class Engine:
             histories=read_histories(ticket.changelog),
             group_members=self.groups.bound_to(group_members) if group_members else None,
         )
-        assessment = assess(ticket, proposal, self.checklists, self.vocabulary, waivers=waivers)
-        return assessment, proposal
+
+        def judge(proposal: Proposal) -> Assessment:
+            return assess(ticket, proposal, self.checklists, self.vocabulary, waivers=waivers)
+
+        assessment = judge(proposal)
+        if not with_path:
+            return replace(assessment, headline=self.renderer.headline(assessment)), proposal
+
+        def with_derived(values: Mapping[str, Any]) -> dict[str, Any]:
+            return {**values, **derive(values, thresholds=self.thresholds, today=today)}
+
+        def reassess(values: Mapping[str, Any]) -> Assessment:
+            problems = {k: v for k, v in proposal.problems.items() if k not in values}
+            return judge(replace(proposal, values=with_derived(values), problems=problems))
+
+        inputs = {
+            name: value
+            for name, value in proposal.values.items()
+            if not (name in self.vocabulary.properties and self.vocabulary.properties[name].is_derived)
+        }
+        path = find_path(
+            assessment, inputs=inputs, derive=with_derived, reassess=reassess, vocabulary=self.vocabulary
+        )
+        assessment = replace(assessment, path=path)
+        return replace(assessment, headline=self.renderer.headline(assessment)), proposal
 
     def configured_field_refs(self) -> dict[str, str]:
         """Property → field as written in [fields]: what a typo can break, so what gets checked."""
@@ -101,7 +150,7 @@ class Engine:
         refs = list(self.field_map.values())
         if not all(CUSTOM_FIELD_ID.fullmatch(r) or r in _SYSTEM_FIELD_IDS for r in refs):
             return None
-        return list(dict.fromkeys([*_ALWAYS_FETCHED, *refs]))
+        return list(dict.fromkeys([*_ALWAYS_FETCHED, *refs, *WAIVER_ORIGIN_FIELDS]))
 
 
 def known_properties(vocabulary: Vocabulary, field_map: Mapping[str, str]) -> set[str]:

@@ -6,11 +6,13 @@ holds the output to it, so scripts can rely on it across releases.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
 from gonogo import __version__
-from gonogo.assessment import Assessment, Evidence
+from gonogo.assessment import Assessment, Evidence, Outcome
+from gonogo.path_to_go import Change, Step
 from gonogo.publish import Publication
 from gonogo.waivers import Waiver, WaiverRuling
 
@@ -32,13 +34,16 @@ def report_document(
             "summary": assessment.summary,
         },
         "verdict": assessment.verdict.value,
+        "summary": assessment.headline,
         "score": assessment.score,
+        "coverage": {"assessed": assessment.coverage.assessed, "total": assessment.coverage.total},
         "checklists": [{"id": c.id, "title": c.title, "version": c.version} for c in assessment.checklists],
         "findings": [
             {
                 "checklist": f.checklist,
                 "rule": f.rule.id,
                 "title": f.rule.title,
+                "problem": f.headline if f.outcome in (Outcome.FAILED, Outcome.WAIVED) else None,
                 "severity": f.rule.severity.value,
                 "outcome": f.outcome.value,
                 "evidence": [_evidence(e) for e in f.evidence],
@@ -49,6 +54,7 @@ def report_document(
             }
             for f in assessment.findings
         ],
+        "path_to_go": [_step(step) for step in assessment.path.steps] if assessment.path else [],
         "unmatched_waivers": [w.label for w in assessment.unmatched_waivers],
         "missing_information": [
             {
@@ -68,6 +74,18 @@ def report_document(
     elif comment is not None:
         document["comment"] = {"action": "dry-run", "id": None, "body": comment}
     return document
+
+
+def _step(step: Step) -> dict[str, Any]:
+    return {
+        **_change(step.change),
+        "rules": list(step.rules),
+        "alternatives": [_change(a) for a in step.alternatives],
+    }
+
+
+def _change(change: Change) -> dict[str, Any]:
+    return asdict(change)  # property, field, current, needed: the schema's names
 
 
 def _waiver(waiver: Waiver, ruling: WaiverRuling | None) -> dict[str, Any]:
@@ -99,4 +117,5 @@ def _evidence(item: Evidence) -> dict[str, Any]:
         "field_id": item.field_id,
         "value": item.value,
         "problem": item.problem,
+        "counted": item.counted,
     }

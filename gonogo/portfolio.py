@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from gonogo.assessment import Assessment, Outcome
+from gonogo.assessment import Assessment, Coverage, Outcome
 from gonogo.checklists import Severity
 from gonogo.history import Change, HistoryEntry, extended, last_change
 from gonogo.publish import Publication
@@ -53,7 +53,7 @@ class Reason:
     """The one thing that decides a ticket's verdict: a failed rule or an unanswered question."""
 
     kind: ReasonKind
-    text: str  # the rule's title, or the question to ask
+    text: str  # the verdict's one-sentence summary, as under the verdict in the comment
     ref: str  # "checklist/rule" for a rule, the property name for a question
 
 
@@ -131,6 +131,7 @@ class Row:
     judged_as_closed: bool = False  # assessed as of `closed` (--outcomes), not as of the report's day
     values: Mapping[str, float] = field(default_factory=dict)  # the proposal's numbers
     waivers: tuple[WaiverEntry, ...] = ()
+    coverage: Coverage | None = None  # how many of the judging checks could run, beside the score
 
     @property
     def failed(self) -> bool:
@@ -238,17 +239,18 @@ def top_reason(assessment: Assessment) -> Reason | None:
     """The first failed blocker, else the first missing-information question, else the first failed major.
 
     The same order as the verdict rule, so the reason always explains the verdict; None for a GO.
+    Its text is the comment's one-sentence summary (the failed rule's problem when there is none).
     """
     failed = [f for f in assessment.findings if f.outcome is Outcome.FAILED]
     for finding in failed:
         if finding.rule.severity is Severity.BLOCKER:
-            return Reason(ReasonKind.BLOCKER, finding.rule.title, f"{finding.checklist}/{finding.rule.id}")
+            return Reason(ReasonKind.BLOCKER, assessment.headline or finding.headline, finding.ref)
     if assessment.missing_information:
         first = assessment.missing_information[0]
-        return Reason(ReasonKind.MISSING, first.question, first.property)
+        return Reason(ReasonKind.MISSING, assessment.headline or first.question, first.property)
     for finding in failed:
         if finding.rule.severity is Severity.MAJOR:
-            return Reason(ReasonKind.MAJOR, finding.rule.title, f"{finding.checklist}/{finding.rule.id}")
+            return Reason(ReasonKind.MAJOR, assessment.headline or finding.headline, finding.ref)
     return None
 
 
@@ -272,6 +274,7 @@ def row_from_assessment(
         reason=top_reason(assessment),
         error=error,
         publication=publication,
+        coverage=assessment.coverage,
         failed_rules=tuple(
             RuleRef(f"{f.checklist}/{f.rule.id}", f.rule.title, f.rule.severity, f.outcome is Outcome.WAIVED)
             for f in assessment.findings

@@ -67,6 +67,8 @@ class Proposal:
     values: Mapping[str, Any]
     sources: Mapping[str, Source] = field(default_factory=dict)
     problems: Mapping[str, str] = field(default_factory=dict)
+    counted: frozenset[str] = frozenset()  # integer properties whose field held a list, counted
+    thresholds: Mapping[str, float] = field(default_factory=dict)  # in force; derivations assume them
     site_texts: Mapping[str, str] = field(default_factory=dict)
 
     def evidence_value(self, prop: str) -> Any:
@@ -94,6 +96,7 @@ def build_proposal(
     values: dict[str, Any] = {}
     sources: dict[str, Source] = {}
     problems: dict[str, str] = {}
+    counted: set[str] = set()
     site_texts: dict[str, str] = {}
     for prop, field_ref in field_map.items():
         spec = vocabulary.properties.get(prop)
@@ -116,9 +119,18 @@ def build_proposal(
             value = str(value)  # rules (and jsonschema-rs) see a plain string
         if value is not None:
             values[prop] = value
+            if isinstance(raw, list) and spec is not None and spec.type == "integer":
+                counted.add(prop)
     for prop, value in derive(values, thresholds=thresholds, today=today).items():
         values[prop] = value
-    return Proposal(values=values, sources=sources, problems=problems, site_texts=site_texts)
+    return Proposal(
+        values=values,
+        sources=sources,
+        problems=problems,
+        counted=frozenset(counted),
+        thresholds=dict(thresholds),
+        site_texts=site_texts,
+    )
 
 
 def resolve_field(ticket: Ticket, field_ref: str) -> str | None:
@@ -151,6 +163,8 @@ def normalise(raw: Any, spec: PropertySpec | None, *, aliases: Mapping[str, str]
         return None
     if spec is None:
         return value
+    if is_countable(value, spec):
+        return _within_limits(len(value), spec)
     if spec.type in ("number", "integer"):
         return _within_limits(_number(value, integer=spec.type == "integer"), spec)
     if spec.type == "date":
@@ -166,6 +180,16 @@ def normalise(raw: Any, spec: PropertySpec | None, *, aliases: Mapping[str, str]
             return SiteOption(alias, site_text=text.strip())
         return _enum_member(text, spec)
     return value
+
+
+def is_countable(value: Any, spec: PropertySpec | None) -> bool:
+    """A count held as a list of names (Competitors: eight bidders named): its length is the count.
+
+    Only a list of plain names qualifies; a list of numbers is still a wrong shape, not a count.
+    """
+    if spec is None or spec.type != "integer" or not isinstance(value, list) or not value:
+        return False
+    return all(isinstance(item, str) and item.strip() for item in value)
 
 
 def derive(values: Mapping[str, Any], *, thresholds: Mapping[str, float], today: date) -> dict[str, Any]:

@@ -22,6 +22,12 @@ of the pointer is kept as it is. An unchanged verdict and score leave the pointe
 Callers may keep more in the pointer (`extra`: the last day the ticket's waivers hold, so a later
 search finds tickets due for a re-check without reading each one). A key whose value is None is
 left out, and the pointer is written again only when its content changed.
+
+Self-healing: a POST whose answer was lost may still be committed by Jira later, after a retry (or
+the next run) found nothing and posted again. So a check also looks for extra gonogo comments and
+deletes them, keeping the one the pointer names, else the oldest. It costs no request when the
+ticket cannot hold a duplicate: the comments embedded in the issue show whether anyone besides
+gonogo's comment wrote as its account (only then are the comments' properties read).
 """
 
 from __future__ import annotations
@@ -30,12 +36,13 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from gonogo.errors import EditRefused
+from gonogo.errors import EditRefused, JiraError
 from gonogo.history import HistoryEntry, with_entry
+from gonogo.redaction import redact
 from gonogo.ticket import Ticket
 from gonogo.verdict_labels import DEFAULT_LABEL_PREFIX, NO_LABEL_CHANGE, LabelChange, label_change
 
@@ -46,6 +53,7 @@ class CommentStore(Protocol):
     def comments(self, issue: str) -> Iterator[Any]: ...
     def create_comment(self, issue: str, body: str, *, properties: Mapping[str, Any]) -> str: ...
     def update_comment(self, issue: str, comment_id: str, body: str) -> bool: ...
+    def delete_comment(self, issue: str, comment_id: str) -> None: ...
     def edit_issue(
         self,
         issue: str,
@@ -67,6 +75,7 @@ class Action(StrEnum):
 class Publication:
     action: Action
     comment_id: str
+    removed: tuple[str, ...] = field(default=())  # duplicate gonogo comments deleted by this run
 
 
 def publish_verdict(
@@ -85,6 +94,7 @@ def publish_verdict(
     `entry` (today's verdict and score) joins the pointer's history when it is news; see the module.
     """
     issue = ticket.id or ticket.key  # the id survives a move to another project; the key does not
+    body = redact(body)  # a ticket field may quote a secret; nothing gonogo writes may carry one
     stored = ticket.properties.get(property_key)
     old: Mapping[str, Any] = stored if isinstance(stored, dict) else {}
     extra = extra or {}
@@ -94,21 +104,30 @@ def publish_verdict(
     if pointer is not None and not _known_to_be_gone(ticket, pointer):
         record = {property_key: _pointer_value(old, pointer, verdict, entry, written)}
         if not labels and record[property_key] == stored:
-            return Publication(Action.UNCHANGED, pointer)  # same text, pointer and label: no write
-        if _edit_together(store, issue, (pointer, body), record, labels):
-            return Publication(Action.UPDATED, pointer)
-        if store.update_comment(issue, pointer, body):  # the edit was refused: one part at a time
+            action, updated = Action.UNCHANGED, True  # same text, pointer and label: no write
+        elif _edit_together(store, issue, (pointer, body), record, labels):
+            action, updated = Action.UPDATED, True
+        elif store.update_comment(issue, pointer, body):  # the edit was refused: one part at a time
             _record(store, ticket, record, labels)
-            return Publication(Action.UPDATED, pointer)
+            action, updated = Action.UPDATED, True
+        else:
+            updated = False
+        if updated:
+            found = _own_comments(store, issue, property_key) if _may_hold_duplicates(ticket, pointer) else []
+            return Publication(action, pointer, _heal(store, issue, keep=pointer, found=found))
     if pointer is not None:
         action = Action.RECREATED
     else:
-        adopted = _find_own_comment(store, ticket, issue, property_key)
-        if adopted is not None and store.update_comment(issue, adopted, body):
-            _record(
-                store, ticket, {property_key: _pointer_value(old, adopted, verdict, entry, written)}, labels
-            )
-            return Publication(Action.UPDATED, adopted)
+        own = [] if _known_to_have_no_comments(ticket) else _own_comments(store, issue, property_key)
+        for adopted in reversed(own):  # oldest first: the one people may already have answered
+            if store.update_comment(issue, adopted, body):
+                _record(
+                    store,
+                    ticket,
+                    {property_key: _pointer_value(old, adopted, verdict, entry, written)},
+                    labels,
+                )
+                return Publication(Action.UPDATED, adopted, _heal(store, issue, keep=adopted, found=own))
         action = Action.CREATED
     comment_id = store.create_comment(issue, body, properties={property_key: {"gonogo": True}})
     _record(store, ticket, {property_key: _pointer_value(old, comment_id, verdict, entry, written)}, labels)
@@ -183,12 +202,59 @@ def _record(store: CommentStore, ticket: Ticket, record: Mapping[str, Any], labe
         store.edit_issue(issue, properties=record)
 
 
-def _find_own_comment(store: CommentStore, ticket: Ticket, issue: str, property_key: str) -> str | None:
-    if _known_to_have_no_comments(ticket):
+def _own_comments(store: CommentStore, issue: str, property_key: str) -> list[str]:
+    """Ids of every comment carrying gonogo's property, newest first."""
+    return [str(comment.id) for comment in store.comments(issue) if property_key in comment.properties]
+
+
+def _heal(store: CommentStore, issue: str, *, keep: str, found: list[str]) -> tuple[str, ...]:
+    """Delete every gonogo comment in `found` but `keep`; a refused delete is logged, not fatal.
+
+    The verdict is already on the ticket by now: a duplicate that cannot be deleted (the account
+    lacks Delete Own Comments) must not turn a successful check into a failed one.
+    """
+    removed = []
+    for comment_id in found:
+        if comment_id == keep:
+            continue
+        try:
+            store.delete_comment(issue, comment_id)
+        except JiraError as error:
+            log.warning("could not delete a duplicate gonogo comment (%s)", error)
+            continue
+        removed.append(comment_id)
+    if removed:
+        log.info("deleted %d duplicate gonogo comment(s) on %s", len(removed), issue)
+    return tuple(removed)
+
+
+def _may_hold_duplicates(ticket: Ticket, keep: str) -> bool:
+    """Whether the comments embedded in the ticket leave room for a second gonogo comment.
+
+    A duplicate is written by gonogo's account, so it is enough to know whether any comment other
+    than `keep` has `keep`'s author. When the embedded page does not show `keep` although Jira
+    left comments out, that cannot be told, and the comments are read.
+    """
+    embedded = ticket.fields.get("comment")
+    if not isinstance(embedded, dict) or not isinstance(embedded.get("comments"), list):
+        return False  # not fetched (a ticket file): nothing to compare
+    shown = [c for c in embedded["comments"] if isinstance(c, dict)]
+    kept = next((c for c in shown if str(c.get("id")) == keep), None)
+    if kept is None:
+        total = embedded.get("total")
+        return isinstance(total, int) and total > len(shown)
+    author = _author(kept)
+    return author is not None and any(str(c.get("id")) != keep and _author(c) == author for c in shown)
+
+
+def _author(comment: Mapping[str, Any]) -> str | None:
+    """Who wrote a comment: Cloud names people by accountId, Data Center by name (or key)."""
+    author = comment.get("author")
+    if not isinstance(author, dict):
         return None
-    for comment in store.comments(issue):
-        if property_key in comment.properties:
-            return str(comment.id)
+    for key in ("accountId", "name", "key"):
+        if isinstance(author.get(key), str) and author[key]:
+            return f"{key}:{author[key]}"
     return None
 
 

@@ -25,12 +25,13 @@ from gonogo import __version__, wikimarkup
 from gonogo.assessment import Assessment, Outcome
 from gonogo.checklists import Severity
 from gonogo.errors import ConfigurationError
-from gonogo.proposal import SiteOption
 from gonogo.resources import bundled_dir
 from gonogo.template_cache import template_cache
+from gonogo.values import display_value
 
 COMMENT_TEMPLATE = "comment.jira.j2"
 TEXT_TEMPLATE = "report.txt.j2"
+HEADLINE_TEMPLATE = "headline.txt.j2"
 # Jira's default text field limit is 32,767 characters; leave room for what Jira adds.
 COMMENT_CHAR_LIMIT = 32_000
 _FIELD_TEXT_LIMIT = 1000
@@ -67,6 +68,10 @@ class Renderer:
                     f"the verdict comment is longer than Jira allows ({limit} characters) even with "
                     f"every finding left out: shorten {COMMENT_TEMPLATE} or the checklists' texts"
                 )
+
+    def headline(self, assessment: Assessment) -> str:
+        """The one sentence under the verdict, also the portfolio's top reason and JSON `summary`."""
+        return " ".join(_render(self.text, HEADLINE_TEMPLATE, _context(assessment, None)).split())
 
     def text_page(self, name: str, **context: Any) -> str:
         """Any other terminal text (checklist listings...), escaped like the report."""
@@ -131,6 +136,7 @@ def _environment(
     env.filters["style"] = _style
     env.filters["wrap"] = _wrap
     env.filters["plural"] = _plural
+    env.filters["escaped"] = _escaped
     env.filters["toml"] = _toml_string
     return env
 
@@ -155,27 +161,15 @@ def _wrap(text: Any, width: int = 80, indent: int = 0) -> Trusted:
     return Trusted(("\n" + " " * indent).join(lines))
 
 
-def display_value(value: Any) -> str:
-    """How a proposal value reads in a sentence: 480,000 rather than 480000.0."""
-    if value is None:
-        return "not given"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:,.2f}".rstrip("0").rstrip(".")
-    if isinstance(value, list):
-        return ", ".join(display_value(item) for item in value)
-    if isinstance(value, SiteOption):  # the site's own words first, then what gonogo read them as
-        return f"{value.site_text} ({value})"
-    return str(value)
-
-
 def _style(text: Any, color: bool, **styles: Any) -> str:
     """ANSI styling for the terminal report; the styled text itself is still escaped first."""
     safe = _escape_for_terminal(display_value(text))
     return Trusted(click.style(safe, **styles)) if color else safe
+
+
+def _escaped(text: str) -> Trusted:
+    """A macro's output: its values were escaped inside the macro, so it must not be escaped twice."""
+    return Trusted(text)
 
 
 def _toml_string(value: Any) -> Trusted:
@@ -201,8 +195,29 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
     # same thing more weakly; listing it would bury the show-stoppers.
     condemned = {name for f in by_severity[Severity.BLOCKER] for name in f.rule.uses}
     majors = [f for f in by_severity[Severity.MAJOR] if not set(f.rule.uses) <= condemned]
+    path = assessment.path
+    steps = path.steps if path else ()
+    # Under a NO-GO the comment shows the changes that clear the show-stoppers; the rest is counted.
+    blocker_refs = {f.ref for f in by_severity[Severity.BLOCKER]}
+    waived_uses = {name for f in assessment.findings if f.outcome is Outcome.WAIVED for name in f.rule.uses}
+    main = [s for s in steps if not blocker_refs or blocker_refs & set(s.rules)]
     return {
         "a": assessment,
+        "headline": assessment.headline,
+        "coverage": assessment.coverage,
+        "thresholds": assessment.thresholds,
+        "path": steps,
+        "path_main": main,
+        "path_rest": [s for s in steps if s not in main],
+        "path_verified": bool(path and path.verified),
+        "uncleared": path.uncleared if path else (),
+        "deadline_passed": _deadline_passed(assessment),
+        "judged_passed": [f for f in assessment.findings if f.outcome is Outcome.PASSED and f.judges],
+        "skipped_blockers": [
+            f
+            for f in assessment.findings
+            if f.outcome is Outcome.SKIPPED and f.rule.severity is Severity.BLOCKER
+        ],
         "verdict": assessment.verdict,
         "key": assessment.ticket_key,
         "summary": assessment.summary,
@@ -216,16 +231,41 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
         "waivers_not_applied": [f for f in assessment.findings if f.waiver_not_applied],
         "unmatched_waivers": assessment.unmatched_waivers,
         "score": assessment.score,
+        # What makes a GO: show-stoppers that passed on values no waived risk looks at (a
+        # partial capability that only clears "none" is not a reason when its gap is waived).
         "passed_blockers": [
             f
             for f in assessment.findings
-            if f.outcome is Outcome.PASSED and f.rule.severity is Severity.BLOCKER
+            if f.outcome is Outcome.PASSED
+            and f.rule.severity is Severity.BLOCKER
+            and not set(f.rule.uses) & waived_uses
         ],
         "skipped": [f for f in assessment.findings if f.outcome is Outcome.SKIPPED],
+        "unusable": _unusable(assessment),
         "checked": [f for f in assessment.findings if f.outcome not in (Outcome.SKIPPED, Outcome.WAIVED)],
         "checklists": assessment.checklists,
         "version": __version__,
     }
+
+
+def _unusable(assessment: Assessment) -> list[Any]:
+    """Evidence of skipped rules whose value the ticket has but gonogo could not use, once each."""
+    seen: dict[str, Any] = {}
+    for finding in assessment.findings:
+        if finding.outcome is Outcome.SKIPPED:
+            for item in finding.evidence:
+                if item.value is None and item.problem and item.property not in seen:
+                    seen[item.property] = item
+    return list(seen.values())
+
+
+def _deadline_passed(assessment: Assessment) -> bool:
+    """A deadline in the past needs its own words: only the customer can reopen it."""
+    return any(
+        e.property == "days_to_deadline" and isinstance(e.value, int) and e.value < 0
+        for f in assessment.findings
+        for e in f.evidence
+    )
 
 
 def _render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:

@@ -32,7 +32,7 @@ from typing import Any, Protocol, TypedDict
 
 from gonogo.changelog import changelog_is_complete, labels_added, read_histories
 from gonogo.config import JiraSettings
-from gonogo.engine import Engine
+from gonogo.engine import WAIVER_ORIGIN_FIELDS, Engine
 from gonogo.errors import ConfigurationError, GonogoError, InputError
 from gonogo.history import HistoryEntry, read_history
 from gonogo.jira_gateway import JiraGateway
@@ -42,7 +42,7 @@ from gonogo.proposal import Proposal
 from gonogo.publish import publish_verdict
 from gonogo.site_fields import require_known_fields
 from gonogo.throttle import Throttle
-from gonogo.ticket import Ticket, ticket_from_rest
+from gonogo.ticket import Ticket, shorten, ticket_from_rest
 from gonogo.waivers import is_waiver_label, pointer_keys
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 DEFAULT_CONCURRENCY = 4
 DEFAULT_MAX_TICKETS = 5000
 _FIELD_ID = re.compile(r"customfield_\d+")
-_PROJECT_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_PROJECT_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}")
 CLOSED_FIELD = "resolutiondate"  # when the ticket was resolved: the verdict before it counts
 
 
@@ -111,7 +111,7 @@ class _Silent:
 def project_jql(project: str) -> str:
     """`--project KEY`: the project's open tickets. The key is checked, so it cannot inject JQL."""
     if not _PROJECT_KEY.fullmatch(project):
-        raise InputError(f"{project!r} is not a project key: expected letters and digits, like BID")
+        raise InputError(f"{shorten(project)!r} is not a project key: expected letters and digits, like BID")
     return f"project = {project.upper()} AND statusCategory != Done"
 
 
@@ -205,6 +205,7 @@ def search_fields(engine: Engine, names: Mapping[str, str], *, post: bool = True
     """
     require_known_fields(engine.configured_field_refs(), names)  # a typo in [fields] stops the run
     always = replace(engine, field_map={}).fields_to_fetch() or []  # the engine's own base list
+    always = [field_id for field_id in always if field_id not in WAIVER_ORIGIN_FIELDS]
     if not post:
         always = [field_id for field_id in always if field_id != "comment"]
     by_name: dict[str, list[str]] = {}
@@ -242,10 +243,13 @@ def _check_one(
     closed = closed_on(ticket) if request.outcomes else None
     try:
         if _needs_history(ticket):
-            ticket = gateways.get().fetch_ticket(ticket.key, fields=fields)
+            ticket = gateways.get().fetch_ticket(ticket.key, fields=[*fields, *WAIVER_ORIGIN_FIELDS])
         # a closed bid is judged as it stood when it closed, not by deadlines long past
         assessment, proposal = engine.assess_with_proposal(
-            ticket, today=closed or request.today, group_members=gateways.get().group_members
+            ticket,
+            today=closed or request.today,
+            group_members=gateways.get().group_members,
+            with_path=request.post,
         )
     except GonogoError as exc:
         return error_row(ticket.key, ticket_id=ticket.id, summary=_summary(ticket), error=_line(exc))

@@ -50,7 +50,6 @@ def render_text(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
         verdicts=_VERDICTS,
         color=color,
         **_sections(portfolio),
-        waivers=portfolio.waiver_section(),
     )
 
 
@@ -64,6 +63,7 @@ def _sections(portfolio: Portfolio) -> dict[str, Any]:
         "since_changes": changes_section(portfolio),
         "outcomes": outcomes_section(portfolio),
         "labels": {v.value: v.label for v in _VERDICTS},
+        "waivers": portfolio.waiver_section(),
     }
 
 
@@ -104,6 +104,7 @@ CSV_COLUMNS = (
     "summary",
     "verdict",
     "score",
+    "coverage",
     "reason_kind",
     "reason",
     "error",
@@ -131,6 +132,7 @@ def _tickets_csv(portfolio: Portfolio) -> str:
                 row.summary or "",
                 row.verdict.label if row.verdict else "ERROR",
                 "" if row.score is None else row.score,
+                f"{row.coverage.assessed}/{row.coverage.total}" if row.coverage else "",
                 row.reason.kind.value if row.reason else "",
                 row.reason.text if row.reason else "",
                 row.error or "",
@@ -379,6 +381,9 @@ def _ticket(portfolio: Portfolio, row: Row) -> dict[str, Any]:
         "url": portfolio.browse_url(row),
         "verdict": row.verdict.value if row.verdict else None,
         "score": row.score,
+        "coverage": (
+            {"assessed": row.coverage.assessed, "total": row.coverage.total} if row.coverage else None
+        ),
         "reason": (
             {"kind": row.reason.kind.value, "text": row.reason.text, "ref": row.reason.ref}
             if row.reason

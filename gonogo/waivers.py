@@ -23,13 +23,13 @@ from gonogo.changelog import (
     History,
     LabelAdded,
     Person,
+    creation,
     first_change_after,
+    is_complete,
     labels_added,
     read_histories,
 )
 from gonogo.ticket import Ticket
-
-__all__ = ["read_histories"]  # re-exported: the engine reads a ticket's history through here
 
 LABEL_PREFIX = "gonogo-waive-"
 GROUP_PREFIX = "group:"
@@ -162,8 +162,12 @@ def waivers_on(ticket: Ticket, *, reason: str | None) -> tuple[Waiver, ...]:
     if not isinstance(labels, list):
         return ()
     added = labels_added(read_histories(ticket.changelog))
+    # A label no history entry added was there when the issue was created, if the history is whole.
+    at_creation = creation(ticket.fields) if is_complete(ticket.changelog) else None
     return tuple(
-        _waiver(label, reason, added.get(label.casefold())) for label in labels if is_waiver_label(label)
+        _waiver(label, reason, added.get(label.casefold(), at_creation))
+        for label in labels
+        if is_waiver_label(label)
     )
 
 

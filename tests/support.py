@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -30,3 +31,15 @@ def example_with(folder: Path, example: str, **fields: Any) -> Path:
     ticket = folder / "ticket.json"
     ticket.write_text(json.dumps(data))
     return ticket
+
+
+def comment_words(markup: str) -> int:
+    """Words a reader sees in a wiki-markup comment: escapes, joiners and markup keywords removed.
+
+    Line-start keywords (h3., *, ----), the emoticons gonogo uses as icons and backslash escapes
+    are markup; a word is any remaining whitespace-separated token with a letter or digit in it.
+    """
+    text = re.sub(r"\\(.)", r"\1", markup.replace("\u2060", ""))
+    lines = [re.sub(r"^(h[1-6]\.|\*+|#+|----)\s*", "", line.strip()) for line in text.splitlines()]
+    tokens = re.sub(r"\((x|\?|!|/|i)\)", " ", " ".join(lines)).split()
+    return sum(1 for token in tokens if re.search(r"\w", token))

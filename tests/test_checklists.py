@@ -72,6 +72,7 @@ def test_a_check_refuses_a_broken_checklist_with_the_first_problem(gonogo: Gonog
                     {
                         "id": "a",
                         "title": "Rule a",
+                        "failed_title": "Rule a fails",
                         "severity": "major",
                         "condition": {"required": ["nope"]},
                         "why": "A reason that is long enough.",
@@ -80,6 +81,7 @@ def test_a_check_refuses_a_broken_checklist_with_the_first_problem(gonogo: Gonog
                     {
                         "id": "b",
                         "title": "Rule b",
+                        "failed_title": "Rule b fails",
                         "severity": "major",
                         "condition": {"required": ["nada"]},
                         "why": "A reason that is long enough.",

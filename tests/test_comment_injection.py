@@ -46,6 +46,7 @@ SCOPE_CHECKLIST = {
         {
             "id": "scope-described",
             "title": "The scope is described precisely",
+            "failed_title": "The scope is vague: {description}",
             "severity": "major",
             "condition": {
                 "required": ["summary", "description"],

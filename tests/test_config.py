@@ -94,8 +94,8 @@ def test_field_mapping_and_thresholds_change_the_verdict(gonogo: Gonogo, tmp_pat
     config.write_text("[thresholds]\nmin_win_probability = 50\n")
     run = gonogo("--config", str(config), "check", str(EXAMPLES / "healthy.json"), "--today", TODAY)
     assert run.exit_code == 12
-    assert "There is a realistic chance to win" in run.stdout
-    assert "At a win probability of 50% or less" in run.stdout
+    assert "NO-GO: Win probability 45%, at or below the 50% floor." in run.stdout
+    assert "Needed for GO: Win probability: at least 51." in run.stdout
 
 
 def test_missing_config_file_and_unknown_threshold_are_configuration_errors(

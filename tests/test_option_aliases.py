@@ -12,8 +12,8 @@ from support import EXAMPLES, TODAY, Gonogo
 from gonogo.errors import ConfigurationError
 from gonogo.option_aliases import parse_option_aliases
 from gonogo.proposal import build_proposal
-from gonogo.rendering import display_value
 from gonogo.ticket import Ticket
+from gonogo.values import display_value
 from gonogo.vocabulary import bundled_vocabulary
 
 VOCABULARY = bundled_vocabulary()

@@ -179,12 +179,10 @@ def test_text_report_is_a_table_worst_first_with_totals(
     assert rows[-1].split()[1] == "GO"
     doomed = next(line for line in rows if line.startswith("BID-5 "))
     assert "NO-GO" in doomed
-    assert " 28 " in doomed
-    assert doomed.endswith("x The customer has a budget for this work")
+    assert f" {solo_row('doomed').score} (18/20) " in doomed  # the score beside its coverage
+    assert "x NO-GO: No funded budget (contract value 0); 3 days to write a response that needs 18;" in doomed
     needs_info = next(line for line in rows if line.startswith("BID-7 "))
-    assert needs_info.endswith(
-        "? What contract value has the customer budgeted, and is that budget approved?"
-    )
+    assert needs_info.endswith("? NEEDS INFO: no answer yet for Contract value, Decision maker.")
     assert "\x1b[" not in run.stdout  # not a terminal: no colour
 
 
@@ -201,6 +199,7 @@ def test_csv_has_one_line_per_ticket_in_report_order(
         "summary",
         "verdict",
         "score",
+        "coverage",
         "reason_kind",
         "reason",
         "error",

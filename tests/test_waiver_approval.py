@@ -8,6 +8,7 @@ Data Center by user name).
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -15,9 +16,15 @@ from typing import Any
 
 import pytest
 from jiraserver import DIRECTOR_USER, HUMAN_USER, JiraServer, JiraUser, running_server
+from realdeps import require_real_or_skip
 from support import EXAMPLES, TODAY, Gonogo
+from wiki_oracle import live_constructs, oracle_unavailable_reason, plain_text, render_wiki_to_adf
 
-from gonogo.waivers import expiry
+from gonogo.config import Settings
+from gonogo.engine import build_engine
+from gonogo.ticket import ticket_from_rest
+from gonogo.waivers import WaiverPolicy, expiry
+from gonogo.wikimarkup import LOOKALIKES, WORD_JOINER
 
 DIRECTOR = DIRECTOR_USER
 LABELS = [
@@ -118,9 +125,14 @@ def test_the_same_label_added_by_an_approver_applies_with_who_when_and_until(
         "2026-11-20",
         "2026-12-20",  # max_days defaults to 30
     )
+    # the problem, its label, then one line for waivers approved together (issue 10's word budget)
     assert (
-        "The chance to win meets our target: waived with label gonogo-waive-win-probability-target, "
-        "approved by Dana Director on 2026-11-20, until 2026-12-20. Reason: Phase 1 delivered" in comment
+        "Win probability 25%, below the 30% target: waived with label gonogo-waive-win-probability-target"
+        in comment
+    )
+    assert (
+        "All 3 were approved by Dana Director on 2026-11-20, until 2026-12-20. Reason: Phase 1 delivered"
+        in comment
     )
     assert group_requests(jira) == 0  # named outright: no group to ask
 
@@ -296,3 +308,96 @@ def test_expiry_is_the_earlier_of_until_and_max_days() -> None:
     assert expiry(day, None, 0) is None  # 0: no end
     assert expiry(day, date(2027, 1, 5), 0) == date(2027, 1, 5)
     assert expiry(None, None, 30) is None  # the history does not say when: only an until date limits it
+
+
+HOSTILE_NAME = "[~accountid:5b10ac8d82e05b22cc7d4ef5] http://evil.example !http://evil.example/i.png!"
+HOSTILE_FIELD = "Win {panel}probability{panel} [x|https://evil.example]"
+
+
+def waiver_comment(gonogo: Gonogo, server: JiraServer, tmp_path: Path, name: str, field: str) -> str:
+    """The comment posted for a ticket whose waiver lapsed through `field` and another one unapproved."""
+    data = json.loads((EXAMPLES / "waived.json").read_text())
+    fields = {k: v for k, v in data["fields"].items() if k != "comment"}
+    server.add_issue("BID-9", {**fields, "labels": []}, names={**data["names"], "customfield_10104": field})
+    person = JiraUser(account_id="712020:hostile", display_name=name, email="h@x.test", name="hostile")
+    server.change_issue("BID-9", {"labels": LABELS[:1]}, author=DIRECTOR, at=days_ago(5))
+    server.change_issue("BID-9", {"labels": LABELS}, author=person, at=days_ago(4))
+    server.change_issue("BID-9", {"customfield_10104": 21}, author=person, at=days_ago(3))
+    configure(tmp_path, approvers=[me(server, DIRECTOR)])
+    with (tmp_path / "gonogo.toml").open("a") as toml:  # the field's odd name: map it by id
+        toml.write('[fields]\nwin_probability = "customfield_10104"\n')
+    run = gonogo("check", "BID-9", "--today", TODAY, env=env(server))
+    assert run.exit_code == 10, run.stderr
+    (comment,) = server.comments("BID-9")
+    return str(comment["body"])
+
+
+def test_names_and_fields_from_the_change_history_are_inert_in_the_comment(
+    gonogo: Gonogo, tmp_path: Path
+) -> None:
+    reason = oracle_unavailable_reason()
+    if reason:
+        require_real_or_skip(reason)
+    with running_server(now=NOON) as hostile_site, running_server(now=NOON) as benign_site:
+        hostile = waiver_comment(gonogo, hostile_site, tmp_path, HOSTILE_NAME, HOSTILE_FIELD)
+        benign = waiver_comment(gonogo, benign_site, tmp_path, "Ordinary Person " * 5, "Win probability now")
+    hostile_adf, benign_adf = render_wiki_to_adf([hostile, benign])
+
+    assert Counter(live_constructs(hostile_adf)) == Counter(live_constructs(benign_adf))
+    seen = plain_text(hostile_adf).replace(WORD_JOINER, "")
+    for original, lookalike in LOOKALIKES.items():
+        seen = seen.replace(lookalike, original)
+    assert f"requested by {HOSTILE_NAME}, not approved" in seen
+    assert f"when {HOSTILE_NAME} changed {HOSTILE_FIELD}" in seen
+
+
+def created_with_labels(server: JiraServer, key: str, *, by: JiraUser, days: int) -> None:
+    """A ticket created with its waiver labels: no changelog entry says who added them."""
+    data = json.loads((EXAMPLES / "waived.json").read_text())
+    fields = {k: v for k, v in data["fields"].items() if k != "comment"}
+    creator = {"accountId": by.account_id, "name": by.name, "displayName": by.display_name}
+    created = (NOON - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    server.add_issue(key, {**fields, "creator": creator, "created": created}, names=data["names"])
+
+
+def test_labels_set_when_the_ticket_was_created_were_added_by_its_creator_that_day(
+    gonogo: Gonogo, jira: JiraServer, tmp_path: Path
+) -> None:
+    configure(tmp_path, approvers=[me(jira, DIRECTOR)])
+    created_with_labels(jira, "BID-70", by=DIRECTOR, days=3)
+    created_with_labels(jira, "BID-71", by=DIRECTOR, days=40)
+
+    fresh = json.loads(
+        gonogo("check", "BID-70", "--today", TODAY, "--dry-run", "--format", "json", env=env(jira)).stdout
+    )
+    old = json.loads(
+        gonogo("check", "BID-71", "--today", TODAY, "--dry-run", "--format", "json", env=env(jira)).stdout
+    )
+
+    assert fresh["verdict"] == "go"
+    assert (
+        waivers(fresh)["capability-proven"]["approved_by"],
+        waivers(fresh)["capability-proven"]["approved_on"],
+    ) == (
+        "Dana Director",
+        "2026-11-20",
+    )
+    assert old["verdict"] == "go-with-conditions"  # created with the labels 40 days ago: long expired
+    assert waivers(old)["capability-proven"]["status"] == "expired"
+
+
+def test_a_partial_change_history_cannot_vouch_for_who_added_a_label(tmp_path: Path) -> None:
+    """Jira pages a long changelog: a label missing from the page shown may have been added by anyone."""
+    data = json.loads((EXAMPLES / "waived.json").read_text())
+    data["fields"]["creator"] = {"accountId": DIRECTOR.account_id, "displayName": DIRECTOR.display_name}
+    data["changelog"] = {"startAt": 0, "maxResults": 0, "total": 250, "histories": []}
+    settings = Settings(waivers=WaiverPolicy(approvers=(DIRECTOR.account_id,)))
+    assessment = build_engine(settings).assess(
+        ticket_from_rest(data, origin="test"), today=date(2026, 11, 23)
+    )
+
+    rulings = {f.rule.id: f.waiver_ruling for f in assessment.findings if f.waiver_ruling}
+    assert {r.status.value for r in rulings.values()} == {"not-approved"}
+    data["changelog"]["total"] = 0  # the whole history, and the label is not in it: set at creation
+    whole = build_engine(settings).assess(ticket_from_rest(data, origin="test"), today=date(2026, 11, 23))
+    assert whole.verdict.value == "go"

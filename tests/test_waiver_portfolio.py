@@ -8,43 +8,23 @@ fate is known from how it was seeded, so the report's counts and items can be ch
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import jsonschema
 import pytest
-from jiraserver import DIRECTOR_USER, HUMAN_USER, JiraServer, JiraUser, running_server
-from portfolio_helpers import env_for, example
+from jiraserver import HUMAN_USER, JiraServer, running_server
+from portfolio_helpers import env_for
 from support import TODAY, Gonogo
+from waiver_helpers import DIRECTOR, NOON, SCENARIOS, seed_scenarios
 
 from gonogo.resources import schema_path
 
 TICKETS = 300
-NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-DIRECTOR = DIRECTOR_USER
-BOARD_MEMBER = JiraUser(
-    account_id="712020:00000000-0000-4000-8000-0000000b0a4d",
-    display_name="Bo Board",
-    email="bo.board@example.com",
-    name="bo.board",
-)
 RULES = ("customer/win-probability-target", "commercial/fixed-price-size", "capability/capability-proven")
-LABELS = [
-    "gonogo-waive-win-probability-target",
-    "gonogo-waive-commercial.fixed-price-size",
-    "gonogo-waive-capability-proven",
-]
-# ticket number % 6 -> (who added the labels, days before TODAY, win probability changed a day ago)
-SCENARIOS: dict[int, tuple[JiraUser, int, bool]] = {
-    0: (DIRECTOR, 2, False),  # active, ends in 28 days
-    1: (DIRECTOR, 25, False),  # active, ends in 5 days
-    2: (DIRECTOR, 40, False),  # expired 10 days ago
-    3: (HUMAN_USER, 2, False),  # not approved
-    4: (BOARD_MEMBER, 1, False),  # approved through the group
-    5: (DIRECTOR, 3, True),  # the win-probability waiver lapsed; the other two stand
-}
 
 
 @pytest.fixture(scope="module", params=["Cloud", "Server"])
@@ -53,16 +33,7 @@ def jira(request: pytest.FixtureRequest) -> Iterator[JiraServer]:
         {"auth": ("bearer", "pat-waiver-portfolio")} if request.param == "Server" else {}
     )
     with running_server(deployment=request.param, now=NOON, **options) as server:
-        data = example("waived")
-        fields = {k: v for k, v in data["fields"].items() if k not in ("comment", "labels")}
-        server.add_group("bid-board", [BOARD_MEMBER])
-        for number in range(1, TICKETS + 1):
-            key = f"BID-{number}"
-            server.add_issue(key, {**fields, "labels": []}, names=data["names"])
-            author, days, changed = SCENARIOS[number % 6]
-            server.change_issue(key, {"labels": LABELS}, author=author, at=NOON - timedelta(days=days))
-            if changed:
-                server.change_issue(key, {"customfield_10104": 20}, at=NOON - timedelta(days=1))
+        seed_scenarios(server, TICKETS)
         yield server
         assert server.internal_errors == []
 
@@ -146,3 +117,20 @@ def test_the_text_report_lists_waivers_by_what_became_of_them(
         "  BID-2      capability/capability-proven  approved by Dana Director on 2026-10-14, "
         "expired after 2026-11-13" in section
     )
+
+
+def test_the_html_page_has_a_row_per_waiver_by_status(
+    gonogo: Gonogo, jira: JiraServer, tmp_path: Any
+) -> None:
+    page = report(gonogo, jira, tmp_path, "html")
+
+    rows = re.findall(r'<tr data-key="(BID-\d+)" data-rule="([^"]+)" data-status="([^"]+)"', page)
+    assert len(rows) == 3 * TICKETS
+    assert Counter(status for _, _, status in rows) == {
+        "active": 550,
+        "expired": 150,
+        "lapsed-by-change": 50,
+        "not-approved": 150,
+    }
+    first_rows = [key for key, _, _ in rows[:150]]  # ending within the week come first
+    assert all(int(key.split("-")[1]) % 6 == 1 for key in first_rows)

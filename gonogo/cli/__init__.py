@@ -38,6 +38,9 @@ def main(ctx: click.Context, config_path: str | None, verbose: int) -> None:
     """Tell a bid team the truth about a proposal ticket: GO, GO WITH CONDITIONS, NEEDS INFO or NO-GO."""
     from pathlib import Path  # here, not at the top: --help and --version never get this far
 
+    from gonogo.redaction import remember_environment
+
+    remember_environment(os.environ)
     setup_logging(verbose)
     ctx.obj = {"config_path": Path(config_path) if config_path else None, "verbose": verbose}
 
@@ -49,10 +52,15 @@ for command in (setup, doctor, check, report, checklists, serve, dead_letters):
 def run() -> NoReturn:
     """Entry point that turns anything unexpected into one line instead of a traceback."""
     try:
-        main(prog_name="gonogo", terminal_width=_terminal_width())
-    except KeyboardInterrupt:
-        click.echo("gonogo: interrupted", err=True)
-        sys.exit(130)
+        # Not click's standalone mode: it turns Ctrl-C into "Aborted!" and exit code 1, and the
+        # documented code for an interrupt is 130.
+        code = main.main(prog_name="gonogo", standalone_mode=False, terminal_width=_terminal_width())
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo("\ngonogo: interrupted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except click.exceptions.ClickException as error:  # usage errors: click's message, click's code
+        error.show()
+        sys.exit(error.exit_code)
     except GonogoError as error:  # a command that let one through: still one line, still its code
         fail(error)
     except Exception as exc:  # a bug: say so in one line; --verbose twice shows the traceback
@@ -63,7 +71,7 @@ def run() -> NoReturn:
             err=True,
         )
         sys.exit(ExitCode.INTERNAL_ERROR)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 def _terminal_width() -> int:

@@ -10,6 +10,7 @@ import click
 
 from gonogo.cli.common import day, fail, logger, more_verbose, today_option, use_colour, verbose_option
 from gonogo.errors import GonogoError
+from gonogo.redaction import redact
 
 if TYPE_CHECKING:
     from gonogo.check import CheckResult
@@ -69,7 +70,7 @@ def check(
         output, colour = _rendered(result, engine, output_format=output_format, dry_run=dry_run)
     except GonogoError as error:
         fail(error)
-    click.echo(output, nl=False, color=colour)
+    click.echo(redact(output), nl=False, color=colour)
     if result.jira_round_trips is not None:
         logger().info("%d Jira round-trips", result.jira_round_trips)
     sys.exit(result.assessment.verdict.exit_code)

@@ -32,34 +32,39 @@ def logger() -> logging.Logger:
 
 
 def setup_logging(verbose: int) -> None:
-    """Log to stderr at the level `-v` asks for; no record may carry the API token."""
+    """gonogo's log lines on stderr, and every other library's routed through the same redaction.
+
+    A handler on the root logger matters even when it prints nothing: without one, the `jira`
+    library's `logging.error(...)` installs Python's default handler, which prints `ERROR:root:`
+    and a whole Jira response body. Other libraries speak only from -vv on, one line each.
+    """
     import logging
 
-    class Redact(logging.Filter):
-        """Last line of defence: no log record may carry the API token, whatever formatted it."""
+    from gonogo.log_routing import route_other_loggers
 
-        def __init__(self, secrets: list[str]) -> None:
-            super().__init__()
-            self._secrets = [s for s in secrets if s]
+    log = logger()
+    log.handlers[:] = [_stderr_handler()]
+    log.propagate = False
+    log.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    route_other_loggers(_stderr_handler(), level=logging.WARNING if verbose > 1 else logging.CRITICAL + 1)
 
-        def filter(self, record: logging.LogRecord) -> bool:
-            message = record.getMessage()
-            for secret in self._secrets:
-                message = message.replace(secret, "***")
-            record.msg, record.args = message, None
-            return True
+
+def _stderr_handler() -> logging.Handler:
+    import logging
+
+    from gonogo.log_routing import STANDARD_RECORD_ATTRIBUTES
+    from gonogo.redaction import RedactRecords
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("gonogo: %(message)s"))
-    handler.addFilter(Redact([os.environ.get("JIRA_API_TOKEN", "")]))
-    log = logger()
-    log.handlers[:] = [handler]
-    log.propagate = False
-    log.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    handler.addFilter(RedactRecords(standard=STANDARD_RECORD_ATTRIBUTES))
+    return handler
 
 
 def fail(error: GonogoError) -> NoReturn:
-    message = " ".join(str(error).split())
+    from gonogo.redaction import redact
+
+    message = redact(" ".join(str(error).split()))
     click.echo(f"gonogo: error: {message}", err=True)
     sys.exit(error.exit_code)
 

@@ -93,6 +93,7 @@ def report(
     """
     from gonogo.config import load_settings
     from gonogo.engine import build_engine
+    from gonogo.redaction import redact
     from gonogo.report import ReportRequest, project_jql, run_report
     from gonogo.report_formats import REPORT_FORMATS, csv_section
 
@@ -120,9 +121,9 @@ def report(
         with _ProgressBar(enabled=sys.stderr.isatty() and not level) as progress:
             run = run_report(request, engine=engine, jira=settings.jira, progress=progress)
         if output_format == "csv":
-            document = csv_section(run.portfolio, section)
+            document = redact(csv_section(run.portfolio, section))
         else:
-            document = REPORT_FORMATS[output_format].render(run.portfolio, engine.renderer, colour)
+            document = redact(REPORT_FORMATS[output_format].render(run.portfolio, engine.renderer, colour))
     except GonogoError as error:
         fail(error)
     if output is None:

@@ -9,6 +9,7 @@ itself answers 405 for other methods and 404 for other paths.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -33,6 +34,7 @@ def create_app(
     metrics: Metrics,
     path: str,
     max_body_bytes: int,
+    request_timeout: float,
     health: Callable[[], str | None],
     on_startup: Callable[[], None],
     on_shutdown: Callable[[], None],
@@ -49,10 +51,14 @@ def create_app(
         if declared.isdigit() and int(declared) > max_body_bytes:
             return _json(intake.too_large(request.headers, limit=max_body_bytes))
         body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > max_body_bytes:
-                return _json(intake.too_large(request.headers, limit=max_body_bytes))
+        try:
+            async with asyncio.timeout(request_timeout):  # a trickling body must not hold the connection
+                async for chunk in request.stream():
+                    body += chunk
+                    if len(body) > max_body_bytes:
+                        return _json(intake.too_large(request.headers, limit=max_body_bytes))
+        except TimeoutError:
+            return _json(intake.too_slow(request.headers, limit=request_timeout))
         if len(body) <= INLINE_SCREEN_BYTES:
             step = intake.screen(bytes(body), request.headers, started=started)
         else:

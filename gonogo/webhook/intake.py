@@ -82,6 +82,12 @@ class Intake:
             Reply(413, {"error": f"the body exceeds {limit} bytes"}), identifier, "too_large", None, None
         )
 
+    def too_slow(self, headers: Mapping[str, str], *, limit: float) -> Reply:
+        """Answer for a body that did not arrive within `limit` seconds (the connection is dropped)."""
+        identifier, _ = delivery_id(headers)
+        reply = Reply(408, {"error": f"the body did not arrive within {limit:g} s"})
+        return self._finish(reply, identifier, "too_slow", None, None)
+
     def receive(self, body: bytes, headers: Mapping[str, str], *, started: float) -> Reply:
         """Decide the answer for one delivery; `started` is `time.perf_counter()` at its arrival."""
         step = self.screen(body, headers, started=started)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import shutil
 import sqlite3
 import threading
 import time
@@ -39,7 +40,7 @@ from persistqueue import Empty, SQLiteAckQueue
 from persistqueue.sqlackqueue import AckStatus
 
 from gonogo.errors import ConfigurationError
-from gonogo.webhook.queue import Claimed, DeadLetter, Job, QueueUnavailable
+from gonogo.webhook.queue import Backoffs, Claimed, DeadLetter, Job, QueueUnavailable
 from gonogo.webhook.settings import QueueSettings
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ log = logging.getLogger(__name__)
 _QUEUE_NAME = "jobs"
 _SEEN_DB = "deliveries.db"
 _LOCK_FILE = "serve.lock"
+_MIN_FREE_BYTES = 1024 * 1024  # below this a commit may fail half-way: report the queue unhealthy
+_HEALTH_PROBE = "gonogo-health-probe"  # the delivery id /healthz writes to prove the queue can store
 _HOUSEKEEPING_EVERY = 200  # acks / submits between purges of finished rows and old delivery ids
 
 
@@ -84,6 +87,7 @@ class LocalQueue:
         self._locks = KeyedLocks()
         self._lock_file: TextIO | None = None
         self._since_housekeeping = 0
+        self._backoffs = Backoffs()
         if reader:
             self._queue = self._open_queue(auto_resume=False) if self._folder.is_dir() else None
             self._seen: sqlite3.Connection | None = None
@@ -176,14 +180,25 @@ class LocalQueue:
         return stored
 
     def claim(self, timeout: float) -> Claimed | None:
+        """The next ready job; one waiting for its back-off only once it is due (see `Backoffs`)."""
         queue, _ = self._writable()
-        try:
-            item: dict[str, Any] = queue.get(block=True, timeout=timeout, raw=True)
-        except Empty:
-            return None
-        except sqlite3.Error as exc:
-            raise QueueUnavailable(f"the local queue could not hand out work ({exc})") from exc
-        return Claimed(Job.from_json(item["data"]["job"]), str(item["pqid"]))
+        deadline = time.monotonic() + timeout
+        while True:
+            due = self._backoffs.due()
+            if due is not None:
+                return due
+            wait = self._backoffs.seconds_to_next(max(0.0, deadline - time.monotonic()))
+            try:
+                item: dict[str, Any] = queue.get(block=True, timeout=wait, raw=True)
+            except Empty:
+                if time.monotonic() >= deadline:
+                    return self._backoffs.due()
+                continue
+            except sqlite3.Error as exc:
+                raise QueueUnavailable(f"the local queue could not hand out work ({exc})") from exc
+            claimed = Claimed(Job.from_json(item["data"]["job"]), str(item["pqid"]))
+            if not self._backoffs.not_yet_due(claimed):  # after a restart, a job may still be waiting
+                return claimed
 
     def complete(self, claimed: Claimed) -> None:
         queue, _ = self._writable()
@@ -209,6 +224,18 @@ class LocalQueue:
             queue.nack(id=int(claimed.receipt))
         except sqlite3.Error as exc:
             raise QueueUnavailable(f"the local queue could not hand the job back ({exc})") from exc
+
+    def retry_later(self, claimed: Claimed, job: Job) -> None:
+        """Rewrite the row (still claimed, so invisible to `get`) and hold it until it is due.
+
+        Across a restart the row comes back as ready with its `not_before`, and is held again.
+        """
+        queue, _ = self._writable()
+        try:
+            queue.update({"job": job.to_json()}, id=int(claimed.receipt))
+        except sqlite3.Error as exc:
+            raise QueueUnavailable(f"the local queue could not store the job's retry ({exc})") from exc
+        self._backoffs.hold(Claimed(job, claimed.receipt))
 
     def ticket_lock(self, names: tuple[str, ...]) -> AbstractContextManager[None]:
         return self._hold_all(names)
@@ -242,7 +269,24 @@ class LocalQueue:
         return self._open_jobs
 
     def healthy(self) -> bool:
-        return self._queue is not None
+        """Whether the queue can store a job now: free space on its disk, and a write that succeeds.
+
+        Reading alone would say ok while every delivery gets 503 for lack of disk.
+        """
+        if self._queue is None:
+            return False
+        if self._seen is None:
+            return True  # a reader stores nothing
+        try:
+            if shutil.disk_usage(self._folder).free < _MIN_FREE_BYTES:
+                return False
+            with self._intake:
+                self._seen.execute(
+                    "INSERT OR REPLACE INTO seen (delivery, at) VALUES (?, ?)", (_HEALTH_PROBE, time.time())
+                )
+        except (OSError, sqlite3.Error):
+            return False
+        return True
 
     def close(self) -> None:
         mover = getattr(self, "_mover", None)

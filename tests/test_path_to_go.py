@@ -1,0 +1,196 @@
+"""Path to GO: every computed change, written back into the ticket's Jira fields, really gives GO.
+
+The path is found by asking the compiled rules; these tests check it the way a bid manager
+would use it: edit the ticket's fields to the `needed` values and check again with the whole
+engine (field mapping, normalisation, derived properties, every checklist).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support import EXAMPLES, TODAY
+
+from gonogo.assessment import Assessment, Outcome
+from gonogo.checklists import Severity
+from gonogo.config import Settings
+from gonogo.engine import Engine, build_engine
+from gonogo.ticket import Ticket, load_ticket_file, ticket_from_rest
+
+NAMES = sorted(p.stem for p in EXAMPLES.glob("*.json"))
+# Single show-stoppers on the healthy example: (Jira field, value) that fails exactly one blocker.
+SINGLE_SHOW_STOPPERS = {
+    "budget-exists": ("customfield_10101", 0),
+    "deadline-achievable": ("customfield_10102", "2026-11-27"),
+    "capability-exists": ("customfield_10108", {"value": "None"}),
+    "win-probability-viable": ("customfield_10104", 5),
+    "margin-positive": ("customfield_10101", 150000),
+    "liability-capped": ("customfield_10110", {"value": "Unlimited"}),
+    "team-exists": ("customfield_10112", {"value": "No"}),
+}
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return build_engine(Settings())
+
+
+def raw(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((EXAMPLES / f"{name}.json").read_text())
+    return data
+
+
+def assess(engine: Engine, data: dict[str, Any]) -> Assessment:
+    ticket = ticket_from_rest(data, origin="test")
+    return engine.assess(ticket, today=date.fromisoformat(TODAY))
+
+
+def applied(engine: Engine, data: dict[str, Any], assessment: Assessment) -> dict[str, Any]:
+    """The ticket with every non-null `needed` written into its Jira field, as a user would."""
+    changed: dict[str, Any] = json.loads(json.dumps(data))
+    ticket = ticket_from_rest(data, origin="test")
+    assert assessment.path is not None
+    for step in assessment.path.steps:
+        change = step.change
+        if change.needed is None:
+            continue
+        field_id = _field_id(ticket, engine.field_map[change.property])
+        spec = engine.vocabulary.properties[change.property]
+        changed["fields"][field_id] = {"value": change.needed} if spec.enum else change.needed
+    return changed
+
+
+def _field_id(ticket: Ticket, ref: str) -> str:
+    return next(fid for fid, name in ticket.names.items() if name.casefold() == ref.casefold())
+
+
+def failed_gates(assessment: Assessment) -> list[str]:
+    return [
+        f.ref
+        for f in assessment.findings
+        if f.outcome is Outcome.FAILED and f.rule.severity in (Severity.BLOCKER, Severity.MAJOR)
+    ]
+
+
+def test_every_example_with_a_complete_path_reads_go_once_the_path_is_applied(engine: Engine) -> None:
+    complete = []
+    for name in NAMES:
+        data = raw(name)
+        assessment = assess(engine, data)
+        assert assessment.path is not None
+        steps = assessment.path.steps
+        if assessment.verdict.value == "go":
+            assert steps == ()
+            continue
+        if any(step.change.needed is None for step in steps):
+            continue
+        complete.append(name)
+        after = assess(engine, applied(engine, data, assessment))
+        assert after.verdict.value == "go", (name, failed_gates(after))
+    # Not vacuous: every example that is neither GO nor missing information was tried.
+    assert complete == [
+        "commercial-squeeze",
+        "conditions",
+        "crowded-field",
+        "stretched-team",
+        "unprofitable",
+    ]
+
+
+@pytest.mark.parametrize("name", ["doomed", "needs-info"])
+def test_with_information_missing_the_path_clears_every_failed_rule_and_asks_for_the_rest(
+    engine: Engine, name: str
+) -> None:
+    data = raw(name)
+    assessment = assess(engine, data)
+    assert assessment.path is not None
+    asked = {step.change.property for step in assessment.path.steps if step.change.needed is None}
+    assert asked == {m.property for m in assessment.missing_information}
+    after = assess(engine, applied(engine, data, assessment))
+    assert failed_gates(after) == []
+    assert after.verdict.value == "needs-info"  # never a GO on missing information
+
+
+@pytest.mark.parametrize("rule", sorted(SINGLE_SHOW_STOPPERS))
+def test_a_single_show_stopper_is_the_only_thing_between_the_ticket_and_a_go(
+    engine: Engine, rule: str
+) -> None:
+    field_id, value = SINGLE_SHOW_STOPPERS[rule]
+    data = raw("healthy")
+    data["fields"][field_id] = value
+    assessment = assess(engine, data)
+    blockers = [f.ref for f in assessment.findings if f.outcome is Outcome.FAILED and f.judges]
+    assert assessment.verdict.value == "no-go"
+    assert f"doomed/{rule}" in blockers
+    assert assessment.path is not None
+    assert len(assessment.path.steps) == 1
+    assert assess(engine, applied(engine, data, assessment)).verdict.value == "go"
+    comment = engine.renderer.comment(assessment).replace("\u2060", "")
+    assert "This is the only thing between this ticket and a GO on its recorded data:" in comment
+
+
+def test_the_path_names_the_editable_input_and_the_nearest_passing_value(engine: Engine) -> None:
+    data = raw("healthy")
+    data["fields"]["customfield_10102"] = "2026-11-27"  # 4 days away; 300 person-days need 6, plus 5 spare
+    assessment = assess(engine, data)
+    assert assessment.path is not None
+    (step,) = assessment.path.steps
+    assert (step.change.property, step.change.current, step.change.needed) == (
+        "deadline",
+        "2026-11-27",
+        "2026-12-04",  # 11 days: the deadline-buffer condition needs 6 + 5; the day before fails
+    )
+    assert step.rules == ("doomed/deadline-achievable", "capability/deadline-buffer")
+    assert [(a.property, a.needed) for a in step.alternatives] == []  # less effort cannot go below 5 days
+    data["fields"]["customfield_10102"] = "2026-12-03"
+    assert assess(engine, data).verdict.value != "go"
+
+
+def test_several_inputs_that_clear_a_rule_are_offered_as_alternatives(engine: Engine) -> None:
+    assessment = assess(engine, raw("unprofitable"))
+    assert assessment.path is not None
+    budget = next(s for s in assessment.path.steps if s.change.property == "budget")
+    assert budget.change.needed == 353_000  # 15 % margin at 600 per person-day on 500 days, rounded up
+    # 283 days: 15 % margin on 200,000 (a margin just above 0 at 333 days would still fail the floor)
+    assert [(a.property, a.needed) for a in budget.alternatives] == [("effort_days", 283)]
+
+
+def test_a_passed_deadline_says_so_and_who_can_act(engine: Engine, tmp_path: Path) -> None:
+    data = raw("healthy")
+    data["fields"]["customfield_10102"] = "2026-11-20"
+    assessment = assess(engine, data)
+    comment = engine.renderer.comment(assessment).replace("\u2060", "").replace("\\", "")
+    assert assessment.headline.startswith("NO-GO: The submission deadline 2026-11-20 has passed.")
+    assert "Ask the customer whether a late submission is accepted; if not, let this one go." in comment
+    assert "only the customer can grant as a late submission" in comment
+    assert "move the deadline" not in comment  # the advice for a short deadline does not apply
+
+
+def test_the_path_reads_the_thresholds_in_force(tmp_path: Path) -> None:
+    cheaper = build_engine(Settings(thresholds={"cost_per_day": 400}))
+    assessment = cheaper.assess(
+        load_ticket_file(EXAMPLES / "unprofitable.json"), today=date.fromisoformat(TODAY)
+    )
+    assert assessment.path is not None
+    budget = next(s for s in assessment.path.steps if s.change.property == "budget")
+    assert budget.change.needed == 236_000  # 500 * 400 / 0.85 = 235,294, rounded up to a readable amount
+    comment = cheaper.renderer.comment(assessment).replace("\u2060", "")
+    assert "at an assumed cost of 400 per person-day" in comment
+
+
+def test_a_read_only_portfolio_skips_the_path_but_keeps_everything_it_shows(engine: Engine) -> None:
+    for name in NAMES:
+        ticket = load_ticket_file(EXAMPLES / f"{name}.json")
+        full = engine.assess(ticket, today=date.fromisoformat(TODAY))
+        quick = engine.assess(ticket, today=date.fromisoformat(TODAY), with_path=False)
+        assert quick.path is None
+        assert (quick.verdict, quick.score, quick.coverage, quick.headline) == (
+            full.verdict,
+            full.score,
+            full.coverage,
+            full.headline,
+        )
