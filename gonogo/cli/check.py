@@ -10,7 +10,6 @@ import click
 
 from gonogo.cli.common import day, fail, logger, more_verbose, today_option, use_colour, verbose_option
 from gonogo.errors import GonogoError
-from gonogo.redaction import redact
 
 if TYPE_CHECKING:
     from gonogo.check import CheckResult
@@ -53,6 +52,7 @@ def check(
     from gonogo.check import check_ticket
     from gonogo.config import load_settings
     from gonogo.engine import build_engine
+    from gonogo.redaction import redact
     from gonogo.ticket import parse_ticket_ref
 
     more_verbose(ctx, verbose)
