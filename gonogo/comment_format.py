@@ -10,7 +10,9 @@ Cloud site on wiki markup over REST v2; `api_version = 3` asks for ADF on a Clou
 
 from __future__ import annotations
 
+import copy
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -39,11 +41,29 @@ class CommentBody:
     format: CommentFormat
     content: str | dict[str, Any]
 
+    def redacted(self, redact: Callable[[str], str]) -> CommentBody:
+        """The same comment with `redact` applied to its text: the wiki string, or every ADF text node."""
+        if isinstance(self.content, str):
+            return CommentBody(self.format, redact(self.content))
+        document = copy.deepcopy(self.content)
+        for node in _nodes(document):
+            if node.get("type") == "text" and isinstance(node.get("text"), str):
+                node["text"] = redact(node["text"])
+        return CommentBody(self.format, document)
+
     def printable(self) -> str:
         """What `--format` and `--dry-run` print: the wiki text, or the ADF document as JSON."""
         if isinstance(self.content, str):
             return self.content
         return json.dumps(self.content, indent=2, ensure_ascii=False) + "\n"
+
+
+def _nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
+    found = [node]
+    for child in node.get("content", ()):
+        if isinstance(child, dict):
+            found.extend(_nodes(child))
+    return found
 
 
 def is_cloud_host(url: str | None) -> bool:

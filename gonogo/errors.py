@@ -22,6 +22,7 @@ class ExitCode(IntEnum):
     GO_WITH_CONDITIONS = 10
     NEEDS_INFO = 11
     NO_GO = 12
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
 
 class GonogoError(Exception):
@@ -43,9 +44,19 @@ class InputError(GonogoError):
 
 
 class JiraError(GonogoError):
-    """Jira could not be reached, refused us, or does not have the ticket."""
+    """Jira could not be reached, refused us, or does not have the ticket.
+
+    `retryable` says whether waiting can cure it: an outage (unreachable, a timeout, 5xx) or a rate
+    limit can; a missing ticket, refused credentials or permissions, or a bad request cannot, and
+    the webhook service dead-letters those at once. `retry_after` is the wait Jira asked for.
+    """
 
     exit_code = ExitCode.JIRA
+
+    def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
 
 
 class EditRefused(JiraError):

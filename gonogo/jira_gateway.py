@@ -33,6 +33,7 @@ from gonogo import __version__
 from gonogo.comment_format import CommentBody, is_cloud_host
 from gonogo.config import JiraSettings
 from gonogo.errors import ConfigurationError, EditRefused, GonogoError, InputError, JiraError
+from gonogo.redaction import REDACTOR, redact
 from gonogo.site_fields import SiteField, editable_fields_from, site_fields_from
 from gonogo.throttle import Throttle
 from gonogo.ticket import Ticket, ticket_from_rest
@@ -94,6 +95,7 @@ class JiraGateway:
         self._sleep = sleep
         self._throttle = throttle  # shared by the gateways of one run (gonogo report's workers)
         self.round_trips = 0
+        self._names: dict[str, str] = {}  # issue id → key, for messages
         client._session.hooks["response"].append(self._on_response)
 
     @classmethod
@@ -106,6 +108,7 @@ class JiraGateway:
     ) -> JiraGateway:
         """Build the client without contacting Jira (no serverInfo round-trip)."""
         url, token = settings.require_connection()
+        REDACTOR.remember_credentials(settings.user, token.reveal())
         auth: dict[str, Any] = (
             {"basic_auth": (settings.user, token.reveal())}
             if settings.auth_style == "basic"
@@ -122,8 +125,13 @@ class JiraGateway:
         )
         return cls(client, settings, sleep=sleep, throttle=throttle)
 
-    def fetch_ticket(self, key: str, *, fields: Sequence[str] | None) -> Ticket:
-        """GET the issue with display names, changelog (who added a waiver) and gonogo's property, at once."""
+    def fetch_ticket(self, key: str, *, fields: Sequence[str] | None, label: str | None = None) -> Ticket:
+        """GET the issue with display names, changelog (who added a waiver) and gonogo's property, at once.
+
+        `key` may be the issue id; `label` is what messages call the ticket then (its key, as
+        people know it). Later messages about the ticket name its key too.
+        """
+        name = _short_name(label or key)
 
         def call() -> Ticket:
             issue = self._client.issue(
@@ -132,14 +140,17 @@ class JiraGateway:
                 expand="names,changelog",
                 properties=self._settings.comment_property,
             )
-            return ticket_from_rest(issue.raw, origin=f"Jira's answer for {key}")
+            return ticket_from_rest(issue.raw, origin=f"Jira's answer for {name}")
 
-        return self._call(
+        ticket = self._call(
             call,
-            action=f"read {key}",
+            action=f"read {name}",
             idempotent=True,
-            not_found=f"{key} does not exist or this account cannot see it",
+            not_found=f"{name} does not exist or this account cannot see it",
         )
+        if ticket.id:
+            self._names[ticket.id] = ticket.key
+        return ticket
 
     def deployment(self) -> Deployment:
         """Cloud or Data Center: from [jira].deployment, the site's host, or one serverInfo request.
@@ -258,6 +269,7 @@ class JiraGateway:
         *,
         fields: Sequence[str],
         properties: Sequence[str] = (),
+        expand: Sequence[str] = (),
         deployment: Deployment,
         page_size: int = SEARCH_PAGE_SIZE,
     ) -> Iterator[SearchPage]:
@@ -265,10 +277,13 @@ class JiraGateway:
 
         Cloud (`search/jql`): follow `nextPageToken` until `isLast`; there is no total. Data Center
         (`search`): `startAt` offsets until `total`. A bad query is an InputError with Jira's words.
+        `expand` (e.g. `changelog`) is a comma-separated list on both.
         """
         params: dict[str, Any] = {"jql": jql, "maxResults": page_size, "fields": ",".join(fields)}
         if properties:
             params["properties"] = ",".join(properties)
+        if expand:
+            params["expand"] = ",".join(expand)
         if deployment is Deployment.CLOUD:
             yield from self._search_by_token(params)
         else:
@@ -327,10 +342,10 @@ class JiraGateway:
             }
             page: Any = self._call(
                 self._get(f"issue/{issue}/comment", params),
-                action=f"list the comments of {issue}",
+                action=f"list the comments of {self._name(issue)}",
                 idempotent=True,
             )
-            items, total = _comment_page(page, issue)
+            items, total = _comment_page(page, self._name(issue))
             for item in items:
                 properties = item.get("properties")
                 props = {
@@ -355,10 +370,10 @@ class JiraGateway:
         url = self._rest_url(f"issue/{issue}/comment", body)
         response = self._call(
             lambda: self._client._session.post(url, data=json.dumps(payload)),
-            action=f"post the verdict comment on {issue}",
+            action=f"post the verdict comment on {self._name(issue)}",
             idempotent=False,
         )
-        return str(_json(response, f"post the verdict comment on {issue}")["id"])
+        return str(_json(response, f"post the verdict comment on {self._name(issue)}")["id"])
 
     def update_comment(self, issue: str, comment_id: str, body: CommentBody) -> bool:
         """PUT a new body; False when the comment is gone (someone deleted it)."""
@@ -366,13 +381,26 @@ class JiraGateway:
         try:
             self._call(
                 lambda: self._client._session.put(url, data=json.dumps({"body": body.content})),
-                action=f"update the verdict comment on {issue}",
+                action=f"update the verdict comment on {self._name(issue)}",
                 idempotent=True,
                 not_found="",
             )
         except _NotFound:
             return False
         return True
+
+    def delete_comment(self, issue: str, comment_id: str) -> None:
+        """DELETE a comment (a duplicate of gonogo's own); one already gone is fine."""
+        url = self._client._get_url(f"issue/{issue}/comment/{comment_id}")
+        try:
+            self._call(
+                lambda: self._client._session.delete(url),
+                action=f"delete a duplicate verdict comment on {self._name(issue)}",
+                idempotent=True,
+                not_found="",
+            )
+        except _NotFound:
+            return
 
     def edit_issue(
         self,
@@ -401,7 +429,7 @@ class JiraGateway:
         if update:
             payload["update"] = update
         url = self._rest_url(f"issue/{issue}", comment[1] if comment is not None else None)
-        action = f"record the verdict on {issue}"
+        action = f"record the verdict on {self._name(issue)}"
         self._call(
             lambda: self._client._session.put(url, data=json.dumps(payload)),
             action=action,
@@ -415,6 +443,10 @@ class JiraGateway:
         """The URL of `path` under the REST version the comment body's format needs (v2 without one)."""
         version = body.format.api_version if body is not None else 2
         return f"{self._client.server_url}/rest/api/{version}/{path}"
+
+    def _name(self, issue: str) -> str:
+        """The key of a ticket this gateway has read, else `issue` as given (for messages)."""
+        return self._names.get(issue, issue)
 
     def _get(self, path: str, params: Mapping[str, Any] | None = None) -> Callable[[], Any]:
         """One GET of a REST path (relative to /rest/api/2/), as an operation `_call` can retry.
@@ -475,7 +507,9 @@ class JiraGateway:
             raise JiraError(
                 f"Jira is rate-limiting us and asked to wait {exc.seconds:.0f} s to {action}, "
                 f"longer than max_retry_wait_seconds ({self._settings.max_retry_wait_seconds:.0f}); "
-                "try again later"
+                "try again later",
+                retryable=True,
+                retry_after=exc.seconds,
             ) from None
         except JIRAError as exc:
             explain = (on_status or {}).get(exc.status_code or 0)
@@ -489,20 +523,29 @@ class JiraGateway:
                         f"{not_found} (404): check the key and the account's permissions"
                     ) from None
                 raise _NotFound from None
-            raise JiraError(self._explain_status(exc, action)) from None
+            status = exc.status_code or 0
+            raise JiraError(
+                self._explain_status(exc, action),
+                retryable=status in _ALWAYS_RETRYABLE or status >= 500,
+                retry_after=_retry_after(exc),
+            ) from None
         except requests.Timeout:
             raise JiraError(
                 f"Jira did not answer within {self._settings.timeout_seconds:g} s when trying to {action}: "
-                "try again later, or raise [jira].timeout_seconds"
+                "try again later, or raise [jira].timeout_seconds",
+                retryable=True,
             ) from None
         except requests.ConnectionError:
             raise JiraError(
-                f"cannot reach Jira at {self._settings.url} to {action}: check JIRA_URL and the network"
+                f"cannot reach Jira at {self._settings.url} to {action}: check JIRA_URL and the network",
+                retryable=True,
             ) from None
         except (ValueError, InputError):
+            # Retryable: a proxy's error page during an outage looks just like this.
             raise JiraError(
                 f"Jira's answer when trying to {action} was not the JSON Jira sends: "
-                "is JIRA_URL the Jira site itself (not a proxy or login page)?"
+                "is JIRA_URL the Jira site itself (not a proxy or login page)?",
+                retryable=True,
             ) from None
 
     def _should_retry(self, exc: BaseException, idempotent: bool) -> bool:
@@ -540,7 +583,7 @@ class JiraGateway:
         if status == 403:
             return (
                 f"Jira refused to let this account {action} (403): it needs Browse Projects, "
-                "Add Comments and Edit Own Comments on the project"
+                "Add Comments, Edit Own Comments and Delete Own Comments on the project"
             )
         if status == 429:
             return f"Jira kept rate-limiting us (429) when trying to {action}: try again later"
@@ -608,7 +651,8 @@ def _comment_page(page: Any, issue: str) -> tuple[list[dict[str, Any]], int]:
     ):
         raise JiraError(
             f"Jira's list of comments on {issue} is not the shape Jira documents: "
-            "is JIRA_URL the Jira site itself (not a proxy)?"
+            "is JIRA_URL the Jira site itself (not a proxy)?",
+            retryable=True,
         )
     return comments, total
 
@@ -617,9 +661,9 @@ def _json(response: requests.Response, action: str) -> dict[str, Any]:
     try:
         data = response.json()
     except ValueError:
-        raise JiraError(f"Jira's answer when trying to {action} was not JSON") from None
+        raise JiraError(f"Jira's answer when trying to {action} was not JSON", retryable=True) from None
     if not isinstance(data, dict) or "id" not in data:
-        raise JiraError(f"Jira's answer when trying to {action} had no comment id")
+        raise JiraError(f"Jira's answer when trying to {action} had no comment id", retryable=True)
     return data
 
 
@@ -630,7 +674,12 @@ def _jira_messages(exc: JIRAError) -> str:
         [*body.get("errorMessages", []), *body.get("errors", {}).values()] if isinstance(body, dict) else []
     )
     text = "; ".join(str(m) for m in messages) or "no details given"
-    return " ".join(text.split())[:300]
+    return redact(" ".join(text.split()))[:300]
+
+
+def _short_name(name: str, limit: int = 40) -> str:
+    """A ticket name fit for a message: a hostile 5,000-character key is not echoed whole."""
+    return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
 def _error_fields(exc: JIRAError) -> frozenset[str]:

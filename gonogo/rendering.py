@@ -34,6 +34,7 @@ from gonogo.comment_format import CommentBody, CommentFormat
 from gonogo.document import Document, ValueKind, parse_document, seal
 from gonogo.errors import ConfigurationError
 from gonogo.resources import bundled_dir
+from gonogo.template_cache import template_cache
 from gonogo.values import display_value
 from gonogo.wiki_document import to_wiki
 
@@ -132,12 +133,12 @@ def make_renderer(template_dir: Path | None = None) -> Renderer:
                 f"template folder {template_dir} does not exist: fix [templates].path in gonogo.toml"
             )
         folders.insert(0, template_dir)
-    document = _environment(folders, _sealing, autoescape=False)
+    document = _environment(folders, _sealing, autoescape=False, kind="document")
     document.filters["failed_title"] = _sealed_failed_title
     return Renderer(
         document=document,
-        text=_environment(folders, _escaping(_escape_for_terminal), autoescape=False),
-        html=_environment(folders, _formatting_for_html, autoescape=True),
+        text=_environment(folders, _escaping(_escape_for_terminal), autoescape=False, kind="text"),
+        html=_environment(folders, _formatting_for_html, autoescape=True, kind="html"),
     )
 
 
@@ -203,10 +204,11 @@ def _formatting_for_html(value: Any) -> Any:
 
 
 def _environment(
-    folders: list[Path], finalize: Callable[[Any], Any], *, autoescape: bool
+    folders: list[Path], finalize: Callable[[Any], Any], *, autoescape: bool, kind: str
 ) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folders),
+        bytecode_cache=template_cache(kind),
         undefined=jinja2.StrictUndefined,
         finalize=finalize,
         autoescape=autoescape,

@@ -17,7 +17,9 @@ from urllib.parse import urlsplit
 
 from gonogo.errors import ConfigurationError, InputError
 
-_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*-[1-9][0-9]*")
+# The same bounds as a webhook delivery's key: up to 100 characters of project key and 18 digits.
+# Anything longer is not a key, and is never sent to Jira.
+_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}-[1-9][0-9]{0,17}")
 CUSTOM_FIELD_ID = re.compile(r"customfield_\d+")
 
 
@@ -114,14 +116,26 @@ def parse_ticket_ref(text: str, *, jira_url: str | None) -> TicketRef:
     if candidate.startswith(("http://", "https://")):
         return IssueKeyRef(_key_from_browse_url(candidate, jira_url))
     path = Path(candidate)
-    if path.suffix.lower() == ".json" or path.exists():
-        if not path.is_file():
-            raise InputError(f"{candidate}: no such file; give an issue key, a browse URL or a .json file")
+    try:
+        is_file = path.is_file()
+        exists = is_file or path.exists()
+    except OSError:  # a name too long for the file system, or otherwise unusable as a path
+        is_file = exists = False
+    if path.suffix.lower() == ".json" or exists:
+        if not is_file:
+            raise InputError(
+                f"{shorten(candidate)}: no such file; give an issue key, a browse URL or a .json file"
+            )
         return TicketFileRef(path)
     raise InputError(
-        f"{candidate!r} is not a ticket: give an issue key like BID-42, "
+        f"{shorten(candidate)!r} is not a ticket: give an issue key like BID-42, "
         "a URL like https://your-site.atlassian.net/browse/BID-42, or a path to a .json file"
     )
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """What a message may quote of something the user typed: a 5,000-character argument is cut."""
+    return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text)} characters)"
 
 
 def _key_from_browse_url(url: str, jira_url: str | None) -> str:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 from webhook_helpers import SECRET, created_event, signed
 
 from gonogo.config import Secret
+from gonogo.log_routing import STANDARD_RECORD_ATTRIBUTES
+from gonogo.redaction import REDACTOR, RedactRecords
 from gonogo.webhook.intake import Intake
-from gonogo.webhook.logs import DELIVERY_LOGGER, JsonLines, Redact
+from gonogo.webhook.logs import DELIVERY_LOGGER, JsonLines
 from gonogo.webhook.metrics import Metrics
 from gonogo.webhook.queue import Job, QueueUnavailable
 from gonogo.webhook.queue_local import LocalQueue
@@ -85,7 +87,7 @@ def test_an_odd_delivery_id_is_not_echoed_and_not_used_to_deduplicate(queue: Loc
 
 def test_when_the_queue_cannot_store_the_job_the_sender_is_told_to_come_back(tmp_path: Path) -> None:
     class FullDisk(LocalQueue):
-        def submit(self, job: Job, *, dedupe: bool) -> bool:
+        def submit_many(self, jobs: Sequence[tuple[Job, bool]]) -> list[bool]:
             raise QueueUnavailable("disk full")
 
     broken = FullDisk(QueueSettings(kind="local", path=tmp_path / "broken"))
@@ -99,7 +101,8 @@ def test_when_the_queue_cannot_store_the_job_the_sender_is_told_to_come_back(tmp
 
 def test_secrets_are_blanked_in_every_log_line() -> None:
     record = logging.makeLogRecord({"msg": "token %s", "args": ("s3cr3t",), "reason": "with s3cr3t inside"})
-    assert Redact(["s3cr3t"]).filter(record)
+    REDACTOR.remember("s3cr3t")
+    assert RedactRecords(standard=STANDARD_RECORD_ATTRIBUTES).filter(record)
     line = JsonLines().format(record)
     assert "s3cr3t" not in line
     assert "***" in line

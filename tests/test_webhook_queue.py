@@ -128,6 +128,26 @@ def test_a_released_job_is_handed_out_again(queue: WorkQueue) -> None:
     queue.complete(again)
 
 
+def test_a_job_stored_for_a_retry_comes_back_only_when_due_with_its_attempts(queue: WorkQueue) -> None:
+    """Issue 13, case 2: a back-off is kept by the queue, not slept through by a worker."""
+    queue.submit(job(4), dedupe=True)
+    claimed = queue.claim(1)
+    assert claimed is not None
+    queue.retry_later(claimed, claimed.job.later(attempts=2, not_before=time.time() + 0.3))
+    assert queue.claim(0.01) is None  # not due yet: nobody gets it
+    queue.submit(job(5), dedupe=True)
+    other = queue.claim(1)  # work behind it is not held up
+    assert other is not None
+    assert other.job.key == "BID-5"
+    queue.complete(other)
+    assert queue.depth() == 1
+    again = queue.claim(5)  # blocks until the job is due
+    assert again is not None
+    assert (again.job.key, again.job.attempts) == ("BID-4", 2)
+    queue.complete(again)
+    assert queue.depth() == 0
+
+
 def test_ticket_locks_serialise_one_ticket_and_leave_others_alone(queue: WorkQueue) -> None:
     inside: dict[str, int] = {}
     most: dict[str, int] = {}
@@ -203,3 +223,47 @@ def test_storage_failures_are_queue_unavailable_never_the_backends_own_error(
             queue.release(claimed)
     else:
         queue.release(claimed)  # Redis logs it: the entry comes free when its lease runs out
+
+
+def test_a_batch_is_stored_together_and_deduplicated_within_itself(queue: WorkQueue) -> None:
+    assert queue.submit(job(1), dedupe=True)
+    stored = queue.submit_many(
+        [(job(1), True), (job(2), True), (job(2), True), (job(3), False), (job(3), False)]
+    )
+    assert stored == [False, True, False, True, True]
+    assert queue.depth() == 4
+    keys = []
+    while (claimed := queue.claim(1)) is not None:
+        keys.append(claimed.job.key)
+        queue.complete(claimed)
+        if len(keys) == 4:
+            break
+    assert sorted(keys) == ["BID-1", "BID-2", "BID-3", "BID-3"]
+
+
+class _NeverMoves(LocalQueue):
+    """A local queue whose process dies right after acknowledging: nothing leaves the inbox."""
+
+    def _move_some(self, limit: int = 256) -> int:
+        return 0
+
+
+def test_an_acknowledged_batch_survives_a_crash_before_it_reached_the_job_queue(tmp_path: Path) -> None:
+    settings = QueueSettings(kind="local", path=tmp_path / "queue")
+    crashed = _NeverMoves(settings)
+    assert crashed.submit_many([(job(1), True), (job(2), True)]) == [True, True]
+    assert crashed.claim(0.05) is None  # still in the inbox only
+    crashed.close()
+    restarted = LocalQueue(settings)
+    try:
+        assert restarted.depth() == 2
+        keys = set()
+        for _ in range(2):
+            claimed = restarted.claim(5)
+            assert claimed is not None
+            keys.add(claimed.job.key)
+            restarted.complete(claimed)
+        assert keys == {"BID-1", "BID-2"}
+        assert not restarted.submit(job(1), dedupe=True)  # its delivery id was remembered with it
+    finally:
+        restarted.close()

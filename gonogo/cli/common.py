@@ -6,48 +6,65 @@ line on stderr and the error's exit code (README, "Exit codes").
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from gonogo.errors import GonogoError
 
-log = logging.getLogger("gonogo")
+if TYPE_CHECKING:
+    import logging
+
+LOGGER_NAME = "gonogo"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class _Redact(logging.Filter):
-    """Last line of defence: no log record may carry the API token, whatever formatted it."""
+def logger() -> logging.Logger:
+    """gonogo's logger. `logging` is imported on first use: `gonogo --help` never needs it."""
+    import logging
 
-    def __init__(self, secrets: list[str]) -> None:
-        super().__init__()
-        self._secrets = [s for s in secrets if s]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        for secret in self._secrets:
-            message = message.replace(secret, "***")
-        record.msg, record.args = message, None
-        return True
+    return logging.getLogger(LOGGER_NAME)
 
 
 def setup_logging(verbose: int) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("gonogo: %(message)s"))
-    handler.addFilter(_Redact([os.environ.get("JIRA_API_TOKEN", "")]))
-    log.handlers[:] = [handler]
+    """gonogo's log lines on stderr, and every other library's routed through the same redaction.
+
+    A handler on the root logger matters even when it prints nothing: without one, the `jira`
+    library's `logging.error(...)` installs Python's default handler, which prints `ERROR:root:`
+    and a whole Jira response body. Other libraries speak only from -vv on, one line each.
+    """
+    import logging
+
+    from gonogo.log_routing import route_other_loggers
+
+    log = logger()
+    log.handlers[:] = [_stderr_handler()]
     log.propagate = False
     log.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    route_other_loggers(_stderr_handler(), level=logging.WARNING if verbose > 1 else logging.CRITICAL + 1)
+
+
+def _stderr_handler() -> logging.Handler:
+    import logging
+
+    from gonogo.log_routing import STANDARD_RECORD_ATTRIBUTES
+    from gonogo.redaction import RedactRecords
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("gonogo: %(message)s"))
+    handler.addFilter(RedactRecords(standard=STANDARD_RECORD_ATTRIBUTES))
+    return handler
 
 
 def fail(error: GonogoError) -> NoReturn:
-    message = " ".join(str(error).split())
+    from gonogo.redaction import redact
+
+    message = redact(" ".join(str(error).split()))
     click.echo(f"gonogo: error: {message}", err=True)
     sys.exit(error.exit_code)
 
@@ -64,10 +81,28 @@ def more_verbose(ctx: click.Context, verbose: int) -> int:
     return level
 
 
+def iso_date(value: str | datetime) -> datetime:
+    """A YYYY-MM-DD date, read with `datetime.fromisoformat`.
+
+    click.DateTime would do, but it parses with `strptime`, whose import costs a few milliseconds
+    on every command that has a --today option (measured; issue 14).
+    """
+    if isinstance(value, datetime):
+        return value
+    text = str(value)
+    if len(text) == 10 and text[4] == "-" and text[7] == "-" and text.replace("-", "").isdigit():
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass
+    raise ValueError(f"{text!r} is not a date in the form YYYY-MM-DD, such as 2026-11-23.")
+
+
 def today_option(help_text: str = "Date to count deadlines from (default: today).") -> Callable[[F], F]:
     return click.option(
         "--today",
-        type=click.DateTime(formats=["%Y-%m-%d"]),
+        type=iso_date,
+        metavar="YYYY-MM-DD",
         envvar="GONOGO_TODAY",
         help=f"{help_text}  [env: GONOGO_TODAY]",
     )

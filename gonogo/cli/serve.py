@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import datetime
 
@@ -62,6 +61,7 @@ def serve(
 def dead_letters(ctx: click.Context, output_format: str) -> None:
     """List deliveries whose check kept failing, with the reason (safe while the service runs)."""
     from gonogo.config import load_settings
+    from gonogo.redaction import redact
     from gonogo.webhook.queue import dead_letter_lines, open_queue
     from gonogo.webhook.settings import queue_settings
 
@@ -76,13 +76,15 @@ def dead_letters(ctx: click.Context, output_format: str) -> None:
     finally:
         queue.close()
     if output_format == "json":
-        click.echo(json.dumps(lines, indent=2, ensure_ascii=False))
+        import json
+
+        click.echo(redact(json.dumps(lines, indent=2, ensure_ascii=False)))
         return
     if not lines:
         click.echo("No dead letters.")
     for line in lines:
-        failed = datetime.fromtimestamp(line["failed_at"]).isoformat(timespec="seconds")
         click.echo(
-            f"{failed}  {line['ticket']}  delivery {line['delivery']}  after {line['attempts']} attempt(s)"
+            f"{line['failed_at']}  {line['ticket']}  delivery {line['delivery']}  "
+            f"after {line['attempts']} attempt(s)"
         )
-        click.echo(f"    {line['reason']}")
+        click.echo(f"    {redact(line['reason'])}")

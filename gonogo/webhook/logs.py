@@ -2,7 +2,8 @@
 
 JSON so that a log pipeline can filter on the delivery id or the ticket without parsing prose, and
 so that nothing a sender put in a header can forge a line (every value is JSON-escaped). The last
-line of defence is a filter that blanks every configured secret in whatever gets logged.
+line of defence is a filter that blanks every secret the process knows in whatever gets logged,
+whichever library logged it.
 """
 
 from __future__ import annotations
@@ -10,13 +11,18 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable
 from typing import Any
 
+from gonogo.log_routing import STANDARD_RECORD_ATTRIBUTES, route_other_loggers
+from gonogo.redaction import RedactRecords
+
 DELIVERY_LOGGER = "gonogo.webhook.delivery"
-# Record attributes that are not ours to print (uvicorn adds an ANSI-coloured copy of its messages).
-_STANDARD_ATTRIBUTES = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
+# asyncio reports every failed accept() (out of file descriptors: one per connection attempt, many a
+# second) with a traceback; one line per interval says the same.
+ACCEPT_ERROR_INTERVAL_SECONDS = 60.0
 
 
 class JsonLines(logging.Formatter):
@@ -31,49 +37,71 @@ class JsonLines(logging.Formatter):
             "message": record.getMessage(),
         }
         for name, value in record.__dict__.items():
-            if name not in _STANDARD_ATTRIBUTES and not name.startswith("_"):
+            if name not in STANDARD_RECORD_ATTRIBUTES and not name.startswith("_"):
                 document[name] = value
         if record.exc_info and record.exc_info[0] is not None:
             document["error"] = record.exc_info[0].__name__  # the class only: a traceback may quote data
         return json.dumps(document, ensure_ascii=False, default=str)
 
 
-class Redact(logging.Filter):
-    """Replace every secret value anywhere in the formatted line with ***."""
+class OncePerInterval(logging.Filter):
+    """Let a repeated message through once per `interval` seconds, saying how many were held back.
 
-    def __init__(self, secrets: Iterable[str]) -> None:
+    Keyed by logger and message template, so a flood of one kind (asyncio's accept errors when the
+    descriptors run out) is one line a minute, and other messages are unaffected.
+    """
+
+    def __init__(
+        self, *, interval: float, loggers: frozenset[str], clock: Callable[[], float] = time.monotonic
+    ) -> None:
         super().__init__()
-        self._secrets = [s for s in secrets if s]
+        self._interval = interval
+        self._loggers = loggers
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._last: dict[tuple[str, str], tuple[float, int]] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self._secrets:
+        if record.name not in self._loggers:
             return True
-        record.msg, record.args = self._clean(record.getMessage()), None
-        for name, value in list(record.__dict__.items()):
-            if name not in _STANDARD_ATTRIBUTES and isinstance(value, str):
-                setattr(record, name, self._clean(value))
+        key = (record.name, str(record.msg).split("\n", 1)[0])
+        now = self._clock()
+        with self._lock:
+            last, held = self._last.get(key, (float("-inf"), 0))
+            if now - last < self._interval:
+                self._last[key] = (last, held + 1)
+                return False
+            self._last[key] = (now, 0)
+        if held:
+            record.suppressed = held  # shown as a field of the JSON line
         return True
 
-    def _clean(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
 
+def setup_service_logging(*, verbose: int) -> None:
+    """Every logger's records to stderr as JSON lines, secrets blanked (see `gonogo.redaction`).
 
-def setup_service_logging(*, secrets: Iterable[str], verbose: int) -> None:
-    """Route gonogo's and uvicorn's loggers to stderr as JSON lines, secrets blanked."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonLines())
-    handler.addFilter(Redact(secrets))
+    gonogo's and uvicorn's loggers have the handler themselves; every other library (the `jira`
+    client, asyncio, urllib3) reaches it through the root logger from WARNING on, one line each.
+    """
     level = logging.DEBUG if verbose > 1 else logging.INFO
     for name in ("gonogo", "uvicorn", "uvicorn.error"):
         logger = logging.getLogger(name)
-        logger.handlers[:] = [handler]
+        logger.handlers[:] = [_json_handler()]
         logger.propagate = False
         logger.setLevel(level)
     # The Jira gateway logs every request at DEBUG; below -vv keep it to retries and problems.
     logging.getLogger("gonogo.jira_gateway").setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
     logging.getLogger("uvicorn.access").disabled = True  # the delivery line says more, once
+    others = _json_handler()
+    others.addFilter(OncePerInterval(interval=ACCEPT_ERROR_INTERVAL_SECONDS, loggers=frozenset({"asyncio"})))
+    route_other_loggers(others, level=logging.WARNING)
+
+
+def _json_handler() -> logging.Handler:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLines())
+    handler.addFilter(RedactRecords(standard=STANDARD_RECORD_ATTRIBUTES))
+    return handler
 
 
 def log_delivery(**fields: Any) -> None:

@@ -17,10 +17,15 @@ Backends: `queue_local` (persist-queue's SQLite ack queue, no server needed) and
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from gonogo.webhook.settings import QueueSettings
@@ -35,6 +40,8 @@ class Job:
     issue_id: str | None
     event: str
     received_at: float  # Unix time the delivery arrived, for time-to-comment
+    attempts: int = 0  # checks already tried and failed with trouble worth waiting out
+    not_before: float = 0.0  # Unix time before which the job must not run (its back-off)
 
     @property
     def ticket(self) -> str:
@@ -63,7 +70,13 @@ class Job:
             issue_id=str(data["issue_id"]) if data.get("issue_id") else None,
             event=str(data["event"]),
             received_at=float(data["received_at"]),
+            attempts=int(data.get("attempts", 0)),
+            not_before=float(data.get("not_before", 0.0)),
         )
+
+    def later(self, *, attempts: int, not_before: float) -> Job:
+        """This job after `attempts` failed checks, not to run again before `not_before`."""
+        return replace(self, attempts=attempts, not_before=not_before)
 
 
 @dataclass(frozen=True)
@@ -93,6 +106,10 @@ class WorkQueue(Protocol):
         """Store `job` durably; False when `dedupe` and its delivery id was accepted before."""
         ...
 
+    def submit_many(self, jobs: Sequence[tuple[Job, bool]]) -> list[bool]:
+        """`submit` for each (job, dedupe) pair, stored together where the backend can (one commit)."""
+        ...
+
     def claim(self, timeout: float) -> Claimed | None:
         """The next job, or None after `timeout` seconds without one."""
         ...
@@ -107,6 +124,11 @@ class WorkQueue(Protocol):
 
     def release(self, claimed: Claimed) -> None:
         """Give an unfinished job back (at shutdown, or after a failure) so it runs again soon."""
+        ...
+
+    def retry_later(self, claimed: Claimed, job: Job) -> None:
+        """Store `job` (the claimed one with its attempts and `not_before`) in place of the claimed
+        entry; `claim` hands it out again only from `job.not_before` on, and no worker waits for it."""
         ...
 
     def ticket_lock(self, names: tuple[str, ...]) -> AbstractContextManager[None]:
@@ -144,8 +166,55 @@ def dead_letter_lines(letters: list[DeadLetter]) -> Iterator[dict[str, Any]]:
             "ticket": letter.job.key,
             "issue_id": letter.job.issue_id,
             "event": letter.job.event,
-            "received_at": letter.job.received_at,
-            "failed_at": letter.failed_at,
+            "received_at": _iso(letter.job.received_at),
+            "failed_at": _iso(letter.failed_at),
             "attempts": letter.attempts,
             "reason": letter.reason,
         }
+
+
+def _iso(unix_time: float) -> str:
+    """A Unix time as ISO 8601 UTC to the second, as people and log pipelines read it."""
+    return datetime.fromtimestamp(unix_time, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+class Backoffs:
+    """Claimed jobs waiting for their `not_before`, soonest first: held by the queue, not a worker.
+
+    A backend keeps such a job claimed (its entry stays in the queue, so a restart or a lease
+    brings it back) and hands it out when it is due. Thread-safe.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._waiting: list[tuple[float, int, Claimed]] = []
+        self._order = itertools.count()
+
+    def hold(self, claimed: Claimed) -> None:
+        with self._lock:
+            heapq.heappush(self._waiting, (claimed.job.not_before, next(self._order), claimed))
+
+    def due(self) -> Claimed | None:
+        """The soonest job whose time has come, taken out; None if none is due yet."""
+        with self._lock:
+            if self._waiting and self._waiting[0][0] <= self._clock():
+                return heapq.heappop(self._waiting)[2]
+            return None
+
+    def seconds_to_next(self, limit: float) -> float:
+        """How long until the next job is due, at most `limit` (0 when one is due now)."""
+        with self._lock:
+            if not self._waiting:
+                return limit
+            return max(0.0, min(limit, self._waiting[0][0] - self._clock()))
+
+    def waiting(self) -> bool:
+        return bool(self._waiting)
+
+    def not_yet_due(self, claimed: Claimed) -> bool:
+        """Hold `claimed` if its time has not come; True when it was held."""
+        if claimed.job.not_before > self._clock():
+            self.hold(claimed)
+            return True
+        return False

@@ -28,21 +28,28 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
 import redis
+from redis.backoff import NoBackoff
+from redis.client import Pipeline
 from redis.lock import Lock
+from redis.retry import Retry
 
 from gonogo.errors import ConfigurationError
-from gonogo.webhook.queue import Claimed, DeadLetter, Job, QueueUnavailable
+from gonogo.redaction import REDACTOR
+from gonogo.webhook.queue import Backoffs, Claimed, DeadLetter, Job, QueueUnavailable
 from gonogo.webhook.settings import QueueSettings
 
 log = logging.getLogger(__name__)
 
 _GROUP = "gonogo-workers"
+CONNECT_TIMEOUT_SECONDS = 1.0
+SOCKET_TIMEOUT_SECONDS = 1.5
+_MAX_BLOCK_SECONDS = 0.5  # XREADGROUP's BLOCK, well inside the socket timeout
 _DEAD_LETTERS_KEPT = 10_000
 
 # KEYS[1] seen marker, KEYS[2] stream; ARGV[1] dedupe window (ms), ARGV[2] job JSON, ARGV[3] "1" to dedupe.
@@ -69,13 +76,19 @@ class RedisQueue:
     def __init__(self, settings: QueueSettings, *, reader: bool = False) -> None:
         url = settings.redis_url.reveal()
         self._where = describe(url)
+        REDACTOR.remember_url_password(url)
+        # Short timeouts and no retries inside the client: a Redis that accepts connections but
+        # never answers must cost a delivery its 503 (and /healthz its answer) within 2 s; the
+        # workers retry on their own terms. Blocking reads stay below the socket timeout.
         self._client = redis.Redis.from_url(
             url,
             decode_responses=True,
-            socket_connect_timeout=5,
-            socket_timeout=30,
+            socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            socket_timeout=SOCKET_TIMEOUT_SECONDS,
+            retry=Retry(NoBackoff(), 0),
             health_check_interval=30,
         )
+        self._backoffs = Backoffs()
         tag = "{" + settings.redis_prefix + "}"
         self._stream = f"{tag}:jobs"
         self._dead = f"{tag}:dead"
@@ -123,13 +136,34 @@ class RedisQueue:
             raise QueueUnavailable(f"Redis at {self._where} could not store the job ({exc})") from exc
         return bool(stored)
 
+    def submit_many(self, jobs: Sequence[tuple[Job, bool]]) -> list[bool]:
+        """One script call per job: Redis answers in microseconds, there is no fsync to share."""
+        return [self.submit(job, dedupe=dedupe) for job, dedupe in jobs]
+
     def claim(self, timeout: float) -> Claimed | None:
+        """The next entry; one waiting for its back-off only once it is due (see `Backoffs`).
+
+        Reads block in slices of at most half a second, inside the socket timeout.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            due = self._backoffs.due()
+            if due is not None:
+                return due
+            left = deadline - time.monotonic()
+            claimed = self._read(self._backoffs.seconds_to_next(min(max(0.0, left), _MAX_BLOCK_SECONDS)))
+            if claimed is not None and not self._backoffs.not_yet_due(claimed):
+                return claimed
+            if time.monotonic() >= deadline:
+                return self._backoffs.due()
+
+    def _read(self, block: float) -> Claimed | None:
         try:
-            abandoned = self._take_over_abandoned()
-            if abandoned is not None:
-                return abandoned
+            claimed = self._take_over_abandoned()
+            if claimed is not None:
+                return claimed
             reply: Any = self._client.xreadgroup(
-                _GROUP, self._consumer, {self._stream: ">"}, count=1, block=max(1, int(timeout * 1000))
+                _GROUP, self._consumer, {self._stream: ">"}, count=1, block=max(1, int(block * 1000))
             )
         except redis.RedisError as exc:
             raise QueueUnavailable(f"Redis at {self._where} could not hand out work ({exc})") from exc
@@ -139,15 +173,7 @@ class RedisQueue:
         return None
 
     def complete(self, claimed: Claimed) -> None:
-        try:
-            with self._client.pipeline(transaction=True) as pipe:
-                pipe.xack(self._stream, _GROUP, claimed.receipt)
-                pipe.xdel(self._stream, claimed.receipt)
-                pipe.execute()
-        except redis.RedisError as exc:
-            raise QueueUnavailable(f"Redis at {self._where} could not acknowledge the job ({exc})") from exc
-        finally:
-            self._forget(claimed.receipt)
+        self._settle(claimed, "acknowledge the job")
 
     def dead_letter(self, claimed: Claimed, *, reason: str, attempts: int) -> None:
         record: dict[Any, Any] = {
@@ -156,16 +182,11 @@ class RedisQueue:
             "attempts": attempts,
             "at": time.time(),
         }
-        try:
-            with self._client.pipeline(transaction=True) as pipe:
-                pipe.xadd(self._dead, record, maxlen=_DEAD_LETTERS_KEPT, approximate=True)
-                pipe.xack(self._stream, _GROUP, claimed.receipt)
-                pipe.xdel(self._stream, claimed.receipt)
-                pipe.execute()
-        except redis.RedisError as exc:
-            raise QueueUnavailable(f"Redis at {self._where} could not dead-letter the job ({exc})") from exc
-        finally:
-            self._forget(claimed.receipt)
+        self._settle(
+            claimed,
+            "dead-letter the job",
+            lambda pipe: pipe.xadd(self._dead, record, maxlen=_DEAD_LETTERS_KEPT, approximate=True),
+        )
 
     def release(self, claimed: Claimed) -> None:
         """Mark the entry long idle, so the next sweep of any instance takes it at once."""
@@ -182,6 +203,28 @@ class RedisQueue:
             )
         except redis.RedisError:
             log.warning("could not hand back entry %s; it comes free after its lease", claimed.receipt)
+
+    def retry_later(self, claimed: Claimed, job: Job) -> None:
+        """Replace the entry by one carrying `job`, in one transaction; whoever reads it holds it
+        (pending, its lease renewed) until it is due. A dead instance's waiting entries are taken
+        over after their lease, like any other."""
+        self._settle(
+            claimed, "store the job's retry", lambda pipe: pipe.xadd(self._stream, {"job": job.to_json()})
+        )
+
+    def _settle(self, claimed: Claimed, what: str, also: Callable[[Pipeline], Any] | None = None) -> None:
+        """Acknowledge and delete the entry, with `also`'s command, in one transaction."""
+        try:
+            with self._client.pipeline(transaction=True) as pipe:
+                if also is not None:
+                    also(pipe)
+                pipe.xack(self._stream, _GROUP, claimed.receipt)
+                pipe.xdel(self._stream, claimed.receipt)
+                pipe.execute()
+        except redis.RedisError as exc:
+            raise QueueUnavailable(f"Redis at {self._where} could not {what} ({exc})") from exc
+        finally:
+            self._forget(claimed.receipt)
 
     def ticket_lock(self, names: tuple[str, ...]) -> AbstractContextManager[None]:
         return self._hold_locks(names)

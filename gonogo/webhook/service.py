@@ -12,15 +12,15 @@ import logging
 from collections.abc import Callable
 from datetime import date
 
-import uvicorn
-
 from gonogo.check import assess_and_post
 from gonogo.config import JiraSettings, Settings
 from gonogo.engine import Engine, build_engine
 from gonogo.jira_gateway import JiraGateway
+from gonogo.redaction import REDACTOR
 from gonogo.webhook.app import create_app
 from gonogo.webhook.deliveries import filtered_out
 from gonogo.webhook.intake import Intake
+from gonogo.webhook.listener import Server, listen, raise_descriptor_limit, server_config
 from gonogo.webhook.logs import setup_service_logging
 from gonogo.webhook.metrics import Metrics
 from gonogo.webhook.queue import Job, WorkQueue, open_queue
@@ -52,7 +52,7 @@ def check_runner(
 
     def run(job: Job) -> CheckOutcome | Ignored:
         gateway = connect(jira)
-        ticket = gateway.fetch_ticket(job.ticket, fields=engine.fields_to_fetch())
+        ticket = gateway.fetch_ticket(job.ticket, fields=engine.fields_to_fetch(), label=job.key)
         # An issue type Jira did not return ("") matches no filter: unknown is not a proposal.
         unwanted = filtered_out(ticket.project_key, ticket.issue_type or "", filters)
         if unwanted is not None:
@@ -63,6 +63,7 @@ def check_runner(
             verdict=result.assessment.verdict.value,
             action=result.publication.action.value,
             comment_id=result.publication.comment_id,
+            key=ticket.key,
         )
 
     return run
@@ -83,15 +84,22 @@ def health_check(queue: WorkQueue, workers: Workers) -> Callable[[], str | None]
 
 def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | None, verbose: int) -> None:
     """Serve until SIGTERM/SIGINT. Configuration problems raise before anything listens."""
-    secrets = [
-        s.reveal()
-        for s in (settings.jira.token, webhook.credentials.secret, webhook.credentials.token)
-        if s is not None
-    ]
-    setup_service_logging(secrets=[*secrets, webhook.queue.redis_url.reveal()], verbose=verbose)
+    token = settings.jira.token
+    REDACTOR.remember_credentials(settings.jira.user, token.reveal() if token else None)
+    REDACTOR.remember(
+        *(s.reveal() for s in (webhook.credentials.secret, webhook.credentials.token) if s is not None)
+    )
+    REDACTOR.remember_url_password(webhook.queue.redis_url.reveal())
+    setup_service_logging(verbose=verbose)
     settings.jira.require_connection()
     engine = build_engine(settings)
-    queue = open_queue(webhook.queue)
+    descriptors = raise_descriptor_limit()
+    listening = listen(webhook.host, webhook.port)
+    try:
+        queue = open_queue(webhook.queue)
+    except BaseException:
+        listening.close()
+        raise
     try:
         metrics = Metrics(queue_depth=queue.depth)
         workers = Workers(
@@ -127,6 +135,8 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
                     "path": webhook.path,
                     "queue": webhook.queue.kind,
                     "workers": webhook.workers,
+                    "open_files_limit": descriptors,
+                    "max_connections": webhook.max_connections,
                     "signature": webhook.credentials.secret is not None,
                     "token": webhook.credentials.token is not None,
                 },
@@ -141,20 +151,20 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
             metrics=metrics,
             path=webhook.path,
             max_body_bytes=webhook.max_body_bytes,
+            request_timeout=webhook.request_timeout_seconds,
             health=health_check(queue, workers),
             on_startup=started,
             on_shutdown=stopping,
         )
-        config = uvicorn.Config(
+        config = server_config(
             app,
             host=webhook.host,
             port=webhook.port,
-            log_config=None,
-            access_log=False,
-            lifespan="on",
-            server_header=False,
-            timeout_graceful_shutdown=int(SHUTDOWN_GRACE_SECONDS),
+            max_connections=webhook.max_connections,
+            request_timeout=webhook.request_timeout_seconds,
+            grace_seconds=int(SHUTDOWN_GRACE_SECONDS),
         )
-        uvicorn.Server(config).run()
+        Server(config).run(sockets=[listening])
     finally:
+        listening.close()
         queue.close()

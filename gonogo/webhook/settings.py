@@ -81,6 +81,8 @@ class WebhookSettings:
     path: str = "/webhook"
     max_body_bytes: int = 1024 * 1024
     workers: int = 4
+    max_connections: int = 4096  # connections and requests in progress beyond which requests get 503
+    request_timeout_seconds: float = 5.0  # to send a request's headers and body; then it is closed
     allow_unauthenticated: bool = False
     credentials: Credentials = Credentials()
     filters: Filters = Filters()
@@ -129,6 +131,8 @@ def webhook_settings(
         path=path,
         max_body_bytes=int(table.get("max_body_bytes", defaults.max_body_bytes)),
         workers=workers or int(table.get("workers", defaults.workers)),
+        max_connections=int(table.get("max_connections", defaults.max_connections)),
+        request_timeout_seconds=float(table.get("request_timeout_seconds", defaults.request_timeout_seconds)),
         allow_unauthenticated=(
             allow_unauthenticated
             if allow_unauthenticated is not None

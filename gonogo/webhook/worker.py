@@ -2,11 +2,12 @@
 
 A job is acknowledged only after its check has posted the comment or it has been dead-lettered,
 so whatever happens in between (a crash, kill -9, a deploy) leads to the job running again, never
-to it vanishing. Jira failures (`JiraError`: unreachable, 5xx, 429 beyond the gateway's own
-retries) are retried with a doubling back-off while the job stays claimed, so a Jira outage holds
-at most one job per worker and the rest wait their turn in the queue instead of hammering Jira.
-Anything else (a configuration problem, a bug) cannot be cured by waiting: it is dead-lettered at
-once, with the reason, where `gonogo dead-letters` shows it.
+to it vanishing. Jira trouble that waiting can cure (unreachable, 5xx, 429 beyond the gateway's
+own retries) sends the job back to the queue with a not-before time (a doubling back-off, never
+shorter than Jira's Retry-After): no worker sleeps through a back-off, so one ticket's trouble never
+holds every worker. Anything else (a missing ticket, refused permissions, a configuration problem,
+a bug) cannot be cured by waiting: it is dead-lettered at once, with the reason, where
+`gonogo dead-letters` shows it. The queue writes that settle a job are retried until they succeed.
 
 A worker thread never dies of an error. Whatever else goes wrong (the queue's disk is full, Redis
 drops the connection, a bug outside the check) is logged as one line, the job is handed back to run
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from gonogo.errors import GonogoError, JiraError
+from gonogo.redaction import redact
 from gonogo.webhook.logs import log_delivery
 from gonogo.webhook.metrics import Metrics
 from gonogo.webhook.queue import Claimed, Job, QueueUnavailable, WorkQueue
@@ -39,8 +41,9 @@ TROUBLE_MAX_SECONDS = 30.0
 @dataclass(frozen=True)
 class CheckOutcome:
     verdict: str
-    action: str  # created / updated / recreated
+    action: str  # created / updated / recreated / unchanged
     comment_id: str
+    key: str = ""  # the key of the ticket Jira returned (a delivery may name another)
 
 
 @dataclass(frozen=True)
@@ -114,10 +117,10 @@ class Workers:
             troubles = 0
 
     def process(self, claimed: Claimed) -> None:
-        """Check one job under its ticket lock, retrying Jira failures; then acknowledge it.
+        """Check one job under its ticket lock; then acknowledge it, or store it for a later retry.
 
-        If anything fails before the job is acknowledged (completed, dead-lettered or released), the
-        job is handed back so that it runs again, and the error is raised for the caller to log.
+        If anything fails before the job is settled (completed, dead-lettered, stored for a retry),
+        the job is handed back so that it runs again, and the error is raised for the caller to log.
         """
         report: _Report | None = None
         try:
@@ -130,43 +133,39 @@ class Workers:
         report()
 
     def _settle(self, claimed: Claimed) -> _Report:
-        """Run the check until it is done with; acknowledge the job; return what to log about it."""
+        """Run the check once and settle the job; return what to log about it.
+
+        Trouble that waiting can cure (a Jira outage, a rate limit) sends the job back to the queue
+        with a not-before time, so no worker sleeps through a back-off while other tickets wait.
+        Anything else is dead-lettered at once, with the reason.
+        """
         job = claimed.job
-        attempts = 0
-        while True:
-            attempts += 1
-            error, outcome = self._attempt(job)
-            if isinstance(outcome, Ignored):
-                self._queue.complete(claimed)
-                return partial(self._ignored, job, outcome, attempts)
-            if outcome is not None:
-                self._queue.complete(claimed)
-                return partial(self._posted, job, outcome, attempts)
-            assert error is not None
-            if isinstance(error, JiraError) and attempts < self._retry.max_attempts:
-                delay = self._retry.delay(attempts)
-                self._metrics.checks.labels("retry").inc()
-                log.info(
-                    "check failed, retrying",
-                    extra={
-                        "delivery": job.delivery_id,
-                        "ticket": job.key,
-                        "attempt": attempts,
-                        "retry_in_s": delay,
-                        "reason": str(error),
-                    },
-                )
-                if self._wait(delay):
-                    self._queue.release(claimed)
-                    return lambda: None
-                continue
-            reason = (
-                str(error)
-                if isinstance(error, GonogoError)
-                else (f"internal error ({error.__class__.__name__}); please report it")
-            )
-            self._queue.dead_letter(claimed, reason=reason, attempts=attempts)
-            return partial(self._dead_lettered, job, reason, attempts)
+        attempts = job.attempts + 1
+        error, outcome = self._attempt(job)
+        if isinstance(outcome, Ignored):
+            self._store(lambda: self._queue.complete(claimed), claimed, "acknowledge the job")
+            return partial(self._ignored, job, outcome, attempts)
+        if outcome is not None:
+            self._store(lambda: self._queue.complete(claimed), claimed, "acknowledge the job")
+            return partial(self._posted, job, outcome, attempts)
+        assert error is not None
+        if isinstance(error, JiraError) and error.retryable and attempts < self._retry.max_attempts:
+            # Never sooner than Jira asked (Retry-After), never sooner than the back-off.
+            delay = max(self._retry.delay(attempts), error.retry_after or 0.0)
+            later = job.later(attempts=attempts, not_before=time.time() + delay)
+            self._store(lambda: self._queue.retry_later(claimed, later), claimed, "store the job's retry")
+            return partial(self._retrying, job, error, attempts, delay)
+        reason = redact(
+            str(error)
+            if isinstance(error, GonogoError)
+            else f"internal error ({error.__class__.__name__}); please report it"
+        )
+        self._store(
+            lambda: self._queue.dead_letter(claimed, reason=reason, attempts=attempts),
+            claimed,
+            "dead-letter the job",
+        )
+        return partial(self._dead_lettered, job, reason, attempts)
 
     def _attempt(self, job: Job) -> tuple[Exception | None, CheckOutcome | Ignored | None]:
         started = time.perf_counter()
@@ -190,14 +189,41 @@ class Workers:
         return self._stopping.is_set()
 
     def _hand_back(self, claimed: Claimed) -> None:
-        """Give an unfinished job back; if even that fails, it returns after a restart or its lease."""
-        try:
-            self._queue.release(claimed)
-        except Exception as exc:
-            log.warning(
-                "could not hand the job back; it runs again after a restart or its lease",
-                extra={"delivery": claimed.job.delivery_id, "error": exc.__class__.__name__},
-            )
+        """Give an unfinished job back, retrying until the queue takes it (or the service stops)."""
+        self._store(lambda: self._queue.release(claimed), claimed, "hand the job back", must=False)
+
+    def _store(self, write: Callable[[], None], claimed: Claimed, what: str, *, must: bool = True) -> None:
+        """Retry a queue write that settles a job until it succeeds, with the trouble back-off.
+
+        A full disk or a Redis blip must not leave a job stuck as "in progress" until a restart:
+        once the queue can store again, the write goes through. If the service stops first, the
+        job is still in the queue and runs again after the restart (or its lease); with `must`,
+        that is raised as QueueUnavailable so nothing is reported as done.
+        """
+        troubles = 0
+        while True:
+            try:
+                write()
+                return
+            except Exception as exc:
+                troubles = min(troubles + 1, 32)
+                delay = self._trouble.delay(troubles)
+                self._metrics.worker_errors.labels("store").inc()
+                log.warning(
+                    "could not %s, retrying",
+                    what,
+                    extra={
+                        "delivery": claimed.job.delivery_id,
+                        "ticket": claimed.job.key,
+                        "error": exc.__class__.__name__,
+                        "reason": str(exc) if isinstance(exc, QueueUnavailable) else "internal error",
+                        "retry_in_s": delay,
+                    },
+                )
+                if self._wait(delay):
+                    if must:
+                        raise QueueUnavailable(f"stopped before the queue could {what}") from None
+                    return
 
     def _log_trouble(self, exc: Exception, claimed: Claimed | None, delay: float) -> None:
         """One line per failure, without a traceback: a traceback may quote ticket data or a URL."""
@@ -218,14 +244,16 @@ class Workers:
         )
 
     def _posted(self, job: Job, outcome: CheckOutcome, attempts: int) -> None:
-        self._metrics.checks.labels("posted").inc()
+        # "unchanged": the comment would have come out identical, so nothing was written to Jira.
+        said = "unchanged" if outcome.action == "unchanged" else "posted"
+        self._metrics.checks.labels(said).inc()
         self._metrics.verdicts.labels(outcome.verdict).inc()
         self._metrics.time_to_comment_seconds.observe(max(0.0, time.time() - job.received_at))
         log_delivery(
             delivery=job.delivery_id,
-            ticket=job.key,
+            ticket=outcome.key or job.key,
             event=job.event,
-            outcome="posted",
+            outcome=said,
             verdict=outcome.verdict,
             comment=outcome.comment_id,
             action=outcome.action,
@@ -243,6 +271,19 @@ class Workers:
             reason=outcome.reason,
             attempts=attempts,
             latency_ms=_since(job.received_at),
+        )
+
+    def _retrying(self, job: Job, error: JiraError, attempts: int, delay: float) -> None:
+        self._metrics.checks.labels("retry").inc()
+        log.info(
+            "check failed, retrying",
+            extra={
+                "delivery": job.delivery_id,
+                "ticket": job.key,
+                "attempt": attempts,
+                "retry_in_s": round(delay, 3),
+                "reason": redact(str(error)),
+            },
         )
 
     def _dead_lettered(self, job: Job, reason: str, attempts: int) -> None:

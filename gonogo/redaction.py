@@ -1,0 +1,121 @@
+"""Secrets out of every string that leaves gonogo: one redactor per process, fed by whoever reads one.
+
+Why one process-wide redactor rather than a filter per output: a secret can reach the user by many
+roads (a log record of a library, Jira quoting our request in an error, a dead-letter reason stored
+in the queue and printed days later, a ticket field that happens to hold it). Each road calls
+`redact`, and each place that reads a secret (the CLI from the environment, the Jira gateway, the
+Redis queue, the webhook intake) registers it with `remember`. A secret is also blanked in the
+forms it travels in: base64 (HTTP basic auth carries `user:token` that way) and URL-encoded.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+from collections.abc import Iterable, Mapping
+from urllib.parse import quote, urlsplit
+
+MASK = "***"
+# Shorter values would blank ordinary text (a one-letter "secret" would eat every "a").
+_MIN_SECRET_LENGTH = 4
+# Environment variables that hold secrets (the webhook service adds those it reads from files).
+SECRET_VARIABLES = ("JIRA_API_TOKEN", "GONOGO_WEBHOOK_SECRET", "GONOGO_WEBHOOK_TOKEN")
+REDIS_URL_VARIABLE = "GONOGO_REDIS_URL"
+
+
+class Redactor:
+    """Replaces every remembered secret, and its encoded forms, with `***`. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._forms: tuple[str, ...] = ()
+
+    def remember(self, *secrets: str | None) -> None:
+        """Blank these values from now on (None and very short values are ignored)."""
+        forms = set(self._forms)
+        for secret in secrets:
+            if secret and len(secret) >= _MIN_SECRET_LENGTH:
+                forms.update(_encoded_forms(secret))
+        with self._lock:
+            # Longest first, so a secret that contains another is blanked whole.
+            self._forms = tuple(sorted(forms, key=len, reverse=True))
+
+    def remember_credentials(self, user: str | None, token: str | None) -> None:
+        """A Jira token, and with a user the `Authorization: Basic` value, which holds it encoded."""
+        self.remember(token)
+        if user and token:
+            self.remember(*_base64_forms(f"{user}:{token}"))
+
+    def remember_url_password(self, url: str | None) -> None:
+        """The password inside a URL such as `redis://:password@host:6379/0`."""
+        if url:
+            self.remember(urlsplit(url).password)
+
+    def __call__(self, text: str) -> str:
+        for form in self._forms:
+            if form in text:
+                text = text.replace(form, MASK)
+        return text
+
+
+def _encoded_forms(secret: str) -> set[str]:
+    return {secret, quote(secret, safe=""), *_base64_forms(secret)}
+
+
+def _base64_forms(text: str) -> set[str]:
+    raw = text.encode("utf-8")
+    forms = set()
+    for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+        value = encoded.decode("ascii")
+        forms.update({value, value.rstrip("=")})
+    return {form for form in forms if len(form) >= _MIN_SECRET_LENGTH}
+
+
+REDACTOR = Redactor()
+
+
+def redact(text: str) -> str:
+    """`text` with every secret this process knows blanked: call it on anything that leaves gonogo."""
+    return REDACTOR(text)
+
+
+def remember(*secrets: str | None) -> None:
+    REDACTOR.remember(*secrets)
+
+
+def remember_environment(environ: Mapping[str, str]) -> None:
+    """The secrets a command can find in its environment, registered before anything runs."""
+    REDACTOR.remember(*(environ.get(name) for name in SECRET_VARIABLES))
+    REDACTOR.remember_credentials(environ.get("JIRA_USER"), environ.get("JIRA_API_TOKEN"))
+    REDACTOR.remember_url_password(environ.get(REDIS_URL_VARIABLE))
+
+
+class RedactRecords(logging.Filter):
+    """Blank secrets in a log record's message and extra fields, whoever logged it.
+
+    Records from other libraries are also cut to their first line and `limit` characters: the
+    `jira` library logs whole response bodies (raw Jira text) after its first line.
+    """
+
+    def __init__(self, *, standard: Iterable[str], own_prefix: str = "gonogo", limit: int = 300) -> None:
+        super().__init__()
+        self._standard = frozenset(standard)
+        self._own_prefix = own_prefix
+        self._limit = limit
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if not str(record.name).startswith(self._own_prefix):
+            message = _first_line(message, self._limit)
+            record.exc_info, record.exc_text, record.stack_info = None, None, None
+        record.msg, record.args = redact(message), None
+        for name, value in list(record.__dict__.items()):
+            if name not in self._standard and isinstance(value, str):
+                setattr(record, name, redact(value))
+        return True
+
+
+def _first_line(text: str, limit: int) -> str:
+    line = text.strip().split("\n", 1)[0].strip()
+    return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -1,0 +1,193 @@
+"""Issue 13, case 3: secrets planted in every shape of Jira answer never leave gonogo.
+
+The API token, its base64 forms (alone, and as HTTP basic auth sends it with the user), the webhook
+secret and the Redis password are written into HTML pages, truncated JSON, error collections of
+every status, and ticket fields. gonogo runs for real (subprocesses, so the `jira` library's root
+logging behaves as it does for a user), at its most verbose; nothing it prints, logs, stores as a
+dead letter or posts to Jira may contain any of them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jiraserver import BOT_USER, JiraServer, running_server
+from support import TODAY
+from webhook_helpers import Service, created_event, example_fields, signed, wait_until
+
+TOKEN = "planted-jira-token-Q7xv2"
+WEBHOOK_SECRET = "planted-webhook-secret-Zk3m"
+REDIS_PASSWORD = "planted-redis-password-Hh8p"
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+FORMS = {
+    "token": TOKEN,
+    "token, base64": b64(TOKEN),
+    "basic auth value": b64(f"{BOT_USER.email}:{TOKEN}"),
+    "webhook secret": WEBHOOK_SECRET,
+    "redis password": REDIS_PASSWORD,
+}
+PLANTED = " | ".join(FORMS.values())
+ISSUE = r"/issue/[^/]+$"
+
+# Every shape a Jira (or whatever answers in its place) may give: (method, path, status, body, headers).
+ANSWERS: dict[str, tuple[str, str, int, Any, dict[str, str]]] = {
+    "200 html page": (
+        "GET",
+        ISSUE,
+        200,
+        f"<html><body>Login {PLANTED}</body></html>",
+        {"Content-Type": "text/html"},
+    ),
+    "200 truncated json": ("GET", ISSUE, 200, f'{{"errorMessages": ["{PLANTED}', {}),
+    "400 error collection": (
+        "GET",
+        ISSUE,
+        400,
+        {"errorMessages": [f"bad request {PLANTED}"], "errors": {"summary": PLANTED}},
+        {},
+    ),
+    **{
+        f"{status} error collection": ("GET", ISSUE, status, {"errorMessages": [PLANTED], "errors": {}}, {})
+        for status in (401, 403, 404, 429, 500, 503)
+    },
+    "post 400": ("POST", r"/comment$", 400, {"errorMessages": [PLANTED], "errors": {"body": PLANTED}}, {}),
+    "post 201 garbled": ("POST", r"/comment$", 201, f'{{"id": "{PLANTED}', {}),
+    "pointer put 500": (
+        "PUT",
+        r"/properties/",
+        500,
+        f"<html>{PLANTED}</html>",
+        {"Content-Type": "text/html"},
+    ),
+}
+
+
+def environment(server: JiraServer) -> dict[str, str]:
+    return {
+        **os.environ,
+        "JIRA_URL": server.url,
+        "JIRA_USER": BOT_USER.email,
+        "JIRA_API_TOKEN": TOKEN,
+        "GONOGO_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "GONOGO_REDIS_URL": f"redis://:{REDIS_PASSWORD}@127.0.0.1:6379/0",
+        "GONOGO_TODAY": TODAY,
+    }
+
+
+def leaks(text: str) -> list[str]:
+    return [name for name, form in FORMS.items() if form in text]
+
+
+@pytest.fixture
+def jira() -> Iterator[JiraServer]:
+    with running_server(deployment="Cloud", auth=("basic", BOT_USER.email, TOKEN)) as server:
+        data = json.loads((Path(__file__).parent.parent / "examples" / "doomed.json").read_text())
+        fields = {**example_fields("doomed"), "summary": f"Bid {PLANTED}", "customfield_10109": PLANTED}
+        server.add_issue("BID-1", fields, names=data["names"])
+        yield server
+
+
+def gonogo_run(server: JiraServer, folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    (folder / "gonogo.toml").write_text("[jira]\nretries = 0\n")
+    return subprocess.run(
+        [sys.executable, "-m", "gonogo", "-vv", *args],
+        env=environment(server),
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("shape", list(ANSWERS))
+def test_no_planted_secret_leaves_a_check_whatever_jira_answers(
+    jira: JiraServer, tmp_path: Path, shape: str
+) -> None:
+    method, path, status, body, headers = ANSWERS[shape]
+    jira.fail_next(method, path, status, body=body, headers=headers)
+    for output in ("text", "json"):
+        run = gonogo_run(jira, tmp_path, "check", "BID-1", "--format", output)
+        assert run.returncode in (5, 12), run.stderr
+        assert leaks(run.stdout + run.stderr) == [], (shape, output, run.stdout + run.stderr)
+        assert "ERROR:root" not in run.stderr
+        jira.fail_next(method, path, status, body=body, headers=headers)
+    assert leaks(json.dumps(jira.comments("BID-1"), default=str)) == []
+
+
+def test_no_planted_secret_leaves_a_report(jira: JiraServer, tmp_path: Path) -> None:
+    jira.fail_next(
+        "GET", r"/search/jql$", 200, body=f"<html>{PLANTED}</html>", headers={"Content-Type": "text/html"}
+    )
+    broken = gonogo_run(jira, tmp_path, "report", "--project", "BID")
+    jira.fail_next("GET", r"/search/jql$", 400, body={"errorMessages": [PLANTED], "errors": {}})
+    refused = gonogo_run(jira, tmp_path, "report", "--project", "BID")
+    jira.fail_next("POST", r"/comment$", 400, body={"errorMessages": [PLANTED], "errors": {}})
+    posted = gonogo_run(jira, tmp_path, "report", "--project", "BID", "--post", "--format", "json")
+    html = gonogo_run(jira, tmp_path, "report", "--project", "BID", "--format", "html")
+    assert (broken.returncode, refused.returncode, posted.returncode, html.returncode) == (5, 4, 6, 0)
+    for run in (broken, refused, posted, html):
+        assert leaks(run.stdout + run.stderr) == [], run.stdout + run.stderr
+    assert leaks(json.dumps(jira.comments("BID-1"), default=str)) == []
+
+
+def test_no_planted_secret_leaves_the_service_its_log_or_its_dead_letters(
+    jira: JiraServer, tmp_path: Path
+) -> None:
+    data = json.loads((Path(__file__).parent.parent / "examples" / "doomed.json").read_text())
+    fields = {**example_fields("doomed"), "summary": f"Bid {PLANTED}"}
+    keys = {f"BID-{n}": jira.add_issue(f"BID-{n}", fields, names=data["names"])["id"] for n in range(2, 6)}
+    service = Service(tmp_path / "svc", jira, webhook="max_attempts = 2\n")
+    service.env = environment(jira)
+    service.env["GONOGO_CONFIG"] = str(service.config)
+    jira.fail_next("GET", rf"/issue/{keys['BID-2']}$", 404, body={"errorMessages": [PLANTED], "errors": {}})
+    jira.fail_next("GET", rf"/issue/{keys['BID-3']}$", 400, body={"errorMessages": [PLANTED], "errors": {}})
+    jira.fail_next(
+        "GET",
+        rf"/issue/{keys['BID-4']}$",
+        200,
+        body=f"<html>{PLANTED}</html>",
+        times=2,
+        headers={"Content-Type": "text/html"},
+    )
+    service.start()
+    try:
+        for key, issue_id in keys.items():
+            body = created_event(key, issue_id)
+            reply = service.post(body, signed(body, f"planted-{key}", secret=WEBHOOK_SECRET))
+            assert reply.json()["outcome"] == "queued"
+        wait_until(lambda: len(jira.comments("BID-5")) == 1, timeout=20, what="BID-5's comment")
+        wait_until(service.idle, timeout=20, what="every delivery to be settled")
+        listings = [
+            subprocess.run(
+                [sys.executable, "-m", "gonogo", "dead-letters", *extra],
+                env=service.env,
+                cwd=service.folder,
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=True,
+            ).stdout
+            for extra in ([], ["--format", "json"])
+        ]
+    finally:
+        service.stop()
+    assert len(json.loads(listings[1])) == 3  # BID-2 (404), BID-3 (400) at once; BID-4 after 2 tries
+    assert leaks("\n".join(listings)) == []
+    log = service.log_text()
+    assert leaks(log) == []
+    assert all(line.startswith("{") for line in log.splitlines() if line.strip())  # JSON lines only
+    assert leaks(json.dumps([jira.comments(key) for key in keys], default=str)) == []

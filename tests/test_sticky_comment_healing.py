@@ -1,0 +1,126 @@
+"""Issue 13, case 1: a comment Jira commits after gonogo gave up on its POST is not left as a duplicate.
+
+A POST held by the test Jira outlives the client's timeout; the next run finds nothing and posts
+again; then the held POST is committed. The run after that must leave exactly one gonogo comment:
+the one the pointer names, or without a pointer the oldest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jiraserver import BOT_USER, JiraServer, running_server
+from portfolio_helpers import env_for
+from support import TODAY, Gonogo
+from webhook_helpers import Service, created_event, seed, signed, wait_until
+
+PROPERTY = "gonogo.verdict"
+MARK = {PROPERTY: {"gonogo": True}}
+
+
+@pytest.fixture
+def jira() -> Iterator[JiraServer]:
+    with running_server(deployment="Cloud") as server:
+        yield server
+        assert server.internal_errors == []
+
+
+def check(gonogo: Gonogo, server: JiraServer, key: str) -> Any:
+    return gonogo("check", key, "--today", TODAY, env=env_for(server))
+
+
+def deletes(server: JiraServer) -> list[str]:
+    return [r.path.rsplit("/", 1)[1] for r in server.requests if r.method == "DELETE"]
+
+
+def test_a_post_committed_after_the_client_gave_up_is_healed_by_the_next_check(
+    gonogo: Gonogo, jira: JiraServer, tmp_path: Path
+) -> None:
+    seed(jira, "BID-1", "doomed")
+    (tmp_path / "gonogo.toml").write_text("[jira]\ntimeout_seconds = 0.5\nretries = 0\n")
+    jira.hang_next("POST", r"/comment$")  # Jira commits this POST only after we gave up on it
+    first = check(gonogo, jira, "BID-1")
+    assert first.exit_code == 5, first.stderr
+    assert jira.held_requests == 1
+
+    second = check(gonogo, jira, "BID-1")  # re-run within the window: nothing to adopt yet
+    assert second.exit_code == 12, second.stderr
+    (posted,) = jira.comments("BID-1")
+    jira.release()
+    wait_until(lambda: len(jira.comments("BID-1")) == 2, timeout=10, what="the late POST to land")
+
+    jira.clear_requests()
+    third = check(gonogo, jira, "BID-1")
+    assert third.exit_code == 12, third.stderr
+    (kept,) = jira.comments("BID-1")
+    assert kept["id"] == posted["id"] == jira.issue_properties("BID-1")[PROPERTY]["commentId"]
+    assert len(deletes(jira)) == 1
+
+    jira.clear_requests()
+    assert check(gonogo, jira, "BID-1").exit_code == 12
+    assert [r.method for r in jira.requests] == ["GET"]  # healed: an unchanged re-check is one GET again
+
+
+def test_without_a_pointer_the_oldest_gonogo_comment_is_kept_and_the_others_deleted(
+    gonogo: Gonogo, jira: JiraServer
+) -> None:
+    seed(jira, "BID-2", "doomed")
+    jira.add_comments("BID-2", 3)  # people's comments stay untouched
+    oldest = jira.add_comment("BID-2", "old verdict", author=BOT_USER, properties=MARK)
+    newer = jira.add_comment("BID-2", "late duplicate", author=BOT_USER, properties=MARK)
+    run = check(gonogo, jira, "BID-2")
+    assert run.exit_code == 12, run.stderr
+    ids = [c["id"] for c in jira.comments("BID-2")]
+    assert oldest["id"] in ids
+    assert newer["id"] not in ids
+    assert len(ids) == 4
+    assert jira.issue_properties("BID-2")[PROPERTY]["commentId"] == oldest["id"]
+
+
+def test_report_post_heals_a_ticket_with_two_gonogo_comments(gonogo: Gonogo, jira: JiraServer) -> None:
+    seed(jira, "BID-3", "healthy")
+    pointed = jira.add_comment("BID-3", "current verdict", author=BOT_USER, properties=MARK)
+    late = jira.add_comment("BID-3", "late duplicate", author=BOT_USER, properties=MARK)
+    jira.set_issue_property("BID-3", PROPERTY, {"commentId": pointed["id"], "verdict": "go"})
+    run = gonogo("report", "--project", "BID", "--post", "--today", TODAY, env=env_for(jira))
+    assert run.exit_code == 0, run.stderr
+    assert [c["id"] for c in jira.comments("BID-3")] == [pointed["id"]]
+    assert deletes(jira) == [late["id"]]
+
+
+def test_a_recheck_reads_no_comments_when_nobody_else_wrote_as_gonogo(
+    gonogo: Gonogo, jira: JiraServer
+) -> None:
+    seed(jira, "BID-4", "doomed")
+    assert check(gonogo, jira, "BID-4").exit_code == 12
+    jira.add_comments("BID-4", 3)  # people answering the verdict
+    jira.clear_requests()
+    assert check(gonogo, jira, "BID-4").exit_code == 12
+    assert [r.method for r in jira.requests] == ["GET"]  # nothing to heal, nothing changed: no write
+
+
+def test_the_service_heals_a_comment_that_landed_after_its_worker_gave_up(
+    tmp_path: Path, jira: JiraServer
+) -> None:
+    """The issue's scenario: the worker's POST times out, its retry posts again, the first lands."""
+    issue_id = seed(jira, "BID-5", "doomed")
+    service = Service(tmp_path / "svc", jira, jira_table="retries = 0\ntimeout_seconds = 0.5")
+    jira.hang_next("POST", r"/comment$")
+    service.start()
+    try:
+        body = created_event("BID-5", issue_id)
+        assert service.post(body, signed(body, "first")).json()["outcome"] == "queued"
+        wait_until(lambda: len(jira.comments("BID-5")) == 1, timeout=15, what="the retry's comment")
+        jira.release()
+        wait_until(lambda: len(jira.comments("BID-5")) == 2, timeout=10, what="the late POST to land")
+        wait_until(service.idle, timeout=10, what="the first delivery to finish")
+        assert service.post(body, signed(body, "second")).json()["outcome"] == "queued"
+        wait_until(lambda: len(jira.comments("BID-5")) == 1, timeout=15, what="the duplicate to go")
+        wait_until(service.idle, timeout=10, what="the second delivery to finish")
+    finally:
+        service.stop()
+    (kept,) = jira.comments("BID-5")
+    assert jira.issue_properties("BID-5")[PROPERTY]["commentId"] == kept["id"]
