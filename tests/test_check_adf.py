@@ -285,3 +285,28 @@ def test_the_hostile_corpus_is_stored_verbatim_in_text_nodes_only(
             ):
                 problems.append(f"{key}: a mark on {node['text'][:80]!r}")
     assert problems == []
+
+
+def test_a_secret_quoted_from_a_ticket_is_redacted_in_every_adf_text_node(
+    gonogo: Gonogo, tmp_path: Path
+) -> None:
+    token = "planted-adf-token-V9qw3"
+    folder = tmp_path / "team"
+    folder.mkdir()
+    (folder / "quoting.json").write_text(json.dumps(QUOTING_CHECKLIST))
+    fields = "\n".join(f'quoted_{n} = "{field}"' for n, field in enumerate(QUOTED))
+    (tmp_path / "gonogo.toml").write_text(
+        f'[jira]\ndeployment = "cloud"\n[checklists]\npaths = ["team"]\n[fields]\n{fields}\n'
+    )
+    with running_server(deployment="Cloud", auth=("basic", "bot@example.com", token)) as server:
+        example = json.loads((EXAMPLES / "healthy.json").read_text())
+        stored = {k: v for k, v in example["fields"].items() if k != "comment"}
+        values = {field: f"value {n} holds {token} inside" for n, field in enumerate(QUOTED)}
+        server.add_issue("BID-9", {**stored, **values}, names=example["names"])
+        env = {"JIRA_URL": server.url, "JIRA_USER": "bot@example.com", "JIRA_API_TOKEN": token}
+        run = gonogo("check", "BID-9", "--today", TODAY, env=env)
+        assert run.exit_code == 10, run.stderr
+        (comment,) = server.comments("BID-9")
+    shown = texts(comment["adf"])
+    assert any("value 1 holds *** inside" in text for text in shown)
+    assert token not in json.dumps(comment, default=str)
