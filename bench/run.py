@@ -53,10 +53,10 @@ def round_trips() -> list[tuple[str, str, str]]:
     from jira import JIRA
     from jiraserver import running_server
 
-    from gonogo.check import check_ticket
-    from gonogo.config import load_settings
-    from gonogo.engine import build_engine
-    from gonogo.ticket import IssueKeyRef
+    from gonogo.flows.assessor import build_engine
+    from gonogo.flows.check_ticket import check_ticket
+    from gonogo.sources.config import load_settings
+    from gonogo.sources.tickets import IssueKeyRef
 
     with running_server() as server:
         seed(server, "BID-1")
@@ -106,8 +106,8 @@ def reports(tickets: int = 1000) -> list[tuple[str, str, str]]:
     from jiraserver import running_server
     from portfolio_helpers import seed_portfolio, settings_for
 
-    from gonogo.engine import build_engine
-    from gonogo.report import ReportRequest, run_report
+    from gonogo.flows.assessor import build_engine
+    from gonogo.flows.portfolio_run import ReportRequest, run_report
 
     with running_server(deployment="Cloud") as server:
         seeded = seed_portfolio(server, tickets)
@@ -253,9 +253,9 @@ def fsync_floor(count: int = 200) -> list[tuple[str, str, str]]:
 
 
 def throughput(seconds: float = 3.0) -> list[tuple[str, str, str]]:
-    from gonogo.config import Settings
-    from gonogo.engine import build_engine
-    from gonogo.ticket import load_ticket_file
+    from gonogo.flows.assessor import build_engine
+    from gonogo.sources.config import Settings
+    from gonogo.sources.tickets import load_ticket_file
 
     tickets = [load_ticket_file(p) for p in sorted((REPO / "examples").glob("*.json"))]
     rows = []

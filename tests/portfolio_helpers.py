@@ -13,11 +13,12 @@ from typing import Any
 from jiraserver import JiraServer, JiraUser
 from support import EXAMPLES, TODAY
 
-from gonogo.assessment import Assessment
-from gonogo.config import Settings, load_settings
-from gonogo.engine import Engine, build_engine
-from gonogo.portfolio import Row, row_from_assessment
-from gonogo.ticket import load_ticket_file, ticket_from_rest
+from gonogo.core.assessment import Assessment
+from gonogo.core.portfolio import Row, row_from_assessment
+from gonogo.core.ticket import ticket_from_rest
+from gonogo.flows.assessor import Engine, build_engine
+from gonogo.sources.config import Settings, load_settings
+from gonogo.sources.tickets import load_ticket_file
 
 EXAMPLE_NAMES = tuple(sorted(path.stem for path in EXAMPLES.glob("*.json")))
 PAT = "pat-portfolio-123"

@@ -8,15 +8,11 @@ from pathlib import Path
 import pytest
 from support import EXAMPLES, TODAY, Gonogo
 
-from gonogo.checklists import (
-    all_thresholds,
-    discover,
-    properties_used,
-    read_checklist_file,
-    resolve_thresholds,
-)
-from gonogo.errors import ConfigurationError
-from gonogo.vocabulary import ThresholdSpec, bundled_vocabulary
+from gonogo.core.errors import ConfigurationError
+from gonogo.core.rules import all_thresholds, properties_used, resolve_thresholds
+from gonogo.core.vocabulary import ThresholdSpec
+from gonogo.sources.checklists import discover, read_checklist_file
+from gonogo.sources.resources import bundled_vocabulary
 
 HERE = Path(__file__).parent / "checklists"
 BROKEN = HERE / "broken"

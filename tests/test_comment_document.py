@@ -20,11 +20,12 @@ from jiraserver.adf_schema import adf_errors, adf_schema_unavailable_reason
 from realdeps import require_real_or_skip
 from support import EXAMPLES, TODAY
 
-from gonogo.adf import to_adf
-from gonogo.assessment import Assessment
-from gonogo.comment_format import CommentFormat, comment_format
-from gonogo.config import Settings
-from gonogo.document import (
+from gonogo.core.assessment import Assessment
+from gonogo.core.comment_format import CommentFormat, comment_format
+from gonogo.core.errors import ConfigurationError
+from gonogo.flows.assessor import Engine, build_engine
+from gonogo.render.adf import to_adf
+from gonogo.render.document import (
     BulletList,
     Emoticon,
     Heading,
@@ -38,11 +39,10 @@ from gonogo.document import (
     parse_document,
     seal,
 )
-from gonogo.engine import Engine, build_engine
-from gonogo.errors import ConfigurationError
-from gonogo.ticket import load_ticket_file
-from gonogo.wiki_document import to_wiki
-from gonogo.wikimarkup import escape_inline, is_inert
+from gonogo.render.wiki_document import to_wiki
+from gonogo.render.wikimarkup import escape_inline, is_inert
+from gonogo.sources.config import Settings
+from gonogo.sources.tickets import load_ticket_file
 
 NAMES = sorted(p.stem for p in EXAMPLES.glob("*.json"))
 # Characters a reader cannot see: format characters (U+2060, U+200B, bidi controls...) and

@@ -11,14 +11,15 @@ import jsonschema
 import pytest
 from support import EXAMPLES, TODAY, Gonogo, comment_words, example_with
 
-from gonogo.assessment import Assessment, Outcome
-from gonogo.checklists import ChecklistFile, lint_rules, parse_checklist_file
-from gonogo.config import Settings
-from gonogo.engine import Engine, build_engine, rule_context
-from gonogo.portfolio import row_from_assessment
-from gonogo.resources import bundled_dir, schema_path
-from gonogo.ticket import load_ticket_file
-from gonogo.waivers import WaiverPolicy
+from gonogo.core.assessment import Assessment, Outcome
+from gonogo.core.portfolio import row_from_assessment
+from gonogo.core.rules import ChecklistFile, lint_rules
+from gonogo.core.waivers import WaiverPolicy
+from gonogo.flows.assessor import Engine, build_engine, rule_context
+from gonogo.sources.checklists import parse_checklist_file
+from gonogo.sources.config import Settings
+from gonogo.sources.resources import bundled_dir, schema_path
+from gonogo.sources.tickets import load_ticket_file
 
 NAMES = sorted(p.stem for p in EXAMPLES.glob("*.json"))
 BUDGETS = {"no-go-many": 400, "no-go-one": 200, "go": 150}

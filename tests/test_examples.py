@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from support import EXAMPLES, TODAY
 
-from gonogo.assessment import Assessment, Outcome
-from gonogo.config import Settings
-from gonogo.engine import Engine, build_engine
-from gonogo.ticket import load_ticket_file
+from gonogo.core.assessment import Assessment, Outcome
+from gonogo.flows.assessor import Engine, build_engine
+from gonogo.sources.config import Settings
+from gonogo.sources.tickets import load_ticket_file
 
 GOLDEN = Path(__file__).parent / "golden"
 NAMES = sorted(p.stem for p in EXAMPLES.glob("*.json"))

@@ -28,16 +28,16 @@ from realdeps import require_real_or_skip
 from support import EXAMPLES, TODAY
 from wiki_oracle import live_constructs, oracle_unavailable_reason, render_wiki_to_adf
 
-from gonogo.adf import compact_json
 from gonogo.cli import main
-from gonogo.config import Settings
-from gonogo.engine import Engine, build_engine
-from gonogo.json_report import report_document
-from gonogo.rendering import COMMENT_CHAR_LIMIT
-from gonogo.resources import schema_path
-from gonogo.ticket import Ticket
-from gonogo.verdict import Verdict
-from gonogo.webhook.deliveries import CheckTicket, Ignore, Malformed, classify
+from gonogo.core.ticket import Ticket
+from gonogo.core.verdict import Verdict
+from gonogo.flows.assessor import Engine, build_engine
+from gonogo.render.adf import compact_json
+from gonogo.render.check_json import report_document
+from gonogo.render.renderer import COMMENT_CHAR_LIMIT
+from gonogo.sources.config import Settings
+from gonogo.sources.resources import schema_path
+from gonogo.webhook.classify import CheckTicket, Ignore, Malformed, classify
 from gonogo.webhook.settings import Filters
 from gonogo.webhook.verify import Authenticity, authenticate
 

@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 from support import EXAMPLES, TODAY
 
-from gonogo.assessment import Assessment, Outcome
-from gonogo.checklists import Severity
-from gonogo.config import Settings
-from gonogo.engine import Engine, build_engine
-from gonogo.ticket import Ticket, load_ticket_file, ticket_from_rest
+from gonogo.core.assessment import Assessment, Outcome
+from gonogo.core.rules import Severity
+from gonogo.core.ticket import Ticket, ticket_from_rest
+from gonogo.flows.assessor import Engine, build_engine
+from gonogo.sources.config import Settings
+from gonogo.sources.tickets import load_ticket_file
 
 NAMES = sorted(p.stem for p in EXAMPLES.glob("*.json"))
 # Single show-stoppers on the healthy example: (Jira field, value) that fails exactly one blocker.

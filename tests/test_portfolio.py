@@ -13,10 +13,8 @@ import pytest
 from portfolio_helpers import solo_row
 
 from gonogo.cli.report import report as report_command
-from gonogo.config import load_settings
-from gonogo.engine import build_engine
-from gonogo.errors import ConfigurationError, InputError
-from gonogo.portfolio import (
+from gonogo.core.errors import ConfigurationError, InputError
+from gonogo.core.portfolio import (
     Portfolio,
     Reason,
     ReasonKind,
@@ -25,13 +23,15 @@ from gonogo.portfolio import (
     error_row,
     sort_key,
 )
-from gonogo.publish import Action, Publication
-from gonogo.rendering import make_renderer
-from gonogo.report import project_jql, search_fields
-from gonogo.report_formats import REPORT_FORMATS, portfolio_document, score_chart, verdict_chart
-from gonogo.resources import schema_path
-from gonogo.throttle import Throttle
-from gonogo.verdict import Verdict
+from gonogo.core.publication import Action, Publication
+from gonogo.core.verdict import Verdict
+from gonogo.flows.assessor import build_engine
+from gonogo.flows.portfolio_run import project_jql, search_fields
+from gonogo.jira.throttle import Throttle
+from gonogo.render.portfolio_formats import REPORT_FORMATS, portfolio_document, score_chart, verdict_chart
+from gonogo.render.renderer import make_renderer
+from gonogo.sources.config import load_settings
+from gonogo.sources.resources import schema_path
 
 TODAY = date(2026, 11, 23)
 SITE = "https://bids.example.net"

@@ -32,8 +32,8 @@ from portfolio_helpers import (
 )
 from support import TODAY, Gonogo
 
-from gonogo.resources import schema_path
-from gonogo.verdict import Verdict
+from gonogo.core.verdict import Verdict
+from gonogo.sources.resources import schema_path
 
 PORTFOLIO_SCHEMA = json.loads(schema_path("portfolio.schema.json").read_text())
 OPEN, CLOSED = 240, 160

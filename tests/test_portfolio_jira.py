@@ -33,14 +33,14 @@ from portfolio_helpers import (
 )
 from support import TODAY, Gonogo
 
-import gonogo.report as report_module
-from gonogo.engine import build_engine
-from gonogo.jira_gateway import JiraGateway
-from gonogo.portfolio import VERDICT_ORDER
-from gonogo.publish import publish_verdict
-from gonogo.report import ReportRequest, ReportRun, run_report
-from gonogo.resources import schema_path
-from gonogo.throttle import Throttle
+import gonogo.flows.portfolio_run as report_module
+from gonogo.core.portfolio import VERDICT_ORDER
+from gonogo.flows.assessor import build_engine
+from gonogo.flows.portfolio_run import ReportRequest, ReportRun, run_report
+from gonogo.jira.gateway import JiraGateway
+from gonogo.jira.sticky_comment import publish_verdict
+from gonogo.jira.throttle import Throttle
+from gonogo.sources.resources import schema_path
 
 PORTFOLIO_SCHEMA = json.loads(schema_path("portfolio.schema.json").read_text())
 PROPERTY = "gonogo.verdict"

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from gonogo.errors import ConfigurationError
-from gonogo.proposal import build_proposal, normalise
-from gonogo.ticket import Ticket
-from gonogo.vocabulary import bundled_vocabulary
+from gonogo.core.errors import ConfigurationError
+from gonogo.core.proposal import build_proposal, normalise
+from gonogo.core.ticket import Ticket
+from gonogo.sources.resources import bundled_vocabulary
 
 VOCABULARY = bundled_vocabulary()
 THRESHOLDS = {name: spec.default for name, spec in VOCABULARY.thresholds.items()}

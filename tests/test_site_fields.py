@@ -13,12 +13,12 @@ from site_helpers import jira_env as env
 from site_helpers import seed
 from support import TODAY, Gonogo
 
-from gonogo.config import load_settings
-from gonogo.engine import build_engine
-from gonogo.site_fields import closest_fields, unknown_to_site
+from gonogo.core.site_fields import closest_fields, unknown_to_site
+from gonogo.flows.assessor import build_engine
+from gonogo.sources.config import load_settings
 from gonogo.webhook.metrics import Metrics
 from gonogo.webhook.queue import Job
-from gonogo.webhook.queue_local import LocalQueue
+from gonogo.webhook.queue.local import LocalQueue
 from gonogo.webhook.service import check_runner
 from gonogo.webhook.settings import Filters, QueueSettings, RetryPolicy
 from gonogo.webhook.worker import Workers

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gonogo.errors import ExitCode
-from gonogo.verdict import Verdict, decide
+from gonogo.core.errors import ExitCode
+from gonogo.core.verdict import Verdict, decide
 
 
 @pytest.mark.parametrize(

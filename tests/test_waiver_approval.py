@@ -20,11 +20,11 @@ from realdeps import require_real_or_skip
 from support import EXAMPLES, TODAY, Gonogo
 from wiki_oracle import live_constructs, oracle_unavailable_reason, plain_text, render_wiki_to_adf
 
-from gonogo.config import Settings
-from gonogo.engine import build_engine
-from gonogo.ticket import ticket_from_rest
-from gonogo.waivers import WaiverPolicy, expiry
-from gonogo.wikimarkup import LOOKALIKES, WORD_JOINER
+from gonogo.core.ticket import ticket_from_rest
+from gonogo.core.waivers import WaiverPolicy, expiry
+from gonogo.flows.assessor import build_engine
+from gonogo.render.wikimarkup import LOOKALIKES, WORD_JOINER
+from gonogo.sources.config import Settings
 
 DIRECTOR = DIRECTOR_USER
 LABELS = [

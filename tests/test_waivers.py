@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from support import EXAMPLES, TODAY, Gonogo, example_with
 
-from gonogo.assessment import Outcome
-from gonogo.config import Settings
-from gonogo.engine import build_engine
-from gonogo.ticket import ticket_from_rest
-from gonogo.waivers import WaiverPolicy
+from gonogo.core.assessment import Outcome
+from gonogo.core.ticket import ticket_from_rest
+from gonogo.core.waivers import WaiverPolicy
+from gonogo.flows.assessor import build_engine
+from gonogo.sources.config import Settings
 
 
 def example(name: str) -> dict[str, Any]:

@@ -21,10 +21,10 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from webhook_helpers import fresh_redis_prefix
 
-from gonogo.errors import ConfigurationError
+from gonogo.core.errors import ConfigurationError
 from gonogo.webhook.queue import Job, QueueUnavailable, WorkQueue, open_queue
-from gonogo.webhook.queue_local import LocalQueue
-from gonogo.webhook.queue_redis import RedisQueue
+from gonogo.webhook.queue.local import LocalQueue
+from gonogo.webhook.queue.redis import RedisQueue
 from gonogo.webhook.settings import QueueSettings
 
 LEASE = 0.5

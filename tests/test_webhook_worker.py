@@ -14,10 +14,10 @@ from typing import Any, cast
 import pytest
 from webhook_helpers import wait_until
 
-from gonogo.errors import ConfigurationError, JiraError
+from gonogo.core.errors import ConfigurationError, JiraError
 from gonogo.webhook.metrics import Metrics
 from gonogo.webhook.queue import Claimed, Job, WorkQueue
-from gonogo.webhook.queue_local import LocalQueue
+from gonogo.webhook.queue.local import LocalQueue
 from gonogo.webhook.service import health_check
 from gonogo.webhook.settings import QueueSettings, RetryPolicy
 from gonogo.webhook.worker import CheckOutcome, Workers

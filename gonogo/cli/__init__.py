@@ -20,7 +20,7 @@ from gonogo.cli.common import fail, logger, setup_logging
 from gonogo.cli.report import report
 from gonogo.cli.serve import dead_letters, serve
 from gonogo.cli.site import doctor, setup
-from gonogo.errors import ExitCode, GonogoError
+from gonogo.core.errors import ExitCode, GonogoError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

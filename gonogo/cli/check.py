@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 import click
 
 from gonogo.cli.common import day, fail, logger, more_verbose, today_option, use_colour, verbose_option
-from gonogo.errors import GonogoError
+from gonogo.core.errors import GonogoError
 
 if TYPE_CHECKING:
-    from gonogo.check import CheckResult
-    from gonogo.comment_format import CommentFormat
-    from gonogo.engine import Engine
-    from gonogo.publish import Publication
+    from gonogo.core.comment_format import CommentFormat
+    from gonogo.core.publication import Publication
+    from gonogo.flows.assessor import Engine
+    from gonogo.flows.check_ticket import CheckResult
 
 
 @click.command()
@@ -51,11 +51,11 @@ def check(
     representation (assessed offline, never posted). Exit code: 0 GO, 10 GO WITH CONDITIONS,
     11 NEEDS INFO, 12 NO-GO; 3 configuration, 4 input, 5 Jira error.
     """
-    from gonogo.check import check_ticket
-    from gonogo.config import load_settings
-    from gonogo.engine import build_engine
+    from gonogo.flows.assessor import build_engine
+    from gonogo.flows.check_ticket import check_ticket
     from gonogo.redaction import redact
-    from gonogo.ticket import parse_ticket_ref
+    from gonogo.sources.config import load_settings
+    from gonogo.sources.tickets import parse_ticket_ref
 
     more_verbose(ctx, verbose)
     try:
@@ -92,7 +92,7 @@ def _rendered(
     `--format jira`/`adf` print the comment in that format; a dry run shows the format the
     configured site would get (`site_format`).
     """
-    from gonogo.comment_format import CommentFormat
+    from gonogo.core.comment_format import CommentFormat
 
     assessment = result.assessment
     if output_format in (CommentFormat.WIKI, CommentFormat.ADF):
@@ -106,7 +106,7 @@ def _rendered(
     if output_format == "json":
         import json
 
-        from gonogo.json_report import report_document
+        from gonogo.render.check_json import report_document
 
         document = report_document(
             assessment, publication=result.publication, comment=comment if dry_run else None
@@ -126,7 +126,7 @@ def _rendered(
 
 def _publication_line(publication: Publication, key: str) -> str:
     """What happened to the comment; "unchanged" says plainly that nothing was written."""
-    from gonogo.publish import Action
+    from gonogo.core.publication import Action
 
     if publication.action is Action.UNCHANGED:
         return (

@@ -7,7 +7,7 @@ import sys
 import click
 
 from gonogo.cli.common import fail
-from gonogo.errors import ExitCode, GonogoError
+from gonogo.core.errors import ExitCode, GonogoError
 
 
 @click.group()
@@ -19,9 +19,9 @@ def checklists() -> None:
 @click.pass_context
 def checklists_list(ctx: click.Context) -> None:
     """Show every checklist with its version, rule count and source file."""
-    from gonogo.authoring import list_checklists
-    from gonogo.config import load_settings
-    from gonogo.rendering import make_renderer
+    from gonogo.flows.authoring import list_checklists
+    from gonogo.render.renderer import make_renderer
+    from gonogo.sources.config import load_settings
 
     try:
         settings = load_settings(ctx.obj["config_path"])
@@ -37,9 +37,9 @@ def checklists_list(ctx: click.Context) -> None:
 @click.pass_context
 def checklists_show(ctx: click.Context, checklist_id: str) -> None:
     """Explain every rule of checklist ID in plain words."""
-    from gonogo.authoring import explain_checklist
-    from gonogo.config import load_settings
-    from gonogo.rendering import make_renderer
+    from gonogo.flows.authoring import explain_checklist
+    from gonogo.render.renderer import make_renderer
+    from gonogo.sources.config import load_settings
 
     try:
         settings = load_settings(ctx.obj["config_path"])
@@ -55,7 +55,7 @@ def checklists_show(ctx: click.Context, checklist_id: str) -> None:
 @checklists.command("schema")
 def checklists_schema() -> None:
     """Print the path of the checklist meta-schema (for a checklist's "$schema")."""
-    from gonogo.resources import schema_path
+    from gonogo.sources.resources import schema_path
 
     click.echo(schema_path("checklist.schema.json"))
 
@@ -70,8 +70,8 @@ def checklists_lint(ctx: click.Context, paths: tuple[str, ...]) -> None:
     """
     from pathlib import Path
 
-    from gonogo.authoring import lint
-    from gonogo.config import load_settings
+    from gonogo.flows.authoring import lint
+    from gonogo.sources.config import load_settings
 
     try:
         files, problems = lint(load_settings(ctx.obj["config_path"]), [Path(p) for p in paths])

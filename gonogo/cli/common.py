@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from gonogo.errors import GonogoError
+from gonogo.core.errors import GonogoError
 
 if TYPE_CHECKING:
     import logging

@@ -8,8 +8,8 @@ from datetime import datetime
 import click
 
 from gonogo.cli.common import day, fail, logger, more_verbose, today_option, use_colour, verbose_option
-from gonogo.errors import ExitCode, GonogoError
-from gonogo.report_format_names import CSV_SECTIONS, FORMAT_DESCRIPTIONS
+from gonogo.core.errors import ExitCode, GonogoError
+from gonogo.render.portfolio_format_names import CSV_SECTIONS, FORMAT_DESCRIPTIONS
 
 
 @click.command()
@@ -91,11 +91,11 @@ def report(
     6 when some could not be (they are error rows in the report); 3 configuration, 4 input, 5 Jira
     error for problems that stop the whole run.
     """
-    from gonogo.config import load_settings
-    from gonogo.engine import build_engine
+    from gonogo.flows.assessor import build_engine
+    from gonogo.flows.portfolio_run import ReportRequest, project_jql, run_report
     from gonogo.redaction import redact
-    from gonogo.report import ReportRequest, project_jql, run_report
-    from gonogo.report_formats import REPORT_FORMATS, csv_section
+    from gonogo.render.portfolio_formats import REPORT_FORMATS, csv_section
+    from gonogo.sources.config import load_settings
 
     level = more_verbose(ctx, verbose)
     if (jql is None) == (project is None):

@@ -8,7 +8,7 @@ from datetime import datetime
 import click
 
 from gonogo.cli.common import fail, today_option
-from gonogo.errors import GonogoError
+from gonogo.core.errors import GonogoError
 
 
 @click.command()
@@ -34,7 +34,7 @@ def serve(
     today: datetime | None,
 ) -> None:
     """Run the webhook service: POST /webhook, GET /healthz, GET /metrics (README, Webhook service)."""
-    from gonogo.config import load_settings
+    from gonogo.sources.config import load_settings
     from gonogo.webhook.service import run_service
     from gonogo.webhook.settings import webhook_settings
 
@@ -60,8 +60,8 @@ def serve(
 @click.pass_context
 def dead_letters(ctx: click.Context, output_format: str) -> None:
     """List deliveries whose check kept failing, with the reason (safe while the service runs)."""
-    from gonogo.config import load_settings
     from gonogo.redaction import redact
+    from gonogo.sources.config import load_settings
     from gonogo.webhook.queue import dead_letter_lines, open_queue
     from gonogo.webhook.settings import queue_settings
 

@@ -8,7 +8,7 @@ import sys
 import click
 
 from gonogo.cli.common import fail, more_verbose, verbose_option
-from gonogo.errors import ExitCode, GonogoError, InputError
+from gonogo.core.errors import ExitCode, GonogoError, InputError
 
 sample_option = click.option(
     "--from",
@@ -35,11 +35,11 @@ def setup(ctx: click.Context, sample: str | None, target: str | None, force: boo
     Reads the site's fields (GET field) and, with --from KEY, the ticket's edit screen (select
     options). Unclear matches are TODO lines with candidates. Credentials are never written.
     """
-    from gonogo.config import load_settings
-    from gonogo.jira_gateway import JiraGateway
-    from gonogo.rendering import make_renderer
-    from gonogo.site_setup import plan_setup
-    from gonogo.vocabulary import bundled_vocabulary
+    from gonogo.flows.site_setup import plan_setup
+    from gonogo.jira.gateway import JiraGateway
+    from gonogo.render.renderer import make_renderer
+    from gonogo.sources.config import load_settings
+    from gonogo.sources.resources import bundled_vocabulary
 
     more_verbose(ctx, verbose)
     try:
@@ -80,9 +80,11 @@ def setup(ctx: click.Context, sample: str | None, target: str | None, force: boo
 @click.pass_context
 def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) -> None:
     """Check the configuration against the site, one line per check; exit 0 if all is well, else 3."""
-    from gonogo.authoring import lint
-    from gonogo.config import load_settings
-    from gonogo.doctor import (
+    from gonogo.core.errors import ConfigurationError
+    from gonogo.core.option_aliases import OptionAliases, parse_option_aliases
+    from gonogo.flows.assessor import field_map
+    from gonogo.flows.authoring import lint
+    from gonogo.flows.doctor import (
         Status,
         configuration_problem,
         jira_lines,
@@ -90,12 +92,10 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
         service_lines,
         waiver_lines,
     )
-    from gonogo.engine import field_map
-    from gonogo.errors import ConfigurationError
-    from gonogo.jira_gateway import JiraGateway
-    from gonogo.option_aliases import OptionAliases, parse_option_aliases
-    from gonogo.rendering import make_renderer
-    from gonogo.vocabulary import bundled_vocabulary
+    from gonogo.jira.gateway import JiraGateway
+    from gonogo.render.renderer import make_renderer
+    from gonogo.sources.config import load_settings
+    from gonogo.sources.resources import bundled_vocabulary
 
     more_verbose(ctx, verbose)
     try:
@@ -139,7 +139,7 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
 
 def _sample_key(sample: str | None, jira_url: str | None) -> str | None:
     """The --from ticket as an issue key (a browse URL of the configured site works too)."""
-    from gonogo.ticket import IssueKeyRef, parse_ticket_ref
+    from gonogo.sources.tickets import IssueKeyRef, parse_ticket_ref
 
     if sample is None:
         return None

@@ -90,7 +90,7 @@ def setup_service_logging(*, verbose: int) -> None:
         logger.propagate = False
         logger.setLevel(level)
     # The Jira gateway logs every request at DEBUG; below -vv keep it to retries and problems.
-    logging.getLogger("gonogo.jira_gateway").setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
+    logging.getLogger("gonogo.jira.gateway").setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
     logging.getLogger("uvicorn.access").disabled = True  # the delivery line says more, once
     others = _json_handler()
     others.addFilter(OncePerInterval(interval=ACCEPT_ERROR_INTERVAL_SECONDS, loggers=frozenset({"asyncio"})))

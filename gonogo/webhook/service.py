@@ -12,13 +12,13 @@ import logging
 from collections.abc import Callable
 from datetime import date
 
-from gonogo.check import assess_and_post
-from gonogo.config import JiraSettings, Settings
-from gonogo.engine import Engine, build_engine
-from gonogo.jira_gateway import JiraGateway
+from gonogo.flows.assessor import Engine, build_engine
+from gonogo.flows.check_ticket import assess_and_post
+from gonogo.jira.gateway import JiraGateway
 from gonogo.redaction import REDACTOR
+from gonogo.sources.config import JiraSettings, Settings
 from gonogo.webhook.app import create_app
-from gonogo.webhook.deliveries import filtered_out
+from gonogo.webhook.classify import filtered_out
 from gonogo.webhook.intake import Intake
 from gonogo.webhook.listener import Server, listen, raise_descriptor_limit, server_config
 from gonogo.webhook.logs import setup_service_logging

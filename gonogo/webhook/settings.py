@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from gonogo.config import Secret, Settings
-from gonogo.errors import ConfigurationError
+from gonogo.core.errors import ConfigurationError
+from gonogo.sources.config import Secret, Settings
 
 SECRET_ENV = "GONOGO_WEBHOOK_SECRET"
 TOKEN_ENV = "GONOGO_WEBHOOK_TOKEN"

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from gonogo.errors import GonogoError, JiraError
+from gonogo.core.errors import GonogoError, JiraError
 from gonogo.redaction import redact
 from gonogo.webhook.logs import log_delivery
 from gonogo.webhook.metrics import Metrics

@@ -1,0 +1,24 @@
+"""How a proposal value reads in a sentence, shared by findings and every rendered text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gonogo.core.proposal import SiteOption
+
+
+def display_value(value: Any) -> str:
+    """480,000 rather than 480000.0; "not given" for a value the ticket does not have."""
+    if value is None:
+        return "not given"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    if isinstance(value, list):
+        return ", ".join(display_value(item) for item in value)
+    if isinstance(value, SiteOption):  # the site's own words first, then what gonogo read them as
+        return f"{value.site_text} ({value})"
+    return str(value)

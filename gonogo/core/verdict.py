@@ -1,0 +1,52 @@
+"""The four verdicts and the one rule that picks between them.
+
+Order matters and is the product's promise: a failed blocker is NO-GO whatever else is known;
+otherwise missing must-know information is NEEDS INFO (never a GO on missing data); otherwise failed
+majors make it GO WITH CONDITIONS; only then GO.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from gonogo.core.errors import ExitCode
+
+
+class Verdict(StrEnum):
+    GO = "go"
+    GO_WITH_CONDITIONS = "go-with-conditions"
+    NEEDS_INFO = "needs-info"
+    NO_GO = "no-go"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return _EXIT_CODES[self]
+
+
+_LABELS = {
+    Verdict.GO: "GO",
+    Verdict.GO_WITH_CONDITIONS: "GO WITH CONDITIONS",
+    Verdict.NEEDS_INFO: "NEEDS INFO",
+    Verdict.NO_GO: "NO-GO",
+}
+
+_EXIT_CODES = {
+    Verdict.GO: ExitCode.GO,
+    Verdict.GO_WITH_CONDITIONS: ExitCode.GO_WITH_CONDITIONS,
+    Verdict.NEEDS_INFO: ExitCode.NEEDS_INFO,
+    Verdict.NO_GO: ExitCode.NO_GO,
+}
+
+
+def decide(*, failed_blockers: int, missing_information: int, failed_majors: int) -> Verdict:
+    if failed_blockers:
+        return Verdict.NO_GO
+    if missing_information:
+        return Verdict.NEEDS_INFO
+    if failed_majors:
+        return Verdict.GO_WITH_CONDITIONS
+    return Verdict.GO

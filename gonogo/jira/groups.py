@@ -1,0 +1,49 @@
+"""Members of the Jira groups that may approve waivers, each group asked for at most once per process.
+
+A report checks hundreds of tickets on several threads and the webhook service thousands over
+its life; asking Jira for a group's members on every waiver would multiply requests for an answer
+that does not change within a run. So the first ticket that needs a group fetches it (one request
+per 50 members), concurrent askers wait for that answer, and everyone after reads the cache. A
+configuration failure is remembered too (a group Jira does not know, or one this account may not
+list): it fails every ticket the same way, once. A passing Jira outage is not remembered.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from gonogo.core.errors import ConfigurationError
+
+Fetch = Callable[[str], frozenset[str]]
+
+
+class GroupDirectory:
+    """A process-wide cache of group members (case-folded ids), filled by whichever gateway asks first."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._group_locks: dict[str, threading.Lock] = {}
+        self._members: dict[str, frozenset[str] | ConfigurationError] = {}
+        self.lookups = 0  # how many groups were fetched: the "once per group" promise, measurable
+
+    def members(self, group: str, fetch: Fetch) -> frozenset[str]:
+        """The group's members, fetched with `fetch` only if no thread has fetched them yet."""
+        with self._lock:
+            group_lock = self._group_locks.setdefault(group, threading.Lock())
+        with group_lock:
+            known = self._members.get(group)
+            if known is None:
+                try:
+                    known = frozenset(member.casefold() for member in fetch(group))
+                except ConfigurationError as exc:
+                    known = exc
+                self._members[group] = known
+                self.lookups += 1
+        if isinstance(known, ConfigurationError):
+            raise known
+        return known
+
+    def bound_to(self, fetch: Fetch) -> Callable[[str], frozenset[str]]:
+        """A lookup for one gateway: cached answers, or that gateway's request."""
+        return lambda group: self.members(group, fetch)
