@@ -16,7 +16,7 @@ from support import EXAMPLES, TODAY
 from gonogo.core.assessment import Assessment
 from gonogo.core.portfolio import Row, row_from_assessment
 from gonogo.core.ticket import ticket_from_rest
-from gonogo.flows.assessor import Engine, build_engine
+from gonogo.flows.assessor import Assessor, build_assessor
 from gonogo.sources.config import Settings, load_settings
 from gonogo.sources.tickets import load_ticket_file
 
@@ -83,8 +83,8 @@ def settings_for(server: JiraServer, **jira: Any) -> Settings:
 @cache
 def solo_row(name: str) -> Row:
     """The row an example gets when checked on its own, from its file (no search involved)."""
-    engine = build_engine(load_settings(environ={}))
-    assessment = engine.assess(load_ticket_file(EXAMPLES / f"{name}.json"), today=date.fromisoformat(TODAY))
+    assessor = build_assessor(load_settings(environ={}))
+    assessment = assessor.assess(load_ticket_file(EXAMPLES / f"{name}.json"), today=date.fromisoformat(TODAY))
     return row_from_assessment(assessment)
 
 
@@ -179,19 +179,19 @@ def seed_closed(server: JiraServer, count: int, *, first: int, project: str = "B
 
 
 @cache
-def _engine() -> Engine:
-    return build_engine(load_settings(environ={}))
+def _assessor() -> Assessor:
+    return build_assessor(load_settings(environ={}))
 
 
 def assess_fields(key: str, fields: dict[str, Any], names: dict[str, str], today: date) -> Assessment:
     """A check of exactly these fields on its own, as of `today`."""
     ticket = ticket_from_rest({"key": key, "id": None, "fields": fields, "names": names}, origin=key)
-    return _engine().assess(ticket, today=today)
+    return _assessor().assess(ticket, today=today)
 
 
 @cache
 def solo_assessment(name: str) -> Assessment:
-    return _engine().assess(load_ticket_file(EXAMPLES / f"{name}.json"), today=date.fromisoformat(TODAY))
+    return _assessor().assess(load_ticket_file(EXAMPLES / f"{name}.json"), today=date.fromisoformat(TODAY))
 
 
 def share(count: int, total: int) -> int:

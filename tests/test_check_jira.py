@@ -17,7 +17,7 @@ from site_helpers import seed
 from support import TODAY, Gonogo
 
 from gonogo.core.errors import JiraError
-from gonogo.flows.assessor import build_engine
+from gonogo.flows.assessor import build_assessor
 from gonogo.flows.check_ticket import check_ticket
 from gonogo.jira.gateway import JiraGateway
 from gonogo.sources.config import load_settings
@@ -314,7 +314,7 @@ def check_in_process(server: JiraServer, key: str, sleeps: list[float], **jira_s
     jira = settings.jira.__class__(**{**settings.jira.__dict__, **jira_settings})
     return check_ticket(
         IssueKeyRef(key),
-        engine=build_engine(settings),
+        assessor=build_assessor(settings),
         jira=jira,
         today=date.fromisoformat(TODAY),
         dry_run=False,

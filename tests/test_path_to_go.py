@@ -2,7 +2,7 @@
 
 The path is found by asking the compiled rules; these tests check it the way a bid manager
 would use it: edit the ticket's fields to the `needed` values and check again with the whole
-engine (field mapping, normalisation, derived properties, every checklist).
+assessor (field mapping, normalisation, derived properties, every checklist).
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from support import EXAMPLES, TODAY
 
-from gonogo.core.assessment import Assessment, Outcome
+from gonogo.core.assessment import Assessment, FindingStatus
 from gonogo.core.rules import Severity
 from gonogo.core.ticket import Ticket, ticket_from_rest
-from gonogo.flows.assessor import Engine, build_engine
+from gonogo.flows.assessor import Assessor, build_assessor
 from gonogo.sources.config import Settings
 from gonogo.sources.tickets import load_ticket_file
 
@@ -36,8 +36,8 @@ SINGLE_SHOW_STOPPERS = {
 
 
 @pytest.fixture(scope="module")
-def engine() -> Engine:
-    return build_engine(Settings())
+def assessor() -> Assessor:
+    return build_assessor(Settings())
 
 
 def raw(name: str) -> dict[str, Any]:
@@ -45,12 +45,12 @@ def raw(name: str) -> dict[str, Any]:
     return data
 
 
-def assess(engine: Engine, data: dict[str, Any]) -> Assessment:
+def assess(assessor: Assessor, data: dict[str, Any]) -> Assessment:
     ticket = ticket_from_rest(data, origin="test")
-    return engine.assess(ticket, today=date.fromisoformat(TODAY))
+    return assessor.assess(ticket, today=date.fromisoformat(TODAY))
 
 
-def applied(engine: Engine, data: dict[str, Any], assessment: Assessment) -> dict[str, Any]:
+def applied(assessor: Assessor, data: dict[str, Any], assessment: Assessment) -> dict[str, Any]:
     """The ticket with every non-null `needed` written into its Jira field, as a user would."""
     changed: dict[str, Any] = json.loads(json.dumps(data))
     ticket = ticket_from_rest(data, origin="test")
@@ -59,8 +59,8 @@ def applied(engine: Engine, data: dict[str, Any], assessment: Assessment) -> dic
         change = step.change
         if change.needed is None:
             continue
-        field_id = _field_id(ticket, engine.field_map[change.property])
-        spec = engine.vocabulary.properties[change.property]
+        field_id = _field_id(ticket, assessor.field_map[change.property])
+        spec = assessor.vocabulary.properties[change.property]
         changed["fields"][field_id] = {"value": change.needed} if spec.enum else change.needed
     return changed
 
@@ -73,15 +73,15 @@ def failed_gates(assessment: Assessment) -> list[str]:
     return [
         f.ref
         for f in assessment.findings
-        if f.outcome is Outcome.FAILED and f.rule.severity in (Severity.BLOCKER, Severity.MAJOR)
+        if f.outcome is FindingStatus.FAILED and f.rule.severity in (Severity.BLOCKER, Severity.MAJOR)
     ]
 
 
-def test_every_example_with_a_complete_path_reads_go_once_the_path_is_applied(engine: Engine) -> None:
+def test_every_example_with_a_complete_path_reads_go_once_the_path_is_applied(assessor: Assessor) -> None:
     complete = []
     for name in NAMES:
         data = raw(name)
-        assessment = assess(engine, data)
+        assessment = assess(assessor, data)
         assert assessment.path is not None
         steps = assessment.path.steps
         if assessment.verdict.value == "go":
@@ -90,7 +90,7 @@ def test_every_example_with_a_complete_path_reads_go_once_the_path_is_applied(en
         if any(step.change.needed is None for step in steps):
             continue
         complete.append(name)
-        after = assess(engine, applied(engine, data, assessment))
+        after = assess(assessor, applied(assessor, data, assessment))
         assert after.verdict.value == "go", (name, failed_gates(after))
     # Not vacuous: every example that is neither GO nor missing information was tried.
     assert complete == [
@@ -104,40 +104,40 @@ def test_every_example_with_a_complete_path_reads_go_once_the_path_is_applied(en
 
 @pytest.mark.parametrize("name", ["doomed", "needs-info"])
 def test_with_information_missing_the_path_clears_every_failed_rule_and_asks_for_the_rest(
-    engine: Engine, name: str
+    assessor: Assessor, name: str
 ) -> None:
     data = raw(name)
-    assessment = assess(engine, data)
+    assessment = assess(assessor, data)
     assert assessment.path is not None
     asked = {step.change.property for step in assessment.path.steps if step.change.needed is None}
     assert asked == {m.property for m in assessment.missing_information}
-    after = assess(engine, applied(engine, data, assessment))
+    after = assess(assessor, applied(assessor, data, assessment))
     assert failed_gates(after) == []
     assert after.verdict.value == "needs-info"  # never a GO on missing information
 
 
 @pytest.mark.parametrize("rule", sorted(SINGLE_SHOW_STOPPERS))
 def test_a_single_show_stopper_is_the_only_thing_between_the_ticket_and_a_go(
-    engine: Engine, rule: str
+    assessor: Assessor, rule: str
 ) -> None:
     field_id, value = SINGLE_SHOW_STOPPERS[rule]
     data = raw("healthy")
     data["fields"][field_id] = value
-    assessment = assess(engine, data)
-    blockers = [f.ref for f in assessment.findings if f.outcome is Outcome.FAILED and f.judges]
+    assessment = assess(assessor, data)
+    blockers = [f.ref for f in assessment.findings if f.outcome is FindingStatus.FAILED and f.judges]
     assert assessment.verdict.value == "no-go"
     assert f"doomed/{rule}" in blockers
     assert assessment.path is not None
     assert len(assessment.path.steps) == 1
-    assert assess(engine, applied(engine, data, assessment)).verdict.value == "go"
-    comment = engine.renderer.comment(assessment).replace("\u2060", "")
+    assert assess(assessor, applied(assessor, data, assessment)).verdict.value == "go"
+    comment = assessor.renderer.comment(assessment).replace("\u2060", "")
     assert "This is the only thing between this ticket and a GO on its recorded data:" in comment
 
 
-def test_the_path_names_the_editable_input_and_the_nearest_passing_value(engine: Engine) -> None:
+def test_the_path_names_the_editable_input_and_the_nearest_passing_value(assessor: Assessor) -> None:
     data = raw("healthy")
     data["fields"]["customfield_10102"] = "2026-11-27"  # 4 days away; 300 person-days need 6, plus 5 spare
-    assessment = assess(engine, data)
+    assessment = assess(assessor, data)
     assert assessment.path is not None
     (step,) = assessment.path.steps
     assert (step.change.property, step.change.current, step.change.needed) == (
@@ -148,11 +148,11 @@ def test_the_path_names_the_editable_input_and_the_nearest_passing_value(engine:
     assert step.rules == ("doomed/deadline-achievable", "capability/deadline-buffer")
     assert [(a.property, a.needed) for a in step.alternatives] == []  # less effort cannot go below 5 days
     data["fields"]["customfield_10102"] = "2026-12-03"
-    assert assess(engine, data).verdict.value != "go"
+    assert assess(assessor, data).verdict.value != "go"
 
 
-def test_several_inputs_that_clear_a_rule_are_offered_as_alternatives(engine: Engine) -> None:
-    assessment = assess(engine, raw("unprofitable"))
+def test_several_inputs_that_clear_a_rule_are_offered_as_alternatives(assessor: Assessor) -> None:
+    assessment = assess(assessor, raw("unprofitable"))
     assert assessment.path is not None
     budget = next(s for s in assessment.path.steps if s.change.property == "budget")
     assert budget.change.needed == 353_000  # 15 % margin at 600 per person-day on 500 days, rounded up
@@ -160,11 +160,11 @@ def test_several_inputs_that_clear_a_rule_are_offered_as_alternatives(engine: En
     assert [(a.property, a.needed) for a in budget.alternatives] == [("effort_days", 283)]
 
 
-def test_a_passed_deadline_says_so_and_who_can_act(engine: Engine, tmp_path: Path) -> None:
+def test_a_passed_deadline_says_so_and_who_can_act(assessor: Assessor, tmp_path: Path) -> None:
     data = raw("healthy")
     data["fields"]["customfield_10102"] = "2026-11-20"
-    assessment = assess(engine, data)
-    comment = engine.renderer.comment(assessment).replace("\u2060", "").replace("\\", "")
+    assessment = assess(assessor, data)
+    comment = assessor.renderer.comment(assessment).replace("\u2060", "").replace("\\", "")
     assert assessment.headline.startswith("NO-GO: The submission deadline 2026-11-20 has passed.")
     assert "Ask the customer whether a late submission is accepted; if not, let this one go." in comment
     assert "only the customer can grant as a late submission" in comment
@@ -172,7 +172,7 @@ def test_a_passed_deadline_says_so_and_who_can_act(engine: Engine, tmp_path: Pat
 
 
 def test_the_path_reads_the_thresholds_in_force(tmp_path: Path) -> None:
-    cheaper = build_engine(Settings(thresholds={"cost_per_day": 400}))
+    cheaper = build_assessor(Settings(thresholds={"cost_per_day": 400}))
     assessment = cheaper.assess(
         load_ticket_file(EXAMPLES / "unprofitable.json"), today=date.fromisoformat(TODAY)
     )
@@ -183,11 +183,11 @@ def test_the_path_reads_the_thresholds_in_force(tmp_path: Path) -> None:
     assert "at an assumed cost of 400 per person-day" in comment
 
 
-def test_a_read_only_portfolio_skips_the_path_but_keeps_everything_it_shows(engine: Engine) -> None:
+def test_a_read_only_portfolio_skips_the_path_but_keeps_everything_it_shows(assessor: Assessor) -> None:
     for name in NAMES:
         ticket = load_ticket_file(EXAMPLES / f"{name}.json")
-        full = engine.assess(ticket, today=date.fromisoformat(TODAY))
-        quick = engine.assess(ticket, today=date.fromisoformat(TODAY), with_path=False)
+        full = assessor.assess(ticket, today=date.fromisoformat(TODAY))
+        quick = assessor.assess(ticket, today=date.fromisoformat(TODAY), with_path=False)
         assert quick.path is None
         assert (quick.verdict, quick.score, quick.coverage, quick.headline) == (
             full.verdict,

@@ -35,7 +35,7 @@ from support import TODAY, Gonogo
 
 import gonogo.flows.portfolio_run as report_module
 from gonogo.core.portfolio import VERDICT_ORDER
-from gonogo.flows.assessor import build_engine
+from gonogo.flows.assessor import build_assessor
 from gonogo.flows.portfolio_run import ReportRequest, ReportRun, run_report
 from gonogo.jira.gateway import JiraGateway
 from gonogo.jira.sticky_comment import publish_verdict
@@ -145,7 +145,7 @@ def test_the_search_asks_only_for_the_fields_the_checklists_read(cloud: tuple[Ji
     settings = settings_for(server)
     run_report(
         ReportRequest(jql="project = BID", today=date.fromisoformat(TODAY)),
-        engine=build_engine(settings),
+        assessor=build_assessor(settings),
         jira=settings.jira,
     )
     first = next(r for r in server.requests if r.path.endswith("/search/jql"))
@@ -382,7 +382,9 @@ def test_workers_never_exceed_the_concurrency_limit(small: tuple[JiraServer, Any
     request = ReportRequest(jql="project = BID", today=date.fromisoformat(TODAY), post=True, concurrency=3)
     result: list[ReportRun] = []
     worker = threading.Thread(
-        target=lambda: result.append(run_report(request, engine=build_engine(settings), jira=settings.jira))
+        target=lambda: result.append(
+            run_report(request, assessor=build_assessor(settings), jira=settings.jira)
+        )
     )
     worker.start()
     try:
@@ -427,7 +429,7 @@ def test_a_rate_limit_holds_every_worker_for_the_time_jira_asks(
     settings = settings_for(server)
     throttle = StampedThrottle()
     request = ReportRequest(jql="project = BID", today=date.fromisoformat(TODAY), post=True, concurrency=4)
-    run = run_report(request, engine=build_engine(settings), jira=settings.jira, throttle=throttle)
+    run = run_report(request, assessor=build_assessor(settings), jira=settings.jira, throttle=throttle)
     assert run.portfolio.totals.comments == {"created": len(seeded)}
     (held,) = throttle.held_at
     # Each other worker may have one request already past the gate when the 429 came back; after
@@ -448,7 +450,7 @@ def test_retry_after_on_a_search_page_and_a_post_is_waited_in_virtual_time(
     settings = settings_for(server)
     run = run_report(
         ReportRequest(jql="project = BID", today=date.fromisoformat(TODAY), post=True),
-        engine=build_engine(settings),
+        assessor=build_assessor(settings),
         jira=settings.jira,
         connect=lambda s, throttle=None: JiraGateway.connect(s, sleep=time_.sleep, throttle=throttle),
         throttle=throttle,

@@ -22,7 +22,7 @@ from wiki_oracle import live_constructs, oracle_unavailable_reason, plain_text, 
 
 from gonogo.core.ticket import ticket_from_rest
 from gonogo.core.waivers import WaiverPolicy, expiry
-from gonogo.flows.assessor import build_engine
+from gonogo.flows.assessor import build_assessor
 from gonogo.render.wikimarkup import LOOKALIKES, WORD_JOINER
 from gonogo.sources.config import Settings
 
@@ -392,12 +392,12 @@ def test_a_partial_change_history_cannot_vouch_for_who_added_a_label(tmp_path: P
     data["fields"]["creator"] = {"accountId": DIRECTOR.account_id, "displayName": DIRECTOR.display_name}
     data["changelog"] = {"startAt": 0, "maxResults": 0, "total": 250, "histories": []}
     settings = Settings(waivers=WaiverPolicy(approvers=(DIRECTOR.account_id,)))
-    assessment = build_engine(settings).assess(
+    assessment = build_assessor(settings).assess(
         ticket_from_rest(data, origin="test"), today=date(2026, 11, 23)
     )
 
     rulings = {f.rule.id: f.waiver_ruling for f in assessment.findings if f.waiver_ruling}
     assert {r.status.value for r in rulings.values()} == {"not-approved"}
     data["changelog"]["total"] = 0  # the whole history, and the label is not in it: set at creation
-    whole = build_engine(settings).assess(ticket_from_rest(data, origin="test"), today=date(2026, 11, 23))
+    whole = build_assessor(settings).assess(ticket_from_rest(data, origin="test"), today=date(2026, 11, 23))
     assert whole.verdict.value == "go"

@@ -18,8 +18,8 @@ from webhook_helpers import Service, example_fields, wait_until
 
 from gonogo.jira.gateway import JiraGateway
 from gonogo.sources.config import JiraSettings, Secret
+from gonogo.webhook.classify import Filters
 from gonogo.webhook.recheck import EVENT, due_jobs, recheck_jql
-from gonogo.webhook.settings import Filters
 
 PROPERTY = "gonogo.verdict"
 LABELS = ["gonogo-waive-win-probability-target"]

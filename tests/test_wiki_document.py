@@ -21,7 +21,7 @@ from support import EXAMPLES, TODAY
 from test_wikimarkup import HOSTILE, fold
 from wiki_oracle import Adf, live_constructs, oracle_unavailable_reason, plain_text, render_wiki_to_adf
 
-from gonogo.flows.assessor import build_engine
+from gonogo.flows.assessor import build_assessor
 from gonogo.render.document import (
     BulletList,
     Document,
@@ -95,19 +95,19 @@ def render_one() -> Callable[[str], Adf]:
 
 
 def example_comments() -> dict[str, str]:
-    engine = build_engine(Settings())
+    assessor = build_assessor(Settings())
     today = date.fromisoformat(TODAY)
     return {
-        path.stem: engine.renderer.comment(engine.assess(load_ticket_file(path), today=today))
+        path.stem: assessor.renderer.comment(assessor.assess(load_ticket_file(path), today=today))
         for path in sorted(EXAMPLES.glob("*.json"))
     }
 
 
 def example_documents() -> dict[str, Document]:
-    engine = build_engine(Settings())
+    assessor = build_assessor(Settings())
     today = date.fromisoformat(TODAY)
     return {
-        path.stem: engine.renderer.comment_document(engine.assess(load_ticket_file(path), today=today))
+        path.stem: assessor.renderer.comment_document(assessor.assess(load_ticket_file(path), today=today))
         for path in sorted(EXAMPLES.glob("*.json"))
     }
 

@@ -1,7 +1,7 @@
 """What every command shares: logging without secrets, one-line errors, colour, common options.
 
-All "could not check" problems arrive in a command as a GonogoError and leave through `fail` as one
-line on stderr and the error's exit code (README, "Exit codes").
+All "could not check" problems leave a command as a GonogoError; the `gonogo` group hands them to
+`fail`: one line on stderr and the error's exit code (`gonogo.cli.exits`; README, "Exit codes").
 """
 
 from __future__ import annotations
@@ -62,11 +62,13 @@ def _stderr_handler() -> logging.Handler:
 
 
 def fail(error: GonogoError) -> NoReturn:
+    """One line on stderr, then the exit code of the error's family (`gonogo.cli.exits`)."""
+    from gonogo.cli.exits import for_error
     from gonogo.redaction import redact
 
     message = redact(" ".join(str(error).split()))
     click.echo(f"gonogo: error: {message}", err=True)
-    sys.exit(error.exit_code)
+    sys.exit(for_error(error))
 
 
 def use_colour() -> bool:

@@ -7,8 +7,7 @@ from datetime import datetime
 
 import click
 
-from gonogo.cli.common import fail, today_option
-from gonogo.core.errors import GonogoError
+from gonogo.cli.common import today_option
 
 
 @click.command()
@@ -38,19 +37,16 @@ def serve(
     from gonogo.webhook.service import run_service
     from gonogo.webhook.settings import webhook_settings
 
-    try:
-        settings = load_settings(ctx.obj["config_path"])
-        webhook = webhook_settings(
-            settings,
-            os.environ,
-            host=host,
-            port=port,
-            workers=workers,
-            allow_unauthenticated=allow_unauthenticated,
-        )
-        run_service(settings, webhook, today=today.date() if today else None, verbose=ctx.obj["verbose"])
-    except GonogoError as error:
-        fail(error)
+    settings = load_settings(ctx.obj["config_path"])
+    webhook = webhook_settings(
+        settings,
+        os.environ,
+        host=host,
+        port=port,
+        workers=workers,
+        allow_unauthenticated=allow_unauthenticated,
+    )
+    run_service(settings, webhook, today=today.date() if today else None, verbose=ctx.obj["verbose"])
 
 
 @click.command("dead-letters")
@@ -65,12 +61,9 @@ def dead_letters(ctx: click.Context, output_format: str) -> None:
     from gonogo.webhook.queue import dead_letter_lines, open_queue
     from gonogo.webhook.settings import queue_settings
 
-    try:
-        settings = load_settings(ctx.obj["config_path"])
-        # Only the queue's settings: listing needs neither the webhook secret nor a safe `host`.
-        queue = open_queue(queue_settings(settings, os.environ), reader=True)
-    except GonogoError as error:
-        fail(error)
+    settings = load_settings(ctx.obj["config_path"])
+    # Only the queue's settings: listing needs neither the webhook secret nor a safe `host`.
+    queue = open_queue(queue_settings(settings, os.environ), reader=True)
     try:
         lines = list(dead_letter_lines(queue.dead_letters()))
     finally:

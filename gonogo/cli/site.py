@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
-import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from gonogo.cli.common import fail, more_verbose, verbose_option
-from gonogo.core.errors import ExitCode, GonogoError, InputError
+from gonogo.cli.common import more_verbose, verbose_option
+from gonogo.core.errors import InputError
+
+if TYPE_CHECKING:
+    from gonogo.cli.exits import ExitCode
 
 sample_option = click.option(
     "--from",
@@ -42,22 +45,19 @@ def setup(ctx: click.Context, sample: str | None, target: str | None, force: boo
     from gonogo.sources.resources import bundled_vocabulary
 
     more_verbose(ctx, verbose)
-    try:
-        if target is not None and os.path.exists(target) and not force:
-            raise InputError(f"{target} exists: choose another file, or add --force to replace it")
-        settings = load_settings(ctx.obj["config_path"])
-        key = _sample_key(sample, settings.jira.url)
-        gateway = JiraGateway.connect(settings.jira)
-        site = gateway.site_fields()
-        editable = gateway.editable_fields(key) if key else None
-        plan = plan_setup(bundled_vocabulary(), site, editable)
-        text = make_renderer(settings.template_dir).text_page(
-            "setup.toml.j2", url=settings.jira.url, sample=key, plan=plan
-        )
-        if target is not None:
-            _write(target, text)
-    except GonogoError as error:
-        fail(error)
+    if target is not None and os.path.exists(target) and not force:
+        raise InputError(f"{target} exists: choose another file, or add --force to replace it")
+    settings = load_settings(ctx.obj["config_path"])
+    key = _sample_key(sample, settings.jira.url)
+    gateway = JiraGateway.connect(settings.jira)
+    site = gateway.site_fields()
+    editable = gateway.editable_fields(key) if key else None
+    plan = plan_setup(bundled_vocabulary(), site, editable)
+    text = make_renderer(settings.template_dir).text_page(
+        "setup.toml.j2", url=settings.jira.url, sample=key, plan=plan
+    )
+    if target is not None:
+        _write(target, text)
     aliases = sum(len(o.aliases) for o in plan.options)
     todo = len(plan.unmatched) + sum(len(o.unmatched) for o in plan.options)
     summary = (
@@ -78,7 +78,7 @@ def setup(ctx: click.Context, sample: str | None, target: str | None, force: boo
 )
 @verbose_option
 @click.pass_context
-def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) -> None:
+def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) -> ExitCode:
     """Check the configuration against the site, one line per check; exit 0 if all is well, else 3."""
     from gonogo.core.errors import ConfigurationError
     from gonogo.core.option_aliases import OptionAliases, parse_option_aliases
@@ -98,43 +98,42 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
     from gonogo.sources.resources import bundled_vocabulary
 
     more_verbose(ctx, verbose)
+    settings = load_settings(ctx.obj["config_path"])
+    key = _sample_key(sample, settings.jira.url)
+    url, _ = settings.jira.require_connection()
+    vocabulary = bundled_vocabulary()
+    lines = []
+    aliases: OptionAliases = {}
     try:
-        settings = load_settings(ctx.obj["config_path"])
-        key = _sample_key(sample, settings.jira.url)
-        url, _ = settings.jira.require_connection()
-        vocabulary = bundled_vocabulary()
-        lines = []
-        aliases: OptionAliases = {}
-        try:
-            aliases = parse_option_aliases(settings.values, vocabulary)
-        except ConfigurationError as error:
-            lines.append(configuration_problem(error))
-        gateway = JiraGateway.connect(settings.jira)
-        asked = jira_lines(
-            gateway,
-            url=url,
-            sample=key,
-            field_map={p: r for p, r in field_map(settings).items() if p not in ("summary", "description")},
-            vocabulary=vocabulary,
-            aliases=aliases,
-            label_prefix=settings.jira.label_prefix,
-            comment_format=settings.jira.comment_format,
-        )
-        lines += asked
-        lines.append(lint_line(*lint(settings, [])))
-        jira_answers = all(line.check != "jira" for line in asked)
-        lines += waiver_lines(settings.waivers, gateway.group_members if jira_answers else None)
-        if service:
-            lines += service_lines(settings, os.environ)
-        problems = sum(line.status is Status.PROBLEM for line in lines)
-        skipped = sum(line.status is Status.SKIPPED for line in lines)
-        page = make_renderer(settings.template_dir).text_page(
-            "doctor.txt.j2", lines=lines, problems=problems, skipped=skipped
-        )
-    except GonogoError as error:
-        fail(error)
+        aliases = parse_option_aliases(settings.values, vocabulary)
+    except ConfigurationError as error:
+        lines.append(configuration_problem(error))
+    gateway = JiraGateway.connect(settings.jira)
+    asked = jira_lines(
+        gateway,
+        url=url,
+        sample=key,
+        field_map={p: r for p, r in field_map(settings).items() if p not in ("summary", "description")},
+        vocabulary=vocabulary,
+        aliases=aliases,
+        label_prefix=settings.jira.label_prefix,
+        comment_format=settings.jira.comment_format,
+    )
+    lines += asked
+    lines.append(lint_line(*lint(settings, [])))
+    jira_answers = all(line.check != "jira" for line in asked)
+    lines += waiver_lines(settings.waivers, gateway.group_members if jira_answers else None)
+    if service:
+        lines += service_lines(settings, os.environ)
+    problems = sum(line.status is Status.PROBLEM for line in lines)
+    skipped = sum(line.status is Status.SKIPPED for line in lines)
+    page = make_renderer(settings.template_dir).text_page(
+        "doctor.txt.j2", lines=lines, problems=problems, skipped=skipped
+    )
     click.echo(page, nl=False)
-    sys.exit(ExitCode.CONFIGURATION if problems else ExitCode.GO)
+    from gonogo.cli.exits import ExitCode
+
+    return ExitCode.CONFIGURATION if problems else ExitCode.GO
 
 
 def _sample_key(sample: str | None, jira_url: str | None) -> str | None:

@@ -37,7 +37,9 @@ if TYPE_CHECKING:
     from gonogo.core.path_to_go import PathToGo
 
 
-class Outcome(StrEnum):
+class FindingStatus(StrEnum):
+    """How one rule came out on this ticket (not a bid's outcome: that is `core.outcomes`)."""
+
     PASSED = "passed"
     FAILED = "failed"
     MISSING = "missing"
@@ -62,7 +64,7 @@ class Evidence:
 class Finding:
     checklist: str
     rule: Rule
-    outcome: Outcome
+    outcome: FindingStatus
     evidence: tuple[Evidence, ...]
     waiver: Waiver | None = None
     waiver_ruling: WaiverRuling | None = None
@@ -82,7 +84,11 @@ class Finding:
     def waiver_not_applied(self) -> bool:
         """A waiver names this rule but does not take its effect away: refused, unapproved, ended."""
         ruling = self.waiver_ruling
-        return ruling is not None and not ruling.applies and self.outcome in (Outcome.FAILED, Outcome.MISSING)
+        return (
+            ruling is not None
+            and not ruling.applies
+            and self.outcome in (FindingStatus.FAILED, FindingStatus.MISSING)
+        )
 
     @property
     def ref(self) -> str:
@@ -127,8 +133,8 @@ class Assessment:
     unmatched_waivers: tuple[Waiver, ...] = ()
     coverage: Coverage = Coverage(0, 0)
     thresholds: Mapping[str, float] = field(default_factory=dict)
-    path: PathToGo | None = None  # set by the engine, which can re-assess a changed ticket
-    headline: str = ""  # the one-sentence summary under the verdict (the engine renders it)
+    path: PathToGo | None = None  # set by the assessor, which can re-assess a changed ticket
+    headline: str = ""  # the one-sentence summary under the verdict (the assessor renders it)
 
     @property
     def waivers_end_on(self) -> date | None:
@@ -136,7 +142,7 @@ class Assessment:
         ends = [
             f.waiver_ruling.expires_on
             for f in self.findings
-            if f.outcome is Outcome.WAIVED and f.waiver_ruling and f.waiver_ruling.expires_on
+            if f.outcome is FindingStatus.WAIVED and f.waiver_ruling and f.waiver_ruling.expires_on
         ]
         return min(ends) if ends else None
 
@@ -174,11 +180,11 @@ def assess(
     missing = _missing_information(findings, vocabulary)
     verdict = decide(
         failed_blockers=sum(
-            f.outcome is Outcome.FAILED and f.rule.severity is Severity.BLOCKER for f in findings
+            f.outcome is FindingStatus.FAILED and f.rule.severity is Severity.BLOCKER for f in findings
         ),
         missing_information=len(missing),
         failed_majors=sum(
-            f.outcome is Outcome.FAILED and f.rule.severity is Severity.MAJOR for f in findings
+            f.outcome is FindingStatus.FAILED and f.rule.severity is Severity.MAJOR for f in findings
         ),
     )
     summary = proposal.values.get("summary")
@@ -209,7 +215,9 @@ def _waiver_label(checklist_id: str, rule: Rule, *, unique: bool, policy: Waiver
 def coverage(findings: Sequence[Finding]) -> Coverage:
     """Checks that judge the bid, and how many of them had the data to run (waived ones ran)."""
     judging = [f for f in findings if f.judges]
-    ran = [f for f in judging if f.outcome in (Outcome.PASSED, Outcome.FAILED, Outcome.WAIVED)]
+    ran = [
+        f for f in judging if f.outcome in (FindingStatus.PASSED, FindingStatus.FAILED, FindingStatus.WAIVED)
+    ]
     return Coverage(assessed=len(ran), total=len(judging))
 
 
@@ -222,14 +230,17 @@ def apply_waivers(finding: Finding, waivers: Sequence[Waiver], context: WaiverCo
     waiver = next((w for w in waivers if w.matches(finding.checklist, finding.rule.id)), None)
     if waiver is None:
         return finding
-    if finding.outcome is Outcome.MISSING:
+    if finding.outcome is FindingStatus.MISSING:
         refused: str | None = MISSING_CANNOT_BE_WAIVED
     else:
         refused = refusal(waiver, is_blocker=finding.rule.severity is Severity.BLOCKER, policy=context.policy)
     ruling = rule_on(waiver, refused=refused, fields=_fields_read(finding), context=context)
-    waived = ruling.status is WaiverStatus.ACTIVE and finding.outcome is Outcome.FAILED
+    waived = ruling.status is WaiverStatus.ACTIVE and finding.outcome is FindingStatus.FAILED
     return replace(
-        finding, waiver=waiver, waiver_ruling=ruling, outcome=Outcome.WAIVED if waived else finding.outcome
+        finding,
+        waiver=waiver,
+        waiver_ruling=ruling,
+        outcome=FindingStatus.WAIVED if waived else finding.outcome,
     )
 
 
@@ -246,11 +257,11 @@ def bid_score(findings: Sequence[Finding]) -> int | None:
     strength, and a waiver accepts a risk without removing it. Skipped rules count neither way
     (the coverage says how many). The gates decide the verdict; the score only ranks bids.
     """
-    counted = [f for f in findings if f.outcome is not Outcome.SKIPPED and f.judges]
+    counted = [f for f in findings if f.outcome is not FindingStatus.SKIPPED and f.judges]
     total = sum(f.rule.weight for f in counted)
     if not total:
         return None
-    return round(100 * sum(f.rule.weight for f in counted if f.outcome is Outcome.PASSED) / total)
+    return round(100 * sum(f.rule.weight for f in counted if f.outcome is FindingStatus.PASSED) / total)
 
 
 def evaluate_rule(checklist_id: str, rule: Rule, proposal: Proposal, vocabulary: Vocabulary) -> Finding:
@@ -260,17 +271,17 @@ def evaluate_rule(checklist_id: str, rule: Rule, proposal: Proposal, vocabulary:
         # A derived value can be absent although everything it is computed from is known (no
         # margin on a zero budget): nothing to ask the customer, so the rule does not apply.
         asks = any(e.value is None and not _is_derived(e.property, vocabulary) for e in evidence)
-        outcome = Outcome.MISSING if rule.ask_when_missing and asks else Outcome.SKIPPED
+        outcome = FindingStatus.MISSING if rule.ask_when_missing and asks else FindingStatus.SKIPPED
     elif rule.holds(present):
-        outcome = Outcome.PASSED
+        outcome = FindingStatus.PASSED
     else:
-        outcome = Outcome.FAILED
+        outcome = FindingStatus.FAILED
     return Finding(
         checklist=checklist_id,
         rule=rule,
         outcome=outcome,
         evidence=evidence,
-        headline=_headline(rule, proposal) if outcome is Outcome.FAILED else "",
+        headline=_headline(rule, proposal) if outcome is FindingStatus.FAILED else "",
     )
 
 
@@ -324,7 +335,7 @@ def _missing_information(
     needed_by: dict[str, list[str]] = {}
     first: dict[str, Evidence] = {}
     for finding in findings:
-        if finding.outcome is not Outcome.MISSING:
+        if finding.outcome is not FindingStatus.MISSING:
             continue
         for item in finding.missing:
             if _is_derived(item.property, vocabulary):

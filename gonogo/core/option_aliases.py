@@ -2,7 +2,7 @@
 
 A Jira site is set up by its admins, not by gonogo, so its select options rarely read like the
 vocabulary. Without aliases, a site whose Capability fit options are Full / Partial / None would
-turn every healthy proposal into NEEDS INFO. The table is checked once, when the engine is built:
+turn every healthy proposal into NEEDS INFO. The table is checked once, when the assessor is built:
 an alias to a value the vocabulary does not have would silently never match, so it is an error
 that lists the allowed values. Pure: no Jira, no files.
 """

@@ -9,7 +9,7 @@ built one change at a time with the whole ticket re-assessed after each, then ev
 removal keeps the ticket clear is dropped, and the final set is verified once more.
 
 Missing information has no value to search for: it is listed with `needed` None. Pure: the
-caller (the engine) passes in how to derive properties and how to re-assess a changed proposal.
+caller (the assessor) passes in how to derive properties and how to re-assess a changed proposal.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from gonogo.core.assessment import Assessment, Finding, Outcome
+from gonogo.core.assessment import Assessment, Finding, FindingStatus
 from gonogo.core.rules import Rule, Severity
 from gonogo.core.vocabulary import PropertySpec, Vocabulary
 
@@ -108,7 +108,7 @@ def find_path(
             del changes[name]
     final = reassess({**inputs, **changes})
     verified = not _blocking(final) and not uncleared
-    now_passing = {f.ref for f in final.findings if f.outcome is Outcome.PASSED}
+    now_passing = {f.ref for f in final.findings if f.outcome is FindingStatus.PASSED}
     # What each change is for: the gates it clears, and gates that could not run before it
     # (no margin on a zero budget) and pass after it, which is often what sets the amount.
     originally = sorted(
@@ -116,7 +116,7 @@ def find_path(
             f
             for f in assessment.findings
             if f.rule.severity in (Severity.BLOCKER, Severity.MAJOR)
-            and f.outcome in (Outcome.FAILED, Outcome.SKIPPED)
+            and f.outcome in (FindingStatus.FAILED, FindingStatus.SKIPPED)
             and f.ref in now_passing
         ),
         key=lambda f: f.rule.severity is not Severity.BLOCKER,
@@ -139,7 +139,7 @@ def find_path(
             rules=tuple(
                 f.ref
                 for f in assessment.findings
-                if f.outcome is Outcome.MISSING and f.rule.id in m.needed_by
+                if f.outcome is FindingStatus.MISSING and f.rule.id in m.needed_by
             ),
         )
         for m in assessment.missing_information
@@ -202,7 +202,7 @@ def _blocking(assessment: Assessment) -> list[Finding]:
     failed = [
         f
         for f in assessment.findings
-        if f.outcome is Outcome.FAILED and f.rule.severity in (Severity.BLOCKER, Severity.MAJOR)
+        if f.outcome is FindingStatus.FAILED and f.rule.severity in (Severity.BLOCKER, Severity.MAJOR)
     ]
     return sorted(failed, key=lambda f: f.rule.severity is not Severity.BLOCKER)
 

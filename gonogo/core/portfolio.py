@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from gonogo.core.assessment import Assessment, Coverage, Outcome
+from gonogo.core.assessment import Assessment, Coverage, FindingStatus
 from gonogo.core.history import Change, HistoryEntry, extended, last_change
 from gonogo.core.publication import Publication
 from gonogo.core.rules import Severity
@@ -241,7 +241,7 @@ def top_reason(assessment: Assessment) -> Reason | None:
     The same order as the verdict rule, so the reason always explains the verdict; None for a GO.
     Its text is the comment's one-sentence summary (the failed rule's problem when there is none).
     """
-    failed = [f for f in assessment.findings if f.outcome is Outcome.FAILED]
+    failed = [f for f in assessment.findings if f.outcome is FindingStatus.FAILED]
     for finding in failed:
         if finding.rule.severity is Severity.BLOCKER:
             return Reason(ReasonKind.BLOCKER, assessment.headline or finding.headline, finding.ref)
@@ -276,9 +276,11 @@ def row_from_assessment(
         publication=publication,
         coverage=assessment.coverage,
         failed_rules=tuple(
-            RuleRef(f"{f.checklist}/{f.rule.id}", f.rule.title, f.rule.severity, f.outcome is Outcome.WAIVED)
+            RuleRef(
+                f"{f.checklist}/{f.rule.id}", f.rule.title, f.rule.severity, f.outcome is FindingStatus.WAIVED
+            )
             for f in assessment.findings
-            if f.outcome in (Outcome.FAILED, Outcome.WAIVED)
+            if f.outcome in (FindingStatus.FAILED, FindingStatus.WAIVED)
         ),
         missing=tuple(MissingRef(m.property, m.label) for m in assessment.missing_information),
         history=tuple(history),

@@ -159,10 +159,10 @@ def compile_checklist(
     thresholds: Mapping[str, float],
     known_properties: Collection[str],
     *,
-    engine: str = "jsonschema",
+    validator: str = "jsonschema",
 ) -> Checklist:
     """Compile every rule, or raise with every problem found (the first one in the message)."""
-    rules, problems = _compile_rules(checklist_file, thresholds, known_properties, engine)
+    rules, problems = _compile_rules(checklist_file, thresholds, known_properties, validator)
     if problems:
         raise ChecklistFileError(problems)
     data = checklist_file.data
@@ -230,7 +230,7 @@ def _compile_rules(
     checklist_file: ChecklistFile,
     thresholds: Mapping[str, float],
     known_properties: Collection[str],
-    engine: str = "jsonschema",
+    validator: str = "jsonschema",
 ) -> tuple[list[Rule], list[Problem]]:
     rules: list[Rule] = []
     problems: list[Problem] = []
@@ -241,7 +241,7 @@ def _compile_rules(
         if raw["id"] in seen:
             messages.append("duplicate rule id; give each rule its own id")
         seen.add(raw["id"])
-        rule = _compile_rule(raw, thresholds, known_properties, messages, engine)
+        rule = _compile_rule(raw, thresholds, known_properties, messages, validator)
         problems += [Problem(checklist_file.path, where, m) for m in messages]
         if rule is not None and not messages:
             rules.append(rule)
@@ -253,7 +253,7 @@ def _compile_rule(
     thresholds: Mapping[str, float],
     known_properties: Collection[str],
     problems: list[str],
-    engine: str,
+    validator: str,
 ) -> Rule | None:
     """Compile one rule, appending what is wrong with it to `problems`."""
     condition = _substitute_thresholds(raw["condition"], thresholds, problems)
@@ -288,17 +288,17 @@ def _compile_rule(
         uses=uses,
         ask_when_missing=raw.get("when_missing", "needs-info") == "needs-info",
         condition=condition,
-        holds=compile_condition(condition, engine),
+        holds=compile_condition(condition, validator),
         bounds=threshold_bounds(raw["condition"]),
     )
 
 
-def compile_condition(condition: dict[str, Any], engine: str = "jsonschema") -> Callable[[Any], bool]:
+def compile_condition(condition: dict[str, Any], validator: str = "jsonschema") -> Callable[[Any], bool]:
     """A predicate for the condition, from `jsonschema` or (optional extra `fast`) `jsonschema-rs`.
 
     Both implement draft 2020-12; tests hold them to identical findings on every example.
     """
-    if engine == "jsonschema-rs":
+    if validator == "jsonschema-rs":
         try:
             import jsonschema_rs  # noqa: PLC0415 - an optional extra, imported only when chosen
         except ImportError:

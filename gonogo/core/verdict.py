@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from gonogo.core.errors import ExitCode
-
 
 class Verdict(StrEnum):
     GO = "go"
@@ -22,23 +20,12 @@ class Verdict(StrEnum):
     def label(self) -> str:
         return _LABELS[self]
 
-    @property
-    def exit_code(self) -> ExitCode:
-        return _EXIT_CODES[self]
-
 
 _LABELS = {
     Verdict.GO: "GO",
     Verdict.GO_WITH_CONDITIONS: "GO WITH CONDITIONS",
     Verdict.NEEDS_INFO: "NEEDS INFO",
     Verdict.NO_GO: "NO-GO",
-}
-
-_EXIT_CODES = {
-    Verdict.GO: ExitCode.GO,
-    Verdict.GO_WITH_CONDITIONS: ExitCode.GO_WITH_CONDITIONS,
-    Verdict.NEEDS_INFO: ExitCode.NEEDS_INFO,
-    Verdict.NO_GO: ExitCode.NO_GO,
 }
 
 

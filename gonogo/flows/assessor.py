@@ -54,7 +54,7 @@ WAIVER_ORIGIN_FIELDS = ("creator", "created")
 
 
 @dataclass(frozen=True)
-class Engine:
+class Assessor:
     vocabulary: Vocabulary
     checklists: tuple[Checklist, ...]
     thresholds: Mapping[str, float]
@@ -165,7 +165,7 @@ def rule_context(settings: Settings, files: Sequence[ChecklistFile]) -> tuple[di
     return thresholds, known_properties(vocabulary, field_map(settings))
 
 
-def build_engine(settings: Settings) -> Engine:
+def build_assessor(settings: Settings) -> Assessor:
     vocabulary = bundled_vocabulary()
     found = discover(settings.checklist_paths)
     unknown = settings.disabled_checklists - {f.id for f in found}
@@ -176,10 +176,10 @@ def build_engine(settings: Settings) -> Engine:
         )
     files = [f for f in found if f.id not in settings.disabled_checklists]
     thresholds, known = rule_context(settings, files)
-    return Engine(
+    return Assessor(
         vocabulary=vocabulary,
         checklists=tuple(
-            compile_checklist(f, thresholds, known, engine=settings.condition_validator) for f in files
+            compile_checklist(f, thresholds, known, validator=settings.condition_validator) for f in files
         ),
         thresholds=thresholds,
         field_map=field_map(settings),

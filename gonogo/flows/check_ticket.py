@@ -17,7 +17,7 @@ from gonogo.core.history import HistoryEntry
 from gonogo.core.site_fields import require_known_fields, unfound_on_ticket
 from gonogo.core.ticket import Ticket
 from gonogo.core.waivers import pointer_keys
-from gonogo.flows.assessor import Engine
+from gonogo.flows.assessor import Assessor
 from gonogo.sources.config import JiraSettings
 from gonogo.sources.tickets import IssueKeyRef, TicketRef, load_ticket_file
 
@@ -39,7 +39,7 @@ class CheckResult:
 def check_ticket(
     ref: TicketRef,
     *,
-    engine: Engine,
+    assessor: Assessor,
     jira: JiraSettings,
     today: date,
     dry_run: bool,
@@ -52,21 +52,21 @@ def check_ticket(
     """
     if not isinstance(ref, IssueKeyRef):
         ticket = load_ticket_file(ref.path)
-        return CheckResult(engine.assess(ticket, today=today), None, None, None)
+        return CheckResult(assessor.assess(ticket, today=today), None, None, None)
     if connect is None:
         from gonogo.jira.gateway import JiraGateway
 
         connect = JiraGateway.connect
     gateway = connect(jira)
-    ticket = gateway.fetch_ticket(ref.key, fields=engine.fields_to_fetch())
-    return assess_and_post(ticket, gateway, engine=engine, jira=jira, today=today, dry_run=dry_run)
+    ticket = gateway.fetch_ticket(ref.key, fields=assessor.fields_to_fetch())
+    return assess_and_post(ticket, gateway, assessor=assessor, jira=jira, today=today, dry_run=dry_run)
 
 
 def assess_and_post(
     ticket: Ticket,
     gateway: JiraGateway,
     *,
-    engine: Engine,
+    assessor: Assessor,
     jira: JiraSettings,
     today: date,
     dry_run: bool = False,
@@ -81,11 +81,11 @@ def assess_and_post(
     """
     from gonogo.jira.sticky_comment import publish_verdict  # a ticket file never posts: it never loads this
 
-    unfound = unfound_on_ticket(ticket, engine.configured_field_refs())
+    unfound = unfound_on_ticket(ticket, assessor.configured_field_refs())
     if unfound:
         require_known_fields(unfound, gateway.field_names())
-    assessment = engine.assess(ticket, today=today, group_members=gateway.group_members)
-    comment = engine.renderer.comment_body(assessment, jira.comment_format)
+    assessment = assessor.assess(ticket, today=today, group_members=gateway.group_members)
+    comment = assessor.renderer.comment_body(assessment, jira.comment_format)
     publication = None
     if not dry_run:
         publication = publish_verdict(

@@ -39,7 +39,7 @@ from gonogo.core.proposal import Proposal
 from gonogo.core.site_fields import require_known_fields
 from gonogo.core.ticket import Ticket, shorten, ticket_from_rest
 from gonogo.core.waivers import is_waiver_label, pointer_keys
-from gonogo.flows.assessor import WAIVER_ORIGIN_FIELDS, Engine
+from gonogo.flows.assessor import WAIVER_ORIGIN_FIELDS, Assessor
 from gonogo.jira.gateway import JiraGateway
 from gonogo.jira.sticky_comment import publish_verdict
 from gonogo.jira.throttle import Throttle
@@ -118,7 +118,7 @@ def project_jql(project: str) -> str:
 def run_report(
     request: ReportRequest,
     *,
-    engine: Engine,
+    assessor: Assessor,
     jira: JiraSettings,
     connect: Connect | None = None,
     throttle: Throttle | None = None,
@@ -138,7 +138,7 @@ def run_report(
     main = gateways.get()
     deployment = main.deployment()
     names = main.field_names()
-    fields = search_fields(engine, names, post=request.post)
+    fields = search_fields(assessor, names, post=request.post)
     if request.outcomes:
         fields.append(CLOSED_FIELD)
     field_names = {fid: names[fid] for fid in fields if fid in names}
@@ -167,7 +167,7 @@ def run_report(
     log.info("the search found %d ticket(s) (%s search)", len(found), deployment.value)
 
     def check(item: Ticket | Row) -> Row:
-        row = item if isinstance(item, Row) else _check_one(item, request, engine, jira, fields, gateways)
+        row = item if isinstance(item, Row) else _check_one(item, request, assessor, jira, fields, gateways)
         progress.checked()
         return row
 
@@ -189,12 +189,12 @@ def run_report(
     )
     if request.outcomes:
         bids = [bid for bid in map(closed_bid, portfolio.rows) if bid is not None]
-        report = outcome_report(bids, checklists=engine.checklists, thresholds=engine.thresholds)
+        report = outcome_report(bids, checklists=assessor.checklists, thresholds=assessor.thresholds)
         portfolio = replace(portfolio, outcomes=report)
     return ReportRun(portfolio, gateways.round_trips())
 
 
-def search_fields(engine: Engine, names: Mapping[str, str], *, post: bool = True) -> list[str]:
+def search_fields(assessor: Assessor, names: Mapping[str, str], *, post: bool = True) -> list[str]:
     """Field ids to search for: the ones every check reads, and each mapped field resolved to its id.
 
     A display name is resolved with Jira's field list the way a check resolves it against one
@@ -203,8 +203,8 @@ def search_fields(engine: Engine, names: Mapping[str, str], *, post: bool = True
     only tell posting whether a ticket has none (no scan for an old gonogo comment needed), so a
     read-only report leaves them out: on a busy ticket they are most of the search's bytes.
     """
-    require_known_fields(engine.configured_field_refs(), names)  # a typo in [fields] stops the run
-    always = replace(engine, field_map={}).fields_to_fetch() or []  # the engine's own base list
+    require_known_fields(assessor.configured_field_refs(), names)  # a typo in [fields] stops the run
+    always = replace(assessor, field_map={}).fields_to_fetch() or []  # the assessor's own base list
     always = [field_id for field_id in always if field_id not in WAIVER_ORIGIN_FIELDS]
     if not post:
         always = [field_id for field_id in always if field_id != "comment"]
@@ -213,7 +213,7 @@ def search_fields(engine: Engine, names: Mapping[str, str], *, post: bool = True
         by_name.setdefault(name.casefold(), []).append(field_id)
     by_id = {field_id.casefold(): field_id for field_id in names}
     resolved: list[str] = []
-    for ref in engine.field_map.values():
+    for ref in assessor.field_map.values():
         if ref in names or _FIELD_ID.fullmatch(ref):
             resolved.append(ref)
             continue
@@ -234,7 +234,7 @@ def search_fields(engine: Engine, names: Mapping[str, str], *, post: bool = True
 def _check_one(
     ticket: Ticket,
     request: ReportRequest,
-    engine: Engine,
+    assessor: Assessor,
     jira: JiraSettings,
     fields: list[str],
     gateways: _GatewayPerThread,
@@ -245,7 +245,7 @@ def _check_one(
         if _needs_history(ticket):
             ticket = gateways.get().fetch_ticket(ticket.key, fields=[*fields, *WAIVER_ORIGIN_FIELDS])
         # a closed bid is judged as it stood when it closed, not by deadlines long past
-        assessment, proposal = engine.assess_with_proposal(
+        assessment, proposal = assessor.assess_with_proposal(
             ticket,
             today=closed or request.today,
             group_members=gateways.get().group_members,
@@ -265,7 +265,7 @@ def _check_one(
     if not request.post:
         return row_from_assessment(assessment, **facts)
     try:
-        body = engine.renderer.comment_body(assessment, jira.comment_format)
+        body = assessor.renderer.comment_body(assessment, jira.comment_format)
         publication = publish_verdict(
             gateways.get(),
             ticket,

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from gonogo import __version__
-from gonogo.core.assessment import Assessment, Evidence, Outcome
+from gonogo.core.assessment import Assessment, Evidence, FindingStatus
 from gonogo.core.comment_format import CommentBody
 from gonogo.core.path_to_go import Change, Step
 from gonogo.core.publication import Publication
@@ -44,7 +44,7 @@ def report_document(
                 "checklist": f.checklist,
                 "rule": f.rule.id,
                 "title": f.rule.title,
-                "problem": f.headline if f.outcome in (Outcome.FAILED, Outcome.WAIVED) else None,
+                "problem": f.headline if f.outcome in (FindingStatus.FAILED, FindingStatus.WAIVED) else None,
                 "severity": f.rule.severity.value,
                 "outcome": f.outcome.value,
                 "evidence": [_evidence(e) for e in f.evidence],

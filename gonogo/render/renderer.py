@@ -26,7 +26,7 @@ from typing import Any
 import jinja2
 
 from gonogo import __version__
-from gonogo.core.assessment import Assessment, Outcome
+from gonogo.core.assessment import Assessment, FindingStatus
 from gonogo.core.comment_format import CommentBody, CommentFormat
 from gonogo.core.errors import ConfigurationError
 from gonogo.core.rules import Severity, fill_values
@@ -264,7 +264,7 @@ def _plural(count: int, singular: str, plural: str | None = None) -> Trusted:
 
 
 def _reportable(assessment: Assessment) -> list[Any]:
-    return [f for f in assessment.findings if f.outcome is Outcome.FAILED]
+    return [f for f in assessment.findings if f.outcome is FindingStatus.FAILED]
 
 
 def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
@@ -281,7 +281,9 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
     steps = path.steps if path else ()
     # Under a NO-GO the comment shows the changes that clear the show-stoppers; the rest is counted.
     blocker_refs = {f.ref for f in by_severity[Severity.BLOCKER]}
-    waived_uses = {name for f in assessment.findings if f.outcome is Outcome.WAIVED for name in f.rule.uses}
+    waived_uses = {
+        name for f in assessment.findings if f.outcome is FindingStatus.WAIVED for name in f.rule.uses
+    }
     main = [s for s in steps if not blocker_refs or blocker_refs & set(s.rules)]
     return {
         "a": assessment,
@@ -294,11 +296,11 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
         "path_verified": bool(path and path.verified),
         "uncleared": path.uncleared if path else (),
         "deadline_passed": _deadline_passed(assessment),
-        "judged_passed": [f for f in assessment.findings if f.outcome is Outcome.PASSED and f.judges],
+        "judged_passed": [f for f in assessment.findings if f.outcome is FindingStatus.PASSED and f.judges],
         "skipped_blockers": [
             f
             for f in assessment.findings
-            if f.outcome is Outcome.SKIPPED and f.rule.severity is Severity.BLOCKER
+            if f.outcome is FindingStatus.SKIPPED and f.rule.severity is Severity.BLOCKER
         ],
         "verdict": assessment.verdict,
         "key": Trusted(assessment.ticket_key)
@@ -310,8 +312,8 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
         "minors": by_severity[Severity.MINOR],
         "missing": assessment.missing_information,
         "left_out": len(failed) - len(listed),
-        "passed": [f for f in assessment.findings if f.outcome is Outcome.PASSED],
-        "waived": [f for f in assessment.findings if f.outcome is Outcome.WAIVED],
+        "passed": [f for f in assessment.findings if f.outcome is FindingStatus.PASSED],
+        "waived": [f for f in assessment.findings if f.outcome is FindingStatus.WAIVED],
         "waivers_not_applied": [f for f in assessment.findings if f.waiver_not_applied],
         "unmatched_waivers": assessment.unmatched_waivers,
         "score": assessment.score,
@@ -320,13 +322,15 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
         "passed_blockers": [
             f
             for f in assessment.findings
-            if f.outcome is Outcome.PASSED
+            if f.outcome is FindingStatus.PASSED
             and f.rule.severity is Severity.BLOCKER
             and not set(f.rule.uses) & waived_uses
         ],
-        "skipped": [f for f in assessment.findings if f.outcome is Outcome.SKIPPED],
+        "skipped": [f for f in assessment.findings if f.outcome is FindingStatus.SKIPPED],
         "unusable": _unusable(assessment),
-        "checked": [f for f in assessment.findings if f.outcome not in (Outcome.SKIPPED, Outcome.WAIVED)],
+        "checked": [
+            f for f in assessment.findings if f.outcome not in (FindingStatus.SKIPPED, FindingStatus.WAIVED)
+        ],
         "checklists": assessment.checklists,
         "version": __version__,
     }
@@ -336,7 +340,7 @@ def _unusable(assessment: Assessment) -> list[Any]:
     """Evidence of skipped rules whose value the ticket has but gonogo could not use, once each."""
     seen: dict[str, Any] = {}
     for finding in assessment.findings:
-        if finding.outcome is Outcome.SKIPPED:
+        if finding.outcome is FindingStatus.SKIPPED:
             for item in finding.evidence:
                 if item.value is None and item.problem and item.property not in seen:
                     seen[item.property] = item

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from gonogo.core.verdict_labels import only_verdict_labels_changed
-from gonogo.webhook.settings import Filters
 
 CREATED = "jira:issue_created"
 UPDATED = "jira:issue_updated"
@@ -36,6 +35,16 @@ AUTOMATION = "automation"
 _KEY = re.compile(r"[A-Z][A-Z0-9_]{0,99}-[1-9][0-9]{0,17}")
 _ISSUE_ID = re.compile(r"[1-9][0-9]{0,18}")
 _EVENT_NAME = re.compile(r"[A-Za-z0-9:_.-]{1,64}")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which events count as "a proposal ticket was created (or changed)"; the rest is ignored."""
+
+    projects: frozenset[str] = frozenset()  # upper-case keys; empty: every project
+    issue_types: frozenset[str] = frozenset()  # case-folded names; empty: every issue type
+    check_on_update: bool = False
+    ignore_accounts: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from gonogo.core.errors import GonogoError
 from gonogo.core.waivers import POINTER_KEY, waiver_due
 from gonogo.jira.gateway import JiraGateway
 from gonogo.sources.config import JiraSettings
+from gonogo.webhook.classify import Filters
 from gonogo.webhook.queue import Job, QueueUnavailable, WorkQueue
-from gonogo.webhook.settings import Filters
 
 log = logging.getLogger("gonogo.webhook.recheck")
 

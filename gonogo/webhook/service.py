@@ -1,6 +1,6 @@
 """Wiring for `gonogo serve`: build every part once, run uvicorn, tear down in order.
 
-Built once per process: the check engine (compiled checklists), the queue, the metrics. Workers
+Built once per process: the check's assessor (compiled checklists), the queue, the metrics. Workers
 start when the server has started and stop before the queue closes, so no job is acknowledged
 against a closed queue. uvicorn owns SIGTERM/SIGINT: it stops accepting, finishes the requests in
 flight, then runs the shutdown that stops the workers.
@@ -12,21 +12,21 @@ import logging
 from collections.abc import Callable
 from datetime import date
 
-from gonogo.flows.assessor import Engine, build_engine
+from gonogo.flows.assessor import Assessor, build_assessor
 from gonogo.flows.check_ticket import assess_and_post
 from gonogo.jira.gateway import JiraGateway
 from gonogo.redaction import REDACTOR
 from gonogo.sources.config import JiraSettings, Settings
 from gonogo.webhook.app import create_app
-from gonogo.webhook.classify import filtered_out
+from gonogo.webhook.classify import Filters, filtered_out
 from gonogo.webhook.intake import Intake
 from gonogo.webhook.listener import Server, listen, raise_descriptor_limit, server_config
 from gonogo.webhook.logs import setup_service_logging
 from gonogo.webhook.metrics import Metrics
 from gonogo.webhook.queue import Job, WorkQueue, open_queue
 from gonogo.webhook.recheck import WaiverRecheck
-from gonogo.webhook.settings import Filters, WebhookSettings
-from gonogo.webhook.worker import CheckOutcome, CheckRunner, Ignored, Workers
+from gonogo.webhook.settings import WebhookSettings
+from gonogo.webhook.worker import Checked, CheckRunner, NotAProposal, Workers
 
 log = logging.getLogger("gonogo.webhook")
 
@@ -34,7 +34,7 @@ SHUTDOWN_GRACE_SECONDS = 10.0
 
 
 def check_runner(
-    engine: Engine,
+    assessor: Assessor,
     jira: JiraSettings,
     *,
     filters: Filters,
@@ -50,16 +50,16 @@ def check_runner(
     one GET, then the comment's writes.
     """
 
-    def run(job: Job) -> CheckOutcome | Ignored:
+    def run(job: Job) -> Checked | NotAProposal:
         gateway = connect(jira)
-        ticket = gateway.fetch_ticket(job.ticket, fields=engine.fields_to_fetch(), label=job.key)
+        ticket = gateway.fetch_ticket(job.ticket, fields=assessor.fields_to_fetch(), label=job.key)
         # An issue type Jira did not return ("") matches no filter: unknown is not a proposal.
         unwanted = filtered_out(ticket.project_key, ticket.issue_type or "", filters)
         if unwanted is not None:
-            return Ignored(unwanted)
-        result = assess_and_post(ticket, gateway, engine=engine, jira=jira, today=today or date.today())
+            return NotAProposal(unwanted)
+        result = assess_and_post(ticket, gateway, assessor=assessor, jira=jira, today=today or date.today())
         assert result.publication is not None  # not a dry run
-        return CheckOutcome(
+        return Checked(
             verdict=result.assessment.verdict.value,
             action=result.publication.action.value,
             comment_id=result.publication.comment_id,
@@ -92,7 +92,7 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
     REDACTOR.remember_url_password(webhook.queue.redis_url.reveal())
     setup_service_logging(verbose=verbose)
     settings.jira.require_connection()
-    engine = build_engine(settings)
+    assessor = build_assessor(settings)
     descriptors = raise_descriptor_limit()
     listening = listen(webhook.host, webhook.port)
     try:
@@ -104,7 +104,7 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
         metrics = Metrics(queue_depth=queue.depth)
         workers = Workers(
             queue=queue,
-            run_check=check_runner(engine, settings.jira, filters=webhook.filters, today=today),
+            run_check=check_runner(assessor, settings.jira, filters=webhook.filters, today=today),
             count=webhook.workers,
             retry=webhook.retry,
             metrics=metrics,
@@ -120,7 +120,7 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
             settings=webhook,
             queue=queue,
             metrics=metrics,
-            watched_fields=frozenset(engine.field_map.values()),
+            watched_fields=frozenset(assessor.field_map.values()),
             label_prefix=settings.jira.label_prefix,
         )
 

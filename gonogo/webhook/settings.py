@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from gonogo.core.errors import ConfigurationError
 from gonogo.sources.config import Secret, Settings
+from gonogo.webhook.classify import Filters
 
 SECRET_ENV = "GONOGO_WEBHOOK_SECRET"
 TOKEN_ENV = "GONOGO_WEBHOOK_TOKEN"
@@ -49,16 +50,6 @@ class QueueSettings:
     redis_prefix: str = "gonogo"
     dedupe_seconds: float = 24 * 3600.0
     lease_seconds: float = 60.0
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Which events count as "a proposal ticket was created (or changed)"; the rest is ignored."""
-
-    projects: frozenset[str] = frozenset()  # upper-case keys; empty: every project
-    issue_types: frozenset[str] = frozenset()  # case-folded names; empty: every issue type
-    check_on_update: bool = False
-    ignore_accounts: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
