@@ -9,6 +9,32 @@ import click
 
 from gonogo.cli.common import today_option
 
+# What the `serve` extra installs; a CLI-only install has none of them.
+SERVE_PACKAGES = ("uvicorn", "starlette", "prometheus_client", "persistqueue", "redis")
+INSTALL_SERVE = "pip install 'gonogo[serve]'"
+
+
+def require_serve_extra(command: str) -> None:
+    """Stop with the install command when the web service's packages are missing (exit code 3).
+
+    Checked before anything starts, so a CLI-only install gets one line naming the fix rather
+    than an import error halfway through starting the service.
+    """
+    import importlib.util
+
+    from gonogo.core.errors import ConfigurationError
+
+    for name in SERVE_PACKAGES:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            raise ConfigurationError(
+                f"{command} needs the webhook service's packages ({name} is not installed): "
+                f"install them with {INSTALL_SERVE}"
+            )
+
 
 @click.command()
 @click.option("--host", help="Address to listen on (default: [webhook].host or 127.0.0.1).")
@@ -33,6 +59,7 @@ def serve(
     today: datetime | None,
 ) -> None:
     """Run the webhook service: POST /webhook, GET /healthz, GET /metrics (README, Webhook service)."""
+    require_serve_extra("gonogo serve")
     from gonogo.sources.config import load_settings
     from gonogo.webhook.service import run_service
     from gonogo.webhook.settings import webhook_settings
@@ -56,6 +83,7 @@ def serve(
 @click.pass_context
 def dead_letters(ctx: click.Context, output_format: str) -> None:
     """List deliveries whose check kept failing, with the reason (safe while the service runs)."""
+    require_serve_extra("gonogo dead-letters")
     from gonogo.redaction import redact
     from gonogo.sources.config import load_settings
     from gonogo.webhook.queue import dead_letter_lines, open_queue

@@ -97,6 +97,10 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
     from gonogo.sources.config import load_settings
     from gonogo.sources.resources import bundled_vocabulary
 
+    if service:
+        from gonogo.cli.serve import require_serve_extra
+
+        require_serve_extra("gonogo doctor --service")
     more_verbose(ctx, verbose)
     settings = load_settings(ctx.obj["config_path"])
     key = _sample_key(sample, settings.jira.url)
