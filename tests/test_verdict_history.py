@@ -1,7 +1,7 @@
 """The verdict history in gonogo's issue property: kept across re-checks, bounded, free to read.
 
 Through `gonogo check` and `gonogo report --post` against the loopback Jira; the pure rules of
-`gonogo.history` first.
+`gonogo.core.history` first.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ field (`outcome`: won, lost, withdrawn, no-bid). A win rate is won ÷ (won + los
 no-bid tickets never reached the customer's decision. Counts are always given; a rate only where it
 rests on at least MIN_BIDS decided bids, so a small sample is never dressed up as evidence. Where
 the team's own results contradict a threshold, a suggestion says so with the numbers; nothing is
-changed automatically. Pure: the rows come from `gonogo.report`, the thresholds from the assessor.
+changed automatically. Pure: the rows come from `gonogo.flows.portfolio_run`, the thresholds
+from the assessor.
 """
 
 from __future__ import annotations

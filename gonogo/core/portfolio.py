@@ -4,7 +4,8 @@ A bid manager reads it top down, so the order is the product: tickets gonogo cou
 first (they need a person), then NO-GO, NEEDS INFO, GO WITH CONDITIONS and GO; within a verdict the
 lowest bid score first, then the issue key in number order. Each row carries the one reason that
 decides its verdict, picked by the same gates that pick the verdict (README, "Checklists").
-No Jira, no files, no clock: `gonogo.report` feeds it, `gonogo.report_formats` renders it.
+No Jira, no files, no clock: `gonogo.flows.portfolio_run` feeds it, `gonogo.render.portfolio_formats`
+renders it.
 """
 
 from __future__ import annotations
@@ -22,19 +23,13 @@ from gonogo.core.assessment import Assessment, Coverage, FindingStatus
 from gonogo.core.history import Change, HistoryEntry, extended, last_change
 from gonogo.core.publication import Publication
 from gonogo.core.rules import Severity
-from gonogo.core.verdict import Verdict
+from gonogo.core.verdict import WORST_FIRST, Verdict
 from gonogo.core.waivers import WaiverStatus
 
 if TYPE_CHECKING:
     from gonogo.core.outcomes import OutcomeReport
 
-# Worst first: what to drop, then what needs information, then what to pursue.
-VERDICT_ORDER: tuple[Verdict, ...] = (
-    Verdict.NO_GO,
-    Verdict.NEEDS_INFO,
-    Verdict.GO_WITH_CONDITIONS,
-    Verdict.GO,
-)
+VERDICT_ORDER = WORST_FIRST  # worst first (`gonogo.core.verdict`)
 SCORE_BUCKET = 10  # the score chart's bar width: 0-9, 10-19, ..., 90-100
 EXPIRING_SOON_DAYS = 7  # an active waiver ending within this many days is listed as expiring
 _KEY_NUMBER = re.compile(r"^(?P<project>.*)-(?P<number>\d+)$")

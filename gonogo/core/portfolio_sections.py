@@ -1,6 +1,6 @@
 """The portfolio's teaching sections as plain data: why bids fail, what changed, how verdicts fared.
 
-One place turns the pure results of `gonogo.patterns` and `gonogo.outcomes` into the dictionaries
+One place turns the pure results of `gonogo.core.patterns` and `gonogo.core.outcomes` into the dictionaries
 every format shows: JSON prints them as they are (gonogo/schemas/portfolio.schema.json), CSV writes
 one section per file, and the text and HTML templates lay them out. So the four formats cannot
 disagree about a number.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -89,7 +89,7 @@ def build_proposal(
 ) -> Proposal:
     """Map, normalise and derive every property the vocabulary or the field map names.
 
-    `option_aliases` ([values] in gonogo.toml, see `gonogo.option_aliases`) name the site's
+    `option_aliases` ([values] in gonogo.toml, see `gonogo.core.option_aliases`) name the site's
     option texts for vocabulary values.
     """
     aliases = option_aliases or {}
@@ -134,14 +134,20 @@ def build_proposal(
 
 
 def resolve_field(ticket: Ticket, field_ref: str) -> str | None:
-    """Find the field id for an id or a (case-insensitive) display name; None when absent.
+    """Find the field id for an id or a (case-insensitive) display name on this ticket; None when absent."""
+    return resolve_field_ref(field_ref, names=ticket.names, ids=ticket.fields)
 
-    Two fields with the same display name are a configuration problem, not a coin toss.
+
+def resolve_field_ref(field_ref: str, *, names: Mapping[str, str], ids: Collection[str]) -> str | None:
+    """The field id an id or a (case-insensitive) display name means, among `ids` and `names`.
+
+    The one resolution a check (one ticket's fields and names) and a report (the site's field
+    list) share. Two fields with the same display name are a configuration problem, not a coin toss.
     """
-    if field_ref in ticket.fields or CUSTOM_FIELD_ID.fullmatch(field_ref):
+    if field_ref in ids or CUSTOM_FIELD_ID.fullmatch(field_ref):
         return field_ref
     wanted = field_ref.casefold()
-    matches = sorted(fid for fid, name in ticket.names.items() if name.casefold() == wanted)
+    matches = sorted(fid for fid, name in names.items() if name.casefold() == wanted)
     if len(matches) > 1:
         raise ConfigurationError(
             f'{len(matches)} Jira fields are named "{field_ref}" ({", ".join(matches)}): '
@@ -149,7 +155,7 @@ def resolve_field(ticket: Ticket, field_ref: str) -> str | None:
         )
     if matches:
         return matches[0]
-    lowered = {fid.casefold(): fid for fid in ticket.fields}
+    lowered = {fid.casefold(): fid for fid in ids}
     return lowered.get(wanted)
 
 

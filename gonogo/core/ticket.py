@@ -16,7 +16,8 @@ from gonogo.core.errors import InputError
 
 # The same bounds as a webhook delivery's key: up to 100 characters of project key and 18 digits.
 # Anything longer is not a key, and is never sent to Jira.
-ISSUE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}-[1-9][0-9]{0,17}")
+PROJECT_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}")
+ISSUE_KEY = re.compile(rf"{PROJECT_KEY.pattern}-[1-9][0-9]{{0,17}}")
 CUSTOM_FIELD_ID = re.compile(r"customfield_\d+")
 
 

@@ -29,6 +29,16 @@ _LABELS = {
 }
 
 
+# Worst first: what to drop, then what needs information, then what to pursue. The same order as
+# `decide` tries them, and the order every portfolio table, chart and CSV lists verdicts in.
+WORST_FIRST: tuple[Verdict, ...] = (
+    Verdict.NO_GO,
+    Verdict.NEEDS_INFO,
+    Verdict.GO_WITH_CONDITIONS,
+    Verdict.GO,
+)
+
+
 def decide(*, failed_blockers: int, missing_information: int, failed_majors: int) -> Verdict:
     if failed_blockers:
         return Verdict.NO_GO

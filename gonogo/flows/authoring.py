@@ -1,6 +1,6 @@
 """`gonogo checklists list | show | lint`: what a checklist author needs, as data for templates.
 
-The linter checks files the way a check loads them (same code in gonogo.checklists), against the
+The linter checks files the way a check loads them (same code in gonogo.core.rules), against the
 thresholds and properties a check would know, so "lint passes" means "a check can use it".
 """
 

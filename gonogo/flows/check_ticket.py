@@ -79,8 +79,6 @@ def assess_and_post(
     error and nothing is written. The comment's format (ADF for Cloud, wiki markup for Data
     Center) comes from the configuration, without asking Jira.
     """
-    from gonogo.jira.sticky_comment import publish_verdict  # a ticket file never posts: it never loads this
-
     unfound = unfound_on_ticket(ticket, assessor.configured_field_refs())
     if unfound:
         require_known_fields(unfound, gateway.field_names())
@@ -88,14 +86,32 @@ def assess_and_post(
     comment = assessor.renderer.comment_body(assessment, jira.comment_format)
     publication = None
     if not dry_run:
-        publication = publish_verdict(
-            gateway,
-            ticket,
-            comment,
-            property_key=jira.comment_property,
-            verdict=assessment.verdict.value,
-            label_prefix=jira.label_prefix,
-            entry=HistoryEntry(today, assessment.verdict, assessment.score),
-            extra=pointer_keys(assessment.waivers_end_on),
-        )
+        publication = post_verdict(assessment, comment, ticket, gateway, jira=jira, today=today)
     return CheckResult(assessment, comment, publication, gateway.round_trips)
+
+
+def post_verdict(
+    assessment: Assessment,
+    comment: CommentBody,
+    ticket: Ticket,
+    gateway: JiraGateway,
+    *,
+    jira: JiraSettings,
+    today: date,
+) -> Publication:
+    """Post or update the ticket's one verdict comment, with its pointer, label and history entry.
+
+    The one posting step of every entry point: `check`, `report --post` and the webhook worker.
+    """
+    from gonogo.jira.sticky_comment import publish_verdict  # a ticket file never posts: it never loads this
+
+    return publish_verdict(
+        gateway,
+        ticket,
+        comment,
+        property_key=jira.comment_property,
+        verdict=assessment.verdict.value,
+        label_prefix=jira.label_prefix,
+        entry=HistoryEntry(today, assessment.verdict, assessment.score),
+        extra=pointer_keys(assessment.waivers_end_on),
+    )

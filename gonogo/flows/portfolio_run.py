@@ -22,7 +22,6 @@ and the run goes on; the exit code says so (README, "Exit codes").
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -31,17 +30,17 @@ from datetime import date
 from typing import Any, Protocol, TypedDict
 
 from gonogo.core.changelog import changelog_is_complete, labels_added, read_histories
-from gonogo.core.errors import ConfigurationError, GonogoError, InputError
+from gonogo.core.errors import GonogoError, InputError
 from gonogo.core.history import HistoryEntry, read_history
 from gonogo.core.outcomes import closed_bid, outcome_report
 from gonogo.core.portfolio import Portfolio, Row, build_portfolio, error_row, row_from_assessment
-from gonogo.core.proposal import Proposal
+from gonogo.core.proposal import Proposal, resolve_field_ref
 from gonogo.core.site_fields import require_known_fields
-from gonogo.core.ticket import Ticket, shorten, ticket_from_rest
-from gonogo.core.waivers import is_waiver_label, pointer_keys
+from gonogo.core.ticket import PROJECT_KEY, Ticket, shorten, ticket_from_rest
+from gonogo.core.waivers import is_waiver_label
 from gonogo.flows.assessor import WAIVER_ORIGIN_FIELDS, Assessor
+from gonogo.flows.check_ticket import post_verdict
 from gonogo.jira.gateway import JiraGateway
-from gonogo.jira.sticky_comment import publish_verdict
 from gonogo.jira.throttle import Throttle
 from gonogo.sources.config import JiraSettings
 
@@ -49,8 +48,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CONCURRENCY = 4
 DEFAULT_MAX_TICKETS = 5000
-_FIELD_ID = re.compile(r"customfield_\d+")
-_PROJECT_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}")
 CLOSED_FIELD = "resolutiondate"  # when the ticket was resolved: the verdict before it counts
 
 
@@ -110,7 +107,7 @@ class _Silent:
 
 def project_jql(project: str) -> str:
     """`--project KEY`: the project's open tickets. The key is checked, so it cannot inject JQL."""
-    if not _PROJECT_KEY.fullmatch(project):
+    if not PROJECT_KEY.fullmatch(project):
         raise InputError(f"{shorten(project)!r} is not a project key: expected letters and digits, like BID")
     return f"project = {project.upper()} AND statusCategory != Done"
 
@@ -208,27 +205,9 @@ def search_fields(assessor: Assessor, names: Mapping[str, str], *, post: bool = 
     always = [field_id for field_id in always if field_id not in WAIVER_ORIGIN_FIELDS]
     if not post:
         always = [field_id for field_id in always if field_id != "comment"]
-    by_name: dict[str, list[str]] = {}
-    for field_id, name in names.items():
-        by_name.setdefault(name.casefold(), []).append(field_id)
-    by_id = {field_id.casefold(): field_id for field_id in names}
-    resolved: list[str] = []
-    for ref in assessor.field_map.values():
-        if ref in names or _FIELD_ID.fullmatch(ref):
-            resolved.append(ref)
-            continue
-        matches = sorted(by_name.get(ref.casefold(), []))
-        if len(matches) > 1:
-            raise ConfigurationError(
-                f'{len(matches)} Jira fields are named "{ref}" ({", ".join(matches)}): '
-                "map the property to one of these ids in [fields] of gonogo.toml"
-            )
-        if matches:
-            resolved.append(matches[0])
-        elif ref.casefold() in by_id:
-            resolved.append(by_id[ref.casefold()])
-        # else: a default name this site lacks; every ticket will say so as missing information
-    return list(dict.fromkeys([*always, *resolved]))
+    resolved = (resolve_field_ref(ref, names=names, ids=names) for ref in assessor.field_map.values())
+    # None: a default name this site lacks; every ticket will say so as missing information
+    return list(dict.fromkeys([*always, *(field_id for field_id in resolved if field_id is not None)]))
 
 
 def _check_one(
@@ -266,16 +245,7 @@ def _check_one(
         return row_from_assessment(assessment, **facts)
     try:
         body = assessor.renderer.comment_body(assessment, jira.comment_format)
-        publication = publish_verdict(
-            gateways.get(),
-            ticket,
-            body,
-            property_key=jira.comment_property,
-            verdict=assessment.verdict.value,
-            label_prefix=jira.label_prefix,
-            entry=HistoryEntry(request.today, assessment.verdict, assessment.score),
-            extra=pointer_keys(assessment.waivers_end_on),
-        )
+        publication = post_verdict(assessment, body, ticket, gateways.get(), jira=jira, today=request.today)
     except GonogoError as exc:
         return row_from_assessment(assessment, error=f"comment not posted: {_line(exc)}", **facts)
     except Exception as exc:  # as above: one ticket's bug is its row's error, not the run's end

@@ -30,6 +30,7 @@ import tenacity
 from jira import JIRA, JIRAError
 
 from gonogo import __version__
+from gonogo.core.backoff import doubling
 from gonogo.core.comment_format import CommentBody, is_cloud_host
 from gonogo.core.errors import ConfigurationError, EditRefused, GonogoError, InputError, JiraError
 from gonogo.core.site_fields import SiteField, editable_fields_from, site_fields_from
@@ -567,8 +568,7 @@ class JiraGateway:
         told = _retry_after(exc) if isinstance(exc, JIRAError) else None
         if told is not None:
             return told
-        backoff = 0.5 * 2 ** (state.attempt_number - 1)
-        return float(min(backoff, self._settings.max_retry_wait_seconds))
+        return doubling(state.attempt_number, first=0.5, cap=self._settings.max_retry_wait_seconds)
 
     def _explain_status(self, exc: JIRAError, action: str) -> str:
         status = exc.status_code

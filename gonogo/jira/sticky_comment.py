@@ -2,7 +2,7 @@
 
 The ticket carries an issue property pointing at our comment, and the comment carries a comment
 property naming it as ours; both are set by the same requests that create them. The pointer and
-the verdict label (`gonogo.verdict_labels`) are written by one issue edit. Without the pointer, the
+the verdict label (`gonogo.core.verdict_labels`) are written by one issue edit. Without the pointer, the
 comments are scanned for our property before posting, so a comment whose pointer was never written
 (a lost response) is adopted instead of duplicated; a brand-new ticket with no comments skips the
 scan. A pointer to a deleted comment leads to a fresh one.
@@ -15,7 +15,7 @@ new body, the pointer with its new digest and the label together. A pointer with
 older gonogo) counts as changed once. When the ticket's comments came with the GET and ours is not
 among them (someone deleted it), a new one is posted without trying the old one first.
 
-The pointer also carries the ticket's verdict history (`gonogo.history`): today's verdict and
+The pointer also carries the ticket's verdict history (`gonogo.core.history`): today's verdict and
 score join it when they are news, in the same write that records the pointer, and every other key
 of the pointer is kept as it is. An unchanged verdict and score leave the pointer as it was.
 

@@ -1,8 +1,8 @@
 """Geometry of the HTML report's section charts: rules failing most, missing information, outcomes.
 
 The template only draws what is computed here (positions and sizes in whole pixels), as for the
-verdict and score charts in `gonogo.report_formats`. Every chart is built from the section data of
-`gonogo.report_sections`, so the picture and the JSON cannot disagree.
+verdict and score charts in `gonogo.render.portfolio_formats`. Every chart is built from the section data of
+`gonogo.core.portfolio_sections`, so the picture and the JSON cannot disagree.
 """
 
 from __future__ import annotations

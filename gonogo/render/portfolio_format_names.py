@@ -1,6 +1,6 @@
 """The names of `gonogo report`'s output formats and CSV sections: all `--help` needs of them.
 
-Kept apart from `gonogo.report_formats` (which renders them, with csv, json and the portfolio)
+Kept apart from `gonogo.render.portfolio_formats` (which renders them, with csv, json and the portfolio)
 so that the command line can offer the choice without importing the renderers.
 """
 

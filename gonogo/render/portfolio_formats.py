@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gonogo import __version__
-from gonogo.core.verdict import Verdict
+from gonogo.core.verdict import WORST_FIRST, Verdict
 from gonogo.render.portfolio_format_names import FORMAT_DESCRIPTIONS
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ HTML_TEMPLATE = "portfolio.html.j2"
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _REASON_LABELS = {"blocker": "Show-stopper", "missing": "We need to know", "major": "Condition"}
-_VERDICTS = (Verdict.NO_GO, Verdict.NEEDS_INFO, Verdict.GO_WITH_CONDITIONS, Verdict.GO)
+_VERDICTS = WORST_FIRST
 
 
 @dataclass(frozen=True)

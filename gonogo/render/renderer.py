@@ -1,7 +1,7 @@
 """Every text gonogo shows is rendered here, from templates, over the same Assessment.
 
 Safety is structural, not a matter of remembering a filter. The comment environment's `finalize`
-seals every value a template prints into an opaque token (`gonogo.document`), so the comment's
+seals every value a template prints into an opaque token (`gonogo.render.document`), so the comment's
 structure is read from the template's own wording only, and the document becomes ADF (text nodes)
 or wiki markup (values escaped only where they could form markup). The terminal environment's
 `finalize` strips what could drive a terminal. Either passes a value through as it is only when it
@@ -30,6 +30,7 @@ from gonogo.core.assessment import Assessment, FindingStatus
 from gonogo.core.comment_format import CommentBody, CommentFormat
 from gonogo.core.errors import ConfigurationError
 from gonogo.core.rules import Severity, fill_values
+from gonogo.core.ticket import ISSUE_KEY
 from gonogo.core.values import display_value
 from gonogo.render import wikimarkup
 from gonogo.render.adf import Adf, compact_json, to_adf
@@ -46,7 +47,6 @@ HEADLINE_TEMPLATE = "headline.txt.j2"
 # comment is held to it by its compact JSON, which is longer than its text: the safe reading.
 COMMENT_CHAR_LIMIT = 32_000
 # Issue keys are Jira's identity for the ticket, not text anyone typed into it.
-_ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]*-[1-9][0-9]*")
 _FIELD_TEXT_LIMIT = 1000
 # Control characters (line breaks included: a value must not forge report lines), zero-width and
 # bidirectional-override characters.
@@ -304,7 +304,7 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
         ],
         "verdict": assessment.verdict,
         "key": Trusted(assessment.ticket_key)
-        if _ISSUE_KEY.fullmatch(assessment.ticket_key)
+        if ISSUE_KEY.fullmatch(assessment.ticket_key) and assessment.ticket_key.isupper()
         else assessment.ticket_key,
         "summary": assessment.summary,
         "blockers": by_severity[Severity.BLOCKER],

@@ -175,7 +175,9 @@ def _escape_characters(plain: str) -> str:
 # only where the rules of `is_inert` say; every other ASCII punctuation character can form markup.
 _PLAIN_ASCII = frozenset(" \"$%',./=")
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
-_ISSUE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*-[0-9]")
+# Not the issue-key grammar (`gonogo.core.ticket.ISSUE_KEY`): anything Jira's renderer might link as
+# a key, unbounded and from any digit, so the text around it is escaped; broader on purpose.
+_AUTOLINK_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*-[0-9]")
 _EMOTICON_WORD = r"(?:y|n|i|x|on|off|flag|flagoff|/)"
 _EMOTICON_IN_PARENS = re.compile(rf"\({_EMOTICON_WORD}\)", re.IGNORECASE)
 _WHOLE_EMOTICON_WORD = re.compile(rf"\s*{_EMOTICON_WORD}\s*", re.IGNORECASE)
@@ -210,7 +212,7 @@ def is_inert(text: str) -> bool:
     """
     if _WHOLE_EMOTICON_WORD.fullmatch(text) or _EMOTICON_IN_PARENS.search(text):
         return False
-    if _ISSUE_KEY.search(text) or _WWW_DOT.search(text) or _LINE_KEYWORD.search(text):
+    if _AUTOLINK_KEY.search(text) or _WWW_DOT.search(text) or _LINE_KEYWORD.search(text):
         return False
     depth = 0
     for index, char in enumerate(text):

@@ -26,13 +26,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gonogo.core.ticket import ISSUE_KEY
 from gonogo.core.verdict_labels import only_verdict_labels_changed
 
 CREATED = "jira:issue_created"
 UPDATED = "jira:issue_updated"
 AUTOMATION = "automation"
 
-_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,99}-[1-9][0-9]{0,17}")
 _ISSUE_ID = re.compile(r"[1-9][0-9]{0,18}")
 _EVENT_NAME = re.compile(r"[A-Za-z0-9:_.-]{1,64}")
 
@@ -160,7 +160,7 @@ def _automation_issue_data(data: Mapping[str, Any], filters: Filters) -> Decisio
 
 
 def _identity(key: Any, issue_id: Any) -> tuple[str, str | None] | Malformed:
-    if not isinstance(key, str) or not _KEY.fullmatch(key.upper()):
+    if not isinstance(key, str) or not ISSUE_KEY.fullmatch(key):
         return Malformed('no issue key like "BID-42"')
     if issue_id is not None:
         issue_id = str(issue_id) if isinstance(issue_id, (str, int)) else ""

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from gonogo.core.backoff import doubling
 from gonogo.core.errors import ConfigurationError
 from gonogo.sources.config import Secret, Settings
 from gonogo.webhook.classify import Filters
@@ -37,7 +38,7 @@ class RetryPolicy:
 
     def delay(self, failed_attempts: int) -> float:
         """Seconds to wait after the `failed_attempts`-th failure: doubling, capped."""
-        return float(min(self.initial_seconds * 2 ** (failed_attempts - 1), self.max_seconds))
+        return doubling(failed_attempts, first=self.initial_seconds, cap=self.max_seconds)
 
 
 @dataclass(frozen=True)
