@@ -36,9 +36,9 @@ from support import TODAY, Gonogo
 import gonogo.flows.portfolio_run as report_module
 from gonogo.core.portfolio import VERDICT_ORDER
 from gonogo.flows.assessor import build_assessor
+from gonogo.flows.check_ticket import post_verdict
 from gonogo.flows.portfolio_run import ReportRequest, ReportRun, run_report
 from gonogo.jira.gateway import JiraGateway
-from gonogo.jira.sticky_comment import publish_verdict
 from gonogo.jira.throttle import Throttle
 from gonogo.sources.resources import schema_path
 
@@ -524,12 +524,12 @@ def test_an_unexpected_error_posting_one_ticket_is_its_error_row_and_the_run_goe
     """A bug while posting one ticket (here an AttributeError) must not cost the others their comment."""
     server, seeded = small
 
-    def publish(store: Any, ticket: Any, *args: Any, **kwargs: Any) -> Any:
+    def post(assessment: Any, comment: Any, ticket: Any, *args: Any, **kwargs: Any) -> Any:
         if ticket.key == "BID-3":
             raise AttributeError("'NoneType' object has no attribute 'get'")
-        return publish_verdict(store, ticket, *args, **kwargs)
+        return post_verdict(assessment, comment, ticket, *args, **kwargs)
 
-    monkeypatch.setattr(report_module, "publish_verdict", publish)
+    monkeypatch.setattr(report_module, "post_verdict", post)
     run = report(gonogo, server, "--project", "BID", "--post", "--format", "json")
     assert run.exit_code == 6
     assert "Traceback" not in run.stderr
