@@ -58,7 +58,7 @@ def serve(
     allow_unauthenticated: bool | None,
     today: datetime | None,
 ) -> None:
-    """Run the webhook service: POST /webhook, GET /healthz, GET /metrics (README, Webhook service)."""
+    """Run the webhook service: POST /webhook, GET /healthz, GET /metrics (docs/webhook-service.md)."""
     require_serve_extra("gonogo serve")
     from gonogo.sources.config import load_settings
     from gonogo.webhook.service import run_service

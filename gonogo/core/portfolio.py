@@ -3,7 +3,7 @@
 A bid manager reads it top down, so the order is the product: tickets gonogo could not check come
 first (they need a person), then NO-GO, NEEDS INFO, GO WITH CONDITIONS and GO; within a verdict the
 lowest bid score first, then the issue key in number order. Each row carries the one reason that
-decides its verdict, picked by the same gates that pick the verdict (README, "Checklists").
+decides its verdict, picked by the same gates that pick the verdict (docs/checklists.md).
 No Jira, no files, no clock: `gonogo.flows.portfolio_run` feeds it, `gonogo.render.portfolio_formats`
 renders it.
 """

@@ -62,7 +62,7 @@ class Rule:
         """True for an "is it known?" check: its condition only requires values, it judges none.
 
         Such a check decides NEEDS INFO but says nothing about the bid, so it is left out of the
-        score and of the coverage (README, "Bid score").
+        score and of the coverage (docs/checklists.md, "The bid score").
         """
         return isinstance(self.condition, dict) and set(self.condition) <= {"required"}
 
@@ -270,7 +270,7 @@ def _compile_rule(
     unknown = [name for name in uses if name not in known_properties]
     if unknown:
         problems.append(
-            f"unknown property {', '.join(unknown)}: use one from the vocabulary (README) "
+            f"unknown property {', '.join(unknown)}: use one from the vocabulary (docs/configuration.md) "
             "or map it to a Jira field in [fields] of gonogo.toml"
         )
     failed_title = _fill_placeholders(raw["failed_title"], thresholds, problems, properties=known_properties)

@@ -1,6 +1,6 @@
 """The proposal vocabulary: which properties exist, their types, default Jira fields, derivations.
 
-It is data (`gonogo/schemas/proposal.schema.json`) so the README, the linter and the mapper all read
+It is data (`gonogo/schemas/proposal.schema.json`) so the guides, the linter and the mapper all read
 the same source of truth.
 """
 

@@ -287,7 +287,8 @@ def service_lines(settings: Settings, environ: Mapping[str, str]) -> list[Doctor
                 "webhook secret",
                 "neither GONOGO_WEBHOOK_SECRET nor GONOGO_WEBHOOK_TOKEN is set: "
                 "anyone who reaches the service can ask for checks",
-                "export GONOGO_WEBHOOK_SECRET (README, Authenticity) or set [webhook].secret_file",
+                "export GONOGO_WEBHOOK_SECRET (docs/webhook-service.md, Authenticity) "
+                "or set [webhook].secret_file",
             )
         ]
     queue_settings = webhook.queue

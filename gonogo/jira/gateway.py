@@ -156,7 +156,7 @@ class JiraGateway:
     def deployment(self) -> Deployment:
         """Cloud or Data Center: from [jira].deployment, the site's host, or one serverInfo request.
 
-        The client is built without serverInfo (README, "No surprise requests"); a search needs to
+        The client is built without serverInfo (docs/jira.md, "No surprise requests"); a search needs to
         know, because each deployment has removed the other's search API. A `*.atlassian.net` site
         is Cloud without asking; any other "auto" site is asked once.
         """

@@ -1,4 +1,4 @@
-"""The `--format json` document: a stable, documented shape (README, "JSON output").
+"""The `--format json` document: a stable, documented shape (docs/json.md).
 
 Plain data built from the Assessment; `gonogo/schemas/report.schema.json` describes it and a test
 holds the output to it, so scripts can rely on it across releases.

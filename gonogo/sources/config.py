@@ -201,7 +201,7 @@ def _validate_against_schema(path: Path, data: dict[str, Any]) -> None:
         return
     where = ".".join(str(part) for part in error.absolute_path) or "top level"
     if error.validator == "additionalProperties":
-        raise ConfigurationError(f"{path}: {where}: {error.message}; see README, Configuration")
+        raise ConfigurationError(f"{path}: {where}: {error.message}; see docs/configuration.md")
     raise ConfigurationError(f"{path}: {where}: {error.message}")
 
 
