@@ -34,9 +34,9 @@ def logger() -> logging.Logger:
 def setup_logging(verbose: int) -> None:
     """gonogo's log lines on stderr, and every other library's routed through the same redaction.
 
-    A handler on the root logger matters even when it prints nothing: without one, the `jira`
-    library's `logging.error(...)` installs Python's default handler, which prints `ERROR:root:`
-    and a whole Jira response body. Other libraries speak only from -vv on, one line each.
+    A handler on the root logger matters even when it prints nothing: without one, a library's
+    module-level `logging.error(...)` installs Python's default handler, which prints `ERROR:root:`
+    and whatever the record holds (a whole Jira response body, once). Other libraries speak only from -vv on, one line each.
     """
     import logging
 

@@ -1,21 +1,21 @@
-"""The only module that talks to Jira: the `jira` client, retries, and errors in plain words.
+"""The only module that talks to Jira: its requests (`gonogo.jira.http`), retries, errors in plain words.
 
-Why not the client's own retries: `ResilientSession` retries POSTs after lost responses (a second
-comment), sleeps for minutes with its defaults, and cannot parse an HTTP-date Retry-After. gonogo
-turns them off and retries here with tenacity: bounded, honouring Retry-After, and never repeating a
-write that might already have happened. Why not `str(JIRAError)`: it includes the request headers,
-Authorization among them, so errors are re-worded from the status code alone.
+Retries are here, with tenacity: bounded, honouring Retry-After (also as an HTTP date), and never
+repeating a write that might already have happened. Errors are re-worded from the status code and
+Jira's own messages alone: nothing of the request (its Authorization header above all) is quoted.
 
-Why not the client's `search_issues`: it pages on its own (our retries would restart the whole
-search) and, without the serverInfo call we skip, it assumes Data Center and calls the `/search`
-that Cloud has removed. `search` here pages itself, one `_call` per page, in the style the
-deployment needs (see `deployment`).
+Why not the `jira` client (pycontribs): every response must pass the round-trip count and the
+shared throttle, and most calls (a comment with its properties in one POST, ADF on REST v3, one
+`PUT issue` with properties, labels and a comment edit, paged searches and comment lists) have no
+public method; the client reaches both only through private attributes. Its `search_issues`
+pages on its own (our retries would restart the whole search) and, without the serverInfo call we
+skip, assumes Data Center and calls the `/search` that Cloud has removed. `search` here pages
+itself, one `_call` per page, in the style the deployment needs (see `deployment`).
 """
 
 from __future__ import annotations
 
 import email.utils
-import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -27,7 +27,6 @@ from typing import Any, TypeVar
 
 import requests
 import tenacity
-from jira import JIRA, JIRAError
 
 from gonogo import __version__
 from gonogo.core.backoff import doubling
@@ -36,6 +35,7 @@ from gonogo.core.errors import ConfigurationError, EditRefused, GonogoError, Inp
 from gonogo.core.site_fields import SiteField, editable_fields_from, site_fields_from
 from gonogo.core.ticket import Ticket, ticket_from_rest
 from gonogo.core.verdict_labels import NO_LABEL_CHANGE, LabelChange
+from gonogo.jira.http import BasicAuth, BearerAuth, HttpError, JiraHttp
 from gonogo.jira.throttle import Throttle
 from gonogo.redaction import REDACTOR, redact
 from gonogo.sources.config import JiraSettings
@@ -85,19 +85,28 @@ class JiraGateway:
 
     def __init__(
         self,
-        client: JIRA,
         settings: JiraSettings,
         *,
         sleep: Callable[[float], None] = time.sleep,
         throttle: Throttle | None = None,
     ) -> None:
-        self._client = client
+        """A gateway on its own HTTP session; nothing is sent until the first call (no serverInfo)."""
+        url, token = settings.require_connection()
+        REDACTOR.remember_credentials(settings.user, token.reveal())
         self._settings = settings
         self._sleep = sleep
         self._throttle = throttle  # shared by the gateways of one run (gonogo report's workers)
         self.round_trips = 0
         self._names: dict[str, str] = {}  # issue id → key, for messages
-        client._session.hooks["response"].append(self._on_response)
+        self._http = JiraHttp(
+            url,
+            auth=BasicAuth(str(settings.user), token.reveal())
+            if settings.auth_style == "basic"
+            else BearerAuth(token.reveal()),
+            timeout=settings.timeout_seconds,
+            user_agent=f"gonogo/{__version__}",
+            on_response=self._on_response,
+        )
 
     @classmethod
     def connect(
@@ -107,24 +116,8 @@ class JiraGateway:
         sleep: Callable[[float], None] = time.sleep,
         throttle: Throttle | None = None,
     ) -> JiraGateway:
-        """Build the client without contacting Jira (no serverInfo round-trip)."""
-        url, token = settings.require_connection()
-        REDACTOR.remember_credentials(settings.user, token.reveal())
-        auth: dict[str, Any] = (
-            {"basic_auth": (settings.user, token.reveal())}
-            if settings.auth_style == "basic"
-            else {"token_auth": token.reveal()}
-        )
-        client = JIRA(
-            server=url,
-            options={"check_update": False, "headers": {"User-Agent": f"gonogo/{__version__}"}},
-            get_server_info=False,
-            max_retries=0,
-            timeout=settings.timeout_seconds,
-            logging=False,
-            **auth,
-        )
-        return cls(client, settings, sleep=sleep, throttle=throttle)
+        """The gateway for the configured site, without contacting Jira (no serverInfo round-trip)."""
+        return cls(settings, sleep=sleep, throttle=throttle)
 
     def fetch_ticket(self, key: str, *, fields: Sequence[str] | None, label: str | None = None) -> Ticket:
         """GET the issue with display names, changelog (who added a waiver) and gonogo's property, at once.
@@ -134,14 +127,15 @@ class JiraGateway:
         """
         name = _short_name(label or key)
 
+        params = {
+            "fields": ",".join(fields) if fields else "*all",
+            "expand": "names,changelog",
+            "properties": self._settings.comment_property,
+        }
+
         def call() -> Ticket:
-            issue = self._client.issue(
-                key,
-                fields=",".join(fields) if fields else "*all",
-                expand="names,changelog",
-                properties=self._settings.comment_property,
-            )
-            return ticket_from_rest(issue.raw, origin=f"Jira's answer for {name}")
+            raw = self._http.get_json(f"issue/{key}", params)
+            return ticket_from_rest(raw, origin=f"Jira's answer for {name}")
 
         ticket = self._call(
             call,
@@ -178,7 +172,7 @@ class JiraGateway:
 
     def site_fields(self) -> list[SiteField]:
         """Every field of the site with its type (one `GET field`)."""
-        listed: Any = self._call(self._client.fields, action="list Jira's fields", idempotent=True)
+        listed: Any = self._call(self._get("field"), action="list Jira's fields", idempotent=True)
         if not isinstance(listed, list):
             raise JiraError("Jira's list of fields was not a list: is JIRA_URL the Jira site itself?")
         return site_fields_from(listed)
@@ -186,7 +180,7 @@ class JiraGateway:
     def editable_fields(self, key: str) -> dict[str, SiteField]:
         """The fields on `key`'s edit screen this account may edit, with select options (`editmeta`)."""
         meta: Any = self._call(
-            partial(self._client.editmeta, key),
+            self._get(f"issue/{key}/editmeta"),
             action=f"read the edit screen of {key}",
             idempotent=True,
             not_found=f"{key} does not exist or this account cannot see it",
@@ -196,7 +190,7 @@ class JiraGateway:
     def permissions(self, key: str, wanted: Sequence[str]) -> dict[str, bool]:
         """Which of the `wanted` permission keys this account has on `key` (`mypermissions`)."""
         answer: Any = self._call(
-            partial(self._client.my_permissions, issueKey=key, permissions=",".join(wanted)),
+            self._get("mypermissions", {"issueKey": key, "permissions": ",".join(wanted)}),
             action=f"read this account's permissions on {key}",
             idempotent=True,
             not_found=f"{key} does not exist or this account cannot see it",
@@ -248,7 +242,7 @@ class JiraGateway:
 
     def myself(self) -> str:
         """Who the credentials belong to, as "Display Name (account id or user name)" (`GET myself`)."""
-        me: Any = self._call(self._client.myself, action="check the credentials", idempotent=True)
+        me: Any = self._call(self._get("myself"), action="check the credentials", idempotent=True)
         if not isinstance(me, dict):
             raise JiraError("Jira's answer about this account was not an object: is JIRA_URL the Jira site?")
         who = me.get("accountId") or me.get("name") or me.get("key") or "?"
@@ -257,7 +251,7 @@ class JiraGateway:
     def server_info(self) -> tuple[str, str]:
         """(deployment type, version) from `GET serverInfo`, which Jira answers without credentials."""
         info: Any = self._call(
-            self._client.server_info, action="read the site's server information", idempotent=True
+            self._get("serverInfo"), action="read the site's server information", idempotent=True
         )
         if not isinstance(info, dict):
             raise JiraError("Jira's server information was not an object: is JIRA_URL the Jira site itself?")
@@ -368,9 +362,9 @@ class JiraGateway:
             "body": body.content,
             "properties": [{"key": k, "value": v} for k, v in properties.items()],
         }
-        url = self._rest_url(f"issue/{issue}/comment", body)
+        version = _api_version(body)
         response = self._call(
-            lambda: self._client._session.post(url, data=json.dumps(payload)),
+            lambda: self._http.send_json("POST", f"issue/{issue}/comment", payload, version=version),
             action=f"post the verdict comment on {self._name(issue)}",
             idempotent=False,
         )
@@ -378,10 +372,10 @@ class JiraGateway:
 
     def update_comment(self, issue: str, comment_id: str, body: CommentBody) -> bool:
         """PUT a new body; False when the comment is gone (someone deleted it)."""
-        url = self._rest_url(f"issue/{issue}/comment/{comment_id}", body)
+        path, version = f"issue/{issue}/comment/{comment_id}", _api_version(body)
         try:
             self._call(
-                lambda: self._client._session.put(url, data=json.dumps({"body": body.content})),
+                lambda: self._http.send_json("PUT", path, {"body": body.content}, version=version),
                 action=f"update the verdict comment on {self._name(issue)}",
                 idempotent=True,
                 not_found="",
@@ -392,10 +386,9 @@ class JiraGateway:
 
     def delete_comment(self, issue: str, comment_id: str) -> None:
         """DELETE a comment (a duplicate of gonogo's own); one already gone is fine."""
-        url = self._client._get_url(f"issue/{issue}/comment/{comment_id}")
         try:
             self._call(
-                lambda: self._client._session.delete(url),
+                lambda: self._http.delete(f"issue/{issue}/comment/{comment_id}"),
                 action=f"delete a duplicate verdict comment on {self._name(issue)}",
                 idempotent=True,
                 not_found="",
@@ -429,10 +422,10 @@ class JiraGateway:
         payload: dict[str, Any] = {"properties": [{"key": k, "value": v} for k, v in properties.items()]}
         if update:
             payload["update"] = update
-        url = self._rest_url(f"issue/{issue}", comment[1] if comment is not None else None)
+        version = _api_version(comment[1] if comment is not None else None)
         action = f"record the verdict on {self._name(issue)}"
         self._call(
-            lambda: self._client._session.put(url, data=json.dumps(payload)),
+            lambda: self._http.send_json("PUT", f"issue/{issue}", payload, version=version),
             action=action,
             idempotent=True,
             on_refusal=lambda exc: EditRefused(
@@ -440,21 +433,13 @@ class JiraGateway:
             ),
         )
 
-    def _rest_url(self, path: str, body: CommentBody | None) -> str:
-        """The URL of `path` under the REST version the comment body's format needs (v2 without one)."""
-        version = body.format.api_version if body is not None else 2
-        return f"{self._client.server_url}/rest/api/{version}/{path}"
-
     def _name(self, issue: str) -> str:
         """The key of a ticket this gateway has read, else `issue` as given (for messages)."""
         return self._names.get(issue, issue)
 
     def _get(self, path: str, params: Mapping[str, Any] | None = None) -> Callable[[], Any]:
-        """One GET of a REST path (relative to /rest/api/2/), as an operation `_call` can retry.
-
-        The only place gonogo uses the client's JSON helper, which the client has no public name for.
-        """
-        return partial(self._client._get_json, path, params=dict(params or {}))
+        """One GET of a REST path (relative to /rest/api/2/), as an operation `_call` can retry."""
+        return partial(self._http.get_json, path, dict(params or {}))
 
     def _on_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         self.round_trips += 1
@@ -480,7 +465,7 @@ class JiraGateway:
         idempotent: bool,
         not_found: str | None = None,
         on_status: Mapping[int, Callable[[str], GonogoError]] | None = None,
-        on_refusal: Callable[[JIRAError], GonogoError] | None = None,
+        on_refusal: Callable[[HttpError], GonogoError] | None = None,
     ) -> T:
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self._settings.retries + 1),
@@ -512,7 +497,7 @@ class JiraGateway:
                 retryable=True,
                 retry_after=exc.seconds,
             ) from None
-        except JIRAError as exc:
+        except HttpError as exc:
             explain = (on_status or {}).get(exc.status_code or 0)
             if explain is not None:
                 raise explain(_jira_messages(exc)) from None
@@ -550,7 +535,7 @@ class JiraGateway:
             ) from None
 
     def _should_retry(self, exc: BaseException, idempotent: bool) -> bool:
-        if isinstance(exc, JIRAError):
+        if isinstance(exc, HttpError):
             status = exc.status_code or 0
             retryable = status in _ALWAYS_RETRYABLE or (idempotent and status in _RETRYABLE_IF_IDEMPOTENT)
             delay = _retry_after(exc) if retryable else None
@@ -565,12 +550,12 @@ class JiraGateway:
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        told = _retry_after(exc) if isinstance(exc, JIRAError) else None
+        told = _retry_after(exc) if isinstance(exc, HttpError) else None
         if told is not None:
             return told
         return doubling(state.attempt_number, first=0.5, cap=self._settings.max_retry_wait_seconds)
 
-    def _explain_status(self, exc: JIRAError, action: str) -> str:
+    def _explain_status(self, exc: HttpError, action: str) -> str:
         status = exc.status_code
         if status == 401:
             hint = (
@@ -590,6 +575,11 @@ class JiraGateway:
         if status is not None and status >= 500:
             return f"Jira failed with {status} when trying to {action}, after retrying: try again later"
         return f"Jira answered {status} when trying to {action}: {_jira_messages(exc)}"
+
+
+def _api_version(body: CommentBody | None) -> int:
+    """The REST version a comment body's format needs: 3 for ADF, 2 for wiki markup (and without one)."""
+    return body.format.api_version if body is not None else 2
 
 
 class _NotFound(Exception):
@@ -667,7 +657,7 @@ def _json(response: requests.Response, action: str) -> dict[str, Any]:
     return data
 
 
-def _jira_messages(exc: JIRAError) -> str:
+def _jira_messages(exc: HttpError) -> str:
     """Jira's own error text (ErrorCollection), one line, without anything from our request."""
     body = _error_body(exc)
     messages = (
@@ -682,13 +672,13 @@ def _short_name(name: str, limit: int = 40) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
-def _error_fields(exc: JIRAError) -> frozenset[str]:
+def _error_fields(exc: HttpError) -> frozenset[str]:
     """The field names of Jira's ErrorCollection `errors` (e.g. "labels", "comment")."""
     errors = _error_body(exc).get("errors")
     return frozenset(str(name) for name in errors) if isinstance(errors, dict) else frozenset()
 
 
-def _error_body(exc: JIRAError) -> dict[str, Any]:
+def _error_body(exc: HttpError) -> dict[str, Any]:
     """The JSON object of an error answer (an ErrorCollection), or {} when it has none."""
     response = getattr(exc, "response", None)
     try:
@@ -699,6 +689,6 @@ def _error_body(exc: JIRAError) -> dict[str, Any]:
 
 
 def _short(exc: BaseException | None) -> str:
-    if isinstance(exc, JIRAError):
+    if isinstance(exc, HttpError):
         return f"HTTP {exc.status_code}"
     return exc.__class__.__name__ if exc else "unknown"

@@ -9,6 +9,7 @@ requests, with the headers and authentication the client would send, on public `
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -109,7 +110,7 @@ class JiraHttp:
     ) -> Response:
         """POST or PUT a JSON body to a REST path under `version`; the response, or HttpError."""
         response = self.session.request(
-            method, self.rest_url(path, version=version), json=payload, timeout=self.timeout
+            method, self.rest_url(path, version=version), data=json.dumps(payload), timeout=self.timeout
         )
         _raise_for_error(response)
         return response

@@ -80,8 +80,8 @@ class OncePerInterval(logging.Filter):
 def setup_service_logging(*, verbose: int) -> None:
     """Every logger's records to stderr as JSON lines, secrets blanked (see `gonogo.redaction`).
 
-    gonogo's and uvicorn's loggers have the handler themselves; every other library (the `jira`
-    client, asyncio, urllib3) reaches it through the root logger from WARNING on, one line each.
+    gonogo's and uvicorn's loggers have the handler themselves; every other library (asyncio,
+    urllib3, ...) reaches it through the root logger from WARNING on, one line each.
     """
     level = logging.DEBUG if verbose > 1 else logging.INFO
     for name in ("gonogo", "uvicorn", "uvicorn.error"):
