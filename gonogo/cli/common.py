@@ -36,7 +36,8 @@ def setup_logging(verbose: int) -> None:
 
     A handler on the root logger matters even when it prints nothing: without one, a library's
     module-level `logging.error(...)` installs Python's default handler, which prints `ERROR:root:`
-    and whatever the record holds (a whole Jira response body, once). Other libraries speak only from -vv on, one line each.
+    and whatever the record holds (a whole Jira response body, once). Other libraries speak only
+    from -vv on, one line each.
     """
     import logging
 
