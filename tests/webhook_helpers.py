@@ -211,11 +211,9 @@ class Service:
             for path in sorted(self.folder.glob("serve-*.log"))
         )
 
+    def log_lines(self) -> list[dict[str, Any]]:
+        """Every JSON line of the log, both processes' (they share stderr)."""
+        return [json.loads(line) for line in self.log_text().splitlines() if line.startswith("{")]
+
     def delivery_lines(self) -> list[dict[str, Any]]:
-        lines = []
-        for line in self.log_text().splitlines():
-            if line.startswith("{"):
-                record = json.loads(line)
-                if record.get("logger") == "gonogo.webhook.delivery":
-                    lines.append(record)
-        return lines
+        return [record for record in self.log_lines() if record.get("logger") == "gonogo.webhook.delivery"]

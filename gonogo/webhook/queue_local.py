@@ -19,8 +19,11 @@ the two. Rows still in the inbox at start (a crash) are moved first. A crash bet
 delete leaves at worst a second job for the same ticket, which the sticky comment absorbs (and whose
 check, finding the verdict unchanged, writes nothing).
 
-One process owns a folder at a time (an exclusive `flock`), because `auto_resume` would otherwise
-hand another live process's in-progress jobs out again. Several instances need the Redis backend.
+One service owns a folder at a time (an exclusive `flock` on serve.lock), because `auto_resume`
+would otherwise hand another live process's in-progress jobs out again. Several instances need the
+Redis backend. Within a service the folder is split by role (issue 14b): the HTTP process stores
+into the inbox, and only the check process (holding checks.lock) touches persist-queue, which is
+documented as thread-safe, not as shared between processes.
 """
 
 from __future__ import annotations
@@ -306,7 +309,9 @@ class LocalQueue:
 
     def depth(self) -> int:
         """Jobs accepted and not finished. One process ("all") counts as it goes; the intake side
-        counts the rows (inbox and persist-queue), since the jobs are settled by the other process."""
+        counts the rows (inbox and persist-queue), since the jobs are settled by the other process.
+        Counting rows, a job being moved (put, its inbox row not yet deleted) counts twice for that
+        moment: a gauge may say one more, never one less."""
         if self._role != "intake":
             return self._open_jobs
         try:
