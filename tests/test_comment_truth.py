@@ -34,7 +34,9 @@ def assess(engine: Engine, path: Path) -> Assessment:
 
 
 def plain(comment: str) -> str:
-    return comment.replace("\u2060", "").replace("\\", "")
+    """The comment's text without escapes, joiners or blank lines (line i is the i-th line of text)."""
+    text = comment.replace("\u2060", "").replace("\\", "")
+    return "\n".join(line for line in text.splitlines() if line.strip())
 
 
 # --- word budgets ---------------------------------------------------------------------------------

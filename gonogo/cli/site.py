@@ -118,6 +118,7 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
             vocabulary=vocabulary,
             aliases=aliases,
             label_prefix=settings.jira.label_prefix,
+            comment_format=settings.jira.comment_format,
         )
         lines += asked
         lines.append(lint_line(*lint(settings, [])))
