@@ -276,7 +276,7 @@ def evaluate_rule(checklist_id: str, rule: Rule, proposal: Proposal, vocabulary:
 
 def _headline(rule: Rule, proposal: Proposal) -> str:
     """The rule's failed title with the ticket's values it names, formatted for reading."""
-    return fill_values(rule.failed_title, lambda name: display_value(proposal.values.get(name)))
+    return fill_values(rule.failed_title, proposal.values, display_value)
 
 
 def _is_derived(name: str, vocabulary: Vocabulary) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -101,7 +102,8 @@ def test_the_summary_sentence_is_the_same_in_the_comment_the_json_and_the_portfo
 ) -> None:
     assessment = assess(engine, EXAMPLES / "doomed.json")
     expected = (
-        "NO-GO: No funded budget (contract value 0); 3 days to write a response that needs 18; "
+        "NO-GO: No funded budget (contract value 0); "
+        "Too little time: the response needs 18 days, due 2026-11-26; "
         "No track record in this scope (capability fit none); Unlimited liability; "
         "Nobody is available to deliver."
     )
@@ -249,6 +251,74 @@ def test_plurals_are_right_for_one(engine: Engine, tmp_path: Path) -> None:
     assert "1 conditions" not in comment
     assert "each of the 1" not in comment
     assert "This is the only thing between this ticket and a GO on its recorded data:" in comment
+
+
+def _option(value: str) -> dict[str, str]:
+    return {"value": value}
+
+
+# Variants of the healthy ticket that fail each rule with a value a title could get wrong: every
+# failing option, a count of one, a zero and a negative slack, a passed deadline. Thresholds are
+# lowered where the default would never let a count of one fail.
+TITLE_VARIANTS: list[tuple[dict[str, float], dict[str, Any]]] = [
+    ({}, {"customfield_10108": _option("None")}),
+    ({}, {"customfield_10108": _option("Partial")}),
+    ({}, {"customfield_10112": _option("No")}),
+    ({}, {"customfield_10112": _option("Partial")}),
+    ({}, {"customfield_10114": _option("Introduced")}),
+    ({}, {"customfield_10114": _option("None")}),
+    ({}, {"customfield_10102": "2026-11-24", "customfield_10105": 100}),  # 1 day left, needs 5
+    ({}, {"customfield_10102": "2026-11-30"}),  # 1 spare day for review
+    ({}, {"customfield_10102": "2026-11-20"}),  # passed: negative days and slack
+    (
+        {"min_bid_days": 1, "min_deadline_buffer_days": 1},
+        {"customfield_10102": "2026-11-23", "customfield_10105": 10},
+    ),
+    ({"min_deadline_buffer_days": 1}, {"customfield_10102": "2026-11-28", "customfield_10105": 10}),
+    ({"max_competitors": 0}, {"customfield_10106": 1}),
+    ({"max_payment_days": 0}, {"customfield_10111": 1}),
+    ({"max_team_size": 0.5}, {"customfield_10105": 120, "customfield_10113": 6}),  # 1 person
+    (
+        {"max_fixed_price_effort_days": 0},
+        {"customfield_10105": 1, "customfield_10107": _option("Fixed price")},
+    ),
+    ({}, {"customfield_10101": 100000, "customfield_10105": 300}),  # margin below 0, contract small
+]
+_WRONG_FOR_ONE = re.compile(r"(?<![\d.,])1 (days|people|bidders|person-days)\b")
+_NEGATIVE = re.compile(r"(?<![\w.])-\d[\d,]* (day|days|spare)\b")  # a margin may be negative, time not
+
+
+@pytest.mark.parametrize(("thresholds", "fields"), TITLE_VARIANTS)
+def test_every_failed_title_is_true_for_the_value_that_failed(
+    tmp_path: Path, thresholds: dict[str, float], fields: dict[str, Any]
+) -> None:
+    engine = build_engine(Settings(thresholds=thresholds))
+    assessment = assess(engine, example_with(tmp_path, "healthy", **fields))
+    failed = [f for f in assessment.findings if f.outcome is Outcome.FAILED]
+    assert failed, fields
+    for finding in failed:
+        assert not _WRONG_FOR_ONE.search(finding.headline), finding.headline
+        assert not _NEGATIVE.search(finding.headline), finding.headline
+        assert "only part" not in finding.headline.casefold()
+        assert "{" not in finding.headline
+        assert "{" not in finding.rule.failed_label
+
+
+def test_failed_titles_say_one_day_one_person_one_bidder(tmp_path: Path) -> None:
+    heads = set()
+    for thresholds, fields in TITLE_VARIANTS:
+        engine = build_engine(Settings(thresholds=thresholds))
+        assessment = assess(engine, example_with(tmp_path, "healthy", **fields))
+        heads |= {f.headline for f in assessment.findings if f.outcome is Outcome.FAILED}
+    assert "Too little time: the response needs 1 day, due 2026-11-23" in heads
+    assert "Under 1 spare day for review before 2026-11-28" in heads
+    assert "1 other bidder, more than 0" in heads
+    assert "Payment 1 day after invoice, more than 0" in heads
+    assert "1 person needed in parallel, more than 0.5" in heads
+    assert "Fixed price on 1 person-day, more than 0" in heads
+    assert "References do not cover the whole scope (capability fit none)" in heads
+    assert "The delivery team is not fully free (team available: no)" in heads
+    assert "We have not met the decision maker (access: none)" in heads
 
 
 def test_the_json_document_with_its_new_keys_follows_the_schema(gonogo: Gonogo) -> None:

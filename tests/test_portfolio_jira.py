@@ -166,7 +166,7 @@ def test_text_report_is_a_table_worst_first_with_totals(
     doomed = next(line for line in rows if line.startswith("BID-5 "))
     assert "NO-GO" in doomed
     assert f" {solo_row('doomed').score} (18/20) " in doomed  # the score beside its coverage
-    assert "x NO-GO: No funded budget (contract value 0); 3 days to write a response that needs 18;" in doomed
+    assert "x NO-GO: No funded budget (contract value 0); Too little time: the response needs 18" in doomed
     needs_info = next(line for line in rows if line.startswith("BID-7 "))
     assert needs_info.endswith("? NEEDS INFO: no answer yet for Contract value, Decision maker.")
     assert "\x1b[" not in run.stdout  # not a terminal: no colour
