@@ -98,6 +98,7 @@ class RuleRef:
     title: str
     severity: Severity
     waived: bool = False
+    problem: str = ""  # the failure as the rule words it (failed_label); the title says what should hold
 
 
 @dataclass(frozen=True)
@@ -276,7 +277,13 @@ def row_from_assessment(
         publication=publication,
         coverage=assessment.coverage,
         failed_rules=tuple(
-            RuleRef(f"{f.checklist}/{f.rule.id}", f.rule.title, f.rule.severity, f.outcome is Outcome.WAIVED)
+            RuleRef(
+                f"{f.checklist}/{f.rule.id}",
+                f.rule.title,
+                f.rule.severity,
+                f.outcome is Outcome.WAIVED,
+                problem=f.rule.failed_label,
+            )
             for f in assessment.findings
             if f.outcome in (Outcome.FAILED, Outcome.WAIVED)
         ),
