@@ -6,9 +6,9 @@ Usage: python bench/portfolio_2000.py [--tickets 2000] [--check-sample 25]
 The Jira-compatible test server runs in a separate process and this launcher imports nothing
 heavy, because a child's peak RSS (what `os.wait4` reports) starts from the high-water mark of the
 process that spawned it. Every gonogo run is a real `python -m gonogo` subprocess, as a user runs
-it. The tickets are the bundled examples in turn (a tenth carry waiver labels, which a report reads
-again for their changelog). Loopback has no network latency: against a real site, where a request
-takes 100-300 ms, the request counts matter far more than these wall times.
+it. The tickets are the bundled examples in turn (a tenth carry waiver labels, whose changelog,
+who added them, comes with the search pages). Loopback has no network latency: against a real
+site, where a request takes 100-300 ms, the request counts matter far more than these wall times.
 """
 
 from __future__ import annotations
@@ -165,7 +165,7 @@ def main() -> None:
         ("report, read-only, text", gonogo(*report)),
         ("report, read-only, html", gonogo(*report, "--format", "html", "-o", os.devnull)),
         ("report --post, first run (creates)", gonogo(*report, "--post")),
-        ("report --post, re-run (updates)", gonogo(*report, "--post")),
+        ("report --post, re-run (nothing changed)", gonogo(*report, "--post")),
         ("report --post, re-run, --concurrency 1", gonogo(*report, "--post", "--concurrency", "1")),
     ]
     latency = args.latency_ms / 1000

@@ -2,16 +2,22 @@
 
 Usage: python bench/run.py [--runs 15] [--skip-webhook]
 
-Measured side by side in this one run (absolute times on shared machines are noisy; compare the
-ratios):
-1. Jira round-trips per first check and per re-check: gonogo against a naive script that uses the
-   `jira` library the obvious way (connect, get issue, list comments, add comment), same server.
-2. Wall time and peak memory of `gonogo check FILE --dry-run`, `gonogo --help`, `python -c pass`
-   and `check-jsonschema` validating the same ticket file against a schema equivalent to the
-   completeness checklist (interleaved runs; peak memory is the child's max RSS).
-3. Checklist evaluation throughput (tickets per second, every bundled checklist) with jsonschema
+Every figure of issue 14's table, each beside its floor or peer, measured side by side in this one
+run (absolute times on shared machines are noisy; compare the ratios):
+1. Jira requests of a re-check whose verdict and text are unchanged (floor: 1 GET, 0 writes) and of
+   one a day later (text changed), against a naive script that uses the `jira` library the obvious
+   way (connect, get issue, list comments, add comment), same server.
+2. `gonogo report` on 1,000 tickets, a tenth with waiver labels: requests per ticket read-only and
+   for a `--post` re-run with nothing changed (floor: the search pages).
+3. CPU time (user + system, from the child's rusage) and peak memory of `gonogo --help`,
+   `gonogo --version`, `python -c pass`, `python -c 'import click'` (the floor of any click
+   program), `gonogo check FILE --dry-run`, `gonogo checklists list` and
+   `check-jsonschema` validating the same ticket file against a schema equivalent to the
+   completeness checklist (interleaved runs), with the two ratios the issue sets goals for.
+4. Checklist evaluation throughput (tickets per second, every bundled checklist) with jsonschema
    and with jsonschema-rs.
-4. The webhook burst (bench/webhook_burst.py: 500 deliveries) unless --skip-webhook.
+5. fsync on the disk the webhook queue uses, and the webhook burst (bench/webhook_burst.py: 500
+   deliveries, beside a bare Starlette app) unless --skip-webhook.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -61,10 +67,10 @@ def round_trips() -> list[tuple[str, str, str]]:
         )
         engine = build_engine(settings)
         counts = []
-        for _ in range(2):
-            before = len(server.requests)
-            check_ticket(IssueKeyRef("BID-1"), engine=engine, jira=settings.jira, today=TODAY, dry_run=False)
-            counts.append(len(server.requests) - before)
+        for today in (TODAY, TODAY, TODAY + timedelta(days=1)):  # first, unchanged, a day later
+            server.clear_requests()
+            check_ticket(IssueKeyRef("BID-1"), engine=engine, jira=settings.jira, today=today, dry_run=False)
+            counts.append(_gets_and_writes(server.requests))
         naive = []
         for _ in range(2):
             before = len(server.requests)
@@ -74,13 +80,64 @@ def round_trips() -> list[tuple[str, str, str]]:
             client.add_comment("BID-2", "verdict")
             naive.append(len(server.requests) - before)
         return [
-            ("round-trips, first check", f"gonogo {counts[0]}", f"naive {naive[0]}"),
+            ("requests, first check", f"gonogo {counts[0]}", f"naive {naive[0]}"),
             (
-                "round-trips, re-check",
+                "requests, re-check, nothing changed",
                 f"gonogo {counts[1]}",
-                f"naive {naive[1]} (and a duplicate comment: {len(server.comments('BID-2'))} in all)",
+                f"floor 1 GET, 0 writes; naive {naive[1]} (and a duplicate comment: "
+                f"{len(server.comments('BID-2'))} in all)",
+            ),
+            (
+                "requests, re-check, a day later",
+                f"gonogo {counts[2]}",
+                "goal 1 GET + at most 2 writes (1: the issue edit carries the comment)",
             ),
         ]
+
+
+def _gets_and_writes(requests: list[Any]) -> str:
+    gets = sum(1 for r in requests if r.method == "GET")
+    writes = len(requests) - gets
+    return f"{gets} GET, {writes} write{'' if writes == 1 else 's'}"
+
+
+def reports(tickets: int = 1000) -> list[tuple[str, str, str]]:
+    """Requests per ticket of `gonogo report`: read-only, and a `--post` re-run with nothing changed."""
+    from jiraserver import running_server
+    from portfolio_helpers import seed_portfolio, settings_for
+
+    from gonogo.engine import build_engine
+    from gonogo.report import ReportRequest, run_report
+
+    with running_server(deployment="Cloud") as server:
+        seeded = seed_portfolio(server, tickets)
+        waived = [key for key, name in seeded.items() if name == "waived"]  # with who added the labels
+        settings = settings_for(server, deployment="cloud")
+        engine = build_engine(settings)
+        per_ticket = {}
+        for name, post in (("read-only", False), ("post, first run", True), ("post, re-run", True)):
+            server.clear_requests()
+            run_report(
+                ReportRequest(jql="project = BID", today=TODAY, post=post), engine=engine, jira=settings.jira
+            )
+            requests = server.requests
+            searches = sum(1 for r in requests if r.path.endswith("/search/jql"))
+            per_ticket[name] = (len(requests), searches)
+        share = f"{len(waived) / tickets:.0%} with waiver labels"
+        rows = []
+        for name, floor in (
+            ("read-only", "floor: the search pages; goal <= 0.02"),
+            ("post, re-run", "floor: 0 writes; goal <= 0.02"),
+        ):
+            total, searches = per_ticket[name]
+            rows.append(
+                (
+                    f"report {name}, {tickets} tickets ({share})",
+                    f"{total / tickets:.3f} requests/ticket ({total}: {searches} search pages)",
+                    floor,
+                )
+            )
+        return rows
 
 
 def completeness_schema() -> dict[str, object]:
@@ -108,16 +165,14 @@ def completeness_schema() -> dict[str, object]:
 
 
 def run_measured(command: list[str]) -> tuple[float, float]:
-    """Wall seconds and the child's peak RSS in MiB.
+    """CPU seconds (user + system) and the child's peak RSS in MiB.
 
     A child's max RSS includes the high-water mark of the process that started it (vfork, then
     exec), so this runs in a fresh interpreter that imported nothing heavy (see main).
     """
-    start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, _, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    return wall, usage.ru_maxrss / 1024
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def startup_in_fresh_interpreter(runs: int) -> list[tuple[str, str, str]]:
@@ -134,20 +189,21 @@ def startup(runs: int) -> list[tuple[str, str, str]]:
     folder = Path(tempfile.mkdtemp())
     schema = folder / "completeness.schema.json"
     schema.write_text(json.dumps(completeness_schema()))
+    gonogo = [sys.executable, "-m", "gonogo"]
     commands = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "python -c 'import click'": [sys.executable, "-c", "import click"],
+        "gonogo --help": [*gonogo, "--help"],
+        "gonogo --version": [*gonogo, "--version"],
         "gonogo check FILE --dry-run": [
-            sys.executable,
-            "-m",
-            "gonogo",
+            *gonogo,
             "check",
             str(EXAMPLE),
             "--dry-run",
             "--today",
             TODAY.isoformat(),
         ],
-        "gonogo --help": [sys.executable, "-m", "gonogo", "--help"],
-        "python -c pass": [sys.executable, "-c", "pass"],
-        "gonogo checklists list": [sys.executable, "-m", "gonogo", "checklists", "list"],
+        "gonogo checklists list": [*gonogo, "checklists", "list"],
     }
     checker = shutil.which("check-jsonschema") or str(Path(sys.executable).parent / "check-jsonschema")
     if Path(checker).exists():
@@ -156,13 +212,44 @@ def startup(runs: int) -> list[tuple[str, str, str]]:
     for _ in range(runs):
         for name, command in commands.items():
             samples[name].append(run_measured(command))
-    base = statistics.median(wall for wall, _ in samples["gonogo check FILE --dry-run"])
+    cpu = {name: statistics.median(c for c, _ in values) for name, values in samples.items()}
+    peers = {
+        "python -c 'import click'": ("python -c pass", "the floor of any click program"),
+        "gonogo --help": ("python -c pass", "goal <= 3x"),
+        "gonogo --version": ("python -c pass", "goal <= 3x"),
+        "gonogo check FILE --dry-run": ("check-jsonschema (same file)", "goal <= 0.75x"),
+    }
     rows = []
     for name, values in samples.items():
-        wall = statistics.median(v[0] for v in values)
         rss = max(v[1] for v in values)
-        rows.append((name, f"{wall * 1000:.0f} ms ({wall / base:.0%} of check)", f"peak {rss:.0f} MiB"))
+        peer, goal = peers.get(name, (None, ""))
+        ratio = f"{cpu[name] / cpu[peer]:.2f}x {peer}, {goal}" if peer in cpu else ""
+        rows.append((f"{name} (CPU)", f"{cpu[name] * 1000:.0f} ms, peak {rss:.0f} MiB", ratio))
     return rows
+
+
+def fsync_floor(count: int = 200) -> list[tuple[str, str, str]]:
+    """fsync of a small write on the disk the webhook burst's queue uses (the temporary folder)."""
+    with tempfile.TemporaryDirectory() as folder:
+        handle = os.open(Path(folder) / "probe", os.O_WRONLY | os.O_CREAT)
+        times = []
+        try:
+            for _ in range(count):
+                os.write(handle, b"x" * 200)
+                started = time.perf_counter()
+                os.fsync(handle)
+                times.append(time.perf_counter() - started)
+        finally:
+            os.close(handle)
+    median = statistics.median(times) * 1000
+    p99 = sorted(times)[int(0.99 * (count - 1))] * 1000
+    return [
+        (
+            "fsync on the queue's disk",
+            f"median {median:.2f} ms, p99 {p99:.2f} ms",
+            "the floor of one durable commit",
+        )
+    ]
 
 
 def throughput(seconds: float = 3.0) -> list[tuple[str, str, str]]:
@@ -212,9 +299,10 @@ def main() -> None:
     if args.startup_only:
         print(json.dumps(startup(args.runs)))
         return
-    rows = startup_in_fresh_interpreter(args.runs) + round_trips() + throughput()
+    rows = startup_in_fresh_interpreter(args.runs) + round_trips() + reports() + throughput() + fsync_floor()
     width = max(len(r[0]) for r in rows)
-    table = "\n".join(f"{a:<{width}}  {b:<34}  {c}" for a, b, c in rows)
+    middle = max(len(r[1]) for r in rows)
+    table = "\n".join(f"{a:<{width}}  {b:<{middle}}  {c}".rstrip() for a, b, c in rows)
     if not args.skip_webhook:
         table += "\n\n" + webhook()
     print(table)

@@ -7,6 +7,10 @@ Starts the Jira-compatible test server (in this process) with one ticket per del
 - time to comment: per delivery from the service's log lines (arrival to comment posted), and for
   the whole burst from its first request to the moment the last comment exists.
 
+The same burst is first sent to bench/bare_app.py, a Starlette app on the same server settings that
+only answers 200: the floor of HTTP on this machine with these senders. gonogo's p50/p99 are
+printed beside it as a multiple of it.
+
 Usage: python bench/webhook_burst.py [--deliveries 500] [--concurrency 20] [--workers 4]
                                      [--queue local|redis]
 The test Jira answers in well under a millisecond, so time to comment here is gonogo's own cost
@@ -16,17 +20,18 @@ The test Jira answers in well under a millisecond, so time to comment here is go
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import redis
 import requests
@@ -38,10 +43,12 @@ from jiraserver import JiraServer, running_server  # noqa: E402
 from service_process import start_serve  # noqa: E402
 from webhook_helpers import (  # noqa: E402
     created_event,
+    free_port,
     seed,
     signed,
 )
 
+READY_TIMEOUT = 30.0
 DRAIN_TIMEOUT = 600.0
 
 
@@ -71,8 +78,41 @@ def start_service(
     return process, url
 
 
+def start_floor(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """bench/bare_app.py: the same server settings, no work (see the module doc)."""
+    command = [sys.executable, str(REPO / "bench" / "bare_app.py")]
+    return wait_ready(command, folder, dict(os.environ), "bare.log")
+
+
+def wait_ready(
+    command: list[str], folder: Path, env: dict[str, str], log_name: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    log = (folder / log_name).open("wb")
+    process = subprocess.Popen(
+        [*command, "--port", str(port)],
+        env=env,
+        cwd=folder,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{command[-1]} exited with {process.returncode}; see {folder / log_name}")
+        try:
+            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return process, url
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    process.kill()
+    raise SystemExit(f"{command[-1]} did not become ready")
+
+
 @dataclass
 class Results:
+    floor: list[float]  # seconds per delivery, client side, against the bare Starlette app
     acks: list[float]  # seconds per delivery, client side
     to_comment: list[float]  # seconds per delivery, from the service's log lines
     burst_sent: float
@@ -86,28 +126,16 @@ def run(args: argparse.Namespace) -> Results:
         keys = [f"BID-{n}" for n in range(1, args.deliveries + 1)]
         bodies = {key: created_event(key, seed(jira, key)) for key in keys}
         redis_prefix = f"gonogo-bench-{uuid.uuid4().hex[:8]}"
+        floor_process, floor_url = start_floor(folder)
+        try:
+            floor, _ = send_burst(floor_url, bodies, args.concurrency, prefix="floor")
+        finally:
+            floor_process.terminate()
+            floor_process.wait(timeout=30)
         process, url = start_service(folder, jira, args, redis_prefix=redis_prefix)
-        sessions = threading.local()
-
-        def deliver(key: str) -> float:
-            session = getattr(sessions, "session", None)
-            if session is None:
-                session = sessions.session = requests.Session()
-            body = bodies[key]
-            started = time.perf_counter()
-            answer = session.post(
-                f"{url}/webhook", data=body, headers=signed(body, f"bench-{key}"), timeout=30
-            )
-            elapsed = time.perf_counter() - started
-            if answer.status_code != 200 or answer.json().get("outcome") != "queued":
-                raise SystemExit(f"{key}: unexpected answer {answer.status_code} {answer.text}")
-            return elapsed
-
         try:
             burst_start = time.perf_counter()
-            with ThreadPoolExecutor(args.concurrency) as pool:
-                acks = list(pool.map(deliver, keys))
-            burst_sent = time.perf_counter() - burst_start
+            acks, burst_sent = send_burst(url, bodies, args.concurrency, prefix="bench")
             pending = set(keys)
             deadline = time.monotonic() + DRAIN_TIMEOUT
             while pending and time.monotonic() < deadline:
@@ -129,7 +157,60 @@ def run(args: argparse.Namespace) -> Results:
         for line in lines
         if line.get("logger") == "gonogo.webhook.delivery" and line.get("outcome") == "posted"
     ]
-    return Results(acks, to_comment, burst_sent, last_comment, not_one)
+    return Results(floor, acks, to_comment, burst_sent, last_comment, not_one)
+
+
+def send_burst(
+    url: str, bodies: dict[str, bytes], concurrency: int, *, prefix: str
+) -> tuple[list[float], float]:
+    """POST every body over `concurrency` keep-alive connections; each delivery's latency, the burst's.
+
+    The senders are one asyncio loop writing plain HTTP/1.1, not `concurrency` threads of a client
+    library: threads in one process wait for each other's GIL, and that wait would be measured as
+    server latency (it was: a thread-per-sender client added tens of milliseconds to both numbers).
+    """
+    return asyncio.run(_send_all(url, bodies, concurrency, prefix))
+
+
+async def _send_all(
+    url: str, bodies: dict[str, bytes], concurrency: int, prefix: str
+) -> tuple[list[float], float]:
+    host, port = urlsplit(url).hostname or "127.0.0.1", urlsplit(url).port or 80
+    todo = list(bodies.items())
+    todo.reverse()
+    latencies: list[float] = []
+
+    async def sender() -> None:
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            while todo:
+                key, body = todo.pop()
+                headers = signed(body, f"{prefix}-{key}")
+                head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+                request = (
+                    f"POST /webhook HTTP/1.1\r\nHost: {host}:{port}\r\n{head}"
+                    f"Content-Length: {len(body)}\r\n\r\n"
+                ).encode() + body
+                started = time.perf_counter()
+                writer.write(request)
+                status, answer = await _response(reader)
+                latencies.append(time.perf_counter() - started)
+                if status != 200 or json.loads(answer).get("outcome") != "queued":
+                    raise SystemExit(f"{key}: unexpected answer {status} {answer!r}")
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(sender() for _ in range(concurrency)))
+    return latencies, time.perf_counter() - started
+
+
+async def _response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    length = next(int(line.split(":", 1)[1]) for line in lines if line.lower().startswith("content-length:"))
+    return status, await reader.readexactly(length)
 
 
 def report(args: argparse.Namespace, results: Results) -> None:
@@ -140,11 +221,14 @@ def report(args: argparse.Namespace, results: Results) -> None:
     )
     print(f"{'measure':<38}{'p50':>10}{'p90':>10}{'p99':>10}{'max':>10}")
     for name, values in (
+        ("ack latency, bare Starlette (ms)", results.floor),
         ("ack latency (ms)", results.acks),
         ("time to comment per delivery (ms)", results.to_comment),
     ):
         row = [percentile(values, q) * ms for q in (0.5, 0.9, 0.99)] + [max(values) * ms]
         print(f"{name:<38}" + "".join(f"{v:>10.1f}" for v in row))
+    ratios = [percentile(results.acks, q) / percentile(results.floor, q) for q in (0.5, 0.9, 0.99)]
+    print(f"{'ack latency / bare Starlette':<38}" + "".join(f"{r:>9.2f}x" for r in ratios))
     print()
     print(f"{'burst sent (all acknowledged) in':<38}{results.burst_sent:>10.2f} s")
     print(f"{'time to last comment':<38}{results.last_comment:>10.2f} s")

@@ -57,6 +57,20 @@ def read_histories(changelog: Mapping[str, Any]) -> tuple[History, ...]:
     return tuple(sorted(entries, key=lambda h: (h.created is None, h.created or datetime.min)))
 
 
+def changelog_is_complete(changelog: Mapping[str, Any]) -> bool:
+    """Whether a changelog holds every entry. Jira sends only the most recent ones ("recent updates
+    ... starting from the most recent") and says how many there are in `total`."""
+    histories = changelog.get("histories") if isinstance(changelog, Mapping) else None
+    total = changelog.get("total") if isinstance(changelog, Mapping) else None
+    return (
+        isinstance(histories, list)
+        and isinstance(total, int)
+        and not isinstance(total, bool)
+        and total <= len(histories)
+        and not changelog.get("startAt")
+    )
+
+
 def labels_added(histories: Iterable[History]) -> dict[str, LabelAdded]:
     """Each label (case-folded) with the most recent history entry that added it."""
     added: dict[str, LabelAdded] = {}

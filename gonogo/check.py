@@ -15,13 +15,13 @@ from gonogo.assessment import Assessment
 from gonogo.config import JiraSettings
 from gonogo.engine import Engine
 from gonogo.history import HistoryEntry
-from gonogo.publish import Publication, publish_verdict
 from gonogo.site_fields import require_known_fields, unfound_on_ticket
 from gonogo.ticket import IssueKeyRef, Ticket, TicketRef, load_ticket_file
 from gonogo.waivers import pointer_keys
 
 if TYPE_CHECKING:
     from gonogo.jira_gateway import JiraGateway
+    from gonogo.publish import Publication
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,8 @@ def assess_and_post(
     site's field list (one `GET field`, only then): unknown to the site, it is a configuration
     error and nothing is written.
     """
+    from gonogo.publish import publish_verdict  # a ticket file never posts: it never loads this
+
     unfound = unfound_on_ticket(ticket, engine.configured_field_refs())
     if unfound:
         require_known_fields(unfound, gateway.field_names())

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 from jsonschema import Draft202012Validator
 
 from gonogo.errors import ConfigurationError
@@ -174,20 +173,34 @@ def parse_checklist_file(path: Path) -> tuple[Any, list[Problem]]:
         return None, [Problem(path, "file", f"cannot read it ({exc.strerror})")]
     except UnicodeDecodeError:
         return None, [Problem(path, "file", "not UTF-8 text")]
+    if path.suffix.lower() in (".yaml", ".yml"):
+        data, problem = _parse_yaml(text)
+        if problem is not None:
+            return None, [Problem(path, "file", problem)]
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            return None, [
+                Problem(path, "file", f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")
+            ]
+    errors = sorted(_meta_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    return data, [Problem(path, _locate(data, e), e.message) for e in errors]
+
+
+def _parse_yaml(text: str) -> tuple[Any, str | None]:
+    """A YAML checklist's content, or what is wrong with it. PyYAML is imported only here: a run
+    with JSON checklists only (the bundled ones) never loads it."""
+    import yaml  # noqa: PLC0415
+
     try:
-        data = yaml.safe_load(text) if path.suffix.lower() in (".yaml", ".yml") else json.loads(text)
-    except json.JSONDecodeError as exc:
-        return None, [
-            Problem(path, "file", f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")
-        ]
+        return yaml.safe_load(text), None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        return None, [Problem(path, "file", f"not valid YAML ({at}{exc.problem})")]
+        return None, f"not valid YAML ({at}{exc.problem})"
     except yaml.YAMLError as exc:
-        return None, [Problem(path, "file", f"not valid YAML ({exc.__class__.__name__})")]
-    errors = sorted(_meta_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
-    return data, [Problem(path, _locate(data, e), e.message) for e in errors]
+        return None, f"not valid YAML ({exc.__class__.__name__})"
 
 
 def all_thresholds(files: Iterable[ChecklistFile], vocabulary: Vocabulary) -> dict[str, ThresholdSpec]:

@@ -272,6 +272,7 @@ class JiraGateway:
         *,
         fields: Sequence[str],
         properties: Sequence[str] = (),
+        expand: Sequence[str] = (),
         deployment: Deployment,
         page_size: int = SEARCH_PAGE_SIZE,
     ) -> Iterator[SearchPage]:
@@ -279,10 +280,13 @@ class JiraGateway:
 
         Cloud (`search/jql`): follow `nextPageToken` until `isLast`; there is no total. Data Center
         (`search`): `startAt` offsets until `total`. A bad query is an InputError with Jira's words.
+        `expand` (e.g. `changelog`) is a comma-separated list on both.
         """
         params: dict[str, Any] = {"jql": jql, "maxResults": page_size, "fields": ",".join(fields)}
         if properties:
             params["properties"] = ",".join(properties)
+        if expand:
+            params["expand"] = ",".join(expand)
         if deployment is Deployment.CLOUD:
             yield from self._search_by_token(params)
         else:

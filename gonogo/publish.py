@@ -2,13 +2,18 @@
 
 The ticket carries an issue property pointing at our comment, and the comment carries a comment
 property naming it as ours; both are set by the same requests that create them. The pointer and
-the verdict label (`gonogo.verdict_labels`) are written by one issue edit. A re-check is then two
-round-trips: read the ticket with its property, then update the comment, or, when the verdict
-(so the pointer or the label) changed, one issue edit that carries the comment's new body, the
-pointer and the label together. Without the pointer, the comments are scanned for our property
-before posting, so a comment whose pointer was never written (a lost response) is adopted instead
-of duplicated; a brand-new ticket with no comments skips the scan. A pointer to a deleted comment
-leads to a fresh one.
+the verdict label (`gonogo.verdict_labels`) are written by one issue edit. Without the pointer, the
+comments are scanned for our property before posting, so a comment whose pointer was never written
+(a lost response) is adopted instead of duplicated; a brand-new ticket with no comments skips the
+scan. A pointer to a deleted comment leads to a fresh one.
+
+The pointer also holds a digest of what was last written: the comment's exact text and the verdict
+(which names the verdict label). A re-check whose comment, pointer and label would all come out as
+they are writes nothing: one GET, no write, so Jira neither marks the comment edited nor notifies
+its watchers ("unchanged"). Anything else that changed is one issue edit carrying the comment's
+new body, the pointer with its new digest and the label together. A pointer without a digest (an
+older gonogo) counts as changed once. When the ticket's comments came with the GET and ours is not
+among them (someone deleted it), a new one is posted without trying the old one first.
 
 The pointer also carries the ticket's verdict history (`gonogo.history`): today's verdict and
 score join it when they are news, in the same write that records the pointer, and every other key
@@ -27,6 +32,8 @@ gonogo's comment wrote as its account (only then are the comments' properties re
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -61,6 +68,7 @@ class Action(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
     RECREATED = "recreated"
+    UNCHANGED = "unchanged"  # the comment, pointer and label would be identical: nothing was written
 
 
 @dataclass(frozen=True)
@@ -91,34 +99,67 @@ def publish_verdict(
     old: Mapping[str, Any] = stored if isinstance(stored, dict) else {}
     extra = extra or {}
     labels = label_change(ticket.fields.get("labels"), verdict=verdict, prefix=label_prefix)
+    written = {DIGEST_KEY: comment_digest(body, verdict), **extra}
     pointer = _pointer(stored)
-    if pointer is not None:
-        record = {property_key: _pointer_value(old, pointer, verdict, entry, extra)}
+    if pointer is not None and not _known_to_be_gone(ticket, pointer):
+        record = {property_key: _pointer_value(old, pointer, verdict, entry, written)}
         if not labels and record[property_key] == stored:
-            updated = store.update_comment(issue, pointer, body)
+            action, updated = Action.UNCHANGED, True  # same text, pointer and label: no write
         elif _edit_together(store, issue, (pointer, body), record, labels):
-            updated = True
+            action, updated = Action.UPDATED, True
         elif store.update_comment(issue, pointer, body):  # the edit was refused: one part at a time
             _record(store, ticket, record, labels)
-            updated = True
+            action, updated = Action.UPDATED, True
         else:
             updated = False
         if updated:
             found = _own_comments(store, issue, property_key) if _may_hold_duplicates(ticket, pointer) else []
-            return Publication(Action.UPDATED, pointer, _heal(store, issue, keep=pointer, found=found))
+            return Publication(action, pointer, _heal(store, issue, keep=pointer, found=found))
+    if pointer is not None:
         action = Action.RECREATED
     else:
         own = [] if _known_to_have_no_comments(ticket) else _own_comments(store, issue, property_key)
         for adopted in reversed(own):  # oldest first: the one people may already have answered
             if store.update_comment(issue, adopted, body):
                 _record(
-                    store, ticket, {property_key: _pointer_value(old, adopted, verdict, entry, extra)}, labels
+                    store,
+                    ticket,
+                    {property_key: _pointer_value(old, adopted, verdict, entry, written)},
+                    labels,
                 )
                 return Publication(Action.UPDATED, adopted, _heal(store, issue, keep=adopted, found=own))
         action = Action.CREATED
     comment_id = store.create_comment(issue, body, properties={property_key: {"gonogo": True}})
-    _record(store, ticket, {property_key: _pointer_value(old, comment_id, verdict, entry, extra)}, labels)
+    _record(store, ticket, {property_key: _pointer_value(old, comment_id, verdict, entry, written)}, labels)
     return Publication(action, comment_id)
+
+
+DIGEST_KEY = "digest"
+
+
+def comment_digest(body: str, verdict: str) -> str:
+    """What decides whether a re-check must write: the comment's exact text and the verdict.
+
+    The verdict stands for the verdict label. Anything that changes the text (a new finding, a day
+    closer to the deadline, a new gonogo or checklist version in the footer) changes the digest;
+    the text carries no run time, so an unchanged ticket keeps it.
+    """
+    canonical = json.dumps([verdict, body], ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _known_to_be_gone(ticket: Ticket, comment_id: str) -> bool:
+    """True when the fetched ticket lists all its comments and ours is not among them (deleted).
+
+    Free: the comments came with the GET. Without a complete list the pointer is trusted.
+    """
+    embedded = ticket.fields.get("comment")
+    if not isinstance(embedded, dict):
+        return False
+    comments = embedded.get("comments")
+    if not isinstance(comments, list) or embedded.get("total") != len(comments):
+        return False
+    return all(not isinstance(c, dict) or str(c.get("id")) != comment_id for c in comments)
 
 
 def _edit_together(

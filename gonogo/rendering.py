@@ -26,6 +26,7 @@ from gonogo.assessment import Assessment, Outcome
 from gonogo.checklists import Severity
 from gonogo.errors import ConfigurationError
 from gonogo.resources import bundled_dir
+from gonogo.template_cache import template_cache
 from gonogo.values import display_value
 
 COMMENT_TEMPLATE = "comment.jira.j2"
@@ -95,9 +96,9 @@ def make_renderer(template_dir: Path | None = None) -> Renderer:
             )
         folders.insert(0, template_dir)
     return Renderer(
-        wiki=_environment(folders, _escaping(_escape_for_wiki), autoescape=False),
-        text=_environment(folders, _escaping(_escape_for_terminal), autoescape=False),
-        html=_environment(folders, _formatting_for_html, autoescape=True),
+        wiki=_environment(folders, _escaping(_escape_for_wiki), autoescape=False, kind="wiki"),
+        text=_environment(folders, _escaping(_escape_for_terminal), autoescape=False, kind="text"),
+        html=_environment(folders, _formatting_for_html, autoescape=True, kind="html"),
     )
 
 
@@ -120,10 +121,11 @@ def _formatting_for_html(value: Any) -> Any:
 
 
 def _environment(
-    folders: list[Path], finalize: Callable[[Any], Any], *, autoescape: bool
+    folders: list[Path], finalize: Callable[[Any], Any], *, autoescape: bool, kind: str
 ) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folders),
+        bytecode_cache=template_cache(kind),
         undefined=jinja2.StrictUndefined,
         finalize=finalize,
         autoescape=autoescape,

@@ -1,12 +1,15 @@
 """`gonogo report`: search → assess every ticket → (post) → one portfolio, with Jira at the edges.
 
-The request budget is the design. The search asks for exactly the fields the checklists read plus
-gonogo's issue property, so one search page (up to 100 tickets) carries everything an assessment and
-a later post need: no per-ticket GET. Only a ticket with a waiver label is read again on its own,
-because the changelog that says who waived what is too heavy to ask for in a search. Field ids for
-display-name mappings come from one `GET field`; Cloud or Data Center from configuration, the host,
-or one serverInfo request. So a read-only report of N tickets costs about 2 + N/100 requests, and
-`--post` adds what `gonogo check` needs to write: 1 (update) or 2 (create + pointer) per ticket.
+The request budget is the design. The search asks for exactly the fields the checklists read,
+gonogo's issue property (the pointer, with the digest of the comment last written) and the
+changelog (who added a waiver label), so one search page (up to 100 tickets) carries everything an
+assessment and a later post need: no per-ticket GET. Jira returns only the most recent changelog
+entries; a ticket is read again on its own only when that list was cut short and a waiver label's
+author is not in it. Field ids for display-name mappings come from one `GET field`; Cloud or Data
+Center from configuration, the host, or one serverInfo request. So a read-only report of N tickets
+costs about 2 + N/100 requests, and `--post` adds only what changed: nothing for a ticket whose
+comment, pointer and label would be identical, one issue edit (comment, pointer and label together)
+for one that changed, two writes for a new comment (create, then pointer and label).
 
 The whole search finishes before anything is written: a search that fails half-way leaves no
 ticket half-done, and the progress bar knows how long the run is (Cloud's search has no total).
@@ -27,6 +30,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Protocol, TypedDict
 
+from gonogo.changelog import changelog_is_complete, labels_added, read_histories
 from gonogo.config import JiraSettings
 from gonogo.engine import WAIVER_ORIGIN_FIELDS, Engine
 from gonogo.errors import ConfigurationError, GonogoError, InputError
@@ -141,7 +145,11 @@ def run_report(
     found: list[Ticket | Row] = []
     seen: set[str] = set()
     for page in main.search(
-        request.jql, fields=fields, properties=[jira.comment_property], deployment=deployment
+        request.jql,
+        fields=fields,
+        properties=[jira.comment_property],
+        expand=["changelog"],
+        deployment=deployment,
     ):
         if page.total is not None and page.total > request.max_tickets:
             raise _too_many(request)
@@ -308,10 +316,14 @@ def closed_on(ticket: Ticket) -> date | None:
 
 
 def _needs_history(ticket: Ticket) -> bool:
-    """A waiver names who added its label; only the issue's changelog says, and a search omits it."""
+    """Whether a waiver's author must be read with a GET of its own: only when the changelog the
+    search brought was cut short (Jira sends the most recent entries) and does not name them."""
     labels = ticket.fields.get("labels")
-    waived = isinstance(labels, list) and any(is_waiver_label(label) for label in labels)
-    return waived and not ticket.changelog
+    waivers = [label for label in labels if is_waiver_label(label)] if isinstance(labels, list) else []
+    if not waivers or changelog_is_complete(ticket.changelog):
+        return False
+    added = labels_added(read_histories(ticket.changelog))
+    return any(label.casefold() not in added for label in waivers)
 
 
 def _ticket_or_error(raw: Any, names: Mapping[str, str]) -> Ticket | Row:

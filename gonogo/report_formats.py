@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gonogo import __version__
+from gonogo.report_format_names import FORMAT_DESCRIPTIONS
 from gonogo.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -261,9 +262,6 @@ def csv_section(portfolio: Portfolio, section: str) -> str:
     )
 
 
-CSV_SECTIONS = ("tickets", "rules", "missing", "changes", "outcomes", "bands", "rule-outcomes", "suggestions")
-
-
 def render_html(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
     """One self-contained page: totals, the charts, the teaching sections and a row per ticket."""
     from gonogo.report_charts import section_charts
@@ -362,10 +360,10 @@ def score_chart(portfolio: Portfolio, *, plot_height: int = 170) -> dict[str, An
 REPORT_FORMATS: dict[str, ReportFormat] = {
     f.name: f
     for f in (
-        ReportFormat("text", "a summary table for people", render_text),
-        ReportFormat("json", "the documented JSON document", render_json),
-        ReportFormat("csv", "one line per ticket, for a spreadsheet", render_csv),
-        ReportFormat("html", "one self-contained page with charts", render_html),
+        ReportFormat("text", FORMAT_DESCRIPTIONS["text"], render_text),
+        ReportFormat("json", FORMAT_DESCRIPTIONS["json"], render_json),
+        ReportFormat("csv", FORMAT_DESCRIPTIONS["csv"], render_csv),
+        ReportFormat("html", FORMAT_DESCRIPTIONS["html"], render_html),
     )
 }
 

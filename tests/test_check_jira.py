@@ -50,6 +50,8 @@ def test_first_check_posts_one_comment_and_a_recheck_updates_it(gonogo: Gonogo, 
     assert comment["body"].startswith("h3. gonogo verdict:")
     assert jira.issue_properties("BID-1")[PROPERTY]["commentId"] == comment["id"]
     assert PROPERTY in jira.comment_properties(comment["id"])
+    first_digest = jira.issue_properties("BID-1")[PROPERTY]["digest"]
+    assert first_digest.startswith("sha256:")
     issue_id = jira.requests[0].response_json["id"]
     assert calls(jira) == [
         "GET /rest/api/2/issue/BID-1",
@@ -62,12 +64,65 @@ def test_first_check_posts_one_comment_and_a_recheck_updates_it(gonogo: Gonogo, 
     jira.clear_requests()
     second = check(gonogo, jira, "BID-1")
     assert second.exit_code == 12
-    assert "Updated the verdict comment on BID-1" in second.stdout
+    assert "The verdict comment on BID-1 is unchanged" in second.stdout
     assert [c["id"] for c in jira.comments("BID-1")] == [comment["id"]]
-    assert calls(jira) == [
-        "GET /rest/api/2/issue/BID-1",
-        f"PUT /rest/api/2/issue/{issue_id}/comment/{comment['id']}",
-    ]
+    assert calls(jira) == ["GET /rest/api/2/issue/BID-1"]  # same text: nothing written, nobody notified
+    assert jira.comments("BID-1")[0]["updated"] == comment["updated"]
+
+    jira.clear_requests()
+    later = gonogo("check", "BID-1", "--today", "2026-11-24", env=cloud_env(jira))  # a day closer
+    assert later.exit_code == 12
+    assert "Updated the verdict comment on BID-1" in later.stdout
+    # One write: the issue edit carries the comment's new body and the pointer with its new digest.
+    assert calls(jira) == ["GET /rest/api/2/issue/BID-1", f"PUT /rest/api/2/issue/{issue_id}"]
+    edit = jira.requests[-1].body
+    assert edit["update"]["comment"][0]["edit"]["id"] == comment["id"]
+    assert [p["key"] for p in edit["properties"]] == [PROPERTY]
+    (updated,) = jira.comments("BID-1")
+    assert updated["body"] != comment["body"]
+    assert jira.issue_properties("BID-1")[PROPERTY]["digest"] != first_digest
+
+
+def test_an_unchanged_recheck_is_one_get_and_says_so_in_json(gonogo: Gonogo, jira: JiraServer) -> None:
+    created = json.loads(check(gonogo, jira, "BID-1", "--format", "json").stdout)
+    jira.clear_requests()
+    again = json.loads(check(gonogo, jira, "BID-1", "--format", "json").stdout)
+    assert again["comment"] == {"action": "unchanged", "id": created["comment"]["id"]}
+    assert [r.method for r in jira.requests] == ["GET"]
+
+
+def test_a_pointer_from_an_older_gonogo_gets_its_digest_on_the_next_check(
+    gonogo: Gonogo, jira: JiraServer
+) -> None:
+    check(gonogo, jira, "BID-1")
+    pointer = jira.issue_properties("BID-1")[PROPERTY]
+    jira.set_issue_property("BID-1", PROPERTY, {"commentId": pointer["commentId"], "verdict": "no-go"})
+    jira.clear_requests()
+    assert "Updated the verdict comment" in check(gonogo, jira, "BID-1").stdout
+    assert [r.method for r in jira.requests] == ["GET", "PUT"]  # one issue edit
+    assert jira.issue_properties("BID-1")[PROPERTY]["digest"] == pointer["digest"]
+    jira.clear_requests()
+    assert "unchanged" in check(gonogo, jira, "BID-1").stdout
+    assert [r.method for r in jira.requests] == ["GET"]
+
+
+def test_an_unchanged_verdict_whose_comment_was_deleted_is_posted_again(
+    gonogo: Gonogo, jira: JiraServer
+) -> None:
+    """The GET lists the ticket's comments; a pointer to one no longer there is not "unchanged"."""
+    check(gonogo, jira, "BID-1")
+    (comment,) = jira.comments("BID-1")
+    deleted = requests.delete(
+        f"{jira.url}/rest/api/2/issue/BID-1/comment/{comment['id']}", headers=jira.auth_headers, timeout=5
+    )
+    assert deleted.status_code == 204
+    jira.clear_requests()
+    run = check(gonogo, jira, "BID-1")
+    assert "Recreated the verdict comment on BID-1" in run.stdout
+    assert [r.method for r in jira.requests] == ["GET", "POST", "PUT"]  # no PUT to the deleted one
+    (again,) = jira.comments("BID-1")
+    assert again["id"] != comment["id"]
+    assert jira.issue_properties("BID-1")[PROPERTY]["commentId"] == again["id"]
 
 
 def test_a_recheck_after_the_ticket_changed_rewrites_the_same_comment(

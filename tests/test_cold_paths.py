@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -26,3 +28,71 @@ def test_command_does_not_import_the_jira_client_or_the_web_server(args: list[st
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     imported = json.loads(result.stderr.strip().splitlines()[-1])
     assert imported == []
+
+
+REFERENCE = """
+import json, sys, click
+
+@click.group()
+@click.version_option("1", "--version")
+@click.option("--flag")
+def cli(flag):
+    pass
+
+@cli.command()
+@click.argument("x")
+def check(x):
+    '''Check X, a long first sentence that click has to shorten for a completion or a help list.
+
+    More.
+    '''
+
+try:
+    cli({args!r}, prog_name="gonogo")
+except SystemExit:
+    pass
+print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+"""
+LOADED = """
+import json, sys
+from gonogo.cli import run
+try:
+    sys.argv = ["gonogo", *{args!r}]
+    run()
+except SystemExit:
+    pass
+print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+"""
+COMPLETION = {"_GONOGO_COMPLETE": "bash_complete", "COMP_WORDS": "gonogo ch", "COMP_CWORD": "1"}
+
+
+def loaded(probe: str, args: list[str], env: dict[str, str] | None = None) -> set[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", probe.format(args=args)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **(env or {})},
+    )
+    return set(json.loads(result.stderr.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize(("args", "env"), [(["--help"], None), (["--version"], None), ([], COMPLETION)])
+def test_help_version_and_completion_load_click_and_the_command_table_only(
+    args: list[str], env: dict[str, str] | None
+) -> None:
+    """Whatever a bare click program loads to do the same is allowed; beyond it, gonogo's CLI only."""
+    extra = loaded(LOADED, args, env) - loaded(REFERENCE, args, env)
+    beyond_the_command_table = {
+        name for name in extra if not name.startswith("gonogo.cli") and not name.startswith("encodings.")
+    }
+    assert beyond_the_command_table <= {"gonogo", "gonogo.errors", "gonogo.report_format_names"}
+
+
+def test_checking_a_ticket_file_loads_no_jira_client_no_yaml_and_no_config_parser(tmp_path: Path) -> None:
+    ticket = Path(__file__).parent.parent / "examples" / "healthy.json"
+    args = ["check", str(ticket), "--dry-run", "--today", "2026-11-23"]
+    modules = loaded(LOADED, args, {"GONOGO_CONFIG": "", "PWD": str(tmp_path)})
+    assert "gonogo.assessment" in modules  # it did check the ticket
+    unwanted = {"jira", "requests", "yaml", "tomllib", "_strptime", "uvicorn", "redis", "gonogo.publish"}
+    assert modules & unwanted == set()

@@ -315,6 +315,34 @@ def test_issue_with_names_and_properties(cloud: JiraServer) -> None:
     assert issue.raw["self"] == f"{cloud.url}/rest/api/2/issue/10001"
 
 
+def test_changelog_expansion_in_an_issue_and_a_search_is_newest_first_and_cut_short(
+    contract: Contract,
+) -> None:
+    """`expand=changelog`: Atlassian's "recent updates ... starting from the most recent", with `total`."""
+    with running_server(deployment="Cloud", changelog_cap=2) as server:
+        server.add_issue("BID-1", {"summary": "A", "labels": []})
+        for hour, labels in ((7, ["a"]), (8, ["a", "b"]), (9, ["a", "b", "c"])):
+            server.change_issue("BID-1", {"labels": labels}, at=server.now.replace(hour=hour))
+        issue = raw(server, "GET", "/rest/api/2/issue/BID-1", params={"expand": "changelog"}).json()
+        found = raw(
+            server,
+            "GET",
+            "/rest/api/2/search/jql",
+            params={"jql": "project = BID", "fields": "labels", "expand": "changelog"},
+        ).json()
+        plain = raw(server, "GET", "/rest/api/2/search/jql", params={"jql": "project = BID"}).json()
+        for changelog in (issue["changelog"], found["issues"][0]["changelog"]):
+            assert changelog["total"] == 3
+            added = [
+                set(h["items"][0]["toString"].split()) - set(h["items"][0].get("fromString", "").split())
+                for h in changelog["histories"]
+            ]
+            assert added == [{"c"}, {"b"}]  # the newest two of three
+            assert changelog["histories"][0]["author"]["displayName"] == "Alex Reviewer"
+        assert "changelog" not in plain["issues"][0]
+        assert_honours_contract(contract, server)
+
+
 def test_issue_by_id_with_field_exclusion(cloud: JiraServer) -> None:
     client = basic_client(cloud)
 

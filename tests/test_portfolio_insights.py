@@ -258,15 +258,14 @@ def test_outcomes_by_verdict_score_band_and_rule_with_rates_only_from_five_bids(
     document = report_json(gonogo, server, "--jql", OUTCOMES_JQL, "--outcomes")
     outcomes = document["outcomes"]
 
-    # The request budget: site kind, field ids, two search pages, one GET per waived ticket; no writes.
+    # The request budget: site kind, field ids, two search pages; the waived tickets' changelogs
+    # (who waived) came with the search; no writes.
     paths = Counter(f"{r.method} {r.path}" for r in server.requests)
     calls = Counter(
         {"GET /rest/api/2/serverInfo": 1, "GET /rest/api/2/field": 1, "GET /rest/api/2/search/jql": 2}
     )
-    calls.update(f"GET /rest/api/2/issue/{key}" for key, seed in closed.items() if seed.name == "waived")
+    assert any(seed.name == "waived" for seed in closed.values())
     assert paths == calls
-    waived = sum(1 for seed in closed.values() if seed.name == "waived")
-    assert len(server.requests) == 4 + waived
 
     assert outcomes["closed"] == CLOSED
     assert {b["key"]: (b["verdict"], b["score"], b["source"], b["outcome"]) for b in outcomes["bids"]} == {

@@ -83,12 +83,17 @@ def test_check_keeps_the_history_across_re_checks_at_no_extra_request(
     assert pointer["history"] == [history_entry(date.fromisoformat(TODAY), "go", 100)]
 
     jira.clear_requests()
-    check(gonogo, jira, "2026-11-30")  # same verdict and score: the pointer is not rewritten
-    assert [r.method for r in jira.requests] == ["GET", "PUT"]
-    assert "/comment/" in jira.requests[1].path
-    assert jira.issue_properties("BID-1")[PROPERTY] == pointer
+    check(gonogo, jira, TODAY)  # nothing changed: nothing written, the history as it was
+    assert [r.method for r in jira.requests] == ["GET"]
 
-    jira.set_issue_property("BID-1", PROPERTY, {**pointer, "digest": "someone else's key"})
+    jira.clear_requests()
+    check(gonogo, jira, "2026-11-30")  # same verdict and score a week on: new text, same history
+    assert [r.method for r in jira.requests] == ["GET", "PUT"]  # one issue edit: comment and pointer
+    assert "/comment/" not in jira.requests[1].path
+    pointer = jira.issue_properties("BID-1")[PROPERTY]
+    assert pointer["history"] == [history_entry(date.fromisoformat(TODAY), "go", 100)]
+
+    jira.set_issue_property("BID-1", PROPERTY, {**pointer, "elsewhere": "someone else's key"})
     jira.clear_requests()
     check(gonogo, jira, LATER)  # the verdict changed: one issue edit carries comment, pointer and label
     assert [r.method for r in jira.requests] == ["GET", "PUT"]
@@ -99,7 +104,7 @@ def test_check_keeps_the_history_across_re_checks_at_no_extra_request(
         history_entry(date.fromisoformat(LATER), "no-go", 89),  # "is it known?" checks do not score
     ]
     assert after["verdict"] == "no-go"
-    assert after["digest"] == "someone else's key"
+    assert after["elsewhere"] == "someone else's key"
     assert after["commentId"] == pointer["commentId"]
 
 
@@ -131,9 +136,7 @@ def test_report_post_records_history_only_where_verdict_or_score_moved(gonogo: G
 
         server.clear_requests()
         assert report_post(gonogo, server, TODAY) == before
-        writes = [r for r in server.requests if r.method != "GET"]
-        assert len(writes) == len(seeded)  # one comment update each, no pointer rewritten
-        assert all("/comment/" in r.path for r in writes)
+        assert [r for r in server.requests if r.method != "GET"] == []  # nothing changed: no write
 
         server.clear_requests()
         after = report_post(gonogo, server, LATER)
@@ -141,8 +144,8 @@ def test_report_post_records_history_only_where_verdict_or_score_moved(gonogo: G
         assert moved
         assert len(moved) < len(seeded)
         writes = [r for r in server.requests if r.method != "GET"]
-        assert len(writes) == len(seeded)  # still one write per ticket: the history costs none
-        assert len([r for r in writes if "/comment/" not in r.path]) == len(moved)  # the issue edits
+        assert len(writes) <= len(seeded)  # at most one write per ticket: the history costs none
+        assert all("/comment/" not in r.path for r in writes)  # each an issue edit
         for key in seeded:
             history = server.issue_properties(key)[PROPERTY]["history"]
             expected = [before[key]] if key not in moved else [before[key], after[key]]

@@ -223,3 +223,47 @@ def test_storage_failures_are_queue_unavailable_never_the_backends_own_error(
             queue.release(claimed)
     else:
         queue.release(claimed)  # Redis logs it: the entry comes free when its lease runs out
+
+
+def test_a_batch_is_stored_together_and_deduplicated_within_itself(queue: WorkQueue) -> None:
+    assert queue.submit(job(1), dedupe=True)
+    stored = queue.submit_many(
+        [(job(1), True), (job(2), True), (job(2), True), (job(3), False), (job(3), False)]
+    )
+    assert stored == [False, True, False, True, True]
+    assert queue.depth() == 4
+    keys = []
+    while (claimed := queue.claim(1)) is not None:
+        keys.append(claimed.job.key)
+        queue.complete(claimed)
+        if len(keys) == 4:
+            break
+    assert sorted(keys) == ["BID-1", "BID-2", "BID-3", "BID-3"]
+
+
+class _NeverMoves(LocalQueue):
+    """A local queue whose process dies right after acknowledging: nothing leaves the inbox."""
+
+    def _move_some(self, limit: int = 256) -> int:
+        return 0
+
+
+def test_an_acknowledged_batch_survives_a_crash_before_it_reached_the_job_queue(tmp_path: Path) -> None:
+    settings = QueueSettings(kind="local", path=tmp_path / "queue")
+    crashed = _NeverMoves(settings)
+    assert crashed.submit_many([(job(1), True), (job(2), True)]) == [True, True]
+    assert crashed.claim(0.05) is None  # still in the inbox only
+    crashed.close()
+    restarted = LocalQueue(settings)
+    try:
+        assert restarted.depth() == 2
+        keys = set()
+        for _ in range(2):
+            claimed = restarted.claim(5)
+            assert claimed is not None
+            keys.add(claimed.job.key)
+            restarted.complete(claimed)
+        assert keys == {"BID-1", "BID-2"}
+        assert not restarted.submit(job(1), dedupe=True)  # its delivery id was remembered with it
+    finally:
+        restarted.close()

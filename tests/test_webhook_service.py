@@ -87,9 +87,13 @@ def test_a_signed_delivery_posts_one_comment_and_redeliveries_or_concurrent_even
 
     (comment,) = jira.comments("BID-1")
     assert comment["body"].startswith("h3. gonogo verdict:")
-    assert service.metrics()['gonogo_webhook_checks_total{outcome="posted"}'] == 11
-    posted = [line for line in service.delivery_lines() if line["outcome"] == "posted"]
+    # The ten later events found the verdict as posted: their checks wrote nothing to Jira.
+    assert service.metrics()['gonogo_webhook_checks_total{outcome="posted"}'] == 1
+    assert service.metrics()['gonogo_webhook_checks_total{outcome="unchanged"}'] == 10
+    posted = [line for line in service.delivery_lines() if line["outcome"] in {"posted", "unchanged"}]
     assert {line["delivery"] for line in posted} == {"delivery-1"} | {f"event-{n}" for n in range(10)}
+    assert sorted(line["action"] for line in posted) == ["created"] + ["unchanged"] * 10
+    assert [r.method for r in jira.requests if r.method != "GET"] == ["POST", "PUT"]
     assert all(line["ticket"] == "BID-1" and line["verdict"] == "go" for line in posted)
     assert all(isinstance(line["latency_ms"], float) for line in posted)
     assert all(line["event"] == "jira:issue_created" for line in posted)
@@ -286,7 +290,10 @@ def test_redis_mode_several_instances_share_the_work_and_survive_sigkill(
         wait_until(lambda: first.idle() and second.idle(), timeout=30, what="both instances to finish")
         assert len(jira.comments("BID-399")) == 1
         posted = [line for s in (first, second) for line in s.delivery_lines() if line["ticket"] == "BID-399"]
-        assert len([line for line in posted if line["outcome"] == "posted"]) == 11
+        assert sorted(line["outcome"] for line in posted if line["outcome"] != "duplicate") == [
+            "posted",
+            *["unchanged"] * 10,
+        ]
     finally:
         first.stop()
         second.stop()

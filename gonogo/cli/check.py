@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import click
 
-from gonogo.cli.common import day, fail, log, more_verbose, today_option, use_colour, verbose_option
+from gonogo.cli.common import day, fail, logger, more_verbose, today_option, use_colour, verbose_option
 from gonogo.errors import GonogoError
-from gonogo.redaction import redact
 
 if TYPE_CHECKING:
     from gonogo.check import CheckResult
     from gonogo.engine import Engine
+    from gonogo.publish import Publication
 
 
 @click.command()
@@ -53,6 +52,7 @@ def check(
     from gonogo.check import check_ticket
     from gonogo.config import load_settings
     from gonogo.engine import build_engine
+    from gonogo.redaction import redact
     from gonogo.ticket import parse_ticket_ref
 
     more_verbose(ctx, verbose)
@@ -72,19 +72,21 @@ def check(
         fail(error)
     click.echo(redact(output), nl=False, color=colour)
     if result.jira_round_trips is not None:
-        log.info("%d Jira round-trips", result.jira_round_trips)
+        logger().info("%d Jira round-trips", result.jira_round_trips)
     sys.exit(result.assessment.verdict.exit_code)
 
 
 def _rendered(result: CheckResult, engine: Engine, *, output_format: str, dry_run: bool) -> tuple[str, bool]:
     """Everything to print, rendered before anything is printed (a template error is one line)."""
-    from gonogo.json_report import report_document
-
     assessment = result.assessment
     comment = result.comment
     if comment is None and (dry_run or output_format == "jira"):
         comment = engine.renderer.comment(assessment)
     if output_format == "json":
+        import json
+
+        from gonogo.json_report import report_document
+
         document = report_document(
             assessment, publication=result.publication, comment=comment if dry_run else None
         )
@@ -94,12 +96,22 @@ def _rendered(result: CheckResult, engine: Engine, *, output_format: str, dry_ru
     colour = use_colour()
     output = engine.renderer.text_report(assessment, color=colour)
     if result.publication is not None:
-        output += (
-            f"\n{result.publication.action.value.capitalize()} the verdict comment on "
-            f"{assessment.ticket_key} (comment {result.publication.comment_id}).\n"
-        )
+        output += _publication_line(result.publication, assessment.ticket_key)
     elif dry_run:
         where = "on" if result.jira_round_trips is not None else "by a check of"
         key = assessment.ticket_key
         output += f"\nDry run: nothing was changed. This comment would be posted {where} {key}:\n\n{comment}"
     return output, colour
+
+
+def _publication_line(publication: Publication, key: str) -> str:
+    """What happened to the comment; "unchanged" says plainly that nothing was written."""
+    from gonogo.publish import Action
+
+    if publication.action is Action.UNCHANGED:
+        return (
+            f"\nThe verdict comment on {key} is unchanged (comment {publication.comment_id}): "
+            "nothing was written.\n"
+        )
+    action = publication.action.value.capitalize()
+    return f"\n{action} the verdict comment on {key} (comment {publication.comment_id}).\n"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -62,18 +61,20 @@ def checklists_schema() -> None:
 
 
 @checklists.command("lint")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path())
 @click.pass_context
-def checklists_lint(ctx: click.Context, paths: tuple[Path, ...]) -> None:
+def checklists_lint(ctx: click.Context, paths: tuple[str, ...]) -> None:
     """Check checklist files (default: every checklist a check would load).
 
     Reports every problem as FILE: RULE: MESSAGE and exits with 3 if there is any.
     """
+    from pathlib import Path
+
     from gonogo.authoring import lint
     from gonogo.config import load_settings
 
     try:
-        files, problems = lint(load_settings(ctx.obj["config_path"]), list(paths))
+        files, problems = lint(load_settings(ctx.obj["config_path"]), [Path(p) for p in paths])
     except GonogoError as error:
         fail(error)
     for problem in problems:

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import sys
-import threading
 from datetime import datetime
-from pathlib import Path
 
 import click
 
-from gonogo.cli.common import day, fail, log, more_verbose, today_option, use_colour, verbose_option
+from gonogo.cli.common import day, fail, logger, more_verbose, today_option, use_colour, verbose_option
 from gonogo.errors import ExitCode, GonogoError
-from gonogo.redaction import redact
-from gonogo.report_formats import CSV_SECTIONS, REPORT_FORMATS
+from gonogo.report_format_names import CSV_SECTIONS, FORMAT_DESCRIPTIONS
 
 
 @click.command()
@@ -23,15 +20,15 @@ from gonogo.report_formats import CSV_SECTIONS, REPORT_FORMATS
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(list(REPORT_FORMATS)),
+    type=click.Choice(list(FORMAT_DESCRIPTIONS)),
     default="text",
     show_default=True,
-    help="; ".join(f"{f.name}: {f.description}" for f in REPORT_FORMATS.values()) + ".",
+    help="; ".join(f"{name}: {text}" for name, text in FORMAT_DESCRIPTIONS.items()) + ".",
 )
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False),
     help="Write the report to FILE instead of stdout.",
 )
 @click.option(
@@ -78,7 +75,7 @@ def report(
     jql: str | None,
     project: str | None,
     output_format: str,
-    output: Path | None,
+    output: str | None,
     post: bool,
     concurrency: int,
     max_tickets: int,
@@ -96,8 +93,9 @@ def report(
     """
     from gonogo.config import load_settings
     from gonogo.engine import build_engine
+    from gonogo.redaction import redact
     from gonogo.report import ReportRequest, project_jql, run_report
-    from gonogo.report_formats import csv_section
+    from gonogo.report_formats import REPORT_FORMATS, csv_section
 
     level = more_verbose(ctx, verbose)
     if (jql is None) == (project is None):
@@ -132,14 +130,15 @@ def report(
         click.echo(document, nl=False, color=colour)
     else:
         try:
-            output.write_text(document, encoding="utf-8")
+            with open(output, "w", encoding="utf-8") as target:
+                target.write(document)
         except OSError as exc:
             click.echo(f"gonogo: error: cannot write {output}: {exc.strerror or exc}", err=True)
             sys.exit(ExitCode.INPUT)
         click.echo(
             f"Wrote the {output_format} report on {run.portfolio.totals.tickets} ticket(s) to {output}."
         )
-    log.info("%d tickets, %d Jira round-trips", run.portfolio.totals.tickets, run.jira_round_trips)
+    logger().info("%d tickets, %d Jira round-trips", run.portfolio.totals.tickets, run.jira_round_trips)
     sys.exit(ExitCode.REPORT_FAILED_ROWS if run.portfolio.failed else ExitCode.GO)
 
 
@@ -151,6 +150,8 @@ class _ProgressBar:
 
     def __init__(self, *, enabled: bool) -> None:
         self._enabled = enabled
+        import threading
+
         self._lock = threading.Lock()
         self._bar: click._termui_impl.ProgressBar[int] | None = None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import datetime
 
@@ -10,7 +9,6 @@ import click
 
 from gonogo.cli.common import fail, today_option
 from gonogo.errors import GonogoError
-from gonogo.redaction import redact
 
 
 @click.command()
@@ -63,6 +61,7 @@ def serve(
 def dead_letters(ctx: click.Context, output_format: str) -> None:
     """List deliveries whose check kept failing, with the reason (safe while the service runs)."""
     from gonogo.config import load_settings
+    from gonogo.redaction import redact
     from gonogo.webhook.queue import dead_letter_lines, open_queue
     from gonogo.webhook.settings import queue_settings
 
@@ -77,6 +76,8 @@ def dead_letters(ctx: click.Context, output_format: str) -> None:
     finally:
         queue.close()
     if output_format == "json":
+        import json
+
         click.echo(redact(json.dumps(lines, indent=2, ensure_ascii=False)))
         return
     if not lines:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 import click
 
@@ -24,13 +23,13 @@ sample_option = click.option(
 @click.option(
     "--write",
     "target",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=click.Path(dir_okay=False),
     help="Write the configuration to this file instead of stdout.",
 )
 @click.option("--force", is_flag=True, help="With --write: replace an existing file.")
 @verbose_option
 @click.pass_context
-def setup(ctx: click.Context, sample: str | None, target: Path | None, force: bool, verbose: int) -> None:
+def setup(ctx: click.Context, sample: str | None, target: str | None, force: bool, verbose: int) -> None:
     """Write a gonogo.toml matched to this site's fields and options.
 
     Reads the site's fields (GET field) and, with --from KEY, the ticket's edit screen (select
@@ -44,7 +43,7 @@ def setup(ctx: click.Context, sample: str | None, target: Path | None, force: bo
 
     more_verbose(ctx, verbose)
     try:
-        if target is not None and target.exists() and not force:
+        if target is not None and os.path.exists(target) and not force:
             raise InputError(f"{target} exists: choose another file, or add --force to replace it")
         settings = load_settings(ctx.obj["config_path"])
         key = _sample_key(sample, settings.jira.url)
@@ -149,8 +148,9 @@ def _sample_key(sample: str | None, jira_url: str | None) -> str | None:
     return ref.key
 
 
-def _write(target: Path, text: str) -> None:
+def _write(target: str, text: str) -> None:
     try:
-        target.write_text(text, encoding="utf-8")
+        with open(target, "w", encoding="utf-8") as handle:
+            handle.write(text)
     except OSError as exc:
         raise InputError(f"{target}: cannot write it ({exc.strerror or exc.__class__.__name__})") from None

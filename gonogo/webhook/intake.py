@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from gonogo.webhook.deliveries import CheckTicket, Ignore, Malformed, classify
 from gonogo.webhook.logs import log_delivery
@@ -31,6 +31,15 @@ _SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 class Reply:
     status: int
     body: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Accepted(NamedTuple):
+    """A delivery that passed the door and names a ticket to check: it still has to be stored."""
+
+    job: Job
+    decision: CheckTicket
+    dedupe: bool
+    started: float
 
 
 def delivery_id(headers: Mapping[str, str]) -> tuple[str, bool]:
@@ -81,6 +90,13 @@ class Intake:
 
     def receive(self, body: bytes, headers: Mapping[str, str], *, started: float) -> Reply:
         """Decide the answer for one delivery; `started` is `time.perf_counter()` at its arrival."""
+        step = self.screen(body, headers, started=started)
+        return step if isinstance(step, Reply) else self.store(step)
+
+    def screen(self, body: bytes, headers: Mapping[str, str], *, started: float) -> Reply | Accepted:
+        """Everything before storing (authenticate, classify): CPU only, no I/O, so the HTTP layer
+        runs it on the event loop. A delivery that ends here gets its Reply; one to check is Accepted
+        and still has to be stored (`store`) before it may be acknowledged."""
         identifier, dedupe = delivery_id(headers)
         authenticity = authenticate(
             body, headers, secret=self._secret, token=self._token, token_header=self._token_header
@@ -100,17 +116,36 @@ class Intake:
             return self._finish(
                 reply, identifier, "ignored", decision, started, ticket=decision.key, reason=decision.reason
             )
-        return self._enqueue(decision, identifier, dedupe, started)
-
-    def _enqueue(self, decision: CheckTicket, identifier: str, dedupe: bool, started: float) -> Reply:
         job = Job(identifier, decision.key, decision.issue_id, decision.event, received_at=time.time())
+        return Accepted(job, decision, dedupe, started)
+
+    def store(self, accepted: Accepted) -> Reply:
+        """Store one accepted delivery durably and answer for it (blocking: SQLite or Redis)."""
+        return self.store_many([accepted])[0]
+
+    def store_many(self, batch: Sequence[Accepted]) -> list[Reply]:
+        """Store accepted deliveries together (the local queue: one commit) and answer for each."""
         try:
-            stored = self._queue.submit(job, dedupe=dedupe)
+            stored = self._queue.submit_many([(a.job, a.dedupe) for a in batch])
         except QueueUnavailable as exc:
             reply = Reply(503, {"error": "the queue is unavailable; deliver again later"})
-            return self._finish(
-                reply, identifier, "unavailable", decision, started, ticket=job.key, reason=str(exc)
-            )
+            return [
+                self._finish(
+                    reply,
+                    a.job.delivery_id,
+                    "unavailable",
+                    a.decision,
+                    a.started,
+                    ticket=a.job.key,
+                    reason=str(exc),
+                )
+                for a in batch
+            ]
+        return [self._answer(a, fresh) for a, fresh in zip(batch, stored, strict=True)]
+
+    def _answer(self, accepted: Accepted, stored: bool) -> Reply:
+        job, decision, _, started = accepted
+        identifier = job.delivery_id
         if not stored:
             reply = Reply(200, {"outcome": "duplicate", "delivery": identifier})
             return self._finish(reply, identifier, "duplicate", decision, started, ticket=job.key)

@@ -39,7 +39,7 @@ class Metrics:
         )
         self.checks = Counter(
             "gonogo_webhook_checks",
-            "Check attempts, by outcome (posted, ignored, retry, dead_letter).",
+            "Check attempts, by outcome (posted, unchanged, ignored, retry, dead_letter).",
             ["outcome"],
             registry=self.registry,
         )

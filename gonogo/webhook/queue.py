@@ -22,7 +22,7 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
@@ -104,6 +104,10 @@ class QueueUnavailable(Exception):
 class WorkQueue(Protocol):
     def submit(self, job: Job, *, dedupe: bool) -> bool:
         """Store `job` durably; False when `dedupe` and its delivery id was accepted before."""
+        ...
+
+    def submit_many(self, jobs: Sequence[tuple[Job, bool]]) -> list[bool]:
+        """`submit` for each (job, dedupe) pair, stored together where the backend can (one commit)."""
         ...
 
     def claim(self, timeout: float) -> Claimed | None:

@@ -41,7 +41,7 @@ TROUBLE_MAX_SECONDS = 30.0
 @dataclass(frozen=True)
 class CheckOutcome:
     verdict: str
-    action: str  # created / updated / recreated
+    action: str  # created / updated / recreated / unchanged
     comment_id: str
     key: str = ""  # the key of the ticket Jira returned (a delivery may name another)
 
@@ -244,14 +244,16 @@ class Workers:
         )
 
     def _posted(self, job: Job, outcome: CheckOutcome, attempts: int) -> None:
-        self._metrics.checks.labels("posted").inc()
+        # "unchanged": the comment would have come out identical, so nothing was written to Jira.
+        said = "unchanged" if outcome.action == "unchanged" else "posted"
+        self._metrics.checks.labels(said).inc()
         self._metrics.verdicts.labels(outcome.verdict).inc()
         self._metrics.time_to_comment_seconds.observe(max(0.0, time.time() - job.received_at))
         log_delivery(
             delivery=job.delivery_id,
             ticket=outcome.key or job.key,
             event=job.event,
-            outcome="posted",
+            outcome=said,
             verdict=outcome.verdict,
             comment=outcome.comment_id,
             action=outcome.action,

@@ -87,6 +87,7 @@ class JiraServer:
         auth: AuthConfig = DEFAULT_AUTH,
         comment_page_cap: int = 100,
         search_page_cap: int = 100,
+        changelog_cap: int | None = None,
         text_limit: int = 32767,
         now: datetime = DEFAULT_NOW,
         user: JiraUser = BOT_USER,
@@ -98,6 +99,7 @@ class JiraServer:
             user=user,
             comment_page_cap=comment_page_cap,
             search_page_cap=search_page_cap,
+            changelog_cap=changelog_cap,
             text_limit=text_limit,
             build_date=datetime(2024, 11, 4, tzinfo=now.tzinfo),
         )

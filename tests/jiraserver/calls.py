@@ -35,6 +35,7 @@ class Settings:
     search_page_cap: int
     text_limit: int
     build_date: datetime
+    changelog_cap: int | None = None  # most recent changelog entries an issue or search shows
 
 
 class JiraHttpError(Exception):

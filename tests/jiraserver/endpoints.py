@@ -104,6 +104,7 @@ def _issue_request(call: Call, *, default_fields: str) -> IssueRequest:
         expand=call.expand(),
         properties=call.args("properties"),
         comment_cap=call.settings.comment_page_cap,
+        changelog_cap=call.settings.changelog_cap,
     )
 
 
@@ -555,6 +556,7 @@ def _render_results(
         expand=expand,
         properties=options["properties"],
         comment_cap=call.settings.comment_page_cap,
+        changelog_cap=call.settings.changelog_cap,
     )
     catalog = field_catalog(call.store.issues())
     rendered = [issue_json(call.view, issue, request, catalog, inline_names=False) for issue in issues]

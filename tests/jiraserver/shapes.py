@@ -235,14 +235,19 @@ def history_json(view: View, entry: StoredHistory) -> dict[str, Any]:
     }
 
 
-def changelog_json(view: View, issue: StoredIssue) -> dict[str, Any]:
-    """``expand=changelog`` (schema PageOfChangelogs): every entry, most recent first."""
+def changelog_json(view: View, issue: StoredIssue, *, cap: int | None = None) -> dict[str, Any]:
+    """``expand=changelog`` (schema PageOfChangelogs): most recent first, the ``cap`` newest entries.
+
+    Atlassian documents the expansion as "recent updates ... starting from the most recent"; a
+    ``total`` above the entries shown tells the reader the list was cut short.
+    """
     entries = sorted(issue.history, key=lambda entry: (entry.created, int(entry.id)), reverse=True)
+    shown = entries if cap is None else entries[:cap]
     return {
         "startAt": 0,
-        "maxResults": len(entries),
+        "maxResults": len(shown),
         "total": len(entries),
-        "histories": [history_json(view, entry) for entry in entries],
+        "histories": [history_json(view, entry) for entry in shown],
     }
 
 
@@ -410,6 +415,7 @@ class IssueRequest:
     expand: frozenset[str]
     properties: list[str] | None
     comment_cap: int
+    changelog_cap: int | None = None  # most recent changelog entries shown; None: all
 
 
 def issue_field_values(
@@ -457,7 +463,7 @@ def issue_json(
         keys = select_properties(request.properties, list(issue.properties))
         shape["properties"] = {key: issue.properties[key] for key in keys}
     if "changelog" in request.expand:
-        shape["changelog"] = changelog_json(view, issue)
+        shape["changelog"] = changelog_json(view, issue, cap=request.changelog_cap)
     return shape
 
 
