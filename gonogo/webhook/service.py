@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 
 from gonogo.check import assess_and_post
 from gonogo.config import JiraSettings, Settings
 from gonogo.engine import Engine, build_engine
+from gonogo.errors import JiraError
 from gonogo.jira_gateway import JiraGateway
 from gonogo.redaction import REDACTOR
 from gonogo.webhook.app import create_app
@@ -82,6 +84,31 @@ def health_check(queue: WorkQueue, workers: Workers) -> Callable[[], str | None]
     return problem
 
 
+def with_own_account(
+    webhook: WebhookSettings,
+    jira: JiraSettings,
+    *,
+    connect: Callable[[JiraSettings], JiraGateway] = JiraGateway.connect,
+) -> WebhookSettings:
+    """The settings with the credentials' own account among `ignore_accounts` (one `GET myself`).
+
+    That is what tells the echo of gonogo's own label edit from a verdict label someone else moved
+    (which is re-checked, so a forged `gonogo-go` does not stand). If Jira cannot say, the service
+    still starts: each echo then costs one quiet re-check (a GET that writes nothing).
+    """
+    try:
+        own = connect(jira).account_ids()
+    except JiraError as exc:
+        log.warning(
+            "could not read gonogo's own account (GET myself); each of its own label edits will be "
+            "re-checked once: %s",
+            exc,
+        )
+        return webhook
+    filters = replace(webhook.filters, ignore_accounts=webhook.filters.ignore_accounts | own)
+    return replace(webhook, filters=filters)
+
+
 def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | None, verbose: int) -> None:
     """Serve until SIGTERM/SIGINT. Configuration problems raise before anything listens."""
     token = settings.jira.token
@@ -93,6 +120,7 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
     setup_service_logging(verbose=verbose)
     settings.jira.require_connection()
     engine = build_engine(settings)
+    webhook = with_own_account(webhook, settings.jira)
     descriptors = raise_descriptor_limit()
     listening = listen(webhook.host, webhook.port)
     try:
