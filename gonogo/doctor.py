@@ -67,8 +67,13 @@ def jira_lines(
     vocabulary: Vocabulary,
     aliases: OptionAliases,
     label_prefix: str,
+    configured: frozenset[str] = frozenset(),
 ) -> list[DoctorLine]:
-    """The checks that ask Jira: site, credentials, permissions, fields, options."""
+    """The checks that ask Jira: site, credentials, permissions, fields, options.
+
+    `configured` are the properties [fields] maps explicitly: for those a missing field is always
+    a problem, while an optional property left at its default name may be absent from the site.
+    """
     lines: list[DoctorLine] = []
     steps: list[Callable[[], list[DoctorLine]]] = [
         lambda: [ok("site", "{} answers: Jira {} {}".format(url, *gateway.server_info()))],
@@ -80,7 +85,7 @@ def jira_lines(
         lines.append(
             DoctorLine(Status.SKIPPED, "permissions", "no sample ticket", "give --from KEY to check a ticket")
         )
-    steps.append(lambda: field_lines(gateway.site_fields(), field_map, vocabulary))
+    steps.append(lambda: field_lines(gateway.site_fields(), field_map, vocabulary, configured))
     if sample:
         steps.append(
             lambda: edit_screen_lines(
@@ -110,9 +115,16 @@ def permission_line(sample: str, granted: Mapping[str, bool]) -> DoctorLine:
 
 
 def field_lines(
-    site: Sequence[SiteField], field_map: Mapping[str, str], vocabulary: Vocabulary
+    site: Sequence[SiteField],
+    field_map: Mapping[str, str],
+    vocabulary: Vocabulary,
+    configured: frozenset[str] = frozenset(),
 ) -> list[DoctorLine]:
-    """One line per mapped property: the field exists on the site and its type suits the property."""
+    """One line per mapped property: the field exists on the site and its type suits the property.
+
+    An optional property (the bid's outcome) that [fields] does not map and the site lacks is
+    skipped, not a problem: a site that does not record it still passes.
+    """
     by_id = {f.id.casefold(): f for f in site}
     by_name: dict[str, list[SiteField]] = {}
     for site_field in site:
@@ -130,6 +142,17 @@ def field_lines(
             )
             continue
         found = found or (named[0] if named else None)
+        spec = vocabulary.properties.get(prop)
+        if found is None and spec is not None and spec.optional and prop not in configured:
+            lines.append(
+                DoctorLine(
+                    Status.SKIPPED,
+                    check,
+                    f'this site has no field "{ref}"; it is optional: {spec.optional}',
+                    f"to use it, add the field or set {prop} in [fields]",
+                )
+            )
+            continue
         if found is None:
             close = closest_fields(ref, names)
             hint = f"closest: {', '.join(close)}" if close else "gonogo setup lists the site's fields"
@@ -137,7 +160,6 @@ def field_lines(
                 problem(check, f'"{ref}" is not a field of this site ({hint})', f"set {prop} in [fields]")
             )
             continue
-        spec = vocabulary.properties.get(prop)
         unsuitable = type_problem(spec, found) if spec is not None else None
         if unsuitable:
             lines.append(problem(check, unsuitable, f"map {prop} to a suitable field in [fields]"))

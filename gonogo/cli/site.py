@@ -59,7 +59,7 @@ def setup(ctx: click.Context, sample: str | None, target: str | None, force: boo
     except GonogoError as error:
         fail(error)
     aliases = sum(len(o.aliases) for o in plan.options)
-    todo = len(plan.unmatched) + sum(len(o.unmatched) for o in plan.options)
+    todo = plan.todo_lines
     summary = (
         f"{len(plan.matched)} of {len(plan.fields)} properties matched, "
         f"{aliases} option alias(es), {todo} TODO line(s)"
@@ -118,6 +118,7 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
             vocabulary=vocabulary,
             aliases=aliases,
             label_prefix=settings.jira.label_prefix,
+            configured=frozenset(settings.fields),
         )
         lines += asked
         lines.append(lint_line(*lint(settings, [])))
