@@ -245,7 +245,12 @@ def bid_score(findings: Sequence[Finding]) -> int | None:
     bid. Missing information and waived rules count against the score: an unknown is not a
     strength, and a waiver accepts a risk without removing it. Skipped rules count neither way
     (the coverage says how many). The gates decide the verdict; the score only ranks bids.
+
+    None when no check could run (coverage 0 of N): a score made only of missing data would rank
+    an empty ticket below a NO-GO, and says nothing about the bid.
     """
+    if not coverage(findings).assessed:
+        return None
     counted = [f for f in findings if f.outcome is not Outcome.SKIPPED and f.judges]
     total = sum(f.rule.weight for f in counted)
     if not total:

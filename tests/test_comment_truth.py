@@ -166,16 +166,27 @@ def test_is_it_known_checks_do_not_count_in_the_score_or_the_coverage(engine: En
         assert a.coverage.total == 20
 
 
-def test_the_coverage_stands_beside_the_score_everywhere(engine: Engine, gonogo: Gonogo) -> None:
+def test_a_ticket_where_no_check_could_run_has_no_score_rather_than_zero(
+    engine: Engine, gonogo: Gonogo
+) -> None:
+    """Review 1, finding 9: "0/100 (0 of 20 checks could run)" ranked an empty ticket below a NO-GO."""
     ticket = EXAMPLES / "blank.json"
     assessment = assess(engine, ticket)
     assert (assessment.coverage.assessed, assessment.coverage.total) == (0, 20)
-    assert "Bid score: 0/100 (0 of 20 checks could run)." in plain(engine.renderer.comment(assessment))
-    assert "Bid score: 0/100 (0 of 20 checks could run)" in engine.renderer.text_report(
-        assessment, color=False
-    )
+    assert assessment.score is None
+    assert "0/100" not in plain(engine.renderer.comment(assessment))
+    text = engine.renderer.text_report(assessment, color=False)
+    assert "Bid score: no score: 0 of 20 checks could run" in text
+    assert "0/100" not in text
     document = json.loads(gonogo("check", str(ticket), "--today", TODAY, "--format", "json").stdout)
-    assert document["coverage"] == {"assessed": 0, "total": 20}
+    assert (document["score"], document["coverage"]) == (None, {"assessed": 0, "total": 20})
+    jsonschema.validate(document, json.loads(schema_path("report.schema.json").read_text()))
+    doomed = assess(engine, EXAMPLES / "doomed.json")
+    assert doomed.score is not None  # the NO-GO keeps its score; the empty ticket has none to rank by
+    row = row_from_assessment(assessment)
+    assert row.score is None
+    assert row.coverage is not None
+    assert row.coverage.assessed == 0
 
 
 def test_a_go_names_the_show_stoppers_that_could_not_run_next_to_the_verdict(
