@@ -17,6 +17,7 @@ from gonogo.check import assess_and_post
 from gonogo.config import JiraSettings, Settings
 from gonogo.engine import Engine, build_engine
 from gonogo.errors import JiraError
+from gonogo.groups import GroupDirectory
 from gonogo.jira_gateway import JiraGateway
 from gonogo.redaction import REDACTOR
 from gonogo.webhook.app import create_app
@@ -33,6 +34,9 @@ from gonogo.webhook.worker import CheckOutcome, CheckRunner, Ignored, Workers
 log = logging.getLogger("gonogo.webhook")
 
 SHUTDOWN_GRACE_SECONDS = 10.0
+# How long the service trusts an approver group's member list: a member removed from the group
+# can no longer approve a waiver after at most this long.
+APPROVER_GROUP_LIFETIME_SECONDS = 3600.0
 
 
 def check_runner(
@@ -119,7 +123,9 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
     REDACTOR.remember_url_password(webhook.queue.redis_url.reveal())
     setup_service_logging(verbose=verbose)
     settings.jira.require_connection()
-    engine = build_engine(settings)
+    engine = replace(
+        build_engine(settings), groups=GroupDirectory(lifetime_seconds=APPROVER_GROUP_LIFETIME_SECONDS)
+    )
     webhook = with_own_account(webhook, settings.jira)
     descriptors = raise_descriptor_limit()
     listening = listen(webhook.host, webhook.port)
