@@ -213,8 +213,10 @@ class Portfolio:
         """Every waiver across the tickets: active (soonest end first), expiring within a week, the rest.
 
         A bid director reads it as "which accepted risks stand, which run out, which nobody signed".
+        An outcomes run (closed bids) has none: a risk accepted on a bid that has ended is not
+        "active", and nobody acts on it any more.
         """
-        entries = [entry for row in self.rows for entry in row.waivers]
+        entries = [] if self.outcomes is not None else [entry for row in self.rows for entry in row.waivers]
         active = sorted(
             (e for e in entries if e.status is WaiverStatus.ACTIVE),
             key=lambda e: (e.expires_on is None, e.expires_on or self.today, sort_key_of(e.key), e.rule),

@@ -91,7 +91,7 @@ def portfolio_document(portfolio: Portfolio) -> dict[str, Any]:
         "since": portfolio.since.isoformat() if portfolio.since else None,
         "changes": changes_section(portfolio),
         "outcomes": outcomes_section(portfolio),
-        "waivers": _waivers(portfolio),
+        "waivers": None if portfolio.outcomes is not None else _waivers(portfolio),
     }
 
 

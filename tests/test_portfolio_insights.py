@@ -266,6 +266,7 @@ def test_outcomes_by_verdict_score_band_and_rule_with_rates_only_from_five_bids(
     )
     assert any(seed.name == "waived" for seed in closed.values())
     assert paths == calls
+    assert document["waivers"] is None  # closed bids: their waivers are not "active" (review 1, finding 16)
 
     assert outcomes["closed"] == CLOSED
     assert {b["key"]: (b["verdict"], b["score"], b["source"], b["outcome"]) for b in outcomes["bids"]} == {
@@ -298,6 +299,8 @@ def test_outcomes_by_verdict_score_band_and_rule_with_rates_only_from_five_bids(
     }
 
     text = report(gonogo, server, "--jql", OUTCOMES_JQL, "--outcomes").stdout
+    assert "Waivers:" not in text
+    assert "Active, ending later or never" not in text
     for r in outcomes["by_rule"]:  # the rule table names the failure, as the comment did
         assert r["problem"] == FAILED_LABELS[r["rule"]]
         assert f"  {r['problem'][:50]:<50} " in text or f"  {r['problem'][:49]}…" in text
