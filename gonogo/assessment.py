@@ -281,7 +281,7 @@ def evaluate_rule(checklist_id: str, rule: Rule, proposal: Proposal, vocabulary:
 
 def _headline(rule: Rule, proposal: Proposal) -> str:
     """The rule's failed title with the ticket's values it names, formatted for reading."""
-    return fill_values(rule.failed_title, proposal.values, display_value)
+    return fill_values(rule.failed_title, proposal.values, lambda _name, value: display_value(value))
 
 
 def _is_derived(name: str, vocabulary: Vocabulary) -> bool:

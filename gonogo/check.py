@@ -12,6 +12,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from gonogo.assessment import Assessment
+from gonogo.comment_format import CommentBody
 from gonogo.config import JiraSettings
 from gonogo.engine import Engine
 from gonogo.history import HistoryEntry
@@ -29,7 +30,7 @@ class CheckResult:
     """What a check found, and for a Jira ticket the comment and what happened to it."""
 
     assessment: Assessment
-    comment: str | None
+    comment: CommentBody | None
     publication: Publication | None
     jira_round_trips: int | None
 
@@ -74,7 +75,8 @@ def assess_and_post(
     The steps every entry point shares (check, the webhook worker); the comment is rendered in
     full before the first write. A field [fields] maps that the ticket lacks is looked up in the
     site's field list (one `GET field`, only then): unknown to the site, it is a configuration
-    error and nothing is written.
+    error and nothing is written. The comment's format (ADF for Cloud, wiki markup for Data
+    Center) comes from the configuration, without asking Jira.
     """
     from gonogo.publish import publish_verdict  # a ticket file never posts: it never loads this
 
@@ -82,7 +84,7 @@ def assess_and_post(
     if unfound:
         require_known_fields(unfound, gateway.field_names())
     assessment = engine.assess(ticket, today=today, group_members=gateway.group_members)
-    comment = engine.renderer.comment(assessment)
+    comment = engine.renderer.comment_body(assessment, jira.comment_format)
     publication = None
     if not dry_run:
         publication = publish_verdict(

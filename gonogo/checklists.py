@@ -343,12 +343,9 @@ def _compile_rule(
     failed_title = _fill_placeholders(raw["failed_title"], thresholds, problems, properties=known_properties)
     if "failed_label" in raw:
         failed_label = _fill_placeholders(raw["failed_label"], thresholds, problems)
-    else:
-        failed_label = failed_title
-    if any(m.group(1) in known_properties for m in _PLACEHOLDER.finditer(failed_label)):
-        problems.append(
-            "failed_title quotes the ticket's values: add failed_label, the same problem without "
-            "them, for reports that count it across tickets (failed_label quotes no ticket value)"
+    else:  # the failed title with "…" for each ticket value: still the failure, in its own words
+        failed_label = _PLACEHOLDER.sub(
+            lambda m: "…" if m.group(2) is None else str(m.group(3)), failed_title
         )
     why = _fill_placeholders(raw["why"], thresholds, problems)
     fix = _fill_placeholders(raw["fix"], thresholds, problems)
@@ -428,12 +425,15 @@ def _fill_placeholders(
     return _PLACEHOLDER.sub(value, text)
 
 
-def fill_values(text: str, values: Mapping[str, Any], show: Callable[[Any], str]) -> str:
-    """Quote the ticket's values, formatted for reading by `show`, into a failed title."""
+def fill_values(text: str, values: Mapping[str, Any], show: Callable[[str, Any], str]) -> str:
+    """Quote the ticket's values into a failed title: `show(name, value)` formats each for reading.
+
+    `{name|one|other}` becomes the word for the value's count, whatever `show` does.
+    """
 
     def value(match: re.Match[str]) -> str:
         found = values.get(match.group(1))
-        return _counted_word(found, match) if match.group(2) is not None else show(found)
+        return _counted_word(found, match) if match.group(2) is not None else show(match.group(1), found)
 
     return _PLACEHOLDER.sub(value, text)
 

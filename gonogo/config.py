@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import jsonschema
 
+from gonogo.comment_format import CommentFormat, comment_format
 from gonogo.errors import ConfigurationError
 from gonogo.resources import schema_path
 from gonogo.verdict_labels import DEFAULT_LABEL_PREFIX
@@ -56,6 +57,12 @@ class JiraSettings:
     comment_property: str = DEFAULT_COMMENT_PROPERTY
     deployment: str = "auto"  # "cloud", "data-center", or "auto" (the host, else one serverInfo request)
     label_prefix: str = DEFAULT_LABEL_PREFIX  # verdict labels ("gonogo-no-go"); "" turns them off
+    api_version: int | None = None  # REST version for comments: 2 (wiki) or 3 (ADF); None: by deployment
+
+    @property
+    def comment_format(self) -> CommentFormat:
+        """ADF on REST v3 for Cloud, wiki markup on REST v2 for Data Center; never asks Jira."""
+        return comment_format(deployment=self.deployment, url=self.url, api_version=self.api_version)
 
     @property
     def auth_style(self) -> str:
@@ -127,7 +134,13 @@ def load_settings(config_path: Path | None = None, environ: Mapping[str, str] | 
         comment_property=jira_table.get("comment_property", DEFAULT_COMMENT_PROPERTY),
         deployment=jira_table.get("deployment", JiraSettings.deployment),
         label_prefix=jira_table.get("label_prefix", DEFAULT_LABEL_PREFIX),
+        api_version=jira_table.get("api_version"),
     )
+    if jira.api_version == 3 and jira.deployment == "data-center":
+        raise ConfigurationError(
+            f'{path}: [jira] api_version = 3 needs Jira Cloud, but deployment is "data-center", '
+            "whose REST API is version 2: remove api_version (or set it to 2)"
+        )
     template_path = templates_table.get("path")
     return Settings(
         jira=jira,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from gonogo.comment_format import CommentFormat
 from gonogo.config import Settings
 from gonogo.errors import ConfigurationError, GonogoError
 from gonogo.option_aliases import OptionAliases, option_key
@@ -68,15 +69,23 @@ def jira_lines(
     aliases: OptionAliases,
     label_prefix: str,
     configured: frozenset[str] = frozenset(),
+    comment_format: CommentFormat = CommentFormat.WIKI,
 ) -> list[DoctorLine]:
-    """The checks that ask Jira: site, credentials, permissions, fields, options.
+    """The checks that ask Jira: site, credentials, permissions, fields, options, comment format.
 
     `configured` are the properties [fields] maps explicitly: for those a missing field is always
     a problem, while an optional property left at its default name may be absent from the site.
     """
     lines: list[DoctorLine] = []
+    kinds: list[str] = []
+
+    def site() -> list[DoctorLine]:
+        kind, version = gateway.server_info()
+        kinds.append(kind)
+        return [ok("site", f"{url} answers: Jira {kind} {version}")]
+
     steps: list[Callable[[], list[DoctorLine]]] = [
-        lambda: [ok("site", "{} answers: Jira {} {}".format(url, *gateway.server_info()))],
+        site,
         lambda: [ok("credentials", f"signed in as {gateway.myself()}")],
     ]
     if sample:
@@ -98,7 +107,31 @@ def jira_lines(
         except GonogoError as error:
             lines.append(problem("jira", str(error), "fix the problem above, then run gonogo doctor again"))
             break
+    if kinds:
+        lines.append(comment_format_line(kinds[0], comment_format))
     return lines
+
+
+def comment_format_line(kind: str, comment_format: CommentFormat) -> DoctorLine:
+    """Whether the configured comment format suits the site serverInfo describes (Cloud or Data Center).
+
+    A check never asks serverInfo, so a Cloud site on its own domain gets wiki markup until the
+    configuration says "cloud"; Data Center has no REST v3, so ADF there would fail every post.
+    """
+    if comment_format is CommentFormat.ADF and kind != "Cloud":
+        return problem(
+            "comments",
+            "configured for ADF on REST v3, but this site is Jira Data Center, which has REST v2 only",
+            'set [jira] deployment = "data-center" (or "auto") and remove api_version in gonogo.toml',
+        )
+    if comment_format is CommentFormat.ADF:
+        return ok("comments", "posted as Atlassian Document Format on REST v3 (Jira Cloud)")
+    detail = "posted as wiki markup on REST v2"
+    if kind == "Cloud":
+        detail += (
+            '; for native Cloud comments (ADF on REST v3) set [jira] deployment = "cloud" and no api_version'
+        )
+    return ok("comments", detail)
 
 
 def permission_line(sample: str, granted: Mapping[str, bool]) -> DoctorLine:

@@ -24,13 +24,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from functools import partial
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import requests
 import tenacity
 from jira import JIRA, JIRAError
 
 from gonogo import __version__
+from gonogo.comment_format import CommentBody, is_cloud_host
 from gonogo.config import JiraSettings
 from gonogo.errors import ConfigurationError, EditRefused, GonogoError, InputError, JiraError
 from gonogo.redaction import REDACTOR, redact
@@ -48,8 +48,6 @@ _RETRYABLE_IF_IDEMPOTENT = {500, 502, 504}
 _COMMENT_PAGE_SIZE = 100
 _GROUP_PAGE_SIZE = 50  # Jira's cap for group/member
 SEARCH_PAGE_SIZE = 100  # Cloud's cap when fields are asked for; Data Center may answer with fewer
-# Hosts that are Jira Cloud whatever serverInfo would say: no need to ask.
-_CLOUD_HOST_SUFFIXES = (".atlassian.net", ".jira.com")
 
 
 class Deployment(StrEnum):
@@ -163,8 +161,7 @@ class JiraGateway:
         """
         if self._settings.deployment != "auto":
             return Deployment(self._settings.deployment)
-        host = (urlsplit(self._settings.url or "").hostname or "").lower()
-        if host.endswith(_CLOUD_HOST_SUFFIXES):
+        if is_cloud_host(self._settings.url):
             return Deployment.CLOUD
         info: Any = self._call(
             self._get("serverInfo"),
@@ -370,13 +367,16 @@ class JiraGateway:
             if not items or start >= total:
                 return
 
-    def create_comment(self, issue: str, body: str, *, properties: Mapping[str, Any]) -> str:
-        """POST a comment with its comment properties in the same request; returns its id."""
+    def create_comment(self, issue: str, body: CommentBody, *, properties: Mapping[str, Any]) -> str:
+        """POST a comment with its comment properties in the same request; returns its id.
+
+        ADF goes to REST v3, wiki markup to REST v2 (`_rest_url`), as for every comment write.
+        """
         payload = {
-            "body": body,
+            "body": body.content,
             "properties": [{"key": k, "value": v} for k, v in properties.items()],
         }
-        url = self._client._get_url(f"issue/{issue}/comment")
+        url = self._rest_url(f"issue/{issue}/comment", body)
         response = self._call(
             lambda: self._client._session.post(url, data=json.dumps(payload)),
             action=f"post the verdict comment on {self._name(issue)}",
@@ -384,12 +384,12 @@ class JiraGateway:
         )
         return str(_json(response, f"post the verdict comment on {self._name(issue)}")["id"])
 
-    def update_comment(self, issue: str, comment_id: str, body: str) -> bool:
+    def update_comment(self, issue: str, comment_id: str, body: CommentBody) -> bool:
         """PUT a new body; False when the comment is gone (someone deleted it)."""
-        url = self._client._get_url(f"issue/{issue}/comment/{comment_id}")
+        url = self._rest_url(f"issue/{issue}/comment/{comment_id}", body)
         try:
             self._call(
-                lambda: self._client._session.put(url, data=json.dumps({"body": body})),
+                lambda: self._client._session.put(url, data=json.dumps({"body": body.content})),
                 action=f"update the verdict comment on {self._name(issue)}",
                 idempotent=True,
                 not_found="",
@@ -417,9 +417,12 @@ class JiraGateway:
         *,
         properties: Mapping[str, Any],
         labels: LabelChange = NO_LABEL_CHANGE,
-        comment: tuple[str, str] | None = None,
+        comment: tuple[str, CommentBody] | None = None,
     ) -> None:
         """One `PUT issue`: gonogo's issue properties, its verdict label and (comment id, body), at once.
+
+        With an ADF body the edit goes to REST v3, whose `update.comment` takes ADF; properties
+        and labels mean the same in both versions.
 
         Label `add`/`remove` operations leave every other label alone. Jira refuses the whole edit
         (400/404) when one part cannot be done, e.g. labels not on the edit screen or a deleted
@@ -430,11 +433,11 @@ class JiraGateway:
         if labels:
             update["labels"] = labels.operations()
         if comment is not None:
-            update["comment"] = [{"edit": {"id": comment[0], "body": comment[1]}}]
+            update["comment"] = [{"edit": {"id": comment[0], "body": comment[1].content}}]
         payload: dict[str, Any] = {"properties": [{"key": k, "value": v} for k, v in properties.items()]}
         if update:
             payload["update"] = update
-        url = self._client._get_url(f"issue/{issue}")
+        url = self._rest_url(f"issue/{issue}", comment[1] if comment is not None else None)
         action = f"record the verdict on {self._name(issue)}"
         self._call(
             lambda: self._client._session.put(url, data=json.dumps(payload)),
@@ -444,6 +447,11 @@ class JiraGateway:
                 f"Jira refused to {action}: {_jira_messages(exc)}", fields=_error_fields(exc)
             ),
         )
+
+    def _rest_url(self, path: str, body: CommentBody | None) -> str:
+        """The URL of `path` under the REST version the comment body's format needs (v2 without one)."""
+        version = body.format.api_version if body is not None else 2
+        return f"{self._client.server_url}/rest/api/{version}/{path}"
 
     def _name(self, issue: str) -> str:
         """The key of a ticket this gateway has read, else `issue` as given (for messages)."""

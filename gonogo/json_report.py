@@ -12,6 +12,7 @@ from typing import Any
 
 from gonogo import __version__
 from gonogo.assessment import Assessment, Evidence, Outcome
+from gonogo.comment_format import CommentBody
 from gonogo.path_to_go import Change, Step
 from gonogo.publish import Publication
 from gonogo.waivers import Waiver, WaiverRuling
@@ -23,7 +24,7 @@ def report_document(
     assessment: Assessment,
     *,
     publication: Publication | None = None,
-    comment: str | None = None,
+    comment: CommentBody | None = None,
 ) -> dict[str, Any]:
     document: dict[str, Any] = {
         "format": FORMAT_VERSION,
@@ -72,7 +73,12 @@ def report_document(
     if publication is not None:
         document["comment"] = {"action": publication.action.value, "id": publication.comment_id}
     elif comment is not None:
-        document["comment"] = {"action": "dry-run", "id": None, "body": comment}
+        document["comment"] = {
+            "action": "dry-run",
+            "id": None,
+            "format": comment.format.value,
+            "body": comment.content,
+        }
     return document
 
 

@@ -28,6 +28,10 @@ the next run) found nothing and posted again. So a check also looks for extra go
 deletes them, keeping the one the pointer names, else the oldest. It costs no request when the
 ticket cannot hold a duplicate: the comments embedded in the issue show whether anyone besides
 gonogo's comment wrote as its account (only then are the comments' properties read).
+
+The body is a `CommentBody`: ADF for Cloud (REST v3), wiki markup for Data Center (REST v2). The
+comment is found by its property, never by its text, so a comment posted as wiki markup is adopted
+and updated in place as ADF when a site switches format.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+from gonogo.comment_format import CommentBody
 from gonogo.errors import EditRefused, JiraError
 from gonogo.history import HistoryEntry, with_entry
 from gonogo.redaction import redact
@@ -51,8 +56,8 @@ log = logging.getLogger(__name__)
 
 class CommentStore(Protocol):
     def comments(self, issue: str) -> Iterator[Any]: ...
-    def create_comment(self, issue: str, body: str, *, properties: Mapping[str, Any]) -> str: ...
-    def update_comment(self, issue: str, comment_id: str, body: str) -> bool: ...
+    def create_comment(self, issue: str, body: CommentBody, *, properties: Mapping[str, Any]) -> str: ...
+    def update_comment(self, issue: str, comment_id: str, body: CommentBody) -> bool: ...
     def delete_comment(self, issue: str, comment_id: str) -> None: ...
     def edit_issue(
         self,
@@ -60,7 +65,7 @@ class CommentStore(Protocol):
         *,
         properties: Mapping[str, Any],
         labels: LabelChange = NO_LABEL_CHANGE,
-        comment: tuple[str, str] | None = None,
+        comment: tuple[str, CommentBody] | None = None,
     ) -> None: ...
 
 
@@ -81,7 +86,7 @@ class Publication:
 def publish_verdict(
     store: CommentStore,
     ticket: Ticket,
-    body: str,
+    body: CommentBody,
     *,
     property_key: str,
     verdict: str,
@@ -94,7 +99,7 @@ def publish_verdict(
     `entry` (today's verdict and score) joins the pointer's history when it is news; see the module.
     """
     issue = ticket.id or ticket.key  # the id survives a move to another project; the key does not
-    body = redact(body)  # a ticket field may quote a secret; nothing gonogo writes may carry one
+    body = body.redacted(redact)  # a ticket field may quote a secret; nothing gonogo writes may carry one
     stored = ticket.properties.get(property_key)
     old: Mapping[str, Any] = stored if isinstance(stored, dict) else {}
     extra = extra or {}
@@ -137,14 +142,15 @@ def publish_verdict(
 DIGEST_KEY = "digest"
 
 
-def comment_digest(body: str, verdict: str) -> str:
+def comment_digest(body: CommentBody, verdict: str) -> str:
     """What decides whether a re-check must write: the comment's exact text and the verdict.
 
-    The verdict stands for the verdict label. Anything that changes the text (a new finding, a day
+    The verdict stands for the verdict label. The body is the wiki string or the ADF document, so
+    a switch of format changes the digest too. Anything that changes the text (a new finding, a day
     closer to the deadline, a new gonogo or checklist version in the footer) changes the digest;
     the text carries no run time, so an unchanged ticket keeps it.
     """
-    canonical = json.dumps([verdict, body], ensure_ascii=False, separators=(",", ":"))
+    canonical = json.dumps([verdict, body.content], ensure_ascii=False, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -165,7 +171,7 @@ def _known_to_be_gone(ticket: Ticket, comment_id: str) -> bool:
 def _edit_together(
     store: CommentStore,
     issue: str,
-    comment: tuple[str, str],
+    comment: tuple[str, CommentBody],
     record: Mapping[str, Any],
     labels: LabelChange,
 ) -> bool:

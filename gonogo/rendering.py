@@ -1,7 +1,10 @@
 """Every text gonogo shows is rendered here, from templates, over the same Assessment.
 
-Safety is structural, not a matter of remembering a filter: each environment's `finalize` escapes
-every value a template prints for that target (Jira wiki markup, or a terminal), unless the value
+Safety is structural, not a matter of remembering a filter. The comment environment's `finalize`
+seals every value a template prints into an opaque token (`gonogo.document`), so the comment's
+structure is read from the template's own wording only, and the document becomes ADF (text nodes)
+or wiki markup (values escaped only where they could form markup). The terminal environment's
+`finalize` strips what could drive a terminal. Either passes a value through as it is only when it
 is `Trusted` — text gonogo itself produced, such as ANSI colour codes. Ticket text only ever enters
 as data; it is never compiled as a template. The HTML environment (the portfolio report) uses
 Jinja's own HTML autoescaping instead: every value is escaped for HTML text and attributes, and only
@@ -15,6 +18,8 @@ import re
 import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +27,25 @@ import click
 import jinja2
 
 from gonogo import __version__, wikimarkup
+from gonogo.adf import Adf, compact_json, to_adf
 from gonogo.assessment import Assessment, Outcome
-from gonogo.checklists import Severity
+from gonogo.checklists import Severity, fill_values
+from gonogo.comment_format import CommentBody, CommentFormat
+from gonogo.document import Document, ValueKind, parse_document, seal
 from gonogo.errors import ConfigurationError
 from gonogo.resources import bundled_dir
 from gonogo.template_cache import template_cache
 from gonogo.values import display_value
+from gonogo.wiki_document import to_wiki
 
 COMMENT_TEMPLATE = "comment.jira.j2"
 TEXT_TEMPLATE = "report.txt.j2"
 HEADLINE_TEMPLATE = "headline.txt.j2"
-# Jira's default text field limit is 32,767 characters; leave room for what Jira adds.
+# Jira's default text field limit is 32,767 characters; leave room for what Jira adds. An ADF
+# comment is held to it by its compact JSON, which is longer than its text: the safe reading.
 COMMENT_CHAR_LIMIT = 32_000
+# Issue keys are Jira's identity for the ticket, not text anyone typed into it.
+_ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]*-[1-9][0-9]*")
 _FIELD_TEXT_LIMIT = 1000
 # Control characters (line breaks included: a value must not forge report lines), zero-width and
 # bidirectional-override characters.
@@ -50,17 +62,38 @@ class Trusted(str):
 class Renderer:
     """The template environments for one run (bundled templates, optionally overridden by a folder)."""
 
-    wiki: jinja2.Environment
+    document: jinja2.Environment
     text: jinja2.Environment
     html: jinja2.Environment
 
     def comment(self, assessment: Assessment, *, limit: int = COMMENT_CHAR_LIMIT) -> str:
-        """The Jira comment; long finding lists are shortened with a count, never cut mid-markup."""
+        """The Jira comment in wiki markup (REST v2)."""
+        body = self.comment_body(assessment, CommentFormat.WIKI, limit=limit).content
+        assert isinstance(body, str)
+        return body
+
+    def comment_adf(self, assessment: Assessment, *, limit: int = COMMENT_CHAR_LIMIT) -> Adf:
+        """The Jira comment as an ADF document (REST v3)."""
+        body = self.comment_body(assessment, CommentFormat.ADF, limit=limit).content
+        assert isinstance(body, dict)
+        return body
+
+    def comment_body(
+        self, assessment: Assessment, comment_format: CommentFormat, *, limit: int = COMMENT_CHAR_LIMIT
+    ) -> CommentBody:
+        """The Jira comment in one format; long finding lists are shortened with a count, never cut."""
         shown: int | None = None
         while True:
-            body = _render(self.wiki, COMMENT_TEMPLATE, _context(assessment, shown))
-            if len(body) <= limit:
-                return body
+            document = self.comment_document(assessment, shown=shown)
+            body: str | Adf
+            if comment_format is CommentFormat.ADF:
+                body = to_adf(document, verdict=assessment.verdict.value)
+                size = len(compact_json(body))
+            else:
+                body = to_wiki(document)
+                size = len(body)
+            if size <= limit:
+                return CommentBody(comment_format, body)
             total = len(_reportable(assessment))
             shown = total - 1 if shown is None else shown - 1
             if shown < 0:
@@ -68,6 +101,11 @@ class Renderer:
                     f"the verdict comment is longer than Jira allows ({limit} characters) even with "
                     f"every finding left out: shorten {COMMENT_TEMPLATE} or the checklists' texts"
                 )
+
+    def comment_document(self, assessment: Assessment, *, shown: int | None = None) -> Document:
+        """The comment's block structure, one for both formats, with every value sealed (see module)."""
+        rendered = _render(self.document, COMMENT_TEMPLATE, _context(assessment, shown))
+        return parse_document(rendered, template=COMMENT_TEMPLATE)
 
     def headline(self, assessment: Assessment) -> str:
         """The one sentence under the verdict, also the portfolio's top reason and JSON `summary`."""
@@ -95,8 +133,10 @@ def make_renderer(template_dir: Path | None = None) -> Renderer:
                 f"template folder {template_dir} does not exist: fix [templates].path in gonogo.toml"
             )
         folders.insert(0, template_dir)
+    document = _environment(folders, _sealing, autoescape=False, kind="document")
+    document.filters["failed_title"] = _sealed_failed_title
     return Renderer(
-        wiki=_environment(folders, _escaping(_escape_for_wiki), autoescape=False, kind="wiki"),
+        document=document,
         text=_environment(folders, _escaping(_escape_for_terminal), autoescape=False, kind="text"),
         html=_environment(folders, _formatting_for_html, autoescape=True, kind="html"),
     )
@@ -111,6 +151,50 @@ def _escaping(escape: Callable[[str], str]) -> Callable[[Any], str]:
         return escape(display_value(value))
 
     return finalize
+
+
+def _sealing(value: Any) -> str:
+    """A `finalize` that seals every printed value for the comment document, unless it is Trusted.
+
+    Numbers, dates, yes/no and the verdict are gonogo's own formatting (FIXED): wiki markup prints
+    them as they are. A long value is shortened here, the same way for both formats.
+    """
+    if isinstance(value, Trusted):
+        return str(value)
+    fixed = value is None or isinstance(value, (bool, int, float, date, Enum))
+    text = wikimarkup.shorten(display_value(value), _FIELD_TEXT_LIMIT)
+    return seal(text, ValueKind.FIXED if fixed else ValueKind.TEXT)
+
+
+def _failed_title(finding: Any) -> str:
+    """A failed rule's title with the ticket's values (`Finding.headline`), for any target."""
+    return str(finding.headline)
+
+
+def _sealed_failed_title(finding: Any) -> Trusted:
+    """The failed title for the comment document, each of its values sealed on its own.
+
+    Sealed whole, "margin {margin_percent}%" would be one text value holding "-50", which wiki
+    markup must escape; sealed in parts, the number is gonogo's own formatting (FIXED) and the
+    title's words are checked on their own. Falls back to the whole headline when the parts do
+    not give back exactly the same text.
+    """
+    whole = _failed_title(finding)
+    values = {e.property: e.value for e in finding.evidence}
+    pieces: list[str] = []
+    marked = fill_values(finding.rule.failed_title or "", values, lambda name, _value: f"\x01{name}\x01")
+    parts = marked.split("\x01")
+    for index, part in enumerate(parts):
+        if index % 2 == 0:
+            pieces.append(seal(part, ValueKind.TEXT) if part else "")
+        elif part in values:
+            pieces.append(_sealing(values[part]))
+        else:
+            return Trusted(_sealing(whole))
+    text = "".join(parts[i] if i % 2 == 0 else display_value(values[parts[i]]) for i in range(len(parts)))
+    if text != whole:
+        return Trusted(_sealing(whole))
+    return Trusted("".join(pieces))
 
 
 def _formatting_for_html(value: Any) -> Any:
@@ -138,11 +222,8 @@ def _environment(
     env.filters["plural"] = _plural
     env.filters["escaped"] = _escaped
     env.filters["toml"] = _toml_string
+    env.filters["failed_title"] = _failed_title
     return env
-
-
-def _escape_for_wiki(text: str) -> str:
-    return wikimarkup.escape_inline(text, max_length=_FIELD_TEXT_LIMIT)
 
 
 def _escape_for_terminal(text: str) -> str:
@@ -177,8 +258,9 @@ def _toml_string(value: Any) -> Trusted:
     return Trusted(json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f"))
 
 
-def _plural(count: int, singular: str, plural: str | None = None) -> str:
-    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
+def _plural(count: int, singular: str, plural: str | None = None) -> Trusted:
+    """A count with its noun: gonogo's own wording (the nouns are written in the templates)."""
+    return Trusted(f"{count} {singular if count == 1 else (plural or singular + 's')}")
 
 
 def _reportable(assessment: Assessment) -> list[Any]:
@@ -219,7 +301,9 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
             if f.outcome is Outcome.SKIPPED and f.rule.severity is Severity.BLOCKER
         ],
         "verdict": assessment.verdict,
-        "key": assessment.ticket_key,
+        "key": Trusted(assessment.ticket_key)
+        if _ISSUE_KEY.fullmatch(assessment.ticket_key)
+        else assessment.ticket_key,
         "summary": assessment.summary,
         "blockers": by_severity[Severity.BLOCKER],
         "majors": majors,

@@ -265,7 +265,7 @@ def _check_one(
     if not request.post:
         return row_from_assessment(assessment, **facts)
     try:
-        body = engine.renderer.comment(assessment)
+        body = engine.renderer.comment_body(assessment, jira.comment_format)
         publication = publish_verdict(
             gateways.get(),
             ticket,

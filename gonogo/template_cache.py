@@ -6,7 +6,7 @@ recompiles it when the template's source changes (it stores a checksum of the so
 edited or overriding template is never served stale. It lives in Jinja's per-user folder in the
 temporary directory (mode 0700, owner checked by Jinja).
 
-The compiled code depends on the environment's options (autoescape for HTML, not for wiki markup),
+The compiled code depends on the environment's options (autoescape for HTML, not for the comment),
 so each environment kind and gonogo version gets file names of its own: a template compiled for
 one target can never be served to another. A cache that cannot be created or written is skipped: a
 cache never fails a run.
@@ -33,7 +33,7 @@ class _QuietCache(jinja2.FileSystemBytecodeCache):
 
 
 def template_cache(kind: str) -> jinja2.BytecodeCache | None:
-    """The bytecode cache for one environment kind ("wiki", "text", "html"), or None without one."""
+    """The bytecode cache for one environment kind ("document", "text", "html"), or None without one."""
     if os.environ.get(DISABLE_ENV):
         return None
     try:

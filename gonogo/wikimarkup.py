@@ -61,6 +61,7 @@ already satisfies the oracle (a joiner after ``{`` would leave an "unknown macro
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 __all__ = [
@@ -68,6 +69,8 @@ __all__ = [
     "LOOKALIKES",
     "WORD_JOINER",
     "escape_inline",
+    "is_inert",
+    "shorten",
 ]
 
 WORD_JOINER = "\u2060"
@@ -104,7 +107,7 @@ def escape_inline(text: str, *, max_length: int | None = None) -> str:
         raise ValueError(f"max_length must be at least 1, got {max_length}")
     plain = _inline_plain(text)
     if max_length is not None and len(plain) > max_length:
-        plain = _shorten(plain, max_length)
+        plain = shorten(plain, max_length)
     if not plain:
         return ""
     return WORD_JOINER + _escape_characters(plain) + WORD_JOINER
@@ -124,8 +127,10 @@ def _inline_plain(text: str) -> str:
     return "".join(out)
 
 
-def _shorten(plain: str, max_length: int) -> str:
+def shorten(plain: str, max_length: int) -> str:
     """Cut to ``max_length - 1`` characters plus an ellipsis, not inside a character cluster."""
+    if len(plain) <= max_length:
+        return plain
     cut = max_length - 1
     while cut > 0 and _continues_cluster(plain, cut):
         cut -= 1
@@ -162,3 +167,76 @@ def _escape_characters(plain: str) -> str:
         else:
             out.append(char)
     return "".join(out)
+
+
+# --- values that need no escaping ---------------------------------------------------------------
+
+# ASCII characters that are plain text wherever they stand; "-", "(", ")", ":" and ";" are plain
+# only where the rules of `is_inert` say; every other ASCII punctuation character can form markup.
+_PLAIN_ASCII = frozenset(" \"$%',./=")
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+_ISSUE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*-[0-9]")
+_EMOTICON_WORD = r"(?:y|n|i|x|on|off|flag|flagoff|/)"
+_EMOTICON_IN_PARENS = re.compile(rf"\({_EMOTICON_WORD}\)", re.IGNORECASE)
+_WHOLE_EMOTICON_WORD = re.compile(rf"\s*{_EMOTICON_WORD}\s*", re.IGNORECASE)
+_LINE_KEYWORD = re.compile(r"(?<![A-Za-z0-9])(?:h[1-6]|bq|fn[0-9]*)\.", re.IGNORECASE)
+_WWW_DOT = re.compile(r"www\.", re.IGNORECASE)
+
+
+def is_inert(text: str) -> bool:
+    """Tell whether ``text`` is plain text as it stands, wherever a template puts it inline.
+
+    Why: escaping costs invisible characters a reader never sees but a search, a regular
+    expression or a copied number does. Most values (names, dates, sentences) hold nothing that
+    can form markup, so gonogo prints them as they are and escapes (:func:`escape_inline`) only a
+    value that holds a character that could. The rules are conservative, and proved, like the
+    escaping, against Atlassian's parser with the hostile corpus:
+
+    * letters, digits, combining marks, spaces, currency and other symbols (but not the ASCII
+      ``+ < > | ~ ^ `` ` ``), non-ASCII punctuation, and ``" $ % ' , . / =`` are plain;
+    * ``?`` only after a character that is not ``?`` or ``(`` and before one that is not ``?`` or
+      ``)`` (no ``??`` citation, no ``(?)`` emoticon), never first in the value;
+    * ``-`` only between two letters or digits (``NO-GO``, ``2026-11-26``, ``person-days``),
+      never in something shaped like an issue key (``ABC-1``, auto-linked by Jira), so it can
+      neither open nor close a text effect, nor make ``--``/``---`` dashes or a ``----`` rule;
+    * ``:`` and ``;`` only when a space follows in the value, which rules out URL schemes
+      (``http:``), emoticons (``:)``) and fusing with the template's next character;
+    * ``(`` and ``)`` only in balanced pairs that do not enclose an emoticon word (``(y)``,
+      ``(on)``, ``(/)``...), and a value that is such a word alone is escaped, since a template's
+      own parentheses around it would make the emoticon;
+    * no ``www.`` (auto-linked) and no line keyword such as ``h1.`` or ``bq.``;
+    * no control, format (invisible, bidi), private-use or unassigned character, no line or
+      paragraph separator.
+    """
+    if _WHOLE_EMOTICON_WORD.fullmatch(text) or _EMOTICON_IN_PARENS.search(text):
+        return False
+    if _ISSUE_KEY.search(text) or _WWW_DOT.search(text) or _LINE_KEYWORD.search(text):
+        return False
+    depth = 0
+    for index, char in enumerate(text):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                return False
+        elif not _plain_character(text, index):
+            return False
+    return depth == 0
+
+
+def _plain_character(text: str, index: int) -> bool:
+    char = text[index]
+    if char.isascii():
+        if char.isalnum() or char in _PLAIN_ASCII:
+            return True
+        before = text[index - 1] if index > 0 else ""
+        after = text[index + 1] if index + 1 < len(text) else ""
+        if char == "-":
+            return before.isalnum() and after.isalnum()
+        if char in ":;":
+            return after == " "
+        if char == "?":
+            return before not in ("", "?", "(") and after not in ("?", ")")
+        return False
+    return unicodedata.category(char) not in _UNSAFE_CATEGORIES

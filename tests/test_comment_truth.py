@@ -13,7 +13,7 @@ import pytest
 from support import EXAMPLES, TODAY, Gonogo, comment_words, example_with
 
 from gonogo.assessment import Assessment, Outcome
-from gonogo.checklists import ChecklistFile, lint_rules, parse_checklist_file
+from gonogo.checklists import ChecklistFile, compile_checklist, lint_rules, parse_checklist_file
 from gonogo.config import Settings
 from gonogo.engine import Engine, build_engine, rule_context
 from gonogo.portfolio import row_from_assessment
@@ -35,7 +35,9 @@ def assess(engine: Engine, path: Path) -> Assessment:
 
 
 def plain(comment: str) -> str:
-    return comment.replace("\u2060", "").replace("\\", "")
+    """The comment's text without escapes, joiners or blank lines (line i is the i-th line of text)."""
+    text = comment.replace("\u2060", "").replace("\\", "")
+    return "\n".join(line for line in text.splitlines() if line.strip())
 
 
 # --- word budgets ---------------------------------------------------------------------------------
@@ -151,6 +153,16 @@ def test_the_meta_schema_requires_a_failed_title_and_its_placeholders_must_exist
     thresholds, known = rule_context(Settings(), [])
     found = lint_rules(ChecklistFile(path, source), thresholds=thresholds, known_properties=known)
     assert [p.message for p in found] == ["text mentions unknown threshold {nonsense}"]
+
+
+def test_without_a_failed_label_reports_use_the_failed_title_with_its_values_left_out(tmp_path: Path) -> None:
+    source = json.loads((bundled_dir("checklists") / "strategic.json").read_text())
+    source["rules"][0]["failed_title"] = "Outside our strategy ({strategic_fit}, {competitors|rival|rivals})"
+    path = tmp_path / "strategic.json"
+    path.write_text(json.dumps(source))
+    thresholds, known = rule_context(Settings(), [])
+    (rule,) = compile_checklist(ChecklistFile(path, source), thresholds, known).rules
+    assert rule.failed_label == "Outside our strategy (…, rivals)"
 
 
 # --- an honest score -----------------------------------------------------------------------------

@@ -132,3 +132,37 @@ def test_broken_user_checklist_folder_stops_the_check(gonogo: Gonogo, tmp_path: 
     run = gonogo("check", str(EXAMPLES / "healthy.json"))
     assert run.exit_code == 3
     assert "x.json: rules: [] should be non-empty" in run.stderr
+
+
+def test_the_comment_format_is_read_from_the_configuration(tmp_path: Path) -> None:
+    cloud = load_settings(environ={"JIRA_URL": "https://acme.atlassian.net"})
+    assert cloud.jira.comment_format.value == "adf"
+    data_center = load_settings(environ={"JIRA_URL": "https://jira.acme.example"})
+    assert data_center.jira.comment_format.value == "jira"
+    config = tmp_path / "gonogo.toml"
+    config.write_text("[jira]\napi_version = 2\n")
+    assert (
+        load_settings(config, environ={"JIRA_URL": "https://acme.atlassian.net"}).jira.comment_format.value
+        == "jira"
+    )
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (
+            'deployment = "data-center"\napi_version = 3',
+            'api_version = 3 needs Jira Cloud, but deployment is "data-center"',
+        ),
+        ("api_version = 1", "jira.api_version: 1 is not one of [2, 3]"),
+        ('deployment = "server"', "jira.deployment: 'server' is not one of"),
+    ],
+)
+def test_a_comment_format_jira_cannot_take_is_refused(
+    gonogo: Gonogo, tmp_path: Path, table: str, message: str
+) -> None:
+    (tmp_path / "gonogo.toml").write_text(f"[jira]\n{table}\n")
+    run = gonogo("check", str(EXAMPLES / "doomed.json"), "--today", TODAY)
+    assert run.exit_code == 3
+    assert message in run.stderr
+    assert run.stderr.count("\n") == 1

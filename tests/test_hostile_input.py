@@ -23,10 +23,12 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from jiraserver.adf_schema import adf_errors, adf_schema_unavailable_reason
 from realdeps import require_real_or_skip
 from support import EXAMPLES, TODAY
 from wiki_oracle import live_constructs, oracle_unavailable_reason, render_wiki_to_adf
 
+from gonogo.adf import compact_json
 from gonogo.cli import main
 from gonogo.config import Settings
 from gonogo.engine import Engine, build_engine
@@ -131,6 +133,10 @@ def test_any_field_values_give_a_verdict_and_safe_renderings(
     engine = ENGINES["jsonschema"]
     comment = engine.renderer.comment(assessment)
     assert len(comment) <= COMMENT_CHAR_LIMIT
+    adf = engine.renderer.comment_adf(assessment)
+    assert len(compact_json(adf)) <= COMMENT_CHAR_LIMIT
+    if adf_schema_unavailable_reason() is None:
+        assert adf_errors(adf) == []
     report = engine.renderer.text_report(assessment, color=False)
     assert "\x1b" not in report
     assert "\u202e" not in report

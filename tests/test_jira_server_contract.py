@@ -22,7 +22,9 @@ import pytest
 import requests
 from jira import JIRA, JIRAError
 from jiraserver import DIRECTOR_USER, JiraServer, JiraUser, RecordedRequest, running_server
+from jiraserver.adf_schema import adf_schema_unavailable_reason
 from openapi_schema_validator import OAS30ReadValidator
+from realdeps import require_real_or_skip
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
@@ -487,6 +489,58 @@ def test_add_and_update_comment(cloud: JiraServer) -> None:
     assert stored["author"] == cloud.user.account_id
     assert comment.raw["updated"] == "2025-01-15T10:30:00.000+0000"
     assert comment.raw["created"] == "2025-01-15T09:30:00.000+0000"
+
+
+def test_v3_comments_take_only_valid_adf_and_answer_with_it(cloud: JiraServer) -> None:
+    if reason := adf_schema_unavailable_reason():
+        require_real_or_skip(reason)
+    document = {
+        "type": "doc",
+        "version": 1,
+        "content": [
+            {
+                "type": "paragraph",
+                "content": [{"type": "text", "text": "NO-GO", "marks": [{"type": "strong"}]}],
+            }
+        ],
+    }
+    invalid = [
+        "h3. wiki markup",
+        {
+            "type": "doc",
+            "version": 1,
+            "content": [{"type": "paragraph", "content": [{"type": "text", "text": ""}]}],
+        },
+        {"type": "doc", "version": 1, "content": [{"type": "text", "text": "text outside a paragraph"}]},
+        {
+            "type": "doc",
+            "version": 1,
+            "content": [{"type": "panel", "attrs": {"panelType": "red"}, "content": []}],
+        },
+        {"type": "doc", "content": [{"type": "paragraph"}]},
+    ]
+    for body in invalid:
+        refused = raw(cloud, "POST", "/rest/api/3/issue/BID-1/comment", json={"body": body})
+        assert refused.status_code == 400, body
+        assert refused.json()["errors"] == {"comment": "Comment body is not valid!"}
+    created = raw(cloud, "POST", "/rest/api/3/issue/BID-1/comment", json={"body": document})
+    assert created.status_code == 201
+    comment_id = created.json()["id"]
+    assert created.json()["body"] == document
+    assert cloud.comments("BID-1")[-1]["adf"] == document
+    refused_edit = raw(
+        cloud, "PUT", f"/rest/api/3/issue/BID-1/comment/{comment_id}", json={"body": invalid[1]}
+    )
+    assert refused_edit.status_code == 400
+    refused_issue_edit = raw(
+        cloud,
+        "PUT",
+        "/rest/api/3/issue/BID-1",
+        json={"update": {"comment": [{"edit": {"id": comment_id, "body": invalid[2]}}]}},
+    )
+    assert refused_issue_edit.status_code == 400
+    assert cloud.comments("BID-1")[-1]["adf"] == document
+    assert raw(cloud, "GET", f"/rest/api/2/issue/BID-1/comment/{comment_id}").json()["body"] == "NO-GO"
 
 
 def test_comment_created_with_properties_in_one_post(cloud: JiraServer) -> None:

@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -276,6 +277,22 @@ def test_the_posted_comment_is_the_one_check_would_post(
         (comment,) = server.comments(key)
         dry = gonogo("check", key, "--today", TODAY, "--dry-run", "--format", "json", env=env_for(server))
         assert json.loads(dry.stdout)["comment"]["body"] == comment["body"], key
+
+
+def test_post_on_a_cloud_site_writes_the_adf_comment_check_would_post(
+    gonogo: Gonogo, small: tuple[JiraServer, Any], tmp_path: Path
+) -> None:
+    server, seeded = small
+    (tmp_path / "gonogo.toml").write_text('[jira]\ndeployment = "cloud"\n')
+    server.clear_requests()
+    report(gonogo, server, "--project", "BID", "--post")
+    posts = [r for r in server.requests if r.method == "POST" and r.path.endswith("/comment")]
+    assert len(posts) == len(seeded)
+    assert {r.path.split("/issue/")[0] for r in posts} == {"/rest/api/3"}
+    for key in ("BID-5", "BID-3"):
+        (comment,) = server.comments(key)
+        dry = gonogo("check", key, "--today", TODAY, "--dry-run", "--format", "json", env=env_for(server))
+        assert json.loads(dry.stdout)["comment"]["body"] == comment["adf"], key
 
 
 def test_post_adopts_an_old_gonogo_comment_whose_pointer_was_lost(

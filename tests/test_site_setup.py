@@ -302,3 +302,41 @@ def test_doctor_with_a_secret_and_redis_reports_the_service_ready_without_showin
     assert queue_line in ("ok   queue: Redis at 127.0.0.1:6379 answers",) or queue_line.startswith(
         "FAIL queue: cannot use Redis"
     )
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        (
+            "",
+            "ok   comments: posted as wiki markup on REST v2; for native Cloud comments "
+            '(ADF on REST v3) set [jira] deployment = "cloud"',
+        ),
+        (
+            '[jira]\ndeployment = "cloud"\n',
+            "ok   comments: posted as Atlassian Document Format on REST v3 (Jira Cloud)",
+        ),
+        (
+            '[jira]\ndeployment = "cloud"\napi_version = 2\n',
+            "ok   comments: posted as wiki markup on REST v2;",
+        ),
+    ],
+)
+def test_doctor_says_which_comment_format_a_cloud_site_gets(
+    gonogo: Gonogo, cloud: JiraServer, tmp_path: Path, config: str, expected: str
+) -> None:
+    (tmp_path / "gonogo.toml").write_text(config)
+    run = gonogo("doctor", env=env(cloud))
+    assert any(line.startswith(expected) for line in run.stdout.splitlines()), run.stdout
+
+
+def test_doctor_refuses_adf_for_a_data_center_site(gonogo: Gonogo, tmp_path: Path) -> None:
+    (tmp_path / "gonogo.toml").write_text("[jira]\napi_version = 3\n")
+    with running_server(deployment="Server", auth=("bearer", "pat")) as server:
+        run = gonogo("doctor", env=env(server))
+    assert run.exit_code == 3
+    assert (
+        "FAIL comments: configured for ADF on REST v3, but this site is Jira Data Center, "
+        "which has REST v2 only "
+        '(fix: set [jira] deployment = "data-center" (or "auto") and remove api_version in gonogo.toml)'
+    ) in run.stdout.splitlines()

@@ -39,7 +39,7 @@ def test_a_cached_template_renders_exactly_what_a_fresh_compile_renders(tmp_path
         assert fresh.stdout == first.stdout == second.stdout
         outputs[fmt] = fresh.stdout
     stored = {p.name.split("-")[2] for p in tmp_path.rglob("gonogo-*.cache")}
-    assert stored == {"wiki", "text"}  # an entry per target: a template is never served to another
+    assert stored == {"document", "text"}  # an entry per target: a template is never served to another
     assert outputs["jira"] != outputs["text"]
 
 

@@ -13,6 +13,7 @@ from gonogo.errors import GonogoError
 
 if TYPE_CHECKING:
     from gonogo.check import CheckResult
+    from gonogo.comment_format import CommentFormat
     from gonogo.engine import Engine
     from gonogo.publish import Publication
 
@@ -22,10 +23,11 @@ if TYPE_CHECKING:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json", "jira"]),
+    type=click.Choice(["text", "json", "jira", "adf"]),
     default="text",
     show_default=True,
-    help="text: a report for people; json: the documented JSON document; jira: the comment's wiki markup.",
+    help="text: a report for people; json: the documented JSON document; jira: the comment's wiki "
+    "markup (Data Center, REST v2); adf: the comment's Atlassian Document Format (Cloud, REST v3).",
 )
 @click.option(
     "--dry-run",
@@ -67,7 +69,13 @@ def check(
             today=day(today),
             dry_run=dry_run,
         )
-        output, colour = _rendered(result, engine, output_format=output_format, dry_run=dry_run)
+        output, colour = _rendered(
+            result,
+            engine,
+            output_format=output_format,
+            dry_run=dry_run,
+            site_format=settings.jira.comment_format,
+        )
     except GonogoError as error:
         fail(error)
     click.echo(redact(output), nl=False, color=colour)
@@ -76,12 +84,25 @@ def check(
     sys.exit(result.assessment.verdict.exit_code)
 
 
-def _rendered(result: CheckResult, engine: Engine, *, output_format: str, dry_run: bool) -> tuple[str, bool]:
-    """Everything to print, rendered before anything is printed (a template error is one line)."""
+def _rendered(
+    result: CheckResult, engine: Engine, *, output_format: str, dry_run: bool, site_format: CommentFormat
+) -> tuple[str, bool]:
+    """Everything to print, rendered before anything is printed (a template error is one line).
+
+    `--format jira`/`adf` print the comment in that format; a dry run shows the format the
+    configured site would get (`site_format`).
+    """
+    from gonogo.comment_format import CommentFormat
+
     assessment = result.assessment
+    if output_format in (CommentFormat.WIKI, CommentFormat.ADF):
+        wanted = CommentFormat(output_format)
+        if result.comment is not None and result.comment.format is wanted:
+            return result.comment.printable(), False
+        return engine.renderer.comment_body(assessment, wanted).printable(), False
     comment = result.comment
-    if comment is None and (dry_run or output_format == "jira"):
-        comment = engine.renderer.comment(assessment)
+    if comment is None and dry_run:
+        comment = engine.renderer.comment_body(assessment, site_format)
     if output_format == "json":
         import json
 
@@ -91,8 +112,6 @@ def _rendered(result: CheckResult, engine: Engine, *, output_format: str, dry_ru
             assessment, publication=result.publication, comment=comment if dry_run else None
         )
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n", False
-    if output_format == "jira":
-        return str(comment), False
     colour = use_colour()
     output = engine.renderer.text_report(assessment, color=colour)
     if result.publication is not None:
@@ -100,7 +119,8 @@ def _rendered(result: CheckResult, engine: Engine, *, output_format: str, dry_ru
     elif dry_run:
         where = "on" if result.jira_round_trips is not None else "by a check of"
         key = assessment.ticket_key
-        output += f"\nDry run: nothing was changed. This comment would be posted {where} {key}:\n\n{comment}"
+        shown = comment.printable() if comment is not None else ""
+        output += f"\nDry run: nothing was changed. This comment would be posted {where} {key}:\n\n{shown}"
     return output, colour
 
 

@@ -119,6 +119,7 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
             aliases=aliases,
             label_prefix=settings.jira.label_prefix,
             configured=frozenset(settings.fields),
+            comment_format=settings.jira.comment_format,
         )
         lines += asked
         lines.append(lint_line(*lint(settings, [])))

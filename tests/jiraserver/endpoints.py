@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from . import jql
+from .adf_schema import adf_errors
 from .calls import Call, JiraHttpError, Reply, parse_count, split_tokens
 from .model import StoredComment, StoredIssue
 from .shapes import (
@@ -242,7 +243,11 @@ def _comment_operation(call: Call, issue: StoredIssue, operation: Any) -> Change
         return lambda: call.store.delete_comment(comment)
     text = comment_text(call, value.get("body"))
     return lambda: call.store.edit_comment(
-        comment, body=text, editor=call.settings.user, visibility=value.get("visibility")
+        comment,
+        body=text,
+        editor=call.settings.user,
+        visibility=value.get("visibility"),
+        adf=_written_adf(call, value.get("body")),
     )
 
 
@@ -255,6 +260,7 @@ def _store_new_comment(
         author=call.settings.user,
         properties=properties,
         visibility=value.get("visibility"),
+        adf=_written_adf(call, value.get("body")),
     )
 
 
@@ -264,11 +270,12 @@ def _store_new_comment(
 def comment_text(call: Call, body: Any) -> str:
     """Validate a comment body for this REST version and return it as wiki text.
 
-    v2 takes a wiki string, v3 an ADF document; empty and over-long bodies are
-    refused the way Jira refuses them (400 with an ``errors.comment`` entry).
+    v2 takes a wiki string, v3 an ADF document valid against Atlassian's ADF schema
+    (``adf_schema``); empty and over-long bodies are refused the way Jira refuses them (400
+    with an ``errors.comment`` entry).
     """
     if call.view.version >= 3:
-        if not is_adf(body):
+        if adf_errors(body):
             raise JiraHttpError(400, errors={"comment": "Comment body is not valid!"})
         text = adf_to_text(body)
     else:
@@ -287,6 +294,11 @@ def comment_text(call: Call, body: Any) -> str:
             },
         )
     return text
+
+
+def _written_adf(call: Call, body: Any) -> dict[str, Any] | None:
+    """The ADF document a v3 write stored (already validated by ``comment_text``); v2 writes none."""
+    return copy.deepcopy(body) if call.view.version >= 3 and isinstance(body, dict) else None
 
 
 def _issue_comment(issue: StoredIssue, comment_id: str) -> StoredComment:
@@ -350,6 +362,7 @@ def update_comment(call: Call, ref: str, comment_id: str) -> Reply:
         editor=call.settings.user,
         visibility=body.get("visibility"),
         properties=properties,
+        adf=_written_adf(call, body.get("body")),
     )
     return Reply(200, comment_json(call.view, comment, with_properties="properties" in call.expand()))
 

@@ -64,7 +64,11 @@ DIRECTOR_USER = JiraUser(
 
 @dataclass
 class StoredComment:
-    """A comment as stored; ``body`` is wiki markup whichever API version wrote it."""
+    """A comment as stored; ``body`` is its text whichever API version wrote it.
+
+    ``adf`` is the ADF document a v3 request wrote (``None`` after a v2 write): v3 answers with
+    it, and tests inspect exactly what gonogo sent.
+    """
 
     id: str
     issue_id: str
@@ -75,6 +79,7 @@ class StoredComment:
     updated: datetime
     properties: dict[str, Any] = field(default_factory=dict)
     visibility: dict[str, Any] | None = None
+    adf: dict[str, Any] | None = None
 
     def snapshot(self) -> dict[str, Any]:
         """Return a detached dict for tests, so they cannot mutate the store."""
@@ -82,6 +87,7 @@ class StoredComment:
             "id": self.id,
             "issue_id": self.issue_id,
             "body": self.body,
+            "adf": copy.deepcopy(self.adf),
             "author": self.author.account_id,
             "update_author": self.update_author.account_id,
             "created": self.created,

@@ -8,6 +8,7 @@ v3 turns it into Atlassian Document Format (ADF).
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -100,8 +101,10 @@ def adf_to_text(node: Any) -> str:
         return str(node.get("text", ""))
     if node.get("type") == "hardBreak":
         return "\n"
+    if node.get("type") == "emoji":
+        return str((node.get("attrs") or {}).get("shortName", ""))
     children = [adf_to_text(child) for child in node.get("content", [])]
-    if node.get("type") in ("doc", "bulletList", "orderedList", "listItem", "blockquote"):
+    if node.get("type") in ("doc", "bulletList", "orderedList", "listItem", "blockquote", "panel"):
         return "\n".join(children)
     return "".join(children)
 
@@ -177,7 +180,9 @@ def comment_json(view: View, comment: StoredComment, *, with_properties: bool) -
         "self": view.api(f"issue/{comment.issue_id}/comment/{comment.id}"),
         "id": comment.id,
         "author": user_details(view, comment.author),
-        "body": rich_text(view, comment.body),
+        "body": copy.deepcopy(comment.adf)
+        if view.version >= 3 and comment.adf is not None
+        else rich_text(view, comment.body),
         "updateAuthor": user_details(view, comment.update_author),
         "created": jira_time(comment.created),
         "updated": jira_time(comment.updated),

@@ -148,6 +148,7 @@ class JiraStore:
         properties: Mapping[str, Any] | None = None,
         visibility: Mapping[str, Any] | None = None,
         created: datetime | None = None,
+        adf: Mapping[str, Any] | None = None,
     ) -> StoredComment:
         """Append a comment, stamped with the fake clock unless ``created`` is given."""
         with self.lock:
@@ -162,6 +163,7 @@ class JiraStore:
                 updated=stamp,
                 properties=copy.deepcopy(dict(properties or {})),
                 visibility=copy.deepcopy(dict(visibility)) if visibility else None,
+                adf=copy.deepcopy(dict(adf)) if adf is not None else None,
             )
             self._next_comment_id += 1
             issue.comments.append(comment)
@@ -184,11 +186,13 @@ class JiraStore:
         editor: JiraUser,
         visibility: Mapping[str, Any] | None = None,
         properties: Mapping[str, Any] | None = None,
+        adf: Mapping[str, Any] | None = None,
     ) -> None:
-        """Change a comment's body/visibility/properties and stamp the edit."""
+        """Change a comment's body/visibility/properties and stamp the edit (``adf``: a v3 body)."""
         with self.lock:
             if body is not None:
                 comment.body = body
+                comment.adf = copy.deepcopy(dict(adf)) if adf is not None else None
             if visibility is not None:
                 comment.visibility = copy.deepcopy(dict(visibility))
             if properties:

@@ -1,0 +1,80 @@
+"""Which comment format a site gets, decided from the configuration alone (no request to Jira).
+
+Jira Cloud stores comments as Atlassian Document Format and takes it on REST v3; Data Center has
+only wiki markup, on REST v2. `[jira] deployment` says which the site is; "auto" (the default)
+reads it from the host: `*.atlassian.net` and `*.jira.com` are Cloud, anything else is Data
+Center, so a check never spends a `serverInfo` round-trip on it. `[jira] api_version = 2` keeps a
+Cloud site on wiki markup over REST v2; `api_version = 3` asks for ADF on a Cloud site whose host
+"auto" cannot recognise (Data Center has no REST v3: the configuration refuses that pair).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit
+
+CLOUD_HOST_SUFFIXES = (".atlassian.net", ".jira.com")
+"""Hosts that are Jira Cloud whatever serverInfo would say: no need to ask."""
+
+
+class CommentFormat(StrEnum):
+    """A comment's format, named as `--format` names it."""
+
+    WIKI = "jira"  # Jira wiki markup, REST v2
+    ADF = "adf"  # Atlassian Document Format, REST v3
+
+    @property
+    def api_version(self) -> int:
+        """The REST version whose comment endpoints take this format."""
+        return 3 if self is CommentFormat.ADF else 2
+
+
+@dataclass(frozen=True)
+class CommentBody:
+    """A rendered comment in one format: a wiki string or an ADF document."""
+
+    format: CommentFormat
+    content: str | dict[str, Any]
+
+    def redacted(self, redact: Callable[[str], str]) -> CommentBody:
+        """The same comment with `redact` applied to its text: the wiki string, or every ADF text node."""
+        if isinstance(self.content, str):
+            return CommentBody(self.format, redact(self.content))
+        document = copy.deepcopy(self.content)
+        for node in _nodes(document):
+            if node.get("type") == "text" and isinstance(node.get("text"), str):
+                node["text"] = redact(node["text"])
+        return CommentBody(self.format, document)
+
+    def printable(self) -> str:
+        """What `--format` and `--dry-run` print: the wiki text, or the ADF document as JSON."""
+        if isinstance(self.content, str):
+            return self.content
+        return json.dumps(self.content, indent=2, ensure_ascii=False) + "\n"
+
+
+def _nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
+    found = [node]
+    for child in node.get("content", ()):
+        if isinstance(child, dict):
+            found.extend(_nodes(child))
+    return found
+
+
+def is_cloud_host(url: str | None) -> bool:
+    """Whether the site's host is one of Atlassian's Cloud domains."""
+    host = (urlsplit(url or "").hostname or "").lower()
+    return host.endswith(CLOUD_HOST_SUFFIXES)
+
+
+def comment_format(*, deployment: str, url: str | None, api_version: int | None) -> CommentFormat:
+    """ADF on Cloud unless `api_version` is 2; wiki markup on Data Center (see the module)."""
+    cloud = deployment == "cloud" or (deployment == "auto" and is_cloud_host(url))
+    if api_version == 3 or (cloud and api_version != 2):
+        return CommentFormat.ADF
+    return CommentFormat.WIKI
