@@ -129,6 +129,7 @@ class Assessment:
     thresholds: Mapping[str, float] = field(default_factory=dict)
     path: PathToGo | None = None  # set by the engine, which can re-assess a changed ticket
     headline: str = ""  # the one-sentence summary under the verdict (the engine renders it)
+    approvers: tuple[str, ...] = ()  # who may waive, by display name where known; empty: anyone
 
     @property
     def waivers_end_on(self) -> date | None:
@@ -196,6 +197,7 @@ def assess(
         ),
         coverage=coverage(findings),
         thresholds=dict(proposal.thresholds),
+        approvers=waivers.named_approvers(),
     )
 
 

@@ -315,6 +315,7 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
         "waivers_not_applied": [f for f in assessment.findings if f.waiver_not_applied],
         "unmatched_waivers": assessment.unmatched_waivers,
         "score": assessment.score,
+        "approvers": assessment.approvers,
         # What makes a GO: show-stoppers that passed on values no waived risk looks at (a
         # partial capability that only clears "none" is not a reason when its gap is waived).
         "passed_blockers": [

@@ -186,7 +186,9 @@ def test_a_ticket_where_no_check_could_run_has_no_score_rather_than_zero(
     assessment = assess(engine, ticket)
     assert (assessment.coverage.assessed, assessment.coverage.total) == (0, 20)
     assert assessment.score is None
-    assert "0/100" not in plain(engine.renderer.comment(assessment))
+    comment = plain(engine.renderer.comment(assessment))
+    assert "Bid score: no score: 0 of 20 checks could run." in comment
+    assert "0/100" not in comment
     text = engine.renderer.text_report(assessment, color=False)
     assert "Bid score: no score: 0 of 20 checks could run" in text
     assert "0/100" not in text

@@ -214,6 +214,11 @@ def test_a_passed_deadline_says_so_and_who_can_act(engine: Engine, tmp_path: Pat
     assert "Ask the customer whether a late submission is accepted; if not, let this one go." in comment
     assert "only the customer can grant as a late submission" in comment
     assert "move the deadline" not in comment  # the advice for a short deadline does not apply
+    # and so does its reason (review 1, finding 12): the rush is not the point any more
+    why = "Once the deadline has passed, only the customer can still accept a response."
+    assert why in comment
+    assert why in engine.renderer.text_report(assessment, color=False)
+    assert "A rushed response misses requirements" not in comment
 
 
 def test_the_path_reads_the_thresholds_in_force(tmp_path: Path) -> None:
