@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gonogo.comment_format import CommentFormat
 from gonogo.config import Settings
@@ -45,10 +45,15 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class DoctorLine:
+    """One check's result. A line with counts names its wording (`what`) and gives the facts;
+    doctor.txt.j2 words it, with the plurals right ("1 file", "3 approvers"), instead of `detail`."""
+
     status: Status
     check: str
-    detail: str
+    detail: str = ""
     fix: str | None = None
+    what: str = ""
+    facts: Mapping[str, Any] = field(default_factory=dict)
 
 
 def ok(check: str, detail: str) -> DoctorLine:
@@ -250,12 +255,14 @@ def edit_screen_lines(
 
 def lint_line(files: int, problems: Sequence[object]) -> DoctorLine:
     if problems:
-        return problem(
+        return DoctorLine(
+            Status.PROBLEM,
             "checklists",
-            f"{len(problems)} problem(s) in {files} file(s); the first: {problems[0]}",
-            "run gonogo checklists lint and fix each line",
+            fix="run gonogo checklists lint and fix each line",
+            what="lint-problems",
+            facts={"problems": len(problems), "files": files, "first": str(problems[0])},
         )
-    return ok("checklists", f"{files} checklist file(s) lint clean")
+    return DoctorLine(Status.OK, "checklists", what="lint-clean", facts={"files": files})
 
 
 def waiver_lines(
@@ -265,22 +272,21 @@ def waiver_lines(
 
     `group_members` is None when Jira already failed above: the groups are then not asked for.
     """
-    ends = f"waivers end {policy.max_days} days after approval" if policy.max_days else "waivers never end"
     if policy.anyone_approves:
-        return [
-            ok(
-                "waivers",
-                f"[waivers].approvers is empty, so anyone who can edit a ticket's labels can waive a rule; "
-                f"{ends} (list account ids, user names or group:NAME to require an approver)",
-            )
-        ]
-    lines = [ok("waivers", f"{len(policy.approvers)} approver(s) may waive a rule; {ends}")]
+        return [DoctorLine(Status.OK, "waivers", what="waivers-anyone", facts={"max_days": policy.max_days})]
+    facts = {"approvers": len(policy.approvers), "max_days": policy.max_days}
+    lines = [DoctorLine(Status.OK, "waivers", what="waivers-approvers", facts=facts)]
     for group in policy.groups:
         if group_members is None:
             lines.append(DoctorLine(Status.SKIPPED, f"approver group {group}", "Jira did not answer above"))
             continue
         try:
-            lines.append(ok(f"approver group {group}", f"{len(group_members(group))} member id(s)"))
+            members = len(group_members(group))
+            lines.append(
+                DoctorLine(
+                    Status.OK, f"approver group {group}", what="group-members", facts={"members": members}
+                )
+            )
         except GonogoError as error:
             lines.append(problem(f"approver group {group}", str(error), "fix [waivers].approvers"))
     return lines
