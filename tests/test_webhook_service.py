@@ -24,6 +24,7 @@ from webhook_helpers import (
     created_event,
     example_fields,
     fresh_redis_prefix,
+    label_edit,
     sample,
     seed,
     signed,
@@ -331,6 +332,13 @@ def test_a_ticket_fetched_outside_the_filters_gets_no_comment_whatever_the_deliv
     assert service.metrics()['gonogo_webhook_checks_total{outcome="ignored"}'] == 2
 
 
+def label_event(key: str, issue_id: str, user: JiraUser, *, before: str, after: str) -> bytes:
+    person = {**sample("cloud-issue-updated-field.json")["user"], "accountId": user.account_id}
+    return label_edit(
+        {**person, "displayName": user.display_name}, before=before, after=after, key=key, issue_id=issue_id
+    )
+
+
 def test_a_forged_verdict_label_is_put_right_and_only_gonogos_own_echo_is_ignored(
     tmp_path: Path, jira: JiraServer
 ) -> None:
@@ -364,22 +372,3 @@ def test_a_forged_verdict_label_is_put_right_and_only_gonogos_own_echo_is_ignore
         assert (answer["outcome"], answer["reason"]) == ("ignored", "caused by gonogo's own account")
     finally:
         service.stop()
-
-
-def label_event(key: str, issue_id: str, user: JiraUser, *, before: str, after: str) -> bytes:
-    """Jira Cloud's `issue_updated` for a labels edit by `user` (the samples' user shape)."""
-    data = sample("cloud-issue-updated-field.json")
-    data["issue"]["key"], data["issue"]["id"] = key, issue_id
-    data["user"] = {**data["user"], "accountId": user.account_id, "displayName": user.display_name}
-    data["changelog"]["items"] = [
-        {
-            "field": "labels",
-            "fieldtype": "jira",
-            "fieldId": "labels",
-            "from": None,
-            "fromString": before,
-            "to": None,
-            "toString": after,
-        }
-    ]
-    return json.dumps(data).encode()

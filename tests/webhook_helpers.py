@@ -50,6 +50,27 @@ def created_event(
     return json.dumps(data).encode("utf-8")
 
 
+def label_edit(
+    user: dict[str, Any], *, before: str, after: str, key: str = "BID-42", issue_id: str = "20042"
+) -> bytes:
+    """Jira Cloud's `issue_updated` for a labels edit by `user` (the samples' user shape)."""
+    data = copy.deepcopy(sample("cloud-issue-updated-field.json"))
+    data["issue"]["key"], data["issue"]["id"] = key, issue_id
+    data["user"] = user
+    data["changelog"]["items"] = [
+        {
+            "field": "labels",
+            "fieldtype": "jira",
+            "fieldId": "labels",
+            "from": None,
+            "fromString": before,
+            "to": None,
+            "toString": after,
+        }
+    ]
+    return json.dumps(data).encode()
+
+
 def signed(body: bytes, delivery: str | None = None, secret: str = SECRET) -> dict[str, str]:
     headers = {"Content-Type": "application/json", "X-Hub-Signature": signature(body, secret)}
     if delivery is not None:
