@@ -240,7 +240,7 @@ def test_doctor_names_each_problem_with_its_fix_and_exits_3(
     assert 'field win_probability: "Win probability" is not a field of this site' in problems
     assert 'field outcome: "Bid result" is not a field of this site' in problems  # mapped, so needed
     assert 'options capability_fit: "Full" of "Capability"' in problems
-    assert 'add them to [values.capability_fit], e.g. "Full" = "none"' in problems
+    assert 'add it to [values.capability_fit], e.g. "Full" = "none"' in problems  # one option: it
     assert "labels: the Labels field is not on the edit screen of BID-1" in problems
     assert "webhook secret: neither GONOGO_WEBHOOK_SECRET nor GONOGO_WEBHOOK_TOKEN is set" in problems
     assert "ok   checklists: " in run.stdout
