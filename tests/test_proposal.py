@@ -10,6 +10,7 @@ import pytest
 from gonogo.errors import ConfigurationError
 from gonogo.proposal import build_proposal, normalise
 from gonogo.ticket import Ticket
+from gonogo.values import display_value
 from gonogo.vocabulary import bundled_vocabulary
 
 VOCABULARY = bundled_vocabulary()
@@ -163,3 +164,13 @@ def test_no_margin_is_computed_for_a_zero_budget() -> None:
     )
     assert "margin_percent" not in proposal.values
     assert proposal.values["day_rate"] == 0
+
+
+def test_a_fraction_never_reads_as_the_whole_number_a_rule_compares_it_with() -> None:
+    """A 14.996 % margin fails a 15 % floor; its title must not say "Margin 15%"."""
+    assert display_value(14.9961) == "14.996"
+    assert display_value(8.0004) == "8.0004"
+    assert display_value(14.961904761904763) == "14.96"
+    assert display_value(15.0) == "15"
+    assert display_value(2.75) == "2.75"
+    assert display_value(1234567.5) == "1,234,567.5"
