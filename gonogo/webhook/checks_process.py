@@ -28,7 +28,7 @@ import struct
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from gonogo.config import JiraSettings, Settings
@@ -43,6 +43,9 @@ from gonogo.webhook.worker import CheckOutcome, CheckRunner, Ignored
 log = logging.getLogger("gonogo.webhook")
 
 SHUTDOWN_GRACE_SECONDS = 10.0
+# How long the service trusts an approver group's member list: a member removed from the group
+# can no longer approve a waiver after at most this long.
+APPROVER_GROUP_LIFETIME_SECONDS = 3600.0
 NUDGE, STOP = b"n", b"s"
 READY = b"ready"
 PARENT_GONE_EXIT = 70  # the HTTP process died: end as if killed with it
@@ -155,6 +158,7 @@ def run(launch: Launch) -> int:
     from prometheus_client import CollectorRegistry  # noqa: PLC0415
 
     from gonogo.engine import build_engine  # noqa: PLC0415
+    from gonogo.groups import GroupDirectory  # noqa: PLC0415
     from gonogo.webhook.logs import setup_service_logging  # noqa: PLC0415
     from gonogo.webhook.metrics import WorkerMetrics  # noqa: PLC0415
     from gonogo.webhook.queue import open_queue  # noqa: PLC0415
@@ -167,7 +171,9 @@ def run(launch: Launch) -> int:
     remember_secrets(launch.settings, launch.webhook)
     setup_service_logging(verbose=launch.verbose)
     settings, webhook, today = launch.settings, launch.webhook, launch.today
-    engine = build_engine(settings)
+    engine = replace(
+        build_engine(settings), groups=GroupDirectory(lifetime_seconds=APPROVER_GROUP_LIFETIME_SECONDS)
+    )
     queue: WorkQueue = open_queue(webhook.queue, role="checks")
     try:
         threading.Thread(

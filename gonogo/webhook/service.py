@@ -15,12 +15,15 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Protocol
 
-from gonogo.config import Settings
+from gonogo.config import JiraSettings, Settings
 from gonogo.engine import build_engine
+from gonogo.errors import JiraError
+from gonogo.jira_gateway import JiraGateway
 from gonogo.webhook.app import create_app
 from gonogo.webhook.checks_process import SHUTDOWN_GRACE_SECONDS, Launch, check_runner, remember_secrets
 from gonogo.webhook.intake import Intake
@@ -55,12 +58,38 @@ def health_check(
     return problem
 
 
+def with_own_account(
+    webhook: WebhookSettings,
+    jira: JiraSettings,
+    *,
+    connect: Callable[[JiraSettings], JiraGateway] = JiraGateway.connect,
+) -> WebhookSettings:
+    """The settings with the credentials' own account among `ignore_accounts` (one `GET myself`).
+
+    That is what tells the echo of gonogo's own label edit from a verdict label someone else moved
+    (which is re-checked, so a forged `gonogo-go` does not stand). If Jira cannot say, the service
+    still starts: each echo then costs one quiet re-check (a GET that writes nothing).
+    """
+    try:
+        own = connect(jira).account_ids()
+    except JiraError as exc:
+        log.warning(
+            "could not read gonogo's own account (GET myself); each of its own label edits will be "
+            "re-checked once: %s",
+            exc,
+        )
+        return webhook
+    filters = replace(webhook.filters, ignore_accounts=webhook.filters.ignore_accounts | own)
+    return replace(webhook, filters=filters)
+
+
 def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | None, verbose: int) -> None:
     """Serve until SIGTERM/SIGINT. Configuration problems raise before anything listens."""
     remember_secrets(settings, webhook)
     setup_service_logging(verbose=verbose)
     settings.jira.require_connection()
-    engine = build_engine(settings)
+    engine = build_engine(settings)  # here only for the fields a delivery must touch
+    webhook = with_own_account(webhook, settings.jira)  # before the check process gets the settings
     descriptors = raise_descriptor_limit()
     listening = listen(webhook.host, webhook.port)
     metrics_dir = Path(tempfile.mkdtemp(prefix="gonogo-metrics-"))
