@@ -358,7 +358,7 @@ def test_numbers_and_dates_in_the_stored_comment_parse_as_written(assessor: Asse
             2026, 11, 26
         )
         assert int(re.findall(r"Days to spare: ([^.\s]+)\.", comment)[0]) == -15
-        assert int(re.findall(r"Contract value: at least ([\d,]+);", comment)[0].replace(",", "")) == 635_000
+        assert int(re.findall(r"Contract value: at least ([\d,]+);", comment)[0].replace(",", "")) == 636_000
         assert re.search(r"^NO-GO: ", comment, re.MULTILINE)
     unprofitable = assess(assessor, "unprofitable")
     for comment in (

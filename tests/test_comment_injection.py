@@ -47,6 +47,7 @@ SCOPE_CHECKLIST = {
             "id": "scope-described",
             "title": "The scope is described precisely",
             "failed_title": "The scope is vague: {description}",
+            "failed_label": "The scope is vague",
             "severity": "major",
             "condition": {
                 "required": ["summary", "description"],

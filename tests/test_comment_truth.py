@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from support import EXAMPLES, TODAY, Gonogo, comment_words, example_with
 
 from gonogo.core.assessment import Assessment, FindingStatus
 from gonogo.core.portfolio import row_from_assessment
-from gonogo.core.rules import ChecklistFile, lint_rules
+from gonogo.core.rules import ChecklistFile, compile_checklist, lint_rules
 from gonogo.core.waivers import WaiverPolicy
 from gonogo.flows.assessor import Assessor, build_assessor, rule_context
 from gonogo.sources.checklists import parse_checklist_file
@@ -107,7 +108,8 @@ def test_the_summary_sentence_is_the_same_in_the_comment_the_json_and_the_portfo
 ) -> None:
     assessment = assess(assessor, EXAMPLES / "doomed.json")
     expected = (
-        "NO-GO: No funded budget (contract value 0); 3 days to write a response that needs 18; "
+        "NO-GO: No funded budget (contract value 0); "
+        "Too little time: the response needs 18 days, due 2026-11-26; "
         "No track record in this scope (capability fit none); Unlimited liability; "
         "Nobody is available to deliver."
     )
@@ -157,6 +159,16 @@ def test_the_meta_schema_requires_a_failed_title_and_its_placeholders_must_exist
     assert [p.message for p in found] == ["text mentions unknown threshold {nonsense}"]
 
 
+def test_without_a_failed_label_reports_use_the_failed_title_with_its_values_left_out(tmp_path: Path) -> None:
+    source = json.loads((bundled_dir("checklists") / "strategic.json").read_text())
+    source["rules"][0]["failed_title"] = "Outside our strategy ({strategic_fit}, {competitors|rival|rivals})"
+    path = tmp_path / "strategic.json"
+    path.write_text(json.dumps(source))
+    thresholds, known = rule_context(Settings(), [])
+    (rule,) = compile_checklist(ChecklistFile(path, source), thresholds, known).rules
+    assert rule.failed_label == "Outside our strategy (…, rivals)"
+
+
 # --- an honest score -----------------------------------------------------------------------------
 
 
@@ -170,16 +182,29 @@ def test_is_it_known_checks_do_not_count_in_the_score_or_the_coverage(assessor: 
         assert a.coverage.total == 20
 
 
-def test_the_coverage_stands_beside_the_score_everywhere(assessor: Assessor, gonogo: Gonogo) -> None:
+def test_a_ticket_where_no_check_could_run_has_no_score_rather_than_zero(
+    assessor: Assessor, gonogo: Gonogo
+) -> None:
+    """Review 1, finding 9: "0/100 (0 of 20 checks could run)" ranked an empty ticket below a NO-GO."""
     ticket = EXAMPLES / "blank.json"
     assessment = assess(assessor, ticket)
     assert (assessment.coverage.assessed, assessment.coverage.total) == (0, 20)
-    assert "Bid score: 0/100 (0 of 20 checks could run)." in plain(assessor.renderer.comment(assessment))
-    assert "Bid score: 0/100 (0 of 20 checks could run)" in assessor.renderer.text_report(
-        assessment, color=False
-    )
+    assert assessment.score is None
+    comment = plain(assessor.renderer.comment(assessment))
+    assert "Bid score: no score: 0 of 20 checks could run." in comment
+    assert "0/100" not in comment
+    text = assessor.renderer.text_report(assessment, color=False)
+    assert "Bid score: no score: 0 of 20 checks could run" in text
+    assert "0/100" not in text
     document = json.loads(gonogo("check", str(ticket), "--today", TODAY, "--format", "json").stdout)
-    assert document["coverage"] == {"assessed": 0, "total": 20}
+    assert (document["score"], document["coverage"]) == (None, {"assessed": 0, "total": 20})
+    jsonschema.validate(document, json.loads(schema_path("report.schema.json").read_text()))
+    doomed = assess(assessor, EXAMPLES / "doomed.json")
+    assert doomed.score is not None  # the NO-GO keeps its score; the empty ticket has none to rank by
+    row = row_from_assessment(assessment)
+    assert row.score is None
+    assert row.coverage is not None
+    assert row.coverage.assessed == 0
 
 
 def test_a_go_names_the_show_stoppers_that_could_not_run_next_to_the_verdict(
@@ -257,6 +282,74 @@ def test_plurals_are_right_for_one(assessor: Assessor, tmp_path: Path) -> None:
     assert "1 conditions" not in comment
     assert "each of the 1" not in comment
     assert "This is the only thing between this ticket and a GO on its recorded data:" in comment
+
+
+def _option(value: str) -> dict[str, str]:
+    return {"value": value}
+
+
+# Variants of the healthy ticket that fail each rule with a value a title could get wrong: every
+# failing option, a count of one, a zero and a negative slack, a passed deadline. Thresholds are
+# lowered where the default would never let a count of one fail.
+TITLE_VARIANTS: list[tuple[dict[str, float], dict[str, Any]]] = [
+    ({}, {"customfield_10108": _option("None")}),
+    ({}, {"customfield_10108": _option("Partial")}),
+    ({}, {"customfield_10112": _option("No")}),
+    ({}, {"customfield_10112": _option("Partial")}),
+    ({}, {"customfield_10114": _option("Introduced")}),
+    ({}, {"customfield_10114": _option("None")}),
+    ({}, {"customfield_10102": "2026-11-24", "customfield_10105": 100}),  # 1 day left, needs 5
+    ({}, {"customfield_10102": "2026-11-30"}),  # 1 spare day for review
+    ({}, {"customfield_10102": "2026-11-20"}),  # passed: negative days and slack
+    (
+        {"min_bid_days": 1, "min_deadline_buffer_days": 1},
+        {"customfield_10102": "2026-11-23", "customfield_10105": 10},
+    ),
+    ({"min_deadline_buffer_days": 1}, {"customfield_10102": "2026-11-28", "customfield_10105": 10}),
+    ({"max_competitors": 0}, {"customfield_10106": 1}),
+    ({"max_payment_days": 0}, {"customfield_10111": 1}),
+    ({"max_team_size": 0.5}, {"customfield_10105": 120, "customfield_10113": 6}),  # 1 person
+    (
+        {"max_fixed_price_effort_days": 0},
+        {"customfield_10105": 1, "customfield_10107": _option("Fixed price")},
+    ),
+    ({}, {"customfield_10101": 100000, "customfield_10105": 300}),  # margin below 0, contract small
+]
+_WRONG_FOR_ONE = re.compile(r"(?<![\d.,])1 (days|people|bidders|person-days)\b")
+_NEGATIVE = re.compile(r"(?<![\w.])-\d[\d,]* (day|days|spare)\b")  # a margin may be negative, time not
+
+
+@pytest.mark.parametrize(("thresholds", "fields"), TITLE_VARIANTS)
+def test_every_failed_title_is_true_for_the_value_that_failed(
+    tmp_path: Path, thresholds: dict[str, float], fields: dict[str, Any]
+) -> None:
+    assessor = build_assessor(Settings(thresholds=thresholds))
+    assessment = assess(assessor, example_with(tmp_path, "healthy", **fields))
+    failed = [f for f in assessment.findings if f.outcome is FindingStatus.FAILED]
+    assert failed, fields
+    for finding in failed:
+        assert not _WRONG_FOR_ONE.search(finding.headline), finding.headline
+        assert not _NEGATIVE.search(finding.headline), finding.headline
+        assert "only part" not in finding.headline.casefold()
+        assert "{" not in finding.headline
+        assert "{" not in finding.rule.failed_label
+
+
+def test_failed_titles_say_one_day_one_person_one_bidder(tmp_path: Path) -> None:
+    heads = set()
+    for thresholds, fields in TITLE_VARIANTS:
+        assessor = build_assessor(Settings(thresholds=thresholds))
+        assessment = assess(assessor, example_with(tmp_path, "healthy", **fields))
+        heads |= {f.headline for f in assessment.findings if f.outcome is FindingStatus.FAILED}
+    assert "Too little time: the response needs 1 day, due 2026-11-23" in heads
+    assert "Under 1 spare day for review before 2026-11-28" in heads
+    assert "1 other bidder, more than 0" in heads
+    assert "Payment 1 day after invoice, more than 0" in heads
+    assert "1 person needed in parallel, more than 0.5" in heads
+    assert "Fixed price on 1 person-day, more than 0" in heads
+    assert "References do not cover the whole scope (capability fit none)" in heads
+    assert "The delivery team is not fully free (team available: no)" in heads
+    assert "We have not met the decision maker (access: none)" in heads
 
 
 def test_the_json_document_with_its_new_keys_follows_the_schema(gonogo: Gonogo) -> None:

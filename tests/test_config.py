@@ -110,6 +110,18 @@ def test_missing_config_file_and_unknown_threshold_are_configuration_errors(
     assert "unknown threshold(s) min_win_probabilty" in run.stderr
 
 
+def test_an_absurd_waiver_limit_is_a_configuration_error_not_a_crash(gonogo: Gonogo, tmp_path: Path) -> None:
+    """Review 1, finding 6: 3,000,000 days overflowed the expiry date of every waived ticket."""
+    (tmp_path / "gonogo.toml").write_text("[waivers]\nmax_days = 3000000\n")
+    run = gonogo("check", str(EXAMPLES / "waived.json"), "--today", TODAY)
+    assert run.exit_code == 3
+    assert "internal error" not in run.stderr
+    assert "Traceback" not in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+    assert "waivers.max_days" in run.stderr
+    assert "36500" in run.stderr
+
+
 def test_broken_user_checklist_folder_stops_the_check(gonogo: Gonogo, tmp_path: Path) -> None:
     folder = tmp_path / "mine"
     folder.mkdir()

@@ -88,7 +88,7 @@ def test_the_doomed_comment_names_each_blocker_with_evidence_reason_and_fix(asse
             "Contract value: at least",
         ),
         (
-            "3 days to write a response that needs 18",
+            "Too little time: the response needs 18 days, due 2026-11-26",
             "Days a response needs: 18 (the larger of 5 and 2 per 100 person-days)",
             "deadline-achievable",
             "Submission deadline: 2026-12-16 or later",

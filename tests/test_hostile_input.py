@@ -181,6 +181,7 @@ SCOPE = {
             "id": "quoted",
             "title": "Summary is quoted",
             "failed_title": "Summary {summary} is not the expected one",
+            "failed_label": "The summary is not the expected one",
             "severity": "major",
             "condition": {"required": ["summary"], "properties": {"summary": {"const": "never"}}},
             "why": "The summary is shown here to test escaping.",

@@ -8,7 +8,7 @@ assessor (field mapping, normalisation, derived properties, every checklist).
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +160,52 @@ def test_several_inputs_that_clear_a_rule_are_offered_as_alternatives(assessor: 
     assert [(a.property, a.needed) for a in budget.alternatives] == [("effort_days", 283)]
 
 
+def _one_step_back(change: Any) -> Any:
+    """The needed value moved one shown step back towards the ticket's value (a day, or a 3rd figure)."""
+    needed, current = change.needed, change.current
+    if isinstance(needed, str):  # a date
+        moved = date.fromisoformat(needed) + (timedelta(days=-1) if needed > current else timedelta(days=1))
+        return moved.isoformat()
+    step = 10 ** (len(str(abs(int(needed)))) - 3) if abs(needed) >= 1000 else 1
+    return needed - step if needed > current else needed + step
+
+
+@pytest.mark.parametrize("effort", [1500, 2500, 5000])
+def test_each_amount_on_the_path_is_the_nearest_that_still_gives_go(assessor: Assessor, effort: int) -> None:
+    """With the rest of the path applied, one step less on any amount fails (the review's e2500 case)."""
+    data = raw("healthy")
+    data["fields"]["customfield_10105"] = effort
+    assessment = assess(assessor, data)
+    assert assessment.path is not None
+    assert assessment.path.verified
+    fixed = applied(assessor, data, assessment)
+    assert assess(assessor, fixed).verdict.value == "go"
+    ticket = ticket_from_rest(data, origin="test")
+    numeric = [s.change for s in assessment.path.steps if s.change.direction in ("up", "down")]
+    assert {c.property for c in numeric} == {"budget", "effort_days"}
+    for change in numeric:
+        short = json.loads(json.dumps(fixed))
+        short["fields"][_field_id(ticket, assessor.field_map[change.property])] = _one_step_back(change)
+        assert assess(assessor, short).verdict.value != "go", change
+    budget = next(c for c in numeric if c.property == "budget")
+    assert budget.needed == 1_020_000  # 15 % margin on the path's 1,440 days, whatever the effort was
+
+
+def test_the_path_does_not_lean_on_a_rounded_margin(assessor: Assessor) -> None:
+    """635,000 on 900 days is a 14.96 % margin; the path asks for the amount that truly reaches 15 %."""
+    data = raw("healthy")
+    data["fields"]["customfield_10105"] = 900
+    data["fields"]["customfield_10101"] = 300_000
+    assessment = assess(assessor, data)
+    assert assessment.path is not None
+    (step,) = assessment.path.steps
+    assert (step.change.property, step.change.needed) == ("budget", 636_000)
+    fixed = applied(assessor, data, assessment)
+    assert assess(assessor, fixed).verdict.value == "go"
+    fixed["fields"]["customfield_10101"] = 635_000  # 14.96 %: passed before, by rounding
+    assert "commercial/margin-floor" in failed_gates(assess(assessor, fixed))
+
+
 def test_a_passed_deadline_says_so_and_who_can_act(assessor: Assessor, tmp_path: Path) -> None:
     data = raw("healthy")
     data["fields"]["customfield_10102"] = "2026-11-20"
@@ -169,6 +215,11 @@ def test_a_passed_deadline_says_so_and_who_can_act(assessor: Assessor, tmp_path:
     assert "Ask the customer whether a late submission is accepted; if not, let this one go." in comment
     assert "only the customer can grant as a late submission" in comment
     assert "move the deadline" not in comment  # the advice for a short deadline does not apply
+    # and so does its reason (review 1, finding 12): the rush is not the point any more
+    why = "Once the deadline has passed, only the customer can still accept a response."
+    assert why in comment
+    assert why in assessor.renderer.text_report(assessment, color=False)
+    assert "A rushed response misses requirements" not in comment
 
 
 def test_the_path_reads_the_thresholds_in_force(tmp_path: Path) -> None:

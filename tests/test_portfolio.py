@@ -56,9 +56,9 @@ def portfolio(*rows: Row, posted: bool = False) -> Portfolio:
 @pytest.mark.parametrize(
     ("example", "kind", "text"),
     [
-        ("doomed", ReasonKind.BLOCKER, "NO-GO: No funded budget (contract value 0); 3 days to write"),
+        ("doomed", ReasonKind.BLOCKER, "NO-GO: No funded budget (contract value 0); Too little time"),
         ("needs-info", ReasonKind.MISSING, "NEEDS INFO: no answer yet for Contract value, Decision maker."),
-        ("crowded-field", ReasonKind.MAJOR, "GO WITH CONDITIONS: Nobody has met the decision maker"),
+        ("crowded-field", ReasonKind.MAJOR, "GO WITH CONDITIONS: We have not met the decision maker"),
     ],
 )
 def test_top_reason_is_the_first_failed_blocker_else_missing_information_else_a_major(

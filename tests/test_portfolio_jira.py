@@ -118,8 +118,11 @@ def test_every_ticket_over_every_page_gets_the_verdict_a_check_gives_it(
             assert ticket["reason"]["text"] == expected.reason.text
         assert ticket["url"] == f"{server.url}/browse/{ticket['key']}"
         assert ticket["comment"] is None
-    # worst first: verdict, then score, then the key's number
-    order = [(rank(t["verdict"]), t["score"], int(t["key"].split("-")[1])) for t in tickets]
+    # worst first: verdict, then score (no score first), then the key's number
+    order = [
+        (rank(t["verdict"]), -1 if t["score"] is None else t["score"], int(t["key"].split("-")[1]))
+        for t in tickets
+    ]
     assert order == sorted(order)
     counts = Counter(t["verdict"] for t in tickets)
     assert {v: document["totals"][v] for v in counts} == dict(counts)
@@ -181,10 +184,13 @@ def test_text_report_is_a_table_worst_first_with_totals(
     doomed = next(line for line in rows if line.startswith("BID-5 "))
     assert "NO-GO" in doomed
     assert f" {solo_row('doomed').score} (18/20) " in doomed  # the score beside its coverage
-    assert "x NO-GO: No funded budget (contract value 0); 3 days to write a response that needs 18;" in doomed
+    assert "x NO-GO: No funded budget (contract value 0); Too little time: the response needs 18" in doomed
     needs_info = next(line for line in rows if line.startswith("BID-7 "))
     assert needs_info.endswith("? NEEDS INFO: no answer yet for Contract value, Decision maker.")
     assert "\x1b[" not in run.stdout  # not a terminal: no colour
+    blank = next(key for key, name in seeded.items() if name == "blank")
+    (empty,) = [line for line in rows if line.startswith(f"{blank} ")]
+    assert "  - (0/20)  " in empty  # no check could run: no score, never a 0 below the NO-GOs
 
 
 def test_csv_has_one_line_per_ticket_in_report_order(

@@ -53,22 +53,23 @@ def setup(ctx: click.Context, sample: str | None, target: str | None, force: boo
     site = gateway.site_fields()
     editable = gateway.editable_fields(key) if key else None
     plan = plan_setup(bundled_vocabulary(), site, editable)
-    text = make_renderer(settings.template_dir).text_page(
-        "setup.toml.j2", url=settings.jira.url, sample=key, plan=plan
-    )
+    renderer = make_renderer(settings.template_dir)
+    text = renderer.text_page("setup.toml.j2", url=settings.jira.url, sample=key, plan=plan)
     if target is not None:
         _write(target, text)
-    aliases = sum(len(o.aliases) for o in plan.options)
-    todo = len(plan.unmatched) + sum(len(o.unmatched) for o in plan.options)
-    summary = (
-        f"{len(plan.matched)} of {len(plan.fields)} properties matched, "
-        f"{aliases} option alias(es), {todo} TODO line(s)"
+    summary = renderer.text_page(
+        "setup-summary.txt.j2",
+        target=target,
+        matched=len(plan.matched),
+        properties=len(plan.fields),
+        aliases=sum(len(o.aliases) for o in plan.options),
+        todo=plan.todo_lines,
     )
     if target is None:
         click.echo(text, nl=False)
-        click.echo(f"gonogo setup: {summary}", err=True)
+        click.echo(summary, err=True, nl=False)
     else:
-        click.echo(f"Wrote {target}: {summary}.")
+        click.echo(summary, nl=False)
 
 
 @click.command()
@@ -121,6 +122,7 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
         vocabulary=vocabulary,
         aliases=aliases,
         label_prefix=settings.jira.label_prefix,
+        configured=frozenset(settings.fields),
         comment_format=settings.jira.comment_format,
     )
     lines += asked

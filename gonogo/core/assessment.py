@@ -135,6 +135,7 @@ class Assessment:
     thresholds: Mapping[str, float] = field(default_factory=dict)
     path: PathToGo | None = None  # set by the assessor, which can re-assess a changed ticket
     headline: str = ""  # the one-sentence summary under the verdict (the assessor renders it)
+    approvers: tuple[str, ...] = ()  # who may waive, by display name where known; empty: anyone
 
     @property
     def waivers_end_on(self) -> date | None:
@@ -202,6 +203,7 @@ def assess(
         ),
         coverage=coverage(findings),
         thresholds=dict(proposal.thresholds),
+        approvers=waivers.named_approvers(),
     )
 
 
@@ -256,7 +258,12 @@ def bid_score(findings: Sequence[Finding]) -> int | None:
     bid. Missing information and waived rules count against the score: an unknown is not a
     strength, and a waiver accepts a risk without removing it. Skipped rules count neither way
     (the coverage says how many). The gates decide the verdict; the score only ranks bids.
+
+    None when no check could run (coverage 0 of N): a score made only of missing data would rank
+    an empty ticket below a NO-GO, and says nothing about the bid.
     """
+    if not coverage(findings).assessed:
+        return None
     counted = [f for f in findings if f.outcome is not FindingStatus.SKIPPED and f.judges]
     total = sum(f.rule.weight for f in counted)
     if not total:
@@ -287,7 +294,7 @@ def evaluate_rule(checklist_id: str, rule: Rule, proposal: Proposal, vocabulary:
 
 def _headline(rule: Rule, proposal: Proposal) -> str:
     """The rule's failed title with the ticket's values it names, formatted for reading."""
-    return fill_values(rule.failed_title, lambda name: display_value(proposal.values.get(name)))
+    return fill_values(rule.failed_title, proposal.values, lambda _name, value: display_value(value))
 
 
 def _is_derived(name: str, vocabulary: Vocabulary) -> bool:

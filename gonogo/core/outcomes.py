@@ -89,6 +89,7 @@ class RuleOutcomes(OutcomeRow):
 
     ref: str
     title: str
+    problem: str  # the failure as the rule words it
     severity: Severity
 
 
@@ -166,7 +167,15 @@ def outcome_report(
             ref = f"{checklist.id}/{rule.id}"
             hit = [b for b in bids if any(r.ref == ref for r in b.rules)]
             if hit:
-                rules.append(RuleOutcomes(*_tally(hit), ref=ref, title=rule.title, severity=rule.severity))
+                rules.append(
+                    RuleOutcomes(
+                        *_tally(hit),
+                        ref=ref,
+                        title=rule.title,
+                        problem=rule.failed_label,
+                        severity=rule.severity,
+                    )
+                )
     rules.sort(key=lambda r: (-r.rate.decided, -r.total, r.ref))
     return OutcomeReport(
         bids=tuple(bids),

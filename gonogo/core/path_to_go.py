@@ -106,6 +106,10 @@ def find_path(
         fewer = {k: v for k, v in changes.items() if k != name}
         if not _blocking(reassess({**inputs, **fewer})):
             del changes[name]
+    if len(changes) > 1:
+        changes = _reminimised(
+            changes, assessment, inputs=inputs, derive=derive, reassess=reassess, vocabulary=vocabulary
+        )
     final = reassess({**inputs, **changes})
     verified = not _blocking(final) and not uncleared
     now_passing = {f.ref for f in final.findings if f.outcome is FindingStatus.PASSED}
@@ -147,6 +151,42 @@ def find_path(
     return PathToGo(steps=tuple(steps), verified=verified, uncleared=tuple(uncleared))
 
 
+def _reminimised(
+    changes: Mapping[str, Any],
+    assessment: Assessment,
+    *,
+    inputs: Mapping[str, Any],
+    derive: Derive,
+    reassess: Reassess,
+    vocabulary: Vocabulary,
+) -> dict[str, Any]:
+    """Each kept change moved back to the nearest value that still clears, with the others applied.
+
+    The greedy search sets each amount against the ticket as it was at that moment; a later change
+    (less effort) can make an earlier one (a budget found for the original effort) larger than
+    needed. Re-searching every amount from the ticket's own value, with the rest of the path
+    applied, until nothing moves, gives each its nearest value. A candidate is kept only if the
+    whole ticket still has no failed gate.
+    """
+    kept = dict(changes)
+    gates = [f.rule for f in assessment.findings if f.rule.severity in (Severity.BLOCKER, Severity.MAJOR)]
+    for _ in range(len(kept)):
+        moved = False
+        for name in list(kept):
+            others = {**inputs, **{k: v for k, v in kept.items() if k != name}}
+            values = derive({**others, name: kept[name]})
+            rules = [r for r in gates if name in input_sources(r, vocabulary) and _holds(r, values)]
+            nearer = _clearing_value(name, rules, others, derive=derive, vocabulary=vocabulary)
+            if nearer is None or nearer == kept[name]:
+                continue
+            if not _blocking(reassess({**others, name: nearer})):
+                kept[name] = nearer
+                moved = True
+        if not moved:
+            break
+    return kept
+
+
 def clearing_changes(
     rules: Sequence[Rule], inputs: Mapping[str, Any], *, derive: Derive, vocabulary: Vocabulary
 ) -> list[Change]:
@@ -158,19 +198,25 @@ def clearing_changes(
     found: list[Change] = []
     names = list(dict.fromkeys(name for rule in rules for name in input_sources(rule, vocabulary)))
     for name in names:
-        spec = vocabulary.properties[name]
-        value = inputs.get(name)
-        if value is None:
-            continue
-
-        def holds(candidate: Any, name: str = name) -> bool:
-            values = derive({**inputs, name: candidate})
-            return all(_holds(rule, values) for rule in rules)
-
-        needed = _nearest(value, spec, holds)
+        needed = _clearing_value(name, rules, inputs, derive=derive, vocabulary=vocabulary)
         if needed is not None:
-            found.append(Change(name, spec.label, value, needed))
+            found.append(Change(name, vocabulary.properties[name].label, inputs[name], needed))
     return found
+
+
+def _clearing_value(
+    name: str, rules: Sequence[Rule], inputs: Mapping[str, Any], *, derive: Derive, vocabulary: Vocabulary
+) -> Any:
+    """The value of input `name` nearest to its value in `inputs` after which all the rules hold."""
+    value = inputs.get(name)
+    if value is None:
+        return None
+
+    def holds(candidate: Any) -> bool:
+        values = derive({**inputs, name: candidate})
+        return all(_holds(rule, values) for rule in rules)
+
+    return _nearest(value, vocabulary.properties[name], holds)
 
 
 def _holds(rule: Rule, values: Mapping[str, Any]) -> bool:

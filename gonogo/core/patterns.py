@@ -26,6 +26,7 @@ class RuleFailures:
 
     ref: str
     title: str
+    problem: str  # how the rule words its failure: the heading a reader scans for
     severity: Severity
     count: int
     share: int  # percent of the assessed tickets
@@ -74,7 +75,7 @@ def failure_patterns(rows: Sequence[Row]) -> FailurePatterns:
     assessed = [row for row in rows if row.verdict is not None]
     in_key_order = sorted(assessed, key=lambda row: sort_key(row)[2:])
     failing: dict[str, list[str]] = {}
-    titles: dict[str, tuple[str, Severity]] = {}
+    titles: dict[str, tuple[str, str, Severity]] = {}
     missing: dict[str, list[str]] = {}
     labels: dict[str, str] = {}
     for row in in_key_order:
@@ -82,7 +83,7 @@ def failure_patterns(rows: Sequence[Row]) -> FailurePatterns:
             if rule.waived:
                 continue
             failing.setdefault(rule.ref, []).append(row.key)
-            titles[rule.ref] = (rule.title, rule.severity)
+            titles[rule.ref] = (rule.title, rule.problem or rule.title, rule.severity)
         for item in row.missing:
             missing.setdefault(item.property, []).append(row.key)
             labels.setdefault(item.property, item.label)

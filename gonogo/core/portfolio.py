@@ -93,6 +93,7 @@ class RuleRef:
     title: str
     severity: Severity
     waived: bool = False
+    problem: str = ""  # the failure as the rule words it (failed_label); the title says what should hold
 
 
 @dataclass(frozen=True)
@@ -207,8 +208,10 @@ class Portfolio:
         """Every waiver across the tickets: active (soonest end first), expiring within a week, the rest.
 
         A bid director reads it as "which accepted risks stand, which run out, which nobody signed".
+        An outcomes run (closed bids) has none: a risk accepted on a bid that has ended is not
+        "active", and nobody acts on it any more.
         """
-        entries = [entry for row in self.rows for entry in row.waivers]
+        entries = [] if self.outcomes is not None else [entry for row in self.rows for entry in row.waivers]
         active = sorted(
             (e for e in entries if e.status is WaiverStatus.ACTIVE),
             key=lambda e: (e.expires_on is None, e.expires_on or self.today, sort_key_of(e.key), e.rule),
@@ -272,7 +275,11 @@ def row_from_assessment(
         coverage=assessment.coverage,
         failed_rules=tuple(
             RuleRef(
-                f"{f.checklist}/{f.rule.id}", f.rule.title, f.rule.severity, f.outcome is FindingStatus.WAIVED
+                f"{f.checklist}/{f.rule.id}",
+                f.rule.title,
+                f.rule.severity,
+                f.outcome is FindingStatus.WAIVED,
+                problem=f.rule.failed_label,
             )
             for f in assessment.findings
             if f.outcome in (FindingStatus.FAILED, FindingStatus.WAIVED)

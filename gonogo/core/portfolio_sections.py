@@ -26,6 +26,7 @@ def failures_section(portfolio: Portfolio) -> dict[str, Any]:
             {
                 "rule": rule.ref,
                 "title": rule.title,
+                "problem": rule.problem,
                 "severity": rule.severity.value,
                 "count": rule.count,
                 "share": rule.share,
@@ -88,7 +89,13 @@ def outcomes_section(portfolio: Portfolio) -> dict[str, Any] | None:
         "by_verdict": [{"verdict": row.verdict.value, **_counts(row)} for row in report.by_verdict],
         "by_band": [{"low": row.low, "high": row.high, **_counts(row)} for row in report.by_band],
         "by_rule": [
-            {"rule": row.ref, "title": row.title, "severity": row.severity.value, **_counts(row)}
+            {
+                "rule": row.ref,
+                "title": row.title,
+                "problem": row.problem,
+                "severity": row.severity.value,
+                **_counts(row),
+            }
             for row in report.by_rule
         ],
         "suggestions": [

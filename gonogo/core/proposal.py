@@ -199,7 +199,12 @@ def is_countable(value: Any, spec: PropertySpec | None) -> bool:
 
 
 def derive(values: Mapping[str, Any], *, thresholds: Mapping[str, float], today: date) -> dict[str, Any]:
-    """Compute the derived properties from the mapped ones (see the vocabulary for each formula)."""
+    """Compute the derived properties from the mapped ones (see the vocabulary for each formula).
+
+    Figures are exact, never rounded here: a rule compares the true margin or team size, so a
+    14.96 % margin cannot pass a 15 % floor by rounding (and the path to GO cannot exploit it).
+    Only the rendered text rounds them.
+    """
     derived: dict[str, Any] = {}
     deadline = values.get("deadline")
     if isinstance(deadline, str):
@@ -214,13 +219,13 @@ def derive(values: Mapping[str, Any], *, thresholds: Mapping[str, float], today:
         derived["deadline_slack_days"] = derived["days_to_deadline"] - derived["bid_days_needed"]
     budget = values.get("budget")
     if isinstance(budget, (int, float)) and isinstance(effort, (int, float)) and effort > 0:
-        derived["day_rate"] = round(budget / effort, 2)
+        derived["day_rate"] = budget / effort
         if budget > 0:
             cost = effort * thresholds["cost_per_day"]
-            derived["margin_percent"] = round((budget - cost) / budget * 100, 1)
+            derived["margin_percent"] = (budget - cost) / budget * 100
     months = values.get("delivery_months")
     if isinstance(effort, (int, float)) and isinstance(months, (int, float)) and months > 0:
-        derived["team_size_needed"] = round(effort / (months * thresholds["working_days_per_month"]), 1)
+        derived["team_size_needed"] = effort / (months * thresholds["working_days_per_month"])
     return derived
 
 

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 
 _COMBINATORS = ("allOf", "anyOf", "oneOf")
 _SUBSCHEMA_KEYWORDS = ("not", "if", "then", "else")
-_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+# {name} quotes a value; {name|day|days} is the word for that count: "1 day", "3 days".
+_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)(?:\|([^{}|]*)\|([^{}|]*))?\}")
 
 
 class Severity(StrEnum):
@@ -47,6 +48,7 @@ class Rule:
     id: str
     title: str
     failed_title: str  # thresholds filled in; {property} placeholders are filled per finding
+    failed_label: str  # the failure without the ticket's values: one heading across many tickets
     severity: Severity
     weight: int
     why: str
@@ -274,6 +276,12 @@ def _compile_rule(
             "or map it to a Jira field in [fields] of gonogo.toml"
         )
     failed_title = _fill_placeholders(raw["failed_title"], thresholds, problems, properties=known_properties)
+    if "failed_label" in raw:
+        failed_label = _fill_placeholders(raw["failed_label"], thresholds, problems)
+    else:  # the failed title with "…" for each ticket value: still the failure, in its own words
+        failed_label = _PLACEHOLDER.sub(
+            lambda m: "…" if m.group(2) is None else str(m.group(3)), failed_title
+        )
     why = _fill_placeholders(raw["why"], thresholds, problems)
     fix = _fill_placeholders(raw["fix"], thresholds, problems)
     if raw["why"].strip().casefold() == raw["fix"].strip().casefold():
@@ -283,6 +291,7 @@ def _compile_rule(
         id=raw["id"],
         title=raw["title"],
         failed_title=failed_title,
+        failed_label=failed_label,
         severity=severity,
         weight=int(raw.get("weight", severity.default_weight)),
         why=why,
@@ -335,13 +344,15 @@ def _fill_placeholders(
     """Put threshold values into a rule's prose, so the reasoning quotes the numbers in force.
 
     A placeholder naming one of `properties` is left for `fill_values`, which quotes the ticket's
-    value when the finding is made (only a failed title may do that).
+    value when the finding is made (only a failed title may do that). `{name|one|other}` is the
+    word for the count: "one" when the value is 1, "other" for every other value.
     """
 
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
         if name in thresholds:
-            return f"{_plain_number(thresholds[name]):,}"
+            number = _plain_number(thresholds[name])
+            return _counted_word(number, match) if match.group(2) is not None else f"{number:,}"
         if name not in properties:
             problems.append(f"text mentions unknown threshold {{{name}}}")
         return match.group(0)
@@ -349,9 +360,21 @@ def _fill_placeholders(
     return _PLACEHOLDER.sub(value, text)
 
 
-def fill_values(text: str, value: Callable[[str], str]) -> str:
-    """Quote the ticket's values, formatted for reading by `value(name)`, into a failed title."""
-    return _PLACEHOLDER.sub(lambda match: value(match.group(1)), text)
+def fill_values(text: str, values: Mapping[str, Any], show: Callable[[str, Any], str]) -> str:
+    """Quote the ticket's values into a failed title: `show(name, value)` formats each for reading.
+
+    `{name|one|other}` becomes the word for the value's count, whatever `show` does.
+    """
+
+    def value(match: re.Match[str]) -> str:
+        found = values.get(match.group(1))
+        return _counted_word(found, match) if match.group(2) is not None else show(match.group(1), found)
+
+    return _PLACEHOLDER.sub(value, text)
+
+
+def _counted_word(count: Any, match: re.Match[str]) -> str:
+    return str(match.group(2) if count == 1 else match.group(3))
 
 
 def _plain_number(value: float) -> int | float:

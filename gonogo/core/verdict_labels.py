@@ -53,17 +53,17 @@ def label_change(current: Any, *, verdict: str, prefix: str) -> LabelChange:
     )
 
 
-def only_verdict_labels_changed(items: Iterable[Any], prefix: str) -> bool:
-    """True when a changelog touches only labels, and only gonogo's verdict labels among them.
+def verdict_labels_changed(items: Iterable[Any], prefix: str) -> bool:
+    """True when a changelog adds or removes one of gonogo's verdict labels.
 
-    Such an `issue_updated` event is the echo of gonogo's own edit: checking again would loop.
+    Only gonogo may set them; the caller re-checks such a change unless gonogo's own account made it.
     """
     ours = verdict_labels(prefix)
-    changed: set[str] = set()
     for item in items:
         if not isinstance(item, dict) or str(item.get("fieldId") or item.get("field")).casefold() != "labels":
-            return False
+            continue
         before = set(str(item.get("fromString") or "").split())
         after = set(str(item.get("toString") or "").split())
-        changed |= before ^ after
-    return bool(ours) and bool(changed) and changed <= ours
+        if (before ^ after) & ours:
+            return True
+    return False

@@ -26,6 +26,7 @@ class PropertySpec:
     minimum: float | None = None
     exclusive_minimum: float | None = None
     maximum: float | None = None
+    optional: str | None = None  # a site may lack the field: what would read it (x-gonogo-optional)
 
     @property
     def is_derived(self) -> bool:
@@ -90,4 +91,5 @@ def _property(name: str, spec: Mapping[str, Any]) -> PropertySpec:
         minimum=spec.get("minimum"),
         exclusive_minimum=spec.get("exclusiveMinimum"),
         maximum=spec.get("maximum"),
+        optional=spec.get("x-gonogo-optional"),
     )

@@ -126,7 +126,8 @@ class WaiverRuling:
     expires_on: date | None = None
     refused: str | None = None  # why, when status is REFUSED
     lapse: Lapse | None = None
-    approvers: tuple[str, ...] = ()  # who could approve it, when status is NOT_APPROVED
+    approvers: tuple[str, ...] = ()  # who could approve it, when status is NOT_APPROVED (see named_approvers)
+    capped_until: date | None = None  # the label's own until date, when [waivers] max_days cut it short
 
     @property
     def applies(self) -> bool:
@@ -141,6 +142,22 @@ class WaiverContext:
     policy: WaiverPolicy = field(default_factory=WaiverPolicy)
     histories: tuple[History, ...] = ()
     group_members: GroupMembers | None = None  # None: groups cannot be looked up (a ticket file)
+
+    def named_approvers(self) -> tuple[str, ...]:
+        """The configured approvers as a reader knows them: the display name the ticket's change
+        history gives an id, else the configured id; `group:NAME` entries as they are.
+
+        Empty when anyone may approve. No request: only names the history already carries.
+        """
+        names: dict[str, str] = {}
+        for history in self.histories:
+            person = history.author
+            if person is not None and person.name:
+                names.update({i.casefold(): person.name for i in person.ids})
+        return tuple(
+            approver if approver.startswith(GROUP_PREFIX) else names.get(approver.casefold(), approver)
+            for approver in self.policy.approvers
+        )
 
     def is_approver(self, person: Person | None) -> bool:
         """Whether the person may approve; groups are asked only when the person is not named outright."""
@@ -203,11 +220,16 @@ def rule_on(
     if refused is not None:
         return WaiverRuling(WaiverStatus.REFUSED, refused=refused)
     if not context.is_approver(waiver.added.by if waiver.added else None):
-        return WaiverRuling(WaiverStatus.NOT_APPROVED, approvers=context.policy.approvers)
+        return WaiverRuling(WaiverStatus.NOT_APPROVED, approvers=context.named_approvers())
     approved_by, approved_on = waiver.by, waiver.added_on
     expires_on = expiry(approved_on, waiver.until, context.policy.max_days)
+    capped = waiver.until is not None and expires_on is not None and expires_on < waiver.until
     ruling = WaiverRuling(
-        WaiverStatus.ACTIVE, approved_by=approved_by, approved_on=approved_on, expires_on=expires_on
+        WaiverStatus.ACTIVE,
+        approved_by=approved_by,
+        approved_on=approved_on,
+        expires_on=expires_on,
+        capped_until=waiver.until if capped else None,
     )
     if expires_on is not None and context.today > expires_on:
         return replace(ruling, status=WaiverStatus.EXPIRED)

@@ -6,15 +6,18 @@ suitable type, does every option of a mapped select field read as a vocabulary v
 checklists lint clean, and (for the service) is the webhook secret set and the queue reachable.
 The questions about fields and options are pure functions over what Jira answered; the Jira
 questions stop after the first that fails, since the rest would only repeat it.
+
+Each line is data: the check, its status, which sentence (`what`) and the facts in it (names,
+counts, the site's own words). doctor.txt.j2 words every sentence and its fix, plurals included.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gonogo.core.comment_format import CommentFormat
 from gonogo.core.errors import ConfigurationError, GonogoError
@@ -45,18 +48,24 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class DoctorLine:
+    """One check's result: doctor.txt.j2 words the sentence `what` with its `facts`, and its fix."""
+
     status: Status
     check: str
-    detail: str
-    fix: str | None = None
+    what: str
+    facts: Mapping[str, Any] = field(default_factory=dict)
 
 
-def ok(check: str, detail: str) -> DoctorLine:
-    return DoctorLine(Status.OK, check, detail)
+def ok(check: str, what: str, **facts: Any) -> DoctorLine:
+    return DoctorLine(Status.OK, check, what, facts)
 
 
-def problem(check: str, detail: str, fix: str) -> DoctorLine:
-    return DoctorLine(Status.PROBLEM, check, detail, fix)
+def problem(check: str, what: str, **facts: Any) -> DoctorLine:
+    return DoctorLine(Status.PROBLEM, check, what, facts)
+
+
+def skipped(check: str, what: str, **facts: Any) -> DoctorLine:
+    return DoctorLine(Status.SKIPPED, check, what, facts)
 
 
 def jira_lines(
@@ -68,28 +77,31 @@ def jira_lines(
     vocabulary: Vocabulary,
     aliases: OptionAliases,
     label_prefix: str,
+    configured: frozenset[str] = frozenset(),
     comment_format: CommentFormat = CommentFormat.WIKI,
 ) -> list[DoctorLine]:
-    """The checks that ask Jira: site, credentials, permissions, fields, options, comment format."""
+    """The checks that ask Jira: site, credentials, permissions, fields, options, comment format.
+
+    `configured` are the properties [fields] maps explicitly: for those a missing field is always
+    a problem, while an optional property left at its default name may be absent from the site.
+    """
     lines: list[DoctorLine] = []
     kinds: list[str] = []
 
     def site() -> list[DoctorLine]:
         kind, version = gateway.server_info()
         kinds.append(kind)
-        return [ok("site", f"{url} answers: Jira {kind} {version}")]
+        return [ok("site", "site", url=url, kind=kind, version=version)]
 
     steps: list[Callable[[], list[DoctorLine]]] = [
         site,
-        lambda: [ok("credentials", f"signed in as {gateway.myself()}")],
+        lambda: [ok("credentials", "credentials", who=gateway.myself())],
     ]
     if sample:
         steps.append(lambda: [permission_line(sample, gateway.permissions(sample, list(NEEDED_PERMISSIONS)))])
     else:
-        lines.append(
-            DoctorLine(Status.SKIPPED, "permissions", "no sample ticket", "give --from KEY to check a ticket")
-        )
-    steps.append(lambda: field_lines(gateway.site_fields(), field_map, vocabulary))
+        lines.append(skipped("permissions", "no-sample"))
+    steps.append(lambda: field_lines(gateway.site_fields(), field_map, vocabulary, configured))
     if sample:
         steps.append(
             lambda: edit_screen_lines(
@@ -100,7 +112,7 @@ def jira_lines(
         try:
             lines += step()
         except GonogoError as error:
-            lines.append(problem("jira", str(error), "fix the problem above, then run gonogo doctor again"))
+            lines.append(problem("jira", "jira-error", error=str(error)))
             break
     if kinds:
         lines.append(comment_format_line(kinds[0], comment_format))
@@ -114,38 +126,30 @@ def comment_format_line(kind: str, comment_format: CommentFormat) -> DoctorLine:
     configuration says "cloud"; Data Center has no REST v3, so ADF there would fail every post.
     """
     if comment_format is CommentFormat.ADF and kind != "Cloud":
-        return problem(
-            "comments",
-            "configured for ADF on REST v3, but this site is Jira Data Center, which has REST v2 only",
-            'set [jira] deployment = "data-center" (or "auto") and remove api_version in gonogo.toml',
-        )
+        return problem("comments", "adf-on-data-center")
     if comment_format is CommentFormat.ADF:
-        return ok("comments", "posted as Atlassian Document Format on REST v3 (Jira Cloud)")
-    detail = "posted as wiki markup on REST v2"
-    if kind == "Cloud":
-        detail += (
-            '; for native Cloud comments (ADF on REST v3) set [jira] deployment = "cloud" and no api_version'
-        )
-    return ok("comments", detail)
+        return ok("comments", "adf")
+    return ok("comments", "wiki", cloud=kind == "Cloud")
 
 
 def permission_line(sample: str, granted: Mapping[str, bool]) -> DoctorLine:
     missing = [NEEDED_PERMISSIONS[key] for key, has in granted.items() if not has]
     if missing:
-        return problem(
-            "permissions",
-            f"on {sample} this account lacks: {', '.join(missing)}",
-            "grant them to the account in the project's permission scheme",
-        )
-    return ok(
-        "permissions", f"on {sample} this account may browse, comment, edit its comments and edit issues"
-    )
+        return problem("permissions", "permissions-missing", sample=sample, missing=missing)
+    return ok("permissions", "permissions", sample=sample)
 
 
 def field_lines(
-    site: Sequence[SiteField], field_map: Mapping[str, str], vocabulary: Vocabulary
+    site: Sequence[SiteField],
+    field_map: Mapping[str, str],
+    vocabulary: Vocabulary,
+    configured: frozenset[str] = frozenset(),
 ) -> list[DoctorLine]:
-    """One line per mapped property: the field exists on the site and its type suits the property."""
+    """One line per mapped property: the field exists on the site and its type suits the property.
+
+    An optional property (the bid's outcome) that [fields] does not map and the site lacks is
+    skipped, not a problem: a site that does not record it still passes.
+    """
     by_id = {f.id.casefold(): f for f in site}
     by_name: dict[str, list[SiteField]] = {}
     for site_field in site:
@@ -157,25 +161,23 @@ def field_lines(
         found = by_id.get(ref.casefold())
         named = by_name.get(ref.casefold(), [])
         if found is None and len(named) > 1:
-            ids = ", ".join(f.id for f in named)
-            lines.append(
-                problem(check, f'{len(named)} fields are named "{ref}" ({ids})', "map it by id in [fields]")
-            )
+            lines.append(problem(check, "field-ambiguous", ref=ref, ids=[f.id for f in named]))
             continue
         found = found or (named[0] if named else None)
+        spec = vocabulary.properties.get(prop)
+        if found is None and spec is not None and spec.optional and prop not in configured:
+            lines.append(skipped(check, "field-optional", ref=ref, prop=prop, use=spec.optional))
+            continue
         if found is None:
-            close = closest_fields(ref, names)
-            hint = f"closest: {', '.join(close)}" if close else "gonogo setup lists the site's fields"
             lines.append(
-                problem(check, f'"{ref}" is not a field of this site ({hint})', f"set {prop} in [fields]")
+                problem(check, "field-unknown", ref=ref, prop=prop, closest=closest_fields(ref, names))
             )
             continue
-        spec = vocabulary.properties.get(prop)
         unsuitable = type_problem(spec, found) if spec is not None else None
         if unsuitable:
-            lines.append(problem(check, unsuitable, f"map {prop} to a suitable field in [fields]"))
+            lines.append(problem(check, "field-unsuitable", prop=prop, why=unsuitable))
         else:
-            lines.append(ok(check, f"{found.described}"))
+            lines.append(ok(check, "field", described=found.described))
     return lines
 
 
@@ -191,15 +193,9 @@ def edit_screen_lines(
     lines = []
     if label_prefix:
         if "labels" in editable:
-            lines.append(ok("labels", f"the verdict label can be set on {sample}"))
+            lines.append(ok("labels", "labels", sample=sample))
         else:
-            lines.append(
-                problem(
-                    "labels",
-                    f"the Labels field is not on the edit screen of {sample}",
-                    'add it to the screen, or set [jira] label_prefix = "" to turn verdict labels off',
-                )
-            )
+            lines.append(problem("labels", "labels-missing", sample=sample))
     by_name = {f.name.casefold(): f for f in editable.values()}
     for prop, ref in field_map.items():
         spec = vocabulary.properties.get(prop)
@@ -212,28 +208,21 @@ def edit_screen_lines(
             for text in site_field.options
             if canonical_option(text) not in spec.enum and option_key(text) not in known
         ]
+        check = f"options {prop}"
         if unread:
-            listed = ", ".join(f'"{text}"' for text in unread)
-            lines.append(
-                problem(
-                    f"options {prop}",
-                    f"{listed} of {site_field.described} read as none of {', '.join(spec.enum)}",
-                    f'add them to [values.{prop}], e.g. "{unread[0]}" = "{spec.enum[0]}"',
-                )
-            )
+            facts = {"prop": prop, "unread": unread, "described": site_field.described, "values": spec.enum}
+            lines.append(problem(check, "options-unread", **facts))
         else:
-            lines.append(ok(f"options {prop}", f"every option of {site_field.described} reads as a value"))
+            lines.append(ok(check, "options", described=site_field.described))
     return lines
 
 
 def lint_line(files: int, problems: Sequence[object]) -> DoctorLine:
     if problems:
         return problem(
-            "checklists",
-            f"{len(problems)} problem(s) in {files} file(s); the first: {problems[0]}",
-            "run gonogo checklists lint and fix each line",
+            "checklists", "lint-problems", problems=len(problems), files=files, first=str(problems[0])
         )
-    return ok("checklists", f"{files} checklist file(s) lint clean")
+    return ok("checklists", "lint-clean", files=files)
 
 
 def waiver_lines(
@@ -243,29 +232,23 @@ def waiver_lines(
 
     `group_members` is None when Jira already failed above: the groups are then not asked for.
     """
-    ends = f"waivers end {policy.max_days} days after approval" if policy.max_days else "waivers never end"
     if policy.anyone_approves:
-        return [
-            ok(
-                "waivers",
-                f"[waivers].approvers is empty, so anyone who can edit a ticket's labels can waive a rule; "
-                f"{ends} (list account ids, user names or group:NAME to require an approver)",
-            )
-        ]
-    lines = [ok("waivers", f"{len(policy.approvers)} approver(s) may waive a rule; {ends}")]
+        return [ok("waivers", "waivers-anyone", max_days=policy.max_days)]
+    lines = [ok("waivers", "waivers-approvers", approvers=len(policy.approvers), max_days=policy.max_days)]
     for group in policy.groups:
+        check = f"approver group {group}"
         if group_members is None:
-            lines.append(DoctorLine(Status.SKIPPED, f"approver group {group}", "Jira did not answer above"))
+            lines.append(skipped(check, "group-not-asked"))
             continue
         try:
-            lines.append(ok(f"approver group {group}", f"{len(group_members(group))} member id(s)"))
+            lines.append(ok(check, "group-members", members=len(group_members(group))))
         except GonogoError as error:
-            lines.append(problem(f"approver group {group}", str(error), "fix [waivers].approvers"))
+            lines.append(problem(check, "group-error", error=str(error)))
     return lines
 
 
 def configuration_problem(error: ConfigurationError) -> DoctorLine:
-    return problem("configuration", str(error), "fix gonogo.toml as the message says")
+    return problem("configuration", "configuration", error=str(error))
 
 
 def service_lines(settings: Settings, environ: Mapping[str, str]) -> list[DoctorLine]:
@@ -277,33 +260,21 @@ def service_lines(settings: Settings, environ: Mapping[str, str]) -> list[Doctor
     try:
         webhook = webhook_settings(settings, environ)
     except ConfigurationError as error:
-        return [problem("webhook", str(error), "fix [webhook] in gonogo.toml or the environment")]
+        return [problem("webhook", "webhook-error", error=str(error))]
     credentials = webhook.credentials
     if credentials.secret is not None or credentials.token is not None:
-        lines = [ok("webhook secret", "a webhook secret or token is set (its value is not shown)")]
+        lines = [ok("webhook secret", "secret")]
     else:
-        lines = [
-            problem(
-                "webhook secret",
-                "neither GONOGO_WEBHOOK_SECRET nor GONOGO_WEBHOOK_TOKEN is set: "
-                "anyone who reaches the service can ask for checks",
-                "export GONOGO_WEBHOOK_SECRET (docs/webhook-service.md, Authenticity) "
-                "or set [webhook].secret_file",
-            )
-        ]
+        lines = [problem("webhook secret", "secret-missing")]
     queue_settings = webhook.queue
     if queue_settings.kind == "redis":
-        where = f"Redis at {describe(queue_settings.redis_url.reveal())}"
         try:
             open_queue(queue_settings, reader=True).close()
         except ConfigurationError as error:
-            return [*lines, problem("queue", str(error), "start Redis or fix GONOGO_REDIS_URL")]
-        return [*lines, ok("queue", f"{where} answers")]
+            return [*lines, problem("queue", "redis-error", error=str(error))]
+        return [*lines, ok("queue", "redis", where=describe(queue_settings.redis_url.reveal()))]
     folder = queue_settings.path
     existing = folder if folder.exists() else folder.parent
     if existing.is_dir() and os.access(existing, os.W_OK):
-        return [*lines, ok("queue", f"the local queue folder {folder} is writable")]
-    return [
-        *lines,
-        problem("queue", f"the local queue folder {folder} is not writable", "fix [webhook].queue_path"),
-    ]
+        return [*lines, ok("queue", "local", folder=str(folder))]
+    return [*lines, problem("queue", "local-unwritable", folder=str(folder))]

@@ -63,6 +63,17 @@ class SetupPlan:
     def unmatched(self) -> list[FieldMatch]:
         return [m for m in self.fields if m.field is None]
 
+    @property
+    def optional_absent(self) -> list[FieldMatch]:
+        """Optional properties (the outcome) the site has no field for: a note, not a TODO."""
+        return [m for m in self.unmatched if m.spec.optional and not m.candidates]
+
+    @property
+    def todo_lines(self) -> int:
+        """The TODO lines the written configuration holds: choices a person still has to make."""
+        fields = len(self.unmatched) - len(self.optional_absent)
+        return fields + sum(len(o.unmatched) for o in self.options)
+
 
 @cache
 def _site_names() -> dict[str, Any]:

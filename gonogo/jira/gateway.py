@@ -242,11 +242,20 @@ class JiraGateway:
 
     def myself(self) -> str:
         """Who the credentials belong to, as "Display Name (account id or user name)" (`GET myself`)."""
+        me = self._me()
+        who = me.get("accountId") or me.get("name") or me.get("key") or "?"
+        return f"{me.get('displayName') or who} ({who})"
+
+    def account_ids(self) -> frozenset[str]:
+        """The ids a webhook names gonogo's own account by: Cloud's accountId, Data Center's name and key."""
+        me = self._me()
+        return frozenset(str(me[k]) for k in ("accountId", "name", "key") if me.get(k))
+
+    def _me(self) -> dict[str, Any]:
         me: Any = self._call(self._get("myself"), action="check the credentials", idempotent=True)
         if not isinstance(me, dict):
             raise JiraError("Jira's answer about this account was not an object: is JIRA_URL the Jira site?")
-        who = me.get("accountId") or me.get("name") or me.get("key") or "?"
-        return f"{me.get('displayName') or who} ({who})"
+        return me
 
     def server_info(self) -> tuple[str, str]:
         """(deployment type, version) from `GET serverInfo`, which Jira answers without credentials."""

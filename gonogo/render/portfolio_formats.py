@@ -96,7 +96,7 @@ def portfolio_document(portfolio: Portfolio) -> dict[str, Any]:
         "since": portfolio.since.isoformat() if portfolio.since else None,
         "changes": changes_section(portfolio),
         "outcomes": outcomes_section(portfolio),
-        "waivers": _waivers(portfolio),
+        "waivers": None if portfolio.outcomes is not None else _waivers(portfolio),
     }
 
 
@@ -207,9 +207,9 @@ def csv_section(portfolio: Portfolio, section: str) -> str:
         failures = failures_section(portfolio)
         if section == "rules":
             return _csv(
-                ["rule", "title", "severity", "count", "share", "keys"],
+                ["rule", "problem", "severity", "count", "share", "keys"],
                 (
-                    [r["rule"], r["title"], r["severity"], r["count"], r["share"], " ".join(r["keys"])]
+                    [r["rule"], r["problem"], r["severity"], r["count"], r["share"], " ".join(r["keys"])]
                     for r in failures["rules"]
                 ),
             )
@@ -247,8 +247,8 @@ def csv_section(portfolio: Portfolio, section: str) -> str:
         )
     if section == "rule-outcomes":
         return _csv(
-            _outcome_columns(["rule", "title", "severity"]),
-            ([r["rule"], r["title"], r["severity"], *_rate_cells(r)] for r in outcomes["by_rule"]),
+            _outcome_columns(["rule", "problem", "severity"]),
+            ([r["rule"], r["problem"], r["severity"], *_rate_cells(r)] for r in outcomes["by_rule"]),
         )
     return _csv(
         ["threshold", "current", "suggested", "property", "direction", "edge", "bids"],

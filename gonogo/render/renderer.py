@@ -183,7 +183,8 @@ def _sealed_failed_title(finding: Any) -> Trusted:
     whole = _failed_title(finding)
     values = {e.property: e.value for e in finding.evidence}
     pieces: list[str] = []
-    parts = fill_values(finding.rule.failed_title or "", lambda name: f"\x01{name}\x01").split("\x01")
+    marked = fill_values(finding.rule.failed_title or "", values, lambda name, _value: f"\x01{name}\x01")
+    parts = marked.split("\x01")
     for index, part in enumerate(parts):
         if index % 2 == 0:
             pieces.append(seal(part, ValueKind.TEXT) if part else "")
@@ -317,6 +318,7 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
         "waivers_not_applied": [f for f in assessment.findings if f.waiver_not_applied],
         "unmatched_waivers": assessment.unmatched_waivers,
         "score": assessment.score,
+        "approvers": assessment.approvers,
         # What makes a GO: show-stoppers that passed on values no waived risk looks at (a
         # partial capability that only clears "none" is not a reason when its gap is waived).
         "passed_blockers": [

@@ -13,9 +13,11 @@ project and issue-type filters here only save a fetch for what is plainly not a 
 comes from the validated key (never from a `fields.project` the sender wrote), and the worker applies
 the same `filtered_out` to the ticket it fetched before posting anything, because an id in the
 payload may name a ticket of any project.
-Events caused by gonogo's own account are ignored, and so is every comment event. Besides comments
-and properties gonogo writes only its verdict label, so an update whose changelog moves nothing but
-verdict labels is its own echo and is ignored too: the events it causes can never trigger a check.
+Events caused by gonogo's own account are ignored (`ignore_accounts`, to which `gonogo serve` adds the
+account its credentials belong to), and so is every comment event: that is how the echo of gonogo's
+own label and comment writes never triggers a check. A verdict label moved by anyone else is not an
+echo but a claim gonogo did not make (a `gonogo-go` put on by hand), so it is always re-checked (also
+with check_on_update off, and when no checklist reads labels): the re-check puts the true label back.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gonogo.core.ticket import ISSUE_KEY
-from gonogo.core.verdict_labels import only_verdict_labels_changed
+from gonogo.core.verdict_labels import verdict_labels_changed
 
 CREATED = "jira:issue_created"
 UPDATED = "jira:issue_updated"
@@ -81,8 +83,8 @@ def classify(
     """Decide what `body` (already authenticated) asks for.
 
     `watched_fields` are the Jira fields the checklists read (ids or display names, any case); a
-    `jira:issue_updated` counts only when its changelog names one of them. `label_prefix` names
-    gonogo's verdict labels ([jira] label_prefix), whose changes are gonogo's own.
+    `jira:issue_updated` counts only when its changelog names one of them, or moves one of gonogo's
+    verdict labels (`label_prefix`, [jira] label_prefix) and was not made by gonogo's own account.
     """
     try:
         data = json.loads(body)
@@ -107,7 +109,10 @@ def _jira_webhook(
         return Malformed('"webhookEvent" is not an event name')
     if event not in (CREATED, UPDATED):
         return Ignore(event, f"{event} events are not checked")
-    if event == UPDATED and not filters.check_on_update:
+    relabelled = event == UPDATED and verdict_labels_changed(
+        _changelog_items(data.get("changelog")), label_prefix
+    )
+    if event == UPDATED and not filters.check_on_update and not relabelled:
         return Ignore(event, "updates are not checked ([webhook].check_on_update is off)")
     issue = data.get("issue")
     if not isinstance(issue, dict):
@@ -127,8 +132,8 @@ def _jira_webhook(
     if event == UPDATED:
         if isinstance(data.get("comment"), dict):
             return Ignore(event, "a comment event, not a field change", key)
-        if only_verdict_labels_changed(_changelog_items(data.get("changelog")), label_prefix):
-            return Ignore(event, "only gonogo's own verdict label changed", key)
+        if relabelled:
+            return CheckTicket(key, issue_id, event)  # by someone else: the re-check repairs it
         if not _changed_a_watched_field(data.get("changelog"), watched):
             return Ignore(event, "no field the checklists read has changed", key)
     return CheckTicket(key, issue_id, event)

@@ -62,6 +62,20 @@ def _reason(error: OSError) -> str:
     return os.strerror(error.errno) if error.errno else error.__class__.__name__
 
 
+def no_delay(transport: asyncio.BaseTransport) -> None:
+    """Send each write at once (TCP_NODELAY) on a connection to our own listening socket.
+
+    uvicorn writes an answer's headers and its body separately. asyncio turns Nagle's algorithm
+    off only for sockets it believes are TCP by their `proto` field, and a socket from
+    `socket.create_server` (see `listen`) has proto 0, so Nagle held every body back until the
+    client acknowledged the headers, and the client's delayed ACK made that ~40 ms: issue 14b
+    measured a steady 48 ms p50 for acknowledgements the service had answered in 3 ms.
+    """
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 def protocol_with_deadline(seconds: float) -> type[H11Protocol]:
     """uvicorn's h11 protocol, closing a connection that has not sent a whole request in `seconds`.
 
@@ -73,6 +87,7 @@ def protocol_with_deadline(seconds: float) -> type[H11Protocol]:
     class DeadlineProtocol(H11Protocol):
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
+            no_delay(transport)
             self.loop.call_later(seconds, self.close_if_no_request)
 
         def close_if_no_request(self) -> None:

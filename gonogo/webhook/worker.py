@@ -27,7 +27,7 @@ from functools import partial
 from gonogo.core.errors import GonogoError, JiraError
 from gonogo.redaction import redact
 from gonogo.webhook.logs import log_delivery
-from gonogo.webhook.metrics import Metrics
+from gonogo.webhook.metrics import WorkerMetrics
 from gonogo.webhook.queue import Claimed, Job, QueueUnavailable, WorkQueue
 from gonogo.webhook.settings import RetryPolicy
 
@@ -65,7 +65,7 @@ class Workers:
         run_check: CheckRunner,
         count: int,
         retry: RetryPolicy,
-        metrics: Metrics,
+        metrics: WorkerMetrics,
         poll_seconds: float = 1.0,
         trouble_max_seconds: float = TROUBLE_MAX_SECONDS,
         sleep: Callable[[float], None] | None = None,

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from gonogo.webhook.settings import QueueSettings
 
@@ -110,6 +110,10 @@ class WorkQueue(Protocol):
         """`submit` for each (job, dedupe) pair, stored together where the backend can (one commit)."""
         ...
 
+    def nudge(self) -> None:
+        """Another process stored jobs: hand them out without waiting for the next poll."""
+        ...
+
     def claim(self, timeout: float) -> Claimed | None:
         """The next job, or None after `timeout` seconds without one."""
         ...
@@ -146,8 +150,19 @@ class WorkQueue(Protocol):
     def close(self) -> None: ...
 
 
-def open_queue(settings: QueueSettings, *, reader: bool = False) -> WorkQueue:
-    """Open the configured backend. `reader`: only to list dead letters, beside a running service."""
+def open_queue(
+    settings: QueueSettings,
+    *,
+    reader: bool = False,
+    role: Literal["all", "intake", "checks"] = "all",
+    on_stored: Callable[[], None] | None = None,
+) -> WorkQueue:
+    """Open the configured backend. `reader`: only to list dead letters, beside a running service.
+
+    `role`: which side of `gonogo serve` opens it, "intake" (stores deliveries; `on_stored` runs
+    after each commit that stored one) or "checks" (hands out and settles jobs), or "all" of it.
+    Redis serves every side from any process alike; the local queue splits (see `LocalQueue`).
+    """
     # Imported here so that the backend not chosen (and its client library) is never loaded.
     if settings.kind == "redis":
         from gonogo.webhook.queue.redis import RedisQueue  # noqa: PLC0415
@@ -155,7 +170,7 @@ def open_queue(settings: QueueSettings, *, reader: bool = False) -> WorkQueue:
         return RedisQueue(settings, reader=reader)
     from gonogo.webhook.queue.local import LocalQueue  # noqa: PLC0415
 
-    return LocalQueue(settings, reader=reader)
+    return LocalQueue(settings, reader=reader, role=role, on_stored=on_stored)
 
 
 def dead_letter_lines(letters: list[DeadLetter]) -> Iterator[dict[str, Any]]:

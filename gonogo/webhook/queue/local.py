@@ -19,8 +19,11 @@ the two. Rows still in the inbox at start (a crash) are moved first. A crash bet
 delete leaves at worst a second job for the same ticket, which the sticky comment absorbs (and whose
 check, finding the verdict unchanged, writes nothing).
 
-One process owns a folder at a time (an exclusive `flock`), because `auto_resume` would otherwise
-hand another live process's in-progress jobs out again. Several instances need the Redis backend.
+One service owns a folder at a time (an exclusive `flock` on serve.lock), because `auto_resume`
+would otherwise hand another live process's in-progress jobs out again. Several instances need the
+Redis backend. Within a service the folder is split by role (issue 14b): the HTTP process stores
+into the inbox, and only the check process (holding checks.lock) touches persist-queue, which is
+documented as thread-safe, not as shared between processes.
 """
 
 from __future__ import annotations
@@ -31,9 +34,10 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
-from typing import Any, TextIO
+from pathlib import Path
+from typing import Any, Literal, TextIO
 
 import persistqueue.serializers.json as json_serializer
 from persistqueue import Empty, SQLiteAckQueue
@@ -48,6 +52,8 @@ log = logging.getLogger(__name__)
 _QUEUE_NAME = "jobs"
 _SEEN_DB = "deliveries.db"
 _LOCK_FILE = "serve.lock"
+_CHECKS_LOCK_FILE = "checks.lock"  # held by whichever process owns persist-queue
+_CHECKS_LOCK_WAIT = 30.0  # seconds to wait for a check process that is still ending
 _MIN_FREE_BYTES = 1024 * 1024  # below this a commit may fail half-way: report the queue unhealthy
 _HEALTH_PROBE = "gonogo-health-probe"  # the delivery id /healthz writes to prove the queue can store
 _HOUSEKEEPING_EVERY = 200  # acks / submits between purges of finished rows and old delivery ids
@@ -77,17 +83,41 @@ class KeyedLocks:
                     self._locks[name] = (lock, users - 1)
 
 
-class LocalQueue:
-    """`WorkQueue` on local disk. `reader=True` opens it read-only beside a running service."""
+Role = Literal["all", "intake", "checks"]
 
-    def __init__(self, settings: QueueSettings, *, reader: bool = False) -> None:
+
+class LocalQueue:
+    """`WorkQueue` on local disk. `reader=True` opens it read-only beside a running service.
+
+    `role` splits the queue between the two processes of `gonogo serve` (see
+    `gonogo.webhook.checks_process`): "intake" (the HTTP process) only stores accepted deliveries
+    in the inbox and answers `depth`/`healthy`; it never writes to persist-queue, whose documented
+    guarantees are for threads of one process. "checks" (the check process) owns persist-queue:
+    it moves the inbox in, hands out jobs and settles them. SQLite itself serialises the two
+    processes' writes to the inbox (WAL, a busy timeout). "all" is both in one process.
+    `on_stored` (intake) is called after each commit that stored a job: it wakes the mover over there.
+    """
+
+    def __init__(
+        self,
+        settings: QueueSettings,
+        *,
+        reader: bool = False,
+        role: Role = "all",
+        on_stored: Callable[[], None] | None = None,
+    ) -> None:
         self._folder = settings.path
         self._dedupe_seconds = settings.dedupe_seconds
+        self._role = role
+        self._on_stored = on_stored
         self._intake = threading.Lock()
         self._locks = KeyedLocks()
-        self._lock_file: TextIO | None = None
+        self._lock_files: list[TextIO] = []
         self._since_housekeeping = 0
         self._backoffs = Backoffs()
+        self._mover: threading.Thread | None = None
+        self._moving = threading.Condition()
+        self._closing = False
         if reader:
             self._queue = self._open_queue(auto_resume=False) if self._folder.is_dir() else None
             self._seen: sqlite3.Connection | None = None
@@ -99,8 +129,17 @@ class LocalQueue:
             raise ConfigurationError(
                 f"[webhook].queue_path {self._folder}: cannot create it ({exc.strerror})"
             ) from None
-        self._lock_file = self._take_folder()
-        self._queue = self._open_queue(auto_resume=True)
+        try:
+            if role != "checks":
+                self._lock_files.append(self._take_folder())
+            if role != "intake":
+                # The check process a killed service left behind may still be ending: wait for it.
+                self._lock_files.append(_lock_waiting(self._folder / _CHECKS_LOCK_FILE, _CHECKS_LOCK_WAIT))
+        except BaseException:
+            self._release_locks()
+            raise
+        # The intake side only reads persist-queue (depth); the side that checks owns it.
+        self._queue = self._open_queue(auto_resume=role != "intake")
         self._seen = sqlite3.connect(
             self._folder / _SEEN_DB, check_same_thread=False, isolation_level=None, timeout=10
         )
@@ -110,13 +149,10 @@ class LocalQueue:
         self._seen.execute("CREATE TABLE IF NOT EXISTS seen (delivery TEXT PRIMARY KEY, at REAL NOT NULL)")
         self._seen.execute("CREATE TABLE IF NOT EXISTS inbox (id INTEGER PRIMARY KEY, job TEXT NOT NULL)")
         self._housekeeping()
-        (in_inbox,) = self._seen.execute("SELECT COUNT(*) FROM inbox").fetchone()
-        in_queue = sum(1 for row in self._queue.queue() if _status(row) < int(AckStatus.acked))
-        self._open_jobs = int(in_inbox) + in_queue
-        self._moving = threading.Condition()
-        self._closing = False
-        self._mover = threading.Thread(target=self._move_inbox, name="gonogo-queue-mover", daemon=True)
-        self._mover.start()
+        self._open_jobs = self._count_open()
+        if role != "intake":
+            self._mover = threading.Thread(target=self._move_inbox, name="gonogo-queue-mover", daemon=True)
+            self._mover.start()
 
     def _open_queue(self, *, auto_resume: bool) -> SQLiteAckQueue:
         return SQLiteAckQueue(
@@ -146,7 +182,7 @@ class LocalQueue:
 
     def submit_many(self, jobs: Sequence[tuple[Job, bool]]) -> list[bool]:
         """Store a batch in one transaction (one fsync); see the module doc. All or nothing."""
-        _, seen = self._writable()
+        _, seen = self._writable_or_intake()
         now = time.time()
         stored: list[bool] = []
         try:
@@ -175,9 +211,15 @@ class LocalQueue:
                 self._open_jobs += stored.count(True)
         except sqlite3.Error as exc:
             raise QueueUnavailable(f"the local queue could not store the job ({exc})") from exc
+        if self._on_stored is not None and any(stored):
+            self._on_stored()
+        self.nudge()
+        return stored
+
+    def nudge(self) -> None:
+        """Something new is in the inbox (perhaps stored by the other process): wake the mover."""
         with self._moving:
             self._moving.notify()
-        return stored
 
     def claim(self, timeout: float) -> Claimed | None:
         """The next ready job; one waiting for its back-off only once it is due (see `Backoffs`)."""
@@ -266,7 +308,16 @@ class LocalQueue:
         return letters
 
     def depth(self) -> int:
-        return self._open_jobs
+        """Jobs accepted and not finished. One process ("all") counts as it goes; the intake side
+        counts the rows (inbox and persist-queue), since the jobs are settled by the other process.
+        Counting rows, a job being moved (put, its inbox row not yet deleted) counts twice for that
+        moment: a gauge may say one more, never one less."""
+        if self._role != "intake":
+            return self._open_jobs
+        try:
+            return self._count_open()
+        except sqlite3.Error:
+            return -1
 
     def healthy(self) -> bool:
         """Whether the queue can store a job now: free space on its disk, and a write that succeeds.
@@ -289,7 +340,7 @@ class LocalQueue:
         return True
 
     def close(self) -> None:
-        mover = getattr(self, "_mover", None)
+        mover = self._mover
         if mover is not None:
             with self._moving:
                 self._closing = True
@@ -299,15 +350,25 @@ class LocalQueue:
             self._queue.close()
         if self._seen is not None:
             self._seen.close()
-        if self._lock_file is not None:
-            self._lock_file.close()  # releases the flock
+        self._release_locks()
+
+    def _release_locks(self) -> None:
+        for handle in self._lock_files:
+            handle.close()  # releases the flock
+        self._lock_files = []
 
     # -- internals ------------------------------------------------------------------------
 
-    def _writable(self) -> tuple[SQLiteAckQueue, sqlite3.Connection]:
+    def _writable_or_intake(self) -> tuple[SQLiteAckQueue, sqlite3.Connection]:
         if self._queue is None or self._seen is None:
             raise RuntimeError("this queue was opened for reading only")
         return self._queue, self._seen
+
+    def _writable(self) -> tuple[SQLiteAckQueue, sqlite3.Connection]:
+        """persist-queue for writing: never on the intake side, which another process owns."""
+        if self._role == "intake":
+            raise RuntimeError("the intake side of the queue only stores deliveries")
+        return self._writable_or_intake()
 
     def _move_inbox(self) -> None:
         """Mover thread: inbox rows into persist-queue, oldest first, until `close`.
@@ -352,6 +413,14 @@ class LocalQueue:
         with self._intake:
             return seen.execute("SELECT 1 FROM inbox LIMIT 1").fetchone() is not None
 
+    def _count_open(self) -> int:
+        """Jobs in the inbox plus persist-queue rows not finished (ready or in progress)."""
+        queue, seen = self._writable_or_intake()
+        with self._intake:
+            (in_inbox,) = seen.execute("SELECT COUNT(*) FROM inbox").fetchone()
+        in_queue = sum(1 for row in queue.queue() if _status(row) < int(AckStatus.acked))
+        return int(in_inbox) + in_queue
+
     def _seen_recently(self, seen: sqlite3.Connection, delivery_id: str, now: float) -> bool:
         row = seen.execute("SELECT at FROM seen WHERE delivery = ?", (delivery_id,)).fetchone()
         return row is not None and float(row[0]) > now - self._dedupe_seconds
@@ -371,11 +440,30 @@ class LocalQueue:
 
     def _housekeeping(self) -> None:
         """Drop finished rows (dead letters stay) and delivery ids older than the dedupe window."""
-        queue, seen = self._writable()
+        queue, seen = self._writable_or_intake()
         with self._intake:
             self._since_housekeeping = 0
-            queue.clear_acked_data(max_delete=0, keep_latest=0)
+            if self._role != "intake":  # only the owner writes to persist-queue
+                queue.clear_acked_data(max_delete=0, keep_latest=0)
             seen.execute("DELETE FROM seen WHERE at < ?", (time.time() - self._dedupe_seconds,))
+
+
+def _lock_waiting(path: Path, seconds: float) -> TextIO:
+    """An exclusive `flock` on `path`, waiting up to `seconds` for its holder to end."""
+    handle = path.open("a+", encoding="utf-8")
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return handle
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                handle.close()
+                raise ConfigurationError(
+                    f"the queue folder {path.parent} is still in use by the checks of an earlier "
+                    "gonogo serve; stop that process first"
+                ) from None
+            time.sleep(0.05)
 
 
 def _status(row: dict[str, Any]) -> int:

@@ -136,6 +136,9 @@ class RedisQueue:
             raise QueueUnavailable(f"Redis at {self._where} could not store the job ({exc})") from exc
         return bool(stored)
 
+    def nudge(self) -> None:
+        """Nothing to do: a blocked `XREADGROUP` wakes when any process adds to the stream."""
+
     def submit_many(self, jobs: Sequence[tuple[Job, bool]]) -> list[bool]:
         """One script call per job: Redis answers in microseconds, there is no fsync to share."""
         return [self.submit(job, dedupe=dedupe) for job, dedupe in jobs]
