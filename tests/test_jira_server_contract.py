@@ -10,151 +10,20 @@ since Cloud's v2 differs only in rich text, which the schemas leave open).
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from jira import JIRA, JIRAError
-from jiraserver import DIRECTOR_USER, JiraServer, JiraUser, RecordedRequest, running_server
+from jiraserver import DIRECTOR_USER, JiraServer, JiraUser, running_server
 from jiraserver.adf_schema import adf_schema_unavailable_reason
-from openapi_schema_validator import OAS30ReadValidator
+from jiraserver.contract import Contract, problems_in, published_contract
 from realdeps import require_real_or_skip
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT4
 
-SPEC_PATH = Path(__file__).parent / "jira-openapi" / "jira-cloud-v3-subset.json"
-SPEC_URI = "urn:gonogo:jira-cloud-v3-subset"
-API_PREFIX = re.compile(r"^/rest/api/(?:2|3|latest)/")
-EXTRA_OPERATIONS = {
-    # Real Jira operation missing from the subset; same body as the issue variant.
-    ("GET", "/rest/api/3/comment/{commentId}/properties"): "PropertyKeys",
-}
 BOT_TOKEN = "test-api-token"
 PAT = "pat-0123456789abcdef"
-
-
-# -- the contract ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Operation:
-    """One documented operation: method, path template and its responses."""
-
-    method: str
-    template: str
-    pattern: re.Pattern[str]
-    responses: dict[str, Any]
-
-
-class Contract:
-    """Atlassian's published shapes, as a validator for recorded exchanges."""
-
-    def __init__(self, spec: dict[str, Any]) -> None:
-        resource = Resource.from_contents(spec, default_specification=DRAFT4)
-        self.registry: Registry[Any] = Registry().with_resource(SPEC_URI, resource)
-        self.operations = [
-            Operation(method.upper(), template, _template_pattern(template), details["responses"])
-            for template, item in spec["paths"].items()
-            for method, details in item.items()
-            if method in ("get", "put", "post", "delete")
-        ]
-
-    def errors_for(self, schema_name: str, instance: Any) -> list[str]:
-        """Validation messages for ``instance`` against ``#/components/schemas/<name>``."""
-        return self._errors(_schema_ref(schema_name), instance)
-
-    def _errors(self, schema: dict[str, Any], instance: Any) -> list[str]:
-        validator = OAS30ReadValidator(schema, registry=self.registry)
-        return [
-            f"{'/'.join(map(str, error.absolute_path)) or '<root>'}: {error.message}"
-            for error in validator.iter_errors(instance)
-        ]
-
-    def check(self, record: RecordedRequest) -> list[str]:
-        """Problems with one exchange; empty when it honours the published contract."""
-        where = f"{record.method} {record.path} -> {record.status}"
-        if record.response_body and record.response_json is None:
-            return [f"{where}: body is not JSON"]
-        schema = self._schema_for(record)
-        if isinstance(schema, str):
-            return [f"{where}: {schema}"]
-        if schema is None or record.response_json is None:
-            return []
-        return [f"{where}: {error}" for error in self._errors(schema, record.response_json)]
-
-    def _schema_for(self, record: RecordedRequest) -> dict[str, Any] | str | None:
-        """The schema the answer must meet, None if it has no body, or why there is none."""
-        status = record.status or 0
-        if status >= 400:
-            return _schema_ref("ErrorCollection")
-        v3_path = API_PREFIX.sub("/rest/api/3/", record.path)
-        extra = EXTRA_OPERATIONS.get((record.method, _template_of(v3_path)))
-        if extra is not None:
-            return _schema_ref(extra)
-        operation = self._operation(record.method, v3_path)
-        if operation is None:
-            return "no such operation in the OpenAPI subset"
-        response = operation.responses.get(str(status))
-        if response is None:
-            return f"status {status} is not documented for {operation.template}"
-        schema = response.get("content", {}).get("application/json", {}).get("schema")
-        if schema is None:
-            return None if record.response_json is None else f"no body documented for {status}"
-        return dict(_absolute_refs(schema))
-
-    def _operation(self, method: str, path: str) -> Operation | None:
-        for operation in self.operations:
-            if operation.method == method and operation.pattern.fullmatch(path):
-                return operation
-        return None
-
-
-def _schema_ref(name: str) -> dict[str, Any]:
-    return {"$ref": f"{SPEC_URI}#/components/schemas/{name}"}
-
-
-def _template_pattern(template: str) -> re.Pattern[str]:
-    parts = re.split(r"(\{[^}]+\})", template)
-    return re.compile("".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts))
-
-
-def _template_of(path: str) -> str:
-    """The ``comment/{commentId}/properties`` template for a concrete path (extras only)."""
-    return re.sub(
-        r"^/rest/api/3/comment/[^/]+/properties$",
-        "/rest/api/3/comment/{commentId}/properties",
-        path,
-    )
-
-
-def _absolute_refs(schema: Any) -> Any:
-    """Point an inline response schema's local ``$ref``s at the registered document."""
-    if isinstance(schema, dict):
-        return {
-            key: (f"{SPEC_URI}{value}" if key == "$ref" and value.startswith("#") else _absolute_refs(value))
-            for key, value in schema.items()
-        }
-    if isinstance(schema, list):
-        return [_absolute_refs(item) for item in schema]
-    return schema
-
-
-def assert_honours_contract(contract: Contract, server: JiraServer) -> None:
-    """Every emulated (not fault-injected) answer so far matches the published schemas."""
-    assert server.internal_errors == []
-    problems = [
-        problem
-        for record in server.requests
-        if not record.injected and record.status is not None  # None: abandoned mid-flight
-        for problem in contract.check(record)
-    ]
-    assert problems == []
 
 
 # -- fixtures ----------------------------------------------------------------------------
@@ -162,7 +31,13 @@ def assert_honours_contract(contract: Contract, server: JiraServer) -> None:
 
 @pytest.fixture(scope="module")
 def contract() -> Contract:
-    return Contract(json.loads(SPEC_PATH.read_text(encoding="utf-8")))
+    return published_contract()
+
+
+def assert_honours_contract(contract: Contract, server: JiraServer) -> None:
+    """Every emulated (not fault-injected) answer so far matches the published schemas."""
+    assert server.internal_errors == []
+    assert problems_in(contract, server.requests) == []
 
 
 @pytest.fixture
@@ -841,3 +716,22 @@ def test_stop_answers_held_requests() -> None:
 
     assert server.held_requests == 0
     assert server.requests[-1].status == 503
+
+
+def test_every_server_a_test_starts_checks_its_answers_against_the_published_shapes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`running_server` validates by default: an answer outside Atlassian's schemas fails the test."""
+    from jiraserver import endpoints  # noqa: PLC0415
+    from jiraserver.calls import Call, Reply  # noqa: PLC0415
+
+    def wrong_shape(call: Call) -> Reply:
+        return Reply(200, {"version": 10, "deploymentType": ["Cloud"]})  # strings in the schema
+
+    monkeypatch.setattr(endpoints, "get_server_info", wrong_shape)
+    shapes = "outside Atlassian's published shapes"
+    with pytest.raises(AssertionError, match=shapes) as failed, running_server(deployment="Cloud") as server:
+        assert requests.get(f"{server.url}/rest/api/2/serverInfo", timeout=10).status_code == 200
+    assert "GET /rest/api/2/serverInfo -> 200" in str(failed.value)
+    with running_server(deployment="Cloud", validate=False) as server:  # opting out is explicit
+        assert requests.get(f"{server.url}/rest/api/2/serverInfo", timeout=10).json()["version"] == 10

@@ -19,6 +19,7 @@ real deployments do. Response shapes follow Atlassian's OpenAPI schemas, which
 from __future__ import annotations
 
 import base64
+import re
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -112,6 +113,9 @@ class JiraServer:
         )
         self._httpd: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        # Answers that departed from Atlassian's OpenAPI subset, found before a log was cleared.
+        self.contract_problems: list[str] = []
+        self.validate_answers = True
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -358,12 +362,27 @@ class JiraServer:
         return self._recorder.snapshot()
 
     def clear_requests(self) -> None:
-        """Forget the request log, e.g. after seeding through HTTP."""
+        """Forget the request log, e.g. after seeding through HTTP (its answers are checked first)."""
+        self._check_answers(self._recorder.snapshot())
         self._recorder.clear()
 
     def forget_requests(self, path_regex: str) -> int:
         """Forget the requests to matching paths (a service's start-up reads); returns how many."""
+        pattern = re.compile(path_regex)
+        self._check_answers([r for r in self._recorder.snapshot() if pattern.search(r.path)])
         return self._recorder.forget(path_regex)
+
+    def answer_problems(self) -> list[str]:
+        """Every answer so far that departs from Atlassian's published schemas (none, normally)."""
+        self._check_answers(self._recorder.snapshot())
+        problems, self.contract_problems = self.contract_problems, []
+        return problems
+
+    def _check_answers(self, records: list[RecordedRequest]) -> None:
+        if self.validate_answers:
+            from .contract import problems_in, published_contract  # noqa: PLC0415 (loads the spec)
+
+            self.contract_problems += problems_in(published_contract(), records)
 
     # -- fault injection -------------------------------------------------------------
 
@@ -424,11 +443,20 @@ class JiraServer:
 
 
 @contextmanager
-def running_server(**kwargs: Any) -> Iterator[JiraServer]:
-    """A started ``JiraServer(**kwargs)`` that is stopped when the block ends (a fixture helper)."""
+def running_server(*, validate: bool = True, **kwargs: Any) -> Iterator[JiraServer]:
+    """A started ``JiraServer(**kwargs)`` that is stopped when the block ends (a fixture helper).
+
+    With `validate` (the default) every answer the server gave must match Atlassian's OpenAPI
+    subset (`jiraserver.contract`): a departure fails the test when the block ends.
+    """
     server = JiraServer(**kwargs)
+    server.validate_answers = validate
     server.start()
     try:
         yield server
     finally:
         server.stop()
+    problems = server.answer_problems()
+    assert problems == [], "the test Jira answered outside Atlassian's published shapes:\n" + "\n".join(
+        problems
+    )
