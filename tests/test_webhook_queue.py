@@ -6,19 +6,15 @@ completed or dead-lettered, and back again when its worker died.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
-import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
+from broken_storage import Disk, cuttable_redis, storage_on
 from webhook_helpers import fresh_redis_prefix
 
 from gonogo.core.errors import ConfigurationError
@@ -197,31 +193,31 @@ def test_the_local_folder_belongs_to_one_process(tmp_path: Path) -> None:
     open_queue(settings).close()  # free again once the owner is gone
 
 
-def broken_storage(queue: WorkQueue, monkeypatch: pytest.MonkeyPatch) -> None:
-    """From now on the queue's storage fails: SQLite says the disk is full, Redis is unreachable."""
-    if isinstance(queue, LocalQueue):
-
-        def disk_full(*args: Any, **kwargs: Any) -> Any:
-            raise sqlite3.OperationalError("database or disk is full")
-
-        for method in ("get", "ack", "ack_failed", "update", "nack"):
-            monkeypatch.setattr(queue._queue, method, disk_full)
-    else:
-        assert isinstance(queue, RedisQueue)
-        working = queue._client
-        unreachable = redis.Redis(host="127.0.0.1", port=1, retry=Retry(NoBackoff(), retries=0))
-        monkeypatch.setattr(queue, "_client", unreachable)
-        working.close()
+@pytest.fixture
+def breakable(settings: QueueSettings) -> Iterator[tuple[WorkQueue, Callable[[], None]]]:
+    """A queue and what breaks its storage: SQLite says the disk is full, or Redis is unreachable."""
+    if settings.kind == "local":
+        disk = Disk()
+        local = LocalQueue(settings, storage=storage_on(disk))
+        yield local, disk.fill
+        disk.clear()
+        local.close()
+        return
+    client, cut = cuttable_redis()
+    remote = RedisQueue(settings, client=client)
+    yield remote, cut
+    remote.close()
 
 
 def test_storage_failures_are_queue_unavailable_never_the_backends_own_error(
-    queue: WorkQueue, monkeypatch: pytest.MonkeyPatch
+    breakable: tuple[WorkQueue, Callable[[], None]],
 ) -> None:
     """A worker treats QueueUnavailable as "the queue is in trouble": no backend error may leak past it."""
+    queue, break_storage = breakable
     queue.submit(job(1), dedupe=True)
     claimed = queue.claim(1)
     assert claimed is not None
-    broken_storage(queue, monkeypatch)
+    break_storage()
     with pytest.raises(QueueUnavailable):
         queue.claim(0.05)
     with pytest.raises(QueueUnavailable):

@@ -4,7 +4,6 @@ checks of one ticket, and acknowledge only when the check is over."""
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from broken_storage import Disk, storage_on
 from webhook_helpers import wait_until
 
 from gonogo.core.errors import ConfigurationError, JiraError
@@ -193,19 +193,12 @@ def trouble_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
 
 
 def test_a_queue_failure_while_acknowledging_is_retried_until_the_job_is_acknowledged(
-    queue: LocalQueue, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Issue 13, case 8: `complete` hits a full disk; once space is back the job must not stay stuck."""
-    assert queue._queue is not None
-    real_ack = queue._queue.ack
-    failures = [sqlite3.OperationalError("database or disk is full")] * 3
-
-    def ack_failing_while_the_disk_is_full(*args: Any, **kwargs: Any) -> Any:
-        if failures:
-            raise failures.pop()
-        return real_ack(*args, **kwargs)
-
-    monkeypatch.setattr(queue._queue, "ack", ack_failing_while_the_disk_is_full)
+    disk = Disk()
+    queue = LocalQueue(QueueSettings(kind="local", path=tmp_path / "queue"), storage=storage_on(disk))
+    disk.fill(times=3, methods={"ack"})  # the next three acknowledgements meet a full disk
     runner = Script(POSTED)
     pauses = Pauses()
     metrics = Metrics(queue_depth=queue.depth)
@@ -221,6 +214,7 @@ def test_a_queue_failure_while_acknowledging_is_retried_until_the_job_is_acknowl
             assert workers.alive()
         finally:
             workers.stop(timeout=5)
+            queue.close()
     # BID-1's comment was posted once, and its acknowledgement retried until it went through.
     assert sorted(runner.calls) == ["BID-1", "BID-2"]
     assert pauses.seconds == [0.05, 0.1, 0.2]

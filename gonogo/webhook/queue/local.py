@@ -105,7 +105,10 @@ class LocalQueue:
         reader: bool = False,
         role: Role = "all",
         on_stored: Callable[[], None] | None = None,
+        storage: type[SQLiteAckQueue] = SQLiteAckQueue,
     ) -> None:
+        # `storage`: persist-queue's queue class (tests pass a subclass whose disk fills up).
+        self._storage = storage
         self._folder = settings.path
         self._dedupe_seconds = settings.dedupe_seconds
         self._role = role
@@ -155,7 +158,7 @@ class LocalQueue:
             self._mover.start()
 
     def _open_queue(self, *, auto_resume: bool) -> SQLiteAckQueue:
-        return SQLiteAckQueue(
+        return self._storage(
             str(self._folder),
             name=_QUEUE_NAME,
             multithreading=True,

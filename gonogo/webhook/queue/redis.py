@@ -73,14 +73,17 @@ def describe(url: str) -> str:
 class RedisQueue:
     """`WorkQueue` on Redis. `reader=True` only lists dead letters."""
 
-    def __init__(self, settings: QueueSettings, *, reader: bool = False) -> None:
+    def __init__(
+        self, settings: QueueSettings, *, reader: bool = False, client: type[redis.Redis] = redis.Redis
+    ) -> None:
+        # `client`: redis-py's client class (tests pass a subclass they can cut off from Redis).
         url = settings.redis_url.reveal()
         self._where = describe(url)
         REDACTOR.remember_url_password(url)
         # Short timeouts and no retries inside the client: a Redis that accepts connections but
         # never answers must cost a delivery its 503 (and /healthz its answer) within 2 s; the
         # workers retry on their own terms. Blocking reads stay below the socket timeout.
-        self._client = redis.Redis.from_url(
+        self._client = client.from_url(
             url,
             decode_responses=True,
             socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
