@@ -68,6 +68,9 @@ def test_the_checks_run_in_a_child_that_is_restarted_after_kill_9_and_keeps_its_
         assert parent_of(first) == service.process.pid
         deliver(service, jira, "BID-1")
         wait_until(lambda: bool(jira.comments("BID-1")), timeout=30, what="the first comment")
+        # The comment is on the ticket a moment before the check is counted: kill only after both.
+        posted = 'gonogo_webhook_checks_total{outcome="posted"}'
+        wait_until(lambda: service.metrics().get(posted) == 1, timeout=30, what="the first check counted")
 
         os.kill(first, signal.SIGKILL)
         wait_until(lambda: len(checks_pids(service)) == 2, timeout=30, what="a new check process")
@@ -76,7 +79,7 @@ def test_the_checks_run_in_a_child_that_is_restarted_after_kill_9_and_keeps_its_
         wait_until(lambda: bool(jira.comments("BID-2")), timeout=30, what="the second comment")
         wait_until(service.idle, timeout=10, what="the queue to drain")
         # The dead process's counters still count (prometheus multiprocess files), the live one's too.
-        assert service.metrics()['gonogo_webhook_checks_total{outcome="posted"}'] == 2
+        assert service.metrics()[posted] == 2
         assert [line["message"] for line in service.log_lines() if line["level"] == "error"] == [
             "the check process ended; restarting it"
         ]
