@@ -15,8 +15,6 @@ from gonogo.assessment import Assessment
 from gonogo.comment_format import CommentBody
 from gonogo.config import JiraSettings
 from gonogo.engine import Engine
-from gonogo.history import HistoryEntry
-from gonogo.site_fields import require_known_fields, unfound_on_ticket
 from gonogo.ticket import IssueKeyRef, Ticket, TicketRef, load_ticket_file
 from gonogo.waivers import pointer_keys
 
@@ -78,7 +76,10 @@ def assess_and_post(
     error and nothing is written. The comment's format (ADF for Cloud, wiki markup for Data
     Center) comes from the configuration, without asking Jira.
     """
-    from gonogo.publish import publish_verdict  # a ticket file never posts: it never loads this
+    # A ticket file never posts and has no site: a file check never loads these.
+    from gonogo.history import HistoryEntry
+    from gonogo.publish import publish_verdict
+    from gonogo.site_fields import require_known_fields, unfound_on_ticket
 
     unfound = unfound_on_ticket(ticket, engine.configured_field_refs())
     if unfound:
