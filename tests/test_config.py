@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from support import EXAMPLES, TODAY, Gonogo
 
-from gonogo.config import load_settings
-from gonogo.errors import ConfigurationError
+from gonogo.core.errors import ConfigurationError
+from gonogo.sources.config import load_settings
 
 
 def test_cloud_basic_auth_and_data_center_bearer_are_told_apart() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gonogo.errors import ConfigurationError
-from gonogo.groups import GroupDirectory
+from gonogo.core.errors import ConfigurationError
+from gonogo.jira.groups import GroupDirectory
 
 
 class Directory:

@@ -32,17 +32,17 @@ from portfolio_helpers import (
 )
 from support import TODAY, Gonogo
 
-from gonogo.config import Settings
-from gonogo.engine import build_engine
-from gonogo.resources import schema_path
-from gonogo.verdict import Verdict
+from gonogo.core.verdict import Verdict
+from gonogo.flows.assessor import build_assessor
+from gonogo.sources.config import Settings
+from gonogo.sources.resources import schema_path
 
 PORTFOLIO_SCHEMA = json.loads(schema_path("portfolio.schema.json").read_text())
 # How each bundled rule words its failure without a ticket's values, and what it says should hold.
 FAILED_LABELS = {
-    f"{c.id}/{r.id}": r.failed_label for c in build_engine(Settings()).checklists for r in c.rules
+    f"{c.id}/{r.id}": r.failed_label for c in build_assessor(Settings()).checklists for r in c.rules
 }
-HOLDS = {f"{c.id}/{r.id}": r.title for c in build_engine(Settings()).checklists for r in c.rules}
+HOLDS = {f"{c.id}/{r.id}": r.title for c in build_assessor(Settings()).checklists for r in c.rules}
 OPEN, CLOSED = 240, 160
 OUTCOMES_JQL = "project = BID AND statusCategory = Done"
 LABELS = {v.value: v.label for v in Verdict}

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from gonogo.errors import ConfigurationError
-from gonogo.proposal import build_proposal, normalise
-from gonogo.ticket import Ticket
-from gonogo.values import display_value
-from gonogo.vocabulary import bundled_vocabulary
+from gonogo.core.errors import ConfigurationError
+from gonogo.core.proposal import build_proposal, normalise
+from gonogo.core.ticket import Ticket
+from gonogo.core.values import display_value
+from gonogo.sources.resources import bundled_vocabulary
 
 VOCABULARY = bundled_vocabulary()
 THRESHOLDS = {name: spec.default for name, spec in VOCABULARY.thresholds.items()}

@@ -20,11 +20,11 @@ from realdeps import require_real_or_skip
 from support import EXAMPLES, TODAY, Gonogo
 from wiki_oracle import live_constructs, oracle_unavailable_reason, plain_text, render_wiki_to_adf
 
-from gonogo.config import Settings
-from gonogo.engine import build_engine
-from gonogo.ticket import ticket_from_rest
-from gonogo.waivers import WaiverPolicy, expiry
-from gonogo.wikimarkup import LOOKALIKES, WORD_JOINER
+from gonogo.core.ticket import ticket_from_rest
+from gonogo.core.waivers import WaiverPolicy, expiry
+from gonogo.flows.assessor import build_assessor
+from gonogo.render.wikimarkup import LOOKALIKES, WORD_JOINER
+from gonogo.sources.config import Settings
 
 DIRECTOR = DIRECTOR_USER
 LABELS = [
@@ -435,12 +435,12 @@ def test_a_partial_change_history_cannot_vouch_for_who_added_a_label(tmp_path: P
     data["fields"]["creator"] = {"accountId": DIRECTOR.account_id, "displayName": DIRECTOR.display_name}
     data["changelog"] = {"startAt": 0, "maxResults": 0, "total": 250, "histories": []}
     settings = Settings(waivers=WaiverPolicy(approvers=(DIRECTOR.account_id,)))
-    assessment = build_engine(settings).assess(
+    assessment = build_assessor(settings).assess(
         ticket_from_rest(data, origin="test"), today=date(2026, 11, 23)
     )
 
     rulings = {f.rule.id: f.waiver_ruling for f in assessment.findings if f.waiver_ruling}
     assert {r.status.value for r in rulings.values()} == {"not-approved"}
     data["changelog"]["total"] = 0  # the whole history, and the label is not in it: set at creation
-    whole = build_engine(settings).assess(ticket_from_rest(data, origin="test"), today=date(2026, 11, 23))
+    whole = build_assessor(settings).assess(ticket_from_rest(data, origin="test"), today=date(2026, 11, 23))
     assert whole.verdict.value == "go"

@@ -15,10 +15,10 @@ import requests
 from jiraserver import JiraServer, running_server
 from webhook_helpers import Service, created_event, seed, signed, wait_until
 
-from gonogo.errors import ConfigurationError
+from gonogo.core.errors import ConfigurationError
 from gonogo.webhook.listener import listen, no_delay
 from gonogo.webhook.queue import Job
-from gonogo.webhook.queue_local import LocalQueue
+from gonogo.webhook.queue.local import LocalQueue
 from gonogo.webhook.settings import QueueSettings
 
 

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 from webhook_helpers import label_edit, sample
 
-from gonogo.webhook.deliveries import CheckTicket, Ignore, Malformed, classify, filtered_out
-from gonogo.webhook.settings import Filters
+from gonogo.webhook.classify import CheckTicket, Filters, Ignore, Malformed, classify, filtered_out
 
 BOT = "712020:0c3b1f2e-bot"
 FILTERS = Filters(

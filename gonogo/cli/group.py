@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -21,10 +21,27 @@ from gonogo.cli.fast import terminal_width
 from gonogo.cli.report import report
 from gonogo.cli.serve import dead_letters, serve
 from gonogo.cli.site import doctor, setup
-from gonogo.errors import ExitCode, GonogoError
+from gonogo.core.errors import GonogoError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class GonogoGroup(click.Group):
+    """The one place a command's outcome becomes the exit code, in `gonogo` and under click's test runner.
+
+    A command returns a `Verdict` or an `ExitCode` (or nothing: success) and raises a `GonogoError`
+    when it cannot do its job; both are mapped by `gonogo.cli.exits`.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            result = super().invoke(ctx)
+        except GonogoError as error:
+            fail(error)
+        from gonogo.cli.exits import for_result  # a command ran: completion never gets here
+
+        ctx.exit(for_result(result))
+
+
+@click.group(cls=GonogoGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="gonogo")
 @click.option(
     "--config",
@@ -51,20 +68,25 @@ for command in (setup, doctor, check, report, checklists, serve, dead_letters):
 
 
 def run_click() -> NoReturn:
-    """The entry point through click; turns anything unexpected into one line instead of a traceback."""
+    """The entry point through click; turns anything unexpected into one line instead of a traceback.
+
+    The exit codes' module is loaded only on the paths that need it: shell completion never does.
+    """
     try:
         # Not click's standalone mode: it turns Ctrl-C into "Aborted!" and exit code 1, and the
         # documented code for an interrupt is 130.
         code = main.main(prog_name="gonogo", standalone_mode=False, terminal_width=terminal_width())
     except (KeyboardInterrupt, click.exceptions.Abort):
+        from gonogo.cli.exits import ExitCode
+
         click.echo("\ngonogo: interrupted", err=True)
         sys.exit(ExitCode.INTERRUPTED)
     except click.exceptions.ClickException as error:  # usage errors: click's message, click's code
         error.show()
         sys.exit(error.exit_code)
-    except GonogoError as error:  # a command that let one through: still one line, still its code
-        fail(error)
     except Exception as exc:  # a bug: say so in one line; --verbose twice shows the traceback
+        from gonogo.cli.exits import ExitCode
+
         if logger().isEnabledFor(10):  # logging.DEBUG
             logger().exception("internal error")
         click.echo(

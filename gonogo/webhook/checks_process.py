@@ -31,14 +31,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 
-from gonogo.config import JiraSettings, Settings
-from gonogo.engine import Engine
-from gonogo.jira_gateway import JiraGateway
+from gonogo.flows.assessor import Assessor
+from gonogo.jira.gateway import JiraGateway
 from gonogo.redaction import REDACTOR
-from gonogo.webhook.deliveries import filtered_out
+from gonogo.sources.config import JiraSettings, Settings
+from gonogo.webhook.classify import Filters, filtered_out
 from gonogo.webhook.queue import Job, WorkQueue
-from gonogo.webhook.settings import Filters, WebhookSettings
-from gonogo.webhook.worker import CheckOutcome, CheckRunner, Ignored
+from gonogo.webhook.settings import WebhookSettings
+from gonogo.webhook.worker import Checked, CheckRunner, NotAProposal
 
 log = logging.getLogger("gonogo.webhook")
 
@@ -82,7 +82,7 @@ def remember_secrets(settings: Settings, webhook: WebhookSettings) -> None:
 
 
 def check_runner(
-    engine: Engine,
+    assessor: Assessor,
     jira: JiraSettings,
     *,
     filters: Filters,
@@ -97,18 +97,18 @@ def check_runner(
     filters costs its one GET and gets no comment. The requests are otherwise those of a check:
     one GET, then the comment's writes.
     """
-    from gonogo.check import assess_and_post  # noqa: PLC0415 (the HTTP process never runs a check)
+    from gonogo.flows.check_ticket import assess_and_post  # noqa: PLC0415 (the HTTP process never runs a check)
 
-    def run(job: Job) -> CheckOutcome | Ignored:
+    def run(job: Job) -> Checked | NotAProposal:
         gateway = connect(jira)
-        ticket = gateway.fetch_ticket(job.ticket, fields=engine.fields_to_fetch(), label=job.key)
+        ticket = gateway.fetch_ticket(job.ticket, fields=assessor.fields_to_fetch(), label=job.key)
         # An issue type Jira did not return ("") matches no filter: unknown is not a proposal.
         unwanted = filtered_out(ticket.project_key, ticket.issue_type or "", filters)
         if unwanted is not None:
-            return Ignored(unwanted)
-        result = assess_and_post(ticket, gateway, engine=engine, jira=jira, today=today or date.today())
+            return NotAProposal(unwanted)
+        result = assess_and_post(ticket, gateway, assessor=assessor, jira=jira, today=today or date.today())
         assert result.publication is not None  # not a dry run
-        return CheckOutcome(
+        return Checked(
             verdict=result.assessment.verdict.value,
             action=result.publication.action.value,
             comment_id=result.publication.comment_id,
@@ -157,8 +157,8 @@ def run(launch: Launch) -> int:
     """Run the workers (and the waiver re-check) until told to stop; the exit status."""
     from prometheus_client import CollectorRegistry  # noqa: PLC0415
 
-    from gonogo.engine import build_engine  # noqa: PLC0415
-    from gonogo.groups import GroupDirectory  # noqa: PLC0415
+    from gonogo.flows.assessor import build_assessor  # noqa: PLC0415
+    from gonogo.jira.groups import GroupDirectory  # noqa: PLC0415
     from gonogo.webhook.logs import setup_service_logging  # noqa: PLC0415
     from gonogo.webhook.metrics import WorkerMetrics  # noqa: PLC0415
     from gonogo.webhook.queue import open_queue  # noqa: PLC0415
@@ -171,8 +171,8 @@ def run(launch: Launch) -> int:
     remember_secrets(launch.settings, launch.webhook)
     setup_service_logging(verbose=launch.verbose)
     settings, webhook, today = launch.settings, launch.webhook, launch.today
-    engine = replace(
-        build_engine(settings), groups=GroupDirectory(lifetime_seconds=APPROVER_GROUP_LIFETIME_SECONDS)
+    assessor = replace(
+        build_assessor(settings), groups=GroupDirectory(lifetime_seconds=APPROVER_GROUP_LIFETIME_SECONDS)
     )
     queue: WorkQueue = open_queue(webhook.queue, role="checks")
     try:
@@ -185,7 +185,7 @@ def run(launch: Launch) -> int:
         ).start()
         workers = Workers(
             queue=queue,
-            run_check=check_runner(engine, settings.jira, filters=webhook.filters, today=today),
+            run_check=check_runner(assessor, settings.jira, filters=webhook.filters, today=today),
             count=webhook.workers,
             retry=webhook.retry,
             metrics=WorkerMetrics(CollectorRegistry()),

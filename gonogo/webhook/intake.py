@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from gonogo.webhook.deliveries import CheckTicket, Ignore, Malformed, classify
+from gonogo.webhook.classify import CheckTicket, Ignore, Malformed, classify
 from gonogo.webhook.logs import log_delivery
 from gonogo.webhook.metrics import IntakeMetrics
 from gonogo.webhook.queue import Job, QueueUnavailable, WorkQueue

@@ -22,7 +22,7 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from gonogo.errors import ConfigurationError
+from gonogo.core.errors import ConfigurationError
 
 # When the hard limit is "unlimited", the soft limit is raised this far (Linux refuses infinity).
 _NOFILE_WHEN_UNLIMITED = 65536

@@ -2,7 +2,7 @@
 
 Two processes (see `gonogo.webhook.checks_process` for why): this one answers HTTP and stores
 accepted deliveries; a check process, started and supervised here, runs the workers and the
-waiver re-check. Built once per process: the check engine (compiled checklists; here only for
+waiver re-check. Built once per process: the check assessor (compiled checklists; here only for
 the fields a delivery must touch to be worth a check), the queue (its intake side here), the
 metrics. The check process starts when the server has started and stops before the queue closes.
 uvicorn owns SIGTERM/SIGINT: it stops accepting, finishes the requests in flight, then runs the
@@ -20,10 +20,10 @@ from datetime import date
 from pathlib import Path
 from typing import Protocol
 
-from gonogo.config import JiraSettings, Settings
-from gonogo.engine import build_engine
-from gonogo.errors import JiraError
-from gonogo.jira_gateway import JiraGateway
+from gonogo.core.errors import JiraError
+from gonogo.flows.assessor import build_assessor
+from gonogo.jira.gateway import JiraGateway
+from gonogo.sources.config import JiraSettings, Settings
 from gonogo.webhook.app import create_app
 from gonogo.webhook.checks_process import SHUTDOWN_GRACE_SECONDS, Launch, check_runner, remember_secrets
 from gonogo.webhook.intake import Intake
@@ -88,7 +88,7 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
     remember_secrets(settings, webhook)
     setup_service_logging(verbose=verbose)
     settings.jira.require_connection()
-    engine = build_engine(settings)  # here only for the fields a delivery must touch
+    assessor = build_assessor(settings)  # here only for the fields a delivery must touch
     webhook = with_own_account(webhook, settings.jira)  # before the check process gets the settings
     descriptors = raise_descriptor_limit()
     listening = listen(webhook.host, webhook.port)
@@ -110,7 +110,7 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
             settings=webhook,
             queue=queue,
             metrics=metrics,
-            watched_fields=frozenset(engine.field_map.values()),
+            watched_fields=frozenset(assessor.field_map.values()),
             label_prefix=settings.jira.label_prefix,
         )
         supervised = checks
