@@ -30,6 +30,7 @@ import tenacity
 from jira import JIRA, JIRAError
 
 from gonogo import __version__
+from gonogo.accounts import account_key
 from gonogo.comment_format import CommentBody, is_cloud_host
 from gonogo.config import JiraSettings
 from gonogo.errors import ConfigurationError, EditRefused, GonogoError, InputError, JiraError
@@ -77,6 +78,7 @@ class RetryAfterTooLong(Exception):
 class RemoteComment:
     id: str
     properties: Mapping[str, Any]
+    author: str | None = None  # `accounts.account_key` of who wrote it
 
 
 class JiraGateway:
@@ -96,6 +98,7 @@ class JiraGateway:
         self._throttle = throttle  # shared by the gateways of one run (gonogo report's workers)
         self.round_trips = 0
         self._names: dict[str, str] = {}  # issue id → key, for messages
+        self._own_account: str | None = None  # cached `own_account`; "" when Jira named nobody
         client._session.hooks["response"].append(self._on_response)
 
     @classmethod
@@ -247,11 +250,25 @@ class JiraGateway:
 
     def myself(self) -> str:
         """Who the credentials belong to, as "Display Name (account id or user name)" (`GET myself`)."""
+        me = self._me()
+        who = me.get("accountId") or me.get("name") or me.get("key") or "?"
+        return f"{me.get('displayName') or who} ({who})"
+
+    def own_account(self) -> str | None:
+        """gonogo's own account as `accounts.account_key` names it; one `GET myself` per gateway.
+
+        Asked only when a comment carrying gonogo's property must be told apart from one a person
+        wrote (healing, adoption), so a normal check never pays for it.
+        """
+        if self._own_account is None:
+            self._own_account = account_key(self._me()) or ""
+        return self._own_account or None
+
+    def _me(self) -> dict[str, Any]:
         me: Any = self._call(self._client.myself, action="check the credentials", idempotent=True)
         if not isinstance(me, dict):
             raise JiraError("Jira's answer about this account was not an object: is JIRA_URL the Jira site?")
-        who = me.get("accountId") or me.get("name") or me.get("key") or "?"
-        return f"{me.get('displayName') or who} ({who})"
+        return me
 
     def server_info(self) -> tuple[str, str]:
         """(deployment type, version) from `GET serverInfo`, which Jira answers without credentials."""
@@ -353,7 +370,8 @@ class JiraGateway:
                     for p in (properties if isinstance(properties, list) else [])
                     if isinstance(p, dict)
                 }
-                yield RemoteComment(id=str(item["id"]), properties=props)
+                author = account_key(item.get("author"))
+                yield RemoteComment(id=str(item["id"]), properties=props, author=author)
             start += len(items)
             if not items or start >= total:
                 return

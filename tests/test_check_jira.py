@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import requests
-from jiraserver import JiraServer, running_server
+from jiraserver import BOT_USER, JiraServer, running_server
 from site_helpers import jira_env as cloud_env
 from site_helpers import seed
 from support import TODAY, Gonogo
@@ -196,6 +196,7 @@ def test_own_comment_is_found_among_hundreds_when_the_pointer_is_lost(gonogo: Go
         ours = server.add_comment(
             "BID-7",
             "old verdict",
+            author=BOT_USER,
             properties={PROPERTY: {"gonogo": True}},
             created=server.now - timedelta(minutes=130, seconds=30),
         )
