@@ -146,16 +146,21 @@ class WorkQueue(Protocol):
     def close(self) -> None: ...
 
 
-def open_queue(settings: QueueSettings, *, reader: bool = False) -> WorkQueue:
-    """Open the configured backend. `reader`: only to list dead letters, beside a running service."""
+def open_queue(
+    settings: QueueSettings, *, reader: bool = False, clock: Callable[[], float] = time.time
+) -> WorkQueue:
+    """Open the configured backend. `reader`: only to list dead letters, beside a running service.
+
+    `clock` tells when a job held for its back-off is due (tests pass a fake one).
+    """
     # Imported here so that the backend not chosen (and its client library) is never loaded.
     if settings.kind == "redis":
         from gonogo.webhook.queue_redis import RedisQueue  # noqa: PLC0415
 
-        return RedisQueue(settings, reader=reader)
+        return RedisQueue(settings, reader=reader, clock=clock)
     from gonogo.webhook.queue_local import LocalQueue  # noqa: PLC0415
 
-    return LocalQueue(settings, reader=reader)
+    return LocalQueue(settings, reader=reader, clock=clock)
 
 
 def dead_letter_lines(letters: list[DeadLetter]) -> Iterator[dict[str, Any]]:

@@ -31,7 +31,7 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from typing import Any, TextIO
 
@@ -80,14 +80,17 @@ class KeyedLocks:
 class LocalQueue:
     """`WorkQueue` on local disk. `reader=True` opens it read-only beside a running service."""
 
-    def __init__(self, settings: QueueSettings, *, reader: bool = False) -> None:
+    def __init__(
+        self, settings: QueueSettings, *, reader: bool = False, clock: Callable[[], float] = time.time
+    ) -> None:
+        """`clock` says when a job waiting for its back-off is due (a test passes a fake one)."""
         self._folder = settings.path
         self._dedupe_seconds = settings.dedupe_seconds
         self._intake = threading.Lock()
         self._locks = KeyedLocks()
         self._lock_file: TextIO | None = None
         self._since_housekeeping = 0
-        self._backoffs = Backoffs()
+        self._backoffs = Backoffs(clock)
         if reader:
             self._queue = self._open_queue(auto_resume=False) if self._folder.is_dir() else None
             self._seen: sqlite3.Connection | None = None
