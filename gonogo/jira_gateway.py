@@ -33,7 +33,7 @@ from gonogo import __version__
 from gonogo.accounts import account_key
 from gonogo.comment_format import CommentBody, is_cloud_host
 from gonogo.config import JiraSettings
-from gonogo.errors import ConfigurationError, EditRefused, GonogoError, InputError, JiraError
+from gonogo.errors import ConfigurationError, EditRefused, GonogoError, InputError, JiraError, bounded_wait
 from gonogo.redaction import REDACTOR, redact
 from gonogo.site_fields import SiteField, editable_fields_from, site_fields_from
 from gonogo.throttle import Throttle
@@ -625,16 +625,16 @@ def _retry_after_seconds(value: str | None) -> float | None:
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        return bounded_wait(float(value))  # "inf", "nan" or "1e12" would hold a job for ever
     except ValueError:
         pass
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return bounded_wait((when - datetime.now(UTC)).total_seconds())
 
 
 def _last_page(page: Mapping[str, Any], seen: int) -> bool:

@@ -19,7 +19,7 @@ from support import TODAY, Gonogo
 from gonogo.check import check_ticket
 from gonogo.config import load_settings
 from gonogo.engine import build_engine
-from gonogo.errors import JiraError
+from gonogo.errors import RETRY_AFTER_CEILING_SECONDS, JiraError
 from gonogo.jira_gateway import JiraGateway
 from gonogo.ticket import IssueKeyRef
 
@@ -348,6 +348,20 @@ def test_a_retry_after_beyond_the_limit_fails_at_once(jira: JiraServer) -> None:
     ):
         check_in_process(jira, "BID-1", sleeps)
     assert sleeps == []
+
+
+@pytest.mark.parametrize("asked", ["inf", "Infinity", "1e12", "1e9", "-1e12", "nan"])
+def test_an_absurd_retry_after_is_bounded_so_a_job_can_still_retry_or_end(
+    jira: JiraServer, asked: str
+) -> None:
+    """Review 2, finding 3: the wait a service job takes from Retry-After must be a finite number."""
+    jira.fail_next("GET", r"/issue/BID-1$", 429, headers={"Retry-After": asked}, times=3)
+    sleeps: list[float] = []
+    with pytest.raises(JiraError) as raised:
+        check_in_process(jira, "BID-1", sleeps, retries=2, max_retry_wait_seconds=60.0)
+    wait = raised.value.retry_after
+    assert wait is None or 0.0 <= wait <= RETRY_AFTER_CEILING_SECONDS
+    assert all(0.0 <= s <= 60.0 for s in sleeps)
 
 
 def test_server_errors_are_retried_with_bounded_backoff_then_reported(jira: JiraServer) -> None:
