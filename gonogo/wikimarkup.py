@@ -89,7 +89,9 @@ LOOKALIKES: dict[str, str] = {
 # Atlassian's escapable set minus "[", "]", "|" and "!", which are handled differently.
 _BACKSLASH_ESCAPED = frozenset("-#*_+?^~%(){}@")
 _JOINER_AFTER = frozenset(":;&")
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Embeddings, overrides and isolates: one left open in a value reorders the rest of the line, gonogo's
+# own words included. Every output format shows a space instead (`adf.inline_text` too).
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _SPACE_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
 _EXTENDING_CATEGORIES = frozenset({"Mn", "Mc", "Me"})
 _ZERO_WIDTH_JOINER = "\u200d"
@@ -118,7 +120,7 @@ def _inline_plain(text: str) -> str:
     out: list[str] = []
     for char in text:
         category = unicodedata.category(char)
-        if category in _SPACE_CATEGORIES or char in _BIDI_CONTROLS:
+        if category in _SPACE_CATEGORIES or char in BIDI_CONTROLS:
             out.append(" ")
         elif category == "Cs":
             out.append("\ufffd")
