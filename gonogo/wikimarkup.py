@@ -181,7 +181,8 @@ _ISSUE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*-[0-9]")
 _EMOTICON_WORD = r"(?:y|n|i|x|on|off|flag|flagoff|/)"
 _EMOTICON_IN_PARENS = re.compile(rf"\({_EMOTICON_WORD}\)", re.IGNORECASE)
 _WHOLE_EMOTICON_WORD = re.compile(rf"\s*{_EMOTICON_WORD}\s*", re.IGNORECASE)
-_LINE_KEYWORD = re.compile(r"(?<![A-Za-z0-9])(?:h[1-6]|bq|fn[0-9]*)\.", re.IGNORECASE)
+# A keyword ending the value counts too: a template's own "." after it would complete it ("<<v>>. x").
+_LINE_KEYWORD = re.compile(r"(?<![A-Za-z0-9])(?:h[1-6]|bq|fn[0-9]*)(?:\.|$)", re.IGNORECASE)
 _WWW_DOT = re.compile(r"www\.", re.IGNORECASE)
 
 
@@ -206,7 +207,8 @@ def is_inert(text: str) -> bool:
     * ``(`` and ``)`` only in balanced pairs that do not enclose an emoticon word (``(y)``,
       ``(on)``, ``(/)``...), and a value that is such a word alone is escaped, since a template's
       own parentheses around it would make the emoticon;
-    * no ``www.`` (auto-linked) and no line keyword such as ``h1.`` or ``bq.``;
+    * no ``www.`` (auto-linked) and no line keyword such as ``h1.`` or ``bq.``, nor one ending the
+      value (``h1``), which a template's own ``.`` could complete;
     * no control, format (invisible, bidi), private-use or unassigned character, no line or
       paragraph separator.
     """
