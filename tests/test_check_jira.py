@@ -45,8 +45,8 @@ def calls(server: JiraServer) -> list[str]:
 def test_first_check_posts_one_comment_and_a_recheck_updates_it(gonogo: Gonogo, jira: JiraServer) -> None:
     first = check(gonogo, jira, "BID-1")
     assert first.exit_code == 12, first.stderr
-    assert "Created the verdict comment on BID-1" in first.stdout
     (comment,) = jira.comments("BID-1")
+    assert first.stdout.endswith(f"\n\nCreated the verdict comment on BID-1 (comment {comment['id']}).\n")
     assert comment["body"].startswith("h3. gonogo verdict:")
     assert jira.issue_properties("BID-1")[PROPERTY]["commentId"] == comment["id"]
     assert PROPERTY in jira.comment_properties(comment["id"])
@@ -64,7 +64,10 @@ def test_first_check_posts_one_comment_and_a_recheck_updates_it(gonogo: Gonogo, 
     jira.clear_requests()
     second = check(gonogo, jira, "BID-1")
     assert second.exit_code == 12
-    assert "The verdict comment on BID-1 is unchanged" in second.stdout
+    unchanged = (
+        f"\n\nThe verdict comment on BID-1 is unchanged (comment {comment['id']}): nothing was written.\n"
+    )
+    assert second.stdout.endswith(unchanged)
     assert [c["id"] for c in jira.comments("BID-1")] == [comment["id"]]
     assert calls(jira) == ["GET /rest/api/2/issue/BID-1"]  # same text: nothing written, nobody notified
     assert jira.comments("BID-1")[0]["updated"] == comment["updated"]
