@@ -20,7 +20,7 @@ from gonogo.redaction import REDACTOR
 from gonogo.webhook.app import create_app
 from gonogo.webhook.deliveries import filtered_out
 from gonogo.webhook.intake import Intake
-from gonogo.webhook.listener import Server, listen, raise_descriptor_limit, server_config
+from gonogo.webhook.listener import listen, raise_descriptor_limit, serve, server_config
 from gonogo.webhook.logs import setup_service_logging
 from gonogo.webhook.metrics import Metrics
 from gonogo.webhook.queue import Job, WorkQueue, open_queue
@@ -164,7 +164,7 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
             request_timeout=webhook.request_timeout_seconds,
             grace_seconds=int(SHUTDOWN_GRACE_SECONDS),
         )
-        Server(config).run(sockets=[listening])
+        serve(config, listening)
     finally:
         listening.close()
         queue.close()
