@@ -53,10 +53,10 @@ def round_trips() -> list[tuple[str, str, str]]:
     from jira import JIRA
     from jiraserver import running_server
 
-    from gonogo.check import check_ticket
-    from gonogo.config import load_settings
-    from gonogo.engine import build_engine
-    from gonogo.ticket import IssueKeyRef
+    from gonogo.flows.assessor import build_assessor
+    from gonogo.flows.check_ticket import check_ticket
+    from gonogo.sources.config import load_settings
+    from gonogo.sources.tickets import IssueKeyRef
 
     with running_server() as server:
         seed(server, "BID-1")
@@ -65,11 +65,13 @@ def round_trips() -> list[tuple[str, str, str]]:
         settings = load_settings(
             environ={"JIRA_URL": server.url, "JIRA_USER": email, "JIRA_API_TOKEN": token}
         )
-        engine = build_engine(settings)
+        assessor = build_assessor(settings)
         counts = []
         for today in (TODAY, TODAY, TODAY + timedelta(days=1)):  # first, unchanged, a day later
             server.clear_requests()
-            check_ticket(IssueKeyRef("BID-1"), engine=engine, jira=settings.jira, today=today, dry_run=False)
+            check_ticket(
+                IssueKeyRef("BID-1"), assessor=assessor, jira=settings.jira, today=today, dry_run=False
+            )
             counts.append(_gets_and_writes(server.requests))
         naive = []
         for _ in range(2):
@@ -106,19 +108,21 @@ def reports(tickets: int = 1000) -> list[tuple[str, str, str]]:
     from jiraserver import running_server
     from portfolio_helpers import seed_portfolio, settings_for
 
-    from gonogo.engine import build_engine
-    from gonogo.report import ReportRequest, run_report
+    from gonogo.flows.assessor import build_assessor
+    from gonogo.flows.portfolio_run import ReportRequest, run_report
 
     with running_server(deployment="Cloud") as server:
         seeded = seed_portfolio(server, tickets)
         waived = [key for key, name in seeded.items() if name == "waived"]  # with who added the labels
         settings = settings_for(server, deployment="cloud")
-        engine = build_engine(settings)
+        assessor = build_assessor(settings)
         per_ticket = {}
         for name, post in (("read-only", False), ("post, first run", True), ("post, re-run", True)):
             server.clear_requests()
             run_report(
-                ReportRequest(jql="project = BID", today=TODAY, post=post), engine=engine, jira=settings.jira
+                ReportRequest(jql="project = BID", today=TODAY, post=post),
+                assessor=assessor,
+                jira=settings.jira,
             )
             requests = server.requests
             searches = sum(1 for r in requests if r.path.endswith("/search/jql"))
@@ -253,22 +257,22 @@ def fsync_floor(count: int = 200) -> list[tuple[str, str, str]]:
 
 
 def throughput(seconds: float = 3.0) -> list[tuple[str, str, str]]:
-    from gonogo.config import Settings
-    from gonogo.engine import build_engine
-    from gonogo.ticket import load_ticket_file
+    from gonogo.flows.assessor import build_assessor
+    from gonogo.sources.config import Settings
+    from gonogo.sources.tickets import load_ticket_file
 
     tickets = [load_ticket_file(p) for p in sorted((REPO / "examples").glob("*.json"))]
     rows = []
     rates = {}
     for validator in ("jsonschema", "jsonschema-rs"):
-        engine = build_engine(Settings(condition_validator=validator))
+        assessor = build_assessor(Settings(condition_validator=validator))
         done, start = 0, time.perf_counter()
         while time.perf_counter() - start < seconds:
             for ticket in tickets:
-                engine.assess(ticket, today=TODAY)
+                assessor.assess(ticket, today=TODAY)
             done += len(tickets)
         rates[validator] = done / (time.perf_counter() - start)
-    rules = sum(len(c.rules) for c in build_engine(Settings()).checklists)
+    rules = sum(len(c.rules) for c in build_assessor(Settings()).checklists)
     for validator, rate in rates.items():
         ratio = rate / rates["jsonschema"]
         rows.append(

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import loopback_guard
 import pytest
 from click.testing import CliRunner
 from support import Gonogo, Run
 
 from gonogo.cli import main
+
+loopback_guard.install()  # every test: a connection outside loopback fails at once
 
 
 @pytest.fixture(autouse=True)

@@ -13,11 +13,12 @@ from typing import Any
 from jiraserver import JiraServer, JiraUser
 from support import EXAMPLES, TODAY
 
-from gonogo.assessment import Assessment
-from gonogo.config import Settings, load_settings
-from gonogo.engine import Engine, build_engine
-from gonogo.portfolio import Row, row_from_assessment
-from gonogo.ticket import load_ticket_file, ticket_from_rest
+from gonogo.core.assessment import Assessment
+from gonogo.core.portfolio import Row, row_from_assessment
+from gonogo.core.ticket import ticket_from_rest
+from gonogo.flows.assessor import Assessor, build_assessor
+from gonogo.sources.config import Settings, load_settings
+from gonogo.sources.tickets import load_ticket_file
 
 EXAMPLE_NAMES = tuple(sorted(path.stem for path in EXAMPLES.glob("*.json")))
 PAT = "pat-portfolio-123"
@@ -82,8 +83,8 @@ def settings_for(server: JiraServer, **jira: Any) -> Settings:
 @cache
 def solo_row(name: str) -> Row:
     """The row an example gets when checked on its own, from its file (no search involved)."""
-    engine = build_engine(load_settings(environ={}))
-    assessment = engine.assess(load_ticket_file(EXAMPLES / f"{name}.json"), today=date.fromisoformat(TODAY))
+    assessor = build_assessor(load_settings(environ={}))
+    assessment = assessor.assess(load_ticket_file(EXAMPLES / f"{name}.json"), today=date.fromisoformat(TODAY))
     return row_from_assessment(assessment)
 
 
@@ -178,19 +179,19 @@ def seed_closed(server: JiraServer, count: int, *, first: int, project: str = "B
 
 
 @cache
-def _engine() -> Engine:
-    return build_engine(load_settings(environ={}))
+def _assessor() -> Assessor:
+    return build_assessor(load_settings(environ={}))
 
 
 def assess_fields(key: str, fields: dict[str, Any], names: dict[str, str], today: date) -> Assessment:
     """A check of exactly these fields on its own, as of `today`."""
     ticket = ticket_from_rest({"key": key, "id": None, "fields": fields, "names": names}, origin=key)
-    return _engine().assess(ticket, today=today)
+    return _assessor().assess(ticket, today=today)
 
 
 @cache
 def solo_assessment(name: str) -> Assessment:
-    return _engine().assess(load_ticket_file(EXAMPLES / f"{name}.json"), today=date.fromisoformat(TODAY))
+    return _assessor().assess(load_ticket_file(EXAMPLES / f"{name}.json"), today=date.fromisoformat(TODAY))
 
 
 def share(count: int, total: int) -> int:

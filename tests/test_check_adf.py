@@ -21,8 +21,8 @@ from site_helpers import jira_env, seed
 from support import EXAMPLES, TODAY, Gonogo
 from test_wikimarkup import HOSTILE
 
-from gonogo.adf import inline_text
-from gonogo.wikimarkup import BIDI_CONTROLS, WORD_JOINER, shorten
+from gonogo.render.adf import inline_text
+from gonogo.render.wikimarkup import BIDI_CONTROLS, WORD_JOINER, shorten
 
 PROPERTY = "gonogo.verdict"
 ALLOWED_NODES = {

@@ -16,12 +16,12 @@ from site_helpers import jira_env as cloud_env
 from site_helpers import seed
 from support import TODAY, Gonogo
 
-from gonogo.check import check_ticket
-from gonogo.config import load_settings
-from gonogo.engine import build_engine
-from gonogo.errors import RETRY_AFTER_CEILING_SECONDS, JiraError
-from gonogo.jira_gateway import JiraGateway
-from gonogo.ticket import IssueKeyRef
+from gonogo.core.errors import RETRY_AFTER_CEILING_SECONDS, JiraError
+from gonogo.flows.assessor import build_assessor
+from gonogo.flows.check_ticket import check_ticket
+from gonogo.jira.gateway import JiraGateway
+from gonogo.sources.config import load_settings
+from gonogo.sources.tickets import IssueKeyRef
 
 PROPERTY = "gonogo.verdict"
 
@@ -318,7 +318,7 @@ def check_in_process(server: JiraServer, key: str, sleeps: list[float], **jira_s
     jira = settings.jira.__class__(**{**settings.jira.__dict__, **jira_settings})
     return check_ticket(
         IssueKeyRef(key),
-        engine=build_engine(settings),
+        assessor=build_assessor(settings),
         jira=jira,
         today=date.fromisoformat(TODAY),
         dry_run=False,

@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 from support import EXAMPLES, REPO, TODAY, Gonogo, example_with
 
-from gonogo.resources import schema_path
+from gonogo.sources.resources import schema_path
 
 REPORT_SCHEMA = json.loads(schema_path("report.schema.json").read_text())
 

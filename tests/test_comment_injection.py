@@ -20,7 +20,7 @@ from realdeps import require_real_or_skip
 from support import EXAMPLES, TODAY, Gonogo
 from wiki_oracle import live_constructs, oracle_unavailable_reason, plain_text, render_wiki_to_adf
 
-from gonogo.wikimarkup import LOOKALIKES, WORD_JOINER
+from gonogo.render.wikimarkup import LOOKALIKES, WORD_JOINER
 
 HOSTILE = {
     "summary": (
@@ -47,6 +47,7 @@ SCOPE_CHECKLIST = {
             "id": "scope-described",
             "title": "The scope is described precisely",
             "failed_title": "The scope is vague: {description}",
+            "failed_label": "The scope is vague",
             "severity": "major",
             "condition": {
                 "required": ["summary", "description"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -11,26 +12,27 @@ import jsonschema
 import pytest
 from support import EXAMPLES, TODAY, Gonogo, comment_words, example_with
 
-from gonogo.assessment import Assessment, Outcome
-from gonogo.checklists import ChecklistFile, lint_rules, parse_checklist_file
-from gonogo.config import Settings
-from gonogo.engine import Engine, build_engine, rule_context
-from gonogo.portfolio import row_from_assessment
-from gonogo.resources import bundled_dir, schema_path
-from gonogo.ticket import load_ticket_file
-from gonogo.waivers import WaiverPolicy
+from gonogo.core.assessment import Assessment, FindingStatus
+from gonogo.core.portfolio import row_from_assessment
+from gonogo.core.rules import ChecklistFile, compile_checklist, lint_rules
+from gonogo.core.waivers import WaiverPolicy
+from gonogo.flows.assessor import Assessor, build_assessor, rule_context
+from gonogo.sources.checklists import parse_checklist_file
+from gonogo.sources.config import Settings
+from gonogo.sources.resources import bundled_dir, schema_path
+from gonogo.sources.tickets import load_ticket_file
 
 NAMES = sorted(p.stem for p in EXAMPLES.glob("*.json"))
 BUDGETS = {"no-go-many": 400, "no-go-one": 200, "go": 150}
 
 
 @pytest.fixture(scope="module")
-def engine() -> Engine:
-    return build_engine(Settings())
+def assessor() -> Assessor:
+    return build_assessor(Settings())
 
 
-def assess(engine: Engine, path: Path) -> Assessment:
-    return engine.assess(load_ticket_file(path), today=date.fromisoformat(TODAY))
+def assess(assessor: Assessor, path: Path) -> Assessment:
+    return assessor.assess(load_ticket_file(path), today=date.fromisoformat(TODAY))
 
 
 def plain(comment: str) -> str:
@@ -49,11 +51,11 @@ def test_comment_words_counts_what_a_reader_sees() -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_every_example_comment_keeps_its_word_budget(engine: Engine, name: str) -> None:
-    assessment = assess(engine, EXAMPLES / f"{name}.json")
-    words = comment_words(engine.renderer.comment(assessment))
+def test_every_example_comment_keeps_its_word_budget(assessor: Assessor, name: str) -> None:
+    assessment = assess(assessor, EXAMPLES / f"{name}.json")
+    words = comment_words(assessor.renderer.comment(assessment))
     blockers = sum(
-        f.outcome is Outcome.FAILED and f.rule.severity.value == "blocker" for f in assessment.findings
+        f.outcome is FindingStatus.FAILED and f.rule.severity.value == "blocker" for f in assessment.findings
     )
     if name == "doomed":
         assert words <= BUDGETS["no-go-many"]
@@ -76,19 +78,22 @@ def test_every_example_comment_keeps_its_word_budget(engine: Engine, name: str) 
     ],
 )
 def test_a_no_go_with_one_show_stopper_stays_within_200_words(
-    engine: Engine, tmp_path: Path, fields: dict[str, Any]
+    assessor: Assessor, tmp_path: Path, fields: dict[str, Any]
 ) -> None:
-    assessment = assess(engine, example_with(tmp_path, "conditions", **fields))
+    assessment = assess(assessor, example_with(tmp_path, "conditions", **fields))
     assert assessment.verdict.value == "no-go"
     assert (
-        sum(f.outcome is Outcome.FAILED and f.rule.severity.value == "blocker" for f in assessment.findings)
+        sum(
+            f.outcome is FindingStatus.FAILED and f.rule.severity.value == "blocker"
+            for f in assessment.findings
+        )
         == 1
     )
-    assert comment_words(engine.renderer.comment(assessment)) <= BUDGETS["no-go-one"]
+    assert comment_words(assessor.renderer.comment(assessment)) <= BUDGETS["no-go-one"]
 
 
-def test_under_a_no_go_questions_and_conditions_collapse_to_one_line(engine: Engine) -> None:
-    comment = plain(engine.renderer.comment(assess(engine, EXAMPLES / "doomed.json")))
+def test_under_a_no_go_questions_and_conditions_collapse_to_one_line(assessor: Assessor) -> None:
+    comment = plain(assessor.renderer.comment(assess(assessor, EXAMPLES / "doomed.json")))
     assert "Also open: 1 question, 5 conditions." in comment
     assert "Plus 5 changes for the conditions and 1 answer (details: gonogo check BID-101)." in comment
     assert "h4. (?) What we need to know" not in comment
@@ -99,16 +104,17 @@ def test_under_a_no_go_questions_and_conditions_collapse_to_one_line(engine: Eng
 
 
 def test_the_summary_sentence_is_the_same_in_the_comment_the_json_and_the_portfolio(
-    engine: Engine, gonogo: Gonogo
+    assessor: Assessor, gonogo: Gonogo
 ) -> None:
-    assessment = assess(engine, EXAMPLES / "doomed.json")
+    assessment = assess(assessor, EXAMPLES / "doomed.json")
     expected = (
-        "NO-GO: No funded budget (contract value 0); 3 days to write a response that needs 18; "
+        "NO-GO: No funded budget (contract value 0); "
+        "Too little time: the response needs 18 days, due 2026-11-26; "
         "No track record in this scope (capability fit none); Unlimited liability; "
         "Nobody is available to deliver."
     )
     assert assessment.headline == expected
-    assert plain(engine.renderer.comment(assessment)).splitlines()[1] == expected
+    assert plain(assessor.renderer.comment(assessment)).splitlines()[1] == expected
     document = json.loads(
         gonogo("check", str(EXAMPLES / "doomed.json"), "--today", TODAY, "--format", "json").stdout
     )
@@ -118,21 +124,21 @@ def test_the_summary_sentence_is_the_same_in_the_comment_the_json_and_the_portfo
     assert reason.text == expected
 
 
-def test_failed_rules_are_headed_by_their_problem_not_by_what_should_hold(engine: Engine) -> None:
-    comment = plain(engine.renderer.comment(assess(engine, EXAMPLES / "doomed.json")))
+def test_failed_rules_are_headed_by_their_problem_not_by_what_should_hold(assessor: Assessor) -> None:
+    comment = plain(assessor.renderer.comment(assess(assessor, EXAMPLES / "doomed.json")))
     assert "h5. No funded budget (contract value 0)" in comment
     assert "The customer has a budget for this work" not in comment
-    report = engine.renderer.text_report(assess(engine, EXAMPLES / "doomed.json"), color=False)
+    report = assessor.renderer.text_report(assess(assessor, EXAMPLES / "doomed.json"), color=False)
     assert "x No funded budget (contract value 0)  [doomed/budget-exists]" in report
 
 
-def test_each_finding_shows_its_rule_id_and_the_label_that_waives_it(engine: Engine) -> None:
-    comment = plain(engine.renderer.comment(assess(engine, EXAMPLES / "conditions.json")))
+def test_each_finding_shows_its_rule_id_and_the_label_that_waives_it(assessor: Assessor) -> None:
+    comment = plain(assessor.renderer.comment(assess(assessor, EXAMPLES / "conditions.json")))
     assert (
         "Rule capability/capability-proven; to accept the risk, add the label gonogo-waive-capability-proven."
         in comment
     )
-    allowed = build_engine(Settings(waivers=WaiverPolicy(allow_blockers=True)))
+    allowed = build_assessor(Settings(waivers=WaiverPolicy(allow_blockers=True)))
     doomed = plain(allowed.renderer.comment(assess(allowed, EXAMPLES / "doomed.json")))
     assert (
         "Rule doomed/budget-exists; to accept the risk, add the label gonogo-waive-budget-exists." in doomed
@@ -153,38 +159,61 @@ def test_the_meta_schema_requires_a_failed_title_and_its_placeholders_must_exist
     assert [p.message for p in found] == ["text mentions unknown threshold {nonsense}"]
 
 
+def test_without_a_failed_label_reports_use_the_failed_title_with_its_values_left_out(tmp_path: Path) -> None:
+    source = json.loads((bundled_dir("checklists") / "strategic.json").read_text())
+    source["rules"][0]["failed_title"] = "Outside our strategy ({strategic_fit}, {competitors|rival|rivals})"
+    path = tmp_path / "strategic.json"
+    path.write_text(json.dumps(source))
+    thresholds, known = rule_context(Settings(), [])
+    (rule,) = compile_checklist(ChecklistFile(path, source), thresholds, known).rules
+    assert rule.failed_label == "Outside our strategy (…, rivals)"
+
+
 # --- an honest score -----------------------------------------------------------------------------
 
 
-def test_is_it_known_checks_do_not_count_in_the_score_or_the_coverage(engine: Engine) -> None:
-    without = build_engine(Settings(disabled_checklists=frozenset({"completeness"})))
+def test_is_it_known_checks_do_not_count_in_the_score_or_the_coverage(assessor: Assessor) -> None:
+    without = build_assessor(Settings(disabled_checklists=frozenset({"completeness"})))
     for name in NAMES:
         ticket = load_ticket_file(EXAMPLES / f"{name}.json")
-        a = engine.assess(ticket, today=date.fromisoformat(TODAY))
+        a = assessor.assess(ticket, today=date.fromisoformat(TODAY))
         b = without.assess(ticket, today=date.fromisoformat(TODAY))
         assert (a.score, a.coverage) == (b.score, b.coverage), name
         assert a.coverage.total == 20
 
 
-def test_the_coverage_stands_beside_the_score_everywhere(engine: Engine, gonogo: Gonogo) -> None:
+def test_a_ticket_where_no_check_could_run_has_no_score_rather_than_zero(
+    assessor: Assessor, gonogo: Gonogo
+) -> None:
+    """Review 1, finding 9: "0/100 (0 of 20 checks could run)" ranked an empty ticket below a NO-GO."""
     ticket = EXAMPLES / "blank.json"
-    assessment = assess(engine, ticket)
+    assessment = assess(assessor, ticket)
     assert (assessment.coverage.assessed, assessment.coverage.total) == (0, 20)
-    assert "Bid score: 0/100 (0 of 20 checks could run)." in plain(engine.renderer.comment(assessment))
-    assert "Bid score: 0/100 (0 of 20 checks could run)" in engine.renderer.text_report(
-        assessment, color=False
-    )
+    assert assessment.score is None
+    comment = plain(assessor.renderer.comment(assessment))
+    assert "Bid score: no score: 0 of 20 checks could run." in comment
+    assert "0/100" not in comment
+    text = assessor.renderer.text_report(assessment, color=False)
+    assert "Bid score: no score: 0 of 20 checks could run" in text
+    assert "0/100" not in text
     document = json.loads(gonogo("check", str(ticket), "--today", TODAY, "--format", "json").stdout)
-    assert document["coverage"] == {"assessed": 0, "total": 20}
+    assert (document["score"], document["coverage"]) == (None, {"assessed": 0, "total": 20})
+    jsonschema.validate(document, json.loads(schema_path("report.schema.json").read_text()))
+    doomed = assess(assessor, EXAMPLES / "doomed.json")
+    assert doomed.score is not None  # the NO-GO keeps its score; the empty ticket has none to rank by
+    row = row_from_assessment(assessment)
+    assert row.score is None
+    assert row.coverage is not None
+    assert row.coverage.assessed == 0
 
 
 def test_a_go_names_the_show_stoppers_that_could_not_run_next_to_the_verdict(
-    engine: Engine, tmp_path: Path
+    assessor: Assessor, tmp_path: Path
 ) -> None:
     ticket = example_with(tmp_path, "healthy", customfield_10110=None, customfield_10112=None)
-    assessment = assess(engine, ticket)
+    assessment = assess(assessor, ticket)
     assert assessment.verdict.value == "go"
-    comment = plain(engine.renderer.comment(assessment)).splitlines()
+    comment = plain(assessor.renderer.comment(assessment)).splitlines()
     assert comment[1] == (
         "GO: 17 of 20 checks passed, 3 could not run; show-stoppers not checked for lack of data: "
         "Our liability is capped; The people to deliver exist."
@@ -196,11 +225,11 @@ def test_a_go_names_the_show_stoppers_that_could_not_run_next_to_the_verdict(
 
 
 def test_a_count_held_as_a_list_of_names_is_counted_and_says_so(
-    engine: Engine, tmp_path: Path, gonogo: Gonogo
+    assessor: Assessor, tmp_path: Path, gonogo: Gonogo
 ) -> None:
     names = ["Avalon", "Brightline", "Corvid", "Delta", "Eastgate", "Fjord", "Granite", "Helix"]
     ticket = example_with(tmp_path, "crowded-field", customfield_10106=names)
-    comment = plain(engine.renderer.comment(assess(engine, ticket)))
+    comment = plain(assessor.renderer.comment(assess(assessor, ticket)))
     assert "h5. 8 other bidders, more than 5" in comment
     assert "Competitors: 8 named." in comment
     document = json.loads(gonogo("check", str(ticket), "--today", TODAY, "--format", "json").stdout)
@@ -215,26 +244,28 @@ def test_a_count_held_as_a_list_of_names_is_counted_and_says_so(
     }
 
 
-def test_why_a_value_could_not_be_used_is_in_the_comment(engine: Engine, tmp_path: Path) -> None:
+def test_why_a_value_could_not_be_used_is_in_the_comment(assessor: Assessor, tmp_path: Path) -> None:
     ticket = example_with(tmp_path, "healthy", customfield_10110={"value": "Sometimes"})
-    comment = plain(engine.renderer.comment(assess(engine, ticket)))
+    comment = plain(assessor.renderer.comment(assess(assessor, ticket)))
     assert 'Values that could not be used: Liability ("Sometimes" is not one of: capped, unlimited' in comment
 
 
-def test_the_formula_and_the_assumption_behind_a_number_are_stated_where_it_is_used(engine: Engine) -> None:
-    doomed = plain(engine.renderer.comment(assess(engine, EXAMPLES / "doomed.json")))
+def test_the_formula_and_the_assumption_behind_a_number_are_stated_where_it_is_used(
+    assessor: Assessor,
+) -> None:
+    doomed = plain(assessor.renderer.comment(assess(assessor, EXAMPLES / "doomed.json")))
     assert "Days a response needs: 18 (the larger of 5 and 2 per 100 person-days)" in doomed
     assert "at least 5 days, plus" not in doomed  # the old wording that did not match the code
-    unprofitable = plain(engine.renderer.comment(assess(engine, EXAMPLES / "unprofitable.json")))
+    unprofitable = plain(assessor.renderer.comment(assess(assessor, EXAMPLES / "unprofitable.json")))
     assert "Expected margin (%): -50 (at an assumed cost of 600 per person-day)" in unprofitable
 
 
-def test_waived_risks_are_never_reasons_for_a_go(engine: Engine) -> None:
-    assessment = assess(engine, EXAMPLES / "waived.json")
-    comment = plain(engine.renderer.comment(assessment))
+def test_waived_risks_are_never_reasons_for_a_go(assessor: Assessor) -> None:
+    assessment = assess(assessor, EXAMPLES / "waived.json")
+    comment = plain(assessor.renderer.comment(assessment))
     before, after = comment.split("h4. Waived risks", 1)
     for finding in assessment.findings:
-        if finding.outcome is Outcome.WAIVED:
+        if finding.outcome is FindingStatus.WAIVED:
             assert finding.headline in after
             assert finding.headline not in before
             assert finding.rule.title not in before
@@ -243,14 +274,82 @@ def test_waived_risks_are_never_reasons_for_a_go(engine: Engine) -> None:
     assert assessment.headline == "GO: 17 of 20 checks passed, 3 risks waived."
 
 
-def test_plurals_are_right_for_one(engine: Engine, tmp_path: Path) -> None:
+def test_plurals_are_right_for_one(assessor: Assessor, tmp_path: Path) -> None:
     ticket = example_with(tmp_path, "healthy", customfield_10104=25)  # one condition: win probability
-    assessment = assess(engine, ticket)
-    comment = plain(engine.renderer.comment(assessment))
+    assessment = assess(assessor, ticket)
+    comment = plain(assessor.renderer.comment(assessment))
     assert assessment.headline == "GO WITH CONDITIONS: Win probability 25%, below the 30% target."
     assert "1 conditions" not in comment
     assert "each of the 1" not in comment
     assert "This is the only thing between this ticket and a GO on its recorded data:" in comment
+
+
+def _option(value: str) -> dict[str, str]:
+    return {"value": value}
+
+
+# Variants of the healthy ticket that fail each rule with a value a title could get wrong: every
+# failing option, a count of one, a zero and a negative slack, a passed deadline. Thresholds are
+# lowered where the default would never let a count of one fail.
+TITLE_VARIANTS: list[tuple[dict[str, float], dict[str, Any]]] = [
+    ({}, {"customfield_10108": _option("None")}),
+    ({}, {"customfield_10108": _option("Partial")}),
+    ({}, {"customfield_10112": _option("No")}),
+    ({}, {"customfield_10112": _option("Partial")}),
+    ({}, {"customfield_10114": _option("Introduced")}),
+    ({}, {"customfield_10114": _option("None")}),
+    ({}, {"customfield_10102": "2026-11-24", "customfield_10105": 100}),  # 1 day left, needs 5
+    ({}, {"customfield_10102": "2026-11-30"}),  # 1 spare day for review
+    ({}, {"customfield_10102": "2026-11-20"}),  # passed: negative days and slack
+    (
+        {"min_bid_days": 1, "min_deadline_buffer_days": 1},
+        {"customfield_10102": "2026-11-23", "customfield_10105": 10},
+    ),
+    ({"min_deadline_buffer_days": 1}, {"customfield_10102": "2026-11-28", "customfield_10105": 10}),
+    ({"max_competitors": 0}, {"customfield_10106": 1}),
+    ({"max_payment_days": 0}, {"customfield_10111": 1}),
+    ({"max_team_size": 0.5}, {"customfield_10105": 120, "customfield_10113": 6}),  # 1 person
+    (
+        {"max_fixed_price_effort_days": 0},
+        {"customfield_10105": 1, "customfield_10107": _option("Fixed price")},
+    ),
+    ({}, {"customfield_10101": 100000, "customfield_10105": 300}),  # margin below 0, contract small
+]
+_WRONG_FOR_ONE = re.compile(r"(?<![\d.,])1 (days|people|bidders|person-days)\b")
+_NEGATIVE = re.compile(r"(?<![\w.])-\d[\d,]* (day|days|spare)\b")  # a margin may be negative, time not
+
+
+@pytest.mark.parametrize(("thresholds", "fields"), TITLE_VARIANTS)
+def test_every_failed_title_is_true_for_the_value_that_failed(
+    tmp_path: Path, thresholds: dict[str, float], fields: dict[str, Any]
+) -> None:
+    assessor = build_assessor(Settings(thresholds=thresholds))
+    assessment = assess(assessor, example_with(tmp_path, "healthy", **fields))
+    failed = [f for f in assessment.findings if f.outcome is FindingStatus.FAILED]
+    assert failed, fields
+    for finding in failed:
+        assert not _WRONG_FOR_ONE.search(finding.headline), finding.headline
+        assert not _NEGATIVE.search(finding.headline), finding.headline
+        assert "only part" not in finding.headline.casefold()
+        assert "{" not in finding.headline
+        assert "{" not in finding.rule.failed_label
+
+
+def test_failed_titles_say_one_day_one_person_one_bidder(tmp_path: Path) -> None:
+    heads = set()
+    for thresholds, fields in TITLE_VARIANTS:
+        assessor = build_assessor(Settings(thresholds=thresholds))
+        assessment = assess(assessor, example_with(tmp_path, "healthy", **fields))
+        heads |= {f.headline for f in assessment.findings if f.outcome is FindingStatus.FAILED}
+    assert "Too little time: the response needs 1 day, due 2026-11-23" in heads
+    assert "Under 1 spare day for review before 2026-11-28" in heads
+    assert "1 other bidder, more than 0" in heads
+    assert "Payment 1 day after invoice, more than 0" in heads
+    assert "1 person needed in parallel, more than 0.5" in heads
+    assert "Fixed price on 1 person-day, more than 0" in heads
+    assert "References do not cover the whole scope (capability fit none)" in heads
+    assert "The delivery team is not fully free (team available: no)" in heads
+    assert "We have not met the decision maker (access: none)" in heads
 
 
 def test_the_json_document_with_its_new_keys_follows_the_schema(gonogo: Gonogo) -> None:
@@ -267,8 +366,8 @@ def test_the_json_document_with_its_new_keys_follows_the_schema(gonogo: Gonogo) 
         )
 
 
-def test_under_a_no_go_an_unusable_answer_still_says_why(engine: Engine, tmp_path: Path) -> None:
+def test_under_a_no_go_an_unusable_answer_still_says_why(assessor: Assessor, tmp_path: Path) -> None:
     ticket = example_with(tmp_path, "doomed", customfield_10104="about 20")
-    comment = plain(engine.renderer.comment(assess(engine, ticket)))
+    comment = plain(assessor.renderer.comment(assess(assessor, ticket)))
     assert "Also open: 2 questions" in comment
     assert 'Values that could not be used: Win probability (expected a number, found "about 20").' in comment

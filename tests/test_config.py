@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from support import EXAMPLES, TODAY, Gonogo
 
-from gonogo.config import load_settings
-from gonogo.errors import ConfigurationError
+from gonogo.core.errors import ConfigurationError
+from gonogo.sources.config import load_settings
 
 
 def test_cloud_basic_auth_and_data_center_bearer_are_told_apart() -> None:
@@ -108,6 +108,18 @@ def test_missing_config_file_and_unknown_threshold_are_configuration_errors(
     run = gonogo("check", str(EXAMPLES / "healthy.json"))
     assert run.exit_code == 3
     assert "unknown threshold(s) min_win_probabilty" in run.stderr
+
+
+def test_an_absurd_waiver_limit_is_a_configuration_error_not_a_crash(gonogo: Gonogo, tmp_path: Path) -> None:
+    """Review 1, finding 6: 3,000,000 days overflowed the expiry date of every waived ticket."""
+    (tmp_path / "gonogo.toml").write_text("[waivers]\nmax_days = 3000000\n")
+    run = gonogo("check", str(EXAMPLES / "waived.json"), "--today", TODAY)
+    assert run.exit_code == 3
+    assert "internal error" not in run.stderr
+    assert "Traceback" not in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+    assert "waivers.max_days" in run.stderr
+    assert "36500" in run.stderr
 
 
 def test_broken_user_checklist_folder_stops_the_check(gonogo: Gonogo, tmp_path: Path) -> None:

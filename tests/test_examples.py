@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from support import EXAMPLES, TODAY
 
-from gonogo.assessment import Assessment, Outcome
-from gonogo.config import Settings
-from gonogo.engine import Engine, build_engine
-from gonogo.ticket import load_ticket_file
+from gonogo.core.assessment import Assessment, FindingStatus
+from gonogo.flows.assessor import Assessor, build_assessor
+from gonogo.sources.config import Settings
+from gonogo.sources.tickets import load_ticket_file
 
 GOLDEN = Path(__file__).parent / "golden"
 NAMES = sorted(p.stem for p in EXAMPLES.glob("*.json"))
@@ -35,42 +35,42 @@ EXPECTED_VERDICTS = {
 
 
 @pytest.fixture(scope="module")
-def engine() -> Engine:
-    return build_engine(Settings())
+def assessor() -> Assessor:
+    return build_assessor(Settings())
 
 
-def assess(engine: Engine, name: str) -> Assessment:
-    return engine.assess(load_ticket_file(EXAMPLES / f"{name}.json"), today=date.fromisoformat(TODAY))
+def assess(assessor: Assessor, name: str) -> Assessment:
+    return assessor.assess(load_ticket_file(EXAMPLES / f"{name}.json"), today=date.fromisoformat(TODAY))
 
 
-def test_every_example_has_its_expected_verdict(engine: Engine) -> None:
+def test_every_example_has_its_expected_verdict(assessor: Assessor) -> None:
     assert set(NAMES) == set(EXPECTED_VERDICTS)
-    assert {name: assess(engine, name).verdict.value for name in NAMES} == EXPECTED_VERDICTS
+    assert {name: assess(assessor, name).verdict.value for name in NAMES} == EXPECTED_VERDICTS
 
 
-def test_every_bundled_rule_fires_on_some_example_and_none_on_the_healthy_one(engine: Engine) -> None:
-    fired_on: dict[str, set[str]] = {f"{c.id}/{r.id}": set() for c in engine.checklists for r in c.rules}
+def test_every_bundled_rule_fires_on_some_example_and_none_on_the_healthy_one(assessor: Assessor) -> None:
+    fired_on: dict[str, set[str]] = {f"{c.id}/{r.id}": set() for c in assessor.checklists for r in c.rules}
     for name in NAMES:
-        for finding in assess(engine, name).findings:
-            if finding.outcome in (Outcome.FAILED, Outcome.MISSING, Outcome.WAIVED):
+        for finding in assess(assessor, name).findings:
+            if finding.outcome in (FindingStatus.FAILED, FindingStatus.MISSING, FindingStatus.WAIVED):
                 fired_on[f"{finding.checklist}/{finding.rule.id}"].add(name)
     assert [rule for rule, examples in fired_on.items() if not examples] == []
     assert [rule for rule, examples in fired_on.items() if "healthy" in examples] == []
 
 
-def test_the_healthy_example_passes_every_rule(engine: Engine) -> None:
-    outcomes = {f.outcome for f in assess(engine, "healthy").findings}
-    assert outcomes == {Outcome.PASSED}
+def test_the_healthy_example_passes_every_rule(assessor: Assessor) -> None:
+    outcomes = {f.outcome for f in assess(assessor, "healthy").findings}
+    assert outcomes == {FindingStatus.PASSED}
 
 
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("surface", ["jira", "txt"])
-def test_rendering_matches_the_golden_file(engine: Engine, name: str, surface: str) -> None:
-    assessment = assess(engine, name)
+def test_rendering_matches_the_golden_file(assessor: Assessor, name: str, surface: str) -> None:
+    assessment = assess(assessor, name)
     if surface == "jira":
-        rendered = engine.renderer.comment(assessment)
+        rendered = assessor.renderer.comment(assessment)
     else:
-        rendered = engine.renderer.text_report(assessment, color=False)
+        rendered = assessor.renderer.text_report(assessment, color=False)
     golden = GOLDEN / f"{name}.{surface}"
     if os.environ.get("GONOGO_UPDATE_GOLDEN") == "1":
         golden.parent.mkdir(exist_ok=True)
@@ -78,7 +78,7 @@ def test_rendering_matches_the_golden_file(engine: Engine, name: str, surface: s
     assert golden.read_text(encoding="utf-8") == rendered, f"{golden.name} changed: review, then regenerate"
 
 
-def test_the_doomed_comment_names_each_blocker_with_evidence_reason_and_fix(engine: Engine) -> None:
+def test_the_doomed_comment_names_each_blocker_with_evidence_reason_and_fix(assessor: Assessor) -> None:
     comment = (GOLDEN / "doomed.jira").read_text(encoding="utf-8").replace("\u2060", "").replace("\\", "")
     for problem, evidence, rule, needed in [
         (
@@ -88,7 +88,7 @@ def test_the_doomed_comment_names_each_blocker_with_evidence_reason_and_fix(engi
             "Contract value: at least",
         ),
         (
-            "3 days to write a response that needs 18",
+            "Too little time: the response needs 18 days, due 2026-11-26",
             "Days a response needs: 18 (the larger of 5 and 2 per 100 person-days)",
             "deadline-achievable",
             "Submission deadline: 2026-12-16 or later",
@@ -110,7 +110,7 @@ def test_the_doomed_comment_names_each_blocker_with_evidence_reason_and_fix(engi
         assert "gonogo-waive" not in section  # show-stoppers cannot be waived by default
 
 
-def test_the_go_comment_is_short_and_says_why(engine: Engine) -> None:
+def test_the_go_comment_is_short_and_says_why(assessor: Assessor) -> None:
     comment = (GOLDEN / "healthy.jira").read_text(encoding="utf-8").replace("\u2060", "")
     assert len(comment.splitlines()) <= 10
     assert "Show-stoppers checked and clear: Contract value: 480,000; Days to spare: 40;" in comment

@@ -28,23 +28,24 @@ from realdeps import require_real_or_skip
 from support import EXAMPLES, TODAY
 from wiki_oracle import live_constructs, oracle_unavailable_reason, render_wiki_to_adf
 
-from gonogo.adf import compact_json
 from gonogo.cli import main
-from gonogo.config import Settings
-from gonogo.engine import Engine, build_engine
-from gonogo.json_report import report_document
-from gonogo.rendering import COMMENT_CHAR_LIMIT
-from gonogo.resources import schema_path
-from gonogo.ticket import Ticket
-from gonogo.verdict import Verdict
-from gonogo.webhook.deliveries import CheckTicket, Ignore, Malformed, classify
-from gonogo.webhook.settings import Filters
+from gonogo.core.ticket import Ticket
+from gonogo.core.verdict import Verdict
+from gonogo.flows.assessor import Assessor, build_assessor
+from gonogo.render.adf import compact_json
+from gonogo.render.check_json import report_document
+from gonogo.render.renderer import COMMENT_CHAR_LIMIT
+from gonogo.sources.config import Settings
+from gonogo.sources.resources import schema_path
+from gonogo.webhook.classify import CheckTicket, Filters, Ignore, Malformed, classify
 from gonogo.webhook.verify import Authenticity, authenticate
 
 REPORT_SCHEMA = json.loads(schema_path("report.schema.json").read_text())
 HEALTHY = json.loads((EXAMPLES / "healthy.json").read_text())
 CUSTOM_FIELDS = sorted(k for k in HEALTHY["fields"] if k.startswith("customfield_"))
-ENGINES = {name: build_engine(Settings(condition_validator=name)) for name in ("jsonschema", "jsonschema-rs")}
+ENGINES = {
+    name: build_assessor(Settings(condition_validator=name)) for name in ("jsonschema", "jsonschema-rs")
+}
 # Hostile input is large on purpose: hypothesis's size health checks would only make the suite flaky.
 LARGE = [HealthCheck.too_slow, HealthCheck.data_too_large]
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=LARGE)
@@ -125,19 +126,19 @@ def test_any_field_values_give_a_verdict_and_safe_renderings(
     ticket = ticket_with({**values, "summary": summary, "labels": labels}, {"customfield_10101": field_name})
     today = date.fromisoformat(TODAY)
     findings = {}
-    for name, engine in ENGINES.items():
-        assessment = engine.assess(ticket, today=today)
+    for name, assessor in ENGINES.items():
+        assessment = assessor.assess(ticket, today=today)
         assert assessment.verdict in set(Verdict)
         findings[name] = [(f.checklist, f.rule.id, f.outcome) for f in assessment.findings]
     assert findings["jsonschema"] == findings["jsonschema-rs"]
-    engine = ENGINES["jsonschema"]
-    comment = engine.renderer.comment(assessment)
+    assessor = ENGINES["jsonschema"]
+    comment = assessor.renderer.comment(assessment)
     assert len(comment) <= COMMENT_CHAR_LIMIT
-    adf = engine.renderer.comment_adf(assessment)
+    adf = assessor.renderer.comment_adf(assessment)
     assert len(compact_json(adf)) <= COMMENT_CHAR_LIMIT
     if adf_schema_unavailable_reason() is None:
         assert adf_errors(adf) == []
-    report = engine.renderer.text_report(assessment, color=False)
+    report = assessor.renderer.text_report(assessment, color=False)
     assert "\x1b" not in report
     assert "\u202e" not in report
     jsonschema.validate(json.loads(json.dumps(report_document(assessment))), REPORT_SCHEMA)
@@ -180,6 +181,7 @@ SCOPE = {
             "id": "quoted",
             "title": "Summary is quoted",
             "failed_title": "Summary {summary} is not the expected one",
+            "failed_label": "The summary is not the expected one",
             "severity": "major",
             "condition": {"required": ["summary"], "properties": {"summary": {"const": "never"}}},
             "why": "The summary is shown here to test escaping.",
@@ -190,15 +192,17 @@ SCOPE = {
 
 
 @pytest.fixture(scope="module")
-def quoting_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+def quoting_engine(tmp_path_factory: pytest.TempPathFactory) -> Assessor:
     folder = tmp_path_factory.mktemp("scope")
     (folder / "scope.json").write_text(json.dumps(SCOPE))
-    return build_engine(Settings(checklist_paths=(Path(folder),)))
+    return build_assessor(Settings(checklist_paths=(Path(folder),)))
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[*LARGE, HealthCheck.function_scoped_fixture])
 @given(texts=st.lists(markup_text.filter(str.strip), min_size=25, max_size=25))
-def test_generated_ticket_text_is_never_live_in_the_comment(quoting_engine: Engine, texts: list[str]) -> None:
+def test_generated_ticket_text_is_never_live_in_the_comment(
+    quoting_engine: Assessor, texts: list[str]
+) -> None:
     if reason := oracle_unavailable_reason():
         require_real_or_skip(reason)
     today = date.fromisoformat(TODAY)

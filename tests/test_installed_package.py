@@ -72,7 +72,7 @@ def test_installed_package_checks_a_ticket_from_another_directory(wheel: Path, t
     assert result.returncode == 12, result.stderr
     assert "Verdict: NO-GO" in result.stdout
     probe = subprocess.run(
-        [sys.executable, "-c", "import gonogo.resources as r; print(r.bundled_dir('templates'))"],
+        [sys.executable, "-c", "import gonogo.sources.resources as r; print(r.bundled_dir('templates'))"],
         cwd=elsewhere,
         env={**os.environ, "PYTHONPATH": str(target)},
         capture_output=True,

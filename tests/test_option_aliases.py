@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from support import EXAMPLES, TODAY, Gonogo
 
-from gonogo.errors import ConfigurationError
-from gonogo.option_aliases import parse_option_aliases
-from gonogo.proposal import build_proposal
-from gonogo.ticket import Ticket
-from gonogo.values import display_value
-from gonogo.vocabulary import bundled_vocabulary
+from gonogo.core.errors import ConfigurationError
+from gonogo.core.option_aliases import parse_option_aliases
+from gonogo.core.proposal import build_proposal
+from gonogo.core.ticket import Ticket
+from gonogo.core.values import display_value
+from gonogo.sources.resources import bundled_vocabulary
 
 VOCABULARY = bundled_vocabulary()
 THRESHOLDS = {name: spec.default for name, spec in VOCABULARY.thresholds.items()}

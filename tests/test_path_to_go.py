@@ -2,24 +2,25 @@
 
 The path is found by asking the compiled rules; these tests check it the way a bid manager
 would use it: edit the ticket's fields to the `needed` values and check again with the whole
-engine (field mapping, normalisation, derived properties, every checklist).
+assessor (field mapping, normalisation, derived properties, every checklist).
 """
 
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support import EXAMPLES, TODAY
 
-from gonogo.assessment import Assessment, Outcome
-from gonogo.checklists import Severity
-from gonogo.config import Settings
-from gonogo.engine import Engine, build_engine
-from gonogo.ticket import Ticket, load_ticket_file, ticket_from_rest
+from gonogo.core.assessment import Assessment, FindingStatus
+from gonogo.core.rules import Severity
+from gonogo.core.ticket import Ticket, ticket_from_rest
+from gonogo.flows.assessor import Assessor, build_assessor
+from gonogo.sources.config import Settings
+from gonogo.sources.tickets import load_ticket_file
 
 NAMES = sorted(p.stem for p in EXAMPLES.glob("*.json"))
 # Single show-stoppers on the healthy example: (Jira field, value) that fails exactly one blocker.
@@ -35,8 +36,8 @@ SINGLE_SHOW_STOPPERS = {
 
 
 @pytest.fixture(scope="module")
-def engine() -> Engine:
-    return build_engine(Settings())
+def assessor() -> Assessor:
+    return build_assessor(Settings())
 
 
 def raw(name: str) -> dict[str, Any]:
@@ -44,12 +45,12 @@ def raw(name: str) -> dict[str, Any]:
     return data
 
 
-def assess(engine: Engine, data: dict[str, Any]) -> Assessment:
+def assess(assessor: Assessor, data: dict[str, Any]) -> Assessment:
     ticket = ticket_from_rest(data, origin="test")
-    return engine.assess(ticket, today=date.fromisoformat(TODAY))
+    return assessor.assess(ticket, today=date.fromisoformat(TODAY))
 
 
-def applied(engine: Engine, data: dict[str, Any], assessment: Assessment) -> dict[str, Any]:
+def applied(assessor: Assessor, data: dict[str, Any], assessment: Assessment) -> dict[str, Any]:
     """The ticket with every non-null `needed` written into its Jira field, as a user would."""
     changed: dict[str, Any] = json.loads(json.dumps(data))
     ticket = ticket_from_rest(data, origin="test")
@@ -58,8 +59,8 @@ def applied(engine: Engine, data: dict[str, Any], assessment: Assessment) -> dic
         change = step.change
         if change.needed is None:
             continue
-        field_id = _field_id(ticket, engine.field_map[change.property])
-        spec = engine.vocabulary.properties[change.property]
+        field_id = _field_id(ticket, assessor.field_map[change.property])
+        spec = assessor.vocabulary.properties[change.property]
         changed["fields"][field_id] = {"value": change.needed} if spec.enum else change.needed
     return changed
 
@@ -72,15 +73,15 @@ def failed_gates(assessment: Assessment) -> list[str]:
     return [
         f.ref
         for f in assessment.findings
-        if f.outcome is Outcome.FAILED and f.rule.severity in (Severity.BLOCKER, Severity.MAJOR)
+        if f.outcome is FindingStatus.FAILED and f.rule.severity in (Severity.BLOCKER, Severity.MAJOR)
     ]
 
 
-def test_every_example_with_a_complete_path_reads_go_once_the_path_is_applied(engine: Engine) -> None:
+def test_every_example_with_a_complete_path_reads_go_once_the_path_is_applied(assessor: Assessor) -> None:
     complete = []
     for name in NAMES:
         data = raw(name)
-        assessment = assess(engine, data)
+        assessment = assess(assessor, data)
         assert assessment.path is not None
         steps = assessment.path.steps
         if assessment.verdict.value == "go":
@@ -89,7 +90,7 @@ def test_every_example_with_a_complete_path_reads_go_once_the_path_is_applied(en
         if any(step.change.needed is None for step in steps):
             continue
         complete.append(name)
-        after = assess(engine, applied(engine, data, assessment))
+        after = assess(assessor, applied(assessor, data, assessment))
         assert after.verdict.value == "go", (name, failed_gates(after))
     # Not vacuous: every example that is neither GO nor missing information was tried.
     assert complete == [
@@ -103,40 +104,40 @@ def test_every_example_with_a_complete_path_reads_go_once_the_path_is_applied(en
 
 @pytest.mark.parametrize("name", ["doomed", "needs-info"])
 def test_with_information_missing_the_path_clears_every_failed_rule_and_asks_for_the_rest(
-    engine: Engine, name: str
+    assessor: Assessor, name: str
 ) -> None:
     data = raw(name)
-    assessment = assess(engine, data)
+    assessment = assess(assessor, data)
     assert assessment.path is not None
     asked = {step.change.property for step in assessment.path.steps if step.change.needed is None}
     assert asked == {m.property for m in assessment.missing_information}
-    after = assess(engine, applied(engine, data, assessment))
+    after = assess(assessor, applied(assessor, data, assessment))
     assert failed_gates(after) == []
     assert after.verdict.value == "needs-info"  # never a GO on missing information
 
 
 @pytest.mark.parametrize("rule", sorted(SINGLE_SHOW_STOPPERS))
 def test_a_single_show_stopper_is_the_only_thing_between_the_ticket_and_a_go(
-    engine: Engine, rule: str
+    assessor: Assessor, rule: str
 ) -> None:
     field_id, value = SINGLE_SHOW_STOPPERS[rule]
     data = raw("healthy")
     data["fields"][field_id] = value
-    assessment = assess(engine, data)
-    blockers = [f.ref for f in assessment.findings if f.outcome is Outcome.FAILED and f.judges]
+    assessment = assess(assessor, data)
+    blockers = [f.ref for f in assessment.findings if f.outcome is FindingStatus.FAILED and f.judges]
     assert assessment.verdict.value == "no-go"
     assert f"doomed/{rule}" in blockers
     assert assessment.path is not None
     assert len(assessment.path.steps) == 1
-    assert assess(engine, applied(engine, data, assessment)).verdict.value == "go"
-    comment = engine.renderer.comment(assessment).replace("\u2060", "")
+    assert assess(assessor, applied(assessor, data, assessment)).verdict.value == "go"
+    comment = assessor.renderer.comment(assessment).replace("\u2060", "")
     assert "This is the only thing between this ticket and a GO on its recorded data:" in comment
 
 
-def test_the_path_names_the_editable_input_and_the_nearest_passing_value(engine: Engine) -> None:
+def test_the_path_names_the_editable_input_and_the_nearest_passing_value(assessor: Assessor) -> None:
     data = raw("healthy")
     data["fields"]["customfield_10102"] = "2026-11-27"  # 4 days away; 300 person-days need 6, plus 5 spare
-    assessment = assess(engine, data)
+    assessment = assess(assessor, data)
     assert assessment.path is not None
     (step,) = assessment.path.steps
     assert (step.change.property, step.change.current, step.change.needed) == (
@@ -147,11 +148,11 @@ def test_the_path_names_the_editable_input_and_the_nearest_passing_value(engine:
     assert step.rules == ("doomed/deadline-achievable", "capability/deadline-buffer")
     assert [(a.property, a.needed) for a in step.alternatives] == []  # less effort cannot go below 5 days
     data["fields"]["customfield_10102"] = "2026-12-03"
-    assert assess(engine, data).verdict.value != "go"
+    assert assess(assessor, data).verdict.value != "go"
 
 
-def test_several_inputs_that_clear_a_rule_are_offered_as_alternatives(engine: Engine) -> None:
-    assessment = assess(engine, raw("unprofitable"))
+def test_several_inputs_that_clear_a_rule_are_offered_as_alternatives(assessor: Assessor) -> None:
+    assessment = assess(assessor, raw("unprofitable"))
     assert assessment.path is not None
     budget = next(s for s in assessment.path.steps if s.change.property == "budget")
     assert budget.change.needed == 353_000  # 15 % margin at 600 per person-day on 500 days, rounded up
@@ -159,19 +160,70 @@ def test_several_inputs_that_clear_a_rule_are_offered_as_alternatives(engine: En
     assert [(a.property, a.needed) for a in budget.alternatives] == [("effort_days", 283)]
 
 
-def test_a_passed_deadline_says_so_and_who_can_act(engine: Engine, tmp_path: Path) -> None:
+def _one_step_back(change: Any) -> Any:
+    """The needed value moved one shown step back towards the ticket's value (a day, or a 3rd figure)."""
+    needed, current = change.needed, change.current
+    if isinstance(needed, str):  # a date
+        moved = date.fromisoformat(needed) + (timedelta(days=-1) if needed > current else timedelta(days=1))
+        return moved.isoformat()
+    step = 10 ** (len(str(abs(int(needed)))) - 3) if abs(needed) >= 1000 else 1
+    return needed - step if needed > current else needed + step
+
+
+@pytest.mark.parametrize("effort", [1500, 2500, 5000])
+def test_each_amount_on_the_path_is_the_nearest_that_still_gives_go(assessor: Assessor, effort: int) -> None:
+    """With the rest of the path applied, one step less on any amount fails (the review's e2500 case)."""
+    data = raw("healthy")
+    data["fields"]["customfield_10105"] = effort
+    assessment = assess(assessor, data)
+    assert assessment.path is not None
+    assert assessment.path.verified
+    fixed = applied(assessor, data, assessment)
+    assert assess(assessor, fixed).verdict.value == "go"
+    ticket = ticket_from_rest(data, origin="test")
+    numeric = [s.change for s in assessment.path.steps if s.change.direction in ("up", "down")]
+    assert {c.property for c in numeric} == {"budget", "effort_days"}
+    for change in numeric:
+        short = json.loads(json.dumps(fixed))
+        short["fields"][_field_id(ticket, assessor.field_map[change.property])] = _one_step_back(change)
+        assert assess(assessor, short).verdict.value != "go", change
+    budget = next(c for c in numeric if c.property == "budget")
+    assert budget.needed == 1_020_000  # 15 % margin on the path's 1,440 days, whatever the effort was
+
+
+def test_the_path_does_not_lean_on_a_rounded_margin(assessor: Assessor) -> None:
+    """635,000 on 900 days is a 14.96 % margin; the path asks for the amount that truly reaches 15 %."""
+    data = raw("healthy")
+    data["fields"]["customfield_10105"] = 900
+    data["fields"]["customfield_10101"] = 300_000
+    assessment = assess(assessor, data)
+    assert assessment.path is not None
+    (step,) = assessment.path.steps
+    assert (step.change.property, step.change.needed) == ("budget", 636_000)
+    fixed = applied(assessor, data, assessment)
+    assert assess(assessor, fixed).verdict.value == "go"
+    fixed["fields"]["customfield_10101"] = 635_000  # 14.96 %: passed before, by rounding
+    assert "commercial/margin-floor" in failed_gates(assess(assessor, fixed))
+
+
+def test_a_passed_deadline_says_so_and_who_can_act(assessor: Assessor, tmp_path: Path) -> None:
     data = raw("healthy")
     data["fields"]["customfield_10102"] = "2026-11-20"
-    assessment = assess(engine, data)
-    comment = engine.renderer.comment(assessment).replace("\u2060", "").replace("\\", "")
+    assessment = assess(assessor, data)
+    comment = assessor.renderer.comment(assessment).replace("\u2060", "").replace("\\", "")
     assert assessment.headline.startswith("NO-GO: The submission deadline 2026-11-20 has passed.")
     assert "Ask the customer whether a late submission is accepted; if not, let this one go." in comment
     assert "only the customer can grant as a late submission" in comment
     assert "move the deadline" not in comment  # the advice for a short deadline does not apply
+    # and so does its reason (review 1, finding 12): the rush is not the point any more
+    why = "Once the deadline has passed, only the customer can still accept a response."
+    assert why in comment
+    assert why in assessor.renderer.text_report(assessment, color=False)
+    assert "A rushed response misses requirements" not in comment
 
 
 def test_the_path_reads_the_thresholds_in_force(tmp_path: Path) -> None:
-    cheaper = build_engine(Settings(thresholds={"cost_per_day": 400}))
+    cheaper = build_assessor(Settings(thresholds={"cost_per_day": 400}))
     assessment = cheaper.assess(
         load_ticket_file(EXAMPLES / "unprofitable.json"), today=date.fromisoformat(TODAY)
     )
@@ -182,11 +234,11 @@ def test_the_path_reads_the_thresholds_in_force(tmp_path: Path) -> None:
     assert "at an assumed cost of 400 per person-day" in comment
 
 
-def test_a_read_only_portfolio_skips_the_path_but_keeps_everything_it_shows(engine: Engine) -> None:
+def test_a_read_only_portfolio_skips_the_path_but_keeps_everything_it_shows(assessor: Assessor) -> None:
     for name in NAMES:
         ticket = load_ticket_file(EXAMPLES / f"{name}.json")
-        full = engine.assess(ticket, today=date.fromisoformat(TODAY))
-        quick = engine.assess(ticket, today=date.fromisoformat(TODAY), with_path=False)
+        full = assessor.assess(ticket, today=date.fromisoformat(TODAY))
+        quick = assessor.assess(ticket, today=date.fromisoformat(TODAY), with_path=False)
         assert quick.path is None
         assert (quick.verdict, quick.score, quick.coverage, quick.headline) == (
             full.verdict,

@@ -13,10 +13,8 @@ import pytest
 from portfolio_helpers import solo_row
 
 from gonogo.cli.report import report as report_command
-from gonogo.config import load_settings
-from gonogo.engine import build_engine
-from gonogo.errors import ConfigurationError, InputError
-from gonogo.portfolio import (
+from gonogo.core.errors import ConfigurationError, InputError
+from gonogo.core.portfolio import (
     Portfolio,
     Reason,
     ReasonKind,
@@ -25,13 +23,15 @@ from gonogo.portfolio import (
     error_row,
     sort_key,
 )
-from gonogo.publish import Action, Publication
-from gonogo.rendering import make_renderer
-from gonogo.report import project_jql, search_fields
-from gonogo.report_formats import REPORT_FORMATS, portfolio_document, score_chart, verdict_chart
-from gonogo.resources import schema_path
-from gonogo.throttle import Throttle
-from gonogo.verdict import Verdict
+from gonogo.core.publication import Action, Publication
+from gonogo.core.verdict import Verdict
+from gonogo.flows.assessor import build_assessor
+from gonogo.flows.portfolio_run import project_jql, search_fields
+from gonogo.jira.throttle import Throttle
+from gonogo.render.portfolio_formats import REPORT_FORMATS, portfolio_document, score_chart, verdict_chart
+from gonogo.render.renderer import make_renderer
+from gonogo.sources.config import load_settings
+from gonogo.sources.resources import schema_path
 
 TODAY = date(2026, 11, 23)
 SITE = "https://bids.example.net"
@@ -56,9 +56,9 @@ def portfolio(*rows: Row, posted: bool = False) -> Portfolio:
 @pytest.mark.parametrize(
     ("example", "kind", "text"),
     [
-        ("doomed", ReasonKind.BLOCKER, "NO-GO: No funded budget (contract value 0); 3 days to write"),
+        ("doomed", ReasonKind.BLOCKER, "NO-GO: No funded budget (contract value 0); Too little time"),
         ("needs-info", ReasonKind.MISSING, "NEEDS INFO: no answer yet for Contract value, Decision maker."),
-        ("crowded-field", ReasonKind.MAJOR, "GO WITH CONDITIONS: Nobody has met the decision maker"),
+        ("crowded-field", ReasonKind.MAJOR, "GO WITH CONDITIONS: We have not met the decision maker"),
     ],
 )
 def test_top_reason_is_the_first_failed_blocker_else_missing_information_else_a_major(
@@ -250,7 +250,7 @@ def test_project_shortcut_is_open_tickets_and_refuses_anything_but_a_key() -> No
 
 
 def test_display_names_are_resolved_to_field_ids_once_for_the_whole_search() -> None:
-    engine = build_engine(load_settings(environ={}))
+    assessor = build_assessor(load_settings(environ={}))
     names = {
         "summary": "Summary",
         "labels": "Labels",
@@ -259,18 +259,18 @@ def test_display_names_are_resolved_to_field_ids_once_for_the_whole_search() -> 
         "customfield_10102": "submission DEADLINE",  # names match case-insensitively
         "customfield_99999": "Something nobody maps",
     }
-    fields = search_fields(engine, names)
+    fields = search_fields(assessor, names)
     assert fields[:5] == ["summary", "issuetype", "project", "labels", "comment"]
-    assert "comment" not in search_fields(engine, names, post=False)
+    assert "comment" not in search_fields(assessor, names, post=False)
     assert {"customfield_10101", "customfield_10102", "description"} <= set(fields)
     assert "customfield_99999" not in fields
 
 
 def test_two_fields_with_a_mapped_name_are_refused_up_front() -> None:
-    engine = build_engine(load_settings(environ={}))
+    assessor = build_assessor(load_settings(environ={}))
     names = {"customfield_1": "Contract value", "customfield_2": "contract value"}
     with pytest.raises(ConfigurationError, match='2 Jira fields are named "Contract value"'):
-        search_fields(engine, names)
+        search_fields(assessor, names)
 
 
 class FakeTime:

@@ -32,10 +32,17 @@ from portfolio_helpers import (
 )
 from support import TODAY, Gonogo
 
-from gonogo.resources import schema_path
-from gonogo.verdict import Verdict
+from gonogo.core.verdict import Verdict
+from gonogo.flows.assessor import build_assessor
+from gonogo.sources.config import Settings
+from gonogo.sources.resources import schema_path
 
 PORTFOLIO_SCHEMA = json.loads(schema_path("portfolio.schema.json").read_text())
+# How each bundled rule words its failure without a ticket's values, and what it says should hold.
+FAILED_LABELS = {
+    f"{c.id}/{r.id}": r.failed_label for c in build_assessor(Settings()).checklists for r in c.rules
+}
+HOLDS = {f"{c.id}/{r.id}": r.title for c in build_assessor(Settings()).checklists for r in c.rules}
 OPEN, CLOSED = 240, 160
 OUTCOMES_JQL = "project = BID AND statusCategory = Done"
 LABELS = {v.value: v.label for v in Verdict}
@@ -111,9 +118,11 @@ def test_why_bids_fail_counts_rules_and_missing_information_in_every_format(
 
     text = report(gonogo, server, "--project", "BID").stdout
     assert f"Why bids fail here (count, share of {OPEN} assessed tickets, tickets)" in text
-    for rule in failures["rules"]:
-        line = f"{rule['count']:5d} {rule['share']:4d}%  {rule['title']}  [{rule['rule']}]"
+    for rule in failures["rules"]:  # headed by the failure, never by what should have held
+        assert rule["problem"] == FAILED_LABELS[rule["rule"]]
+        line = f"{rule['count']:5d} {rule['share']:4d}%  {rule['problem']}  [{rule['rule']}]"
         assert line in text
+        assert HOLDS[rule["rule"]] not in text
     for item in failures["missing"]:
         assert f"{item['count']:5d} {item['share']:4d}%  {item['label']}  [{item['property']}]" in text
 
@@ -123,6 +132,7 @@ def test_why_bids_fail_counts_rules_and_missing_information_in_every_format(
     assert {row["rule"]: (int(row["count"]), int(row["share"]), row["keys"].split()) for row in table} == {
         ref: (len(keys), share(len(keys), OPEN), keys) for ref, keys in rules.items()
     }
+    assert all(row["problem"] == FAILED_LABELS[row["rule"]] for row in table)
     gaps = csv_rows(
         report(gonogo, server, "--project", "BID", "--format", "csv", "--section", "missing").stdout
     )
@@ -256,6 +266,7 @@ def test_outcomes_by_verdict_score_band_and_rule_with_rates_only_from_five_bids(
     )
     assert any(seed.name == "waived" for seed in closed.values())
     assert paths == calls
+    assert document["waivers"] is None  # closed bids: their waivers are not "active" (review 1, finding 16)
 
     assert outcomes["closed"] == CLOSED
     assert {b["key"]: (b["verdict"], b["score"], b["source"], b["outcome"]) for b in outcomes["bids"]} == {
@@ -288,6 +299,11 @@ def test_outcomes_by_verdict_score_band_and_rule_with_rates_only_from_five_bids(
     }
 
     text = report(gonogo, server, "--jql", OUTCOMES_JQL, "--outcomes").stdout
+    assert "Waivers:" not in text
+    assert "Active, ending later or never" not in text
+    for r in outcomes["by_rule"]:  # the rule table names the failure, as the comment did
+        assert r["problem"] == FAILED_LABELS[r["rule"]]
+        assert f"  {r['problem'][:50]:<50} " in text or f"  {r['problem'][:49]}…" in text
     for row in expected["by_verdict"]:
         c = row["counts"]
         rate = "-" if row["win_rate"] is None else f"{row['win_rate']}%"
@@ -319,6 +335,8 @@ def test_outcomes_by_verdict_score_band_and_rule_with_rates_only_from_five_bids(
             want = wanted[row[key]]
             assert [int(row[kind]) for kind in KINDS] == [want["counts"][kind] for kind in KINDS]
             assert row["win_rate"] == ("" if want["win_rate"] is None else str(want["win_rate"]))
+            if section == "rule-outcomes":
+                assert row["problem"] == FAILED_LABELS[row["rule"]]
     lines = csv_rows(
         report(
             gonogo, server, "--jql", OUTCOMES_JQL, "--outcomes", "--format", "csv", "--section", "suggestions"

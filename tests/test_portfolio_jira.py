@@ -33,14 +33,14 @@ from portfolio_helpers import (
 )
 from support import TODAY, Gonogo
 
-import gonogo.report as report_module
-from gonogo.engine import build_engine
-from gonogo.jira_gateway import JiraGateway
-from gonogo.portfolio import VERDICT_ORDER
-from gonogo.publish import publish_verdict
-from gonogo.report import ReportRequest, ReportRun, run_report
-from gonogo.resources import schema_path
-from gonogo.throttle import Throttle
+import gonogo.flows.portfolio_run as report_module
+from gonogo.core.portfolio import VERDICT_ORDER
+from gonogo.flows.assessor import build_assessor
+from gonogo.flows.check_ticket import post_verdict
+from gonogo.flows.portfolio_run import ReportRequest, ReportRun, run_report
+from gonogo.jira.gateway import JiraGateway
+from gonogo.jira.throttle import Throttle
+from gonogo.sources.resources import schema_path
 
 PORTFOLIO_SCHEMA = json.loads(schema_path("portfolio.schema.json").read_text())
 PROPERTY = "gonogo.verdict"
@@ -118,8 +118,11 @@ def test_every_ticket_over_every_page_gets_the_verdict_a_check_gives_it(
             assert ticket["reason"]["text"] == expected.reason.text
         assert ticket["url"] == f"{server.url}/browse/{ticket['key']}"
         assert ticket["comment"] is None
-    # worst first: verdict, then score, then the key's number
-    order = [(rank(t["verdict"]), t["score"], int(t["key"].split("-")[1])) for t in tickets]
+    # worst first: verdict, then score (no score first), then the key's number
+    order = [
+        (rank(t["verdict"]), -1 if t["score"] is None else t["score"], int(t["key"].split("-")[1]))
+        for t in tickets
+    ]
     assert order == sorted(order)
     counts = Counter(t["verdict"] for t in tickets)
     assert {v: document["totals"][v] for v in counts} == dict(counts)
@@ -145,7 +148,7 @@ def test_the_search_asks_only_for_the_fields_the_checklists_read(cloud: tuple[Ji
     settings = settings_for(server)
     run_report(
         ReportRequest(jql="project = BID", today=date.fromisoformat(TODAY)),
-        engine=build_engine(settings),
+        assessor=build_assessor(settings),
         jira=settings.jira,
     )
     first = next(r for r in server.requests if r.path.endswith("/search/jql"))
@@ -181,10 +184,13 @@ def test_text_report_is_a_table_worst_first_with_totals(
     doomed = next(line for line in rows if line.startswith("BID-5 "))
     assert "NO-GO" in doomed
     assert f" {solo_row('doomed').score} (18/20) " in doomed  # the score beside its coverage
-    assert "x NO-GO: No funded budget (contract value 0); 3 days to write a response that needs 18;" in doomed
+    assert "x NO-GO: No funded budget (contract value 0); Too little time: the response needs 18" in doomed
     needs_info = next(line for line in rows if line.startswith("BID-7 "))
     assert needs_info.endswith("? NEEDS INFO: no answer yet for Contract value, Decision maker.")
     assert "\x1b[" not in run.stdout  # not a terminal: no colour
+    blank = next(key for key, name in seeded.items() if name == "blank")
+    (empty,) = [line for line in rows if line.startswith(f"{blank} ")]
+    assert "  - (0/20)  " in empty  # no check could run: no score, never a 0 below the NO-GOs
 
 
 def test_csv_has_one_line_per_ticket_in_report_order(
@@ -384,7 +390,9 @@ def test_workers_never_exceed_the_concurrency_limit(small: tuple[JiraServer, Any
     request = ReportRequest(jql="project = BID", today=date.fromisoformat(TODAY), post=True, concurrency=3)
     result: list[ReportRun] = []
     worker = threading.Thread(
-        target=lambda: result.append(run_report(request, engine=build_engine(settings), jira=settings.jira))
+        target=lambda: result.append(
+            run_report(request, assessor=build_assessor(settings), jira=settings.jira)
+        )
     )
     worker.start()
     try:
@@ -401,42 +409,57 @@ def test_workers_never_exceed_the_concurrency_limit(small: tuple[JiraServer, Any
 
 
 class StampedThrottle(Throttle):
-    """A real throttle that notes when Jira told it to hold off."""
+    """A real throttle on a virtual clock that notes when Jira told it to hold off."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.held_at: list[float] = []
+    def __init__(self, time_: VirtualClock, arrivals: list[float]) -> None:
+        super().__init__(clock=time_.clock, sleep=time_.sleep)
+        self.time = time_
+        self.arrivals = arrivals
+        self.held_at: list[tuple[float, int]] = []  # (virtual time, requests that had arrived)
 
     def hold_off(self, seconds: float) -> None:
-        self.held_at.append(time.monotonic())
+        self.held_at.append((self.time.clock(), len(self.arrivals)))
         super().hold_off(seconds)
 
 
 def test_a_rate_limit_holds_every_worker_for_the_time_jira_asks(
     small: tuple[JiraServer, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Real time, once: after a 429 with Retry-After: 1, no worker starts a request for a second."""
+    """After a 429 with Retry-After: 1, no worker starts a request until the second is over.
+
+    Virtual time that only the throttle moves: the gateways' own retry waits are instant and move
+    no clock, so a request stamped a second after the hold was held back by the throttle itself.
+    """
     server, seeded = small
+    time_ = VirtualClock()
     arrivals: list[float] = []
     original = Recorder.start
 
     def stamped(self: Recorder, request: Any, raw_body: bytes) -> Any:
-        arrivals.append(time.monotonic())
+        arrivals.append(time_.clock())
         return original(self, request, raw_body)
 
     monkeypatch.setattr(Recorder, "start", stamped)
     server.fail_next("PUT", r"/issue/[^/]+$", 429, headers={"Retry-After": "1"})
     settings = settings_for(server)
-    throttle = StampedThrottle()
+    throttle = StampedThrottle(time_, arrivals)
     request = ReportRequest(jql="project = BID", today=date.fromisoformat(TODAY), post=True, concurrency=4)
-    run = run_report(request, engine=build_engine(settings), jira=settings.jira, throttle=throttle)
+    run = run_report(
+        request,
+        assessor=build_assessor(settings),
+        jira=settings.jira,
+        connect=lambda s, throttle=None: JiraGateway.connect(s, sleep=lambda _: None, throttle=throttle),
+        throttle=throttle,
+    )
     assert run.portfolio.totals.comments == {"created": len(seeded)}
-    (held,) = throttle.held_at
+    ((held, before),) = throttle.held_at
+    after = arrivals[before:]
     # Each other worker may have one request already past the gate when the 429 came back; after
     # that, nobody starts anything until the second is over.
-    during = [t - held for t in arrivals if held < t < held + 0.95]
+    during = [t - held for t in after if t < held + 1.0]
     assert len(during) <= 3, during
-    assert any(t >= held + 1.0 for t in arrivals)
+    assert len(after) > 3
+    assert all(t >= held + 1.0 for t in after[3:])
 
 
 def test_retry_after_on_a_search_page_and_a_post_is_waited_in_virtual_time(
@@ -450,7 +473,7 @@ def test_retry_after_on_a_search_page_and_a_post_is_waited_in_virtual_time(
     settings = settings_for(server)
     run = run_report(
         ReportRequest(jql="project = BID", today=date.fromisoformat(TODAY), post=True),
-        engine=build_engine(settings),
+        assessor=build_assessor(settings),
         jira=settings.jira,
         connect=lambda s, throttle=None: JiraGateway.connect(s, sleep=time_.sleep, throttle=throttle),
         throttle=throttle,
@@ -524,12 +547,12 @@ def test_an_unexpected_error_posting_one_ticket_is_its_error_row_and_the_run_goe
     """A bug while posting one ticket (here an AttributeError) must not cost the others their comment."""
     server, seeded = small
 
-    def publish(store: Any, ticket: Any, *args: Any, **kwargs: Any) -> Any:
+    def post(assessment: Any, comment: Any, ticket: Any, *args: Any, **kwargs: Any) -> Any:
         if ticket.key == "BID-3":
             raise AttributeError("'NoneType' object has no attribute 'get'")
-        return publish_verdict(store, ticket, *args, **kwargs)
+        return post_verdict(assessment, comment, ticket, *args, **kwargs)
 
-    monkeypatch.setattr(report_module, "publish_verdict", publish)
+    monkeypatch.setattr(report_module, "post_verdict", post)
     run = report(gonogo, server, "--project", "BID", "--post", "--format", "json")
     assert run.exit_code == 6
     assert "Traceback" not in run.stderr

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from gonogo.errors import ConfigurationError
-from gonogo.proposal import build_proposal, normalise
-from gonogo.ticket import Ticket
-from gonogo.vocabulary import bundled_vocabulary
+from gonogo.core.errors import ConfigurationError
+from gonogo.core.proposal import build_proposal, normalise
+from gonogo.core.ticket import Ticket
+from gonogo.core.values import display_value
+from gonogo.sources.resources import bundled_vocabulary
 
 VOCABULARY = bundled_vocabulary()
 THRESHOLDS = {name: spec.default for name, spec in VOCABULARY.thresholds.items()}
@@ -139,9 +140,20 @@ def test_commercial_figures_are_derived_from_value_and_effort() -> None:
         {},
         {"budget": "customfield_1", "effort_days": "customfield_3", "delivery_months": "customfield_4"},
     )
-    assert proposal.values["day_rate"] == 681.82
+    assert proposal.values["day_rate"] == pytest.approx(150000 / 220)
     assert proposal.values["margin_percent"] == 12.0  # 220 days at 600 cost 132,000 of 150,000
-    assert proposal.values["team_size_needed"] == 2.8  # 220 days over 4 months of 20 days
+    assert proposal.values["team_size_needed"] == 2.75  # 220 days over 4 months of 20 days
+
+
+def test_the_margin_a_rule_compares_is_exact_not_rounded() -> None:
+    """635,000 against 900 days at 600 a day is a 14.96 % margin: under a 15 % floor, never 15."""
+    proposal = proposal_for(
+        {"customfield_1": 635_000, "customfield_3": 900},
+        {},
+        {"budget": "customfield_1", "effort_days": "customfield_3"},
+    )
+    assert proposal.values["margin_percent"] == pytest.approx(14.96, abs=0.005)
+    assert proposal.values["margin_percent"] < 15
 
 
 def test_no_margin_is_computed_for_a_zero_budget() -> None:
@@ -152,3 +164,13 @@ def test_no_margin_is_computed_for_a_zero_budget() -> None:
     )
     assert "margin_percent" not in proposal.values
     assert proposal.values["day_rate"] == 0
+
+
+def test_a_fraction_never_reads_as_the_whole_number_a_rule_compares_it_with() -> None:
+    """A 14.996 % margin fails a 15 % floor; its title must not say "Margin 15%"."""
+    assert display_value(14.9961) == "14.996"
+    assert display_value(8.0004) == "8.0004"
+    assert display_value(14.961904761904763) == "14.96"
+    assert display_value(15.0) == "15"
+    assert display_value(2.75) == "2.75"
+    assert display_value(1234567.5) == "1,234,567.5"

@@ -13,14 +13,15 @@ from site_helpers import jira_env as env
 from site_helpers import seed
 from support import TODAY, Gonogo
 
-from gonogo.config import load_settings
-from gonogo.engine import build_engine
-from gonogo.site_fields import closest_fields, unknown_to_site
+from gonogo.core.site_fields import closest_fields, unknown_to_site
+from gonogo.flows.assessor import build_assessor
+from gonogo.sources.config import load_settings
+from gonogo.webhook.classify import Filters
 from gonogo.webhook.metrics import Metrics
 from gonogo.webhook.queue import Job
-from gonogo.webhook.queue_local import LocalQueue
+from gonogo.webhook.queue.local import LocalQueue
 from gonogo.webhook.service import check_runner
-from gonogo.webhook.settings import Filters, QueueSettings, RetryPolicy
+from gonogo.webhook.settings import QueueSettings, RetryPolicy
 from gonogo.webhook.worker import Workers
 
 SITE = {
@@ -102,7 +103,9 @@ def test_the_service_dead_letters_a_delivery_with_the_reason(jira: JiraServer, t
     config = tmp_path / "gonogo.toml"
     config.write_text('[fields]\nbudget = "Contract Valu"\n')
     settings = load_settings(config, environ=env(jira))
-    runner = check_runner(build_engine(settings), settings.jira, filters=Filters(), today=date(2026, 11, 23))
+    runner = check_runner(
+        build_assessor(settings), settings.jira, filters=Filters(), today=date(2026, 11, 23)
+    )
     queue = LocalQueue(QueueSettings(kind="local", path=tmp_path / "queue"))
     try:
         queue.submit(Job("d-1", "BID-1", None, "jira:issue_created", time.time()), dedupe=True)

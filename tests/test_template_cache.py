@@ -9,7 +9,7 @@ from pathlib import Path
 
 from support import EXAMPLES, TODAY
 
-from gonogo.template_cache import DISABLE_ENV
+from gonogo.render.template_cache import DISABLE_ENV
 
 REPO = Path(__file__).parent.parent
 

@@ -24,11 +24,11 @@ from test_check_adf import walk
 from test_wikimarkup import fold
 from wiki_oracle import live_constructs, oracle_unavailable_reason, plain_text, render_wiki_to_adf
 
-from gonogo.assessment import Assessment
-from gonogo.config import Settings
-from gonogo.engine import Engine, build_engine
-from gonogo.errors import ConfigurationError
-from gonogo.ticket import load_ticket_file
+from gonogo.core.assessment import Assessment
+from gonogo.core.errors import ConfigurationError
+from gonogo.flows.assessor import Assessor, build_assessor
+from gonogo.sources.config import Settings
+from gonogo.sources.tickets import load_ticket_file
 
 TEAM_TEMPLATE = """h3. gonogo verdict: {{ verdict }}
 Summary: {{ summary|escaped }}
@@ -47,14 +47,14 @@ HOSTILE = [
 HARMLESS = "word"
 
 
-def team_engine(tmp_path: Path, template: str = TEAM_TEMPLATE) -> Engine:
+def team_engine(tmp_path: Path, template: str = TEAM_TEMPLATE) -> Assessor:
     folder = tmp_path / "team-templates"
     folder.mkdir(exist_ok=True)
     (folder / "comment.jira.j2").write_text(template)
-    return build_engine(Settings(template_dir=folder))
+    return build_assessor(Settings(template_dir=folder))
 
 
-def assess(engine: Engine, summary: str) -> Assessment:
+def assess(engine: Assessor, summary: str) -> Assessment:
     ticket = load_ticket_file(EXAMPLES / "healthy.json")
     ticket = replace(ticket, fields={**ticket.fields, "summary": summary})
     return engine.assess(ticket, today=date.fromisoformat(TODAY))

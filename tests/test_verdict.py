@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from gonogo.errors import ExitCode
-from gonogo.verdict import Verdict, decide
+from gonogo.cli.exits import ExitCode, for_error, for_result, for_verdict
+from gonogo.core.errors import ConfigurationError, EditRefused, GonogoError, InputError, JiraError
+from gonogo.core.verdict import Verdict, decide
 
 
 @pytest.mark.parametrize(
@@ -22,7 +23,7 @@ def test_precedence(blockers: int, missing: int, majors: int, expected: Verdict)
 
 
 def test_each_verdict_has_its_own_documented_exit_code() -> None:
-    codes = {v: v.exit_code for v in Verdict}
+    codes = {v: for_verdict(v) for v in Verdict}
     assert codes == {
         Verdict.GO: ExitCode.GO,
         Verdict.GO_WITH_CONDITIONS: 10,
@@ -30,3 +31,17 @@ def test_each_verdict_has_its_own_documented_exit_code() -> None:
         Verdict.NO_GO: 12,
     }
     assert [v.label for v in Verdict] == ["GO", "GO WITH CONDITIONS", "NEEDS INFO", "NO-GO"]
+
+
+def test_each_error_family_has_its_own_documented_exit_code() -> None:
+    assert for_error(ConfigurationError("x")) == 3
+    assert for_error(InputError("x")) == 4
+    assert for_error(JiraError("x")) == 5
+    assert for_error(EditRefused("x")) == 5  # a refused edit is a Jira error like any other
+    assert for_error(GonogoError("x")) == ExitCode.INTERNAL_ERROR
+
+
+def test_a_command_result_becomes_its_exit_code() -> None:
+    assert for_result(Verdict.NO_GO) == 12
+    assert for_result(ExitCode.REPORT_FAILED_ROWS) == 6
+    assert for_result(None) == 0

@@ -1,7 +1,7 @@
 """The verdict history in gonogo's issue property: kept across re-checks, bounded, free to read.
 
 Through `gonogo check` and `gonogo report --post` against the loopback Jira; the pure rules of
-`gonogo.history` first.
+`gonogo.core.history` first.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from jiraserver import JiraServer, running_server
 from portfolio_helpers import env_for, example, history_entry, seed_portfolio
 from support import TODAY, Gonogo
 
-from gonogo.history import MAX_ENTRIES, HistoryEntry, last_change, read_history, with_entry
-from gonogo.verdict import Verdict
+from gonogo.core.history import MAX_ENTRIES, HistoryEntry, last_change, read_history, with_entry
+from gonogo.core.verdict import Verdict
 
 PROPERTY = "gonogo.verdict"
 LATER = "2027-01-10"  # the healthy example's deadline is too close by then: NO-GO

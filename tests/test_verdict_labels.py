@@ -14,7 +14,7 @@ from site_helpers import jira_env as env
 from site_helpers import seed
 from support import TODAY, Gonogo
 
-from gonogo.verdict_labels import LabelChange, label_change, only_verdict_labels_changed
+from gonogo.core.verdict_labels import LabelChange, label_change, verdict_labels_changed
 
 PROPERTY = "gonogo.verdict"
 OTHERS = ["customer-osterby", "gonogo-waive-fixed-price-size"]
@@ -39,13 +39,15 @@ def test_the_change_keeps_exactly_one_verdict_label_and_touches_nothing_else(
     assert not label_change(current, verdict=verdict, prefix="")
 
 
-def test_an_update_that_only_moved_verdict_labels_is_recognised_as_gonogo_s_own() -> None:
-    ours = [{"field": "labels", "fromString": "a gonogo-go", "toString": "a gonogo-no-go"}]
+def test_an_update_that_moved_a_verdict_label_is_recognised_whatever_else_changed() -> None:
+    moved = [{"field": "labels", "fromString": "a gonogo-no-go", "toString": "a gonogo-go"}]
+    removed = [{"field": "labels", "fromString": "a gonogo-no-go", "toString": "a"}]
     theirs = [{"field": "labels", "fromString": "a", "toString": "a gonogo-waive-x"}]
-    assert only_verdict_labels_changed(ours, "gonogo-")
-    assert not only_verdict_labels_changed(theirs, "gonogo-")
-    assert not only_verdict_labels_changed([*ours, {"field": "Contract value"}], "gonogo-")
-    assert not only_verdict_labels_changed(ours, "")
+    assert verdict_labels_changed(moved, "gonogo-")
+    assert verdict_labels_changed(removed, "gonogo-")
+    assert verdict_labels_changed([{"field": "Contract value"}, *moved], "gonogo-")
+    assert not verdict_labels_changed(theirs, "gonogo-")
+    assert not verdict_labels_changed(moved, "")
 
 
 @pytest.fixture(params=["Cloud", "Server"])

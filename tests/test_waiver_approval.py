@@ -20,11 +20,11 @@ from realdeps import require_real_or_skip
 from support import EXAMPLES, TODAY, Gonogo
 from wiki_oracle import live_constructs, oracle_unavailable_reason, plain_text, render_wiki_to_adf
 
-from gonogo.config import Settings
-from gonogo.engine import build_engine
-from gonogo.ticket import ticket_from_rest
-from gonogo.waivers import WaiverPolicy, expiry
-from gonogo.wikimarkup import LOOKALIKES, WORD_JOINER
+from gonogo.core.ticket import ticket_from_rest
+from gonogo.core.waivers import WaiverPolicy, expiry
+from gonogo.flows.assessor import build_assessor
+from gonogo.render.wikimarkup import LOOKALIKES, WORD_JOINER
+from gonogo.sources.config import Settings
 
 DIRECTOR = DIRECTOR_USER
 LABELS = [
@@ -107,6 +107,49 @@ def test_a_waiver_from_someone_who_may_not_approve_changes_nothing_and_says_who_
         f"{me(jira, DIRECTOR)}, members of the Jira group bid-board" in comment
     )
     assert group_requests(jira) == 1  # three labels by the same person: the group is asked once
+
+
+def test_approvers_are_named_as_people_know_them_and_only_they_are_told_to_add_the_label(
+    gonogo: Gonogo, jira: JiraServer, tmp_path: Path
+) -> None:
+    """Review 1, finding 10: "approved by 5c22bd9f04f27d44ee9f6a17", and "add the label" to anyone."""
+    configure(tmp_path, approvers=[me(jira, DIRECTOR), "group:bid-board"])
+    jira.add_group("bid-board", [DIRECTOR])
+    jira.change_issue("BID-7", {"summary": "Renamed by the director"}, author=DIRECTOR, at=days_ago(5))
+    jira.change_issue("BID-7", {"labels": LABELS[:1]}, author=HUMAN_USER, at=days_ago(2))
+
+    _, comment = check(gonogo, jira)
+
+    assert (
+        "It can be approved by Dana Director, members of the Jira group bid-board, by adding the label "
+        "themselves." in comment
+    )
+    assert me(jira, DIRECTOR) not in comment  # the history gave the display name
+    hint = (
+        "to accept the risk, an approver (Dana Director, members of the Jira group bid-board) adds the label"
+    )
+    assert hint in comment
+    assert "to accept the risk, add the label" not in comment
+    text = gonogo("check", "BID-7", "--today", TODAY, "--dry-run", env=env(jira)).stdout
+    assert "To accept the risk, an approver (Dana Director, members of the Jira group bid-board) adds" in text
+
+
+def test_an_until_date_beyond_max_days_says_it_was_capped(
+    gonogo: Gonogo, jira: JiraServer, tmp_path: Path
+) -> None:
+    """Review 1, finding 11: the approver's 2027-06-01 became 2026-12-20 without a word."""
+    configure(tmp_path, approvers=[me(jira, DIRECTOR)])
+    labels = ["gonogo-waive-capability-proven-until-2027-06-01", "gonogo-waive-win-probability-target"]
+    jira.change_issue("BID-7", {"labels": labels}, author=DIRECTOR, at=days_ago(3))
+
+    document, comment = check(gonogo, jira)
+
+    assert waivers(document)["capability-proven"]["expires_on"] == "2026-12-20"
+    capped = "until 2026-12-20 (the label asked for 2027-06-01; the waivers.max_days setting caps it)"
+    assert capped in comment
+    assert comment.count("caps it") == 1  # the other waiver had no date of its own to cut
+    text = gonogo("check", "BID-7", "--today", TODAY, "--dry-run", env=env(jira)).stdout
+    assert capped in text
 
 
 def test_the_same_label_added_by_an_approver_applies_with_who_when_and_until(
@@ -392,12 +435,12 @@ def test_a_partial_change_history_cannot_vouch_for_who_added_a_label(tmp_path: P
     data["fields"]["creator"] = {"accountId": DIRECTOR.account_id, "displayName": DIRECTOR.display_name}
     data["changelog"] = {"startAt": 0, "maxResults": 0, "total": 250, "histories": []}
     settings = Settings(waivers=WaiverPolicy(approvers=(DIRECTOR.account_id,)))
-    assessment = build_engine(settings).assess(
+    assessment = build_assessor(settings).assess(
         ticket_from_rest(data, origin="test"), today=date(2026, 11, 23)
     )
 
     rulings = {f.rule.id: f.waiver_ruling for f in assessment.findings if f.waiver_ruling}
     assert {r.status.value for r in rulings.values()} == {"not-approved"}
     data["changelog"]["total"] = 0  # the whole history, and the label is not in it: set at creation
-    whole = build_engine(settings).assess(ticket_from_rest(data, origin="test"), today=date(2026, 11, 23))
+    whole = build_assessor(settings).assess(ticket_from_rest(data, origin="test"), today=date(2026, 11, 23))
     assert whole.verdict.value == "go"

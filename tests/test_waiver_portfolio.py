@@ -21,7 +21,7 @@ from portfolio_helpers import env_for
 from support import TODAY, Gonogo
 from waiver_helpers import DIRECTOR, NOON, SCENARIOS, seed_scenarios
 
-from gonogo.resources import schema_path
+from gonogo.sources.resources import schema_path
 
 TICKETS = 300
 RULES = ("customer/win-probability-target", "commercial/fixed-price-size", "capability/capability-proven")

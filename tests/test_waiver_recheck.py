@@ -16,10 +16,10 @@ from portfolio_helpers import example
 from support import TODAY, Gonogo
 from webhook_helpers import Service, example_fields, wait_until
 
-from gonogo.config import JiraSettings, Secret
-from gonogo.jira_gateway import JiraGateway
+from gonogo.jira.gateway import JiraGateway
+from gonogo.sources.config import JiraSettings, Secret
+from gonogo.webhook.classify import Filters
 from gonogo.webhook.recheck import EVENT, due_jobs, recheck_jql
-from gonogo.webhook.settings import Filters
 
 PROPERTY = "gonogo.verdict"
 LABELS = ["gonogo-waive-win-probability-target"]

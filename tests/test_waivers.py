@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from support import EXAMPLES, TODAY, Gonogo, example_with
 
-from gonogo.assessment import Outcome
-from gonogo.config import Settings
-from gonogo.engine import build_engine
-from gonogo.ticket import ticket_from_rest
-from gonogo.waivers import WaiverPolicy
+from gonogo.core.assessment import FindingStatus
+from gonogo.core.ticket import ticket_from_rest
+from gonogo.core.waivers import WaiverPolicy
+from gonogo.flows.assessor import build_assessor
+from gonogo.sources.config import Settings
 
 
 def example(name: str) -> dict[str, Any]:
@@ -23,8 +23,8 @@ def example(name: str) -> dict[str, Any]:
 
 
 def outcomes(data: dict[str, Any], policy: WaiverPolicy = WaiverPolicy()) -> dict[str, Any]:
-    engine = build_engine(Settings(waivers=policy))
-    assessment = engine.assess(ticket_from_rest(data, origin="test"), today=date.fromisoformat(TODAY))
+    assessor = build_assessor(Settings(waivers=policy))
+    assessment = assessor.assess(ticket_from_rest(data, origin="test"), today=date.fromisoformat(TODAY))
     return {
         "verdict": assessment.verdict.value,
         "score": assessment.score,
@@ -37,7 +37,7 @@ def test_waived_majors_turn_conditions_into_a_go_with_who_and_why() -> None:
     result = outcomes(example("waived"))
     assert result["verdict"] == "go"
     finding = result["customer/win-probability-target"]
-    assert finding.outcome is Outcome.WAIVED
+    assert finding.outcome is FindingStatus.WAIVED
     assert finding.waiver.by == "Ines Kovac"
     assert finding.waiver.reason.startswith("Phase 1 delivered on budget")
     assert result["score"] < 100  # a waiver accepts a risk; it does not remove it
@@ -49,7 +49,7 @@ def test_a_waiver_without_a_reason_is_not_applied() -> None:
     result = outcomes(data)
     assert result["verdict"] == "go-with-conditions"
     finding = result["capability/capability-proven"]
-    assert finding.outcome is Outcome.FAILED
+    assert finding.outcome is FindingStatus.FAILED
     assert finding.waiver_refused == "a waiver needs a justification in the waiver reason field"
 
 
@@ -61,7 +61,7 @@ def test_a_blocker_can_be_waived_only_when_configuration_allows() -> None:
     assert refused["verdict"] == "no-go"
     assert "cannot be waived here" in refused["doomed/margin-positive"].waiver_refused
     allowed = outcomes(data, WaiverPolicy(allow_blockers=True))
-    assert allowed["doomed/margin-positive"].outcome is Outcome.WAIVED
+    assert allowed["doomed/margin-positive"].outcome is FindingStatus.WAIVED
     assert allowed["verdict"] == "go-with-conditions"  # the margin floor and win target still fail
 
 
@@ -96,7 +96,7 @@ def test_missing_information_cannot_be_waived_into_a_go() -> None:
     result = outcomes(data)
     assert result["verdict"] == "needs-info"
     finding = result["completeness/decision-maker-known"]
-    assert finding.outcome is Outcome.MISSING
+    assert finding.outcome is FindingStatus.MISSING
     assert finding.waiver_refused == "missing information cannot be waived: answer the question instead"
 
 

@@ -7,10 +7,9 @@ import json
 from typing import Any
 
 import pytest
-from webhook_helpers import sample
+from webhook_helpers import label_edit, sample
 
-from gonogo.webhook.deliveries import CheckTicket, Ignore, Malformed, classify, filtered_out
-from gonogo.webhook.settings import Filters
+from gonogo.webhook.classify import CheckTicket, Filters, Ignore, Malformed, classify, filtered_out
 
 BOT = "712020:0c3b1f2e-bot"
 FILTERS = Filters(
@@ -66,28 +65,37 @@ def test_gonogos_own_comment_never_triggers_a_check() -> None:
     )
 
 
-def test_the_update_gonogos_own_label_edit_causes_never_triggers_a_check() -> None:
-    """Even when labels are watched (a waiver label may change the verdict) and the bot is unknown."""
-    update = sample("cloud-issue-updated-field.json")
-    update["changelog"]["items"] = [
-        {
-            "field": "labels",
-            "fieldId": "labels",
-            "fromString": "big gonogo-go",
-            "toString": "big gonogo-no-go",
-        }
-    ]
-    on = Filters(check_on_update=True)
-    body = json.dumps(update).encode()
+@pytest.mark.parametrize("after", ["big gonogo-go", "big", "big gonogo-needs-info"])
+def test_a_verdict_label_moved_by_a_person_is_rechecked_even_when_no_checklist_reads_labels(
+    after: str,
+) -> None:
+    """A forged gonogo-go (or a removed gonogo-no-go) must not stand: the re-check puts it back."""
+    person = sample("cloud-issue-updated-field.json")["user"]  # Dana Reyes, a human account
+    body = label_edit(person, before="big gonogo-no-go", after=after)
+    for check_on_update in (True, False):  # other updates may be off; a forged verdict is not one
+        on = Filters(check_on_update=check_on_update, ignore_accounts=frozenset({BOT}))
+        assert classify(body, filters=on, watched_fields=WATCHED, label_prefix="gonogo-") == CheckTicket(
+            "BID-42", "20042", "jira:issue_updated"
+        )
+
+
+def test_the_echo_of_gonogos_own_label_edit_never_triggers_a_check() -> None:
+    """Only gonogo's own account (configured, or the one `gonogo serve` reads from GET myself)."""
+    bot = {**sample("cloud-issue-updated-field.json")["user"], "accountId": BOT, "displayName": "gonogo"}
+    on = Filters(check_on_update=True, ignore_accounts=frozenset({BOT}))
+    body = label_edit(bot, before="big gonogo-go", after="big gonogo-no-go")
     assert classify(body, filters=on, watched_fields=["labels"], label_prefix="gonogo-") == Ignore(
-        "jira:issue_updated", "only gonogo's own verdict label changed", "BID-42"
+        "jira:issue_updated", "caused by gonogo's own account", "BID-42"
     )
-    waiver = copy.deepcopy(update)
-    waiver["changelog"]["items"][0]["toString"] = "big gonogo-go gonogo-waive-fixed-price-size"
-    waived = json.dumps(waiver).encode()
-    assert classify(waived, filters=on, watched_fields=["labels"], label_prefix="gonogo-") == CheckTicket(
-        "BID-42", "20042", "jira:issue_updated"
-    )
+    # The same edit by a person, and a waiver label a person adds, are checked.
+    person = sample("cloud-issue-updated-field.json")["user"]
+    for body in (
+        label_edit(person, before="big gonogo-go", after="big gonogo-no-go"),
+        label_edit(person, before="big gonogo-go", after="big gonogo-go gonogo-waive-fixed-price-size"),
+    ):
+        assert classify(body, filters=on, watched_fields=["labels"], label_prefix="gonogo-") == CheckTicket(
+            "BID-42", "20042", "jira:issue_updated"
+        )
 
 
 @pytest.mark.parametrize(

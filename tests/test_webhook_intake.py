@@ -11,15 +11,16 @@ from pathlib import Path
 import pytest
 from webhook_helpers import SECRET, created_event, signed
 
-from gonogo.config import Secret
 from gonogo.log_routing import STANDARD_RECORD_ATTRIBUTES
 from gonogo.redaction import REDACTOR, RedactRecords
+from gonogo.sources.config import Secret
+from gonogo.webhook.classify import Filters
 from gonogo.webhook.intake import Intake
 from gonogo.webhook.logs import DELIVERY_LOGGER, JsonLines
 from gonogo.webhook.metrics import Metrics
 from gonogo.webhook.queue import Job, QueueUnavailable
-from gonogo.webhook.queue_local import LocalQueue
-from gonogo.webhook.settings import Credentials, Filters, QueueSettings, WebhookSettings
+from gonogo.webhook.queue.local import LocalQueue
+from gonogo.webhook.settings import Credentials, QueueSettings, WebhookSettings
 
 SETTINGS = WebhookSettings(
     credentials=Credentials(secret=None, token=None),

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from jiraserver import JiraServer, running_server
+from jiraserver import BOT_USER, HUMAN_USER, JiraServer, JiraUser, running_server
 from webhook_helpers import (
     SECRET,
     TOKEN,
@@ -24,6 +24,7 @@ from webhook_helpers import (
     created_event,
     example_fields,
     fresh_redis_prefix,
+    label_edit,
     sample,
     seed,
     signed,
@@ -329,3 +330,45 @@ def test_a_ticket_fetched_outside_the_filters_gets_no_comment_whatever_the_deliv
         "the issue type is not a proposal type",
     )
     assert service.metrics()['gonogo_webhook_checks_total{outcome="ignored"}'] == 2
+
+
+def label_event(key: str, issue_id: str, user: JiraUser, *, before: str, after: str) -> bytes:
+    person = {**sample("cloud-issue-updated-field.json")["user"], "accountId": user.account_id}
+    return label_edit(
+        {**person, "displayName": user.display_name}, before=before, after=after, key=key, issue_id=issue_id
+    )
+
+
+def test_a_forged_verdict_label_is_put_right_and_only_gonogos_own_echo_is_ignored(
+    tmp_path: Path, jira: JiraServer
+) -> None:
+    """Review 1, finding 4: someone swaps gonogo-no-go for gonogo-go; the Automation gate trusts it."""
+    service = Service(
+        tmp_path / "s",
+        jira,
+        webhook='projects = ["BID"]\ncheck_on_update = true\n',  # no ignore_accounts: GET myself tells
+    ).start()
+    try:
+        assert service.own_account_reads == 1
+        issue_id = seed(jira, "BID-9", "doomed")
+        body = created_event("BID-9", issue_id)
+        service.post(body, signed(body, "first"))
+        wait_until(
+            lambda: "gonogo-no-go" in jira.issue_fields("BID-9")["labels"], timeout=10, what="the label"
+        )
+        wait_until(service.idle, timeout=10, what="the first check")
+
+        jira.change_issue("BID-9", {"labels": ["gonogo-go"]}, author=HUMAN_USER)  # the forgery
+        forged = label_event("BID-9", issue_id, HUMAN_USER, before="gonogo-no-go", after="gonogo-go")
+        assert service.post(forged, signed(forged, "forged")).json()["outcome"] == "queued"
+        wait_until(
+            lambda: jira.issue_fields("BID-9")["labels"] == ["gonogo-no-go"], timeout=10, what="the repair"
+        )
+        wait_until(service.idle, timeout=10, what="the re-check")
+
+        # gonogo's own repair comes back as a webhook too: that echo, and only that, is ignored.
+        echo = label_event("BID-9", issue_id, BOT_USER, before="gonogo-go", after="gonogo-no-go")
+        answer = service.post(echo, signed(echo, "echo")).json()
+        assert (answer["outcome"], answer["reason"]) == ("ignored", "caused by gonogo's own account")
+    finally:
+        service.stop()

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from support import Gonogo
 
-from gonogo.config import load_settings
-from gonogo.errors import ConfigurationError
+from gonogo.core.errors import ConfigurationError
+from gonogo.sources.config import load_settings
 from gonogo.webhook.settings import (
     RetryPolicy,
     WebhookSettings,

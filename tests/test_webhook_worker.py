@@ -14,16 +14,16 @@ from typing import Any, cast
 import pytest
 from webhook_helpers import wait_until
 
-from gonogo.errors import RETRY_AFTER_CEILING_SECONDS, ConfigurationError, JiraError
+from gonogo.core.errors import RETRY_AFTER_CEILING_SECONDS, ConfigurationError, JiraError
 from gonogo.webhook.metrics import Metrics
 from gonogo.webhook.queue import Claimed, Job, WorkQueue
-from gonogo.webhook.queue_local import LocalQueue
+from gonogo.webhook.queue.local import LocalQueue
 from gonogo.webhook.service import health_check
 from gonogo.webhook.settings import QueueSettings, RetryPolicy
-from gonogo.webhook.worker import CheckOutcome, Workers
+from gonogo.webhook.worker import Checked, Workers
 
 FAST = RetryPolicy(max_attempts=3, initial_seconds=0.01, max_seconds=0.02)
-POSTED = CheckOutcome(verdict="go", action="created", comment_id="10000")
+POSTED = Checked(verdict="go", action="created", comment_id="10000")
 
 
 @pytest.fixture
@@ -40,11 +40,11 @@ def job(key: str = "BID-1", delivery: str = "d-1") -> Job:
 class Script:
     """A check runner that plays back outcomes (an exception is raised) and records calls."""
 
-    def __init__(self, *outcomes: CheckOutcome | Exception) -> None:
+    def __init__(self, *outcomes: Checked | Exception) -> None:
         self.outcomes = list(outcomes)
         self.calls: list[str] = []
 
-    def __call__(self, job: Job) -> CheckOutcome:
+    def __call__(self, job: Job) -> Checked:
         self.calls.append(job.key)
         outcome = self.outcomes.pop(0) if len(self.outcomes) > 1 else self.outcomes[0]
         if isinstance(outcome, Exception):
@@ -138,7 +138,7 @@ def test_a_job_waiting_for_its_back_off_holds_no_worker_and_survives_a_restart(
     queue = LocalQueue(settings)
     posted = threading.Event()
 
-    def check(job: Job) -> CheckOutcome:
+    def check(job: Job) -> Checked:
         if job.key == "BID-1":
             raise outage(retry_after=3600)  # Jira asked for an hour: longer than the policy's back-off
         posted.set()
@@ -172,7 +172,7 @@ def test_running_workers_never_check_one_ticket_twice_at_once(queue: LocalQueue)
     overlaps: list[str] = []
     guard = threading.Lock()
 
-    def slow_check(job: Job) -> CheckOutcome:
+    def slow_check(job: Job) -> Checked:
         with guard:
             running[job.key] = running.get(job.key, 0) + 1
             if running[job.key] > 1:
@@ -299,7 +299,7 @@ def test_any_error_from_the_queue_is_survived_with_a_bounded_back_off(
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_a_dead_worker_makes_the_service_unhealthy_and_its_job_is_not_lost(queue: LocalQueue) -> None:
-    def exits(job: Job) -> CheckOutcome:
+    def exits(job: Job) -> Checked:
         raise SystemExit(1)  # what no `except Exception` catches: the one way left for a thread to end
 
     workers = Workers(

@@ -21,8 +21,8 @@ from support import EXAMPLES, TODAY
 from test_wikimarkup import HOSTILE, fold
 from wiki_oracle import Adf, live_constructs, oracle_unavailable_reason, plain_text, render_wiki_to_adf
 
-from gonogo.config import Settings
-from gonogo.document import (
+from gonogo.flows.assessor import build_assessor
+from gonogo.render.document import (
     BulletList,
     Document,
     Emoticon,
@@ -36,10 +36,10 @@ from gonogo.document import (
     parse_document,
     seal,
 )
-from gonogo.engine import build_engine
-from gonogo.ticket import load_ticket_file
-from gonogo.wiki_document import to_wiki
-from gonogo.wikimarkup import is_inert
+from gonogo.render.wiki_document import to_wiki
+from gonogo.render.wikimarkup import is_inert
+from gonogo.sources.config import Settings
+from gonogo.sources.tickets import load_ticket_file
 
 HARMLESS = "word"
 # The places a comment document puts values; <<v>> is the value.
@@ -96,19 +96,19 @@ def render_one() -> Callable[[str], Adf]:
 
 
 def example_comments() -> dict[str, str]:
-    engine = build_engine(Settings())
+    assessor = build_assessor(Settings())
     today = date.fromisoformat(TODAY)
     return {
-        path.stem: engine.renderer.comment(engine.assess(load_ticket_file(path), today=today))
+        path.stem: assessor.renderer.comment(assessor.assess(load_ticket_file(path), today=today))
         for path in sorted(EXAMPLES.glob("*.json"))
     }
 
 
 def example_documents() -> dict[str, Document]:
-    engine = build_engine(Settings())
+    assessor = build_assessor(Settings())
     today = date.fromisoformat(TODAY)
     return {
-        path.stem: engine.renderer.comment_document(engine.assess(load_ticket_file(path), today=today))
+        path.stem: assessor.renderer.comment_document(assessor.assess(load_ticket_file(path), today=today))
         for path in sorted(EXAMPLES.glob("*.json"))
     }
 

@@ -27,7 +27,7 @@ from wiki_oracle import (
     render_wiki_to_adf,
 )
 
-from gonogo.wikimarkup import ELLIPSIS, LOOKALIKES, WORD_JOINER, escape_inline
+from gonogo.render.wikimarkup import ELLIPSIS, LOOKALIKES, WORD_JOINER, escape_inline
 
 HOSTILE_FILE = Path(__file__).resolve().parent / "markup" / "hostile.txt"
 _CORPUS_ESCAPE = re.compile(r"\\(?:([nrte])|u\{([0-9A-Fa-f]{1,6})\})")

@@ -50,6 +50,27 @@ def created_event(
     return json.dumps(data).encode("utf-8")
 
 
+def label_edit(
+    user: dict[str, Any], *, before: str, after: str, key: str = "BID-42", issue_id: str = "20042"
+) -> bytes:
+    """Jira Cloud's `issue_updated` for a labels edit by `user` (the samples' user shape)."""
+    data = copy.deepcopy(sample("cloud-issue-updated-field.json"))
+    data["issue"]["key"], data["issue"]["id"] = key, issue_id
+    data["user"] = user
+    data["changelog"]["items"] = [
+        {
+            "field": "labels",
+            "fieldtype": "jira",
+            "fieldId": "labels",
+            "from": None,
+            "fromString": before,
+            "to": None,
+            "toString": after,
+        }
+    ]
+    return json.dumps(data).encode()
+
+
 def signed(body: bytes, delivery: str | None = None, secret: str = SECRET) -> dict[str, str]:
     headers = {"Content-Type": "application/json", "X-Hub-Signature": signature(body, secret)}
     if delivery is not None:
@@ -140,6 +161,8 @@ class Service:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
+        self.jira = jira
+        self.own_account_reads = 0  # GET myself at each start: how the service knows its own echo
         self._starts = 0
 
     @property
@@ -157,6 +180,8 @@ class Service:
                 stderr=subprocess.STDOUT,
             )
         wait_until(self._ready, timeout=READY_TIMEOUT, what=f"gonogo serve on port {self.port} to be ready")
+        # Kept out of the log the tests count requests in; counted here instead.
+        self.own_account_reads += self.jira.forget_requests(r"/myself$")
         return self
 
     def _ready(self) -> bool:
@@ -211,11 +236,9 @@ class Service:
             for path in sorted(self.folder.glob("serve-*.log"))
         )
 
+    def log_lines(self) -> list[dict[str, Any]]:
+        """Every JSON line of the log, both processes' (they share stderr)."""
+        return [json.loads(line) for line in self.log_text().splitlines() if line.startswith("{")]
+
     def delivery_lines(self) -> list[dict[str, Any]]:
-        lines = []
-        for line in self.log_text().splitlines():
-            if line.startswith("{"):
-                record = json.loads(line)
-                if record.get("logger") == "gonogo.webhook.delivery":
-                    lines.append(record)
-        return lines
+        return [record for record in self.log_lines() if record.get("logger") == "gonogo.webhook.delivery"]

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import click
 
-from gonogo.cli.common import day, fail, logger, more_verbose, today_option, use_colour, verbose_option
-from gonogo.errors import GonogoError
+from gonogo.cli.common import day, logger, more_verbose, today_option, use_colour, verbose_option
 
 if TYPE_CHECKING:
-    from gonogo.check import CheckResult
-    from gonogo.comment_format import CommentFormat
-    from gonogo.engine import Engine
+    from gonogo.core.comment_format import CommentFormat
+    from gonogo.core.verdict import Verdict
+    from gonogo.flows.assessor import Assessor
+    from gonogo.flows.check_ticket import CheckResult
 
 
 @click.command()
@@ -43,81 +42,78 @@ def check(
     dry_run: bool,
     today: datetime | None,
     verbose: int,
-) -> None:
+) -> Verdict:
     """Check TICKET and post (or update) its verdict comment.
 
     TICKET is an issue key (BID-42), a Jira browse URL, or a JSON file with Jira's issue
     representation (assessed offline, never posted). Exit code: 0 GO, 10 GO WITH CONDITIONS,
     11 NEEDS INFO, 12 NO-GO; 3 configuration, 4 input, 5 Jira error.
     """
-    from gonogo.check import check_ticket
-    from gonogo.config import load_settings
-    from gonogo.engine import build_engine
+    from gonogo.flows.assessor import build_assessor
+    from gonogo.flows.check_ticket import check_ticket
     from gonogo.redaction import redact
-    from gonogo.ticket import parse_ticket_ref
+    from gonogo.sources.config import load_settings
+    from gonogo.sources.tickets import parse_ticket_ref
 
     more_verbose(ctx, verbose)
-    try:
-        settings = load_settings(ctx.obj["config_path"])
-        ref = parse_ticket_ref(ticket, jira_url=settings.jira.url)
-        engine = build_engine(settings)
-        result = check_ticket(
-            ref,
-            engine=engine,
-            jira=settings.jira,
-            today=day(today),
-            dry_run=dry_run,
-        )
-        output, colour = _rendered(
-            result,
-            engine,
-            output_format=output_format,
-            dry_run=dry_run,
-            site_format=settings.jira.comment_format,
-        )
-    except GonogoError as error:
-        fail(error)
+    settings = load_settings(ctx.obj["config_path"])
+    ref = parse_ticket_ref(ticket, jira_url=settings.jira.url)
+    assessor = build_assessor(settings)
+    result = check_ticket(
+        ref,
+        assessor=assessor,
+        jira=settings.jira,
+        today=day(today),
+        dry_run=dry_run,
+    )
+    output, colour = _rendered(
+        result,
+        assessor,
+        output_format=output_format,
+        dry_run=dry_run,
+        site_format=settings.jira.comment_format,
+    )
     click.echo(redact(output), nl=False, color=colour)
     if result.jira_round_trips is not None:
         logger().info("%d Jira round-trips", result.jira_round_trips)
-    sys.exit(result.assessment.verdict.exit_code)
+    return result.assessment.verdict
 
 
 def _rendered(
-    result: CheckResult, engine: Engine, *, output_format: str, dry_run: bool, site_format: CommentFormat
+    result: CheckResult, assessor: Assessor, *, output_format: str, dry_run: bool, site_format: CommentFormat
 ) -> tuple[str, bool]:
     """Everything to print, rendered before anything is printed (a template error is one line).
 
     `--format jira`/`adf` print the comment in that format; a dry run shows the format the
     configured site would get (`site_format`).
     """
-    from gonogo.comment_format import CommentFormat
+    from gonogo.core.comment_format import CommentFormat
 
     assessment = result.assessment
     if output_format in (CommentFormat.WIKI, CommentFormat.ADF):
         wanted = CommentFormat(output_format)
         if result.comment is not None and result.comment.format is wanted:
             return result.comment.printable(), False
-        return engine.renderer.comment_body(assessment, wanted).printable(), False
+        return assessor.renderer.comment_body(assessment, wanted).printable(), False
     comment = result.comment
     if comment is None and dry_run:
-        comment = engine.renderer.comment_body(assessment, site_format)
+        comment = assessor.renderer.comment_body(assessment, site_format)
     if output_format == "json":
         import json
 
-        from gonogo.json_report import report_document
+        from gonogo.render.check_json import report_document
 
         document = report_document(
             assessment, publication=result.publication, comment=comment if dry_run else None
         )
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n", False
     colour = use_colour()
-    output = engine.renderer.text_report(assessment, color=colour)
+    output = assessor.renderer.text_report(assessment, color=colour)
     publication = result.publication
     if publication is not None or dry_run:
-        from gonogo.rendering import Trusted
+        from gonogo.render.renderer import Trusted
 
-        output += engine.renderer.text_page(
+        output += assessor.renderer.text_page(
             "publication.txt.j2",
             action=publication.action.value if publication is not None else None,
             comment_id=publication.comment_id if publication is not None else None,

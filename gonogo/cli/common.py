@@ -1,7 +1,7 @@
 """What every command shares: logging without secrets, one-line errors, colour, common options.
 
-All "could not check" problems arrive in a command as a GonogoError and leave through `fail` as one
-line on stderr and the error's exit code (README, "Exit codes").
+All "could not check" problems leave a command as a GonogoError; the `gonogo` group hands them to
+`fail`: one line on stderr and the error's exit code (`gonogo.cli.exits`; README, "Exit codes").
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from gonogo.errors import GonogoError
+from gonogo.core.errors import GonogoError
 
 if TYPE_CHECKING:
     import logging
@@ -34,9 +34,10 @@ def logger() -> logging.Logger:
 def setup_logging(verbose: int) -> None:
     """gonogo's log lines on stderr, and every other library's routed through the same redaction.
 
-    A handler on the root logger matters even when it prints nothing: without one, the `jira`
-    library's `logging.error(...)` installs Python's default handler, which prints `ERROR:root:`
-    and a whole Jira response body. Other libraries speak only from -vv on, one line each.
+    A handler on the root logger matters even when it prints nothing: without one, a library's
+    module-level `logging.error(...)` installs Python's default handler, which prints `ERROR:root:`
+    and whatever the record holds (a whole Jira response body, once). Other libraries speak only
+    from -vv on, one line each.
     """
     import logging
 
@@ -62,11 +63,13 @@ def _stderr_handler() -> logging.Handler:
 
 
 def fail(error: GonogoError) -> NoReturn:
+    """One line on stderr, then the exit code of the error's family (`gonogo.cli.exits`)."""
+    from gonogo.cli.exits import for_error
     from gonogo.redaction import redact
 
     message = redact(" ".join(str(error).split()))
     click.echo(f"gonogo: error: {message}", err=True)
-    sys.exit(error.exit_code)
+    sys.exit(for_error(error))
 
 
 def use_colour() -> bool:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 
-from gonogo.cli.common import day, fail, logger, more_verbose, today_option, use_colour, verbose_option
-from gonogo.errors import ExitCode, GonogoError
-from gonogo.report_format_names import CSV_SECTIONS, FORMAT_DESCRIPTIONS
+from gonogo.cli.common import day, logger, more_verbose, today_option, use_colour, verbose_option
+from gonogo.core.errors import InputError
+from gonogo.render.portfolio_format_names import CSV_SECTIONS, FORMAT_DESCRIPTIONS
+
+if TYPE_CHECKING:
+    from gonogo.cli.exits import ExitCode
 
 
 @click.command()
@@ -84,18 +88,18 @@ def report(
     section: str,
     today: datetime | None,
     verbose: int,
-) -> None:
+) -> ExitCode:
     """Assess every ticket a search finds and print one portfolio report, worst first.
 
     Read-only unless --post. Exit code: 0 when every ticket was checked (and posted, with --post),
     6 when some could not be (they are error rows in the report); 3 configuration, 4 input, 5 Jira
     error for problems that stop the whole run.
     """
-    from gonogo.config import load_settings
-    from gonogo.engine import build_engine
+    from gonogo.flows.assessor import build_assessor
+    from gonogo.flows.portfolio_run import ReportRequest, project_jql, run_report
     from gonogo.redaction import redact
-    from gonogo.report import ReportRequest, project_jql, run_report
-    from gonogo.report_formats import REPORT_FORMATS, csv_section
+    from gonogo.render.portfolio_formats import REPORT_FORMATS, csv_section
+    from gonogo.sources.config import load_settings
 
     level = more_verbose(ctx, verbose)
     if (jql is None) == (project is None):
@@ -105,27 +109,24 @@ def report(
     if outcomes and post:
         raise click.UsageError("--outcomes reports on closed bids and posts nothing: leave out --post")
     colour = output is None and output_format == "text" and use_colour()
-    try:
-        settings = load_settings(ctx.obj["config_path"])
-        request = ReportRequest(
-            jql=jql if jql is not None else project_jql(str(project)),
-            today=day(today),
-            post=post,
-            concurrency=concurrency,
-            max_tickets=max_tickets,
-            since=since.date() if since else None,
-            outcomes=outcomes,
-        )
-        settings.jira.require_connection()
-        engine = build_engine(settings)
-        with _ProgressBar(enabled=sys.stderr.isatty() and not level) as progress:
-            run = run_report(request, engine=engine, jira=settings.jira, progress=progress)
-        if output_format == "csv":
-            document = redact(csv_section(run.portfolio, section))
-        else:
-            document = redact(REPORT_FORMATS[output_format].render(run.portfolio, engine.renderer, colour))
-    except GonogoError as error:
-        fail(error)
+    settings = load_settings(ctx.obj["config_path"])
+    request = ReportRequest(
+        jql=jql if jql is not None else project_jql(str(project)),
+        today=day(today),
+        post=post,
+        concurrency=concurrency,
+        max_tickets=max_tickets,
+        since=since.date() if since else None,
+        outcomes=outcomes,
+    )
+    settings.jira.require_connection()
+    assessor = build_assessor(settings)
+    with _ProgressBar(enabled=sys.stderr.isatty() and not level) as progress:
+        run = run_report(request, assessor=assessor, jira=settings.jira, progress=progress)
+    if output_format == "csv":
+        document = redact(csv_section(run.portfolio, section))
+    else:
+        document = redact(REPORT_FORMATS[output_format].render(run.portfolio, assessor.renderer, colour))
     if output is None:
         click.echo(document, nl=False, color=colour)
     else:
@@ -133,13 +134,14 @@ def report(
             with open(output, "w", encoding="utf-8") as target:
                 target.write(document)
         except OSError as exc:
-            click.echo(f"gonogo: error: cannot write {output}: {exc.strerror or exc}", err=True)
-            sys.exit(ExitCode.INPUT)
+            raise InputError(f"cannot write {output}: {exc.strerror or exc}") from None
         click.echo(
             f"Wrote the {output_format} report on {run.portfolio.totals.tickets} ticket(s) to {output}."
         )
     logger().info("%d tickets, %d Jira round-trips", run.portfolio.totals.tickets, run.jira_round_trips)
-    sys.exit(ExitCode.REPORT_FAILED_ROWS if run.portfolio.failed else ExitCode.GO)
+    from gonogo.cli.exits import ExitCode
+
+    return ExitCode.REPORT_FAILED_ROWS if run.portfolio.failed else ExitCode.GO
 
 
 class _ProgressBar:

@@ -7,8 +7,33 @@ from datetime import datetime
 
 import click
 
-from gonogo.cli.common import fail, today_option
-from gonogo.errors import GonogoError
+from gonogo.cli.common import today_option
+
+# What the `serve` extra installs; a CLI-only install has none of them.
+SERVE_PACKAGES = ("uvicorn", "starlette", "prometheus_client", "persistqueue", "redis")
+INSTALL_SERVE = "pip install 'gonogo[serve]'"
+
+
+def require_serve_extra(command: str) -> None:
+    """Stop with the install command when the web service's packages are missing (exit code 3).
+
+    Checked before anything starts, so a CLI-only install gets one line naming the fix rather
+    than an import error halfway through starting the service.
+    """
+    import importlib.util
+
+    from gonogo.core.errors import ConfigurationError
+
+    for name in SERVE_PACKAGES:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            raise ConfigurationError(
+                f"{command} needs the webhook service's packages ({name} is not installed): "
+                f"install them with {INSTALL_SERVE}"
+            )
 
 
 @click.command()
@@ -33,24 +58,22 @@ def serve(
     allow_unauthenticated: bool | None,
     today: datetime | None,
 ) -> None:
-    """Run the webhook service: POST /webhook, GET /healthz, GET /metrics (README, Webhook service)."""
-    from gonogo.config import load_settings
+    """Run the webhook service: POST /webhook, GET /healthz, GET /metrics (docs/webhook-service.md)."""
+    require_serve_extra("gonogo serve")
+    from gonogo.sources.config import load_settings
     from gonogo.webhook.service import run_service
     from gonogo.webhook.settings import webhook_settings
 
-    try:
-        settings = load_settings(ctx.obj["config_path"])
-        webhook = webhook_settings(
-            settings,
-            os.environ,
-            host=host,
-            port=port,
-            workers=workers,
-            allow_unauthenticated=allow_unauthenticated,
-        )
-        run_service(settings, webhook, today=today.date() if today else None, verbose=ctx.obj["verbose"])
-    except GonogoError as error:
-        fail(error)
+    settings = load_settings(ctx.obj["config_path"])
+    webhook = webhook_settings(
+        settings,
+        os.environ,
+        host=host,
+        port=port,
+        workers=workers,
+        allow_unauthenticated=allow_unauthenticated,
+    )
+    run_service(settings, webhook, today=today.date() if today else None, verbose=ctx.obj["verbose"])
 
 
 @click.command("dead-letters")
@@ -60,17 +83,15 @@ def serve(
 @click.pass_context
 def dead_letters(ctx: click.Context, output_format: str) -> None:
     """List deliveries whose check kept failing, with the reason (safe while the service runs)."""
-    from gonogo.config import load_settings
+    require_serve_extra("gonogo dead-letters")
     from gonogo.redaction import redact
+    from gonogo.sources.config import load_settings
     from gonogo.webhook.queue import dead_letter_lines, open_queue
     from gonogo.webhook.settings import queue_settings
 
-    try:
-        settings = load_settings(ctx.obj["config_path"])
-        # Only the queue's settings: listing needs neither the webhook secret nor a safe `host`.
-        queue = open_queue(queue_settings(settings, os.environ), reader=True)
-    except GonogoError as error:
-        fail(error)
+    settings = load_settings(ctx.obj["config_path"])
+    # Only the queue's settings: listing needs neither the webhook secret nor a safe `host`.
+    queue = open_queue(queue_settings(settings, os.environ), reader=True)
     try:
         lines = list(dead_letter_lines(queue.dead_letters()))
     finally:

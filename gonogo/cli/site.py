@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
-import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from gonogo.cli.common import fail, more_verbose, verbose_option
-from gonogo.errors import ExitCode, GonogoError, InputError
+from gonogo.cli.common import more_verbose, verbose_option
+from gonogo.core.errors import InputError
+
+if TYPE_CHECKING:
+    from gonogo.cli.exits import ExitCode
 
 sample_option = click.option(
     "--from",
@@ -35,40 +38,38 @@ def setup(ctx: click.Context, sample: str | None, target: str | None, force: boo
     Reads the site's fields (GET field) and, with --from KEY, the ticket's edit screen (select
     options). Unclear matches are TODO lines with candidates. Credentials are never written.
     """
-    from gonogo.config import load_settings
-    from gonogo.jira_gateway import JiraGateway
-    from gonogo.rendering import make_renderer
-    from gonogo.site_setup import plan_setup
-    from gonogo.vocabulary import bundled_vocabulary
+    from gonogo.flows.site_setup import plan_setup
+    from gonogo.jira.gateway import JiraGateway
+    from gonogo.render.renderer import make_renderer
+    from gonogo.sources.config import load_settings
+    from gonogo.sources.resources import bundled_vocabulary
 
     more_verbose(ctx, verbose)
-    try:
-        if target is not None and os.path.exists(target) and not force:
-            raise InputError(f"{target} exists: choose another file, or add --force to replace it")
-        settings = load_settings(ctx.obj["config_path"])
-        key = _sample_key(sample, settings.jira.url)
-        gateway = JiraGateway.connect(settings.jira)
-        site = gateway.site_fields()
-        editable = gateway.editable_fields(key) if key else None
-        plan = plan_setup(bundled_vocabulary(), site, editable)
-        text = make_renderer(settings.template_dir).text_page(
-            "setup.toml.j2", url=settings.jira.url, sample=key, plan=plan
-        )
-        if target is not None:
-            _write(target, text)
-    except GonogoError as error:
-        fail(error)
-    aliases = sum(len(o.aliases) for o in plan.options)
-    todo = len(plan.unmatched) + sum(len(o.unmatched) for o in plan.options)
-    summary = (
-        f"{len(plan.matched)} of {len(plan.fields)} properties matched, "
-        f"{aliases} option alias(es), {todo} TODO line(s)"
+    if target is not None and os.path.exists(target) and not force:
+        raise InputError(f"{target} exists: choose another file, or add --force to replace it")
+    settings = load_settings(ctx.obj["config_path"])
+    key = _sample_key(sample, settings.jira.url)
+    gateway = JiraGateway.connect(settings.jira)
+    site = gateway.site_fields()
+    editable = gateway.editable_fields(key) if key else None
+    plan = plan_setup(bundled_vocabulary(), site, editable)
+    renderer = make_renderer(settings.template_dir)
+    text = renderer.text_page("setup.toml.j2", url=settings.jira.url, sample=key, plan=plan)
+    if target is not None:
+        _write(target, text)
+    summary = renderer.text_page(
+        "setup-summary.txt.j2",
+        target=target,
+        matched=len(plan.matched),
+        properties=len(plan.fields),
+        aliases=sum(len(o.aliases) for o in plan.options),
+        todo=plan.todo_lines,
     )
     if target is None:
         click.echo(text, nl=False)
-        click.echo(f"gonogo setup: {summary}", err=True)
+        click.echo(summary, err=True, nl=False)
     else:
-        click.echo(f"Wrote {target}: {summary}.")
+        click.echo(summary, nl=False)
 
 
 @click.command()
@@ -78,11 +79,13 @@ def setup(ctx: click.Context, sample: str | None, target: str | None, force: boo
 )
 @verbose_option
 @click.pass_context
-def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) -> None:
+def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) -> ExitCode:
     """Check the configuration against the site, one line per check; exit 0 if all is well, else 3."""
-    from gonogo.authoring import lint
-    from gonogo.config import load_settings
-    from gonogo.doctor import (
+    from gonogo.core.errors import ConfigurationError
+    from gonogo.core.option_aliases import OptionAliases, parse_option_aliases
+    from gonogo.flows.assessor import field_map
+    from gonogo.flows.authoring import lint
+    from gonogo.flows.doctor import (
         Status,
         configuration_problem,
         jira_lines,
@@ -90,56 +93,58 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
         service_lines,
         waiver_lines,
     )
-    from gonogo.engine import field_map
-    from gonogo.errors import ConfigurationError
-    from gonogo.jira_gateway import JiraGateway
-    from gonogo.option_aliases import OptionAliases, parse_option_aliases
-    from gonogo.rendering import make_renderer
-    from gonogo.vocabulary import bundled_vocabulary
+    from gonogo.jira.gateway import JiraGateway
+    from gonogo.render.renderer import make_renderer
+    from gonogo.sources.config import load_settings
+    from gonogo.sources.resources import bundled_vocabulary
 
+    if service:
+        from gonogo.cli.serve import require_serve_extra
+
+        require_serve_extra("gonogo doctor --service")
     more_verbose(ctx, verbose)
+    settings = load_settings(ctx.obj["config_path"])
+    key = _sample_key(sample, settings.jira.url)
+    url, _ = settings.jira.require_connection()
+    vocabulary = bundled_vocabulary()
+    lines = []
+    aliases: OptionAliases = {}
     try:
-        settings = load_settings(ctx.obj["config_path"])
-        key = _sample_key(sample, settings.jira.url)
-        url, _ = settings.jira.require_connection()
-        vocabulary = bundled_vocabulary()
-        lines = []
-        aliases: OptionAliases = {}
-        try:
-            aliases = parse_option_aliases(settings.values, vocabulary)
-        except ConfigurationError as error:
-            lines.append(configuration_problem(error))
-        gateway = JiraGateway.connect(settings.jira)
-        asked = jira_lines(
-            gateway,
-            url=url,
-            sample=key,
-            field_map={p: r for p, r in field_map(settings).items() if p not in ("summary", "description")},
-            vocabulary=vocabulary,
-            aliases=aliases,
-            label_prefix=settings.jira.label_prefix,
-            comment_format=settings.jira.comment_format,
-        )
-        lines += asked
-        lines.append(lint_line(*lint(settings, [])))
-        jira_answers = all(line.check != "jira" for line in asked)
-        lines += waiver_lines(settings.waivers, gateway.group_members if jira_answers else None)
-        if service:
-            lines += service_lines(settings, os.environ)
-        problems = sum(line.status is Status.PROBLEM for line in lines)
-        skipped = sum(line.status is Status.SKIPPED for line in lines)
-        page = make_renderer(settings.template_dir).text_page(
-            "doctor.txt.j2", lines=lines, problems=problems, skipped=skipped
-        )
-    except GonogoError as error:
-        fail(error)
+        aliases = parse_option_aliases(settings.values, vocabulary)
+    except ConfigurationError as error:
+        lines.append(configuration_problem(error))
+    gateway = JiraGateway.connect(settings.jira)
+    asked = jira_lines(
+        gateway,
+        url=url,
+        sample=key,
+        field_map={p: r for p, r in field_map(settings).items() if p not in ("summary", "description")},
+        vocabulary=vocabulary,
+        aliases=aliases,
+        label_prefix=settings.jira.label_prefix,
+        configured=frozenset(settings.fields),
+        comment_format=settings.jira.comment_format,
+    )
+    lines += asked
+    lines.append(lint_line(*lint(settings, [])))
+    jira_answers = all(line.check != "jira" for line in asked)
+    lines += waiver_lines(settings.waivers, gateway.group_members if jira_answers else None)
+    if service:
+        lines += service_lines(settings, os.environ)
+    problems = sum(line.status is Status.PROBLEM for line in lines)
+    skipped = sum(line.status is Status.SKIPPED for line in lines)
+    page = make_renderer(settings.template_dir).text_page(
+        "doctor.txt.j2", lines=lines, problems=problems, skipped=skipped
+    )
     click.echo(page, nl=False)
-    sys.exit(ExitCode.CONFIGURATION if problems else ExitCode.GO)
+    from gonogo.cli.exits import ExitCode
+
+    return ExitCode.CONFIGURATION if problems else ExitCode.GO
 
 
 def _sample_key(sample: str | None, jira_url: str | None) -> str | None:
     """The --from ticket as an issue key (a browse URL of the configured site works too)."""
-    from gonogo.ticket import IssueKeyRef, parse_ticket_ref
+    from gonogo.sources.tickets import IssueKeyRef, parse_ticket_ref
 
     if sample is None:
         return None

@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gonogo.webhook.intake import Accepted, Intake, Reply
-from gonogo.webhook.metrics import Metrics
+from gonogo.webhook.metrics import IntakeMetrics
 from gonogo.webhook.writer import SerialWriter
 
 # Bodies up to this size are screened (HMAC, JSON) on the event loop: well under a millisecond.
@@ -31,7 +31,7 @@ INLINE_SCREEN_BYTES = 64 * 1024
 def create_app(
     *,
     intake: Intake,
-    metrics: Metrics,
+    metrics: IntakeMetrics,
     path: str,
     max_body_bytes: int,
     request_timeout: float,

@@ -16,9 +16,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from gonogo.webhook.deliveries import CheckTicket, Ignore, Malformed, classify
+from gonogo.webhook.classify import CheckTicket, Ignore, Malformed, classify
 from gonogo.webhook.logs import log_delivery
-from gonogo.webhook.metrics import Metrics
+from gonogo.webhook.metrics import IntakeMetrics
 from gonogo.webhook.queue import Job, QueueUnavailable, WorkQueue
 from gonogo.webhook.settings import WebhookSettings
 from gonogo.webhook.verify import Authenticity, authenticate
@@ -61,7 +61,7 @@ class Intake:
         *,
         settings: WebhookSettings,
         queue: WorkQueue,
-        metrics: Metrics,
+        metrics: IntakeMetrics,
         watched_fields: frozenset[str],
         label_prefix: str = "",
     ) -> None:

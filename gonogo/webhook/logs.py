@@ -80,8 +80,8 @@ class OncePerInterval(logging.Filter):
 def setup_service_logging(*, verbose: int) -> None:
     """Every logger's records to stderr as JSON lines, secrets blanked (see `gonogo.redaction`).
 
-    gonogo's and uvicorn's loggers have the handler themselves; every other library (the `jira`
-    client, asyncio, urllib3) reaches it through the root logger from WARNING on, one line each.
+    gonogo's and uvicorn's loggers have the handler themselves; every other library (asyncio,
+    urllib3, ...) reaches it through the root logger from WARNING on, one line each.
     """
     level = logging.DEBUG if verbose > 1 else logging.INFO
     for name in ("gonogo", "uvicorn", "uvicorn.error"):
@@ -90,7 +90,7 @@ def setup_service_logging(*, verbose: int) -> None:
         logger.propagate = False
         logger.setLevel(level)
     # The Jira gateway logs every request at DEBUG; below -vv keep it to retries and problems.
-    logging.getLogger("gonogo.jira_gateway").setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
+    logging.getLogger("gonogo.jira.gateway").setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
     logging.getLogger("uvicorn.access").disabled = True  # the delivery line says more, once
     others = _json_handler()
     others.addFilter(OncePerInterval(interval=ACCEPT_ERROR_INTERVAL_SECONDS, loggers=frozenset({"asyncio"})))

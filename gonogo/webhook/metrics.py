@@ -2,11 +2,19 @@
 
 A registry of its own rather than the library's global one, so every service (and every test)
 counts from zero and nothing else in the process leaks into the scrape.
+
+Two halves, because `gonogo serve` is two processes (see `gonogo.webhook.checks_process`): the HTTP
+process counts deliveries and acknowledgements (`IntakeMetrics`), the check process counts checks
+(`WorkerMetrics`). The check process runs prometheus_client in its documented multiprocess mode
+(`PROMETHEUS_MULTIPROC_DIR` set before the library is imported there), so its values live in files
+that the HTTP process reads at each scrape with a `MultiProcessCollector`: one scrape shows both.
+`Metrics` is both halves in one registry, for code that runs everything in one process (tests).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -21,8 +29,51 @@ _FAST = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 _SLOW = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0, 1800.0)
 
 
-class Metrics:
-    def __init__(self, *, queue_depth: Callable[[], int]) -> None:
+class WorkerMetrics:
+    """The check workers' metrics, registered in `registry`."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.checks = Counter(
+            "gonogo_webhook_checks",
+            "Check attempts, by outcome (posted, unchanged, ignored, retry, dead_letter).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.worker_errors = Counter(
+            "gonogo_webhook_worker_errors",
+            "Queue failures and internal errors a worker survived and backed off from, by stage "
+            "(claim, process).",
+            ["stage"],
+            registry=registry,
+        )
+        self.verdicts = Counter(
+            "gonogo_webhook_verdicts", "Verdicts posted, by verdict.", ["verdict"], registry=registry
+        )
+        self.check_seconds = Histogram(
+            "gonogo_webhook_check_seconds",
+            "Duration of one check attempt (fetch, assess, post).",
+            buckets=_SLOW,
+            registry=registry,
+        )
+        self.time_to_comment_seconds = Histogram(
+            "gonogo_webhook_time_to_comment_seconds",
+            "Time from a delivery's arrival to its verdict comment.",
+            buckets=_SLOW,
+            registry=registry,
+        )
+        # "livesum": in multiprocess mode, the sum over check processes that are alive.
+        self.in_progress = Gauge(
+            "gonogo_webhook_checks_in_progress",
+            "Checks running right now.",
+            registry=registry,
+            multiprocess_mode="livesum",
+        )
+
+
+class IntakeMetrics:
+    """The HTTP side's metrics; `worker_files`: where a check process writes its `WorkerMetrics`."""
+
+    def __init__(self, *, queue_depth: Callable[[], int], worker_files: Path | None = None) -> None:
         self.registry = CollectorRegistry()
         self.deliveries = Counter(
             "gonogo_webhook_deliveries",
@@ -37,44 +88,25 @@ class Metrics:
             buckets=_FAST,
             registry=self.registry,
         )
-        self.checks = Counter(
-            "gonogo_webhook_checks",
-            "Check attempts, by outcome (posted, unchanged, ignored, retry, dead_letter).",
-            ["outcome"],
-            registry=self.registry,
-        )
-        self.worker_errors = Counter(
-            "gonogo_webhook_worker_errors",
-            "Queue failures and internal errors a worker survived and backed off from, by stage "
-            "(claim, process).",
-            ["stage"],
-            registry=self.registry,
-        )
-        self.verdicts = Counter(
-            "gonogo_webhook_verdicts", "Verdicts posted, by verdict.", ["verdict"], registry=self.registry
-        )
-        self.check_seconds = Histogram(
-            "gonogo_webhook_check_seconds",
-            "Duration of one check attempt (fetch, assess, post).",
-            buckets=_SLOW,
-            registry=self.registry,
-        )
-        self.time_to_comment_seconds = Histogram(
-            "gonogo_webhook_time_to_comment_seconds",
-            "Time from a delivery's arrival to its verdict comment.",
-            buckets=_SLOW,
-            registry=self.registry,
-        )
-        self.in_progress = Gauge(
-            "gonogo_webhook_checks_in_progress", "Checks running right now.", registry=self.registry
-        )
         depth = Gauge(
             "gonogo_webhook_queue_depth",
             "Accepted deliveries not finished yet (waiting or in progress); -1 if the queue is unreachable.",
             registry=self.registry,
         )
         depth.set_function(lambda: float(queue_depth()))
+        if worker_files is not None:
+            from prometheus_client.multiprocess import MultiProcessCollector  # noqa: PLC0415
+
+            MultiProcessCollector(self.registry, path=str(worker_files))  # type: ignore[no-untyped-call]
 
     def exposition(self) -> tuple[bytes, str]:
         """The scrape body and its content type."""
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+class Metrics(IntakeMetrics, WorkerMetrics):
+    """Both halves in one registry: everything in one process."""
+
+    def __init__(self, *, queue_depth: Callable[[], int]) -> None:
+        IntakeMetrics.__init__(self, queue_depth=queue_depth)
+        WorkerMetrics.__init__(self, self.registry)

@@ -18,12 +18,12 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from gonogo.config import JiraSettings
-from gonogo.errors import GonogoError
-from gonogo.jira_gateway import JiraGateway
-from gonogo.waivers import POINTER_KEY, waiver_due
+from gonogo.core.errors import GonogoError
+from gonogo.core.waivers import POINTER_KEY, waiver_due
+from gonogo.jira.gateway import JiraGateway
+from gonogo.sources.config import JiraSettings
+from gonogo.webhook.classify import Filters
 from gonogo.webhook.queue import Job, QueueUnavailable, WorkQueue
-from gonogo.webhook.settings import Filters
 
 log = logging.getLogger("gonogo.webhook.recheck")
 

@@ -1,132 +1,122 @@
 """Wiring for `gonogo serve`: build every part once, run uvicorn, tear down in order.
 
-Built once per process: the check engine (compiled checklists), the queue, the metrics. Workers
-start when the server has started and stop before the queue closes, so no job is acknowledged
-against a closed queue. uvicorn owns SIGTERM/SIGINT: it stops accepting, finishes the requests in
-flight, then runs the shutdown that stops the workers.
+Two processes (see `gonogo.webhook.checks_process` for why): this one answers HTTP and stores
+accepted deliveries; a check process, started and supervised here, runs the workers and the
+waiver re-check. Built once per process: the check assessor (compiled checklists; here only for
+the fields a delivery must touch to be worth a check), the queue (its intake side here), the
+metrics. The check process starts when the server has started and stops before the queue closes.
+uvicorn owns SIGTERM/SIGINT: it stops accepting, finishes the requests in flight, then runs the
+shutdown that stops the check process in order.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
+from pathlib import Path
+from typing import Protocol
 
-from gonogo.check import assess_and_post
-from gonogo.config import JiraSettings, Settings
-from gonogo.engine import Engine, build_engine
-from gonogo.jira_gateway import JiraGateway
-from gonogo.redaction import REDACTOR
+from gonogo.core.errors import JiraError
+from gonogo.flows.assessor import build_assessor
+from gonogo.jira.gateway import JiraGateway
+from gonogo.sources.config import JiraSettings, Settings
 from gonogo.webhook.app import create_app
-from gonogo.webhook.deliveries import filtered_out
+from gonogo.webhook.checks_process import SHUTDOWN_GRACE_SECONDS, Launch, check_runner, remember_secrets
 from gonogo.webhook.intake import Intake
 from gonogo.webhook.listener import listen, raise_descriptor_limit, serve, server_config
 from gonogo.webhook.logs import setup_service_logging
-from gonogo.webhook.metrics import Metrics
-from gonogo.webhook.queue import Job, WorkQueue, open_queue
-from gonogo.webhook.recheck import WaiverRecheck
-from gonogo.webhook.settings import Filters, WebhookSettings
-from gonogo.webhook.worker import CheckOutcome, CheckRunner, Ignored, Workers
+from gonogo.webhook.metrics import IntakeMetrics
+from gonogo.webhook.queue import WorkQueue, open_queue
+from gonogo.webhook.settings import WebhookSettings
+from gonogo.webhook.supervisor import ChecksProcess
+
+__all__ = ["SHUTDOWN_GRACE_SECONDS", "check_runner", "health_check", "run_service"]
 
 log = logging.getLogger("gonogo.webhook")
 
-SHUTDOWN_GRACE_SECONDS = 10.0
+
+class Liveness(Protocol):
+    def alive(self) -> bool: ...
 
 
-def check_runner(
-    engine: Engine,
-    jira: JiraSettings,
-    *,
-    filters: Filters,
-    today: date | None,
-    connect: Callable[[JiraSettings], JiraGateway] = JiraGateway.connect,
-) -> CheckRunner:
-    """Run `gonogo check` for a job: fetch by id (or key) from JIRA_URL, assess, post the comment.
-
-    The steps of `gonogo.check.check_ticket` (fetch, then `assess_and_post`), with the project and
-    issue-type filters applied to the ticket Jira returned, between fetching and posting: the
-    delivery only named an id and a key, and an id may belong to any project. A ticket outside the
-    filters costs its one GET and gets no comment. The requests are otherwise those of a check:
-    one GET, then the comment's writes.
-    """
-
-    def run(job: Job) -> CheckOutcome | Ignored:
-        gateway = connect(jira)
-        ticket = gateway.fetch_ticket(job.ticket, fields=engine.fields_to_fetch(), label=job.key)
-        # An issue type Jira did not return ("") matches no filter: unknown is not a proposal.
-        unwanted = filtered_out(ticket.project_key, ticket.issue_type or "", filters)
-        if unwanted is not None:
-            return Ignored(unwanted)
-        result = assess_and_post(ticket, gateway, engine=engine, jira=jira, today=today or date.today())
-        assert result.publication is not None  # not a dry run
-        return CheckOutcome(
-            verdict=result.assessment.verdict.value,
-            action=result.publication.action.value,
-            comment_id=result.publication.comment_id,
-            key=ticket.key,
-        )
-
-    return run
-
-
-def health_check(queue: WorkQueue, workers: Workers) -> Callable[[], str | None]:
-    """What `/healthz` reports: None when healthy, else what is wrong (the queue, or dead workers)."""
+def health_check(
+    queue: WorkQueue, workers: Liveness, *, stopped: str = "worker threads stopped"
+) -> Callable[[], str | None]:
+    """What `/healthz` reports: None when healthy, else what is wrong (the queue, or no workers)."""
 
     def problem() -> str | None:
         if not queue.healthy():
             return "queue unavailable"
         if not workers.alive():
-            return "worker threads stopped"
+            return stopped
         return None
 
     return problem
 
 
+def with_own_account(
+    webhook: WebhookSettings,
+    jira: JiraSettings,
+    *,
+    connect: Callable[[JiraSettings], JiraGateway] = JiraGateway.connect,
+) -> WebhookSettings:
+    """The settings with the credentials' own account among `ignore_accounts` (one `GET myself`).
+
+    That is what tells the echo of gonogo's own label edit from a verdict label someone else moved
+    (which is re-checked, so a forged `gonogo-go` does not stand). If Jira cannot say, the service
+    still starts: each echo then costs one quiet re-check (a GET that writes nothing).
+    """
+    try:
+        own = connect(jira).account_ids()
+    except JiraError as exc:
+        log.warning(
+            "could not read gonogo's own account (GET myself); each of its own label edits will be "
+            "re-checked once: %s",
+            exc,
+        )
+        return webhook
+    filters = replace(webhook.filters, ignore_accounts=webhook.filters.ignore_accounts | own)
+    return replace(webhook, filters=filters)
+
+
 def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | None, verbose: int) -> None:
     """Serve until SIGTERM/SIGINT. Configuration problems raise before anything listens."""
-    token = settings.jira.token
-    REDACTOR.remember_credentials(settings.jira.user, token.reveal() if token else None)
-    REDACTOR.remember(
-        *(s.reveal() for s in (webhook.credentials.secret, webhook.credentials.token) if s is not None)
-    )
-    REDACTOR.remember_url_password(webhook.queue.redis_url.reveal())
+    remember_secrets(settings, webhook)
     setup_service_logging(verbose=verbose)
     settings.jira.require_connection()
-    engine = build_engine(settings)
+    assessor = build_assessor(settings)  # here only for the fields a delivery must touch
+    webhook = with_own_account(webhook, settings.jira)  # before the check process gets the settings
     descriptors = raise_descriptor_limit()
     listening = listen(webhook.host, webhook.port)
+    metrics_dir = Path(tempfile.mkdtemp(prefix="gonogo-metrics-"))
+    checks: ChecksProcess | None = None
     try:
-        queue = open_queue(webhook.queue)
+        checks = ChecksProcess(
+            Launch(settings=settings, webhook=webhook, today=today, verbose=verbose, ready_fd=-1),
+            metrics_dir=metrics_dir,
+        )
+        queue = open_queue(webhook.queue, role="intake", on_stored=checks.nudge)
     except BaseException:
         listening.close()
+        shutil.rmtree(metrics_dir, ignore_errors=True)
         raise
     try:
-        metrics = Metrics(queue_depth=queue.depth)
-        workers = Workers(
-            queue=queue,
-            run_check=check_runner(engine, settings.jira, filters=webhook.filters, today=today),
-            count=webhook.workers,
-            retry=webhook.retry,
-            metrics=metrics,
-        )
-        recheck = WaiverRecheck(
-            queue=queue,
-            jira=settings.jira,
-            filters=webhook.filters,
-            interval_seconds=webhook.waiver_recheck_hours * 3600,
-            today=lambda: today or date.today(),
-        )
+        metrics = IntakeMetrics(queue_depth=queue.depth, worker_files=metrics_dir)
         intake = Intake(
             settings=webhook,
             queue=queue,
             metrics=metrics,
-            watched_fields=frozenset(engine.field_map.values()),
+            watched_fields=frozenset(assessor.field_map.values()),
             label_prefix=settings.jira.label_prefix,
         )
+        supervised = checks
 
         def started() -> None:
-            workers.start()
-            recheck.start()
+            supervised.start()
             log.info(
                 "gonogo serve ready",
                 extra={
@@ -142,19 +132,15 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
                 },
             )
 
-        def stopping() -> None:
-            recheck.stop(SHUTDOWN_GRACE_SECONDS)
-            workers.stop(SHUTDOWN_GRACE_SECONDS)
-
         app = create_app(
             intake=intake,
             metrics=metrics,
             path=webhook.path,
             max_body_bytes=webhook.max_body_bytes,
             request_timeout=webhook.request_timeout_seconds,
-            health=health_check(queue, workers),
+            health=health_check(queue, checks, stopped="check process not running"),
             on_startup=started,
-            on_shutdown=stopping,
+            on_shutdown=lambda: supervised.stop(SHUTDOWN_GRACE_SECONDS),
         )
         config = server_config(
             app,
@@ -166,5 +152,7 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
         )
         serve(config, listening)
     finally:
+        checks.stop(SHUTDOWN_GRACE_SECONDS)  # a no-op after an orderly shutdown
         listening.close()
         queue.close()
+        shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from gonogo.config import Secret, Settings
-from gonogo.errors import ConfigurationError
+from gonogo.core.backoff import doubling
+from gonogo.core.errors import ConfigurationError
+from gonogo.sources.config import Secret, Settings
+from gonogo.webhook.classify import Filters
 
 SECRET_ENV = "GONOGO_WEBHOOK_SECRET"
 TOKEN_ENV = "GONOGO_WEBHOOK_TOKEN"
@@ -36,7 +38,7 @@ class RetryPolicy:
 
     def delay(self, failed_attempts: int) -> float:
         """Seconds to wait after the `failed_attempts`-th failure: doubling, capped."""
-        return float(min(self.initial_seconds * 2 ** (failed_attempts - 1), self.max_seconds))
+        return doubling(failed_attempts, first=self.initial_seconds, cap=self.max_seconds)
 
 
 @dataclass(frozen=True)
@@ -49,16 +51,6 @@ class QueueSettings:
     redis_prefix: str = "gonogo"
     dedupe_seconds: float = 24 * 3600.0
     lease_seconds: float = 60.0
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Which events count as "a proposal ticket was created (or changed)"; the rest is ignored."""
-
-    projects: frozenset[str] = frozenset()  # upper-case keys; empty: every project
-    issue_types: frozenset[str] = frozenset()  # case-folded names; empty: every issue type
-    check_on_update: bool = False
-    ignore_accounts: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from gonogo.errors import GonogoError, JiraError
+from gonogo.core.errors import GonogoError, JiraError
 from gonogo.redaction import redact
 from gonogo.webhook.logs import log_delivery
-from gonogo.webhook.metrics import Metrics
+from gonogo.webhook.metrics import WorkerMetrics
 from gonogo.webhook.queue import Claimed, Job, QueueUnavailable, WorkQueue
 from gonogo.webhook.settings import RetryPolicy
 
@@ -39,7 +39,7 @@ TROUBLE_MAX_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
-class CheckOutcome:
+class Checked:
     verdict: str
     action: str  # created / updated / recreated / unchanged
     comment_id: str
@@ -47,13 +47,13 @@ class CheckOutcome:
 
 
 @dataclass(frozen=True)
-class Ignored:
+class NotAProposal:
     """The fetched ticket is not a proposal (project or issue type outside the filters): no comment."""
 
     reason: str
 
 
-CheckRunner = Callable[[Job], CheckOutcome | Ignored]
+CheckRunner = Callable[[Job], Checked | NotAProposal]
 _Report = Callable[[], None]  # what to log and count once a job has been acknowledged
 
 
@@ -65,7 +65,7 @@ class Workers:
         run_check: CheckRunner,
         count: int,
         retry: RetryPolicy,
-        metrics: Metrics,
+        metrics: WorkerMetrics,
         poll_seconds: float = 1.0,
         trouble_max_seconds: float = TROUBLE_MAX_SECONDS,
         sleep: Callable[[float], None] | None = None,
@@ -142,7 +142,7 @@ class Workers:
         job = claimed.job
         attempts = job.attempts + 1
         error, outcome = self._attempt(job)
-        if isinstance(outcome, Ignored):
+        if isinstance(outcome, NotAProposal):
             self._store(lambda: self._queue.complete(claimed), claimed, "acknowledge the job")
             return partial(self._ignored, job, outcome, attempts)
         if outcome is not None:
@@ -167,7 +167,7 @@ class Workers:
         )
         return partial(self._dead_lettered, job, reason, attempts)
 
-    def _attempt(self, job: Job) -> tuple[Exception | None, CheckOutcome | Ignored | None]:
+    def _attempt(self, job: Job) -> tuple[Exception | None, Checked | NotAProposal | None]:
         started = time.perf_counter()
         self._metrics.in_progress.inc()
         try:
@@ -243,7 +243,7 @@ class Workers:
             },
         )
 
-    def _posted(self, job: Job, outcome: CheckOutcome, attempts: int) -> None:
+    def _posted(self, job: Job, outcome: Checked, attempts: int) -> None:
         # "unchanged": the comment would have come out identical, so nothing was written to Jira.
         said = "unchanged" if outcome.action == "unchanged" else "posted"
         self._metrics.checks.labels(said).inc()
@@ -261,7 +261,7 @@ class Workers:
             latency_ms=_since(job.received_at),
         )
 
-    def _ignored(self, job: Job, outcome: Ignored, attempts: int) -> None:
+    def _ignored(self, job: Job, outcome: NotAProposal, attempts: int) -> None:
         self._metrics.checks.labels("ignored").inc()
         log_delivery(
             delivery=job.delivery_id,

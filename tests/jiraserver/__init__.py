@@ -371,6 +371,10 @@ class JiraServer:
         """Forget the request log, e.g. after seeding through HTTP."""
         self._recorder.clear()
 
+    def forget_requests(self, path_regex: str) -> int:
+        """Forget the requests to matching paths (a service's start-up reads); returns how many."""
+        return self._recorder.forget(path_regex)
+
     # -- fault injection -------------------------------------------------------------
 
     def fail_next(

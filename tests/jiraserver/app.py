@@ -11,6 +11,7 @@ import base64
 import binascii
 import hmac
 import json
+import re
 import threading
 import traceback
 from collections.abc import Iterable
@@ -90,6 +91,15 @@ class Recorder:
         with self._lock:
             self._records.append(record)
         return record
+
+    def forget(self, path_regex: str) -> int:
+        """Drop the recorded requests whose path matches `path_regex`; returns how many."""
+        pattern = re.compile(path_regex)
+        with self._lock:
+            kept = [r for r in self._records if not pattern.search(r.path)]
+            dropped = len(self._records) - len(kept)
+            self._records[:] = kept
+        return dropped
 
     def finish(self, record: RecordedRequest, response: Response) -> None:
         """Attach the answer to its request."""

@@ -1,0 +1,63 @@
+"""Exit codes, decided in one place: from a command's result, or from the error that stopped it.
+
+Commands return what they found (a `Verdict`, or an `ExitCode` for "problems found" and "some rows
+failed") and raise a `GonogoError` when they could not do their job; `GonogoGroup` in
+`gonogo.cli` turns either into the process's exit code. Nothing else picks one (README, "Exit codes").
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from gonogo.core.errors import ConfigurationError, GonogoError, InputError, JiraError
+from gonogo.core.verdict import Verdict
+
+
+class ExitCode(IntEnum):
+    """Documented process exit codes (README, "Exit codes")."""
+
+    GO = 0
+    INTERNAL_ERROR = 1
+    USAGE = 2  # click's own code for bad arguments
+    CONFIGURATION = 3
+    INPUT = 4
+    JIRA = 5
+    REPORT_FAILED_ROWS = 6  # gonogo report: some tickets could not be checked or posted
+    GO_WITH_CONDITIONS = 10
+    NEEDS_INFO = 11
+    NO_GO = 12
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
+
+
+_FOR_VERDICT = {
+    Verdict.GO: ExitCode.GO,
+    Verdict.GO_WITH_CONDITIONS: ExitCode.GO_WITH_CONDITIONS,
+    Verdict.NEEDS_INFO: ExitCode.NEEDS_INFO,
+    Verdict.NO_GO: ExitCode.NO_GO,
+}
+
+# Most specific first: an error's code is that of the first family it belongs to.
+_FOR_ERROR: tuple[tuple[type[GonogoError], ExitCode], ...] = (
+    (ConfigurationError, ExitCode.CONFIGURATION),
+    (InputError, ExitCode.INPUT),
+    (JiraError, ExitCode.JIRA),
+)
+
+
+def for_verdict(verdict: Verdict) -> ExitCode:
+    """A check's exit code says its verdict, so a script can branch without parsing the report."""
+    return _FOR_VERDICT[verdict]
+
+
+def for_error(error: GonogoError) -> ExitCode:
+    """The code of the family the error belongs to; a bare GonogoError is an internal error."""
+    return next((code for family, code in _FOR_ERROR if isinstance(error, family)), ExitCode.INTERNAL_ERROR)
+
+
+def for_result(result: object) -> int:
+    """What a command returned, as an exit code: a verdict, an exit code, or nothing (success)."""
+    if isinstance(result, Verdict):
+        return for_verdict(result)
+    if isinstance(result, int):
+        return int(result)
+    return ExitCode.GO

@@ -1,0 +1,97 @@
+"""The `gonogo` click group and the click side of the entry point (see `gonogo.cli.run`).
+
+One module per command; this one holds the group. Commands import their heavy parts (the Jira
+client, the web server, even `logging` and `pathlib`) only when they run, so shell completion (and
+`--help` at a width other than the usual one) loads click and the command table only.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, NoReturn
+
+import click
+
+from gonogo import __version__
+from gonogo.cli.check import check
+from gonogo.cli.checklists import checklists
+from gonogo.cli.common import fail, logger, setup_logging
+from gonogo.cli.fast import terminal_width
+from gonogo.cli.report import report
+from gonogo.cli.serve import dead_letters, serve
+from gonogo.cli.site import doctor, setup
+from gonogo.core.errors import GonogoError
+
+
+class GonogoGroup(click.Group):
+    """The one place a command's outcome becomes the exit code, in `gonogo` and under click's test runner.
+
+    A command returns a `Verdict` or an `ExitCode` (or nothing: success) and raises a `GonogoError`
+    when it cannot do its job; both are mapped by `gonogo.cli.exits`.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            result = super().invoke(ctx)
+        except GonogoError as error:
+            fail(error)
+        from gonogo.cli.exits import for_result  # a command ran: completion never gets here
+
+        ctx.exit(for_result(result))
+
+
+@click.group(cls=GonogoGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="gonogo")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    envvar="GONOGO_CONFIG",
+    help="gonogo.toml to use (default: ./gonogo.toml if present).  [env: GONOGO_CONFIG]",
+)
+@click.option("-v", "--verbose", count=True, help="Log progress (-v) and each Jira request (-vv) to stderr.")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None, verbose: int) -> None:
+    """Tell a bid team the truth about a proposal ticket: GO, GO WITH CONDITIONS, NEEDS INFO or NO-GO."""
+    from pathlib import Path  # here, not at the top: --help and --version never get this far
+
+    from gonogo.redaction import remember_environment
+
+    remember_environment(os.environ)
+    setup_logging(verbose)
+    ctx.obj = {"config_path": Path(config_path) if config_path else None, "verbose": verbose}
+
+
+for command in (setup, doctor, check, report, checklists, serve, dead_letters):
+    main.add_command(command)
+
+
+def run_click() -> NoReturn:
+    """The entry point through click; turns anything unexpected into one line instead of a traceback.
+
+    The exit codes' module is loaded only on the paths that need it: shell completion never does.
+    """
+    try:
+        # Not click's standalone mode: it turns Ctrl-C into "Aborted!" and exit code 1, and the
+        # documented code for an interrupt is 130.
+        code = main.main(prog_name="gonogo", standalone_mode=False, terminal_width=terminal_width())
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        from gonogo.cli.exits import ExitCode
+
+        click.echo("\ngonogo: interrupted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except click.exceptions.ClickException as error:  # usage errors: click's message, click's code
+        error.show()
+        sys.exit(error.exit_code)
+    except Exception as exc:  # a bug: say so in one line; --verbose twice shows the traceback
+        from gonogo.cli.exits import ExitCode
+
+        if logger().isEnabledFor(10):  # logging.DEBUG
+            logger().exception("internal error")
+        click.echo(
+            f"gonogo: internal error ({exc.__class__.__name__}); please report it with the command you ran",
+            err=True,
+        )
+        sys.exit(ExitCode.INTERNAL_ERROR)
+    sys.exit(code if isinstance(code, int) else 0)

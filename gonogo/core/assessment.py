@@ -1,0 +1,371 @@
+"""Run checklists over a proposal: findings with their evidence, then the verdict.
+
+Pure: no Jira, no files, no clock. Every finding carries the properties it looked at, where each
+came from and what it said (or that it was absent), because a verdict nobody can check is a verdict
+nobody should trust.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from gonogo.core.errors import ConfigurationError
+from gonogo.core.proposal import Proposal
+from gonogo.core.rules import Checklist, Rule, Severity, fill_values
+from gonogo.core.ticket import Ticket
+from gonogo.core.values import display_value
+from gonogo.core.verdict import Verdict, decide
+from gonogo.core.vocabulary import Vocabulary
+from gonogo.core.waivers import (
+    LABEL_PREFIX,
+    MISSING_CANNOT_BE_WAIVED,
+    Waiver,
+    WaiverContext,
+    WaiverPolicy,
+    WaiverRuling,
+    WaiverStatus,
+    refusal,
+    rule_on,
+    waivers_on,
+)
+
+if TYPE_CHECKING:
+    from gonogo.core.path_to_go import PathToGo
+
+
+class FindingStatus(StrEnum):
+    """How one rule came out on this ticket (not a bid's outcome: that is `core.outcomes`)."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    MISSING = "missing"
+    SKIPPED = "skipped"
+    WAIVED = "waived"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One property as the rule saw it. `value` is None when the ticket did not say."""
+
+    property: str
+    label: str
+    field_id: str | None
+    value: Any
+    problem: str | None = None
+    counted: bool = False  # the field held a list of names and `value` is how many
+    derived: bool = False  # computed from other evidence of the same finding
+
+
+@dataclass(frozen=True)
+class Finding:
+    checklist: str
+    rule: Rule
+    outcome: FindingStatus
+    evidence: tuple[Evidence, ...]
+    waiver: Waiver | None = None
+    waiver_ruling: WaiverRuling | None = None
+    headline: str = ""  # the rule's failed title with this ticket's values quoted
+    waiver_label: str | None = None  # the label that would waive it, where a waiver is allowed
+
+    @property
+    def missing(self) -> tuple[Evidence, ...]:
+        return tuple(e for e in self.evidence if e.value is None)
+
+    @property
+    def waiver_refused(self) -> str | None:
+        """Why a waiver naming this rule was refused outright (no reason, a blocker, missing data)."""
+        return self.waiver_ruling.refused if self.waiver_ruling else None
+
+    @property
+    def waiver_not_applied(self) -> bool:
+        """A waiver names this rule but does not take its effect away: refused, unapproved, ended."""
+        ruling = self.waiver_ruling
+        return (
+            ruling is not None
+            and not ruling.applies
+            and self.outcome in (FindingStatus.FAILED, FindingStatus.MISSING)
+        )
+
+    @property
+    def ref(self) -> str:
+        return f"{self.checklist}/{self.rule.id}"
+
+    @property
+    def judges(self) -> bool:
+        """Whether the rule judges the bid (an "is it known?" check only asks for data)."""
+        return not self.rule.asks_only_if_known
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How many of the checks that judge the bid could run on this ticket's data."""
+
+    assessed: int
+    total: int
+
+
+@dataclass(frozen=True)
+class MissingInformation:
+    """A property some rule needs but the ticket does not give (or gives unusably)."""
+
+    property: str
+    label: str
+    field_id: str | None
+    question: str
+    problem: str | None
+    needed_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Assessment:
+    ticket_key: str
+    ticket_id: str | None
+    summary: str | None
+    verdict: Verdict
+    findings: tuple[Finding, ...]
+    missing_information: tuple[MissingInformation, ...]
+    checklists: tuple[Checklist, ...]
+    score: int | None = None
+    unmatched_waivers: tuple[Waiver, ...] = ()
+    coverage: Coverage = Coverage(0, 0)
+    thresholds: Mapping[str, float] = field(default_factory=dict)
+    path: PathToGo | None = None  # set by the assessor, which can re-assess a changed ticket
+    headline: str = ""  # the one-sentence summary under the verdict (the assessor renders it)
+    approvers: tuple[str, ...] = ()  # who may waive, by display name where known; empty: anyone
+
+    @property
+    def waivers_end_on(self) -> date | None:
+        """The first day an applied waiver stops applying: when the comment must be checked again."""
+        ends = [
+            f.waiver_ruling.expires_on
+            for f in self.findings
+            if f.outcome is FindingStatus.WAIVED and f.waiver_ruling and f.waiver_ruling.expires_on
+        ]
+        return min(ends) if ends else None
+
+
+def assess(
+    ticket: Ticket,
+    proposal: Proposal,
+    checklists: Sequence[Checklist],
+    vocabulary: Vocabulary,
+    *,
+    waivers: WaiverContext,
+) -> Assessment:
+    applicable = tuple(
+        c for c in checklists if c.applies_to(project=ticket.project_key, issue_type=ticket.issue_type)
+    )
+    if not applicable:
+        raise ConfigurationError(
+            f"no checklist applies to {ticket.key} (project {ticket.project_key}, issue type "
+            f"{ticket.issue_type or 'unknown'}): a verdict without checks would be a guess; "
+            "check the checklists' applies_to and [checklists].disable"
+        )
+    reason = proposal.values.get("waiver_reason")
+    labels = waivers_on(ticket, reason=reason if isinstance(reason, str) else None)
+    rule_ids = [rule.id for checklist in applicable for rule in checklist.rules]
+    findings = tuple(
+        replace(
+            apply_waivers(evaluate_rule(checklist.id, rule, proposal, vocabulary), labels, waivers),
+            waiver_label=_waiver_label(
+                checklist.id, rule, unique=rule_ids.count(rule.id) == 1, policy=waivers.policy
+            ),
+        )
+        for checklist in applicable
+        for rule in checklist.rules
+    )
+    missing = _missing_information(findings, vocabulary)
+    verdict = decide(
+        failed_blockers=sum(
+            f.outcome is FindingStatus.FAILED and f.rule.severity is Severity.BLOCKER for f in findings
+        ),
+        missing_information=len(missing),
+        failed_majors=sum(
+            f.outcome is FindingStatus.FAILED and f.rule.severity is Severity.MAJOR for f in findings
+        ),
+    )
+    summary = proposal.values.get("summary")
+    return Assessment(
+        ticket_key=ticket.key,
+        ticket_id=ticket.id,
+        summary=summary if isinstance(summary, str) else None,
+        verdict=verdict,
+        findings=findings,
+        missing_information=missing,
+        checklists=applicable,
+        score=bid_score(findings),
+        unmatched_waivers=tuple(
+            w for w in labels if not any(w.matches(f.checklist, f.rule.id) for f in findings)
+        ),
+        coverage=coverage(findings),
+        thresholds=dict(proposal.thresholds),
+        approvers=waivers.named_approvers(),
+    )
+
+
+def _waiver_label(checklist_id: str, rule: Rule, *, unique: bool, policy: WaiverPolicy) -> str | None:
+    """The label a reader can put on the ticket to waive this rule, or None where none is honoured."""
+    if rule.severity is Severity.BLOCKER and not policy.allow_blockers:
+        return None
+    return f"{LABEL_PREFIX}{rule.id if unique else f'{checklist_id}.{rule.id}'}"
+
+
+def coverage(findings: Sequence[Finding]) -> Coverage:
+    """Checks that judge the bid, and how many of them had the data to run (waived ones ran)."""
+    judging = [f for f in findings if f.judges]
+    ran = [
+        f for f in judging if f.outcome in (FindingStatus.PASSED, FindingStatus.FAILED, FindingStatus.WAIVED)
+    ]
+    return Coverage(assessed=len(ran), total=len(judging))
+
+
+def apply_waivers(finding: Finding, waivers: Sequence[Waiver], context: WaiverContext) -> Finding:
+    """Turn a failed finding into a waived one when an approved, current waiver names its rule.
+
+    Missing information is never waived: accepting a risk needs knowing what the risk is. A waiver
+    on a rule that passed or was skipped is ruled on too (the JSON shows it) but changes nothing.
+    """
+    waiver = next((w for w in waivers if w.matches(finding.checklist, finding.rule.id)), None)
+    if waiver is None:
+        return finding
+    if finding.outcome is FindingStatus.MISSING:
+        refused: str | None = MISSING_CANNOT_BE_WAIVED
+    else:
+        refused = refusal(waiver, is_blocker=finding.rule.severity is Severity.BLOCKER, policy=context.policy)
+    ruling = rule_on(waiver, refused=refused, fields=_fields_read(finding), context=context)
+    waived = ruling.status is WaiverStatus.ACTIVE and finding.outcome is FindingStatus.FAILED
+    return replace(
+        finding,
+        waiver=waiver,
+        waiver_ruling=ruling,
+        outcome=FindingStatus.WAIVED if waived else finding.outcome,
+    )
+
+
+def _fields_read(finding: Finding) -> dict[str, str]:
+    """The Jira fields behind the rule's evidence (derived values through their sources), id → name."""
+    return {e.field_id: e.label for e in finding.evidence if e.field_id is not None}
+
+
+def bid_score(findings: Sequence[Finding]) -> int | None:
+    """0-100: the weight of passed rules over the weight of all rules that were decided or lack data.
+
+    Only rules that judge the bid count: an "is it known?" check passing says nothing about the
+    bid. Missing information and waived rules count against the score: an unknown is not a
+    strength, and a waiver accepts a risk without removing it. Skipped rules count neither way
+    (the coverage says how many). The gates decide the verdict; the score only ranks bids.
+
+    None when no check could run (coverage 0 of N): a score made only of missing data would rank
+    an empty ticket below a NO-GO, and says nothing about the bid.
+    """
+    if not coverage(findings).assessed:
+        return None
+    counted = [f for f in findings if f.outcome is not FindingStatus.SKIPPED and f.judges]
+    total = sum(f.rule.weight for f in counted)
+    if not total:
+        return None
+    return round(100 * sum(f.rule.weight for f in counted if f.outcome is FindingStatus.PASSED) / total)
+
+
+def evaluate_rule(checklist_id: str, rule: Rule, proposal: Proposal, vocabulary: Vocabulary) -> Finding:
+    evidence = tuple(_evidence(name, proposal, vocabulary) for name in _with_sources(rule.uses, vocabulary))
+    present = {name: proposal.values[name] for name in rule.uses if name in proposal.values}
+    if len(present) < len(rule.uses):
+        # A derived value can be absent although everything it is computed from is known (no
+        # margin on a zero budget): nothing to ask the customer, so the rule does not apply.
+        asks = any(e.value is None and not _is_derived(e.property, vocabulary) for e in evidence)
+        outcome = FindingStatus.MISSING if rule.ask_when_missing and asks else FindingStatus.SKIPPED
+    elif rule.holds(present):
+        outcome = FindingStatus.PASSED
+    else:
+        outcome = FindingStatus.FAILED
+    return Finding(
+        checklist=checklist_id,
+        rule=rule,
+        outcome=outcome,
+        evidence=evidence,
+        headline=_headline(rule, proposal) if outcome is FindingStatus.FAILED else "",
+    )
+
+
+def _headline(rule: Rule, proposal: Proposal) -> str:
+    """The rule's failed title with the ticket's values it names, formatted for reading."""
+    return fill_values(rule.failed_title, proposal.values, lambda _name, value: display_value(value))
+
+
+def _is_derived(name: str, vocabulary: Vocabulary) -> bool:
+    spec = vocabulary.properties.get(name)
+    return spec is not None and spec.is_derived
+
+
+def _with_sources(names: Sequence[str], vocabulary: Vocabulary) -> list[str]:
+    """A derived property's evidence starts with what it was computed from, all the way down."""
+    ordered: list[str] = []
+
+    def add(name: str) -> None:
+        spec = vocabulary.properties.get(name)
+        for source in spec.derived_from if spec else ():
+            add(source)
+        if name not in ordered:
+            ordered.append(name)
+
+    for name in names:
+        add(name)
+    return ordered
+
+
+def _evidence(name: str, proposal: Proposal, vocabulary: Vocabulary) -> Evidence:
+    spec = vocabulary.properties.get(name)
+    source = proposal.sources.get(name)
+    label = source.field_name if source else (spec.label if spec else name)
+    if spec is not None and source is not None and source.field_name == source.field_id:
+        label = spec.label
+    return Evidence(
+        property=name,
+        label=label,
+        field_id=source.field_id if source else None,
+        value=proposal.evidence_value(name),
+        problem=proposal.problems.get(name),
+        counted=name in proposal.counted,
+        derived=spec is not None and spec.is_derived,
+    )
+
+
+def _missing_information(
+    findings: Sequence[Finding], vocabulary: Vocabulary
+) -> tuple[MissingInformation, ...]:
+    """Group what is missing by property, so each question is asked once, however many rules need it."""
+    needed_by: dict[str, list[str]] = {}
+    first: dict[str, Evidence] = {}
+    for finding in findings:
+        if finding.outcome is not FindingStatus.MISSING:
+            continue
+        for item in finding.missing:
+            if _is_derived(item.property, vocabulary):
+                continue
+            first.setdefault(item.property, item)
+            needed_by.setdefault(item.property, []).append(finding.rule.id)
+    order = list(vocabulary.properties)
+    ranked = sorted(first.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
+    return tuple(
+        MissingInformation(
+            property=name,
+            label=item.label,
+            field_id=item.field_id,
+            question=_question(name, vocabulary),
+            problem=item.problem,
+            needed_by=tuple(needed_by[name]),
+        )
+        for name, item in ranked
+    )
+
+
+def _question(name: str, vocabulary: Vocabulary) -> str:
+    spec = vocabulary.properties.get(name)
+    if spec is not None and spec.ask:
+        return spec.ask
+    return f"What is the {spec.label if spec else name} for this bid?"

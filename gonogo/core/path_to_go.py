@@ -1,0 +1,370 @@
+"""Path to GO: the smallest set of changes to the ticket's inputs after which the verdict is GO.
+
+A counterfactual, asked of the real rules rather than re-derived: every candidate value is
+judged by the compiled rule conditions over the properties derived from it (thresholds, today's
+date and all), so the path cannot drift from the checklists. Changes are searched only in the
+inputs a team edits (the deadline, never `days_to_deadline`); numbers and dates by a probe and a
+bisection towards the nearest value that passes, options in the property's own order. The path is
+built one change at a time with the whole ticket re-assessed after each, then every change whose
+removal keeps the ticket clear is dropped, and the final set is verified once more.
+
+Missing information has no value to search for: it is listed with `needed` None. Pure: the
+caller (the assessor) passes in how to derive properties and how to re-assess a changed proposal.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from gonogo.core.assessment import Assessment, Finding, FindingStatus
+from gonogo.core.rules import Rule, Severity
+from gonogo.core.vocabulary import PropertySpec, Vocabulary
+
+_MAX_STEPS = 20  # more changes than this is not a path anybody follows
+_DATE_REACH_DAYS = 3650
+_NUMBER_REACH = 10**12  # the farthest a number is moved: beyond any contract value or effort
+
+
+@dataclass(frozen=True)
+class Change:
+    """One input set to the value that clears a rule; `needed` None means: provide it."""
+
+    property: str
+    field: str
+    current: Any
+    needed: Any
+
+    @builtins.property  # `property` is a field name here
+    def direction(self) -> str:
+        """How a template words the change: "up", "down", "set" (an option) or "provide"."""
+        if self.needed is None:
+            return "provide"
+        if isinstance(self.needed, str) and not _is_iso_date(self.needed):
+            return "set"
+        return "up" if self.current is None or self.needed > self.current else "down"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One change on the path, the rules it clears, and other single changes that would clear them."""
+
+    change: Change
+    rules: tuple[str, ...]
+    alternatives: tuple[Change, ...] = ()
+
+
+@dataclass(frozen=True)
+class PathToGo:
+    """The steps, and whether applying every non-null change was verified to leave no failed rule."""
+
+    steps: tuple[Step, ...]
+    verified: bool
+    uncleared: tuple[str, ...] = ()  # failed rules no single input change clears
+
+
+Derive = Callable[[Mapping[str, Any]], Mapping[str, Any]]
+Reassess = Callable[[Mapping[str, Any]], Assessment]
+
+
+def find_path(
+    assessment: Assessment,
+    *,
+    inputs: Mapping[str, Any],
+    derive: Derive,
+    reassess: Reassess,
+    vocabulary: Vocabulary,
+) -> PathToGo:
+    """The path from this assessment to GO; empty for a GO.
+
+    `inputs` are the ticket's usable input values, `derive(inputs)` returns inputs plus derived
+    properties, and `reassess(inputs)` runs the whole assessment on changed inputs.
+    """
+    if not _blocking(assessment) and not assessment.missing_information:
+        return PathToGo(steps=(), verified=True)
+    changes: dict[str, Any] = {}
+    uncleared: list[str] = []
+    current = assessment
+    for _ in range(_MAX_STEPS):
+        todo = [f for f in _blocking(current) if f.ref not in uncleared]
+        if not todo:
+            break
+        finding = todo[0]
+        options = clearing_changes(
+            [finding.rule], {**inputs, **changes}, derive=derive, vocabulary=vocabulary
+        )
+        if not options:
+            uncleared.append(finding.ref)
+            continue
+        changes[options[0].property] = options[0].needed
+        current = reassess({**inputs, **changes})
+    for name in list(changes) if len(changes) > 1 else ():
+        fewer = {k: v for k, v in changes.items() if k != name}
+        if not _blocking(reassess({**inputs, **fewer})):
+            del changes[name]
+    if len(changes) > 1:
+        changes = _reminimised(
+            changes, assessment, inputs=inputs, derive=derive, reassess=reassess, vocabulary=vocabulary
+        )
+    final = reassess({**inputs, **changes})
+    verified = not _blocking(final) and not uncleared
+    now_passing = {f.ref for f in final.findings if f.outcome is FindingStatus.PASSED}
+    # What each change is for: the gates it clears, and gates that could not run before it
+    # (no margin on a zero budget) and pass after it, which is often what sets the amount.
+    originally = sorted(
+        (
+            f
+            for f in assessment.findings
+            if f.rule.severity in (Severity.BLOCKER, Severity.MAJOR)
+            and f.outcome in (FindingStatus.FAILED, FindingStatus.SKIPPED)
+            and f.ref in now_passing
+        ),
+        key=lambda f: f.rule.severity is not Severity.BLOCKER,
+    )
+    steps = []
+    for name, needed in changes.items():
+        cleared = [f for f in originally if name in input_sources(f.rule, vocabulary)]
+        others = {**inputs, **{k: v for k, v in changes.items() if k != name}}
+        instead = clearing_changes([f.rule for f in cleared], others, derive=derive, vocabulary=vocabulary)
+        steps.append(
+            Step(
+                change=_change(name, inputs.get(name), needed, assessment, vocabulary),
+                rules=tuple(f.ref for f in cleared),
+                alternatives=tuple(a for a in instead if a.property not in changes),
+            )
+        )
+    steps += [
+        Step(
+            change=_change(m.property, None, None, assessment, vocabulary),
+            rules=tuple(
+                f.ref
+                for f in assessment.findings
+                if f.outcome is FindingStatus.MISSING and f.rule.id in m.needed_by
+            ),
+        )
+        for m in assessment.missing_information
+    ]
+    return PathToGo(steps=tuple(steps), verified=verified, uncleared=tuple(uncleared))
+
+
+def _reminimised(
+    changes: Mapping[str, Any],
+    assessment: Assessment,
+    *,
+    inputs: Mapping[str, Any],
+    derive: Derive,
+    reassess: Reassess,
+    vocabulary: Vocabulary,
+) -> dict[str, Any]:
+    """Each kept change moved back to the nearest value that still clears, with the others applied.
+
+    The greedy search sets each amount against the ticket as it was at that moment; a later change
+    (less effort) can make an earlier one (a budget found for the original effort) larger than
+    needed. Re-searching every amount from the ticket's own value, with the rest of the path
+    applied, until nothing moves, gives each its nearest value. A candidate is kept only if the
+    whole ticket still has no failed gate.
+    """
+    kept = dict(changes)
+    gates = [f.rule for f in assessment.findings if f.rule.severity in (Severity.BLOCKER, Severity.MAJOR)]
+    for _ in range(len(kept)):
+        moved = False
+        for name in list(kept):
+            others = {**inputs, **{k: v for k, v in kept.items() if k != name}}
+            values = derive({**others, name: kept[name]})
+            rules = [r for r in gates if name in input_sources(r, vocabulary) and _holds(r, values)]
+            nearer = _clearing_value(name, rules, others, derive=derive, vocabulary=vocabulary)
+            if nearer is None or nearer == kept[name]:
+                continue
+            if not _blocking(reassess({**others, name: nearer})):
+                kept[name] = nearer
+                moved = True
+        if not moved:
+            break
+    return kept
+
+
+def clearing_changes(
+    rules: Sequence[Rule], inputs: Mapping[str, Any], *, derive: Derive, vocabulary: Vocabulary
+) -> list[Change]:
+    """For each input the rules depend on, the nearest value after which all of them hold.
+
+    Inputs in the order the rules' evidence lists them (the property named first), so the
+    first change is the most direct one; the rest are the alternatives.
+    """
+    found: list[Change] = []
+    names = list(dict.fromkeys(name for rule in rules for name in input_sources(rule, vocabulary)))
+    for name in names:
+        needed = _clearing_value(name, rules, inputs, derive=derive, vocabulary=vocabulary)
+        if needed is not None:
+            found.append(Change(name, vocabulary.properties[name].label, inputs[name], needed))
+    return found
+
+
+def _clearing_value(
+    name: str, rules: Sequence[Rule], inputs: Mapping[str, Any], *, derive: Derive, vocabulary: Vocabulary
+) -> Any:
+    """The value of input `name` nearest to its value in `inputs` after which all the rules hold."""
+    value = inputs.get(name)
+    if value is None:
+        return None
+
+    def holds(candidate: Any) -> bool:
+        values = derive({**inputs, name: candidate})
+        return all(_holds(rule, values) for rule in rules)
+
+    return _nearest(value, vocabulary.properties[name], holds)
+
+
+def _holds(rule: Rule, values: Mapping[str, Any]) -> bool:
+    present = {n: values[n] for n in rule.uses if n in values}
+    return len(present) == len(rule.uses) and bool(rule.holds(present))
+
+
+def input_sources(rule: Rule, vocabulary: Vocabulary) -> list[str]:
+    """The editable inputs a rule's properties come from: derived ones replaced by their sources."""
+    found: list[str] = []
+
+    def add(name: str) -> None:
+        spec = vocabulary.properties.get(name)
+        if spec is None:
+            return
+        if spec.is_derived:
+            for source in spec.derived_from:
+                add(source)
+        elif _searchable(spec) and name not in found:
+            found.append(name)
+
+    for name in rule.uses:
+        add(name)
+    return found
+
+
+def _blocking(assessment: Assessment) -> list[Finding]:
+    """Failed rules that keep the verdict from GO (blockers first); waived ones no longer do."""
+    failed = [
+        f
+        for f in assessment.findings
+        if f.outcome is FindingStatus.FAILED and f.rule.severity in (Severity.BLOCKER, Severity.MAJOR)
+    ]
+    return sorted(failed, key=lambda f: f.rule.severity is not Severity.BLOCKER)
+
+
+def _searchable(spec: PropertySpec) -> bool:
+    return spec.type in ("number", "integer", "date") or bool(spec.enum)
+
+
+def _nearest(value: Any, spec: PropertySpec, holds: Callable[[Any], bool]) -> Any:
+    if spec.enum:
+        return _nearest_option(value, spec.enum, holds)
+    if spec.type == "date":
+        start = date.fromisoformat(value)
+
+        def shifted(k: int) -> str | None:
+            try:
+                return (start + timedelta(days=k)).isoformat()
+            except OverflowError:  # beyond year 9999: no such date to propose
+                return None
+
+        def passes(k: int) -> bool:
+            moved = shifted(k)
+            return moved is not None and holds(moved)
+
+        offset = _nearest_offset(passes, up=_DATE_REACH_DAYS, down=_DATE_REACH_DAYS)
+        return None if offset is None else shifted(offset)
+    return _nearest_number(value, spec, holds)
+
+
+def _nearest_option(value: Any, options: Sequence[str], holds: Callable[[Any], bool]) -> str | None:
+    """The passing option closest to the current one in the property's order (none < partial < strong)."""
+    here = options.index(value) if value in options else 0
+    ranked = sorted(
+        (o for o in options if o != value), key=lambda o: (abs(options.index(o) - here), -options.index(o))
+    )
+    return next((o for o in ranked if holds(o)), None)
+
+
+def _nearest_number(value: float, spec: PropertySpec, holds: Callable[[Any], bool]) -> int | float | None:
+    """Whole steps away from the current value, then rounded to a readable amount that still passes."""
+
+    def allowed(candidate: float) -> bool:
+        if spec.minimum is not None and candidate < spec.minimum:
+            return False
+        if spec.exclusive_minimum is not None and candidate <= spec.exclusive_minimum:
+            return False
+        return spec.maximum is None or candidate <= spec.maximum
+
+    def at(k: int) -> int | float:
+        number = value + k
+        return int(number) if float(number).is_integer() else number
+
+    floor = spec.minimum if spec.minimum is not None else spec.exclusive_minimum
+    up = _NUMBER_REACH if spec.maximum is None else math.floor(spec.maximum - value)
+    down = _NUMBER_REACH if floor is None else math.ceil(value - floor) - (spec.minimum is None)
+    offset = _nearest_offset(lambda k: allowed(at(k)) and holds(at(k)), up=up, down=down)
+    if offset is None:
+        return None
+    exact = at(offset)
+    rounded = _readable(exact, up=offset > 0)
+    return rounded if allowed(rounded) and holds(rounded) else exact
+
+
+def _nearest_offset(passes: Callable[[int], bool], *, up: int, down: int) -> int | None:
+    """The smallest step k (up to `up` above, `down` below) with passes(k); assumes each side monotone."""
+    best: int | None = None
+    for sign, reach in ((1, up), (-1, down)):
+        far = _probe(_signed(passes, sign), reach) if reach > 0 else None
+        if far is not None and (best is None or far < abs(best)):
+            best = sign * far
+    return best
+
+
+def _signed(passes: Callable[[int], bool], sign: int) -> Callable[[int], bool]:
+    return lambda k: passes(sign * k)
+
+
+def _probe(passes: Callable[[int], bool], reach: int) -> int | None:
+    """The first passing step in 1..reach: nothing if the farthest fails, else doubling and bisection.
+
+    A rule that holds nowhere on this side costs one evaluation, not a doubling run to the end.
+    """
+    if not passes(reach):
+        return None
+    low, high = 0, 1
+    while high < reach and not passes(high):
+        low, high = high, min(high * 2, reach)
+    while high - low > 1:
+        middle = (low + high) // 2
+        if passes(middle):
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def _readable(number: int | float, *, up: bool) -> int | float:
+    """Three significant figures, rounded away from the failing side: 540,001 → 541,000."""
+    if abs(number) < 1000:
+        return math.ceil(number) if up else math.floor(number)
+    step = 10 ** (int(math.log10(abs(number))) - 2)
+    rounded = (math.ceil if up else math.floor)(number / step) * step
+    return int(rounded)
+
+
+def _change(name: str, current: Any, needed: Any, assessment: Assessment, vocabulary: Vocabulary) -> Change:
+    label = next(
+        (e.label for f in assessment.findings for e in f.evidence if e.property == name),
+        vocabulary.properties[name].label if name in vocabulary.properties else name,
+    )
+    return Change(name, label, current, needed)
+
+
+def _is_iso_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True

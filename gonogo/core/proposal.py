@@ -1,0 +1,330 @@
+"""From Jira field values to a proposal: the plain, typed properties that checklists test.
+
+Jira hands back select options as objects, users as objects, dates as strings, numbers sometimes as
+text. Checklists should not care: this module maps each property to its field (by id or display
+name), normalises the value for the property's declared type, and records where each value came
+from so every finding can cite its evidence. A value that cannot be used is not guessed at: it is
+left out and its problem recorded, so the verdict becomes NEEDS INFO rather than a GO on bad data.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from gonogo.core.errors import ConfigurationError
+from gonogo.core.option_aliases import option_key
+from gonogo.core.ticket import CUSTOM_FIELD_ID, Ticket
+from gonogo.core.vocabulary import PropertySpec, Vocabulary
+
+# A number as people type it: an optional currency sign or ISO code, digits, an optional decimal
+# part, an optional % or currency after. Digits may be grouped in threes by one separator used
+# throughout ("480,000", "1 200 000", "1'200'000"); anything else ("12,5", "12 5") is ambiguous.
+_NUMBER_TEXT = re.compile(
+    r"(?:[€$£¥]|[A-Z]{3})?[ \u00a0]*"
+    r"(?P<number>[+-]?\d[\d,'_ \u00a0\u202f]*(?:\.\d+)?)"
+    r"[ \u00a0]*(?:%|[€$£¥]|[A-Z]{3})?"
+)
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+_GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(?P<sep>[,'_ \u00a0\u202f])\d{3}(?:(?P=sep)\d{3})*(?:\.\d+)?")
+
+
+class SiteOption(str):
+    """A vocabulary value that a `[values]` alias made from the site's own option text.
+
+    It is the vocabulary value to everything that compares it (rules, JSON); `site_text` keeps what
+    the ticket said, so evidence can quote both: "Capability fit: Full (strong)".
+    """
+
+    site_text: str
+
+    def __new__(cls, value: str, *, site_text: str) -> SiteOption:
+        option = super().__new__(cls, value)
+        option.site_text = site_text
+        return option
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a property's value came from: the Jira field's id and display name."""
+
+    field_id: str | None
+    field_name: str
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """Normalised properties (only those with a usable value) plus provenance and problems.
+
+    `values` hold plain JSON values (what rules test); `site_texts` the site's own option text
+    of a value a `[values]` alias produced, for evidence (`evidence_value`).
+    """
+
+    values: Mapping[str, Any]
+    sources: Mapping[str, Source] = field(default_factory=dict)
+    problems: Mapping[str, str] = field(default_factory=dict)
+    counted: frozenset[str] = frozenset()  # integer properties whose field held a list, counted
+    thresholds: Mapping[str, float] = field(default_factory=dict)  # in force; derivations assume them
+    site_texts: Mapping[str, str] = field(default_factory=dict)
+
+    def evidence_value(self, prop: str) -> Any:
+        """The value as evidence quotes it: an aliased option keeps the site's words beside it."""
+        value = self.values.get(prop)
+        site_text = self.site_texts.get(prop)
+        return SiteOption(value, site_text=site_text) if site_text and isinstance(value, str) else value
+
+
+def build_proposal(
+    ticket: Ticket,
+    *,
+    field_map: Mapping[str, str],
+    vocabulary: Vocabulary,
+    thresholds: Mapping[str, float],
+    today: date,
+    option_aliases: Mapping[str, Mapping[str, str]] | None = None,
+) -> Proposal:
+    """Map, normalise and derive every property the vocabulary or the field map names.
+
+    `option_aliases` ([values] in gonogo.toml, see `gonogo.core.option_aliases`) name the site's
+    option texts for vocabulary values.
+    """
+    aliases = option_aliases or {}
+    values: dict[str, Any] = {}
+    sources: dict[str, Source] = {}
+    problems: dict[str, str] = {}
+    counted: set[str] = set()
+    site_texts: dict[str, str] = {}
+    for prop, field_ref in field_map.items():
+        spec = vocabulary.properties.get(prop)
+        field_id = resolve_field(ticket, field_ref)
+        name = ticket.names.get(field_id, field_ref) if field_id else field_ref
+        if field_id is None:
+            sources[prop] = Source(None, field_ref)
+            problems[prop] = f'this ticket has no field "{field_ref}"'
+            continue
+        raw = ticket.fields.get(field_id)
+        try:
+            value = normalise(raw, spec, aliases=aliases.get(prop))
+        except ValueError as exc:
+            sources[prop] = Source(field_id, name)
+            problems[prop] = str(exc)
+            continue
+        sources[prop] = Source(field_id, name)
+        if isinstance(value, SiteOption):
+            site_texts[prop] = value.site_text
+            value = str(value)  # rules (and jsonschema-rs) see a plain string
+        if value is not None:
+            values[prop] = value
+            if isinstance(raw, list) and spec is not None and spec.type == "integer":
+                counted.add(prop)
+    for prop, value in derive(values, thresholds=thresholds, today=today).items():
+        values[prop] = value
+    return Proposal(
+        values=values,
+        sources=sources,
+        problems=problems,
+        counted=frozenset(counted),
+        thresholds=dict(thresholds),
+        site_texts=site_texts,
+    )
+
+
+def resolve_field(ticket: Ticket, field_ref: str) -> str | None:
+    """Find the field id for an id or a (case-insensitive) display name on this ticket; None when absent."""
+    return resolve_field_ref(field_ref, names=ticket.names, ids=ticket.fields)
+
+
+def resolve_field_ref(field_ref: str, *, names: Mapping[str, str], ids: Collection[str]) -> str | None:
+    """The field id an id or a (case-insensitive) display name means, among `ids` and `names`.
+
+    The one resolution a check (one ticket's fields and names) and a report (the site's field
+    list) share. Two fields with the same display name are a configuration problem, not a coin toss.
+    """
+    if field_ref in ids or CUSTOM_FIELD_ID.fullmatch(field_ref):
+        return field_ref
+    wanted = field_ref.casefold()
+    matches = sorted(fid for fid, name in names.items() if name.casefold() == wanted)
+    if len(matches) > 1:
+        raise ConfigurationError(
+            f'{len(matches)} Jira fields are named "{field_ref}" ({", ".join(matches)}): '
+            "map the property to one of these ids in [fields] of gonogo.toml"
+        )
+    if matches:
+        return matches[0]
+    lowered = {fid.casefold(): fid for fid in ids}
+    return lowered.get(wanted)
+
+
+def normalise(raw: Any, spec: PropertySpec | None, *, aliases: Mapping[str, str] | None = None) -> Any:
+    """Turn one Jira value into the property's type; None means missing; ValueError means unusable.
+
+    For a property with fixed options, `aliases` (site text, by `option_key`) come first.
+    """
+    value = _unwrap(raw)
+    if _is_empty(value):
+        return None
+    if spec is None:
+        return value
+    if is_countable(value, spec):
+        return _within_limits(len(value), spec)
+    if spec.type in ("number", "integer"):
+        return _within_limits(_number(value, integer=spec.type == "integer"), spec)
+    if spec.type == "date":
+        return _date(value)
+    if spec.type == "string":
+        text = ", ".join(map(str, value)) if isinstance(value, list) else value
+        if not isinstance(text, str):
+            raise ValueError(f"expected text, found {_describe(value)}")
+        if not spec.enum:
+            return text.strip()
+        alias = (aliases or {}).get(option_key(text))
+        if alias is not None:
+            return SiteOption(alias, site_text=text.strip())
+        return _enum_member(text, spec)
+    return value
+
+
+def is_countable(value: Any, spec: PropertySpec | None) -> bool:
+    """A count held as a list of names (Competitors: eight bidders named): its length is the count.
+
+    Only a list of plain names qualifies; a list of numbers is still a wrong shape, not a count.
+    """
+    if spec is None or spec.type != "integer" or not isinstance(value, list) or not value:
+        return False
+    return all(isinstance(item, str) and item.strip() for item in value)
+
+
+def derive(values: Mapping[str, Any], *, thresholds: Mapping[str, float], today: date) -> dict[str, Any]:
+    """Compute the derived properties from the mapped ones (see the vocabulary for each formula).
+
+    Figures are exact, never rounded here: a rule compares the true margin or team size, so a
+    14.96 % margin cannot pass a 15 % floor by rounding (and the path to GO cannot exploit it).
+    Only the rendered text rounds them.
+    """
+    derived: dict[str, Any] = {}
+    deadline = values.get("deadline")
+    if isinstance(deadline, str):
+        derived["days_to_deadline"] = (date.fromisoformat(deadline) - today).days
+    effort = values.get("effort_days")
+    if isinstance(effort, (int, float)):
+        per_hundred = thresholds["bid_days_per_100_effort_days"]
+        derived["bid_days_needed"] = max(
+            math.ceil(thresholds["min_bid_days"]), math.ceil(effort * per_hundred / 100)
+        )
+    if "days_to_deadline" in derived and "bid_days_needed" in derived:
+        derived["deadline_slack_days"] = derived["days_to_deadline"] - derived["bid_days_needed"]
+    budget = values.get("budget")
+    if isinstance(budget, (int, float)) and isinstance(effort, (int, float)) and effort > 0:
+        derived["day_rate"] = budget / effort
+        if budget > 0:
+            cost = effort * thresholds["cost_per_day"]
+            derived["margin_percent"] = (budget - cost) / budget * 100
+    months = values.get("delivery_months")
+    if isinstance(effort, (int, float)) and isinstance(months, (int, float)) and months > 0:
+        derived["team_size_needed"] = effort / (months * thresholds["working_days_per_month"])
+    return derived
+
+
+def _unwrap(raw: Any) -> Any:
+    """Reduce Jira's option/user/named objects to the text a person sees."""
+    if isinstance(raw, list):
+        items = [_unwrap(item) for item in raw]
+        return [item for item in items if not _is_empty(item)]
+    if isinstance(raw, dict):
+        for key in ("value", "displayName", "name"):
+            if isinstance(raw.get(key), (str, int, float)) and not isinstance(raw.get(key), bool):
+                return raw[key]
+        raise ValueError(f"expected a plain value, found {_describe(raw)}")
+    if isinstance(raw, str):
+        return raw.strip()
+    return raw
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value in ("", [], {})
+
+
+def _number(value: Any, *, integer: bool) -> int | float:
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, found {_describe(value)}")
+    if isinstance(value, str):
+        match = _NUMBER_TEXT.fullmatch(value.strip())
+        if match is None:
+            raise ValueError(f"expected a number, found {_describe(value)}")
+        number = match.group("number")
+        if not (_PLAIN_NUMBER.fullmatch(number) or _GROUPED_NUMBER.fullmatch(number)):
+            raise ValueError(f"{_describe(value)} is not a number gonogo can read unambiguously")
+        value = float(re.sub(r"[,'_ \u00a0\u202f]", "", number))
+    try:
+        finite = isinstance(value, (int, float)) and math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        finite = False
+    if not finite:
+        raise ValueError(f"expected a number, found {_describe(value)}")
+    if integer:
+        if value != int(value):
+            raise ValueError(f"expected a whole number, found {value:g}")
+        return int(value)
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def _within_limits(number: int | float, spec: PropertySpec) -> int | float:
+    """A value outside what the property can mean (negative effort, 500 % win chance) is unusable."""
+    shown = f"{number:,}"
+    if spec.minimum is not None and number < spec.minimum:
+        raise ValueError(f"{shown} is below the smallest possible value, {spec.minimum:g}")
+    if spec.exclusive_minimum is not None and number <= spec.exclusive_minimum:
+        raise ValueError(f"{shown} must be more than {spec.exclusive_minimum:g}")
+    if spec.maximum is not None and number > spec.maximum:
+        raise ValueError(f"{shown} is above the largest possible value, {spec.maximum:g}")
+    return number
+
+
+def _date(value: Any) -> str:
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return date.fromisoformat(text[:10]).isoformat() if len(text) == 10 else _datetime(text)
+        except ValueError:
+            pass
+    raise ValueError(f"expected a date like 2027-01-31, found {_describe(value)}")
+
+
+def _datetime(text: str) -> str:
+    for pattern in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"):
+        try:
+            return datetime.strptime(text, pattern).date().isoformat()
+        except ValueError:
+            continue
+    return datetime.fromisoformat(text).date().isoformat()
+
+
+def _enum_member(text: str, spec: PropertySpec) -> str:
+    """Match Jira's option text to a vocabulary value: case, spaces and punctuation do not matter."""
+    canonical = canonical_option(text)
+    if canonical in spec.enum:
+        return canonical
+    raise ValueError(
+        f"{_describe(text)} is not one of: {', '.join(spec.enum)} (or name it in [values.{spec.name}])"
+    )
+
+
+def canonical_option(text: str) -> str:
+    """An option's text as a vocabulary value would read: `Time and Materials` → `time-and-materials`."""
+    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value[:60]}…"' if len(value) > 60 else f'"{value}"'
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)

@@ -1,0 +1,23 @@
+"""What happened to a ticket's verdict comment: created, updated, recreated or left unchanged.
+
+Plain data the sticky comment (`gonogo.jira.sticky_comment`) returns and the reports show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    RECREATED = "recreated"
+    UNCHANGED = "unchanged"  # the comment, pointer and label would be identical: nothing was written
+
+
+@dataclass(frozen=True)
+class Publication:
+    action: Action
+    comment_id: str
+    removed: tuple[str, ...] = field(default=())  # duplicate gonogo comments deleted by this run

@@ -1,0 +1,381 @@
+"""Checklists' rules: the model (severity, rule, checklist), thresholds and compiling conditions.
+
+Pure: reading and parsing the files is `gonogo.sources.checklists`. A checklist file (JSON or YAML)
+is checked against the meta-schema there; here its thresholds are resolved
+against gonogo.toml, every rule condition is checked as a JSON Schema and compiled once, and every
+property a rule tests must exist. `lint` reports all problems of a file; loading for a check stops
+at the first one. Both use the same checks, so `gonogo checklists lint` passing means a check will
+load the file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+import jsonschema
+from jsonschema import Draft202012Validator
+
+from gonogo.core.errors import ConfigurationError
+from gonogo.core.vocabulary import ThresholdSpec, Vocabulary, parse_thresholds
+
+if TYPE_CHECKING:
+    from pathlib import Path  # a checklist's file, as a name: the core never opens it
+
+_COMBINATORS = ("allOf", "anyOf", "oneOf")
+_SUBSCHEMA_KEYWORDS = ("not", "if", "then", "else")
+# {name} quotes a value; {name|day|days} is the word for that count: "1 day", "3 days".
+_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)(?:\|([^{}|]*)\|([^{}|]*))?\}")
+
+
+class Severity(StrEnum):
+    BLOCKER = "blocker"
+    MAJOR = "major"
+    MINOR = "minor"
+
+    @property
+    def default_weight(self) -> int:
+        return {"blocker": 5, "major": 3, "minor": 1}[self.value]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One compiled rule: the condition, compiled once, plus the words a bid team acts on."""
+
+    id: str
+    title: str
+    failed_title: str  # thresholds filled in; {property} placeholders are filled per finding
+    failed_label: str  # the failure without the ticket's values: one heading across many tickets
+    severity: Severity
+    weight: int
+    why: str
+    fix: str
+    uses: tuple[str, ...]
+    ask_when_missing: bool
+    condition: dict[str, Any]
+    holds: Callable[[Any], bool]
+    bounds: tuple[Bound, ...] = ()  # thresholds the condition compares a property with directly
+
+    @property
+    def asks_only_if_known(self) -> bool:
+        """True for an "is it known?" check: its condition only requires values, it judges none.
+
+        Such a check decides NEEDS INFO but says nothing about the bid, so it is left out of the
+        score and of the coverage (docs/checklists.md, "The bid score").
+        """
+        return isinstance(self.condition, dict) and set(self.condition) <= {"required"}
+
+
+@dataclass(frozen=True)
+class Bound:
+    """`properties: {P: {minimum: {$threshold: T}}}` at a condition's top level: P is held to T.
+
+    `keyword` is the JSON Schema keyword (minimum, exclusiveMinimum, maximum, exclusiveMaximum).
+    The outcome report compares these thresholds with how bids actually ended.
+    """
+
+    threshold: str
+    property: str
+    keyword: str
+
+
+@dataclass(frozen=True)
+class Checklist:
+    id: str
+    title: str
+    version: str
+    description: str
+    projects: frozenset[str]
+    issue_types: frozenset[str]
+    rules: tuple[Rule, ...]
+    source: Path
+
+    def applies_to(self, *, project: str, issue_type: str | None) -> bool:
+        if self.projects and project not in self.projects:
+            return False
+        return not self.issue_types or (
+            issue_type is not None and issue_type.casefold() in {t.casefold() for t in self.issue_types}
+        )
+
+
+@dataclass(frozen=True)
+class ChecklistFile:
+    """A checklist as written, before thresholds are known; what the linter and loader share."""
+
+    path: Path
+    data: Mapping[str, Any]
+
+    @property
+    def id(self) -> str:
+        return str(self.data["id"])
+
+    @property
+    def thresholds(self) -> dict[str, ThresholdSpec]:
+        return parse_thresholds(self.data.get("thresholds", {}))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a checklist file, located as precisely as possible."""
+
+    path: Path
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.where}: {self.message}"
+
+
+class ChecklistFileError(ConfigurationError):
+    """A checklist file cannot be used; carries every problem found in it."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        more = f" (and {len(problems) - 1} more: run gonogo checklists lint)" if len(problems) > 1 else ""
+        super().__init__(f"{problems[0]}{more}")
+        self.problems = tuple(problems)
+
+
+def all_thresholds(files: Iterable[ChecklistFile], vocabulary: Vocabulary) -> dict[str, ThresholdSpec]:
+    declared = dict(vocabulary.thresholds)
+    for checklist_file in files:
+        declared.update(checklist_file.thresholds)
+    return declared
+
+
+def resolve_thresholds(
+    declared: Mapping[str, ThresholdSpec], overrides: Mapping[str, float]
+) -> dict[str, float]:
+    """Defaults from the files, overridden by [thresholds]; an unknown name is a typo to report."""
+    unknown = sorted(set(overrides) - set(declared))
+    if unknown:
+        raise ConfigurationError(
+            f"[thresholds] in gonogo.toml names unknown threshold(s) {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(declared))}"
+        )
+    return {name: overrides.get(name, spec.default) for name, spec in declared.items()}
+
+
+def compile_checklist(
+    checklist_file: ChecklistFile,
+    thresholds: Mapping[str, float],
+    known_properties: Collection[str],
+    *,
+    validator: str = "jsonschema",
+) -> Checklist:
+    """Compile every rule, or raise with every problem found (the first one in the message)."""
+    rules, problems = _compile_rules(checklist_file, thresholds, known_properties, validator)
+    if problems:
+        raise ChecklistFileError(problems)
+    data = checklist_file.data
+    applies = data.get("applies_to", {})
+    return Checklist(
+        id=checklist_file.id,
+        title=data["title"],
+        version=data["version"],
+        description=data["description"],
+        projects=frozenset(applies.get("projects", ())),
+        issue_types=frozenset(applies.get("issue_types", ())),
+        rules=tuple(rules),
+        source=checklist_file.path,
+    )
+
+
+def lint_rules(
+    checklist_file: ChecklistFile, *, thresholds: Mapping[str, float], known_properties: Collection[str]
+) -> list[Problem]:
+    """Every problem in the rules of a parsed checklist; thresholds it declares itself count as known."""
+    own = {name: spec.default for name, spec in checklist_file.thresholds.items()}
+    return _compile_rules(checklist_file, {**thresholds, **own}, known_properties)[1]
+
+
+def properties_used(condition: Any) -> tuple[str, ...]:
+    """The top-level proposal properties a condition looks at, in first-mention order."""
+    found: list[str] = []
+
+    def visit(schema: Any) -> None:
+        if not isinstance(schema, dict):
+            return
+        for name in [*schema.get("required", ()), *schema.get("properties", {})]:
+            if name not in found:
+                found.append(name)
+        for keyword in ("dependentRequired", "dependentSchemas"):
+            for name in schema.get(keyword, {}):
+                if name not in found:
+                    found.append(name)
+        for keyword in _COMBINATORS:
+            for sub in schema.get(keyword, ()):
+                visit(sub)
+        for keyword in _SUBSCHEMA_KEYWORDS:
+            visit(schema.get(keyword))
+
+    visit(condition)
+    return tuple(found)
+
+
+_BOUND_KEYWORDS = ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum")
+
+
+def threshold_bounds(condition: Any) -> tuple[Bound, ...]:
+    """The properties a raw condition bounds by a threshold unconditionally (top-level `properties`)."""
+    found: list[Bound] = []
+    properties = condition.get("properties") if isinstance(condition, dict) else None
+    for name, schema in (properties or {}).items():
+        for keyword in _BOUND_KEYWORDS:
+            value = schema.get(keyword) if isinstance(schema, dict) else None
+            if isinstance(value, dict) and isinstance(value.get("$threshold"), str):
+                found.append(Bound(value["$threshold"], name, keyword))
+    return tuple(found)
+
+
+def _compile_rules(
+    checklist_file: ChecklistFile,
+    thresholds: Mapping[str, float],
+    known_properties: Collection[str],
+    validator: str = "jsonschema",
+) -> tuple[list[Rule], list[Problem]]:
+    rules: list[Rule] = []
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for raw in checklist_file.data["rules"]:
+        where = f"rule {raw['id']}"
+        messages: list[str] = []
+        if raw["id"] in seen:
+            messages.append("duplicate rule id; give each rule its own id")
+        seen.add(raw["id"])
+        rule = _compile_rule(raw, thresholds, known_properties, messages, validator)
+        problems += [Problem(checklist_file.path, where, m) for m in messages]
+        if rule is not None and not messages:
+            rules.append(rule)
+    return rules, problems
+
+
+def _compile_rule(
+    raw: Mapping[str, Any],
+    thresholds: Mapping[str, float],
+    known_properties: Collection[str],
+    problems: list[str],
+    validator: str,
+) -> Rule | None:
+    """Compile one rule, appending what is wrong with it to `problems`."""
+    condition = _substitute_thresholds(raw["condition"], thresholds, problems)
+    try:
+        Draft202012Validator.check_schema(condition)
+    except jsonschema.SchemaError as exc:
+        problems.append(f"condition is not a valid JSON Schema: {exc.message}")
+        return None
+    uses = properties_used(condition)
+    if not uses:
+        problems.append("condition names no property; use 'required' or 'properties'")
+    unknown = [name for name in uses if name not in known_properties]
+    if unknown:
+        problems.append(
+            f"unknown property {', '.join(unknown)}: use one from the vocabulary (docs/configuration.md) "
+            "or map it to a Jira field in [fields] of gonogo.toml"
+        )
+    failed_title = _fill_placeholders(raw["failed_title"], thresholds, problems, properties=known_properties)
+    if "failed_label" in raw:
+        failed_label = _fill_placeholders(raw["failed_label"], thresholds, problems)
+    else:  # the failed title with "…" for each ticket value: still the failure, in its own words
+        failed_label = _PLACEHOLDER.sub(
+            lambda m: "…" if m.group(2) is None else str(m.group(3)), failed_title
+        )
+    why = _fill_placeholders(raw["why"], thresholds, problems)
+    fix = _fill_placeholders(raw["fix"], thresholds, problems)
+    if raw["why"].strip().casefold() == raw["fix"].strip().casefold():
+        problems.append("'why' and 'fix' say the same thing: 'why' is the consequence, 'fix' the way out")
+    severity = Severity(raw["severity"])
+    return Rule(
+        id=raw["id"],
+        title=raw["title"],
+        failed_title=failed_title,
+        failed_label=failed_label,
+        severity=severity,
+        weight=int(raw.get("weight", severity.default_weight)),
+        why=why,
+        fix=fix,
+        uses=uses,
+        ask_when_missing=raw.get("when_missing", "needs-info") == "needs-info",
+        condition=condition,
+        holds=compile_condition(condition, validator),
+        bounds=threshold_bounds(raw["condition"]),
+    )
+
+
+def compile_condition(condition: dict[str, Any], validator: str = "jsonschema") -> Callable[[Any], bool]:
+    """A predicate for the condition, from `jsonschema` or (optional extra `fast`) `jsonschema-rs`.
+
+    Both implement draft 2020-12; tests hold them to identical findings on every example.
+    """
+    if validator == "jsonschema-rs":
+        try:
+            import jsonschema_rs  # noqa: PLC0415 - an optional extra, imported only when chosen
+        except ImportError:
+            raise ConfigurationError(
+                '[checklists].validator = "jsonschema-rs" needs the extra: pip install "gonogo[fast]"'
+            ) from None
+        return jsonschema_rs.Draft202012Validator(dict(condition), validate_formats=True).is_valid
+    return Draft202012Validator(condition, format_checker=Draft202012Validator.FORMAT_CHECKER).is_valid
+
+
+def _substitute_thresholds(schema: Any, thresholds: Mapping[str, float], problems: list[str]) -> Any:
+    if isinstance(schema, dict):
+        if set(schema) == {"$threshold"}:
+            name = schema["$threshold"]
+            if name not in thresholds:
+                problems.append(f'unknown threshold {name!r}; declare it under "thresholds"')
+                return 0
+            return _plain_number(thresholds[name])
+        return {key: _substitute_thresholds(value, thresholds, problems) for key, value in schema.items()}
+    if isinstance(schema, list):
+        return [_substitute_thresholds(item, thresholds, problems) for item in schema]
+    return schema
+
+
+def _fill_placeholders(
+    text: str,
+    thresholds: Mapping[str, float],
+    problems: list[str],
+    *,
+    properties: Collection[str] = (),
+) -> str:
+    """Put threshold values into a rule's prose, so the reasoning quotes the numbers in force.
+
+    A placeholder naming one of `properties` is left for `fill_values`, which quotes the ticket's
+    value when the finding is made (only a failed title may do that). `{name|one|other}` is the
+    word for the count: "one" when the value is 1, "other" for every other value.
+    """
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in thresholds:
+            number = _plain_number(thresholds[name])
+            return _counted_word(number, match) if match.group(2) is not None else f"{number:,}"
+        if name not in properties:
+            problems.append(f"text mentions unknown threshold {{{name}}}")
+        return match.group(0)
+
+    return _PLACEHOLDER.sub(value, text)
+
+
+def fill_values(text: str, values: Mapping[str, Any], show: Callable[[str, Any], str]) -> str:
+    """Quote the ticket's values into a failed title: `show(name, value)` formats each for reading.
+
+    `{name|one|other}` becomes the word for the value's count, whatever `show` does.
+    """
+
+    def value(match: re.Match[str]) -> str:
+        found = values.get(match.group(1))
+        return _counted_word(found, match) if match.group(2) is not None else show(match.group(1), found)
+
+    return _PLACEHOLDER.sub(value, text)
+
+
+def _counted_word(count: Any, match: re.Match[str]) -> str:
+    return str(match.group(2) if count == 1 else match.group(3))
+
+
+def _plain_number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value

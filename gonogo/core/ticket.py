@@ -1,0 +1,73 @@
+"""The ticket as Jira returns it, and the one grammar of an issue key.
+
+A `Ticket` is the REST issue representation (`GET /rest/api/2/issue/KEY?expand=names`) reduced to
+what gonogo reads. It is built from a Jira response or from a JSON file holding the same shape, so
+both paths meet here and everything after is the same.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from gonogo.core.errors import InputError
+
+# The same bounds as a webhook delivery's key: up to 100 characters of project key and 18 digits.
+# Anything longer is not a key, and is never sent to Jira.
+PROJECT_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}")
+ISSUE_KEY = re.compile(rf"{PROJECT_KEY.pattern}-[1-9][0-9]{{0,17}}")
+CUSTOM_FIELD_ID = re.compile(r"customfield_\d+")
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """One Jira issue: identity, raw field values by field id, and the id → display-name map."""
+
+    key: str
+    id: str | None
+    fields: Mapping[str, Any]
+    names: Mapping[str, str] = field(default_factory=dict)
+    properties: Mapping[str, Any] = field(default_factory=dict)
+    changelog: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def project_key(self) -> str:
+        return self.key.rsplit("-", 1)[0]
+
+    @property
+    def issue_type(self) -> str | None:
+        issue_type = self.fields.get("issuetype")
+        if isinstance(issue_type, dict) and isinstance(issue_type.get("name"), str):
+            return str(issue_type["name"])
+        return None
+
+
+def ticket_from_rest(data: Any, *, origin: str) -> Ticket:
+    """Build a Ticket from Jira's issue JSON; `origin` names where it came from, for the error."""
+    if not isinstance(data, dict):
+        raise InputError(f"{origin}: expected a Jira issue object, got {type(data).__name__}")
+    key = data.get("key")
+    fields = data.get("fields")
+    if not isinstance(key, str) or not ISSUE_KEY.fullmatch(key):
+        raise InputError(f'{origin}: no issue "key" like "BID-42"; is this Jira\'s issue JSON?')
+    if not isinstance(fields, dict):
+        raise InputError(f'{origin}: no "fields" object; is this Jira\'s issue JSON?')
+    names = data.get("names") if isinstance(data.get("names"), dict) else {}
+    properties = data.get("properties") if isinstance(data.get("properties"), dict) else {}
+    issue_id = data.get("id")
+    changelog = data.get("changelog") if isinstance(data.get("changelog"), dict) else {}
+    return Ticket(
+        key=key.upper(),
+        id=str(issue_id) if isinstance(issue_id, (str, int)) else None,
+        fields=fields,
+        names={str(k): str(v) for k, v in (names or {}).items()},
+        properties=properties or {},
+        changelog=changelog or {},
+    )
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """What a message may quote of something the user typed: a 5,000-character argument is cut."""
+    return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text)} characters)"

@@ -1,0 +1,36 @@
+"""How a proposal value reads in a sentence, shared by findings and every rendered text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gonogo.core.proposal import SiteOption
+
+
+def display_value(value: Any) -> str:
+    """480,000 rather than 480000.0; "not given" for a value the ticket does not have."""
+    if value is None:
+        return "not given"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return _decimals(value)
+    if isinstance(value, list):
+        return ", ".join(display_value(item) for item in value)
+    if isinstance(value, SiteOption):  # the site's own words first, then what gonogo read them as
+        return f"{value.site_text} ({value})"
+    return str(value)
+
+
+def _decimals(value: float) -> str:
+    """Two decimals, or as many more (up to six) as keep a fraction from reading as a whole number.
+
+    Rules compare exact figures, so a 14.996 % margin fails a 15 % floor; shown as "15" it would
+    read as the floor itself ("Margin 15%, below the 15% floor").
+    """
+    places = 2
+    while places < 6 and not value.is_integer() and round(value, places) == round(value):
+        places += 1
+    return f"{value:,.{places}f}".rstrip("0").rstrip(".")

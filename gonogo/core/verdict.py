@@ -1,0 +1,49 @@
+"""The four verdicts and the one rule that picks between them.
+
+Order matters and is the product's promise: a failed blocker is NO-GO whatever else is known;
+otherwise missing must-know information is NEEDS INFO (never a GO on missing data); otherwise failed
+majors make it GO WITH CONDITIONS; only then GO.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Verdict(StrEnum):
+    GO = "go"
+    GO_WITH_CONDITIONS = "go-with-conditions"
+    NEEDS_INFO = "needs-info"
+    NO_GO = "no-go"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+
+_LABELS = {
+    Verdict.GO: "GO",
+    Verdict.GO_WITH_CONDITIONS: "GO WITH CONDITIONS",
+    Verdict.NEEDS_INFO: "NEEDS INFO",
+    Verdict.NO_GO: "NO-GO",
+}
+
+
+# Worst first: what to drop, then what needs information, then what to pursue. The same order as
+# `decide` tries them, and the order every portfolio table, chart and CSV lists verdicts in.
+WORST_FIRST: tuple[Verdict, ...] = (
+    Verdict.NO_GO,
+    Verdict.NEEDS_INFO,
+    Verdict.GO_WITH_CONDITIONS,
+    Verdict.GO,
+)
+
+
+def decide(*, failed_blockers: int, missing_information: int, failed_majors: int) -> Verdict:
+    if failed_blockers:
+        return Verdict.NO_GO
+    if missing_information:
+        return Verdict.NEEDS_INFO
+    if failed_majors:
+        return Verdict.GO_WITH_CONDITIONS
+    return Verdict.GO

@@ -1,0 +1,69 @@
+"""The verdict as a label (`gonogo-no-go`), so JQL, boards, dashboards and Automation can ask for it.
+
+A comment and a hidden issue property are invisible to Jira's search; a label is not. gonogo keeps
+exactly one of its four verdict labels on a ticket and never touches any other label (waiver
+labels included): the edit is `add`/`remove` operations, which leave the rest alone, unlike `set`.
+Pure: the current labels come from the ticket gonogo already fetched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from gonogo.core.verdict import Verdict
+
+DEFAULT_LABEL_PREFIX = "gonogo-"
+
+
+@dataclass(frozen=True)
+class LabelChange:
+    """Labels to add and to remove in one issue edit; empty (falsy) when nothing changes."""
+
+    add: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.add or self.remove)
+
+    def operations(self) -> list[dict[str, str]]:
+        """The edit-issue `update.labels` operations: adds first, then removes."""
+        return [{"add": label} for label in self.add] + [{"remove": label} for label in self.remove]
+
+
+NO_LABEL_CHANGE = LabelChange()
+
+
+def verdict_labels(prefix: str) -> frozenset[str]:
+    """Every label gonogo may write with this prefix; none when labels are off (prefix "")."""
+    return frozenset(f"{prefix}{verdict.value}" for verdict in Verdict) if prefix else frozenset()
+
+
+def label_change(current: Any, *, verdict: str, prefix: str) -> LabelChange:
+    """What turns the ticket's `labels` into "exactly one verdict label, this verdict's"."""
+    if not prefix:
+        return NO_LABEL_CHANGE
+    present = [label for label in current if isinstance(label, str)] if isinstance(current, list) else []
+    wanted = f"{prefix}{verdict}"
+    ours = verdict_labels(prefix)
+    return LabelChange(
+        add=() if wanted in present else (wanted,),
+        remove=tuple(sorted({label for label in present if label in ours and label != wanted})),
+    )
+
+
+def verdict_labels_changed(items: Iterable[Any], prefix: str) -> bool:
+    """True when a changelog adds or removes one of gonogo's verdict labels.
+
+    Only gonogo may set them; the caller re-checks such a change unless gonogo's own account made it.
+    """
+    ours = verdict_labels(prefix)
+    for item in items:
+        if not isinstance(item, dict) or str(item.get("fieldId") or item.get("field")).casefold() != "labels":
+            continue
+        before = set(str(item.get("fromString") or "").split())
+        after = set(str(item.get("toString") or "").split())
+        if (before ^ after) & ours:
+            return True
+    return False

@@ -1,0 +1,95 @@
+"""The proposal vocabulary: which properties exist, their types, default Jira fields, derivations.
+
+It is data (`gonogo/schemas/proposal.schema.json`) so the guides, the linter and the mapper all read
+the same source of truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PropertySpec:
+    """One proposal property as the vocabulary declares it."""
+
+    name: str
+    type: str
+    description: str
+    default_field: str | None
+    label: str
+    ask: str | None = None
+    enum: tuple[str, ...] = ()
+    derived_from: tuple[str, ...] = ()
+    minimum: float | None = None
+    exclusive_minimum: float | None = None
+    maximum: float | None = None
+    optional: str | None = None  # a site may lack the field: what would read it (x-gonogo-optional)
+
+    @property
+    def is_derived(self) -> bool:
+        return bool(self.derived_from)
+
+
+@dataclass(frozen=True)
+class ThresholdSpec:
+    """A tunable number with its documented default (overridden by [thresholds] in gonogo.toml)."""
+
+    name: str
+    default: float
+    unit: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    properties: Mapping[str, PropertySpec]
+    thresholds: Mapping[str, ThresholdSpec]
+
+    def default_field_map(self) -> dict[str, str]:
+        return {
+            spec.name: spec.default_field
+            for spec in self.properties.values()
+            if spec.default_field is not None
+        }
+
+
+def vocabulary_from_schema(data: Mapping[str, Any]) -> Vocabulary:
+    """The vocabulary a proposal schema declares (`gonogo.sources.resources.bundled_vocabulary` reads it)."""
+    return Vocabulary(
+        properties={name: _property(name, spec) for name, spec in data["properties"].items()},
+        thresholds=parse_thresholds(data.get("x-gonogo-thresholds", {})),
+    )
+
+
+def parse_thresholds(declared: Mapping[str, Any]) -> dict[str, ThresholdSpec]:
+    return {
+        name: ThresholdSpec(
+            name=name,
+            default=float(spec["default"]),
+            unit=str(spec.get("unit", "")),
+            description=str(spec.get("description", "")),
+        )
+        for name, spec in declared.items()
+    }
+
+
+def _property(name: str, spec: Mapping[str, Any]) -> PropertySpec:
+    derived = spec.get("x-gonogo-derived", {})
+    kind = "date" if spec.get("format") == "date" else str(spec.get("type", "string"))
+    return PropertySpec(
+        name=name,
+        type=kind,
+        description=str(spec.get("description", "")),
+        default_field=spec.get("x-gonogo-field"),
+        label=str(spec.get("x-gonogo-label", name)),
+        ask=spec.get("x-gonogo-ask"),
+        enum=tuple(spec.get("enum", ())),
+        derived_from=tuple(derived.get("from", ())),
+        minimum=spec.get("minimum"),
+        exclusive_minimum=spec.get("exclusiveMinimum"),
+        maximum=spec.get("maximum"),
+        optional=spec.get("x-gonogo-optional"),
+    )

@@ -1,0 +1,292 @@
+"""Waivers: a team accepting a known risk on one ticket, visibly, with an approver, a reason and an end.
+
+A waiver is a Jira label `gonogo-waive-RULE` (or `gonogo-waive-CHECKLIST.RULE`, optionally ending in
+`-until-YYYY-MM-DD`) plus the text of the ticket's waiver-reason field. Labels are what every Jira
+user can already set and filter on; the issue's change history says who added the label and when.
+Bid practice asks more of an accepted risk than a label: somebody with bid authority signs it off,
+and it is revisited. So a waiver counts only when an approver added it (`[waivers] approvers`), it
+ends `max_days` after it was added (or on its until date, whichever is first), and it lapses at once
+when a field its rule reads changes after it was approved: the risk accepted is no longer the one
+on the ticket. Every waiver is shown with what became of it, never hidden, so nobody believes a
+risk was accepted when it was not. Pure: the clock and group membership come in as arguments.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from enum import StrEnum
+
+from gonogo.core.changelog import (
+    History,
+    LabelAdded,
+    Person,
+    creation,
+    first_change_after,
+    is_complete,
+    labels_added,
+    read_histories,
+)
+from gonogo.core.ticket import Ticket
+
+LABEL_PREFIX = "gonogo-waive-"
+GROUP_PREFIX = "group:"
+POINTER_KEY = "waiverExpiresOn"  # in gonogo's issue property: the last day the ticket's waivers apply
+DEFAULT_MAX_DAYS = 30
+_UNTIL = re.compile(r"^(?P<target>.+)-until-(?P<date>[^-]+-[^-]+-[^-]+)$", re.IGNORECASE)
+
+NOT_A_DATE = "its until date {text} is not a date: name it as gonogo-waive-RULE-until-YYYY-MM-DD"
+NO_REASON = "a waiver needs a justification in the waiver reason field"
+BLOCKER_NOT_ALLOWED = (
+    "a show-stopper cannot be waived here (set [waivers].allow_blockers in gonogo.toml to allow it)"
+)
+MISSING_CANNOT_BE_WAIVED = "missing information cannot be waived: answer the question instead"
+
+
+class WaiverStatus(StrEnum):
+    """What became of a waiver label: the values of the JSON's `waiver.status`."""
+
+    ACTIVE = "active"
+    NOT_APPROVED = "not-approved"
+    EXPIRED = "expired"
+    LAPSED_BY_CHANGE = "lapsed-by-change"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class WaiverPolicy:
+    """From [waivers] in gonogo.toml. No approvers means anyone may waive; max_days 0 means no end."""
+
+    allow_blockers: bool = False
+    require_reason: bool = True
+    approvers: tuple[str, ...] = ()
+    max_days: int = DEFAULT_MAX_DAYS
+
+    @property
+    def anyone_approves(self) -> bool:
+        return not self.approvers
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """The Jira groups named as `group:NAME`."""
+        return tuple(a[len(GROUP_PREFIX) :] for a in self.approvers if a.startswith(GROUP_PREFIX))
+
+    @property
+    def users(self) -> frozenset[str]:
+        """Account ids and user names, case-folded (Data Center user names ignore case)."""
+        return frozenset(a.casefold() for a in self.approvers if not a.startswith(GROUP_PREFIX))
+
+
+GroupMembers = Callable[[str], frozenset[str]]
+"""A group name → the ids of its members (account ids, user names, keys), case-folded."""
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """One waiver label on the ticket, with who added it and when (None when the history does not say)."""
+
+    label: str
+    target: str  # "rule" or "checklist.rule"
+    reason: str | None
+    added: LabelAdded | None = None
+    until: date | None = None
+    bad_until: str | None = None  # the until text when it is not a date
+
+    @property
+    def by(self) -> str | None:
+        """Display name of who added the label."""
+        return self.added.by.name if self.added and self.added.by else None
+
+    @property
+    def added_on(self) -> date | None:
+        return self.added.on.date() if self.added and self.added.on else None
+
+    def matches(self, checklist: str, rule: str) -> bool:
+        return self.target in (rule, f"{checklist}.{rule}")
+
+
+@dataclass(frozen=True)
+class Lapse:
+    """The change that ended a waiver: which field, who changed it, on which day."""
+
+    field: str
+    by: str | None
+    on: date
+
+
+@dataclass(frozen=True)
+class WaiverRuling:
+    """What gonogo decided about one waiver on one rule, with the dates that decided it."""
+
+    status: WaiverStatus
+    approved_by: str | None = None
+    approved_on: date | None = None
+    expires_on: date | None = None
+    refused: str | None = None  # why, when status is REFUSED
+    lapse: Lapse | None = None
+    approvers: tuple[str, ...] = ()  # who could approve it, when status is NOT_APPROVED (see named_approvers)
+    capped_until: date | None = None  # the label's own until date, when [waivers] max_days cut it short
+
+    @property
+    def applies(self) -> bool:
+        return self.status is WaiverStatus.ACTIVE
+
+
+@dataclass(frozen=True)
+class WaiverContext:
+    """Everything a ruling depends on besides the waiver and the rule: policy, day, history, groups."""
+
+    today: date
+    policy: WaiverPolicy = field(default_factory=WaiverPolicy)
+    histories: tuple[History, ...] = ()
+    group_members: GroupMembers | None = None  # None: groups cannot be looked up (a ticket file)
+
+    def named_approvers(self) -> tuple[str, ...]:
+        """The configured approvers as a reader knows them: the display name the ticket's change
+        history gives an id, else the configured id; `group:NAME` entries as they are.
+
+        Empty when anyone may approve. No request: only names the history already carries.
+        """
+        names: dict[str, str] = {}
+        for history in self.histories:
+            person = history.author
+            if person is not None and person.name:
+                names.update({i.casefold(): person.name for i in person.ids})
+        return tuple(
+            approver if approver.startswith(GROUP_PREFIX) else names.get(approver.casefold(), approver)
+            for approver in self.policy.approvers
+        )
+
+    def is_approver(self, person: Person | None) -> bool:
+        """Whether the person may approve; groups are asked only when the person is not named outright."""
+        if self.policy.anyone_approves:
+            return True
+        if person is None:
+            return False
+        ids = {i.casefold() for i in person.ids}
+        if ids & self.policy.users:
+            return True
+        if self.group_members is None:
+            return False
+        return any(ids & self.group_members(group) for group in self.policy.groups)
+
+
+def waivers_on(ticket: Ticket, *, reason: str | None) -> tuple[Waiver, ...]:
+    """The waiver labels on a ticket, each with who added it and when (from the changelog)."""
+    labels = ticket.fields.get("labels")
+    if not isinstance(labels, list):
+        return ()
+    added = labels_added(read_histories(ticket.changelog))
+    # A label no history entry added was there when the issue was created, if the history is whole.
+    at_creation = creation(ticket.fields) if is_complete(ticket.changelog) else None
+    return tuple(
+        _waiver(label, reason, added.get(label.casefold(), at_creation))
+        for label in labels
+        if is_waiver_label(label)
+    )
+
+
+def is_waiver_label(label: object) -> bool:
+    """`gonogo-waive-` in any case, followed by a rule: the one rule for what counts as a waiver."""
+    return (
+        isinstance(label, str) and label.lower().startswith(LABEL_PREFIX) and len(label) > len(LABEL_PREFIX)
+    )
+
+
+def refusal(waiver: Waiver, *, is_blocker: bool, policy: WaiverPolicy) -> str | None:
+    """Why a waiver cannot be honoured whoever approved it, or None when it can."""
+    if is_blocker and not policy.allow_blockers:
+        return BLOCKER_NOT_ALLOWED
+    if policy.require_reason and not waiver.reason:
+        return NO_REASON
+    if waiver.bad_until is not None:
+        return NOT_A_DATE.format(text=waiver.bad_until)
+    return None
+
+
+def rule_on(
+    waiver: Waiver,
+    *,
+    refused: str | None,
+    fields: Mapping[str, str],
+    context: WaiverContext,
+) -> WaiverRuling:
+    """Decide a waiver: refused, not approved, expired, lapsed by a change, or active (in that order).
+
+    `fields` maps the Jira field ids the rule reads to their display names, to find later changes.
+    """
+    if refused is not None:
+        return WaiverRuling(WaiverStatus.REFUSED, refused=refused)
+    if not context.is_approver(waiver.added.by if waiver.added else None):
+        return WaiverRuling(WaiverStatus.NOT_APPROVED, approvers=context.named_approvers())
+    approved_by, approved_on = waiver.by, waiver.added_on
+    expires_on = expiry(approved_on, waiver.until, context.policy.max_days)
+    capped = waiver.until is not None and expires_on is not None and expires_on < waiver.until
+    ruling = WaiverRuling(
+        WaiverStatus.ACTIVE,
+        approved_by=approved_by,
+        approved_on=approved_on,
+        expires_on=expires_on,
+        capped_until=waiver.until if capped else None,
+    )
+    if expires_on is not None and context.today > expires_on:
+        return replace(ruling, status=WaiverStatus.EXPIRED)
+    moment = waiver.added.on if waiver.added else None
+    if moment is not None and fields:
+        found = first_change_after(
+            context.histories,
+            moment,
+            field_ids=set(fields),
+            field_names={name.casefold() for name in fields.values()},
+        )
+        if found is not None:
+            history, change = found
+            when = history.created.date() if history.created else context.today
+            lapse = Lapse(field=change.field, by=history.author.name if history.author else None, on=when)
+            return replace(ruling, status=WaiverStatus.LAPSED_BY_CHANGE, lapse=lapse)
+    return ruling
+
+
+def expiry(approved_on: date | None, until: date | None, max_days: int) -> date | None:
+    """The last day a waiver applies: its until date, never later than max_days after approval.
+
+    None when nothing limits it (max_days 0 and no until date, or no known approval day and no until).
+    """
+    capped = approved_on + timedelta(days=max_days) if approved_on is not None and max_days > 0 else None
+    limits = [d for d in (until, capped) if d is not None]
+    return min(limits) if limits else None
+
+
+def _waiver(label: str, reason: str | None, added: LabelAdded | None) -> Waiver:
+    target = label[len(LABEL_PREFIX) :]
+    match = _UNTIL.match(target)
+    if match is None:
+        return Waiver(label=label, target=target, reason=reason, added=added)
+    text = match["date"]
+    try:
+        until = date.fromisoformat(text)
+    except ValueError:
+        return Waiver(label=label, target=match["target"], reason=reason, added=added, bad_until=text)
+    if len(text) != len("YYYY-MM-DD"):
+        return Waiver(label=label, target=match["target"], reason=reason, added=added, bad_until=text)
+    return Waiver(label=label, target=match["target"], reason=reason, added=added, until=until)
+
+
+def pointer_keys(ends_on: date | None) -> dict[str, str | None]:
+    """gonogo's issue-property key for waivers: the last day the applied waivers hold (None: none end).
+
+    A search that asks for the property can then pick the tickets whose comment shows a waiver
+    past its date, without reading any ticket on its own.
+    """
+    return {POINTER_KEY: ends_on.isoformat() if ends_on else None}
+
+
+def waiver_due(pointer: object, today: date) -> bool:
+    """Whether a ticket's stored comment shows a waiver whose last day is before `today`."""
+    value = pointer.get(POINTER_KEY) if isinstance(pointer, dict) else None
+    try:
+        return isinstance(value, str) and date.fromisoformat(value) < today
+    except ValueError:
+        return False

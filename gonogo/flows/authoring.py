@@ -1,0 +1,185 @@
+"""`gonogo checklists list | show | lint`: what a checklist author needs, as data for templates.
+
+The linter checks files the way a check loads them (same code in gonogo.core.rules), against the
+thresholds and properties a check would know, so "lint passes" means "a check can use it".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from gonogo.core.errors import ConfigurationError, InputError
+from gonogo.core.rules import Checklist, ChecklistFile, Problem, compile_checklist, lint_rules
+from gonogo.core.vocabulary import Vocabulary
+from gonogo.flows.assessor import rule_context
+from gonogo.sources.checklists import checklist_paths, discover, parse_checklist_file
+from gonogo.sources.config import Settings
+from gonogo.sources.resources import bundled_dir, bundled_vocabulary
+
+
+@dataclass(frozen=True)
+class ListedChecklist:
+    checklist: Checklist
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class ExplainedRule:
+    """A rule in plain words: what must hold, what it means if not, and how to clear it."""
+
+    id: str
+    title: str
+    failed_title: str
+    severity: str
+    weight: int
+    condition: str
+    when_missing: str
+    why: str
+    fix: str
+
+
+def list_checklists(settings: Settings) -> list[ListedChecklist]:
+    files, thresholds, known = _context(settings)
+    return [
+        ListedChecklist(compile_checklist(f, thresholds, known), f.id not in settings.disabled_checklists)
+        for f in files
+    ]
+
+
+def explain_checklist(settings: Settings, checklist_id: str) -> tuple[Checklist, list[ExplainedRule]]:
+    files, thresholds, known = _context(settings)
+    by_id = {f.id: f for f in files}
+    if checklist_id not in by_id:
+        raise InputError(f"no checklist {checklist_id!r}; known: {', '.join(sorted(by_id))}")
+    checklist_file = by_id[checklist_id]
+    checklist = compile_checklist(checklist_file, thresholds, known)
+    vocabulary = bundled_vocabulary()
+    return checklist, [
+        ExplainedRule(
+            id=rule.id,
+            title=rule.title,
+            failed_title=rule.failed_title,
+            severity=rule.severity.value,
+            weight=rule.weight,
+            condition=describe_condition(rule.condition, vocabulary),
+            when_missing="ask for it (NEEDS INFO)" if rule.ask_when_missing else "skip the rule",
+            why=rule.why,
+            fix=rule.fix,
+        )
+        for rule in checklist.rules
+    ]
+
+
+def lint(settings: Settings, paths: Sequence[Path]) -> tuple[int, list[Problem]]:
+    """Lint the given files/folders, or every checklist a check would load; (files read, problems).
+
+    Thresholds and properties are those a check would know: the vocabulary's, those declared by
+    any readable checklist file involved, and [thresholds]/[fields] from gonogo.toml.
+    """
+    files = _expand(paths or [bundled_dir("checklists"), *settings.checklist_paths])
+    parse_problems: dict[Path, list[Problem]] = {}
+    parsed: list[ChecklistFile] = []
+    for path in files:
+        data, parse_problems[path] = parse_checklist_file(path)
+        if not parse_problems[path]:
+            parsed.append(ChecklistFile(path, data))
+    problems: list[Problem] = []
+    try:
+        thresholds, known = rule_context(settings, parsed)
+    except ConfigurationError as exc:  # an unknown [thresholds] name: report it, lint the files anyway
+        problems.append(Problem(settings.config_file or Path("gonogo.toml"), "[thresholds]", str(exc)))
+        thresholds, known = rule_context(replace(settings, thresholds={}), parsed)
+    rule_problems = {f.path: lint_rules(f, thresholds=thresholds, known_properties=known) for f in parsed}
+    problems += [p for path in files for p in parse_problems[path] or rule_problems[path]]
+    first_with_id: dict[str, Path] = {}
+    for checklist_file in parsed:
+        earlier = first_with_id.setdefault(checklist_file.id, checklist_file.path)
+        if earlier != checklist_file.path and earlier.parent == checklist_file.path.parent:
+            problems.append(
+                Problem(
+                    checklist_file.path, "id", f"checklist id {checklist_file.id!r} is also used by {earlier}"
+                )
+            )
+    return len(files), problems
+
+
+def describe_condition(schema: Any, vocabulary: Vocabulary) -> str:
+    """A JSON Schema condition in words, for the common keywords; anything else is shown as JSON."""
+    if not isinstance(schema, dict):
+        return json.dumps(schema)
+    phrases: list[str] = []
+    properties: Mapping[str, Any] = schema.get("properties", {})
+    for name in schema.get("required", ()):
+        if name not in properties:
+            phrases.append(f"{_label(name, vocabulary)} is given")
+    for name, constraint in properties.items():
+        phrases.append(f"{_label(name, vocabulary)} {_describe_value(constraint)}")
+    if "if" in schema and "then" in schema:
+        condition, consequence = (describe_condition(schema[k], vocabulary) for k in ("if", "then"))
+        phrases.append(f"if {condition}, then {consequence}")
+    handled = {"required", "properties", "if", "then"}
+    rest = {k: v for k, v in schema.items() if k not in handled}
+    if rest:
+        phrases.append(f"matches {json.dumps(rest)}")
+    return " and ".join(phrases) or "always holds"
+
+
+_COMPARISONS = {
+    "exclusiveMinimum": "is more than",
+    "minimum": "is at least",
+    "maximum": "is at most",
+    "exclusiveMaximum": "is less than",
+    "const": "is",
+    "minLength": "has at least this many characters:",
+    "maxLength": "has at most this many characters:",
+    "pattern": "matches the pattern",
+}
+
+
+def _describe_value(constraint: Any) -> str:
+    if not isinstance(constraint, dict):
+        return f"matches {json.dumps(constraint)}"
+    parts = []
+    for keyword, value in constraint.items():
+        if keyword in _COMPARISONS:
+            parts.append(f"{_COMPARISONS[keyword]} {_show(value)}")
+        elif keyword == "enum":
+            parts.append("is one of " + ", ".join(map(_show, value)))
+        elif keyword == "not" and isinstance(value, dict) and set(value) == {"const"}:
+            parts.append(f"is not {_show(value['const'])}")
+        else:
+            parts.append(f"matches {json.dumps({keyword: value})}")
+    return " and ".join(parts) if parts else "is anything"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:,}"
+    return json.dumps(value) if not isinstance(value, str) else value
+
+
+def _label(name: str, vocabulary: Vocabulary) -> str:
+    spec = vocabulary.properties.get(name)
+    return spec.label if spec else name
+
+
+def _context(settings: Settings) -> tuple[list[ChecklistFile], dict[str, float], set[str]]:
+    files = discover(settings.checklist_paths)
+    thresholds, known = rule_context(settings, files)
+    return files, thresholds, known
+
+
+def _expand(paths: Iterable[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(checklist_paths(path))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise InputError(f"{path}: no such file or folder")
+    return files

@@ -1,0 +1,117 @@
+"""`gonogo check`: ticket → proposal → findings → verdict → comment, with Jira at the edges.
+
+The comment is fully rendered before anything is written, so a failure never leaves half a
+verdict on a ticket; a ticket read from a file is never posted anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from gonogo.core.assessment import Assessment
+from gonogo.core.comment_format import CommentBody
+from gonogo.core.history import HistoryEntry
+from gonogo.core.site_fields import require_known_fields, unfound_on_ticket
+from gonogo.core.ticket import Ticket
+from gonogo.core.waivers import pointer_keys
+from gonogo.flows.assessor import Assessor
+from gonogo.sources.config import JiraSettings
+from gonogo.sources.tickets import IssueKeyRef, TicketRef, load_ticket_file
+
+if TYPE_CHECKING:
+    from gonogo.core.publication import Publication
+    from gonogo.jira.gateway import JiraGateway
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What a check found, and for a Jira ticket the comment and what happened to it."""
+
+    assessment: Assessment
+    comment: CommentBody | None
+    publication: Publication | None
+    jira_round_trips: int | None
+
+
+def check_ticket(
+    ref: TicketRef,
+    *,
+    assessor: Assessor,
+    jira: JiraSettings,
+    today: date,
+    dry_run: bool,
+    connect: Callable[[JiraSettings], JiraGateway] | None = None,
+) -> CheckResult:
+    """Assess the ticket; for a Jira ticket also post the comment unless `dry_run`.
+
+    `connect` builds the Jira gateway (tests pass one with a recording sleep); the Jira client is
+    imported only when a ticket actually comes from Jira, so offline checks start fast.
+    """
+    if not isinstance(ref, IssueKeyRef):
+        ticket = load_ticket_file(ref.path)
+        return CheckResult(assessor.assess(ticket, today=today), None, None, None)
+    if connect is None:
+        from gonogo.jira.gateway import JiraGateway
+
+        connect = JiraGateway.connect
+    gateway = connect(jira)
+    ticket = gateway.fetch_ticket(ref.key, fields=assessor.fields_to_fetch())
+    return assess_and_post(ticket, gateway, assessor=assessor, jira=jira, today=today, dry_run=dry_run)
+
+
+def assess_and_post(
+    ticket: Ticket,
+    gateway: JiraGateway,
+    *,
+    assessor: Assessor,
+    jira: JiraSettings,
+    today: date,
+    dry_run: bool = False,
+) -> CheckResult:
+    """Assess a fetched ticket, render its comment, and post or update it unless `dry_run`.
+
+    The steps every entry point shares (check, the webhook worker); the comment is rendered in
+    full before the first write. A field [fields] maps that the ticket lacks is looked up in the
+    site's field list (one `GET field`, only then): unknown to the site, it is a configuration
+    error and nothing is written. The comment's format (ADF for Cloud, wiki markup for Data
+    Center) comes from the configuration, without asking Jira.
+    """
+    unfound = unfound_on_ticket(ticket, assessor.configured_field_refs())
+    if unfound:
+        require_known_fields(unfound, gateway.field_names())
+    assessment = assessor.assess(ticket, today=today, group_members=gateway.group_members)
+    comment = assessor.renderer.comment_body(assessment, jira.comment_format)
+    publication = None
+    if not dry_run:
+        publication = post_verdict(assessment, comment, ticket, gateway, jira=jira, today=today)
+    return CheckResult(assessment, comment, publication, gateway.round_trips)
+
+
+def post_verdict(
+    assessment: Assessment,
+    comment: CommentBody,
+    ticket: Ticket,
+    gateway: JiraGateway,
+    *,
+    jira: JiraSettings,
+    today: date,
+) -> Publication:
+    """Post or update the ticket's one verdict comment, with its pointer, label and history entry.
+
+    The one posting step of every entry point: `check`, `report --post` and the webhook worker.
+    """
+    from gonogo.jira.sticky_comment import publish_verdict  # a ticket file never posts: it never loads this
+
+    return publish_verdict(
+        gateway,
+        ticket,
+        comment,
+        property_key=jira.comment_property,
+        verdict=assessment.verdict.value,
+        label_prefix=jira.label_prefix,
+        entry=HistoryEntry(today, assessment.verdict, assessment.score),
+        extra=pointer_keys(assessment.waivers_end_on),
+    )

@@ -1,0 +1,280 @@
+"""`gonogo doctor`: is this configuration at home on this site? One line per check, with the fix.
+
+Each check answers one question a new site raises: does the site answer, do the credentials work,
+may the account do what a check does on a real ticket, does every mapped field exist with a
+suitable type, does every option of a mapped select field read as a vocabulary value, do the
+checklists lint clean, and (for the service) is the webhook secret set and the queue reachable.
+The questions about fields and options are pure functions over what Jira answered; the Jira
+questions stop after the first that fails, since the rest would only repeat it.
+
+Each line is data: the check, its status, which sentence (`what`) and the facts in it (names,
+counts, the site's own words). doctor.txt.j2 words every sentence and its fix, plurals included.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from gonogo.core.comment_format import CommentFormat
+from gonogo.core.errors import ConfigurationError, GonogoError
+from gonogo.core.option_aliases import OptionAliases, option_key
+from gonogo.core.proposal import canonical_option
+from gonogo.core.site_fields import SiteField, closest_fields, type_problem
+from gonogo.core.vocabulary import Vocabulary
+from gonogo.core.waivers import WaiverPolicy
+from gonogo.sources.config import Settings
+
+if TYPE_CHECKING:
+    from gonogo.jira.gateway import JiraGateway
+
+# What a check does on a ticket: read it, comment, edit its own comment, set properties and labels.
+NEEDED_PERMISSIONS = {
+    "BROWSE_PROJECTS": "Browse Projects",
+    "ADD_COMMENTS": "Add Comments",
+    "EDIT_OWN_COMMENTS": "Edit Own Comments",
+    "EDIT_ISSUES": "Edit Issues (issue properties and the verdict label)",
+}
+
+
+class Status(StrEnum):
+    OK = "ok"
+    SKIPPED = "skip"
+    PROBLEM = "FAIL"
+
+
+@dataclass(frozen=True)
+class DoctorLine:
+    """One check's result: doctor.txt.j2 words the sentence `what` with its `facts`, and its fix."""
+
+    status: Status
+    check: str
+    what: str
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+
+def ok(check: str, what: str, **facts: Any) -> DoctorLine:
+    return DoctorLine(Status.OK, check, what, facts)
+
+
+def problem(check: str, what: str, **facts: Any) -> DoctorLine:
+    return DoctorLine(Status.PROBLEM, check, what, facts)
+
+
+def skipped(check: str, what: str, **facts: Any) -> DoctorLine:
+    return DoctorLine(Status.SKIPPED, check, what, facts)
+
+
+def jira_lines(
+    gateway: JiraGateway,
+    *,
+    url: str,
+    sample: str | None,
+    field_map: Mapping[str, str],
+    vocabulary: Vocabulary,
+    aliases: OptionAliases,
+    label_prefix: str,
+    configured: frozenset[str] = frozenset(),
+    comment_format: CommentFormat = CommentFormat.WIKI,
+) -> list[DoctorLine]:
+    """The checks that ask Jira: site, credentials, permissions, fields, options, comment format.
+
+    `configured` are the properties [fields] maps explicitly: for those a missing field is always
+    a problem, while an optional property left at its default name may be absent from the site.
+    """
+    lines: list[DoctorLine] = []
+    kinds: list[str] = []
+
+    def site() -> list[DoctorLine]:
+        kind, version = gateway.server_info()
+        kinds.append(kind)
+        return [ok("site", "site", url=url, kind=kind, version=version)]
+
+    steps: list[Callable[[], list[DoctorLine]]] = [
+        site,
+        lambda: [ok("credentials", "credentials", who=gateway.myself())],
+    ]
+    if sample:
+        steps.append(lambda: [permission_line(sample, gateway.permissions(sample, list(NEEDED_PERMISSIONS)))])
+    else:
+        lines.append(skipped("permissions", "no-sample"))
+    steps.append(lambda: field_lines(gateway.site_fields(), field_map, vocabulary, configured))
+    if sample:
+        steps.append(
+            lambda: edit_screen_lines(
+                gateway.editable_fields(sample), field_map, vocabulary, aliases, label_prefix, sample
+            )
+        )
+    for step in steps:
+        try:
+            lines += step()
+        except GonogoError as error:
+            lines.append(problem("jira", "jira-error", error=str(error)))
+            break
+    if kinds:
+        lines.append(comment_format_line(kinds[0], comment_format))
+    return lines
+
+
+def comment_format_line(kind: str, comment_format: CommentFormat) -> DoctorLine:
+    """Whether the configured comment format suits the site serverInfo describes (Cloud or Data Center).
+
+    A check never asks serverInfo, so a Cloud site on its own domain gets wiki markup until the
+    configuration says "cloud"; Data Center has no REST v3, so ADF there would fail every post.
+    """
+    if comment_format is CommentFormat.ADF and kind != "Cloud":
+        return problem("comments", "adf-on-data-center")
+    if comment_format is CommentFormat.ADF:
+        return ok("comments", "adf")
+    return ok("comments", "wiki", cloud=kind == "Cloud")
+
+
+def permission_line(sample: str, granted: Mapping[str, bool]) -> DoctorLine:
+    missing = [NEEDED_PERMISSIONS[key] for key, has in granted.items() if not has]
+    if missing:
+        return problem("permissions", "permissions-missing", sample=sample, missing=missing)
+    return ok("permissions", "permissions", sample=sample)
+
+
+def field_lines(
+    site: Sequence[SiteField],
+    field_map: Mapping[str, str],
+    vocabulary: Vocabulary,
+    configured: frozenset[str] = frozenset(),
+) -> list[DoctorLine]:
+    """One line per mapped property: the field exists on the site and its type suits the property.
+
+    An optional property (the bid's outcome) that [fields] does not map and the site lacks is
+    skipped, not a problem: a site that does not record it still passes.
+    """
+    by_id = {f.id.casefold(): f for f in site}
+    by_name: dict[str, list[SiteField]] = {}
+    for site_field in site:
+        by_name.setdefault(site_field.name.casefold(), []).append(site_field)
+    names = {f.id: f.name for f in site}
+    lines = []
+    for prop, ref in field_map.items():
+        check = f"field {prop}"
+        found = by_id.get(ref.casefold())
+        named = by_name.get(ref.casefold(), [])
+        if found is None and len(named) > 1:
+            lines.append(problem(check, "field-ambiguous", ref=ref, ids=[f.id for f in named]))
+            continue
+        found = found or (named[0] if named else None)
+        spec = vocabulary.properties.get(prop)
+        if found is None and spec is not None and spec.optional and prop not in configured:
+            lines.append(skipped(check, "field-optional", ref=ref, prop=prop, use=spec.optional))
+            continue
+        if found is None:
+            lines.append(
+                problem(check, "field-unknown", ref=ref, prop=prop, closest=closest_fields(ref, names))
+            )
+            continue
+        unsuitable = type_problem(spec, found) if spec is not None else None
+        if unsuitable:
+            lines.append(problem(check, "field-unsuitable", prop=prop, why=unsuitable))
+        else:
+            lines.append(ok(check, "field", described=found.described))
+    return lines
+
+
+def edit_screen_lines(
+    editable: Mapping[str, SiteField],
+    field_map: Mapping[str, str],
+    vocabulary: Vocabulary,
+    aliases: OptionAliases,
+    label_prefix: str,
+    sample: str,
+) -> list[DoctorLine]:
+    """On the sample's edit screen: the Labels field (for verdict labels) and each select's options."""
+    lines = []
+    if label_prefix:
+        if "labels" in editable:
+            lines.append(ok("labels", "labels", sample=sample))
+        else:
+            lines.append(problem("labels", "labels-missing", sample=sample))
+    by_name = {f.name.casefold(): f for f in editable.values()}
+    for prop, ref in field_map.items():
+        spec = vocabulary.properties.get(prop)
+        site_field = editable.get(ref) or by_name.get(ref.casefold())
+        if spec is None or not spec.enum or site_field is None or not site_field.options:
+            continue
+        known = aliases.get(prop, {})
+        unread = [
+            text
+            for text in site_field.options
+            if canonical_option(text) not in spec.enum and option_key(text) not in known
+        ]
+        check = f"options {prop}"
+        if unread:
+            facts = {"prop": prop, "unread": unread, "described": site_field.described, "values": spec.enum}
+            lines.append(problem(check, "options-unread", **facts))
+        else:
+            lines.append(ok(check, "options", described=site_field.described))
+    return lines
+
+
+def lint_line(files: int, problems: Sequence[object]) -> DoctorLine:
+    if problems:
+        return problem(
+            "checklists", "lint-problems", problems=len(problems), files=files, first=str(problems[0])
+        )
+    return ok("checklists", "lint-clean", files=files)
+
+
+def waiver_lines(
+    policy: WaiverPolicy, group_members: Callable[[str], frozenset[str]] | None
+) -> list[DoctorLine]:
+    """Who may waive, and for how long; each approver group is read once to prove it can be.
+
+    `group_members` is None when Jira already failed above: the groups are then not asked for.
+    """
+    if policy.anyone_approves:
+        return [ok("waivers", "waivers-anyone", max_days=policy.max_days)]
+    lines = [ok("waivers", "waivers-approvers", approvers=len(policy.approvers), max_days=policy.max_days)]
+    for group in policy.groups:
+        check = f"approver group {group}"
+        if group_members is None:
+            lines.append(skipped(check, "group-not-asked"))
+            continue
+        try:
+            lines.append(ok(check, "group-members", members=len(group_members(group))))
+        except GonogoError as error:
+            lines.append(problem(check, "group-error", error=str(error)))
+    return lines
+
+
+def configuration_problem(error: ConfigurationError) -> DoctorLine:
+    return problem("configuration", "configuration", error=str(error))
+
+
+def service_lines(settings: Settings, environ: Mapping[str, str]) -> list[DoctorLine]:
+    """`--service`: the webhook settings load, a secret or token is set, the queue is reachable."""
+    from gonogo.webhook.queue import open_queue  # noqa: PLC0415 (only with --service)
+    from gonogo.webhook.queue.redis import describe  # noqa: PLC0415
+    from gonogo.webhook.settings import webhook_settings  # noqa: PLC0415
+
+    try:
+        webhook = webhook_settings(settings, environ)
+    except ConfigurationError as error:
+        return [problem("webhook", "webhook-error", error=str(error))]
+    credentials = webhook.credentials
+    if credentials.secret is not None or credentials.token is not None:
+        lines = [ok("webhook secret", "secret")]
+    else:
+        lines = [problem("webhook secret", "secret-missing")]
+    queue_settings = webhook.queue
+    if queue_settings.kind == "redis":
+        try:
+            open_queue(queue_settings, reader=True).close()
+        except ConfigurationError as error:
+            return [*lines, problem("queue", "redis-error", error=str(error))]
+        return [*lines, ok("queue", "redis", where=describe(queue_settings.redis_url.reveal()))]
+    folder = queue_settings.path
+    existing = folder if folder.exists() else folder.parent
+    if existing.is_dir() and os.access(existing, os.W_OK):
+        return [*lines, ok("queue", "local", folder=str(folder))]
+    return [*lines, problem("queue", "local-unwritable", folder=str(folder))]

@@ -1,0 +1,172 @@
+"""`gonogo setup`: match the vocabulary to a site's own fields and options, as a proposal to review.
+
+A new site should not need anyone to read Jira's JSON. Each property is matched to a field by
+name: the vocabulary's default name and label, the property's own name, and what other sites
+commonly call it (`schemas/site-names.json`), only among fields whose type can hold the value. Each
+site option of a matched select field is matched to a vocabulary value the same way, giving the
+`[values]` aliases. Matches are made greedily, best first, one field per property, so "Decision
+maker access" is not taken for "Decision maker". What cannot be matched clearly is left for a
+person, with the closest candidates. Pure: the site's fields come in, a plan goes out.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from gonogo.core.option_aliases import option_key
+from gonogo.core.proposal import canonical_option
+from gonogo.core.site_fields import SiteField, type_problem
+from gonogo.core.vocabulary import PropertySpec, Vocabulary
+from gonogo.sources.resources import schema_path
+
+CLEAR_MATCH = 0.8  # below this a field is only a candidate for a person to choose
+CANDIDATE = 0.45
+_NOT_PROPOSAL_DATA = frozenset({"summary", "description"})  # system fields, the same on every site
+
+
+@dataclass(frozen=True)
+class FieldMatch:
+    """A property and the field chosen for it (None: a person must choose among `candidates`)."""
+
+    spec: PropertySpec
+    field: SiteField | None
+    candidates: tuple[SiteField, ...] = ()
+
+
+@dataclass(frozen=True)
+class OptionPlan:
+    """How a matched select field's options read as vocabulary values."""
+
+    spec: PropertySpec
+    field: SiteField
+    aliases: tuple[tuple[str, str], ...]  # (site text, value) that need a [values] alias
+    direct: tuple[str, ...]  # options that already read as a value ("Partial" → partial)
+    unmatched: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SetupPlan:
+    fields: tuple[FieldMatch, ...]
+    options: tuple[OptionPlan, ...]
+
+    @property
+    def matched(self) -> list[FieldMatch]:
+        return [m for m in self.fields if m.field is not None]
+
+    @property
+    def unmatched(self) -> list[FieldMatch]:
+        return [m for m in self.fields if m.field is None]
+
+    @property
+    def optional_absent(self) -> list[FieldMatch]:
+        """Optional properties (the outcome) the site has no field for: a note, not a TODO."""
+        return [m for m in self.unmatched if m.spec.optional and not m.candidates]
+
+    @property
+    def todo_lines(self) -> int:
+        """The TODO lines the written configuration holds: choices a person still has to make."""
+        fields = len(self.unmatched) - len(self.optional_absent)
+        return fields + sum(len(o.unmatched) for o in self.options)
+
+
+@cache
+def _site_names() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(schema_path("site-names.json").read_text(encoding="utf-8"))
+    return data
+
+
+def plan_setup(
+    vocabulary: Vocabulary,
+    site: Sequence[SiteField],
+    editable: Mapping[str, SiteField] | None = None,
+) -> SetupPlan:
+    """Match every mappable property to a site field, and each matched select field's options."""
+    specs = [
+        spec
+        for spec in vocabulary.properties.values()
+        if not spec.is_derived and spec.default_field and spec.name not in _NOT_PROPOSAL_DATA
+    ]
+    scores = {
+        (spec.name, site_field.id): _score(spec, site_field)
+        for spec in specs
+        for site_field in site
+        if type_problem(spec, site_field) is None
+    }
+    chosen: dict[str, SiteField] = {}
+    taken: set[str] = set()
+    by_id = {site_field.id: site_field for site_field in site}
+    for (prop, field_id), score in sorted(scores.items(), key=lambda item: (-item[1], item[0])):
+        if score < CLEAR_MATCH:
+            break
+        if prop not in chosen and field_id not in taken:
+            chosen[prop] = by_id[field_id]
+            taken.add(field_id)
+    matches = []
+    for spec in specs:
+        ranked = sorted(
+            (s, by_id[fid]) for (prop, fid), s in scores.items() if prop == spec.name and s >= CANDIDATE
+        )
+        candidates = tuple(f for _, f in reversed(ranked[-3:]))
+        matches.append(FieldMatch(spec, chosen.get(spec.name), () if spec.name in chosen else candidates))
+    options = tuple(
+        _option_plan(m.spec, editable[m.field.id])
+        for m in matches
+        if m.field is not None and m.spec.enum and editable and m.field.id in editable
+    )
+    return SetupPlan(tuple(matches), options)
+
+
+def _words(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9%&]+", " ", text.casefold()).split())
+
+
+def _score(spec: PropertySpec, site_field: SiteField) -> float:
+    """How clearly the field's name names the property: 1 for the same words, less for looser likeness."""
+    name = _words(site_field.name)
+    tokens = set(name.split())
+    best = 0.0
+    phrases = [spec.default_field or "", spec.label, spec.name.replace("_", " ")]
+    for phrase in [*phrases, *_site_names()["fields"].get(spec.name, [])]:
+        words = _words(phrase)
+        if not words:
+            continue
+        if words == name:
+            return 1.0
+        wanted = set(words.split())
+        if wanted <= tokens:  # "Bid deadline" contains "deadline": close, less so with more extra words
+            best = max(best, 0.92 - 0.04 * len(tokens - wanted))
+        best = max(best, difflib.SequenceMatcher(None, words, name).ratio() * 0.95)
+    return best
+
+
+def _option_plan(spec: PropertySpec, site_field: SiteField) -> OptionPlan:
+    synonyms: Mapping[str, list[str]] = _site_names()["options"].get(spec.name, {})
+    aliases: list[tuple[str, str]] = []
+    direct: list[str] = []
+    unmatched: list[str] = []
+    for text in site_field.options:
+        if canonical_option(text) in spec.enum:
+            direct.append(text)
+            continue
+        value = _option_value(text, spec, synonyms)
+        if value is None:
+            unmatched.append(text)
+        else:
+            aliases.append((text, value))
+    return OptionPlan(spec, site_field, tuple(aliases), tuple(direct), tuple(unmatched))
+
+
+def _option_value(text: str, spec: PropertySpec, synonyms: Mapping[str, list[str]]) -> str | None:
+    """The one value `text` clearly stands for: a known synonym, or a near-identical spelling."""
+    key = option_key(text)
+    named = {value for value, words in synonyms.items() if key in {option_key(w) for w in words}}
+    if len(named) == 1:
+        return named.pop()
+    close = difflib.get_close_matches(canonical_option(text), list(spec.enum), n=2, cutoff=0.85)
+    return close[0] if len(close) == 1 else None

@@ -1,0 +1,1 @@
+"""The Jira edge: the gateway (every request gonogo makes), the shared throttle, the sticky comment."""

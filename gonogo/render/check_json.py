@@ -1,0 +1,127 @@
+"""The `--format json` document: a stable, documented shape (docs/json.md).
+
+Plain data built from the Assessment; `gonogo/schemas/report.schema.json` describes it and a test
+holds the output to it, so scripts can rely on it across releases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from gonogo import __version__
+from gonogo.core.assessment import Assessment, Evidence, FindingStatus
+from gonogo.core.comment_format import CommentBody
+from gonogo.core.path_to_go import Change, Step
+from gonogo.core.publication import Publication
+from gonogo.core.waivers import Waiver, WaiverRuling
+
+FORMAT_VERSION = 1
+
+
+def report_document(
+    assessment: Assessment,
+    *,
+    publication: Publication | None = None,
+    comment: CommentBody | None = None,
+) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "format": FORMAT_VERSION,
+        "gonogo": __version__,
+        "ticket": {
+            "key": assessment.ticket_key,
+            "id": assessment.ticket_id,
+            "summary": assessment.summary,
+        },
+        "verdict": assessment.verdict.value,
+        "summary": assessment.headline,
+        "score": assessment.score,
+        "coverage": {"assessed": assessment.coverage.assessed, "total": assessment.coverage.total},
+        "checklists": [{"id": c.id, "title": c.title, "version": c.version} for c in assessment.checklists],
+        "findings": [
+            {
+                "checklist": f.checklist,
+                "rule": f.rule.id,
+                "title": f.rule.title,
+                "problem": f.headline if f.outcome in (FindingStatus.FAILED, FindingStatus.WAIVED) else None,
+                "severity": f.rule.severity.value,
+                "outcome": f.outcome.value,
+                "evidence": [_evidence(e) for e in f.evidence],
+                "reason": f.rule.why,
+                "fix": f.rule.fix,
+                "weight": f.rule.weight,
+                "waiver": _waiver(f.waiver, f.waiver_ruling) if f.waiver else None,
+            }
+            for f in assessment.findings
+        ],
+        "path_to_go": [_step(step) for step in assessment.path.steps] if assessment.path else [],
+        "unmatched_waivers": [w.label for w in assessment.unmatched_waivers],
+        "missing_information": [
+            {
+                "property": m.property,
+                "field": m.label,
+                "field_id": m.field_id,
+                "question": m.question,
+                "problem": m.problem,
+                "needed_by": list(m.needed_by),
+            }
+            for m in assessment.missing_information
+        ],
+        "comment": None,
+    }
+    if publication is not None:
+        document["comment"] = {"action": publication.action.value, "id": publication.comment_id}
+    elif comment is not None:
+        document["comment"] = {
+            "action": "dry-run",
+            "id": None,
+            "format": comment.format.value,
+            "body": comment.content,
+        }
+    return document
+
+
+def _step(step: Step) -> dict[str, Any]:
+    return {
+        **_change(step.change),
+        "rules": list(step.rules),
+        "alternatives": [_change(a) for a in step.alternatives],
+    }
+
+
+def _change(change: Change) -> dict[str, Any]:
+    return asdict(change)  # property, field, current, needed: the schema's names
+
+
+def _waiver(waiver: Waiver, ruling: WaiverRuling | None) -> dict[str, Any]:
+    """The waiver on a rule and what became of it; dates are ISO days, null when unknown or unlimited."""
+    lapse = ruling.lapse if ruling else None
+    return {
+        "label": waiver.label,
+        "by": waiver.by,
+        "reason": waiver.reason,
+        "status": ruling.status.value if ruling else None,
+        "approved_by": ruling.approved_by if ruling else None,
+        "approved_on": _day(ruling.approved_on if ruling else None),
+        "expires_on": _day(ruling.expires_on if ruling else None),
+        "lapsed_by_change": (
+            {"field": lapse.field, "by": lapse.by, "on": lapse.on.isoformat()} if lapse else None
+        ),
+        "refused": ruling.refused if ruling else None,
+    }
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _evidence(item: Evidence) -> dict[str, Any]:
+    return {
+        "property": item.property,
+        "field": item.label,
+        "field_id": item.field_id,
+        "value": item.value,
+        "problem": item.problem,
+        "counted": item.counted,
+    }

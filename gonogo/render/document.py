@@ -1,0 +1,281 @@
+"""The verdict comment as a small block structure, before it becomes ADF (Cloud) or wiki markup (DC).
+
+Why: one wording serves both formats, and ticket text must never become structure in either. The
+comment template is rendered by Jinja2 with a `finalize` that prints every `{{ value }}` as an
+opaque token (its text, base64-encoded between two NUL characters), so what the template renders
+is gonogo's own wording with sealed values in it. `parse_document` then reads the block structure
+from the wording alone: a value can never start a heading, a list item or a rule, open or close
+strong text, or become an emoticon, because its characters are not in the text being parsed.
+
+The template syntax is a small, line-based subset that reads like Jira's wiki markup (so the
+wiki output is close to what the template says):
+
+- `h1.` to `h6.` and a space at the start of a line: a heading;
+- `* ` at the start of a line: an item of a bullet list (consecutive items, blank lines between
+  them allowed, form one list);
+- `----` alone on a line: a horizontal rule;
+- `::: verdict` … `:::` on lines of their own: the verdict panel, coloured by the verdict;
+- other lines: paragraphs; consecutive lines are one paragraph with line breaks, a blank line
+  ends it;
+- inline, in the template's own text only: `*strong*`, and the emoticons `(x)`, `(?)`, `(!)`,
+  `(/)` and `(i)`.
+
+A value inside `*strong*` is refused (a template error): no mark is ever applied to ticket text.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from gonogo.core.errors import ConfigurationError
+
+_TOKEN = re.compile(r"\x00([vf])([A-Za-z0-9+/=]*)\x00")
+_HEADING = re.compile(r"h([1-6])\. (.*)")
+_PANEL = re.compile(r":::(?:\s+(\w+))?\s*")
+_EMOTICON = re.compile(r"\((x|\?|!|/|i)\)")
+
+
+class ValueKind(StrEnum):
+    """Where a printed value came from, which decides how wiki markup may print it."""
+
+    TEXT = "v"  # any text: ticket values, names, checklist texts; escaped in wiki if it could form markup
+    FIXED = "f"  # a number, date, verdict or yes/no gonogo formatted itself: never escaped or wrapped
+
+
+@dataclass(frozen=True)
+class Words:
+    """Wording written in the template itself (optionally strong)."""
+
+    text: str
+    strong: bool = False
+
+
+@dataclass(frozen=True)
+class Value:
+    """A value the template printed: opaque text, never parsed as structure."""
+
+    text: str
+    kind: ValueKind = ValueKind.TEXT
+
+
+@dataclass(frozen=True)
+class Emoticon:
+    """One of the template's emoticons, by its wiki spelling without parentheses (`x`, `?`...)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class LineBreak:
+    """A line break inside a paragraph (consecutive template lines)."""
+
+
+Inline = Words | Value | Emoticon | LineBreak
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    content: tuple[Inline, ...]
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    content: tuple[Inline, ...]
+
+
+@dataclass(frozen=True)
+class BulletList:
+    items: tuple[tuple[Inline, ...], ...]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A horizontal rule."""
+
+
+@dataclass(frozen=True)
+class Panel:
+    """The verdict panel; its colour comes from the verdict, not from the template."""
+
+    blocks: tuple[Block, ...]
+
+
+Block = Heading | Paragraph | BulletList | Rule | Panel
+
+
+@dataclass(frozen=True)
+class Document:
+    blocks: tuple[Block, ...]
+
+
+def seal(text: str, kind: ValueKind) -> str:
+    """The token a template prints for a value: no character of `text` appears in it."""
+    return f"\x00{kind.value}{base64.b64encode(text.encode('utf-8', 'surrogatepass')).decode('ascii')}\x00"
+
+
+def seal_unsealed(text: str) -> str:
+    """`text` with every stretch outside a token sealed as TEXT, the tokens left as they are.
+
+    For a filter that hands back what it was given: whatever reaches it unsealed may be ticket
+    text (a value the template passed straight in), so none of it may count as template wording.
+    """
+    pieces: list[str] = []
+    start = 0
+    for token in _TOKEN.finditer(text):
+        if token.start() > start:
+            pieces.append(seal(text[start : token.start()], ValueKind.TEXT))
+        pieces.append(token.group(0))
+        start = token.end()
+    if start < len(text):
+        pieces.append(seal(text[start:], ValueKind.TEXT))
+    return "".join(pieces)
+
+
+def values(document: Document) -> list[Value]:
+    """Every value of the document, in order (for tests and measurements)."""
+    return [item for content in _contents(document.blocks) for item in content if isinstance(item, Value)]
+
+
+def _contents(blocks: tuple[Block, ...]) -> list[tuple[Inline, ...]]:
+    found: list[tuple[Inline, ...]] = []
+    for block in blocks:
+        if isinstance(block, (Heading, Paragraph)):
+            found.append(block.content)
+        elif isinstance(block, BulletList):
+            found.extend(block.items)
+        elif isinstance(block, Panel):
+            found.extend(_contents(block.blocks))
+    return found
+
+
+def parse_document(rendered: str, *, template: str) -> Document:
+    """Read the block structure of a rendered comment template (see the module docstring)."""
+    parser = _Parser(template)
+    for number, line in enumerate(rendered.splitlines(), start=1):
+        parser.line(line.rstrip(), number)
+    return parser.finish()
+
+
+class _Parser:
+    def __init__(self, template: str) -> None:
+        self._template = template
+        self._outer: list[Block] = []
+        self._panel: list[Block] | None = None
+        self._paragraph: list[tuple[Inline, ...]] = []
+        self._items: list[tuple[Inline, ...]] = []
+
+    @property
+    def _blocks(self) -> list[Block]:
+        return self._outer if self._panel is None else self._panel
+
+    def line(self, line: str, number: int) -> None:
+        panel = _PANEL.fullmatch(line)
+        if panel:
+            self._close_paragraph()
+            self._close_list()
+            self._toggle_panel(panel.group(1), number)
+            return
+        if not line.strip():
+            self._close_paragraph()
+            return
+        heading = _HEADING.fullmatch(line)
+        if heading:
+            self._close_paragraph()
+            self._close_list()
+            self._blocks.append(Heading(int(heading.group(1)), self._inline(heading.group(2), number)))
+        elif line.startswith("* "):
+            self._close_paragraph()
+            self._items.append(self._inline(line[2:], number))
+        elif line.strip() == "----":
+            self._close_paragraph()
+            self._close_list()
+            self._blocks.append(Rule())
+        else:
+            self._close_list()
+            self._paragraph.append(self._inline(line, number))
+
+    def finish(self) -> Document:
+        self._close_paragraph()
+        self._close_list()
+        if self._panel is not None:
+            raise self._error(0, "the verdict panel (::: verdict) is not closed with :::")
+        return Document(tuple(self._outer))
+
+    def _toggle_panel(self, name: str | None, number: int) -> None:
+        if self._panel is None:
+            if name != "verdict":
+                raise self._error(number, "a panel opens with '::: verdict' (the only panel there is)")
+            self._panel = []
+            return
+        if name is not None:
+            raise self._error(number, "panels do not nest: close the verdict panel with ::: first")
+        self._outer.append(Panel(tuple(self._panel)))
+        self._panel = None
+
+    def _close_paragraph(self) -> None:
+        if not self._paragraph:
+            return
+        content: list[Inline] = []
+        for line in self._paragraph:
+            if not line:  # a line that printed only empty values: no line break for it
+                continue
+            if content:
+                content.append(LineBreak())
+            content.extend(line)
+        if content:
+            self._blocks.append(Paragraph(tuple(content)))
+        self._paragraph = []
+
+    def _close_list(self) -> None:
+        if self._items:
+            self._blocks.append(BulletList(tuple(self._items)))
+            self._items = []
+
+    def _inline(self, line: str, number: int) -> tuple[Inline, ...]:
+        content: list[Inline] = []
+        strong = False
+        position = 0
+        for token in _TOKEN.finditer(line):
+            strong = self._words(line[position : token.start()], strong, content, number)
+            if strong:
+                raise self._error(number, "a {{ value }} inside *strong* text: keep values outside the stars")
+            text = base64.b64decode(token.group(2)).decode("utf-8", "surrogatepass")
+            if text:
+                content.append(Value(text, ValueKind(token.group(1))))
+            position = token.end()
+        if self._words(line[position:], strong, content, number):
+            raise self._error(number, "a *strong* text is not closed on its line")
+        return tuple(content)
+
+    def _words(self, text: str, strong: bool, content: list[Inline], number: int) -> bool:
+        """Append the template's own words (strong spans, emoticons); return whether strong is open."""
+        if "\x00" in text:
+            raise self._error(number, "the template's text holds a NUL character")
+        for index, part in enumerate(text.split("*")):
+            if index:
+                strong = not strong
+            position = 0
+            for emoticon in _EMOTICON.finditer(part):
+                _append_words(content, part[position : emoticon.start()], strong)
+                content.append(Emoticon(emoticon.group(1)))
+                position = emoticon.end()
+            _append_words(content, part[position:], strong)
+        return strong
+
+    def _error(self, number: int, problem: str) -> ConfigurationError:
+        where = f"{self._template}:{number}" if number else self._template
+        return ConfigurationError(f"{where}: {problem}")
+
+
+def _append_words(content: list[Inline], text: str, strong: bool) -> None:
+    if not text:
+        return
+    last = content[-1] if content else None
+    if isinstance(last, Words) and last.strong == strong:
+        content[-1] = Words(last.text + text, strong)
+    else:
+        content.append(Words(text, strong))

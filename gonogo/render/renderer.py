@@ -1,0 +1,386 @@
+"""Every text gonogo shows is rendered here, from templates, over the same Assessment.
+
+Safety is structural, not a matter of remembering a filter. The comment environment's `finalize`
+seals every value a template prints into an opaque token (`gonogo.render.document`), so the comment's
+structure is read from the template's own wording only, and the document becomes ADF (text nodes)
+or wiki markup (values escaped only where they could form markup). The terminal environment's
+`finalize` strips what could drive a terminal. Either passes a value through as it is only when it
+is `Trusted` — text gonogo itself produced, such as ANSI colour codes. Ticket text only ever enters
+as data; it is never compiled as a template. The HTML environment (the portfolio report) uses
+Jinja's own HTML autoescaping instead: every value is escaped for HTML text and attributes, and only
+`Markup` a template builds itself is live.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from gonogo import __version__
+from gonogo.core.assessment import Assessment, FindingStatus
+from gonogo.core.comment_format import CommentBody, CommentFormat
+from gonogo.core.errors import ConfigurationError
+from gonogo.core.rules import Severity, fill_values
+from gonogo.core.ticket import ISSUE_KEY
+from gonogo.core.values import display_value
+from gonogo.render import wikimarkup
+from gonogo.render.adf import Adf, compact_json, to_adf
+from gonogo.render.ansi import style
+from gonogo.render.document import Document, ValueKind, parse_document, seal, seal_unsealed
+from gonogo.render.template_cache import template_cache
+from gonogo.render.wiki_document import to_wiki
+from gonogo.sources.resources import bundled_dir
+
+COMMENT_TEMPLATE = "comment.jira.j2"
+TEXT_TEMPLATE = "report.txt.j2"
+HEADLINE_TEMPLATE = "headline.txt.j2"
+# Jira's default text field limit is 32,767 characters; leave room for what Jira adds. An ADF
+# comment is held to it by its compact JSON, which is longer than its text: the safe reading.
+COMMENT_CHAR_LIMIT = 32_000
+# Issue keys are Jira's identity for the ticket, not text anyone typed into it.
+_FIELD_TEXT_LIMIT = 1000
+# Control characters (line breaks included: a value must not forge report lines), zero-width and
+# bidirectional-override characters.
+_TERMINAL_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+class Trusted(str):
+    """Text produced by gonogo itself, printed as is; everything else is escaped for its target."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True)
+class Renderer:
+    """The template environments for one run (bundled templates, optionally overridden by a folder)."""
+
+    document: jinja2.Environment
+    text: jinja2.Environment
+    html: jinja2.Environment
+
+    def comment(self, assessment: Assessment, *, limit: int = COMMENT_CHAR_LIMIT) -> str:
+        """The Jira comment in wiki markup (REST v2)."""
+        body = self.comment_body(assessment, CommentFormat.WIKI, limit=limit).content
+        assert isinstance(body, str)
+        return body
+
+    def comment_adf(self, assessment: Assessment, *, limit: int = COMMENT_CHAR_LIMIT) -> Adf:
+        """The Jira comment as an ADF document (REST v3)."""
+        body = self.comment_body(assessment, CommentFormat.ADF, limit=limit).content
+        assert isinstance(body, dict)
+        return body
+
+    def comment_body(
+        self, assessment: Assessment, comment_format: CommentFormat, *, limit: int = COMMENT_CHAR_LIMIT
+    ) -> CommentBody:
+        """The Jira comment in one format; long finding lists are shortened with a count, never cut."""
+        shown: int | None = None
+        while True:
+            document = self.comment_document(assessment, shown=shown)
+            body: str | Adf
+            if comment_format is CommentFormat.ADF:
+                body = to_adf(document, verdict=assessment.verdict.value)
+                size = len(compact_json(body))
+            else:
+                body = to_wiki(document)
+                size = len(body)
+            if size <= limit:
+                return CommentBody(comment_format, body)
+            total = len(_reportable(assessment))
+            shown = total - 1 if shown is None else shown - 1
+            if shown < 0:
+                raise ConfigurationError(
+                    f"the verdict comment is longer than Jira allows ({limit} characters) even with "
+                    f"every finding left out: shorten {COMMENT_TEMPLATE} or the checklists' texts"
+                )
+
+    def comment_document(self, assessment: Assessment, *, shown: int | None = None) -> Document:
+        """The comment's block structure, one for both formats, with every value sealed (see module)."""
+        rendered = _render(self.document, COMMENT_TEMPLATE, _context(assessment, shown))
+        return parse_document(rendered, template=COMMENT_TEMPLATE)
+
+    def headline(self, assessment: Assessment) -> str:
+        """The one sentence under the verdict, also the portfolio's top reason and JSON `summary`."""
+        return " ".join(_render(self.text, HEADLINE_TEMPLATE, _context(assessment, None)).split())
+
+    def text_page(self, name: str, **context: Any) -> str:
+        """Any other terminal text (checklist listings...), escaped like the report."""
+        return _render(self.text, name, context)
+
+    def html_page(self, name: str, **context: Any) -> str:
+        """An HTML document; every value is HTML-escaped (attributes included) by autoescaping."""
+        return _render(self.html, name, context)
+
+    def text_report(self, assessment: Assessment, *, color: bool) -> str:
+        context = _context(assessment, None)
+        context["color"] = color
+        return _render(self.text, TEXT_TEMPLATE, context)
+
+
+def make_renderer(template_dir: Path | None = None) -> Renderer:
+    folders = [bundled_dir("templates")]
+    if template_dir is not None:
+        if not template_dir.is_dir():
+            raise ConfigurationError(
+                f"template folder {template_dir} does not exist: fix [templates].path in gonogo.toml"
+            )
+        folders.insert(0, template_dir)
+    document = _environment(folders, _sealing, autoescape=False, kind="document")
+    # Every filter that returns Trusted must seal what it was given: `{{ value|escaped }}` in a
+    # team's template must not turn ticket text into structure. Terminal and TOML filters have no
+    # business in a comment and are left out (a template using one fails with a clear error).
+    document.filters["failed_title"] = _sealed_failed_title
+    document.filters["escaped"] = _sealed_escaped
+    document.filters["plural"] = _sealed_plural
+    for terminal_only in ("wrap", "style", "toml"):
+        del document.filters[terminal_only]
+    return Renderer(
+        document=document,
+        text=_environment(folders, _escaping(_escape_for_terminal), autoescape=False, kind="text"),
+        html=_environment(folders, _formatting_for_html, autoescape=True, kind="html"),
+    )
+
+
+def _escaping(escape: Callable[[str], str]) -> Callable[[Any], str]:
+    """A `finalize` that escapes every printed value for its target, unless gonogo marked it Trusted."""
+
+    def finalize(value: Any) -> str:
+        if isinstance(value, Trusted):
+            return str(value)
+        return escape(display_value(value))
+
+    return finalize
+
+
+def _sealing(value: Any) -> str:
+    """A `finalize` that seals every printed value for the comment document, unless it is Trusted.
+
+    Numbers, dates, yes/no and the verdict are gonogo's own formatting (FIXED): wiki markup prints
+    them as they are. A long value is shortened here, the same way for both formats.
+    """
+    if isinstance(value, Trusted):
+        return str(value)
+    fixed = value is None or isinstance(value, (bool, int, float, date, Enum))
+    text = wikimarkup.shorten(display_value(value), _FIELD_TEXT_LIMIT)
+    return seal(text, ValueKind.FIXED if fixed else ValueKind.TEXT)
+
+
+def _failed_title(finding: Any) -> str:
+    """A failed rule's title with the ticket's values (`Finding.headline`), for any target."""
+    return str(finding.headline)
+
+
+def _sealed_failed_title(finding: Any) -> Trusted:
+    """The failed title for the comment document, each of its values sealed on its own.
+
+    Sealed whole, "margin {margin_percent}%" would be one text value holding "-50", which wiki
+    markup must escape; sealed in parts, the number is gonogo's own formatting (FIXED) and the
+    title's words are checked on their own. Falls back to the whole headline when the parts do
+    not give back exactly the same text.
+    """
+    whole = _failed_title(finding)
+    values = {e.property: e.value for e in finding.evidence}
+    pieces: list[str] = []
+    marked = fill_values(finding.rule.failed_title or "", values, lambda name, _value: f"\x01{name}\x01")
+    parts = marked.split("\x01")
+    for index, part in enumerate(parts):
+        if index % 2 == 0:
+            pieces.append(seal(part, ValueKind.TEXT) if part else "")
+        elif part in values:
+            pieces.append(_sealing(values[part]))
+        else:
+            return Trusted(_sealing(whole))
+    text = "".join(parts[i] if i % 2 == 0 else display_value(values[parts[i]]) for i in range(len(parts)))
+    if text != whole:
+        return Trusted(_sealing(whole))
+    return Trusted("".join(pieces))
+
+
+def _formatting_for_html(value: Any) -> Any:
+    """For HTML, Jinja's autoescaping does the escaping; `finalize` only formats values."""
+    if hasattr(value, "__html__"):  # markup the template itself made safe (markupsafe's protocol)
+        return value
+    return display_value(value)
+
+
+def _environment(
+    folders: list[Path], finalize: Callable[[Any], Any], *, autoescape: bool, kind: str
+) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folders),
+        bytecode_cache=template_cache(kind),
+        undefined=jinja2.StrictUndefined,
+        finalize=finalize,
+        autoescape=autoescape,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["style"] = _style
+    env.filters["wrap"] = _wrap
+    env.filters["plural"] = _plural
+    env.filters["escaped"] = _escaped
+    env.filters["toml"] = _toml_string
+    env.filters["failed_title"] = _failed_title
+    return env
+
+
+def _escape_for_terminal(text: str) -> str:
+    """Drop control characters so ticket text cannot move the cursor, recolour or retitle a terminal.
+
+    Long values are shortened as in the comment: a 100 kB field is evidence, not a page to print.
+    """
+    if len(text) > _FIELD_TEXT_LIMIT:
+        text = text[:_FIELD_TEXT_LIMIT] + "…"
+    return _TERMINAL_UNSAFE.sub(" ", text)
+
+
+def _wrap(text: Any, width: int = 80, indent: int = 0) -> Trusted:
+    """Wrap a value for the terminal: escaped first, so the only line breaks are gonogo's own."""
+    lines = textwrap.wrap(_escape_for_terminal(display_value(text)), width, break_on_hyphens=False)
+    return Trusted(("\n" + " " * indent).join(lines))
+
+
+def _style(text: Any, color: bool, **styles: Any) -> str:
+    """ANSI styling for the terminal report; the styled text itself is still escaped first."""
+    safe = _escape_for_terminal(display_value(text))
+    return Trusted(style(safe, **styles)) if color else safe
+
+
+def _escaped(text: str) -> Trusted:
+    """A macro's output: its values were escaped inside the macro, so it must not be escaped twice."""
+    return Trusted(text)
+
+
+def _sealed_escaped(text: Any) -> Trusted:
+    """`escaped` for the comment: a macro's sealed values kept, anything else sealed as text."""
+    return Trusted(seal_unsealed(str(text)))
+
+
+def _sealed_plural(count: Any, singular: str, plural: str | None = None) -> Trusted:
+    """`plural` for the comment: the count and noun sealed, as either may come from the ticket."""
+    return Trusted(_sealing(str(_plural(count, singular, plural))))
+
+
+def _toml_string(value: Any) -> Trusted:
+    """A TOML basic string (key or value) holding any text: JSON's escapes are TOML's, plus DEL."""
+    return Trusted(json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f"))
+
+
+def _plural(count: int, singular: str, plural: str | None = None) -> Trusted:
+    """A count with its noun: gonogo's own wording (the nouns are written in the templates)."""
+    return Trusted(f"{count} {singular if count == 1 else (plural or singular + 's')}")
+
+
+def _reportable(assessment: Assessment) -> list[Any]:
+    return [f for f in assessment.findings if f.outcome is FindingStatus.FAILED]
+
+
+def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
+    failed = _reportable(assessment)
+    listed = failed if shown is None else failed[:shown]
+    by_severity: Mapping[Severity, list[Any]] = {
+        severity: [f for f in listed if f.rule.severity is severity] for severity in Severity
+    }
+    # Under a NO-GO, a major that looks only at what a failed blocker already condemned says the
+    # same thing more weakly; listing it would bury the show-stoppers.
+    condemned = {name for f in by_severity[Severity.BLOCKER] for name in f.rule.uses}
+    majors = [f for f in by_severity[Severity.MAJOR] if not set(f.rule.uses) <= condemned]
+    path = assessment.path
+    steps = path.steps if path else ()
+    # Under a NO-GO the comment shows the changes that clear the show-stoppers; the rest is counted.
+    blocker_refs = {f.ref for f in by_severity[Severity.BLOCKER]}
+    waived_uses = {
+        name for f in assessment.findings if f.outcome is FindingStatus.WAIVED for name in f.rule.uses
+    }
+    main = [s for s in steps if not blocker_refs or blocker_refs & set(s.rules)]
+    return {
+        "a": assessment,
+        "headline": assessment.headline,
+        "coverage": assessment.coverage,
+        "thresholds": assessment.thresholds,
+        "path": steps,
+        "path_main": main,
+        "path_rest": [s for s in steps if s not in main],
+        "path_verified": bool(path and path.verified),
+        "uncleared": path.uncleared if path else (),
+        "deadline_passed": _deadline_passed(assessment),
+        "judged_passed": [f for f in assessment.findings if f.outcome is FindingStatus.PASSED and f.judges],
+        "skipped_blockers": [
+            f
+            for f in assessment.findings
+            if f.outcome is FindingStatus.SKIPPED and f.rule.severity is Severity.BLOCKER
+        ],
+        "verdict": assessment.verdict,
+        "key": Trusted(assessment.ticket_key)
+        if ISSUE_KEY.fullmatch(assessment.ticket_key) and assessment.ticket_key.isupper()
+        else assessment.ticket_key,
+        "summary": assessment.summary,
+        "blockers": by_severity[Severity.BLOCKER],
+        "majors": majors,
+        "minors": by_severity[Severity.MINOR],
+        "missing": assessment.missing_information,
+        "left_out": len(failed) - len(listed),
+        "passed": [f for f in assessment.findings if f.outcome is FindingStatus.PASSED],
+        "waived": [f for f in assessment.findings if f.outcome is FindingStatus.WAIVED],
+        "waivers_not_applied": [f for f in assessment.findings if f.waiver_not_applied],
+        "unmatched_waivers": assessment.unmatched_waivers,
+        "score": assessment.score,
+        "approvers": assessment.approvers,
+        # What makes a GO: show-stoppers that passed on values no waived risk looks at (a
+        # partial capability that only clears "none" is not a reason when its gap is waived).
+        "passed_blockers": [
+            f
+            for f in assessment.findings
+            if f.outcome is FindingStatus.PASSED
+            and f.rule.severity is Severity.BLOCKER
+            and not set(f.rule.uses) & waived_uses
+        ],
+        "skipped": [f for f in assessment.findings if f.outcome is FindingStatus.SKIPPED],
+        "unusable": _unusable(assessment),
+        "checked": [
+            f for f in assessment.findings if f.outcome not in (FindingStatus.SKIPPED, FindingStatus.WAIVED)
+        ],
+        "checklists": assessment.checklists,
+        "version": __version__,
+    }
+
+
+def _unusable(assessment: Assessment) -> list[Any]:
+    """Evidence of skipped rules whose value the ticket has but gonogo could not use, once each."""
+    seen: dict[str, Any] = {}
+    for finding in assessment.findings:
+        if finding.outcome is FindingStatus.SKIPPED:
+            for item in finding.evidence:
+                if item.value is None and item.problem and item.property not in seen:
+                    seen[item.property] = item
+    return list(seen.values())
+
+
+def _deadline_passed(assessment: Assessment) -> bool:
+    """A deadline in the past needs its own words: only the customer can reopen it."""
+    return any(
+        e.property == "days_to_deadline" and isinstance(e.value, int) and e.value < 0
+        for f in assessment.findings
+        for e in f.evidence
+    )
+
+
+def _render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.TemplateNotFound:
+        raise ConfigurationError(f"template {name} not found in the template folders") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise ConfigurationError(f"{exc.filename or name}:{exc.lineno}: {exc.message}") from None
+    except jinja2.UndefinedError as exc:
+        raise ConfigurationError(f"template {name}: {exc.message}") from None

@@ -1,0 +1,1 @@
+"""What gonogo reads from disk and the environment: configuration, checklist and ticket files, resources."""

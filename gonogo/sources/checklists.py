@@ -1,0 +1,103 @@
+"""Checklist files: finding them (bundled, then [checklists].paths), parsing JSON or YAML, the meta-schema.
+
+What comes out is a `ChecklistFile` for the pure rule compiler in `gonogo.core.rules`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from jsonschema import Draft202012Validator
+
+from gonogo.core.errors import ConfigurationError
+from gonogo.core.rules import ChecklistFile, ChecklistFileError, Problem
+from gonogo.sources.resources import bundled_dir, schema_path
+
+CHECKLIST_SUFFIXES = (".json", ".yaml", ".yml")
+
+
+def checklist_paths(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in CHECKLIST_SUFFIXES and p.is_file())
+
+
+def discover(extra_dirs: Sequence[Path] = ()) -> list[ChecklistFile]:
+    """Read the bundled checklists, then user folders; a user checklist replaces a bundled one by id."""
+    by_id: dict[str, ChecklistFile] = {}
+    for folder in (bundled_dir("checklists"), *extra_dirs):
+        if not folder.is_dir():
+            raise ConfigurationError(
+                f"checklist folder {folder} does not exist: fix [checklists].paths in gonogo.toml"
+            )
+        for path in checklist_paths(folder):
+            checklist_file = read_checklist_file(path)
+            by_id[checklist_file.id] = checklist_file
+    return list(by_id.values())
+
+
+def read_checklist_file(path: Path) -> ChecklistFile:
+    """Parse one file and check it against the checklist meta-schema."""
+    data, problems = parse_checklist_file(path)
+    if problems:
+        raise ChecklistFileError(problems)
+    return ChecklistFile(path=path, data=data)
+
+
+def parse_checklist_file(path: Path) -> tuple[Any, list[Problem]]:
+    """The file's content and every meta-schema problem in it (parse errors end the list early)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        return None, [Problem(path, "file", f"cannot read it ({exc.strerror})")]
+    except UnicodeDecodeError:
+        return None, [Problem(path, "file", "not UTF-8 text")]
+    if path.suffix.lower() in (".yaml", ".yml"):
+        data, problem = _parse_yaml(text)
+        if problem is not None:
+            return None, [Problem(path, "file", problem)]
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            return None, [
+                Problem(path, "file", f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")
+            ]
+    errors = sorted(_meta_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    return data, [Problem(path, _locate(data, e), e.message) for e in errors]
+
+
+def _parse_yaml(text: str) -> tuple[Any, str | None]:
+    """A YAML checklist's content, or what is wrong with it. PyYAML is imported only here: a run
+    with JSON checklists only (the bundled ones) never loads it."""
+    import yaml  # noqa: PLC0415
+
+    try:
+        return yaml.safe_load(text), None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        return None, f"not valid YAML ({at}{exc.problem})"
+    except yaml.YAMLError as exc:
+        return None, f"not valid YAML ({exc.__class__.__name__})"
+
+
+def _locate(data: Any, error: jsonschema.ValidationError) -> str:
+    path = list(error.absolute_path)
+    if len(path) >= 2 and path[0] == "rules" and isinstance(path[1], int):
+        rules = data.get("rules", []) if isinstance(data, dict) else []
+        rule = rules[path[1]] if path[1] < len(rules) else {}
+        rule_id = rule.get("id") if isinstance(rule, dict) else None
+        rest = ".".join(map(str, path[2:]))
+        name = f"rule {rule_id}" if rule_id else f"rule #{path[1] + 1}"
+        return f"{name}{' ' + rest if rest else ''}"
+    return ".".join(map(str, path)) or "top level"
+
+
+@cache
+def _meta_validator() -> Draft202012Validator:
+    schema = json.loads(schema_path("checklist.schema.json").read_text(encoding="utf-8"))
+    return Draft202012Validator(schema)

@@ -1,0 +1,214 @@
+"""Settings from `gonogo.toml` and the environment, checked once, with errors that name the fix.
+
+The file holds everything a team shares (field mapping, thresholds, checklist folders); the
+connection comes from the environment so that the API token never lives in a file that gets
+committed. Environment variables win over the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jsonschema
+
+from gonogo.core.comment_format import CommentFormat, comment_format
+from gonogo.core.errors import ConfigurationError
+from gonogo.core.verdict_labels import DEFAULT_LABEL_PREFIX
+from gonogo.core.waivers import WaiverPolicy
+from gonogo.sources.resources import schema_path
+
+CONFIG_FILE_NAME = "gonogo.toml"
+DEFAULT_COMMENT_PROPERTY = "gonogo.verdict"
+
+
+class Secret:
+    """A string that does not print itself, so a token cannot leak through repr(), logs or errors."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class JiraSettings:
+    """How to reach Jira. `url` and `token` may be absent until a check actually needs Jira."""
+
+    url: str | None = None
+    user: str | None = None
+    token: Secret | None = None
+    timeout_seconds: float = 30.0
+    retries: int = 4
+    max_retry_wait_seconds: float = 60.0
+    comment_property: str = DEFAULT_COMMENT_PROPERTY
+    deployment: str = "auto"  # "cloud", "data-center", or "auto" (the host, else one serverInfo request)
+    label_prefix: str = DEFAULT_LABEL_PREFIX  # verdict labels ("gonogo-no-go"); "" turns them off
+    api_version: int | None = None  # REST version for comments: 2 (wiki) or 3 (ADF); None: by deployment
+
+    @property
+    def comment_format(self) -> CommentFormat:
+        """ADF on REST v3 for Cloud, wiki markup on REST v2 for Data Center; never asks Jira."""
+        return comment_format(deployment=self.deployment, url=self.url, api_version=self.api_version)
+
+    @property
+    def auth_style(self) -> str:
+        """`basic` (Jira Cloud: email + API token) or `bearer` (Data Center personal access token)."""
+        return "basic" if self.user else "bearer"
+
+    def require_connection(self) -> tuple[str, Secret]:
+        """Return (url, token) or say exactly which variable to set."""
+        if not self.url:
+            raise ConfigurationError(
+                "JIRA_URL is not set: export JIRA_URL=https://your-site.atlassian.net "
+                "(or set [jira].url in gonogo.toml)"
+            )
+        if self.token is None and self.user:
+            raise ConfigurationError(
+                f"JIRA_USER (or [jira].user) is {self.user} but JIRA_API_TOKEN is not set: "
+                "export JIRA_API_TOKEN=<API token for that user>"
+            )
+        if self.token is None:
+            raise ConfigurationError(
+                "JIRA_API_TOKEN is not set: export JIRA_API_TOKEN=<API token> (Jira Cloud, with "
+                "JIRA_USER=<email>) or a Data Center personal access token (without JIRA_USER)"
+            )
+        return self.url, self.token
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a check needs to know besides the ticket."""
+
+    jira: JiraSettings = field(default_factory=JiraSettings)
+    fields: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # [values.PROPERTY] option aliases
+    thresholds: Mapping[str, float] = field(default_factory=dict)
+    checklist_paths: tuple[Path, ...] = ()
+    disabled_checklists: frozenset[str] = frozenset()
+    condition_validator: str = "jsonschema"
+    template_dir: Path | None = None
+    waivers: WaiverPolicy = field(default_factory=WaiverPolicy)
+    webhook: Mapping[str, Any] = field(default_factory=dict)  # the [webhook] table, read by gonogo.webhook
+    config_file: Path | None = None  # where these settings came from, for messages
+    base_dir: Path = field(default_factory=Path.cwd)  # relative paths in the file are relative to it
+
+
+def load_settings(config_path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the config file (explicit path, `GONOGO_CONFIG`, or `./gonogo.toml`) and the environment."""
+    env = os.environ if environ is None else environ
+    path = _find_config_file(config_path, env)
+    data = _read_toml(path) if path else {}
+    base = path.parent if path else Path.cwd()
+    jira_table: dict[str, Any] = data.get("jira", {})
+    checklists_table: dict[str, Any] = data.get("checklists", {})
+    templates_table: dict[str, Any] = data.get("templates", {})
+
+    url = env.get("JIRA_URL") or jira_table.get("url")
+    if url is not None:
+        url = _checked_url(url)
+    user = env.get("JIRA_USER") or jira_table.get("user")
+    token = env.get("JIRA_API_TOKEN")
+    jira = JiraSettings(
+        url=url,
+        user=user or None,
+        token=Secret(token) if token else None,
+        timeout_seconds=float(jira_table.get("timeout_seconds", JiraSettings.timeout_seconds)),
+        retries=int(jira_table.get("retries", JiraSettings.retries)),
+        max_retry_wait_seconds=float(
+            jira_table.get("max_retry_wait_seconds", JiraSettings.max_retry_wait_seconds)
+        ),
+        comment_property=jira_table.get("comment_property", DEFAULT_COMMENT_PROPERTY),
+        deployment=jira_table.get("deployment", JiraSettings.deployment),
+        label_prefix=jira_table.get("label_prefix", DEFAULT_LABEL_PREFIX),
+        api_version=jira_table.get("api_version"),
+    )
+    if jira.api_version == 3 and jira.deployment == "data-center":
+        raise ConfigurationError(
+            f'{path}: [jira] api_version = 3 needs Jira Cloud, but deployment is "data-center", '
+            "whose REST API is version 2: remove api_version (or set it to 2)"
+        )
+    template_path = templates_table.get("path")
+    return Settings(
+        jira=jira,
+        fields=dict(data.get("fields", {})),
+        values={prop: dict(aliases) for prop, aliases in data.get("values", {}).items()},
+        thresholds={name: float(value) for name, value in data.get("thresholds", {}).items()},
+        checklist_paths=tuple(base / p for p in checklists_table.get("paths", [])),
+        disabled_checklists=frozenset(checklists_table.get("disable", [])),
+        condition_validator=checklists_table.get("validator", "jsonschema"),
+        template_dir=base / template_path if template_path else None,
+        waivers=_waiver_policy(data.get("waivers", {})),
+        webhook=dict(data.get("webhook", {})),
+        config_file=path,
+        base_dir=base,
+    )
+
+
+def _waiver_policy(table: Mapping[str, Any]) -> WaiverPolicy:
+    """[waivers]: approvers become a tuple (the schema has checked every value already)."""
+    return WaiverPolicy(**{**table, "approvers": tuple(table.get("approvers", ()))})
+
+
+def _find_config_file(explicit: Path | None, env: Mapping[str, str]) -> Path | None:
+    named = explicit or (Path(env["GONOGO_CONFIG"]) if env.get("GONOGO_CONFIG") else None)
+    if named is not None:
+        if not named.is_file():
+            raise ConfigurationError(
+                f"config file {named} does not exist: fix --config / GONOGO_CONFIG or create it"
+            )
+        return named
+    local = Path.cwd() / CONFIG_FILE_NAME
+    return local if local.is_file() else None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # noqa: PLC0415  (only when there is a file: most runs have none)
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(f"{path}: cannot read it ({exc.__class__.__name__})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"{path}: not valid TOML: {exc}") from None
+    for key in ("token", "api_token", "password"):
+        if key in data.get("jira", {}):
+            raise ConfigurationError(
+                f"{path}: [jira].{key} must not be stored in a file: "
+                "remove it and export JIRA_API_TOKEN instead"
+            )
+    _validate_against_schema(path, data)
+    return data
+
+
+def _validate_against_schema(path: Path, data: dict[str, Any]) -> None:
+    schema = json.loads(schema_path("config.schema.json").read_text(encoding="utf-8"))
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
+    if error is None:
+        return
+    where = ".".join(str(part) for part in error.absolute_path) or "top level"
+    if error.validator == "additionalProperties":
+        raise ConfigurationError(f"{path}: {where}: {error.message}; see docs/configuration.md")
+    raise ConfigurationError(f"{path}: {where}: {error.message}")
+
+
+def _checked_url(url: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigurationError("JIRA_URL must be the site's base URL, e.g. https://your-site.atlassian.net")
+    if parts.username or parts.password:
+        raise ConfigurationError("JIRA_URL must not contain credentials: use JIRA_USER and JIRA_API_TOKEN")
+    return url.strip().rstrip("/")

@@ -1,0 +1,93 @@
+"""Where a ticket comes from on the command line: an issue key, a browse URL, or a JSON file.
+
+A file holds Jira's issue representation and becomes the same `Ticket` a Jira response does.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from gonogo.core.errors import ConfigurationError, InputError
+from gonogo.core.ticket import ISSUE_KEY, Ticket, shorten, ticket_from_rest
+
+
+def load_ticket_file(path: Path) -> Ticket:
+    """Read a ticket JSON file; any problem is an InputError naming the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read it ({exc.strerror or exc.__class__.__name__})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text; save the Jira issue JSON as UTF-8") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+    return ticket_from_rest(data, origin=str(path))
+
+
+@dataclass(frozen=True)
+class IssueKeyRef:
+    """A ticket to fetch from the configured Jira."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class TicketFileRef:
+    """A ticket saved as JSON: assessed offline, never posted."""
+
+    path: Path
+
+
+TicketRef = IssueKeyRef | TicketFileRef
+
+
+def parse_ticket_ref(text: str, *, jira_url: str | None) -> TicketRef:
+    """Interpret the TICKET argument: an issue key, a Jira browse URL, or a JSON file path.
+
+    A URL is accepted only for the configured Jira site: credentials go to JIRA_URL and nowhere
+    else, whatever host a pasted link names.
+    """
+    candidate = text.strip()
+    if ISSUE_KEY.fullmatch(candidate):
+        return IssueKeyRef(candidate.upper())
+    if candidate.startswith(("http://", "https://")):
+        return IssueKeyRef(_key_from_browse_url(candidate, jira_url))
+    path = Path(candidate)
+    try:
+        is_file = path.is_file()
+        exists = is_file or path.exists()
+    except OSError:  # a name too long for the file system, or otherwise unusable as a path
+        is_file = exists = False
+    if path.suffix.lower() == ".json" or exists:
+        if not is_file:
+            raise InputError(
+                f"{shorten(candidate)}: no such file; give an issue key, a browse URL or a .json file"
+            )
+        return TicketFileRef(path)
+    raise InputError(
+        f"{shorten(candidate)!r} is not a ticket: give an issue key like BID-42, "
+        "a URL like https://your-site.atlassian.net/browse/BID-42, or a path to a .json file"
+    )
+
+
+def _key_from_browse_url(url: str, jira_url: str | None) -> str:
+    parts = urlsplit(url)
+    match = re.search(r"/browse/([^/?#]+)", parts.path)
+    if not match or not ISSUE_KEY.fullmatch(match.group(1)):
+        raise InputError("that URL is not a Jira issue link: expected …/browse/KEY-123")
+    if jira_url is None:
+        raise ConfigurationError("JIRA_URL is not set: export JIRA_URL to the site the link points at")
+    if parts.netloc.lower() != urlsplit(jira_url).netloc.lower():
+        raise InputError(
+            f"that link points at {parts.hostname}, but JIRA_URL is {urlsplit(jira_url).hostname}: "
+            "use a link from the configured site or change JIRA_URL"
+        )
+    return match.group(1).upper()

@@ -1,0 +1,232 @@
+"""What an authenticated delivery asks for: check a ticket, or nothing (and why). Pure.
+
+Two senders are understood:
+
+- a Jira Cloud or Data Center webhook (`webhookEvent`): `jira:issue_created`, and
+  `jira:issue_updated` when `check_on_update` is on and the changelog names a mapped field;
+- a Jira Automation "Send web request" body: a custom `{"issueKey": "BID-42", "issueId": "20042"}`,
+  or the action's built-in "Issue data" body (`{"key", "id", "fields"}`).
+
+The payload is a hint, not the truth: only the issue key and id are taken from it (validated), to
+re-fetch the ticket from the configured Jira. Nothing else in it is kept, followed or rendered. The
+project and issue-type filters here only save a fetch for what is plainly not a proposal: the project
+comes from the validated key (never from a `fields.project` the sender wrote), and the worker applies
+the same `filtered_out` to the ticket it fetched before posting anything, because an id in the
+payload may name a ticket of any project.
+Events caused by gonogo's own account are ignored (`ignore_accounts`, to which `gonogo serve` adds the
+account its credentials belong to), and so is every comment event: that is how the echo of gonogo's
+own label and comment writes never triggers a check. A verdict label moved by anyone else is not an
+echo but a claim gonogo did not make (a `gonogo-go` put on by hand), so it is always re-checked (also
+with check_on_update off, and when no checklist reads labels): the re-check puts the true label back.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gonogo.core.ticket import ISSUE_KEY
+from gonogo.core.verdict_labels import verdict_labels_changed
+
+CREATED = "jira:issue_created"
+UPDATED = "jira:issue_updated"
+AUTOMATION = "automation"
+
+_ISSUE_ID = re.compile(r"[1-9][0-9]{0,18}")
+_EVENT_NAME = re.compile(r"[A-Za-z0-9:_.-]{1,64}")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which events count as "a proposal ticket was created (or changed)"; the rest is ignored."""
+
+    projects: frozenset[str] = frozenset()  # upper-case keys; empty: every project
+    issue_types: frozenset[str] = frozenset()  # case-folded names; empty: every issue type
+    check_on_update: bool = False
+    ignore_accounts: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class CheckTicket:
+    """Check this ticket. `issue_id` (when known) survives a move to another project; the key not."""
+
+    key: str
+    issue_id: str | None
+    event: str
+
+
+@dataclass(frozen=True)
+class Ignore:
+    """A well-formed delivery that does not concern gonogo; it is acknowledged and dropped."""
+
+    event: str
+    reason: str
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class Malformed:
+    """Not JSON, or not a shape gonogo understands (answered 400)."""
+
+    reason: str
+
+
+Decision = CheckTicket | Ignore | Malformed
+
+
+def classify(
+    body: bytes, *, filters: Filters, watched_fields: Iterable[str] = (), label_prefix: str = ""
+) -> Decision:
+    """Decide what `body` (already authenticated) asks for.
+
+    `watched_fields` are the Jira fields the checklists read (ids or display names, any case); a
+    `jira:issue_updated` counts only when its changelog names one of them, or moves one of gonogo's
+    verdict labels (`label_prefix`, [jira] label_prefix) and was not made by gonogo's own account.
+    """
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return Malformed("the body is not JSON")
+    if not isinstance(data, dict):
+        return Malformed("the body is not a JSON object")
+    if "webhookEvent" in data:
+        return _jira_webhook(data, filters, {f.casefold() for f in watched_fields}, label_prefix)
+    if "issueKey" in data or "issueId" in data:
+        return _automation(data, filters)
+    if "key" in data and isinstance(data.get("fields"), dict):
+        return _automation_issue_data(data, filters)
+    return Malformed('neither a Jira webhook ("webhookEvent") nor an Automation body ("issueKey")')
+
+
+def _jira_webhook(
+    data: Mapping[str, Any], filters: Filters, watched: set[str], label_prefix: str
+) -> Decision:
+    event = data["webhookEvent"]
+    if not isinstance(event, str) or not _EVENT_NAME.fullmatch(event):
+        return Malformed('"webhookEvent" is not an event name')
+    if event not in (CREATED, UPDATED):
+        return Ignore(event, f"{event} events are not checked")
+    relabelled = event == UPDATED and verdict_labels_changed(
+        _changelog_items(data.get("changelog")), label_prefix
+    )
+    if event == UPDATED and not filters.check_on_update and not relabelled:
+        return Ignore(event, "updates are not checked ([webhook].check_on_update is off)")
+    issue = data.get("issue")
+    if not isinstance(issue, dict):
+        return Malformed('no "issue" object')
+    identity = _identity(issue.get("key"), issue.get("id"))
+    if isinstance(identity, Malformed):
+        return identity
+    key, issue_id = identity
+    if _caused_by(data, filters.ignore_accounts):
+        return Ignore(event, "caused by gonogo's own account", key)
+    fields = issue.get("fields")
+    if not isinstance(fields, dict):
+        fields = {}
+    unwanted = filtered_out(_project_of(key), _type_name(fields.get("issuetype")), filters)
+    if unwanted:
+        return Ignore(event, unwanted, key)
+    if event == UPDATED:
+        if isinstance(data.get("comment"), dict):
+            return Ignore(event, "a comment event, not a field change", key)
+        if relabelled:
+            return CheckTicket(key, issue_id, event)  # by someone else: the re-check repairs it
+        if not _changed_a_watched_field(data.get("changelog"), watched):
+            return Ignore(event, "no field the checklists read has changed", key)
+    return CheckTicket(key, issue_id, event)
+
+
+def _automation(data: Mapping[str, Any], filters: Filters) -> Decision:
+    identity = _identity(data.get("issueKey"), data.get("issueId"))
+    if isinstance(identity, Malformed):
+        return identity
+    key, issue_id = identity
+    issue_type = data.get("issueType")
+    unwanted = filtered_out(_project_of(key), issue_type if isinstance(issue_type, str) else None, filters)
+    if unwanted:
+        return Ignore(AUTOMATION, unwanted, key)
+    return CheckTicket(key, issue_id, AUTOMATION)
+
+
+def _automation_issue_data(data: Mapping[str, Any], filters: Filters) -> Decision:
+    """The "Issue data" bodies Automation can send instead of a custom one: `{key, id, fields}`."""
+    identity = _identity(data.get("key"), data.get("id"))
+    if isinstance(identity, Malformed):
+        return identity
+    key, issue_id = identity
+    fields = data["fields"]
+    unwanted = filtered_out(_project_of(key), _type_name(fields.get("issuetype")), filters)
+    if unwanted:
+        return Ignore(AUTOMATION, unwanted, key)
+    return CheckTicket(key, issue_id, AUTOMATION)
+
+
+def _identity(key: Any, issue_id: Any) -> tuple[str, str | None] | Malformed:
+    if not isinstance(key, str) or not ISSUE_KEY.fullmatch(key):
+        return Malformed('no issue key like "BID-42"')
+    if issue_id is not None:
+        issue_id = str(issue_id) if isinstance(issue_id, (str, int)) else ""
+        if not _ISSUE_ID.fullmatch(issue_id):
+            return Malformed("the issue id is not a number")
+    return key.upper(), issue_id
+
+
+def _caused_by(data: Mapping[str, Any], accounts: frozenset[str]) -> bool:
+    """True when the acting user (or a comment's author) is one of gonogo's own accounts."""
+    if not accounts:
+        return False
+    people = [data.get("user")]
+    comment = data.get("comment")
+    if isinstance(comment, dict):
+        people += [comment.get("author"), comment.get("updateAuthor")]
+    for person in people:
+        if isinstance(person, dict):
+            # Cloud names people by accountId; Data Center by name and key.
+            ids = {person.get("accountId"), person.get("name"), person.get("key")}
+            if ids & accounts:
+                return True
+    return False
+
+
+def filtered_out(project_key: str, issue_type: str | None, filters: Filters) -> str | None:
+    """Why a ticket of this project and issue type is not a proposal, or None when it is one.
+
+    One rule for the delivery (a cheap first look) and for the fetched ticket (the one that counts).
+    `issue_type` None means "not known": the type filter is then left to the fetched ticket.
+    """
+    if filters.projects and project_key not in filters.projects:
+        return f"project {project_key} is not a proposal project"
+    if filters.issue_types and issue_type is not None and issue_type.casefold() not in filters.issue_types:
+        return "the issue type is not a proposal type"
+    return None
+
+
+def _project_of(key: str) -> str:
+    """The project of a validated issue key: what the sender cannot contradict with another field."""
+    return key.rsplit("-", 1)[0]
+
+
+def _type_name(issue_type: Any) -> str | None:
+    """The issue type's name from a payload's `issuetype` object; "" (matches no filter) if not a string."""
+    if not isinstance(issue_type, dict):
+        return None
+    name = issue_type.get("name")
+    return name if isinstance(name, str) else ""
+
+
+def _changelog_items(changelog: Any) -> list[Any]:
+    items = changelog.get("items") if isinstance(changelog, dict) else None
+    return items if isinstance(items, list) else []
+
+
+def _changed_a_watched_field(changelog: Any, watched: set[str]) -> bool:
+    for item in _changelog_items(changelog):
+        if not isinstance(item, dict):
+            continue
+        names = {item.get("fieldId"), item.get("field")}
+        if any(isinstance(n, str) and n.casefold() in watched for n in names):
+            return True
+    return False
