@@ -105,7 +105,9 @@ class LocalQueue:
         reader: bool = False,
         role: Role = "all",
         on_stored: Callable[[], None] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """`clock` says when a job waiting for its back-off is due (a test passes a fake one)."""
         self._folder = settings.path
         self._dedupe_seconds = settings.dedupe_seconds
         self._role = role
@@ -114,7 +116,7 @@ class LocalQueue:
         self._locks = KeyedLocks()
         self._lock_files: list[TextIO] = []
         self._since_housekeeping = 0
-        self._backoffs = Backoffs()
+        self._backoffs = Backoffs(clock)
         self._mover: threading.Thread | None = None
         self._moving = threading.Condition()
         self._closing = False

@@ -73,7 +73,10 @@ def describe(url: str) -> str:
 class RedisQueue:
     """`WorkQueue` on Redis. `reader=True` only lists dead letters."""
 
-    def __init__(self, settings: QueueSettings, *, reader: bool = False) -> None:
+    def __init__(
+        self, settings: QueueSettings, *, reader: bool = False, clock: Callable[[], float] = time.time
+    ) -> None:
+        """`clock` says when a job waiting for its back-off is due (a test passes a fake one)."""
         url = settings.redis_url.reveal()
         self._where = describe(url)
         REDACTOR.remember_url_password(url)
@@ -88,7 +91,7 @@ class RedisQueue:
             retry=Retry(NoBackoff(), 0),
             health_check_interval=30,
         )
-        self._backoffs = Backoffs()
+        self._backoffs = Backoffs(clock)
         tag = "{" + settings.redis_prefix + "}"
         self._stream = f"{tag}:jobs"
         self._dead = f"{tag}:dead"
