@@ -22,7 +22,7 @@ from support import EXAMPLES, TODAY, Gonogo
 from test_wikimarkup import HOSTILE
 
 from gonogo.render.adf import inline_text
-from gonogo.render.wikimarkup import WORD_JOINER, shorten
+from gonogo.render.wikimarkup import BIDI_CONTROLS, WORD_JOINER, shorten
 
 PROPERTY = "gonogo.verdict"
 ALLOWED_NODES = {
@@ -310,3 +310,21 @@ def test_a_secret_quoted_from_a_ticket_is_redacted_in_every_adf_text_node(
     shown = texts(comment["adf"])
     assert any("value 1 holds *** inside" in text for text in shown)
     assert token not in json.dumps(comment, default=str)
+
+
+def test_bidi_controls_from_the_ticket_become_spaces_in_adf_as_in_wiki(
+    gonogo: Gonogo, tmp_path: Path
+) -> None:
+    """Review 2, finding 5: an unterminated U+202E reversed gonogo's own words after the value."""
+    example = json.loads((EXAMPLES / "healthy.json").read_text())
+    example["fields"]["customfield_10104"] = "\u202eabc"
+    example["fields"]["customfield_10108"] = "\u202estrong? partial\u2066"
+    ticket = tmp_path / "bidi.json"
+    ticket.write_text(json.dumps(example))
+    run = gonogo("check", str(ticket), "--format", "adf", "--today", TODAY)
+    document = json.loads(run.stdout)
+    shown = " ".join(texts(document))
+    assert " abc" in shown
+    assert [hex(ord(char)) for char in shown if char in BIDI_CONTROLS] == []
+    wiki = gonogo("check", str(ticket), "--format", "jira", "--today", TODAY).stdout
+    assert [hex(ord(char)) for char in wiki if char in BIDI_CONTROLS] == []

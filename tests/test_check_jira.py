@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 import requests
-from jiraserver import JiraServer, running_server
+from jiraserver import BOT_USER, JiraServer, running_server
 from site_helpers import jira_env as cloud_env
 from site_helpers import seed
 from support import TODAY, Gonogo
 
-from gonogo.core.errors import JiraError
+from gonogo.core.errors import RETRY_AFTER_CEILING_SECONDS, JiraError
 from gonogo.flows.assessor import build_assessor
 from gonogo.flows.check_ticket import check_ticket
 from gonogo.jira.gateway import JiraGateway
@@ -45,8 +45,8 @@ def calls(server: JiraServer) -> list[str]:
 def test_first_check_posts_one_comment_and_a_recheck_updates_it(gonogo: Gonogo, jira: JiraServer) -> None:
     first = check(gonogo, jira, "BID-1")
     assert first.exit_code == 12, first.stderr
-    assert "Created the verdict comment on BID-1" in first.stdout
     (comment,) = jira.comments("BID-1")
+    assert first.stdout.endswith(f"\n\nCreated the verdict comment on BID-1 (comment {comment['id']}).\n")
     assert comment["body"].startswith("h3. gonogo verdict:")
     assert jira.issue_properties("BID-1")[PROPERTY]["commentId"] == comment["id"]
     assert PROPERTY in jira.comment_properties(comment["id"])
@@ -64,7 +64,10 @@ def test_first_check_posts_one_comment_and_a_recheck_updates_it(gonogo: Gonogo, 
     jira.clear_requests()
     second = check(gonogo, jira, "BID-1")
     assert second.exit_code == 12
-    assert "The verdict comment on BID-1 is unchanged" in second.stdout
+    unchanged = (
+        f"\n\nThe verdict comment on BID-1 is unchanged (comment {comment['id']}): nothing was written.\n"
+    )
+    assert second.stdout.endswith(unchanged)
     assert [c["id"] for c in jira.comments("BID-1")] == [comment["id"]]
     assert calls(jira) == ["GET /rest/api/2/issue/BID-1"]  # same text: nothing written, nobody notified
     assert jira.comments("BID-1")[0]["updated"] == comment["updated"]
@@ -196,6 +199,7 @@ def test_own_comment_is_found_among_hundreds_when_the_pointer_is_lost(gonogo: Go
         ours = server.add_comment(
             "BID-7",
             "old verdict",
+            author=BOT_USER,
             properties={PROPERTY: {"gonogo": True}},
             created=server.now - timedelta(minutes=130, seconds=30),
         )
@@ -347,6 +351,20 @@ def test_a_retry_after_beyond_the_limit_fails_at_once(jira: JiraServer) -> None:
     ):
         check_in_process(jira, "BID-1", sleeps)
     assert sleeps == []
+
+
+@pytest.mark.parametrize("asked", ["inf", "Infinity", "1e12", "1e9", "-1e12", "nan"])
+def test_an_absurd_retry_after_is_bounded_so_a_job_can_still_retry_or_end(
+    jira: JiraServer, asked: str
+) -> None:
+    """Review 2, finding 3: the wait a service job takes from Retry-After must be a finite number."""
+    jira.fail_next("GET", r"/issue/BID-1$", 429, headers={"Retry-After": asked}, times=3)
+    sleeps: list[float] = []
+    with pytest.raises(JiraError) as raised:
+        check_in_process(jira, "BID-1", sleeps, retries=2, max_retry_wait_seconds=60.0)
+    wait = raised.value.retry_after
+    assert wait is None or 0.0 <= wait <= RETRY_AFTER_CEILING_SECONDS
+    assert all(0.0 <= s <= 60.0 for s in sleeps)
 
 
 def test_server_errors_are_retried_with_bounded_backoff_then_reported(jira: JiraServer) -> None:

@@ -9,7 +9,13 @@ import pytest
 from support import EXAMPLES, TODAY, Gonogo
 
 from gonogo.core.errors import ConfigurationError
-from gonogo.core.rules import all_thresholds, properties_used, resolve_thresholds
+from gonogo.core.rules import (
+    Remembered,
+    all_thresholds,
+    compile_condition,
+    properties_used,
+    resolve_thresholds,
+)
 from gonogo.core.vocabulary import ThresholdSpec
 from gonogo.sources.checklists import discover, read_checklist_file
 from gonogo.sources.resources import bundled_vocabulary
@@ -184,3 +190,30 @@ def test_lint_and_check_agree_on_unknown_threshold_overrides(gonogo: Gonogo, tmp
         in lint.stdout
     )
     assert gonogo("check", str(EXAMPLES / "healthy.json")).exit_code == 3
+
+
+@pytest.mark.parametrize("engine", ["jsonschema", "jsonschema-rs"])
+def test_a_remembered_condition_tells_true_one_and_one_point_zero_apart(engine: str) -> None:
+    """True == 1 == 1.0 in Python, not in JSON Schema: a remembered answer must not cross types."""
+    holds = compile_condition({"properties": {"n": {"type": "integer"}}}, engine)
+    assert [holds({"n": 1}), holds({"n": True}), holds({"n": 1.0}), holds({"n": 1.5})] == [
+        True,
+        False,
+        True,
+        False,
+    ]
+    assert [holds({"n": True}), holds({"n": 1})] == [False, True]  # asked again: same answers
+
+
+def test_a_condition_is_asked_once_per_plain_values_and_always_about_lists() -> None:
+    asked: list[object] = []
+
+    def predicate(instance: object) -> bool:
+        asked.append(instance)
+        return True
+
+    holds = Remembered(predicate)
+    for _ in range(3):
+        holds({"budget": 10, "deadline": "2026-12-01"})
+        holds({"labels": ["a"]})
+    assert asked == [{"budget": 10, "deadline": "2026-12-01"}, *[{"labels": ["a"]}] * 3]

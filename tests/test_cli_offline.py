@@ -227,3 +227,16 @@ def test_no_applicable_checklist_is_an_error_not_a_go(gonogo: Gonogo, tmp_path: 
     run = gonogo("check", str(EXAMPLES / "blank.json"), "--today", TODAY)
     assert run.exit_code == 3
     assert "no checklist applies to BID-108 (project BID, issue type Proposal)" in run.stderr
+
+
+def test_the_publication_line_is_worded_by_a_template_a_team_can_override(
+    gonogo: Gonogo, tmp_path: Path
+) -> None:
+    """Review 2, finding 8: what happened to the comment is a template's wording, not Python's."""
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "publication.txt.j2").write_text("\nSimulation for {{ key }} ({{ action }}).\n")
+    (tmp_path / "gonogo.toml").write_text('[templates]\npath = "mine"\n')
+    run = gonogo("check", str(EXAMPLES / "doomed.json"), "--today", TODAY, "--dry-run")
+    assert run.exit_code == 12, run.stderr
+    assert run.stdout.endswith("\nSimulation for BID-101 (not given).\n")
+    assert "Dry run" not in run.stdout

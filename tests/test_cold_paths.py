@@ -111,3 +111,66 @@ def test_checking_a_ticket_file_loads_no_jira_client_no_yaml_and_no_config_parse
         "gonogo.jira.sticky_comment",
     }
     assert modules & unwanted == set()
+
+
+FILE_CHECK = """
+import json, sys
+from gonogo.cli import run
+try:
+    sys.argv = ["gonogo", *{args!r}]
+    run()
+except SystemExit:
+    pass
+print(json.dumps(sorted(
+    name for name, module in list(sys.modules.items())
+    if name.startswith("gonogo.") and not hasattr(module, "__path__")
+)), file=sys.stderr)
+print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+"""
+LIBRARIES = """
+import json, sys
+import click, jinja2, jsonschema
+print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+"""
+# The modules (packages aside) a file check loads: checking,
+# rendering the terminal report and the would-be comment, and the command table. Adding one to
+# this path costs every `gonogo check FILE`; measure it (bench/run.py) before adding it here.
+FILE_CHECK_MODULES = {
+    "gonogo.cli.check", "gonogo.cli.checklists", "gonogo.cli.common", "gonogo.cli.exits",
+    "gonogo.cli.fast", "gonogo.cli.group", "gonogo.cli.report", "gonogo.cli.serve",
+    "gonogo.cli.site", "gonogo.core.assessment", "gonogo.core.changelog",
+    "gonogo.core.comment_format", "gonogo.core.errors", "gonogo.core.history",
+    "gonogo.core.option_aliases", "gonogo.core.path_to_go", "gonogo.core.proposal",
+    "gonogo.core.rules", "gonogo.core.site_fields", "gonogo.core.ticket", "gonogo.core.values",
+    "gonogo.core.verdict", "gonogo.core.verdict_labels", "gonogo.core.vocabulary",
+    "gonogo.core.waivers", "gonogo.flows.assessor", "gonogo.flows.check_ticket",
+    "gonogo.jira.groups", "gonogo.log_routing", "gonogo.redaction", "gonogo.render.adf",
+    "gonogo.render.ansi", "gonogo.render.document", "gonogo.render.portfolio_format_names",
+    "gonogo.render.renderer", "gonogo.render.template_cache", "gonogo.render.wiki_document",
+    "gonogo.render.wikimarkup", "gonogo.sources.checklists", "gonogo.sources.config",
+    "gonogo.sources.resources", "gonogo.sources.tickets",
+}  # fmt: skip
+
+
+def test_a_file_check_loads_exactly_its_own_modules_and_three_libraries(tmp_path: Path) -> None:
+    """The cold import set of `gonogo check FILE --dry-run`, pinned.
+
+    Third-party code is only what click, jinja2 and jsonschema load themselves (jsonschema's
+    format checkers bring whatever optional packages are installed; gonogo cannot avoid them).
+    """
+    ticket = Path(__file__).parent.parent / "examples" / "healthy.json"
+    args = ["check", str(ticket), "--dry-run", "--today", "2026-11-23"]
+    env = {**os.environ, "GONOGO_CONFIG": "", "PWD": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-c", FILE_CHECK.format(args=args)],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr  # GO: the check ran to the end
+    own, modules = (json.loads(line) for line in result.stderr.strip().splitlines()[-2:])
+    assert set(own) == FILE_CHECK_MODULES
+    libraries = loaded(LIBRARIES, [])
+    outside = {name.partition(".")[0] for name in set(modules) - libraries} - set(sys.stdlib_module_names)
+    assert outside == {"gonogo"}

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import requests
 from jira import JIRA, JIRAError
-from jiraserver import DIRECTOR_USER, JiraServer, JiraUser, running_server
+from jiraserver import BOT_USER, DIRECTOR_USER, JiraServer, JiraUser, running_server
 from jiraserver.adf_schema import adf_schema_unavailable_reason
 from jiraserver.contract import Contract, problems_in, published_contract
 from realdeps import require_real_or_skip
@@ -439,7 +439,7 @@ def test_comment_created_with_properties_in_one_post(cloud: JiraServer) -> None:
 
 
 def test_deleted_comment_is_404(cloud: JiraServer) -> None:
-    comment_id = cloud.add_comment("BID-1", "old")["id"]
+    comment_id = cloud.add_comment("BID-1", "old", author=BOT_USER)["id"]  # Delete Own Comments
     path = f"/rest/api/2/issue/BID-1/comment/{comment_id}"
 
     deleted = raw(cloud, "DELETE", path)

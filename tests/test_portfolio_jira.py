@@ -300,7 +300,9 @@ def test_post_adopts_an_old_gonogo_comment_whose_pointer_was_lost(
 ) -> None:
     server, _ = small
     server.add_comments("BID-4", 3)
-    ours = server.add_comment("BID-4", "old verdict", properties={PROPERTY: {"gonogo": True}})
+    ours = server.add_comment(
+        "BID-4", "old verdict", author=server.user, properties={PROPERTY: {"gonogo": True}}
+    )
     server.add_comments("BID-4", 2)
     code, document = report_json(gonogo, server, "--project", "BID", "--post")
     assert code == 0

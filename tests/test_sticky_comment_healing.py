@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from jiraserver import BOT_USER, JiraServer, running_server
 from portfolio_helpers import env_for
 from support import TODAY, Gonogo
@@ -124,3 +125,70 @@ def test_the_service_heals_a_comment_that_landed_after_its_worker_gave_up(
         service.stop()
     (kept,) = jira.comments("BID-5")
     assert jira.issue_properties("BID-5")[PROPERTY]["commentId"] == kept["id"]
+
+
+def test_a_deleted_verdict_comment_on_a_busy_ticket_is_posted_again(gonogo: Gonogo, jira: JiraServer) -> None:
+    """Jira embeds only some of a busy ticket's comments: the pages read show ours is gone."""
+    seed(jira, "BID-6", "doomed")
+    jira.add_comments("BID-6", 120)  # more than the issue GET embeds (and than one comment page)
+    assert check(gonogo, jira, "BID-6").exit_code == 12
+    (first,) = [c for c in jira.comments("BID-6") if c["author"] == BOT_USER.account_id]
+    jira.delete_comment(first["id"])
+    jira.clear_requests()
+    run = check(gonogo, jira, "BID-6")
+    assert run.exit_code == 12, run.stderr
+    (again,) = [c for c in jira.comments("BID-6") if c["author"] == BOT_USER.account_id]
+    assert again["id"] != first["id"]
+    assert jira.issue_properties("BID-6")[PROPERTY]["commentId"] == again["id"]
+    assert "unchanged" not in run.stdout
+
+
+@pytest.mark.parametrize("human_is_older", [True, False])
+def test_a_person_s_comment_carrying_gonogo_s_property_is_neither_adopted_nor_deleted(
+    gonogo: Gonogo, human_is_older: bool
+) -> None:
+    """Anyone may set a property on their own comment; gonogo heals and adopts only its own.
+
+    The account here may edit and delete every comment (a project-admin bot), so only gonogo's
+    own check keeps the person's comment.
+    """
+    with running_server(deployment="Cloud", comment_permission="all") as jira:
+        seed(jira, "BID-7", "doomed")
+        human = "my own analysis, please keep"
+        if human_is_older:
+            theirs = jira.add_comment("BID-7", human, properties=MARK)
+            ours = jira.add_comment("BID-7", "old verdict", author=BOT_USER, properties=MARK)
+        else:
+            ours = jira.add_comment("BID-7", "old verdict", author=BOT_USER, properties=MARK)
+            theirs = jira.add_comment("BID-7", human, properties=MARK)
+        run = check(gonogo, jira, "BID-7")
+        assert run.exit_code == 12, run.stderr
+        by_id = {c["id"]: c for c in jira.comments("BID-7")}
+        assert by_id[theirs["id"]]["body"] == human
+        assert jira.issue_properties("BID-7")[PROPERTY]["commentId"] == ours["id"]
+        assert by_id[ours["id"]]["body"] != "old verdict"
+        assert deletes(jira) == []
+        put_paths = [r.path for r in jira.requests if r.method == "PUT"]
+        assert not any(path.endswith(f"/comment/{theirs['id']}") for path in put_paths)
+
+        jira.set_issue_property("BID-7", PROPERTY, {"commentId": ours["id"], "verdict": "go"})
+        jira.add_comment("BID-7", "another note by the bot's account", author=BOT_USER)  # so it scans
+        assert check(gonogo, jira, "BID-7").exit_code == 12  # healing with a pointer: still theirs kept
+        assert theirs["id"] in {c["id"] for c in jira.comments("BID-7")}
+        assert deletes(jira) == []
+        assert jira.internal_errors == []
+
+
+def test_the_test_jira_lets_an_account_change_only_its_own_comments(jira: JiraServer) -> None:
+    """Edit/Delete Own Comments, as a bot account normally has: a person's comment is refused (400)."""
+    seed(jira, "BID-8", "doomed")
+    theirs = jira.add_comment("BID-8", "a person's words")
+    ours = jira.add_comment("BID-8", "gonogo's words", author=BOT_USER)
+    session = requests.Session()
+    session.headers.update({**jira.auth_headers, "Content-Type": "application/json"})
+    base = f"{jira.url}/rest/api/2/issue/BID-8/comment"
+    assert session.put(f"{base}/{theirs['id']}", json={"body": "x"}, timeout=5).status_code == 400
+    assert session.delete(f"{base}/{theirs['id']}", timeout=5).status_code == 400
+    assert session.put(f"{base}/{ours['id']}", json={"body": "y"}, timeout=5).status_code == 200
+    assert session.delete(f"{base}/{ours['id']}", timeout=5).status_code == 204
+    assert [c["body"] for c in jira.comments("BID-8")] == ["a person's words"]

@@ -165,3 +165,13 @@ def test_report_post_writes_the_label_with_the_pointer_too(gonogo: Gonogo, jira:
     assert jira.issue_fields("BID-2")["labels"] == ["gonogo-no-go"]
     writes = [f"{r.method} {r.path.rsplit('/', 1)[-1]}" for r in jira.requests if r.method != "GET"]
     assert sorted(writes) == ["POST comment", "POST comment", "PUT 10000", "PUT 10001"]
+
+
+def test_an_unchanged_verdict_puts_back_the_label_a_person_removed(gonogo: Gonogo, jira: JiraServer) -> None:
+    assert check(gonogo, jira) == 0
+    jira.change_issue("BID-1", {"labels": OTHERS})  # someone cleared the verdict label by hand
+    jira.clear_requests()
+    assert check(gonogo, jira) == 0
+    assert jira.issue_fields("BID-1")["labels"] == [*OTHERS, "gonogo-go"]
+    (edit,) = [r.body for r in jira.requests if r.method == "PUT"]
+    assert edit["update"]["labels"] == [{"add": "gonogo-go"}]

@@ -124,12 +124,24 @@ def test_a_released_job_is_handed_out_again(queue: WorkQueue) -> None:
     queue.complete(again)
 
 
-def test_a_job_stored_for_a_retry_comes_back_only_when_due_with_its_attempts(queue: WorkQueue) -> None:
+class FakeClock:
+    """The queue's clock for back-offs, moved by the test instead of by waiting."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_job_stored_for_a_retry_comes_back_only_when_due_with_its_attempts(settings: QueueSettings) -> None:
     """Issue 13, case 2: a back-off is kept by the queue, not slept through by a worker."""
+    clock = FakeClock()
+    queue = open_queue(settings, clock=clock)
     queue.submit(job(4), dedupe=True)
     claimed = queue.claim(1)
     assert claimed is not None
-    queue.retry_later(claimed, claimed.job.later(attempts=2, not_before=time.time() + 0.3))
+    queue.retry_later(claimed, claimed.job.later(attempts=2, not_before=clock.now + 60))
     assert queue.claim(0.01) is None  # not due yet: nobody gets it
     queue.submit(job(5), dedupe=True)
     other = queue.claim(1)  # work behind it is not held up
@@ -137,11 +149,15 @@ def test_a_job_stored_for_a_retry_comes_back_only_when_due_with_its_attempts(que
     assert other.job.key == "BID-5"
     queue.complete(other)
     assert queue.depth() == 1
-    again = queue.claim(5)  # blocks until the job is due
+    clock.now += 59
+    assert queue.claim(0.01) is None  # still a second early
+    clock.now += 1
+    again = queue.claim(5)  # due now
     assert again is not None
     assert (again.job.key, again.job.attempts) == ("BID-4", 2)
     queue.complete(again)
     assert queue.depth() == 0
+    queue.close()
 
 
 def test_ticket_locks_serialise_one_ticket_and_leave_others_alone(queue: WorkQueue) -> None:

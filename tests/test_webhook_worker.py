@@ -14,7 +14,7 @@ import pytest
 from broken_storage import Disk, storage_on
 from webhook_helpers import wait_until
 
-from gonogo.core.errors import ConfigurationError, JiraError
+from gonogo.core.errors import RETRY_AFTER_CEILING_SECONDS, ConfigurationError, JiraError
 from gonogo.webhook.metrics import Metrics
 from gonogo.webhook.queue import Claimed, Job, WorkQueue
 from gonogo.webhook.queue.local import LocalQueue
@@ -87,6 +87,24 @@ def test_an_outage_that_lasts_ends_as_a_dead_letter_after_the_last_attempt(queue
     (letter,) = queue.dead_letters()
     assert (letter.reason, letter.attempts) == ("cannot reach Jira", 3)
     assert sample(metrics, "gonogo_webhook_checks_total", outcome="dead_letter") == 1
+
+
+@pytest.mark.parametrize("asked", [float("inf"), 1e9, float("nan"), -5.0])
+def test_any_retry_after_still_ends_in_a_retry_or_a_dead_letter(tmp_path: Path, asked: float) -> None:
+    """Review 2, finding 3: an infinite or huge Retry-After parked the job for ever.
+
+    The queue's clock runs a day and a minute ahead, so any bounded back-off is due at once.
+    """
+    ahead = RETRY_AFTER_CEILING_SECONDS + 60
+    queue = LocalQueue(
+        QueueSettings(kind="local", path=tmp_path / "queue"), clock=lambda: time.time() + ahead
+    )
+    try:
+        run_one(queue, Script(outage(retry_after=asked)))
+        (letter,) = queue.dead_letters()
+        assert letter.attempts == FAST.max_attempts
+    finally:
+        queue.close()
 
 
 @pytest.mark.parametrize(

@@ -46,6 +46,7 @@ HARMLESS = "word"
 CONTEXTS: dict[str, str] = {
     "paragraph": "Summary: <<v>>",
     "line start": "<<v>>",
+    "line start, then the template's dot": "<<v>>. x",
     "second line": "Verdict: GO\n<<v>>",
     "list item": "* <<v>>: <<v>>",
     "list item start, then a heading": "* <<v>>\nh4. Next",

@@ -11,7 +11,6 @@ from gonogo.cli.common import day, logger, more_verbose, today_option, use_colou
 
 if TYPE_CHECKING:
     from gonogo.core.comment_format import CommentFormat
-    from gonogo.core.publication import Publication
     from gonogo.core.verdict import Verdict
     from gonogo.flows.assessor import Assessor
     from gonogo.flows.check_ticket import CheckResult
@@ -110,24 +109,17 @@ def _rendered(
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n", False
     colour = use_colour()
     output = assessor.renderer.text_report(assessment, color=colour)
-    if result.publication is not None:
-        output += _publication_line(result.publication, assessment.ticket_key)
-    elif dry_run:
-        where = "on" if result.jira_round_trips is not None else "by a check of"
-        key = assessment.ticket_key
-        shown = comment.printable() if comment is not None else ""
-        output += f"\nDry run: nothing was changed. This comment would be posted {where} {key}:\n\n{shown}"
-    return output, colour
+    publication = result.publication
+    if publication is not None or dry_run:
+        from gonogo.render.renderer import Trusted
 
-
-def _publication_line(publication: Publication, key: str) -> str:
-    """What happened to the comment; "unchanged" says plainly that nothing was written."""
-    from gonogo.core.publication import Action
-
-    if publication.action is Action.UNCHANGED:
-        return (
-            f"\nThe verdict comment on {key} is unchanged (comment {publication.comment_id}): "
-            "nothing was written.\n"
+        output += assessor.renderer.text_page(
+            "publication.txt.j2",
+            action=publication.action.value if publication is not None else None,
+            comment_id=publication.comment_id if publication is not None else None,
+            key=assessment.ticket_key,
+            fetched=result.jira_round_trips is not None,
+            # The comment as printed for its format: its own line breaks, values already made safe.
+            shown=Trusted(comment.printable() if comment is not None else ""),
         )
-    action = publication.action.value.capitalize()
-    return f"\n{action} the verdict comment on {key} (comment {publication.comment_id}).\n"
+    return output, colour

@@ -6,6 +6,8 @@ line on stderr and the family's exit code (`gonogo.cli.exits`, the one place tha
 
 from __future__ import annotations
 
+import math
+
 
 class GonogoError(Exception):
     """A problem that prevents a check; its message is one line naming the problem and the fix."""
@@ -19,18 +21,31 @@ class InputError(GonogoError):
     """The TICKET argument or a ticket file cannot be used."""
 
 
+RETRY_AFTER_CEILING_SECONDS = 24 * 3600.0
+"""The longest Retry-After gonogo believes. Jira's rate limits ask for seconds or minutes; a bigger,
+infinite or non-numeric value would park a webhook job for ever, neither retried nor dead-lettered."""
+
+
+def bounded_wait(seconds: float | None) -> float | None:
+    """A wait Jira asked for, made safe: None when not a finite number, else within [0, ceiling]."""
+    if seconds is None or not math.isfinite(seconds):
+        return None
+    return min(max(0.0, seconds), RETRY_AFTER_CEILING_SECONDS)
+
+
 class JiraError(GonogoError):
     """Jira could not be reached, refused us, or does not have the ticket.
 
     `retryable` says whether waiting can cure it: an outage (unreachable, a timeout, 5xx) or a rate
     limit can; a missing ticket, refused credentials or permissions, or a bad request cannot, and
-    the webhook service dead-letters those at once. `retry_after` is the wait Jira asked for.
+    the webhook service dead-letters those at once. `retry_after` is the wait Jira asked for,
+    bounded (`bounded_wait`).
     """
 
     def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retryable = retryable
-        self.retry_after = retry_after
+        self.retry_after = bounded_wait(retry_after)
 
 
 class EditRefused(JiraError):

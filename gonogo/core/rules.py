@@ -11,7 +11,7 @@ load the file.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -316,8 +316,54 @@ def compile_condition(condition: dict[str, Any], validator: str = "jsonschema") 
             raise ConfigurationError(
                 '[checklists].validator = "jsonschema-rs" needs the extra: pip install "gonogo[fast]"'
             ) from None
-        return jsonschema_rs.Draft202012Validator(dict(condition), validate_formats=True).is_valid
-    return Draft202012Validator(condition, format_checker=Draft202012Validator.FORMAT_CHECKER).is_valid
+        return Remembered(jsonschema_rs.Draft202012Validator(dict(condition), validate_formats=True).is_valid)
+    return Remembered(
+        Draft202012Validator(condition, format_checker=Draft202012Validator.FORMAT_CHECKER).is_valid
+    )
+
+
+class Remembered:
+    """A condition's answers remembered by the values it was asked about.
+
+    The path to GO re-judges a ticket dozens of times with one input changed, so most rules are
+    asked about the same values again; validation is pure, so the answer is the same too. Keys carry
+    each value's type (JSON Schema tells `true`, `1` and `1.0` apart; Python's `==` does not); only
+    plain values are remembered (a list or an object is validated every time). The memory is
+    bounded: it starts afresh when full (a long-running service sees many tickets).
+    """
+
+    __slots__ = ("_answers", "_predicate")
+
+    def __init__(self, predicate: Callable[[Any], bool]) -> None:
+        self._predicate = predicate
+        self._answers: dict[Hashable, bool] = {}
+
+    def __call__(self, instance: Any) -> bool:
+        key = _key(instance)
+        if key is None:
+            return bool(self._predicate(instance))
+        answer = self._answers.get(key)
+        if answer is None:
+            if len(self._answers) >= _REMEMBERED_ANSWERS:
+                self._answers.clear()
+            answer = self._answers[key] = bool(self._predicate(instance))
+        return answer
+
+
+_REMEMBERED_ANSWERS = 512
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _key(instance: Any) -> Hashable | None:
+    """Property values to remember an answer by, or None for anything but names → plain scalars."""
+    if type(instance) is not dict:
+        return None
+    key = []
+    for name, value in instance.items():
+        if type(value) not in _SCALARS:
+            return None
+        key.append((name, type(value), value))
+    return tuple(key)
 
 
 def _substitute_thresholds(schema: Any, thresholds: Mapping[str, float], problems: list[str]) -> Any:

@@ -31,10 +31,18 @@ import tenacity
 from gonogo import __version__
 from gonogo.core.backoff import doubling
 from gonogo.core.comment_format import CommentBody, is_cloud_host
-from gonogo.core.errors import ConfigurationError, EditRefused, GonogoError, InputError, JiraError
+from gonogo.core.errors import (
+    ConfigurationError,
+    EditRefused,
+    GonogoError,
+    InputError,
+    JiraError,
+    bounded_wait,
+)
 from gonogo.core.site_fields import SiteField, editable_fields_from, site_fields_from
 from gonogo.core.ticket import Ticket, ticket_from_rest
 from gonogo.core.verdict_labels import NO_LABEL_CHANGE, LabelChange
+from gonogo.jira.accounts import account_key
 from gonogo.jira.http import BasicAuth, BearerAuth, HttpError, JiraHttp
 from gonogo.jira.throttle import Throttle
 from gonogo.redaction import REDACTOR, redact
@@ -78,6 +86,7 @@ class RetryAfterTooLong(Exception):
 class RemoteComment:
     id: str
     properties: Mapping[str, Any]
+    author: str | None = None  # `accounts.account_key` of who wrote it
 
 
 class JiraGateway:
@@ -98,6 +107,7 @@ class JiraGateway:
         self._throttle = throttle  # shared by the gateways of one run (gonogo report's workers)
         self.round_trips = 0
         self._names: dict[str, str] = {}  # issue id → key, for messages
+        self._own_account: str | None = None  # cached `own_account`; "" when Jira named nobody
         self._http = JiraHttp(
             url,
             auth=BasicAuth(str(settings.user), token.reveal())
@@ -246,6 +256,16 @@ class JiraGateway:
         who = me.get("accountId") or me.get("name") or me.get("key") or "?"
         return f"{me.get('displayName') or who} ({who})"
 
+    def own_account(self) -> str | None:
+        """gonogo's own account as `accounts.account_key` names it; one `GET myself` per gateway.
+
+        Asked only when a comment carrying gonogo's property must be told apart from one a person
+        wrote (healing, adoption), so a normal check never pays for it.
+        """
+        if self._own_account is None:
+            self._own_account = account_key(self._me()) or ""
+        return self._own_account or None
+
     def account_ids(self) -> frozenset[str]:
         """The ids a webhook names gonogo's own account by: Cloud's accountId, Data Center's name and key."""
         me = self._me()
@@ -357,7 +377,8 @@ class JiraGateway:
                     for p in (properties if isinstance(properties, list) else [])
                     if isinstance(p, dict)
                 }
-                yield RemoteComment(id=str(item["id"]), properties=props)
+                author = account_key(item.get("author"))
+                yield RemoteComment(id=str(item["id"]), properties=props, author=author)
             start += len(items)
             if not items or start >= total:
                 return
@@ -606,16 +627,16 @@ def _retry_after_seconds(value: str | None) -> float | None:
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        return bounded_wait(float(value))  # "inf", "nan" or "1e12" would hold a job for ever
     except ValueError:
         pass
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return bounded_wait((when - datetime.now(UTC)).total_seconds())
 
 
 def _last_page(page: Mapping[str, Any], seen: int) -> bool:

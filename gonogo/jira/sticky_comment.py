@@ -13,7 +13,8 @@ they are writes nothing: one GET, no write, so Jira neither marks the comment ed
 its watchers ("unchanged"). Anything else that changed is one issue edit carrying the comment's
 new body, the pointer with its new digest and the label together. A pointer without a digest (an
 older gonogo) counts as changed once. When the ticket's comments came with the GET and ours is not
-among them (someone deleted it), a new one is posted without trying the old one first.
+among them (someone deleted it), a new one is posted without trying the old one first; when only
+some came, the pages read for self-healing tell whether ours is gone.
 
 The pointer also carries the ticket's verdict history (`gonogo.core.history`): today's verdict and
 score join it when they are news, in the same write that records the pointer, and every other key
@@ -25,7 +26,9 @@ left out, and the pointer is written again only when its content changed.
 
 Self-healing: a POST whose answer was lost may still be committed by Jira later, after a retry (or
 the next run) found nothing and posted again. So a check also looks for extra gonogo comments and
-deletes them, keeping the one the pointer names, else the oldest. It costs no request when the
+deletes them, keeping the one the pointer names, else the oldest. A gonogo comment carries the
+property and was written by gonogo's own account: a person may put the property on their comment,
+and it is then neither adopted nor deleted. It costs no request when the
 ticket cannot hold a duplicate: the comments embedded in the issue show whether anyone besides
 gonogo's comment wrote as its account (only then are the comments' properties read).
 
@@ -48,6 +51,7 @@ from gonogo.core.history import HistoryEntry, with_entry
 from gonogo.core.publication import Action, Publication
 from gonogo.core.ticket import Ticket
 from gonogo.core.verdict_labels import DEFAULT_LABEL_PREFIX, NO_LABEL_CHANGE, LabelChange, label_change
+from gonogo.jira.accounts import account_key
 from gonogo.redaction import redact
 
 log = logging.getLogger(__name__)
@@ -55,6 +59,7 @@ log = logging.getLogger(__name__)
 
 class CommentStore(Protocol):
     def comments(self, issue: str) -> Iterator[Any]: ...
+    def own_account(self) -> str | None: ...
     def create_comment(self, issue: str, body: CommentBody, *, properties: Mapping[str, Any]) -> str: ...
     def update_comment(self, issue: str, comment_id: str, body: CommentBody) -> bool: ...
     def delete_comment(self, issue: str, comment_id: str) -> None: ...
@@ -103,12 +108,18 @@ def publish_verdict(
         else:
             updated = False
         if updated:
-            found = _own_comments(store, issue, property_key) if _may_hold_duplicates(ticket, pointer) else []
-            return Publication(action, pointer, _heal(store, issue, keep=pointer, found=found))
+            scanned = list(store.comments(issue)) if _may_hold_duplicates(ticket, pointer) else None
+            there = scanned is None or any(str(c.id) == pointer for c in scanned)
+            if there or action is not Action.UNCHANGED:
+                found = _own_comments(store, scanned or [], property_key, keep=pointer)
+                return Publication(action, pointer, _heal(store, issue, keep=pointer, found=found))
+            # Nothing was written, and every page of comments lacks ours: deleted on a ticket whose
+            # embedded list was partial, so the digest's "unchanged" was about a comment that is gone.
     if pointer is not None:
         action = Action.RECREATED
     else:
-        own = [] if _known_to_have_no_comments(ticket) else _own_comments(store, issue, property_key)
+        scanned = [] if _known_to_have_no_comments(ticket) else list(store.comments(issue))
+        own = _own_comments(store, scanned, property_key, keep=None)
         for adopted in reversed(own):  # oldest first: the one people may already have answered
             if store.update_comment(issue, adopted, body):
                 _record(
@@ -193,9 +204,20 @@ def _record(store: CommentStore, ticket: Ticket, record: Mapping[str, Any], labe
         store.edit_issue(issue, properties=record)
 
 
-def _own_comments(store: CommentStore, issue: str, property_key: str) -> list[str]:
-    """Ids of every comment carrying gonogo's property, newest first."""
-    return [str(comment.id) for comment in store.comments(issue) if property_key in comment.properties]
+def _own_comments(
+    store: CommentStore, comments: list[Any], property_key: str, *, keep: str | None
+) -> list[str]:
+    """Ids of the comments gonogo's own account wrote with gonogo's property, in `comments`' order.
+
+    Anyone may set a property on their own comment, so the property alone does not make a comment
+    gonogo's: a person's comment is never adopted (overwritten) nor healed (deleted). Who gonogo is
+    costs one `GET myself`, asked only when a marked comment besides `keep` exists.
+    """
+    marked = [comment for comment in comments if property_key in comment.properties]
+    if all(str(comment.id) == keep for comment in marked):
+        return [str(comment.id) for comment in marked]
+    me = store.own_account()
+    return [str(comment.id) for comment in marked if me is not None and comment.author == me]
 
 
 def _heal(store: CommentStore, issue: str, *, keep: str, found: list[str]) -> tuple[str, ...]:
@@ -234,19 +256,10 @@ def _may_hold_duplicates(ticket: Ticket, keep: str) -> bool:
     if kept is None:
         total = embedded.get("total")
         return isinstance(total, int) and total > len(shown)
-    author = _author(kept)
-    return author is not None and any(str(c.get("id")) != keep and _author(c) == author for c in shown)
-
-
-def _author(comment: Mapping[str, Any]) -> str | None:
-    """Who wrote a comment: Cloud names people by accountId, Data Center by name (or key)."""
-    author = comment.get("author")
-    if not isinstance(author, dict):
-        return None
-    for key in ("accountId", "name", "key"):
-        if isinstance(author.get(key), str) and author[key]:
-            return f"{key}:{author[key]}"
-    return None
+    author = account_key(kept.get("author"))
+    return author is not None and any(
+        str(c.get("id")) != keep and account_key(c.get("author")) == author for c in shown
+    )
 
 
 def _known_to_have_no_comments(ticket: Ticket) -> bool:

@@ -27,6 +27,7 @@ from gonogo.render.document import (
     Value,
     Words,
 )
+from gonogo.render.wikimarkup import BIDI_CONTROLS
 
 Adf = dict[str, Any]
 
@@ -123,15 +124,16 @@ def _inline(item: Inline) -> Adf | None:
 
 
 def inline_text(text: str) -> str:
-    """A value's text for a text node: line breaks and control characters become spaces.
+    """A value's text for a text node: line breaks, control and bidi characters become spaces.
 
-    A value sits inside a sentence; a newline in ADF text is not a line break anyway, and a
-    lone surrogate cannot be sent as JSON, so it becomes U+FFFD. Nothing else changes.
+    A value sits inside a sentence; a newline in ADF text is not a line break anyway, a bidi
+    override left open would reverse gonogo's own words after it (as in wiki markup, it becomes a
+    space), and a lone surrogate cannot be sent as JSON, so it becomes U+FFFD. Nothing else changes.
     """
     out: list[str] = []
     for char in text:
         category = unicodedata.category(char)
-        if category in ("Cc", "Zl", "Zp"):
+        if category in ("Cc", "Zl", "Zp") or char in BIDI_CONTROLS:
             out.append(" ")
         elif category == "Cs":
             out.append("\ufffd")

@@ -117,6 +117,24 @@ def seal(text: str, kind: ValueKind) -> str:
     return f"\x00{kind.value}{base64.b64encode(text.encode('utf-8', 'surrogatepass')).decode('ascii')}\x00"
 
 
+def seal_unsealed(text: str) -> str:
+    """`text` with every stretch outside a token sealed as TEXT, the tokens left as they are.
+
+    For a filter that hands back what it was given: whatever reaches it unsealed may be ticket
+    text (a value the template passed straight in), so none of it may count as template wording.
+    """
+    pieces: list[str] = []
+    start = 0
+    for token in _TOKEN.finditer(text):
+        if token.start() > start:
+            pieces.append(seal(text[start : token.start()], ValueKind.TEXT))
+        pieces.append(token.group(0))
+        start = token.end()
+    if start < len(text):
+        pieces.append(seal(text[start:], ValueKind.TEXT))
+    return "".join(pieces)
+
+
 def values(document: Document) -> list[Value]:
     """Every value of the document, in order (for tests and measurements)."""
     return [item for content in _contents(document.blocks) for item in content if isinstance(item, Value)]

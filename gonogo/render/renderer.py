@@ -35,7 +35,7 @@ from gonogo.core.values import display_value
 from gonogo.render import wikimarkup
 from gonogo.render.adf import Adf, compact_json, to_adf
 from gonogo.render.ansi import style
-from gonogo.render.document import Document, ValueKind, parse_document, seal
+from gonogo.render.document import Document, ValueKind, parse_document, seal, seal_unsealed
 from gonogo.render.template_cache import template_cache
 from gonogo.render.wiki_document import to_wiki
 from gonogo.sources.resources import bundled_dir
@@ -135,7 +135,14 @@ def make_renderer(template_dir: Path | None = None) -> Renderer:
             )
         folders.insert(0, template_dir)
     document = _environment(folders, _sealing, autoescape=False, kind="document")
+    # Every filter that returns Trusted must seal what it was given: `{{ value|escaped }}` in a
+    # team's template must not turn ticket text into structure. Terminal and TOML filters have no
+    # business in a comment and are left out (a template using one fails with a clear error).
     document.filters["failed_title"] = _sealed_failed_title
+    document.filters["escaped"] = _sealed_escaped
+    document.filters["plural"] = _sealed_plural
+    for terminal_only in ("wrap", "style", "toml"):
+        del document.filters[terminal_only]
     return Renderer(
         document=document,
         text=_environment(folders, _escaping(_escape_for_terminal), autoescape=False, kind="text"),
@@ -252,6 +259,16 @@ def _style(text: Any, color: bool, **styles: Any) -> str:
 def _escaped(text: str) -> Trusted:
     """A macro's output: its values were escaped inside the macro, so it must not be escaped twice."""
     return Trusted(text)
+
+
+def _sealed_escaped(text: Any) -> Trusted:
+    """`escaped` for the comment: a macro's sealed values kept, anything else sealed as text."""
+    return Trusted(seal_unsealed(str(text)))
+
+
+def _sealed_plural(count: Any, singular: str, plural: str | None = None) -> Trusted:
+    """`plural` for the comment: the count and noun sealed, as either may come from the ticket."""
+    return Trusted(_sealing(str(_plural(count, singular, plural))))
 
 
 def _toml_string(value: Any) -> Trusted:

@@ -89,7 +89,9 @@ LOOKALIKES: dict[str, str] = {
 # Atlassian's escapable set minus "[", "]", "|" and "!", which are handled differently.
 _BACKSLASH_ESCAPED = frozenset("-#*_+?^~%(){}@")
 _JOINER_AFTER = frozenset(":;&")
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Embeddings, overrides and isolates: one left open in a value reorders the rest of the line, gonogo's
+# own words included. Every output format shows a space instead (`adf.inline_text` too).
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _SPACE_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
 _EXTENDING_CATEGORIES = frozenset({"Mn", "Mc", "Me"})
 _ZERO_WIDTH_JOINER = "\u200d"
@@ -118,7 +120,7 @@ def _inline_plain(text: str) -> str:
     out: list[str] = []
     for char in text:
         category = unicodedata.category(char)
-        if category in _SPACE_CATEGORIES or char in _BIDI_CONTROLS:
+        if category in _SPACE_CATEGORIES or char in BIDI_CONTROLS:
             out.append(" ")
         elif category == "Cs":
             out.append("\ufffd")
@@ -181,7 +183,8 @@ _AUTOLINK_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*-[0-9]")
 _EMOTICON_WORD = r"(?:y|n|i|x|on|off|flag|flagoff|/)"
 _EMOTICON_IN_PARENS = re.compile(rf"\({_EMOTICON_WORD}\)", re.IGNORECASE)
 _WHOLE_EMOTICON_WORD = re.compile(rf"\s*{_EMOTICON_WORD}\s*", re.IGNORECASE)
-_LINE_KEYWORD = re.compile(r"(?<![A-Za-z0-9])(?:h[1-6]|bq|fn[0-9]*)\.", re.IGNORECASE)
+# A keyword ending the value counts too: a template's own "." after it would complete it ("<<v>>. x").
+_LINE_KEYWORD = re.compile(r"(?<![A-Za-z0-9])(?:h[1-6]|bq|fn[0-9]*)(?:\.|$)", re.IGNORECASE)
 _WWW_DOT = re.compile(r"www\.", re.IGNORECASE)
 
 
@@ -206,7 +209,8 @@ def is_inert(text: str) -> bool:
     * ``(`` and ``)`` only in balanced pairs that do not enclose an emoticon word (``(y)``,
       ``(on)``, ``(/)``...), and a value that is such a word alone is escaped, since a template's
       own parentheses around it would make the emoticon;
-    * no ``www.`` (auto-linked) and no line keyword such as ``h1.`` or ``bq.``;
+    * no ``www.`` (auto-linked) and no line keyword such as ``h1.`` or ``bq.``, nor one ending the
+      value (``h1``), which a template's own ``.`` could complete;
     * no control, format (invisible, bidi), private-use or unassigned character, no line or
       paragraph separator.
     """

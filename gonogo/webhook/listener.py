@@ -4,7 +4,8 @@ What a hostile or unlucky network does to a server that trusts it: a port alread
 would log and exit without saying what to do), connections that send half their headers and wait
 (each holds a descriptor forever, and at the default limit of 1024 the service stops accepting),
 and SIGTERM (uvicorn re-raises it after a clean shutdown, so the exit status says "killed").
-Each is handled here, once, around uvicorn's public `Config` and `Server`.
+Each is handled here, once, through uvicorn's public `Config` and `Server` and asyncio's public
+`Protocol` contract: nothing reads or overrides uvicorn's internals.
 """
 
 from __future__ import annotations
@@ -15,12 +16,10 @@ import resource
 import signal
 import socket
 import threading
-from collections.abc import Generator
-from contextlib import contextmanager
+from types import FrameType
 from typing import Any
 
 import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from gonogo.core.errors import ConfigurationError
 
@@ -76,46 +75,103 @@ def no_delay(transport: asyncio.BaseTransport) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-def protocol_with_deadline(seconds: float) -> type[H11Protocol]:
-    """uvicorn's h11 protocol, closing a connection that has not sent a whole request in `seconds`.
+def protocol_with_deadline(inner: type[asyncio.Protocol], seconds: float) -> type[asyncio.Protocol]:
+    """`inner` (uvicorn's HTTP protocol), closing a connection whose request headers are not all
+    in after `seconds`.
 
     uvicorn times out idle keep-alive connections, but not a new one that sends part of its
-    headers and waits: enough of those exhaust the descriptors. Once a request has arrived, the
-    connection is the application's (which bounds the body with the same deadline).
+    headers and waits: enough of those exhaust the descriptors. This wrapper sees only the bytes
+    and the transport, through asyncio's public `Protocol` contract, and hands everything on to
+    `inner` as it came; it needs nothing of uvicorn's beyond `Config(http=<protocol class>)`.
+    Once the blank line ending the first request's headers has arrived, the connection is the
+    application's (which bounds the body with the same deadline) and uvicorn's keep-alive timeout.
     """
 
-    class DeadlineProtocol(H11Protocol):
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            no_delay(transport)
-            self.loop.call_later(seconds, self.close_if_no_request)
+    class DeadlineProtocol(asyncio.Protocol):
+        def __init__(self, **kwargs: Any) -> None:
+            self._inner = inner(**kwargs)
+            self._transport: asyncio.BaseTransport | None = None
+            self._deadline: asyncio.TimerHandle | None = None
+            self._tail = b""  # the last bytes seen, so a header end split across reads is found
 
-        def close_if_no_request(self) -> None:
-            if self.cycle is None and not self.transport.is_closing():
-                self.transport.close()
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            self._transport = transport
+            self._inner.connection_made(transport)
+            no_delay(transport)
+            self._deadline = asyncio.get_running_loop().call_later(seconds, self._close_if_no_request)
+
+        def data_received(self, data: bytes) -> None:
+            if self._deadline is not None:
+                seen = self._tail + data
+                if _HEADERS_END in seen:
+                    self._stop_deadline()
+                else:
+                    self._tail = seen[-(len(_HEADERS_END) - 1) :]
+            self._inner.data_received(data)
+
+        def eof_received(self) -> bool | None:
+            return self._inner.eof_received()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._stop_deadline()
+            self._inner.connection_lost(exc)
+
+        def pause_writing(self) -> None:
+            self._inner.pause_writing()
+
+        def resume_writing(self) -> None:
+            self._inner.resume_writing()
+
+        def _stop_deadline(self) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+
+        def _close_if_no_request(self) -> None:
+            self._deadline = None
+            if self._transport is not None and not self._transport.is_closing():
+                self._transport.close()
 
     return DeadlineProtocol
 
 
-class Server(uvicorn.Server):
-    """uvicorn's server, but a SIGTERM or SIGINT that shut it down cleanly ends it with status 0.
+_HEADERS_END = b"\r\n\r\n"
 
-    uvicorn re-raises the signal after its graceful shutdown, so a supervisor saw "killed by
-    SIGTERM" (-15) for an orderly stop.
+
+def uvicorn_protocol(name: str) -> type[asyncio.Protocol]:
+    """The protocol class uvicorn itself would use for `http=name`, asked through its public `Config`."""
+    probe = uvicorn.Config(_no_app, http=name, log_config=None, lifespan="off")
+    probe.load()
+    return probe.http_protocol_class
+
+
+async def _no_app(scope: Any, receive: Any, send: Any) -> None:  # only `uvicorn_protocol` loads it
+    raise RuntimeError("not served")
+
+
+def serve(config: uvicorn.Config, listening: socket.socket) -> None:
+    """Run uvicorn on `listening` until SIGTERM/SIGINT; an orderly stop by signal returns normally.
+
+    uvicorn catches the signals while it runs, shuts down gracefully, restores the handlers it
+    found and then raises the signal again, so that the process ends as the signal's default
+    would (killed by SIGTERM: status -15). Handlers installed here, before it starts, are the
+    ones it restores: the re-raised signal only notes that it came, and `gonogo serve` returns
+    and exits 0. Signals reach the main thread only; elsewhere nothing is installed.
     """
+    if threading.current_thread() is not threading.main_thread():
+        uvicorn.Server(config).run(sockets=[listening])
+        return
+    handled = (signal.SIGINT, signal.SIGTERM)
+    original = {sig: signal.signal(sig, _stopped_by_signal) for sig in handled}
+    try:
+        uvicorn.Server(config).run(sockets=[listening])
+    finally:
+        for sig, handler in original.items():
+            signal.signal(sig, handler)
 
-    @contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        if threading.current_thread() is not threading.main_thread():
-            yield  # signals reach the main thread only; whoever runs us there handles them
-            return
-        handled = (signal.SIGINT, signal.SIGTERM)
-        original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
-        try:
-            yield
-        finally:
-            for sig, handler in original.items():
-                signal.signal(sig, handler)
+
+def _stopped_by_signal(signum: int, frame: FrameType | None) -> None:
+    """The signal uvicorn raises again after its graceful shutdown: already handled, nothing to do."""
 
 
 def server_config(
@@ -130,7 +186,7 @@ def server_config(
         access_log=False,
         lifespan="on",
         server_header=False,
-        http=protocol_with_deadline(request_timeout),
+        http=protocol_with_deadline(uvicorn_protocol("h11"), request_timeout),
         limit_concurrency=max_connections,
         timeout_keep_alive=5,
         backlog=2048,

@@ -27,7 +27,7 @@ from gonogo.sources.config import JiraSettings, Settings
 from gonogo.webhook.app import create_app
 from gonogo.webhook.checks_process import SHUTDOWN_GRACE_SECONDS, Launch, check_runner, remember_secrets
 from gonogo.webhook.intake import Intake
-from gonogo.webhook.listener import Server, listen, raise_descriptor_limit, server_config
+from gonogo.webhook.listener import listen, raise_descriptor_limit, serve, server_config
 from gonogo.webhook.logs import setup_service_logging
 from gonogo.webhook.metrics import IntakeMetrics
 from gonogo.webhook.queue import WorkQueue, open_queue
@@ -150,7 +150,7 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
             request_timeout=webhook.request_timeout_seconds,
             grace_seconds=int(SHUTDOWN_GRACE_SECONDS),
         )
-        Server(config).run(sockets=[listening])
+        serve(config, listening)
     finally:
         checks.stop(SHUTDOWN_GRACE_SECONDS)  # a no-op after an orderly shutdown
         listening.close()

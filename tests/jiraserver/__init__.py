@@ -25,7 +25,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -93,6 +93,7 @@ class JiraServer:
         now: datetime = DEFAULT_NOW,
         user: JiraUser = BOT_USER,
         host: str = "127.0.0.1",
+        comment_permission: Literal["own", "all"] = "own",
     ) -> None:
         self._settings = Settings(
             deployment=deployment,
@@ -103,6 +104,7 @@ class JiraServer:
             changelog_cap=changelog_cap,
             text_limit=text_limit,
             build_date=datetime(2024, 11, 4, tzinfo=now.tzinfo),
+            comment_permission=comment_permission,
         )
         self._host = host
         self._store = JiraStore(now=now)
@@ -315,6 +317,14 @@ class JiraServer:
         """The stored comments in creation order: id, body (wiki), properties, authors, times."""
         with self._store.lock:
             return [comment.snapshot() for comment in self._issue(key).comments]
+
+    def delete_comment(self, comment_id: str) -> None:
+        """Delete a comment as a person (or an admin) would in Jira's UI."""
+        with self._store.lock:
+            comment = self._store.comment(comment_id)
+            if comment is None:
+                raise KeyError(f"no comment {comment_id}")
+            self._store.delete_comment(comment)
 
     def issue_fields(self, key: str) -> dict[str, Any]:
         """A copy of the issue's stored field values (rich text as wiki strings)."""

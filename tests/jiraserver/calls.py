@@ -36,6 +36,7 @@ class Settings:
     text_limit: int
     build_date: datetime
     changelog_cap: int | None = None  # most recent changelog entries an issue or search shows
+    comment_permission: Literal["own", "all"] = "own"  # Edit/Delete Own Comments, or All Comments
 
 
 class JiraHttpError(Exception):

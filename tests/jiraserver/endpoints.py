@@ -239,6 +239,7 @@ def _comment_operation(call: Call, issue: StoredIssue, operation: Any) -> Change
         properties = dict(_property_list(value.get("properties")))
         return lambda: _store_new_comment(call, issue, text, value, properties)
     comment = _issue_comment(issue, str(value.get("id", "")))
+    _may_change(call, comment, "delete" if verb == "remove" else "edit")
     if verb == "remove":
         return lambda: call.store.delete_comment(comment)
     text = comment_text(call, value.get("body"))
@@ -308,6 +309,13 @@ def _issue_comment(issue: StoredIssue, comment_id: str) -> StoredComment:
     raise JiraHttpError(404, [f"Can not find a comment for key: {comment_id}."])
 
 
+def _may_change(call: Call, comment: StoredComment, verb: str) -> None:
+    """Edit/Delete Own Comments: only the author may change a comment, unless the account has
+    Edit/Delete All Comments (``comment_permission="all"``). Cloud answers 400 for either."""
+    if call.settings.comment_permission != "all" and comment.author != call.settings.user:
+        raise JiraHttpError(400, [f"You do not have the permission to {verb} this comment."])
+
+
 def list_comments(call: Call, ref: str) -> Reply:
     """``GET issue/{k}/comment``: offset paging, maxResults capped by the server."""
     issue = find_issue(call, ref)
@@ -353,6 +361,7 @@ def get_comment(call: Call, ref: str, comment_id: str) -> Reply:
 def update_comment(call: Call, ref: str, comment_id: str) -> Reply:
     """``PUT issue/{k}/comment/{id}``: new body (and visibility/properties)."""
     comment = _issue_comment(find_issue(call, ref), comment_id)
+    _may_change(call, comment, "edit")
     body = call.json_object()
     text = comment_text(call, body.get("body"))
     properties = dict(_property_list(body.get("properties")))
@@ -370,6 +379,7 @@ def update_comment(call: Call, ref: str, comment_id: str) -> Reply:
 def delete_comment(call: Call, ref: str, comment_id: str) -> Reply:
     """``DELETE issue/{k}/comment/{id}``."""
     comment = _issue_comment(find_issue(call, ref), comment_id)
+    _may_change(call, comment, "delete")
     call.store.delete_comment(comment)
     return Reply(204)
 

@@ -156,21 +156,23 @@ def open_queue(
     reader: bool = False,
     role: Literal["all", "intake", "checks"] = "all",
     on_stored: Callable[[], None] | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> WorkQueue:
     """Open the configured backend. `reader`: only to list dead letters, beside a running service.
 
     `role`: which side of `gonogo serve` opens it, "intake" (stores deliveries; `on_stored` runs
     after each commit that stored one) or "checks" (hands out and settles jobs), or "all" of it.
     Redis serves every side from any process alike; the local queue splits (see `LocalQueue`).
+    `clock` tells when a job held for its back-off is due (tests pass a fake one).
     """
     # Imported here so that the backend not chosen (and its client library) is never loaded.
     if settings.kind == "redis":
         from gonogo.webhook.queue.redis import RedisQueue  # noqa: PLC0415
 
-        return RedisQueue(settings, reader=reader)
+        return RedisQueue(settings, reader=reader, clock=clock)
     from gonogo.webhook.queue.local import LocalQueue  # noqa: PLC0415
 
-    return LocalQueue(settings, reader=reader, role=role, on_stored=on_stored)
+    return LocalQueue(settings, reader=reader, role=role, on_stored=on_stored, clock=clock)
 
 
 def dead_letter_lines(letters: list[DeadLetter]) -> Iterator[dict[str, Any]]:

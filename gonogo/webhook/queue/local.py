@@ -105,9 +105,11 @@ class LocalQueue:
         reader: bool = False,
         role: Role = "all",
         on_stored: Callable[[], None] | None = None,
+        clock: Callable[[], float] = time.time,
         storage: type[SQLiteAckQueue] = SQLiteAckQueue,
     ) -> None:
-        # `storage`: persist-queue's queue class (tests pass a subclass whose disk fills up).
+        """`clock` says when a job waiting for its back-off is due (a test passes a fake one);
+        `storage` is persist-queue's queue class (a test passes a subclass whose disk fills up)."""
         self._storage = storage
         self._folder = settings.path
         self._dedupe_seconds = settings.dedupe_seconds
@@ -117,7 +119,7 @@ class LocalQueue:
         self._locks = KeyedLocks()
         self._lock_files: list[TextIO] = []
         self._since_housekeeping = 0
-        self._backoffs = Backoffs()
+        self._backoffs = Backoffs(clock)
         self._mover: threading.Thread | None = None
         self._moving = threading.Condition()
         self._closing = False

@@ -74,9 +74,15 @@ class RedisQueue:
     """`WorkQueue` on Redis. `reader=True` only lists dead letters."""
 
     def __init__(
-        self, settings: QueueSettings, *, reader: bool = False, client: type[redis.Redis] = redis.Redis
+        self,
+        settings: QueueSettings,
+        *,
+        reader: bool = False,
+        clock: Callable[[], float] = time.time,
+        client: type[redis.Redis] = redis.Redis,
     ) -> None:
-        # `client`: redis-py's client class (tests pass a subclass they can cut off from Redis).
+        """`clock` says when a job waiting for its back-off is due (a test passes a fake one);
+        `client` is redis-py's client class (a test passes a subclass it can cut off from Redis)."""
         url = settings.redis_url.reveal()
         self._where = describe(url)
         REDACTOR.remember_url_password(url)
@@ -91,7 +97,7 @@ class RedisQueue:
             retry=Retry(NoBackoff(), 0),
             health_check_interval=30,
         )
-        self._backoffs = Backoffs()
+        self._backoffs = Backoffs(clock)
         tag = "{" + settings.redis_prefix + "}"
         self._stream = f"{tag}:jobs"
         self._dead = f"{tag}:dead"
