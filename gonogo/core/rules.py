@@ -25,6 +25,7 @@ from gonogo.core.vocabulary import ThresholdSpec, Vocabulary, parse_thresholds
 if TYPE_CHECKING:
     from pathlib import Path  # a checklist's file, as a name: the core never opens it
 
+SchemaCheck = Callable[[Any], None]  # raises jsonschema.SchemaError for an invalid schema
 _COMBINATORS = ("allOf", "anyOf", "oneOf")
 _SUBSCHEMA_KEYWORDS = ("not", "if", "then", "else")
 # {name} quotes a value; {name|day|days} is the word for that count: "1 day", "3 days".
@@ -164,9 +165,14 @@ def compile_checklist(
     known_properties: Collection[str],
     *,
     validator: str = "jsonschema",
+    check_schema: SchemaCheck = Draft202012Validator.check_schema,
 ) -> Checklist:
-    """Compile every rule, or raise with every problem found (the first one in the message)."""
-    rules, problems = _compile_rules(checklist_file, thresholds, known_properties, validator)
+    """Compile every rule, or raise with every problem found (the first one in the message).
+
+    `check_schema` raises `jsonschema.SchemaError` for a condition that is not valid JSON Schema; a
+    caller may pass one that remembers conditions already found valid (`gonogo.sources.known_valid`).
+    """
+    rules, problems = _compile_rules(checklist_file, thresholds, known_properties, validator, check_schema)
     if problems:
         raise ChecklistFileError(problems)
     data = checklist_file.data
@@ -235,6 +241,7 @@ def _compile_rules(
     thresholds: Mapping[str, float],
     known_properties: Collection[str],
     validator: str = "jsonschema",
+    check_schema: SchemaCheck = Draft202012Validator.check_schema,
 ) -> tuple[list[Rule], list[Problem]]:
     rules: list[Rule] = []
     problems: list[Problem] = []
@@ -245,7 +252,7 @@ def _compile_rules(
         if raw["id"] in seen:
             messages.append("duplicate rule id; give each rule its own id")
         seen.add(raw["id"])
-        rule = _compile_rule(raw, thresholds, known_properties, messages, validator)
+        rule = _compile_rule(raw, thresholds, known_properties, messages, validator, check_schema)
         problems += [Problem(checklist_file.path, where, m) for m in messages]
         if rule is not None and not messages:
             rules.append(rule)
@@ -258,11 +265,12 @@ def _compile_rule(
     known_properties: Collection[str],
     problems: list[str],
     validator: str,
+    check_schema: SchemaCheck,
 ) -> Rule | None:
     """Compile one rule, appending what is wrong with it to `problems`."""
     condition = _substitute_thresholds(raw["condition"], thresholds, problems)
     try:
-        Draft202012Validator.check_schema(condition)
+        check_schema(condition)
     except jsonschema.SchemaError as exc:
         problems.append(f"condition is not a valid JSON Schema: {exc.message}")
         return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gonogo.core.assessment import Assessment, assess
 from gonogo.core.changelog import read_histories
@@ -21,11 +21,14 @@ from gonogo.core.rules import Checklist, ChecklistFile, all_thresholds, compile_
 from gonogo.core.ticket import CUSTOM_FIELD_ID, Ticket
 from gonogo.core.vocabulary import Vocabulary
 from gonogo.core.waivers import WaiverContext, WaiverPolicy
-from gonogo.jira.groups import Fetch, GroupDirectory
 from gonogo.render.renderer import Renderer, make_renderer
 from gonogo.sources.checklists import discover
 from gonogo.sources.config import Settings
+from gonogo.sources.known_valid import known_valid_cache
 from gonogo.sources.resources import bundled_vocabulary
+
+if TYPE_CHECKING:  # a file check asks no group: gonogo.jira stays unloaded (tests/test_cold_paths.py)
+    from gonogo.jira.groups import Fetch, GroupDirectory
 
 # System fields addressed by id; anything else in [fields] is a display name.
 _SYSTEM_FIELD_IDS = frozenset(
@@ -63,7 +66,9 @@ class Assessor:
     waiver_policy: WaiverPolicy
     option_aliases: OptionAliases = field(default_factory=dict)
     configured_fields: frozenset[str] = frozenset()  # the properties [fields] maps (not defaults)
-    groups: GroupDirectory = field(default_factory=GroupDirectory)  # approver groups, once per process
+    groups: GroupDirectory | None = None  # approver groups, once per process; None: made on first use
+    # The directory made on first use: a file check asks no group, so it never loads gonogo.jira.
+    _made_groups: list[GroupDirectory] = field(default_factory=list, repr=False, compare=False)
 
     def assess(
         self,
@@ -108,7 +113,7 @@ class Assessor:
             today=today,
             policy=self.waiver_policy,
             histories=read_histories(ticket.changelog),
-            group_members=self.groups.bound_to(group_members) if group_members else None,
+            group_members=self._group_directory().bound_to(group_members) if group_members else None,
         )
 
         def judge(proposal: Proposal) -> Assessment:
@@ -135,6 +140,15 @@ class Assessor:
         )
         assessment = replace(assessment, path=path)
         return replace(assessment, headline=self.renderer.headline(assessment)), proposal
+
+    def _group_directory(self) -> GroupDirectory:
+        if self.groups is not None:
+            return self.groups
+        if not self._made_groups:
+            from gonogo.jira.groups import GroupDirectory  # noqa: PLC0415 - only approver waivers ask
+
+            self._made_groups.append(GroupDirectory())
+        return self._made_groups[0]
 
     def configured_field_refs(self) -> dict[str, str]:
         """Property → field as written in [fields]: what a typo can break, so what gets checked."""
@@ -167,7 +181,8 @@ def rule_context(settings: Settings, files: Sequence[ChecklistFile]) -> tuple[di
 
 def build_assessor(settings: Settings) -> Assessor:
     vocabulary = bundled_vocabulary()
-    found = discover(settings.checklist_paths)
+    known_valid = known_valid_cache()  # files and conditions that passed before skip their schema check
+    found = discover(settings.checklist_paths, known_valid=known_valid)
     unknown = settings.disabled_checklists - {f.id for f in found}
     if unknown:
         raise ConfigurationError(
@@ -176,11 +191,20 @@ def build_assessor(settings: Settings) -> Assessor:
         )
     files = [f for f in found if f.id not in settings.disabled_checklists]
     thresholds, known = rule_context(settings, files)
+    checklists = tuple(
+        compile_checklist(
+            f,
+            thresholds,
+            known,
+            validator=settings.condition_validator,
+            check_schema=known_valid.check_schema,
+        )
+        for f in files
+    )
+    known_valid.save()
     return Assessor(
         vocabulary=vocabulary,
-        checklists=tuple(
-            compile_checklist(f, thresholds, known, validator=settings.condition_validator) for f in files
-        ),
+        checklists=checklists,
         thresholds=thresholds,
         field_map=field_map(settings),
         renderer=make_renderer(settings.template_dir),

@@ -9,7 +9,7 @@ import json
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 from jsonschema import Draft202012Validator
@@ -18,6 +18,9 @@ from gonogo.core.errors import ConfigurationError
 from gonogo.core.rules import ChecklistFile, ChecklistFileError, Problem
 from gonogo.sources.resources import bundled_dir, schema_path
 
+if TYPE_CHECKING:
+    from gonogo.sources.known_valid import KnownValid
+
 CHECKLIST_SUFFIXES = (".json", ".yaml", ".yml")
 
 
@@ -25,8 +28,13 @@ def checklist_paths(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in CHECKLIST_SUFFIXES and p.is_file())
 
 
-def discover(extra_dirs: Sequence[Path] = ()) -> list[ChecklistFile]:
-    """Read the bundled checklists, then user folders; a user checklist replaces a bundled one by id."""
+def discover(
+    extra_dirs: Sequence[Path] = (), *, known_valid: KnownValid | None = None
+) -> list[ChecklistFile]:
+    """Read the bundled checklists, then user folders; a user checklist replaces a bundled one by id.
+
+    With `known_valid`, a file whose exact text passed the checklist schema before is not checked again.
+    """
     by_id: dict[str, ChecklistFile] = {}
     for folder in (bundled_dir("checklists"), *extra_dirs):
         if not folder.is_dir():
@@ -34,20 +42,20 @@ def discover(extra_dirs: Sequence[Path] = ()) -> list[ChecklistFile]:
                 f"checklist folder {folder} does not exist: fix [checklists].paths in gonogo.toml"
             )
         for path in checklist_paths(folder):
-            checklist_file = read_checklist_file(path)
+            checklist_file = read_checklist_file(path, known_valid=known_valid)
             by_id[checklist_file.id] = checklist_file
     return list(by_id.values())
 
 
-def read_checklist_file(path: Path) -> ChecklistFile:
-    """Parse one file and check it against the checklist meta-schema."""
-    data, problems = parse_checklist_file(path)
+def read_checklist_file(path: Path, *, known_valid: KnownValid | None = None) -> ChecklistFile:
+    """Parse one file and check it against the checklist meta-schema (unless known valid)."""
+    data, problems = parse_checklist_file(path, known_valid=known_valid)
     if problems:
         raise ChecklistFileError(problems)
     return ChecklistFile(path=path, data=data)
 
 
-def parse_checklist_file(path: Path) -> tuple[Any, list[Problem]]:
+def parse_checklist_file(path: Path, *, known_valid: KnownValid | None = None) -> tuple[Any, list[Problem]]:
     """The file's content and every meta-schema problem in it (parse errors end the list early)."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -66,7 +74,11 @@ def parse_checklist_file(path: Path) -> tuple[Any, list[Problem]]:
             return None, [
                 Problem(path, "file", f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")
             ]
+    if known_valid is not None and known_valid.knows_file(text):
+        return data, []
     errors = sorted(_meta_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    if known_valid is not None and not errors:
+        known_valid.remember_file(text)
     return data, [Problem(path, _locate(data, e), e.message) for e in errors]
 
 
