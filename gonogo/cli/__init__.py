@@ -22,6 +22,13 @@ def run() -> NoReturn:
         sys.stdout.write(answer)
         sys.stdout.flush()
         sys.exit(0)
+    import atexit  # not for the fixed answers above
+    import gc
+
+    # What a command made (modules, classes, compiled checklists) lives until the process ends, and
+    # the interpreter's last collection at exit would walk all of it for nothing: frozen at exit,
+    # it is skipped (15-20 ms of CPU of a ~160 ms `gonogo check FILE`, measured in issue 14d).
+    atexit.register(gc.freeze)
     from gonogo.cli.group import run_click
 
     run_click()
