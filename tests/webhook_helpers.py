@@ -179,7 +179,15 @@ class Service:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        wait_until(self._ready, timeout=READY_TIMEOUT, what=f"gonogo serve on port {self.port} to be ready")
+        try:
+            wait_until(
+                self._ready, timeout=READY_TIMEOUT, what=f"gonogo serve on port {self.port} to be ready"
+            )
+        except BaseException:
+            # A service that never became ready is not the test's to stop: end it here.
+            self.process.kill()
+            self.process.wait(timeout=10)
+            raise
         # Kept out of the log the tests count requests in; counted here instead.
         self.own_account_reads += self.jira.forget_requests(r"/myself$")
         return self
