@@ -24,6 +24,7 @@ from jiraserver import JiraServer
 from realdeps import require_real_or_skip
 from support import EXAMPLES, REPO, TODAY
 
+from gonogo.webhook.metrics import IntakeMetrics, WorkerMetrics
 from gonogo.webhook.verify import signature
 
 SAMPLES = REPO / "tests" / "webhook_samples"
@@ -250,3 +251,11 @@ class Service:
 
     def delivery_lines(self) -> list[dict[str, Any]]:
         return [record for record in self.log_lines() if record.get("logger") == "gonogo.webhook.delivery"]
+
+
+class Metrics(IntakeMetrics, WorkerMetrics):
+    """Both halves of the service's metrics in one registry, for tests that run intake and workers."""
+
+    def __init__(self, *, queue_depth: Callable[[], int]) -> None:
+        IntakeMetrics.__init__(self, queue_depth=queue_depth)
+        WorkerMetrics.__init__(self, self.registry)
