@@ -12,12 +12,12 @@ from jiraserver import JiraServer, running_server
 from site_helpers import jira_env as env
 from site_helpers import seed
 from support import TODAY, Gonogo
+from webhook_helpers import Metrics
 
 from gonogo.core.site_fields import closest_fields, unknown_to_site
 from gonogo.flows.assessor import build_assessor
 from gonogo.sources.config import load_settings
 from gonogo.webhook.classify import Filters
-from gonogo.webhook.metrics import Metrics
 from gonogo.webhook.queue import Job
 from gonogo.webhook.queue.local import LocalQueue
 from gonogo.webhook.service import check_runner

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from webhook_helpers import SECRET, created_event, signed
+from webhook_helpers import SECRET, Metrics, created_event, signed
 
 from gonogo.log_routing import STANDARD_RECORD_ATTRIBUTES
 from gonogo.redaction import REDACTOR, RedactRecords
@@ -17,7 +17,6 @@ from gonogo.sources.config import Secret
 from gonogo.webhook.classify import Filters
 from gonogo.webhook.intake import Intake
 from gonogo.webhook.logs import DELIVERY_LOGGER, JsonLines
-from gonogo.webhook.metrics import Metrics
 from gonogo.webhook.queue import Job, QueueUnavailable
 from gonogo.webhook.queue.local import LocalQueue
 from gonogo.webhook.settings import Credentials, QueueSettings, WebhookSettings

@@ -12,10 +12,9 @@ from typing import Any, cast
 
 import pytest
 from broken_storage import Disk, storage_on
-from webhook_helpers import wait_until
+from webhook_helpers import Metrics, wait_until
 
 from gonogo.core.errors import RETRY_AFTER_CEILING_SECONDS, ConfigurationError, JiraError
-from gonogo.webhook.metrics import Metrics
 from gonogo.webhook.queue import Claimed, Job, WorkQueue
 from gonogo.webhook.queue.local import LocalQueue
 from gonogo.webhook.service import health_check

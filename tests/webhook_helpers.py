@@ -24,6 +24,7 @@ from jiraserver import JiraServer
 from realdeps import require_real_or_skip
 from support import EXAMPLES, REPO, TODAY
 
+from gonogo.webhook.metrics import IntakeMetrics, WorkerMetrics
 from gonogo.webhook.verify import signature
 
 SAMPLES = REPO / "tests" / "webhook_samples"
@@ -179,7 +180,15 @@ class Service:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        wait_until(self._ready, timeout=READY_TIMEOUT, what=f"gonogo serve on port {self.port} to be ready")
+        try:
+            wait_until(
+                self._ready, timeout=READY_TIMEOUT, what=f"gonogo serve on port {self.port} to be ready"
+            )
+        except BaseException:
+            # A service that never became ready is not the test's to stop: end it here.
+            self.process.kill()
+            self.process.wait(timeout=10)
+            raise
         # Kept out of the log the tests count requests in; counted here instead.
         self.own_account_reads += self.jira.forget_requests(r"/myself$")
         return self
@@ -242,3 +251,11 @@ class Service:
 
     def delivery_lines(self) -> list[dict[str, Any]]:
         return [record for record in self.log_lines() if record.get("logger") == "gonogo.webhook.delivery"]
+
+
+class Metrics(IntakeMetrics, WorkerMetrics):
+    """Both halves of the service's metrics in one registry, for tests that run intake and workers."""
+
+    def __init__(self, *, queue_depth: Callable[[], int]) -> None:
+        IntakeMetrics.__init__(self, queue_depth=queue_depth)
+        WorkerMetrics.__init__(self, self.registry)

@@ -386,7 +386,7 @@ class JiraGateway:
     def create_comment(self, issue: str, body: CommentBody, *, properties: Mapping[str, Any]) -> str:
         """POST a comment with its comment properties in the same request; returns its id.
 
-        ADF goes to REST v3, wiki markup to REST v2 (`_rest_url`), as for every comment write.
+        ADF goes to REST v3, wiki markup to REST v2 (`_api_version`), as for every comment write.
         """
         payload = {
             "body": body.content,

@@ -91,9 +91,9 @@ def check_runner(
 ) -> CheckRunner:
     """Run `gonogo check` for a job: fetch by id (or key) from JIRA_URL, assess, post the comment.
 
-    The steps of `gonogo.check.check_ticket` (fetch, then `assess_and_post`), with the project and
-    issue-type filters applied to the ticket Jira returned, between fetching and posting: the
-    delivery only named an id and a key, and an id may belong to any project. A ticket outside the
+    The steps of `gonogo.flows.check_ticket.check_ticket` (fetch, then `assess_and_post`), with the
+    project and issue-type filters applied to the ticket Jira returned, between fetching and posting:
+    the delivery only named an id and a key, and an id may belong to any project. A ticket outside the
     filters costs its one GET and gets no comment. The requests are otherwise those of a check:
     one GET, then the comment's writes.
     """

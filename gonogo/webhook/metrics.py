@@ -8,7 +8,6 @@ process counts deliveries and acknowledgements (`IntakeMetrics`), the check proc
 (`WorkerMetrics`). The check process runs prometheus_client in its documented multiprocess mode
 (`PROMETHEUS_MULTIPROC_DIR` set before the library is imported there), so its values live in files
 that the HTTP process reads at each scrape with a `MultiProcessCollector`: one scrape shows both.
-`Metrics` is both halves in one registry, for code that runs everything in one process (tests).
 """
 
 from __future__ import annotations
@@ -102,11 +101,3 @@ class IntakeMetrics:
     def exposition(self) -> tuple[bytes, str]:
         """The scrape body and its content type."""
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
-
-
-class Metrics(IntakeMetrics, WorkerMetrics):
-    """Both halves in one registry: everything in one process."""
-
-    def __init__(self, *, queue_depth: Callable[[], int]) -> None:
-        IntakeMetrics.__init__(self, queue_depth=queue_depth)
-        WorkerMetrics.__init__(self, self.registry)

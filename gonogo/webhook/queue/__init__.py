@@ -11,7 +11,7 @@ Every backend gives the same guarantees, which the tests hold each one to:
 - `ticket_lock` serialises work on one ticket across worker threads and, for Redis, across instances,
   because two concurrent first checks of one ticket could both post a comment.
 
-Backends: `queue_local` (persist-queue's SQLite ack queue, no server needed) and `queue_redis`
+Backends: `queue.local` (persist-queue's SQLite ack queue, no server needed) and `queue.redis`
 (Redis Streams with a consumer group, for several instances).
 """
 
@@ -225,9 +225,6 @@ class Backoffs:
             if not self._waiting:
                 return limit
             return max(0.0, min(limit, self._waiting[0][0] - self._clock()))
-
-    def waiting(self) -> bool:
-        return bool(self._waiting)
 
     def not_yet_due(self, claimed: Claimed) -> bool:
         """Hold `claimed` if its time has not come; True when it was held."""
