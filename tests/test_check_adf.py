@@ -21,8 +21,7 @@ from site_helpers import jira_env, seed
 from support import EXAMPLES, TODAY, Gonogo
 from test_wikimarkup import HOSTILE
 
-from gonogo.render.adf import inline_text
-from gonogo.render.wikimarkup import BIDI_CONTROLS, WORD_JOINER, shorten
+from gonogo.render.wikimarkup import BIDI_CONTROLS, WORD_JOINER, inline_plain, shorten
 
 PROPERTY = "gonogo.verdict"
 ALLOWED_NODES = {
@@ -236,7 +235,7 @@ def expected(value: str) -> str:
 
     Nothing else changes: no escape, no invisible character, no look-alike.
     """
-    return inline_text(shorten(value, 1000))
+    return inline_plain(shorten(value, 1000))
 
 
 def test_the_hostile_corpus_is_stored_verbatim_in_text_nodes_only(

@@ -10,7 +10,6 @@ gonogo's own wording may carry a mark (strong); a value never does.
 from __future__ import annotations
 
 import json
-import unicodedata
 from typing import Any
 
 from gonogo.render.document import (
@@ -27,7 +26,7 @@ from gonogo.render.document import (
     Value,
     Words,
 )
-from gonogo.render.wikimarkup import BIDI_CONTROLS
+from gonogo.render.wikimarkup import inline_plain
 
 Adf = dict[str, Any]
 
@@ -114,29 +113,10 @@ def _inline(item: Inline) -> Adf | None:
             node["marks"] = [{"type": "strong"}]
         return node
     if isinstance(item, Value):
-        text = inline_text(item.text)
+        text = inline_plain(item.text)
         return {"type": "text", "text": text} if text else None
     if isinstance(item, Emoticon):
         return {"type": "emoji", "attrs": dict(_EMOJI[item.name])}
     if isinstance(item, LineBreak):
         return {"type": "hardBreak"}
     return None
-
-
-def inline_text(text: str) -> str:
-    """A value's text for a text node: line breaks, control and bidi characters become spaces.
-
-    A value sits inside a sentence; a newline in ADF text is not a line break anyway, a bidi
-    override left open would reverse gonogo's own words after it (as in wiki markup, it becomes a
-    space), and a lone surrogate cannot be sent as JSON, so it becomes U+FFFD. Nothing else changes.
-    """
-    out: list[str] = []
-    for char in text:
-        category = unicodedata.category(char)
-        if category in ("Cc", "Zl", "Zp") or char in BIDI_CONTROLS:
-            out.append(" ")
-        elif category == "Cs":
-            out.append("\ufffd")
-        else:
-            out.append(char)
-    return "".join(out)

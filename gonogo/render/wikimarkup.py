@@ -90,7 +90,7 @@ LOOKALIKES: dict[str, str] = {
 _BACKSLASH_ESCAPED = frozenset("-#*_+?^~%(){}@")
 _JOINER_AFTER = frozenset(":;&")
 # Embeddings, overrides and isolates: one left open in a value reorders the rest of the line, gonogo's
-# own words included. Every output format shows a space instead (`adf.inline_text` too).
+# own words included. Every output format shows a space instead (`inline_plain`).
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _SPACE_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
 _EXTENDING_CATEGORIES = frozenset({"Mn", "Mc", "Me"})
@@ -107,7 +107,7 @@ def escape_inline(text: str, *, max_length: int | None = None) -> str:
     """
     if max_length is not None and max_length < 1:
         raise ValueError(f"max_length must be at least 1, got {max_length}")
-    plain = _inline_plain(text)
+    plain = inline_plain(text)
     if max_length is not None and len(plain) > max_length:
         plain = shorten(plain, max_length)
     if not plain:
@@ -115,8 +115,13 @@ def escape_inline(text: str, *, max_length: int | None = None) -> str:
     return WORD_JOINER + _escape_characters(plain) + WORD_JOINER
 
 
-def _inline_plain(text: str) -> str:
-    """Replace every character that would break the line or reorder text with a space."""
+def inline_plain(text: str) -> str:
+    """A value as one line of plain text, for wiki markup and ADF alike.
+
+    Line breaks and control characters become spaces (a value sits inside a sentence), and so do
+    bidi controls (one left open would reorder gonogo's own words after it); a lone surrogate,
+    which cannot be sent as JSON, becomes U+FFFD. Nothing else changes.
+    """
     out: list[str] = []
     for char in text:
         category = unicodedata.category(char)
