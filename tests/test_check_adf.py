@@ -238,16 +238,21 @@ def expected(value: str) -> str:
     return inline_plain(shorten(value, 1000))
 
 
+def write_quoting_config(folder: Path) -> None:
+    """A Cloud configuration whose team checklist quotes every field in `QUOTED` in its findings."""
+    team = folder / "team"
+    team.mkdir()
+    (team / "quoting.json").write_text(json.dumps(QUOTING_CHECKLIST))
+    fields = "\n".join(f'quoted_{n} = "{field}"' for n, field in enumerate(QUOTED))
+    (folder / "gonogo.toml").write_text(
+        f'[jira]\ndeployment = "cloud"\n[checklists]\npaths = ["team"]\n[fields]\n{fields}\n'
+    )
+
+
 def test_the_hostile_corpus_is_stored_verbatim_in_text_nodes_only(
     gonogo: Gonogo, cloud: JiraServer, tmp_path: Path
 ) -> None:
-    folder = tmp_path / "team"
-    folder.mkdir()
-    (folder / "quoting.json").write_text(json.dumps(QUOTING_CHECKLIST))
-    fields = "\n".join(f'quoted_{n} = "{field}"' for n, field in enumerate(QUOTED))
-    (tmp_path / "gonogo.toml").write_text(
-        f'[jira]\ndeployment = "cloud"\n[checklists]\npaths = ["team"]\n[fields]\n{fields}\n'
-    )
+    write_quoting_config(tmp_path)
     corpus = [value for value in HOSTILE if value.strip()]
     batch = len(QUOTED) // 2
     placed: list[tuple[str, str]] = []
@@ -290,13 +295,7 @@ def test_a_secret_quoted_from_a_ticket_is_redacted_in_every_adf_text_node(
     gonogo: Gonogo, tmp_path: Path
 ) -> None:
     token = "planted-adf-token-V9qw3"
-    folder = tmp_path / "team"
-    folder.mkdir()
-    (folder / "quoting.json").write_text(json.dumps(QUOTING_CHECKLIST))
-    fields = "\n".join(f'quoted_{n} = "{field}"' for n, field in enumerate(QUOTED))
-    (tmp_path / "gonogo.toml").write_text(
-        f'[jira]\ndeployment = "cloud"\n[checklists]\npaths = ["team"]\n[fields]\n{fields}\n'
-    )
+    write_quoting_config(tmp_path)
     with running_server(deployment="Cloud", auth=("basic", "bot@example.com", token)) as server:
         example = json.loads((EXAMPLES / "healthy.json").read_text())
         stored = {k: v for k, v in example["fields"].items() if k != "comment"}
