@@ -7,6 +7,7 @@ nobody should trust.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -167,13 +168,22 @@ def assess(
         )
     reason = proposal.values.get("waiver_reason")
     labels = waivers_on(ticket, reason=reason if isinstance(reason, str) else None)
-    rule_ids = [rule.id for checklist in applicable for rule in checklist.rules]
+    rule_ids = Counter(rule.id for checklist in applicable for rule in checklist.rules)
+    evidence: dict[str, Evidence] = {}  # each property's evidence once, however many rules read it
     findings = tuple(
-        replace(
-            apply_waivers(evaluate_rule(checklist.id, rule, proposal, vocabulary), labels, waivers),
-            waiver_label=_waiver_label(
-                checklist.id, rule, unique=rule_ids.count(rule.id) == 1, policy=waivers.policy
+        apply_waivers(
+            evaluate_rule(
+                checklist.id,
+                rule,
+                proposal,
+                vocabulary,
+                waiver_label=_waiver_label(
+                    checklist.id, rule, unique=rule_ids[rule.id] == 1, policy=waivers.policy
+                ),
+                evidence=evidence,
             ),
+            labels,
+            waivers,
         )
         for checklist in applicable
         for rule in checklist.rules
@@ -271,13 +281,26 @@ def bid_score(findings: Sequence[Finding]) -> int | None:
     return round(100 * sum(f.rule.weight for f in counted if f.outcome is FindingStatus.PASSED) / total)
 
 
-def evaluate_rule(checklist_id: str, rule: Rule, proposal: Proposal, vocabulary: Vocabulary) -> Finding:
-    evidence = tuple(_evidence(name, proposal, vocabulary) for name in _with_sources(rule.uses, vocabulary))
+def evaluate_rule(
+    checklist_id: str,
+    rule: Rule,
+    proposal: Proposal,
+    vocabulary: Vocabulary,
+    *,
+    waiver_label: str | None = None,
+    evidence: dict[str, Evidence] | None = None,
+) -> Finding:
+    """One rule on one proposal; `evidence` is shared by the rules of one assessment (built once)."""
+    known = {} if evidence is None else evidence
+    names = _with_sources(rule.uses, vocabulary)
+    seen = tuple(
+        known.get(name) or known.setdefault(name, _evidence(name, proposal, vocabulary)) for name in names
+    )
     present = {name: proposal.values[name] for name in rule.uses if name in proposal.values}
     if len(present) < len(rule.uses):
         # A derived value can be absent although everything it is computed from is known (no
         # margin on a zero budget): nothing to ask the customer, so the rule does not apply.
-        asks = any(e.value is None and not _is_derived(e.property, vocabulary) for e in evidence)
+        asks = any(e.value is None and not _is_derived(e.property, vocabulary) for e in seen)
         outcome = FindingStatus.MISSING if rule.ask_when_missing and asks else FindingStatus.SKIPPED
     elif rule.holds(present):
         outcome = FindingStatus.PASSED
@@ -287,8 +310,9 @@ def evaluate_rule(checklist_id: str, rule: Rule, proposal: Proposal, vocabulary:
         checklist=checklist_id,
         rule=rule,
         outcome=outcome,
-        evidence=evidence,
+        evidence=seen,
         headline=_headline(rule, proposal) if outcome is FindingStatus.FAILED else "",
+        waiver_label=waiver_label,
     )
 
 
