@@ -334,15 +334,41 @@ def sort_key_of(key: str) -> tuple[str, int, str]:
     return project, number, key
 
 
-def totals(rows: Sequence[Row]) -> Totals:
-    verdicts = Counter(row.verdict for row in rows if row.verdict is not None)
-    return Totals(
-        tickets=len(rows),
-        by_verdict={v: verdicts.get(v, 0) for v in VERDICT_ORDER},
-        unchecked=sum(1 for row in rows if row.verdict is None),
-        failed=sum(1 for row in rows if row.failed),
-        comments=dict(Counter(row.publication.action.value for row in rows if row.publication)),
-    )
+@dataclass
+class Tally:
+    """Totals counted as rows go by, for a report that writes each row and keeps none."""
+
+    tickets: int = 0
+    verdicts: Counter[Verdict] = field(default_factory=Counter)
+    unchecked: int = 0  # rows without a verdict
+    failed: int = 0  # rows with an error, whether or not they have a verdict
+    comments: Counter[str] = field(default_factory=Counter)
+
+    def add(self, row: Row) -> None:
+        self.tickets += 1
+        if row.verdict is None:
+            self.unchecked += 1
+        else:
+            self.verdicts[row.verdict] += 1
+        self.failed += row.failed
+        if row.publication:
+            self.comments[row.publication.action.value] += 1
+
+    def totals(self) -> Totals:
+        return Totals(
+            tickets=self.tickets,
+            by_verdict={v: self.verdicts.get(v, 0) for v in VERDICT_ORDER},
+            unchecked=self.unchecked,
+            failed=self.failed,
+            comments=dict(self.comments),
+        )
+
+
+def totals(rows: Iterable[Row]) -> Totals:
+    tally = Tally()
+    for row in rows:
+        tally.add(row)
+    return tally.totals()
 
 
 def build_portfolio(

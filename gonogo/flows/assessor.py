@@ -6,14 +6,16 @@ and compiled here exactly once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from gonogo import __version__
 from gonogo.core.assessment import Assessment, assess
 from gonogo.core.changelog import read_histories
 from gonogo.core.errors import ConfigurationError
+from gonogo.core.inputs_digest import checklists_fingerprint, digest, inputs_digest
 from gonogo.core.option_aliases import OptionAliases, parse_option_aliases
 from gonogo.core.path_to_go import find_path
 from gonogo.core.proposal import Proposal, build_proposal, derive
@@ -69,6 +71,8 @@ class Assessor:
     groups: GroupDirectory | None = None  # approver groups, once per process; None: made on first use
     # The directory made on first use: a file check asks no group, so it never loads gonogo.jira.
     _made_groups: list[GroupDirectory] = field(default_factory=list, repr=False, compare=False)
+    # The configuration's digest, made on first use: only posting compares inputs.
+    _fingerprint: list[str] = field(default_factory=list, repr=False, compare=False)
 
     def assess(
         self,
@@ -109,6 +113,51 @@ class Assessor:
             today=today,
             option_aliases=self.option_aliases,
         )
+        judge = self._judge(ticket, today=today, group_members=group_members)
+        assessment = judge(proposal)
+        if with_path:
+            return self._with_path(assessment, proposal, judge, today=today), proposal
+        return replace(assessment, headline=self.renderer.headline(assessment)), proposal
+
+    def add_path(
+        self,
+        assessment: Assessment,
+        proposal: Proposal,
+        ticket: Ticket,
+        *,
+        today: date,
+        group_members: Fetch | None = None,
+    ) -> Assessment:
+        """An assessment made with `with_path=False`, completed with its path to GO (for its comment)."""
+        judge = self._judge(ticket, today=today, group_members=group_members)
+        return self._with_path(assessment, proposal, judge, today=today)
+
+    def inputs_digest(self, assessment: Assessment, proposal: Proposal) -> str:
+        """What the ticket's comment is made from (`gonogo.core.inputs_digest`), configuration included."""
+        if not self._fingerprint:
+            templates = self.renderer.document
+            loader = templates.loader
+            texts = (
+                {n: loader.get_source(templates, n)[0] for n in templates.list_templates()} if loader else {}
+            )
+            self._fingerprint.append(
+                digest(
+                    [
+                        __version__,
+                        checklists_fingerprint(self.checklists),
+                        self.thresholds,
+                        asdict(self.waiver_policy),
+                        self.option_aliases,
+                        self.field_map,
+                        texts,
+                    ]
+                )
+            )
+        return inputs_digest(assessment, proposal, configuration=self._fingerprint[0])
+
+    def _judge(
+        self, ticket: Ticket, *, today: date, group_members: Fetch | None
+    ) -> Callable[[Proposal], Assessment]:
         waivers = WaiverContext(
             today=today,
             policy=self.waiver_policy,
@@ -119,10 +168,16 @@ class Assessor:
         def judge(proposal: Proposal) -> Assessment:
             return assess(ticket, proposal, self.checklists, self.vocabulary, waivers=waivers)
 
-        assessment = judge(proposal)
-        if not with_path:
-            return replace(assessment, headline=self.renderer.headline(assessment)), proposal
+        return judge
 
+    def _with_path(
+        self,
+        assessment: Assessment,
+        proposal: Proposal,
+        judge: Callable[[Proposal], Assessment],
+        *,
+        today: date,
+    ) -> Assessment:
         def with_derived(values: Mapping[str, Any]) -> dict[str, Any]:
             return {**values, **derive(values, thresholds=self.thresholds, today=today)}
 
@@ -139,7 +194,7 @@ class Assessor:
             assessment, inputs=inputs, derive=with_derived, reassess=reassess, vocabulary=self.vocabulary
         )
         assessment = replace(assessment, path=path)
-        return replace(assessment, headline=self.renderer.headline(assessment)), proposal
+        return replace(assessment, headline=self.renderer.headline(assessment))
 
     def _group_directory(self) -> GroupDirectory:
         if self.groups is not None:

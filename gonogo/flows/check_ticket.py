@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from gonogo.core.assessment import Assessment
 from gonogo.core.comment_format import CommentBody
 from gonogo.core.history import HistoryEntry
+from gonogo.core.inputs_digest import INPUTS_KEY, digest
 from gonogo.core.site_fields import require_known_fields, unfound_on_ticket
 from gonogo.core.ticket import Ticket
 from gonogo.core.waivers import pointer_keys
@@ -82,11 +83,16 @@ def assess_and_post(
     unfound = unfound_on_ticket(ticket, assessor.configured_field_refs())
     if unfound:
         require_known_fields(unfound, gateway.field_names())
-    assessment = assessor.assess(ticket, today=today, group_members=gateway.group_members)
+    assessment, proposal = assessor.assess_with_proposal(
+        ticket, today=today, group_members=gateway.group_members
+    )
     comment = assessor.renderer.comment_body(assessment, jira.comment_format)
     publication = None
     if not dry_run:
-        publication = post_verdict(assessment, comment, ticket, gateway, jira=jira, today=today)
+        inputs = assessor.inputs_digest(assessment, proposal)
+        publication = post_verdict(
+            assessment, comment, ticket, gateway, jira=jira, today=today, inputs=inputs
+        )
     return CheckResult(assessment, comment, publication, gateway.round_trips)
 
 
@@ -98,10 +104,13 @@ def post_verdict(
     *,
     jira: JiraSettings,
     today: date,
+    inputs: str,
 ) -> Publication:
     """Post or update the ticket's one verdict comment, with its pointer, label and history entry.
 
     The one posting step of every entry point: `check`, `report --post` and the webhook worker.
+    `inputs` is `Assessor.inputs_digest`; the pointer keeps it with the comment's format and the
+    label prefix (`posted_inputs`), so `report --post` can tell an unchanged ticket up front.
     """
     from gonogo.jira.sticky_comment import publish_verdict  # a ticket file never posts: it never loads this
 
@@ -113,5 +122,10 @@ def post_verdict(
         verdict=assessment.verdict.value,
         label_prefix=jira.label_prefix,
         entry=HistoryEntry(today, assessment.verdict, assessment.score),
-        extra=pointer_keys(assessment.waivers_end_on),
+        extra={**pointer_keys(assessment.waivers_end_on), INPUTS_KEY: posted_inputs(inputs, jira)},
     )
+
+
+def posted_inputs(inputs: str, jira: JiraSettings) -> str:
+    """The inputs digest as the pointer keeps it: with the comment's format and the label prefix."""
+    return digest([inputs, jira.comment_format.value, jira.label_prefix])
