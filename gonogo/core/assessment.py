@@ -328,18 +328,8 @@ def _is_derived(name: str, vocabulary: Vocabulary) -> bool:
 
 def _with_sources(names: Sequence[str], vocabulary: Vocabulary) -> list[str]:
     """A derived property's evidence starts with what it was computed from, all the way down."""
-    ordered: list[str] = []
-
-    def add(name: str) -> None:
-        spec = vocabulary.properties.get(name)
-        for source in spec.derived_from if spec else ():
-            add(source)
-        if name not in ordered:
-            ordered.append(name)
-
-    for name in names:
-        add(name)
-    return ordered
+    order = vocabulary.with_sources
+    return list(dict.fromkeys(item for name in names for item in order.get(name, (name,))))
 
 
 def _evidence(name: str, proposal: Proposal, vocabulary: Vocabulary) -> Evidence:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
@@ -60,7 +61,7 @@ class Rule:
     holds: Callable[[Any], bool]
     bounds: tuple[Bound, ...] = ()  # thresholds the condition compares a property with directly
 
-    @property
+    @cached_property  # asked per finding, many times a ticket
     def asks_only_if_known(self) -> bool:
         """True for an "is it known?" check: its condition only requires values, it judges none.
 

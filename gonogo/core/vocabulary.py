@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 
@@ -47,6 +48,17 @@ class ThresholdSpec:
 class Vocabulary:
     properties: Mapping[str, PropertySpec]
     thresholds: Mapping[str, ThresholdSpec]
+
+    @cached_property  # asked for every rule of every ticket
+    def with_sources(self) -> dict[str, tuple[str, ...]]:
+        """Each property preceded by what it is derived from, all the way down (its evidence order)."""
+
+        def expanded(name: str) -> tuple[str, ...]:
+            spec = self.properties.get(name)
+            sources = [item for source in (spec.derived_from if spec else ()) for item in expanded(source)]
+            return tuple(dict.fromkeys([*sources, name]))
+
+        return {name: expanded(name) for name in self.properties}
 
     def default_field_map(self) -> dict[str, str]:
         return {

@@ -148,8 +148,7 @@ class Assessor:
                         self.thresholds,
                         asdict(self.waiver_policy),
                         self.option_aliases,
-                        self.field_map,
-                        texts,
+                        texts,  # the field map's effect is in the proposal's sources and values
                     ]
                 )
             )

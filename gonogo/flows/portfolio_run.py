@@ -154,6 +154,7 @@ def run_report(
     if request.outcomes:
         fields.append(CLOSED_FIELD)
     field_names = {fid: names[fid] for fid in fields if fid in names}
+    assessor = replace(assessor, field_map={**assessor.field_map, **field_ids(assessor, names)})
     kept: list[Row] = []
     tally = Tally()
 
@@ -247,9 +248,19 @@ def search_fields(assessor: Assessor, names: Mapping[str, str], *, post: bool = 
     always = [field_id for field_id in always if field_id not in WAIVER_ORIGIN_FIELDS]
     if not post:
         always = [field_id for field_id in always if field_id != "comment"]
-    resolved = (resolve_field_ref(ref, names=names, ids=names) for ref in assessor.field_map.values())
-    # None: a default name this site lacks; every ticket will say so as missing information
-    return list(dict.fromkeys([*always, *(field_id for field_id in resolved if field_id is not None)]))
+    return list(dict.fromkeys([*always, *field_ids(assessor, names).values()]))
+
+
+def field_ids(assessor: Assessor, names: Mapping[str, str]) -> dict[str, str]:
+    """Property → the id of its field on this site, for every mapped field the site has.
+
+    A name the site lacks (a default) is left out: every ticket will say so as missing
+    information. The run judges with these ids, resolved once rather than on every ticket.
+    """
+    resolved = {
+        prop: resolve_field_ref(ref, names=names, ids=names) for prop, ref in assessor.field_map.items()
+    }
+    return {prop: field_id for prop, field_id in resolved.items() if field_id is not None}
 
 
 class _Checker:

@@ -218,6 +218,7 @@ def _environment(
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folders),
         bytecode_cache=template_cache(kind),
+        auto_reload=False,  # read once a run: a stat per template per render was 5-10 % of a report
         undefined=jinja2.StrictUndefined,
         finalize=finalize,
         autoescape=autoescape,
