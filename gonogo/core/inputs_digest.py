@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import asdict
 from typing import Any
 
 from gonogo.core.assessment import Assessment
@@ -40,9 +39,13 @@ _RULE_FIELDS = (
 
 
 def digest(parts: Any) -> str:
-    """SHA-256 of a canonical JSON rendering (dates and other values by their text)."""
+    """SHA-256 of the parts' canonical JSON (dates and other values by their text): for the configuration."""
     canonical = json.dumps(parts, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
-    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return _sha256(canonical)
+
+
+def _sha256(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def checklists_fingerprint(checklists: Iterable[Checklist]) -> list[Any]:
@@ -58,24 +61,31 @@ def checklists_fingerprint(checklists: Iterable[Checklist]) -> list[Any]:
 
 
 def inputs_digest(assessment: Assessment, proposal: Proposal, *, configuration: str) -> str:
-    """What this ticket's comment is made from, as of the assessment's day (see the module)."""
+    """What this ticket's comment is made from, as of the assessment's day (see the module).
+
+    Hashed as the `repr` of plain data and frozen dataclasses (waivers and their rulings), which
+    is exact and, within one gonogo version (part of `configuration`), stable; it is per ticket,
+    so it is kept cheaper than JSON.
+    """
     waivers = [
-        [finding.ref, asdict(finding.waiver), asdict(finding.waiver_ruling)]
+        (finding.ref, finding.waiver, finding.waiver_ruling)
         for finding in assessment.findings
-        if finding.waiver is not None and finding.waiver_ruling is not None
+        if finding.waiver is not None
     ]
-    return digest(
-        {
-            "configuration": configuration,
-            "ticket": [assessment.ticket_key, assessment.ticket_id, assessment.summary],
-            "values": proposal.values,
-            "site_texts": proposal.site_texts,
-            "sources": {name: [s.field_id, s.field_name] for name, s in proposal.sources.items()},
-            "problems": proposal.problems,
-            "counted": sorted(proposal.counted),
-            "thresholds": proposal.thresholds,
-            "waivers": waivers,
-            "unmatched_waivers": [asdict(waiver) for waiver in assessment.unmatched_waivers],
-            "approvers": assessment.approvers,
-        }
+    return _sha256(
+        repr(
+            (
+                configuration,
+                (assessment.ticket_key, assessment.ticket_id, assessment.summary),
+                sorted(proposal.values.items()),
+                sorted(proposal.site_texts.items()),
+                sorted(proposal.sources.items()),
+                sorted(proposal.problems.items()),
+                sorted(proposal.counted),
+                sorted(proposal.thresholds.items()),
+                waivers,
+                assessment.unmatched_waivers,
+                assessment.approvers,
+            )
+        )
     )
