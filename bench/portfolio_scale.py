@@ -18,16 +18,15 @@ launcher imports nothing heavy: a child's peak RSS starts from its parent's high
 from __future__ import annotations
 
 import argparse
-import json
 import os
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from portfolio_2000 import TODAY, Server  # noqa: E402 - the folder is not a package
+from portfolio_2000 import TODAY, Server
 
 REPO = Path(__file__).resolve().parent.parent
 FLOOR = "floor: the same search pages, JSON decoded"
@@ -72,13 +71,16 @@ def measured(command: list[str], env: dict[str, str]) -> tuple[float, float, flo
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
 
 
-def main() -> None:
+def main() -> None:  # noqa: PLR0915 - one table, measured in one place
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--tickets", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every run; medians are printed")
     parser.add_argument("--latency-ms", type=float, default=0.0)
-    parser.add_argument("--post", action="store_true", help="also a first --post run and an unchanged re-run")
+    parser.add_argument("--post", action="store_true", help="also a first --post run and unchanged re-runs")
     parser.add_argument("--formats", nargs="+", default=["jsonl", "csv", "text"])
-    parser.add_argument("--concurrency", nargs="+", type=int, default=[], help="post re-runs at these settings")
+    parser.add_argument(
+        "--concurrency", nargs="+", type=int, default=[], help="post re-runs at these settings"
+    )
     parser.add_argument("--floor", metavar="QUERY", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.floor is not None:
@@ -87,47 +89,60 @@ def main() -> None:
 
     n = args.tickets
     server = Server(n, 0, validate=False)
-    gonogo = [sys.executable, "-m", "gonogo"]
-    report = [*gonogo, "report", "--project", "BID", "--max-tickets", str(n)]
-    rows: list[tuple[str, float, float, float, int, int]] = []
+    report = [sys.executable, "-m", "gonogo", "report", "--project", "BID", "--max-tickets", str(n)]
+    samples: dict[str, list[tuple[float, float, float, int, int]]] = {}
+
+    def run(name: str, command: list[str]) -> float:
+        server.clear()
+        wall, cpu, rss, code = measured(command, server.env)
+        samples.setdefault(name, []).append((wall, cpu, rss, code, server.requests()["total"]))
+        return wall
+
+    ratios: dict[str, list[float]] = {}
     try:
         server.latency(args.latency_ms / 1000)
-        subprocess.run([*report, "--format", "csv"], env={**os.environ, **server.env}, capture_output=True)
+        subprocess.run(
+            [*report, "--format", "csv"], env={**os.environ, **server.env}, capture_output=True, check=True
+        )
         floor_run = [sys.executable, __file__, "--floor", server.search_query()]
-        runs: list[tuple[str, list[str]]] = [(FLOOR, floor_run)]
-        runs += [(f"report, read-only, {fmt}", [*report, "--format", fmt]) for fmt in args.formats]
         if args.post:
-            runs += [
-                ("report --post, first run (creates)", [*report, "--post"]),
-                ("report --post, re-run (nothing changed)", [*report, "--post"]),
-            ]
-            runs += [
-                (f"report --post, re-run, --concurrency {c}", [*report, "--post", "--concurrency", str(c)])
+            run("report --post, first run (creates)", [*report, "--post"])
+        rerun = "report --post, re-run (nothing changed)"
+        rounds: list[tuple[str, list[str]]] = [
+            (f"report, read-only, {fmt}", [*report, "--format", fmt]) for fmt in args.formats
+        ]
+        if args.post:
+            rounds.append((rerun, [*report, "--post"]))
+            rounds += [
+                (f"{rerun}, --concurrency {c}", [*report, "--post", "--concurrency", str(c)])
                 for c in args.concurrency
             ]
-        runs.append((FLOOR + " (again)", floor_run))  # the floor before and after: the ratios use the mean
-        for name, command in runs:
-            server.clear()
-            wall, cpu, rss, code = measured(command, server.env)
-            rows.append((name, wall, cpu, rss, code, server.requests()["total"]))
+        for _ in range(args.rounds):  # each run beside a floor measured just before it, in turn
+            for name, command in rounds:
+                floor_wall = run(FLOOR, floor_run)
+                ratios.setdefault(name, []).append(run(name, command) / floor_wall)
+            if args.post and "report, read-only, text" in samples:
+                text, again = samples["report, read-only, text"][-1][0], samples[rerun][-1][0]
+                ratios.setdefault("re-run / read-only text", []).append(again / text)
     finally:
         server.close()
 
-    floors = [r[1] for r in rows if r[0].startswith(FLOOR)]
-    floor_wall = sum(floors) / len(floors)
-    read_only = next((r[1] for r in rows if r[0] == "report, read-only, text"), None)
     print(
         f"{n} tickets on loopback (Cloud, 100 per page), latency {args.latency_ms:g} ms, "
-        f"{os.cpu_count()} cores\n"
+        f"{os.cpu_count()} cores, median of {args.rounds} rounds\n"
     )
-    header = f"{'run':<44} {'wall':>8} {'CPU':>8} {'peak RSS':>9} {'requests':>8}  ratios"
-    print(header)
-    for name, wall, cpu, rss, code, requests in rows:
-        ratios = f"{wall / floor_wall:.2f}x floor"
-        if "re-run" in name and read_only:  # --post re-run beside the read-only text report
-            ratios += f", {wall / read_only:.2f}x read-only text"
-        failed = "" if code in (0, 6) else f" (exit {code})"
-        print(f"{name:<44} {wall:7.1f}s {cpu:7.1f}s {rss:6.0f} MiB {requests:>8}  {ratios}{failed}")
+    print(f"{'run':<52} {'wall':>7} {'CPU':>7} {'peak RSS':>9} {'requests':>8}  wall / floor before it")
+    for name, values in samples.items():
+        wall = statistics.median(v[0] for v in values)
+        cpu = statistics.median(v[1] for v in values)
+        rss = max(v[2] for v in values)
+        codes = {v[3] for v in values} - {0, 6}
+        ratio = f"{statistics.median(ratios[name]):.2f}x" if name in ratios else ""
+        failed = f" (exit {sorted(codes)})" if codes else ""
+        print(f"{name:<52} {wall:6.1f}s {cpu:6.1f}s {rss:5.0f} MiB {values[-1][4]:>8}  {ratio}{failed}")
+    if "re-run / read-only text" in ratios:
+        pairs = ratios["re-run / read-only text"]
+        print(f"\n--post re-run / read-only text report (same round): {statistics.median(pairs):.2f}x")
 
 
 if __name__ == "__main__":
