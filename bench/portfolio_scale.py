@@ -1,6 +1,6 @@
 """`gonogo report` at scale beside its floor, in one run: wall, CPU, peak RSS and the ratios.
 
-Usage: python bench/portfolio_scale.py [--tickets 2000] [--latency-ms 0] [--post] [--concurrency 1 4]
+Usage: python bench/portfolio_scale.py [--tickets 2000] [--rounds 3] [--post] [--concurrency 1 4 8]
 
 The floor makes the search requests a read-only report makes (same JQL, fields, property,
 changelog, page size, token paging) and decodes every page's JSON, nothing else: the least any
@@ -23,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -79,7 +80,11 @@ def main() -> None:  # noqa: PLR0915 - one table, measured in one place
     parser.add_argument("--post", action="store_true", help="also a first --post run and unchanged re-runs")
     parser.add_argument("--formats", nargs="+", default=["jsonl", "csv", "text"])
     parser.add_argument(
-        "--concurrency", nargs="+", type=int, default=[], help="post re-runs at these settings"
+        "--concurrency",
+        nargs="+",
+        type=int,
+        default=[],
+        help="--post runs a day later each (comments with a deadline change) at these settings",
     )
     parser.add_argument("--floor", metavar="QUERY", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -99,6 +104,7 @@ def main() -> None:  # noqa: PLR0915 - one table, measured in one place
         return wall
 
     ratios: dict[str, list[float]] = {}
+    days = 0
     try:
         server.latency(args.latency_ms / 1000)
         subprocess.run(
@@ -113,14 +119,15 @@ def main() -> None:  # noqa: PLR0915 - one table, measured in one place
         ]
         if args.post:
             rounds.append((rerun, [*report, "--post"]))
-            rounds += [
-                (f"{rerun}, --concurrency {c}", [*report, "--post", "--concurrency", str(c)])
-                for c in args.concurrency
-            ]
         for _ in range(args.rounds):  # each run beside a floor measured just before it, in turn
             for name, command in rounds:
                 floor_wall = run(FLOOR, floor_run)
                 ratios.setdefault(name, []).append(run(name, command) / floor_wall)
+            for c in args.concurrency if args.post else ():  # a new day each: the same comments change
+                days += 1
+                later = (date.fromisoformat(TODAY) + timedelta(days=days)).isoformat()
+                command = [*report, "--post", "--today", later, "--concurrency", str(c)]
+                run(f"report --post, a day later, --concurrency {c}", command)
             if args.post and "report, read-only, text" in samples:
                 text, again = samples["report, read-only, text"][-1][0], samples[rerun][-1][0]
                 ratios.setdefault("re-run / read-only text", []).append(again / text)

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 @click.option(
     "--max-tickets",
     type=click.IntRange(min=1),
-    default=5000,
+    default=100_000,
     show_default=True,
     help="Refuse a query that finds more tickets than this.",
 )

@@ -43,7 +43,7 @@ class ReasonKind(StrEnum):
     MAJOR = "major"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reason:
     """The one thing that decides a ticket's verdict: a failed rule or an unanswered question."""
 
@@ -52,7 +52,7 @@ class Reason:
     ref: str  # "checklist/rule" for a rule, the property name for a question
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WaiverEntry:
     """One waiver on one ticket, as the portfolio lists it: the rule, its status and its dates."""
 
@@ -85,7 +85,7 @@ class WaiverSection:
         return tuple(e for e in self.active if e not in self.expiring)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RuleRef:
     """A rule that failed (or failed and was waived) on a ticket, for the patterns across tickets."""
 
@@ -96,7 +96,7 @@ class RuleRef:
     problem: str = ""  # the failure as the rule words it (failed_label); the title says what should hold
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MissingRef:
     """A property a ticket did not give although a rule needed it."""
 
@@ -104,7 +104,7 @@ class MissingRef:
     label: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per ticket in a report: kept small
 class Row:
     """One ticket in the report. `verdict` is None when it could not be assessed (`error` says why).
 

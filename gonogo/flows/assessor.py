@@ -15,7 +15,6 @@ from gonogo import __version__
 from gonogo.core.assessment import Assessment, assess
 from gonogo.core.changelog import read_histories
 from gonogo.core.errors import ConfigurationError
-from gonogo.core.inputs_digest import checklists_fingerprint, digest, inputs_digest
 from gonogo.core.option_aliases import OptionAliases, parse_option_aliases
 from gonogo.core.path_to_go import find_path
 from gonogo.core.proposal import Proposal, build_proposal, derive
@@ -134,6 +133,8 @@ class Assessor:
 
     def inputs_digest(self, assessment: Assessment, proposal: Proposal) -> str:
         """What the ticket's comment is made from (`gonogo.core.inputs_digest`), configuration included."""
+        from gonogo.core.inputs_digest import checklists_fingerprint, digest, inputs_digest  # noqa: PLC0415 - posting only
+
         if not self._fingerprint:
             templates = self.renderer.document
             loader = templates.loader

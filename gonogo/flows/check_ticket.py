@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from gonogo.core.assessment import Assessment
 from gonogo.core.comment_format import CommentBody
 from gonogo.core.history import HistoryEntry
-from gonogo.core.inputs_digest import INPUTS_KEY, digest
 from gonogo.core.site_fields import require_known_fields, unfound_on_ticket
 from gonogo.core.ticket import Ticket
 from gonogo.core.waivers import pointer_keys
@@ -112,7 +111,8 @@ def post_verdict(
     `inputs` is `Assessor.inputs_digest`; the pointer keeps it with the comment's format and the
     label prefix (`posted_inputs`), so `report --post` can tell an unchanged ticket up front.
     """
-    from gonogo.jira.sticky_comment import publish_verdict  # a ticket file never posts: it never loads this
+    from gonogo.core.inputs_digest import INPUTS_KEY  # a ticket file never posts: it never loads these
+    from gonogo.jira.sticky_comment import publish_verdict
 
     return publish_verdict(
         gateway,
@@ -128,4 +128,6 @@ def post_verdict(
 
 def posted_inputs(inputs: str, jira: JiraSettings) -> str:
     """The inputs digest as the pointer keeps it: with the comment's format and the label prefix."""
+    from gonogo.core.inputs_digest import digest  # posting only: a file check never loads it
+
     return digest([inputs, jira.comment_format.value, jira.label_prefix])

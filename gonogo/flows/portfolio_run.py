@@ -60,7 +60,7 @@ from gonogo.sources.config import JiraSettings
 log = logging.getLogger(__name__)
 
 DEFAULT_CONCURRENCY = 4
-DEFAULT_MAX_TICKETS = 5000
+DEFAULT_MAX_TICKETS = 100_000  # see docs/portfolio.md, "Options"
 CLOSED_FIELD = "resolutiondate"  # when the ticket was resolved: the verdict before it counts
 
 
@@ -304,7 +304,7 @@ class _Checker:
                 summary=_summary(ticket),
                 error=f"internal error ({exc.__class__.__name__}); please report it",
             )
-        facts = _row_facts(ticket, proposal, self.jira, closed)
+        facts = _row_facts(ticket, proposal, self.jira, closed, outcomes=self.request.outcomes)
         if self.writer is None:
             return row_from_assessment(assessment, **facts)
         try:
@@ -359,7 +359,9 @@ def _not_posted(assessment: Assessment, exc: Exception, ticket: Ticket, facts: R
     )
 
 
-def _row_facts(ticket: Ticket, proposal: Proposal, jira: JiraSettings, closed: date | None) -> RowFacts:
+def _row_facts(
+    ticket: Ticket, proposal: Proposal, jira: JiraSettings, closed: date | None, *, outcomes: bool
+) -> RowFacts:
     """What a row carries besides the assessment: history, outcome, close date, the proposal's numbers."""
     outcome = proposal.values.get("outcome")
     return {
@@ -367,10 +369,10 @@ def _row_facts(ticket: Ticket, proposal: Proposal, jira: JiraSettings, closed: d
         "outcome": outcome if isinstance(outcome, str) else None,
         "closed": closed,
         "judged_as_closed": closed is not None,
-        "values": {
+        "values": {  # what an outcomes report compares with thresholds; other reports need none
             name: float(value)
             for name, value in proposal.values.items()
-            if isinstance(value, int | float) and not isinstance(value, bool)
+            if outcomes and isinstance(value, int | float) and not isinstance(value, bool)
         },
     }
 
