@@ -48,7 +48,7 @@ def setup(ctx: click.Context, sample: str | None, target: str | None, force: boo
     if target is not None and os.path.exists(target) and not force:
         raise InputError(f"{target} exists: choose another file, or add --force to replace it")
     settings = load_settings(ctx.obj["config_path"])
-    key = _sample_key(sample, settings.jira.url)
+    key = _sample_key(sample, settings.jira.browse_url)
     gateway = JiraGateway.connect(settings.jira)
     site = gateway.site_fields()
     editable = gateway.editable_fields(key) if key else None
@@ -104,7 +104,7 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
         require_serve_extra("gonogo doctor --service")
     more_verbose(ctx, verbose)
     settings = load_settings(ctx.obj["config_path"])
-    key = _sample_key(sample, settings.jira.url)
+    key = _sample_key(sample, settings.jira.browse_url)
     url, _ = settings.jira.require_connection()
     vocabulary = bundled_vocabulary()
     lines = []

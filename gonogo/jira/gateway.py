@@ -116,6 +116,7 @@ class JiraGateway:
             timeout=settings.timeout_seconds,
             user_agent=f"gonogo/{__version__}",
             on_response=self._on_response,
+            before_send=throttle.wait_turn if throttle is not None else lambda method, url: None,
         )
 
     @classmethod
@@ -314,14 +315,27 @@ class JiraGateway:
             yield from self._search_by_offset(params)
 
     def _search_by_token(self, params: dict[str, Any]) -> Iterator[SearchPage]:
+        """Follow `nextPageToken` while there is one: `isLast` is optional in Atlassian's schema.
+
+        Stops on `isLast: true`, a page without a token, or an empty page; a token Jira already
+        gave would page forever, so it is an error rather than a silently short report.
+        """
         token: str | None = None
+        seen: set[str] = set()
         while True:
             page = self._search_page("search/jql", {**params, **({"nextPageToken": token} if token else {})})
             issues = _issues(page)
             yield SearchPage(issues, None)
             token = page.get("nextPageToken")
-            if page.get("isLast", True) or not isinstance(token, str) or not token or not issues:
+            if page.get("isLast") is True or not isinstance(token, str) or not token or not issues:
                 return
+            if token in seen:
+                raise JiraError(
+                    "Jira's search gave the same next-page token twice, so it would never finish: "
+                    "try again later",
+                    retryable=True,
+                )
+            seen.add(token)
 
     def _search_by_offset(self, params: dict[str, Any]) -> Iterator[SearchPage]:
         start = 0
@@ -478,6 +492,9 @@ class JiraGateway:
                 response.status_code,
                 _retry_after_seconds(response.headers.get("Retry-After")),
                 near_limit=response.headers.get("X-RateLimit-NearLimit", "").lower() == "true",
+                reason=response.headers.get("RateLimit-Reason"),
+                method=str(response.request.method),
+                url=str(response.request.url),
             )
         log.debug(
             "jira %s %s -> %s in %.0f ms",
@@ -510,15 +527,8 @@ class JiraGateway:
                 _short(state.outcome.exception() if state.outcome else None),
             ),
         )
-        throttle = self._throttle
-
-        def attempt() -> T:
-            if throttle is not None:
-                throttle.wait_turn()
-            return operation()
-
         try:
-            return retrying(attempt)
+            return retrying(operation)
         except RetryAfterTooLong as exc:
             raise JiraError(
                 f"Jira is rate-limiting us and asked to wait {exc.seconds:.0f} s to {action}, "
@@ -588,13 +598,7 @@ class JiraGateway:
     def _explain_status(self, exc: HttpError, action: str) -> str:
         status = exc.status_code
         if status == 401:
-            hint = (
-                "check JIRA_USER (your Atlassian email) and JIRA_API_TOKEN"
-                if self._settings.auth_style == "basic"
-                else "check JIRA_API_TOKEN (a Data Center personal access token; "
-                "for Jira Cloud also set JIRA_USER)"
-            )
-            return f"Jira rejected the credentials (401) when trying to {action}: {hint}"
+            return f"Jira rejected the credentials (401) when trying to {action}: {self._credentials_hint()}"
         if status == 403:
             return (
                 f"Jira refused to let this account {action} (403): it needs Browse Projects, "
@@ -605,6 +609,24 @@ class JiraGateway:
         if status is not None and status >= 500:
             return f"Jira failed with {status} when trying to {action}, after retrying: try again later"
         return f"Jira answered {status} when trying to {action}: {_jira_messages(exc)}"
+
+
+    def _credentials_hint(self) -> str:
+        """What to check after a 401: tokens expire now, and a scoped one works only via the gateway."""
+        if self._settings.auth_style != "basic":
+            return (
+                "check JIRA_API_TOKEN (a Data Center personal access token, which may have expired; "
+                "for Jira Cloud also set JIRA_USER)"
+            )
+        expiry = "Atlassian API tokens expire (within a year at most): create a new one if it has"
+        if self._settings.via_gateway:
+            return (
+                f"check JIRA_USER (the account's email) and JIRA_API_TOKEN, a scoped API token; {expiry}"
+            )
+        return (
+            f"check JIRA_USER (your Atlassian email) and JIRA_API_TOKEN; {expiry}. A scoped API token "
+            "(a service account's) works only through Atlassian's API gateway: set [jira] cloud_id"
+        )
 
 
 def _api_version(body: CommentBody | None) -> int:
