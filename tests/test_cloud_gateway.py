@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from jiraserver import JiraServer, running_server
 from jiraserver.adf_schema import adf_schema_unavailable_reason
-from portfolio_helpers import VirtualClock, seed_portfolio
+from portfolio_helpers import VirtualClock, seed_portfolio, settings_for
 from realdeps import require_real_or_skip
 from site_helpers import seed
 from support import TODAY, Gonogo
@@ -33,6 +33,7 @@ from gonogo.sources.config import load_settings
 
 CLOUD_ID = "4f0c6a5e-8d3b-4c2e-9a71-2b6d0e5f9c13"
 SITE = "https://bids.atlassian.net"
+GATEWAY = "https://api.atlassian.com"
 
 
 @pytest.fixture
@@ -70,7 +71,7 @@ def test_either_address_form_sends_requests_to_the_gateway_and_links_to_the_site
     ("url", "table", "says"),
     [
         ("https://api.atlassian.com/ex/jira/not-a-uuid", "", "is not a cloud id"),
-        (f"https://api.atlassian.com/ex/jira/{CLOUD_ID}", 'deployment = "data-center"', "serves only Jira Cloud"),
+        (f"{GATEWAY}/ex/jira/{CLOUD_ID}", 'deployment = "data-center"', "serves only Jira Cloud"),
         (
             f"https://api.atlassian.com/ex/jira/{CLOUD_ID}",
             'cloud_id = "00000000-0000-4000-8000-000000000000"',
@@ -78,7 +79,9 @@ def test_either_address_form_sends_requests_to_the_gateway_and_links_to_the_site
         ),
     ],
 )
-def test_a_gateway_address_that_cannot_be_right_is_refused_with_the_fix(url: str, table: str, says: str) -> None:
+def test_a_gateway_address_that_cannot_be_right_is_refused_with_the_fix(
+    url: str, table: str, says: str
+) -> None:
     Path("gonogo.toml").write_text(f"[jira]\n{table}\n")
     with pytest.raises(ConfigurationError, match=says):
         load_settings(environ={"JIRA_URL": url})
@@ -129,9 +132,8 @@ def test_report_through_the_gateway_links_every_row_to_the_site(
     gonogo: Gonogo, gateway_jira: JiraServer
 ) -> None:
     seeded = seed_portfolio(gateway_jira, 3)
-    run = gonogo(
-        "report", "--jql", "project = BID", "--today", TODAY, "--format", "json", env=gateway_env(gateway_jira)
-    )
+    args = ("report", "--jql", "project = BID", "--today", TODAY, "--format", "json")
+    run = gonogo(*args, env=gateway_env(gateway_jira))
     assert run.exit_code in (0, 10, 11, 12, 13), run.stderr
     rows = json.loads(run.stdout)["tickets"]
     assert sorted(row["key"] for row in rows) == sorted(seeded)
@@ -166,8 +168,7 @@ def test_serve_through_the_gateway_checks_a_delivery_and_comments_in_adf(
 def test_a_search_whose_pages_carry_tokens_but_no_is_last_returns_every_ticket() -> None:
     with running_server(deployment="Cloud", search_is_last=False, search_page_cap=7) as server:
         seeded = seed_portfolio(server, 30)
-        email, token = server.basic_auth
-        settings = load_settings(environ={"JIRA_URL": server.url, "JIRA_USER": email, "JIRA_API_TOKEN": token})
+        settings = settings_for(server)
         gateway = JiraGateway.connect(settings.jira)
         pages = list(gateway.search("project = BID", fields=["summary"], deployment=Deployment.CLOUD))
     assert sorted(issue["key"] for page in pages for issue in page.issues) == sorted(seeded)
@@ -177,8 +178,7 @@ def test_a_search_whose_pages_carry_tokens_but_no_is_last_returns_every_ticket()
 
 def test_a_search_that_repeats_its_page_token_stops_with_an_error_instead_of_looping() -> None:
     with running_server(deployment="Cloud", validate=False) as server:
-        email, token = server.basic_auth
-        settings = load_settings(environ={"JIRA_URL": server.url, "JIRA_USER": email, "JIRA_API_TOKEN": token})
+        settings = settings_for(server)
         page = {"issues": [{"id": "1", "key": "BID-1", "fields": {}}], "nextPageToken": "same"}
         server.fail_next("GET", r"/search/jql$", 200, body=page, times=3)
         gateway = JiraGateway.connect(settings.jira)
@@ -213,8 +213,7 @@ def test_a_per_issue_write_limit_on_one_ticket_does_not_delay_checks_of_other_ti
     with running_server(deployment="Cloud") as server:
         for key in ("BID-1", "BID-2", "BID-3"):
             seed(server, "healthy", key)
-        email, token = server.basic_auth
-        settings = load_settings(environ={"JIRA_URL": server.url, "JIRA_USER": email, "JIRA_API_TOKEN": token})
+        settings = settings_for(server)
         assessor = build_assessor(settings)
         time_ = VirtualClock()
         throttle = Throttle(clock=time_.clock, sleep=time_.sleep)
@@ -248,7 +247,8 @@ def test_a_per_issue_write_limit_on_one_ticket_does_not_delay_checks_of_other_ti
 
         # Another write limit on BID-1: a write to it now waits; a read of it does not.
         issue = f"{server.url}/rest/api/3/issue/BID-1"
-        throttle.observe(429, 5.0, near_limit=False, reason="jira-per-issue-on-write", method="PUT", url=issue)
+        limit = "jira-per-issue-on-write"
+        throttle.observe(429, 5.0, near_limit=False, reason=limit, method="PUT", url=issue)
         throttle.wait_turn("GET", issue)
         assert time_.sleeps == [30.0]
         throttle.wait_turn("PUT", issue)

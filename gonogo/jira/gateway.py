@@ -610,7 +610,6 @@ class JiraGateway:
             return f"Jira failed with {status} when trying to {action}, after retrying: try again later"
         return f"Jira answered {status} when trying to {action}: {_jira_messages(exc)}"
 
-
     def _credentials_hint(self) -> str:
         """What to check after a 401: tokens expire now, and a scoped one works only via the gateway."""
         if self._settings.auth_style != "basic":
@@ -620,9 +619,7 @@ class JiraGateway:
             )
         expiry = "Atlassian API tokens expire (within a year at most): create a new one if it has"
         if self._settings.via_gateway:
-            return (
-                f"check JIRA_USER (the account's email) and JIRA_API_TOKEN, a scoped API token; {expiry}"
-            )
+            return f"check JIRA_USER (the account's email) and JIRA_API_TOKEN, a scoped API token; {expiry}"
         return (
             f"check JIRA_USER (your Atlassian email) and JIRA_API_TOKEN; {expiry}. A scoped API token "
             "(a service account's) works only through Atlassian's API gateway: set [jira] cloud_id"

@@ -43,7 +43,8 @@ def _shape(call: Call, webhook_id: int, stored: dict[str, Any]) -> dict[str, Any
 def _validated(call: Call, previous: dict[str, Any] | None) -> dict[str, Any]:
     """The request's webhook, over `previous` for an update; Jira's 400 for a bad one."""
     body = call.json_object()
-    merged = dict(previous or {"excludeBody": False, "enabled": True, "events": [], "jql": "", "secret": None})
+    fresh = {"excludeBody": False, "enabled": True, "events": [], "jql": "", "secret": None}
+    merged = dict(previous or fresh)
     for field in ("name", "url"):
         value = body.get(field, merged.get(field))
         if not isinstance(value, str) or not value.strip():
