@@ -57,6 +57,7 @@ _RETRYABLE_IF_IDEMPOTENT = {500, 502, 504}
 _COMMENT_PAGE_SIZE = 100
 _GROUP_PAGE_SIZE = 50  # Jira's cap for group/member
 SEARCH_PAGE_SIZE = 100  # Cloud's cap when fields are asked for; Data Center may answer with fewer
+ADMIN_WEBHOOKS = "/rest/webhooks/1.0/webhook"  # admin webhooks: their own REST API, Cloud and DC
 
 
 class Deployment(StrEnum):
@@ -287,6 +288,39 @@ class JiraGateway:
             raise JiraError("Jira's server information was not an object: is JIRA_URL the Jira site itself?")
         kind = "Cloud" if info.get("deploymentType") == "Cloud" else "Data Center"
         return kind, str(info.get("version") or "unknown version")
+
+    def admin_webhooks(self) -> list[dict[str, Any]]:
+        """The site's admin webhooks (`GET /rest/webhooks/1.0/webhook`), each with its `id`."""
+        listed: Any = self._call(
+            self._get(ADMIN_WEBHOOKS),
+            action="list the site's webhooks",
+            idempotent=True,
+            on_status={403: _needs_administer},
+        )
+        if not isinstance(listed, list):
+            raise JiraError("Jira's list of webhooks was not a list: is JIRA_URL the Jira site itself?")
+        return [_with_webhook_id(hook) for hook in listed if isinstance(hook, dict)]
+
+    def save_admin_webhook(self, webhook: Mapping[str, Any], webhook_id: str | None = None) -> dict[str, Any]:
+        """Register an admin webhook, or replace the one with `webhook_id`; Jira's answer, with its `id`.
+
+        A registration whose answer was lost may have happened: it is not sent twice here, and the
+        next `gonogo setup --webhook` finds it by its URL and updates it instead.
+        """
+        path = ADMIN_WEBHOOKS if webhook_id is None else f"{ADMIN_WEBHOOKS}/{webhook_id}"
+        response = self._call(
+            lambda: self._http.send_json("POST" if webhook_id is None else "PUT", path, dict(webhook)),
+            action="register the webhook" if webhook_id is None else "update the webhook",
+            idempotent=webhook_id is not None,
+            on_status={403: _needs_administer},
+        )
+        try:
+            saved = response.json()
+        except ValueError:
+            saved = None
+        if not isinstance(saved, dict):
+            raise JiraError("Jira's answer about the webhook was not an object: is JIRA_URL the Jira site?")
+        return _with_webhook_id(saved)
 
     def search(
         self,
@@ -624,6 +658,20 @@ class JiraGateway:
             f"check JIRA_USER (your Atlassian email) and JIRA_API_TOKEN; {expiry}. A scoped API token "
             "(a service account's) works only through Atlassian's API gateway: set [jira] cloud_id"
         )
+
+
+def _needs_administer(said: str) -> GonogoError:
+    return ConfigurationError(
+        "Jira refused to let this account manage webhooks (403): admin webhooks need the Administer "
+        "Jira permission; run gonogo setup --webhook with an administrator's credentials once"
+    )
+
+
+def _with_webhook_id(hook: dict[str, Any]) -> dict[str, Any]:
+    """The webhook with an `id`: Jira names an admin webhook by its `self` URL, `…/webhook/{id}`."""
+    self_url = hook.get("self")
+    found = str(self_url).rstrip("/").rsplit("/", 1)[-1] if isinstance(self_url, str) else hook.get("id")
+    return {**hook, "id": str(found) if found is not None else None}
 
 
 def _api_version(body: CommentBody | None) -> int:

@@ -116,10 +116,11 @@ class Throttle:
     ) -> None:
         """Learn from one response: a 429 holds what its `reason` limited, a 503 or a near-limit
         warning holds everything."""
-        if status == 429:
-            scope = limited_scope(reason, method, url) if url else EVERYTHING
-            self.hold(scope, DEFAULT_HOLD_SECONDS if retry_after is None else retry_after)
-        elif status == 503:
-            self.hold_off(DEFAULT_HOLD_SECONDS if retry_after is None else retry_after)
+        seconds = DEFAULT_HOLD_SECONDS if retry_after is None else retry_after
+        scope = limited_scope(reason, method, url) if status == 429 and url else EVERYTHING
+        if status == 429 and scope != EVERYTHING:
+            self.hold(scope, seconds)
+        elif status in (429, 503):
+            self.hold_off(seconds)
         elif near_limit:
             self.hold_off(NEAR_LIMIT_HOLD_SECONDS)

@@ -188,6 +188,11 @@ class JiraServer:
         with self._store.lock:
             return [{"id": i, **w} for i, w in sorted(self._store.webhooks.items())]
 
+    def change_webhook(self, webhook_id: int, **fields: Any) -> None:
+        """Change a registered admin webhook as an administrator would in Jira's UI."""
+        with self._store.lock:
+            self._store.webhooks[webhook_id].update(fields)
+
     @property
     def deployment(self) -> Deployment:
         """``"Cloud"`` or ``"Server"`` (Data Center)."""
