@@ -220,7 +220,8 @@ class JiraGateway:
 
         Account ids (Cloud), user names and keys (Data Center): whatever identifies a person in a
         changelog. A group Jira does not know, or may not show this account (listing members needs
-        the Administer Jira permission), is a configuration problem, not a passing Jira failure.
+        Browse users and groups on Cloud, Administer Jira on Data Center), is a configuration
+        problem, not a passing Jira failure.
         """
         ids: set[str] = set()
         start = 0
@@ -233,8 +234,9 @@ class JiraGateway:
                 on_status={
                     403: lambda _: ConfigurationError(
                         f"this account may not list the members of the Jira group {group} (403): "
-                        "give it the Administer Jira permission, or name the approvers in "
-                        "[waivers].approvers by account id or user name"
+                        "give it the Browse users and groups global permission (Jira Cloud; Administer "
+                        "Jira on Data Center), or name the approvers in [waivers].approvers by account "
+                        "id or user name"
                     ),
                     404: lambda _: ConfigurationError(
                         f"[waivers].approvers names group:{group}, but Jira has no group of that name "
