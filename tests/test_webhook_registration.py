@@ -130,6 +130,7 @@ def test_without_administer_jira_the_refusal_names_the_permission(gonogo: Gonogo
         run = gonogo("setup", "--webhook", URL, env=jira_env(server))
     assert run.exit_code == 3
     assert "Administer Jira" in run.stderr
+    assert not (tmp_path / "webhook-secret").exists()  # no secret Jira does not have
 
 
 def test_a_delivery_signed_with_the_written_secret_is_accepted(

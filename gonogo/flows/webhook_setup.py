@@ -106,16 +106,18 @@ def register_webhook(
 ) -> Registration:
     """Create or update gonogo's admin webhook, with the secret `gonogo serve` reads."""
     spec = webhook_spec(settings, url)
-    secret, source, created = _service_secret(settings, environ)
+    secret, source, new_file = _service_secret(settings, environ)
     existing = find_webhook(gateway.admin_webhooks(), url)
     webhook_id = existing.get("id") if existing else None
     saved = gateway.save_admin_webhook(spec.body(secret), webhook_id)
+    if new_file is not None:  # only once Jira has it: a refusal leaves no secret behind
+        _write_private(new_file, secret + "\n")
     return Registration(
         action="updated" if existing else "registered",
         webhook_id=saved.get("id"),
         spec=spec,
         secret_source=source,
-        secret_created=created,
+        secret_created=new_file is not None,
         secret_hint=secret[:4],
     )
 
@@ -148,15 +150,15 @@ def webhook_problems(hook: Mapping[str, Any], spec: WebhookSpec) -> list[str]:
     return problems
 
 
-def _service_secret(settings: Settings, environ: Mapping[str, str]) -> tuple[str, str, bool]:
-    """(secret, where the service reads it, whether it was created now).
+def _service_secret(settings: Settings, environ: Mapping[str, str]) -> tuple[str, str, Path | None]:
+    """(secret, where the service reads it, the file to write it to when it is new).
 
     The service reads GONOGO_WEBHOOK_SECRET before [webhook].secret_file, so a set variable is the
     secret; else the file's secret is kept (a second run registers the same one), or a new one is
-    written there, readable by its owner only.
+    made for that file, to be written readable by its owner only.
     """
     if environ.get(SECRET_ENV):
-        return environ[SECRET_ENV].strip(), SECRET_ENV, False
+        return environ[SECRET_ENV].strip(), SECRET_ENV, None
     configured = settings.webhook.get("secret_file")
     if configured is None:
         raise ConfigurationError(
@@ -171,10 +173,8 @@ def _service_secret(settings: Settings, environ: Mapping[str, str]) -> tuple[str
             f"[webhook].secret_file {path}: cannot read it ({exc.__class__.__name__})"
         ) from None
     if kept:
-        return kept, str(path), False
-    secret = secrets.token_urlsafe(32)
-    _write_private(path, secret + "\n")
-    return secret, str(path), True
+        return kept, str(path), None
+    return secrets.token_urlsafe(32), str(path), path
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -599,7 +599,7 @@ class JiraGateway:
             ) from None
         except requests.ConnectionError:
             raise JiraError(
-                f"cannot reach Jira at {self._settings.url} to {action}: check JIRA_URL and the network",
+                f"cannot reach Jira at {self._http.url} to {action}: check JIRA_URL and the network",
                 retryable=True,
             ) from None
         except (ValueError, InputError):
