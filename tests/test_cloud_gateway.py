@@ -107,6 +107,19 @@ def test_check_through_the_gateway_posts_adf_on_v3_and_takes_a_pasted_site_link(
     assert "bids.atlassian.net" in elsewhere.stderr
 
 
+def test_setup_through_the_gateway_writes_a_config_that_keeps_the_gateway_and_the_site(
+    gonogo: Gonogo, gateway_jira: JiraServer, tmp_path: Path
+) -> None:
+    seed(gateway_jira, "healthy", "BID-1")
+    written = tmp_path / "site.toml"
+    run = gonogo(
+        "setup", "--from", f"{SITE}/browse/BID-1", "--write", str(written), env=gateway_env(gateway_jira)
+    )
+    assert run.exit_code == 0, run.stderr
+    jira = load_settings(written, environ={}).jira
+    assert (jira.api_url, jira.browse_url) == (gateway_jira.gateway_url, SITE)
+
+
 def test_without_a_site_url_a_pasted_link_names_the_setting(gonogo: Gonogo, gateway_jira: JiraServer) -> None:
     Path("gonogo.toml").write_text("[jira]\nretries = 0\n")
     run = gonogo("check", f"{SITE}/browse/BID-1", env=gateway_env(gateway_jira))

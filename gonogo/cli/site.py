@@ -74,7 +74,10 @@ def setup(
     editable = gateway.editable_fields(key) if key else None
     plan = plan_setup(bundled_vocabulary(), site, editable)
     renderer = make_renderer(settings.template_dir)
-    text = renderer.text_page("setup.toml.j2", url=settings.jira.url, sample=key, plan=plan)
+    jira = settings.jira
+    text = renderer.text_page(
+        "setup.toml.j2", url=jira.url, cloud_id=jira.cloud_id, site_url=jira.site_url, sample=key, plan=plan
+    )
     if target is not None:
         _write(target, text)
     summary = renderer.text_page(
