@@ -6,17 +6,21 @@ documents it: register, list, update, delete; never a secret in an answer; Admin
 
 from __future__ import annotations
 
+import json
 import stat
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from jiraserver import JiraServer, running_server
+from jiraserver.contract import SPEC_PATH
 from site_helpers import jira_env, seed
 from support import Gonogo
 from test_cloud_gateway import CLOUD_ID, SITE, gateway_env
 from webhook_helpers import Service, created_event, signed, wait_until
 from webhook_helpers import seed as seed_for_service
+
+from gonogo.flows.doctor import GROUP_MEMBERS_SCOPE, SCOPES
 
 URL = "https://gonogo.example.com/webhook"
 CONFIG = f"""[jira]
@@ -179,5 +183,19 @@ def test_doctor_through_the_gateway_names_the_token_kind_and_the_scopes(
     assert "this token needs read:jira-work (" in scopes
     assert "write:jira-work (" in scopes
     assert "read:jira-user (" in scopes
-    assert "approver groups" in scopes
+    assert "manage:jira-configuration (list the members of approver groups)" in scopes
     assert "ok   comments: posted as Atlassian Document Format on REST v3" in run.stdout
+
+
+def test_the_scopes_doctor_names_are_those_atlassian_documents_for_the_operations_gonogo_uses() -> None:
+    """Each operation's classic scope, from the `security` of Atlassian's OpenAPI document."""
+    spec = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+    documented = {
+        scope
+        for path, operations in spec["paths"].items()
+        if path != "/rest/api/3/webhook"  # dynamic (app) webhooks: gonogo registers an admin webhook
+        for operation in operations.values()
+        for requirement in operation.get("security", [])
+        for scope in requirement.get("OAuth2", [])
+    }
+    assert documented == {*SCOPES, GROUP_MEMBERS_SCOPE}

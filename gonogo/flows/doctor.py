@@ -46,7 +46,8 @@ SCOPES = {
     "write:jira-work": "post and edit the verdict comment, set issue properties and labels",
     "read:jira-user": "know its own account (doctor, and telling its own comments and changes apart)",
 }
-GROUP_SCOPE_USE = "; list the members of approver groups"
+# `GET group/member` is the one operation gonogo uses whose classic scope is not among those.
+GROUP_MEMBERS_SCOPE = "manage:jira-configuration"
 
 
 class Status(StrEnum):
@@ -145,7 +146,7 @@ def credential_lines(jira: JiraSettings, policy: WaiverPolicy) -> list[DoctorLin
     if (cloud and jira.auth_style == "basic") or jira.via_gateway:
         scopes = dict(SCOPES)
         if policy.groups:
-            scopes["read:jira-user"] += GROUP_SCOPE_USE
+            scopes[GROUP_MEMBERS_SCOPE] = "list the members of approver groups"
         lines.append(ok("scopes", "scopes", scopes=scopes, scoped=jira.via_gateway))
     return lines
 
