@@ -54,7 +54,7 @@ def test_setup_twice_leaves_one_webhook_with_the_filter_events_and_a_private_sec
     assert len(secret) >= 40
     assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
     assert secret not in first.stdout + first.stderr
-    assert f'starts "{secret[:4]}…"' in first.stdout
+    assert f"secret: a new one, written to {secret_file}, where gonogo serve reads it" in first.stdout
     assert first.stdout.startswith(f'Registered the Jira webhook "gonogo" (id 1): {URL}')
 
     second = gonogo("setup", "--webhook", URL, env=jira_env(jira))
@@ -71,6 +71,19 @@ def test_setup_twice_leaves_one_webhook_with_the_filter_events_and_a_private_sec
     answers = [r.response_body for r in jira.requests if "/rest/webhooks/" in r.path]
     assert all(secret.encode() not in (body or b"") for body in answers)  # Jira never echoes it
     assert [r.method for r in jira.requests if "/rest/webhooks/" in r.path] == ["GET", "POST", "GET", "PUT"]
+
+
+def test_no_part_of_a_secret_from_the_environment_is_printed_or_logged(
+    gonogo: Gonogo, jira: JiraServer, tmp_path: Path
+) -> None:
+    (tmp_path / "gonogo.toml").write_text(CONFIG)
+    short = "Zq7x"  # a short secret: any shown prefix would be all of it
+    run = gonogo("-vv", "setup", "--webhook", URL, env={**jira_env(jira), "GONOGO_WEBHOOK_SECRET": short})
+    assert run.exit_code == 0, run.stderr
+    assert short not in run.stdout + run.stderr
+    assert "secret: the one in GONOGO_WEBHOOK_SECRET, where gonogo serve reads it" in run.stdout
+    assert jira.webhooks()[0]["secret"] == short
+    assert not (tmp_path / "webhook-secret").exists()
 
 
 def test_an_existing_webhook_is_repaired_not_duplicated_and_doctor_says_what_was_wrong(

@@ -62,7 +62,6 @@ class Registration:
     spec: WebhookSpec
     secret_source: str  # the file or variable the service reads it from
     secret_created: bool
-    secret_hint: str  # the secret's first characters, so two machines can be compared
 
 
 def webhook_spec(settings: Settings, url: str) -> WebhookSpec:
@@ -118,7 +117,6 @@ def register_webhook(
         spec=spec,
         secret_source=source,
         secret_created=new_file is not None,
-        secret_hint=secret[:4],
     )
 
 
