@@ -91,16 +91,17 @@ def test_an_existing_webhook_is_repaired_not_duplicated_and_doctor_says_what_was
 ) -> None:
     (tmp_path / "gonogo.toml").write_text(CONFIG)
     assert gonogo("setup", "--webhook", URL, env=jira_env(jira)).exit_code == 0
-    jira.change_webhook(1, enabled=False, events=["jira:issue_updated"])  # an admin, in Jira's UI
+    jira.change_webhook(1, enabled=False, events=["jira:issue_updated"], excludeBody=True)  # in Jira's UI
     doctor = gonogo("doctor", "--service", env=jira_env(jira))
     assert doctor.exit_code == 3
     assert (
         f"FAIL jira webhook: the webhook to {URL} will not do: it is disabled; it does not send "
-        "jira:issue_created (fix: run gonogo setup --webhook URL with an administrator's credentials)"
+        "jira:issue_created; it leaves out the body, which the service reads (fix: run gonogo setup "
+        "--webhook URL with an administrator's credentials)"
     ) in doctor.stdout
     assert gonogo("setup", "--webhook", URL, env=jira_env(jira)).exit_code == 0
     (webhook,) = jira.webhooks()
-    assert webhook["enabled"] is True
+    assert (webhook["enabled"], webhook["excludeBody"]) == (True, False)
     assert gonogo("doctor", "--service", env=jira_env(jira)).exit_code == 0
 
 
@@ -148,6 +149,23 @@ def test_without_administer_jira_the_refusal_names_the_permission(gonogo: Gonogo
     assert run.exit_code == 3
     assert "Administer Jira" in run.stderr
     assert not (tmp_path / "webhook-secret").exists()  # no secret Jira does not have
+
+
+def test_doctor_service_skips_the_webhook_check_for_an_account_without_administer_jira(
+    gonogo: Gonogo, tmp_path: Path
+) -> None:
+    """The service's account needs no admin rights, so doctor does not fail it for lacking them."""
+    (tmp_path / "gonogo.toml").write_text(CONFIG)
+    (tmp_path / "webhook-secret").write_text("an-existing-secret-of-the-service\n")
+    with running_server(deployment="Cloud", administer=False) as server:
+        seed(server, "healthy", "BID-1")
+        run = gonogo("doctor", "--service", env=jira_env(server))
+    assert run.exit_code == 0, run.stdout
+    assert (
+        "skip jira webhook: not checked: this account may not list Jira's admin webhooks (that needs "
+        "Administer Jira, which gonogo serve itself does not) (fix: to check it, run gonogo doctor "
+        "--service once with an administrator's credentials)"
+    ) in run.stdout
 
 
 def test_a_delivery_signed_with_the_written_secret_is_accepted(

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from gonogo.core.errors import ConfigurationError, GonogoError, InputError
-from gonogo.flows.doctor import DoctorLine, ok, problem
+from gonogo.flows.doctor import DoctorLine, ok, problem, skipped
 from gonogo.sources.config import Settings
 from gonogo.webhook.classify import CREATED, UPDATED
 from gonogo.webhook.settings import SECRET_ENV
@@ -197,6 +197,8 @@ def registered_webhook_lines(gateway: JiraGateway, settings: Settings) -> list[D
         if hook is None:
             return [problem("jira webhook", "webhook-missing", url=url)]
         spec = webhook_spec(settings, url or str(hook.get("url", "")))
+    except ConfigurationError:  # 403: a least-privileged service account may not list admin webhooks
+        return [skipped("jira webhook", "webhook-unlisted")]
     except GonogoError as error:
         return [problem("jira webhook", "webhook-error", error=str(error))]
     wrong = webhook_problems(hook, spec)
