@@ -294,7 +294,7 @@ def evaluate_rule(checklist_id: str, rule: Rule, proposal: Proposal, vocabulary:
 
 def _headline(rule: Rule, proposal: Proposal) -> str:
     """The rule's failed title with the ticket's values it names, formatted for reading."""
-    return fill_values(rule.failed_title, proposal.values, lambda _name, value: display_value(value))
+    return fill_values(rule.failed_title, proposal.values, lambda name, _value: display_value(proposal.evidence_value(name)))
 
 
 def _is_derived(name: str, vocabulary: Vocabulary) -> bool:
