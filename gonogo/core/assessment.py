@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from gonogo.core.errors import ConfigurationError
 from gonogo.core.proposal import Proposal
+from gonogo.core.history import VerdictShift
 from gonogo.core.rules import Checklist, Rule, Severity, fill_values
 from gonogo.core.ticket import Ticket
 from gonogo.core.values import display_value
@@ -136,6 +137,7 @@ class Assessment:
     path: PathToGo | None = None  # set by the assessor, which can re-assess a changed ticket
     headline: str = ""  # the one-sentence summary under the verdict (the assessor renders it)
     approvers: tuple[str, ...] = ()  # who may waive, by display name where known; empty: anyone
+    shift: VerdictShift | None = None  # the latest verdict change and the edits behind it (assessor)
 
     @property
     def waivers_end_on(self) -> date | None:

@@ -12,7 +12,8 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from gonogo.core.assessment import Assessment, assess
-from gonogo.core.changelog import read_histories
+from gonogo.core.changelog import History, read_histories
+from gonogo.core.history import HistoryEntry, InputField, VerdictShift, read_history, verdict_shift
 from gonogo.core.errors import ConfigurationError
 from gonogo.core.option_aliases import OptionAliases, parse_option_aliases
 from gonogo.core.path_to_go import find_path
@@ -68,6 +69,7 @@ class Assessor:
     option_aliases: OptionAliases = field(default_factory=dict)
     option_spellings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # [values] reversed
     configured_fields: frozenset[str] = frozenset()  # the properties [fields] maps (not defaults)
+    pointer_key: str | None = None  # the issue property holding the verdict history ([jira])
     groups: GroupDirectory | None = None  # approver groups, once per process; None: made on first use
     # The directory made on first use: a file check asks no group, so it never loads gonogo.jira.
     _made_groups: list[GroupDirectory] = field(default_factory=list, repr=False, compare=False)
@@ -122,6 +124,8 @@ class Assessor:
             return assess(ticket, proposal, self.checklists, self.vocabulary, waivers=waivers)
 
         assessment = judge(proposal)
+        shift = self._shift(ticket, proposal, assessment, waivers.histories, today)
+        assessment = replace(assessment, shift=shift)
         if not with_path:
             return replace(assessment, headline=self.renderer.headline(assessment)), proposal
 
@@ -159,6 +163,26 @@ class Assessor:
         )
         assessment = replace(assessment, path=path)
         return replace(assessment, headline=self.renderer.headline(assessment)), proposal
+
+    def _shift(
+        self,
+        ticket: Ticket,
+        proposal: Proposal,
+        assessment: Assessment,
+        histories: Sequence[History],
+        today: date,
+    ) -> VerdictShift | None:
+        """The latest verdict change, from the history in gonogo's pointer, with the edits behind it."""
+        history = read_history(ticket.properties.get(self.pointer_key)) if self.pointer_key else ()
+        if not history:
+            return None
+        fields = {
+            prop: InputField(source.field_id, source.field_name, spec.actor, quoted=spec.type != "string" or bool(spec.enum))
+            for prop, source in proposal.sources.items()
+            if (spec := self.vocabulary.properties.get(prop)) is not None
+        }
+        now = HistoryEntry(today, assessment.verdict, assessment.score)
+        return verdict_shift(history, now, histories, fields)
 
     def _site_options(self, ticket: Ticket, proposal: Proposal) -> tuple[OptionTexts, OptionTexts]:
         """Each option property's values in the site's text, and the subset known from its edit screen.
@@ -255,4 +279,5 @@ def build_assessor(settings: Settings) -> Assessor:
         option_aliases=parse_option_aliases(settings.values, vocabulary),
         option_spellings=option_spellings(settings.values),
         configured_fields=frozenset(settings.fields),
+        pointer_key=settings.jira.comment_property,
     )
