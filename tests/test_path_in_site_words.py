@@ -213,9 +213,29 @@ def test_a_recheck_after_edits_that_flip_the_verdict_says_from_what_since_when_a
     assert "Known bidders 3 → 2 (Sam Ode)" in text or "Known bidders 3 u2192 2 (Sam Ode)" in text
     document = check_json(gonogo, site, key, "--dry-run")
     assert document["verdict"] == "go"
+    # Edits to a market fact took part, so the portfolio does not mark it as moved by estimates alone.
+    assert report_change(gonogo, site, key)["estimates_only"] is False
     # A later re-check with no verdict change still says how the GO came about.
     later = gonogo("check", key, "--today", "2026-11-24", "--format", "jira", "--dry-run", env=env_for(site))
     assert "Was NO-GO on 2026-11-20, GO since 2026-11-23." in later.stdout.replace("\u2060", "")
+
+
+def report_change(gonogo: Gonogo, server: JiraServer, key: str) -> dict[str, Any]:
+    run = gonogo("report", "--project", "BID", "--format", "json", "--today", TODAY, env=env_for(server))
+    assert run.exit_code == 0, run.stderr
+    (row,) = [t for t in json.loads(run.stdout)["tickets"] if t["key"] == key]
+    change: dict[str, Any] = row["change"]
+    return change
+
+
+def test_the_portfolio_marks_a_verdict_moved_by_estimates_alone(gonogo: Gonogo, site: JiraServer) -> None:
+    key = "BID-6"  # healthy, but the capability fit is None: NO-GO
+    assert gonogo("check", key, "--today", "2026-11-20", env=env_for(site)).exit_code == 12
+    site.change_issue(key, {"customfield_10108": {"value": "Full"}}, author=SAM, at=datetime(2026, 11, 21, tzinfo=UTC))
+    change = report_change(gonogo, site, key)
+    assert (change["from"], change["to"], change["estimates_only"]) == ("no-go", "go", True)
+    text = gonogo("report", "--project", "BID", "--today", TODAY, env=env_for(site)).stdout
+    assert "NO-GO → GO, today, by estimates only" in text
 
 
 @pytest.mark.parametrize("today", [TODAY, "2027-01-05"])  # later, deadlines have passed
