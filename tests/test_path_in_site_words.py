@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import requests
 from jiraserver import JiraServer, JiraUser, running_server
-from portfolio_helpers import env_for, example
+from portfolio_helpers import EXAMPLE_NAMES, env_for, example, seed_portfolio
 from support import EXAMPLES, TODAY, Gonogo, comment_words
 
 # The site's own field names, by the examples' field ids.
@@ -206,11 +206,11 @@ def test_a_recheck_after_edits_that_flip_the_verdict_says_from_what_since_when_a
     again = gonogo("check", key, "--today", "2026-11-23", env=env_for(site))
     assert again.exit_code == 0, again.stderr
     (comment,) = site.comments(key)
-    body = json.dumps(comment["body"]) if site.deployment == "Cloud" else comment["body"]
+    body = json.dumps(comment["body"], ensure_ascii=False) if site.deployment == "Cloud" else comment["body"]
     text = body.replace("\u2060", "").replace("\\", "")
     assert "Was NO-GO on 2026-11-20, GO since 2026-11-23." in text
-    assert "PWin % 5 → 35 (Sam Ode, Ria Chen)" in text or "PWin % 5 u2192 35 (Sam Ode, Ria Chen)" in text
-    assert "Known bidders 3 → 2 (Sam Ode)" in text or "Known bidders 3 u2192 2 (Sam Ode)" in text
+    assert "PWin % 5 → 35 (Sam Ode, Ria Chen)" in text
+    assert "Known bidders 3 → 2 (Sam Ode)" in text
     document = check_json(gonogo, site, key, "--dry-run")
     assert document["verdict"] == "go"
     # Edits to a market fact took part, so the portfolio does not mark it as moved by estimates alone.
@@ -252,3 +252,27 @@ def test_no_comment_has_a_command_a_rule_id_a_negative_spare_or_a_score_beside_n
         assert "Bid score" not in comment and "/100" not in comment
     if run.exit_code in (0, 12):
         assert comment_words(run.stdout) <= (150 if run.exit_code == 0 else 400)
+
+
+def test_the_html_report_says_why_bids_fail_in_failure_words_and_shows_go_caveats(
+    gonogo: Gonogo, tmp_path: Any
+) -> None:
+    with running_server(deployment="Cloud") as server:
+        seeded = seed_portfolio(server, len(EXAMPLE_NAMES))
+        server.add_issue("BID-99", {**server.issue_fields("BID-1"), "summary": "Pay \u202eriTS\u202c now \u2066x\u2069"})
+        out = tmp_path / "portfolio.html"
+        run = gonogo("report", "--project", "BID", "--today", TODAY, "--format", "html", "-o", str(out), env=env_for(server))
+        assert run.exit_code == 0, run.stderr
+    page = out.read_text(encoding="utf-8")
+    assert not re.search("[\u202a-\u202e\u2066-\u2069]", page)  # neutralised, as in the terminal
+    assert "Pay  riTS  now  x " in page
+    chart = page[page.index('<svg id="failure-chart"') : page.index("</svg>", page.index('<svg id="failure-chart"'))]
+    labels = re.findall(r'<text x="0" y="\d+">([^<]+)</text>', chart)
+    assert "We have not met the decision maker" in labels  # the failure, not the rule's aim
+    failing = len({r for r in re.findall(r'data-rule="([^"]+)"', page)})
+    assert len(labels) == 10 < failing
+    assert f"top 10 of {failing} failing rules" in page
+    waived_key = next(key for key, name in seeded.items() if name == "waived")
+    row = page[page.index(f'data-key="{waived_key}" data-verdict="go"') :]
+    row = row[: row.index("</tr>")]
+    assert '<span class="kind">Caveats</span>' in row and "(waived)" in row

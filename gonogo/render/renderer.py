@@ -50,8 +50,9 @@ COMMENT_CHAR_LIMIT = 32_000
 _FIELD_TEXT_LIMIT = 1000
 # The path to GO grouped by who acts: what to ask the customer, the team's calls, estimates, market facts.
 _ACTOR_ORDER = {"customer": 0, "team": 1, "estimate": 2, "market": 3}
-# Control characters (line breaks included: a value must not forge report lines), zero-width and
-# bidirectional-override characters.
+# Zero-width and bidirectional-override characters: ticket text must not reorder what people read.
+_DIRECTION_CONTROLS = re.compile(r"[\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Control characters (line breaks included: a value must not forge report lines) and the above.
 _TERMINAL_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
@@ -208,10 +209,11 @@ def _sealed_failed_title(finding: Any) -> Trusted:
 
 
 def _formatting_for_html(value: Any) -> Any:
-    """For HTML, Jinja's autoescaping does the escaping; `finalize` only formats values."""
+    """For HTML, Jinja's autoescaping does the escaping; `finalize` formats values and neutralises
+    text direction controls, as the terminal does: a ticket must not reorder the page's words."""
     if hasattr(value, "__html__"):  # markup the template itself made safe (markupsafe's protocol)
         return value
-    return display_value(value)
+    return _DIRECTION_CONTROLS.sub(" ", display_value(value))
 
 
 def _environment(
