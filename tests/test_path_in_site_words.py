@@ -83,7 +83,13 @@ incumbent = "Current supplier"
 """
 # Vocabulary values this site never uses: none may reach a reader as a value. (A checklist's prose
 # may still say "a capped time-and-materials model": that is English, not a value to enter.)
-FOREIGN_WORDS = ("strong", "fixed-price", "capped-time-and-materials", "Time and materials", ": time-and-materials")
+FOREIGN_WORDS = (
+    "strong",
+    "fixed-price",
+    "capped-time-and-materials",
+    "Time and materials",
+    ": time-and-materials",
+)
 # Examples (and a few single show-stoppers on the healthy one) whose path needs no missing answer.
 CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "conditions": ("conditions", {}),
@@ -113,8 +119,8 @@ def site_fields(name: str, changes: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(params=["Cloud", "Server"])
 def site(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[JiraServer]:
-    auth = {"auth": ("bearer", "pat-site-words")} if request.param == "Server" else {}
-    with running_server(deployment=request.param, **auth) as server:
+    auth: Any = ("bearer", "pat-site-words") if request.param == "Server" else None
+    with running_server(deployment=request.param, **({"auth": auth} if auth else {})) as server:
         names = {**example("healthy")["names"], **SITE_NAMES}
         for number, (case, (name, changes)) in enumerate(CASES.items(), start=1):
             server.add_issue(f"BID-{number}", {**site_fields(name, changes), "summary": case}, names=names)
@@ -134,7 +140,10 @@ def check_json(gonogo: Gonogo, server: JiraServer, key: str, *extra: str) -> dic
 
 def write_as_a_person(server: JiraServer, key: str, fields: dict[str, Any]) -> requests.Response:
     return requests.put(
-        f"{server.url}/rest/api/2/issue/{key}", json={"fields": fields}, headers=server.auth_headers, timeout=5
+        f"{server.url}/rest/api/2/issue/{key}",
+        json={"fields": fields},
+        headers=server.auth_headers,
+        timeout=5,
     )
 
 
@@ -171,26 +180,35 @@ def test_an_option_the_edit_screen_does_not_offer_is_never_proposed(gonogo: Gono
         "Capped T&M",
         "customer",
     )
-    assert write_as_a_person(site, "BID-1", {"customfield_10107": {"value": "Time and materials"}}).status_code == 400
+    assert (
+        write_as_a_person(site, "BID-1", {"customfield_10107": {"value": "Time and materials"}}).status_code
+        == 400
+    )
 
 
 def test_the_comment_speaks_the_sites_words_and_says_who_acts(gonogo: Gonogo, site: JiraServer) -> None:
     for number, case in enumerate(CASES, start=1):
-        run = gonogo("check", f"BID-{number}", "--today", TODAY, "--format", "jira", "--dry-run", env=env_for(site))
+        run = gonogo(
+            "check", f"BID-{number}", "--today", TODAY, "--format", "jira", "--dry-run", env=env_for(site)
+        )
         comment = run.stdout.replace("\u2060", "")
         for word in FOREIGN_WORDS:
             assert not re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", comment, re.I), (case, word)
-        assert "Capability fit:" not in comment and "Contract type:" not in comment, case
+        assert "Capability fit:" not in comment, case  # gonogo's field names, not the site's
+        assert "Contract type:" not in comment, case
         assert "gonogo check" not in comment
-    conditions = gonogo("check", "BID-1", "--today", TODAY, "--format", "jira", "--dry-run", env=env_for(site))
+    conditions = gonogo(
+        "check", "BID-1", "--today", TODAY, "--format", "jira", "--dry-run", env=env_for(site)
+    )
     text = conditions.stdout.replace("\u2060", "").replace("\\", "")
     assert "Ask the customer for Contract form: Capped T&M (now Fixed price)" in text
     assert "Only if a re-estimate with evidence puts Capability at Full (now Partial)" in text
     assert "Only if a re-estimate with evidence puts PWin % at 30 or more (now 25)" in text
     assert "Bid for a first phase of at most 400 person-days" in text  # the alternative to Capped T&M
     crowded = gonogo("check", "BID-3", "--today", TODAY, "--format", "jira", "--dry-run", env=env_for(site))
-    assert "Known bidders 9 (the checks want at most 5) is a market fact: answer it with a differentiator" in (
-        crowded.stdout.replace("\u2060", "")
+    assert (
+        "Known bidders 9 (the checks want at most 5) is a market fact: answer it with a differentiator"
+        in (crowded.stdout.replace("\u2060", ""))
     )
 
 
@@ -201,7 +219,9 @@ def test_a_recheck_after_edits_that_flip_the_verdict_says_from_what_since_when_a
     first = gonogo("check", key, "--today", "2026-11-20", env=env_for(site))
     assert first.exit_code == 12, first.stderr
     site.change_issue(key, {"customfield_10104": 20}, author=SAM, at=datetime(2026, 11, 21, 9, 0, tzinfo=UTC))
-    site.change_issue(key, {"customfield_10104": 35}, author=RIA, at=datetime(2026, 11, 22, 15, 0, tzinfo=UTC))
+    site.change_issue(
+        key, {"customfield_10104": 35}, author=RIA, at=datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
+    )
     site.change_issue(key, {"customfield_10106": 2}, author=SAM, at=datetime(2026, 11, 22, 16, 0, tzinfo=UTC))
     again = gonogo("check", key, "--today", "2026-11-23", env=env_for(site))
     assert again.exit_code == 0, again.stderr
@@ -231,7 +251,9 @@ def report_change(gonogo: Gonogo, server: JiraServer, key: str) -> dict[str, Any
 def test_the_portfolio_marks_a_verdict_moved_by_estimates_alone(gonogo: Gonogo, site: JiraServer) -> None:
     key = "BID-6"  # healthy, but the capability fit is None: NO-GO
     assert gonogo("check", key, "--today", "2026-11-20", env=env_for(site)).exit_code == 12
-    site.change_issue(key, {"customfield_10108": {"value": "Full"}}, author=SAM, at=datetime(2026, 11, 21, tzinfo=UTC))
+    site.change_issue(
+        key, {"customfield_10108": {"value": "Full"}}, author=SAM, at=datetime(2026, 11, 21, tzinfo=UTC)
+    )
     change = report_change(gonogo, site, key)
     assert (change["from"], change["to"], change["estimates_only"]) == ("no-go", "go", True)
     text = gonogo("report", "--project", "BID", "--today", TODAY, env=env_for(site)).stdout
@@ -249,7 +271,8 @@ def test_no_comment_has_a_command_a_rule_id_a_negative_spare_or_a_score_beside_n
     assert not re.search(r"\b(doomed|commercial|capability|customer|completeness|strategic)/[a-z-]+", comment)
     assert "Days to spare: -" not in comment
     if run.exit_code in (11, 12):  # NEEDS INFO, NO-GO
-        assert "Bid score" not in comment and "/100" not in comment
+        assert "Bid score" not in comment
+        assert "/100" not in comment
     if run.exit_code in (0, 12):
         assert comment_words(run.stdout) <= (150 if run.exit_code == 0 else 400)
 
@@ -259,20 +282,36 @@ def test_the_html_report_says_why_bids_fail_in_failure_words_and_shows_go_caveat
 ) -> None:
     with running_server(deployment="Cloud") as server:
         seeded = seed_portfolio(server, len(EXAMPLE_NAMES))
-        server.add_issue("BID-99", {**server.issue_fields("BID-1"), "summary": "Pay \u202eriTS\u202c now \u2066x\u2069"})
+        server.add_issue(
+            "BID-99", {**server.issue_fields("BID-1"), "summary": "Pay \u202eriTS\u202c now \u2066x\u2069"}
+        )
         out = tmp_path / "portfolio.html"
-        run = gonogo("report", "--project", "BID", "--today", TODAY, "--format", "html", "-o", str(out), env=env_for(server))
+        run = gonogo(
+            "report",
+            "--project",
+            "BID",
+            "--today",
+            TODAY,
+            "--format",
+            "html",
+            "-o",
+            str(out),
+            env=env_for(server),
+        )
         assert run.exit_code == 0, run.stderr
     page = out.read_text(encoding="utf-8")
     assert not re.search("[\u202a-\u202e\u2066-\u2069]", page)  # neutralised, as in the terminal
     assert "Pay  riTS  now  x " in page
-    chart = page[page.index('<svg id="failure-chart"') : page.index("</svg>", page.index('<svg id="failure-chart"'))]
+    chart = page[
+        page.index('<svg id="failure-chart"') : page.index("</svg>", page.index('<svg id="failure-chart"'))
+    ]
     labels = re.findall(r'<text x="0" y="\d+">([^<]+)</text>', chart)
     assert "We have not met the decision maker" in labels  # the failure, not the rule's aim
-    failing = len({r for r in re.findall(r'data-rule="([^"]+)"', page)})
+    failing = len(set(re.findall(r'data-rule="([^"]+)"', page)))
     assert len(labels) == 10 < failing
     assert f"top 10 of {failing} failing rules" in page
     waived_key = next(key for key, name in seeded.items() if name == "waived")
     row = page[page.index(f'data-key="{waived_key}" data-verdict="go"') :]
     row = row[: row.index("</tr>")]
-    assert '<span class="kind">Caveats</span>' in row and "(waived)" in row
+    assert '<span class="kind">Caveats</span>' in row
+    assert "(waived)" in row

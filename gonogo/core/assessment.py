@@ -14,8 +14,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from gonogo.core.errors import ConfigurationError
-from gonogo.core.proposal import Proposal
 from gonogo.core.history import VerdictShift
+from gonogo.core.proposal import Proposal
 from gonogo.core.rules import Checklist, Rule, Severity, fill_values
 from gonogo.core.ticket import Ticket
 from gonogo.core.values import display_value
@@ -296,7 +296,9 @@ def evaluate_rule(checklist_id: str, rule: Rule, proposal: Proposal, vocabulary:
 
 def _headline(rule: Rule, proposal: Proposal) -> str:
     """The rule's failed title with the ticket's values it names, formatted for reading."""
-    return fill_values(rule.failed_title, proposal.values, lambda name, _value: display_value(proposal.evidence_value(name)))
+    return fill_values(
+        rule.failed_title, proposal.values, lambda name, _value: display_value(proposal.evidence_value(name))
+    )
 
 
 def _is_derived(name: str, vocabulary: Vocabulary) -> bool:

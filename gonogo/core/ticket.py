@@ -80,7 +80,9 @@ def _edit_options(editmeta: Any) -> dict[str, tuple[str, ...]]:
         allowed = meta.get("allowedValues") if isinstance(meta, dict) else None
         if isinstance(allowed, list):
             options[str(field_id)] = tuple(
-                str(item["value"]) for item in allowed if isinstance(item, dict) and isinstance(item.get("value"), str)
+                str(item["value"])
+                for item in allowed
+                if isinstance(item, dict) and isinstance(item.get("value"), str)
             )
     return options
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from gonogo.core.assessment import Assessment, assess
 from gonogo.core.changelog import History, read_histories
-from gonogo.core.history import HistoryEntry, InputField, VerdictShift, read_history, verdict_shift
 from gonogo.core.errors import ConfigurationError
+from gonogo.core.history import HistoryEntry, InputField, VerdictShift, read_history, verdict_shift
 from gonogo.core.option_aliases import OptionAliases, parse_option_aliases
 from gonogo.core.path_to_go import find_path
 from gonogo.core.proposal import Proposal, build_proposal, derive
@@ -177,7 +177,12 @@ class Assessor:
         if not history:
             return None
         fields = {
-            prop: InputField(source.field_id, source.field_name, spec.actor, quoted=spec.type != "string" or bool(spec.enum))
+            prop: InputField(
+                source.field_id,
+                source.field_name,
+                spec.actor,
+                quoted=spec.type != "string" or bool(spec.enum),
+            )
             for prop, source in proposal.sources.items()
             if (spec := self.vocabulary.properties.get(prop)) is not None
         }

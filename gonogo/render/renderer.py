@@ -306,7 +306,9 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
     waived_uses = {
         name for f in assessment.findings if f.outcome is FindingStatus.WAIVED for name in f.rule.uses
     }
-    steps = tuple(sorted(steps, key=lambda s: _ACTOR_ORDER.get(str(s.change.actor), 4) + 5 * (s.change.needed is None)))
+    steps = tuple(
+        sorted(steps, key=lambda s: _ACTOR_ORDER.get(str(s.change.actor), 4) + 5 * (s.change.needed is None))
+    )
     main = [s for s in steps if not blocker_refs or blocker_refs & set(s.rules)]
     return {
         "a": assessment,
