@@ -231,6 +231,8 @@ def test_a_recheck_after_edits_that_flip_the_verdict_says_from_what_since_when_a
     assert "Was NO-GO on 2026-11-20, GO since 2026-11-23." in text
     assert "PWin % 5 → 35 (Sam Ode, Ria Chen)" in text
     assert "Known bidders 3 → 2 (Sam Ode)" in text
+    if site.deployment != "Cloud":
+        assert comment_words(comment["body"]) <= 150  # a GO's budget holds with the change line
     document = check_json(gonogo, site, key, "--dry-run")
     assert document["verdict"] == "go"
     # Edits to a market fact took part, so the portfolio does not mark it as moved by estimates alone.
