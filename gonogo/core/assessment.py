@@ -119,6 +119,7 @@ class MissingInformation:
     question: str
     problem: str | None
     needed_by: tuple[str, ...]
+    options: tuple[str, ...] = ()  # a select's options as the site spells them (the assessor's)
 
 
 @dataclass(frozen=True)
