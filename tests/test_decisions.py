@@ -1,0 +1,193 @@
+"""The human decision on record: who decided to bid, against which verdict, on which facts.
+
+Every case runs `gonogo check KEY` against the loopback Jira, whose change history records who
+set the decision and when, exactly as `expand=changelog` reports it (Cloud by account id, Data
+Center by user name). The verdict never moves: the decision is shown beside it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jiraserver import DIRECTOR_USER, HUMAN_USER, JiraServer, JiraUser, running_server
+from support import EXAMPLES, TODAY, Gonogo, comment_words
+
+DECISION_FIELD = "customfield_10195"
+REASON_FIELD = "customfield_10196"
+NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # the server's clock on TODAY
+PAT = "pat-decisions-0001"
+
+
+def days_ago(days: int) -> datetime:
+    return NOON - timedelta(days=days)
+
+
+@pytest.fixture(params=["Cloud", "Server"])
+def jira(request: pytest.FixtureRequest) -> Iterator[JiraServer]:
+    """A Cloud site (account ids) and a Data Center one (user names): both must say the same."""
+    options: dict[str, Any] = {"auth": ("bearer", PAT)} if request.param == "Server" else {}
+    with running_server(deployment=request.param, now=NOON, **options) as server:
+        data = json.loads((EXAMPLES / "doomed.json").read_text())
+        fields = {k: v for k, v in data["fields"].items() if k != "comment"}
+        fields.update({DECISION_FIELD: None, REASON_FIELD: None})
+        names = {**data["names"], DECISION_FIELD: "Bid decision", REASON_FIELD: "Decision reason"}
+        server.add_issue("BID-7", fields, names=names)
+        yield server
+        assert server.internal_errors == []
+
+
+def me(server: JiraServer, user: JiraUser) -> str:
+    """How gonogo.toml names a person on this deployment: account id on Cloud, user name on DC."""
+    return user.account_id if server.deployment == "Cloud" else user.name
+
+
+def configure(tmp_path: Path, owners: list[str]) -> None:
+    (tmp_path / "gonogo.toml").write_text(f"[decisions]\nowners = {json.dumps(owners)}\n")
+
+
+def env(server: JiraServer) -> dict[str, str]:
+    if server.deployment == "Cloud":
+        email, token = server.basic_auth
+        return {"JIRA_URL": server.url, "JIRA_USER": email, "JIRA_API_TOKEN": token}
+    return {"JIRA_URL": server.url, "JIRA_API_TOKEN": server.token}
+
+
+def check(gonogo: Gonogo, server: JiraServer) -> tuple[dict[str, Any], str]:
+    """The JSON document of a dry-run check, and the wiki comment it would post, as a reader sees it."""
+    run = gonogo("check", "BID-7", "--today", TODAY, "--dry-run", "--format", "json", env=env(server))
+    assert run.exit_code == 12, run.stderr  # NO-GO, whatever anyone decided
+    document = json.loads(run.stdout)
+    return document, document["comment"]["body"].replace("\u2060", "").replace("\\", "")
+
+
+def decide_in_field(server: JiraServer, who: JiraUser, when: datetime, reason: str = "") -> None:
+    change: dict[str, Any] = {DECISION_FIELD: {"value": "Bid", "id": "12100"}}
+    if reason:
+        change[REASON_FIELD] = reason
+    server.change_issue("BID-7", change, author=who, at=when)
+
+
+def test_a_decision_by_an_owner_shows_who_when_and_why_beside_the_unchanged_verdict(
+    gonogo: Gonogo, jira: JiraServer, tmp_path: Path
+) -> None:
+    configure(tmp_path, [me(jira, DIRECTOR_USER)])
+    # two people change the ticket on different days: the last one to set the decision decided
+    jira.change_issue("BID-7", {"customfield_10104": 12}, author=HUMAN_USER, at=days_ago(9))
+    decide_in_field(jira, DIRECTOR_USER, days_ago(3), reason="Strategic account.")
+
+    document, comment = check(gonogo, jira)
+
+    assert document["verdict"] == "no-go"
+    assert document["decision"] == {
+        "decision": "bid",
+        "source": "field",
+        "where": "Bid decision",
+        "by": "Dana Director",
+        "on": "2026-11-20",
+        "reason": "Strategic account.",
+        "counts": True,
+        "against_verdict": True,
+        "older_facts": None,
+        "owners": [],
+    }
+    assert (
+        "Decision: BID, by Dana Director on 20 Nov 2026, against this NO-GO. Reason: Strategic account.."
+        not in comment
+    )
+    assert (
+        "Decision: BID, by Dana Director on 20 Nov 2026, against this NO-GO. Reason: Strategic account."
+        in comment
+    )
+    assert "gonogo verdict: NO-GO" in comment
+
+
+def test_a_decision_label_by_someone_who_is_not_an_owner_is_shown_and_does_not_count(
+    gonogo: Gonogo, jira: JiraServer, tmp_path: Path
+) -> None:
+    configure(tmp_path, [me(jira, DIRECTOR_USER)])
+    jira.change_issue("BID-7", {"customfield_10104": 12}, author=DIRECTOR_USER, at=days_ago(9))
+    jira.change_issue("BID-7", {"labels": ["gonogo-decision-bid"]}, author=HUMAN_USER, at=days_ago(2))
+
+    document, comment = check(gonogo, jira)
+
+    decision = document["decision"]
+    assert (decision["source"], decision["where"], decision["by"], decision["on"]) == (
+        "label",
+        "gonogo-decision-bid",
+        "Alex Reviewer",
+        "2026-11-21",
+    )
+    assert (decision["counts"], decision["owners"]) == (False, ["Dana Director"])
+    assert (
+        "Decision: BID, recorded by Alex Reviewer on 21 Nov 2026, who is not a decision owner, so it "
+        "does not count. Decision owners: Dana Director." in comment
+    )
+    assert "against this NO-GO" not in comment
+
+
+def test_a_change_to_a_field_the_checks_read_after_the_decision_marks_it_as_made_on_older_facts(
+    gonogo: Gonogo, jira: JiraServer, tmp_path: Path
+) -> None:
+    configure(tmp_path, [me(jira, DIRECTOR_USER)])
+    decide_in_field(jira, DIRECTOR_USER, days_ago(6), reason="Strategic account.")
+    jira.change_issue("BID-7", {"customfield_10104": 12}, author=HUMAN_USER, at=days_ago(4))
+    jira.change_issue("BID-7", {"customfield_10106": 9}, author=HUMAN_USER, at=days_ago(1))
+    jira.change_issue("BID-7", {"summary": "Renamed"}, author=HUMAN_USER, at=NOON)  # no check reads it
+
+    document, comment = check(gonogo, jira)
+
+    field = "Competitors"
+    assert document["decision"]["older_facts"] == {"field": field, "by": "Alex Reviewer", "on": "2026-11-22"}
+    assert document["decision"]["counts"] is True
+    assert (
+        f"Made on older facts: {field} changed by Alex Reviewer on 22 Nov 2026, after the decision."
+        in comment
+    )
+
+
+def test_without_owners_anyone_decides_and_the_latest_recording_is_the_decision(
+    gonogo: Gonogo, jira: JiraServer
+) -> None:
+    decide_in_field(jira, DIRECTOR_USER, days_ago(6))
+    jira.change_issue("BID-7", {"labels": ["gonogo-decision-no-bid"]}, author=HUMAN_USER, at=days_ago(2))
+
+    document, comment = check(gonogo, jira)
+
+    assert (document["decision"]["decision"], document["decision"]["by"]) == ("no-bid", "Alex Reviewer")
+    assert document["decision"]["counts"] is True
+    assert document["decision"]["against_verdict"] is False  # holding back on a NO-GO
+    assert "Decision: NO BID, by Alex Reviewer on 21 Nov 2026, in line with this NO-GO." in comment
+    assert "Reason: none recorded." in comment
+
+
+def test_a_ticket_without_a_decision_says_nothing_about_one(gonogo: Gonogo, jira: JiraServer) -> None:
+    document, comment = check(gonogo, jira)
+    assert document["decision"] is None
+    assert "Decision:" not in comment
+
+
+def test_the_decision_keeps_a_one_show_stopper_no_go_within_its_word_budget(
+    gonogo: Gonogo, jira: JiraServer, tmp_path: Path
+) -> None:
+    """The comment budgets (tests/test_comment_truth.py) hold with a decision and its older facts."""
+    configure(tmp_path, [me(jira, DIRECTOR_USER)])
+    conditions = json.loads((EXAMPLES / "conditions.json").read_text())["fields"]
+    jira.change_issue(
+        "BID-7",
+        {k: v for k, v in conditions.items() if k.startswith("customfield_")} | {"customfield_10101": 0},
+        author=HUMAN_USER,
+        at=days_ago(10),
+    )
+    decide_in_field(jira, DIRECTOR_USER, days_ago(6), reason="Strategic account, worth the risk.")
+    jira.change_issue("BID-7", {"customfield_10106": 9}, author=HUMAN_USER, at=days_ago(1))
+    run = gonogo("check", "BID-7", "--today", TODAY, "--dry-run", "--format", "json", env=env(jira))
+    document = json.loads(run.stdout)
+    blockers = [f for f in document["findings"] if f["outcome"] == "failed" and f["severity"] == "blocker"]
+    assert len(blockers) == 1
+    assert document["decision"]["older_facts"] is not None
+    assert comment_words(document["comment"]["body"]) <= 200
