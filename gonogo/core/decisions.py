@@ -85,10 +85,7 @@ class DecisionRecord:
 
     @property
     def against(self) -> bool:
-        """A bid against a NO-GO, or holding back on a GO (with or without conditions)."""
-        if self.decision is BidDecision.BID:
-            return self.verdict is Verdict.NO_GO
-        return self.verdict in (Verdict.GO, Verdict.GO_WITH_CONDITIONS)
+        return is_against(self.decision, self.verdict)
 
 
 @dataclass(frozen=True)
@@ -106,6 +103,13 @@ class _Recording:
     source: DecisionSource
     where: str
     added: LabelAdded | None
+
+
+def is_against(decision: BidDecision, verdict: Verdict) -> bool:
+    """A bid against a NO-GO, or holding back on a GO (with or without conditions)."""
+    if decision is BidDecision.BID:
+        return verdict is Verdict.NO_GO
+    return verdict in (Verdict.GO, Verdict.GO_WITH_CONDITIONS)
 
 
 def decision_labels(label_prefix: str) -> dict[str, BidDecision]:
