@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from jiraserver import DIRECTOR_USER, HUMAN_USER, JiraServer, JiraUser, running_server
+from jiraserver import BOT_USER, DIRECTOR_USER, HUMAN_USER, JiraServer, JiraUser, running_server
 from support import EXAMPLES, TODAY, Gonogo, comment_words
+from webhook_helpers import Service, sample, signed, wait_until
+
+from gonogo.webhook.classify import CheckTicket, Filters, Ignore, classify
 
 DECISION_FIELD = "customfield_10195"
 REASON_FIELD = "customfield_10196"
@@ -27,11 +31,11 @@ def days_ago(days: int) -> datetime:
     return NOON - timedelta(days=days)
 
 
-@pytest.fixture(params=["Cloud", "Server"])
-def jira(request: pytest.FixtureRequest) -> Iterator[JiraServer]:
-    """A Cloud site (account ids) and a Data Center one (user names): both must say the same."""
-    options: dict[str, Any] = {"auth": ("bearer", PAT)} if request.param == "Server" else {}
-    with running_server(deployment=request.param, now=NOON, **options) as server:
+@contextmanager
+def seeded(deployment: str) -> Iterator[JiraServer]:
+    """The doomed example as BID-7, with a decision field and a decision reason field."""
+    options: dict[str, Any] = {"auth": ("bearer", PAT)} if deployment == "Server" else {}
+    with running_server(deployment=deployment, now=NOON, **options) as server:
         data = json.loads((EXAMPLES / "doomed.json").read_text())
         fields = {k: v for k, v in data["fields"].items() if k != "comment"}
         fields.update({DECISION_FIELD: None, REASON_FIELD: None})
@@ -39,6 +43,19 @@ def jira(request: pytest.FixtureRequest) -> Iterator[JiraServer]:
         server.add_issue("BID-7", fields, names=names)
         yield server
         assert server.internal_errors == []
+
+
+@pytest.fixture(params=["Cloud", "Server"])
+def jira(request: pytest.FixtureRequest) -> Iterator[JiraServer]:
+    """A Cloud site (account ids) and a Data Center one (user names): both must say the same."""
+    with seeded(request.param) as server:
+        yield server
+
+
+@pytest.fixture
+def cloud() -> Iterator[JiraServer]:
+    with seeded("Cloud") as server:
+        yield server
 
 
 def me(server: JiraServer, user: JiraUser) -> str:
@@ -191,3 +208,82 @@ def test_the_decision_keeps_a_one_show_stopper_no_go_within_its_word_budget(
     assert len(blockers) == 1
     assert document["decision"]["older_facts"] is not None
     assert comment_words(document["comment"]["body"]) <= 200
+
+
+# --- the service re-checks on a decision change, never on its own writes ----------------------------
+
+
+CHECKED = ("posted", "unchanged", "dead_letter")  # what a check's delivery line ends with
+
+
+def decision_event(key: str, issue_id: str | None, user: JiraUser, items: list[dict[str, Any]]) -> bytes:
+    """Jira Cloud's `issue_updated` for a change by `user` (the samples' shape) with these items."""
+    data = sample("cloud-issue-updated-field.json")
+    data["issue"]["key"], data["issue"]["id"] = key, issue_id
+    data["user"] = {**data["user"], "accountId": user.account_id, "displayName": user.display_name}
+    data["changelog"]["items"] = items
+    return json.dumps(data).encode()
+
+
+def labels_item(before: str, after: str) -> dict[str, Any]:
+    return {"field": "labels", "fieldId": "labels", "fromString": before, "toString": after}
+
+
+def test_a_decision_change_is_rechecked_even_with_updates_off_and_gonogos_own_echo_is_not() -> None:
+    watched = ["customfield_10101"]
+    decided = ["Bid decision", "Decision reason"]
+    off = Filters(ignore_accounts=frozenset({BOT_USER.account_id}))
+
+    def verdict(body: bytes) -> object:
+        return classify(
+            body, filters=off, watched_fields=watched, label_prefix="gonogo-", decision_fields=decided
+        )
+
+    by_label = decision_event(
+        "BID-7", "10007", DIRECTOR_USER, [labels_item("big", "big gonogo-decision-bid")]
+    )
+    assert verdict(by_label) == CheckTicket("BID-7", "10007", "jira:issue_updated")
+    in_field = {"field": "Bid decision", "fieldId": DECISION_FIELD, "fromString": "", "toString": "Bid"}
+    assert verdict(decision_event("BID-7", "10007", HUMAN_USER, [in_field])) == CheckTicket(
+        "BID-7", "10007", "jira:issue_updated"
+    )
+    reason = {"field": "Decision reason", "fieldId": REASON_FIELD, "fromString": "", "toString": "Why"}
+    assert isinstance(verdict(decision_event("BID-7", "10007", HUMAN_USER, [reason])), CheckTicket)
+    other = decision_event("BID-7", "10007", HUMAN_USER, [labels_item("big", "big small")])
+    assert isinstance(verdict(other), Ignore)  # any other label: updates are off
+    wrote = labels_item("gonogo-decision-bid", "gonogo-decision-bid gonogo-no-go")
+    echo = decision_event("BID-7", "10007", BOT_USER, [wrote])
+    assert verdict(echo) == Ignore("jira:issue_updated", "caused by gonogo's own account", "BID-7")
+
+
+def test_the_service_rechecks_once_on_a_decision_and_never_on_its_own_label_write(
+    tmp_path: Path, cloud: JiraServer
+) -> None:
+    """check_on_update stays off: a decision is re-checked like a moved verdict label."""
+    jira = cloud
+    owners = f'[decisions]\nowners = ["{DIRECTOR_USER.account_id}"]\n'
+    service = Service(tmp_path / "svc", jira, webhook='projects = ["BID"]\n')
+    service.config.write_text(service.config.read_text() + owners)
+    service.start()
+    try:
+        jira.change_issue("BID-7", {"labels": ["gonogo-decision-bid"]}, author=DIRECTOR_USER, at=days_ago(1))
+        body = decision_event("BID-7", None, DIRECTOR_USER, [labels_item("", "gonogo-decision-bid")])
+        assert service.post(body, signed(body, "decided")).json()["outcome"] == "queued"
+        wait_until(lambda: bool(jira.comments("BID-7")), timeout=20, what="the comment")
+        wait_until(service.idle, timeout=10, what="the check")
+        comment = jira.comments("BID-7")[0]["body"].replace("\u2060", "").replace("\\", "")
+        assert "Decision: BID, by Dana Director on 22 Nov 2026, against this NO-GO." in comment
+        assert jira.issue_fields("BID-7")["labels"] == ["gonogo-decision-bid", "gonogo-no-go"]
+
+        # gonogo's own label write comes back as a webhook: not anyone's decision, not checked
+        wrote = labels_item("gonogo-decision-bid", "gonogo-decision-bid gonogo-no-go")
+        echo = decision_event("BID-7", None, BOT_USER, [wrote])
+        answer = service.post(echo, signed(echo, "echo")).json()
+        assert (answer["outcome"], answer["reason"]) == ("ignored", "caused by gonogo's own account")
+        wait_until(service.idle, timeout=10, what="the queue to settle")
+    finally:
+        service.stop()
+    checks = [line for line in service.delivery_lines() if line.get("outcome") in CHECKED]
+    assert [(line["ticket"], line["outcome"]) for line in checks] == [("BID-7", "posted")]
+    reads = [r for r in jira.requests if r.method == "GET" and r.path.endswith("/issue/BID-7")]
+    assert len(reads) == 1
