@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,9 @@ from jiraserver import BOT_USER, DIRECTOR_USER, HUMAN_USER, JiraServer, JiraUser
 from support import EXAMPLES, TODAY, Gonogo, comment_words
 from webhook_helpers import Service, sample, signed, wait_until
 
+from gonogo.core.site_fields import SiteField
+from gonogo.flows.site_setup import plan_setup
+from gonogo.sources.resources import bundled_vocabulary
 from gonogo.webhook.classify import CheckTicket, Filters, Ignore, classify
 
 DECISION_FIELD = "customfield_10195"
@@ -287,3 +291,47 @@ def test_the_service_rechecks_once_on_a_decision_and_never_on_its_own_label_writ
     assert [(line["ticket"], line["outcome"]) for line in checks] == [("BID-7", "posted")]
     reads = [r for r in jira.requests if r.method == "GET" and r.path.endswith("/issue/BID-7")]
     assert len(reads) == 1
+
+
+# --- setup finds a decision field; doctor proves the owners exist -----------------------------------
+
+
+def test_setup_finds_a_decision_field_and_reads_its_options_in_the_sites_words() -> None:
+    site = [
+        SiteField("customfield_10103", "Economic buyer", "string"),
+        SiteField("customfield_10301", "Bid/No-bid decision", "option"),
+        SiteField("customfield_10302", "Decision rationale", "string"),
+    ]
+    editable = {"customfield_10301": replace(site[1], options=("Go", "No go"))}
+    plan = plan_setup(bundled_vocabulary(), site, editable)
+    chosen = {m.spec.name: m.field.id for m in plan.matched if m.field is not None}
+    assert chosen["decision"] == "customfield_10301"
+    assert chosen["decision_reason"] == "customfield_10302"
+    assert chosen["decision_maker"] == "customfield_10103"  # not taken for the decision
+    (options,) = [o for o in plan.options if o.spec.name == "decision"]
+    assert options.aliases == (("Go", "bid"), ("No go", "no-bid"))
+
+
+def test_a_site_without_a_decision_field_gets_no_todo_for_one() -> None:
+    site = [
+        SiteField("customfield_10103", "Decision maker", "string"),
+        SiteField("description", "Description", "string"),
+    ]
+    plan = plan_setup(bundled_vocabulary(), site)
+    absent = {m.spec.name for m in plan.optional_absent}
+    assert {"decision", "decision_reason"} <= absent
+
+
+def test_doctor_looks_up_every_decision_owner(gonogo: Gonogo, jira: JiraServer, tmp_path: Path) -> None:
+    jira.add_group("bid-board", [DIRECTOR_USER])
+    configure(tmp_path, [me(jira, DIRECTOR_USER), "ghost.owner", "group:bid-board"])
+    run = gonogo("doctor", env=env(jira))
+    lines = run.stdout.splitlines()
+    assert run.exit_code == 3, run.stdout
+    assert "ok   decisions: 3 decision owners may record the bid decision" in lines
+    assert f"ok   decision owner {me(jira, DIRECTOR_USER)}: Jira knows Dana Director" in lines
+    assert any(line.startswith("ok   decision owner group:bid-board: ") for line in lines)
+    assert (
+        "FAIL decision owner ghost.owner: Jira has no user ghost.owner (Cloud names people by account id, "
+        "Data Center by user name) (fix: correct it in [decisions].owners)"
+    ) in lines

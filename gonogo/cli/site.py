@@ -88,6 +88,7 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
     from gonogo.flows.doctor import (
         Status,
         configuration_problem,
+        decision_owner_lines,
         jira_lines,
         lint_line,
         service_lines,
@@ -129,6 +130,11 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
     lines.append(lint_line(*lint(settings, [])))
     jira_answers = all(line.check != "jira" for line in asked)
     lines += waiver_lines(settings.waivers, gateway.group_members if jira_answers else None)
+    lines += decision_owner_lines(
+        settings.decisions,
+        gateway.group_members if jira_answers else None,
+        gateway.user_name if jira_answers else None,
+    )
     if service:
         lines += service_lines(settings, os.environ)
     problems = sum(line.status is Status.PROBLEM for line in lines)

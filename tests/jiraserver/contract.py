@@ -28,6 +28,8 @@ API_PREFIX = re.compile(r"^/rest/api/(?:2|3|latest)/")
 EXTRA_OPERATIONS = {
     # Real Jira operation missing from the subset; same body as the issue variant.
     ("GET", "/rest/api/3/comment/{commentId}/properties"): "PropertyKeys",
+    # Real Jira operation missing from the subset (GET user): the body GET myself documents.
+    ("GET", "/rest/api/3/user"): "User",
 }
 
 
