@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from jiraserver import BOT_USER, DIRECTOR_USER, HUMAN_USER, JiraServer, JiraUser, running_server
+from site_helpers import jira_env as env
 from support import EXAMPLES, TODAY, Gonogo, comment_words
 from webhook_helpers import Service, sample, signed, wait_until
 
@@ -69,13 +70,6 @@ def me(server: JiraServer, user: JiraUser) -> str:
 
 def configure(tmp_path: Path, owners: list[str]) -> None:
     (tmp_path / "gonogo.toml").write_text(f"[decisions]\nowners = {json.dumps(owners)}\n")
-
-
-def env(server: JiraServer) -> dict[str, str]:
-    if server.deployment == "Cloud":
-        email, token = server.basic_auth
-        return {"JIRA_URL": server.url, "JIRA_USER": email, "JIRA_API_TOKEN": token}
-    return {"JIRA_URL": server.url, "JIRA_API_TOKEN": server.token}
 
 
 def check(gonogo: Gonogo, server: JiraServer) -> tuple[dict[str, Any], str]:
