@@ -671,7 +671,9 @@ def search_tokens(call: Call) -> Reply:
     )
     rendered, extras = _render_results(call, found[start : start + size], options, default_fields="id")
     is_last = start + size >= len(found)
-    payload: dict[str, Any] = {"issues": rendered, "isLast": is_last, **extras}
+    payload: dict[str, Any] = {"issues": rendered, **extras}
+    if call.settings.search_is_last:  # optional in Atlassian's schema: the last page has no token
+        payload["isLast"] = is_last
     if not is_last:
         payload["nextPageToken"] = _encode_token(start + size, query_text)
     return Reply(200, payload)
