@@ -130,6 +130,8 @@ class Row:
     waivers: tuple[WaiverEntry, ...] = ()
     coverage: Coverage | None = None  # how many of the judging checks could run, beside the score
     decision: DecisionRecord | None = None  # the bid decision people recorded on the ticket
+    # The latest verdict change came from edits to estimates and judgements alone (see VerdictShift).
+    changed_by_estimates: bool = False
 
     @property
     def failed(self) -> bool:
@@ -294,6 +296,7 @@ def row_from_assessment(
         values=dict(values or {}),
         waivers=waiver_entries(assessment),
         decision=assessment.decision,
+        changed_by_estimates=bool(assessment.shift and assessment.shift.by_estimates_alone),
     )
 
 

@@ -132,7 +132,8 @@ class JiraGateway:
         return cls(settings, sleep=sleep, throttle=throttle)
 
     def fetch_ticket(self, key: str, *, fields: Sequence[str] | None, label: str | None = None) -> Ticket:
-        """GET the issue with display names, changelog (who added a waiver) and gonogo's property, at once.
+        """GET the issue with display names, changelog (who added a waiver, who changed what), the edit
+        screen's options (what a path may propose) and gonogo's property, at once.
 
         `key` may be the issue id; `label` is what messages call the ticket then (its key, as
         people know it). Later messages about the ticket name its key too.
@@ -141,7 +142,7 @@ class JiraGateway:
 
         params = {
             "fields": ",".join(fields) if fields else "*all",
-            "expand": "names,changelog",
+            "expand": "names,changelog,editmeta",
             "properties": self._settings.comment_property,
         }
 

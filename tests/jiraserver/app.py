@@ -42,7 +42,7 @@ _ROUTES: list[tuple[str, str, list[str]]] = [
     ("/field", "get_fields", ["GET"]),
     ("/group/member", "get_group_members", ["GET"]),
     ("/user", "get_user", ["GET"]),
-    ("/issue/<ref>", "get_issue", ["GET"]),
+    ("/issue/<ref>", "get_issue_with_meta", ["GET"]),
     ("/issue/<ref>", "edit_issue", ["PUT"]),
     ("/issue/<ref>/editmeta", "get_edit_meta", ["GET"]),
     ("/mypermissions", "get_my_permissions", ["GET"]),
