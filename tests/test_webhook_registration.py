@@ -214,7 +214,7 @@ def test_doctor_through_the_gateway_names_the_token_kind_and_the_scopes(
     assert "this token needs read:jira-work (" in scopes
     assert "write:jira-work (" in scopes
     assert "read:jira-user (" in scopes
-    assert "manage:jira-configuration (list the members of approver groups)" in scopes
+    assert "manage:jira-configuration (list the members of approver and owner groups)" in scopes
     assert "ok   comments: posted as Atlassian Document Format on REST v3" in run.stdout
 
 

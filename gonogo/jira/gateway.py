@@ -132,7 +132,8 @@ class JiraGateway:
         return cls(settings, sleep=sleep, throttle=throttle)
 
     def fetch_ticket(self, key: str, *, fields: Sequence[str] | None, label: str | None = None) -> Ticket:
-        """GET the issue with display names, changelog (who added a waiver) and gonogo's property, at once.
+        """GET the issue with display names, changelog (who added a waiver, who changed what), the edit
+        screen's options (what a path may propose) and gonogo's property, at once.
 
         `key` may be the issue id; `label` is what messages call the ticket then (its key, as
         people know it). Later messages about the ticket name its key too.
@@ -141,7 +142,7 @@ class JiraGateway:
 
         params = {
             "fields": ",".join(fields) if fields else "*all",
-            "expand": "names,changelog",
+            "expand": "names,changelog,editmeta",
             "properties": self._settings.comment_property,
         }
 
@@ -253,6 +254,25 @@ class JiraGateway:
             start += len(members)
             if not members or _last_page(page, start):
                 return frozenset(ids)
+
+    def user_name(self, ref: str) -> str | None:
+        """The display name of the account `ref` names, or None when Jira knows no such account.
+
+        `GET user` by `accountId` on Cloud and by `username` on Data Center: how [decisions] owners
+        and [waivers] approvers name people on each. Jira answers 404 for an unknown account.
+        """
+        cloud = self.deployment() is Deployment.CLOUD
+        try:
+            found: Any = self._call(
+                self._get("user", {"accountId": ref} if cloud else {"username": ref}),
+                action=f"look up the Jira user {ref}",
+                idempotent=True,
+                not_found="",
+            )
+        except _NotFound:
+            return None
+        name = found.get("displayName") if isinstance(found, dict) else None
+        return name if isinstance(name, str) and name else ref
 
     def myself(self) -> str:
         """Who the credentials belong to, as "Display Name (account id or user name)" (`GET myself`)."""
