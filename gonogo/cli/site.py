@@ -30,13 +30,22 @@ sample_option = click.option(
     help="Write the configuration to this file instead of stdout.",
 )
 @click.option("--force", is_flag=True, help="With --write: replace an existing file.")
+@click.option(
+    "--list-fields",
+    "list_fields",
+    is_flag=True,
+    help="Only list the site's fields: id, name, type and the property the configuration maps to it.",
+)
 @verbose_option
 @click.pass_context
-def setup(ctx: click.Context, sample: str | None, target: str | None, force: bool, verbose: int) -> None:
+def setup(
+    ctx: click.Context, sample: str | None, target: str | None, force: bool, list_fields: bool, verbose: int
+) -> None:
     """Write a gonogo.toml matched to this site's fields and options.
 
     Reads the site's fields (GET field) and, with --from KEY, the ticket's edit screen (select
-    options). Unclear matches are TODO lines with candidates. Credentials are never written.
+    options). A property no field is named for is written as not recorded here (`= false`);
+    unclear matches are TODO lines with candidates. Credentials are never written.
     """
     from gonogo.flows.site_setup import plan_setup
     from gonogo.jira.gateway import JiraGateway
@@ -50,11 +59,27 @@ def setup(ctx: click.Context, sample: str | None, target: str | None, force: boo
     settings = load_settings(ctx.obj["config_path"])
     key = _sample_key(sample, settings.jira.url)
     gateway = JiraGateway.connect(settings.jira)
+    renderer = make_renderer(settings.template_dir)
+    if list_fields:
+        from gonogo.flows.assessor import field_map
+        from gonogo.flows.site_setup import mapped_properties
+
+        listed = mapped_properties(gateway.site_fields(), field_map(settings))
+        page = renderer.text_page("site-fields.txt.j2", fields=listed, unrecorded=sorted(settings.unrecorded))
+        click.echo(page, nl=False)
+        return
+    kind, _ = gateway.server_info()
     site = gateway.site_fields()
     editable = gateway.editable_fields(key) if key else None
     plan = plan_setup(bundled_vocabulary(), site, editable)
-    renderer = make_renderer(settings.template_dir)
-    text = renderer.text_page("setup.toml.j2", url=settings.jira.url, sample=key, plan=plan)
+    text = renderer.text_page(
+        "setup.toml.j2",
+        url=settings.jira.url,
+        sample=key,
+        plan=plan,
+        kind=kind,
+        deployment="cloud" if kind == "Cloud" else "data-center",
+    )
     if target is not None:
         _write(target, text)
     summary = renderer.text_page(
@@ -62,6 +87,7 @@ def setup(ctx: click.Context, sample: str | None, target: str | None, force: boo
         target=target,
         matched=len(plan.matched),
         properties=len(plan.fields),
+        unrecorded=len(plan.unrecorded),
         aliases=sum(len(o.aliases) for o in plan.options),
         todo=plan.todo_lines,
     )
@@ -91,6 +117,7 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
         jira_lines,
         lint_line,
         service_lines,
+        unrecorded_lines,
         waiver_lines,
     )
     from gonogo.jira.gateway import JiraGateway
@@ -126,15 +153,24 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
         comment_format=settings.jira.comment_format,
     )
     lines += asked
+    lines += unrecorded_lines(settings.unrecorded, vocabulary)
     lines.append(lint_line(*lint(settings, [])))
     jira_answers = all(line.check != "jira" for line in asked)
-    lines += waiver_lines(settings.waivers, gateway.group_members if jira_answers else None)
+    lines += waiver_lines(
+        settings.waivers,
+        gateway.group_members if jira_answers else None,
+        reason_recorded="waiver_reason" not in settings.unrecorded,
+    )
     if service:
         lines += service_lines(settings, os.environ)
     problems = sum(line.status is Status.PROBLEM for line in lines)
     skipped = sum(line.status is Status.SKIPPED for line in lines)
     page = make_renderer(settings.template_dir).text_page(
-        "doctor.txt.j2", lines=lines, problems=problems, skipped=skipped
+        "doctor.txt.j2",
+        lines=lines,
+        problems=problems,
+        skipped=skipped,
+        config_name=str(ctx.obj["config_path"] or "gonogo.toml"),
     )
     click.echo(page, nl=False)
     from gonogo.cli.exits import ExitCode
