@@ -359,7 +359,8 @@ def _unrecorded_names(assessment: Assessment) -> list[str]:
     """What the site does not record that the verdict could have rested on, as a sentence names it:
     "liability", "payment terms" (the label without its unit, first letter lower case)."""
     names: dict[str, str] = {}
-    for finding in unrecorded_that_matter(assessment):
+    matter = unrecorded_that_matter(assessment)
+    for finding in sorted(matter, key=lambda f: f.rule.severity is not Severity.BLOCKER):
         for item in finding.evidence:
             if item.property in finding.unrecorded:
                 label = re.sub(r"\s*\([^()]*\)$", "", item.label)

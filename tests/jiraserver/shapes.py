@@ -331,6 +331,8 @@ def field_schema(field_id: str, sample: Any, *, rich: bool) -> dict[str, Any]:
     kind, items = _value_type(sample)
     if field_id.startswith("customfield_") and isinstance(sample, str):
         kind = _date_type(sample) or kind
+    if field_id == "duedate":  # a date picker on every site, whether or not an issue has a value
+        kind = "date"
     schema: dict[str, Any] = {"type": kind}
     if items is not None:
         schema["items"] = items
