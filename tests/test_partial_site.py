@@ -20,7 +20,7 @@ import pytest
 from jiraserver import JiraServer
 from partial_site import HAND_WRITTEN, TICKETS, VERDICTS, eight_field_site
 from site_helpers import jira_env as env
-from support import TODAY, Gonogo, comment_words, example_with
+from support import REPO, TODAY, Gonogo, comment_words, example_with
 
 from gonogo.core.site_fields import SiteField, type_problem
 from gonogo.sources.resources import bundled_vocabulary
@@ -239,4 +239,16 @@ def test_every_list_kind_maps_to_a_counted_property() -> None:
     assert (
         problem
         == '"Rivals" (customfield_1, date) is a date field; competitors needs a number, text or list field'
+    )
+
+
+def test_lint_refuses_a_show_stopper_that_would_be_skipped_silently(gonogo: Gonogo, tmp_path: Path) -> None:
+    doomed = json.loads((REPO / "checklists" / "doomed.json").read_text())
+    (liability,) = [rule for rule in doomed["rules"] if rule["id"] == "liability-capped"]
+    liability["when_missing"] = "skip"
+    (tmp_path / "doomed.json").write_text(json.dumps(doomed))
+    run = gonogo("checklists", "lint", str(tmp_path / "doomed.json"))
+    assert run.exit_code == 3
+    assert 'a show-stopper cannot be skipped when a ticket leaves its data empty (when_missing "skip")' in (
+        run.stdout + run.stderr
     )
