@@ -25,6 +25,14 @@ from support import REPO, TODAY, Gonogo, comment_words, example_with
 from gonogo.core.site_fields import SiteField, type_problem
 from gonogo.sources.resources import bundled_vocabulary
 
+WEBHOOK_URL = "https://gonogo.example.com/webhook"
+SERVICE = f"""
+[webhook]
+projects = ["BID"]
+secret_file = "webhook-secret"
+public_url = "{WEBHOOK_URL}"
+queue_path = "queue"
+"""
 GO_CAVEAT = (
     "this site does not record liability, team available, delivery duration, payment terms, decision "
     "maker access or incumbent, so those checks were not run"
@@ -87,9 +95,12 @@ def test_setup_then_doctor_passes_and_check_agrees_with_a_hand_written_mapping(
     ) in doctor.stdout.splitlines()
     assert 'ok   field competitors: "Competing bidders" (customfield_20006, array)' in doctor.stdout
 
-    service_env = {**env(site), "GONOGO_WEBHOOK_SECRET": "a-long-enough-webhook-secret"}
-    service = gonogo("doctor", "--service", env=service_env)
+    written.write_text(written.read_text() + SERVICE)
+    (tmp_path / "webhook-secret").write_text("a-long-enough-webhook-secret\n")
+    assert gonogo("setup", "--webhook", WEBHOOK_URL, env=env(site)).exit_code == 0
+    service = gonogo("doctor", "--service", env=env(site))
     assert service.exit_code == 0, service.stdout
+    assert "ok   webhook secret: a webhook secret or token is set" in service.stdout
     assert "ok   queue: the local queue folder" in service.stdout
     assert "a-long-enough-webhook-secret" not in service.stdout
 
@@ -208,7 +219,7 @@ def test_a_waiver_hint_only_where_a_waiver_can_apply(
     ) in doctor.stdout.splitlines()
     config.write_text(config.read_text() + "\n[waivers]\nrequire_reason = false\n")
     _, comment = check(gonogo, cloud, "BID-3", "--format", "jira")
-    assert "to accept the risk, add the label gonogo-waive-fixed-price-size" in comment
+    assert "add the label gonogo-waive-fixed-price-size" in comment
 
 
 def test_a_check_before_any_setup_says_to_run_setup(gonogo: Gonogo, cloud: JiraServer) -> None:

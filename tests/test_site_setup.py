@@ -253,12 +253,16 @@ def test_doctor_stops_asking_jira_after_the_credentials_fail(gonogo: Gonogo, clo
     wrong = {**env(cloud), "JIRA_API_TOKEN": "wrong-token"}
     run = gonogo("doctor", "--from", "BID-1", env=wrong)
     assert run.exit_code == 3
-    (line,) = run.stdout.splitlines()[:-3]  # the Jira line, then checklists, waivers and the count
+    # the Jira line, what the credentials are, then checklists, waivers and the count
+    line, kind = run.stdout.splitlines()[:-3]
     assert line == (
         "FAIL jira: Jira rejected the credentials (401) when trying to read the site's server information: "
-        "check JIRA_USER (your Atlassian email) and JIRA_API_TOKEN "
+        "check JIRA_USER (your Atlassian email) and JIRA_API_TOKEN; Atlassian API tokens expire (within "
+        "a year at most): create a new one if it has. A scoped API token (a service account's) works only "
+        "through Atlassian's API gateway: set [jira] cloud_id "
         "(fix: fix the problem above, then run gonogo doctor again)"
     )
+    assert kind == "ok   credentials kind: a user name and API token or password, sent to the site"
     assert [r.path for r in cloud.requests] == ["/rest/api/2/serverInfo"]
     assert "wrong-token" not in run.stdout + run.stderr
 

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from gonogo.core.errors import ConfigurationError
+from gonogo.core.history import VerdictShift
 from gonogo.core.proposal import Proposal
 from gonogo.core.rules import Checklist, Rule, Severity, fill_values
 from gonogo.core.ticket import Ticket
@@ -137,6 +138,7 @@ class Assessment:
     path: PathToGo | None = None  # set by the assessor, which can re-assess a changed ticket
     headline: str = ""  # the one-sentence summary under the verdict (the assessor renders it)
     approvers: tuple[str, ...] = ()  # who may waive, by display name where known; empty: anyone
+    shift: VerdictShift | None = None  # the latest verdict change and the edits behind it (assessor)
 
     @property
     def waivers_end_on(self) -> date | None:
@@ -328,7 +330,9 @@ def evaluate_rule(checklist_id: str, rule: Rule, proposal: Proposal, vocabulary:
 
 def _headline(rule: Rule, proposal: Proposal) -> str:
     """The rule's failed title with the ticket's values it names, formatted for reading."""
-    return fill_values(rule.failed_title, proposal.values, lambda _name, value: display_value(value))
+    return fill_values(
+        rule.failed_title, proposal.values, lambda name, _value: display_value(proposal.evidence_value(name))
+    )
 
 
 def _is_derived(name: str, vocabulary: Vocabulary) -> bool:

@@ -129,6 +129,8 @@ class Row:
     values: Mapping[str, float] = field(default_factory=dict)  # the proposal's numbers
     waivers: tuple[WaiverEntry, ...] = ()
     coverage: Coverage | None = None  # how many of the judging checks could run, beside the score
+    # The latest verdict change came from edits to estimates and judgements alone (see VerdictShift).
+    changed_by_estimates: bool = False
 
     @property
     def failed(self) -> bool:
@@ -299,6 +301,7 @@ def row_from_assessment(
         judged_as_closed=judged_as_closed,
         values=dict(values or {}),
         waivers=waiver_entries(assessment),
+        changed_by_estimates=bool(assessment.shift and assessment.shift.by_estimates_alone),
     )
 
 

@@ -62,7 +62,7 @@ def change_entry(change: VerdictChange) -> dict[str, Any]:
 def ticket_change(portfolio: Portfolio, row: Row) -> dict[str, Any] | None:
     """The row's latest verdict change (its "changed" column), or None."""
     change = change_of(row, portfolio.today)
-    return None if change is None else change_entry(change)
+    return None if change is None else {**change_entry(change), "estimates_only": row.changed_by_estimates}
 
 
 def changes_section(portfolio: Portfolio) -> list[dict[str, Any]] | None:

@@ -180,7 +180,7 @@ def run_report(
         rows,
         query=request.jql,
         today=request.today,
-        site=jira.url,
+        site=jira.browse_url,
         posted=request.post,
         since=request.since,
     )

@@ -6,7 +6,6 @@ holds the output to it, so scripts can rely on it across releases.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import date
 from typing import Any
 
@@ -91,7 +90,19 @@ def _step(step: Step) -> dict[str, Any]:
 
 
 def _change(change: Change) -> dict[str, Any]:
-    return asdict(change)  # property, field, current, needed: the schema's names
+    """The schema's names; options as vocabulary values, `set_to` as the site's own text."""
+    return {
+        "property": change.property,
+        "field": change.field,
+        "current": _plain(change.current),
+        "needed": _plain(change.needed),
+        "set_to": _plain(change.set_to),
+        "actor": change.actor,
+    }
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, str) else value
 
 
 def _waiver(waiver: Waiver, ruling: WaiverRuling | None) -> dict[str, Any]:

@@ -34,6 +34,8 @@ class JiraStore:
         self.field_options: dict[str, list[str]] = {}
         self.off_edit_screen: set[str] = set()
         self.denied_permissions: set[str] = set()
+        self.webhooks: dict[int, dict[str, Any]] = {}  # admin webhooks by id, as registered
+        self.next_webhook_id = 1
 
     @property
     def now(self) -> datetime:
