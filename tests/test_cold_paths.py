@@ -140,7 +140,8 @@ print(json.dumps(sorted(sys.modules)), file=sys.stderr)
 FILE_CHECK_MODULES = {
     "gonogo.cli.check", "gonogo.cli.checklists", "gonogo.cli.common", "gonogo.cli.exits",
     "gonogo.cli.fast", "gonogo.cli.group", "gonogo.cli.report", "gonogo.cli.serve",
-    "gonogo.cli.site", "gonogo.core.assessment", "gonogo.core.changelog",
+    "gonogo.cli.site", "gonogo.core.assessment", "gonogo.core.authority", "gonogo.core.changelog",
+    "gonogo.core.decisions",
     "gonogo.core.comment_format", "gonogo.core.errors", "gonogo.core.history",
     "gonogo.core.option_aliases", "gonogo.core.path_to_go", "gonogo.core.proposal",
     "gonogo.core.rules", "gonogo.core.site_fields", "gonogo.core.site_words", "gonogo.core.ticket",

@@ -70,7 +70,7 @@ def test_setup_then_doctor_passes_and_check_agrees_with_a_hand_written_mapping(
     written = tmp_path / "gonogo.toml"
     run = gonogo("setup", "--from", "BID-1", "--write", str(written), env=env(site))
     assert run.stdout == (
-        f"Wrote {written}: 8 of 18 properties matched, 9 not recorded, 2 option aliases, 0 TODO lines.\n"
+        f"Wrote {written}: 8 of 20 properties matched, 9 not recorded, 2 option aliases, 0 TODO lines.\n"
     )
     config = tomllib.loads(written.read_text())
     assert config["jira"]["deployment"] == ("cloud" if site.deployment == "Cloud" else "data-center")

@@ -121,7 +121,7 @@ def test_setup_writes_a_config_that_doctor_passes_and_check_agrees_with_a_hand_w
     written = tmp_path / "gonogo.toml"
     run = gonogo("setup", "--from", "BID-1", "--write", str(written), env=env(site))
     assert run.exit_code == 0, run.stderr
-    assert run.stdout == f"Wrote {written}: 17 of 18 properties matched, 2 option aliases, 0 TODO lines.\n"
+    assert run.stdout == f"Wrote {written}: 17 of 20 properties matched, 2 option aliases, 0 TODO lines.\n"
     assert "outcome" not in tomllib.loads(written.read_text())["fields"]
     assert "# outcome (Outcome) is optional (only gonogo report --outcomes reads it)" in written.read_text()
     assert [f"{r.method} {r.path}" for r in site.requests] == [
@@ -143,7 +143,7 @@ def test_setup_writes_a_config_that_doctor_passes_and_check_agrees_with_a_hand_w
     doctor = gonogo("--config", str(written), "doctor", "--from", "BID-1", env=env(site))
     assert doctor.exit_code == 0, doctor.stdout
     assert "FAIL" not in doctor.stdout
-    assert doctor.stdout.splitlines()[-1] == "0 problems, 1 check skipped."
+    assert doctor.stdout.splitlines()[-1] == "0 problems, 3 checks skipped."  # outcome, decision, its reason
     assert (
         'skip field outcome: this site has no field "Outcome"; it is optional: only gonogo report '
         "--outcomes reads it (fix: to use it, add the field or set outcome in [fields])"
@@ -191,7 +191,7 @@ def test_unclear_fields_and_options_become_todo_lines_with_candidates(
     assert '# TODO "So-so\\"\\n[x]" = "…"' in run.stdout
     assert "# TODO customer (Customer): no field is clearly named for it; candidates:" in run.stdout
     assert 'customfield_10109 "Buyer "ok" [jira] url = "http://evil""' in run.stdout
-    assert "gonogo setup: 15 of 18 properties matched" in run.stderr  # and no Outcome field
+    assert "gonogo setup: 15 of 20 properties matched" in run.stderr  # and no Outcome field
 
 
 def test_write_never_replaces_a_file_without_force(gonogo: Gonogo, cloud: JiraServer, tmp_path: Path) -> None:

@@ -152,6 +152,7 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
         Status,
         configuration_problem,
         credential_lines,
+        decision_owner_lines,
         jira_lines,
         lint_line,
         service_lines,
@@ -192,13 +193,18 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
     )
     lines += asked
     lines += unrecorded_lines(settings.unrecorded, vocabulary)
-    lines += credential_lines(settings.jira, settings.waivers)
+    lines += credential_lines(settings.jira, settings.waivers, settings.decisions.owners)
     lines.append(lint_line(*lint(settings, [])))
     jira_answers = all(line.check != "jira" for line in asked)
     lines += waiver_lines(
         settings.waivers,
         gateway.group_members if jira_answers else None,
         reason_recorded="waiver_reason" not in settings.unrecorded,
+    )
+    lines += decision_owner_lines(
+        settings.decisions,
+        gateway.group_members if jira_answers else None,
+        gateway.user_name if jira_answers else None,
     )
     if service:
         from gonogo.flows.webhook_setup import registered_webhook_lines

@@ -13,6 +13,7 @@ from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from gonogo.core.decisions import DecisionContext, DecisionRecord, decision_on
 from gonogo.core.errors import ConfigurationError
 from gonogo.core.history import VerdictShift
 from gonogo.core.proposal import Proposal
@@ -120,6 +121,7 @@ class MissingInformation:
     question: str
     problem: str | None
     needed_by: tuple[str, ...]
+    options: tuple[str, ...] = ()  # a select's options as the site spells them (the assessor's)
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,7 @@ class Assessment:
     path: PathToGo | None = None  # set by the assessor, which can re-assess a changed ticket
     headline: str = ""  # the one-sentence summary under the verdict (the assessor renders it)
     approvers: tuple[str, ...] = ()  # who may waive, by display name where known; empty: anyone
+    decision: DecisionRecord | None = None  # the bid decision people recorded, beside the verdict
     shift: VerdictShift | None = None  # the latest verdict change and the edits behind it (assessor)
 
     @property
@@ -158,6 +161,7 @@ def assess(
     vocabulary: Vocabulary,
     *,
     waivers: WaiverContext,
+    decisions: DecisionContext | None = None,
 ) -> Assessment:
     applicable = tuple(
         c for c in checklists if c.applies_to(project=ticket.project_key, issue_type=ticket.issue_type)
@@ -196,6 +200,18 @@ def assess(
         ),
     )
     summary = proposal.values.get("summary")
+    decision = (
+        decision_on(
+            ticket,
+            proposal,
+            verdict=verdict,
+            facts={e.field_id: e.label for f in findings for e in f.evidence if e.field_id is not None},
+            histories=waivers.histories,
+            context=decisions,
+        )
+        if decisions is not None
+        else None
+    )
     return Assessment(
         ticket_key=ticket.key,
         ticket_id=ticket.id,
@@ -211,6 +227,7 @@ def assess(
         coverage=coverage(findings),
         thresholds=dict(proposal.thresholds),
         approvers=waivers.named_approvers(),
+        decision=decision,
     )
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from gonogo.core.assessment import Assessment, assess
 from gonogo.core.changelog import History, read_histories
+from gonogo.core.decisions import DecisionContext, DecisionPolicy
 from gonogo.core.errors import ConfigurationError
 from gonogo.core.history import HistoryEntry, InputField, VerdictShift, read_history, verdict_shift
 from gonogo.core.option_aliases import OptionAliases, parse_option_aliases
@@ -21,6 +22,7 @@ from gonogo.core.proposal import Proposal, build_proposal, derive
 from gonogo.core.rules import Checklist, ChecklistFile, all_thresholds, compile_checklist, resolve_thresholds
 from gonogo.core.site_words import OptionTexts, in_site_words, narrowed, option_spellings, site_options
 from gonogo.core.ticket import CUSTOM_FIELD_ID, Ticket
+from gonogo.core.verdict_labels import DEFAULT_LABEL_PREFIX
 from gonogo.core.vocabulary import Vocabulary
 from gonogo.core.waivers import WaiverContext, WaiverPolicy
 from gonogo.render.renderer import Renderer, make_renderer
@@ -72,6 +74,8 @@ class Assessor:
     unrecorded: frozenset[str] = frozenset()  # `property = false` in [fields]: rules needing them do not run
     pointer_key: str | None = None  # the issue property holding the verdict history ([jira])
     groups: GroupDirectory | None = None  # approver groups, once per process; None: made on first use
+    decision_policy: DecisionPolicy = field(default_factory=DecisionPolicy)
+    label_prefix: str = DEFAULT_LABEL_PREFIX  # [jira] label_prefix: the decision labels follow it
     # The directory made on first use: a file check asks no group, so it never loads gonogo.jira.
     _made_groups: list[GroupDirectory] = field(default_factory=list, repr=False, compare=False)
 
@@ -115,19 +119,28 @@ class Assessor:
             option_aliases=self.option_aliases,
             unrecorded=self.unrecorded,
         )
+        groups = self._group_directory().bound_to(group_members) if group_members else None
         waivers = WaiverContext(
             today=today,
             policy=self.waiver_policy,
             histories=read_histories(ticket.changelog),
-            group_members=self._group_directory().bound_to(group_members) if group_members else None,
+            group_members=groups,
         )
+        decisions = DecisionContext(self.decision_policy, self.label_prefix, groups)
 
         def judge(proposal: Proposal) -> Assessment:
-            return assess(ticket, proposal, self.checklists, self.vocabulary, waivers=waivers)
+            return assess(
+                ticket, proposal, self.checklists, self.vocabulary, waivers=waivers, decisions=decisions
+            )
 
         assessment = judge(proposal)
+        options, offered = self._site_options(ticket, proposal)
+        missing = tuple(
+            replace(m, options=tuple(options[m.property].values())) if m.property in options else m
+            for m in assessment.missing_information
+        )
         shift = self._shift(ticket, proposal, assessment, waivers.histories, today)
-        assessment = replace(assessment, shift=shift)
+        assessment = replace(assessment, missing_information=missing, shift=shift)
         if not with_path:
             return replace(assessment, headline=self.renderer.headline(assessment)), proposal
 
@@ -143,7 +156,6 @@ class Assessor:
             for name, value in proposal.values.items()
             if not (name in self.vocabulary.properties and self.vocabulary.properties[name].is_derived)
         }
-        options, offered = self._site_options(ticket, proposal)
         path = find_path(
             assessment,
             inputs=inputs,
@@ -289,6 +301,8 @@ def build_assessor(settings: Settings) -> Assessor:
         field_map=field_map(settings),
         renderer=make_renderer(settings.template_dir),
         waiver_policy=settings.waivers,
+        decision_policy=settings.decisions,
+        label_prefix=settings.jira.label_prefix,
         option_aliases=parse_option_aliases(settings.values, vocabulary),
         option_spellings=option_spellings(settings.values),
         configured_fields=frozenset(settings.fields),

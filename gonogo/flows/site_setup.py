@@ -116,6 +116,9 @@ def plan_setup(
             taken.add(field_id)
     matches = []
     for spec in specs:
+        # An optional property (outcome, decision) is offered no field another property took, nor
+        # the summary or description: a site without a decision field is not asked whether
+        # "Decision maker" or "Description" is one.
         ranked = sorted(
             (s, by_id[fid])
             for (prop, fid), s in scores.items()

@@ -255,6 +255,25 @@ class JiraGateway:
             if not members or _last_page(page, start):
                 return frozenset(ids)
 
+    def user_name(self, ref: str) -> str | None:
+        """The display name of the account `ref` names, or None when Jira knows no such account.
+
+        `GET user` by `accountId` on Cloud and by `username` on Data Center: how [decisions] owners
+        and [waivers] approvers name people on each. Jira answers 404 for an unknown account.
+        """
+        cloud = self.deployment() is Deployment.CLOUD
+        try:
+            found: Any = self._call(
+                self._get("user", {"accountId": ref} if cloud else {"username": ref}),
+                action=f"look up the Jira user {ref}",
+                idempotent=True,
+                not_found="",
+            )
+        except _NotFound:
+            return None
+        name = found.get("displayName") if isinstance(found, dict) else None
+        return name if isinstance(name, str) and name else ref
+
     def myself(self) -> str:
         """Who the credentials belong to, as "Display Name (account id or user name)" (`GET myself`)."""
         me = self._me()

@@ -20,6 +20,7 @@ from uuid import UUID
 import jsonschema
 
 from gonogo.core.comment_format import CommentFormat, comment_format
+from gonogo.core.decisions import DecisionPolicy
 from gonogo.core.errors import ConfigurationError
 from gonogo.core.verdict_labels import DEFAULT_LABEL_PREFIX
 from gonogo.core.waivers import WaiverPolicy
@@ -133,6 +134,7 @@ class Settings:
     condition_validator: str = "jsonschema"
     template_dir: Path | None = None
     waivers: WaiverPolicy = field(default_factory=WaiverPolicy)
+    decisions: DecisionPolicy = field(default_factory=DecisionPolicy)
     webhook: Mapping[str, Any] = field(default_factory=dict)  # the [webhook] table, read by gonogo.webhook
     config_file: Path | None = None  # where these settings came from, for messages
     base_dir: Path = field(default_factory=Path.cwd)  # relative paths in the file are relative to it
@@ -198,6 +200,7 @@ def load_settings(config_path: Path | None = None, environ: Mapping[str, str] | 
         condition_validator=checklists_table.get("validator", "jsonschema"),
         template_dir=base / template_path if template_path else None,
         waivers=_waiver_policy(data.get("waivers", {})),
+        decisions=DecisionPolicy(owners=tuple(data.get("decisions", {}).get("owners", ()))),
         webhook=dict(data.get("webhook", {})),
         config_file=path,
         base_dir=base,

@@ -41,6 +41,7 @@ _ROUTES: list[tuple[str, str, list[str]]] = [
     ("/myself", "get_myself", ["GET"]),
     ("/field", "get_fields", ["GET"]),
     ("/group/member", "get_group_members", ["GET"]),
+    ("/user", "get_user", ["GET"]),
     ("/issue/<ref>", "get_issue_with_meta", ["GET"]),
     ("/issue/<ref>", "edit_issue", ["PUT"]),
     ("/issue/<ref>/editmeta", "get_edit_meta", ["GET"]),

@@ -30,6 +30,8 @@ UNPUBLISHED = re.compile(r"^/(?:rest/webhooks/1\.0/|_edge/)")  # admin webhooks,
 EXTRA_OPERATIONS = {
     # Real Jira operation missing from the subset; same body as the issue variant.
     ("GET", "/rest/api/3/comment/{commentId}/properties"): "PropertyKeys",
+    # Real Jira operation missing from the subset (GET user): the body GET myself documents.
+    ("GET", "/rest/api/3/user"): "User",
 }
 
 

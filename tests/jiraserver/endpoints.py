@@ -87,6 +87,22 @@ def get_group_members(call: Call) -> Reply:
     return Reply(200, user_page(call.view, members, start=start, size=size, query=query))
 
 
+def get_user(call: Call) -> Reply:
+    """``GET user``: one account, by ``accountId`` (Cloud) or ``username`` (Data Center); 404 if unknown."""
+    cloud = call.settings.deployment == "Cloud"
+    wanted = call.text("accountId" if cloud else "username")
+    if not wanted:
+        raise JiraHttpError(
+            400, ["You must specify an accountId." if cloud else "You must specify a username."]
+        )
+    for user in call.store.users():
+        if (user.account_id if cloud else user.name.casefold()) == (wanted if cloud else wanted.casefold()):
+            return Reply(200, user_full(call.view, user))
+    if cloud:
+        raise JiraHttpError(404, ["Specified user does not exist or you do not have required permissions"])
+    raise JiraHttpError(404, [f"The user named '{wanted}' does not exist"])
+
+
 # -- issues ------------------------------------------------------------------------------
 
 
