@@ -14,7 +14,9 @@ from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from gonogo.core.decisions import DecisionContext, DecisionRecord, decision_on
 from gonogo.core.errors import ConfigurationError
+from gonogo.core.history import VerdictShift
 from gonogo.core.proposal import Proposal
 from gonogo.core.rules import Checklist, Rule, Severity, fill_values
 from gonogo.core.ticket import Ticket
@@ -71,6 +73,7 @@ class Finding:
     waiver_ruling: WaiverRuling | None = None
     headline: str = ""  # the rule's failed title with this ticket's values quoted
     waiver_label: str | None = None  # the label that would waive it, where a waiver is allowed
+    unrecorded: tuple[str, ...] = ()  # skipped: it needs these properties, which the site does not record
 
     @property
     def missing(self) -> tuple[Evidence, ...]:
@@ -119,6 +122,7 @@ class MissingInformation:
     question: str
     problem: str | None
     needed_by: tuple[str, ...]
+    options: tuple[str, ...] = ()  # a select's options as the site spells them (the assessor's)
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,8 @@ class Assessment:
     path: PathToGo | None = None  # set by the assessor, which can re-assess a changed ticket
     headline: str = ""  # the one-sentence summary under the verdict (the assessor renders it)
     approvers: tuple[str, ...] = ()  # who may waive, by display name where known; empty: anyone
+    decision: DecisionRecord | None = None  # the bid decision people recorded, beside the verdict
+    shift: VerdictShift | None = None  # the latest verdict change and the edits behind it (assessor)
 
     @property
     def waivers_end_on(self) -> date | None:
@@ -156,6 +162,7 @@ def assess(
     vocabulary: Vocabulary,
     *,
     waivers: WaiverContext,
+    decisions: DecisionContext | None = None,
 ) -> Assessment:
     applicable = tuple(
         c for c in checklists if c.applies_to(project=ticket.project_key, issue_type=ticket.issue_type)
@@ -178,7 +185,11 @@ def assess(
                 proposal,
                 vocabulary,
                 waiver_label=_waiver_label(
-                    checklist.id, rule, unique=rule_ids[rule.id] == 1, policy=waivers.policy
+                    checklist.id,
+                    rule,
+                    unique=rule_ids[rule.id] == 1,
+                    policy=waivers.policy,
+                    reason_recorded="waiver_reason" not in proposal.unrecorded,
                 ),
                 evidence=evidence,
             ),
@@ -199,6 +210,18 @@ def assess(
         ),
     )
     summary = proposal.values.get("summary")
+    decision = (
+        decision_on(
+            ticket,
+            proposal,
+            verdict=verdict,
+            facts={e.field_id: e.label for f in findings for e in f.evidence if e.field_id is not None},
+            histories=waivers.histories,
+            context=decisions,
+        )
+        if decisions is not None
+        else None
+    )
     return Assessment(
         ticket_key=ticket.key,
         ticket_id=ticket.id,
@@ -214,12 +237,38 @@ def assess(
         coverage=coverage(findings),
         thresholds=dict(proposal.thresholds),
         approvers=waivers.named_approvers(),
+        decision=decision,
     )
 
 
-def _waiver_label(checklist_id: str, rule: Rule, *, unique: bool, policy: WaiverPolicy) -> str | None:
-    """The label a reader can put on the ticket to waive this rule, or None where none is honoured."""
+def unrecorded_that_matter(assessment: Assessment) -> list[Finding]:
+    """Rules not run because the site does not record their data, whose failing would change the verdict.
+
+    The verdict rule's order decides: a show-stopper could turn anything but a NO-GO into one; a
+    condition could only turn a GO into GO WITH CONDITIONS; a note changes no verdict.
+    """
+    verdict = assessment.verdict
+    return [
+        f
+        for f in assessment.findings
+        if f.unrecorded
+        and (
+            (f.rule.severity is Severity.BLOCKER and verdict is not Verdict.NO_GO)
+            or (f.rule.severity is Severity.MAJOR and verdict is Verdict.GO)
+        )
+    ]
+
+
+def _waiver_label(
+    checklist_id: str, rule: Rule, *, unique: bool, policy: WaiverPolicy, reason_recorded: bool
+) -> str | None:
+    """The label a reader can put on the ticket to waive this rule, or None where none is honoured.
+
+    None too where a waiver needs a reason and the site has no field to give one in.
+    """
     if rule.severity is Severity.BLOCKER and not policy.allow_blockers:
+        return None
+    if policy.require_reason and not reason_recorded:
         return None
     return f"{LABEL_PREFIX}{rule.id if unique else f'{checklist_id}.{rule.id}'}"
 
@@ -297,7 +346,10 @@ def evaluate_rule(
         known.get(name) or known.setdefault(name, _evidence(name, proposal, vocabulary)) for name in names
     )
     present = {name: proposal.values[name] for name in rule.uses if name in proposal.values}
-    if len(present) < len(rule.uses):
+    unrecorded = tuple(e.property for e in seen if e.property in proposal.unrecorded)
+    if len(present) < len(rule.uses) and unrecorded:
+        outcome = FindingStatus.SKIPPED  # nobody can answer: the site has no field for it
+    elif len(present) < len(rule.uses):
         # A derived value can be absent although everything it is computed from is known (no
         # margin on a zero budget): nothing to ask the customer, so the rule does not apply.
         asks = any(e.value is None and not _is_derived(e.property, vocabulary) for e in seen)
@@ -313,12 +365,15 @@ def evaluate_rule(
         evidence=seen,
         headline=_headline(rule, proposal) if outcome is FindingStatus.FAILED else "",
         waiver_label=waiver_label,
+        unrecorded=unrecorded if outcome is FindingStatus.SKIPPED else (),
     )
 
 
 def _headline(rule: Rule, proposal: Proposal) -> str:
     """The rule's failed title with the ticket's values it names, formatted for reading."""
-    return fill_values(rule.failed_title, proposal.values, lambda _name, value: display_value(value))
+    return fill_values(
+        rule.failed_title, proposal.values, lambda name, _value: display_value(proposal.evidence_value(name))
+    )
 
 
 def _is_derived(name: str, vocabulary: Vocabulary) -> bool:

@@ -3,18 +3,21 @@
 A `report --post` re-run compares it with the digest of the ticket as it is now. Equal, the comment
 would come out exactly as it is, so its path to GO is not searched, the comment is not rendered and
 nothing is written. It covers the inputs, not the output: the proposal gonogo read (values with the
-derived ones, which carry the date's effect, such as the days to the deadline; problems; the fields'
-names; counted lists), the ticket's identity, how each waiver label was ruled on that day
-(approval, expiry) and who may approve, and the configuration as one fingerprint (checklists with
-their rules and thresholds, templates, gonogo's version, the comment's format and label prefix).
-The comment's own digest (`gonogo.jira.sticky_comment.comment_digest`) still decides every write.
+derived ones, which carry the date's effect, such as the days to the deadline; the fields' names),
+the options the site offers, what the judging made of them that day (each finding with its
+evidence, how each waiver label was ruled on, decisions on record, the verdict's latest shift), and
+the configuration as one fingerprint (checklists with their rules and thresholds, templates,
+gonogo's version; the comment's format and label prefix are added by the poster). Only the path to
+GO and the rendering, the costly part, are left out: they follow from these. The comment's own
+digest (`gonogo.jira.sticky_comment.comment_digest`) still decides every write.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from gonogo.core.assessment import Assessment
@@ -60,32 +63,24 @@ def checklists_fingerprint(checklists: Iterable[Checklist]) -> list[Any]:
     ]
 
 
-def inputs_digest(assessment: Assessment, proposal: Proposal, *, configuration: str) -> str:
+def inputs_digest(
+    assessment: Assessment, proposal: Proposal, offered: Mapping[str, Any], *, configuration: str
+) -> str:
     """What this ticket's comment is made from, as of the assessment's day (see the module).
 
-    Hashed as the `repr` of plain data and frozen dataclasses (waivers and their rulings), which
-    is exact and, within one gonogo version (part of `configuration`), stable; it is per ticket,
-    so it is kept cheaper than JSON.
+    The assessment without its path to GO (which it determines, with the proposal's values, the
+    options the site offers and the day's derived values) stands for everything judged: findings
+    with their evidence, waivers, decisions, the verdict's latest shift. It is hashed as the `repr`
+    of frozen dataclasses and plain data, which is exact (every field shows; a rule's compiled
+    condition is its `condition`) and, within one gonogo version (in `configuration`), stable.
     """
-    waivers = [
-        (finding.ref, finding.waiver, finding.waiver_ruling)
-        for finding in assessment.findings
-        if finding.waiver is not None
-    ]
-    return _sha256(
-        repr(
-            (
-                configuration,
-                (assessment.ticket_key, assessment.ticket_id, assessment.summary),
-                sorted(proposal.values.items()),
-                sorted(proposal.site_texts.items()),
-                sorted(proposal.sources.items()),
-                sorted(proposal.problems.items()),
-                sorted(proposal.counted),
-                sorted(proposal.thresholds.items()),
-                waivers,
-                assessment.unmatched_waivers,
-                assessment.approvers,
-            )
-        )
+    judged = replace(assessment, checklists=(), path=None, headline="")
+    parts = (
+        configuration,
+        judged,
+        sorted(proposal.values.items()),
+        sorted(proposal.site_texts.items()),
+        sorted(proposal.sources.items()),
+        sorted(offered.items()),
     )
+    return _sha256(repr(parts))

@@ -34,10 +34,10 @@ _GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(?P<sep>[,'_ \u00a0\u202f])\d{3}(?:(?
 
 
 class SiteOption(str):
-    """A vocabulary value that a `[values]` alias made from the site's own option text.
+    """A vocabulary value read from the site's own option text (by a `[values]` alias or its spelling).
 
     It is the vocabulary value to everything that compares it (rules, JSON); `site_text` keeps what
-    the ticket said, so evidence can quote both: "Capability fit: Full (strong)".
+    the ticket said, so what people read quotes the site: "Capability fit: Full", not "strong".
     """
 
     site_text: str
@@ -61,7 +61,7 @@ class Proposal:
     """Normalised properties (only those with a usable value) plus provenance and problems.
 
     `values` hold plain JSON values (what rules test); `site_texts` the site's own option text
-    of a value a `[values]` alias produced, for evidence (`evidence_value`).
+    where it is not spelled like the value, for evidence (`evidence_value`).
     """
 
     values: Mapping[str, Any]
@@ -70,9 +70,10 @@ class Proposal:
     counted: frozenset[str] = frozenset()  # integer properties whose field held a list, counted
     thresholds: Mapping[str, float] = field(default_factory=dict)  # in force; derivations assume them
     site_texts: Mapping[str, str] = field(default_factory=dict)
+    unrecorded: frozenset[str] = frozenset()  # properties this site does not record: never asked for
 
     def evidence_value(self, prop: str) -> Any:
-        """The value as evidence quotes it: an aliased option keeps the site's words beside it."""
+        """The value as evidence quotes it: an option keeps the site's words."""
         value = self.values.get(prop)
         site_text = self.site_texts.get(prop)
         return SiteOption(value, site_text=site_text) if site_text and isinstance(value, str) else value
@@ -86,11 +87,13 @@ def build_proposal(
     thresholds: Mapping[str, float],
     today: date,
     option_aliases: Mapping[str, Mapping[str, str]] | None = None,
+    unrecorded: frozenset[str] = frozenset(),
 ) -> Proposal:
     """Map, normalise and derive every property the vocabulary or the field map names.
 
     `option_aliases` ([values] in gonogo.toml, see `gonogo.core.option_aliases`) name the site's
-    option texts for vocabulary values.
+    option texts for vocabulary values. A field this ticket does not carry is missing, like an
+    empty one: whether the site has it at all is the configuration's question (`core.site_fields`).
     """
     aliases = option_aliases or {}
     values: dict[str, Any] = {}
@@ -104,7 +107,6 @@ def build_proposal(
         name = ticket.names.get(field_id, field_ref) if field_id else field_ref
         if field_id is None:
             sources[prop] = Source(None, field_ref)
-            problems[prop] = f'this ticket has no field "{field_ref}"'
             continue
         raw = ticket.fields.get(field_id)
         try:
@@ -130,6 +132,7 @@ def build_proposal(
         counted=frozenset(counted),
         thresholds=dict(thresholds),
         site_texts=site_texts,
+        unrecorded=unrecorded,
     )
 
 
@@ -182,9 +185,9 @@ def normalise(raw: Any, spec: PropertySpec | None, *, aliases: Mapping[str, str]
         if not spec.enum:
             return text.strip()
         alias = (aliases or {}).get(option_key(text))
-        if alias is not None:
-            return SiteOption(alias, site_text=text.strip())
-        return _enum_member(text, spec)
+        member = alias if alias is not None else _enum_member(text, spec)
+        # The site's own words are what its readers know: "Time and materials", not the value.
+        return SiteOption(member, site_text=text.strip()) if text.strip() != member else member
     return value
 
 
@@ -255,7 +258,7 @@ def _number(value: Any, *, integer: bool) -> int | float:
         match = _NUMBER_TEXT.fullmatch(value.strip())
         if match is None:
             raise ValueError(f"expected a number, found {_describe(value)}")
-        number = match.group("number")
+        number = match.group("number").rstrip(" \u00a0\u202f")  # "45 %": the space is not a separator
         if not (_PLAIN_NUMBER.fullmatch(number) or _GROUPED_NUMBER.fullmatch(number)):
             raise ValueError(f"{_describe(value)} is not a number gonogo can read unambiguously")
         value = float(re.sub(r"[,'_ \u00a0\u202f]", "", number))

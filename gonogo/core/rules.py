@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -58,7 +58,7 @@ class Rule:
     uses: tuple[str, ...]
     ask_when_missing: bool
     condition: dict[str, Any]
-    holds: Callable[[Any], bool]
+    holds: Callable[[Any], bool] = field(repr=False)  # what `condition` says, compiled: repr stays exact
     bounds: tuple[Bound, ...] = ()  # thresholds the condition compares a property with directly
 
     @cached_property  # asked per finding, many times a ticket
@@ -296,6 +296,11 @@ def _compile_rule(
     if raw["why"].strip().casefold() == raw["fix"].strip().casefold():
         problems.append("'why' and 'fix' say the same thing: 'why' is the consequence, 'fix' the way out")
     severity = Severity(raw["severity"])
+    if severity is Severity.BLOCKER and raw.get("when_missing") == "skip":
+        problems.append(
+            'a show-stopper cannot be skipped when a ticket leaves its data empty (when_missing "skip"): '
+            "remove when_missing so the ticket is asked for it"
+        )
     return Rule(
         id=raw["id"],
         title=raw["title"],

@@ -41,6 +41,7 @@ from typing import Any, Protocol, TypedDict
 from gonogo.core.assessment import Assessment
 from gonogo.core.changelog import changelog_is_complete, labels_added, read_histories
 from gonogo.core.comment_format import CommentBody
+from gonogo.core.decisions import decision_labels
 from gonogo.core.errors import GonogoError, InputError
 from gonogo.core.history import HistoryEntry, read_history
 from gonogo.core.outcomes import closed_bid, outcome_report
@@ -197,7 +198,7 @@ def run_report(
         kept,
         query=request.jql,
         today=request.today,
-        site=jira.url,
+        site=jira.browse_url,
         posted=request.post,
         since=request.since,
     )
@@ -287,7 +288,7 @@ class _Checker:
         closed = closed_on(ticket) if self.request.outcomes else None
         today = closed or self.request.today  # a closed bid is judged as it stood, not by deadlines long past
         try:
-            if _needs_history(ticket):
+            if _needs_history(ticket, self.assessor.label_prefix):
                 ticket = self.gateways.get().fetch_ticket(
                     ticket.key, fields=[*self.fields, *WAIVER_ORIGIN_FIELDS]
                 )
@@ -308,7 +309,7 @@ class _Checker:
         if self.writer is None:
             return row_from_assessment(assessment, **facts)
         try:
-            inputs = self.assessor.inputs_digest(assessment, proposal)
+            inputs = self.assessor.inputs_digest(assessment, proposal, ticket)
             standing = standing_comment(
                 ticket,
                 property_key=self.jira.comment_property,
@@ -388,11 +389,17 @@ def closed_on(ticket: Ticket) -> date | None:
         return None
 
 
-def _needs_history(ticket: Ticket) -> bool:
-    """Whether a waiver's author must be read with a GET of its own: only when the changelog the
-    search brought was cut short (Jira sends the most recent entries) and does not name them."""
+def _needs_history(ticket: Ticket, label_prefix: str) -> bool:
+    """Whether a waiver's or a decision label's author must be read with a GET of its own: only when
+    the changelog the search brought was cut short (Jira sends the most recent entries) and does not
+    name them."""
     labels = ticket.fields.get("labels")
-    waivers = [label for label in labels if is_waiver_label(label)] if isinstance(labels, list) else []
+    decisions = decision_labels(label_prefix)
+    waivers = (
+        [label for label in labels if is_waiver_label(label) or str(label).casefold() in decisions]
+        if isinstance(labels, list)
+        else []
+    )
     if not waivers or changelog_is_complete(ticket.changelog):
         return False
     added = labels_added(read_histories(ticket.changelog))

@@ -26,7 +26,7 @@ from typing import Any
 import jinja2
 
 from gonogo import __version__
-from gonogo.core.assessment import Assessment, FindingStatus
+from gonogo.core.assessment import Assessment, FindingStatus, unrecorded_that_matter
 from gonogo.core.comment_format import CommentBody, CommentFormat
 from gonogo.core.errors import ConfigurationError
 from gonogo.core.rules import Severity, fill_values
@@ -38,7 +38,7 @@ from gonogo.render.ansi import style
 from gonogo.render.document import Document, ValueKind, parse_document, seal, seal_unsealed
 from gonogo.render.template_cache import template_cache
 from gonogo.render.wiki_document import to_wiki
-from gonogo.sources.resources import bundled_dir
+from gonogo.sources.resources import bundled_dir, bundled_vocabulary
 
 COMMENT_TEMPLATE = "comment.jira.j2"
 TEXT_TEMPLATE = "report.txt.j2"
@@ -48,8 +48,11 @@ HEADLINE_TEMPLATE = "headline.txt.j2"
 COMMENT_CHAR_LIMIT = 32_000
 # Issue keys are Jira's identity for the ticket, not text anyone typed into it.
 _FIELD_TEXT_LIMIT = 1000
-# Control characters (line breaks included: a value must not forge report lines), zero-width and
-# bidirectional-override characters.
+# The path to GO grouped by who acts: what to ask the customer, the team's calls, estimates, market facts.
+_ACTOR_ORDER = {"customer": 0, "team": 1, "estimate": 2, "market": 3}
+# Zero-width and bidirectional-override characters: ticket text must not reorder what people read.
+_DIRECTION_CONTROLS = re.compile(r"[\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Control characters (line breaks included: a value must not forge report lines) and the above.
 _TERMINAL_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
@@ -206,10 +209,11 @@ def _sealed_failed_title(finding: Any) -> Trusted:
 
 
 def _formatting_for_html(value: Any) -> Any:
-    """For HTML, Jinja's autoescaping does the escaping; `finalize` only formats values."""
+    """For HTML, Jinja's autoescaping does the escaping; `finalize` formats values and neutralises
+    text direction controls, as the terminal does: a ticket must not reorder the page's words."""
     if hasattr(value, "__html__"):  # markup the template itself made safe (markupsafe's protocol)
         return value
-    return display_value(value)
+    return _DIRECTION_CONTROLS.sub(" ", display_value(value))
 
 
 def _environment(
@@ -303,24 +307,30 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
     waived_uses = {
         name for f in assessment.findings if f.outcome is FindingStatus.WAIVED for name in f.rule.uses
     }
+    steps = tuple(
+        sorted(steps, key=lambda s: _ACTOR_ORDER.get(str(s.change.actor), 4) + 5 * (s.change.needed is None))
+    )
     main = [s for s in steps if not blocker_refs or blocker_refs & set(s.rules)]
+    skipped = [f for f in assessment.findings if f.outcome is FindingStatus.SKIPPED and not f.unrecorded]
     return {
         "a": assessment,
         "headline": assessment.headline,
         "coverage": assessment.coverage,
         "thresholds": assessment.thresholds,
-        "path": steps,
+        # What a property's number counts, for sentences ("a first phase of at most 212 person-days").
+        "units": {name: spec.unit for name, spec in bundled_vocabulary().properties.items() if spec.unit},
+        "path": path.steps if path else (),
+        "path_by_actor": steps,
         "path_main": main,
         "path_rest": [s for s in steps if s not in main],
         "path_verified": bool(path and path.verified),
         "uncleared": path.uncleared if path else (),
         "deadline_passed": _deadline_passed(assessment),
         "judged_passed": [f for f in assessment.findings if f.outcome is FindingStatus.PASSED and f.judges],
-        "skipped_blockers": [
-            f
-            for f in assessment.findings
-            if f.outcome is FindingStatus.SKIPPED and f.rule.severity is Severity.BLOCKER
-        ],
+        "skipped_blockers": [f for f in skipped if f.rule.severity is Severity.BLOCKER],
+        # Judging checks that could not run on this ticket's data (not those the site cannot record).
+        "lacking_data": [f for f in skipped if f.judges],
+        "unrecorded_names": _unrecorded_names(assessment),
         "verdict": assessment.verdict,
         "key": Trusted(assessment.ticket_key)
         if ISSUE_KEY.fullmatch(assessment.ticket_key) and assessment.ticket_key.isupper()
@@ -346,7 +356,7 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
             and f.rule.severity is Severity.BLOCKER
             and not set(f.rule.uses) & waived_uses
         ],
-        "skipped": [f for f in assessment.findings if f.outcome is FindingStatus.SKIPPED],
+        "skipped": skipped,
         "unusable": _unusable(assessment),
         "checked": [
             f for f in assessment.findings if f.outcome not in (FindingStatus.SKIPPED, FindingStatus.WAIVED)
@@ -354,6 +364,19 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
         "checklists": assessment.checklists,
         "version": __version__,
     }
+
+
+def _unrecorded_names(assessment: Assessment) -> list[str]:
+    """What the site does not record that the verdict could have rested on, as a sentence names it:
+    "liability", "payment terms" (the label without its unit, first letter lower case)."""
+    names: dict[str, str] = {}
+    matter = unrecorded_that_matter(assessment)
+    for finding in sorted(matter, key=lambda f: f.rule.severity is not Severity.BLOCKER):
+        for item in finding.evidence:
+            if item.property in finding.unrecorded:
+                label = re.sub(r"\s*\([^()]*\)$", "", item.label)
+                names.setdefault(item.property, label[:1].lower() + label[1:])
+    return list(names.values())
 
 
 def _unusable(assessment: Assessment) -> list[Any]:
