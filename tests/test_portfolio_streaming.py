@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import fields
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from portfolio_helpers import env_for, seed_portfolio, settings_for
 from support import TODAY, Gonogo
 
 import gonogo.flows.portfolio_run as report_module
+from gonogo.core.assessment import Assessment, Finding
+from gonogo.core.inputs_digest import ASSESSMENT_FIELDS, FINDING_FIELDS, LEFT_OUT
 from gonogo.core.portfolio import Row
 from gonogo.flows.assessor import Assessor, build_assessor
 from gonogo.flows.portfolio_run import ReportRequest, ReportRun, run_report
@@ -196,3 +199,10 @@ def test_a_run_that_stops_leaves_no_half_written_file(
     )
     assert run.exit_code == 4
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_inputs_digest_reads_every_field_of_an_assessment() -> None:
+    """A field added to Assessment or Finding is an input the digest must read, or say why not."""
+    read = {*ASSESSMENT_FIELDS, *FINDING_FIELDS, *LEFT_OUT}
+    assert {f.name for f in fields(Assessment)} <= read
+    assert {f.name for f in fields(Finding)} <= read

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -58,7 +58,7 @@ class Rule:
     uses: tuple[str, ...]
     ask_when_missing: bool
     condition: dict[str, Any]
-    holds: Callable[[Any], bool] = field(repr=False)  # what `condition` says, compiled: repr stays exact
+    holds: Callable[[Any], bool]
     bounds: tuple[Bound, ...] = ()  # thresholds the condition compares a property with directly
 
     @cached_property  # asked per finding, many times a ticket
