@@ -41,9 +41,9 @@ if TYPE_CHECKING:
 @click.option(
     "--concurrency",
     type=click.IntRange(1, 10),
-    default=4,
+    default=8,
     show_default=True,
-    help="Tickets checked at once; all of them pause together when Jira rate-limits.",
+    help="With --post, comments written to Jira at once; all pause together when Jira rate-limits.",
 )
 @click.option(
     "--max-tickets",

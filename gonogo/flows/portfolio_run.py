@@ -60,7 +60,7 @@ from gonogo.sources.config import JiraSettings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CONCURRENCY = 4
+DEFAULT_CONCURRENCY = 8  # the fastest measured for writes at 50 ms a request (docs/portfolio.md)
 DEFAULT_MAX_TICKETS = 100_000  # see docs/portfolio.md, "Options"
 CLOSED_FIELD = "resolutiondate"  # when the ticket was resolved: the verdict before it counts
 
