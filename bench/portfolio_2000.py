@@ -134,8 +134,8 @@ class Server:
         self._process.wait(timeout=30)
 
 
-def measured(command: list[str], env: dict[str, str]) -> tuple[float, float, int]:
-    """Wall seconds, the child's peak RSS in MiB, and its exit code."""
+def measured(command: list[str], env: dict[str, str]) -> tuple[float, float, float, int]:
+    """Wall seconds, CPU seconds (user + system), the child's peak RSS in MiB, and its exit code."""
     start = time.perf_counter()
     process = subprocess.Popen(
         command,
@@ -145,7 +145,8 @@ def measured(command: list[str], env: dict[str, str]) -> tuple[float, float, int
         cwd=REPO / "bench",
     )
     _, status, usage = os.wait4(process.pid, 0)
-    return time.perf_counter() - start, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - start
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
 
 
 def gonogo(*args: str) -> list[str]:
@@ -199,7 +200,7 @@ def main() -> None:
         for name, command in runs:
             server.latency(latency if "latency" in name else 0.0)
             server.clear()
-            wall, rss, code = measured(command, server.env)
+            wall, _, rss, code = measured(command, server.env)
             counted = server.requests()
             rows.append(
                 (
@@ -222,7 +223,7 @@ def main() -> None:
             server.clear()
             walls, peaks = [], []
             for number in range(1, sample + 1):
-                wall, rss, _ = measured(gonogo("check", f"CHK-{number}"), server.env)
+                wall, _, rss, _ = measured(gonogo("check", f"CHK-{number}"), server.env)
                 walls.append(wall)
                 peaks.append(rss)
             counted = server.requests()

@@ -22,12 +22,11 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from portfolio_2000 import TODAY, Server
+from portfolio_2000 import TODAY, Server, measured
 
 REPO = Path(__file__).resolve().parent.parent
 FLOOR = "floor: the same search pages, JSON decoded"
@@ -55,21 +54,6 @@ def floor(env: dict[str, str], query: str) -> int:
         token = page.get("nextPageToken")
         if page.get("isLast", True) or not token:
             return found
-
-
-def measured(command: list[str], env: dict[str, str]) -> tuple[float, float, float, int]:
-    """Wall seconds, CPU seconds (user + system), the child's peak RSS in MiB, and its exit code."""
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, **env, "GONOGO_TODAY": TODAY},
-        cwd=REPO / "bench",
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
 
 
 def main() -> None:  # noqa: PLR0915 - one table, measured in one place

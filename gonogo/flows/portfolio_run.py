@@ -471,8 +471,7 @@ class _FetchedAhead:
     """Search pages fetched by a thread of their own, one page ahead of the caller that judges them.
 
     At most one page waits while another is judged, so memory holds two pages whatever the search
-    finds. A failed search is raised where the pages are read; `close` stops the fetching after
-    the request in flight.
+    finds. A failed search is raised where the pages are read; `close` stops the fetching.
     """
 
     def __init__(self, pages: Callable[[], Iterator[SearchPage]]) -> None:
@@ -505,12 +504,15 @@ class _FetchedAhead:
             yield item
 
     def close(self) -> None:
-        """Stop fetching: a put in progress finds room, and nothing is put after it."""
+        """Stop fetching: a put in progress finds room, and nothing is put after it.
+
+        Not joined: the thread may be waiting on Jira (Ctrl-C during a slow page), and it is a
+        daemon, so it ends with its request or with the process.
+        """
         self._stop.set()
         with suppress(queue.Empty):
             while True:
                 self._queue.get_nowait()
-        self._thread.join()
 
 
 def _summary(ticket: Ticket) -> str | None:
