@@ -7,12 +7,17 @@ kill/restart tests of the webhook service.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pytest
+from jiraserver import BOT_USER, JiraServer, running_server
+from realdeps import require_real_or_skip
+from site_helpers import jira_env, seed
 from support import EXAMPLES, TODAY, Gonogo
+from wiki_oracle import oracle_unavailable_reason, plain_text, render_wiki_to_adf
 
 from gonogo.core.assessment import Assessment
 from gonogo.core.errors import ConfigurationError
@@ -102,3 +107,37 @@ def test_a_non_finite_number_in_any_setting_is_a_configuration_error(
     run = gonogo("check", str(EXAMPLES / "healthy.json"), env={"GONOGO_CONFIG": str(tmp_path / "gonogo.toml")})
     assert run.exit_code == 3, run.stdout + run.stderr
     assert run.stderr.count("\n") == 1 and "not a usable number" in run.stderr
+
+
+# --- 2. secrets are blanked in the values, before any escaping ----------------------------------
+
+TOKENS = ["api-token-123", "api_token_123", "api.token.123", "api+token+123", "api/token/123", "apitoken123=="]
+
+
+def secret_site(deployment: str, token: str) -> JiraServer:
+    auth = ("basic", BOT_USER.email, token) if deployment == "Cloud" else ("bearer", token)
+    return running_server(deployment=deployment, auth=auth)  # type: ignore[arg-type,return-value]
+
+
+@pytest.mark.parametrize("token", TOKENS)
+@pytest.mark.parametrize("deployment", ["Data Center", "Cloud"])
+def test_a_token_in_a_ticket_field_is_blanked_in_every_output_whatever_its_characters(
+    gonogo: Gonogo, deployment: str, token: str
+) -> None:
+    with secret_site(deployment, token) as jira:
+        seed(jira, "doomed", "BID-1", summary=f"Bid {token} here", customfield_10106=token, customfield_10115=token)
+        env = jira_env(jira)
+        assert env["JIRA_API_TOKEN"] == token
+        outputs = [gonogo("check", "BID-1", "--today", TODAY, "--format", f, env=env) for f in ("text", "json")]
+        (comment,) = jira.comments("BID-1")
+    assert all(run.exit_code == 12 for run in outputs), outputs
+    assert all(token not in run.stdout + run.stderr for run in outputs)
+    assert "***" in outputs[0].stdout and "***" in json.loads(outputs[1].stdout)["ticket"]["summary"]
+    body = comment["body"]
+    shown = json.dumps(body) if isinstance(body, dict) else body.replace("\\", "").replace("\u2060", "")
+    assert token not in shown and "***" in shown
+    if isinstance(body, str):  # what Jira shows of the wiki markup, by Atlassian's own parser
+        if reason := oracle_unavailable_reason():
+            require_real_or_skip(reason)
+        (adf,) = render_wiki_to_adf([body])
+        assert token not in plain_text(adf)

@@ -101,12 +101,13 @@ def _rendered(
     if output_format == "json":
         import json
 
+        from gonogo.redaction import redact_data
         from gonogo.render.check_json import report_document
 
         document = report_document(
             assessment, publication=result.publication, comment=comment if dry_run else None
         )
-        return json.dumps(document, indent=2, ensure_ascii=False) + "\n", False
+        return json.dumps(redact_data(document), indent=2, ensure_ascii=False) + "\n", False
     colour = use_colour()
     output = assessor.renderer.text_report(assessment, color=colour)
     publication = result.publication

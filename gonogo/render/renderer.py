@@ -40,6 +40,7 @@ from gonogo.core.errors import ConfigurationError
 from gonogo.core.rules import Severity, fill_values
 from gonogo.core.ticket import ISSUE_KEY
 from gonogo.core.values import display_value
+from gonogo.redaction import redact
 from gonogo.render import wikimarkup
 from gonogo.render.adf import Adf, compact_json, to_adf
 from gonogo.render.ansi import style
@@ -74,6 +75,15 @@ class Trusted(str):
     """Text produced by gonogo itself, printed as is; everything else is escaped for its target."""
 
     __slots__ = ()
+
+
+def _shown(value: Any) -> str:
+    """A value as text, secrets blanked: before any escaping, shortening or sealing can split one.
+
+    Wiki escaping turns `api-token` into `api⁠\\-⁠token`, which Jira shows as `api-token` but which
+    no longer contains the token; so the value itself is redacted, for every target.
+    """
+    return redact(display_value(value))
 
 
 @dataclass(frozen=True)
@@ -173,7 +183,7 @@ def _escaping(escape: Callable[[str], str]) -> Callable[[Any], str]:
     def finalize(value: Any) -> str:
         if isinstance(value, Trusted):
             return str(value)
-        return escape(display_value(value))
+        return escape(_shown(value))
 
     return finalize
 
@@ -187,7 +197,7 @@ def _sealing(value: Any) -> str:
     if isinstance(value, Trusted):
         return str(value)
     fixed = value is None or isinstance(value, (bool, int, float, date, Enum))
-    text = wikimarkup.shorten(display_value(value), _FIELD_TEXT_LIMIT)
+    text = wikimarkup.shorten(_shown(value), _FIELD_TEXT_LIMIT)
     return seal(text, ValueKind.FIXED if fixed else ValueKind.TEXT)
 
 
@@ -226,7 +236,7 @@ def _formatting_for_html(value: Any) -> Any:
     """For HTML, Jinja's autoescaping does the escaping; `finalize` only formats values."""
     if hasattr(value, "__html__"):  # markup the template itself made safe (markupsafe's protocol)
         return value
-    return display_value(value)
+    return _shown(value)
 
 
 def _environment(
@@ -265,13 +275,13 @@ def _escape_for_terminal(text: str) -> str:
 
 def _wrap(text: Any, width: int = 80, indent: int = 0) -> Trusted:
     """Wrap a value for the terminal: escaped first, so the only line breaks are gonogo's own."""
-    lines = textwrap.wrap(_escape_for_terminal(display_value(text)), width, break_on_hyphens=False)
+    lines = textwrap.wrap(_escape_for_terminal(_shown(text)), width, break_on_hyphens=False)
     return Trusted(("\n" + " " * indent).join(lines))
 
 
 def _style(text: Any, color: bool, **styles: Any) -> str:
     """ANSI styling for the terminal report; the styled text itself is still escaped first."""
-    safe = _escape_for_terminal(display_value(text))
+    safe = _escape_for_terminal(_shown(text))
     return Trusted(style(safe, **styles)) if color else safe
 
 
