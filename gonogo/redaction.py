@@ -82,7 +82,7 @@ def redact(text: str) -> str:
 
 
 def redact_data(value: Any) -> Any:
-    """JSON-shaped data with every string redacted, before it is serialised (escaping could split a secret)."""
+    """JSON-shaped data with every string redacted before serialising (escaping could split a secret)."""
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, dict):

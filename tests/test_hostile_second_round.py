@@ -7,7 +7,11 @@ kill/restart tests of the webhook service.
 
 from __future__ import annotations
 
+import itertools
 import json
+import socket
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -17,11 +21,14 @@ from jiraserver import BOT_USER, JiraServer, running_server
 from realdeps import require_real_or_skip
 from site_helpers import jira_env, seed
 from support import EXAMPLES, TODAY, Gonogo
+from tcp_proxy import FaultyHttpProxy
+from webhook_helpers import Service, created_event, signed, wait_until
 from wiki_oracle import oracle_unavailable_reason, plain_text, render_wiki_to_adf
 
 from gonogo.core.assessment import Assessment
-from gonogo.core.errors import ConfigurationError
+from gonogo.core.errors import ConfigurationError, JiraError
 from gonogo.flows.assessor import Assessor, build_assessor
+from gonogo.jira.gateway import JiraGateway
 from gonogo.sources.config import Settings, load_settings
 from gonogo.sources.tickets import load_ticket_file
 
@@ -63,15 +70,16 @@ def test_an_escape_from_a_team_comment_template_is_a_configuration_error_and_nev
     assert not (tmp_path / "PWNED").exists()
 
 
-@pytest.mark.parametrize("name", ["report.txt.j2", "headline.txt.j2"])
-def test_the_terminal_templates_are_sandboxed_too(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+def test_the_terminal_and_html_templates_are_sandboxed_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    engine = team_engine(tmp_path, name, "line one\n" + ESCAPES[0] + "\n")
-    with pytest.raises(ConfigurationError, match=rf"{name.replace('.', '[.]')}:2: "):
-        engine.renderer.text_report(assess(engine), color=False)
+    engine = team_engine(tmp_path, "headline.txt.j2", "line one\n" + ESCAPES[0] + "\n")
+    with pytest.raises(ConfigurationError, match=r"headline\.txt\.j2:2: "):
         engine.renderer.headline(assess(engine))
+    engine = team_engine(tmp_path, "page.html.j2", "<p>\n" + ESCAPES[1] + "\n")
+    with pytest.raises(ConfigurationError, match=r"page\.html\.j2:2: "):
+        engine.renderer.html_page("page.html.j2")
     assert not (tmp_path / "PWNED").exists()
 
 
@@ -104,19 +112,22 @@ def test_a_non_finite_number_in_any_setting_is_a_configuration_error(
     (tmp_path / "gonogo.toml").write_text(f"{table}\n{setting}\n")
     with pytest.raises(ConfigurationError, match="not a usable number"):
         load_settings(tmp_path / "gonogo.toml", environ={})
-    run = gonogo("check", str(EXAMPLES / "healthy.json"), env={"GONOGO_CONFIG": str(tmp_path / "gonogo.toml")})
+    config = {"GONOGO_CONFIG": str(tmp_path / "gonogo.toml")}
+    run = gonogo("check", str(EXAMPLES / "healthy.json"), env=config)
     assert run.exit_code == 3, run.stdout + run.stderr
-    assert run.stderr.count("\n") == 1 and "not a usable number" in run.stderr
+    assert run.stderr.count("\n") == 1
+    assert "not a usable number" in run.stderr
 
 
 # --- 2. secrets are blanked in the values, before any escaping ----------------------------------
 
-TOKENS = ["api-token-123", "api_token_123", "api.token.123", "api+token+123", "api/token/123", "apitoken123=="]
+FORMATS = ("text", "json")
+TOKENS = ["api-token-1", "api_token_1", "api.token.1", "api+token+1", "api/token/1", "apitoken1=="]
 
 
-def secret_site(deployment: str, token: str) -> JiraServer:
+def secret_site(deployment: str, token: str) -> AbstractContextManager[JiraServer]:
     auth = ("basic", BOT_USER.email, token) if deployment == "Cloud" else ("bearer", token)
-    return running_server(deployment=deployment, auth=auth)  # type: ignore[arg-type,return-value]
+    return running_server(deployment=deployment, auth=auth)
 
 
 @pytest.mark.parametrize("token", TOKENS)
@@ -125,19 +136,179 @@ def test_a_token_in_a_ticket_field_is_blanked_in_every_output_whatever_its_chara
     gonogo: Gonogo, deployment: str, token: str
 ) -> None:
     with secret_site(deployment, token) as jira:
-        seed(jira, "doomed", "BID-1", summary=f"Bid {token} here", customfield_10106=token, customfield_10115=token)
+        # Competitors and Incumbent: values gonogo cannot use are quoted in the comment.
+        seed(
+            jira, "doomed", "BID-1", summary=f"Bid {token}", customfield_10106=token, customfield_10115=token
+        )
         env = jira_env(jira)
         assert env["JIRA_API_TOKEN"] == token
-        outputs = [gonogo("check", "BID-1", "--today", TODAY, "--format", f, env=env) for f in ("text", "json")]
+        outputs = [gonogo("check", "BID-1", "--today", TODAY, "--format", f, env=env) for f in FORMATS]
         (comment,) = jira.comments("BID-1")
     assert all(run.exit_code == 12 for run in outputs), outputs
     assert all(token not in run.stdout + run.stderr for run in outputs)
-    assert "***" in outputs[0].stdout and "***" in json.loads(outputs[1].stdout)["ticket"]["summary"]
+    assert "***" in outputs[0].stdout
+    assert "***" in json.loads(outputs[1].stdout)["ticket"]["summary"]
     body = comment["body"]
     shown = json.dumps(body) if isinstance(body, dict) else body.replace("\\", "").replace("\u2060", "")
-    assert token not in shown and "***" in shown
+    assert token not in shown
+    assert "***" in shown
     if isinstance(body, str):  # what Jira shows of the wiki markup, by Atlassian's own parser
         if reason := oracle_unavailable_reason():
             require_real_or_skip(reason)
         (adf,) = render_wiki_to_adf([body])
         assert token not in plain_text(adf)
+
+
+# --- the transport: a test Jira behind a proxy that breaks answers on the wire ---------------
+
+
+@pytest.fixture
+def jira() -> Iterator[JiraServer]:
+    with running_server(deployment="Cloud") as server:
+        seed(server, "doomed", "BID-1")
+        yield server
+
+
+@pytest.fixture
+def proxy(jira: JiraServer) -> Iterator[FaultyHttpProxy]:
+    with FaultyHttpProxy(int(jira.url.rsplit(":", 1)[1])) as faulty:
+        yield faulty
+
+
+def via(proxy: FaultyHttpProxy, jira: JiraServer) -> dict[str, str]:
+    return {**jira_env(jira), "JIRA_URL": proxy.url}
+
+
+def one_line_failure(run: object, exit_code: int, message: str) -> None:
+    assert run.exit_code == exit_code, run.stdout + run.stderr  # type: ignore[attr-defined]
+    assert run.stderr.count("\n") == 1, run.stderr  # type: ignore[attr-defined]
+    assert message in run.stderr, run.stderr  # type: ignore[attr-defined]
+
+
+# --- 4. an answer cut short, or a reset, is retried like a timeout --------------------------
+
+
+@pytest.mark.parametrize("fault", ["cut", "reset"])
+def test_an_answer_broken_on_the_wire_is_retried_and_the_verdict_posted(
+    gonogo: Gonogo, jira: JiraServer, proxy: FaultyHttpProxy, fault: str
+) -> None:
+    proxy.break_next("GET", r"/issue/BID-1$", fault)
+    run = gonogo("check", "BID-1", "--today", TODAY, env=via(proxy, jira))
+    assert run.exit_code == 12, run.stderr
+    assert proxy.requests[:2] == ["GET /rest/api/2/issue/BID-1"] * 2
+    assert len(jira.comments("BID-1")) == 1
+
+
+def test_an_answer_cut_short_every_time_is_a_jira_error_in_one_line(
+    gonogo: Gonogo, jira: JiraServer, proxy: FaultyHttpProxy, tmp_path: Path
+) -> None:
+    (tmp_path / "gonogo.toml").write_text("[jira]\nretries = 1\n")
+    proxy.break_next("GET", r"/issue/BID-1$", "cut", times=2)
+    run = gonogo("check", "BID-1", "--today", TODAY, env=via(proxy, jira))
+    one_line_failure(run, 5, "the connection to Jira broke off in the middle of its answer when trying to")
+    assert jira.comments("BID-1") == []
+
+
+def test_the_service_retries_an_answer_cut_short_instead_of_dead_lettering_it(
+    jira: JiraServer, proxy: FaultyHttpProxy, tmp_path: Path
+) -> None:
+    issue_id = jira.issues["BID-1"]["id"] if hasattr(jira, "issues") else None
+    proxy.break_next("GET", r"/issue/[^/]+$", "cut")
+    service = Service(tmp_path / "svc", jira, env={"JIRA_URL": proxy.url})
+    service.start()
+    try:
+        body = created_event("BID-1", issue_id or "10000")
+        assert service.post(body, signed(body, "cut-1")).json()["outcome"] == "queued"
+        wait_until(lambda: len(jira.comments("BID-1")) == 1, timeout=20, what="the comment after a retry")
+        wait_until(service.idle, timeout=20, what="the delivery to be settled")
+    finally:
+        service.stop()
+    assert "broke off" in service.log_text()
+    assert "dead letter" not in service.log_text().lower()
+
+
+# --- 5. a trickling answer ends at the overall deadline ------------------------------------
+
+
+def test_a_trickling_answer_ends_at_the_overall_deadline_measured_on_the_injected_clock(
+    jira: JiraServer, proxy: FaultyHttpProxy
+) -> None:
+    proxy.break_next("GET", r"/issue/BID-1$", "trickle")
+    settings = replace(load_settings(environ=via(proxy, jira)).jira, timeout_seconds=5.0, retries=0)
+    ticks = itertools.count()  # every look at the clock is one second later
+    gateway = JiraGateway(settings, sleep=lambda _: None, clock=lambda: float(next(ticks)))
+    with pytest.raises(JiraError, match="did not answer within 5 s when trying to read BID-1") as raised:
+        gateway.fetch_ticket("BID-1", fields=None)
+    assert raised.value.retryable  # the service tries again later
+    assert next(ticks) < 20  # gave up after a handful of reads of a body of thousands of bytes
+    assert all(sent < total for sent, total in proxy.trickled)  # the answer was never finished
+
+
+def test_a_trickling_answer_is_exit_5_in_the_cli(
+    gonogo: Gonogo, jira: JiraServer, proxy: FaultyHttpProxy, tmp_path: Path
+) -> None:
+    (tmp_path / "gonogo.toml").write_text("[jira]\ntimeout_seconds = 0.5\nretries = 0\n")
+    proxy.break_next("GET", r"/issue/BID-1$", "trickle")
+    run = gonogo("check", "BID-1", "--today", TODAY, env=via(proxy, jira))
+    one_line_failure(run, 5, "Jira did not answer within 0.5 s when trying to read BID-1")
+    assert jira.comments("BID-1") == []
+
+
+# --- 6. redirects stay on the Jira site ------------------------------------------------------
+
+
+@pytest.fixture
+def elsewhere() -> Iterator[socket.socket]:
+    """A listener on another port: whatever gonogo sends there would be queued on it."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.setblocking(False)
+        yield listener
+
+
+def nobody_came(listener: socket.socket) -> bool:
+    try:
+        listener.accept()[0].close()
+    except BlockingIOError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", r"/issue/BID-1$"), ("POST", r"/comment$")])
+def test_a_redirect_off_the_jira_site_is_refused_and_says_where_to(
+    gonogo: Gonogo, jira: JiraServer, proxy: FaultyHttpProxy, elsewhere: socket.socket, method: str, path: str
+) -> None:
+    target = f"http://127.0.0.1:{elsewhere.getsockname()[1]}/collect"
+    proxy.break_next(method, path, ("redirect", target), times=10)
+    run = gonogo("check", "BID-1", "--today", TODAY, env=via(proxy, jira))
+    one_line_failure(run, 5, f"Jira tried to send gonogo to {target}")
+    assert nobody_came(elsewhere)
+    assert jira.comments("BID-1") == []
+
+
+def test_a_redirect_within_the_jira_site_is_followed(
+    gonogo: Gonogo, jira: JiraServer, proxy: FaultyHttpProxy
+) -> None:
+    same_site = f"{proxy.url}/rest/api/2/issue/BID-1?expand=names"
+    proxy.break_next("GET", r"/issue/BID-1$", ("redirect", same_site))
+    run = gonogo("check", "BID-1", "--today", TODAY, env=via(proxy, jira))
+    assert run.exit_code == 12, run.stderr
+    assert len(jira.comments("BID-1")) == 1
+
+
+# --- 9. absurdly nested answers are a Jira error ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "depth", "message"),
+    [
+        (200, 100_000, "nested deeper than 100 levels"),
+        (200, 150, "nested deeper than 100 levels"),
+        (400, 100_000, "Jira answered 400 when trying to read BID-1: no details given"),
+    ],
+)
+def test_an_answer_nested_beyond_a_sane_depth_is_a_jira_error(
+    gonogo: Gonogo, jira: JiraServer, proxy: FaultyHttpProxy, status: int, depth: int, message: str
+) -> None:
+    proxy.break_next("GET", r"/issue/BID-1$", ("answer", str(status), "[" * depth + "]" * depth), times=10)
+    run = gonogo("check", "BID-1", "--today", TODAY, env=via(proxy, jira))
+    one_line_failure(run, 5, message)

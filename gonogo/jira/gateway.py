@@ -43,7 +43,16 @@ from gonogo.core.site_fields import SiteField, editable_fields_from, site_fields
 from gonogo.core.ticket import Ticket, ticket_from_rest
 from gonogo.core.verdict_labels import NO_LABEL_CHANGE, LabelChange
 from gonogo.jira.accounts import account_key
-from gonogo.jira.http import BasicAuth, BearerAuth, HttpError, JiraHttp
+from gonogo.jira.http import (
+    MAX_JSON_DEPTH,
+    BasicAuth,
+    BearerAuth,
+    HttpError,
+    JiraHttp,
+    RedirectRefused,
+    TooDeep,
+    json_of,
+)
 from gonogo.jira.throttle import Throttle
 from gonogo.redaction import REDACTOR, redact
 from gonogo.sources.config import JiraSettings
@@ -53,6 +62,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _ALWAYS_RETRYABLE = {429, 503}  # Jira says the request was not processed
+# The answer broke off on its way (dropped connection, body shorter than its length, reset):
+# like a timeout, the request may or may not have been processed.
+_BROKEN_ANSWER = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
 _RETRYABLE_IF_IDEMPOTENT = {500, 502, 504}
 _COMMENT_PAGE_SIZE = 100
 _GROUP_PAGE_SIZE = 50  # Jira's cap for group/member
@@ -98,8 +110,12 @@ class JiraGateway:
         *,
         sleep: Callable[[float], None] = time.sleep,
         throttle: Throttle | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """A gateway on its own HTTP session; nothing is sent until the first call (no serverInfo)."""
+        """A gateway on its own HTTP session; nothing is sent until the first call (no serverInfo).
+
+        `clock` measures each request's overall deadline ([jira].timeout_seconds, `gonogo.jira.http`).
+        """
         url, token = settings.require_connection()
         REDACTOR.remember_credentials(settings.user, token.reveal())
         self._settings = settings
@@ -116,6 +132,7 @@ class JiraGateway:
             timeout=settings.timeout_seconds,
             user_agent=f"gonogo/{__version__}",
             on_response=self._on_response,
+            clock=clock,
         )
 
     @classmethod
@@ -545,6 +562,23 @@ class JiraGateway:
                 retryable=status in _ALWAYS_RETRYABLE or status >= 500,
                 retry_after=_retry_after(exc),
             ) from None
+        except RedirectRefused as exc:
+            raise JiraError(
+                f"Jira tried to send gonogo to {_short_name(redact(exc.location), 200)} when asked to "
+                f"{action}; gonogo follows redirects only within {self._settings.url}: "
+                "set JIRA_URL to the address Jira answers on",
+            ) from None
+        except TooDeep:
+            raise JiraError(
+                f"Jira's answer when trying to {action} was nested deeper than {MAX_JSON_DEPTH} "
+                "levels, which no Jira answer is: is JIRA_URL the Jira site itself (not a proxy)?",
+            ) from None
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
+            raise JiraError(
+                f"the connection to Jira broke off in the middle of its answer when trying to {action}: "
+                "try again later",
+                retryable=True,
+            ) from None
         except requests.Timeout:
             raise JiraError(
                 f"Jira did not answer within {self._settings.timeout_seconds:g} s when trying to {action}: "
@@ -574,7 +608,7 @@ class JiraGateway:
             return retryable
         if isinstance(exc, requests.ConnectTimeout):
             return True  # never connected, so nothing was sent
-        if isinstance(exc, (requests.Timeout, requests.ConnectionError)):
+        if isinstance(exc, _BROKEN_ANSWER):
             return idempotent
         return False
 
@@ -679,7 +713,7 @@ def _comment_page(page: Any, issue: str) -> tuple[list[dict[str, Any]], int]:
 
 def _json(response: requests.Response, action: str) -> dict[str, Any]:
     try:
-        data = response.json()
+        data = json_of(response)
     except ValueError:
         raise JiraError(f"Jira's answer when trying to {action} was not JSON", retryable=True) from None
     if not isinstance(data, dict) or "id" not in data:
@@ -712,7 +746,7 @@ def _error_body(exc: HttpError) -> dict[str, Any]:
     """The JSON object of an error answer (an ErrorCollection), or {} when it has none."""
     response = getattr(exc, "response", None)
     try:
-        body = response.json() if response is not None else {}
+        body = json_of(response) if response is not None else {}
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}

@@ -63,9 +63,12 @@ _TERMINAL_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u20
 # Jinja's own filters a template may use besides gonogo's: plain data and text operations. Left
 # out: those that make text live (`safe`, `urlize`, `xmlattr`, `tojson`), `attr`, `pprint`, `random`.
 _JINJA_FILTERS = frozenset(
-    "abs batch capitalize count d default dictsort first float format groupby int items join last "
-    "length list lower map max min reject rejectattr replace reverse round select selectattr slice "
-    "sort string sum title trim truncate unique upper wordcount".split()
+    (
+        *("abs", "batch", "capitalize", "count", "d", "default", "dictsort", "first", "float", "format"),
+        *("groupby", "int", "items", "join", "last", "length", "list", "lower", "map", "max", "min"),
+        *("reject", "rejectattr", "replace", "reverse", "round", "select", "selectattr", "slice"),
+        *("sort", "string", "sum", "title", "trim", "truncate", "unique", "upper", "wordcount"),
+    )
 )
 # The sandbox's `range` is bounded; `namespace` is how a template keeps a value across a loop.
 _GLOBALS = ("range", "namespace")
@@ -411,7 +414,7 @@ def _render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
         raise ConfigurationError(f"template {name} not found in the template folders") from None
     except jinja2.TemplateSyntaxError as exc:
         raise ConfigurationError(f"{exc.filename or name}:{exc.lineno}: {exc.message}") from None
-    except (jinja2.UndefinedError, jinja2.sandbox.SecurityError) as exc:
+    except (jinja2.UndefinedError, jinja2.exceptions.SecurityError) as exc:
         raise ConfigurationError(f"{_template_line(exc, name)}: {exc.message}") from None
 
 

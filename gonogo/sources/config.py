@@ -204,10 +204,13 @@ def _reject_non_finite(path: Path, value: Any, where: tuple[str, ...]) -> None:
     """
     if isinstance(value, float) and not math.isfinite(value):
         name = ".".join(where) or "top level"
-        raise ConfigurationError(f"{path}: {name} is {value}, which is not a usable number: write a finite one")
-    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, child in children:
-        _reject_non_finite(path, child, (*where, str(key)))
+        raise ConfigurationError(f"{path}: {name} is {value}, not a usable number: write a finite one")
+    if isinstance(value, dict):
+        for key, child in value.items():
+            _reject_non_finite(path, child, (*where, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            _reject_non_finite(path, child, (*where, str(index)))
 
 
 def _validate_against_schema(path: Path, data: dict[str, Any]) -> None:
