@@ -312,3 +312,48 @@ def test_an_answer_nested_beyond_a_sane_depth_is_a_jira_error(
     proxy.break_next("GET", r"/issue/BID-1$", ("answer", str(status), "[" * depth + "]" * depth), times=10)
     run = gonogo("check", "BID-1", "--today", TODAY, env=via(proxy, jira))
     one_line_failure(run, 5, message)
+
+
+# --- 3. the verdict pointer is trusted only for gonogo's own comment ---------------------------
+
+PROPERTY = "gonogo.verdict"
+
+
+@pytest.mark.parametrize("permission", ["own", "all"])
+@pytest.mark.parametrize("marked", [True, False])
+def test_a_pointer_a_person_turned_to_their_own_comment_is_healed_and_their_comment_untouched(
+    gonogo: Gonogo, permission: str, marked: bool
+) -> None:
+    with running_server(deployment="Cloud", comment_permission=permission) as jira:  # type: ignore[arg-type]
+        seed(jira, "doomed", "BID-1")
+        env = jira_env(jira)
+        assert gonogo("check", "BID-1", "--today", TODAY, env=env).exit_code == 12
+        (ours,) = jira.comments("BID-1")
+        words = "my own notes, please keep"
+        theirs = jira.add_comment("BID-1", words, properties={PROPERTY: {"gonogo": True}} if marked else None)
+        forged = {**jira.issue_properties("BID-1")[PROPERTY], "commentId": theirs["id"], "seal": "0" * 32}
+        jira.set_issue_property("BID-1", PROPERTY, {**forged, "verdict": "go"})
+        jira.clear_requests()
+        run = gonogo("check", "BID-1", "--today", TODAY, env=env)
+        assert run.exit_code == 12, run.stderr
+        by_id = {c["id"]: c for c in jira.comments("BID-1")}
+        assert by_id[theirs["id"]]["body"] == words
+        assert set(by_id) == {ours["id"], theirs["id"]}
+        assert jira.issue_properties("BID-1")[PROPERTY]["commentId"] == ours["id"]
+        edits = [r for r in jira.requests if r.method in ("PUT", "DELETE")]
+        assert not any(r.path.endswith(f"/comment/{theirs['id']}") for r in edits)
+        assert theirs["id"] not in json.dumps([r.body for r in edits], default=str)
+        jira.clear_requests()
+        assert "unchanged" in gonogo("check", "BID-1", "--today", TODAY, env=env).stdout
+        assert [r.method for r in jira.requests] == ["GET"]  # healed: sealed again, one GET
+
+
+def test_gonogo_s_own_sealed_pointer_costs_no_extra_request_when_the_verdict_changes(
+    gonogo: Gonogo, jira: JiraServer
+) -> None:
+    env = jira_env(jira)
+    assert gonogo("check", "BID-1", "--today", TODAY, env=env).exit_code == 12
+    assert jira.issue_properties("BID-1")[PROPERTY]["seal"]
+    jira.clear_requests()
+    assert gonogo("check", "BID-1", "--today", "2026-11-21", env=env).exit_code == 12
+    assert [r.method for r in jira.requests] == ["GET", "PUT"]

@@ -16,6 +16,8 @@ itself, one `_call` per page, in the style the deployment needs (see `deployment
 from __future__ import annotations
 
 import email.utils
+import hashlib
+import hmac
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -124,6 +126,7 @@ class JiraGateway:
         self.round_trips = 0
         self._names: dict[str, str] = {}  # issue id → key, for messages
         self._own_account: str | None = None  # cached `own_account`; "" when Jira named nobody
+        self._seal_key = token.reveal().encode("utf-8")
         self._http = JiraHttp(
             url,
             auth=BasicAuth(str(settings.user), token.reveal())
@@ -283,6 +286,11 @@ class JiraGateway:
             self._own_account = account_key(self._me()) or ""
         return self._own_account or None
 
+    def pointer_seal(self, issue: str, comment_id: str) -> str:
+        """The verdict pointer's seal (`sticky_comment.SEAL_KEY`): an HMAC keyed by the API token."""
+        message = f"gonogo verdict pointer {issue} {comment_id}".encode()
+        return hmac.new(self._seal_key, message, hashlib.sha256).hexdigest()[:32]
+
     def account_ids(self) -> frozenset[str]:
         """The ids a webhook names gonogo's own account by: Cloud's accountId, Data Center's name and key."""
         me = self._me()
@@ -387,18 +395,23 @@ class JiraGateway:
                 idempotent=True,
             )
             items, total = _comment_page(page, self._name(issue))
-            for item in items:
-                properties = item.get("properties")
-                props = {
-                    str(p.get("key")): p.get("value")
-                    for p in (properties if isinstance(properties, list) else [])
-                    if isinstance(p, dict)
-                }
-                author = account_key(item.get("author"))
-                yield RemoteComment(id=str(item["id"]), properties=props, author=author)
+            yield from (_remote_comment(item) for item in items)
             start += len(items)
             if not items or start >= total:
                 return
+
+    def comment(self, issue: str, comment_id: str) -> RemoteComment | None:
+        """One comment with its author and properties (`GET comment/{id}`); None when it is gone."""
+        try:
+            item: Any = self._call(
+                self._get(f"issue/{issue}/comment/{comment_id}", {"expand": "properties"}),
+                action=f"read the comment the verdict pointer of {self._name(issue)} names",
+                idempotent=True,
+                not_found="",
+            )
+        except _NotFound:
+            return None
+        return _remote_comment(item) if isinstance(item, dict) and "id" in item else None
 
     def create_comment(self, issue: str, body: CommentBody, *, properties: Mapping[str, Any]) -> str:
         """POST a comment with its comment properties in the same request; returns its id.
@@ -709,6 +722,17 @@ def _comment_page(page: Any, issue: str) -> tuple[list[dict[str, Any]], int]:
             retryable=True,
         )
     return comments, total
+
+
+def _remote_comment(item: Mapping[str, Any]) -> RemoteComment:
+    """A comment of Jira's answer with its properties (asked with `expand=properties`) and author."""
+    properties = item.get("properties")
+    props = {
+        str(p.get("key")): p.get("value")
+        for p in (properties if isinstance(properties, list) else [])
+        if isinstance(p, dict)
+    }
+    return RemoteComment(id=str(item["id"]), properties=props, author=account_key(item.get("author")))
 
 
 def _json(response: requests.Response, action: str) -> dict[str, Any]:
