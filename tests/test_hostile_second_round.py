@@ -324,7 +324,7 @@ PROPERTY = "gonogo.verdict"
 def test_a_pointer_a_person_turned_to_their_own_comment_is_healed_and_their_comment_untouched(
     gonogo: Gonogo, permission: str, marked: bool
 ) -> None:
-    with running_server(deployment="Cloud", comment_permission=permission) as jira:  # type: ignore[arg-type]
+    with running_server(deployment="Cloud", comment_permission=permission) as jira:
         seed(jira, "doomed", "BID-1")
         env = jira_env(jira)
         assert gonogo("check", "BID-1", "--today", TODAY, env=env).exit_code == 12
