@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import requests
 from jiraserver import BOT_USER, JiraServer, running_server
 from realdeps import require_real_or_skip
 from site_helpers import jira_env, seed
@@ -175,6 +176,11 @@ def proxy(jira: JiraServer) -> Iterator[FaultyHttpProxy]:
         yield faulty
 
 
+def issue_id(jira: JiraServer, key: str) -> str:
+    answer = requests.get(f"{jira.url}/rest/api/2/issue/{key}", headers=jira.auth_headers, timeout=5)
+    return str(answer.json()["id"])
+
+
 def via(proxy: FaultyHttpProxy, jira: JiraServer) -> dict[str, str]:
     return {**jira_env(jira), "JIRA_URL": proxy.url}
 
@@ -212,12 +218,11 @@ def test_an_answer_cut_short_every_time_is_a_jira_error_in_one_line(
 def test_the_service_retries_an_answer_cut_short_instead_of_dead_lettering_it(
     jira: JiraServer, proxy: FaultyHttpProxy, tmp_path: Path
 ) -> None:
-    issue_id = jira.issues["BID-1"]["id"] if hasattr(jira, "issues") else None
     proxy.break_next("GET", r"/issue/[^/]+$", "cut")
     service = Service(tmp_path / "svc", jira, env={"JIRA_URL": proxy.url})
     service.start()
     try:
-        body = created_event("BID-1", issue_id or "10000")
+        body = created_event("BID-1", issue_id(jira, "BID-1"))
         assert service.post(body, signed(body, "cut-1")).json()["outcome"] == "queued"
         wait_until(lambda: len(jira.comments("BID-1")) == 1, timeout=20, what="the comment after a retry")
         wait_until(service.idle, timeout=20, what="the delivery to be settled")
@@ -357,3 +362,41 @@ def test_gonogo_s_own_sealed_pointer_costs_no_extra_request_when_the_verdict_cha
     jira.clear_requests()
     assert gonogo("check", "BID-1", "--today", "2026-11-21", env=env).exit_code == 12
     assert [r.method for r in jira.requests] == ["GET", "PUT"]
+
+
+# --- 10. what was written, deletions included, is what the output and the log line say ------
+
+
+def test_an_unchanged_check_that_deleted_a_duplicate_says_so_in_its_output_and_json(
+    gonogo: Gonogo, jira: JiraServer
+) -> None:
+    env = jira_env(jira)
+    assert gonogo("check", "BID-1", "--today", TODAY, env=env).exit_code == 12
+    duplicate = jira.add_comment(
+        "BID-1", "a late duplicate", author=BOT_USER, properties={PROPERTY: {"gonogo": True}}
+    )
+    text = gonogo("check", "BID-1", "--today", TODAY, env=env)
+    assert "nothing was written" not in text.stdout
+    assert f"Deleted 1 duplicate gonogo comment: {duplicate['id']}." in text.stdout
+    duplicate = jira.add_comment("BID-1", "another", author=BOT_USER, properties={PROPERTY: {"gonogo": True}})
+    document = json.loads(gonogo("check", "BID-1", "--today", TODAY, "--format", "json", env=env).stdout)
+    assert document["comment"]["action"] == "unchanged"
+    assert document["comment"]["deleted"] == [duplicate["id"]]
+
+
+def test_the_service_s_delivery_line_names_the_duplicate_it_deleted(jira: JiraServer, tmp_path: Path) -> None:
+    service = Service(tmp_path / "svc", jira)
+    service.start()
+    try:
+        body = created_event("BID-1", issue_id(jira, "BID-1"))
+        assert service.post(body, signed(body, "first")).json()["outcome"] == "queued"
+        wait_until(lambda: len(service.delivery_lines()) == 1, timeout=20, what="the first delivery")
+        duplicate = jira.add_comment(
+            "BID-1", "late", author=BOT_USER, properties={PROPERTY: {"gonogo": True}}
+        )
+        assert service.post(body, signed(body, "second")).json()["outcome"] == "queued"
+        wait_until(lambda: len(service.delivery_lines()) == 2, timeout=20, what="the second delivery")
+    finally:
+        service.stop()
+    line = service.delivery_lines()[1]
+    assert (line["outcome"], line["action"], line["deleted"]) == ("posted", "unchanged", [duplicate["id"]])

@@ -118,6 +118,7 @@ def _rendered(
             "publication.txt.j2",
             action=publication.action.value if publication is not None else None,
             comment_id=publication.comment_id if publication is not None else None,
+            deleted=publication.removed if publication is not None else (),
             key=assessment.ticket_key,
             fetched=result.jira_round_trips is not None,
             # The comment as printed for its format: its own line breaks, values already made safe.

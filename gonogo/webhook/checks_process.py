@@ -113,6 +113,7 @@ def check_runner(
             action=result.publication.action.value,
             comment_id=result.publication.comment_id,
             key=ticket.key,
+            deleted=result.publication.removed,
         )
 
     return run

@@ -44,6 +44,7 @@ class Checked:
     action: str  # created / updated / recreated / unchanged
     comment_id: str
     key: str = ""  # the key of the ticket Jira returned (a delivery may name another)
+    deleted: tuple[str, ...] = ()  # duplicate gonogo comments the check deleted
 
 
 @dataclass(frozen=True)
@@ -244,8 +245,9 @@ class Workers:
         )
 
     def _posted(self, job: Job, outcome: Checked, attempts: int) -> None:
-        # "unchanged": the comment would have come out identical, so nothing was written to Jira.
-        said = "unchanged" if outcome.action == "unchanged" else "posted"
+        # "unchanged": the comment would have come out identical and no duplicate was deleted, so
+        # nothing was written to Jira. A deletion is a write: the line then says "posted" and names it.
+        said = "unchanged" if outcome.action == "unchanged" and not outcome.deleted else "posted"
         self._metrics.checks.labels(said).inc()
         self._metrics.verdicts.labels(outcome.verdict).inc()
         self._metrics.time_to_comment_seconds.observe(max(0.0, time.time() - job.received_at))
@@ -257,6 +259,7 @@ class Workers:
             verdict=outcome.verdict,
             comment=outcome.comment_id,
             action=outcome.action,
+            **({"deleted": list(outcome.deleted)} if outcome.deleted else {}),
             attempts=attempts,
             latency_ms=_since(job.received_at),
         )
