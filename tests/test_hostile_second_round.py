@@ -7,9 +7,11 @@ kill/restart tests of the webhook service.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import socket
+import sqlite3
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import replace
@@ -32,6 +34,9 @@ from gonogo.flows.assessor import Assessor, build_assessor
 from gonogo.jira.gateway import JiraGateway
 from gonogo.sources.config import Settings, load_settings
 from gonogo.sources.tickets import load_ticket_file
+from gonogo.webhook.queue import Job
+from gonogo.webhook.queue.local import LocalQueue
+from gonogo.webhook.settings import QueueSettings
 
 # --- 1. team templates run sandboxed --------------------------------------------------------
 
@@ -400,3 +405,54 @@ def test_the_service_s_delivery_line_names_the_duplicate_it_deleted(jira: JiraSe
         service.stop()
     line = service.delivery_lines()[1]
     assert (line["outcome"], line["action"], line["deleted"]) == ("posted", "unchanged", [duplicate["id"]])
+
+
+# --- 11. the local queue gives its space back and forgets expired delivery ids ----------------
+
+
+def queue_bytes(folder: Path) -> int:
+    return sum(path.stat().st_size for path in folder.iterdir() if ".db" in path.name)
+
+
+def test_the_local_queue_gives_its_space_back_once_a_burst_has_drained(tmp_path: Path) -> None:
+    settings = QueueSettings(kind="local", path=tmp_path / "queue")
+    queue = LocalQueue(settings)
+    padding = "x" * 2000
+    burst = [
+        (Job(f"d-{n}-{padding}", f"BID-{n}", str(n), "jira:issue_created", 0.0), False) for n in range(1500)
+    ]
+    try:
+        assert all(queue.submit_many(burst))
+        peak = queue_bytes(settings.path)
+        for _ in burst:
+            claimed = queue.claim(5)
+            assert claimed is not None
+            queue.complete(claimed)
+            peak = max(peak, queue_bytes(settings.path))
+        assert queue.depth() == 0
+        drained = queue_bytes(settings.path)
+    finally:
+        queue.close()
+    assert peak > 3_000_000  # the burst's 3 MB of jobs were on disk
+    assert drained < peak / 10, (drained, peak)
+
+
+def remembered(folder: Path) -> list[str]:
+    with contextlib.closing(sqlite3.connect(folder / "deliveries.db")) as db:
+        return [row[0] for row in db.execute("SELECT delivery FROM seen ORDER BY delivery")]
+
+
+def test_delivery_ids_are_pruned_once_the_dedupe_window_has_passed(tmp_path: Path) -> None:
+    now = [1_000_000.0]
+    settings = QueueSettings(kind="local", path=tmp_path / "queue", dedupe_seconds=3600)
+    queue = LocalQueue(settings, clock=lambda: now[0])
+    try:
+        for delivery in ("first", "second"):
+            assert queue.submit(Job(delivery, "BID-1", "1", "jira:issue_created", now[0]), dedupe=True)
+            claimed = queue.claim(5)
+            assert claimed is not None
+            queue.complete(claimed)  # the queue is empty again: housekeeping runs
+            assert remembered(settings.path) == (["first"] if delivery == "first" else ["second"])
+            now[0] += 3601  # the dedupe window of what was just stored passes
+    finally:
+        queue.close()
