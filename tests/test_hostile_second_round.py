@@ -12,6 +12,7 @@ import itertools
 import json
 import socket
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import replace
@@ -31,6 +32,7 @@ from wiki_oracle import oracle_unavailable_reason, plain_text, render_wiki_to_ad
 from gonogo.core.assessment import Assessment
 from gonogo.core.errors import ConfigurationError, JiraError
 from gonogo.flows.assessor import Assessor, build_assessor
+from gonogo.flows.portfolio_run import ReportRequest, run_report
 from gonogo.jira.gateway import JiraGateway
 from gonogo.sources.config import Settings, load_settings
 from gonogo.sources.tickets import load_ticket_file
@@ -456,3 +458,49 @@ def test_delivery_ids_are_pruned_once_the_dedupe_window_has_passed(tmp_path: Pat
             now[0] += 3601  # the dedupe window of what was just stored passes
     finally:
         queue.close()
+
+
+# --- 7. an interrupt on `report --post` stops every write at once -----------------------------
+
+
+class InterruptOnceThreeArePosting:
+    """Progress that presses Ctrl-C when the first ticket is done and three others are mid-post."""
+
+    def __init__(self, jira: JiraServer) -> None:
+        self.jira = jira
+
+    def searching(self, found: int, total: int | None) -> None:
+        pass
+
+    def checking(self, total: int) -> None:
+        pass
+
+    def checked(self) -> None:
+        wait_until(lambda: self.jira.held_requests == 3, timeout=20, what="three comments in flight")
+        raise KeyboardInterrupt
+
+
+def test_an_interrupted_report_post_returns_at_once_and_writes_nothing_more(
+    gonogo: Gonogo, jira: JiraServer
+) -> None:
+    for n in (2, 3, 4):
+        seed(jira, "doomed", f"BID-{n}")
+    assert gonogo("check", "BID-1", "--today", TODAY, env=jira_env(jira)).exit_code == 12  # unchanged later
+    settings = load_settings(environ=jira_env(jira))
+    jira_settings = replace(settings.jira, timeout_seconds=5.0)
+    jira.hang_next("POST", r"/comment$", times=3)
+    request = ReportRequest(jql="project = BID", today=date.fromisoformat(TODAY), post=True, concurrency=4)
+    with pytest.raises(KeyboardInterrupt):
+        run_report(
+            request,
+            assessor=build_assessor(settings),
+            jira=jira_settings,
+            progress=InterruptOnceThreeArePosting(jira),
+        )
+    assert jira.held_requests == 3  # the run did not wait for the tickets in hand
+    interrupted_at = len(jira.requests)
+    jira.release()  # the three posts sent before the interrupt are answered now
+    for worker in [t for t in threading.enumerate() if t.name.startswith("gonogo-report")]:
+        worker.join(timeout=30)
+        assert not worker.is_alive()
+    assert jira.requests[interrupted_at:] == []  # no pointer, no label, no heal: nothing after

@@ -110,7 +110,7 @@ class JiraGateway:
         self,
         settings: JiraSettings,
         *,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         throttle: Throttle | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -121,7 +121,8 @@ class JiraGateway:
         url, token = settings.require_connection()
         REDACTOR.remember_credentials(settings.user, token.reveal())
         self._settings = settings
-        self._sleep = sleep
+        # A retry's back-off: through the run's throttle, so that stopping the run cuts it short.
+        self._sleep = sleep or (throttle.pause if throttle is not None else time.sleep)
         self._throttle = throttle  # shared by the gateways of one run (gonogo report's workers)
         self.round_trips = 0
         self._names: dict[str, str] = {}  # issue id → key, for messages
@@ -143,7 +144,7 @@ class JiraGateway:
         cls,
         settings: JiraSettings,
         *,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         throttle: Throttle | None = None,
     ) -> JiraGateway:
         """The gateway for the configured site, without contacting Jira (no serverInfo round-trip)."""

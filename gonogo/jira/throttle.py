@@ -5,6 +5,10 @@ others would keep sending meanwhile and earn 429s of their own: that is hammerin
 is handed to every gateway of a run. When any response says "wait" (429 or 503 with Retry-After,
 or Cloud's `X-RateLimit-NearLimit: true`), the throttle holds back every thread's *next* request
 until that time has passed. The clock and the sleep are injected so tests run in virtual time.
+
+The same gate stops a run: after `stop()` (Ctrl-C on `gonogo report --post`), every thread's next
+request raises `RunStopped` instead of being sent, and a thread waiting its turn wakes at once.
+Without it, the tickets in hand kept writing (their pointer, healing deletes) after the interrupt.
 """
 
 from __future__ import annotations
@@ -19,6 +23,11 @@ DEFAULT_HOLD_SECONDS = 1.0
 NEAR_LIMIT_HOLD_SECONDS = 1.0
 
 
+class RunStopped(KeyboardInterrupt):
+    """The run was interrupted: no further request is sent. A KeyboardInterrupt, so that nothing
+    that handles a failed ticket (`except Exception`) or retries a request mistakes it for one."""
+
+
 class Throttle:
     """Thread-safe "nobody sends before T" gate; `hold_off` moves T later, never earlier."""
 
@@ -26,11 +35,12 @@ class Throttle:
         self,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] | None = None,
         max_hold_seconds: float = 60.0,
     ) -> None:
         self._clock = clock
-        self._sleep = sleep
+        self._stopped = threading.Event()
+        self._sleep = sleep or self._stopped.wait  # a pause that `stop` cuts short
         self._max_hold = max_hold_seconds
         self._lock = threading.Lock()
         self._resume_at = float("-inf")
@@ -50,15 +60,26 @@ class Throttle:
     def wait_turn(self) -> None:
         """Block until no pause is in force; called before every request attempt.
 
-        Loops because another thread may extend the pause while this one sleeps.
+        Loops because another thread may extend the pause while this one sleeps. Raises
+        `RunStopped` once the run was stopped.
         """
         while True:
+            if self._stopped.is_set():
+                raise RunStopped
             with self._lock:
                 delay = self._resume_at - self._clock()
                 if delay <= 0:
                     return
                 self.waited_seconds += delay
             self._sleep(delay)
+
+    def stop(self) -> None:
+        """From now on no thread sends a request: each one's next `wait_turn` raises `RunStopped`."""
+        self._stopped.set()
+
+    def pause(self, seconds: float) -> None:
+        """A retry's back-off that `stop` cuts short (the run then ends at the next `wait_turn`)."""
+        self._sleep(seconds)
 
     def observe(self, status: int, retry_after: float | None, *, near_limit: bool) -> None:
         """Learn from one response: a 429/503 or a near-limit warning pauses everybody."""
