@@ -26,7 +26,7 @@ from realdeps import require_real_or_skip
 from site_helpers import jira_env, seed
 from support import EXAMPLES, TODAY, Gonogo
 from tcp_proxy import FaultyHttpProxy
-from webhook_helpers import Service, created_event, signed, wait_until
+from webhook_helpers import Metrics, Service, created_event, signed, wait_until
 from wiki_oracle import oracle_unavailable_reason, plain_text, render_wiki_to_adf
 
 from gonogo.core.assessment import Assessment
@@ -34,11 +34,14 @@ from gonogo.core.errors import ConfigurationError, JiraError
 from gonogo.flows.assessor import Assessor, build_assessor
 from gonogo.flows.portfolio_run import ReportRequest, run_report
 from gonogo.jira.gateway import JiraGateway
-from gonogo.sources.config import Settings, load_settings
+from gonogo.sources.config import JiraSettings, Settings, load_settings
 from gonogo.sources.tickets import load_ticket_file
+from gonogo.webhook.checks_process import stuck_after_seconds
 from gonogo.webhook.queue import Job
 from gonogo.webhook.queue.local import LocalQueue
-from gonogo.webhook.settings import QueueSettings
+from gonogo.webhook.service import health_check
+from gonogo.webhook.settings import QueueSettings, RetryPolicy
+from gonogo.webhook.worker import Checked, Workers
 
 # --- 1. team templates run sandboxed --------------------------------------------------------
 
@@ -504,3 +507,49 @@ def test_an_interrupted_report_post_returns_at_once_and_writes_nothing_more(
         worker.join(timeout=30)
         assert not worker.is_alive()
     assert jira.requests[interrupted_at:] == []  # no pointer, no label, no heal: nothing after
+
+
+# --- 5b. /healthz says so when a worker is stuck past every deadline -------------------------
+
+
+def test_a_worker_stuck_on_one_check_past_its_deadlines_makes_healthz_say_so(tmp_path: Path) -> None:
+    now = [0.0]
+    release = threading.Event()
+
+    def hangs(job: Job) -> Checked:
+        release.wait(30)  # what no deadline bounds: the check never ends by itself
+        return Checked(verdict="go", action="created", comment_id="10000")
+
+    queue = LocalQueue(QueueSettings(kind="local", path=tmp_path / "queue"))
+    metrics = Metrics(queue_depth=queue.depth)
+    workers = Workers(
+        queue=queue,
+        run_check=hangs,
+        count=1,
+        retry=RetryPolicy(),
+        metrics=metrics,
+        poll_seconds=0.05,
+        clock=lambda: now[0],
+    )
+    after = stuck_after_seconds(
+        replace(JiraSettings(), timeout_seconds=5.0, retries=1, max_retry_wait_seconds=10)
+    )
+    health = health_check(queue, workers, stuck=metrics.workers_stuck)
+    try:
+        workers.start()
+        queue.submit(Job("d-1", "BID-1", "1", "jira:issue_created", 0.0), dedupe=True)
+        wait_until(lambda: workers.stuck(-1.0) == 1, timeout=10, what="the worker to start the check")
+        now[0] += after  # exactly at the limit: slow, not stuck
+        metrics.stuck.set(workers.stuck(after))
+        assert health() is None
+        now[0] += 1.0
+        metrics.stuck.set(workers.stuck(after))  # what the check process does every second
+        assert health() == "1 worker(s) stuck on one check for longer than its Jira deadlines allow"
+        release.set()
+        wait_until(lambda: workers.stuck(-1.0) == 0, timeout=10, what="the check to end")
+        metrics.stuck.set(workers.stuck(after))
+        assert health() is None
+    finally:
+        release.set()
+        workers.stop(5)
+        queue.close()

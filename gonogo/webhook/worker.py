@@ -70,8 +70,10 @@ class Workers:
         poll_seconds: float = 1.0,
         trouble_max_seconds: float = TROUBLE_MAX_SECONDS,
         sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """`sleep` replaces the interruptible waits (back-offs) in tests; by default a wait ends at `stop`."""
+        """`sleep` replaces the interruptible waits (back-offs) in tests; by default a wait ends at `stop`.
+        `clock` times the check each worker is busy with (`stuck`)."""
         self._queue = queue
         self._run_check = run_check
         self._count = count
@@ -82,6 +84,8 @@ class Workers:
         self._sleep = sleep
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._clock = clock
+        self._busy_since: dict[int, float] = {}  # thread id → when its current check started
 
     def start(self) -> None:
         for number in range(self._count):
@@ -95,6 +99,15 @@ class Workers:
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+
+    def stuck(self, after_seconds: float) -> int:
+        """How many workers have been on their current check for longer than `after_seconds`.
+
+        Every Jira request ends by its deadline, so a check cannot legitimately run for ever; one
+        that does holds a worker that no other ticket gets (`/healthz` says so).
+        """
+        now = self._clock()
+        return sum(1 for started in list(self._busy_since.values()) if now - started > after_seconds)
 
     def alive(self) -> bool:
         """False once a started worker thread has ended: `/healthz` must not say ok with nobody working."""
@@ -171,6 +184,7 @@ class Workers:
     def _attempt(self, job: Job) -> tuple[Exception | None, Checked | NotAProposal | None]:
         started = time.perf_counter()
         self._metrics.in_progress.inc()
+        self._busy_since[threading.get_ident()] = self._clock()
         try:
             return None, self._run_check(job)
         except GonogoError as error:
@@ -179,6 +193,7 @@ class Workers:
             log.exception("internal error while checking", extra={"delivery": job.delivery_id})
             return error, None
         finally:
+            del self._busy_since[threading.get_ident()]
             self._metrics.in_progress.dec()
             self._metrics.check_seconds.observe(time.perf_counter() - started)
 
