@@ -19,11 +19,11 @@ the two. Rows still in the inbox at start (a crash) are moved first. A crash bet
 delete leaves at worst a second job for the same ticket, which the sticky comment absorbs (and whose
 check, finding the verdict unchanged, writes nothing).
 
-Both databases give their space back once a burst has drained: housekeeping (every 200 finished
-jobs, and whenever the queue runs empty) drops finished rows and delivery ids older than the dedupe
-window, then SQLite's incremental vacuum returns the freed pages to the file system and a WAL
-checkpoint truncates the log. Each database is switched to incremental auto-vacuum once, by a
-VACUUM, the first time housekeeping meets it.
+Both databases give their space back once a burst has drained. Housekeeping (every 200 finished
+jobs, and in the mover thread whenever the queue runs empty) drops finished rows and delivery ids
+older than the dedupe window; then SQLite's incremental vacuum returns the freed pages to the file
+system and a WAL checkpoint truncates the log. Each database is switched to incremental
+auto-vacuum once, by a VACUUM, the first time housekeeping meets it.
 
 One service owns a folder at a time (an exclusive `flock` on serve.lock), because `auto_resume`
 would otherwise hand another live process's in-progress jobs out again. Several instances need the
@@ -132,6 +132,7 @@ class LocalQueue:
         self._mover: threading.Thread | None = None
         self._moving = threading.Condition()
         self._closing = False
+        self._tidy_when_idle = False  # the queue ran empty: the mover thread tidies up
         if reader:
             self._queue = self._open_queue(auto_resume=False) if self._folder.is_dir() else None
             self._seen: sqlite3.Connection | None = None
@@ -408,7 +409,11 @@ class LocalQueue:
             if moved or pause:
                 continue
             with self._moving:
-                if not self._closing and not self._inbox_waiting():
+                tidy, self._tidy_when_idle = self._tidy_when_idle, False
+            if tidy:
+                self._tidy()
+            with self._moving:
+                if not self._closing and not self._inbox_waiting() and not self._tidy_when_idle:
                     self._moving.wait(1.0)
 
     def _move_some(self, limit: int = 256) -> int:
@@ -443,14 +448,23 @@ class LocalQueue:
         with self._intake:
             self._open_jobs = max(0, self._open_jobs - 1)
             self._since_housekeeping += 1
-            due = self._since_housekeeping >= _HOUSEKEEPING_EVERY or self._open_jobs == 0
-        if due:
-            # The job itself is acknowledged by now; failing to tidy up must not make that look
-            # like a failure (the job would run again). The next round tries again.
-            try:
-                self._housekeeping()
-            except sqlite3.Error as exc:
-                log.warning("could not purge finished jobs from the local queue (%s)", exc)
+            due = self._since_housekeeping >= _HOUSEKEEPING_EVERY
+            drained = self._open_jobs == 0
+        if drained and not due and self._mover is not None:
+            # Off the worker's path: its job's report (the delivery line) must not wait for a vacuum.
+            with self._moving:
+                self._tidy_when_idle = True
+                self._moving.notify()
+        elif due:
+            self._tidy()
+
+    def _tidy(self) -> None:
+        # The job itself is acknowledged by now; failing to tidy up must not make that look like a
+        # failure (the job would run again). The next round tries again.
+        try:
+            self._housekeeping()
+        except sqlite3.Error as exc:
+            log.warning("could not purge finished jobs from the local queue (%s)", exc)
 
     def _housekeeping(self) -> None:
         """Drop finished rows (dead letters stay) and delivery ids older than the dedupe window,
