@@ -453,18 +453,19 @@ def test_delivery_ids_are_pruned_once_the_dedupe_window_has_passed(tmp_path: Pat
     now = [1_000_000.0]
     settings = QueueSettings(kind="local", path=tmp_path / "queue", dedupe_seconds=3600)
     queue = LocalQueue(settings, clock=lambda: now[0])
+
+    def store_and_finish(delivery: str) -> None:
+        assert queue.submit(Job(delivery, "BID-1", "1", "jira:issue_created", now[0]), dedupe=True)
+        claimed = queue.claim(5)
+        assert claimed is not None
+        queue.complete(claimed)  # the queue is empty again: it tidies up in its own thread
+
     try:
-        for delivery in ("first", "second"):
-            assert queue.submit(Job(delivery, "BID-1", "1", "jira:issue_created", now[0]), dedupe=True)
-            claimed = queue.claim(5)
-            assert claimed is not None
-            queue.complete(claimed)  # the queue is empty again: it tidies up in its own thread
-            wait_until(
-                lambda kept=[delivery]: remembered(settings.path) == kept and not queue.depth(),
-                timeout=10,
-                what=f"only {delivery} to be remembered",
-            )
-            now[0] += 3601  # the dedupe window of what was just stored passes
+        store_and_finish("first")
+        wait_until(lambda: remembered(settings.path) == ["first"], timeout=10, what="first remembered")
+        now[0] += 3601  # the dedupe window of "first" passes
+        store_and_finish("second")
+        wait_until(lambda: remembered(settings.path) == ["second"], timeout=10, what="first forgotten")
     finally:
         queue.close()
 
