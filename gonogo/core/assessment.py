@@ -13,7 +13,9 @@ from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from gonogo.core.decisions import DecisionContext, DecisionRecord, decision_on
 from gonogo.core.errors import ConfigurationError
+from gonogo.core.history import VerdictShift
 from gonogo.core.proposal import Proposal
 from gonogo.core.rules import Checklist, Rule, Severity, fill_values
 from gonogo.core.ticket import Ticket
@@ -118,6 +120,7 @@ class MissingInformation:
     question: str
     problem: str | None
     needed_by: tuple[str, ...]
+    options: tuple[str, ...] = ()  # a select's options as the site spells them (the assessor's)
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,8 @@ class Assessment:
     path: PathToGo | None = None  # set by the assessor, which can re-assess a changed ticket
     headline: str = ""  # the one-sentence summary under the verdict (the assessor renders it)
     approvers: tuple[str, ...] = ()  # who may waive, by display name where known; empty: anyone
+    decision: DecisionRecord | None = None  # the bid decision people recorded, beside the verdict
+    shift: VerdictShift | None = None  # the latest verdict change and the edits behind it (assessor)
 
     @property
     def waivers_end_on(self) -> date | None:
@@ -155,6 +160,7 @@ def assess(
     vocabulary: Vocabulary,
     *,
     waivers: WaiverContext,
+    decisions: DecisionContext | None = None,
 ) -> Assessment:
     applicable = tuple(
         c for c in checklists if c.applies_to(project=ticket.project_key, issue_type=ticket.issue_type)
@@ -189,6 +195,18 @@ def assess(
         ),
     )
     summary = proposal.values.get("summary")
+    decision = (
+        decision_on(
+            ticket,
+            proposal,
+            verdict=verdict,
+            facts={e.field_id: e.label for f in findings for e in f.evidence if e.field_id is not None},
+            histories=waivers.histories,
+            context=decisions,
+        )
+        if decisions is not None
+        else None
+    )
     return Assessment(
         ticket_key=ticket.key,
         ticket_id=ticket.id,
@@ -204,6 +222,7 @@ def assess(
         coverage=coverage(findings),
         thresholds=dict(proposal.thresholds),
         approvers=waivers.named_approvers(),
+        decision=decision,
     )
 
 
@@ -294,7 +313,9 @@ def evaluate_rule(checklist_id: str, rule: Rule, proposal: Proposal, vocabulary:
 
 def _headline(rule: Rule, proposal: Proposal) -> str:
     """The rule's failed title with the ticket's values it names, formatted for reading."""
-    return fill_values(rule.failed_title, proposal.values, lambda _name, value: display_value(value))
+    return fill_values(
+        rule.failed_title, proposal.values, lambda name, _value: display_value(proposal.evidence_value(name))
+    )
 
 
 def _is_derived(name: str, vocabulary: Vocabulary) -> bool:

@@ -27,6 +27,8 @@ class PropertySpec:
     exclusive_minimum: float | None = None
     maximum: float | None = None
     optional: str | None = None  # a site may lack the field: what would read it (x-gonogo-optional)
+    actor: str | None = None  # who can change it: customer, team, estimate or market (x-gonogo-actor)
+    unit: str | None = None  # what its number counts, for a sentence ("person-days")
 
     @property
     def is_derived(self) -> bool:
@@ -92,4 +94,6 @@ def _property(name: str, spec: Mapping[str, Any]) -> PropertySpec:
         exclusive_minimum=spec.get("exclusiveMinimum"),
         maximum=spec.get("maximum"),
         optional=spec.get("x-gonogo-optional"),
+        actor=spec.get("x-gonogo-actor"),
+        unit=spec.get("x-gonogo-unit"),
     )

@@ -105,9 +105,10 @@ class _Bearer(requests.auth.AuthBase):
 class JiraHttp:
     """The REST calls the gateway makes: GET for JSON, POST/PUT of JSON, DELETE; errors as HttpError.
 
-    `on_response` sees every response (the gateway counts round-trips and feeds the throttle).
-    Nothing is retried here: the gateway decides what may be retried. `clock` measures each
-    request's overall deadline (see the module).
+    `before_send` sees every request's method and URL before it goes (the shared throttle holds
+    it back while a rate limit covers it); `on_response` sees every response (the gateway counts
+    round-trips and feeds the throttle). Nothing is retried here: the gateway decides what may be
+    retried. `clock` measures each request's overall deadline (see the module).
     """
 
     def __init__(
@@ -119,8 +120,10 @@ class JiraHttp:
         user_agent: str,
         on_response: Callable[[Response], None],
         clock: Callable[[], float] = time.monotonic,
+        before_send: Callable[[str, str], None] = lambda method, url: None,
     ) -> None:
         self.url = url.rstrip("/")
+        self._before_send = before_send
         self.timeout = timeout
         self._clock = clock
         session = requests.Session()
@@ -141,7 +144,10 @@ class JiraHttp:
         self.session = session
 
     def rest_url(self, path: str, *, version: int = 2) -> str:
-        """The URL of a REST path (`issue/BID-1/comment`) under `/rest/api/{version}/`."""
+        """The URL of a REST path (`issue/BID-1/comment`) under `/rest/api/{version}/`; a path
+        from the root (`/rest/webhooks/1.0/webhook`, another REST API of Jira's) as it is."""
+        if path.startswith("/"):
+            return f"{self.url}{path}"
         return f"{self.url}/rest/api/{version}/{path}"
 
     def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
@@ -174,6 +180,7 @@ class JiraHttp:
         """One request and its whole answer within the deadline, redirects only within the site."""
         deadline = self._clock() + self.timeout
         for _ in range(_MAX_SAME_SITE_REDIRECTS + 1):
+            self._before_send(method, url)
             response = self.session.request(
                 method, url, timeout=self.timeout, allow_redirects=False, stream=True, **kwargs
             )
