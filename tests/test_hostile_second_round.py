@@ -473,11 +473,13 @@ def test_delivery_ids_are_pruned_once_the_dedupe_window_has_passed(tmp_path: Pat
 # --- 7. an interrupt on `report --post` stops every write at once -----------------------------
 
 
-class InterruptOnceThreeArePosting:
-    """Progress that presses Ctrl-C when the first ticket is done and three others are mid-post."""
+class InterruptWhileThreeWaitToRetry:
+    """Progress that presses Ctrl-C when the first ticket is done and three others were told by
+    Jira to try their comment again in 10 s; it notes how many requests Jira had seen by then."""
 
     def __init__(self, jira: JiraServer) -> None:
         self.jira = jira
+        self.seen_at_interrupt = -1
 
     def searching(self, found: int, total: int | None) -> None:
         pass
@@ -486,34 +488,36 @@ class InterruptOnceThreeArePosting:
         pass
 
     def checked(self) -> None:
-        wait_until(lambda: self.jira.held_requests == 3, timeout=20, what="three comments in flight")
+        wait_until(lambda: len(posts(self.jira)) == 3, timeout=20, what="three comments refused for now")
+        self.seen_at_interrupt = len(self.jira.requests)
         raise KeyboardInterrupt
 
 
-def test_an_interrupted_report_post_returns_at_once_and_writes_nothing_more(
+def posts(jira: JiraServer) -> list[str]:
+    return [r.path for r in jira.requests if r.method == "POST" and r.path.endswith("/comment")]
+
+
+def test_an_interrupted_report_post_sends_nothing_after_the_interrupt(
     gonogo: Gonogo, jira: JiraServer
 ) -> None:
     for n in (2, 3, 4):
         seed(jira, "doomed", f"BID-{n}")
-    assert gonogo("check", "BID-1", "--today", TODAY, env=jira_env(jira)).exit_code == 12  # unchanged later
+    assert gonogo("check", "BID-1", "--today", TODAY, env=jira_env(jira)).exit_code == 12  # no post later
+    jira.clear_requests()
     settings = load_settings(environ=jira_env(jira))
-    jira_settings = replace(settings.jira, timeout_seconds=5.0)
-    jira.hang_next("POST", r"/comment$", times=3)
+    # Each comment is refused for 10 s, for its own ticket only: the three wait side by side.
+    limited = {"Retry-After": "10", "RateLimit-Reason": "jira-per-issue-on-write"}
+    jira.fail_next("POST", r"/comment$", 429, headers=limited, times=3)
+    progress = InterruptWhileThreeWaitToRetry(jira)
     request = ReportRequest(jql="project = BID", today=date.fromisoformat(TODAY), post=True, concurrency=4)
     with pytest.raises(KeyboardInterrupt):
-        run_report(
-            request,
-            assessor=build_assessor(settings),
-            jira=jira_settings,
-            progress=InterruptOnceThreeArePosting(jira),
-        )
-    assert jira.held_requests == 3  # the run did not wait for the tickets in hand
-    interrupted_at = len(jira.requests)
-    jira.release()  # the three posts sent before the interrupt are answered now
+        run_report(request, assessor=build_assessor(settings), jira=settings.jira, progress=progress)
     for worker in [t for t in threading.enumerate() if t.name.startswith("gonogo-report")]:
-        worker.join(timeout=30)
+        worker.join(timeout=30)  # each ends at its next request, or cuts its wait short
         assert not worker.is_alive()
-    assert jira.requests[interrupted_at:] == []  # no pointer, no label, no heal: nothing after
+    # Without the stop, each of the three retried its comment after 10 s, then wrote its pointer.
+    assert [f"{r.method} {r.path}" for r in jira.requests[progress.seen_at_interrupt :]] == []
+    assert all(jira.comments(f"BID-{n}") == [] for n in (2, 3, 4))
 
 
 # --- 5b. /healthz says so when a worker is stuck past every deadline -------------------------
