@@ -188,6 +188,20 @@ def test_an_option_the_edit_screen_does_not_offer_is_never_proposed(gonogo: Gono
     )
 
 
+def test_report_post_proposes_only_options_the_edit_screen_offers(gonogo: Gonogo, site: JiraServer) -> None:
+    run = gonogo("report", "--project", "BID", "--post", "--today", TODAY, env=env_for(site))
+    assert run.exit_code == 0, run.stderr
+    (comment,) = site.comments("BID-1")  # conditions: fixed price on 600 person-days
+    body = json.dumps(comment["body"], ensure_ascii=False) if site.deployment == "Cloud" else comment["body"]
+    text = body.replace("\u2060", "").replace("\\", "")
+    # Search pages carry the edit screen too: never the nearer "Time and materials" this site lacks.
+    assert "Ask the customer for Contract form: Capped T&M (now Fixed price)" in text
+    assert "Time and materials" not in text
+    searches = [r for r in site.requests if r.path.endswith(("/search", "/search/jql"))]
+    assert searches and all("editmeta" in r.query["expand"] for r in searches)
+    assert not [r for r in site.requests if r.method == "GET" and "/issue/" in r.path]  # no request more
+
+
 def test_the_comment_speaks_the_sites_words_and_says_who_acts(gonogo: Gonogo, site: JiraServer) -> None:
     for number, case in enumerate(CASES, start=1):
         run = gonogo(
