@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +19,11 @@ import pytest
 import requests
 from jiraserver import JiraServer, JiraUser, running_server
 from portfolio_helpers import EXAMPLE_NAMES, env_for, example, seed_portfolio
+from realdeps import require_real_or_skip
 from support import EXAMPLES, TODAY, Gonogo, comment_words
+from wiki_oracle import live_constructs, oracle_unavailable_reason, plain_text, render_wiki_to_adf
+
+from gonogo.render.wikimarkup import LOOKALIKES, WORD_JOINER
 
 # The site's own field names, by the examples' field ids.
 SITE_NAMES = {
@@ -133,6 +138,13 @@ def site(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[JiraServer]:
         assert server.internal_errors == []
 
 
+@pytest.fixture
+def oracle() -> None:
+    reason = oracle_unavailable_reason()
+    if reason:
+        require_real_or_skip(reason)
+
+
 def check_json(gonogo: Gonogo, server: JiraServer, key: str, *extra: str) -> dict[str, Any]:
     run = gonogo("check", key, "--today", TODAY, "--format", "json", *extra, env=env_for(server))
     assert run.exit_code in (0, 10, 11, 12), run.stderr
@@ -198,7 +210,8 @@ def test_report_post_proposes_only_options_the_edit_screen_offers(gonogo: Gonogo
     assert "Ask the customer for Contract form: Capped T&M (now Fixed price)" in text
     assert "Time and materials" not in text
     searches = [r for r in site.requests if r.path.endswith(("/search", "/search/jql"))]
-    assert searches and all("editmeta" in r.query["expand"] for r in searches)
+    assert searches
+    assert all("editmeta" in r.query["expand"] for r in searches)
     assert not [r for r in site.requests if r.method == "GET" and "/issue/" in r.path]  # no request more
 
 
@@ -262,6 +275,39 @@ def test_a_recheck_after_edits_that_flip_the_verdict_says_from_what_since_when_a
     # A later re-check with no verdict change still says how the GO came about.
     later = gonogo("check", key, "--today", "2026-11-24", "--format", "jira", "--dry-run", env=env_for(site))
     assert "Was NO-GO on 2026-11-20, GO since 2026-11-23." in later.stdout.replace("\u2060", "")
+
+
+HOSTILE_NAME = "[~accountid:5b10ac8d] http://evil.example/a !http://evil.example/i.png! {panel}p{panel} :)"
+HOSTILE_OPTION = "[~admin] www.evil.example [x|mailto:a@evil.example]"
+
+
+def shifted_comment_adf(gonogo: Gonogo, site: JiraServer, key: str, name: str, option: str) -> Any:
+    """The comment after `name` edited PWin and set Delivery team free to `option`, flipping a NO-GO."""
+    names = {**example("healthy")["names"], **SITE_NAMES}
+    site.add_issue(key, {**site_fields("healthy", {"customfield_10104": 5}), "summary": key}, names=names)
+    assert gonogo("check", key, "--today", "2026-11-20", env=env_for(site)).exit_code == 12
+    user = JiraUser(account_id=f"5b10-{key}", display_name=name, email=f"{key}@example.com", name=key)
+    at = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+    edits = {"customfield_10104": 35, "customfield_10112": {"value": option}}
+    site.change_issue(key, edits, author=user, at=at)
+    assert gonogo("check", key, "--today", "2026-11-23", env=env_for(site)).exit_code != 12
+    (comment,) = site.comments(key)
+    body = comment["body"]
+    return body if isinstance(body, dict) else render_wiki_to_adf([body])[0]
+
+
+@pytest.mark.usefixtures("oracle")
+def test_who_edited_and_what_they_typed_stay_inert_in_the_verdict_change_line(
+    gonogo: Gonogo, site: JiraServer
+) -> None:
+    hostile = shifted_comment_adf(gonogo, site, "BID-31", HOSTILE_NAME, HOSTILE_OPTION)
+    benign = shifted_comment_adf(gonogo, site, "BID-32", "Sam Ode " * 8, "plain words " * 4)
+    assert Counter(live_constructs(hostile)) == Counter(live_constructs(benign))
+    seen = plain_text(hostile).replace(WORD_JOINER, "")
+    for original, lookalike in LOOKALIKES.items():
+        seen = seen.replace(lookalike, original)
+    assert f"Yes → {HOSTILE_OPTION}" in seen
+    assert f"({HOSTILE_NAME})" in seen
 
 
 def report_change(gonogo: Gonogo, server: JiraServer, key: str) -> dict[str, Any]:
