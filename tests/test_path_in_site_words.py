@@ -21,9 +21,7 @@ from jiraserver import JiraServer, JiraUser, running_server
 from portfolio_helpers import EXAMPLE_NAMES, env_for, example, seed_portfolio
 from realdeps import require_real_or_skip
 from support import EXAMPLES, TODAY, Gonogo, comment_words
-from wiki_oracle import live_constructs, oracle_unavailable_reason, plain_text, render_wiki_to_adf
-
-from gonogo.render.wikimarkup import LOOKALIKES, WORD_JOINER
+from wiki_oracle import live_constructs, oracle_unavailable_reason, render_wiki_to_adf, text_as_typed
 
 # The site's own field names, by the examples' field ids.
 SITE_NAMES = {
@@ -303,9 +301,7 @@ def test_who_edited_and_what_they_typed_stay_inert_in_the_verdict_change_line(
     hostile = shifted_comment_adf(gonogo, site, "BID-31", HOSTILE_NAME, HOSTILE_OPTION)
     benign = shifted_comment_adf(gonogo, site, "BID-32", "Sam Ode " * 8, "plain words " * 4)
     assert Counter(live_constructs(hostile)) == Counter(live_constructs(benign))
-    seen = plain_text(hostile).replace(WORD_JOINER, "")
-    for original, lookalike in LOOKALIKES.items():
-        seen = seen.replace(lookalike, original)
+    seen = text_as_typed(hostile)
     assert f"Yes → {HOSTILE_OPTION}" in seen
     assert f"({HOSTILE_NAME})" in seen
 
