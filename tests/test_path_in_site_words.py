@@ -12,7 +12,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -22,6 +22,10 @@ from portfolio_helpers import EXAMPLE_NAMES, env_for, example, seed_portfolio
 from realdeps import require_real_or_skip
 from support import EXAMPLES, TODAY, Gonogo, comment_words
 from wiki_oracle import live_constructs, oracle_unavailable_reason, render_wiki_to_adf, text_as_typed
+
+from gonogo.core.ticket import ticket_from_rest
+from gonogo.flows.assessor import build_assessor
+from gonogo.sources.config import Settings
 
 # The site's own field names, by the examples' field ids.
 SITE_NAMES = {
@@ -304,6 +308,44 @@ def test_who_edited_and_what_they_typed_stay_inert_in_the_verdict_change_line(
     seen = text_as_typed(hostile)
     assert f"Yes → {HOSTILE_OPTION}" in seen
     assert f"({HOSTILE_NAME})" in seen
+
+
+@pytest.mark.parametrize(
+    ("name", "changed", "budget"), [("doomed", {}, 400), ("conditions", {"customfield_10101": 0}, 200)]
+)
+def test_a_no_go_keeps_its_word_budget_with_the_verdict_change_line(
+    name: str, changed: dict[str, Any], budget: int
+) -> None:
+    data = json.loads((EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+    data["fields"].update(changed)
+    history = [{"on": "2026-11-10", "verdict": "go-with-conditions", "score": 80}]
+    data["properties"] = {Settings().jira.comment_property: {"commentId": "1", "history": history}}
+    edited = ("customfield_10101", "customfield_10104", "customfield_10105")  # 3 fields, as "Sam Ode"
+    data["changelog"] = {
+        "histories": [
+            {
+                "id": field_id,
+                "author": {"accountId": SAM.account_id, "displayName": SAM.display_name},
+                "created": "2026-11-12T10:00:00.000+0000",
+                "items": [
+                    {
+                        "field": data["names"][field_id],
+                        "fieldId": field_id,
+                        "fromString": "500000",
+                        "toString": "0",
+                    }
+                ],
+            }
+            for field_id in edited
+        ]
+    }
+    assessor = build_assessor(Settings())
+    assessment = assessor.assess(ticket_from_rest(data, origin="test"), today=date(2026, 11, 16))
+    comment = assessor.renderer.comment(assessment)
+    assert "Was GO WITH CONDITIONS on 2026-11-10, NO-GO since 2026-11-16." in comment.replace("\u2060", "")
+    assert assessment.shift is not None
+    assert len(assessment.shift.edits) == 3
+    assert comment_words(comment) <= budget
 
 
 def report_change(gonogo: Gonogo, server: JiraServer, key: str) -> dict[str, Any]:
