@@ -219,6 +219,16 @@ def field_lines(
     return lines
 
 
+def unrecorded_lines(unrecorded: frozenset[str], vocabulary: Vocabulary) -> list[DoctorLine]:
+    """`property = false`: the site does not record it, so the checks that need it do not run."""
+    in_vocabulary_order = [p for p in vocabulary.properties if p in unrecorded]
+    others = sorted(unrecorded - set(in_vocabulary_order))
+    return [
+        skipped(f"field {prop}", "field-unrecorded", prop=prop, spec=vocabulary.properties.get(prop))
+        for prop in [*in_vocabulary_order, *others]
+    ]
+
+
 def edit_screen_lines(
     editable: Mapping[str, SiteField],
     field_map: Mapping[str, str],
@@ -264,12 +274,18 @@ def lint_line(files: int, problems: Sequence[object]) -> DoctorLine:
 
 
 def waiver_lines(
-    policy: WaiverPolicy, group_members: Callable[[str], frozenset[str]] | None
+    policy: WaiverPolicy,
+    group_members: Callable[[str], frozenset[str]] | None,
+    *,
+    reason_recorded: bool = True,
 ) -> list[DoctorLine]:
     """Who may waive, and for how long; each approver group is read once to prove it can be.
 
     `group_members` is None when Jira already failed above: the groups are then not asked for.
+    Where a waiver needs a reason and the site records none, no waiver can apply: said, and skipped.
     """
+    if policy.require_reason and not reason_recorded:
+        return [skipped("waivers", "waivers-no-reason-field")]
     if policy.anyone_approves:
         return [ok("waivers", "waivers-anyone", max_days=policy.max_days)]
     lines = [ok("waivers", "waivers-approvers", approvers=len(policy.approvers), max_days=policy.max_days)]

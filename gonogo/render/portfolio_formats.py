@@ -29,7 +29,12 @@ TEXT_TEMPLATE = "portfolio.txt.j2"
 HTML_TEMPLATE = "portfolio.html.j2"
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_REASON_LABELS = {"blocker": "Show-stopper", "missing": "We need to know", "major": "Condition"}
+_REASON_LABELS = {
+    "blocker": "Show-stopper",
+    "missing": "We need to know",
+    "major": "Condition",
+    "unchecked": "Not checked",
+}
 _VERDICTS = WORST_FIRST
 
 
