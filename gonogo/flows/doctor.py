@@ -48,7 +48,8 @@ SCOPES = {
     "write:jira-work": "post and edit the verdict comment, set issue properties and labels",
     "read:jira-user": "know its own account (doctor, and telling its own comments and changes apart)",
 }
-GROUP_SCOPE_USE = "; list the members of approver groups"
+# `GET group/member` is the one operation gonogo uses whose classic scope is not among those.
+GROUP_MEMBERS_SCOPE = "manage:jira-configuration"
 OWNER_SCOPE_USE = "; look up the decision owners"
 
 
@@ -149,8 +150,8 @@ def credential_lines(
     lines = [ok("credentials kind", kind, cloud_id=jira.cloud_id)]
     if (cloud and jira.auth_style == "basic") or jira.via_gateway:
         scopes = dict(SCOPES)
-        if policy.groups:
-            scopes["read:jira-user"] += GROUP_SCOPE_USE
+        if policy.groups or any(owner.startswith(GROUP_PREFIX) for owner in owners):
+            scopes[GROUP_MEMBERS_SCOPE] = "list the members of approver and owner groups"
         if owners:
             scopes["read:jira-user"] += OWNER_SCOPE_USE
         lines.append(ok("scopes", "scopes", scopes=scopes, scoped=jira.via_gateway))
