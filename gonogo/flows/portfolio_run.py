@@ -2,15 +2,15 @@
 
 The request budget is the design. The search asks for exactly the fields the checklists read,
 gonogo's issue property (the pointer, with the digests of the comment last written and of what it
-was made from) and the changelog (who added a waiver label), so one search page (up to 100
-tickets) carries everything an assessment and a later post need: no per-ticket GET. Jira returns
-only the most recent changelog entries; a ticket is read again on its own only when that list was
-cut short and a waiver label's author is not in it. Field ids for display-name mappings come from
-one `GET field`; Cloud or Data Center from configuration, the host, or one serverInfo request. So
-a read-only report of N tickets costs about 2 + N/100 requests, and `--post` adds only what
-changed: nothing for a ticket whose comment, pointer and label would be identical, one issue edit
-(comment, pointer and label together) for one that changed, two writes for a new comment (create,
-then pointer and label).
+was made from) and the changelog (who added a waiver label), and when posting each ticket's edit
+screen (the options a path to GO may propose), so one search page (up to 100 tickets) carries
+everything an assessment and a later post need: no per-ticket GET. Jira returns only the most
+recent changelog entries; a ticket is read again on its own only when that list was cut short and a
+waiver label's author is not in it. Field ids for display-name mappings come from one `GET field`;
+Cloud or Data Center from configuration, the host, or one serverInfo request. So a read-only report
+of N tickets costs about 2 + N/100 requests, and `--post` adds only what changed: nothing for a
+ticket whose comment, pointer and label would be identical, one issue edit (comment, pointer and
+label together) for one that changed, two writes for a new comment (create, then pointer and label).
 
 It streams. One thread fetches the next search page while this one judges the page before, and
 each row is handed on (`on_row`: written by a streamed format) or kept (a summary needs rows, never
@@ -173,7 +173,8 @@ def run_report(
                 request.jql,
                 fields=fields,
                 properties=[jira.comment_property],
-                expand=["changelog"],
+                # posting shows a path to GO: the edit screens say which options it may propose
+                expand=["changelog", "editmeta"] if request.post else ["changelog"],
                 deployment=deployment,
             ),
             request,
@@ -186,10 +187,11 @@ def run_report(
     in_order = _InOrder(settle, ahead=2 * request.concurrency)
     try:
         found = _check_pages(pages, request, field_names, checker, in_order, progress)
-    except BaseException:  # Ctrl-C or a failed search: the writes in hand finish, no others start
+    except BaseException:  # Ctrl-C or a failed search: no request is sent from now on, no ticket started
+        shared.stop()
         pages.close()
         if writer is not None:
-            writer.shutdown(wait=True, cancel_futures=True)
+            writer.shutdown(wait=False, cancel_futures=True)
         raise
     if writer is not None:
         writer.shutdown()
