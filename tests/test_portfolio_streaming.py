@@ -19,11 +19,13 @@ from jiraserver import JiraServer, running_server
 from portfolio_helpers import env_for, seed_portfolio, settings_for
 from support import TODAY, Gonogo
 
+import gonogo.flows.assessor as assessor_module
 import gonogo.flows.portfolio_run as report_module
 from gonogo.core.assessment import Assessment, Finding
 from gonogo.core.inputs_digest import ASSESSMENT_FIELDS, FINDING_FIELDS, LEFT_OUT
+from gonogo.core.path_to_go import find_path
 from gonogo.core.portfolio import Row
-from gonogo.flows.assessor import Assessor, build_assessor
+from gonogo.flows.assessor import build_assessor
 from gonogo.flows.portfolio_run import ReportRequest, ReportRun, run_report
 from gonogo.render.renderer import Renderer
 
@@ -44,17 +46,17 @@ def site() -> Iterator[tuple[JiraServer, dict[str, str]]]:
 def work(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """How many paths to GO were searched and comments rendered."""
     counts = {"paths": 0, "comments": 0}
-    add_path, comment_body = Assessor.add_path, Renderer.comment_body
+    comment_body = Renderer.comment_body
 
-    def counted_path(self: Assessor, *args: Any, **kwargs: Any) -> Any:
+    def counted_path(*args: Any, **kwargs: Any) -> Any:
         counts["paths"] += 1
-        return add_path(self, *args, **kwargs)
+        return find_path(*args, **kwargs)
 
     def counted_comment(self: Renderer, *args: Any, **kwargs: Any) -> Any:
         counts["comments"] += 1
         return comment_body(self, *args, **kwargs)
 
-    monkeypatch.setattr(Assessor, "add_path", counted_path)
+    monkeypatch.setattr(assessor_module, "find_path", counted_path)
     monkeypatch.setattr(Renderer, "comment_body", counted_comment)
     return counts
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from gonogo.core.assessment import Assessment
@@ -89,9 +89,7 @@ LEFT_OUT = {
 }
 
 
-def inputs_digest(
-    assessment: Assessment, proposal: Proposal, offered: Mapping[str, Any], *, configuration: str
-) -> str:
+def inputs_digest(assessment: Assessment, proposal: Proposal, *, configuration: str) -> str:
     """What this ticket's comment is made from, as of the assessment's day (see the module).
 
     What the judging made of the ticket stands for everything judged: the findings' outcomes,
@@ -109,6 +107,5 @@ def inputs_digest(
         sorted(proposal.sources.items()),
         sorted(proposal.problems.items()),
         sorted(proposal.counted),
-        sorted(offered.items()),
     )
     return _sha256(repr(parts))

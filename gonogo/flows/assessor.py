@@ -135,20 +135,7 @@ class Assessor:
             return self._with_path(assessment, proposal, ticket, judge, today=today), proposal
         return replace(assessment, headline=self.renderer.headline(assessment)), proposal
 
-    def add_path(
-        self,
-        assessment: Assessment,
-        proposal: Proposal,
-        ticket: Ticket,
-        *,
-        today: date,
-        group_members: Fetch | None = None,
-    ) -> Assessment:
-        """An assessment made with `with_path=False`, completed with its path to GO (for its comment)."""
-        judge, _ = self._judge(ticket, today=today, group_members=group_members)
-        return self._with_path(assessment, proposal, ticket, judge, today=today)
-
-    def inputs_digest(self, assessment: Assessment, proposal: Proposal, ticket: Ticket) -> str:
+    def inputs_digest(self, assessment: Assessment, proposal: Proposal) -> str:
         """What the ticket's comment is made from (`gonogo.core.inputs_digest`), configuration included."""
         from gonogo.core.inputs_digest import checklists_fingerprint, digest, inputs_digest  # noqa: PLC0415 - posting only
 
@@ -168,8 +155,7 @@ class Assessor:
                     ]
                 )
             )
-        _, offered = self._site_options(ticket, proposal)
-        return inputs_digest(assessment, proposal, offered, configuration=self._fingerprint[0])
+        return inputs_digest(assessment, proposal, configuration=self._fingerprint[0])
 
     def _judge(
         self, ticket: Ticket, *, today: date, group_members: Fetch | None

@@ -93,7 +93,7 @@ def assess_and_post(
     comment = assessor.renderer.comment_body(assessment, jira.comment_format)
     publication = None
     if not dry_run:
-        inputs = assessor.inputs_digest(assessment, proposal, ticket)
+        inputs = assessor.inputs_digest(assessment, proposal)
         publication = post_verdict(
             assessment, comment, ticket, gateway, jira=jira, today=today, inputs=inputs
         )

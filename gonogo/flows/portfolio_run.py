@@ -53,7 +53,7 @@ from gonogo.core.ticket import PROJECT_KEY, Ticket, shorten, ticket_from_rest
 from gonogo.core.waivers import is_waiver_label
 from gonogo.flows.assessor import WAIVER_ORIGIN_FIELDS, Assessor
 from gonogo.flows.check_ticket import post_verdict, posted_inputs
-from gonogo.jira.gateway import JiraGateway, SearchPage
+from gonogo.jira.gateway import Deployment, JiraGateway, SearchPage
 from gonogo.jira.sticky_comment import standing_comment
 from gonogo.jira.throttle import Throttle
 from gonogo.sources.config import JiraSettings
@@ -173,8 +173,7 @@ def run_report(
                 request.jql,
                 fields=fields,
                 properties=[jira.comment_property],
-                # posting shows a path to GO: the edit screens say which options it may propose
-                expand=["changelog", "editmeta"] if request.post else ["changelog"],
+                expand=["changelog"],
                 deployment=deployment,
             ),
             request,
@@ -183,7 +182,7 @@ def run_report(
     writer = (
         ThreadPoolExecutor(request.concurrency, thread_name_prefix="gonogo-post") if request.post else None
     )
-    checker = _Checker(request, assessor, jira, fields, gateways, writer)
+    checker = _Checker(request, assessor, jira, (fields, field_names, deployment), gateways, writer)
     in_order = _InOrder(settle, ahead=2 * request.concurrency)
     try:
         found = _check_pages(pages, request, field_names, checker, in_order, progress)
@@ -221,7 +220,12 @@ def _check_pages(
     in_order: _InOrder,
     progress: Progress,
 ) -> int:
-    """Check every ticket of every page as the page arrives; how many tickets the search found."""
+    """Check every ticket of every page as the page arrives; how many tickets the search found.
+
+    With `--post`, the tickets of a page whose comment may change are read again in one search
+    with their edit screens (the options a path to GO may propose): an unchanged ticket needs none,
+    and edit screens are most of a page's bytes.
+    """
     found = 0
     seen: set[str] = set()
     for page in pages:
@@ -231,8 +235,14 @@ def _check_pages(
         if found > request.max_tickets:
             raise _too_many(request)
         progress.searching(found, page.total)
-        for item in fresh:
-            in_order.add(item if isinstance(item, Row) else checker.check(item))
+        judged = [item if isinstance(item, Row) else checker.check(item) for item in fresh]
+        changed = [item.ticket for item in judged if isinstance(item, _Changed)]
+        screens = checker.edit_screens(changed) if changed else {}
+        for item in judged:
+            if isinstance(item, _Changed):
+                in_order.add(checker.post(item, screens.get(item.ticket.id or "", item.ticket)))
+            else:
+                in_order.add(item)
     in_order.finish()
     return found
 
@@ -274,19 +284,38 @@ class _Checker:
         request: ReportRequest,
         assessor: Assessor,
         jira: JiraSettings,
-        fields: list[str],
+        search: tuple[list[str], Mapping[str, str], Deployment],  # the run's fields, their names, paging
         gateways: _GatewayPerThread,
         writer: ThreadPoolExecutor | None,
     ) -> None:
         self.request = request
         self.assessor = assessor
         self.jira = jira
-        self.fields = fields
+        self.fields, self.field_names, self.deployment = search
         self.gateways = gateways
         self.writer = writer  # None: read-only
 
-    def check(self, ticket: Ticket) -> Row | Future[Row]:
-        """The ticket's row, or (when its comment must be written) the row once a writer posted it."""
+    def edit_screens(self, tickets: list[Ticket]) -> dict[str, Ticket]:
+        """The tickets read again with their edit screens, by id: one search (ids are Jira's digits)."""
+        ids = [ticket.id for ticket in tickets if ticket.id and ticket.id.isdigit()]
+        found: dict[str, Ticket] = {}
+        pages = self.gateways.get().search(
+            f"id in ({', '.join(ids)})",
+            fields=self.fields,
+            properties=[self.jira.comment_property],
+            expand=["changelog", "editmeta"],
+            deployment=self.deployment,
+        )
+        try:
+            for page in pages if ids else ():
+                items = (_ticket_or_error(raw, self.field_names) for raw in page.issues)
+                found.update((item.id, item) for item in items if isinstance(item, Ticket) and item.id)
+        except GonogoError as exc:  # the path then proposes any option: worse, but no reason to stop
+            log.warning("the edit screens could not be read (%s)", _line(exc))
+        return found
+
+    def check(self, ticket: Ticket) -> Row | _Changed:
+        """The ticket's row; with `--post`, `_Changed` when its comment may have to be written."""
         closed = closed_on(ticket) if self.request.outcomes else None
         today = closed or self.request.today  # a closed bid is judged as it stood, not by deadlines long past
         try:
@@ -297,21 +326,13 @@ class _Checker:
             assessment, proposal = self.assessor.assess_with_proposal(
                 ticket, today=today, group_members=self.gateways.get().group_members, with_path=False
             )
-        except GonogoError as exc:
-            return error_row(ticket.key, ticket_id=ticket.id, summary=_summary(ticket), error=_line(exc))
-        except Exception as exc:  # a bug on one ticket must not cost the other thousand their report
-            log.debug("internal error on %s", ticket.key, exc_info=True)
-            return error_row(
-                ticket.key,
-                ticket_id=ticket.id,
-                summary=_summary(ticket),
-                error=f"internal error ({exc.__class__.__name__}); please report it",
-            )
+        except Exception as exc:
+            return _unchecked(ticket, exc)
         facts = _row_facts(ticket, proposal, self.jira, closed, outcomes=self.request.outcomes)
         if self.writer is None:
             return row_from_assessment(assessment, **facts)
         try:
-            inputs = self.assessor.inputs_digest(assessment, proposal, ticket)
+            inputs = self.assessor.inputs_digest(assessment, proposal)
             standing = standing_comment(
                 ticket,
                 property_key=self.jira.comment_property,
@@ -319,16 +340,30 @@ class _Checker:
                 verdict=assessment.verdict.value,
                 label_prefix=self.jira.label_prefix,
             )
-            if standing is not None:  # made from these very inputs: nothing to judge further or write
-                unchanged = Publication(Action.UNCHANGED, standing)
-                return row_from_assessment(assessment, publication=unchanged, **facts)
-            assessment = self.assessor.add_path(
-                assessment, proposal, ticket, today=today, group_members=self.gateways.get().group_members
+        except Exception as exc:
+            return _not_posted(assessment, exc, ticket, facts)
+        if standing is not None:  # made from these very inputs: nothing to judge further or write
+            return row_from_assessment(
+                assessment, publication=Publication(Action.UNCHANGED, standing), **facts
             )
+        return _Changed(ticket, inputs)
+
+    def post(self, changed: _Changed, ticket: Ticket) -> Row | Future[Row]:
+        """Judge `ticket` (the changed one, read again with its edit screen) with its path to GO,
+        render its comment, and hand it to a writer; the row once it is written."""
+        try:
+            assessment, proposal = self.assessor.assess_with_proposal(
+                ticket, today=self.request.today, group_members=self.gateways.get().group_members
+            )
+        except Exception as exc:
+            return _unchecked(ticket, exc)
+        facts = _row_facts(ticket, proposal, self.jira, None, outcomes=False)
+        try:
             body = self.assessor.renderer.comment_body(assessment, self.jira.comment_format)
         except Exception as exc:
             return _not_posted(assessment, exc, ticket, facts)
-        return self.writer.submit(self._post, assessment, body, ticket, inputs, facts)
+        assert self.writer is not None  # only --post has changed tickets
+        return self.writer.submit(self._post, assessment, body, ticket, changed.inputs, facts)
 
     def _post(
         self, assessment: Assessment, body: CommentBody, ticket: Ticket, inputs: str, facts: RowFacts
@@ -347,6 +382,32 @@ class _Checker:
         except Exception as exc:
             return _not_posted(assessment, exc, ticket, facts)
         return row_from_assessment(assessment, publication=publication, **facts)
+
+
+@dataclass(frozen=True)
+class _Changed:
+    """A ticket whose pointer does not record its inputs: its comment is made (and maybe written).
+
+    `inputs` is the digest of the ticket as the search brought it, without its edit screen, so
+    that an unchanged re-run, which never asks for edit screens, finds the same digest.
+    """
+
+    ticket: Ticket
+    inputs: str
+
+
+def _unchecked(ticket: Ticket, exc: Exception) -> Row:
+    """The error row of a ticket that could not be read or assessed."""
+    if isinstance(exc, GonogoError):
+        return error_row(ticket.key, ticket_id=ticket.id, summary=_summary(ticket), error=_line(exc))
+    # a bug on one ticket must not cost the other thousand their report
+    log.debug("internal error on %s", ticket.key, exc_info=True)
+    return error_row(
+        ticket.key,
+        ticket_id=ticket.id,
+        summary=_summary(ticket),
+        error=f"internal error ({exc.__class__.__name__}); please report it",
+    )
 
 
 def _not_posted(assessment: Assessment, exc: Exception, ticket: Ticket, facts: RowFacts) -> Row:
