@@ -180,7 +180,7 @@ def run_report(
         )
     )
     writer = (
-        ThreadPoolExecutor(request.concurrency, thread_name_prefix="gonogo-post") if request.post else None
+        ThreadPoolExecutor(request.concurrency, thread_name_prefix="gonogo-report") if request.post else None
     )
     checker = _Checker(request, assessor, jira, (fields, field_names, deployment), gateways, writer)
     in_order = _InOrder(settle, ahead=2 * request.concurrency)
@@ -238,11 +238,14 @@ def _check_pages(
         judged = [item if isinstance(item, Row) else checker.check(item) for item in fresh]
         changed = [item.ticket for item in judged if isinstance(item, _Changed)]
         screens = checker.edit_screens(changed) if changed else {}
-        for item in judged:
-            if isinstance(item, _Changed):
-                in_order.add(checker.post(item, screens.get(item.ticket.id or "", item.ticket)))
-            else:
-                in_order.add(item)
+        done = [  # every write of the page under way before the first row is settled
+            checker.post(item, screens.get(item.ticket.id or "", item.ticket))
+            if isinstance(item, _Changed)
+            else item
+            for item in judged
+        ]
+        for item in done:
+            in_order.add(item)
     in_order.finish()
     return found
 
