@@ -59,6 +59,7 @@ class Rule:
     condition: dict[str, Any]
     holds: Callable[[Any], bool]
     bounds: tuple[Bound, ...] = ()  # thresholds the condition compares a property with directly
+    missing_is_condition: bool = False  # when_missing "condition": an empty field is a condition to meet
 
     @property
     def asks_only_if_known(self) -> bool:
@@ -300,6 +301,11 @@ def _compile_rule(
             'a show-stopper cannot be skipped when a ticket leaves its data empty (when_missing "skip"): '
             "remove when_missing so the ticket is asked for it"
         )
+    if severity is Severity.MINOR and raw.get("when_missing") == "condition":
+        problems.append(
+            'a note cannot become a condition when its data is empty (when_missing "condition"): '
+            'use "needs-info" or "skip"'
+        )
     return Rule(
         id=raw["id"],
         title=raw["title"],
@@ -314,6 +320,7 @@ def _compile_rule(
         condition=condition,
         holds=compile_condition(condition, validator),
         bounds=threshold_bounds(raw["condition"]),
+        missing_is_condition=raw.get("when_missing") == "condition",
     )
 
 
