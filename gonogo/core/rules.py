@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 SchemaCheck = Callable[[Any], None]  # raises jsonschema.SchemaError for an invalid schema
 _COMBINATORS = ("allOf", "anyOf", "oneOf")
 _SUBSCHEMA_KEYWORDS = ("not", "if", "then", "else")
-# {name} quotes a value; {name|day|days} is the word for that count: "1 day", "3 days".
-_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)(?:\|([^{}|]*)\|([^{}|]*))?\}")
+# {name} quotes a value; {name|day|days} is the word for that count: "1 day", "3 days";
+# {name|zero|one|other} has a word for 0 too: "breaks even" at a margin of 0.
+_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)((?:\|[^{}|]*){2,3})?\}")
 
 
 class Severity(StrEnum):
@@ -59,6 +60,7 @@ class Rule:
     condition: dict[str, Any]
     holds: Callable[[Any], bool]
     bounds: tuple[Bound, ...] = ()  # thresholds the condition compares a property with directly
+    asks: bool = False  # when_failed "ask": a failure is a question (NEEDS INFO), not a judgement
 
     @property
     def asks_only_if_known(self) -> bool:
@@ -288,7 +290,7 @@ def _compile_rule(
         failed_label = _fill_placeholders(raw["failed_label"], thresholds, problems)
     else:  # the failed title with "…" for each ticket value: still the failure, in its own words
         failed_label = _PLACEHOLDER.sub(
-            lambda m: "…" if m.group(2) is None else str(m.group(3)), failed_title
+            lambda m: "…" if m.group(2) is None else m.group(2).split("|")[-1], failed_title
         )
     why = _fill_placeholders(raw["why"], thresholds, problems)
     fix = _fill_placeholders(raw["fix"], thresholds, problems)
@@ -309,6 +311,7 @@ def _compile_rule(
         condition=condition,
         holds=compile_condition(condition, validator),
         bounds=threshold_bounds(raw["condition"]),
+        asks=raw.get("when_failed") == "ask",
     )
 
 
@@ -428,7 +431,10 @@ def fill_values(text: str, values: Mapping[str, Any], show: Callable[[str, Any],
 
 
 def _counted_word(count: Any, match: re.Match[str]) -> str:
-    return str(match.group(2) if count == 1 else match.group(3))
+    words = match.group(2)[1:].split("|")
+    if len(words) == 3 and count == 0:
+        return words[0]
+    return words[-2] if count == 1 else words[-1]
 
 
 def _plain_number(value: float) -> int | float:

@@ -6,8 +6,8 @@ the same source of truth.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 
@@ -47,6 +47,29 @@ class ThresholdSpec:
 class Vocabulary:
     properties: Mapping[str, PropertySpec]
     thresholds: Mapping[str, ThresholdSpec]
+    # Values that stand for "not known yet" (TBD, n/a, -): as `placeholder_key` reads them.
+    placeholders: frozenset[str] = frozenset()
+
+    def with_placeholders(self, extra: Iterable[str]) -> Vocabulary:
+        """The vocabulary with a site's own placeholders added ([vocabulary].placeholders)."""
+        return replace(self, placeholders=self.placeholders | {placeholder_key(p) for p in extra})
+
+    def with_flags(self, labels: Mapping[str, str]) -> Vocabulary:
+        """The vocabulary with the yes/no properties text signals set (`gonogo.core.signals`)."""
+        flags = {
+            name: PropertySpec(name=name, type="boolean", description=label, default_field=None, label=label)
+            for name, label in labels.items()
+        }
+        return replace(self, properties={**self.properties, **flags})
+
+    def placeholder(self, text: str) -> bool:
+        """Whether the whole value says "not known yet": a listed placeholder, or no letter or digit."""
+        key = placeholder_key(text)
+        return (
+            key in self.placeholders
+            or key.rstrip(".!") in self.placeholders
+            or not any(c.isalnum() for c in key)
+        )
 
     def default_field_map(self) -> dict[str, str]:
         return {
@@ -56,11 +79,17 @@ class Vocabulary:
         }
 
 
+def placeholder_key(text: str) -> str:
+    """A value as placeholders are compared: case and runs of spaces do not matter."""
+    return " ".join(text.casefold().split())
+
+
 def vocabulary_from_schema(data: Mapping[str, Any]) -> Vocabulary:
     """The vocabulary a proposal schema declares (`gonogo.sources.resources.bundled_vocabulary` reads it)."""
     return Vocabulary(
         properties={name: _property(name, spec) for name, spec in data["properties"].items()},
         thresholds=parse_thresholds(data.get("x-gonogo-thresholds", {})),
+        placeholders=frozenset(placeholder_key(p) for p in data.get("x-gonogo-placeholders", ())),
     )
 
 

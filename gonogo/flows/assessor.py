@@ -18,6 +18,7 @@ from gonogo.core.option_aliases import OptionAliases, parse_option_aliases
 from gonogo.core.path_to_go import find_path
 from gonogo.core.proposal import Proposal, build_proposal, derive
 from gonogo.core.rules import Checklist, ChecklistFile, all_thresholds, compile_checklist, resolve_thresholds
+from gonogo.core.signals import Signal, compile_signals, read_signals, signal_labels, signal_properties
 from gonogo.core.ticket import CUSTOM_FIELD_ID, Ticket
 from gonogo.core.vocabulary import Vocabulary
 from gonogo.core.waivers import WaiverContext, WaiverPolicy
@@ -65,6 +66,7 @@ class Assessor:
     renderer: Renderer
     waiver_policy: WaiverPolicy
     option_aliases: OptionAliases = field(default_factory=dict)
+    signals: tuple[Signal, ...] = ()  # text signals the checklists declare
     configured_fields: frozenset[str] = frozenset()  # the properties [fields] maps (not defaults)
     groups: GroupDirectory | None = None  # approver groups, once per process; None: made on first use
     # The directory made on first use: a file check asks no group, so it never loads gonogo.jira.
@@ -109,6 +111,7 @@ class Assessor:
             today=today,
             option_aliases=self.option_aliases,
         )
+        proposal = read_signals(proposal, self.signals, self.vocabulary)
         waivers = WaiverContext(
             today=today,
             policy=self.waiver_policy,
@@ -176,11 +179,10 @@ def rule_context(settings: Settings, files: Sequence[ChecklistFile]) -> tuple[di
     """The thresholds in force and the properties rules may use: what a check and the linter share."""
     vocabulary = bundled_vocabulary()
     thresholds = resolve_thresholds(all_thresholds(files, vocabulary), settings.thresholds)
-    return thresholds, known_properties(vocabulary, field_map(settings))
+    return thresholds, known_properties(vocabulary, field_map(settings)) | signal_properties(files)
 
 
 def build_assessor(settings: Settings) -> Assessor:
-    vocabulary = bundled_vocabulary()
     known_valid = known_valid_cache()  # files and conditions that passed before skip their schema check
     found = discover(settings.checklist_paths, known_valid=known_valid)
     unknown = settings.disabled_checklists - {f.id for f in found}
@@ -191,6 +193,10 @@ def build_assessor(settings: Settings) -> Assessor:
         )
     files = [f for f in found if f.id not in settings.disabled_checklists]
     thresholds, known = rule_context(settings, files)
+    signals = compile_signals(files, known)
+    vocabulary = (
+        bundled_vocabulary().with_placeholders(settings.placeholders).with_flags(signal_labels(signals))
+    )
     checklists = tuple(
         compile_checklist(
             f,
@@ -210,5 +216,6 @@ def build_assessor(settings: Settings) -> Assessor:
         renderer=make_renderer(settings.template_dir),
         waiver_policy=settings.waivers,
         option_aliases=parse_option_aliases(settings.values, vocabulary),
+        signals=signals,
         configured_fields=frozenset(settings.fields),
     )
