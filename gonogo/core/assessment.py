@@ -72,6 +72,8 @@ class Finding:
     waiver_ruling: WaiverRuling | None = None
     headline: str = ""  # the rule's failed title with this ticket's values quoted
     waiver_label: str | None = None  # the label that would waive it, where a waiver is allowed
+    # Skipped because it rests on a value another rule asks about: the outcome it would have had.
+    on_hold: FindingStatus | None = None
 
     @property
     def missing(self) -> tuple[Evidence, ...]:
@@ -98,8 +100,9 @@ class Finding:
 
     @property
     def judges(self) -> bool:
-        """Whether the rule judges the bid (an "is it known?" check only asks for data)."""
-        return not self.rule.asks_only_if_known
+        """Whether the rule counts in the score: an "is it known?" check only asks for data, and
+        a check of text signals alone only raises flags."""
+        return not self.rule.asks_only_if_known and not self.rule.reads_only_text
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,7 @@ class MissingInformation:
     needed_by: tuple[str, ...]
     placeholder: str | None = None  # what the field said instead of a value ("TBD")
     said: str = ""  # a question a rule asks of values it finds implausible or contradictory
+    quotes: tuple[Quote, ...] = ()  # the sentences a question from text rests on
 
 
 @dataclass(frozen=True)
@@ -286,7 +290,9 @@ def evaluate_rule(checklist_id: str, rule: Rule, proposal: Proposal, vocabulary:
         # A derived value can be absent although everything it is computed from is known (no
         # margin on a zero budget): nothing to ask the customer, so the rule does not apply.
         asks = any(e.value is None and not _is_derived(e.property, vocabulary) for e in evidence)
-        outcome = FindingStatus.MISSING if rule.ask_when_missing and asks else FindingStatus.SKIPPED
+        # A placeholder ("TBD") is someone saying it is not known yet: always worth the question.
+        held = any(e.placeholder is not None for e in evidence)
+        outcome = FindingStatus.MISSING if (rule.ask_when_missing and asks) or held else FindingStatus.SKIPPED
     elif rule.holds(present):
         outcome = FindingStatus.PASSED
     else:  # a rule that asks turns its failure into a question (docs/checklists.md, "when_failed")
@@ -308,18 +314,20 @@ def _not_resting_on_doubt(findings: tuple[Finding, ...], vocabulary: Vocabulary)
 
     A contract value of 480 for 300 person-days asks "is it in thousands?"; a NO-GO for a margin of
     -37,400 % on that value would present a typing error as a verdict. Checks that only ask whether a
-    value is known, and other questions, stay as they are.
+    value is known, and other questions, stay as they are; a text signal's own yes/no is a quote,
+    never in doubt (the field it contradicts is).
     """
     doubted = {
         name
         for f in findings
         if f.outcome is FindingStatus.MISSING and f.headline
         for name in _inputs(f.rule.uses, vocabulary)
+        if vocabulary.properties[name].type != "boolean"  # what the text says is quoted, not doubted
     }
     if not doubted:
         return findings
     return tuple(
-        replace(f, outcome=FindingStatus.SKIPPED, headline="")
+        replace(f, outcome=FindingStatus.SKIPPED, headline="", on_hold=f.outcome)
         if f.outcome in (FindingStatus.PASSED, FindingStatus.FAILED)
         and not f.rule.asks
         and not f.rule.asks_only_if_known
@@ -417,17 +425,17 @@ def _missing_information(
 
 
 def _rule_question(finding: Finding) -> MissingInformation:
-    """A rule's question about values it finds implausible or contradictory, under the first field
-    it names (a text signal: the field the sentence is in)."""
+    """A rule's question about values it finds implausible or contradictory, under the first
+    property it names, with the sentences it rests on."""
     item = next((e for e in finding.evidence if not e.derived), finding.evidence[0])
-    label = item.quote.field if item.quote else item.label
     return MissingInformation(
         property=item.property,
-        label=label,
+        label=item.label,
         field_id=item.field_id,
         question=finding.rule.fix,
         problem=None,
         needed_by=(finding.rule.id,),
+        quotes=tuple(e.quote for e in finding.evidence if e.quote),
         said=finding.headline,
     )
 

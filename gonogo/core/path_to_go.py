@@ -169,7 +169,13 @@ def _reminimised(
     whole ticket still has no failed gate.
     """
     kept = dict(changes)
-    gates = [f.rule for f in assessment.findings if f.rule.severity in (Severity.BLOCKER, Severity.MAJOR)]
+    # A rule that asks (an implausible value) is a question, not a gate: it also holds nowhere
+    # near the far ends a search probes, which the bisection's one-sidedness cannot take.
+    gates = [
+        f.rule
+        for f in assessment.findings
+        if f.rule.severity in (Severity.BLOCKER, Severity.MAJOR) and not f.rule.asks
+    ]
     for _ in range(len(kept)):
         moved = False
         for name in list(kept):
@@ -244,11 +250,16 @@ def input_sources(rule: Rule, vocabulary: Vocabulary) -> list[str]:
 
 
 def _blocking(assessment: Assessment) -> list[Finding]:
-    """Failed rules that keep the verdict from GO (blockers first); waived ones no longer do."""
+    """Failed rules that keep the verdict from GO (blockers first); waived ones no longer do.
+
+    A rule on hold (its value is asked about) counts as it came out: a change that makes a value
+    implausible does not clear what it fails.
+    """
     failed = [
         f
         for f in assessment.findings
-        if f.outcome is FindingStatus.FAILED and f.rule.severity in (Severity.BLOCKER, Severity.MAJOR)
+        if FindingStatus.FAILED in (f.outcome, f.on_hold)
+        and f.rule.severity in (Severity.BLOCKER, Severity.MAJOR)
     ]
     return sorted(failed, key=lambda f: f.rule.severity is not Severity.BLOCKER)
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 SchemaCheck = Callable[[Any], None]  # raises jsonschema.SchemaError for an invalid schema
 _COMBINATORS = ("allOf", "anyOf", "oneOf")
+TEXT_PREFIX = "text_"  # the properties text signals set (checklist.schema.json holds them to it)
 _SUBSCHEMA_KEYWORDS = ("not", "if", "then", "else")
 # {name} quotes a value; {name|day|days} is the word for that count: "1 day", "3 days";
 # {name|zero|one|other} has a word for 0 too: "breaks even" at a margin of 0.
@@ -70,6 +71,15 @@ class Rule:
         score and of the coverage (docs/checklists.md, "The bid score").
         """
         return isinstance(self.condition, dict) and set(self.condition) <= {"required"}
+
+    @property
+    def reads_only_text(self) -> bool:
+        """True for a check of text signals alone (their properties are named text_...).
+
+        A description that raises no red flag is not a strength of the bid, so such a check, like
+        an "is it known?" one, decides the verdict but is left out of the score and the coverage.
+        """
+        return all(name.startswith(TEXT_PREFIX) for name in self.uses)
 
 
 @dataclass(frozen=True)

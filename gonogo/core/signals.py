@@ -160,7 +160,7 @@ def shorten(sentence: str, start: int, end: int) -> str:
     """The sentence on one line, cut to about 160 characters around what matched, at word breaks."""
     text = _UNPRINTABLE.sub(" ", sentence)
     if len(" ".join(text.split())) <= _QUOTE_CHARS:
-        return " ".join(text.split())
+        return " ".join(text.split()).removesuffix(".")  # the sentence the quote stands in ends it
     margin = max(0, (_QUOTE_CHARS - (end - start)) // 2)
     left, right = max(0, start - margin), min(len(text), end + margin)
     while left > 0 and not text[left - 1].isspace():

@@ -345,7 +345,8 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
             and f.rule.severity is Severity.BLOCKER
             and not set(f.rule.uses) & waived_uses
         ],
-        "skipped": [f for f in assessment.findings if f.outcome is FindingStatus.SKIPPED],
+        "skipped": [f for f in assessment.findings if f.outcome is FindingStatus.SKIPPED and not f.on_hold],
+        "on_hold": [f for f in assessment.findings if f.on_hold],
         "unusable": _unusable(assessment),
         "checked": [
             f for f in assessment.findings if f.outcome not in (FindingStatus.SKIPPED, FindingStatus.WAIVED)
@@ -356,12 +357,19 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
 
 
 def _unusable(assessment: Assessment) -> list[Any]:
-    """Evidence of skipped rules whose value the ticket has but gonogo could not use, once each."""
+    """Evidence of skipped rules whose value the ticket has but gonogo could not use, once each;
+    a value some question already asks about is said there."""
+    asked = {m.property for m in assessment.missing_information}
     seen: dict[str, Any] = {}
     for finding in assessment.findings:
         if finding.outcome is FindingStatus.SKIPPED:
             for item in finding.evidence:
-                if item.value is None and item.problem and item.property not in seen:
+                if (
+                    item.value is None
+                    and item.problem
+                    and item.property not in seen
+                    and item.property not in asked
+                ):
                     seen[item.property] = item
     return list(seen.values())
 
