@@ -152,7 +152,16 @@ def test_list_shows_every_checklist_with_version_rules_and_source(gonogo: Gonogo
     run = gonogo("checklists", "list")
     assert run.exit_code == 0
     rows = {line.split()[0]: line for line in run.stdout.splitlines()[1:]}
-    assert set(rows) == {"doomed", "completeness", "commercial", "capability", "customer", "strategic"}
+    assert set(rows) == {
+        "doomed",
+        "completeness",
+        "commercial",
+        "capability",
+        "customer",
+        "strategic",
+        "plausibility",
+        "text",
+    }
     assert "Doomed from the start" in rows["doomed"]
     assert rows["doomed"].rstrip().endswith("checklists/doomed.json")
 
