@@ -65,6 +65,8 @@ def report_document(
                 "question": m.question,
                 "problem": m.problem,
                 "needed_by": list(m.needed_by),
+                "placeholder": m.placeholder,
+                "asked": m.said or None,
             }
             for m in assessment.missing_information
         ],
@@ -124,4 +126,5 @@ def _evidence(item: Evidence) -> dict[str, Any]:
         "value": item.value,
         "problem": item.problem,
         "counted": item.counted,
+        "quote": asdict(item.quote) if item.quote else None,
     }
