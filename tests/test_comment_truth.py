@@ -218,7 +218,7 @@ def test_a_go_names_the_show_stoppers_that_could_not_run_next_to_the_verdict(
         "GO: 22 of 25 checks passed, 3 could not run; show-stoppers not checked for lack of data: "
         "Our liability is capped; The people to deliver exist."
     )
-    assert comment[2] == "Bid score: 100/100 (17 of 20 checks could run)."
+    assert comment[2] == "Bid score: 100/100 (22 of 25 checks could run)."
 
 
 # --- exact evidence ------------------------------------------------------------------------------
@@ -241,6 +241,7 @@ def test_a_count_held_as_a_list_of_names_is_counted_and_says_so(
         "value": 8,
         "problem": None,
         "counted": True,
+        "quote": None,
     }
 
 

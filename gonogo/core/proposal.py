@@ -201,7 +201,8 @@ def normalise(
 
     For a property with fixed options, `aliases` (site text, by `option_key`) come first: an option
     a site calls "None" is an answer. Otherwise a whole value that `placeholder` recognises ("TBD")
-    raises `PlaceholderValue`; in a list such items are dropped ("TBD" is not a competitor).
+    raises `PlaceholderValue`; in a list such items are dropped ("TBD" is not a competitor). The
+    summary and description are prose, never a placeholder: text signals read what they say.
     """
     value = _unwrap(raw)
     if _is_empty(value):
@@ -232,7 +233,7 @@ def _without_placeholders(
     value: Any, spec: PropertySpec | None, aliases: Mapping[str, str], placeholder: Callable[[str], bool]
 ) -> Any:
     def stands_in(item: Any) -> bool:
-        if not isinstance(item, str) or not placeholder(item):
+        if not isinstance(item, str) or (spec and spec.prose) or not placeholder(item):
             return False
         is_option = option_key(item) in aliases or canonical_option(item) in (spec.enum if spec else ())
         return not is_option

@@ -10,6 +10,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+# A value made only of these stands for nothing yet: "-", "?", "--", "…".
+_BLANK_MARKS = frozenset("-\u2010\u2013\u2014?.\u2026_/ ")
+
 
 @dataclass(frozen=True)
 class PropertySpec:
@@ -27,6 +30,7 @@ class PropertySpec:
     exclusive_minimum: float | None = None
     maximum: float | None = None
     optional: str | None = None  # a site may lack the field: what would read it (x-gonogo-optional)
+    prose: bool = False  # the proposal's own words (x-gonogo-prose): text signals read them whole
 
     @property
     def is_derived(self) -> bool:
@@ -63,13 +67,10 @@ class Vocabulary:
         return replace(self, properties={**self.properties, **flags})
 
     def placeholder(self, text: str) -> bool:
-        """Whether the whole value says "not known yet": a listed placeholder, or no letter or digit."""
+        """Whether the whole value says "not known yet": a listed placeholder, or nothing but
+        dashes, question marks, dots and the like ("-", "?", "--", "...")."""
         key = placeholder_key(text)
-        return (
-            key in self.placeholders
-            or key.rstrip(".!") in self.placeholders
-            or not any(c.isalnum() for c in key)
-        )
+        return key in self.placeholders or key.rstrip(".!") in self.placeholders or set(key) <= _BLANK_MARKS
 
     def default_field_map(self) -> dict[str, str]:
         return {
@@ -121,4 +122,5 @@ def _property(name: str, spec: Mapping[str, Any]) -> PropertySpec:
         exclusive_minimum=spec.get("exclusiveMinimum"),
         maximum=spec.get("maximum"),
         optional=spec.get("x-gonogo-optional"),
+        prose=bool(spec.get("x-gonogo-prose", False)),
     )
