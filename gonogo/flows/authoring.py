@@ -58,12 +58,18 @@ def explain_checklist(settings: Settings, checklist_id: str) -> tuple[Checklist,
         raise InputError(f"no checklist {checklist_id!r}; known: {', '.join(sorted(by_id))}")
     checklist_file = by_id[checklist_id]
     checklist = compile_checklist(checklist_file, thresholds, known)
-    vocabulary = bundled_vocabulary()
+    labels: dict[str, str] = {}
+    for f in files:
+        for signal in f.data.get("signals", ()):
+            labels.setdefault(signal["property"], signal["label"])
+    vocabulary = bundled_vocabulary().with_flags(labels)
     return checklist, [
         ExplainedRule(
             id=rule.id,
             title=rule.title,
-            failed_title=rule.failed_title,
+            failed_title=f"{rule.failed_title} (asked as a question: NEEDS INFO)"
+            if rule.asks
+            else rule.failed_title,
             severity=rule.severity.value,
             weight=rule.weight,
             condition=describe_condition(rule.condition, vocabulary),
