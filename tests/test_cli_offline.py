@@ -11,7 +11,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from support import EXAMPLES, REPO, TODAY, Gonogo, example_with
+from support import BUNDLED_CHECKLISTS, EXAMPLES, REPO, TODAY, Gonogo, example_with
 
 from gonogo.sources.resources import schema_path
 
@@ -222,16 +222,7 @@ def test_a_go_with_notes_does_not_claim_every_check_passed(gonogo: Gonogo, tmp_p
 
 
 def test_no_applicable_checklist_is_an_error_not_a_go(gonogo: Gonogo, tmp_path: Path) -> None:
-    every = (
-        "doomed",
-        "completeness",
-        "commercial",
-        "capability",
-        "customer",
-        "strategic",
-        "plausibility",
-        "text",
-    )
+    every = BUNDLED_CHECKLISTS
     (tmp_path / "gonogo.toml").write_text(f"[checklists]\ndisable = {list(every)!r}\n".replace("'", '"'))
     run = gonogo("check", str(EXAMPLES / "blank.json"), "--today", TODAY)
     assert run.exit_code == 3
