@@ -121,7 +121,7 @@ def test_setup_writes_a_config_that_doctor_passes_and_check_agrees_with_a_hand_w
     written = tmp_path / "gonogo.toml"
     run = gonogo("setup", "--from", "BID-1", "--write", str(written), env=env(site))
     assert run.exit_code == 0, run.stderr
-    assert run.stdout == f"Wrote {written}: 17 of 18 properties matched, 2 option aliases, 0 TODO lines.\n"
+    assert run.stdout == f"Wrote {written}: 17 of 20 properties matched, 2 option aliases, 0 TODO lines.\n"
     assert "outcome" not in tomllib.loads(written.read_text())["fields"]
     assert "# outcome (Outcome) is optional (only gonogo report --outcomes reads it)" in written.read_text()
     assert [f"{r.method} {r.path}" for r in site.requests] == [
@@ -142,7 +142,7 @@ def test_setup_writes_a_config_that_doctor_passes_and_check_agrees_with_a_hand_w
     doctor = gonogo("--config", str(written), "doctor", "--from", "BID-1", env=env(site))
     assert doctor.exit_code == 0, doctor.stdout
     assert "FAIL" not in doctor.stdout
-    assert doctor.stdout.splitlines()[-1] == "0 problems, 1 check skipped."
+    assert doctor.stdout.splitlines()[-1] == "0 problems, 3 checks skipped."  # outcome, decision, its reason
     assert (
         'skip field outcome: this site has no field "Outcome"; it is optional: only gonogo report '
         "--outcomes reads it (fix: to use it, add the field or set outcome in [fields])"
@@ -190,7 +190,7 @@ def test_unclear_fields_and_options_become_todo_lines_with_candidates(
     assert '# TODO "So-so\\"\\n[x]" = "…"' in run.stdout
     assert "# TODO customer (Customer): no field is clearly named for it; candidates:" in run.stdout
     assert 'customfield_10109 "Buyer "ok" [jira] url = "http://evil""' in run.stdout
-    assert "gonogo setup: 15 of 18 properties matched" in run.stderr  # and no Outcome field
+    assert "gonogo setup: 15 of 20 properties matched" in run.stderr  # and no Outcome field
 
 
 def test_write_never_replaces_a_file_without_force(gonogo: Gonogo, cloud: JiraServer, tmp_path: Path) -> None:
@@ -252,12 +252,16 @@ def test_doctor_stops_asking_jira_after_the_credentials_fail(gonogo: Gonogo, clo
     wrong = {**env(cloud), "JIRA_API_TOKEN": "wrong-token"}
     run = gonogo("doctor", "--from", "BID-1", env=wrong)
     assert run.exit_code == 3
-    (line,) = run.stdout.splitlines()[:-3]  # the Jira line, then checklists, waivers and the count
+    # the Jira line, what the credentials are, then checklists, waivers and the count
+    line, kind = run.stdout.splitlines()[:-3]
     assert line == (
         "FAIL jira: Jira rejected the credentials (401) when trying to read the site's server information: "
-        "check JIRA_USER (your Atlassian email) and JIRA_API_TOKEN "
+        "check JIRA_USER (your Atlassian email) and JIRA_API_TOKEN; Atlassian API tokens expire (within "
+        "a year at most): create a new one if it has. A scoped API token (a service account's) works only "
+        "through Atlassian's API gateway: set [jira] cloud_id "
         "(fix: fix the problem above, then run gonogo doctor again)"
     )
+    assert kind == "ok   credentials kind: a user name and API token or password, sent to the site"
     assert [r.path for r in cloud.requests] == ["/rest/api/2/serverInfo"]
     assert "wrong-token" not in run.stdout + run.stderr
 

@@ -126,10 +126,10 @@ def test_approvers_are_named_as_people_know_them_and_only_they_are_told_to_add_t
     )
     assert me(jira, DIRECTOR) not in comment  # the history gave the display name
     hint = (
-        "to accept the risk, an approver (Dana Director, members of the Jira group bid-board) adds the label"
+        "To accept the risk, an approver (Dana Director, members of the Jira group bid-board) adds the label"
     )
     assert hint in comment
-    assert "to accept the risk, add the label" not in comment
+    assert "accept the risk, add the label" not in comment
     text = gonogo("check", "BID-7", "--today", TODAY, "--dry-run", env=env(jira)).stdout
     assert "To accept the risk, an approver (Dana Director, members of the Jira group bid-board) adds" in text
 

@@ -57,7 +57,7 @@ def check(
 
     more_verbose(ctx, verbose)
     settings = load_settings(ctx.obj["config_path"])
-    ref = parse_ticket_ref(ticket, jira_url=settings.jira.url)
+    ref = parse_ticket_ref(ticket, jira_url=settings.jira.browse_url)
     assessor = build_assessor(settings)
     result = check_ticket(
         ref,

@@ -30,14 +30,34 @@ sample_option = click.option(
     help="Write the configuration to this file instead of stdout.",
 )
 @click.option("--force", is_flag=True, help="With --write: replace an existing file.")
+@click.option(
+    "--webhook",
+    "webhook_url",
+    metavar="URL",
+    help="Instead: register (or update) the Jira admin webhook that posts to gonogo serve at URL.",
+)
 @verbose_option
 @click.pass_context
-def setup(ctx: click.Context, sample: str | None, target: str | None, force: bool, verbose: int) -> None:
+def setup(
+    ctx: click.Context,
+    sample: str | None,
+    target: str | None,
+    force: bool,
+    webhook_url: str | None,
+    verbose: int,
+) -> None:
     """Write a gonogo.toml matched to this site's fields and options.
 
     Reads the site's fields (GET field) and, with --from KEY, the ticket's edit screen (select
     options). Unclear matches are TODO lines with candidates. Credentials are never written.
+
+    With --webhook URL: registers the admin webhook gonogo serve needs (JQL from [webhook].projects
+    and issue_types, the events it handles, a secret written to [webhook].secret_file), or updates
+    the one already there. Needs the Administer Jira permission.
     """
+    if webhook_url is not None:
+        _setup_webhook(ctx, webhook_url, verbose)
+        return
     from gonogo.flows.site_setup import plan_setup
     from gonogo.jira.gateway import JiraGateway
     from gonogo.render.renderer import make_renderer
@@ -48,13 +68,16 @@ def setup(ctx: click.Context, sample: str | None, target: str | None, force: boo
     if target is not None and os.path.exists(target) and not force:
         raise InputError(f"{target} exists: choose another file, or add --force to replace it")
     settings = load_settings(ctx.obj["config_path"])
-    key = _sample_key(sample, settings.jira.url)
+    key = _sample_key(sample, settings.jira.browse_url)
     gateway = JiraGateway.connect(settings.jira)
     site = gateway.site_fields()
     editable = gateway.editable_fields(key) if key else None
     plan = plan_setup(bundled_vocabulary(), site, editable)
     renderer = make_renderer(settings.template_dir)
-    text = renderer.text_page("setup.toml.j2", url=settings.jira.url, sample=key, plan=plan)
+    jira = settings.jira
+    text = renderer.text_page(
+        "setup.toml.j2", url=jira.url, cloud_id=jira.cloud_id, site_url=jira.site_url, sample=key, plan=plan
+    )
     if target is not None:
         _write(target, text)
     summary = renderer.text_page(
@@ -72,10 +95,25 @@ def setup(ctx: click.Context, sample: str | None, target: str | None, force: boo
         click.echo(summary, nl=False)
 
 
+def _setup_webhook(ctx: click.Context, url: str, verbose: int) -> None:
+    from gonogo.flows.webhook_setup import register_webhook
+    from gonogo.jira.gateway import JiraGateway
+    from gonogo.render.renderer import make_renderer
+    from gonogo.sources.config import load_settings
+
+    more_verbose(ctx, verbose)
+    settings = load_settings(ctx.obj["config_path"])
+    registration = register_webhook(JiraGateway.connect(settings.jira), settings, url, os.environ)
+    page = make_renderer(settings.template_dir).text_page("setup-webhook.txt.j2", done=registration)
+    click.echo(page, nl=False)
+
+
 @click.command()
 @sample_option
 @click.option(
-    "--service", is_flag=True, help="Also check what gonogo serve needs: the webhook secret and the queue."
+    "--service",
+    is_flag=True,
+    help="Also check what gonogo serve needs: the webhook secret, the queue and the Jira webhook.",
 )
 @verbose_option
 @click.pass_context
@@ -88,6 +126,8 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
     from gonogo.flows.doctor import (
         Status,
         configuration_problem,
+        credential_lines,
+        decision_owner_lines,
         jira_lines,
         lint_line,
         service_lines,
@@ -104,7 +144,7 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
         require_serve_extra("gonogo doctor --service")
     more_verbose(ctx, verbose)
     settings = load_settings(ctx.obj["config_path"])
-    key = _sample_key(sample, settings.jira.url)
+    key = _sample_key(sample, settings.jira.browse_url)
     url, _ = settings.jira.require_connection()
     vocabulary = bundled_vocabulary()
     lines = []
@@ -126,11 +166,21 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
         comment_format=settings.jira.comment_format,
     )
     lines += asked
+    lines += credential_lines(settings.jira, settings.waivers, settings.decisions.owners)
     lines.append(lint_line(*lint(settings, [])))
     jira_answers = all(line.check != "jira" for line in asked)
     lines += waiver_lines(settings.waivers, gateway.group_members if jira_answers else None)
+    lines += decision_owner_lines(
+        settings.decisions,
+        gateway.group_members if jira_answers else None,
+        gateway.user_name if jira_answers else None,
+    )
     if service:
+        from gonogo.flows.webhook_setup import registered_webhook_lines
+
         lines += service_lines(settings, os.environ)
+        if jira_answers:
+            lines += registered_webhook_lines(gateway, settings)
     problems = sum(line.status is Status.PROBLEM for line in lines)
     skipped = sum(line.status is Status.SKIPPED for line in lines)
     page = make_renderer(settings.template_dir).text_page(

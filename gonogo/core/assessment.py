@@ -13,7 +13,9 @@ from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from gonogo.core.decisions import DecisionContext, DecisionRecord, decision_on
 from gonogo.core.errors import ConfigurationError
+from gonogo.core.history import VerdictShift
 from gonogo.core.proposal import Proposal, Quote
 from gonogo.core.rules import Checklist, Rule, Severity, fill_values
 from gonogo.core.ticket import Ticket
@@ -144,6 +146,8 @@ class Assessment:
     path: PathToGo | None = None  # set by the assessor, which can re-assess a changed ticket
     headline: str = ""  # the one-sentence summary under the verdict (the assessor renders it)
     approvers: tuple[str, ...] = ()  # who may waive, by display name where known; empty: anyone
+    decision: DecisionRecord | None = None  # the bid decision people recorded, beside the verdict
+    shift: VerdictShift | None = None  # the latest verdict change and the edits behind it (assessor)
 
     @property
     def waivers_end_on(self) -> date | None:
@@ -163,6 +167,7 @@ def assess(
     vocabulary: Vocabulary,
     *,
     waivers: WaiverContext,
+    decisions: DecisionContext | None = None,
 ) -> Assessment:
     applicable = tuple(
         c for c in checklists if c.applies_to(project=ticket.project_key, issue_type=ticket.issue_type)
@@ -200,6 +205,18 @@ def assess(
         ),
     )
     summary = proposal.values.get("summary")
+    decision = (
+        decision_on(
+            ticket,
+            proposal,
+            verdict=verdict,
+            facts={e.field_id: e.label for f in findings for e in f.evidence if e.field_id is not None},
+            histories=waivers.histories,
+            context=decisions,
+        )
+        if decisions is not None
+        else None
+    )
     return Assessment(
         ticket_key=ticket.key,
         ticket_id=ticket.id,
@@ -215,6 +232,7 @@ def assess(
         coverage=coverage(findings),
         thresholds=dict(proposal.thresholds),
         approvers=waivers.named_approvers(),
+        decision=decision,
     )
 
 
@@ -344,7 +362,9 @@ def _inputs(names: Sequence[str], vocabulary: Vocabulary) -> set[str]:
 
 def _headline(rule: Rule, proposal: Proposal) -> str:
     """The rule's failed title with the ticket's values it names, formatted for reading."""
-    return fill_values(rule.failed_title, proposal.values, lambda _name, value: display_value(value))
+    return fill_values(
+        rule.failed_title, proposal.values, lambda name, _value: display_value(proposal.evidence_value(name))
+    )
 
 
 def _is_derived(name: str, vocabulary: Vocabulary) -> bool:

@@ -120,6 +120,26 @@ def first_change_after(
     return None
 
 
+def last_change(
+    histories: Iterable[History],
+    *,
+    field_ids: set[str],
+    field_names: set[str],
+    after: datetime | None = None,
+) -> tuple[History, FieldChange] | None:
+    """The latest change to one of the fields (by id, or by case-folded display name), optionally
+    only among those made after `after`. A decision's author is the last person to set its field;
+    a decision is on older facts when a field the checks read changed after it."""
+    found = None
+    for history in histories:
+        if after is not None and (history.created is None or history.created <= after):
+            continue
+        for change in history.changes:
+            if change.field_id in field_ids or change.field.casefold() in field_names:
+                found = (history, change)
+    return found
+
+
 def _history(item: Mapping[str, Any]) -> History:
     items = item.get("items")
     return History(

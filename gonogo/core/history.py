@@ -9,11 +9,12 @@ stays near 1 KB, far below Jira's 32 KB limit for an entity property. Pure: no J
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from gonogo.core.changelog import History
 from gonogo.core.verdict import Verdict
 
 HISTORY_KEY = "history"
@@ -86,6 +87,94 @@ def last_change(history: Sequence[HistoryEntry]) -> Change | None:
         if before.verdict is not after.verdict:
             return Change(before.verdict, after.verdict, after.on)
     return None
+
+
+@dataclass(frozen=True)
+class InputField:
+    """The Jira field a rule input comes from, and who can change it (the vocabulary's actor)."""
+
+    id: str | None
+    name: str
+    actor: str | None = None
+    quoted: bool = True  # False for free text: that it changed is news, its words are not
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One field's edits between two checks: its first value, its last, and who changed it."""
+
+    property: str
+    field: str
+    before: str | None  # None: free text, whose words the comment does not repeat
+    after: str | None
+    by: tuple[str, ...]  # display names, in the order they edited
+    actor: str | None = None
+
+
+@dataclass(frozen=True)
+class VerdictShift:
+    """The latest verdict change: what it was and the last day it was seen, since when it is what
+    it is now, and the edits to the rules' inputs in between, with who made them."""
+
+    before: Verdict
+    before_on: date
+    after: Verdict
+    after_on: date
+    edits: tuple[Edit, ...]
+
+    @property
+    def by_estimates_alone(self) -> bool:
+        """Only estimates and judgements were edited: the verdict moved because numbers were typed."""
+        return bool(self.edits) and all(edit.actor == "estimate" for edit in self.edits)
+
+
+def verdict_shift(
+    history: Sequence[HistoryEntry],
+    today: HistoryEntry,
+    histories: Iterable[History],
+    fields: Mapping[str, InputField],
+) -> VerdictShift | None:
+    """The latest verdict change in the stored history plus today's check, with the edits behind it.
+
+    `fields` maps each property the rules read to its Jira field. A changelog entry from the day
+    the old verdict was last seen to the day the new one was first recorded counts (the history
+    keeps days, not times). None when the verdict never changed.
+    """
+    entries = extended(history, today)
+    for before, after in zip(reversed(entries[:-1]), reversed(entries[1:]), strict=True):
+        if before.verdict is not after.verdict:
+            edits = edits_of(histories, fields, start=before.on, end=after.on)
+            return VerdictShift(before.verdict, before.on, after.verdict, after.on, edits)
+    return None
+
+
+def edits_of(
+    histories: Iterable[History], fields: Mapping[str, InputField], *, start: date, end: date
+) -> tuple[Edit, ...]:
+    """Each field's edits made from `start` to `end` (days, inclusive): first before, last after,
+    everyone who changed it. A field edited back to where it was is left out."""
+    by_field: dict[str, Edit] = {}
+    firsts: dict[str, str] = {}
+    ids = {f.id: prop for prop, f in fields.items() if f.id}
+    names = {f.name.casefold(): prop for prop, f in fields.items()}
+    for entry in histories:
+        if entry.created is None or not start <= entry.created.date() <= end:
+            continue
+        who = entry.author.name if entry.author and entry.author.name else None
+        for change in entry.changes:
+            prop = ids.get(change.field_id or "") or names.get(change.field.casefold())
+            if prop is None:
+                continue
+            seen = by_field.get(prop)
+            people = seen.by if seen else ()
+            by = people + ((who,) if who and who not in people else ())
+            first = firsts.setdefault(prop, change.before)
+            by_field[prop] = Edit(prop, fields[prop].name, first, change.after, by, fields[prop].actor)
+    return tuple(
+        edit if fields[edit.property].quoted else replace(edit, before=None, after=None)
+        for edit in by_field.values()
+        if edit.before != edit.after
+    )
 
 
 def verdict_on(history: Sequence[HistoryEntry], day: date) -> HistoryEntry | None:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from gonogo.core.decisions import DecisionRecord
 from gonogo.core.history import verdict_on
 from gonogo.core.portfolio import VERDICT_ORDER, Row, RuleRef
 from gonogo.core.rules import Bound, Checklist, Severity
@@ -46,6 +47,7 @@ class ClosedBid:
     source: VerdictSource
     rules: tuple[RuleRef, ...]
     values: Mapping[str, float]
+    decision: DecisionRecord | None = None  # the bid decision recorded on the ticket
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,7 @@ def closed_bid(row: Row) -> ClosedBid | None:
         source=source,
         rules=row.failed_rules,
         values=row.values,
+        decision=row.decision,
     )
 
 
@@ -153,14 +156,14 @@ def outcome_report(
 ) -> OutcomeReport:
     """Outcomes by verdict, win rate by score band and per failed or waived rule, and suggestions."""
     by_verdict = tuple(
-        VerdictOutcomes(*_tally(b for b in bids if b.verdict is verdict), verdict=verdict)
+        VerdictOutcomes(*tally(b for b in bids if b.verdict is verdict), verdict=verdict)
         for verdict in VERDICT_ORDER
     )
     bands = []
     for low in range(0, 100, BAND_WIDTH):
         high = low + BAND_WIDTH - 1 if low + BAND_WIDTH < 100 else 100
         inside = [b for b in bids if b.score is not None and low <= b.score <= high]
-        bands.append(BandOutcomes(*_tally(inside), low=low, high=high))
+        bands.append(BandOutcomes(*tally(inside), low=low, high=high))
     rules = []
     for checklist in checklists:
         for rule in checklist.rules:
@@ -169,7 +172,7 @@ def outcome_report(
             if hit:
                 rules.append(
                     RuleOutcomes(
-                        *_tally(hit),
+                        *tally(hit),
                         ref=ref,
                         title=rule.title,
                         problem=rule.failed_label,
@@ -179,7 +182,7 @@ def outcome_report(
     rules.sort(key=lambda r: (-r.rate.decided, -r.total, r.ref))
     return OutcomeReport(
         bids=tuple(bids),
-        overall=_tally(bids)[1],
+        overall=tally(bids)[1],
         by_verdict=by_verdict,
         by_band=tuple(bands),
         by_rule=tuple(rules),
@@ -234,7 +237,8 @@ def _bounds(checklists: Sequence[Checklist]) -> list[Bound]:
     return list(dict.fromkeys(bound for c in checklists for rule in c.rules for bound in rule.bounds))
 
 
-def _tally(bids: Iterable[ClosedBid]) -> tuple[dict[str, int], WinRate]:
+def tally(bids: Iterable[ClosedBid]) -> tuple[dict[str, int], WinRate]:
+    """Each outcome's count (every one of OUTCOMES, then NO_OUTCOME) and the win rate they give."""
     counted = Counter(bid.outcome for bid in bids)
     counts = {outcome: counted.get(outcome, 0) for outcome in (*OUTCOMES, NO_OUTCOME)}
     return counts, WinRate(decided=counts["won"] + counts["lost"], won=counts["won"])

@@ -32,12 +32,18 @@ _NUMBER_REACH = 10**12  # the farthest a number is moved: beyond any contract va
 
 @dataclass(frozen=True)
 class Change:
-    """One input set to the value that clears a rule; `needed` None means: provide it."""
+    """One input set to the value that clears a rule; `needed` None means: provide it.
+
+    `set_to` is what to enter in the site's field (its own option text) and `actor` who can make
+    the change; both are filled in by `gonogo.core.site_words.in_site_words`.
+    """
 
     property: str
     field: str
     current: Any
     needed: Any
+    set_to: Any = None
+    actor: str | None = None
 
     @builtins.property  # `property` is a field name here
     def direction(self) -> str:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from gonogo.core.assessment import Assessment, Coverage, FindingStatus
+from gonogo.core.decisions import DecisionRecord
 from gonogo.core.history import Change, HistoryEntry, extended, last_change
 from gonogo.core.publication import Publication
 from gonogo.core.rules import Severity
@@ -128,6 +129,9 @@ class Row:
     values: Mapping[str, float] = field(default_factory=dict)  # the proposal's numbers
     waivers: tuple[WaiverEntry, ...] = ()
     coverage: Coverage | None = None  # how many of the judging checks could run, beside the score
+    decision: DecisionRecord | None = None  # the bid decision people recorded on the ticket
+    # The latest verdict change came from edits to estimates and judgements alone (see VerdictShift).
+    changed_by_estimates: bool = False
 
     @property
     def failed(self) -> bool:
@@ -291,6 +295,8 @@ def row_from_assessment(
         judged_as_closed=judged_as_closed,
         values=dict(values or {}),
         waivers=waiver_entries(assessment),
+        decision=assessment.decision,
+        changed_by_estimates=bool(assessment.shift and assessment.shift.by_estimates_alone),
     )
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from gonogo.core.outcomes import MIN_BIDS, OutcomeRow, WinRate
+from gonogo.core.decisions import BidDecision, DecisionRecord, is_against
+from gonogo.core.outcomes import MIN_BIDS, ClosedBid, OutcomeReport, OutcomeRow, WinRate, tally
 from gonogo.core.patterns import VerdictChange, change_of, changed_since, failure_patterns
+from gonogo.core.verdict import WORST_FIRST, Verdict
 
 if TYPE_CHECKING:
     from gonogo.core.portfolio import Portfolio, Row
@@ -62,7 +64,7 @@ def change_entry(change: VerdictChange) -> dict[str, Any]:
 def ticket_change(portfolio: Portfolio, row: Row) -> dict[str, Any] | None:
     """The row's latest verdict change (its "changed" column), or None."""
     change = change_of(row, portfolio.today)
-    return None if change is None else change_entry(change)
+    return None if change is None else {**change_entry(change), "estimates_only": row.changed_by_estimates}
 
 
 def changes_section(portfolio: Portfolio) -> list[dict[str, Any]] | None:
@@ -121,6 +123,94 @@ def outcomes_section(portfolio: Portfolio) -> dict[str, Any] | None:
             for bid in report.bids
         ],
     }
+
+
+def decisions_section(portfolio: Portfolio) -> dict[str, Any]:
+    """The decisions people recorded, by the verdict they were made beside: how often teams bid
+    against a NO-GO or held back on a GO; with `--outcomes`, how those decisions ended.
+
+    An outcomes run judges each closed bid's decision against the verdict it had before closing
+    (as "How verdicts fared" does), any other run against today's. A decision recorded by someone
+    who is not a decision owner is counted apart (`not_counted`), never as a decision.
+    """
+    report = portfolio.outcomes
+    judged = (
+        [(bid.key, bid.verdict, bid.decision) for bid in report.bids]
+        if report is not None
+        else [(row.key, row.verdict, row.decision) for row in portfolio.rows if row.verdict is not None]
+    )
+    by_verdict = []
+    for verdict in WORST_FIRST:
+        here = [decision for _, v, decision in judged if v is verdict]
+        by_verdict.append(
+            {
+                "verdict": verdict.value,
+                "bid": sum(_counted(d, BidDecision.BID) for d in here),
+                "no_bid": sum(_counted(d, BidDecision.NO_BID) for d in here),
+                "not_counted": sum(d is not None and not d.counts for d in here),
+                "undecided": sum(d is None for d in here),
+                "total": len(here),
+            }
+        )
+    return {
+        "tickets": len(judged),
+        "bids_against_no_go": sum(_counted(d, BidDecision.BID) for _, v, d in judged if v is Verdict.NO_GO),
+        "no_bids_against_go": sum(
+            _counted(d, BidDecision.NO_BID)
+            for _, v, d in judged
+            if v in (Verdict.GO, Verdict.GO_WITH_CONDITIONS)
+        ),
+        "by_verdict": by_verdict,
+        "items": [
+            {
+                "key": key,
+                "verdict": verdict.value,
+                "decision": d.decision.value,
+                "by": d.by,
+                "on": d.on.isoformat() if d.on else None,
+                "counts": d.counts,
+                "against_verdict": is_against(d.decision, verdict),
+                "on_older_facts": d.older_facts is not None,
+            }
+            for key, verdict, d in judged
+            if d is not None
+        ],
+        "outcomes": None if report is None else _decision_outcomes(report),
+    }
+
+
+def _decision_outcomes(report: OutcomeReport) -> dict[str, Any]:
+    """How closed bids ended by verdict and decision ("none": no decision an owner recorded)."""
+
+    def chosen(verdict: Verdict, decision: BidDecision | None) -> list[ClosedBid]:
+        return [
+            bid
+            for bid in report.bids
+            if bid.verdict is verdict
+            and (
+                _counted(bid.decision, decision)
+                if decision is not None
+                else bid.decision is None or not bid.decision.counts
+            )
+        ]
+
+    return {
+        "bids_against_no_go": _counts(OutcomeRow(*tally(chosen(Verdict.NO_GO, BidDecision.BID)))),
+        "by_verdict": [
+            {
+                "verdict": verdict.value,
+                "decision": decision.value if decision else "none",
+                **_counts(OutcomeRow(*tally(chosen(verdict, decision)))),
+            }
+            for verdict in WORST_FIRST
+            for decision in (BidDecision.BID, BidDecision.NO_BID, None)
+        ],
+    }
+
+
+def _counted(record: DecisionRecord | None, decision: BidDecision) -> bool:
+    """A decision an owner recorded, and this one."""
+    return record is not None and record.counts and record.decision is decision
 
 
 def _counts(row: OutcomeRow) -> dict[str, Any]:

@@ -34,10 +34,10 @@ _GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(?P<sep>[,'_ \u00a0\u202f])\d{3}(?:(?
 
 
 class SiteOption(str):
-    """A vocabulary value that a `[values]` alias made from the site's own option text.
+    """A vocabulary value read from the site's own option text (by a `[values]` alias or its spelling).
 
     It is the vocabulary value to everything that compares it (rules, JSON); `site_text` keeps what
-    the ticket said, so evidence can quote both: "Capability fit: Full (strong)".
+    the ticket said, so what people read quotes the site: "Capability fit: Full", not "strong".
     """
 
     site_text: str
@@ -83,7 +83,7 @@ class Proposal:
     """Normalised properties (only those with a usable value) plus provenance and problems.
 
     `values` hold plain JSON values (what rules test); `site_texts` the site's own option text
-    of a value a `[values]` alias produced, for evidence (`evidence_value`).
+    where it is not spelled like the value, for evidence (`evidence_value`).
     """
 
     values: Mapping[str, Any]
@@ -96,7 +96,7 @@ class Proposal:
     quotes: Mapping[str, Quote] = field(default_factory=dict)  # text signals: the sentence each rests on
 
     def evidence_value(self, prop: str) -> Any:
-        """The value as evidence quotes it: an aliased option keeps the site's words beside it."""
+        """The value as evidence quotes it: an option keeps the site's words."""
         value = self.values.get(prop)
         site_text = self.site_texts.get(prop)
         return SiteOption(value, site_text=site_text) if site_text and isinstance(value, str) else value
@@ -223,9 +223,9 @@ def normalise(
         if not spec.enum:
             return text.strip()
         alias = (aliases or {}).get(option_key(text))
-        if alias is not None:
-            return SiteOption(alias, site_text=text.strip())
-        return _enum_member(text, spec)
+        member = alias if alias is not None else _enum_member(text, spec)
+        # The site's own words are what its readers know: "Time and materials", not the value.
+        return SiteOption(member, site_text=text.strip()) if text.strip() != member else member
     return value
 
 

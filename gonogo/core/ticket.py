@@ -31,6 +31,9 @@ class Ticket:
     names: Mapping[str, str] = field(default_factory=dict)
     properties: Mapping[str, Any] = field(default_factory=dict)
     changelog: Mapping[str, Any] = field(default_factory=dict)
+    # The options each select field's edit screen offers (`expand=editmeta`), by field id; a field
+    # not listed has options nobody told us about (a ticket file), not none.
+    edit_options: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def project_key(self) -> str:
@@ -65,7 +68,23 @@ def ticket_from_rest(data: Any, *, origin: str) -> Ticket:
         names={str(k): str(v) for k, v in (names or {}).items()},
         properties=properties or {},
         changelog=changelog or {},
+        edit_options=_edit_options(data.get("editmeta")),
     )
+
+
+def _edit_options(editmeta: Any) -> dict[str, tuple[str, ...]]:
+    """Field id → the option texts its edit screen offers, for select fields (`allowedValues`)."""
+    fields = editmeta.get("fields") if isinstance(editmeta, dict) else None
+    options: dict[str, tuple[str, ...]] = {}
+    for field_id, meta in fields.items() if isinstance(fields, dict) else ():
+        allowed = meta.get("allowedValues") if isinstance(meta, dict) else None
+        if isinstance(allowed, list):
+            options[str(field_id)] = tuple(
+                str(item["value"])
+                for item in allowed
+                if isinstance(item, dict) and isinstance(item.get("value"), str)
+            )
+    return options
 
 
 def shorten(text: str, limit: int = 60) -> str:

@@ -19,8 +19,8 @@ def display_value(value: Any) -> str:
         return _decimals(value)
     if isinstance(value, list):
         return ", ".join(display_value(item) for item in value)
-    if isinstance(value, SiteOption):  # the site's own words first, then what gonogo read them as
-        return f"{value.site_text} ({value})"
+    if isinstance(value, SiteOption):  # the site's own words, never gonogo's vocabulary
+        return value.site_text
     return str(value)
 
 

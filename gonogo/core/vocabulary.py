@@ -31,6 +31,8 @@ class PropertySpec:
     maximum: float | None = None
     optional: str | None = None  # a site may lack the field: what would read it (x-gonogo-optional)
     prose: bool = False  # the proposal's own words (x-gonogo-prose): text signals read them whole
+    actor: str | None = None  # who can change it: customer, team, estimate or market (x-gonogo-actor)
+    unit: str | None = None  # what its number counts, for a sentence ("person-days")
 
     @property
     def is_derived(self) -> bool:
@@ -123,4 +125,6 @@ def _property(name: str, spec: Mapping[str, Any]) -> PropertySpec:
         maximum=spec.get("maximum"),
         optional=spec.get("x-gonogo-optional"),
         prose=bool(spec.get("x-gonogo-prose", False)),
+        actor=spec.get("x-gonogo-actor"),
+        unit=spec.get("x-gonogo-unit"),
     )

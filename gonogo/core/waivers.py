@@ -14,11 +14,12 @@ risk was accepted when it was not. Pure: the clock and group membership come in 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
+from gonogo.core.authority import GroupMembers, groups_in, may_act, named, users_in
 from gonogo.core.changelog import (
     History,
     LabelAdded,
@@ -32,7 +33,6 @@ from gonogo.core.changelog import (
 from gonogo.core.ticket import Ticket
 
 LABEL_PREFIX = "gonogo-waive-"
-GROUP_PREFIX = "group:"
 POINTER_KEY = "waiverExpiresOn"  # in gonogo's issue property: the last day the ticket's waivers apply
 DEFAULT_MAX_DAYS = 30
 _UNTIL = re.compile(r"^(?P<target>.+)-until-(?P<date>[^-]+-[^-]+-[^-]+)$", re.IGNORECASE)
@@ -71,16 +71,12 @@ class WaiverPolicy:
     @property
     def groups(self) -> tuple[str, ...]:
         """The Jira groups named as `group:NAME`."""
-        return tuple(a[len(GROUP_PREFIX) :] for a in self.approvers if a.startswith(GROUP_PREFIX))
+        return groups_in(self.approvers)
 
     @property
     def users(self) -> frozenset[str]:
         """Account ids and user names, case-folded (Data Center user names ignore case)."""
-        return frozenset(a.casefold() for a in self.approvers if not a.startswith(GROUP_PREFIX))
-
-
-GroupMembers = Callable[[str], frozenset[str]]
-"""A group name → the ids of its members (account ids, user names, keys), case-folded."""
+        return users_in(self.approvers)
 
 
 @dataclass(frozen=True)
@@ -149,28 +145,11 @@ class WaiverContext:
 
         Empty when anyone may approve. No request: only names the history already carries.
         """
-        names: dict[str, str] = {}
-        for history in self.histories:
-            person = history.author
-            if person is not None and person.name:
-                names.update({i.casefold(): person.name for i in person.ids})
-        return tuple(
-            approver if approver.startswith(GROUP_PREFIX) else names.get(approver.casefold(), approver)
-            for approver in self.policy.approvers
-        )
+        return named(self.policy.approvers, self.histories)
 
     def is_approver(self, person: Person | None) -> bool:
         """Whether the person may approve; groups are asked only when the person is not named outright."""
-        if self.policy.anyone_approves:
-            return True
-        if person is None:
-            return False
-        ids = {i.casefold() for i in person.ids}
-        if ids & self.policy.users:
-            return True
-        if self.group_members is None:
-            return False
-        return any(ids & self.group_members(group) for group in self.policy.groups)
+        return may_act(person, self.policy.approvers, self.group_members)
 
 
 def waivers_on(ticket: Ticket, *, reason: str | None) -> tuple[Waiver, ...]:

@@ -12,14 +12,18 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from gonogo.core.assessment import Assessment, assess
-from gonogo.core.changelog import read_histories
+from gonogo.core.changelog import History, read_histories
+from gonogo.core.decisions import DecisionContext, DecisionPolicy
 from gonogo.core.errors import ConfigurationError
+from gonogo.core.history import HistoryEntry, InputField, VerdictShift, read_history, verdict_shift
 from gonogo.core.option_aliases import OptionAliases, parse_option_aliases
 from gonogo.core.path_to_go import find_path
 from gonogo.core.proposal import Proposal, build_proposal, derive
 from gonogo.core.rules import Checklist, ChecklistFile, all_thresholds, compile_checklist, resolve_thresholds
 from gonogo.core.signals import Signal, compile_signals, read_signals, signal_labels, signal_properties
+from gonogo.core.site_words import OptionTexts, in_site_words, narrowed, option_spellings, site_options
 from gonogo.core.ticket import CUSTOM_FIELD_ID, Ticket
+from gonogo.core.verdict_labels import DEFAULT_LABEL_PREFIX
 from gonogo.core.vocabulary import Vocabulary
 from gonogo.core.waivers import WaiverContext, WaiverPolicy
 from gonogo.render.renderer import Renderer, make_renderer
@@ -67,8 +71,12 @@ class Assessor:
     waiver_policy: WaiverPolicy
     option_aliases: OptionAliases = field(default_factory=dict)
     signals: tuple[Signal, ...] = ()  # text signals the checklists declare
+    option_spellings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # [values] reversed
     configured_fields: frozenset[str] = frozenset()  # the properties [fields] maps (not defaults)
+    pointer_key: str | None = None  # the issue property holding the verdict history ([jira])
     groups: GroupDirectory | None = None  # approver groups, once per process; None: made on first use
+    decision_policy: DecisionPolicy = field(default_factory=DecisionPolicy)
+    label_prefix: str = DEFAULT_LABEL_PREFIX  # [jira] label_prefix: the decision labels follow it
     # The directory made on first use: a file check asks no group, so it never loads gonogo.jira.
     _made_groups: list[GroupDirectory] = field(default_factory=list, repr=False, compare=False)
 
@@ -112,17 +120,23 @@ class Assessor:
             option_aliases=self.option_aliases,
         )
         proposal = read_signals(proposal, self.signals, self.vocabulary)
+        groups = self._group_directory().bound_to(group_members) if group_members else None
         waivers = WaiverContext(
             today=today,
             policy=self.waiver_policy,
             histories=read_histories(ticket.changelog),
-            group_members=self._group_directory().bound_to(group_members) if group_members else None,
+            group_members=groups,
         )
+        decisions = DecisionContext(self.decision_policy, self.label_prefix, groups)
 
         def judge(proposal: Proposal) -> Assessment:
-            return assess(ticket, proposal, self.checklists, self.vocabulary, waivers=waivers)
+            return assess(
+                ticket, proposal, self.checklists, self.vocabulary, waivers=waivers, decisions=decisions
+            )
 
         assessment = judge(proposal)
+        shift = self._shift(ticket, proposal, assessment, waivers.histories, today)
+        assessment = replace(assessment, shift=shift)
         if not with_path:
             return replace(assessment, headline=self.renderer.headline(assessment)), proposal
 
@@ -138,11 +152,77 @@ class Assessor:
             for name, value in proposal.values.items()
             if not (name in self.vocabulary.properties and self.vocabulary.properties[name].is_derived)
         }
+        options, offered = self._site_options(ticket, proposal)
         path = find_path(
-            assessment, inputs=inputs, derive=with_derived, reassess=reassess, vocabulary=self.vocabulary
+            assessment,
+            inputs=inputs,
+            derive=with_derived,
+            reassess=reassess,
+            vocabulary=narrowed(self.vocabulary, offered, inputs),
+        )
+        field_names = {
+            prop: source.field_name
+            for prop, source in proposal.sources.items()
+            if source.field_id is not None and source.field_name != source.field_id
+        }
+        path = in_site_words(
+            path,
+            vocabulary=self.vocabulary,
+            options=options,
+            current_texts=proposal.site_texts,
+            field_names=field_names,
         )
         assessment = replace(assessment, path=path)
         return replace(assessment, headline=self.renderer.headline(assessment)), proposal
+
+    def _shift(
+        self,
+        ticket: Ticket,
+        proposal: Proposal,
+        assessment: Assessment,
+        histories: Sequence[History],
+        today: date,
+    ) -> VerdictShift | None:
+        """The latest verdict change, from the history in gonogo's pointer, with the edits behind it."""
+        history = read_history(ticket.properties.get(self.pointer_key)) if self.pointer_key else ()
+        if not history:
+            return None
+        fields = {
+            prop: InputField(
+                source.field_id,
+                source.field_name,
+                spec.actor,
+                quoted=spec.type != "string" or bool(spec.enum),
+            )
+            for prop, source in proposal.sources.items()
+            if (spec := self.vocabulary.properties.get(prop)) is not None
+        }
+        now = HistoryEntry(today, assessment.verdict, assessment.score)
+        return verdict_shift(history, now, histories, fields)
+
+    def _site_options(self, ticket: Ticket, proposal: Proposal) -> tuple[OptionTexts, OptionTexts]:
+        """Each option property's values in the site's text, and the subset known from its edit screen.
+
+        The second is what the path may propose where the site said what it offers; the first
+        how every option reads, guessed from `[values]` where the site did not say.
+        """
+        options: dict[str, dict[str, str]] = {}
+        offered: dict[str, dict[str, str]] = {}
+        for prop in self.field_map:
+            spec = self.vocabulary.properties.get(prop)
+            if spec is None or not spec.enum:
+                continue
+            source = proposal.sources.get(prop)
+            screen = ticket.edit_options.get(source.field_id) if source and source.field_id else None
+            options[prop] = site_options(
+                spec,
+                offered=screen,
+                spellings=self.option_spellings.get(prop, {}),
+                aliases=self.option_aliases.get(prop, {}),
+            )
+            if screen is not None:
+                offered[prop] = options[prop]
+        return options, offered
 
     def _group_directory(self) -> GroupDirectory:
         if self.groups is not None:
@@ -215,7 +295,11 @@ def build_assessor(settings: Settings) -> Assessor:
         field_map=field_map(settings),
         renderer=make_renderer(settings.template_dir),
         waiver_policy=settings.waivers,
+        decision_policy=settings.decisions,
+        label_prefix=settings.jira.label_prefix,
         option_aliases=parse_option_aliases(settings.values, vocabulary),
         signals=signals,
+        option_spellings=option_spellings(settings.values),
         configured_fields=frozenset(settings.fields),
+        pointer_key=settings.jira.comment_property,
     )

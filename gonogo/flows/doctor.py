@@ -19,14 +19,16 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from gonogo.core.comment_format import CommentFormat
+from gonogo.core.authority import GROUP_PREFIX
+from gonogo.core.comment_format import CommentFormat, is_cloud_host
+from gonogo.core.decisions import DecisionPolicy
 from gonogo.core.errors import ConfigurationError, GonogoError
 from gonogo.core.option_aliases import OptionAliases, option_key
 from gonogo.core.proposal import canonical_option
 from gonogo.core.site_fields import SiteField, closest_fields, type_problem
 from gonogo.core.vocabulary import Vocabulary
 from gonogo.core.waivers import WaiverPolicy
-from gonogo.sources.config import Settings
+from gonogo.sources.config import JiraSettings, Settings
 
 if TYPE_CHECKING:
     from gonogo.jira.gateway import JiraGateway
@@ -38,6 +40,16 @@ NEEDED_PERMISSIONS = {
     "EDIT_OWN_COMMENTS": "Edit Own Comments",
     "EDIT_ISSUES": "Edit Issues (issue properties and the verdict label)",
 }
+
+
+# The classic scopes of a scoped API token (Atlassian's OpenAPI `security` of each operation used).
+SCOPES = {
+    "read:jira-work": "read tickets, fields, comments, properties and searches",
+    "write:jira-work": "post and edit the verdict comment, set issue properties and labels",
+    "read:jira-user": "know its own account (doctor, and telling its own comments and changes apart)",
+}
+GROUP_SCOPE_USE = "; list the members of approver groups"
+OWNER_SCOPE_USE = "; look up the decision owners"
 
 
 class Status(StrEnum):
@@ -116,6 +128,32 @@ def jira_lines(
             break
     if kinds:
         lines.append(comment_format_line(kinds[0], comment_format))
+    return lines
+
+
+def credential_lines(
+    jira: JiraSettings, policy: WaiverPolicy, owners: Sequence[str] = ()
+) -> list[DoctorLine]:
+    """What kind of credentials these are and, on Cloud, the scopes a scoped token needs (no request).
+
+    A scoped API token (a service account has only those) works only through Atlassian's API
+    gateway; a classic token goes to the site; a Data Center personal access token is a bearer.
+    """
+    cloud = jira.via_gateway or jira.deployment == "cloud" or is_cloud_host(jira.url)
+    if jira.via_gateway:
+        kind = "scoped-token"
+    elif jira.auth_style != "basic":
+        kind = "personal-access-token"
+    else:
+        kind = "classic-token" if cloud else "basic"
+    lines = [ok("credentials kind", kind, cloud_id=jira.cloud_id)]
+    if (cloud and jira.auth_style == "basic") or jira.via_gateway:
+        scopes = dict(SCOPES)
+        if policy.groups:
+            scopes["read:jira-user"] += GROUP_SCOPE_USE
+        if owners:
+            scopes["read:jira-user"] += OWNER_SCOPE_USE
+        lines.append(ok("scopes", "scopes", scopes=scopes, scoped=jira.via_gateway))
     return lines
 
 
@@ -244,6 +282,38 @@ def waiver_lines(
             lines.append(ok(check, "group-members", members=len(group_members(group))))
         except GonogoError as error:
             lines.append(problem(check, "group-error", error=str(error)))
+    return lines
+
+
+def decision_owner_lines(
+    policy: DecisionPolicy,
+    group_members: Callable[[str], frozenset[str]] | None,
+    user_name: Callable[[str], str | None] | None,
+) -> list[DoctorLine]:
+    """Who may record the bid decision; each owner is looked up once to prove Jira knows them.
+
+    Nothing without owners (anyone's decision counts: nobody to look up). The lookups are None when
+    Jira already failed above: the owners are then not asked for.
+    """
+    if not policy.owners:
+        return []
+    lines = [ok("decisions", "owners", owners=len(policy.owners))]
+    for owner in policy.owners:
+        check = f"decision owner {owner}"
+        if group_members is None or user_name is None:
+            lines.append(skipped(check, "group-not-asked"))
+            continue
+        try:
+            if owner.startswith(GROUP_PREFIX):
+                lines.append(
+                    ok(check, "group-members", members=len(group_members(owner[len(GROUP_PREFIX) :])))
+                )
+            elif (name := user_name(owner)) is not None:
+                lines.append(ok(check, "owner-found", name=name))
+            else:
+                lines.append(problem(check, "owner-unknown", owner=owner))
+        except GonogoError as error:
+            lines.append(problem(check, "owner-error", error=str(error)))
     return lines
 
 

@@ -30,6 +30,7 @@ from datetime import date
 from typing import Any, Protocol, TypedDict
 
 from gonogo.core.changelog import changelog_is_complete, labels_added, read_histories
+from gonogo.core.decisions import decision_labels
 from gonogo.core.errors import GonogoError, InputError
 from gonogo.core.history import HistoryEntry, read_history
 from gonogo.core.outcomes import closed_bid, outcome_report
@@ -180,7 +181,7 @@ def run_report(
         rows,
         query=request.jql,
         today=request.today,
-        site=jira.url,
+        site=jira.browse_url,
         posted=request.post,
         since=request.since,
     )
@@ -221,7 +222,7 @@ def _check_one(
     """One ticket, never raising: a failure becomes the row's error and the run goes on."""
     closed = closed_on(ticket) if request.outcomes else None
     try:
-        if _needs_history(ticket):
+        if _needs_history(ticket, assessor.label_prefix):
             ticket = gateways.get().fetch_ticket(ticket.key, fields=[*fields, *WAIVER_ORIGIN_FIELDS])
         # a closed bid is judged as it stood when it closed, not by deadlines long past
         assessment, proposal = assessor.assess_with_proposal(
@@ -285,11 +286,17 @@ def closed_on(ticket: Ticket) -> date | None:
         return None
 
 
-def _needs_history(ticket: Ticket) -> bool:
-    """Whether a waiver's author must be read with a GET of its own: only when the changelog the
-    search brought was cut short (Jira sends the most recent entries) and does not name them."""
+def _needs_history(ticket: Ticket, label_prefix: str) -> bool:
+    """Whether a waiver's or a decision label's author must be read with a GET of its own: only when
+    the changelog the search brought was cut short (Jira sends the most recent entries) and does not
+    name them."""
     labels = ticket.fields.get("labels")
-    waivers = [label for label in labels if is_waiver_label(label)] if isinstance(labels, list) else []
+    decisions = decision_labels(label_prefix)
+    waivers = (
+        [label for label in labels if is_waiver_label(label) or str(label).casefold() in decisions]
+        if isinstance(labels, list)
+        else []
+    )
     if not waivers or changelog_is_complete(ticket.changelog):
         return False
     added = labels_added(read_histories(ticket.changelog))

@@ -109,8 +109,15 @@ def plan_setup(
             taken.add(field_id)
     matches = []
     for spec in specs:
+        # An optional property (outcome, decision) is offered no field another property took, nor
+        # the summary or description: a site without a decision field is not asked whether
+        # "Decision maker" or "Description" is one.
         ranked = sorted(
-            (s, by_id[fid]) for (prop, fid), s in scores.items() if prop == spec.name and s >= CANDIDATE
+            (s, by_id[fid])
+            for (prop, fid), s in scores.items()
+            if prop == spec.name
+            and s >= CANDIDATE
+            and not (spec.optional and (fid in taken or fid in _NOT_PROPOSAL_DATA))
         )
         candidates = tuple(f for _, f in reversed(ranked[-3:]))
         matches.append(FieldMatch(spec, chosen.get(spec.name), () if spec.name in chosen else candidates))

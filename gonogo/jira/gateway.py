@@ -57,6 +57,7 @@ _RETRYABLE_IF_IDEMPOTENT = {500, 502, 504}
 _COMMENT_PAGE_SIZE = 100
 _GROUP_PAGE_SIZE = 50  # Jira's cap for group/member
 SEARCH_PAGE_SIZE = 100  # Cloud's cap when fields are asked for; Data Center may answer with fewer
+ADMIN_WEBHOOKS = "/rest/webhooks/1.0/webhook"  # admin webhooks: their own REST API, Cloud and DC
 
 
 class Deployment(StrEnum):
@@ -116,6 +117,7 @@ class JiraGateway:
             timeout=settings.timeout_seconds,
             user_agent=f"gonogo/{__version__}",
             on_response=self._on_response,
+            before_send=throttle.wait_turn if throttle is not None else lambda method, url: None,
         )
 
     @classmethod
@@ -130,7 +132,8 @@ class JiraGateway:
         return cls(settings, sleep=sleep, throttle=throttle)
 
     def fetch_ticket(self, key: str, *, fields: Sequence[str] | None, label: str | None = None) -> Ticket:
-        """GET the issue with display names, changelog (who added a waiver) and gonogo's property, at once.
+        """GET the issue with display names, changelog (who added a waiver, who changed what), the edit
+        screen's options (what a path may propose) and gonogo's property, at once.
 
         `key` may be the issue id; `label` is what messages call the ticket then (its key, as
         people know it). Later messages about the ticket name its key too.
@@ -139,7 +142,7 @@ class JiraGateway:
 
         params = {
             "fields": ",".join(fields) if fields else "*all",
-            "expand": "names,changelog",
+            "expand": "names,changelog,editmeta",
             "properties": self._settings.comment_property,
         }
 
@@ -218,7 +221,8 @@ class JiraGateway:
 
         Account ids (Cloud), user names and keys (Data Center): whatever identifies a person in a
         changelog. A group Jira does not know, or may not show this account (listing members needs
-        the Administer Jira permission), is a configuration problem, not a passing Jira failure.
+        Browse users and groups on Cloud, Administer Jira on Data Center), is a configuration
+        problem, not a passing Jira failure.
         """
         ids: set[str] = set()
         start = 0
@@ -231,8 +235,9 @@ class JiraGateway:
                 on_status={
                     403: lambda _: ConfigurationError(
                         f"this account may not list the members of the Jira group {group} (403): "
-                        "give it the Administer Jira permission, or name the approvers in "
-                        "[waivers].approvers by account id or user name"
+                        "give it the Browse users and groups global permission (Jira Cloud; Administer "
+                        "Jira on Data Center), or name the approvers in [waivers].approvers by account "
+                        "id or user name"
                     ),
                     404: lambda _: ConfigurationError(
                         f"[waivers].approvers names group:{group}, but Jira has no group of that name "
@@ -249,6 +254,25 @@ class JiraGateway:
             start += len(members)
             if not members or _last_page(page, start):
                 return frozenset(ids)
+
+    def user_name(self, ref: str) -> str | None:
+        """The display name of the account `ref` names, or None when Jira knows no such account.
+
+        `GET user` by `accountId` on Cloud and by `username` on Data Center: how [decisions] owners
+        and [waivers] approvers name people on each. Jira answers 404 for an unknown account.
+        """
+        cloud = self.deployment() is Deployment.CLOUD
+        try:
+            found: Any = self._call(
+                self._get("user", {"accountId": ref} if cloud else {"username": ref}),
+                action=f"look up the Jira user {ref}",
+                idempotent=True,
+                not_found="",
+            )
+        except _NotFound:
+            return None
+        name = found.get("displayName") if isinstance(found, dict) else None
+        return name if isinstance(name, str) and name else ref
 
     def myself(self) -> str:
         """Who the credentials belong to, as "Display Name (account id or user name)" (`GET myself`)."""
@@ -287,6 +311,39 @@ class JiraGateway:
         kind = "Cloud" if info.get("deploymentType") == "Cloud" else "Data Center"
         return kind, str(info.get("version") or "unknown version")
 
+    def admin_webhooks(self) -> list[dict[str, Any]]:
+        """The site's admin webhooks (`GET /rest/webhooks/1.0/webhook`), each with its `id`."""
+        listed: Any = self._call(
+            self._get(ADMIN_WEBHOOKS),
+            action="list the site's webhooks",
+            idempotent=True,
+            on_status={403: _needs_administer},
+        )
+        if not isinstance(listed, list):
+            raise JiraError("Jira's list of webhooks was not a list: is JIRA_URL the Jira site itself?")
+        return [_with_webhook_id(hook) for hook in listed if isinstance(hook, dict)]
+
+    def save_admin_webhook(self, webhook: Mapping[str, Any], webhook_id: str | None = None) -> dict[str, Any]:
+        """Register an admin webhook, or replace the one with `webhook_id`; Jira's answer, with its `id`.
+
+        A registration whose answer was lost may have happened: it is not sent twice here, and the
+        next `gonogo setup --webhook` finds it by its URL and updates it instead.
+        """
+        path = ADMIN_WEBHOOKS if webhook_id is None else f"{ADMIN_WEBHOOKS}/{webhook_id}"
+        response = self._call(
+            lambda: self._http.send_json("POST" if webhook_id is None else "PUT", path, dict(webhook)),
+            action="register the webhook" if webhook_id is None else "update the webhook",
+            idempotent=webhook_id is not None,
+            on_status={403: _needs_administer},
+        )
+        try:
+            saved = response.json()
+        except ValueError:
+            saved = None
+        if not isinstance(saved, dict):
+            raise JiraError("Jira's answer about the webhook was not an object: is JIRA_URL the Jira site?")
+        return _with_webhook_id(saved)
+
     def search(
         self,
         jql: str,
@@ -314,14 +371,27 @@ class JiraGateway:
             yield from self._search_by_offset(params)
 
     def _search_by_token(self, params: dict[str, Any]) -> Iterator[SearchPage]:
+        """Follow `nextPageToken` while there is one: `isLast` is optional in Atlassian's schema.
+
+        Stops on `isLast: true`, a page without a token, or an empty page; a token Jira already
+        gave would page forever, so it is an error rather than a silently short report.
+        """
         token: str | None = None
+        seen: set[str] = set()
         while True:
             page = self._search_page("search/jql", {**params, **({"nextPageToken": token} if token else {})})
             issues = _issues(page)
             yield SearchPage(issues, None)
             token = page.get("nextPageToken")
-            if page.get("isLast", True) or not isinstance(token, str) or not token or not issues:
+            if page.get("isLast") is True or not isinstance(token, str) or not token or not issues:
                 return
+            if token in seen:
+                raise JiraError(
+                    "Jira's search gave the same next-page token twice, so it would never finish: "
+                    "try again later",
+                    retryable=True,
+                )
+            seen.add(token)
 
     def _search_by_offset(self, params: dict[str, Any]) -> Iterator[SearchPage]:
         start = 0
@@ -478,6 +548,9 @@ class JiraGateway:
                 response.status_code,
                 _retry_after_seconds(response.headers.get("Retry-After")),
                 near_limit=response.headers.get("X-RateLimit-NearLimit", "").lower() == "true",
+                reason=response.headers.get("RateLimit-Reason"),
+                method=str(response.request.method),
+                url=str(response.request.url),
             )
         log.debug(
             "jira %s %s -> %s in %.0f ms",
@@ -510,15 +583,8 @@ class JiraGateway:
                 _short(state.outcome.exception() if state.outcome else None),
             ),
         )
-        throttle = self._throttle
-
-        def attempt() -> T:
-            if throttle is not None:
-                throttle.wait_turn()
-            return operation()
-
         try:
-            return retrying(attempt)
+            return retrying(operation)
         except RetryAfterTooLong as exc:
             raise JiraError(
                 f"Jira is rate-limiting us and asked to wait {exc.seconds:.0f} s to {action}, "
@@ -553,7 +619,7 @@ class JiraGateway:
             ) from None
         except requests.ConnectionError:
             raise JiraError(
-                f"cannot reach Jira at {self._settings.url} to {action}: check JIRA_URL and the network",
+                f"cannot reach Jira at {self._http.url} to {action}: check JIRA_URL and the network",
                 retryable=True,
             ) from None
         except (ValueError, InputError):
@@ -588,13 +654,7 @@ class JiraGateway:
     def _explain_status(self, exc: HttpError, action: str) -> str:
         status = exc.status_code
         if status == 401:
-            hint = (
-                "check JIRA_USER (your Atlassian email) and JIRA_API_TOKEN"
-                if self._settings.auth_style == "basic"
-                else "check JIRA_API_TOKEN (a Data Center personal access token; "
-                "for Jira Cloud also set JIRA_USER)"
-            )
-            return f"Jira rejected the credentials (401) when trying to {action}: {hint}"
+            return f"Jira rejected the credentials (401) when trying to {action}: {self._credentials_hint()}"
         if status == 403:
             return (
                 f"Jira refused to let this account {action} (403): it needs Browse Projects, "
@@ -605,6 +665,35 @@ class JiraGateway:
         if status is not None and status >= 500:
             return f"Jira failed with {status} when trying to {action}, after retrying: try again later"
         return f"Jira answered {status} when trying to {action}: {_jira_messages(exc)}"
+
+    def _credentials_hint(self) -> str:
+        """What to check after a 401: tokens expire now, and a scoped one works only via the gateway."""
+        if self._settings.auth_style != "basic":
+            return (
+                "check JIRA_API_TOKEN (a Data Center personal access token, which may have expired; "
+                "for Jira Cloud also set JIRA_USER)"
+            )
+        expiry = "Atlassian API tokens expire (within a year at most): create a new one if it has"
+        if self._settings.via_gateway:
+            return f"check JIRA_USER (the account's email) and JIRA_API_TOKEN, a scoped API token; {expiry}"
+        return (
+            f"check JIRA_USER (your Atlassian email) and JIRA_API_TOKEN; {expiry}. A scoped API token "
+            "(a service account's) works only through Atlassian's API gateway: set [jira] cloud_id"
+        )
+
+
+def _needs_administer(said: str) -> GonogoError:
+    return ConfigurationError(
+        "Jira refused to let this account manage webhooks (403): admin webhooks need the Administer "
+        "Jira permission; run gonogo setup --webhook with an administrator's credentials once"
+    )
+
+
+def _with_webhook_id(hook: dict[str, Any]) -> dict[str, Any]:
+    """The webhook with an `id`: Jira names an admin webhook by its `self` URL, `…/webhook/{id}`."""
+    self_url = hook.get("self")
+    found = str(self_url).rstrip("/").rsplit("/", 1)[-1] if isinstance(self_url, str) else hook.get("id")
+    return {**hook, "id": str(found) if found is not None else None}
 
 
 def _api_version(body: CommentBody | None) -> int:

@@ -57,8 +57,10 @@ class _Bearer(requests.auth.AuthBase):
 class JiraHttp:
     """The REST calls the gateway makes: GET for JSON, POST/PUT of JSON, DELETE; errors as HttpError.
 
-    `on_response` sees every response (the gateway counts round-trips and feeds the throttle).
-    Nothing is retried here: the gateway decides what may be retried.
+    `before_send` sees every request's method and URL before it goes (the shared throttle holds
+    it back while a rate limit covers it); `on_response` sees every response (the gateway counts
+    round-trips and feeds the throttle). Nothing is retried here: the gateway decides what may be
+    retried.
     """
 
     def __init__(
@@ -69,8 +71,10 @@ class JiraHttp:
         timeout: float,
         user_agent: str,
         on_response: Callable[[Response], None],
+        before_send: Callable[[str, str], None] = lambda method, url: None,
     ) -> None:
         self.url = url.rstrip("/")
+        self._before_send = before_send
         self.timeout = timeout
         session = requests.Session()
         session.headers.update(
@@ -90,7 +94,10 @@ class JiraHttp:
         self.session = session
 
     def rest_url(self, path: str, *, version: int = 2) -> str:
-        """The URL of a REST path (`issue/BID-1/comment`) under `/rest/api/{version}/`."""
+        """The URL of a REST path (`issue/BID-1/comment`) under `/rest/api/{version}/`; a path
+        from the root (`/rest/webhooks/1.0/webhook`, another REST API of Jira's) as it is."""
+        if path.startswith("/"):
+            return f"{self.url}{path}"
         return f"{self.url}/rest/api/{version}/{path}"
 
     def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
@@ -99,7 +106,9 @@ class JiraHttp:
         Raises HttpError for an error status, ValueError for a body that is not JSON, and the
         `requests` exceptions for timeouts and connection failures.
         """
-        response = self.session.get(self.rest_url(path), params=dict(params or {}), timeout=self.timeout)
+        url = self.rest_url(path)
+        self._before_send("GET", url)
+        response = self.session.get(url, params=dict(params or {}), timeout=self.timeout)
         _raise_for_error(response)
         if not response.content:
             return {}
@@ -109,15 +118,17 @@ class JiraHttp:
         self, method: Literal["POST", "PUT"], path: str, payload: Any, *, version: int = 2
     ) -> Response:
         """POST or PUT a JSON body to a REST path under `version`; the response, or HttpError."""
-        response = self.session.request(
-            method, self.rest_url(path, version=version), data=json.dumps(payload), timeout=self.timeout
-        )
+        url = self.rest_url(path, version=version)
+        self._before_send(method, url)
+        response = self.session.request(method, url, data=json.dumps(payload), timeout=self.timeout)
         _raise_for_error(response)
         return response
 
     def delete(self, path: str) -> Response:
         """DELETE a REST v2 path; the response, or HttpError."""
-        response = self.session.delete(self.rest_url(path), timeout=self.timeout)
+        url = self.rest_url(path)
+        self._before_send("DELETE", url)
+        response = self.session.delete(url, timeout=self.timeout)
         _raise_for_error(response)
         return response
 

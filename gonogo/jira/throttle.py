@@ -1,26 +1,66 @@
-"""One pause shared by every thread that talks to Jira, so a rate limit slows the whole run.
+"""Pauses shared by every thread that talks to Jira, held as widely as the limit Jira hit, no wider.
 
 A gateway retries its own 429 after the Retry-After Jira sends, but with several workers the
 others would keep sending meanwhile and earn 429s of their own: that is hammering. A `Throttle`
-is handed to every gateway of a run. When any response says "wait" (429 or 503 with Retry-After,
-or Cloud's `X-RateLimit-NearLimit: true`), the throttle holds back every thread's *next* request
-until that time has passed. The clock and the sleep are injected so tests run in virtual time.
+is handed to every gateway of a run. When a response says "wait", the throttle holds back the
+*next* requests that limit covers until that time has passed. Jira Cloud names the limit in
+`RateLimit-Reason` (Atlassian, "Rate limiting"), and each has its own reach:
+
+- `jira-per-issue-on-write`: writes to that one issue. Reads of it, and every other ticket, go on.
+- `jira-burst-based`: that endpoint and method (per second). Other endpoints go on.
+- the hourly quota (`jira-quota-…`), any other or no reason, a 503, and Cloud's
+  `X-RateLimit-NearLimit: true`: everything.
+
+The clock and the sleep are injected so tests run in virtual time.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 # Without a Retry-After, a 429 or 503 still means "slow down": nobody sends for this long.
 DEFAULT_HOLD_SECONDS = 1.0
 # Cloud's "fewer than 20% of your budget left": a short breather for everybody, not a stop.
 NEAR_LIMIT_HOLD_SECONDS = 1.0
+PER_ISSUE_WRITE = "jira-per-issue-on-write"
+BURST = "jira-burst-based"
+_WRITES = frozenset({"POST", "PUT", "DELETE", "PATCH"})
+_REST_PATH = re.compile(r"/rest/(?:api|webhooks)/[^/]+/(?P<rest>.*)$")
+
+Scope = tuple[str, ...]
+EVERYTHING: Scope = ("everything",)
+
+
+def request_scopes(method: str, url: str) -> list[Scope]:
+    """Every scope a hold may have that covers this request: everything, its endpoint, its issue's writes."""
+    method = method.upper()
+    path = urlsplit(url).path
+    match = _REST_PATH.search(path)
+    parts = (match.group("rest") if match else path.lstrip("/")).split("/")
+    # Ids and keys (10001, BID-7) are parameters, not endpoints; REST v2 and v3 are one endpoint.
+    template = "/".join("{}" if any(c.isdigit() for c in part) else part for part in parts)
+    scopes = [EVERYTHING, ("endpoint", method, template)]
+    if method in _WRITES and len(parts) > 1 and parts[0] == "issue":
+        scopes.append(("issue-writes", parts[1].upper()))
+    return scopes
+
+
+def limited_scope(reason: str | None, method: str, url: str) -> Scope:
+    """What a 429 with `RateLimit-Reason: reason` holds (see the module)."""
+    scopes = {scope[0]: scope for scope in request_scopes(method, url)}
+    if reason == PER_ISSUE_WRITE and "issue-writes" in scopes:
+        return scopes["issue-writes"]
+    if reason == BURST:
+        return scopes["endpoint"]
+    return EVERYTHING
 
 
 class Throttle:
-    """Thread-safe "nobody sends before T" gate; `hold_off` moves T later, never earlier."""
+    """Thread-safe "nothing in this scope is sent before T" gates; a hold moves T later, never earlier."""
 
     def __init__(
         self,
@@ -33,36 +73,54 @@ class Throttle:
         self._sleep = sleep
         self._max_hold = max_hold_seconds
         self._lock = threading.Lock()
-        self._resume_at = float("-inf")
+        self._resume_at: dict[Scope, float] = {}
         self.holds = 0  # how many times Jira told us to slow down (for the log and tests)
         self.waited_seconds = 0.0  # total time threads spent held back
 
     def hold_off(self, seconds: float) -> None:
-        """Jira asked for a pause of `seconds`: no thread sends anything before it is over.
+        """Jira asked everybody to pause for `seconds`: no thread sends anything before it is over."""
+        self.hold(EVERYTHING, seconds)
 
-        Capped at `max_hold_seconds` (the gateway fails a longer Retry-After outright).
-        """
+    def hold(self, scope: Scope, seconds: float) -> None:
+        """No request in `scope` is sent for `seconds`, capped at `max_hold_seconds` (the gateway
+        fails a longer Retry-After outright)."""
         seconds = min(max(0.0, seconds), self._max_hold)
         with self._lock:
             self.holds += 1
-            self._resume_at = max(self._resume_at, self._clock() + seconds)
+            self._resume_at[scope] = max(self._resume_at.get(scope, float("-inf")), self._clock() + seconds)
 
-    def wait_turn(self) -> None:
-        """Block until no pause is in force; called before every request attempt.
+    def wait_turn(self, method: str = "GET", url: str = "") -> None:
+        """Block until no hold covers this request; called before every request attempt.
 
-        Loops because another thread may extend the pause while this one sleeps.
+        Loops because another thread may extend a hold while this one sleeps.
         """
+        scopes = request_scopes(method, url) if url else [EVERYTHING]
         while True:
             with self._lock:
-                delay = self._resume_at - self._clock()
+                now = self._clock()
+                delay = max(self._resume_at.get(scope, float("-inf")) - now for scope in scopes)
                 if delay <= 0:
                     return
                 self.waited_seconds += delay
             self._sleep(delay)
 
-    def observe(self, status: int, retry_after: float | None, *, near_limit: bool) -> None:
-        """Learn from one response: a 429/503 or a near-limit warning pauses everybody."""
-        if status in (429, 503):
-            self.hold_off(DEFAULT_HOLD_SECONDS if retry_after is None else retry_after)
+    def observe(
+        self,
+        status: int,
+        retry_after: float | None,
+        *,
+        near_limit: bool,
+        reason: str | None = None,
+        method: str = "GET",
+        url: str = "",
+    ) -> None:
+        """Learn from one response: a 429 holds what its `reason` limited, a 503 or a near-limit
+        warning holds everything."""
+        seconds = DEFAULT_HOLD_SECONDS if retry_after is None else retry_after
+        scope = limited_scope(reason, method, url) if status == 429 and url else EVERYTHING
+        if status == 429 and scope != EVERYTHING:
+            self.hold(scope, seconds)
+        elif status in (429, 503):
+            self.hold_off(seconds)
         elif near_limit:
             self.hold_off(NEAR_LIMIT_HOLD_SECONDS)

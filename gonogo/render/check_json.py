@@ -13,6 +13,7 @@ from typing import Any
 from gonogo import __version__
 from gonogo.core.assessment import Assessment, Evidence, FindingStatus
 from gonogo.core.comment_format import CommentBody
+from gonogo.core.decisions import DecisionRecord
 from gonogo.core.path_to_go import Change, Step
 from gonogo.core.publication import Publication
 from gonogo.core.waivers import Waiver, WaiverRuling
@@ -57,6 +58,7 @@ def report_document(
         ],
         "path_to_go": [_step(step) for step in assessment.path.steps] if assessment.path else [],
         "unmatched_waivers": [w.label for w in assessment.unmatched_waivers],
+        "decision": _decision(assessment.decision) if assessment.decision else None,
         "missing_information": [
             {
                 "property": m.property,
@@ -93,7 +95,19 @@ def _step(step: Step) -> dict[str, Any]:
 
 
 def _change(change: Change) -> dict[str, Any]:
-    return asdict(change)  # property, field, current, needed: the schema's names
+    """The schema's names; options as vocabulary values, `set_to` as the site's own text."""
+    return {
+        "property": change.property,
+        "field": change.field,
+        "current": _plain(change.current),
+        "needed": _plain(change.needed),
+        "set_to": _plain(change.set_to),
+        "actor": change.actor,
+    }
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, str) else value
 
 
 def _waiver(waiver: Waiver, ruling: WaiverRuling | None) -> dict[str, Any]:
@@ -111,6 +125,23 @@ def _waiver(waiver: Waiver, ruling: WaiverRuling | None) -> dict[str, Any]:
             {"field": lapse.field, "by": lapse.by, "on": lapse.on.isoformat()} if lapse else None
         ),
         "refused": ruling.refused if ruling else None,
+    }
+
+
+def _decision(record: DecisionRecord) -> dict[str, Any]:
+    """The decision on record, beside the verdict; who and when from the change history."""
+    facts = record.older_facts
+    return {
+        "decision": record.decision.value,
+        "source": record.source.value,
+        "where": record.where,
+        "by": record.by,
+        "on": _day(record.on),
+        "reason": record.reason,
+        "counts": record.counts,
+        "against_verdict": record.against,
+        "older_facts": {"field": facts.field, "by": facts.by, "on": facts.on.isoformat()} if facts else None,
+        "owners": list(record.owners),
     }
 
 

@@ -43,6 +43,7 @@ def bar_list(items: Sequence[tuple[str, str, str, int, int]], *, bar_span: int =
         "width": bar_span + 110,
         "height": ROW_HEIGHT * len(bars),
         "hidden": len(items) - len(shown),
+        "total": len(items),
     }
 
 
@@ -95,7 +96,8 @@ def section_charts(portfolio: Portfolio) -> dict[str, Any]:
     failures = failures_section(portfolio)
     charts: dict[str, Any] = {
         "failure_chart": bar_list(
-            [(r["rule"], r["title"], r["severity"], r["count"], r["share"]) for r in failures["rules"]]
+            # Labelled as the failure reads ("No funded budget"), not the rule's aim.
+            [(r["rule"], r["problem"], r["severity"], r["count"], r["share"]) for r in failures["rules"]]
         ),
         "missing_chart": bar_list(
             [(m["property"], m["label"], "missing", m["count"], m["share"]) for m in failures["missing"]]

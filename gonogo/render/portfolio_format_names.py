@@ -12,4 +12,15 @@ FORMAT_DESCRIPTIONS: dict[str, str] = {
 }
 
 # `--section` of `--format csv`: which of the report's tables to write.
-CSV_SECTIONS = ("tickets", "rules", "missing", "changes", "outcomes", "bands", "rule-outcomes", "suggestions")
+CSV_SECTIONS = (
+    "tickets",
+    "rules",
+    "missing",
+    "changes",
+    "outcomes",
+    "bands",
+    "rule-outcomes",
+    "suggestions",
+    "decisions",
+    "decision-outcomes",
+)

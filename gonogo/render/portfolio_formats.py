@@ -57,6 +57,7 @@ def _sections(portfolio: Portfolio) -> dict[str, Any]:
     """What the text and HTML templates show beyond the table, the same data JSON prints."""
     from gonogo.core.portfolio_sections import (
         changes_section,
+        decisions_section,
         failures_section,
         outcomes_section,
         ticket_change,
@@ -69,12 +70,18 @@ def _sections(portfolio: Portfolio) -> dict[str, Any]:
         "outcomes": outcomes_section(portfolio),
         "labels": {v.value: v.label for v in _VERDICTS},
         "waivers": portfolio.waiver_section(),
+        "decisions": decisions_section(portfolio),
     }
 
 
 def portfolio_document(portfolio: Portfolio) -> dict[str, Any]:
     """The `--format json` document (gonogo/schemas/portfolio.schema.json describes it)."""
-    from gonogo.core.portfolio_sections import changes_section, failures_section, outcomes_section
+    from gonogo.core.portfolio_sections import (
+        changes_section,
+        decisions_section,
+        failures_section,
+        outcomes_section,
+    )
 
     totals = portfolio.totals
     return {
@@ -97,6 +104,7 @@ def portfolio_document(portfolio: Portfolio) -> dict[str, Any]:
         "changes": changes_section(portfolio),
         "outcomes": outcomes_section(portfolio),
         "waivers": None if portfolio.outcomes is not None else _waivers(portfolio),
+        "decisions": decisions_section(portfolio),
     }
 
 
@@ -203,6 +211,8 @@ def csv_section(portfolio: Portfolio, section: str) -> str:
 
     if section == "tickets":
         return _tickets_csv(portfolio)
+    if section in ("decisions", "decision-outcomes"):
+        return _decisions_csv(portfolio, outcomes=section == "decision-outcomes")
     if section in ("rules", "missing"):
         failures = failures_section(portfolio)
         if section == "rules":
@@ -264,6 +274,26 @@ def csv_section(portfolio: Portfolio, section: str) -> str:
             ]
             for s in outcomes["suggestions"]
         ),
+    )
+
+
+def _decisions_csv(portfolio: Portfolio, *, outcomes: bool) -> str:
+    """Decisions by verdict, or (with --outcomes) how each verdict's decisions ended."""
+    from gonogo.core.portfolio_sections import decisions_section
+
+    section = decisions_section(portfolio)
+    if not outcomes:
+        return _csv(
+            ["verdict", "bid", "no_bid", "not_counted", "undecided", "total"],
+            (
+                [_label(v["verdict"]), v["bid"], v["no_bid"], v["not_counted"], v["undecided"], v["total"]]
+                for v in section["by_verdict"]
+            ),
+        )
+    rows = section["outcomes"]["by_verdict"] if section["outcomes"] else []
+    return _csv(
+        _outcome_columns(["verdict", "decision"]),
+        ([_label(r["verdict"]), r["decision"], *_rate_cells(r)] for r in rows),
     )
 
 

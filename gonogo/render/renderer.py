@@ -38,7 +38,7 @@ from gonogo.render.ansi import style
 from gonogo.render.document import Document, ValueKind, parse_document, seal, seal_unsealed
 from gonogo.render.template_cache import template_cache
 from gonogo.render.wiki_document import to_wiki
-from gonogo.sources.resources import bundled_dir
+from gonogo.sources.resources import bundled_dir, bundled_vocabulary
 
 COMMENT_TEMPLATE = "comment.jira.j2"
 TEXT_TEMPLATE = "report.txt.j2"
@@ -48,8 +48,11 @@ HEADLINE_TEMPLATE = "headline.txt.j2"
 COMMENT_CHAR_LIMIT = 32_000
 # Issue keys are Jira's identity for the ticket, not text anyone typed into it.
 _FIELD_TEXT_LIMIT = 1000
-# Control characters (line breaks included: a value must not forge report lines), zero-width and
-# bidirectional-override characters.
+# The path to GO grouped by who acts: what to ask the customer, the team's calls, estimates, market facts.
+_ACTOR_ORDER = {"customer": 0, "team": 1, "estimate": 2, "market": 3}
+# Zero-width and bidirectional-override characters: ticket text must not reorder what people read.
+_DIRECTION_CONTROLS = re.compile(r"[\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Control characters (line breaks included: a value must not forge report lines) and the above.
 _TERMINAL_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
@@ -206,10 +209,11 @@ def _sealed_failed_title(finding: Any) -> Trusted:
 
 
 def _formatting_for_html(value: Any) -> Any:
-    """For HTML, Jinja's autoescaping does the escaping; `finalize` only formats values."""
+    """For HTML, Jinja's autoescaping does the escaping; `finalize` formats values and neutralises
+    text direction controls, as the terminal does: a ticket must not reorder the page's words."""
     if hasattr(value, "__html__"):  # markup the template itself made safe (markupsafe's protocol)
         return value
-    return display_value(value)
+    return _DIRECTION_CONTROLS.sub(" ", display_value(value))
 
 
 def _environment(
@@ -302,13 +306,19 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
     waived_uses = {
         name for f in assessment.findings if f.outcome is FindingStatus.WAIVED for name in f.rule.uses
     }
+    steps = tuple(
+        sorted(steps, key=lambda s: _ACTOR_ORDER.get(str(s.change.actor), 4) + 5 * (s.change.needed is None))
+    )
     main = [s for s in steps if not blocker_refs or blocker_refs & set(s.rules)]
     return {
         "a": assessment,
         "headline": assessment.headline,
         "coverage": assessment.coverage,
         "thresholds": assessment.thresholds,
-        "path": steps,
+        # What a property's number counts, for sentences ("a first phase of at most 212 person-days").
+        "units": {name: spec.unit for name, spec in bundled_vocabulary().properties.items() if spec.unit},
+        "path": path.steps if path else (),
+        "path_by_actor": steps,
         "path_main": main,
         "path_rest": [s for s in steps if s not in main],
         "path_verified": bool(path and path.verified),

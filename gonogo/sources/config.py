@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from uuid import UUID
 
 import jsonschema
 
 from gonogo.core.comment_format import CommentFormat, comment_format
+from gonogo.core.decisions import DecisionPolicy
 from gonogo.core.errors import ConfigurationError
 from gonogo.core.verdict_labels import DEFAULT_LABEL_PREFIX
 from gonogo.core.waivers import WaiverPolicy
@@ -25,6 +28,9 @@ from gonogo.sources.resources import schema_path
 
 CONFIG_FILE_NAME = "gonogo.toml"
 DEFAULT_COMMENT_PROPERTY = "gonogo.verdict"
+API_GATEWAY = "https://api.atlassian.com"
+"""Atlassian's API gateway: scoped API tokens (and service accounts') work only through it."""
+_GATEWAY_PATH = re.compile(r"/ex/jira/([^/]+)")
 
 
 class Secret:
@@ -58,6 +64,29 @@ class JiraSettings:
     deployment: str = "auto"  # "cloud", "data-center", or "auto" (the host, else one serverInfo request)
     label_prefix: str = DEFAULT_LABEL_PREFIX  # verdict labels ("gonogo-no-go"); "" turns them off
     api_version: int | None = None  # REST version for comments: 2 (wiki) or 3 (ADF); None: by deployment
+    cloud_id: str | None = None  # the site's cloud id: requests go through Atlassian's API gateway
+    site_url: str | None = None  # the site people browse, when `url` is the gateway
+
+    @property
+    def via_gateway(self) -> bool:
+        """Whether requests go to Atlassian's API gateway (scoped tokens) rather than the site."""
+        return self.cloud_id is not None
+
+    @property
+    def api_url(self) -> str | None:
+        """Where requests go: the gateway's address for the cloud id, else the site itself."""
+        if self.url is not None and _GATEWAY_PATH.fullmatch(urlsplit(self.url).path):
+            return self.url
+        if self.cloud_id is not None:
+            return f"{API_GATEWAY}/ex/jira/{self.cloud_id}"
+        return self.url
+
+    @property
+    def browse_url(self) -> str | None:
+        """The site people open: browse links point here, and a pasted link must name it."""
+        if self.url is not None and _GATEWAY_PATH.fullmatch(urlsplit(self.url).path):
+            return self.site_url
+        return self.url
 
     @property
     def comment_format(self) -> CommentFormat:
@@ -70,7 +99,7 @@ class JiraSettings:
         return "basic" if self.user else "bearer"
 
     def require_connection(self) -> tuple[str, Secret]:
-        """Return (url, token) or say exactly which variable to set."""
+        """Return (the URL requests go to, token) or say exactly which variable to set."""
         if not self.url:
             raise ConfigurationError(
                 "JIRA_URL is not set: export JIRA_URL=https://your-site.atlassian.net "
@@ -86,7 +115,9 @@ class JiraSettings:
                 "JIRA_API_TOKEN is not set: export JIRA_API_TOKEN=<API token> (Jira Cloud, with "
                 "JIRA_USER=<email>) or a Data Center personal access token (without JIRA_USER)"
             )
-        return self.url, self.token
+        api_url = self.api_url
+        assert api_url is not None  # a url is set
+        return api_url, self.token
 
 
 @dataclass(frozen=True)
@@ -103,6 +134,7 @@ class Settings:
     condition_validator: str = "jsonschema"
     template_dir: Path | None = None
     waivers: WaiverPolicy = field(default_factory=WaiverPolicy)
+    decisions: DecisionPolicy = field(default_factory=DecisionPolicy)
     webhook: Mapping[str, Any] = field(default_factory=dict)  # the [webhook] table, read by gonogo.webhook
     config_file: Path | None = None  # where these settings came from, for messages
     base_dir: Path = field(default_factory=Path.cwd)  # relative paths in the file are relative to it
@@ -121,6 +153,18 @@ def load_settings(config_path: Path | None = None, environ: Mapping[str, str] | 
     url = env.get("JIRA_URL") or jira_table.get("url")
     if url is not None:
         url = _checked_url(url)
+    site_url = jira_table.get("site_url")
+    if site_url is not None:
+        site_url = _checked_url(site_url)
+    cloud_id = _cloud_id(url, jira_table.get("cloud_id"))
+    deployment = jira_table.get("deployment", JiraSettings.deployment)
+    if cloud_id is not None:
+        if deployment == "data-center":
+            raise ConfigurationError(
+                f'{path}: [jira] deployment = "data-center", but requests go through Atlassian\'s '
+                "API gateway, which serves only Jira Cloud: remove deployment (or the cloud id)"
+            )
+        deployment = "cloud"
     user = env.get("JIRA_USER") or jira_table.get("user")
     token = env.get("JIRA_API_TOKEN")
     jira = JiraSettings(
@@ -133,9 +177,11 @@ def load_settings(config_path: Path | None = None, environ: Mapping[str, str] | 
             jira_table.get("max_retry_wait_seconds", JiraSettings.max_retry_wait_seconds)
         ),
         comment_property=jira_table.get("comment_property", DEFAULT_COMMENT_PROPERTY),
-        deployment=jira_table.get("deployment", JiraSettings.deployment),
+        deployment=deployment,
         label_prefix=jira_table.get("label_prefix", DEFAULT_LABEL_PREFIX),
         api_version=jira_table.get("api_version"),
+        cloud_id=cloud_id,
+        site_url=site_url,
     )
     if jira.api_version == 3 and jira.deployment == "data-center":
         raise ConfigurationError(
@@ -154,6 +200,7 @@ def load_settings(config_path: Path | None = None, environ: Mapping[str, str] | 
         condition_validator=checklists_table.get("validator", "jsonschema"),
         template_dir=base / template_path if template_path else None,
         waivers=_waiver_policy(data.get("waivers", {})),
+        decisions=DecisionPolicy(owners=tuple(data.get("decisions", {}).get("owners", ()))),
         webhook=dict(data.get("webhook", {})),
         config_file=path,
         base_dir=base,
@@ -205,6 +252,29 @@ def _validate_against_schema(path: Path, data: dict[str, Any]) -> None:
     if error.validator == "additionalProperties":
         raise ConfigurationError(f"{path}: {where}: {error.message}; see docs/configuration.md")
     raise ConfigurationError(f"{path}: {where}: {error.message}")
+
+
+def _cloud_id(url: str | None, configured: str | None) -> str | None:
+    """The cloud id requests go through the gateway for: JIRA_URL's `/ex/jira/{id}`, or [jira] cloud_id.
+
+    A cloud id is a UUID; anything else would be pasted into every request's path, so it is refused.
+    """
+    in_url = _GATEWAY_PATH.fullmatch(urlsplit(url).path) if url else None
+    found = in_url.group(1) if in_url else configured
+    if found is None:
+        return None
+    try:
+        cloud_id = str(UUID(found))
+    except ValueError:
+        raise ConfigurationError(
+            f"{found!r} is not a cloud id (a UUID such as 0b5e2c3a-…): copy it from "
+            "https://YOUR-SITE.atlassian.net/_edge/tenant_info"
+        ) from None
+    if in_url and configured is not None and str(UUID(configured)) != cloud_id:
+        raise ConfigurationError(
+            f"JIRA_URL names cloud id {cloud_id} but [jira] cloud_id is {configured}: keep one of them"
+        )
+    return cloud_id
 
 
 def _checked_url(url: str) -> str:

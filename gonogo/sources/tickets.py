@@ -84,7 +84,10 @@ def _key_from_browse_url(url: str, jira_url: str | None) -> str:
     if not match or not ISSUE_KEY.fullmatch(match.group(1)):
         raise InputError("that URL is not a Jira issue link: expected …/browse/KEY-123")
     if jira_url is None:
-        raise ConfigurationError("JIRA_URL is not set: export JIRA_URL to the site the link points at")
+        raise ConfigurationError(
+            "no site to match the link against: export JIRA_URL=https://your-site.atlassian.net "
+            "(when JIRA_URL is the API gateway, set [jira] site_url to the site instead)"
+        )
     if parts.netloc.lower() != urlsplit(jira_url).netloc.lower():
         raise InputError(
             f"that link points at {parts.hostname}, but JIRA_URL is {urlsplit(jira_url).hostname}: "

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gonogo.core.decisions import decision_changed
 from gonogo.core.ticket import ISSUE_KEY
 from gonogo.core.verdict_labels import verdict_labels_changed
 
@@ -78,13 +79,20 @@ Decision = CheckTicket | Ignore | Malformed
 
 
 def classify(
-    body: bytes, *, filters: Filters, watched_fields: Iterable[str] = (), label_prefix: str = ""
+    body: bytes,
+    *,
+    filters: Filters,
+    watched_fields: Iterable[str] = (),
+    label_prefix: str = "",
+    decision_fields: Iterable[str] = (),
 ) -> Decision:
     """Decide what `body` (already authenticated) asks for.
 
     `watched_fields` are the Jira fields the checklists read (ids or display names, any case); a
     `jira:issue_updated` counts only when its changelog names one of them, or moves one of gonogo's
     verdict labels (`label_prefix`, [jira] label_prefix) and was not made by gonogo's own account.
+    A decision change (a decision label, or `decision_fields`: the decision field and its reason) is
+    re-checked like a moved verdict label, so the comment shows the decision on record.
     """
     try:
         data = json.loads(body)
@@ -93,7 +101,8 @@ def classify(
     if not isinstance(data, dict):
         return Malformed("the body is not a JSON object")
     if "webhookEvent" in data:
-        return _jira_webhook(data, filters, {f.casefold() for f in watched_fields}, label_prefix)
+        decided = frozenset(decision_fields)
+        return _jira_webhook(data, filters, {f.casefold() for f in watched_fields}, label_prefix, decided)
     if "issueKey" in data or "issueId" in data:
         return _automation(data, filters)
     if "key" in data and isinstance(data.get("fields"), dict):
@@ -102,15 +111,20 @@ def classify(
 
 
 def _jira_webhook(
-    data: Mapping[str, Any], filters: Filters, watched: set[str], label_prefix: str
+    data: Mapping[str, Any],
+    filters: Filters,
+    watched: set[str],
+    label_prefix: str,
+    decision_fields: frozenset[str] = frozenset(),
 ) -> Decision:
     event = data["webhookEvent"]
     if not isinstance(event, str) or not _EVENT_NAME.fullmatch(event):
         return Malformed('"webhookEvent" is not an event name')
     if event not in (CREATED, UPDATED):
         return Ignore(event, f"{event} events are not checked")
-    relabelled = event == UPDATED and verdict_labels_changed(
-        _changelog_items(data.get("changelog")), label_prefix
+    items = _changelog_items(data.get("changelog"))
+    relabelled = event == UPDATED and (
+        verdict_labels_changed(items, label_prefix) or decision_changed(items, label_prefix, decision_fields)
     )
     if event == UPDATED and not filters.check_on_update and not relabelled:
         return Ignore(event, "updates are not checked ([webhook].check_on_update is off)")

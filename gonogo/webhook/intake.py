@@ -64,6 +64,7 @@ class Intake:
         metrics: IntakeMetrics,
         watched_fields: frozenset[str],
         label_prefix: str = "",
+        decision_fields: frozenset[str] = frozenset(),
     ) -> None:
         credentials = settings.credentials
         self._secret = credentials.secret.reveal() if credentials.secret else None
@@ -72,6 +73,7 @@ class Intake:
         self._filters = settings.filters
         self._watched = watched_fields
         self._label_prefix = label_prefix
+        self._decision_fields = decision_fields
         self._queue = queue
         self._metrics = metrics
 
@@ -105,7 +107,11 @@ class Intake:
             reply = Reply(401, {"error": "missing or wrong signature or token"})
             return self._finish(reply, identifier, "unauthorized", None, started)
         decision = classify(
-            body, filters=self._filters, watched_fields=self._watched, label_prefix=self._label_prefix
+            body,
+            filters=self._filters,
+            watched_fields=self._watched,
+            label_prefix=self._label_prefix,
+            decision_fields=self._decision_fields,
         )
         if isinstance(decision, Malformed):
             return self._finish(

@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Protocol
 
+from gonogo.core.decisions import decision_fields
 from gonogo.core.errors import JiraError
 from gonogo.flows.assessor import build_assessor
 from gonogo.jira.gateway import JiraGateway
@@ -112,6 +113,7 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
             metrics=metrics,
             watched_fields=frozenset(assessor.field_map.values()),
             label_prefix=settings.jira.label_prefix,
+            decision_fields=decision_fields(assessor.field_map),
         )
         supervised = checks
 

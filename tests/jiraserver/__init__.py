@@ -94,6 +94,9 @@ class JiraServer:
         user: JiraUser = BOT_USER,
         host: str = "127.0.0.1",
         comment_permission: Literal["own", "all"] = "own",
+        cloud_id: str | None = None,
+        search_is_last: bool = True,
+        administer: bool = True,
     ) -> None:
         self._settings = Settings(
             deployment=deployment,
@@ -105,6 +108,9 @@ class JiraServer:
             text_limit=text_limit,
             build_date=datetime(2024, 11, 4, tzinfo=now.tzinfo),
             comment_permission=comment_permission,
+            cloud_id=cloud_id,
+            search_is_last=search_is_last,
+            administer=administer,
         )
         self._host = host
         self._store = JiraStore(now=now)
@@ -169,6 +175,23 @@ class JiraServer:
         if not self._app.base_url:
             raise RuntimeError("start the Jira test server before asking for its url")
         return self._app.base_url
+
+    @property
+    def gateway_url(self) -> str:
+        """The API gateway's address for this site's cloud id (only with ``cloud_id``): requests go here."""
+        if not self._settings.cloud_id:
+            raise RuntimeError("this server is not addressed through the API gateway: pass cloud_id")
+        return self.url + self._settings.gateway_prefix
+
+    def webhooks(self) -> list[dict[str, Any]]:
+        """The admin webhooks registered over REST, secrets included, oldest first."""
+        with self._store.lock:
+            return [{"id": i, **w} for i, w in sorted(self._store.webhooks.items())]
+
+    def change_webhook(self, webhook_id: int, **fields: Any) -> None:
+        """Change a registered admin webhook as an administrator would in Jira's UI."""
+        with self._store.lock:
+            self._store.webhooks[webhook_id].update(fields)
 
     @property
     def deployment(self) -> Deployment:

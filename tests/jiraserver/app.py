@@ -21,7 +21,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from . import endpoints, sitemeta
+from . import admin_webhooks, endpoints, sitemeta
 from .calls import Call, JiraHttpError, Reply, Settings
 from .faults import CannedAnswer, FaultBook
 from .model import RecordedRequest
@@ -41,7 +41,8 @@ _ROUTES: list[tuple[str, str, list[str]]] = [
     ("/myself", "get_myself", ["GET"]),
     ("/field", "get_fields", ["GET"]),
     ("/group/member", "get_group_members", ["GET"]),
-    ("/issue/<ref>", "get_issue", ["GET"]),
+    ("/user", "get_user", ["GET"]),
+    ("/issue/<ref>", "get_issue_with_meta", ["GET"]),
     ("/issue/<ref>", "edit_issue", ["PUT"]),
     ("/issue/<ref>/editmeta", "get_edit_meta", ["GET"]),
     ("/mypermissions", "get_my_permissions", ["GET"]),
@@ -63,8 +64,19 @@ _ROUTES: list[tuple[str, str, list[str]]] = [
     ("/search/jql", "search_tokens", ["GET", "POST"]),
 ]
 
+WEBHOOKS = "/rest/webhooks/1.0/webhook"  # admin webhooks: a REST API of its own, outside /rest/api
+_WEBHOOK_ROUTES: list[tuple[str, str, list[str]]] = [
+    ("", "list_webhooks", ["GET"]),
+    ("", "create_webhook", ["POST"]),
+    ("/<int:webhook_id>", "get_webhook", ["GET"]),
+    ("/<int:webhook_id>", "update_webhook", ["PUT"]),
+    ("/<int:webhook_id>", "delete_webhook", ["DELETE"]),
+]
+TENANT_INFO = "/_edge/tenant_info"  # the site's cloud id, served by the site without credentials
+
 URL_MAP = Map(
-    [Rule(API + path, endpoint=name, methods=methods) for path, name, methods in _ROUTES],
+    [Rule(API + path, endpoint=name, methods=methods) for path, name, methods in _ROUTES]
+    + [Rule(WEBHOOKS + path, endpoint=name, methods=methods) for path, name, methods in _WEBHOOK_ROUTES],
     strict_slashes=False,
     merge_slashes=False,
 )
@@ -225,19 +237,32 @@ class JiraApp:
             return to_response(Reply(500, error_collection(["Internal test server error."])))
 
     def _dispatch(self, request: Request, raw_body: bytes) -> Reply:
+        path = request.path
+        prefix = self.settings.gateway_prefix
+        if path == TENANT_INFO and self.settings.cloud_id:
+            return Reply(200, {"cloudId": self.settings.cloud_id})
+        if prefix:
+            if not path.startswith(prefix + "/"):
+                # The site itself refuses a scoped token: it is good only at the gateway.
+                raise JiraHttpError(401, [NOT_AUTHENTICATED])
+            path = path[len(prefix) :]
         adapter = URL_MAP.bind_to_environ(request.environ)
         try:
-            name, arguments = adapter.match()
+            name, arguments = adapter.match(path_info=path)
         except MethodNotAllowed:
             raise endpoints.method_not_allowed() from None
         except NotFound:
             raise endpoints.not_found(request.path) from None
         self._authenticate(request, str(name))
         arguments = dict(arguments)
-        version = arguments.pop("version")
-        view = View(self.base_url, 3 if version == "3" else 2, self.settings.deployment)
+        version = arguments.pop("version", "2")
+        view = View(self.base_url + prefix, 3 if version == "3" else 2, self.settings.deployment)
         call = Call(request=request, view=view, settings=self.settings, store=self.store, raw_body=raw_body)
-        handler: endpoints.Endpoint = getattr(endpoints, str(name), None) or getattr(sitemeta, str(name))
+        handler: endpoints.Endpoint = (
+            getattr(endpoints, str(name), None)
+            or getattr(sitemeta, str(name), None)
+            or getattr(admin_webhooks, str(name))
+        )
         with self.store.lock:
             return handler(call, **arguments)
 

@@ -37,6 +37,14 @@ class Settings:
     build_date: datetime
     changelog_cap: int | None = None  # most recent changelog entries an issue or search shows
     comment_permission: Literal["own", "all"] = "own"  # Edit/Delete Own Comments, or All Comments
+    cloud_id: str | None = None  # served only through the API gateway's /ex/jira/{cloud_id} (scoped tokens)
+    search_is_last: bool = True  # whether search/jql pages carry `isLast` (optional in the schema)
+    administer: bool = True  # the account has Administer Jira (admin webhooks)
+
+    @property
+    def gateway_prefix(self) -> str:
+        """The path the REST API is served under: "" on the site, `/ex/jira/{id}` via the gateway."""
+        return f"/ex/jira/{self.cloud_id}" if self.cloud_id else ""
 
 
 class JiraHttpError(Exception):

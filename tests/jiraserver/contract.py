@@ -25,9 +25,13 @@ from .model import RecordedRequest
 SPEC_PATH = Path(__file__).parent.parent / "jira-openapi" / "jira-cloud-v3-subset.json"
 SPEC_URI = "urn:gonogo:jira-cloud-v3-subset"
 API_PREFIX = re.compile(r"^/rest/api/(?:2|3|latest)/")
+GATEWAY_PREFIX = re.compile(r"^/ex/jira/[^/]+(?=/)")  # the API gateway serves the same operations
+UNPUBLISHED = re.compile(r"^/(?:rest/webhooks/1\.0/|_edge/)")  # admin webhooks, tenant_info: no OpenAPI
 EXTRA_OPERATIONS = {
     # Real Jira operation missing from the subset; same body as the issue variant.
     ("GET", "/rest/api/3/comment/{commentId}/properties"): "PropertyKeys",
+    # Real Jira operation missing from the subset (GET user): the body GET myself documents.
+    ("GET", "/rest/api/3/user"): "User",
 }
 
 
@@ -82,7 +86,10 @@ class Contract:
         status = record.status or 0
         if status >= 400:
             return _schema_ref("ErrorCollection")
-        v3_path = API_PREFIX.sub("/rest/api/3/", record.path)
+        path = GATEWAY_PREFIX.sub("", record.path)
+        if UNPUBLISHED.match(path):
+            return None
+        v3_path = API_PREFIX.sub("/rest/api/3/", path)
         extra = EXTRA_OPERATIONS.get((record.method, _template_of(v3_path)))
         if extra is not None:
             return _schema_ref(extra)

@@ -87,6 +87,22 @@ def get_group_members(call: Call) -> Reply:
     return Reply(200, user_page(call.view, members, start=start, size=size, query=query))
 
 
+def get_user(call: Call) -> Reply:
+    """``GET user``: one account, by ``accountId`` (Cloud) or ``username`` (Data Center); 404 if unknown."""
+    cloud = call.settings.deployment == "Cloud"
+    wanted = call.text("accountId" if cloud else "username")
+    if not wanted:
+        raise JiraHttpError(
+            400, ["You must specify an accountId." if cloud else "You must specify a username."]
+        )
+    for user in call.store.users():
+        if (user.account_id if cloud else user.name.casefold()) == (wanted if cloud else wanted.casefold()):
+            return Reply(200, user_full(call.view, user))
+    if cloud:
+        raise JiraHttpError(404, ["Specified user does not exist or you do not have required permissions"])
+    raise JiraHttpError(404, [f"The user named '{wanted}' does not exist"])
+
+
 # -- issues ------------------------------------------------------------------------------
 
 
@@ -196,6 +212,10 @@ def _stored_value(call: Call, issue: StoredIssue, field_id: str, value: Any) -> 
 def _field_setter(call: Call, issue: StoredIssue, field_id: str, value: Any, known: set[str]) -> Change:
     if field_id not in known or field_id == "comment" or field_id in call.store.off_edit_screen:
         raise _cannot_set(field_id)
+    offered = call.store.field_options.get(field_id)
+    if offered is not None and isinstance(value, dict) and value.get("value") not in offered:
+        # A select set to an option its edit screen does not offer is refused, as Jira does.
+        raise JiraHttpError(400, errors={field_id: f"Option value '{value.get('value')}' is not valid"})
     stored = _stored_value(call, issue, field_id, value)
     return lambda: issue.fields.__setitem__(field_id, stored)
 
@@ -655,7 +675,9 @@ def search_tokens(call: Call) -> Reply:
     )
     rendered, extras = _render_results(call, found[start : start + size], options, default_fields="id")
     is_last = start + size >= len(found)
-    payload: dict[str, Any] = {"issues": rendered, "isLast": is_last, **extras}
+    payload: dict[str, Any] = {"issues": rendered, **extras}
+    if call.settings.search_is_last:  # optional in Atlassian's schema: the last page has no token
+        payload["isLast"] = is_last
     if not is_last:
         payload["nextPageToken"] = _encode_token(start + size, query_text)
     return Reply(200, payload)

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from .calls import Call, JiraHttpError, Reply
-from .endpoints import find_issue
+from .endpoints import find_issue, get_issue
+from .model import StoredIssue
 from .shapes import FieldInfo, field_catalog
 
 NOT_EDITABLE = frozenset({"status", "created", "updated", "project"})
@@ -65,7 +66,19 @@ def _field_metadata(call: Call, info: FieldInfo) -> dict[str, Any]:
 
 def get_edit_meta(call: Call, ref: str) -> Reply:
     """``GET issue/{k}/editmeta``: the edit screen's fields (IssueUpdateMetadata)."""
-    issue = find_issue(call, ref)
+    return Reply(200, edit_meta(call, find_issue(call, ref)))
+
+
+def get_issue_with_meta(call: Call, ref: str) -> Reply:
+    """``GET issue/{k}``; with ``expand=editmeta`` the issue carries its edit metadata, as Jira's does."""
+    reply = get_issue(call, ref)
+    if "editmeta" in call.expand() and isinstance(reply.payload, dict):
+        reply.payload["editmeta"] = edit_meta(call, find_issue(call, ref))
+    return reply
+
+
+def edit_meta(call: Call, issue: StoredIssue) -> dict[str, Any]:
+    """The edit screen's fields of one issue (IssueUpdateMetadata)."""
     catalog = field_catalog(call.store.issues())
     on_screen = [
         field_id
@@ -74,9 +87,7 @@ def get_edit_meta(call: Call, ref: str) -> Reply:
     ]
     if "EDIT_ISSUES" in call.store.denied_permissions:
         on_screen = []  # without Edit Issues, nothing is editable
-    return Reply(
-        200, {"fields": {field_id: _field_metadata(call, catalog[field_id]) for field_id in on_screen}}
-    )
+    return {"fields": {field_id: _field_metadata(call, catalog[field_id]) for field_id in on_screen}}
 
 
 def get_my_permissions(call: Call) -> Reply:

@@ -12,7 +12,16 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from .model import ChangeItem, JiraUser, StoredComment, StoredHistory, StoredIssue
+from .model import (
+    BOT_USER,
+    DIRECTOR_USER,
+    HUMAN_USER,
+    ChangeItem,
+    JiraUser,
+    StoredComment,
+    StoredHistory,
+    StoredIssue,
+)
 
 DEFAULT_RICH_TEXT_FIELDS = frozenset({"description", "environment"})
 """Fields Jira holds as rich text: wiki strings in REST v2, ADF documents in v3."""
@@ -34,6 +43,8 @@ class JiraStore:
         self.field_options: dict[str, list[str]] = {}
         self.off_edit_screen: set[str] = set()
         self.denied_permissions: set[str] = set()
+        self.webhooks: dict[int, dict[str, Any]] = {}  # admin webhooks by id, as registered
+        self.next_webhook_id = 1
 
     @property
     def now(self) -> datetime:
@@ -132,6 +143,16 @@ class JiraStore:
         """Create or replace a group with these members (Jira orders them by user name)."""
         with self.lock:
             self._groups[name] = sorted(members, key=lambda user: user.name)
+
+    def users(self) -> list[JiraUser]:
+        """Every account the site knows: the tests' people, group members, authors of changes."""
+        with self.lock:
+            known = {user.account_id: user for user in (BOT_USER, HUMAN_USER, DIRECTOR_USER)}
+            for members in self._groups.values():
+                known.update((user.account_id, user) for user in members)
+            for issue in self._issues.values():
+                known.update((entry.author.account_id, entry.author) for entry in issue.history)
+            return list(known.values())
 
     def group(self, name: str) -> list[JiraUser] | None:
         """A group's members, or None when there is no such group (names are case-sensitive)."""

@@ -1,0 +1,58 @@
+"""Who may act for the bid: a list of account ids, user names and `group:NAME` entries.
+
+Waiver approvers (`[waivers] approvers`) and bid decision owners (`[decisions] owners`) are the
+same kind of list, read the same way: a person named outright by any of the ids Jira gave them,
+or a member of a named group (looked up by the caller, once per group). An empty list means
+anyone may act. Pure: group membership comes in as a function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+from gonogo.core.changelog import History, Person
+
+GROUP_PREFIX = "group:"
+
+GroupMembers = Callable[[str], frozenset[str]]
+"""A group name → the ids of its members (account ids, user names, keys), case-folded."""
+
+
+def groups_in(entries: Sequence[str]) -> tuple[str, ...]:
+    """The Jira groups named as `group:NAME`."""
+    return tuple(e[len(GROUP_PREFIX) :] for e in entries if e.startswith(GROUP_PREFIX))
+
+
+def users_in(entries: Sequence[str]) -> frozenset[str]:
+    """Account ids and user names, case-folded (Data Center user names ignore case)."""
+    return frozenset(e.casefold() for e in entries if not e.startswith(GROUP_PREFIX))
+
+
+def may_act(person: Person | None, entries: Sequence[str], group_members: GroupMembers | None) -> bool:
+    """Whether the person is on the list; groups are asked only when the person is not named outright.
+
+    Without `group_members` (a ticket file) only people named outright count.
+    """
+    if not entries:
+        return True
+    if person is None:
+        return False
+    ids = {i.casefold() for i in person.ids}
+    if ids & users_in(entries):
+        return True
+    if group_members is None:
+        return False
+    return any(ids & group_members(group) for group in groups_in(entries))
+
+
+def named(entries: Sequence[str], histories: Iterable[History]) -> tuple[str, ...]:
+    """The list as a reader knows it: the display name the change history gives an id, else the id;
+    `group:NAME` entries as they are. No request: only names the history already carries."""
+    names: dict[str, str] = {}
+    for history in histories:
+        person = history.author
+        if person is not None and person.name:
+            names.update({i.casefold(): person.name for i in person.ids})
+    return tuple(
+        entry if entry.startswith(GROUP_PREFIX) else names.get(entry.casefold(), entry) for entry in entries
+    )

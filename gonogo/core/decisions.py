@@ -1,0 +1,235 @@
+"""The bid decision on record: who decided to bid or not, when, why, and against which verdict.
+
+gonogo advises; people decide. A decision owner records BID or NO BID where people already work:
+in a select field (the `decision` property, with its reason in `decision_reason`) or with a label
+(`gonogo-decision-bid`, `gonogo-decision-no-bid`, after [jira] label_prefix). Who and when come from
+the change history, as for waivers; the latest recording is the ticket's decision. It counts only
+when a decision owner made it (`[decisions] owners`: account ids, user names, `group:NAME`; empty:
+anyone). It never changes the verdict: the comment shows both side by side. A decision made before
+the latest change to a field the checks read was made on older facts, and says so.
+Pure: the ticket, its proposal and group membership come in as arguments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from gonogo.core.authority import GroupMembers, may_act, named
+from gonogo.core.changelog import (
+    History,
+    LabelAdded,
+    creation,
+    is_complete,
+    labels_added,
+    last_change,
+)
+from gonogo.core.proposal import Proposal
+from gonogo.core.ticket import Ticket
+from gonogo.core.verdict import Verdict
+from gonogo.core.verdict_labels import DEFAULT_LABEL_PREFIX
+
+DECISION_PROPERTY = "decision"
+REASON_PROPERTY = "decision_reason"
+_LABEL_STEM = "decision-"
+
+
+class BidDecision(StrEnum):
+    """What a decision owner decided: the values of the JSON's `decision.decision`."""
+
+    BID = "bid"
+    NO_BID = "no-bid"
+
+    @property
+    def label(self) -> str:
+        return "BID" if self is BidDecision.BID else "NO BID"
+
+
+class DecisionSource(StrEnum):
+    FIELD = "field"
+    LABEL = "label"
+
+
+@dataclass(frozen=True)
+class DecisionPolicy:
+    """From [decisions] in gonogo.toml. No owners means anyone's decision counts."""
+
+    owners: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FactChange:
+    """The latest change, after the decision, to a field the checks read."""
+
+    field: str
+    by: str | None
+    on: date
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """The ticket's decision as gonogo shows it, beside (never instead of) the verdict."""
+
+    decision: BidDecision
+    source: DecisionSource
+    where: str  # the label, or the field's display name
+    by: str | None  # display name; None when the change history does not say
+    on: date | None
+    reason: str | None
+    counts: bool  # made by a decision owner
+    verdict: Verdict
+    older_facts: FactChange | None = None
+    owners: tuple[str, ...] = ()  # who may decide, by display name where known, when it does not count
+
+    @property
+    def against(self) -> bool:
+        return is_against(self.decision, self.verdict)
+
+
+@dataclass(frozen=True)
+class DecisionContext:
+    """What a decision is read with besides the ticket: who may decide, the label prefix, groups."""
+
+    policy: DecisionPolicy = field(default_factory=DecisionPolicy)
+    label_prefix: str = DEFAULT_LABEL_PREFIX
+    group_members: GroupMembers | None = None  # None: groups cannot be looked up (a ticket file)
+
+
+@dataclass(frozen=True)
+class _Recording:
+    decision: BidDecision
+    source: DecisionSource
+    where: str
+    added: LabelAdded | None
+
+
+def is_against(decision: BidDecision, verdict: Verdict) -> bool:
+    """A bid against a NO-GO, or holding back on a GO (with or without conditions)."""
+    if decision is BidDecision.BID:
+        return verdict is Verdict.NO_GO
+    return verdict in (Verdict.GO, Verdict.GO_WITH_CONDITIONS)
+
+
+def decision_labels(label_prefix: str) -> dict[str, BidDecision]:
+    """The decision labels (case-folded) → what each records. Verdict labels off ("") keep gonogo's."""
+    prefix = label_prefix or DEFAULT_LABEL_PREFIX
+    return {f"{prefix}{_LABEL_STEM}{d.value}".casefold(): d for d in BidDecision}
+
+
+def decision_fields(field_map: Mapping[str, str]) -> frozenset[str]:
+    """The Jira fields (ids or display names, as mapped) that record a decision and its reason."""
+    return frozenset(ref for prop, ref in field_map.items() if prop in (DECISION_PROPERTY, REASON_PROPERTY))
+
+
+def decision_changed(items: Iterable[object], label_prefix: str, fields: Iterable[str]) -> bool:
+    """True when a webhook changelog sets a decision: a decision label added or removed, or a
+    change to the decision field or its reason (by id or display name, any case)."""
+    labels = decision_labels(label_prefix)
+    watched = {f.casefold() for f in fields}
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        names = {n.casefold() for n in (item.get("fieldId"), item.get("field")) if isinstance(n, str)}
+        if names & watched:
+            return True
+        if "labels" in names:
+            before = {label.casefold() for label in str(item.get("fromString") or "").split()}
+            after = {label.casefold() for label in str(item.get("toString") or "").split()}
+            if (before ^ after) & labels.keys():
+                return True
+    return False
+
+
+def decision_on(
+    ticket: Ticket,
+    proposal: Proposal,
+    *,
+    verdict: Verdict,
+    facts: Mapping[str, str],
+    histories: Sequence[History],
+    context: DecisionContext,
+) -> DecisionRecord | None:
+    """The ticket's latest recorded decision and what became of it; None when nobody recorded one.
+
+    `facts` maps the Jira fields the checks read (id → display name): a change to one after the
+    decision marks it as made on older facts.
+    """
+    at_creation = creation(ticket.fields) if is_complete(ticket.changelog) else None
+    found = [*_labelled(ticket, histories, context.label_prefix, at_creation)]
+    in_field = _in_field(proposal, histories, at_creation)
+    if in_field is not None:
+        found.append(in_field)
+    if not found:
+        return None
+    latest = max(found, key=lambda r: _moment(r.added))
+    by = latest.added.by if latest.added else None
+    moment = latest.added.on if latest.added else None
+    counts = may_act(by, context.policy.owners, context.group_members)
+    reason = proposal.values.get(REASON_PROPERTY)
+    return DecisionRecord(
+        decision=latest.decision,
+        source=latest.source,
+        where=latest.where,
+        by=by.name if by else None,
+        on=moment.date() if moment else None,
+        reason=reason if isinstance(reason, str) else None,
+        counts=counts,
+        verdict=verdict,
+        older_facts=_older_facts(histories, moment, facts) if moment else None,
+        owners=() if counts else named(context.policy.owners, histories),
+    )
+
+
+def _labelled(
+    ticket: Ticket, histories: Sequence[History], label_prefix: str, at_creation: LabelAdded | None
+) -> list[_Recording]:
+    labels = ticket.fields.get("labels")
+    if not isinstance(labels, list):
+        return []
+    wanted = decision_labels(label_prefix)
+    added = labels_added(histories)
+    return [
+        _Recording(
+            wanted[label.casefold()], DecisionSource.LABEL, label, added.get(label.casefold(), at_creation)
+        )
+        for label in labels
+        if isinstance(label, str) and label.casefold() in wanted
+    ]
+
+
+def _in_field(
+    proposal: Proposal, histories: Sequence[History], at_creation: LabelAdded | None
+) -> _Recording | None:
+    """The decision field's value, with the last change that set it (or the creation, if none did)."""
+    value = proposal.values.get(DECISION_PROPERTY)
+    source = proposal.sources.get(DECISION_PROPERTY)
+    if value not in tuple(BidDecision) or source is None:
+        return None
+    ids = {source.field_id} if source.field_id else set()
+    found = last_change(histories, field_ids=ids, field_names={source.field_name.casefold()})
+    added = LabelAdded(found[0].author, found[0].created) if found else at_creation
+    return _Recording(BidDecision(value), DecisionSource.FIELD, source.field_name, added)
+
+
+def _older_facts(
+    histories: Sequence[History], moment: datetime, facts: Mapping[str, str]
+) -> FactChange | None:
+    found = last_change(
+        histories,
+        field_ids=set(facts),
+        field_names={name.casefold() for name in facts.values()},
+        after=moment,
+    )
+    if found is None:
+        return None
+    history, change = found
+    by = history.author.name if history.author else None
+    return FactChange(field=change.field, by=by, on=history.created.date()) if history.created else None
+
+
+def _moment(added: LabelAdded | None) -> tuple[bool, datetime]:
+    """Sort key: an unknown moment counts as the oldest."""
+    on = added.on if added else None
+    return (on is not None, on or datetime.min)

@@ -1,0 +1,207 @@
+"""`gonogo setup --webhook URL`: register the Jira admin webhook `gonogo serve` needs, or fix it.
+
+An admin would otherwise click through System → WebHooks, copy a secret by hand and hope the JQL
+and events match what the service handles. Here they come from the configuration that the service
+reads too: the JQL from `[webhook].projects` and `issue_types` (the events of other tickets never
+leave Jira), the events the service acts on (issue created; issue updated when updates or verdict
+labels count), and a secret the service will find. Run twice, it finds its webhook by URL (or by
+name) and updates it: one webhook, never two. `doctor --service` uses `webhook_problems` to check
+the registered webhook against the same expectations.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from gonogo.core.errors import ConfigurationError, GonogoError, InputError
+from gonogo.flows.doctor import DoctorLine, ok, problem
+from gonogo.sources.config import Settings
+from gonogo.webhook.classify import CREATED, UPDATED
+from gonogo.webhook.settings import SECRET_ENV
+
+if TYPE_CHECKING:
+    from gonogo.jira.gateway import JiraGateway
+
+WEBHOOK_NAME = "gonogo"
+JQL_SECTION = "issue-related-events-section"  # where an admin webhook keeps its JQL filter
+
+
+@dataclass(frozen=True)
+class WebhookSpec:
+    """The webhook the configuration asks for."""
+
+    url: str
+    events: tuple[str, ...]
+    jql: str
+
+    def body(self, secret: str) -> dict[str, Any]:
+        """The registration request: Jira signs each delivery's body with `secret` (X-Hub-Signature)."""
+        return {
+            "name": WEBHOOK_NAME,
+            "url": self.url,
+            "events": list(self.events),
+            "filters": {JQL_SECTION: self.jql},
+            "excludeBody": False,
+            "enabled": True,
+            "secret": secret,
+        }
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What `register_webhook` did, for the summary (the secret itself is never in it)."""
+
+    action: str  # "registered" or "updated"
+    webhook_id: str | None
+    spec: WebhookSpec
+    secret_source: str  # the file or variable the service reads it from
+    secret_created: bool
+    secret_hint: str  # the secret's first characters, so two machines can be compared
+
+
+def webhook_spec(settings: Settings, url: str) -> WebhookSpec:
+    """The webhook for `url`, the events the service handles and the configured projects and types."""
+    table = settings.webhook
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InputError(
+            f"--webhook {url}: give the service's public URL, e.g. https://gonogo.example.com/webhook"
+        )
+    path = str(table.get("path", "/webhook"))
+    if (parts.path or "/") != path:
+        raise InputError(
+            f"--webhook {url}: its path is {parts.path or '/'}, but gonogo serve listens on {path} "
+            "([webhook].path): use the same path"
+        )
+    events = [CREATED]
+    if table.get("check_on_update") or settings.jira.label_prefix:
+        events.append(UPDATED)  # updates of mapped fields, and verdict labels moved by people
+    return WebhookSpec(url=url, events=tuple(events), jql=_filter_jql(table))
+
+
+def _filter_jql(table: Mapping[str, Any]) -> str:
+    """`project in (...) AND issuetype in (...)` for what is configured; "" (every issue) for nothing."""
+    clauses = []
+    projects = [str(p).upper() for p in table.get("projects", [])]  # the schema allows letters, digits, _
+    if projects:
+        clauses.append(f"project in ({', '.join(projects)})")
+    types = [str(t) for t in table.get("issue_types", [])]
+    if types:
+        clauses.append(f"issuetype in ({', '.join(_jql_string(t) for t in types)})")
+    return " AND ".join(clauses)
+
+
+def _jql_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def register_webhook(
+    gateway: JiraGateway, settings: Settings, url: str, environ: Mapping[str, str]
+) -> Registration:
+    """Create or update gonogo's admin webhook, with the secret `gonogo serve` reads."""
+    spec = webhook_spec(settings, url)
+    secret, source, new_file = _service_secret(settings, environ)
+    existing = find_webhook(gateway.admin_webhooks(), url)
+    webhook_id = existing.get("id") if existing else None
+    saved = gateway.save_admin_webhook(spec.body(secret), webhook_id)
+    if new_file is not None:  # only once Jira has it: a refusal leaves no secret behind
+        _write_private(new_file, secret + "\n")
+    return Registration(
+        action="updated" if existing else "registered",
+        webhook_id=saved.get("id"),
+        spec=spec,
+        secret_source=source,
+        secret_created=new_file is not None,
+        secret_hint=secret[:4],
+    )
+
+
+def find_webhook(hooks: Sequence[Mapping[str, Any]], url: str | None) -> Mapping[str, Any] | None:
+    """gonogo's webhook among the site's: the first pointing at `url`, else the first named gonogo."""
+    if url is not None:
+        for hook in hooks:
+            if str(hook.get("url", "")).rstrip("/") == url.rstrip("/"):
+                return hook
+    for hook in hooks:
+        if hook.get("name") == WEBHOOK_NAME:
+            return hook
+    return None
+
+
+def webhook_problems(hook: Mapping[str, Any], spec: WebhookSpec) -> list[str]:
+    """How a registered webhook falls short of `spec`, in words; [] when it will do."""
+    problems = []
+    if hook.get("enabled") is False:
+        problems.append("it is disabled")
+    if str(hook.get("url", "")).rstrip("/") != spec.url.rstrip("/"):
+        problems.append(f"it posts to {hook.get('url')}, not {spec.url}")
+    events = hook.get("events")
+    missing = [e for e in spec.events if not isinstance(events, list) or e not in events]
+    if missing:
+        problems.append(f"it does not send {', '.join(missing)}")
+    if hook.get("excludeBody") is True:
+        problems.append("it leaves out the body, which the service reads")
+    return problems
+
+
+def _service_secret(settings: Settings, environ: Mapping[str, str]) -> tuple[str, str, Path | None]:
+    """(secret, where the service reads it, the file to write it to when it is new).
+
+    The service reads GONOGO_WEBHOOK_SECRET before [webhook].secret_file, so a set variable is the
+    secret; else the file's secret is kept (a second run registers the same one), or a new one is
+    made for that file, to be written readable by its owner only.
+    """
+    if environ.get(SECRET_ENV):
+        return environ[SECRET_ENV].strip(), SECRET_ENV, None
+    configured = settings.webhook.get("secret_file")
+    if configured is None:
+        raise ConfigurationError(
+            f"[webhook].secret_file is not set, so gonogo serve would not find the webhook's secret: "
+            f'add secret_file = "webhook-secret" to [webhook] in gonogo.toml (or export {SECRET_ENV})'
+        )
+    path = settings.base_dir / str(configured)
+    try:
+        kept = path.read_text(encoding="utf-8").strip() if path.exists() else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(
+            f"[webhook].secret_file {path}: cannot read it ({exc.__class__.__name__})"
+        ) from None
+    if kept:
+        return kept, str(path), None
+    return secrets.token_urlsafe(32), str(path), path
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write `text` to a file only its owner can read (0600), created that way: never readable by others."""
+    try:
+        path.unlink(missing_ok=True)  # an empty file left behind: replaced, not reused with its mode
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"[webhook].secret_file {path}: cannot write it ({exc.strerror or exc.__class__.__name__})"
+        ) from None
+
+
+def registered_webhook_lines(gateway: JiraGateway, settings: Settings) -> list[DoctorLine]:
+    """`doctor --service`: gonogo's webhook exists, is enabled, posts to the URL and sends the events."""
+    public_url = settings.webhook.get("public_url")
+    url = str(public_url) if public_url else None
+    try:
+        hook = find_webhook(gateway.admin_webhooks(), url)
+        if hook is None:
+            return [problem("jira webhook", "webhook-missing", url=url)]
+        spec = webhook_spec(settings, url or str(hook.get("url", "")))
+    except GonogoError as error:
+        return [problem("jira webhook", "webhook-error", error=str(error))]
+    wrong = webhook_problems(hook, spec)
+    if wrong:
+        return [problem("jira webhook", "webhook-wrong", url=spec.url, problems=wrong)]
+    return [ok("jira webhook", "webhook", url=spec.url, events=list(spec.events), jql=spec.jql)]
