@@ -124,6 +124,8 @@ def site(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[JiraServer]:
         names = {**example("healthy")["names"], **SITE_NAMES}
         for number, (case, (name, changes)) in enumerate(CASES.items(), start=1):
             server.add_issue(f"BID-{number}", {**site_fields(name, changes), "summary": case}, names=names)
+        unrated = site_fields("healthy", {"customfield_10108": None})  # NEEDS INFO: the fit is not rated
+        server.add_issue("BID-20", {**unrated, "summary": "unrated"}, names=names)
         for field_id, options in SITE_OPTIONS.items():
             server.set_field_options(field_id, options)
         (tmp_path / "gonogo.toml").write_text(CONFIG)
@@ -197,6 +199,12 @@ def test_the_comment_speaks_the_sites_words_and_says_who_acts(gonogo: Gonogo, si
         assert "Capability fit:" not in comment, case  # gonogo's field names, not the site's
         assert "Contract type:" not in comment, case
         assert "gonogo check" not in comment
+    unrated = gonogo("check", "BID-20", "--today", TODAY, "--format", "jira", "--dry-run", env=env_for(site))
+    question = (
+        "* Capability: Have we delivered this kind of work before, and how fully? (Full, Partial, None)"
+    )
+    assert question in unrated.stdout.replace("\u2060", "")
+    assert "strong" not in unrated.stdout.casefold()
     conditions = gonogo(
         "check", "BID-1", "--today", TODAY, "--format", "jira", "--dry-run", env=env_for(site)
     )

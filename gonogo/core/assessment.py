@@ -125,6 +125,7 @@ class MissingInformation:
     question: str
     problem: str | None
     needed_by: tuple[str, ...]
+    options: tuple[str, ...] = ()  # a select's options as the site spells them (the assessor's)
     placeholder: str | None = None  # what the field said instead of a value ("TBD")
     said: str = ""  # a question a rule asks of values it finds implausible or contradictory
     quotes: tuple[Quote, ...] = ()  # the sentences a question from text rests on

@@ -135,8 +135,13 @@ class Assessor:
             )
 
         assessment = judge(proposal)
+        options, offered = self._site_options(ticket, proposal)
+        missing = tuple(
+            replace(m, options=tuple(options[m.property].values())) if m.property in options else m
+            for m in assessment.missing_information
+        )
         shift = self._shift(ticket, proposal, assessment, waivers.histories, today)
-        assessment = replace(assessment, shift=shift)
+        assessment = replace(assessment, missing_information=missing, shift=shift)
         if not with_path:
             return replace(assessment, headline=self.renderer.headline(assessment)), proposal
 
@@ -152,7 +157,6 @@ class Assessor:
             for name, value in proposal.values.items()
             if not (name in self.vocabulary.properties and self.vocabulary.properties[name].is_derived)
         }
-        options, offered = self._site_options(ticket, proposal)
         path = find_path(
             assessment,
             inputs=inputs,

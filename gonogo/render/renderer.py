@@ -355,7 +355,12 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
             and f.rule.severity is Severity.BLOCKER
             and not set(f.rule.uses) & waived_uses
         ],
-        "skipped": [f for f in assessment.findings if f.outcome is FindingStatus.SKIPPED and not f.on_hold],
+        # A question that could not be asked for lack of data is no check the reader misses.
+        "skipped": [
+            f
+            for f in assessment.findings
+            if f.outcome is FindingStatus.SKIPPED and not f.on_hold and not f.rule.asks
+        ],
         "on_hold": [f for f in assessment.findings if f.on_hold],
         "unusable": _unusable(assessment),
         "checked": [
