@@ -156,7 +156,7 @@ def test_unsignable_terms_in_the_text_are_not_a_go(assessor: Assessor, tmp_path:
     assert assessment.verdict.value == "no-go"
     comment = comment_of(assessor, assessment)
     assert 'Description says "Contract terms: unlimited liability' in comment
-    assert "(disagrees with Liability: capped)" in comment
+    assert "(disagrees with Liability: Capped)" in comment
 
 
 def test_a_value_in_thousands_is_asked_about_not_judged(assessor: Assessor) -> None:
@@ -178,7 +178,7 @@ def test_an_effort_out_of_proportion_to_the_value_is_asked_about(assessor: Asses
     assert assessment.verdict.value == "needs-info"
     comment = comment_of(assessor, assessment)
     assert "1,500,000 for 5 person-days is 300,000 a person-day, far above any real day rate" in comment
-    assert "Win probability 80% against 5 other bidders (incumbent: competitor)" in comment
+    assert "Win probability 80% against 5 other bidders (incumbent: Competitor)" in comment
 
 
 def test_a_break_even_headline_says_break_even_and_the_assumed_cost(
@@ -214,7 +214,7 @@ def test_a_contract_form_contradiction_applies_the_stricter_and_names_both(
     failed = {f.ref: f.headline for f in assessment.findings if f.outcome is FindingStatus.FAILED}
     assert failed["commercial/fixed-price-size"] == "Fixed price on 600 person-days, more than 400"
     assert failed["commercial/contract-form-agrees"] == (
-        "The text says fixed price; Contract type says time-and-materials"
+        "The text says fixed price; Contract type says Time and materials"
     )
 
 
