@@ -208,18 +208,24 @@ def test_a_ticket_where_no_check_could_run_has_no_score_rather_than_zero(
     assert row.coverage.assessed == 0
 
 
-def test_a_go_names_the_show_stoppers_that_could_not_run_next_to_the_verdict(
+def test_a_show_stopper_the_ticket_leaves_empty_is_asked_for_not_passed(
     assessor: Assessor, tmp_path: Path
 ) -> None:
     ticket = example_with(tmp_path, "healthy", customfield_10110=None, customfield_10112=None)
     assessment = assess(assessor, ticket)
+    assert assessment.verdict.value == "needs-info"
+    assert [m.property for m in assessment.missing_information] == ["liability", "team_available"]
+
+
+def test_a_go_says_how_many_checks_could_not_run_next_to_the_verdict(
+    assessor: Assessor, tmp_path: Path
+) -> None:
+    ticket = example_with(tmp_path, "healthy", customfield_10111=None)  # no payment terms: skipped
+    assessment = assess(assessor, ticket)
     assert assessment.verdict.value == "go"
     comment = plain(assessor.renderer.comment(assessment)).splitlines()
-    assert comment[1] == (
-        "GO: 22 of 25 checks passed, 3 could not run; show-stoppers not checked for lack of data: "
-        "Our liability is capped; The people to deliver exist."
-    )
-    assert comment[2] == "Bid score: 100/100 (22 of 25 checks could run)."
+    assert comment[1] == "GO: 24 of 25 checks passed, 1 could not run."
+    assert comment[2] == "Bid score: 100/100 (24 of 25 checks could run)."
 
 
 # --- exact evidence ------------------------------------------------------------------------------
@@ -247,9 +253,9 @@ def test_a_count_held_as_a_list_of_names_is_counted_and_says_so(
 
 
 def test_why_a_value_could_not_be_used_is_in_the_comment(assessor: Assessor, tmp_path: Path) -> None:
-    ticket = example_with(tmp_path, "healthy", customfield_10110={"value": "Sometimes"})
+    ticket = example_with(tmp_path, "healthy", customfield_10111="soon")  # payment terms: skipped
     comment = plain(assessor.renderer.comment(assess(assessor, ticket)))
-    assert 'Values that could not be used: Liability ("Sometimes" is not one of: capped, unlimited' in comment
+    assert 'Values that could not be used: Payment terms (days) (expected a number, found "soon").' in comment
 
 
 def test_the_formula_and_the_assumption_behind_a_number_are_stated_where_it_is_used(

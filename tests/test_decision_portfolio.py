@@ -139,6 +139,19 @@ def test_decisions_by_verdict_and_how_bids_against_a_no_go_ended_in_every_format
             io.StringIO(report(gonogo, server, tmp_path, "--format", "csv", "--section", "decision-outcomes"))
         )
     )
+    tickets = csv.DictReader(io.StringIO(report(gonogo, server, tmp_path, "--format", "csv")))
+    recorded = {
+        r["key"]: (r["decision"], r["decision_by"], r["decision_counts"]) for r in tickets if r["decision"]
+    }
+    assert recorded == {
+        key: (
+            {"bid": "BID", "no-bid": "NO BID"}[scenario[1]],
+            scenario[0].display_name,
+            "yes" if scenario[0] is DIRECTOR_USER else "no",
+        )
+        for key in seeds
+        if (scenario := SCENARIOS[int(key.split("-")[1]) % 6]) is not None
+    }
     by_pair = {(r["verdict"], r["decision"]): r for r in fared}
     no_go_bids = by_pair[("NO-GO", "bid")]
     assert (int(no_go_bids["won"]), int(no_go_bids["decided"])) == (got["won"], got["decided"])

@@ -21,7 +21,9 @@ from site_helpers import jira_env as env
 from support import EXAMPLES, TODAY, Gonogo, comment_words
 from webhook_helpers import Service, sample, signed, wait_until
 
+from gonogo.core.decisions import BidDecision, is_against
 from gonogo.core.site_fields import SiteField
+from gonogo.core.verdict import Verdict
 from gonogo.flows.site_setup import plan_setup
 from gonogo.sources.resources import bundled_vocabulary
 from gonogo.webhook.classify import CheckTicket, Filters, Ignore, classify
@@ -37,9 +39,10 @@ def days_ago(days: int) -> datetime:
 
 
 @contextmanager
-def seeded(deployment: str) -> Iterator[JiraServer]:
+def seeded(deployment: str, **options: Any) -> Iterator[JiraServer]:
     """The doomed example as BID-7, with a decision field and a decision reason field."""
-    options: dict[str, Any] = {"auth": ("bearer", PAT)} if deployment == "Server" else {}
+    if deployment == "Server":
+        options["auth"] = ("bearer", PAT)
     with running_server(deployment=deployment, now=NOON, **options) as server:
         data = json.loads((EXAMPLES / "doomed.json").read_text())
         fields = {k: v for k, v in data["fields"].items() if k != "comment"}
@@ -203,6 +206,51 @@ def test_the_decision_keeps_a_one_show_stopper_no_go_within_its_word_budget(
     assert len(blockers) == 1
     assert document["decision"]["older_facts"] is not None
     assert comment_words(document["comment"]["body"]) <= 200
+
+
+def test_a_long_reason_is_shortened_in_the_comment_only(gonogo: Gonogo, jira: JiraServer) -> None:
+    """People's reason is quoted, not their minutes: the comment keeps its word budget."""
+    reason = "Strategic account, worth the risk. " * 30
+    decide_in_field(jira, DIRECTOR_USER, days_ago(3), reason=reason)
+
+    document, comment = check(gonogo, jira)
+    report = gonogo("check", "BID-7", "--today", TODAY, "--dry-run", env=env(jira)).stdout
+
+    assert document["decision"]["reason"] == reason.strip()
+    (sentence,) = [line for line in comment.splitlines() if line.startswith("Decision: BID")]
+    assert sentence.endswith("worth the risk. Strategic account,…")
+    assert comment_words(sentence) < 40
+    assert " ".join(report.split()).count("Strategic account, worth the risk.") == 30
+
+
+def test_a_decision_whose_author_the_history_no_longer_shows_is_not_said_to_be_a_non_owners(
+    gonogo: Gonogo, tmp_path: Path
+) -> None:
+    """Jira sends only the latest changelog entries: who set the field long ago is then unknown."""
+    with seeded("Cloud", changelog_cap=1) as jira:
+        configure(tmp_path, [me(jira, DIRECTOR_USER)])
+        decide_in_field(jira, DIRECTOR_USER, days_ago(6))
+        jira.change_issue("BID-7", {"summary": "Renamed"}, author=HUMAN_USER, at=days_ago(1))
+
+        document, comment = check(gonogo, jira)
+
+    assert (document["decision"]["by"], document["decision"]["counts"]) == (None, False)
+    assert (
+        "Decision: BID, recorded by someone the change history does not name, so it does not count. "
+        f"Decision owners: {DIRECTOR_USER.account_id}." in comment
+    )
+
+
+@pytest.mark.parametrize(
+    ("decision", "against"),
+    [
+        (BidDecision.BID, {Verdict.NO_GO}),
+        (BidDecision.NO_BID, {Verdict.GO, Verdict.GO_WITH_CONDITIONS}),
+    ],
+)
+def test_a_decision_is_against_a_clear_verdict_only(decision: BidDecision, against: set[Verdict]) -> None:
+    """NEEDS INFO is no verdict to go against; a bid is against NO-GO only, a no bid against a GO."""
+    assert {v for v in Verdict if is_against(decision, v)} == against
 
 
 # --- the service re-checks on a decision change, never on its own writes ----------------------------

@@ -236,6 +236,7 @@ def test_an_empty_portfolio_still_renders_in_every_format() -> None:
                 "url",
             ),
             *("changed", "changed_on", "outcome"),
+            *("decision", "decision_by", "decision_on", "decision_counts"),
         ]
     )
 

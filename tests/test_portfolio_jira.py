@@ -215,6 +215,10 @@ def test_csv_has_one_line_per_ticket_in_report_order(
         "changed",
         "changed_on",
         "outcome",
+        "decision",
+        "decision_by",
+        "decision_on",
+        "decision_counts",
     ]
     by_key = {row["key"]: row for row in rows}
     for key, name in seeded.items():

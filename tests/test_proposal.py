@@ -99,10 +99,17 @@ def test_an_unusable_value_is_left_out_and_its_problem_kept() -> None:
     assert proposal.problems["budget"] == 'expected a number, found "a lot"'
 
 
-def test_a_field_the_ticket_does_not_have_is_a_problem_not_a_crash() -> None:
+def test_a_field_the_ticket_does_not_have_is_missing_not_an_unusable_value() -> None:
     proposal = proposal_for({}, {}, {"budget": "Contract value"})
     assert "budget" not in proposal.values
-    assert proposal.problems["budget"] == 'this ticket has no field "Contract value"'
+    assert "budget" not in proposal.problems  # the ticket holds no value gonogo failed to read
+    assert proposal.sources["budget"].field_name == "Contract value"
+
+
+@pytest.mark.parametrize("text", ["45 %", "45%", "45\u00a0%", " 45 "])
+def test_a_percentage_typed_into_a_text_field_reads_as_its_number(text: str) -> None:
+    proposal = proposal_for({"customfield_1": text}, {"customfield_1": "PWin"}, {"win_probability": "PWin"})
+    assert proposal.values["win_probability"] == 45
 
 
 def test_two_fields_with_one_display_name_is_a_configuration_error() -> None:

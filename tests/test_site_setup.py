@@ -125,14 +125,15 @@ def test_setup_writes_a_config_that_doctor_passes_and_check_agrees_with_a_hand_w
     assert "outcome" not in tomllib.loads(written.read_text())["fields"]
     assert "# outcome (Outcome) is optional (only gonogo report --outcomes reads it)" in written.read_text()
     assert [f"{r.method} {r.path}" for r in site.requests] == [
+        "GET /rest/api/2/serverInfo",
         "GET /rest/api/2/field",
         "GET /rest/api/2/issue/BID-1/editmeta",
     ]
     config = tomllib.loads(written.read_text())
     assert config["fields"]["capability_fit"] == next(
         fid
-        for fid, name in site.requests[0].response_json
-        and {f["id"]: f["name"] for f in site.requests[0].response_json}.items()
+        for fid, name in site.requests[1].response_json
+        and {f["id"]: f["name"] for f in site.requests[1].response_json}.items()
         if name == "Capability"
     )
     assert config["values"] == {"capability_fit": {"Full": "strong"}, "liability": {"Limited": "capped"}}
@@ -182,8 +183,8 @@ def test_unclear_fields_and_options_become_todo_lines_with_candidates(
     run = gonogo("setup", "--from", "BID-2", env=env(cloud))
     assert run.exit_code == 0, run.stderr
     config = tomllib.loads(run.stdout)  # site text cannot break out of strings or comments
-    assert config["jira"] == {"url": cloud.url}
-    assert "budget" not in config["fields"]
+    assert config["jira"] == {"url": cloud.url, "deployment": "cloud"}  # from serverInfo
+    assert config["fields"]["budget"] is False  # not recorded, until a person picks a candidate
     assert "# TODO budget (Contract value): no field is clearly named for it; candidates:" in run.stdout
     assert config["values"]["capability_fit"] == {"Full": "strong"}
     assert '# TODO "Maybe" = "…"  # one of none, partial, strong' in run.stdout

@@ -6,17 +6,21 @@ documents it: register, list, update, delete; never a secret in an answer; Admin
 
 from __future__ import annotations
 
+import json
 import stat
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from jiraserver import JiraServer, running_server
+from jiraserver.contract import SPEC_PATH
 from site_helpers import jira_env, seed
 from support import Gonogo
 from test_cloud_gateway import CLOUD_ID, SITE, gateway_env
 from webhook_helpers import Service, created_event, signed, wait_until
 from webhook_helpers import seed as seed_for_service
+
+from gonogo.flows.doctor import GROUP_MEMBERS_SCOPE, SCOPES
 
 URL = "https://gonogo.example.com/webhook"
 CONFIG = f"""[jira]
@@ -50,7 +54,7 @@ def test_setup_twice_leaves_one_webhook_with_the_filter_events_and_a_private_sec
     assert len(secret) >= 40
     assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
     assert secret not in first.stdout + first.stderr
-    assert f'starts "{secret[:4]}…"' in first.stdout
+    assert f"secret: a new one, written to {secret_file}, where gonogo serve reads it" in first.stdout
     assert first.stdout.startswith(f'Registered the Jira webhook "gonogo" (id 1): {URL}')
 
     second = gonogo("setup", "--webhook", URL, env=jira_env(jira))
@@ -69,21 +73,35 @@ def test_setup_twice_leaves_one_webhook_with_the_filter_events_and_a_private_sec
     assert [r.method for r in jira.requests if "/rest/webhooks/" in r.path] == ["GET", "POST", "GET", "PUT"]
 
 
+def test_no_part_of_a_secret_from_the_environment_is_printed_or_logged(
+    gonogo: Gonogo, jira: JiraServer, tmp_path: Path
+) -> None:
+    (tmp_path / "gonogo.toml").write_text(CONFIG)
+    short = "Zq7x"  # a short secret: any shown prefix would be all of it
+    run = gonogo("-vv", "setup", "--webhook", URL, env={**jira_env(jira), "GONOGO_WEBHOOK_SECRET": short})
+    assert run.exit_code == 0, run.stderr
+    assert short not in run.stdout + run.stderr
+    assert "secret: the one in GONOGO_WEBHOOK_SECRET, where gonogo serve reads it" in run.stdout
+    assert jira.webhooks()[0]["secret"] == short
+    assert not (tmp_path / "webhook-secret").exists()
+
+
 def test_an_existing_webhook_is_repaired_not_duplicated_and_doctor_says_what_was_wrong(
     gonogo: Gonogo, jira: JiraServer, tmp_path: Path
 ) -> None:
     (tmp_path / "gonogo.toml").write_text(CONFIG)
     assert gonogo("setup", "--webhook", URL, env=jira_env(jira)).exit_code == 0
-    jira.change_webhook(1, enabled=False, events=["jira:issue_updated"])  # an admin, in Jira's UI
+    jira.change_webhook(1, enabled=False, events=["jira:issue_updated"], excludeBody=True)  # in Jira's UI
     doctor = gonogo("doctor", "--service", env=jira_env(jira))
     assert doctor.exit_code == 3
     assert (
         f"FAIL jira webhook: the webhook to {URL} will not do: it is disabled; it does not send "
-        "jira:issue_created (fix: run gonogo setup --webhook URL with an administrator's credentials)"
+        "jira:issue_created; it leaves out the body, which the service reads (fix: run gonogo setup "
+        "--webhook URL with an administrator's credentials)"
     ) in doctor.stdout
     assert gonogo("setup", "--webhook", URL, env=jira_env(jira)).exit_code == 0
     (webhook,) = jira.webhooks()
-    assert webhook["enabled"] is True
+    assert (webhook["enabled"], webhook["excludeBody"]) == (True, False)
     assert gonogo("doctor", "--service", env=jira_env(jira)).exit_code == 0
 
 
@@ -133,6 +151,23 @@ def test_without_administer_jira_the_refusal_names_the_permission(gonogo: Gonogo
     assert not (tmp_path / "webhook-secret").exists()  # no secret Jira does not have
 
 
+def test_doctor_service_skips_the_webhook_check_for_an_account_without_administer_jira(
+    gonogo: Gonogo, tmp_path: Path
+) -> None:
+    """The service's account needs no admin rights, so doctor does not fail it for lacking them."""
+    (tmp_path / "gonogo.toml").write_text(CONFIG)
+    (tmp_path / "webhook-secret").write_text("an-existing-secret-of-the-service\n")
+    with running_server(deployment="Cloud", administer=False) as server:
+        seed(server, "healthy", "BID-1")
+        run = gonogo("doctor", "--service", env=jira_env(server))
+    assert run.exit_code == 0, run.stdout
+    assert (
+        "skip jira webhook: not checked: this account may not list Jira's admin webhooks (that needs "
+        "Administer Jira, which gonogo serve itself does not) (fix: to check it, run gonogo doctor "
+        "--service once with an administrator's credentials)"
+    ) in run.stdout
+
+
 def test_a_delivery_signed_with_the_written_secret_is_accepted(
     gonogo: Gonogo, jira: JiraServer, tmp_path: Path
 ) -> None:
@@ -179,5 +214,19 @@ def test_doctor_through_the_gateway_names_the_token_kind_and_the_scopes(
     assert "this token needs read:jira-work (" in scopes
     assert "write:jira-work (" in scopes
     assert "read:jira-user (" in scopes
-    assert "approver groups" in scopes
+    assert "manage:jira-configuration (list the members of approver and owner groups)" in scopes
     assert "ok   comments: posted as Atlassian Document Format on REST v3" in run.stdout
+
+
+def test_the_scopes_doctor_names_are_those_atlassian_documents_for_the_operations_gonogo_uses() -> None:
+    """Each operation's classic scope, from the `security` of Atlassian's OpenAPI document."""
+    spec = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+    documented = {
+        scope
+        for path, operations in spec["paths"].items()
+        if path != "/rest/api/3/webhook"  # dynamic (app) webhooks: gonogo registers an admin webhook
+        for operation in operations.values()
+        for requirement in operation.get("security", [])
+        for scope in requirement.get("OAuth2", [])
+    }
+    assert documented == {*SCOPES, GROUP_MEMBERS_SCOPE}

@@ -62,14 +62,27 @@ def _stderr_handler() -> logging.Handler:
     return handler
 
 
-def fail(error: GonogoError) -> NoReturn:
-    """One line on stderr, then the exit code of the error's family (`gonogo.cli.exits`)."""
+def fail(error: GonogoError, config_file: object = None) -> NoReturn:
+    """One line on stderr, then the exit code of the error's family (`gonogo.cli.exits`).
+
+    `config_file` is the configuration file given (--config or GONOGO_CONFIG): a message that
+    says "fix ... in gonogo.toml" names that file instead, the one actually read.
+    """
     from gonogo.cli.exits import for_error
     from gonogo.redaction import redact
 
-    message = redact(" ".join(str(error).split()))
+    message = redact(named_config(" ".join(str(error).split()), config_file))
     click.echo(f"gonogo: error: {message}", err=True)
     sys.exit(for_error(error))
+
+
+def named_config(text: str, config_file: object) -> str:
+    """`text` with the word gonogo.toml (not part of a longer path) replaced by the file given."""
+    if config_file is None:
+        return text
+    import re
+
+    return re.sub(r"(?<![\w/.\\-])gonogo\.toml\b", lambda _: str(config_file), text)
 
 
 def use_colour() -> bool:

@@ -35,7 +35,7 @@ class GonogoGroup(click.Group):
         try:
             result = super().invoke(ctx)
         except GonogoError as error:
-            fail(error)
+            fail(error, (ctx.obj or {}).get("config_path"))
         from gonogo.cli.exits import for_result  # a command ran: completion never gets here
 
         ctx.exit(for_result(result))
@@ -63,7 +63,32 @@ def main(ctx: click.Context, config_path: str | None, verbose: int) -> None:
     ctx.obj = {"config_path": Path(config_path) if config_path else None, "verbose": verbose}
 
 
+def _config_after_command(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    """`gonogo check BID-1 --config FILE` means what `gonogo --config FILE check BID-1` does."""
+    if value is not None:
+        from pathlib import Path
+
+        ctx.find_root().obj["config_path"] = Path(value)
+
+
+def _accept_config_option(command: click.Command) -> None:
+    """Give the command (and a group's subcommands) the group's --config, so its place does not matter."""
+    command.params.append(
+        click.Option(
+            ["--config", "config_path"],
+            type=click.Path(dir_okay=False),
+            expose_value=False,
+            is_eager=True,
+            callback=_config_after_command,
+            help="gonogo.toml to use, as gonogo --config.",
+        )
+    )
+    for sub in getattr(command, "commands", {}).values():
+        _accept_config_option(sub)
+
+
 for command in (setup, doctor, check, report, checklists, serve, dead_letters):
+    _accept_config_option(command)
     main.add_command(command)
 
 

@@ -31,6 +31,12 @@ sample_option = click.option(
 )
 @click.option("--force", is_flag=True, help="With --write: replace an existing file.")
 @click.option(
+    "--list-fields",
+    "list_fields",
+    is_flag=True,
+    help="Only list the site's fields: id, name, type and the property the configuration maps to it.",
+)
+@click.option(
     "--webhook",
     "webhook_url",
     metavar="URL",
@@ -43,13 +49,15 @@ def setup(
     sample: str | None,
     target: str | None,
     force: bool,
+    list_fields: bool,
     webhook_url: str | None,
     verbose: int,
 ) -> None:
     """Write a gonogo.toml matched to this site's fields and options.
 
     Reads the site's fields (GET field) and, with --from KEY, the ticket's edit screen (select
-    options). Unclear matches are TODO lines with candidates. Credentials are never written.
+    options). A property no field is named for is written as not recorded here (`= false`);
+    unclear matches are TODO lines with candidates. Credentials are never written.
 
     With --webhook URL: registers the admin webhook gonogo serve needs (JQL from [webhook].projects
     and issue_types, the events it handles, a secret written to [webhook].secret_file), or updates
@@ -70,13 +78,29 @@ def setup(
     settings = load_settings(ctx.obj["config_path"])
     key = _sample_key(sample, settings.jira.browse_url)
     gateway = JiraGateway.connect(settings.jira)
+    renderer = make_renderer(settings.template_dir)
+    if list_fields:
+        from gonogo.flows.assessor import field_map
+        from gonogo.flows.site_setup import mapped_properties
+
+        listed = mapped_properties(gateway.site_fields(), field_map(settings))
+        page = renderer.text_page("site-fields.txt.j2", fields=listed, unrecorded=sorted(settings.unrecorded))
+        click.echo(page, nl=False)
+        return
+    kind, _ = gateway.server_info()
     site = gateway.site_fields()
     editable = gateway.editable_fields(key) if key else None
     plan = plan_setup(bundled_vocabulary(), site, editable)
-    renderer = make_renderer(settings.template_dir)
     jira = settings.jira
     text = renderer.text_page(
-        "setup.toml.j2", url=jira.url, cloud_id=jira.cloud_id, site_url=jira.site_url, sample=key, plan=plan
+        "setup.toml.j2",
+        url=jira.url,
+        cloud_id=jira.cloud_id,
+        site_url=jira.site_url,
+        sample=key,
+        plan=plan,
+        kind=kind,
+        deployment="cloud" if kind == "Cloud" else "data-center",
     )
     if target is not None:
         _write(target, text)
@@ -85,6 +109,7 @@ def setup(
         target=target,
         matched=len(plan.matched),
         properties=len(plan.fields),
+        unrecorded=len(plan.unrecorded),
         aliases=sum(len(o.aliases) for o in plan.options),
         todo=plan.todo_lines,
     )
@@ -131,6 +156,7 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
         jira_lines,
         lint_line,
         service_lines,
+        unrecorded_lines,
         waiver_lines,
     )
     from gonogo.jira.gateway import JiraGateway
@@ -166,10 +192,15 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
         comment_format=settings.jira.comment_format,
     )
     lines += asked
+    lines += unrecorded_lines(settings.unrecorded, vocabulary)
     lines += credential_lines(settings.jira, settings.waivers, settings.decisions.owners)
     lines.append(lint_line(*lint(settings, [])))
     jira_answers = all(line.check != "jira" for line in asked)
-    lines += waiver_lines(settings.waivers, gateway.group_members if jira_answers else None)
+    lines += waiver_lines(
+        settings.waivers,
+        gateway.group_members if jira_answers else None,
+        reason_recorded="waiver_reason" not in settings.unrecorded,
+    )
     lines += decision_owner_lines(
         settings.decisions,
         gateway.group_members if jira_answers else None,
@@ -184,7 +215,11 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
     problems = sum(line.status is Status.PROBLEM for line in lines)
     skipped = sum(line.status is Status.SKIPPED for line in lines)
     page = make_renderer(settings.template_dir).text_page(
-        "doctor.txt.j2", lines=lines, problems=problems, skipped=skipped
+        "doctor.txt.j2",
+        lines=lines,
+        problems=problems,
+        skipped=skipped,
+        config_name=str(ctx.obj["config_path"] or "gonogo.toml"),
     )
     click.echo(page, nl=False)
     from gonogo.cli.exits import ExitCode

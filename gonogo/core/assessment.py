@@ -76,6 +76,7 @@ class Finding:
     waiver_label: str | None = None  # the label that would waive it, where a waiver is allowed
     # Skipped because it rests on a value another rule asks about: the outcome it would have had.
     on_hold: FindingStatus | None = None
+    unrecorded: tuple[str, ...] = ()  # skipped: it needs these properties, which the site does not record
 
     @property
     def missing(self) -> tuple[Evidence, ...]:
@@ -187,7 +188,11 @@ def assess(
             replace(
                 apply_waivers(evaluate_rule(checklist.id, rule, proposal, vocabulary), labels, waivers),
                 waiver_label=_waiver_label(
-                    checklist.id, rule, unique=rule_ids.count(rule.id) == 1, policy=waivers.policy
+                    checklist.id,
+                    rule,
+                    unique=rule_ids.count(rule.id) == 1,
+                    policy=waivers.policy,
+                    reason_recorded="waiver_reason" not in proposal.unrecorded,
                 ),
             )
             for checklist in applicable
@@ -237,9 +242,34 @@ def assess(
     )
 
 
-def _waiver_label(checklist_id: str, rule: Rule, *, unique: bool, policy: WaiverPolicy) -> str | None:
-    """The label a reader can put on the ticket to waive this rule, or None where none is honoured."""
+def unrecorded_that_matter(assessment: Assessment) -> list[Finding]:
+    """Rules not run because the site does not record their data, whose failing would change the verdict.
+
+    The verdict rule's order decides: a show-stopper could turn anything but a NO-GO into one; a
+    condition could only turn a GO into GO WITH CONDITIONS; a note changes no verdict.
+    """
+    verdict = assessment.verdict
+    return [
+        f
+        for f in assessment.findings
+        if f.unrecorded
+        and (
+            (f.rule.severity is Severity.BLOCKER and verdict is not Verdict.NO_GO)
+            or (f.rule.severity is Severity.MAJOR and verdict is Verdict.GO)
+        )
+    ]
+
+
+def _waiver_label(
+    checklist_id: str, rule: Rule, *, unique: bool, policy: WaiverPolicy, reason_recorded: bool
+) -> str | None:
+    """The label a reader can put on the ticket to waive this rule, or None where none is honoured.
+
+    None too where a waiver needs a reason and the site has no field to give one in.
+    """
     if rule.severity is Severity.BLOCKER and not policy.allow_blockers:
+        return None
+    if policy.require_reason and not reason_recorded:
         return None
     return f"{LABEL_PREFIX}{rule.id if unique else f'{checklist_id}.{rule.id}'}"
 
@@ -305,7 +335,10 @@ def evaluate_rule(checklist_id: str, rule: Rule, proposal: Proposal, vocabulary:
     evidence = tuple(_evidence(name, proposal, vocabulary) for name in _with_sources(rule.uses, vocabulary))
     present = {name: proposal.values[name] for name in rule.uses if name in proposal.values}
     complete = len(present) == len(rule.uses)
-    if not complete:
+    unrecorded = tuple(e.property for e in evidence if e.property in proposal.unrecorded)
+    if not complete and unrecorded:
+        outcome = FindingStatus.SKIPPED  # nobody can answer: the site has no field for it
+    elif not complete:
         # A derived value can be absent although everything it is computed from is known (no
         # margin on a zero budget): nothing to ask the customer, so the rule does not apply.
         asks = any(e.value is None and not _is_derived(e.property, vocabulary) for e in evidence)
@@ -325,6 +358,7 @@ def evaluate_rule(checklist_id: str, rule: Rule, proposal: Proposal, vocabulary:
         headline=_headline(rule, proposal)
         if outcome is FindingStatus.FAILED or (outcome is FindingStatus.MISSING and complete)
         else "",
+        unrecorded=unrecorded if outcome is FindingStatus.SKIPPED else (),
     )
 
 

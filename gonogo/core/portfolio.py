@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from gonogo.core.assessment import Assessment, Coverage, FindingStatus
+from gonogo.core.assessment import Assessment, Coverage, FindingStatus, unrecorded_that_matter
 from gonogo.core.decisions import DecisionRecord
 from gonogo.core.history import Change, HistoryEntry, extended, last_change
 from gonogo.core.publication import Publication
@@ -42,6 +42,7 @@ class ReasonKind(StrEnum):
     BLOCKER = "blocker"
     MISSING = "missing"
     MAJOR = "major"
+    UNCHECKED = "unchecked"  # a GO resting on fewer checks than the checklists hold: which, is the caveat
 
 
 @dataclass(frozen=True)
@@ -240,8 +241,9 @@ class Portfolio:
 def top_reason(assessment: Assessment) -> Reason | None:
     """The first failed blocker, else the first missing-information question, else the first failed major.
 
-    The same order as the verdict rule, so the reason always explains the verdict; None for a GO.
-    Its text is the comment's one-sentence summary (the failed rule's problem when there is none).
+    The same order as the verdict rule, so the reason always explains the verdict. A GO has none,
+    unless checks that could have changed it did not run: its caveat is then the reason, in every
+    format. Its text is the comment's one-sentence summary (the failed rule's problem when there is none).
     """
     failed = [f for f in assessment.findings if f.outcome is FindingStatus.FAILED]
     for finding in failed:
@@ -253,6 +255,12 @@ def top_reason(assessment: Assessment) -> Reason | None:
     for finding in failed:
         if finding.rule.severity is Severity.MAJOR:
             return Reason(ReasonKind.MAJOR, assessment.headline or finding.headline, finding.ref)
+    unchecked = [
+        f for f in assessment.findings if f.outcome is FindingStatus.SKIPPED and f.judges and not f.unrecorded
+    ]
+    caveat = [*unchecked, *unrecorded_that_matter(assessment)]
+    if caveat and assessment.headline:
+        return Reason(ReasonKind.UNCHECKED, assessment.headline, caveat[0].ref)
     return None
 
 

@@ -94,6 +94,7 @@ class Proposal:
     site_texts: Mapping[str, str] = field(default_factory=dict)
     placeholders: Mapping[str, str] = field(default_factory=dict)  # what a placeholder value said
     quotes: Mapping[str, Quote] = field(default_factory=dict)  # text signals: the sentence each rests on
+    unrecorded: frozenset[str] = frozenset()  # properties this site does not record: never asked for
 
     def evidence_value(self, prop: str) -> Any:
         """The value as evidence quotes it: an option keeps the site's words."""
@@ -110,11 +111,13 @@ def build_proposal(
     thresholds: Mapping[str, float],
     today: date,
     option_aliases: Mapping[str, Mapping[str, str]] | None = None,
+    unrecorded: frozenset[str] = frozenset(),
 ) -> Proposal:
     """Map, normalise and derive every property the vocabulary or the field map names.
 
     `option_aliases` ([values] in gonogo.toml, see `gonogo.core.option_aliases`) name the site's
-    option texts for vocabulary values.
+    option texts for vocabulary values. A field this ticket does not carry is missing, like an
+    empty one: whether the site has it at all is the configuration's question (`core.site_fields`).
     """
     aliases = option_aliases or {}
     values: dict[str, Any] = {}
@@ -129,7 +132,6 @@ def build_proposal(
         name = ticket.names.get(field_id, field_ref) if field_id else field_ref
         if field_id is None:
             sources[prop] = Source(None, field_ref)
-            problems[prop] = f'this ticket has no field "{field_ref}"'
             continue
         raw = ticket.fields.get(field_id)
         try:
@@ -161,6 +163,7 @@ def build_proposal(
         thresholds=dict(thresholds),
         site_texts=site_texts,
         placeholders=placeholders,
+        unrecorded=unrecorded,
     )
 
 
@@ -315,7 +318,7 @@ def _number(value: Any, *, integer: bool) -> int | float:
         match = _NUMBER_TEXT.fullmatch(value.strip())
         if match is None:
             raise ValueError(f"expected a number, found {_describe(value)}")
-        number = match.group("number")
+        number = match.group("number").rstrip(" \u00a0\u202f")  # "45 %": the space is not a separator
         if not (_PLAIN_NUMBER.fullmatch(number) or _GROUPED_NUMBER.fullmatch(number)):
             raise ValueError(f"{_describe(value)} is not a number gonogo can read unambiguously")
         value = float(re.sub(r"[,'_ \u00a0\u202f]", "", number))

@@ -307,6 +307,11 @@ def _compile_rule(
     if raw["why"].strip().casefold() == raw["fix"].strip().casefold():
         problems.append("'why' and 'fix' say the same thing: 'why' is the consequence, 'fix' the way out")
     severity = Severity(raw["severity"])
+    if severity is Severity.BLOCKER and raw.get("when_missing") == "skip":
+        problems.append(
+            'a show-stopper cannot be skipped when a ticket leaves its data empty (when_missing "skip"): '
+            "remove when_missing so the ticket is asked for it"
+        )
     return Rule(
         id=raw["id"],
         title=raw["title"],

@@ -20,9 +20,11 @@ from gonogo.core.ticket import Ticket
 from gonogo.core.vocabulary import PropertySpec
 
 # Jira schema types (`GET field` → schema.type) a property of each vocabulary type can be read from.
+# A whole number may be a list's length (labels, multi-select, multi-user, checkboxes: "Competitors"
+# naming eight bidders counts eight), as a check reads it (`core.proposal.is_countable`).
 _SUITABLE_TYPES = {
     "number": {"number", "string", "any"},
-    "integer": {"number", "string", "any"},
+    "integer": {"number", "string", "any", "array"},
     "date": {"date", "datetime", "string", "any"},
     "options": {"option", "string", "any"},
     "string": {"string", "option", "user", "any", "array"},
@@ -89,6 +91,8 @@ def type_problem(spec: PropertySpec, site_field: SiteField) -> str | None:
     if suitable is None or site_field.type in suitable:
         return None
     wanted = "a select or text" if spec.enum else f"a {spec.type} or text"
+    if spec.type == "integer":
+        wanted = "a number, text or list"
     return f"{site_field.described} is a {site_field.type} field; {spec.name} needs {wanted} field"
 
 
@@ -130,6 +134,21 @@ def require_known_fields(refs: Mapping[str, str], site: Mapping[str, str]) -> No
     problems = []
     for prop, ref in unknown.items():
         close = closest_fields(ref, site)
-        hint = f"closest: {', '.join(close)}" if close else "run gonogo setup to list the site's fields"
+        hint = (
+            f"closest: {', '.join(close)}" if close else "gonogo setup --list-fields lists the site's fields"
+        )
         problems.append(f'[fields] {prop} = "{ref}" is not a field of this Jira site ({hint})')
     raise ConfigurationError("; ".join(problems) + ": fix [fields] in gonogo.toml")
+
+
+def require_some_known_field(refs: Mapping[str, str], site: Mapping[str, str], *, key: str) -> None:
+    """Raise a ConfigurationError when not one mapped field exists on the site: gonogo was never set up.
+
+    Every ticket would otherwise be NEEDS INFO for all its properties, which no bid manager can fix.
+    """
+    if refs and len(unknown_to_site(refs, site)) == len(refs):
+        raise ConfigurationError(
+            f"none of the fields gonogo reads ({', '.join(list(refs.values())[:3])}, ...) is a field "
+            f"of this Jira site: run gonogo setup --from {key} --write gonogo.toml to match the site's "
+            "own fields"
+        )

@@ -73,6 +73,7 @@ class Assessor:
     signals: tuple[Signal, ...] = ()  # text signals the checklists declare
     option_spellings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # [values] reversed
     configured_fields: frozenset[str] = frozenset()  # the properties [fields] maps (not defaults)
+    unrecorded: frozenset[str] = frozenset()  # `property = false` in [fields]: rules needing them do not run
     pointer_key: str | None = None  # the issue property holding the verdict history ([jira])
     groups: GroupDirectory | None = None  # approver groups, once per process; None: made on first use
     decision_policy: DecisionPolicy = field(default_factory=DecisionPolicy)
@@ -118,6 +119,7 @@ class Assessor:
             thresholds=self.thresholds,
             today=today,
             option_aliases=self.option_aliases,
+            unrecorded=self.unrecorded,
         )
         proposal = read_signals(proposal, self.signals, self.vocabulary)
         groups = self._group_directory().bound_to(group_members) if group_members else None
@@ -241,6 +243,10 @@ class Assessor:
         """Property → field as written in [fields]: what a typo can break, so what gets checked."""
         return {prop: ref for prop, ref in self.field_map.items() if prop in self.configured_fields}
 
+    def proposal_field_refs(self) -> dict[str, str]:
+        """Property → field for the bid's own data (not summary and description, which every site has)."""
+        return {p: ref for p, ref in self.field_map.items() if p not in ("summary", "description")}
+
     def fields_to_fetch(self) -> list[str] | None:
         """Field ids to ask Jira for, or None ("*all") when some field is mapped by display name."""
         refs = list(self.field_map.values())
@@ -255,15 +261,19 @@ def known_properties(vocabulary: Vocabulary, field_map: Mapping[str, str]) -> se
 
 
 def field_map(settings: Settings) -> dict[str, str]:
-    """Property → Jira field: the vocabulary's defaults, overridden by [fields]."""
-    return {**bundled_vocabulary().default_field_map(), **settings.fields}
+    """Property → Jira field: the vocabulary's defaults, overridden by [fields]; none for what the
+    site does not record (`property = false`)."""
+    mapped = {**bundled_vocabulary().default_field_map(), **settings.fields}
+    return {prop: ref for prop, ref in mapped.items() if prop not in settings.unrecorded}
 
 
 def rule_context(settings: Settings, files: Sequence[ChecklistFile]) -> tuple[dict[str, float], set[str]]:
     """The thresholds in force and the properties rules may use: what a check and the linter share."""
     vocabulary = bundled_vocabulary()
     thresholds = resolve_thresholds(all_thresholds(files, vocabulary), settings.thresholds)
-    return thresholds, known_properties(vocabulary, field_map(settings)) | signal_properties(files)
+    return thresholds, known_properties(vocabulary, field_map(settings)) | signal_properties(
+        files
+    ) | settings.unrecorded
 
 
 def build_assessor(settings: Settings) -> Assessor:
@@ -305,5 +315,6 @@ def build_assessor(settings: Settings) -> Assessor:
         signals=signals,
         option_spellings=option_spellings(settings.values),
         configured_fields=frozenset(settings.fields),
+        unrecorded=settings.unrecorded,
         pointer_key=settings.jira.comment_property,
     )

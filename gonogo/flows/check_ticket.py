@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from gonogo.core.assessment import Assessment
 from gonogo.core.comment_format import CommentBody
 from gonogo.core.history import HistoryEntry
-from gonogo.core.site_fields import require_known_fields, unfound_on_ticket
+from gonogo.core.site_fields import require_known_fields, require_some_known_field, unfound_on_ticket
 from gonogo.core.ticket import Ticket
 from gonogo.core.waivers import pointer_keys
 from gonogo.flows.assessor import Assessor
@@ -76,12 +76,17 @@ def assess_and_post(
     The steps every entry point shares (check, the webhook worker); the comment is rendered in
     full before the first write. A field [fields] maps that the ticket lacks is looked up in the
     site's field list (one `GET field`, only then): unknown to the site, it is a configuration
-    error and nothing is written. The comment's format (ADF for Cloud, wiki markup for Data
-    Center) comes from the configuration, without asking Jira.
+    error and nothing is written; so is a ticket none of whose mapped fields the site knows (gonogo
+    was never set up). The comment's format (ADF for Cloud, wiki markup for Data Center) comes from
+    the configuration, without asking Jira.
     """
     unfound = unfound_on_ticket(ticket, assessor.configured_field_refs())
-    if unfound:
-        require_known_fields(unfound, gateway.field_names())
+    proposal_fields = assessor.proposal_field_refs()
+    nothing_found = len(unfound_on_ticket(ticket, proposal_fields)) == len(proposal_fields)
+    if unfound or nothing_found:
+        site = gateway.field_names()
+        require_known_fields(unfound, site)
+        require_some_known_field(proposal_fields, site, key=ticket.key)
     assessment = assessor.assess(ticket, today=today, group_members=gateway.group_members)
     comment = assessor.renderer.comment_body(assessment, jira.comment_format)
     publication = None

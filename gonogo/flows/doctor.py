@@ -48,7 +48,8 @@ SCOPES = {
     "write:jira-work": "post and edit the verdict comment, set issue properties and labels",
     "read:jira-user": "know its own account (doctor, and telling its own comments and changes apart)",
 }
-GROUP_SCOPE_USE = "; list the members of approver groups"
+# `GET group/member` is the one operation gonogo uses whose classic scope is not among those.
+GROUP_MEMBERS_SCOPE = "manage:jira-configuration"
 OWNER_SCOPE_USE = "; look up the decision owners"
 
 
@@ -149,8 +150,8 @@ def credential_lines(
     lines = [ok("credentials kind", kind, cloud_id=jira.cloud_id)]
     if (cloud and jira.auth_style == "basic") or jira.via_gateway:
         scopes = dict(SCOPES)
-        if policy.groups:
-            scopes["read:jira-user"] += GROUP_SCOPE_USE
+        if policy.groups or any(owner.startswith(GROUP_PREFIX) for owner in owners):
+            scopes[GROUP_MEMBERS_SCOPE] = "list the members of approver and owner groups"
         if owners:
             scopes["read:jira-user"] += OWNER_SCOPE_USE
         lines.append(ok("scopes", "scopes", scopes=scopes, scoped=jira.via_gateway))
@@ -219,6 +220,16 @@ def field_lines(
     return lines
 
 
+def unrecorded_lines(unrecorded: frozenset[str], vocabulary: Vocabulary) -> list[DoctorLine]:
+    """`property = false`: the site does not record it, so the checks that need it do not run."""
+    in_vocabulary_order = [p for p in vocabulary.properties if p in unrecorded]
+    others = sorted(unrecorded - set(in_vocabulary_order))
+    return [
+        skipped(f"field {prop}", "field-unrecorded", prop=prop, spec=vocabulary.properties.get(prop))
+        for prop in [*in_vocabulary_order, *others]
+    ]
+
+
 def edit_screen_lines(
     editable: Mapping[str, SiteField],
     field_map: Mapping[str, str],
@@ -264,12 +275,18 @@ def lint_line(files: int, problems: Sequence[object]) -> DoctorLine:
 
 
 def waiver_lines(
-    policy: WaiverPolicy, group_members: Callable[[str], frozenset[str]] | None
+    policy: WaiverPolicy,
+    group_members: Callable[[str], frozenset[str]] | None,
+    *,
+    reason_recorded: bool = True,
 ) -> list[DoctorLine]:
     """Who may waive, and for how long; each approver group is read once to prove it can be.
 
     `group_members` is None when Jira already failed above: the groups are then not asked for.
+    Where a waiver needs a reason and the site records none, no waiver can apply: said, and skipped.
     """
+    if policy.require_reason and not reason_recorded:
+        return [skipped("waivers", "waivers-no-reason-field")]
     if policy.anyone_approves:
         return [ok("waivers", "waivers-anyone", max_days=policy.max_days)]
     lines = [ok("waivers", "waivers-approvers", approvers=len(policy.approvers), max_days=policy.max_days)]

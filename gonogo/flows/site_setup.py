@@ -5,8 +5,10 @@ name: the vocabulary's default name and label, the property's own name, and what
 commonly call it (`schemas/site-names.json`), only among fields whose type can hold the value. Each
 site option of a matched select field is matched to a vocabulary value the same way, giving the
 `[values]` aliases. Matches are made greedily, best first, one field per property, so "Decision
-maker access" is not taken for "Decision maker". What cannot be matched clearly is left for a
-person, with the closest candidates. Pure: the site's fields come in, a plan goes out.
+maker access" is not taken for "Decision maker". A property no field is clearly named for is
+written as not recorded here (`liability = false`), so doctor passes and checks that need it do
+not run; the closest candidates, if any, are a TODO for a person. Pure: the site's fields come
+in, a plan goes out.
 """
 
 from __future__ import annotations
@@ -69,9 +71,14 @@ class SetupPlan:
         return [m for m in self.unmatched if m.spec.optional and not m.candidates]
 
     @property
+    def unrecorded(self) -> list[FieldMatch]:
+        """Properties no field holds: written as `property = false`, so checks needing them do not run."""
+        return [m for m in self.unmatched if not m.spec.optional]
+
+    @property
     def todo_lines(self) -> int:
         """The TODO lines the written configuration holds: choices a person still has to make."""
-        fields = len(self.unmatched) - len(self.optional_absent)
+        fields = sum(1 for m in self.unrecorded if m.candidates)
         return fields + sum(len(o.unmatched) for o in self.options)
 
 
@@ -115,9 +122,7 @@ def plan_setup(
         ranked = sorted(
             (s, by_id[fid])
             for (prop, fid), s in scores.items()
-            if prop == spec.name
-            and s >= CANDIDATE
-            and not (spec.optional and (fid in taken or fid in _NOT_PROPOSAL_DATA))
+            if prop == spec.name and s >= CANDIDATE and fid not in taken and _may_hold_bid_data(fid)
         )
         candidates = tuple(f for _, f in reversed(ranked[-3:]))
         matches.append(FieldMatch(spec, chosen.get(spec.name), () if spec.name in chosen else candidates))
@@ -127,6 +132,12 @@ def plan_setup(
         if m.field is not None and m.spec.enum and editable and m.field.id in editable
     )
     return SetupPlan(tuple(matches), options)
+
+
+def _may_hold_bid_data(field_id: str) -> bool:
+    """A custom field, or the due date: Jira's other system fields (Description, Environment…)
+    are never a candidate for a bid property."""
+    return field_id.startswith("customfield_") or field_id == "duedate"
 
 
 def _words(text: str) -> str:
@@ -177,3 +188,15 @@ def _option_value(text: str, spec: PropertySpec, synonyms: Mapping[str, list[str
         return named.pop()
     close = difflib.get_close_matches(canonical_option(text), list(spec.enum), n=2, cutoff=0.85)
     return close[0] if len(close) == 1 else None
+
+
+def mapped_properties(
+    site: Sequence[SiteField], field_map: Mapping[str, str]
+) -> list[tuple[SiteField, tuple[str, ...]]]:
+    """Each site field with the properties the configuration reads from it (by id or name), by name."""
+    listed = []
+    for site_field in sorted(site, key=lambda f: (f.name.casefold(), f.id)):
+        refs = {site_field.id.casefold(), site_field.name.casefold()}
+        props = tuple(prop for prop, ref in field_map.items() if ref.casefold() in refs)
+        listed.append((site_field, props))
+    return listed

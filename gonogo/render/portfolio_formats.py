@@ -20,6 +20,7 @@ from gonogo.core.verdict import WORST_FIRST, Verdict
 from gonogo.render.portfolio_format_names import FORMAT_DESCRIPTIONS
 
 if TYPE_CHECKING:
+    from gonogo.core.decisions import DecisionRecord
     from gonogo.core.portfolio import Portfolio, Row
     from gonogo.render.renderer import Renderer
 
@@ -28,7 +29,12 @@ TEXT_TEMPLATE = "portfolio.txt.j2"
 HTML_TEMPLATE = "portfolio.html.j2"
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_REASON_LABELS = {"blocker": "Show-stopper", "missing": "We need to know", "major": "Condition"}
+_REASON_LABELS = {
+    "blocker": "Show-stopper",
+    "missing": "We need to know",
+    "major": "Condition",
+    "unchecked": "Not checked",
+}
 _VERDICTS = WORST_FIRST
 
 
@@ -126,6 +132,10 @@ CSV_COLUMNS = (
     "changed",
     "changed_on",
     "outcome",
+    "decision",
+    "decision_by",
+    "decision_on",
+    "decision_counts",
 )
 
 
@@ -153,6 +163,7 @@ def _tickets_csv(portfolio: Portfolio) -> str:
                 portfolio.browse_url(row) or "",
                 *_change_cells(ticket_change(portfolio, row)),
                 row.outcome or "",
+                *_decision_cells(row.decision),
             )
             for row in portfolio.rows
         ),
@@ -163,6 +174,14 @@ def _change_cells(change: dict[str, Any] | None) -> tuple[str, str]:
     if change is None:
         return "", ""
     return f"{_label(change['from'])} → {_label(change['to'])}", change["on"]
+
+
+def _decision_cells(record: DecisionRecord | None) -> tuple[str, str, str, str]:
+    """The decision on record, per ticket: a spreadsheet filters the bids against a NO-GO with it."""
+    if record is None:
+        return "", "", "", ""
+    on = record.on.isoformat() if record.on else ""
+    return record.decision.label, record.by or "", on, "yes" if record.counts else "no"
 
 
 def _label(verdict: str) -> str:

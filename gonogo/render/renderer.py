@@ -26,7 +26,7 @@ from typing import Any
 import jinja2
 
 from gonogo import __version__
-from gonogo.core.assessment import Assessment, FindingStatus
+from gonogo.core.assessment import Assessment, FindingStatus, unrecorded_that_matter
 from gonogo.core.comment_format import CommentBody, CommentFormat
 from gonogo.core.errors import ConfigurationError
 from gonogo.core.rules import Severity, fill_values
@@ -310,6 +310,12 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
         sorted(steps, key=lambda s: _ACTOR_ORDER.get(str(s.change.actor), 4) + 5 * (s.change.needed is None))
     )
     main = [s for s in steps if not blocker_refs or blocker_refs & set(s.rules)]
+    # A question that could not be asked for lack of data (`asks`) is no check the reader misses.
+    skipped = [
+        f
+        for f in assessment.findings
+        if f.outcome is FindingStatus.SKIPPED and not f.unrecorded and not f.on_hold and not f.rule.asks
+    ]
     return {
         "a": assessment,
         "headline": assessment.headline,
@@ -325,11 +331,10 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
         "uncleared": path.uncleared if path else (),
         "deadline_passed": _deadline_passed(assessment),
         "judged_passed": [f for f in assessment.findings if f.outcome is FindingStatus.PASSED and f.judges],
-        "skipped_blockers": [
-            f
-            for f in assessment.findings
-            if f.outcome is FindingStatus.SKIPPED and f.rule.severity is Severity.BLOCKER
-        ],
+        "skipped_blockers": [f for f in skipped if f.rule.severity is Severity.BLOCKER],
+        # Judging checks that could not run on this ticket's data (not those the site cannot record).
+        "lacking_data": [f for f in skipped if f.judges],
+        "unrecorded_names": _unrecorded_names(assessment),
         "verdict": assessment.verdict,
         "key": Trusted(assessment.ticket_key)
         if ISSUE_KEY.fullmatch(assessment.ticket_key) and assessment.ticket_key.isupper()
@@ -355,12 +360,7 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
             and f.rule.severity is Severity.BLOCKER
             and not set(f.rule.uses) & waived_uses
         ],
-        # A question that could not be asked for lack of data is no check the reader misses.
-        "skipped": [
-            f
-            for f in assessment.findings
-            if f.outcome is FindingStatus.SKIPPED and not f.on_hold and not f.rule.asks
-        ],
+        "skipped": skipped,
         "on_hold": [f for f in assessment.findings if f.on_hold],
         "unusable": _unusable(assessment),
         "checked": [
@@ -369,6 +369,19 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
         "checklists": assessment.checklists,
         "version": __version__,
     }
+
+
+def _unrecorded_names(assessment: Assessment) -> list[str]:
+    """What the site does not record that the verdict could have rested on, as a sentence names it:
+    "liability", "payment terms" (the label without its unit, first letter lower case)."""
+    names: dict[str, str] = {}
+    matter = unrecorded_that_matter(assessment)
+    for finding in sorted(matter, key=lambda f: f.rule.severity is not Severity.BLOCKER):
+        for item in finding.evidence:
+            if item.property in finding.unrecorded:
+                label = re.sub(r"\s*\([^()]*\)$", "", item.label)
+                names.setdefault(item.property, label[:1].lower() + label[1:])
+    return list(names.values())
 
 
 def _unusable(assessment: Assessment) -> list[Any]:

@@ -126,6 +126,7 @@ class Settings:
 
     jira: JiraSettings = field(default_factory=JiraSettings)
     fields: Mapping[str, str] = field(default_factory=dict)
+    unrecorded: frozenset[str] = frozenset()  # `property = false` in [fields]: this site does not record it
     values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # [values.PROPERTY] option aliases
     thresholds: Mapping[str, float] = field(default_factory=dict)
     placeholders: tuple[str, ...] = ()  # [vocabulary].placeholders: the site's own "TBD"s
@@ -191,7 +192,8 @@ def load_settings(config_path: Path | None = None, environ: Mapping[str, str] | 
     template_path = templates_table.get("path")
     return Settings(
         jira=jira,
-        fields=dict(data.get("fields", {})),
+        fields={prop: ref for prop, ref in data.get("fields", {}).items() if ref is not False},
+        unrecorded=frozenset(prop for prop, ref in data.get("fields", {}).items() if ref is False),
         values={prop: dict(aliases) for prop, aliases in data.get("values", {}).items()},
         thresholds={name: float(value) for name, value in data.get("thresholds", {}).items()},
         placeholders=tuple(data.get("vocabulary", {}).get("placeholders", ())),
@@ -249,6 +251,11 @@ def _validate_against_schema(path: Path, data: dict[str, Any]) -> None:
     if error is None:
         return
     where = ".".join(str(part) for part in error.absolute_path) or "top level"
+    if error.validator == "anyOf" and error.absolute_path[0] == "fields":
+        raise ConfigurationError(
+            f'{path}: {where}: give the Jira field as text ("customfield_10101" or its name), '
+            "or false if this site does not record it"
+        )
     if error.validator == "additionalProperties":
         raise ConfigurationError(f"{path}: {where}: {error.message}; see docs/configuration.md")
     raise ConfigurationError(f"{path}: {where}: {error.message}")

@@ -9,6 +9,7 @@ v3 turns it into Atlassian Document Format (ADF).
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,6 +35,8 @@ SYSTEM_FIELD_NAMES = {
     "duedate": "Due date",
 }
 NON_NAVIGABLE_FIELDS = frozenset({"comment"})
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?[+-]\d{4}")
 _CUSTOM_TYPES = {
     "string": "textfield",
     "number": "float",
@@ -314,11 +317,22 @@ def _value_type(value: Any) -> tuple[str, str | None]:
     return "any", None
 
 
+def _date_type(text: str) -> str | None:
+    """A date picker holds "2027-01-08", a date-time field "2027-01-08T17:00:00.000+0000"."""
+    if _DATE.fullmatch(text):
+        return "date"
+    return "datetime" if _DATETIME.fullmatch(text) else None
+
+
 def field_schema(field_id: str, sample: Any, *, rich: bool) -> dict[str, Any]:
     """A JsonTypeBean for ``field_id`` inferred from a stored value."""
     if field_id == "comment":
         return {"type": "comments-page", "system": "comment"}
     kind, items = _value_type(sample)
+    if field_id.startswith("customfield_") and isinstance(sample, str):
+        kind = _date_type(sample) or kind
+    if field_id == "duedate":  # a date picker on every site, whether or not an issue has a value
+        kind = "date"
     schema: dict[str, Any] = {"type": kind}
     if items is not None:
         schema["items"] = items
