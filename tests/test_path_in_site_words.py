@@ -10,15 +10,22 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 import requests
 from jiraserver import JiraServer, JiraUser, running_server
 from portfolio_helpers import EXAMPLE_NAMES, env_for, example, seed_portfolio
+from realdeps import require_real_or_skip
 from support import EXAMPLES, TODAY, Gonogo, comment_words
+from wiki_oracle import live_constructs, oracle_unavailable_reason, render_wiki_to_adf, text_as_typed
+
+from gonogo.core.ticket import ticket_from_rest
+from gonogo.flows.assessor import build_assessor
+from gonogo.sources.config import Settings
 
 # The site's own field names, by the examples' field ids.
 SITE_NAMES = {
@@ -138,6 +145,13 @@ def site(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[JiraServer]:
         assert server.internal_errors == []
 
 
+@pytest.fixture
+def oracle() -> None:
+    reason = oracle_unavailable_reason()
+    if reason:
+        require_real_or_skip(reason)
+
+
 def check_json(gonogo: Gonogo, server: JiraServer, key: str, *extra: str) -> dict[str, Any]:
     run = gonogo("check", key, "--today", TODAY, "--format", "json", *extra, env=env_for(server))
     assert run.exit_code in (0, 10, 11, 12), run.stderr
@@ -191,6 +205,21 @@ def test_an_option_the_edit_screen_does_not_offer_is_never_proposed(gonogo: Gono
         write_as_a_person(site, "BID-1", {"customfield_10107": {"value": "Time and materials"}}).status_code
         == 400
     )
+
+
+def test_report_post_proposes_only_options_the_edit_screen_offers(gonogo: Gonogo, site: JiraServer) -> None:
+    run = gonogo("report", "--project", "BID", "--post", "--today", TODAY, env=env_for(site))
+    assert run.exit_code == 0, run.stderr
+    (comment,) = site.comments("BID-1")  # conditions: fixed price on 600 person-days
+    body = json.dumps(comment["body"], ensure_ascii=False) if site.deployment == "Cloud" else comment["body"]
+    text = body.replace("\u2060", "").replace("\\", "")
+    # Search pages carry the edit screen too: never the nearer "Time and materials" this site lacks.
+    assert "Ask the customer for Contract form: Capped T&M (now Fixed price)" in text
+    assert "Time and materials" not in text
+    searches = [r for r in site.requests if r.path.endswith(("/search", "/search/jql"))]
+    assert searches
+    assert all("editmeta" in r.query["expand"] for r in searches)
+    assert not [r for r in site.requests if r.method == "GET" and "/issue/" in r.path]  # no request more
 
 
 def test_the_comment_speaks_the_sites_words_and_says_who_acts(gonogo: Gonogo, site: JiraServer) -> None:
@@ -253,6 +282,75 @@ def test_a_recheck_after_edits_that_flip_the_verdict_says_from_what_since_when_a
     # A later re-check with no verdict change still says how the GO came about.
     later = gonogo("check", key, "--today", "2026-11-24", "--format", "jira", "--dry-run", env=env_for(site))
     assert "Was NO-GO on 2026-11-20, GO since 2026-11-23." in later.stdout.replace("\u2060", "")
+
+
+HOSTILE_NAME = "[~accountid:5b10ac8d] http://evil.example/a !http://evil.example/i.png! {panel}p{panel} :)"
+HOSTILE_OPTION = "[~admin] www.evil.example [x|mailto:a@evil.example]"
+
+
+def shifted_comment_adf(gonogo: Gonogo, site: JiraServer, key: str, name: str, option: str) -> Any:
+    """The comment after `name` edited PWin and set Delivery team free to `option`, flipping a NO-GO."""
+    names = {**example("healthy")["names"], **SITE_NAMES}
+    site.add_issue(key, {**site_fields("healthy", {"customfield_10104": 5}), "summary": key}, names=names)
+    assert gonogo("check", key, "--today", "2026-11-20", env=env_for(site)).exit_code == 12
+    user = JiraUser(account_id=f"5b10-{key}", display_name=name, email=f"{key}@example.com", name=key)
+    at = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+    edits = {"customfield_10104": 35, "customfield_10112": {"value": option}}
+    site.change_issue(key, edits, author=user, at=at)
+    assert gonogo("check", key, "--today", "2026-11-23", env=env_for(site)).exit_code != 12
+    (comment,) = site.comments(key)
+    body = comment["body"]
+    return body if isinstance(body, dict) else render_wiki_to_adf([body])[0]
+
+
+@pytest.mark.usefixtures("oracle")
+def test_who_edited_and_what_they_typed_stay_inert_in_the_verdict_change_line(
+    gonogo: Gonogo, site: JiraServer
+) -> None:
+    hostile = shifted_comment_adf(gonogo, site, "BID-31", HOSTILE_NAME, HOSTILE_OPTION)
+    benign = shifted_comment_adf(gonogo, site, "BID-32", "Sam Ode " * 8, "plain words " * 4)
+    assert Counter(live_constructs(hostile)) == Counter(live_constructs(benign))
+    seen = text_as_typed(hostile)
+    assert f"Yes → {HOSTILE_OPTION}" in seen
+    assert f"({HOSTILE_NAME})" in seen
+
+
+@pytest.mark.parametrize(
+    ("name", "changed", "budget"), [("doomed", {}, 400), ("conditions", {"customfield_10101": 0}, 200)]
+)
+def test_a_no_go_keeps_its_word_budget_with_the_verdict_change_line(
+    name: str, changed: dict[str, Any], budget: int
+) -> None:
+    data = json.loads((EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+    data["fields"].update(changed)
+    history = [{"on": "2026-11-10", "verdict": "go-with-conditions", "score": 80}]
+    data["properties"] = {Settings().jira.comment_property: {"commentId": "1", "history": history}}
+    edited = ("customfield_10101", "customfield_10104", "customfield_10105")  # 3 fields, as "Sam Ode"
+    data["changelog"] = {
+        "histories": [
+            {
+                "id": field_id,
+                "author": {"accountId": SAM.account_id, "displayName": SAM.display_name},
+                "created": "2026-11-12T10:00:00.000+0000",
+                "items": [
+                    {
+                        "field": data["names"][field_id],
+                        "fieldId": field_id,
+                        "fromString": "500000",
+                        "toString": "0",
+                    }
+                ],
+            }
+            for field_id in edited
+        ]
+    }
+    assessor = build_assessor(Settings())
+    assessment = assessor.assess(ticket_from_rest(data, origin="test"), today=date(2026, 11, 16))
+    comment = assessor.renderer.comment(assessment)
+    assert "Was GO WITH CONDITIONS on 2026-11-10, NO-GO since 2026-11-16." in comment.replace("\u2060", "")
+    assert assessment.shift is not None
+    assert len(assessment.shift.edits) == 3
+    assert comment_words(comment) <= budget
 
 
 def report_change(gonogo: Gonogo, server: JiraServer, key: str) -> dict[str, Any]:

@@ -17,6 +17,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from gonogo.render.wikimarkup import LOOKALIKES, WORD_JOINER
+
 ORACLE_DIR = Path(__file__).resolve().parent / "oracle"
 RENDER_SCRIPT = ORACLE_DIR / "render.mjs"
 _PARSER_PACKAGE = ORACLE_DIR / "node_modules" / "@atlaskit" / "editor-wikimarkup-transformer"
@@ -115,6 +117,15 @@ def plain_text(adf: Adf) -> str:
     parts: list[str] = []
     _collect_text(adf, parts)
     return "".join(parts).strip("\n")
+
+
+def text_as_typed(adf: Adf) -> str:
+    """`plain_text` with gonogo's word joiners dropped and each documented lookalike (a stand-in for
+    a character wiki markup cannot escape) read back as the character it stands for."""
+    seen = plain_text(adf).replace(WORD_JOINER, "")
+    for original, lookalike in LOOKALIKES.items():
+        seen = seen.replace(lookalike, original)
+    return seen
 
 
 def _collect_text(node: Adf, parts: list[str]) -> None:

@@ -2,8 +2,9 @@
 
 The request budget is the design. The search asks for exactly the fields the checklists read,
 gonogo's issue property (the pointer, with the digest of the comment last written) and the
-changelog (who added a waiver label), so one search page (up to 100 tickets) carries everything an
-assessment and a later post need: no per-ticket GET. Jira returns only the most recent changelog
+changelog (who added a waiver label), and when posting each ticket's edit screen (the options a path
+to GO may propose), so one search page (up to 100 tickets) carries everything an assessment and a
+later post need: no per-ticket GET. Jira returns only the most recent changelog
 entries; a ticket is read again on its own only when that list was cut short and a waiver label's
 author is not in it. Field ids for display-name mappings come from one `GET field`; Cloud or Data
 Center from configuration, the host, or one serverInfo request. So a read-only report of N tickets
@@ -146,7 +147,8 @@ def run_report(
         request.jql,
         fields=fields,
         properties=[jira.comment_property],
-        expand=["changelog"],
+        # posting shows a path to GO: the edit screens say which options it may propose (no request more)
+        expand=["changelog", "editmeta"] if request.post else ["changelog"],
         deployment=deployment,
     ):
         if page.total is not None and page.total > request.max_tickets:

@@ -603,6 +603,11 @@ def _render_results(
     )
     catalog = field_catalog(call.store.issues())
     rendered = [issue_json(call.view, issue, request, catalog, inline_names=False) for issue in issues]
+    if "editmeta" in expand:  # each issue carries its edit screen, as a GET issue would
+        from .sitemeta import edit_meta  # noqa: PLC0415 - sitemeta builds on this module
+
+        for issue, payload in zip(issues, rendered, strict=True):
+            payload["editmeta"] = edit_meta(call, issue)
     extras: dict[str, Any] = {}
     field_ids = returned_field_ids(rendered)
     if "names" in expand:
