@@ -14,6 +14,7 @@ import base64
 import logging
 import threading
 from collections.abc import Iterable, Mapping
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 MASK = "***"
@@ -78,6 +79,17 @@ REDACTOR = Redactor()
 def redact(text: str) -> str:
     """`text` with every secret this process knows blanked: call it on anything that leaves gonogo."""
     return REDACTOR(text)
+
+
+def redact_data(value: Any) -> Any:
+    """JSON-shaped data with every string redacted before serialising (escaping could split a secret)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {redact_data(key): redact_data(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [redact_data(item) for item in value]
+    return value
 
 
 def remember(*secrets: str | None) -> None:

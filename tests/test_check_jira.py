@@ -102,7 +102,8 @@ def test_a_pointer_from_an_older_gonogo_gets_its_digest_on_the_next_check(
     jira.set_issue_property("BID-1", PROPERTY, {"commentId": pointer["commentId"], "verdict": "no-go"})
     jira.clear_requests()
     assert "Updated the verdict comment" in check(gonogo, jira, "BID-1").stdout
-    assert [r.method for r in jira.requests] == ["GET", "PUT"]  # one issue edit
+    # One issue edit; the unsealed pointer's comment and gonogo's account are read first, once.
+    assert [r.method for r in jira.requests] == ["GET", "GET", "GET", "PUT"]
     assert jira.issue_properties("BID-1")[PROPERTY]["digest"] == pointer["digest"]
     jira.clear_requests()
     assert "unchanged" in check(gonogo, jira, "BID-1").stdout

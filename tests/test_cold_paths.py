@@ -131,7 +131,7 @@ print(json.dumps(sorted(sys.modules)), file=sys.stderr)
 """
 LIBRARIES = """
 import json, sys
-import click, jinja2, jsonschema
+import click, jinja2, jinja2.sandbox, jsonschema  # templates render sandboxed (issue 23)
 print(json.dumps(sorted(sys.modules)), file=sys.stderr)
 """
 # The modules (packages aside) a file check loads: checking,

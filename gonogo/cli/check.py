@@ -101,12 +101,13 @@ def _rendered(
     if output_format == "json":
         import json
 
+        from gonogo.redaction import redact_data
         from gonogo.render.check_json import report_document
 
         document = report_document(
             assessment, publication=result.publication, comment=comment if dry_run else None
         )
-        return json.dumps(document, indent=2, ensure_ascii=False) + "\n", False
+        return json.dumps(redact_data(document), indent=2, ensure_ascii=False) + "\n", False
     colour = use_colour()
     output = assessor.renderer.text_report(assessment, color=colour)
     publication = result.publication
@@ -117,6 +118,7 @@ def _rendered(
             "publication.txt.j2",
             action=publication.action.value if publication is not None else None,
             comment_id=publication.comment_id if publication is not None else None,
+            deleted=publication.removed if publication is not None else (),
             key=assessment.ticket_key,
             fetched=result.jira_round_trips is not None,
             # The comment as printed for its format: its own line breaks, values already made safe.

@@ -175,8 +175,9 @@ def run_report(
     pool = ThreadPoolExecutor(max_workers=request.concurrency, thread_name_prefix="gonogo-report")
     try:
         rows = list(pool.map(check, _draining(found)))
-    except BaseException:  # Ctrl-C: let the tickets in hand finish their writes, start no others
-        pool.shutdown(wait=True, cancel_futures=True)
+    except BaseException:  # Ctrl-C: no request is sent from now on, and no ticket is started
+        shared.stop()
+        pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
     portfolio = build_portfolio(

@@ -16,6 +16,8 @@ itself, one `_call` per page, in the style the deployment needs (see `deployment
 from __future__ import annotations
 
 import email.utils
+import hashlib
+import hmac
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -43,7 +45,16 @@ from gonogo.core.site_fields import SiteField, editable_fields_from, site_fields
 from gonogo.core.ticket import Ticket, ticket_from_rest
 from gonogo.core.verdict_labels import NO_LABEL_CHANGE, LabelChange
 from gonogo.jira.accounts import account_key
-from gonogo.jira.http import BasicAuth, BearerAuth, HttpError, JiraHttp
+from gonogo.jira.http import (
+    MAX_JSON_DEPTH,
+    BasicAuth,
+    BearerAuth,
+    HttpError,
+    JiraHttp,
+    RedirectRefused,
+    TooDeep,
+    json_of,
+)
 from gonogo.jira.throttle import Throttle
 from gonogo.redaction import REDACTOR, redact
 from gonogo.sources.config import JiraSettings
@@ -53,6 +64,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _ALWAYS_RETRYABLE = {429, 503}  # Jira says the request was not processed
+# The answer broke off on its way (dropped connection, body shorter than its length, reset):
+# like a timeout, the request may or may not have been processed.
+_BROKEN_ANSWER = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
 _RETRYABLE_IF_IDEMPOTENT = {500, 502, 504}
 _COMMENT_PAGE_SIZE = 100
 _GROUP_PAGE_SIZE = 50  # Jira's cap for group/member
@@ -97,18 +111,24 @@ class JiraGateway:
         self,
         settings: JiraSettings,
         *,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         throttle: Throttle | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """A gateway on its own HTTP session; nothing is sent until the first call (no serverInfo)."""
+        """A gateway on its own HTTP session; nothing is sent until the first call (no serverInfo).
+
+        `clock` measures each request's overall deadline ([jira].timeout_seconds, `gonogo.jira.http`).
+        """
         url, token = settings.require_connection()
         REDACTOR.remember_credentials(settings.user, token.reveal())
         self._settings = settings
-        self._sleep = sleep
+        # A retry's back-off: through the run's throttle, so that stopping the run cuts it short.
+        self._sleep = sleep or (throttle.pause if throttle is not None else time.sleep)
         self._throttle = throttle  # shared by the gateways of one run (gonogo report's workers)
         self.round_trips = 0
         self._names: dict[str, str] = {}  # issue id → key, for messages
         self._own_account: str | None = None  # cached `own_account`; "" when Jira named nobody
+        self._seal_key = token.reveal().encode("utf-8")
         self._http = JiraHttp(
             url,
             auth=BasicAuth(str(settings.user), token.reveal())
@@ -117,6 +137,7 @@ class JiraGateway:
             timeout=settings.timeout_seconds,
             user_agent=f"gonogo/{__version__}",
             on_response=self._on_response,
+            clock=clock,
             before_send=throttle.wait_turn if throttle is not None else lambda method, url: None,
         )
 
@@ -125,7 +146,7 @@ class JiraGateway:
         cls,
         settings: JiraSettings,
         *,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         throttle: Throttle | None = None,
     ) -> JiraGateway:
         """The gateway for the configured site, without contacting Jira (no serverInfo round-trip)."""
@@ -290,6 +311,11 @@ class JiraGateway:
             self._own_account = account_key(self._me()) or ""
         return self._own_account or None
 
+    def pointer_seal(self, issue: str, comment_id: str) -> str:
+        """The verdict pointer's seal (`sticky_comment.SEAL_KEY`): an HMAC keyed by the API token."""
+        message = f"gonogo verdict pointer {issue} {comment_id}".encode()
+        return hmac.new(self._seal_key, message, hashlib.sha256).hexdigest()[:32]
+
     def account_ids(self) -> frozenset[str]:
         """The ids a webhook names gonogo's own account by: Cloud's accountId, Data Center's name and key."""
         me = self._me()
@@ -440,18 +466,23 @@ class JiraGateway:
                 idempotent=True,
             )
             items, total = _comment_page(page, self._name(issue))
-            for item in items:
-                properties = item.get("properties")
-                props = {
-                    str(p.get("key")): p.get("value")
-                    for p in (properties if isinstance(properties, list) else [])
-                    if isinstance(p, dict)
-                }
-                author = account_key(item.get("author"))
-                yield RemoteComment(id=str(item["id"]), properties=props, author=author)
+            yield from (_remote_comment(item) for item in items)
             start += len(items)
             if not items or start >= total:
                 return
+
+    def comment(self, issue: str, comment_id: str) -> RemoteComment | None:
+        """One comment with its author and properties (`GET comment/{id}`); None when it is gone."""
+        try:
+            item: Any = self._call(
+                self._get(f"issue/{issue}/comment/{comment_id}", {"expand": "properties"}),
+                action=f"read the comment the verdict pointer of {self._name(issue)} names",
+                idempotent=True,
+                not_found="",
+            )
+        except _NotFound:
+            return None
+        return _remote_comment(item) if isinstance(item, dict) and "id" in item else None
 
     def create_comment(self, issue: str, body: CommentBody, *, properties: Mapping[str, Any]) -> str:
         """POST a comment with its comment properties in the same request; returns its id.
@@ -611,6 +642,23 @@ class JiraGateway:
                 retryable=status in _ALWAYS_RETRYABLE or status >= 500,
                 retry_after=_retry_after(exc),
             ) from None
+        except RedirectRefused as exc:
+            raise JiraError(
+                f"Jira tried to send gonogo to {_short_name(redact(exc.location), 200)} when asked to "
+                f"{action}; gonogo follows redirects only within {self._http.url}: "
+                "set JIRA_URL to the address Jira answers on",
+            ) from None
+        except TooDeep:
+            raise JiraError(
+                f"Jira's answer when trying to {action} was nested deeper than {MAX_JSON_DEPTH} "
+                "levels, which no Jira answer is: is JIRA_URL the Jira site itself (not a proxy)?",
+            ) from None
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
+            raise JiraError(
+                f"the connection to Jira broke off in the middle of its answer when trying to {action}: "
+                "try again later",
+                retryable=True,
+            ) from None
         except requests.Timeout:
             raise JiraError(
                 f"Jira did not answer within {self._settings.timeout_seconds:g} s when trying to {action}: "
@@ -640,7 +688,7 @@ class JiraGateway:
             return retryable
         if isinstance(exc, requests.ConnectTimeout):
             return True  # never connected, so nothing was sent
-        if isinstance(exc, (requests.Timeout, requests.ConnectionError)):
+        if isinstance(exc, _BROKEN_ANSWER):
             return idempotent
         return False
 
@@ -766,9 +814,20 @@ def _comment_page(page: Any, issue: str) -> tuple[list[dict[str, Any]], int]:
     return comments, total
 
 
+def _remote_comment(item: Mapping[str, Any]) -> RemoteComment:
+    """A comment of Jira's answer with its properties (asked with `expand=properties`) and author."""
+    properties = item.get("properties")
+    props = {
+        str(p.get("key")): p.get("value")
+        for p in (properties if isinstance(properties, list) else [])
+        if isinstance(p, dict)
+    }
+    return RemoteComment(id=str(item["id"]), properties=props, author=account_key(item.get("author")))
+
+
 def _json(response: requests.Response, action: str) -> dict[str, Any]:
     try:
-        data = response.json()
+        data = json_of(response)
     except ValueError:
         raise JiraError(f"Jira's answer when trying to {action} was not JSON", retryable=True) from None
     if not isinstance(data, dict) or "id" not in data:
@@ -801,7 +860,7 @@ def _error_body(exc: HttpError) -> dict[str, Any]:
     """The JSON object of an error answer (an ErrorCollection), or {} when it has none."""
     response = getattr(exc, "response", None)
     try:
-        body = response.json() if response is not None else {}
+        body = json_of(response) if response is not None else {}
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}

@@ -40,9 +40,10 @@ and updated in place as ADF when a site switches format.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol
 
 from gonogo.core.comment_format import CommentBody
@@ -59,7 +60,9 @@ log = logging.getLogger(__name__)
 
 class CommentStore(Protocol):
     def comments(self, issue: str) -> Iterator[Any]: ...
+    def comment(self, issue: str, comment_id: str) -> Any | None: ...
     def own_account(self) -> str | None: ...
+    def pointer_seal(self, issue: str, comment_id: str) -> str: ...
     def create_comment(self, issue: str, body: CommentBody, *, properties: Mapping[str, Any]) -> str: ...
     def update_comment(self, issue: str, comment_id: str, body: CommentBody) -> bool: ...
     def delete_comment(self, issue: str, comment_id: str) -> None: ...
@@ -96,9 +99,15 @@ def publish_verdict(
     labels = label_change(ticket.fields.get("labels"), verdict=verdict, prefix=label_prefix)
     written = {DIGEST_KEY: comment_digest(body, verdict), **extra}
     pointer = _pointer(stored)
+    record_for = _recorder(store, issue, property_key, old, verdict, entry, written)
     if pointer is not None and not _known_to_be_gone(ticket, pointer):
-        record = {property_key: _pointer_value(old, pointer, verdict, entry, written)}
-        if not labels and record[property_key] == stored:
+        record = record_for(pointer)
+        unchanged = not labels and _unsealed(record[property_key]) == _unsealed(old)
+        if not unchanged and not _trusted(store, issue, old, pointer, property_key):
+            return _distrust(
+                store, ticket, body, pointer, property_key=property_key, record=record_for, labels=labels
+            )
+        if unchanged:
             action, updated = Action.UNCHANGED, True  # same text, pointer and label: no write
         elif _edit_together(store, issue, (pointer, body), record, labels):
             action, updated = Action.UPDATED, True
@@ -112,30 +121,126 @@ def publish_verdict(
             there = scanned is None or any(str(c.id) == pointer for c in scanned)
             if there or action is not Action.UNCHANGED:
                 found = _own_comments(store, scanned or [], property_key, keep=pointer)
+                if found and pointer not in found:  # gonogo's comments are elsewhere: never delete them
+                    return _distrust(
+                        store,
+                        ticket,
+                        body,
+                        pointer,
+                        property_key=property_key,
+                        record=record_for,
+                        labels=labels,
+                    )
                 return Publication(action, pointer, _heal(store, issue, keep=pointer, found=found))
             # Nothing was written, and every page of comments lacks ours: deleted on a ticket whose
             # embedded list was partial, so the digest's "unchanged" was about a comment that is gone.
     if pointer is not None:
-        action = Action.RECREATED
-    else:
-        scanned = [] if _known_to_have_no_comments(ticket) else list(store.comments(issue))
-        own = _own_comments(store, scanned, property_key, keep=None)
-        for adopted in reversed(own):  # oldest first: the one people may already have answered
-            if store.update_comment(issue, adopted, body):
-                _record(
-                    store,
-                    ticket,
-                    {property_key: _pointer_value(old, adopted, verdict, entry, written)},
-                    labels,
-                )
-                return Publication(Action.UPDATED, adopted, _heal(store, issue, keep=adopted, found=own))
-        action = Action.CREATED
-    comment_id = store.create_comment(issue, body, properties={property_key: {"gonogo": True}})
-    _record(store, ticket, {property_key: _pointer_value(old, comment_id, verdict, entry, written)}, labels)
-    return Publication(action, comment_id)
+        comment_id = _post(store, issue, body, property_key)
+        _record(store, ticket, record_for(comment_id), labels)
+        return Publication(Action.RECREATED, comment_id)
+    return _adopt_or_post(store, ticket, body, property_key=property_key, record=record_for, labels=labels)
+
+
+def _distrust(
+    store: CommentStore,
+    ticket: Ticket,
+    body: CommentBody,
+    pointer: str,
+    *,
+    property_key: str,
+    record: Callable[[str], dict[str, Any]],
+    labels: LabelChange,
+) -> Publication:
+    """The pointer names a comment that is not gonogo's (a person may set it): heal it, never edit."""
+    log.warning(
+        "the verdict pointer on %s named comment %s, which gonogo did not write: pointed at its own instead",
+        ticket.key,
+        pointer,
+    )
+    return _adopt_or_post(store, ticket, body, property_key=property_key, record=record, labels=labels)
+
+
+def _recorder(
+    store: CommentStore,
+    issue: str,
+    property_key: str,
+    old: Mapping[str, Any],
+    verdict: str,
+    entry: HistoryEntry | None,
+    written: Mapping[str, Any],
+) -> Callable[[str], dict[str, Any]]:
+    """The issue properties that point at a given comment (see `_pointer_value`), sealed."""
+
+    def record(comment_id: str) -> dict[str, Any]:
+        value = _pointer_value(old, comment_id, verdict, entry, written)
+        return {property_key: {**value, SEAL_KEY: store.pointer_seal(issue, comment_id)}}
+
+    return record
+
+
+def _unsealed(pointer: Mapping[str, Any]) -> dict[str, Any]:
+    """The pointer without its seal: another token of the same account seals differently, and that
+    alone must not rewrite (and so re-notify) an unchanged comment."""
+    return {key: value for key, value in pointer.items() if key != SEAL_KEY}
+
+
+def _trusted(
+    store: CommentStore, issue: str, pointer: Mapping[str, Any], comment_id: str, property_key: str
+) -> bool:
+    """Whether gonogo may write through the pointer: its seal is gonogo's, or the comment is its own."""
+    seal = pointer.get(SEAL_KEY)
+    if isinstance(seal, str) and hmac.compare_digest(seal, store.pointer_seal(issue, comment_id)):
+        return True
+    return _is_own(store, issue, comment_id, property_key)
+
+
+def _post(store: CommentStore, issue: str, body: CommentBody, property_key: str) -> str:
+    return store.create_comment(issue, body, properties={property_key: {"gonogo": True}})
+
+
+def _adopt_or_post(
+    store: CommentStore,
+    ticket: Ticket,
+    body: CommentBody,
+    *,
+    property_key: str,
+    record: Callable[[str], dict[str, Any]],
+    labels: LabelChange,
+) -> Publication:
+    """Without a pointer to trust: adopt gonogo's oldest own comment, else post one; point at it."""
+    issue = ticket.id or ticket.key
+    scanned = [] if _known_to_have_no_comments(ticket) else list(store.comments(issue))
+    own = _own_comments(store, scanned, property_key, keep=None)
+    for adopted in reversed(own):  # oldest first: the one people may already have answered
+        if store.update_comment(issue, adopted, body):
+            _record(store, ticket, record(adopted), labels)
+            return Publication(Action.UPDATED, adopted, _heal(store, issue, keep=adopted, found=own))
+    comment_id = _post(store, issue, body, property_key)
+    _record(store, ticket, record(comment_id), labels)
+    return Publication(Action.CREATED, comment_id)
+
+
+def _is_own(store: CommentStore, issue: str, comment_id: str, property_key: str) -> bool:
+    """Whether the comment a pointer names is gonogo's: its own account wrote it, with its property.
+
+    Asked when the pointer carries no valid seal (an older gonogo, another token, or a person's
+    doing): one `GET` of the comment, and `GET myself` once per gateway. A comment that is gone
+    counts as gonogo's here: the edit then fails and a new comment is posted, as before.
+    """
+    comment = store.comment(issue, comment_id)
+    if comment is None:
+        return True
+    return (
+        property_key in comment.properties
+        and comment.author is not None
+        and comment.author == store.own_account()
+    )
 
 
 DIGEST_KEY = "digest"
+# An HMAC of (ticket, comment id) keyed by gonogo's API token: anyone who may edit the ticket may
+# set the pointer, but only gonogo can seal one, so a sealed pointer is trusted without a request.
+SEAL_KEY = "seal"
 
 
 def comment_digest(body: CommentBody, verdict: str) -> str:

@@ -12,6 +12,10 @@ is handed to every gateway of a run. When a response says "wait", the throttle h
   `X-RateLimit-NearLimit: true`: everything.
 
 The clock and the sleep are injected so tests run in virtual time.
+
+The same gate stops a run: after `stop()` (Ctrl-C on `gonogo report --post`), every thread's next
+request raises `RunStopped` instead of being sent, and a thread waiting its turn wakes at once.
+Without it, the tickets in hand kept writing (their pointer, healing deletes) after the interrupt.
 """
 
 from __future__ import annotations
@@ -59,6 +63,11 @@ def limited_scope(reason: str | None, method: str, url: str) -> Scope:
     return EVERYTHING
 
 
+class RunStopped(KeyboardInterrupt):
+    """The run was interrupted: no further request is sent. A KeyboardInterrupt, so that nothing
+    that handles a failed ticket (`except Exception`) or retries a request mistakes it for one."""
+
+
 class Throttle:
     """Thread-safe "nothing in this scope is sent before T" gates; a hold moves T later, never earlier."""
 
@@ -66,11 +75,12 @@ class Throttle:
         self,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] | None = None,
         max_hold_seconds: float = 60.0,
     ) -> None:
         self._clock = clock
-        self._sleep = sleep
+        self._stopped = threading.Event()
+        self._sleep = sleep or self._stopped.wait  # a pause that `stop` cuts short
         self._max_hold = max_hold_seconds
         self._lock = threading.Lock()
         self._resume_at: dict[Scope, float] = {}
@@ -92,10 +102,13 @@ class Throttle:
     def wait_turn(self, method: str = "GET", url: str = "") -> None:
         """Block until no hold covers this request; called before every request attempt.
 
-        Loops because another thread may extend a hold while this one sleeps.
+        Loops because another thread may extend a hold while this one sleeps. Raises
+        `RunStopped` once the run was stopped.
         """
         scopes = request_scopes(method, url) if url else [EVERYTHING]
         while True:
+            if self._stopped.is_set():
+                raise RunStopped
             with self._lock:
                 now = self._clock()
                 delay = max(self._resume_at.get(scope, float("-inf")) - now for scope in scopes)
@@ -103,6 +116,14 @@ class Throttle:
                     return
                 self.waited_seconds += delay
             self._sleep(delay)
+
+    def stop(self) -> None:
+        """From now on no thread sends a request: each one's next `wait_turn` raises `RunStopped`."""
+        self._stopped.set()
+
+    def pause(self, seconds: float) -> None:
+        """A retry's back-off that `stop` cuts short (the run then ends at the next `wait_turn`)."""
+        self._sleep(seconds)
 
     def observe(
         self,

@@ -76,6 +76,8 @@ def report_document(
     }
     if publication is not None:
         document["comment"] = {"action": publication.action.value, "id": publication.comment_id}
+        if publication.removed:
+            document["comment"]["deleted"] = list(publication.removed)
     elif comment is not None:
         document["comment"] = {
             "action": "dry-run",

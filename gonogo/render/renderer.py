@@ -9,6 +9,12 @@ is `Trusted` — text gonogo itself produced, such as ANSI colour codes. Ticket 
 as data; it is never compiled as a template. The HTML environment (the portfolio report) uses
 Jinja's own HTML autoescaping instead: every value is escaped for HTML text and attributes, and only
 `Markup` a template builds itself is live.
+
+Templates may come from the team (`[templates].path`), so every environment is Jinja's immutable
+sandbox: no attribute starting with `_`, no call Jinja deems unsafe, no mutation of gonogo's lists
+and mappings. The sandbox alone still hands templates `lipsum` and `cycler`, whose function
+globals were the classic way out; gonogo offers only the filters and globals named below, and an
+attempt to reach anything else stops the run as a configuration error naming the template line.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import json
 import re
 import textwrap
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -24,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.sandbox
 
 from gonogo import __version__
 from gonogo.core.assessment import Assessment, FindingStatus, unrecorded_that_matter
@@ -32,6 +40,7 @@ from gonogo.core.errors import ConfigurationError
 from gonogo.core.rules import Severity, fill_values
 from gonogo.core.ticket import ISSUE_KEY
 from gonogo.core.values import display_value
+from gonogo.redaction import redact
 from gonogo.render import wikimarkup
 from gonogo.render.adf import Adf, compact_json, to_adf
 from gonogo.render.ansi import style
@@ -54,12 +63,33 @@ _ACTOR_ORDER = {"customer": 0, "team": 1, "estimate": 2, "market": 3}
 _DIRECTION_CONTROLS = re.compile(r"[\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 # Control characters (line breaks included: a value must not forge report lines) and the above.
 _TERMINAL_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Jinja's own filters a template may use besides gonogo's: plain data and text operations. Left
+# out: those that make text live (`safe`, `urlize`, `xmlattr`, `tojson`), `attr`, `pprint`, `random`.
+_JINJA_FILTERS = frozenset(
+    (
+        *("abs", "batch", "capitalize", "count", "d", "default", "dictsort", "first", "float", "format"),
+        *("groupby", "int", "items", "join", "last", "length", "list", "lower", "map", "max", "min"),
+        *("reject", "rejectattr", "replace", "reverse", "round", "select", "selectattr", "slice"),
+        *("sort", "string", "sum", "title", "trim", "truncate", "unique", "upper", "wordcount"),
+    )
+)
+# The sandbox's `range` is bounded; `namespace` is how a template keeps a value across a loop.
+_GLOBALS = ("range", "namespace")
 
 
 class Trusted(str):
     """Text produced by gonogo itself, printed as is; everything else is escaped for its target."""
 
     __slots__ = ()
+
+
+def _shown(value: Any) -> str:
+    """A value as text, secrets blanked: before any escaping, shortening or sealing can split one.
+
+    Wiki escaping turns `api-token` into `api⁠\\-⁠token`, which Jira shows as `api-token` but which
+    no longer contains the token; so the value itself is redacted, for every target.
+    """
+    return redact(display_value(value))
 
 
 @dataclass(frozen=True)
@@ -159,7 +189,7 @@ def _escaping(escape: Callable[[str], str]) -> Callable[[Any], str]:
     def finalize(value: Any) -> str:
         if isinstance(value, Trusted):
             return str(value)
-        return escape(display_value(value))
+        return escape(_shown(value))
 
     return finalize
 
@@ -173,7 +203,7 @@ def _sealing(value: Any) -> str:
     if isinstance(value, Trusted):
         return str(value)
     fixed = value is None or isinstance(value, (bool, int, float, date, Enum))
-    text = wikimarkup.shorten(display_value(value), _FIELD_TEXT_LIMIT)
+    text = wikimarkup.shorten(_shown(value), _FIELD_TEXT_LIMIT)
     return seal(text, ValueKind.FIXED if fixed else ValueKind.TEXT)
 
 
@@ -213,13 +243,13 @@ def _formatting_for_html(value: Any) -> Any:
     text direction controls, as the terminal does: a ticket must not reorder the page's words."""
     if hasattr(value, "__html__"):  # markup the template itself made safe (markupsafe's protocol)
         return value
-    return _DIRECTION_CONTROLS.sub(" ", display_value(value))
+    return _DIRECTION_CONTROLS.sub(" ", _shown(value))
 
 
 def _environment(
     folders: list[Path], finalize: Callable[[Any], Any], *, autoescape: bool, kind: str
 ) -> jinja2.Environment:
-    env = jinja2.Environment(
+    env = jinja2.sandbox.ImmutableSandboxedEnvironment(
         loader=jinja2.FileSystemLoader(folders),
         bytecode_cache=template_cache(kind),
         undefined=jinja2.StrictUndefined,
@@ -229,6 +259,8 @@ def _environment(
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.globals = {name: env.globals[name] for name in _GLOBALS}
+    env.filters = {name: env.filters[name] for name in _JINJA_FILTERS}
     env.filters["style"] = _style
     env.filters["wrap"] = _wrap
     env.filters["plural"] = _plural
@@ -250,13 +282,13 @@ def _escape_for_terminal(text: str) -> str:
 
 def _wrap(text: Any, width: int = 80, indent: int = 0) -> Trusted:
     """Wrap a value for the terminal: escaped first, so the only line breaks are gonogo's own."""
-    lines = textwrap.wrap(_escape_for_terminal(display_value(text)), width, break_on_hyphens=False)
+    lines = textwrap.wrap(_escape_for_terminal(_shown(text)), width, break_on_hyphens=False)
     return Trusted(("\n" + " " * indent).join(lines))
 
 
 def _style(text: Any, color: bool, **styles: Any) -> str:
     """ANSI styling for the terminal report; the styled text itself is still escaped first."""
-    safe = _escape_for_terminal(display_value(text))
+    safe = _escape_for_terminal(_shown(text))
     return Trusted(style(safe, **styles)) if color else safe
 
 
@@ -418,5 +450,13 @@ def _render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
         raise ConfigurationError(f"template {name} not found in the template folders") from None
     except jinja2.TemplateSyntaxError as exc:
         raise ConfigurationError(f"{exc.filename or name}:{exc.lineno}: {exc.message}") from None
-    except jinja2.UndefinedError as exc:
-        raise ConfigurationError(f"template {name}: {exc.message}") from None
+    except (jinja2.UndefinedError, jinja2.exceptions.SecurityError) as exc:
+        raise ConfigurationError(f"{_template_line(exc, name)}: {exc.message}") from None
+
+
+def _template_line(exc: BaseException, name: str) -> str:
+    """`file:line` of the template line that failed, from the traceback Jinja points at templates."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".j2")]
+    if not frames:
+        return f"template {name}"
+    return f"template {Path(frames[-1].filename).name}:{frames[-1].lineno}"

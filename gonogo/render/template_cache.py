@@ -6,8 +6,9 @@ recompiles it when the template's source changes (it stores a checksum of the so
 edited or overriding template is never served stale. It lives in Jinja's per-user folder in the
 temporary directory (mode 0700, owner checked by Jinja).
 
-The compiled code depends on the environment's options (autoescape for HTML, not for the comment),
-so each environment kind and gonogo version gets file names of its own: a template compiled for
+The compiled code depends on the environment's options (autoescape for HTML, not for the comment;
+the sandbox compiles every call through its safety check, so code compiled outside it must never be
+served to it), so each environment kind and gonogo version gets file names of its own: a template compiled for
 one target can never be served to another. A cache that cannot be created or written is skipped: a
 cache never fails a run.
 """
@@ -37,6 +38,6 @@ def template_cache(kind: str) -> jinja2.BytecodeCache | None:
     if os.environ.get(DISABLE_ENV):
         return None
     try:
-        return _QuietCache(pattern=f"gonogo-{__version__}-{kind}-%s.cache")
+        return _QuietCache(pattern=f"gonogo-{__version__}-{kind}-sandboxed-%s.cache")
     except (OSError, RuntimeError):  # no usable temporary folder: compile every time
         return None

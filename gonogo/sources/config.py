@@ -8,6 +8,7 @@ committed. Environment variables win over the file.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -241,8 +242,26 @@ def _read_toml(path: Path) -> dict[str, Any]:
                 f"{path}: [jira].{key} must not be stored in a file: "
                 "remove it and export JIRA_API_TOKEN instead"
             )
+    _reject_non_finite(path, data, ())
     _validate_against_schema(path, data)
     return data
+
+
+def _reject_non_finite(path: Path, value: Any, where: tuple[str, ...]) -> None:
+    """TOML spells `nan` and `inf` as numbers, and JSON Schema's "number" accepts them.
+
+    No setting means anything as NaN or infinity: `dedupe_hours = nan` silently turned
+    deduplication off (every comparison with NaN is false), so every table is checked here once.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        name = ".".join(where) or "top level"
+        raise ConfigurationError(f"{path}: {name} is {value}, not a usable number: write a finite one")
+    if isinstance(value, dict):
+        for key, child in value.items():
+            _reject_non_finite(path, child, (*where, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            _reject_non_finite(path, child, (*where, str(index)))
 
 
 def _validate_against_schema(path: Path, data: dict[str, Any]) -> None:

@@ -71,6 +71,16 @@ class Launch:
         return _LENGTH.pack(len(body)) + body
 
 
+def stuck_after_seconds(jira: JiraSettings) -> float:
+    """How long a check may run before its worker counts as stuck (`/healthz` then says 503).
+
+    One Jira request ends within its deadline, retries and their waits included; a check makes a
+    handful of them in turn. Ten times the longest one request may take is more than any check
+    needs, and bounded: a worker past it is held by something no deadline covers.
+    """
+    return 10 * (jira.retries + 1) * (jira.timeout_seconds + jira.max_retry_wait_seconds)
+
+
 def remember_secrets(settings: Settings, webhook: WebhookSettings) -> None:
     """Teach the log redactor every secret of the service, before anything can log."""
     token = settings.jira.token
@@ -113,6 +123,7 @@ def check_runner(
             action=result.publication.action.value,
             comment_id=result.publication.comment_id,
             key=ticket.key,
+            deleted=result.publication.removed,
         )
 
     return run
@@ -183,12 +194,13 @@ def run(launch: Launch) -> int:
             name="gonogo-parent-pipe",
             daemon=True,
         ).start()
+        metrics = WorkerMetrics(CollectorRegistry())
         workers = Workers(
             queue=queue,
             run_check=check_runner(assessor, settings.jira, filters=webhook.filters, today=today),
             count=webhook.workers,
             retry=webhook.retry,
-            metrics=WorkerMetrics(CollectorRegistry()),
+            metrics=metrics,
         )
         recheck = WaiverRecheck(
             queue=queue,
@@ -202,7 +214,9 @@ def run(launch: Launch) -> int:
         os.write(launch.ready_fd, READY)
         os.close(launch.ready_fd)
         status = 0
+        stuck_after = stuck_after_seconds(settings.jira)
         while not stop.wait(1.0):
+            metrics.stuck.set(workers.stuck(stuck_after))
             if not workers.alive():  # never by design; if it happens, the HTTP process restarts us
                 log.error("a worker thread ended; the check process restarts")
                 status = WORKERS_DIED_EXIT

@@ -67,6 +67,12 @@ class WorkerMetrics:
             registry=registry,
             multiprocess_mode="livesum",
         )
+        self.stuck = Gauge(
+            "gonogo_webhook_workers_stuck",
+            "Workers busy on one check for longer than its Jira requests' deadlines allow.",
+            registry=registry,
+            multiprocess_mode="livemax",
+        )
 
 
 class IntakeMetrics:
@@ -97,6 +103,11 @@ class IntakeMetrics:
             from prometheus_client.multiprocess import MultiProcessCollector  # noqa: PLC0415
 
             MultiProcessCollector(self.registry, path=str(worker_files))  # type: ignore[no-untyped-call]
+
+    def workers_stuck(self) -> int:
+        """What the check process last said of its stuck workers (`WorkerMetrics.stuck`); 0 if nothing."""
+        value = self.registry.get_sample_value("gonogo_webhook_workers_stuck")
+        return int(value or 0)
 
     def exposition(self) -> tuple[bytes, str]:
         """The scrape body and its content type."""

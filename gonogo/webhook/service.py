@@ -45,15 +45,22 @@ class Liveness(Protocol):
 
 
 def health_check(
-    queue: WorkQueue, workers: Liveness, *, stopped: str = "worker threads stopped"
+    queue: WorkQueue,
+    workers: Liveness,
+    *,
+    stopped: str = "worker threads stopped",
+    stuck: Callable[[], int] = lambda: 0,
 ) -> Callable[[], str | None]:
-    """What `/healthz` reports: None when healthy, else what is wrong (the queue, or no workers)."""
+    """What `/healthz` reports: None when healthy, else what is wrong (the queue, no workers, or
+    workers stuck on a check past every deadline of its Jira requests: `stuck` counts them)."""
 
     def problem() -> str | None:
         if not queue.healthy():
             return "queue unavailable"
         if not workers.alive():
             return stopped
+        if held := stuck():
+            return f"{held} worker(s) stuck on one check for longer than its Jira deadlines allow"
         return None
 
     return problem
@@ -140,7 +147,9 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
             path=webhook.path,
             max_body_bytes=webhook.max_body_bytes,
             request_timeout=webhook.request_timeout_seconds,
-            health=health_check(queue, checks, stopped="check process not running"),
+            health=health_check(
+                queue, checks, stopped="check process not running", stuck=metrics.workers_stuck
+            ),
             on_startup=started,
             on_shutdown=lambda: supervised.stop(SHUTDOWN_GRACE_SECONDS),
         )

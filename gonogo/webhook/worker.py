@@ -44,6 +44,7 @@ class Checked:
     action: str  # created / updated / recreated / unchanged
     comment_id: str
     key: str = ""  # the key of the ticket Jira returned (a delivery may name another)
+    deleted: tuple[str, ...] = ()  # duplicate gonogo comments the check deleted
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,10 @@ class Workers:
         poll_seconds: float = 1.0,
         trouble_max_seconds: float = TROUBLE_MAX_SECONDS,
         sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """`sleep` replaces the interruptible waits (back-offs) in tests; by default a wait ends at `stop`."""
+        """`sleep` replaces the interruptible waits (back-offs) in tests; by default a wait ends at `stop`.
+        `clock` times the check each worker is busy with (`stuck`)."""
         self._queue = queue
         self._run_check = run_check
         self._count = count
@@ -81,6 +84,8 @@ class Workers:
         self._sleep = sleep
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._clock = clock
+        self._busy_since: dict[int, float] = {}  # thread id → when its current check started
 
     def start(self) -> None:
         for number in range(self._count):
@@ -94,6 +99,15 @@ class Workers:
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+
+    def stuck(self, after_seconds: float) -> int:
+        """How many workers have been on their current check for longer than `after_seconds`.
+
+        Every Jira request ends by its deadline, so a check cannot legitimately run for ever; one
+        that does holds a worker that no other ticket gets (`/healthz` says so).
+        """
+        now = self._clock()
+        return sum(1 for started in list(self._busy_since.values()) if now - started > after_seconds)
 
     def alive(self) -> bool:
         """False once a started worker thread has ended: `/healthz` must not say ok with nobody working."""
@@ -170,6 +184,7 @@ class Workers:
     def _attempt(self, job: Job) -> tuple[Exception | None, Checked | NotAProposal | None]:
         started = time.perf_counter()
         self._metrics.in_progress.inc()
+        self._busy_since[threading.get_ident()] = self._clock()
         try:
             return None, self._run_check(job)
         except GonogoError as error:
@@ -178,6 +193,7 @@ class Workers:
             log.exception("internal error while checking", extra={"delivery": job.delivery_id})
             return error, None
         finally:
+            del self._busy_since[threading.get_ident()]
             self._metrics.in_progress.dec()
             self._metrics.check_seconds.observe(time.perf_counter() - started)
 
@@ -244,8 +260,9 @@ class Workers:
         )
 
     def _posted(self, job: Job, outcome: Checked, attempts: int) -> None:
-        # "unchanged": the comment would have come out identical, so nothing was written to Jira.
-        said = "unchanged" if outcome.action == "unchanged" else "posted"
+        # "unchanged": the comment would have come out identical and no duplicate was deleted, so
+        # nothing was written to Jira. A deletion is a write: the line then says "posted" and names it.
+        said = "unchanged" if outcome.action == "unchanged" and not outcome.deleted else "posted"
         self._metrics.checks.labels(said).inc()
         self._metrics.verdicts.labels(outcome.verdict).inc()
         self._metrics.time_to_comment_seconds.observe(max(0.0, time.time() - job.received_at))
@@ -257,6 +274,7 @@ class Workers:
             verdict=outcome.verdict,
             comment=outcome.comment_id,
             action=outcome.action,
+            **({"deleted": list(outcome.deleted)} if outcome.deleted else {}),
             attempts=attempts,
             latency_ms=_since(job.received_at),
         )

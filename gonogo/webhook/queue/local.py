@@ -19,6 +19,12 @@ the two. Rows still in the inbox at start (a crash) are moved first. A crash bet
 delete leaves at worst a second job for the same ticket, which the sticky comment absorbs (and whose
 check, finding the verdict unchanged, writes nothing).
 
+Both databases give their space back once a burst has drained. Housekeeping (every 200 finished
+jobs, and in the mover thread whenever the queue runs empty) drops finished rows and delivery ids
+older than the dedupe window; then SQLite's incremental vacuum returns the freed pages to the file
+system and a WAL checkpoint truncates the log. Each database is switched to incremental
+auto-vacuum once, by a VACUUM, the first time housekeeping meets it.
+
 One service owns a folder at a time (an exclusive `flock` on serve.lock), because `auto_resume`
 would otherwise hand another live process's in-progress jobs out again. Several instances need the
 Redis backend. Within a service the folder is split by role (issue 14b): the HTTP process stores
@@ -28,6 +34,7 @@ documented as thread-safe, not as shared between processes.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import shutil
@@ -57,6 +64,7 @@ _CHECKS_LOCK_WAIT = 30.0  # seconds to wait for a check process that is still en
 _MIN_FREE_BYTES = 1024 * 1024  # below this a commit may fail half-way: report the queue unhealthy
 _HEALTH_PROBE = "gonogo-health-probe"  # the delivery id /healthz writes to prove the queue can store
 _HOUSEKEEPING_EVERY = 200  # acks / submits between purges of finished rows and old delivery ids
+_INCREMENTAL_VACUUM = 2  # SQLite's `PRAGMA auto_vacuum` value for INCREMENTAL
 
 
 class KeyedLocks:
@@ -111,6 +119,7 @@ class LocalQueue:
         """`clock` says when a job waiting for its back-off is due (a test passes a fake one);
         `storage` is persist-queue's queue class (a test passes a subclass whose disk fills up)."""
         self._storage = storage
+        self._clock = clock
         self._folder = settings.path
         self._dedupe_seconds = settings.dedupe_seconds
         self._role = role
@@ -123,6 +132,7 @@ class LocalQueue:
         self._mover: threading.Thread | None = None
         self._moving = threading.Condition()
         self._closing = False
+        self._tidy_when_idle = False  # the queue ran empty: the mover thread tidies up
         if reader:
             self._queue = self._open_queue(auto_resume=False) if self._folder.is_dir() else None
             self._seen: sqlite3.Connection | None = None
@@ -188,7 +198,7 @@ class LocalQueue:
     def submit_many(self, jobs: Sequence[tuple[Job, bool]]) -> list[bool]:
         """Store a batch in one transaction (one fsync); see the module doc. All or nothing."""
         _, seen = self._writable_or_intake()
-        now = time.time()
+        now = self._clock()
         stored: list[bool] = []
         try:
             with self._intake:
@@ -399,7 +409,11 @@ class LocalQueue:
             if moved or pause:
                 continue
             with self._moving:
-                if not self._closing and not self._inbox_waiting():
+                tidy, self._tidy_when_idle = self._tidy_when_idle, False
+            if tidy:
+                self._tidy()
+            with self._moving:
+                if not self._closing and not self._inbox_waiting() and not self._tidy_when_idle:
                     self._moving.wait(1.0)
 
     def _move_some(self, limit: int = 256) -> int:
@@ -435,22 +449,54 @@ class LocalQueue:
             self._open_jobs = max(0, self._open_jobs - 1)
             self._since_housekeeping += 1
             due = self._since_housekeeping >= _HOUSEKEEPING_EVERY
-        if due:
-            # The job itself is acknowledged by now; failing to tidy up must not make that look
-            # like a failure (the job would run again). The next round tries again.
-            try:
-                self._housekeeping()
-            except sqlite3.Error as exc:
-                log.warning("could not purge finished jobs from the local queue (%s)", exc)
+            drained = self._open_jobs == 0
+        if drained and not due and self._mover is not None:
+            # Off the worker's path: its job's report (the delivery line) must not wait for a vacuum.
+            with self._moving:
+                self._tidy_when_idle = True
+                self._moving.notify()
+        elif due:
+            self._tidy()
+
+    def _tidy(self) -> None:
+        # The job itself is acknowledged by now; failing to tidy up must not make that look like a
+        # failure (the job would run again). The next round tries again.
+        try:
+            self._housekeeping()
+        except sqlite3.Error as exc:
+            log.warning("could not purge finished jobs from the local queue (%s)", exc)
 
     def _housekeeping(self) -> None:
-        """Drop finished rows (dead letters stay) and delivery ids older than the dedupe window."""
+        """Drop finished rows (dead letters stay) and delivery ids older than the dedupe window,
+        and give the freed space back to the file system (see the module)."""
         queue, seen = self._writable_or_intake()
         with self._intake:
             self._since_housekeeping = 0
             if self._role != "intake":  # only the owner writes to persist-queue
                 queue.clear_acked_data(max_delete=0, keep_latest=0)
-            seen.execute("DELETE FROM seen WHERE at < ?", (time.time() - self._dedupe_seconds,))
+                _reclaim_space(self._folder / queue.db_file_name)
+            seen.execute("DELETE FROM seen WHERE at < ?", (self._clock() - self._dedupe_seconds,))
+            _reclaim_space(self._folder / _SEEN_DB)
+
+
+def _reclaim_space(database: Path) -> None:
+    """Return a database's free pages to the file system: SQLite keeps them, and its file, otherwise.
+
+    A separate connection, so that persist-queue's own is never touched. `auto_vacuum` can only be
+    switched on by a VACUUM (which also compacts); after that an incremental vacuum is cheap.
+    Space is a nicety: a database busy elsewhere is left for the next round.
+    """
+    try:
+        with contextlib.closing(sqlite3.connect(database, timeout=10, isolation_level=None)) as db:
+            (mode,) = db.execute("PRAGMA auto_vacuum").fetchone()
+            if mode != _INCREMENTAL_VACUUM:
+                db.execute(f"PRAGMA auto_vacuum={_INCREMENTAL_VACUUM}")
+                db.execute("VACUUM")
+            else:  # executescript steps the pragma to its end; execute would free a single page
+                db.executescript("PRAGMA incremental_vacuum;")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    except sqlite3.OperationalError as exc:
+        log.warning("could not give the free space of %s back (%s)", database.name, exc)
 
 
 def _lock_waiting(path: Path, seconds: float) -> TextIO:
