@@ -93,7 +93,7 @@ def test_a_changed_checklist_is_checked_again_and_its_mistakes_caught(gonogo: Go
     second = gonogo(*args, env=env)  # everything known valid
     assert uncached.exit_code == first.exit_code == second.exit_code == 0
     assert uncached.stdout == first.stdout == second.stdout
-    assert sum(d.startswith("checklist ") for d in stored) == 9  # eight bundled and the user's
+    assert sum(d.startswith("checklist ") for d in stored) == 7  # six bundled and the user's
 
     checklist.write_text(broken)  # an invalid condition
     run = gonogo(*args, env=env)
