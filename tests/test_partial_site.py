@@ -124,7 +124,7 @@ def test_comments_on_the_site_are_short_and_never_blame_the_ticket(
     assert comment_words(go) <= 150, go
     assert comment_words(no_go) <= 200, no_go
     # The GO says in its first line which show-stoppers and conditions it rests without.
-    assert go.splitlines()[2] == f"GO: 12 of 20 checks passed; {GO_CAVEAT}."
+    assert go.splitlines()[2] == f"GO: 16 of 25 checks passed; {GO_CAVEAT}."
     assert "(x) Show-stoppers" in no_go
     assert "does not record" not in no_go  # the unchecked could not have made it better
     # GO WITH CONDITIONS: unchecked show-stoppers could have made it a NO-GO; said once, in one line.
@@ -173,16 +173,16 @@ def test_a_go_resting_on_fewer_checks_carries_its_caveat_in_every_portfolio_form
     report = ("report", "--project", "BID", "--today", TODAY)
     text = gonogo(*report, env=env(cloud)).stdout
     go_row = next(line for line in text.splitlines() if line.startswith("BID-1 "))
-    assert f"~ GO: 12 of 20 checks passed; {GO_CAVEAT}." in go_row
+    assert f"~ GO: 16 of 25 checks passed; {GO_CAVEAT}." in go_row
     rows = list(csv.DictReader(io.StringIO(gonogo(*report, "--format", "csv", env=env(cloud)).stdout)))
     go = next(r for r in rows if r["key"] == "BID-1")
-    assert (go["reason_kind"], go["reason"]) == ("unchecked", f"GO: 12 of 20 checks passed; {GO_CAVEAT}.")
+    assert (go["reason_kind"], go["reason"]) == ("unchecked", f"GO: 16 of 25 checks passed; {GO_CAVEAT}.")
     document = json.loads(gonogo(*report, "--format", "json", env=env(cloud)).stdout)
     (row,) = [r for r in document["tickets"] if r["key"] == "BID-1"]
     assert row["reason"]["kind"] == "unchecked"
     assert GO_CAVEAT in row["reason"]["text"]
     html = gonogo(*report, "--format", "html", env=env(cloud)).stdout
-    assert f'<span class="kind">Not checked</span>GO: 12 of 20 checks passed; {GO_CAVEAT}.' in html
+    assert f'<span class="kind">Not checked</span>GO: 16 of 25 checks passed; {GO_CAVEAT}.' in html
 
 
 def test_setup_lists_the_site_fields_with_the_property_mapped_to_each(
@@ -283,7 +283,7 @@ def test_a_checklist_can_make_a_show_stopper_left_empty_a_condition(gonogo: Gono
     (finding,) = [f for f in document["findings"] if f["rule"] == "liability-capped"]
     assert finding["problem"] == "Not yet confirmed: Our liability is capped (Liability left empty)"
     assert finding["waiver"]["refused"] == "missing information cannot be waived: answer the question instead"
-    assert document["coverage"] == {"assessed": 19, "total": 20}  # it did not run
+    assert document["coverage"]["assessed"] == document["coverage"]["total"] - 1  # it did not run
     comment = gonogo("check", str(ticket), "--today", TODAY, "--format", "jira").stdout
     assert "h5. Not yet confirmed: Our liability is capped (Liability left empty)" in comment
     assert "add the label gonogo-waive-liability-capped" not in comment  # no hint that cannot work
