@@ -99,7 +99,12 @@ FOREIGN_WORDS = (
 )
 # Examples (and a few single show-stoppers on the healthy one) whose path needs no missing answer.
 CASES: dict[str, tuple[str, dict[str, Any]]] = {
-    "conditions": ("conditions", {}),
+    # Without "fixed price requested" in its text: a description that says fixed price keeps the
+    # fixed-price limit whatever the field says (docs/checklists.md), and this case changes the field.
+    "conditions": (
+        "conditions",
+        {"description": "Move the on-premise warehouse to a managed cloud platform."},
+    ),
     "commercial-squeeze": ("commercial-squeeze", {}),
     "crowded-field": ("crowded-field", {}),
     "stretched-team": ("stretched-team", {}),

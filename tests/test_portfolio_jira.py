@@ -183,14 +183,14 @@ def test_text_report_is_a_table_worst_first_with_totals(
     assert rows[-1].split()[1] == "GO"
     doomed = next(line for line in rows if line.startswith("BID-5 "))
     assert "NO-GO" in doomed
-    assert f" {solo_row('doomed').score} (18/20) " in doomed  # the score beside its coverage
+    assert f" {solo_row('doomed').score} (23/25) " in doomed  # the score beside its coverage
     assert "x NO-GO: No funded budget (contract value 0); Too little time: the response needs 18" in doomed
     needs_info = next(line for line in rows if line.startswith("BID-7 "))
     assert needs_info.endswith("? NEEDS INFO: no answer yet for Contract value, Decision maker.")
     assert "\x1b[" not in run.stdout  # not a terminal: no colour
     blank = next(key for key, name in seeded.items() if name == "blank")
     (empty,) = [line for line in rows if line.startswith(f"{blank} ")]
-    assert "  - (0/20)  " in empty  # no check could run: no score, never a 0 below the NO-GOs
+    assert "  - (0/25)  " in empty  # no check could run: no score, never a 0 below the NO-GOs
 
 
 def test_csv_has_one_line_per_ticket_in_the_search_order(

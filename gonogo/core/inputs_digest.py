@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import fields
 from typing import Any
 
 from gonogo.core.assessment import Assessment
@@ -44,6 +45,15 @@ def digest(parts: Any) -> str:
     """SHA-256 of the parts' canonical JSON (dates and other values by their text): for the configuration."""
     canonical = json.dumps(parts, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
     return _sha256(canonical)
+
+
+def _ordered(value: Any) -> Any:
+    """Mappings and sets in a fixed order, so that equal inputs hash alike."""
+    if isinstance(value, Mapping):
+        return sorted(value.items())
+    if isinstance(value, frozenset | set):
+        return sorted(value)
+    return value
 
 
 def _sha256(text: str) -> str:
@@ -78,7 +88,16 @@ ASSESSMENT_FIELDS = (
     "decision",
     "shift",
 )
-FINDING_FIELDS = ("checklist", "outcome", "waiver", "waiver_ruling", "headline", "waiver_label", "unrecorded")
+FINDING_FIELDS = (
+    "checklist",
+    "outcome",
+    "waiver",
+    "waiver_ruling",
+    "headline",
+    "waiver_label",
+    "unrecorded",
+    "on_hold",
+)
 LEFT_OUT = {
     "findings": "each finding by FINDING_FIELDS",
     "checklists": "in the configuration",
@@ -102,10 +121,6 @@ def inputs_digest(assessment: Assessment, proposal: Proposal, *, configuration: 
         configuration,
         [getattr(assessment, name) for name in ASSESSMENT_FIELDS],
         [(f.rule.id, *(getattr(f, name) for name in FINDING_FIELDS)) for f in assessment.findings],
-        sorted(proposal.values.items()),
-        sorted(proposal.site_texts.items()),
-        sorted(proposal.sources.items()),
-        sorted(proposal.problems.items()),
-        sorted(proposal.counted),
+        [(field.name, _ordered(getattr(proposal, field.name))) for field in fields(proposal)],
     )
     return _sha256(repr(parts))

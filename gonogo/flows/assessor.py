@@ -21,6 +21,7 @@ from gonogo.core.option_aliases import OptionAliases, parse_option_aliases
 from gonogo.core.path_to_go import find_path
 from gonogo.core.proposal import Proposal, build_proposal, derive
 from gonogo.core.rules import Checklist, ChecklistFile, all_thresholds, compile_checklist, resolve_thresholds
+from gonogo.core.signals import Signal, compile_signals, read_signals, signal_labels, signal_properties
 from gonogo.core.site_words import OptionTexts, in_site_words, narrowed, option_spellings, site_options
 from gonogo.core.ticket import CUSTOM_FIELD_ID, Ticket
 from gonogo.core.verdict_labels import DEFAULT_LABEL_PREFIX
@@ -70,6 +71,7 @@ class Assessor:
     renderer: Renderer
     waiver_policy: WaiverPolicy
     option_aliases: OptionAliases = field(default_factory=dict)
+    signals: tuple[Signal, ...] = ()  # text signals the checklists declare
     option_spellings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # [values] reversed
     configured_fields: frozenset[str] = frozenset()  # the properties [fields] maps (not defaults)
     unrecorded: frozenset[str] = frozenset()  # `property = false` in [fields]: rules needing them do not run
@@ -122,6 +124,7 @@ class Assessor:
             option_aliases=self.option_aliases,
             unrecorded=self.unrecorded,
         )
+        proposal = read_signals(proposal, self.signals, self.vocabulary)
         judge, histories = self._judge(ticket, today=today, group_members=group_members)
         assessment = judge(proposal)
         options, _ = self._site_options(ticket, proposal)
@@ -311,11 +314,12 @@ def rule_context(settings: Settings, files: Sequence[ChecklistFile]) -> tuple[di
     """The thresholds in force and the properties rules may use: what a check and the linter share."""
     vocabulary = bundled_vocabulary()
     thresholds = resolve_thresholds(all_thresholds(files, vocabulary), settings.thresholds)
-    return thresholds, known_properties(vocabulary, field_map(settings)) | settings.unrecorded
+    return thresholds, known_properties(vocabulary, field_map(settings)) | signal_properties(
+        files
+    ) | settings.unrecorded
 
 
 def build_assessor(settings: Settings) -> Assessor:
-    vocabulary = bundled_vocabulary()
     known_valid = known_valid_cache()  # files and conditions that passed before skip their schema check
     found = discover(settings.checklist_paths, known_valid=known_valid)
     unknown = settings.disabled_checklists - {f.id for f in found}
@@ -326,6 +330,10 @@ def build_assessor(settings: Settings) -> Assessor:
         )
     files = [f for f in found if f.id not in settings.disabled_checklists]
     thresholds, known = rule_context(settings, files)
+    signals = compile_signals(files, known)
+    vocabulary = (
+        bundled_vocabulary().with_placeholders(settings.placeholders).with_flags(signal_labels(signals))
+    )
     checklists = tuple(
         compile_checklist(
             f,
@@ -347,6 +355,7 @@ def build_assessor(settings: Settings) -> Assessor:
         decision_policy=settings.decisions,
         label_prefix=settings.jira.label_prefix,
         option_aliases=parse_option_aliases(settings.values, vocabulary),
+        signals=signals,
         option_spellings=option_spellings(settings.values),
         configured_fields=frozenset(settings.fields),
         unrecorded=settings.unrecorded,
