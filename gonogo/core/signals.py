@@ -122,11 +122,12 @@ def sentences(text: str) -> list[str]:
     """The sentences of the text's first 100,000 characters, none longer than 1,000 (cut at a space)."""
     pieces: list[str] = []
     for sentence in _SENTENCE_END.split(text[:_READ_CHARS]):
-        while len(sentence) > _SENTENCE_CHARS:
-            cut = sentence.rfind(" ", 0, _SENTENCE_CHARS) + 1 or _SENTENCE_CHARS
-            pieces.append(sentence[:cut])
-            sentence = sentence[cut:]
-        pieces.append(sentence)
+        rest = sentence
+        while len(rest) > _SENTENCE_CHARS:
+            cut = rest.rfind(" ", 0, _SENTENCE_CHARS) + 1 or _SENTENCE_CHARS
+            pieces.append(rest[:cut])
+            rest = rest[cut:]
+        pieces.append(rest)
     return [piece for piece in pieces if piece.strip()]
 
 
