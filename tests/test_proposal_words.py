@@ -272,8 +272,8 @@ def test_a_hostile_quote_is_text_as_typed_in_atlassians_parser_and_in_adf(
 
 
 def test_patterns_read_a_bounded_text_in_bounded_pieces(assessor: Assessor, tmp_path: Path) -> None:
-    """A team's pattern may backtrack: on a 5 MB description without a full stop, the reading stays
-    linear (bench-free: the bound is on what is read, not on time)."""
+    """A team's pattern may backtrack, so what it reads is bounded (the first 100,000 characters, in
+    pieces of at most 1,000): its cost follows the text's length, not its square."""
     run_on = "the framework covers many services " * 300 + "with unlimited liability " + "and lots " * 300
     pieces = sentences(run_on)
     assert max(len(piece) for piece in pieces) <= 1000
