@@ -83,6 +83,11 @@ class Finding:
         return tuple(e for e in self.evidence if e.value is None)
 
     @property
+    def unconfirmed(self) -> bool:
+        """A condition only because its data is empty (when_missing "condition"): the rule did not run."""
+        return self.rule.missing_is_condition and bool(self.missing)
+
+    @property
     def waiver_refused(self) -> str | None:
         """Why a waiver naming this rule was refused outright (no reason, a blocker, missing data)."""
         return self.waiver_ruling.refused if self.waiver_ruling else None
@@ -186,8 +191,12 @@ def assess(
     findings = _not_resting_on_doubt(
         tuple(
             replace(
-                apply_waivers(evaluate_rule(checklist.id, rule, proposal, vocabulary), labels, waivers),
-                waiver_label=_waiver_label(
+                finding := apply_waivers(
+                    evaluate_rule(checklist.id, rule, proposal, vocabulary), labels, waivers
+                ),
+                waiver_label=None  # nothing to waive until the data is given
+                if finding.unconfirmed
+                else _waiver_label(
                     checklist.id,
                     rule,
                     unique=rule_ids.count(rule.id) == 1,
@@ -278,7 +287,10 @@ def coverage(findings: Sequence[Finding]) -> Coverage:
     """Checks that judge the bid, and how many of them had the data to run (waived ones ran)."""
     judging = [f for f in findings if f.judges]
     ran = [
-        f for f in judging if f.outcome in (FindingStatus.PASSED, FindingStatus.FAILED, FindingStatus.WAIVED)
+        f
+        for f in judging
+        if f.outcome in (FindingStatus.PASSED, FindingStatus.FAILED, FindingStatus.WAIVED)
+        and not f.unconfirmed
     ]
     return Coverage(assessed=len(ran), total=len(judging))
 
@@ -286,13 +298,14 @@ def coverage(findings: Sequence[Finding]) -> Coverage:
 def apply_waivers(finding: Finding, waivers: Sequence[Waiver], context: WaiverContext) -> Finding:
     """Turn a failed finding into a waived one when an approved, current waiver names its rule.
 
-    Missing information is never waived: accepting a risk needs knowing what the risk is. A waiver
-    on a rule that passed or was skipped is ruled on too (the JSON shows it) but changes nothing.
+    Missing information is never waived, nor a condition to confirm it: accepting a risk needs
+    knowing what the risk is. A waiver on a rule that passed or was skipped is ruled on too (the
+    JSON shows it) but changes nothing.
     """
     waiver = next((w for w in waivers if w.matches(finding.checklist, finding.rule.id)), None)
     if waiver is None:
         return finding
-    if finding.outcome is FindingStatus.MISSING:
+    if finding.outcome is FindingStatus.MISSING or finding.unconfirmed:
         refused: str | None = MISSING_CANNOT_BE_WAIVED
     else:
         refused = refusal(waiver, is_blocker=finding.rule.severity is Severity.BLOCKER, policy=context.policy)
@@ -344,6 +357,8 @@ def evaluate_rule(checklist_id: str, rule: Rule, proposal: Proposal, vocabulary:
         asks = any(e.value is None and not _is_derived(e.property, vocabulary) for e in evidence)
         # A placeholder ("TBD") is someone saying it is not known yet: always worth the question.
         held = any(e.placeholder is not None for e in evidence)
+        if asks and rule.missing_is_condition and not held:
+            return _unconfirmed(checklist_id, rule, evidence)
         outcome = FindingStatus.MISSING if (rule.ask_when_missing and asks) or held else FindingStatus.SKIPPED
     elif rule.holds(present):
         outcome = FindingStatus.PASSED
@@ -359,6 +374,24 @@ def evaluate_rule(checklist_id: str, rule: Rule, proposal: Proposal, vocabulary:
         if outcome is FindingStatus.FAILED or (outcome is FindingStatus.MISSING and complete)
         else "",
         unrecorded=unrecorded if outcome is FindingStatus.SKIPPED else (),
+    )
+
+
+def _unconfirmed(checklist_id: str, rule: Rule, evidence: tuple[Evidence, ...]) -> Finding:
+    """A rule whose checklist says an empty field is a condition (when_missing "condition").
+
+    On this ticket it is a failed condition, whatever its severity: the bid may go ahead once the
+    data is given and the rule holds. Its title says what is unconfirmed, not that the rule failed.
+    """
+    empty = [e.label for e in evidence if e.value is None and not e.derived]
+    title = f"Not yet confirmed: {rule.title} ({' and '.join(empty)} left empty)"
+    as_condition = replace(rule, severity=Severity.MAJOR, failed_title=title, failed_label=title)
+    return Finding(
+        checklist=checklist_id,
+        rule=as_condition,
+        outcome=FindingStatus.FAILED,
+        evidence=evidence,
+        headline=title,
     )
 
 

@@ -61,6 +61,7 @@ class Rule:
     condition: dict[str, Any]
     holds: Callable[[Any], bool]
     bounds: tuple[Bound, ...] = ()  # thresholds the condition compares a property with directly
+    missing_is_condition: bool = False  # when_missing "condition": an empty field is a condition to meet
     asks: bool = False  # when_failed "ask": a failure is a question (NEEDS INFO), not a judgement
 
     @property
@@ -312,6 +313,11 @@ def _compile_rule(
             'a show-stopper cannot be skipped when a ticket leaves its data empty (when_missing "skip"): '
             "remove when_missing so the ticket is asked for it"
         )
+    if severity is Severity.MINOR and raw.get("when_missing") == "condition":
+        problems.append(
+            'a note cannot become a condition when its data is empty (when_missing "condition"): '
+            'use "needs-info" or "skip"'
+        )
     return Rule(
         id=raw["id"],
         title=raw["title"],
@@ -326,6 +332,7 @@ def _compile_rule(
         condition=condition,
         holds=compile_condition(condition, validator),
         bounds=threshold_bounds(raw["condition"]),
+        missing_is_condition=raw.get("when_missing") == "condition",
         asks=raw.get("when_failed") == "ask",
     )
 

@@ -73,7 +73,11 @@ def explain_checklist(settings: Settings, checklist_id: str) -> tuple[Checklist,
             severity=rule.severity.value,
             weight=rule.weight,
             condition=describe_condition(rule.condition, vocabulary),
-            when_missing="ask for it (NEEDS INFO)" if rule.ask_when_missing else "skip the rule",
+            when_missing="a condition to confirm it (GO WITH CONDITIONS)"
+            if rule.missing_is_condition
+            else "ask for it (NEEDS INFO)"
+            if rule.ask_when_missing
+            else "skip the rule",
             why=rule.why,
             fix=rule.fix,
         )

@@ -53,6 +53,7 @@ def report_document(
                 "fix": f.rule.fix,
                 "weight": f.rule.weight,
                 "waiver": _waiver(f.waiver, f.waiver_ruling) if f.waiver else None,
+                "not_recorded": list(f.unrecorded),
             }
             for f in assessment.findings
         ],
