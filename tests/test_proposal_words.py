@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from realdeps import require_real_or_skip
 from support import EXAMPLES, TODAY, Gonogo, example_with
+from wiki_oracle import live_constructs, oracle_unavailable_reason, render_wiki_to_adf, text_as_typed
 
 from gonogo.core.assessment import Assessment, FindingStatus
 from gonogo.core.proposal import Proposal
+from gonogo.core.signals import sentences
 from gonogo.flows.assessor import Assessor, build_assessor
 from gonogo.sources.config import Settings
 from gonogo.sources.tickets import load_ticket_file
@@ -242,6 +246,43 @@ def test_a_quote_is_only_ever_text_in_the_comment(assessor: Assessor, tmp_path: 
     assert all("marks" not in n for n in quoted)
     assert "[click|https://evil.example]" in "".join(n["text"] for n in quoted)
     assert not {n.get("type") for n in nodes} & {"inlineCard", "mention", "mediaSingle", "codeBlock"}
+
+
+HOSTILE_SENTENCE = (
+    "[~accountid:5b10a2844c20165700ede21g] says unlimited liability, see https://evil.example/x "
+    "[click|https://evil.example] {color:red}*bold*{color} _it_ !x.png!"
+)  # under the 160 characters a quote keeps whole
+
+
+def test_a_hostile_quote_is_text_as_typed_in_atlassians_parser_and_in_adf(
+    assessor: Assessor, tmp_path: Path
+) -> None:
+    if reason := oracle_unavailable_reason():
+        require_real_or_skip(reason)
+    benign = "plain words " * 6 + "says unlimited liability here " + "plain words " * 10
+    wiki: dict[str, str] = {}
+    for name, text in (("hostile", HOSTILE_SENTENCE), ("benign", benign)):
+        assessment, _ = judged(assessor, example_with(tmp_path, "healthy", description=text))
+        wiki[name] = assessor.renderer.comment(assessment)
+        adf = assessor.renderer.comment_adf(assessment)
+        assert not {"mention", "inlineCard", "mediaSingle", "mark:link"} & set(live_constructs(adf))
+    hostile, plain = render_wiki_to_adf([wiki["hostile"], wiki["benign"]])
+    assert Counter(live_constructs(hostile)) == Counter(live_constructs(plain))
+    assert f'Description says "{HOSTILE_SENTENCE}"' in text_as_typed(hostile)
+
+
+def test_patterns_read_a_bounded_text_in_bounded_pieces(assessor: Assessor, tmp_path: Path) -> None:
+    """A team's pattern may backtrack, so what it reads is bounded (the first 100,000 characters, in
+    pieces of at most 1,000): its cost follows the text's length, not its square."""
+    run_on = "the framework covers many services " * 300 + "with unlimited liability " + "and lots " * 300
+    pieces = sentences(run_on)
+    assert max(len(piece) for piece in pieces) <= 1000
+    assert "".join(pieces) == run_on
+    assessment, _ = judged(assessor, example_with(tmp_path, "healthy", description=run_on))
+    assert assessment.verdict.value == "no-go"
+    past_the_bound = "Support renewal. " * 6000 + "Unlimited liability."
+    assessment, _ = judged(assessor, example_with(tmp_path, "healthy", description=past_the_bound))
+    assert assessment.verdict.value == "go"
 
 
 def test_a_long_sentence_is_quoted_shortened_around_what_matched(assessor: Assessor, tmp_path: Path) -> None:

@@ -28,6 +28,13 @@ _NEGATION = re.compile(r"\b(?:no|not|never|without|nor|neither|excluding|exclude
 _NEGATION_REACH_WORDS = 3
 # A sentence ends at a line break, or at . ! ? followed by a space ("approx. 1.5" stays whole).
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\s*[\r\n]+\s*")
+# Bounds on what the patterns read, since a team's pattern may backtrack and Jira's answers are
+# untrusted: Jira caps a text field at 32,767 characters, so its first 100,000 are all of a real one
+# (an unbounded 5 MB description took about 20 s with the bundled patterns); and a run of text
+# with no full stop is read in pieces of at most 1,000 characters, so a pattern's work grows with
+# the text, not with its square.
+_READ_CHARS = 100_000
+_SENTENCE_CHARS = 1_000
 _QUOTE_CHARS = 160
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
@@ -112,7 +119,16 @@ def signal_labels(signals: Sequence[Signal]) -> dict[str, str]:
 
 
 def sentences(text: str) -> list[str]:
-    return [s for s in _SENTENCE_END.split(text) if s.strip()]
+    """The sentences of the text's first 100,000 characters, none longer than 1,000 (cut at a space)."""
+    pieces: list[str] = []
+    for sentence in _SENTENCE_END.split(text[:_READ_CHARS]):
+        rest = sentence
+        while len(rest) > _SENTENCE_CHARS:
+            cut = rest.rfind(" ", 0, _SENTENCE_CHARS) + 1 or _SENTENCE_CHARS
+            pieces.append(rest[:cut])
+            rest = rest[cut:]
+        pieces.append(rest)
+    return [piece for piece in pieces if piece.strip()]
 
 
 def _find(signal: Signal, proposal: Proposal, vocabulary: Vocabulary) -> Quote | None:
