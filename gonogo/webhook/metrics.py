@@ -63,7 +63,7 @@ class WorkerMetrics:
         # "livesum": in multiprocess mode, the sum over check processes that are alive.
         self.in_progress = Gauge(
             "gonogo_webhook_checks_in_progress",
-            "Checks running right now.",
+            "Jobs workers hold right now: waiting for their ticket, checking, settling, logging.",
             registry=registry,
             multiprocess_mode="livesum",
         )
