@@ -199,7 +199,7 @@ class Service:
             pytest.fail(f"gonogo serve exited with {self.process.returncode}:\n{self.log_text()}")
         try:
             return requests.get(f"{self.url}/healthz", timeout=1).status_code == 200
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # a slow answer while starting: not ready yet
             return False
 
     def post(
