@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from gonogo import __version__
 from gonogo.core.verdict import WORST_FIRST, Verdict
+from gonogo.redaction import redact, redact_data
 from gonogo.render.portfolio_format_names import FORMAT_DESCRIPTIONS
 
 if TYPE_CHECKING:
@@ -115,7 +116,8 @@ def portfolio_document(portfolio: Portfolio) -> dict[str, Any]:
 
 
 def render_json(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
-    return json.dumps(portfolio_document(portfolio), indent=2, ensure_ascii=False) + "\n"
+    # Redacted as data: JSON escapes `"` and `\\`, which would split a secret in the text.
+    return json.dumps(redact_data(portfolio_document(portfolio)), indent=2, ensure_ascii=False) + "\n"
 
 
 CSV_COLUMNS = (
@@ -479,7 +481,9 @@ def _waivers(portfolio: Portfolio) -> dict[str, Any]:
 
 
 def _cell(value: Any) -> Any:
-    """Defuse spreadsheet formulas in ticket text: a leading = + - @ gets a quote in front (OWASP)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    """Secrets blanked before quoting can split them; spreadsheet formulas in ticket text defused:
+    a leading = + - @ gets a quote in front (OWASP)."""
+    if not isinstance(value, str):
+        return value
+    value = redact(value)
+    return "'" + value if value.startswith(_FORMULA_START) else value
