@@ -129,6 +129,17 @@ def test_what_waiting_cannot_cure_is_dead_lettered_at_once(
     assert letter.attempts == 1
 
 
+def test_every_check_outcome_is_counted_from_zero_before_the_first_check() -> None:
+    """Review of issue 23: the check process's counter file then exists before any worker runs;
+    made at a first check, a scrape waiting for that check could catch it empty (a failed scrape)."""
+    metrics = Metrics(queue_depth=lambda: 0)
+    outcomes = ("posted", "unchanged", "ignored", "retry", "dead_letter")
+    counted = {
+        outcome: sample(metrics, "gonogo_webhook_checks_total", outcome=outcome) for outcome in outcomes
+    }
+    assert counted == dict.fromkeys(outcomes, 0.0)
+
+
 class SeenAtLogging(logging.Handler):
     """What `/metrics` would show at the moment each delivery line is logged."""
 

@@ -73,6 +73,12 @@ class WorkerMetrics:
             registry=registry,
             multiprocess_mode="livemax",
         )
+        # Every outcome at 0 from the start (Prometheus' advice for labelled series), which also
+        # creates the check process's counter file before any worker runs. prometheus_client makes
+        # that file empty and sizes it a moment later; a scrape in that moment fails whole
+        # (client_python issue 1199). Made lazily, at a first check, a waiting scrape could hit it.
+        for outcome in ("posted", "unchanged", "ignored", "retry", "dead_letter"):
+            self.checks.labels(outcome)
 
 
 class IntakeMetrics:
