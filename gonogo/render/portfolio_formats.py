@@ -116,7 +116,7 @@ def portfolio_document(portfolio: Portfolio) -> dict[str, Any]:
 
 
 def render_json(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
-    # Redacted as data: JSON escapes `"` and `\\`, which would split a secret in the text.
+    # Redacted as data: JSON escapes quotes and backslashes, which would split a secret in the text.
     return json.dumps(redact_data(portfolio_document(portfolio)), indent=2, ensure_ascii=False) + "\n"
 
 
