@@ -26,11 +26,14 @@ REPO = Path(__file__).resolve().parent.parent
 TODAY = "2026-11-23"
 
 
-def serve(tickets: int, check_sample: int) -> None:
+def serve(tickets: int, check_sample: int, *, validate: bool = True) -> None:
     """The server process: seed, print how to connect, then answer commands on stdin.
 
     Commands: `clear` (forget the request log), `requests` (counts by kind), `latency SECONDS`
-    (delay every answer, to stand in for the network between gonogo and a real site).
+    (delay every answer, to stand in for the network between gonogo and a real site), `search`
+    (the query string of the last first search page, for a floor that repeats it). Without
+    `validate`, answers are not checked against Atlassian's schemas (that check is the test
+    server's cost, not a site's).
     """
     sys.path.insert(0, str(REPO / "tests"))
     from collections import Counter
@@ -48,7 +51,7 @@ def serve(tickets: int, check_sample: int) -> None:
         return answer(self, environ, start_response)
 
     JiraApp.__call__ = slowed  # type: ignore[method-assign]
-    with running_server(deployment="Cloud") as server:
+    with running_server(deployment="Cloud", validate=validate) as server:
         seed_portfolio(server, tickets, project="BID")
         seed_portfolio(server, check_sample, project="CHK")
         print(json.dumps(env_for(server)), flush=True)
@@ -60,6 +63,9 @@ def serve(tickets: int, check_sample: int) -> None:
             elif command == "clear":
                 server.clear_requests()
                 print("{}", flush=True)
+            elif command == "search":
+                first = [r.raw_query for r in server.requests if r.path.endswith("/search/jql")]
+                print(json.dumps([q for q in first if "nextPageToken" not in q][-1:]), flush=True)
             elif command == "requests":
                 recorded = server.requests
                 kinds = Counter(_kind(r.method, r.path) for r in recorded)
@@ -79,7 +85,7 @@ def _kind(method: str, path: str) -> str:
 class Server:
     """The launcher's handle on the server process."""
 
-    def __init__(self, tickets: int, check_sample: int) -> None:
+    def __init__(self, tickets: int, check_sample: int, *, validate: bool = True) -> None:
         self._process = subprocess.Popen(
             [
                 sys.executable,
@@ -89,6 +95,7 @@ class Server:
                 str(tickets),
                 "--check-sample",
                 str(check_sample),
+                *([] if validate else ["--no-validate"]),
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -112,6 +119,11 @@ class Server:
     def latency(self, seconds: float) -> None:
         self._ask(f"latency {seconds}")
 
+    def search_query(self) -> str:
+        """The raw query string of the last first search page the server answered."""
+        found: list[str] = self._ask("search")
+        return found[0] if found else ""
+
     def requests(self) -> dict[str, Any]:
         answer: dict[str, Any] = self._ask("requests")
         return answer
@@ -122,8 +134,8 @@ class Server:
         self._process.wait(timeout=30)
 
 
-def measured(command: list[str], env: dict[str, str]) -> tuple[float, float, int]:
-    """Wall seconds, the child's peak RSS in MiB, and its exit code."""
+def measured(command: list[str], env: dict[str, str]) -> tuple[float, float, float, int]:
+    """Wall seconds, CPU seconds (user + system), the child's peak RSS in MiB, and its exit code."""
     start = time.perf_counter()
     process = subprocess.Popen(
         command,
@@ -133,7 +145,8 @@ def measured(command: list[str], env: dict[str, str]) -> tuple[float, float, int
         cwd=REPO / "bench",
     )
     _, status, usage = os.wait4(process.pid, 0)
-    return time.perf_counter() - start, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - start
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
 
 
 def gonogo(*args: str) -> list[str]:
@@ -151,9 +164,10 @@ def main() -> None:
         help="simulated network latency per request for the latency rows (0: leave them out)",
     )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-validate", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.tickets, args.check_sample)
+        serve(args.tickets, args.check_sample, validate=not args.no_validate)
         return
 
     n = args.tickets
@@ -186,7 +200,7 @@ def main() -> None:
         for name, command in runs:
             server.latency(latency if "latency" in name else 0.0)
             server.clear()
-            wall, rss, code = measured(command, server.env)
+            wall, _, rss, code = measured(command, server.env)
             counted = server.requests()
             rows.append(
                 (
@@ -209,7 +223,7 @@ def main() -> None:
             server.clear()
             walls, peaks = [], []
             for number in range(1, sample + 1):
-                wall, rss, _ = measured(gonogo("check", f"CHK-{number}"), server.env)
+                wall, _, rss, _ = measured(gonogo("check", f"CHK-{number}"), server.env)
                 walls.append(wall)
                 peaks.append(rss)
             counted = server.requests()

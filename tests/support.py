@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
+BUNDLED_CHECKLISTS = tuple(sorted(p.stem for p in (REPO / "checklists").glob("*.json")))  # their ids
 TODAY = "2026-11-23"  # the examples' deadlines are written relative to this date
 
 

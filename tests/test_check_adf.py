@@ -22,6 +22,7 @@ from support import EXAMPLES, TODAY, Gonogo
 from test_wikimarkup import HOSTILE
 
 from gonogo.render.wikimarkup import BIDI_CONTROLS, WORD_JOINER, inline_plain, shorten
+from gonogo.sources.resources import bundled_vocabulary
 
 PROPERTY = "gonogo.verdict"
 ALLOWED_NODES = {
@@ -253,7 +254,8 @@ def test_the_hostile_corpus_is_stored_verbatim_in_text_nodes_only(
     gonogo: Gonogo, cloud: JiraServer, tmp_path: Path
 ) -> None:
     write_quoting_config(tmp_path)
-    corpus = [value for value in HOSTILE if value.strip()]
+    # A value that only says "not known yet" ("----") is asked about, not quoted as evidence.
+    corpus = [value for value in HOSTILE if value.strip() and not bundled_vocabulary().placeholder(value)]
     batch = len(QUOTED) // 2
     placed: list[tuple[str, str]] = []
     for start in range(0, len(corpus), batch):

@@ -11,7 +11,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from support import EXAMPLES, REPO, TODAY, Gonogo, example_with
+from support import BUNDLED_CHECKLISTS, EXAMPLES, REPO, TODAY, Gonogo, example_with
 
 from gonogo.sources.resources import schema_path
 
@@ -86,7 +86,7 @@ def test_go_report_says_why_it_is_a_go(gonogo: Gonogo) -> None:
     run = gonogo("check", str(EXAMPLES / "healthy.json"), "--today", TODAY)
     assert run.exit_code == 0
     assert "Verdict: GO" in run.stdout
-    assert "GO: 20 of 20 checks passed." in run.stdout
+    assert "GO: 25 of 25 checks passed." in run.stdout
     assert "The customer has a budget for this work (Contract value: 480,000)" in run.stdout
 
 
@@ -216,13 +216,13 @@ def test_a_go_with_notes_does_not_claim_every_check_passed(gonogo: Gonogo, tmp_p
     ticket = example_with(tmp_path, "healthy", customfield_10116=outside)
     run = gonogo("check", str(ticket), "--today", TODAY)
     assert run.exit_code == 0
-    assert "GO: 19 of 20 checks passed, 1 note." in run.stdout
+    assert "GO: 24 of 25 checks passed, 1 note." in run.stdout
     comment = gonogo("check", str(ticket), "--today", TODAY, "--format", "jira").stdout
-    assert "20 of 20 checks passed" not in comment.replace("\u2060", "")
+    assert "25 of 25 checks passed" not in comment.replace("\u2060", "")
 
 
 def test_no_applicable_checklist_is_an_error_not_a_go(gonogo: Gonogo, tmp_path: Path) -> None:
-    every = "doomed", "completeness", "commercial", "capability", "customer", "strategic"
+    every = BUNDLED_CHECKLISTS
     (tmp_path / "gonogo.toml").write_text(f"[checklists]\ndisable = {list(every)!r}\n".replace("'", '"'))
     run = gonogo("check", str(EXAMPLES / "blank.json"), "--today", TODAY)
     assert run.exit_code == 3

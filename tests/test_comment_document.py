@@ -367,7 +367,7 @@ def test_numbers_and_dates_in_the_stored_comment_parse_as_written(assessor: Asse
         adf_text(assessor.renderer.comment_adf(unprofitable)),
         assessor.renderer.comment(unprofitable),
     ):
-        assert "The price does not cover delivery (margin -50%)" in comment
+        assert "The price does not cover delivery at the assumed 600 a person-day (margin -50%)" in comment
         assert float(re.findall(r"Expected margin \(%\): (\S+) ", comment)[0]) == -50
 
 

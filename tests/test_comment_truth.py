@@ -181,7 +181,7 @@ def test_is_it_known_checks_do_not_count_in_the_score_or_the_coverage(assessor: 
         a = assessor.assess(ticket, today=date.fromisoformat(TODAY))
         b = without.assess(ticket, today=date.fromisoformat(TODAY))
         assert (a.score, a.coverage) == (b.score, b.coverage), name
-        assert a.coverage.total == 20
+        assert a.coverage.total == 25
 
 
 def test_a_ticket_where_no_check_could_run_has_no_score_rather_than_zero(
@@ -190,15 +190,15 @@ def test_a_ticket_where_no_check_could_run_has_no_score_rather_than_zero(
     """Review 1, finding 9: "0/100 (0 of 20 checks could run)" ranked an empty ticket below a NO-GO."""
     ticket = EXAMPLES / "blank.json"
     assessment = assess(assessor, ticket)
-    assert (assessment.coverage.assessed, assessment.coverage.total) == (0, 20)
+    assert (assessment.coverage.assessed, assessment.coverage.total) == (0, 25)
     assert assessment.score is None
     comment = plain(assessor.renderer.comment(assessment))
     assert "Bid score" not in comment  # NEEDS INFO: the score ranks bids, it is no argument here
     text = assessor.renderer.text_report(assessment, color=False)
-    assert "Bid score: no score: 0 of 20 checks could run" in text
+    assert "Bid score: no score: 0 of 25 checks could run" in text
     assert "0/100" not in text
     document = json.loads(gonogo("check", str(ticket), "--today", TODAY, "--format", "json").stdout)
-    assert (document["score"], document["coverage"]) == (None, {"assessed": 0, "total": 20})
+    assert (document["score"], document["coverage"]) == (None, {"assessed": 0, "total": 25})
     jsonschema.validate(document, json.loads(schema_path("report.schema.json").read_text()))
     doomed = assess(assessor, EXAMPLES / "doomed.json")
     assert doomed.score is not None  # the NO-GO keeps its score; the empty ticket has none to rank by
@@ -224,8 +224,8 @@ def test_a_go_says_how_many_checks_could_not_run_next_to_the_verdict(
     assessment = assess(assessor, ticket)
     assert assessment.verdict.value == "go"
     comment = plain(assessor.renderer.comment(assessment)).splitlines()
-    assert comment[1] == "GO: 19 of 20 checks passed, 1 could not run."
-    assert comment[2] == "Bid score: 100/100 (19 of 20 checks could run)."
+    assert comment[1] == "GO: 24 of 25 checks passed, 1 could not run."
+    assert comment[2] == "Bid score: 100/100 (24 of 25 checks could run)."
 
 
 # --- exact evidence ------------------------------------------------------------------------------
@@ -248,6 +248,7 @@ def test_a_count_held_as_a_list_of_names_is_counted_and_says_so(
         "value": 8,
         "problem": None,
         "counted": True,
+        "quote": None,
     }
 
 
@@ -278,7 +279,7 @@ def test_waived_risks_are_never_reasons_for_a_go(assessor: Assessor) -> None:
             assert finding.rule.title not in before
             for item in finding.evidence:  # no value a waived risk rests on is offered as a reason
                 assert f"{item.label}: " not in before
-    assert assessment.headline == "GO: 17 of 20 checks passed, 3 risks waived."
+    assert assessment.headline == "GO: 22 of 25 checks passed, 3 risks waived."
 
 
 def test_plurals_are_right_for_one(assessor: Assessor, tmp_path: Path) -> None:
@@ -310,15 +311,18 @@ TITLE_VARIANTS: list[tuple[dict[str, float], dict[str, Any]]] = [
     ({}, {"customfield_10102": "2026-11-20"}),  # passed: negative days and slack
     (
         {"min_bid_days": 1, "min_deadline_buffer_days": 1},
-        {"customfield_10102": "2026-11-23", "customfield_10105": 10},
+        {"customfield_10102": "2026-11-23", "customfield_10105": 10, "customfield_10101": 30000},
     ),
-    ({"min_deadline_buffer_days": 1}, {"customfield_10102": "2026-11-28", "customfield_10105": 10}),
+    (
+        {"min_deadline_buffer_days": 1},
+        {"customfield_10102": "2026-11-28", "customfield_10105": 10, "customfield_10101": 30000},
+    ),
     ({"max_competitors": 0}, {"customfield_10106": 1}),
     ({"max_payment_days": 0}, {"customfield_10111": 1}),
     ({"max_team_size": 0.5}, {"customfield_10105": 120, "customfield_10113": 6}),  # 1 person
     (
         {"max_fixed_price_effort_days": 0},
-        {"customfield_10105": 1, "customfield_10107": _option("Fixed price")},
+        {"customfield_10105": 1, "customfield_10107": _option("Fixed price"), "customfield_10101": 15000},
     ),
     ({}, {"customfield_10101": 100000, "customfield_10105": 300}),  # margin below 0, contract small
 ]

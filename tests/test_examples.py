@@ -31,6 +31,9 @@ EXPECTED_VERDICTS = {
     "blank": "needs-info",
     "doomed": "no-go",
     "unprofitable": "no-go",
+    "fine-print": "no-go",
+    "in-thousands": "needs-info",
+    "too-good": "needs-info",
 }
 
 

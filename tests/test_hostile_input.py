@@ -36,7 +36,7 @@ from gonogo.render.adf import compact_json
 from gonogo.render.check_json import report_document
 from gonogo.render.renderer import COMMENT_CHAR_LIMIT
 from gonogo.sources.config import Settings
-from gonogo.sources.resources import schema_path
+from gonogo.sources.resources import bundled_vocabulary, schema_path
 from gonogo.webhook.classify import CheckTicket, Filters, Ignore, Malformed, classify
 from gonogo.webhook.verify import Authenticity, authenticate
 
@@ -199,7 +199,15 @@ def quoting_engine(tmp_path_factory: pytest.TempPathFactory) -> Assessor:
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[*LARGE, HealthCheck.function_scoped_fixture])
-@given(texts=st.lists(markup_text.filter(str.strip), min_size=25, max_size=25))
+# A text that only says "not known yet" ("?", "--") is a placeholder: the comment rightly asks
+# about it instead of quoting it, so the plain words it is compared with would read differently.
+@given(
+    texts=st.lists(
+        markup_text.filter(lambda t: t.strip() and not bundled_vocabulary().placeholder(t)),
+        min_size=25,
+        max_size=25,
+    )
+)
 def test_generated_ticket_text_is_never_live_in_the_comment(
     quoting_engine: Assessor, texts: list[str]
 ) -> None:

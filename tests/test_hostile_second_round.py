@@ -172,7 +172,7 @@ def test_a_token_in_a_ticket_field_is_blanked_in_every_output_whatever_its_chara
         assert token not in plain_text(adf)
 
 
-@pytest.mark.parametrize("output_format", ["json", "csv"])
+@pytest.mark.parametrize("output_format", ["json", "jsonl", "csv"])
 def test_a_token_with_quotes_and_backslashes_is_blanked_in_the_portfolio_json_and_csv(
     gonogo: Gonogo, output_format: str
 ) -> None:
@@ -184,7 +184,11 @@ def test_a_token_with_quotes_and_backslashes_is_blanked_in_the_portfolio_json_an
             "report", "--project", "BID", "--today", TODAY, "--format", output_format, env=jira_env(jira)
         )
     assert run.exit_code == 0, run.stderr
-    read = json.loads(run.stdout) if output_format == "json" else list(csv.reader(io.StringIO(run.stdout)))
+    read = {
+        "json": lambda: json.loads(run.stdout),
+        "jsonl": lambda: [json.loads(line) for line in run.stdout.splitlines()],
+        "csv": lambda: list(csv.reader(io.StringIO(run.stdout))),
+    }[output_format]()
     texts = list(strings_in(read))  # as a reader of the document sees them, escaping undone
     assert not any(token in text for text in texts)
     assert "Bid ***" in texts

@@ -124,7 +124,7 @@ def test_comments_on_the_site_are_short_and_never_blame_the_ticket(
     assert comment_words(go) <= 150, go
     assert comment_words(no_go) <= 200, no_go
     # The GO says in its first line which show-stoppers and conditions it rests without.
-    assert go.splitlines()[2] == f"GO: 12 of 20 checks passed; {GO_CAVEAT}."
+    assert go.splitlines()[2] == f"GO: 16 of 25 checks passed; {GO_CAVEAT}."
     assert "(x) Show-stoppers" in no_go
     assert "does not record" not in no_go  # the unchecked could not have made it better
     # GO WITH CONDITIONS: unchecked show-stoppers could have made it a NO-GO; said once, in one line.
@@ -173,16 +173,16 @@ def test_a_go_resting_on_fewer_checks_carries_its_caveat_in_every_portfolio_form
     report = ("report", "--project", "BID", "--today", TODAY)
     text = gonogo(*report, env=env(cloud)).stdout
     go_row = next(line for line in text.splitlines() if line.startswith("BID-1 "))
-    assert f"~ GO: 12 of 20 checks passed; {GO_CAVEAT}." in go_row
+    assert f"~ GO: 16 of 25 checks passed; {GO_CAVEAT}." in go_row
     rows = list(csv.DictReader(io.StringIO(gonogo(*report, "--format", "csv", env=env(cloud)).stdout)))
     go = next(r for r in rows if r["key"] == "BID-1")
-    assert (go["reason_kind"], go["reason"]) == ("unchecked", f"GO: 12 of 20 checks passed; {GO_CAVEAT}.")
+    assert (go["reason_kind"], go["reason"]) == ("unchecked", f"GO: 16 of 25 checks passed; {GO_CAVEAT}.")
     document = json.loads(gonogo(*report, "--format", "json", env=env(cloud)).stdout)
     (row,) = [r for r in document["tickets"] if r["key"] == "BID-1"]
     assert row["reason"]["kind"] == "unchecked"
     assert GO_CAVEAT in row["reason"]["text"]
     html = gonogo(*report, "--format", "html", env=env(cloud)).stdout
-    assert f'<span class="kind">Not checked</span>GO: 12 of 20 checks passed; {GO_CAVEAT}.' in html
+    assert f'<span class="kind">Not checked</span>GO: 16 of 25 checks passed; {GO_CAVEAT}.' in html
 
 
 def test_setup_lists_the_site_fields_with_the_property_mapped_to_each(
@@ -253,13 +253,79 @@ def test_every_list_kind_maps_to_a_counted_property() -> None:
     )
 
 
-def test_lint_refuses_a_show_stopper_that_would_be_skipped_silently(gonogo: Gonogo, tmp_path: Path) -> None:
-    doomed = json.loads((REPO / "checklists" / "doomed.json").read_text())
-    (liability,) = [rule for rule in doomed["rules"] if rule["id"] == "liability-capped"]
-    liability["when_missing"] = "skip"
-    (tmp_path / "doomed.json").write_text(json.dumps(doomed))
-    run = gonogo("checklists", "lint", str(tmp_path / "doomed.json"))
-    assert run.exit_code == 3
-    assert 'a show-stopper cannot be skipped when a ticket leaves its data empty (when_missing "skip")' in (
-        run.stdout + run.stderr
+def with_when_missing(
+    folder: Path, when_missing: str, checklist: str = "doomed", rule_id: str = "liability-capped"
+) -> Path:
+    """A copy of a bundled checklist, in `folder`/checklists, whose rule says what its empty data means."""
+    data = json.loads((REPO / "checklists" / f"{checklist}.json").read_text())
+    (rule,) = [rule for rule in data["rules"] if rule["id"] == rule_id]
+    rule["when_missing"] = when_missing
+    (folder / "checklists").mkdir(exist_ok=True)
+    written = folder / "checklists" / f"{checklist}.json"
+    written.write_text(json.dumps(data))
+    return written
+
+
+def test_a_checklist_can_make_a_show_stopper_left_empty_a_condition(gonogo: Gonogo, tmp_path: Path) -> None:
+    with_when_missing(tmp_path, "condition")
+    config = '[checklists]\npaths = ["checklists"]\n\n[waivers]\nallow_blockers = true\n'
+    (tmp_path / "gonogo.toml").write_text(config)
+    ticket = example_with(
+        tmp_path,
+        "healthy",
+        customfield_10110=None,  # Liability left empty
+        labels=["gonogo-waive-liability-capped"],
+        customfield_10117="Legal will read the contract later.",
     )
+    document = json.loads(gonogo("check", str(ticket), "--today", TODAY, "--format", "json").stdout)
+    assert document["verdict"] == "go-with-conditions"
+    assert document["missing_information"] == []
+    (finding,) = [f for f in document["findings"] if f["rule"] == "liability-capped"]
+    assert finding["problem"] == "Not yet confirmed: Our liability is capped (Liability left empty)"
+    assert finding["waiver"]["refused"] == "missing information cannot be waived: answer the question instead"
+    assert document["coverage"]["assessed"] == document["coverage"]["total"] - 1  # it did not run
+    comment = gonogo("check", str(ticket), "--today", TODAY, "--format", "jira").stdout
+    assert "h5. Not yet confirmed: Our liability is capped (Liability left empty)" in comment
+    assert "add the label gonogo-waive-liability-capped" not in comment  # no hint that cannot work
+
+    (tmp_path / "gonogo.toml").write_text(config + "\n[fields]\nliability = false\n")  # not recorded at all
+    document = json.loads(gonogo("check", str(ticket), "--today", TODAY, "--format", "json").stdout)
+    assert document["verdict"] == "go"
+    (finding,) = [f for f in document["findings"] if f["rule"] == "liability-capped"]
+    assert (finding["outcome"], finding["not_recorded"]) == ("skipped", ["liability"])
+
+
+def test_json_tells_a_check_the_site_cannot_run_from_one_this_ticket_left_empty(
+    gonogo: Gonogo, tmp_path: Path
+) -> None:
+    (tmp_path / "gonogo.toml").write_text("[fields]\nliability = false\n")
+    ticket = example_with(tmp_path, "healthy", customfield_10111=None)  # payment terms: when_missing skip
+    document = json.loads(gonogo("check", str(ticket), "--today", TODAY, "--format", "json").stdout)
+    skipped = {f["rule"]: f["not_recorded"] for f in document["findings"] if f["outcome"] == "skipped"}
+    assert skipped == {"liability-capped": ["liability"], "payment-terms": []}
+
+
+@pytest.mark.parametrize(
+    ("checklist", "rule_id", "when_missing", "refusal"),
+    [
+        (
+            "doomed",
+            "liability-capped",
+            "skip",
+            "a show-stopper cannot be skipped when a ticket leaves its data empty",
+        ),
+        (
+            "strategic",
+            "strategy-aligned",
+            "condition",
+            "a note cannot become a condition when its data is empty",
+        ),
+    ],
+)
+def test_lint_refuses_what_empty_data_cannot_mean(
+    gonogo: Gonogo, tmp_path: Path, checklist: str, rule_id: str, when_missing: str, refusal: str
+) -> None:
+    written = with_when_missing(tmp_path, when_missing, checklist, rule_id)
+    run = gonogo("checklists", "lint", str(written))
+    assert run.exit_code == 3
+    assert refusal in run.stdout + run.stderr

@@ -168,7 +168,7 @@ def render(name: str, p: Portfolio, *, color: bool = False) -> str:
 
 def test_the_registry_feeds_the_cli_choices() -> None:
     option = next(param for param in report_command.params if param.name == "output_format")
-    assert list(option.type.choices) == list(REPORT_FORMATS) == ["text", "json", "csv", "html"]  # type: ignore[attr-defined]
+    assert list(option.type.choices) == list(REPORT_FORMATS) == ["text", "json", "csv", "html", "jsonl"]  # type: ignore[attr-defined]
 
 
 def test_json_document_follows_its_schema(hostile: Portfolio) -> None:

@@ -222,7 +222,7 @@ def test_the_html_report_renders_its_charts_and_a_row_per_ticket_in_chromium(
     buckets = scores.find("g")
     assert len(buckets) == 10
     # every assessed ticket has a score, except those where no check could run: they say so
-    unscored = [tr for tr in rows if "no score (0 of 20 checks ran)" in tr.all_text()]
+    unscored = [tr for tr in rows if "no score (0 of 25 checks ran)" in tr.all_text()]
     assert unscored
     assert all(tr.attrs["data-verdict"] == "needs-info" for tr in unscored)
     assert sum(int(g.attrs["data-count"]) for g in buckets) == 61 - len(unscored)

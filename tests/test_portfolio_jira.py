@@ -183,21 +183,21 @@ def test_text_report_is_a_table_worst_first_with_totals(
     assert rows[-1].split()[1] == "GO"
     doomed = next(line for line in rows if line.startswith("BID-5 "))
     assert "NO-GO" in doomed
-    assert f" {solo_row('doomed').score} (18/20) " in doomed  # the score beside its coverage
+    assert f" {solo_row('doomed').score} (23/25) " in doomed  # the score beside its coverage
     assert "x NO-GO: No funded budget (contract value 0); Too little time: the response needs 18" in doomed
     needs_info = next(line for line in rows if line.startswith("BID-7 "))
     assert needs_info.endswith("? NEEDS INFO: no answer yet for Contract value, Decision maker.")
     assert "\x1b[" not in run.stdout  # not a terminal: no colour
     blank = next(key for key, name in seeded.items() if name == "blank")
     (empty,) = [line for line in rows if line.startswith(f"{blank} ")]
-    assert "  - (0/20)  " in empty  # no check could run: no score, never a 0 below the NO-GOs
+    assert "  - (0/25)  " in empty  # no check could run: no score, never a 0 below the NO-GOs
 
 
-def test_csv_has_one_line_per_ticket_in_report_order(
+def test_csv_has_one_line_per_ticket_in_the_search_order(
     gonogo: Gonogo, data_center: tuple[JiraServer, Any]
 ) -> None:
     server, seeded = data_center
-    run = report(gonogo, server, "--project", "bid", "--format", "csv")
+    run = report(gonogo, server, "--jql", "project = BID ORDER BY key DESC", "--format", "csv")
     assert run.exit_code == 0, run.stderr
     rows = list(csv.DictReader(io.StringIO(run.stdout)))
     assert len(rows) == TICKETS
@@ -226,7 +226,8 @@ def test_csv_has_one_line_per_ticket_in_report_order(
         assert expected.verdict is not None
         assert by_key[key]["verdict"] == expected.verdict.label
         assert by_key[key]["score"] == ("" if expected.score is None else str(expected.score))
-    assert rows[0]["verdict"] == "NO-GO"
+    # written as each ticket is checked: the search's order (the JQL's ORDER BY), not worst first
+    assert [row["key"] for row in rows] == list(reversed(seeded))
     assert by_key["BID-5"]["reason_kind"] == "blocker"
     assert by_key["BID-5"]["url"] == f"{server.url}/browse/BID-5"
 
@@ -261,7 +262,7 @@ def test_post_writes_one_sticky_comment_per_ticket_and_a_rerun_updates_them(
 
     # One ticket changes: the next run writes its comment and its pointer (one issue edit), nothing else.
     server.set_issue_property(
-        "BID-7", PROPERTY, {**server.issue_properties("BID-7")[PROPERTY], "digest": "x"}
+        "BID-7", PROPERTY, {**server.issue_properties("BID-7")[PROPERTY], "digest": "x", "inputs": "x"}
     )
     server.clear_requests()
     code, third = report_json(gonogo, server, "--project", "BID", "--post")

@@ -101,7 +101,7 @@ def test_check_keeps_the_history_across_re_checks_at_no_extra_request(
     after = jira.issue_properties("BID-1")[PROPERTY]
     assert after["history"] == [
         history_entry(date.fromisoformat(TODAY), "go", 100),
-        history_entry(date.fromisoformat(LATER), "no-go", 89),  # "is it known?" checks do not score
+        history_entry(date.fromisoformat(LATER), "no-go", 91),  # "is it known?" checks do not score
     ]
     assert after["verdict"] == "no-go"
     assert after["elsewhere"] == "someone else's key"

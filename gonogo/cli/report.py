@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 import click
 
@@ -41,14 +41,14 @@ if TYPE_CHECKING:
 @click.option(
     "--concurrency",
     type=click.IntRange(1, 10),
-    default=4,
+    default=8,
     show_default=True,
-    help="Tickets checked at once; all of them pause together when Jira rate-limits.",
+    help="With --post, comments written to Jira at once; all pause together when Jira rate-limits.",
 )
 @click.option(
     "--max-tickets",
     type=click.IntRange(min=1),
-    default=5000,
+    default=100_000,
     show_default=True,
     help="Refuse a query that finds more tickets than this.",
 )
@@ -95,10 +95,11 @@ def report(
     6 when some could not be (they are error rows in the report); 3 configuration, 4 input, 5 Jira
     error for problems that stop the whole run.
     """
+    from gonogo.core.portfolio import build_portfolio
     from gonogo.flows.assessor import build_assessor
     from gonogo.flows.portfolio_run import ReportRequest, project_jql, run_report
     from gonogo.redaction import redact
-    from gonogo.render.portfolio_formats import REPORT_FORMATS, csv_section
+    from gonogo.render.portfolio_formats import REPORT_FORMATS, STREAMED_FORMATS, csv_section
     from gonogo.sources.config import load_settings
 
     level = more_verbose(ctx, verbose)
@@ -121,20 +122,30 @@ def report(
     )
     settings.jira.require_connection()
     assessor = build_assessor(settings)
-    with _ProgressBar(enabled=sys.stderr.isatty() and not level) as progress:
-        run = run_report(request, assessor=assessor, jira=settings.jira, progress=progress)
-    if output_format == "csv":
-        document = redact(csv_section(run.portfolio, section))
-    else:
-        document = redact(REPORT_FORMATS[output_format].render(run.portfolio, assessor.renderer, colour))
-    if output is None:
-        click.echo(document, nl=False, color=colour)
-    else:
-        try:
-            with open(output, "w", encoding="utf-8") as target:
-                target.write(document)
-        except OSError as exc:
-            raise InputError(f"cannot write {output}: {exc.strerror or exc}") from None
+    streamed = STREAMED_FORMATS.get(output_format) if section == "tickets" else None
+    with _ProgressLine(enabled=sys.stderr.isatty() and not level) as progress, _Output(output, colour) as out:
+        if streamed is not None:  # each ticket's line is written as soon as it is checked
+            lines = streamed
+            context = build_portfolio(
+                (), query=request.jql, today=request.today, site=settings.jira.url, posted=post
+            )
+            out.write(redact(lines.header))
+            run = run_report(
+                request,
+                assessor=assessor,
+                jira=settings.jira,
+                progress=progress,
+                on_row=lambda row: out.write(redact(lines.line(context, row))),
+            )
+        else:
+            run = run_report(request, assessor=assessor, jira=settings.jira, progress=progress)
+            if output_format == "csv":
+                out.write(redact(csv_section(run.portfolio, section)))
+            else:
+                out.write(
+                    redact(REPORT_FORMATS[output_format].render(run.portfolio, assessor.renderer, colour))
+                )
+    if output is not None:
         click.echo(
             f"Wrote the {output_format} report on {run.portfolio.totals.tickets} ticket(s) to {output}."
         )
@@ -144,38 +155,82 @@ def report(
     return ExitCode.REPORT_FAILED_ROWS if run.portfolio.failed else ExitCode.GO
 
 
-class _ProgressBar:
-    """The report's progress on stderr when it is a terminal; nothing at all otherwise.
+class _Output:
+    """Where the report goes: stdout as it is written, or FILE, which appears only when complete.
 
-    Workers call `checked` from their threads, so updates go through a lock.
+    A file is written under a temporary name beside it and renamed at the end, so a run that
+    stops half-way leaves no half-written report (stdout has what was written by then).
+    """
+
+    def __init__(self, path: str | None, colour: bool) -> None:
+        self._path = path
+        self._colour = colour
+        self._file: IO[str] | None = None
+
+    def __enter__(self) -> _Output:
+        if self._path is not None:
+            import tempfile
+            from pathlib import Path
+
+            target = Path(self._path)
+            try:
+                self._file = tempfile.NamedTemporaryFile(
+                    "w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.", delete=False
+                )
+            except OSError as exc:
+                raise InputError(f"cannot write {self._path}: {exc.strerror or exc}") from None
+        return self
+
+    def write(self, text: str) -> None:
+        if self._file is None:
+            click.echo(text, nl=False, color=self._colour)
+        else:
+            self._file.write(text)
+
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        if self._file is None or self._path is None:
+            return
+        import os
+
+        self._file.close()
+        if kind is not None:
+            os.unlink(self._file.name)
+            return
+        try:
+            os.replace(self._file.name, self._path)
+        except OSError as error:
+            os.unlink(self._file.name)
+            raise InputError(f"cannot write {self._path}: {error.strerror or error}") from None
+
+
+class _ProgressLine:
+    """The report's progress on stderr when it is a terminal ("Checked 250 of 1,200 tickets found").
+
+    Cloud's search gives no total, so the count of tickets found grows with the pages.
     """
 
     def __init__(self, *, enabled: bool) -> None:
         self._enabled = enabled
-        import threading
+        self._found = 0
+        self._total: int | None = None
+        self._checked = 0
 
-        self._lock = threading.Lock()
-        self._bar: click._termui_impl.ProgressBar[int] | None = None
-
-    def __enter__(self) -> _ProgressBar:
+    def __enter__(self) -> _ProgressLine:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.render_finish()
+        if self._enabled and (self._found or self._checked):
+            click.echo("", err=True)
 
     def searching(self, found: int, total: int | None) -> None:
-        if self._enabled:
-            of = f" of {total}" if total is not None else ""
-            click.echo(f"\rSearching Jira: {found}{of} tickets found", nl=False, err=True)
-
-    def checking(self, total: int) -> None:
-        if self._enabled:
-            click.echo("", err=True)
-            self._bar = click.progressbar(length=total, label="Checking", file=sys.stderr, show_pos=True)
-            self._bar.render_progress()
+        self._found, self._total = found, total
+        self._draw()
 
     def checked(self) -> None:
-        if self._bar is not None:
-            with self._lock:
-                self._bar.update(1)
+        self._checked += 1
+        self._draw()
+
+    def _draw(self) -> None:
+        if self._enabled:
+            of = f"{self._total:,}" if self._total is not None else f"{self._found:,} found so far"
+            click.echo(f"\rChecked {self._checked:,} of {of} tickets", nl=False, err=True)

@@ -7,6 +7,7 @@ nobody should trust.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from gonogo.core.decisions import DecisionContext, DecisionRecord, decision_on
 from gonogo.core.errors import ConfigurationError
 from gonogo.core.history import VerdictShift
-from gonogo.core.proposal import Proposal
+from gonogo.core.proposal import Proposal, Quote
 from gonogo.core.rules import Checklist, Rule, Severity, fill_values
 from gonogo.core.ticket import Ticket
 from gonogo.core.values import display_value
@@ -60,6 +61,8 @@ class Evidence:
     problem: str | None = None
     counted: bool = False  # the field held a list of names and `value` is how many
     derived: bool = False  # computed from other evidence of the same finding
+    placeholder: str | None = None  # what the field said instead of a value ("TBD")
+    quote: Quote | None = None  # a text signal that fired: the sentence it rests on
 
 
 @dataclass(frozen=True)
@@ -72,11 +75,18 @@ class Finding:
     waiver_ruling: WaiverRuling | None = None
     headline: str = ""  # the rule's failed title with this ticket's values quoted
     waiver_label: str | None = None  # the label that would waive it, where a waiver is allowed
+    # Skipped because it rests on a value another rule asks about: the outcome it would have had.
+    on_hold: FindingStatus | None = None
     unrecorded: tuple[str, ...] = ()  # skipped: it needs these properties, which the site does not record
 
     @property
     def missing(self) -> tuple[Evidence, ...]:
         return tuple(e for e in self.evidence if e.value is None)
+
+    @property
+    def unconfirmed(self) -> bool:
+        """A condition only because its data is empty (when_missing "condition"): the rule did not run."""
+        return self.rule.missing_is_condition and bool(self.missing)
 
     @property
     def waiver_refused(self) -> str | None:
@@ -99,8 +109,9 @@ class Finding:
 
     @property
     def judges(self) -> bool:
-        """Whether the rule judges the bid (an "is it known?" check only asks for data)."""
-        return not self.rule.asks_only_if_known
+        """Whether the rule counts in the score: an "is it known?" check only asks for data, and
+        a check of text signals alone only raises flags."""
+        return not self.rule.asks_only_if_known and not self.rule.reads_only_text
 
 
 @dataclass(frozen=True)
@@ -122,6 +133,9 @@ class MissingInformation:
     problem: str | None
     needed_by: tuple[str, ...]
     options: tuple[str, ...] = ()  # a select's options as the site spells them (the assessor's)
+    placeholder: str | None = None  # what the field said instead of a value ("TBD")
+    said: str = ""  # a question a rule asks of values it finds implausible or contradictory
+    quotes: tuple[Quote, ...] = ()  # the sentences a question from text rests on
 
 
 @dataclass(frozen=True)
@@ -174,20 +188,30 @@ def assess(
         )
     reason = proposal.values.get("waiver_reason")
     labels = waivers_on(ticket, reason=reason if isinstance(reason, str) else None)
-    rule_ids = [rule.id for checklist in applicable for rule in checklist.rules]
-    findings = tuple(
-        replace(
-            apply_waivers(evaluate_rule(checklist.id, rule, proposal, vocabulary), labels, waivers),
-            waiver_label=_waiver_label(
-                checklist.id,
-                rule,
-                unique=rule_ids.count(rule.id) == 1,
-                policy=waivers.policy,
-                reason_recorded="waiver_reason" not in proposal.unrecorded,
-            ),
-        )
-        for checklist in applicable
-        for rule in checklist.rules
+    rule_ids = Counter(rule.id for checklist in applicable for rule in checklist.rules)
+    evidence: dict[str, Evidence] = {}  # each property's evidence once, however many rules read it
+    findings = _not_resting_on_doubt(
+        tuple(
+            replace(
+                finding := apply_waivers(
+                    evaluate_rule(checklist.id, rule, proposal, vocabulary, evidence=evidence),
+                    labels,
+                    waivers,
+                ),
+                waiver_label=None  # nothing to waive until the data is given
+                if finding.unconfirmed
+                else _waiver_label(
+                    checklist.id,
+                    rule,
+                    unique=rule_ids[rule.id] == 1,
+                    policy=waivers.policy,
+                    reason_recorded="waiver_reason" not in proposal.unrecorded,
+                ),
+            )
+            for checklist in applicable
+            for rule in checklist.rules
+        ),
+        vocabulary,
     )
     missing = _missing_information(findings, vocabulary)
     verdict = decide(
@@ -267,7 +291,10 @@ def coverage(findings: Sequence[Finding]) -> Coverage:
     """Checks that judge the bid, and how many of them had the data to run (waived ones ran)."""
     judging = [f for f in findings if f.judges]
     ran = [
-        f for f in judging if f.outcome in (FindingStatus.PASSED, FindingStatus.FAILED, FindingStatus.WAIVED)
+        f
+        for f in judging
+        if f.outcome in (FindingStatus.PASSED, FindingStatus.FAILED, FindingStatus.WAIVED)
+        and not f.unconfirmed
     ]
     return Coverage(assessed=len(ran), total=len(judging))
 
@@ -275,13 +302,14 @@ def coverage(findings: Sequence[Finding]) -> Coverage:
 def apply_waivers(finding: Finding, waivers: Sequence[Waiver], context: WaiverContext) -> Finding:
     """Turn a failed finding into a waived one when an approved, current waiver names its rule.
 
-    Missing information is never waived: accepting a risk needs knowing what the risk is. A waiver
-    on a rule that passed or was skipped is ruled on too (the JSON shows it) but changes nothing.
+    Missing information is never waived, nor a condition to confirm it: accepting a risk needs
+    knowing what the risk is. A waiver on a rule that passed or was skipped is ruled on too (the
+    JSON shows it) but changes nothing.
     """
     waiver = next((w for w in waivers if w.matches(finding.checklist, finding.rule.id)), None)
     if waiver is None:
         return finding
-    if finding.outcome is FindingStatus.MISSING:
+    if finding.outcome is FindingStatus.MISSING or finding.unconfirmed:
         refused: str | None = MISSING_CANNOT_BE_WAIVED
     else:
         refused = refusal(waiver, is_blocker=finding.rule.severity is Severity.BLOCKER, policy=context.policy)
@@ -320,29 +348,100 @@ def bid_score(findings: Sequence[Finding]) -> int | None:
     return round(100 * sum(f.rule.weight for f in counted if f.outcome is FindingStatus.PASSED) / total)
 
 
-def evaluate_rule(checklist_id: str, rule: Rule, proposal: Proposal, vocabulary: Vocabulary) -> Finding:
-    evidence = tuple(_evidence(name, proposal, vocabulary) for name in _with_sources(rule.uses, vocabulary))
+def evaluate_rule(
+    checklist_id: str,
+    rule: Rule,
+    proposal: Proposal,
+    vocabulary: Vocabulary,
+    *,
+    evidence: dict[str, Evidence] | None = None,
+) -> Finding:
+    """One rule on one proposal; `evidence` is shared by the rules of one assessment (built once)."""
+    known = {} if evidence is None else evidence
+    names = _with_sources(rule.uses, vocabulary)
+    seen = tuple(
+        known.get(name) or known.setdefault(name, _evidence(name, proposal, vocabulary)) for name in names
+    )
     present = {name: proposal.values[name] for name in rule.uses if name in proposal.values}
-    unrecorded = tuple(e.property for e in evidence if e.property in proposal.unrecorded)
-    if len(present) < len(rule.uses) and unrecorded:
+    complete = len(present) == len(rule.uses)
+    unrecorded = tuple(e.property for e in seen if e.property in proposal.unrecorded)
+    if not complete and unrecorded:
         outcome = FindingStatus.SKIPPED  # nobody can answer: the site has no field for it
-    elif len(present) < len(rule.uses):
+    elif not complete:
         # A derived value can be absent although everything it is computed from is known (no
         # margin on a zero budget): nothing to ask the customer, so the rule does not apply.
-        asks = any(e.value is None and not _is_derived(e.property, vocabulary) for e in evidence)
-        outcome = FindingStatus.MISSING if rule.ask_when_missing and asks else FindingStatus.SKIPPED
+        asks = any(e.value is None and not _is_derived(e.property, vocabulary) for e in seen)
+        # A placeholder ("TBD") is someone saying it is not known yet: always worth the question.
+        held = any(e.placeholder is not None for e in seen)
+        if asks and rule.missing_is_condition and not held:
+            return _unconfirmed(checklist_id, rule, seen)
+        outcome = FindingStatus.MISSING if (rule.ask_when_missing and asks) or held else FindingStatus.SKIPPED
     elif rule.holds(present):
         outcome = FindingStatus.PASSED
-    else:
-        outcome = FindingStatus.FAILED
+    else:  # a rule that asks turns its failure into a question (docs/checklists.md, "when_failed")
+        outcome = FindingStatus.MISSING if rule.asks else FindingStatus.FAILED
     return Finding(
         checklist=checklist_id,
         rule=rule,
         outcome=outcome,
-        evidence=evidence,
-        headline=_headline(rule, proposal) if outcome is FindingStatus.FAILED else "",
+        evidence=seen,
+        # A question about values the ticket has carries its headline; a missing value has none.
+        headline=_headline(rule, proposal)
+        if outcome is FindingStatus.FAILED or (outcome is FindingStatus.MISSING and complete)
+        else "",
         unrecorded=unrecorded if outcome is FindingStatus.SKIPPED else (),
     )
+
+
+def _unconfirmed(checklist_id: str, rule: Rule, evidence: tuple[Evidence, ...]) -> Finding:
+    """A rule whose checklist says an empty field is a condition (when_missing "condition").
+
+    On this ticket it is a failed condition, whatever its severity: the bid may go ahead once the
+    data is given and the rule holds. Its title says what is unconfirmed, not that the rule failed.
+    """
+    empty = [e.label for e in evidence if e.value is None and not e.derived]
+    title = f"Not yet confirmed: {rule.title} ({' and '.join(empty)} left empty)"
+    as_condition = replace(rule, severity=Severity.MAJOR, failed_title=title, failed_label=title)
+    return Finding(
+        checklist=checklist_id,
+        rule=as_condition,
+        outcome=FindingStatus.FAILED,
+        evidence=evidence,
+        headline=title,
+    )
+
+
+def _not_resting_on_doubt(findings: tuple[Finding, ...], vocabulary: Vocabulary) -> tuple[Finding, ...]:
+    """No verdict rests on a value a rule has asked about: rules judging it are left unjudged.
+
+    A contract value of 480 for 300 person-days asks "is it in thousands?"; a NO-GO for a margin of
+    -37,400 % on that value would present a typing error as a verdict. Checks that only ask whether a
+    value is known, and other questions, stay as they are; a text signal's own yes/no is a quote,
+    never in doubt (the field it contradicts is).
+    """
+    doubted = {
+        name
+        for f in findings
+        if f.outcome is FindingStatus.MISSING and f.headline
+        for name in _inputs(f.rule.uses, vocabulary)
+        if vocabulary.properties[name].type != "boolean"  # what the text says is quoted, not doubted
+    }
+    if not doubted:
+        return findings
+    return tuple(
+        replace(f, outcome=FindingStatus.SKIPPED, headline="", on_hold=f.outcome)
+        if f.outcome in (FindingStatus.PASSED, FindingStatus.FAILED)
+        and not f.rule.asks
+        and not f.rule.asks_only_if_known
+        and doubted & _inputs(f.rule.uses, vocabulary)
+        else f
+        for f in findings
+    )
+
+
+def _inputs(names: Sequence[str], vocabulary: Vocabulary) -> set[str]:
+    """The properties a rule's values come from: derived ones replaced by what they are derived from."""
+    return {n for n in _with_sources(names, vocabulary) if not _is_derived(n, vocabulary)}
 
 
 def _headline(rule: Rule, proposal: Proposal) -> str:
@@ -359,18 +458,8 @@ def _is_derived(name: str, vocabulary: Vocabulary) -> bool:
 
 def _with_sources(names: Sequence[str], vocabulary: Vocabulary) -> list[str]:
     """A derived property's evidence starts with what it was computed from, all the way down."""
-    ordered: list[str] = []
-
-    def add(name: str) -> None:
-        spec = vocabulary.properties.get(name)
-        for source in spec.derived_from if spec else ():
-            add(source)
-        if name not in ordered:
-            ordered.append(name)
-
-    for name in names:
-        add(name)
-    return ordered
+    order = vocabulary.with_sources
+    return list(dict.fromkeys(item for name in names for item in order.get(name, (name,))))
 
 
 def _evidence(name: str, proposal: Proposal, vocabulary: Vocabulary) -> Evidence:
@@ -387,6 +476,8 @@ def _evidence(name: str, proposal: Proposal, vocabulary: Vocabulary) -> Evidence
         problem=proposal.problems.get(name),
         counted=name in proposal.counted,
         derived=spec is not None and spec.is_derived,
+        placeholder=proposal.placeholders.get(name),
+        quote=proposal.quotes.get(name),
     )
 
 
@@ -396,8 +487,12 @@ def _missing_information(
     """Group what is missing by property, so each question is asked once, however many rules need it."""
     needed_by: dict[str, list[str]] = {}
     first: dict[str, Evidence] = {}
+    questions: list[MissingInformation] = []
     for finding in findings:
         if finding.outcome is not FindingStatus.MISSING:
+            continue
+        if finding.headline:
+            questions.append(_rule_question(finding))
             continue
         for item in finding.missing:
             if _is_derived(item.property, vocabulary):
@@ -406,16 +501,36 @@ def _missing_information(
             needed_by.setdefault(item.property, []).append(finding.rule.id)
     order = list(vocabulary.properties)
     ranked = sorted(first.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
-    return tuple(
-        MissingInformation(
-            property=name,
-            label=item.label,
-            field_id=item.field_id,
-            question=_question(name, vocabulary),
-            problem=item.problem,
-            needed_by=tuple(needed_by[name]),
-        )
-        for name, item in ranked
+    return (
+        *(
+            MissingInformation(
+                property=name,
+                label=item.label,
+                field_id=item.field_id,
+                question=_question(name, vocabulary),
+                problem=item.problem,
+                needed_by=tuple(needed_by[name]),
+                placeholder=item.placeholder,
+            )
+            for name, item in ranked
+        ),
+        *questions,
+    )
+
+
+def _rule_question(finding: Finding) -> MissingInformation:
+    """A rule's question about values it finds implausible or contradictory, under the first
+    property it names, with the sentences it rests on."""
+    item = next((e for e in finding.evidence if not e.derived), finding.evidence[0])
+    return MissingInformation(
+        property=item.property,
+        label=item.label,
+        field_id=item.field_id,
+        question=finding.rule.fix,
+        problem=None,
+        needed_by=(finding.rule.id,),
+        quotes=tuple(e.quote for e in finding.evidence if e.quote),
+        said=finding.headline,
     )
 
 

@@ -90,13 +90,14 @@ def find_path(
     `inputs` are the ticket's usable input values, `derive(inputs)` returns inputs plus derived
     properties, and `reassess(inputs)` runs the whole assessment on changed inputs.
     """
-    if not _blocking(assessment) and not assessment.missing_information:
+    if not _blocking(assessment, held=False) and not assessment.missing_information:
         return PathToGo(steps=(), verified=True)
     changes: dict[str, Any] = {}
     uncleared: list[str] = []
     current = assessment
     for _ in range(_MAX_STEPS):
-        todo = [f for f in _blocking(current) if f.ref not in uncleared]
+        # What the ticket's own questions hold back is theirs to settle; on a changed ticket it counts.
+        todo = [f for f in _blocking(current, held=current is not assessment) if f.ref not in uncleared]
         if not todo:
             break
         finding = todo[0]
@@ -117,7 +118,7 @@ def find_path(
             changes, assessment, inputs=inputs, derive=derive, reassess=reassess, vocabulary=vocabulary
         )
     final = reassess({**inputs, **changes})
-    verified = not _blocking(final) and not uncleared
+    verified = not _blocking(final, held=bool(changes)) and not uncleared
     now_passing = {f.ref for f in final.findings if f.outcome is FindingStatus.PASSED}
     # What each change is for: the gates it clears, and gates that could not run before it
     # (no margin on a zero budget) and pass after it, which is often what sets the amount.
@@ -175,7 +176,13 @@ def _reminimised(
     whole ticket still has no failed gate.
     """
     kept = dict(changes)
-    gates = [f.rule for f in assessment.findings if f.rule.severity in (Severity.BLOCKER, Severity.MAJOR)]
+    # A rule that asks (an implausible value) is a question, not a gate: it also holds nowhere
+    # near the far ends a search probes, which the bisection's one-sidedness cannot take.
+    gates = [
+        f.rule
+        for f in assessment.findings
+        if f.rule.severity in (Severity.BLOCKER, Severity.MAJOR) and not f.rule.asks
+    ]
     for _ in range(len(kept)):
         moved = False
         for name in list(kept):
@@ -249,12 +256,17 @@ def input_sources(rule: Rule, vocabulary: Vocabulary) -> list[str]:
     return found
 
 
-def _blocking(assessment: Assessment) -> list[Finding]:
-    """Failed rules that keep the verdict from GO (blockers first); waived ones no longer do."""
+def _blocking(assessment: Assessment, *, held: bool = True) -> list[Finding]:
+    """Failed rules that keep the verdict from GO (blockers first); waived ones no longer do.
+
+    With `held`, a rule on hold (its value is asked about) counts as it came out: a change that
+    makes a value implausible does not clear what it fails.
+    """
     failed = [
         f
         for f in assessment.findings
-        if f.outcome is FindingStatus.FAILED and f.rule.severity in (Severity.BLOCKER, Severity.MAJOR)
+        if (f.outcome is FindingStatus.FAILED or (held and f.on_hold is FindingStatus.FAILED))
+        and f.rule.severity in (Severity.BLOCKER, Severity.MAJOR)
     ]
     return sorted(failed, key=lambda f: f.rule.severity is not Severity.BLOCKER)
 

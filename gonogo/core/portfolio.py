@@ -45,7 +45,7 @@ class ReasonKind(StrEnum):
     UNCHECKED = "unchecked"  # a GO resting on fewer checks than the checklists hold: which, is the caveat
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reason:
     """The one thing that decides a ticket's verdict: a failed rule or an unanswered question."""
 
@@ -54,7 +54,7 @@ class Reason:
     ref: str  # "checklist/rule" for a rule, the property name for a question
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WaiverEntry:
     """One waiver on one ticket, as the portfolio lists it: the rule, its status and its dates."""
 
@@ -87,7 +87,7 @@ class WaiverSection:
         return tuple(e for e in self.active if e not in self.expiring)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RuleRef:
     """A rule that failed (or failed and was waived) on a ticket, for the patterns across tickets."""
 
@@ -98,7 +98,7 @@ class RuleRef:
     problem: str = ""  # the failure as the rule words it (failed_label); the title says what should hold
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MissingRef:
     """A property a ticket did not give although a rule needed it."""
 
@@ -106,7 +106,7 @@ class MissingRef:
     label: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per ticket in a report: kept small
 class Row:
     """One ticket in the report. `verdict` is None when it could not be assessed (`error` says why).
 
@@ -348,15 +348,41 @@ def sort_key_of(key: str) -> tuple[str, int, str]:
     return project, number, key
 
 
-def totals(rows: Sequence[Row]) -> Totals:
-    verdicts = Counter(row.verdict for row in rows if row.verdict is not None)
-    return Totals(
-        tickets=len(rows),
-        by_verdict={v: verdicts.get(v, 0) for v in VERDICT_ORDER},
-        unchecked=sum(1 for row in rows if row.verdict is None),
-        failed=sum(1 for row in rows if row.failed),
-        comments=dict(Counter(row.publication.action.value for row in rows if row.publication)),
-    )
+@dataclass
+class Tally:
+    """Totals counted as rows go by, for a report that writes each row and keeps none."""
+
+    tickets: int = 0
+    verdicts: Counter[Verdict] = field(default_factory=Counter)
+    unchecked: int = 0  # rows without a verdict
+    failed: int = 0  # rows with an error, whether or not they have a verdict
+    comments: Counter[str] = field(default_factory=Counter)
+
+    def add(self, row: Row) -> None:
+        self.tickets += 1
+        if row.verdict is None:
+            self.unchecked += 1
+        else:
+            self.verdicts[row.verdict] += 1
+        self.failed += row.failed
+        if row.publication:
+            self.comments[row.publication.action.value] += 1
+
+    def totals(self) -> Totals:
+        return Totals(
+            tickets=self.tickets,
+            by_verdict={v: self.verdicts.get(v, 0) for v in VERDICT_ORDER},
+            unchecked=self.unchecked,
+            failed=self.failed,
+            comments=dict(self.comments),
+        )
+
+
+def totals(rows: Iterable[Row]) -> Totals:
+    tally = Tally()
+    for row in rows:
+        tally.add(row)
+    return tally.totals()
 
 
 def build_portfolio(

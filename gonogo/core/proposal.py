@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -48,6 +48,28 @@ class SiteOption(str):
         return option
 
 
+class PlaceholderValue(ValueError):
+    """The whole value stands for "not known yet" (TBD, n/a, -): missing, with what was written."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text if len(text) <= 60 else f"{text[:60]}…"
+        super().__init__(f"'{self.text}' is a placeholder")
+
+
+@dataclass(frozen=True)
+class Quote:
+    """The sentence a text signal rests on, and the field it speaks to (`gonogo.core.signals`).
+
+    `agrees` is None when the signal names no field, or the field has no value to compare.
+    """
+
+    field: str  # the label of the field the sentence is in: "Description"
+    sentence: str  # shortened around what matched
+    about: str | None = None  # the label of the field the sentence speaks to: "Liability"
+    about_value: Any = None
+    agrees: bool | None = None
+
+
 @dataclass(frozen=True)
 class Source:
     """Where a property's value came from: the Jira field's id and display name."""
@@ -70,6 +92,8 @@ class Proposal:
     counted: frozenset[str] = frozenset()  # integer properties whose field held a list, counted
     thresholds: Mapping[str, float] = field(default_factory=dict)  # in force; derivations assume them
     site_texts: Mapping[str, str] = field(default_factory=dict)
+    placeholders: Mapping[str, str] = field(default_factory=dict)  # what a placeholder value said
+    quotes: Mapping[str, Quote] = field(default_factory=dict)  # text signals: the sentence each rests on
     unrecorded: frozenset[str] = frozenset()  # properties this site does not record: never asked for
 
     def evidence_value(self, prop: str) -> Any:
@@ -101,6 +125,7 @@ def build_proposal(
     problems: dict[str, str] = {}
     counted: set[str] = set()
     site_texts: dict[str, str] = {}
+    placeholders: dict[str, str] = {}
     for prop, field_ref in field_map.items():
         spec = vocabulary.properties.get(prop)
         field_id = resolve_field(ticket, field_ref)
@@ -110,7 +135,12 @@ def build_proposal(
             continue
         raw = ticket.fields.get(field_id)
         try:
-            value = normalise(raw, spec, aliases=aliases.get(prop))
+            value = normalise(raw, spec, aliases=aliases.get(prop), placeholder=vocabulary.placeholder)
+        except PlaceholderValue as exc:
+            sources[prop] = Source(field_id, name)
+            problems[prop] = str(exc)
+            placeholders[prop] = exc.text
+            continue
         except ValueError as exc:
             sources[prop] = Source(field_id, name)
             problems[prop] = str(exc)
@@ -132,6 +162,7 @@ def build_proposal(
         counted=frozenset(counted),
         thresholds=dict(thresholds),
         site_texts=site_texts,
+        placeholders=placeholders,
         unrecorded=unrecorded,
     )
 
@@ -162,14 +193,24 @@ def resolve_field_ref(field_ref: str, *, names: Mapping[str, str], ids: Collecti
     return lowered.get(wanted)
 
 
-def normalise(raw: Any, spec: PropertySpec | None, *, aliases: Mapping[str, str] | None = None) -> Any:
+def normalise(
+    raw: Any,
+    spec: PropertySpec | None,
+    *,
+    aliases: Mapping[str, str] | None = None,
+    placeholder: Callable[[str], bool] = lambda _text: False,
+) -> Any:
     """Turn one Jira value into the property's type; None means missing; ValueError means unusable.
 
-    For a property with fixed options, `aliases` (site text, by `option_key`) come first.
+    For a property with fixed options, `aliases` (site text, by `option_key`) come first: an option
+    a site calls "None" is an answer. Otherwise a whole value that `placeholder` recognises ("TBD")
+    raises `PlaceholderValue`; in a list such items are dropped ("TBD" is not a competitor). The
+    summary and description are prose, never a placeholder: text signals read what they say.
     """
     value = _unwrap(raw)
     if _is_empty(value):
         return None
+    value = _without_placeholders(value, spec, aliases or {}, placeholder)
     if spec is None:
         return value
     if is_countable(value, spec):
@@ -188,6 +229,25 @@ def normalise(raw: Any, spec: PropertySpec | None, *, aliases: Mapping[str, str]
         member = alias if alias is not None else _enum_member(text, spec)
         # The site's own words are what its readers know: "Time and materials", not the value.
         return SiteOption(member, site_text=text.strip()) if text.strip() != member else member
+    return value
+
+
+def _without_placeholders(
+    value: Any, spec: PropertySpec | None, aliases: Mapping[str, str], placeholder: Callable[[str], bool]
+) -> Any:
+    def stands_in(item: Any) -> bool:
+        if not isinstance(item, str) or (spec and spec.prose) or not placeholder(item):
+            return False
+        is_option = option_key(item) in aliases or canonical_option(item) in (spec.enum if spec else ())
+        return not is_option
+
+    if isinstance(value, list):
+        kept = [item for item in value if not stands_in(item)]
+        if not kept:
+            raise PlaceholderValue(", ".join(map(str, value)))
+        return kept
+    if stands_in(value):
+        raise PlaceholderValue(value)
     return value
 
 

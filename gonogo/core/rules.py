@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
@@ -27,9 +28,11 @@ if TYPE_CHECKING:
 
 SchemaCheck = Callable[[Any], None]  # raises jsonschema.SchemaError for an invalid schema
 _COMBINATORS = ("allOf", "anyOf", "oneOf")
+TEXT_PREFIX = "text_"  # the properties text signals set (checklist.schema.json holds them to it)
 _SUBSCHEMA_KEYWORDS = ("not", "if", "then", "else")
-# {name} quotes a value; {name|day|days} is the word for that count: "1 day", "3 days".
-_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)(?:\|([^{}|]*)\|([^{}|]*))?\}")
+# {name} quotes a value; {name|day|days} is the word for that count: "1 day", "3 days";
+# {name|zero|one|other} has a word for 0 too: "breaks even" at a margin of 0.
+_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)((?:\|[^{}|]*){2,3})?\}")
 
 
 class Severity(StrEnum):
@@ -59,8 +62,10 @@ class Rule:
     condition: dict[str, Any]
     holds: Callable[[Any], bool]
     bounds: tuple[Bound, ...] = ()  # thresholds the condition compares a property with directly
+    missing_is_condition: bool = False  # when_missing "condition": an empty field is a condition to meet
+    asks: bool = False  # when_failed "ask": a failure is a question (NEEDS INFO), not a judgement
 
-    @property
+    @cached_property  # asked per finding, many times a ticket
     def asks_only_if_known(self) -> bool:
         """True for an "is it known?" check: its condition only requires values, it judges none.
 
@@ -68,6 +73,15 @@ class Rule:
         score and of the coverage (docs/checklists.md, "The bid score").
         """
         return isinstance(self.condition, dict) and set(self.condition) <= {"required"}
+
+    @property
+    def reads_only_text(self) -> bool:
+        """True for a check of text signals alone (their properties are named text_...).
+
+        A description that raises no red flag is not a strength of the bid, so such a check, like
+        an "is it known?" one, decides the verdict but is left out of the score and the coverage.
+        """
+        return all(name.startswith(TEXT_PREFIX) for name in self.uses)
 
 
 @dataclass(frozen=True)
@@ -288,7 +302,7 @@ def _compile_rule(
         failed_label = _fill_placeholders(raw["failed_label"], thresholds, problems)
     else:  # the failed title with "…" for each ticket value: still the failure, in its own words
         failed_label = _PLACEHOLDER.sub(
-            lambda m: "…" if m.group(2) is None else str(m.group(3)), failed_title
+            lambda m: "…" if m.group(2) is None else m.group(2).split("|")[-1], failed_title
         )
     why = _fill_placeholders(raw["why"], thresholds, problems)
     fix = _fill_placeholders(raw["fix"], thresholds, problems)
@@ -299,6 +313,11 @@ def _compile_rule(
         problems.append(
             'a show-stopper cannot be skipped when a ticket leaves its data empty (when_missing "skip"): '
             "remove when_missing so the ticket is asked for it"
+        )
+    if severity is Severity.MINOR and raw.get("when_missing") == "condition":
+        problems.append(
+            'a note cannot become a condition when its data is empty (when_missing "condition"): '
+            'use "needs-info" or "skip"'
         )
     return Rule(
         id=raw["id"],
@@ -314,6 +333,8 @@ def _compile_rule(
         condition=condition,
         holds=compile_condition(condition, validator),
         bounds=threshold_bounds(raw["condition"]),
+        missing_is_condition=raw.get("when_missing") == "condition",
+        asks=raw.get("when_failed") == "ask",
     )
 
 
@@ -433,7 +454,10 @@ def fill_values(text: str, values: Mapping[str, Any], show: Callable[[str, Any],
 
 
 def _counted_word(count: Any, match: re.Match[str]) -> str:
-    return str(match.group(2) if count == 1 else match.group(3))
+    words = match.group(2)[1:].split("|")
+    if len(words) == 3 and count == 0:
+        return words[0]
+    return words[-2] if count == 1 else words[-1]
 
 
 def _plain_number(value: float) -> int | float:

@@ -6,9 +6,13 @@ the same source of truth.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
+
+# A value made only of these stands for nothing yet: "-", "?", "--", "…".
+_BLANK_MARKS = frozenset("-\u2010\u2013\u2014?.\u2026_/ ")
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class PropertySpec:
     exclusive_minimum: float | None = None
     maximum: float | None = None
     optional: str | None = None  # a site may lack the field: what would read it (x-gonogo-optional)
+    prose: bool = False  # the proposal's own words (x-gonogo-prose): text signals read them whole
     actor: str | None = None  # who can change it: customer, team, estimate or market (x-gonogo-actor)
     unit: str | None = None  # what its number counts, for a sentence ("person-days")
 
@@ -49,6 +54,37 @@ class ThresholdSpec:
 class Vocabulary:
     properties: Mapping[str, PropertySpec]
     thresholds: Mapping[str, ThresholdSpec]
+    # Values that stand for "not known yet" (TBD, n/a, -): as `placeholder_key` reads them.
+    placeholders: frozenset[str] = frozenset()
+
+    def with_placeholders(self, extra: Iterable[str]) -> Vocabulary:
+        """The vocabulary with a site's own placeholders added ([vocabulary].placeholders)."""
+        return replace(self, placeholders=self.placeholders | {placeholder_key(p) for p in extra})
+
+    def with_flags(self, labels: Mapping[str, str]) -> Vocabulary:
+        """The vocabulary with the yes/no properties text signals set (`gonogo.core.signals`)."""
+        flags = {
+            name: PropertySpec(name=name, type="boolean", description=label, default_field=None, label=label)
+            for name, label in labels.items()
+        }
+        return replace(self, properties={**self.properties, **flags})
+
+    def placeholder(self, text: str) -> bool:
+        """Whether the whole value says "not known yet": a listed placeholder, or nothing but
+        dashes, question marks, dots and the like ("-", "?", "--", "...")."""
+        key = placeholder_key(text)
+        return key in self.placeholders or key.rstrip(".!") in self.placeholders or set(key) <= _BLANK_MARKS
+
+    @cached_property  # asked for every rule of every ticket
+    def with_sources(self) -> dict[str, tuple[str, ...]]:
+        """Each property preceded by what it is derived from, all the way down (its evidence order)."""
+
+        def expanded(name: str) -> tuple[str, ...]:
+            spec = self.properties.get(name)
+            sources = [item for source in (spec.derived_from if spec else ()) for item in expanded(source)]
+            return tuple(dict.fromkeys([*sources, name]))
+
+        return {name: expanded(name) for name in self.properties}
 
     def default_field_map(self) -> dict[str, str]:
         return {
@@ -58,11 +94,17 @@ class Vocabulary:
         }
 
 
+def placeholder_key(text: str) -> str:
+    """A value as placeholders are compared: case and runs of spaces do not matter."""
+    return " ".join(text.casefold().split())
+
+
 def vocabulary_from_schema(data: Mapping[str, Any]) -> Vocabulary:
     """The vocabulary a proposal schema declares (`gonogo.sources.resources.bundled_vocabulary` reads it)."""
     return Vocabulary(
         properties={name: _property(name, spec) for name, spec in data["properties"].items()},
         thresholds=parse_thresholds(data.get("x-gonogo-thresholds", {})),
+        placeholders=frozenset(placeholder_key(p) for p in data.get("x-gonogo-placeholders", ())),
     )
 
 
@@ -94,6 +136,7 @@ def _property(name: str, spec: Mapping[str, Any]) -> PropertySpec:
         exclusive_minimum=spec.get("exclusiveMinimum"),
         maximum=spec.get("maximum"),
         optional=spec.get("x-gonogo-optional"),
+        prose=bool(spec.get("x-gonogo-prose", False)),
         actor=spec.get("x-gonogo-actor"),
         unit=spec.get("x-gonogo-unit"),
     )

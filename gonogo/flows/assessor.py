@@ -6,11 +6,12 @@ and compiled here exactly once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from gonogo import __version__
 from gonogo.core.assessment import Assessment, assess
 from gonogo.core.changelog import History, read_histories
 from gonogo.core.decisions import DecisionContext, DecisionPolicy
@@ -20,6 +21,7 @@ from gonogo.core.option_aliases import OptionAliases, parse_option_aliases
 from gonogo.core.path_to_go import find_path
 from gonogo.core.proposal import Proposal, build_proposal, derive
 from gonogo.core.rules import Checklist, ChecklistFile, all_thresholds, compile_checklist, resolve_thresholds
+from gonogo.core.signals import Signal, compile_signals, read_signals, signal_labels, signal_properties
 from gonogo.core.site_words import OptionTexts, in_site_words, narrowed, option_spellings, site_options
 from gonogo.core.ticket import CUSTOM_FIELD_ID, Ticket
 from gonogo.core.verdict_labels import DEFAULT_LABEL_PREFIX
@@ -69,6 +71,7 @@ class Assessor:
     renderer: Renderer
     waiver_policy: WaiverPolicy
     option_aliases: OptionAliases = field(default_factory=dict)
+    signals: tuple[Signal, ...] = ()  # text signals the checklists declare
     option_spellings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # [values] reversed
     configured_fields: frozenset[str] = frozenset()  # the properties [fields] maps (not defaults)
     unrecorded: frozenset[str] = frozenset()  # `property = false` in [fields]: rules needing them do not run
@@ -78,6 +81,8 @@ class Assessor:
     label_prefix: str = DEFAULT_LABEL_PREFIX  # [jira] label_prefix: the decision labels follow it
     # The directory made on first use: a file check asks no group, so it never loads gonogo.jira.
     _made_groups: list[GroupDirectory] = field(default_factory=list, repr=False, compare=False)
+    # The configuration's digest, made on first use: only posting compares inputs.
+    _fingerprint: list[str] = field(default_factory=list, repr=False, compare=False)
 
     def assess(
         self,
@@ -119,6 +124,46 @@ class Assessor:
             option_aliases=self.option_aliases,
             unrecorded=self.unrecorded,
         )
+        proposal = read_signals(proposal, self.signals, self.vocabulary)
+        judge, histories = self._judge(ticket, today=today, group_members=group_members)
+        assessment = judge(proposal)
+        options, _ = self._site_options(ticket, proposal)
+        missing = tuple(
+            replace(m, options=tuple(options[m.property].values())) if m.property in options else m
+            for m in assessment.missing_information
+        )
+        shift = self._shift(ticket, proposal, assessment, histories, today)
+        assessment = replace(assessment, missing_information=missing, shift=shift)
+        if with_path:
+            return self._with_path(assessment, proposal, ticket, judge, today=today), proposal
+        return replace(assessment, headline=self.renderer.headline(assessment)), proposal
+
+    def inputs_digest(self, assessment: Assessment, proposal: Proposal) -> str:
+        """What the ticket's comment is made from (`gonogo.core.inputs_digest`), configuration included."""
+        from gonogo.core.inputs_digest import checklists_fingerprint, digest, inputs_digest  # noqa: PLC0415 - posting only
+
+        if not self._fingerprint:
+            templates = self.renderer.document
+            loader = templates.loader
+            texts = (
+                {n: loader.get_source(templates, n)[0] for n in templates.list_templates()} if loader else {}
+            )
+            self._fingerprint.append(
+                digest(
+                    [
+                        __version__,
+                        checklists_fingerprint(self.checklists),
+                        self.thresholds,
+                        texts,  # the rest of the configuration shows in the assessment and proposal
+                    ]
+                )
+            )
+        return inputs_digest(assessment, proposal, configuration=self._fingerprint[0])
+
+    def _judge(
+        self, ticket: Ticket, *, today: date, group_members: Fetch | None
+    ) -> tuple[Callable[[Proposal], Assessment], Sequence[History]]:
+        """How to judge this ticket's proposal (and changed ones, for the path), and its changelog."""
         groups = self._group_directory().bound_to(group_members) if group_members else None
         waivers = WaiverContext(
             today=today,
@@ -133,17 +178,17 @@ class Assessor:
                 ticket, proposal, self.checklists, self.vocabulary, waivers=waivers, decisions=decisions
             )
 
-        assessment = judge(proposal)
-        options, offered = self._site_options(ticket, proposal)
-        missing = tuple(
-            replace(m, options=tuple(options[m.property].values())) if m.property in options else m
-            for m in assessment.missing_information
-        )
-        shift = self._shift(ticket, proposal, assessment, waivers.histories, today)
-        assessment = replace(assessment, missing_information=missing, shift=shift)
-        if not with_path:
-            return replace(assessment, headline=self.renderer.headline(assessment)), proposal
+        return judge, waivers.histories
 
+    def _with_path(
+        self,
+        assessment: Assessment,
+        proposal: Proposal,
+        ticket: Ticket,
+        judge: Callable[[Proposal], Assessment],
+        *,
+        today: date,
+    ) -> Assessment:
         def with_derived(values: Mapping[str, Any]) -> dict[str, Any]:
             return {**values, **derive(values, thresholds=self.thresholds, today=today)}
 
@@ -156,6 +201,7 @@ class Assessor:
             for name, value in proposal.values.items()
             if not (name in self.vocabulary.properties and self.vocabulary.properties[name].is_derived)
         }
+        options, offered = self._site_options(ticket, proposal)
         path = find_path(
             assessment,
             inputs=inputs,
@@ -176,7 +222,7 @@ class Assessor:
             field_names=field_names,
         )
         assessment = replace(assessment, path=path)
-        return replace(assessment, headline=self.renderer.headline(assessment)), proposal
+        return replace(assessment, headline=self.renderer.headline(assessment))
 
     def _shift(
         self,
@@ -268,11 +314,12 @@ def rule_context(settings: Settings, files: Sequence[ChecklistFile]) -> tuple[di
     """The thresholds in force and the properties rules may use: what a check and the linter share."""
     vocabulary = bundled_vocabulary()
     thresholds = resolve_thresholds(all_thresholds(files, vocabulary), settings.thresholds)
-    return thresholds, known_properties(vocabulary, field_map(settings)) | settings.unrecorded
+    return thresholds, known_properties(vocabulary, field_map(settings)) | signal_properties(
+        files
+    ) | settings.unrecorded
 
 
 def build_assessor(settings: Settings) -> Assessor:
-    vocabulary = bundled_vocabulary()
     known_valid = known_valid_cache()  # files and conditions that passed before skip their schema check
     found = discover(settings.checklist_paths, known_valid=known_valid)
     unknown = settings.disabled_checklists - {f.id for f in found}
@@ -283,6 +330,10 @@ def build_assessor(settings: Settings) -> Assessor:
         )
     files = [f for f in found if f.id not in settings.disabled_checklists]
     thresholds, known = rule_context(settings, files)
+    signals = compile_signals(files, known)
+    vocabulary = (
+        bundled_vocabulary().with_placeholders(settings.placeholders).with_flags(signal_labels(signals))
+    )
     checklists = tuple(
         compile_checklist(
             f,
@@ -304,6 +355,7 @@ def build_assessor(settings: Settings) -> Assessor:
         decision_policy=settings.decisions,
         label_prefix=settings.jira.label_prefix,
         option_aliases=parse_option_aliases(settings.values, vocabulary),
+        signals=signals,
         option_spellings=option_spellings(settings.values),
         configured_fields=frozenset(settings.fields),
         unrecorded=settings.unrecorded,

@@ -14,6 +14,7 @@ from typing import Any
 
 from gonogo.core.errors import ConfigurationError, InputError
 from gonogo.core.rules import Checklist, ChecklistFile, Problem, compile_checklist, lint_rules
+from gonogo.core.signals import lint_signals
 from gonogo.core.vocabulary import Vocabulary
 from gonogo.flows.assessor import rule_context
 from gonogo.sources.checklists import checklist_paths, discover, parse_checklist_file
@@ -57,16 +58,26 @@ def explain_checklist(settings: Settings, checklist_id: str) -> tuple[Checklist,
         raise InputError(f"no checklist {checklist_id!r}; known: {', '.join(sorted(by_id))}")
     checklist_file = by_id[checklist_id]
     checklist = compile_checklist(checklist_file, thresholds, known)
-    vocabulary = bundled_vocabulary()
+    labels: dict[str, str] = {}
+    for f in files:
+        for signal in f.data.get("signals", ()):
+            labels.setdefault(signal["property"], signal["label"])
+    vocabulary = bundled_vocabulary().with_flags(labels)
     return checklist, [
         ExplainedRule(
             id=rule.id,
             title=rule.title,
-            failed_title=rule.failed_title,
+            failed_title=f"{rule.failed_title} (asked as a question: NEEDS INFO)"
+            if rule.asks
+            else rule.failed_title,
             severity=rule.severity.value,
             weight=rule.weight,
             condition=describe_condition(rule.condition, vocabulary),
-            when_missing="ask for it (NEEDS INFO)" if rule.ask_when_missing else "skip the rule",
+            when_missing="a condition to confirm it (GO WITH CONDITIONS)"
+            if rule.missing_is_condition
+            else "ask for it (NEEDS INFO)"
+            if rule.ask_when_missing
+            else "skip the rule",
             why=rule.why,
             fix=rule.fix,
         )
@@ -93,7 +104,10 @@ def lint(settings: Settings, paths: Sequence[Path]) -> tuple[int, list[Problem]]
     except ConfigurationError as exc:  # an unknown [thresholds] name: report it, lint the files anyway
         problems.append(Problem(settings.config_file or Path("gonogo.toml"), "[thresholds]", str(exc)))
         thresholds, known = rule_context(replace(settings, thresholds={}), parsed)
-    rule_problems = {f.path: lint_rules(f, thresholds=thresholds, known_properties=known) for f in parsed}
+    rule_problems = {
+        f.path: lint_rules(f, thresholds=thresholds, known_properties=known) + lint_signals(f, known)
+        for f in parsed
+    }
     problems += [p for path in files for p in parse_problems[path] or rule_problems[path]]
     first_with_id: dict[str, Path] = {}
     for checklist_file in parsed:

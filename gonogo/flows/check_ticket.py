@@ -87,11 +87,16 @@ def assess_and_post(
         site = gateway.field_names()
         require_known_fields(unfound, site)
         require_some_known_field(proposal_fields, site, key=ticket.key)
-    assessment = assessor.assess(ticket, today=today, group_members=gateway.group_members)
+    assessment, proposal = assessor.assess_with_proposal(
+        ticket, today=today, group_members=gateway.group_members
+    )
     comment = assessor.renderer.comment_body(assessment, jira.comment_format)
     publication = None
     if not dry_run:
-        publication = post_verdict(assessment, comment, ticket, gateway, jira=jira, today=today)
+        inputs = assessor.inputs_digest(assessment, proposal)
+        publication = post_verdict(
+            assessment, comment, ticket, gateway, jira=jira, today=today, inputs=inputs
+        )
     return CheckResult(assessment, comment, publication, gateway.round_trips)
 
 
@@ -103,12 +108,16 @@ def post_verdict(
     *,
     jira: JiraSettings,
     today: date,
+    inputs: str,
 ) -> Publication:
     """Post or update the ticket's one verdict comment, with its pointer, label and history entry.
 
     The one posting step of every entry point: `check`, `report --post` and the webhook worker.
+    `inputs` is `Assessor.inputs_digest`; the pointer keeps it with the comment's format and the
+    label prefix (`posted_inputs`), so `report --post` can tell an unchanged ticket up front.
     """
-    from gonogo.jira.sticky_comment import publish_verdict  # a ticket file never posts: it never loads this
+    from gonogo.core.inputs_digest import INPUTS_KEY  # a ticket file never posts: it never loads these
+    from gonogo.jira.sticky_comment import publish_verdict
 
     return publish_verdict(
         gateway,
@@ -118,5 +127,12 @@ def post_verdict(
         verdict=assessment.verdict.value,
         label_prefix=jira.label_prefix,
         entry=HistoryEntry(today, assessment.verdict, assessment.score),
-        extra=pointer_keys(assessment.waivers_end_on),
+        extra={**pointer_keys(assessment.waivers_end_on), INPUTS_KEY: posted_inputs(inputs, jira)},
     )
+
+
+def posted_inputs(inputs: str, jira: JiraSettings) -> str:
+    """The inputs digest as the pointer keeps it: with the comment's format and the label prefix."""
+    from gonogo.core.inputs_digest import digest  # posting only: a file check never loads it
+
+    return digest([inputs, jira.comment_format.value, jira.label_prefix])

@@ -8,10 +8,13 @@ comments are scanned for our property before posting, so a comment whose pointer
 scan. A pointer to a deleted comment leads to a fresh one.
 
 The pointer also holds a digest of what was last written: the comment's exact text and the verdict
-(which names the verdict label). A re-check whose comment, pointer and label would all come out as
-they are writes nothing: one GET, no write, so Jira neither marks the comment edited nor notifies
-its watchers ("unchanged"). Anything else that changed is one issue edit carrying the comment's
-new body, the pointer with its new digest and the label together. A pointer without a digest (an
+(which names the verdict label), and the caller may add the digest of what it was made from
+(`gonogo.core.inputs_digest`; `standing_comment` compares it before anything is rendered). A
+re-check whose comment, pointer and label would all come out as they are writes nothing: one GET,
+no write, so Jira neither marks the comment edited nor notifies its watchers ("unchanged").
+Anything else that changed is one issue edit carrying the comment's new body, the pointer with its
+new digest and the label together; when only the pointer is news (the same text and label), the
+pointer alone is written, so the comment is not marked edited. A pointer without a digest (an
 older gonogo) counts as changed once. When the ticket's comments came with the GET and ours is not
 among them (someone deleted it), a new one is posted without trying the old one first; when only
 some came, the pages read for self-healing tell whether ours is gone.
@@ -49,6 +52,7 @@ from typing import Any, Protocol
 from gonogo.core.comment_format import CommentBody
 from gonogo.core.errors import EditRefused, JiraError
 from gonogo.core.history import HistoryEntry, with_entry
+from gonogo.core.inputs_digest import INPUTS_KEY
 from gonogo.core.publication import Action, Publication
 from gonogo.core.ticket import Ticket
 from gonogo.core.verdict_labels import DEFAULT_LABEL_PREFIX, NO_LABEL_CHANGE, LabelChange, label_change
@@ -109,6 +113,9 @@ def publish_verdict(
             )
         if unchanged:
             action, updated = Action.UNCHANGED, True  # same text, pointer and label: no write
+        elif not labels and old.get(DIGEST_KEY) == written[DIGEST_KEY]:
+            _record(store, ticket, record, labels)  # same text and label: only the pointer is news
+            action, updated = Action.UNCHANGED, True
         elif _edit_together(store, issue, (pointer, body), record, labels):
             action, updated = Action.UPDATED, True
         elif store.update_comment(issue, pointer, body):  # the edit was refused: one part at a time
@@ -253,6 +260,29 @@ def comment_digest(body: CommentBody, verdict: str) -> str:
     """
     canonical = json.dumps([verdict, body.content], ensure_ascii=False, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def standing_comment(
+    ticket: Ticket, *, property_key: str, inputs: str, verdict: str, label_prefix: str = DEFAULT_LABEL_PREFIX
+) -> str | None:
+    """The id of the ticket's verdict comment when it was made from exactly `inputs` and stands as is.
+
+    That is: the pointer records these inputs (`gonogo.core.inputs_digest`) and this verdict, the
+    verdict label is in place, and the comments that came with the ticket show neither that ours
+    is gone nor room for a duplicate. Then publishing would write nothing, so a caller can skip
+    the path to GO and the rendering too. None: publish as usual (`publish_verdict` decides).
+    """
+    stored = ticket.properties.get(property_key)
+    pointer = _pointer(stored)
+    if pointer is None or not isinstance(stored, dict):
+        return None
+    if stored.get(INPUTS_KEY) != inputs or stored.get("verdict") != verdict:
+        return None
+    if label_change(ticket.fields.get("labels"), verdict=verdict, prefix=label_prefix):
+        return None
+    if _known_to_be_gone(ticket, pointer) or _may_hold_duplicates(ticket, pointer):
+        return None
+    return pointer
 
 
 def _known_to_be_gone(ticket: Ticket, comment_id: str) -> bool:

@@ -14,6 +14,7 @@ from gonogo.core.assessment import Assessment, Evidence, FindingStatus
 from gonogo.core.comment_format import CommentBody
 from gonogo.core.decisions import DecisionRecord
 from gonogo.core.path_to_go import Change, Step
+from gonogo.core.proposal import Quote
 from gonogo.core.publication import Publication
 from gonogo.core.waivers import Waiver, WaiverRuling
 
@@ -52,6 +53,7 @@ def report_document(
                 "fix": f.rule.fix,
                 "weight": f.rule.weight,
                 "waiver": _waiver(f.waiver, f.waiver_ruling) if f.waiver else None,
+                "not_recorded": list(f.unrecorded),
             }
             for f in assessment.findings
         ],
@@ -66,6 +68,8 @@ def report_document(
                 "question": m.question,
                 "problem": m.problem,
                 "needed_by": list(m.needed_by),
+                "placeholder": m.placeholder,
+                "asked": m.said or None,
             }
             for m in assessment.missing_information
         ],
@@ -156,4 +160,10 @@ def _evidence(item: Evidence) -> dict[str, Any]:
         "value": item.value,
         "problem": item.problem,
         "counted": item.counted,
+        "quote": _quote(item.quote) if item.quote else None,
     }
+
+
+def _quote(quote: Quote) -> dict[str, Any]:
+    """A text signal's sentence; the field it speaks to with its value as a plain JSON value."""
+    return {**vars(quote), "about_value": _plain(quote.about_value)}

@@ -9,6 +9,7 @@ FORMAT_DESCRIPTIONS: dict[str, str] = {
     "json": "the documented JSON document",
     "csv": "one line per ticket, for a spreadsheet",
     "html": "one self-contained page with charts",
+    "jsonl": "JSON Lines, one ticket per line",
 }
 
 # `--section` of `--format csv`: which of the report's tables to write.

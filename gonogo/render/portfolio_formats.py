@@ -146,29 +146,42 @@ def render_csv(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
     return _tickets_csv(portfolio)
 
 
+def render_jsonl(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
+    """JSON Lines: one ticket per line, each an item of the JSON document's `tickets`."""
+    return "".join(ticket_line(portfolio, row) for row in portfolio.rows)
+
+
+def ticket_line(portfolio: Portfolio, row: Row) -> str:
+    """One ticket as a line of JSON Lines."""
+    return json.dumps(redact_data(_ticket(portfolio, row)), ensure_ascii=False) + "\n"
+
+
+def csv_line(portfolio: Portfolio, row: Row) -> str:
+    """One ticket as a line of the tickets CSV (its header is `CSV_HEADER`)."""
+    return _csv_lines([_ticket_cells(portfolio, row)])
+
+
 def _tickets_csv(portfolio: Portfolio) -> str:
+    return _csv(CSV_COLUMNS, (_ticket_cells(portfolio, row) for row in portfolio.rows))
+
+
+def _ticket_cells(portfolio: Portfolio, row: Row) -> tuple[Any, ...]:
     from gonogo.core.portfolio_sections import ticket_change
 
-    return _csv(
-        CSV_COLUMNS,
-        (
-            (
-                row.key,
-                row.summary or "",
-                row.verdict.label if row.verdict else "ERROR",
-                "" if row.score is None else row.score,
-                f"{row.coverage.assessed}/{row.coverage.total}" if row.coverage else "",
-                row.reason.kind.value if row.reason else "",
-                row.reason.text if row.reason else "",
-                row.error or "",
-                row.publication.action.value if row.publication else "",
-                portfolio.browse_url(row) or "",
-                *_change_cells(ticket_change(portfolio, row)),
-                row.outcome or "",
-                *_decision_cells(row.decision),
-            )
-            for row in portfolio.rows
-        ),
+    return (
+        row.key,
+        row.summary or "",
+        row.verdict.label if row.verdict else "ERROR",
+        "" if row.score is None else row.score,
+        f"{row.coverage.assessed}/{row.coverage.total}" if row.coverage else "",
+        row.reason.kind.value if row.reason else "",
+        row.reason.text if row.reason else "",
+        row.error or "",
+        row.publication.action.value if row.publication else "",
+        portfolio.browse_url(row) or "",
+        *_change_cells(ticket_change(portfolio, row)),
+        row.outcome or "",
+        *_decision_cells(row.decision),
     )
 
 
@@ -191,9 +204,12 @@ def _label(verdict: str) -> str:
 
 
 def _csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    return _csv_lines([columns]) + _csv_lines(rows)
+
+
+def _csv_lines(rows: Iterable[Sequence[Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(columns)
     for row in rows:
         writer.writerow(_cell(value) for value in row)
     return out.getvalue()
@@ -420,8 +436,20 @@ REPORT_FORMATS: dict[str, ReportFormat] = {
         ReportFormat("json", FORMAT_DESCRIPTIONS["json"], render_json),
         ReportFormat("csv", FORMAT_DESCRIPTIONS["csv"], render_csv),
         ReportFormat("html", FORMAT_DESCRIPTIONS["html"], render_html),
+        ReportFormat("jsonl", FORMAT_DESCRIPTIONS["jsonl"], render_jsonl),
     )
 }
+
+
+@dataclass(frozen=True)
+class StreamedFormat:
+    """A format written a ticket at a time as tickets are checked, in the search's order.
+
+    Its memory is flat in the number of tickets: nothing is kept once its line is written.
+    """
+
+    header: str
+    line: Callable[[Portfolio, Row], str]  # (portfolio without rows: site and day; row) -> line
 
 
 def _ticket(portfolio: Portfolio, row: Row) -> dict[str, Any]:
@@ -487,3 +515,9 @@ def _cell(value: Any) -> Any:
         return value
     value = redact(value)
     return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+STREAMED_FORMATS: dict[str, StreamedFormat] = {
+    "jsonl": StreamedFormat("", ticket_line),
+    "csv": StreamedFormat(_csv_lines([CSV_COLUMNS]), csv_line),
+}

@@ -252,6 +252,7 @@ def _environment(
     env = jinja2.sandbox.ImmutableSandboxedEnvironment(
         loader=jinja2.FileSystemLoader(folders),
         bytecode_cache=template_cache(kind),
+        auto_reload=False,  # read once a run: a stat per template per render was 5-10 % of a report
         undefined=jinja2.StrictUndefined,
         finalize=finalize,
         autoescape=autoescape,
@@ -342,7 +343,12 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
         sorted(steps, key=lambda s: _ACTOR_ORDER.get(str(s.change.actor), 4) + 5 * (s.change.needed is None))
     )
     main = [s for s in steps if not blocker_refs or blocker_refs & set(s.rules)]
-    skipped = [f for f in assessment.findings if f.outcome is FindingStatus.SKIPPED and not f.unrecorded]
+    # A question that could not be asked for lack of data (`asks`) is no check the reader misses.
+    skipped = [
+        f
+        for f in assessment.findings
+        if f.outcome is FindingStatus.SKIPPED and not f.unrecorded and not f.on_hold and not f.rule.asks
+    ]
     return {
         "a": assessment,
         "headline": assessment.headline,
@@ -388,6 +394,7 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
             and not set(f.rule.uses) & waived_uses
         ],
         "skipped": skipped,
+        "on_hold": [f for f in assessment.findings if f.on_hold],
         "unusable": _unusable(assessment),
         "checked": [
             f for f in assessment.findings if f.outcome not in (FindingStatus.SKIPPED, FindingStatus.WAIVED)
@@ -411,12 +418,19 @@ def _unrecorded_names(assessment: Assessment) -> list[str]:
 
 
 def _unusable(assessment: Assessment) -> list[Any]:
-    """Evidence of skipped rules whose value the ticket has but gonogo could not use, once each."""
+    """Evidence of skipped rules whose value the ticket has but gonogo could not use, once each;
+    a value some question already asks about is said there."""
+    asked = {m.property for m in assessment.missing_information}
     seen: dict[str, Any] = {}
     for finding in assessment.findings:
         if finding.outcome is FindingStatus.SKIPPED:
             for item in finding.evidence:
-                if item.value is None and item.problem and item.property not in seen:
+                if (
+                    item.value is None
+                    and item.problem
+                    and item.property not in seen
+                    and item.property not in asked
+                ):
                     seen[item.property] = item
     return list(seen.values())
 

@@ -130,6 +130,7 @@ class Settings:
     unrecorded: frozenset[str] = frozenset()  # `property = false` in [fields]: this site does not record it
     values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # [values.PROPERTY] option aliases
     thresholds: Mapping[str, float] = field(default_factory=dict)
+    placeholders: tuple[str, ...] = ()  # [vocabulary].placeholders: the site's own "TBD"s
     checklist_paths: tuple[Path, ...] = ()
     disabled_checklists: frozenset[str] = frozenset()
     condition_validator: str = "jsonschema"
@@ -196,6 +197,7 @@ def load_settings(config_path: Path | None = None, environ: Mapping[str, str] | 
         unrecorded=frozenset(prop for prop, ref in data.get("fields", {}).items() if ref is False),
         values={prop: dict(aliases) for prop, aliases in data.get("values", {}).items()},
         thresholds={name: float(value) for name, value in data.get("thresholds", {}).items()},
+        placeholders=tuple(data.get("vocabulary", {}).get("placeholders", ())),
         checklist_paths=tuple(base / p for p in checklists_table.get("paths", [])),
         disabled_checklists=frozenset(checklists_table.get("disable", [])),
         condition_validator=checklists_table.get("validator", "jsonschema"),
