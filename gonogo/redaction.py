@@ -87,7 +87,7 @@ def redact_data(value: Any) -> Any:
         return redact(value)
     if isinstance(value, dict):
         return {redact_data(key): redact_data(item) for key, item in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [redact_data(item) for item in value]
     return value
 

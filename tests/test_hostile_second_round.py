@@ -8,6 +8,8 @@ kill/restart tests of the webhook service.
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import itertools
 import json
 import socket
@@ -168,6 +170,40 @@ def test_a_token_in_a_ticket_field_is_blanked_in_every_output_whatever_its_chara
             require_real_or_skip(reason)
         (adf,) = render_wiki_to_adf([body])
         assert token not in plain_text(adf)
+
+
+@pytest.mark.parametrize("output_format", ["json", "jsonl", "csv"])
+def test_a_token_with_quotes_and_backslashes_is_blanked_in_the_portfolio_json_and_csv(
+    gonogo: Gonogo, output_format: str
+) -> None:
+    """Review of issue 23: JSON and CSV escape `"` and `\\`, so redacting the serialised text missed it."""
+    token = 'api"token\\1'
+    with secret_site("Data Center", token) as jira:
+        seed(jira, "doomed", "BID-1", summary=f"Bid {token}", customfield_10106=token)
+        run = gonogo(
+            "report", "--project", "BID", "--today", TODAY, "--format", output_format, env=jira_env(jira)
+        )
+    assert run.exit_code == 0, run.stderr
+    read = {
+        "json": lambda: json.loads(run.stdout),
+        "jsonl": lambda: [json.loads(line) for line in run.stdout.splitlines()],
+        "csv": lambda: list(csv.reader(io.StringIO(run.stdout))),
+    }[output_format]()
+    texts = list(strings_in(read))  # as a reader of the document sees them, escaping undone
+    assert not any(token in text for text in texts)
+    assert "Bid ***" in texts
+
+
+def strings_in(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from strings_in(key)
+            yield from strings_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings_in(item)
 
 
 # --- the transport: a test Jira behind a proxy that breaks answers on the wire ---------------

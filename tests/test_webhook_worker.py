@@ -129,6 +129,54 @@ def test_what_waiting_cannot_cure_is_dead_lettered_at_once(
     assert letter.attempts == 1
 
 
+def test_every_check_outcome_is_counted_from_zero_before_the_first_check() -> None:
+    """Review of issue 23: the check process's counter file then exists before any worker runs;
+    made at a first check, a scrape waiting for that check could catch it empty (a failed scrape)."""
+    metrics = Metrics(queue_depth=lambda: 0)
+    outcomes = ("posted", "unchanged", "ignored", "retry", "dead_letter")
+    counted = {
+        outcome: sample(metrics, "gonogo_webhook_checks_total", outcome=outcome) for outcome in outcomes
+    }
+    assert counted == dict.fromkeys(outcomes, 0.0)
+
+
+class SeenAtLogging(logging.Handler):
+    """What `/metrics` would show at the moment each delivery line is logged."""
+
+    def __init__(self, queue: LocalQueue, metrics: Metrics) -> None:
+        super().__init__()
+        self.queue, self.metrics = queue, metrics
+        self.seen: list[tuple[int, float | None]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen.append((self.queue.depth(), sample(self.metrics, "gonogo_webhook_checks_in_progress")))
+
+
+@pytest.mark.parametrize("outcome", [POSTED, JiraError("Jira refused to let this account post (403)")])
+def test_a_job_counts_as_in_progress_until_its_delivery_line_is_logged(
+    queue: LocalQueue, outcome: Checked | Exception
+) -> None:
+    """Review of issue 23: the job left the queue and stopped counting before its line was logged,
+    so "queue empty, nothing in progress" (what tests and operators wait on) could miss that line."""
+    metrics = Metrics(queue_depth=queue.depth)
+    watcher = SeenAtLogging(queue, metrics)
+    delivery_log = logging.getLogger("gonogo.webhook.delivery")
+    delivery_log.addHandler(watcher)
+    level = delivery_log.level
+    delivery_log.setLevel(logging.INFO)
+    try:
+        queue.submit(job(), dedupe=True)
+        workers = Workers(queue=queue, run_check=Script(outcome), count=1, retry=FAST, metrics=metrics)
+        claimed = queue.claim(1)
+        assert claimed is not None
+        workers.process(claimed)
+    finally:
+        delivery_log.removeHandler(watcher)
+        delivery_log.setLevel(level)
+    assert watcher.seen == [(0, 1.0)]  # settled, so out of the queue; still held until logged
+    assert sample(metrics, "gonogo_webhook_checks_in_progress") == 0
+
+
 def test_a_job_waiting_for_its_back_off_holds_no_worker_and_survives_a_restart(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

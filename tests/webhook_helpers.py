@@ -199,7 +199,7 @@ class Service:
             pytest.fail(f"gonogo serve exited with {self.process.returncode}:\n{self.log_text()}")
         try:
             return requests.get(f"{self.url}/healthz", timeout=1).status_code == 200
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # a slow answer while starting: not ready yet
             return False
 
     def post(
@@ -209,7 +209,9 @@ class Service:
 
     def metrics(self) -> dict[str, float]:
         """Samples of /metrics by their full name with labels, e.g. 'x_total{outcome="queued"}'."""
-        text = requests.get(f"{self.url}/metrics", timeout=5).text
+        answer = requests.get(f"{self.url}/metrics", timeout=5)
+        assert answer.status_code == 200, f"/metrics answered {answer.status_code}: {answer.text[:200]}"
+        text = answer.text
         samples = {}
         for line in text.splitlines():
             if line and not line.startswith("#"):

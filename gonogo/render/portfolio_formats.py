@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from gonogo import __version__
 from gonogo.core.verdict import WORST_FIRST, Verdict
+from gonogo.redaction import redact, redact_data
 from gonogo.render.portfolio_format_names import FORMAT_DESCRIPTIONS
 
 if TYPE_CHECKING:
@@ -115,7 +116,8 @@ def portfolio_document(portfolio: Portfolio) -> dict[str, Any]:
 
 
 def render_json(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
-    return json.dumps(portfolio_document(portfolio), indent=2, ensure_ascii=False) + "\n"
+    # Redacted as data: JSON escapes quotes and backslashes, which would split a secret in the text.
+    return json.dumps(redact_data(portfolio_document(portfolio)), indent=2, ensure_ascii=False) + "\n"
 
 
 CSV_COLUMNS = (
@@ -151,7 +153,7 @@ def render_jsonl(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
 
 def ticket_line(portfolio: Portfolio, row: Row) -> str:
     """One ticket as a line of JSON Lines."""
-    return json.dumps(_ticket(portfolio, row), ensure_ascii=False) + "\n"
+    return json.dumps(redact_data(_ticket(portfolio, row)), ensure_ascii=False) + "\n"
 
 
 def csv_line(portfolio: Portfolio, row: Row) -> str:
@@ -507,10 +509,12 @@ def _waivers(portfolio: Portfolio) -> dict[str, Any]:
 
 
 def _cell(value: Any) -> Any:
-    """Defuse spreadsheet formulas in ticket text: a leading = + - @ gets a quote in front (OWASP)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    """Secrets blanked before quoting can split them; spreadsheet formulas in ticket text defused:
+    a leading = + - @ gets a quote in front (OWASP)."""
+    if not isinstance(value, str):
+        return value
+    value = redact(value)
+    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 STREAMED_FORMATS: dict[str, StreamedFormat] = {

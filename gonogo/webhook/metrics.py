@@ -63,7 +63,7 @@ class WorkerMetrics:
         # "livesum": in multiprocess mode, the sum over check processes that are alive.
         self.in_progress = Gauge(
             "gonogo_webhook_checks_in_progress",
-            "Checks running right now.",
+            "Jobs workers hold right now: waiting for their ticket, checking, settling, logging.",
             registry=registry,
             multiprocess_mode="livesum",
         )
@@ -73,6 +73,12 @@ class WorkerMetrics:
             registry=registry,
             multiprocess_mode="livemax",
         )
+        # Every outcome at 0 from the start (Prometheus' advice for labelled series), which also
+        # creates the check process's counter file before any worker runs. prometheus_client makes
+        # that file empty and sizes it a moment later; a scrape in that moment fails whole
+        # (client_python issue 1199). Made lazily, at a first check, a waiting scrape could hit it.
+        for outcome in ("posted", "unchanged", "ignored", "retry", "dead_letter"):
+            self.checks.labels(outcome)
 
 
 class IntakeMetrics:

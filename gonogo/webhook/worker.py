@@ -137,14 +137,17 @@ class Workers:
         the job is handed back so that it runs again, and the error is raised for the caller to log.
         """
         report: _Report | None = None
-        try:
-            with self._queue.ticket_lock(claimed.job.lock_names()):
-                report = self._settle(claimed)
-        except BaseException:
-            if report is None:
-                self._hand_back(claimed)
-            raise
-        report()
+        # In progress until its delivery line is logged: a scrape that shows an empty queue and
+        # nothing in progress has every settled job's line and counts (the job leaves the queue first).
+        with self._metrics.in_progress.track_inprogress():
+            try:
+                with self._queue.ticket_lock(claimed.job.lock_names()):
+                    report = self._settle(claimed)
+            except BaseException:
+                if report is None:
+                    self._hand_back(claimed)
+                raise
+            report()
 
     def _settle(self, claimed: Claimed) -> _Report:
         """Run the check once and settle the job; return what to log about it.
@@ -183,7 +186,6 @@ class Workers:
 
     def _attempt(self, job: Job) -> tuple[Exception | None, Checked | NotAProposal | None]:
         started = time.perf_counter()
-        self._metrics.in_progress.inc()
         self._busy_since[threading.get_ident()] = self._clock()
         try:
             return None, self._run_check(job)
@@ -194,7 +196,6 @@ class Workers:
             return error, None
         finally:
             del self._busy_since[threading.get_ident()]
-            self._metrics.in_progress.dec()
             self._metrics.check_seconds.observe(time.perf_counter() - started)
 
     def _wait(self, seconds: float) -> bool:
