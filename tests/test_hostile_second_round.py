@@ -184,11 +184,13 @@ def test_a_token_with_quotes_and_backslashes_is_blanked_in_the_portfolio_json_an
             "report", "--project", "BID", "--today", TODAY, "--format", output_format, env=jira_env(jira)
         )
     assert run.exit_code == 0, run.stderr
-    read = {
-        "json": lambda: json.loads(run.stdout),
-        "jsonl": lambda: [json.loads(line) for line in run.stdout.splitlines()],
-        "csv": lambda: list(csv.reader(io.StringIO(run.stdout))),
-    }[output_format]()
+    read: object
+    if output_format == "json":
+        read = json.loads(run.stdout)
+    elif output_format == "jsonl":
+        read = [json.loads(line) for line in run.stdout.splitlines()]
+    else:
+        read = list(csv.reader(io.StringIO(run.stdout)))
     texts = list(strings_in(read))  # as a reader of the document sees them, escaping undone
     assert not any(token in text for text in texts)
     assert "Bid ***" in texts
