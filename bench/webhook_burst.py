@@ -273,12 +273,11 @@ async def _response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
 
 def report(args: argparse.Namespace, results: dict[str, Burst | list[float]]) -> None:
     ms = 1000.0
-    print(
-        f"\n{args.deliveries} deliveries, {args.concurrency} concurrent senders, {args.workers} workers, loopback\n"
-    )
+    print(f"\n{args.deliveries} deliveries, {args.concurrency} senders, {args.workers} workers, loopback\n")
     print(f"{'measure':<38}{'p50':>10}{'p90':>10}{'p99':>10}{'max':>10}")
     floor, clean = results["floor"], results["clean"]
-    assert isinstance(floor, list) and isinstance(clean, Burst)
+    assert isinstance(floor, list)
+    assert isinstance(clean, Burst)
     for name, values in (("ack latency, bare Starlette (ms)", floor), ("ack latency (ms)", clean.acks)):
         row = [percentile(values, q) * ms for q in (0.5, 0.9, 0.99)] + [max(values) * ms]
         print(f"{name:<38}" + "".join(f"{v:>10.1f}" for v in row))

@@ -254,4 +254,5 @@ class Service:
     def delivery_lines(self) -> list[dict[str, Any]]:
         return [record for record in self.log_lines() if record.get("logger") == "gonogo.webhook.delivery"]
 
+
 __all__ = ["Metrics"]  # the service's metrics, for tests that run its parts without a server

@@ -17,8 +17,8 @@ from dataclasses import replace
 from datetime import date
 from typing import Protocol
 
-from gonogo.core.decisions import decision_fields
 from gonogo.core.errors import ConfigurationError, JiraError
+from gonogo.core.pipeline.decisions import decision_fields
 from gonogo.flows.assessor import Assessor, build_assessor
 from gonogo.flows.check_ticket import assess_and_post
 from gonogo.jira.gateway import JiraGateway
