@@ -7,8 +7,6 @@ import ast
 import inspect
 import json
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -113,15 +111,7 @@ def test_a_port_in_use_is_one_error_line_naming_the_fix(tmp_path: Path, jira: Ji
     """Case 9: uvicorn logged JSON lines and exited; no `gonogo: error:` line said what to do."""
     service = Service(tmp_path / "svc", jira)
     with socket.create_server(("127.0.0.1", service.port)):
-        run = subprocess.run(
-            [sys.executable, "-m", "gonogo", "serve", "--port", str(service.port)],
-            env=service.env,
-            cwd=service.folder,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        run = service.run("serve", "--port", str(service.port))
     assert run.returncode == 3
     assert run.stderr.strip().splitlines() == [
         f"gonogo: error: cannot listen on 127.0.0.1:{service.port} (Address already in use): stop what "

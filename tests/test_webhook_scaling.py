@@ -93,15 +93,7 @@ def test_a_worker_stops_in_order_on_sigterm_and_shares_the_checks(tmp_path: Path
 
 def test_a_worker_needs_the_redis_queue(tmp_path: Path, jira: JiraServer) -> None:
     service = Service(tmp_path / "svc", jira)
-    run = subprocess.run(
-        [sys.executable, "-m", "gonogo", "worker"],
-        env=service.env,
-        cwd=service.folder,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    run = service.run("worker")
     assert run.returncode == 3
     assert run.stderr.strip().splitlines() == [
         'gonogo: error: gonogo worker needs queue = "redis" in [webhook]: the local queue belongs to '

@@ -202,6 +202,18 @@ class Service:
         except (requests.ConnectionError, requests.Timeout):  # a slow answer while starting: not ready yet
             return False
 
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """`gonogo ARGS` in the service's folder and environment, to its end."""
+        return subprocess.run(
+            [sys.executable, "-m", "gonogo", *args],
+            env=self.env,
+            cwd=self.folder,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
     def post(
         self, body: bytes, headers: dict[str, str] | None = None, path: str = "/webhook"
     ) -> requests.Response:
