@@ -1,23 +1,20 @@
-"""What every command shares: logging without secrets, one-line errors, colour, common options.
-
-All "could not check" problems leave a command as a GonogoError; the `gonogo` group hands them to
-`fail`: one line on stderr and the error's exit code (`gonogo.cli.exits`; README, "Exit codes").
-"""
+"""What every command shares: logging without secrets, one-line errors, colour, common options."""
 
 from __future__ import annotations
 
-import os
+import logging
+import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
+from gonogo.cli.exits import for_error
 from gonogo.core.errors import GonogoError
-
-if TYPE_CHECKING:
-    import logging
+from gonogo.log_routing import STANDARD_RECORD_ATTRIBUTES, route_other_loggers
+from gonogo.redaction import RedactRecords, redact
 
 LOGGER_NAME = "gonogo"
 
@@ -25,9 +22,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def logger() -> logging.Logger:
-    """gonogo's logger. `logging` is imported on first use: `gonogo --help` never needs it."""
-    import logging
-
     return logging.getLogger(LOGGER_NAME)
 
 
@@ -39,10 +33,6 @@ def setup_logging(verbose: int) -> None:
     and whatever the record holds (a whole Jira response body, once). Other libraries speak only
     from -vv on, one line each.
     """
-    import logging
-
-    from gonogo.log_routing import route_other_loggers
-
     log = logger()
     log.handlers[:] = [_stderr_handler()]
     log.propagate = False
@@ -51,11 +41,6 @@ def setup_logging(verbose: int) -> None:
 
 
 def _stderr_handler() -> logging.Handler:
-    import logging
-
-    from gonogo.log_routing import STANDARD_RECORD_ATTRIBUTES
-    from gonogo.redaction import RedactRecords
-
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("gonogo: %(message)s"))
     handler.addFilter(RedactRecords(standard=STANDARD_RECORD_ATTRIBUTES))
@@ -63,14 +48,11 @@ def _stderr_handler() -> logging.Handler:
 
 
 def fail(error: GonogoError, config_file: object = None) -> NoReturn:
-    """One line on stderr, then the exit code of the error's family (`gonogo.cli.exits`).
+    """One line on stderr, then the exit code of the error's family.
 
     `config_file` is the configuration file given (--config or GONOGO_CONFIG): a message that
     says "fix ... in gonogo.toml" names that file instead, the one actually read.
     """
-    from gonogo.cli.exits import for_error
-    from gonogo.redaction import redact
-
     message = redact(named_config(" ".join(str(error).split()), config_file))
     click.echo(f"gonogo: error: {message}", err=True)
     sys.exit(for_error(error))
@@ -80,13 +62,11 @@ def named_config(text: str, config_file: object) -> str:
     """`text` with the word gonogo.toml (not part of a longer path) replaced by the file given."""
     if config_file is None:
         return text
-    import re
-
     return re.sub(r"(?<![\w/.\\-])gonogo\.toml\b", lambda _: str(config_file), text)
 
 
-def use_colour() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+def use_colour(environ: Mapping[str, str]) -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in environ
 
 
 def more_verbose(ctx: click.Context, verbose: int) -> int:
@@ -98,11 +78,7 @@ def more_verbose(ctx: click.Context, verbose: int) -> int:
 
 
 def iso_date(value: str | datetime) -> datetime:
-    """A YYYY-MM-DD date, read with `datetime.fromisoformat`.
-
-    click.DateTime would do, but it parses with `strptime`, whose import costs a few milliseconds
-    on every command that has a --today option (measured; issue 14).
-    """
+    """A YYYY-MM-DD date, with a message that shows the form (click.DateTime's names a strptime format)."""
     if isinstance(value, datetime):
         return value
     text = str(value)

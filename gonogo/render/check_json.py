@@ -7,18 +7,22 @@ holds the output to it, so scripts can rely on it across releases.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gonogo import __version__
-from gonogo.core.assessment import Assessment, Evidence, FindingStatus
-from gonogo.core.comment_format import CommentBody
-from gonogo.core.decisions import DecisionRecord
-from gonogo.core.path_to_go import Change, Step
-from gonogo.core.proposal import Quote
-from gonogo.core.publication import Publication
-from gonogo.core.waivers import Waiver, WaiverRuling
+
+if TYPE_CHECKING:  # types only: `gonogo --help` imports this module, the core's rules load jsonschema
+    from gonogo.core.assessment import Assessment, Evidence
+    from gonogo.core.comment_format import CommentBody
+    from gonogo.core.decisions import DecisionRecord
+    from gonogo.core.path_to_go import Change, Step
+    from gonogo.core.proposal import Quote
+    from gonogo.core.publication import Publication
+    from gonogo.core.waivers import Waiver, WaiverRuling
 
 FORMAT_VERSION = 1
+# The outcomes (`FindingStatus` values) under which a finding states its problem.
+_PROBLEM_SHOWN = ("failed", "waived")
 
 
 def report_document(
@@ -45,7 +49,7 @@ def report_document(
                 "checklist": f.checklist,
                 "rule": f.rule.id,
                 "title": f.rule.title,
-                "problem": f.headline if f.outcome in (FindingStatus.FAILED, FindingStatus.WAIVED) else None,
+                "problem": f.headline if f.outcome in _PROBLEM_SHOWN else None,
                 "severity": f.rule.severity.value,
                 "outcome": f.outcome.value,
                 "evidence": [_evidence(e) for e in f.evidence],
