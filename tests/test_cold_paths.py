@@ -47,7 +47,9 @@ def loaded(args: list[str], tmp_path: Path) -> set[str]:
         ["check", str(EXAMPLE), "--dry-run", "--today", "2026-11-23"],
     ],
 )
-def test_a_command_without_jira_loads_no_jira_client_and_no_web_server(args: list[str], tmp_path: Path) -> None:
+def test_a_command_without_jira_loads_neither_the_jira_client_nor_the_web_server(
+    args: list[str], tmp_path: Path
+) -> None:
     assert loaded(args, tmp_path) & JIRA_AND_WEB == set()
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 import click
 
 from gonogo.cli.common import day, logger, more_verbose, today_option, use_colour, verbose_option
-from gonogo.core.verdict import Verdict
+from gonogo.core.pipeline.verdict import Verdict
 from gonogo.redaction import redact
 from gonogo.render.check_formats import CHECK_FORMATS, CheckOutput
 

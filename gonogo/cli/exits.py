@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from gonogo.core.errors import ConfigurationError, GonogoError, InputError, JiraError
-from gonogo.core.verdict import Verdict
+from gonogo.core.pipeline.verdict import Verdict
 
 
 class ExitCode(IntEnum):

@@ -95,7 +95,7 @@ def report(
     """
     # The work is imported when it runs (see gonogo.cli).
     from gonogo.cli.report_output import ProgressLine, ReportFile
-    from gonogo.core.portfolio import build_portfolio
+    from gonogo.core.portfolio.rows import build_portfolio
     from gonogo.flows.assessor import build_assessor
     from gonogo.flows.portfolio_run import ReportRequest, project_jql, run_report
     from gonogo.render.portfolio_formats import csv_section

@@ -172,7 +172,7 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
 
 def _doctor_lines(settings: Settings, key: str | None, *, service: bool) -> list[DoctorLine]:
     """Every check `doctor` makes, in the order it prints them."""
-    from gonogo.core.option_aliases import OptionAliases, parse_option_aliases
+    from gonogo.core.jira_shapes.option_aliases import OptionAliases, parse_option_aliases
     from gonogo.flows import doctor as checks
     from gonogo.flows.assessor import field_map
     from gonogo.flows.authoring import lint

@@ -11,13 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from gonogo.core.comment_format import CommentBody, CommentFormat
+from gonogo.core.jira_shapes.comment_format import CommentBody, CommentFormat
 from gonogo.redaction import redact_data
 from gonogo.render.check_json import report_document
 
 if TYPE_CHECKING:
-    from gonogo.core.assessment import Assessment
-    from gonogo.core.publication import Publication
+    from gonogo.core.jira_shapes.publication import Publication
+    from gonogo.core.pipeline.findings import Assessment
     from gonogo.render.renderer import Renderer
 
 

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 from gonogo import __version__
 
 if TYPE_CHECKING:  # types only: `gonogo --help` imports this module, the core's rules load jsonschema
-    from gonogo.core.assessment import Assessment, Evidence
-    from gonogo.core.comment_format import CommentBody
-    from gonogo.core.decisions import DecisionRecord
-    from gonogo.core.path_to_go import Change, Step
-    from gonogo.core.proposal import Quote
-    from gonogo.core.publication import Publication
-    from gonogo.core.waivers import Waiver, WaiverRuling
+    from gonogo.core.jira_shapes.comment_format import CommentBody
+    from gonogo.core.jira_shapes.publication import Publication
+    from gonogo.core.pipeline.decisions import DecisionRecord
+    from gonogo.core.pipeline.findings import Assessment, Evidence
+    from gonogo.core.pipeline.path_to_go import Fix, Step
+    from gonogo.core.pipeline.proposal import Quote
+    from gonogo.core.pipeline.waivers import Waiver, WaiverRuling
 
 FORMAT_VERSION = 1
 # The outcomes (`FindingStatus` values) under which a finding states its problem.
@@ -101,7 +101,7 @@ def _step(step: Step) -> dict[str, Any]:
     }
 
 
-def _change(change: Change) -> dict[str, Any]:
+def _change(change: Fix) -> dict[str, Any]:
     """The schema's names; options as vocabulary values, `set_to` as the site's own text."""
     return {
         "property": change.property,

@@ -2,7 +2,7 @@
 
 Every format renders the same `Portfolio`; text and HTML through templates (wording lives there),
 JSON and CSV as data. `--help` imports this module for the choices, so the portfolio's sections
-(`gonogo.core.portfolio_sections`, which loads jsonschema through the core's rules) are imported
+(`gonogo.core.portfolio.sections`, which loads jsonschema through the core's rules) are imported
 where they are used.
 """
 
@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gonogo import __version__
-from gonogo.core.verdict import WORST_FIRST, Verdict
+from gonogo.core.pipeline.verdict import WORST_FIRST, Verdict
 from gonogo.redaction import redact, redact_data
 
 if TYPE_CHECKING:
-    from gonogo.core.decisions import DecisionRecord
-    from gonogo.core.portfolio import Portfolio, Row
+    from gonogo.core.pipeline.decisions import DecisionRecord
+    from gonogo.core.portfolio.rows import Portfolio, Row
     from gonogo.render.renderer import Renderer
 
 FORMAT_VERSION = 1
@@ -72,7 +72,7 @@ def render_text(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
 
 def _sections(portfolio: Portfolio) -> dict[str, Any]:
     """What the text and HTML templates show beyond the table, the same data JSON prints."""
-    from gonogo.core import portfolio_sections as sections  # noqa: PLC0415 - see the module docstring
+    from gonogo.core.portfolio import sections  # noqa: PLC0415 - see the module docstring
 
     return {
         "changes": [sections.ticket_change(portfolio, row) for row in portfolio.rows],
@@ -133,7 +133,7 @@ def ticket_line(portfolio: Portfolio, row: Row) -> str:
 
 
 def _change(portfolio: Portfolio, row: Row) -> dict[str, Any] | None:
-    from gonogo.core.portfolio_sections import ticket_change  # noqa: PLC0415 - see the module docstring
+    from gonogo.core.portfolio.sections import ticket_change  # noqa: PLC0415 - see the module docstring
 
     return ticket_change(portfolio, row)
 
@@ -278,7 +278,7 @@ def _rates(items: Iterable[dict[str, Any]], keys: Sequence[str], headers: Sequen
 
 def csv_section(portfolio: Portfolio, name: str) -> str:
     """One of the report's sections as its own CSV (`--section`); `tickets` is the usual table."""
-    from gonogo.core import portfolio_sections as sections  # noqa: PLC0415 - see the module docstring
+    from gonogo.core.portfolio import sections  # noqa: PLC0415 - see the module docstring
 
     if name == "tickets":
         return _tickets_csv(portfolio)
