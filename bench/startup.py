@@ -57,7 +57,8 @@ def cpu_seconds(command: list[str]) -> float:
 def commands(folder: Path) -> dict[str, list[str]]:
     schema = folder / "completeness.schema.json"
     schema.write_text(json.dumps(completeness_schema()), encoding="utf-8")
-    gonogo = [sys.executable, "-m", "gonogo"]
+    script = Path(sys.executable).parent / "gonogo"  # the installed command, as a user runs it
+    gonogo = [str(script)] if script.exists() else [sys.executable, "-m", "gonogo"]
     listed = {
         "python -c pass": [sys.executable, "-c", "pass"],
         "python -c 'import click'": [sys.executable, "-c", "import click"],

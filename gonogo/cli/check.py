@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 
-from gonogo.cli.common import day, logger, more_verbose, today_option, use_colour, verbose_option
-from gonogo.core.pipeline.verdict import Verdict
-from gonogo.redaction import redact
+from gonogo.cli.common import day, today_option, use_colour, verbose_option
 from gonogo.render.check_formats import CHECK_FORMATS, CheckOutput
+
+if TYPE_CHECKING:
+    from gonogo.core.pipeline.verdict import Verdict
 
 
 @click.command()
@@ -46,8 +48,10 @@ def check(
     11 NEEDS INFO, 12 NO-GO; 3 configuration, 4 input, 5 Jira error.
     """
     # The work is imported when it runs (see gonogo.cli).
+    from gonogo.cli.runtime import logger, more_verbose
     from gonogo.flows.assessor import build_assessor
     from gonogo.flows.check_ticket import check_ticket
+    from gonogo.redaction import redact
     from gonogo.sources.config import load_settings
     from gonogo.sources.tickets import parse_ticket_ref
 

@@ -7,8 +7,8 @@ when they could not do their job; the `gonogo` group turns either into the exit 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum
+from typing import NamedTuple
 
 from gonogo.core.errors import ConfigurationError, GonogoError, InputError, JiraError
 from gonogo.core.pipeline.verdict import Verdict
@@ -28,18 +28,18 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
 
-@dataclass(frozen=True)
-class Problems:
+# NamedTuple, not a dataclass, for these records (and the format registries'): `gonogo --help`
+# imports them, and dataclasses cost it ~4 ms of its ~50 (bench/startup.py).
+class Problems(NamedTuple):
     """Configuration problems a command found and listed (`checklists lint`, `doctor`)."""
 
-    count: int
+    found: int
 
 
-@dataclass(frozen=True)
-class FailedRows:
+class FailedRows(NamedTuple):
     """Tickets `report` could not check or post (they are error rows in the report)."""
 
-    count: int
+    tickets: int
 
 
 _FOR_VERDICT = {
@@ -71,8 +71,8 @@ def for_result(result: object) -> ExitCode:
     """What a command returned, as an exit code; nothing returned is success."""
     if isinstance(result, Verdict):
         return for_verdict(result)
-    if isinstance(result, Problems) and result.count:
+    if isinstance(result, Problems) and result.found:
         return ExitCode.CONFIGURATION
-    if isinstance(result, FailedRows) and result.count:
+    if isinstance(result, FailedRows) and result.tickets:
         return ExitCode.REPORT_FAILED_ROWS
     return ExitCode.GO

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
-from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -13,13 +11,11 @@ import click
 from gonogo import __version__
 from gonogo.cli.check import check
 from gonogo.cli.checklists import checklists
-from gonogo.cli.common import fail, logger, setup_logging
 from gonogo.cli.exits import ExitCode, for_result
 from gonogo.cli.report import report
 from gonogo.cli.serve import dead_letters, serve
 from gonogo.cli.site import doctor, setup
 from gonogo.core.errors import GonogoError
-from gonogo.redaction import remember_environment
 
 
 class GonogoGroup(click.Group):
@@ -29,6 +25,8 @@ class GonogoGroup(click.Group):
         try:
             result = super().invoke(ctx)
         except GonogoError as error:
+            from gonogo.cli.runtime import fail  # a command ran (see gonogo.cli)
+
             fail(error, (ctx.obj or {}).get("config_path"))
         ctx.exit(for_result(result))
 
@@ -46,15 +44,19 @@ class GonogoGroup(click.Group):
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None, verbose: int) -> None:
     """Tell a bid team the truth about a proposal ticket: GO, GO WITH CONDITIONS, NEEDS INFO or NO-GO."""
+    # A command is about to run (see gonogo.cli).
+    from gonogo.cli.runtime import setup_logging
+    from gonogo.redaction import remember_environment
+
     remember_environment(os.environ)
     setup_logging(verbose)
-    ctx.obj = {"config_path": Path(config_path) if config_path else None, "verbose": verbose}
+    ctx.obj = {"config_path": config_path or None, "verbose": verbose}
 
 
 def _config_after_command(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
     """`gonogo check BID-1 --config FILE` means what `gonogo --config FILE check BID-1` does."""
     if value is not None:
-        ctx.find_root().obj["config_path"] = Path(value)
+        ctx.find_root().obj["config_path"] = value
 
 
 def _accept_config_option(command: click.Command) -> None:
@@ -91,8 +93,9 @@ def run() -> NoReturn:
         error.show()
         sys.exit(error.exit_code)
     except Exception as exc:  # a bug: say so in one line; --verbose twice shows the traceback
-        if logger().isEnabledFor(logging.DEBUG):
-            logger().exception("internal error")
+        from gonogo.cli.runtime import logger
+
+        logger().debug("internal error", exc_info=True)
         click.echo(
             f"gonogo: internal error ({exc.__class__.__name__}); please report it with the command you ran",
             err=True,

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 
-from gonogo.cli.common import day, logger, more_verbose, today_option, use_colour, verbose_option
+from gonogo.cli.common import day, today_option, use_colour, verbose_option
 from gonogo.cli.exits import FailedRows
-from gonogo.redaction import redact
 from gonogo.render.portfolio_formats import CSV_SECTIONS, REPORT_FORMATS
+
+if TYPE_CHECKING:
+    from gonogo.cli.report_output import ProgressLine
+    from gonogo.flows.assessor import Assessor
+    from gonogo.flows.portfolio_run import ReportRequest, ReportRun
+    from gonogo.sources.config import Settings
 
 
 @click.command()
@@ -95,10 +102,9 @@ def report(
     """
     # The work is imported when it runs (see gonogo.cli).
     from gonogo.cli.report_output import ProgressLine, ReportFile
-    from gonogo.core.portfolio.rows import build_portfolio
+    from gonogo.cli.runtime import logger, more_verbose
     from gonogo.flows.assessor import build_assessor
-    from gonogo.flows.portfolio_run import ReportRequest, project_jql, run_report
-    from gonogo.render.portfolio_formats import csv_section
+    from gonogo.flows.portfolio_run import ReportRequest, project_jql
     from gonogo.sources.config import load_settings
 
     level = more_verbose(ctx, verbose)
@@ -118,36 +124,55 @@ def report(
     )
     settings.jira.require_connection()
     assessor = build_assessor(settings)
-    chosen = REPORT_FORMATS[output_format]
-    line = chosen.line if section == "tickets" else None
     with (
         ProgressLine(enabled=sys.stderr.isatty() and not level) as progress,
         ReportFile(output, colour) as out,
     ):
-        if line is not None:  # each ticket's line is written as soon as it is checked
-            context = build_portfolio(
-                (), query=request.jql, today=request.today, site=settings.jira.url, posted=post
-            )
-            out.write(redact(chosen.header))
-            run = run_report(
-                request,
-                assessor=assessor,
-                jira=settings.jira,
-                progress=progress,
-                on_row=lambda row: out.write(redact(line(context, row))),
-            )
-        else:
-            run = run_report(request, assessor=assessor, jira=settings.jira, progress=progress)
-            if output_format == "csv":
-                out.write(redact(csv_section(run.portfolio, section)))
-            else:
-                out.write(redact(chosen.render(run.portfolio, assessor.renderer, colour)))
+        run = _run(request, settings, assessor, progress, out.write, output_format, section, colour)
+    tickets = run.portfolio.totals.tickets
     if output is not None:
-        click.echo(
-            f"Wrote the {output_format} report on {run.portfolio.totals.tickets} ticket(s) to {output}."
-        )
-    logger().info("%d tickets, %d Jira round-trips", run.portfolio.totals.tickets, run.jira_round_trips)
+        click.echo(f"Wrote the {output_format} report on {tickets} ticket(s) to {output}.")
+    logger().info("%d tickets, %d Jira round-trips", tickets, run.jira_round_trips)
     return FailedRows(run.portfolio.totals.failed)
+
+
+def _run(
+    request: ReportRequest,
+    settings: Settings,
+    assessor: Assessor,
+    progress: ProgressLine,
+    write: Callable[[str], None],
+    output_format: str,
+    section: str,
+    colour: bool,
+) -> ReportRun:
+    """Run the report and write it: a streamed format ticket by ticket, any other at the end."""
+    from gonogo.core.portfolio.rows import build_portfolio
+    from gonogo.flows.portfolio_run import run_report
+    from gonogo.redaction import redact
+    from gonogo.render.portfolio_formats import csv_section
+
+    chosen = REPORT_FORMATS[output_format]
+    line = chosen.line if section == "tickets" else None
+    if line is None:
+        run = run_report(request, assessor=assessor, jira=settings.jira, progress=progress)
+        if section != "tickets":
+            write(redact(csv_section(run.portfolio, section)))
+        else:
+            write(redact(chosen.render(run.portfolio, assessor.renderer, colour)))
+        return run
+    # Each ticket's line is written as soon as it is checked.
+    context = build_portfolio(
+        (), query=request.jql, today=request.today, site=settings.jira.url, posted=request.post
+    )
+    write(redact(chosen.header))
+    return run_report(
+        request,
+        assessor=assessor,
+        jira=settings.jira,
+        progress=progress,
+        on_row=lambda row: write(redact(line(context, row))),
+    )
 
 
 def _check_usage(

@@ -7,13 +7,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from gonogo.cli.common import more_verbose, verbose_option
+from gonogo.cli.common import verbose_option
 from gonogo.cli.exits import Problems
 from gonogo.cli.serve import require_serve_extra
 from gonogo.core.errors import ConfigurationError, InputError
 
 if TYPE_CHECKING:
     from gonogo.flows.doctor import DoctorLine
+    from gonogo.jira.gateway import JiraGateway
+    from gonogo.render.renderer import Renderer
     from gonogo.sources.config import Settings
 
 sample_option = click.option(
@@ -66,18 +68,18 @@ def setup(
     and issue_types, the events it handles, a secret written to [webhook].secret_file), or updates
     the one already there. Needs the Administer Jira permission.
     """
-    if webhook_url is not None:
-        _setup_webhook(ctx, webhook_url, verbose)
-        return
     # The work is imported when it runs (see gonogo.cli).
+    from gonogo.cli.runtime import more_verbose
     from gonogo.flows.assessor import field_map
-    from gonogo.flows.site_setup import mapped_properties, plan_setup
+    from gonogo.flows.site_setup import mapped_properties
     from gonogo.jira.gateway import JiraGateway
     from gonogo.render.renderer import make_renderer
     from gonogo.sources.config import load_settings
-    from gonogo.sources.resources import bundled_vocabulary
 
     more_verbose(ctx, verbose)
+    if webhook_url is not None:
+        _setup_webhook(ctx, webhook_url)
+        return
     if target is not None and os.path.exists(target) and not force:
         raise InputError(f"{target} exists: choose another file, or add --force to replace it")
     settings = load_settings(ctx.obj["config_path"], os.environ)
@@ -89,6 +91,22 @@ def setup(
         page = renderer.text_page("site-fields.txt.j2", fields=listed, unrecorded=sorted(settings.unrecorded))
         click.echo(page, nl=False)
         return
+    text, summary = _configuration(gateway, settings, renderer, key, target)
+    if target is None:
+        click.echo(text, nl=False)
+        click.echo(summary, err=True, nl=False)
+    else:
+        _write(target, text)
+        click.echo(summary, nl=False)
+
+
+def _configuration(
+    gateway: JiraGateway, settings: Settings, renderer: Renderer, key: str | None, target: str | None
+) -> tuple[str, str]:
+    """The gonogo.toml matched to the site, and the summary of what it matched."""
+    from gonogo.flows.site_setup import plan_setup
+    from gonogo.sources.resources import bundled_vocabulary
+
     kind, _ = gateway.server_info()
     site = gateway.site_fields()
     editable = gateway.editable_fields(key) if key else None
@@ -104,8 +122,6 @@ def setup(
         kind=kind,
         deployment="cloud" if kind == "Cloud" else "data-center",
     )
-    if target is not None:
-        _write(target, text)
     summary = renderer.text_page(
         "setup-summary.txt.j2",
         target=target,
@@ -115,21 +131,15 @@ def setup(
         aliases=sum(len(o.aliases) for o in plan.options),
         todo=plan.todo_lines,
     )
-    if target is None:
-        click.echo(text, nl=False)
-        click.echo(summary, err=True, nl=False)
-    else:
-        click.echo(summary, nl=False)
+    return text, summary
 
 
-def _setup_webhook(ctx: click.Context, url: str, verbose: int) -> None:
-    # The work is imported when it runs (see gonogo.cli).
+def _setup_webhook(ctx: click.Context, url: str) -> None:
     from gonogo.flows.webhook_setup import register_webhook
     from gonogo.jira.gateway import JiraGateway
     from gonogo.render.renderer import make_renderer
     from gonogo.sources.config import load_settings
 
-    more_verbose(ctx, verbose)
     settings = load_settings(ctx.obj["config_path"], os.environ)
     registration = register_webhook(JiraGateway.connect(settings.jira), settings, url, os.environ)
     page = make_renderer(settings.template_dir).text_page("setup-webhook.txt.j2", done=registration)
@@ -148,6 +158,9 @@ def _setup_webhook(ctx: click.Context, url: str, verbose: int) -> None:
 def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) -> Problems:
     """Check the configuration against the site, one line per check; exit 0 if all is well, else 3."""
     # The work is imported when it runs (see gonogo.cli).
+    from pathlib import Path
+
+    from gonogo.cli.runtime import more_verbose
     from gonogo.flows.doctor import Status
     from gonogo.render.renderer import make_renderer
     from gonogo.sources.config import load_settings
@@ -164,7 +177,7 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
         lines=lines,
         problems=problems,
         skipped=skipped,
-        config_name=str(ctx.obj["config_path"] or "gonogo.toml"),
+        config_name=str(Path(ctx.obj["config_path"] or "gonogo.toml")),
     )
     click.echo(page, nl=False)
     return Problems(problems)

@@ -1,28 +1,26 @@
 """`gonogo check`'s output formats, one registry: its keys are the `--format` choices.
 
 Like check-jsonschema's reporters: a format cannot be offered without a renderer behind it.
-Nothing here imports jinja2 or the core's rules at load time, because `--help` imports it.
+`gonogo --help` imports this module, so what rendering needs beyond the `Renderer` it is given
+(redaction, which loads logging) is imported when a format renders (bench/startup.py).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from gonogo.core.jira_shapes.comment_format import CommentBody, CommentFormat
-from gonogo.redaction import redact_data
 from gonogo.render.check_json import report_document
 
 if TYPE_CHECKING:
+    from gonogo.core.jira_shapes.comment_format import CommentBody, CommentFormat
     from gonogo.core.jira_shapes.publication import Publication
     from gonogo.core.pipeline.findings import Assessment
     from gonogo.render.renderer import Renderer
 
 
-@dataclass(frozen=True)
-class CheckOutput:
+class CheckOutput(NamedTuple):
     """What one check produced, as the formats need it."""
 
     assessment: Assessment
@@ -33,8 +31,7 @@ class CheckOutput:
     site_format: CommentFormat  # the comment format the configured site takes
 
 
-@dataclass(frozen=True)
-class CheckFormat:
+class CheckFormat(NamedTuple):
     name: str
     description: str
     render: Callable[[CheckOutput, Renderer, bool], str]  # (output, renderer, colour) -> text
@@ -60,19 +57,22 @@ def render_text(output: CheckOutput, renderer: Renderer, colour: bool) -> str:
 
 
 def render_json(output: CheckOutput, renderer: Renderer, colour: bool) -> str:
+    from gonogo.redaction import redact_data  # noqa: PLC0415 - see the module docstring
+
     comment = _shown_comment(output, renderer) if output.dry_run else None
     document = report_document(output.assessment, publication=output.publication, comment=comment)
     # Redacted as data: JSON escapes quotes and backslashes, which would split a secret in the text.
     return json.dumps(redact_data(document), indent=2, ensure_ascii=False) + "\n"
 
 
-def comment_in(comment_format: CommentFormat) -> Callable[[CheckOutput, Renderer, bool], str]:
-    """The comment in one format: the one posted when it is in that format, else rendered for it."""
+def comment_in(comment_format: str) -> Callable[[CheckOutput, Renderer, bool], str]:
+    """The comment in one format (a `CommentFormat` value): the one posted when it is in that
+    format, else rendered for it."""
 
     def render(output: CheckOutput, renderer: Renderer, colour: bool) -> str:
-        if output.comment is not None and output.comment.format is comment_format:
+        if output.comment is not None and output.comment.format == comment_format:
             return output.comment.printable()
-        return renderer.comment_body(output.assessment, comment_format).printable()
+        return renderer.comment_text(output.assessment, comment_format)
 
     return render
 
@@ -82,13 +82,11 @@ CHECK_FORMATS: dict[str, CheckFormat] = {
     for f in (
         CheckFormat("text", "a report for people", render_text, coloured=True),
         CheckFormat("json", "the documented JSON document", render_json),
-        CheckFormat(
-            "jira", "the comment's wiki markup (Data Center, REST v2)", comment_in(CommentFormat.WIKI)
-        ),
+        CheckFormat("jira", "the comment's wiki markup (Data Center, REST v2)", comment_in("jira")),
         CheckFormat(
             "adf",
             "the comment's Atlassian Document Format (Cloud, REST v3)",
-            comment_in(CommentFormat.ADF),
+            comment_in("adf"),
         ),
     )
 }

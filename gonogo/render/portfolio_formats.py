@@ -1,9 +1,9 @@
 """`gonogo report`'s output formats, one registry: its keys are the `--format` choices.
 
 Every format renders the same `Portfolio`; text and HTML through templates (wording lives there),
-JSON and CSV as data. `--help` imports this module for the choices, so the portfolio's sections
-(`gonogo.core.portfolio.sections`, which loads jsonschema through the core's rules) are imported
-where they are used.
+JSON and CSV as data. `gonogo --help` imports this module for the choices, so the portfolio's
+sections (which load jsonschema through the core's rules), the charts and redaction (which loads
+logging) are imported where they are used (bench/startup.py).
 """
 
 from __future__ import annotations
@@ -12,12 +12,10 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gonogo import __version__
 from gonogo.core.pipeline.verdict import WORST_FIRST, Verdict
-from gonogo.redaction import redact, redact_data
 
 if TYPE_CHECKING:
     from gonogo.core.pipeline.decisions import DecisionRecord
@@ -51,8 +49,7 @@ _OUTCOME_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class ReportFormat:
+class ReportFormat(NamedTuple):
     """One output format; `line` writes a ticket at a time as tickets are checked (flat memory)."""
 
     name: str
@@ -117,6 +114,8 @@ def portfolio_document(portfolio: Portfolio) -> dict[str, Any]:
 
 
 def render_json(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
+    from gonogo.redaction import redact_data  # noqa: PLC0415 - see the module docstring
+
     # Redacted as data: JSON escapes quotes and backslashes, which would split a secret in the text.
     return json.dumps(redact_data(portfolio_document(portfolio)), indent=2, ensure_ascii=False) + "\n"
 
@@ -127,6 +126,8 @@ def render_jsonl(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
 
 
 def ticket_line(portfolio: Portfolio, row: Row) -> str:
+    from gonogo.redaction import redact_data  # noqa: PLC0415 - see the module docstring
+
     return (
         json.dumps(redact_data(_ticket(portfolio, row, _change(portfolio, row))), ensure_ascii=False) + "\n"
     )
@@ -243,14 +244,16 @@ def _csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 
 def _csv_lines(rows: Iterable[Sequence[Any]]) -> str:
+    from gonogo.redaction import redact  # noqa: PLC0415 - see the module docstring
+
     out = io.StringIO()
     writer = csv.writer(out)
     for row in rows:
-        writer.writerow(_cell(value) for value in row)
+        writer.writerow(_cell(value, redact) for value in row)
     return out.getvalue()
 
 
-def _cell(value: Any) -> Any:
+def _cell(value: Any, redact: Callable[[str], str]) -> Any:
     """Secrets blanked before quoting can split them; a leading = + - @ gets a quote (OWASP)."""
     if not isinstance(value, str):
         return value
@@ -429,7 +432,11 @@ REPORT_FORMATS: dict[str, ReportFormat] = {
         ReportFormat("text", "a summary table for people", render_text),
         ReportFormat("json", "the documented JSON document", render_json),
         ReportFormat(
-            "csv", "one line per ticket, for a spreadsheet", render_csv, _csv_lines([CSV_COLUMNS]), csv_line
+            "csv",
+            "one line per ticket, for a spreadsheet",
+            render_csv,
+            ",".join(CSV_COLUMNS) + "\r\n",
+            csv_line,
         ),
         ReportFormat("html", "one self-contained page with charts", render_html),
         ReportFormat("jsonl", "JSON Lines, one ticket per line", render_jsonl, "", ticket_line),

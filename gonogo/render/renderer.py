@@ -136,6 +136,10 @@ class Renderer:
                     f"every finding left out: shorten {COMMENT_TEMPLATE} or the checklists' texts"
                 )
 
+    def comment_text(self, assessment: Assessment, comment_format: str) -> str:
+        """The comment as `--format jira` or `adf` prints it (`comment_format` is its name)."""
+        return self.comment_body(assessment, CommentFormat(comment_format)).printable()
+
     def comment_document(self, assessment: Assessment, *, shown: int | None = None) -> Document:
         """The comment's block structure, one for both formats, with every value sealed (see module)."""
         rendered = _render(self.document, COMMENT_TEMPLATE, _context(assessment, shown))
@@ -337,11 +341,11 @@ def _reportable(assessment: Assessment) -> list[Any]:
 
 
 def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
-    """What every assessment template may use; `shown` limits the failed findings listed."""
+    """What every assessment template may use; a comment too long for Jira lists the first `shown`
+    failed findings and counts the rest."""
     failed = _reportable(assessment)
     listed = failed if shown is None else failed[:shown]
     by_severity = {severity: [f for f in listed if f.rule.severity is severity] for severity in Severity}
-    findings = assessment.findings
     return {
         "a": assessment,
         "headline": assessment.headline,
@@ -349,31 +353,38 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
         "thresholds": assessment.thresholds,
         # What a property's number counts, for sentences ("a first phase of at most 212 person-days").
         "units": {name: spec.unit for name, spec in bundled_vocabulary().properties.items() if spec.unit},
+        "blockers": by_severity[Severity.BLOCKER],
+        "majors": _majors(by_severity),
+        "minors": by_severity[Severity.MINOR],
+        "left_out": len(failed) - len(listed),
         **_path_context(assessment, by_severity[Severity.BLOCKER]),
         **_skipped_context(assessment),
+        **_findings_context(assessment),
         "deadline_passed": _deadline_passed(assessment),
-        "judged_passed": [f for f in findings if f.outcome is FindingStatus.PASSED and f.judges],
         "unrecorded_names": _unrecorded_names(assessment),
         "verdict": assessment.verdict,
         "key": _key(assessment.ticket_key),
         "summary": assessment.summary,
-        "blockers": by_severity[Severity.BLOCKER],
-        "majors": _majors(by_severity),
-        "minors": by_severity[Severity.MINOR],
         "missing": assessment.missing_information,
-        "left_out": len(failed) - len(listed),
-        "passed": [f for f in findings if f.outcome is FindingStatus.PASSED],
-        "waived": [f for f in findings if f.outcome is FindingStatus.WAIVED],
-        "waivers_not_applied": [f for f in findings if f.waiver_not_applied],
         "unmatched_waivers": assessment.unmatched_waivers,
         "score": assessment.score,
         "approvers": assessment.approvers,
         "passed_blockers": _passed_blockers(assessment),
-        "on_hold": [f for f in findings if f.on_hold],
         "unusable": _unusable(assessment),
-        "checked": [f for f in findings if f.outcome not in (FindingStatus.SKIPPED, FindingStatus.WAIVED)],
         "checklists": assessment.checklists,
         "version": __version__,
+    }
+
+
+def _findings_context(assessment: Assessment) -> dict[str, list[Any]]:
+    findings = assessment.findings
+    return {
+        "judged_passed": [f for f in findings if f.outcome is FindingStatus.PASSED and f.judges],
+        "passed": [f for f in findings if f.outcome is FindingStatus.PASSED],
+        "waived": [f for f in findings if f.outcome is FindingStatus.WAIVED],
+        "waivers_not_applied": [f for f in findings if f.waiver_not_applied],
+        "on_hold": [f for f in findings if f.on_hold],
+        "checked": [f for f in findings if f.outcome not in (FindingStatus.SKIPPED, FindingStatus.WAIVED)],
     }
 
 

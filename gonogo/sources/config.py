@@ -143,10 +143,12 @@ class Settings:
     base_dir: Path = field(default_factory=Path.cwd)  # relative paths in the file are relative to it
 
 
-def load_settings(config_path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+def load_settings(
+    config_path: Path | str | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
     """Read the config file (explicit path, `GONOGO_CONFIG`, or `./gonogo.toml`) and the environment."""
     env = os.environ if environ is None else environ
-    path = _find_config_file(config_path, env)
+    path = _find_config_file(Path(config_path) if config_path else None, env)
     data = _read_toml(path) if path else {}
     base = path.parent if path else Path.cwd()
     checklists_table: dict[str, Any] = data.get("checklists", {})
