@@ -58,3 +58,7 @@ def test_help_loads_neither_the_templates_nor_jsonschema(args: list[str], tmp_pa
     modules = loaded(args, tmp_path)
     assert "click" in modules
     assert {"jinja2", "jsonschema", "gonogo.flows.assessor"} & modules == set()
+
+
+def test_a_check_with_json_checklists_loads_no_yaml_parser(tmp_path: Path) -> None:
+    assert "yaml" not in loaded(["check", str(EXAMPLE), "--today", "2026-11-23"], tmp_path)
