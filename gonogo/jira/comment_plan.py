@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol
 
-from gonogo.core.comment_format import CommentBody
-from gonogo.core.history import HistoryEntry, with_entry
-from gonogo.core.inputs_digest import INPUTS_KEY
-from gonogo.core.publication import Action
-from gonogo.core.ticket import Ticket
-from gonogo.core.verdict_labels import DEFAULT_LABEL_PREFIX, LabelChange, label_change
+from gonogo.core.jira_shapes.comment_format import CommentBody
+from gonogo.core.jira_shapes.publication import CommentAction
+from gonogo.core.jira_shapes.verdict_labels import DEFAULT_LABEL_PREFIX, LabelChange, label_change
+from gonogo.core.pipeline.inputs_digest import INPUTS_KEY
+from gonogo.core.pipeline.ticket import Ticket
+from gonogo.core.pipeline.verdict_history import HistoryEntry, with_entry
 from gonogo.jira.accounts import account_key
 
 DIGEST_KEY = "digest"
@@ -49,7 +49,7 @@ class Write(Enum):
 
 @dataclass(frozen=True)
 class Plan:
-    action: Action
+    action: CommentAction
     write: Write
     target: str | None  # the comment written through (ADOPT: the candidates, oldest first)
     own: tuple[str, ...] = ()  # gonogo's comments found: all but the one kept are duplicates
@@ -154,16 +154,16 @@ def plan(facts: Facts, *, trusted: str | None, scanned: Sequence[Comment] | None
         if not own or trusted in own:
             if facts.unchanged or facts.same_text:
                 return Plan(
-                    Action.UNCHANGED, Write.NOTHING if facts.unchanged else Write.POINTER, trusted, own
+                    CommentAction.UNCHANGED, Write.NOTHING if facts.unchanged else Write.POINTER, trusted, own
                 )
-            return Plan(Action.UPDATED, Write.COMMENT, trusted, own)
+            return Plan(CommentAction.UPDATED, Write.COMMENT, trusted, own)
     elif trusted is not None or (pointer is None and facts.pointer is not None):
-        return Plan(Action.RECREATED, Write.POST, None)  # ours was deleted: a new one, nothing adopted
+        return Plan(CommentAction.RECREATED, Write.POST, None)  # ours was deleted: a new one, nothing adopted
     own = gonogo_comments(scanned or [], facts.property_key, keep=None, me=me)
     distrusted = pointer is not None
     if own:  # the oldest: the one people may already have answered
-        return Plan(Action.UPDATED, Write.ADOPT, None, own, tuple(reversed(own)), distrusted)
-    return Plan(Action.CREATED, Write.POST, None, distrusted=distrusted)
+        return Plan(CommentAction.UPDATED, Write.ADOPT, None, own, tuple(reversed(own)), distrusted)
+    return Plan(CommentAction.CREATED, Write.POST, None, distrusted=distrusted)
 
 
 def needs_me(scanned: Sequence[Comment] | None, property_key: str, keep: str | None) -> bool:

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from gonogo.core.comment_format import CommentBody
 from gonogo.core.errors import bounded_wait
-from gonogo.core.verdict_labels import NO_LABEL_CHANGE, LabelChange
+from gonogo.core.jira_shapes.comment_format import CommentBody
+from gonogo.core.jira_shapes.verdict_labels import NO_LABEL_CHANGE, LabelChange
 from gonogo.redaction import redact
 
 MAX_JSON_DEPTH = 100  # Jira's deepest answers (ADF with nested lists) are a few dozen levels deep

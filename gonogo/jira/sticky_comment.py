@@ -12,12 +12,12 @@ import logging
 from collections.abc import Iterator, Mapping
 from typing import Any, Protocol
 
-from gonogo.core.comment_format import CommentBody
 from gonogo.core.errors import EditRefused, JiraError
-from gonogo.core.history import HistoryEntry
-from gonogo.core.publication import Action, Publication
-from gonogo.core.ticket import Ticket
-from gonogo.core.verdict_labels import DEFAULT_LABEL_PREFIX, NO_LABEL_CHANGE, LabelChange
+from gonogo.core.jira_shapes.comment_format import CommentBody
+from gonogo.core.jira_shapes.publication import CommentAction, Publication
+from gonogo.core.jira_shapes.verdict_labels import DEFAULT_LABEL_PREFIX, NO_LABEL_CHANGE, LabelChange
+from gonogo.core.pipeline.ticket import Ticket
+from gonogo.core.pipeline.verdict_history import HistoryEntry
 from gonogo.jira.comment_plan import Comment, Facts, Plan, Write, needs_me, plan, read_facts
 from gonogo.redaction import redact
 
@@ -85,11 +85,11 @@ def _carry_out(store: CommentStore, facts: Facts, edits: Plan, body: CommentBody
     if edits.write is Write.POINTER and target is not None:
         _record(store, facts, target)
     elif edits.write is Write.COMMENT and target is not None and not _rewrite(store, facts, target, body):
-        return _post(store, facts, body, Action.RECREATED)
+        return _post(store, facts, body, CommentAction.RECREATED)
     elif edits.write is Write.ADOPT:
         target = next((c for c in edits.candidates if store.update_comment(issue, c, body)), None)
         if target is None:
-            return _post(store, facts, body, Action.CREATED)
+            return _post(store, facts, body, CommentAction.CREATED)
         _record(store, facts, target)
     elif edits.write is Write.POST or target is None:
         return _post(store, facts, body, edits.action)
@@ -109,7 +109,7 @@ def _rewrite(store: CommentStore, facts: Facts, comment_id: str, body: CommentBo
     return True
 
 
-def _post(store: CommentStore, facts: Facts, body: CommentBody, action: Action) -> Publication:
+def _post(store: CommentStore, facts: Facts, body: CommentBody, action: CommentAction) -> Publication:
     comment_id = store.create_comment(facts.issue, body, properties={facts.property_key: {"gonogo": True}})
     _record(store, facts, comment_id)
     return Publication(action, comment_id)
