@@ -6,13 +6,13 @@ test_sticky_comment_healing.py; here each rule is seen on its own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from gonogo.core.jira_shapes.comment_format import CommentBody, CommentFormat
 from gonogo.core.jira_shapes.publication import CommentAction
 from gonogo.core.pipeline.ticket import Ticket
 from gonogo.jira.comment_plan import Facts, Plan, Write, comment_digest, needs_me, plan, read_facts
+from gonogo.jira.rest import RemoteComment
 
 PROPERTY = "gonogo.verdict"
 BOT = {"accountId": "bot"}
@@ -20,11 +20,8 @@ PERSON = {"accountId": "person"}
 BODY = CommentBody(CommentFormat.WIKI, "h3. gonogo verdict: GO")
 
 
-@dataclass(frozen=True)
-class Comment:
-    id: str
-    author: str | None = "accountId:bot"
-    properties: dict[str, Any] = field(default_factory=lambda: {PROPERTY: {"gonogo": True}})
+def Comment(comment_id: str, author: str = "accountId:bot") -> RemoteComment:
+    return RemoteComment(comment_id, {PROPERTY: {"gonogo": True}}, author)
 
 
 def seal(issue: str, comment_id: str) -> str:
@@ -63,7 +60,9 @@ def standing_pointer(comment_id: str = "7", **changes: Any) -> dict[str, Any]:
     }
 
 
-def decide(facts: Facts, scanned: list[Comment] | None = None, *, pointed_is_own: bool | None = None) -> Plan:
+def decide(
+    facts: Facts, scanned: list[RemoteComment] | None = None, *, pointed_is_own: bool | None = None
+) -> Plan:
     trusted = facts.trusted(pointed_is_own)
     return plan(facts, trusted=trusted, scanned=scanned, me="accountId:bot")
 

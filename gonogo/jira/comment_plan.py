@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Protocol
+from typing import Any
 
 from gonogo.core.jira_shapes.comment_format import CommentBody
 from gonogo.core.jira_shapes.publication import CommentAction
@@ -23,20 +23,12 @@ from gonogo.core.pipeline.inputs_digest import INPUTS_KEY
 from gonogo.core.pipeline.ticket import Ticket
 from gonogo.core.pipeline.verdict_history import HistoryEntry, with_entry
 from gonogo.jira.accounts import account_key
+from gonogo.jira.rest import RemoteComment
 
 DIGEST_KEY = "digest"
 # An HMAC of (ticket, comment id) keyed by gonogo's API token: anyone who may edit the ticket may
 # set the pointer, but only gonogo can seal one, so a sealed pointer is trusted without a request.
 SEAL_KEY = "seal"
-
-
-class Comment(Protocol):
-    @property
-    def id(self) -> str: ...
-    @property
-    def properties(self) -> Mapping[str, Any]: ...
-    @property
-    def author(self) -> str | None: ...
 
 
 class Write(Enum):
@@ -146,7 +138,9 @@ def read_facts(
     )
 
 
-def plan(facts: Facts, *, trusted: str | None, scanned: Sequence[Comment] | None, me: str | None) -> Plan:
+def plan(
+    facts: Facts, *, trusted: str | None, scanned: Sequence[RemoteComment] | None, me: str | None
+) -> Plan:
     """The edits, given the trusted pointer, the comments read (None: not read) and who gonogo is."""
     pointer = facts.live_pointer
     if trusted is not None and (scanned is None or any(c.id == trusted for c in scanned)):
@@ -166,13 +160,13 @@ def plan(facts: Facts, *, trusted: str | None, scanned: Sequence[Comment] | None
     return Plan(CommentAction.CREATED, Write.POST, None, distrusted=distrusted)
 
 
-def needs_me(scanned: Sequence[Comment] | None, property_key: str, keep: str | None) -> bool:
+def needs_me(scanned: Sequence[RemoteComment] | None, property_key: str, keep: str | None) -> bool:
     """Whether telling gonogo's comments apart needs gonogo's account (one `GET myself`)."""
     return any(property_key in c.properties and c.id != keep for c in scanned or [])
 
 
 def gonogo_comments(
-    comments: Sequence[Comment], property_key: str, *, keep: str | None, me: str | None
+    comments: Sequence[RemoteComment], property_key: str, *, keep: str | None, me: str | None
 ) -> tuple[str, ...]:
     """Ids of the comments gonogo's account wrote with gonogo's property, in the order given.
 

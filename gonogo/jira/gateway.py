@@ -30,8 +30,6 @@ from gonogo.jira.throttle import Throttle
 from gonogo.jira.transport import Limits, RedirectRefused, RetryAfterTooLong, Transport
 from gonogo.redaction import REDACTOR, redact
 
-SEARCH_PAGE_SIZE = rest.SEARCH_PAGE_SIZE
-
 
 class _Token(Protocol):
     def reveal(self) -> str: ...
@@ -72,13 +70,6 @@ class SearchPage:
 
     issues: list[Any]
     total: int | None
-
-
-@dataclass(frozen=True)
-class RemoteComment:
-    id: str
-    properties: Mapping[str, Any]
-    author: str | None = None  # `accounts.account_key` of who wrote it
 
 
 class JiraGateway:
@@ -136,7 +127,7 @@ class JiraGateway:
         try:
             ticket = ticket_from_rest(raw, origin=f"Jira's answer for {name}")
         except InputError:
-            raise _not_json(f"read {name}") from None
+            raise self._worded(ValueError(), f"read {name}") from None
         if ticket.id:
             self._names[ticket.id] = ticket.key
         return ticket
@@ -268,7 +259,7 @@ class JiraGateway:
         properties: Sequence[str] = (),
         expand: Sequence[str] = (),
         deployment: Deployment,
-        page_size: int = SEARCH_PAGE_SIZE,
+        page_size: int = rest.SEARCH_PAGE_SIZE,
     ) -> Iterator[SearchPage]:
         """Every issue the JQL finds, a page per request, paged as `deployment` requires.
 
@@ -309,25 +300,25 @@ class JiraGateway:
                 ) from None
         raise InputError(f"Jira refused the search: {said}")
 
-    def comments(self, issue: str) -> Iterator[RemoteComment]:
+    def comments(self, issue: str) -> Iterator[rest.RemoteComment]:
         """Every comment with its properties, newest first, one request per page."""
         start = 0
         while True:
             with self._asking(f"list the comments of {self._name(issue)}"):
                 items, total = rest.comment_page(self._json(rest.comments(issue, start)))
-            yield from (_remote_comment(item) for item in items)
+            yield from (rest.remote_comment(item) for item in items)
             start += len(items)
             if not items or start >= total:
                 return
 
-    def comment(self, issue: str, comment_id: str) -> RemoteComment | None:
+    def comment(self, issue: str, comment_id: str) -> rest.RemoteComment | None:
         """One comment with its author and properties; None when it is gone."""
         with self._asking(f"read the comment the verdict pointer of {self._name(issue)} names"):
             try:
                 item = self._json(rest.comment(issue, comment_id))
             except rest.NotFound:
                 return None
-        return _remote_comment(item) if isinstance(item, dict) and "id" in item else None
+        return rest.remote_comment(item) if isinstance(item, dict) and "id" in item else None
 
     def create_comment(self, issue: str, body: CommentBody, *, properties: Mapping[str, Any]) -> str:
         """POST a comment with its properties in the same request (never retried); returns its id."""
@@ -412,71 +403,23 @@ class JiraGateway:
             raise self._worded(failure, action) from None
 
     def _worded(self, failure: Exception, action: str) -> JiraError:
-        if isinstance(failure, rest.Problem):
-            return self._worded_problem(failure, action)
-        if isinstance(failure, RetryAfterTooLong):
-            return JiraError(
-                f"Jira is rate-limiting us and asked to wait {failure.seconds:.0f} s to {action}, "
-                f"longer than max_retry_wait_seconds ({self._settings.max_retry_wait_seconds:.0f}); "
-                "try again later",
-                retryable=True,
-                retry_after=failure.seconds,
-            )
-        if isinstance(failure, RedirectRefused):
-            return JiraError(
-                f"Jira tried to send gonogo to {_short_name(redact(failure.location), 200)} when asked to "
-                f"{action}; gonogo follows redirects only within {self._transport.url}: "
-                "set JIRA_URL to the address Jira answers on"
-            )
-        return self._worded_transport(failure, action)
-
-    def _worded_problem(self, problem: rest.Problem, action: str) -> JiraError:
-        status = problem.status
-        if isinstance(problem, rest.Unauthorized):
-            said = f"Jira rejected the credentials (401) when trying to {action}: {self._credentials_hint()}"
-        elif isinstance(problem, rest.Forbidden):
-            said = (
-                f"Jira refused to let this account {action} (403): it needs Browse Projects, "
-                "Add Comments, Edit Own Comments and Delete Own Comments on the project"
-            )
-        elif isinstance(problem, rest.RateLimited):
-            said = f"Jira kept rate-limiting us (429) when trying to {action}: try again later"
-        elif isinstance(problem, rest.ServerBroken):
-            said = f"Jira failed with {status} when trying to {action}, after retrying: try again later"
-        else:
-            said = f"Jira answered {status} when trying to {action}: {problem.messages}"
-        retryable = isinstance(problem, (rest.RateLimited, rest.ServerBroken))
-        return JiraError(said, retryable=retryable, retry_after=problem.retry_after)
-
-    def _worded_transport(self, failure: Exception, action: str) -> JiraError:
-        if isinstance(failure, rest.TooDeep):
-            return JiraError(
-                f"Jira's answer when trying to {action} was nested deeper than {rest.MAX_JSON_DEPTH} "
-                "levels, which no Jira answer is: is JIRA_URL the Jira site itself (not a proxy)?"
-            )
-        if isinstance(failure, rest.Malformed):
-            return JiraError(
-                f"Jira's answer when trying to {action} is not the shape Jira documents: "
-                "is JIRA_URL the Jira site itself (not a proxy)?",
-                retryable=True,
-            )
-        if isinstance(
-            failure, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
-        ):
-            said = (
-                f"the connection to Jira broke off in the middle of its answer when trying to {action}: "
-                "try again later"
-            )
-        elif isinstance(failure, requests.Timeout):
-            said = (
-                f"Jira did not answer within {self._settings.timeout_seconds:g} s when trying to {action}: "
-                "try again later, or raise [jira].timeout_seconds"
-            )
-        elif isinstance(failure, requests.ConnectionError):
-            said = f"cannot reach Jira at {self._transport.url} to {action}: check JIRA_URL and the network"
-        else:
-            return _not_json(action)
-        return JiraError(said, retryable=True)
+        """One line for people: the action, what Jira said (its own words only), and what to do."""
+        template = next(_WORDS[kind] for kind in type(failure).__mro__ if kind in _WORDS)
+        status, seconds = getattr(failure, "status", None), getattr(failure, "seconds", None)
+        said = template.format(
+            action=action,
+            status=status,
+            said=getattr(failure, "messages", ""),
+            hint=self._credentials_hint() if status == 401 else "",
+            seconds=seconds or 0,
+            max_wait=self._settings.max_retry_wait_seconds,
+            location=_short_name(redact(getattr(failure, "location", "")), 200),
+            url=self._transport.url,
+            timeout=self._settings.timeout_seconds,
+        )
+        final = isinstance(failure, (rest.Problem, RedirectRefused, rest.TooDeep))
+        retryable = not final or isinstance(failure, (rest.RateLimited, rest.ServerBroken))
+        return JiraError(said, retryable=retryable, retry_after=getattr(failure, "retry_after", seconds))
 
     def _credentials_hint(self) -> str:
         """What to check after a 401: tokens expire now, and a scoped one works only via the gateway."""
@@ -505,13 +448,32 @@ def _needs_administer() -> Iterator[None]:
         ) from None
 
 
-def _not_json(action: str) -> JiraError:
-    """Retryable: a proxy's error page during an outage looks just like this."""
-    return JiraError(
-        f"Jira's answer when trying to {action} was not the JSON Jira sends: "
-        "is JIRA_URL the Jira site itself (not a proxy or login page)?",
-        retryable=True,
-    )
+_WORDS: dict[type[Exception], str] = {
+    rest.Unauthorized: "Jira rejected the credentials (401) when trying to {action}: {hint}",
+    rest.Forbidden: "Jira refused to let this account {action} (403): it needs Browse Projects, "
+    "Add Comments, Edit Own Comments and Delete Own Comments on the project",
+    rest.RateLimited: "Jira kept rate-limiting us (429) when trying to {action}: try again later",
+    rest.ServerBroken: "Jira failed with {status} when trying to {action}, after retrying: try again later",
+    rest.Problem: "Jira answered {status} when trying to {action}: {said}",
+    RetryAfterTooLong: "Jira is rate-limiting us and asked to wait {seconds:.0f} s to {action}, longer than "
+    "max_retry_wait_seconds ({max_wait:.0f}); try again later",
+    RedirectRefused: "Jira tried to send gonogo to {location} when asked to {action}; gonogo follows "
+    "redirects only within {url}: set JIRA_URL to the address Jira answers on",
+    rest.TooDeep: f"Jira's answer when trying to {{action}} was nested deeper than {rest.MAX_JSON_DEPTH} "
+    "levels, which no Jira answer is: is JIRA_URL the Jira site itself (not a proxy)?",
+    rest.Malformed: "Jira's answer when trying to {action} is not the shape Jira documents: "
+    "is JIRA_URL the Jira site itself (not a proxy)?",
+    requests.exceptions.ChunkedEncodingError: "the connection to Jira broke off in the middle of its answer "
+    "when trying to {action}: try again later",
+    requests.Timeout: "Jira did not answer within {timeout:g} s when trying to {action}: try again later, "
+    "or raise [jira].timeout_seconds",
+    requests.ConnectionError: "cannot reach Jira at {url} to {action}: check JIRA_URL and the network",
+    # Retryable: a proxy's error page during an outage looks just like this.
+    ValueError: "Jira's answer when trying to {action} was not the JSON Jira sends: "
+    "is JIRA_URL the Jira site itself (not a proxy or login page)?",
+}
+_WORDS[requests.exceptions.ContentDecodingError] = _WORDS[requests.exceptions.ChunkedEncodingError]
+_WORDS[requests.ConnectTimeout] = _WORDS[requests.Timeout]  # a timeout first, as people read it
 
 
 def _shaped(data: Any, kind: type) -> Any:
@@ -519,17 +481,6 @@ def _shaped(data: Any, kind: type) -> Any:
     if not isinstance(data, kind):
         raise rest.Malformed(kind.__name__)
     return data
-
-
-def _remote_comment(item: Mapping[str, Any]) -> RemoteComment:
-    """A comment of Jira's answer with its properties (asked with `expand=properties`) and author."""
-    properties = item.get("properties")
-    props = {
-        str(p.get("key")): p.get("value")
-        for p in (properties if isinstance(properties, list) else [])
-        if isinstance(p, dict)
-    }
-    return RemoteComment(id=str(item["id"]), properties=props, author=account_key(item.get("author")))
 
 
 def _short_name(name: str, limit: int = 40) -> str:

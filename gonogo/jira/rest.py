@@ -17,6 +17,7 @@ from typing import Any
 from gonogo.core.errors import bounded_wait
 from gonogo.core.jira_shapes.comment_format import CommentBody
 from gonogo.core.jira_shapes.verdict_labels import NO_LABEL_CHANGE, LabelChange
+from gonogo.jira.accounts import account_key
 from gonogo.redaction import redact
 
 MAX_JSON_DEPTH = 100  # Jira's deepest answers (ADF with nested lists) are a few dozen levels deep
@@ -304,6 +305,24 @@ def search_page(
         return issues, None, None if last else token
     seen = int(after or 0) + len(issues)
     return issues, total, None if not issues or total is None or seen >= total else seen
+
+
+@dataclass(frozen=True)
+class RemoteComment:
+    id: str
+    properties: Mapping[str, Any]
+    author: str | None = None  # `accounts.account_key` of who wrote it
+
+
+def remote_comment(item: Mapping[str, Any]) -> RemoteComment:
+    """A comment of Jira's answer with its properties (asked with `expand=properties`) and author."""
+    listed = item.get("properties")
+    properties = (
+        {str(p.get("key")): p.get("value") for p in listed if isinstance(p, dict)}
+        if isinstance(listed, list)
+        else {}
+    )
+    return RemoteComment(id=str(item["id"]), properties=properties, author=account_key(item.get("author")))
 
 
 def webhook_with_id(hook: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,41 +9,24 @@ at a time. Nothing gonogo writes carries a secret: the body is redacted first.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
-from typing import Any, Protocol
+from collections.abc import Mapping
+from typing import Any
 
 from gonogo.core.errors import EditRefused, JiraError
 from gonogo.core.jira_shapes.comment_format import CommentBody
 from gonogo.core.jira_shapes.publication import CommentAction, Publication
-from gonogo.core.jira_shapes.verdict_labels import DEFAULT_LABEL_PREFIX, NO_LABEL_CHANGE, LabelChange
+from gonogo.core.jira_shapes.verdict_labels import DEFAULT_LABEL_PREFIX
 from gonogo.core.pipeline.ticket import Ticket
 from gonogo.core.pipeline.verdict_history import HistoryEntry
-from gonogo.jira.comment_plan import Comment, Facts, Plan, Write, needs_me, plan, read_facts
+from gonogo.jira.comment_plan import Facts, Plan, Write, needs_me, plan, read_facts
+from gonogo.jira.gateway import JiraGateway
 from gonogo.redaction import redact
 
 log = logging.getLogger(__name__)
 
 
-class CommentStore(Protocol):
-    def comments(self, issue: str) -> Iterator[Any]: ...
-    def comment(self, issue: str, comment_id: str) -> Any | None: ...
-    def own_account(self) -> str | None: ...
-    def pointer_seal(self, issue: str, comment_id: str) -> str: ...
-    def create_comment(self, issue: str, body: CommentBody, *, properties: Mapping[str, Any]) -> str: ...
-    def update_comment(self, issue: str, comment_id: str, body: CommentBody) -> bool: ...
-    def delete_comment(self, issue: str, comment_id: str) -> None: ...
-    def edit_issue(
-        self,
-        issue: str,
-        *,
-        properties: Mapping[str, Any],
-        labels: LabelChange = NO_LABEL_CHANGE,
-        comment: tuple[str, CommentBody] | None = None,
-    ) -> None: ...
-
-
 def publish_verdict(
-    store: CommentStore,
+    store: JiraGateway,
     ticket: Ticket,
     body: CommentBody,
     *,
@@ -66,7 +49,7 @@ def publish_verdict(
         seal=store.pointer_seal,
     )
     trusted = facts.trusted(_is_own(store, facts) if facts.must_verify() else None)
-    scanned: list[Comment] | None = list(store.comments(facts.issue)) if facts.needs_scan(trusted) else None
+    scanned = list(store.comments(facts.issue)) if facts.needs_scan(trusted) else None
     me = store.own_account() if needs_me(scanned, property_key, trusted) else None
     edits = plan(facts, trusted=trusted, scanned=scanned, me=me)
     if edits.distrusted:
@@ -79,7 +62,7 @@ def publish_verdict(
     return _carry_out(store, facts, edits, body)
 
 
-def _carry_out(store: CommentStore, facts: Facts, edits: Plan, body: CommentBody) -> Publication:
+def _carry_out(store: JiraGateway, facts: Facts, edits: Plan, body: CommentBody) -> Publication:
     """Write what the plan says; a comment found gone on the way is posted anew."""
     issue, target = facts.issue, edits.target
     if edits.write is Write.POINTER and target is not None:
@@ -96,7 +79,7 @@ def _carry_out(store: CommentStore, facts: Facts, edits: Plan, body: CommentBody
     return Publication(edits.action, target, _heal(store, issue, keep=target, found=edits.own))
 
 
-def _rewrite(store: CommentStore, facts: Facts, comment_id: str, body: CommentBody) -> bool:
+def _rewrite(store: JiraGateway, facts: Facts, comment_id: str, body: CommentBody) -> bool:
     """The body, pointer and label in one issue edit, else one part at a time; False: the comment is gone."""
     try:
         store.edit_issue(
@@ -109,13 +92,13 @@ def _rewrite(store: CommentStore, facts: Facts, comment_id: str, body: CommentBo
     return True
 
 
-def _post(store: CommentStore, facts: Facts, body: CommentBody, action: CommentAction) -> Publication:
+def _post(store: JiraGateway, facts: Facts, body: CommentBody, action: CommentAction) -> Publication:
     comment_id = store.create_comment(facts.issue, body, properties={facts.property_key: {"gonogo": True}})
     _record(store, facts, comment_id)
     return Publication(action, comment_id)
 
 
-def _record(store: CommentStore, facts: Facts, comment_id: str) -> None:
+def _record(store: JiraGateway, facts: Facts, comment_id: str) -> None:
     """The pointer and the verdict label in one issue edit; without the label if Jira refuses it,
     as the pointer matters more (a site whose edit screen lacks Labels)."""
     record = facts.record(comment_id)
@@ -133,7 +116,7 @@ def _record(store: CommentStore, facts: Facts, comment_id: str) -> None:
         store.edit_issue(facts.issue, properties=record)
 
 
-def _is_own(store: CommentStore, facts: Facts) -> bool:
+def _is_own(store: JiraGateway, facts: Facts) -> bool:
     """Whether the comment an unsealed pointer names is gonogo's (its account, its property).
 
     A comment that is gone counts as gonogo's: the edit then fails and a new one is posted.
@@ -146,7 +129,7 @@ def _is_own(store: CommentStore, facts: Facts) -> bool:
     return mine and comment.author == store.own_account()
 
 
-def _heal(store: CommentStore, issue: str, *, keep: str, found: tuple[str, ...]) -> tuple[str, ...]:
+def _heal(store: JiraGateway, issue: str, *, keep: str, found: tuple[str, ...]) -> tuple[str, ...]:
     """Delete gonogo's duplicates (a POST whose lost answer Jira committed later); a refused delete
     is logged, not fatal: the verdict is on the ticket already."""
     removed = []
