@@ -142,20 +142,30 @@ def plan(
     facts: Facts, *, trusted: str | None, scanned: Sequence[RemoteComment] | None, me: str | None
 ) -> Plan:
     """The edits, given the trusted pointer, the comments read (None: not read) and who gonogo is."""
-    pointer = facts.live_pointer
-    if trusted is not None and (scanned is None or any(c.id == trusted for c in scanned)):
+    if trusted is not None:
+        if scanned is not None and all(c.id != trusted for c in scanned):
+            return Plan(CommentAction.RECREATED, Write.POST, None)  # ours was deleted: nothing adopted
         own = gonogo_comments(scanned or [], facts.property_key, keep=trusted, me=me)
-        if not own or trusted in own:
-            if facts.unchanged or facts.same_text:
-                return Plan(
-                    CommentAction.UNCHANGED, Write.NOTHING if facts.unchanged else Write.POINTER, trusted, own
-                )
-            return Plan(CommentAction.UPDATED, Write.COMMENT, trusted, own)
-    elif trusted is not None or (pointer is None and facts.pointer is not None):
-        return Plan(CommentAction.RECREATED, Write.POST, None)  # ours was deleted: a new one, nothing adopted
-    own = gonogo_comments(scanned or [], facts.property_key, keep=None, me=me)
-    distrusted = pointer is not None
-    if own:  # the oldest: the one people may already have answered
+        if not own or trusted in own:  # else gonogo's comments are elsewhere: never delete them
+            return _through_pointer(facts, trusted, own)
+    elif facts.pointer is not None and facts.live_pointer is None:
+        return Plan(CommentAction.RECREATED, Write.POST, None)
+    return _adopt_or_post(facts, scanned or [], me)
+
+
+def _through_pointer(facts: Facts, pointer: str, own: tuple[str, ...]) -> Plan:
+    if facts.unchanged:
+        return Plan(CommentAction.UNCHANGED, Write.NOTHING, pointer, own)
+    if facts.same_text:
+        return Plan(CommentAction.UNCHANGED, Write.POINTER, pointer, own)
+    return Plan(CommentAction.UPDATED, Write.COMMENT, pointer, own)
+
+
+def _adopt_or_post(facts: Facts, scanned: Sequence[RemoteComment], me: str | None) -> Plan:
+    """Without a pointer to trust: gonogo's oldest comment (people may have answered it), else a new one."""
+    own = gonogo_comments(scanned, facts.property_key, keep=None, me=me)
+    distrusted = facts.live_pointer is not None
+    if own:
         return Plan(CommentAction.UPDATED, Write.ADOPT, None, own, tuple(reversed(own)), distrusted)
     return Plan(CommentAction.CREATED, Write.POST, None, distrusted=distrusted)
 
