@@ -11,18 +11,22 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from gonogo.core.assessment import Assessment
-from gonogo.core.comment_format import CommentBody
-from gonogo.core.history import HistoryEntry
-from gonogo.core.site_fields import require_known_fields, require_some_known_field, unfound_on_ticket
-from gonogo.core.ticket import Ticket
-from gonogo.core.waivers import pointer_keys
+from gonogo.core.jira_shapes.comment_format import CommentBody
+from gonogo.core.jira_shapes.site_fields import (
+    require_known_fields,
+    require_some_known_field,
+    unfound_on_ticket,
+)
+from gonogo.core.pipeline.findings import Assessment
+from gonogo.core.pipeline.ticket import Ticket
+from gonogo.core.pipeline.verdict_history import HistoryEntry
+from gonogo.core.pipeline.waivers import pointer_keys
 from gonogo.flows.assessor import Assessor
 from gonogo.sources.config import JiraSettings
 from gonogo.sources.tickets import IssueKeyRef, TicketRef, load_ticket_file
 
 if TYPE_CHECKING:
-    from gonogo.core.publication import Publication
+    from gonogo.core.jira_shapes.publication import Publication
     from gonogo.jira.gateway import JiraGateway
 
 
@@ -116,7 +120,9 @@ def post_verdict(
     `inputs` is `Assessor.inputs_digest`; the pointer keeps it with the comment's format and the
     label prefix (`posted_inputs`), so `report --post` can tell an unchanged ticket up front.
     """
-    from gonogo.core.inputs_digest import INPUTS_KEY  # a ticket file never posts: it never loads these
+    from gonogo.core.pipeline.inputs_digest import (
+        INPUTS_KEY,  # a ticket file never posts: it never loads these
+    )
     from gonogo.jira.sticky_comment import publish_verdict
 
     return publish_verdict(
@@ -133,6 +139,6 @@ def post_verdict(
 
 def posted_inputs(inputs: str, jira: JiraSettings) -> str:
     """The inputs digest as the pointer keeps it: with the comment's format and the label prefix."""
-    from gonogo.core.inputs_digest import digest  # posting only: a file check never loads it
+    from gonogo.core.pipeline.inputs_digest import digest  # posting only: a file check never loads it
 
     return digest([inputs, jira.comment_format.value, jira.label_prefix])

@@ -15,7 +15,7 @@ label together) for one that changed, two writes for a new comment (create, then
 It streams. One thread fetches the next search page while this one judges the page before, and
 each row is handed on (`on_row`: written by a streamed format) or kept (a summary needs rows, never
 tickets), so memory holds a page or two, not the search. With `--post`, a ticket whose pointer
-records the same inputs (`gonogo.core.inputs_digest`) and whose comment stands is neither searched
+records the same inputs (`gonogo.core.pipeline.inputs_digest`) and whose comment stands is neither searched
 for its path to GO nor rendered: the path is computed only for a comment that will be written.
 The writes themselves are what `concurrency` threads do: they only wait on Jira, while judging
 stays on this thread (threads do not make Python's judging faster). Each thread has its own
@@ -38,19 +38,20 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Protocol, TypedDict
 
-from gonogo.core.assessment import Assessment
-from gonogo.core.changelog import changelog_is_complete, labels_added, read_histories
-from gonogo.core.comment_format import CommentBody
-from gonogo.core.decisions import decision_labels
 from gonogo.core.errors import GonogoError, InputError
-from gonogo.core.history import HistoryEntry, read_history
-from gonogo.core.outcomes import closed_bid, outcome_report
-from gonogo.core.portfolio import Portfolio, Row, Tally, build_portfolio, error_row, row_from_assessment
-from gonogo.core.proposal import Proposal, resolve_field_ref
-from gonogo.core.publication import Action, Publication
-from gonogo.core.site_fields import require_known_fields
-from gonogo.core.ticket import PROJECT_KEY, Ticket, shorten, ticket_from_rest
-from gonogo.core.waivers import is_waiver_label
+from gonogo.core.jira_shapes.changelog import changelog_is_complete, labels_added, read_histories
+from gonogo.core.jira_shapes.comment_format import CommentBody
+from gonogo.core.jira_shapes.publication import CommentAction, Publication
+from gonogo.core.jira_shapes.site_fields import require_known_fields
+from gonogo.core.pipeline.decisions import decision_labels
+from gonogo.core.pipeline.findings import Assessment
+from gonogo.core.pipeline.proposal import Proposal, resolve_field_ref
+from gonogo.core.pipeline.ticket import PROJECT_KEY, Ticket, ticket_from_rest
+from gonogo.core.pipeline.verdict_history import HistoryEntry, read_history
+from gonogo.core.pipeline.waivers import is_waiver_label
+from gonogo.core.portfolio.outcomes import closed_bid, outcome_summary
+from gonogo.core.portfolio.rows import Portfolio, Row, Tally, build_portfolio, error_row, row_from_assessment
+from gonogo.core.text import clipped
 from gonogo.flows.assessor import WAIVER_ORIGIN_FIELDS, Assessor
 from gonogo.flows.check_ticket import post_verdict, posted_inputs
 from gonogo.jira.gateway import Deployment, JiraGateway, SearchPage
@@ -121,7 +122,7 @@ class _Silent:
 def project_jql(project: str) -> str:
     """`--project KEY`: the project's open tickets. The key is checked, so it cannot inject JQL."""
     if not PROJECT_KEY.fullmatch(project):
-        raise InputError(f"{shorten(project)!r} is not a project key: expected letters and digits, like BID")
+        raise InputError(f"{clipped(project)!r} is not a project key: expected letters and digits, like BID")
     return f"project = {project.upper()} AND statusCategory != Done"
 
 
@@ -207,7 +208,7 @@ def run_report(
         portfolio = replace(portfolio, totals=tally.totals())
     if request.outcomes:
         bids = [bid for bid in map(closed_bid, portfolio.rows) if bid is not None]
-        report = outcome_report(bids, checklists=assessor.checklists, thresholds=assessor.thresholds)
+        report = outcome_summary(bids, checklists=assessor.checklists, thresholds=assessor.thresholds)
         portfolio = replace(portfolio, outcomes=report)
     return ReportRun(portfolio, gateways.round_trips())
 
@@ -347,7 +348,7 @@ class _Checker:
             return _not_posted(assessment, exc, ticket, facts)
         if standing is not None:  # made from these very inputs: nothing to judge further or write
             return row_from_assessment(
-                assessment, publication=Publication(Action.UNCHANGED, standing), **facts
+                assessment, publication=Publication(CommentAction.UNCHANGED, standing), **facts
             )
         return _Changed(ticket, inputs)
 
