@@ -1,8 +1,8 @@
 """`gonogo serve`, `gonogo worker` and `gonogo dead-letters`: the webhook service and its leftovers.
 
-The service's packages are the optional `serve` extra, so `gonogo.webhook` is imported inside the
-commands, after `require_serve_extra` has checked for them: at the top, it would break every other
-command of a CLI-only install.
+A command imports the work it runs when it runs (see pyproject's note on `gonogo/cli/`); here also
+because the service's packages are the optional `serve` extra, checked by `require_serve_extra`
+first: imported at the top, they would break every other command of a CLI-only install.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ import click
 
 from gonogo.cli.common import today_option
 from gonogo.core.errors import ConfigurationError
-from gonogo.redaction import redact
-from gonogo.sources.config import load_settings
 
 # What the `serve` extra installs; a CLI-only install has none of them.
 SERVE_PACKAGES = ("uvicorn", "starlette", "prometheus_client", "persistqueue", "redis")
@@ -62,6 +60,7 @@ def serve(
 ) -> None:
     """Run the webhook service: POST /webhook, GET /healthz, GET /metrics (docs/webhook-service.md)."""
     require_serve_extra("gonogo serve")
+    from gonogo.sources.config import load_settings
     from gonogo.webhook.service import run_service
     from gonogo.webhook.settings import webhook_settings
 
@@ -86,6 +85,7 @@ def serve(
 def worker(ctx: click.Context, workers: int | None, today: datetime | None) -> None:
     """Run more check workers on the Redis queue of gonogo serve (docs/webhook-service.md)."""
     require_serve_extra("gonogo worker")
+    from gonogo.sources.config import load_settings
     from gonogo.webhook.service import run_workers
     from gonogo.webhook.settings import webhook_settings
 
@@ -104,6 +104,8 @@ def worker(ctx: click.Context, workers: int | None, today: datetime | None) -> N
 def dead_letters(ctx: click.Context, output_format: str) -> None:
     """List deliveries whose check kept failing, with the reason (safe while the service runs)."""
     require_serve_extra("gonogo dead-letters")
+    from gonogo.redaction import redact
+    from gonogo.sources.config import load_settings
     from gonogo.webhook.queue import dead_letter_lines, open_queue
     from gonogo.webhook.settings import queue_settings
 
