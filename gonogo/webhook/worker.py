@@ -1,11 +1,10 @@
 """Worker threads: take a job, lock its ticket, run the check, then settle the job in the queue.
 
-A job is settled (completed, dead-lettered or stored for a retry) only after its check, so a crash
-at any moment makes it run again, never vanish. Trouble that waiting can cure (Jira unreachable,
-5xx, 429) goes back to the queue with a not-before time, so no worker sleeps through a back-off;
-anything else is dead-lettered at once with the reason. A worker thread never dies of an error:
-it logs one line, hands the job back and backs off, because a dead thread would leave `/healthz`
-ok while nothing is checked.
+Settled (completed, dead-lettered or stored for a retry) only after its check, a job survives any
+crash. Trouble that waiting can cure (Jira unreachable, 5xx, 429) goes back to the queue with a
+not-before time, so no worker sleeps through a back-off; the rest is dead-lettered at once. A
+worker thread survives every error (one log line, the job handed back, a back-off): a dead one
+would leave `/healthz` ok while nothing is checked.
 """
 
 from __future__ import annotations
