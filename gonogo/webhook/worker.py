@@ -52,8 +52,8 @@ class DeliveriesFirst:
 
     `gonogo serve` answers HTTP and runs the checks in one process, and during a burst four checks
     (fetch, assess, render) held the GIL that the event loop needs to acknowledge: 500 deliveries
-    from 20 senders had an acknowledgement p99 of 169 ms with them running, 62 ms with this (a
-    loaded 2-core VM; bench/webhook_burst.py). Jira waits for its answer; a comment can wait.
+    from 20 senders had an acknowledgement p99 of 169 to 338 ms with them running, 41 to 95 ms with
+    this (a loaded 2-core VM; bench/webhook_burst.py). Jira waits for its answer; a comment can wait.
     """
 
     def __init__(
