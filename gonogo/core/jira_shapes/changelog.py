@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 
@@ -40,6 +40,15 @@ class History:
     author: Person | None
     created: datetime | None
     changes: tuple[FieldChange, ...]
+
+
+@dataclass(frozen=True)
+class LaterChange:
+    """A change, after a judgement, to a field it rests on: a waiver lapses, a decision is on older facts."""
+
+    field: str
+    by: str | None
+    on: date
 
 
 @dataclass(frozen=True)

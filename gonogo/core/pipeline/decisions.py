@@ -20,6 +20,7 @@ from enum import StrEnum
 from gonogo.core.jira_shapes.changelog import (
     History,
     LabelAdded,
+    LaterChange,
     creation,
     is_complete,
     labels_added,
@@ -60,15 +61,6 @@ class DecisionPolicy:
 
 
 @dataclass(frozen=True)
-class FactChange:
-    """The latest change, after the decision, to a field the checks read."""
-
-    field: str
-    by: str | None
-    on: date
-
-
-@dataclass(frozen=True)
 class DecisionRecord:
     """The ticket's decision as gonogo shows it, beside (never instead of) the verdict."""
 
@@ -80,7 +72,7 @@ class DecisionRecord:
     reason: str | None
     counts: bool  # made by a decision owner
     verdict: Verdict
-    older_facts: FactChange | None = None
+    older_facts: LaterChange | None = None
     owners: tuple[str, ...] = ()  # who may decide, by display name where known, when it does not count
 
     @property
@@ -215,7 +207,7 @@ def _in_field(
 
 def _older_facts(
     histories: Sequence[History], moment: datetime, facts: Mapping[str, str]
-) -> FactChange | None:
+) -> LaterChange | None:
     found = last_change(
         histories,
         field_ids=set(facts),
@@ -226,7 +218,7 @@ def _older_facts(
         return None
     history, change = found
     by = history.author.name if history.author else None
-    return FactChange(field=change.field, by=by, on=history.created.date()) if history.created else None
+    return LaterChange(field=change.field, by=by, on=history.created.date()) if history.created else None
 
 
 def _moment(added: LabelAdded | None) -> tuple[bool, datetime]:

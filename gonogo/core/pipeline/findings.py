@@ -177,51 +177,15 @@ def evaluate(
     waivers: WaiverContext,
     decisions: DecisionContext | None = None,
 ) -> Assessment:
-    applicable = tuple(
-        c for c in checklists if c.applies_to(project=ticket.project_key, issue_type=ticket.issue_type)
-    )
-    if not applicable:
-        raise ConfigurationError(
-            f"no checklist applies to {ticket.key} (project {ticket.project_key}, issue type "
-            f"{ticket.issue_type or 'unknown'}): a verdict without checks would be a guess; "
-            "check the checklists' applies_to and [checklists].disable"
-        )
+    applicable = _applicable(ticket, checklists)
     reason = proposal.values.get("waiver_reason")
     labels = waivers_on(ticket, reason=reason if isinstance(reason, str) else None)
-    rule_ids = Counter(rule.id for checklist in applicable for rule in checklist.rules)
-    evidence: dict[str, Evidence] = {}  # each property's evidence once, however many rules read it
-    findings = _not_resting_on_doubt(
-        tuple(
-            replace(
-                finding := apply_waivers(
-                    evaluate_rule(checklist.id, rule, proposal, vocabulary, evidence=evidence),
-                    labels,
-                    waivers,
-                ),
-                waiver_label=None  # nothing to waive until the data is given
-                if finding.unconfirmed
-                else _waiver_label(
-                    checklist.id,
-                    rule,
-                    unique=rule_ids[rule.id] == 1,
-                    policy=waivers.policy,
-                    reason_recorded="waiver_reason" not in proposal.unrecorded,
-                ),
-            )
-            for checklist in applicable
-            for rule in checklist.rules
-        ),
-        vocabulary,
-    )
+    findings = _not_resting_on_doubt(_findings(applicable, proposal, vocabulary, labels, waivers), vocabulary)
     missing = _missing_information(findings, vocabulary)
     verdict = decide(
-        failed_blockers=sum(
-            f.outcome is FindingStatus.FAILED and f.rule.severity is Severity.BLOCKER for f in findings
-        ),
+        failed_blockers=_failed(findings, Severity.BLOCKER),
         missing_information=len(missing),
-        failed_majors=sum(
-            f.outcome is FindingStatus.FAILED and f.rule.severity is Severity.MAJOR for f in findings
-        ),
+        failed_majors=_failed(findings, Severity.MAJOR),
     )
     summary = proposal.values.get("summary")
     decision = (
@@ -253,6 +217,49 @@ def evaluate(
         approvers=waivers.named_approvers(),
         decision=decision,
     )
+
+
+def _applicable(ticket: Ticket, checklists: Sequence[Checklist]) -> tuple[Checklist, ...]:
+    applicable = tuple(
+        c for c in checklists if c.applies_to(project=ticket.project_key, issue_type=ticket.issue_type)
+    )
+    if not applicable:
+        raise ConfigurationError(
+            f"no checklist applies to {ticket.key} (project {ticket.project_key}, issue type "
+            f"{ticket.issue_type or 'unknown'}): a verdict without checks would be a guess; "
+            "check the checklists' applies_to and [checklists].disable"
+        )
+    return applicable
+
+
+def _findings(
+    applicable: Sequence[Checklist],
+    proposal: Proposal,
+    vocabulary: Vocabulary,
+    labels: Sequence[Waiver],
+    waivers: WaiverContext,
+) -> tuple[Finding, ...]:
+    """Every rule's finding, waivers applied, each with the label that would waive it."""
+    rule_ids = Counter(rule.id for checklist in applicable for rule in checklist.rules)
+    evidence: dict[str, Evidence] = {}  # each property's evidence once, however many rules read it
+    reason_recorded = "waiver_reason" not in proposal.unrecorded
+    found = []
+    for checklist in applicable:
+        for rule in checklist.rules:
+            finding = evaluate_rule(checklist.id, rule, proposal, vocabulary, evidence=evidence)
+            finding = apply_waivers(finding, labels, waivers)
+            label = None  # nothing to waive until the data is given
+            if not finding.unconfirmed:
+                unique = rule_ids[rule.id] == 1
+                label = _waiver_label(
+                    checklist.id, rule, unique=unique, policy=waivers.policy, reason_recorded=reason_recorded
+                )
+            found.append(replace(finding, waiver_label=label))
+    return tuple(found)
+
+
+def _failed(findings: Sequence[Finding], severity: Severity) -> int:
+    return sum(f.outcome is FindingStatus.FAILED and f.rule.severity is severity for f in findings)
 
 
 def unrecorded_that_matter(assessment: Assessment) -> list[Finding]:
@@ -357,40 +364,52 @@ def evaluate_rule(
     evidence: dict[str, Evidence] | None = None,
 ) -> Finding:
     """One rule on one proposal; `evidence` is shared by the rules of one assessment (built once)."""
-    known = {} if evidence is None else evidence
-    names = _with_sources(rule.uses, vocabulary)
-    seen = tuple(
-        known.get(name) or known.setdefault(name, _evidence(name, proposal, vocabulary)) for name in names
-    )
+    seen = _seen(rule, proposal, vocabulary, {} if evidence is None else evidence)
     present = {name: proposal.values[name] for name in rule.uses if name in proposal.values}
     complete = len(present) == len(rule.uses)
     unrecorded = tuple(e.property for e in seen if e.property in proposal.unrecorded)
-    if not complete and unrecorded:
+    if complete:
+        # A rule that asks turns its failure into a question (docs/checklists.md, "when_failed").
+        failed = FindingStatus.MISSING if rule.asks else FindingStatus.FAILED
+        outcome = FindingStatus.PASSED if rule.holds(present) else failed
+    elif unrecorded:
         outcome = FindingStatus.SKIPPED  # nobody can answer: the site has no field for it
-    elif not complete:
-        # A derived value can be absent although everything it is computed from is known (no
-        # margin on a zero budget): nothing to ask the customer, so the rule does not apply.
-        asks = any(e.value is None and not _is_derived(e.property, vocabulary) for e in seen)
-        # A placeholder ("TBD") is someone saying it is not known yet: always worth the question.
-        held = any(e.placeholder is not None for e in seen)
-        if asks and rule.missing_is_condition and not held:
+    else:
+        incomplete = _incomplete(rule, seen, vocabulary)
+        if incomplete is None:
             return _unconfirmed(checklist_id, rule, seen)
-        outcome = FindingStatus.MISSING if (rule.ask_when_missing and asks) or held else FindingStatus.SKIPPED
-    elif rule.holds(present):
-        outcome = FindingStatus.PASSED
-    else:  # a rule that asks turns its failure into a question (docs/checklists.md, "when_failed")
-        outcome = FindingStatus.MISSING if rule.asks else FindingStatus.FAILED
+        outcome = incomplete
+    # A question about values the ticket has carries its headline; a missing value has none.
+    headlined = outcome is FindingStatus.FAILED or (outcome is FindingStatus.MISSING and complete)
     return Finding(
         checklist=checklist_id,
         rule=rule,
         outcome=outcome,
         evidence=seen,
-        # A question about values the ticket has carries its headline; a missing value has none.
-        headline=_headline(rule, proposal)
-        if outcome is FindingStatus.FAILED or (outcome is FindingStatus.MISSING and complete)
-        else "",
+        headline=_headline(rule, proposal) if headlined else "",
         unrecorded=unrecorded if outcome is FindingStatus.SKIPPED else (),
     )
+
+
+def _seen(
+    rule: Rule, proposal: Proposal, vocabulary: Vocabulary, known: dict[str, Evidence]
+) -> tuple[Evidence, ...]:
+    names = _with_sources(rule.uses, vocabulary)
+    return tuple(
+        known.get(name) or known.setdefault(name, _evidence(name, proposal, vocabulary)) for name in names
+    )
+
+
+def _incomplete(rule: Rule, seen: Sequence[Evidence], vocabulary: Vocabulary) -> FindingStatus | None:
+    """The outcome of a rule lacking data; None when an empty field is a condition to confirm."""
+    # A derived value can be absent although everything it is computed from is known (no
+    # margin on a zero budget): nothing to ask the customer, so the rule does not apply.
+    asks = any(e.value is None and not _is_derived(e.property, vocabulary) for e in seen)
+    # A placeholder ("TBD") is someone saying it is not known yet: always worth the question.
+    held = any(e.placeholder is not None for e in seen)
+    if asks and rule.missing_is_condition and not held:
+        return None
+    return FindingStatus.MISSING if (rule.ask_when_missing and asks) or held else FindingStatus.SKIPPED
 
 
 def _unconfirmed(checklist_id: str, rule: Rule, evidence: tuple[Evidence, ...]) -> Finding:

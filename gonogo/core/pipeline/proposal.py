@@ -120,51 +120,67 @@ def build_proposal(
     empty one: whether the site has it at all is the configuration's question (`core.site_fields`).
     """
     aliases = option_aliases or {}
-    values: dict[str, Any] = {}
-    sources: dict[str, Source] = {}
-    problems: dict[str, str] = {}
-    counted: set[str] = set()
-    site_texts: dict[str, str] = {}
-    placeholders: dict[str, str] = {}
+    reading = _Reading()
     for prop, field_ref in field_map.items():
-        spec = vocabulary.properties.get(prop)
-        field_id = resolve_field(ticket, field_ref)
-        name = ticket.names.get(field_id, field_ref) if field_id else field_ref
-        if field_id is None:
-            sources[prop] = Source(None, field_ref)
-            continue
-        raw = ticket.fields.get(field_id)
-        try:
-            value = normalise(raw, spec, aliases=aliases.get(prop), placeholder=vocabulary.placeholder)
-        except PlaceholderValue as exc:
-            sources[prop] = Source(field_id, name)
-            problems[prop] = str(exc)
-            placeholders[prop] = exc.text
-            continue
-        except ValueError as exc:
-            sources[prop] = Source(field_id, name)
-            problems[prop] = str(exc)
-            continue
-        sources[prop] = Source(field_id, name)
-        if isinstance(value, SiteOption):
-            site_texts[prop] = value.site_text
-            value = str(value)  # rules (and jsonschema-rs) see a plain string
-        if value is not None:
-            values[prop] = value
-            if isinstance(raw, list) and spec is not None and spec.type == "integer":
-                counted.add(prop)
+        reading.read(ticket, prop, field_ref, vocabulary, aliases.get(prop))
+    values = reading.values
     for prop, value in derive(values, thresholds=thresholds, today=today).items():
         values[prop] = value
     return Proposal(
         values=values,
-        sources=sources,
-        problems=problems,
-        counted=frozenset(counted),
+        sources=reading.sources,
+        problems=reading.problems,
+        counted=frozenset(reading.counted),
         thresholds=dict(thresholds),
-        site_texts=site_texts,
-        placeholders=placeholders,
+        site_texts=reading.site_texts,
+        placeholders=reading.placeholders,
         unrecorded=unrecorded,
     )
+
+
+@dataclass
+class _Reading:
+    """What the mapped fields of one ticket said, property by property."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, Source] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)
+    counted: set[str] = field(default_factory=set)
+    site_texts: dict[str, str] = field(default_factory=dict)
+    placeholders: dict[str, str] = field(default_factory=dict)
+
+    def read(
+        self,
+        ticket: Ticket,
+        prop: str,
+        field_ref: str,
+        vocabulary: Vocabulary,
+        aliases: Mapping[str, str] | None,
+    ) -> None:
+        spec = vocabulary.properties.get(prop)
+        field_id = resolve_field(ticket, field_ref)
+        if field_id is None:
+            self.sources[prop] = Source(None, field_ref)
+            return
+        name = ticket.names.get(field_id, field_ref) if field_id else field_ref
+        self.sources[prop] = Source(field_id, name)
+        raw = ticket.fields.get(field_id)
+        try:
+            value = normalise(raw, spec, aliases=aliases, placeholder=vocabulary.placeholder)
+        except PlaceholderValue as exc:
+            self.problems[prop] = str(exc)
+            self.placeholders[prop] = exc.text
+            return
+        except ValueError as exc:
+            self.problems[prop] = str(exc)
+            return
+        if isinstance(value, SiteOption):
+            self.site_texts[prop] = value.site_text
+            value = str(value)  # rules (and jsonschema-rs) see a plain string
+        if value is not None:
+            self.values[prop] = value
+            if isinstance(raw, list) and spec is not None and spec.type == "integer":
+                self.counted.add(prop)
 
 
 def resolve_field(ticket: Ticket, field_ref: str) -> str | None:

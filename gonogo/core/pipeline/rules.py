@@ -306,19 +306,8 @@ def _compile_rule(
         )
     why = _fill_placeholders(raw["why"], thresholds, problems)
     fix = _fill_placeholders(raw["fix"], thresholds, problems)
-    if raw["why"].strip().casefold() == raw["fix"].strip().casefold():
-        problems.append("'why' and 'fix' say the same thing: 'why' is the consequence, 'fix' the way out")
     severity = Severity(raw["severity"])
-    if severity is Severity.BLOCKER and raw.get("when_missing") == "skip":
-        problems.append(
-            'a show-stopper cannot be skipped when a ticket leaves its data empty (when_missing "skip"): '
-            "remove when_missing so the ticket is asked for it"
-        )
-    if severity is Severity.MINOR and raw.get("when_missing") == "condition":
-        problems.append(
-            'a note cannot become a condition when its data is empty (when_missing "condition"): '
-            'use "needs-info" or "skip"'
-        )
+    problems.extend(_contradictions(raw, severity))
     return Rule(
         id=raw["id"],
         title=raw["title"],
@@ -336,6 +325,24 @@ def _compile_rule(
         missing_is_condition=raw.get("when_missing") == "condition",
         asks=raw.get("when_failed") == "ask",
     )
+
+
+def _contradictions(raw: Mapping[str, Any], severity: Severity) -> list[str]:
+    """Settings of one rule that cannot hold together."""
+    found = []
+    if raw["why"].strip().casefold() == raw["fix"].strip().casefold():
+        found.append("'why' and 'fix' say the same thing: 'why' is the consequence, 'fix' the way out")
+    if severity is Severity.BLOCKER and raw.get("when_missing") == "skip":
+        found.append(
+            'a show-stopper cannot be skipped when a ticket leaves its data empty (when_missing "skip"): '
+            "remove when_missing so the ticket is asked for it"
+        )
+    if severity is Severity.MINOR and raw.get("when_missing") == "condition":
+        found.append(
+            'a note cannot become a condition when its data is empty (when_missing "condition"): '
+            'use "needs-info" or "skip"'
+        )
+    return found
 
 
 def compile_condition(condition: dict[str, Any], validator: str = "jsonschema") -> Callable[[Any], bool]:

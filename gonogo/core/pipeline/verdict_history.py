@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from gonogo.core.jira_shapes.changelog import History
+from gonogo.core.jira_shapes.changelog import FieldChange, History
 from gonogo.core.pipeline.verdict import Verdict
 
 HISTORY_KEY = "history"
@@ -162,19 +162,24 @@ def edits_of(
             continue
         who = entry.author.name if entry.author and entry.author.name else None
         for change in entry.changes:
-            prop = ids.get(change.field_id or "") or names.get(change.field.casefold())
-            if prop is None:
-                continue
-            seen = by_field.get(prop)
-            people = seen.by if seen else ()
-            by = people + ((who,) if who and who not in people else ())
-            first = firsts.setdefault(prop, change.before)
-            by_field[prop] = Edit(prop, fields[prop].name, first, change.after, by, fields[prop].actor)
+            prop = _property_of(change, ids, names)
+            if prop is not None:
+                first = firsts.setdefault(prop, change.before)
+                by = _with_editor(by_field[prop].by if prop in by_field else (), who)
+                by_field[prop] = Edit(prop, fields[prop].name, first, change.after, by, fields[prop].actor)
     return tuple(
         edit if fields[edit.property].quoted else replace(edit, before=None, after=None)
         for edit in by_field.values()
         if edit.before != edit.after
     )
+
+
+def _property_of(change: FieldChange, ids: Mapping[str, str], names: Mapping[str, str]) -> str | None:
+    return ids.get(change.field_id or "") or names.get(change.field.casefold())
+
+
+def _with_editor(people: tuple[str, ...], who: str | None) -> tuple[str, ...]:
+    return people + ((who,) if who and who not in people else ())
 
 
 def verdict_on(history: Sequence[HistoryEntry], day: date) -> HistoryEntry | None:

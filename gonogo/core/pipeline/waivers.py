@@ -22,6 +22,7 @@ from enum import StrEnum
 from gonogo.core.jira_shapes.changelog import (
     History,
     LabelAdded,
+    LaterChange,
     Person,
     creation,
     first_change_after,
@@ -104,15 +105,6 @@ class Waiver:
 
 
 @dataclass(frozen=True)
-class Lapse:
-    """The change that ended a waiver: which field, who changed it, on which day."""
-
-    field: str
-    by: str | None
-    on: date
-
-
-@dataclass(frozen=True)
 class WaiverRuling:
     """What gonogo decided about one waiver on one rule, with the dates that decided it."""
 
@@ -121,7 +113,7 @@ class WaiverRuling:
     approved_on: date | None = None
     expires_on: date | None = None
     refused: str | None = None  # why, when status is REFUSED
-    lapse: Lapse | None = None
+    lapse: LaterChange | None = None
     approvers: tuple[str, ...] = ()  # who could approve it, when status is NOT_APPROVED (see named_approvers)
     capped_until: date | None = None  # the label's own until date, when [waivers] max_days cut it short
 
@@ -212,20 +204,28 @@ def rule_on(
     )
     if expires_on is not None and context.today > expires_on:
         return replace(ruling, status=WaiverStatus.EXPIRED)
-    moment = waiver.added.on if waiver.added else None
-    if moment is not None and fields:
-        found = first_change_after(
-            context.histories,
-            moment,
-            field_ids=set(fields),
-            field_names={name.casefold() for name in fields.values()},
-        )
-        if found is not None:
-            history, change = found
-            when = history.created.date() if history.created else context.today
-            lapse = Lapse(field=change.field, by=history.author.name if history.author else None, on=when)
-            return replace(ruling, status=WaiverStatus.LAPSED_BY_CHANGE, lapse=lapse)
+    lapse = _lapse(waiver, fields, context)
+    if lapse is not None:
+        return replace(ruling, status=WaiverStatus.LAPSED_BY_CHANGE, lapse=lapse)
     return ruling
+
+
+def _lapse(waiver: Waiver, fields: Mapping[str, str], context: WaiverContext) -> LaterChange | None:
+    """The first change, after the waiver was added, to a field its rule reads."""
+    moment = waiver.added.on if waiver.added else None
+    if moment is None or not fields:
+        return None
+    found = first_change_after(
+        context.histories,
+        moment,
+        field_ids=set(fields),
+        field_names={name.casefold() for name in fields.values()},
+    )
+    if found is None:
+        return None
+    history, change = found
+    when = history.created.date() if history.created else context.today
+    return LaterChange(field=change.field, by=history.author.name if history.author else None, on=when)
 
 
 def expiry(approved_on: date | None, until: date | None, max_days: int) -> date | None:

@@ -15,9 +15,10 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from gonogo.core.pipeline.decisions import DecisionRecord
-from gonogo.core.pipeline.rules import Bound, Checklist, Severity
+from gonogo.core.pipeline.rules import Bound, Checklist, Rule, Severity
 from gonogo.core.pipeline.verdict import Verdict
 from gonogo.core.pipeline.verdict_history import verdict_on
 from gonogo.core.portfolio.rows import VERDICT_ORDER, Row, RuleRef
@@ -164,21 +165,13 @@ def outcome_summary(
         high = low + BAND_WIDTH - 1 if low + BAND_WIDTH < 100 else 100
         inside = [b for b in bids if b.score is not None and low <= b.score <= high]
         bands.append(BandOutcomes(*tally(inside), low=low, high=high))
-    rules = []
-    for checklist in checklists:
-        for rule in checklist.rules:
-            ref = f"{checklist.id}/{rule.id}"
-            hit = [b for b in bids if any(r.ref == ref for r in b.rules)]
-            if hit:
-                rules.append(
-                    RuleOutcomes(
-                        *tally(hit),
-                        ref=ref,
-                        title=rule.title,
-                        problem=rule.failed_label,
-                        severity=rule.severity,
-                    )
-                )
+    rules = [
+        RuleOutcomes(
+            *tally(hit), ref=ref, title=rule.title, problem=rule.failed_label, severity=rule.severity
+        )
+        for ref, rule in _rules(checklists)
+        if (hit := [b for b in bids if any(r.ref == ref for r in b.rules)])
+    ]
     rules.sort(key=lambda r: (-r.rate.decided, -r.total, r.ref))
     return OutcomeSummary(
         bids=tuple(bids),
@@ -203,33 +196,40 @@ def suggestions(
     for bound in bounds:
         if bound.threshold not in thresholds:
             continue
-        current = thresholds[bound.threshold]
         decided = [
             (b.values[bound.property], b.outcome)
             for b in bids
             if b.outcome in DECIDED and bound.property in b.values
         ]
-        wins = [value for value, outcome in decided if outcome == "won"]
-        if not wins:
-            continue
-        if bound.keyword in ("minimum", "exclusiveMinimum"):
-            edge = min(wins)
-            beyond = [value for value, _ in decided if value < edge]
-            if len(beyond) < MIN_BIDS or edge <= current:
-                continue
-            suggested = edge if bound.keyword == "minimum" else max(beyond)
-            direction = "below"
-        else:
-            edge = max(wins)
-            beyond = [value for value, _ in decided if value > edge]
-            if len(beyond) < MIN_BIDS or edge >= current:
-                continue
-            suggested = edge if bound.keyword == "maximum" else min(beyond)
-            direction = "above"
-        found.append(
-            Suggestion(bound.threshold, current, suggested, bound.property, direction, edge, len(beyond))
-        )
+        suggestion = _suggestion(bound, thresholds[bound.threshold], decided)
+        if suggestion is not None:
+            found.append(suggestion)
     return tuple(found)
+
+
+def _suggestion(bound: Bound, current: float, decided: list[tuple[Any, str]]) -> Suggestion | None:
+    wins = [value for value, outcome in decided if outcome == "won"]
+    if not wins:
+        return None
+    if bound.keyword in ("minimum", "exclusiveMinimum"):
+        edge = min(wins)
+        beyond = [value for value, _ in decided if value < edge]
+        if len(beyond) < MIN_BIDS or edge <= current:
+            return None
+        suggested = edge if bound.keyword == "minimum" else max(beyond)
+        direction = "below"
+    else:
+        edge = max(wins)
+        beyond = [value for value, _ in decided if value > edge]
+        if len(beyond) < MIN_BIDS or edge >= current:
+            return None
+        suggested = edge if bound.keyword == "maximum" else min(beyond)
+        direction = "above"
+    return Suggestion(bound.threshold, current, suggested, bound.property, direction, edge, len(beyond))
+
+
+def _rules(checklists: Sequence[Checklist]) -> list[tuple[str, Rule]]:
+    return [(f"{checklist.id}/{rule.id}", rule) for checklist in checklists for rule in checklist.rules]
 
 
 def _bounds(checklists: Sequence[Checklist]) -> list[Bound]:

@@ -21,7 +21,13 @@ from urllib.parse import quote
 
 from gonogo.core.jira_shapes.publication import Publication
 from gonogo.core.pipeline.decisions import DecisionRecord
-from gonogo.core.pipeline.findings import Assessment, Coverage, FindingStatus, unrecorded_that_matter
+from gonogo.core.pipeline.findings import (
+    Assessment,
+    Coverage,
+    Finding,
+    FindingStatus,
+    unrecorded_that_matter,
+)
 from gonogo.core.pipeline.rules import Severity
 from gonogo.core.pipeline.verdict import WORST_FIRST, Verdict
 from gonogo.core.pipeline.verdict_history import HistoryEntry, VerdictTurn, extended, last_turn
@@ -255,13 +261,18 @@ def top_reason(assessment: Assessment) -> Reason | None:
     for finding in failed:
         if finding.rule.severity is Severity.MAJOR:
             return Reason(ReasonKind.MAJOR, assessment.headline or finding.headline, finding.ref)
-    unchecked = [
-        f for f in assessment.findings if f.outcome is FindingStatus.SKIPPED and f.judges and not f.unrecorded
-    ]
-    caveat = [*unchecked, *unrecorded_that_matter(assessment)]
+    caveat = _caveat(assessment)
     if caveat and assessment.headline:
         return Reason(ReasonKind.UNCHECKED, assessment.headline, caveat[0].ref)
     return None
+
+
+def _caveat(assessment: Assessment) -> list[Finding]:
+    """Checks that judge the bid but did not run, and unrecorded ones whose failing would matter."""
+    unchecked = [
+        f for f in assessment.findings if f.outcome is FindingStatus.SKIPPED and f.judges and not f.unrecorded
+    ]
+    return [*unchecked, *unrecorded_that_matter(assessment)]
 
 
 def row_from_assessment(

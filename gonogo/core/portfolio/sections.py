@@ -139,19 +139,6 @@ def decisions_section(portfolio: Portfolio) -> dict[str, Any]:
         if report is not None
         else [(row.key, row.verdict, row.decision) for row in portfolio.rows if row.verdict is not None]
     )
-    by_verdict = []
-    for verdict in WORST_FIRST:
-        here = [decision for _, v, decision in judged if v is verdict]
-        by_verdict.append(
-            {
-                "verdict": verdict.value,
-                "bid": sum(_counted(d, BidDecision.BID) for d in here),
-                "no_bid": sum(_counted(d, BidDecision.NO_BID) for d in here),
-                "not_counted": sum(d is not None and not d.counts for d in here),
-                "undecided": sum(d is None for d in here),
-                "total": len(here),
-            }
-        )
     return {
         "tickets": len(judged),
         "bids_against_no_go": sum(_counted(d, BidDecision.BID) for _, v, d in judged if v is Verdict.NO_GO),
@@ -160,22 +147,35 @@ def decisions_section(portfolio: Portfolio) -> dict[str, Any]:
             for _, v, d in judged
             if v in (Verdict.GO, Verdict.GO_WITH_CONDITIONS)
         ),
-        "by_verdict": by_verdict,
-        "items": [
-            {
-                "key": key,
-                "verdict": verdict.value,
-                "decision": d.decision.value,
-                "by": d.by,
-                "on": d.on.isoformat() if d.on else None,
-                "counts": d.counts,
-                "against_verdict": is_against(d.decision, verdict),
-                "on_older_facts": d.older_facts is not None,
-            }
-            for key, verdict, d in judged
-            if d is not None
+        "by_verdict": [
+            _decisions_beside(verdict, [d for _, v, d in judged if v is verdict]) for verdict in WORST_FIRST
         ],
+        "items": [_decision_item(key, verdict, d) for key, verdict, d in judged if d is not None],
         "outcomes": None if report is None else _decision_outcomes(report),
+    }
+
+
+def _decisions_beside(verdict: Verdict, here: list[DecisionRecord | None]) -> dict[str, Any]:
+    return {
+        "verdict": verdict.value,
+        "bid": sum(_counted(d, BidDecision.BID) for d in here),
+        "no_bid": sum(_counted(d, BidDecision.NO_BID) for d in here),
+        "not_counted": sum(d is not None and not d.counts for d in here),
+        "undecided": sum(d is None for d in here),
+        "total": len(here),
+    }
+
+
+def _decision_item(key: str, verdict: Verdict, d: DecisionRecord) -> dict[str, Any]:
+    return {
+        "key": key,
+        "verdict": verdict.value,
+        "decision": d.decision.value,
+        "by": d.by,
+        "on": d.on.isoformat() if d.on else None,
+        "counts": d.counts,
+        "against_verdict": is_against(d.decision, verdict),
+        "on_older_facts": d.older_facts is not None,
     }
 
 
