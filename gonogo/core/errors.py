@@ -1,8 +1,4 @@
-"""One exception family for "gonogo could not check".
-
-Everything that stops a check before a verdict exists is a `GonogoError`. The CLI turns it into one
-line on stderr and the family's exit code (`gonogo.cli.exits`, the one place that picks exit codes).
-"""
+"""One exception family for "gonogo could not check"; `gonogo.cli.exits` picks each one's exit code."""
 
 from __future__ import annotations
 

@@ -1,10 +1,7 @@
 """Jira's change history of one issue, as typed data: who changed which field, and when.
 
-Waivers rest on it: the entry that added a waiver label says who approved the waiver and on
-which day, and a later change of a field the waived rule reads says the accepted risk is no
-longer the one on the ticket. Jira sends the history with `expand=changelog` (on the issue and
-in search pages); Cloud names people by account id and fields by id too, Data Center by user
-name and field display name, so both are kept. Pure: no Jira, no clock.
+Waivers and decisions rest on it (who added a label, what changed since). Cloud names people and
+fields by id, Data Center by user name and display name, so both are kept.
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
 """Is a mapped field on the site at all? A typo in `[fields]` must not read as missing information.
 
-A field named in `[fields]` that a ticket lacks is either missing on this ticket (ask for it, as
-ever) or unknown to the whole site (a typo, or a field id from another site): then every ticket
-would be NEEDS INFO for a reason no bid manager can fix. Only the site's field list (`GET field`)
-tells the two apart, so it is asked for only when a mapped field is not on the ticket: a normal
-check costs no extra round-trip. Pure: the field list is passed in.
+Only the site's field list tells "missing on this ticket" from "unknown to the site", so it is
+asked for only when a mapped field is not on the ticket: a normal check costs no extra round-trip.
 """
 
 from __future__ import annotations

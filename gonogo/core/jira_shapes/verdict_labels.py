@@ -1,9 +1,7 @@
-"""The verdict as a label (`gonogo-no-go`), so JQL, boards, dashboards and Automation can ask for it.
+"""The verdict as a label (`gonogo-no-go`), so JQL, boards and Automation can ask for it.
 
-A comment and a hidden issue property are invisible to Jira's search; a label is not. gonogo keeps
-exactly one of its four verdict labels on a ticket and never touches any other label (waiver
-labels included): the edit is `add`/`remove` operations, which leave the rest alone, unlike `set`.
-Pure: the current labels come from the ticket gonogo already fetched.
+gonogo keeps exactly one of its four verdict labels and never touches any other: the edit is
+`add`/`remove` operations, which leave the rest alone, unlike `set`.
 """
 
 from __future__ import annotations

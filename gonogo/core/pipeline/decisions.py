@@ -1,13 +1,8 @@
-"""The bid decision on record: who decided to bid or not, when, why, and against which verdict.
+"""The bid decision on record: who decided to bid or not, when, and against which verdict.
 
-gonogo advises; people decide. A decision owner records BID or NO BID where people already work:
-in a select field (the `decision` property, with its reason in `decision_reason`) or with a label
-(`gonogo-decision-bid`, `gonogo-decision-no-bid`, after [jira] label_prefix). Who and when come from
-the change history, as for waivers; the latest recording is the ticket's decision. It counts only
-when a decision owner made it (`[decisions] owners`: account ids, user names, `group:NAME`; empty:
-anyone). It never changes the verdict: the comment shows both side by side. A decision made before
-the latest change to a field the checks read was made on older facts, and says so.
-Pure: the ticket, its proposal and group membership come in as arguments.
+gonogo advises; people decide, in a select field or with a label. Who and when come from the change
+history; only a decision owner's decision counts. It never changes the verdict, and a decision made
+before a later change to a field the checks read says it rests on older facts.
 """
 
 from __future__ import annotations

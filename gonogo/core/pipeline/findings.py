@@ -1,8 +1,7 @@
 """Run checklists over a proposal: findings with their evidence, then the verdict.
 
-Pure: no Jira, no files, no clock. Every finding carries the properties it looked at, where each
-came from and what it said (or that it was absent), because a verdict nobody can check is a verdict
-nobody should trust.
+Every finding carries the properties it looked at and where each came from, because a verdict
+nobody can check is a verdict nobody should trust.
 """
 
 from __future__ import annotations

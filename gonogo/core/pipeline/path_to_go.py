@@ -1,15 +1,8 @@
 """Path to GO: the smallest set of changes to the ticket's inputs after which the verdict is GO.
 
-A counterfactual, asked of the real rules rather than re-derived: every candidate value is
-judged by the compiled rule conditions over the properties derived from it (thresholds, today's
-date and all), so the path cannot drift from the checklists. Changes are searched only in the
-inputs a team edits (the deadline, never `days_to_deadline`); numbers and dates by a probe and a
-bisection towards the nearest value that passes, options in the property's own order. The path is
-built one change at a time with the whole ticket re-assessed after each, then every change whose
-removal keeps the ticket clear is dropped, and the final set is verified once more.
-
-Missing information has no value to search for: it is listed with `needed` None. Pure: the
-caller (the assessor) passes in how to derive properties and how to re-assess a changed proposal.
+Asked of the real compiled rules over re-derived properties, so the path cannot drift from the
+checklists. Only inputs a team edits are searched (the deadline, never `days_to_deadline`). Missing
+information has no value to search for: it is listed with `needed` None.
 """
 
 from __future__ import annotations

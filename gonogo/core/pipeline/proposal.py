@@ -1,10 +1,7 @@
 """From Jira field values to a proposal: the plain, typed properties that checklists test.
 
-Jira hands back select options as objects, users as objects, dates as strings, numbers sometimes as
-text. Checklists should not care: this module maps each property to its field (by id or display
-name), normalises the value for the property's declared type, and records where each value came
-from so every finding can cite its evidence. A value that cannot be used is not guessed at: it is
-left out and its problem recorded, so the verdict becomes NEEDS INFO rather than a GO on bad data.
+A value that cannot be used is not guessed at: it is left out and its problem recorded, so the
+verdict becomes NEEDS INFO rather than a GO on bad data. Every value keeps where it came from.
 """
 
 from __future__ import annotations

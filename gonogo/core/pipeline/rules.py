@@ -1,11 +1,7 @@
-"""Checklists' rules: the model (severity, rule, checklist), thresholds and compiling conditions.
+"""Checklists' rules: the model, thresholds resolved, conditions checked and compiled once.
 
-Pure: reading and parsing the files is `gonogo.sources.checklists`. A checklist file (JSON or YAML)
-is checked against the meta-schema there; here its thresholds are resolved
-against gonogo.toml, every rule condition is checked as a JSON Schema and compiled once, and every
-property a rule tests must exist. `lint` reports all problems of a file; loading for a check stops
-at the first one. Both use the same checks, so `gonogo checklists lint` passing means a check will
-load the file.
+`lint` and loading for a check share these checks, so `gonogo checklists lint` passing means a
+check will load the file. Reading the files is `gonogo.sources.checklists`.
 """
 
 from __future__ import annotations

@@ -1,11 +1,7 @@
 """A path to GO in the site's words: its field names, its option texts, and who can act.
 
-The path is searched in gonogo's vocabulary ("strong"), but a person types into the site's field,
-whose options may read Full / Partial / None and whose edit screen may not offer every value. So
-the options a path may propose are first cut to those the site offers (`narrowed`), and every
-change found then says what to enter in the site's field (`set_to`, the site's own text) and who
-can make it (`actor`, declared per property as x-gonogo-actor in the vocabulary). Pure: the
-offered options, `[values]` and the ticket's own texts come in as data.
+The path is searched in gonogo's vocabulary, but a person types into the site's field, whose options
+may read otherwise and whose edit screen may not offer every value.
 """
 
 from __future__ import annotations

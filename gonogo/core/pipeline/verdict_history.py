@@ -1,10 +1,8 @@
-"""A ticket's verdict history, kept in gonogo's issue property ("pointer") under its own key.
+"""A ticket's verdict history, kept in gonogo's issue property ("pointer").
 
-Why in the pointer: Jira returns the property with the ticket (`GET issue`) and with every search
-page, so reading the history costs no request, and it is written in the same request that writes
-the pointer. An entry is the check's date, verdict and score; a new one is added only when the
-verdict or the score differs from the last, and only the last MAX_ENTRIES are kept, so the property
-stays near 1 KB, far below Jira's 32 KB limit for an entity property. Pure: no Jira, no clock.
+Jira returns the property with the ticket and every search page, so reading it costs no request.
+An entry is added only when the verdict or score changes, and MAX_ENTRIES bound it far below
+Jira's 32 KB limit.
 """
 
 from __future__ import annotations

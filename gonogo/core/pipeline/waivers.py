@@ -1,14 +1,8 @@
 """Waivers: a team accepting a known risk on one ticket, visibly, with an approver, a reason and an end.
 
-A waiver is a Jira label `gonogo-waive-RULE` (or `gonogo-waive-CHECKLIST.RULE`, optionally ending in
-`-until-YYYY-MM-DD`) plus the text of the ticket's waiver-reason field. Labels are what every Jira
-user can already set and filter on; the issue's change history says who added the label and when.
-Bid practice asks more of an accepted risk than a label: somebody with bid authority signs it off,
-and it is revisited. So a waiver counts only when an approver added it (`[waivers] approvers`), it
-ends `max_days` after it was added (or on its until date, whichever is first), and it lapses at once
-when a field its rule reads changes after it was approved: the risk accepted is no longer the one
-on the ticket. Every waiver is shown with what became of it, never hidden, so nobody believes a
-risk was accepted when it was not. Pure: the clock and group membership come in as arguments.
+A waiver is a label `gonogo-waive-RULE[-until-YYYY-MM-DD]` plus the waiver-reason field. It counts
+only when an approver added it, ends `max_days` after (or on its until date), and lapses when a
+field its rule reads changes after approval. Every waiver is shown with what became of it.
 """
 
 from __future__ import annotations

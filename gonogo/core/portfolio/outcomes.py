@@ -1,12 +1,7 @@
 """How verdicts fared: closed bids, the verdict each had before it closed, and how it ended.
 
-Both live on the same ticket: the verdict history in gonogo's issue property and the outcome in a
-field (`outcome`: won, lost, withdrawn, no-bid). A win rate is won ÷ (won + lost): withdrawn and
-no-bid tickets never reached the customer's decision. Counts are always given; a rate only where it
-rests on at least MIN_BIDS decided bids, so a small sample is never dressed up as evidence. Where
-the team's own results contradict a threshold, a suggestion says so with the numbers; nothing is
-changed automatically. Pure: the rows come from `gonogo.flows.portfolio_run`, the thresholds
-from the assessor.
+A win rate is won ÷ (won + lost), given only from MIN_BIDS decided bids, so a small sample is never
+dressed up as evidence. Where results contradict a threshold a suggestion says so; nothing changes.
 """
 
 from __future__ import annotations

@@ -1,11 +1,7 @@
-"""The portfolio: one row per ticket, worst first, with totals. Pure data over assessments.
+"""The portfolio: one row per ticket, worst first, with totals.
 
-A bid manager reads it top down, so the order is the product: tickets gonogo could not check come
-first (they need a person), then NO-GO, NEEDS INFO, GO WITH CONDITIONS and GO; within a verdict the
-lowest bid score first, then the issue key in number order. Each row carries the one reason that
-decides its verdict, picked by the same gates that pick the verdict (docs/checklists.md).
-No Jira, no files, no clock: `gonogo.flows.portfolio_run` feeds it, `gonogo.render.portfolio_formats`
-renders it.
+The order is the product: tickets gonogo could not check first, then NO-GO to GO, lowest score
+first. Each row's reason is picked by the same gates that pick the verdict.
 """
 
 from __future__ import annotations

@@ -1,10 +1,4 @@
-"""The portfolio's teaching sections as plain data: why bids fail, what changed, how verdicts fared.
-
-One place turns the pure results of `gonogo.core.portfolio.patterns` and
-`gonogo.core.portfolio.outcomes` into the dictionaries every format shows: JSON prints them as
-they are (gonogo/schemas/portfolio.schema.json), CSV writes one section per file, and the text and
-HTML templates lay them out. So the four formats cannot disagree about a number.
-"""
+"""The portfolio's teaching sections as the plain data every format shows, so no two can disagree."""
 
 from __future__ import annotations
 
