@@ -17,6 +17,7 @@ from gonogo.core.pipeline.findings import Assessment, Evidence, FindingStatus
 from gonogo.core.pipeline.path_to_go import Fix, Step
 from gonogo.core.pipeline.proposal import Quote
 from gonogo.core.pipeline.waivers import Waiver, WaiverRuling
+from gonogo.render.refusals import refusal_text
 
 FORMAT_VERSION = 1
 
@@ -127,7 +128,7 @@ def _waiver(waiver: Waiver, ruling: WaiverRuling | None) -> dict[str, Any]:
         "lapsed_by_change": (
             {"field": lapse.field, "by": lapse.by, "on": lapse.on.isoformat()} if lapse else None
         ),
-        "refused": ruling.refused if ruling else None,
+        "refused": refusal_text(ruling.refused, waiver) if ruling else None,
     }
 
 

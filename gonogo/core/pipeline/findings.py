@@ -22,7 +22,7 @@ from gonogo.core.pipeline.verdict import Verdict, decide
 from gonogo.core.pipeline.verdict_history import VerdictShift
 from gonogo.core.pipeline.waivers import (
     LABEL_PREFIX,
-    MISSING_CANNOT_BE_WAIVED,
+    Refusal,
     Waiver,
     WaiverContext,
     WaiverPolicy,
@@ -86,11 +86,6 @@ class Finding:
     def unconfirmed(self) -> bool:
         """A condition only because its data is empty (when_missing "condition"): the rule did not run."""
         return self.rule.missing_is_condition and bool(self.missing)
-
-    @property
-    def waiver_refused(self) -> str | None:
-        """Why a waiver naming this rule was refused outright (no reason, a blocker, missing data)."""
-        return self.waiver_ruling.refused if self.waiver_ruling else None
 
     @property
     def waiver_not_applied(self) -> bool:
@@ -316,7 +311,7 @@ def apply_waivers(finding: Finding, waivers: Sequence[Waiver], context: WaiverCo
     if waiver is None:
         return finding
     if finding.outcome is FindingStatus.MISSING or finding.unconfirmed:
-        refused: str | None = MISSING_CANNOT_BE_WAIVED
+        refused: Refusal | None = Refusal.MISSING_INFORMATION
     else:
         refused = refusal(waiver, is_blocker=finding.rule.severity is Severity.BLOCKER, policy=context.policy)
     ruling = rule_on(waiver, refused=refused, fields=_fields_read(finding), context=context)

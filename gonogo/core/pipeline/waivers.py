@@ -32,12 +32,14 @@ POINTER_KEY = "waiverExpiresOn"  # in gonogo's issue property: the last day the 
 DEFAULT_MAX_DAYS = 30
 _UNTIL = re.compile(r"^(?P<target>.+)-until-(?P<date>[^-]+-[^-]+-[^-]+)$", re.IGNORECASE)
 
-NOT_A_DATE = "its until date {text} is not a date: name it as gonogo-waive-RULE-until-YYYY-MM-DD"
-NO_REASON = "a waiver needs a justification in the waiver reason field"
-BLOCKER_NOT_ALLOWED = (
-    "a show-stopper cannot be waived here (set [waivers].allow_blockers in gonogo.toml to allow it)"
-)
-MISSING_CANNOT_BE_WAIVED = "missing information cannot be waived: answer the question instead"
+
+class Refusal(StrEnum):
+    """Why a waiver cannot be honoured whoever approved it; `gonogo.render.refusals` words each."""
+
+    NOT_A_DATE = "not-a-date"  # its until date is not a date
+    NO_REASON = "no-reason"  # the waiver reason field is empty where a reason is required
+    BLOCKER = "blocker"  # a show-stopper, and [waivers] allow_blockers is off
+    MISSING_INFORMATION = "missing-information"  # missing information is answered, never waived
 
 
 class WaiverStatus(StrEnum):
@@ -106,7 +108,7 @@ class WaiverRuling:
     approved_by: str | None = None
     approved_on: date | None = None
     expires_on: date | None = None
-    refused: str | None = None  # why, when status is REFUSED
+    refused: Refusal | None = None  # why, when status is REFUSED
     lapse: LaterChange | None = None
     approvers: tuple[str, ...] = ()  # who could approve it, when status is NOT_APPROVED (see named_approvers)
     capped_until: date | None = None  # the label's own until date, when [waivers] max_days cut it short
@@ -160,21 +162,21 @@ def is_waiver_label(label: object) -> bool:
     )
 
 
-def refusal(waiver: Waiver, *, is_blocker: bool, policy: WaiverPolicy) -> str | None:
+def refusal(waiver: Waiver, *, is_blocker: bool, policy: WaiverPolicy) -> Refusal | None:
     """Why a waiver cannot be honoured whoever approved it, or None when it can."""
     if is_blocker and not policy.allow_blockers:
-        return BLOCKER_NOT_ALLOWED
+        return Refusal.BLOCKER
     if policy.require_reason and not waiver.reason:
-        return NO_REASON
+        return Refusal.NO_REASON
     if waiver.bad_until is not None:
-        return NOT_A_DATE.format(text=waiver.bad_until)
+        return Refusal.NOT_A_DATE
     return None
 
 
 def rule_on(
     waiver: Waiver,
     *,
-    refused: str | None,
+    refused: Refusal | None,
     fields: Mapping[str, str],
     context: WaiverContext,
 ) -> WaiverRuling:
