@@ -17,7 +17,7 @@ from gonogo.core.pipeline.findings import Assessment, Evidence, FindingStatus
 from gonogo.core.pipeline.path_to_go import Fix, Step
 from gonogo.core.pipeline.proposal import Quote
 from gonogo.core.pipeline.waivers import Waiver, WaiverRuling
-from gonogo.render.refusals import refusal_text
+from gonogo.render.codes import question_text, refusal_text
 
 FORMAT_VERSION = 1
 
@@ -66,7 +66,7 @@ def report_document(
                 "property": m.property,
                 "field": m.label,
                 "field_id": m.field_id,
-                "question": m.question,
+                "question": question_text(m),
                 "problem": m.problem,
                 "needed_by": list(m.needed_by),
                 "placeholder": m.placeholder,

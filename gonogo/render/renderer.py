@@ -44,8 +44,8 @@ from gonogo.redaction import redact
 from gonogo.render import wikimarkup
 from gonogo.render.adf import Adf, compact_json, to_adf
 from gonogo.render.ansi import style
+from gonogo.render.codes import question_text, refusal_text
 from gonogo.render.document import Document, ValueKind, parse_document, seal, seal_unsealed
-from gonogo.render.refusals import refusal_text
 from gonogo.render.template_cache import template_cache
 from gonogo.render.wiki_document import to_wiki
 from gonogo.sources.resources import bundled_dir, bundled_vocabulary
@@ -270,6 +270,7 @@ def _environment(
     env.filters["toml"] = _toml_string
     env.filters["failed_title"] = _failed_title
     env.filters["refusal"] = refusal_text
+    env.filters["asked"] = question_text
     return env
 
 

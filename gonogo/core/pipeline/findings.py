@@ -123,9 +123,10 @@ class MissingInformation:
     property: str
     label: str
     field_id: str | None
-    question: str
+    question: str | None  # the vocabulary's or the rule's own; None: the renderer asks for `about`
     problem: str | None
     needed_by: tuple[str, ...]
+    about: str = ""  # the property as the vocabulary names it
     options: tuple[str, ...] = ()  # a select's options as the site spells them (the assessor's)
     placeholder: str | None = None  # what the field said instead of a value ("TBD")
     said: str = ""  # a question a rule asks of values it finds implausible or contradictory
@@ -521,6 +522,7 @@ def _missing_information(
                 label=item.label,
                 field_id=item.field_id,
                 question=_question(name, vocabulary),
+                about=_about(name, vocabulary),
                 problem=item.problem,
                 needed_by=tuple(needed_by[name]),
                 placeholder=item.placeholder,
@@ -547,8 +549,11 @@ def _rule_question(finding: Finding) -> MissingInformation:
     )
 
 
-def _question(name: str, vocabulary: Vocabulary) -> str:
+def _question(name: str, vocabulary: Vocabulary) -> str | None:
     spec = vocabulary.properties.get(name)
-    if spec is not None and spec.ask:
-        return spec.ask
-    return f"What is the {spec.label if spec else name} for this bid?"
+    return spec.ask if spec is not None and spec.ask else None
+
+
+def _about(name: str, vocabulary: Vocabulary) -> str:
+    spec = vocabulary.properties.get(name)
+    return spec.label if spec else name

@@ -34,7 +34,7 @@ _UNTIL = re.compile(r"^(?P<target>.+)-until-(?P<date>[^-]+-[^-]+-[^-]+)$", re.IG
 
 
 class Refusal(StrEnum):
-    """Why a waiver cannot be honoured whoever approved it; `gonogo.render.refusals` words each."""
+    """Why a waiver cannot be honoured whoever approved it; `gonogo.render.codes` words each."""
 
     NOT_A_DATE = "not-a-date"  # its until date is not a date
     NO_REASON = "no-reason"  # the waiver reason field is empty where a reason is required

@@ -253,7 +253,7 @@ def top_reason(assessment: Assessment) -> Reason | None:
             return Reason(ReasonKind.BLOCKER, assessment.headline or finding.headline, finding.ref)
     if assessment.missing_information:
         first = assessment.missing_information[0]
-        return Reason(ReasonKind.MISSING, assessment.headline or first.question, first.property)
+        return Reason(ReasonKind.MISSING, assessment.headline or first.question or "", first.property)
     for finding in failed:
         if finding.rule.severity is Severity.MAJOR:
             return Reason(ReasonKind.MAJOR, assessment.headline or finding.headline, finding.ref)

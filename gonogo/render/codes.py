@@ -1,7 +1,8 @@
-"""How a refused waiver reads: the core says which refusal it is, this says it, for every format."""
+"""How the core's codes read: which refusal or question it is comes from the core, the words from here."""
 
 from __future__ import annotations
 
+from gonogo.core.pipeline.findings import MissingInformation
 from gonogo.core.pipeline.waivers import Refusal, Waiver
 
 _WORDS = {
@@ -17,3 +18,8 @@ _WORDS = {
 def refusal_text(refused: Refusal | None, waiver: Waiver) -> str | None:
     """The sentence for a refusal (a value, escaped like ticket text: it quotes the label's date)."""
     return None if refused is None else _WORDS[refused].format(until=waiver.bad_until)
+
+
+def question_text(missing: MissingInformation) -> str:
+    """The question to answer: the vocabulary's or the rule's own, else one asking for the property."""
+    return missing.question if missing.question is not None else f"What is the {missing.about} for this bid?"
