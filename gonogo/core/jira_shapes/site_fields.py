@@ -30,10 +30,7 @@ _SUITABLE_TYPES = {
 
 @dataclass(frozen=True)
 class SiteField:
-    """One field as the site describes it: id, display name, Jira's schema type, and its options.
-
-    `options` are known only from a ticket's edit metadata (`GET issue/KEY/editmeta`).
-    """
+    """One field as the site describes it; `options` are known only from a ticket's edit metadata."""
 
     id: str
     name: str
@@ -139,10 +136,8 @@ def require_known_fields(refs: Mapping[str, str], site: Mapping[str, str]) -> No
 
 
 def require_some_known_field(refs: Mapping[str, str], site: Mapping[str, str], *, key: str) -> None:
-    """Raise a ConfigurationError when not one mapped field exists on the site: gonogo was never set up.
-
-    Every ticket would otherwise be NEEDS INFO for all its properties, which no bid manager can fix.
-    """
+    """Refuse a configuration none of whose mapped fields exist on the site: every ticket would be NEEDS
+    INFO."""
     if refs and len(unknown_to_site(refs, site)) == len(refs):
         raise ConfigurationError(
             f"none of the fields gonogo reads ({', '.join(list(refs.values())[:3])}, ...) is a field "

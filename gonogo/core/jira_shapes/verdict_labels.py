@@ -52,10 +52,8 @@ def label_change(current: Any, *, verdict: str, prefix: str) -> LabelChange:
 
 
 def verdict_labels_changed(items: Iterable[Any], prefix: str) -> bool:
-    """True when a changelog adds or removes one of gonogo's verdict labels.
-
-    Only gonogo may set them; the caller re-checks such a change unless gonogo's own account made it.
-    """
+    """True when a changelog adds or removes a verdict label: only gonogo may set them, so the caller re-
+    checks."""
     ours = verdict_labels(prefix)
     for item in items:
         if not isinstance(item, dict) or str(item.get("fieldId") or item.get("field")).casefold() != "labels":

@@ -26,10 +26,7 @@ def users_in(entries: Sequence[str]) -> frozenset[str]:
 
 
 def may_act(person: Person | None, entries: Sequence[str], group_members: GroupMembers | None) -> bool:
-    """Whether the person is on the list; groups are asked only when the person is not named outright.
-
-    Without `group_members` (a ticket file) only people named outright count.
-    """
+    """Whether the person is on the list; groups are asked only when the person is not named outright."""
     if not entries:
         return True
     if person is None:

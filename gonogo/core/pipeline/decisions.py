@@ -138,11 +138,8 @@ def decision_on(
     histories: Sequence[History],
     context: DecisionContext,
 ) -> DecisionRecord | None:
-    """The ticket's latest recorded decision and what became of it; None when nobody recorded one.
-
-    `facts` maps the Jira fields the checks read (id → display name): a change to one after the
-    decision marks it as made on older facts.
-    """
+    """The ticket's latest recorded decision, marked as on older facts when a field in `facts` changed
+    since."""
     at_creation = creation(ticket.fields) if is_complete(ticket.changelog) else None
     found = [*_labelled(ticket, histories, context.label_prefix, at_creation)]
     in_field = _in_field(proposal, histories, at_creation)

@@ -258,11 +258,7 @@ def _failed(findings: Sequence[Finding], severity: Severity) -> int:
 
 
 def unrecorded_that_matter(assessment: Assessment) -> list[Finding]:
-    """Rules not run because the site does not record their data, whose failing would change the verdict.
-
-    The verdict rule's order decides: a show-stopper could turn anything but a NO-GO into one; a
-    condition could only turn a GO into GO WITH CONDITIONS; a note changes no verdict.
-    """
+    """Rules not run for lack of a field on the site whose failing could change the verdict."""
     verdict = assessment.verdict
     return [
         f
@@ -278,10 +274,7 @@ def unrecorded_that_matter(assessment: Assessment) -> list[Finding]:
 def _waiver_label(
     checklist_id: str, rule: Rule, *, unique: bool, policy: WaiverPolicy, reason_recorded: bool
 ) -> str | None:
-    """The label a reader can put on the ticket to waive this rule, or None where none is honoured.
-
-    None too where a waiver needs a reason and the site has no field to give one in.
-    """
+    """The label that would waive this rule, or None where no waiver would be honoured."""
     if rule.severity is Severity.BLOCKER and not policy.allow_blockers:
         return None
     if policy.require_reason and not reason_recorded:
@@ -304,9 +297,7 @@ def coverage(findings: Sequence[Finding]) -> Coverage:
 def apply_waivers(finding: Finding, waivers: Sequence[Waiver], context: WaiverContext) -> Finding:
     """Turn a failed finding into a waived one when an approved, current waiver names its rule.
 
-    Missing information is never waived, nor a condition to confirm it: accepting a risk needs
-    knowing what the risk is. A waiver on a rule that passed or was skipped is ruled on too (the
-    JSON shows it) but changes nothing.
+    Missing information is never waived: accepting a risk needs knowing what the risk is.
     """
     waiver = next((w for w in waivers if w.matches(finding.checklist, finding.rule.id)), None)
     if waiver is None:
@@ -331,15 +322,10 @@ def _fields_read(finding: Finding) -> dict[str, str]:
 
 
 def bid_score(findings: Sequence[Finding]) -> int | None:
-    """0-100: the weight of passed rules over the weight of all rules that were decided or lack data.
+    """0-100: the weight of passed rules over all rules that judge the bid and were decided or lack data.
 
-    Only rules that judge the bid count: an "is it known?" check passing says nothing about the
-    bid. Missing information and waived rules count against the score: an unknown is not a
-    strength, and a waiver accepts a risk without removing it. Skipped rules count neither way
-    (the coverage says how many). The gates decide the verdict; the score only ranks bids.
-
-    None when no check could run (coverage 0 of N): a score made only of missing data would rank
-    an empty ticket below a NO-GO, and says nothing about the bid.
+    Missing and waived rules count against it (an unknown is not a strength; a waiver keeps the risk).
+    None when no check could run: a score of missing data alone would rank an empty ticket below a NO-GO.
     """
     if not coverage(findings).assessed:
         return None
@@ -408,11 +394,8 @@ def _incomplete(rule: Rule, seen: Sequence[Evidence], vocabulary: Vocabulary) ->
 
 
 def _unconfirmed(checklist_id: str, rule: Rule, evidence: tuple[Evidence, ...]) -> Finding:
-    """A rule whose checklist says an empty field is a condition (when_missing "condition").
-
-    On this ticket it is a failed condition, whatever its severity: the bid may go ahead once the
-    data is given and the rule holds. Its title says what is unconfirmed, not that the rule failed.
-    """
+    """A rule whose empty data is a condition (when_missing "condition"): a failed condition, whatever its
+    severity."""
     empty = [e.label for e in evidence if e.value is None and not e.derived]
     title = f"Not yet confirmed: {rule.title} ({' and '.join(empty)} left empty)"
     as_condition = replace(rule, severity=Severity.MAJOR, failed_title=title, failed_label=title)
@@ -428,10 +411,8 @@ def _unconfirmed(checklist_id: str, rule: Rule, evidence: tuple[Evidence, ...]) 
 def _not_resting_on_doubt(findings: tuple[Finding, ...], vocabulary: Vocabulary) -> tuple[Finding, ...]:
     """No verdict rests on a value a rule has asked about: rules judging it are left unjudged.
 
-    A contract value of 480 for 300 person-days asks "is it in thousands?"; a NO-GO for a margin of
-    -37,400 % on that value would present a typing error as a verdict. Checks that only ask whether a
-    value is known, and other questions, stay as they are; a text signal's own yes/no is a quote,
-    never in doubt (the field it contradicts is).
+    A NO-GO for a margin of -37,400 % on a contract value typed in thousands would present a typo as a
+    verdict.
     """
     doubted = {
         name

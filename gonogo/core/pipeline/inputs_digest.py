@@ -103,14 +103,8 @@ LEFT_OUT = {
 
 
 def inputs_digest(assessment: Assessment, proposal: Proposal, *, configuration: str) -> str:
-    """What this ticket's comment is made from, as of the assessment's day (see the module).
-
-    What the judging made of the ticket stands for everything judged: the findings' outcomes,
-    waivers, decisions, the verdict's latest shift; with the proposal (which makes the evidence and,
-    with the options the site offers and the day's derived values, the path to GO) and the
-    configuration. Hashed as the `repr` of frozen dataclasses and plain data, which is exact and,
-    within one gonogo version (in `configuration`), stable.
-    """
+    """What this ticket's comment is made from, hashed as the `repr` of frozen data: exact within one
+    version."""
     parts = (
         configuration,
         [getattr(assessment, name) for name in ASSESSMENT_FIELDS],

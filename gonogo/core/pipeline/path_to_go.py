@@ -25,11 +25,8 @@ _NUMBER_REACH = 10**12  # the farthest a number is moved: beyond any contract va
 
 @dataclass(frozen=True)
 class Fix:
-    """One input set to the value that clears a rule; `needed` None means: provide it.
-
-    `set_to` is what to enter in the site's field (its own option text) and `actor` who can make
-    the change; both are filled in by `gonogo.core.pipeline.site_words.in_site_words`.
-    """
+    """One input set to the value that clears a rule (`needed` None: provide it); `set_to` and `actor` in the
+    site's words."""
 
     property: str
     field: str
@@ -78,11 +75,8 @@ def find_path(
     reassess: Reassess,
     vocabulary: Vocabulary,
 ) -> PathToGo:
-    """The path from this assessment to GO; empty for a GO.
-
-    `inputs` are the ticket's usable input values, `derive(inputs)` returns inputs plus derived
-    properties, and `reassess(inputs)` runs the whole assessment on changed inputs.
-    """
+    """The path from this assessment to GO (empty for a GO); `reassess` judges the whole ticket on changed
+    inputs."""
     if not _blocking(assessment, held=False) and not assessment.missing_information:
         return PathToGo(steps=(), verified=True)
     search = _Search(inputs, derive, reassess, vocabulary)
@@ -136,9 +130,8 @@ class _Search:
     def reminimised(self, changes: Mapping[str, Any], assessment: Assessment) -> dict[str, Any]:
         """Each kept change moved back to the nearest value that still clears, with the others applied.
 
-        The greedy search sets each amount against the ticket as it was at that moment; a later
-        change (less effort) can make an earlier one (a budget found for the original effort) larger
-        than needed. A candidate is kept only if the whole ticket still has no failed gate.
+        A later change (less effort) can make an earlier one (a budget for the original effort) larger than
+        needed.
         """
         kept = dict(changes)
         # A rule that asks (an implausible value) is a question, not a gate: it also holds nowhere
@@ -221,11 +214,8 @@ def _is_gate(rule: Rule) -> bool:
 def clearing_changes(
     rules: Sequence[Rule], inputs: Mapping[str, Any], *, derive: Derive, vocabulary: Vocabulary
 ) -> list[Fix]:
-    """For each input the rules depend on, the nearest value after which all of them hold.
-
-    Inputs in the order the rules' evidence lists them (the property named first), so the
-    first change is the most direct one; the rest are the alternatives.
-    """
+    """For each input the rules depend on, the nearest value after which all hold; the first is the most
+    direct."""
     found: list[Fix] = []
     names = list(dict.fromkeys(name for rule in rules for name in input_sources(rule, vocabulary)))
     for name in names:
@@ -275,11 +265,8 @@ def input_sources(rule: Rule, vocabulary: Vocabulary) -> list[str]:
 
 
 def _blocking(assessment: Assessment, *, held: bool = True) -> list[Finding]:
-    """Failed rules that keep the verdict from GO (blockers first); waived ones no longer do.
-
-    With `held`, a rule on hold (its value is asked about) counts as it came out: a change that
-    makes a value implausible does not clear what it fails.
-    """
+    """Failed gates, blockers first; with `held`, a rule on hold counts as it came out (no clearing by
+    implausibility)."""
     failed = [
         f
         for f in assessment.findings
@@ -363,10 +350,8 @@ def _signed(passes: Callable[[int], bool], sign: int) -> Callable[[int], bool]:
 
 
 def _probe(passes: Callable[[int], bool], reach: int) -> int | None:
-    """The first passing step in 1..reach: nothing if the farthest fails, else doubling and bisection.
-
-    A rule that holds nowhere on this side costs one evaluation, not a doubling run to the end.
-    """
+    """The first passing step in 1..reach by doubling and bisection; one evaluation when the farthest
+    fails."""
     if not passes(reach):
         return None
     low, high = 0, 1

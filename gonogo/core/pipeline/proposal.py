@@ -31,11 +31,8 @@ _GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(?P<sep>[,'_ \u00a0\u202f])\d{3}(?:(?
 
 
 class SiteOption(str):
-    """A vocabulary value read from the site's own option text (by a `[values]` alias or its spelling).
-
-    It is the vocabulary value to everything that compares it (rules, JSON); `site_text` keeps what
-    the ticket said, so what people read quotes the site: "Capability fit: Full", not "strong".
-    """
+    """A vocabulary value read from the site's own option text, which `site_text` keeps for what people
+    read."""
 
     site_text: str
 
@@ -55,10 +52,7 @@ class PlaceholderValue(ValueError):
 
 @dataclass(frozen=True)
 class Quote:
-    """The sentence a text signal rests on, and the field it speaks to (`gonogo.core.pipeline.signals`).
-
-    `agrees` is None when the signal names no field, or the field has no value to compare.
-    """
+    """The sentence a text signal rests on; `agrees` is None when there is no field value to compare."""
 
     field: str  # the label of the field the sentence is in: "Description"
     sentence: str  # shortened around what matched
@@ -77,11 +71,8 @@ class Source:
 
 @dataclass(frozen=True)
 class Proposal:
-    """Normalised properties (only those with a usable value) plus provenance and problems.
-
-    `values` hold plain JSON values (what rules test); `site_texts` the site's own option text
-    where it is not spelled like the value, for evidence (`evidence_value`).
-    """
+    """Normalised properties (only usable values) with where each came from, its problems and the site's
+    option texts."""
 
     values: Mapping[str, Any]
     sources: Mapping[str, Source] = field(default_factory=dict)
@@ -110,12 +101,8 @@ def build_proposal(
     option_aliases: Mapping[str, Mapping[str, str]] | None = None,
     unrecorded: frozenset[str] = frozenset(),
 ) -> Proposal:
-    """Map, normalise and derive every property the vocabulary or the field map names.
-
-    `option_aliases` ([values] in gonogo.toml, see `gonogo.core.jira_shapes.option_aliases`) name the site's
-    option texts for vocabulary values. A field this ticket does not carry is missing, like an
-    empty one: whether the site has it at all is the configuration's question (`core.site_fields`).
-    """
+    """Map, normalise and derive every property; a field this ticket does not carry is missing, like an empty
+    one."""
     aliases = option_aliases or {}
     reading = _Reading()
     for prop, field_ref in field_map.items():
@@ -186,11 +173,7 @@ def resolve_field(ticket: Ticket, field_ref: str) -> str | None:
 
 
 def resolve_field_ref(field_ref: str, *, names: Mapping[str, str], ids: Collection[str]) -> str | None:
-    """The field id an id or a (case-insensitive) display name means, among `ids` and `names`.
-
-    The one resolution a check (one ticket's fields and names) and a report (the site's field
-    list) share. Two fields with the same display name are a configuration problem, not a coin toss.
-    """
+    """The field id an id or a (case-insensitive) display name means; two fields of one name are refused."""
     if field_ref in ids or CUSTOM_FIELD_ID.fullmatch(field_ref):
         return field_ref
     wanted = field_ref.casefold()
@@ -213,12 +196,9 @@ def normalise(
     aliases: Mapping[str, str] | None = None,
     placeholder: Callable[[str], bool] = lambda _text: False,
 ) -> Any:
-    """Turn one Jira value into the property's type; None means missing; ValueError means unusable.
+    """One Jira value in the property's type; None means missing, ValueError unusable.
 
-    For a property with fixed options, `aliases` (site text, by `option_key`) come first: an option
-    a site calls "None" is an answer. Otherwise a whole value that `placeholder` recognises ("TBD")
-    raises `PlaceholderValue`; in a list such items are dropped ("TBD" is not a competitor). The
-    summary and description are prose, never a placeholder: text signals read what they say.
+    Aliases come first (an option called "None" is an answer); a placeholder ("TBD") is not a value.
     """
     value = _unwrap(raw)
     if _is_empty(value):
@@ -265,22 +245,14 @@ def _without_placeholders(
 
 
 def is_countable(value: Any, spec: PropertySpec | None) -> bool:
-    """A count held as a list of names (Competitors: eight bidders named): its length is the count.
-
-    Only a list of plain names qualifies; a list of numbers is still a wrong shape, not a count.
-    """
+    """A count held as a list of plain names (eight competitors named): its length is the count."""
     if spec is None or spec.type != "integer" or not isinstance(value, list) or not value:
         return False
     return all(isinstance(item, str) and item.strip() for item in value)
 
 
 def derive(values: Mapping[str, Any], *, thresholds: Mapping[str, float], today: date) -> dict[str, Any]:
-    """Compute the derived properties from the mapped ones (see the vocabulary for each formula).
-
-    Figures are exact, never rounded here: a rule compares the true margin or team size, so a
-    14.96 % margin cannot pass a 15 % floor by rounding (and the path to GO cannot exploit it).
-    Only the rendered text rounds them.
-    """
+    """The derived properties, exact: a 14.96 % margin must not pass a 15 % floor by rounding."""
     derived: dict[str, Any] = {}
     deadline = values.get("deadline")
     if isinstance(deadline, str):

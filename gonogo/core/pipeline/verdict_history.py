@@ -41,11 +41,8 @@ class VerdictTurn:
 
 
 def read_history(pointer: Any) -> tuple[HistoryEntry, ...]:
-    """The entries stored in a pointer value, oldest first; anything unreadable is left out.
-
-    The property is written by older gonogo versions too (no history) and can be edited by anyone
-    with the right permission, so a malformed entry is skipped instead of failing the check.
-    """
+    """The entries in a pointer value, oldest first; anyone may edit the property, so unreadable ones are
+    skipped."""
     raw = pointer.get(HISTORY_KEY) if isinstance(pointer, Mapping) else None
     if not isinstance(raw, list):
         return ()
@@ -62,10 +59,7 @@ def needs_entry(history: Sequence[HistoryEntry], entry: HistoryEntry) -> bool:
 
 
 def with_entry(pointer: Mapping[str, Any], entry: HistoryEntry) -> dict[str, Any]:
-    """The pointer value with `entry` added to its history (when it is news), bounded to MAX_ENTRIES.
-
-    Every other key of the pointer is kept as it is: other features store their own keys there.
-    """
+    """The pointer with `entry` added when it is news, bounded; every other key of the pointer is kept."""
     history = list(read_history(pointer))
     if needs_entry(history, entry):
         history.append(entry)
@@ -132,11 +126,9 @@ def verdict_shift(
     histories: Iterable[History],
     fields: Mapping[str, InputField],
 ) -> VerdictShift | None:
-    """The latest verdict change in the stored history plus today's check, with the edits behind it.
+    """The latest verdict change in the history plus today's check, with the edits behind it.
 
-    `fields` maps each property the rules read to its Jira field. A changelog entry from the day
-    the old verdict was last seen to the day the new one was first recorded counts (the history
-    keeps days, not times). None when the verdict never changed.
+    The history keeps days, so edits from the old verdict's last day to the new one's first count.
     """
     entries = extended(history, today)
     for before, after in zip(reversed(entries[:-1]), reversed(entries[1:]), strict=True):

@@ -128,11 +128,7 @@ class WaiverContext:
     group_members: GroupMembers | None = None  # None: groups cannot be looked up (a ticket file)
 
     def named_approvers(self) -> tuple[str, ...]:
-        """The configured approvers as a reader knows them: the display name the ticket's change
-        history gives an id, else the configured id; `group:NAME` entries as they are.
-
-        Empty when anyone may approve. No request: only names the history already carries.
-        """
+        """The approvers by the display names the history gives their ids (no request); empty: anyone."""
         return named(self.policy.approvers, self.histories)
 
     def is_approver(self, person: Person | None) -> bool:
@@ -180,10 +176,7 @@ def rule_on(
     fields: Mapping[str, str],
     context: WaiverContext,
 ) -> WaiverRuling:
-    """Decide a waiver: refused, not approved, expired, lapsed by a change, or active (in that order).
-
-    `fields` maps the Jira field ids the rule reads to their display names, to find later changes.
-    """
+    """Decide a waiver: refused, not approved, expired, lapsed by a change, or active (in that order)."""
     if refused is not None:
         return WaiverRuling(WaiverStatus.REFUSED, refused=refused)
     if not context.is_approver(waiver.added.by if waiver.added else None):
@@ -225,10 +218,8 @@ def _lapse(waiver: Waiver, fields: Mapping[str, str], context: WaiverContext) ->
 
 
 def expiry(approved_on: date | None, until: date | None, max_days: int) -> date | None:
-    """The last day a waiver applies: its until date, never later than max_days after approval.
-
-    None when nothing limits it (max_days 0 and no until date, or no known approval day and no until).
-    """
+    """The last day a waiver applies: its until date, never later than max_days after approval; None: no
+    limit."""
     capped = approved_on + timedelta(days=max_days) if approved_on is not None and max_days > 0 else None
     limits = [d for d in (until, capped) if d is not None]
     return min(limits) if limits else None
@@ -250,11 +241,7 @@ def _waiver(label: str, reason: str | None, added: LabelAdded | None) -> Waiver:
 
 
 def pointer_keys(ends_on: date | None) -> dict[str, str | None]:
-    """gonogo's issue-property key for waivers: the last day the applied waivers hold (None: none end).
-
-    A search that asks for the property can then pick the tickets whose comment shows a waiver
-    past its date, without reading any ticket on its own.
-    """
+    """The issue-property key a search reads to find tickets whose comment shows a waiver past its date."""
     return {POINTER_KEY: ends_on.isoformat() if ends_on else None}
 
 

@@ -123,10 +123,7 @@ class OutcomeSummary:
 
 
 def closed_bid(row: Row) -> ClosedBid | None:
-    """The verdict a row had before it closed: from its history up to the close date, else assessed.
-
-    A row that could not be assessed has no rules to count and is left out (None).
-    """
+    """A closed row with the verdict it had before it closed (history, else assessed); None if unassessed."""
     if row.verdict is None:
         return None
     stored = row.history
@@ -183,9 +180,7 @@ def suggestions(
 ) -> tuple[Suggestion, ...]:
     """Thresholds the results contradict: at least MIN_BIDS decided bids past the last win, all lost.
 
-    For a lower bound (minimum): the lowest value any bid was won at lies above the threshold, and
-    at least MIN_BIDS bids below it were all lost; the suggestion is the value that would have failed
-    exactly those. An upper bound (maximum) mirrors it.
+    The suggestion is the value that would have failed exactly those.
     """
     found = []
     for bound in bounds:

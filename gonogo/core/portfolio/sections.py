@@ -120,12 +120,9 @@ def outcomes_section(portfolio: Portfolio) -> dict[str, Any] | None:
 
 
 def decisions_section(portfolio: Portfolio) -> dict[str, Any]:
-    """The decisions people recorded, by the verdict they were made beside: how often teams bid
-    against a NO-GO or held back on a GO; with `--outcomes`, how those decisions ended.
+    """The decisions people recorded by the verdict beside them: bids against a NO-GO, no-bids against a GO.
 
-    An outcomes run judges each closed bid's decision against the verdict it had before closing
-    (as "How verdicts fared" does), any other run against today's. A decision recorded by someone
-    who is not a decision owner is counted apart (`not_counted`), never as a decision.
+    An outcomes run judges each against the verdict it had before closing; others against today's.
     """
     report = portfolio.outcomes
     judged = (
