@@ -148,11 +148,11 @@ FILE_CHECK_MODULES = {
     "gonogo.core.pipeline.site_words", "gonogo.core.pipeline.ticket", "gonogo.core.pipeline.verdict",
     "gonogo.core.pipeline.verdict_history", "gonogo.core.pipeline.waivers", "gonogo.core.text",
     "gonogo.core.vocabulary", "gonogo.flows.assessor", "gonogo.flows.check_ticket", "gonogo.log_routing",
-    "gonogo.redaction", "gonogo.render.adf", "gonogo.render.ansi", "gonogo.render.document",
-    "gonogo.render.portfolio_format_names", "gonogo.render.renderer", "gonogo.render.template_cache",
-    "gonogo.render.wiki_document", "gonogo.render.wikimarkup", "gonogo.sources.checklists",
-    "gonogo.sources.config", "gonogo.sources.known_valid", "gonogo.sources.resources",
-    "gonogo.sources.tickets",
+    "gonogo.redaction", "gonogo.render.adf", "gonogo.render.ansi", "gonogo.render.codes",
+    "gonogo.render.document", "gonogo.render.portfolio_format_names", "gonogo.render.renderer",
+    "gonogo.render.template_cache", "gonogo.render.wiki_document", "gonogo.render.wikimarkup",
+    "gonogo.sources.checklists", "gonogo.sources.config", "gonogo.sources.known_valid",
+    "gonogo.sources.resources", "gonogo.sources.tickets",
 }  # fmt: skip
 
 
