@@ -3,7 +3,7 @@
 A `report --post` re-run whose digest is unchanged would write the same comment, so it skips the
 costly part (the path to GO and the rendering). It covers the inputs, not the output: the proposal,
 the site's options, what the judging made of them that day, and the configuration's fingerprint.
-The comment's own digest (`gonogo.jira.sticky_comment.comment_digest`) still decides every write.
+The comment's own digest (`gonogo.jira.comment_plan.comment_digest`) still decides every write.
 """
 
 from __future__ import annotations
