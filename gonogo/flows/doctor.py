@@ -26,7 +26,7 @@ from gonogo.core.errors import ConfigurationError, GonogoError
 from gonogo.core.option_aliases import OptionAliases, option_key
 from gonogo.core.proposal import canonical_option
 from gonogo.core.site_fields import SiteField, closest_fields, type_problem
-from gonogo.core.vocabulary import Vocabulary
+from gonogo.core.vocabulary import PropertySpec, Vocabulary
 from gonogo.core.waivers import WaiverPolicy
 from gonogo.sources.config import JiraSettings, Settings
 
@@ -184,40 +184,47 @@ def field_lines(
     vocabulary: Vocabulary,
     configured: frozenset[str] = frozenset(),
 ) -> list[DoctorLine]:
-    """One line per mapped property: the field exists on the site and its type suits the property.
-
-    An optional property (the bid's outcome) that [fields] does not map and the site lacks is
-    skipped, not a problem: a site that does not record it still passes.
-    """
+    """One line per mapped property: the field exists on the site and its type suits the property."""
     by_id = {f.id.casefold(): f for f in site}
     by_name: dict[str, list[SiteField]] = {}
     for site_field in site:
         by_name.setdefault(site_field.name.casefold(), []).append(site_field)
     names = {f.id: f.name for f in site}
-    lines = []
-    for prop, ref in field_map.items():
-        check = f"field {prop}"
-        found = by_id.get(ref.casefold())
-        named = by_name.get(ref.casefold(), [])
-        if found is None and len(named) > 1:
-            lines.append(problem(check, "field-ambiguous", ref=ref, ids=[f.id for f in named]))
-            continue
-        found = found or (named[0] if named else None)
-        spec = vocabulary.properties.get(prop)
-        if found is None and spec is not None and spec.optional and prop not in configured:
-            lines.append(skipped(check, "field-optional", ref=ref, prop=prop, use=spec.optional))
-            continue
-        if found is None:
-            lines.append(
-                problem(check, "field-unknown", ref=ref, prop=prop, closest=closest_fields(ref, names))
-            )
-            continue
-        unsuitable = type_problem(spec, found) if spec is not None else None
-        if unsuitable:
-            lines.append(problem(check, "field-unsuitable", prop=prop, why=unsuitable))
-        else:
-            lines.append(ok(check, "field", described=found.described))
-    return lines
+    return [
+        _field_line(
+            prop,
+            ref,
+            [by_id[ref.casefold()]] if ref.casefold() in by_id else by_name.get(ref.casefold(), []),
+            vocabulary.properties.get(prop),
+            names,
+            optional=prop not in configured,
+        )
+        for prop, ref in field_map.items()
+    ]
+
+
+def _field_line(
+    prop: str,
+    ref: str,
+    found: list[SiteField],
+    spec: PropertySpec | None,
+    names: Mapping[str, str],
+    *,
+    optional: bool,
+) -> DoctorLine:
+    """An optional property (the bid's outcome) left at its default name may be absent: a site that
+    does not record it still passes."""
+    check = f"field {prop}"
+    if len(found) > 1:
+        return problem(check, "field-ambiguous", ref=ref, ids=[f.id for f in found])
+    if not found and spec is not None and spec.optional and optional:
+        return skipped(check, "field-optional", ref=ref, prop=prop, use=spec.optional)
+    if not found:
+        return problem(check, "field-unknown", ref=ref, prop=prop, closest=closest_fields(ref, names))
+    unsuitable = type_problem(spec, found[0]) if spec is not None else None
+    if unsuitable:
+        return problem(check, "field-unsuitable", prop=prop, why=unsuitable)
+    return ok(check, "field", described=found[0].described)
 
 
 def unrecorded_lines(unrecorded: frozenset[str], vocabulary: Vocabulary) -> list[DoctorLine]:

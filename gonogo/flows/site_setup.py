@@ -94,44 +94,63 @@ def plan_setup(
     editable: Mapping[str, SiteField] | None = None,
 ) -> SetupPlan:
     """Match every mappable property to a site field, and each matched select field's options."""
-    specs = [
-        spec
-        for spec in vocabulary.properties.values()
-        if not spec.is_derived and spec.default_field and spec.name not in _NOT_PROPOSAL_DATA
-    ]
-    scores = {
+    specs = [spec for spec in vocabulary.properties.values() if _mappable(spec)]
+    scores = {  # only fields whose type can hold the value
         (spec.name, site_field.id): _score(spec, site_field)
         for spec in specs
         for site_field in site
         if type_problem(spec, site_field) is None
     }
+    by_id = {site_field.id: site_field for site_field in site}
+    chosen = _clear_matches(scores, by_id)
+    taken = {site_field.id for site_field in chosen.values()}
+    matches = tuple(
+        FieldMatch(spec, chosen[spec.name])
+        if spec.name in chosen
+        else FieldMatch(spec, None, _candidates(spec.name, scores, by_id, taken))
+        for spec in specs
+    )
+    return SetupPlan(matches, _option_plans(matches, editable or {}))
+
+
+def _option_plans(matches: Sequence[FieldMatch], editable: Mapping[str, SiteField]) -> tuple[OptionPlan, ...]:
+    """For each matched select field on the edit screen, how its options read as values."""
+    selects = [(m.spec, m.field) for m in matches if m.field is not None and m.spec.enum]
+    return tuple(_option_plan(spec, editable[f.id]) for spec, f in selects if f.id in editable)
+
+
+def _mappable(spec: PropertySpec) -> bool:
+    """A property a site field holds: not derived, and not the summary or description."""
+    return not spec.is_derived and bool(spec.default_field) and spec.name not in _NOT_PROPOSAL_DATA
+
+
+def _clear_matches(
+    scores: Mapping[tuple[str, str], float], by_id: Mapping[str, SiteField]
+) -> dict[str, SiteField]:
+    """Greedy, best first, one field per property: "Decision maker access" is not taken for
+    "Decision maker" when a field has that very name."""
     chosen: dict[str, SiteField] = {}
     taken: set[str] = set()
-    by_id = {site_field.id: site_field for site_field in site}
     for (prop, field_id), score in sorted(scores.items(), key=lambda item: (-item[1], item[0])):
         if score < CLEAR_MATCH:
             break
         if prop not in chosen and field_id not in taken:
             chosen[prop] = by_id[field_id]
             taken.add(field_id)
-    matches = []
-    for spec in specs:
-        # An optional property (outcome, decision) is offered no field another property took, nor
-        # the summary or description: a site without a decision field is not asked whether
-        # "Decision maker" or "Description" is one.
-        ranked = sorted(
-            (s, by_id[fid])
-            for (prop, fid), s in scores.items()
-            if prop == spec.name and s >= CANDIDATE and fid not in taken and _may_hold_bid_data(fid)
-        )
-        candidates = tuple(f for _, f in reversed(ranked[-3:]))
-        matches.append(FieldMatch(spec, chosen.get(spec.name), () if spec.name in chosen else candidates))
-    options = tuple(
-        _option_plan(m.spec, editable[m.field.id])
-        for m in matches
-        if m.field is not None and m.spec.enum and editable and m.field.id in editable
+    return chosen
+
+
+def _candidates(
+    prop: str, scores: Mapping[tuple[str, str], float], by_id: Mapping[str, SiteField], taken: set[str]
+) -> tuple[SiteField, ...]:
+    """The three likeliest fields for a person to choose from; never one another property took, nor
+    a system field: a site without a decision field is not asked whether "Description" is one."""
+    ranked = sorted(
+        (score, by_id[field_id])
+        for (name, field_id), score in scores.items()
+        if name == prop and score >= CANDIDATE and field_id not in taken and _may_hold_bid_data(field_id)
     )
-    return SetupPlan(tuple(matches), options)
+    return tuple(site_field for _, site_field in reversed(ranked[-3:]))
 
 
 def _may_hold_bid_data(field_id: str) -> bool:
