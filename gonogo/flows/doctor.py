@@ -1,14 +1,9 @@
 """`gonogo doctor`: is this configuration at home on this site? One line per check, with the fix.
 
-Each check answers one question a new site raises: does the site answer, do the credentials work,
-may the account do what a check does on a real ticket, does every mapped field exist with a
-suitable type, does every option of a mapped select field read as a vocabulary value, do the
-checklists lint clean, and (for the service) is the webhook secret set and the queue reachable.
-The questions about fields and options are pure functions over what Jira answered; the Jira
-questions stop after the first that fails, since the rest would only repeat it.
-
-Each line is data: the check, its status, which sentence (`what`) and the facts in it (names,
-counts, the site's own words). doctor.txt.j2 words every sentence and its fix, plurals included.
+Each check answers one question a new site raises (does it answer, may the account do what a check
+does, does every mapped field and option read as the vocabulary expects, do the checklists lint).
+The answers are pure functions over what Jira said, and each line is data (status, which sentence,
+its facts), so doctor.txt.j2 words every sentence and its fix.
 """
 
 from __future__ import annotations
@@ -98,37 +93,22 @@ def jira_lines(
     `configured` are the properties [fields] maps explicitly: for those a missing field is always
     a problem, while an optional property left at its default name may be absent from the site.
     """
-    lines: list[DoctorLine] = []
-    kinds: list[str] = []
-
-    def site() -> list[DoctorLine]:
+    lines = [] if sample else [skipped("permissions", "no-sample")]
+    kind = None
+    try:  # the questions after the first that fails would only repeat it
         kind, version = gateway.server_info()
-        kinds.append(kind)
-        return [ok("site", "site", url=url, kind=kind, version=version)]
-
-    steps: list[Callable[[], list[DoctorLine]]] = [
-        site,
-        lambda: [ok("credentials", "credentials", who=gateway.myself())],
-    ]
-    if sample:
-        steps.append(lambda: [permission_line(sample, gateway.permissions(sample, list(NEEDED_PERMISSIONS)))])
-    else:
-        lines.append(skipped("permissions", "no-sample"))
-    steps.append(lambda: field_lines(gateway.site_fields(), field_map, vocabulary, configured))
-    if sample:
-        steps.append(
-            lambda: edit_screen_lines(
-                gateway.editable_fields(sample), field_map, vocabulary, aliases, label_prefix, sample
-            )
-        )
-    for step in steps:
-        try:
-            lines += step()
-        except GonogoError as error:
-            lines.append(problem("jira", "jira-error", error=str(error)))
-            break
-    if kinds:
-        lines.append(comment_format_line(kinds[0], comment_format))
+        lines.append(ok("site", "site", url=url, kind=kind, version=version))
+        lines.append(ok("credentials", "credentials", who=gateway.myself()))
+        if sample:
+            lines.append(permission_line(sample, gateway.permissions(sample, list(NEEDED_PERMISSIONS))))
+        lines += field_lines(gateway.site_fields(), field_map, vocabulary, configured)
+        if sample:
+            editable = gateway.editable_fields(sample)
+            lines += edit_screen_lines(editable, field_map, vocabulary, aliases, label_prefix, sample)
+    except GonogoError as error:
+        lines.append(problem("jira", "jira-error", error=str(error)))
+    if kind is not None:
+        lines.append(comment_format_line(kind, comment_format))
     return lines
 
 
