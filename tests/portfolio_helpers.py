@@ -13,9 +13,9 @@ from typing import Any
 from jiraserver import JiraServer, JiraUser
 from support import EXAMPLES, TODAY
 
-from gonogo.core.assessment import Assessment
-from gonogo.core.portfolio import Row, row_from_assessment
-from gonogo.core.ticket import ticket_from_rest
+from gonogo.core.pipeline.findings import Assessment
+from gonogo.core.pipeline.ticket import ticket_from_rest
+from gonogo.core.portfolio.rows import Row, row_from_assessment
 from gonogo.flows.assessor import Assessor, build_assessor
 from gonogo.sources.config import Settings, load_settings
 from gonogo.sources.tickets import load_ticket_file

@@ -9,7 +9,7 @@ import pytest
 from support import BUNDLED_CHECKLISTS, EXAMPLES, TODAY, Gonogo
 
 from gonogo.core.errors import ConfigurationError
-from gonogo.core.rules import (
+from gonogo.core.pipeline.rules import (
     Remembered,
     all_thresholds,
     compile_condition,

@@ -101,7 +101,7 @@ def test_checking_a_ticket_file_loads_no_jira_client_no_yaml_and_no_config_parse
     ticket = Path(__file__).parent.parent / "examples" / "healthy.json"
     args = ["check", str(ticket), "--dry-run", "--today", "2026-11-23"]
     modules = loaded(LOADED, args, {"GONOGO_CONFIG": "", "PWD": str(tmp_path)})
-    assert "gonogo.core.assessment" in modules  # it did check the ticket
+    assert "gonogo.core.pipeline.findings" in modules  # it did check the ticket
     unwanted = {
         "jira",
         "requests",
@@ -138,22 +138,21 @@ print(json.dumps(sorted(sys.modules)), file=sys.stderr)
 # rendering the terminal report and the would-be comment, and the command table. Adding one to
 # this path costs every `gonogo check FILE`; measure it (bench/run.py) before adding it here.
 FILE_CHECK_MODULES = {
-    "gonogo.cli.check", "gonogo.cli.checklists", "gonogo.cli.common", "gonogo.cli.exits",
-    "gonogo.cli.fast", "gonogo.cli.group", "gonogo.cli.report", "gonogo.cli.serve",
-    "gonogo.cli.site", "gonogo.core.assessment", "gonogo.core.authority", "gonogo.core.changelog",
-    "gonogo.core.decisions",
-    "gonogo.core.comment_format", "gonogo.core.errors", "gonogo.core.history",
-    "gonogo.core.option_aliases", "gonogo.core.path_to_go", "gonogo.core.proposal",
-    "gonogo.core.rules", "gonogo.core.signals", "gonogo.core.site_fields", "gonogo.core.site_words",
-    "gonogo.core.ticket",
-    "gonogo.core.values",
-    "gonogo.core.verdict", "gonogo.core.verdict_labels", "gonogo.core.vocabulary",
-    "gonogo.core.waivers", "gonogo.flows.assessor", "gonogo.flows.check_ticket",
-    "gonogo.log_routing", "gonogo.redaction", "gonogo.render.adf",
-    "gonogo.render.ansi", "gonogo.render.document", "gonogo.render.portfolio_format_names",
-    "gonogo.render.renderer", "gonogo.render.template_cache", "gonogo.render.wiki_document",
-    "gonogo.render.wikimarkup", "gonogo.sources.checklists", "gonogo.sources.config",
-    "gonogo.sources.known_valid", "gonogo.sources.resources", "gonogo.sources.tickets",
+    "gonogo.cli.check", "gonogo.cli.checklists", "gonogo.cli.common", "gonogo.cli.exits", "gonogo.cli.fast",
+    "gonogo.cli.group", "gonogo.cli.report", "gonogo.cli.serve", "gonogo.cli.site", "gonogo.core.errors",
+    "gonogo.core.jira_shapes.changelog", "gonogo.core.jira_shapes.comment_format",
+    "gonogo.core.jira_shapes.option_aliases", "gonogo.core.jira_shapes.site_fields",
+    "gonogo.core.jira_shapes.verdict_labels", "gonogo.core.pipeline.authority",
+    "gonogo.core.pipeline.decisions", "gonogo.core.pipeline.findings", "gonogo.core.pipeline.path_to_go",
+    "gonogo.core.pipeline.proposal", "gonogo.core.pipeline.rules", "gonogo.core.pipeline.signals",
+    "gonogo.core.pipeline.site_words", "gonogo.core.pipeline.ticket", "gonogo.core.pipeline.verdict",
+    "gonogo.core.pipeline.verdict_history", "gonogo.core.pipeline.waivers", "gonogo.core.text",
+    "gonogo.core.vocabulary", "gonogo.flows.assessor", "gonogo.flows.check_ticket", "gonogo.log_routing",
+    "gonogo.redaction", "gonogo.render.adf", "gonogo.render.ansi", "gonogo.render.document",
+    "gonogo.render.portfolio_format_names", "gonogo.render.renderer", "gonogo.render.template_cache",
+    "gonogo.render.wiki_document", "gonogo.render.wikimarkup", "gonogo.sources.checklists",
+    "gonogo.sources.config", "gonogo.sources.known_valid", "gonogo.sources.resources",
+    "gonogo.sources.tickets",
 }  # fmt: skip
 
 

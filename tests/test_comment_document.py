@@ -20,9 +20,9 @@ from jiraserver.adf_schema import adf_errors, adf_schema_unavailable_reason
 from realdeps import require_real_or_skip
 from support import EXAMPLES, TODAY
 
-from gonogo.core.assessment import Assessment
-from gonogo.core.comment_format import CommentFormat, comment_format
 from gonogo.core.errors import ConfigurationError
+from gonogo.core.jira_shapes.comment_format import CommentFormat, comment_format
+from gonogo.core.pipeline.findings import Assessment
 from gonogo.flows.assessor import Assessor, build_assessor
 from gonogo.render.adf import to_adf
 from gonogo.render.document import (

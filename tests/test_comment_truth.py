@@ -12,10 +12,10 @@ import jsonschema
 import pytest
 from support import EXAMPLES, TODAY, Gonogo, comment_words, example_with
 
-from gonogo.core.assessment import Assessment, FindingStatus
-from gonogo.core.portfolio import row_from_assessment
-from gonogo.core.rules import ChecklistFile, compile_checklist, lint_rules
-from gonogo.core.waivers import WaiverPolicy
+from gonogo.core.pipeline.findings import Assessment, FindingStatus
+from gonogo.core.pipeline.rules import ChecklistFile, compile_checklist, lint_rules
+from gonogo.core.pipeline.waivers import WaiverPolicy
+from gonogo.core.portfolio.rows import row_from_assessment
 from gonogo.flows.assessor import Assessor, build_assessor, rule_context
 from gonogo.sources.checklists import parse_checklist_file
 from gonogo.sources.config import Settings

@@ -21,9 +21,9 @@ from site_helpers import jira_env as env
 from support import EXAMPLES, TODAY, Gonogo, comment_words
 from webhook_helpers import Service, sample, signed, wait_until
 
-from gonogo.core.decisions import BidDecision, is_against
-from gonogo.core.site_fields import SiteField
-from gonogo.core.verdict import Verdict
+from gonogo.core.jira_shapes.site_fields import SiteField
+from gonogo.core.pipeline.decisions import BidDecision, is_against
+from gonogo.core.pipeline.verdict import Verdict
 from gonogo.flows.site_setup import plan_setup
 from gonogo.sources.resources import bundled_vocabulary
 from gonogo.webhook.classify import CheckTicket, Filters, Ignore, classify

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from support import EXAMPLES, TODAY
 
-from gonogo.core.assessment import Assessment, FindingStatus
+from gonogo.core.pipeline.findings import Assessment, FindingStatus
 from gonogo.flows.assessor import Assessor, build_assessor
 from gonogo.sources.config import Settings
 from gonogo.sources.tickets import load_ticket_file

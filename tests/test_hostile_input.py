@@ -29,8 +29,8 @@ from support import EXAMPLES, TODAY
 from wiki_oracle import live_constructs, oracle_unavailable_reason, render_wiki_to_adf
 
 from gonogo.cli import main
-from gonogo.core.ticket import Ticket
-from gonogo.core.verdict import Verdict
+from gonogo.core.pipeline.ticket import Ticket
+from gonogo.core.pipeline.verdict import Verdict
 from gonogo.flows.assessor import Assessor, build_assessor
 from gonogo.render.adf import compact_json
 from gonogo.render.check_json import report_document

@@ -31,8 +31,8 @@ from tcp_proxy import FaultyHttpProxy
 from webhook_helpers import Metrics, Service, created_event, signed, wait_until
 from wiki_oracle import oracle_unavailable_reason, plain_text, render_wiki_to_adf
 
-from gonogo.core.assessment import Assessment
 from gonogo.core.errors import ConfigurationError, JiraError
+from gonogo.core.pipeline.findings import Assessment
 from gonogo.flows.assessor import Assessor, build_assessor
 from gonogo.flows.portfolio_run import ReportRequest, run_report
 from gonogo.jira.gateway import JiraGateway

@@ -51,12 +51,12 @@ def test_the_package_keeps_every_contract(tree: Path) -> None:
 
 @pytest.mark.parametrize("module", ["click", "jira"])
 def test_a_core_module_importing_module_breaks_the_contract(tree: Path, module: str) -> None:
-    with (tree / "gonogo" / "core" / "verdict.py").open("a", encoding="utf-8") as source:
+    with (tree / "gonogo" / "core" / "pipeline" / "verdict.py").open("a", encoding="utf-8") as source:
         source.write(f"\nimport {module}  # the breach under test\n")
     run = lint_imports(tree)
     assert run.returncode != 0
     assert f"gonogo.core is not allowed to import {module}" in run.stdout
-    assert f"gonogo.core.verdict -> {module}" in run.stdout
+    assert f"gonogo.core.pipeline.verdict -> {module}" in run.stdout
 
 
 def test_render_importing_the_jira_gateway_breaks_the_contract(tree: Path) -> None:

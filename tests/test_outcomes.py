@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from gonogo.core.history import HistoryEntry
-from gonogo.core.outcomes import ClosedBid, VerdictSource, WinRate, closed_bid, suggestions
-from gonogo.core.patterns import failure_patterns
-from gonogo.core.portfolio import MissingRef, Row, RuleRef
-from gonogo.core.rules import Bound, Severity
-from gonogo.core.verdict import Verdict
+from gonogo.core.pipeline.rules import Bound, Severity
+from gonogo.core.pipeline.verdict import Verdict
+from gonogo.core.pipeline.verdict_history import HistoryEntry
+from gonogo.core.portfolio.outcomes import ClosedBid, VerdictSource, WinRate, closed_bid, suggestions
+from gonogo.core.portfolio.patterns import failure_patterns
+from gonogo.core.portfolio.rows import MissingRef, Row, RuleRef
 
 BUDGET = RuleRef("doomed/budget-exists", "The customer has a budget", Severity.BLOCKER)
 MARGIN = RuleRef("commercial/margin-floor", "The margin meets our floor", Severity.MAJOR)

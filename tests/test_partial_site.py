@@ -22,7 +22,7 @@ from partial_site import HAND_WRITTEN, TICKETS, VERDICTS, eight_field_site
 from site_helpers import jira_env as env
 from support import REPO, TODAY, Gonogo, comment_words, example_with
 
-from gonogo.core.site_fields import SiteField, type_problem
+from gonogo.core.jira_shapes.site_fields import SiteField, type_problem
 from gonogo.sources.resources import bundled_vocabulary
 
 WEBHOOK_URL = "https://gonogo.example.com/webhook"

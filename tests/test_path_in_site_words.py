@@ -23,7 +23,7 @@ from realdeps import require_real_or_skip
 from support import EXAMPLES, TODAY, Gonogo, comment_words
 from wiki_oracle import live_constructs, oracle_unavailable_reason, render_wiki_to_adf, text_as_typed
 
-from gonogo.core.ticket import ticket_from_rest
+from gonogo.core.pipeline.ticket import ticket_from_rest
 from gonogo.flows.assessor import build_assessor
 from gonogo.sources.config import Settings
 

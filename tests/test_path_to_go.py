@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from support import EXAMPLES, TODAY
 
-from gonogo.core.assessment import Assessment, FindingStatus
-from gonogo.core.rules import Severity
-from gonogo.core.ticket import Ticket, ticket_from_rest
+from gonogo.core.pipeline.findings import Assessment, FindingStatus
+from gonogo.core.pipeline.rules import Severity
+from gonogo.core.pipeline.ticket import Ticket, ticket_from_rest
 from gonogo.flows.assessor import Assessor, build_assessor
 from gonogo.sources.config import Settings
 from gonogo.sources.tickets import load_ticket_file

@@ -14,7 +14,9 @@ from portfolio_helpers import solo_row
 
 from gonogo.cli.report import report as report_command
 from gonogo.core.errors import ConfigurationError, InputError
-from gonogo.core.portfolio import (
+from gonogo.core.jira_shapes.publication import CommentAction, Publication
+from gonogo.core.pipeline.verdict import Verdict
+from gonogo.core.portfolio.rows import (
     Portfolio,
     Reason,
     ReasonKind,
@@ -23,8 +25,6 @@ from gonogo.core.portfolio import (
     error_row,
     sort_key,
 )
-from gonogo.core.publication import Action, Publication
-from gonogo.core.verdict import Verdict
 from gonogo.flows.assessor import build_assessor
 from gonogo.flows.portfolio_run import project_jql, search_fields
 from gonogo.jira.throttle import Throttle
@@ -94,10 +94,10 @@ def test_rows_are_sorted_worst_first_then_by_score_then_by_key_number() -> None:
 
 
 def test_totals_count_verdicts_failures_and_comments() -> None:
-    created = Publication(Action.CREATED, "1")
+    created = Publication(CommentAction.CREATED, "1")
     p = portfolio(
         row("BID-1", Verdict.NO_GO, 10, publication=created),
-        row("BID-2", Verdict.GO, 95, publication=Publication(Action.UPDATED, "2")),
+        row("BID-2", Verdict.GO, 95, publication=Publication(CommentAction.UPDATED, "2")),
         row("BID-3", Verdict.GO, 95, error="comment not posted: 403"),
         error_row("BID-4", error="gone"),
         posted=True,
@@ -156,7 +156,7 @@ def test_chart_geometry_scales_to_the_biggest_count() -> None:
 def hostile() -> Portfolio:
     return portfolio(
         row("BID-1", Verdict.NO_GO, 12, summary=HOSTILE),
-        row("BID-2", Verdict.GO, 100, summary="-1+1", publication=Publication(Action.CREATED, "77")),
+        row("BID-2", Verdict.GO, 100, summary="-1+1", publication=Publication(CommentAction.CREATED, "77")),
         error_row("BID-3", error="Jira refused to let this account read BID-3 (403)", summary="@SUM(A1)"),
         posted=True,
     )

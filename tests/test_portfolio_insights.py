@@ -32,7 +32,7 @@ from portfolio_helpers import (
 )
 from support import TODAY, Gonogo
 
-from gonogo.core.verdict import Verdict
+from gonogo.core.pipeline.verdict import Verdict
 from gonogo.flows.assessor import build_assessor
 from gonogo.sources.config import Settings
 from gonogo.sources.resources import schema_path

@@ -34,7 +34,7 @@ from portfolio_helpers import (
 from support import TODAY, Gonogo
 
 import gonogo.flows.portfolio_run as report_module
-from gonogo.core.portfolio import VERDICT_ORDER
+from gonogo.core.portfolio.rows import VERDICT_ORDER
 from gonogo.flows.assessor import build_assessor
 from gonogo.flows.check_ticket import post_verdict
 from gonogo.flows.portfolio_run import ReportRequest, ReportRun, run_report

@@ -21,10 +21,10 @@ from support import TODAY, Gonogo
 
 import gonogo.flows.assessor as assessor_module
 import gonogo.flows.portfolio_run as report_module
-from gonogo.core.assessment import Assessment, Finding
-from gonogo.core.inputs_digest import ASSESSMENT_FIELDS, FINDING_FIELDS, LEFT_OUT
-from gonogo.core.path_to_go import find_path
-from gonogo.core.portfolio import Row
+from gonogo.core.pipeline.findings import Assessment, Finding
+from gonogo.core.pipeline.inputs_digest import ASSESSMENT_FIELDS, FINDING_FIELDS, LEFT_OUT
+from gonogo.core.pipeline.path_to_go import find_path
+from gonogo.core.portfolio.rows import Row
 from gonogo.flows.assessor import build_assessor
 from gonogo.flows.portfolio_run import ReportRequest, ReportRun, run_report
 from gonogo.render.renderer import Renderer

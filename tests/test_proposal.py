@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from gonogo.core.errors import ConfigurationError
-from gonogo.core.proposal import build_proposal, normalise
-from gonogo.core.ticket import Ticket
-from gonogo.core.values import display_value
+from gonogo.core.pipeline.proposal import build_proposal, normalise
+from gonogo.core.pipeline.ticket import Ticket
+from gonogo.core.text import display_value
 from gonogo.sources.resources import bundled_vocabulary
 
 VOCABULARY = bundled_vocabulary()

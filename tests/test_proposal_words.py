@@ -19,9 +19,9 @@ from realdeps import require_real_or_skip
 from support import EXAMPLES, TODAY, Gonogo, example_with
 from wiki_oracle import live_constructs, oracle_unavailable_reason, render_wiki_to_adf, text_as_typed
 
-from gonogo.core.assessment import Assessment, FindingStatus
-from gonogo.core.proposal import Proposal
-from gonogo.core.signals import sentences
+from gonogo.core.pipeline.findings import Assessment, FindingStatus
+from gonogo.core.pipeline.proposal import Proposal
+from gonogo.core.pipeline.signals import sentences
 from gonogo.flows.assessor import Assessor, build_assessor
 from gonogo.sources.config import Settings
 from gonogo.sources.tickets import load_ticket_file

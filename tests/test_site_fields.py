@@ -14,7 +14,7 @@ from site_helpers import seed
 from support import TODAY, Gonogo
 from webhook_helpers import Metrics
 
-from gonogo.core.site_fields import closest_fields, unknown_to_site
+from gonogo.core.jira_shapes.site_fields import closest_fields, unknown_to_site
 from gonogo.flows.assessor import build_assessor
 from gonogo.sources.config import load_settings
 from gonogo.webhook.classify import Filters

@@ -18,7 +18,7 @@ from jiraserver import DIRECTOR_USER, JiraServer, running_server
 from site_helpers import jira_env as env
 from support import EXAMPLES, TODAY, Gonogo
 
-from gonogo.core.proposal import canonical_option
+from gonogo.core.pipeline.proposal import canonical_option
 
 # The site's own names for the fields the examples carry under gonogo's default names.
 SITE_NAMES = {

@@ -24,8 +24,8 @@ from test_check_adf import walk
 from test_wikimarkup import fold
 from wiki_oracle import live_constructs, oracle_unavailable_reason, plain_text, render_wiki_to_adf
 
-from gonogo.core.assessment import Assessment
 from gonogo.core.errors import ConfigurationError
+from gonogo.core.pipeline.findings import Assessment
 from gonogo.flows.assessor import Assessor, build_assessor
 from gonogo.sources.config import Settings
 from gonogo.sources.tickets import load_ticket_file

@@ -6,7 +6,7 @@ import pytest
 
 from gonogo.cli.exits import ExitCode, for_error, for_result, for_verdict
 from gonogo.core.errors import ConfigurationError, EditRefused, GonogoError, InputError, JiraError
-from gonogo.core.verdict import Verdict, decide
+from gonogo.core.pipeline.verdict import Verdict, decide
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """The verdict history in gonogo's issue property: kept across re-checks, bounded, free to read.
 
 Through `gonogo check` and `gonogo report --post` against the loopback Jira; the pure rules of
-`gonogo.core.history` first.
+`gonogo.core.pipeline.verdict_history` first.
 """
 
 from __future__ import annotations
@@ -16,8 +16,14 @@ from jiraserver import JiraServer, running_server
 from portfolio_helpers import env_for, example, history_entry, seed_portfolio
 from support import TODAY, Gonogo
 
-from gonogo.core.history import MAX_ENTRIES, HistoryEntry, last_change, read_history, with_entry
-from gonogo.core.verdict import Verdict
+from gonogo.core.pipeline.verdict import Verdict
+from gonogo.core.pipeline.verdict_history import (
+    MAX_ENTRIES,
+    HistoryEntry,
+    last_turn,
+    read_history,
+    with_entry,
+)
 
 PROPERTY = "gonogo.verdict"
 LATER = "2027-01-10"  # the healthy example's deadline is too close by then: NO-GO
@@ -54,7 +60,7 @@ def test_a_history_someone_mangled_is_read_as_far_as_it_makes_sense() -> None:
     }
     assert read_history(pointer) == (entry("2026-11-01", "no-go", 10), entry("2026-11-04", "go", None))
     assert read_history({"history": "nope"}) == read_history(None) == ()
-    change = last_change(read_history(pointer))
+    change = last_turn(read_history(pointer))
     assert change is not None
     assert (change.before, change.after, change.on) == (Verdict.NO_GO, Verdict.GO, date(2026, 11, 4))
 

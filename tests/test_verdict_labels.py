@@ -14,7 +14,7 @@ from site_helpers import jira_env as env
 from site_helpers import seed
 from support import TODAY, Gonogo
 
-from gonogo.core.verdict_labels import LabelChange, label_change, verdict_labels_changed
+from gonogo.core.jira_shapes.verdict_labels import LabelChange, label_change, verdict_labels_changed
 
 PROPERTY = "gonogo.verdict"
 OTHERS = ["customer-osterby", "gonogo-waive-fixed-price-size"]

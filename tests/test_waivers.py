@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from support import EXAMPLES, TODAY, Gonogo, example_with
 
-from gonogo.core.assessment import FindingStatus
-from gonogo.core.ticket import ticket_from_rest
-from gonogo.core.waivers import WaiverPolicy
+from gonogo.core.pipeline.findings import FindingStatus
+from gonogo.core.pipeline.ticket import ticket_from_rest
+from gonogo.core.pipeline.waivers import WaiverPolicy
 from gonogo.flows.assessor import build_assessor
 from gonogo.sources.config import Settings
 

@@ -10,8 +10,8 @@ import click
 from gonogo.cli.common import day, logger, more_verbose, today_option, use_colour, verbose_option
 
 if TYPE_CHECKING:
-    from gonogo.core.comment_format import CommentFormat
-    from gonogo.core.verdict import Verdict
+    from gonogo.core.jira_shapes.comment_format import CommentFormat
+    from gonogo.core.pipeline.verdict import Verdict
     from gonogo.flows.assessor import Assessor
     from gonogo.flows.check_ticket import CheckResult
 
@@ -87,7 +87,7 @@ def _rendered(
     `--format jira`/`adf` print the comment in that format; a dry run shows the format the
     configured site would get (`site_format`).
     """
-    from gonogo.core.comment_format import CommentFormat
+    from gonogo.core.jira_shapes.comment_format import CommentFormat
 
     assessment = result.assessment
     if output_format in (CommentFormat.WIKI, CommentFormat.ADF):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 from gonogo.core.errors import ConfigurationError, GonogoError, InputError, JiraError
-from gonogo.core.verdict import Verdict
+from gonogo.core.pipeline.verdict import Verdict
 
 
 class ExitCode(IntEnum):

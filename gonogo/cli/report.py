@@ -95,7 +95,7 @@ def report(
     6 when some could not be (they are error rows in the report); 3 configuration, 4 input, 5 Jira
     error for problems that stop the whole run.
     """
-    from gonogo.core.portfolio import build_portfolio
+    from gonogo.core.portfolio.rows import build_portfolio
     from gonogo.flows.assessor import build_assessor
     from gonogo.flows.portfolio_run import ReportRequest, project_jql, run_report
     from gonogo.redaction import redact

@@ -145,7 +145,7 @@ def _setup_webhook(ctx: click.Context, url: str, verbose: int) -> None:
 def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) -> ExitCode:
     """Check the configuration against the site, one line per check; exit 0 if all is well, else 3."""
     from gonogo.core.errors import ConfigurationError
-    from gonogo.core.option_aliases import OptionAliases, parse_option_aliases
+    from gonogo.core.jira_shapes.option_aliases import OptionAliases, parse_option_aliases
     from gonogo.flows.assessor import field_map
     from gonogo.flows.authoring import lint
     from gonogo.flows.doctor import (

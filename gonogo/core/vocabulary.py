@@ -62,7 +62,7 @@ class Vocabulary:
         return replace(self, placeholders=self.placeholders | {placeholder_key(p) for p in extra})
 
     def with_flags(self, labels: Mapping[str, str]) -> Vocabulary:
-        """The vocabulary with the yes/no properties text signals set (`gonogo.core.signals`)."""
+        """The vocabulary with the yes/no properties text signals set (`gonogo.core.pipeline.signals`)."""
         flags = {
             name: PropertySpec(name=name, type="boolean", description=label, default_field=None, label=label)
             for name, label in labels.items()

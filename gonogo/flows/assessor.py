@@ -12,21 +12,45 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from gonogo import __version__
-from gonogo.core.assessment import Assessment, assess
-from gonogo.core.changelog import History, read_histories
-from gonogo.core.decisions import DecisionContext, DecisionPolicy
 from gonogo.core.errors import ConfigurationError
-from gonogo.core.history import HistoryEntry, InputField, VerdictShift, read_history, verdict_shift
-from gonogo.core.option_aliases import OptionAliases, parse_option_aliases
-from gonogo.core.path_to_go import find_path
-from gonogo.core.proposal import Proposal, build_proposal, derive
-from gonogo.core.rules import Checklist, ChecklistFile, all_thresholds, compile_checklist, resolve_thresholds
-from gonogo.core.signals import Signal, compile_signals, read_signals, signal_labels, signal_properties
-from gonogo.core.site_words import OptionTexts, in_site_words, narrowed, option_spellings, site_options
-from gonogo.core.ticket import CUSTOM_FIELD_ID, Ticket
-from gonogo.core.verdict_labels import DEFAULT_LABEL_PREFIX
+from gonogo.core.jira_shapes.changelog import History, read_histories
+from gonogo.core.jira_shapes.option_aliases import OptionAliases, parse_option_aliases
+from gonogo.core.jira_shapes.verdict_labels import DEFAULT_LABEL_PREFIX
+from gonogo.core.pipeline.decisions import DecisionContext, DecisionPolicy
+from gonogo.core.pipeline.findings import Assessment, evaluate
+from gonogo.core.pipeline.path_to_go import find_path
+from gonogo.core.pipeline.proposal import Proposal, build_proposal, derive
+from gonogo.core.pipeline.rules import (
+    Checklist,
+    ChecklistFile,
+    all_thresholds,
+    compile_checklist,
+    resolve_thresholds,
+)
+from gonogo.core.pipeline.signals import (
+    Signal,
+    compile_signals,
+    read_signals,
+    signal_labels,
+    signal_properties,
+)
+from gonogo.core.pipeline.site_words import (
+    OptionTexts,
+    in_site_words,
+    narrowed,
+    option_spellings,
+    site_options,
+)
+from gonogo.core.pipeline.ticket import CUSTOM_FIELD_ID, Ticket
+from gonogo.core.pipeline.verdict_history import (
+    HistoryEntry,
+    InputField,
+    VerdictShift,
+    read_history,
+    verdict_shift,
+)
+from gonogo.core.pipeline.waivers import WaiverContext, WaiverPolicy
 from gonogo.core.vocabulary import Vocabulary
-from gonogo.core.waivers import WaiverContext, WaiverPolicy
 from gonogo.render.renderer import Renderer, make_renderer
 from gonogo.sources.checklists import discover
 from gonogo.sources.config import Settings
@@ -139,8 +163,8 @@ class Assessor:
         return replace(assessment, headline=self.renderer.headline(assessment)), proposal
 
     def inputs_digest(self, assessment: Assessment, proposal: Proposal) -> str:
-        """What the ticket's comment is made from (`gonogo.core.inputs_digest`), configuration included."""
-        from gonogo.core.inputs_digest import checklists_fingerprint, digest, inputs_digest  # noqa: PLC0415 - posting only
+        """What the ticket's comment is made from (`core.pipeline.inputs_digest`), configuration included."""
+        from gonogo.core.pipeline.inputs_digest import checklists_fingerprint, digest, inputs_digest  # noqa: PLC0415 - posting only
 
         if not self._fingerprint:
             templates = self.renderer.document
@@ -174,7 +198,7 @@ class Assessor:
         decisions = DecisionContext(self.decision_policy, self.label_prefix, groups)
 
         def judge(proposal: Proposal) -> Assessment:
-            return assess(
+            return evaluate(
                 ticket, proposal, self.checklists, self.vocabulary, waivers=waivers, decisions=decisions
             )
 

@@ -1,6 +1,6 @@
 """`gonogo checklists list | show | lint`: what a checklist author needs, as data for templates.
 
-The linter checks files the way a check loads them (same code in gonogo.core.rules), against the
+The linter checks files the way a check loads them (same code in gonogo.core.pipeline.rules), against the
 thresholds and properties a check would know, so "lint passes" means "a check can use it".
 """
 
@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from gonogo.core.errors import ConfigurationError, InputError
-from gonogo.core.rules import Checklist, ChecklistFile, Problem, compile_checklist, lint_rules
-from gonogo.core.signals import lint_signals
+from gonogo.core.pipeline.rules import Checklist, ChecklistFile, Problem, compile_checklist, lint_rules
+from gonogo.core.pipeline.signals import lint_signals
 from gonogo.core.vocabulary import Vocabulary
 from gonogo.flows.assessor import rule_context
 from gonogo.sources.checklists import checklist_paths, discover, parse_checklist_file

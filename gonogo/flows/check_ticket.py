@@ -11,14 +11,18 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from gonogo.core.assessment import Assessment
-from gonogo.core.comment_format import CommentBody
-from gonogo.core.history import HistoryEntry
-from gonogo.core.inputs_digest import INPUTS_KEY, digest
-from gonogo.core.publication import Publication
-from gonogo.core.site_fields import require_known_fields, require_some_known_field, unfound_on_ticket
-from gonogo.core.ticket import Ticket
-from gonogo.core.waivers import pointer_keys
+from gonogo.core.jira_shapes.comment_format import CommentBody
+from gonogo.core.jira_shapes.publication import Publication
+from gonogo.core.jira_shapes.site_fields import (
+    require_known_fields,
+    require_some_known_field,
+    unfound_on_ticket,
+)
+from gonogo.core.pipeline.findings import Assessment
+from gonogo.core.pipeline.inputs_digest import INPUTS_KEY, digest
+from gonogo.core.pipeline.ticket import Ticket
+from gonogo.core.pipeline.verdict_history import HistoryEntry
+from gonogo.core.pipeline.waivers import pointer_keys
 from gonogo.flows.assessor import Assessor
 from gonogo.jira.sticky_comment import publish_verdict
 from gonogo.sources.config import JiraSettings

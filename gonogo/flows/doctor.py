@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from gonogo.core.authority import GROUP_PREFIX
-from gonogo.core.comment_format import CommentFormat, is_cloud_host
-from gonogo.core.decisions import DecisionPolicy
 from gonogo.core.errors import ConfigurationError, GonogoError
-from gonogo.core.option_aliases import OptionAliases, option_key
-from gonogo.core.proposal import canonical_option
-from gonogo.core.site_fields import SiteField, closest_fields, type_problem
+from gonogo.core.jira_shapes.comment_format import CommentFormat, is_cloud_host
+from gonogo.core.jira_shapes.option_aliases import OptionAliases, option_key
+from gonogo.core.jira_shapes.site_fields import SiteField, closest_fields, type_problem
+from gonogo.core.pipeline.authority import GROUP_PREFIX
+from gonogo.core.pipeline.decisions import DecisionPolicy
+from gonogo.core.pipeline.proposal import canonical_option
+from gonogo.core.pipeline.waivers import WaiverPolicy
 from gonogo.core.vocabulary import PropertySpec, Vocabulary
-from gonogo.core.waivers import WaiverPolicy
 from gonogo.sources.config import JiraSettings, Settings
 
 if TYPE_CHECKING:

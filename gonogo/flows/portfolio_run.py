@@ -26,19 +26,20 @@ from datetime import date
 from functools import partial
 from typing import Any, Protocol
 
-from gonogo.core.assessment import Assessment
-from gonogo.core.changelog import changelog_is_complete, labels_added, read_histories
-from gonogo.core.comment_format import CommentBody
-from gonogo.core.decisions import decision_labels
 from gonogo.core.errors import GonogoError, InputError
-from gonogo.core.history import read_history
-from gonogo.core.outcomes import closed_bid, outcome_report
-from gonogo.core.portfolio import Portfolio, Row, Tally, build_portfolio, error_row, row_from_assessment
-from gonogo.core.proposal import Proposal, resolve_field_ref
-from gonogo.core.publication import Action, Publication
-from gonogo.core.site_fields import require_known_fields
-from gonogo.core.ticket import PROJECT_KEY, Ticket, shorten, ticket_from_rest
-from gonogo.core.waivers import is_waiver_label
+from gonogo.core.jira_shapes.changelog import changelog_is_complete, labels_added, read_histories
+from gonogo.core.jira_shapes.comment_format import CommentBody
+from gonogo.core.jira_shapes.publication import CommentAction, Publication
+from gonogo.core.jira_shapes.site_fields import require_known_fields
+from gonogo.core.pipeline.decisions import decision_labels
+from gonogo.core.pipeline.findings import Assessment
+from gonogo.core.pipeline.proposal import Proposal, resolve_field_ref
+from gonogo.core.pipeline.ticket import PROJECT_KEY, Ticket, ticket_from_rest
+from gonogo.core.pipeline.verdict_history import read_history
+from gonogo.core.pipeline.waivers import is_waiver_label
+from gonogo.core.portfolio.outcomes import closed_bid, outcome_summary
+from gonogo.core.portfolio.rows import Portfolio, Row, Tally, build_portfolio, error_row, row_from_assessment
+from gonogo.core.text import clipped
 from gonogo.flows.assessor import WAIVER_ORIGIN_FIELDS, Assessor
 from gonogo.flows.check_ticket import post_verdict, posted_inputs
 from gonogo.jira.gateway import Deployment, JiraGateway, SearchPage
@@ -84,7 +85,7 @@ class ReportRun:
 def project_jql(project: str) -> str:
     """`--project KEY`: the project's open tickets. The key is checked, so it cannot inject JQL."""
     if not PROJECT_KEY.fullmatch(project):
-        raise InputError(f"{shorten(project)!r} is not a project key: expected letters and digits, like BID")
+        raise InputError(f"{clipped(project)!r} is not a project key: expected letters and digits, like BID")
     return f"project = {project.upper()} AND statusCategory != Done"
 
 
@@ -291,7 +292,7 @@ class _Run:
             return _not_posted(row, exc)
         if standing is None:
             return _Changed(ticket, inputs)
-        return replace(row, publication=Publication(Action.UNCHANGED, standing))
+        return replace(row, publication=Publication(CommentAction.UNCHANGED, standing))
 
     def edit_screens(self, tickets: list[Ticket]) -> dict[str, Ticket]:
         """The tickets read again with their edit screens, by id: one search (ids are Jira's digits)."""
@@ -421,7 +422,7 @@ def _portfolio(run: _Run, rows: _Rows) -> Portfolio:
         portfolio = replace(portfolio, totals=rows.tally.totals())
     if request.outcomes:
         bids = [bid for bid in map(closed_bid, portfolio.rows) if bid is not None]
-        report = outcome_report(bids, checklists=run.assessor.checklists, thresholds=run.assessor.thresholds)
+        report = outcome_summary(bids, checklists=run.assessor.checklists, thresholds=run.assessor.thresholds)
         portfolio = replace(portfolio, outcomes=report)
     return portfolio
 

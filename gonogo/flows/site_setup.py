@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from gonogo.core.option_aliases import option_key
-from gonogo.core.proposal import canonical_option
-from gonogo.core.site_fields import SiteField, type_problem
+from gonogo.core.jira_shapes.option_aliases import option_key
+from gonogo.core.jira_shapes.site_fields import SiteField, type_problem
+from gonogo.core.pipeline.proposal import canonical_option
 from gonogo.core.vocabulary import PropertySpec, Vocabulary
 from gonogo.sources.resources import schema_path
 

@@ -32,7 +32,6 @@ import tenacity
 
 from gonogo import __version__
 from gonogo.core.backoff import doubling
-from gonogo.core.comment_format import CommentBody, is_cloud_host
 from gonogo.core.errors import (
     ConfigurationError,
     EditRefused,
@@ -41,9 +40,10 @@ from gonogo.core.errors import (
     JiraError,
     bounded_wait,
 )
-from gonogo.core.site_fields import SiteField, editable_fields_from, site_fields_from
-from gonogo.core.ticket import Ticket, ticket_from_rest
-from gonogo.core.verdict_labels import NO_LABEL_CHANGE, LabelChange
+from gonogo.core.jira_shapes.comment_format import CommentBody, is_cloud_host
+from gonogo.core.jira_shapes.site_fields import SiteField, editable_fields_from, site_fields_from
+from gonogo.core.jira_shapes.verdict_labels import NO_LABEL_CHANGE, LabelChange
+from gonogo.core.pipeline.ticket import Ticket, ticket_from_rest
 from gonogo.jira.accounts import account_key
 from gonogo.jira.http import (
     MAX_JSON_DEPTH,

@@ -2,14 +2,15 @@
 
 The ticket carries an issue property pointing at our comment, and the comment carries a comment
 property naming it as ours; both are set by the same requests that create them. The pointer and
-the verdict label (`gonogo.core.verdict_labels`) are written by one issue edit. Without the pointer, the
+the verdict label (`gonogo.core.jira_shapes.verdict_labels`) are written by one issue edit.
+Without the pointer, the
 comments are scanned for our property before posting, so a comment whose pointer was never written
 (a lost response) is adopted instead of duplicated; a brand-new ticket with no comments skips the
 scan. A pointer to a deleted comment leads to a fresh one.
 
 The pointer also holds a digest of what was last written: the comment's exact text and the verdict
 (which names the verdict label), and the caller may add the digest of what it was made from
-(`gonogo.core.inputs_digest`; `standing_comment` compares it before anything is rendered). A
+(`gonogo.core.pipeline.inputs_digest`; `standing_comment` compares it before anything is rendered). A
 re-check whose comment, pointer and label would all come out as they are writes nothing: one GET,
 no write, so Jira neither marks the comment edited nor notifies its watchers ("unchanged").
 Anything else that changed is one issue edit carrying the comment's new body, the pointer with its
@@ -19,7 +20,8 @@ older gonogo) counts as changed once. When the ticket's comments came with the G
 among them (someone deleted it), a new one is posted without trying the old one first; when only
 some came, the pages read for self-healing tell whether ours is gone.
 
-The pointer also carries the ticket's verdict history (`gonogo.core.history`): today's verdict and
+The pointer also carries the ticket's verdict history (`gonogo.core.pipeline.verdict_history`):
+today's verdict and
 score join it when they are news, in the same write that records the pointer, and every other key
 of the pointer is kept as it is. An unchanged verdict and score leave the pointer as it was.
 
@@ -49,13 +51,18 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol
 
-from gonogo.core.comment_format import CommentBody
 from gonogo.core.errors import EditRefused, JiraError
-from gonogo.core.history import HistoryEntry, with_entry
-from gonogo.core.inputs_digest import INPUTS_KEY
-from gonogo.core.publication import Action, Publication
-from gonogo.core.ticket import Ticket
-from gonogo.core.verdict_labels import DEFAULT_LABEL_PREFIX, NO_LABEL_CHANGE, LabelChange, label_change
+from gonogo.core.jira_shapes.comment_format import CommentBody
+from gonogo.core.jira_shapes.publication import CommentAction, Publication
+from gonogo.core.jira_shapes.verdict_labels import (
+    DEFAULT_LABEL_PREFIX,
+    NO_LABEL_CHANGE,
+    LabelChange,
+    label_change,
+)
+from gonogo.core.pipeline.inputs_digest import INPUTS_KEY
+from gonogo.core.pipeline.ticket import Ticket
+from gonogo.core.pipeline.verdict_history import HistoryEntry, with_entry
 from gonogo.jira.accounts import account_key
 from gonogo.redaction import redact
 
@@ -112,21 +119,21 @@ def publish_verdict(
                 store, ticket, body, pointer, property_key=property_key, record=record_for, labels=labels
             )
         if unchanged:
-            action, updated = Action.UNCHANGED, True  # same text, pointer and label: no write
+            action, updated = CommentAction.UNCHANGED, True  # same text, pointer and label: no write
         elif not labels and old.get(DIGEST_KEY) == written[DIGEST_KEY]:
             _record(store, ticket, record, labels)  # same text and label: only the pointer is news
-            action, updated = Action.UNCHANGED, True
+            action, updated = CommentAction.UNCHANGED, True
         elif _edit_together(store, issue, (pointer, body), record, labels):
-            action, updated = Action.UPDATED, True
+            action, updated = CommentAction.UPDATED, True
         elif store.update_comment(issue, pointer, body):  # the edit was refused: one part at a time
             _record(store, ticket, record, labels)
-            action, updated = Action.UPDATED, True
+            action, updated = CommentAction.UPDATED, True
         else:
             updated = False
         if updated:
             scanned = list(store.comments(issue)) if _may_hold_duplicates(ticket, pointer) else None
             there = scanned is None or any(str(c.id) == pointer for c in scanned)
-            if there or action is not Action.UNCHANGED:
+            if there or action is not CommentAction.UNCHANGED:
                 found = _own_comments(store, scanned or [], property_key, keep=pointer)
                 if found and pointer not in found:  # gonogo's comments are elsewhere: never delete them
                     return _distrust(
@@ -144,7 +151,7 @@ def publish_verdict(
     if pointer is not None:
         comment_id = _post(store, issue, body, property_key)
         _record(store, ticket, record_for(comment_id), labels)
-        return Publication(Action.RECREATED, comment_id)
+        return Publication(CommentAction.RECREATED, comment_id)
     return _adopt_or_post(store, ticket, body, property_key=property_key, record=record_for, labels=labels)
 
 
@@ -221,10 +228,10 @@ def _adopt_or_post(
     for adopted in reversed(own):  # oldest first: the one people may already have answered
         if store.update_comment(issue, adopted, body):
             _record(store, ticket, record(adopted), labels)
-            return Publication(Action.UPDATED, adopted, _heal(store, issue, keep=adopted, found=own))
+            return Publication(CommentAction.UPDATED, adopted, _heal(store, issue, keep=adopted, found=own))
     comment_id = _post(store, issue, body, property_key)
     _record(store, ticket, record(comment_id), labels)
-    return Publication(Action.CREATED, comment_id)
+    return Publication(CommentAction.CREATED, comment_id)
 
 
 def _is_own(store: CommentStore, issue: str, comment_id: str, property_key: str) -> bool:
@@ -267,7 +274,7 @@ def standing_comment(
 ) -> str | None:
     """The id of the ticket's verdict comment when it was made from exactly `inputs` and stands as is.
 
-    That is: the pointer records these inputs (`gonogo.core.inputs_digest`) and this verdict, the
+    That is: the pointer records these inputs (`gonogo.core.pipeline.inputs_digest`) and this verdict, the
     verdict label is in place, and the comments that came with the ticket show neither that ours
     is gone nor room for a duplicate. Then publishing would write nothing, so a caller can skip
     the path to GO and the rendering too. None: publish as usual (`publish_verdict` decides).

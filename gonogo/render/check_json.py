@@ -10,13 +10,13 @@ from datetime import date
 from typing import Any
 
 from gonogo import __version__
-from gonogo.core.assessment import Assessment, Evidence, FindingStatus
-from gonogo.core.comment_format import CommentBody
-from gonogo.core.decisions import DecisionRecord
-from gonogo.core.path_to_go import Change, Step
-from gonogo.core.proposal import Quote
-from gonogo.core.publication import Publication
-from gonogo.core.waivers import Waiver, WaiverRuling
+from gonogo.core.jira_shapes.comment_format import CommentBody
+from gonogo.core.jira_shapes.publication import Publication
+from gonogo.core.pipeline.decisions import DecisionRecord
+from gonogo.core.pipeline.findings import Assessment, Evidence, FindingStatus
+from gonogo.core.pipeline.path_to_go import Fix, Step
+from gonogo.core.pipeline.proposal import Quote
+from gonogo.core.pipeline.waivers import Waiver, WaiverRuling
 
 FORMAT_VERSION = 1
 
@@ -97,7 +97,7 @@ def _step(step: Step) -> dict[str, Any]:
     }
 
 
-def _change(change: Change) -> dict[str, Any]:
+def _change(change: Fix) -> dict[str, Any]:
     """The schema's names; options as vocabulary values, `set_to` as the site's own text."""
     return {
         "property": change.property,

@@ -2,7 +2,7 @@
 
 The template only draws what is computed here (positions and sizes in whole pixels), as for the
 verdict and score charts in `gonogo.render.portfolio_formats`. Every chart is built from the section data of
-`gonogo.core.portfolio_sections`, so the picture and the JSON cannot disagree.
+`gonogo.core.portfolio.sections`, so the picture and the JSON cannot disagree.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from gonogo.core.portfolio_sections import failures_section, outcomes_section
+from gonogo.core.portfolio.sections import failures_section, outcomes_section
 
 if TYPE_CHECKING:
-    from gonogo.core.portfolio import Portfolio
+    from gonogo.core.portfolio.rows import Portfolio
 
 MAX_BARS = 10  # a chart shows the ten biggest; the table under it lists them all
 ROW_HEIGHT = 34  # a title line, then a 14-pixel bar under it

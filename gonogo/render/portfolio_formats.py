@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gonogo import __version__
-from gonogo.core.verdict import WORST_FIRST, Verdict
+from gonogo.core.pipeline.verdict import WORST_FIRST, Verdict
 from gonogo.redaction import redact, redact_data
 from gonogo.render.portfolio_format_names import FORMAT_DESCRIPTIONS
 
 if TYPE_CHECKING:
-    from gonogo.core.decisions import DecisionRecord
-    from gonogo.core.portfolio import Portfolio, Row
+    from gonogo.core.pipeline.decisions import DecisionRecord
+    from gonogo.core.portfolio.rows import Portfolio, Row
     from gonogo.render.renderer import Renderer
 
 FORMAT_VERSION = 1
@@ -62,7 +62,7 @@ def render_text(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
 
 def _sections(portfolio: Portfolio) -> dict[str, Any]:
     """What the text and HTML templates show beyond the table, the same data JSON prints."""
-    from gonogo.core.portfolio_sections import (
+    from gonogo.core.portfolio.sections import (
         changes_section,
         decisions_section,
         failures_section,
@@ -83,7 +83,7 @@ def _sections(portfolio: Portfolio) -> dict[str, Any]:
 
 def portfolio_document(portfolio: Portfolio) -> dict[str, Any]:
     """The `--format json` document (gonogo/schemas/portfolio.schema.json describes it)."""
-    from gonogo.core.portfolio_sections import (
+    from gonogo.core.portfolio.sections import (
         changes_section,
         decisions_section,
         failures_section,
@@ -166,7 +166,7 @@ def _tickets_csv(portfolio: Portfolio) -> str:
 
 
 def _ticket_cells(portfolio: Portfolio, row: Row) -> tuple[Any, ...]:
-    from gonogo.core.portfolio_sections import ticket_change
+    from gonogo.core.portfolio.sections import ticket_change
 
     return (
         row.key,
@@ -244,7 +244,7 @@ def _outcome_columns(first: Sequence[str]) -> list[str]:
 
 def csv_section(portfolio: Portfolio, section: str) -> str:
     """One of the report's sections as its own CSV (`--section`); `tickets` is the usual table."""
-    from gonogo.core.portfolio_sections import changes_section, failures_section, outcomes_section
+    from gonogo.core.portfolio.sections import changes_section, failures_section, outcomes_section
 
     if section == "tickets":
         return _tickets_csv(portfolio)
@@ -316,7 +316,7 @@ def csv_section(portfolio: Portfolio, section: str) -> str:
 
 def _decisions_csv(portfolio: Portfolio, *, outcomes: bool) -> str:
     """Decisions by verdict, or (with --outcomes) how each verdict's decisions ended."""
-    from gonogo.core.portfolio_sections import decisions_section
+    from gonogo.core.portfolio.sections import decisions_section
 
     section = decisions_section(portfolio)
     if not outcomes:
@@ -453,7 +453,7 @@ class StreamedFormat:
 
 
 def _ticket(portfolio: Portfolio, row: Row) -> dict[str, Any]:
-    from gonogo.core.portfolio_sections import ticket_change
+    from gonogo.core.portfolio.sections import ticket_change
 
     return {
         "change": ticket_change(portfolio, row),

@@ -34,12 +34,12 @@ import jinja2
 import jinja2.sandbox
 
 from gonogo import __version__
-from gonogo.core.assessment import Assessment, FindingStatus, unrecorded_that_matter
-from gonogo.core.comment_format import CommentBody, CommentFormat
 from gonogo.core.errors import ConfigurationError
-from gonogo.core.rules import Severity, fill_values
-from gonogo.core.ticket import ISSUE_KEY
-from gonogo.core.values import display_value
+from gonogo.core.jira_shapes.comment_format import CommentBody, CommentFormat
+from gonogo.core.pipeline.findings import Assessment, FindingStatus, unrecorded_that_matter
+from gonogo.core.pipeline.rules import Severity, fill_values
+from gonogo.core.pipeline.ticket import ISSUE_KEY
+from gonogo.core.text import display_value
 from gonogo.redaction import redact
 from gonogo.render import wikimarkup
 from gonogo.render.adf import Adf, compact_json, to_adf

@@ -182,7 +182,7 @@ def _escape_characters(plain: str) -> str:
 # only where the rules of `is_inert` say; every other ASCII punctuation character can form markup.
 _PLAIN_ASCII = frozenset(" \"$%',./=")
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
-# Not the issue-key grammar (`gonogo.core.ticket.ISSUE_KEY`): anything Jira's renderer might link as
+# Not the issue-key grammar (`gonogo.core.pipeline.ticket.ISSUE_KEY`): anything Jira's renderer might link as
 # a key, unbounded and from any digit, so the text around it is escaped; broader on purpose.
 _AUTOLINK_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*-[0-9]")
 _EMOTICON_WORD = r"(?:y|n|i|x|on|off|flag|flagoff|/)"

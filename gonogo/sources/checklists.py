@@ -1,6 +1,6 @@
 """Checklist files: finding them (bundled, then [checklists].paths), parsing JSON or YAML, the meta-schema.
 
-What comes out is a `ChecklistFile` for the pure rule compiler in `gonogo.core.rules`.
+What comes out is a `ChecklistFile` for the pure rule compiler in `gonogo.core.pipeline.rules`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import jsonschema
 from jsonschema import Draft202012Validator
 
 from gonogo.core.errors import ConfigurationError
-from gonogo.core.rules import ChecklistFile, ChecklistFileError, Problem
+from gonogo.core.pipeline.rules import ChecklistFile, ChecklistFileError, Problem
 from gonogo.sources.resources import bundled_dir, schema_path
 
 if TYPE_CHECKING:

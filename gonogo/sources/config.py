@@ -20,11 +20,11 @@ from uuid import UUID
 
 import jsonschema
 
-from gonogo.core.comment_format import CommentFormat, comment_format
-from gonogo.core.decisions import DecisionPolicy
 from gonogo.core.errors import ConfigurationError
-from gonogo.core.verdict_labels import DEFAULT_LABEL_PREFIX
-from gonogo.core.waivers import WaiverPolicy
+from gonogo.core.jira_shapes.comment_format import CommentFormat, comment_format
+from gonogo.core.jira_shapes.verdict_labels import DEFAULT_LABEL_PREFIX
+from gonogo.core.pipeline.decisions import DecisionPolicy
+from gonogo.core.pipeline.waivers import WaiverPolicy
 from gonogo.sources.resources import schema_path
 
 CONFIG_FILE_NAME = "gonogo.toml"

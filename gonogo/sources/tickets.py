@@ -12,7 +12,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from gonogo.core.errors import ConfigurationError, InputError
-from gonogo.core.ticket import ISSUE_KEY, Ticket, shorten, ticket_from_rest
+from gonogo.core.pipeline.ticket import ISSUE_KEY, Ticket, ticket_from_rest
+from gonogo.core.text import clipped
 
 
 def load_ticket_file(path: Path) -> Ticket:
@@ -69,11 +70,11 @@ def parse_ticket_ref(text: str, *, jira_url: str | None) -> TicketRef:
     if path.suffix.lower() == ".json" or exists:
         if not is_file:
             raise InputError(
-                f"{shorten(candidate)}: no such file; give an issue key, a browse URL or a .json file"
+                f"{clipped(candidate)}: no such file; give an issue key, a browse URL or a .json file"
             )
         return TicketFileRef(path)
     raise InputError(
-        f"{shorten(candidate)!r} is not a ticket: give an issue key like BID-42, "
+        f"{clipped(candidate)!r} is not a ticket: give an issue key like BID-42, "
         "a URL like https://your-site.atlassian.net/browse/BID-42, or a path to a .json file"
     )
 

@@ -28,9 +28,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gonogo.core.decisions import decision_changed
-from gonogo.core.ticket import ISSUE_KEY
-from gonogo.core.verdict_labels import verdict_labels_changed
+from gonogo.core.jira_shapes.verdict_labels import verdict_labels_changed
+from gonogo.core.pipeline.decisions import decision_changed
+from gonogo.core.pipeline.ticket import ISSUE_KEY
 
 CREATED = "jira:issue_created"
 UPDATED = "jira:issue_updated"

@@ -19,7 +19,7 @@ from datetime import date
 from typing import Any
 
 from gonogo.core.errors import GonogoError
-from gonogo.core.waivers import POINTER_KEY, waiver_due
+from gonogo.core.pipeline.waivers import POINTER_KEY, waiver_due
 from gonogo.jira.gateway import JiraGateway
 from gonogo.sources.config import JiraSettings
 from gonogo.webhook.classify import Filters

@@ -20,8 +20,8 @@ from datetime import date
 from pathlib import Path
 from typing import Protocol
 
-from gonogo.core.decisions import decision_fields
 from gonogo.core.errors import JiraError
+from gonogo.core.pipeline.decisions import decision_fields
 from gonogo.flows.assessor import build_assessor
 from gonogo.jira.gateway import JiraGateway
 from gonogo.sources.config import JiraSettings, Settings

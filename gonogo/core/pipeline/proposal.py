@@ -17,8 +17,8 @@ from datetime import date, datetime
 from typing import Any
 
 from gonogo.core.errors import ConfigurationError
-from gonogo.core.option_aliases import option_key
-from gonogo.core.ticket import CUSTOM_FIELD_ID, Ticket
+from gonogo.core.jira_shapes.option_aliases import option_key
+from gonogo.core.pipeline.ticket import CUSTOM_FIELD_ID, Ticket
 from gonogo.core.vocabulary import PropertySpec, Vocabulary
 
 # A number as people type it: an optional currency sign or ISO code, digits, an optional decimal
@@ -58,7 +58,7 @@ class PlaceholderValue(ValueError):
 
 @dataclass(frozen=True)
 class Quote:
-    """The sentence a text signal rests on, and the field it speaks to (`gonogo.core.signals`).
+    """The sentence a text signal rests on, and the field it speaks to (`gonogo.core.pipeline.signals`).
 
     `agrees` is None when the signal names no field, or the field has no value to compare.
     """
@@ -115,7 +115,7 @@ def build_proposal(
 ) -> Proposal:
     """Map, normalise and derive every property the vocabulary or the field map names.
 
-    `option_aliases` ([values] in gonogo.toml, see `gonogo.core.option_aliases`) name the site's
+    `option_aliases` ([values] in gonogo.toml, see `gonogo.core.jira_shapes.option_aliases`) name the site's
     option texts for vocabulary values. A field this ticket does not carry is missing, like an
     empty one: whether the site has it at all is the configuration's question (`core.site_fields`).
     """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gonogo.core.proposal import SiteOption
+from gonogo.core.pipeline.proposal import SiteOption
 
 
 def display_value(value: Any) -> str:
@@ -34,3 +34,8 @@ def _decimals(value: float) -> str:
     while places < 6 and not value.is_integer() and round(value, places) == round(value):
         places += 1
     return f"{value:,.{places}f}".rstrip("0").rstrip(".")
+
+
+def clipped(text: str, limit: int = 60) -> str:
+    """What a message may quote of something the user typed: a 5,000-character argument is cut."""
+    return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text)} characters)"

@@ -19,8 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
-from gonogo.core.authority import GroupMembers, groups_in, may_act, named, users_in
-from gonogo.core.changelog import (
+from gonogo.core.jira_shapes.changelog import (
     History,
     LabelAdded,
     Person,
@@ -30,7 +29,8 @@ from gonogo.core.changelog import (
     labels_added,
     read_histories,
 )
-from gonogo.core.ticket import Ticket
+from gonogo.core.pipeline.authority import GroupMembers, groups_in, may_act, named, users_in
+from gonogo.core.pipeline.ticket import Ticket
 
 LABEL_PREFIX = "gonogo-waive-"
 POINTER_KEY = "waiverExpiresOn"  # in gonogo's issue property: the last day the ticket's waivers apply

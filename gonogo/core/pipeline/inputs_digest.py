@@ -20,9 +20,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import fields
 from typing import Any
 
-from gonogo.core.assessment import Assessment
-from gonogo.core.proposal import Proposal
-from gonogo.core.rules import Checklist
+from gonogo.core.pipeline.findings import Assessment
+from gonogo.core.pipeline.proposal import Proposal
+from gonogo.core.pipeline.rules import Checklist
 
 INPUTS_KEY = "inputs"  # the pointer's key for this digest
 # What a rule judges and says (its compiled `holds` follows from `condition`).

@@ -85,8 +85,3 @@ def _edit_options(editmeta: Any) -> dict[str, tuple[str, ...]]:
                 if isinstance(item, dict) and isinstance(item.get("value"), str)
             )
     return options
-
-
-def shorten(text: str, limit: int = 60) -> str:
-    """What a message may quote of something the user typed: a 5,000-character argument is cut."""
-    return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text)} characters)"

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from gonogo.core.verdict import Verdict
+from gonogo.core.pipeline.verdict import Verdict
 
 DEFAULT_LABEL_PREFIX = "gonogo-"
 

@@ -18,8 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from gonogo.core.proposal import Proposal, Quote
-from gonogo.core.rules import ChecklistFile, ChecklistFileError, Problem
+from gonogo.core.pipeline.proposal import Proposal, Quote
+from gonogo.core.pipeline.rules import ChecklistFile, ChecklistFileError, Problem
 from gonogo.core.vocabulary import Vocabulary
 
 DEFAULT_FIELDS = ("summary", "description")
@@ -156,7 +156,7 @@ def _quote(
     value = proposal.evidence_value(about) if about else None
     return Quote(
         field=_label(field, proposal, vocabulary),
-        sentence=shorten(sentence, match.start(), match.end()),
+        sentence=excerpt(sentence, match.start(), match.end()),
         about=_label(about, proposal, vocabulary) if about else None,
         about_value=value,
         agrees=None if value is None else value in signal.agrees_with,
@@ -172,7 +172,7 @@ def _label(name: str, proposal: Proposal, vocabulary: Vocabulary) -> str:
     return spec.label if spec else name
 
 
-def shorten(sentence: str, start: int, end: int) -> str:
+def excerpt(sentence: str, start: int, end: int) -> str:
     """The sentence on one line, cut to about 160 characters around what matched, at word breaks."""
     text = _UNPRINTABLE.sub(" ", sentence)
     if len(" ".join(text.split())) <= _QUOTE_CHARS:

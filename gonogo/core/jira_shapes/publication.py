@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 
-class Action(StrEnum):
+class CommentAction(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
     RECREATED = "recreated"
@@ -18,6 +18,6 @@ class Action(StrEnum):
 
 @dataclass(frozen=True)
 class Publication:
-    action: Action
+    action: CommentAction
     comment_id: str
     removed: tuple[str, ...] = field(default=())  # duplicate gonogo comments deleted by this run

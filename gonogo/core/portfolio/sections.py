@@ -1,22 +1,22 @@
 """The portfolio's teaching sections as plain data: why bids fail, what changed, how verdicts fared.
 
-One place turns the pure results of `gonogo.core.patterns` and `gonogo.core.outcomes` into the dictionaries
-every format shows: JSON prints them as they are (gonogo/schemas/portfolio.schema.json), CSV writes
-one section per file, and the text and HTML templates lay them out. So the four formats cannot
-disagree about a number.
+One place turns the pure results of `gonogo.core.portfolio.patterns` and
+`gonogo.core.portfolio.outcomes` into the dictionaries every format shows: JSON prints them as
+they are (gonogo/schemas/portfolio.schema.json), CSV writes one section per file, and the text and
+HTML templates lay them out. So the four formats cannot disagree about a number.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from gonogo.core.decisions import BidDecision, DecisionRecord, is_against
-from gonogo.core.outcomes import MIN_BIDS, ClosedBid, OutcomeReport, OutcomeRow, WinRate, tally
-from gonogo.core.patterns import VerdictChange, change_of, changed_since, failure_patterns
-from gonogo.core.verdict import WORST_FIRST, Verdict
+from gonogo.core.pipeline.decisions import BidDecision, DecisionRecord, is_against
+from gonogo.core.pipeline.verdict import WORST_FIRST, Verdict
+from gonogo.core.portfolio.outcomes import MIN_BIDS, ClosedBid, OutcomeRow, OutcomeSummary, WinRate, tally
+from gonogo.core.portfolio.patterns import VerdictChange, change_of, changed_since, failure_patterns
 
 if TYPE_CHECKING:
-    from gonogo.core.portfolio import Portfolio, Row
+    from gonogo.core.portfolio.rows import Portfolio, Row
 
 
 def failures_section(portfolio: Portfolio) -> dict[str, Any]:
@@ -179,7 +179,7 @@ def decisions_section(portfolio: Portfolio) -> dict[str, Any]:
     }
 
 
-def _decision_outcomes(report: OutcomeReport) -> dict[str, Any]:
+def _decision_outcomes(report: OutcomeSummary) -> dict[str, Any]:
     """How closed bids ended by verdict and decision ("none": no decision an owner recorded)."""
 
     def chosen(verdict: Verdict, decision: BidDecision | None) -> list[ClosedBid]:

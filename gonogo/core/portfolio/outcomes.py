@@ -16,11 +16,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from gonogo.core.decisions import DecisionRecord
-from gonogo.core.history import verdict_on
-from gonogo.core.portfolio import VERDICT_ORDER, Row, RuleRef
-from gonogo.core.rules import Bound, Checklist, Severity
-from gonogo.core.verdict import Verdict
+from gonogo.core.pipeline.decisions import DecisionRecord
+from gonogo.core.pipeline.rules import Bound, Checklist, Severity
+from gonogo.core.pipeline.verdict import Verdict
+from gonogo.core.pipeline.verdict_history import verdict_on
+from gonogo.core.portfolio.rows import VERDICT_ORDER, Row, RuleRef
 
 OUTCOMES = ("won", "lost", "withdrawn", "no-bid")
 NO_OUTCOME = "none"  # closed without an outcome in the field
@@ -109,7 +109,7 @@ class Suggestion:
 
 
 @dataclass(frozen=True)
-class OutcomeReport:
+class OutcomeSummary:
     bids: tuple[ClosedBid, ...]
     overall: WinRate
     by_verdict: tuple[VerdictOutcomes, ...]
@@ -151,9 +151,9 @@ def closed_bid(row: Row) -> ClosedBid | None:
     )
 
 
-def outcome_report(
+def outcome_summary(
     bids: Sequence[ClosedBid], *, checklists: Sequence[Checklist], thresholds: Mapping[str, float]
-) -> OutcomeReport:
+) -> OutcomeSummary:
     """Outcomes by verdict, win rate by score band and per failed or waived rule, and suggestions."""
     by_verdict = tuple(
         VerdictOutcomes(*tally(b for b in bids if b.verdict is verdict), verdict=verdict)
@@ -180,7 +180,7 @@ def outcome_report(
                     )
                 )
     rules.sort(key=lambda r: (-r.rate.decided, -r.total, r.ref))
-    return OutcomeReport(
+    return OutcomeSummary(
         bids=tuple(bids),
         overall=tally(bids)[1],
         by_verdict=by_verdict,

@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from gonogo.core.changelog import History
-from gonogo.core.verdict import Verdict
+from gonogo.core.jira_shapes.changelog import History
+from gonogo.core.pipeline.verdict import Verdict
 
 HISTORY_KEY = "history"
 MAX_ENTRIES = 20
@@ -34,7 +34,7 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True)
-class Change:
+class VerdictTurn:
     """The latest verdict change in a history: from what, to what, and on which day."""
 
     before: Verdict
@@ -81,11 +81,11 @@ def extended(history: Sequence[HistoryEntry], current: HistoryEntry | None) -> t
     return (*history, current)
 
 
-def last_change(history: Sequence[HistoryEntry]) -> Change | None:
+def last_turn(history: Sequence[HistoryEntry]) -> VerdictTurn | None:
     """The most recent entry whose verdict differs from the one before it; None if it never changed."""
     for before, after in zip(reversed(history[:-1]), reversed(history[1:]), strict=True):
         if before.verdict is not after.verdict:
-            return Change(before.verdict, after.verdict, after.on)
+            return VerdictTurn(before.verdict, after.verdict, after.on)
     return None
 
 

@@ -14,16 +14,14 @@ from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from gonogo.core.decisions import DecisionContext, DecisionRecord, decision_on
 from gonogo.core.errors import ConfigurationError
-from gonogo.core.history import VerdictShift
-from gonogo.core.proposal import Proposal, Quote
-from gonogo.core.rules import Checklist, Rule, Severity, fill_values
-from gonogo.core.ticket import Ticket
-from gonogo.core.values import display_value
-from gonogo.core.verdict import Verdict, decide
-from gonogo.core.vocabulary import Vocabulary
-from gonogo.core.waivers import (
+from gonogo.core.pipeline.decisions import DecisionContext, DecisionRecord, decision_on
+from gonogo.core.pipeline.proposal import Proposal, Quote
+from gonogo.core.pipeline.rules import Checklist, Rule, Severity, fill_values
+from gonogo.core.pipeline.ticket import Ticket
+from gonogo.core.pipeline.verdict import Verdict, decide
+from gonogo.core.pipeline.verdict_history import VerdictShift
+from gonogo.core.pipeline.waivers import (
     LABEL_PREFIX,
     MISSING_CANNOT_BE_WAIVED,
     Waiver,
@@ -35,9 +33,11 @@ from gonogo.core.waivers import (
     rule_on,
     waivers_on,
 )
+from gonogo.core.text import display_value
+from gonogo.core.vocabulary import Vocabulary
 
 if TYPE_CHECKING:
-    from gonogo.core.path_to_go import PathToGo
+    from gonogo.core.pipeline.path_to_go import PathToGo
 
 
 class FindingStatus(StrEnum):
@@ -168,7 +168,7 @@ class Assessment:
         return min(ends) if ends else None
 
 
-def assess(
+def evaluate(
     ticket: Ticket,
     proposal: Proposal,
     checklists: Sequence[Checklist],

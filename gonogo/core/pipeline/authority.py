@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from gonogo.core.changelog import History, Person
+from gonogo.core.jira_shapes.changelog import History, Person
 
 GROUP_PREFIX = "group:"
 

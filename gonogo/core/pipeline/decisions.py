@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from gonogo.core.authority import GroupMembers, may_act, named
-from gonogo.core.changelog import (
+from gonogo.core.jira_shapes.changelog import (
     History,
     LabelAdded,
     creation,
@@ -26,10 +25,11 @@ from gonogo.core.changelog import (
     labels_added,
     last_change,
 )
-from gonogo.core.proposal import Proposal
-from gonogo.core.ticket import Ticket
-from gonogo.core.verdict import Verdict
-from gonogo.core.verdict_labels import DEFAULT_LABEL_PREFIX
+from gonogo.core.jira_shapes.verdict_labels import DEFAULT_LABEL_PREFIX
+from gonogo.core.pipeline.authority import GroupMembers, may_act, named
+from gonogo.core.pipeline.proposal import Proposal
+from gonogo.core.pipeline.ticket import Ticket
+from gonogo.core.pipeline.verdict import Verdict
 
 DECISION_PROPERTY = "decision"
 REASON_PROPERTY = "decision_reason"

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from gonogo.core.errors import ConfigurationError
-from gonogo.core.proposal import resolve_field
-from gonogo.core.ticket import Ticket
+from gonogo.core.pipeline.proposal import resolve_field
+from gonogo.core.pipeline.ticket import Ticket
 from gonogo.core.vocabulary import PropertySpec
 
 # Jira schema types (`GET field` → schema.type) a property of each vocabulary type can be read from.

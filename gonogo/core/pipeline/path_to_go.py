@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from gonogo.core.assessment import Assessment, Finding, FindingStatus
-from gonogo.core.rules import Rule, Severity
+from gonogo.core.pipeline.findings import Assessment, Finding, FindingStatus
+from gonogo.core.pipeline.rules import Rule, Severity
 from gonogo.core.vocabulary import PropertySpec, Vocabulary
 
 _MAX_STEPS = 20  # more changes than this is not a path anybody follows
@@ -31,11 +31,11 @@ _NUMBER_REACH = 10**12  # the farthest a number is moved: beyond any contract va
 
 
 @dataclass(frozen=True)
-class Change:
+class Fix:
     """One input set to the value that clears a rule; `needed` None means: provide it.
 
     `set_to` is what to enter in the site's field (its own option text) and `actor` who can make
-    the change; both are filled in by `gonogo.core.site_words.in_site_words`.
+    the change; both are filled in by `gonogo.core.pipeline.site_words.in_site_words`.
     """
 
     property: str
@@ -59,9 +59,9 @@ class Change:
 class Step:
     """One change on the path, the rules it clears, and other single changes that would clear them."""
 
-    change: Change
+    change: Fix
     rules: tuple[str, ...]
-    alternatives: tuple[Change, ...] = ()
+    alternatives: tuple[Fix, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -202,18 +202,18 @@ def _reminimised(
 
 def clearing_changes(
     rules: Sequence[Rule], inputs: Mapping[str, Any], *, derive: Derive, vocabulary: Vocabulary
-) -> list[Change]:
+) -> list[Fix]:
     """For each input the rules depend on, the nearest value after which all of them hold.
 
     Inputs in the order the rules' evidence lists them (the property named first), so the
     first change is the most direct one; the rest are the alternatives.
     """
-    found: list[Change] = []
+    found: list[Fix] = []
     names = list(dict.fromkeys(name for rule in rules for name in input_sources(rule, vocabulary)))
     for name in names:
         needed = _clearing_value(name, rules, inputs, derive=derive, vocabulary=vocabulary)
         if needed is not None:
-            found.append(Change(name, vocabulary.properties[name].label, inputs[name], needed))
+            found.append(Fix(name, vocabulary.properties[name].label, inputs[name], needed))
     return found
 
 
@@ -372,12 +372,12 @@ def _readable(number: int | float, *, up: bool) -> int | float:
     return int(rounded)
 
 
-def _change(name: str, current: Any, needed: Any, assessment: Assessment, vocabulary: Vocabulary) -> Change:
+def _change(name: str, current: Any, needed: Any, assessment: Assessment, vocabulary: Vocabulary) -> Fix:
     label = next(
         (e.label for f in assessment.findings for e in f.evidence if e.property == name),
         vocabulary.properties[name].label if name in vocabulary.properties else name,
     )
-    return Change(name, label, current, needed)
+    return Fix(name, label, current, needed)
 
 
 def _is_iso_date(text: str) -> bool:

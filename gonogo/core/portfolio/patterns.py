@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from gonogo.core.history import Change
-from gonogo.core.portfolio import Row, sort_key
-from gonogo.core.rules import Severity
-from gonogo.core.verdict import Verdict
+from gonogo.core.pipeline.rules import Severity
+from gonogo.core.pipeline.verdict import Verdict
+from gonogo.core.pipeline.verdict_history import VerdictTurn
+from gonogo.core.portfolio.rows import Row, sort_key
 
 SEVERITY_ORDER = (Severity.BLOCKER, Severity.MAJOR, Severity.MINOR)
 
@@ -116,7 +116,7 @@ def changed_since(rows: Sequence[Row], since: date, *, today: date) -> tuple[Ver
     return tuple(sorted(changes, key=lambda c: (-c.on.toordinal(), order[c.key])))
 
 
-def _verdict_change(row: Row, change: Change, today: date) -> VerdictChange:
+def _verdict_change(row: Row, change: VerdictTurn, today: date) -> VerdictChange:
     return VerdictChange(
         key=row.key,
         summary=row.summary,

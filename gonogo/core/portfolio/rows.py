@@ -19,18 +19,18 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from gonogo.core.assessment import Assessment, Coverage, FindingStatus, unrecorded_that_matter
-from gonogo.core.decisions import DecisionRecord
-from gonogo.core.history import Change, HistoryEntry, extended, last_change
-from gonogo.core.publication import Publication
-from gonogo.core.rules import Severity
-from gonogo.core.verdict import WORST_FIRST, Verdict
-from gonogo.core.waivers import WaiverStatus
+from gonogo.core.jira_shapes.publication import Publication
+from gonogo.core.pipeline.decisions import DecisionRecord
+from gonogo.core.pipeline.findings import Assessment, Coverage, FindingStatus, unrecorded_that_matter
+from gonogo.core.pipeline.rules import Severity
+from gonogo.core.pipeline.verdict import WORST_FIRST, Verdict
+from gonogo.core.pipeline.verdict_history import HistoryEntry, VerdictTurn, extended, last_turn
+from gonogo.core.pipeline.waivers import WaiverStatus
 
 if TYPE_CHECKING:
-    from gonogo.core.outcomes import OutcomeReport
+    from gonogo.core.portfolio.outcomes import OutcomeSummary
 
-VERDICT_ORDER = WORST_FIRST  # worst first (`gonogo.core.verdict`)
+VERDICT_ORDER = WORST_FIRST  # worst first (`gonogo.core.pipeline.verdict`)
 SCORE_BUCKET = 10  # the score chart's bar width: 0-9, 10-19, ..., 90-100
 EXPIRING_SOON_DAYS = 7  # an active waiver ending within this many days is listed as expiring
 _KEY_NUMBER = re.compile(r"^(?P<project>.*)-(?P<number>\d+)$")
@@ -138,14 +138,14 @@ class Row:
     def failed(self) -> bool:
         return self.error is not None
 
-    def change(self, today: date) -> Change | None:
+    def change(self, today: date) -> VerdictTurn | None:
         """The latest verdict change, counting this run's verdict as of `today`.
 
         A closed bid judged as of its close date adds nothing: its history already ends there.
         """
         if self.verdict is None or self.judged_as_closed:
-            return last_change(self.history)
-        return last_change(extended(self.history, HistoryEntry(today, self.verdict, self.score)))
+            return last_turn(self.history)
+        return last_turn(extended(self.history, HistoryEntry(today, self.verdict, self.score)))
 
 
 @dataclass(frozen=True)
@@ -183,7 +183,7 @@ class Portfolio:
     posted: bool
     totals: Totals
     since: date | None = None  # --since: list the verdict changes from this day on
-    outcomes: OutcomeReport | None = None  # --outcomes: how the verdicts of closed bids fared
+    outcomes: OutcomeSummary | None = None  # --outcomes: how the verdicts of closed bids fared
 
     @property
     def failed(self) -> bool:

@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from gonogo.core.option_aliases import option_key
-from gonogo.core.path_to_go import Change, PathToGo
-from gonogo.core.proposal import SiteOption, canonical_option
+from gonogo.core.jira_shapes.option_aliases import option_key
+from gonogo.core.pipeline.path_to_go import Fix, PathToGo
+from gonogo.core.pipeline.proposal import SiteOption, canonical_option
 from gonogo.core.vocabulary import PropertySpec, Vocabulary
 
 OptionTexts = Mapping[str, Mapping[str, str]]
@@ -83,7 +83,7 @@ def in_site_words(
     and JSON (`needed`), and reads as the site's text wherever it is shown.
     """
 
-    def worded(change: Change) -> Change:
+    def worded(change: Fix) -> Fix:
         spec = vocabulary.properties.get(change.property)
         texts = options.get(change.property, {})
         needed, set_to = change.needed, change.needed
