@@ -1,15 +1,11 @@
 """`gonogo report`: search → assess every ticket → (post) → one portfolio, with Jira at the edges.
 
-The request budget is the design (docs/portfolio.md has the figures). One search page carries all
-that assessing and posting a ticket need (the fields the checklists read, gonogo's pointer property
-with its inputs digest, the changelog), so a read-only report of N tickets costs about 2 + N/100
-requests. Only tickets whose comment will be written are read again, with their edit screens
-(most of a page's bytes); a ticket is fetched on its own only when its changelog was cut short
-before a waiver's author. It streams: a thread fetches the next page while this one judges the
-last, and rows go to `on_row` as they are settled, so memory holds a page or two. Writes run on
-`concurrency` threads (they only wait on Jira; judging stays here), each with its own gateway,
-sharing one Throttle so a 429 slows everybody. A ticket that fails is an error row and the run
-goes on; a failure that stops the run leaves every ticket done or untouched.
+The request budget is the design (docs/portfolio.md): one search page carries all that judging and
+posting need, so a read-only report of N tickets costs about 2 + N/100 requests, and `--post` reads
+again (with edit screens) only tickets whose recorded inputs digest changed. It streams: a thread
+fetches the next page while this one judges the last, and rows go to `on_row` as they settle, so
+memory holds a page or two. Writes run on `concurrency` threads (they only wait on Jira), each with
+its own gateway and one shared Throttle. A ticket that fails is an error row and the run goes on.
 """
 
 from __future__ import annotations
@@ -101,10 +97,9 @@ def run_report(
 ) -> ReportRun:
     """Search, assess every ticket found, post if asked, and return the portfolio.
 
-    With `on_row` each row goes there in the search's order and the portfolio holds only totals
-    (memory stays flat); without it the rows are kept. Raises GonogoError only for what stops the
-    whole run: configuration, the search itself, or a query that finds too many tickets.
-    `connect(jira, throttle=...)` and `throttle` are for tests (a recording sleep, a virtual clock).
+    With `on_row` each row goes there in the search's order and the portfolio holds only totals.
+    Raises GonogoError only for what stops the whole run (configuration, the search, too many
+    tickets). `connect` and `throttle` are for tests (a recording sleep, a virtual clock).
     """
     shared = throttle or Throttle(max_hold_seconds=jira.max_retry_wait_seconds)
     gateways = _GatewayPerThread(partial(connect, jira, throttle=shared))
@@ -113,7 +108,7 @@ def run_report(
     with closing(_fetched_ahead(run.search())) as pages:
         try:
             found = _check_pages(pages, run, rows)
-        except BaseException:  # Ctrl-C or a failed search: no request is sent from now on
+        except BaseException:  # Ctrl-C, a failed search: nothing sent from now on, no ticket half-written
             shared.stop()
             if run.writer is not None:
                 run.writer.shutdown(wait=False, cancel_futures=True)
@@ -127,20 +122,16 @@ def run_report(
 def search_fields(assessor: Assessor, names: Mapping[str, str], *, post: bool = True) -> list[str]:
     """Field ids to search for: the ones every check reads, and each mapped field resolved to its id.
 
-    A typo in [fields] stops the run up front rather than failing every ticket the same way. A
-    read-only report leaves out the embedded comments: on a busy ticket they are most of the bytes.
+    A read-only report leaves out the embedded comments: on a busy ticket they are most of the bytes.
     """
-    require_known_fields(assessor.configured_field_refs(), names)
+    require_known_fields(assessor.configured_field_refs(), names)  # a typo stops the run up front
     always = replace(assessor, field_map={}).fields_to_fetch() or []  # the assessor's own base list
     always = [fid for fid in always if fid not in WAIVER_ORIGIN_FIELDS and (post or fid != "comment")]
     return list(dict.fromkeys([*always, *field_ids(assessor, names).values()]))
 
 
 def field_ids(assessor: Assessor, names: Mapping[str, str]) -> dict[str, str]:
-    """Property → its field id on this site, resolved once for the run rather than per ticket.
-
-    A name the site lacks is left out: every ticket will say so as missing information.
-    """
+    """Property → its field id on this site, once for the run; a name the site lacks is left out."""
     resolved = {
         prop: resolve_field_ref(ref, names=names, ids=names) for prop, ref in assessor.field_map.items()
     }
@@ -201,8 +192,7 @@ class _GatewayPerThread:
 class _Changed:
     """A ticket whose pointer does not record its inputs: its comment is made (and maybe written).
 
-    `inputs` is digested from the ticket as the search brought it, without its edit screen, so an
-    unchanged re-run, which never asks for edit screens, finds the same digest.
+    `inputs` is digested without the edit screen, as an unchanged re-run (which never asks) finds it.
     """
 
     ticket: Ticket
@@ -388,8 +378,7 @@ def _start(
 def _check_pages(pages: Iterable[SearchPage], run: _Run, rows: _Rows) -> int:
     """Judge every page as it arrives and settle rows in the search's order; how many were found.
 
-    At most twice `concurrency` tickets wait on their writes before the oldest is waited for.
-    """
+    At most twice `concurrency` tickets wait on their writes before the oldest is waited for."""
     found = 0
     seen: set[str] = set()
     waiting: deque[Row | Future[Row]] = deque()
@@ -430,9 +419,8 @@ def _portfolio(run: _Run, rows: _Rows) -> Portfolio:
 def _fetched_ahead(pages: Iterator[SearchPage]) -> Generator[SearchPage]:
     """The pages, fetched one ahead by a thread of their own, so memory holds two at most.
 
-    A failed search is raised here, where the pages are read. Closing stops the fetching without
-    joining: the thread may be waiting on Jira (Ctrl-C during a slow page), and as a daemon it ends
-    with its request or with the process.
+    A failed search is raised here, where the pages are read. Closing does not join the thread: it
+    may be waiting on Jira (Ctrl-C during a slow page); as a daemon it ends with its request.
     """
     ahead: queue.Queue[SearchPage | BaseException | None] = queue.Queue(maxsize=1)
     stop = threading.Event()

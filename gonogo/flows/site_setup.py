@@ -1,14 +1,10 @@
 """`gonogo setup`: match the vocabulary to a site's own fields and options, as a proposal to review.
 
-A new site should not need anyone to read Jira's JSON. Each property is matched to a field by
-name: the vocabulary's default name and label, the property's own name, and what other sites
-commonly call it (`schemas/site-names.json`), only among fields whose type can hold the value. Each
-site option of a matched select field is matched to a vocabulary value the same way, giving the
-`[values]` aliases. Matches are made greedily, best first, one field per property, so "Decision
-maker access" is not taken for "Decision maker". A property no field is clearly named for is
-written as not recorded here (`liability = false`), so doctor passes and checks that need it do
-not run; the closest candidates, if any, are a TODO for a person. Pure: the site's fields come
-in, a plan goes out.
+A new site should not need anyone to read Jira's JSON. Properties and options are matched by name
+(the vocabulary's words, and what other sites call them: `schemas/site-names.json`), only among
+fields whose type can hold the value. A property no field is clearly named for is written as not
+recorded (`liability = false`) so doctor passes; its closest candidates are a TODO for a person.
+Pure: the site's fields come in, a plan goes out.
 """
 
 from __future__ import annotations
@@ -184,19 +180,10 @@ def _score(spec: PropertySpec, site_field: SiteField) -> float:
 
 def _option_plan(spec: PropertySpec, site_field: SiteField) -> OptionPlan:
     synonyms: Mapping[str, list[str]] = _site_names()["options"].get(spec.name, {})
-    aliases: list[tuple[str, str]] = []
-    direct: list[str] = []
-    unmatched: list[str] = []
-    for text in site_field.options:
-        if canonical_option(text) in spec.enum:
-            direct.append(text)
-            continue
-        value = _option_value(text, spec, synonyms)
-        if value is None:
-            unmatched.append(text)
-        else:
-            aliases.append((text, value))
-    return OptionPlan(spec, site_field, tuple(aliases), tuple(direct), tuple(unmatched))
+    direct = tuple(text for text in site_field.options if canonical_option(text) in spec.enum)
+    read = [(text, _option_value(text, spec, synonyms)) for text in site_field.options if text not in direct]
+    aliases = tuple((text, value) for text, value in read if value is not None)
+    return OptionPlan(spec, site_field, aliases, direct, tuple(text for text, value in read if value is None))
 
 
 def _option_value(text: str, spec: PropertySpec, synonyms: Mapping[str, list[str]]) -> str | None:
@@ -213,9 +200,8 @@ def mapped_properties(
     site: Sequence[SiteField], field_map: Mapping[str, str]
 ) -> list[tuple[SiteField, tuple[str, ...]]]:
     """Each site field with the properties the configuration reads from it (by id or name), by name."""
-    listed = []
-    for site_field in sorted(site, key=lambda f: (f.name.casefold(), f.id)):
-        refs = {site_field.id.casefold(), site_field.name.casefold()}
-        props = tuple(prop for prop, ref in field_map.items() if ref.casefold() in refs)
-        listed.append((site_field, props))
-    return listed
+    refs = [(prop, ref.casefold()) for prop, ref in field_map.items()]
+    return [
+        (f, tuple(prop for prop, ref in refs if ref in (f.id.casefold(), f.name.casefold())))
+        for f in sorted(site, key=lambda f: (f.name.casefold(), f.id))
+    ]
