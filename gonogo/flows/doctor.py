@@ -227,30 +227,32 @@ def edit_screen_lines(
 ) -> list[DoctorLine]:
     """On the sample's edit screen: the Labels field (for verdict labels) and each select's options."""
     lines = []
-    if label_prefix:
-        if "labels" in editable:
-            lines.append(ok("labels", "labels", sample=sample))
-        else:
-            lines.append(problem("labels", "labels-missing", sample=sample))
+    if label_prefix and "labels" in editable:
+        lines.append(ok("labels", "labels", sample=sample))
+    elif label_prefix:
+        lines.append(problem("labels", "labels-missing", sample=sample))
     by_name = {f.name.casefold(): f for f in editable.values()}
     for prop, ref in field_map.items():
         spec = vocabulary.properties.get(prop)
         site_field = editable.get(ref) or by_name.get(ref.casefold())
-        if spec is None or not spec.enum or site_field is None or not site_field.options:
-            continue
-        known = aliases.get(prop, {})
-        unread = [
-            text
-            for text in site_field.options
-            if canonical_option(text) not in spec.enum and option_key(text) not in known
-        ]
-        check = f"options {prop}"
-        if unread:
-            facts = {"prop": prop, "unread": unread, "described": site_field.described, "values": spec.enum}
-            lines.append(problem(check, "options-unread", **facts))
-        else:
-            lines.append(ok(check, "options", described=site_field.described))
+        if spec is not None and spec.enum and site_field is not None and site_field.options:
+            lines.append(_options_line(prop, spec, site_field, aliases.get(prop, {})))
     return lines
+
+
+def _options_line(
+    prop: str, spec: PropertySpec, site_field: SiteField, known: Mapping[str, str]
+) -> DoctorLine:
+    """Every option of a select must read as a vocabulary value, directly or through [values]."""
+    unread = [
+        text
+        for text in site_field.options
+        if canonical_option(text) not in spec.enum and option_key(text) not in known
+    ]
+    if unread:
+        facts = {"prop": prop, "unread": unread, "described": site_field.described, "values": spec.enum}
+        return problem(f"options {prop}", "options-unread", **facts)
+    return ok(f"options {prop}", "options", described=site_field.described)
 
 
 def lint_line(files: int, problems: Sequence[object]) -> DoctorLine:
@@ -277,16 +279,10 @@ def waiver_lines(
     if policy.anyone_approves:
         return [ok("waivers", "waivers-anyone", max_days=policy.max_days)]
     lines = [ok("waivers", "waivers-approvers", approvers=len(policy.approvers), max_days=policy.max_days)]
-    for group in policy.groups:
-        check = f"approver group {group}"
-        if group_members is None:
-            lines.append(skipped(check, "group-not-asked"))
-            continue
-        try:
-            lines.append(ok(check, "group-members", members=len(group_members(group))))
-        except GonogoError as error:
-            lines.append(problem(check, "group-error", error=str(error)))
-    return lines
+    return lines + [
+        _members_line(f"approver group {group}", group, group_members, error="group-error")
+        for group in policy.groups
+    ]
 
 
 def decision_owner_lines(
@@ -296,29 +292,45 @@ def decision_owner_lines(
 ) -> list[DoctorLine]:
     """Who may record the bid decision; each owner is looked up once to prove Jira knows them.
 
-    Nothing without owners (anyone's decision counts: nobody to look up). The lookups are None when
-    Jira already failed above: the owners are then not asked for.
+    The lookups are None when Jira already failed above: the owners are then not asked for.
     """
     if not policy.owners:
         return []
-    lines = [ok("decisions", "owners", owners=len(policy.owners))]
-    for owner in policy.owners:
-        check = f"decision owner {owner}"
-        if group_members is None or user_name is None:
-            lines.append(skipped(check, "group-not-asked"))
-            continue
-        try:
-            if owner.startswith(GROUP_PREFIX):
-                lines.append(
-                    ok(check, "group-members", members=len(group_members(owner[len(GROUP_PREFIX) :])))
-                )
-            elif (name := user_name(owner)) is not None:
-                lines.append(ok(check, "owner-found", name=name))
-            else:
-                lines.append(problem(check, "owner-unknown", owner=owner))
-        except GonogoError as error:
-            lines.append(problem(check, "owner-error", error=str(error)))
-    return lines
+    owners = [
+        _owner_line(f"decision owner {owner}", owner, group_members, user_name) for owner in policy.owners
+    ]
+    return [ok("decisions", "owners", owners=len(policy.owners)), *owners]
+
+
+def _owner_line(
+    check: str,
+    owner: str,
+    group_members: Callable[[str], frozenset[str]] | None,
+    user_name: Callable[[str], str | None] | None,
+) -> DoctorLine:
+    if group_members is None or user_name is None:
+        return skipped(check, "group-not-asked")
+    if owner.startswith(GROUP_PREFIX):
+        return _members_line(check, owner.removeprefix(GROUP_PREFIX), group_members, error="owner-error")
+    try:
+        name = user_name(owner)
+    except GonogoError as error:
+        return problem(check, "owner-error", error=str(error))
+    if name is None:
+        return problem(check, "owner-unknown", owner=owner)
+    return ok(check, "owner-found", name=name)
+
+
+def _members_line(
+    check: str, group: str, group_members: Callable[[str], frozenset[str]] | None, *, error: str
+) -> DoctorLine:
+    """Reading a group once proves it can be read; not asked when Jira already failed above (None)."""
+    if group_members is None:
+        return skipped(check, "group-not-asked")
+    try:
+        return ok(check, "group-members", members=len(group_members(group)))
+    except GonogoError as exc:
+        return problem(check, error, error=str(exc))
 
 
 def configuration_problem(error: ConfigurationError) -> DoctorLine:
