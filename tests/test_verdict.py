@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gonogo.cli.exits import ExitCode, for_error, for_result, for_verdict
+from gonogo.cli.exits import ExitCode, FailedRows, Problems, for_error, for_result, for_verdict
 from gonogo.core.errors import ConfigurationError, EditRefused, GonogoError, InputError, JiraError
 from gonogo.core.pipeline.verdict import Verdict, decide
 
@@ -43,5 +43,7 @@ def test_each_error_family_has_its_own_documented_exit_code() -> None:
 
 def test_a_command_result_becomes_its_exit_code() -> None:
     assert for_result(Verdict.NO_GO) == 12
-    assert for_result(ExitCode.REPORT_FAILED_ROWS) == 6
+    assert for_result(FailedRows(2)) == 6
+    assert for_result(Problems(1)) == 3
+    assert for_result(Problems(0)) == for_result(FailedRows(0)) == 0
     assert for_result(None) == 0

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import os
 
 import click
 
-if TYPE_CHECKING:
-    from gonogo.cli.exits import ExitCode
+from gonogo.cli.exits import Problems
 
 
 @click.group()
@@ -19,11 +18,12 @@ def checklists() -> None:
 @click.pass_context
 def checklists_list(ctx: click.Context) -> None:
     """Show every checklist with its version, rule count and source file."""
+    # The work is imported when it runs (see gonogo.cli).
     from gonogo.flows.authoring import list_checklists
     from gonogo.render.renderer import make_renderer
     from gonogo.sources.config import load_settings
 
-    settings = load_settings(ctx.obj["config_path"])
+    settings = load_settings(ctx.obj["config_path"], os.environ)
     listed = list_checklists(settings)
     page = make_renderer(settings.template_dir).text_page("checklists-list.txt.j2", listed=listed)
     click.echo(page, nl=False)
@@ -34,11 +34,12 @@ def checklists_list(ctx: click.Context) -> None:
 @click.pass_context
 def checklists_show(ctx: click.Context, checklist_id: str) -> None:
     """Explain every rule of checklist ID in plain words."""
+    # The work is imported when it runs (see gonogo.cli).
     from gonogo.flows.authoring import explain_checklist
     from gonogo.render.renderer import make_renderer
     from gonogo.sources.config import load_settings
 
-    settings = load_settings(ctx.obj["config_path"])
+    settings = load_settings(ctx.obj["config_path"], os.environ)
     checklist, rules = explain_checklist(settings, checklist_id)
     page = make_renderer(settings.template_dir).text_page(
         "checklist-show.txt.j2", checklist=checklist, rules=rules
@@ -57,20 +58,19 @@ def checklists_schema() -> None:
 @checklists.command("lint")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.pass_context
-def checklists_lint(ctx: click.Context, paths: tuple[str, ...]) -> ExitCode:
+def checklists_lint(ctx: click.Context, paths: tuple[str, ...]) -> Problems:
     """Check checklist files (default: every checklist a check would load).
 
     Reports every problem as FILE: RULE: MESSAGE and exits with 3 if there is any.
     """
+    # The work is imported when it runs (see gonogo.cli).
     from pathlib import Path
 
     from gonogo.flows.authoring import lint
     from gonogo.sources.config import load_settings
 
-    files, problems = lint(load_settings(ctx.obj["config_path"]), [Path(p) for p in paths])
+    files, problems = lint(load_settings(ctx.obj["config_path"], os.environ), [Path(p) for p in paths])
     for problem in problems:
         click.echo(" ".join(str(problem).split()))
     click.echo(f"{files} checklist file(s) checked, {len(problems)} problem(s)", err=True)
-    from gonogo.cli.exits import ExitCode
-
-    return ExitCode.CONFIGURATION if problems else ExitCode.GO
+    return Problems(len(problems))

@@ -1,108 +1,23 @@
-"""What every command shares: logging without secrets, one-line errors, colour, common options.
-
-All "could not check" problems leave a command as a GonogoError; the `gonogo` group hands them to
-`fail`: one line on stderr and the error's exit code (`gonogo.cli.exits`; README, "Exit codes").
-"""
+"""Options several commands declare, and the small conversions behind them."""
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
 import click
-
-from gonogo.core.errors import GonogoError
-
-if TYPE_CHECKING:
-    import logging
-
-LOGGER_NAME = "gonogo"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def logger() -> logging.Logger:
-    """gonogo's logger. `logging` is imported on first use: `gonogo --help` never needs it."""
-    import logging
-
-    return logging.getLogger(LOGGER_NAME)
-
-
-def setup_logging(verbose: int) -> None:
-    """gonogo's log lines on stderr, and every other library's routed through the same redaction.
-
-    A handler on the root logger matters even when it prints nothing: without one, a library's
-    module-level `logging.error(...)` installs Python's default handler, which prints `ERROR:root:`
-    and whatever the record holds (a whole Jira response body, once). Other libraries speak only
-    from -vv on, one line each.
-    """
-    import logging
-
-    from gonogo.log_routing import route_other_loggers
-
-    log = logger()
-    log.handlers[:] = [_stderr_handler()]
-    log.propagate = False
-    log.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
-    route_other_loggers(_stderr_handler(), level=logging.WARNING if verbose > 1 else logging.CRITICAL + 1)
-
-
-def _stderr_handler() -> logging.Handler:
-    import logging
-
-    from gonogo.log_routing import STANDARD_RECORD_ATTRIBUTES
-    from gonogo.redaction import RedactRecords
-
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("gonogo: %(message)s"))
-    handler.addFilter(RedactRecords(standard=STANDARD_RECORD_ATTRIBUTES))
-    return handler
-
-
-def fail(error: GonogoError, config_file: object = None) -> NoReturn:
-    """One line on stderr, then the exit code of the error's family (`gonogo.cli.exits`).
-
-    `config_file` is the configuration file given (--config or GONOGO_CONFIG): a message that
-    says "fix ... in gonogo.toml" names that file instead, the one actually read.
-    """
-    from gonogo.cli.exits import for_error
-    from gonogo.redaction import redact
-
-    message = redact(named_config(" ".join(str(error).split()), config_file))
-    click.echo(f"gonogo: error: {message}", err=True)
-    sys.exit(for_error(error))
-
-
-def named_config(text: str, config_file: object) -> str:
-    """`text` with the word gonogo.toml (not part of a longer path) replaced by the file given."""
-    if config_file is None:
-        return text
-    import re
-
-    return re.sub(r"(?<![\w/.\\-])gonogo\.toml\b", lambda _: str(config_file), text)
-
-
-def use_colour() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
-
-
-def more_verbose(ctx: click.Context, verbose: int) -> int:
-    """`gonogo -v check -v` adds up; returns the level in force."""
-    level = int(ctx.obj["verbose"]) + verbose
-    if verbose:
-        setup_logging(level)
-    return level
+def use_colour(environ: Mapping[str, str]) -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in environ
 
 
 def iso_date(value: str | datetime) -> datetime:
-    """A YYYY-MM-DD date, read with `datetime.fromisoformat`.
-
-    click.DateTime would do, but it parses with `strptime`, whose import costs a few milliseconds
-    on every command that has a --today option (measured; issue 14).
-    """
+    """A YYYY-MM-DD date, with a message that shows the form (click.DateTime's names a strptime format)."""
     if isinstance(value, datetime):
         return value
     text = str(value)

@@ -1,21 +1,20 @@
-"""Exit codes, decided in one place: from a command's result, or from the error that stopped it.
+"""Exit codes, decided here only: from what a command found, or from the error that stopped it.
 
-Commands return what they found (a `Verdict`, or an `ExitCode` for "problems found" and "some rows
-failed") and raise a `GonogoError` when they could not do their job; `GonogoGroup` in
-`gonogo.cli` turns either into the process's exit code. Nothing else picks one (README, "Exit codes").
+Commands return what they found (a `Verdict`, `Problems`, `FailedRows`) and raise a `GonogoError`
+when they could not do their job; the `gonogo` group turns either into the exit code (README,
+"Exit codes").
 """
 
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import NamedTuple
 
 from gonogo.core.errors import ConfigurationError, GonogoError, InputError, JiraError
 from gonogo.core.pipeline.verdict import Verdict
 
 
 class ExitCode(IntEnum):
-    """Documented process exit codes (README, "Exit codes")."""
-
     GO = 0
     INTERNAL_ERROR = 1
     USAGE = 2  # click's own code for bad arguments
@@ -27,6 +26,20 @@ class ExitCode(IntEnum):
     NEEDS_INFO = 11
     NO_GO = 12
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
+
+
+# NamedTuple, not a dataclass, for these records (and the format registries'): `gonogo --help`
+# imports them, and dataclasses cost it ~4 ms of its ~50 (bench/startup.py).
+class Problems(NamedTuple):
+    """Configuration problems a command found and listed (`checklists lint`, `doctor`)."""
+
+    found: int
+
+
+class FailedRows(NamedTuple):
+    """Tickets `report` could not check or post (they are error rows in the report)."""
+
+    tickets: int
 
 
 _FOR_VERDICT = {
@@ -54,10 +67,12 @@ def for_error(error: GonogoError) -> ExitCode:
     return next((code for family, code in _FOR_ERROR if isinstance(error, family)), ExitCode.INTERNAL_ERROR)
 
 
-def for_result(result: object) -> int:
-    """What a command returned, as an exit code: a verdict, an exit code, or nothing (success)."""
+def for_result(result: object) -> ExitCode:
+    """What a command returned, as an exit code; nothing returned is success."""
     if isinstance(result, Verdict):
         return for_verdict(result)
-    if isinstance(result, int):
-        return int(result)
+    if isinstance(result, Problems) and result.found:
+        return ExitCode.CONFIGURATION
+    if isinstance(result, FailedRows) and result.tickets:
+        return ExitCode.REPORT_FAILED_ROWS
     return ExitCode.GO

@@ -1,9 +1,4 @@
-"""The `gonogo` click group and the click side of the entry point (see `gonogo.cli.run`).
-
-One module per command; this one holds the group. Commands import their heavy parts (the Jira
-client, the web server, even `logging` and `pathlib`) only when they run, so shell completion (and
-`--help` at a width other than the usual one) loads click and the command table only.
-"""
+"""The `gonogo` click group, and the entry point that turns every outcome into one exit code."""
 
 from __future__ import annotations
 
@@ -16,8 +11,7 @@ import click
 from gonogo import __version__
 from gonogo.cli.check import check
 from gonogo.cli.checklists import checklists
-from gonogo.cli.common import fail, logger, setup_logging
-from gonogo.cli.fast import terminal_width
+from gonogo.cli.exits import ExitCode, for_result
 from gonogo.cli.report import report
 from gonogo.cli.serve import dead_letters, serve
 from gonogo.cli.site import doctor, setup
@@ -25,19 +19,15 @@ from gonogo.core.errors import GonogoError
 
 
 class GonogoGroup(click.Group):
-    """The one place a command's outcome becomes the exit code, in `gonogo` and under click's test runner.
-
-    A command returns a `Verdict` or an `ExitCode` (or nothing: success) and raises a `GonogoError`
-    when it cannot do its job; both are mapped by `gonogo.cli.exits`.
-    """
+    """Where a command's outcome becomes the exit code, in `gonogo` and under click's test runner."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             result = super().invoke(ctx)
         except GonogoError as error:
-            fail(error, (ctx.obj or {}).get("config_path"))
-        from gonogo.cli.exits import for_result  # a command ran: completion never gets here
+            from gonogo.cli.runtime import fail  # a command ran (see gonogo.cli)
 
+            fail(error, (ctx.obj or {}).get("config_path"))
         ctx.exit(for_result(result))
 
 
@@ -54,21 +44,19 @@ class GonogoGroup(click.Group):
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None, verbose: int) -> None:
     """Tell a bid team the truth about a proposal ticket: GO, GO WITH CONDITIONS, NEEDS INFO or NO-GO."""
-    from pathlib import Path  # here, not at the top: --help and --version never get this far
-
+    # A command is about to run (see gonogo.cli).
+    from gonogo.cli.runtime import setup_logging
     from gonogo.redaction import remember_environment
 
     remember_environment(os.environ)
     setup_logging(verbose)
-    ctx.obj = {"config_path": Path(config_path) if config_path else None, "verbose": verbose}
+    ctx.obj = {"config_path": config_path or None, "verbose": verbose}
 
 
 def _config_after_command(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
     """`gonogo check BID-1 --config FILE` means what `gonogo --config FILE check BID-1` does."""
     if value is not None:
-        from pathlib import Path
-
-        ctx.find_root().obj["config_path"] = Path(value)
+        ctx.find_root().obj["config_path"] = value
 
 
 def _accept_config_option(command: click.Command) -> None:
@@ -92,28 +80,22 @@ for command in (setup, doctor, check, report, checklists, serve, dead_letters):
     main.add_command(command)
 
 
-def run_click() -> NoReturn:
-    """The entry point through click; turns anything unexpected into one line instead of a traceback.
-
-    The exit codes' module is loaded only on the paths that need it: shell completion never does.
-    """
+def run() -> NoReturn:
+    """The `gonogo` entry point: anything unexpected becomes one line instead of a traceback."""
     try:
         # Not click's standalone mode: it turns Ctrl-C into "Aborted!" and exit code 1, and the
         # documented code for an interrupt is 130.
-        code = main.main(prog_name="gonogo", standalone_mode=False, terminal_width=terminal_width())
+        code = main.main(prog_name="gonogo", standalone_mode=False)
     except (KeyboardInterrupt, click.exceptions.Abort):
-        from gonogo.cli.exits import ExitCode
-
         click.echo("\ngonogo: interrupted", err=True)
         sys.exit(ExitCode.INTERRUPTED)
     except click.exceptions.ClickException as error:  # usage errors: click's message, click's code
         error.show()
         sys.exit(error.exit_code)
     except Exception as exc:  # a bug: say so in one line; --verbose twice shows the traceback
-        from gonogo.cli.exits import ExitCode
+        from gonogo.cli.runtime import logger
 
-        if logger().isEnabledFor(10):  # logging.DEBUG
-            logger().exception("internal error")
+        logger().debug("internal error", exc_info=True)
         click.echo(
             f"gonogo: internal error ({exc.__class__.__name__}); please report it with the command you ran",
             err=True,

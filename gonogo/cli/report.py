@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Callable
 from datetime import datetime
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 import click
 
-from gonogo.cli.common import day, logger, more_verbose, today_option, use_colour, verbose_option
-from gonogo.core.errors import InputError
-from gonogo.render.portfolio_format_names import CSV_SECTIONS, FORMAT_DESCRIPTIONS
+from gonogo.cli.common import day, today_option, use_colour, verbose_option
+from gonogo.cli.exits import FailedRows
+from gonogo.render.portfolio_formats import CSV_SECTIONS, REPORT_FORMATS
 
 if TYPE_CHECKING:
-    from gonogo.cli.exits import ExitCode
+    from gonogo.cli.report_output import ProgressLine
+    from gonogo.flows.assessor import Assessor
+    from gonogo.flows.portfolio_run import ReportRequest, ReportRun
+    from gonogo.sources.config import Settings
 
 
 @click.command()
@@ -24,10 +29,10 @@ if TYPE_CHECKING:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(list(FORMAT_DESCRIPTIONS)),
+    type=click.Choice(list(REPORT_FORMATS)),
     default="text",
     show_default=True,
-    help="; ".join(f"{name}: {text}" for name, text in FORMAT_DESCRIPTIONS.items()) + ".",
+    help="; ".join(f"{f.name}: {f.description}" for f in REPORT_FORMATS.values()) + ".",
 )
 @click.option(
     "-o",
@@ -88,29 +93,26 @@ def report(
     section: str,
     today: datetime | None,
     verbose: int,
-) -> ExitCode:
+) -> FailedRows:
     """Assess every ticket a search finds and print one portfolio report, worst first.
 
     Read-only unless --post. Exit code: 0 when every ticket was checked (and posted, with --post),
     6 when some could not be (they are error rows in the report); 3 configuration, 4 input, 5 Jira
     error for problems that stop the whole run.
     """
-    from gonogo.core.portfolio.rows import build_portfolio
+    # The work is imported when it runs (see gonogo.cli).
+    from gonogo.cli.report_output import ProgressLine, ReportFile
+    from gonogo.cli.runtime import logger, more_verbose
     from gonogo.flows.assessor import build_assessor
-    from gonogo.flows.portfolio_run import ReportRequest, project_jql, run_report
-    from gonogo.redaction import redact
-    from gonogo.render.portfolio_formats import REPORT_FORMATS, STREAMED_FORMATS, csv_section
+    from gonogo.flows.portfolio_run import ReportRequest, project_jql
     from gonogo.sources.config import load_settings
 
     level = more_verbose(ctx, verbose)
-    if (jql is None) == (project is None):
-        raise click.UsageError("give either --jql or --project (one of them)")
-    if section != "tickets" and output_format != "csv":
-        raise click.UsageError("--section chooses a CSV section: add --format csv")
-    if outcomes and post:
-        raise click.UsageError("--outcomes reports on closed bids and posts nothing: leave out --post")
-    colour = output is None and output_format == "text" and use_colour()
-    settings = load_settings(ctx.obj["config_path"])
+    _check_usage(
+        jql=jql, project=project, output_format=output_format, section=section, outcomes=outcomes, post=post
+    )
+    colour = output is None and output_format == "text" and use_colour(os.environ)
+    settings = load_settings(ctx.obj["config_path"], os.environ)
     request = ReportRequest(
         jql=jql if jql is not None else project_jql(str(project)),
         today=day(today),
@@ -122,115 +124,63 @@ def report(
     )
     settings.jira.require_connection()
     assessor = build_assessor(settings)
-    streamed = STREAMED_FORMATS.get(output_format) if section == "tickets" else None
-    with _ProgressLine(enabled=sys.stderr.isatty() and not level) as progress, _Output(output, colour) as out:
-        if streamed is not None:  # each ticket's line is written as soon as it is checked
-            lines = streamed
-            context = build_portfolio(
-                (), query=request.jql, today=request.today, site=settings.jira.url, posted=post
-            )
-            out.write(redact(lines.header))
-            run = run_report(
-                request,
-                assessor=assessor,
-                jira=settings.jira,
-                progress=progress,
-                on_row=lambda row: out.write(redact(lines.line(context, row))),
-            )
-        else:
-            run = run_report(request, assessor=assessor, jira=settings.jira, progress=progress)
-            if output_format == "csv":
-                out.write(redact(csv_section(run.portfolio, section)))
-            else:
-                out.write(
-                    redact(REPORT_FORMATS[output_format].render(run.portfolio, assessor.renderer, colour))
-                )
+    with (
+        ProgressLine(enabled=sys.stderr.isatty() and not level) as progress,
+        ReportFile(output, colour) as out,
+    ):
+        run = _run(request, settings, assessor, progress, out.write, output_format, section, colour)
+    tickets = run.portfolio.totals.tickets
     if output is not None:
-        click.echo(
-            f"Wrote the {output_format} report on {run.portfolio.totals.tickets} ticket(s) to {output}."
-        )
-    logger().info("%d tickets, %d Jira round-trips", run.portfolio.totals.tickets, run.jira_round_trips)
-    from gonogo.cli.exits import ExitCode
-
-    return ExitCode.REPORT_FAILED_ROWS if run.portfolio.failed else ExitCode.GO
+        click.echo(f"Wrote the {output_format} report on {tickets} ticket(s) to {output}.")
+    logger().info("%d tickets, %d Jira round-trips", tickets, run.jira_round_trips)
+    return FailedRows(run.portfolio.totals.failed)
 
 
-class _Output:
-    """Where the report goes: stdout as it is written, or FILE, which appears only when complete.
+def _run(
+    request: ReportRequest,
+    settings: Settings,
+    assessor: Assessor,
+    progress: ProgressLine,
+    write: Callable[[str], None],
+    output_format: str,
+    section: str,
+    colour: bool,
+) -> ReportRun:
+    """Run the report and write it: a streamed format ticket by ticket, any other at the end."""
+    from gonogo.core.portfolio.rows import build_portfolio
+    from gonogo.flows.portfolio_run import run_report
+    from gonogo.redaction import redact
+    from gonogo.render.portfolio_formats import csv_section
 
-    A file is written under a temporary name beside it and renamed at the end, so a run that
-    stops half-way leaves no half-written report (stdout has what was written by then).
-    """
-
-    def __init__(self, path: str | None, colour: bool) -> None:
-        self._path = path
-        self._colour = colour
-        self._file: IO[str] | None = None
-
-    def __enter__(self) -> _Output:
-        if self._path is not None:
-            import tempfile
-            from pathlib import Path
-
-            target = Path(self._path)
-            try:
-                self._file = tempfile.NamedTemporaryFile(
-                    "w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.", delete=False
-                )
-            except OSError as exc:
-                raise InputError(f"cannot write {self._path}: {exc.strerror or exc}") from None
-        return self
-
-    def write(self, text: str) -> None:
-        if self._file is None:
-            click.echo(text, nl=False, color=self._colour)
+    chosen = REPORT_FORMATS[output_format]
+    line = chosen.line if section == "tickets" else None
+    if line is None:
+        run = run_report(request, assessor=assessor, jira=settings.jira, progress=progress)
+        if section != "tickets":
+            write(redact(csv_section(run.portfolio, section)))
         else:
-            self._file.write(text)
-
-    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
-        if self._file is None or self._path is None:
-            return
-        import os
-
-        self._file.close()
-        if kind is not None:
-            os.unlink(self._file.name)
-            return
-        try:
-            os.replace(self._file.name, self._path)
-        except OSError as error:
-            os.unlink(self._file.name)
-            raise InputError(f"cannot write {self._path}: {error.strerror or error}") from None
+            write(redact(chosen.render(run.portfolio, assessor.renderer, colour)))
+        return run
+    # Each ticket's line is written as soon as it is checked.
+    context = build_portfolio(
+        (), query=request.jql, today=request.today, site=settings.jira.url, posted=request.post
+    )
+    write(redact(chosen.header))
+    return run_report(
+        request,
+        assessor=assessor,
+        jira=settings.jira,
+        progress=progress,
+        on_row=lambda row: write(redact(line(context, row))),
+    )
 
 
-class _ProgressLine:
-    """The report's progress on stderr when it is a terminal ("Checked 250 of 1,200 tickets found").
-
-    Cloud's search gives no total, so the count of tickets found grows with the pages.
-    """
-
-    def __init__(self, *, enabled: bool) -> None:
-        self._enabled = enabled
-        self._found = 0
-        self._total: int | None = None
-        self._checked = 0
-
-    def __enter__(self) -> _ProgressLine:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._enabled and (self._found or self._checked):
-            click.echo("", err=True)
-
-    def searching(self, found: int, total: int | None) -> None:
-        self._found, self._total = found, total
-        self._draw()
-
-    def checked(self) -> None:
-        self._checked += 1
-        self._draw()
-
-    def _draw(self) -> None:
-        if self._enabled:
-            of = f"{self._total:,}" if self._total is not None else f"{self._found:,} found so far"
-            click.echo(f"\rChecked {self._checked:,} of {of} tickets", nl=False, err=True)
+def _check_usage(
+    *, jql: str | None, project: str | None, output_format: str, section: str, outcomes: bool, post: bool
+) -> None:
+    if (jql is None) == (project is None):
+        raise click.UsageError("give either --jql or --project (one of them)")
+    if section != "tickets" and output_format != "csv":
+        raise click.UsageError("--section chooses a CSV section: add --format csv")
+    if outcomes and post:
+        raise click.UsageError("--outcomes reports on closed bids and posts nothing: leave out --post")

@@ -7,11 +7,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from gonogo.cli.common import more_verbose, verbose_option
-from gonogo.core.errors import InputError
+from gonogo.cli.common import verbose_option
+from gonogo.cli.exits import Problems
+from gonogo.cli.serve import require_serve_extra
+from gonogo.core.errors import ConfigurationError, InputError
 
 if TYPE_CHECKING:
-    from gonogo.cli.exits import ExitCode
+    from gonogo.flows.doctor import DoctorLine
+    from gonogo.jira.gateway import JiraGateway
+    from gonogo.render.renderer import Renderer
+    from gonogo.sources.config import Settings
 
 sample_option = click.option(
     "--from",
@@ -63,30 +68,45 @@ def setup(
     and issue_types, the events it handles, a secret written to [webhook].secret_file), or updates
     the one already there. Needs the Administer Jira permission.
     """
-    if webhook_url is not None:
-        _setup_webhook(ctx, webhook_url, verbose)
-        return
-    from gonogo.flows.site_setup import plan_setup
+    # The work is imported when it runs (see gonogo.cli).
+    from gonogo.cli.runtime import more_verbose
+    from gonogo.flows.assessor import field_map
+    from gonogo.flows.site_setup import mapped_properties
     from gonogo.jira.gateway import JiraGateway
     from gonogo.render.renderer import make_renderer
     from gonogo.sources.config import load_settings
-    from gonogo.sources.resources import bundled_vocabulary
 
     more_verbose(ctx, verbose)
+    if webhook_url is not None:
+        _setup_webhook(ctx, webhook_url)
+        return
     if target is not None and os.path.exists(target) and not force:
         raise InputError(f"{target} exists: choose another file, or add --force to replace it")
-    settings = load_settings(ctx.obj["config_path"])
+    settings = load_settings(ctx.obj["config_path"], os.environ)
     key = _sample_key(sample, settings.jira.browse_url)
     gateway = JiraGateway.connect(settings.jira)
     renderer = make_renderer(settings.template_dir)
     if list_fields:
-        from gonogo.flows.assessor import field_map
-        from gonogo.flows.site_setup import mapped_properties
-
         listed = mapped_properties(gateway.site_fields(), field_map(settings))
         page = renderer.text_page("site-fields.txt.j2", fields=listed, unrecorded=sorted(settings.unrecorded))
         click.echo(page, nl=False)
         return
+    text, summary = _configuration(gateway, settings, renderer, key, target)
+    if target is None:
+        click.echo(text, nl=False)
+        click.echo(summary, err=True, nl=False)
+    else:
+        _write(target, text)
+        click.echo(summary, nl=False)
+
+
+def _configuration(
+    gateway: JiraGateway, settings: Settings, renderer: Renderer, key: str | None, target: str | None
+) -> tuple[str, str]:
+    """The gonogo.toml matched to the site, and the summary of what it matched."""
+    from gonogo.flows.site_setup import plan_setup
+    from gonogo.sources.resources import bundled_vocabulary
+
     kind, _ = gateway.server_info()
     site = gateway.site_fields()
     editable = gateway.editable_fields(key) if key else None
@@ -102,8 +122,6 @@ def setup(
         kind=kind,
         deployment="cloud" if kind == "Cloud" else "data-center",
     )
-    if target is not None:
-        _write(target, text)
     summary = renderer.text_page(
         "setup-summary.txt.j2",
         target=target,
@@ -113,21 +131,16 @@ def setup(
         aliases=sum(len(o.aliases) for o in plan.options),
         todo=plan.todo_lines,
     )
-    if target is None:
-        click.echo(text, nl=False)
-        click.echo(summary, err=True, nl=False)
-    else:
-        click.echo(summary, nl=False)
+    return text, summary
 
 
-def _setup_webhook(ctx: click.Context, url: str, verbose: int) -> None:
+def _setup_webhook(ctx: click.Context, url: str) -> None:
     from gonogo.flows.webhook_setup import register_webhook
     from gonogo.jira.gateway import JiraGateway
     from gonogo.render.renderer import make_renderer
     from gonogo.sources.config import load_settings
 
-    more_verbose(ctx, verbose)
-    settings = load_settings(ctx.obj["config_path"])
+    settings = load_settings(ctx.obj["config_path"], os.environ)
     registration = register_webhook(JiraGateway.connect(settings.jira), settings, url, os.environ)
     page = make_renderer(settings.template_dir).text_page("setup-webhook.txt.j2", done=registration)
     click.echo(page, nl=False)
@@ -142,35 +155,43 @@ def _setup_webhook(ctx: click.Context, url: str, verbose: int) -> None:
 )
 @verbose_option
 @click.pass_context
-def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) -> ExitCode:
+def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) -> Problems:
     """Check the configuration against the site, one line per check; exit 0 if all is well, else 3."""
-    from gonogo.core.errors import ConfigurationError
-    from gonogo.core.jira_shapes.option_aliases import OptionAliases, parse_option_aliases
-    from gonogo.flows.assessor import field_map
-    from gonogo.flows.authoring import lint
-    from gonogo.flows.doctor import (
-        Status,
-        configuration_problem,
-        credential_lines,
-        decision_owner_lines,
-        jira_lines,
-        lint_line,
-        service_lines,
-        unrecorded_lines,
-        waiver_lines,
-    )
-    from gonogo.jira.gateway import JiraGateway
+    # The work is imported when it runs (see gonogo.cli).
+    from pathlib import Path
+
+    from gonogo.cli.runtime import more_verbose
+    from gonogo.flows.doctor import Status
     from gonogo.render.renderer import make_renderer
     from gonogo.sources.config import load_settings
-    from gonogo.sources.resources import bundled_vocabulary
 
     if service:
-        from gonogo.cli.serve import require_serve_extra
-
         require_serve_extra("gonogo doctor --service")
     more_verbose(ctx, verbose)
-    settings = load_settings(ctx.obj["config_path"])
-    key = _sample_key(sample, settings.jira.browse_url)
+    settings = load_settings(ctx.obj["config_path"], os.environ)
+    lines = _doctor_lines(settings, _sample_key(sample, settings.jira.browse_url), service=service)
+    problems = sum(line.status is Status.PROBLEM for line in lines)
+    skipped = sum(line.status is Status.SKIPPED for line in lines)
+    page = make_renderer(settings.template_dir).text_page(
+        "doctor.txt.j2",
+        lines=lines,
+        problems=problems,
+        skipped=skipped,
+        config_name=str(Path(ctx.obj["config_path"] or "gonogo.toml")),
+    )
+    click.echo(page, nl=False)
+    return Problems(problems)
+
+
+def _doctor_lines(settings: Settings, key: str | None, *, service: bool) -> list[DoctorLine]:
+    """Every check `doctor` makes, in the order it prints them."""
+    from gonogo.core.jira_shapes.option_aliases import OptionAliases, parse_option_aliases
+    from gonogo.flows import doctor as checks
+    from gonogo.flows.assessor import field_map
+    from gonogo.flows.authoring import lint
+    from gonogo.jira.gateway import JiraGateway
+    from gonogo.sources.resources import bundled_vocabulary
+
     url, _ = settings.jira.require_connection()
     vocabulary = bundled_vocabulary()
     lines = []
@@ -178,9 +199,9 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
     try:
         aliases = parse_option_aliases(settings.values, vocabulary)
     except ConfigurationError as error:
-        lines.append(configuration_problem(error))
+        lines.append(checks.configuration_problem(error))
     gateway = JiraGateway.connect(settings.jira)
-    asked = jira_lines(
+    asked = checks.jira_lines(
         gateway,
         url=url,
         sample=key,
@@ -192,39 +213,25 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
         comment_format=settings.jira.comment_format,
     )
     lines += asked
-    lines += unrecorded_lines(settings.unrecorded, vocabulary)
-    lines += credential_lines(settings.jira, settings.waivers, settings.decisions.owners)
-    lines.append(lint_line(*lint(settings, [])))
-    jira_answers = all(line.check != "jira" for line in asked)
-    lines += waiver_lines(
+    lines += checks.unrecorded_lines(settings.unrecorded, vocabulary)
+    lines += checks.credential_lines(settings.jira, settings.waivers, settings.decisions.owners)
+    lines.append(checks.lint_line(*lint(settings, [])))
+    answers = all(line.check != "jira" for line in asked)
+    lines += checks.waiver_lines(
         settings.waivers,
-        gateway.group_members if jira_answers else None,
+        gateway.group_members if answers else None,
         reason_recorded="waiver_reason" not in settings.unrecorded,
     )
-    lines += decision_owner_lines(
-        settings.decisions,
-        gateway.group_members if jira_answers else None,
-        gateway.user_name if jira_answers else None,
+    lines += checks.decision_owner_lines(
+        settings.decisions, gateway.group_members if answers else None, gateway.user_name if answers else None
     )
     if service:
-        from gonogo.flows.webhook_setup import registered_webhook_lines
+        from gonogo.flows.webhook_setup import registered_webhook_lines  # the serve extra's part
 
-        lines += service_lines(settings, os.environ)
-        if jira_answers:
+        lines += checks.service_lines(settings, os.environ)
+        if answers:
             lines += registered_webhook_lines(gateway, settings)
-    problems = sum(line.status is Status.PROBLEM for line in lines)
-    skipped = sum(line.status is Status.SKIPPED for line in lines)
-    page = make_renderer(settings.template_dir).text_page(
-        "doctor.txt.j2",
-        lines=lines,
-        problems=problems,
-        skipped=skipped,
-        config_name=str(ctx.obj["config_path"] or "gonogo.toml"),
-    )
-    click.echo(page, nl=False)
-    from gonogo.cli.exits import ExitCode
-
-    return ExitCode.CONFIGURATION if problems else ExitCode.GO
+    return lines
 
 
 def _sample_key(sample: str | None, jira_url: str | None) -> str | None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from functools import cached_property
+from typing import Any
 
 from gonogo import __version__
 from gonogo.core.errors import ConfigurationError
@@ -18,6 +19,7 @@ from gonogo.core.jira_shapes.option_aliases import OptionAliases, parse_option_a
 from gonogo.core.jira_shapes.verdict_labels import DEFAULT_LABEL_PREFIX
 from gonogo.core.pipeline.decisions import DecisionContext, DecisionPolicy
 from gonogo.core.pipeline.findings import Assessment, evaluate
+from gonogo.core.pipeline.inputs_digest import checklists_fingerprint, digest, inputs_digest
 from gonogo.core.pipeline.path_to_go import find_path
 from gonogo.core.pipeline.proposal import Proposal, build_proposal, derive
 from gonogo.core.pipeline.rules import (
@@ -51,14 +53,11 @@ from gonogo.core.pipeline.verdict_history import (
 )
 from gonogo.core.pipeline.waivers import WaiverContext, WaiverPolicy
 from gonogo.core.vocabulary import Vocabulary
+from gonogo.jira.groups import Fetch, GroupDirectory
 from gonogo.render.renderer import Renderer, make_renderer
 from gonogo.sources.checklists import discover
 from gonogo.sources.config import Settings
-from gonogo.sources.known_valid import known_valid_cache
 from gonogo.sources.resources import bundled_vocabulary
-
-if TYPE_CHECKING:  # a file check asks no group: gonogo.jira stays unloaded (tests/test_cold_paths.py)
-    from gonogo.jira.groups import Fetch, GroupDirectory
 
 # System fields addressed by id; anything else in [fields] is a display name.
 _SYSTEM_FIELD_IDS = frozenset(
@@ -100,13 +99,9 @@ class Assessor:
     configured_fields: frozenset[str] = frozenset()  # the properties [fields] maps (not defaults)
     unrecorded: frozenset[str] = frozenset()  # `property = false` in [fields]: rules needing them do not run
     pointer_key: str | None = None  # the issue property holding the verdict history ([jira])
-    groups: GroupDirectory | None = None  # approver groups, once per process; None: made on first use
+    groups: GroupDirectory = field(default_factory=GroupDirectory)  # approver groups, asked once each
     decision_policy: DecisionPolicy = field(default_factory=DecisionPolicy)
     label_prefix: str = DEFAULT_LABEL_PREFIX  # [jira] label_prefix: the decision labels follow it
-    # The directory made on first use: a file check asks no group, so it never loads gonogo.jira.
-    _made_groups: list[GroupDirectory] = field(default_factory=list, repr=False, compare=False)
-    # The configuration's digest, made on first use: only posting compares inputs.
-    _fingerprint: list[str] = field(default_factory=list, repr=False, compare=False)
 
     def assess(
         self,
@@ -164,31 +159,22 @@ class Assessor:
 
     def inputs_digest(self, assessment: Assessment, proposal: Proposal) -> str:
         """What the ticket's comment is made from (`core.pipeline.inputs_digest`), configuration included."""
-        from gonogo.core.pipeline.inputs_digest import checklists_fingerprint, digest, inputs_digest  # noqa: PLC0415 - posting only
+        return inputs_digest(assessment, proposal, configuration=self._configuration_digest)
 
-        if not self._fingerprint:
-            templates = self.renderer.document
-            loader = templates.loader
-            texts = (
-                {n: loader.get_source(templates, n)[0] for n in templates.list_templates()} if loader else {}
-            )
-            self._fingerprint.append(
-                digest(
-                    [
-                        __version__,
-                        checklists_fingerprint(self.checklists),
-                        self.thresholds,
-                        texts,  # the rest of the configuration shows in the assessment and proposal
-                    ]
-                )
-            )
-        return inputs_digest(assessment, proposal, configuration=self._fingerprint[0])
+    @cached_property
+    def _configuration_digest(self) -> str:
+        """gonogo, the checklists, the thresholds and the templates: made once, when first posting."""
+        templates = self.renderer.document
+        loader = templates.loader
+        texts = {n: loader.get_source(templates, n)[0] for n in templates.list_templates()} if loader else {}
+        # The rest of the configuration shows in the assessment and proposal.
+        return digest([__version__, checklists_fingerprint(self.checklists), self.thresholds, texts])
 
     def _judge(
         self, ticket: Ticket, *, today: date, group_members: Fetch | None
     ) -> tuple[Callable[[Proposal], Assessment], Sequence[History]]:
         """How to judge this ticket's proposal (and changed ones, for the path), and its changelog."""
-        groups = self._group_directory().bound_to(group_members) if group_members else None
+        groups = self.groups.bound_to(group_members) if group_members else None
         waivers = WaiverContext(
             today=today,
             policy=self.waiver_policy,
@@ -297,15 +283,6 @@ class Assessor:
                 offered[prop] = options[prop]
         return options, offered
 
-    def _group_directory(self) -> GroupDirectory:
-        if self.groups is not None:
-            return self.groups
-        if not self._made_groups:
-            from gonogo.jira.groups import GroupDirectory  # noqa: PLC0415 - only approver waivers ask
-
-            self._made_groups.append(GroupDirectory())
-        return self._made_groups[0]
-
     def configured_field_refs(self) -> dict[str, str]:
         """Property → field as written in [fields]: what a typo can break, so what gets checked."""
         return {prop: ref for prop, ref in self.field_map.items() if prop in self.configured_fields}
@@ -344,8 +321,7 @@ def rule_context(settings: Settings, files: Sequence[ChecklistFile]) -> tuple[di
 
 
 def build_assessor(settings: Settings) -> Assessor:
-    known_valid = known_valid_cache()  # files and conditions that passed before skip their schema check
-    found = discover(settings.checklist_paths, known_valid=known_valid)
+    found = discover(settings.checklist_paths)
     unknown = settings.disabled_checklists - {f.id for f in found}
     if unknown:
         raise ConfigurationError(
@@ -359,16 +335,8 @@ def build_assessor(settings: Settings) -> Assessor:
         bundled_vocabulary().with_placeholders(settings.placeholders).with_flags(signal_labels(signals))
     )
     checklists = tuple(
-        compile_checklist(
-            f,
-            thresholds,
-            known,
-            validator=settings.condition_validator,
-            check_schema=known_valid.check_schema,
-        )
-        for f in files
+        compile_checklist(f, thresholds, known, validator=settings.condition_validator) for f in files
     )
-    known_valid.save()
     return Assessor(
         vocabulary=vocabulary,
         checklists=checklists,

@@ -7,86 +7,85 @@ holds the output to it, so scripts can rely on it across releases.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gonogo import __version__
-from gonogo.core.jira_shapes.comment_format import CommentBody
-from gonogo.core.jira_shapes.publication import Publication
-from gonogo.core.pipeline.decisions import DecisionRecord
-from gonogo.core.pipeline.findings import Assessment, Evidence, FindingStatus
-from gonogo.core.pipeline.path_to_go import Fix, Step
-from gonogo.core.pipeline.proposal import Quote
-from gonogo.core.pipeline.waivers import Waiver, WaiverRuling
+
+if TYPE_CHECKING:  # types only: `gonogo --help` imports this module, the core's rules load jsonschema
+    from gonogo.core.jira_shapes.comment_format import CommentBody
+    from gonogo.core.jira_shapes.publication import Publication
+    from gonogo.core.pipeline.decisions import DecisionRecord
+    from gonogo.core.pipeline.findings import Assessment, Evidence, Finding, MissingInformation
+    from gonogo.core.pipeline.path_to_go import Fix, Step
+    from gonogo.core.pipeline.proposal import Quote
+    from gonogo.core.pipeline.waivers import Waiver, WaiverRuling
 
 FORMAT_VERSION = 1
+# The outcomes (`FindingStatus` values) under which a finding states its problem.
+_PROBLEM_SHOWN = ("failed", "waived")
 
 
 def report_document(
-    assessment: Assessment,
-    *,
-    publication: Publication | None = None,
-    comment: CommentBody | None = None,
+    assessment: Assessment, *, publication: Publication | None = None, comment: CommentBody | None = None
 ) -> dict[str, Any]:
-    document: dict[str, Any] = {
+    return {
         "format": FORMAT_VERSION,
         "gonogo": __version__,
-        "ticket": {
-            "key": assessment.ticket_key,
-            "id": assessment.ticket_id,
-            "summary": assessment.summary,
-        },
+        "ticket": {"key": assessment.ticket_key, "id": assessment.ticket_id, "summary": assessment.summary},
         "verdict": assessment.verdict.value,
         "summary": assessment.headline,
         "score": assessment.score,
         "coverage": {"assessed": assessment.coverage.assessed, "total": assessment.coverage.total},
         "checklists": [{"id": c.id, "title": c.title, "version": c.version} for c in assessment.checklists],
-        "findings": [
-            {
-                "checklist": f.checklist,
-                "rule": f.rule.id,
-                "title": f.rule.title,
-                "problem": f.headline if f.outcome in (FindingStatus.FAILED, FindingStatus.WAIVED) else None,
-                "severity": f.rule.severity.value,
-                "outcome": f.outcome.value,
-                "evidence": [_evidence(e) for e in f.evidence],
-                "reason": f.rule.why,
-                "fix": f.rule.fix,
-                "weight": f.rule.weight,
-                "waiver": _waiver(f.waiver, f.waiver_ruling) if f.waiver else None,
-                "not_recorded": list(f.unrecorded),
-            }
-            for f in assessment.findings
-        ],
+        "findings": [_finding(f) for f in assessment.findings],
         "path_to_go": [_step(step) for step in assessment.path.steps] if assessment.path else [],
         "unmatched_waivers": [w.label for w in assessment.unmatched_waivers],
         "decision": _decision(assessment.decision) if assessment.decision else None,
-        "missing_information": [
-            {
-                "property": m.property,
-                "field": m.label,
-                "field_id": m.field_id,
-                "question": m.question,
-                "problem": m.problem,
-                "needed_by": list(m.needed_by),
-                "placeholder": m.placeholder,
-                "asked": m.said or None,
-            }
-            for m in assessment.missing_information
-        ],
-        "comment": None,
+        "missing_information": [_missing(m) for m in assessment.missing_information],
+        "comment": _comment(publication, comment),
     }
+
+
+def _finding(f: Finding) -> dict[str, Any]:
+    return {
+        "checklist": f.checklist,
+        "rule": f.rule.id,
+        "title": f.rule.title,
+        "problem": f.headline if f.outcome in _PROBLEM_SHOWN else None,
+        "severity": f.rule.severity.value,
+        "outcome": f.outcome.value,
+        "evidence": [_evidence(e) for e in f.evidence],
+        "reason": f.rule.why,
+        "fix": f.rule.fix,
+        "weight": f.rule.weight,
+        "waiver": _waiver(f.waiver, f.waiver_ruling) if f.waiver else None,
+        "not_recorded": list(f.unrecorded),
+    }
+
+
+def _missing(m: MissingInformation) -> dict[str, Any]:
+    return {
+        "property": m.property,
+        "field": m.label,
+        "field_id": m.field_id,
+        "question": m.question,
+        "problem": m.problem,
+        "needed_by": list(m.needed_by),
+        "placeholder": m.placeholder,
+        "asked": m.said or None,
+    }
+
+
+def _comment(publication: Publication | None, comment: CommentBody | None) -> dict[str, Any] | None:
+    """What happened to the comment; on a dry run, the comment that would be posted."""
     if publication is not None:
-        document["comment"] = {"action": publication.action.value, "id": publication.comment_id}
+        done: dict[str, Any] = {"action": publication.action.value, "id": publication.comment_id}
         if publication.removed:
-            document["comment"]["deleted"] = list(publication.removed)
-    elif comment is not None:
-        document["comment"] = {
-            "action": "dry-run",
-            "id": None,
-            "format": comment.format.value,
-            "body": comment.content,
-        }
-    return document
+            done["deleted"] = list(publication.removed)
+        return done
+    if comment is not None:
+        return {"action": "dry-run", "id": None, "format": comment.format.value, "body": comment.content}
+    return None
 
 
 def _step(step: Step) -> dict[str, Any]:

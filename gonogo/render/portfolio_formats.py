@@ -1,9 +1,9 @@
-"""The portfolio's output formats, one registry: text, json, csv, html.
+"""`gonogo report`'s output formats, one registry: its keys are the `--format` choices.
 
-The CLI's `--format` choices are this registry's keys, so a format cannot be offered without a
-reporter behind it. Every reporter renders the same `Portfolio`; text and HTML go through
-templates (wording lives there), JSON and CSV are data. This module imports nothing heavy at load
-time because the CLI imports it for `--help`.
+Every format renders the same `Portfolio`; text and HTML through templates (wording lives there),
+JSON and CSV as data. `gonogo --help` imports this module for the choices, so the portfolio's
+sections (which load jsonschema through the core's rules), the charts and redaction (which loads
+logging) are imported where they are used (bench/startup.py).
 """
 
 from __future__ import annotations
@@ -12,13 +12,10 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gonogo import __version__
 from gonogo.core.pipeline.verdict import WORST_FIRST, Verdict
-from gonogo.redaction import redact, redact_data
-from gonogo.render.portfolio_format_names import FORMAT_DESCRIPTIONS
 
 if TYPE_CHECKING:
     from gonogo.core.pipeline.decisions import DecisionRecord
@@ -26,8 +23,6 @@ if TYPE_CHECKING:
     from gonogo.render.renderer import Renderer
 
 FORMAT_VERSION = 1
-TEXT_TEMPLATE = "portfolio.txt.j2"
-HTML_TEMPLATE = "portfolio.html.j2"
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _REASON_LABELS = {
@@ -36,60 +31,60 @@ _REASON_LABELS = {
     "major": "Condition",
     "unchecked": "Not checked",
 }
-_VERDICTS = WORST_FIRST
+CSV_COLUMNS = (
+    *("key", "summary", "verdict", "score", "coverage", "reason_kind", "reason", "error", "comment"),
+    *("url", "changed", "changed_on", "outcome", "decision", "decision_by", "decision_on"),
+    "decision_counts",
+)
+_OUTCOME_COLUMNS = (
+    "won",
+    "lost",
+    "withdrawn",
+    "no-bid",
+    "none",
+    "total",
+    "decided",
+    "won_of_decided",
+    "win_rate",
+)
 
 
-@dataclass(frozen=True)
-class ReportFormat:
-    """One output format: its name on the command line, what it is for, and its reporter."""
+class ReportFormat(NamedTuple):
+    """One output format; `line` writes a ticket at a time as tickets are checked (flat memory)."""
 
     name: str
     description: str
     render: Callable[[Portfolio, Renderer, bool], str]  # (portfolio, renderer, colour) -> document
+    header: str = ""
+    line: Callable[[Portfolio, Row], str] | None = None  # (portfolio without rows, row) -> line
 
 
 def render_text(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
     """The summary table for a terminal: totals, then one line per ticket, worst first."""
     return renderer.text_page(
-        TEXT_TEMPLATE,
-        p=portfolio,
-        totals=portfolio.totals,
-        verdicts=_VERDICTS,
-        color=color,
+        "portfolio.txt.j2", p=portfolio, totals=portfolio.totals, verdicts=WORST_FIRST, color=color,
         **_sections(portfolio),
-    )
+    )  # fmt: skip
 
 
 def _sections(portfolio: Portfolio) -> dict[str, Any]:
     """What the text and HTML templates show beyond the table, the same data JSON prints."""
-    from gonogo.core.portfolio.sections import (
-        changes_section,
-        decisions_section,
-        failures_section,
-        outcomes_section,
-        ticket_change,
-    )
+    from gonogo.core.portfolio import sections  # noqa: PLC0415 - see the module docstring
 
     return {
-        "changes": [ticket_change(portfolio, row) for row in portfolio.rows],
-        "failures": failures_section(portfolio),
-        "since_changes": changes_section(portfolio),
-        "outcomes": outcomes_section(portfolio),
-        "labels": {v.value: v.label for v in _VERDICTS},
+        "changes": [sections.ticket_change(portfolio, row) for row in portfolio.rows],
+        "failures": sections.failures_section(portfolio),
+        "since_changes": sections.changes_section(portfolio),
+        "outcomes": sections.outcomes_section(portfolio),
+        "labels": {v.value: v.label for v in WORST_FIRST},
         "waivers": portfolio.waiver_section(),
-        "decisions": decisions_section(portfolio),
+        "decisions": sections.decisions_section(portfolio),
     }
 
 
 def portfolio_document(portfolio: Portfolio) -> dict[str, Any]:
     """The `--format json` document (gonogo/schemas/portfolio.schema.json describes it)."""
-    from gonogo.core.portfolio.sections import (
-        changes_section,
-        decisions_section,
-        failures_section,
-        outcomes_section,
-    )
-
+    shown = _sections(portfolio)
     totals = portfolio.totals
     return {
         "format": FORMAT_VERSION,
@@ -105,45 +100,24 @@ def portfolio_document(portfolio: Portfolio) -> dict[str, Any]:
             "failed": totals.failed,
             "comments": dict(totals.comments),
         },
-        "tickets": [_ticket(portfolio, row) for row in portfolio.rows],
-        "failures": failures_section(portfolio),
+        "tickets": [
+            _ticket(portfolio, row, change)
+            for row, change in zip(portfolio.rows, shown["changes"], strict=True)
+        ],
+        "failures": shown["failures"],
         "since": portfolio.since.isoformat() if portfolio.since else None,
-        "changes": changes_section(portfolio),
-        "outcomes": outcomes_section(portfolio),
+        "changes": shown["since_changes"],
+        "outcomes": shown["outcomes"],
         "waivers": None if portfolio.outcomes is not None else _waivers(portfolio),
-        "decisions": decisions_section(portfolio),
+        "decisions": shown["decisions"],
     }
 
 
 def render_json(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
+    from gonogo.redaction import redact_data  # noqa: PLC0415 - see the module docstring
+
     # Redacted as data: JSON escapes quotes and backslashes, which would split a secret in the text.
     return json.dumps(redact_data(portfolio_document(portfolio)), indent=2, ensure_ascii=False) + "\n"
-
-
-CSV_COLUMNS = (
-    "key",
-    "summary",
-    "verdict",
-    "score",
-    "coverage",
-    "reason_kind",
-    "reason",
-    "error",
-    "comment",
-    "url",
-    "changed",
-    "changed_on",
-    "outcome",
-    "decision",
-    "decision_by",
-    "decision_on",
-    "decision_counts",
-)
-
-
-def render_csv(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
-    """One line per ticket for a spreadsheet, worst first; no cell can start a formula."""
-    return _tickets_csv(portfolio)
 
 
 def render_jsonl(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
@@ -152,34 +126,96 @@ def render_jsonl(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
 
 
 def ticket_line(portfolio: Portfolio, row: Row) -> str:
-    """One ticket as a line of JSON Lines."""
-    return json.dumps(redact_data(_ticket(portfolio, row)), ensure_ascii=False) + "\n"
+    from gonogo.redaction import redact_data  # noqa: PLC0415 - see the module docstring
+
+    return (
+        json.dumps(redact_data(_ticket(portfolio, row, _change(portfolio, row))), ensure_ascii=False) + "\n"
+    )
 
 
-def csv_line(portfolio: Portfolio, row: Row) -> str:
-    """One ticket as a line of the tickets CSV (its header is `CSV_HEADER`)."""
-    return _csv_lines([_ticket_cells(portfolio, row)])
+def _change(portfolio: Portfolio, row: Row) -> dict[str, Any] | None:
+    from gonogo.core.portfolio.sections import ticket_change  # noqa: PLC0415 - see the module docstring
+
+    return ticket_change(portfolio, row)
+
+
+def _ticket(portfolio: Portfolio, row: Row, change: dict[str, Any] | None) -> dict[str, Any]:
+    coverage, reason, publication = row.coverage, row.reason, row.publication
+    return {
+        "change": change,
+        "history": [entry.as_json() for entry in row.history],
+        "outcome": row.outcome,
+        "key": row.key,
+        "id": row.ticket_id,
+        "summary": row.summary,
+        "url": portfolio.browse_url(row),
+        "verdict": row.verdict.value if row.verdict else None,
+        "score": row.score,
+        "coverage": {"assessed": coverage.assessed, "total": coverage.total} if coverage else None,
+        "reason": {"kind": reason.kind.value, "text": reason.text, "ref": reason.ref} if reason else None,
+        "error": row.error,
+        "comment": (
+            {"action": publication.action.value, "id": publication.comment_id} if publication else None
+        ),
+    }
+
+
+def _waivers(portfolio: Portfolio) -> dict[str, Any]:
+    """Counts by status, and every waiver: active ones soonest end first, then the ones not applied."""
+    section = portfolio.waiver_section()
+    expiring = set(section.expiring)
+    listed = [*section.active, *(entry for entries in section.ended.values() for entry in entries)]
+    return {
+        "active": len(section.active),
+        "expiring_soon": len(section.expiring),
+        **{status.value: len(entries) for status, entries in section.ended.items()},
+        "items": [
+            {
+                "key": entry.key,
+                "rule": entry.rule,
+                "label": entry.label,
+                "status": entry.status.value,
+                "requested_by": entry.requested_by,
+                "approved_by": entry.approved_by,
+                "approved_on": entry.approved_on.isoformat() if entry.approved_on else None,
+                "expires_on": entry.expires_on.isoformat() if entry.expires_on else None,
+                "expiring_soon": entry in expiring,
+            }
+            for entry in listed
+        ],
+    }
+
+
+# --- CSV --------------------------------------------------------------------------------------
+
+
+def render_csv(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
+    """One line per ticket for a spreadsheet, worst first; no cell can start a formula."""
+    return _tickets_csv(portfolio)
 
 
 def _tickets_csv(portfolio: Portfolio) -> str:
     return _csv(CSV_COLUMNS, (_ticket_cells(portfolio, row) for row in portfolio.rows))
 
 
-def _ticket_cells(portfolio: Portfolio, row: Row) -> tuple[Any, ...]:
-    from gonogo.core.portfolio.sections import ticket_change
+def csv_line(portfolio: Portfolio, row: Row) -> str:
+    return _csv_lines([_ticket_cells(portfolio, row)])
 
+
+def _ticket_cells(portfolio: Portfolio, row: Row) -> tuple[Any, ...]:
+    coverage, reason = row.coverage, row.reason
     return (
         row.key,
         row.summary or "",
         row.verdict.label if row.verdict else "ERROR",
         "" if row.score is None else row.score,
-        f"{row.coverage.assessed}/{row.coverage.total}" if row.coverage else "",
-        row.reason.kind.value if row.reason else "",
-        row.reason.text if row.reason else "",
+        f"{coverage.assessed}/{coverage.total}" if coverage else "",
+        reason.kind.value if reason else "",
+        reason.text if reason else "",
         row.error or "",
         row.publication.action.value if row.publication else "",
         portfolio.browse_url(row) or "",
-        *_change_cells(ticket_change(portfolio, row)),
+        *_change_cells(_change(portfolio, row)),
         row.outcome or "",
         *_decision_cells(row.decision),
     )
@@ -208,138 +244,100 @@ def _csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 
 def _csv_lines(rows: Iterable[Sequence[Any]]) -> str:
+    from gonogo.redaction import redact  # noqa: PLC0415 - see the module docstring
+
     out = io.StringIO()
     writer = csv.writer(out)
     for row in rows:
-        writer.writerow(_cell(value) for value in row)
+        writer.writerow(_cell(value, redact) for value in row)
     return out.getvalue()
 
 
-def _rate_cells(item: dict[str, Any]) -> list[Any]:
-    counts = item["counts"]
-    rate = item["win_rate"]
-    return [
-        *(counts[name] for name in counts),
-        item["total"],
-        item["decided"],
-        item["won"],
-        "" if rate is None else rate,
-    ]
+def _cell(value: Any, redact: Callable[[str], str]) -> Any:
+    """Secrets blanked before quoting can split them; a leading = + - @ gets a quote (OWASP)."""
+    if not isinstance(value, str):
+        return value
+    value = redact(value)
+    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-def _outcome_columns(first: Sequence[str]) -> list[str]:
-    return [
-        *first,
-        "won",
-        "lost",
-        "withdrawn",
-        "no-bid",
-        "none",
-        "total",
-        "decided",
-        "won_of_decided",
-        "win_rate",
-    ]
+def _picked(items: Iterable[dict[str, Any]], names: Sequence[str]) -> str:
+    """A CSV of `names` taken from each item; a list of keys is one cell, space separated."""
+    rows = ([" ".join(item[n]) if n == "keys" else item[n] for n in names] for item in items)
+    return _csv(names, rows)
 
 
-def csv_section(portfolio: Portfolio, section: str) -> str:
+def _rates(items: Iterable[dict[str, Any]], keys: Sequence[str], headers: Sequence[str] = ()) -> str:
+    """A win-rate table: the `keys` columns (a verdict by its label), then the counts and the rate."""
+
+    def cells(item: dict[str, Any]) -> list[Any]:
+        rate = item["win_rate"]
+        leading = [_label(item[n]) if n == "verdict" else item[n] for n in keys]
+        counts = [*item["counts"].values(), item["total"], item["decided"], item["won"]]
+        return [*leading, *counts, "" if rate is None else rate]
+
+    return _csv([*(headers or keys), *_OUTCOME_COLUMNS], (cells(item) for item in items))
+
+
+def csv_section(portfolio: Portfolio, name: str) -> str:
     """One of the report's sections as its own CSV (`--section`); `tickets` is the usual table."""
-    from gonogo.core.portfolio.sections import changes_section, failures_section, outcomes_section
+    from gonogo.core.portfolio import sections  # noqa: PLC0415 - see the module docstring
 
-    if section == "tickets":
+    if name == "tickets":
         return _tickets_csv(portfolio)
-    if section in ("decisions", "decision-outcomes"):
-        return _decisions_csv(portfolio, outcomes=section == "decision-outcomes")
-    if section in ("rules", "missing"):
-        failures = failures_section(portfolio)
-        if section == "rules":
-            return _csv(
-                ["rule", "problem", "severity", "count", "share", "keys"],
-                (
-                    [r["rule"], r["problem"], r["severity"], r["count"], r["share"], " ".join(r["keys"])]
-                    for r in failures["rules"]
-                ),
-            )
-        return _csv(
-            ["property", "label", "count", "share", "keys"],
-            (
-                [m["property"], m["label"], m["count"], m["share"], " ".join(m["keys"])]
-                for m in failures["missing"]
-            ),
+    if name in ("rules", "missing"):
+        failures = sections.failures_section(portfolio)
+        if name == "rules":
+            return _picked(failures["rules"], ["rule", "problem", "severity", "count", "share", "keys"])
+        return _picked(failures["missing"], ["property", "label", "count", "share", "keys"])
+    if name == "changes":
+        rows = (
+            [c["key"], c["summary"] or "", _label(c["from"]), _label(c["to"]), c["on"], c["days_ago"]]
+            for c in sections.changes_section(portfolio) or []
         )
-    if section == "changes":
-        changes = changes_section(portfolio) or []
-        return _csv(
-            ["key", "summary", "from", "to", "on", "days_ago"],
-            (
-                [c["key"], c["summary"] or "", _label(c["from"]), _label(c["to"]), c["on"], c["days_ago"]]
-                for c in changes
-            ),
-        )
-    outcomes = outcomes_section(portfolio) or {
-        "by_verdict": [],
-        "by_band": [],
-        "by_rule": [],
-        "suggestions": [],
-    }
-    if section == "outcomes":
-        return _csv(
-            _outcome_columns(["verdict"]),
-            ([_label(v["verdict"]), *_rate_cells(v)] for v in outcomes["by_verdict"]),
-        )
-    if section == "bands":
-        return _csv(
-            _outcome_columns(["score_from", "score_to"]),
-            ([b["low"], b["high"], *_rate_cells(b)] for b in outcomes["by_band"]),
-        )
-    if section == "rule-outcomes":
-        return _csv(
-            _outcome_columns(["rule", "problem", "severity"]),
-            ([r["rule"], r["problem"], r["severity"], *_rate_cells(r)] for r in outcomes["by_rule"]),
-        )
-    return _csv(
-        ["threshold", "current", "suggested", "property", "direction", "edge", "bids"],
-        (
-            [
-                s["threshold"],
-                s["current"],
-                s["suggested"],
-                s["property"],
-                s["direction"],
-                s["edge"],
-                s["bids"],
-            ]
-            for s in outcomes["suggestions"]
-        ),
-    )
+        return _csv(["key", "summary", "from", "to", "on", "days_ago"], rows)
+    if name.startswith("decision"):
+        return _decisions_csv(sections.decisions_section(portfolio), outcomes=name == "decision-outcomes")
+    return _outcomes_csv(sections.outcomes_section(portfolio), name)
 
 
-def _decisions_csv(portfolio: Portfolio, *, outcomes: bool) -> str:
+def _decisions_csv(decisions: dict[str, Any], *, outcomes: bool) -> str:
     """Decisions by verdict, or (with --outcomes) how each verdict's decisions ended."""
-    from gonogo.core.portfolio.sections import decisions_section
+    if outcomes:
+        rows = decisions["outcomes"]["by_verdict"] if decisions["outcomes"] else []
+        return _rates(rows, ["verdict", "decision"])
+    names = ["verdict", "bid", "no_bid", "not_counted", "undecided", "total"]
+    return _csv(names, ([_label(v["verdict"]), *(v[n] for n in names[1:])] for v in decisions["by_verdict"]))
 
-    section = decisions_section(portfolio)
-    if not outcomes:
-        return _csv(
-            ["verdict", "bid", "no_bid", "not_counted", "undecided", "total"],
-            (
-                [_label(v["verdict"]), v["bid"], v["no_bid"], v["not_counted"], v["undecided"], v["total"]]
-                for v in section["by_verdict"]
-            ),
-        )
-    rows = section["outcomes"]["by_verdict"] if section["outcomes"] else []
-    return _csv(
-        _outcome_columns(["verdict", "decision"]),
-        ([_label(r["verdict"]), r["decision"], *_rate_cells(r)] for r in rows),
-    )
+
+def _outcomes_csv(outcomes: dict[str, Any] | None, name: str) -> str:
+    """The sections of `--outcomes`: win rates by verdict, score band and rule, threshold suggestions."""
+    found = outcomes or {"by_verdict": [], "by_band": [], "by_rule": [], "suggestions": []}
+    if name == "outcomes":
+        return _rates(found["by_verdict"], ["verdict"])
+    if name == "bands":
+        return _rates(found["by_band"], ["low", "high"], ["score_from", "score_to"])
+    if name == "rule-outcomes":
+        return _rates(found["by_rule"], ["rule", "problem", "severity"])
+    names = ["threshold", "current", "suggested", "property", "direction", "edge", "bids"]
+    return _picked(found["suggestions"], names)
+
+
+CSV_SECTIONS = (
+    *("tickets", "rules", "missing", "changes", "outcomes", "bands", "rule-outcomes", "suggestions"),
+    *("decisions", "decision-outcomes"),
+)
+
+
+# --- HTML -------------------------------------------------------------------------------------
 
 
 def render_html(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
     """One self-contained page: totals, the charts, the teaching sections and a row per ticket."""
-    from gonogo.render.portfolio_charts import section_charts
+    from gonogo.render.portfolio_charts import section_charts  # noqa: PLC0415 - see the module docstring
 
     return renderer.html_page(
-        HTML_TEMPLATE,
+        "portfolio.html.j2",
         p=portfolio,
         totals=portfolio.totals,
         verdict_chart=verdict_chart(portfolio),
@@ -355,7 +353,7 @@ def render_html(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
 def verdict_chart(portfolio: Portfolio, *, bar_span: int = 300) -> dict[str, Any]:
     """Horizontal bars, one per verdict (and one for unchecked tickets when there are any)."""
     totals = portfolio.totals
-    counts = [(v.value, v.label, totals.by_verdict.get(v, 0)) for v in _VERDICTS]
+    counts = [(v.value, v.label, totals.by_verdict.get(v, 0)) for v in WORST_FIRST]
     if totals.unchecked:
         counts.append(("error", "Could not check", totals.unchecked))
     biggest = max((count for _, _, count in counts), default=0) or 1
@@ -387,10 +385,8 @@ def score_chart(portfolio: Portfolio, *, plot_height: int = 170) -> dict[str, An
     base = top + plot_height
     columns = []
     for index, bucket in enumerate(buckets):
-        x = left + gap + index * (bar_width + gap)
-        y, stacked = base, 0
-        segments = []
-        for verdict in _VERDICTS:
+        y, stacked, segments = base, 0, []
+        for verdict in WORST_FIRST:
             count = bucket.by_verdict.get(verdict, 0)
             if not count:
                 continue
@@ -407,6 +403,7 @@ def score_chart(portfolio: Portfolio, *, plot_height: int = 170) -> dict[str, An
                 }
             )
             y = top_y
+        x = left + gap + index * (bar_width + gap)
         columns.append(
             {
                 "low": bucket.low,
@@ -432,92 +429,16 @@ def score_chart(portfolio: Portfolio, *, plot_height: int = 170) -> dict[str, An
 REPORT_FORMATS: dict[str, ReportFormat] = {
     f.name: f
     for f in (
-        ReportFormat("text", FORMAT_DESCRIPTIONS["text"], render_text),
-        ReportFormat("json", FORMAT_DESCRIPTIONS["json"], render_json),
-        ReportFormat("csv", FORMAT_DESCRIPTIONS["csv"], render_csv),
-        ReportFormat("html", FORMAT_DESCRIPTIONS["html"], render_html),
-        ReportFormat("jsonl", FORMAT_DESCRIPTIONS["jsonl"], render_jsonl),
+        ReportFormat("text", "a summary table for people", render_text),
+        ReportFormat("json", "the documented JSON document", render_json),
+        ReportFormat(
+            "csv",
+            "one line per ticket, for a spreadsheet",
+            render_csv,
+            ",".join(CSV_COLUMNS) + "\r\n",
+            csv_line,
+        ),
+        ReportFormat("html", "one self-contained page with charts", render_html),
+        ReportFormat("jsonl", "JSON Lines, one ticket per line", render_jsonl, "", ticket_line),
     )
-}
-
-
-@dataclass(frozen=True)
-class StreamedFormat:
-    """A format written a ticket at a time as tickets are checked, in the search's order.
-
-    Its memory is flat in the number of tickets: nothing is kept once its line is written.
-    """
-
-    header: str
-    line: Callable[[Portfolio, Row], str]  # (portfolio without rows: site and day; row) -> line
-
-
-def _ticket(portfolio: Portfolio, row: Row) -> dict[str, Any]:
-    from gonogo.core.portfolio.sections import ticket_change
-
-    return {
-        "change": ticket_change(portfolio, row),
-        "history": [entry.as_json() for entry in row.history],
-        "outcome": row.outcome,
-        "key": row.key,
-        "id": row.ticket_id,
-        "summary": row.summary,
-        "url": portfolio.browse_url(row),
-        "verdict": row.verdict.value if row.verdict else None,
-        "score": row.score,
-        "coverage": (
-            {"assessed": row.coverage.assessed, "total": row.coverage.total} if row.coverage else None
-        ),
-        "reason": (
-            {"kind": row.reason.kind.value, "text": row.reason.text, "ref": row.reason.ref}
-            if row.reason
-            else None
-        ),
-        "error": row.error,
-        "comment": (
-            {"action": row.publication.action.value, "id": row.publication.comment_id}
-            if row.publication
-            else None
-        ),
-    }
-
-
-def _waivers(portfolio: Portfolio) -> dict[str, Any]:
-    """Counts by status, and every waiver: active ones soonest end first, then the ones not applied."""
-    section = portfolio.waiver_section()
-    expiring = set(section.expiring)
-    listed = [*section.active, *(entry for entries in section.ended.values() for entry in entries)]
-    return {
-        "active": len(section.active),
-        "expiring_soon": len(section.expiring),
-        **{status.value: len(entries) for status, entries in section.ended.items()},
-        "items": [
-            {
-                "key": entry.key,
-                "rule": entry.rule,
-                "label": entry.label,
-                "status": entry.status.value,
-                "requested_by": entry.requested_by,
-                "approved_by": entry.approved_by,
-                "approved_on": entry.approved_on.isoformat() if entry.approved_on else None,
-                "expires_on": entry.expires_on.isoformat() if entry.expires_on else None,
-                "expiring_soon": entry in expiring,
-            }
-            for entry in listed
-        ],
-    }
-
-
-def _cell(value: Any) -> Any:
-    """Secrets blanked before quoting can split them; spreadsheet formulas in ticket text defused:
-    a leading = + - @ gets a quote in front (OWASP)."""
-    if not isinstance(value, str):
-        return value
-    value = redact(value)
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
-STREAMED_FORMATS: dict[str, StreamedFormat] = {
-    "jsonl": StreamedFormat("", ticket_line),
-    "csv": StreamedFormat(_csv_lines([CSV_COLUMNS]), csv_line),
 }

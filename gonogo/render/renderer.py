@@ -36,6 +36,7 @@ import jinja2.sandbox
 from gonogo import __version__
 from gonogo.core.errors import ConfigurationError
 from gonogo.core.jira_shapes.comment_format import CommentBody, CommentFormat
+from gonogo.core.jira_shapes.publication import Publication
 from gonogo.core.pipeline.findings import Assessment, FindingStatus, unrecorded_that_matter
 from gonogo.core.pipeline.rules import Severity, fill_values
 from gonogo.core.pipeline.ticket import ISSUE_KEY
@@ -45,7 +46,6 @@ from gonogo.render import wikimarkup
 from gonogo.render.adf import Adf, compact_json, to_adf
 from gonogo.render.ansi import style
 from gonogo.render.document import Document, ValueKind, parse_document, seal, seal_unsealed
-from gonogo.render.template_cache import template_cache
 from gonogo.render.wiki_document import to_wiki
 from gonogo.sources.resources import bundled_dir, bundled_vocabulary
 
@@ -136,6 +136,10 @@ class Renderer:
                     f"every finding left out: shorten {COMMENT_TEMPLATE} or the checklists' texts"
                 )
 
+    def comment_text(self, assessment: Assessment, comment_format: str) -> str:
+        """The comment as `--format jira` or `adf` prints it (`comment_format` is its name)."""
+        return self.comment_body(assessment, CommentFormat(comment_format)).printable()
+
     def comment_document(self, assessment: Assessment, *, shown: int | None = None) -> Document:
         """The comment's block structure, one for both formats, with every value sealed (see module)."""
         rendered = _render(self.document, COMMENT_TEMPLATE, _context(assessment, shown))
@@ -158,6 +162,21 @@ class Renderer:
         context["color"] = color
         return _render(self.text, TEXT_TEMPLATE, context)
 
+    def publication_page(
+        self, publication: Publication | None, *, key: str, fetched: bool, comment: CommentBody | None
+    ) -> str:
+        """After the text report: what happened to the comment, or what a dry run would post."""
+        return self.text_page(
+            "publication.txt.j2",
+            action=publication.action.value if publication is not None else None,
+            comment_id=publication.comment_id if publication is not None else None,
+            deleted=publication.removed if publication is not None else (),
+            key=key,
+            fetched=fetched,
+            # The comment as printed for its format: its own line breaks, values already made safe.
+            shown=Trusted(comment.printable() if comment is not None else ""),
+        )
+
 
 def make_renderer(template_dir: Path | None = None) -> Renderer:
     folders = [bundled_dir("templates")]
@@ -167,7 +186,7 @@ def make_renderer(template_dir: Path | None = None) -> Renderer:
                 f"template folder {template_dir} does not exist: fix [templates].path in gonogo.toml"
             )
         folders.insert(0, template_dir)
-    document = _environment(folders, _sealing, autoescape=False, kind="document")
+    document = _environment(folders, _sealing, autoescape=False)
     # Every filter that returns Trusted must seal what it was given: `{{ value|escaped }}` in a
     # team's template must not turn ticket text into structure. Terminal and TOML filters have no
     # business in a comment and are left out (a template using one fails with a clear error).
@@ -178,8 +197,8 @@ def make_renderer(template_dir: Path | None = None) -> Renderer:
         del document.filters[terminal_only]
     return Renderer(
         document=document,
-        text=_environment(folders, _escaping(_escape_for_terminal), autoescape=False, kind="text"),
-        html=_environment(folders, _formatting_for_html, autoescape=True, kind="html"),
+        text=_environment(folders, _escaping(_escape_for_terminal), autoescape=False),
+        html=_environment(folders, _formatting_for_html, autoescape=True),
     )
 
 
@@ -247,12 +266,11 @@ def _formatting_for_html(value: Any) -> Any:
 
 
 def _environment(
-    folders: list[Path], finalize: Callable[[Any], Any], *, autoescape: bool, kind: str
+    folders: list[Path], finalize: Callable[[Any], Any], *, autoescape: bool
 ) -> jinja2.Environment:
     env = jinja2.sandbox.ImmutableSandboxedEnvironment(
         loader=jinja2.FileSystemLoader(folders),
-        bytecode_cache=template_cache(kind),
-        auto_reload=False,  # read once a run: a stat per template per render was 5-10 % of a report
+        auto_reload=False,  # templates do not change during a run: no stat per render
         undefined=jinja2.StrictUndefined,
         finalize=finalize,
         autoescape=autoescape,
@@ -323,32 +341,11 @@ def _reportable(assessment: Assessment) -> list[Any]:
 
 
 def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
+    """What every assessment template may use; a comment too long for Jira lists the first `shown`
+    failed findings and counts the rest."""
     failed = _reportable(assessment)
     listed = failed if shown is None else failed[:shown]
-    by_severity: Mapping[Severity, list[Any]] = {
-        severity: [f for f in listed if f.rule.severity is severity] for severity in Severity
-    }
-    # Under a NO-GO, a major that looks only at what a failed blocker already condemned says the
-    # same thing more weakly; listing it would bury the show-stoppers.
-    condemned = {name for f in by_severity[Severity.BLOCKER] for name in f.rule.uses}
-    majors = [f for f in by_severity[Severity.MAJOR] if not set(f.rule.uses) <= condemned]
-    path = assessment.path
-    steps = path.steps if path else ()
-    # Under a NO-GO the comment shows the changes that clear the show-stoppers; the rest is counted.
-    blocker_refs = {f.ref for f in by_severity[Severity.BLOCKER]}
-    waived_uses = {
-        name for f in assessment.findings if f.outcome is FindingStatus.WAIVED for name in f.rule.uses
-    }
-    steps = tuple(
-        sorted(steps, key=lambda s: _ACTOR_ORDER.get(str(s.change.actor), 4) + 5 * (s.change.needed is None))
-    )
-    main = [s for s in steps if not blocker_refs or blocker_refs & set(s.rules)]
-    # A question that could not be asked for lack of data (`asks`) is no check the reader misses.
-    skipped = [
-        f
-        for f in assessment.findings
-        if f.outcome is FindingStatus.SKIPPED and not f.unrecorded and not f.on_hold and not f.rule.asks
-    ]
+    by_severity = {severity: [f for f in listed if f.rule.severity is severity] for severity in Severity}
     return {
         "a": assessment,
         "headline": assessment.headline,
@@ -356,51 +353,101 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
         "thresholds": assessment.thresholds,
         # What a property's number counts, for sentences ("a first phase of at most 212 person-days").
         "units": {name: spec.unit for name, spec in bundled_vocabulary().properties.items() if spec.unit},
+        "blockers": by_severity[Severity.BLOCKER],
+        "majors": _majors(by_severity),
+        "minors": by_severity[Severity.MINOR],
+        "left_out": len(failed) - len(listed),
+        **_path_context(assessment, by_severity[Severity.BLOCKER]),
+        **_skipped_context(assessment),
+        **_findings_context(assessment),
+        "deadline_passed": _deadline_passed(assessment),
+        "unrecorded_names": _unrecorded_names(assessment),
+        "verdict": assessment.verdict,
+        "key": _key(assessment.ticket_key),
+        "summary": assessment.summary,
+        "missing": assessment.missing_information,
+        "unmatched_waivers": assessment.unmatched_waivers,
+        "score": assessment.score,
+        "approvers": assessment.approvers,
+        "passed_blockers": _passed_blockers(assessment),
+        "unusable": _unusable(assessment),
+        "checklists": assessment.checklists,
+        "version": __version__,
+    }
+
+
+def _findings_context(assessment: Assessment) -> dict[str, list[Any]]:
+    findings = assessment.findings
+    return {
+        "judged_passed": [f for f in findings if f.outcome is FindingStatus.PASSED and f.judges],
+        "passed": [f for f in findings if f.outcome is FindingStatus.PASSED],
+        "waived": [f for f in findings if f.outcome is FindingStatus.WAIVED],
+        "waivers_not_applied": [f for f in findings if f.waiver_not_applied],
+        "on_hold": [f for f in findings if f.on_hold],
+        "checked": [f for f in findings if f.outcome not in (FindingStatus.SKIPPED, FindingStatus.WAIVED)],
+    }
+
+
+def _key(key: str) -> str:
+    """An issue key is Jira's identity for the ticket, not text anyone typed into it."""
+    return Trusted(key) if ISSUE_KEY.fullmatch(key) and key.isupper() else key
+
+
+def _majors(by_severity: Mapping[Severity, list[Any]]) -> list[Any]:
+    """Under a NO-GO, a major that looks only at what a failed blocker already condemned says the
+    same thing more weakly; listing it would bury the show-stoppers."""
+    condemned = {name for f in by_severity[Severity.BLOCKER] for name in f.rule.uses}
+    return [f for f in by_severity[Severity.MAJOR] if not set(f.rule.uses) <= condemned]
+
+
+def _passed_blockers(assessment: Assessment) -> list[Any]:
+    """What makes a GO: show-stoppers that passed on values no waived risk looks at (a partial
+    capability that only clears "none" is not a reason when its gap is waived)."""
+    findings = assessment.findings
+    waived_uses = {name for f in findings if f.outcome is FindingStatus.WAIVED for name in f.rule.uses}
+    return [
+        f
+        for f in findings
+        if f.outcome is FindingStatus.PASSED
+        and f.rule.severity is Severity.BLOCKER
+        and not set(f.rule.uses) & waived_uses
+    ]
+
+
+def _path_context(assessment: Assessment, blockers: list[Any]) -> dict[str, Any]:
+    """The path to GO grouped by who acts; under a NO-GO, the changes that clear the show-stoppers
+    come first and the rest is counted."""
+    path = assessment.path
+    steps = tuple(
+        sorted(
+            path.steps if path else (),
+            key=lambda s: _ACTOR_ORDER.get(str(s.change.actor), 4) + 5 * (s.change.needed is None),
+        )
+    )
+    blocker_refs = {f.ref for f in blockers}
+    main = [s for s in steps if not blocker_refs or blocker_refs & set(s.rules)]
+    return {
         "path": path.steps if path else (),
         "path_by_actor": steps,
         "path_main": main,
         "path_rest": [s for s in steps if s not in main],
         "path_verified": bool(path and path.verified),
         "uncleared": path.uncleared if path else (),
-        "deadline_passed": _deadline_passed(assessment),
-        "judged_passed": [f for f in assessment.findings if f.outcome is FindingStatus.PASSED and f.judges],
+    }
+
+
+def _skipped_context(assessment: Assessment) -> dict[str, Any]:
+    """Checks that did not run; one that could not ask for lack of data (`asks`) is no miss."""
+    skipped = [
+        f
+        for f in assessment.findings
+        if f.outcome is FindingStatus.SKIPPED and not f.unrecorded and not f.on_hold and not f.rule.asks
+    ]
+    return {
+        "skipped": skipped,
         "skipped_blockers": [f for f in skipped if f.rule.severity is Severity.BLOCKER],
         # Judging checks that could not run on this ticket's data (not those the site cannot record).
         "lacking_data": [f for f in skipped if f.judges],
-        "unrecorded_names": _unrecorded_names(assessment),
-        "verdict": assessment.verdict,
-        "key": Trusted(assessment.ticket_key)
-        if ISSUE_KEY.fullmatch(assessment.ticket_key) and assessment.ticket_key.isupper()
-        else assessment.ticket_key,
-        "summary": assessment.summary,
-        "blockers": by_severity[Severity.BLOCKER],
-        "majors": majors,
-        "minors": by_severity[Severity.MINOR],
-        "missing": assessment.missing_information,
-        "left_out": len(failed) - len(listed),
-        "passed": [f for f in assessment.findings if f.outcome is FindingStatus.PASSED],
-        "waived": [f for f in assessment.findings if f.outcome is FindingStatus.WAIVED],
-        "waivers_not_applied": [f for f in assessment.findings if f.waiver_not_applied],
-        "unmatched_waivers": assessment.unmatched_waivers,
-        "score": assessment.score,
-        "approvers": assessment.approvers,
-        # What makes a GO: show-stoppers that passed on values no waived risk looks at (a
-        # partial capability that only clears "none" is not a reason when its gap is waived).
-        "passed_blockers": [
-            f
-            for f in assessment.findings
-            if f.outcome is FindingStatus.PASSED
-            and f.rule.severity is Severity.BLOCKER
-            and not set(f.rule.uses) & waived_uses
-        ],
-        "skipped": skipped,
-        "on_hold": [f for f in assessment.findings if f.on_hold],
-        "unusable": _unusable(assessment),
-        "checked": [
-            f for f in assessment.findings if f.outcome not in (FindingStatus.SKIPPED, FindingStatus.WAIVED)
-        ],
-        "checklists": assessment.checklists,
-        "version": __version__,
     }
 
 

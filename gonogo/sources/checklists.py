@@ -9,7 +9,7 @@ import json
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jsonschema
 from jsonschema import Draft202012Validator
@@ -18,9 +18,6 @@ from gonogo.core.errors import ConfigurationError
 from gonogo.core.pipeline.rules import ChecklistFile, ChecklistFileError, Problem
 from gonogo.sources.resources import bundled_dir, schema_path
 
-if TYPE_CHECKING:
-    from gonogo.sources.known_valid import KnownValid
-
 CHECKLIST_SUFFIXES = (".json", ".yaml", ".yml")
 
 
@@ -28,13 +25,8 @@ def checklist_paths(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in CHECKLIST_SUFFIXES and p.is_file())
 
 
-def discover(
-    extra_dirs: Sequence[Path] = (), *, known_valid: KnownValid | None = None
-) -> list[ChecklistFile]:
-    """Read the bundled checklists, then user folders; a user checklist replaces a bundled one by id.
-
-    With `known_valid`, a file whose exact text passed the checklist schema before is not checked again.
-    """
+def discover(extra_dirs: Sequence[Path] = ()) -> list[ChecklistFile]:
+    """Read the bundled checklists, then user folders; a user checklist replaces a bundled one by id."""
     by_id: dict[str, ChecklistFile] = {}
     for folder in (bundled_dir("checklists"), *extra_dirs):
         if not folder.is_dir():
@@ -42,49 +34,47 @@ def discover(
                 f"checklist folder {folder} does not exist: fix [checklists].paths in gonogo.toml"
             )
         for path in checklist_paths(folder):
-            checklist_file = read_checklist_file(path, known_valid=known_valid)
+            checklist_file = read_checklist_file(path)
             by_id[checklist_file.id] = checklist_file
     return list(by_id.values())
 
 
-def read_checklist_file(path: Path, *, known_valid: KnownValid | None = None) -> ChecklistFile:
-    """Parse one file and check it against the checklist meta-schema (unless known valid)."""
-    data, problems = parse_checklist_file(path, known_valid=known_valid)
+def read_checklist_file(path: Path) -> ChecklistFile:
+    """Parse one file and check it against the checklist meta-schema."""
+    data, problems = parse_checklist_file(path)
     if problems:
         raise ChecklistFileError(problems)
     return ChecklistFile(path=path, data=data)
 
 
-def parse_checklist_file(path: Path, *, known_valid: KnownValid | None = None) -> tuple[Any, list[Problem]]:
-    """The file's content and every meta-schema problem in it (parse errors end the list early)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        return None, [Problem(path, "file", f"cannot read it ({exc.strerror})")]
-    except UnicodeDecodeError:
-        return None, [Problem(path, "file", "not UTF-8 text")]
-    if path.suffix.lower() in (".yaml", ".yml"):
-        data, problem = _parse_yaml(text)
-        if problem is not None:
-            return None, [Problem(path, "file", problem)]
-    else:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            return None, [
-                Problem(path, "file", f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")
-            ]
-    if known_valid is not None and known_valid.knows_file(text):
-        return data, []
+def parse_checklist_file(path: Path) -> tuple[Any, list[Problem]]:
+    """The file's content and every meta-schema problem in it (a file that does not parse has one)."""
+    data, problem = _parse(path)
+    if problem is not None:
+        return None, [Problem(path, "file", problem)]
     errors = sorted(_meta_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
-    if known_valid is not None and not errors:
-        known_valid.remember_file(text)
     return data, [Problem(path, _locate(data, e), e.message) for e in errors]
 
 
+def _parse(path: Path) -> tuple[Any, str | None]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        return None, f"cannot read it ({exc.strerror})"
+    except UnicodeDecodeError:
+        return None, "not UTF-8 text"
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return _parse_yaml(text)
+    try:
+        return json.loads(text), None
+    except json.JSONDecodeError as exc:
+        return None, f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+
+
 def _parse_yaml(text: str) -> tuple[Any, str | None]:
-    """A YAML checklist's content, or what is wrong with it. PyYAML is imported only here: a run
-    with JSON checklists only (the bundled ones) never loads it."""
+    """A YAML checklist's content, or what is wrong with it."""
+    # Imported here: PyYAML is ~12 ms of a ~200 ms `gonogo check FILE`, and the bundled checklists
+    # are JSON (bench/startup.py).
     import yaml  # noqa: PLC0415
 
     try:

@@ -11,6 +11,7 @@ import json
 import math
 import os
 import re
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,59 +143,21 @@ class Settings:
     base_dir: Path = field(default_factory=Path.cwd)  # relative paths in the file are relative to it
 
 
-def load_settings(config_path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+def load_settings(
+    config_path: Path | str | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
     """Read the config file (explicit path, `GONOGO_CONFIG`, or `./gonogo.toml`) and the environment."""
     env = os.environ if environ is None else environ
-    path = _find_config_file(config_path, env)
+    path = _find_config_file(Path(config_path) if config_path else None, env)
     data = _read_toml(path) if path else {}
     base = path.parent if path else Path.cwd()
-    jira_table: dict[str, Any] = data.get("jira", {})
     checklists_table: dict[str, Any] = data.get("checklists", {})
-    templates_table: dict[str, Any] = data.get("templates", {})
-
-    url = env.get("JIRA_URL") or jira_table.get("url")
-    if url is not None:
-        url = _checked_url(url)
-    site_url = jira_table.get("site_url")
-    if site_url is not None:
-        site_url = _checked_url(site_url)
-    cloud_id = _cloud_id(url, jira_table.get("cloud_id"))
-    deployment = jira_table.get("deployment", JiraSettings.deployment)
-    if cloud_id is not None:
-        if deployment == "data-center":
-            raise ConfigurationError(
-                f'{path}: [jira] deployment = "data-center", but requests go through Atlassian\'s '
-                "API gateway, which serves only Jira Cloud: remove deployment (or the cloud id)"
-            )
-        deployment = "cloud"
-    user = env.get("JIRA_USER") or jira_table.get("user")
-    token = env.get("JIRA_API_TOKEN")
-    jira = JiraSettings(
-        url=url,
-        user=user or None,
-        token=Secret(token) if token else None,
-        timeout_seconds=float(jira_table.get("timeout_seconds", JiraSettings.timeout_seconds)),
-        retries=int(jira_table.get("retries", JiraSettings.retries)),
-        max_retry_wait_seconds=float(
-            jira_table.get("max_retry_wait_seconds", JiraSettings.max_retry_wait_seconds)
-        ),
-        comment_property=jira_table.get("comment_property", DEFAULT_COMMENT_PROPERTY),
-        deployment=deployment,
-        label_prefix=jira_table.get("label_prefix", DEFAULT_LABEL_PREFIX),
-        api_version=jira_table.get("api_version"),
-        cloud_id=cloud_id,
-        site_url=site_url,
-    )
-    if jira.api_version == 3 and jira.deployment == "data-center":
-        raise ConfigurationError(
-            f'{path}: [jira] api_version = 3 needs Jira Cloud, but deployment is "data-center", '
-            "whose REST API is version 2: remove api_version (or set it to 2)"
-        )
-    template_path = templates_table.get("path")
+    template_path = data.get("templates", {}).get("path")
+    fields: dict[str, Any] = data.get("fields", {})
     return Settings(
-        jira=jira,
-        fields={prop: ref for prop, ref in data.get("fields", {}).items() if ref is not False},
-        unrecorded=frozenset(prop for prop, ref in data.get("fields", {}).items() if ref is False),
+        jira=_jira_settings(data.get("jira", {}), env, path),
+        fields={prop: ref for prop, ref in fields.items() if ref is not False},
+        unrecorded=frozenset(prop for prop, ref in fields.items() if ref is False),
         values={prop: dict(aliases) for prop, aliases in data.get("values", {}).items()},
         thresholds={name: float(value) for name, value in data.get("thresholds", {}).items()},
         placeholders=tuple(data.get("vocabulary", {}).get("placeholders", ())),
@@ -208,6 +171,44 @@ def load_settings(config_path: Path | None = None, environ: Mapping[str, str] | 
         config_file=path,
         base_dir=base,
     )
+
+
+def _jira_settings(table: Mapping[str, Any], env: Mapping[str, str], path: Path | None) -> JiraSettings:
+    """[jira] with the connection from the environment (which wins over the file)."""
+    url = env.get("JIRA_URL") or table.get("url")
+    url = _checked_url(url) if url is not None else None
+    site_url = _checked_url(table["site_url"]) if table.get("site_url") is not None else None
+    cloud_id = _cloud_id(url, table.get("cloud_id"))
+    deployment = table.get("deployment", JiraSettings.deployment)
+    if cloud_id is not None:
+        if deployment == "data-center":
+            raise ConfigurationError(
+                f'{path}: [jira] deployment = "data-center", but requests go through Atlassian\'s '
+                "API gateway, which serves only Jira Cloud: remove deployment (or the cloud id)"
+            )
+        deployment = "cloud"
+    token = env.get("JIRA_API_TOKEN")
+    defaults = JiraSettings()
+    jira = JiraSettings(
+        url=url,
+        user=env.get("JIRA_USER") or table.get("user") or None,
+        token=Secret(token) if token else None,
+        timeout_seconds=float(table.get("timeout_seconds", defaults.timeout_seconds)),
+        retries=int(table.get("retries", defaults.retries)),
+        max_retry_wait_seconds=float(table.get("max_retry_wait_seconds", defaults.max_retry_wait_seconds)),
+        comment_property=table.get("comment_property", DEFAULT_COMMENT_PROPERTY),
+        deployment=deployment,
+        label_prefix=table.get("label_prefix", DEFAULT_LABEL_PREFIX),
+        api_version=table.get("api_version"),
+        cloud_id=cloud_id,
+        site_url=site_url,
+    )
+    if jira.api_version == 3 and jira.deployment == "data-center":
+        raise ConfigurationError(
+            f'{path}: [jira] api_version = 3 needs Jira Cloud, but deployment is "data-center", '
+            "whose REST API is version 2: remove api_version (or set it to 2)"
+        )
+    return jira
 
 
 def _waiver_policy(table: Mapping[str, Any]) -> WaiverPolicy:
@@ -228,8 +229,6 @@ def _find_config_file(explicit: Path | None, env: Mapping[str, str]) -> Path | N
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    import tomllib  # noqa: PLC0415  (only when there is a file: most runs have none)
-
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
