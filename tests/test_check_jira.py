@@ -408,7 +408,9 @@ def test_a_malformed_comment_page_is_a_jira_error_and_posts_nothing(
 ) -> None:
     jira.add_comment("BID-1", "an earlier human comment")
     jira.fail_next("GET", r"/comment$", 200, body=json.dumps(page))
-    assert_jira_failure(check(gonogo, jira, "BID-1"), "list of comments on")
+    assert_jira_failure(
+        check(gonogo, jira, "BID-1"), "list the comments of BID-1 is not the shape Jira documents"
+    )
     assert len(jira.comments("BID-1")) == 1
 
 

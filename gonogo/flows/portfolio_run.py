@@ -54,8 +54,8 @@ from gonogo.core.portfolio.rows import Portfolio, Row, Tally, build_portfolio, e
 from gonogo.core.text import clipped
 from gonogo.flows.assessor import WAIVER_ORIGIN_FIELDS, Assessor
 from gonogo.flows.check_ticket import post_verdict, posted_inputs
+from gonogo.jira.comment_plan import standing_comment
 from gonogo.jira.gateway import Deployment, JiraGateway, SearchPage
-from gonogo.jira.sticky_comment import standing_comment
 from gonogo.jira.throttle import Throttle
 from gonogo.sources.config import JiraSettings
 

@@ -1,15 +1,9 @@
-"""Members of the Jira groups that may approve waivers, each group asked for once per run (or per hour).
+"""Members of the Jira groups that may approve waivers, asked for once per group per run (or per hour).
 
-A report checks hundreds of tickets on several threads and the webhook service thousands over
-its life; asking Jira for a group's members on every waiver would multiply requests for an answer
-that does not change within a run. So the first ticket that needs a group fetches it (one request
-per 50 members), concurrent askers wait for that answer, and everyone after reads the cache. A
-configuration failure is remembered too (a group Jira does not know, or one this account may not
-list): it fails every ticket the same way, once. A passing Jira outage is not remembered.
-
-A long-lived process (`gonogo serve`) gives the cache a lifetime: someone removed from an approver
-group stops being able to approve within that time, not at the next restart. The clock is passed
-in, so the expiry is tested without waiting.
+A report checks hundreds of tickets on several threads: the first that needs a group fetches it
+and the others wait for that answer. A configuration failure (an unknown group) is remembered too;
+a passing outage is not. `gonogo serve` gives answers a lifetime, so a removed approver stops
+counting within it.
 """
 
 from __future__ import annotations

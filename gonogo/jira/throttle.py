@@ -1,21 +1,10 @@
 """Pauses shared by every thread that talks to Jira, held as widely as the limit Jira hit, no wider.
 
-A gateway retries its own 429 after the Retry-After Jira sends, but with several workers the
-others would keep sending meanwhile and earn 429s of their own: that is hammering. A `Throttle`
-is handed to every gateway of a run. When a response says "wait", the throttle holds back the
-*next* requests that limit covers until that time has passed. Jira Cloud names the limit in
-`RateLimit-Reason` (Atlassian, "Rate limiting"), and each has its own reach:
-
-- `jira-per-issue-on-write`: writes to that one issue. Reads of it, and every other ticket, go on.
-- `jira-burst-based`: that endpoint and method (per second). Other endpoints go on.
-- the hourly quota (`jira-quota-…`), any other or no reason, a 503, and Cloud's
-  `X-RateLimit-NearLimit: true`: everything.
-
-The clock and the sleep are injected so tests run in virtual time.
-
-The same gate stops a run: after `stop()` (Ctrl-C on `gonogo report --post`), every thread's next
-request raises `RunStopped` instead of being sent, and a thread waiting its turn wakes at once.
-Without it, the tickets in hand kept writing (their pointer, healing deletes) after the interrupt.
+With several workers, one thread's 429 must hold the others back too, or they earn their own.
+Jira Cloud names the limit in `RateLimit-Reason`: `jira-per-issue-on-write` holds writes to that
+issue; `jira-burst-based` that endpoint and method; the hourly quota, any other or no reason, a
+503 and `X-RateLimit-NearLimit: true` hold everything. The clock and the sleep are injected.
+`stop()` (Ctrl-C on `gonogo report --post`) makes every thread's next request raise `RunStopped`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,260 @@
+"""Which edits keep exactly one gonogo verdict comment on a ticket, decided from what Jira holds now.
+
+The ticket carries an issue property, the pointer, naming gonogo's comment; the comment carries a
+comment property marking it as gonogo's. Pure: `Facts` are read from the fetched ticket, the
+comments and the account gonogo runs as are passed in by the executor (`sticky_comment`), and
+`plan` says what to write. Why each rule exists is on the rule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from gonogo.core.jira_shapes.comment_format import CommentBody
+from gonogo.core.jira_shapes.publication import CommentAction
+from gonogo.core.jira_shapes.verdict_labels import DEFAULT_LABEL_PREFIX, LabelChange, label_change
+from gonogo.core.pipeline.inputs_digest import INPUTS_KEY
+from gonogo.core.pipeline.ticket import Ticket
+from gonogo.core.pipeline.verdict_history import HistoryEntry, with_entry
+from gonogo.jira.accounts import account_key
+from gonogo.jira.rest import RemoteComment
+
+DIGEST_KEY = "digest"
+# An HMAC of (ticket, comment id) keyed by gonogo's API token: anyone who may edit the ticket may
+# set the pointer, but only gonogo can seal one, so a sealed pointer is trusted without a request.
+SEAL_KEY = "seal"
+
+
+class Write(Enum):
+    NOTHING = "nothing"  # comment, pointer and label would come out as they are: Jira notifies nobody
+    POINTER = "pointer"  # same text and label, the pointer is news: the comment is not marked edited
+    COMMENT = "comment"  # body, pointer and label in one issue edit
+    ADOPT = "adopt"  # no pointer to trust: gonogo's oldest own comment becomes the verdict comment
+    POST = "post"
+
+
+@dataclass(frozen=True)
+class Plan:
+    action: CommentAction
+    write: Write
+    target: str | None  # the comment written through (ADOPT: the candidates, oldest first)
+    own: tuple[str, ...] = ()  # gonogo's comments found: all but the one kept are duplicates
+    candidates: tuple[str, ...] = ()
+    distrusted: bool = False  # the pointer named a comment gonogo did not write
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the fetched ticket says about gonogo's comment, and the pointer gonogo would write."""
+
+    issue: str  # the id: it survives a move to another project, the key does not
+    key: str
+    property_key: str
+    pointer: str | None
+    labels: LabelChange
+    record: Callable[[str], dict[str, Any]]  # the issue properties pointing at a comment, sealed
+    unchanged: bool
+    same_text: bool
+    sealed: bool
+    known_gone: bool  # the GET listed every comment, and ours is not among them
+    known_empty: bool
+    may_duplicate: bool  # the embedded comments leave room for a second gonogo comment
+
+    @property
+    def live_pointer(self) -> str | None:
+        return None if self.known_gone else self.pointer
+
+    def must_verify(self) -> bool:
+        """Whether the pointer must be checked before writing through it (unsealed and a write due)."""
+        return self.live_pointer is not None and not self.unchanged and not self.sealed
+
+    def trusted(self, pointed_is_own: bool | None) -> str | None:
+        """The pointer gonogo may write through, if any."""
+        if self.live_pointer is None or (self.must_verify() and not pointed_is_own):
+            return None
+        return self.live_pointer
+
+    def needs_scan(self, trusted: str | None) -> bool:
+        """Whether the comments must be read: to adopt or heal. A brand-new ticket skips it."""
+        if trusted is not None:
+            return self.may_duplicate
+        return self.live_pointer is not None or (self.pointer is None and not self.known_empty)
+
+
+def read_facts(
+    ticket: Ticket,
+    body: CommentBody,
+    *,
+    property_key: str,
+    verdict: str,
+    label_prefix: str,
+    entry: HistoryEntry | None,
+    extra: Mapping[str, Any],
+    seal: Callable[[str, str], str],
+) -> Facts:
+    """`extra` keys join the pointer (None: left out); `entry` joins its history when it is news."""
+    issue = ticket.id or ticket.key
+    stored = ticket.properties.get(property_key)
+    old: Mapping[str, Any] = stored if isinstance(stored, dict) else {}
+    written = {DIGEST_KEY: comment_digest(body, verdict), **extra}
+
+    def record(comment_id: str) -> dict[str, Any]:
+        value = {**old, "commentId": comment_id, "verdict": verdict, **written}
+        value = {key: item for key, item in value.items() if item is not None or key not in written}
+        value = with_entry(value, entry) if entry is not None else value
+        return {property_key: {**value, SEAL_KEY: seal(issue, comment_id)}}
+
+    pointer = _pointer(stored)
+    labels = label_change(ticket.fields.get("labels"), verdict=verdict, prefix=label_prefix)
+    # The seal alone differs between two tokens of one account: that must not rewrite a comment.
+    unchanged = (
+        pointer is not None and not labels and _unsealed(record(pointer)[property_key]) == _unsealed(old)
+    )
+    seal_found = old.get(SEAL_KEY)
+    sealed = (
+        pointer is not None
+        and isinstance(seal_found, str)
+        and hmac.compare_digest(seal_found, seal(issue, pointer))
+    )
+    return Facts(
+        issue=issue,
+        key=ticket.key,
+        property_key=property_key,
+        pointer=pointer,
+        labels=labels,
+        record=record,
+        unchanged=unchanged,
+        same_text=not labels and old.get(DIGEST_KEY) == written[DIGEST_KEY],
+        sealed=sealed,
+        known_gone=pointer is not None and _known_to_be_gone(ticket, pointer),
+        known_empty=_embedded(ticket).get("total") == 0,
+        may_duplicate=pointer is not None and _may_hold_duplicates(ticket, pointer),
+    )
+
+
+def plan(
+    facts: Facts, *, trusted: str | None, scanned: Sequence[RemoteComment] | None, me: str | None
+) -> Plan:
+    """The edits, given the trusted pointer, the comments read (None: not read) and who gonogo is."""
+    if trusted is not None:
+        if scanned is not None and all(c.id != trusted for c in scanned):
+            return Plan(CommentAction.RECREATED, Write.POST, None)  # ours was deleted: nothing adopted
+        own = gonogo_comments(scanned or [], facts.property_key, keep=trusted, me=me)
+        if not own or trusted in own:  # else gonogo's comments are elsewhere: never delete them
+            return _through_pointer(facts, trusted, own)
+    elif facts.pointer is not None and facts.live_pointer is None:
+        return Plan(CommentAction.RECREATED, Write.POST, None)
+    return _adopt_or_post(facts, scanned or [], me)
+
+
+def _through_pointer(facts: Facts, pointer: str, own: tuple[str, ...]) -> Plan:
+    if facts.unchanged:
+        return Plan(CommentAction.UNCHANGED, Write.NOTHING, pointer, own)
+    if facts.same_text:
+        return Plan(CommentAction.UNCHANGED, Write.POINTER, pointer, own)
+    return Plan(CommentAction.UPDATED, Write.COMMENT, pointer, own)
+
+
+def _adopt_or_post(facts: Facts, scanned: Sequence[RemoteComment], me: str | None) -> Plan:
+    """Without a pointer to trust: gonogo's oldest comment (people may have answered it), else a new one."""
+    own = gonogo_comments(scanned, facts.property_key, keep=None, me=me)
+    distrusted = facts.live_pointer is not None
+    if own:
+        return Plan(CommentAction.UPDATED, Write.ADOPT, None, own, tuple(reversed(own)), distrusted)
+    return Plan(CommentAction.CREATED, Write.POST, None, distrusted=distrusted)
+
+
+def needs_me(scanned: Sequence[RemoteComment] | None, property_key: str, keep: str | None) -> bool:
+    """Whether telling gonogo's comments apart needs gonogo's account (one `GET myself`)."""
+    return any(property_key in c.properties and c.id != keep for c in scanned or [])
+
+
+def gonogo_comments(
+    comments: Sequence[RemoteComment], property_key: str, *, keep: str | None, me: str | None
+) -> tuple[str, ...]:
+    """Ids of the comments gonogo's account wrote with gonogo's property, in the order given.
+
+    Anyone may set a property on their own comment: a person's comment is never adopted or deleted.
+    """
+    marked = [c for c in comments if property_key in c.properties]
+    if all(c.id == keep for c in marked):
+        return tuple(c.id for c in marked)
+    return tuple(c.id for c in marked if me is not None and c.author == me)
+
+
+def comment_digest(body: CommentBody, verdict: str) -> str:
+    """What decides whether a re-check must write: the comment's exact text and the verdict (the label).
+
+    The text carries no run time, so an unchanged ticket keeps its digest; a format switch changes it.
+    """
+    canonical = json.dumps([verdict, body.content], ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def standing_comment(
+    ticket: Ticket, *, property_key: str, inputs: str, verdict: str, label_prefix: str = DEFAULT_LABEL_PREFIX
+) -> str | None:
+    """The id of the verdict comment when it was made from exactly `inputs` and stands as is.
+
+    Then publishing would write nothing, so a caller can skip the path to GO and the rendering too.
+    """
+    stored = ticket.properties.get(property_key)
+    pointer = _pointer(stored)
+    if pointer is None or not isinstance(stored, dict):
+        return None
+    if stored.get(INPUTS_KEY) != inputs or stored.get("verdict") != verdict:
+        return None
+    if label_change(ticket.fields.get("labels"), verdict=verdict, prefix=label_prefix):
+        return None
+    if _known_to_be_gone(ticket, pointer) or _may_hold_duplicates(ticket, pointer):
+        return None
+    return pointer
+
+
+def _embedded(ticket: Ticket) -> dict[str, Any]:
+    """The comments that came with the GET (a ticket file has none)."""
+    embedded = ticket.fields.get("comment")
+    return embedded if isinstance(embedded, dict) else {}
+
+
+def _known_to_be_gone(ticket: Ticket, comment_id: str) -> bool:
+    """Free: the GET listed all the ticket's comments and ours is not among them."""
+    comments = _embedded(ticket).get("comments")
+    if not isinstance(comments, list) or _embedded(ticket).get("total") != len(comments):
+        return False
+    return all(not isinstance(c, dict) or str(c.get("id")) != comment_id for c in comments)
+
+
+def _may_hold_duplicates(ticket: Ticket, keep: str) -> bool:
+    """Whether another comment in the GET has `keep`'s author (a duplicate is gonogo's account's).
+
+    When the embedded page lacks `keep` although Jira left comments out, that cannot be told.
+    """
+    embedded = _embedded(ticket)
+    if not isinstance(embedded.get("comments"), list):
+        return False
+    shown = [c for c in embedded["comments"] if isinstance(c, dict)]
+    kept = next((c for c in shown if str(c.get("id")) == keep), None)
+    if kept is None:
+        total = embedded.get("total")
+        return isinstance(total, int) and total > len(shown)
+    author = account_key(kept.get("author"))
+    return author is not None and any(
+        str(c.get("id")) != keep and account_key(c.get("author")) == author for c in shown
+    )
+
+
+def _pointer(value: Any) -> str | None:
+    if isinstance(value, dict) and isinstance(value.get("commentId"), (str, int)):
+        return str(value["commentId"])
+    return None
+
+
+def _unsealed(pointer: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in pointer.items() if key != SEAL_KEY}

@@ -1,0 +1,338 @@
+"""Jira's REST API without I/O: the requests gonogo makes, and what Jira's answers mean.
+
+Builders return a `Request` (method, path, parameters, JSON body); readers take an `Answer`
+(status, headers, body bytes) and return data or raise a `Problem` named after the HTTP meaning.
+Nothing here sends anything, so every reading is tested on answers captured from the test Jira.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from gonogo.core.errors import bounded_wait
+from gonogo.core.jira_shapes.comment_format import CommentBody
+from gonogo.core.jira_shapes.verdict_labels import NO_LABEL_CHANGE, LabelChange
+from gonogo.jira.accounts import account_key
+from gonogo.redaction import redact
+
+MAX_JSON_DEPTH = 100  # Jira's deepest answers (ADF with nested lists) are a few dozen levels deep
+COMMENT_PAGE_SIZE = 100
+GROUP_PAGE_SIZE = 50  # Jira's cap for group/member
+SEARCH_PAGE_SIZE = 100  # Cloud's cap when fields are asked for; Data Center may answer with fewer
+ADMIN_WEBHOOKS = "/rest/webhooks/1.0/webhook"  # their own REST API, on Cloud and Data Center
+
+
+@dataclass(frozen=True)
+class Request:
+    """One REST call; `path` is under /rest/api/{version}/ unless it starts with "/"."""
+
+    method: str
+    path: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    body: Any = None
+    version: int = 2
+
+    @property
+    def idempotent(self) -> bool:
+        """Whether sending it twice does no harm: every call gonogo makes but a POST."""
+        return self.method != "POST"
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+
+
+class TooDeep(ValueError):
+    """An answer nested deeper than `MAX_JSON_DEPTH`: no Jira answer is."""
+
+
+class Problem(Exception):
+    """Jira answered with an error status; `messages` are Jira's own words, redacted, one line."""
+
+    def __init__(self, answer: Answer, now: datetime) -> None:
+        super().__init__(f"HTTP {answer.status}")
+        self.status = answer.status
+        body = _error_body(answer)
+        errors = body.get("errors")
+        errors = errors if isinstance(errors, dict) else {}
+        said = [*(body.get("errorMessages") or []), *errors.values()]
+        self.messages = redact(" ".join(("; ".join(map(str, said)) or "no details given").split()))[:300]
+        self.fields = frozenset(map(str, errors))
+        self.retry_after = retry_after_seconds(answer.headers.get("Retry-After"), now)
+
+
+class BadRequest(Problem):
+    """400 and any other 4xx without a meaning of its own: Jira's words say what was wrong."""
+
+
+class Unauthorized(Problem):
+    """401: the credentials were refused."""
+
+
+class Forbidden(Problem):
+    """403: the account may not do this."""
+
+
+class NotFound(Problem):
+    """404 or 410: no such thing, or this account may not see it."""
+
+
+class RateLimited(Problem):
+    """429: not processed; `retry_after` says when to ask again."""
+
+
+class ServerBroken(Problem):
+    """5xx: 503 was not processed, the others may or may not have been."""
+
+
+def problem_for(answer: Answer, now: datetime) -> Problem:
+    """The typed problem an error answer means."""
+    kinds: dict[int, type[Problem]] = {401: Unauthorized, 403: Forbidden, 404: NotFound, 410: NotFound}
+    kind = RateLimited if answer.status == 429 else kinds.get(answer.status, BadRequest)
+    return (ServerBroken if answer.status >= 500 else kind)(answer, now)
+
+
+def read(answer: Answer, now: datetime) -> Any:
+    """The JSON of a successful answer (an empty body is `{}`), else the `Problem` it means."""
+    if answer.status >= 400:
+        raise problem_for(answer, now)
+    return json_of(answer.content) if answer.content else {}
+
+
+def json_of(content: bytes) -> Any:
+    """Parsed JSON, or ValueError (`TooDeep` for absurd nesting, never RecursionError)."""
+    try:
+        data = json.loads(content)
+    except RecursionError:
+        raise TooDeep(f"nested deeper than {MAX_JSON_DEPTH} levels") from None
+    pending = [(data, 1)]
+    while pending:  # without recursion: the nesting itself is what is being checked
+        value, depth = pending.pop()
+        if isinstance(value, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                raise TooDeep(f"nested deeper than {MAX_JSON_DEPTH} levels")
+            pending.extend(
+                (child, depth + 1) for child in (value.values() if isinstance(value, dict) else value)
+            )
+    return data
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """Seconds from a Retry-After value, delta-seconds or HTTP date; bounded, so "inf" cannot park a job."""
+    if not value:
+        return None
+    try:
+        return bounded_wait(float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return bounded_wait(
+        (when if when.tzinfo else when.replace(tzinfo=now.tzinfo)).timestamp() - now.timestamp()
+    )
+
+
+def _error_body(answer: Answer) -> dict[str, Any]:
+    try:
+        body = json_of(answer.content)
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+class Malformed(ValueError):
+    """An answer that is not the shape Jira documents (a proxy's page, a truncated list)."""
+
+
+# Requests ---------------------------------------------------------------------------------------
+
+
+def get_issue(key: str, fields: Sequence[str] | None, property_key: str) -> Request:
+    """The issue with display names, changelog, edit screen and gonogo's property, at once."""
+    fields_param = ",".join(fields) if fields else "*all"
+    return Request(
+        "GET",
+        f"issue/{key}",
+        {"fields": fields_param, "expand": "names,changelog,editmeta", "properties": property_key},
+    )
+
+
+def my_permissions(key: str, wanted: Sequence[str]) -> Request:
+    return Request("GET", "mypermissions", {"issueKey": key, "permissions": ",".join(wanted)})
+
+
+def group_members(group: str, start: int) -> Request:
+    return Request(
+        "GET", "group/member", {"groupname": group, "startAt": start, "maxResults": GROUP_PAGE_SIZE}
+    )
+
+
+def user(ref: str, *, cloud: bool) -> Request:
+    """Cloud names people by account id, Data Center by user name."""
+    return Request("GET", "user", {"accountId": ref} if cloud else {"username": ref})
+
+
+def save_admin_webhook(webhook: Mapping[str, Any], webhook_id: str | None) -> Request:
+    if webhook_id is None:
+        return Request("POST", ADMIN_WEBHOOKS, body=dict(webhook))
+    return Request("PUT", f"{ADMIN_WEBHOOKS}/{webhook_id}", body=dict(webhook))
+
+
+def search(params: Mapping[str, Any], *, cloud: bool, after: str | int | None) -> Request:
+    """A page of a search: Cloud's `search/jql` after a page token, Data Center's `search` at an offset."""
+    if cloud:
+        return Request("GET", "search/jql", {**params, **({"nextPageToken": after} if after else {})})
+    return Request("GET", "search", {**params, "startAt": after or 0})
+
+
+def comments(issue: str, start: int) -> Request:
+    """A page of comments, newest first, each with its properties."""
+    params = {
+        "startAt": start,
+        "maxResults": COMMENT_PAGE_SIZE,
+        "orderBy": "-created",
+        "expand": "properties",
+    }
+    return Request("GET", f"issue/{issue}/comment", params)
+
+
+def comment(issue: str, comment_id: str) -> Request:
+    return Request("GET", f"issue/{issue}/comment/{comment_id}", {"expand": "properties"})
+
+
+def create_comment(issue: str, body: CommentBody, properties: Mapping[str, Any]) -> Request:
+    """A comment and its properties in one POST; ADF on REST v3, wiki markup on v2."""
+    payload = {"body": body.content, "properties": _properties(properties)}
+    return Request("POST", f"issue/{issue}/comment", body=payload, version=body.format.api_version)
+
+
+def update_comment(issue: str, comment_id: str, body: CommentBody) -> Request:
+    return Request(
+        "PUT",
+        f"issue/{issue}/comment/{comment_id}",
+        body={"body": body.content},
+        version=body.format.api_version,
+    )
+
+
+def delete_comment(issue: str, comment_id: str) -> Request:
+    return Request("DELETE", f"issue/{issue}/comment/{comment_id}")
+
+
+def edit_issue(
+    issue: str,
+    properties: Mapping[str, Any],
+    labels: LabelChange = NO_LABEL_CHANGE,
+    comment: tuple[str, CommentBody] | None = None,
+) -> Request:
+    """One `PUT issue`: properties, label operations and a comment's new body, all or nothing.
+
+    With an ADF body it goes to REST v3, whose `update.comment` takes ADF.
+    """
+    update: dict[str, Any] = {}
+    if labels:
+        update["labels"] = labels.operations()
+    if comment is not None:
+        update["comment"] = [{"edit": {"id": comment[0], "body": comment[1].content}}]
+    payload: dict[str, Any] = {
+        "properties": _properties(properties),
+        **({"update": update} if update else {}),
+    }
+    version = comment[1].format.api_version if comment is not None else 2
+    return Request("PUT", f"issue/{issue}", body=payload, version=version)
+
+
+def _properties(properties: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [{"key": key, "value": value} for key, value in properties.items()]
+
+
+# Readers ----------------------------------------------------------------------------------------
+
+
+def comment_page(page: Any) -> tuple[list[dict[str, Any]], int]:
+    """The comments and total of a comment page; anything else is `Malformed`, never "no comments"
+    (which would post a duplicate)."""
+    comments = page.get("comments") if isinstance(page, dict) else None
+    total = page.get("total") if isinstance(page, dict) else None
+    if (
+        not isinstance(comments, list)
+        or not all(isinstance(c, dict) and isinstance(c.get("id"), (str, int)) for c in comments)
+        or not isinstance(total, int)
+        or isinstance(total, bool)
+    ):
+        raise Malformed("comments")
+    return comments, total
+
+
+def member_page(page: Any, start: int) -> tuple[set[str], int | None]:
+    """The ids a group page names (account id, user name, key) and the next page's offset (None: last)."""
+    members = page.get("values") if isinstance(page, dict) else None
+    if not isinstance(members, list):
+        raise Malformed("group members")
+    ids = {
+        str(m[k]) for m in members if isinstance(m, dict) for k in ("accountId", "name", "key") if m.get(k)
+    }
+    seen = start + len(members)
+    is_last, total = page.get("isLast"), page.get("total")
+    last = is_last if isinstance(is_last, bool) else not isinstance(total, int) or seen >= total
+    return ids, None if last or not members else seen
+
+
+def search_page(
+    page: Any, *, cloud: bool, after: str | int | None
+) -> tuple[list[Any], int | None, str | int | None]:
+    """A search page's issues, its total (Data Center) and where the next page starts (None: last).
+
+    Cloud pages by `nextPageToken`, `isLast` optional; Data Center by `startAt` up to `total`.
+    """
+    issues = page.get("issues") if isinstance(page, dict) else None
+    if not isinstance(issues, list):
+        raise Malformed("search")
+    total = page.get("total") if isinstance(page.get("total"), int) else None
+    if cloud:
+        token = page.get("nextPageToken")
+        last = page.get("isLast") is True or not isinstance(token, str) or not token or not issues
+        return issues, None, None if last else token
+    seen = int(after or 0) + len(issues)
+    return issues, total, None if not issues or total is None or seen >= total else seen
+
+
+@dataclass(frozen=True)
+class RemoteComment:
+    id: str
+    properties: Mapping[str, Any]
+    author: str | None = None  # `accounts.account_key` of who wrote it
+
+
+def remote_comment(item: Mapping[str, Any]) -> RemoteComment:
+    """A comment of Jira's answer with its properties (asked with `expand=properties`) and author."""
+    listed = item.get("properties")
+    properties = (
+        {str(p.get("key")): p.get("value") for p in listed if isinstance(p, dict)}
+        if isinstance(listed, list)
+        else {}
+    )
+    return RemoteComment(id=str(item["id"]), properties=properties, author=account_key(item.get("author")))
+
+
+def webhook_with_id(hook: Mapping[str, Any]) -> dict[str, Any]:
+    """The webhook with an `id`: Jira names an admin webhook by its `self` URL, `…/webhook/{id}`."""
+    self_url = hook.get("self")
+    found = str(self_url).rstrip("/").rsplit("/", 1)[-1] if isinstance(self_url, str) else hook.get("id")
+    return {**hook, "id": str(found) if found is not None else None}
+
+
+def has_permission(answer: Any, name: str) -> bool:
+    granted = answer.get("permissions") if isinstance(answer, dict) else None
+    entry = granted.get(name) if isinstance(granted, dict) else None
+    return isinstance(entry, dict) and entry.get("havePermission") is True

@@ -1,0 +1,221 @@
+"""Sends a `rest.Request` over `requests` and brings back an `Answer`, retrying what may be retried.
+
+Jira's answers are untrusted, and `requests` alone trusts them in ways taken back here:
+- Time: its timeout bounds each read, so a trickling answer never ends. Here the whole body must
+  arrive within `timeout` of the request's start (on an injectable clock), else `ReadTimeout`.
+- Redirects: followed only to the same scheme, host and port; any other is `RedirectRefused`.
+- Retries: bounded, after Retry-After (refused outright beyond `max_wait`), and never re-sending
+  a write that may already have happened (a POST, or anything after a broken answer).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import tenacity
+import urllib3
+
+from gonogo.core.backoff import doubling
+from gonogo.jira import rest
+from gonogo.jira.throttle import Throttle
+
+log = logging.getLogger("gonogo.jira.gateway")  # one name for the edge's request log (the service quiets it)
+
+_MAX_SAME_SITE_REDIRECTS = 5
+_READ_SIZE = 64 * 1024
+_NOT_PROCESSED = (rest.RateLimited,)  # and a 503: Jira says the request was not processed
+_MAYBE_PROCESSED = {500, 502, 504}
+# The answer broke off (timeout, dropped connection, short body): the request may have been processed.
+_BROKEN_ANSWER = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
+
+
+class RedirectRefused(Exception):
+    """Jira redirected off its own scheme, host and port; `location` is where to."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+        self.location = location
+
+
+class RetryAfterTooLong(Exception):
+    """Jira asked to wait longer than `max_wait`: give up now rather than hang."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+class _Bearer(requests.auth.AuthBase):
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        return request
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long one request may take, how often to retry, and the longest wait Jira may ask for."""
+
+    timeout: float
+    retries: int
+    max_wait: float
+
+
+class Transport:
+    """One `requests.Session` to one Jira site; counts round-trips and feeds the shared throttle."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        auth: tuple[str, str] | str,
+        limits: Limits,
+        user_agent: str,
+        throttle: Throttle | None = None,
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        """`auth` is (email, API token) for Cloud, a personal access token for Data Center."""
+        self.url = url.rstrip("/")
+        self.limits = limits
+        self.round_trips = 0
+        self._throttle = throttle
+        self._sleep = sleep or (
+            throttle.pause if throttle is not None else time.sleep
+        )  # Ctrl-C cuts it short
+        self._clock = clock or time.monotonic  # measures each request's overall deadline
+        self._session = requests.Session()
+        self._session.headers.update(
+            {
+                "User-Agent": user_agent,
+                "Content-Type": "application/json",
+                "Cache-Control": "no-cache",
+                "X-Atlassian-Token": "no-check",  # Jira's XSRF check, as the jira client sends it
+            }
+        )
+        self._session.auth = auth if isinstance(auth, tuple) else _Bearer(auth)
+
+    def send(self, request: rest.Request) -> rest.Answer:
+        """The successful answer to `request`, else the last `rest.Problem` or `requests` failure."""
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.limits.retries + 1),
+            wait=self._wait,
+            retry=tenacity.retry_if_exception(lambda exc: self._should_retry(exc, request.idempotent)),
+            sleep=self._sleep,
+            reraise=True,
+            before_sleep=lambda state: log.info(
+                "retrying %s %s in %.1f s (%s)",
+                request.method,
+                request.path.split("?")[0],
+                state.upcoming_sleep,
+                _short(state.outcome.exception() if state.outcome else None),
+            ),
+        )
+        return retrying(self._attempt, request)
+
+    def _attempt(self, request: rest.Request) -> rest.Answer:
+        path = request.path if request.path.startswith("/") else f"/rest/api/{request.version}/{request.path}"
+        body = None if request.body is None else json.dumps(request.body)
+        answer = self._exchange(request.method, self.url + path, params=dict(request.params), data=body)
+        if answer.status >= 400:
+            raise rest.problem_for(answer, datetime.now(UTC))
+        return answer
+
+    def _exchange(self, method: str, url: str, **kwargs: Any) -> rest.Answer:
+        """One request and its whole answer within the deadline, redirects only within the site."""
+        deadline = self._clock() + self.limits.timeout
+        for _ in range(_MAX_SAME_SITE_REDIRECTS + 1):
+            if self._throttle is not None:
+                self._throttle.wait_turn(method, url)
+            response = self._session.request(
+                method, url, timeout=self.limits.timeout, allow_redirects=False, stream=True, **kwargs
+            )
+            answer = rest.Answer(response.status_code, response.headers, self._body(response, deadline))
+            self._observe(method, url, answer, response)
+            if not response.is_redirect:
+                return answer
+            target = urljoin(url, response.headers["Location"])
+            if _origin(target) != _origin(self.url):
+                raise RedirectRefused(target)
+            url, kwargs = target, {**kwargs, "params": None}
+        raise RedirectRefused(url)
+
+    def _body(self, response: requests.Response, deadline: float) -> bytes:
+        """The whole body, read as it arrives (`read1`), so a trickle is seen byte by byte."""
+        chunks = []
+        while chunk := _read_some(response.raw):
+            chunks.append(chunk)
+            if self._clock() > deadline:
+                response.close()
+                raise requests.ReadTimeout(f"the answer took longer than {self.limits.timeout:g} s")
+        response.raw.release_conn()
+        return b"".join(chunks)
+
+    def _observe(self, method: str, url: str, answer: rest.Answer, response: requests.Response) -> None:
+        self.round_trips += 1
+        headers = answer.headers
+        if self._throttle is not None:
+            self._throttle.observe(
+                answer.status,
+                rest.retry_after_seconds(headers.get("Retry-After"), datetime.now(UTC)),
+                near_limit=headers.get("X-RateLimit-NearLimit", "").lower() == "true",
+                reason=headers.get("RateLimit-Reason"),
+                method=method,
+                url=url,
+            )
+        elapsed = response.elapsed.total_seconds() * 1000
+        log.debug("jira %s %s -> %s in %.0f ms", method, urlsplit(url).path, answer.status, elapsed)
+
+    def _should_retry(self, exc: BaseException, idempotent: bool) -> bool:
+        if isinstance(exc, rest.Problem):
+            retryable = isinstance(exc, _NOT_PROCESSED) or exc.status == 503
+            retryable = retryable or (idempotent and exc.status in _MAYBE_PROCESSED)
+            if retryable and exc.retry_after is not None and exc.retry_after > self.limits.max_wait:
+                raise RetryAfterTooLong(exc.retry_after)
+            return retryable
+        if isinstance(exc, requests.ConnectTimeout):
+            return True  # never connected, so nothing was sent
+        return isinstance(exc, _BROKEN_ANSWER) and idempotent
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, rest.Problem) and exc.retry_after is not None:
+            return exc.retry_after
+        return doubling(state.attempt_number, first=0.5, cap=self.limits.max_wait)
+
+
+def _read_some(raw: urllib3.BaseHTTPResponse) -> bytes:
+    """What has arrived of the body (b"" at its end), faults as `requests` names them."""
+    try:
+        return raw.read1(_READ_SIZE, decode_content=True)
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.ReadTimeout(str(exc)) from None
+    except urllib3.exceptions.DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(str(exc)) from None
+    except (urllib3.exceptions.ProtocolError, OSError) as exc:
+        raise requests.exceptions.ChunkedEncodingError(str(exc)) from None
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return (
+        parts.scheme,
+        (parts.hostname or "").lower(),
+        parts.port or {"http": 80, "https": 443}.get(parts.scheme),
+    )
+
+
+def _short(exc: BaseException | None) -> str:
+    if isinstance(exc, rest.Problem):
+        return f"HTTP {exc.status}"
+    return exc.__class__.__name__ if exc else "unknown"

@@ -1,0 +1,139 @@
+"""The Jira edge without I/O: requests as gonogo builds them, and Jira's recorded answers read back.
+
+The answers under tests/samples/jira/ were captured from the test Jira (`tests/samples/record_jira.py`).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gonogo.core.jira_shapes.comment_format import CommentBody, CommentFormat
+from gonogo.core.jira_shapes.verdict_labels import LabelChange
+from gonogo.jira import rest
+
+SAMPLES = Path(__file__).parent / "samples" / "jira"
+NOW = datetime(2026, 10, 21, 7, 27, 30, tzinfo=UTC)
+ADF = CommentBody(CommentFormat.ADF, {"type": "doc", "version": 1, "content": []})
+WIKI = CommentBody(CommentFormat.WIKI, "h3. verdict")
+
+
+def sample(name: str) -> rest.Answer:
+    recorded = json.loads((SAMPLES / f"{name}.json").read_text())
+    return rest.Answer(recorded["status"], recorded["headers"], recorded["body"].encode())
+
+
+def problem(name: str) -> rest.Problem:
+    with pytest.raises(rest.Problem) as raised:
+        rest.read(sample(name), NOW)
+    return raised.value
+
+
+def test_a_comment_page_gives_every_comment_and_the_total() -> None:
+    comments, total = rest.comment_page(rest.read(sample("comments_page"), NOW))
+    assert total == len(comments) == 4
+    assert next(c for c in comments if c["properties"])["properties"][0]["key"] == "gonogo.verdict"
+
+
+@pytest.mark.parametrize("page", [{}, {"comments": "x", "total": 1}, {"comments": [{}], "total": 1}, [5]])
+def test_a_comment_page_of_another_shape_is_malformed_never_empty(page: Any) -> None:
+    with pytest.raises(rest.Malformed):
+        rest.comment_page(page)
+
+
+def test_cloud_search_pages_by_token_until_jira_says_last() -> None:
+    issues, total, after = rest.search_page(
+        rest.read(sample("search_jql_first_page"), NOW), cloud=True, after=None
+    )
+    assert [i["key"] for i in issues] == ["BID-1", "BID-2"]
+    assert total is None
+    assert isinstance(after, str)
+    assert after
+    assert rest.search({"jql": "x"}, cloud=True, after=after).params["nextPageToken"] == after
+
+
+def test_data_center_search_pages_by_offset_up_to_the_total() -> None:
+    first = rest.search_page(rest.read(sample("search_offset_first_page"), NOW), cloud=False, after=None)
+    assert (len(first[0]), first[1], first[2]) == (2, 3, 2)
+    last = rest.search_page(rest.read(sample("search_offset_last_page"), NOW), cloud=False, after=2)
+    assert (len(last[0]), last[1], last[2]) == (1, 3, None)
+    assert rest.search({"jql": "x"}, cloud=False, after=2).params["startAt"] == 2
+
+
+def test_a_group_page_names_members_by_every_id_and_says_it_is_last() -> None:
+    ids, following = rest.member_page(rest.read(sample("group_members"), NOW), 0)
+    assert following is None
+    assert any(member.startswith("712020:") for member in ids)
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "words"),
+    [
+        ("issue_not_found", rest.NotFound, "Issue does not exist"),
+        ("credentials_refused", rest.Unauthorized, "not authenticated"),
+        ("permission_refused", rest.Forbidden, "do not have permission"),
+        ("search_bad_jql", rest.BadRequest, "Error in the JQL Query"),
+        ("comment_refused", rest.NotFound, "Can not find a comment"),
+    ],
+)
+def test_errors_are_typed_by_http_meaning_and_keep_jiras_words(name: str, kind: type, words: str) -> None:
+    found = problem(name)
+    assert type(found) is kind
+    assert words in found.messages
+
+
+def test_a_rate_limit_says_when_to_ask_again() -> None:
+    limited = problem("rate_limited")
+    assert isinstance(limited, rest.RateLimited)
+    assert limited.retry_after == 7
+
+
+def test_an_outage_s_retry_after_may_be_an_http_date() -> None:
+    broken = problem("server_broken")
+    assert isinstance(broken, rest.ServerBroken)
+    assert broken.retry_after == 30
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"), [("inf", None), ("nan", None), ("1e12", 86400.0), ("-5", 0.0), ("x", None)]
+)
+def test_an_absurd_retry_after_is_bounded_or_ignored(value: str, seconds: float | None) -> None:
+    assert rest.retry_after_seconds(value, NOW) == seconds
+
+
+def test_an_answer_nested_absurdly_deep_is_refused_without_recursion() -> None:
+    with pytest.raises(rest.TooDeep):
+        rest.json_of(b"[" * 150 + b"]" * 150)
+    assert rest.json_of(b"[" * 100 + b"]" * 100) is not None
+
+
+def test_a_comment_is_posted_with_its_property_in_one_request_on_its_format_s_api() -> None:
+    posted = rest.create_comment("10000", ADF, {"gonogo.verdict": {"gonogo": True}})
+    assert (posted.method, posted.path, posted.version, posted.idempotent) == (
+        "POST",
+        "issue/10000/comment",
+        3,
+        False,
+    )
+    assert posted.body["properties"] == [{"key": "gonogo.verdict", "value": {"gonogo": True}}]
+    assert rest.update_comment("10000", "7", WIKI).version == 2
+
+
+def test_one_issue_edit_carries_the_pointer_the_label_and_the_comment() -> None:
+    edit = rest.edit_issue("10000", {"p": 1}, LabelChange(add=("gonogo-go",), remove=()), ("7", ADF))
+    assert (edit.method, edit.version, edit.idempotent) == ("PUT", 3, True)
+    assert edit.body["update"] == {
+        "labels": [{"add": "gonogo-go"}],
+        "comment": [{"edit": {"id": "7", "body": ADF.content}}],
+    }
+    assert "update" not in rest.edit_issue("10000", {"p": 1}).body
+
+
+def test_an_admin_webhook_is_named_by_the_end_of_its_self_url() -> None:
+    hook = rest.webhook_with_id({"self": "https://x/rest/webhooks/1.0/webhook/42"})
+    assert hook["id"] == "42"
+    assert rest.save_admin_webhook({}, "42").path == f"{rest.ADMIN_WEBHOOKS}/42"
