@@ -182,9 +182,7 @@ def make_renderer(template_dir: Path | None = None) -> Renderer:
     # Every filter that returns Trusted must seal what it was given: `{{ value|escaped }}` in a
     # team's template must not turn ticket text into structure. Terminal and TOML filters have no
     # business in a comment and are left out (a template using one fails with a clear error).
-    document.filters["failed_title"] = _sealed_failed_title
-    document.filters["escaped"] = _sealed_escaped
-    document.filters["plural"] = _sealed_plural
+    document.filters.update(failed_title=_sealed_failed_title, escaped=_sealed_escaped, plural=_sealed_plural)
     for terminal_only in ("wrap", "style", "toml"):
         del document.filters[terminal_only]
     return Renderer(
@@ -272,11 +270,7 @@ def _environment(
     )
     env.globals = {name: env.globals[name] for name in _GLOBALS}
     env.filters = {name: env.filters[name] for name in _JINJA_FILTERS}
-    env.filters["style"] = _style
-    env.filters["wrap"] = _wrap
-    env.filters["plural"] = _plural
-    env.filters["escaped"] = _escaped
-    env.filters["toml"] = _toml_string
+    env.filters.update(style=_style, wrap=_wrap, plural=_plural, escaped=_escaped, toml=_toml_string)
     env.filters["failed_title"] = _failed_title
     return env
 
