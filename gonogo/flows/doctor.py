@@ -8,7 +8,6 @@ its facts), so doctor.txt.j2 words every sentence and its fix.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -339,8 +338,8 @@ def configuration_problem(error: ConfigurationError) -> DoctorLine:
 
 def service_lines(settings: Settings, environ: Mapping[str, str]) -> list[DoctorLine]:
     """`--service`: the webhook settings load, a secret or token is set, the queue is reachable."""
-    from gonogo.webhook.queue import open_queue  # noqa: PLC0415 (only with --service)
-    from gonogo.webhook.queue.redis import describe  # noqa: PLC0415
+    # The service's packages are an optional extra: imported only with --service, once present.
+    from gonogo.webhook.queue import check_queue  # noqa: PLC0415
     from gonogo.webhook.settings import webhook_settings  # noqa: PLC0415
 
     try:
@@ -352,15 +351,5 @@ def service_lines(settings: Settings, environ: Mapping[str, str]) -> list[Doctor
         lines = [ok("webhook secret", "secret")]
     else:
         lines = [problem("webhook secret", "secret-missing")]
-    queue_settings = webhook.queue
-    if queue_settings.kind == "redis":
-        try:
-            open_queue(queue_settings, reader=True).close()
-        except ConfigurationError as error:
-            return [*lines, problem("queue", "redis-error", error=str(error))]
-        return [*lines, ok("queue", "redis", where=describe(queue_settings.redis_url.reveal()))]
-    folder = queue_settings.path
-    existing = folder if folder.exists() else folder.parent
-    if existing.is_dir() and os.access(existing, os.W_OK):
-        return [*lines, ok("queue", "local", folder=str(folder))]
-    return [*lines, problem("queue", "local-unwritable", folder=str(folder))]
+    usable, what, details = check_queue(webhook.queue)
+    return [*lines, (ok if usable else problem)("queue", what, **details)]

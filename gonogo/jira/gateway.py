@@ -124,10 +124,7 @@ class JiraGateway:
         name = _short_name(label or key)
         with self._asking(f"read {name}"):
             raw = self._json(rest.get_issue(key, fields, self._settings.comment_property), missing=name)
-        try:
             ticket = ticket_from_rest(raw, origin=f"Jira's answer for {name}")
-        except InputError:
-            raise self._worded(ValueError(), f"read {name}") from None
         if ticket.id:
             self._names[ticket.id] = ticket.key
         return ticket
@@ -386,20 +383,10 @@ class JiraGateway:
 
     @contextmanager
     def _asking(self, action: str) -> Iterator[None]:
-        """Failures of what runs inside, worded for `action`; gonogo's own errors pass through."""
+        """Failures of what runs inside, worded for `action` (see `_WORDS`)."""
         try:
             yield
-        except (
-            rest.Problem,
-            rest.Malformed,
-            RetryAfterTooLong,
-            RedirectRefused,
-            ValueError,
-            requests.Timeout,
-            requests.ConnectionError,
-            requests.exceptions.ChunkedEncodingError,
-            requests.exceptions.ContentDecodingError,
-        ) as failure:
+        except tuple(_WORDS) as failure:  # the failures Jira's edge words; gonogo's own errors pass
             raise self._worded(failure, action) from None
 
     def _worded(self, failure: Exception, action: str) -> JiraError:
@@ -472,6 +459,7 @@ _WORDS: dict[type[Exception], str] = {
     ValueError: "Jira's answer when trying to {action} was not the JSON Jira sends: "
     "is JIRA_URL the Jira site itself (not a proxy or login page)?",
 }
+_WORDS[InputError] = _WORDS[ValueError]
 _WORDS[requests.exceptions.ContentDecodingError] = _WORDS[requests.exceptions.ChunkedEncodingError]
 _WORDS[requests.ConnectTimeout] = _WORDS[requests.Timeout]  # a timeout first, as people read it
 

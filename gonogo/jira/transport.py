@@ -31,7 +31,7 @@ log = logging.getLogger("gonogo.jira.gateway")  # one name for the edge's reques
 
 _MAX_SAME_SITE_REDIRECTS = 5
 _READ_SIZE = 64 * 1024
-_NOT_PROCESSED = (rest.RateLimited,)  # and a 503: Jira says the request was not processed
+_NOT_PROCESSED = {429, 503}  # Jira says the request was not processed
 _MAYBE_PROCESSED = {500, 502, 504}
 # The answer broke off (timeout, dropped connection, short body): the request may have been processed.
 _BROKEN_ANSWER = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
@@ -54,6 +54,8 @@ class RetryAfterTooLong(Exception):
 
 
 class _Bearer(requests.auth.AuthBase):
+    """A Data Center personal access token (an auth object, so that no ~/.netrc entry replaces it)."""
+
     def __init__(self, token: str) -> None:
         self.token = token
 
@@ -90,9 +92,8 @@ class Transport:
         self.limits = limits
         self.round_trips = 0
         self._throttle = throttle
-        self._sleep = sleep or (
-            throttle.pause if throttle is not None else time.sleep
-        )  # Ctrl-C cuts it short
+        # A retry's back-off goes through the run's throttle, so that stopping the run cuts it short.
+        self._sleep = sleep or (throttle.pause if throttle is not None else time.sleep)
         self._clock = clock or time.monotonic  # measures each request's overall deadline
         self._session = requests.Session()
         self._session.headers.update(
@@ -178,8 +179,7 @@ class Transport:
 
     def _should_retry(self, exc: BaseException, idempotent: bool) -> bool:
         if isinstance(exc, rest.Problem):
-            retryable = isinstance(exc, _NOT_PROCESSED) or exc.status == 503
-            retryable = retryable or (idempotent and exc.status in _MAYBE_PROCESSED)
+            retryable = exc.status in _NOT_PROCESSED or (idempotent and exc.status in _MAYBE_PROCESSED)
             if retryable and exc.retry_after is not None and exc.retry_after > self.limits.max_wait:
                 raise RetryAfterTooLong(exc.retry_after)
             return retryable

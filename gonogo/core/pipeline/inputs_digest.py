@@ -9,7 +9,7 @@ evidence, how each waiver label was ruled on, decisions on record, the verdict's
 the configuration as one fingerprint (checklists with their rules and thresholds, templates,
 gonogo's version; the comment's format and label prefix are added by the poster). Only the path to
 GO and the rendering, the costly part, are left out: they follow from these. The comment's own
-digest (`gonogo.jira.sticky_comment.comment_digest`) still decides every write.
+digest (`gonogo.jira.comment_plan.comment_digest`) still decides every write.
 """
 
 from __future__ import annotations
