@@ -38,10 +38,9 @@ from gonogo.flows.portfolio_run import ReportRequest, run_report
 from gonogo.jira.gateway import JiraGateway
 from gonogo.sources.config import JiraSettings, Settings, load_settings
 from gonogo.sources.tickets import load_ticket_file
-from gonogo.webhook.checks_process import stuck_after_seconds
 from gonogo.webhook.queue import Job
 from gonogo.webhook.queue.local import LocalQueue
-from gonogo.webhook.service import health_check
+from gonogo.webhook.service import health_check, stuck_after_seconds
 from gonogo.webhook.settings import QueueSettings, RetryPolicy
 from gonogo.webhook.worker import Checked, Workers
 
@@ -465,7 +464,7 @@ def test_the_local_queue_gives_its_space_back_once_a_burst_has_drained(tmp_path:
         (Job(f"d-{n}-{padding}", f"BID-{n}", str(n), "jira:issue_created", 0.0), False) for n in range(1500)
     ]
     try:
-        assert all(queue.submit_many(burst))
+        assert all(queue.submit(job, dedupe=dedupe) for job, dedupe in burst)
         peak = queue_bytes(settings.path)
         for _ in burst:
             claimed = queue.claim(5)
@@ -474,7 +473,7 @@ def test_the_local_queue_gives_its_space_back_once_a_burst_has_drained(tmp_path:
             peak = max(peak, queue_bytes(settings.path))
         assert queue.depth() == 0
         assert peak > 3_000_000  # the burst's 3 MB of jobs were on disk
-        # The queue tidies up in its own thread once it has run empty.
+        # The queue tidies up once it has run empty.
         wait_until(
             lambda: queue_bytes(settings.path) < peak / 10, timeout=20, what="the space to be given back"
         )
@@ -496,7 +495,7 @@ def test_delivery_ids_are_pruned_once_the_dedupe_window_has_passed(tmp_path: Pat
         assert queue.submit(Job(delivery, "BID-1", "1", "jira:issue_created", now[0]), dedupe=True)
         claimed = queue.claim(5)
         assert claimed is not None
-        queue.complete(claimed)  # the queue is empty again: it tidies up in its own thread
+        queue.complete(claimed)  # the queue is empty again: it tidies up
 
     try:
         store_and_finish("first")
@@ -583,20 +582,17 @@ def test_a_worker_stuck_on_one_check_past_its_deadlines_makes_healthz_say_so(tmp
     after = stuck_after_seconds(
         replace(JiraSettings(), timeout_seconds=5.0, retries=1, max_retry_wait_seconds=10)
     )
-    health = health_check(queue, workers, stuck=metrics.workers_stuck)
+    health = health_check(queue, workers, stuck_after=after)
     try:
         workers.start()
         queue.submit(Job("d-1", "BID-1", "1", "jira:issue_created", 0.0), dedupe=True)
         wait_until(lambda: workers.stuck(-1.0) == 1, timeout=10, what="the worker to start the check")
         now[0] += after  # exactly at the limit: slow, not stuck
-        metrics.stuck.set(workers.stuck(after))
         assert health() is None
         now[0] += 1.0
-        metrics.stuck.set(workers.stuck(after))  # what the check process does every second
         assert health() == "1 worker(s) stuck on one check for longer than its Jira deadlines allow"
         release.set()
         wait_until(lambda: workers.stuck(-1.0) == 0, timeout=10, what="the check to end")
-        metrics.stuck.set(workers.stuck(after))
         assert health() is None
     finally:
         release.set()

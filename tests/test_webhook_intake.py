@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -87,7 +87,7 @@ def test_an_odd_delivery_id_is_not_echoed_and_not_used_to_deduplicate(queue: Loc
 
 def test_when_the_queue_cannot_store_the_job_the_sender_is_told_to_come_back(tmp_path: Path) -> None:
     class FullDisk(LocalQueue):
-        def submit_many(self, jobs: Sequence[tuple[Job, bool]]) -> list[bool]:
+        def submit(self, job: Job, *, dedupe: bool) -> bool:
             raise QueueUnavailable("disk full")
 
     broken = FullDisk(QueueSettings(kind="local", path=tmp_path / "broken"))

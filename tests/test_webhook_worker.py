@@ -351,7 +351,7 @@ def test_a_dead_worker_makes_the_service_unhealthy_and_its_job_is_not_lost(queue
         metrics=Metrics(queue_depth=queue.depth),
         poll_seconds=0.05,
     )
-    health = health_check(queue, workers)
+    health = health_check(queue, workers, stuck_after=60)
     assert health() is None
     queue.submit(job(), dedupe=True)
     workers.start()

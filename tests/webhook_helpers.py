@@ -24,7 +24,7 @@ from jiraserver import JiraServer
 from realdeps import require_real_or_skip
 from support import EXAMPLES, REPO, TODAY
 
-from gonogo.webhook.metrics import IntakeMetrics, WorkerMetrics
+from gonogo.webhook.metrics import Metrics
 from gonogo.webhook.verify import signature
 
 SAMPLES = REPO / "tests" / "webhook_samples"
@@ -202,6 +202,18 @@ class Service:
         except (requests.ConnectionError, requests.Timeout):  # a slow answer while starting: not ready yet
             return False
 
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """`gonogo ARGS` in the service's folder and environment, to its end."""
+        return subprocess.run(
+            [sys.executable, "-m", "gonogo", *args],
+            env=self.env,
+            cwd=self.folder,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
     def post(
         self, body: bytes, headers: dict[str, str] | None = None, path: str = "/webhook"
     ) -> requests.Response:
@@ -248,16 +260,11 @@ class Service:
         )
 
     def log_lines(self) -> list[dict[str, Any]]:
-        """Every JSON line of the log, both processes' (they share stderr)."""
+        """Every JSON line of the log."""
         return [json.loads(line) for line in self.log_text().splitlines() if line.startswith("{")]
 
     def delivery_lines(self) -> list[dict[str, Any]]:
         return [record for record in self.log_lines() if record.get("logger") == "gonogo.webhook.delivery"]
 
 
-class Metrics(IntakeMetrics, WorkerMetrics):
-    """Both halves of the service's metrics in one registry, for tests that run intake and workers."""
-
-    def __init__(self, *, queue_depth: Callable[[], int]) -> None:
-        IntakeMetrics.__init__(self, queue_depth=queue_depth)
-        WorkerMetrics.__init__(self, self.registry)
+__all__ = ["Metrics"]  # the service's metrics, for tests that run its parts without a server

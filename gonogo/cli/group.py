@@ -13,7 +13,7 @@ from gonogo.cli.check import check
 from gonogo.cli.checklists import checklists
 from gonogo.cli.exits import ExitCode, for_result
 from gonogo.cli.report import report
-from gonogo.cli.serve import dead_letters, serve
+from gonogo.cli.serve import dead_letters, serve, worker
 from gonogo.cli.site import doctor, setup
 from gonogo.core.errors import GonogoError
 
@@ -75,7 +75,7 @@ def _accept_config_option(command: click.Command) -> None:
         _accept_config_option(sub)
 
 
-for command in (setup, doctor, check, report, checklists, serve, dead_letters):
+for command in (setup, doctor, check, report, checklists, serve, worker, dead_letters):
     _accept_config_option(command)
     main.add_command(command)
 

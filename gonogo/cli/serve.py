@@ -1,13 +1,21 @@
-"""`gonogo serve` and `gonogo dead-letters`: the webhook service and what it could not do."""
+"""`gonogo serve`, `gonogo worker` and `gonogo dead-letters`: the webhook service and its leftovers.
+
+A command imports the work it runs when it runs (see pyproject's note on `gonogo/cli/`); here also
+because the service's packages are the optional `serve` extra, checked by `require_serve_extra`
+first: imported at the top, they would break every other command of a CLI-only install.
+"""
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
 from datetime import datetime
 
 import click
 
 from gonogo.cli.common import today_option
+from gonogo.core.errors import ConfigurationError
 
 # What the `serve` extra installs; a CLI-only install has none of them.
 SERVE_PACKAGES = ("uvicorn", "starlette", "prometheus_client", "persistqueue", "redis")
@@ -15,15 +23,7 @@ INSTALL_SERVE = "pip install 'gonogo[serve]'"
 
 
 def require_serve_extra(command: str) -> None:
-    """Stop with the install command when the web service's packages are missing (exit code 3).
-
-    Checked before anything starts, so a CLI-only install gets one line naming the fix rather
-    than an import error halfway through starting the service.
-    """
-    import importlib.util
-
-    from gonogo.core.errors import ConfigurationError
-
+    """One line naming the install command (exit code 3) rather than an import error halfway."""
     for name in SERVE_PACKAGES:
         try:
             found = importlib.util.find_spec(name) is not None
@@ -76,6 +76,26 @@ def serve(
     run_service(settings, webhook, today=today.date() if today else None, verbose=ctx.obj["verbose"])
 
 
+@click.command()
+@click.option(
+    "--workers", type=click.IntRange(1, 64), help="Check worker threads (default: [webhook].workers or 4)."
+)
+@today_option("Date to count deadlines from (default: each check's day).")
+@click.pass_context
+def worker(ctx: click.Context, workers: int | None, today: datetime | None) -> None:
+    """Run more check workers on the Redis queue of gonogo serve (docs/webhook-service.md)."""
+    require_serve_extra("gonogo worker")
+    from gonogo.sources.config import load_settings
+    from gonogo.webhook.service import run_workers
+    from gonogo.webhook.settings import webhook_settings
+
+    settings = load_settings(ctx.obj["config_path"])
+    webhook = webhook_settings(settings, os.environ, workers=workers)
+    ctx.exit(
+        run_workers(settings, webhook, today=today.date() if today else None, verbose=ctx.obj["verbose"])
+    )
+
+
 @click.command("dead-letters")
 @click.option(
     "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -97,8 +117,6 @@ def dead_letters(ctx: click.Context, output_format: str) -> None:
     finally:
         queue.close()
     if output_format == "json":
-        import json
-
         click.echo(redact(json.dumps(lines, indent=2, ensure_ascii=False)))
         return
     if not lines:

@@ -1,18 +1,14 @@
-"""The HTTP edge (Starlette): read the body within its limit, hand it to the intake, write the answer.
+"""The HTTP edge (Starlette): read the body within its limits, hand it to the intake, answer.
 
-Nothing is decided here. The intake's checks at the door (signature, what the delivery is) are CPU
-only and run on the event loop; storing the job is blocking I/O (SQLite or Redis), so it goes to
-the one writer thread (`gonogo.webhook.writer`) and the loop keeps answering other deliveries while
-it waits. A large body is screened in the thread pool instead, so it cannot stall the loop. Starlette
-itself answers 405 for other methods and 404 for other paths.
+Verifying and storing run in the thread pool (storing is blocking I/O: SQLite or Redis), so the
+event loop keeps answering. Starlette answers 405 for other methods and 404 for other paths.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -20,30 +16,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gonogo.webhook.intake import Accepted, Intake, Reply
-from gonogo.webhook.metrics import IntakeMetrics
-from gonogo.webhook.writer import SerialWriter
-
-# Bodies up to this size are screened (HMAC, JSON) on the event loop: well under a millisecond.
-INLINE_SCREEN_BYTES = 64 * 1024
+from gonogo.webhook.intake import Intake, Reply
+from gonogo.webhook.metrics import Metrics
 
 
 def create_app(
     *,
     intake: Intake,
-    metrics: IntakeMetrics,
+    metrics: Metrics,
     path: str,
     max_body_bytes: int,
     request_timeout: float,
     health: Callable[[], str | None],
-    on_startup: Callable[[], None],
-    on_shutdown: Callable[[], None],
 ) -> Starlette:
-    """The ASGI application: `POST <path>`, `GET /healthz`, `GET /metrics`.
-
-    `health` returns None when the service can do its work, else what stops it (`/healthz` says 503).
-    """
-    writer: SerialWriter[Accepted, Reply] = SerialWriter(intake.store_many)
+    """`POST <path>`, `GET /healthz` (`health`: None, or what stops the service), `GET /metrics`."""
 
     async def webhook(request: Request) -> Response:
         started = time.perf_counter()
@@ -59,13 +45,7 @@ def create_app(
                         return _json(intake.too_large(request.headers, limit=max_body_bytes))
         except TimeoutError:
             return _json(intake.too_slow(request.headers, limit=request_timeout))
-        if len(body) <= INLINE_SCREEN_BYTES:
-            step = intake.screen(bytes(body), request.headers, started=started)
-        else:
-            step = await run_in_threadpool(intake.screen, bytes(body), request.headers, started=started)
-        if isinstance(step, Reply):
-            return _json(step)
-        return _json(await writer.submit(step))
+        return _json(await run_in_threadpool(intake.receive, bytes(body), request.headers, started=started))
 
     async def healthz(request: Request) -> Response:
         problem = await run_in_threadpool(health)
@@ -75,23 +55,12 @@ def create_app(
         body, content_type = await run_in_threadpool(metrics.exposition)
         return Response(body, media_type=content_type)
 
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        writer.start()
-        on_startup()
-        try:
-            yield
-        finally:
-            await run_in_threadpool(writer.stop)  # no request is in flight any more
-            await run_in_threadpool(on_shutdown)
-
     return Starlette(
         routes=[
             Route(path, webhook, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", scrape, methods=["GET"]),
-        ],
-        lifespan=lifespan,
+        ]
     )
 
 

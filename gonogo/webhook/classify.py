@@ -138,19 +138,24 @@ def _jira_webhook(
     if _caused_by(data, filters.ignore_accounts):
         return Ignore(event, "caused by gonogo's own account", key)
     fields = issue.get("fields")
-    if not isinstance(fields, dict):
-        fields = {}
-    unwanted = filtered_out(_project_of(key), _type_name(fields.get("issuetype")), filters)
+    unwanted = filtered_out(
+        _project_of(key), _type_name((fields if isinstance(fields, dict) else {}).get("issuetype")), filters
+    )
     if unwanted:
         return Ignore(event, unwanted, key)
     if event == UPDATED:
-        if isinstance(data.get("comment"), dict):
-            return Ignore(event, "a comment event, not a field change", key)
-        if relabelled:
-            return CheckTicket(key, issue_id, event)  # by someone else: the re-check repairs it
-        if not _changed_a_watched_field(data.get("changelog"), watched):
-            return Ignore(event, "no field the checklists read has changed", key)
+        return _update(data, CheckTicket(key, issue_id, event), watched, relabelled=relabelled)
     return CheckTicket(key, issue_id, event)
+
+
+def _update(data: Mapping[str, Any], check: CheckTicket, watched: set[str], *, relabelled: bool) -> Decision:
+    """An update by someone else: a moved verdict label is always re-checked (the re-check repairs
+    it); otherwise only a change of a field the checklists read counts."""
+    if isinstance(data.get("comment"), dict):
+        return Ignore(check.event, "a comment event, not a field change", check.key)
+    if relabelled or _changed_a_watched_field(data.get("changelog"), watched):
+        return check
+    return Ignore(check.event, "no field the checklists read has changed", check.key)
 
 
 def _automation(data: Mapping[str, Any], filters: Filters) -> Decision:

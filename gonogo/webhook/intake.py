@@ -1,10 +1,8 @@
-"""From a delivery's raw bytes to an answer: authenticate → classify → durably enqueue.
+"""From a delivery's bytes to its answer: authenticate → classify → store, framework-free.
 
-The HTTP layer reads the body (enforcing the size limit) and writes the reply; everything between
-is here, independent of the web framework. The reply is decided only after the job is stored, so
-an acknowledged delivery is never lost; a queue failure is answered 503 so that Jira delivers again.
-Deliveries that end here (rejected, ignored, duplicate) get their log line here; queued ones get
-theirs from the worker when the check has finished.
+The answer comes only after the job is stored, so an acknowledged delivery is never lost; a queue
+that cannot store is a 503, so that Jira delivers again. Deliveries that end here get their log
+line here; queued ones get theirs from the worker once checked.
 """
 
 from __future__ import annotations
@@ -12,13 +10,13 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from gonogo.webhook.classify import CheckTicket, Ignore, Malformed, classify
 from gonogo.webhook.logs import log_delivery
-from gonogo.webhook.metrics import IntakeMetrics
+from gonogo.webhook.metrics import Metrics
 from gonogo.webhook.queue import Job, QueueUnavailable, WorkQueue
 from gonogo.webhook.settings import WebhookSettings
 from gonogo.webhook.verify import Authenticity, authenticate
@@ -33,22 +31,9 @@ class Reply:
     body: Mapping[str, Any] = field(default_factory=dict)
 
 
-class Accepted(NamedTuple):
-    """A delivery that passed the door and names a ticket to check: it still has to be stored."""
-
-    job: Job
-    decision: CheckTicket
-    dedupe: bool
-    started: float
-
-
 def delivery_id(headers: Mapping[str, str]) -> tuple[str, bool]:
-    """The sender's delivery id and whether it can deduplicate; else a fresh id for the log.
-
-    Jira keeps `X-Atlassian-Webhook-Identifier` across retries of one delivery. An id that is not
-    a plain token is not used at all (it would only be echoed into logs); without one, the delivery
-    is not deduplicated: the per-ticket lock and the sticky comment still keep it to one comment.
-    """
+    """Jira's id, kept across retries of one delivery, and whether it can deduplicate. An id that
+    is not a plain token is not used (it would only be echoed into logs): a fresh one is made."""
     given = headers.get(DELIVERY_ID_HEADER.lower()) or headers.get(DELIVERY_ID_HEADER) or ""
     if _SAFE_ID.fullmatch(given):
         return given, True
@@ -61,11 +46,14 @@ class Intake:
         *,
         settings: WebhookSettings,
         queue: WorkQueue,
-        metrics: IntakeMetrics,
+        metrics: Metrics,
         watched_fields: frozenset[str],
         label_prefix: str = "",
         decision_fields: frozenset[str] = frozenset(),
+        arrived: Callable[[], None] = lambda: None,
     ) -> None:
+        """`arrived` is told of each delivery (see `gonogo.webhook.worker.DeliveriesFirst`)."""
+        self._arrived = arrived
         credentials = settings.credentials
         self._secret = credentials.secret.reveal() if credentials.secret else None
         self._token = credentials.token.reveal() if credentials.token else None
@@ -78,27 +66,16 @@ class Intake:
         self._metrics = metrics
 
     def too_large(self, headers: Mapping[str, str], *, limit: int) -> Reply:
-        """Answer for a body over `limit` bytes (it is not read further)."""
-        identifier, _ = delivery_id(headers)
-        return self._finish(
-            Reply(413, {"error": f"the body exceeds {limit} bytes"}), identifier, "too_large", None, None
-        )
+        reply = Reply(413, {"error": f"the body exceeds {limit} bytes"})
+        return self._finish(reply, delivery_id(headers)[0], "too_large", None, None)
 
     def too_slow(self, headers: Mapping[str, str], *, limit: float) -> Reply:
-        """Answer for a body that did not arrive within `limit` seconds (the connection is dropped)."""
-        identifier, _ = delivery_id(headers)
         reply = Reply(408, {"error": f"the body did not arrive within {limit:g} s"})
-        return self._finish(reply, identifier, "too_slow", None, None)
+        return self._finish(reply, delivery_id(headers)[0], "too_slow", None, None)
 
     def receive(self, body: bytes, headers: Mapping[str, str], *, started: float) -> Reply:
-        """Decide the answer for one delivery; `started` is `time.perf_counter()` at its arrival."""
-        step = self.screen(body, headers, started=started)
-        return step if isinstance(step, Reply) else self.store(step)
-
-    def screen(self, body: bytes, headers: Mapping[str, str], *, started: float) -> Reply | Accepted:
-        """Everything before storing (authenticate, classify): CPU only, no I/O, so the HTTP layer
-        runs it on the event loop. A delivery that ends here gets its Reply; one to check is Accepted
-        and still has to be stored (`store`) before it may be acknowledged."""
+        """The answer for one delivery; `started` is `time.perf_counter()` at its arrival."""
+        self._arrived()
         identifier, dedupe = delivery_id(headers)
         authenticity = authenticate(
             body, headers, secret=self._secret, token=self._token, token_header=self._token_header
@@ -123,41 +100,22 @@ class Intake:
                 reply, identifier, "ignored", decision, started, ticket=decision.key, reason=decision.reason
             )
         job = Job(identifier, decision.key, decision.issue_id, decision.event, received_at=time.time())
-        return Accepted(job, decision, dedupe, started)
+        return self._store(job, decision, dedupe, started)
 
-    def store(self, accepted: Accepted) -> Reply:
-        """Store one accepted delivery durably and answer for it (blocking: SQLite or Redis)."""
-        return self.store_many([accepted])[0]
-
-    def store_many(self, batch: Sequence[Accepted]) -> list[Reply]:
-        """Store accepted deliveries together (the local queue: one commit) and answer for each."""
+    def _store(self, job: Job, decision: CheckTicket, dedupe: bool, started: float) -> Reply:
         try:
-            stored = self._queue.submit_many([(a.job, a.dedupe) for a in batch])
+            stored = self._queue.submit(job, dedupe=dedupe)
         except QueueUnavailable as exc:
             reply = Reply(503, {"error": "the queue is unavailable; deliver again later"})
-            return [
-                self._finish(
-                    reply,
-                    a.job.delivery_id,
-                    "unavailable",
-                    a.decision,
-                    a.started,
-                    ticket=a.job.key,
-                    reason=str(exc),
-                )
-                for a in batch
-            ]
-        return [self._answer(a, fresh) for a, fresh in zip(batch, stored, strict=True)]
-
-    def _answer(self, accepted: Accepted, stored: bool) -> Reply:
-        job, decision, _, started = accepted
-        identifier = job.delivery_id
+            return self._finish(
+                reply, job.delivery_id, "unavailable", decision, started, ticket=job.key, reason=str(exc)
+            )
         if not stored:
-            reply = Reply(200, {"outcome": "duplicate", "delivery": identifier})
-            return self._finish(reply, identifier, "duplicate", decision, started, ticket=job.key)
+            reply = Reply(200, {"outcome": "duplicate", "delivery": job.delivery_id})
+            return self._finish(reply, job.delivery_id, "duplicate", decision, started, ticket=job.key)
         self._metrics.deliveries.labels("queued").inc()
         self._metrics.ack_seconds.observe(time.perf_counter() - started)
-        return Reply(200, {"outcome": "queued", "delivery": identifier, "ticket": job.key})
+        return Reply(200, {"outcome": "queued", "delivery": job.delivery_id, "ticket": job.key})
 
     def _finish(
         self,
@@ -174,9 +132,10 @@ class Intake:
             elapsed = time.perf_counter() - started
             self._metrics.ack_seconds.observe(elapsed)
             latency_ms = round(elapsed * 1000, 1)
+        event = decision.event if decision is not None else None
         log_delivery(
             delivery=identifier,
-            event=decision.event if decision is not None else None,
+            event=event,
             outcome=outcome,
             status=reply.status,
             latency_ms=latency_ms,

@@ -1,69 +1,82 @@
-"""Wiring for `gonogo serve`: build every part once, run uvicorn, tear down in order.
+"""Wiring for `gonogo serve` and `gonogo worker`: build each part once, run, tear down in order.
 
-Two processes (see `gonogo.webhook.checks_process` for why): this one answers HTTP and stores
-accepted deliveries; a check process, started and supervised here, runs the workers and the
-waiver re-check. Built once per process: the check assessor (compiled checklists; here only for
-the fields a delivery must touch to be worth a check), the queue (its intake side here), the
-metrics. The check process starts when the server has started and stops before the queue closes.
-uvicorn owns SIGTERM/SIGINT: it stops accepting, finishes the requests in flight, then runs the
-shutdown that stops the check process in order.
+`serve` is one process: uvicorn answers deliveries on the event loop and stores them; worker
+threads consume the queue. `worker` is the same workers without HTTP, for the Redis queue when
+one machine is not enough. uvicorn owns SIGTERM/SIGINT in `serve`: it stops accepting and
+finishes the requests in flight; then the workers stop, and what they had not settled stays in
+the queue for the next start.
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
+import signal
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 from typing import Protocol
 
-from gonogo.core.errors import JiraError
+from gonogo.core.errors import ConfigurationError, JiraError
 from gonogo.core.pipeline.decisions import decision_fields
-from gonogo.flows.assessor import build_assessor
+from gonogo.flows.assessor import Assessor, build_assessor
+from gonogo.flows.check_ticket import assess_and_post
 from gonogo.jira.gateway import JiraGateway
+from gonogo.jira.groups import GroupDirectory
+from gonogo.redaction import REDACTOR
 from gonogo.sources.config import JiraSettings, Settings
 from gonogo.webhook.app import create_app
-from gonogo.webhook.checks_process import SHUTDOWN_GRACE_SECONDS, Launch, check_runner, remember_secrets
+from gonogo.webhook.classify import Filters, filtered_out
 from gonogo.webhook.intake import Intake
 from gonogo.webhook.listener import listen, raise_descriptor_limit, serve, server_config
 from gonogo.webhook.logs import setup_service_logging
-from gonogo.webhook.metrics import IntakeMetrics
-from gonogo.webhook.queue import WorkQueue, open_queue
+from gonogo.webhook.metrics import Metrics
+from gonogo.webhook.queue import Job, WorkQueue, open_queue
+from gonogo.webhook.recheck import WaiverRecheck
 from gonogo.webhook.settings import WebhookSettings
-from gonogo.webhook.supervisor import ChecksProcess
-
-__all__ = ["SHUTDOWN_GRACE_SECONDS", "check_runner", "health_check", "run_service"]
+from gonogo.webhook.worker import Checked, CheckRunner, DeliveriesFirst, NotAProposal, Workers
 
 log = logging.getLogger("gonogo.webhook")
+
+SHUTDOWN_GRACE_SECONDS = 10
+# A member removed from an approver group can no longer approve a waiver after at most this long.
+APPROVER_GROUP_LIFETIME_SECONDS = 3600.0
 
 
 class Liveness(Protocol):
     def alive(self) -> bool: ...
 
+    def stuck(self, after_seconds: float) -> int: ...
 
-def health_check(
-    queue: WorkQueue,
-    workers: Liveness,
-    *,
-    stopped: str = "worker threads stopped",
-    stuck: Callable[[], int] = lambda: 0,
-) -> Callable[[], str | None]:
-    """What `/healthz` reports: None when healthy, else what is wrong (the queue, no workers, or
-    workers stuck on a check past every deadline of its Jira requests: `stuck` counts them)."""
+
+def stuck_after_seconds(jira: JiraSettings) -> float:
+    """Ten times the longest one Jira request may take (retries and waits included): a check
+    makes a handful in turn, so a worker past this is held by something no deadline covers."""
+    return 10 * (jira.retries + 1) * (jira.timeout_seconds + jira.max_retry_wait_seconds)
+
+
+def health_check(queue: WorkQueue, workers: Liveness, *, stuck_after: float) -> Callable[[], str | None]:
+    """What `/healthz` reports: None when healthy, else what is wrong."""
 
     def problem() -> str | None:
         if not queue.healthy():
             return "queue unavailable"
         if not workers.alive():
-            return stopped
-        if held := stuck():
+            return "worker threads stopped"
+        if held := workers.stuck(stuck_after):
             return f"{held} worker(s) stuck on one check for longer than its Jira deadlines allow"
         return None
 
     return problem
+
+
+def remember_secrets(settings: Settings, webhook: WebhookSettings) -> None:
+    """Teach the log redactor every secret of the service, before anything can log."""
+    token = settings.jira.token
+    REDACTOR.remember_credentials(settings.jira.user, token.reveal() if token else None)
+    credentials = (webhook.credentials.secret, webhook.credentials.token)
+    REDACTOR.remember(*(s.reveal() for s in credentials if s is not None))
+    REDACTOR.remember_url_password(webhook.queue.redis_url.reveal())
 
 
 def with_own_account(
@@ -72,12 +85,9 @@ def with_own_account(
     *,
     connect: Callable[[JiraSettings], JiraGateway] = JiraGateway.connect,
 ) -> WebhookSettings:
-    """The settings with the credentials' own account among `ignore_accounts` (one `GET myself`).
-
-    That is what tells the echo of gonogo's own label edit from a verdict label someone else moved
-    (which is re-checked, so a forged `gonogo-go` does not stand). If Jira cannot say, the service
-    still starts: each echo then costs one quiet re-check (a GET that writes nothing).
-    """
+    """The settings with the credentials' own account ignored (one `GET myself`): that tells the
+    echo of gonogo's own label edit from a verdict label someone else moved. If Jira cannot say,
+    the service still starts; each echo then costs one quiet re-check."""
     try:
         own = connect(jira).account_ids()
     except JiraError as exc:
@@ -87,83 +97,168 @@ def with_own_account(
             exc,
         )
         return webhook
-    filters = replace(webhook.filters, ignore_accounts=webhook.filters.ignore_accounts | own)
-    return replace(webhook, filters=filters)
+    return replace(
+        webhook, filters=replace(webhook.filters, ignore_accounts=webhook.filters.ignore_accounts | own)
+    )
+
+
+def check_runner(
+    assessor: Assessor,
+    jira: JiraSettings,
+    *,
+    filters: Filters,
+    today: date | None,
+    connect: Callable[[JiraSettings], JiraGateway] = JiraGateway.connect,
+) -> CheckRunner:
+    """`gonogo check` for a job: fetch by id, apply the filters to the ticket Jira returned (an id
+    may belong to any project), assess, post. A ticket outside them costs one GET, no comment."""
+
+    def run(job: Job) -> Checked | NotAProposal:
+        gateway = connect(jira)
+        ticket = gateway.fetch_ticket(job.ticket, fields=assessor.fields_to_fetch(), label=job.key)
+        unwanted = filtered_out(ticket.project_key, ticket.issue_type or "", filters)  # "" matches none
+        if unwanted is not None:
+            return NotAProposal(unwanted)
+        result = assess_and_post(ticket, gateway, assessor=assessor, jira=jira, today=today or date.today())
+        assert result.publication is not None  # not a dry run
+        return Checked(
+            verdict=result.assessment.verdict.value,
+            action=result.publication.action.value,
+            comment_id=result.publication.comment_id,
+            key=ticket.key,
+            deleted=result.publication.removed,
+        )
+
+    return run
+
+
+class Checks:
+    """The worker threads and the waiver re-check of one process, on `queue`."""
+
+    def __init__(
+        self, settings: Settings, webhook: WebhookSettings, queue: WorkQueue, *, today: date | None
+    ) -> None:
+        self.stuck_after = stuck_after_seconds(settings.jira)
+        assessor = replace(
+            build_assessor(settings), groups=GroupDirectory(lifetime_seconds=APPROVER_GROUP_LIFETIME_SECONDS)
+        )
+        self.assessor = assessor
+        self.deliveries_first = DeliveriesFirst()
+        self.metrics = Metrics(queue_depth=queue.depth, stuck=lambda: self.workers.stuck(self.stuck_after))
+        self.workers = Workers(
+            queue=queue,
+            run_check=check_runner(assessor, settings.jira, filters=webhook.filters, today=today),
+            count=webhook.workers,
+            retry=webhook.retry,
+            metrics=self.metrics,
+            deliveries_first=self.deliveries_first,
+        )
+        self.recheck = WaiverRecheck(
+            queue=queue,
+            jira=settings.jira,
+            filters=webhook.filters,
+            interval_seconds=webhook.waiver_recheck_hours * 3600,
+            today=lambda: today or date.today(),
+        )
+
+    def start(self) -> None:
+        self.workers.start()
+        self.recheck.start()
+
+    def stop(self) -> None:
+        self.recheck.stop(SHUTDOWN_GRACE_SECONDS)
+        self.workers.stop(SHUTDOWN_GRACE_SECONDS)
+
+
+def _prepare(settings: Settings, webhook: WebhookSettings, *, verbose: int) -> WebhookSettings:
+    remember_secrets(settings, webhook)
+    setup_service_logging(verbose=verbose)
+    settings.jira.require_connection()
+    return with_own_account(webhook, settings.jira)
 
 
 def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | None, verbose: int) -> None:
     """Serve until SIGTERM/SIGINT. Configuration problems raise before anything listens."""
-    remember_secrets(settings, webhook)
-    setup_service_logging(verbose=verbose)
-    settings.jira.require_connection()
-    assessor = build_assessor(settings)  # here only for the fields a delivery must touch
-    webhook = with_own_account(webhook, settings.jira)  # before the check process gets the settings
+    webhook = _prepare(settings, webhook, verbose=verbose)
     descriptors = raise_descriptor_limit()
     listening = listen(webhook.host, webhook.port)
-    metrics_dir = Path(tempfile.mkdtemp(prefix="gonogo-metrics-"))
-    checks: ChecksProcess | None = None
     try:
-        checks = ChecksProcess(
-            Launch(settings=settings, webhook=webhook, today=today, verbose=verbose, ready_fd=-1),
-            metrics_dir=metrics_dir,
-        )
-        queue = open_queue(webhook.queue, role="intake", on_stored=checks.nudge)
+        queue = open_queue(webhook.queue)
     except BaseException:
         listening.close()
-        shutil.rmtree(metrics_dir, ignore_errors=True)
         raise
     try:
-        metrics = IntakeMetrics(queue_depth=queue.depth, worker_files=metrics_dir)
+        checks = Checks(settings, webhook, queue, today=today)
         intake = Intake(
             settings=webhook,
             queue=queue,
-            metrics=metrics,
-            watched_fields=frozenset(assessor.field_map.values()),
+            metrics=checks.metrics,
+            watched_fields=frozenset(checks.assessor.field_map.values()),
             label_prefix=settings.jira.label_prefix,
-            decision_fields=decision_fields(assessor.field_map),
+            decision_fields=decision_fields(checks.assessor.field_map),
+            arrived=checks.deliveries_first.arrived,
         )
-        supervised = checks
-
-        def started() -> None:
-            supervised.start()
-            log.info(
-                "gonogo serve ready",
-                extra={
-                    "host": webhook.host,
-                    "port": webhook.port,
-                    "path": webhook.path,
-                    "queue": webhook.queue.kind,
-                    "workers": webhook.workers,
-                    "open_files_limit": descriptors,
-                    "max_connections": webhook.max_connections,
-                    "signature": webhook.credentials.secret is not None,
-                    "token": webhook.credentials.token is not None,
-                },
-            )
-
         app = create_app(
             intake=intake,
-            metrics=metrics,
+            metrics=checks.metrics,
             path=webhook.path,
             max_body_bytes=webhook.max_body_bytes,
             request_timeout=webhook.request_timeout_seconds,
-            health=health_check(
-                queue, checks, stopped="check process not running", stuck=metrics.workers_stuck
-            ),
-            on_startup=started,
-            on_shutdown=lambda: supervised.stop(SHUTDOWN_GRACE_SECONDS),
+            health=health_check(queue, checks.workers, stuck_after=checks.stuck_after),
         )
-        config = server_config(
-            app,
-            host=webhook.host,
-            port=webhook.port,
-            max_connections=webhook.max_connections,
-            request_timeout=webhook.request_timeout_seconds,
-            grace_seconds=int(SHUTDOWN_GRACE_SECONDS),
-        )
-        serve(config, listening)
+        checks.start()
+        try:
+            log.info("gonogo serve ready", extra=_ready_fields(webhook, descriptors))
+            serve(
+                server_config(
+                    app, max_connections=webhook.max_connections, grace_seconds=SHUTDOWN_GRACE_SECONDS
+                ),
+                listening,
+            )
+        finally:
+            checks.stop()
     finally:
-        checks.stop(SHUTDOWN_GRACE_SECONDS)  # a no-op after an orderly shutdown
         listening.close()
         queue.close()
-        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _ready_fields(webhook: WebhookSettings, descriptors: int) -> dict[str, object]:
+    return {
+        "host": webhook.host,
+        "port": webhook.port,
+        "path": webhook.path,
+        "queue": webhook.queue.kind,
+        "workers": webhook.workers,
+        "open_files_limit": descriptors,
+        "max_connections": webhook.max_connections,
+        "signature": webhook.credentials.secret is not None,
+        "token": webhook.credentials.token is not None,
+    }
+
+
+def run_workers(settings: Settings, webhook: WebhookSettings, *, today: date | None, verbose: int) -> int:
+    """`gonogo worker`: check what any `gonogo serve` stored on Redis, until SIGTERM/SIGINT."""
+    if webhook.queue.kind != "redis":
+        raise ConfigurationError(
+            'gonogo worker needs queue = "redis" in [webhook]: the local queue belongs to gonogo serve, '
+            "which runs its own worker threads (--workers)"
+        )
+    webhook = _prepare(settings, webhook, verbose=verbose)
+    queue = open_queue(webhook.queue)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        checks = Checks(settings, replace(webhook, waiver_recheck_hours=0), queue, today=today)
+        checks.start()
+        log.info("gonogo worker ready", extra={"queue": "redis", "workers": webhook.workers})
+        status = 0
+        while not stop.wait(1.0):
+            if not checks.workers.alive():  # never by design: exit so that a supervisor restarts it
+                log.error("a worker thread ended; gonogo worker exits")
+                status = 1
+                break
+        checks.stop()
+    finally:
+        queue.close()
+    return status

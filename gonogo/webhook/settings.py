@@ -74,7 +74,7 @@ class WebhookSettings:
     max_body_bytes: int = 1024 * 1024
     workers: int = 4
     max_connections: int = 4096  # connections and requests in progress beyond which requests get 503
-    request_timeout_seconds: float = 5.0  # to send a request's headers and body; then it is closed
+    request_timeout_seconds: float = 5.0  # to send a request body (headers: a reverse proxy bounds them)
     allow_unauthenticated: bool = False
     credentials: Credentials = Credentials()
     filters: Filters = Filters()
