@@ -50,6 +50,7 @@ def checklists_show(ctx: click.Context, checklist_id: str) -> None:
 @checklists.command("schema")
 def checklists_schema() -> None:
     """Print the path of the checklist meta-schema (for a checklist's "$schema")."""
+    # The work is imported when it runs (see gonogo.cli).
     from gonogo.sources.resources import schema_path
 
     click.echo(schema_path("checklist.schema.json"))

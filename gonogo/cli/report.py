@@ -147,6 +147,7 @@ def _run(
     colour: bool,
 ) -> ReportRun:
     """Run the report and write it: a streamed format ticket by ticket, any other at the end."""
+    # The work is imported when it runs (see gonogo.cli).
     from gonogo.core.portfolio.rows import build_portfolio
     from gonogo.flows.portfolio_run import run_report
     from gonogo.redaction import redact

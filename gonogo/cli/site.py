@@ -104,6 +104,7 @@ def _configuration(
     gateway: JiraGateway, settings: Settings, renderer: Renderer, key: str | None, target: str | None
 ) -> tuple[str, str]:
     """The gonogo.toml matched to the site, and the summary of what it matched."""
+    # The work is imported when it runs (see gonogo.cli).
     from gonogo.flows.site_setup import plan_setup
     from gonogo.sources.resources import bundled_vocabulary
 
@@ -135,6 +136,7 @@ def _configuration(
 
 
 def _setup_webhook(ctx: click.Context, url: str) -> None:
+    # The work is imported when it runs (see gonogo.cli).
     from gonogo.flows.webhook_setup import register_webhook
     from gonogo.jira.gateway import JiraGateway
     from gonogo.render.renderer import make_renderer
@@ -185,6 +187,7 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
 
 def _doctor_lines(settings: Settings, key: str | None, *, service: bool) -> list[DoctorLine]:
     """Every check `doctor` makes, in the order it prints them."""
+    # The work is imported when it runs (see gonogo.cli).
     from gonogo.core.jira_shapes.option_aliases import OptionAliases, parse_option_aliases
     from gonogo.flows import doctor as checks
     from gonogo.flows.assessor import field_map
@@ -236,6 +239,7 @@ def _doctor_lines(settings: Settings, key: str | None, *, service: bool) -> list
 
 def _sample_key(sample: str | None, jira_url: str | None) -> str | None:
     """The --from ticket as an issue key (a browse URL of the configured site works too)."""
+    # The work is imported when it runs (see gonogo.cli).
     from gonogo.sources.tickets import IssueKeyRef, parse_ticket_ref
 
     if sample is None:

@@ -17,40 +17,17 @@ from gonogo.core.errors import ConfigurationError
 from gonogo.core.jira_shapes.changelog import History, read_histories
 from gonogo.core.jira_shapes.option_aliases import OptionAliases, parse_option_aliases
 from gonogo.core.jira_shapes.verdict_labels import DEFAULT_LABEL_PREFIX
+from gonogo.core.pipeline import rules, site_words, verdict_history
+from gonogo.core.pipeline import signals as text_signals
 from gonogo.core.pipeline.decisions import DecisionContext, DecisionPolicy
 from gonogo.core.pipeline.findings import Assessment, evaluate
 from gonogo.core.pipeline.inputs_digest import checklists_fingerprint, digest, inputs_digest
 from gonogo.core.pipeline.path_to_go import find_path
 from gonogo.core.pipeline.proposal import Proposal, build_proposal, derive
-from gonogo.core.pipeline.rules import (
-    Checklist,
-    ChecklistFile,
-    all_thresholds,
-    compile_checklist,
-    resolve_thresholds,
-)
-from gonogo.core.pipeline.signals import (
-    Signal,
-    compile_signals,
-    read_signals,
-    signal_labels,
-    signal_properties,
-)
-from gonogo.core.pipeline.site_words import (
-    OptionTexts,
-    in_site_words,
-    narrowed,
-    option_spellings,
-    site_options,
-)
+from gonogo.core.pipeline.rules import Checklist, ChecklistFile
+from gonogo.core.pipeline.signals import Signal
+from gonogo.core.pipeline.site_words import OptionTexts
 from gonogo.core.pipeline.ticket import CUSTOM_FIELD_ID, Ticket
-from gonogo.core.pipeline.verdict_history import (
-    HistoryEntry,
-    InputField,
-    VerdictShift,
-    read_history,
-    verdict_shift,
-)
 from gonogo.core.pipeline.waivers import WaiverContext, WaiverPolicy
 from gonogo.core.vocabulary import Vocabulary
 from gonogo.jira.groups import Fetch, GroupDirectory
@@ -61,22 +38,10 @@ from gonogo.sources.resources import bundled_vocabulary
 
 # System fields addressed by id; anything else in [fields] is a display name.
 _SYSTEM_FIELD_IDS = frozenset(
-    {
-        "summary",
-        "description",
-        "duedate",
-        "labels",
-        "priority",
-        "assignee",
-        "reporter",
-        "components",
-        "fixVersions",
-        "environment",
-        "status",
-        "created",
-        "creator",
-        "updated",
-    }
+    (
+        *("summary", "description", "duedate", "labels", "priority", "assignee", "reporter", "components"),
+        *("fixVersions", "environment", "status", "created", "creator", "updated"),
+    )
 )
 # Fields every check reads besides the mapped ones: identity, filters, and the comment count.
 _ALWAYS_FETCHED = ("summary", "issuetype", "project", "labels", "comment")
@@ -143,7 +108,7 @@ class Assessor:
             option_aliases=self.option_aliases,
             unrecorded=self.unrecorded,
         )
-        proposal = read_signals(proposal, self.signals, self.vocabulary)
+        proposal = text_signals.read_signals(proposal, self.signals, self.vocabulary)
         judge, histories = self._judge(ticket, today=today, group_members=group_members)
         assessment = judge(proposal)
         options, _ = self._site_options(ticket, proposal)
@@ -217,14 +182,14 @@ class Assessor:
             inputs=inputs,
             derive=with_derived,
             reassess=reassess,
-            vocabulary=narrowed(self.vocabulary, offered, inputs),
+            vocabulary=site_words.narrowed(self.vocabulary, offered, inputs),
         )
         field_names = {
             prop: source.field_name
             for prop, source in proposal.sources.items()
             if source.field_id is not None and source.field_name != source.field_id
         }
-        path = in_site_words(
+        path = site_words.in_site_words(
             path,
             vocabulary=self.vocabulary,
             options=options,
@@ -241,13 +206,15 @@ class Assessor:
         assessment: Assessment,
         histories: Sequence[History],
         today: date,
-    ) -> VerdictShift | None:
+    ) -> verdict_history.VerdictShift | None:
         """The latest verdict change, from the history in gonogo's pointer, with the edits behind it."""
-        history = read_history(ticket.properties.get(self.pointer_key)) if self.pointer_key else ()
+        history = (
+            verdict_history.read_history(ticket.properties.get(self.pointer_key)) if self.pointer_key else ()
+        )
         if not history:
             return None
         fields = {
-            prop: InputField(
+            prop: verdict_history.InputField(
                 source.field_id,
                 source.field_name,
                 spec.actor,
@@ -256,8 +223,8 @@ class Assessor:
             for prop, source in proposal.sources.items()
             if (spec := self.vocabulary.properties.get(prop)) is not None
         }
-        now = HistoryEntry(today, assessment.verdict, assessment.score)
-        return verdict_shift(history, now, histories, fields)
+        now = verdict_history.HistoryEntry(today, assessment.verdict, assessment.score)
+        return verdict_history.verdict_shift(history, now, histories, fields)
 
     def _site_options(self, ticket: Ticket, proposal: Proposal) -> tuple[OptionTexts, OptionTexts]:
         """Each option property's values in the site's text, and the subset known from its edit screen.
@@ -273,7 +240,7 @@ class Assessor:
                 continue
             source = proposal.sources.get(prop)
             screen = ticket.edit_options.get(source.field_id) if source and source.field_id else None
-            options[prop] = site_options(
+            options[prop] = site_words.site_options(
                 spec,
                 offered=screen,
                 spellings=self.option_spellings.get(prop, {}),
@@ -314,8 +281,8 @@ def field_map(settings: Settings) -> dict[str, str]:
 def rule_context(settings: Settings, files: Sequence[ChecklistFile]) -> tuple[dict[str, float], set[str]]:
     """The thresholds in force and the properties rules may use: what a check and the linter share."""
     vocabulary = bundled_vocabulary()
-    thresholds = resolve_thresholds(all_thresholds(files, vocabulary), settings.thresholds)
-    return thresholds, known_properties(vocabulary, field_map(settings)) | signal_properties(
+    thresholds = rules.resolve_thresholds(rules.all_thresholds(files, vocabulary), settings.thresholds)
+    return thresholds, known_properties(vocabulary, field_map(settings)) | text_signals.signal_properties(
         files
     ) | settings.unrecorded
 
@@ -330,12 +297,14 @@ def build_assessor(settings: Settings) -> Assessor:
         )
     files = [f for f in found if f.id not in settings.disabled_checklists]
     thresholds, known = rule_context(settings, files)
-    signals = compile_signals(files, known)
+    signals = text_signals.compile_signals(files, known)
     vocabulary = (
-        bundled_vocabulary().with_placeholders(settings.placeholders).with_flags(signal_labels(signals))
+        bundled_vocabulary()
+        .with_placeholders(settings.placeholders)
+        .with_flags(text_signals.signal_labels(signals))
     )
     checklists = tuple(
-        compile_checklist(f, thresholds, known, validator=settings.condition_validator) for f in files
+        rules.compile_checklist(f, thresholds, known, validator=settings.condition_validator) for f in files
     )
     return Assessor(
         vocabulary=vocabulary,
@@ -348,7 +317,7 @@ def build_assessor(settings: Settings) -> Assessor:
         label_prefix=settings.jira.label_prefix,
         option_aliases=parse_option_aliases(settings.values, vocabulary),
         signals=signals,
-        option_spellings=option_spellings(settings.values),
+        option_spellings=site_words.option_spellings(settings.values),
         configured_fields=frozenset(settings.fields),
         unrecorded=settings.unrecorded,
         pointer_key=settings.jira.comment_property,

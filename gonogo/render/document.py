@@ -1,26 +1,12 @@
-"""The verdict comment as a small block structure, before it becomes ADF (Cloud) or wiki markup (DC).
+"""The verdict comment as a small block structure, before it becomes ADF (Cloud) or wiki markup.
 
-Why: one wording serves both formats, and ticket text must never become structure in either. The
-comment template is rendered by Jinja2 with a `finalize` that prints every `{{ value }}` as an
-opaque token (its text, base64-encoded between two NUL characters), so what the template renders
-is gonogo's own wording with sealed values in it. `parse_document` then reads the block structure
-from the wording alone: a value can never start a heading, a list item or a rule, open or close
-strong text, or become an emoticon, because its characters are not in the text being parsed.
-
-The template syntax is a small, line-based subset that reads like Jira's wiki markup (so the
-wiki output is close to what the template says):
-
-- `h1.` to `h6.` and a space at the start of a line: a heading;
-- `* ` at the start of a line: an item of a bullet list (consecutive items, blank lines between
-  them allowed, form one list);
-- `----` alone on a line: a horizontal rule;
-- `::: verdict` … `:::` on lines of their own: the verdict panel, coloured by the verdict;
-- other lines: paragraphs; consecutive lines are one paragraph with line breaks, a blank line
-  ends it;
-- inline, in the template's own text only: `*strong*`, and the emoticons `(x)`, `(?)`, `(!)`,
-  `(/)` and `(i)`.
-
-A value inside `*strong*` is refused (a template error): no mark is ever applied to ticket text.
+Why: one wording serves both formats, and ticket text must never become structure in either.
+The comment environment prints every `{{ value }}` as an opaque token (its text in base64 between
+two NULs), so `parse_document` reads headings, lists and strong text from the template's own
+wording only. The template syntax is line-based and reads like wiki markup: `h1.`..`h6.` headings,
+`* ` list items, `----` rules, a `::: verdict` ... `:::` panel, paragraphs of consecutive lines,
+and inline `*strong*` and the emoticons `(x) (?) (!) (/) (i)`. A value inside `*strong*` is a
+template error: no mark is ever applied to ticket text.
 """
 
 from __future__ import annotations
@@ -39,38 +25,30 @@ _EMOTICON = re.compile(r"\((x|\?|!|/|i)\)")
 
 
 class ValueKind(StrEnum):
-    """Where a printed value came from, which decides how wiki markup may print it."""
-
     TEXT = "v"  # any text: ticket values, names, checklist texts; escaped in wiki if it could form markup
     FIXED = "f"  # a number, date, verdict or yes/no gonogo formatted itself: never escaped or wrapped
 
 
 @dataclass(frozen=True)
-class Words:
-    """Wording written in the template itself (optionally strong)."""
-
+class Words:  # wording written in the template itself
     text: str
     strong: bool = False
 
 
 @dataclass(frozen=True)
-class Value:
-    """A value the template printed: opaque text, never parsed as structure."""
-
+class Value:  # a value the template printed: opaque text, never parsed as structure
     text: str
     kind: ValueKind = ValueKind.TEXT
 
 
 @dataclass(frozen=True)
-class Emoticon:
-    """One of the template's emoticons, by its wiki spelling without parentheses (`x`, `?`...)."""
-
+class Emoticon:  # by its wiki spelling without parentheses (`x`, `?`...)
     name: str
 
 
 @dataclass(frozen=True)
-class LineBreak:
-    """A line break inside a paragraph (consecutive template lines)."""
+class LineBreak:  # inside a paragraph (consecutive template lines)
+    pass
 
 
 Inline = Words | Value | Emoticon | LineBreak
@@ -93,14 +71,12 @@ class BulletList:
 
 
 @dataclass(frozen=True)
-class Rule:
-    """A horizontal rule."""
+class Rule:  # a horizontal rule
+    pass
 
 
 @dataclass(frozen=True)
-class Panel:
-    """The verdict panel; its colour comes from the verdict, not from the template."""
-
+class Panel:  # the verdict panel; its colour comes from the verdict, not from the template
     blocks: tuple[Block, ...]
 
 
@@ -133,23 +109,6 @@ def seal_unsealed(text: str) -> str:
     if start < len(text):
         pieces.append(seal(text[start:], ValueKind.TEXT))
     return "".join(pieces)
-
-
-def values(document: Document) -> list[Value]:
-    """Every value of the document, in order (for tests and measurements)."""
-    return [item for content in _contents(document.blocks) for item in content if isinstance(item, Value)]
-
-
-def _contents(blocks: tuple[Block, ...]) -> list[tuple[Inline, ...]]:
-    found: list[tuple[Inline, ...]] = []
-    for block in blocks:
-        if isinstance(block, (Heading, Paragraph)):
-            found.append(block.content)
-        elif isinstance(block, BulletList):
-            found.extend(block.items)
-        elif isinstance(block, Panel):
-            found.extend(_contents(block.blocks))
-    return found
 
 
 def parse_document(rendered: str, *, template: str) -> Document:

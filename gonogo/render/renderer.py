@@ -1,20 +1,13 @@
 """Every text gonogo shows is rendered here, from templates, over the same Assessment.
 
-Safety is structural, not a matter of remembering a filter. The comment environment's `finalize`
-seals every value a template prints into an opaque token (`gonogo.render.document`), so the comment's
-structure is read from the template's own wording only, and the document becomes ADF (text nodes)
-or wiki markup (values escaped only where they could form markup). The terminal environment's
-`finalize` strips what could drive a terminal. Either passes a value through as it is only when it
-is `Trusted` — text gonogo itself produced, such as ANSI colour codes. Ticket text only ever enters
-as data; it is never compiled as a template. The HTML environment (the portfolio report) uses
-Jinja's own HTML autoescaping instead: every value is escaped for HTML text and attributes, and only
-`Markup` a template builds itself is live.
-
-Templates may come from the team (`[templates].path`), so every environment is Jinja's immutable
-sandbox: no attribute starting with `_`, no call Jinja deems unsafe, no mutation of gonogo's lists
-and mappings. The sandbox alone still hands templates `lipsum` and `cycler`, whose function
-globals were the classic way out; gonogo offers only the filters and globals named below, and an
-attempt to reach anything else stops the run as a configuration error naming the template line.
+Safety is structural, not a filter to remember. Each environment's `finalize` treats every printed
+value: the comment's seals it into a token (`gonogo.render.document`), so structure comes from the
+template's wording only; the terminal's strips what could drive a terminal; the HTML one escapes
+(autoescaping). Only `Trusted` text, which gonogo produced itself, passes as it is. Ticket text is
+data, never a template. Templates may be the team's (`[templates].path`), so every environment is
+Jinja's immutable sandbox offering only the filters and globals named below (not `lipsum` or
+`cycler`, whose globals were the classic way out); anything else is a configuration error naming
+the template line.
 """
 
 from __future__ import annotations
@@ -45,6 +38,7 @@ from gonogo.redaction import redact
 from gonogo.render import wikimarkup
 from gonogo.render.adf import Adf, compact_json, to_adf
 from gonogo.render.ansi import style
+from gonogo.render.codes import question_text, refusal_text
 from gonogo.render.document import Document, ValueKind, parse_document, seal, seal_unsealed
 from gonogo.render.wiki_document import to_wiki
 from gonogo.sources.resources import bundled_dir, bundled_vocabulary
@@ -55,8 +49,7 @@ HEADLINE_TEMPLATE = "headline.txt.j2"
 # Jira's default text field limit is 32,767 characters; leave room for what Jira adds. An ADF
 # comment is held to it by its compact JSON, which is longer than its text: the safe reading.
 COMMENT_CHAR_LIMIT = 32_000
-# Issue keys are Jira's identity for the ticket, not text anyone typed into it.
-_FIELD_TEXT_LIMIT = 1000
+_FIELD_TEXT_LIMIT = 1000  # a longer value is evidence, not a page to print: shortened
 # The path to GO grouped by who acts: what to ask the customer, the team's calls, estimates, market facts.
 _ACTOR_ORDER = {"customer": 0, "team": 1, "estimate": 2, "market": 3}
 # Zero-width and bidirectional-override characters: ticket text must not reorder what people read.
@@ -190,9 +183,7 @@ def make_renderer(template_dir: Path | None = None) -> Renderer:
     # Every filter that returns Trusted must seal what it was given: `{{ value|escaped }}` in a
     # team's template must not turn ticket text into structure. Terminal and TOML filters have no
     # business in a comment and are left out (a template using one fails with a clear error).
-    document.filters["failed_title"] = _sealed_failed_title
-    document.filters["escaped"] = _sealed_escaped
-    document.filters["plural"] = _sealed_plural
+    document.filters.update(failed_title=_sealed_failed_title, escaped=_sealed_escaped, plural=_sealed_plural)
     for terminal_only in ("wrap", "style", "toml"):
         del document.filters[terminal_only]
     return Renderer(
@@ -280,12 +271,10 @@ def _environment(
     )
     env.globals = {name: env.globals[name] for name in _GLOBALS}
     env.filters = {name: env.filters[name] for name in _JINJA_FILTERS}
-    env.filters["style"] = _style
-    env.filters["wrap"] = _wrap
-    env.filters["plural"] = _plural
-    env.filters["escaped"] = _escaped
-    env.filters["toml"] = _toml_string
+    env.filters.update(style=_style, wrap=_wrap, plural=_plural, escaped=_escaped, toml=_toml_string)
     env.filters["failed_title"] = _failed_title
+    env.filters["refusal"] = refusal_text
+    env.filters["asked"] = question_text
     return env
 
 
