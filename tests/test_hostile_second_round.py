@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from hostile_corpus import TEMPLATE_ESCAPES, TOKEN_SPELLINGS
 from jiraserver import BOT_USER, JiraServer, running_server
 from realdeps import require_real_or_skip
 from site_helpers import jira_env, seed
@@ -60,18 +61,7 @@ def assess(engine: Assessor, **fields: object) -> Assessment:
     return engine.assess(ticket, today=date.fromisoformat(TODAY))
 
 
-ESCAPES = [
-    "{{ lipsum.__globals__['os'].popen('touch PWNED').read() }}",
-    "{{ cycler.__init__.__globals__.os.popen('touch PWNED').read() }}",
-    "{{ joiner.__init__.__globals__.os.popen('touch PWNED').read() }}",
-    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
-    "{{ verdict.__class__.__init__.__globals__ }}",
-    "{{ summary|attr('__class__') }}",
-    "{% set _ = blockers.append(1) %}{{ blockers }}",
-]
-
-
-@pytest.mark.parametrize("escape", ESCAPES)
+@pytest.mark.parametrize("escape", TEMPLATE_ESCAPES)
 def test_an_escape_from_a_team_comment_template_is_a_configuration_error_and_never_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, escape: str
 ) -> None:
@@ -86,10 +76,10 @@ def test_the_terminal_and_html_templates_are_sandboxed_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    engine = team_engine(tmp_path, "headline.txt.j2", "line one\n" + ESCAPES[0] + "\n")
+    engine = team_engine(tmp_path, "headline.txt.j2", "line one\n" + TEMPLATE_ESCAPES[0] + "\n")
     with pytest.raises(ConfigurationError, match=r"headline\.txt\.j2:2: "):
         engine.renderer.headline(assess(engine))
-    engine = team_engine(tmp_path, "page.html.j2", "<p>\n" + ESCAPES[1] + "\n")
+    engine = team_engine(tmp_path, "page.html.j2", "<p>\n" + TEMPLATE_ESCAPES[1] + "\n")
     with pytest.raises(ConfigurationError, match=r"page\.html\.j2:2: "):
         engine.renderer.html_page("page.html.j2")
     assert not (tmp_path / "PWNED").exists()
@@ -134,7 +124,6 @@ def test_a_non_finite_number_in_any_setting_is_a_configuration_error(
 # --- 2. secrets are blanked in the values, before any escaping ----------------------------------
 
 FORMATS = ("text", "json")
-TOKENS = ["api-token-1", "api_token_1", "api.token.1", "api+token+1", "api/token/1", "apitoken1=="]
 
 
 def secret_site(deployment: str, token: str) -> AbstractContextManager[JiraServer]:
@@ -142,7 +131,7 @@ def secret_site(deployment: str, token: str) -> AbstractContextManager[JiraServe
     return running_server(deployment=deployment, auth=auth)
 
 
-@pytest.mark.parametrize("token", TOKENS)
+@pytest.mark.parametrize("token", TOKEN_SPELLINGS)
 @pytest.mark.parametrize("deployment", ["Data Center", "Cloud"])
 def test_a_token_in_a_ticket_field_is_blanked_in_every_output_whatever_its_characters(
     gonogo: Gonogo, deployment: str, token: str

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hostile_corpus import LINE_STARTERS
 from jiraserver.adf_schema import adf_errors, adf_schema_unavailable_reason
 from realdeps import require_real_or_skip
 from support import EXAMPLES, TODAY
@@ -36,14 +37,6 @@ Summary: {{ summary|escaped }}
 * {{ summary|escaped }}
 Open: {{ summary|plural("question") }}.
 """
-HOSTILE = [
-    "[~accountid:5b10ac8d82e05b] see [x|https://evil.example] !https://evil.example/a.png!",
-    "h1. Take over",
-    "* injected item",
-    "*bold* and {color:red}red{color}",
-    "---- ",
-    "bq. quoted",
-]
 HARMLESS = "word"
 
 
@@ -72,10 +65,10 @@ def test_escaped_and_plural_keep_a_value_plain_text_in_wiki_markup(
 ) -> None:
     engine = team_engine(tmp_path)
     baseline_wiki = engine.renderer.comment(assess(engine, HARMLESS))
-    hostile_wiki = [engine.renderer.comment(assess(engine, value)) for value in HOSTILE]
+    hostile_wiki = [engine.renderer.comment(assess(engine, value)) for value in LINE_STARTERS]
     baseline, *parsed = wiki_oracle([baseline_wiki, *hostile_wiki])
     allowed = Counter(live_constructs(baseline))
-    for value, wiki, document in zip(HOSTILE, hostile_wiki, parsed, strict=True):
+    for value, wiki, document in zip(LINE_STARTERS, hostile_wiki, parsed, strict=True):
         assert Counter(live_constructs(document)) == allowed, (value, wiki)
         assert fold(plain_text(document)).count(fold(value.strip())) >= 3, (value, wiki)
 
@@ -85,7 +78,7 @@ def test_escaped_and_plural_keep_a_value_in_adf_text_nodes_without_marks(tmp_pat
         require_real_or_skip(reason)
     engine = team_engine(tmp_path)
     shape = [node["type"] for node in walk(engine.renderer.comment_adf(assess(engine, HARMLESS)))]
-    for value in HOSTILE:
+    for value in LINE_STARTERS:
         adf = engine.renderer.comment_adf(assess(engine, value))
         assert adf_errors(adf) == []
         nodes = list(walk(adf))
