@@ -1,9 +1,8 @@
 """Where other libraries' log records go: through gonogo's handler, never Python's default one.
 
-Python prints a record nobody handles with its last-resort handler, and `logging.error()` called on
-the module (as some libraries do) even installs a default root handler first: both print
-whatever the record holds, unredacted and not in the service's JSON lines. Putting gonogo's own
-handler (with its redaction) on the root logger closes that road for every library at once.
+Python prints an unhandled record with its last-resort handler (and a module-level `logging.error()`
+installs a default root handler): unredacted, outside the service's JSON lines. gonogo's handler on
+the root logger closes that road for every library at once.
 """
 
 from __future__ import annotations

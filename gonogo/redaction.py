@@ -1,11 +1,9 @@
 """Secrets out of every string that leaves gonogo: one redactor per process, fed by whoever reads one.
 
-Why one process-wide redactor rather than a filter per output: a secret can reach the user by many
-roads (a log record of a library, Jira quoting our request in an error, a dead-letter reason stored
-in the queue and printed days later, a ticket field that happens to hold it). Each road calls
-`redact`, and each place that reads a secret (the CLI from the environment, the Jira gateway, the
-Redis queue, the webhook intake) registers it with `remember`. A secret is also blanked in the
-forms it travels in: base64 (HTTP basic auth carries `user:token` that way) and URL-encoded.
+One process-wide redactor rather than a filter per output, because a secret reaches the user by
+many roads (a library's log record, Jira quoting our request, a dead-letter reason printed days
+later). Whoever reads a secret registers it; every output calls `redact`. A secret is also blanked
+in the forms it travels in: base64 (HTTP basic auth) and URL-encoded.
 """
 
 from __future__ import annotations
@@ -34,13 +32,14 @@ class Redactor:
 
     def remember(self, *secrets: str | None) -> None:
         """Blank these values from now on (None and very short values are ignored)."""
-        forms = set(self._forms)
-        for secret in secrets:
-            if secret and len(secret) >= _MIN_SECRET_LENGTH:
-                forms.update(_encoded_forms(secret))
-        with self._lock:
-            # Longest first, so a secret that contains another is blanked whole.
-            self._forms = tuple(sorted(forms, key=len, reverse=True))
+        new = {
+            form
+            for secret in secrets
+            if secret and len(secret) >= _MIN_SECRET_LENGTH
+            for form in _encoded_forms(secret)
+        }
+        with self._lock:  # longest first, so a secret that contains another is blanked whole
+            self._forms = tuple(sorted({*self._forms, *new}, key=len, reverse=True))
 
     def remember_credentials(self, user: str | None, token: str | None) -> None:
         """A Jira token, and with a user the `Authorization: Basic` value, which holds it encoded."""
@@ -92,10 +91,6 @@ def redact_data(value: Any) -> Any:
     return value
 
 
-def remember(*secrets: str | None) -> None:
-    REDACTOR.remember(*secrets)
-
-
 def remember_environment(environ: Mapping[str, str]) -> None:
     """The secrets a command can find in its environment, registered before anything runs."""
     REDACTOR.remember(*(environ.get(name) for name in SECRET_VARIABLES))
@@ -106,8 +101,8 @@ def remember_environment(environ: Mapping[str, str]) -> None:
 class RedactRecords(logging.Filter):
     """Blank secrets in a log record's message and extra fields, whoever logged it.
 
-    Records from other libraries are also cut to their first line and `limit` characters: the
-    `jira` library logs whole response bodies (raw Jira text) after its first line.
+    Other libraries' records are also cut to their first line and `limit` characters: a library may
+    log a whole response body (raw Jira text) after its first line.
     """
 
     def __init__(self, *, standard: Iterable[str], own_prefix: str = "gonogo", limit: int = 300) -> None:

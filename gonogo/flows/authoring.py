@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gonogo.core.errors import ConfigurationError, InputError
-from gonogo.core.pipeline.rules import Checklist, ChecklistFile, Problem, compile_checklist, lint_rules
+from gonogo.core.pipeline.rules import Checklist, ChecklistFile, Problem, Rule, compile_checklist, lint_rules
 from gonogo.core.pipeline.signals import lint_signals
 from gonogo.core.vocabulary import Vocabulary
 from gonogo.flows.assessor import rule_context
@@ -56,33 +56,33 @@ def explain_checklist(settings: Settings, checklist_id: str) -> tuple[Checklist,
     by_id = {f.id: f for f in files}
     if checklist_id not in by_id:
         raise InputError(f"no checklist {checklist_id!r}; known: {', '.join(sorted(by_id))}")
-    checklist_file = by_id[checklist_id]
-    checklist = compile_checklist(checklist_file, thresholds, known)
+    checklist = compile_checklist(by_id[checklist_id], thresholds, known)
     labels: dict[str, str] = {}
     for f in files:
         for signal in f.data.get("signals", ()):
             labels.setdefault(signal["property"], signal["label"])
     vocabulary = bundled_vocabulary().with_flags(labels)
-    return checklist, [
-        ExplainedRule(
-            id=rule.id,
-            title=rule.title,
-            failed_title=f"{rule.failed_title} (asked as a question: NEEDS INFO)"
-            if rule.asks
-            else rule.failed_title,
-            severity=rule.severity.value,
-            weight=rule.weight,
-            condition=describe_condition(rule.condition, vocabulary),
-            when_missing="a condition to confirm it (GO WITH CONDITIONS)"
-            if rule.missing_is_condition
-            else "ask for it (NEEDS INFO)"
-            if rule.ask_when_missing
-            else "skip the rule",
-            why=rule.why,
-            fix=rule.fix,
-        )
-        for rule in checklist.rules
-    ]
+    return checklist, [_explained(rule, vocabulary) for rule in checklist.rules]
+
+
+def _explained(rule: Rule, vocabulary: Vocabulary) -> ExplainedRule:
+    if rule.missing_is_condition:
+        when_missing = "a condition to confirm it (GO WITH CONDITIONS)"
+    else:
+        when_missing = "ask for it (NEEDS INFO)" if rule.ask_when_missing else "skip the rule"
+    return ExplainedRule(
+        id=rule.id,
+        title=rule.title,
+        failed_title=f"{rule.failed_title} (asked as a question: NEEDS INFO)"
+        if rule.asks
+        else rule.failed_title,
+        severity=rule.severity.value,
+        weight=rule.weight,
+        condition=describe_condition(rule.condition, vocabulary),
+        when_missing=when_missing,
+        why=rule.why,
+        fix=rule.fix,
+    )
 
 
 def lint(settings: Settings, paths: Sequence[Path]) -> tuple[int, list[Problem]]:
@@ -109,16 +109,20 @@ def lint(settings: Settings, paths: Sequence[Path]) -> tuple[int, list[Problem]]
         for f in parsed
     }
     problems += [p for path in files for p in parse_problems[path] or rule_problems[path]]
+    return len(files), problems + _reused_ids(parsed)
+
+
+def _reused_ids(parsed: Sequence[ChecklistFile]) -> list[Problem]:
+    """Two files of one folder with one id: a check would load only one of them."""
     first_with_id: dict[str, Path] = {}
-    for checklist_file in parsed:
-        earlier = first_with_id.setdefault(checklist_file.id, checklist_file.path)
-        if earlier != checklist_file.path and earlier.parent == checklist_file.path.parent:
+    problems = []
+    for checklist in parsed:
+        earlier = first_with_id.setdefault(checklist.id, checklist.path)
+        if earlier != checklist.path and earlier.parent == checklist.path.parent:
             problems.append(
-                Problem(
-                    checklist_file.path, "id", f"checklist id {checklist_file.id!r} is also used by {earlier}"
-                )
+                Problem(checklist.path, "id", f"checklist id {checklist.id!r} is also used by {earlier}")
             )
-    return len(files), problems
+    return problems
 
 
 def describe_condition(schema: Any, vocabulary: Vocabulary) -> str:

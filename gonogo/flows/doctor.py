@@ -1,14 +1,9 @@
 """`gonogo doctor`: is this configuration at home on this site? One line per check, with the fix.
 
-Each check answers one question a new site raises: does the site answer, do the credentials work,
-may the account do what a check does on a real ticket, does every mapped field exist with a
-suitable type, does every option of a mapped select field read as a vocabulary value, do the
-checklists lint clean, and (for the service) is the webhook secret set and the queue reachable.
-The questions about fields and options are pure functions over what Jira answered; the Jira
-questions stop after the first that fails, since the rest would only repeat it.
-
-Each line is data: the check, its status, which sentence (`what`) and the facts in it (names,
-counts, the site's own words). doctor.txt.j2 words every sentence and its fix, plurals included.
+Each check answers one question a new site raises (does it answer, may the account do what a check
+does, does every mapped field and option read as the vocabulary expects, do the checklists lint).
+The answers are pure functions over what Jira said, and each line is data (status, which sentence,
+its facts), so doctor.txt.j2 words every sentence and its fix.
 """
 
 from __future__ import annotations
@@ -26,7 +21,7 @@ from gonogo.core.pipeline.authority import GROUP_PREFIX
 from gonogo.core.pipeline.decisions import DecisionPolicy
 from gonogo.core.pipeline.proposal import canonical_option
 from gonogo.core.pipeline.waivers import WaiverPolicy
-from gonogo.core.vocabulary import Vocabulary
+from gonogo.core.vocabulary import PropertySpec, Vocabulary
 from gonogo.sources.config import JiraSettings, Settings
 
 if TYPE_CHECKING:
@@ -97,37 +92,22 @@ def jira_lines(
     `configured` are the properties [fields] maps explicitly: for those a missing field is always
     a problem, while an optional property left at its default name may be absent from the site.
     """
-    lines: list[DoctorLine] = []
-    kinds: list[str] = []
-
-    def site() -> list[DoctorLine]:
+    lines = [] if sample else [skipped("permissions", "no-sample")]
+    kind = None
+    try:  # the questions after the first that fails would only repeat it
         kind, version = gateway.server_info()
-        kinds.append(kind)
-        return [ok("site", "site", url=url, kind=kind, version=version)]
-
-    steps: list[Callable[[], list[DoctorLine]]] = [
-        site,
-        lambda: [ok("credentials", "credentials", who=gateway.myself())],
-    ]
-    if sample:
-        steps.append(lambda: [permission_line(sample, gateway.permissions(sample, list(NEEDED_PERMISSIONS)))])
-    else:
-        lines.append(skipped("permissions", "no-sample"))
-    steps.append(lambda: field_lines(gateway.site_fields(), field_map, vocabulary, configured))
-    if sample:
-        steps.append(
-            lambda: edit_screen_lines(
-                gateway.editable_fields(sample), field_map, vocabulary, aliases, label_prefix, sample
-            )
-        )
-    for step in steps:
-        try:
-            lines += step()
-        except GonogoError as error:
-            lines.append(problem("jira", "jira-error", error=str(error)))
-            break
-    if kinds:
-        lines.append(comment_format_line(kinds[0], comment_format))
+        lines.append(ok("site", "site", url=url, kind=kind, version=version))
+        lines.append(ok("credentials", "credentials", who=gateway.myself()))
+        if sample:
+            lines.append(permission_line(sample, gateway.permissions(sample, list(NEEDED_PERMISSIONS))))
+        lines += field_lines(gateway.site_fields(), field_map, vocabulary, configured)
+        if sample:
+            editable = gateway.editable_fields(sample)
+            lines += edit_screen_lines(editable, field_map, vocabulary, aliases, label_prefix, sample)
+    except GonogoError as error:
+        lines.append(problem("jira", "jira-error", error=str(error)))
+    if kind is not None:
+        lines.append(comment_format_line(kind, comment_format))
     return lines
 
 
@@ -183,40 +163,47 @@ def field_lines(
     vocabulary: Vocabulary,
     configured: frozenset[str] = frozenset(),
 ) -> list[DoctorLine]:
-    """One line per mapped property: the field exists on the site and its type suits the property.
-
-    An optional property (the bid's outcome) that [fields] does not map and the site lacks is
-    skipped, not a problem: a site that does not record it still passes.
-    """
+    """One line per mapped property: the field exists on the site and its type suits the property."""
     by_id = {f.id.casefold(): f for f in site}
     by_name: dict[str, list[SiteField]] = {}
     for site_field in site:
         by_name.setdefault(site_field.name.casefold(), []).append(site_field)
     names = {f.id: f.name for f in site}
-    lines = []
-    for prop, ref in field_map.items():
-        check = f"field {prop}"
-        found = by_id.get(ref.casefold())
-        named = by_name.get(ref.casefold(), [])
-        if found is None and len(named) > 1:
-            lines.append(problem(check, "field-ambiguous", ref=ref, ids=[f.id for f in named]))
-            continue
-        found = found or (named[0] if named else None)
-        spec = vocabulary.properties.get(prop)
-        if found is None and spec is not None and spec.optional and prop not in configured:
-            lines.append(skipped(check, "field-optional", ref=ref, prop=prop, use=spec.optional))
-            continue
-        if found is None:
-            lines.append(
-                problem(check, "field-unknown", ref=ref, prop=prop, closest=closest_fields(ref, names))
-            )
-            continue
-        unsuitable = type_problem(spec, found) if spec is not None else None
-        if unsuitable:
-            lines.append(problem(check, "field-unsuitable", prop=prop, why=unsuitable))
-        else:
-            lines.append(ok(check, "field", described=found.described))
-    return lines
+    return [
+        _field_line(
+            prop,
+            ref,
+            [by_id[ref.casefold()]] if ref.casefold() in by_id else by_name.get(ref.casefold(), []),
+            vocabulary.properties.get(prop),
+            names,
+            optional=prop not in configured,
+        )
+        for prop, ref in field_map.items()
+    ]
+
+
+def _field_line(
+    prop: str,
+    ref: str,
+    found: list[SiteField],
+    spec: PropertySpec | None,
+    names: Mapping[str, str],
+    *,
+    optional: bool,
+) -> DoctorLine:
+    """An optional property (the bid's outcome) left at its default name may be absent: a site that
+    does not record it still passes."""
+    check = f"field {prop}"
+    if len(found) > 1:
+        return problem(check, "field-ambiguous", ref=ref, ids=[f.id for f in found])
+    if not found and spec is not None and spec.optional and optional:
+        return skipped(check, "field-optional", ref=ref, prop=prop, use=spec.optional)
+    if not found:
+        return problem(check, "field-unknown", ref=ref, prop=prop, closest=closest_fields(ref, names))
+    unsuitable = type_problem(spec, found[0]) if spec is not None else None
+    if unsuitable:
+        return problem(check, "field-unsuitable", prop=prop, why=unsuitable)
+    return ok(check, "field", described=found[0].described)
 
 
 def unrecorded_lines(unrecorded: frozenset[str], vocabulary: Vocabulary) -> list[DoctorLine]:
@@ -239,30 +226,32 @@ def edit_screen_lines(
 ) -> list[DoctorLine]:
     """On the sample's edit screen: the Labels field (for verdict labels) and each select's options."""
     lines = []
-    if label_prefix:
-        if "labels" in editable:
-            lines.append(ok("labels", "labels", sample=sample))
-        else:
-            lines.append(problem("labels", "labels-missing", sample=sample))
+    if label_prefix and "labels" in editable:
+        lines.append(ok("labels", "labels", sample=sample))
+    elif label_prefix:
+        lines.append(problem("labels", "labels-missing", sample=sample))
     by_name = {f.name.casefold(): f for f in editable.values()}
     for prop, ref in field_map.items():
         spec = vocabulary.properties.get(prop)
         site_field = editable.get(ref) or by_name.get(ref.casefold())
-        if spec is None or not spec.enum or site_field is None or not site_field.options:
-            continue
-        known = aliases.get(prop, {})
-        unread = [
-            text
-            for text in site_field.options
-            if canonical_option(text) not in spec.enum and option_key(text) not in known
-        ]
-        check = f"options {prop}"
-        if unread:
-            facts = {"prop": prop, "unread": unread, "described": site_field.described, "values": spec.enum}
-            lines.append(problem(check, "options-unread", **facts))
-        else:
-            lines.append(ok(check, "options", described=site_field.described))
+        if spec is not None and spec.enum and site_field is not None and site_field.options:
+            lines.append(_options_line(prop, spec, site_field, aliases.get(prop, {})))
     return lines
+
+
+def _options_line(
+    prop: str, spec: PropertySpec, site_field: SiteField, known: Mapping[str, str]
+) -> DoctorLine:
+    """Every option of a select must read as a vocabulary value, directly or through [values]."""
+    unread = [
+        text
+        for text in site_field.options
+        if canonical_option(text) not in spec.enum and option_key(text) not in known
+    ]
+    if unread:
+        facts = {"prop": prop, "unread": unread, "described": site_field.described, "values": spec.enum}
+        return problem(f"options {prop}", "options-unread", **facts)
+    return ok(f"options {prop}", "options", described=site_field.described)
 
 
 def lint_line(files: int, problems: Sequence[object]) -> DoctorLine:
@@ -289,16 +278,10 @@ def waiver_lines(
     if policy.anyone_approves:
         return [ok("waivers", "waivers-anyone", max_days=policy.max_days)]
     lines = [ok("waivers", "waivers-approvers", approvers=len(policy.approvers), max_days=policy.max_days)]
-    for group in policy.groups:
-        check = f"approver group {group}"
-        if group_members is None:
-            lines.append(skipped(check, "group-not-asked"))
-            continue
-        try:
-            lines.append(ok(check, "group-members", members=len(group_members(group))))
-        except GonogoError as error:
-            lines.append(problem(check, "group-error", error=str(error)))
-    return lines
+    return lines + [
+        _members_line(f"approver group {group}", group, group_members, error="group-error")
+        for group in policy.groups
+    ]
 
 
 def decision_owner_lines(
@@ -308,29 +291,45 @@ def decision_owner_lines(
 ) -> list[DoctorLine]:
     """Who may record the bid decision; each owner is looked up once to prove Jira knows them.
 
-    Nothing without owners (anyone's decision counts: nobody to look up). The lookups are None when
-    Jira already failed above: the owners are then not asked for.
+    The lookups are None when Jira already failed above: the owners are then not asked for.
     """
     if not policy.owners:
         return []
-    lines = [ok("decisions", "owners", owners=len(policy.owners))]
-    for owner in policy.owners:
-        check = f"decision owner {owner}"
-        if group_members is None or user_name is None:
-            lines.append(skipped(check, "group-not-asked"))
-            continue
-        try:
-            if owner.startswith(GROUP_PREFIX):
-                lines.append(
-                    ok(check, "group-members", members=len(group_members(owner[len(GROUP_PREFIX) :])))
-                )
-            elif (name := user_name(owner)) is not None:
-                lines.append(ok(check, "owner-found", name=name))
-            else:
-                lines.append(problem(check, "owner-unknown", owner=owner))
-        except GonogoError as error:
-            lines.append(problem(check, "owner-error", error=str(error)))
-    return lines
+    owners = [
+        _owner_line(f"decision owner {owner}", owner, group_members, user_name) for owner in policy.owners
+    ]
+    return [ok("decisions", "owners", owners=len(policy.owners)), *owners]
+
+
+def _owner_line(
+    check: str,
+    owner: str,
+    group_members: Callable[[str], frozenset[str]] | None,
+    user_name: Callable[[str], str | None] | None,
+) -> DoctorLine:
+    if group_members is None or user_name is None:
+        return skipped(check, "group-not-asked")
+    if owner.startswith(GROUP_PREFIX):
+        return _members_line(check, owner.removeprefix(GROUP_PREFIX), group_members, error="owner-error")
+    try:
+        name = user_name(owner)
+    except GonogoError as error:
+        return problem(check, "owner-error", error=str(error))
+    if name is None:
+        return problem(check, "owner-unknown", owner=owner)
+    return ok(check, "owner-found", name=name)
+
+
+def _members_line(
+    check: str, group: str, group_members: Callable[[str], frozenset[str]] | None, *, error: str
+) -> DoctorLine:
+    """Reading a group once proves it can be read; not asked when Jira already failed above (None)."""
+    if group_members is None:
+        return skipped(check, "group-not-asked")
+    try:
+        return ok(check, "group-members", members=len(group_members(group)))
+    except GonogoError as exc:
+        return problem(check, error, error=str(exc))
 
 
 def configuration_problem(error: ConfigurationError) -> DoctorLine:

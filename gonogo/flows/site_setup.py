@@ -1,14 +1,10 @@
 """`gonogo setup`: match the vocabulary to a site's own fields and options, as a proposal to review.
 
-A new site should not need anyone to read Jira's JSON. Each property is matched to a field by
-name: the vocabulary's default name and label, the property's own name, and what other sites
-commonly call it (`schemas/site-names.json`), only among fields whose type can hold the value. Each
-site option of a matched select field is matched to a vocabulary value the same way, giving the
-`[values]` aliases. Matches are made greedily, best first, one field per property, so "Decision
-maker access" is not taken for "Decision maker". A property no field is clearly named for is
-written as not recorded here (`liability = false`), so doctor passes and checks that need it do
-not run; the closest candidates, if any, are a TODO for a person. Pure: the site's fields come
-in, a plan goes out.
+A new site should not need anyone to read Jira's JSON. Properties and options are matched by name
+(the vocabulary's words, and what other sites call them: `schemas/site-names.json`), only among
+fields whose type can hold the value. A property no field is clearly named for is written as not
+recorded (`liability = false`) so doctor passes; its closest candidates are a TODO for a person.
+Pure: the site's fields come in, a plan goes out.
 """
 
 from __future__ import annotations
@@ -94,44 +90,63 @@ def plan_setup(
     editable: Mapping[str, SiteField] | None = None,
 ) -> SetupPlan:
     """Match every mappable property to a site field, and each matched select field's options."""
-    specs = [
-        spec
-        for spec in vocabulary.properties.values()
-        if not spec.is_derived and spec.default_field and spec.name not in _NOT_PROPOSAL_DATA
-    ]
-    scores = {
+    specs = [spec for spec in vocabulary.properties.values() if _mappable(spec)]
+    scores = {  # only fields whose type can hold the value
         (spec.name, site_field.id): _score(spec, site_field)
         for spec in specs
         for site_field in site
         if type_problem(spec, site_field) is None
     }
+    by_id = {site_field.id: site_field for site_field in site}
+    chosen = _clear_matches(scores, by_id)
+    taken = {site_field.id for site_field in chosen.values()}
+    matches = tuple(
+        FieldMatch(spec, chosen[spec.name])
+        if spec.name in chosen
+        else FieldMatch(spec, None, _candidates(spec.name, scores, by_id, taken))
+        for spec in specs
+    )
+    return SetupPlan(matches, _option_plans(matches, editable or {}))
+
+
+def _option_plans(matches: Sequence[FieldMatch], editable: Mapping[str, SiteField]) -> tuple[OptionPlan, ...]:
+    """For each matched select field on the edit screen, how its options read as values."""
+    selects = [(m.spec, m.field) for m in matches if m.field is not None and m.spec.enum]
+    return tuple(_option_plan(spec, editable[f.id]) for spec, f in selects if f.id in editable)
+
+
+def _mappable(spec: PropertySpec) -> bool:
+    """A property a site field holds: not derived, and not the summary or description."""
+    return not spec.is_derived and bool(spec.default_field) and spec.name not in _NOT_PROPOSAL_DATA
+
+
+def _clear_matches(
+    scores: Mapping[tuple[str, str], float], by_id: Mapping[str, SiteField]
+) -> dict[str, SiteField]:
+    """Greedy, best first, one field per property: "Decision maker access" is not taken for
+    "Decision maker" when a field has that very name."""
     chosen: dict[str, SiteField] = {}
     taken: set[str] = set()
-    by_id = {site_field.id: site_field for site_field in site}
     for (prop, field_id), score in sorted(scores.items(), key=lambda item: (-item[1], item[0])):
         if score < CLEAR_MATCH:
             break
         if prop not in chosen and field_id not in taken:
             chosen[prop] = by_id[field_id]
             taken.add(field_id)
-    matches = []
-    for spec in specs:
-        # An optional property (outcome, decision) is offered no field another property took, nor
-        # the summary or description: a site without a decision field is not asked whether
-        # "Decision maker" or "Description" is one.
-        ranked = sorted(
-            (s, by_id[fid])
-            for (prop, fid), s in scores.items()
-            if prop == spec.name and s >= CANDIDATE and fid not in taken and _may_hold_bid_data(fid)
-        )
-        candidates = tuple(f for _, f in reversed(ranked[-3:]))
-        matches.append(FieldMatch(spec, chosen.get(spec.name), () if spec.name in chosen else candidates))
-    options = tuple(
-        _option_plan(m.spec, editable[m.field.id])
-        for m in matches
-        if m.field is not None and m.spec.enum and editable and m.field.id in editable
+    return chosen
+
+
+def _candidates(
+    prop: str, scores: Mapping[tuple[str, str], float], by_id: Mapping[str, SiteField], taken: set[str]
+) -> tuple[SiteField, ...]:
+    """The three likeliest fields for a person to choose from; never one another property took, nor
+    a system field: a site without a decision field is not asked whether "Description" is one."""
+    ranked = sorted(
+        (score, by_id[field_id])
+        for (name, field_id), score in scores.items()
+        if name == prop and score >= CANDIDATE and field_id not in taken and _may_hold_bid_data(field_id)
     )
-    return SetupPlan(tuple(matches), options)
+    return tuple(site_field for _, site_field in reversed(ranked[-3:]))
 
 
 def _may_hold_bid_data(field_id: str) -> bool:
@@ -165,19 +180,10 @@ def _score(spec: PropertySpec, site_field: SiteField) -> float:
 
 def _option_plan(spec: PropertySpec, site_field: SiteField) -> OptionPlan:
     synonyms: Mapping[str, list[str]] = _site_names()["options"].get(spec.name, {})
-    aliases: list[tuple[str, str]] = []
-    direct: list[str] = []
-    unmatched: list[str] = []
-    for text in site_field.options:
-        if canonical_option(text) in spec.enum:
-            direct.append(text)
-            continue
-        value = _option_value(text, spec, synonyms)
-        if value is None:
-            unmatched.append(text)
-        else:
-            aliases.append((text, value))
-    return OptionPlan(spec, site_field, tuple(aliases), tuple(direct), tuple(unmatched))
+    direct = tuple(text for text in site_field.options if canonical_option(text) in spec.enum)
+    read = [(text, _option_value(text, spec, synonyms)) for text in site_field.options if text not in direct]
+    aliases = tuple((text, value) for text, value in read if value is not None)
+    return OptionPlan(spec, site_field, aliases, direct, tuple(text for text, value in read if value is None))
 
 
 def _option_value(text: str, spec: PropertySpec, synonyms: Mapping[str, list[str]]) -> str | None:
@@ -194,9 +200,8 @@ def mapped_properties(
     site: Sequence[SiteField], field_map: Mapping[str, str]
 ) -> list[tuple[SiteField, tuple[str, ...]]]:
     """Each site field with the properties the configuration reads from it (by id or name), by name."""
-    listed = []
-    for site_field in sorted(site, key=lambda f: (f.name.casefold(), f.id)):
-        refs = {site_field.id.casefold(), site_field.name.casefold()}
-        props = tuple(prop for prop, ref in field_map.items() if ref.casefold() in refs)
-        listed.append((site_field, props))
-    return listed
+    refs = [(prop, ref.casefold()) for prop, ref in field_map.items()]
+    return [
+        (f, tuple(prop for prop, ref in refs if ref in (f.id.casefold(), f.name.casefold())))
+        for f in sorted(site, key=lambda f: (f.name.casefold(), f.id))
+    ]
