@@ -12,7 +12,7 @@ from support import EXAMPLES, TODAY, Gonogo, example_with
 
 from gonogo.core.pipeline.findings import FindingStatus
 from gonogo.core.pipeline.ticket import ticket_from_rest
-from gonogo.core.pipeline.waivers import WaiverPolicy
+from gonogo.core.pipeline.waivers import Refusal, WaiverPolicy
 from gonogo.flows.assessor import build_assessor
 from gonogo.sources.config import Settings
 
@@ -50,7 +50,8 @@ def test_a_waiver_without_a_reason_is_not_applied() -> None:
     assert result["verdict"] == "go-with-conditions"
     finding = result["capability/capability-proven"]
     assert finding.outcome is FindingStatus.FAILED
-    assert finding.waiver_refused == "a waiver needs a justification in the waiver reason field"
+    assert finding.waiver_ruling is not None
+    assert finding.waiver_ruling.refused is Refusal.NO_REASON
 
 
 def test_a_blocker_can_be_waived_only_when_configuration_allows() -> None:
@@ -59,7 +60,7 @@ def test_a_blocker_can_be_waived_only_when_configuration_allows() -> None:
     data["fields"]["customfield_10117"] = "Loss leader agreed by the board to enter the public sector."
     refused = outcomes(data)
     assert refused["verdict"] == "no-go"
-    assert "cannot be waived here" in refused["doomed/margin-positive"].waiver_refused
+    assert refused["doomed/margin-positive"].waiver_ruling.refused is Refusal.BLOCKER
     allowed = outcomes(data, WaiverPolicy(allow_blockers=True))
     assert allowed["doomed/margin-positive"].outcome is FindingStatus.WAIVED
     assert allowed["verdict"] == "go-with-conditions"  # the margin floor and win target still fail
@@ -97,7 +98,8 @@ def test_missing_information_cannot_be_waived_into_a_go() -> None:
     assert result["verdict"] == "needs-info"
     finding = result["completeness/decision-maker-known"]
     assert finding.outcome is FindingStatus.MISSING
-    assert finding.waiver_refused == "missing information cannot be waived: answer the question instead"
+    assert finding.waiver_ruling is not None
+    assert finding.waiver_ruling.refused is Refusal.MISSING_INFORMATION
 
 
 def test_a_refused_waiver_is_shown_in_the_comment_and_report(gonogo: Gonogo, tmp_path: Path) -> None:

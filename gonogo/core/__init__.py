@@ -1,5 +1,4 @@
-"""The pure core: ticket → proposal → rules → findings → verdict, and the portfolio over many.
+"""The pure core: plain data in and out, no files, environment, clock, Jira or rendering.
 
-Plain data in, plain data out. Nothing here reads a file, the environment or the clock, talks to
-Jira or renders text; an import-linter contract in pyproject.toml keeps it so (docs/development.md).
+An import-linter contract in pyproject.toml keeps it so (docs/development.md).
 """

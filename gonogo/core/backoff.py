@@ -1,7 +1,4 @@
-"""The one back-off rule: wait `first` seconds after the first failure, doubling each time, up to `cap`.
-
-Shared by the Jira gateway's own retries and by the webhook service's job retries and queue trouble.
-"""
+"""The one back-off rule, for the Jira gateway's retries and the webhook service's job retries."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""One exception family for "gonogo could not check".
-
-Everything that stops a check before a verdict exists is a `GonogoError`. The CLI turns it into one
-line on stderr and the family's exit code (`gonogo.cli.exits`, the one place that picks exit codes).
-"""
+"""One exception family for "gonogo could not check"; `gonogo.cli.exits` picks each one's exit code."""
 
 from __future__ import annotations
 
@@ -34,13 +30,8 @@ def bounded_wait(seconds: float | None) -> float | None:
 
 
 class JiraError(GonogoError):
-    """Jira could not be reached, refused us, or does not have the ticket.
-
-    `retryable` says whether waiting can cure it: an outage (unreachable, a timeout, 5xx) or a rate
-    limit can; a missing ticket, refused credentials or permissions, or a bad request cannot, and
-    the webhook service dead-letters those at once. `retry_after` is the wait Jira asked for,
-    bounded (`bounded_wait`).
-    """
+    """Jira could not be reached, refused us, or lacks the ticket; `retryable` says whether waiting cures
+    it."""
 
     def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None) -> None:
         super().__init__(message)
@@ -49,11 +40,8 @@ class JiraError(GonogoError):
 
 
 class EditRefused(JiraError):
-    """Jira refused an issue edit as a whole (400/404); `fields` are the ones its answer names.
-
-    The caller may retry without the part Jira objected to (labels off the edit screen, a deleted
-    comment); unhandled, it is a Jira error like any other.
-    """
+    """Jira refused an issue edit as a whole; `fields` are the ones its answer names, so a retry can leave
+    them out."""
 
     def __init__(self, message: str, *, fields: frozenset[str] = frozenset()) -> None:
         super().__init__(message)

@@ -25,11 +25,7 @@ def display_value(value: Any) -> str:
 
 
 def _decimals(value: float) -> str:
-    """Two decimals, or as many more (up to six) as keep a fraction from reading as a whole number.
-
-    Rules compare exact figures, so a 14.996 % margin fails a 15 % floor; shown as "15" it would
-    read as the floor itself ("Margin 15%, below the 15% floor").
-    """
+    """Enough decimals that 14.996 % does not read as the 15 % floor it fails."""
     places = 2
     while places < 6 and not value.is_integer() and round(value, places) == round(value):
         places += 1

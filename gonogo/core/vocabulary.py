@@ -1,8 +1,4 @@
-"""The proposal vocabulary: which properties exist, their types, default Jira fields, derivations.
-
-It is data (`gonogo/schemas/proposal.schema.json`) so the guides, the linter and the mapper all read
-the same source of truth.
-"""
+"""The proposal vocabulary (gonogo/schemas/proposal.schema.json): properties, types, fields, derivations."""
 
 from __future__ import annotations
 

@@ -43,9 +43,9 @@ class Write(Enum):
 class Plan:
     action: CommentAction
     write: Write
-    target: str | None  # the comment written through (ADOPT: the candidates, oldest first)
+    target: str | None  # the comment written through; None: adopt one of `candidates` or post
     own: tuple[str, ...] = ()  # gonogo's comments found: all but the one kept are duplicates
-    candidates: tuple[str, ...] = ()
+    candidates: tuple[str, ...] = ()  # ADOPT: gonogo's comments, oldest first
     distrusted: bool = False  # the pointer named a comment gonogo did not write
 
 

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 
 def publish_verdict(
-    store: JiraGateway,
+    gateway: JiraGateway,
     ticket: Ticket,
     body: CommentBody,
     *,
@@ -46,11 +46,11 @@ def publish_verdict(
         label_prefix=label_prefix,
         entry=entry,
         extra=extra or {},
-        seal=store.pointer_seal,
+        seal=gateway.pointer_seal,
     )
-    trusted = facts.trusted(_is_own(store, facts) if facts.must_verify() else None)
-    scanned = list(store.comments(facts.issue)) if facts.needs_scan(trusted) else None
-    me = store.own_account() if needs_me(scanned, property_key, trusted) else None
+    trusted = facts.trusted(_is_own(gateway, facts) if facts.must_verify() else None)
+    scanned = list(gateway.comments(facts.issue)) if facts.needs_scan(trusted) else None
+    me = gateway.own_account() if needs_me(scanned, property_key, trusted) else None
     edits = plan(facts, trusted=trusted, scanned=scanned, me=me)
     if edits.distrusted:
         log.warning(
@@ -59,51 +59,51 @@ def publish_verdict(
             facts.key,
             facts.pointer,
         )
-    return _carry_out(store, facts, edits, body)
+    return _carry_out(gateway, facts, edits, body)
 
 
-def _carry_out(store: JiraGateway, facts: Facts, edits: Plan, body: CommentBody) -> Publication:
+def _carry_out(gateway: JiraGateway, facts: Facts, edits: Plan, body: CommentBody) -> Publication:
     """Write what the plan says; a comment found gone on the way is posted anew."""
     issue, target = facts.issue, edits.target
     if edits.write is Write.POINTER and target is not None:
-        _record(store, facts, target)
-    elif edits.write is Write.COMMENT and target is not None and not _rewrite(store, facts, target, body):
-        return _post(store, facts, body, CommentAction.RECREATED)
+        _record(gateway, facts, target)
+    elif edits.write is Write.COMMENT and target is not None and not _rewrite(gateway, facts, target, body):
+        return _post(gateway, facts, body, CommentAction.RECREATED)
     elif edits.write is Write.ADOPT:
-        target = next((c for c in edits.candidates if store.update_comment(issue, c, body)), None)
+        target = next((c for c in edits.candidates if gateway.update_comment(issue, c, body)), None)
         if target is None:
-            return _post(store, facts, body, CommentAction.CREATED)
-        _record(store, facts, target)
+            return _post(gateway, facts, body, CommentAction.CREATED)
+        _record(gateway, facts, target)
     elif edits.write is Write.POST or target is None:
-        return _post(store, facts, body, edits.action)
-    return Publication(edits.action, target, _heal(store, issue, keep=target, found=edits.own))
+        return _post(gateway, facts, body, edits.action)
+    return Publication(edits.action, target, _heal(gateway, issue, keep=target, found=edits.own))
 
 
-def _rewrite(store: JiraGateway, facts: Facts, comment_id: str, body: CommentBody) -> bool:
+def _rewrite(gateway: JiraGateway, facts: Facts, comment_id: str, body: CommentBody) -> bool:
     """The body, pointer and label in one issue edit, else one part at a time; False: the comment is gone."""
     try:
-        store.edit_issue(
+        gateway.edit_issue(
             facts.issue, properties=facts.record(comment_id), labels=facts.labels, comment=(comment_id, body)
         )
     except EditRefused:  # changed nothing: the parts one at a time tell a deleted comment from labels
-        if not store.update_comment(facts.issue, comment_id, body):
+        if not gateway.update_comment(facts.issue, comment_id, body):
             return False
-        _record(store, facts, comment_id)
+        _record(gateway, facts, comment_id)
     return True
 
 
-def _post(store: JiraGateway, facts: Facts, body: CommentBody, action: CommentAction) -> Publication:
-    comment_id = store.create_comment(facts.issue, body, properties={facts.property_key: {"gonogo": True}})
-    _record(store, facts, comment_id)
+def _post(gateway: JiraGateway, facts: Facts, body: CommentBody, action: CommentAction) -> Publication:
+    comment_id = gateway.create_comment(facts.issue, body, properties={facts.property_key: {"gonogo": True}})
+    _record(gateway, facts, comment_id)
     return Publication(action, comment_id)
 
 
-def _record(store: JiraGateway, facts: Facts, comment_id: str) -> None:
+def _record(gateway: JiraGateway, facts: Facts, comment_id: str) -> None:
     """The pointer and the verdict label in one issue edit; without the label if Jira refuses it,
     as the pointer matters more (a site whose edit screen lacks Labels)."""
     record = facts.record(comment_id)
     try:
-        store.edit_issue(facts.issue, properties=record, labels=facts.labels)
+        gateway.edit_issue(facts.issue, properties=record, labels=facts.labels)
     except EditRefused as refused:
         if not facts.labels:
             raise
@@ -113,29 +113,29 @@ def _record(store: JiraGateway, facts: Facts, comment_id: str) -> None:
             facts.key,
             refused,
         )
-        store.edit_issue(facts.issue, properties=record)
+        gateway.edit_issue(facts.issue, properties=record)
 
 
-def _is_own(store: JiraGateway, facts: Facts) -> bool:
+def _is_own(gateway: JiraGateway, facts: Facts) -> bool:
     """Whether the comment an unsealed pointer names is gonogo's (its account, its property).
 
     A comment that is gone counts as gonogo's: the edit then fails and a new one is posted.
     """
     assert facts.pointer is not None
-    comment = store.comment(facts.issue, facts.pointer)
+    comment = gateway.comment(facts.issue, facts.pointer)
     if comment is None:
         return True
     mine = facts.property_key in comment.properties and comment.author is not None
-    return mine and comment.author == store.own_account()
+    return mine and comment.author == gateway.own_account()
 
 
-def _heal(store: JiraGateway, issue: str, *, keep: str, found: tuple[str, ...]) -> tuple[str, ...]:
+def _heal(gateway: JiraGateway, issue: str, *, keep: str, found: tuple[str, ...]) -> tuple[str, ...]:
     """Delete gonogo's duplicates (a POST whose lost answer Jira committed later); a refused delete
     is logged, not fatal: the verdict is on the ticket already."""
     removed = []
     for comment_id in (c for c in found if c != keep):
         try:
-            store.delete_comment(issue, comment_id)
+            gateway.delete_comment(issue, comment_id)
         except JiraError as error:
             log.warning("could not delete a duplicate gonogo comment (%s)", error)
             continue

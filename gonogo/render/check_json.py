@@ -10,6 +10,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from gonogo import __version__
+from gonogo.render.codes import question_text, refusal_text
 
 if TYPE_CHECKING:  # types only: `gonogo --help` imports this module, the core's rules load jsonschema
     from gonogo.core.jira_shapes.comment_format import CommentBody
@@ -68,7 +69,7 @@ def _missing(m: MissingInformation) -> dict[str, Any]:
         "property": m.property,
         "field": m.label,
         "field_id": m.field_id,
-        "question": m.question,
+        "question": question_text(m),
         "problem": m.problem,
         "needed_by": list(m.needed_by),
         "placeholder": m.placeholder,
@@ -126,7 +127,7 @@ def _waiver(waiver: Waiver, ruling: WaiverRuling | None) -> dict[str, Any]:
         "lapsed_by_change": (
             {"field": lapse.field, "by": lapse.by, "on": lapse.on.isoformat()} if lapse else None
         ),
-        "refused": ruling.refused if ruling else None,
+        "refused": refusal_text(ruling.refused, waiver) if ruling else None,
     }
 
 

@@ -38,6 +38,7 @@ from gonogo.redaction import redact
 from gonogo.render import wikimarkup
 from gonogo.render.adf import Adf, compact_json, to_adf
 from gonogo.render.ansi import style
+from gonogo.render.codes import question_text, refusal_text
 from gonogo.render.document import Document, ValueKind, parse_document, seal, seal_unsealed
 from gonogo.render.wiki_document import to_wiki
 from gonogo.sources.resources import bundled_dir, bundled_vocabulary
@@ -272,6 +273,8 @@ def _environment(
     env.filters = {name: env.filters[name] for name in _JINJA_FILTERS}
     env.filters.update(style=_style, wrap=_wrap, plural=_plural, escaped=_escaped, toml=_toml_string)
     env.filters["failed_title"] = _failed_title
+    env.filters["refusal"] = refusal_text
+    env.filters["asked"] = question_text
     return env
 
 

@@ -1,17 +1,14 @@
 """Jira's change history of one issue, as typed data: who changed which field, and when.
 
-Waivers rest on it: the entry that added a waiver label says who approved the waiver and on
-which day, and a later change of a field the waived rule reads says the accepted risk is no
-longer the one on the ticket. Jira sends the history with `expand=changelog` (on the issue and
-in search pages); Cloud names people by account id and fields by id too, Data Center by user
-name and field display name, so both are kept. Pure: no Jira, no clock.
+Waivers and decisions rest on it (who added a label, what changed since). Cloud names people and
+fields by id, Data Center by user name and display name, so both are kept.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 
@@ -40,6 +37,15 @@ class History:
     author: Person | None
     created: datetime | None
     changes: tuple[FieldChange, ...]
+
+
+@dataclass(frozen=True)
+class LaterChange:
+    """A change, after a judgement, to a field it rests on: a waiver lapses, a decision is on older facts."""
+
+    field: str
+    by: str | None
+    on: date
 
 
 @dataclass(frozen=True)
@@ -86,10 +92,8 @@ def labels_added(histories: Iterable[History]) -> dict[str, LabelAdded]:
 
 
 def is_complete(changelog: Mapping[str, Any]) -> bool:
-    """Whether the changelog holds the issue's whole history (Jira pages long ones: then it does not).
-
-    Only a complete history can say a label was never added later, i.e. was there from creation.
-    """
+    """Whether the changelog is whole (Jira pages long ones): only then can a label be known to date from
+    creation."""
     raw = changelog.get("histories") if isinstance(changelog, Mapping) else None
     if not isinstance(raw, list):
         return False
@@ -98,10 +102,7 @@ def is_complete(changelog: Mapping[str, Any]) -> bool:
 
 
 def creation(fields: Mapping[str, Any]) -> LabelAdded | None:
-    """Who created the issue and when (`creator`, else `reporter`, and `created`), as a label addition.
-
-    A label set when the issue was created leaves no changelog entry; its author is the creator.
-    """
+    """The issue's creation as a label addition: a label set at creation leaves no changelog entry."""
     person = _person(fields.get("creator")) or _person(fields.get("reporter"))
     created = _time(fields.get("created"))
     return LabelAdded(person, created) if person is not None or created is not None else None
@@ -127,9 +128,7 @@ def last_change(
     field_names: set[str],
     after: datetime | None = None,
 ) -> tuple[History, FieldChange] | None:
-    """The latest change to one of the fields (by id, or by case-folded display name), optionally
-    only among those made after `after`. A decision's author is the last person to set its field;
-    a decision is on older facts when a field the checks read changed after it."""
+    """The latest change to one of the fields (by id or case-folded name), optionally only after `after`."""
     found = None
     for history in histories:
         if after is not None and (history.created is None or history.created <= after):

@@ -1,11 +1,7 @@
-"""Which comment format a site gets, decided from the configuration alone (no request to Jira).
+"""Which comment format a site gets (ADF on Cloud over REST v3, wiki markup on Data Center over v2).
 
-Jira Cloud stores comments as Atlassian Document Format and takes it on REST v3; Data Center has
-only wiki markup, on REST v2. `[jira] deployment` says which the site is; "auto" (the default)
-reads it from the host: `*.atlassian.net` and `*.jira.com` are Cloud, anything else is Data
-Center, so a check never spends a `serverInfo` round-trip on it. `[jira] api_version = 2` keeps a
-Cloud site on wiki markup over REST v2; `api_version = 3` asks for ADF on a Cloud site whose host
-"auto" cannot recognise (Data Center has no REST v3: the configuration refuses that pair).
+Decided from the configuration alone, the host when `[jira] deployment` is "auto", so a check
+never spends a `serverInfo` round-trip on it.
 """
 
 from __future__ import annotations

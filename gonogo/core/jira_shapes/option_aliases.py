@@ -1,10 +1,7 @@
 """`[values.PROPERTY]`: a site's own option text for a vocabulary value ("Full" = "strong").
 
-A Jira site is set up by its admins, not by gonogo, so its select options rarely read like the
-vocabulary. Without aliases, a site whose Capability fit options are Full / Partial / None would
-turn every healthy proposal into NEEDS INFO. The table is checked once, when the assessor is built:
-an alias to a value the vocabulary does not have would silently never match, so it is an error
-that lists the allowed values. Pure: no Jira, no files.
+Without aliases a site whose options read Full / Partial / None would make every healthy proposal
+NEEDS INFO. An alias to a value the vocabulary lacks would never match, so it is an error.
 """
 
 from __future__ import annotations

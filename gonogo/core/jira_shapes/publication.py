@@ -1,7 +1,4 @@
-"""What happened to a ticket's verdict comment: created, updated, recreated or left unchanged.
-
-Plain data the sticky comment (`gonogo.jira.sticky_comment`) returns and the reports show.
-"""
+"""What happened to a ticket's verdict comment: created, updated, recreated or left unchanged."""
 
 from __future__ import annotations
 

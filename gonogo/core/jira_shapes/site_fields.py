@@ -1,10 +1,7 @@
 """Is a mapped field on the site at all? A typo in `[fields]` must not read as missing information.
 
-A field named in `[fields]` that a ticket lacks is either missing on this ticket (ask for it, as
-ever) or unknown to the whole site (a typo, or a field id from another site): then every ticket
-would be NEEDS INFO for a reason no bid manager can fix. Only the site's field list (`GET field`)
-tells the two apart, so it is asked for only when a mapped field is not on the ticket: a normal
-check costs no extra round-trip. Pure: the field list is passed in.
+Only the site's field list tells "missing on this ticket" from "unknown to the site", so it is
+asked for only when a mapped field is not on the ticket: a normal check costs no extra round-trip.
 """
 
 from __future__ import annotations
@@ -33,10 +30,7 @@ _SUITABLE_TYPES = {
 
 @dataclass(frozen=True)
 class SiteField:
-    """One field as the site describes it: id, display name, Jira's schema type, and its options.
-
-    `options` are known only from a ticket's edit metadata (`GET issue/KEY/editmeta`).
-    """
+    """One field as the site describes it; `options` are known only from a ticket's edit metadata."""
 
     id: str
     name: str
@@ -142,10 +136,8 @@ def require_known_fields(refs: Mapping[str, str], site: Mapping[str, str]) -> No
 
 
 def require_some_known_field(refs: Mapping[str, str], site: Mapping[str, str], *, key: str) -> None:
-    """Raise a ConfigurationError when not one mapped field exists on the site: gonogo was never set up.
-
-    Every ticket would otherwise be NEEDS INFO for all its properties, which no bid manager can fix.
-    """
+    """Refuse a configuration none of whose mapped fields exist on the site: every ticket would be NEEDS
+    INFO."""
     if refs and len(unknown_to_site(refs, site)) == len(refs):
         raise ConfigurationError(
             f"none of the fields gonogo reads ({', '.join(list(refs.values())[:3])}, ...) is a field "

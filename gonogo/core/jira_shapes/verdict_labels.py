@@ -1,9 +1,7 @@
-"""The verdict as a label (`gonogo-no-go`), so JQL, boards, dashboards and Automation can ask for it.
+"""The verdict as a label (`gonogo-no-go`), so JQL, boards and Automation can ask for it.
 
-A comment and a hidden issue property are invisible to Jira's search; a label is not. gonogo keeps
-exactly one of its four verdict labels on a ticket and never touches any other label (waiver
-labels included): the edit is `add`/`remove` operations, which leave the rest alone, unlike `set`.
-Pure: the current labels come from the ticket gonogo already fetched.
+gonogo keeps exactly one of its four verdict labels and never touches any other: the edit is
+`add`/`remove` operations, which leave the rest alone, unlike `set`.
 """
 
 from __future__ import annotations
@@ -54,10 +52,8 @@ def label_change(current: Any, *, verdict: str, prefix: str) -> LabelChange:
 
 
 def verdict_labels_changed(items: Iterable[Any], prefix: str) -> bool:
-    """True when a changelog adds or removes one of gonogo's verdict labels.
-
-    Only gonogo may set them; the caller re-checks such a change unless gonogo's own account made it.
-    """
+    """True when a changelog adds or removes a verdict label: only gonogo may set them, so the caller re-
+    checks."""
     ours = verdict_labels(prefix)
     for item in items:
         if not isinstance(item, dict) or str(item.get("fieldId") or item.get("field")).casefold() != "labels":

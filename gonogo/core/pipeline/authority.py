@@ -1,9 +1,6 @@
-"""Who may act for the bid: a list of account ids, user names and `group:NAME` entries.
+"""Who may act for the bid (waiver approvers, decision owners): account ids, user names, `group:NAME`.
 
-Waiver approvers (`[waivers] approvers`) and bid decision owners (`[decisions] owners`) are the
-same kind of list, read the same way: a person named outright by any of the ids Jira gave them,
-or a member of a named group (looked up by the caller, once per group). An empty list means
-anyone may act. Pure: group membership comes in as a function.
+An empty list means anyone may act. Group membership comes in as a function, asked once per group.
 """
 
 from __future__ import annotations
@@ -29,10 +26,7 @@ def users_in(entries: Sequence[str]) -> frozenset[str]:
 
 
 def may_act(person: Person | None, entries: Sequence[str], group_members: GroupMembers | None) -> bool:
-    """Whether the person is on the list; groups are asked only when the person is not named outright.
-
-    Without `group_members` (a ticket file) only people named outright count.
-    """
+    """Whether the person is on the list; groups are asked only when the person is not named outright."""
     if not entries:
         return True
     if person is None:

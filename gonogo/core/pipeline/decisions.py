@@ -1,13 +1,8 @@
-"""The bid decision on record: who decided to bid or not, when, why, and against which verdict.
+"""The bid decision on record: who decided to bid or not, when, and against which verdict.
 
-gonogo advises; people decide. A decision owner records BID or NO BID where people already work:
-in a select field (the `decision` property, with its reason in `decision_reason`) or with a label
-(`gonogo-decision-bid`, `gonogo-decision-no-bid`, after [jira] label_prefix). Who and when come from
-the change history, as for waivers; the latest recording is the ticket's decision. It counts only
-when a decision owner made it (`[decisions] owners`: account ids, user names, `group:NAME`; empty:
-anyone). It never changes the verdict: the comment shows both side by side. A decision made before
-the latest change to a field the checks read was made on older facts, and says so.
-Pure: the ticket, its proposal and group membership come in as arguments.
+gonogo advises; people decide, in a select field or with a label. Who and when come from the change
+history; only a decision owner's decision counts. It never changes the verdict, and a decision made
+before a later change to a field the checks read says it rests on older facts.
 """
 
 from __future__ import annotations
@@ -20,6 +15,7 @@ from enum import StrEnum
 from gonogo.core.jira_shapes.changelog import (
     History,
     LabelAdded,
+    LaterChange,
     creation,
     is_complete,
     labels_added,
@@ -60,15 +56,6 @@ class DecisionPolicy:
 
 
 @dataclass(frozen=True)
-class FactChange:
-    """The latest change, after the decision, to a field the checks read."""
-
-    field: str
-    by: str | None
-    on: date
-
-
-@dataclass(frozen=True)
 class DecisionRecord:
     """The ticket's decision as gonogo shows it, beside (never instead of) the verdict."""
 
@@ -80,7 +67,7 @@ class DecisionRecord:
     reason: str | None
     counts: bool  # made by a decision owner
     verdict: Verdict
-    older_facts: FactChange | None = None
+    older_facts: LaterChange | None = None
     owners: tuple[str, ...] = ()  # who may decide, by display name where known, when it does not count
 
     @property
@@ -151,11 +138,8 @@ def decision_on(
     histories: Sequence[History],
     context: DecisionContext,
 ) -> DecisionRecord | None:
-    """The ticket's latest recorded decision and what became of it; None when nobody recorded one.
-
-    `facts` maps the Jira fields the checks read (id → display name): a change to one after the
-    decision marks it as made on older facts.
-    """
+    """The ticket's latest recorded decision, marked as on older facts when a field in `facts` changed
+    since."""
     at_creation = creation(ticket.fields) if is_complete(ticket.changelog) else None
     found = [*_labelled(ticket, histories, context.label_prefix, at_creation)]
     in_field = _in_field(proposal, histories, at_creation)
@@ -215,7 +199,7 @@ def _in_field(
 
 def _older_facts(
     histories: Sequence[History], moment: datetime, facts: Mapping[str, str]
-) -> FactChange | None:
+) -> LaterChange | None:
     found = last_change(
         histories,
         field_ids=set(facts),
@@ -226,7 +210,7 @@ def _older_facts(
         return None
     history, change = found
     by = history.author.name if history.author else None
-    return FactChange(field=change.field, by=by, on=history.created.date()) if history.created else None
+    return LaterChange(field=change.field, by=by, on=history.created.date()) if history.created else None
 
 
 def _moment(added: LabelAdded | None) -> tuple[bool, datetime]:

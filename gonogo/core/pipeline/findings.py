@@ -1,8 +1,7 @@
 """Run checklists over a proposal: findings with their evidence, then the verdict.
 
-Pure: no Jira, no files, no clock. Every finding carries the properties it looked at, where each
-came from and what it said (or that it was absent), because a verdict nobody can check is a verdict
-nobody should trust.
+Every finding carries the properties it looked at and where each came from, because a verdict
+nobody can check is a verdict nobody should trust.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from gonogo.core.pipeline.verdict import Verdict, decide
 from gonogo.core.pipeline.verdict_history import VerdictShift
 from gonogo.core.pipeline.waivers import (
     LABEL_PREFIX,
-    MISSING_CANNOT_BE_WAIVED,
+    Refusal,
     Waiver,
     WaiverContext,
     WaiverPolicy,
@@ -89,11 +88,6 @@ class Finding:
         return self.rule.missing_is_condition and bool(self.missing)
 
     @property
-    def waiver_refused(self) -> str | None:
-        """Why a waiver naming this rule was refused outright (no reason, a blocker, missing data)."""
-        return self.waiver_ruling.refused if self.waiver_ruling else None
-
-    @property
     def waiver_not_applied(self) -> bool:
         """A waiver names this rule but does not take its effect away: refused, unapproved, ended."""
         ruling = self.waiver_ruling
@@ -129,9 +123,10 @@ class MissingInformation:
     property: str
     label: str
     field_id: str | None
-    question: str
+    question: str | None  # the vocabulary's or the rule's own; None: the renderer asks for `about`
     problem: str | None
     needed_by: tuple[str, ...]
+    about: str = ""  # the property as the vocabulary names it
     options: tuple[str, ...] = ()  # a select's options as the site spells them (the assessor's)
     placeholder: str | None = None  # what the field said instead of a value ("TBD")
     said: str = ""  # a question a rule asks of values it finds implausible or contradictory
@@ -177,51 +172,15 @@ def evaluate(
     waivers: WaiverContext,
     decisions: DecisionContext | None = None,
 ) -> Assessment:
-    applicable = tuple(
-        c for c in checklists if c.applies_to(project=ticket.project_key, issue_type=ticket.issue_type)
-    )
-    if not applicable:
-        raise ConfigurationError(
-            f"no checklist applies to {ticket.key} (project {ticket.project_key}, issue type "
-            f"{ticket.issue_type or 'unknown'}): a verdict without checks would be a guess; "
-            "check the checklists' applies_to and [checklists].disable"
-        )
+    applicable = _applicable(ticket, checklists)
     reason = proposal.values.get("waiver_reason")
     labels = waivers_on(ticket, reason=reason if isinstance(reason, str) else None)
-    rule_ids = Counter(rule.id for checklist in applicable for rule in checklist.rules)
-    evidence: dict[str, Evidence] = {}  # each property's evidence once, however many rules read it
-    findings = _not_resting_on_doubt(
-        tuple(
-            replace(
-                finding := apply_waivers(
-                    evaluate_rule(checklist.id, rule, proposal, vocabulary, evidence=evidence),
-                    labels,
-                    waivers,
-                ),
-                waiver_label=None  # nothing to waive until the data is given
-                if finding.unconfirmed
-                else _waiver_label(
-                    checklist.id,
-                    rule,
-                    unique=rule_ids[rule.id] == 1,
-                    policy=waivers.policy,
-                    reason_recorded="waiver_reason" not in proposal.unrecorded,
-                ),
-            )
-            for checklist in applicable
-            for rule in checklist.rules
-        ),
-        vocabulary,
-    )
+    findings = _not_resting_on_doubt(_findings(applicable, proposal, vocabulary, labels, waivers), vocabulary)
     missing = _missing_information(findings, vocabulary)
     verdict = decide(
-        failed_blockers=sum(
-            f.outcome is FindingStatus.FAILED and f.rule.severity is Severity.BLOCKER for f in findings
-        ),
+        failed_blockers=_failed(findings, Severity.BLOCKER),
         missing_information=len(missing),
-        failed_majors=sum(
-            f.outcome is FindingStatus.FAILED and f.rule.severity is Severity.MAJOR for f in findings
-        ),
+        failed_majors=_failed(findings, Severity.MAJOR),
     )
     summary = proposal.values.get("summary")
     decision = (
@@ -255,12 +214,51 @@ def evaluate(
     )
 
 
-def unrecorded_that_matter(assessment: Assessment) -> list[Finding]:
-    """Rules not run because the site does not record their data, whose failing would change the verdict.
+def _applicable(ticket: Ticket, checklists: Sequence[Checklist]) -> tuple[Checklist, ...]:
+    applicable = tuple(
+        c for c in checklists if c.applies_to(project=ticket.project_key, issue_type=ticket.issue_type)
+    )
+    if not applicable:
+        raise ConfigurationError(
+            f"no checklist applies to {ticket.key} (project {ticket.project_key}, issue type "
+            f"{ticket.issue_type or 'unknown'}): a verdict without checks would be a guess; "
+            "check the checklists' applies_to and [checklists].disable"
+        )
+    return applicable
 
-    The verdict rule's order decides: a show-stopper could turn anything but a NO-GO into one; a
-    condition could only turn a GO into GO WITH CONDITIONS; a note changes no verdict.
-    """
+
+def _findings(
+    applicable: Sequence[Checklist],
+    proposal: Proposal,
+    vocabulary: Vocabulary,
+    labels: Sequence[Waiver],
+    waivers: WaiverContext,
+) -> tuple[Finding, ...]:
+    """Every rule's finding, waivers applied, each with the label that would waive it."""
+    rule_ids = Counter(rule.id for checklist in applicable for rule in checklist.rules)
+    evidence: dict[str, Evidence] = {}  # each property's evidence once, however many rules read it
+    reason_recorded = "waiver_reason" not in proposal.unrecorded
+    found = []
+    for checklist in applicable:
+        for rule in checklist.rules:
+            finding = evaluate_rule(checklist.id, rule, proposal, vocabulary, evidence=evidence)
+            finding = apply_waivers(finding, labels, waivers)
+            label = None  # nothing to waive until the data is given
+            if not finding.unconfirmed:
+                unique = rule_ids[rule.id] == 1
+                label = _waiver_label(
+                    checklist.id, rule, unique=unique, policy=waivers.policy, reason_recorded=reason_recorded
+                )
+            found.append(replace(finding, waiver_label=label))
+    return tuple(found)
+
+
+def _failed(findings: Sequence[Finding], severity: Severity) -> int:
+    return sum(f.outcome is FindingStatus.FAILED and f.rule.severity is severity for f in findings)
+
+
+def unrecorded_that_matter(assessment: Assessment) -> list[Finding]:
+    """Rules not run for lack of a field on the site whose failing could change the verdict."""
     verdict = assessment.verdict
     return [
         f
@@ -276,10 +274,7 @@ def unrecorded_that_matter(assessment: Assessment) -> list[Finding]:
 def _waiver_label(
     checklist_id: str, rule: Rule, *, unique: bool, policy: WaiverPolicy, reason_recorded: bool
 ) -> str | None:
-    """The label a reader can put on the ticket to waive this rule, or None where none is honoured.
-
-    None too where a waiver needs a reason and the site has no field to give one in.
-    """
+    """The label that would waive this rule, or None where no waiver would be honoured."""
     if rule.severity is Severity.BLOCKER and not policy.allow_blockers:
         return None
     if policy.require_reason and not reason_recorded:
@@ -302,15 +297,13 @@ def coverage(findings: Sequence[Finding]) -> Coverage:
 def apply_waivers(finding: Finding, waivers: Sequence[Waiver], context: WaiverContext) -> Finding:
     """Turn a failed finding into a waived one when an approved, current waiver names its rule.
 
-    Missing information is never waived, nor a condition to confirm it: accepting a risk needs
-    knowing what the risk is. A waiver on a rule that passed or was skipped is ruled on too (the
-    JSON shows it) but changes nothing.
+    Missing information is never waived: accepting a risk needs knowing what the risk is.
     """
     waiver = next((w for w in waivers if w.matches(finding.checklist, finding.rule.id)), None)
     if waiver is None:
         return finding
     if finding.outcome is FindingStatus.MISSING or finding.unconfirmed:
-        refused: str | None = MISSING_CANNOT_BE_WAIVED
+        refused: Refusal | None = Refusal.MISSING_INFORMATION
     else:
         refused = refusal(waiver, is_blocker=finding.rule.severity is Severity.BLOCKER, policy=context.policy)
     ruling = rule_on(waiver, refused=refused, fields=_fields_read(finding), context=context)
@@ -329,15 +322,10 @@ def _fields_read(finding: Finding) -> dict[str, str]:
 
 
 def bid_score(findings: Sequence[Finding]) -> int | None:
-    """0-100: the weight of passed rules over the weight of all rules that were decided or lack data.
+    """0-100: the weight of passed rules over all rules that judge the bid and were decided or lack data.
 
-    Only rules that judge the bid count: an "is it known?" check passing says nothing about the
-    bid. Missing information and waived rules count against the score: an unknown is not a
-    strength, and a waiver accepts a risk without removing it. Skipped rules count neither way
-    (the coverage says how many). The gates decide the verdict; the score only ranks bids.
-
-    None when no check could run (coverage 0 of N): a score made only of missing data would rank
-    an empty ticket below a NO-GO, and says nothing about the bid.
+    Missing and waived rules count against it (an unknown is not a strength; a waiver keeps the risk).
+    None when no check could run: a score of missing data alone would rank an empty ticket below a NO-GO.
     """
     if not coverage(findings).assessed:
         return None
@@ -357,48 +345,57 @@ def evaluate_rule(
     evidence: dict[str, Evidence] | None = None,
 ) -> Finding:
     """One rule on one proposal; `evidence` is shared by the rules of one assessment (built once)."""
-    known = {} if evidence is None else evidence
-    names = _with_sources(rule.uses, vocabulary)
-    seen = tuple(
-        known.get(name) or known.setdefault(name, _evidence(name, proposal, vocabulary)) for name in names
-    )
+    seen = _seen(rule, proposal, vocabulary, {} if evidence is None else evidence)
     present = {name: proposal.values[name] for name in rule.uses if name in proposal.values}
     complete = len(present) == len(rule.uses)
     unrecorded = tuple(e.property for e in seen if e.property in proposal.unrecorded)
-    if not complete and unrecorded:
+    if complete:
+        # A rule that asks turns its failure into a question (docs/checklists.md, "when_failed").
+        failed = FindingStatus.MISSING if rule.asks else FindingStatus.FAILED
+        outcome = FindingStatus.PASSED if rule.holds(present) else failed
+    elif unrecorded:
         outcome = FindingStatus.SKIPPED  # nobody can answer: the site has no field for it
-    elif not complete:
-        # A derived value can be absent although everything it is computed from is known (no
-        # margin on a zero budget): nothing to ask the customer, so the rule does not apply.
-        asks = any(e.value is None and not _is_derived(e.property, vocabulary) for e in seen)
-        # A placeholder ("TBD") is someone saying it is not known yet: always worth the question.
-        held = any(e.placeholder is not None for e in seen)
-        if asks and rule.missing_is_condition and not held:
+    else:
+        incomplete = _incomplete(rule, seen, vocabulary)
+        if incomplete is None:
             return _unconfirmed(checklist_id, rule, seen)
-        outcome = FindingStatus.MISSING if (rule.ask_when_missing and asks) or held else FindingStatus.SKIPPED
-    elif rule.holds(present):
-        outcome = FindingStatus.PASSED
-    else:  # a rule that asks turns its failure into a question (docs/checklists.md, "when_failed")
-        outcome = FindingStatus.MISSING if rule.asks else FindingStatus.FAILED
+        outcome = incomplete
+    # A question about values the ticket has carries its headline; a missing value has none.
+    headlined = outcome is FindingStatus.FAILED or (outcome is FindingStatus.MISSING and complete)
     return Finding(
         checklist=checklist_id,
         rule=rule,
         outcome=outcome,
         evidence=seen,
-        # A question about values the ticket has carries its headline; a missing value has none.
-        headline=_headline(rule, proposal)
-        if outcome is FindingStatus.FAILED or (outcome is FindingStatus.MISSING and complete)
-        else "",
+        headline=_headline(rule, proposal) if headlined else "",
         unrecorded=unrecorded if outcome is FindingStatus.SKIPPED else (),
     )
 
 
-def _unconfirmed(checklist_id: str, rule: Rule, evidence: tuple[Evidence, ...]) -> Finding:
-    """A rule whose checklist says an empty field is a condition (when_missing "condition").
+def _seen(
+    rule: Rule, proposal: Proposal, vocabulary: Vocabulary, known: dict[str, Evidence]
+) -> tuple[Evidence, ...]:
+    names = _with_sources(rule.uses, vocabulary)
+    return tuple(
+        known.get(name) or known.setdefault(name, _evidence(name, proposal, vocabulary)) for name in names
+    )
 
-    On this ticket it is a failed condition, whatever its severity: the bid may go ahead once the
-    data is given and the rule holds. Its title says what is unconfirmed, not that the rule failed.
-    """
+
+def _incomplete(rule: Rule, seen: Sequence[Evidence], vocabulary: Vocabulary) -> FindingStatus | None:
+    """The outcome of a rule lacking data; None when an empty field is a condition to confirm."""
+    # A derived value can be absent although everything it is computed from is known (no
+    # margin on a zero budget): nothing to ask the customer, so the rule does not apply.
+    asks = any(e.value is None and not _is_derived(e.property, vocabulary) for e in seen)
+    # A placeholder ("TBD") is someone saying it is not known yet: always worth the question.
+    held = any(e.placeholder is not None for e in seen)
+    if asks and rule.missing_is_condition and not held:
+        return None
+    return FindingStatus.MISSING if (rule.ask_when_missing and asks) or held else FindingStatus.SKIPPED
+
+
+def _unconfirmed(checklist_id: str, rule: Rule, evidence: tuple[Evidence, ...]) -> Finding:
+    """A rule whose empty data is a condition (when_missing "condition"): a failed condition, whatever its
+    severity."""
     empty = [e.label for e in evidence if e.value is None and not e.derived]
     title = f"Not yet confirmed: {rule.title} ({' and '.join(empty)} left empty)"
     as_condition = replace(rule, severity=Severity.MAJOR, failed_title=title, failed_label=title)
@@ -414,10 +411,8 @@ def _unconfirmed(checklist_id: str, rule: Rule, evidence: tuple[Evidence, ...]) 
 def _not_resting_on_doubt(findings: tuple[Finding, ...], vocabulary: Vocabulary) -> tuple[Finding, ...]:
     """No verdict rests on a value a rule has asked about: rules judging it are left unjudged.
 
-    A contract value of 480 for 300 person-days asks "is it in thousands?"; a NO-GO for a margin of
-    -37,400 % on that value would present a typing error as a verdict. Checks that only ask whether a
-    value is known, and other questions, stay as they are; a text signal's own yes/no is a quote,
-    never in doubt (the field it contradicts is).
+    A NO-GO for a margin of -37,400 % on a contract value typed in thousands would present a typo as a
+    verdict.
     """
     doubted = {
         name
@@ -508,6 +503,7 @@ def _missing_information(
                 label=item.label,
                 field_id=item.field_id,
                 question=_question(name, vocabulary),
+                about=_about(name, vocabulary),
                 problem=item.problem,
                 needed_by=tuple(needed_by[name]),
                 placeholder=item.placeholder,
@@ -534,8 +530,11 @@ def _rule_question(finding: Finding) -> MissingInformation:
     )
 
 
-def _question(name: str, vocabulary: Vocabulary) -> str:
+def _question(name: str, vocabulary: Vocabulary) -> str | None:
     spec = vocabulary.properties.get(name)
-    if spec is not None and spec.ask:
-        return spec.ask
-    return f"What is the {spec.label if spec else name} for this bid?"
+    return spec.ask if spec is not None and spec.ask else None
+
+
+def _about(name: str, vocabulary: Vocabulary) -> str:
+    spec = vocabulary.properties.get(name)
+    return spec.label if spec else name

@@ -1,15 +1,9 @@
 """The digest of what a verdict comment is made from, kept in the ticket's pointer beside the comment.
 
-A `report --post` re-run compares it with the digest of the ticket as it is now. Equal, the comment
-would come out exactly as it is, so its path to GO is not searched, the comment is not rendered and
-nothing is written. It covers the inputs, not the output: the proposal gonogo read (values with the
-derived ones, which carry the date's effect, such as the days to the deadline; the fields' names),
-the options the site offers, what the judging made of them that day (each finding with its
-evidence, how each waiver label was ruled on, decisions on record, the verdict's latest shift), and
-the configuration as one fingerprint (checklists with their rules and thresholds, templates,
-gonogo's version; the comment's format and label prefix are added by the poster). Only the path to
-GO and the rendering, the costly part, are left out: they follow from these. The comment's own
-digest (`gonogo.jira.comment_plan.comment_digest`) still decides every write.
+A `report --post` re-run whose digest is unchanged would write the same comment, so it skips the
+costly part (the path to GO and the rendering). It covers the inputs, not the output: the proposal,
+the site's options, what the judging made of them that day, and the configuration's fingerprint.
+The comment's own digest (`gonogo.jira.comment_plan.comment_digest`) still decides every write.
 """
 
 from __future__ import annotations
@@ -109,14 +103,8 @@ LEFT_OUT = {
 
 
 def inputs_digest(assessment: Assessment, proposal: Proposal, *, configuration: str) -> str:
-    """What this ticket's comment is made from, as of the assessment's day (see the module).
-
-    What the judging made of the ticket stands for everything judged: the findings' outcomes,
-    waivers, decisions, the verdict's latest shift; with the proposal (which makes the evidence and,
-    with the options the site offers and the day's derived values, the path to GO) and the
-    configuration. Hashed as the `repr` of frozen dataclasses and plain data, which is exact and,
-    within one gonogo version (in `configuration`), stable.
-    """
+    """What this ticket's comment is made from, hashed as the `repr` of frozen data: exact within one
+    version."""
     parts = (
         configuration,
         [getattr(assessment, name) for name in ASSESSMENT_FIELDS],

@@ -1,15 +1,8 @@
 """Path to GO: the smallest set of changes to the ticket's inputs after which the verdict is GO.
 
-A counterfactual, asked of the real rules rather than re-derived: every candidate value is
-judged by the compiled rule conditions over the properties derived from it (thresholds, today's
-date and all), so the path cannot drift from the checklists. Changes are searched only in the
-inputs a team edits (the deadline, never `days_to_deadline`); numbers and dates by a probe and a
-bisection towards the nearest value that passes, options in the property's own order. The path is
-built one change at a time with the whole ticket re-assessed after each, then every change whose
-removal keeps the ticket clear is dropped, and the final set is verified once more.
-
-Missing information has no value to search for: it is listed with `needed` None. Pure: the
-caller (the assessor) passes in how to derive properties and how to re-assess a changed proposal.
+Asked of the real compiled rules over re-derived properties, so the path cannot drift from the
+checklists. Only inputs a team edits are searched (the deadline, never `days_to_deadline`). Missing
+information has no value to search for: it is listed with `needed` None.
 """
 
 from __future__ import annotations
@@ -32,11 +25,8 @@ _NUMBER_REACH = 10**12  # the farthest a number is moved: beyond any contract va
 
 @dataclass(frozen=True)
 class Fix:
-    """One input set to the value that clears a rule; `needed` None means: provide it.
-
-    `set_to` is what to enter in the site's field (its own option text) and `actor` who can make
-    the change; both are filled in by `gonogo.core.pipeline.site_words.in_site_words`.
-    """
+    """One input set to the value that clears a rule (`needed` None: provide it); `set_to` and `actor` in the
+    site's words."""
 
     property: str
     field: str
@@ -85,66 +75,126 @@ def find_path(
     reassess: Reassess,
     vocabulary: Vocabulary,
 ) -> PathToGo:
-    """The path from this assessment to GO; empty for a GO.
-
-    `inputs` are the ticket's usable input values, `derive(inputs)` returns inputs plus derived
-    properties, and `reassess(inputs)` runs the whole assessment on changed inputs.
-    """
+    """The path from this assessment to GO (empty for a GO); `reassess` judges the whole ticket on changed
+    inputs."""
     if not _blocking(assessment, held=False) and not assessment.missing_information:
         return PathToGo(steps=(), verified=True)
-    changes: dict[str, Any] = {}
-    uncleared: list[str] = []
-    current = assessment
-    for _ in range(_MAX_STEPS):
-        # What the ticket's own questions hold back is theirs to settle; on a changed ticket it counts.
-        todo = [f for f in _blocking(current, held=current is not assessment) if f.ref not in uncleared]
-        if not todo:
-            break
-        finding = todo[0]
-        options = clearing_changes(
-            [finding.rule], {**inputs, **changes}, derive=derive, vocabulary=vocabulary
-        )
-        if not options:
-            uncleared.append(finding.ref)
-            continue
-        changes[options[0].property] = options[0].needed
-        current = reassess({**inputs, **changes})
-    for name in list(changes) if len(changes) > 1 else ():
-        fewer = {k: v for k, v in changes.items() if k != name}
-        if not _blocking(reassess({**inputs, **fewer})):
-            del changes[name]
+    search = _Search(inputs, derive, reassess, vocabulary)
+    changes, uncleared = search.greedy(assessment)
+    search.prune(changes)
     if len(changes) > 1:
-        changes = _reminimised(
-            changes, assessment, inputs=inputs, derive=derive, reassess=reassess, vocabulary=vocabulary
-        )
+        changes = search.reminimised(changes, assessment)
     final = reassess({**inputs, **changes})
     verified = not _blocking(final, held=bool(changes)) and not uncleared
+    steps = search.steps(changes, assessment, final) + _missing_steps(assessment, vocabulary)
+    return PathToGo(steps=tuple(steps), verified=verified, uncleared=tuple(uncleared))
+
+
+@dataclass(frozen=True)
+class _Search:
+    """The ticket's inputs and how to judge changed ones, shared by every phase of the search."""
+
+    inputs: Mapping[str, Any]
+    derive: Derive
+    reassess: Reassess
+    vocabulary: Vocabulary
+
+    def greedy(self, assessment: Assessment) -> tuple[dict[str, Any], list[str]]:
+        """One change at a time, for the worst failed gate, the whole ticket re-assessed after each."""
+        changes: dict[str, Any] = {}
+        uncleared: list[str] = []
+        current = assessment
+        for _ in range(_MAX_STEPS):
+            # What the ticket's own questions hold back is theirs to settle; on a changed ticket it counts.
+            todo = [f for f in _blocking(current, held=current is not assessment) if f.ref not in uncleared]
+            if not todo:
+                break
+            finding = todo[0]
+            options = clearing_changes(
+                [finding.rule], {**self.inputs, **changes}, derive=self.derive, vocabulary=self.vocabulary
+            )
+            if not options:
+                uncleared.append(finding.ref)
+                continue
+            changes[options[0].property] = options[0].needed
+            current = self.reassess({**self.inputs, **changes})
+        return changes, uncleared
+
+    def prune(self, changes: dict[str, Any]) -> None:
+        """Drop every change whose removal keeps the ticket clear."""
+        for name in list(changes) if len(changes) > 1 else ():
+            fewer = {k: v for k, v in changes.items() if k != name}
+            if not _blocking(self.reassess({**self.inputs, **fewer})):
+                del changes[name]
+
+    def reminimised(self, changes: Mapping[str, Any], assessment: Assessment) -> dict[str, Any]:
+        """Each kept change moved back to the nearest value that still clears, with the others applied.
+
+        A later change (less effort) can make an earlier one (a budget for the original effort) larger than
+        needed.
+        """
+        kept = dict(changes)
+        # A rule that asks (an implausible value) is a question, not a gate: it also holds nowhere
+        # near the far ends a search probes, which the bisection's one-sidedness cannot take.
+        gates = [f.rule for f in assessment.findings if _is_gate(f.rule) and not f.rule.asks]
+        for _ in range(len(kept)):
+            if not self._moved_nearer(kept, gates):
+                break
+        return kept
+
+    def _moved_nearer(self, kept: dict[str, Any], gates: Sequence[Rule]) -> bool:
+        moved = False
+        for name in list(kept):
+            others = {**self.inputs, **{k: v for k, v in kept.items() if k != name}}
+            values = self.derive({**others, name: kept[name]})
+            rules = [r for r in gates if name in input_sources(r, self.vocabulary) and _holds(r, values)]
+            nearer = _clearing_value(name, rules, others, derive=self.derive, vocabulary=self.vocabulary)
+            if nearer is None or nearer == kept[name]:
+                continue
+            if not _blocking(self.reassess({**others, name: nearer})):
+                kept[name] = nearer
+                moved = True
+        return moved
+
+    def steps(self, changes: Mapping[str, Any], assessment: Assessment, final: Assessment) -> list[Step]:
+        """What each change is for: the gates it clears, and gates that could not run before it
+        (no margin on a zero budget) and pass after it, which is often what sets the amount."""
+        originally = _cleared_gates(assessment, final)
+        steps = []
+        for name, needed in changes.items():
+            cleared = [f for f in originally if name in input_sources(f.rule, self.vocabulary)]
+            others = {**self.inputs, **{k: v for k, v in changes.items() if k != name}}
+            instead = clearing_changes(
+                [f.rule for f in cleared], others, derive=self.derive, vocabulary=self.vocabulary
+            )
+            steps.append(
+                Step(
+                    change=_change(name, self.inputs.get(name), needed, assessment, self.vocabulary),
+                    rules=tuple(f.ref for f in cleared),
+                    alternatives=tuple(a for a in instead if a.property not in changes),
+                )
+            )
+        return steps
+
+
+def _cleared_gates(assessment: Assessment, final: Assessment) -> list[Finding]:
+    """Gates that failed or could not run on the ticket and pass once the path is applied."""
     now_passing = {f.ref for f in final.findings if f.outcome is FindingStatus.PASSED}
-    # What each change is for: the gates it clears, and gates that could not run before it
-    # (no margin on a zero budget) and pass after it, which is often what sets the amount.
-    originally = sorted(
+    return sorted(
         (
             f
             for f in assessment.findings
-            if f.rule.severity in (Severity.BLOCKER, Severity.MAJOR)
+            if _is_gate(f.rule)
             and f.outcome in (FindingStatus.FAILED, FindingStatus.SKIPPED)
             and f.ref in now_passing
         ),
         key=lambda f: f.rule.severity is not Severity.BLOCKER,
     )
-    steps = []
-    for name, needed in changes.items():
-        cleared = [f for f in originally if name in input_sources(f.rule, vocabulary)]
-        others = {**inputs, **{k: v for k, v in changes.items() if k != name}}
-        instead = clearing_changes([f.rule for f in cleared], others, derive=derive, vocabulary=vocabulary)
-        steps.append(
-            Step(
-                change=_change(name, inputs.get(name), needed, assessment, vocabulary),
-                rules=tuple(f.ref for f in cleared),
-                alternatives=tuple(a for a in instead if a.property not in changes),
-            )
-        )
-    steps += [
+
+
+def _missing_steps(assessment: Assessment, vocabulary: Vocabulary) -> list[Step]:
+    """Missing information has no value to search for: each is a step to provide it."""
+    return [
         Step(
             change=_change(m.property, None, None, assessment, vocabulary),
             rules=tuple(
@@ -155,59 +205,17 @@ def find_path(
         )
         for m in assessment.missing_information
     ]
-    return PathToGo(steps=tuple(steps), verified=verified, uncleared=tuple(uncleared))
 
 
-def _reminimised(
-    changes: Mapping[str, Any],
-    assessment: Assessment,
-    *,
-    inputs: Mapping[str, Any],
-    derive: Derive,
-    reassess: Reassess,
-    vocabulary: Vocabulary,
-) -> dict[str, Any]:
-    """Each kept change moved back to the nearest value that still clears, with the others applied.
-
-    The greedy search sets each amount against the ticket as it was at that moment; a later change
-    (less effort) can make an earlier one (a budget found for the original effort) larger than
-    needed. Re-searching every amount from the ticket's own value, with the rest of the path
-    applied, until nothing moves, gives each its nearest value. A candidate is kept only if the
-    whole ticket still has no failed gate.
-    """
-    kept = dict(changes)
-    # A rule that asks (an implausible value) is a question, not a gate: it also holds nowhere
-    # near the far ends a search probes, which the bisection's one-sidedness cannot take.
-    gates = [
-        f.rule
-        for f in assessment.findings
-        if f.rule.severity in (Severity.BLOCKER, Severity.MAJOR) and not f.rule.asks
-    ]
-    for _ in range(len(kept)):
-        moved = False
-        for name in list(kept):
-            others = {**inputs, **{k: v for k, v in kept.items() if k != name}}
-            values = derive({**others, name: kept[name]})
-            rules = [r for r in gates if name in input_sources(r, vocabulary) and _holds(r, values)]
-            nearer = _clearing_value(name, rules, others, derive=derive, vocabulary=vocabulary)
-            if nearer is None or nearer == kept[name]:
-                continue
-            if not _blocking(reassess({**others, name: nearer})):
-                kept[name] = nearer
-                moved = True
-        if not moved:
-            break
-    return kept
+def _is_gate(rule: Rule) -> bool:
+    return rule.severity in (Severity.BLOCKER, Severity.MAJOR)
 
 
 def clearing_changes(
     rules: Sequence[Rule], inputs: Mapping[str, Any], *, derive: Derive, vocabulary: Vocabulary
 ) -> list[Fix]:
-    """For each input the rules depend on, the nearest value after which all of them hold.
-
-    Inputs in the order the rules' evidence lists them (the property named first), so the
-    first change is the most direct one; the rest are the alternatives.
-    """
+    """For each input the rules depend on, the nearest value after which all hold; the first is the most
+    direct."""
     found: list[Fix] = []
     names = list(dict.fromkeys(name for rule in rules for name in input_sources(rule, vocabulary)))
     for name in names:
@@ -257,16 +265,13 @@ def input_sources(rule: Rule, vocabulary: Vocabulary) -> list[str]:
 
 
 def _blocking(assessment: Assessment, *, held: bool = True) -> list[Finding]:
-    """Failed rules that keep the verdict from GO (blockers first); waived ones no longer do.
-
-    With `held`, a rule on hold (its value is asked about) counts as it came out: a change that
-    makes a value implausible does not clear what it fails.
-    """
+    """Failed gates, blockers first; with `held`, a rule on hold counts as it came out (no clearing by
+    implausibility)."""
     failed = [
         f
         for f in assessment.findings
         if (f.outcome is FindingStatus.FAILED or (held and f.on_hold is FindingStatus.FAILED))
-        and f.rule.severity in (Severity.BLOCKER, Severity.MAJOR)
+        and _is_gate(f.rule)
     ]
     return sorted(failed, key=lambda f: f.rule.severity is not Severity.BLOCKER)
 
@@ -345,10 +350,8 @@ def _signed(passes: Callable[[int], bool], sign: int) -> Callable[[int], bool]:
 
 
 def _probe(passes: Callable[[int], bool], reach: int) -> int | None:
-    """The first passing step in 1..reach: nothing if the farthest fails, else doubling and bisection.
-
-    A rule that holds nowhere on this side costs one evaluation, not a doubling run to the end.
-    """
+    """The first passing step in 1..reach by doubling and bisection; one evaluation when the farthest
+    fails."""
     if not passes(reach):
         return None
     low, high = 0, 1

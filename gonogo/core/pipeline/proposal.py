@@ -1,10 +1,7 @@
 """From Jira field values to a proposal: the plain, typed properties that checklists test.
 
-Jira hands back select options as objects, users as objects, dates as strings, numbers sometimes as
-text. Checklists should not care: this module maps each property to its field (by id or display
-name), normalises the value for the property's declared type, and records where each value came
-from so every finding can cite its evidence. A value that cannot be used is not guessed at: it is
-left out and its problem recorded, so the verdict becomes NEEDS INFO rather than a GO on bad data.
+A value that cannot be used is not guessed at: it is left out and its problem recorded, so the
+verdict becomes NEEDS INFO rather than a GO on bad data. Every value keeps where it came from.
 """
 
 from __future__ import annotations
@@ -34,11 +31,8 @@ _GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(?P<sep>[,'_ \u00a0\u202f])\d{3}(?:(?
 
 
 class SiteOption(str):
-    """A vocabulary value read from the site's own option text (by a `[values]` alias or its spelling).
-
-    It is the vocabulary value to everything that compares it (rules, JSON); `site_text` keeps what
-    the ticket said, so what people read quotes the site: "Capability fit: Full", not "strong".
-    """
+    """A vocabulary value read from the site's own option text, which `site_text` keeps for what people
+    read."""
 
     site_text: str
 
@@ -58,10 +52,7 @@ class PlaceholderValue(ValueError):
 
 @dataclass(frozen=True)
 class Quote:
-    """The sentence a text signal rests on, and the field it speaks to (`gonogo.core.pipeline.signals`).
-
-    `agrees` is None when the signal names no field, or the field has no value to compare.
-    """
+    """The sentence a text signal rests on; `agrees` is None when there is no field value to compare."""
 
     field: str  # the label of the field the sentence is in: "Description"
     sentence: str  # shortened around what matched
@@ -80,11 +71,8 @@ class Source:
 
 @dataclass(frozen=True)
 class Proposal:
-    """Normalised properties (only those with a usable value) plus provenance and problems.
-
-    `values` hold plain JSON values (what rules test); `site_texts` the site's own option text
-    where it is not spelled like the value, for evidence (`evidence_value`).
-    """
+    """Normalised properties (only usable values) with where each came from, its problems and the site's
+    option texts."""
 
     values: Mapping[str, Any]
     sources: Mapping[str, Source] = field(default_factory=dict)
@@ -113,58 +101,70 @@ def build_proposal(
     option_aliases: Mapping[str, Mapping[str, str]] | None = None,
     unrecorded: frozenset[str] = frozenset(),
 ) -> Proposal:
-    """Map, normalise and derive every property the vocabulary or the field map names.
-
-    `option_aliases` ([values] in gonogo.toml, see `gonogo.core.jira_shapes.option_aliases`) name the site's
-    option texts for vocabulary values. A field this ticket does not carry is missing, like an
-    empty one: whether the site has it at all is the configuration's question (`core.site_fields`).
-    """
+    """Map, normalise and derive every property; a field this ticket does not carry is missing, like an empty
+    one."""
     aliases = option_aliases or {}
-    values: dict[str, Any] = {}
-    sources: dict[str, Source] = {}
-    problems: dict[str, str] = {}
-    counted: set[str] = set()
-    site_texts: dict[str, str] = {}
-    placeholders: dict[str, str] = {}
+    reading = _Reading()
     for prop, field_ref in field_map.items():
-        spec = vocabulary.properties.get(prop)
-        field_id = resolve_field(ticket, field_ref)
-        name = ticket.names.get(field_id, field_ref) if field_id else field_ref
-        if field_id is None:
-            sources[prop] = Source(None, field_ref)
-            continue
-        raw = ticket.fields.get(field_id)
-        try:
-            value = normalise(raw, spec, aliases=aliases.get(prop), placeholder=vocabulary.placeholder)
-        except PlaceholderValue as exc:
-            sources[prop] = Source(field_id, name)
-            problems[prop] = str(exc)
-            placeholders[prop] = exc.text
-            continue
-        except ValueError as exc:
-            sources[prop] = Source(field_id, name)
-            problems[prop] = str(exc)
-            continue
-        sources[prop] = Source(field_id, name)
-        if isinstance(value, SiteOption):
-            site_texts[prop] = value.site_text
-            value = str(value)  # rules (and jsonschema-rs) see a plain string
-        if value is not None:
-            values[prop] = value
-            if isinstance(raw, list) and spec is not None and spec.type == "integer":
-                counted.add(prop)
+        reading.read(ticket, prop, field_ref, vocabulary, aliases.get(prop))
+    values = reading.values
     for prop, value in derive(values, thresholds=thresholds, today=today).items():
         values[prop] = value
     return Proposal(
         values=values,
-        sources=sources,
-        problems=problems,
-        counted=frozenset(counted),
+        sources=reading.sources,
+        problems=reading.problems,
+        counted=frozenset(reading.counted),
         thresholds=dict(thresholds),
-        site_texts=site_texts,
-        placeholders=placeholders,
+        site_texts=reading.site_texts,
+        placeholders=reading.placeholders,
         unrecorded=unrecorded,
     )
+
+
+@dataclass
+class _Reading:
+    """What the mapped fields of one ticket said, property by property."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, Source] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)
+    counted: set[str] = field(default_factory=set)
+    site_texts: dict[str, str] = field(default_factory=dict)
+    placeholders: dict[str, str] = field(default_factory=dict)
+
+    def read(
+        self,
+        ticket: Ticket,
+        prop: str,
+        field_ref: str,
+        vocabulary: Vocabulary,
+        aliases: Mapping[str, str] | None,
+    ) -> None:
+        spec = vocabulary.properties.get(prop)
+        field_id = resolve_field(ticket, field_ref)
+        if field_id is None:
+            self.sources[prop] = Source(None, field_ref)
+            return
+        name = ticket.names.get(field_id, field_ref) if field_id else field_ref
+        self.sources[prop] = Source(field_id, name)
+        raw = ticket.fields.get(field_id)
+        try:
+            value = normalise(raw, spec, aliases=aliases, placeholder=vocabulary.placeholder)
+        except PlaceholderValue as exc:
+            self.problems[prop] = str(exc)
+            self.placeholders[prop] = exc.text
+            return
+        except ValueError as exc:
+            self.problems[prop] = str(exc)
+            return
+        if isinstance(value, SiteOption):
+            self.site_texts[prop] = value.site_text
+            value = str(value)  # rules (and jsonschema-rs) see a plain string
+        if value is not None:
+            self.values[prop] = value
+            if isinstance(raw, list) and spec is not None and spec.type == "integer":
+                self.counted.add(prop)
 
 
 def resolve_field(ticket: Ticket, field_ref: str) -> str | None:
@@ -173,11 +173,7 @@ def resolve_field(ticket: Ticket, field_ref: str) -> str | None:
 
 
 def resolve_field_ref(field_ref: str, *, names: Mapping[str, str], ids: Collection[str]) -> str | None:
-    """The field id an id or a (case-insensitive) display name means, among `ids` and `names`.
-
-    The one resolution a check (one ticket's fields and names) and a report (the site's field
-    list) share. Two fields with the same display name are a configuration problem, not a coin toss.
-    """
+    """The field id an id or a (case-insensitive) display name means; two fields of one name are refused."""
     if field_ref in ids or CUSTOM_FIELD_ID.fullmatch(field_ref):
         return field_ref
     wanted = field_ref.casefold()
@@ -200,12 +196,9 @@ def normalise(
     aliases: Mapping[str, str] | None = None,
     placeholder: Callable[[str], bool] = lambda _text: False,
 ) -> Any:
-    """Turn one Jira value into the property's type; None means missing; ValueError means unusable.
+    """One Jira value in the property's type; None means missing, ValueError unusable.
 
-    For a property with fixed options, `aliases` (site text, by `option_key`) come first: an option
-    a site calls "None" is an answer. Otherwise a whole value that `placeholder` recognises ("TBD")
-    raises `PlaceholderValue`; in a list such items are dropped ("TBD" is not a competitor). The
-    summary and description are prose, never a placeholder: text signals read what they say.
+    Aliases come first (an option called "None" is an answer); a placeholder ("TBD") is not a value.
     """
     value = _unwrap(raw)
     if _is_empty(value):
@@ -252,22 +245,14 @@ def _without_placeholders(
 
 
 def is_countable(value: Any, spec: PropertySpec | None) -> bool:
-    """A count held as a list of names (Competitors: eight bidders named): its length is the count.
-
-    Only a list of plain names qualifies; a list of numbers is still a wrong shape, not a count.
-    """
+    """A count held as a list of plain names (eight competitors named): its length is the count."""
     if spec is None or spec.type != "integer" or not isinstance(value, list) or not value:
         return False
     return all(isinstance(item, str) and item.strip() for item in value)
 
 
 def derive(values: Mapping[str, Any], *, thresholds: Mapping[str, float], today: date) -> dict[str, Any]:
-    """Compute the derived properties from the mapped ones (see the vocabulary for each formula).
-
-    Figures are exact, never rounded here: a rule compares the true margin or team size, so a
-    14.96 % margin cannot pass a 15 % floor by rounding (and the path to GO cannot exploit it).
-    Only the rendered text rounds them.
-    """
+    """The derived properties, exact: a 14.96 % margin must not pass a 15 % floor by rounding."""
     derived: dict[str, Any] = {}
     deadline = values.get("deadline")
     if isinstance(deadline, str):

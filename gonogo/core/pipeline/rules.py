@@ -1,11 +1,7 @@
-"""Checklists' rules: the model (severity, rule, checklist), thresholds and compiling conditions.
+"""Checklists' rules: the model, thresholds resolved, conditions checked and compiled once.
 
-Pure: reading and parsing the files is `gonogo.sources.checklists`. A checklist file (JSON or YAML)
-is checked against the meta-schema there; here its thresholds are resolved
-against gonogo.toml, every rule condition is checked as a JSON Schema and compiled once, and every
-property a rule tests must exist. `lint` reports all problems of a file; loading for a check stops
-at the first one. Both use the same checks, so `gonogo checklists lint` passing means a check will
-load the file.
+`lint` and loading for a check share these checks, so `gonogo checklists lint` passing means a
+check will load the file. Reading the files is `gonogo.sources.checklists`.
 """
 
 from __future__ import annotations
@@ -67,30 +63,21 @@ class Rule:
 
     @cached_property  # asked per finding, many times a ticket
     def asks_only_if_known(self) -> bool:
-        """True for an "is it known?" check: its condition only requires values, it judges none.
-
-        Such a check decides NEEDS INFO but says nothing about the bid, so it is left out of the
-        score and of the coverage (docs/checklists.md, "The bid score").
-        """
+        """An "is it known?" check: it decides NEEDS INFO but says nothing about the bid, so it is not
+        scored."""
         return isinstance(self.condition, dict) and set(self.condition) <= {"required"}
 
     @property
     def reads_only_text(self) -> bool:
-        """True for a check of text signals alone (their properties are named text_...).
-
-        A description that raises no red flag is not a strength of the bid, so such a check, like
-        an "is it known?" one, decides the verdict but is left out of the score and the coverage.
-        """
+        """A check of text signals alone: a description with no red flag is no strength, so it is not
+        scored."""
         return all(name.startswith(TEXT_PREFIX) for name in self.uses)
 
 
 @dataclass(frozen=True)
 class Bound:
-    """`properties: {P: {minimum: {$threshold: T}}}` at a condition's top level: P is held to T.
-
-    `keyword` is the JSON Schema keyword (minimum, exclusiveMinimum, maximum, exclusiveMaximum).
-    The outcome report compares these thresholds with how bids actually ended.
-    """
+    """A top-level `{P: {minimum: {$threshold: T}}}`: P held to T; the outcome report compares T with
+    results."""
 
     threshold: str
     property: str
@@ -181,11 +168,7 @@ def compile_checklist(
     validator: str = "jsonschema",
     check_schema: SchemaCheck = Draft202012Validator.check_schema,
 ) -> Checklist:
-    """Compile every rule, or raise with every problem found (the first one in the message).
-
-    `check_schema` raises `jsonschema.SchemaError` for a condition that is not valid JSON Schema; a
-    caller may pass one that remembers conditions already found valid (`gonogo.sources.known_valid`).
-    """
+    """Compile every rule, or raise with every problem found; `check_schema` may remember valid conditions."""
     rules, problems = _compile_rules(checklist_file, thresholds, known_properties, validator, check_schema)
     if problems:
         raise ChecklistFileError(problems)
@@ -306,19 +289,8 @@ def _compile_rule(
         )
     why = _fill_placeholders(raw["why"], thresholds, problems)
     fix = _fill_placeholders(raw["fix"], thresholds, problems)
-    if raw["why"].strip().casefold() == raw["fix"].strip().casefold():
-        problems.append("'why' and 'fix' say the same thing: 'why' is the consequence, 'fix' the way out")
     severity = Severity(raw["severity"])
-    if severity is Severity.BLOCKER and raw.get("when_missing") == "skip":
-        problems.append(
-            'a show-stopper cannot be skipped when a ticket leaves its data empty (when_missing "skip"): '
-            "remove when_missing so the ticket is asked for it"
-        )
-    if severity is Severity.MINOR and raw.get("when_missing") == "condition":
-        problems.append(
-            'a note cannot become a condition when its data is empty (when_missing "condition"): '
-            'use "needs-info" or "skip"'
-        )
+    problems.extend(_contradictions(raw, severity))
     return Rule(
         id=raw["id"],
         title=raw["title"],
@@ -338,11 +310,27 @@ def _compile_rule(
     )
 
 
-def compile_condition(condition: dict[str, Any], validator: str = "jsonschema") -> Callable[[Any], bool]:
-    """A predicate for the condition, from `jsonschema` or (optional extra `fast`) `jsonschema-rs`.
+def _contradictions(raw: Mapping[str, Any], severity: Severity) -> list[str]:
+    """Settings of one rule that cannot hold together."""
+    found = []
+    if raw["why"].strip().casefold() == raw["fix"].strip().casefold():
+        found.append("'why' and 'fix' say the same thing: 'why' is the consequence, 'fix' the way out")
+    if severity is Severity.BLOCKER and raw.get("when_missing") == "skip":
+        found.append(
+            'a show-stopper cannot be skipped when a ticket leaves its data empty (when_missing "skip"): '
+            "remove when_missing so the ticket is asked for it"
+        )
+    if severity is Severity.MINOR and raw.get("when_missing") == "condition":
+        found.append(
+            'a note cannot become a condition when its data is empty (when_missing "condition"): '
+            'use "needs-info" or "skip"'
+        )
+    return found
 
-    Both implement draft 2020-12; tests hold them to identical findings on every example.
-    """
+
+def compile_condition(condition: dict[str, Any], validator: str = "jsonschema") -> Callable[[Any], bool]:
+    """A predicate for the condition, from `jsonschema` or (extra `fast`) `jsonschema-rs`; tests hold them
+    equal."""
     if validator == "jsonschema-rs":
         try:
             import jsonschema_rs  # noqa: PLC0415 - an optional extra, imported only when chosen
@@ -357,13 +345,9 @@ def compile_condition(condition: dict[str, Any], validator: str = "jsonschema") 
 
 
 class Remembered:
-    """A condition's answers remembered by the values it was asked about.
+    """A condition's answers remembered by the values asked about: the path to GO asks the same ones again.
 
-    The path to GO re-judges a ticket dozens of times with one input changed, so most rules are
-    asked about the same values again; validation is pure, so the answer is the same too. Keys carry
-    each value's type (JSON Schema tells `true`, `1` and `1.0` apart; Python's `==` does not); only
-    plain values are remembered (a list or an object is validated every time). The memory is
-    bounded: it starts afresh when full (a long-running service sees many tickets).
+    Keys carry each value's type (JSON Schema tells `true`, `1` and `1.0` apart); the memory is bounded.
     """
 
     __slots__ = ("_answers", "_predicate")
@@ -421,12 +405,8 @@ def _fill_placeholders(
     *,
     properties: Collection[str] = (),
 ) -> str:
-    """Put threshold values into a rule's prose, so the reasoning quotes the numbers in force.
-
-    A placeholder naming one of `properties` is left for `fill_values`, which quotes the ticket's
-    value when the finding is made (only a failed title may do that). `{name|one|other}` is the
-    word for the count: "one" when the value is 1, "other" for every other value.
-    """
+    """Threshold values into a rule's prose; ticket values are left for `fill_values`; `{n|one|other}`
+    counts."""
 
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
@@ -441,10 +421,7 @@ def _fill_placeholders(
 
 
 def fill_values(text: str, values: Mapping[str, Any], show: Callable[[str, Any], str]) -> str:
-    """Quote the ticket's values into a failed title: `show(name, value)` formats each for reading.
-
-    `{name|one|other}` becomes the word for the value's count, whatever `show` does.
-    """
+    """Quote the ticket's values into a failed title, each formatted by `show`; `{n|one|other}` counts."""
 
     def value(match: re.Match[str]) -> str:
         found = values.get(match.group(1))

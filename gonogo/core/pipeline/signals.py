@@ -1,14 +1,8 @@
 """Text signals: what a proposal's own words say, as properties the rules test like any other.
 
-A checklist declares signals (docs/checklists.md, "Text signals"): named regular expressions over
-the summary, the description or any mapped text field. A pattern counts only in a sentence where
-none of the signal's `unless` patterns match ("liability capped at the contract value" is not
-"unlimited liability") and no negation stands right before it ("no unlimited liability"). A signal
-that fires sets its property to true and keeps the sentence it rests on, so every finding from text
-can quote it; a declared property is false on every ticket where no signal sets it, so a rule can
-test it on any ticket, with or without a description.
-
-Plain patterns, on purpose: deterministic, explainable in the checklist itself, offline. Pure.
+A pattern counts only in a sentence no `unless` pattern matches and no negation stands right before
+it. A signal that fires keeps the sentence it rests on, so every finding from text can quote it.
+Plain patterns, on purpose: deterministic, explainable in the checklist itself, offline.
 """
 
 from __future__ import annotations

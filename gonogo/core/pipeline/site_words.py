@@ -1,11 +1,7 @@
 """A path to GO in the site's words: its field names, its option texts, and who can act.
 
-The path is searched in gonogo's vocabulary ("strong"), but a person types into the site's field,
-whose options may read Full / Partial / None and whose edit screen may not offer every value. So
-the options a path may propose are first cut to those the site offers (`narrowed`), and every
-change found then says what to enter in the site's field (`set_to`, the site's own text) and who
-can make it (`actor`, declared per property as x-gonogo-actor in the vocabulary). Pure: the
-offered options, `[values]` and the ticket's own texts come in as data.
+The path is searched in gonogo's vocabulary, but a person types into the site's field, whose options
+may read otherwise and whose edit screen may not offer every value.
 """
 
 from __future__ import annotations
@@ -39,12 +35,8 @@ def site_options(
     spellings: Mapping[str, str],
     aliases: Mapping[str, str],
 ) -> dict[str, str]:
-    """Vocabulary value → the site's text for it, for the values the site's field can hold.
-
-    With the edit screen's options known, only those, read as a check reads them ([values] first,
-    then the spelling). Unknown (a ticket file): every value, by its [values] text, else written
-    as words ("time-and-materials" → "Time and materials"), which a check reads as the value again.
-    """
+    """Vocabulary value → the site's text for it, for the values the site's field can hold (all, when
+    unknown)."""
     if offered is None:
         return {value: spellings.get(value) or value.replace("-", " ").capitalize() for value in spec.enum}
     found: dict[str, str] = {}
@@ -56,10 +48,8 @@ def site_options(
 
 
 def narrowed(vocabulary: Vocabulary, offered: OptionTexts, inputs: Mapping[str, Any]) -> Vocabulary:
-    """The vocabulary with each listed property's options cut to those the site offers.
-
-    The current value stays in its place: the search ranks the others by their distance from it.
-    """
+    """The vocabulary with each listed property's options cut to those the site offers, the current value
+    kept."""
     properties = dict(vocabulary.properties)
     for name, texts in offered.items():
         spec = properties[name]
@@ -76,12 +66,7 @@ def in_site_words(
     current_texts: Mapping[str, str],
     field_names: Mapping[str, str],
 ) -> PathToGo:
-    """The path with every change in the site's words: field name, option texts, `set_to`, `actor`.
-
-    `current_texts` are the ticket's own option texts (the proposal's `site_texts`); `field_names`
-    the site's name of each property's field. An option keeps its vocabulary value for comparisons
-    and JSON (`needed`), and reads as the site's text wherever it is shown.
-    """
+    """The path with every change in the site's words; `needed` keeps the vocabulary value for comparisons."""
 
     def worded(change: Fix) -> Fix:
         spec = vocabulary.properties.get(change.property)

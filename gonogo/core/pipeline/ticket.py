@@ -1,9 +1,4 @@
-"""The ticket as Jira returns it, and the one grammar of an issue key.
-
-A `Ticket` is the REST issue representation (`GET /rest/api/2/issue/KEY?expand=names`) reduced to
-what gonogo reads. It is built from a Jira response or from a JSON file holding the same shape, so
-both paths meet here and everything after is the same.
-"""
+"""The ticket as Jira returns it (from the API or a JSON file of that shape), and the issue key grammar."""
 
 from __future__ import annotations
 

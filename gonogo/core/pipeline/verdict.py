@@ -1,8 +1,7 @@
 """The four verdicts and the one rule that picks between them.
 
-Order matters and is the product's promise: a failed blocker is NO-GO whatever else is known;
-otherwise missing must-know information is NEEDS INFO (never a GO on missing data); otherwise failed
-majors make it GO WITH CONDITIONS; only then GO.
+Order is the product's promise: a failed blocker is NO-GO whatever else is known; then missing
+information is NEEDS INFO (never a GO on missing data); then failed majors are GO WITH CONDITIONS.
 """
 
 from __future__ import annotations

@@ -1,10 +1,8 @@
-"""A ticket's verdict history, kept in gonogo's issue property ("pointer") under its own key.
+"""A ticket's verdict history, kept in gonogo's issue property ("pointer").
 
-Why in the pointer: Jira returns the property with the ticket (`GET issue`) and with every search
-page, so reading the history costs no request, and it is written in the same request that writes
-the pointer. An entry is the check's date, verdict and score; a new one is added only when the
-verdict or the score differs from the last, and only the last MAX_ENTRIES are kept, so the property
-stays near 1 KB, far below Jira's 32 KB limit for an entity property. Pure: no Jira, no clock.
+Jira returns the property with the ticket and every search page, so reading it costs no request.
+An entry is added only when the verdict or score changes, and MAX_ENTRIES bound it far below
+Jira's 32 KB limit.
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from gonogo.core.jira_shapes.changelog import History
+from gonogo.core.jira_shapes.changelog import FieldChange, History
 from gonogo.core.pipeline.verdict import Verdict
 
 HISTORY_KEY = "history"
@@ -43,11 +41,8 @@ class VerdictTurn:
 
 
 def read_history(pointer: Any) -> tuple[HistoryEntry, ...]:
-    """The entries stored in a pointer value, oldest first; anything unreadable is left out.
-
-    The property is written by older gonogo versions too (no history) and can be edited by anyone
-    with the right permission, so a malformed entry is skipped instead of failing the check.
-    """
+    """The entries in a pointer value, oldest first; anyone may edit the property, so unreadable ones are
+    skipped."""
     raw = pointer.get(HISTORY_KEY) if isinstance(pointer, Mapping) else None
     if not isinstance(raw, list):
         return ()
@@ -64,10 +59,7 @@ def needs_entry(history: Sequence[HistoryEntry], entry: HistoryEntry) -> bool:
 
 
 def with_entry(pointer: Mapping[str, Any], entry: HistoryEntry) -> dict[str, Any]:
-    """The pointer value with `entry` added to its history (when it is news), bounded to MAX_ENTRIES.
-
-    Every other key of the pointer is kept as it is: other features store their own keys there.
-    """
+    """The pointer with `entry` added when it is news, bounded; every other key of the pointer is kept."""
     history = list(read_history(pointer))
     if needs_entry(history, entry):
         history.append(entry)
@@ -134,11 +126,9 @@ def verdict_shift(
     histories: Iterable[History],
     fields: Mapping[str, InputField],
 ) -> VerdictShift | None:
-    """The latest verdict change in the stored history plus today's check, with the edits behind it.
+    """The latest verdict change in the history plus today's check, with the edits behind it.
 
-    `fields` maps each property the rules read to its Jira field. A changelog entry from the day
-    the old verdict was last seen to the day the new one was first recorded counts (the history
-    keeps days, not times). None when the verdict never changed.
+    The history keeps days, so edits from the old verdict's last day to the new one's first count.
     """
     entries = extended(history, today)
     for before, after in zip(reversed(entries[:-1]), reversed(entries[1:]), strict=True):
@@ -162,19 +152,24 @@ def edits_of(
             continue
         who = entry.author.name if entry.author and entry.author.name else None
         for change in entry.changes:
-            prop = ids.get(change.field_id or "") or names.get(change.field.casefold())
-            if prop is None:
-                continue
-            seen = by_field.get(prop)
-            people = seen.by if seen else ()
-            by = people + ((who,) if who and who not in people else ())
-            first = firsts.setdefault(prop, change.before)
-            by_field[prop] = Edit(prop, fields[prop].name, first, change.after, by, fields[prop].actor)
+            prop = _property_of(change, ids, names)
+            if prop is not None:
+                first = firsts.setdefault(prop, change.before)
+                by = _with_editor(by_field[prop].by if prop in by_field else (), who)
+                by_field[prop] = Edit(prop, fields[prop].name, first, change.after, by, fields[prop].actor)
     return tuple(
         edit if fields[edit.property].quoted else replace(edit, before=None, after=None)
         for edit in by_field.values()
         if edit.before != edit.after
     )
+
+
+def _property_of(change: FieldChange, ids: Mapping[str, str], names: Mapping[str, str]) -> str | None:
+    return ids.get(change.field_id or "") or names.get(change.field.casefold())
+
+
+def _with_editor(people: tuple[str, ...], who: str | None) -> tuple[str, ...]:
+    return people + ((who,) if who and who not in people else ())
 
 
 def verdict_on(history: Sequence[HistoryEntry], day: date) -> HistoryEntry | None:

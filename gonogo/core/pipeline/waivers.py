@@ -1,14 +1,8 @@
 """Waivers: a team accepting a known risk on one ticket, visibly, with an approver, a reason and an end.
 
-A waiver is a Jira label `gonogo-waive-RULE` (or `gonogo-waive-CHECKLIST.RULE`, optionally ending in
-`-until-YYYY-MM-DD`) plus the text of the ticket's waiver-reason field. Labels are what every Jira
-user can already set and filter on; the issue's change history says who added the label and when.
-Bid practice asks more of an accepted risk than a label: somebody with bid authority signs it off,
-and it is revisited. So a waiver counts only when an approver added it (`[waivers] approvers`), it
-ends `max_days` after it was added (or on its until date, whichever is first), and it lapses at once
-when a field its rule reads changes after it was approved: the risk accepted is no longer the one
-on the ticket. Every waiver is shown with what became of it, never hidden, so nobody believes a
-risk was accepted when it was not. Pure: the clock and group membership come in as arguments.
+A waiver is a label `gonogo-waive-RULE[-until-YYYY-MM-DD]` plus the waiver-reason field. It counts
+only when an approver added it, ends `max_days` after (or on its until date), and lapses when a
+field its rule reads changes after approval. Every waiver is shown with what became of it.
 """
 
 from __future__ import annotations
@@ -22,6 +16,7 @@ from enum import StrEnum
 from gonogo.core.jira_shapes.changelog import (
     History,
     LabelAdded,
+    LaterChange,
     Person,
     creation,
     first_change_after,
@@ -37,12 +32,14 @@ POINTER_KEY = "waiverExpiresOn"  # in gonogo's issue property: the last day the 
 DEFAULT_MAX_DAYS = 30
 _UNTIL = re.compile(r"^(?P<target>.+)-until-(?P<date>[^-]+-[^-]+-[^-]+)$", re.IGNORECASE)
 
-NOT_A_DATE = "its until date {text} is not a date: name it as gonogo-waive-RULE-until-YYYY-MM-DD"
-NO_REASON = "a waiver needs a justification in the waiver reason field"
-BLOCKER_NOT_ALLOWED = (
-    "a show-stopper cannot be waived here (set [waivers].allow_blockers in gonogo.toml to allow it)"
-)
-MISSING_CANNOT_BE_WAIVED = "missing information cannot be waived: answer the question instead"
+
+class Refusal(StrEnum):
+    """Why a waiver cannot be honoured whoever approved it; `gonogo.render.codes` words each."""
+
+    NOT_A_DATE = "not-a-date"  # its until date is not a date
+    NO_REASON = "no-reason"  # the waiver reason field is empty where a reason is required
+    BLOCKER = "blocker"  # a show-stopper, and [waivers] allow_blockers is off
+    MISSING_INFORMATION = "missing-information"  # missing information is answered, never waived
 
 
 class WaiverStatus(StrEnum):
@@ -104,15 +101,6 @@ class Waiver:
 
 
 @dataclass(frozen=True)
-class Lapse:
-    """The change that ended a waiver: which field, who changed it, on which day."""
-
-    field: str
-    by: str | None
-    on: date
-
-
-@dataclass(frozen=True)
 class WaiverRuling:
     """What gonogo decided about one waiver on one rule, with the dates that decided it."""
 
@@ -120,8 +108,8 @@ class WaiverRuling:
     approved_by: str | None = None
     approved_on: date | None = None
     expires_on: date | None = None
-    refused: str | None = None  # why, when status is REFUSED
-    lapse: Lapse | None = None
+    refused: Refusal | None = None  # why, when status is REFUSED
+    lapse: LaterChange | None = None
     approvers: tuple[str, ...] = ()  # who could approve it, when status is NOT_APPROVED (see named_approvers)
     capped_until: date | None = None  # the label's own until date, when [waivers] max_days cut it short
 
@@ -140,11 +128,7 @@ class WaiverContext:
     group_members: GroupMembers | None = None  # None: groups cannot be looked up (a ticket file)
 
     def named_approvers(self) -> tuple[str, ...]:
-        """The configured approvers as a reader knows them: the display name the ticket's change
-        history gives an id, else the configured id; `group:NAME` entries as they are.
-
-        Empty when anyone may approve. No request: only names the history already carries.
-        """
+        """The approvers by the display names the history gives their ids (no request); empty: anyone."""
         return named(self.policy.approvers, self.histories)
 
     def is_approver(self, person: Person | None) -> bool:
@@ -174,28 +158,25 @@ def is_waiver_label(label: object) -> bool:
     )
 
 
-def refusal(waiver: Waiver, *, is_blocker: bool, policy: WaiverPolicy) -> str | None:
+def refusal(waiver: Waiver, *, is_blocker: bool, policy: WaiverPolicy) -> Refusal | None:
     """Why a waiver cannot be honoured whoever approved it, or None when it can."""
     if is_blocker and not policy.allow_blockers:
-        return BLOCKER_NOT_ALLOWED
+        return Refusal.BLOCKER
     if policy.require_reason and not waiver.reason:
-        return NO_REASON
+        return Refusal.NO_REASON
     if waiver.bad_until is not None:
-        return NOT_A_DATE.format(text=waiver.bad_until)
+        return Refusal.NOT_A_DATE
     return None
 
 
 def rule_on(
     waiver: Waiver,
     *,
-    refused: str | None,
+    refused: Refusal | None,
     fields: Mapping[str, str],
     context: WaiverContext,
 ) -> WaiverRuling:
-    """Decide a waiver: refused, not approved, expired, lapsed by a change, or active (in that order).
-
-    `fields` maps the Jira field ids the rule reads to their display names, to find later changes.
-    """
+    """Decide a waiver: refused, not approved, expired, lapsed by a change, or active (in that order)."""
     if refused is not None:
         return WaiverRuling(WaiverStatus.REFUSED, refused=refused)
     if not context.is_approver(waiver.added.by if waiver.added else None):
@@ -212,27 +193,33 @@ def rule_on(
     )
     if expires_on is not None and context.today > expires_on:
         return replace(ruling, status=WaiverStatus.EXPIRED)
-    moment = waiver.added.on if waiver.added else None
-    if moment is not None and fields:
-        found = first_change_after(
-            context.histories,
-            moment,
-            field_ids=set(fields),
-            field_names={name.casefold() for name in fields.values()},
-        )
-        if found is not None:
-            history, change = found
-            when = history.created.date() if history.created else context.today
-            lapse = Lapse(field=change.field, by=history.author.name if history.author else None, on=when)
-            return replace(ruling, status=WaiverStatus.LAPSED_BY_CHANGE, lapse=lapse)
+    lapse = _lapse(waiver, fields, context)
+    if lapse is not None:
+        return replace(ruling, status=WaiverStatus.LAPSED_BY_CHANGE, lapse=lapse)
     return ruling
 
 
-def expiry(approved_on: date | None, until: date | None, max_days: int) -> date | None:
-    """The last day a waiver applies: its until date, never later than max_days after approval.
+def _lapse(waiver: Waiver, fields: Mapping[str, str], context: WaiverContext) -> LaterChange | None:
+    """The first change, after the waiver was added, to a field its rule reads."""
+    moment = waiver.added.on if waiver.added else None
+    if moment is None or not fields:
+        return None
+    found = first_change_after(
+        context.histories,
+        moment,
+        field_ids=set(fields),
+        field_names={name.casefold() for name in fields.values()},
+    )
+    if found is None:
+        return None
+    history, change = found
+    when = history.created.date() if history.created else context.today
+    return LaterChange(field=change.field, by=history.author.name if history.author else None, on=when)
 
-    None when nothing limits it (max_days 0 and no until date, or no known approval day and no until).
-    """
+
+def expiry(approved_on: date | None, until: date | None, max_days: int) -> date | None:
+    """The last day a waiver applies: its until date, never later than max_days after approval; None: no
+    limit."""
     capped = approved_on + timedelta(days=max_days) if approved_on is not None and max_days > 0 else None
     limits = [d for d in (until, capped) if d is not None]
     return min(limits) if limits else None
@@ -254,11 +241,7 @@ def _waiver(label: str, reason: str | None, added: LabelAdded | None) -> Waiver:
 
 
 def pointer_keys(ends_on: date | None) -> dict[str, str | None]:
-    """gonogo's issue-property key for waivers: the last day the applied waivers hold (None: none end).
-
-    A search that asks for the property can then pick the tickets whose comment shows a waiver
-    past its date, without reading any ticket on its own.
-    """
+    """The issue-property key a search reads to find tickets whose comment shows a waiver past its date."""
     return {POINTER_KEY: ends_on.isoformat() if ends_on else None}
 
 

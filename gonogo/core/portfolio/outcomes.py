@@ -1,12 +1,7 @@
 """How verdicts fared: closed bids, the verdict each had before it closed, and how it ended.
 
-Both live on the same ticket: the verdict history in gonogo's issue property and the outcome in a
-field (`outcome`: won, lost, withdrawn, no-bid). A win rate is won ÷ (won + lost): withdrawn and
-no-bid tickets never reached the customer's decision. Counts are always given; a rate only where it
-rests on at least MIN_BIDS decided bids, so a small sample is never dressed up as evidence. Where
-the team's own results contradict a threshold, a suggestion says so with the numbers; nothing is
-changed automatically. Pure: the rows come from `gonogo.flows.portfolio_run`, the thresholds
-from the assessor.
+A win rate is won ÷ (won + lost), given only from MIN_BIDS decided bids, so a small sample is never
+dressed up as evidence. Where results contradict a threshold a suggestion says so; nothing changes.
 """
 
 from __future__ import annotations
@@ -15,9 +10,10 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from gonogo.core.pipeline.decisions import DecisionRecord
-from gonogo.core.pipeline.rules import Bound, Checklist, Severity
+from gonogo.core.pipeline.rules import Bound, Checklist, Rule, Severity
 from gonogo.core.pipeline.verdict import Verdict
 from gonogo.core.pipeline.verdict_history import verdict_on
 from gonogo.core.portfolio.rows import VERDICT_ORDER, Row, RuleRef
@@ -127,10 +123,7 @@ class OutcomeSummary:
 
 
 def closed_bid(row: Row) -> ClosedBid | None:
-    """The verdict a row had before it closed: from its history up to the close date, else assessed.
-
-    A row that could not be assessed has no rules to count and is left out (None).
-    """
+    """A closed row with the verdict it had before it closed (history, else assessed); None if unassessed."""
     if row.verdict is None:
         return None
     stored = row.history
@@ -164,21 +157,13 @@ def outcome_summary(
         high = low + BAND_WIDTH - 1 if low + BAND_WIDTH < 100 else 100
         inside = [b for b in bids if b.score is not None and low <= b.score <= high]
         bands.append(BandOutcomes(*tally(inside), low=low, high=high))
-    rules = []
-    for checklist in checklists:
-        for rule in checklist.rules:
-            ref = f"{checklist.id}/{rule.id}"
-            hit = [b for b in bids if any(r.ref == ref for r in b.rules)]
-            if hit:
-                rules.append(
-                    RuleOutcomes(
-                        *tally(hit),
-                        ref=ref,
-                        title=rule.title,
-                        problem=rule.failed_label,
-                        severity=rule.severity,
-                    )
-                )
+    rules = [
+        RuleOutcomes(
+            *tally(hit), ref=ref, title=rule.title, problem=rule.failed_label, severity=rule.severity
+        )
+        for ref, rule in _rules(checklists)
+        if (hit := [b for b in bids if any(r.ref == ref for r in b.rules)])
+    ]
     rules.sort(key=lambda r: (-r.rate.decided, -r.total, r.ref))
     return OutcomeSummary(
         bids=tuple(bids),
@@ -195,41 +180,46 @@ def suggestions(
 ) -> tuple[Suggestion, ...]:
     """Thresholds the results contradict: at least MIN_BIDS decided bids past the last win, all lost.
 
-    For a lower bound (minimum): the lowest value any bid was won at lies above the threshold, and
-    at least MIN_BIDS bids below it were all lost; the suggestion is the value that would have failed
-    exactly those. An upper bound (maximum) mirrors it.
+    The suggestion is the value that would have failed exactly those.
     """
     found = []
     for bound in bounds:
         if bound.threshold not in thresholds:
             continue
-        current = thresholds[bound.threshold]
         decided = [
             (b.values[bound.property], b.outcome)
             for b in bids
             if b.outcome in DECIDED and bound.property in b.values
         ]
-        wins = [value for value, outcome in decided if outcome == "won"]
-        if not wins:
-            continue
-        if bound.keyword in ("minimum", "exclusiveMinimum"):
-            edge = min(wins)
-            beyond = [value for value, _ in decided if value < edge]
-            if len(beyond) < MIN_BIDS or edge <= current:
-                continue
-            suggested = edge if bound.keyword == "minimum" else max(beyond)
-            direction = "below"
-        else:
-            edge = max(wins)
-            beyond = [value for value, _ in decided if value > edge]
-            if len(beyond) < MIN_BIDS or edge >= current:
-                continue
-            suggested = edge if bound.keyword == "maximum" else min(beyond)
-            direction = "above"
-        found.append(
-            Suggestion(bound.threshold, current, suggested, bound.property, direction, edge, len(beyond))
-        )
+        suggestion = _suggestion(bound, thresholds[bound.threshold], decided)
+        if suggestion is not None:
+            found.append(suggestion)
     return tuple(found)
+
+
+def _suggestion(bound: Bound, current: float, decided: list[tuple[Any, str]]) -> Suggestion | None:
+    wins = [value for value, outcome in decided if outcome == "won"]
+    if not wins:
+        return None
+    if bound.keyword in ("minimum", "exclusiveMinimum"):
+        edge = min(wins)
+        beyond = [value for value, _ in decided if value < edge]
+        if len(beyond) < MIN_BIDS or edge <= current:
+            return None
+        suggested = edge if bound.keyword == "minimum" else max(beyond)
+        direction = "below"
+    else:
+        edge = max(wins)
+        beyond = [value for value, _ in decided if value > edge]
+        if len(beyond) < MIN_BIDS or edge >= current:
+            return None
+        suggested = edge if bound.keyword == "maximum" else min(beyond)
+        direction = "above"
+    return Suggestion(bound.threshold, current, suggested, bound.property, direction, edge, len(beyond))
+
+
+def _rules(checklists: Sequence[Checklist]) -> list[tuple[str, Rule]]:
+    return [(f"{checklist.id}/{rule.id}", rule) for checklist in checklists for rule in checklist.rules]
 
 
 def _bounds(checklists: Sequence[Checklist]) -> list[Bound]:

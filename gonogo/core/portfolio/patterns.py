@@ -1,10 +1,4 @@
-"""What no single ticket shows: why bids fail here, and whose verdict changed. Pure data over rows.
-
-A bid director reads the portfolio for its patterns: which rules fail most often (a team that keeps
-bidding without a decision maker has a process problem, not forty ticket problems), which questions
-stay unanswered, and which verdicts moved. Counts are over the tickets that were assessed; a share is
-that count as a percentage of them. No Jira, no clock: the report's `today` and `--since` come in.
-"""
+"""What no single ticket shows: which rules fail most, which questions stay open, whose verdict moved."""
 
 from __future__ import annotations
 

@@ -1,11 +1,7 @@
-"""The portfolio: one row per ticket, worst first, with totals. Pure data over assessments.
+"""The portfolio: one row per ticket, worst first, with totals.
 
-A bid manager reads it top down, so the order is the product: tickets gonogo could not check come
-first (they need a person), then NO-GO, NEEDS INFO, GO WITH CONDITIONS and GO; within a verdict the
-lowest bid score first, then the issue key in number order. Each row carries the one reason that
-decides its verdict, picked by the same gates that pick the verdict (docs/checklists.md).
-No Jira, no files, no clock: `gonogo.flows.portfolio_run` feeds it, `gonogo.render.portfolio_formats`
-renders it.
+The order is the product: tickets gonogo could not check first, then NO-GO to GO, lowest score
+first. Each row's reason is picked by the same gates that pick the verdict.
 """
 
 from __future__ import annotations
@@ -21,7 +17,13 @@ from urllib.parse import quote
 
 from gonogo.core.jira_shapes.publication import Publication
 from gonogo.core.pipeline.decisions import DecisionRecord
-from gonogo.core.pipeline.findings import Assessment, Coverage, FindingStatus, unrecorded_that_matter
+from gonogo.core.pipeline.findings import (
+    Assessment,
+    Coverage,
+    Finding,
+    FindingStatus,
+    unrecorded_that_matter,
+)
 from gonogo.core.pipeline.rules import Severity
 from gonogo.core.pipeline.verdict import WORST_FIRST, Verdict
 from gonogo.core.pipeline.verdict_history import HistoryEntry, VerdictTurn, extended, last_turn
@@ -108,10 +110,8 @@ class MissingRef:
 
 @dataclass(frozen=True, slots=True)  # one per ticket in a report: kept small
 class Row:
-    """One ticket in the report. `verdict` is None when it could not be assessed (`error` says why).
-
-    A row can have both a verdict and an error: assessed, but its comment could not be posted.
-    """
+    """One ticket in the report; no verdict when it could not be assessed, an error too when it was not
+    posted."""
 
     key: str
     ticket_id: str | None
@@ -139,10 +139,8 @@ class Row:
         return self.error is not None
 
     def change(self, today: date) -> VerdictTurn | None:
-        """The latest verdict change, counting this run's verdict as of `today`.
-
-        A closed bid judged as of its close date adds nothing: its history already ends there.
-        """
+        """The latest verdict change, this run's verdict counted as of `today` (not for a bid judged as
+        closed)."""
         if self.verdict is None or self.judged_as_closed:
             return last_turn(self.history)
         return last_turn(extended(self.history, HistoryEntry(today, self.verdict, self.score)))
@@ -210,12 +208,8 @@ class Portfolio:
         return tuple(buckets)
 
     def waiver_section(self) -> WaiverSection:
-        """Every waiver across the tickets: active (soonest end first), expiring within a week, the rest.
-
-        A bid director reads it as "which accepted risks stand, which run out, which nobody signed".
-        An outcomes run (closed bids) has none: a risk accepted on a bid that has ended is not
-        "active", and nobody acts on it any more.
-        """
+        """Every waiver across the tickets: active, expiring soon, the rest; none for closed bids (nobody acts
+        on them)."""
         entries = [] if self.outcomes is not None else [entry for row in self.rows for entry in row.waivers]
         active = sorted(
             (e for e in entries if e.status is WaiverStatus.ACTIVE),
@@ -239,29 +233,30 @@ class Portfolio:
 
 
 def top_reason(assessment: Assessment) -> Reason | None:
-    """The first failed blocker, else the first missing-information question, else the first failed major.
-
-    The same order as the verdict rule, so the reason always explains the verdict. A GO has none,
-    unless checks that could have changed it did not run: its caveat is then the reason, in every
-    format. Its text is the comment's one-sentence summary (the failed rule's problem when there is none).
-    """
+    """The reason that explains the verdict, picked in the verdict rule's order; a GO has one only as a
+    caveat."""
     failed = [f for f in assessment.findings if f.outcome is FindingStatus.FAILED]
     for finding in failed:
         if finding.rule.severity is Severity.BLOCKER:
             return Reason(ReasonKind.BLOCKER, assessment.headline or finding.headline, finding.ref)
     if assessment.missing_information:
         first = assessment.missing_information[0]
-        return Reason(ReasonKind.MISSING, assessment.headline or first.question, first.property)
+        return Reason(ReasonKind.MISSING, assessment.headline or first.question or "", first.property)
     for finding in failed:
         if finding.rule.severity is Severity.MAJOR:
             return Reason(ReasonKind.MAJOR, assessment.headline or finding.headline, finding.ref)
-    unchecked = [
-        f for f in assessment.findings if f.outcome is FindingStatus.SKIPPED and f.judges and not f.unrecorded
-    ]
-    caveat = [*unchecked, *unrecorded_that_matter(assessment)]
+    caveat = _caveat(assessment)
     if caveat and assessment.headline:
         return Reason(ReasonKind.UNCHECKED, assessment.headline, caveat[0].ref)
     return None
+
+
+def _caveat(assessment: Assessment) -> list[Finding]:
+    """Checks that judge the bid but did not run, and unrecorded ones whose failing would matter."""
+    unchecked = [
+        f for f in assessment.findings if f.outcome is FindingStatus.SKIPPED and f.judges and not f.unrecorded
+    ]
+    return [*unchecked, *unrecorded_that_matter(assessment)]
 
 
 def row_from_assessment(

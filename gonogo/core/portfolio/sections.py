@@ -1,10 +1,4 @@
-"""The portfolio's teaching sections as plain data: why bids fail, what changed, how verdicts fared.
-
-One place turns the pure results of `gonogo.core.portfolio.patterns` and
-`gonogo.core.portfolio.outcomes` into the dictionaries every format shows: JSON prints them as
-they are (gonogo/schemas/portfolio.schema.json), CSV writes one section per file, and the text and
-HTML templates lay them out. So the four formats cannot disagree about a number.
-"""
+"""The portfolio's teaching sections as the plain data every format shows, so no two can disagree."""
 
 from __future__ import annotations
 
@@ -126,12 +120,9 @@ def outcomes_section(portfolio: Portfolio) -> dict[str, Any] | None:
 
 
 def decisions_section(portfolio: Portfolio) -> dict[str, Any]:
-    """The decisions people recorded, by the verdict they were made beside: how often teams bid
-    against a NO-GO or held back on a GO; with `--outcomes`, how those decisions ended.
+    """The decisions people recorded by the verdict beside them: bids against a NO-GO, no-bids against a GO.
 
-    An outcomes run judges each closed bid's decision against the verdict it had before closing
-    (as "How verdicts fared" does), any other run against today's. A decision recorded by someone
-    who is not a decision owner is counted apart (`not_counted`), never as a decision.
+    An outcomes run judges each against the verdict it had before closing; others against today's.
     """
     report = portfolio.outcomes
     judged = (
@@ -139,19 +130,6 @@ def decisions_section(portfolio: Portfolio) -> dict[str, Any]:
         if report is not None
         else [(row.key, row.verdict, row.decision) for row in portfolio.rows if row.verdict is not None]
     )
-    by_verdict = []
-    for verdict in WORST_FIRST:
-        here = [decision for _, v, decision in judged if v is verdict]
-        by_verdict.append(
-            {
-                "verdict": verdict.value,
-                "bid": sum(_counted(d, BidDecision.BID) for d in here),
-                "no_bid": sum(_counted(d, BidDecision.NO_BID) for d in here),
-                "not_counted": sum(d is not None and not d.counts for d in here),
-                "undecided": sum(d is None for d in here),
-                "total": len(here),
-            }
-        )
     return {
         "tickets": len(judged),
         "bids_against_no_go": sum(_counted(d, BidDecision.BID) for _, v, d in judged if v is Verdict.NO_GO),
@@ -160,22 +138,35 @@ def decisions_section(portfolio: Portfolio) -> dict[str, Any]:
             for _, v, d in judged
             if v in (Verdict.GO, Verdict.GO_WITH_CONDITIONS)
         ),
-        "by_verdict": by_verdict,
-        "items": [
-            {
-                "key": key,
-                "verdict": verdict.value,
-                "decision": d.decision.value,
-                "by": d.by,
-                "on": d.on.isoformat() if d.on else None,
-                "counts": d.counts,
-                "against_verdict": is_against(d.decision, verdict),
-                "on_older_facts": d.older_facts is not None,
-            }
-            for key, verdict, d in judged
-            if d is not None
+        "by_verdict": [
+            _decisions_beside(verdict, [d for _, v, d in judged if v is verdict]) for verdict in WORST_FIRST
         ],
+        "items": [_decision_item(key, verdict, d) for key, verdict, d in judged if d is not None],
         "outcomes": None if report is None else _decision_outcomes(report),
+    }
+
+
+def _decisions_beside(verdict: Verdict, here: list[DecisionRecord | None]) -> dict[str, Any]:
+    return {
+        "verdict": verdict.value,
+        "bid": sum(_counted(d, BidDecision.BID) for d in here),
+        "no_bid": sum(_counted(d, BidDecision.NO_BID) for d in here),
+        "not_counted": sum(d is not None and not d.counts for d in here),
+        "undecided": sum(d is None for d in here),
+        "total": len(here),
+    }
+
+
+def _decision_item(key: str, verdict: Verdict, d: DecisionRecord) -> dict[str, Any]:
+    return {
+        "key": key,
+        "verdict": verdict.value,
+        "decision": d.decision.value,
+        "by": d.by,
+        "on": d.on.isoformat() if d.on else None,
+        "counts": d.counts,
+        "against_verdict": is_against(d.decision, verdict),
+        "on_older_facts": d.older_facts is not None,
     }
 
 

@@ -1,0 +1,29 @@
+"""How the core's codes read: which refusal or question it is comes from the core, the words from here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # types only, as in check_json: `gonogo --help` must not load the core's rules
+    from gonogo.core.pipeline.findings import MissingInformation
+    from gonogo.core.pipeline.waivers import Refusal, Waiver
+
+# By `Refusal` value (a StrEnum member looks its value up).
+_REFUSALS = {
+    "not-a-date": "its until date {until} is not a date: name it as gonogo-waive-RULE-until-YYYY-MM-DD",
+    "no-reason": "a waiver needs a justification in the waiver reason field",
+    "blocker": (
+        "a show-stopper cannot be waived here (set [waivers].allow_blockers in gonogo.toml to allow it)"
+    ),
+    "missing-information": "missing information cannot be waived: answer the question instead",
+}
+
+
+def refusal_text(refused: Refusal | None, waiver: Waiver) -> str | None:
+    """The sentence for a refusal (a value, escaped like ticket text: it quotes the label's date)."""
+    return None if refused is None else _REFUSALS[refused].format(until=waiver.bad_until)
+
+
+def question_text(missing: MissingInformation) -> str:
+    """The question to answer: the vocabulary's or the rule's own, else one asking for the property."""
+    return missing.question if missing.question is not None else f"What is the {missing.about} for this bid?"
