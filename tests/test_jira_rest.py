@@ -152,3 +152,13 @@ def test_an_admin_webhook_is_named_by_the_end_of_its_self_url() -> None:
     hook = rest.webhook_with_id({"self": "https://x/rest/webhooks/1.0/webhook/42"})
     assert hook["id"] == "42"
     assert rest.save_admin_webhook({}, "42").path == f"{rest.ADMIN_WEBHOOKS}/42"
+
+
+def test_a_comment_id_stays_one_path_segment() -> None:
+    climbing = "../../BID-2/comment/7?x=1"
+    for request in (
+        rest.comment("BID-1", climbing),
+        rest.update_comment("BID-1", climbing, WIKI),
+        rest.delete_comment("BID-1", climbing),
+    ):
+        assert request.path == "issue/BID-1/comment/..%2F..%2FBID-2%2Fcomment%2F7%3Fx%3D1"

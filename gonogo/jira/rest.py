@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from gonogo.core.errors import bounded_wait
 from gonogo.core.jira_shapes.comment_format import CommentBody
@@ -210,7 +211,7 @@ def comments(issue: str, start: int) -> Request:
 
 
 def comment(issue: str, comment_id: str) -> Request:
-    return Request("GET", f"issue/{issue}/comment/{comment_id}", {"expand": "properties"})
+    return Request("GET", f"issue/{issue}/comment/{_segment(comment_id)}", {"expand": "properties"})
 
 
 def create_comment(issue: str, body: CommentBody, properties: Mapping[str, Any]) -> Request:
@@ -222,14 +223,14 @@ def create_comment(issue: str, body: CommentBody, properties: Mapping[str, Any])
 def update_comment(issue: str, comment_id: str, body: CommentBody) -> Request:
     return Request(
         "PUT",
-        f"issue/{issue}/comment/{comment_id}",
+        f"issue/{issue}/comment/{_segment(comment_id)}",
         body={"body": body.content},
         version=body.format.api_version,
     )
 
 
 def delete_comment(issue: str, comment_id: str) -> Request:
-    return Request("DELETE", f"issue/{issue}/comment/{comment_id}")
+    return Request("DELETE", f"issue/{issue}/comment/{_segment(comment_id)}")
 
 
 def edit_issue(
@@ -253,6 +254,11 @@ def edit_issue(
     }
     version = comment[1].format.api_version if comment is not None else 2
     return Request("PUT", f"issue/{issue}", body=payload, version=version)
+
+
+def _segment(value: str) -> str:
+    """An id as one path segment: it never adds a "/" or "?" to the path (ids come from answers)."""
+    return quote(value, safe="")
 
 
 def _properties(properties: Mapping[str, Any]) -> list[dict[str, Any]]:
