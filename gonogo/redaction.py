@@ -65,11 +65,10 @@ def _encoded_forms(secret: str) -> set[str]:
 
 def _base64_forms(text: str) -> set[str]:
     raw = text.encode("utf-8")
-    forms = set()
-    for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
-        value = encoded.decode("ascii")
-        forms.update({value, value.rstrip("=")})
-    return {form for form in forms if len(form) >= _MIN_SECRET_LENGTH}
+    encoded = {base64.b64encode(raw).decode("ascii"), base64.urlsafe_b64encode(raw).decode("ascii")}
+    return {
+        form for value in encoded for form in (value, value.rstrip("=")) if len(form) >= _MIN_SECRET_LENGTH
+    }
 
 
 REDACTOR = Redactor()

@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hostile_corpus import WIKI_STRINGS
 from jiraserver import JiraServer, running_server
 from jiraserver.adf_schema import adf_schema_unavailable_reason
 from realdeps import require_real_or_skip
 from site_helpers import jira_env, seed
 from support import EXAMPLES, TODAY, Gonogo
-from test_wikimarkup import HOSTILE
 
 from gonogo.render.wikimarkup import BIDI_CONTROLS, WORD_JOINER, inline_plain, shorten
 from gonogo.sources.resources import bundled_vocabulary
@@ -255,7 +255,9 @@ def test_the_hostile_corpus_is_stored_verbatim_in_text_nodes_only(
 ) -> None:
     write_quoting_config(tmp_path)
     # A value that only says "not known yet" ("----") is asked about, not quoted as evidence.
-    corpus = [value for value in HOSTILE if value.strip() and not bundled_vocabulary().placeholder(value)]
+    corpus = [
+        value for value in WIKI_STRINGS if value.strip() and not bundled_vocabulary().placeholder(value)
+    ]
     batch = len(QUOTED) // 2
     placed: list[tuple[str, str]] = []
     for start in range(0, len(corpus), batch):

@@ -15,27 +15,16 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hostile_corpus import TICKET_TEXT
 from jiraserver import JiraServer, running_server
 from realdeps import require_real_or_skip
-from support import EXAMPLES, TODAY, Gonogo
+from support import TODAY, Gonogo
+from tickets import field_id, issue
 from wiki_oracle import live_constructs, oracle_unavailable_reason, plain_text, render_wiki_to_adf
 
 from gonogo.render.wikimarkup import LOOKALIKES, WORD_JOINER
 
-HOSTILE = {
-    "summary": (
-        "[~accountid:5b10ac8d82e05b22cc7d4ef5] http://evil.example/a !http://evil.example/i.png! <b>x</b>"
-    ),
-    "description": (
-        "{code}rm -rf /{code}\n{panel:title=Pwned}owned{panel}\nh1. Heading\n"
-        "[click|https://evil.example] {color:red}red{color} ||a||b|| * bold * \\\\[~admin] "
-        "<script>alert(1)</script> &#64;here {noformat}x{noformat} ---- :) (/) www.evil.example"
-    ),
-    "budget": "[~admin] 100 {quote}q{quote}",
-    "capability": "!image.png|thumbnail! [x|mailto:a@evil.example]",
-    "label": "Contract value h1. [~accountid:123] http://evil.example",
-}
-BENIGN = {key: "ordinary text " * (1 + len(value) // 15) for key, value in HOSTILE.items()}
+BENIGN = {key: "ordinary text " * (1 + len(value) // 15) for key, value in TICKET_TEXT.items()}
 
 SCOPE_CHECKLIST = {
     "id": "scope",
@@ -72,16 +61,6 @@ def team_config(tmp_path: Path) -> Path:
     folder = tmp_path / "team-checklists"
     folder.mkdir()
     (folder / "scope.json").write_text(json.dumps(SCOPE_CHECKLIST))
-    ids = [
-        "customfield_10101",
-        "customfield_10102",
-        "customfield_10103",
-        "customfield_10104",
-        "customfield_10105",
-        "customfield_10106",
-        "customfield_10107",
-        "customfield_10108",
-    ]
     props = [
         "budget",
         "deadline",
@@ -93,19 +72,23 @@ def team_config(tmp_path: Path) -> Path:
         "capability_fit",
     ]
     lines = ["[checklists]", 'paths = ["team-checklists"]', "[fields]"]
-    lines += [f'{prop} = "{field_id}"' for prop, field_id in zip(props, ids, strict=True)]
+    # by field id: the hostile ticket renames the budget's field
+    names = issue("healthy")["names"]
+    lines += [f'{prop} = "{field_id(names, prop)}"' for prop in props]
     (tmp_path / "gonogo.toml").write_text("\n".join(lines) + "\n")
     return tmp_path
 
 
 def posted_comment(gonogo: Gonogo, server: JiraServer, key: str, texts: dict[str, str]) -> str:
-    data = json.loads((EXAMPLES / "healthy.json").read_text())
+    data = issue(
+        "healthy",
+        summary=texts["summary"],
+        description=texts["description"],
+        budget=texts["budget"],
+        capability_fit={"value": texts["capability"], "id": "1"},
+    )
     fields = {k: v for k, v in data["fields"].items() if k != "comment"}
-    fields["summary"] = texts["summary"]
-    fields["description"] = texts["description"]
-    fields["customfield_10101"] = texts["budget"]
-    fields["customfield_10108"] = {"value": texts["capability"], "id": "1"}
-    names = {**data["names"], "customfield_10101": texts["label"]}
+    names = {**data["names"], field_id(data["names"], "budget"): texts["label"]}
     server.add_issue(key, fields, names=names)
     email, token = server.basic_auth
     env = {"JIRA_URL": server.url, "JIRA_USER": email, "JIRA_API_TOKEN": token}
@@ -118,7 +101,7 @@ def posted_comment(gonogo: Gonogo, server: JiraServer, key: str, texts: dict[str
 @pytest.mark.usefixtures("oracle", "team_config")
 def test_hostile_ticket_text_is_inert_in_the_posted_comment(gonogo: Gonogo) -> None:
     with running_server() as server:
-        hostile = posted_comment(gonogo, server, "BID-66", HOSTILE)
+        hostile = posted_comment(gonogo, server, "BID-66", TICKET_TEXT)
         benign = posted_comment(gonogo, server, "BID-67", BENIGN)
     hostile_adf, benign_adf = render_wiki_to_adf([hostile, benign])
 

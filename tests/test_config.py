@@ -167,3 +167,26 @@ def test_a_comment_format_jira_cannot_take_is_refused(
     assert run.exit_code == 3
     assert message in run.stderr
     assert run.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("table", "setting"),
+    [
+        ("[jira]", "timeout_seconds = nan"),
+        ("[jira]", "max_retry_wait_seconds = inf"),
+        ("[thresholds]", "min_margin_percent = -inf"),
+        ("[webhook]", "dedupe_hours = nan"),
+        ("[webhook]", "lease_seconds = +nan"),
+    ],
+)
+def test_a_non_finite_number_in_any_setting_is_a_configuration_error(
+    gonogo: Gonogo, tmp_path: Path, table: str, setting: str
+) -> None:
+    (tmp_path / "gonogo.toml").write_text(f"{table}\n{setting}\n")
+    with pytest.raises(ConfigurationError, match="not a usable number"):
+        load_settings(tmp_path / "gonogo.toml", environ={})
+    config = {"GONOGO_CONFIG": str(tmp_path / "gonogo.toml")}
+    run = gonogo("check", str(EXAMPLES / "healthy.json"), env=config)
+    assert run.exit_code == 3, run.stdout + run.stderr
+    assert run.stderr.count("\n") == 1
+    assert "not a usable number" in run.stderr

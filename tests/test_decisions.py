@@ -19,6 +19,7 @@ import pytest
 from jiraserver import BOT_USER, DIRECTOR_USER, HUMAN_USER, JiraServer, JiraUser, running_server
 from site_helpers import jira_env as env
 from support import EXAMPLES, TODAY, Gonogo, comment_words
+from tickets import fields, issue
 from webhook_helpers import Service, sample, signed, wait_until
 
 from gonogo.core.jira_shapes.site_fields import SiteField
@@ -30,6 +31,7 @@ from gonogo.webhook.classify import CheckTicket, Filters, Ignore, classify
 
 DECISION_FIELD = "customfield_10195"
 REASON_FIELD = "customfield_10196"
+NAMES = {**issue("doomed")["names"], DECISION_FIELD: "Bid decision", REASON_FIELD: "Decision reason"}
 NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # the server's clock on TODAY
 PAT = "pat-decisions-0001"
 
@@ -44,11 +46,10 @@ def seeded(deployment: str, **options: Any) -> Iterator[JiraServer]:
     if deployment == "Server":
         options["auth"] = ("bearer", PAT)
     with running_server(deployment=deployment, now=NOON, **options) as server:
-        data = json.loads((EXAMPLES / "doomed.json").read_text())
-        fields = {k: v for k, v in data["fields"].items() if k != "comment"}
-        fields.update({DECISION_FIELD: None, REASON_FIELD: None})
-        names = {**data["names"], DECISION_FIELD: "Bid decision", REASON_FIELD: "Decision reason"}
-        server.add_issue("BID-7", fields, names=names)
+        data = issue("doomed")
+        stored = {k: v for k, v in data["fields"].items() if k != "comment"}
+        stored.update({DECISION_FIELD: None, REASON_FIELD: None})
+        server.add_issue("BID-7", stored, names=NAMES)
         yield server
         assert server.internal_errors == []
 
@@ -84,10 +85,15 @@ def check(gonogo: Gonogo, server: JiraServer) -> tuple[dict[str, Any], str]:
 
 
 def decide_in_field(server: JiraServer, who: JiraUser, when: datetime, reason: str = "") -> None:
-    change: dict[str, Any] = {DECISION_FIELD: {"value": "Bid", "id": "12100"}}
-    if reason:
-        change[REASON_FIELD] = reason
+    change = changed(
+        decision={"value": "Bid", "id": "12100"}, **({"decision_reason": reason} if reason else {})
+    )
     server.change_issue("BID-7", change, author=who, at=when)
+
+
+def changed(**properties: Any) -> dict[str, Any]:
+    """A change of BID-7's fields, by property name."""
+    return fields(NAMES, **properties)
 
 
 def test_a_decision_by_an_owner_shows_who_when_and_why_beside_the_unchanged_verdict(
@@ -95,7 +101,7 @@ def test_a_decision_by_an_owner_shows_who_when_and_why_beside_the_unchanged_verd
 ) -> None:
     configure(tmp_path, [me(jira, DIRECTOR_USER)])
     # two people change the ticket on different days: the last one to set the decision decided
-    jira.change_issue("BID-7", {"customfield_10104": 12}, author=HUMAN_USER, at=days_ago(9))
+    jira.change_issue("BID-7", changed(win_probability=12), author=HUMAN_USER, at=days_ago(9))
     decide_in_field(jira, DIRECTOR_USER, days_ago(3), reason="Strategic account.")
 
     document, comment = check(gonogo, jira)
@@ -125,7 +131,7 @@ def test_a_decision_label_by_someone_who_is_not_an_owner_is_shown_and_does_not_c
     gonogo: Gonogo, jira: JiraServer, tmp_path: Path
 ) -> None:
     configure(tmp_path, [me(jira, DIRECTOR_USER)])
-    jira.change_issue("BID-7", {"customfield_10104": 12}, author=DIRECTOR_USER, at=days_ago(9))
+    jira.change_issue("BID-7", changed(win_probability=12), author=DIRECTOR_USER, at=days_ago(9))
     jira.change_issue("BID-7", {"labels": ["gonogo-decision-bid"]}, author=HUMAN_USER, at=days_ago(2))
 
     document, comment = check(gonogo, jira)
@@ -150,8 +156,8 @@ def test_a_change_to_a_field_the_checks_read_after_the_decision_marks_it_as_made
 ) -> None:
     configure(tmp_path, [me(jira, DIRECTOR_USER)])
     decide_in_field(jira, DIRECTOR_USER, days_ago(6), reason="Strategic account.")
-    jira.change_issue("BID-7", {"customfield_10104": 12}, author=HUMAN_USER, at=days_ago(4))
-    jira.change_issue("BID-7", {"customfield_10106": 9}, author=HUMAN_USER, at=days_ago(1))
+    jira.change_issue("BID-7", changed(win_probability=12), author=HUMAN_USER, at=days_ago(4))
+    jira.change_issue("BID-7", changed(competitors=9), author=HUMAN_USER, at=days_ago(1))
     jira.change_issue("BID-7", {"summary": "Renamed"}, author=HUMAN_USER, at=NOON)  # no check reads it
 
     document, comment = check(gonogo, jira)
@@ -194,12 +200,12 @@ def test_the_decision_keeps_a_one_show_stopper_no_go_within_its_word_budget(
     conditions = json.loads((EXAMPLES / "conditions.json").read_text())["fields"]
     jira.change_issue(
         "BID-7",
-        {k: v for k, v in conditions.items() if k.startswith("customfield_")} | {"customfield_10101": 0},
+        {k: v for k, v in conditions.items() if k.startswith("customfield_")} | changed(budget=0),
         author=HUMAN_USER,
         at=days_ago(10),
     )
     decide_in_field(jira, DIRECTOR_USER, days_ago(6), reason="Strategic account, worth the risk.")
-    jira.change_issue("BID-7", {"customfield_10106": 9}, author=HUMAN_USER, at=days_ago(1))
+    jira.change_issue("BID-7", changed(competitors=9), author=HUMAN_USER, at=days_ago(1))
     run = gonogo("check", "BID-7", "--today", TODAY, "--dry-run", "--format", "json", env=env(jira))
     document = json.loads(run.stdout)
     blockers = [f for f in document["findings"] if f["outcome"] == "failed" and f["severity"] == "blocker"]

@@ -21,6 +21,7 @@ from typing import Any
 import jsonschema
 import pytest
 from click.testing import CliRunner
+from hostile_corpus import field_values, hostile_text, json_values, markup_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jiraserver.adf_schema import adf_errors, adf_schema_unavailable_reason
@@ -49,63 +50,6 @@ ENGINES = {
 # Hostile input is large on purpose: hypothesis's size health checks would only make the suite flaky.
 LARGE = [HealthCheck.too_slow, HealthCheck.data_too_large]
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=LARGE)
-
-MARKUP = [
-    "[~accountid:557058:abc]",
-    "[~admin]",
-    "[x|http://evil.example]",
-    "http://evil.example/a",
-    "www.evil.example",
-    "!http://evil.example/i.png!",
-    "{code}",
-    "{noformat}",
-    "{panel:title=x}",
-    "{color:red}",
-    "{quote}",
-    "{adf}",
-    "h1. ",
-    "\n* ",
-    "\n# ",
-    "||",
-    "|",
-    "----",
-    "\\\\",
-    "\\",
-    "*",
-    "_",
-    "+",
-    "^",
-    "~",
-    "??",
-    "{{",
-    "}}",
-    ":)",
-    "(/)",
-    "<script>",
-    "&#64;",
-    "@here",
-    "\u202e",
-    "\x1b[2J",
-    "\r\n",
-    "\t",
-]
-markup_text = st.one_of(
-    st.text(min_size=1, max_size=60),
-    st.lists(st.one_of(st.sampled_from(MARKUP), st.text(max_size=6)), min_size=1, max_size=12).map("".join),
-)
-hostile_text = st.one_of(
-    markup_text, st.text(min_size=5000, max_size=12000, alphabet=st.characters(codec="utf-8"))
-)
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | hostile_text,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-    max_leaves=8,
-)
-field_values = st.one_of(
-    json_values,
-    st.fixed_dictionaries({"value": json_values}),
-    st.fixed_dictionaries({"displayName": hostile_text}),
-)
 
 
 def ticket_with(fields: dict[str, Any], names: dict[str, str] | None = None) -> Ticket:

@@ -2,7 +2,9 @@
 
 Each test failed on the commit before the fixes (c98704d); the note of issue 23 says how that was
 checked. The first round of hostile cases lives in test_hostile_input, test_planted_secrets and the
-kill/restart tests of the webhook service.
+kill/restart tests of the webhook service. Two of the eleven moved to the file of their subject:
+team templates that try to leave the sandbox (1) to test_template_sealing, non-finite numbers in
+settings (8) to test_config.
 """
 
 from __future__ import annotations
@@ -23,118 +25,29 @@ from pathlib import Path
 
 import pytest
 import requests
+from hostile_corpus import TOKEN_SPELLINGS
 from jiraserver import BOT_USER, JiraServer, running_server
 from realdeps import require_real_or_skip
 from site_helpers import jira_env, seed
-from support import EXAMPLES, TODAY, Gonogo
+from support import TODAY, Gonogo
 from tcp_proxy import FaultyHttpProxy
 from webhook_helpers import Metrics, Service, created_event, signed, wait_until
 from wiki_oracle import oracle_unavailable_reason, plain_text, render_wiki_to_adf
 
-from gonogo.core.errors import ConfigurationError, JiraError
-from gonogo.core.pipeline.findings import Assessment
-from gonogo.flows.assessor import Assessor, build_assessor
+from gonogo.core.errors import JiraError
+from gonogo.flows.assessor import build_assessor
 from gonogo.flows.portfolio_run import ReportRequest, run_report
 from gonogo.jira.gateway import JiraGateway
-from gonogo.sources.config import JiraSettings, Settings, load_settings
-from gonogo.sources.tickets import load_ticket_file
+from gonogo.sources.config import JiraSettings, load_settings
 from gonogo.webhook.queue import Job
 from gonogo.webhook.queue.local import LocalQueue
 from gonogo.webhook.service import health_check, stuck_after_seconds
 from gonogo.webhook.settings import QueueSettings, RetryPolicy
 from gonogo.webhook.worker import Checked, Workers
 
-# --- 1. team templates run sandboxed --------------------------------------------------------
-
-
-def team_engine(tmp_path: Path, name: str, template: str) -> Assessor:
-    folder = tmp_path / "team-templates"
-    folder.mkdir(exist_ok=True)
-    (folder / name).write_text(template)
-    return build_assessor(Settings(template_dir=folder))
-
-
-def assess(engine: Assessor, **fields: object) -> Assessment:
-    ticket = load_ticket_file(EXAMPLES / "healthy.json")
-    ticket = replace(ticket, fields={**ticket.fields, **fields})
-    return engine.assess(ticket, today=date.fromisoformat(TODAY))
-
-
-ESCAPES = [
-    "{{ lipsum.__globals__['os'].popen('touch PWNED').read() }}",
-    "{{ cycler.__init__.__globals__.os.popen('touch PWNED').read() }}",
-    "{{ joiner.__init__.__globals__.os.popen('touch PWNED').read() }}",
-    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
-    "{{ verdict.__class__.__init__.__globals__ }}",
-    "{{ summary|attr('__class__') }}",
-    "{% set _ = blockers.append(1) %}{{ blockers }}",
-]
-
-
-@pytest.mark.parametrize("escape", ESCAPES)
-def test_an_escape_from_a_team_comment_template_is_a_configuration_error_and_never_runs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, escape: str
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    engine = team_engine(tmp_path, "comment.jira.j2", f"h3. gonogo verdict: {{{{ verdict }}}}\n{escape}\n")
-    with pytest.raises(ConfigurationError, match=r"comment\.jira\.j2:2: "):
-        engine.renderer.comment(assess(engine))
-    assert not (tmp_path / "PWNED").exists()
-
-
-def test_the_terminal_and_html_templates_are_sandboxed_too(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    engine = team_engine(tmp_path, "headline.txt.j2", "line one\n" + ESCAPES[0] + "\n")
-    with pytest.raises(ConfigurationError, match=r"headline\.txt\.j2:2: "):
-        engine.renderer.headline(assess(engine))
-    engine = team_engine(tmp_path, "page.html.j2", "<p>\n" + ESCAPES[1] + "\n")
-    with pytest.raises(ConfigurationError, match=r"page\.html\.j2:2: "):
-        engine.renderer.html_page("page.html.j2")
-    assert not (tmp_path / "PWNED").exists()
-
-
-def test_the_filters_and_globals_gonogo_offers_still_work_in_a_team_template(tmp_path: Path) -> None:
-    template = (
-        "h3. gonogo verdict: {{ verdict }}\n"
-        "{% set ns = namespace(n=0) %}{% for i in range(3) %}{% set ns.n = ns.n + i %}{% endfor %}"
-        "{{ ns.n }} {{ summary|upper|truncate(40) }} {{ blockers|length|plural('blocker') }}\n"
-    )
-    engine = team_engine(tmp_path, "comment.jira.j2", template)
-    assert "3 HEALTHY" in engine.renderer.comment(assess(engine, summary="healthy bid"))
-
-
-# --- 8. non-finite numbers in settings ---------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("table", "setting"),
-    [
-        ("[jira]", "timeout_seconds = nan"),
-        ("[jira]", "max_retry_wait_seconds = inf"),
-        ("[thresholds]", "min_margin_percent = -inf"),
-        ("[webhook]", "dedupe_hours = nan"),
-        ("[webhook]", "lease_seconds = +nan"),
-    ],
-)
-def test_a_non_finite_number_in_any_setting_is_a_configuration_error(
-    gonogo: Gonogo, tmp_path: Path, table: str, setting: str
-) -> None:
-    (tmp_path / "gonogo.toml").write_text(f"{table}\n{setting}\n")
-    with pytest.raises(ConfigurationError, match="not a usable number"):
-        load_settings(tmp_path / "gonogo.toml", environ={})
-    config = {"GONOGO_CONFIG": str(tmp_path / "gonogo.toml")}
-    run = gonogo("check", str(EXAMPLES / "healthy.json"), env=config)
-    assert run.exit_code == 3, run.stdout + run.stderr
-    assert run.stderr.count("\n") == 1
-    assert "not a usable number" in run.stderr
-
-
 # --- 2. secrets are blanked in the values, before any escaping ----------------------------------
 
 FORMATS = ("text", "json")
-TOKENS = ["api-token-1", "api_token_1", "api.token.1", "api+token+1", "api/token/1", "apitoken1=="]
 
 
 def secret_site(deployment: str, token: str) -> AbstractContextManager[JiraServer]:
@@ -142,7 +55,7 @@ def secret_site(deployment: str, token: str) -> AbstractContextManager[JiraServe
     return running_server(deployment=deployment, auth=auth)
 
 
-@pytest.mark.parametrize("token", TOKENS)
+@pytest.mark.parametrize("token", TOKEN_SPELLINGS)
 @pytest.mark.parametrize("deployment", ["Data Center", "Cloud"])
 def test_a_token_in_a_ticket_field_is_blanked_in_every_output_whatever_its_characters(
     gonogo: Gonogo, deployment: str, token: str

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import requests
+from hostile_corpus import FIELD_NAME, OPTION_VALUE
 from jiraserver import JiraServer, JiraUser, running_server
 from portfolio_helpers import EXAMPLE_NAMES, env_for, example, seed_portfolio
 from realdeps import require_real_or_skip
@@ -285,10 +286,6 @@ def test_a_recheck_after_edits_that_flip_the_verdict_says_from_what_since_when_a
     assert "Was NO-GO on 2026-11-20, GO since 2026-11-23." in later.stdout.replace("\u2060", "")
 
 
-HOSTILE_NAME = "[~accountid:5b10ac8d] http://evil.example/a !http://evil.example/i.png! {panel}p{panel} :)"
-HOSTILE_OPTION = "[~admin] www.evil.example [x|mailto:a@evil.example]"
-
-
 def shifted_comment_adf(gonogo: Gonogo, site: JiraServer, key: str, name: str, option: str) -> Any:
     """The comment after `name` edited PWin and set Delivery team free to `option`, flipping a NO-GO."""
     names = {**example("healthy")["names"], **SITE_NAMES}
@@ -308,12 +305,12 @@ def shifted_comment_adf(gonogo: Gonogo, site: JiraServer, key: str, name: str, o
 def test_who_edited_and_what_they_typed_stay_inert_in_the_verdict_change_line(
     gonogo: Gonogo, site: JiraServer
 ) -> None:
-    hostile = shifted_comment_adf(gonogo, site, "BID-31", HOSTILE_NAME, HOSTILE_OPTION)
+    hostile = shifted_comment_adf(gonogo, site, "BID-31", FIELD_NAME, OPTION_VALUE)
     benign = shifted_comment_adf(gonogo, site, "BID-32", "Sam Ode " * 8, "plain words " * 4)
     assert Counter(live_constructs(hostile)) == Counter(live_constructs(benign))
     seen = text_as_typed(hostile)
-    assert f"Yes → {HOSTILE_OPTION}" in seen
-    assert f"({HOSTILE_NAME})" in seen
+    assert f"Yes → {OPTION_VALUE}" in seen
+    assert f"({FIELD_NAME})" in seen
 
 
 @pytest.mark.parametrize(

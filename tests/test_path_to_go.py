@@ -7,31 +7,31 @@ assessor (field mapping, normalisation, derived properties, every checklist).
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support import EXAMPLES, TODAY
+from tickets import issue, with_properties
 
 from gonogo.core.pipeline.findings import Assessment, FindingStatus
 from gonogo.core.pipeline.rules import Severity
-from gonogo.core.pipeline.ticket import Ticket, ticket_from_rest
+from gonogo.core.pipeline.ticket import ticket_from_rest
 from gonogo.flows.assessor import Assessor, build_assessor
 from gonogo.sources.config import Settings
 from gonogo.sources.tickets import load_ticket_file
 
 NAMES = sorted(p.stem for p in EXAMPLES.glob("*.json"))
-# Single show-stoppers on the healthy example: (Jira field, value) that fails exactly one blocker.
-SINGLE_SHOW_STOPPERS = {
-    "budget-exists": ("customfield_10101", 0),
-    "deadline-achievable": ("customfield_10102", "2026-11-27"),
-    "capability-exists": ("customfield_10108", {"value": "None"}),
-    "win-probability-viable": ("customfield_10104", 5),
-    "margin-positive": ("customfield_10101", 150000),
-    "liability-capped": ("customfield_10110", {"value": "Unlimited"}),
-    "team-exists": ("customfield_10112", {"value": "No"}),
+# Single show-stoppers on the healthy example: the one property whose value fails exactly one blocker.
+SINGLE_SHOW_STOPPERS: dict[str, dict[str, Any]] = {
+    "budget-exists": {"budget": 0},
+    "deadline-achievable": {"deadline": "2026-11-27"},
+    "capability-exists": {"capability_fit": "None"},
+    "win-probability-viable": {"win_probability": 5},
+    "margin-positive": {"budget": 150000},
+    "liability-capped": {"liability": "Unlimited"},
+    "team-exists": {"team_available": "No"},
 }
 
 
@@ -40,33 +40,18 @@ def assessor() -> Assessor:
     return build_assessor(Settings())
 
 
-def raw(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((EXAMPLES / f"{name}.json").read_text())
-    return data
-
-
 def assess(assessor: Assessor, data: dict[str, Any]) -> Assessment:
     ticket = ticket_from_rest(data, origin="test")
     return assessor.assess(ticket, today=date.fromisoformat(TODAY))
 
 
-def applied(assessor: Assessor, data: dict[str, Any], assessment: Assessment) -> dict[str, Any]:
+def applied(data: dict[str, Any], assessment: Assessment) -> dict[str, Any]:
     """The ticket with every non-null `needed` written into its Jira field, as a user would."""
-    changed: dict[str, Any] = json.loads(json.dumps(data))
-    ticket = ticket_from_rest(data, origin="test")
     assert assessment.path is not None
-    for step in assessment.path.steps:
-        change = step.change
-        if change.needed is None:
-            continue
-        field_id = _field_id(ticket, assessor.field_map[change.property])
-        spec = assessor.vocabulary.properties[change.property]
-        changed["fields"][field_id] = {"value": change.needed} if spec.enum else change.needed
-    return changed
-
-
-def _field_id(ticket: Ticket, ref: str) -> str:
-    return next(fid for fid, name in ticket.names.items() if name.casefold() == ref.casefold())
+    needed = {
+        s.change.property: s.change.needed for s in assessment.path.steps if s.change.needed is not None
+    }
+    return with_properties(data, **needed)
 
 
 def failed_gates(assessment: Assessment) -> list[str]:
@@ -80,7 +65,7 @@ def failed_gates(assessment: Assessment) -> list[str]:
 def test_every_example_with_a_complete_path_reads_go_once_the_path_is_applied(assessor: Assessor) -> None:
     complete = []
     for name in NAMES:
-        data = raw(name)
+        data = issue(name)
         assessment = assess(assessor, data)
         assert assessment.path is not None
         steps = assessment.path.steps
@@ -90,7 +75,7 @@ def test_every_example_with_a_complete_path_reads_go_once_the_path_is_applied(as
         if any(step.change.needed is None for step in steps):
             continue
         complete.append(name)
-        after = assess(assessor, applied(assessor, data, assessment))
+        after = assess(assessor, applied(data, assessment))
         assert after.verdict.value == "go", (name, failed_gates(after))
     # Not vacuous: every example that is neither GO nor missing information was tried.
     assert complete == [
@@ -106,12 +91,12 @@ def test_every_example_with_a_complete_path_reads_go_once_the_path_is_applied(as
 def test_with_information_missing_the_path_clears_every_failed_rule_and_asks_for_the_rest(
     assessor: Assessor, name: str
 ) -> None:
-    data = raw(name)
+    data = issue(name)
     assessment = assess(assessor, data)
     assert assessment.path is not None
     asked = {step.change.property for step in assessment.path.steps if step.change.needed is None}
     assert asked == {m.property for m in assessment.missing_information}
-    after = assess(assessor, applied(assessor, data, assessment))
+    after = assess(assessor, applied(data, assessment))
     assert failed_gates(after) == []
     assert after.verdict.value == "needs-info"  # never a GO on missing information
 
@@ -120,23 +105,20 @@ def test_with_information_missing_the_path_clears_every_failed_rule_and_asks_for
 def test_a_single_show_stopper_is_the_only_thing_between_the_ticket_and_a_go(
     assessor: Assessor, rule: str
 ) -> None:
-    field_id, value = SINGLE_SHOW_STOPPERS[rule]
-    data = raw("healthy")
-    data["fields"][field_id] = value
+    data = issue("healthy", **SINGLE_SHOW_STOPPERS[rule])
     assessment = assess(assessor, data)
     blockers = [f.ref for f in assessment.findings if f.outcome is FindingStatus.FAILED and f.judges]
     assert assessment.verdict.value == "no-go"
     assert f"doomed/{rule}" in blockers
     assert assessment.path is not None
     assert len(assessment.path.steps) == 1
-    assert assess(assessor, applied(assessor, data, assessment)).verdict.value == "go"
+    assert assess(assessor, applied(data, assessment)).verdict.value == "go"
     comment = assessor.renderer.comment(assessment).replace("\u2060", "")
     assert "This alone stands between this ticket and a GO:" in comment
 
 
 def test_the_path_names_the_editable_input_and_the_nearest_passing_value(assessor: Assessor) -> None:
-    data = raw("healthy")
-    data["fields"]["customfield_10102"] = "2026-11-27"  # 4 days away; 300 person-days need 6, plus 5 spare
+    data = issue("healthy", deadline="2026-11-27")  # 4 days away; 300 person-days need 6, plus 5 spare
     assessment = assess(assessor, data)
     assert assessment.path is not None
     (step,) = assessment.path.steps
@@ -147,12 +129,11 @@ def test_the_path_names_the_editable_input_and_the_nearest_passing_value(assesso
     )
     assert step.rules == ("doomed/deadline-achievable", "capability/deadline-buffer")
     assert [(a.property, a.needed) for a in step.alternatives] == []  # less effort cannot go below 5 days
-    data["fields"]["customfield_10102"] = "2026-12-03"
-    assert assess(assessor, data).verdict.value != "go"
+    assert assess(assessor, with_properties(data, deadline="2026-12-03")).verdict.value != "go"
 
 
 def test_several_inputs_that_clear_a_rule_are_offered_as_alternatives(assessor: Assessor) -> None:
-    assessment = assess(assessor, raw("unprofitable"))
+    assessment = assess(assessor, issue("unprofitable"))
     assert assessment.path is not None
     budget = next(s for s in assessment.path.steps if s.change.property == "budget")
     assert budget.change.needed == 353_000  # 15 % margin at 600 per person-day on 500 days, rounded up
@@ -173,19 +154,16 @@ def _one_step_back(change: Any) -> Any:
 @pytest.mark.parametrize("effort", [1500, 2500, 5000])
 def test_each_amount_on_the_path_is_the_nearest_that_still_gives_go(assessor: Assessor, effort: int) -> None:
     """With the rest of the path applied, one step less on any amount fails (the review's e2500 case)."""
-    data = raw("healthy")
-    data["fields"]["customfield_10105"] = effort
+    data = issue("healthy", effort_days=effort)
     assessment = assess(assessor, data)
     assert assessment.path is not None
     assert assessment.path.verified
-    fixed = applied(assessor, data, assessment)
+    fixed = applied(data, assessment)
     assert assess(assessor, fixed).verdict.value == "go"
-    ticket = ticket_from_rest(data, origin="test")
     numeric = [s.change for s in assessment.path.steps if s.change.direction in ("up", "down")]
     assert {c.property for c in numeric} == {"budget", "effort_days"}
     for change in numeric:
-        short = json.loads(json.dumps(fixed))
-        short["fields"][_field_id(ticket, assessor.field_map[change.property])] = _one_step_back(change)
+        short = with_properties(fixed, **{change.property: _one_step_back(change)})
         assert assess(assessor, short).verdict.value != "go", change
     budget = next(c for c in numeric if c.property == "budget")
     assert budget.needed == 1_020_000  # 15 % margin on the path's 1,440 days, whatever the effort was
@@ -193,22 +171,19 @@ def test_each_amount_on_the_path_is_the_nearest_that_still_gives_go(assessor: As
 
 def test_the_path_does_not_lean_on_a_rounded_margin(assessor: Assessor) -> None:
     """635,000 on 900 days is a 14.96 % margin; the path asks for the amount that truly reaches 15 %."""
-    data = raw("healthy")
-    data["fields"]["customfield_10105"] = 900
-    data["fields"]["customfield_10101"] = 300_000
+    data = issue("healthy", effort_days=900, budget=300_000)
     assessment = assess(assessor, data)
     assert assessment.path is not None
     (step,) = assessment.path.steps
     assert (step.change.property, step.change.needed) == ("budget", 636_000)
-    fixed = applied(assessor, data, assessment)
+    fixed = applied(data, assessment)
     assert assess(assessor, fixed).verdict.value == "go"
-    fixed["fields"]["customfield_10101"] = 635_000  # 14.96 %: passed before, by rounding
+    fixed = with_properties(fixed, budget=635_000)  # 14.96 %: passed before, by rounding
     assert "commercial/margin-floor" in failed_gates(assess(assessor, fixed))
 
 
 def test_a_passed_deadline_says_so_and_who_can_act(assessor: Assessor, tmp_path: Path) -> None:
-    data = raw("healthy")
-    data["fields"]["customfield_10102"] = "2026-11-20"
+    data = issue("healthy", deadline="2026-11-20")
     assessment = assess(assessor, data)
     comment = assessor.renderer.comment(assessment).replace("\u2060", "").replace("\\", "")
     assert assessment.headline.startswith("NO-GO: The submission deadline 2026-11-20 has passed.")

@@ -19,13 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hostile_corpus import PLANTED_REDIS_PASSWORD, PLANTED_TOKEN, PLANTED_WEBHOOK_SECRET
 from jiraserver import BOT_USER, JiraServer, running_server
 from support import TODAY
 from webhook_helpers import Service, created_event, example_fields, signed, wait_until
-
-TOKEN = "planted-jira-token-Q7xv2"
-WEBHOOK_SECRET = "planted-webhook-secret-Zk3m"
-REDIS_PASSWORD = "planted-redis-password-Hh8p"
 
 
 def b64(text: str) -> str:
@@ -33,11 +30,11 @@ def b64(text: str) -> str:
 
 
 FORMS = {
-    "token": TOKEN,
-    "token, base64": b64(TOKEN),
-    "basic auth value": b64(f"{BOT_USER.email}:{TOKEN}"),
-    "webhook secret": WEBHOOK_SECRET,
-    "redis password": REDIS_PASSWORD,
+    "token": PLANTED_TOKEN,
+    "token, base64": b64(PLANTED_TOKEN),
+    "basic auth value": b64(f"{BOT_USER.email}:{PLANTED_TOKEN}"),
+    "webhook secret": PLANTED_WEBHOOK_SECRET,
+    "redis password": PLANTED_REDIS_PASSWORD,
 }
 PLANTED = " | ".join(FORMS.values())
 ISSUE = r"/issue/[^/]+$"
@@ -80,9 +77,9 @@ def environment(server: JiraServer) -> dict[str, str]:
         **os.environ,
         "JIRA_URL": server.url,
         "JIRA_USER": BOT_USER.email,
-        "JIRA_API_TOKEN": TOKEN,
-        "GONOGO_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "GONOGO_REDIS_URL": f"redis://:{REDIS_PASSWORD}@127.0.0.1:6379/0",
+        "JIRA_API_TOKEN": PLANTED_TOKEN,
+        "GONOGO_WEBHOOK_SECRET": PLANTED_WEBHOOK_SECRET,
+        "GONOGO_REDIS_URL": f"redis://:{PLANTED_REDIS_PASSWORD}@127.0.0.1:6379/0",
         "GONOGO_TODAY": TODAY,
     }
 
@@ -93,7 +90,7 @@ def leaks(text: str) -> list[str]:
 
 @pytest.fixture
 def jira() -> Iterator[JiraServer]:
-    with running_server(deployment="Cloud", auth=("basic", BOT_USER.email, TOKEN)) as server:
+    with running_server(deployment="Cloud", auth=("basic", BOT_USER.email, PLANTED_TOKEN)) as server:
         data = json.loads((Path(__file__).parent.parent / "examples" / "doomed.json").read_text())
         fields = {**example_fields("doomed"), "summary": f"Bid {PLANTED}", "customfield_10109": PLANTED}
         server.add_issue("BID-1", fields, names=data["names"])
@@ -167,7 +164,7 @@ def test_no_planted_secret_leaves_the_service_its_log_or_its_dead_letters(
     try:
         for key, issue_id in keys.items():
             body = created_event(key, issue_id)
-            reply = service.post(body, signed(body, f"planted-{key}", secret=WEBHOOK_SECRET))
+            reply = service.post(body, signed(body, f"planted-{key}", secret=PLANTED_WEBHOOK_SECRET))
             assert reply.json()["outcome"] == "queued"
         wait_until(lambda: len(jira.comments("BID-5")) == 1, timeout=20, what="BID-5's comment")
         wait_until(service.idle, timeout=20, what="every delivery to be settled")

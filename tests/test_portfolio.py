@@ -10,6 +10,7 @@ from datetime import date
 
 import jsonschema
 import pytest
+from hostile_corpus import SPREADSHEET_FORMULA
 from portfolio_helpers import solo_row
 
 from gonogo.cli.report import report as report_command
@@ -35,7 +36,6 @@ from gonogo.sources.resources import schema_path
 
 TODAY = date(2026, 11, 23)
 SITE = "https://bids.example.net"
-HOSTILE = '=HYPERLINK("http://evil.example","x") <script>alert(1)</script> "quoted" \x1b[31mred\x1b[0m'
 
 
 def row(key: str, verdict: Verdict | None, score: int | None, **extra: object) -> Row:
@@ -155,7 +155,7 @@ def test_chart_geometry_scales_to_the_biggest_count() -> None:
 @pytest.fixture
 def hostile() -> Portfolio:
     return portfolio(
-        row("BID-1", Verdict.NO_GO, 12, summary=HOSTILE),
+        row("BID-1", Verdict.NO_GO, 12, summary=SPREADSHEET_FORMULA),
         row("BID-2", Verdict.GO, 100, summary="-1+1", publication=Publication(CommentAction.CREATED, "77")),
         error_row("BID-3", error="Jira refused to let this account read BID-3 (403)", summary="@SUM(A1)"),
         posted=True,
@@ -176,7 +176,7 @@ def test_json_document_follows_its_schema(hostile: Portfolio) -> None:
     jsonschema.validate(document, json.loads(schema_path("portfolio.schema.json").read_text()))
     assert document == portfolio_document(hostile)
     assert [t["key"] for t in document["tickets"]] == ["BID-3", "BID-1", "BID-2"]
-    assert document["tickets"][1]["summary"] == HOSTILE  # data stays data in JSON
+    assert document["tickets"][1]["summary"] == SPREADSHEET_FORMULA  # data stays data in JSON
     assert document["tickets"][1]["reason"] == {"kind": "blocker", "text": "A rule", "ref": "c/r"}
     assert document["tickets"][2]["comment"] == {"action": "created", "id": "77"}
     assert document["totals"]["failed"] == 1
@@ -186,7 +186,7 @@ def test_json_document_follows_its_schema(hostile: Portfolio) -> None:
 def test_csv_cells_cannot_start_a_formula(hostile: Portfolio) -> None:
     rows = list(csv.DictReader(io.StringIO(render("csv", hostile))))
     summaries = {r["key"]: r["summary"] for r in rows}
-    assert summaries["BID-1"] == "'" + HOSTILE
+    assert summaries["BID-1"] == "'" + SPREADSHEET_FORMULA
     assert summaries["BID-2"] == "'-1+1"
     assert summaries["BID-3"] == "'@SUM(A1)"
     assert rows[0]["verdict"] == "ERROR"

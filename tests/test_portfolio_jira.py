@@ -10,7 +10,6 @@ import csv
 import io
 import json
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date
@@ -32,6 +31,7 @@ from portfolio_helpers import (
     waived_long_ago,
 )
 from support import TODAY, Gonogo
+from webhook_helpers import wait_until
 
 import gonogo.flows.portfolio_run as report_module
 from gonogo.core.portfolio.rows import VERDICT_ORDER
@@ -399,17 +399,27 @@ def test_workers_never_exceed_the_concurrency_limit(small: tuple[JiraServer, Any
             run_report(request, assessor=build_assessor(settings), jira=settings.jira)
         )
     )
+
+    def posted() -> int:
+        return sum(len(server.comments(key)) for key in seeded)
+
     worker.start()
     try:
-        deadline = time.monotonic() + 10
-        while server.held_requests < 3 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        time.sleep(0.3)  # time enough for a fourth request, if anything would send one
-        assert server.held_requests == 3
+        # Every comment is held until a full round (3, or what is left) waits; then the round goes.
+        # Requests held behind one gate were in flight together, so the server's count of the
+        # most held at once, read after the run, is the most the workers ever sent at once.
+        while posted() < len(seeded):
+            wait_until(
+                lambda: server.held_requests >= min(3, len(seeded) - posted()),
+                timeout=30,
+                what="a round of comments in flight",
+            )
+            server.release()
     finally:
         server.clear_faults()
         server.release()
         worker.join(timeout=30)
+    assert server.most_held_at_once == 3
     assert result[0].portfolio.totals.comments == {"created": len(seeded)}
 
 

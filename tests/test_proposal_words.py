@@ -15,8 +15,10 @@ from typing import Any
 
 import pytest
 import yaml
+from hostile_corpus import QUOTED_SENTENCE
 from realdeps import require_real_or_skip
-from support import EXAMPLES, TODAY, Gonogo, example_with
+from support import EXAMPLES, TODAY, Gonogo
+from tickets import issue_file
 from wiki_oracle import live_constructs, oracle_unavailable_reason, render_wiki_to_adf, text_as_typed
 
 from gonogo.core.pipeline.findings import Assessment, FindingStatus
@@ -63,7 +65,7 @@ def test_each_description_gives_its_verdict_and_raises_what_it_says(
     fields = {"description": case["description"], **case.get("fields", {})}
     if "summary" in case:
         fields["summary"] = case["summary"]
-    assessment, proposal = judged(assessor, example_with(tmp_path, "healthy", **fields))
+    assessment, proposal = judged(assessor, issue_file(tmp_path, "healthy", **fields))
     raised = {name for name, value in proposal.values.items() if name.startswith("text_") and value is True}
     assert assessment.verdict.value == case["verdict"], (assessment.headline, raised)
     assert set(case.get("raises", ())) <= raised
@@ -88,7 +90,7 @@ def test_every_show_stopper_in_the_text_is_quoted_in_the_comment(assessor: Asses
             "description": case["description"],
             **({"summary": case["summary"]} if "summary" in case else {}),
         }
-        assessment, proposal = judged(assessor, example_with(tmp_path, "healthy", **fields))
+        assessment, proposal = judged(assessor, issue_file(tmp_path, "healthy", **fields))
         comment = comment_of(assessor, assessment)
         quoted = [q.sentence for name, q in proposal.quotes.items() if name != "text_tender"]
         assert any(f'says "{sentence}"' in comment for sentence in quoted), (case["id"], comment)
@@ -100,20 +102,20 @@ def test_every_show_stopper_in_the_text_is_quoted_in_the_comment(assessor: Asses
 @pytest.mark.parametrize(
     ("fields", "label", "written"),
     [
-        ({"customfield_10103": "n/a"}, "Decision maker", "n/a"),  # text (a user field typed as text)
-        ({"customfield_10103": "  TBD "}, "Decision maker", "TBD"),
-        ({"customfield_10103": "-"}, "Decision maker", "-"),
-        ({"customfield_10103": "Unknown"}, "Decision maker", "Unknown"),
-        ({"customfield_10108": {"value": "TBC"}}, "Capability fit", "TBC"),  # an option
-        ({"customfield_10106": ["TBD"]}, "Competitors", "TBD"),  # a list
-        ({"customfield_10104": "?"}, "Win probability", "?"),  # a number field holding text
-        ({"customfield_10101": "none yet"}, "Contract value", "none yet"),
+        ({"decision_maker": "n/a"}, "Decision maker", "n/a"),  # text (a user field typed as text)
+        ({"decision_maker": "  TBD "}, "Decision maker", "TBD"),
+        ({"decision_maker": "-"}, "Decision maker", "-"),
+        ({"decision_maker": "Unknown"}, "Decision maker", "Unknown"),
+        ({"capability_fit": {"value": "TBC"}}, "Capability fit", "TBC"),  # an option
+        ({"competitors": ["TBD"]}, "Competitors", "TBD"),  # a list
+        ({"win_probability": "?"}, "Win probability", "?"),  # a number field holding text
+        ({"budget": "none yet"}, "Contract value", "none yet"),
     ],
 )
 def test_a_placeholder_is_missing_and_the_question_names_what_was_written(
     assessor: Assessor, tmp_path: Path, fields: dict[str, Any], label: str, written: str
 ) -> None:
-    assessment, _ = judged(assessor, example_with(tmp_path, "healthy", **fields))
+    assessment, _ = judged(assessor, issue_file(tmp_path, "healthy", **fields))
     assert assessment.verdict.value == "needs-info"
     assert [m.label for m in assessment.missing_information] == [label]
     assert f"* {label}: '{written}' is a placeholder. " in comment_of(assessor, assessment)
@@ -124,25 +126,23 @@ def test_a_placeholder_is_missing_and_the_question_names_what_was_written(
 def test_a_placeholder_in_a_list_is_not_counted_and_a_real_option_named_none_is_an_answer(
     assessor: Assessor, tmp_path: Path
 ) -> None:
-    _, proposal = judged(assessor, example_with(tmp_path, "healthy", customfield_10106=["Acme", "TBD", "?"]))
+    _, proposal = judged(assessor, issue_file(tmp_path, "healthy", competitors=["Acme", "TBD", "?"]))
     assert proposal.values["competitors"] == 1
-    assessment, proposal = judged(
-        assessor, example_with(tmp_path, "healthy", customfield_10115={"value": "None"})
-    )
+    assessment, proposal = judged(assessor, issue_file(tmp_path, "healthy", incumbent={"value": "None"}))
     assert proposal.values["incumbent"] == "none"
     assert assessment.verdict.value == "go"
 
 
 def test_a_site_adds_its_own_placeholders(tmp_path: Path) -> None:
     site = build_assessor(Settings(placeholders=("à définir",)))
-    ticket = example_with(tmp_path, "healthy", customfield_10103="À  DÉFINIR")
+    ticket = issue_file(tmp_path, "healthy", decision_maker="À  DÉFINIR")
     assessment = site.assess(load_ticket_file(ticket), today=date.fromisoformat(TODAY))
     assert [m.placeholder for m in assessment.missing_information] == ["À  DÉFINIR"]
 
 
 def test_the_config_file_takes_placeholders(gonogo: Gonogo, tmp_path: Path) -> None:
     (tmp_path / "gonogo.toml").write_text('[vocabulary]\nplaceholders = ["offen"]\n')
-    ticket = example_with(tmp_path, "healthy", customfield_10103="Offen")
+    ticket = issue_file(tmp_path, "healthy", decision_maker="Offen")
     run = gonogo("check", str(ticket), "--today", TODAY)
     assert "NEEDS INFO: no answer yet for Decision maker." in run.stdout
     assert "'Offen' is a placeholder." in run.stdout
@@ -156,7 +156,7 @@ def test_unsignable_terms_in_the_text_are_not_a_go(assessor: Assessor, tmp_path:
         "Contract terms: unlimited liability and uncapped liquidated damages; our legal team has said "
         "we cannot sign these terms."
     )
-    assessment, _ = judged(assessor, example_with(tmp_path, "healthy", description=text))
+    assessment, _ = judged(assessor, issue_file(tmp_path, "healthy", description=text))
     assert assessment.verdict.value == "no-go"
     comment = comment_of(assessor, assessment)
     assert 'Description says "Contract terms: unlimited liability' in comment
@@ -188,19 +188,19 @@ def test_an_effort_out_of_proportion_to_the_value_is_asked_about(assessor: Asses
 def test_a_break_even_headline_says_break_even_and_the_assumed_cost(
     assessor: Assessor, tmp_path: Path
 ) -> None:
-    assessment, _ = judged(assessor, example_with(tmp_path, "healthy", customfield_10101=180000))
+    assessment, _ = judged(assessor, issue_file(tmp_path, "healthy", budget=180000))
     assert assessment.headline == (
         "NO-GO: The price only breaks even at the assumed 600 a person-day (margin 0%)."
     )
-    below, _ = judged(assessor, example_with(tmp_path, "healthy", customfield_10101=100000))
+    below, _ = judged(assessor, issue_file(tmp_path, "healthy", budget=100000))
     assert "does not cover delivery at the assumed 600 a person-day" in below.headline
 
 
 def test_placeholders_and_scope_tbd_are_not_a_go(assessor: Assessor, tmp_path: Path) -> None:
     for value in ("n/a", "TBD", "TBC", "-", "Unknown"):
-        assessment, _ = judged(assessor, example_with(tmp_path, "healthy", customfield_10103=value))
+        assessment, _ = judged(assessor, issue_file(tmp_path, "healthy", decision_maker=value))
         assert assessment.verdict.value == "needs-info", value
-    ticket = example_with(
+    ticket = issue_file(
         tmp_path, "healthy", summary="Build everything for MegaCorp by Friday", description="Scope TBD."
     )
     assessment, _ = judged(assessor, ticket)
@@ -211,9 +211,7 @@ def test_a_contract_form_contradiction_applies_the_stricter_and_names_both(
     assessor: Assessor, tmp_path: Path
 ) -> None:
     text = "The customer asks for a firm fixed price for the whole rollout."
-    ticket = example_with(
-        tmp_path, "healthy", description=text, customfield_10105=600, customfield_10101=900000
-    )
+    ticket = issue_file(tmp_path, "healthy", description=text, effort_days=600, budget=900000)
     assessment, _ = judged(assessor, ticket)
     failed = {f.ref: f.headline for f in assessment.findings if f.outcome is FindingStatus.FAILED}
     assert failed["commercial/fixed-price-size"] == "Fixed price on 600 person-days, more than 400"
@@ -227,7 +225,7 @@ def test_a_contract_form_contradiction_applies_the_stricter_and_names_both(
 
 def test_a_quote_is_only_ever_text_in_the_comment(assessor: Assessor, tmp_path: Path) -> None:
     text = "h1. [click|https://evil.example] *unlimited liability* for [~admin] !x.png! {code}"
-    assessment, _ = judged(assessor, example_with(tmp_path, "healthy", description=text))
+    assessment, _ = judged(assessor, issue_file(tmp_path, "healthy", description=text))
     assert assessment.verdict.value == "no-go"
     wiki = assessor.renderer.comment(assessment)
     for markup in ("[click|", "[~admin]", "!x.png!", "{code}", "\nh1."):
@@ -248,12 +246,6 @@ def test_a_quote_is_only_ever_text_in_the_comment(assessor: Assessor, tmp_path: 
     assert not {n.get("type") for n in nodes} & {"inlineCard", "mention", "mediaSingle", "codeBlock"}
 
 
-HOSTILE_SENTENCE = (
-    "[~accountid:5b10a2844c20165700ede21g] says unlimited liability, see https://evil.example/x "
-    "[click|https://evil.example] {color:red}*bold*{color} _it_ !x.png!"
-)  # under the 160 characters a quote keeps whole
-
-
 def test_a_hostile_quote_is_text_as_typed_in_atlassians_parser_and_in_adf(
     assessor: Assessor, tmp_path: Path
 ) -> None:
@@ -261,14 +253,14 @@ def test_a_hostile_quote_is_text_as_typed_in_atlassians_parser_and_in_adf(
         require_real_or_skip(reason)
     benign = "plain words " * 6 + "says unlimited liability here " + "plain words " * 10
     wiki: dict[str, str] = {}
-    for name, text in (("hostile", HOSTILE_SENTENCE), ("benign", benign)):
-        assessment, _ = judged(assessor, example_with(tmp_path, "healthy", description=text))
+    for name, text in (("hostile", QUOTED_SENTENCE), ("benign", benign)):
+        assessment, _ = judged(assessor, issue_file(tmp_path, "healthy", description=text))
         wiki[name] = assessor.renderer.comment(assessment)
         adf = assessor.renderer.comment_adf(assessment)
         assert not {"mention", "inlineCard", "mediaSingle", "mark:link"} & set(live_constructs(adf))
     hostile, plain = render_wiki_to_adf([wiki["hostile"], wiki["benign"]])
     assert Counter(live_constructs(hostile)) == Counter(live_constructs(plain))
-    assert f'Description says "{HOSTILE_SENTENCE}"' in text_as_typed(hostile)
+    assert f'Description says "{QUOTED_SENTENCE}"' in text_as_typed(hostile)
 
 
 def test_patterns_read_a_bounded_text_in_bounded_pieces(assessor: Assessor, tmp_path: Path) -> None:
@@ -278,10 +270,10 @@ def test_patterns_read_a_bounded_text_in_bounded_pieces(assessor: Assessor, tmp_
     pieces = sentences(run_on)
     assert max(len(piece) for piece in pieces) <= 1000
     assert "".join(pieces) == run_on
-    assessment, _ = judged(assessor, example_with(tmp_path, "healthy", description=run_on))
+    assessment, _ = judged(assessor, issue_file(tmp_path, "healthy", description=run_on))
     assert assessment.verdict.value == "no-go"
     past_the_bound = "Support renewal. " * 6000 + "Unlimited liability."
-    assessment, _ = judged(assessor, example_with(tmp_path, "healthy", description=past_the_bound))
+    assessment, _ = judged(assessor, issue_file(tmp_path, "healthy", description=past_the_bound))
     assert assessment.verdict.value == "go"
 
 
@@ -292,7 +284,7 @@ def test_a_long_sentence_is_quoted_shortened_around_what_matched(assessor: Asses
         + "with unlimited liability for data loss "
         + ("across all the lots and every year of the term, " * 8)
     )
-    _, proposal = judged(assessor, example_with(tmp_path, "healthy", description=text))
+    _, proposal = judged(assessor, issue_file(tmp_path, "healthy", description=text))
     quote = proposal.quotes["text_unsignable_terms"].sentence
     assert "unlimited liability" in quote
     assert quote.startswith("…")
@@ -360,7 +352,7 @@ def test_a_team_signal_reads_a_mapped_text_field(tmp_path: Path) -> None:
     }
     folder = _team_checklist(tmp_path, [signal])
     site = build_assessor(Settings(checklist_paths=(folder,), fields={"notes": "Environment"}))
-    ticket = example_with(tmp_path, "healthy", environment="Penalties of 1% per day of delay.")
+    ticket = issue_file(tmp_path, "healthy", environment="Penalties of 1% per day of delay.")
     assessment = site.assess(load_ticket_file(ticket), today=date.fromisoformat(TODAY))
     finding = next(f for f in assessment.findings if f.ref == "team/no-penalties")
     assert finding.outcome is FindingStatus.FAILED
@@ -382,7 +374,7 @@ def test_the_documented_example_lints(gonogo: Gonogo, tmp_path: Path) -> None:
     run = gonogo("checklists", "lint", str(folder))
     assert run.exit_code == 0, run.stdout
     site = build_assessor(Settings(checklist_paths=(folder,)))
-    ticket = example_with(tmp_path, "healthy", description="Penalties of 2% per day of delay apply.")
+    ticket = issue_file(tmp_path, "healthy", description="Penalties of 2% per day of delay apply.")
     assessment = site.assess(load_ticket_file(ticket), today=date.fromisoformat(TODAY))
     assert {f.ref for f in assessment.findings if f.outcome is FindingStatus.FAILED} == {
         "copied/no-daily-penalties"

@@ -1,4 +1,7 @@
-"""Review 2, finding 4: every filter a team's comment template may use keeps ticket text sealed.
+"""A team's templates are sealed: ticket text stays text through every filter, and the template
+cannot reach outside the sandbox.
+
+Review 2, finding 4: every filter a team's comment template may use keeps ticket text sealed.
 
 A template that writes `{{ value|escaped }}` (the bundled ones write `{{ w.evidence(e)|escaped }}`
 for a macro's output) or `{{ value|plural("x") }}` must not let a value become a mention, a link,
@@ -17,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hostile_corpus import LINE_STARTERS, TEMPLATE_ESCAPES
 from jiraserver.adf_schema import adf_errors, adf_schema_unavailable_reason
 from realdeps import require_real_or_skip
 from support import EXAMPLES, TODAY
@@ -36,27 +40,21 @@ Summary: {{ summary|escaped }}
 * {{ summary|escaped }}
 Open: {{ summary|plural("question") }}.
 """
-HOSTILE = [
-    "[~accountid:5b10ac8d82e05b] see [x|https://evil.example] !https://evil.example/a.png!",
-    "h1. Take over",
-    "* injected item",
-    "*bold* and {color:red}red{color}",
-    "---- ",
-    "bq. quoted",
-]
 HARMLESS = "word"
 
 
-def team_engine(tmp_path: Path, template: str = TEAM_TEMPLATE) -> Assessor:
+def team_engine(tmp_path: Path, template: str = TEAM_TEMPLATE, name: str = "comment.jira.j2") -> Assessor:
+    """An assessor whose team folder overrides the bundled template `name` with `template`."""
     folder = tmp_path / "team-templates"
     folder.mkdir(exist_ok=True)
-    (folder / "comment.jira.j2").write_text(template)
+    (folder / name).write_text(template)
     return build_assessor(Settings(template_dir=folder))
 
 
-def assess(engine: Assessor, summary: str) -> Assessment:
+def assess(engine: Assessor, summary: str | None = None) -> Assessment:
     ticket = load_ticket_file(EXAMPLES / "healthy.json")
-    ticket = replace(ticket, fields={**ticket.fields, "summary": summary})
+    if summary is not None:
+        ticket = replace(ticket, fields={**ticket.fields, "summary": summary})
     return engine.assess(ticket, today=date.fromisoformat(TODAY))
 
 
@@ -72,10 +70,10 @@ def test_escaped_and_plural_keep_a_value_plain_text_in_wiki_markup(
 ) -> None:
     engine = team_engine(tmp_path)
     baseline_wiki = engine.renderer.comment(assess(engine, HARMLESS))
-    hostile_wiki = [engine.renderer.comment(assess(engine, value)) for value in HOSTILE]
+    hostile_wiki = [engine.renderer.comment(assess(engine, value)) for value in LINE_STARTERS]
     baseline, *parsed = wiki_oracle([baseline_wiki, *hostile_wiki])
     allowed = Counter(live_constructs(baseline))
-    for value, wiki, document in zip(HOSTILE, hostile_wiki, parsed, strict=True):
+    for value, wiki, document in zip(LINE_STARTERS, hostile_wiki, parsed, strict=True):
         assert Counter(live_constructs(document)) == allowed, (value, wiki)
         assert fold(plain_text(document)).count(fold(value.strip())) >= 3, (value, wiki)
 
@@ -85,7 +83,7 @@ def test_escaped_and_plural_keep_a_value_in_adf_text_nodes_without_marks(tmp_pat
         require_real_or_skip(reason)
     engine = team_engine(tmp_path)
     shape = [node["type"] for node in walk(engine.renderer.comment_adf(assess(engine, HARMLESS)))]
-    for value in HOSTILE:
+    for value in LINE_STARTERS:
         adf = engine.renderer.comment_adf(assess(engine, value))
         assert adf_errors(adf) == []
         nodes = list(walk(adf))
@@ -105,3 +103,40 @@ def test_terminal_and_toml_filters_are_refused_in_a_comment_template(tmp_path: P
     engine = team_engine(tmp_path, f"h3. gonogo verdict: {{{{ verdict }}}}\n{use}\n")
     with pytest.raises(ConfigurationError, match=r"comment\.jira\.j2"):
         engine.renderer.comment(assess(engine, HARMLESS))
+
+
+# --- a team template cannot leave the sandbox (issue 23's hostile run) ----------------------
+
+
+@pytest.mark.parametrize("escape", TEMPLATE_ESCAPES)
+def test_an_escape_from_a_team_comment_template_is_a_configuration_error_and_never_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, escape: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    engine = team_engine(tmp_path, f"h3. gonogo verdict: {{{{ verdict }}}}\n{escape}\n")
+    with pytest.raises(ConfigurationError, match=r"comment\.jira\.j2:2: "):
+        engine.renderer.comment(assess(engine))
+    assert not (tmp_path / "PWNED").exists()
+
+
+def test_the_terminal_and_html_templates_are_sandboxed_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    engine = team_engine(tmp_path, "line one\n" + TEMPLATE_ESCAPES[0] + "\n", name="headline.txt.j2")
+    with pytest.raises(ConfigurationError, match=r"headline\.txt\.j2:2: "):
+        engine.renderer.headline(assess(engine))
+    engine = team_engine(tmp_path, "<p>\n" + TEMPLATE_ESCAPES[1] + "\n", name="page.html.j2")
+    with pytest.raises(ConfigurationError, match=r"page\.html\.j2:2: "):
+        engine.renderer.html_page("page.html.j2")
+    assert not (tmp_path / "PWNED").exists()
+
+
+def test_the_filters_and_globals_gonogo_offers_still_work_in_a_team_template(tmp_path: Path) -> None:
+    template = (
+        "h3. gonogo verdict: {{ verdict }}\n"
+        "{% set ns = namespace(n=0) %}{% for i in range(3) %}{% set ns.n = ns.n + i %}{% endfor %}"
+        "{{ ns.n }} {{ summary|upper|truncate(40) }} {{ blockers|length|plural('blocker') }}\n"
+    )
+    engine = team_engine(tmp_path, template)
+    assert "3 HEALTHY" in engine.renderer.comment(assess(engine, "healthy bid"))

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hostile_corpus import FIELD_NAME_WITH_MACRO, PERSON_NAME
 from jiraserver import DIRECTOR_USER, HUMAN_USER, JiraServer, JiraUser, running_server
 from realdeps import require_real_or_skip
 from support import EXAMPLES, TODAY, Gonogo
@@ -352,10 +353,6 @@ def test_expiry_is_the_earlier_of_until_and_max_days() -> None:
     assert expiry(None, None, 30) is None  # the history does not say when: only an until date limits it
 
 
-HOSTILE_NAME = "[~accountid:5b10ac8d82e05b22cc7d4ef5] http://evil.example !http://evil.example/i.png!"
-HOSTILE_FIELD = "Win {panel}probability{panel} [x|https://evil.example]"
-
-
 def waiver_comment(gonogo: Gonogo, server: JiraServer, tmp_path: Path, name: str, field: str) -> str:
     """The comment posted for a ticket whose waiver lapsed through `field` and another one unapproved."""
     data = json.loads((EXAMPLES / "waived.json").read_text())
@@ -381,14 +378,14 @@ def test_names_and_fields_from_the_change_history_are_inert_in_the_comment(
     if reason:
         require_real_or_skip(reason)
     with running_server(now=NOON) as hostile_site, running_server(now=NOON) as benign_site:
-        hostile = waiver_comment(gonogo, hostile_site, tmp_path, HOSTILE_NAME, HOSTILE_FIELD)
+        hostile = waiver_comment(gonogo, hostile_site, tmp_path, PERSON_NAME, FIELD_NAME_WITH_MACRO)
         benign = waiver_comment(gonogo, benign_site, tmp_path, "Ordinary Person " * 5, "Win probability now")
     hostile_adf, benign_adf = render_wiki_to_adf([hostile, benign])
 
     assert Counter(live_constructs(hostile_adf)) == Counter(live_constructs(benign_adf))
     seen = text_as_typed(hostile_adf)
-    assert f"requested by {HOSTILE_NAME}, not approved" in seen
-    assert f"when {HOSTILE_NAME} changed {HOSTILE_FIELD}" in seen
+    assert f"requested by {PERSON_NAME}, not approved" in seen
+    assert f"when {PERSON_NAME} changed {FIELD_NAME_WITH_MACRO}" in seen
 
 
 def created_with_labels(server: JiraServer, key: str, *, by: JiraUser, days: int) -> None:

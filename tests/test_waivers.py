@@ -8,18 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import EXAMPLES, TODAY, Gonogo, example_with
+from support import EXAMPLES, TODAY, Gonogo
+from tickets import issue, issue_file
 
 from gonogo.core.pipeline.findings import FindingStatus
 from gonogo.core.pipeline.ticket import ticket_from_rest
 from gonogo.core.pipeline.waivers import Refusal, WaiverPolicy
 from gonogo.flows.assessor import build_assessor
 from gonogo.sources.config import Settings
-
-
-def example(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((EXAMPLES / f"{name}.json").read_text())
-    return data
 
 
 def outcomes(data: dict[str, Any], policy: WaiverPolicy = WaiverPolicy()) -> dict[str, Any]:
@@ -34,7 +30,7 @@ def outcomes(data: dict[str, Any], policy: WaiverPolicy = WaiverPolicy()) -> dic
 
 
 def test_waived_majors_turn_conditions_into_a_go_with_who_and_why() -> None:
-    result = outcomes(example("waived"))
+    result = outcomes(issue("waived"))
     assert result["verdict"] == "go"
     finding = result["customer/win-probability-target"]
     assert finding.outcome is FindingStatus.WAIVED
@@ -44,8 +40,7 @@ def test_waived_majors_turn_conditions_into_a_go_with_who_and_why() -> None:
 
 
 def test_a_waiver_without_a_reason_is_not_applied() -> None:
-    data = example("waived")
-    data["fields"]["customfield_10117"] = None
+    data = issue("waived", waiver_reason=None)
     result = outcomes(data)
     assert result["verdict"] == "go-with-conditions"
     finding = result["capability/capability-proven"]
@@ -55,9 +50,11 @@ def test_a_waiver_without_a_reason_is_not_applied() -> None:
 
 
 def test_a_blocker_can_be_waived_only_when_configuration_allows() -> None:
-    data = example("unprofitable")
-    data["fields"]["labels"] = ["gonogo-waive-margin-positive", "gonogo-waive-doomed.win-probability-viable"]
-    data["fields"]["customfield_10117"] = "Loss leader agreed by the board to enter the public sector."
+    data = issue(
+        "unprofitable",
+        labels=["gonogo-waive-margin-positive", "gonogo-waive-doomed.win-probability-viable"],
+        waiver_reason="Loss leader agreed by the board to enter the public sector.",
+    )
     refused = outcomes(data)
     assert refused["verdict"] == "no-go"
     assert refused["doomed/margin-positive"].waiver_ruling.refused is Refusal.BLOCKER
@@ -67,8 +64,7 @@ def test_a_blocker_can_be_waived_only_when_configuration_allows() -> None:
 
 
 def test_a_waiver_naming_no_rule_is_reported() -> None:
-    data = example("healthy")
-    data["fields"]["labels"] = ["gonogo-waive-budget-exsts", "unrelated-label"]
+    data = issue("healthy", labels=["gonogo-waive-budget-exsts", "unrelated-label"])
     assert outcomes(data)["unmatched"] == ["gonogo-waive-budget-exsts"]
 
 
@@ -90,10 +86,12 @@ def test_waiver_settings_are_checked(gonogo: Gonogo, tmp_path: Path, toml: str) 
 
 
 def test_missing_information_cannot_be_waived_into_a_go() -> None:
-    data = example("healthy")
-    data["fields"]["customfield_10103"] = None  # the decision maker
-    data["fields"]["labels"] = ["gonogo-waive-decision-maker-known"]
-    data["fields"]["customfield_10117"] = "We will find out later."
+    data = issue(
+        "healthy",
+        decision_maker=None,
+        labels=["gonogo-waive-decision-maker-known"],
+        waiver_reason="We will find out later.",
+    )
     result = outcomes(data)
     assert result["verdict"] == "needs-info"
     finding = result["completeness/decision-maker-known"]
@@ -103,12 +101,12 @@ def test_missing_information_cannot_be_waived_into_a_go() -> None:
 
 
 def test_a_refused_waiver_is_shown_in_the_comment_and_report(gonogo: Gonogo, tmp_path: Path) -> None:
-    ticket = example_with(
+    ticket = issue_file(
         tmp_path,
         "healthy",
-        customfield_10103=None,
+        decision_maker=None,
         labels=["gonogo-waive-decision-maker-known"],
-        customfield_10117="We will find out later.",
+        waiver_reason="We will find out later.",
     )
     report = gonogo("check", str(ticket), "--today", TODAY).stdout
     assert "Waivers not applied" in report

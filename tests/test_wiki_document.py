@@ -16,9 +16,10 @@ from collections.abc import Callable, Iterator
 from datetime import date
 
 import pytest
+from hostile_corpus import WIKI_STRINGS
 from realdeps import require_real_or_skip
 from support import EXAMPLES, TODAY
-from test_wikimarkup import HOSTILE, fold
+from test_wikimarkup import fold
 from wiki_oracle import Adf, live_constructs, oracle_unavailable_reason, plain_text, render_wiki_to_adf
 
 from gonogo.flows.assessor import build_assessor
@@ -87,7 +88,10 @@ def render_one() -> Callable[[str], Adf]:
     if reason := oracle_unavailable_reason():
         require_real_or_skip(reason)
     texts = {
-        wiki for value in HOSTILE for _, hostile, baseline in cases(value) for wiki in (hostile, baseline)
+        wiki
+        for value in WIKI_STRINGS
+        for _, hostile, baseline in cases(value)
+        for wiki in (hostile, baseline)
     }
     texts.update(example_comments().values())
     ordered = sorted(texts)
@@ -114,7 +118,7 @@ def example_documents() -> dict[str, Document]:
 
 
 @pytest.mark.parametrize(
-    "value", HOSTILE, ids=[f"{i:03d}:{ascii(v)[1:-1][:40]}" for i, v in enumerate(HOSTILE)]
+    "value", WIKI_STRINGS, ids=[f"{i:03d}:{ascii(v)[1:-1][:40]}" for i, v in enumerate(WIKI_STRINGS)]
 )
 def test_a_hostile_value_is_plain_text_wherever_the_document_puts_it(
     value: str, render_one: Callable[[str], Adf]
@@ -134,9 +138,9 @@ def test_a_hostile_value_is_plain_text_wherever_the_document_puts_it(
 
 def test_the_corpus_holds_values_printed_as_they_are_and_values_escaped() -> None:
     """Both paths of `to_wiki` are exercised by the corpus above."""
-    inert = [value for value in HOSTILE if value and is_inert(value)]
+    inert = [value for value in WIKI_STRINGS if value and is_inert(value)]
     assert len(inert) >= 10
-    assert len(HOSTILE) - len(inert) >= 200
+    assert len(WIKI_STRINGS) - len(inert) >= 200
 
 
 def expected_constructs(document: Document) -> Counter[str]:

@@ -14,9 +14,9 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
+from hostile_corpus import WIKI_STRINGS, decode_corpus_line
 from realdeps import require_real_or_skip
 from wiki_oracle import (
     Adf,
@@ -28,42 +28,6 @@ from wiki_oracle import (
 )
 
 from gonogo.render.wikimarkup import ELLIPSIS, LOOKALIKES, WORD_JOINER, escape_inline
-
-HOSTILE_FILE = Path(__file__).resolve().parent / "markup" / "hostile.txt"
-_CORPUS_ESCAPE = re.compile(r"\\(?:([nrte])|u\{([0-9A-Fa-f]{1,6})\})")
-_CORPUS_CHARS = {"n": "\n", "r": "\r", "t": "\t", "e": ""}
-
-
-def decode_corpus_line(line: str) -> str:
-    r"""Decode the corpus notation: \n \r \t, \u{HEX}, \e (nothing); other backslashes stay."""
-
-    def replace(match: re.Match[str]) -> str:
-        if match.group(1):
-            return _CORPUS_CHARS[match.group(1)]
-        return chr(int(match.group(2), 16))
-
-    return _CORPUS_ESCAPE.sub(replace, line)
-
-
-def load_hostile_corpus(path: Path = HOSTILE_FILE) -> list[str]:
-    """One hostile string per non-blank, non-comment (``%% ``) line, decoded."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [decode_corpus_line(line) for line in lines if line.strip() and not line.startswith("%% ")]
-
-
-GENERATED_HOSTILE = [
-    "[~admin]" * 400,
-    "*" * 5000,
-    "{panel}" * 300 + "x",
-    "\\" * 1001 + "[~admin]",
-    "!" * 999 + "evil.png!",
-    "[" * 200 + "~admin" + "]" * 200,
-    "|" * 300,
-    "http://evil.example/" + "a" * 3000,
-    "a" * 10_000,
-]
-
-HOSTILE = load_hostile_corpus() + GENERATED_HOSTILE
 
 # Where templates put escaped values: <<0>> is the value; a context with <<1>> takes two.
 CONTEXTS: dict[str, str] = {
@@ -252,7 +216,7 @@ def render_one() -> Callable[[str], Adf]:
     if reason is not None:
         require_real_or_skip(reason)
     texts: set[str] = set()
-    for value in HOSTILE:
+    for value in WIKI_STRINGS:
         for case in cases_for(value):
             texts.update((case.wiki, case.baseline))
     for first, second in HOSTILE_PAIRS:
@@ -291,7 +255,9 @@ def _problems(cases: Iterator[Case], render_one: Callable[[str], Adf]) -> list[s
     return problems
 
 
-@pytest.mark.parametrize("value", HOSTILE, ids=[_case_id(i, value) for i, value in enumerate(HOSTILE)])
+@pytest.mark.parametrize(
+    "value", WIKI_STRINGS, ids=[_case_id(i, value) for i, value in enumerate(WIKI_STRINGS)]
+)
 def test_hostile_value_stays_plain_text_in_every_context(
     value: str, render_one: Callable[[str], Adf]
 ) -> None:
@@ -325,7 +291,7 @@ def test_oracle_sees_live_markup(wiki: str, expected: list[str], render_one: Cal
 
 def test_corpus_covers_the_constructs_it_claims() -> None:
     """Guard the corpus itself: each family of attack is present, and decoding works."""
-    joined = "\n".join(HOSTILE)
+    joined = "\n".join(WIKI_STRINGS)
     for needle in (
         "[~",
         "http://",
@@ -346,8 +312,8 @@ def test_corpus_covers_the_constructs_it_claims() -> None:
         "\u202e",
     ):
         assert needle in joined, needle
-    assert "" in HOSTILE
-    assert "first line\nsecond line" in HOSTILE
+    assert "" in WIKI_STRINGS
+    assert "first line\nsecond line" in WIKI_STRINGS
     assert decode_corpus_line(r"\\[~admin]") == "\\\\[~admin]"
     assert decode_corpus_line(r"\u{5C}n\e") == "\\n"
 
@@ -400,7 +366,7 @@ def test_lone_surrogate_becomes_replacement_character() -> None:
 
 
 def test_escape_is_deterministic() -> None:
-    for value in HOSTILE:
+    for value in WIKI_STRINGS:
         assert escape_inline(value) == escape_inline(value)
         assert escape_inline(value, max_length=7) == escape_inline(value, max_length=7)
 

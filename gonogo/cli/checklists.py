@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import click
 
-from gonogo.cli.exits import Problems
+if TYPE_CHECKING:
+    from gonogo.cli.exits import Problems
 
 
 @click.group()
@@ -67,6 +69,7 @@ def checklists_lint(ctx: click.Context, paths: tuple[str, ...]) -> Problems:
     # The work is imported when it runs (see gonogo.cli).
     from pathlib import Path
 
+    from gonogo.cli.exits import Problems
     from gonogo.flows.authoring import lint
     from gonogo.sources.config import load_settings
 

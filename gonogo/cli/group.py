@@ -11,22 +11,23 @@ import click
 from gonogo import __version__
 from gonogo.cli.check import check
 from gonogo.cli.checklists import checklists
-from gonogo.cli.exits import ExitCode, for_result
 from gonogo.cli.report import report
 from gonogo.cli.serve import dead_letters, serve, worker
 from gonogo.cli.site import doctor, setup
-from gonogo.core.errors import GonogoError
 
 
 class GonogoGroup(click.Group):
     """Where a command's outcome becomes the exit code, in `gonogo` and under click's test runner."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        # A command runs: what turns its outcome into an exit code is loaded now (see gonogo.cli).
+        from gonogo.cli.exits import for_result
+        from gonogo.cli.runtime import fail
+        from gonogo.core.errors import GonogoError
+
         try:
             result = super().invoke(ctx)
         except GonogoError as error:
-            from gonogo.cli.runtime import fail  # a command ran (see gonogo.cli)
-
             fail(error, (ctx.obj or {}).get("config_path"))
         ctx.exit(for_result(result))
 
@@ -59,18 +60,20 @@ def _config_after_command(ctx: click.Context, _param: click.Parameter, value: st
         ctx.find_root().obj["config_path"] = value
 
 
+# Every command (and a group's subcommands) takes the group's --config too, so its place does not
+# matter; one option object serves them all (click keeps no per-command state in it).
+_CONFIG_AFTER_COMMAND = click.Option(
+    ["--config", "config_path"],
+    type=click.Path(dir_okay=False),
+    expose_value=False,
+    is_eager=True,
+    callback=_config_after_command,
+    help="gonogo.toml to use, as gonogo --config.",
+)
+
+
 def _accept_config_option(command: click.Command) -> None:
-    """Give the command (and a group's subcommands) the group's --config, so its place does not matter."""
-    command.params.append(
-        click.Option(
-            ["--config", "config_path"],
-            type=click.Path(dir_okay=False),
-            expose_value=False,
-            is_eager=True,
-            callback=_config_after_command,
-            help="gonogo.toml to use, as gonogo --config.",
-        )
-    )
+    command.params.append(_CONFIG_AFTER_COMMAND)
     for sub in getattr(command, "commands", {}).values():
         _accept_config_option(sub)
 
@@ -87,12 +90,15 @@ def run() -> NoReturn:
         # documented code for an interrupt is 130.
         code = main.main(prog_name="gonogo", standalone_mode=False)
     except (KeyboardInterrupt, click.exceptions.Abort):
+        from gonogo.cli.exits import ExitCode
+
         click.echo("\ngonogo: interrupted", err=True)
         sys.exit(ExitCode.INTERRUPTED)
     except click.exceptions.ClickException as error:  # usage errors: click's message, click's code
         error.show()
         sys.exit(error.exit_code)
     except Exception as exc:  # a bug: say so in one line; --verbose twice shows the traceback
+        from gonogo.cli.exits import ExitCode
         from gonogo.cli.runtime import logger
 
         logger().debug("internal error", exc_info=True)

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 import click
 
 from gonogo.cli.common import day, today_option, use_colour, verbose_option
-from gonogo.cli.exits import FailedRows
 from gonogo.render.portfolio_formats import CSV_SECTIONS, REPORT_FORMATS
 
 if TYPE_CHECKING:
+    from gonogo.cli.exits import FailedRows
     from gonogo.cli.report_output import ProgressLine
     from gonogo.flows.assessor import Assessor
     from gonogo.flows.portfolio_run import ReportRequest, ReportRun
@@ -101,6 +101,7 @@ def report(
     error for problems that stop the whole run.
     """
     # The work is imported when it runs (see gonogo.cli).
+    from gonogo.cli.exits import FailedRows
     from gonogo.cli.report_output import ProgressLine, ReportFile
     from gonogo.cli.runtime import logger, more_verbose
     from gonogo.flows.assessor import build_assessor

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 import click
 
 from gonogo.cli.common import verbose_option
-from gonogo.cli.exits import Problems
 from gonogo.cli.serve import require_serve_extra
 from gonogo.core.errors import ConfigurationError, InputError
 
 if TYPE_CHECKING:
+    from gonogo.cli.exits import Problems
     from gonogo.flows.doctor import DoctorLine
     from gonogo.jira.gateway import JiraGateway
     from gonogo.render.renderer import Renderer
@@ -162,6 +162,7 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
     # The work is imported when it runs (see gonogo.cli).
     from pathlib import Path
 
+    from gonogo.cli.exits import Problems
     from gonogo.cli.runtime import more_verbose
     from gonogo.flows.doctor import Status
     from gonogo.render.renderer import make_renderer

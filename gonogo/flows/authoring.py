@@ -70,12 +70,11 @@ def _explained(rule: Rule, vocabulary: Vocabulary) -> ExplainedRule:
         when_missing = "a condition to confirm it (GO WITH CONDITIONS)"
     else:
         when_missing = "ask for it (NEEDS INFO)" if rule.ask_when_missing else "skip the rule"
+    asked = " (asked as a question: NEEDS INFO)" if rule.asks else ""
     return ExplainedRule(
         id=rule.id,
         title=rule.title,
-        failed_title=f"{rule.failed_title} (asked as a question: NEEDS INFO)"
-        if rule.asks
-        else rule.failed_title,
+        failed_title=rule.failed_title + asked,
         severity=rule.severity.value,
         weight=rule.weight,
         condition=describe_condition(rule.condition, vocabulary),
@@ -119,9 +118,8 @@ def _reused_ids(parsed: Sequence[ChecklistFile]) -> list[Problem]:
     for checklist in parsed:
         earlier = first_with_id.setdefault(checklist.id, checklist.path)
         if earlier != checklist.path and earlier.parent == checklist.path.parent:
-            problems.append(
-                Problem(checklist.path, "id", f"checklist id {checklist.id!r} is also used by {earlier}")
-            )
+            reused = f"checklist id {checklist.id!r} is also used by {earlier}"
+            problems.append(Problem(checklist.path, "id", reused))
     return problems
 
 

@@ -266,7 +266,7 @@ class _Run:
             )
         except Exception as exc:
             return _unchecked(ticket, exc)
-        row = self.row(assessment, ticket, proposal, closed, numbers=self.request.outcomes)
+        row = self.row(assessment, ticket, proposal, closed)
         if self.writer is None:
             return row
         try:
@@ -306,7 +306,7 @@ class _Run:
             )
         except Exception as exc:
             return _unchecked(ticket, exc)
-        row = self.row(assessment, ticket, proposal, None, numbers=False)
+        row = self.row(assessment, ticket, proposal)
         try:
             body = self.assessor.renderer.comment_body(assessment, self.jira.comment_format)
         except Exception as exc:
@@ -331,13 +331,7 @@ class _Run:
         return replace(row, publication=publication)
 
     def row(
-        self,
-        assessment: Assessment,
-        ticket: Ticket,
-        proposal: Proposal,
-        closed: date | None,
-        *,
-        numbers: bool,
+        self, assessment: Assessment, ticket: Ticket, proposal: Proposal, closed: date | None = None
     ) -> Row:
         """The row with the pointer's history, the outcome, and the numbers an outcomes report compares."""
         outcome = proposal.values.get("outcome")
@@ -350,7 +344,7 @@ class _Run:
             values={
                 name: float(value)
                 for name, value in proposal.values.items()
-                if numbers and isinstance(value, int | float) and not isinstance(value, bool)
+                if self.request.outcomes and isinstance(value, int | float) and not isinstance(value, bool)
             },
         )
 

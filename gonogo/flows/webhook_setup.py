@@ -1,12 +1,8 @@
 """`gonogo setup --webhook URL`: register the Jira admin webhook `gonogo serve` needs, or fix it.
 
-An admin would otherwise click through System → WebHooks, copy a secret by hand and hope the JQL
-and events match what the service handles. Here they come from the configuration that the service
-reads too: the JQL from `[webhook].projects` and `issue_types` (the events of other tickets never
-leave Jira), the events the service acts on (issue created; issue updated when updates or verdict
-labels count), and a secret the service will find. Run twice, it finds its webhook by URL (or by
-name) and updates it: one webhook, never two. `doctor --service` uses `webhook_problems` to check
-the registered webhook against the same expectations.
+The JQL, events and secret come from the configuration the service reads too, so they cannot
+disagree; run twice, it updates its webhook (found by URL or name): one webhook, never two.
+`doctor --service` checks the registered one against the same `webhook_problems`.
 """
 
 from __future__ import annotations

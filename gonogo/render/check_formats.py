@@ -2,7 +2,8 @@
 
 Like check-jsonschema's reporters: a format cannot be offered without a renderer behind it.
 `gonogo --help` imports this module, so what rendering needs beyond the `Renderer` it is given
-(redaction, which loads logging) is imported when a format renders (bench/startup.py).
+(the JSON document, redaction, which loads logging) is imported when a format renders
+(bench/startup.py).
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
-
-from gonogo.render.check_json import report_document
 
 if TYPE_CHECKING:
     from gonogo.core.jira_shapes.comment_format import CommentBody, CommentFormat
@@ -58,6 +57,7 @@ def render_text(output: CheckOutput, renderer: Renderer, colour: bool) -> str:
 
 def render_json(output: CheckOutput, renderer: Renderer, colour: bool) -> str:
     from gonogo.redaction import redact_data  # noqa: PLC0415 - see the module docstring
+    from gonogo.render.check_json import report_document  # noqa: PLC0415 - as above
 
     comment = _shown_comment(output, renderer) if output.dry_run else None
     document = report_document(output.assessment, publication=output.publication, comment=comment)

@@ -2,14 +2,12 @@
 
 Every format renders the same `Portfolio`; text and HTML through templates (wording lives there),
 JSON and CSV as data. `gonogo --help` imports this module for the choices, so the portfolio's
-sections (which load jsonschema through the core's rules), the charts and redaction (which loads
-logging) are imported where they are used (bench/startup.py).
+sections (which load jsonschema through the core's rules), the charts, redaction (which loads
+logging) and the csv module are imported where they are used (bench/startup.py).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -244,7 +242,10 @@ def _csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 
 def _csv_lines(rows: Iterable[Sequence[Any]]) -> str:
-    from gonogo.redaction import redact  # noqa: PLC0415 - see the module docstring
+    import csv  # noqa: PLC0415 - see the module docstring
+    import io  # noqa: PLC0415
+
+    from gonogo.redaction import redact  # noqa: PLC0415
 
     out = io.StringIO()
     writer = csv.writer(out)

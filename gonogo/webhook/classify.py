@@ -1,23 +1,11 @@
 """What an authenticated delivery asks for: check a ticket, or nothing (and why). Pure.
 
-Two senders are understood:
-
-- a Jira Cloud or Data Center webhook (`webhookEvent`): `jira:issue_created`, and
-  `jira:issue_updated` when `check_on_update` is on and the changelog names a mapped field;
-- a Jira Automation "Send web request" body: a custom `{"issueKey": "BID-42", "issueId": "20042"}`,
-  or the action's built-in "Issue data" body (`{"key", "id", "fields"}`).
-
-The payload is a hint, not the truth: only the issue key and id are taken from it (validated), to
-re-fetch the ticket from the configured Jira. Nothing else in it is kept, followed or rendered. The
-project and issue-type filters here only save a fetch for what is plainly not a proposal: the project
-comes from the validated key (never from a `fields.project` the sender wrote), and the worker applies
-the same `filtered_out` to the ticket it fetched before posting anything, because an id in the
-payload may name a ticket of any project.
-Events caused by gonogo's own account are ignored (`ignore_accounts`, to which `gonogo serve` adds the
-account its credentials belong to), and so is every comment event: that is how the echo of gonogo's
-own label and comment writes never triggers a check. A verdict label moved by anyone else is not an
-echo but a claim gonogo did not make (a `gonogo-go` put on by hand), so it is always re-checked (also
-with check_on_update off, and when no checklist reads labels): the re-check puts the true label back.
+Understood: a Jira webhook (`jira:issue_created`; `jira:issue_updated` when `check_on_update` is on
+and a watched field changed) and a Jira Automation body (custom `issueKey`/`issueId`, or "Issue
+data"). The payload is a hint: only the validated key and id are kept, to fetch the ticket, and
+the project comes from the key. Events by gonogo's own accounts and comment events are ignored
+(that is how gonogo's own writes never loop back); a verdict label or decision moved by anyone
+else is always re-checked, so a hand-made `gonogo-go` does not stand.
 """
 
 from __future__ import annotations
@@ -86,14 +74,8 @@ def classify(
     label_prefix: str = "",
     decision_fields: Iterable[str] = (),
 ) -> Decision:
-    """Decide what `body` (already authenticated) asks for.
-
-    `watched_fields` are the Jira fields the checklists read (ids or display names, any case); a
-    `jira:issue_updated` counts only when its changelog names one of them, or moves one of gonogo's
-    verdict labels (`label_prefix`, [jira] label_prefix) and was not made by gonogo's own account.
-    A decision change (a decision label, or `decision_fields`: the decision field and its reason) is
-    re-checked like a moved verdict label, so the comment shows the decision on record.
-    """
+    """Decide what `body` (already authenticated) asks for. `watched_fields`: the fields the
+    checklists read (ids or names, any case); `decision_fields`: the decision field and its reason."""
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, ValueError, RecursionError):
@@ -106,7 +88,7 @@ def classify(
     if "issueKey" in data or "issueId" in data:
         return _automation(data, filters)
     if "key" in data and isinstance(data.get("fields"), dict):
-        return _automation_issue_data(data, filters)
+        return _automation(data, filters, issue_data=True)
     return Malformed('neither a Jira webhook ("webhookEvent") nor an Automation body ("issueKey")')
 
 
@@ -158,26 +140,19 @@ def _update(data: Mapping[str, Any], check: CheckTicket, watched: set[str], *, r
     return Ignore(check.event, "no field the checklists read has changed", check.key)
 
 
-def _automation(data: Mapping[str, Any], filters: Filters) -> Decision:
-    identity = _identity(data.get("issueKey"), data.get("issueId"))
+def _automation(data: Mapping[str, Any], filters: Filters, *, issue_data: bool = False) -> Decision:
+    """A custom body (`issueKey`, `issueId`, `issueType`) or "Issue data" (`key`, `id`, `fields`)."""
+    if issue_data:
+        identity, issue_type = (
+            _identity(data.get("key"), data.get("id")),
+            _type_name(data["fields"].get("issuetype")),
+        )
+    else:
+        identity, issue_type = _identity(data.get("issueKey"), data.get("issueId")), data.get("issueType")
     if isinstance(identity, Malformed):
         return identity
     key, issue_id = identity
-    issue_type = data.get("issueType")
     unwanted = filtered_out(_project_of(key), issue_type if isinstance(issue_type, str) else None, filters)
-    if unwanted:
-        return Ignore(AUTOMATION, unwanted, key)
-    return CheckTicket(key, issue_id, AUTOMATION)
-
-
-def _automation_issue_data(data: Mapping[str, Any], filters: Filters) -> Decision:
-    """The "Issue data" bodies Automation can send instead of a custom one: `{key, id, fields}`."""
-    identity = _identity(data.get("key"), data.get("id"))
-    if isinstance(identity, Malformed):
-        return identity
-    key, issue_id = identity
-    fields = data["fields"]
-    unwanted = filtered_out(_project_of(key), _type_name(fields.get("issuetype")), filters)
     if unwanted:
         return Ignore(AUTOMATION, unwanted, key)
     return CheckTicket(key, issue_id, AUTOMATION)

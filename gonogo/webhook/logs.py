@@ -1,9 +1,7 @@
 """The service's log: one JSON object per line on stderr, one `delivery` line per delivery.
 
-JSON so that a log pipeline can filter on the delivery id or the ticket without parsing prose, and
-so that nothing a sender put in a header can forge a line (every value is JSON-escaped). The last
-line of defence is a filter that blanks every secret the process knows in whatever gets logged,
-whichever library logged it.
+JSON, so that a pipeline filters on delivery or ticket and no header can forge a line; every
+handler blanks every secret the process knows, whichever library logged it.
 """
 
 from __future__ import annotations

@@ -1,12 +1,8 @@
-"""The service's look for comments that show a waiver past its last day, and the re-checks that fix them.
+"""Re-checks of tickets whose comment shows a waiver past its last day.
 
-A waiver ends on a date, and nothing happens in Jira on that date: no webhook arrives, so a
-comment written while the waiver held would go on calling the risk accepted. gonogo keeps the
-last day the applied waivers hold in its issue property (`waiverExpiresOn`), so one search that
-asks for that property and nothing heavier (100 tickets a page) finds every ticket due, without
-reading any ticket on its own. Each one becomes an ordinary job on the queue, so it is checked,
-retried, locked and logged like a delivery; its delivery id names the ticket and the date, so
-two instances sweeping at once, or a sweep repeated before the check ran, store one job.
+Nothing happens in Jira when a waiver ends, so no webhook comes. gonogo keeps the waivers' last day
+in its issue property, so one light search finds every ticket due; each becomes an ordinary job,
+whose delivery id names the ticket and the date, so repeated or concurrent sweeps store one job.
 """
 
 from __future__ import annotations

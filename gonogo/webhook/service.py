@@ -15,7 +15,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
-from typing import Protocol
 
 from gonogo.core.errors import ConfigurationError, JiraError
 from gonogo.core.pipeline.decisions import decision_fields
@@ -43,19 +42,13 @@ SHUTDOWN_GRACE_SECONDS = 10
 APPROVER_GROUP_LIFETIME_SECONDS = 3600.0
 
 
-class Liveness(Protocol):
-    def alive(self) -> bool: ...
-
-    def stuck(self, after_seconds: float) -> int: ...
-
-
 def stuck_after_seconds(jira: JiraSettings) -> float:
     """Ten times the longest one Jira request may take (retries and waits included): a check
     makes a handful in turn, so a worker past this is held by something no deadline covers."""
     return 10 * (jira.retries + 1) * (jira.timeout_seconds + jira.max_retry_wait_seconds)
 
 
-def health_check(queue: WorkQueue, workers: Liveness, *, stuck_after: float) -> Callable[[], str | None]:
+def health_check(queue: WorkQueue, workers: Workers, *, stuck_after: float) -> Callable[[], str | None]:
     """What `/healthz` reports: None when healthy, else what is wrong."""
 
     def problem() -> str | None:

@@ -1,10 +1,8 @@
-"""The `[webhook]` table of `gonogo.toml`, the environment and `gonogo serve` flags, read once.
+"""The `[webhook]` table, the environment and the flags of `gonogo serve`, read once.
 
-Why one place: the secrets (HMAC secret, shared token, a Redis URL that may carry a password) are
-read here and only here, wrapped in `Secret` so they cannot leak through repr() or a log line, and
-passed on as values. Nothing else in the service looks at the environment. The shape of the table
-is checked by `config.schema.json` when the file is loaded; this module adds the checks a schema
-cannot make (a readable secret file, a safe address to listen on).
+The secrets are read here only, wrapped in `Secret` (never in a repr or a log line); nothing else
+in the service reads the environment. The schema checks the table's shape; this module what a
+schema cannot (a readable secret file, a safe address to listen on).
 """
 
 from __future__ import annotations

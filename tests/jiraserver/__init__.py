@@ -459,6 +459,11 @@ class JiraServer:
         """How many requests are currently held by ``hang_next``."""
         return self._faults.held
 
+    @property
+    def most_held_at_once(self) -> int:
+        """The most ``hang_next`` requests that were ever held together (in flight at once)."""
+        return self._faults.most_held
+
     def clear_faults(self) -> None:
         """Disarm every fault and hang rule not yet used."""
         self._faults.clear()

@@ -71,6 +71,8 @@ class FaultBook:
         self._rules: list[_Rule] = []
         self._gate = threading.Event()
         self._held = 0
+        self._on_gate = 0  # held on the current gate: all in flight together, none answered yet
+        self._most_held = 0
 
     def add_answer(self, method: str, path_regex: str, answer: CannedAnswer, *, times: int) -> None:
         """Answer the next ``times`` matching requests with ``answer``."""
@@ -94,6 +96,8 @@ class FaultBook:
                     if rule.answer is not None:
                         return rule.answer
                     self._held += 1
+                    self._on_gate += 1
+                    self._most_held = max(self._most_held, self._on_gate)
                     return rule.gate
             return None
 
@@ -109,10 +113,18 @@ class FaultBook:
         with self._lock:
             return self._held
 
+    @property
+    def most_held(self) -> int:
+        """The most requests ever held behind one gate: a count of requests that were in flight
+        at the same moment, readable after the run (a concurrency limit proved without a wait)."""
+        with self._lock:
+            return self._most_held
+
     def release(self) -> None:
         """Let every held request proceed; later hang rules get a fresh gate."""
         with self._lock:
             self._gate.set()
+            self._on_gate = 0
             fresh = threading.Event()
             for rule in self._rules:
                 if rule.gate is self._gate:
