@@ -420,3 +420,26 @@ def test_a_retry_after_beyond_the_limit_on_a_server_error_fails_at_once(jira: Ji
     with pytest.raises(JiraError, match="asked to wait 3600 s"):
         check_in_process(jira, "BID-1", sleeps)
     assert sleeps == []
+
+
+@pytest.mark.parametrize(
+    "climb", ["../../{key}/comment/{id}", "..%2F..%2F{key}%2Fcomment%2F{id}", "{id}?x=1"]
+)
+def test_a_pointer_forged_to_climb_out_of_its_ticket_never_reaches_another_ticket(
+    gonogo: Gonogo, climb: str
+) -> None:
+    # Anyone who may edit BID-1 may set its pointer; BID-2's verdict comment must stay out of reach.
+    with running_server(deployment="Cloud", comment_page_cap=1) as server:
+        seed(server, "doomed", "BID-1")
+        seed(server, "healthy", "BID-2")
+        check(gonogo, server, "BID-1")
+        check(gonogo, server, "BID-2")
+        server.add_comment("BID-1", "a person's answer")  # the ticket's embedded comments are partial
+        (theirs,) = server.comments("BID-2")
+        forged = {**server.issue_properties("BID-1")[PROPERTY], "verdict": "go"}
+        forged["commentId"] = climb.format(key="BID-2", id=theirs["id"])
+        server.set_issue_property("BID-1", PROPERTY, forged)
+        server.clear_requests()
+        assert check(gonogo, server, "BID-1").exit_code == 12
+        assert [c["body"] for c in server.comments("BID-2")] == [theirs["body"]]
+        assert not [r for r in server.requests if "BID-2" in r.path or theirs["id"] in r.path]

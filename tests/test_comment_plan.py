@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from gonogo.core.jira_shapes.comment_format import CommentBody, CommentFormat
 from gonogo.core.jira_shapes.publication import CommentAction
 from gonogo.core.pipeline.ticket import Ticket
@@ -129,3 +131,13 @@ def test_a_new_verdict_label_is_news_even_with_the_same_text() -> None:
     assert not facts.unchanged
     assert not facts.same_text
     assert decide(facts).write is Write.COMMENT
+
+
+@pytest.mark.parametrize("forged", ["../../BID-2/comment/10001", "10001?x=1", "", "\uff11\uff12", True, 12.0])
+def test_a_pointer_naming_anything_but_a_decimal_comment_id_is_no_pointer(forged: object) -> None:
+    # A person may set the pointer, and its id goes into request paths.
+    assert facts_of(ticket(pointer=standing_pointer(forged))).pointer is None  # type: ignore[arg-type]
+
+
+def test_a_pointer_may_name_its_comment_by_number() -> None:
+    assert facts_of(ticket(pointer={"commentId": 10001})).pointer == "10001"

@@ -27,8 +27,8 @@ def sample(name: str) -> rest.Answer:
     return rest.Answer(recorded["status"], recorded["headers"], recorded["body"].encode())
 
 
-def problem(name: str) -> rest.Problem:
-    with pytest.raises(rest.Problem) as raised:
+def problem(name: str) -> rest.ErrorAnswer:
+    with pytest.raises(rest.ErrorAnswer) as raised:
         rest.read(sample(name), NOW)
     return raised.value
 
@@ -41,7 +41,7 @@ def test_a_comment_page_gives_every_comment_and_the_total() -> None:
 
 @pytest.mark.parametrize("page", [{}, {"comments": "x", "total": 1}, {"comments": [{}], "total": 1}, [5]])
 def test_a_comment_page_of_another_shape_is_malformed_never_empty(page: Any) -> None:
-    with pytest.raises(rest.Malformed):
+    with pytest.raises(rest.WrongShape):
         rest.comment_page(page)
 
 
@@ -84,6 +84,21 @@ def test_errors_are_typed_by_http_meaning_and_keep_jiras_words(name: str, kind: 
     found = problem(name)
     assert type(found) is kind
     assert words in found.messages
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ('{"errorMessages": 5}', "no details given"),
+        ('{"errorMessages": true, "errors": {"labels": "not on the screen"}}', "not on the screen"),
+        ('{"errorMessages": "Issue does not exist"}', "Issue does not exist"),
+    ],
+)
+def test_error_words_of_another_shape_are_read_not_a_crash(body: str, said: str) -> None:
+    # A hostile or broken Jira must give a one-line error, not a TypeError out of the edge.
+    with pytest.raises(rest.BadRequest) as raised:
+        rest.read(rest.Answer(400, {}, body.encode()), NOW)
+    assert raised.value.messages == said
 
 
 def test_a_rate_limit_says_when_to_ask_again() -> None:
@@ -137,3 +152,13 @@ def test_an_admin_webhook_is_named_by_the_end_of_its_self_url() -> None:
     hook = rest.webhook_with_id({"self": "https://x/rest/webhooks/1.0/webhook/42"})
     assert hook["id"] == "42"
     assert rest.save_admin_webhook({}, "42").path == f"{rest.ADMIN_WEBHOOKS}/42"
+
+
+def test_a_comment_id_stays_one_path_segment() -> None:
+    climbing = "../../BID-2/comment/7?x=1"
+    for request in (
+        rest.comment("BID-1", climbing),
+        rest.update_comment("BID-1", climbing, WIKI),
+        rest.delete_comment("BID-1", climbing),
+    ):
+        assert request.path == "issue/BID-1/comment/..%2F..%2FBID-2%2Fcomment%2F7%3Fx%3D1"

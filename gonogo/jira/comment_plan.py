@@ -251,9 +251,12 @@ def _may_hold_duplicates(ticket: Ticket, keep: str) -> bool:
 
 
 def _pointer(value: Any) -> str | None:
-    if isinstance(value, dict) and isinstance(value.get("commentId"), (str, int)):
-        return str(value["commentId"])
-    return None
+    """The comment id the pointer names. Anyone who may edit the ticket may set it, and the id goes
+    into request paths: only Jira's decimal ids, so "../../BID-2/comment/7" reaches no other ticket."""
+    found = value.get("commentId") if isinstance(value, dict) else None
+    if isinstance(found, bool) or not isinstance(found, (str, int)):
+        return None
+    return str(found) if str(found).isascii() and str(found).isdecimal() else None
 
 
 def _unsealed(pointer: Mapping[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import hmac
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -322,7 +323,7 @@ class JiraGateway:
         with self._asking(f"post the verdict comment on {self._name(issue)}"):
             created = _shaped(self._json(rest.create_comment(issue, body, properties)), dict)
             if "id" not in created:
-                raise rest.Malformed("comment")
+                raise rest.WrongShape("comment")
             return str(created["id"])
 
     def update_comment(self, issue: str, comment_id: str, body: CommentBody) -> bool:
@@ -379,7 +380,7 @@ class JiraGateway:
                 f"{missing} does not exist or this account cannot see it (404): check the key and the "
                 "account's permissions"
             ) from None
-        return rest.json_of(answer.content) if answer.content else {}
+        return rest.read(answer, datetime.now(UTC))
 
     @contextmanager
     def _asking(self, action: str) -> Iterator[None]:
@@ -404,7 +405,7 @@ class JiraGateway:
             url=self._transport.url,
             timeout=self._settings.timeout_seconds,
         )
-        final = isinstance(failure, (rest.Problem, RedirectRefused, rest.TooDeep))
+        final = isinstance(failure, (rest.ErrorAnswer, RedirectRefused, rest.TooDeep))
         retryable = not final or isinstance(failure, (rest.RateLimited, rest.ServerBroken))
         return JiraError(said, retryable=retryable, retry_after=getattr(failure, "retry_after", seconds))
 
@@ -441,14 +442,14 @@ _WORDS: dict[type[Exception], str] = {
     "Add Comments, Edit Own Comments and Delete Own Comments on the project",
     rest.RateLimited: "Jira kept rate-limiting us (429) when trying to {action}: try again later",
     rest.ServerBroken: "Jira failed with {status} when trying to {action}, after retrying: try again later",
-    rest.Problem: "Jira answered {status} when trying to {action}: {said}",
+    rest.ErrorAnswer: "Jira answered {status} when trying to {action}: {said}",
     RetryAfterTooLong: "Jira is rate-limiting us and asked to wait {seconds:.0f} s to {action}, longer than "
     "max_retry_wait_seconds ({max_wait:.0f}); try again later",
     RedirectRefused: "Jira tried to send gonogo to {location} when asked to {action}; gonogo follows "
     "redirects only within {url}: set JIRA_URL to the address Jira answers on",
     rest.TooDeep: f"Jira's answer when trying to {{action}} was nested deeper than {rest.MAX_JSON_DEPTH} "
     "levels, which no Jira answer is: is JIRA_URL the Jira site itself (not a proxy)?",
-    rest.Malformed: "Jira's answer when trying to {action} is not the shape Jira documents: "
+    rest.WrongShape: "Jira's answer when trying to {action} is not the shape Jira documents: "
     "is JIRA_URL the Jira site itself (not a proxy)?",
     requests.exceptions.ChunkedEncodingError: "the connection to Jira broke off in the middle of its answer "
     "when trying to {action}: try again later",
@@ -465,9 +466,9 @@ _WORDS[requests.ConnectTimeout] = _WORDS[requests.Timeout]  # a timeout first, a
 
 
 def _shaped(data: Any, kind: type) -> Any:
-    """`data` when it is a `kind` (a JSON object or list), else `Malformed`."""
+    """`data` when it is a `kind` (a JSON object or list), else `WrongShape`."""
     if not isinstance(data, kind):
-        raise rest.Malformed(kind.__name__)
+        raise rest.WrongShape(kind.__name__)
     return data
 
 

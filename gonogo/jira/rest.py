@@ -1,7 +1,7 @@
 """Jira's REST API without I/O: the requests gonogo makes, and what Jira's answers mean.
 
 Builders return a `Request` (method, path, parameters, JSON body); readers take an `Answer`
-(status, headers, body bytes) and return data or raise a `Problem` named after the HTTP meaning.
+(status, headers, body bytes) and return data or raise an `ErrorAnswer` named after the HTTP meaning.
 Nothing here sends anything, so every reading is tested on answers captured from the test Jira.
 """
 
@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from gonogo.core.errors import bounded_wait
 from gonogo.core.jira_shapes.comment_format import CommentBody
@@ -54,7 +55,7 @@ class TooDeep(ValueError):
     """An answer nested deeper than `MAX_JSON_DEPTH`: no Jira answer is."""
 
 
-class Problem(Exception):
+class ErrorAnswer(Exception):
     """Jira answered with an error status; `messages` are Jira's own words, redacted, one line."""
 
     def __init__(self, answer: Answer, now: datetime) -> None:
@@ -63,47 +64,50 @@ class Problem(Exception):
         body = _error_body(answer)
         errors = body.get("errors")
         errors = errors if isinstance(errors, dict) else {}
-        said = [*(body.get("errorMessages") or []), *errors.values()]
+        listed = body.get("errorMessages")
+        # Jira sends a list; anything else (a number, a string) must not crash or spell out letters.
+        listed = listed if isinstance(listed, list) else [listed] if isinstance(listed, str) else []
+        said = [*listed, *errors.values()]
         self.messages = redact(" ".join(("; ".join(map(str, said)) or "no details given").split()))[:300]
         self.fields = frozenset(map(str, errors))
         self.retry_after = retry_after_seconds(answer.headers.get("Retry-After"), now)
 
 
-class BadRequest(Problem):
+class BadRequest(ErrorAnswer):
     """400 and any other 4xx without a meaning of its own: Jira's words say what was wrong."""
 
 
-class Unauthorized(Problem):
+class Unauthorized(ErrorAnswer):
     """401: the credentials were refused."""
 
 
-class Forbidden(Problem):
+class Forbidden(ErrorAnswer):
     """403: the account may not do this."""
 
 
-class NotFound(Problem):
+class NotFound(ErrorAnswer):
     """404 or 410: no such thing, or this account may not see it."""
 
 
-class RateLimited(Problem):
+class RateLimited(ErrorAnswer):
     """429: not processed; `retry_after` says when to ask again."""
 
 
-class ServerBroken(Problem):
+class ServerBroken(ErrorAnswer):
     """5xx: 503 was not processed, the others may or may not have been."""
 
 
-def problem_for(answer: Answer, now: datetime) -> Problem:
+def error_for(answer: Answer, now: datetime) -> ErrorAnswer:
     """The typed problem an error answer means."""
-    kinds: dict[int, type[Problem]] = {401: Unauthorized, 403: Forbidden, 404: NotFound, 410: NotFound}
+    kinds: dict[int, type[ErrorAnswer]] = {401: Unauthorized, 403: Forbidden, 404: NotFound, 410: NotFound}
     kind = RateLimited if answer.status == 429 else kinds.get(answer.status, BadRequest)
     return (ServerBroken if answer.status >= 500 else kind)(answer, now)
 
 
 def read(answer: Answer, now: datetime) -> Any:
-    """The JSON of a successful answer (an empty body is `{}`), else the `Problem` it means."""
+    """The JSON of a successful answer (an empty body is `{}`), else the `ErrorAnswer` it means."""
     if answer.status >= 400:
-        raise problem_for(answer, now)
+        raise error_for(answer, now)
     return json_of(answer.content) if answer.content else {}
 
 
@@ -150,7 +154,7 @@ def _error_body(answer: Answer) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-class Malformed(ValueError):
+class WrongShape(ValueError):
     """An answer that is not the shape Jira documents (a proxy's page, a truncated list)."""
 
 
@@ -207,7 +211,7 @@ def comments(issue: str, start: int) -> Request:
 
 
 def comment(issue: str, comment_id: str) -> Request:
-    return Request("GET", f"issue/{issue}/comment/{comment_id}", {"expand": "properties"})
+    return Request("GET", f"issue/{issue}/comment/{_segment(comment_id)}", {"expand": "properties"})
 
 
 def create_comment(issue: str, body: CommentBody, properties: Mapping[str, Any]) -> Request:
@@ -219,14 +223,14 @@ def create_comment(issue: str, body: CommentBody, properties: Mapping[str, Any])
 def update_comment(issue: str, comment_id: str, body: CommentBody) -> Request:
     return Request(
         "PUT",
-        f"issue/{issue}/comment/{comment_id}",
+        f"issue/{issue}/comment/{_segment(comment_id)}",
         body={"body": body.content},
         version=body.format.api_version,
     )
 
 
 def delete_comment(issue: str, comment_id: str) -> Request:
-    return Request("DELETE", f"issue/{issue}/comment/{comment_id}")
+    return Request("DELETE", f"issue/{issue}/comment/{_segment(comment_id)}")
 
 
 def edit_issue(
@@ -252,6 +256,11 @@ def edit_issue(
     return Request("PUT", f"issue/{issue}", body=payload, version=version)
 
 
+def _segment(value: str) -> str:
+    """An id as one path segment: it never adds a "/" or "?" to the path (ids come from answers)."""
+    return quote(value, safe="")
+
+
 def _properties(properties: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [{"key": key, "value": value} for key, value in properties.items()]
 
@@ -260,7 +269,7 @@ def _properties(properties: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def comment_page(page: Any) -> tuple[list[dict[str, Any]], int]:
-    """The comments and total of a comment page; anything else is `Malformed`, never "no comments"
+    """The comments and total of a comment page; anything else is `WrongShape`, never "no comments"
     (which would post a duplicate)."""
     comments = page.get("comments") if isinstance(page, dict) else None
     total = page.get("total") if isinstance(page, dict) else None
@@ -270,7 +279,7 @@ def comment_page(page: Any) -> tuple[list[dict[str, Any]], int]:
         or not isinstance(total, int)
         or isinstance(total, bool)
     ):
-        raise Malformed("comments")
+        raise WrongShape("comments")
     return comments, total
 
 
@@ -278,7 +287,7 @@ def member_page(page: Any, start: int) -> tuple[set[str], int | None]:
     """The ids a group page names (account id, user name, key) and the next page's offset (None: last)."""
     members = page.get("values") if isinstance(page, dict) else None
     if not isinstance(members, list):
-        raise Malformed("group members")
+        raise WrongShape("group members")
     ids = {
         str(m[k]) for m in members if isinstance(m, dict) for k in ("accountId", "name", "key") if m.get(k)
     }
@@ -297,7 +306,7 @@ def search_page(
     """
     issues = page.get("issues") if isinstance(page, dict) else None
     if not isinstance(issues, list):
-        raise Malformed("search")
+        raise WrongShape("search")
     total = page.get("total") if isinstance(page.get("total"), int) else None
     if cloud:
         token = page.get("nextPageToken")

@@ -74,14 +74,13 @@ class Throttle:
         self._lock = threading.Lock()
         self._resume_at: dict[Scope, float] = {}
         self.holds = 0  # how many times Jira told us to slow down (for the log and tests)
-        self.waited_seconds = 0.0  # total time threads spent held back
 
     def hold_off(self, seconds: float) -> None:
         """Jira asked everybody to pause for `seconds`: no thread sends anything before it is over."""
         self.hold(EVERYTHING, seconds)
 
     def hold(self, scope: Scope, seconds: float) -> None:
-        """No request in `scope` is sent for `seconds`, capped at `max_hold_seconds` (the gateway
+        """No request in `scope` is sent for `seconds`, capped at `max_hold_seconds` (the transport
         fails a longer Retry-After outright)."""
         seconds = min(max(0.0, seconds), self._max_hold)
         with self._lock:
@@ -103,7 +102,6 @@ class Throttle:
                 delay = max(self._resume_at.get(scope, float("-inf")) - now for scope in scopes)
                 if delay <= 0:
                     return
-                self.waited_seconds += delay
             self._sleep(delay)
 
     def stop(self) -> None:

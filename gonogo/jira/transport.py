@@ -5,7 +5,8 @@ Jira's answers are untrusted, and `requests` alone trusts them in ways taken bac
   arrive within `timeout` of the request's start (on an injectable clock), else `ReadTimeout`.
 - Redirects: followed only to the same scheme, host and port; any other is `RedirectRefused`.
 - Retries: bounded, after Retry-After (refused outright beyond `max_wait`), and never re-sending
-  a write that may already have happened (a POST, or anything after a broken answer).
+  a POST that may already have happened (after a broken answer or a 500/502/504); the status line
+  and headers are bounded per read only, as `requests` gives no hold on them.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ class Transport:
         self._session.auth = auth if isinstance(auth, tuple) else _Bearer(auth)
 
     def send(self, request: rest.Request) -> rest.Answer:
-        """The successful answer to `request`, else the last `rest.Problem` or `requests` failure."""
+        """The successful answer to `request`, else the last `rest.ErrorAnswer` or `requests` failure."""
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.limits.retries + 1),
             wait=self._wait,
@@ -129,7 +130,7 @@ class Transport:
         body = None if request.body is None else json.dumps(request.body)
         answer = self._exchange(request.method, self.url + path, params=dict(request.params), data=body)
         if answer.status >= 400:
-            raise rest.problem_for(answer, datetime.now(UTC))
+            raise rest.error_for(answer, datetime.now(UTC))
         return answer
 
     def _exchange(self, method: str, url: str, **kwargs: Any) -> rest.Answer:
@@ -178,7 +179,7 @@ class Transport:
         log.debug("jira %s %s -> %s in %.0f ms", method, urlsplit(url).path, answer.status, elapsed)
 
     def _should_retry(self, exc: BaseException, idempotent: bool) -> bool:
-        if isinstance(exc, rest.Problem):
+        if isinstance(exc, rest.ErrorAnswer):
             retryable = exc.status in _NOT_PROCESSED or (idempotent and exc.status in _MAYBE_PROCESSED)
             if retryable and exc.retry_after is not None and exc.retry_after > self.limits.max_wait:
                 raise RetryAfterTooLong(exc.retry_after)
@@ -189,7 +190,7 @@ class Transport:
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, rest.Problem) and exc.retry_after is not None:
+        if isinstance(exc, rest.ErrorAnswer) and exc.retry_after is not None:
             return exc.retry_after
         return doubling(state.attempt_number, first=0.5, cap=self.limits.max_wait)
 
@@ -216,6 +217,6 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 
 
 def _short(exc: BaseException | None) -> str:
-    if isinstance(exc, rest.Problem):
+    if isinstance(exc, rest.ErrorAnswer):
         return f"HTTP {exc.status}"
     return exc.__class__.__name__ if exc else "unknown"

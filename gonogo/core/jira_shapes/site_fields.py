@@ -18,7 +18,7 @@ from gonogo.core.vocabulary import PropertySpec
 
 # Jira schema types (`GET field` → schema.type) a property of each vocabulary type can be read from.
 # A whole number may be a list's length (labels, multi-select, multi-user, checkboxes: "Competitors"
-# naming eight bidders counts eight), as a check reads it (`core.proposal.is_countable`).
+# naming eight bidders counts eight), as a check reads it (`core.pipeline.proposal.is_countable`).
 _SUITABLE_TYPES = {
     "number": {"number", "string", "any"},
     "integer": {"number", "string", "any", "array"},

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 
 class FindingStatus(StrEnum):
-    """How one rule came out on this ticket (not a bid's outcome: that is `core.outcomes`)."""
+    """How one rule came out on this ticket (not a bid's outcome: that is `core.portfolio.outcomes`)."""
 
     PASSED = "passed"
     FAILED = "failed"
