@@ -148,9 +148,10 @@ class Settings:
 def load_settings(
     config_path: Path | str | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
-    """Read the config file (explicit path, `GONOGO_CONFIG`, or `./gonogo.toml`) and the environment."""
+    """Read the config file (`--config`, which click also takes from GONOGO_CONFIG, or `./gonogo.toml`)
+    and the environment."""
     env = os.environ if environ is None else environ
-    path = _find_config_file(Path(config_path) if config_path else None, env)
+    path = _find_config_file(Path(config_path) if config_path else None)
     data = _read_toml(path) if path else {}
     base = path.parent if path else Path.cwd()
     checklists_table: dict[str, Any] = data.get("checklists", {})
@@ -208,16 +209,15 @@ def _jira_settings(table: Mapping[str, Any], env: Mapping[str, str], path: Path 
     return jira
 
 
-def _find_config_file(explicit: Path | None, env: Mapping[str, str]) -> Path | None:
-    named = explicit or (Path(env["GONOGO_CONFIG"]) if env.get("GONOGO_CONFIG") else None)
-    if named is not None:
-        if not named.is_file():
-            raise ConfigurationError(
-                f"config file {named} does not exist: fix --config / GONOGO_CONFIG or create it"
-            )
-        return named
-    local = Path.cwd() / "gonogo.toml"
-    return local if local.is_file() else None
+def _find_config_file(named: Path | None) -> Path | None:
+    if named is None:
+        local = Path.cwd() / "gonogo.toml"
+        return local if local.is_file() else None
+    if not named.is_file():
+        raise ConfigurationError(
+            f"config file {named} does not exist: fix --config / GONOGO_CONFIG or create it"
+        )
+    return named
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
