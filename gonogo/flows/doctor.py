@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from gonogo.core.errors import ConfigurationError, GonogoError
@@ -36,8 +37,6 @@ NEEDED_PERMISSIONS = {
     "EDIT_OWN_COMMENTS": "Edit Own Comments",
     "EDIT_ISSUES": "Edit Issues (issue properties and the verdict label)",
 }
-
-
 # The classic scopes of a scoped API token (Atlassian's OpenAPI `security` of each operation used).
 SCOPES = {
     "read:jira-work": "read tickets, fields, comments, properties and searches",
@@ -46,7 +45,6 @@ SCOPES = {
 }
 # `GET group/member` is the one operation gonogo uses whose classic scope is not among those.
 GROUP_MEMBERS_SCOPE = "manage:jira-configuration"
-OWNER_SCOPE_USE = "; look up the decision owners"
 
 
 class Status(StrEnum):
@@ -65,16 +63,13 @@ class DoctorLine:
     facts: Mapping[str, Any] = field(default_factory=dict)
 
 
-def ok(check: str, what: str, **facts: Any) -> DoctorLine:
-    return DoctorLine(Status.OK, check, what, facts)
+def _line(status: Status, check: str, what: str, **facts: Any) -> DoctorLine:
+    return DoctorLine(status, check, what, facts)
 
 
-def problem(check: str, what: str, **facts: Any) -> DoctorLine:
-    return DoctorLine(Status.PROBLEM, check, what, facts)
-
-
-def skipped(check: str, what: str, **facts: Any) -> DoctorLine:
-    return DoctorLine(Status.SKIPPED, check, what, facts)
+ok = partial(_line, Status.OK)
+problem = partial(_line, Status.PROBLEM)
+skipped = partial(_line, Status.SKIPPED)
 
 
 def doctor_lines(
@@ -167,7 +162,7 @@ def credential_lines(settings: Settings) -> list[DoctorLine]:
         if settings.waivers.groups or any(owner.startswith(GROUP_PREFIX) for owner in owners):
             scopes[GROUP_MEMBERS_SCOPE] = "list the members of approver and owner groups"
         if owners:
-            scopes["read:jira-user"] += OWNER_SCOPE_USE
+            scopes["read:jira-user"] += "; look up the decision owners"
         lines.append(ok("scopes", "scopes", scopes=scopes, scoped=jira.via_gateway))
     return lines
 
