@@ -36,11 +36,10 @@ from gonogo.core.pipeline.ticket import ISSUE_KEY
 from gonogo.core.text import display_value
 from gonogo.redaction import redact
 from gonogo.render import wikimarkup
-from gonogo.render.adf import Adf, compact_json, to_adf
 from gonogo.render.ansi import style
 from gonogo.render.codes import question_text, refusal_text
+from gonogo.render.comment_formats import Adf, compact_json, to_adf, to_wiki
 from gonogo.render.document import Document, ValueKind, parse_document, seal, seal_unsealed
-from gonogo.render.wiki_document import to_wiki
 from gonogo.sources.resources import bundled_dir, bundled_vocabulary
 
 COMMENT_TEMPLATE = "comment.jira.j2"
