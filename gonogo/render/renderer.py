@@ -16,7 +16,7 @@ import json
 import re
 import textwrap
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
@@ -29,7 +29,6 @@ import jinja2.sandbox
 from gonogo import __version__
 from gonogo.core.errors import ConfigurationError
 from gonogo.core.jira_shapes.comment_format import CommentBody, CommentFormat
-from gonogo.core.jira_shapes.publication import Publication
 from gonogo.core.pipeline.findings import Assessment, FindingStatus, unrecorded_that_matter
 from gonogo.core.pipeline.rules import Severity, fill_values
 from gonogo.core.pipeline.ticket import ISSUE_KEY
@@ -153,21 +152,6 @@ class Renderer:
         context = _context(assessment, None)
         context["color"] = color
         return _render(self.text, TEXT_TEMPLATE, context)
-
-    def publication_page(
-        self, publication: Publication | None, *, key: str, fetched: bool, comment: CommentBody | None
-    ) -> str:
-        """After the text report: what happened to the comment, or what a dry run would post."""
-        return self.text_page(
-            "publication.txt.j2",
-            action=publication.action.value if publication is not None else None,
-            comment_id=publication.comment_id if publication is not None else None,
-            deleted=publication.removed if publication is not None else (),
-            key=key,
-            fetched=fetched,
-            # The comment as printed for its format: its own line breaks, values already made safe.
-            shown=Trusted(comment.printable() if comment is not None else ""),
-        )
 
 
 def make_renderer(template_dir: Path | None = None) -> Renderer:
@@ -329,50 +313,34 @@ def _reportable(assessment: Assessment) -> list[Any]:
 
 
 def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
-    """What every assessment template may use; a comment too long for Jira lists the first `shown`
-    failed findings and counts the rest."""
+    """What every assessment template may use besides the assessment `a`; a comment too long for
+    Jira lists the first `shown` failed findings and counts the rest."""
+    findings = assessment.findings
     failed = _reportable(assessment)
     listed = failed if shown is None else failed[:shown]
-    by_severity = {severity: [f for f in listed if f.rule.severity is severity] for severity in Severity}
+    blockers, majors, minors = ([f for f in listed if f.rule.severity is s] for s in Severity)
     return {
         "a": assessment,
-        "headline": assessment.headline,
-        "coverage": assessment.coverage,
-        "thresholds": assessment.thresholds,
         # What a property's number counts, for sentences ("a first phase of at most 212 person-days").
         "units": {name: spec.unit for name, spec in bundled_vocabulary().properties.items() if spec.unit},
-        "blockers": by_severity[Severity.BLOCKER],
-        "majors": _majors(by_severity),
-        "minors": by_severity[Severity.MINOR],
+        "blockers": blockers,
+        "majors": _majors(blockers, majors),
+        "minors": minors,
         "left_out": len(failed) - len(listed),
-        **_path_context(assessment, by_severity[Severity.BLOCKER]),
+        **_path_context(assessment, blockers),
         **_skipped_context(assessment),
-        **_findings_context(assessment),
+        "judged_passed": [f for f in findings if f.outcome is FindingStatus.PASSED and f.judges],
+        "waived": [f for f in findings if f.outcome is FindingStatus.WAIVED],
+        "waivers_not_applied": [f for f in findings if f.waiver_not_applied],
+        "on_hold": [f for f in findings if f.on_hold],
         "deadline_passed": _deadline_passed(assessment),
         "unrecorded_names": _unrecorded_names(assessment),
         "verdict": assessment.verdict,
         "key": _key(assessment.ticket_key),
-        "summary": assessment.summary,
         "missing": assessment.missing_information,
-        "unmatched_waivers": assessment.unmatched_waivers,
-        "score": assessment.score,
-        "approvers": assessment.approvers,
         "passed_blockers": _passed_blockers(assessment),
         "unusable": _unusable(assessment),
-        "checklists": assessment.checklists,
         "version": __version__,
-    }
-
-
-def _findings_context(assessment: Assessment) -> dict[str, list[Any]]:
-    findings = assessment.findings
-    return {
-        "judged_passed": [f for f in findings if f.outcome is FindingStatus.PASSED and f.judges],
-        "passed": [f for f in findings if f.outcome is FindingStatus.PASSED],
-        "waived": [f for f in findings if f.outcome is FindingStatus.WAIVED],
-        "waivers_not_applied": [f for f in findings if f.waiver_not_applied],
-        "on_hold": [f for f in findings if f.on_hold],
-        "checked": [f for f in findings if f.outcome not in (FindingStatus.SKIPPED, FindingStatus.WAIVED)],
     }
 
 
@@ -381,11 +349,11 @@ def _key(key: str) -> str:
     return Trusted(key) if ISSUE_KEY.fullmatch(key) and key.isupper() else key
 
 
-def _majors(by_severity: Mapping[Severity, list[Any]]) -> list[Any]:
+def _majors(blockers: list[Any], majors: list[Any]) -> list[Any]:
     """Under a NO-GO, a major that looks only at what a failed blocker already condemned says the
     same thing more weakly; listing it would bury the show-stoppers."""
-    condemned = {name for f in by_severity[Severity.BLOCKER] for name in f.rule.uses}
-    return [f for f in by_severity[Severity.MAJOR] if not set(f.rule.uses) <= condemned]
+    condemned = {name for f in blockers for name in f.rule.uses}
+    return [f for f in majors if not set(f.rule.uses) <= condemned]
 
 
 def _passed_blockers(assessment: Assessment) -> list[Any]:
@@ -406,11 +374,9 @@ def _path_context(assessment: Assessment, blockers: list[Any]) -> dict[str, Any]
     """The path to GO grouped by who acts; under a NO-GO, the changes that clear the show-stoppers
     come first and the rest is counted."""
     path = assessment.path
-    steps = tuple(
-        sorted(
-            path.steps if path else (),
-            key=lambda s: _ACTOR_ORDER.get(str(s.change.actor), 4) + 5 * (s.change.needed is None),
-        )
+    steps = sorted(
+        path.steps if path else (),
+        key=lambda s: _ACTOR_ORDER.get(str(s.change.actor), 4) + 5 * (s.change.needed is None),
     )
     blocker_refs = {f.ref for f in blockers}
     main = [s for s in steps if not blocker_refs or blocker_refs & set(s.rules)]
