@@ -51,10 +51,12 @@ def render_text(output: CheckOutput, renderer: Renderer, colour: bool) -> str:
         return text
     from gonogo.render.renderer import Trusted  # noqa: PLC0415 - loaded with the renderer given
 
-    comment = _shown_comment(output, renderer)
+    publication, comment = output.publication, _shown_comment(output, renderer)
     return text + renderer.text_page(
         "publication.txt.j2",
-        done=output.publication,
+        action=publication.action.value if publication else None,
+        comment_id=publication.comment_id if publication else None,
+        deleted=publication.removed if publication else (),
         key=output.assessment.ticket_key,
         fetched=output.fetched,
         # The comment as printed for its format: its own line breaks, values already made safe.

@@ -35,7 +35,6 @@ from gonogo.core.pipeline.ticket import ISSUE_KEY
 from gonogo.core.text import display_value
 from gonogo.redaction import redact
 from gonogo.render import wikimarkup
-from gonogo.render.ansi import style
 from gonogo.render.codes import question_text, refusal_text
 from gonogo.render.comment_formats import Adf, compact_json, to_adf, to_wiki
 from gonogo.render.document import Document, ValueKind, parse_document, seal, seal_unsealed
@@ -54,6 +53,8 @@ _ACTOR_ORDER = {"customer": 0, "team": 1, "estimate": 2, "market": 3}
 _DIRECTION_CONTROLS = re.compile(r"[\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 # Control characters (line breaks included: a value must not forge report lines) and the above.
 _TERMINAL_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# The terminal's colours, in the order of their ANSI codes from 30.
+_ANSI_COLOURS = ("black", "red", "green", "yellow", "blue", "magenta", "cyan", "white")
 # Jinja's own filters a template may use besides gonogo's: plain data and text operations. Left
 # out: those that make text live (`safe`, `urlize`, `xmlattr`, `tojson`), `attr`, `pprint`, `random`.
 _JINJA_FILTERS = frozenset(
@@ -277,10 +278,18 @@ def _wrap(text: Any, width: int = 80, indent: int = 0) -> Trusted:
     return Trusted(("\n" + " " * indent).join(lines))
 
 
-def _style(text: Any, color: bool, **styles: Any) -> str:
-    """ANSI styling for the terminal report; the styled text itself is still escaped first."""
+def _style(text: Any, color: bool, *, fg: str | None = None, bold: bool | None = None) -> str:
+    """ANSI styling for the terminal report, the codes click's `style` writes (without loading
+    click); bold False is explicitly not bold. The styled text itself is still escaped first."""
     safe = _escape_for_terminal(_shown(text))
-    return Trusted(style(safe, **styles)) if color else safe
+    if not color:
+        return safe
+    if fg is not None and fg not in _ANSI_COLOURS:
+        raise ValueError(f"unknown colour {fg!r}")
+    codes = f"\x1b[{30 + _ANSI_COLOURS.index(fg)}m" if fg is not None else ""
+    if bold is not None:
+        codes += "\x1b[1m" if bold else "\x1b[22m"
+    return Trusted(f"{codes}{safe}\x1b[0m")
 
 
 def _escaped(text: str) -> Trusted:
@@ -313,14 +322,17 @@ def _reportable(assessment: Assessment) -> list[Any]:
 
 
 def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
-    """What every assessment template may use besides the assessment `a`; a comment too long for
-    Jira lists the first `shown` failed findings and counts the rest."""
+    """What every assessment template may use (a team's copied template too: the names stay); a
+    comment too long for Jira lists the first `shown` failed findings and counts the rest."""
     findings = assessment.findings
     failed = _reportable(assessment)
     listed = failed if shown is None else failed[:shown]
     blockers, majors, minors = ([f for f in listed if f.rule.severity is s] for s in Severity)
     return {
         "a": assessment,
+        "headline": assessment.headline,
+        "coverage": assessment.coverage,
+        "thresholds": assessment.thresholds,
         # What a property's number counts, for sentences ("a first phase of at most 212 person-days").
         "units": {name: spec.unit for name, spec in bundled_vocabulary().properties.items() if spec.unit},
         "blockers": blockers,
@@ -330,16 +342,23 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
         **_path_context(assessment, blockers),
         **_skipped_context(assessment),
         "judged_passed": [f for f in findings if f.outcome is FindingStatus.PASSED and f.judges],
+        "passed": [f for f in findings if f.outcome is FindingStatus.PASSED],
         "waived": [f for f in findings if f.outcome is FindingStatus.WAIVED],
         "waivers_not_applied": [f for f in findings if f.waiver_not_applied],
         "on_hold": [f for f in findings if f.on_hold],
+        "checked": [f for f in findings if f.outcome not in (FindingStatus.SKIPPED, FindingStatus.WAIVED)],
         "deadline_passed": _deadline_passed(assessment),
         "unrecorded_names": _unrecorded_names(assessment),
         "verdict": assessment.verdict,
         "key": _key(assessment.ticket_key),
+        "summary": assessment.summary,
         "missing": assessment.missing_information,
+        "unmatched_waivers": assessment.unmatched_waivers,
+        "score": assessment.score,
+        "approvers": assessment.approvers,
         "passed_blockers": _passed_blockers(assessment),
         "unusable": _unusable(assessment),
+        "checklists": assessment.checklists,
         "version": __version__,
     }
 
