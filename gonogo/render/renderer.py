@@ -29,7 +29,7 @@ import jinja2.sandbox
 from gonogo import __version__
 from gonogo.core.errors import ConfigurationError
 from gonogo.core.jira_shapes.comment_format import CommentBody, CommentFormat
-from gonogo.core.pipeline.findings import Assessment, FindingStatus, unrecorded_that_matter
+from gonogo.core.pipeline.findings import Assessment, Finding, FindingStatus, unrecorded_that_matter
 from gonogo.core.pipeline.rules import Severity, fill_values
 from gonogo.core.pipeline.ticket import ISSUE_KEY
 from gonogo.core.text import display_value
@@ -324,7 +324,6 @@ def _reportable(assessment: Assessment) -> list[Any]:
 def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
     """What every assessment template may use (a team's copied template too: the names stay); a
     comment too long for Jira lists the first `shown` failed findings and counts the rest."""
-    findings = assessment.findings
     failed = _reportable(assessment)
     listed = failed if shown is None else failed[:shown]
     blockers, majors, minors = ([f for f in listed if f.rule.severity is s] for s in Severity)
@@ -341,12 +340,7 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
         "left_out": len(failed) - len(listed),
         **_path_context(assessment, blockers),
         **_skipped_context(assessment),
-        "judged_passed": [f for f in findings if f.outcome is FindingStatus.PASSED and f.judges],
-        "passed": [f for f in findings if f.outcome is FindingStatus.PASSED],
-        "waived": [f for f in findings if f.outcome is FindingStatus.WAIVED],
-        "waivers_not_applied": [f for f in findings if f.waiver_not_applied],
-        "on_hold": [f for f in findings if f.on_hold],
-        "checked": [f for f in findings if f.outcome not in (FindingStatus.SKIPPED, FindingStatus.WAIVED)],
+        **_findings_context(assessment.findings),
         "deadline_passed": _deadline_passed(assessment),
         "unrecorded_names": _unrecorded_names(assessment),
         "verdict": assessment.verdict,
@@ -360,6 +354,17 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
         "unusable": _unusable(assessment),
         "checklists": assessment.checklists,
         "version": __version__,
+    }
+
+
+def _findings_context(findings: tuple[Finding, ...]) -> dict[str, list[Finding]]:
+    return {
+        "judged_passed": [f for f in findings if f.outcome is FindingStatus.PASSED and f.judges],
+        "passed": [f for f in findings if f.outcome is FindingStatus.PASSED],
+        "waived": [f for f in findings if f.outcome is FindingStatus.WAIVED],
+        "waivers_not_applied": [f for f in findings if f.waiver_not_applied],
+        "on_hold": [f for f in findings if f.on_hold],
+        "checked": [f for f in findings if f.outcome not in (FindingStatus.SKIPPED, FindingStatus.WAIVED)],
     }
 
 
