@@ -71,7 +71,7 @@ if TYPE_CHECKING:
 )
 @click.option(
     "--section",
-    type=click.Choice(CSV_SECTIONS),
+    type=click.Choice(list(CSV_SECTIONS)),
     default="tickets",
     show_default=True,
     help="With --format csv: which section to write, one CSV per section.",
