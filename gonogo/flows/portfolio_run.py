@@ -93,7 +93,7 @@ def run_report(
     connect: Callable[..., JiraGateway] = JiraGateway.connect,
     throttle: Throttle | None = None,
     progress: Progress | None = None,
-    on_row: Callable[[Row], None] | None = None,
+    on_row: Callable[[Row], object] | None = None,
 ) -> ReportRun:
     """Search, assess every ticket found, post if asked, and return the portfolio.
 
@@ -152,7 +152,7 @@ class _Rows:
     """Where settled rows go: counted, then handed on (`on_row`) or kept (a summary needs them)."""
 
     progress: Progress | None
-    on_row: Callable[[Row], None] | None
+    on_row: Callable[[Row], object] | None
     kept: list[Row] = field(default_factory=list)
     totals: Totals = field(default_factory=Totals)
 

@@ -147,11 +147,6 @@ class Portfolio:
     since: date | None = None  # --since: list the verdict changes from this day on
     outcomes: dict[str, Any] | None = None  # --outcomes: how the verdicts of closed bids fared
 
-    @property
-    def failed(self) -> bool:
-        """True when some ticket could not be checked or posted: the run's exit code says so."""
-        return self.totals.failed > 0
-
     def browse_url(self, row: Row) -> str | None:
         if not self.site:
             return None
