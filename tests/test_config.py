@@ -148,6 +148,14 @@ def test_the_comment_format_is_read_from_the_configuration(tmp_path: Path) -> No
     )
 
 
+def test_whole_numbers_written_with_a_decimal_point_stay_whole(tmp_path: Path) -> None:
+    """TOML's 3.0 passes the schema's "integer"; it must not become "rest/api/3.0" in a request."""
+    config = tmp_path / "gonogo.toml"
+    config.write_text("[jira]\napi_version = 3.0\nretries = 2.0\n")
+    jira = load_settings(config, environ={"JIRA_URL": "https://acme.atlassian.net"}).jira
+    assert (str(jira.comment_format.api_version), str(jira.retries)) == ("3", "2")
+
+
 @pytest.mark.parametrize(
     ("table", "message"),
     [

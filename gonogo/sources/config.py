@@ -35,6 +35,8 @@ _PLAIN_JIRA_KEYS = (
     *("timeout_seconds", "retries", "max_retry_wait_seconds"),
     *("comment_property", "label_prefix", "api_version"),
 )
+# JSON Schema's "integer" admits 4.0, which would put "3.0" into a REST path.
+_WHOLE_NUMBER_JIRA_KEYS = ("retries", "api_version")
 
 
 class Secret:
@@ -192,8 +194,10 @@ def _jira_settings(table: Mapping[str, Any], env: Mapping[str, str], path: Path 
             )
         deployment = "cloud"
     token = env.get("JIRA_API_TOKEN")
+    plain = {key: table[key] for key in _PLAIN_JIRA_KEYS if key in table}  # the schema checked them
+    plain.update({key: int(plain[key]) for key in _WHOLE_NUMBER_JIRA_KEYS if key in plain})
     jira = JiraSettings(
-        **{key: table[key] for key in _PLAIN_JIRA_KEYS if key in table},  # the schema checked them
+        **plain,
         url=url,
         user=env.get("JIRA_USER") or table.get("user") or None,
         token=Secret(token) if token else None,
