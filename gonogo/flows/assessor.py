@@ -110,7 +110,7 @@ class Assessor:
         )
         proposal = text_signals.read_signals(proposal, self.signals, self.vocabulary)
         judge, histories = self._judge(ticket, today=today, group_members=group_members)
-        assessment = judge(proposal)
+        assessment = judge(proposal, self.checklists)
         options, _ = self._site_options(ticket, proposal)
         missing = tuple(
             replace(m, options=tuple(options[m.property].values())) if m.property in options else m
@@ -137,7 +137,7 @@ class Assessor:
 
     def _judge(
         self, ticket: Ticket, *, today: date, group_members: Fetch | None
-    ) -> tuple[Callable[[Proposal], Assessment], Sequence[History]]:
+    ) -> tuple[Callable[[Proposal, Sequence[Checklist]], Assessment], Sequence[History]]:
         """How to judge this ticket's proposal (and changed ones, for the path), and its changelog."""
         groups = self.groups.bound_to(group_members) if group_members else None
         waivers = WaiverContext(
@@ -148,9 +148,9 @@ class Assessor:
         )
         decisions = DecisionContext(self.decision_policy, self.label_prefix, groups)
 
-        def judge(proposal: Proposal) -> Assessment:
+        def judge(proposal: Proposal, checklists: Sequence[Checklist]) -> Assessment:
             return evaluate(
-                ticket, proposal, self.checklists, self.vocabulary, waivers=waivers, decisions=decisions
+                ticket, proposal, checklists, self.vocabulary, waivers=waivers, decisions=decisions
             )
 
         return judge, waivers.histories
@@ -160,16 +160,16 @@ class Assessor:
         assessment: Assessment,
         proposal: Proposal,
         ticket: Ticket,
-        judge: Callable[[Proposal], Assessment],
+        judge: Callable[[Proposal, Sequence[Checklist]], Assessment],
         *,
         today: date,
     ) -> Assessment:
         def with_derived(values: Mapping[str, Any]) -> dict[str, Any]:
             return {**values, **derive(values, thresholds=self.thresholds, today=today)}
 
-        def reassess(values: Mapping[str, Any]) -> Assessment:
+        def reassess(values: Mapping[str, Any], checklists: Sequence[Checklist]) -> Assessment:
             problems = {k: v for k, v in proposal.problems.items() if k not in values}
-            return judge(replace(proposal, values=with_derived(values), problems=problems))
+            return judge(replace(proposal, values=with_derived(values), problems=problems), checklists)
 
         inputs = {
             name: value
