@@ -90,7 +90,12 @@ def plan_setup(
     editable: Mapping[str, SiteField] | None = None,
 ) -> SetupPlan:
     """Match every mappable property to a site field, and each matched select field's options."""
-    specs = [spec for spec in vocabulary.properties.values() if _mappable(spec)]
+    # A property a site field holds: not derived, and not the summary or description.
+    specs = [
+        spec
+        for spec in vocabulary.properties.values()
+        if not spec.is_derived and spec.default_field and spec.name not in _NOT_PROPOSAL_DATA
+    ]
     scores = {  # only fields whose type can hold the value
         (spec.name, site_field.id): _score(spec, site_field)
         for spec in specs
@@ -106,18 +111,10 @@ def plan_setup(
         else FieldMatch(spec, None, _candidates(spec.name, scores, by_id, taken))
         for spec in specs
     )
-    return SetupPlan(matches, _option_plans(matches, editable or {}))
-
-
-def _option_plans(matches: Sequence[FieldMatch], editable: Mapping[str, SiteField]) -> tuple[OptionPlan, ...]:
-    """For each matched select field on the edit screen, how its options read as values."""
-    selects = [(m.spec, m.field) for m in matches if m.field is not None and m.spec.enum]
-    return tuple(_option_plan(spec, editable[f.id]) for spec, f in selects if f.id in editable)
-
-
-def _mappable(spec: PropertySpec) -> bool:
-    """A property a site field holds: not derived, and not the summary or description."""
-    return not spec.is_derived and bool(spec.default_field) and spec.name not in _NOT_PROPOSAL_DATA
+    editable = editable or {}
+    selects = [(m.spec, m.field.id) for m in matches if m.field is not None and m.spec.enum]
+    options = tuple(_option_plan(spec, editable[f]) for spec, f in selects if f in editable)
+    return SetupPlan(matches, options)
 
 
 def _clear_matches(
@@ -140,19 +137,17 @@ def _candidates(
     prop: str, scores: Mapping[tuple[str, str], float], by_id: Mapping[str, SiteField], taken: set[str]
 ) -> tuple[SiteField, ...]:
     """The three likeliest fields for a person to choose from; never one another property took, nor
-    a system field: a site without a decision field is not asked whether "Description" is one."""
+    a system field but the due date: a site without a decision field is not asked whether
+    "Description" is one."""
     ranked = sorted(
         (score, by_id[field_id])
         for (name, field_id), score in scores.items()
-        if name == prop and score >= CANDIDATE and field_id not in taken and _may_hold_bid_data(field_id)
+        if name == prop
+        and score >= CANDIDATE
+        and field_id not in taken
+        and (field_id.startswith("customfield_") or field_id == "duedate")
     )
     return tuple(site_field for _, site_field in reversed(ranked[-3:]))
-
-
-def _may_hold_bid_data(field_id: str) -> bool:
-    """A custom field, or the due date: Jira's other system fields (Description, Environment…)
-    are never a candidate for a bid property."""
-    return field_id.startswith("customfield_") or field_id == "duedate"
 
 
 def _words(text: str) -> str:
