@@ -62,11 +62,6 @@ class SetupPlan:
         return [m for m in self.fields if m.field is None]
 
     @property
-    def optional_absent(self) -> list[FieldMatch]:
-        """Optional properties (the outcome) the site has no field for: a note, not a TODO."""
-        return [m for m in self.unmatched if m.spec.optional and not m.candidates]
-
-    @property
     def unrecorded(self) -> list[FieldMatch]:
         """Properties no field holds: written as `property = false`, so checks needing them do not run."""
         return [m for m in self.unmatched if not m.spec.optional]
@@ -90,12 +85,7 @@ def plan_setup(
     editable: Mapping[str, SiteField] | None = None,
 ) -> SetupPlan:
     """Match every mappable property to a site field, and each matched select field's options."""
-    # A property a site field holds: not derived, and not the summary or description.
-    specs = [
-        spec
-        for spec in vocabulary.properties.values()
-        if not spec.is_derived and spec.default_field and spec.name not in _NOT_PROPOSAL_DATA
-    ]
+    specs = [spec for spec in vocabulary.properties.values() if _mappable(spec)]
     scores = {  # only fields whose type can hold the value
         (spec.name, site_field.id): _score(spec, site_field)
         for spec in specs
@@ -111,10 +101,18 @@ def plan_setup(
         else FieldMatch(spec, None, _candidates(spec.name, scores, by_id, taken))
         for spec in specs
     )
-    editable = editable or {}
-    selects = [(m.spec, m.field.id) for m in matches if m.field is not None and m.spec.enum]
-    options = tuple(_option_plan(spec, editable[f]) for spec, f in selects if f in editable)
-    return SetupPlan(matches, options)
+    return SetupPlan(matches, _option_plans(matches, editable or {}))
+
+
+def _option_plans(matches: Sequence[FieldMatch], editable: Mapping[str, SiteField]) -> tuple[OptionPlan, ...]:
+    """For each matched select field on the edit screen, how its options read as values."""
+    selects = [(m.spec, m.field) for m in matches if m.field is not None and m.spec.enum]
+    return tuple(_option_plan(spec, editable[f.id]) for spec, f in selects if f.id in editable)
+
+
+def _mappable(spec: PropertySpec) -> bool:
+    """A property a site field holds: not derived, and not the summary or description."""
+    return not spec.is_derived and bool(spec.default_field) and spec.name not in _NOT_PROPOSAL_DATA
 
 
 def _clear_matches(

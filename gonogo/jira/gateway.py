@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -283,20 +283,13 @@ class JiraGateway:
 
     def update_comment(self, issue: str, comment_id: str, body: CommentBody) -> bool:
         """PUT a new body; False when the comment is gone (someone deleted it)."""
-        with self._asking(f"update the verdict comment on {self._name(issue)}"):
-            try:
-                self._transport.send(rest.update_comment(issue, comment_id, body))
-            except rest.NotFound:
-                return False
-        return True
+        request = rest.update_comment(issue, comment_id, body)
+        return self._unless_gone(f"update the verdict comment on {self._name(issue)}", request)
 
     def delete_comment(self, issue: str, comment_id: str) -> None:
         """DELETE a duplicate of gonogo's own comment; one already gone is fine."""
-        with (
-            self._asking(f"delete a duplicate verdict comment on {self._name(issue)}"),
-            suppress(rest.NotFound),
-        ):
-            self._transport.send(rest.delete_comment(issue, comment_id))
+        request = rest.delete_comment(issue, comment_id)
+        self._unless_gone(f"delete a duplicate verdict comment on {self._name(issue)}", request)
 
     def edit_issue(
         self,
@@ -322,6 +315,15 @@ class JiraGateway:
 
     def _name(self, issue: str) -> str:
         return self._names.get(issue, issue)
+
+    def _unless_gone(self, action: str, request: rest.Request) -> bool:
+        """Send `request`; False when Jira says its target is gone (404, 410)."""
+        with self._asking(action):
+            try:
+                self._transport.send(request)
+            except rest.NotFound:
+                return False
+        return True
 
     def _json(self, request: rest.Request) -> Any:
         return rest.read(self._transport.send(request), datetime.now(UTC))
