@@ -86,7 +86,7 @@ def doctor_lines(
         aliases = parse_option_aliases(settings.values, vocabulary)
     except ConfigurationError as error:
         lines.append(problem("configuration", "configuration", error=str(error)))
-    gateway = JiraGateway.connect(settings.jira)
+    gateway = JiraGateway(settings.jira)
     asked = jira_lines(gateway, settings, url=url, sample=sample, vocabulary=vocabulary, aliases=aliases)
     answered = gateway if all(line.check != "jira" for line in asked) else None  # else asking is futile
     lines += [
