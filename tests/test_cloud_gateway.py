@@ -152,6 +152,12 @@ def test_report_through_the_gateway_links_every_row_to_the_site(
     assert sorted(row["key"] for row in rows) == sorted(seeded)
     assert {row["url"] for row in rows} == {f"{SITE}/browse/{key}" for key in seeded}
     assert not any("/serverInfo" in r.path for r in gateway_jira.requests)  # Cloud, without asking
+    streamed = gonogo(*args[:-1], "jsonl", env=gateway_env(gateway_jira))  # each line as it is judged
+    lines = [json.loads(line) for line in streamed.stdout.splitlines()]
+    assert {line["url"] for line in lines} == {f"{SITE}/browse/{key}" for key in seeded}
+    table = gonogo(*args[:-1], "csv", env=gateway_env(gateway_jira)).stdout
+    assert table.count(f"{SITE}/browse/") == 3
+    assert "/ex/jira/" not in table
 
 
 def test_serve_through_the_gateway_checks_a_delivery_and_comments_in_adf(

@@ -168,7 +168,7 @@ def _run(
         return run
     # Each ticket's line is written as soon as it is checked.
     context = build_portfolio(
-        (), query=request.jql, today=request.today, site=settings.jira.url, posted=request.post
+        (), query=request.jql, today=request.today, site=settings.jira.browse_url, posted=request.post
     )
     write(redact(chosen.header))
     return run_report(
