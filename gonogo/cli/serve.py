@@ -8,7 +8,6 @@ first: imported at the top, they would break every other command of a CLI-only i
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 from datetime import datetime
 
@@ -104,6 +103,8 @@ def worker(ctx: click.Context, workers: int | None, today: datetime | None) -> N
 def dead_letters(ctx: click.Context, output_format: str) -> None:
     """List deliveries whose check kept failing, with the reason (safe while the service runs)."""
     require_serve_extra("gonogo dead-letters")
+    import json
+
     from gonogo.redaction import redact
     from gonogo.sources.config import load_settings
     from gonogo.webhook.queue import dead_letter_lines, open_queue
