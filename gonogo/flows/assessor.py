@@ -116,11 +116,11 @@ class Assessor:
             replace(m, options=tuple(options[m.property].values())) if m.property in options else m
             for m in assessment.missing_information
         )
-        shift = self._shift(ticket, proposal, assessment, histories, today)
-        assessment = replace(assessment, missing_information=missing, shift=shift)
+        change = self._change(ticket, proposal, assessment, histories, today)
+        assessment = replace(assessment, missing_information=missing, change=change)
         if with_path:
             return self._with_path(assessment, proposal, ticket, judge, today=today), proposal
-        return replace(assessment, headline=self.renderer.headline(assessment)), proposal
+        return assessment, proposal
 
     def inputs_digest(self, assessment: Assessment, proposal: Proposal) -> str:
         """What the ticket's comment is made from (`core.pipeline.inputs_digest`), configuration included."""
@@ -196,17 +196,16 @@ class Assessor:
             current_texts=proposal.site_texts,
             field_names=field_names,
         )
-        assessment = replace(assessment, path=path)
-        return replace(assessment, headline=self.renderer.headline(assessment))
+        return replace(assessment, path=path)
 
-    def _shift(
+    def _change(
         self,
         ticket: Ticket,
         proposal: Proposal,
         assessment: Assessment,
         histories: Sequence[History],
         today: date,
-    ) -> verdict_history.VerdictShift | None:
+    ) -> verdict_history.VerdictChange | None:
         """The latest verdict change, from the history in gonogo's pointer, with the edits behind it."""
         history = (
             verdict_history.read_history(ticket.properties.get(self.pointer_key)) if self.pointer_key else ()
@@ -224,7 +223,7 @@ class Assessor:
             if (spec := self.vocabulary.properties.get(prop)) is not None
         }
         now = verdict_history.HistoryEntry(today, assessment.verdict, assessment.score)
-        return verdict_history.verdict_shift(history, now, histories, fields)
+        return verdict_history.change_with_edits(history, now, histories, fields)
 
     def _site_options(self, ticket: Ticket, proposal: Proposal) -> tuple[OptionTexts, OptionTexts]:
         """Each option property's values in the site's text, and the subset known from its edit screen.

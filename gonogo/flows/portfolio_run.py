@@ -337,6 +337,7 @@ class _Run:
         outcome = proposal.values.get("outcome")
         return row_from_assessment(
             assessment,
+            headline=self.assessor.renderer.headline(assessment),
             history=read_history(ticket.properties.get(self.jira.comment_property)),
             outcome=outcome if isinstance(outcome, str) else None,
             closed=closed,

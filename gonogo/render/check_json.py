@@ -10,7 +10,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from gonogo import __version__
-from gonogo.render.codes import question_text, refusal_text
+from gonogo.render.codes import failed_title, question_text, refusal_text
 
 if TYPE_CHECKING:  # types only: `gonogo --help` imports this module, the core's rules load jsonschema
     from gonogo.core.jira_shapes.comment_format import CommentBody
@@ -27,14 +27,19 @@ _PROBLEM_SHOWN = ("failed", "waived")
 
 
 def report_document(
-    assessment: Assessment, *, publication: Publication | None = None, comment: CommentBody | None = None
+    assessment: Assessment,
+    *,
+    summary: str,
+    publication: Publication | None = None,
+    comment: CommentBody | None = None,
 ) -> dict[str, Any]:
+    """The JSON document of one check; `summary` is the headline (`Renderer.headline`)."""
     return {
         "format": FORMAT_VERSION,
         "gonogo": __version__,
         "ticket": {"key": assessment.ticket_key, "id": assessment.ticket_id, "summary": assessment.summary},
         "verdict": assessment.verdict.value,
-        "summary": assessment.headline,
+        "summary": summary,
         "score": assessment.score,
         "coverage": {"assessed": assessment.coverage.assessed, "total": assessment.coverage.total},
         "checklists": [{"id": c.id, "title": c.title, "version": c.version} for c in assessment.checklists],
@@ -52,7 +57,7 @@ def _finding(f: Finding) -> dict[str, Any]:
         "checklist": f.checklist,
         "rule": f.rule.id,
         "title": f.rule.title,
-        "problem": f.headline if f.outcome in _PROBLEM_SHOWN else None,
+        "problem": failed_title(f) if f.outcome in _PROBLEM_SHOWN else None,
         "severity": f.rule.severity.value,
         "outcome": f.outcome.value,
         "evidence": [_evidence(e) for e in f.evidence],
@@ -73,7 +78,7 @@ def _missing(m: MissingInformation) -> dict[str, Any]:
         "problem": m.problem,
         "needed_by": list(m.needed_by),
         "placeholder": m.placeholder,
-        "asked": m.said or None,
+        "asked": failed_title(m.doubt) or None if m.doubt else None,
     }
 
 

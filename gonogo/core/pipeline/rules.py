@@ -36,9 +36,8 @@ class Severity(StrEnum):
     MAJOR = "major"
     MINOR = "minor"
 
-    @property
-    def default_weight(self) -> int:
-        return {"blocker": 5, "major": 3, "minor": 1}[self.value]
+
+_DEFAULT_WEIGHTS = {Severity.BLOCKER: 5, Severity.MAJOR: 3, Severity.MINOR: 1}
 
 
 @dataclass(frozen=True)
@@ -72,6 +71,11 @@ class Rule:
         """A check of text signals alone: a description with no red flag is no strength, so it is not
         scored."""
         return all(name.startswith(TEXT_PREFIX) for name in self.uses)
+
+    @cached_property
+    def quotes(self) -> tuple[str, ...]:
+        """The properties whose values its failed title quotes (thresholds are already filled in)."""
+        return tuple(match.group(1) for match in _PLACEHOLDER.finditer(self.failed_title))
 
 
 @dataclass(frozen=True)
@@ -196,18 +200,13 @@ def lint_rules(
 
 def properties_used(condition: Any) -> tuple[str, ...]:
     """The top-level proposal properties a condition looks at, in first-mention order."""
-    found: list[str] = []
+    found: dict[str, None] = {}
 
     def visit(schema: Any) -> None:
         if not isinstance(schema, dict):
             return
-        for name in [*schema.get("required", ()), *schema.get("properties", {})]:
-            if name not in found:
-                found.append(name)
-        for keyword in ("dependentRequired", "dependentSchemas"):
-            for name in schema.get(keyword, {}):
-                if name not in found:
-                    found.append(name)
+        for keyword in ("required", "properties", "dependentRequired", "dependentSchemas"):
+            found.update(dict.fromkeys(schema.get(keyword, ())))
         for keyword in _COMBINATORS:
             for sub in schema.get(keyword, ()):
                 visit(sub)
@@ -297,7 +296,7 @@ def _compile_rule(
         failed_title=failed_title,
         failed_label=failed_label,
         severity=severity,
-        weight=int(raw.get("weight", severity.default_weight)),
+        weight=int(raw.get("weight", _DEFAULT_WEIGHTS[severity])),
         why=why,
         fix=fix,
         uses=uses,

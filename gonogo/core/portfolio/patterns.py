@@ -8,7 +8,7 @@ from datetime import date
 
 from gonogo.core.pipeline.rules import Severity
 from gonogo.core.pipeline.verdict import Verdict
-from gonogo.core.pipeline.verdict_history import VerdictTurn
+from gonogo.core.pipeline.verdict_history import VerdictChange
 from gonogo.core.portfolio.rows import Row, sort_key
 
 SEVERITY_ORDER = (Severity.BLOCKER, Severity.MAJOR, Severity.MINOR)
@@ -53,7 +53,7 @@ class FailurePatterns:
 
 
 @dataclass(frozen=True)
-class VerdictChange:
+class ChangedTicket:
     """A ticket whose verdict changed, for the `--since` section."""
 
     key: str
@@ -99,19 +99,19 @@ def failure_patterns(rows: Sequence[Row]) -> FailurePatterns:
     return FailurePatterns(assessed=total, rules=tuple(rules), missing=tuple(gaps))
 
 
-def changed_since(rows: Sequence[Row], since: date, *, today: date) -> tuple[VerdictChange, ...]:
+def changed_since(rows: Sequence[Row], since: date, *, today: date) -> tuple[ChangedTicket, ...]:
     """Tickets whose latest verdict change happened on or after `since`, latest first."""
     changes = []
     for row in rows:
         change = row.change(today)
         if change is not None and change.on >= since:
-            changes.append(_verdict_change(row, change, today))
+            changes.append(_changed_ticket(row, change, today))
     order = {row.key: index for index, row in enumerate(sorted(rows, key=lambda row: sort_key(row)[2:]))}
     return tuple(sorted(changes, key=lambda c: (-c.on.toordinal(), order[c.key])))
 
 
-def _verdict_change(row: Row, change: VerdictTurn, today: date) -> VerdictChange:
-    return VerdictChange(
+def _changed_ticket(row: Row, change: VerdictChange, today: date) -> ChangedTicket:
+    return ChangedTicket(
         key=row.key,
         summary=row.summary,
         before=change.before,
@@ -121,10 +121,10 @@ def _verdict_change(row: Row, change: VerdictTurn, today: date) -> VerdictChange
     )
 
 
-def change_of(row: Row, today: date) -> VerdictChange | None:
+def change_of(row: Row, today: date) -> ChangedTicket | None:
     """The row's latest verdict change with its age, for the report's "changed" column."""
     change = row.change(today)
-    return None if change is None else _verdict_change(row, change, today)
+    return None if change is None else _changed_ticket(row, change, today)
 
 
 def _share(count: int, total: int) -> int:

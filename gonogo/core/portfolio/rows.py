@@ -26,7 +26,7 @@ from gonogo.core.pipeline.findings import (
 )
 from gonogo.core.pipeline.rules import Severity
 from gonogo.core.pipeline.verdict import WORST_FIRST, Verdict
-from gonogo.core.pipeline.verdict_history import HistoryEntry, VerdictTurn, extended, last_turn
+from gonogo.core.pipeline.verdict_history import HistoryEntry, VerdictChange, extended, latest_change
 from gonogo.core.pipeline.waivers import WaiverStatus
 
 if TYPE_CHECKING:
@@ -131,19 +131,19 @@ class Row:
     waivers: tuple[WaiverEntry, ...] = ()
     coverage: Coverage | None = None  # how many of the judging checks could run, beside the score
     decision: DecisionRecord | None = None  # the bid decision people recorded on the ticket
-    # The latest verdict change came from edits to estimates and judgements alone (see VerdictShift).
+    # The latest verdict change came from edits to estimates and judgements alone (see VerdictChange).
     changed_by_estimates: bool = False
 
     @property
     def failed(self) -> bool:
         return self.error is not None
 
-    def change(self, today: date) -> VerdictTurn | None:
+    def change(self, today: date) -> VerdictChange | None:
         """The latest verdict change, this run's verdict counted as of `today` (not for a bid judged as
         closed)."""
         if self.verdict is None or self.judged_as_closed:
-            return last_turn(self.history)
-        return last_turn(extended(self.history, HistoryEntry(today, self.verdict, self.score)))
+            return latest_change(self.history)
+        return latest_change(extended(self.history, HistoryEntry(today, self.verdict, self.score)))
 
 
 @dataclass(frozen=True)
@@ -232,22 +232,21 @@ class Portfolio:
         return sum(1 for row in self.rows if row.verdict is not None and row.score is None)
 
 
-def top_reason(assessment: Assessment) -> Reason | None:
-    """The reason that explains the verdict, picked in the verdict rule's order; a GO has one only as a
-    caveat."""
+def top_reason(assessment: Assessment, headline: str) -> Reason | None:
+    """The reason that explains the verdict, picked in the verdict rule's order and worded by the
+    `headline` (the renderer's); a GO has one only as a caveat."""
     failed = [f for f in assessment.findings if f.outcome is FindingStatus.FAILED]
     for finding in failed:
         if finding.rule.severity is Severity.BLOCKER:
-            return Reason(ReasonKind.BLOCKER, assessment.headline or finding.headline, finding.ref)
+            return Reason(ReasonKind.BLOCKER, headline, finding.ref)
     if assessment.missing_information:
-        first = assessment.missing_information[0]
-        return Reason(ReasonKind.MISSING, assessment.headline or first.question or "", first.property)
+        return Reason(ReasonKind.MISSING, headline, assessment.missing_information[0].property)
     for finding in failed:
         if finding.rule.severity is Severity.MAJOR:
-            return Reason(ReasonKind.MAJOR, assessment.headline or finding.headline, finding.ref)
+            return Reason(ReasonKind.MAJOR, headline, finding.ref)
     caveat = _caveat(assessment)
-    if caveat and assessment.headline:
-        return Reason(ReasonKind.UNCHECKED, assessment.headline, caveat[0].ref)
+    if caveat and headline:
+        return Reason(ReasonKind.UNCHECKED, headline, caveat[0].ref)
     return None
 
 
@@ -262,6 +261,7 @@ def _caveat(assessment: Assessment) -> list[Finding]:
 def row_from_assessment(
     assessment: Assessment,
     *,
+    headline: str,
     publication: Publication | None = None,
     error: str | None = None,
     history: Sequence[HistoryEntry] = (),
@@ -276,7 +276,7 @@ def row_from_assessment(
         summary=assessment.summary,
         verdict=assessment.verdict,
         score=assessment.score,
-        reason=top_reason(assessment),
+        reason=top_reason(assessment, headline),
         error=error,
         publication=publication,
         coverage=assessment.coverage,
@@ -299,7 +299,7 @@ def row_from_assessment(
         values=dict(values or {}),
         waivers=waiver_entries(assessment),
         decision=assessment.decision,
-        changed_by_estimates=bool(assessment.shift and assessment.shift.by_estimates_alone),
+        changed_by_estimates=bool(assessment.change and assessment.change.by_estimates_alone),
     )
 
 

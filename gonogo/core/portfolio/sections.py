@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from gonogo.core.pipeline.decisions import BidDecision, DecisionRecord, is_against
 from gonogo.core.pipeline.verdict import WORST_FIRST, Verdict
 from gonogo.core.portfolio.outcomes import MIN_BIDS, ClosedBid, OutcomeRow, OutcomeSummary, WinRate, tally
-from gonogo.core.portfolio.patterns import VerdictChange, change_of, changed_since, failure_patterns
+from gonogo.core.portfolio.patterns import ChangedTicket, change_of, changed_since, failure_patterns
 
 if TYPE_CHECKING:
     from gonogo.core.portfolio.rows import Portfolio, Row
@@ -46,7 +46,7 @@ def failures_section(portfolio: Portfolio) -> dict[str, Any]:
     }
 
 
-def change_entry(change: VerdictChange) -> dict[str, Any]:
+def change_entry(change: ChangedTicket) -> dict[str, Any]:
     return {
         "from": change.before.value,
         "to": change.after.value,
