@@ -321,8 +321,7 @@ def _finding(
 ) -> Finding:
     """One rule on one proposal; `evidence` is shared by the rules of one assessment (built once)."""
     seen = tuple(
-        evidence.get(name) or evidence.setdefault(name, _evidence(name, proposal, vocabulary))
-        for name in _with_sources(rule.uses, vocabulary)
+        _evidence(name, proposal, vocabulary, evidence) for name in _with_sources(rule.uses, vocabulary)
     )
     present = {name: proposal.values[name] for name in rule.uses if name in proposal.values}
     complete = len(present) == len(rule.uses)
@@ -334,14 +333,10 @@ def _finding(
     elif unrecorded:
         outcome = FindingStatus.SKIPPED  # nobody can answer: the site has no field for it
     else:
-        # A derived value can be absent although everything it is computed from is known (no
-        # margin on a zero budget): nothing to ask the customer, so the rule does not apply.
-        asks = any(e.value is None and not e.derived for e in seen)
-        # A placeholder ("TBD") is someone saying it is not known yet: always worth the question.
-        held = any(e.placeholder is not None for e in seen)
-        if asks and rule.missing_is_condition and not held:
+        incomplete = _incomplete(rule, seen)
+        if incomplete is None:
             return _unconfirmed(checklist_id, rule, seen)
-        outcome = FindingStatus.MISSING if (rule.ask_when_missing and asks) or held else FindingStatus.SKIPPED
+        outcome = incomplete
     # A question about values the ticket has quotes them; a missing value has none to quote.
     quotes = complete and outcome is not FindingStatus.PASSED
     return Finding(
@@ -352,6 +347,18 @@ def _finding(
         quoted={name: proposal.evidence_value(name) for name in rule.quotes} if quotes else None,
         unrecorded=unrecorded if outcome is FindingStatus.SKIPPED else (),
     )
+
+
+def _incomplete(rule: Rule, seen: Sequence[Evidence]) -> FindingStatus | None:
+    """The outcome of a rule lacking data; None when an empty field is a condition to confirm."""
+    # A derived value can be absent although everything it is computed from is known (no
+    # margin on a zero budget): nothing to ask the customer, so the rule does not apply.
+    asks = any(e.value is None and not e.derived for e in seen)
+    # A placeholder ("TBD") is someone saying it is not known yet: always worth the question.
+    held = any(e.placeholder is not None for e in seen)
+    if asks and rule.missing_is_condition and not held:
+        return None
+    return FindingStatus.MISSING if (rule.ask_when_missing and asks) or held else FindingStatus.SKIPPED
 
 
 def _unconfirmed(checklist_id: str, rule: Rule, evidence: tuple[Evidence, ...]) -> Finding:
@@ -405,13 +412,16 @@ def _with_sources(names: Sequence[str], vocabulary: Vocabulary) -> list[str]:
     return list(dict.fromkeys(item for name in names for item in order.get(name, (name,))))
 
 
-def _evidence(name: str, proposal: Proposal, vocabulary: Vocabulary) -> Evidence:
+def _evidence(name: str, proposal: Proposal, vocabulary: Vocabulary, known: dict[str, Evidence]) -> Evidence:
+    """A property's evidence, made once per assessment however many rules read it (`known`)."""
+    if name in known:
+        return known[name]
     spec = vocabulary.properties.get(name)
     source = proposal.sources.get(name)
     label = source.field_name if source else (spec.label if spec else name)
     if spec is not None and source is not None and source.field_name == source.field_id:
         label = spec.label
-    return Evidence(
+    known[name] = Evidence(
         property=name,
         label=label,
         field_id=source.field_id if source else None,
@@ -422,6 +432,7 @@ def _evidence(name: str, proposal: Proposal, vocabulary: Vocabulary) -> Evidence
         placeholder=proposal.placeholders.get(name),
         quote=proposal.quotes.get(name),
     )
+    return known[name]
 
 
 def _missing_information(

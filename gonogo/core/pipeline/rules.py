@@ -17,7 +17,7 @@ import jsonschema
 from jsonschema import Draft202012Validator
 
 from gonogo.core.errors import ConfigurationError
-from gonogo.core.vocabulary import ThresholdSpec, Vocabulary, parse_thresholds
+from gonogo.core.vocabulary import Vocabulary, thresholds_declared
 
 if TYPE_CHECKING:
     from pathlib import Path  # a checklist's file, as a name: the core never opens it
@@ -119,8 +119,8 @@ class ChecklistFile:
         return str(self.data["id"])
 
     @property
-    def thresholds(self) -> dict[str, ThresholdSpec]:
-        return parse_thresholds(self.data.get("thresholds", {}))
+    def thresholds(self) -> dict[str, float]:
+        return thresholds_declared(self.data.get("thresholds", {}))
 
 
 @dataclass(frozen=True)
@@ -144,16 +144,14 @@ class ChecklistFileError(ConfigurationError):
         self.problems = tuple(problems)
 
 
-def all_thresholds(files: Iterable[ChecklistFile], vocabulary: Vocabulary) -> dict[str, ThresholdSpec]:
+def all_thresholds(files: Iterable[ChecklistFile], vocabulary: Vocabulary) -> dict[str, float]:
     declared = dict(vocabulary.thresholds)
     for checklist_file in files:
         declared.update(checklist_file.thresholds)
     return declared
 
 
-def resolve_thresholds(
-    declared: Mapping[str, ThresholdSpec], overrides: Mapping[str, float]
-) -> dict[str, float]:
+def resolve_thresholds(declared: Mapping[str, float], overrides: Mapping[str, float]) -> dict[str, float]:
     """Defaults from the files, overridden by [thresholds]; an unknown name is a typo to report."""
     unknown = sorted(set(overrides) - set(declared))
     if unknown:
@@ -161,7 +159,7 @@ def resolve_thresholds(
             f"[thresholds] in gonogo.toml names unknown threshold(s) {', '.join(unknown)}; "
             f"known: {', '.join(sorted(declared))}"
         )
-    return {name: overrides.get(name, spec.default) for name, spec in declared.items()}
+    return {name: overrides.get(name, default) for name, default in declared.items()}
 
 
 def compile_checklist(
@@ -194,8 +192,7 @@ def lint_rules(
     checklist_file: ChecklistFile, *, thresholds: Mapping[str, float], known_properties: Collection[str]
 ) -> list[Problem]:
     """Every problem in the rules of a parsed checklist; thresholds it declares itself count as known."""
-    own = {name: spec.default for name, spec in checklist_file.thresholds.items()}
-    return _compile_rules(checklist_file, {**thresholds, **own}, known_properties)[1]
+    return _compile_rules(checklist_file, {**thresholds, **checklist_file.thresholds}, known_properties)[1]
 
 
 def properties_used(condition: Any) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from gonogo.core.jira_shapes.changelog import History
+from gonogo.core.jira_shapes.changelog import FieldChange, History
 from gonogo.core.pipeline.verdict import Verdict
 
 HISTORY_KEY = "history"
@@ -116,29 +116,40 @@ def change_with_edits(
     A field edited back to where it was is left out.
     """
     change = latest_change(extended(history, today))
-    if change is None:
-        return None
-    by_field: dict[str, Edit] = {}
-    firsts: dict[str, str] = {}
-    ids = {f.id: prop for prop, f in fields.items() if f.id}
-    names = {f.name.casefold(): prop for prop, f in fields.items()}
+    return None if change is None else replace(change, edits=_edits(change, histories, fields))
+
+
+def _edits(
+    change: VerdictChange, histories: Iterable[History], fields: Mapping[str, InputField]
+) -> tuple[Edit, ...]:
+    by_field: dict[str, Edit] = {}  # each field's first value before, last after, and its editors
     for entry in histories:
         if entry.created is None or not change.before_on <= entry.created.date() <= change.on:
             continue
-        who = entry.author.name if entry.author and entry.author.name else None
-        for item in entry.changes:
-            prop = ids.get(item.field_id or "") or names.get(item.field.casefold())
-            if prop is not None:
-                first = firsts.setdefault(prop, item.before)
-                by = by_field[prop].by if prop in by_field else ()
-                by += (who,) if who and who not in by else ()
-                by_field[prop] = Edit(prop, fields[prop].name, first, item.after, by, fields[prop].actor)
-    edits = tuple(
+        who = (entry.author.name or None) if entry.author else None
+        for prop, item in _changes_to(fields, entry):
+            edit = by_field.get(prop) or Edit(
+                prop, fields[prop].name, item.before, "", (), fields[prop].actor
+            )
+            by_field[prop] = replace(edit, after=item.after, by=_with(edit.by, who))
+    return tuple(
         edit if fields[edit.property].quoted else replace(edit, before=None, after=None)
         for edit in by_field.values()
         if edit.before != edit.after
     )
-    return replace(change, edits=edits)
+
+
+def _changes_to(fields: Mapping[str, InputField], entry: History) -> list[tuple[str, FieldChange]]:
+    """The entry's changes to the fields (by id, or by case-folded display name), each with its property."""
+    ids = {f.id: prop for prop, f in fields.items() if f.id}
+    names = {f.name.casefold(): prop for prop, f in fields.items()}
+    found = ((ids.get(c.field_id or "") or names.get(c.field.casefold()), c) for c in entry.changes)
+    return [(prop, change) for prop, change in found if prop is not None]
+
+
+def _with(people: tuple[str, ...], who: str | None) -> tuple[str, ...]:
+    """The editors so far, and `who` when named and new: each once, in the order they edited."""
+    return people + ((who,) if who and who not in people else ())
 
 
 def verdict_on(history: Sequence[HistoryEntry], day: date) -> HistoryEntry | None:
