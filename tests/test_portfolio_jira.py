@@ -34,7 +34,7 @@ from support import TODAY, Gonogo
 from webhook_helpers import wait_until
 
 import gonogo.flows.portfolio_run as report_module
-from gonogo.core.portfolio.rows import VERDICT_ORDER
+from gonogo.core.pipeline.verdict import WORST_FIRST
 from gonogo.flows.assessor import build_assessor
 from gonogo.flows.check_ticket import post_verdict
 from gonogo.flows.portfolio_run import ReportRequest, ReportRun, run_report
@@ -65,7 +65,7 @@ def writes(server: JiraServer) -> list[str]:
 
 
 def rank(verdict: str | None) -> int:
-    return 0 if verdict is None else 1 + [v.value for v in VERDICT_ORDER].index(verdict)
+    return 0 if verdict is None else 1 + [v.value for v in WORST_FIRST].index(verdict)
 
 
 @pytest.fixture(scope="module")

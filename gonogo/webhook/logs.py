@@ -14,8 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from gonogo.log_routing import STANDARD_RECORD_ATTRIBUTES, route_other_loggers
-from gonogo.redaction import RedactRecords
+from gonogo.redaction import STANDARD_RECORD_ATTRIBUTES, RedactRecords, route_other_loggers
 
 DELIVERY_LOGGER = "gonogo.webhook.delivery"
 # asyncio reports every failed accept() (out of file descriptors: one per connection attempt, many a
@@ -98,7 +97,7 @@ def setup_service_logging(*, verbose: int) -> None:
 def _json_handler() -> logging.Handler:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLines())
-    handler.addFilter(RedactRecords(standard=STANDARD_RECORD_ATTRIBUTES))
+    handler.addFilter(RedactRecords())
     return handler
 
 
