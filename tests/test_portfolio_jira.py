@@ -463,7 +463,7 @@ def test_a_rate_limit_holds_every_worker_for_the_time_jira_asks(
         request,
         assessor=build_assessor(settings),
         jira=settings.jira,
-        connect=lambda s, throttle=None: JiraGateway.connect(s, sleep=lambda _: None, throttle=throttle),
+        connect=lambda s, throttle=None: JiraGateway(s, sleep=lambda _: None, throttle=throttle),
         throttle=throttle,
     )
     assert run.portfolio.totals.comments == {"created": len(seeded)}
@@ -490,7 +490,7 @@ def test_retry_after_on_a_search_page_and_a_post_is_waited_in_virtual_time(
         ReportRequest(jql="project = BID", today=date.fromisoformat(TODAY), post=True),
         assessor=build_assessor(settings),
         jira=settings.jira,
-        connect=lambda s, throttle=None: JiraGateway.connect(s, sleep=time_.sleep, throttle=throttle),
+        connect=lambda s, throttle=None: JiraGateway(s, sleep=time_.sleep, throttle=throttle),
         throttle=throttle,
     )
     assert run.portfolio.totals.comments == {"created": len(seeded)}

@@ -90,7 +90,7 @@ def run_report(
     *,
     assessor: Assessor,
     jira: JiraSettings,
-    connect: Callable[..., JiraGateway] = JiraGateway.connect,
+    connect: Callable[..., JiraGateway] = JiraGateway,
     throttle: Throttle | None = None,
     progress: Progress | None = None,
     on_row: Callable[[Row], object] | None = None,

@@ -57,7 +57,7 @@ class WaiverRecheck:
         filters: Filters,
         interval_seconds: float,
         today: Callable[[], date],
-        connect: Callable[[JiraSettings], JiraGateway] = JiraGateway.connect,
+        connect: Callable[[JiraSettings], JiraGateway] = JiraGateway,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._queue = queue

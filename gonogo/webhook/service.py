@@ -76,7 +76,7 @@ def with_own_account(
     webhook: WebhookSettings,
     jira: JiraSettings,
     *,
-    connect: Callable[[JiraSettings], JiraGateway] = JiraGateway.connect,
+    connect: Callable[[JiraSettings], JiraGateway] = JiraGateway,
 ) -> WebhookSettings:
     """The settings with the credentials' own account ignored (one `GET myself`): that tells the
     echo of gonogo's own label edit from a verdict label someone else moved. If Jira cannot say,
@@ -101,7 +101,7 @@ def check_runner(
     *,
     filters: Filters,
     today: date | None,
-    connect: Callable[[JiraSettings], JiraGateway] = JiraGateway.connect,
+    connect: Callable[[JiraSettings], JiraGateway] = JiraGateway,
 ) -> CheckRunner:
     """`gonogo check` for a job: fetch by id, apply the filters to the ticket Jira returned (an id
     may belong to any project), assess, post. A ticket outside them costs one GET, no comment."""
