@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import fields
+from operator import attrgetter
 from typing import Any
 
 from gonogo.core.pipeline.findings import Assessment, Finding
@@ -28,8 +29,9 @@ LEFT_OUT = {
     "rule": "by its id; its words and condition are in the configuration",
     "evidence": "made from the proposal, which is hashed whole",
 }
-_ASSESSMENT_FIELDS = tuple(f.name for f in fields(Assessment) if f.name not in LEFT_OUT)
-_FINDING_FIELDS = tuple(f.name for f in fields(Finding) if f.name not in LEFT_OUT)
+_ASSESSMENT_PARTS = attrgetter(*(f.name for f in fields(Assessment) if f.name not in LEFT_OUT))
+# C, not a generator: a re-run digests every ticket.
+_FINDING_PARTS = attrgetter("rule.id", *(f.name for f in fields(Finding) if f.name not in LEFT_OUT))
 # What a rule judges and says; its compiled `holds` follows from `condition`.
 _RULE_FIELDS = tuple(f.name for f in fields(Rule) if f.name != "holds")
 
@@ -61,8 +63,8 @@ def inputs_digest(assessment: Assessment, proposal: Proposal, *, configuration: 
     version. Mappings and sets of the proposal in a fixed order, so that equal inputs hash alike."""
     parts = (
         configuration,
-        [getattr(assessment, name) for name in _ASSESSMENT_FIELDS],
-        [(f.rule.id, *(getattr(f, name) for name in _FINDING_FIELDS)) for f in assessment.findings],
+        list(_ASSESSMENT_PARTS(assessment)),
+        list(map(_FINDING_PARTS, assessment.findings)),
         [(field.name, _ordered(getattr(proposal, field.name))) for field in fields(proposal)],
     )
     return _sha256(repr(parts))
