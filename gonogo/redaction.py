@@ -1,4 +1,4 @@
-"""Secrets out of every string that leaves gonogo: one redactor per process, fed by whoever reads one.
+"""Secrets out of every string and log line that leaves gonogo: one redactor per process.
 
 One process-wide redactor rather than a filter per output, because a secret reaches the user by
 many roads (a library's log record, Jira quoting our request, a dead-letter reason printed days
@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import logging
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -20,7 +20,12 @@ MASK = "***"
 _MIN_SECRET_LENGTH = 4
 # Environment variables that hold secrets (the webhook service adds those it reads from files).
 SECRET_VARIABLES = ("JIRA_API_TOKEN", "GONOGO_WEBHOOK_SECRET", "GONOGO_WEBHOOK_TOKEN")
-REDIS_URL_VARIABLE = "GONOGO_REDIS_URL"
+# Record attributes that are not ours to print (uvicorn adds an ANSI-coloured copy of its messages).
+STANDARD_RECORD_ATTRIBUTES = frozenset(logging.makeLogRecord({}).__dict__) | {
+    "message",
+    "asctime",
+    "color_message",
+}
 
 
 class Redactor:
@@ -36,7 +41,7 @@ class Redactor:
             form
             for secret in secrets
             if secret and len(secret) >= _MIN_SECRET_LENGTH
-            for form in _encoded_forms(secret)
+            for form in (secret, quote(secret, safe=""), *_base64_forms(secret))
         }
         with self._lock:  # longest first, so a secret that contains another is blanked whole
             self._forms = tuple(sorted({*self._forms, *new}, key=len, reverse=True))
@@ -57,10 +62,6 @@ class Redactor:
             if form in text:
                 text = text.replace(form, MASK)
         return text
-
-
-def _encoded_forms(secret: str) -> set[str]:
-    return {secret, quote(secret, safe=""), *_base64_forms(secret)}
 
 
 def _base64_forms(text: str) -> set[str]:
@@ -94,34 +95,43 @@ def remember_environment(environ: Mapping[str, str]) -> None:
     """The secrets a command can find in its environment, registered before anything runs."""
     REDACTOR.remember(*(environ.get(name) for name in SECRET_VARIABLES))
     REDACTOR.remember_credentials(environ.get("JIRA_USER"), environ.get("JIRA_API_TOKEN"))
-    REDACTOR.remember_url_password(environ.get(REDIS_URL_VARIABLE))
+    REDACTOR.remember_url_password(environ.get("GONOGO_REDIS_URL"))
 
 
 class RedactRecords(logging.Filter):
     """Blank secrets in a log record's message and extra fields, whoever logged it.
 
-    Other libraries' records are also cut to their first line and `limit` characters: a library may
+    Other libraries' records are also cut to their first line and 300 characters: a library may
     log a whole response body (raw Jira text) after its first line.
     """
 
-    def __init__(self, *, standard: Iterable[str], own_prefix: str = "gonogo", limit: int = 300) -> None:
-        super().__init__()
-        self._standard = frozenset(standard)
-        self._own_prefix = own_prefix
-        self._limit = limit
-
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if not str(record.name).startswith(self._own_prefix):
-            message = _first_line(message, self._limit)
+        if not str(record.name).startswith("gonogo"):
+            line = message.strip().split("\n", 1)[0].strip()
+            message = line if len(line) <= 300 else line[:299] + "…"
             record.exc_info, record.exc_text, record.stack_info = None, None, None
         record.msg, record.args = redact(message), None
         for name, value in list(record.__dict__.items()):
-            if name not in self._standard and isinstance(value, str):
+            if name not in STANDARD_RECORD_ATTRIBUTES and isinstance(value, str):
                 setattr(record, name, redact(value))
         return True
 
 
-def _first_line(text: str, limit: int) -> str:
-    line = text.strip().split("\n", 1)[0].strip()
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+_installed: list[logging.Handler] = []
+
+
+def route_other_loggers(handler: logging.Handler, *, level: int) -> None:
+    """Send records of every logger without a handler of its own to `handler`, from `level` on.
+
+    Python prints an unhandled record with its last-resort handler (and a module-level
+    `logging.error()` installs a default root handler): unredacted. A handler on the root logger
+    closes that road for every library at once. It replaces the one an earlier call installed
+    (commands may set logging up twice); handlers others put there (a test runner's) stay.
+    """
+    root = logging.getLogger()
+    for old in _installed:
+        root.removeHandler(old)
+    handler.setLevel(level)
+    root.addHandler(handler)
+    _installed[:] = [handler]

@@ -16,8 +16,7 @@ import click
 
 from gonogo.cli.exits import for_error
 from gonogo.core.errors import GonogoError
-from gonogo.log_routing import STANDARD_RECORD_ATTRIBUTES, route_other_loggers
-from gonogo.redaction import RedactRecords, redact
+from gonogo.redaction import RedactRecords, redact, route_other_loggers
 
 LOGGER_NAME = "gonogo"
 
@@ -44,7 +43,7 @@ def setup_logging(verbose: int) -> None:
 def _stderr_handler() -> logging.Handler:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("gonogo: %(message)s"))
-    handler.addFilter(RedactRecords(standard=STANDARD_RECORD_ATTRIBUTES))
+    handler.addFilter(RedactRecords())
     return handler
 
 

@@ -9,11 +9,10 @@ import click
 
 from gonogo.cli.common import verbose_option
 from gonogo.cli.serve import require_serve_extra
-from gonogo.core.errors import ConfigurationError, InputError
+from gonogo.core.errors import InputError
 
 if TYPE_CHECKING:
     from gonogo.cli.exits import Problems
-    from gonogo.flows.doctor import DoctorLine
     from gonogo.jira.gateway import JiraGateway
     from gonogo.render.renderer import Renderer
     from gonogo.sources.config import Settings
@@ -164,7 +163,7 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
 
     from gonogo.cli.exits import Problems
     from gonogo.cli.runtime import more_verbose
-    from gonogo.flows.doctor import Status
+    from gonogo.flows.doctor import Status, doctor_lines
     from gonogo.render.renderer import make_renderer
     from gonogo.sources.config import load_settings
 
@@ -172,7 +171,8 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
         require_serve_extra("gonogo doctor --service")
     more_verbose(ctx, verbose)
     settings = load_settings(ctx.obj["config_path"], os.environ)
-    lines = _doctor_lines(settings, _sample_key(sample, settings.jira.browse_url), service=service)
+    key = _sample_key(sample, settings.jira.browse_url)
+    lines = doctor_lines(settings, key, service=service, environ=os.environ)
     problems = sum(line.status is Status.PROBLEM for line in lines)
     skipped = sum(line.status is Status.SKIPPED for line in lines)
     page = make_renderer(settings.template_dir).text_page(
@@ -184,58 +184,6 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
     )
     click.echo(page, nl=False)
     return Problems(problems)
-
-
-def _doctor_lines(settings: Settings, key: str | None, *, service: bool) -> list[DoctorLine]:
-    """Every check `doctor` makes, in the order it prints them."""
-    # The work is imported when it runs (see gonogo.cli).
-    from gonogo.core.jira_shapes.option_aliases import OptionAliases, parse_option_aliases
-    from gonogo.flows import doctor as checks
-    from gonogo.flows.assessor import field_map
-    from gonogo.flows.authoring import lint
-    from gonogo.jira.gateway import JiraGateway
-    from gonogo.sources.resources import bundled_vocabulary
-
-    url, _ = settings.jira.require_connection()
-    vocabulary = bundled_vocabulary()
-    lines = []
-    aliases: OptionAliases = {}
-    try:
-        aliases = parse_option_aliases(settings.values, vocabulary)
-    except ConfigurationError as error:
-        lines.append(checks.configuration_problem(error))
-    gateway = JiraGateway.connect(settings.jira)
-    asked = checks.jira_lines(
-        gateway,
-        url=url,
-        sample=key,
-        field_map={p: r for p, r in field_map(settings).items() if p not in ("summary", "description")},
-        vocabulary=vocabulary,
-        aliases=aliases,
-        label_prefix=settings.jira.label_prefix,
-        configured=frozenset(settings.fields),
-        comment_format=settings.jira.comment_format,
-    )
-    lines += asked
-    lines += checks.unrecorded_lines(settings.unrecorded, vocabulary)
-    lines += checks.credential_lines(settings.jira, settings.waivers, settings.decisions.owners)
-    lines.append(checks.lint_line(*lint(settings, [])))
-    answers = all(line.check != "jira" for line in asked)
-    lines += checks.waiver_lines(
-        settings.waivers,
-        gateway.group_members if answers else None,
-        reason_recorded="waiver_reason" not in settings.unrecorded,
-    )
-    lines += checks.decision_owner_lines(
-        settings.decisions, gateway.group_members if answers else None, gateway.user_name if answers else None
-    )
-    if service:
-        from gonogo.flows.webhook_setup import registered_webhook_lines  # the serve extra's part
-
-        lines += checks.service_lines(settings, os.environ)
-        if answers:
-            lines += registered_webhook_lines(gateway, settings)
-    return lines
 
 
 def _sample_key(sample: str | None, jira_url: str | None) -> str | None:

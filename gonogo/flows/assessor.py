@@ -16,19 +16,18 @@ from gonogo import __version__
 from gonogo.core.errors import ConfigurationError
 from gonogo.core.jira_shapes.changelog import History, read_histories
 from gonogo.core.jira_shapes.option_aliases import OptionAliases, parse_option_aliases
-from gonogo.core.jira_shapes.verdict_labels import DEFAULT_LABEL_PREFIX
 from gonogo.core.pipeline import rules, site_words, verdict_history
 from gonogo.core.pipeline import signals as text_signals
-from gonogo.core.pipeline.decisions import DecisionContext, DecisionPolicy
+from gonogo.core.pipeline.decisions import DecisionContext
 from gonogo.core.pipeline.findings import Assessment, evaluate
 from gonogo.core.pipeline.inputs_digest import checklists_fingerprint, digest, inputs_digest
-from gonogo.core.pipeline.path_to_go import find_path
+from gonogo.core.pipeline.path_to_go import PathToGo, find_path
 from gonogo.core.pipeline.proposal import Proposal, build_proposal, derive
 from gonogo.core.pipeline.rules import Checklist, ChecklistFile
 from gonogo.core.pipeline.signals import Signal
 from gonogo.core.pipeline.site_words import OptionTexts
 from gonogo.core.pipeline.ticket import CUSTOM_FIELD_ID, Ticket
-from gonogo.core.pipeline.waivers import WaiverContext, WaiverPolicy
+from gonogo.core.pipeline.waivers import WaiverContext
 from gonogo.core.vocabulary import Vocabulary
 from gonogo.jira.groups import Fetch, GroupDirectory
 from gonogo.render.renderer import Renderer, make_renderer
@@ -52,29 +51,18 @@ WAIVER_ORIGIN_FIELDS = ("creator", "created")
 
 @dataclass(frozen=True)
 class Assessor:
+    settings: Settings
     vocabulary: Vocabulary
     checklists: tuple[Checklist, ...]
     thresholds: Mapping[str, float]
     field_map: Mapping[str, str]
     renderer: Renderer
-    waiver_policy: WaiverPolicy
-    option_aliases: OptionAliases = field(default_factory=dict)
-    signals: tuple[Signal, ...] = ()  # text signals the checklists declare
-    option_spellings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # [values] reversed
-    configured_fields: frozenset[str] = frozenset()  # the properties [fields] maps (not defaults)
-    unrecorded: frozenset[str] = frozenset()  # `property = false` in [fields]: rules needing them do not run
-    pointer_key: str | None = None  # the issue property holding the verdict history ([jira])
+    option_aliases: OptionAliases
+    signals: tuple[Signal, ...]  # text signals the checklists declare
     groups: GroupDirectory = field(default_factory=GroupDirectory)  # approver groups, asked once each
-    decision_policy: DecisionPolicy = field(default_factory=DecisionPolicy)
-    label_prefix: str = DEFAULT_LABEL_PREFIX  # [jira] label_prefix: the decision labels follow it
 
     def assess(
-        self,
-        ticket: Ticket,
-        *,
-        today: date,
-        group_members: Fetch | None = None,
-        with_path: bool = True,
+        self, ticket: Ticket, *, today: date, group_members: Fetch | None = None, with_path: bool = True
     ) -> Assessment:
         """Assess one ticket as of `today`; `group_members` fetches an approver group (a Jira gateway's).
 
@@ -86,12 +74,7 @@ class Assessor:
         )[0]
 
     def assess_with_proposal(
-        self,
-        ticket: Ticket,
-        *,
-        today: date,
-        group_members: Fetch | None = None,
-        with_path: bool = True,
+        self, ticket: Ticket, *, today: date, group_members: Fetch | None = None, with_path: bool = True
     ) -> tuple[Assessment, Proposal]:
         """The assessment (with its path to GO and the one-sentence summary every surface shares)
         and the proposal it was made from (the report reads values no rule tests).
@@ -106,12 +89,21 @@ class Assessor:
             thresholds=self.thresholds,
             today=today,
             option_aliases=self.option_aliases,
-            unrecorded=self.unrecorded,
+            unrecorded=self.settings.unrecorded,
         )
         proposal = text_signals.read_signals(proposal, self.signals, self.vocabulary)
-        judge, histories = self._judge(ticket, today=today, group_members=group_members)
+        groups = self.groups.bound_to(group_members) if group_members else None
+        histories = read_histories(ticket.changelog)
+        waivers = WaiverContext(today, self.settings.waivers, histories, group_members=groups)
+        decisions = DecisionContext(self.settings.decisions, self.settings.jira.label_prefix, groups)
+
+        def judge(proposal: Proposal) -> Assessment:
+            return evaluate(
+                ticket, proposal, self.checklists, self.vocabulary, waivers=waivers, decisions=decisions
+            )
+
         assessment = judge(proposal)
-        options, _ = self._site_options(ticket, proposal)
+        options, offered = self._site_options(ticket, proposal)
         missing = tuple(
             replace(m, options=tuple(options[m.property].values())) if m.property in options else m
             for m in assessment.missing_information
@@ -119,12 +111,17 @@ class Assessor:
         shift = self._shift(ticket, proposal, assessment, histories, today)
         assessment = replace(assessment, missing_information=missing, shift=shift)
         if with_path:
-            return self._with_path(assessment, proposal, ticket, judge, today=today), proposal
+            path = self._path(assessment, proposal, judge, options, offered, today=today)
+            assessment = replace(assessment, path=path)
         return replace(assessment, headline=self.renderer.headline(assessment)), proposal
 
     def inputs_digest(self, assessment: Assessment, proposal: Proposal) -> str:
         """What the ticket's comment is made from (`core.pipeline.inputs_digest`), configuration included."""
         return inputs_digest(assessment, proposal, configuration=self._configuration_digest)
+
+    @cached_property
+    def _option_spellings(self) -> dict[str, dict[str, str]]:
+        return site_words.option_spellings(self.settings.values)
 
     @cached_property
     def _configuration_digest(self) -> str:
@@ -135,35 +132,16 @@ class Assessor:
         # The rest of the configuration shows in the assessment and proposal.
         return digest([__version__, checklists_fingerprint(self.checklists), self.thresholds, texts])
 
-    def _judge(
-        self, ticket: Ticket, *, today: date, group_members: Fetch | None
-    ) -> tuple[Callable[[Proposal], Assessment], Sequence[History]]:
-        """How to judge this ticket's proposal (and changed ones, for the path), and its changelog."""
-        groups = self.groups.bound_to(group_members) if group_members else None
-        waivers = WaiverContext(
-            today=today,
-            policy=self.waiver_policy,
-            histories=read_histories(ticket.changelog),
-            group_members=groups,
-        )
-        decisions = DecisionContext(self.decision_policy, self.label_prefix, groups)
-
-        def judge(proposal: Proposal) -> Assessment:
-            return evaluate(
-                ticket, proposal, self.checklists, self.vocabulary, waivers=waivers, decisions=decisions
-            )
-
-        return judge, waivers.histories
-
-    def _with_path(
+    def _path(
         self,
         assessment: Assessment,
         proposal: Proposal,
-        ticket: Ticket,
         judge: Callable[[Proposal], Assessment],
+        options: OptionTexts,
+        offered: OptionTexts,
         *,
         today: date,
-    ) -> Assessment:
+    ) -> PathToGo:
         def with_derived(values: Mapping[str, Any]) -> dict[str, Any]:
             return {**values, **derive(values, thresholds=self.thresholds, today=today)}
 
@@ -176,7 +154,6 @@ class Assessor:
             for name, value in proposal.values.items()
             if not (name in self.vocabulary.properties and self.vocabulary.properties[name].is_derived)
         }
-        options, offered = self._site_options(ticket, proposal)
         path = find_path(
             assessment,
             inputs=inputs,
@@ -189,15 +166,13 @@ class Assessor:
             for prop, source in proposal.sources.items()
             if source.field_id is not None and source.field_name != source.field_id
         }
-        path = site_words.in_site_words(
+        return site_words.in_site_words(
             path,
             vocabulary=self.vocabulary,
             options=options,
             current_texts=proposal.site_texts,
             field_names=field_names,
         )
-        assessment = replace(assessment, path=path)
-        return replace(assessment, headline=self.renderer.headline(assessment))
 
     def _shift(
         self,
@@ -208,9 +183,7 @@ class Assessor:
         today: date,
     ) -> verdict_history.VerdictShift | None:
         """The latest verdict change, from the history in gonogo's pointer, with the edits behind it."""
-        history = (
-            verdict_history.read_history(ticket.properties.get(self.pointer_key)) if self.pointer_key else ()
-        )
+        history = verdict_history.read_history(ticket.properties.get(self.settings.jira.comment_property))
         if not history:
             return None
         fields = {
@@ -243,7 +216,7 @@ class Assessor:
             options[prop] = site_words.site_options(
                 spec,
                 offered=screen,
-                spellings=self.option_spellings.get(prop, {}),
+                spellings=self._option_spellings.get(prop, {}),
                 aliases=self.option_aliases.get(prop, {}),
             )
             if screen is not None:
@@ -252,7 +225,7 @@ class Assessor:
 
     def configured_field_refs(self) -> dict[str, str]:
         """Property → field as written in [fields]: what a typo can break, so what gets checked."""
-        return {prop: ref for prop, ref in self.field_map.items() if prop in self.configured_fields}
+        return {prop: ref for prop, ref in self.field_map.items() if prop in self.settings.fields}
 
     def proposal_field_refs(self) -> dict[str, str]:
         """Property → field for the bid's own data (not summary and description, which every site has)."""
@@ -266,11 +239,6 @@ class Assessor:
         return list(dict.fromkeys([*_ALWAYS_FETCHED, *refs, *WAIVER_ORIGIN_FIELDS]))
 
 
-def known_properties(vocabulary: Vocabulary, field_map: Mapping[str, str]) -> set[str]:
-    """What a rule may test: mapped properties and the derived ones."""
-    return set(field_map) | {name for name, spec in vocabulary.properties.items() if spec.is_derived}
-
-
 def field_map(settings: Settings) -> dict[str, str]:
     """Property → Jira field: the vocabulary's defaults, overridden by [fields]; none for what the
     site does not record (`property = false`)."""
@@ -279,12 +247,13 @@ def field_map(settings: Settings) -> dict[str, str]:
 
 
 def rule_context(settings: Settings, files: Sequence[ChecklistFile]) -> tuple[dict[str, float], set[str]]:
-    """The thresholds in force and the properties rules may use: what a check and the linter share."""
+    """The thresholds in force and the properties rules may use (mapped, derived, declared signals and
+    those the site does not record): what a check and the linter share."""
     vocabulary = bundled_vocabulary()
     thresholds = rules.resolve_thresholds(rules.all_thresholds(files, vocabulary), settings.thresholds)
-    return thresholds, known_properties(vocabulary, field_map(settings)) | text_signals.signal_properties(
-        files
-    ) | settings.unrecorded
+    derived = {name for name, spec in vocabulary.properties.items() if spec.is_derived}
+    signals = text_signals.signal_properties(files)
+    return thresholds, {*field_map(settings), *derived, *signals, *settings.unrecorded}
 
 
 def build_assessor(settings: Settings) -> Assessor:
@@ -307,18 +276,12 @@ def build_assessor(settings: Settings) -> Assessor:
         rules.compile_checklist(f, thresholds, known, validator=settings.condition_validator) for f in files
     )
     return Assessor(
+        settings=settings,
         vocabulary=vocabulary,
         checklists=checklists,
         thresholds=thresholds,
         field_map=field_map(settings),
         renderer=make_renderer(settings.template_dir),
-        waiver_policy=settings.waivers,
-        decision_policy=settings.decisions,
-        label_prefix=settings.jira.label_prefix,
         option_aliases=parse_option_aliases(settings.values, vocabulary),
         signals=signals,
-        option_spellings=site_words.option_spellings(settings.values),
-        configured_fields=frozenset(settings.fields),
-        unrecorded=settings.unrecorded,
-        pointer_key=settings.jira.comment_property,
     )

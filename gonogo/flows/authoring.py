@@ -7,7 +7,7 @@ thresholds and properties a check would know, so "lint passes" means "a check ca
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -90,7 +90,14 @@ def lint(settings: Settings, paths: Sequence[Path]) -> tuple[int, list[Problem]]
     Thresholds and properties are those a check would know: the vocabulary's, those declared by
     any readable checklist file involved, and [thresholds]/[fields] from gonogo.toml.
     """
-    files = _expand(paths or [bundled_dir("checklists"), *settings.checklist_paths])
+    files: list[Path] = []
+    for path in paths or [bundled_dir("checklists"), *settings.checklist_paths]:
+        if path.is_dir():
+            files.extend(checklist_paths(path))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise InputError(f"{path}: no such file or folder")
     parse_problems: dict[Path, list[Problem]] = {}
     parsed: list[ChecklistFile] = []
     for path in files:
@@ -187,15 +194,3 @@ def _context(settings: Settings) -> tuple[list[ChecklistFile], dict[str, float],
     files = discover(settings.checklist_paths)
     thresholds, known = rule_context(settings, files)
     return files, thresholds, known
-
-
-def _expand(paths: Iterable[Path]) -> list[Path]:
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(checklist_paths(path))
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise InputError(f"{path}: no such file or folder")
-    return files

@@ -55,7 +55,7 @@ def check_ticket(
     `connect` builds the Jira gateway (tests pass one with a recording sleep).
     """
     if not isinstance(ref, IssueKeyRef):
-        ticket = load_ticket_file(ref.path)
+        ticket = load_ticket_file(ref)
         return CheckResult(assessor.assess(ticket, today=today), None, None, None)
     if connect is None:
         # The Jira edge is imported when a ticket comes from Jira: with `requests` it adds 0.1 s CPU

@@ -8,21 +8,24 @@ its facts), so doctor.txt.j2 words every sentence and its fix.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from gonogo.core.errors import ConfigurationError, GonogoError
 from gonogo.core.jira_shapes.comment_format import CommentFormat, is_cloud_host
-from gonogo.core.jira_shapes.option_aliases import OptionAliases, option_key
+from gonogo.core.jira_shapes.option_aliases import OptionAliases, option_key, parse_option_aliases
 from gonogo.core.jira_shapes.site_fields import SiteField, closest_fields, type_problem
 from gonogo.core.pipeline.authority import GROUP_PREFIX
 from gonogo.core.pipeline.decisions import DecisionPolicy
 from gonogo.core.pipeline.proposal import canonical_option
-from gonogo.core.pipeline.waivers import WaiverPolicy
 from gonogo.core.vocabulary import PropertySpec, Vocabulary
-from gonogo.sources.config import JiraSettings, Settings
+from gonogo.flows.assessor import field_map
+from gonogo.flows.authoring import lint
+from gonogo.sources.config import Settings
+from gonogo.sources.resources import bundled_vocabulary
 
 if TYPE_CHECKING:
     from gonogo.jira.gateway import JiraGateway
@@ -34,8 +37,6 @@ NEEDED_PERMISSIONS = {
     "EDIT_OWN_COMMENTS": "Edit Own Comments",
     "EDIT_ISSUES": "Edit Issues (issue properties and the verdict label)",
 }
-
-
 # The classic scopes of a scoped API token (Atlassian's OpenAPI `security` of each operation used).
 SCOPES = {
     "read:jira-work": "read tickets, fields, comments, properties and searches",
@@ -44,7 +45,6 @@ SCOPES = {
 }
 # `GET group/member` is the one operation gonogo uses whose classic scope is not among those.
 GROUP_MEMBERS_SCOPE = "manage:jira-configuration"
-OWNER_SCOPE_USE = "; look up the decision owners"
 
 
 class Status(StrEnum):
@@ -63,35 +63,64 @@ class DoctorLine:
     facts: Mapping[str, Any] = field(default_factory=dict)
 
 
-def ok(check: str, what: str, **facts: Any) -> DoctorLine:
-    return DoctorLine(Status.OK, check, what, facts)
+def _line(status: Status, check: str, what: str, **facts: Any) -> DoctorLine:
+    return DoctorLine(status, check, what, facts)
 
 
-def problem(check: str, what: str, **facts: Any) -> DoctorLine:
-    return DoctorLine(Status.PROBLEM, check, what, facts)
+ok = partial(_line, Status.OK)
+problem = partial(_line, Status.PROBLEM)
+skipped = partial(_line, Status.SKIPPED)
 
 
-def skipped(check: str, what: str, **facts: Any) -> DoctorLine:
-    return DoctorLine(Status.SKIPPED, check, what, facts)
+def doctor_lines(
+    settings: Settings, sample: str | None, *, service: bool, environ: Mapping[str, str]
+) -> list[DoctorLine]:
+    """Every check `doctor` makes, in the order it prints them; `sample` is an issue key or None."""
+    from gonogo.jira.gateway import JiraGateway  # noqa: PLC0415 (the Jira edge: only when it runs)
+
+    url, _ = settings.jira.require_connection()
+    vocabulary = bundled_vocabulary()
+    lines = []
+    aliases: OptionAliases = {}
+    try:
+        aliases = parse_option_aliases(settings.values, vocabulary)
+    except ConfigurationError as error:
+        lines.append(problem("configuration", "configuration", error=str(error)))
+    gateway = JiraGateway.connect(settings.jira)
+    asked = jira_lines(gateway, settings, url=url, sample=sample, vocabulary=vocabulary, aliases=aliases)
+    answered = gateway if all(line.check != "jira" for line in asked) else None  # else asking is futile
+    lines += [
+        *asked,
+        *unrecorded_lines(settings.unrecorded, vocabulary),
+        *credential_lines(settings),
+        lint_line(*lint(settings, [])),
+        *waiver_lines(settings, answered),
+        *decision_owner_lines(settings.decisions, answered),
+    ]
+    if service:
+        from gonogo.flows.webhook_setup import registered_webhook_lines  # noqa: PLC0415 (serve extra's)
+
+        lines += service_lines(settings, environ)
+        if answered:
+            lines += registered_webhook_lines(answered, settings)
+    return lines
 
 
 def jira_lines(
     gateway: JiraGateway,
+    settings: Settings,
     *,
     url: str,
     sample: str | None,
-    field_map: Mapping[str, str],
     vocabulary: Vocabulary,
     aliases: OptionAliases,
-    label_prefix: str,
-    configured: frozenset[str] = frozenset(),
-    comment_format: CommentFormat = CommentFormat.WIKI,
 ) -> list[DoctorLine]:
     """The checks that ask Jira: site, credentials, permissions, fields, options, comment format.
 
-    `configured` are the properties [fields] maps explicitly: for those a missing field is always
-    a problem, while an optional property left at its default name may be absent from the site.
+    For the properties [fields] maps explicitly a missing field is always a problem, while an
+    optional property left at its default name may be absent from the site.
     """
+    fields = {p: ref for p, ref in field_map(settings).items() if p not in ("summary", "description")}
     lines = [] if sample else [skipped("permissions", "no-sample")]
     kind = None
     try:  # the questions after the first that fails would only repeat it
@@ -100,25 +129,26 @@ def jira_lines(
         lines.append(ok("credentials", "credentials", who=gateway.myself()))
         if sample:
             lines.append(permission_line(sample, gateway.permissions(sample, list(NEEDED_PERMISSIONS))))
-        lines += field_lines(gateway.site_fields(), field_map, vocabulary, configured)
+        lines += field_lines(gateway.site_fields(), fields, vocabulary, frozenset(settings.fields))
         if sample:
             editable = gateway.editable_fields(sample)
-            lines += edit_screen_lines(editable, field_map, vocabulary, aliases, label_prefix, sample)
+            lines += edit_screen_lines(
+                editable, fields, vocabulary, aliases, settings.jira.label_prefix, sample
+            )
     except GonogoError as error:
         lines.append(problem("jira", "jira-error", error=str(error)))
     if kind is not None:
-        lines.append(comment_format_line(kind, comment_format))
+        lines.append(comment_format_line(kind, settings.jira.comment_format))
     return lines
 
 
-def credential_lines(
-    jira: JiraSettings, policy: WaiverPolicy, owners: Sequence[str] = ()
-) -> list[DoctorLine]:
+def credential_lines(settings: Settings) -> list[DoctorLine]:
     """What kind of credentials these are and, on Cloud, the scopes a scoped token needs (no request).
 
     A scoped API token (a service account has only those) works only through Atlassian's API
     gateway; a classic token goes to the site; a Data Center personal access token is a bearer.
     """
+    jira, owners = settings.jira, settings.decisions.owners
     cloud = jira.via_gateway or jira.deployment == "cloud" or is_cloud_host(jira.url)
     if jira.via_gateway:
         kind = "scoped-token"
@@ -129,10 +159,10 @@ def credential_lines(
     lines = [ok("credentials kind", kind, cloud_id=jira.cloud_id)]
     if (cloud and jira.auth_style == "basic") or jira.via_gateway:
         scopes = dict(SCOPES)
-        if policy.groups or any(owner.startswith(GROUP_PREFIX) for owner in owners):
+        if settings.waivers.groups or any(owner.startswith(GROUP_PREFIX) for owner in owners):
             scopes[GROUP_MEMBERS_SCOPE] = "list the members of approver and owner groups"
         if owners:
-            scopes["read:jira-user"] += OWNER_SCOPE_USE
+            scopes["read:jira-user"] += "; look up the decision owners"
         lines.append(ok("scopes", "scopes", scopes=scopes, scoped=jira.via_gateway))
     return lines
 
@@ -164,16 +194,16 @@ def field_lines(
     configured: frozenset[str] = frozenset(),
 ) -> list[DoctorLine]:
     """One line per mapped property: the field exists on the site and its type suits the property."""
-    by_id = {f.id.casefold(): f for f in site}
-    by_name: dict[str, list[SiteField]] = {}
+    by_ref: dict[str, list[SiteField]] = {}  # a field's id, else every field of that name
     for site_field in site:
-        by_name.setdefault(site_field.name.casefold(), []).append(site_field)
+        by_ref.setdefault(site_field.name.casefold(), []).append(site_field)
+    by_ref.update({f.id.casefold(): [f] for f in site})
     names = {f.id: f.name for f in site}
     return [
         _field_line(
             prop,
             ref,
-            [by_id[ref.casefold()]] if ref.casefold() in by_id else by_name.get(ref.casefold(), []),
+            by_ref.get(ref.casefold(), []),
             vocabulary.properties.get(prop),
             names,
             optional=prop not in configured,
@@ -262,57 +292,40 @@ def lint_line(files: int, problems: Sequence[object]) -> DoctorLine:
     return ok("checklists", "lint-clean", files=files)
 
 
-def waiver_lines(
-    policy: WaiverPolicy,
-    group_members: Callable[[str], frozenset[str]] | None,
-    *,
-    reason_recorded: bool = True,
-) -> list[DoctorLine]:
+def waiver_lines(settings: Settings, gateway: JiraGateway | None) -> list[DoctorLine]:
     """Who may waive, and for how long; each approver group is read once to prove it can be.
 
-    `group_members` is None when Jira already failed above: the groups are then not asked for.
+    `gateway` is None when Jira already failed above: the groups are then not asked for.
     Where a waiver needs a reason and the site records none, no waiver can apply: said, and skipped.
     """
-    if policy.require_reason and not reason_recorded:
+    policy = settings.waivers
+    if policy.require_reason and "waiver_reason" in settings.unrecorded:
         return [skipped("waivers", "waivers-no-reason-field")]
     if policy.anyone_approves:
         return [ok("waivers", "waivers-anyone", max_days=policy.max_days)]
     lines = [ok("waivers", "waivers-approvers", approvers=len(policy.approvers), max_days=policy.max_days)]
     return lines + [
-        _members_line(f"approver group {group}", group, group_members, error="group-error")
+        _members_line(f"approver group {group}", group, gateway, error="group-error")
         for group in policy.groups
     ]
 
 
-def decision_owner_lines(
-    policy: DecisionPolicy,
-    group_members: Callable[[str], frozenset[str]] | None,
-    user_name: Callable[[str], str | None] | None,
-) -> list[DoctorLine]:
-    """Who may record the bid decision; each owner is looked up once to prove Jira knows them.
-
-    The lookups are None when Jira already failed above: the owners are then not asked for.
-    """
+def decision_owner_lines(policy: DecisionPolicy, gateway: JiraGateway | None) -> list[DoctorLine]:
+    """Who may record the bid decision; each owner is looked up once to prove Jira knows them
+    (not when Jira already failed above: `gateway` None)."""
     if not policy.owners:
         return []
-    owners = [
-        _owner_line(f"decision owner {owner}", owner, group_members, user_name) for owner in policy.owners
-    ]
+    owners = [_owner_line(f"decision owner {owner}", owner, gateway) for owner in policy.owners]
     return [ok("decisions", "owners", owners=len(policy.owners)), *owners]
 
 
-def _owner_line(
-    check: str,
-    owner: str,
-    group_members: Callable[[str], frozenset[str]] | None,
-    user_name: Callable[[str], str | None] | None,
-) -> DoctorLine:
-    if group_members is None or user_name is None:
+def _owner_line(check: str, owner: str, gateway: JiraGateway | None) -> DoctorLine:
+    if gateway is None:
         return skipped(check, "group-not-asked")
     if owner.startswith(GROUP_PREFIX):
-        return _members_line(check, owner.removeprefix(GROUP_PREFIX), group_members, error="owner-error")
+        return _members_line(check, owner.removeprefix(GROUP_PREFIX), gateway, error="owner-error")
     try:
-        name = user_name(owner)
+        name = gateway.user_name(owner)
     except GonogoError as error:
         return problem(check, "owner-error", error=str(error))
     if name is None:
@@ -320,20 +333,14 @@ def _owner_line(
     return ok(check, "owner-found", name=name)
 
 
-def _members_line(
-    check: str, group: str, group_members: Callable[[str], frozenset[str]] | None, *, error: str
-) -> DoctorLine:
+def _members_line(check: str, group: str, gateway: JiraGateway | None, *, error: str) -> DoctorLine:
     """Reading a group once proves it can be read; not asked when Jira already failed above (None)."""
-    if group_members is None:
+    if gateway is None:
         return skipped(check, "group-not-asked")
     try:
-        return ok(check, "group-members", members=len(group_members(group)))
+        return ok(check, "group-members", members=len(gateway.group_members(group)))
     except GonogoError as exc:
         return problem(check, error, error=str(exc))
-
-
-def configuration_problem(error: ConfigurationError) -> DoctorLine:
-    return problem("configuration", "configuration", error=str(error))
 
 
 def service_lines(settings: Settings, environ: Mapping[str, str]) -> list[DoctorLine]:

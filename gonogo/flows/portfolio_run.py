@@ -254,7 +254,7 @@ class _Run:
         """The ticket's row; with `--post`, `_Changed` when its comment may have to be written."""
         closed = closed_on(ticket) if self.request.outcomes else None
         try:
-            if _needs_history(ticket, self.assessor.label_prefix):
+            if _needs_history(ticket, self.assessor.settings.jira.label_prefix):
                 ticket = self.gateways.get().fetch_ticket(
                     ticket.key, fields=[*self.fields, *WAIVER_ORIGIN_FIELDS]
                 )

@@ -28,11 +28,13 @@ from gonogo.core.pipeline.decisions import DecisionPolicy
 from gonogo.core.pipeline.waivers import WaiverPolicy
 from gonogo.sources.resources import schema_path
 
-CONFIG_FILE_NAME = "gonogo.toml"
-DEFAULT_COMMENT_PROPERTY = "gonogo.verdict"
 API_GATEWAY = "https://api.atlassian.com"
 """Atlassian's API gateway: scoped API tokens (and service accounts') work only through it."""
 _GATEWAY_PATH = re.compile(r"/ex/jira/([^/]+)")
+_PLAIN_JIRA_KEYS = (
+    *("timeout_seconds", "retries", "max_retry_wait_seconds"),
+    *("comment_property", "label_prefix", "api_version"),
+)
 
 
 class Secret:
@@ -62,7 +64,7 @@ class JiraSettings:
     timeout_seconds: float = 30.0
     retries: int = 4
     max_retry_wait_seconds: float = 60.0
-    comment_property: str = DEFAULT_COMMENT_PROPERTY
+    comment_property: str = "gonogo.verdict"
     deployment: str = "auto"  # "cloud", "data-center", or "auto" (the host, else one serverInfo request)
     label_prefix: str = DEFAULT_LABEL_PREFIX  # verdict labels ("gonogo-no-go"); "" turns them off
     api_version: int | None = None  # REST version for comments: 2 (wiki) or 3 (ADF); None: by deployment
@@ -75,20 +77,20 @@ class JiraSettings:
         return self.cloud_id is not None
 
     @property
+    def _url_is_gateway(self) -> bool:
+        return self.url is not None and _GATEWAY_PATH.fullmatch(urlsplit(self.url).path) is not None
+
+    @property
     def api_url(self) -> str | None:
         """Where requests go: the gateway's address for the cloud id, else the site itself."""
-        if self.url is not None and _GATEWAY_PATH.fullmatch(urlsplit(self.url).path):
-            return self.url
-        if self.cloud_id is not None:
+        if self.cloud_id is not None and not self._url_is_gateway:
             return f"{API_GATEWAY}/ex/jira/{self.cloud_id}"
         return self.url
 
     @property
     def browse_url(self) -> str | None:
         """The site people open: browse links point here, and a pasted link must name it."""
-        if self.url is not None and _GATEWAY_PATH.fullmatch(urlsplit(self.url).path):
-            return self.site_url
-        return self.url
+        return self.site_url if self._url_is_gateway else self.url
 
     @property
     def comment_format(self) -> CommentFormat:
@@ -146,14 +148,16 @@ class Settings:
 def load_settings(
     config_path: Path | str | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
-    """Read the config file (explicit path, `GONOGO_CONFIG`, or `./gonogo.toml`) and the environment."""
+    """Read the config file (`--config`, which click also takes from GONOGO_CONFIG, or `./gonogo.toml`)
+    and the environment."""
     env = os.environ if environ is None else environ
-    path = _find_config_file(Path(config_path) if config_path else None, env)
+    path = _find_config_file(Path(config_path) if config_path else None)
     data = _read_toml(path) if path else {}
     base = path.parent if path else Path.cwd()
     checklists_table: dict[str, Any] = data.get("checklists", {})
     template_path = data.get("templates", {}).get("path")
     fields: dict[str, Any] = data.get("fields", {})
+    waivers: dict[str, Any] = data.get("waivers", {})
     return Settings(
         jira=_jira_settings(data.get("jira", {}), env, path),
         fields={prop: ref for prop, ref in fields.items() if ref is not False},
@@ -165,7 +169,7 @@ def load_settings(
         disabled_checklists=frozenset(checklists_table.get("disable", [])),
         condition_validator=checklists_table.get("validator", "jsonschema"),
         template_dir=base / template_path if template_path else None,
-        waivers=_waiver_policy(data.get("waivers", {})),
+        waivers=WaiverPolicy(**{**waivers, "approvers": tuple(waivers.get("approvers", ()))}),
         decisions=DecisionPolicy(owners=tuple(data.get("decisions", {}).get("owners", ()))),
         webhook=dict(data.get("webhook", {})),
         config_file=path,
@@ -188,18 +192,12 @@ def _jira_settings(table: Mapping[str, Any], env: Mapping[str, str], path: Path 
             )
         deployment = "cloud"
     token = env.get("JIRA_API_TOKEN")
-    defaults = JiraSettings()
     jira = JiraSettings(
+        **{key: table[key] for key in _PLAIN_JIRA_KEYS if key in table},  # the schema checked them
         url=url,
         user=env.get("JIRA_USER") or table.get("user") or None,
         token=Secret(token) if token else None,
-        timeout_seconds=float(table.get("timeout_seconds", defaults.timeout_seconds)),
-        retries=int(table.get("retries", defaults.retries)),
-        max_retry_wait_seconds=float(table.get("max_retry_wait_seconds", defaults.max_retry_wait_seconds)),
-        comment_property=table.get("comment_property", DEFAULT_COMMENT_PROPERTY),
         deployment=deployment,
-        label_prefix=table.get("label_prefix", DEFAULT_LABEL_PREFIX),
-        api_version=table.get("api_version"),
         cloud_id=cloud_id,
         site_url=site_url,
     )
@@ -211,21 +209,15 @@ def _jira_settings(table: Mapping[str, Any], env: Mapping[str, str], path: Path 
     return jira
 
 
-def _waiver_policy(table: Mapping[str, Any]) -> WaiverPolicy:
-    """[waivers]: approvers become a tuple (the schema has checked every value already)."""
-    return WaiverPolicy(**{**table, "approvers": tuple(table.get("approvers", ()))})
-
-
-def _find_config_file(explicit: Path | None, env: Mapping[str, str]) -> Path | None:
-    named = explicit or (Path(env["GONOGO_CONFIG"]) if env.get("GONOGO_CONFIG") else None)
-    if named is not None:
-        if not named.is_file():
-            raise ConfigurationError(
-                f"config file {named} does not exist: fix --config / GONOGO_CONFIG or create it"
-            )
-        return named
-    local = Path.cwd() / CONFIG_FILE_NAME
-    return local if local.is_file() else None
+def _find_config_file(named: Path | None) -> Path | None:
+    if named is None:
+        local = Path.cwd() / "gonogo.toml"
+        return local if local.is_file() else None
+    if not named.is_file():
+        raise ConfigurationError(
+            f"config file {named} does not exist: fix --config / GONOGO_CONFIG or create it"
+        )
+    return named
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Where a ticket comes from on the command line: an issue key, a browse URL, or a JSON file.
 
-A file holds Jira's issue representation and becomes the same `Ticket` a Jira response does.
+A file holds Jira's issue representation and becomes the same `Ticket` a Jira response does; it is
+assessed offline, never posted.
 """
 
 from __future__ import annotations
@@ -40,14 +41,7 @@ class IssueKeyRef:
     key: str
 
 
-@dataclass(frozen=True)
-class TicketFileRef:
-    """A ticket saved as JSON: assessed offline, never posted."""
-
-    path: Path
-
-
-TicketRef = IssueKeyRef | TicketFileRef
+TicketRef = IssueKeyRef | Path
 
 
 def parse_ticket_ref(text: str, *, jira_url: str | None) -> TicketRef:
@@ -72,7 +66,7 @@ def parse_ticket_ref(text: str, *, jira_url: str | None) -> TicketRef:
             raise InputError(
                 f"{clipped(candidate)}: no such file; give an issue key, a browse URL or a .json file"
             )
-        return TicketFileRef(path)
+        return path
     raise InputError(
         f"{clipped(candidate)!r} is not a ticket: give an issue key like BID-42, "
         "a URL like https://your-site.atlassian.net/browse/BID-42, or a path to a .json file"

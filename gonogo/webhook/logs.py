@@ -13,8 +13,7 @@ import threading
 import time
 from typing import Any
 
-from gonogo.log_routing import STANDARD_RECORD_ATTRIBUTES, route_other_loggers
-from gonogo.redaction import RedactRecords
+from gonogo.redaction import STANDARD_RECORD_ATTRIBUTES, RedactRecords, route_other_loggers
 
 DELIVERY_LOGGER = "gonogo.webhook.delivery"
 ACCEPT_ERROR_INTERVAL_SECONDS = 60.0
@@ -86,7 +85,7 @@ def setup_service_logging(*, verbose: int) -> None:
 def _json_handler() -> logging.Handler:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLines())
-    handler.addFilter(RedactRecords(standard=STANDARD_RECORD_ATTRIBUTES))
+    handler.addFilter(RedactRecords())
     return handler
 
 
