@@ -323,7 +323,7 @@ def check_in_process(server: JiraServer, key: str, sleeps: list[float], **jira_s
         jira=jira,
         today=date.fromisoformat(TODAY),
         dry_run=False,
-        connect=lambda s: JiraGateway.connect(s, sleep=sleeps.append),
+        connect=lambda s: JiraGateway(s, sleep=sleeps.append),
     )
 
 

@@ -182,7 +182,7 @@ def test_a_search_whose_pages_carry_tokens_but_no_is_last_returns_every_ticket()
     with running_server(deployment="Cloud", search_is_last=False, search_page_cap=7) as server:
         seeded = seed_portfolio(server, 30)
         settings = settings_for(server)
-        gateway = JiraGateway.connect(settings.jira)
+        gateway = JiraGateway(settings.jira)
         pages = list(gateway.search("project = BID", fields=["summary"], deployment=Deployment.CLOUD))
     assert sorted(issue["key"] for page in pages for issue in page.issues) == sorted(seeded)
     assert len(pages) == 5  # 7 + 7 + 7 + 7 + 2, the last without a token
@@ -194,7 +194,7 @@ def test_a_search_that_repeats_its_page_token_stops_with_an_error_instead_of_loo
         settings = settings_for(server)
         page = {"issues": [{"id": "1", "key": "BID-1", "fields": {}}], "nextPageToken": "same"}
         server.fail_next("GET", r"/search/jql$", 200, body=page, times=3)
-        gateway = JiraGateway.connect(settings.jira)
+        gateway = JiraGateway(settings.jira)
         with pytest.raises(JiraError, match="same next-page token"):
             list(gateway.search("project = BID", fields=["summary"], deployment=Deployment.CLOUD))
         assert sum(1 for r in server.requests if r.path.endswith("/search/jql")) == 2
@@ -231,7 +231,7 @@ def test_a_per_issue_write_limit_on_one_ticket_does_not_delay_checks_of_other_ti
         time_ = VirtualClock()
         throttle = Throttle(clock=time_.clock, sleep=time_.sleep)
         today = date.fromisoformat(TODAY)
-        others = JiraGateway.connect(settings.jira, sleep=time_.sleep, throttle=throttle)
+        others = JiraGateway(settings.jira, sleep=time_.sleep, throttle=throttle)
         meanwhile: list[float] = []
 
         def check(gateway: JiraGateway, key: str) -> Any:
@@ -245,7 +245,7 @@ def test_a_per_issue_write_limit_on_one_ticket_does_not_delay_checks_of_other_ti
             meanwhile.extend(time_.sleeps[before:])
             time_.sleep(seconds)
 
-        busy = JiraGateway.connect(settings.jira, sleep=backing_off, throttle=throttle)
+        busy = JiraGateway(settings.jira, sleep=backing_off, throttle=throttle)
         server.fail_next(
             "POST",
             r"/issue/[^/]+/comment$",

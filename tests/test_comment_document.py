@@ -24,7 +24,7 @@ from gonogo.core.errors import ConfigurationError
 from gonogo.core.jira_shapes.comment_format import CommentFormat, comment_format
 from gonogo.core.pipeline.findings import Assessment
 from gonogo.flows.assessor import Assessor, build_assessor
-from gonogo.render.adf import to_adf
+from gonogo.render.comment_formats import to_adf, to_wiki
 from gonogo.render.document import (
     BulletList,
     Emoticon,
@@ -39,7 +39,6 @@ from gonogo.render.document import (
     parse_document,
     seal,
 )
-from gonogo.render.wiki_document import to_wiki
 from gonogo.render.wikimarkup import escape_inline, is_inert
 from gonogo.sources.config import Settings
 from gonogo.sources.tickets import load_ticket_file

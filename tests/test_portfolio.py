@@ -29,7 +29,8 @@ from gonogo.core.portfolio.rows import (
 from gonogo.flows.assessor import build_assessor
 from gonogo.flows.portfolio_run import project_jql, search_fields
 from gonogo.jira.throttle import Throttle
-from gonogo.render.portfolio_formats import REPORT_FORMATS, portfolio_document, score_chart, verdict_chart
+from gonogo.render.portfolio_charts import score_chart, verdict_chart
+from gonogo.render.portfolio_formats import REPORT_FORMATS, portfolio_document
 from gonogo.render.renderer import make_renderer
 from gonogo.sources.config import load_settings
 from gonogo.sources.resources import schema_path
@@ -112,7 +113,6 @@ def test_totals_count_verdicts_failures_and_comments() -> None:
     }
     assert (totals.unchecked, totals.failed) == (1, 2)
     assert totals.comments == {"created": 1, "updated": 1}
-    assert p.failed
 
 
 def test_score_histogram_has_ten_buckets_and_100_is_in_the_last() -> None:
@@ -124,11 +124,11 @@ def test_score_histogram_has_ten_buckets_and_100_is_in_the_last() -> None:
         row("BID-5", Verdict.NEEDS_INFO, None),
         error_row("BID-6", error="x"),
     )
-    buckets = p.score_histogram()
-    assert next((b.low, b.high) for b in buckets) == (0, 9)
-    assert (buckets[-1].low, buckets[-1].high) == (90, 100)
-    assert [b.count for b in buckets] == [2, 0, 0, 0, 0, 0, 0, 0, 0, 2]
-    assert buckets[0].by_verdict[Verdict.NO_GO] == 2
+    buckets = score_chart(p)["columns"]
+    assert next((b["low"], b["high"]) for b in buckets) == (0, 9)
+    assert (buckets[-1]["low"], buckets[-1]["high"]) == (90, 100)
+    assert [b["count"] for b in buckets] == [2, 0, 0, 0, 0, 0, 0, 0, 0, 2]
+    assert [(s["kind"], s["count"]) for s in buckets[0]["segments"]] == [("no-go", 2)]
     assert p.unscored == 1
 
 

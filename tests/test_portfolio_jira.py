@@ -34,7 +34,7 @@ from support import TODAY, Gonogo
 from webhook_helpers import wait_until
 
 import gonogo.flows.portfolio_run as report_module
-from gonogo.core.portfolio.rows import VERDICT_ORDER
+from gonogo.core.pipeline.verdict import WORST_FIRST
 from gonogo.flows.assessor import build_assessor
 from gonogo.flows.check_ticket import post_verdict
 from gonogo.flows.portfolio_run import ReportRequest, ReportRun, run_report
@@ -65,7 +65,7 @@ def writes(server: JiraServer) -> list[str]:
 
 
 def rank(verdict: str | None) -> int:
-    return 0 if verdict is None else 1 + [v.value for v in VERDICT_ORDER].index(verdict)
+    return 0 if verdict is None else 1 + [v.value for v in WORST_FIRST].index(verdict)
 
 
 @pytest.fixture(scope="module")
@@ -463,7 +463,7 @@ def test_a_rate_limit_holds_every_worker_for_the_time_jira_asks(
         request,
         assessor=build_assessor(settings),
         jira=settings.jira,
-        connect=lambda s, throttle=None: JiraGateway.connect(s, sleep=lambda _: None, throttle=throttle),
+        connect=lambda s, throttle=None: JiraGateway(s, sleep=lambda _: None, throttle=throttle),
         throttle=throttle,
     )
     assert run.portfolio.totals.comments == {"created": len(seeded)}
@@ -490,7 +490,7 @@ def test_retry_after_on_a_search_page_and_a_post_is_waited_in_virtual_time(
         ReportRequest(jql="project = BID", today=date.fromisoformat(TODAY), post=True),
         assessor=build_assessor(settings),
         jira=settings.jira,
-        connect=lambda s, throttle=None: JiraGateway.connect(s, sleep=time_.sleep, throttle=throttle),
+        connect=lambda s, throttle=None: JiraGateway(s, sleep=time_.sleep, throttle=throttle),
         throttle=throttle,
     )
     assert run.portfolio.totals.comments == {"created": len(seeded)}

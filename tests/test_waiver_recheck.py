@@ -88,9 +88,7 @@ def test_one_search_finds_the_tickets_whose_comment_shows_an_ended_waiver(jira: 
         )
         jira.set_issue_property(f"BID-{number}", PROPERTY, pointer)
     email, token = jira.basic_auth
-    gateway = JiraGateway.connect(
-        JiraSettings(url=jira.url, user=email, token=Secret(token), deployment="cloud")
-    )
+    gateway = JiraGateway(JiraSettings(url=jira.url, user=email, token=Secret(token), deployment="cloud"))
 
     jobs = due_jobs(
         gateway, jql="project = BID", property_key=PROPERTY, today=date.fromisoformat(TODAY), now=5.0

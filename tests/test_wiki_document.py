@@ -23,6 +23,7 @@ from test_wikimarkup import fold
 from wiki_oracle import Adf, live_constructs, oracle_unavailable_reason, plain_text, render_wiki_to_adf
 
 from gonogo.flows.assessor import build_assessor
+from gonogo.render.comment_formats import to_wiki
 from gonogo.render.document import (
     BulletList,
     Document,
@@ -37,7 +38,6 @@ from gonogo.render.document import (
     parse_document,
     seal,
 )
-from gonogo.render.wiki_document import to_wiki
 from gonogo.render.wikimarkup import is_inert
 from gonogo.sources.config import Settings
 from gonogo.sources.tickets import load_ticket_file

@@ -27,7 +27,7 @@ from wiki_oracle import (
     render_wiki_to_adf,
 )
 
-from gonogo.render.wikimarkup import ELLIPSIS, LOOKALIKES, WORD_JOINER, escape_inline
+from gonogo.render.wikimarkup import ELLIPSIS, LOOKALIKES, WORD_JOINER, escape_inline, shorten
 
 # Where templates put escaped values: <<0>> is the value; a context with <<1>> takes two.
 CONTEXTS: dict[str, str] = {
@@ -185,9 +185,9 @@ def cases_for(value: str) -> Iterator[Case]:
             baseline=_fill(context, (HARMLESS, HARMLESS)),
             expected_texts=(expected,),
         )
-    shortened = escape_inline(value, max_length=TRUNCATE_AT)
+    shortened = escape_inline(shorten(value, TRUNCATE_AT))
     yield Case(
-        label=f"paragraph, max_length={TRUNCATE_AT}",
+        label=f"paragraph, shortened to {TRUNCATE_AT}",
         wiki=_fill(CONTEXTS["paragraph"], (shortened,)),
         baseline=_fill(CONTEXTS["paragraph"], (HARMLESS,)),
         expected_texts=(fold(value[: TRUNCATE_AT // 2]),),
@@ -368,7 +368,7 @@ def test_lone_surrogate_becomes_replacement_character() -> None:
 def test_escape_is_deterministic() -> None:
     for value in WIKI_STRINGS:
         assert escape_inline(value) == escape_inline(value)
-        assert escape_inline(value, max_length=7) == escape_inline(value, max_length=7)
+        assert escape_inline(shorten(value, 7)) == escape_inline(shorten(value, 7))
 
 
 def test_escaping_twice_is_not_a_no_op() -> None:
@@ -378,13 +378,13 @@ def test_escaping_twice_is_not_a_no_op() -> None:
 
 
 def test_short_text_is_not_cut() -> None:
-    assert escape_inline("abc", max_length=3) == escape_inline("abc")
+    assert escape_inline(shorten("abc", 3)) == escape_inline("abc")
 
 
 @pytest.mark.parametrize("value", ["*[~admin]*!x!{panel}", "\\\\\\\\", "a|b[c]d", "h1. " * 5])
 def test_truncation_cuts_the_input_never_an_escape(value: str) -> None:
     for max_length in range(1, len(value) + 1):
-        escaped = escape_inline(value, max_length=max_length)
+        escaped = escape_inline(shorten(value, max_length))
         if len(value) <= max_length:
             assert escaped == escape_inline(value)
             continue
@@ -396,10 +396,5 @@ def test_truncation_cuts_the_input_never_an_escape(value: str) -> None:
 
 
 def test_truncation_does_not_split_combining_characters() -> None:
-    assert _visible(escape_inline("ab\u0301\u0301cd", max_length=4)) == "a" + ELLIPSIS
-    assert _visible(escape_inline("ab\u0301\u0301cd", max_length=5)) == "ab\u0301\u0301" + ELLIPSIS
-
-
-def test_max_length_must_be_positive() -> None:
-    with pytest.raises(ValueError, match="max_length"):
-        escape_inline("x", max_length=0)
+    assert _visible(escape_inline(shorten("ab\u0301\u0301cd", 4))) == "a" + ELLIPSIS
+    assert _visible(escape_inline(shorten("ab\u0301\u0301cd", 5))) == "ab\u0301\u0301" + ELLIPSIS

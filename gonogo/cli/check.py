@@ -47,7 +47,6 @@ def check(
     representation (assessed offline, never posted). Exit code: 0 GO, 10 GO WITH CONDITIONS,
     11 NEEDS INFO, 12 NO-GO; 3 configuration, 4 input, 5 Jira error.
     """
-    # The work is imported when it runs (see gonogo.cli).
     from gonogo.cli.runtime import logger, more_verbose
     from gonogo.flows.assessor import build_assessor
     from gonogo.flows.check_ticket import check_ticket

@@ -20,7 +20,6 @@ def checklists() -> None:
 @click.pass_context
 def checklists_list(ctx: click.Context) -> None:
     """Show every checklist with its version, rule count and source file."""
-    # The work is imported when it runs (see gonogo.cli).
     from gonogo.flows.authoring import list_checklists
     from gonogo.render.renderer import make_renderer
     from gonogo.sources.config import load_settings
@@ -36,7 +35,6 @@ def checklists_list(ctx: click.Context) -> None:
 @click.pass_context
 def checklists_show(ctx: click.Context, checklist_id: str) -> None:
     """Explain every rule of checklist ID in plain words."""
-    # The work is imported when it runs (see gonogo.cli).
     from gonogo.flows.authoring import explain_checklist
     from gonogo.render.renderer import make_renderer
     from gonogo.sources.config import load_settings
@@ -52,7 +50,6 @@ def checklists_show(ctx: click.Context, checklist_id: str) -> None:
 @checklists.command("schema")
 def checklists_schema() -> None:
     """Print the path of the checklist meta-schema (for a checklist's "$schema")."""
-    # The work is imported when it runs (see gonogo.cli).
     from gonogo.sources.resources import schema_path
 
     click.echo(schema_path("checklist.schema.json"))
@@ -66,7 +63,6 @@ def checklists_lint(ctx: click.Context, paths: tuple[str, ...]) -> Problems:
 
     Reports every problem as FILE: RULE: MESSAGE and exits with 3 if there is any.
     """
-    # The work is imported when it runs (see gonogo.cli).
     from pathlib import Path
 
     from gonogo.cli.exits import Problems

@@ -15,6 +15,8 @@ from gonogo.core.pipeline.verdict import Verdict
 
 
 class ExitCode(IntEnum):
+    """A verdict's code has the verdict's name (`for_verdict`)."""
+
     GO = 0
     INTERNAL_ERROR = 1
     USAGE = 2  # click's own code for bad arguments
@@ -42,13 +44,6 @@ class FailedRows(NamedTuple):
     tickets: int
 
 
-_FOR_VERDICT = {
-    Verdict.GO: ExitCode.GO,
-    Verdict.GO_WITH_CONDITIONS: ExitCode.GO_WITH_CONDITIONS,
-    Verdict.NEEDS_INFO: ExitCode.NEEDS_INFO,
-    Verdict.NO_GO: ExitCode.NO_GO,
-}
-
 # Most specific first: an error's code is that of the first family it belongs to.
 _FOR_ERROR: tuple[tuple[type[GonogoError], ExitCode], ...] = (
     (ConfigurationError, ExitCode.CONFIGURATION),
@@ -59,7 +54,7 @@ _FOR_ERROR: tuple[tuple[type[GonogoError], ExitCode], ...] = (
 
 def for_verdict(verdict: Verdict) -> ExitCode:
     """A check's exit code says its verdict, so a script can branch without parsing the report."""
-    return _FOR_VERDICT[verdict]
+    return ExitCode[verdict.name]
 
 
 def for_error(error: GonogoError) -> ExitCode:

@@ -71,7 +71,7 @@ if TYPE_CHECKING:
 )
 @click.option(
     "--section",
-    type=click.Choice(CSV_SECTIONS),
+    type=click.Choice(list(CSV_SECTIONS)),
     default="tickets",
     show_default=True,
     help="With --format csv: which section to write, one CSV per section.",
@@ -102,16 +102,19 @@ def report(
     """
     # The work is imported when it runs (see gonogo.cli).
     from gonogo.cli.exits import FailedRows
-    from gonogo.cli.report_output import ProgressLine, ReportFile
+    from gonogo.cli.report_output import ProgressLine, report_file
     from gonogo.cli.runtime import logger, more_verbose
     from gonogo.flows.assessor import build_assessor
     from gonogo.flows.portfolio_run import ReportRequest, project_jql
     from gonogo.sources.config import load_settings
 
     level = more_verbose(ctx, verbose)
-    _check_usage(
-        jql=jql, project=project, output_format=output_format, section=section, outcomes=outcomes, post=post
-    )
+    if (jql is None) == (project is None):
+        raise click.UsageError("give either --jql or --project (one of them)")
+    if section != "tickets" and output_format != "csv":
+        raise click.UsageError("--section chooses a CSV section: add --format csv")
+    if outcomes and post:
+        raise click.UsageError("--outcomes reports on closed bids and posts nothing: leave out --post")
     colour = output is None and output_format == "text" and use_colour(os.environ)
     settings = load_settings(ctx.obj["config_path"], os.environ)
     request = ReportRequest(
@@ -127,9 +130,9 @@ def report(
     assessor = build_assessor(settings)
     with (
         ProgressLine(enabled=sys.stderr.isatty() and not level) as progress,
-        ReportFile(output, colour) as out,
+        report_file(output, colour) as write,
     ):
-        run = _run(request, settings, assessor, progress, out.write, output_format, section, colour)
+        run = _run(request, settings, assessor, progress, write, output_format, section, colour)
     tickets = run.portfolio.totals.tickets
     if output is not None:
         click.echo(f"Wrote the {output_format} report on {tickets} ticket(s) to {output}.")
@@ -142,7 +145,7 @@ def _run(
     settings: Settings,
     assessor: Assessor,
     progress: ProgressLine,
-    write: Callable[[str], None],
+    write: Callable[[str], object],
     output_format: str,
     section: str,
     colour: bool,
@@ -155,8 +158,8 @@ def _run(
     from gonogo.render.portfolio_formats import csv_section
 
     chosen = REPORT_FORMATS[output_format]
-    line = chosen.line if section == "tickets" else None
-    if line is None:
+    line = chosen.line
+    if line is None or section != "tickets":
         run = run_report(request, assessor=assessor, jira=settings.jira, progress=progress)
         if section != "tickets":
             write(redact(csv_section(run.portfolio, section)))
@@ -175,14 +178,3 @@ def _run(
         progress=progress,
         on_row=lambda row: write(redact(line(context, row))),
     )
-
-
-def _check_usage(
-    *, jql: str | None, project: str | None, output_format: str, section: str, outcomes: bool, post: bool
-) -> None:
-    if (jql is None) == (project is None):
-        raise click.UsageError("give either --jql or --project (one of them)")
-    if section != "tickets" and output_format != "csv":
-        raise click.UsageError("--section chooses a CSV section: add --format csv")
-    if outcomes and post:
-        raise click.UsageError("--outcomes reports on closed bids and posts nothing: leave out --post")

@@ -4,55 +4,43 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
 
 import click
 
 from gonogo.core.errors import InputError
 
 
-class ReportFile:
+@contextmanager
+def report_file(path: str | None, colour: bool) -> Iterator[Callable[[str], object]]:
     """Where the report goes: stdout as it is written, or FILE, which appears only when complete.
 
     A file is written under a temporary name beside it and renamed at the end, so a run that
     stops half-way leaves no half-written report (stdout has what was written by then).
     """
-
-    def __init__(self, path: str | None, colour: bool) -> None:
-        self._path = path
-        self._colour = colour
-        self._file: IO[str] | None = None
-
-    def __enter__(self) -> ReportFile:
-        if self._path is not None:
-            target = Path(self._path)
-            try:
-                self._file = tempfile.NamedTemporaryFile(
-                    "w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.", delete=False
-                )
-            except OSError as exc:
-                raise InputError(f"cannot write {self._path}: {exc.strerror or exc}") from None
-        return self
-
-    def write(self, text: str) -> None:
-        if self._file is None:
-            click.echo(text, nl=False, color=self._colour)
-        else:
-            self._file.write(text)
-
-    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
-        if self._file is None or self._path is None:
-            return
-        self._file.close()
-        if kind is not None:
-            os.unlink(self._file.name)
-            return
-        try:
-            os.replace(self._file.name, self._path)
-        except OSError as error:
-            os.unlink(self._file.name)
-            raise InputError(f"cannot write {self._path}: {error.strerror or error}") from None
+    if path is None:
+        yield lambda text: click.echo(text, nl=False, color=colour)
+        return
+    target = Path(path)
+    try:
+        file = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed by the `with` around the yield
+            "w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.", delete=False
+        )
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with file:
+            yield file.write
+    except BaseException:
+        os.unlink(file.name)
+        raise
+    try:
+        os.replace(file.name, path)
+    except OSError as error:
+        os.unlink(file.name)
+        raise InputError(f"cannot write {path}: {error.strerror or error}") from None
 
 
 class ProgressLine:

@@ -1,4 +1,7 @@
-"""`gonogo setup` and `gonogo doctor`: make a site's own fields and options gonogo's, then prove it."""
+"""`gonogo setup` and `gonogo doctor`: make a site's own fields and options gonogo's, then prove it.
+
+Each command imports the work it runs when it runs (see gonogo.cli).
+"""
 
 from __future__ import annotations
 
@@ -67,7 +70,6 @@ def setup(
     and issue_types, the events it handles, a secret written to [webhook].secret_file), or updates
     the one already there. Needs the Administer Jira permission.
     """
-    # The work is imported when it runs (see gonogo.cli).
     from gonogo.cli.runtime import more_verbose
     from gonogo.flows.assessor import field_map
     from gonogo.flows.site_setup import mapped_properties
@@ -83,7 +85,7 @@ def setup(
         raise InputError(f"{target} exists: choose another file, or add --force to replace it")
     settings = load_settings(ctx.obj["config_path"], os.environ)
     key = _sample_key(sample, settings.jira.browse_url)
-    gateway = JiraGateway.connect(settings.jira)
+    gateway = JiraGateway(settings.jira)
     renderer = make_renderer(settings.template_dir)
     if list_fields:
         listed = mapped_properties(gateway.site_fields(), field_map(settings))
@@ -103,25 +105,17 @@ def _configuration(
     gateway: JiraGateway, settings: Settings, renderer: Renderer, key: str | None, target: str | None
 ) -> tuple[str, str]:
     """The gonogo.toml matched to the site, and the summary of what it matched."""
-    # The work is imported when it runs (see gonogo.cli).
     from gonogo.flows.site_setup import plan_setup
     from gonogo.sources.resources import bundled_vocabulary
 
     kind, _ = gateway.server_info()
-    site = gateway.site_fields()
-    editable = gateway.editable_fields(key) if key else None
-    plan = plan_setup(bundled_vocabulary(), site, editable)
-    jira = settings.jira
-    text = renderer.text_page(
-        "setup.toml.j2",
-        url=jira.url,
-        cloud_id=jira.cloud_id,
-        site_url=jira.site_url,
-        sample=key,
-        plan=plan,
-        kind=kind,
-        deployment="cloud" if kind == "Cloud" else "data-center",
+    plan = plan_setup(
+        bundled_vocabulary(), gateway.site_fields(), gateway.editable_fields(key) if key else None
     )
+    jira = settings.jira
+    deployment = "cloud" if kind == "Cloud" else "data-center"
+    site = {"url": jira.url, "cloud_id": jira.cloud_id, "site_url": jira.site_url, "deployment": deployment}
+    text = renderer.text_page("setup.toml.j2", sample=key, plan=plan, kind=kind, **site)
     summary = renderer.text_page(
         "setup-summary.txt.j2",
         target=target,
@@ -135,14 +129,13 @@ def _configuration(
 
 
 def _setup_webhook(ctx: click.Context, url: str) -> None:
-    # The work is imported when it runs (see gonogo.cli).
     from gonogo.flows.webhook_setup import register_webhook
     from gonogo.jira.gateway import JiraGateway
     from gonogo.render.renderer import make_renderer
     from gonogo.sources.config import load_settings
 
     settings = load_settings(ctx.obj["config_path"], os.environ)
-    registration = register_webhook(JiraGateway.connect(settings.jira), settings, url, os.environ)
+    registration = register_webhook(JiraGateway(settings.jira), settings, url, os.environ)
     page = make_renderer(settings.template_dir).text_page("setup-webhook.txt.j2", done=registration)
     click.echo(page, nl=False)
 
@@ -158,7 +151,6 @@ def _setup_webhook(ctx: click.Context, url: str) -> None:
 @click.pass_context
 def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) -> Problems:
     """Check the configuration against the site, one line per check; exit 0 if all is well, else 3."""
-    # The work is imported when it runs (see gonogo.cli).
     from pathlib import Path
 
     from gonogo.cli.exits import Problems
@@ -188,7 +180,6 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
 
 def _sample_key(sample: str | None, jira_url: str | None) -> str | None:
     """The --from ticket as an issue key (a browse URL of the configured site works too)."""
-    # The work is imported when it runs (see gonogo.cli).
     from gonogo.sources.tickets import IssueKeyRef, parse_ticket_ref
 
     if sample is None:

@@ -134,13 +134,10 @@ def describe_condition(schema: Any, vocabulary: Vocabulary) -> str:
     """A JSON Schema condition in words, for the common keywords; anything else is shown as JSON."""
     if not isinstance(schema, dict):
         return json.dumps(schema)
-    phrases: list[str] = []
     properties: Mapping[str, Any] = schema.get("properties", {})
-    for name in schema.get("required", ()):
-        if name not in properties:
-            phrases.append(f"{_label(name, vocabulary)} is given")
-    for name, constraint in properties.items():
-        phrases.append(f"{_label(name, vocabulary)} {_describe_value(constraint)}")
+    required = [name for name in schema.get("required", ()) if name not in properties]
+    phrases = [f"{_label(name, vocabulary)} is given" for name in required]
+    phrases += [f"{_label(name, vocabulary)} {_describe_value(c)}" for name, c in properties.items()]
     if "if" in schema and "then" in schema:
         condition, consequence = (describe_condition(schema[k], vocabulary) for k in ("if", "then"))
         phrases.append(f"if {condition}, then {consequence}")

@@ -62,7 +62,7 @@ def check_ticket(
         # to a 0.25 s `check FILE` (measured), which never posts.
         from gonogo.jira.gateway import JiraGateway  # noqa: PLC0415
 
-        connect = JiraGateway.connect
+        connect = JiraGateway
     gateway = connect(jira)
     ticket = gateway.fetch_ticket(ref.key, fields=assessor.fields_to_fetch())
     return assess_and_post(ticket, gateway, assessor=assessor, jira=jira, today=today, dry_run=dry_run)

@@ -86,7 +86,7 @@ def doctor_lines(
         aliases = parse_option_aliases(settings.values, vocabulary)
     except ConfigurationError as error:
         lines.append(problem("configuration", "configuration", error=str(error)))
-    gateway = JiraGateway.connect(settings.jira)
+    gateway = JiraGateway(settings.jira)
     asked = jira_lines(gateway, settings, url=url, sample=sample, vocabulary=vocabulary, aliases=aliases)
     answered = gateway if all(line.check != "jira" for line in asked) else None  # else asking is futile
     lines += [
@@ -128,7 +128,10 @@ def jira_lines(
         lines.append(ok("site", "site", url=url, kind=kind, version=version))
         lines.append(ok("credentials", "credentials", who=gateway.myself()))
         if sample:
-            lines.append(permission_line(sample, gateway.permissions(sample, list(NEEDED_PERMISSIONS))))
+            granted = gateway.permissions(sample, list(NEEDED_PERMISSIONS))
+            missing = [NEEDED_PERMISSIONS[key] for key, has in granted.items() if not has]
+            what = "permissions-missing" if missing else "permissions"
+            lines.append((problem if missing else ok)("permissions", what, sample=sample, missing=missing))
         lines += field_lines(gateway.site_fields(), fields, vocabulary, frozenset(settings.fields))
         if sample:
             editable = gateway.editable_fields(sample)
@@ -178,13 +181,6 @@ def comment_format_line(kind: str, comment_format: CommentFormat) -> DoctorLine:
     if comment_format is CommentFormat.ADF:
         return ok("comments", "adf")
     return ok("comments", "wiki", cloud=kind == "Cloud")
-
-
-def permission_line(sample: str, granted: Mapping[str, bool]) -> DoctorLine:
-    missing = [NEEDED_PERMISSIONS[key] for key, has in granted.items() if not has]
-    if missing:
-        return problem("permissions", "permissions-missing", sample=sample, missing=missing)
-    return ok("permissions", "permissions", sample=sample)
 
 
 def field_lines(

@@ -33,8 +33,8 @@ from gonogo.core.pipeline.proposal import Proposal, resolve_field_ref
 from gonogo.core.pipeline.ticket import PROJECT_KEY, Ticket, ticket_from_rest
 from gonogo.core.pipeline.verdict_history import read_history
 from gonogo.core.pipeline.waivers import is_waiver_label
-from gonogo.core.portfolio.outcomes import closed_bid, outcome_summary
-from gonogo.core.portfolio.rows import Portfolio, Row, Tally, build_portfolio, error_row, row_from_assessment
+from gonogo.core.portfolio.outcomes import closed_bids, outcomes_section
+from gonogo.core.portfolio.rows import Portfolio, Row, Totals, build_portfolio, error_row, row_from_assessment
 from gonogo.core.text import clipped
 from gonogo.flows.assessor import WAIVER_ORIGIN_FIELDS, Assessor
 from gonogo.flows.check_ticket import post_verdict, posted_inputs
@@ -90,10 +90,10 @@ def run_report(
     *,
     assessor: Assessor,
     jira: JiraSettings,
-    connect: Callable[..., JiraGateway] = JiraGateway.connect,
+    connect: Callable[..., JiraGateway] = JiraGateway,
     throttle: Throttle | None = None,
     progress: Progress | None = None,
-    on_row: Callable[[Row], None] | None = None,
+    on_row: Callable[[Row], object] | None = None,
 ) -> ReportRun:
     """Search, assess every ticket found, post if asked, and return the portfolio.
 
@@ -152,12 +152,12 @@ class _Rows:
     """Where settled rows go: counted, then handed on (`on_row`) or kept (a summary needs them)."""
 
     progress: Progress | None
-    on_row: Callable[[Row], None] | None
+    on_row: Callable[[Row], object] | None
     kept: list[Row] = field(default_factory=list)
-    tally: Tally = field(default_factory=Tally)
+    totals: Totals = field(default_factory=Totals)
 
     def settle(self, row: Row) -> None:
-        self.tally.add(row)
+        self.totals.add(row)
         if self.progress is not None:
             self.progress.checked()
         if self.on_row is None:
@@ -340,7 +340,6 @@ class _Run:
             history=read_history(ticket.properties.get(self.jira.comment_property)),
             outcome=outcome if isinstance(outcome, str) else None,
             closed=closed,
-            judged_as_closed=closed is not None,
             values={
                 name: float(value)
                 for name, value in proposal.values.items()
@@ -402,10 +401,13 @@ def _portfolio(run: _Run, rows: _Rows) -> Portfolio:
         since=request.since,
     )
     if rows.on_row is not None:
-        portfolio = replace(portfolio, totals=rows.tally.totals())
+        portfolio = replace(portfolio, totals=rows.totals)
     if request.outcomes:
-        bids = [bid for bid in map(closed_bid, portfolio.rows) if bid is not None]
-        report = outcome_summary(bids, checklists=run.assessor.checklists, thresholds=run.assessor.thresholds)
+        report = outcomes_section(
+            closed_bids(portfolio.rows),
+            checklists=run.assessor.checklists,
+            thresholds=run.assessor.thresholds,
+        )
         portfolio = replace(portfolio, outcomes=report)
     return portfolio
 

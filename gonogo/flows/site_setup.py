@@ -62,11 +62,6 @@ class SetupPlan:
         return [m for m in self.fields if m.field is None]
 
     @property
-    def optional_absent(self) -> list[FieldMatch]:
-        """Optional properties (the outcome) the site has no field for: a note, not a TODO."""
-        return [m for m in self.unmatched if m.spec.optional and not m.candidates]
-
-    @property
     def unrecorded(self) -> list[FieldMatch]:
         """Properties no field holds: written as `property = false`, so checks needing them do not run."""
         return [m for m in self.unmatched if not m.spec.optional]
@@ -140,19 +135,17 @@ def _candidates(
     prop: str, scores: Mapping[tuple[str, str], float], by_id: Mapping[str, SiteField], taken: set[str]
 ) -> tuple[SiteField, ...]:
     """The three likeliest fields for a person to choose from; never one another property took, nor
-    a system field: a site without a decision field is not asked whether "Description" is one."""
+    a system field but the due date: a site without a decision field is not asked whether
+    "Description" is one."""
     ranked = sorted(
         (score, by_id[field_id])
         for (name, field_id), score in scores.items()
-        if name == prop and score >= CANDIDATE and field_id not in taken and _may_hold_bid_data(field_id)
+        if name == prop
+        and score >= CANDIDATE
+        and field_id not in taken
+        and (field_id.startswith("customfield_") or field_id == "duedate")
     )
     return tuple(site_field for _, site_field in reversed(ranked[-3:]))
-
-
-def _may_hold_bid_data(field_id: str) -> bool:
-    """A custom field, or the due date: Jira's other system fields (Description, Environment…)
-    are never a candidate for a bid property."""
-    return field_id.startswith("customfield_") or field_id == "duedate"
 
 
 def _words(text: str) -> str:

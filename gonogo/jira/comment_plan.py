@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from gonogo.core.jira_shapes.changelog import account_key
 from gonogo.core.jira_shapes.comment_format import CommentBody
 from gonogo.core.jira_shapes.publication import CommentAction
 from gonogo.core.jira_shapes.verdict_labels import DEFAULT_LABEL_PREFIX, LabelChange, label_change
 from gonogo.core.pipeline.inputs_digest import INPUTS_KEY
 from gonogo.core.pipeline.ticket import Ticket
 from gonogo.core.pipeline.verdict_history import HistoryEntry, with_entry
-from gonogo.jira.accounts import account_key
 from gonogo.jira.rest import RemoteComment
 
 DIGEST_KEY = "digest"
@@ -75,7 +75,6 @@ class Facts:
         return self.live_pointer is not None and not self.unchanged and not self.sealed
 
     def trusted(self, pointed_is_own: bool | None) -> str | None:
-        """The pointer gonogo may write through, if any."""
         if self.live_pointer is None or (self.must_verify() and not pointed_is_own):
             return None
         return self.live_pointer

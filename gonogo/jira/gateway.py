@@ -15,47 +15,26 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import requests
 
-from gonogo import __version__
 from gonogo.core.errors import ConfigurationError, EditRefused, InputError, JiraError
+from gonogo.core.jira_shapes.changelog import account_key, user_ids
 from gonogo.core.jira_shapes.comment_format import CommentBody, is_cloud_host
 from gonogo.core.jira_shapes.site_fields import SiteField, editable_fields_from, site_fields_from
 from gonogo.core.jira_shapes.verdict_labels import NO_LABEL_CHANGE, LabelChange
 from gonogo.core.pipeline.ticket import Ticket, ticket_from_rest
 from gonogo.jira import rest
-from gonogo.jira.accounts import account_key
 from gonogo.jira.throttle import Throttle
-from gonogo.jira.transport import Limits, RedirectRefused, RetryAfterTooLong, Transport
+from gonogo.jira.transport import RedirectRefused, RetryAfterTooLong, Transport
 from gonogo.redaction import REDACTOR, redact
 
+if TYPE_CHECKING:
+    from gonogo.sources.config import JiraSettings
 
-class _Token(Protocol):
-    def reveal(self) -> str: ...
-
-
-class SiteSettings(Protocol):
-    """The [jira] values the gateway reads; the configuration's `JiraSettings` has them all."""
-
-    @property
-    def user(self) -> str | None: ...
-    @property
-    def url(self) -> str | None: ...
-    @property
-    def timeout_seconds(self) -> float: ...
-    @property
-    def retries(self) -> int: ...
-    @property
-    def max_retry_wait_seconds(self) -> float: ...
-    @property
-    def comment_property(self) -> str: ...
-    @property
-    def deployment(self) -> str: ...
-    @property
-    def via_gateway(self) -> bool: ...
-    def require_connection(self) -> tuple[str, _Token]: ...
+# What some operations make of a refusal instead of the worded JiraError: the failure's class → error.
+Refusals = Mapping[type[Exception], Exception]
 
 
 class Deployment(StrEnum):
@@ -78,7 +57,7 @@ class JiraGateway:
 
     def __init__(
         self,
-        settings: SiteSettings,
+        settings: JiraSettings,
         *,
         sleep: Callable[[float], None] | None = None,
         throttle: Throttle | None = None,
@@ -91,27 +70,8 @@ class JiraGateway:
         self._seal_key = secret.encode("utf-8")
         self._names: dict[str, str] = {}  # issue id → key, for messages
         self._me: dict[str, Any] | None = None
-        limits = Limits(settings.timeout_seconds, settings.retries, settings.max_retry_wait_seconds)
-        self._transport = Transport(
-            url,
-            auth=(settings.user, secret) if settings.user else secret,
-            limits=limits,
-            user_agent=f"gonogo/{__version__}",
-            throttle=throttle,
-            sleep=sleep,
-            clock=clock,
-        )
-
-    @classmethod
-    def connect(
-        cls,
-        settings: SiteSettings,
-        *,
-        sleep: Callable[[float], None] | None = None,
-        throttle: Throttle | None = None,
-    ) -> JiraGateway:
-        """The gateway for the configured site, without contacting Jira (no serverInfo round-trip)."""
-        return cls(settings, sleep=sleep, throttle=throttle)
+        auth = (settings.user, secret) if settings.user else secret
+        self._transport = Transport(url, settings, auth=auth, throttle=throttle, sleep=sleep, clock=clock)
 
     @property
     def round_trips(self) -> int:
@@ -123,8 +83,8 @@ class JiraGateway:
         `key` may be the issue id; `label` is what messages call the ticket then (its key).
         """
         name = _short_name(label or key)
-        with self._asking(f"read {name}"):
-            raw = self._json(rest.get_issue(key, fields, self._settings.comment_property), missing=name)
+        with self._asking(f"read {name}", _missing(name)):
+            raw = self._json(rest.get_issue(key, fields, self._settings.comment_property))
             ticket = ticket_from_rest(raw, origin=f"Jira's answer for {name}")
         if ticket.id:
             self._names[ticket.id] = ticket.key
@@ -144,8 +104,7 @@ class JiraGateway:
 
     def server_info(self, action: str = "read the site's server information") -> tuple[str, str]:
         """(deployment type, version) from `GET serverInfo`, which Jira answers without credentials."""
-        with self._asking(action):
-            info = _shaped(self._json(rest.Request("GET", "serverInfo")), dict)
+        info = self._ask(action, rest.Request("GET", "serverInfo"), dict)
         kind = "Cloud" if info.get("deploymentType") == "Cloud" else "Data Center"
         return kind, str(info.get("version") or "unknown version")
 
@@ -154,18 +113,19 @@ class JiraGateway:
         return {site_field.id: site_field.name for site_field in self.site_fields()}
 
     def site_fields(self) -> list[SiteField]:
-        with self._asking("list Jira's fields"):
-            return site_fields_from(_shaped(self._json(rest.Request("GET", "field")), list))
+        return site_fields_from(self._ask("list Jira's fields", rest.Request("GET", "field"), list))
 
     def editable_fields(self, key: str) -> dict[str, SiteField]:
         """The fields on `key`'s edit screen this account may edit, with select options."""
-        with self._asking(f"read the edit screen of {key}"):
-            return editable_fields_from(self._json(rest.Request("GET", f"issue/{key}/editmeta"), missing=key))
+        request = rest.Request("GET", f"issue/{key}/editmeta")
+        return editable_fields_from(
+            self._ask(f"read the edit screen of {key}", request, refusals=_missing(key))
+        )
 
     def permissions(self, key: str, wanted: Sequence[str]) -> dict[str, bool]:
         """Which of the `wanted` permission keys this account has on `key` (`mypermissions`)."""
-        with self._asking(f"read this account's permissions on {key}"):
-            answer = self._json(rest.my_permissions(key, wanted), missing=key)
+        request = rest.Request("GET", "mypermissions", {"issueKey": key, "permissions": ",".join(wanted)})
+        answer = self._ask(f"read this account's permissions on {key}", request, refusals=_missing(key))
         return {name: rest.has_permission(answer, name) for name in wanted}
 
     def group_members(self, group: str) -> frozenset[str]:
@@ -173,31 +133,30 @@ class JiraGateway:
 
         A group Jira does not know, or may not show this account, is a configuration problem.
         """
+        refusals: Refusals = {
+            rest.Forbidden: ConfigurationError(
+                f"this account may not list the members of the Jira group {group} (403): "
+                "give it the Browse users and groups global permission (Jira Cloud; Administer "
+                "Jira on Data Center), or name the approvers in [waivers].approvers by account "
+                "id or user name"
+            ),
+            rest.NotFound: ConfigurationError(
+                f"[waivers].approvers names group:{group}, but Jira has no group of that name "
+                "(names are case-sensitive): fix the name in gonogo.toml"
+            ),
+        }
         ids: set[str] = set()
         start: int | None = 0
-        with self._asking(f"list the members of the Jira group {group}"):
+        with self._asking(f"list the members of the Jira group {group}", refusals):
             while start is not None:
-                try:
-                    page = self._json(rest.group_members(group, start))
-                except rest.Forbidden:
-                    raise ConfigurationError(
-                        f"this account may not list the members of the Jira group {group} (403): "
-                        "give it the Browse users and groups global permission (Jira Cloud; Administer "
-                        "Jira on Data Center), or name the approvers in [waivers].approvers by account "
-                        "id or user name"
-                    ) from None
-                except rest.NotFound:
-                    raise ConfigurationError(
-                        f"[waivers].approvers names group:{group}, but Jira has no group of that name "
-                        "(names are case-sensitive): fix the name in gonogo.toml"
-                    ) from None
-                found, start = rest.member_page(page, start)
+                found, start = rest.member_page(self._json(rest.group_members(group, start)), start)
                 ids |= found
         return frozenset(ids)
 
     def user_name(self, ref: str) -> str | None:
         """The display name of the account `ref` names, or None when Jira knows no such account."""
-        request = rest.user(ref, cloud=self.deployment() is Deployment.CLOUD)
+        cloud = self.deployment() is Deployment.CLOUD
+        request = rest.Request("GET", "user", {"accountId": ref} if cloud else {"username": ref})
         with self._asking(f"look up the Jira user {ref}"):
             try:
                 found = self._json(request)
@@ -213,19 +172,17 @@ class JiraGateway:
         return f"{me.get('displayName') or who} ({who})"
 
     def own_account(self) -> str | None:
-        """gonogo's own account as `accounts.account_key` names it; one `GET myself` per gateway,
-        asked only when a comment carrying gonogo's property may be a person's."""
+        """gonogo's own account as `account_key` names it; one `GET myself` per gateway, asked only
+        when a comment carrying gonogo's property may be a person's."""
         return account_key(self._myself())
 
     def account_ids(self) -> frozenset[str]:
         """The ids a webhook names gonogo's own account by: Cloud's accountId, Data Center's name and key."""
-        me = self._myself()
-        return frozenset(str(me[k]) for k in ("accountId", "name", "key") if me.get(k))
+        return user_ids(self._myself())
 
     def _myself(self) -> dict[str, Any]:
         if self._me is None:
-            with self._asking("check the credentials"):
-                self._me = _shaped(self._json(rest.Request("GET", "myself")), dict)
+            self._me = self._ask("check the credentials", rest.Request("GET", "myself"), dict)
         return self._me
 
     def pointer_seal(self, issue: str, comment_id: str) -> str:
@@ -235,8 +192,8 @@ class JiraGateway:
 
     def admin_webhooks(self) -> list[dict[str, Any]]:
         """The site's admin webhooks, each with its `id`."""
-        with self._asking("list the site's webhooks"), _needs_administer():
-            listed = _shaped(self._json(rest.Request("GET", rest.ADMIN_WEBHOOKS)), list)
+        request = rest.Request("GET", rest.ADMIN_WEBHOOKS)
+        listed = self._ask("list the site's webhooks", request, list, _administer())
         return [rest.webhook_with_id(hook) for hook in listed if isinstance(hook, dict)]
 
     def save_admin_webhook(self, webhook: Mapping[str, Any], webhook_id: str | None = None) -> dict[str, Any]:
@@ -245,8 +202,7 @@ class JiraGateway:
         A registration whose answer was lost is not sent twice: the next setup finds it by its URL.
         """
         action = "register the webhook" if webhook_id is None else "update the webhook"
-        with self._asking(action), _needs_administer():
-            saved = _shaped(self._json(rest.save_admin_webhook(webhook, webhook_id)), dict)
+        saved = self._ask(action, rest.save_admin_webhook(webhook, webhook_id), dict, _administer())
         return rest.webhook_with_id(saved)
 
     def search(
@@ -286,16 +242,15 @@ class JiraGateway:
 
     def _search_page(self, request: rest.Request) -> Any:
         other = "data-center" if request.path == "search/jql" else "cloud"
-        with self._asking("search Jira"):
+        unknown = JiraError(
+            f'this Jira has no {request.path} API: set [jira].deployment = "{other}" in gonogo.toml '
+            '(or leave it "auto")'
+        )
+        with self._asking("search Jira", {rest.NotFound: unknown}):
             try:
                 return self._json(request)
             except rest.BadRequest as refused:
                 said = refused.messages
-            except rest.NotFound:
-                raise JiraError(
-                    f'this Jira has no {request.path} API: set [jira].deployment = "{other}" in gonogo.toml '
-                    '(or leave it "auto")'
-                ) from None
         raise InputError(f"Jira refused the search: {said}")
 
     def comments(self, issue: str) -> Iterator[rest.RemoteComment]:
@@ -328,20 +283,13 @@ class JiraGateway:
 
     def update_comment(self, issue: str, comment_id: str, body: CommentBody) -> bool:
         """PUT a new body; False when the comment is gone (someone deleted it)."""
-        with self._asking(f"update the verdict comment on {self._name(issue)}"):
-            try:
-                self._transport.send(rest.update_comment(issue, comment_id, body))
-            except rest.NotFound:
-                return False
-        return True
+        request = rest.update_comment(issue, comment_id, body)
+        return self._unless_gone(f"update the verdict comment on {self._name(issue)}", request)
 
     def delete_comment(self, issue: str, comment_id: str) -> None:
         """DELETE a duplicate of gonogo's own comment; one already gone is fine."""
-        with self._asking(f"delete a duplicate verdict comment on {self._name(issue)}"):
-            try:
-                self._transport.send(rest.delete_comment(issue, comment_id))
-            except rest.NotFound:
-                return
+        request = rest.delete_comment(issue, comment_id)
+        self._unless_gone(f"delete a duplicate verdict comment on {self._name(issue)}", request)
 
     def edit_issue(
         self,
@@ -366,29 +314,37 @@ class JiraGateway:
                 ) from None
 
     def _name(self, issue: str) -> str:
-        """The key of a ticket this gateway has read, else `issue` as given (for messages)."""
         return self._names.get(issue, issue)
 
-    def _json(self, request: rest.Request, *, missing: str | None = None) -> Any:
-        """The answer's JSON; a 404 names `missing` as the thing that does not exist, when given."""
-        try:
-            answer = self._transport.send(request)
-        except rest.NotFound:
-            if missing is None:
-                raise
-            raise JiraError(
-                f"{missing} does not exist or this account cannot see it (404): check the key and the "
-                "account's permissions"
-            ) from None
-        return rest.read(answer, datetime.now(UTC))
+    def _unless_gone(self, action: str, request: rest.Request) -> bool:
+        """Send `request`; False when Jira says its target is gone (404, 410)."""
+        with self._asking(action):
+            try:
+                self._transport.send(request)
+            except rest.NotFound:
+                return False
+        return True
+
+    def _json(self, request: rest.Request) -> Any:
+        return rest.read(self._transport.send(request), datetime.now(UTC))
+
+    def _ask(
+        self, action: str, request: rest.Request, kind: type = object, refusals: Refusals | None = None
+    ) -> Any:
+        """The answer's JSON, a `kind` (a JSON object or list) else `WrongShape`; see `_asking`."""
+        with self._asking(action, refusals):
+            return _shaped(self._json(request), kind)
 
     @contextmanager
-    def _asking(self, action: str) -> Iterator[None]:
-        """Failures of what runs inside, worded for `action` (see `_WORDS`)."""
+    def _asking(self, action: str, refusals: Refusals | None = None) -> Iterator[None]:
+        """Failures of what runs inside, worded for `action` (see `_WORDS`) unless `refusals` names them."""
         try:
             yield
         except tuple(_WORDS) as failure:  # the failures Jira's edge words; gonogo's own errors pass
-            raise self._worded(failure, action) from None
+            instead = next(
+                (error for kind, error in (refusals or {}).items() if isinstance(failure, kind)), None
+            )
+            raise instead or self._worded(failure, action) from None
 
     def _worded(self, failure: Exception, action: str) -> JiraError:
         """One line for people: the action, what Jira said (its own words only), and what to do."""
@@ -425,15 +381,22 @@ class JiraGateway:
         )
 
 
-@contextmanager
-def _needs_administer() -> Iterator[None]:
-    try:
-        yield
-    except rest.Forbidden:
-        raise ConfigurationError(
+def _missing(name: str) -> Refusals:
+    return {
+        rest.NotFound: JiraError(
+            f"{name} does not exist or this account cannot see it (404): check the key and the "
+            "account's permissions"
+        )
+    }
+
+
+def _administer() -> Refusals:
+    return {
+        rest.Forbidden: ConfigurationError(
             "Jira refused to let this account manage webhooks (403): admin webhooks need the Administer "
             "Jira permission; run gonogo setup --webhook with an administrator's credentials once"
-        ) from None
+        )
+    }
 
 
 _WORDS: dict[type[Exception], str] = {

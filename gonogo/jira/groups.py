@@ -50,5 +50,4 @@ class GroupDirectory:
         return known
 
     def bound_to(self, fetch: Fetch) -> Callable[[str], frozenset[str]]:
-        """A lookup for one gateway: cached answers, or that gateway's request."""
         return lambda group: self.members(group, fetch)

@@ -16,9 +16,9 @@ from typing import Any
 from urllib.parse import quote
 
 from gonogo.core.errors import bounded_wait
+from gonogo.core.jira_shapes.changelog import account_key, user_ids
 from gonogo.core.jira_shapes.comment_format import CommentBody
 from gonogo.core.jira_shapes.verdict_labels import NO_LABEL_CHANGE, LabelChange
-from gonogo.jira.accounts import account_key
 from gonogo.redaction import redact
 
 MAX_JSON_DEPTH = 100  # Jira's deepest answers (ADF with nested lists) are a few dozen levels deep
@@ -163,27 +163,14 @@ class WrongShape(ValueError):
 
 def get_issue(key: str, fields: Sequence[str] | None, property_key: str) -> Request:
     """The issue with display names, changelog, edit screen and gonogo's property, at once."""
-    fields_param = ",".join(fields) if fields else "*all"
-    return Request(
-        "GET",
-        f"issue/{key}",
-        {"fields": fields_param, "expand": "names,changelog,editmeta", "properties": property_key},
-    )
-
-
-def my_permissions(key: str, wanted: Sequence[str]) -> Request:
-    return Request("GET", "mypermissions", {"issueKey": key, "permissions": ",".join(wanted)})
+    expand = {"expand": "names,changelog,editmeta", "properties": property_key}
+    return Request("GET", f"issue/{key}", {"fields": ",".join(fields) if fields else "*all", **expand})
 
 
 def group_members(group: str, start: int) -> Request:
     return Request(
         "GET", "group/member", {"groupname": group, "startAt": start, "maxResults": GROUP_PAGE_SIZE}
     )
-
-
-def user(ref: str, *, cloud: bool) -> Request:
-    """Cloud names people by account id, Data Center by user name."""
-    return Request("GET", "user", {"accountId": ref} if cloud else {"username": ref})
 
 
 def save_admin_webhook(webhook: Mapping[str, Any], webhook_id: str | None) -> Request:
@@ -211,7 +198,7 @@ def comments(issue: str, start: int) -> Request:
 
 
 def comment(issue: str, comment_id: str) -> Request:
-    return Request("GET", f"issue/{issue}/comment/{_segment(comment_id)}", {"expand": "properties"})
+    return Request("GET", _comment_path(issue, comment_id), {"expand": "properties"})
 
 
 def create_comment(issue: str, body: CommentBody, properties: Mapping[str, Any]) -> Request:
@@ -221,16 +208,12 @@ def create_comment(issue: str, body: CommentBody, properties: Mapping[str, Any])
 
 
 def update_comment(issue: str, comment_id: str, body: CommentBody) -> Request:
-    return Request(
-        "PUT",
-        f"issue/{issue}/comment/{_segment(comment_id)}",
-        body={"body": body.content},
-        version=body.format.api_version,
-    )
+    payload = {"body": body.content}
+    return Request("PUT", _comment_path(issue, comment_id), body=payload, version=body.format.api_version)
 
 
 def delete_comment(issue: str, comment_id: str) -> Request:
-    return Request("DELETE", f"issue/{issue}/comment/{_segment(comment_id)}")
+    return Request("DELETE", _comment_path(issue, comment_id))
 
 
 def edit_issue(
@@ -243,22 +226,17 @@ def edit_issue(
 
     With an ADF body it goes to REST v3, whose `update.comment` takes ADF.
     """
-    update: dict[str, Any] = {}
-    if labels:
-        update["labels"] = labels.operations()
+    update: dict[str, Any] = {"labels": labels.operations()} if labels else {}
     if comment is not None:
         update["comment"] = [{"edit": {"id": comment[0], "body": comment[1].content}}]
-    payload: dict[str, Any] = {
-        "properties": _properties(properties),
-        **({"update": update} if update else {}),
-    }
+    payload = {"properties": _properties(properties), **({"update": update} if update else {})}
     version = comment[1].format.api_version if comment is not None else 2
     return Request("PUT", f"issue/{issue}", body=payload, version=version)
 
 
-def _segment(value: str) -> str:
-    """An id as one path segment: it never adds a "/" or "?" to the path (ids come from answers)."""
-    return quote(value, safe="")
+def _comment_path(issue: str, comment_id: str) -> str:
+    """The id stays one path segment: it never adds a "/" or "?" to the path (ids come from answers)."""
+    return f"issue/{issue}/comment/{quote(comment_id, safe='')}"
 
 
 def _properties(properties: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -288,9 +266,7 @@ def member_page(page: Any, start: int) -> tuple[set[str], int | None]:
     members = page.get("values") if isinstance(page, dict) else None
     if not isinstance(members, list):
         raise WrongShape("group members")
-    ids = {
-        str(m[k]) for m in members if isinstance(m, dict) for k in ("accountId", "name", "key") if m.get(k)
-    }
+    ids = set().union(*map(user_ids, members))
     seen = start + len(members)
     is_last, total = page.get("isLast"), page.get("total")
     last = is_last if isinstance(is_last, bool) else not isinstance(total, int) or seen >= total
@@ -320,7 +296,7 @@ def search_page(
 class RemoteComment:
     id: str
     properties: Mapping[str, Any]
-    author: str | None = None  # `accounts.account_key` of who wrote it
+    author: str | None = None  # `account_key` of who wrote it
 
 
 def remote_comment(item: Mapping[str, Any]) -> RemoteComment:

@@ -42,16 +42,6 @@ def request_scopes(method: str, url: str) -> list[Scope]:
     return scopes
 
 
-def limited_scope(reason: str | None, method: str, url: str) -> Scope:
-    """What a 429 with `RateLimit-Reason: reason` holds (see the module)."""
-    scopes = {scope[0]: scope for scope in request_scopes(method, url)}
-    if reason == PER_ISSUE_WRITE and "issue-writes" in scopes:
-        return scopes["issue-writes"]
-    if reason == BURST:
-        return scopes["endpoint"]
-    return EVERYTHING
-
-
 class RunStopped(KeyboardInterrupt):
     """The run was interrupted: no further request is sent. A KeyboardInterrupt, so that nothing
     that handles a failed ticket (`except Exception`) or retries a request mistakes it for one."""
@@ -76,7 +66,6 @@ class Throttle:
         self.holds = 0  # how many times Jira told us to slow down (for the log and tests)
 
     def hold_off(self, seconds: float) -> None:
-        """Jira asked everybody to pause for `seconds`: no thread sends anything before it is over."""
         self.hold(EVERYTHING, seconds)
 
     def hold(self, scope: Scope, seconds: float) -> None:
@@ -88,11 +77,8 @@ class Throttle:
             self._resume_at[scope] = max(self._resume_at.get(scope, float("-inf")), self._clock() + seconds)
 
     def wait_turn(self, method: str = "GET", url: str = "") -> None:
-        """Block until no hold covers this request; called before every request attempt.
-
-        Loops because another thread may extend a hold while this one sleeps. Raises
-        `RunStopped` once the run was stopped.
-        """
+        """Block until no hold covers this request (another thread may extend a hold meanwhile);
+        `RunStopped` once the run was stopped."""
         scopes = request_scopes(method, url) if url else [EVERYTHING]
         while True:
             if self._stopped.is_set():
@@ -105,7 +91,6 @@ class Throttle:
             self._sleep(delay)
 
     def stop(self) -> None:
-        """From now on no thread sends a request: each one's next `wait_turn` raises `RunStopped`."""
         self._stopped.set()
 
     def pause(self, seconds: float) -> None:
@@ -122,12 +107,13 @@ class Throttle:
         method: str = "GET",
         url: str = "",
     ) -> None:
-        """Learn from one response: a 429 holds what its `reason` limited, a 503 or a near-limit
-        warning holds everything."""
+        """Learn from one response: a 429 holds what its `reason` limited (see the module)."""
         seconds = DEFAULT_HOLD_SECONDS if retry_after is None else retry_after
-        scope = limited_scope(reason, method, url) if status == 429 and url else EVERYTHING
-        if status == 429 and scope != EVERYTHING:
-            self.hold(scope, seconds)
+        scopes = {scope[0]: scope for scope in request_scopes(method, url)} if status == 429 and url else {}
+        if reason == PER_ISSUE_WRITE and "issue-writes" in scopes:
+            self.hold(scopes["issue-writes"], seconds)
+        elif reason == BURST and scopes:
+            self.hold(scopes["endpoint"], seconds)
         elif status in (429, 503):
             self.hold_off(seconds)
         elif near_limit:

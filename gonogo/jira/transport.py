@@ -15,18 +15,21 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
 import tenacity
 import urllib3
 
+from gonogo import __version__
 from gonogo.core.backoff import doubling
 from gonogo.jira import rest
 from gonogo.jira.throttle import Throttle
+
+if TYPE_CHECKING:
+    from gonogo.sources.config import JiraSettings
 
 log = logging.getLogger("gonogo.jira.gateway")  # one name for the edge's request log (the service quiets it)
 
@@ -65,33 +68,28 @@ class _Bearer(requests.auth.AuthBase):
         return request
 
 
-@dataclass(frozen=True)
-class Limits:
-    """How long one request may take, how often to retry, and the longest wait Jira may ask for."""
-
-    timeout: float
-    retries: int
-    max_wait: float
-
-
 class Transport:
-    """One `requests.Session` to one Jira site; counts round-trips and feeds the shared throttle."""
+    """One `requests.Session` to one Jira site; counts round-trips and feeds the shared throttle.
+
+    `auth` is (email, API token) for Cloud, a personal access token for Data Center; `limits` gives
+    the timeout, the retries and the longest Retry-After to wait for.
+    """
 
     def __init__(
         self,
         url: str,
+        limits: JiraSettings,
         *,
         auth: tuple[str, str] | str,
-        limits: Limits,
-        user_agent: str,
         throttle: Throttle | None = None,
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
-        """`auth` is (email, API token) for Cloud, a personal access token for Data Center."""
         self.url = url.rstrip("/")
-        self.limits = limits
         self.round_trips = 0
+        self._timeout = limits.timeout_seconds
+        self._retries = limits.retries
+        self._max_wait = limits.max_retry_wait_seconds
         self._throttle = throttle
         # A retry's back-off goes through the run's throttle, so that stopping the run cuts it short.
         self._sleep = sleep or (throttle.pause if throttle is not None else time.sleep)
@@ -99,7 +97,7 @@ class Transport:
         self._session = requests.Session()
         self._session.headers.update(
             {
-                "User-Agent": user_agent,
+                "User-Agent": f"gonogo/{__version__}",
                 "Content-Type": "application/json",
                 "Cache-Control": "no-cache",
                 "X-Atlassian-Token": "no-check",  # Jira's XSRF check, as the jira client sends it
@@ -110,7 +108,7 @@ class Transport:
     def send(self, request: rest.Request) -> rest.Answer:
         """The successful answer to `request`, else the last `rest.ErrorAnswer` or `requests` failure."""
         retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.limits.retries + 1),
+            stop=tenacity.stop_after_attempt(self._retries + 1),
             wait=self._wait,
             retry=tenacity.retry_if_exception(lambda exc: self._should_retry(exc, request.idempotent)),
             sleep=self._sleep,
@@ -135,12 +133,12 @@ class Transport:
 
     def _exchange(self, method: str, url: str, **kwargs: Any) -> rest.Answer:
         """One request and its whole answer within the deadline, redirects only within the site."""
-        deadline = self._clock() + self.limits.timeout
+        deadline = self._clock() + self._timeout
         for _ in range(_MAX_SAME_SITE_REDIRECTS + 1):
             if self._throttle is not None:
                 self._throttle.wait_turn(method, url)
             response = self._session.request(
-                method, url, timeout=self.limits.timeout, allow_redirects=False, stream=True, **kwargs
+                method, url, timeout=self._timeout, allow_redirects=False, stream=True, **kwargs
             )
             answer = rest.Answer(response.status_code, response.headers, self._body(response, deadline))
             self._observe(method, url, answer, response)
@@ -159,7 +157,7 @@ class Transport:
             chunks.append(chunk)
             if self._clock() > deadline:
                 response.close()
-                raise requests.ReadTimeout(f"the answer took longer than {self.limits.timeout:g} s")
+                raise requests.ReadTimeout(f"the answer took longer than {self._timeout:g} s")
         response.raw.release_conn()
         return b"".join(chunks)
 
@@ -181,7 +179,7 @@ class Transport:
     def _should_retry(self, exc: BaseException, idempotent: bool) -> bool:
         if isinstance(exc, rest.ErrorAnswer):
             retryable = exc.status in _NOT_PROCESSED or (idempotent and exc.status in _MAYBE_PROCESSED)
-            if retryable and exc.retry_after is not None and exc.retry_after > self.limits.max_wait:
+            if retryable and exc.retry_after is not None and exc.retry_after > self._max_wait:
                 raise RetryAfterTooLong(exc.retry_after)
             return retryable
         if isinstance(exc, requests.ConnectTimeout):
@@ -192,7 +190,7 @@ class Transport:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, rest.ErrorAnswer) and exc.retry_after is not None:
             return exc.retry_after
-        return doubling(state.attempt_number, first=0.5, cap=self.limits.max_wait)
+        return doubling(state.attempt_number, first=0.5, cap=self._max_wait)
 
 
 def _read_some(raw: urllib3.BaseHTTPResponse) -> bytes:

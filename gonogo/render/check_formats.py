@@ -49,10 +49,19 @@ def render_text(output: CheckOutput, renderer: Renderer, colour: bool) -> str:
     text = renderer.text_report(output.assessment, color=colour)
     if output.publication is None and not output.dry_run:
         return text
-    return text + renderer.publication_page(
-        output.publication, key=output.assessment.ticket_key, fetched=output.fetched,
-        comment=_shown_comment(output, renderer),
-    )  # fmt: skip
+    from gonogo.render.renderer import Trusted  # noqa: PLC0415 - loaded with the renderer given
+
+    publication, comment = output.publication, _shown_comment(output, renderer)
+    return text + renderer.text_page(
+        "publication.txt.j2",
+        action=publication.action.value if publication else None,
+        comment_id=publication.comment_id if publication else None,
+        deleted=publication.removed if publication else (),
+        key=output.assessment.ticket_key,
+        fetched=output.fetched,
+        # The comment as printed for its format: its own line breaks, values already made safe.
+        shown=Trusted(comment.printable() if comment else ""),
+    )
 
 
 def render_json(output: CheckOutput, renderer: Renderer, colour: bool) -> str:

@@ -13,17 +13,15 @@ from gonogo import __version__
 from gonogo.render.codes import question_text, refusal_text
 
 if TYPE_CHECKING:  # types only: `gonogo --help` imports this module, the core's rules load jsonschema
+    from gonogo.core.jira_shapes.changelog import LaterChange
     from gonogo.core.jira_shapes.comment_format import CommentBody
     from gonogo.core.jira_shapes.publication import Publication
     from gonogo.core.pipeline.decisions import DecisionRecord
     from gonogo.core.pipeline.findings import Assessment, Evidence, Finding, MissingInformation
-    from gonogo.core.pipeline.path_to_go import Fix, Step
-    from gonogo.core.pipeline.proposal import Quote
+    from gonogo.core.pipeline.path_to_go import Step
     from gonogo.core.pipeline.waivers import Waiver, WaiverRuling
 
 FORMAT_VERSION = 1
-# The outcomes (`FindingStatus` values) under which a finding states its problem.
-_PROBLEM_SHOWN = ("failed", "waived")
 
 
 def report_document(
@@ -52,7 +50,7 @@ def _finding(f: Finding) -> dict[str, Any]:
         "checklist": f.checklist,
         "rule": f.rule.id,
         "title": f.rule.title,
-        "problem": f.headline if f.outcome in _PROBLEM_SHOWN else None,
+        "problem": f.headline if f.outcome in ("failed", "waived") else None,
         "severity": f.rule.severity.value,
         "outcome": f.outcome.value,
         "evidence": [_evidence(e) for e in f.evidence],
@@ -90,32 +88,16 @@ def _comment(publication: Publication | None, comment: CommentBody | None) -> di
 
 
 def _step(step: Step) -> dict[str, Any]:
+    # A Fix's fields are the schema's names; an option is a str (its vocabulary value) for json.
     return {
-        **_change(step.change),
+        **vars(step.change),
         "rules": list(step.rules),
-        "alternatives": [_change(a) for a in step.alternatives],
+        "alternatives": [dict(vars(a)) for a in step.alternatives],
     }
-
-
-def _change(change: Fix) -> dict[str, Any]:
-    """The schema's names; options as vocabulary values, `set_to` as the site's own text."""
-    return {
-        "property": change.property,
-        "field": change.field,
-        "current": _plain(change.current),
-        "needed": _plain(change.needed),
-        "set_to": _plain(change.set_to),
-        "actor": change.actor,
-    }
-
-
-def _plain(value: Any) -> Any:
-    return str(value) if isinstance(value, str) else value
 
 
 def _waiver(waiver: Waiver, ruling: WaiverRuling | None) -> dict[str, Any]:
     """The waiver on a rule and what became of it; dates are ISO days, null when unknown or unlimited."""
-    lapse = ruling.lapse if ruling else None
     return {
         "label": waiver.label,
         "by": waiver.by,
@@ -124,16 +106,13 @@ def _waiver(waiver: Waiver, ruling: WaiverRuling | None) -> dict[str, Any]:
         "approved_by": ruling.approved_by if ruling else None,
         "approved_on": _day(ruling.approved_on if ruling else None),
         "expires_on": _day(ruling.expires_on if ruling else None),
-        "lapsed_by_change": (
-            {"field": lapse.field, "by": lapse.by, "on": lapse.on.isoformat()} if lapse else None
-        ),
+        "lapsed_by_change": _later(ruling.lapse) if ruling else None,
         "refused": refusal_text(ruling.refused, waiver) if ruling else None,
     }
 
 
 def _decision(record: DecisionRecord) -> dict[str, Any]:
     """The decision on record, beside the verdict; who and when from the change history."""
-    facts = record.older_facts
     return {
         "decision": record.decision.value,
         "source": record.source.value,
@@ -143,13 +122,18 @@ def _decision(record: DecisionRecord) -> dict[str, Any]:
         "reason": record.reason,
         "counts": record.counts,
         "against_verdict": record.against,
-        "older_facts": {"field": facts.field, "by": facts.by, "on": facts.on.isoformat()} if facts else None,
+        "older_facts": _later(record.older_facts),
         "owners": list(record.owners),
     }
 
 
 def _day(value: date | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def _later(change: LaterChange | None) -> dict[str, Any] | None:
+    """A change to a field after a judgement rested on it (a waiver lapsed, a decision's older facts)."""
+    return {"field": change.field, "by": change.by, "on": change.on.isoformat()} if change else None
 
 
 def _evidence(item: Evidence) -> dict[str, Any]:
@@ -160,10 +144,5 @@ def _evidence(item: Evidence) -> dict[str, Any]:
         "value": item.value,
         "problem": item.problem,
         "counted": item.counted,
-        "quote": _quote(item.quote) if item.quote else None,
+        "quote": dict(vars(item.quote)) if item.quote else None,
     }
-
-
-def _quote(quote: Quote) -> dict[str, Any]:
-    """A text signal's sentence; the field it speaks to with its value as a plain JSON value."""
-    return {**vars(quote), "about_value": _plain(quote.about_value)}

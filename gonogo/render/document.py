@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from gonogo.core.errors import ConfigurationError
 
-_TOKEN = re.compile(r"\x00([vf])([A-Za-z0-9+/=]*)\x00")
+_TOKEN = re.compile(r"(\x00[vf][A-Za-z0-9+/=]*\x00)")  # a group: re.split keeps tokens at odd places
 _HEADING = re.compile(r"h([1-6])\. (.*)")
 _PANEL = re.compile(r":::(?:\s+(\w+))?\s*")
 _EMOTICON = re.compile(r"\((x|\?|!|/|i)\)")
@@ -99,16 +99,10 @@ def seal_unsealed(text: str) -> str:
     For a filter that hands back what it was given: whatever reaches it unsealed may be ticket
     text (a value the template passed straight in), so none of it may count as template wording.
     """
-    pieces: list[str] = []
-    start = 0
-    for token in _TOKEN.finditer(text):
-        if token.start() > start:
-            pieces.append(seal(text[start : token.start()], ValueKind.TEXT))
-        pieces.append(token.group(0))
-        start = token.end()
-    if start < len(text):
-        pieces.append(seal(text[start:], ValueKind.TEXT))
-    return "".join(pieces)
+    return "".join(
+        piece if index % 2 or not piece else seal(piece, ValueKind.TEXT)
+        for index, piece in enumerate(_TOKEN.split(text))
+    )
 
 
 def parse_document(rendered: str, *, template: str) -> Document:
@@ -176,15 +170,9 @@ class _Parser:
         self._panel = None
 
     def _close_paragraph(self) -> None:
-        if not self._paragraph:
-            return
         content: list[Inline] = []
-        for line in self._paragraph:
-            if not line:  # a line that printed only empty values: no line break for it
-                continue
-            if content:
-                content.append(LineBreak())
-            content.extend(line)
+        for line in filter(None, self._paragraph):  # a line that printed only empty values: no break
+            content.extend((LineBreak(), *line) if content else line)
         if content:
             self._blocks.append(Paragraph(tuple(content)))
         self._paragraph = []
@@ -197,16 +185,14 @@ class _Parser:
     def _inline(self, line: str, number: int) -> tuple[Inline, ...]:
         content: list[Inline] = []
         strong = False
-        position = 0
-        for token in _TOKEN.finditer(line):
-            strong = self._words(line[position : token.start()], strong, content, number)
-            if strong:
+        for index, piece in enumerate(_TOKEN.split(line)):
+            if index % 2 == 0:
+                strong = self._words(piece, strong, content, number)
+            elif strong:
                 raise self._error(number, "a {{ value }} inside *strong* text: keep values outside the stars")
-            text = base64.b64decode(token.group(2)).decode("utf-8", "surrogatepass")
-            if text:
-                content.append(Value(text, ValueKind(token.group(1))))
-            position = token.end()
-        if self._words(line[position:], strong, content, number):
+            elif text := base64.b64decode(piece[2:-1]).decode("utf-8", "surrogatepass"):
+                content.append(Value(text, ValueKind(piece[1])))
+        if strong:
             raise self._error(number, "a *strong* text is not closed on its line")
         return tuple(content)
 

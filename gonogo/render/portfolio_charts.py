@@ -1,24 +1,100 @@
-"""Geometry of the HTML report's section charts: rules failing most, missing information, outcomes.
+"""Geometry of the HTML report's charts: verdicts, scores, rules failing most, missing information,
+outcomes.
 
-The template only draws what is computed here (positions and sizes in whole pixels), as for the
-verdict and score charts in `gonogo.render.portfolio_formats`. Every chart is built from the section data of
-`gonogo.core.portfolio.sections`, so the picture and the JSON cannot disagree.
+The template only draws what is computed here (positions and sizes in whole pixels). The section
+charts are built from the section data of `gonogo.core.portfolio.sections`, so the picture and the
+JSON cannot disagree.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from gonogo.core.portfolio.sections import failures_section, outcomes_section
-
-if TYPE_CHECKING:
-    from gonogo.core.portfolio.rows import Portfolio
+from gonogo.core.pipeline.verdict import WORST_FIRST
+from gonogo.core.portfolio.outcomes import OUTCOMES
+from gonogo.core.portfolio.rows import Portfolio, score_bands
 
 MAX_BARS = 10  # a chart shows the ten biggest; the table under it lists them all
 ROW_HEIGHT = 34  # a title line, then a 14-pixel bar under it
 BAR_HEIGHT = 14
-OUTCOME_KINDS = ("won", "lost", "withdrawn", "no-bid", "none")
+
+
+def verdict_chart(portfolio: Portfolio, *, bar_span: int = 300) -> dict[str, Any]:
+    """Horizontal bars, one per verdict (and one for unchecked tickets when there are any)."""
+    totals = portfolio.totals
+    counts = [(v.value, v.label, totals.by_verdict.get(v, 0)) for v in WORST_FIRST]
+    if totals.unchecked:
+        counts.append(("error", "Could not check", totals.unchecked))
+    biggest = max((count for _, _, count in counts), default=0) or 1
+    label_width, row_height = 150, 28
+    bars = [
+        {
+            "kind": kind,
+            "label": label,
+            "count": count,
+            "percent": round(100 * count / totals.tickets) if totals.tickets else 0,
+            "y": index * row_height,
+            "width": round(bar_span * count / biggest),
+        }
+        for index, (kind, label, count) in enumerate(counts)
+    ]
+    return {
+        "bars": bars,
+        "label_width": label_width,
+        "width": label_width + bar_span + 90,
+        "height": row_height * len(bars),
+    }
+
+
+def score_chart(portfolio: Portfolio, *, plot_height: int = 170) -> dict[str, Any]:
+    """A histogram of bid scores in 10-point buckets, each bar stacked by verdict (worst at the bottom)."""
+    scores = [
+        (row.score, row.verdict)
+        for row in portfolio.rows
+        if row.verdict is not None and row.score is not None
+    ]
+    buckets = [
+        (low, high, Counter(verdict for score, verdict in scores if low <= score <= high))
+        for low, high in score_bands(10)
+    ]
+    tallest = max(counts.total() for *_, counts in buckets)
+    left, top, bar_width, gap = 28, 18, 34, 8
+    base = top + plot_height
+    columns = []
+    for index, (low, high, counts) in enumerate(buckets):
+        y, stacked, segments = base, 0, []
+        for verdict in WORST_FIRST:
+            if not counts[verdict]:
+                continue
+            # whole pixels, from cumulative counts: segments meet without a blended seam or a gap
+            stacked += counts[verdict]
+            top_y = base - round(plot_height * stacked / (tallest or 1))
+            segments.append(
+                {
+                    "kind": verdict.value,
+                    "label": verdict.label,
+                    "count": counts[verdict],
+                    "y": top_y,
+                    "height": y - top_y,
+                }
+            )
+            y = top_y
+        x = left + gap + index * (bar_width + gap)
+        columns.append(
+            {"low": low, "high": high, "count": counts.total(), "x": x, "top": y, "segments": segments}
+        )
+    return {
+        "columns": columns,
+        "tallest": tallest,
+        "left": left,
+        "top": top,
+        "base": base,
+        "bar_width": bar_width,
+        "width": left + gap + len(buckets) * (bar_width + gap),
+        "height": base + 20,
+    }
 
 
 def bar_list(items: Sequence[tuple[str, str, str, int, int]], *, bar_span: int = 300) -> dict[str, Any]:
@@ -54,7 +130,7 @@ def outcome_bars(rows: Sequence[dict[str, Any]], *, bar_span: int = 300) -> dict
     bars = []
     for index, row in enumerate(rows):
         x, segments, stacked = label_width, [], 0
-        for kind in OUTCOME_KINDS:
+        for kind in OUTCOMES:
             count = row["counts"][kind]
             if not count:
                 continue
@@ -91,10 +167,10 @@ def band_columns(rows: Sequence[dict[str, Any]], *, plot_height: int = 120) -> d
     }
 
 
-def section_charts(portfolio: Portfolio) -> dict[str, Any]:
+def section_charts(sections: dict[str, Any]) -> dict[str, Any]:
     """Every section chart the HTML page draws (the outcome ones only with --outcomes)."""
-    failures = failures_section(portfolio)
-    charts: dict[str, Any] = {
+    failures, outcomes = sections["failures"], sections["outcomes"]
+    return {
         "failure_chart": bar_list(
             # Labelled as the failure reads ("No funded budget"), not the rule's aim.
             [(r["rule"], r["problem"], r["severity"], r["count"], r["share"]) for r in failures["rules"]]
@@ -102,11 +178,6 @@ def section_charts(portfolio: Portfolio) -> dict[str, Any]:
         "missing_chart": bar_list(
             [(m["property"], m["label"], "missing", m["count"], m["share"]) for m in failures["missing"]]
         ),
-        "outcome_chart": None,
-        "band_chart": None,
+        "outcome_chart": outcome_bars(outcomes["by_verdict"]) if outcomes else None,
+        "band_chart": band_columns(outcomes["by_band"]) if outcomes else None,
     }
-    outcomes = outcomes_section(portfolio)
-    if outcomes is not None:
-        charts["outcome_chart"] = outcome_bars(outcomes["by_verdict"])
-        charts["band_chart"] = band_columns(outcomes["by_band"])
-    return charts

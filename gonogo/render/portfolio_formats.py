@@ -34,17 +34,28 @@ CSV_COLUMNS = (
     *("url", "changed", "changed_on", "outcome", "decision", "decision_by", "decision_on"),
     "decision_counts",
 )
-_OUTCOME_COLUMNS = (
-    "won",
-    "lost",
-    "withdrawn",
-    "no-bid",
-    "none",
-    "total",
-    "decided",
-    "won_of_decided",
-    "win_rate",
-)
+_RATES = ("won", "lost", "withdrawn", "no-bid", "none", "total", "decided", "won_of_decided", "win_rate")
+# `--section NAME`: where its items are in the report's sections, and its columns; a column takes the
+# item's value of the same name (of `_ITEM_KEYS[column]` if there), a verdict by its label.
+CSV_SECTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "tickets": ((), CSV_COLUMNS),
+    "rules": (("failures", "rules"), ("rule", "problem", "severity", "count", "share", "keys")),
+    "missing": (("failures", "missing"), ("property", "label", "count", "share", "keys")),
+    "changes": (("since_changes",), ("key", "summary", "from", "to", "on", "days_ago")),
+    "outcomes": (("outcomes", "by_verdict"), ("verdict", *_RATES)),
+    "bands": (("outcomes", "by_band"), ("score_from", "score_to", *_RATES)),
+    "rule-outcomes": (("outcomes", "by_rule"), ("rule", "problem", "severity", *_RATES)),
+    "suggestions": (
+        ("outcomes", "suggestions"),
+        ("threshold", "current", "suggested", "property", "direction", "edge", "bids"),
+    ),
+    "decisions": (
+        ("decisions", "by_verdict"),
+        ("verdict", "bid", "no_bid", "not_counted", "undecided", "total"),
+    ),
+    "decision-outcomes": (("decisions", "outcomes", "by_verdict"), ("verdict", "decision", *_RATES)),
+}
+_ITEM_KEYS = {"score_from": "low", "score_to": "high", "won_of_decided": "won"}
 
 
 class ReportFormat(NamedTuple):
@@ -73,9 +84,9 @@ def _sections(portfolio: Portfolio) -> dict[str, Any]:
         "changes": [sections.ticket_change(portfolio, row) for row in portfolio.rows],
         "failures": sections.failures_section(portfolio),
         "since_changes": sections.changes_section(portfolio),
-        "outcomes": sections.outcomes_section(portfolio),
+        "outcomes": portfolio.outcomes,
         "labels": {v.value: v.label for v in WORST_FIRST},
-        "waivers": portfolio.waiver_section(),
+        "waivers": sections.waivers_section(portfolio),
         "decisions": sections.decisions_section(portfolio),
     }
 
@@ -98,15 +109,12 @@ def portfolio_document(portfolio: Portfolio) -> dict[str, Any]:
             "failed": totals.failed,
             "comments": dict(totals.comments),
         },
-        "tickets": [
-            _ticket(portfolio, row, change)
-            for row, change in zip(portfolio.rows, shown["changes"], strict=True)
-        ],
+        "tickets": [_ticket(portfolio, row) for row in portfolio.rows],
         "failures": shown["failures"],
         "since": portfolio.since.isoformat() if portfolio.since else None,
         "changes": shown["since_changes"],
         "outcomes": shown["outcomes"],
-        "waivers": None if portfolio.outcomes is not None else _waivers(portfolio),
+        "waivers": None if portfolio.outcomes is not None else _waivers(shown["waivers"]),
         "decisions": shown["decisions"],
     }
 
@@ -126,9 +134,7 @@ def render_jsonl(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
 def ticket_line(portfolio: Portfolio, row: Row) -> str:
     from gonogo.redaction import redact_data  # noqa: PLC0415 - see the module docstring
 
-    return (
-        json.dumps(redact_data(_ticket(portfolio, row, _change(portfolio, row))), ensure_ascii=False) + "\n"
-    )
+    return json.dumps(redact_data(_ticket(portfolio, row)), ensure_ascii=False) + "\n"
 
 
 def _change(portfolio: Portfolio, row: Row) -> dict[str, Any] | None:
@@ -137,10 +143,10 @@ def _change(portfolio: Portfolio, row: Row) -> dict[str, Any] | None:
     return ticket_change(portfolio, row)
 
 
-def _ticket(portfolio: Portfolio, row: Row, change: dict[str, Any] | None) -> dict[str, Any]:
+def _ticket(portfolio: Portfolio, row: Row) -> dict[str, Any]:
     coverage, reason, publication = row.coverage, row.reason, row.publication
     return {
-        "change": change,
+        "change": _change(portfolio, row),
         "history": [entry.as_json() for entry in row.history],
         "outcome": row.outcome,
         "key": row.key,
@@ -158,15 +164,14 @@ def _ticket(portfolio: Portfolio, row: Row, change: dict[str, Any] | None) -> di
     }
 
 
-def _waivers(portfolio: Portfolio) -> dict[str, Any]:
+def _waivers(section: dict[str, Any]) -> dict[str, Any]:
     """Counts by status, and every waiver: active ones soonest end first, then the ones not applied."""
-    section = portfolio.waiver_section()
-    expiring = set(section.expiring)
-    listed = [*section.active, *(entry for entries in section.ended.values() for entry in entries)]
+    expiring = set(section["expiring"])
+    ended = section["ended"]
     return {
-        "active": len(section.active),
-        "expiring_soon": len(section.expiring),
-        **{status.value: len(entries) for status, entries in section.ended.items()},
+        "active": len(section["active"]),
+        "expiring_soon": len(expiring),
+        **{status: len(entries) for status, entries in ended.items()},
         "items": [
             {
                 "key": entry.key,
@@ -179,7 +184,7 @@ def _waivers(portfolio: Portfolio) -> dict[str, Any]:
                 "expires_on": entry.expires_on.isoformat() if entry.expires_on else None,
                 "expiring_soon": entry in expiring,
             }
-            for entry in listed
+            for entry in [*section["active"], *(entry for entries in ended.values() for entry in entries)]
         ],
     }
 
@@ -189,11 +194,7 @@ def _waivers(portfolio: Portfolio) -> dict[str, Any]:
 
 def render_csv(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
     """One line per ticket for a spreadsheet, worst first; no cell can start a formula."""
-    return _tickets_csv(portfolio)
-
-
-def _tickets_csv(portfolio: Portfolio) -> str:
-    return _csv(CSV_COLUMNS, (_ticket_cells(portfolio, row) for row in portfolio.rows))
+    return csv_section(portfolio, "tickets")
 
 
 def csv_line(portfolio: Portfolio, row: Row) -> str:
@@ -201,7 +202,7 @@ def csv_line(portfolio: Portfolio, row: Row) -> str:
 
 
 def _ticket_cells(portfolio: Portfolio, row: Row) -> tuple[Any, ...]:
-    coverage, reason = row.coverage, row.reason
+    coverage, reason, change = row.coverage, row.reason, _change(portfolio, row)
     return (
         row.key,
         row.summary or "",
@@ -213,16 +214,11 @@ def _ticket_cells(portfolio: Portfolio, row: Row) -> tuple[Any, ...]:
         row.error or "",
         row.publication.action.value if row.publication else "",
         portfolio.browse_url(row) or "",
-        *_change_cells(_change(portfolio, row)),
+        f"{_label(change['from'])} → {_label(change['to'])}" if change else "",
+        change["on"] if change else "",
         row.outcome or "",
         *_decision_cells(row.decision),
     )
-
-
-def _change_cells(change: dict[str, Any] | None) -> tuple[str, str]:
-    if change is None:
-        return "", ""
-    return f"{_label(change['from'])} → {_label(change['to'])}", change["on"]
 
 
 def _decision_cells(record: DecisionRecord | None) -> tuple[str, str, str, str]:
@@ -237,8 +233,23 @@ def _label(verdict: str) -> str:
     return Verdict(verdict).label
 
 
-def _csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    return _csv_lines([columns]) + _csv_lines(rows)
+def csv_section(portfolio: Portfolio, name: str) -> str:
+    """One of the report's sections as its own CSV (`--section`); `tickets` is the usual table."""
+    where, columns = CSV_SECTIONS[name]
+    if not where:
+        return _csv_lines([columns, *(_ticket_cells(portfolio, row) for row in portfolio.rows)])
+    found: Any = _sections(portfolio)
+    for key in where:
+        found = found[key] if found else None
+    items = ({**item.get("counts", {}), **item} for item in found or [])
+    return _csv_lines([columns, *([_csv_value(column, item) for column in columns] for item in items)])
+
+
+def _csv_value(column: str, item: dict[str, Any]) -> Any:
+    value = item[_ITEM_KEYS.get(column, column)]
+    if column in ("verdict", "from", "to"):
+        return _label(value)
+    return " ".join(value) if column == "keys" else value
 
 
 def _csv_lines(rows: Iterable[Sequence[Any]]) -> str:
@@ -262,169 +273,26 @@ def _cell(value: Any, redact: Callable[[str], str]) -> Any:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-def _picked(items: Iterable[dict[str, Any]], names: Sequence[str]) -> str:
-    """A CSV of `names` taken from each item; a list of keys is one cell, space separated."""
-    rows = ([" ".join(item[n]) if n == "keys" else item[n] for n in names] for item in items)
-    return _csv(names, rows)
-
-
-def _rates(items: Iterable[dict[str, Any]], keys: Sequence[str], headers: Sequence[str] = ()) -> str:
-    """A win-rate table: the `keys` columns (a verdict by its label), then the counts and the rate."""
-
-    def cells(item: dict[str, Any]) -> list[Any]:
-        rate = item["win_rate"]
-        leading = [_label(item[n]) if n == "verdict" else item[n] for n in keys]
-        counts = [*item["counts"].values(), item["total"], item["decided"], item["won"]]
-        return [*leading, *counts, "" if rate is None else rate]
-
-    return _csv([*(headers or keys), *_OUTCOME_COLUMNS], (cells(item) for item in items))
-
-
-def csv_section(portfolio: Portfolio, name: str) -> str:
-    """One of the report's sections as its own CSV (`--section`); `tickets` is the usual table."""
-    from gonogo.core.portfolio import sections  # noqa: PLC0415 - see the module docstring
-
-    if name == "tickets":
-        return _tickets_csv(portfolio)
-    if name in ("rules", "missing"):
-        failures = sections.failures_section(portfolio)
-        if name == "rules":
-            return _picked(failures["rules"], ["rule", "problem", "severity", "count", "share", "keys"])
-        return _picked(failures["missing"], ["property", "label", "count", "share", "keys"])
-    if name == "changes":
-        rows = (
-            [c["key"], c["summary"] or "", _label(c["from"]), _label(c["to"]), c["on"], c["days_ago"]]
-            for c in sections.changes_section(portfolio) or []
-        )
-        return _csv(["key", "summary", "from", "to", "on", "days_ago"], rows)
-    if name.startswith("decision"):
-        return _decisions_csv(sections.decisions_section(portfolio), outcomes=name == "decision-outcomes")
-    return _outcomes_csv(sections.outcomes_section(portfolio), name)
-
-
-def _decisions_csv(decisions: dict[str, Any], *, outcomes: bool) -> str:
-    """Decisions by verdict, or (with --outcomes) how each verdict's decisions ended."""
-    if outcomes:
-        rows = decisions["outcomes"]["by_verdict"] if decisions["outcomes"] else []
-        return _rates(rows, ["verdict", "decision"])
-    names = ["verdict", "bid", "no_bid", "not_counted", "undecided", "total"]
-    return _csv(names, ([_label(v["verdict"]), *(v[n] for n in names[1:])] for v in decisions["by_verdict"]))
-
-
-def _outcomes_csv(outcomes: dict[str, Any] | None, name: str) -> str:
-    """The sections of `--outcomes`: win rates by verdict, score band and rule, threshold suggestions."""
-    found = outcomes or {"by_verdict": [], "by_band": [], "by_rule": [], "suggestions": []}
-    if name == "outcomes":
-        return _rates(found["by_verdict"], ["verdict"])
-    if name == "bands":
-        return _rates(found["by_band"], ["low", "high"], ["score_from", "score_to"])
-    if name == "rule-outcomes":
-        return _rates(found["by_rule"], ["rule", "problem", "severity"])
-    names = ["threshold", "current", "suggested", "property", "direction", "edge", "bids"]
-    return _picked(found["suggestions"], names)
-
-
-CSV_SECTIONS = (
-    *("tickets", "rules", "missing", "changes", "outcomes", "bands", "rule-outcomes", "suggestions"),
-    *("decisions", "decision-outcomes"),
-)
-
-
 # --- HTML -------------------------------------------------------------------------------------
 
 
 def render_html(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
     """One self-contained page: totals, the charts, the teaching sections and a row per ticket."""
-    from gonogo.render.portfolio_charts import section_charts  # noqa: PLC0415 - see the module docstring
+    from gonogo.render import portfolio_charts as charts  # noqa: PLC0415 - see the module docstring
 
+    shown = _sections(portfolio)
     return renderer.html_page(
         "portfolio.html.j2",
         p=portfolio,
         totals=portfolio.totals,
-        verdict_chart=verdict_chart(portfolio),
-        score_chart=score_chart(portfolio),
+        verdict_chart=charts.verdict_chart(portfolio),
+        score_chart=charts.score_chart(portfolio),
         urls=[portfolio.browse_url(row) for row in portfolio.rows],
         reason_labels=_REASON_LABELS,
         version=__version__,
-        **_sections(portfolio),
-        **section_charts(portfolio),
+        **shown,
+        **charts.section_charts(shown),
     )
-
-
-def verdict_chart(portfolio: Portfolio, *, bar_span: int = 300) -> dict[str, Any]:
-    """Horizontal bars, one per verdict (and one for unchecked tickets when there are any)."""
-    totals = portfolio.totals
-    counts = [(v.value, v.label, totals.by_verdict.get(v, 0)) for v in WORST_FIRST]
-    if totals.unchecked:
-        counts.append(("error", "Could not check", totals.unchecked))
-    biggest = max((count for _, _, count in counts), default=0) or 1
-    label_width, row_height = 150, 28
-    bars = [
-        {
-            "kind": kind,
-            "label": label,
-            "count": count,
-            "percent": round(100 * count / totals.tickets) if totals.tickets else 0,
-            "y": index * row_height,
-            "width": round(bar_span * count / biggest),
-        }
-        for index, (kind, label, count) in enumerate(counts)
-    ]
-    return {
-        "bars": bars,
-        "label_width": label_width,
-        "width": label_width + bar_span + 90,
-        "height": row_height * len(bars),
-    }
-
-
-def score_chart(portfolio: Portfolio, *, plot_height: int = 170) -> dict[str, Any]:
-    """A histogram of bid scores in 10-point buckets, each bar stacked by verdict (worst at the bottom)."""
-    buckets = portfolio.score_histogram()
-    tallest = max((bucket.count for bucket in buckets), default=0)
-    left, top, bar_width, gap = 28, 18, 34, 8
-    base = top + plot_height
-    columns = []
-    for index, bucket in enumerate(buckets):
-        y, stacked, segments = base, 0, []
-        for verdict in WORST_FIRST:
-            count = bucket.by_verdict.get(verdict, 0)
-            if not count:
-                continue
-            # whole pixels, from cumulative counts: segments meet without a blended seam or a gap
-            stacked += count
-            top_y = base - round(plot_height * stacked / (tallest or 1))
-            segments.append(
-                {
-                    "kind": verdict.value,
-                    "label": verdict.label,
-                    "count": count,
-                    "y": top_y,
-                    "height": y - top_y,
-                }
-            )
-            y = top_y
-        x = left + gap + index * (bar_width + gap)
-        columns.append(
-            {
-                "low": bucket.low,
-                "high": bucket.high,
-                "count": bucket.count,
-                "x": x,
-                "top": y,
-                "segments": segments,
-            }
-        )
-    return {
-        "columns": columns,
-        "tallest": tallest,
-        "left": left,
-        "top": top,
-        "base": base,
-        "bar_width": bar_width,
-        "width": left + gap + len(buckets) * (bar_width + gap),
-        "height": base + 20,
-    }
 
 
 REPORT_FORMATS: dict[str, ReportFormat] = {

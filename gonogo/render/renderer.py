@@ -16,7 +16,7 @@ import json
 import re
 import textwrap
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
@@ -29,18 +29,15 @@ import jinja2.sandbox
 from gonogo import __version__
 from gonogo.core.errors import ConfigurationError
 from gonogo.core.jira_shapes.comment_format import CommentBody, CommentFormat
-from gonogo.core.jira_shapes.publication import Publication
-from gonogo.core.pipeline.findings import Assessment, FindingStatus, unrecorded_that_matter
+from gonogo.core.pipeline.findings import Assessment, Finding, FindingStatus, unrecorded_that_matter
 from gonogo.core.pipeline.rules import Severity, fill_values
 from gonogo.core.pipeline.ticket import ISSUE_KEY
 from gonogo.core.text import display_value
 from gonogo.redaction import redact
 from gonogo.render import wikimarkup
-from gonogo.render.adf import Adf, compact_json, to_adf
-from gonogo.render.ansi import style
 from gonogo.render.codes import question_text, refusal_text
+from gonogo.render.comment_formats import Adf, compact_json, to_adf, to_wiki
 from gonogo.render.document import Document, ValueKind, parse_document, seal, seal_unsealed
-from gonogo.render.wiki_document import to_wiki
 from gonogo.sources.resources import bundled_dir, bundled_vocabulary
 
 COMMENT_TEMPLATE = "comment.jira.j2"
@@ -56,6 +53,8 @@ _ACTOR_ORDER = {"customer": 0, "team": 1, "estimate": 2, "market": 3}
 _DIRECTION_CONTROLS = re.compile(r"[\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 # Control characters (line breaks included: a value must not forge report lines) and the above.
 _TERMINAL_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# The terminal's colours, in the order of their ANSI codes from 30.
+_ANSI_COLOURS = ("black", "red", "green", "yellow", "blue", "magenta", "cyan", "white")
 # Jinja's own filters a template may use besides gonogo's: plain data and text operations. Left
 # out: those that make text live (`safe`, `urlize`, `xmlattr`, `tojson`), `attr`, `pprint`, `random`.
 _JINJA_FILTERS = frozenset(
@@ -154,21 +153,6 @@ class Renderer:
         context = _context(assessment, None)
         context["color"] = color
         return _render(self.text, TEXT_TEMPLATE, context)
-
-    def publication_page(
-        self, publication: Publication | None, *, key: str, fetched: bool, comment: CommentBody | None
-    ) -> str:
-        """After the text report: what happened to the comment, or what a dry run would post."""
-        return self.text_page(
-            "publication.txt.j2",
-            action=publication.action.value if publication is not None else None,
-            comment_id=publication.comment_id if publication is not None else None,
-            deleted=publication.removed if publication is not None else (),
-            key=key,
-            fetched=fetched,
-            # The comment as printed for its format: its own line breaks, values already made safe.
-            shown=Trusted(comment.printable() if comment is not None else ""),
-        )
 
 
 def make_renderer(template_dir: Path | None = None) -> Renderer:
@@ -294,10 +278,18 @@ def _wrap(text: Any, width: int = 80, indent: int = 0) -> Trusted:
     return Trusted(("\n" + " " * indent).join(lines))
 
 
-def _style(text: Any, color: bool, **styles: Any) -> str:
-    """ANSI styling for the terminal report; the styled text itself is still escaped first."""
+def _style(text: Any, color: bool, *, fg: str | None = None, bold: bool | None = None) -> str:
+    """ANSI styling for the terminal report, the codes click's `style` writes (without loading
+    click); bold False is explicitly not bold. The styled text itself is still escaped first."""
     safe = _escape_for_terminal(_shown(text))
-    return Trusted(style(safe, **styles)) if color else safe
+    if not color:
+        return safe
+    if fg is not None and fg not in _ANSI_COLOURS:
+        raise ValueError(f"unknown colour {fg!r}")
+    codes = f"\x1b[{30 + _ANSI_COLOURS.index(fg)}m" if fg is not None else ""
+    if bold is not None:
+        codes += "\x1b[1m" if bold else "\x1b[22m"
+    return Trusted(f"{codes}{safe}\x1b[0m")
 
 
 def _escaped(text: str) -> Trusted:
@@ -330,11 +322,11 @@ def _reportable(assessment: Assessment) -> list[Any]:
 
 
 def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
-    """What every assessment template may use; a comment too long for Jira lists the first `shown`
-    failed findings and counts the rest."""
+    """What every assessment template may use (a team's copied template too: the names stay); a
+    comment too long for Jira lists the first `shown` failed findings and counts the rest."""
     failed = _reportable(assessment)
     listed = failed if shown is None else failed[:shown]
-    by_severity = {severity: [f for f in listed if f.rule.severity is severity] for severity in Severity}
+    blockers, majors, minors = ([f for f in listed if f.rule.severity is s] for s in Severity)
     return {
         "a": assessment,
         "headline": assessment.headline,
@@ -342,13 +334,13 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
         "thresholds": assessment.thresholds,
         # What a property's number counts, for sentences ("a first phase of at most 212 person-days").
         "units": {name: spec.unit for name, spec in bundled_vocabulary().properties.items() if spec.unit},
-        "blockers": by_severity[Severity.BLOCKER],
-        "majors": _majors(by_severity),
-        "minors": by_severity[Severity.MINOR],
+        "blockers": blockers,
+        "majors": _majors(blockers, majors),
+        "minors": minors,
         "left_out": len(failed) - len(listed),
-        **_path_context(assessment, by_severity[Severity.BLOCKER]),
+        **_path_context(assessment, blockers),
         **_skipped_context(assessment),
-        **_findings_context(assessment),
+        **_findings_context(assessment.findings),
         "deadline_passed": _deadline_passed(assessment),
         "unrecorded_names": _unrecorded_names(assessment),
         "verdict": assessment.verdict,
@@ -365,8 +357,7 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
     }
 
 
-def _findings_context(assessment: Assessment) -> dict[str, list[Any]]:
-    findings = assessment.findings
+def _findings_context(findings: tuple[Finding, ...]) -> dict[str, list[Finding]]:
     return {
         "judged_passed": [f for f in findings if f.outcome is FindingStatus.PASSED and f.judges],
         "passed": [f for f in findings if f.outcome is FindingStatus.PASSED],
@@ -382,11 +373,11 @@ def _key(key: str) -> str:
     return Trusted(key) if ISSUE_KEY.fullmatch(key) and key.isupper() else key
 
 
-def _majors(by_severity: Mapping[Severity, list[Any]]) -> list[Any]:
+def _majors(blockers: list[Any], majors: list[Any]) -> list[Any]:
     """Under a NO-GO, a major that looks only at what a failed blocker already condemned says the
     same thing more weakly; listing it would bury the show-stoppers."""
-    condemned = {name for f in by_severity[Severity.BLOCKER] for name in f.rule.uses}
-    return [f for f in by_severity[Severity.MAJOR] if not set(f.rule.uses) <= condemned]
+    condemned = {name for f in blockers for name in f.rule.uses}
+    return [f for f in majors if not set(f.rule.uses) <= condemned]
 
 
 def _passed_blockers(assessment: Assessment) -> list[Any]:
@@ -407,11 +398,9 @@ def _path_context(assessment: Assessment, blockers: list[Any]) -> dict[str, Any]
     """The path to GO grouped by who acts; under a NO-GO, the changes that clear the show-stoppers
     come first and the rest is counted."""
     path = assessment.path
-    steps = tuple(
-        sorted(
-            path.steps if path else (),
-            key=lambda s: _ACTOR_ORDER.get(str(s.change.actor), 4) + 5 * (s.change.needed is None),
-        )
+    steps = sorted(
+        path.steps if path else (),
+        key=lambda s: _ACTOR_ORDER.get(str(s.change.actor), 4) + 5 * (s.change.needed is None),
     )
     blocker_refs = {f.ref for f in blockers}
     main = [s for s in steps if not blocker_refs or blocker_refs & set(s.rules)]

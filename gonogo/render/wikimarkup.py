@@ -39,20 +39,11 @@ _EXTENDING_CATEGORIES = frozenset({"Mn", "Mc", "Me"})
 _ZERO_WIDTH_JOINER = "\u200d"
 
 
-def escape_inline(text: str, *, max_length: int | None = None) -> str:
-    """``text`` as inert wiki markup for one line of a comment; escape exactly once.
-
-    ``max_length`` limits the visible length (ellipsis included), cut before escaping so that
-    no escape is ever split.
-    """
-    if max_length is not None and max_length < 1:
-        raise ValueError(f"max_length must be at least 1, got {max_length}")
+def escape_inline(text: str) -> str:
+    """``text`` as inert wiki markup for one line of a comment; escape exactly once (a value is
+    shortened before, `shorten`, so that no escape is ever split)."""
     plain = inline_plain(text)
-    if max_length is not None and len(plain) > max_length:
-        plain = shorten(plain, max_length)
-    if not plain:
-        return ""
-    return WORD_JOINER + _escape_characters(plain) + WORD_JOINER
+    return WORD_JOINER + _escape_characters(plain) + WORD_JOINER if plain else ""
 
 
 def inline_plain(text: str) -> str:

@@ -54,7 +54,7 @@ def recheck_until(
     jql = recheck_jql(filters)
     while not stopping.is_set():
         try:
-            gateway = JiraGateway.connect(jira)
+            gateway = JiraGateway(jira)
             jobs = due_jobs(
                 gateway, jql=jql, property_key=jira.comment_property, today=today(), now=time.time()
             )

@@ -75,7 +75,7 @@ def _prepare(settings: Settings, webhook: WebhookSettings, *, verbose: int) -> W
     setup_service_logging(verbose=verbose)
     settings.jira.require_connection()
     try:
-        own = JiraGateway.connect(settings.jira).account_ids()
+        own = JiraGateway(settings.jira).account_ids()
     except JiraError as exc:
         log.warning(
             "could not read gonogo's own account (GET myself); each of its own label edits will be "
@@ -95,7 +95,7 @@ def check_runner(
     may belong to any project), assess, post. A ticket outside them costs one GET, no comment."""
 
     def run(job: Job) -> Checked | NotAProposal:
-        gateway = JiraGateway.connect(jira)
+        gateway = JiraGateway(jira)
         ticket = gateway.fetch_ticket(job.ticket, fields=assessor.fields_to_fetch(), label=job.key)
         unwanted = filtered_out(ticket.project_key, ticket.issue_type or "", filters)  # "" matches none
         if unwanted is not None:

@@ -1,7 +1,8 @@
 """Jira's change history of one issue, as typed data: who changed which field, and when.
 
 Waivers and decisions rest on it (who added a label, what changed since). Cloud names people and
-fields by id, Data Center by user name and display name, so both are kept.
+fields by id, Data Center by user name and display name, so both are kept. A comment's author and
+`GET myself` are the same user object as a change's author.
 """
 
 from __future__ import annotations
@@ -148,14 +149,31 @@ def _history(item: Mapping[str, Any]) -> History:
     )
 
 
+def user_ids(user: Any) -> frozenset[str]:
+    """Every id a Jira user object gives: account id (Cloud), user name and key (Data Center)."""
+    if not isinstance(user, dict):
+        return frozenset()
+    return frozenset(
+        user[k] for k in ("accountId", "name", "key") if isinstance(user.get(k), str) and user[k]
+    )
+
+
+def account_key(user: Any) -> str | None:
+    """ "accountId:…", "name:…" or "key:…" for a user object, to compare a comment's author with
+    gonogo's own account; None when it names nobody."""
+    if not isinstance(user, dict):
+        return None
+    named = (
+        f"{k}:{user[k]}" for k in ("accountId", "name", "key") if isinstance(user.get(k), str) and user[k]
+    )
+    return next(named, None)
+
+
 def _person(raw: Any) -> Person | None:
     if not isinstance(raw, dict):
         return None
-    ids = frozenset(
-        str(raw[k]) for k in ("accountId", "name", "key") if isinstance(raw.get(k), str) and raw[k]
-    )
     name = raw.get("displayName")
-    return Person(name=name if isinstance(name, str) else None, ids=ids)
+    return Person(name=name if isinstance(name, str) else None, ids=user_ids(raw))
 
 
 def _change(raw: Mapping[str, Any]) -> FieldChange:

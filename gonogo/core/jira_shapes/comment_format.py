@@ -14,8 +14,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-CLOUD_HOST_SUFFIXES = (".atlassian.net", ".jira.com")
-"""Hosts that are Jira Cloud whatever serverInfo would say: no need to ask."""
+CLOUD_HOST_SUFFIXES = (".atlassian.net", ".jira.com")  # Jira Cloud whatever serverInfo would say
 
 
 class CommentFormat(StrEnum):
@@ -26,7 +25,6 @@ class CommentFormat(StrEnum):
 
     @property
     def api_version(self) -> int:
-        """The REST version whose comment endpoints take this format."""
         return 3 if self is CommentFormat.ADF else 2
 
 
@@ -63,7 +61,6 @@ def _nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def is_cloud_host(url: str | None) -> bool:
-    """Whether the site's host is one of Atlassian's Cloud domains."""
     host = (urlsplit(url or "").hostname or "").lower()
     return host.endswith(CLOUD_HOST_SUFFIXES)
 

@@ -26,7 +26,6 @@ class LabelChange:
         return bool(self.add or self.remove)
 
     def operations(self) -> list[dict[str, str]]:
-        """The edit-issue `update.labels` operations: adds first, then removes."""
         return [{"add": label} for label in self.add] + [{"remove": label} for label in self.remove]
 
 

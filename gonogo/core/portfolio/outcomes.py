@@ -13,14 +13,12 @@ from enum import StrEnum
 from typing import Any
 
 from gonogo.core.pipeline.decisions import DecisionRecord
-from gonogo.core.pipeline.rules import Bound, Checklist, Rule, Severity
-from gonogo.core.pipeline.verdict import Verdict
+from gonogo.core.pipeline.rules import Bound, Checklist
+from gonogo.core.pipeline.verdict import WORST_FIRST, Verdict
 from gonogo.core.pipeline.verdict_history import verdict_on
-from gonogo.core.portfolio.rows import VERDICT_ORDER, Row, RuleRef
+from gonogo.core.portfolio.rows import Row, RuleRef, score_bands
 
-OUTCOMES = ("won", "lost", "withdrawn", "no-bid")
-NO_OUTCOME = "none"  # closed without an outcome in the field
-DECIDED = ("won", "lost")
+OUTCOMES = ("won", "lost", "withdrawn", "no-bid", "none")  # "none": closed without an outcome in the field
 MIN_BIDS = 5
 BAND_WIDTH = 20  # score bands 0-19, 20-39, ..., 80-100
 
@@ -37,7 +35,7 @@ class ClosedBid:
     """A closed ticket with the verdict it had before closing and how the bid ended."""
 
     key: str
-    outcome: str  # one of OUTCOMES, or NO_OUTCOME
+    outcome: str  # one of OUTCOMES
     verdict: Verdict
     score: int | None
     source: VerdictSource
@@ -46,138 +44,80 @@ class ClosedBid:
     decision: DecisionRecord | None = None  # the bid decision recorded on the ticket
 
 
-@dataclass(frozen=True)
-class WinRate:
-    """Decided bids (won + lost), how many were won, and the rate when the sample allows one."""
-
-    decided: int
-    won: int
-
-    @property
-    def percent(self) -> int | None:
-        return round(100 * self.won / self.decided) if self.decided >= MIN_BIDS else None
-
-
-@dataclass(frozen=True)
-class OutcomeRow:
-    """One line of a breakdown: a verdict, a score band or a rule, with its outcome counts."""
-
-    counts: Mapping[str, int]  # every outcome in OUTCOMES, then NO_OUTCOME
-    rate: WinRate
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-
-@dataclass(frozen=True)
-class VerdictOutcomes(OutcomeRow):
-    verdict: Verdict
-
-
-@dataclass(frozen=True)
-class BandOutcomes(OutcomeRow):
-    low: int
-    high: int
-
-
-@dataclass(frozen=True)
-class RuleOutcomes(OutcomeRow):
-    """Bids with this rule failed or waived: how they ended."""
-
-    ref: str
-    title: str
-    problem: str  # the failure as the rule words it
-    severity: Severity
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    """The team's results contradict a threshold: what they show and the value that would fit them."""
-
-    threshold: str
-    current: float
-    suggested: float
-    property: str
-    direction: str  # "below" (no win below `edge`) or "above" (no win above `edge`)
-    edge: float  # the lowest (or highest) value a bid was won at
-    bids: int  # decided bids beyond the edge, every one lost
-
-
-@dataclass(frozen=True)
-class OutcomeSummary:
-    bids: tuple[ClosedBid, ...]
-    overall: WinRate
-    by_verdict: tuple[VerdictOutcomes, ...]
-    by_band: tuple[BandOutcomes, ...]
-    by_rule: tuple[RuleOutcomes, ...]
-    suggestions: tuple[Suggestion, ...]
-
-    @property
-    def from_history(self) -> int:
-        return sum(1 for bid in self.bids if bid.source is VerdictSource.HISTORY)
-
-    @property
-    def assessed(self) -> int:
-        return sum(1 for bid in self.bids if bid.source is VerdictSource.ASSESSED)
-
-
-def closed_bid(row: Row) -> ClosedBid | None:
-    """A closed row with the verdict it had before it closed (history, else assessed); None if unassessed."""
-    if row.verdict is None:
-        return None
-    stored = row.history
-    entry = verdict_on(stored, row.closed) if row.closed is not None else (stored[-1] if stored else None)
-    if entry is None:
-        entry_verdict, entry_score, source = row.verdict, row.score, VerdictSource.ASSESSED
-    else:
-        entry_verdict, entry_score, source = entry.verdict, entry.score, VerdictSource.HISTORY
-    return ClosedBid(
-        key=row.key,
-        outcome=row.outcome if row.outcome in OUTCOMES else NO_OUTCOME,
-        verdict=entry_verdict,
-        score=entry_score,
-        source=source,
-        rules=row.failed_rules,
-        values=row.values,
-        decision=row.decision,
-    )
-
-
-def outcome_summary(
-    bids: Sequence[ClosedBid], *, checklists: Sequence[Checklist], thresholds: Mapping[str, float]
-) -> OutcomeSummary:
-    """Outcomes by verdict, win rate by score band and per failed or waived rule, and suggestions."""
-    by_verdict = tuple(
-        VerdictOutcomes(*tally(b for b in bids if b.verdict is verdict), verdict=verdict)
-        for verdict in VERDICT_ORDER
-    )
-    bands = []
-    for low in range(0, 100, BAND_WIDTH):
-        high = low + BAND_WIDTH - 1 if low + BAND_WIDTH < 100 else 100
-        inside = [b for b in bids if b.score is not None and low <= b.score <= high]
-        bands.append(BandOutcomes(*tally(inside), low=low, high=high))
-    rules = [
-        RuleOutcomes(
-            *tally(hit), ref=ref, title=rule.title, problem=rule.failed_label, severity=rule.severity
+def closed_bids(rows: Iterable[Row]) -> list[ClosedBid]:
+    """The assessed rows with the verdict each had before it closed: from history, else as assessed."""
+    bids = []
+    for row in rows:
+        if row.verdict is None:
+            continue
+        stored = row.history
+        entry = verdict_on(stored, row.closed) if row.closed is not None else (stored[-1] if stored else None)
+        verdict, score, source = (
+            (row.verdict, row.score, VerdictSource.ASSESSED)
+            if entry is None
+            else (entry.verdict, entry.score, VerdictSource.HISTORY)
         )
-        for ref, rule in _rules(checklists)
-        if (hit := [b for b in bids if any(r.ref == ref for r in b.rules)])
+        outcome = row.outcome if row.outcome in OUTCOMES else "none"
+        bids.append(
+            ClosedBid(row.key, outcome, verdict, score, source, row.failed_rules, row.values, row.decision)
+        )
+    return bids
+
+
+def outcomes_section(
+    bids: Sequence[ClosedBid], *, checklists: Sequence[Checklist], thresholds: Mapping[str, float]
+) -> dict[str, Any]:
+    """Outcomes by verdict, win rate by score band and per failed or waived rule, and suggestions."""
+    bounds = dict.fromkeys(bound for c in checklists for rule in c.rules for bound in rule.bounds)
+    return {
+        "min_bids": MIN_BIDS,
+        "closed": len(bids),
+        "from_history": sum(b.source is VerdictSource.HISTORY for b in bids),
+        "assessed": sum(b.source is VerdictSource.ASSESSED for b in bids),
+        "overall": win_rate(Counter(b.outcome for b in bids)),
+        "by_verdict": [{"verdict": v.value, **tally(b for b in bids if b.verdict is v)} for v in WORST_FIRST],
+        "by_band": [
+            {
+                "low": low,
+                "high": high,
+                **tally(b for b in bids if b.score is not None and low <= b.score <= high),
+            }
+            for low, high in score_bands(BAND_WIDTH)
+        ],
+        "by_rule": _by_rule(bids, checklists),
+        "suggestions": suggestions(bids, list(bounds), thresholds),
+        "bids": [
+            {
+                "key": b.key,
+                "outcome": b.outcome,
+                "verdict": b.verdict.value,
+                "score": b.score,
+                "source": b.source.value,
+            }
+            for b in bids
+        ],
+    }
+
+
+def _by_rule(bids: Sequence[ClosedBid], checklists: Sequence[Checklist]) -> list[dict[str, Any]]:
+    """Each rule failed or waived on some closed bid, with how those bids ended: most decided first."""
+    rules = [
+        {
+            "rule": ref,
+            "title": rule.title,
+            "problem": rule.failed_label,
+            "severity": rule.severity.value,
+            **tally(hit),
+        }
+        for ref, rule in ((f"{c.id}/{r.id}", r) for c in checklists for r in c.rules)
+        if (hit := [b for b in bids if any(failed.ref == ref for failed in b.rules)])
     ]
-    rules.sort(key=lambda r: (-r.rate.decided, -r.total, r.ref))
-    return OutcomeSummary(
-        bids=tuple(bids),
-        overall=tally(bids)[1],
-        by_verdict=by_verdict,
-        by_band=tuple(bands),
-        by_rule=tuple(rules),
-        suggestions=suggestions(bids, _bounds(checklists), thresholds),
-    )
+    return sorted(rules, key=lambda r: (-r["decided"], -r["total"], r["rule"]))
 
 
 def suggestions(
     bids: Sequence[ClosedBid], bounds: Sequence[Bound], thresholds: Mapping[str, float]
-) -> tuple[Suggestion, ...]:
+) -> list[dict[str, Any]]:
     """Thresholds the results contradict: at least MIN_BIDS decided bids past the last win, all lost.
 
     The suggestion is the value that would have failed exactly those.
@@ -189,15 +129,15 @@ def suggestions(
         decided = [
             (b.values[bound.property], b.outcome)
             for b in bids
-            if b.outcome in DECIDED and bound.property in b.values
+            if b.outcome in ("won", "lost") and bound.property in b.values
         ]
         suggestion = _suggestion(bound, thresholds[bound.threshold], decided)
         if suggestion is not None:
             found.append(suggestion)
-    return tuple(found)
+    return found
 
 
-def _suggestion(bound: Bound, current: float, decided: list[tuple[Any, str]]) -> Suggestion | None:
+def _suggestion(bound: Bound, current: float, decided: list[tuple[Any, str]]) -> dict[str, Any] | None:
     wins = [value for value, outcome in decided if outcome == "won"]
     if not wins:
         return None
@@ -207,7 +147,7 @@ def _suggestion(bound: Bound, current: float, decided: list[tuple[Any, str]]) ->
         if len(beyond) < MIN_BIDS or edge <= current:
             return None
         suggested = edge if bound.keyword == "minimum" else max(beyond)
-        direction = "below"
+        direction = "below"  # no win below `edge`
     else:
         edge = max(wins)
         beyond = [value for value, _ in decided if value > edge]
@@ -215,20 +155,30 @@ def _suggestion(bound: Bound, current: float, decided: list[tuple[Any, str]]) ->
             return None
         suggested = edge if bound.keyword == "maximum" else min(beyond)
         direction = "above"
-    return Suggestion(bound.threshold, current, suggested, bound.property, direction, edge, len(beyond))
+    return {
+        "threshold": bound.threshold,
+        "current": _number(current),
+        "suggested": _number(suggested),
+        "property": bound.property,
+        "direction": direction,
+        "edge": _number(edge),
+        "bids": len(beyond),  # decided bids beyond the edge, every one lost
+    }
 
 
-def _rules(checklists: Sequence[Checklist]) -> list[tuple[str, Rule]]:
-    return [(f"{checklist.id}/{rule.id}", rule) for checklist in checklists for rule in checklist.rules]
-
-
-def _bounds(checklists: Sequence[Checklist]) -> list[Bound]:
-    """Each (threshold, property, keyword) once, in checklist order."""
-    return list(dict.fromkeys(bound for c in checklists for rule in c.rules for bound in rule.bounds))
-
-
-def tally(bids: Iterable[ClosedBid]) -> tuple[dict[str, int], WinRate]:
-    """Each outcome's count (every one of OUTCOMES, then NO_OUTCOME) and the win rate they give."""
+def tally(bids: Iterable[ClosedBid]) -> dict[str, Any]:
+    """Each outcome's count (every one of OUTCOMES), the total, and the win rate they give."""
     counted = Counter(bid.outcome for bid in bids)
-    counts = {outcome: counted.get(outcome, 0) for outcome in (*OUTCOMES, NO_OUTCOME)}
-    return counts, WinRate(decided=counts["won"] + counts["lost"], won=counts["won"])
+    counts = {outcome: counted[outcome] for outcome in OUTCOMES}
+    return {"counts": counts, "total": sum(counts.values()), **win_rate(counted)}
+
+
+def win_rate(outcomes: Counter[str]) -> dict[str, Any]:
+    """Decided bids (won + lost) and wins always; the rate (percent) only from MIN_BIDS decided bids."""
+    decided = outcomes["won"] + outcomes["lost"]
+    rate = round(100 * outcomes["won"] / decided) if decided >= MIN_BIDS else None
+    return {"decided": decided, "won": outcomes["won"], "win_rate": rate}
+
+
+def _number(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else value

@@ -1,121 +1,121 @@
-"""The portfolio's teaching sections as the plain data every format shows, so no two can disagree."""
+"""The portfolio's teaching sections as the plain data every format shows, so no two can disagree:
+what no single ticket shows (which rules fail most, which questions stay open, whose verdict moved,
+which waivers stand) and the decisions people recorded beside the verdicts."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Any
 
 from gonogo.core.pipeline.decisions import BidDecision, DecisionRecord, is_against
+from gonogo.core.pipeline.rules import Severity
 from gonogo.core.pipeline.verdict import WORST_FIRST, Verdict
-from gonogo.core.portfolio.outcomes import MIN_BIDS, ClosedBid, OutcomeRow, OutcomeSummary, WinRate, tally
-from gonogo.core.portfolio.patterns import VerdictChange, change_of, changed_since, failure_patterns
+from gonogo.core.pipeline.verdict_history import VerdictTurn
+from gonogo.core.pipeline.waivers import WaiverStatus
+from gonogo.core.portfolio.outcomes import ClosedBid, closed_bids, tally
+from gonogo.core.portfolio.rows import MissingRef, Portfolio, Row, RuleRef, sort_key_of
 
-if TYPE_CHECKING:
-    from gonogo.core.portfolio.rows import Portfolio, Row
+EXPIRING_SOON_DAYS = 7  # an active waiver ending within this many days is listed as expiring
 
 
 def failures_section(portfolio: Portfolio) -> dict[str, Any]:
-    """The rules failing most (count, share of assessed tickets, keys) and the missing information."""
-    patterns = failure_patterns(portfolio.rows)
+    """The rules failing most (waived ones are accepted, not failing) and the information most often
+    missing: how many tickets, their share of the assessed tickets, and which, in key order."""
+    assessed = sorted(
+        (row for row in portfolio.rows if row.verdict is not None), key=lambda r: sort_key_of(r.key)
+    )
+    failing: defaultdict[str, list[str]] = defaultdict(list)
+    rules: dict[str, RuleRef] = {}
+    missing: defaultdict[str, list[str]] = defaultdict(list)
+    gaps: dict[str, MissingRef] = {}
+    for row in assessed:
+        for rule in row.failed_rules:
+            if not rule.waived:
+                failing[rule.ref].append(row.key)
+                rules[rule.ref] = rule
+        for item in row.missing:
+            missing[item.property].append(row.key)
+            gaps.setdefault(item.property, item)
+    severities = list(Severity)
+    ranked = sorted(failing, key=lambda ref: (-len(failing[ref]), severities.index(rules[ref].severity), ref))
+
+    def counted(keys: list[str]) -> dict[str, Any]:
+        share = round(100 * len(keys) / len(assessed)) if assessed else 0
+        return {"count": len(keys), "share": share, "keys": keys}
+
     return {
-        "assessed": patterns.assessed,
+        "assessed": len(assessed),
         "rules": [
             {
-                "rule": rule.ref,
-                "title": rule.title,
-                "problem": rule.problem,
-                "severity": rule.severity.value,
-                "count": rule.count,
-                "share": rule.share,
-                "keys": list(rule.keys),
+                "rule": ref,
+                "title": rules[ref].title,
+                "problem": rules[ref].problem or rules[ref].title,  # the heading a reader scans for
+                "severity": rules[ref].severity.value,
+                **counted(failing[ref]),
             }
-            for rule in patterns.rules
+            for ref in ranked
         ],
         "by_severity": {
-            severity.value: [rule.ref for rule in rules] for severity, rules in patterns.by_severity()
+            severity.value: refs
+            for severity in severities
+            if (refs := [ref for ref in ranked if rules[ref].severity is severity])
         },
         "missing": [
-            {
-                "property": item.property,
-                "label": item.label,
-                "count": item.count,
-                "share": item.share,
-                "keys": list(item.keys),
-            }
-            for item in patterns.missing
+            {"property": name, "label": gaps[name].label, **counted(missing[name])}
+            for name in sorted(missing, key=lambda name: (-len(missing[name]), name))
         ],
     }
 
 
-def change_entry(change: VerdictChange) -> dict[str, Any]:
+def _change(turn: VerdictTurn, today: date) -> dict[str, Any]:
     return {
-        "from": change.before.value,
-        "to": change.after.value,
-        "on": change.on.isoformat(),
-        "days_ago": change.days_ago,
+        "from": turn.before.value,
+        "to": turn.after.value,
+        "on": turn.on.isoformat(),
+        "days_ago": (today - turn.on).days,
     }
 
 
 def ticket_change(portfolio: Portfolio, row: Row) -> dict[str, Any] | None:
     """The row's latest verdict change (its "changed" column), or None."""
-    change = change_of(row, portfolio.today)
-    return None if change is None else {**change_entry(change), "estimates_only": row.changed_by_estimates}
+    turn = row.change(portfolio.today)
+    if turn is None:
+        return None
+    return {**_change(turn, portfolio.today), "estimates_only": row.changed_by_estimates}
 
 
 def changes_section(portfolio: Portfolio) -> list[dict[str, Any]] | None:
     """`--since`: the tickets whose verdict changed from that day on, latest first; None without it."""
-    if portfolio.since is None:
+    since, today = portfolio.since, portfolio.today
+    if since is None:
         return None
-    return [
-        {"key": change.key, "summary": change.summary, **change_entry(change)}
-        for change in changed_since(portfolio.rows, portfolio.since, today=portfolio.today)
-    ]
+    in_key_order = sorted(portfolio.rows, key=lambda row: sort_key_of(row.key))
+    turns = [(row, turn) for row in in_key_order if (turn := row.change(today)) and turn.on >= since]
+    turns.sort(key=lambda found: found[1].on, reverse=True)  # stable: key order within a day
+    return [{"key": row.key, "summary": row.summary, **_change(turn, today)} for row, turn in turns]
 
 
-def outcomes_section(portfolio: Portfolio) -> dict[str, Any] | None:
-    """`--outcomes`: outcomes by verdict, win rate by score band and per rule, and suggestions."""
-    report = portfolio.outcomes
-    if report is None:
-        return None
+def waivers_section(portfolio: Portfolio) -> dict[str, Any]:
+    """Every waiver across the tickets: active ones soonest end first, those ending within the week,
+    the others by status; none for closed bids (nobody acts on them)."""
+    entries = [] if portfolio.outcomes is not None else [e for row in portfolio.rows for e in row.waivers]
+    active = sorted(
+        (e for e in entries if e.status is WaiverStatus.ACTIVE),
+        key=lambda e: (e.expires_on is None, e.expires_on or portfolio.today, sort_key_of(e.key), e.rule),
+    )
+    soon = portfolio.today + timedelta(days=EXPIRING_SOON_DAYS)
+    expiring = [e for e in active if (e.expires_on or date.max) <= soon]
     return {
-        "min_bids": MIN_BIDS,
-        "closed": len(report.bids),
-        "from_history": report.from_history,
-        "assessed": report.assessed,
-        "overall": _rate(report.overall),
-        "by_verdict": [{"verdict": row.verdict.value, **_counts(row)} for row in report.by_verdict],
-        "by_band": [{"low": row.low, "high": row.high, **_counts(row)} for row in report.by_band],
-        "by_rule": [
-            {
-                "rule": row.ref,
-                "title": row.title,
-                "problem": row.problem,
-                "severity": row.severity.value,
-                **_counts(row),
-            }
-            for row in report.by_rule
-        ],
-        "suggestions": [
-            {
-                "threshold": s.threshold,
-                "current": _number(s.current),
-                "suggested": _number(s.suggested),
-                "property": s.property,
-                "direction": s.direction,
-                "edge": _number(s.edge),
-                "bids": s.bids,
-            }
-            for s in report.suggestions
-        ],
-        "bids": [
-            {
-                "key": bid.key,
-                "outcome": bid.outcome,
-                "verdict": bid.verdict.value,
-                "score": bid.score,
-                "source": bid.source.value,
-            }
-            for bid in report.bids
-        ],
+        "empty": not entries,
+        "active": active,
+        "expiring": expiring,
+        "later": active[len(expiring) :],  # active is sorted by end date: the expiring ones come first
+        "ended": {
+            status.value: [e for e in entries if e.status is status]
+            for status in WaiverStatus
+            if status is not WaiverStatus.ACTIVE
+        },
     }
 
 
@@ -124,33 +124,31 @@ def decisions_section(portfolio: Portfolio) -> dict[str, Any]:
 
     An outcomes run judges each against the verdict it had before closing; others against today's.
     """
-    report = portfolio.outcomes
+    bids = closed_bids(portfolio.rows) if portfolio.outcomes is not None else None
     judged = (
-        [(bid.key, bid.verdict, bid.decision) for bid in report.bids]
-        if report is not None
+        [(bid.key, bid.verdict, bid.decision) for bid in bids]
+        if bids is not None
         else [(row.key, row.verdict, row.decision) for row in portfolio.rows if row.verdict is not None]
     )
+    by_verdict = {
+        v: _decisions_beside(v, [d for _, verdict, d in judged if verdict is v]) for v in WORST_FIRST
+    }
     return {
         "tickets": len(judged),
-        "bids_against_no_go": sum(_counted(d, BidDecision.BID) for _, v, d in judged if v is Verdict.NO_GO),
-        "no_bids_against_go": sum(
-            _counted(d, BidDecision.NO_BID)
-            for _, v, d in judged
-            if v in (Verdict.GO, Verdict.GO_WITH_CONDITIONS)
-        ),
-        "by_verdict": [
-            _decisions_beside(verdict, [d for _, v, d in judged if v is verdict]) for verdict in WORST_FIRST
-        ],
+        "bids_against_no_go": by_verdict[Verdict.NO_GO]["bid"],
+        "no_bids_against_go": by_verdict[Verdict.GO]["no_bid"]
+        + by_verdict[Verdict.GO_WITH_CONDITIONS]["no_bid"],
+        "by_verdict": list(by_verdict.values()),
         "items": [_decision_item(key, verdict, d) for key, verdict, d in judged if d is not None],
-        "outcomes": None if report is None else _decision_outcomes(report),
+        "outcomes": None if bids is None else _decision_outcomes(bids),
     }
 
 
 def _decisions_beside(verdict: Verdict, here: list[DecisionRecord | None]) -> dict[str, Any]:
     return {
         "verdict": verdict.value,
-        "bid": sum(_counted(d, BidDecision.BID) for d in here),
-        "no_bid": sum(_counted(d, BidDecision.NO_BID) for d in here),
+        "bid": sum(_owned(d) is BidDecision.BID for d in here),
+        "no_bid": sum(_owned(d) is BidDecision.NO_BID for d in here),
         "not_counted": sum(d is not None and not d.counts for d in here),
         "undecided": sum(d is None for d in here),
         "total": len(here),
@@ -170,28 +168,19 @@ def _decision_item(key: str, verdict: Verdict, d: DecisionRecord) -> dict[str, A
     }
 
 
-def _decision_outcomes(report: OutcomeSummary) -> dict[str, Any]:
+def _decision_outcomes(bids: list[ClosedBid]) -> dict[str, Any]:
     """How closed bids ended by verdict and decision ("none": no decision an owner recorded)."""
 
-    def chosen(verdict: Verdict, decision: BidDecision | None) -> list[ClosedBid]:
-        return [
-            bid
-            for bid in report.bids
-            if bid.verdict is verdict
-            and (
-                _counted(bid.decision, decision)
-                if decision is not None
-                else bid.decision is None or not bid.decision.counts
-            )
-        ]
+    def ended(verdict: Verdict, decision: BidDecision | None) -> dict[str, Any]:
+        return tally(bid for bid in bids if bid.verdict is verdict and _owned(bid.decision) is decision)
 
     return {
-        "bids_against_no_go": _counts(OutcomeRow(*tally(chosen(Verdict.NO_GO, BidDecision.BID)))),
+        "bids_against_no_go": ended(Verdict.NO_GO, BidDecision.BID),
         "by_verdict": [
             {
                 "verdict": verdict.value,
                 "decision": decision.value if decision else "none",
-                **_counts(OutcomeRow(*tally(chosen(verdict, decision)))),
+                **ended(verdict, decision),
             }
             for verdict in WORST_FIRST
             for decision in (BidDecision.BID, BidDecision.NO_BID, None)
@@ -199,19 +188,6 @@ def _decision_outcomes(report: OutcomeSummary) -> dict[str, Any]:
     }
 
 
-def _counted(record: DecisionRecord | None, decision: BidDecision) -> bool:
-    """A decision an owner recorded, and this one."""
-    return record is not None and record.counts and record.decision is decision
-
-
-def _counts(row: OutcomeRow) -> dict[str, Any]:
-    return {"counts": dict(row.counts), "total": row.total, **_rate(row.rate)}
-
-
-def _rate(rate: WinRate) -> dict[str, Any]:
-    """Decided bids and wins always; the rate (percent) only from MIN_BIDS decided bids, else null."""
-    return {"decided": rate.decided, "won": rate.won, "win_rate": rate.percent}
-
-
-def _number(value: float) -> float | int:
-    return int(value) if float(value).is_integer() else value
+def _owned(record: DecisionRecord | None) -> BidDecision | None:
+    """The decision when a decision owner recorded it; anybody else's is not counted."""
+    return record.decision if record is not None and record.counts else None

@@ -1,0 +1,190 @@
+"""The comment document written as ADF (Jira Cloud, REST v3) or as wiki markup (REST v2).
+
+ADF: a value is the `text` of a text node, which Jira never parses, so ticket text cannot become
+a mention, link, image or macro whatever characters it holds. Nothing is escaped or added: only
+line breaks and other control characters become spaces (a value is inline), and only gonogo's own
+wording may carry a mark (strong).
+
+Wiki markup: the template's wording is written as it is (it is gonogo's or the team's markup). A
+value is written as it is when it cannot form markup (`wikimarkup.is_inert`) or when gonogo
+formatted it itself (FIXED: a number, a date, the verdict); any other value is escaped with
+`wikimarkup.escape_inline`, whose guarantee covers every inline place the document puts it. The
+verdict panel is ADF's; in wiki markup its blocks are written without one.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from gonogo.render import wikimarkup
+from gonogo.render.document import (
+    Block,
+    BulletList,
+    Document,
+    Emoticon,
+    Heading,
+    Inline,
+    LineBreak,
+    Panel,
+    Paragraph,
+    Value,
+    ValueKind,
+    Words,
+)
+
+Adf = dict[str, Any]
+
+# The verdict panel's colour (ADF panelType) for each verdict.
+PANEL_TYPES = {"go": "success", "go-with-conditions": "warning", "needs-info": "info", "no-go": "error"}
+
+# Atlassian's emoji for the template's emoticons, as Jira itself converts them from wiki markup.
+_EMOJI = {
+    "x": (":cross_mark:", "atlassian-cross_mark"),
+    "?": (":question:", "atlassian-question_mark"),
+    "!": (":warning:", "atlassian-warning"),
+    "/": (":check_mark:", "atlassian-check_mark"),
+    "i": (":info:", "atlassian-info"),
+}
+
+
+def to_adf(document: Document, *, verdict: str) -> Adf:
+    """The ADF `doc` for a comment document; `verdict` colours the verdict panel."""
+    return {"type": "doc", "version": 1, "content": [_adf_block(block, verdict) for block in document.blocks]}
+
+
+def compact_json(adf: Adf) -> str:
+    """The document as sent to Jira, whose size is what counts against the comment limit."""
+    return json.dumps(adf, ensure_ascii=False, separators=(",", ":"))
+
+
+def _adf_block(block: Block, verdict: str) -> Adf:
+    match block:
+        case Heading(level, content):
+            return {"type": "heading", "attrs": {"level": level}, **_adf_content(content)}
+        case Paragraph(content):
+            return {"type": "paragraph", **_adf_content(content)}
+        case BulletList(items):
+            return {
+                "type": "bulletList",
+                "content": [
+                    {"type": "listItem", "content": [{"type": "paragraph", **_adf_content(item)}]}
+                    for item in items
+                ],
+            }
+        case Panel(blocks):  # an empty one holds an empty paragraph
+            return {
+                "type": "panel",
+                "attrs": {"panelType": PANEL_TYPES.get(verdict, "info")},
+                "content": [_adf_block(child, verdict) for child in blocks or (Paragraph(()),)],
+            }
+    return {"type": "rule"}
+
+
+def _adf_content(content: tuple[Inline, ...]) -> Adf:
+    """Inline nodes; neighbouring unmarked text (wording and values) shares one text node."""
+    nodes: list[Adf] = []
+    for node in map(_adf_inline, content):
+        if node is None:
+            continue
+        if nodes and nodes[-1].keys() == node.keys() == {"type", "text"}:
+            nodes[-1] = {"type": "text", "text": nodes[-1]["text"] + node["text"]}
+        else:
+            nodes.append(node)
+    return {"content": nodes} if nodes else {}
+
+
+def _adf_inline(item: Inline) -> Adf | None:
+    match item:
+        case Words(text, strong) if text:
+            return {"type": "text", "text": text, **({"marks": [{"type": "strong"}]} if strong else {})}
+        case Value(text) if text:
+            return {"type": "text", "text": wikimarkup.inline_plain(text)}
+        case Emoticon(name):
+            short_name, emoji_id = _EMOJI[name]
+            return {"type": "emoji", "attrs": {"shortName": short_name, "id": emoji_id, "text": short_name}}
+        case LineBreak():
+            return {"type": "hardBreak"}
+    return None
+
+
+def to_wiki(document: Document) -> str:
+    """The wiki markup of a comment document, one block after another, with one final newline.
+
+    A blank line ends a list (wiki markup continues a list item on the next line, even with a
+    heading or a rule), separates two paragraphs, and follows a heading before a paragraph (Jira
+    makes the first line after a heading a paragraph of its own, so a line break there would be
+    lost), and sets a heading off from the paragraph before it, for reading; other blocks are on
+    consecutive lines.
+    """
+    written: list[str] = []
+    previous: Block | None = None
+    for block in _flat(document.blocks):
+        if previous is not None:
+            ended = (
+                isinstance(previous, BulletList)
+                or (isinstance(previous, (Paragraph, Heading)) and isinstance(block, Paragraph))
+                or (isinstance(previous, Paragraph) and isinstance(block, Heading))
+            )
+            written.append("\n\n" if ended else "\n")
+        written.append(_wiki_block(block))
+        previous = block
+    return "".join(written) + "\n"
+
+
+def _flat(blocks: tuple[Block, ...]) -> list[Block]:
+    """The blocks with the verdict panel's blocks in its place (wiki markup shows no panel)."""
+    flat: list[Block] = []
+    for block in blocks:
+        flat.extend(_flat(block.blocks) if isinstance(block, Panel) else [block])
+    return flat
+
+
+def _wiki_block(block: Block) -> str:
+    match block:
+        case Heading(level, content):
+            return f"h{level}. {_wiki_inline(content)}"
+        case Paragraph(content):
+            return _wiki_inline(content)
+        case BulletList(items):
+            return "\n".join(f"* {_wiki_inline(item)}" for item in items)
+    return "----"  # a Rule: a panel was flattened away
+
+
+def _wiki_inline(content: tuple[Inline, ...]) -> str:
+    parts: list[str] = []
+    run: list[Value] = []
+    for item in content:
+        if isinstance(item, Value):
+            run.append(item)
+            continue
+        parts.append(_value_run(run))
+        run = []
+        match item:
+            case Words(text, strong):
+                parts.append(f"*{text}*" if strong else text)
+            case Emoticon(name):
+                parts.append(f"({name})")
+            case LineBreak():
+                parts.append("\n")
+    parts.append(_value_run(run))
+    return "".join(parts)
+
+
+def _value_run(run: list[Value]) -> str:
+    """Adjacent values, as one text where nothing stands between them.
+
+    A failed title is sealed in parts ("(margin ", -50, "%)"): each part alone may look unsafe
+    (an unopened parenthesis) where the whole is plain text. The whole is judged, with gonogo's
+    own numbers and dates (FIXED, always printed as they are) standing in as a plain digit.
+    """
+    if len(run) > 1:
+        judged = "".join("0" if value.kind is ValueKind.FIXED else value.text for value in run)
+        if wikimarkup.is_inert(judged):
+            return "".join(value.text for value in run)
+    return "".join(
+        value.text
+        if value.kind is ValueKind.FIXED or wikimarkup.is_inert(value.text)
+        else wikimarkup.escape_inline(value.text)
+        for value in run
+    )
