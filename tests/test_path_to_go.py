@@ -7,6 +7,8 @@ assessor (field mapping, normalisation, derived properties, every checklist).
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,9 +17,12 @@ import pytest
 from support import EXAMPLES, TODAY
 from tickets import issue, with_properties
 
-from gonogo.core.pipeline.findings import Assessment, FindingStatus
-from gonogo.core.pipeline.rules import Severity
+from gonogo.core.pipeline import path_to_go
+from gonogo.core.pipeline.findings import Assessment, Finding, FindingStatus
+from gonogo.core.pipeline.path_to_go import Reassess, Rejudge
+from gonogo.core.pipeline.rules import Checklist, Severity
 from gonogo.core.pipeline.ticket import ticket_from_rest
+from gonogo.core.vocabulary import Vocabulary
 from gonogo.flows.assessor import Assessor, build_assessor
 from gonogo.sources.config import Settings
 from gonogo.sources.tickets import load_ticket_file
@@ -221,3 +226,77 @@ def test_a_read_only_portfolio_skips_the_path_but_keeps_everything_it_shows(asse
             full.coverage,
             full.headline,
         )
+
+
+class _FullRejudge(Rejudge):
+    """Every rule judged again on every change: what the path's answers are held to."""
+
+    calls = 0
+
+    def __init__(self, reassess: Reassess, checklists: Sequence[Checklist], vocabulary: Vocabulary) -> None:
+        super().__init__(reassess, checklists, vocabulary)
+        self.reassess, self.checklists = reassess, checklists
+
+    def __call__(self, inputs: Mapping[str, Any]) -> list[Finding]:
+        _FullRejudge.calls += 1
+        return list(self.reassess(inputs, self.checklists).findings)
+
+
+class _CheckedRejudge(_FullRejudge):
+    """Judges only the rules a change touches, as the path does, each answer held to the full one."""
+
+    def __call__(self, inputs: Mapping[str, Any]) -> list[Finding]:
+        found = Rejudge.__call__(self, inputs)
+        assert [(f.ref, f.outcome, f.on_hold) for f in found] == [
+            (f.ref, f.outcome, f.on_hold) for f in super().__call__(inputs)
+        ]
+        return found
+
+
+def _threshold_checklist(folder: Path, rules: int, failing: int) -> Path:
+    """`rules` thresholds on three inputs of the healthy example, the first `failing` beyond its values."""
+    inputs = (
+        ("budget", 480000, "minimum"),
+        ("win_probability", 45, "minimum"),
+        ("effort_days", 300, "maximum"),
+    )
+    items = []
+    for index in range(rules):
+        name, value, keyword = inputs[index % len(inputs)]
+        offset = (index // len(inputs) + 1) * value / (rules + 2) * (1 if index < failing else -1)
+        bound = round(value + offset if keyword == "minimum" else value - offset, 2)
+        items.append(
+            {
+                "id": f"rule-{index}",
+                "title": f"{name} {keyword} {bound}",
+                "failed_title": f"{name} is {{{name}}}",
+                "severity": ("major", "blocker", "minor")[index % 3],
+                "condition": {"required": [name], "properties": {name: {keyword: bound}}},
+                "why": "A generated rule for the test.",
+                "fix": f"Bring {name} within {bound}.",
+            }
+        )
+    checklist = {
+        "id": "bulk",
+        "title": "Generated",
+        "version": "1.0",
+        "description": "Generated thresholds.",
+        "rules": items,
+    }
+    (folder / "bulk.json").write_text(json.dumps(checklist))
+    return folder
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["bundled", "400 more rules"])
+def test_judging_only_the_rules_a_change_touches_gives_the_path_of_a_full_judgement(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, bulk: bool
+) -> None:
+    settings = Settings(checklist_paths=(_threshold_checklist(tmp_path, 400, 20),)) if bulk else Settings()
+    checked = build_assessor(settings)
+    tickets = [issue(name) for name in NAMES] + [issue("healthy", effort_days=e) for e in (1500, 5000)]
+    for data in tickets:
+        monkeypatch.setattr(path_to_go, "Rejudge", _CheckedRejudge)
+        incremental = assess(checked, data).path
+        monkeypatch.setattr(path_to_go, "Rejudge", _FullRejudge)
+        assert incremental == assess(checked, data).path
+    assert _FullRejudge.calls > 100  # not vacuous: the searches judged many changed tickets

@@ -97,12 +97,12 @@ class Assessor:
         waivers = WaiverContext(today, self.settings.waivers, histories, group_members=groups)
         decisions = DecisionContext(self.settings.decisions, self.settings.jira.label_prefix, groups)
 
-        def judge(proposal: Proposal) -> Assessment:
+        def judge(proposal: Proposal, checklists: Sequence[Checklist]) -> Assessment:
             return evaluate(
-                ticket, proposal, self.checklists, self.vocabulary, waivers=waivers, decisions=decisions
+                ticket, proposal, checklists, self.vocabulary, waivers=waivers, decisions=decisions
             )
 
-        assessment = judge(proposal)
+        assessment = judge(proposal, self.checklists)
         options, offered = self._site_options(ticket, proposal)
         missing = tuple(
             replace(m, options=tuple(options[m.property].values())) if m.property in options else m
@@ -136,7 +136,7 @@ class Assessor:
         self,
         assessment: Assessment,
         proposal: Proposal,
-        judge: Callable[[Proposal], Assessment],
+        judge: Callable[[Proposal, Sequence[Checklist]], Assessment],
         options: OptionTexts,
         offered: OptionTexts,
         *,
@@ -145,9 +145,9 @@ class Assessor:
         def with_derived(values: Mapping[str, Any]) -> dict[str, Any]:
             return {**values, **derive(values, thresholds=self.thresholds, today=today)}
 
-        def reassess(values: Mapping[str, Any]) -> Assessment:
+        def reassess(values: Mapping[str, Any], checklists: Sequence[Checklist]) -> Assessment:
             problems = {k: v for k, v in proposal.problems.items() if k not in values}
-            return judge(replace(proposal, values=with_derived(values), problems=problems))
+            return judge(replace(proposal, values=with_derived(values), problems=problems), checklists)
 
         inputs = {
             name: value

@@ -109,10 +109,7 @@ def portfolio_document(portfolio: Portfolio) -> dict[str, Any]:
             "failed": totals.failed,
             "comments": dict(totals.comments),
         },
-        "tickets": [
-            _ticket(portfolio, row, change)
-            for row, change in zip(portfolio.rows, shown["changes"], strict=True)
-        ],
+        "tickets": [_ticket(portfolio, row) for row in portfolio.rows],
         "failures": shown["failures"],
         "since": portfolio.since.isoformat() if portfolio.since else None,
         "changes": shown["since_changes"],
@@ -137,9 +134,7 @@ def render_jsonl(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
 def ticket_line(portfolio: Portfolio, row: Row) -> str:
     from gonogo.redaction import redact_data  # noqa: PLC0415 - see the module docstring
 
-    return (
-        json.dumps(redact_data(_ticket(portfolio, row, _change(portfolio, row))), ensure_ascii=False) + "\n"
-    )
+    return json.dumps(redact_data(_ticket(portfolio, row)), ensure_ascii=False) + "\n"
 
 
 def _change(portfolio: Portfolio, row: Row) -> dict[str, Any] | None:
@@ -148,10 +143,10 @@ def _change(portfolio: Portfolio, row: Row) -> dict[str, Any] | None:
     return ticket_change(portfolio, row)
 
 
-def _ticket(portfolio: Portfolio, row: Row, change: dict[str, Any] | None) -> dict[str, Any]:
+def _ticket(portfolio: Portfolio, row: Row) -> dict[str, Any]:
     coverage, reason, publication = row.coverage, row.reason, row.publication
     return {
-        "change": change,
+        "change": _change(portfolio, row),
         "history": [entry.as_json() for entry in row.history],
         "outcome": row.outcome,
         "key": row.key,

@@ -10,17 +10,18 @@ from __future__ import annotations
 import builtins
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
 from gonogo.core.pipeline.findings import Assessment, Finding, FindingStatus
-from gonogo.core.pipeline.rules import Rule, Severity
+from gonogo.core.pipeline.rules import Checklist, Rule, Severity
 from gonogo.core.vocabulary import PropertySpec, Vocabulary
 
 _MAX_STEPS = 20  # more changes than this is not a path anybody follows
 _DATE_REACH_DAYS = 3650
 _NUMBER_REACH = 10**12  # the farthest a number is moved: beyond any contract value or effort
+_ABSENT = object()
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class PathToGo:
 
 
 Derive = Callable[[Mapping[str, Any]], Mapping[str, Any]]
-Reassess = Callable[[Mapping[str, Any]], Assessment]
+Reassess = Callable[[Mapping[str, Any], Sequence[Checklist]], Assessment]
 
 
 def find_path(
@@ -75,19 +76,66 @@ def find_path(
     reassess: Reassess,
     vocabulary: Vocabulary,
 ) -> PathToGo:
-    """The path from this assessment to GO (empty for a GO); `reassess` judges the whole ticket on changed
-    inputs."""
-    if not _blocking(assessment, held=False) and not assessment.missing_information:
+    """The path from this assessment to GO (empty for a GO); `reassess` judges the ticket on changed
+    inputs by the checklists it is given (the ticket's, with only the rules a change touches)."""
+    if not _blocking(assessment.findings, held=False) and not assessment.missing_information:
         return PathToGo(steps=(), verified=True)
-    search = _Search(inputs, derive, reassess, vocabulary)
+    rejudge = Rejudge(reassess, assessment.checklists, vocabulary)
+    search = _Search(inputs, derive, rejudge, vocabulary)
     changes, uncleared = search.greedy(assessment)
     search.prune(changes)
     if len(changes) > 1:
         changes = search.reminimised(changes, assessment)
-    final = reassess({**inputs, **changes})
+    final = rejudge({**inputs, **changes})
     verified = not _blocking(final, held=bool(changes)) and not uncleared
     steps = search.steps(changes, assessment, final) + _missing_steps(assessment, vocabulary)
     return PathToGo(steps=tuple(steps), verified=verified, uncleared=tuple(uncleared))
+
+
+class Rejudge:
+    """The findings of every rule on changed inputs, judging again only the rules the change touches.
+
+    A rule's finding rests on the values it reads (its properties and what they are derived from)
+    and on which of them a rule that asks puts in doubt. So a rule reading no input that differs
+    from the previous call keeps its finding, unless it shares a value with a rule that asks: those
+    are judged every time. The cost grows with the rules that read the inputs the path changes.
+    """
+
+    def __init__(self, reassess: Reassess, checklists: Sequence[Checklist], vocabulary: Vocabulary) -> None:
+        self._reassess = reassess
+        self._checklists = checklists
+        sources = vocabulary.with_sources
+        self._reads = {
+            id(rule): {s for name in rule.uses for s in sources.get(name, (name,))}
+            for checklist in checklists
+            for rule in checklist.rules
+        }
+        doubtable = {
+            name for c in checklists for rule in c.rules if rule.asks for name in self._reads[id(rule)]
+        }
+        self._always = {key for key, reads in self._reads.items() if reads & doubtable}
+        self._inputs: Mapping[str, Any] | None = None
+        self._findings: dict[str, Finding] = {}
+
+    def __call__(self, inputs: Mapping[str, Any]) -> list[Finding]:
+        before = self._inputs
+        changed = None if before is None else {n for n in {*inputs, *before} if _differs(n, inputs, before)}
+        touched = tuple(
+            replace(c, rules=tuple(r for r in c.rules if self._touches(r, changed))) for c in self._checklists
+        )
+        for finding in self._reassess(inputs, touched).findings:
+            self._findings[finding.ref] = finding
+        self._inputs = dict(inputs)
+        return list(self._findings.values())
+
+    def _touches(self, rule: Rule, changed: set[str] | None) -> bool:
+        return changed is None or id(rule) in self._always or not self._reads[id(rule)].isdisjoint(changed)
+
+
+def _differs(name: str, one: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
+    """Whether a value changed: 1, 1.0 and true are told apart, as JSON Schema does."""
+    value, before = one.get(name, _ABSENT), other.get(name, _ABSENT)
+    return type(value) is not type(before) or value != before
 
 
 @dataclass(frozen=True)
@@ -96,17 +144,18 @@ class _Search:
 
     inputs: Mapping[str, Any]
     derive: Derive
-    reassess: Reassess
+    rejudge: Callable[[Mapping[str, Any]], list[Finding]]
     vocabulary: Vocabulary
 
     def greedy(self, assessment: Assessment) -> tuple[dict[str, Any], list[str]]:
         """One change at a time, for the worst failed gate, the whole ticket re-assessed after each."""
         changes: dict[str, Any] = {}
         uncleared: list[str] = []
-        current = assessment
+        current: Sequence[Finding] = assessment.findings
         for _ in range(_MAX_STEPS):
             # What the ticket's own questions hold back is theirs to settle; on a changed ticket it counts.
-            todo = [f for f in _blocking(current, held=current is not assessment) if f.ref not in uncleared]
+            held = current is not assessment.findings
+            todo = [f for f in _blocking(current, held=held) if f.ref not in uncleared]
             if not todo:
                 break
             finding = todo[0]
@@ -117,14 +166,14 @@ class _Search:
                 uncleared.append(finding.ref)
                 continue
             changes[options[0].property] = options[0].needed
-            current = self.reassess({**self.inputs, **changes})
+            current = self.rejudge({**self.inputs, **changes})
         return changes, uncleared
 
     def prune(self, changes: dict[str, Any]) -> None:
         """Drop every change whose removal keeps the ticket clear."""
         for name in list(changes) if len(changes) > 1 else ():
             fewer = {k: v for k, v in changes.items() if k != name}
-            if not _blocking(self.reassess({**self.inputs, **fewer})):
+            if not _blocking(self.rejudge({**self.inputs, **fewer})):
                 del changes[name]
 
     def reminimised(self, changes: Mapping[str, Any], assessment: Assessment) -> dict[str, Any]:
@@ -151,12 +200,14 @@ class _Search:
             nearer = _clearing_value(name, rules, others, derive=self.derive, vocabulary=self.vocabulary)
             if nearer is None or nearer == kept[name]:
                 continue
-            if not _blocking(self.reassess({**others, name: nearer})):
+            if not _blocking(self.rejudge({**others, name: nearer})):
                 kept[name] = nearer
                 moved = True
         return moved
 
-    def steps(self, changes: Mapping[str, Any], assessment: Assessment, final: Assessment) -> list[Step]:
+    def steps(
+        self, changes: Mapping[str, Any], assessment: Assessment, final: Sequence[Finding]
+    ) -> list[Step]:
         """What each change is for: the gates it clears, and gates that could not run before it
         (no margin on a zero budget) and pass after it, which is often what sets the amount."""
         originally = _cleared_gates(assessment, final)
@@ -177,9 +228,9 @@ class _Search:
         return steps
 
 
-def _cleared_gates(assessment: Assessment, final: Assessment) -> list[Finding]:
+def _cleared_gates(assessment: Assessment, final: Sequence[Finding]) -> list[Finding]:
     """Gates that failed or could not run on the ticket and pass once the path is applied."""
-    now_passing = {f.ref for f in final.findings if f.outcome is FindingStatus.PASSED}
+    now_passing = {f.ref for f in final if f.outcome is FindingStatus.PASSED}
     return sorted(
         (
             f
@@ -264,12 +315,12 @@ def input_sources(rule: Rule, vocabulary: Vocabulary) -> list[str]:
     return found
 
 
-def _blocking(assessment: Assessment, *, held: bool = True) -> list[Finding]:
+def _blocking(findings: Sequence[Finding], *, held: bool = True) -> list[Finding]:
     """Failed gates, blockers first; with `held`, a rule on hold counts as it came out (no clearing by
     implausibility)."""
     failed = [
         f
-        for f in assessment.findings
+        for f in findings
         if (f.outcome is FindingStatus.FAILED or (held and f.on_hold is FindingStatus.FAILED))
         and _is_gate(f.rule)
     ]

@@ -22,7 +22,6 @@ from gonogo.core.vocabulary import ThresholdSpec, Vocabulary, parse_thresholds
 if TYPE_CHECKING:
     from pathlib import Path  # a checklist's file, as a name: the core never opens it
 
-SchemaCheck = Callable[[Any], None]  # raises jsonschema.SchemaError for an invalid schema
 _COMBINATORS = ("allOf", "anyOf", "oneOf")
 TEXT_PREFIX = "text_"  # the properties text signals set (checklist.schema.json holds them to it)
 _SUBSCHEMA_KEYWORDS = ("not", "if", "then", "else")
@@ -166,10 +165,9 @@ def compile_checklist(
     known_properties: Collection[str],
     *,
     validator: str = "jsonschema",
-    check_schema: SchemaCheck = Draft202012Validator.check_schema,
 ) -> Checklist:
-    """Compile every rule, or raise with every problem found; `check_schema` may remember valid conditions."""
-    rules, problems = _compile_rules(checklist_file, thresholds, known_properties, validator, check_schema)
+    """Compile every rule, or raise with every problem found."""
+    rules, problems = _compile_rules(checklist_file, thresholds, known_properties, validator)
     if problems:
         raise ChecklistFileError(problems)
     data = checklist_file.data
@@ -238,7 +236,6 @@ def _compile_rules(
     thresholds: Mapping[str, float],
     known_properties: Collection[str],
     validator: str = "jsonschema",
-    check_schema: SchemaCheck = Draft202012Validator.check_schema,
 ) -> tuple[list[Rule], list[Problem]]:
     rules: list[Rule] = []
     problems: list[Problem] = []
@@ -249,7 +246,7 @@ def _compile_rules(
         if raw["id"] in seen:
             messages.append("duplicate rule id; give each rule its own id")
         seen.add(raw["id"])
-        rule = _compile_rule(raw, thresholds, known_properties, messages, validator, check_schema)
+        rule = _compile_rule(raw, thresholds, known_properties, messages, validator)
         problems += [Problem(checklist_file.path, where, m) for m in messages]
         if rule is not None and not messages:
             rules.append(rule)
@@ -262,12 +259,11 @@ def _compile_rule(
     known_properties: Collection[str],
     problems: list[str],
     validator: str,
-    check_schema: SchemaCheck,
 ) -> Rule | None:
     """Compile one rule, appending what is wrong with it to `problems`."""
     condition = _substitute_thresholds(raw["condition"], thresholds, problems)
     try:
-        check_schema(condition)
+        check_condition(condition)
     except jsonschema.SchemaError as exc:
         problems.append(f"condition is not a valid JSON Schema: {exc.message}")
         return None
@@ -308,6 +304,44 @@ def _compile_rule(
         missing_is_condition=raw.get("when_missing") == "condition",
         asks=raw.get("when_failed") == "ask",
     )
+
+
+_SUBSCHEMA = {"$ref": "#"}
+_NUMBER = {"type": "number"}
+_SUBSCHEMA_LIST = {"type": "array", "minItems": 1, "items": _SUBSCHEMA}
+_TYPES = {"enum": ["array", "boolean", "integer", "null", "number", "object", "string"]}
+# The draft 2020-12 meta-schema's own rules for the keywords checklists' conditions use, with
+# subschemas held to this schema again; any other keyword is left to the full meta-schema.
+COMMON_CONDITIONS = Draft202012Validator(
+    {
+        "type": ["object", "boolean"],
+        "additionalProperties": False,
+        "properties": {
+            "required": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+            "properties": {"type": "object", "additionalProperties": _SUBSCHEMA},
+            "const": True,
+            "enum": {"type": "array"},
+            "type": {
+                "anyOf": [_TYPES, {"type": "array", "items": _TYPES, "minItems": 1, "uniqueItems": True}]
+            },
+            **dict.fromkeys(_BOUND_KEYWORDS, _NUMBER),
+            **dict.fromkeys(_SUBSCHEMA_KEYWORDS, _SUBSCHEMA),
+            **dict.fromkeys(_COMBINATORS, _SUBSCHEMA_LIST),
+        },
+    }
+)
+
+
+def check_condition(condition: Any) -> None:
+    """Raise jsonschema.SchemaError, with the meta-schema's message, for an invalid condition.
+
+    The draft 2020-12 meta-schema costs about 0.35 ms a condition (every subschema walks its seven
+    vocabularies through $dynamicRef), the most of a 400-rule check; a condition of the common
+    keywords is first held to their rules alone (COMMON_CONDITIONS, about a tenth of that), which
+    never accepts what the meta-schema refuses.
+    """
+    if not COMMON_CONDITIONS.is_valid(condition):
+        Draft202012Validator.check_schema(condition)
 
 
 def _contradictions(raw: Mapping[str, Any], severity: Severity) -> list[str]:

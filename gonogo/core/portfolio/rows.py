@@ -198,7 +198,7 @@ def row_from_assessment(
     closed: date | None = None,
     values: Mapping[str, float] | None = None,
 ) -> Row:
-    """The assessment's row; a bid judged as of its `closed` day keeps that day's verdict in history.
+    """The assessment's row; with `closed` (--outcomes) it was judged as of that day, not as of today.
 
     Waiver labels naming no rule are left out of `waivers`."""
     findings = assessment.findings

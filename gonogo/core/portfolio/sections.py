@@ -147,8 +147,8 @@ def decisions_section(portfolio: Portfolio) -> dict[str, Any]:
 def _decisions_beside(verdict: Verdict, here: list[DecisionRecord | None]) -> dict[str, Any]:
     return {
         "verdict": verdict.value,
-        "bid": sum(_counted(d, BidDecision.BID) for d in here),
-        "no_bid": sum(_counted(d, BidDecision.NO_BID) for d in here),
+        "bid": sum(_owned(d) is BidDecision.BID for d in here),
+        "no_bid": sum(_owned(d) is BidDecision.NO_BID for d in here),
         "not_counted": sum(d is not None and not d.counts for d in here),
         "undecided": sum(d is None for d in here),
         "total": len(here),
@@ -171,25 +171,16 @@ def _decision_item(key: str, verdict: Verdict, d: DecisionRecord) -> dict[str, A
 def _decision_outcomes(bids: list[ClosedBid]) -> dict[str, Any]:
     """How closed bids ended by verdict and decision ("none": no decision an owner recorded)."""
 
-    def chosen(verdict: Verdict, decision: BidDecision | None) -> list[ClosedBid]:
-        return [
-            bid
-            for bid in bids
-            if bid.verdict is verdict
-            and (
-                _counted(bid.decision, decision)
-                if decision is not None
-                else bid.decision is None or not bid.decision.counts
-            )
-        ]
+    def ended(verdict: Verdict, decision: BidDecision | None) -> dict[str, Any]:
+        return tally(bid for bid in bids if bid.verdict is verdict and _owned(bid.decision) is decision)
 
     return {
-        "bids_against_no_go": tally(chosen(Verdict.NO_GO, BidDecision.BID)),
+        "bids_against_no_go": ended(Verdict.NO_GO, BidDecision.BID),
         "by_verdict": [
             {
                 "verdict": verdict.value,
                 "decision": decision.value if decision else "none",
-                **tally(chosen(verdict, decision)),
+                **ended(verdict, decision),
             }
             for verdict in WORST_FIRST
             for decision in (BidDecision.BID, BidDecision.NO_BID, None)
@@ -197,6 +188,6 @@ def _decision_outcomes(bids: list[ClosedBid]) -> dict[str, Any]:
     }
 
 
-def _counted(record: DecisionRecord | None, decision: BidDecision) -> bool:
-    """A decision an owner recorded, and this one."""
-    return record is not None and record.counts and record.decision is decision
+def _owned(record: DecisionRecord | None) -> BidDecision | None:
+    """The decision when a decision owner recorded it; anybody else's is not counted."""
+    return record.decision if record is not None and record.counts else None
