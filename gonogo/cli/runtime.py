@@ -18,11 +18,9 @@ from gonogo.cli.exits import for_error
 from gonogo.core.errors import GonogoError
 from gonogo.redaction import RedactRecords, redact, route_other_loggers
 
-LOGGER_NAME = "gonogo"
-
 
 def logger() -> logging.Logger:
-    return logging.getLogger(LOGGER_NAME)
+    return logging.getLogger("gonogo")
 
 
 def setup_logging(verbose: int) -> None:

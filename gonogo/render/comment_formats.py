@@ -119,7 +119,13 @@ def to_wiki(document: Document) -> str:
     """
     written: list[str] = []
     previous: Block | None = None
-    for block in _flat(document.blocks):
+    # Wiki markup shows no panel: the verdict panel's blocks stand in its place (panels do not nest).
+    flat = (
+        child
+        for block in document.blocks
+        for child in (block.blocks if isinstance(block, Panel) else (block,))
+    )
+    for block in flat:
         if previous is not None:
             ended = (
                 isinstance(previous, BulletList)
@@ -130,14 +136,6 @@ def to_wiki(document: Document) -> str:
         written.append(_wiki_block(block))
         previous = block
     return "".join(written) + "\n"
-
-
-def _flat(blocks: tuple[Block, ...]) -> list[Block]:
-    """The blocks with the verdict panel's blocks in its place (wiki markup shows no panel)."""
-    flat: list[Block] = []
-    for block in blocks:
-        flat.extend(_flat(block.blocks) if isinstance(block, Panel) else [block])
-    return flat
 
 
 def _wiki_block(block: Block) -> str:

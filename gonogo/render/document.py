@@ -203,12 +203,11 @@ class _Parser:
         for index, part in enumerate(text.split("*")):
             if index:
                 strong = not strong
-            position = 0
-            for emoticon in _EMOTICON.finditer(part):
-                _append_words(content, part[position : emoticon.start()], strong)
-                content.append(Emoticon(emoticon.group(1)))
-                position = emoticon.end()
-            _append_words(content, part[position:], strong)
+            for place, words in enumerate(_EMOTICON.split(part)):  # an emoticon's name at odd places
+                if place % 2:
+                    content.append(Emoticon(words))
+                else:
+                    _append_words(content, words, strong)
         return strong
 
     def _error(self, number: int, problem: str) -> ConfigurationError:

@@ -150,9 +150,7 @@ class Renderer:
         return _render(self.html, name, context)
 
     def text_report(self, assessment: Assessment, *, color: bool) -> str:
-        context = _context(assessment, None)
-        context["color"] = color
-        return _render(self.text, TEXT_TEMPLATE, context)
+        return _render(self.text, TEXT_TEMPLATE, {**_context(assessment, None), "color": color})
 
 
 def make_renderer(template_dir: Path | None = None) -> Renderer:
@@ -450,13 +448,8 @@ def _unusable(assessment: Assessment) -> list[Any]:
     for finding in assessment.findings:
         if finding.outcome is FindingStatus.SKIPPED:
             for item in finding.evidence:
-                if (
-                    item.value is None
-                    and item.problem
-                    and item.property not in seen
-                    and item.property not in asked
-                ):
-                    seen[item.property] = item
+                if item.value is None and item.problem and item.property not in asked:
+                    seen.setdefault(item.property, item)
     return list(seen.values())
 
 

@@ -28,9 +28,18 @@ ELLIPSIS = "\u2026"  # ends a shortened value
 # Characters no escape makes inert everywhere: DIVIDES and the full-width brackets instead.
 LOOKALIKES = {"|": "\u2223", "[": "\uff3b", "]": "\uff3d"}
 
-# Atlassian's escapable set minus "[", "]", "|" and "!", which are handled differently.
-_BACKSLASH_ESCAPED = frozenset("-#*_+?^~%(){}@")
-_JOINER_AFTER = frozenset(":;&")
+# The per-character rules of the module docstring. Backslashed: Atlassian's escapable set minus
+# "[", "]", "|" and "!", which are handled differently.
+_ESCAPES = str.maketrans(
+    {
+        **{char: f"{WORD_JOINER}\\{char}{WORD_JOINER}" for char in "-#*_+?^~%(){}@"},
+        **LOOKALIKES,
+        "!": 2 * WORD_JOINER + "!" + 2 * WORD_JOINER,
+        "\\": "\\" + WORD_JOINER,
+        **{char: char + WORD_JOINER for char in ":;&"},
+    }
+)
+_DOT_AFTER_WWW = re.compile(r"(?<=www)\.", re.IGNORECASE)
 # Embeddings, overrides and isolates: one left open in a value reorders the rest of the line, gonogo's
 # own words included. Every output format shows a space instead (`inline_plain`).
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -88,23 +97,7 @@ def _continues_cluster(plain: str, index: int) -> bool:
 
 def _escape_characters(plain: str) -> str:
     """Apply the per-character rules of the module docstring (input already inline-only)."""
-    out: list[str] = []
-    for index, char in enumerate(plain):
-        if char in _BACKSLASH_ESCAPED:
-            out.append(WORD_JOINER + "\\" + char + WORD_JOINER)
-        elif char in LOOKALIKES:
-            out.append(LOOKALIKES[char])
-        elif char == "!":
-            out.append(2 * WORD_JOINER + "!" + 2 * WORD_JOINER)
-        elif char == "\\":
-            out.append("\\" + WORD_JOINER)
-        elif char in _JOINER_AFTER:
-            out.append(char + WORD_JOINER)
-        elif char == "." and plain[max(0, index - 3) : index].lower() == "www":
-            out.append(WORD_JOINER + ".")
-        else:
-            out.append(char)
-    return "".join(out)
+    return _DOT_AFTER_WWW.sub(WORD_JOINER + ".", plain.translate(_ESCAPES))
 
 
 # --- values that need no escaping ---------------------------------------------------------------
