@@ -13,8 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
-    from gonogo.core.jira_shapes.comment_format import CommentBody, CommentFormat
-    from gonogo.core.jira_shapes.publication import Publication
+    from gonogo.core.jira_shapes.comment_format import CommentBody, CommentFormat, Publication
     from gonogo.core.pipeline.findings import Assessment
     from gonogo.render.renderer import Renderer
 

@@ -14,8 +14,7 @@ from gonogo.render.codes import failed_title, question_text, refusal_text
 
 if TYPE_CHECKING:  # types only: `gonogo --help` imports this module, the core's rules load jsonschema
     from gonogo.core.jira_shapes.changelog import LaterChange
-    from gonogo.core.jira_shapes.comment_format import CommentBody
-    from gonogo.core.jira_shapes.publication import Publication
+    from gonogo.core.jira_shapes.comment_format import CommentBody, Publication
     from gonogo.core.pipeline.decisions import DecisionRecord
     from gonogo.core.pipeline.findings import Assessment, Evidence, Finding, MissingInformation
     from gonogo.core.pipeline.path_to_go import Step

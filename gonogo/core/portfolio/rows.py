@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
 
-from gonogo.core.jira_shapes.publication import Publication
+from gonogo.core.jira_shapes.comment_format import Publication
 from gonogo.core.pipeline.decisions import DecisionRecord
 from gonogo.core.pipeline.findings import Assessment, Coverage, Finding, FindingStatus, unrecorded_that_matter
 from gonogo.core.pipeline.rules import Severity
