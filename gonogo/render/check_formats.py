@@ -12,8 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
-    from gonogo.core.jira_shapes.comment_format import CommentBody, CommentFormat
-    from gonogo.core.jira_shapes.publication import Publication
+    from gonogo.core.jira_shapes.comment_format import CommentBody, CommentFormat, Publication
     from gonogo.core.pipeline.findings import Assessment
     from gonogo.render.renderer import Renderer
 
@@ -70,7 +69,10 @@ def render_json(output: CheckOutput, renderer: Renderer, colour: bool) -> str:
     from gonogo.render.check_json import report_document  # noqa: PLC0415 - as above
 
     comment = _shown_comment(output, renderer) if output.dry_run else None
-    document = report_document(output.assessment, publication=output.publication, comment=comment)
+    summary = renderer.headline(output.assessment)
+    document = report_document(
+        output.assessment, summary=summary, publication=output.publication, comment=comment
+    )
     # Redacted as data: JSON escapes quotes and backslashes, which would split a secret in the text.
     return json.dumps(redact_data(document), indent=2, ensure_ascii=False) + "\n"
 
