@@ -98,7 +98,7 @@ def solo_row(name: str) -> Row:
     """The row an example gets when checked on its own, from its file (no search involved)."""
     assessor = build_assessor(load_settings(environ={}))
     assessment = assessor.assess(load_ticket_file(EXAMPLES / f"{name}.json"), today=date.fromisoformat(TODAY))
-    return row_from_assessment(assessment)
+    return row_from_assessment(assessment, headline=assessor.renderer.headline(assessment))
 
 
 @dataclass

@@ -16,7 +16,6 @@ from gonogo.core.pipeline.rules import (
     properties_used,
     resolve_thresholds,
 )
-from gonogo.core.vocabulary import ThresholdSpec
 from gonogo.sources.checklists import discover, read_checklist_file
 from gonogo.sources.resources import bundled_vocabulary
 
@@ -129,7 +128,7 @@ def test_read_checklist_file_raises_a_configuration_error() -> None:
 
 
 def test_thresholds_take_defaults_and_refuse_unknown_overrides() -> None:
-    declared = {"min_win_probability": ThresholdSpec("min_win_probability", 10, "%", "floor")}
+    declared = {"min_win_probability": 10.0}
     assert resolve_thresholds(declared, {}) == {"min_win_probability": 10}
     assert resolve_thresholds(declared, {"min_win_probability": 20}) == {"min_win_probability": 20}
     with pytest.raises(

@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from gonogo.core.jira_shapes.comment_format import CommentBody, CommentFormat
-from gonogo.core.jira_shapes.publication import CommentAction
+from gonogo.core.jira_shapes.comment_format import CommentAction, CommentBody, CommentFormat
 from gonogo.core.pipeline.ticket import Ticket
 from gonogo.jira.comment_plan import Facts, Plan, Write, comment_digest, needs_me, plan, read_facts
 from gonogo.jira.rest import RemoteComment

@@ -85,7 +85,10 @@ def test_any_field_values_give_a_verdict_and_safe_renderings(
     report = assessor.renderer.text_report(assessment, color=False)
     assert "\x1b" not in report
     assert "\u202e" not in report
-    jsonschema.validate(json.loads(json.dumps(report_document(assessment))), REPORT_SCHEMA)
+    jsonschema.validate(
+        json.loads(json.dumps(report_document(assessment, summary=assessor.renderer.headline(assessment)))),
+        REPORT_SCHEMA,
+    )
 
 
 @settings(max_examples=100, deadline=None)

@@ -17,7 +17,7 @@ from gonogo.core.text import display_value
 from gonogo.sources.resources import bundled_vocabulary
 
 VOCABULARY = bundled_vocabulary()
-THRESHOLDS = {name: spec.default for name, spec in VOCABULARY.thresholds.items()}
+THRESHOLDS = dict(VOCABULARY.thresholds)
 
 
 def capability_of(text: str, table: dict[str, dict[str, str]]) -> tuple[object, object, object]:

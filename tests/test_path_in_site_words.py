@@ -346,8 +346,8 @@ def test_a_no_go_keeps_its_word_budget_with_the_verdict_change_line(
     assessment = assessor.assess(ticket_from_rest(data, origin="test"), today=date(2026, 11, 16))
     comment = assessor.renderer.comment(assessment)
     assert "Was GO WITH CONDITIONS on 2026-11-10, NO-GO since 2026-11-16." in comment.replace("\u2060", "")
-    assert assessment.shift is not None
-    assert len(assessment.shift.edits) == 3
+    assert assessment.change is not None
+    assert len(assessment.change.edits) == 3
     assert comment_words(comment) <= budget
 
 

@@ -191,7 +191,9 @@ def test_a_passed_deadline_says_so_and_who_can_act(assessor: Assessor, tmp_path:
     data = issue("healthy", deadline="2026-11-20")
     assessment = assess(assessor, data)
     comment = assessor.renderer.comment(assessment).replace("\u2060", "").replace("\\", "")
-    assert assessment.headline.startswith("NO-GO: The submission deadline 2026-11-20 has passed.")
+    assert assessor.renderer.headline(assessment).startswith(
+        "NO-GO: The submission deadline 2026-11-20 has passed."
+    )
     assert "Ask the customer whether a late submission is accepted; if not, let this one go." in comment
     assert "Ask the customer whether they accept a late submission by" in comment
     assert "move the deadline" not in comment  # the advice for a short deadline does not apply
@@ -220,11 +222,11 @@ def test_a_read_only_portfolio_skips_the_path_but_keeps_everything_it_shows(asse
         full = assessor.assess(ticket, today=date.fromisoformat(TODAY))
         quick = assessor.assess(ticket, today=date.fromisoformat(TODAY), with_path=False)
         assert quick.path is None
-        assert (quick.verdict, quick.score, quick.coverage, quick.headline) == (
+        assert (quick.verdict, quick.score, quick.coverage, assessor.renderer.headline(quick)) == (
             full.verdict,
             full.score,
             full.coverage,
-            full.headline,
+            assessor.renderer.headline(full),
         )
 
 

@@ -15,7 +15,7 @@ from portfolio_helpers import solo_row
 
 from gonogo.cli.report import report as report_command
 from gonogo.core.errors import ConfigurationError, InputError
-from gonogo.core.jira_shapes.publication import CommentAction, Publication
+from gonogo.core.jira_shapes.comment_format import CommentAction, Publication
 from gonogo.core.pipeline.verdict import Verdict
 from gonogo.core.portfolio.rows import (
     Portfolio,

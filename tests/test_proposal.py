@@ -14,7 +14,7 @@ from gonogo.core.text import display_value
 from gonogo.sources.resources import bundled_vocabulary
 
 VOCABULARY = bundled_vocabulary()
-THRESHOLDS = {name: spec.default for name, spec in VOCABULARY.thresholds.items()}
+THRESHOLDS = dict(VOCABULARY.thresholds)
 TODAY = date(2026, 11, 23)
 
 

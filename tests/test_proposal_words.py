@@ -25,6 +25,7 @@ from gonogo.core.pipeline.findings import Assessment, FindingStatus
 from gonogo.core.pipeline.proposal import Proposal
 from gonogo.core.pipeline.signals import sentences
 from gonogo.flows.assessor import Assessor, build_assessor
+from gonogo.render.codes import failed_title
 from gonogo.sources.config import Settings
 from gonogo.sources.tickets import load_ticket_file
 
@@ -67,7 +68,7 @@ def test_each_description_gives_its_verdict_and_raises_what_it_says(
         fields["summary"] = case["summary"]
     assessment, proposal = judged(assessor, issue_file(tmp_path, "healthy", **fields))
     raised = {name for name, value in proposal.values.items() if name.startswith("text_") and value is True}
-    assert assessment.verdict.value == case["verdict"], (assessment.headline, raised)
+    assert assessment.verdict.value == case["verdict"], (assessor.renderer.headline(assessment), raised)
     assert set(case.get("raises", ())) <= raised
     assert not set(case.get("not_raises", ())) & raised
     text = " ".join(f"{case.get('summary', '')} {case['description']}".split())
@@ -189,11 +190,11 @@ def test_a_break_even_headline_says_break_even_and_the_assumed_cost(
     assessor: Assessor, tmp_path: Path
 ) -> None:
     assessment, _ = judged(assessor, issue_file(tmp_path, "healthy", budget=180000))
-    assert assessment.headline == (
+    assert assessor.renderer.headline(assessment) == (
         "NO-GO: The price only breaks even at the assumed 600 a person-day (margin 0%)."
     )
     below, _ = judged(assessor, issue_file(tmp_path, "healthy", budget=100000))
-    assert "does not cover delivery at the assumed 600 a person-day" in below.headline
+    assert "does not cover delivery at the assumed 600 a person-day" in assessor.renderer.headline(below)
 
 
 def test_placeholders_and_scope_tbd_are_not_a_go(assessor: Assessor, tmp_path: Path) -> None:
@@ -213,7 +214,7 @@ def test_a_contract_form_contradiction_applies_the_stricter_and_names_both(
     text = "The customer asks for a firm fixed price for the whole rollout."
     ticket = issue_file(tmp_path, "healthy", description=text, effort_days=600, budget=900000)
     assessment, _ = judged(assessor, ticket)
-    failed = {f.ref: f.headline for f in assessment.findings if f.outcome is FindingStatus.FAILED}
+    failed = {f.ref: failed_title(f) for f in assessment.findings if f.outcome is FindingStatus.FAILED}
     assert failed["commercial/fixed-price-size"] == "Fixed price on 600 person-days, more than 400"
     assert failed["commercial/contract-form-agrees"] == (
         "The text says fixed price; Contract type says Time and materials"

@@ -20,7 +20,7 @@ from gonogo.core.pipeline.verdict import Verdict
 from gonogo.core.pipeline.verdict_history import (
     MAX_ENTRIES,
     HistoryEntry,
-    last_turn,
+    latest_change,
     read_history,
     with_entry,
 )
@@ -60,7 +60,7 @@ def test_a_history_someone_mangled_is_read_as_far_as_it_makes_sense() -> None:
     }
     assert read_history(pointer) == (entry("2026-11-01", "no-go", 10), entry("2026-11-04", "go", None))
     assert read_history({"history": "nope"}) == read_history(None) == ()
-    change = last_turn(read_history(pointer))
+    change = latest_change(read_history(pointer))
     assert change is not None
     assert (change.before, change.after, change.on) == (Verdict.NO_GO, Verdict.GO, date(2026, 11, 4))
 

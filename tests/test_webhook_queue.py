@@ -18,7 +18,7 @@ from broken_storage import Disk, cuttable_redis, storage_on
 from webhook_helpers import fresh_redis_prefix
 
 from gonogo.core.errors import ConfigurationError
-from gonogo.webhook.queue import Job, QueueUnavailable, WorkQueue, open_queue
+from gonogo.webhook.queue import Job, QueueUnavailable, WorkQueue, dead_letters, open_queue
 from gonogo.webhook.queue.local import LocalQueue
 from gonogo.webhook.queue.redis import RedisQueue
 from gonogo.webhook.settings import QueueSettings
@@ -101,11 +101,7 @@ def test_dead_letters_keep_the_job_and_the_reason_and_are_listed_by_a_reader(
     queue.dead_letter(claimed, reason="BID-7 does not exist (404)", attempts=3)
     assert queue.depth() == 0
     assert queue.claim(0.05) is None
-    reader = open_queue(settings, reader=True)
-    try:
-        (letter,) = reader.dead_letters()
-    finally:
-        reader.close()
+    (letter,) = dead_letters(settings)  # as a reader beside the running queue
     assert (letter.job.key, letter.reason, letter.attempts) == ("BID-7", "BID-7 does not exist (404)", 3)
     assert letter.failed_at > 0
 
@@ -141,7 +137,7 @@ def test_a_job_stored_for_a_retry_comes_back_only_when_due_with_its_attempts(set
     queue.submit(job(4), dedupe=True)
     claimed = queue.claim(1)
     assert claimed is not None
-    queue.retry_later(claimed, claimed.job.later(attempts=2, not_before=clock.now + 60))
+    queue.retry_later(claimed, replace(claimed.job, attempts=2, not_before=clock.now + 60))
     assert queue.claim(0.01) is None  # not due yet: nobody gets it
     queue.submit(job(5), dedupe=True)
     other = queue.claim(1)  # work behind it is not held up
@@ -201,9 +197,7 @@ def test_the_local_folder_belongs_to_one_process(tmp_path: Path) -> None:
     try:
         with pytest.raises(ConfigurationError, match="in use by another gonogo serve"):
             open_queue(settings)
-        reader = open_queue(settings, reader=True)  # listing dead letters beside it is fine
-        assert reader.dead_letters() == []
-        reader.close()
+        assert dead_letters(settings) == []  # listing dead letters beside it is fine
     finally:
         first.close()
     open_queue(settings).close()  # free again once the owner is gone

@@ -8,9 +8,9 @@ first: imported at the top, they would break every other command of a CLI-only i
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 import click
 
@@ -36,64 +36,48 @@ def require_serve_extra(command: str) -> None:
             )
 
 
+workers_option = click.option(
+    "--workers", type=click.IntRange(1, 64), help="Check worker threads (default: [webhook].workers or 4)."
+)
+today_of_each_check = today_option("Date to count deadlines from (default: each check's day).")
+
+
 @click.command()
 @click.option("--host", help="Address to listen on (default: [webhook].host or 127.0.0.1).")
 @click.option("--port", type=click.IntRange(0, 65535), help="Port (default: [webhook].port or 8080).")
-@click.option(
-    "--workers", type=click.IntRange(1, 64), help="Check worker threads (default: [webhook].workers or 4)."
-)
+@workers_option
 @click.option(
     "--allow-unauthenticated",
     is_flag=True,
     default=None,
     help="Listen on a non-loopback address without a webhook secret (an authenticating proxy is in front).",
 )
-@today_option("Date to count deadlines from (default: each check's day).")
+@today_of_each_check
 @click.pass_context
-def serve(
-    ctx: click.Context,
-    host: str | None,
-    port: int | None,
-    workers: int | None,
-    allow_unauthenticated: bool | None,
-    today: datetime | None,
-) -> None:
+def serve(ctx: click.Context, /, today: datetime | None, **flags: Any) -> None:
     """Run the webhook service: POST /webhook, GET /healthz, GET /metrics (docs/webhook-service.md)."""
-    require_serve_extra("gonogo serve")
-    from gonogo.sources.config import load_settings
-    from gonogo.webhook.service import run_service
-    from gonogo.webhook.settings import webhook_settings
-
-    settings = load_settings(ctx.obj["config_path"])
-    webhook = webhook_settings(
-        settings,
-        os.environ,
-        host=host,
-        port=port,
-        workers=workers,
-        allow_unauthenticated=allow_unauthenticated,
-    )
-    run_service(settings, webhook, today=today.date() if today else None, verbose=ctx.obj["verbose"])
+    _run(ctx, "gonogo serve", today, flags)
 
 
 @click.command()
-@click.option(
-    "--workers", type=click.IntRange(1, 64), help="Check worker threads (default: [webhook].workers or 4)."
-)
-@today_option("Date to count deadlines from (default: each check's day).")
+@workers_option
+@today_of_each_check
 @click.pass_context
-def worker(ctx: click.Context, workers: int | None, today: datetime | None) -> None:
+def worker(ctx: click.Context, /, today: datetime | None, **flags: Any) -> None:
     """Run more check workers on the Redis queue of gonogo serve (docs/webhook-service.md)."""
-    require_serve_extra("gonogo worker")
+    _run(ctx, "gonogo worker", today, flags)
+
+
+def _run(ctx: click.Context, command: str, today: datetime | None, flags: dict[str, Any]) -> None:
+    require_serve_extra(command)
     from gonogo.sources.config import load_settings
-    from gonogo.webhook.service import run_workers
+    from gonogo.webhook.service import run_service, run_workers
     from gonogo.webhook.settings import webhook_settings
 
     settings = load_settings(ctx.obj["config_path"])
-    webhook = webhook_settings(settings, os.environ, workers=workers)
-    ctx.exit(
-        run_workers(settings, webhook, today=today.date() if today else None, verbose=ctx.obj["verbose"])
-    )
+    webhook = webhook_settings(settings, os.environ, **flags)
+    run = run_service if command == "gonogo serve" else run_workers
+    ctx.exit(run(settings, webhook, today=today.date() if today else None, verbose=ctx.obj["verbose"]))
 
 
 @click.command("dead-letters")
@@ -104,26 +88,41 @@ def worker(ctx: click.Context, workers: int | None, today: datetime | None) -> N
 def dead_letters(ctx: click.Context, output_format: str) -> None:
     """List deliveries whose check kept failing, with the reason (safe while the service runs)."""
     require_serve_extra("gonogo dead-letters")
+    import json
+
     from gonogo.redaction import redact
     from gonogo.sources.config import load_settings
-    from gonogo.webhook.queue import dead_letter_lines, open_queue
+    from gonogo.webhook.queue import dead_letters
     from gonogo.webhook.settings import queue_settings
 
     settings = load_settings(ctx.obj["config_path"])
     # Only the queue's settings: listing needs neither the webhook secret nor a safe `host`.
-    queue = open_queue(queue_settings(settings, os.environ), reader=True)
-    try:
-        lines = list(dead_letter_lines(queue.dead_letters()))
-    finally:
-        queue.close()
+    letters = dead_letters(queue_settings(settings, os.environ))
     if output_format == "json":
+        lines = [
+            {
+                "delivery": letter.job.delivery_id,
+                "ticket": letter.job.key,
+                "issue_id": letter.job.issue_id,
+                "event": letter.job.event,
+                "received_at": _iso(letter.job.received_at),
+                "failed_at": _iso(letter.failed_at),
+                "attempts": letter.attempts,
+                "reason": letter.reason,
+            }
+            for letter in letters
+        ]
         click.echo(redact(json.dumps(lines, indent=2, ensure_ascii=False)))
         return
-    if not lines:
+    if not letters:
         click.echo("No dead letters.")
-    for line in lines:
+    for letter in letters:
         click.echo(
-            f"{line['failed_at']}  {line['ticket']}  delivery {line['delivery']}  "
-            f"after {line['attempts']} attempt(s)"
+            f"{_iso(letter.failed_at)}  {letter.job.key}  delivery {letter.job.delivery_id}  "
+            f"after {letter.attempts} attempt(s)"
         )
-        click.echo(f"    {redact(line['reason'])}")
+        click.echo(f"    {redact(letter.reason)}")
+
+
+def _iso(unix_time: float) -> str:
+    return datetime.fromtimestamp(unix_time, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

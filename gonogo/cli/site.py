@@ -78,12 +78,16 @@ def setup(
     from gonogo.sources.config import load_settings
 
     more_verbose(ctx, verbose)
-    if webhook_url is not None:
-        _setup_webhook(ctx, webhook_url)
-        return
-    if target is not None and os.path.exists(target) and not force:
+    if webhook_url is None and target is not None and os.path.exists(target) and not force:
         raise InputError(f"{target} exists: choose another file, or add --force to replace it")
     settings = load_settings(ctx.obj["config_path"], os.environ)
+    if webhook_url is not None:
+        from gonogo.flows.webhook_setup import register_webhook
+
+        registration = register_webhook(JiraGateway(settings.jira), settings, webhook_url, os.environ)
+        page = make_renderer(settings.template_dir).text_page("setup-webhook.txt.j2", done=registration)
+        click.echo(page, nl=False)
+        return
     key = _sample_key(sample, settings.jira.browse_url)
     gateway = JiraGateway(settings.jira)
     renderer = make_renderer(settings.template_dir)
@@ -126,18 +130,6 @@ def _configuration(
         todo=plan.todo_lines,
     )
     return text, summary
-
-
-def _setup_webhook(ctx: click.Context, url: str) -> None:
-    from gonogo.flows.webhook_setup import register_webhook
-    from gonogo.jira.gateway import JiraGateway
-    from gonogo.render.renderer import make_renderer
-    from gonogo.sources.config import load_settings
-
-    settings = load_settings(ctx.obj["config_path"], os.environ)
-    registration = register_webhook(JiraGateway(settings.jira), settings, url, os.environ)
-    page = make_renderer(settings.template_dir).text_page("setup-webhook.txt.j2", done=registration)
-    click.echo(page, nl=False)
 
 
 @click.command()

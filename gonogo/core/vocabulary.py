@@ -17,7 +17,6 @@ class PropertySpec:
 
     name: str
     type: str
-    description: str
     default_field: str | None
     label: str
     ask: str | None = None
@@ -37,19 +36,9 @@ class PropertySpec:
 
 
 @dataclass(frozen=True)
-class ThresholdSpec:
-    """A tunable number with its documented default (overridden by [thresholds] in gonogo.toml)."""
-
-    name: str
-    default: float
-    unit: str
-    description: str
-
-
-@dataclass(frozen=True)
 class Vocabulary:
     properties: Mapping[str, PropertySpec]
-    thresholds: Mapping[str, ThresholdSpec]
+    thresholds: Mapping[str, float]  # each tunable number's default ([thresholds] in gonogo.toml overrides)
     # Values that stand for "not known yet" (TBD, n/a, -): as `placeholder_key` reads them.
     placeholders: frozenset[str] = frozenset()
 
@@ -59,10 +48,7 @@ class Vocabulary:
 
     def with_flags(self, labels: Mapping[str, str]) -> Vocabulary:
         """The vocabulary with the yes/no properties text signals set (`gonogo.core.pipeline.signals`)."""
-        flags = {
-            name: PropertySpec(name=name, type="boolean", description=label, default_field=None, label=label)
-            for name, label in labels.items()
-        }
+        flags = {name: PropertySpec(name, "boolean", None, label) for name, label in labels.items()}
         return replace(self, properties={**self.properties, **flags})
 
     def placeholder(self, text: str) -> bool:
@@ -83,11 +69,7 @@ class Vocabulary:
         return {name: expanded(name) for name in self.properties}
 
     def default_field_map(self) -> dict[str, str]:
-        return {
-            spec.name: spec.default_field
-            for spec in self.properties.values()
-            if spec.default_field is not None
-        }
+        return {s.name: s.default_field for s in self.properties.values() if s.default_field is not None}
 
 
 def placeholder_key(text: str) -> str:
@@ -95,39 +77,29 @@ def placeholder_key(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
+def thresholds_declared(declared: Mapping[str, Any]) -> dict[str, float]:
+    """Each threshold a schema or checklist declares (`x-gonogo-thresholds`, `thresholds`), by its default."""
+    return {name: float(spec["default"]) for name, spec in declared.items()}
+
+
 def vocabulary_from_schema(data: Mapping[str, Any]) -> Vocabulary:
     """The vocabulary a proposal schema declares (`gonogo.sources.resources.bundled_vocabulary` reads it)."""
     return Vocabulary(
         properties={name: _property(name, spec) for name, spec in data["properties"].items()},
-        thresholds=parse_thresholds(data.get("x-gonogo-thresholds", {})),
+        thresholds=thresholds_declared(data.get("x-gonogo-thresholds", {})),
         placeholders=frozenset(placeholder_key(p) for p in data.get("x-gonogo-placeholders", ())),
     )
 
 
-def parse_thresholds(declared: Mapping[str, Any]) -> dict[str, ThresholdSpec]:
-    return {
-        name: ThresholdSpec(
-            name=name,
-            default=float(spec["default"]),
-            unit=str(spec.get("unit", "")),
-            description=str(spec.get("description", "")),
-        )
-        for name, spec in declared.items()
-    }
-
-
 def _property(name: str, spec: Mapping[str, Any]) -> PropertySpec:
-    derived = spec.get("x-gonogo-derived", {})
-    kind = "date" if spec.get("format") == "date" else str(spec.get("type", "string"))
     return PropertySpec(
         name=name,
-        type=kind,
-        description=str(spec.get("description", "")),
+        type="date" if spec.get("format") == "date" else str(spec.get("type", "string")),
         default_field=spec.get("x-gonogo-field"),
         label=str(spec.get("x-gonogo-label", name)),
         ask=spec.get("x-gonogo-ask"),
         enum=tuple(spec.get("enum", ())),
-        derived_from=tuple(derived.get("from", ())),
+        derived_from=tuple(spec.get("x-gonogo-derived", {}).get("from", ())),
         minimum=spec.get("minimum"),
         exclusive_minimum=spec.get("exclusiveMinimum"),
         maximum=spec.get("maximum"),

@@ -108,12 +108,12 @@ class Assessor:
             replace(m, options=tuple(options[m.property].values())) if m.property in options else m
             for m in assessment.missing_information
         )
-        shift = self._shift(ticket, proposal, assessment, histories, today)
-        assessment = replace(assessment, missing_information=missing, shift=shift)
+        change = self._change(ticket, proposal, assessment, histories, today)
+        assessment = replace(assessment, missing_information=missing, change=change)
         if with_path:
             path = self._path(assessment, proposal, judge, options, offered, today=today)
             assessment = replace(assessment, path=path)
-        return replace(assessment, headline=self.renderer.headline(assessment)), proposal
+        return assessment, proposal
 
     def inputs_digest(self, assessment: Assessment, proposal: Proposal) -> str:
         """What the ticket's comment is made from (`core.pipeline.inputs_digest`), configuration included."""
@@ -174,14 +174,14 @@ class Assessor:
             field_names=field_names,
         )
 
-    def _shift(
+    def _change(
         self,
         ticket: Ticket,
         proposal: Proposal,
         assessment: Assessment,
         histories: Sequence[History],
         today: date,
-    ) -> verdict_history.VerdictShift | None:
+    ) -> verdict_history.VerdictChange | None:
         """The latest verdict change, from the history in gonogo's pointer, with the edits behind it."""
         history = verdict_history.read_history(ticket.properties.get(self.settings.jira.comment_property))
         if not history:
@@ -197,7 +197,7 @@ class Assessor:
             if (spec := self.vocabulary.properties.get(prop)) is not None
         }
         now = verdict_history.HistoryEntry(today, assessment.verdict, assessment.score)
-        return verdict_history.verdict_shift(history, now, histories, fields)
+        return verdict_history.change_with_edits(history, now, histories, fields)
 
     def _site_options(self, ticket: Ticket, proposal: Proposal) -> tuple[OptionTexts, OptionTexts]:
         """Each option property's values in the site's text, and the subset known from its edit screen.

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from gonogo.core.jira_shapes.comment_format import CommentBody
-from gonogo.core.jira_shapes.publication import Publication
+from gonogo.core.jira_shapes.comment_format import CommentBody, Publication
 from gonogo.core.jira_shapes.site_fields import (
     require_known_fields,
     require_some_known_field,

@@ -24,8 +24,7 @@ from typing import Any, Protocol
 
 from gonogo.core.errors import GonogoError, InputError
 from gonogo.core.jira_shapes.changelog import changelog_is_complete, labels_added, read_histories
-from gonogo.core.jira_shapes.comment_format import CommentBody
-from gonogo.core.jira_shapes.publication import CommentAction, Publication
+from gonogo.core.jira_shapes.comment_format import CommentAction, CommentBody, Publication
 from gonogo.core.jira_shapes.site_fields import require_known_fields
 from gonogo.core.pipeline.decisions import decision_labels
 from gonogo.core.pipeline.findings import Assessment
@@ -337,6 +336,7 @@ class _Run:
         outcome = proposal.values.get("outcome")
         return row_from_assessment(
             assessment,
+            headline=self.assessor.renderer.headline(assessment),
             history=read_history(ticket.properties.get(self.jira.comment_property)),
             outcome=outcome if isinstance(outcome, str) else None,
             closed=closed,

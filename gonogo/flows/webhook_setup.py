@@ -19,7 +19,8 @@ from gonogo.core.errors import ConfigurationError, GonogoError, InputError
 from gonogo.flows.doctor import DoctorLine, ok, problem, skipped
 from gonogo.sources.config import Settings
 from gonogo.webhook.classify import CREATED, UPDATED
-from gonogo.webhook.settings import SECRET_ENV
+from gonogo.webhook.recheck import jql_string
+from gonogo.webhook.settings import SECRET_ENV, WebhookSettings
 
 if TYPE_CHECKING:
     from gonogo.jira.gateway import JiraGateway
@@ -30,14 +31,12 @@ JQL_SECTION = "issue-related-events-section"  # where an admin webhook keeps its
 
 @dataclass(frozen=True)
 class WebhookSpec:
-    """The webhook the configuration asks for."""
-
     url: str
     events: tuple[str, ...]
     jql: str
 
     def body(self, secret: str) -> dict[str, Any]:
-        """The registration request: Jira signs each delivery's body with `secret` (X-Hub-Signature)."""
+        """The registration request; Jira signs each delivery's body with `secret`."""
         return {
             "name": WEBHOOK_NAME,
             "url": self.url,
@@ -51,7 +50,7 @@ class WebhookSpec:
 
 @dataclass(frozen=True)
 class Registration:
-    """What `register_webhook` did, for the summary (the secret itself is never in it)."""
+    """What `register_webhook` did, for the summary: never the secret itself."""
 
     action: str  # "registered" or "updated"
     webhook_id: str | None
@@ -68,7 +67,7 @@ def webhook_spec(settings: Settings, url: str) -> WebhookSpec:
         raise InputError(
             f"--webhook {url}: give the service's public URL, e.g. https://gonogo.example.com/webhook"
         )
-    path = str(table.get("path", "/webhook"))
+    path = table.get("path", WebhookSettings.path)
     if (parts.path or "/") != path:
         raise InputError(
             f"--webhook {url}: its path is {parts.path or '/'}, but gonogo serve listens on {path} "
@@ -83,17 +82,13 @@ def webhook_spec(settings: Settings, url: str) -> WebhookSpec:
 def _filter_jql(table: Mapping[str, Any]) -> str:
     """`project in (...) AND issuetype in (...)` for what is configured; "" (every issue) for nothing."""
     clauses = []
-    projects = [str(p).upper() for p in table.get("projects", [])]  # the schema allows letters, digits, _
+    projects = [p.upper() for p in table.get("projects", [])]  # the schema allows letters, digits, _
     if projects:
         clauses.append(f"project in ({', '.join(projects)})")
-    types = [str(t) for t in table.get("issue_types", [])]
+    types = table.get("issue_types", [])
     if types:
-        clauses.append(f"issuetype in ({', '.join(_jql_string(t) for t in types)})")
+        clauses.append(f"issuetype in ({', '.join(jql_string(t) for t in types)})")
     return " AND ".join(clauses)
-
-
-def _jql_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def register_webhook(

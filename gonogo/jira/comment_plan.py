@@ -17,8 +17,7 @@ from enum import Enum
 from typing import Any
 
 from gonogo.core.jira_shapes.changelog import account_key
-from gonogo.core.jira_shapes.comment_format import CommentBody
-from gonogo.core.jira_shapes.publication import CommentAction
+from gonogo.core.jira_shapes.comment_format import CommentAction, CommentBody
 from gonogo.core.jira_shapes.verdict_labels import DEFAULT_LABEL_PREFIX, LabelChange, label_change
 from gonogo.core.pipeline.inputs_digest import INPUTS_KEY
 from gonogo.core.pipeline.ticket import Ticket

@@ -61,7 +61,11 @@ class ErrorAnswer(Exception):
     def __init__(self, answer: Answer, now: datetime) -> None:
         super().__init__(f"HTTP {answer.status}")
         self.status = answer.status
-        body = _error_body(answer)
+        try:
+            body = json_of(answer.content)
+        except ValueError:
+            body = None
+        body = body if isinstance(body, dict) else {}
         errors = body.get("errors")
         errors = errors if isinstance(errors, dict) else {}
         listed = body.get("errorMessages")
@@ -144,14 +148,6 @@ def retry_after_seconds(value: str | None, now: datetime) -> float | None:
     return bounded_wait(
         (when if when.tzinfo else when.replace(tzinfo=now.tzinfo)).timestamp() - now.timestamp()
     )
-
-
-def _error_body(answer: Answer) -> dict[str, Any]:
-    try:
-        body = json_of(answer.content)
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
 
 
 class WrongShape(ValueError):

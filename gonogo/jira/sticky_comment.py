@@ -13,8 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gonogo.core.errors import EditRefused, JiraError
-from gonogo.core.jira_shapes.comment_format import CommentBody
-from gonogo.core.jira_shapes.publication import CommentAction, Publication
+from gonogo.core.jira_shapes.comment_format import CommentAction, CommentBody, Publication
 from gonogo.core.jira_shapes.verdict_labels import DEFAULT_LABEL_PREFIX
 from gonogo.core.pipeline.ticket import Ticket
 from gonogo.core.pipeline.verdict_history import HistoryEntry

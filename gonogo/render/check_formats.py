@@ -8,13 +8,11 @@ Like check-jsonschema's reporters: a format cannot be offered without a renderer
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
-    from gonogo.core.jira_shapes.comment_format import CommentBody, CommentFormat
-    from gonogo.core.jira_shapes.publication import Publication
+    from gonogo.core.jira_shapes.comment_format import CommentBody, CommentFormat, Publication
     from gonogo.core.pipeline.findings import Assessment
     from gonogo.render.renderer import Renderer
 
@@ -65,11 +63,16 @@ def render_text(output: CheckOutput, renderer: Renderer, colour: bool) -> str:
 
 
 def render_json(output: CheckOutput, renderer: Renderer, colour: bool) -> str:
+    import json  # noqa: PLC0415 - see the module docstring
+
     from gonogo.redaction import redact_data  # noqa: PLC0415 - see the module docstring
     from gonogo.render.check_json import report_document  # noqa: PLC0415 - as above
 
     comment = _shown_comment(output, renderer) if output.dry_run else None
-    document = report_document(output.assessment, publication=output.publication, comment=comment)
+    summary = renderer.headline(output.assessment)
+    document = report_document(
+        output.assessment, summary=summary, publication=output.publication, comment=comment
+    )
     # Redacted as data: JSON escapes quotes and backslashes, which would split a secret in the text.
     return json.dumps(redact_data(document), indent=2, ensure_ascii=False) + "\n"
 

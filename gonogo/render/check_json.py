@@ -10,12 +10,11 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from gonogo import __version__
-from gonogo.render.codes import question_text, refusal_text
+from gonogo.render.codes import failed_title, question_text, refusal_text
 
 if TYPE_CHECKING:  # types only: `gonogo --help` imports this module, the core's rules load jsonschema
     from gonogo.core.jira_shapes.changelog import LaterChange
-    from gonogo.core.jira_shapes.comment_format import CommentBody
-    from gonogo.core.jira_shapes.publication import Publication
+    from gonogo.core.jira_shapes.comment_format import CommentBody, Publication
     from gonogo.core.pipeline.decisions import DecisionRecord
     from gonogo.core.pipeline.findings import Assessment, Evidence, Finding, MissingInformation
     from gonogo.core.pipeline.path_to_go import Step
@@ -25,14 +24,19 @@ FORMAT_VERSION = 1
 
 
 def report_document(
-    assessment: Assessment, *, publication: Publication | None = None, comment: CommentBody | None = None
+    assessment: Assessment,
+    *,
+    summary: str,
+    publication: Publication | None = None,
+    comment: CommentBody | None = None,
 ) -> dict[str, Any]:
+    """The JSON document of one check; `summary` is the headline (`Renderer.headline`)."""
     return {
         "format": FORMAT_VERSION,
         "gonogo": __version__,
         "ticket": {"key": assessment.ticket_key, "id": assessment.ticket_id, "summary": assessment.summary},
         "verdict": assessment.verdict.value,
-        "summary": assessment.headline,
+        "summary": summary,
         "score": assessment.score,
         "coverage": {"assessed": assessment.coverage.assessed, "total": assessment.coverage.total},
         "checklists": [{"id": c.id, "title": c.title, "version": c.version} for c in assessment.checklists],
@@ -50,7 +54,7 @@ def _finding(f: Finding) -> dict[str, Any]:
         "checklist": f.checklist,
         "rule": f.rule.id,
         "title": f.rule.title,
-        "problem": f.headline if f.outcome in ("failed", "waived") else None,
+        "problem": failed_title(f) if f.outcome in ("failed", "waived") else None,
         "severity": f.rule.severity.value,
         "outcome": f.outcome.value,
         "evidence": [_evidence(e) for e in f.evidence],
@@ -71,7 +75,7 @@ def _missing(m: MissingInformation) -> dict[str, Any]:
         "problem": m.problem,
         "needed_by": list(m.needed_by),
         "placeholder": m.placeholder,
-        "asked": m.said or None,
+        "asked": failed_title(m.doubt) or None if m.doubt else None,
     }
 
 

@@ -35,7 +35,7 @@ from gonogo.core.pipeline.ticket import ISSUE_KEY
 from gonogo.core.text import display_value
 from gonogo.redaction import redact
 from gonogo.render import wikimarkup
-from gonogo.render.codes import question_text, refusal_text
+from gonogo.render.codes import failed_title, question_text, refusal_text
 from gonogo.render.comment_formats import Adf, compact_json, to_adf, to_wiki
 from gonogo.render.document import Document, ValueKind, parse_document, seal, seal_unsealed
 from gonogo.sources.resources import bundled_dir, bundled_vocabulary
@@ -134,12 +134,18 @@ class Renderer:
 
     def comment_document(self, assessment: Assessment, *, shown: int | None = None) -> Document:
         """The comment's block structure, one for both formats, with every value sealed (see module)."""
-        rendered = _render(self.document, COMMENT_TEMPLATE, _context(assessment, shown))
+        rendered = _render(self.document, COMMENT_TEMPLATE, self._context(assessment, shown))
         return parse_document(rendered, template=COMMENT_TEMPLATE)
 
     def headline(self, assessment: Assessment) -> str:
         """The one sentence under the verdict, also the portfolio's top reason and JSON `summary`."""
-        return " ".join(_render(self.text, HEADLINE_TEMPLATE, _context(assessment, None)).split())
+        return str(self._context(assessment, None)["headline"])
+
+    def _context(self, assessment: Assessment, shown: int | None) -> dict[str, Any]:
+        """What every assessment template may use (`_context`), the headline included."""
+        context = _context(assessment, shown)
+        context["headline"] = " ".join(_render(self.text, HEADLINE_TEMPLATE, context).split())
+        return context
 
     def text_page(self, name: str, **context: Any) -> str:
         """Any other terminal text (checklist listings...), escaped like the report."""
@@ -150,7 +156,7 @@ class Renderer:
         return _render(self.html, name, context)
 
     def text_report(self, assessment: Assessment, *, color: bool) -> str:
-        return _render(self.text, TEXT_TEMPLATE, {**_context(assessment, None), "color": color})
+        return _render(self.text, TEXT_TEMPLATE, {**self._context(assessment, None), "color": color})
 
 
 def make_renderer(template_dir: Path | None = None) -> Renderer:
@@ -199,11 +205,6 @@ def _sealing(value: Any) -> str:
     return seal(text, ValueKind.FIXED if fixed else ValueKind.TEXT)
 
 
-def _failed_title(finding: Any) -> str:
-    """A failed rule's title with the ticket's values (`Finding.headline`), for any target."""
-    return str(finding.headline)
-
-
 def _sealed_failed_title(finding: Any) -> Trusted:
     """The failed title for the comment document, each of its values sealed on its own.
 
@@ -212,7 +213,7 @@ def _sealed_failed_title(finding: Any) -> Trusted:
     title's words are checked on their own. Falls back to the whole headline when the parts do
     not give back exactly the same text.
     """
-    whole = _failed_title(finding)
+    whole = failed_title(finding)
     values = {e.property: e.value for e in finding.evidence}
     pieces: list[str] = []
     marked = fill_values(finding.rule.failed_title or "", values, lambda name, _value: f"\x01{name}\x01")
@@ -254,7 +255,8 @@ def _environment(
     env.globals = {name: env.globals[name] for name in _GLOBALS}
     env.filters = {name: env.filters[name] for name in _JINJA_FILTERS}
     env.filters.update(style=_style, wrap=_wrap, plural=_plural, escaped=_escaped, toml=_toml_string)
-    env.filters["failed_title"] = _failed_title
+    # The failed title as one value; `failed_title` is the comment's own, sealed in parts.
+    env.filters["failed_title"] = env.filters["failed_title_text"] = failed_title
     env.filters["refusal"] = refusal_text
     env.filters["asked"] = question_text
     return env
@@ -327,7 +329,6 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
     blockers, majors, minors = ([f for f in listed if f.rule.severity is s] for s in Severity)
     return {
         "a": assessment,
-        "headline": assessment.headline,
         "coverage": assessment.coverage,
         "thresholds": assessment.thresholds,
         # What a property's number counts, for sentences ("a first phase of at most 212 person-days").

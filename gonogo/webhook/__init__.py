@@ -2,7 +2,7 @@
 
 The flow, one module per step:
 
-    app (HTTP edge) → intake: verify (signature/token) → classify (parse, filter)
+    intake (HTTP edge): verify (signature/token) → classify (parse, filter)
     → queue (durable: queue.local / queue.redis) → worker (per-ticket lock, check, retry) → Jira
 
 `verify` and `classify` are pure functions over bytes and plain data, testable without a server;

@@ -85,10 +85,13 @@ def classify(
     if "webhookEvent" in data:
         decided = frozenset(decision_fields)
         return _jira_webhook(data, filters, {f.casefold() for f in watched_fields}, label_prefix, decided)
-    if "issueKey" in data or "issueId" in data:
-        return _automation(data, filters)
-    if "key" in data and isinstance(data.get("fields"), dict):
-        return _automation(data, filters, issue_data=True)
+    if "issueKey" in data or "issueId" in data:  # a custom body
+        issue_type = data.get("issueType")
+        issue_type = issue_type if isinstance(issue_type, str) else None
+        return _automation(_identity(data.get("issueKey"), data.get("issueId")), issue_type, filters)
+    if "key" in data and isinstance(data.get("fields"), dict):  # "Issue data"
+        issue_type = _type_name(data["fields"].get("issuetype"))
+        return _automation(_identity(data.get("key"), data.get("id")), issue_type, filters)
     return Malformed('neither a Jira webhook ("webhookEvent") nor an Automation body ("issueKey")')
 
 
@@ -140,22 +143,14 @@ def _update(data: Mapping[str, Any], check: CheckTicket, watched: set[str], *, r
     return Ignore(check.event, "no field the checklists read has changed", check.key)
 
 
-def _automation(data: Mapping[str, Any], filters: Filters, *, issue_data: bool = False) -> Decision:
-    """A custom body (`issueKey`, `issueId`, `issueType`) or "Issue data" (`key`, `id`, `fields`)."""
-    if issue_data:
-        identity, issue_type = (
-            _identity(data.get("key"), data.get("id")),
-            _type_name(data["fields"].get("issuetype")),
-        )
-    else:
-        identity, issue_type = _identity(data.get("issueKey"), data.get("issueId")), data.get("issueType")
+def _automation(
+    identity: tuple[str, str | None] | Malformed, issue_type: str | None, filters: Filters
+) -> Decision:
     if isinstance(identity, Malformed):
         return identity
     key, issue_id = identity
-    unwanted = filtered_out(_project_of(key), issue_type if isinstance(issue_type, str) else None, filters)
-    if unwanted:
-        return Ignore(AUTOMATION, unwanted, key)
-    return CheckTicket(key, issue_id, AUTOMATION)
+    unwanted = filtered_out(_project_of(key), issue_type, filters)
+    return Ignore(AUTOMATION, unwanted, key) if unwanted else CheckTicket(key, issue_id, AUTOMATION)
 
 
 def _identity(key: Any, issue_id: Any) -> tuple[str, str | None] | Malformed:
@@ -217,10 +212,6 @@ def _changelog_items(changelog: Any) -> list[Any]:
 
 
 def _changed_a_watched_field(changelog: Any, watched: set[str]) -> bool:
-    for item in _changelog_items(changelog):
-        if not isinstance(item, dict):
-            continue
-        names = {item.get("fieldId"), item.get("field")}
-        if any(isinstance(n, str) and n.casefold() in watched for n in names):
-            return True
-    return False
+    items = [item for item in _changelog_items(changelog) if isinstance(item, dict)]
+    names = [item.get(name) for item in items for name in ("fieldId", "field")]
+    return any(isinstance(name, str) and name.casefold() in watched for name in names)

@@ -1,12 +1,16 @@
-"""From a delivery's bytes to its answer: authenticate → classify → store, framework-free.
+"""From a delivery's bytes to its answer: authenticate → classify → store.
 
-The answer comes only after the job is stored, so an acknowledged delivery is never lost; a queue
-that cannot store is a 503, so that Jira delivers again. Deliveries that end here get their log
-line here; queued ones get theirs from the worker once checked.
+`Intake` is framework-free (bytes and headers in, a `Reply` out); `create_app` is its Starlette
+adapter, which reads the body within its limits and runs the intake in the thread pool (storing is
+blocking I/O: SQLite or Redis), so the event loop keeps answering. The answer comes only after the
+job is stored, so an acknowledged delivery is never lost; a queue that cannot store is a 503, so
+that Jira delivers again. Deliveries that end here get their log line here; queued ones get theirs
+from the worker once checked. Starlette answers 405 for other methods and 404 for other paths.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
@@ -14,7 +18,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gonogo.webhook.classify import CheckTicket, Ignore, Malformed, classify
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gonogo.webhook.classify import Ignore, Malformed, classify
 from gonogo.webhook.logs import log_delivery
 from gonogo.webhook.metrics import Metrics
 from gonogo.webhook.queue import Job, QueueUnavailable, WorkQueue
@@ -52,89 +62,81 @@ class Intake:
         decision_fields: frozenset[str] = frozenset(),
         arrived: Callable[[], None] = lambda: None,
     ) -> None:
-        """`arrived` is told of each delivery (see `gonogo.webhook.worker.DeliveriesFirst`)."""
+        """`arrived` is told of each delivery (see `gonogo.webhook.worker.Workers.delivery_arrived`)."""
+        self.settings = settings
         self._arrived = arrived
-        credentials = settings.credentials
-        self._secret = credentials.secret.reveal() if credentials.secret else None
-        self._token = credentials.token.reveal() if credentials.token else None
-        self._token_header = credentials.token_header
-        self._filters = settings.filters
         self._watched = watched_fields
         self._label_prefix = label_prefix
         self._decision_fields = decision_fields
         self._queue = queue
         self._metrics = metrics
 
-    def too_large(self, headers: Mapping[str, str], *, limit: int) -> Reply:
-        reply = Reply(413, {"error": f"the body exceeds {limit} bytes"})
-        return self._finish(reply, delivery_id(headers)[0], "too_large", None, None)
+    def too_large(self, headers: Mapping[str, str]) -> Reply:
+        error = f"the body exceeds {self.settings.max_body_bytes} bytes"
+        return self._finish(Reply(413, {"error": error}), delivery_id(headers)[0], "too_large")
 
-    def too_slow(self, headers: Mapping[str, str], *, limit: float) -> Reply:
-        reply = Reply(408, {"error": f"the body did not arrive within {limit:g} s"})
-        return self._finish(reply, delivery_id(headers)[0], "too_slow", None, None)
+    def too_slow(self, headers: Mapping[str, str]) -> Reply:
+        error = f"the body did not arrive within {self.settings.request_timeout_seconds:g} s"
+        return self._finish(Reply(408, {"error": error}), delivery_id(headers)[0], "too_slow")
 
     def receive(self, body: bytes, headers: Mapping[str, str], *, started: float) -> Reply:
         """The answer for one delivery; `started` is `time.perf_counter()` at its arrival."""
         self._arrived()
         identifier, dedupe = delivery_id(headers)
+        credentials = self.settings.credentials
         authenticity = authenticate(
-            body, headers, secret=self._secret, token=self._token, token_header=self._token_header
+            body,
+            headers,
+            secret=credentials.secret.reveal() if credentials.secret else None,
+            token=credentials.token.reveal() if credentials.token else None,
+            token_header=credentials.token_header,
         )
         if authenticity is Authenticity.REJECTED:
             reply = Reply(401, {"error": "missing or wrong signature or token"})
-            return self._finish(reply, identifier, "unauthorized", None, started)
+            return self._finish(reply, identifier, "unauthorized", started)
         decision = classify(
             body,
-            filters=self._filters,
+            filters=self.settings.filters,
             watched_fields=self._watched,
             label_prefix=self._label_prefix,
             decision_fields=self._decision_fields,
         )
         if isinstance(decision, Malformed):
-            return self._finish(
-                Reply(400, {"error": decision.reason}), identifier, "malformed", None, started
-            )
+            return self._finish(Reply(400, {"error": decision.reason}), identifier, "malformed", started)
         if isinstance(decision, Ignore):
             reply = Reply(200, {"outcome": "ignored", "reason": decision.reason, "delivery": identifier})
-            return self._finish(
-                reply, identifier, "ignored", decision, started, ticket=decision.key, reason=decision.reason
-            )
+            fields = {"event": decision.event, "ticket": decision.key, "reason": decision.reason}
+            return self._finish(reply, identifier, "ignored", started, **fields)
         job = Job(identifier, decision.key, decision.issue_id, decision.event, received_at=time.time())
-        return self._store(job, decision, dedupe, started)
+        return self._store(job, dedupe, started)
 
-    def _store(self, job: Job, decision: CheckTicket, dedupe: bool, started: float) -> Reply:
+    def _store(self, job: Job, dedupe: bool, started: float) -> Reply:
         try:
             stored = self._queue.submit(job, dedupe=dedupe)
         except QueueUnavailable as exc:
             reply = Reply(503, {"error": "the queue is unavailable; deliver again later"})
-            return self._finish(
-                reply, job.delivery_id, "unavailable", decision, started, ticket=job.key, reason=str(exc)
-            )
+            fields = {"event": job.event, "ticket": job.key, "reason": str(exc)}
+            return self._finish(reply, job.delivery_id, "unavailable", started, **fields)
         if not stored:
             reply = Reply(200, {"outcome": "duplicate", "delivery": job.delivery_id})
-            return self._finish(reply, job.delivery_id, "duplicate", decision, started, ticket=job.key)
+            return self._finish(reply, job.delivery_id, "duplicate", started, event=job.event, ticket=job.key)
         self._metrics.deliveries.labels("queued").inc()
         self._metrics.ack_seconds.observe(time.perf_counter() - started)
         return Reply(200, {"outcome": "queued", "delivery": job.delivery_id, "ticket": job.key})
 
     def _finish(
-        self,
-        reply: Reply,
-        identifier: str,
-        outcome: str,
-        decision: CheckTicket | Ignore | None,
-        started: float | None,
-        **fields: Any,
+        self, reply: Reply, delivery: str, outcome: str, started: float | None = None, **fields: Any
     ) -> Reply:
+        """Count and log a delivery that ends here: the one line it gets."""
         self._metrics.deliveries.labels(outcome).inc()
         latency_ms = None
         if started is not None:
             elapsed = time.perf_counter() - started
             self._metrics.ack_seconds.observe(elapsed)
             latency_ms = round(elapsed * 1000, 1)
-        event = decision.event if decision is not None else None
+        event = fields.pop("event", None)
         log_delivery(
-            delivery=identifier,
+            delivery=delivery,
             event=event,
             outcome=outcome,
             status=reply.status,
@@ -142,3 +144,45 @@ class Intake:
             **fields,
         )
         return reply
+
+
+def create_app(*, intake: Intake, metrics: Metrics, health: Callable[[], str | None]) -> Starlette:
+    """`POST [webhook].path`, `GET /healthz` (`health`: None, or what stops the service), `GET /metrics`."""
+    limit = intake.settings.max_body_bytes
+
+    async def webhook(request: Request) -> Response:
+        started = time.perf_counter()
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            return _json(intake.too_large(request.headers))
+        body = bytearray()
+        try:
+            # a trickling body must not hold the connection
+            async with asyncio.timeout(intake.settings.request_timeout_seconds):
+                async for chunk in request.stream():
+                    body += chunk
+                    if len(body) > limit:
+                        return _json(intake.too_large(request.headers))
+        except TimeoutError:
+            return _json(intake.too_slow(request.headers))
+        return _json(await run_in_threadpool(intake.receive, bytes(body), request.headers, started=started))
+
+    async def healthz(request: Request) -> Response:
+        problem = await run_in_threadpool(health)
+        return JSONResponse({"status": problem or "ok"}, status_code=503 if problem else 200)
+
+    async def scrape(request: Request) -> Response:
+        body, content_type = await run_in_threadpool(metrics.exposition)
+        return Response(body, media_type=content_type)
+
+    return Starlette(
+        routes=[
+            Route(intake.settings.path, webhook, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/metrics", scrape, methods=["GET"]),
+        ]
+    )
+
+
+def _json(reply: Reply) -> Response:
+    return JSONResponse(dict(reply.body), status_code=reply.status)

@@ -11,8 +11,6 @@ import os
 import resource
 import signal
 import socket
-import threading
-from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -60,9 +58,13 @@ def listen(host: str, port: int) -> socket.socket:
     return listening
 
 
-def server_config(app: Any, *, max_connections: int, grace_seconds: int) -> uvicorn.Config:
-    """uvicorn's settings (the app itself bounds the time a request body may take)."""
-    return uvicorn.Config(
+def serve(app: Any, listening: socket.socket, *, max_connections: int, grace_seconds: int) -> None:
+    """Run uvicorn on `listening` until SIGTERM/SIGINT; an orderly stop returns normally.
+
+    After its graceful shutdown uvicorn restores the handlers it found and raises the signal again
+    (status -15). The handlers installed here are the ones it restores: they only note it, and
+    `gonogo serve` exits 0. (The app itself bounds the time a request body may take.)"""
+    config = uvicorn.Config(
         app,
         log_config=None,
         access_log=False,
@@ -75,24 +77,11 @@ def server_config(app: Any, *, max_connections: int, grace_seconds: int) -> uvic
         backlog=2048,
         timeout_graceful_shutdown=grace_seconds,
     )
-
-
-def serve(config: uvicorn.Config, listening: socket.socket) -> None:
-    """Run uvicorn on `listening` until SIGTERM/SIGINT; an orderly stop returns normally.
-
-    After its graceful shutdown uvicorn restores the handlers it found and raises the signal again
-    (status -15). The handlers installed here are the ones it restores: they only note it, and
-    `gonogo serve` exits 0. Signals reach the main thread only."""
-    if threading.current_thread() is not threading.main_thread():
-        uvicorn.Server(config).run(sockets=[listening])
-        return
-    original = {sig: signal.signal(sig, _stopped_by_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    original = {
+        sig: signal.signal(sig, lambda signum, frame: None) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         uvicorn.Server(config).run(sockets=[listening])
     finally:
         for sig, handler in original.items():
             signal.signal(sig, handler)
-
-
-def _stopped_by_signal(signum: int, frame: FrameType | None) -> None:
-    """The signal uvicorn raises again after its graceful shutdown: already handled."""

@@ -11,14 +11,11 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 from gonogo.redaction import STANDARD_RECORD_ATTRIBUTES, RedactRecords, route_other_loggers
 
 DELIVERY_LOGGER = "gonogo.webhook.delivery"
-# asyncio reports every failed accept() (out of file descriptors: one per connection attempt, many a
-# second) with a traceback; one line per interval says the same.
 ACCEPT_ERROR_INTERVAL_SECONDS = 60.0
 
 
@@ -41,31 +38,22 @@ class JsonLines(logging.Formatter):
         return json.dumps(document, ensure_ascii=False, default=str)
 
 
-class OncePerInterval(logging.Filter):
-    """Let a repeated message through once per `interval` seconds, saying how many were held back.
+class AcceptErrorsOncePerInterval(logging.Filter):
+    """asyncio reports each failed accept() (out of file descriptors) with a traceback, every second
+    while it lasts; one line per interval and message says the same, with how many were held back."""
 
-    Keyed by logger and message template, so a flood of one kind (asyncio's accept errors when the
-    descriptors run out) is one line a minute, and other messages are unaffected.
-    """
-
-    def __init__(
-        self, *, interval: float, loggers: frozenset[str], clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self._interval = interval
-        self._loggers = loggers
-        self._clock = clock
         self._lock = threading.Lock()
-        self._last: dict[tuple[str, str], tuple[float, int]] = {}
+        self._last: dict[str, tuple[float, int]] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.name not in self._loggers:
+        if record.name != "asyncio":
             return True
-        key = (record.name, str(record.msg).split("\n", 1)[0])
-        now = self._clock()
+        key, now = str(record.msg).split("\n", 1)[0], time.monotonic()
         with self._lock:
             last, held = self._last.get(key, (float("-inf"), 0))
-            if now - last < self._interval:
+            if now - last < ACCEPT_ERROR_INTERVAL_SECONDS:
                 self._last[key] = (last, held + 1)
                 return False
             self._last[key] = (now, 0)
@@ -90,7 +78,7 @@ def setup_service_logging(*, verbose: int) -> None:
     logging.getLogger("gonogo.jira.gateway").setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
     logging.getLogger("uvicorn.access").disabled = True  # the delivery line says more, once
     others = _json_handler()
-    others.addFilter(OncePerInterval(interval=ACCEPT_ERROR_INTERVAL_SECONDS, loggers=frozenset({"asyncio"})))
+    others.addFilter(AcceptErrorsOncePerInterval())
     route_other_loggers(others, level=logging.WARNING)
 
 

@@ -30,83 +30,49 @@ def recheck_jql(filters: Filters) -> str:
     """Open tickets of the watched projects (all projects when none are named), quoted against injection."""
     if not filters.projects:
         return "statusCategory != Done"
-    quoted = ", ".join(_jql_string(project) for project in sorted(filters.projects))
+    quoted = ", ".join(jql_string(project) for project in sorted(filters.projects))
     return f"project in ({quoted}) AND statusCategory != Done"
 
 
 def due_jobs(gateway: JiraGateway, *, jql: str, property_key: str, today: date, now: float) -> list[Job]:
     """A job for every ticket the search finds whose comment shows a waiver that ended before today."""
-    deployment = gateway.deployment()
-    jobs: list[Job] = []
-    for page in gateway.search(jql, fields=["labels"], properties=[property_key], deployment=deployment):
-        for raw in page.issues:
-            job = _job(raw, property_key, today, now)
-            if job is not None:
-                jobs.append(job)
-    return jobs
+    pages = gateway.search(jql, fields=["labels"], properties=[property_key], deployment=gateway.deployment())
+    found = (_job(raw, property_key, today, now) for page in pages for raw in page.issues)
+    return [job for job in found if job is not None]
 
 
-class WaiverRecheck:
+def recheck_until(
+    stopping: threading.Event,
+    *,
+    queue: WorkQueue,
+    jira: JiraSettings,
+    filters: Filters,
+    interval_seconds: float,
+    today: Callable[[], date],
+) -> None:
     """Every `interval_seconds` (and once at start), queue a re-check of each ticket whose waiver ended."""
-
-    def __init__(
-        self,
-        *,
-        queue: WorkQueue,
-        jira: JiraSettings,
-        filters: Filters,
-        interval_seconds: float,
-        today: Callable[[], date],
-        connect: Callable[[JiraSettings], JiraGateway] = JiraGateway,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self._queue = queue
-        self._jira = jira
-        self._jql = recheck_jql(filters)
-        self._interval = interval_seconds
-        self._today = today
-        self._connect = connect
-        self._clock = clock
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def run_once(self) -> int:
-        """One sweep: how many re-checks were queued (0 when the search failed; the next sweep retries)."""
+    jql = recheck_jql(filters)
+    while not stopping.is_set():
         try:
+            gateway = JiraGateway(jira)
             jobs = due_jobs(
-                self._connect(self._jira),
-                jql=self._jql,
-                property_key=self._jira.comment_property,
-                today=self._today(),
-                now=self._clock(),
+                gateway, jql=jql, property_key=jira.comment_property, today=today(), now=time.time()
             )
-        except GonogoError as exc:
+        except GonogoError as exc:  # the next sweep tries again
             log.warning("waiver re-check search failed", extra={"error": " ".join(str(exc).split())})
-            return 0
-        queued = 0
-        for job in jobs:
-            try:
-                queued += bool(self._queue.submit(job, dedupe=True))
-            except QueueUnavailable:
-                log.warning("waiver re-check not queued: the queue is unavailable", extra={"ticket": job.key})
-        log.info("waiver re-check sweep", extra={"due": len(jobs), "queued": queued})
-        return queued
+        else:
+            _submit(queue, jobs)
+        stopping.wait(interval_seconds)
 
-    def start(self) -> None:
-        if self._interval <= 0:
-            return
-        self._thread = threading.Thread(target=self._loop, name="gonogo-waiver-recheck", daemon=True)
-        self._thread.start()
 
-    def stop(self, timeout: float) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _loop(self) -> None:
-        while not self._stopping.is_set():
-            self.run_once()
-            self._stopping.wait(self._interval)
+def _submit(queue: WorkQueue, jobs: list[Job]) -> None:
+    queued = 0
+    for job in jobs:
+        try:
+            queued += queue.submit(job, dedupe=True)
+        except QueueUnavailable:
+            log.warning("waiver re-check not queued: the queue is unavailable", extra={"ticket": job.key})
+    log.info("waiver re-check sweep", extra={"due": len(jobs), "queued": queued})
 
 
 def _job(raw: Any, property_key: str, today: date, now: float) -> Job | None:
@@ -127,6 +93,7 @@ def _job(raw: Any, property_key: str, today: date, now: float) -> Job | None:
     )
 
 
-def _jql_string(text: str) -> str:
+def jql_string(text: str) -> str:
+    """`text` as a JQL string literal: quoted, so that it cannot end the clause it stands in."""
     escaped = text.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'

@@ -13,6 +13,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from contextlib import ExitStack, closing
 from dataclasses import replace
 from datetime import date
 
@@ -24,16 +25,15 @@ from gonogo.jira.gateway import JiraGateway
 from gonogo.jira.groups import GroupDirectory
 from gonogo.redaction import REDACTOR
 from gonogo.sources.config import JiraSettings, Settings
-from gonogo.webhook.app import create_app
 from gonogo.webhook.classify import Filters, filtered_out
-from gonogo.webhook.intake import Intake
-from gonogo.webhook.listener import listen, raise_descriptor_limit, serve, server_config
+from gonogo.webhook.intake import Intake, create_app
+from gonogo.webhook.listener import listen, raise_descriptor_limit, serve
 from gonogo.webhook.logs import setup_service_logging
 from gonogo.webhook.metrics import Metrics
 from gonogo.webhook.queue import Job, WorkQueue, open_queue
-from gonogo.webhook.recheck import WaiverRecheck
+from gonogo.webhook.recheck import recheck_until
 from gonogo.webhook.settings import WebhookSettings
-from gonogo.webhook.worker import Checked, CheckRunner, DeliveriesFirst, NotAProposal, Workers
+from gonogo.webhook.worker import Checked, CheckRunner, NotAProposal, Workers
 
 log = logging.getLogger("gonogo.webhook")
 
@@ -63,26 +63,19 @@ def health_check(queue: WorkQueue, workers: Workers, *, stuck_after: float) -> C
     return problem
 
 
-def remember_secrets(settings: Settings, webhook: WebhookSettings) -> None:
-    """Teach the log redactor every secret of the service, before anything can log."""
+def _prepare(settings: Settings, webhook: WebhookSettings, *, verbose: int) -> WebhookSettings:
+    """Teach the log redactor every secret, set logging up, and ignore the credentials' own account
+    (one `GET myself`): that tells the echo of gonogo's own label edit from a verdict label someone
+    else moved. If Jira cannot say, the service still starts; each echo then costs one re-check."""
     token = settings.jira.token
     REDACTOR.remember_credentials(settings.jira.user, token.reveal() if token else None)
     credentials = (webhook.credentials.secret, webhook.credentials.token)
     REDACTOR.remember(*(s.reveal() for s in credentials if s is not None))
     REDACTOR.remember_url_password(webhook.queue.redis_url.reveal())
-
-
-def with_own_account(
-    webhook: WebhookSettings,
-    jira: JiraSettings,
-    *,
-    connect: Callable[[JiraSettings], JiraGateway] = JiraGateway,
-) -> WebhookSettings:
-    """The settings with the credentials' own account ignored (one `GET myself`): that tells the
-    echo of gonogo's own label edit from a verdict label someone else moved. If Jira cannot say,
-    the service still starts; each echo then costs one quiet re-check."""
+    setup_service_logging(verbose=verbose)
+    settings.jira.require_connection()
     try:
-        own = connect(jira).account_ids()
+        own = JiraGateway(settings.jira).account_ids()
     except JiraError as exc:
         log.warning(
             "could not read gonogo's own account (GET myself); each of its own label edits will be "
@@ -96,18 +89,13 @@ def with_own_account(
 
 
 def check_runner(
-    assessor: Assessor,
-    jira: JiraSettings,
-    *,
-    filters: Filters,
-    today: date | None,
-    connect: Callable[[JiraSettings], JiraGateway] = JiraGateway,
+    assessor: Assessor, jira: JiraSettings, *, filters: Filters, today: date | None
 ) -> CheckRunner:
     """`gonogo check` for a job: fetch by id, apply the filters to the ticket Jira returned (an id
     may belong to any project), assess, post. A ticket outside them costs one GET, no comment."""
 
     def run(job: Job) -> Checked | NotAProposal:
-        gateway = connect(jira)
+        gateway = JiraGateway(jira)
         ticket = gateway.fetch_ticket(job.ticket, fields=assessor.fields_to_fetch(), label=job.key)
         unwanted = filtered_out(ticket.project_key, ticket.issue_type or "", filters)  # "" matches none
         if unwanted is not None:
@@ -132,55 +120,51 @@ class Checks:
         self, settings: Settings, webhook: WebhookSettings, queue: WorkQueue, *, today: date | None
     ) -> None:
         self.stuck_after = stuck_after_seconds(settings.jira)
-        assessor = replace(
-            build_assessor(settings), groups=GroupDirectory(lifetime_seconds=APPROVER_GROUP_LIFETIME_SECONDS)
-        )
-        self.assessor = assessor
-        self.deliveries_first = DeliveriesFirst()
+        groups = GroupDirectory(lifetime_seconds=APPROVER_GROUP_LIFETIME_SECONDS)
+        self.assessor = replace(build_assessor(settings), groups=groups)
         self.metrics = Metrics(queue_depth=queue.depth, stuck=lambda: self.workers.stuck(self.stuck_after))
         self.workers = Workers(
             queue=queue,
-            run_check=check_runner(assessor, settings.jira, filters=webhook.filters, today=today),
+            run_check=check_runner(self.assessor, settings.jira, filters=webhook.filters, today=today),
             count=webhook.workers,
             retry=webhook.retry,
             metrics=self.metrics,
-            deliveries_first=self.deliveries_first,
         )
-        self.recheck = WaiverRecheck(
-            queue=queue,
-            jira=settings.jira,
-            filters=webhook.filters,
-            interval_seconds=webhook.waiver_recheck_hours * 3600,
-            today=lambda: today or date.today(),
+        self._queue, self._jira, self._webhook, self._today = queue, settings.jira, webhook, today
+        self._stopping = threading.Event()
+        self._recheck = threading.Thread(
+            target=self._recheck_waivers, name="gonogo-waiver-recheck", daemon=True
         )
 
     def start(self) -> None:
         self.workers.start()
-        self.recheck.start()
+        if self._webhook.waiver_recheck_hours > 0:
+            self._recheck.start()
 
     def stop(self) -> None:
-        self.recheck.stop(SHUTDOWN_GRACE_SECONDS)
+        self._stopping.set()
+        if self._recheck.is_alive():
+            self._recheck.join(SHUTDOWN_GRACE_SECONDS)
         self.workers.stop(SHUTDOWN_GRACE_SECONDS)
 
+    def _recheck_waivers(self) -> None:
+        recheck_until(
+            self._stopping,
+            queue=self._queue,
+            jira=self._jira,
+            filters=self._webhook.filters,
+            interval_seconds=self._webhook.waiver_recheck_hours * 3600,
+            today=lambda: self._today or date.today(),
+        )
 
-def _prepare(settings: Settings, webhook: WebhookSettings, *, verbose: int) -> WebhookSettings:
-    remember_secrets(settings, webhook)
-    setup_service_logging(verbose=verbose)
-    settings.jira.require_connection()
-    return with_own_account(webhook, settings.jira)
 
-
-def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | None, verbose: int) -> None:
-    """Serve until SIGTERM/SIGINT. Configuration problems raise before anything listens."""
+def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | None, verbose: int) -> int:
+    """Serve until SIGTERM/SIGINT (status 0). Configuration problems raise before anything listens."""
     webhook = _prepare(settings, webhook, verbose=verbose)
     descriptors = raise_descriptor_limit()
-    listening = listen(webhook.host, webhook.port)
-    try:
-        queue = open_queue(webhook.queue)
-    except BaseException:
-        listening.close()
-        raise
-    try:
+    with ExitStack() as cleanup:
+        listening = cleanup.enter_context(listen(webhook.host, webhook.port))
+        queue = cleanup.enter_context(closing(open_queue(webhook.queue)))
         checks = Checks(settings, webhook, queue, today=today)
         intake = Intake(
             settings=webhook,
@@ -189,44 +173,28 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
             watched_fields=frozenset(checks.assessor.field_map.values()),
             label_prefix=settings.jira.label_prefix,
             decision_fields=decision_fields(checks.assessor.field_map),
-            arrived=checks.deliveries_first.arrived,
+            arrived=checks.workers.delivery_arrived,
         )
-        app = create_app(
-            intake=intake,
-            metrics=checks.metrics,
-            path=webhook.path,
-            max_body_bytes=webhook.max_body_bytes,
-            request_timeout=webhook.request_timeout_seconds,
-            health=health_check(queue, checks.workers, stuck_after=checks.stuck_after),
-        )
+        health = health_check(queue, checks.workers, stuck_after=checks.stuck_after)
+        app = create_app(intake=intake, metrics=checks.metrics, health=health)
         checks.start()
-        try:
-            log.info("gonogo serve ready", extra=_ready_fields(webhook, descriptors))
-            serve(
-                server_config(
-                    app, max_connections=webhook.max_connections, grace_seconds=SHUTDOWN_GRACE_SECONDS
-                ),
-                listening,
-            )
-        finally:
-            checks.stop()
-    finally:
-        listening.close()
-        queue.close()
-
-
-def _ready_fields(webhook: WebhookSettings, descriptors: int) -> dict[str, object]:
-    return {
-        "host": webhook.host,
-        "port": webhook.port,
-        "path": webhook.path,
-        "queue": webhook.queue.kind,
-        "workers": webhook.workers,
-        "open_files_limit": descriptors,
-        "max_connections": webhook.max_connections,
-        "signature": webhook.credentials.secret is not None,
-        "token": webhook.credentials.token is not None,
-    }
+        cleanup.callback(checks.stop)
+        log.info(
+            "gonogo serve ready",
+            extra={
+                "host": webhook.host,
+                "port": webhook.port,
+                "path": webhook.path,
+                "queue": webhook.queue.kind,
+                "workers": webhook.workers,
+                "open_files_limit": descriptors,
+                "max_connections": webhook.max_connections,
+                "signature": webhook.credentials.secret is not None,
+                "token": webhook.credentials.token is not None,
+            },
+        )
+        serve(app, listening, max_connections=webhook.max_connections, grace_seconds=SHUTDOWN_GRACE_SECONDS)
+    return 0
 
 
 def run_workers(settings: Settings, webhook: WebhookSettings, *, today: date | None, verbose: int) -> int:
@@ -237,11 +205,10 @@ def run_workers(settings: Settings, webhook: WebhookSettings, *, today: date | N
             "which runs its own worker threads (--workers)"
         )
     webhook = _prepare(settings, webhook, verbose=verbose)
-    queue = open_queue(webhook.queue)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    try:
+    with closing(open_queue(webhook.queue)) as queue:
         checks = Checks(settings, replace(webhook, waiver_recheck_hours=0), queue, today=today)
         checks.start()
         log.info("gonogo worker ready", extra={"queue": "redis", "workers": webhook.workers})
@@ -252,6 +219,4 @@ def run_workers(settings: Settings, webhook: WebhookSettings, *, today: date | N
                 status = 1
                 break
         checks.stop()
-    finally:
-        queue.close()
     return status

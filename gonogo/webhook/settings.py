@@ -1,15 +1,15 @@
 """The `[webhook]` table, the environment and the flags of `gonogo serve`, read once.
 
 The secrets are read here only, wrapped in `Secret` (never in a repr or a log line); nothing else
-in the service reads the environment. The schema checks the table's shape; this module what a
-schema cannot (a readable secret file, a safe address to listen on).
+in the service reads the environment. The schema checks the table's shape and types; this module
+what a schema cannot (a readable secret file, a safe address to listen on).
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,8 +22,6 @@ SECRET_ENV = "GONOGO_WEBHOOK_SECRET"
 TOKEN_ENV = "GONOGO_WEBHOOK_TOKEN"
 REDIS_URL_ENV = "GONOGO_REDIS_URL"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
-
-QueueKind = Literal["local", "redis"]
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,7 @@ class RetryPolicy:
 class QueueSettings:
     """Which durable queue holds accepted deliveries until their check has finished."""
 
-    kind: QueueKind = "local"
+    kind: Literal["local", "redis"] = "local"
     path: Path = Path("gonogo-queue")
     redis_url: Secret = field(default_factory=lambda: Secret(DEFAULT_REDIS_URL))
     redis_prefix: str = "gonogo"
@@ -81,6 +79,10 @@ class WebhookSettings:
     waiver_recheck_hours: float = 24.0  # how often to look for comments showing an ended waiver; 0: never
 
 
+# The table's other keys are named as the fields of WebhookSettings they set (the schema checked them).
+_NESTED = frozenset({"credentials", "filters", "queue", "retry"})
+
+
 def webhook_settings(
     settings: Settings,
     environ: Mapping[str, str],
@@ -92,74 +94,49 @@ def webhook_settings(
 ) -> WebhookSettings:
     """Combine the `[webhook]` table, the environment and command-line flags (flags win)."""
     table: Mapping[str, Any] = settings.webhook
-    base = settings.base_dir
-    defaults = WebhookSettings()
-    retry_defaults = RetryPolicy()
-    path = str(table.get("path", defaults.path))
-    if not path.startswith("/"):
-        raise ConfigurationError(f'[webhook].path must start with "/", e.g. "/webhook" (got {path!r})')
-    credentials = Credentials(
-        secret=_secret(environ, SECRET_ENV, table.get("secret_file"), base, "secret_file"),
-        token=_secret(environ, TOKEN_ENV, table.get("token_file"), base, "token_file"),
-        token_header=str(table.get("token_header", Credentials.token_header)),
-    )
-    queue = queue_settings(settings, environ)
-    retry = RetryPolicy(
-        max_attempts=int(table.get("max_attempts", retry_defaults.max_attempts)),
-        initial_seconds=float(table.get("retry_initial_seconds", retry_defaults.initial_seconds)),
-        max_seconds=float(table.get("retry_max_seconds", retry_defaults.max_seconds)),
-    )
-    filters = Filters(
-        projects=frozenset(str(p).upper() for p in table.get("projects", [])),
-        issue_types=frozenset(str(t).casefold() for t in table.get("issue_types", [])),
-        check_on_update=bool(table.get("check_on_update", False)),
-        ignore_accounts=frozenset(str(a) for a in table.get("ignore_accounts", [])),
-    )
+    flags = {"host": host, "port": port, "workers": workers, "allow_unauthenticated": allow_unauthenticated}
+    chosen = {f.name: table[f.name] for f in fields(WebhookSettings) if f.name in table.keys() - _NESTED}
+    chosen |= {name: value for name, value in flags.items() if value not in (None, "")}
     result = WebhookSettings(
-        host=host or str(table.get("host", defaults.host)),
-        port=port if port is not None else int(table.get("port", defaults.port)),
-        path=path,
-        max_body_bytes=int(table.get("max_body_bytes", defaults.max_body_bytes)),
-        workers=workers or int(table.get("workers", defaults.workers)),
-        max_connections=int(table.get("max_connections", defaults.max_connections)),
-        request_timeout_seconds=float(table.get("request_timeout_seconds", defaults.request_timeout_seconds)),
-        allow_unauthenticated=(
-            allow_unauthenticated
-            if allow_unauthenticated is not None
-            else bool(table.get("allow_unauthenticated", False))
+        **chosen,
+        credentials=Credentials(
+            secret=_secret(environ, SECRET_ENV, table, "secret_file", settings.base_dir),
+            token=_secret(environ, TOKEN_ENV, table, "token_file", settings.base_dir),
+            token_header=table.get("token_header", Credentials.token_header),
         ),
-        credentials=credentials,
-        filters=filters,
-        queue=queue,
-        retry=retry,
-        waiver_recheck_hours=float(table.get("waiver_recheck_hours", defaults.waiver_recheck_hours)),
+        filters=Filters(
+            projects=frozenset(project.upper() for project in table.get("projects", [])),
+            issue_types=frozenset(name.casefold() for name in table.get("issue_types", [])),
+            check_on_update=table.get("check_on_update", False),
+            ignore_accounts=frozenset(table.get("ignore_accounts", [])),
+        ),
+        queue=queue_settings(settings, environ),
+        retry=RetryPolicy(
+            max_attempts=table.get("max_attempts", RetryPolicy.max_attempts),
+            initial_seconds=table.get("retry_initial_seconds", RetryPolicy.initial_seconds),
+            max_seconds=table.get("retry_max_seconds", RetryPolicy.max_seconds),
+        ),
     )
     _refuse_open_exposure(result)
     return result
 
 
 def queue_settings(settings: Settings, environ: Mapping[str, str]) -> QueueSettings:
-    """Only where the queue is: all `gonogo dead-letters` needs.
-
-    Separate from `webhook_settings` because a reader has no business with what serving needs: it
-    must work where the webhook secret is not readable (another user, another machine with Redis)
-    and whatever `host` the service listens on.
-    """
+    """Only where the queue is: all `gonogo dead-letters` needs, even where the webhook secret is
+    not readable (another user, another machine with Redis) and whatever `host` serving would use."""
     table: Mapping[str, Any] = settings.webhook
-    defaults = QueueSettings()
-    redis_url = environ.get(REDIS_URL_ENV) or table.get("redis_url") or DEFAULT_REDIS_URL
     return QueueSettings(
-        kind="redis" if table.get("queue") == "redis" else "local",
-        path=settings.base_dir / str(table.get("queue_path", defaults.path)),
-        redis_url=Secret(str(redis_url)),
-        redis_prefix=str(table.get("redis_prefix", defaults.redis_prefix)),
-        dedupe_seconds=float(table.get("dedupe_hours", defaults.dedupe_seconds / 3600)) * 3600,
-        lease_seconds=float(table.get("lease_seconds", defaults.lease_seconds)),
+        kind=table.get("queue", "local"),
+        path=settings.base_dir / table.get("queue_path", QueueSettings.path),
+        redis_url=Secret(environ.get(REDIS_URL_ENV) or table.get("redis_url") or DEFAULT_REDIS_URL),
+        redis_prefix=table.get("redis_prefix", QueueSettings.redis_prefix),
+        dedupe_seconds=table.get("dedupe_hours", 24) * 3600.0,
+        lease_seconds=table.get("lease_seconds", QueueSettings.lease_seconds),
     )
 
 
 def _secret(
-    environ: Mapping[str, str], variable: str, file_value: Any, base: Path, key: str
+    environ: Mapping[str, str], variable: str, table: Mapping[str, Any], key: str, base: Path
 ) -> Secret | None:
     """A secret from its environment variable, else from the file `[webhook].<key>` names.
 
@@ -169,9 +146,9 @@ def _secret(
     value = environ.get(variable)
     if value:
         return Secret(value.strip())
-    if file_value is None:
+    if key not in table:
         return None
-    path = base / str(file_value)
+    path = base / table[key]
     try:
         text = path.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:

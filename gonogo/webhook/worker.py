@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gonogo.core.errors import GonogoError, JiraError
@@ -26,6 +26,8 @@ from gonogo.webhook.settings import RetryPolicy
 log = logging.getLogger(__name__)
 
 TROUBLE_MAX_SECONDS = 30.0  # a worker is back within this long of the disk or Redis recovering
+QUIET_SECONDS = 0.1  # a claimed check waits until no delivery came for this long ...
+GIVE_WAY_SECONDS = 2.0  # ... or this long at most
 
 
 @dataclass(frozen=True)
@@ -47,37 +49,6 @@ class NotAProposal:
 CheckRunner = Callable[[Job], Checked | NotAProposal]
 
 
-class DeliveriesFirst:
-    """A claimed check waits while deliveries keep arriving (at most `most_seconds`).
-
-    `gonogo serve` answers HTTP and runs the checks in one process, and during a burst four checks
-    (fetch, assess, render) held the GIL that the event loop needs to acknowledge: 500 deliveries
-    from 20 senders had an acknowledgement p99 of 169 to 338 ms with them running, 41 to 95 ms with
-    this (a loaded 2-core VM; bench/webhook_burst.py). Jira waits for its answer; a comment can wait.
-    """
-
-    def __init__(
-        self,
-        *,
-        quiet_seconds: float = 0.1,
-        most_seconds: float = 2.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._quiet, self._most, self._clock = quiet_seconds, most_seconds, clock
-        self._last = float("-inf")
-
-    def arrived(self) -> None:
-        self._last = self._clock()
-
-    def give_way(self, wait: Callable[[float], bool]) -> None:
-        """Pause with `wait` (True: stop waiting) until no delivery came for `quiet_seconds`."""
-        waited = 0.0
-        while self._clock() - self._last < self._quiet and waited < self._most:
-            if wait(self._quiet / 2):
-                return
-            waited += self._quiet / 2
-
-
 class Workers:
     def __init__(
         self,
@@ -91,10 +62,8 @@ class Workers:
         trouble_max_seconds: float = TROUBLE_MAX_SECONDS,
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
-        deliveries_first: DeliveriesFirst | None = None,
     ) -> None:
         """`sleep` replaces the back-off waits in tests; `clock` times checks for `stuck`."""
-        self._deliveries_first = deliveries_first
         self._queue = queue
         self._run_check = run_check
         self._count = count
@@ -107,6 +76,7 @@ class Workers:
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._busy_since: dict[int, float] = {}  # thread id → when its current check started
+        self._last_delivery = float("-inf")
 
     def start(self) -> None:
         for number in range(self._count):
@@ -129,6 +99,22 @@ class Workers:
     def alive(self) -> bool:
         return all(thread.is_alive() for thread in self._threads)
 
+    def delivery_arrived(self) -> None:
+        """A claimed check waits while deliveries keep arriving (see `_give_way`)."""
+        self._last_delivery = time.monotonic()
+
+    def _give_way(self) -> None:
+        """`gonogo serve` answers HTTP and runs the checks in one process, and during a burst four
+        checks (fetch, assess, render) held the GIL that the event loop needs to acknowledge: 500
+        deliveries from 20 senders had an acknowledgement p99 of 169 to 338 ms with them running,
+        41 to 95 ms with this (a loaded 2-core VM; bench/webhook_burst.py). Jira waits for its
+        answer; a comment can wait."""
+        waited = 0.0
+        while time.monotonic() - self._last_delivery < QUIET_SECONDS and waited < GIVE_WAY_SECONDS:
+            if self._wait(QUIET_SECONDS / 2):
+                return
+            waited += QUIET_SECONDS / 2
+
     def _loop(self) -> None:
         troubles = 0
         while not self._stopping.is_set():
@@ -136,8 +122,7 @@ class Workers:
             try:
                 claimed = self._queue.claim(self._poll)
                 if claimed is not None:
-                    if self._deliveries_first is not None:
-                        self._deliveries_first.give_way(self._wait)
+                    self._give_way()
                     self.process(claimed)
                 troubles = 0
             except Exception as exc:
@@ -180,7 +165,7 @@ class Workers:
             return lambda: self._done(job, outcome, attempts)
         if isinstance(error, JiraError) and error.retryable and attempts < self._retry.max_attempts:
             delay = max(self._retry.delay(attempts), error.retry_after or 0.0)  # never before Jira asked
-            later = job.later(attempts=attempts, not_before=time.time() + delay)
+            later = replace(job, attempts=attempts, not_before=time.time() + delay)
             self._store(lambda: self._queue.retry_later(claimed, later), claimed, "store the job's retry")
             return lambda: self._retrying(job, error, attempts, delay)
         reason = redact(
@@ -190,7 +175,7 @@ class Workers:
         )
         write = lambda: self._queue.dead_letter(claimed, reason=reason, attempts=attempts)  # noqa: E731
         self._store(write, claimed, "dead-letter the job")
-        return lambda: self._dead_lettered(job, reason, attempts)
+        return lambda: self._report(job, "dead_letter", attempts=attempts, reason=reason)
 
     def _attempt(self, job: Job) -> tuple[Exception, None] | tuple[None, Checked | NotAProposal]:
         started = time.perf_counter()
@@ -237,29 +222,36 @@ class Workers:
 
     def _done(self, job: Job, outcome: Checked | NotAProposal, attempts: int) -> None:
         if isinstance(outcome, NotAProposal):
-            self._metrics.checks.labels("ignored").inc()
-            _log(job, "ignored", reason=outcome.reason, attempts=attempts)
+            self._report(job, "ignored", reason=outcome.reason, attempts=attempts)
             return
         # "unchanged": nothing written to Jira. A deleted duplicate is a write: "posted", named.
         said = "unchanged" if outcome.action == "unchanged" and not outcome.deleted else "posted"
-        self._metrics.checks.labels(said).inc()
         self._metrics.verdicts.labels(outcome.verdict).inc()
         self._metrics.time_to_comment_seconds.observe(max(0.0, time.time() - job.received_at))
-        deleted = {"deleted": list(outcome.deleted)} if outcome.deleted else {}
-        _log(
+        self._report(
             job,
             said,
             ticket=outcome.key or job.key,
             verdict=outcome.verdict,
             comment=outcome.comment_id,
             action=outcome.action,
-            **deleted,
+            **({"deleted": list(outcome.deleted)} if outcome.deleted else {}),
             attempts=attempts,
         )
 
-    def _dead_lettered(self, job: Job, reason: str, attempts: int) -> None:
-        self._metrics.checks.labels("dead_letter").inc()
-        _log(job, "dead_letter", attempts=attempts, reason=reason)
+    def _report(self, job: Job, outcome: str, **fields: Any) -> None:
+        """Count the check and log the job's delivery line; latency is its age, across restarts."""
+        self._metrics.checks.labels(outcome).inc()
+        ticket = fields.pop("ticket", job.key)
+        latency_ms = round(max(0.0, time.time() - job.received_at) * 1000, 1)
+        log_delivery(
+            delivery=job.delivery_id,
+            ticket=ticket,
+            event=job.event,
+            outcome=outcome,
+            **fields,
+            latency_ms=latency_ms,
+        )
 
     def _retrying(self, job: Job, error: JiraError, attempts: int, delay: float) -> None:
         self._metrics.checks.labels("retry").inc()
@@ -273,20 +265,6 @@ class Workers:
                 "reason": redact(str(error)),
             },
         )
-
-
-def _log(job: Job, outcome: str, **fields: Any) -> None:
-    """The job's delivery line; latency is its age, across restarts of the service."""
-    ticket = fields.pop("ticket", job.key)
-    latency_ms = round(max(0.0, time.time() - job.received_at) * 1000, 1)
-    log_delivery(
-        delivery=job.delivery_id,
-        ticket=ticket,
-        event=job.event,
-        outcome=outcome,
-        **fields,
-        latency_ms=latency_ms,
-    )
 
 
 def _error_fields(exc: Exception, otherwise: str) -> dict[str, str]:

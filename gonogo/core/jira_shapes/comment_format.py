@@ -1,7 +1,8 @@
-"""Which comment format a site gets (ADF on Cloud over REST v3, wiki markup on Data Center over v2).
+"""The verdict comment: its format, its body, and what publishing it did.
 
-Decided from the configuration alone, the host when `[jira] deployment` is "auto", so a check
-never spends a `serverInfo` round-trip on it.
+Which format a site gets (ADF on Cloud over REST v3, wiki markup on Data Center over v2) is decided
+from the configuration alone, the host when `[jira] deployment` is "auto", so a check never spends a
+`serverInfo` round-trip on it.
 """
 
 from __future__ import annotations
@@ -40,9 +41,12 @@ class CommentBody:
         if isinstance(self.content, str):
             return CommentBody(self.format, redact(self.content))
         document = copy.deepcopy(self.content)
-        for node in _nodes(document):
+        pending = [document]
+        while pending:
+            node = pending.pop()
             if node.get("type") == "text" and isinstance(node.get("text"), str):
                 node["text"] = redact(node["text"])
+            pending.extend(child for child in node.get("content", ()) if isinstance(child, dict))
         return CommentBody(self.format, document)
 
     def printable(self) -> str:
@@ -50,14 +54,6 @@ class CommentBody:
         if isinstance(self.content, str):
             return self.content
         return json.dumps(self.content, indent=2, ensure_ascii=False) + "\n"
-
-
-def _nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
-    found = [node]
-    for child in node.get("content", ()):
-        if isinstance(child, dict):
-            found.extend(_nodes(child))
-    return found
 
 
 def is_cloud_host(url: str | None) -> bool:
@@ -71,3 +67,17 @@ def comment_format(*, deployment: str, url: str | None, api_version: int | None)
     if api_version == 3 or (cloud and api_version != 2):
         return CommentFormat.ADF
     return CommentFormat.WIKI
+
+
+class CommentAction(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    RECREATED = "recreated"
+    UNCHANGED = "unchanged"  # the comment, pointer and label would be identical: nothing was written
+
+
+@dataclass(frozen=True)
+class Publication:
+    action: CommentAction
+    comment_id: str
+    removed: tuple[str, ...] = ()  # duplicate gonogo comments deleted by this run

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gonogo.core.errors import ConfigurationError
-from gonogo.core.pipeline.proposal import resolve_field
+from gonogo.core.pipeline.proposal import resolve_field_ref
 from gonogo.core.pipeline.ticket import Ticket
 from gonogo.core.vocabulary import PropertySpec
 
@@ -94,7 +94,7 @@ def unfound_on_ticket(ticket: Ticket, refs: Mapping[str, str]) -> dict[str, str]
     """The property → field mappings whose field this ticket does not carry (by id or name)."""
     unfound: dict[str, str] = {}
     for prop, ref in refs.items():
-        field_id = resolve_field(ticket, ref)
+        field_id = resolve_field_ref(ref, names=ticket.names, ids=ticket.fields)
         if field_id is None or (field_id not in ticket.fields and field_id not in ticket.names):
             unfound[prop] = ref
     return unfound

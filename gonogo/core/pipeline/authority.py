@@ -20,23 +20,17 @@ def groups_in(entries: Sequence[str]) -> tuple[str, ...]:
     return tuple(e[len(GROUP_PREFIX) :] for e in entries if e.startswith(GROUP_PREFIX))
 
 
-def users_in(entries: Sequence[str]) -> frozenset[str]:
-    """Account ids and user names, case-folded (Data Center user names ignore case)."""
-    return frozenset(e.casefold() for e in entries if not e.startswith(GROUP_PREFIX))
-
-
 def may_act(person: Person | None, entries: Sequence[str], group_members: GroupMembers | None) -> bool:
-    """Whether the person is on the list; groups are asked only when the person is not named outright."""
+    """Whether the person is on the list; groups are asked only when the person is not named outright.
+    Data Center user names ignore case, so ids are compared case-folded."""
     if not entries:
         return True
     if person is None:
         return False
     ids = {i.casefold() for i in person.ids}
-    if ids & users_in(entries):
+    if ids & {e.casefold() for e in entries if not e.startswith(GROUP_PREFIX)}:
         return True
-    if group_members is None:
-        return False
-    return any(ids & group_members(group) for group in groups_in(entries))
+    return group_members is not None and any(ids & group_members(group) for group in groups_in(entries))
 
 
 def named(entries: Sequence[str], histories: Iterable[History]) -> tuple[str, ...]:

@@ -84,12 +84,8 @@ class DecisionContext:
     group_members: GroupMembers | None = None  # None: groups cannot be looked up (a ticket file)
 
 
-@dataclass(frozen=True)
-class _Recording:
-    decision: BidDecision
-    source: DecisionSource
-    where: str
-    added: LabelAdded | None
+# A decision as recorded: what, in a label or the field, which label or field, and who added it when.
+_Recording = tuple[BidDecision, DecisionSource, str, LabelAdded | None]
 
 
 def is_against(decision: BidDecision, verdict: Verdict) -> bool:
@@ -142,20 +138,18 @@ def decision_on(
     since."""
     at_creation = creation(ticket.fields) if is_complete(ticket.changelog) else None
     found = [*_labelled(ticket, histories, context.label_prefix, at_creation)]
-    in_field = _in_field(proposal, histories, at_creation)
-    if in_field is not None:
-        found.append(in_field)
+    found += _in_field(proposal, histories, at_creation)
     if not found:
         return None
-    latest = max(found, key=lambda r: _moment(r.added))
-    by = latest.added.by if latest.added else None
-    moment = latest.added.on if latest.added else None
+    decision, source, where, added = max(found, key=lambda recording: _moment(recording[3]))
+    by = added.by if added else None
+    moment = added.on if added else None
     counts = may_act(by, context.policy.owners, context.group_members)
     reason = proposal.values.get(REASON_PROPERTY)
     return DecisionRecord(
-        decision=latest.decision,
-        source=latest.source,
-        where=latest.where,
+        decision=decision,
+        source=source,
+        where=where,
         by=by.name if by else None,
         on=moment.date() if moment else None,
         reason=reason if isinstance(reason, str) else None,
@@ -175,9 +169,7 @@ def _labelled(
     wanted = decision_labels(label_prefix)
     added = labels_added(histories)
     return [
-        _Recording(
-            wanted[label.casefold()], DecisionSource.LABEL, label, added.get(label.casefold(), at_creation)
-        )
+        (wanted[label.casefold()], DecisionSource.LABEL, label, added.get(label.casefold(), at_creation))
         for label in labels
         if isinstance(label, str) and label.casefold() in wanted
     ]
@@ -185,16 +177,16 @@ def _labelled(
 
 def _in_field(
     proposal: Proposal, histories: Sequence[History], at_creation: LabelAdded | None
-) -> _Recording | None:
+) -> list[_Recording]:
     """The decision field's value, with the last change that set it (or the creation, if none did)."""
     value = proposal.values.get(DECISION_PROPERTY)
     source = proposal.sources.get(DECISION_PROPERTY)
     if value not in tuple(BidDecision) or source is None:
-        return None
+        return []
     ids = {source.field_id} if source.field_id else set()
     found = last_change(histories, field_ids=ids, field_names={source.field_name.casefold()})
     added = LabelAdded(found[0].author, found[0].created) if found else at_creation
-    return _Recording(BidDecision(value), DecisionSource.FIELD, source.field_name, added)
+    return [(BidDecision(value), DecisionSource.FIELD, source.field_name, added)]
 
 
 def _older_facts(

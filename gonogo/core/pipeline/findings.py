@@ -1,7 +1,8 @@
 """Run checklists over a proposal: findings with their evidence, then the verdict.
 
 Every finding carries the properties it looked at and where each came from, because a verdict
-nobody can check is a verdict nobody should trust.
+nobody can check is a verdict nobody should trust. The words are the renderer's: a finding keeps
+its rule and the ticket's values, not sentences.
 """
 
 from __future__ import annotations
@@ -16,23 +17,18 @@ from typing import TYPE_CHECKING, Any
 from gonogo.core.errors import ConfigurationError
 from gonogo.core.pipeline.decisions import DecisionContext, DecisionRecord, decision_on
 from gonogo.core.pipeline.proposal import Proposal, Quote
-from gonogo.core.pipeline.rules import Checklist, Rule, Severity, fill_values
+from gonogo.core.pipeline.rules import Checklist, Rule, Severity
 from gonogo.core.pipeline.ticket import Ticket
 from gonogo.core.pipeline.verdict import Verdict, decide
-from gonogo.core.pipeline.verdict_history import VerdictShift
+from gonogo.core.pipeline.verdict_history import VerdictChange
 from gonogo.core.pipeline.waivers import (
     LABEL_PREFIX,
-    Refusal,
     Waiver,
     WaiverContext,
-    WaiverPolicy,
     WaiverRuling,
-    WaiverStatus,
-    refusal,
     rule_on,
     waivers_on,
 )
-from gonogo.core.text import display_value
 from gonogo.core.vocabulary import Vocabulary
 
 if TYPE_CHECKING:
@@ -72,7 +68,8 @@ class Finding:
     evidence: tuple[Evidence, ...]
     waiver: Waiver | None = None
     waiver_ruling: WaiverRuling | None = None
-    headline: str = ""  # the rule's failed title with this ticket's values quoted
+    # The ticket's values its failed title quotes; None when it states no problem with values it has.
+    quoted: Mapping[str, Any] | None = None
     waiver_label: str | None = None  # the label that would waive it, where a waiver is allowed
     # Skipped because it rests on a value another rule asks about: the outcome it would have had.
     on_hold: FindingStatus | None = None
@@ -86,6 +83,11 @@ class Finding:
     def unconfirmed(self) -> bool:
         """A condition only because its data is empty (when_missing "condition"): the rule did not run."""
         return self.rule.missing_is_condition and bool(self.missing)
+
+    @property
+    def doubts(self) -> bool:
+        """A question about values the ticket has (implausible or contradictory), not a missing value."""
+        return self.outcome is FindingStatus.MISSING and self.quoted is not None
 
     @property
     def waiver_not_applied(self) -> bool:
@@ -129,8 +131,8 @@ class MissingInformation:
     about: str = ""  # the property as the vocabulary names it
     options: tuple[str, ...] = ()  # a select's options as the site spells them (the assessor's)
     placeholder: str | None = None  # what the field said instead of a value ("TBD")
-    said: str = ""  # a question a rule asks of values it finds implausible or contradictory
-    quotes: tuple[Quote, ...] = ()  # the sentences a question from text rests on
+    doubt: Finding | None = None  # the rule asking about values it finds implausible or contradictory
+    quotes: tuple[Quote, ...] = ()  # the sentences a doubt from text rests on
 
 
 @dataclass(frozen=True)
@@ -147,10 +149,9 @@ class Assessment:
     coverage: Coverage = Coverage(0, 0)
     thresholds: Mapping[str, float] = field(default_factory=dict)
     path: PathToGo | None = None  # set by the assessor, which can re-assess a changed ticket
-    headline: str = ""  # the one-sentence summary under the verdict (the assessor renders it)
     approvers: tuple[str, ...] = ()  # who may waive, by display name where known; empty: anyone
     decision: DecisionRecord | None = None  # the bid decision people recorded, beside the verdict
-    shift: VerdictShift | None = None  # the latest verdict change and the edits behind it (assessor)
+    change: VerdictChange | None = None  # the latest verdict change and the edits behind it (assessor)
 
     @property
     def waivers_end_on(self) -> date | None:
@@ -172,7 +173,15 @@ def evaluate(
     waivers: WaiverContext,
     decisions: DecisionContext | None = None,
 ) -> Assessment:
-    applicable = _applicable(ticket, checklists)
+    applicable = tuple(
+        c for c in checklists if c.applies_to(project=ticket.project_key, issue_type=ticket.issue_type)
+    )
+    if not applicable:
+        raise ConfigurationError(
+            f"no checklist applies to {ticket.key} (project {ticket.project_key}, issue type "
+            f"{ticket.issue_type or 'unknown'}): a verdict without checks would be a guess; "
+            "check the checklists' applies_to and [checklists].disable"
+        )
     reason = proposal.values.get("waiver_reason")
     labels = waivers_on(ticket, reason=reason if isinstance(reason, str) else None)
     findings = _not_resting_on_doubt(_findings(applicable, proposal, vocabulary, labels, waivers), vocabulary)
@@ -183,18 +192,7 @@ def evaluate(
         failed_majors=_failed(findings, Severity.MAJOR),
     )
     summary = proposal.values.get("summary")
-    decision = (
-        decision_on(
-            ticket,
-            proposal,
-            verdict=verdict,
-            facts={e.field_id: e.label for f in findings for e in f.evidence if e.field_id is not None},
-            histories=waivers.histories,
-            context=decisions,
-        )
-        if decisions is not None
-        else None
-    )
+    facts = {e.field_id: e.label for f in findings for e in f.evidence if e.field_id is not None}
     return Assessment(
         ticket_key=ticket.key,
         ticket_id=ticket.id,
@@ -210,21 +208,12 @@ def evaluate(
         coverage=coverage(findings),
         thresholds=dict(proposal.thresholds),
         approvers=waivers.named_approvers(),
-        decision=decision,
+        decision=None
+        if decisions is None
+        else decision_on(
+            ticket, proposal, verdict=verdict, facts=facts, histories=waivers.histories, context=decisions
+        ),
     )
-
-
-def _applicable(ticket: Ticket, checklists: Sequence[Checklist]) -> tuple[Checklist, ...]:
-    applicable = tuple(
-        c for c in checklists if c.applies_to(project=ticket.project_key, issue_type=ticket.issue_type)
-    )
-    if not applicable:
-        raise ConfigurationError(
-            f"no checklist applies to {ticket.key} (project {ticket.project_key}, issue type "
-            f"{ticket.issue_type or 'unknown'}): a verdict without checks would be a guess; "
-            "check the checklists' applies_to and [checklists].disable"
-        )
-    return applicable
 
 
 def _findings(
@@ -237,18 +226,23 @@ def _findings(
     """Every rule's finding, waivers applied, each with the label that would waive it."""
     rule_ids = Counter(rule.id for checklist in applicable for rule in checklist.rules)
     evidence: dict[str, Evidence] = {}  # each property's evidence once, however many rules read it
-    reason_recorded = "waiver_reason" not in proposal.unrecorded
+    policy = waivers.policy
+    # No label where no waiver would be honoured: a show-stopper (unless allowed), no reason field.
+    reason_missing = policy.require_reason and "waiver_reason" in proposal.unrecorded
     found = []
     for checklist in applicable:
         for rule in checklist.rules:
-            finding = evaluate_rule(checklist.id, rule, proposal, vocabulary, evidence=evidence)
-            finding = apply_waivers(finding, labels, waivers)
-            label = None  # nothing to waive until the data is given
-            if not finding.unconfirmed:
-                unique = rule_ids[rule.id] == 1
-                label = _waiver_label(
-                    checklist.id, rule, unique=unique, policy=waivers.policy, reason_recorded=reason_recorded
-                )
+            finding = _apply_waivers(
+                _finding(checklist.id, rule, proposal, vocabulary, evidence), labels, waivers
+            )
+            label = None  # nothing to waive until the data is given, nor where no waiver is honoured
+            if (
+                not finding.unconfirmed
+                and not reason_missing
+                and (rule.severity is not Severity.BLOCKER or policy.allow_blockers)
+            ):
+                target = rule.id if rule_ids[rule.id] == 1 else f"{checklist.id}.{rule.id}"
+                label = f"{LABEL_PREFIX}{target}"
             found.append(replace(finding, waiver_label=label))
     return tuple(found)
 
@@ -271,17 +265,6 @@ def unrecorded_that_matter(assessment: Assessment) -> list[Finding]:
     ]
 
 
-def _waiver_label(
-    checklist_id: str, rule: Rule, *, unique: bool, policy: WaiverPolicy, reason_recorded: bool
-) -> str | None:
-    """The label that would waive this rule, or None where no waiver would be honoured."""
-    if rule.severity is Severity.BLOCKER and not policy.allow_blockers:
-        return None
-    if policy.require_reason and not reason_recorded:
-        return None
-    return f"{LABEL_PREFIX}{rule.id if unique else f'{checklist_id}.{rule.id}'}"
-
-
 def coverage(findings: Sequence[Finding]) -> Coverage:
     """Checks that judge the bid, and how many of them had the data to run (waived ones ran)."""
     judging = [f for f in findings if f.judges]
@@ -294,7 +277,7 @@ def coverage(findings: Sequence[Finding]) -> Coverage:
     return Coverage(assessed=len(ran), total=len(judging))
 
 
-def apply_waivers(finding: Finding, waivers: Sequence[Waiver], context: WaiverContext) -> Finding:
+def _apply_waivers(finding: Finding, waivers: Sequence[Waiver], context: WaiverContext) -> Finding:
     """Turn a failed finding into a waived one when an approved, current waiver names its rule.
 
     Missing information is never waived: accepting a risk needs knowing what the risk is.
@@ -302,23 +285,20 @@ def apply_waivers(finding: Finding, waivers: Sequence[Waiver], context: WaiverCo
     waiver = next((w for w in waivers if w.matches(finding.checklist, finding.rule.id)), None)
     if waiver is None:
         return finding
-    if finding.outcome is FindingStatus.MISSING or finding.unconfirmed:
-        refused: Refusal | None = Refusal.MISSING_INFORMATION
-    else:
-        refused = refusal(waiver, is_blocker=finding.rule.severity is Severity.BLOCKER, policy=context.policy)
-    ruling = rule_on(waiver, refused=refused, fields=_fields_read(finding), context=context)
-    waived = ruling.status is WaiverStatus.ACTIVE and finding.outcome is FindingStatus.FAILED
+    ruling = rule_on(
+        waiver,
+        missing=finding.outcome is FindingStatus.MISSING or finding.unconfirmed,
+        is_blocker=finding.rule.severity is Severity.BLOCKER,
+        fields={e.field_id: e.label for e in finding.evidence if e.field_id is not None},
+        context=context,
+    )
+    waived = ruling.applies and finding.outcome is FindingStatus.FAILED
     return replace(
         finding,
         waiver=waiver,
         waiver_ruling=ruling,
         outcome=FindingStatus.WAIVED if waived else finding.outcome,
     )
-
-
-def _fields_read(finding: Finding) -> dict[str, str]:
-    """The Jira fields behind the rule's evidence (derived values through their sources), id → name."""
-    return {e.field_id: e.label for e in finding.evidence if e.field_id is not None}
 
 
 def bid_score(findings: Sequence[Finding]) -> int | None:
@@ -336,16 +316,13 @@ def bid_score(findings: Sequence[Finding]) -> int | None:
     return round(100 * sum(f.rule.weight for f in counted if f.outcome is FindingStatus.PASSED) / total)
 
 
-def evaluate_rule(
-    checklist_id: str,
-    rule: Rule,
-    proposal: Proposal,
-    vocabulary: Vocabulary,
-    *,
-    evidence: dict[str, Evidence] | None = None,
+def _finding(
+    checklist_id: str, rule: Rule, proposal: Proposal, vocabulary: Vocabulary, evidence: dict[str, Evidence]
 ) -> Finding:
     """One rule on one proposal; `evidence` is shared by the rules of one assessment (built once)."""
-    seen = _seen(rule, proposal, vocabulary, {} if evidence is None else evidence)
+    seen = tuple(
+        _evidence(name, proposal, vocabulary, evidence) for name in _with_sources(rule.uses, vocabulary)
+    )
     present = {name: proposal.values[name] for name in rule.uses if name in proposal.values}
     complete = len(present) == len(rule.uses)
     unrecorded = tuple(e.property for e in seen if e.property in proposal.unrecorded)
@@ -356,36 +333,27 @@ def evaluate_rule(
     elif unrecorded:
         outcome = FindingStatus.SKIPPED  # nobody can answer: the site has no field for it
     else:
-        incomplete = _incomplete(rule, seen, vocabulary)
+        incomplete = _incomplete(rule, seen)
         if incomplete is None:
             return _unconfirmed(checklist_id, rule, seen)
         outcome = incomplete
-    # A question about values the ticket has carries its headline; a missing value has none.
-    headlined = outcome is FindingStatus.FAILED or (outcome is FindingStatus.MISSING and complete)
+    # A question about values the ticket has quotes them; a missing value has none to quote.
+    quotes = complete and outcome is not FindingStatus.PASSED
     return Finding(
         checklist=checklist_id,
         rule=rule,
         outcome=outcome,
         evidence=seen,
-        headline=_headline(rule, proposal) if headlined else "",
+        quoted={name: proposal.evidence_value(name) for name in rule.quotes} if quotes else None,
         unrecorded=unrecorded if outcome is FindingStatus.SKIPPED else (),
     )
 
 
-def _seen(
-    rule: Rule, proposal: Proposal, vocabulary: Vocabulary, known: dict[str, Evidence]
-) -> tuple[Evidence, ...]:
-    names = _with_sources(rule.uses, vocabulary)
-    return tuple(
-        known.get(name) or known.setdefault(name, _evidence(name, proposal, vocabulary)) for name in names
-    )
-
-
-def _incomplete(rule: Rule, seen: Sequence[Evidence], vocabulary: Vocabulary) -> FindingStatus | None:
+def _incomplete(rule: Rule, seen: Sequence[Evidence]) -> FindingStatus | None:
     """The outcome of a rule lacking data; None when an empty field is a condition to confirm."""
     # A derived value can be absent although everything it is computed from is known (no
     # margin on a zero budget): nothing to ask the customer, so the rule does not apply.
-    asks = any(e.value is None and not _is_derived(e.property, vocabulary) for e in seen)
+    asks = any(e.value is None and not e.derived for e in seen)
     # A placeholder ("TBD") is someone saying it is not known yet: always worth the question.
     held = any(e.placeholder is not None for e in seen)
     if asks and rule.missing_is_condition and not held:
@@ -395,17 +363,11 @@ def _incomplete(rule: Rule, seen: Sequence[Evidence], vocabulary: Vocabulary) ->
 
 def _unconfirmed(checklist_id: str, rule: Rule, evidence: tuple[Evidence, ...]) -> Finding:
     """A rule whose empty data is a condition (when_missing "condition"): a failed condition, whatever its
-    severity."""
+    severity, with a title of its own, which portfolios also count it under."""
     empty = [e.label for e in evidence if e.value is None and not e.derived]
     title = f"Not yet confirmed: {rule.title} ({' and '.join(empty)} left empty)"
     as_condition = replace(rule, severity=Severity.MAJOR, failed_title=title, failed_label=title)
-    return Finding(
-        checklist=checklist_id,
-        rule=as_condition,
-        outcome=FindingStatus.FAILED,
-        evidence=evidence,
-        headline=title,
-    )
+    return Finding(checklist_id, as_condition, FindingStatus.FAILED, evidence)
 
 
 def _not_resting_on_doubt(findings: tuple[Finding, ...], vocabulary: Vocabulary) -> tuple[Finding, ...]:
@@ -417,14 +379,14 @@ def _not_resting_on_doubt(findings: tuple[Finding, ...], vocabulary: Vocabulary)
     doubted = {
         name
         for f in findings
-        if f.outcome is FindingStatus.MISSING and f.headline
+        if f.doubts
         for name in _inputs(f.rule.uses, vocabulary)
         if vocabulary.properties[name].type != "boolean"  # what the text says is quoted, not doubted
     }
     if not doubted:
         return findings
     return tuple(
-        replace(f, outcome=FindingStatus.SKIPPED, headline="", on_hold=f.outcome)
+        replace(f, outcome=FindingStatus.SKIPPED, quoted=None, on_hold=f.outcome)
         if f.outcome in (FindingStatus.PASSED, FindingStatus.FAILED)
         and not f.rule.asks
         and not f.rule.asks_only_if_known
@@ -439,13 +401,6 @@ def _inputs(names: Sequence[str], vocabulary: Vocabulary) -> set[str]:
     return {n for n in _with_sources(names, vocabulary) if not _is_derived(n, vocabulary)}
 
 
-def _headline(rule: Rule, proposal: Proposal) -> str:
-    """The rule's failed title with the ticket's values it names, formatted for reading."""
-    return fill_values(
-        rule.failed_title, proposal.values, lambda name, _value: display_value(proposal.evidence_value(name))
-    )
-
-
 def _is_derived(name: str, vocabulary: Vocabulary) -> bool:
     spec = vocabulary.properties.get(name)
     return spec is not None and spec.is_derived
@@ -457,13 +412,16 @@ def _with_sources(names: Sequence[str], vocabulary: Vocabulary) -> list[str]:
     return list(dict.fromkeys(item for name in names for item in order.get(name, (name,))))
 
 
-def _evidence(name: str, proposal: Proposal, vocabulary: Vocabulary) -> Evidence:
+def _evidence(name: str, proposal: Proposal, vocabulary: Vocabulary, known: dict[str, Evidence]) -> Evidence:
+    """A property's evidence, made once per assessment however many rules read it (`known`)."""
+    if name in known:
+        return known[name]
     spec = vocabulary.properties.get(name)
     source = proposal.sources.get(name)
     label = source.field_name if source else (spec.label if spec else name)
     if spec is not None and source is not None and source.field_name == source.field_id:
         label = spec.label
-    return Evidence(
+    known[name] = Evidence(
         property=name,
         label=label,
         field_id=source.field_id if source else None,
@@ -474,26 +432,39 @@ def _evidence(name: str, proposal: Proposal, vocabulary: Vocabulary) -> Evidence
         placeholder=proposal.placeholders.get(name),
         quote=proposal.quotes.get(name),
     )
+    return known[name]
 
 
 def _missing_information(
     findings: Sequence[Finding], vocabulary: Vocabulary
 ) -> tuple[MissingInformation, ...]:
-    """Group what is missing by property, so each question is asked once, however many rules need it."""
+    """Group what is missing by property, so each question is asked once, however many rules need it.
+
+    A rule's doubt comes after, under the first property it names, with the rule's fix as its question.
+    """
     needed_by: dict[str, list[str]] = {}
     first: dict[str, Evidence] = {}
-    questions: list[MissingInformation] = []
+    doubts: list[MissingInformation] = []
     for finding in findings:
-        if finding.outcome is not FindingStatus.MISSING:
-            continue
-        if finding.headline:
-            questions.append(_rule_question(finding))
-            continue
-        for item in finding.missing:
-            if _is_derived(item.property, vocabulary):
-                continue
-            first.setdefault(item.property, item)
-            needed_by.setdefault(item.property, []).append(finding.rule.id)
+        if finding.doubts:
+            item = next((e for e in finding.evidence if not e.derived), finding.evidence[0])
+            doubts.append(
+                MissingInformation(
+                    property=item.property,
+                    label=item.label,
+                    field_id=item.field_id,
+                    question=finding.rule.fix,
+                    problem=None,
+                    needed_by=(finding.rule.id,),
+                    doubt=finding,
+                    quotes=tuple(e.quote for e in finding.evidence if e.quote),
+                )
+            )
+        elif finding.outcome is FindingStatus.MISSING:
+            for item in finding.missing:
+                if not _is_derived(item.property, vocabulary):
+                    first.setdefault(item.property, item)
+                    needed_by.setdefault(item.property, []).append(finding.rule.id)
     order = list(vocabulary.properties)
     ranked = sorted(first.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
     return (
@@ -502,39 +473,13 @@ def _missing_information(
                 property=name,
                 label=item.label,
                 field_id=item.field_id,
-                question=_question(name, vocabulary),
-                about=_about(name, vocabulary),
+                question=spec.ask if (spec := vocabulary.properties.get(name)) and spec.ask else None,
+                about=spec.label if spec else name,
                 problem=item.problem,
                 needed_by=tuple(needed_by[name]),
                 placeholder=item.placeholder,
             )
             for name, item in ranked
         ),
-        *questions,
+        *doubts,
     )
-
-
-def _rule_question(finding: Finding) -> MissingInformation:
-    """A rule's question about values it finds implausible or contradictory, under the first
-    property it names, with the sentences it rests on."""
-    item = next((e for e in finding.evidence if not e.derived), finding.evidence[0])
-    return MissingInformation(
-        property=item.property,
-        label=item.label,
-        field_id=item.field_id,
-        question=finding.rule.fix,
-        problem=None,
-        needed_by=(finding.rule.id,),
-        quotes=tuple(e.quote for e in finding.evidence if e.quote),
-        said=finding.headline,
-    )
-
-
-def _question(name: str, vocabulary: Vocabulary) -> str | None:
-    spec = vocabulary.properties.get(name)
-    return spec.ask if spec is not None and spec.ask else None
-
-
-def _about(name: str, vocabulary: Vocabulary) -> str:
-    spec = vocabulary.properties.get(name)
-    return spec.label if spec else name

@@ -15,40 +15,31 @@ from dataclasses import fields
 from operator import attrgetter
 from typing import Any
 
-from gonogo.core.pipeline.findings import Assessment
+from gonogo.core.pipeline.findings import Assessment, Finding
 from gonogo.core.pipeline.proposal import Proposal
-from gonogo.core.pipeline.rules import Checklist
+from gonogo.core.pipeline.rules import Checklist, Rule
 
 INPUTS_KEY = "inputs"  # the pointer's key for this digest
-# What a rule judges and says (its compiled `holds` follows from `condition`).
-_RULE_FIELDS = (
-    "id",
-    "title",
-    "failed_title",
-    "failed_label",
-    "severity",
-    "weight",
-    "why",
-    "fix",
-    "uses",
-    "ask_when_missing",
-    "condition",
-)
+# The fields of an assessment and of a finding the digest does not read, and why. Every other field
+# is read, so a field added later is an input until someone says why it is not.
+LEFT_OUT = {
+    "findings": "each finding by its own fields",
+    "checklists": "in the configuration",
+    "path": "what the digest spares: it follows from the rest",
+    "rule": "by its id; its words and condition are in the configuration",
+    "evidence": "made from the proposal, which is hashed whole",
+}
+_ASSESSMENT_PARTS = attrgetter(*(f.name for f in fields(Assessment) if f.name not in LEFT_OUT))
+# C, not a generator: a re-run digests every ticket.
+_FINDING_PARTS = attrgetter("rule.id", *(f.name for f in fields(Finding) if f.name not in LEFT_OUT))
+# What a rule judges and says; its compiled `holds` follows from `condition`.
+_RULE_FIELDS = tuple(f.name for f in fields(Rule) if f.name != "holds")
 
 
 def digest(parts: Any) -> str:
     """SHA-256 of the parts' canonical JSON (dates and other values by their text): for the configuration."""
     canonical = json.dumps(parts, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
     return _sha256(canonical)
-
-
-def _ordered(value: Any) -> Any:
-    """Mappings and sets in a fixed order, so that equal inputs hash alike."""
-    if isinstance(value, Mapping):
-        return sorted(value.items())
-    if isinstance(value, frozenset | set):
-        return sorted(value)
-    return value
 
 
 def _sha256(text: str) -> str:
@@ -67,47 +58,9 @@ def checklists_fingerprint(checklists: Iterable[Checklist]) -> list[Any]:
     ]
 
 
-# What `inputs_digest` reads of an assessment and of each finding. Every other field is either left
-# out on purpose (below) or a new input: tests/test_portfolio_streaming.py fails until it is listed.
-ASSESSMENT_FIELDS = (
-    "ticket_key",
-    "ticket_id",
-    "summary",
-    "verdict",
-    "missing_information",
-    "score",
-    "unmatched_waivers",
-    "coverage",
-    "thresholds",
-    "approvers",
-    "decision",
-    "shift",
-)
-FINDING_FIELDS = (
-    "checklist",
-    "outcome",
-    "waiver",
-    "waiver_ruling",
-    "headline",
-    "waiver_label",
-    "unrecorded",
-    "on_hold",
-)
-_ASSESSMENT_PARTS = attrgetter(*ASSESSMENT_FIELDS)
-_FINDING_PARTS = attrgetter("rule.id", *FINDING_FIELDS)  # C, not a generator: a re-run digests every ticket
-LEFT_OUT = {
-    "findings": "each finding by FINDING_FIELDS",
-    "checklists": "in the configuration",
-    "path": "what the digest spares: it follows from the rest",
-    "headline": "rendered from the rest",
-    "rule": "by its id; its words and condition are in the configuration",
-    "evidence": "made from the proposal, which is hashed whole",
-}
-
-
 def inputs_digest(assessment: Assessment, proposal: Proposal, *, configuration: str) -> str:
     """What this ticket's comment is made from, hashed as the `repr` of frozen data: exact within one
-    version."""
+    version. Mappings and sets of the proposal in a fixed order, so that equal inputs hash alike."""
     parts = (
         configuration,
         list(_ASSESSMENT_PARTS(assessment)),
@@ -115,3 +68,11 @@ def inputs_digest(assessment: Assessment, proposal: Proposal, *, configuration: 
         [(field.name, _ordered(getattr(proposal, field.name))) for field in fields(proposal)],
     )
     return _sha256(repr(parts))
+
+
+def _ordered(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return sorted(value.items())
+    if isinstance(value, frozenset | set):
+        return sorted(value)
+    return value

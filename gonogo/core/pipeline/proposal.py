@@ -103,73 +103,45 @@ def build_proposal(
 ) -> Proposal:
     """Map, normalise and derive every property; a field this ticket does not carry is missing, like an empty
     one."""
-    aliases = option_aliases or {}
-    reading = _Reading()
+    values: dict[str, Any] = {}
+    sources: dict[str, Source] = {}
+    problems: dict[str, str] = {}
+    site_texts: dict[str, str] = {}
+    placeholders: dict[str, str] = {}  # what a placeholder value said
+    counted: set[str] = set()
     for prop, field_ref in field_map.items():
-        reading.read(ticket, prop, field_ref, vocabulary, aliases.get(prop))
-    values = reading.values
-    for prop, value in derive(values, thresholds=thresholds, today=today).items():
-        values[prop] = value
-    return Proposal(
-        values=values,
-        sources=reading.sources,
-        problems=reading.problems,
-        counted=frozenset(reading.counted),
-        thresholds=dict(thresholds),
-        site_texts=reading.site_texts,
-        placeholders=reading.placeholders,
-        unrecorded=unrecorded,
-    )
-
-
-@dataclass
-class _Reading:
-    """What the mapped fields of one ticket said, property by property."""
-
-    values: dict[str, Any] = field(default_factory=dict)
-    sources: dict[str, Source] = field(default_factory=dict)
-    problems: dict[str, str] = field(default_factory=dict)
-    counted: set[str] = field(default_factory=set)
-    site_texts: dict[str, str] = field(default_factory=dict)
-    placeholders: dict[str, str] = field(default_factory=dict)
-
-    def read(
-        self,
-        ticket: Ticket,
-        prop: str,
-        field_ref: str,
-        vocabulary: Vocabulary,
-        aliases: Mapping[str, str] | None,
-    ) -> None:
         spec = vocabulary.properties.get(prop)
-        field_id = resolve_field(ticket, field_ref)
+        field_id = resolve_field_ref(field_ref, names=ticket.names, ids=ticket.fields)
+        sources[prop] = Source(field_id, ticket.names.get(field_id, field_ref) if field_id else field_ref)
         if field_id is None:
-            self.sources[prop] = Source(None, field_ref)
-            return
-        name = ticket.names.get(field_id, field_ref) if field_id else field_ref
-        self.sources[prop] = Source(field_id, name)
+            continue
         raw = ticket.fields.get(field_id)
+        aliases = (option_aliases or {}).get(prop)
         try:
             value = normalise(raw, spec, aliases=aliases, placeholder=vocabulary.placeholder)
-        except PlaceholderValue as exc:
-            self.problems[prop] = str(exc)
-            self.placeholders[prop] = exc.text
-            return
         except ValueError as exc:
-            self.problems[prop] = str(exc)
-            return
+            problems[prop] = str(exc)
+            if isinstance(exc, PlaceholderValue):
+                placeholders[prop] = exc.text
+            continue
         if isinstance(value, SiteOption):
-            self.site_texts[prop] = value.site_text
+            site_texts[prop] = value.site_text
             value = str(value)  # rules (and jsonschema-rs) see a plain string
         if value is not None:
-            self.values[prop] = value
+            values[prop] = value
             if isinstance(raw, list) and spec is not None and spec.type == "integer":
-                self.counted.add(prop)
-
-
-def resolve_field(ticket: Ticket, field_ref: str) -> str | None:
-    """Find the field id for an id or a (case-insensitive) display name on this ticket; None when absent."""
-    return resolve_field_ref(field_ref, names=ticket.names, ids=ticket.fields)
+                counted.add(prop)
+    values.update(derive(values, thresholds=thresholds, today=today))
+    return Proposal(
+        values=values,
+        sources=sources,
+        problems=problems,
+        counted=frozenset(counted),
+        thresholds=dict(thresholds),
+        site_texts=site_texts,
+        placeholders=placeholders,
+        unrecorded=unrecorded,
+    )
 
 
 def resolve_field_ref(field_ref: str, *, names: Mapping[str, str], ids: Collection[str]) -> str | None:

@@ -17,7 +17,7 @@ import jsonschema
 from jsonschema import Draft202012Validator
 
 from gonogo.core.errors import ConfigurationError
-from gonogo.core.vocabulary import ThresholdSpec, Vocabulary, parse_thresholds
+from gonogo.core.vocabulary import Vocabulary, thresholds_declared
 
 if TYPE_CHECKING:
     from pathlib import Path  # a checklist's file, as a name: the core never opens it
@@ -35,9 +35,8 @@ class Severity(StrEnum):
     MAJOR = "major"
     MINOR = "minor"
 
-    @property
-    def default_weight(self) -> int:
-        return {"blocker": 5, "major": 3, "minor": 1}[self.value]
+
+_DEFAULT_WEIGHTS = {Severity.BLOCKER: 5, Severity.MAJOR: 3, Severity.MINOR: 1}
 
 
 @dataclass(frozen=True)
@@ -71,6 +70,11 @@ class Rule:
         """A check of text signals alone: a description with no red flag is no strength, so it is not
         scored."""
         return all(name.startswith(TEXT_PREFIX) for name in self.uses)
+
+    @cached_property
+    def quotes(self) -> tuple[str, ...]:
+        """The properties whose values its failed title quotes (thresholds are already filled in)."""
+        return tuple(match.group(1) for match in _PLACEHOLDER.finditer(self.failed_title))
 
 
 @dataclass(frozen=True)
@@ -114,8 +118,8 @@ class ChecklistFile:
         return str(self.data["id"])
 
     @property
-    def thresholds(self) -> dict[str, ThresholdSpec]:
-        return parse_thresholds(self.data.get("thresholds", {}))
+    def thresholds(self) -> dict[str, float]:
+        return thresholds_declared(self.data.get("thresholds", {}))
 
 
 @dataclass(frozen=True)
@@ -139,16 +143,14 @@ class ChecklistFileError(ConfigurationError):
         self.problems = tuple(problems)
 
 
-def all_thresholds(files: Iterable[ChecklistFile], vocabulary: Vocabulary) -> dict[str, ThresholdSpec]:
+def all_thresholds(files: Iterable[ChecklistFile], vocabulary: Vocabulary) -> dict[str, float]:
     declared = dict(vocabulary.thresholds)
     for checklist_file in files:
         declared.update(checklist_file.thresholds)
     return declared
 
 
-def resolve_thresholds(
-    declared: Mapping[str, ThresholdSpec], overrides: Mapping[str, float]
-) -> dict[str, float]:
+def resolve_thresholds(declared: Mapping[str, float], overrides: Mapping[str, float]) -> dict[str, float]:
     """Defaults from the files, overridden by [thresholds]; an unknown name is a typo to report."""
     unknown = sorted(set(overrides) - set(declared))
     if unknown:
@@ -156,7 +158,7 @@ def resolve_thresholds(
             f"[thresholds] in gonogo.toml names unknown threshold(s) {', '.join(unknown)}; "
             f"known: {', '.join(sorted(declared))}"
         )
-    return {name: overrides.get(name, spec.default) for name, spec in declared.items()}
+    return {name: overrides.get(name, default) for name, default in declared.items()}
 
 
 def compile_checklist(
@@ -188,24 +190,18 @@ def lint_rules(
     checklist_file: ChecklistFile, *, thresholds: Mapping[str, float], known_properties: Collection[str]
 ) -> list[Problem]:
     """Every problem in the rules of a parsed checklist; thresholds it declares itself count as known."""
-    own = {name: spec.default for name, spec in checklist_file.thresholds.items()}
-    return _compile_rules(checklist_file, {**thresholds, **own}, known_properties)[1]
+    return _compile_rules(checklist_file, {**thresholds, **checklist_file.thresholds}, known_properties)[1]
 
 
 def properties_used(condition: Any) -> tuple[str, ...]:
     """The top-level proposal properties a condition looks at, in first-mention order."""
-    found: list[str] = []
+    found: dict[str, None] = {}
 
     def visit(schema: Any) -> None:
         if not isinstance(schema, dict):
             return
-        for name in [*schema.get("required", ()), *schema.get("properties", {})]:
-            if name not in found:
-                found.append(name)
-        for keyword in ("dependentRequired", "dependentSchemas"):
-            for name in schema.get(keyword, {}):
-                if name not in found:
-                    found.append(name)
+        for keyword in ("required", "properties", "dependentRequired", "dependentSchemas"):
+            found.update(dict.fromkeys(schema.get(keyword, ())))
         for keyword in _COMBINATORS:
             for sub in schema.get(keyword, ()):
                 visit(sub)
@@ -293,7 +289,7 @@ def _compile_rule(
         failed_title=failed_title,
         failed_label=failed_label,
         severity=severity,
-        weight=int(raw.get("weight", severity.default_weight)),
+        weight=int(raw.get("weight", _DEFAULT_WEIGHTS[severity])),
         why=why,
         fix=fix,
         uses=uses,

@@ -126,35 +126,22 @@ def sentences(text: str) -> list[str]:
 
 
 def _find(signal: Signal, proposal: Proposal, vocabulary: Vocabulary) -> Quote | None:
+    """The first sentence the signal fires on, in its fields' order, with what it says about `about`."""
     for name in signal.fields:
         text = proposal.values.get(name)
-        if not isinstance(text, str):
-            continue
-        for sentence in sentences(text):
+        for sentence in sentences(text) if isinstance(text, str) else ():
             match = signal.first_match(sentence)
             if match is not None:
-                return _quote(signal, proposal, vocabulary, field=name, sentence=sentence, match=match)
+                about = signal.about
+                value = proposal.evidence_value(about) if about else None
+                return Quote(
+                    field=_label(name, proposal, vocabulary),
+                    sentence=excerpt(sentence, match.start(), match.end()),
+                    about=_label(about, proposal, vocabulary) if about else None,
+                    about_value=value,
+                    agrees=None if value is None else value in signal.agrees_with,
+                )
     return None
-
-
-def _quote(
-    signal: Signal,
-    proposal: Proposal,
-    vocabulary: Vocabulary,
-    *,
-    field: str,
-    sentence: str,
-    match: re.Match[str],
-) -> Quote:
-    about = signal.about
-    value = proposal.evidence_value(about) if about else None
-    return Quote(
-        field=_label(field, proposal, vocabulary),
-        sentence=excerpt(sentence, match.start(), match.end()),
-        about=_label(about, proposal, vocabulary) if about else None,
-        about_value=value,
-        agrees=None if value is None else value in signal.agrees_with,
-    )
 
 
 def _label(name: str, proposal: Proposal, vocabulary: Vocabulary) -> str:

@@ -17,15 +17,8 @@ class Verdict(StrEnum):
 
     @property
     def label(self) -> str:
-        return _LABELS[self]
-
-
-_LABELS = {
-    Verdict.GO: "GO",
-    Verdict.GO_WITH_CONDITIONS: "GO WITH CONDITIONS",
-    Verdict.NEEDS_INFO: "NEEDS INFO",
-    Verdict.NO_GO: "NO-GO",
-}
+        """The value in capitals, as people say it: GO WITH CONDITIONS; NO-GO keeps its hyphen."""
+        return "NO-GO" if self is Verdict.NO_GO else self.value.replace("-", " ").upper()
 
 
 # Worst first: what to drop, then what needs information, then what to pursue. The same order as

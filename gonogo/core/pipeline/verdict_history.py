@@ -1,4 +1,4 @@
-"""A ticket's verdict history, kept in gonogo's issue property ("pointer").
+"""A ticket's verdict history, kept in gonogo's issue property ("pointer"), and its latest change.
 
 Jira returns the property with the ticket and every search page, so reading it costs no request.
 An entry is added only when the verdict or score changes, and MAX_ENTRIES bound it far below
@@ -32,56 +32,6 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True)
-class VerdictTurn:
-    """The latest verdict change in a history: from what, to what, and on which day."""
-
-    before: Verdict
-    after: Verdict
-    on: date
-
-
-def read_history(pointer: Any) -> tuple[HistoryEntry, ...]:
-    """The entries in a pointer value, oldest first; anyone may edit the property, so unreadable ones are
-    skipped."""
-    raw = pointer.get(HISTORY_KEY) if isinstance(pointer, Mapping) else None
-    if not isinstance(raw, list):
-        return ()
-    entries = (_entry(item) for item in raw[-MAX_ENTRIES:])
-    return tuple(entry for entry in entries if entry is not None)
-
-
-def needs_entry(history: Sequence[HistoryEntry], entry: HistoryEntry) -> bool:
-    """True when `entry` says something the last entry does not (another verdict or score)."""
-    if not history:
-        return True
-    last = history[-1]
-    return (last.verdict, last.score) != (entry.verdict, entry.score)
-
-
-def with_entry(pointer: Mapping[str, Any], entry: HistoryEntry) -> dict[str, Any]:
-    """The pointer with `entry` added when it is news, bounded; every other key of the pointer is kept."""
-    history = list(read_history(pointer))
-    if needs_entry(history, entry):
-        history.append(entry)
-    return {**pointer, HISTORY_KEY: [item.as_json() for item in history[-MAX_ENTRIES:]]}
-
-
-def extended(history: Sequence[HistoryEntry], current: HistoryEntry | None) -> tuple[HistoryEntry, ...]:
-    """The stored history plus today's verdict when it is news (a report that posts nothing)."""
-    if current is None or not needs_entry(history, current):
-        return tuple(history)
-    return (*history, current)
-
-
-def last_turn(history: Sequence[HistoryEntry]) -> VerdictTurn | None:
-    """The most recent entry whose verdict differs from the one before it; None if it never changed."""
-    for before, after in zip(reversed(history[:-1]), reversed(history[1:]), strict=True):
-        if before.verdict is not after.verdict:
-            return VerdictTurn(before.verdict, after.verdict, after.on)
-    return None
-
-
-@dataclass(frozen=True)
 class InputField:
     """The Jira field a rule input comes from, and who can change it (the vocabulary's actor)."""
 
@@ -104,15 +54,16 @@ class Edit:
 
 
 @dataclass(frozen=True)
-class VerdictShift:
-    """The latest verdict change: what it was and the last day it was seen, since when it is what
-    it is now, and the edits to the rules' inputs in between, with who made them."""
+class VerdictChange:
+    """The latest verdict change in a history: the verdict before and the last day it was seen, the
+    verdict after and the first day it was, and (where the change history is known) the edits to the
+    rules' inputs in between, with who made them."""
 
     before: Verdict
     before_on: date
     after: Verdict
-    after_on: date
-    edits: tuple[Edit, ...]
+    on: date
+    edits: tuple[Edit, ...] = ()
 
     @property
     def by_estimates_alone(self) -> bool:
@@ -120,43 +71,67 @@ class VerdictShift:
         return bool(self.edits) and all(edit.actor == "estimate" for edit in self.edits)
 
 
-def verdict_shift(
+def read_history(pointer: Any) -> tuple[HistoryEntry, ...]:
+    """The entries in a pointer value, oldest first; anyone may edit the property, so unreadable ones are
+    skipped."""
+    raw = pointer.get(HISTORY_KEY) if isinstance(pointer, Mapping) else None
+    if not isinstance(raw, list):
+        return ()
+    entries = (_entry(item) for item in raw[-MAX_ENTRIES:])
+    return tuple(entry for entry in entries if entry is not None)
+
+
+def with_entry(pointer: Mapping[str, Any], entry: HistoryEntry) -> dict[str, Any]:
+    """The pointer with `entry` added when it is news, bounded; every other key of the pointer is kept."""
+    history = extended(read_history(pointer), entry)
+    return {**pointer, HISTORY_KEY: [item.as_json() for item in history[-MAX_ENTRIES:]]}
+
+
+def extended(history: Sequence[HistoryEntry], current: HistoryEntry | None) -> tuple[HistoryEntry, ...]:
+    """The history plus `current` when it says something the last entry does not (another verdict or
+    score): today's verdict in a report that posts nothing."""
+    last = history[-1] if history else None
+    if current is None or (last and (last.verdict, last.score) == (current.verdict, current.score)):
+        return tuple(history)
+    return (*history, current)
+
+
+def latest_change(history: Sequence[HistoryEntry]) -> VerdictChange | None:
+    """The most recent entry whose verdict differs from the one before it; None if it never changed."""
+    for before, after in zip(reversed(history[:-1]), reversed(history[1:]), strict=True):
+        if before.verdict is not after.verdict:
+            return VerdictChange(before.verdict, before.on, after.verdict, after.on)
+    return None
+
+
+def change_with_edits(
     history: Sequence[HistoryEntry],
     today: HistoryEntry,
     histories: Iterable[History],
     fields: Mapping[str, InputField],
-) -> VerdictShift | None:
+) -> VerdictChange | None:
     """The latest verdict change in the history plus today's check, with the edits behind it.
 
     The history keeps days, so edits from the old verdict's last day to the new one's first count.
+    A field edited back to where it was is left out.
     """
-    entries = extended(history, today)
-    for before, after in zip(reversed(entries[:-1]), reversed(entries[1:]), strict=True):
-        if before.verdict is not after.verdict:
-            edits = edits_of(histories, fields, start=before.on, end=after.on)
-            return VerdictShift(before.verdict, before.on, after.verdict, after.on, edits)
-    return None
+    change = latest_change(extended(history, today))
+    return None if change is None else replace(change, edits=_edits(change, histories, fields))
 
 
-def edits_of(
-    histories: Iterable[History], fields: Mapping[str, InputField], *, start: date, end: date
+def _edits(
+    change: VerdictChange, histories: Iterable[History], fields: Mapping[str, InputField]
 ) -> tuple[Edit, ...]:
-    """Each field's edits made from `start` to `end` (days, inclusive): first before, last after,
-    everyone who changed it. A field edited back to where it was is left out."""
-    by_field: dict[str, Edit] = {}
-    firsts: dict[str, str] = {}
-    ids = {f.id: prop for prop, f in fields.items() if f.id}
-    names = {f.name.casefold(): prop for prop, f in fields.items()}
+    by_field: dict[str, Edit] = {}  # each field's first value before, last after, and its editors
     for entry in histories:
-        if entry.created is None or not start <= entry.created.date() <= end:
+        if entry.created is None or not change.before_on <= entry.created.date() <= change.on:
             continue
-        who = entry.author.name if entry.author and entry.author.name else None
-        for change in entry.changes:
-            prop = _property_of(change, ids, names)
-            if prop is not None:
-                first = firsts.setdefault(prop, change.before)
-                by = _with_editor(by_field[prop].by if prop in by_field else (), who)
-                by_field[prop] = Edit(prop, fields[prop].name, first, change.after, by, fields[prop].actor)
+        who = (entry.author.name or None) if entry.author else None
+        for prop, item in _changes_to(fields, entry):
+            edit = by_field.get(prop) or Edit(
+                prop, fields[prop].name, item.before, "", (), fields[prop].actor
+            )
+            by_field[prop] = replace(edit, after=item.after, by=_with(edit.by, who))
     return tuple(
         edit if fields[edit.property].quoted else replace(edit, before=None, after=None)
         for edit in by_field.values()
@@ -164,21 +139,22 @@ def edits_of(
     )
 
 
-def _property_of(change: FieldChange, ids: Mapping[str, str], names: Mapping[str, str]) -> str | None:
-    return ids.get(change.field_id or "") or names.get(change.field.casefold())
+def _changes_to(fields: Mapping[str, InputField], entry: History) -> list[tuple[str, FieldChange]]:
+    """The entry's changes to the fields (by id, or by case-folded display name), each with its property."""
+    ids = {f.id: prop for prop, f in fields.items() if f.id}
+    names = {f.name.casefold(): prop for prop, f in fields.items()}
+    found = ((ids.get(c.field_id or "") or names.get(c.field.casefold()), c) for c in entry.changes)
+    return [(prop, change) for prop, change in found if prop is not None]
 
 
-def _with_editor(people: tuple[str, ...], who: str | None) -> tuple[str, ...]:
+def _with(people: tuple[str, ...], who: str | None) -> tuple[str, ...]:
+    """The editors so far, and `who` when named and new: each once, in the order they edited."""
     return people + ((who,) if who and who not in people else ())
 
 
 def verdict_on(history: Sequence[HistoryEntry], day: date) -> HistoryEntry | None:
     """The last entry made on or before `day` (the verdict in force that day), or None."""
-    found = None
-    for entry in history:
-        if entry.on <= day:
-            found = entry
-    return found
+    return next((entry for entry in reversed(history) if entry.on <= day), None)
 
 
 def _entry(item: Any) -> HistoryEntry | None:

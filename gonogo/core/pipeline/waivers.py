@@ -17,14 +17,13 @@ from gonogo.core.jira_shapes.changelog import (
     History,
     LabelAdded,
     LaterChange,
-    Person,
     creation,
     first_change_after,
     is_complete,
     labels_added,
     read_histories,
 )
-from gonogo.core.pipeline.authority import GroupMembers, groups_in, may_act, named, users_in
+from gonogo.core.pipeline.authority import GroupMembers, groups_in, may_act, named
 from gonogo.core.pipeline.ticket import Ticket
 
 LABEL_PREFIX = "gonogo-waive-"
@@ -70,11 +69,6 @@ class WaiverPolicy:
         """The Jira groups named as `group:NAME`."""
         return groups_in(self.approvers)
 
-    @property
-    def users(self) -> frozenset[str]:
-        """Account ids and user names, case-folded (Data Center user names ignore case)."""
-        return users_in(self.approvers)
-
 
 @dataclass(frozen=True)
 class Waiver:
@@ -91,10 +85,6 @@ class Waiver:
     def by(self) -> str | None:
         """Display name of who added the label."""
         return self.added.by.name if self.added and self.added.by else None
-
-    @property
-    def added_on(self) -> date | None:
-        return self.added.on.date() if self.added and self.added.on else None
 
     def matches(self, checklist: str, rule: str) -> bool:
         return self.target in (rule, f"{checklist}.{rule}")
@@ -131,10 +121,6 @@ class WaiverContext:
         """The approvers by the display names the history gives their ids (no request); empty: anyone."""
         return named(self.policy.approvers, self.histories)
 
-    def is_approver(self, person: Person | None) -> bool:
-        """Whether the person may approve; groups are asked only when the person is not named outright."""
-        return may_act(person, self.policy.approvers, self.group_members)
-
 
 def waivers_on(ticket: Ticket, *, reason: str | None) -> tuple[Waiver, ...]:
     """The waiver labels on a ticket, each with who added it and when (from the changelog)."""
@@ -158,35 +144,23 @@ def is_waiver_label(label: object) -> bool:
     )
 
 
-def refusal(waiver: Waiver, *, is_blocker: bool, policy: WaiverPolicy) -> Refusal | None:
-    """Why a waiver cannot be honoured whoever approved it, or None when it can."""
-    if is_blocker and not policy.allow_blockers:
-        return Refusal.BLOCKER
-    if policy.require_reason and not waiver.reason:
-        return Refusal.NO_REASON
-    if waiver.bad_until is not None:
-        return Refusal.NOT_A_DATE
-    return None
-
-
 def rule_on(
-    waiver: Waiver,
-    *,
-    refused: Refusal | None,
-    fields: Mapping[str, str],
-    context: WaiverContext,
+    waiver: Waiver, *, missing: bool, is_blocker: bool, fields: Mapping[str, str], context: WaiverContext
 ) -> WaiverRuling:
-    """Decide a waiver: refused, not approved, expired, lapsed by a change, or active (in that order)."""
+    """Decide a waiver on a rule: refused, not approved, expired, lapsed by a change, or active (in that
+    order). `missing`: the rule lacks data; `fields`: the Jira fields it reads, id → name."""
+    refused = _refusal(waiver, missing=missing, is_blocker=is_blocker, policy=context.policy)
     if refused is not None:
         return WaiverRuling(WaiverStatus.REFUSED, refused=refused)
-    if not context.is_approver(waiver.added.by if waiver.added else None):
+    added = waiver.added
+    if not may_act(added.by if added else None, context.policy.approvers, context.group_members):
         return WaiverRuling(WaiverStatus.NOT_APPROVED, approvers=context.named_approvers())
-    approved_by, approved_on = waiver.by, waiver.added_on
+    approved_on = added.on.date() if added and added.on else None
     expires_on = expiry(approved_on, waiver.until, context.policy.max_days)
     capped = waiver.until is not None and expires_on is not None and expires_on < waiver.until
     ruling = WaiverRuling(
         WaiverStatus.ACTIVE,
-        approved_by=approved_by,
+        approved_by=waiver.by,
         approved_on=approved_on,
         expires_on=expires_on,
         capped_until=waiver.until if capped else None,
@@ -197,6 +171,19 @@ def rule_on(
     if lapse is not None:
         return replace(ruling, status=WaiverStatus.LAPSED_BY_CHANGE, lapse=lapse)
     return ruling
+
+
+def _refusal(waiver: Waiver, *, missing: bool, is_blocker: bool, policy: WaiverPolicy) -> Refusal | None:
+    """Why a waiver cannot be honoured whoever approved it, or None when it can."""
+    if missing:
+        return Refusal.MISSING_INFORMATION
+    if is_blocker and not policy.allow_blockers:
+        return Refusal.BLOCKER
+    if policy.require_reason and not waiver.reason:
+        return Refusal.NO_REASON
+    if waiver.bad_until is not None:
+        return Refusal.NOT_A_DATE
+    return None
 
 
 def _lapse(waiver: Waiver, fields: Mapping[str, str], context: WaiverContext) -> LaterChange | None:
@@ -232,12 +219,13 @@ def _waiver(label: str, reason: str | None, added: LabelAdded | None) -> Waiver:
         return Waiver(label=label, target=target, reason=reason, added=added)
     text = match["date"]
     try:
-        until = date.fromisoformat(text)
+        until = date.fromisoformat(text) if len(text) == len("YYYY-MM-DD") else None
     except ValueError:
-        return Waiver(label=label, target=match["target"], reason=reason, added=added, bad_until=text)
-    if len(text) != len("YYYY-MM-DD"):
-        return Waiver(label=label, target=match["target"], reason=reason, added=added, bad_until=text)
-    return Waiver(label=label, target=match["target"], reason=reason, added=added, until=until)
+        until = None
+    bad_until = text if until is None else None
+    return Waiver(
+        label=label, target=match["target"], reason=reason, added=added, until=until, bad_until=bad_until
+    )
 
 
 def pointer_keys(ends_on: date | None) -> dict[str, str | None]:

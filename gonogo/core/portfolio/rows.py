@@ -15,12 +15,12 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
 
-from gonogo.core.jira_shapes.publication import Publication
+from gonogo.core.jira_shapes.comment_format import Publication
 from gonogo.core.pipeline.decisions import DecisionRecord
 from gonogo.core.pipeline.findings import Assessment, Coverage, Finding, FindingStatus, unrecorded_that_matter
 from gonogo.core.pipeline.rules import Severity
 from gonogo.core.pipeline.verdict import WORST_FIRST, Verdict
-from gonogo.core.pipeline.verdict_history import HistoryEntry, VerdictTurn, extended, last_turn
+from gonogo.core.pipeline.verdict_history import HistoryEntry, VerdictChange, extended, latest_change
 from gonogo.core.pipeline.waivers import WaiverStatus
 
 _KEY_NUMBER = re.compile(r"^(?P<project>.*)-(?P<number>\d+)$")
@@ -101,15 +101,15 @@ class Row:
     waivers: tuple[WaiverEntry, ...] = ()
     coverage: Coverage | None = None  # how many of the judging checks could run, beside the score
     decision: DecisionRecord | None = None  # the bid decision people recorded on the ticket
-    # The latest verdict change came from edits to estimates and judgements alone (see VerdictShift).
+    # The latest verdict change came from edits to estimates and judgements alone (see VerdictChange).
     changed_by_estimates: bool = False
 
-    def change(self, today: date) -> VerdictTurn | None:
+    def change(self, today: date) -> VerdictChange | None:
         """The latest verdict change, this run's verdict counted as of `today` (not for a bid judged as
         closed)."""
         if self.verdict is None or self.judged_as_closed:
-            return last_turn(self.history)
-        return last_turn(extended(self.history, HistoryEntry(today, self.verdict, self.score)))
+            return latest_change(self.history)
+        return latest_change(extended(self.history, HistoryEntry(today, self.verdict, self.score)))
 
 
 @dataclass
@@ -163,22 +163,21 @@ def score_bands(width: int) -> list[tuple[int, int]]:
     return [(low, 100 if low + width >= 100 else low + width - 1) for low in range(0, 100, width)]
 
 
-def top_reason(assessment: Assessment) -> Reason | None:
-    """The reason that explains the verdict, picked in the verdict rule's order; a GO has one only as a
-    caveat."""
+def top_reason(assessment: Assessment, headline: str) -> Reason | None:
+    """The reason that explains the verdict, picked in the verdict rule's order and worded by the
+    `headline` (the renderer's); a GO has one only as a caveat."""
     failed = [f for f in assessment.findings if f.outcome is FindingStatus.FAILED]
     for finding in failed:
         if finding.rule.severity is Severity.BLOCKER:
-            return Reason(ReasonKind.BLOCKER, assessment.headline or finding.headline, finding.ref)
+            return Reason(ReasonKind.BLOCKER, headline, finding.ref)
     if assessment.missing_information:
-        first = assessment.missing_information[0]
-        return Reason(ReasonKind.MISSING, assessment.headline or first.question or "", first.property)
+        return Reason(ReasonKind.MISSING, headline, assessment.missing_information[0].property)
     for finding in failed:
         if finding.rule.severity is Severity.MAJOR:
-            return Reason(ReasonKind.MAJOR, assessment.headline or finding.headline, finding.ref)
+            return Reason(ReasonKind.MAJOR, headline, finding.ref)
     caveat = _caveat(assessment)
-    if caveat and assessment.headline:
-        return Reason(ReasonKind.UNCHECKED, assessment.headline, caveat[0].ref)
+    if caveat and headline:
+        return Reason(ReasonKind.UNCHECKED, headline, caveat[0].ref)
     return None
 
 
@@ -193,6 +192,7 @@ def _caveat(assessment: Assessment) -> list[Finding]:
 def row_from_assessment(
     assessment: Assessment,
     *,
+    headline: str,
     history: Sequence[HistoryEntry] = (),
     outcome: str | None = None,
     closed: date | None = None,
@@ -208,7 +208,7 @@ def row_from_assessment(
         summary=assessment.summary,
         verdict=assessment.verdict,
         score=assessment.score,
-        reason=top_reason(assessment),
+        reason=top_reason(assessment, headline),
         coverage=assessment.coverage,
         failed_rules=tuple(
             RuleRef(
@@ -239,7 +239,7 @@ def row_from_assessment(
             if f.waiver is not None and f.waiver_ruling is not None
         ),
         decision=assessment.decision,
-        changed_by_estimates=bool(assessment.shift and assessment.shift.by_estimates_alone),
+        changed_by_estimates=bool(assessment.change and assessment.change.by_estimates_alone),
     )
 
 

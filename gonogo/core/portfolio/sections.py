@@ -11,7 +11,7 @@ from typing import Any
 from gonogo.core.pipeline.decisions import BidDecision, DecisionRecord, is_against
 from gonogo.core.pipeline.rules import Severity
 from gonogo.core.pipeline.verdict import WORST_FIRST, Verdict
-from gonogo.core.pipeline.verdict_history import VerdictTurn
+from gonogo.core.pipeline.verdict_history import VerdictChange
 from gonogo.core.pipeline.waivers import WaiverStatus
 from gonogo.core.portfolio.outcomes import ClosedBid, closed_bids, tally
 from gonogo.core.portfolio.rows import MissingRef, Portfolio, Row, RuleRef, sort_key_of
@@ -68,7 +68,7 @@ def failures_section(portfolio: Portfolio) -> dict[str, Any]:
     }
 
 
-def _change(turn: VerdictTurn, today: date) -> dict[str, Any]:
+def _change(turn: VerdictChange, today: date) -> dict[str, Any]:
     return {
         "from": turn.before.value,
         "to": turn.after.value,

@@ -3,7 +3,10 @@
 `submit` returns once the job is durably stored (the 200 comes after it) and refuses a delivery id
 seen within the dedupe window. `claim` hands a job to one worker; it stays stored until `complete`
 or `dead_letter`, so a process killed mid-check leaves it to run again (at-least-once; the sticky
-comment makes a re-run harmless). `ticket_lock` keeps two checks of one ticket apart.
+comment makes a re-run harmless). `release` hands an unfinished job back to run again soon;
+`retry_later` replaces it by a copy that `claim` hands out from its `not_before` on. `ticket_lock`
+keeps two checks of one ticket apart. `depth` counts the jobs accepted and not finished (waiting or
+in progress), -1 when unknown.
 """
 
 from __future__ import annotations
@@ -13,10 +16,10 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass, replace
-from typing import Any, Protocol
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -44,20 +47,8 @@ class Job:
         return json.dumps(asdict(self), sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> Job:
-        data: dict[str, Any] = json.loads(text)
-        return cls(
-            delivery_id=str(data["delivery_id"]),
-            key=str(data["key"]),
-            issue_id=str(data["issue_id"]) if data.get("issue_id") else None,
-            event=str(data["event"]),
-            received_at=float(data["received_at"]),
-            attempts=int(data.get("attempts", 0)),
-            not_before=float(data.get("not_before", 0.0)),
-        )
-
-    def later(self, *, attempts: int, not_before: float) -> Job:
-        return replace(self, attempts=attempts, not_before=not_before)
+    def from_json(cls, text: str) -> Job:
+        return cls(**json.loads(text))
 
 
 @dataclass(frozen=True)
@@ -73,72 +64,55 @@ class DeadLetter:
     attempts: int
     failed_at: float
 
+    def record(self) -> dict[str, str | int | float]:
+        return {
+            "job": self.job.to_json(),
+            "reason": self.reason,
+            "attempts": self.attempts,
+            "at": self.failed_at,
+        }
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> DeadLetter:
+        job, reason = Job.from_json(record["job"]), str(record["reason"])
+        return cls(job, reason, attempts=int(record["attempts"]), failed_at=float(record["at"]))
+
 
 class QueueUnavailable(Exception):
     """The queue could not store or hand out work (Redis down, disk full)."""
 
 
-class WorkQueue(Protocol):
-    def submit(self, job: Job, *, dedupe: bool) -> bool:
-        """Store durably; False when `dedupe` and the delivery id was accepted before."""
-        ...
+class QueueBase(ABC):
+    """What both backends share: jobs claimed before their back-off ends wait here, soonest first,
+    so one ticket's back-off never holds a worker."""
 
-    def claim(self, timeout: float) -> Claimed | None: ...
-
-    def complete(self, claimed: Claimed) -> None: ...
-
-    def dead_letter(self, claimed: Claimed, *, reason: str, attempts: int) -> None: ...
-
-    def release(self, claimed: Claimed) -> None:
-        """Hand an unfinished job back so that it runs again soon."""
-        ...
-
-    def retry_later(self, claimed: Claimed, job: Job) -> None:
-        """Replace the claimed entry by `job`; `claim` hands it out from `job.not_before` on."""
-        ...
-
-    def ticket_lock(self, names: tuple[str, ...]) -> AbstractContextManager[None]: ...
-
-    def dead_letters(self) -> list[DeadLetter]: ...
-
-    def depth(self) -> int:
-        """Jobs accepted and not finished (waiting or in progress); -1 when unknown."""
-        ...
-
-    def healthy(self) -> bool: ...
-
-    def close(self) -> None: ...
-
-
-class Backoffs:
-    """Claimed jobs waiting for their `not_before`, soonest first: held by the queue, not a worker,
-    so one ticket's back-off never holds a worker. Thread-safe."""
-
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
-        self._lock = threading.Lock()
         self._waiting: list[tuple[float, int, Claimed]] = []
+        self._waiting_guard = threading.Lock()
         self._order = itertools.count()
 
-    def hold(self, claimed: Claimed) -> None:
-        with self._lock:
+    def claim(self, timeout: float) -> Claimed | None:
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._waiting_guard:
+                now = self._clock()
+                if self._waiting and self._waiting[0][0] <= now:
+                    return heapq.heappop(self._waiting)[2]
+                next_due = self._waiting[0][0] - now if self._waiting else timeout
+            left = deadline - time.monotonic()
+            if left < 0:
+                return None
+            claimed = self._read(min(left, next_due))
+            if claimed is not None and claimed.job.not_before <= self._clock():
+                return claimed
+            if claimed is not None:
+                self._hold(claimed)
+
+    def _hold(self, claimed: Claimed) -> None:
+        with self._waiting_guard:
             heapq.heappush(self._waiting, (claimed.job.not_before, next(self._order), claimed))
 
-    def due(self) -> Claimed | None:
-        with self._lock:
-            if self._waiting and self._waiting[0][0] <= self._clock():
-                return heapq.heappop(self._waiting)[2]
-            return None
-
-    def seconds_to_next(self, limit: float) -> float:
-        with self._lock:
-            if not self._waiting:
-                return limit
-            return max(0.0, min(limit, self._waiting[0][0] - self._clock()))
-
-    def held_if_early(self, claimed: Claimed) -> bool:
-        """Hold `claimed` when its time has not come (a job read back after a restart)."""
-        if claimed.job.not_before > self._clock():
-            self.hold(claimed)
-            return True
-        return False
+    @abstractmethod
+    def _read(self, block: float) -> Claimed | None:
+        """The next stored job, waiting up to `block` seconds for one."""

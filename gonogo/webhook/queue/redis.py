@@ -29,7 +29,7 @@ from redis.retry import Retry
 
 from gonogo.core.errors import ConfigurationError
 from gonogo.redaction import REDACTOR
-from gonogo.webhook.queue.base import Backoffs, Claimed, DeadLetter, Job, QueueUnavailable
+from gonogo.webhook.queue.base import Claimed, DeadLetter, Job, QueueBase, QueueUnavailable
 from gonogo.webhook.settings import QueueSettings
 
 log = logging.getLogger(__name__)
@@ -52,9 +52,9 @@ def describe(url: str) -> str:
     return f"{parts.hostname or 'localhost'}:{parts.port or 6379}"
 
 
-class RedisQueue:
-    """`WorkQueue` on Redis; `reader=True` only lists dead letters. `client` is redis-py's class
-    (a test passes one it can cut off from Redis)."""
+class RedisQueue(QueueBase):
+    """`reader=True` only lists dead letters. `client` is redis-py's class (a test passes one it
+    can cut off from Redis)."""
 
     def __init__(
         self,
@@ -64,6 +64,7 @@ class RedisQueue:
         clock: Callable[[], float] = time.time,
         client: type[redis.Redis] = redis.Redis,
     ) -> None:
+        super().__init__(clock)
         url = settings.redis_url.reveal()
         self._where = describe(url)
         REDACTOR.remember_url_password(url)
@@ -77,7 +78,6 @@ class RedisQueue:
             retry=Retry(NoBackoff(), 0),
             health_check_interval=30,
         )
-        self._backoffs = Backoffs(clock)
         tag = "{" + settings.redis_prefix + "}"
         self._stream, self._dead, self._seen, self._locks = (
             f"{tag}:{n}" for n in ("jobs", "dead", "seen:", "lock:")
@@ -96,52 +96,36 @@ class RedisQueue:
             self._client.ping()
             if not reader:
                 self._client.xgroup_create(self._stream, _GROUP, id="0", mkstream=True)
-        except redis.ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise self._unusable(exc) from None
         except redis.RedisError as exc:
-            raise self._unusable(exc) from None
+            if "BUSYGROUP" not in str(exc):  # BUSYGROUP: the group exists already
+                raise ConfigurationError(
+                    f"cannot use Redis at {self._where} ({exc.__class__.__name__}): start it, or fix "
+                    "GONOGO_REDIS_URL / [webhook].redis_url"
+                ) from None
         if not reader:
             self._keeper.start()
 
-    def _unusable(self, exc: Exception) -> ConfigurationError:
-        return ConfigurationError(
-            f"cannot use Redis at {self._where} ({exc.__class__.__name__}): start it, or fix "
-            "GONOGO_REDIS_URL / [webhook].redis_url"
-        )
-
     def submit(self, job: Job, *, dedupe: bool) -> bool:
-        try:
-            keys = [self._seen + job.delivery_id, self._stream]
-            return bool(
-                self._submit(keys=keys, args=[self._dedupe_ms, job.to_json(), "1" if dedupe else "0"])
-            )
-        except redis.RedisError as exc:
-            raise QueueUnavailable(f"Redis at {self._where} could not store the job ({exc})") from exc
+        keys = [self._seen + job.delivery_id, self._stream]
+        with self._storing("store the job"):
+            return bool(self._submit(keys=keys, args=[self._dedupe_ms, job.to_json(), int(dedupe)]))
 
-    def claim(self, timeout: float) -> Claimed | None:
-        deadline = time.monotonic() + timeout
-        while True:
-            due = self._backoffs.due()
-            if due is not None:
-                return due
-            left = min(max(0.0, deadline - time.monotonic()), _MAX_BLOCK_SECONDS)
-            claimed = self._read(self._backoffs.seconds_to_next(left))
-            if claimed is not None and not self._backoffs.held_if_early(claimed):
-                return claimed
-            if time.monotonic() >= deadline:
-                return self._backoffs.due()
+    @contextmanager
+    def _storing(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except redis.RedisError as exc:
+            raise QueueUnavailable(f"Redis at {self._where} could not {what} ({exc})") from exc
 
     def _read(self, block: float) -> Claimed | None:
-        try:
+        with self._storing("hand out work"):
             claimed = self._take_over_abandoned()
             if claimed is not None:
                 return claimed
+            block_ms = max(1, int(min(block, _MAX_BLOCK_SECONDS) * 1000))
             reply: Any = self._client.xreadgroup(
-                _GROUP, self._consumer, {self._stream: ">"}, count=1, block=max(1, int(block * 1000))
+                _GROUP, self._consumer, {self._stream: ">"}, count=1, block=block_ms
             )
-        except redis.RedisError as exc:
-            raise QueueUnavailable(f"Redis at {self._where} could not hand out work ({exc})") from exc
         for _stream, entries in reply or []:
             for entry_id, fields in entries:
                 return self._held(entry_id, fields)
@@ -167,12 +151,7 @@ class RedisQueue:
         self._settle(claimed, "acknowledge the job")
 
     def dead_letter(self, claimed: Claimed, *, reason: str, attempts: int) -> None:
-        record: dict[Any, Any] = {
-            "job": claimed.job.to_json(),
-            "reason": reason,
-            "attempts": attempts,
-            "at": time.time(),
-        }
+        record: dict[Any, Any] = DeadLetter(claimed.job, reason, attempts, failed_at=time.time()).record()
         self._settle(
             claimed, "dead-letter the job", lambda p: p.xadd(self._dead, record, maxlen=_DEAD_LETTERS_KEPT)
         )
@@ -194,14 +173,12 @@ class RedisQueue:
     def _settle(self, claimed: Claimed, what: str, also: Callable[[Pipeline], Any] | None = None) -> None:
         """Acknowledge and delete the entry, with `also`'s command, in one transaction."""
         try:
-            with self._client.pipeline(transaction=True) as pipe:
+            with self._storing(what), self._client.pipeline(transaction=True) as pipe:
                 if also is not None:
                     also(pipe)
                 pipe.xack(self._stream, _GROUP, claimed.receipt)
                 pipe.xdel(self._stream, claimed.receipt)
                 pipe.execute()
-        except redis.RedisError as exc:
-            raise QueueUnavailable(f"Redis at {self._where} could not {what} ({exc})") from exc
         finally:
             self._forget(claimed.receipt)
 
@@ -231,15 +208,7 @@ class RedisQueue:
 
     def dead_letters(self) -> list[DeadLetter]:
         entries: Any = self._client.xrange(self._dead, "-", "+")
-        return [
-            DeadLetter(
-                job=Job.from_json(fields["job"]),
-                reason=str(fields.get("reason", "")),
-                attempts=int(fields.get("attempts", 0)),
-                failed_at=float(fields.get("at", 0)),
-            )
-            for _entry_id, fields in entries
-        ]
+        return [DeadLetter.from_record(fields) for _entry_id, fields in entries]
 
     def depth(self) -> int:
         try:
