@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,12 +22,14 @@ from support import TODAY, Gonogo
 import gonogo.flows.assessor as assessor_module
 import gonogo.flows.portfolio_run as report_module
 from gonogo.core.pipeline.findings import Assessment, Finding
-from gonogo.core.pipeline.inputs_digest import LEFT_OUT
+from gonogo.core.pipeline.inputs_digest import LEFT_OUT, checklists_fingerprint
 from gonogo.core.pipeline.path_to_go import find_path
+from gonogo.core.pipeline.rules import Rule, Severity
 from gonogo.core.portfolio.rows import Row
 from gonogo.flows.assessor import build_assessor
 from gonogo.flows.portfolio_run import ReportRequest, ReportRun, run_report
 from gonogo.render.renderer import Renderer
+from gonogo.sources.config import load_settings
 
 PROPERTY = "gonogo.verdict"
 DAY = date.fromisoformat(TODAY)
@@ -206,3 +208,32 @@ def test_a_run_that_stops_leaves_no_half_written_file(
 def test_the_inputs_digest_reads_every_field_of_an_assessment() -> None:
     """A field added to Assessment or Finding is an input the digest reads, unless it says why not."""
     assert set(LEFT_OUT) <= {f.name for f in fields(Assessment)} | {f.name for f in fields(Finding)}
+
+
+def _edited(value: Any) -> Any:
+    """Another value of the same kind (a bool is an int and a Severity a str: they come first)."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, Severity):
+        return next(other for other in Severity if other is not value)
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, str):
+        return value + " (edited)"
+    if isinstance(value, tuple):
+        return (*value, "edited")
+    assert isinstance(value, dict), f"a rule setting of a new kind: {type(value).__name__}"
+    return {**value, "edited": True}
+
+
+def test_every_setting_of_a_rule_is_in_the_configuration_fingerprint() -> None:
+    """A checklist edit to any rule setting (its words, severity, when_failed "ask", ...) re-judges on
+    the next `report --post`; only the compiled predicate, which follows from the condition, is left out."""
+    checklist = build_assessor(load_settings(environ={})).checklists[0]
+    rule = checklist.rules[0]
+    before = checklists_fingerprint([checklist])
+    for field in fields(Rule):
+        if field.name != "holds":
+            edited = replace(rule, **{field.name: _edited(getattr(rule, field.name))})
+            changed = replace(checklist, rules=(edited, *checklist.rules[1:]))
+            assert checklists_fingerprint([changed]) != before, field.name
