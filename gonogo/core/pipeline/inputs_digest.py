@@ -30,7 +30,7 @@ LEFT_OUT = {
     "evidence": "made from the proposal, which is hashed whole",
 }
 _ASSESSMENT_PARTS = attrgetter(*(f.name for f in fields(Assessment) if f.name not in LEFT_OUT))
-# C, not a generator: a re-run digests every ticket.
+# One attrgetter call a finding rather than a generator of getattr calls: a re-run digests every ticket.
 _FINDING_PARTS = attrgetter("rule.id", *(f.name for f in fields(Finding) if f.name not in LEFT_OUT))
 # What a rule judges and says; its compiled `holds` follows from `condition`.
 _RULE_FIELDS = tuple(f.name for f in fields(Rule) if f.name != "holds")
