@@ -168,18 +168,9 @@ def test_no_planted_secret_leaves_the_service_its_log_or_its_dead_letters(
             assert reply.json()["outcome"] == "queued"
         wait_until(lambda: len(jira.comments("BID-5")) == 1, timeout=20, what="BID-5's comment")
         wait_until(service.idle, timeout=20, what="every delivery to be settled")
-        listings = [
-            subprocess.run(
-                [sys.executable, "-m", "gonogo", "dead-letters", *extra],
-                env=service.env,
-                cwd=service.folder,
-                capture_output=True,
-                text=True,
-                timeout=30,
-                check=True,
-            ).stdout
-            for extra in ([], ["--format", "json"])
-        ]
+        runs = [service.run("dead-letters", *extra) for extra in ([], ["--format", "json"])]
+        assert [run.returncode for run in runs] == [0, 0], [run.stderr for run in runs]
+        listings = [run.stdout for run in runs]
     finally:
         service.stop()
     assert len(json.loads(listings[1])) == 3  # BID-2 (404), BID-3 (400) at once; BID-4 after 2 tries
