@@ -8,6 +8,7 @@ first: imported at the top, they would break every other command of a CLI-only i
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 from datetime import UTC, datetime
 from typing import Any
@@ -88,8 +89,6 @@ def _run(ctx: click.Context, command: str, today: datetime | None, flags: dict[s
 def dead_letters(ctx: click.Context, output_format: str) -> None:
     """List deliveries whose check kept failing, with the reason (safe while the service runs)."""
     require_serve_extra("gonogo dead-letters")
-    import json
-
     from gonogo.redaction import redact
     from gonogo.sources.config import load_settings
     from gonogo.webhook.queue import dead_letters

@@ -8,6 +8,7 @@ Like check-jsonschema's reporters: a format cannot be offered without a renderer
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -63,8 +64,6 @@ def render_text(output: CheckOutput, renderer: Renderer, colour: bool) -> str:
 
 
 def render_json(output: CheckOutput, renderer: Renderer, colour: bool) -> str:
-    import json  # noqa: PLC0415 - see the module docstring
-
     from gonogo.redaction import redact_data  # noqa: PLC0415 - see the module docstring
     from gonogo.render.check_json import report_document  # noqa: PLC0415 - as above
 

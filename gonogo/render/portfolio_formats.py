@@ -8,6 +8,7 @@ logging) and the csv module are imported where they are used (bench/startup.py).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -119,8 +120,6 @@ def portfolio_document(portfolio: Portfolio) -> dict[str, Any]:
 
 
 def render_json(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
-    import json  # noqa: PLC0415 - see the module docstring
-
     from gonogo.redaction import redact_data  # noqa: PLC0415 - see the module docstring
 
     # Redacted as data: JSON escapes quotes and backslashes, which would split a secret in the text.
@@ -133,8 +132,6 @@ def render_jsonl(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
 
 
 def ticket_line(portfolio: Portfolio, row: Row) -> str:
-    import json  # noqa: PLC0415 - see the module docstring
-
     from gonogo.redaction import redact_data  # noqa: PLC0415 - see the module docstring
 
     return json.dumps(redact_data(_ticket(portfolio, row)), ensure_ascii=False) + "\n"
