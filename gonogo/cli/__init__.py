@@ -1,9 +1,7 @@
-"""The `gonogo` command line: options in, exit code out (`gonogo.cli.exits`); the work happens in the
-modules it calls.
+"""The `gonogo` command line: options in, exit code out (`gonogo.cli.exits`).
 
-Each command's module declares its options at its top and imports the work it runs (Jira, the
-templates, jsonschema) when it runs: `gonogo --help` loads every command module, and those libraries
-would triple its time (bench/startup.py).
+A command's module declares its options at its top and imports the work (Jira, the templates,
+jsonschema) when it runs: `gonogo --help` loads every command module, and those would triple its time.
 """
 
 from __future__ import annotations

@@ -137,32 +137,28 @@ def _run(
     colour: bool,
 ) -> ReportRun:
     """Run the report and write it: a streamed format ticket by ticket, any other at the end."""
+    from functools import partial
+
     from gonogo.core.portfolio.rows import build_portfolio
     from gonogo.flows.portfolio_run import run_report
     from gonogo.redaction import redact
     from gonogo.render.portfolio_formats import csv_section
 
-    chosen = REPORT_FORMATS[output_format]
+    chosen, jira = REPORT_FORMATS[output_format], settings.jira
+    run = partial(run_report, request, assessor=assessor, jira=jira, progress=progress)
     line = chosen.line
-    if line is None or section != "tickets":
-        run = run_report(request, assessor=assessor, jira=settings.jira, progress=progress)
-        if section != "tickets":
-            write(redact(csv_section(run.portfolio, section)))
-        else:
-            write(redact(chosen.render(run.portfolio, assessor.renderer, colour)))
-        return run
-    # Each ticket's line is written as soon as it is checked.
-    context = build_portfolio(
-        (), query=request.jql, today=request.today, site=settings.jira.browse_url, posted=request.post
-    )
-    write(redact(chosen.header))
-    return run_report(
-        request,
-        assessor=assessor,
-        jira=settings.jira,
-        progress=progress,
-        on_row=lambda row: write(redact(line(context, row))),
-    )
+    if line is not None and section == "tickets":  # each ticket's line written as soon as it is checked
+        context = build_portfolio(
+            (), query=request.jql, today=request.today, site=jira.browse_url, posted=request.post
+        )
+        write(redact(chosen.header))
+        return run(on_row=lambda row: write(redact(line(context, row))))
+    done = run()
+    if section != "tickets":
+        write(redact(csv_section(done.portfolio, section)))
+    else:
+        write(redact(chosen.render(done.portfolio, assessor.renderer, colour)))
+    return done
 
 
 @contextmanager

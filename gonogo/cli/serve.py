@@ -1,23 +1,19 @@
 """`gonogo serve`, `gonogo worker` and `gonogo dead-letters`: the webhook service and its leftovers.
 
-A command imports the work it runs when it runs (see gonogo.cli); here also because the service's
-packages are the optional `serve` extra, checked by `require_serve_extra` first: imported at the
-top, they would break every other command of a CLI-only install.
+The service's packages are the optional `serve` extra: each command checks them
+(`require_serve_extra`) before importing them, so a CLI-only install gets one line, not a traceback.
 """
 
 from __future__ import annotations
 
 import os
+from contextlib import suppress
 from datetime import UTC, date, datetime
 from typing import Any
 
 import click
 
 from gonogo.cli.common import load, today_option
-
-# What the `serve` extra installs; a CLI-only install has none of them.
-SERVE_PACKAGES = ("uvicorn", "starlette", "prometheus_client", "persistqueue", "redis")
-INSTALL_SERVE = "pip install 'gonogo[serve]'"
 
 
 def require_serve_extra(command: str) -> None:
@@ -26,16 +22,14 @@ def require_serve_extra(command: str) -> None:
 
     from gonogo.core.errors import ConfigurationError
 
-    for name in SERVE_PACKAGES:
-        try:
-            found = importlib.util.find_spec(name) is not None
-        except (ImportError, ValueError):
-            found = False
-        if not found:
-            raise ConfigurationError(
-                f"{command} needs the webhook service's packages ({name} is not installed): "
-                f"install them with {INSTALL_SERVE}"
-            )
+    for name in ("uvicorn", "starlette", "prometheus_client", "persistqueue", "redis"):  # the `serve` extra
+        with suppress(ImportError, ValueError):
+            if importlib.util.find_spec(name) is not None:
+                continue
+        raise ConfigurationError(
+            f"{command} needs the webhook service's packages ({name} is not installed): "
+            "install them with pip install 'gonogo[serve]'"
+        )
 
 
 workers_option = click.option(
