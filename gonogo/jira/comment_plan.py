@@ -1,9 +1,8 @@
 """Which edits keep exactly one gonogo verdict comment on a ticket, decided from what Jira holds now.
 
-The ticket carries an issue property, the pointer, naming gonogo's comment; the comment carries a
-comment property marking it as gonogo's. Pure: `Facts` are read from the fetched ticket, the
-comments and the account gonogo runs as are passed in by the executor (`sticky_comment`), and
-`plan` says what to write. Why each rule exists is on the rule.
+The ticket's issue property, the pointer, names gonogo's comment; that comment carries a property
+marking it as gonogo's. Pure: `Facts` come from the fetched ticket, the executor (`sticky_comment`)
+passes in the comments and gonogo's account, and `plan` says what to write.
 """
 
 from __future__ import annotations
