@@ -109,10 +109,8 @@ class JiraGateway:
 
     def editable_fields(self, key: str) -> dict[str, SiteField]:
         """The fields on `key`'s edit screen this account may edit, with select options."""
-        request = rest.Request("GET", f"issue/{key}/editmeta")
-        return editable_fields_from(
-            self._ask(f"read the edit screen of {key}", request, object, _missing(key))
-        )
+        action, request = f"read the edit screen of {key}", rest.Request("GET", f"issue/{key}/editmeta")
+        return editable_fields_from(self._ask(action, request, object, _missing(key)))
 
     def permissions(self, key: str, wanted: Sequence[str]) -> dict[str, bool]:
         """Which of the `wanted` permission keys this account has on `key` (`mypermissions`)."""
@@ -215,12 +213,9 @@ class JiraGateway:
             yield SearchPage(issues, total)
             if after is None:
                 return
-            if cloud and after in seen:  # would page for ever
-                raise JiraError(
-                    "Jira's search gave the same next-page token twice, so it would never finish: "
-                    "try again later",
-                    retryable=True,
-                )
+            if cloud and after in seen:
+                said = "Jira's search gave the same next-page token twice, so it would never finish"
+                raise JiraError(f"{said}: try again later", retryable=True)
             seen.add(after)
 
     def _search_page(self, request: rest.Request) -> Any:
@@ -289,9 +284,8 @@ class JiraGateway:
             try:
                 self._transport.send(rest.edit_issue(issue, properties, labels, comment))
             except (rest.BadRequest, rest.NotFound) as refused:
-                raise EditRefused(
-                    f"Jira refused to {action}: {refused.messages}", fields=refused.fields
-                ) from None
+                said = f"Jira refused to {action}: {refused.messages}"
+                raise EditRefused(said, fields=refused.fields) from None
 
     def _name(self, issue: str) -> str:
         return self._names.get(issue, issue)
@@ -319,10 +313,8 @@ class JiraGateway:
         try:
             yield
         except tuple(_WORDS) as failure:
-            instead = next(
-                (error for kind, error in (refusals or {}).items() if isinstance(failure, kind)), None
-            )
-            raise instead or self._worded(failure, action) from None
+            instead = [error for kind, error in (refusals or {}).items() if isinstance(failure, kind)]
+            raise (instead[0] if instead else self._worded(failure, action)) from None
 
     def _worded(self, failure: Exception, action: str) -> JiraError:
         """One line: the action, what Jira said (its own words only), and what to do."""

@@ -40,6 +40,7 @@ _HEADERS = {
     "Cache-Control": "no-cache",
     "X-Atlassian-Token": "no-check",  # Jira's XSRF check, as the jira client sends it
 }
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 _MAX_SAME_SITE_REDIRECTS = 5
 _READ_SIZE = 64 * 1024
 _NOT_PROCESSED = {429, 503}  # Jira says the request was not processed
@@ -202,11 +203,7 @@ def _read_some(raw: urllib3.BaseHTTPResponse) -> bytes:
 
 def _origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
-    return (
-        parts.scheme,
-        (parts.hostname or "").lower(),
-        parts.port or {"http": 80, "https": 443}.get(parts.scheme),
-    )
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or _DEFAULT_PORTS.get(parts.scheme)
 
 
 def _short(exc: BaseException | None) -> str:
