@@ -352,12 +352,8 @@ class JiraGateway:
 
 
 def _missing(name: str) -> Refusals:
-    return {
-        rest.NotFound: JiraError(
-            f"{name} does not exist or this account cannot see it (404): check the key and the "
-            "account's permissions"
-        )
-    }
+    said = f"{name} does not exist or this account cannot see it (404)"
+    return {rest.NotFound: JiraError(f"{said}: check the key and the account's permissions")}
 
 
 def _administer() -> Refusals:
