@@ -1,7 +1,6 @@
-"""Jira's change history of one issue, as typed data: who changed which field, and when.
+"""Jira's change history of one issue, which waivers and decisions rest on: who changed which field, when.
 
-Waivers and decisions rest on it. Cloud names people and fields by id, Data Center by user name and
-display name, so both are kept; a comment's author and `GET myself` are the same user object.
+Cloud names people and fields by id, Data Center by user name and display name, so both are kept.
 """
 
 from __future__ import annotations
@@ -131,7 +130,16 @@ def _history(item: Mapping[str, Any]) -> History:
     return History(
         author=_person(item.get("author")),
         created=_time(item.get("created")),
-        changes=tuple(_change(c) for c in items if isinstance(c, dict)) if isinstance(items, list) else (),
+        changes=tuple(
+            FieldChange(
+                field=str(c.get("field") or ""),
+                field_id=c["fieldId"] if isinstance(c.get("fieldId"), str) else None,
+                before=str(c.get("fromString") or ""),
+                after=str(c.get("toString") or ""),
+            )
+            for c in (items if isinstance(items, list) else ())
+            if isinstance(c, dict)
+        ),
     )
 
 
@@ -155,16 +163,6 @@ def _person(raw: Any) -> Person | None:
         return None
     name = raw.get("displayName")
     return Person(name=name if isinstance(name, str) else None, ids=user_ids(raw))
-
-
-def _change(raw: Mapping[str, Any]) -> FieldChange:
-    field_id = raw.get("fieldId")
-    return FieldChange(
-        field=str(raw.get("field") or ""),
-        field_id=field_id if isinstance(field_id, str) else None,
-        before=str(raw.get("fromString") or ""),
-        after=str(raw.get("toString") or ""),
-    )
 
 
 def _time(raw: Any) -> datetime | None:

@@ -1,6 +1,4 @@
-"""The portfolio's sections as the plain data every format shows, so no two can disagree: what no
-single ticket shows (which rules fail most, which questions stay open, whose verdict moved, which
-waivers stand), the decisions people recorded, and how the verdicts of closed bids fared.
+"""The portfolio's sections as the plain data every format shows, so no two can disagree.
 
 A win rate is won ÷ (won + lost), given only from MIN_BIDS decided bids, so a small sample is never
 dressed up as evidence. Where results contradict a threshold a suggestion says so; nothing changes.
@@ -90,7 +88,7 @@ def outcomes_section(
             }
             for low, high in score_bands(BAND_WIDTH)
         ],
-        "by_rule": _by_rule(bids, checklists),
+        "by_rule": sorted(_by_rule(bids, checklists), key=lambda r: (-r["decided"], -r["total"], r["rule"])),
         "suggestions": suggestions(bids, list(bounds), thresholds),
         "bids": [
             {
@@ -106,8 +104,8 @@ def outcomes_section(
 
 
 def _by_rule(bids: Sequence[ClosedBid], checklists: Sequence[Checklist]) -> list[dict[str, Any]]:
-    """Each rule failed or waived on some closed bid, with how those bids ended: most decided first."""
-    rules = [
+    """Each rule failed or waived on some closed bid, with how those bids ended."""
+    return [
         {
             "rule": ref,
             "title": rule.title,
@@ -118,7 +116,6 @@ def _by_rule(bids: Sequence[ClosedBid], checklists: Sequence[Checklist]) -> list
         for ref, rule in ((f"{c.id}/{r.id}", r) for c in checklists for r in c.rules)
         if (hit := [b for b in bids if any(failed.ref == ref for failed in b.rules)])
     ]
-    return sorted(rules, key=lambda r: (-r["decided"], -r["total"], r["rule"]))
 
 
 def suggestions(
@@ -294,7 +291,20 @@ def decisions_section(portfolio: Portfolio) -> dict[str, Any]:
         "no_bids_against_go": by_verdict[Verdict.GO]["no_bid"]
         + by_verdict[Verdict.GO_WITH_CONDITIONS]["no_bid"],
         "by_verdict": list(by_verdict.values()),
-        "items": [_decision_item(key, verdict, d) for key, verdict, d in judged if d is not None],
+        "items": [
+            {
+                "key": key,
+                "verdict": verdict.value,
+                "decision": d.decision.value,
+                "by": d.by,
+                "on": d.on.isoformat() if d.on else None,
+                "counts": d.counts,
+                "against_verdict": is_against(d.decision, verdict),
+                "on_older_facts": d.older_facts is not None,
+            }
+            for key, verdict, d in judged
+            if d is not None
+        ],
         "outcomes": None if bids is None else _decision_outcomes(bids),
     }
 
@@ -307,19 +317,6 @@ def _decisions_beside(verdict: Verdict, here: list[DecisionRecord | None]) -> di
         "not_counted": sum(d is not None and not d.counts for d in here),
         "undecided": sum(d is None for d in here),
         "total": len(here),
-    }
-
-
-def _decision_item(key: str, verdict: Verdict, d: DecisionRecord) -> dict[str, Any]:
-    return {
-        "key": key,
-        "verdict": verdict.value,
-        "decision": d.decision.value,
-        "by": d.by,
-        "on": d.on.isoformat() if d.on else None,
-        "counts": d.counts,
-        "against_verdict": is_against(d.decision, verdict),
-        "on_older_facts": d.older_facts is not None,
     }
 
 
