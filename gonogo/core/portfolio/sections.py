@@ -136,23 +136,22 @@ def _suggestion(bound: Bound, current: float, bids: Sequence[ClosedBid]) -> dict
         for b in bids
         if b.outcome in ("won", "lost") and bound.property in b.values
     ]
-    wins = [value for value, outcome in decided if outcome == "won"]
+    sign = 1 if bound.keyword in ("minimum", "exclusiveMinimum") else -1  # an upper bound turned lower
+    wins = [sign * value for value, outcome in decided if outcome == "won"]
     if not wins:
         return None
-    below = bound.keyword in ("minimum", "exclusiveMinimum")  # else: no win above `edge`
-    edge = min(wins) if below else max(wins)
-    beyond = [value for value, _ in decided if (value < edge if below else value > edge)]
-    if len(beyond) < MIN_BIDS or (edge <= current if below else edge >= current):
+    edge = min(wins)
+    beyond = [sign * value for value, _ in decided if sign * value < edge]
+    if len(beyond) < MIN_BIDS or edge <= sign * current:
         return None
-    inclusive = bound.keyword in ("minimum", "maximum")
-    suggested = edge if inclusive else (max(beyond) if below else min(beyond))
+    suggested = edge if bound.keyword in ("minimum", "maximum") else max(beyond)
     return {
         "threshold": bound.threshold,
         "current": _number(current),
-        "suggested": _number(suggested),
+        "suggested": _number(sign * suggested),
         "property": bound.property,
-        "direction": "below" if below else "above",
-        "edge": _number(edge),
+        "direction": "below" if sign > 0 else "above",
+        "edge": _number(sign * edge),
         "bids": len(beyond),  # decided bids beyond the edge, every one lost
     }
 
