@@ -222,7 +222,7 @@ def test_every_field_of_a_proposal_is_an_input() -> None:
     assessment, proposal = assessor.assess_with_proposal(ticket, today=DAY, with_path=False)
     before = assessor.inputs_digest(assessment, proposal)
     source = next(iter(proposal.sources))
-    edits = {
+    edits: dict[str, Any] = {
         "values": {**proposal.values, "edited": 1},
         "sources": {**proposal.sources, source: Source("customfield_1", "Edited")},
         "problems": {**proposal.problems, "budget": "edited"},
