@@ -103,8 +103,7 @@ def check_runner(
     def run(job: Job) -> Checked | NotAProposal:
         gateway = JiraGateway(jira)
         ticket = gateway.fetch_ticket(job.ticket, fields=assessor.fields_to_fetch(), label=job.key)
-        unwanted = filtered_out(ticket.project_key, ticket.issue_type or "", filters)  # "" matches none
-        if unwanted is not None:
+        if unwanted := filtered_out(ticket.project_key, ticket.issue_type or "", filters):  # "": matches none
             return NotAProposal(unwanted)
         result = assess_and_post(ticket, gateway, assessor=assessor, jira=jira, today=today or date.today())
         assert result.publication is not None  # not a dry run

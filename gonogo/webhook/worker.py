@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from gonogo.core.errors import GonogoError, JiraError
@@ -160,12 +161,9 @@ class Workers:
             later = replace(job, attempts=attempts, not_before=time.time() + delay)
             self._store(lambda: self._queue.retry_later(claimed, later), claimed, "store the job's retry")
             return lambda: self._retrying(job, error, attempts, delay)
-        reason = redact(
-            str(error)
-            if isinstance(error, GonogoError)
-            else f"internal error ({error.__class__.__name__}); please report it"
-        )
-        write = lambda: self._queue.dead_letter(claimed, reason=reason, attempts=attempts)  # noqa: E731
+        internal = f"internal error ({error.__class__.__name__}); please report it"
+        reason = redact(str(error) if isinstance(error, GonogoError) else internal)
+        write = partial(self._queue.dead_letter, claimed, reason=reason, attempts=attempts)
         self._store(write, claimed, "dead-letter the job")
         return lambda: self._report(job, "dead_letter", attempts=attempts, reason=reason)
 
