@@ -36,11 +36,9 @@ log = logging.getLogger(__name__)
 
 _GROUP = "gonogo-workers"
 _MAX_BLOCK_SECONDS = 0.5  # XREADGROUP's BLOCK, inside the socket timeout
-_KEPT = 10_000  # dead letters
+_DEAD_KEPT = 10_000  # dead letters kept
 _SUBMIT = """
-if ARGV[3] == '1' and not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then
-  return 0
-end
+if ARGV[3] == '1' and not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 0 end
 redis.call('XADD', KEYS[2], '*', 'job', ARGV[2])
 return 1
 """
@@ -146,7 +144,7 @@ class RedisQueue(QueueBase):
 
     def dead_letter(self, claimed: Claimed, *, reason: str, attempts: int) -> None:
         record: dict[Any, Any] = DeadLetter(claimed.job, reason, attempts, failed_at=time.time()).record()
-        self._settle(claimed, "dead-letter the job", lambda p: p.xadd(self._dead, record, maxlen=_KEPT))
+        self._settle(claimed, "dead-letter the job", lambda p: p.xadd(self._dead, record, maxlen=_DEAD_KEPT))
 
     def release(self, claimed: Claimed) -> None:
         """Mark the entry long idle, so that the next sweep of any consumer takes it at once."""
