@@ -95,7 +95,7 @@ def classify(
         return Malformed('neither a Jira webhook ("webhookEvent") nor an Automation body ("issueKey")')
     if isinstance(identity, Malformed):
         return identity
-    unwanted = filtered_out(_project_of(identity[0]), issue_type, filters)
+    unwanted = filtered_out(identity[0].rsplit("-", 1)[0], issue_type, filters)
     return Ignore(AUTOMATION, unwanted, identity[0]) if unwanted else CheckTicket(*identity, AUTOMATION)
 
 
@@ -124,7 +124,7 @@ def _jira_webhook(
         return Ignore(event, "caused by gonogo's own account", key)
     fields = issue.get("fields")
     issue_type = _type_name(fields.get("issuetype") if isinstance(fields, dict) else None)
-    if unwanted := filtered_out(_project_of(key), issue_type, filters):
+    if unwanted := filtered_out(key.rsplit("-", 1)[0], issue_type, filters):
         return Ignore(event, unwanted, key)
     check = CheckTicket(key, issue_id, event)
     return check if event == CREATED else _update(data, check, items, watched, relabelled=relabelled)
@@ -171,11 +171,6 @@ def filtered_out(project_key: str, issue_type: str | None, filters: Filters) -> 
     if filters.issue_types and issue_type is not None and issue_type.casefold() not in filters.issue_types:
         return "the issue type is not a proposal type"
     return None
-
-
-def _project_of(key: str) -> str:
-    """The project of a validated issue key: what the sender cannot contradict with another field."""
-    return key.rsplit("-", 1)[0]
 
 
 def _type_name(issue_type: Any) -> str | None:

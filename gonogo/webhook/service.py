@@ -175,13 +175,8 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
         app = create_app(intake=intake, metrics=checks.metrics, health=health)
         checks.start()
         cleanup.callback(checks.stop)
-        ready = {
-            "host": webhook.host,
-            "port": webhook.port,
-            "path": webhook.path,
-            "queue": webhook.queue.kind,
-        }
-        ready |= {"workers": webhook.workers, "open_files_limit": descriptors}
+        ready = {"host": webhook.host, "port": webhook.port, "path": webhook.path}
+        ready |= {"queue": webhook.queue.kind, "workers": webhook.workers, "open_files_limit": descriptors}
         ready |= {"max_connections": webhook.max_connections, "signature": credentials.secret is not None}
         log.info("gonogo serve ready", extra={**ready, "token": credentials.token is not None})
         serve(app, listening, max_connections=webhook.max_connections, grace_seconds=SHUTDOWN_GRACE_SECONDS)

@@ -144,39 +144,39 @@ class Workers:
                 with self._queue.ticket_lock(claimed.job.lock_names()):
                     report = self._settle(claimed)
             except BaseException:
-                self._store(lambda: self._queue.release(claimed), claimed, "hand the job back", must=False)
+                self._store(partial(self._queue.release, claimed), claimed, "hand the job back", must=False)
                 raise
             report()
 
     def _settle(self, claimed: Claimed) -> Callable[[], None]:
         """Run the check once and settle the job; return what to log once it is settled."""
-        job = claimed.job
-        attempts = job.attempts + 1
-        error, outcome = self._attempt(job)
-        if outcome is not None:
-            self._store(lambda: self._queue.complete(claimed), claimed, "acknowledge the job")
-            return lambda: self._done(job, outcome, attempts)
-        if isinstance(error, JiraError) and error.retryable and attempts < self._retry.max_attempts:
-            delay = max(self._retry.delay(attempts), error.retry_after or 0.0)  # never before Jira asked
+        job, attempts = claimed.job, claimed.job.attempts + 1
+        result = self._attempt(job)
+        if not isinstance(result, Exception):
+            self._store(partial(self._queue.complete, claimed), claimed, "acknowledge the job")
+            return lambda: self._done(job, result, attempts)
+        if isinstance(result, JiraError) and result.retryable and attempts < self._retry.max_attempts:
+            delay = max(self._retry.delay(attempts), result.retry_after or 0.0)  # never before Jira asked
             later = replace(job, attempts=attempts, not_before=time.time() + delay)
-            self._store(lambda: self._queue.retry_later(claimed, later), claimed, "store the job's retry")
-            return lambda: self._retrying(job, error, attempts, delay)
-        internal = f"internal error ({error.__class__.__name__}); please report it"
-        reason = redact(str(error) if isinstance(error, GonogoError) else internal)
+            self._store(partial(self._queue.retry_later, claimed, later), claimed, "store the job's retry")
+            return lambda: self._retrying(job, result, attempts, delay)
+        internal = f"internal error ({result.__class__.__name__}); please report it"
+        reason = redact(str(result) if isinstance(result, GonogoError) else internal)
         write = partial(self._queue.dead_letter, claimed, reason=reason, attempts=attempts)
         self._store(write, claimed, "dead-letter the job")
         return lambda: self._report(job, "dead_letter", attempts=attempts, reason=reason)
 
-    def _attempt(self, job: Job) -> tuple[Exception, None] | tuple[None, Checked | NotAProposal]:
+    def _attempt(self, job: Job) -> Checked | NotAProposal | Exception:
+        """The check's outcome, or the error that ended it."""
         started = time.perf_counter()
         self._busy_since[threading.get_ident()] = self._clock()
         try:
-            return None, self._run_check(job)
+            return self._run_check(job)
         except GonogoError as error:
-            return error, None
+            return error
         except Exception as error:  # a bug: keep the service alive, dead-letter the job, say so
             log.exception("internal error while checking", extra={"delivery": job.delivery_id})
-            return error, None
+            return error
         finally:
             del self._busy_since[threading.get_ident()]
             self._metrics.check_seconds.observe(time.perf_counter() - started)
@@ -224,13 +224,8 @@ class Workers:
         """Count the check and log the job's delivery line; latency is its age, across restarts."""
         self._metrics.checks.labels(outcome).inc()
         latency_ms = round(max(0.0, time.time() - job.received_at) * 1000, 1)
-        line = {
-            "delivery": job.delivery_id,
-            "ticket": ticket or job.key,
-            "event": job.event,
-            "outcome": outcome,
-        }
-        log_delivery(**line, **fields, latency_ms=latency_ms)
+        line = {"delivery": job.delivery_id, "ticket": ticket or job.key, "event": job.event}
+        log_delivery(**line, outcome=outcome, **fields, latency_ms=latency_ms)
 
     def _retrying(self, job: Job, error: JiraError, attempts: int, delay: float) -> None:
         self._metrics.checks.labels("retry").inc()

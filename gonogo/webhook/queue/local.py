@@ -125,7 +125,7 @@ class LocalQueue(QueueBase):
             yield
 
     def dead_letters(self) -> list[DeadLetter]:
-        return _dead_letters(self._jobs)
+        return read_dead_letters(self._folder)
 
     def depth(self) -> int:
         try:
@@ -176,11 +176,7 @@ def read_dead_letters(folder: Path) -> list[DeadLetter]:
     if not folder.is_dir():
         return []
     with contextlib.closing(_open(folder, SQLiteAckQueue, auto_resume=False)) as jobs:
-        return _dead_letters(jobs)
-
-
-def _dead_letters(jobs: SQLiteAckQueue) -> list[DeadLetter]:
-    rows = jobs.queue()
+        rows = jobs.queue()
     return [DeadLetter.from_record(row["data"]) for row in rows if row["status"] == int(AckStatus.ack_failed)]
 
 
