@@ -30,12 +30,7 @@ def signature(body: bytes, secret: str) -> str:
 
 
 def authenticate(
-    body: bytes,
-    headers: Mapping[str, str],
-    *,
-    secret: str | None,
-    token: str | None,
-    token_header: str,
+    body: bytes, headers: Mapping[str, str], *, secret: str | None, token: str | None, token_header: str
 ) -> Authenticity:
     """Whether the delivery proves knowledge of a configured secret. `headers` must look names up
     case-insensitively, as Starlette's `Headers` and a dict with lower-case keys do."""

@@ -66,12 +66,8 @@ class DeadLetter:
     failed_at: float
 
     def record(self) -> dict[str, str | int | float]:
-        return {
-            "job": self.job.to_json(),
-            "reason": self.reason,
-            "attempts": self.attempts,
-            "at": self.failed_at,
-        }
+        job = self.job.to_json()
+        return {"job": job, "reason": self.reason, "attempts": self.attempts, "at": self.failed_at}
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> DeadLetter:
