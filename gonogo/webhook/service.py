@@ -128,12 +128,10 @@ class Checks:
         groups = GroupDirectory(lifetime_seconds=APPROVER_GROUP_LIFETIME_SECONDS)
         self.assessor = replace(build_assessor(settings), groups=groups)
         self.metrics = Metrics(queue_depth=queue.depth, stuck=lambda: self.workers.stuck(self.stuck_after))
+        run_check = check_runner(self.assessor, settings.jira, filters=webhook.filters, today=today)
+        count, retry = webhook.workers, webhook.retry
         self.workers = Workers(
-            queue=queue,
-            run_check=check_runner(self.assessor, settings.jira, filters=webhook.filters, today=today),
-            count=webhook.workers,
-            retry=webhook.retry,
-            metrics=self.metrics,
+            queue=queue, run_check=run_check, count=count, retry=retry, metrics=self.metrics
         )
         self._stopping = threading.Event()
         self._recheck_hours = webhook.waiver_recheck_hours

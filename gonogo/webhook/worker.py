@@ -123,17 +123,11 @@ class Workers:
                 stage = "claim" if claimed is None else "process"
                 self._metrics.worker_errors.labels(stage).inc()
                 job = claimed.job if claimed else None
-                log.error(  # one line, no traceback: a traceback may quote ticket data or a URL
-                    "worker error, backing off",
-                    extra={
-                        "worker": threading.current_thread().name,
-                        "stage": stage,
-                        "delivery": job and job.delivery_id,
-                        "ticket": job and job.key,
-                        **_error_fields(exc, "internal error; please report it"),
-                        "retry_in_s": delay,
-                    },
-                )
+                fields: dict[str, Any] = {"worker": threading.current_thread().name, "stage": stage}
+                fields |= {"delivery": job.delivery_id if job else None, "ticket": job.key if job else None}
+                fields |= {**_error_fields(exc, "internal error; please report it"), "retry_in_s": delay}
+                # one line, no traceback: a traceback may quote ticket data or a URL
+                log.error("worker error, backing off", extra=fields)
                 self._wait(delay)
 
     def process(self, claimed: Claimed) -> None:

@@ -63,9 +63,8 @@ class LocalQueue(QueueBase):
             ) from None
         self._owner = _own(self._folder / "serve.lock")
         self._jobs = _open(self._folder, storage, auto_resume=True)
-        self._seen = sqlite3.connect(
-            self._folder / "deliveries.db", check_same_thread=False, isolation_level=None, timeout=10
-        )
+        seen = self._folder / "deliveries.db"
+        self._seen = sqlite3.connect(seen, check_same_thread=False, isolation_level=None, timeout=10)
         self._seen.execute("PRAGMA journal_mode=WAL")
         self._seen.execute("PRAGMA synchronous=NORMAL")  # no fsync: a lost id costs a harmless re-check
         self._seen.execute("CREATE TABLE IF NOT EXISTS seen (delivery TEXT PRIMARY KEY, at REAL NOT NULL)")

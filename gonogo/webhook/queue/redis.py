@@ -70,14 +70,8 @@ class RedisQueue(QueueBase):
         REDACTOR.remember_url_password(url)
         # Short timeouts, no retries inside the client: a Redis that never answers costs a delivery
         # its 503 within 2 s; the workers retry on their own terms.
-        self._client = client.from_url(
-            url,
-            decode_responses=True,
-            socket_connect_timeout=1.0,
-            socket_timeout=1.5,
-            retry=Retry(NoBackoff(), 0),
-            health_check_interval=30,
-        )
+        timeouts = {"socket_connect_timeout": 1.0, "socket_timeout": 1.5, "health_check_interval": 30}
+        self._client = client.from_url(url, decode_responses=True, retry=Retry(NoBackoff(), 0), **timeouts)
         tag = "{" + settings.redis_prefix + "}"
         self._stream, self._dead, self._seen, self._locks = (
             f"{tag}:{n}" for n in ("jobs", "dead", "seen:", "lock:")
