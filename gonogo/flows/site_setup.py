@@ -1,10 +1,8 @@
-"""`gonogo setup`: match the vocabulary to a site's own fields and options, as a proposal to review.
+"""`gonogo setup`: match the vocabulary to a site's own fields and options, as a plan to review.
 
-A new site should not need anyone to read Jira's JSON. Properties and options are matched by name
-(the vocabulary's words, and what other sites call them: `schemas/site-names.json`), only among
+Matched by name (the vocabulary's words and other sites' in `schemas/site-names.json`), only among
 fields whose type can hold the value. A property no field is clearly named for is written as not
 recorded (`liability = false`) so doctor passes; its closest candidates are a TODO for a person.
-Pure: the site's fields come in, a plan goes out.
 """
 
 from __future__ import annotations
@@ -25,7 +23,6 @@ from gonogo.sources.resources import schema_path
 
 CLEAR_MATCH = 0.8  # below this a field is only a candidate for a person to choose
 CANDIDATE = 0.45
-_NOT_PROPOSAL_DATA = frozenset({"summary", "description"})  # system fields, the same on every site
 
 
 @dataclass(frozen=True)
@@ -63,14 +60,13 @@ class SetupPlan:
 
     @property
     def unrecorded(self) -> list[FieldMatch]:
-        """Properties no field holds: written as `property = false`, so checks needing them do not run."""
+        """Written as `property = false`, so checks needing them do not run."""
         return [m for m in self.unmatched if not m.spec.optional]
 
     @property
     def todo_lines(self) -> int:
-        """The TODO lines the written configuration holds: choices a person still has to make."""
-        fields = sum(1 for m in self.unrecorded if m.candidates)
-        return fields + sum(len(o.unmatched) for o in self.options)
+        """Choices a person still has to make."""
+        return sum(1 for m in self.unrecorded if m.candidates) + sum(len(o.unmatched) for o in self.options)
 
 
 @cache
@@ -84,8 +80,14 @@ def plan_setup(
     site: Sequence[SiteField],
     editable: Mapping[str, SiteField] | None = None,
 ) -> SetupPlan:
-    """Match every mappable property to a site field, and each matched select field's options."""
-    specs = [spec for spec in vocabulary.properties.values() if _mappable(spec)]
+    """Match every mappable property to a site field, and each matched select field's options.
+
+    Mappable: not derived, and not the summary or description (the same on every site)."""
+    specs = [
+        spec
+        for spec in vocabulary.properties.values()
+        if not spec.is_derived and spec.default_field and spec.name not in ("summary", "description")
+    ]
     scores = {  # only fields whose type can hold the value
         (spec.name, site_field.id): _score(spec, site_field)
         for spec in specs
@@ -101,18 +103,10 @@ def plan_setup(
         else FieldMatch(spec, None, _candidates(spec.name, scores, by_id, taken))
         for spec in specs
     )
-    return SetupPlan(matches, _option_plans(matches, editable or {}))
-
-
-def _option_plans(matches: Sequence[FieldMatch], editable: Mapping[str, SiteField]) -> tuple[OptionPlan, ...]:
-    """For each matched select field on the edit screen, how its options read as values."""
+    editable = editable or {}
     selects = [(m.spec, m.field) for m in matches if m.field is not None and m.spec.enum]
-    return tuple(_option_plan(spec, editable[f.id]) for spec, f in selects if f.id in editable)
-
-
-def _mappable(spec: PropertySpec) -> bool:
-    """A property a site field holds: not derived, and not the summary or description."""
-    return not spec.is_derived and bool(spec.default_field) and spec.name not in _NOT_PROPOSAL_DATA
+    options = tuple(_option_plan(spec, editable[f.id]) for spec, f in selects if f.id in editable)
+    return SetupPlan(matches, options)
 
 
 def _clear_matches(
@@ -172,6 +166,7 @@ def _score(spec: PropertySpec, site_field: SiteField) -> float:
 
 
 def _option_plan(spec: PropertySpec, site_field: SiteField) -> OptionPlan:
+    """How a select field's options read as values: directly, through an alias, or not at all."""
     synonyms: Mapping[str, list[str]] = _site_names()["options"].get(spec.name, {})
     direct = tuple(text for text in site_field.options if canonical_option(text) in spec.enum)
     read = [(text, _option_value(text, spec, synonyms)) for text in site_field.options if text not in direct]

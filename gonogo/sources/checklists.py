@@ -1,7 +1,5 @@
-"""Checklist files: finding them (bundled, then [checklists].paths), parsing JSON or YAML, the meta-schema.
-
-What comes out is a `ChecklistFile` for the pure rule compiler in `gonogo.core.pipeline.rules`.
-"""
+"""Checklist files (bundled, then [checklists].paths), parsed from JSON or YAML and checked against
+the meta-schema into `ChecklistFile`s for the pure rule compiler in `gonogo.core.pipeline.rules`."""
 
 from __future__ import annotations
 

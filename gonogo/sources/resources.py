@@ -1,8 +1,5 @@
-"""Where the bundled checklists, templates and examples are, installed or in a source checkout.
-
-A wheel carries them inside the package (`gonogo/checklists`, ...); a source checkout or an editable
-install keeps them at the top of the repository. Both layouts must work from any directory.
-"""
+"""Where the bundled checklists, templates and examples are: inside the package in a wheel
+(`gonogo/checklists`, ...), at the top of the repository in a source checkout or editable install."""
 
 from __future__ import annotations
 
@@ -16,7 +13,7 @@ _PACKAGE_DIR = Path(__file__).resolve().parent.parent  # gonogo/, not gonogo/sou
 
 
 def bundled_dir(name: str) -> Path:
-    """Return the bundled folder `name` ("checklists", "templates" or "examples")."""
+    """The bundled folder `name` ("checklists", "templates" or "examples")."""
     installed = _PACKAGE_DIR / name
     if installed.is_dir():
         return installed
@@ -24,7 +21,7 @@ def bundled_dir(name: str) -> Path:
 
 
 def schema_path(name: str) -> Path:
-    """Return a JSON Schema that ships inside the package (`gonogo/schemas/`)."""
+    """A JSON Schema that ships inside the package (`gonogo/schemas/`)."""
     return _PACKAGE_DIR / "schemas" / name
 
 

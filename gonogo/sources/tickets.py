@@ -1,8 +1,5 @@
-"""Where a ticket comes from on the command line: an issue key, a browse URL, or a JSON file.
-
-A file holds Jira's issue representation and becomes the same `Ticket` a Jira response does; it is
-assessed offline, never posted.
-"""
+"""Where a ticket comes from on the command line: an issue key, a browse URL, or a JSON file of
+Jira's issue representation (assessed offline, never posted)."""
 
 from __future__ import annotations
 
@@ -47,8 +44,7 @@ TicketRef = IssueKeyRef | Path
 def parse_ticket_ref(text: str, *, jira_url: str | None) -> TicketRef:
     """Interpret the TICKET argument: an issue key, a Jira browse URL, or a JSON file path.
 
-    A URL is accepted only for the configured Jira site: credentials go to JIRA_URL and nowhere
-    else, whatever host a pasted link names.
+    A URL is accepted only for the configured site: credentials go to JIRA_URL, whatever a link names.
     """
     candidate = text.strip()
     if ISSUE_KEY.fullmatch(candidate):
