@@ -306,9 +306,7 @@ def service_lines(settings: Settings, environ: Mapping[str, str]) -> list[Doctor
     except ConfigurationError as error:
         return [problem("webhook", "webhook-error", error=str(error))]
     credentials = webhook.credentials
-    if credentials.secret is not None or credentials.token is not None:
-        lines = [ok("webhook secret", "secret")]
-    else:
-        lines = [problem("webhook secret", "secret-missing")]
+    has_secret = credentials.secret is not None or credentials.token is not None
+    secret = ok("webhook secret", "secret") if has_secret else problem("webhook secret", "secret-missing")
     usable, what, details = check_queue(webhook.queue)
-    return [*lines, (ok if usable else problem)("queue", what, **details)]
+    return [secret, (ok if usable else problem)("queue", what, **details)]

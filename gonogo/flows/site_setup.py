@@ -8,18 +8,15 @@ recorded (`liability = false`) so doctor passes; its closest candidates are a TO
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
-from typing import Any
 
 from gonogo.core.jira_shapes.option_aliases import option_key
 from gonogo.core.jira_shapes.site_fields import SiteField, type_problem
 from gonogo.core.pipeline.proposal import canonical_option
 from gonogo.core.vocabulary import PropertySpec, Vocabulary
-from gonogo.sources.resources import schema_path
+from gonogo.sources.resources import bundled_json
 
 CLEAR_MATCH = 0.8  # below this a field is only a candidate for a person to choose
 CANDIDATE = 0.45
@@ -69,25 +66,13 @@ class SetupPlan:
         return sum(1 for m in self.unrecorded if m.candidates) + sum(len(o.unmatched) for o in self.options)
 
 
-@cache
-def _site_names() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(schema_path("site-names.json").read_text(encoding="utf-8"))
-    return data
-
-
 def plan_setup(
     vocabulary: Vocabulary,
     site: Sequence[SiteField],
     editable: Mapping[str, SiteField] | None = None,
 ) -> SetupPlan:
-    """Match every mappable property to a site field, and each matched select field's options.
-
-    Mappable: not derived, and not the summary or description (the same on every site)."""
-    specs = [
-        spec
-        for spec in vocabulary.properties.values()
-        if not spec.is_derived and spec.default_field and spec.name not in ("summary", "description")
-    ]
+    """Match every mappable property to a site field, and each matched select field's options."""
+    specs = [spec for spec in vocabulary.properties.values() if _mappable(spec)]
     scores = {  # only fields whose type can hold the value
         (spec.name, site_field.id): _score(spec, site_field)
         for spec in specs
@@ -103,10 +88,18 @@ def plan_setup(
         else FieldMatch(spec, None, _candidates(spec.name, scores, by_id, taken))
         for spec in specs
     )
-    editable = editable or {}
+    return SetupPlan(matches, _option_plans(matches, editable or {}))
+
+
+def _option_plans(matches: Sequence[FieldMatch], editable: Mapping[str, SiteField]) -> tuple[OptionPlan, ...]:
+    """For each matched select field on the edit screen, how its options read as values."""
     selects = [(m.spec, m.field) for m in matches if m.field is not None and m.spec.enum]
-    options = tuple(_option_plan(spec, editable[f.id]) for spec, f in selects if f.id in editable)
-    return SetupPlan(matches, options)
+    return tuple(_option_plan(spec, editable[f.id]) for spec, f in selects if f.id in editable)
+
+
+def _mappable(spec: PropertySpec) -> bool:
+    """Not derived, and not the summary or description (system fields, the same on every site)."""
+    return not spec.is_derived and bool(spec.default_field) and spec.name not in ("summary", "description")
 
 
 def _clear_matches(
@@ -152,7 +145,7 @@ def _score(spec: PropertySpec, site_field: SiteField) -> float:
     tokens = set(name.split())
     best = 0.0
     phrases = [spec.default_field or "", spec.label, spec.name.replace("_", " ")]
-    for phrase in [*phrases, *_site_names()["fields"].get(spec.name, [])]:
+    for phrase in [*phrases, *bundled_json("site-names.json")["fields"].get(spec.name, [])]:
         words = _words(phrase)
         if not words:
             continue
@@ -167,7 +160,7 @@ def _score(spec: PropertySpec, site_field: SiteField) -> float:
 
 def _option_plan(spec: PropertySpec, site_field: SiteField) -> OptionPlan:
     """How a select field's options read as values: directly, through an alias, or not at all."""
-    synonyms: Mapping[str, list[str]] = _site_names()["options"].get(spec.name, {})
+    synonyms: Mapping[str, list[str]] = bundled_json("site-names.json")["options"].get(spec.name, {})
     direct = tuple(text for text in site_field.options if canonical_option(text) in spec.enum)
     read = [(text, _option_value(text, spec, synonyms)) for text in site_field.options if text not in direct]
     aliases = tuple((text, value) for text, value in read if value is not None)

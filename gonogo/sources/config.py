@@ -6,7 +6,6 @@ environment variables win over the file.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -25,7 +24,7 @@ from gonogo.core.jira_shapes.comment_format import CommentFormat, comment_format
 from gonogo.core.jira_shapes.verdict_labels import DEFAULT_LABEL_PREFIX
 from gonogo.core.pipeline.decisions import DecisionPolicy
 from gonogo.core.pipeline.waivers import WaiverPolicy
-from gonogo.sources.resources import schema_path
+from gonogo.sources.resources import bundled_json
 
 API_GATEWAY = "https://api.atlassian.com"  # scoped API tokens (service accounts') work only through it
 _GATEWAY_PATH = re.compile(r"/ex/jira/([^/]+)")
@@ -247,8 +246,8 @@ def _reject_non_finite(path: Path, value: Any, where: tuple[str, ...]) -> None:
 
 
 def _validate_against_schema(path: Path, data: dict[str, Any]) -> None:
-    schema = json.loads(schema_path("config.schema.json").read_text(encoding="utf-8"))
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
+    validator = jsonschema.Draft202012Validator(bundled_json("config.schema.json"))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     if error is None:
         return
     where = ".".join(str(part) for part in error.absolute_path) or "top level"

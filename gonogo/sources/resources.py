@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from gonogo.core.vocabulary import Vocabulary, vocabulary_from_schema
 
@@ -26,6 +27,12 @@ def schema_path(name: str) -> Path:
 
 
 @cache
+def bundled_json(name: str) -> Any:
+    """A JSON file of `gonogo/schemas/`, read once."""
+    return json.loads(schema_path(name).read_text(encoding="utf-8"))
+
+
+@cache
 def bundled_vocabulary() -> Vocabulary:
-    """The proposal vocabulary gonogo ships (`gonogo/schemas/proposal.schema.json`), read once."""
-    return vocabulary_from_schema(json.loads(schema_path("proposal.schema.json").read_text(encoding="utf-8")))
+    """The proposal vocabulary gonogo ships (`gonogo/schemas/proposal.schema.json`)."""
+    return vocabulary_from_schema(bundled_json("proposal.schema.json"))
