@@ -71,10 +71,8 @@ class Assessor:
         self, ticket: Ticket, *, today: date, group_members: Fetch | None = None, with_path: bool = True
     ) -> tuple[Assessment, Proposal]:
         """The assessment and the proposal it was made from (the report reads values no rule tests).
-
         The path to GO re-assesses the ticket a few dozen times (about 25 ms for five show-stoppers),
-        so a read-only portfolio, which never shows it, asks for none.
-        """
+        so a read-only portfolio, which never shows it, asks for none."""
         proposal = build_proposal(
             ticket,
             field_map=self.field_map,

@@ -73,11 +73,9 @@ def assess_and_post(
     today: date,
     dry_run: bool = False,
 ) -> CheckResult:
-    """Assess a fetched ticket, render its comment, and post or update it unless `dry_run`.
-
-    The site's field list is asked for only when the ticket lacks a mapped field: unknown to the site,
-    or none of the mapped fields known (gonogo never set up), is an error before anything is written.
-    """
+    """Assess a fetched ticket, render its comment, and post or update it unless `dry_run`. A field
+    unknown to the site, or none known (gonogo never set up), is an error before anything is written;
+    the site's field list is asked for only when the ticket lacks a mapped field."""
     unfound = unfound_on_ticket(ticket, assessor.configured_field_refs())
     proposal_fields = assessor.proposal_field_refs()
     nothing_found = len(unfound_on_ticket(ticket, proposal_fields)) == len(proposal_fields)

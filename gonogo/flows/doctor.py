@@ -126,10 +126,7 @@ def jira_lines(
 
 def credential_lines(settings: Settings) -> list[DoctorLine]:
     """What kind of credentials these are and, on Cloud, the scopes a scoped token needs (no request).
-
-    A scoped API token (a service account has only those) works only through Atlassian's API
-    gateway; a classic token goes to the site; a Data Center personal access token is a bearer.
-    """
+    A scoped API token (a service account's) works only through Atlassian's API gateway."""
     jira, owners = settings.jira, settings.decisions.owners
     cloud = jira.via_gateway or jira.deployment == "cloud" or is_cloud_host(jira.url)
     if jira.via_gateway:
@@ -150,11 +147,8 @@ def credential_lines(settings: Settings) -> list[DoctorLine]:
 
 
 def comment_format_line(kind: str, comment_format: CommentFormat) -> DoctorLine:
-    """Whether the configured comment format suits the site serverInfo describes (Cloud or Data Center).
-
-    A check never asks serverInfo, so a Cloud site on its own domain gets wiki markup until the
-    configuration says "cloud"; Data Center has no REST v3, so ADF there would fail every post.
-    """
+    """Whether the comment format suits the site: a check never asks serverInfo, so a Cloud site on its
+    own domain gets wiki markup until told "cloud"; ADF on Data Center (no REST v3) fails every post."""
     if comment_format is CommentFormat.ADF and kind != "Cloud":
         return problem("comments", "adf-on-data-center")
     if comment_format is CommentFormat.ADF:
@@ -166,10 +160,7 @@ def field_lines(
     site: Sequence[SiteField], field_map: Mapping[str, str], configured: frozenset[str]
 ) -> list[DoctorLine]:
     """One line per mapped property: the field exists on the site and its type suits the property.
-
-    A missing field is a problem for a property [fields] maps; an optional one (the bid's outcome)
-    left at its default name may be absent: a site that does not record it still passes.
-    """
+    An optional property (the bid's outcome) left at its default name may be absent."""
     by_ref: dict[str, list[SiteField]] = {}  # a field's id, else every field of that name
     for site_field in site:
         by_ref.setdefault(site_field.name.casefold(), []).append(site_field)
@@ -249,9 +240,7 @@ def lint_line(files: int, problems: Sequence[object]) -> DoctorLine:
 
 def waiver_lines(settings: Settings, gateway: JiraGateway | None) -> list[DoctorLine]:
     """Who may waive, and for how long; each approver group is read once to prove it can be.
-
-    Where a waiver needs a reason and the site records none, no waiver can apply: said, and skipped.
-    """
+    Where a waiver needs a reason and the site records none, no waiver can apply: said, and skipped."""
     policy = settings.waivers
     if policy.require_reason and "waiver_reason" in settings.unrecorded:
         return [skipped("waivers", "waivers-no-reason-field")]

@@ -92,11 +92,9 @@ def run_report(
     progress: Progress | None = None,
     on_row: Callable[[Row], object] | None = None,
 ) -> ReportRun:
-    """Search, assess every ticket found, post if asked, and return the portfolio.
-
-    With `on_row` each row goes there in the search's order and the portfolio holds only totals.
-    Raises GonogoError only for what stops the whole run (configuration, the search, too many tickets).
-    """
+    """Search, assess every ticket found, post if asked, and return the portfolio (only totals with
+    `on_row`, which gets each row in the search's order). Raises GonogoError only for what stops the
+    whole run (configuration, the search, too many tickets)."""
     shared = throttle or Throttle(max_hold_seconds=jira.max_retry_wait_seconds)
     gateways = _GatewayPerThread(partial(connect, jira, throttle=shared))
     run = _start(request, assessor, jira, gateways)
@@ -363,7 +361,6 @@ def _start(
 
 def _check_pages(pages: Iterable[SearchPage], run: _Run, rows: _Rows) -> int:
     """Judge every page as it arrives and settle rows in the search's order; how many were found.
-
     At most twice `concurrency` tickets wait on their writes before the oldest is waited for."""
     found = 0
     seen: set[str] = set()
@@ -403,11 +400,9 @@ def _portfolio(run: _Run, rows: _Rows) -> Portfolio:
 
 
 def _fetched_ahead(pages: Iterator[SearchPage]) -> Generator[SearchPage]:
-    """The pages, fetched one ahead by a thread of their own, so memory holds two at most.
-
-    A failed search is raised here, where the pages are read. Closing does not join the thread: it
-    may be waiting on Jira (Ctrl-C during a slow page); as a daemon it ends with its request.
-    """
+    """The pages, fetched one ahead by a thread of their own, so memory holds two at most; a failed
+    search is raised here. Closing does not join the thread: it may be waiting on Jira (Ctrl-C during
+    a slow page); as a daemon it ends with its request."""
     ahead: queue.Queue[SearchPage | BaseException | None] = queue.Queue(maxsize=1)
     stop = threading.Event()
 

@@ -133,11 +133,9 @@ def webhook_problems(hook: Mapping[str, Any], spec: WebhookSpec) -> list[str]:
 
 
 def _service_secret(settings: Settings, environ: Mapping[str, str]) -> tuple[str, str, Path | None]:
-    """(secret, where the service reads it, the file to write it to when it is new).
-
-    The service reads GONOGO_WEBHOOK_SECRET before [webhook].secret_file, so a set variable wins;
-    else the file's secret is kept (a second run registers the same one), or a new one is made.
-    """
+    """(secret, where the service reads it, the file to write it to when it is new). The service reads
+    GONOGO_WEBHOOK_SECRET before [webhook].secret_file, so a set variable wins; else the file's secret
+    is kept (a second run registers the same one), or a new one is made."""
     if environ.get(SECRET_ENV):
         return environ[SECRET_ENV].strip(), SECRET_ENV, None
     configured = settings.webhook.get("secret_file")
