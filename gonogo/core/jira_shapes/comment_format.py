@@ -1,8 +1,5 @@
-"""The verdict comment: its format, its body, and what publishing it did.
-
-The format (ADF on Cloud over REST v3, wiki markup on Data Center over v2) is decided from the
-configuration alone (the host when `[jira] deployment` is "auto"): no `serverInfo` round-trip.
-"""
+"""The verdict comment: its format (ADF on Cloud over REST v3, wiki markup on Data Center over v2,
+decided from the configuration alone: no `serverInfo` round-trip), its body, what publishing did."""
 
 from __future__ import annotations
 

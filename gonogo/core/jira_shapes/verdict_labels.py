@@ -1,8 +1,5 @@
-"""The verdict as a label (`gonogo-no-go`), so JQL, boards and Automation can ask for it.
-
-gonogo keeps exactly one of its four verdict labels and never touches any other: the edit is
-`add`/`remove` operations, which leave the rest alone, unlike `set`.
-"""
+"""The verdict as a label (`gonogo-no-go`) for JQL, boards and Automation: exactly one of gonogo's,
+written with `add`/`remove` operations, which leave every other label alone (unlike `set`)."""
 
 from __future__ import annotations
 

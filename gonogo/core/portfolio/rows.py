@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,8 +17,6 @@ from gonogo.core.pipeline.rules import Severity
 from gonogo.core.pipeline.verdict import WORST_FIRST, Verdict
 from gonogo.core.pipeline.verdict_history import HistoryEntry, VerdictChange, extended, latest_change
 from gonogo.core.pipeline.waivers import WaiverStatus
-
-_KEY_NUMBER = re.compile(r"^(?P<project>.*)-(?P<number>\d+)$")
 
 
 class ReasonKind(StrEnum):
@@ -237,9 +234,8 @@ def sort_key(row: Row) -> tuple[int, int, str, int, str]:
 
 def sort_key_of(key: str) -> tuple[str, int, str]:
     """An issue key in number order: BID-9 before BID-10."""
-    match = _KEY_NUMBER.match(key)
-    project, number = (match["project"], int(match["number"])) if match else (key, 0)
-    return project, number, key
+    project, dash, number = key.rpartition("-")
+    return (project, int(number), key) if dash and number.isdecimal() else (key, 0, key)
 
 
 def build_portfolio(
