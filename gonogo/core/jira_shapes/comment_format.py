@@ -53,16 +53,13 @@ class CommentBody:
 
 
 def is_cloud_host(url: str | None) -> bool:
-    host = (urlsplit(url or "").hostname or "").lower()
-    return host.endswith(CLOUD_HOST_SUFFIXES)
+    return (urlsplit(url or "").hostname or "").lower().endswith(CLOUD_HOST_SUFFIXES)
 
 
 def comment_format(*, deployment: str, url: str | None, api_version: int | None) -> CommentFormat:
     """ADF on Cloud unless `api_version` is 2; wiki markup on Data Center (see the module)."""
     cloud = deployment == "cloud" or (deployment == "auto" and is_cloud_host(url))
-    if api_version == 3 or (cloud and api_version != 2):
-        return CommentFormat.ADF
-    return CommentFormat.WIKI
+    return CommentFormat.ADF if api_version == 3 or (cloud and api_version != 2) else CommentFormat.WIKI
 
 
 class CommentAction(StrEnum):

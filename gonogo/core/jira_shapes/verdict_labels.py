@@ -50,11 +50,8 @@ def label_change(current: Any, *, verdict: str, prefix: str) -> LabelChange:
 def verdict_labels_changed(items: Iterable[Any], prefix: str) -> bool:
     """Whether a changelog adds or removes a verdict label (only gonogo may: the caller re-checks)."""
     ours = verdict_labels(prefix)
-    for item in items:
-        if not isinstance(item, dict) or str(item.get("fieldId") or item.get("field")).casefold() != "labels":
-            continue
-        before = set(str(item.get("fromString") or "").split())
-        after = set(str(item.get("toString") or "").split())
-        if (before ^ after) & ours:
-            return True
-    return False
+    return any(
+        (set(str(item.get("fromString") or "").split()) ^ set(str(item.get("toString") or "").split())) & ours
+        for item in items
+        if isinstance(item, dict) and str(item.get("fieldId") or item.get("field")).casefold() == "labels"
+    )
