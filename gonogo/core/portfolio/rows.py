@@ -85,8 +85,7 @@ class Row:
     missing: tuple[MissingRef, ...] = ()
     history: tuple[HistoryEntry, ...] = ()  # as stored in the pointer before this run
     outcome: str | None = None  # won / lost / withdrawn / no-bid, from the Outcome field
-    closed: date | None = None  # when the ticket was resolved (Jira's resolutiondate)
-    judged_as_closed: bool = False  # assessed as of `closed` (--outcomes), not as of the report's day
+    closed: date | None = None  # --outcomes: resolved (resolutiondate), and assessed as of then, not today
     values: Mapping[str, float] = field(default_factory=dict)  # the proposal's numbers
     waivers: tuple[WaiverEntry, ...] = ()
     coverage: Coverage | None = None  # how many of the judging checks could run, beside the score
@@ -96,7 +95,7 @@ class Row:
 
     def change(self, today: date) -> VerdictChange | None:
         """The latest verdict change, this run's verdict counted as of `today` (unless judged as closed)."""
-        if self.verdict is None or self.judged_as_closed:
+        if self.verdict is None or self.closed is not None:
             return latest_change(self.history)
         return latest_change(extended(self.history, HistoryEntry(today, self.verdict, self.score)))
 
@@ -198,7 +197,6 @@ def row_from_assessment(
         history=tuple(history),
         outcome=outcome,
         closed=closed,
-        judged_as_closed=closed is not None,
         values=dict(values or {}),
         waivers=tuple(
             WaiverEntry(
