@@ -1,8 +1,10 @@
 """Path to GO: the smallest set of changes to the ticket's inputs after which the verdict is GO.
 
-Asked of the real compiled rules over re-derived properties, so the path cannot drift from the
-checklists. Only inputs a team edits are searched (the deadline, never `days_to_deadline`). Missing
-information has no value to search for: it is listed with `needed` None.
+Asked of the real compiled rules over re-derived properties, so it cannot drift from the checklists.
+Only editable inputs are searched (the deadline, never `days_to_deadline`); missing information is
+listed with `needed` None. The path is searched in gonogo's vocabulary, then put in the site's words
+(field names, option texts, who can act): the site's options may read otherwise and its edit
+screen may not offer every value.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
+from gonogo.core.jira_shapes.option_aliases import option_key
 from gonogo.core.pipeline.findings import Assessment, Finding, FindingStatus
+from gonogo.core.pipeline.proposal import SiteOption, canonical_option
 from gonogo.core.pipeline.rules import Checklist, Rule, Severity
 from gonogo.core.vocabulary import PropertySpec, Vocabulary
 
@@ -26,8 +30,7 @@ _ABSENT = object()
 
 @dataclass(frozen=True)
 class Fix:
-    """One input set to the value that clears a rule (`needed` None: provide it); `set_to` and `actor` in the
-    site's words."""
+    """An input set to the value that clears a rule (`needed` None: provide it); `set_to` in site words."""
 
     property: str
     field: str
@@ -76,8 +79,7 @@ def find_path(
     reassess: Reassess,
     vocabulary: Vocabulary,
 ) -> PathToGo:
-    """The path from this assessment to GO (empty for a GO); `reassess` judges the ticket on changed
-    inputs by the checklists it is given (the ticket's, with only the rules a change touches)."""
+    """The path from this assessment to GO (empty for a GO); `reassess` judges changed inputs."""
     if not _blocking(assessment.findings, held=False) and not assessment.missing_information:
         return PathToGo(steps=(), verified=True)
     rejudge = Rejudge(reassess, assessment.checklists, vocabulary)
@@ -95,10 +97,8 @@ def find_path(
 class Rejudge:
     """The findings of every rule on changed inputs, judging again only the rules the change touches.
 
-    A rule's finding rests on the values it reads (its properties and what they are derived from)
-    and on which of them a rule that asks puts in doubt. So a rule reading no input that differs
-    from the previous call keeps its finding, unless it shares a value with a rule that asks: those
-    are judged every time. The cost grows with the rules that read the inputs the path changes.
+    A rule reading no input that differs from the previous call keeps its finding, unless it shares
+    a value with a rule that asks (which may put it in doubt): those are judged every time.
     """
 
     def __init__(self, reassess: Reassess, checklists: Sequence[Checklist], vocabulary: Vocabulary) -> None:
@@ -140,7 +140,7 @@ def _differs(name: str, one: Mapping[str, Any], other: Mapping[str, Any]) -> boo
 
 @dataclass(frozen=True)
 class _Search:
-    """The ticket's inputs and how to judge changed ones, shared by every phase of the search."""
+    """The ticket's inputs and how to judge changed ones."""
 
     inputs: Mapping[str, Any]
     derive: Derive
@@ -177,11 +177,8 @@ class _Search:
                 del changes[name]
 
     def reminimised(self, changes: Mapping[str, Any], assessment: Assessment) -> dict[str, Any]:
-        """Each kept change moved back to the nearest value that still clears, with the others applied.
-
-        A later change (less effort) can make an earlier one (a budget for the original effort) larger than
-        needed.
-        """
+        """Each kept change moved back to the nearest value that still clears, with the others applied:
+        a later change (less effort) can make an earlier one (a budget for that effort) too large."""
         kept = dict(changes)
         # A rule that asks (an implausible value) is a question, not a gate: it also holds nowhere
         # near the far ends a search probes, which the bisection's one-sidedness cannot take.
@@ -208,8 +205,8 @@ class _Search:
     def steps(
         self, changes: Mapping[str, Any], assessment: Assessment, final: Sequence[Finding]
     ) -> list[Step]:
-        """What each change is for: the gates it clears, and gates that could not run before it
-        (no margin on a zero budget) and pass after it, which is often what sets the amount."""
+        """Each change with the gates it clears, including gates that could not run before it (no margin
+        on a zero budget), which often set the amount."""
         originally = _cleared_gates(assessment, final)
         steps = []
         for name, needed in changes.items():
@@ -244,7 +241,7 @@ def _cleared_gates(assessment: Assessment, final: Sequence[Finding]) -> list[Fin
 
 
 def _missing_steps(assessment: Assessment, vocabulary: Vocabulary) -> list[Step]:
-    """Missing information has no value to search for: each is a step to provide it."""
+    """Each missing information is a step to provide it."""
     return [
         Step(
             change=_change(m.property, None, None, assessment, vocabulary),
@@ -265,8 +262,7 @@ def _is_gate(rule: Rule) -> bool:
 def clearing_changes(
     rules: Sequence[Rule], inputs: Mapping[str, Any], *, derive: Derive, vocabulary: Vocabulary
 ) -> list[Fix]:
-    """For each input the rules depend on, the nearest value after which all hold; the first is the most
-    direct."""
+    """For each input the rules depend on, the nearest value after which all hold; most direct first."""
     found: list[Fix] = []
     names = list(dict.fromkeys(name for rule in rules for name in input_sources(rule, vocabulary)))
     for name in names:
@@ -298,21 +294,15 @@ def _holds(rule: Rule, values: Mapping[str, Any]) -> bool:
 
 def input_sources(rule: Rule, vocabulary: Vocabulary) -> list[str]:
     """The editable inputs a rule's properties come from: derived ones replaced by their sources."""
-    found: list[str] = []
-
-    def add(name: str) -> None:
-        spec = vocabulary.properties.get(name)
-        if spec is None:
-            return
-        if spec.is_derived:
-            for source in spec.derived_from:
-                add(source)
-        elif _searchable(spec) and name not in found:
-            found.append(name)
-
-    for name in rule.uses:
-        add(name)
-    return found
+    specs = vocabulary.properties
+    names = dict.fromkeys(s for name in rule.uses for s in vocabulary.with_sources.get(name, (name,)))
+    return [
+        n
+        for n in names
+        if n in specs
+        and not specs[n].is_derived
+        and (specs[n].type in ("number", "integer", "date") or bool(specs[n].enum))
+    ]
 
 
 def _blocking(findings: Sequence[Finding], *, held: bool = True) -> list[Finding]:
@@ -327,10 +317,6 @@ def _blocking(findings: Sequence[Finding], *, held: bool = True) -> list[Finding
     return sorted(failed, key=lambda f: f.rule.severity is not Severity.BLOCKER)
 
 
-def _searchable(spec: PropertySpec) -> bool:
-    return spec.type in ("number", "integer", "date") or bool(spec.enum)
-
-
 def _nearest(value: Any, spec: PropertySpec, holds: Callable[[Any], bool]) -> Any:
     if spec.enum:
         return _nearest_option(value, spec.enum, holds)
@@ -343,11 +329,11 @@ def _nearest(value: Any, spec: PropertySpec, holds: Callable[[Any], bool]) -> An
             except OverflowError:  # beyond year 9999: no such date to propose
                 return None
 
-        def passes(k: int) -> bool:
-            moved = shifted(k)
-            return moved is not None and holds(moved)
-
-        offset = _nearest_offset(passes, up=_DATE_REACH_DAYS, down=_DATE_REACH_DAYS)
+        offset = _nearest_offset(
+            lambda k: (moved := shifted(k)) is not None and holds(moved),
+            up=_DATE_REACH_DAYS,
+            down=_DATE_REACH_DAYS,
+        )
         return None if offset is None else shifted(offset)
     return _nearest_number(value, spec, holds)
 
@@ -388,16 +374,9 @@ def _nearest_number(value: float, spec: PropertySpec, holds: Callable[[Any], boo
 
 def _nearest_offset(passes: Callable[[int], bool], *, up: int, down: int) -> int | None:
     """The smallest step k (up to `up` above, `down` below) with passes(k); assumes each side monotone."""
-    best: int | None = None
-    for sign, reach in ((1, up), (-1, down)):
-        far = _probe(_signed(passes, sign), reach) if reach > 0 else None
-        if far is not None and (best is None or far < abs(best)):
-            best = sign * far
-    return best
-
-
-def _signed(passes: Callable[[int], bool], sign: int) -> Callable[[int], bool]:
-    return lambda k: passes(sign * k)
+    above = _probe(passes, up) if up > 0 else None
+    below = _probe(lambda k: passes(-k), down) if down > 0 else None
+    return -below if below is not None and (above is None or below < above) else above
 
 
 def _probe(passes: Callable[[int], bool], reach: int) -> int | None:
@@ -440,3 +419,82 @@ def _is_iso_date(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+OptionTexts = Mapping[str, Mapping[str, str]]
+"""Property → vocabulary value → the site's text for it (only values the site can hold)."""
+
+
+def option_spellings(table: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]]:
+    """`[values]` reversed: each vocabulary value's first site text, as gonogo.toml writes it."""
+    spelled: dict[str, dict[str, str]] = {}
+    for prop, aliases in table.items():
+        for text, value in aliases.items():
+            spelled.setdefault(prop, {}).setdefault(value, " ".join(text.split()))
+    return spelled
+
+
+def site_options(
+    spec: PropertySpec,
+    *,
+    offered: Sequence[str] | None,
+    spellings: Mapping[str, str],
+    aliases: Mapping[str, str],
+) -> dict[str, str]:
+    """Vocabulary value → the site's text for it, for the values the site's field can hold (all, when
+    unknown)."""
+    if offered is None:
+        return {value: spellings.get(value) or value.replace("-", " ").capitalize() for value in spec.enum}
+    found: dict[str, str] = {}
+    for text in offered:
+        value = aliases.get(option_key(text)) or canonical_option(text)
+        if value in spec.enum:
+            found.setdefault(value, text)
+    return found
+
+
+def narrowed(vocabulary: Vocabulary, offered: OptionTexts, inputs: Mapping[str, Any]) -> Vocabulary:
+    """The vocabulary with each listed property's options cut to those the site offers, the current value
+    kept."""
+    properties = dict(vocabulary.properties)
+    for name, texts in offered.items():
+        spec = properties[name]
+        kept = tuple(value for value in spec.enum if value in texts or value == inputs.get(name))
+        properties[name] = replace(spec, enum=kept)
+    return replace(vocabulary, properties=properties)
+
+
+def in_site_words(
+    path: PathToGo,
+    *,
+    vocabulary: Vocabulary,
+    options: OptionTexts,
+    current_texts: Mapping[str, str],
+    field_names: Mapping[str, str],
+) -> PathToGo:
+    """The path with every change in the site's words; `needed` keeps the vocabulary value for comparisons."""
+
+    def worded(change: Fix) -> Fix:
+        spec = vocabulary.properties.get(change.property)
+        texts = options.get(change.property, {})
+        needed, set_to = change.needed, change.needed
+        if spec is not None and spec.enum and isinstance(needed, str):
+            set_to = texts.get(needed, needed)
+            needed = SiteOption(needed, site_text=set_to) if set_to != needed else needed
+        current = change.current
+        if isinstance(current, str) and change.property in current_texts:
+            current = SiteOption(current, site_text=current_texts[change.property])
+        return replace(
+            change,
+            field=field_names.get(change.property, change.field),
+            current=current,
+            needed=needed,
+            set_to=set_to,
+            actor=spec.actor if spec is not None else None,
+        )
+
+    steps = tuple(
+        replace(step, change=worded(step.change), alternatives=tuple(worded(a) for a in step.alternatives))
+        for step in path.steps
+    )
+    return replace(path, steps=steps)
