@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import builtins
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
@@ -83,14 +83,14 @@ def find_path(
     if not _blocking(assessment.findings, held=False) and not assessment.missing_information:
         return PathToGo(steps=(), verified=True)
     rejudge = Rejudge(reassess, assessment.checklists, vocabulary)
-    search = _Search(inputs, derive, rejudge, vocabulary)
-    changes, uncleared = search.greedy(assessment)
+    search = _Search(assessment, inputs, derive, rejudge, vocabulary)
+    changes, uncleared = search.greedy()
     search.prune(changes)
     if len(changes) > 1:
-        changes = search.reminimised(changes, assessment)
+        changes = search.reminimised(changes)
     final = rejudge({**inputs, **changes})
     verified = not _blocking(final, held=bool(changes)) and not uncleared
-    steps = search.steps(changes, assessment, final) + _missing_steps(assessment, vocabulary)
+    steps = search.steps(changes, final) + search.missing_steps()
     return PathToGo(steps=tuple(steps), verified=verified, uncleared=tuple(uncleared))
 
 
@@ -140,30 +140,28 @@ def _differs(name: str, one: Mapping[str, Any], other: Mapping[str, Any]) -> boo
 
 @dataclass(frozen=True)
 class _Search:
-    """The ticket's inputs and how to judge changed ones."""
+    """The assessment, its inputs and how to judge changed ones."""
 
+    assessment: Assessment
     inputs: Mapping[str, Any]
     derive: Derive
     rejudge: Callable[[Mapping[str, Any]], list[Finding]]
     vocabulary: Vocabulary
 
-    def greedy(self, assessment: Assessment) -> tuple[dict[str, Any], list[str]]:
+    def greedy(self) -> tuple[dict[str, Any], list[str]]:
         """One change at a time, for the worst failed gate, the whole ticket re-assessed after each."""
         changes: dict[str, Any] = {}
         uncleared: list[str] = []
-        current: Sequence[Finding] = assessment.findings
+        current: Sequence[Finding] = self.assessment.findings
         for _ in range(_MAX_STEPS):
             # What the ticket's own questions hold back is theirs to settle; on a changed ticket it counts.
-            held = current is not assessment.findings
+            held = current is not self.assessment.findings
             todo = [f for f in _blocking(current, held=held) if f.ref not in uncleared]
             if not todo:
                 break
-            finding = todo[0]
-            options = clearing_changes(
-                [finding.rule], {**self.inputs, **changes}, derive=self.derive, vocabulary=self.vocabulary
-            )
+            options = self.clearing_changes([todo[0].rule], {**self.inputs, **changes})
             if not options:
-                uncleared.append(finding.ref)
+                uncleared.append(todo[0].ref)
                 continue
             changes[options[0].property] = options[0].needed
             current = self.rejudge({**self.inputs, **changes})
@@ -172,17 +170,16 @@ class _Search:
     def prune(self, changes: dict[str, Any]) -> None:
         """Drop every change whose removal keeps the ticket clear."""
         for name in list(changes) if len(changes) > 1 else ():
-            fewer = {k: v for k, v in changes.items() if k != name}
-            if not _blocking(self.rejudge({**self.inputs, **fewer})):
+            if not _blocking(self.rejudge({**self.inputs, **_without(changes, name)})):
                 del changes[name]
 
-    def reminimised(self, changes: Mapping[str, Any], assessment: Assessment) -> dict[str, Any]:
+    def reminimised(self, changes: Mapping[str, Any]) -> dict[str, Any]:
         """Each kept change moved back to the nearest value that still clears, with the others applied:
         a later change (less effort) can make an earlier one (a budget for that effort) too large."""
         kept = dict(changes)
         # A rule that asks (an implausible value) is a question, not a gate: it also holds nowhere
         # near the far ends a search probes, which the bisection's one-sidedness cannot take.
-        gates = [f.rule for f in assessment.findings if _is_gate(f.rule) and not f.rule.asks]
+        gates = [f.rule for f in self.assessment.findings if _is_gate(f.rule) and not f.rule.asks]
         for _ in range(len(kept)):
             if not self._moved_nearer(kept, gates):
                 break
@@ -191,10 +188,10 @@ class _Search:
     def _moved_nearer(self, kept: dict[str, Any], gates: Sequence[Rule]) -> bool:
         moved = False
         for name in list(kept):
-            others = {**self.inputs, **{k: v for k, v in kept.items() if k != name}}
+            others = {**self.inputs, **_without(kept, name)}
             values = self.derive({**others, name: kept[name]})
-            rules = [r for r in gates if name in input_sources(r, self.vocabulary) and _holds(r, values)]
-            nearer = _clearing_value(name, rules, others, derive=self.derive, vocabulary=self.vocabulary)
+            rules = [r for r in gates if name in self.sources(r) and _holds(r, values)]
+            nearer = self.clearing_value(name, rules, others)
             if nearer is None or nearer == kept[name]:
                 continue
             if not _blocking(self.rejudge({**others, name: nearer})):
@@ -202,89 +199,91 @@ class _Search:
                 moved = True
         return moved
 
-    def steps(
-        self, changes: Mapping[str, Any], assessment: Assessment, final: Sequence[Finding]
-    ) -> list[Step]:
+    def steps(self, changes: Mapping[str, Any], final: Sequence[Finding]) -> list[Step]:
         """Each change with the gates it clears, including gates that could not run before it (no margin
         on a zero budget), which often set the amount."""
-        originally = _cleared_gates(assessment, final)
+        now_passing = {f.ref for f in final if f.outcome is FindingStatus.PASSED}
+        originally = [
+            f
+            for f in _gates_first(self.assessment.findings)
+            if f.outcome in (FindingStatus.FAILED, FindingStatus.SKIPPED) and f.ref in now_passing
+        ]
         steps = []
         for name, needed in changes.items():
-            cleared = [f for f in originally if name in input_sources(f.rule, self.vocabulary)]
-            others = {**self.inputs, **{k: v for k, v in changes.items() if k != name}}
-            instead = clearing_changes(
-                [f.rule for f in cleared], others, derive=self.derive, vocabulary=self.vocabulary
+            cleared = [f for f in originally if name in self.sources(f.rule)]
+            instead = self.clearing_changes(
+                [f.rule for f in cleared], {**self.inputs, **_without(changes, name)}
             )
             steps.append(
                 Step(
-                    change=_change(name, self.inputs.get(name), needed, assessment, self.vocabulary),
+                    change=self.change(name, self.inputs.get(name), needed),
                     rules=tuple(f.ref for f in cleared),
                     alternatives=tuple(a for a in instead if a.property not in changes),
                 )
             )
         return steps
 
+    def missing_steps(self) -> list[Step]:
+        """Each missing information is a step to provide it."""
+        needing = [f for f in self.assessment.findings if f.outcome is FindingStatus.MISSING]
+        return [
+            Step(
+                self.change(m.property, None, None), tuple(f.ref for f in needing if f.rule.id in m.needed_by)
+            )
+            for m in self.assessment.missing_information
+        ]
 
-def _cleared_gates(assessment: Assessment, final: Sequence[Finding]) -> list[Finding]:
-    """Gates that failed or could not run on the ticket and pass once the path is applied."""
-    now_passing = {f.ref for f in final if f.outcome is FindingStatus.PASSED}
-    return sorted(
-        (
-            f
-            for f in assessment.findings
-            if _is_gate(f.rule)
-            and f.outcome in (FindingStatus.FAILED, FindingStatus.SKIPPED)
-            and f.ref in now_passing
-        ),
-        key=lambda f: f.rule.severity is not Severity.BLOCKER,
-    )
-
-
-def _missing_steps(assessment: Assessment, vocabulary: Vocabulary) -> list[Step]:
-    """Each missing information is a step to provide it."""
-    return [
-        Step(
-            change=_change(m.property, None, None, assessment, vocabulary),
-            rules=tuple(
-                f.ref
-                for f in assessment.findings
-                if f.outcome is FindingStatus.MISSING and f.rule.id in m.needed_by
-            ),
+    def change(self, name: str, current: Any, needed: Any) -> Fix:
+        properties = self.vocabulary.properties
+        label = next(
+            (e.label for f in self.assessment.findings for e in f.evidence if e.property == name),
+            properties[name].label if name in properties else name,
         )
-        for m in assessment.missing_information
-    ]
+        return Fix(name, label, current, needed)
+
+    def clearing_changes(self, rules: Sequence[Rule], inputs: Mapping[str, Any]) -> list[Fix]:
+        """For each input the rules depend on, the nearest value after which all hold; most direct first."""
+        names = dict.fromkeys(name for rule in rules for name in self.sources(rule))
+        found = ((name, self.clearing_value(name, rules, inputs)) for name in names)
+        specs = self.vocabulary.properties
+        return [Fix(n, specs[n].label, inputs[n], needed) for n, needed in found if needed is not None]
+
+    def clearing_value(self, name: str, rules: Sequence[Rule], inputs: Mapping[str, Any]) -> Any:
+        """The value of input `name` nearest to its value in `inputs` after which all the rules hold."""
+        if inputs.get(name) is None:
+            return None
+
+        def holds(candidate: Any) -> bool:
+            values = self.derive({**inputs, name: candidate})
+            return all(_holds(rule, values) for rule in rules)
+
+        return _nearest(inputs[name], self.vocabulary.properties[name], holds)
+
+    def sources(self, rule: Rule) -> list[str]:
+        """The editable inputs a rule's properties come from: derived ones replaced by their sources."""
+        specs = self.vocabulary.properties
+        names = dict.fromkeys(s for n in rule.uses for s in self.vocabulary.with_sources.get(n, (n,)))
+        searchable = ("number", "integer", "date")
+        return [
+            n
+            for n in names
+            if n in specs and not specs[n].is_derived and (specs[n].type in searchable or specs[n].enum)
+        ]
+
+
+def _without(changes: Mapping[str, Any], name: str) -> dict[str, Any]:
+    return {k: v for k, v in changes.items() if k != name}
 
 
 def _is_gate(rule: Rule) -> bool:
     return rule.severity in (Severity.BLOCKER, Severity.MAJOR)
 
 
-def clearing_changes(
-    rules: Sequence[Rule], inputs: Mapping[str, Any], *, derive: Derive, vocabulary: Vocabulary
-) -> list[Fix]:
-    """For each input the rules depend on, the nearest value after which all hold; most direct first."""
-    found: list[Fix] = []
-    names = list(dict.fromkeys(name for rule in rules for name in input_sources(rule, vocabulary)))
-    for name in names:
-        needed = _clearing_value(name, rules, inputs, derive=derive, vocabulary=vocabulary)
-        if needed is not None:
-            found.append(Fix(name, vocabulary.properties[name].label, inputs[name], needed))
-    return found
-
-
-def _clearing_value(
-    name: str, rules: Sequence[Rule], inputs: Mapping[str, Any], *, derive: Derive, vocabulary: Vocabulary
-) -> Any:
-    """The value of input `name` nearest to its value in `inputs` after which all the rules hold."""
-    value = inputs.get(name)
-    if value is None:
-        return None
-
-    def holds(candidate: Any) -> bool:
-        values = derive({**inputs, name: candidate})
-        return all(_holds(rule, values) for rule in rules)
-
-    return _nearest(value, vocabulary.properties[name], holds)
+def _gates_first(findings: Iterable[Finding]) -> list[Finding]:
+    """The gates among the findings, blockers first."""
+    return sorted(
+        (f for f in findings if _is_gate(f.rule)), key=lambda f: f.rule.severity is not Severity.BLOCKER
+    )
 
 
 def _holds(rule: Rule, values: Mapping[str, Any]) -> bool:
@@ -292,29 +291,11 @@ def _holds(rule: Rule, values: Mapping[str, Any]) -> bool:
     return len(present) == len(rule.uses) and bool(rule.holds(present))
 
 
-def input_sources(rule: Rule, vocabulary: Vocabulary) -> list[str]:
-    """The editable inputs a rule's properties come from: derived ones replaced by their sources."""
-    specs = vocabulary.properties
-    names = dict.fromkeys(s for name in rule.uses for s in vocabulary.with_sources.get(name, (name,)))
-    return [
-        n
-        for n in names
-        if n in specs
-        and not specs[n].is_derived
-        and (specs[n].type in ("number", "integer", "date") or bool(specs[n].enum))
-    ]
-
-
 def _blocking(findings: Sequence[Finding], *, held: bool = True) -> list[Finding]:
     """Failed gates, blockers first; with `held`, a rule on hold counts as it came out (no clearing by
     implausibility)."""
-    failed = [
-        f
-        for f in findings
-        if (f.outcome is FindingStatus.FAILED or (held and f.on_hold is FindingStatus.FAILED))
-        and _is_gate(f.rule)
-    ]
-    return sorted(failed, key=lambda f: f.rule.severity is not Severity.BLOCKER)
+    failed = FindingStatus.FAILED
+    return [f for f in _gates_first(findings) if f.outcome is failed or (held and f.on_hold is failed)]
 
 
 def _nearest(value: Any, spec: PropertySpec, holds: Callable[[Any], bool]) -> Any:
@@ -403,14 +384,6 @@ def _readable(number: int | float, *, up: bool) -> int | float:
     step = 10 ** (int(math.log10(abs(number))) - 2)
     rounded = (math.ceil if up else math.floor)(number / step) * step
     return int(rounded)
-
-
-def _change(name: str, current: Any, needed: Any, assessment: Assessment, vocabulary: Vocabulary) -> Fix:
-    label = next(
-        (e.label for f in assessment.findings for e in f.evidence if e.property == name),
-        vocabulary.properties[name].label if name in vocabulary.properties else name,
-    )
-    return Fix(name, label, current, needed)
 
 
 def _is_iso_date(text: str) -> bool:
