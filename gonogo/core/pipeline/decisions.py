@@ -197,11 +197,10 @@ def _older_facts(
         field_names={name.casefold() for name in facts.values()},
         after=moment,
     )
-    if found is None:
+    if found is None or (created := found[0].created) is None:
         return None
     history, change = found
-    by = history.author.name if history.author else None
-    return LaterChange(field=change.field, by=by, on=history.created.date()) if history.created else None
+    return LaterChange(change.field, history.author.name if history.author else None, created.date())
 
 
 def _moment(recording: _Recording) -> tuple[bool, datetime]:

@@ -152,12 +152,8 @@ class Assessment:
     @property
     def waivers_end_on(self) -> date | None:
         """The first day an applied waiver stops applying: when the comment must be checked again."""
-        ends = [
-            f.waiver_ruling.expires_on
-            for f in self.findings
-            if f.outcome is FindingStatus.WAIVED and f.waiver_ruling and f.waiver_ruling.expires_on
-        ]
-        return min(ends) if ends else None
+        waived = [f.waiver_ruling for f in self.findings if f.outcome is FindingStatus.WAIVED]
+        return min((r.expires_on for r in waived if r and r.expires_on), default=None)
 
 
 def evaluate(
@@ -231,15 +227,11 @@ def _findings(
             finding = _apply_waivers(
                 _finding(checklist.id, rule, proposal, vocabulary, evidence), labels, waivers
             )
-            label = None
-            if (
-                not finding.unconfirmed
-                and not reason_missing
-                and (rule.severity is not Severity.BLOCKER or policy.allow_blockers)
-            ):
-                target = rule.id if rule_ids[rule.id] == 1 else f"{checklist.id}.{rule.id}"
-                label = f"{LABEL_PREFIX}{target}"
-            found.append(replace(finding, waiver_label=label))
+            waivable = not finding.unconfirmed and not reason_missing
+            target = rule.id if rule_ids[rule.id] == 1 else f"{checklist.id}.{rule.id}"
+            if waivable and (rule.severity is not Severity.BLOCKER or policy.allow_blockers):
+                finding = replace(finding, waiver_label=f"{LABEL_PREFIX}{target}")
+            found.append(finding)
     return tuple(found)
 
 

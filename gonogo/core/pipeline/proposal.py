@@ -199,8 +199,7 @@ def _without_placeholders(
     def stands_in(item: Any) -> bool:
         if not isinstance(item, str) or (spec and spec.prose) or not placeholder(item):
             return False
-        is_option = option_key(item) in aliases or canonical_option(item) in (spec.enum if spec else ())
-        return not is_option
+        return not (option_key(item) in aliases or canonical_option(item) in (spec.enum if spec else ()))
 
     if isinstance(value, list):
         kept = [item for item in value if not stands_in(item)]

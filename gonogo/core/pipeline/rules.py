@@ -231,13 +231,12 @@ def _compile_rules(
     problems: list[Problem] = []
     seen: set[str] = set()
     for raw in checklist_file.data["rules"]:
-        where = f"rule {raw['id']}"
         messages: list[str] = []
         if raw["id"] in seen:
             messages.append("duplicate rule id; give each rule its own id")
         seen.add(raw["id"])
         rule = _compile_rule(raw, thresholds, known_properties, messages, validator)
-        problems += [Problem(checklist_file.path, where, m) for m in messages]
+        problems += [Problem(checklist_file.path, f"rule {raw['id']}", m) for m in messages]
         if rule is not None and not messages:
             rules.append(rule)
     return rules, problems

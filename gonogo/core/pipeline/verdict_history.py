@@ -125,7 +125,8 @@ def _edits(
             edit = by_field.get(prop) or Edit(
                 prop, fields[prop].name, item.before, "", (), fields[prop].actor
             )
-            by_field[prop] = replace(edit, after=item.after, by=_with(edit.by, who))
+            editors = edit.by + ((who,) if who and who not in edit.by else ())  # each once, in order
+            by_field[prop] = replace(edit, after=item.after, by=editors)
     return tuple(
         edit if fields[edit.property].quoted else replace(edit, before=None, after=None)
         for edit in by_field.values()
@@ -139,11 +140,6 @@ def _changes_to(fields: Mapping[str, InputField], entry: History) -> list[tuple[
     names = {f.name.casefold(): prop for prop, f in fields.items()}
     found = ((ids.get(c.field_id or "") or names.get(c.field.casefold()), c) for c in entry.changes)
     return [(prop, change) for prop, change in found if prop is not None]
-
-
-def _with(people: tuple[str, ...], who: str | None) -> tuple[str, ...]:
-    """The editors so far, and `who` when named and new."""
-    return people + ((who,) if who and who not in people else ())
 
 
 def verdict_on(history: Sequence[HistoryEntry], day: date) -> HistoryEntry | None:

@@ -198,7 +198,7 @@ def _lapse(waiver: Waiver, fields: Mapping[str, str], context: WaiverContext) ->
         return None
     history, change = found
     when = history.created.date() if history.created else context.today
-    return LaterChange(field=change.field, by=history.author.name if history.author else None, on=when)
+    return LaterChange(change.field, history.author.name if history.author else None, when)
 
 
 def expiry(approved_on: date | None, until: date | None, max_days: int) -> date | None:
