@@ -16,11 +16,10 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
-from gonogo.core.jira_shapes.option_aliases import option_key
 from gonogo.core.pipeline.findings import Assessment, Finding, FindingStatus
 from gonogo.core.pipeline.proposal import SiteOption, canonical_option
 from gonogo.core.pipeline.rules import Checklist, Rule, Severity
-from gonogo.core.vocabulary import PropertySpec, Vocabulary
+from gonogo.core.vocabulary import PropertySpec, Vocabulary, option_key
 
 _MAX_STEPS = 20  # more changes than this is not a path anybody follows
 _DATE_REACH_DAYS = 3650
