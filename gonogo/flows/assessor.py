@@ -1,15 +1,12 @@
-"""Everything a check needs that does not depend on the ticket, built once per process.
-
-The CLI builds it for one check, the webhook service for thousands: checklists are read, checked
-and compiled here exactly once.
-"""
+"""Everything a check needs that does not depend on the ticket, built once per process (the webhook
+service checks thousands of tickets): checklists are read, checked and compiled here exactly once."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 from gonogo import __version__
@@ -63,10 +60,7 @@ class Assessor:
         self, ticket: Ticket, *, today: date, group_members: Fetch | None = None, with_path: bool = True
     ) -> Assessment:
         """Assess one ticket as of `today`; `group_members` fetches an approver group (a Jira gateway's).
-
-        Without it (a ticket file), a waiver counts only when its author is named in
-        [waivers].approvers outright.
-        """
+        Without it (a ticket file), a waiver counts only when [waivers].approvers names its author."""
         return self.assess_with_proposal(
             ticket, today=today, group_members=group_members, with_path=with_path
         )[0]
@@ -74,12 +68,9 @@ class Assessor:
     def assess_with_proposal(
         self, ticket: Ticket, *, today: date, group_members: Fetch | None = None, with_path: bool = True
     ) -> tuple[Assessment, Proposal]:
-        """The assessment (with its path to GO and the one-sentence summary every surface shares)
-        and the proposal it was made from (the report reads values no rule tests).
-
-        The path re-assesses the ticket a few dozen times (a few ms; about 25 ms for five
-        show-stoppers), so a read-only portfolio, which never shows it, asks for none.
-        """
+        """The assessment and the proposal it was made from (the report reads values no rule tests).
+        The path to GO re-assesses the ticket a few dozen times (about 25 ms for five show-stoppers),
+        so a read-only portfolio, which never shows it, asks for none."""
         proposal = build_proposal(
             ticket,
             field_map=self.field_map,
@@ -94,12 +85,7 @@ class Assessor:
         histories = read_histories(ticket.changelog)
         waivers = WaiverContext(today, self.settings.waivers, histories, group_members=groups)
         decisions = DecisionContext(self.settings.decisions, self.settings.jira.label_prefix, groups)
-
-        def judge(proposal: Proposal, checklists: Sequence[Checklist]) -> Assessment:
-            return evaluate(
-                ticket, proposal, checklists, self.vocabulary, waivers=waivers, decisions=decisions
-            )
-
+        judge = partial(evaluate, ticket, vocabulary=self.vocabulary, waivers=waivers, decisions=decisions)
         assessment = judge(proposal, self.checklists)
         options, offered = self._site_options(ticket, proposal)
         missing = tuple(
@@ -147,11 +133,8 @@ class Assessor:
             problems = {k: v for k, v in proposal.problems.items() if k not in values}
             return judge(replace(proposal, values=with_derived(values), problems=problems), checklists)
 
-        inputs = {
-            name: value
-            for name, value in proposal.values.items()
-            if not (name in self.vocabulary.properties and self.vocabulary.properties[name].is_derived)
-        }
+        derived = {name for name, spec in self.vocabulary.properties.items() if spec.is_derived}
+        inputs = {name: value for name, value in proposal.values.items() if name not in derived}
         path = find_path(
             assessment,
             inputs=inputs,
@@ -198,11 +181,8 @@ class Assessor:
         return verdict_history.change_with_edits(history, now, histories, fields)
 
     def _site_options(self, ticket: Ticket, proposal: Proposal) -> tuple[OptionTexts, OptionTexts]:
-        """Each option property's values in the site's text, and the subset known from its edit screen.
-
-        The second is what the path may propose where the site said what it offers; the first
-        how every option reads, guessed from `[values]` where the site did not say.
-        """
+        """Each option property's values in the site's text (guessed from [values] where the site did
+        not say), and the subset its edit screen offers: what the path may propose."""
         options: dict[str, dict[str, str]] = {}
         offered: dict[str, dict[str, str]] = {}
         for prop in self.field_map:
