@@ -12,16 +12,15 @@ from typing import Any
 from gonogo import __version__
 from gonogo.core.errors import ConfigurationError
 from gonogo.core.jira_shapes.changelog import History, read_histories
-from gonogo.core.pipeline import rules, site_words, verdict_history
+from gonogo.core.pipeline import path_to_go, rules, verdict_history
 from gonogo.core.pipeline import signals as text_signals
 from gonogo.core.pipeline.decisions import DecisionContext
 from gonogo.core.pipeline.findings import Assessment, evaluate
 from gonogo.core.pipeline.inputs_digest import checklists_fingerprint, digest, inputs_digest
-from gonogo.core.pipeline.path_to_go import PathToGo, find_path
+from gonogo.core.pipeline.path_to_go import OptionTexts, PathToGo, find_path
 from gonogo.core.pipeline.proposal import Proposal, build_proposal, derive
 from gonogo.core.pipeline.rules import Checklist, ChecklistFile
 from gonogo.core.pipeline.signals import Signal
-from gonogo.core.pipeline.site_words import OptionTexts
 from gonogo.core.pipeline.ticket import CUSTOM_FIELD_ID, Ticket
 from gonogo.core.pipeline.waivers import WaiverContext
 from gonogo.core.vocabulary import OptionAliases, Vocabulary, parse_option_aliases
@@ -106,7 +105,7 @@ class Assessor:
 
     @cached_property
     def _option_spellings(self) -> dict[str, dict[str, str]]:
-        return site_words.option_spellings(self.settings.values)
+        return path_to_go.option_spellings(self.settings.values)
 
     @cached_property
     def _configuration_digest(self) -> str:
@@ -141,14 +140,14 @@ class Assessor:
             inputs=inputs,
             derive=with_derived,
             reassess=reassess,
-            vocabulary=site_words.narrowed(self.vocabulary, offered, inputs),
+            vocabulary=path_to_go.narrowed(self.vocabulary, offered, inputs),
         )
         field_names = {
             prop: source.field_name
             for prop, source in proposal.sources.items()
             if source.field_id is not None and source.field_name != source.field_id
         }
-        return site_words.in_site_words(
+        return path_to_go.in_site_words(
             path,
             vocabulary=self.vocabulary,
             options=options,
@@ -192,7 +191,7 @@ class Assessor:
                 continue
             source = proposal.sources.get(prop)
             screen = ticket.edit_options.get(source.field_id) if source and source.field_id else None
-            options[prop] = site_words.site_options(
+            options[prop] = path_to_go.site_options(
                 spec,
                 offered=screen,
                 spellings=self._option_spellings.get(prop, {}),
