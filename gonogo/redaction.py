@@ -112,7 +112,8 @@ _installed: list[logging.Handler] = []
 
 def route_other_loggers(handler: logging.Handler, *, level: int) -> None:
     """Send records of loggers without a handler of their own to `handler` (replacing the one an earlier
-    call installed): Python's last-resort handler, or the one `logging.error()` installs, is unredacted."""
+    call installed): Python's last-resort handler, or the one `logging.error()` installs, is unredacted.
+    One handler on the root logger closes that road for every library; handlers others put there stay."""
     root = logging.getLogger()
     for old in _installed:
         root.removeHandler(old)

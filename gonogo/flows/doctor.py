@@ -126,7 +126,8 @@ def jira_lines(
 
 def credential_lines(settings: Settings) -> list[DoctorLine]:
     """What kind of credentials these are and, on Cloud, the scopes a scoped token needs (no request).
-    A scoped API token (a service account's) works only through Atlassian's API gateway."""
+    A scoped API token (a service account's) works only through Atlassian's API gateway; a classic
+    token goes to the site; a Data Center personal access token is a bearer."""
     jira, owners = settings.jira, settings.decisions.owners
     cloud = jira.via_gateway or jira.deployment == "cloud" or is_cloud_host(jira.url)
     if jira.via_gateway:

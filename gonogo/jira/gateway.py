@@ -159,7 +159,8 @@ class JiraGateway:
         return f"{me.get('displayName') or who} ({who})"
 
     def own_account(self) -> str | None:
-        """gonogo's own account as `account_key` names it (one `GET myself` per gateway)."""
+        """gonogo's own account as `account_key` names it (one `GET myself` per gateway), asked only when
+        a comment carrying gonogo's property may be a person's: the documented request counts rest on it."""
         return account_key(self._myself())
 
     def account_ids(self) -> frozenset[str]:

@@ -35,7 +35,7 @@ def publish_verdict(
     extra: Mapping[str, Any] | None = None,
 ) -> Publication:
     """Post or update the verdict comment and record it (pointer with history, verdict label)."""
-    body = body.redacted(redact)
+    body = body.redacted(redact)  # a ticket field may quote a secret
     facts = read_facts(
         ticket,
         body,

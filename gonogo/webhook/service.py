@@ -243,7 +243,8 @@ def listen(host: str, port: int) -> socket.socket:
 def serve(app: Any, listening: socket.socket, *, max_connections: int, grace_seconds: int) -> None:
     """Run uvicorn on `listening` until SIGTERM/SIGINT; an orderly stop returns normally. After its
     graceful shutdown uvicorn restores the handlers it found and raises the signal again (status
-    -15): the handlers installed here are the ones it restores, so `gonogo serve` exits 0."""
+    -15): the handlers installed here are the ones it restores, so `gonogo serve` exits 0. No body
+    timeout is set here: the app itself bounds the time a request body may take."""
     config = uvicorn.Config(
         app,
         log_config=None,

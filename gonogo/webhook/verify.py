@@ -33,7 +33,8 @@ def authenticate(
     body: bytes, headers: Mapping[str, str], *, secret: str | None, token: str | None, token_header: str
 ) -> Authenticity:
     """Whether the delivery proves knowledge of a configured secret. `headers` must look names up
-    case-insensitively, as Starlette's `Headers` and a dict with lower-case keys do."""
+    case-insensitively (proxies and frameworks lower-case them), as Starlette's `Headers` and a dict
+    with lower-case keys do."""
     if secret is None and token is None:
         return Authenticity.OPEN
     signed = headers.get(SIGNATURE_HEADER.lower()) or headers.get(SIGNATURE_HEADER) or ""
