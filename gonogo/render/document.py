@@ -1,12 +1,10 @@
 """The verdict comment as a small block structure, before it becomes ADF (Cloud) or wiki markup.
 
-Why: one wording serves both formats, and ticket text must never become structure in either.
-The comment environment prints every `{{ value }}` as an opaque token (its text in base64 between
-two NULs), so `parse_document` reads headings, lists and strong text from the template's own
-wording only. The template syntax is line-based and reads like wiki markup: `h1.`..`h6.` headings,
-`* ` list items, `----` rules, a `::: verdict` ... `:::` panel, paragraphs of consecutive lines,
-and inline `*strong*` and the emoticons `(x) (?) (!) (/) (i)`. A value inside `*strong*` is a
-template error: no mark is ever applied to ticket text.
+One wording serves both formats, and ticket text must never become structure in either: the comment
+environment prints every `{{ value }}` as an opaque token (its text in base64 between two NULs), so
+`parse_document` reads structure from the template's own wording only. The syntax is line-based,
+like wiki markup (docs/templates.md): `h1.`..`h6.`, `* ` items, `----`, a `::: verdict` ... `:::`
+panel, paragraphs, inline `*strong*` and `(x) (?) (!) (/) (i)`. A value inside `*strong*` is an error.
 """
 
 from __future__ import annotations
@@ -128,8 +126,7 @@ class _Parser:
     def line(self, line: str, number: int) -> None:
         panel = _PANEL.fullmatch(line)
         if panel:
-            self._close_paragraph()
-            self._close_list()
+            self._close()
             self._toggle_panel(panel.group(1), number)
             return
         if not line.strip():
@@ -137,23 +134,20 @@ class _Parser:
             return
         heading = _HEADING.fullmatch(line)
         if heading:
-            self._close_paragraph()
-            self._close_list()
+            self._close()
             self._blocks.append(Heading(int(heading.group(1)), self._inline(heading.group(2), number)))
         elif line.startswith("* "):
             self._close_paragraph()
             self._items.append(self._inline(line[2:], number))
         elif line.strip() == "----":
-            self._close_paragraph()
-            self._close_list()
+            self._close()
             self._blocks.append(Rule())
         else:
             self._close_list()
             self._paragraph.append(self._inline(line, number))
 
     def finish(self) -> Document:
-        self._close_paragraph()
-        self._close_list()
+        self._close()
         if self._panel is not None:
             raise self._error(0, "the verdict panel (::: verdict) is not closed with :::")
         return Document(tuple(self._outer))
@@ -168,6 +162,10 @@ class _Parser:
             raise self._error(number, "panels do not nest: close the verdict panel with ::: first")
         self._outer.append(Panel(tuple(self._panel)))
         self._panel = None
+
+    def _close(self) -> None:
+        self._close_paragraph()
+        self._close_list()
 
     def _close_paragraph(self) -> None:
         content: list[Inline] = []
