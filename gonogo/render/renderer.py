@@ -51,10 +51,10 @@ _ACTOR_ORDER = {"customer": 0, "team": 1, "estimate": 2, "market": 3}
 _DIRECTION_CONTROLS = re.compile(r"[\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 # Control characters (line breaks included: a value must not forge report lines) and the above.
 _TERMINAL_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-# The terminal's colours, in the order of their ANSI codes from 30.
-_ANSI_COLOURS = ("black", "red", "green", "yellow", "blue", "magenta", "cyan", "white")
 # Jinja's own filters a template may use besides gonogo's: plain data and text operations. Left
 # out: those that make text live (`safe`, `urlize`, `xmlattr`, `tojson`), `attr`, `pprint`, `random`.
+# The terminal's colours, in the order of their ANSI codes from 30.
+_ANSI_COLOURS = ("black", "red", "green", "yellow", "blue", "magenta", "cyan", "white")
 _JINJA_FILTERS = frozenset(
     (
         *("abs", "batch", "capitalize", "count", "d", "default", "dictsort", "first", "float", "format"),
@@ -256,8 +256,7 @@ def _wrap(text: Any, width: int = 80, indent: int = 0) -> Trusted:
 
 
 def _style(text: Any, color: bool, *, fg: str | None = None, bold: bool | None = None) -> str:
-    """The ANSI codes click's `style` writes (without loading click); bold False is explicitly not
-    bold. The styled text itself is still escaped first."""
+    """The ANSI codes click's `style` writes (bold False is explicitly not bold); the text is escaped."""
     safe = _escape_for_terminal(_shown(text))
     if not color:
         return safe
