@@ -1,9 +1,8 @@
 """Secrets out of every string and log line that leaves gonogo: one redactor per process.
 
-One process-wide redactor rather than a filter per output, because a secret reaches the user by
-many roads (a library's log record, Jira quoting our request, a dead-letter reason printed days
-later). Whoever reads a secret registers it; every output calls `redact`. A secret is also blanked
-in the forms it travels in: base64 (HTTP basic auth) and URL-encoded.
+A secret reaches the user by many roads (a library's log record, Jira quoting our request, a
+dead-letter reason printed days later), so whoever reads a secret registers it here and every output
+calls `redact`. Its base64 (HTTP basic auth) and URL-encoded forms are blanked too.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-MASK = "***"
 # Shorter values would blank ordinary text (a one-letter "secret" would eat every "a").
 _MIN_SECRET_LENGTH = 4
 # Environment variables that hold secrets (the webhook service adds those it reads from files).
@@ -48,28 +46,22 @@ class Redactor:
 
     def remember_credentials(self, user: str | None, token: str | None) -> None:
         """A Jira token, and with a user the `Authorization: Basic` value, which holds it encoded."""
-        self.remember(token)
-        if user and token:
-            self.remember(*_base64_forms(f"{user}:{token}"))
+        self.remember(token, *(_base64_forms(f"{user}:{token}") if user and token else ()))
 
     def remember_url_password(self, url: str | None) -> None:
         """The password inside a URL such as `redis://:password@host:6379/0`."""
-        if url:
-            self.remember(urlsplit(url).password)
+        self.remember(urlsplit(url).password if url else None)
 
     def __call__(self, text: str) -> str:
         for form in self._forms:
-            if form in text:
-                text = text.replace(form, MASK)
+            text = text.replace(form, "***")
         return text
 
 
 def _base64_forms(text: str) -> set[str]:
     raw = text.encode("utf-8")
-    encoded = {base64.b64encode(raw).decode("ascii"), base64.urlsafe_b64encode(raw).decode("ascii")}
-    return {
-        form for value in encoded for form in (value, value.rstrip("=")) if len(form) >= _MIN_SECRET_LENGTH
-    }
+    encoded = (base64.b64encode(raw).decode("ascii"), base64.urlsafe_b64encode(raw).decode("ascii"))
+    return {form for value in encoded for form in (value, value.rstrip("="))}
 
 
 REDACTOR = Redactor()
@@ -99,11 +91,8 @@ def remember_environment(environ: Mapping[str, str]) -> None:
 
 
 class RedactRecords(logging.Filter):
-    """Blank secrets in a log record's message and extra fields, whoever logged it.
-
-    Other libraries' records are also cut to their first line and 300 characters: a library may
-    log a whole response body (raw Jira text) after its first line.
-    """
+    """Blank secrets in a log record's message and extra fields, whoever logged it; other libraries'
+    records are cut to their first line and 300 characters (one may log a whole Jira response body)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -124,10 +113,8 @@ _installed: list[logging.Handler] = []
 def route_other_loggers(handler: logging.Handler, *, level: int) -> None:
     """Send records of every logger without a handler of its own to `handler`, from `level` on.
 
-    Python prints an unhandled record with its last-resort handler (and a module-level
-    `logging.error()` installs a default root handler): unredacted. A handler on the root logger
-    closes that road for every library at once. It replaces the one an earlier call installed
-    (commands may set logging up twice); handlers others put there (a test runner's) stay.
+    Python's last-resort handler (or the root handler a module-level `logging.error()` installs) would
+    print them unredacted. This replaces the handler an earlier call installed; others' stay.
     """
     root = logging.getLogger()
     for old in _installed:

@@ -10,10 +10,10 @@ import pytest
 from support import EXAMPLES, TODAY, Gonogo
 
 from gonogo.core.errors import ConfigurationError
-from gonogo.core.jira_shapes.option_aliases import parse_option_aliases
 from gonogo.core.pipeline.proposal import build_proposal
 from gonogo.core.pipeline.ticket import Ticket
 from gonogo.core.text import display_value
+from gonogo.core.vocabulary import parse_option_aliases
 from gonogo.sources.resources import bundled_vocabulary
 
 VOCABULARY = bundled_vocabulary()

@@ -8,9 +8,15 @@ from datetime import date
 from gonogo.core.pipeline.rules import Bound, Severity
 from gonogo.core.pipeline.verdict import Verdict
 from gonogo.core.pipeline.verdict_history import HistoryEntry
-from gonogo.core.portfolio.outcomes import ClosedBid, VerdictSource, closed_bids, suggestions, win_rate
 from gonogo.core.portfolio.rows import MissingRef, Row, RuleRef, build_portfolio
-from gonogo.core.portfolio.sections import failures_section
+from gonogo.core.portfolio.sections import (
+    ClosedBid,
+    VerdictSource,
+    closed_bids,
+    failures_section,
+    suggestions,
+    win_rate,
+)
 
 BUDGET = RuleRef("doomed/budget-exists", "The customer has a budget", Severity.BLOCKER)
 MARGIN = RuleRef("commercial/margin-floor", "The margin meets our floor", Severity.MAJOR)

@@ -1,4 +1,5 @@
-"""One exception family for "gonogo could not check"; `gonogo.cli.exits` picks each one's exit code."""
+"""One exception family for "gonogo could not check" (`gonogo.cli.exits` picks each one's exit code),
+and how long to wait before trying again."""
 
 from __future__ import annotations
 
@@ -17,9 +18,26 @@ class InputError(GonogoError):
     """The TICKET argument or a ticket file cannot be used."""
 
 
+class JiraError(GonogoError):
+    """Jira could not be reached, refused us, or lacks the ticket; `retryable` says if waiting cures it."""
+
+    def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = bounded_wait(retry_after)
+
+
+class EditRefused(JiraError):
+    """Jira refused an issue edit as a whole; a retry can leave out the `fields` its answer names."""
+
+    def __init__(self, message: str, *, fields: frozenset[str] = frozenset()) -> None:
+        super().__init__(message)
+        self.fields = fields
+
+
+# The longest Retry-After gonogo believes. Jira's rate limits ask for seconds or minutes; a bigger,
+# infinite or non-numeric value would park a webhook job for ever, neither retried nor dead-lettered.
 RETRY_AFTER_CEILING_SECONDS = 24 * 3600.0
-"""The longest Retry-After gonogo believes. Jira's rate limits ask for seconds or minutes; a bigger,
-infinite or non-numeric value would park a webhook job for ever, neither retried nor dead-lettered."""
 
 
 def bounded_wait(seconds: float | None) -> float | None:
@@ -29,20 +47,7 @@ def bounded_wait(seconds: float | None) -> float | None:
     return min(max(0.0, seconds), RETRY_AFTER_CEILING_SECONDS)
 
 
-class JiraError(GonogoError):
-    """Jira could not be reached, refused us, or lacks the ticket; `retryable` says whether waiting cures
-    it."""
-
-    def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retryable = retryable
-        self.retry_after = bounded_wait(retry_after)
-
-
-class EditRefused(JiraError):
-    """Jira refused an issue edit as a whole; `fields` are the ones its answer names, so a retry can leave
-    them out."""
-
-    def __init__(self, message: str, *, fields: frozenset[str] = frozenset()) -> None:
-        super().__init__(message)
-        self.fields = fields
+def doubling(failures: int, *, first: float, cap: float) -> float:
+    """The back-off, for Jira's retries and webhook jobs': seconds to wait after the `failures`-th failure
+    in a row (1 for the first), doubling, capped."""
+    return float(min(first * 2 ** (failures - 1), cap))

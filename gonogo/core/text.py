@@ -15,21 +15,16 @@ def display_value(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, int):
         return f"{value:,}"
-    if isinstance(value, float):
-        return _decimals(value)
+    if isinstance(value, float):  # enough decimals that 14.996 % does not read as the 15 % floor it fails
+        places = 2
+        while places < 6 and not value.is_integer() and round(value, places) == round(value):
+            places += 1
+        return f"{value:,.{places}f}".rstrip("0").rstrip(".")
     if isinstance(value, list):
         return ", ".join(display_value(item) for item in value)
     if isinstance(value, SiteOption):  # the site's own words, never gonogo's vocabulary
         return value.site_text
     return str(value)
-
-
-def _decimals(value: float) -> str:
-    """Enough decimals that 14.996 % does not read as the 15 % floor it fails."""
-    places = 2
-    while places < 6 and not value.is_integer() and round(value, places) == round(value):
-        places += 1
-    return f"{value:,.{places}f}".rstrip("0").rstrip(".")
 
 
 def clipped(text: str, limit: int = 60) -> str:

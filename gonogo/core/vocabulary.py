@@ -1,4 +1,4 @@
-"""The proposal vocabulary (gonogo/schemas/proposal.schema.json): properties, types, fields, derivations."""
+"""The proposal vocabulary (gonogo/schemas/proposal.schema.json) and a site's own words for its values."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
+
+from gonogo.core.errors import ConfigurationError
 
 # A value made only of these stands for nothing yet: "-", "?", "--", "…".
 _BLANK_MARKS = frozenset("-\u2010\u2013\u2014?.\u2026_/ ")
@@ -39,12 +41,11 @@ class PropertySpec:
 class Vocabulary:
     properties: Mapping[str, PropertySpec]
     thresholds: Mapping[str, float]  # each tunable number's default ([thresholds] in gonogo.toml overrides)
-    # Values that stand for "not known yet" (TBD, n/a, -): as `placeholder_key` reads them.
-    placeholders: frozenset[str] = frozenset()
+    placeholders: frozenset[str] = frozenset()  # "not known yet" (TBD, n/a), as `option_key` reads them
 
     def with_placeholders(self, extra: Iterable[str]) -> Vocabulary:
         """The vocabulary with a site's own placeholders added ([vocabulary].placeholders)."""
-        return replace(self, placeholders=self.placeholders | {placeholder_key(p) for p in extra})
+        return replace(self, placeholders=self.placeholders | {option_key(p) for p in extra})
 
     def with_flags(self, labels: Mapping[str, str]) -> Vocabulary:
         """The vocabulary with the yes/no properties text signals set (`gonogo.core.pipeline.signals`)."""
@@ -52,9 +53,8 @@ class Vocabulary:
         return replace(self, properties={**self.properties, **flags})
 
     def placeholder(self, text: str) -> bool:
-        """Whether the whole value says "not known yet": a listed placeholder, or nothing but
-        dashes, question marks, dots and the like ("-", "?", "--", "...")."""
-        key = placeholder_key(text)
+        """Whether the whole value says "not known yet": a listed placeholder, or only `_BLANK_MARKS`."""
+        key = option_key(text)
         return key in self.placeholders or key.rstrip(".!") in self.placeholders or set(key) <= _BLANK_MARKS
 
     @cached_property  # asked for every rule of every ticket
@@ -72,8 +72,8 @@ class Vocabulary:
         return {s.name: s.default_field for s in self.properties.values() if s.default_field is not None}
 
 
-def placeholder_key(text: str) -> str:
-    """A value as placeholders are compared: case and runs of spaces do not matter."""
+def option_key(text: str) -> str:
+    """How a site's text is compared with a placeholder or an option alias: case and spaces do not matter."""
     return " ".join(text.casefold().split())
 
 
@@ -87,7 +87,7 @@ def vocabulary_from_schema(data: Mapping[str, Any]) -> Vocabulary:
     return Vocabulary(
         properties={name: _property(name, spec) for name, spec in data["properties"].items()},
         thresholds=thresholds_declared(data.get("x-gonogo-thresholds", {})),
-        placeholders=frozenset(placeholder_key(p) for p in data.get("x-gonogo-placeholders", ())),
+        placeholders=frozenset(option_key(p) for p in data.get("x-gonogo-placeholders", ())),
     )
 
 
@@ -108,3 +108,36 @@ def _property(name: str, spec: Mapping[str, Any]) -> PropertySpec:
         actor=spec.get("x-gonogo-actor"),
         unit=spec.get("x-gonogo-unit"),
     )
+
+
+OptionAliases = Mapping[str, Mapping[str, str]]
+"""`[values.PROPERTY]`: property → site option text (`option_key`) → vocabulary value ("Full" = "strong")."""
+
+
+def parse_option_aliases(table: Mapping[str, Mapping[str, str]], vocabulary: Vocabulary) -> OptionAliases:
+    """Check `[values]` against the vocabulary (an alias to a value it lacks would never match) and index it.
+
+    Without aliases a site whose options read Full / Partial / None would make every proposal NEEDS INFO.
+    """
+    with_options = sorted(name for name, spec in vocabulary.properties.items() if spec.enum)
+    parsed: dict[str, dict[str, str]] = {}
+    for prop, aliases in table.items():
+        spec = vocabulary.properties.get(prop)
+        if spec is None or not spec.enum:
+            raise ConfigurationError(
+                f"[values.{prop}]: {prop} is not a property with fixed options; "
+                f"[values] tables exist for: {', '.join(with_options)}"
+            )
+        index = parsed[prop] = {}
+        for text, value in aliases.items():
+            if value not in spec.enum:
+                raise ConfigurationError(
+                    f'[values.{prop}]: "{text}" = "{value}", but {prop} has no value "{value}": '
+                    f"use one of {', '.join(spec.enum)}"
+                )
+            if index.setdefault(option_key(text), value) != value:
+                raise ConfigurationError(
+                    f'[values.{prop}]: "{text}" is given twice (ignoring case) with different values: '
+                    "keep one"
+                )
+    return parsed

@@ -15,7 +15,6 @@ from typing import Any
 from gonogo import __version__
 from gonogo.core.errors import ConfigurationError
 from gonogo.core.jira_shapes.changelog import History, read_histories
-from gonogo.core.jira_shapes.option_aliases import OptionAliases, parse_option_aliases
 from gonogo.core.pipeline import rules, site_words, verdict_history
 from gonogo.core.pipeline import signals as text_signals
 from gonogo.core.pipeline.decisions import DecisionContext
@@ -28,7 +27,7 @@ from gonogo.core.pipeline.signals import Signal
 from gonogo.core.pipeline.site_words import OptionTexts
 from gonogo.core.pipeline.ticket import CUSTOM_FIELD_ID, Ticket
 from gonogo.core.pipeline.waivers import WaiverContext
-from gonogo.core.vocabulary import Vocabulary
+from gonogo.core.vocabulary import OptionAliases, Vocabulary, parse_option_aliases
 from gonogo.jira.groups import Fetch, GroupDirectory
 from gonogo.render.renderer import Renderer, make_renderer
 from gonogo.sources.checklists import discover

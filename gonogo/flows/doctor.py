@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from gonogo.core.errors import ConfigurationError, GonogoError
 from gonogo.core.jira_shapes.comment_format import CommentFormat, is_cloud_host
-from gonogo.core.jira_shapes.option_aliases import OptionAliases, option_key, parse_option_aliases
 from gonogo.core.jira_shapes.site_fields import SiteField, closest_fields, type_problem
 from gonogo.core.pipeline.authority import GROUP_PREFIX
 from gonogo.core.pipeline.decisions import DecisionPolicy
 from gonogo.core.pipeline.proposal import canonical_option
-from gonogo.core.vocabulary import PropertySpec, Vocabulary
+from gonogo.core.vocabulary import OptionAliases, PropertySpec, Vocabulary, option_key, parse_option_aliases
 from gonogo.flows.assessor import field_map
 from gonogo.flows.authoring import lint
 from gonogo.sources.config import Settings

@@ -32,8 +32,8 @@ from gonogo.core.pipeline.proposal import Proposal, resolve_field_ref
 from gonogo.core.pipeline.ticket import PROJECT_KEY, Ticket, ticket_from_rest
 from gonogo.core.pipeline.verdict_history import read_history
 from gonogo.core.pipeline.waivers import is_waiver_label
-from gonogo.core.portfolio.outcomes import closed_bids, outcomes_section
 from gonogo.core.portfolio.rows import Portfolio, Row, Totals, build_portfolio, error_row, row_from_assessment
+from gonogo.core.portfolio.sections import closed_bids, outcomes_section
 from gonogo.core.text import clipped
 from gonogo.flows.assessor import WAIVER_ORIGIN_FIELDS, Assessor
 from gonogo.flows.check_ticket import post_verdict, posted_inputs

@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from gonogo.core.jira_shapes.option_aliases import option_key
 from gonogo.core.jira_shapes.site_fields import SiteField, type_problem
 from gonogo.core.pipeline.proposal import canonical_option
-from gonogo.core.vocabulary import PropertySpec, Vocabulary
+from gonogo.core.vocabulary import PropertySpec, Vocabulary, option_key
 from gonogo.sources.resources import schema_path
 
 CLEAR_MATCH = 0.8  # below this a field is only a candidate for a person to choose

@@ -24,7 +24,7 @@ import tenacity
 import urllib3
 
 from gonogo import __version__
-from gonogo.core.backoff import doubling
+from gonogo.core.errors import doubling
 from gonogo.jira import rest
 from gonogo.jira.throttle import Throttle
 

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from gonogo.core.pipeline.verdict import WORST_FIRST
-from gonogo.core.portfolio.outcomes import OUTCOMES
 from gonogo.core.portfolio.rows import Portfolio, score_bands
+from gonogo.core.portfolio.sections import OUTCOMES
 
 MAX_BARS = 10  # a chart shows the ten biggest; the table under it lists them all
 ROW_HEIGHT = 34  # a title line, then a 14-pixel bar under it

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
-from gonogo.core.backoff import doubling
-from gonogo.core.errors import ConfigurationError
+from gonogo.core.errors import ConfigurationError, doubling
 from gonogo.sources.config import Secret, Settings
 from gonogo.webhook.classify import Filters
 

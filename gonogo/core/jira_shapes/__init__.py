@@ -1,3 +1,1 @@
-"""Jira's shapes as typed data: the change history, the site's fields and option texts, labels,
-the comment format and what happened to a published comment.
-"""
+"""Jira's shapes as typed data: change history, site fields, labels, the comment format."""

@@ -1,13 +1,11 @@
-"""Jira's change history of one issue, as typed data: who changed which field, and when.
+"""Jira's change history of one issue, which waivers and decisions rest on: who changed which field, when.
 
-Waivers and decisions rest on it (who added a label, what changed since). Cloud names people and
-fields by id, Data Center by user name and display name, so both are kept. A comment's author and
-`GET myself` are the same user object as a change's author.
+Cloud names people and fields by id, Data Center by user name and display name, so both are kept.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -23,10 +21,8 @@ class Person:
 
 @dataclass(frozen=True)
 class FieldChange:
-    """One field's change within a history entry; `field_id` only on Cloud."""
-
     field: str
-    field_id: str | None
+    field_id: str | None  # only on Cloud
     before: str
     after: str
 
@@ -59,16 +55,14 @@ class LabelAdded:
 
 def read_histories(changelog: Mapping[str, Any]) -> tuple[History, ...]:
     """The histories in a changelog object, oldest first; entries Jira did not shape right are skipped."""
-    raw = changelog.get("histories") if isinstance(changelog, Mapping) else None
+    raw = changelog.get("histories")
     entries = [_history(item) for item in raw if isinstance(item, dict)] if isinstance(raw, list) else []
     return tuple(sorted(entries, key=lambda h: (h.created is None, h.created or datetime.min)))
 
 
 def changelog_is_complete(changelog: Mapping[str, Any]) -> bool:
-    """Whether a changelog holds every entry. Jira sends only the most recent ones ("recent updates
-    ... starting from the most recent") and says how many there are in `total`."""
-    histories = changelog.get("histories") if isinstance(changelog, Mapping) else None
-    total = changelog.get("total") if isinstance(changelog, Mapping) else None
+    """Whether a changelog holds every entry: Jira sends only the most recent ones and their `total`."""
+    histories, total = changelog.get("histories"), changelog.get("total")
     return (
         isinstance(histories, list)
         and isinstance(total, int)
@@ -78,28 +72,21 @@ def changelog_is_complete(changelog: Mapping[str, Any]) -> bool:
     )
 
 
+def is_complete(changelog: Mapping[str, Any]) -> bool:
+    """Whether the changelog is whole (one without `total` counts): only then a label dates from creation."""
+    raw, total = changelog.get("histories"), changelog.get("total")
+    return isinstance(raw, list) and (not isinstance(total, int) or total <= len(raw))
+
+
 def labels_added(histories: Iterable[History]) -> dict[str, LabelAdded]:
     """Each label (case-folded) with the most recent history entry that added it."""
     added: dict[str, LabelAdded] = {}
-    for history in histories:
-        for change in history.changes:
-            if change.field_id != "labels" and change.field.casefold() != "labels":
-                continue
-            before = {label.casefold() for label in change.before.split()}
-            for label in change.after.split():
-                if label.casefold() not in before:
-                    added[label.casefold()] = LabelAdded(history.author, history.created)
+    for history, change in _changes(histories, field_ids={"labels"}, field_names={"labels"}):
+        before = {label.casefold() for label in change.before.split()}
+        for label in change.after.split():
+            if label.casefold() not in before:
+                added[label.casefold()] = LabelAdded(history.author, history.created)
     return added
-
-
-def is_complete(changelog: Mapping[str, Any]) -> bool:
-    """Whether the changelog is whole (Jira pages long ones): only then can a label be known to date from
-    creation."""
-    raw = changelog.get("histories") if isinstance(changelog, Mapping) else None
-    if not isinstance(raw, list):
-        return False
-    total = changelog.get("total")
-    return not isinstance(total, int) or total <= len(raw)
 
 
 def creation(fields: Mapping[str, Any]) -> LabelAdded | None:
@@ -113,13 +100,7 @@ def first_change_after(
     histories: Iterable[History], moment: datetime, *, field_ids: set[str], field_names: set[str]
 ) -> tuple[History, FieldChange] | None:
     """The earliest change after `moment` to one of the fields (by id, or by case-folded display name)."""
-    for history in histories:
-        if history.created is None or history.created <= moment:
-            continue
-        for change in history.changes:
-            if change.field_id in field_ids or change.field.casefold() in field_names:
-                return history, change
-    return None
+    return next(_changes(histories, field_ids=field_ids, field_names=field_names, after=moment), None)
 
 
 def last_change(
@@ -130,14 +111,18 @@ def last_change(
     after: datetime | None = None,
 ) -> tuple[History, FieldChange] | None:
     """The latest change to one of the fields (by id or case-folded name), optionally only after `after`."""
-    found = None
+    found = list(_changes(histories, field_ids=field_ids, field_names=field_names, after=after))
+    return found[-1] if found else None
+
+
+def _changes(
+    histories: Iterable[History], *, field_ids: set[str], field_names: set[str], after: datetime | None = None
+) -> Iterator[tuple[History, FieldChange]]:
     for history in histories:
-        if after is not None and (history.created is None or history.created <= after):
-            continue
-        for change in history.changes:
-            if change.field_id in field_ids or change.field.casefold() in field_names:
-                found = (history, change)
-    return found
+        if after is None or (history.created is not None and history.created > after):
+            for change in history.changes:
+                if change.field_id in field_ids or change.field.casefold() in field_names:
+                    yield history, change
 
 
 def _history(item: Mapping[str, Any]) -> History:
@@ -145,28 +130,32 @@ def _history(item: Mapping[str, Any]) -> History:
     return History(
         author=_person(item.get("author")),
         created=_time(item.get("created")),
-        changes=tuple(_change(c) for c in items if isinstance(c, dict)) if isinstance(items, list) else (),
+        changes=tuple(
+            FieldChange(
+                field=str(c.get("field") or ""),
+                field_id=c["fieldId"] if isinstance(c.get("fieldId"), str) else None,
+                before=str(c.get("fromString") or ""),
+                after=str(c.get("toString") or ""),
+            )
+            for c in (items if isinstance(items, list) else ())
+            if isinstance(c, dict)
+        ),
     )
+
+
+def _named(user: Any) -> list[tuple[str, str]]:
+    """A user object's ids: account id (Cloud), user name and key (Data Center)."""
+    keys = ("accountId", "name", "key") if isinstance(user, dict) else ()
+    return [(k, user[k]) for k in keys if isinstance(user.get(k), str) and user[k]]
 
 
 def user_ids(user: Any) -> frozenset[str]:
-    """Every id a Jira user object gives: account id (Cloud), user name and key (Data Center)."""
-    if not isinstance(user, dict):
-        return frozenset()
-    return frozenset(
-        user[k] for k in ("accountId", "name", "key") if isinstance(user.get(k), str) and user[k]
-    )
+    return frozenset(value for _, value in _named(user))
 
 
 def account_key(user: Any) -> str | None:
-    """ "accountId:…", "name:…" or "key:…" for a user object, to compare a comment's author with
-    gonogo's own account; None when it names nobody."""
-    if not isinstance(user, dict):
-        return None
-    named = (
-        f"{k}:{user[k]}" for k in ("accountId", "name", "key") if isinstance(user.get(k), str) and user[k]
-    )
-    return next(named, None)
+    """ "accountId:…", "name:…" or "key:…", to compare a comment's author with gonogo's own account."""
+    return next((f"{k}:{value}" for k, value in _named(user)), None)
 
 
 def _person(raw: Any) -> Person | None:
@@ -176,25 +165,10 @@ def _person(raw: Any) -> Person | None:
     return Person(name=name if isinstance(name, str) else None, ids=user_ids(raw))
 
 
-def _change(raw: Mapping[str, Any]) -> FieldChange:
-    field_id = raw.get("fieldId")
-    return FieldChange(
-        field=str(raw.get("field") or ""),
-        field_id=field_id if isinstance(field_id, str) else None,
-        before=str(raw.get("fromString") or ""),
-        after=str(raw.get("toString") or ""),
-    )
-
-
 def _time(raw: Any) -> datetime | None:
-    """Jira's `2026-11-18T15:02:00.000+0000`; None when absent or not a time."""
-    if not isinstance(raw, str):
-        return None
+    """Jira's `2026-11-18T15:02:00.000+0000`; None when absent, not a time or without a zone."""
     try:
-        moment = datetime.strptime(raw, "%Y-%m-%dT%H:%M:%S.%f%z")
+        moment = datetime.fromisoformat(raw) if isinstance(raw, str) else None
     except ValueError:
-        try:
-            moment = datetime.fromisoformat(raw)
-        except ValueError:
-            return None
-    return moment if moment.tzinfo is not None else None
+        return None
+    return moment if moment is not None and moment.tzinfo is not None else None

@@ -1,8 +1,7 @@
 """The verdict comment: its format, its body, and what publishing it did.
 
-Which format a site gets (ADF on Cloud over REST v3, wiki markup on Data Center over v2) is decided
-from the configuration alone, the host when `[jira] deployment` is "auto", so a check never spends a
-`serverInfo` round-trip on it.
+The format (ADF on Cloud over REST v3, wiki markup on Data Center over v2) is decided from the
+configuration alone (the host when `[jira] deployment` is "auto"): no `serverInfo` round-trip.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Is a mapped field on the site at all? A typo in `[fields]` must not read as missing information.
 
-Only the site's field list tells "missing on this ticket" from "unknown to the site", so it is
-asked for only when a mapped field is not on the ticket: a normal check costs no extra round-trip.
+The site's field list is asked for only when a mapped field is not on the ticket: a normal check
+costs no extra round-trip.
 """
 
 from __future__ import annotations
@@ -67,12 +67,12 @@ def editable_fields_from(editmeta: Any) -> dict[str, SiteField]:
 
 
 def _site_field(item: Mapping[str, Any], *, options: tuple[str, ...] = ()) -> SiteField:
-    schema = item.get("schema") if isinstance(item.get("schema"), dict) else {}
-    items = schema.get("items") if isinstance(schema, dict) else None
+    schema: dict[str, Any] = item["schema"] if isinstance(item.get("schema"), dict) else {}
+    items = schema.get("items")
     return SiteField(
         id=str(item["id"]),
         name=str(item.get("name") or item["id"]),
-        type=str(schema.get("type", "any")) if isinstance(schema, dict) else "any",
+        type=str(schema.get("type", "any")),
         items=str(items) if items else None,
         options=options,
     )
@@ -127,17 +127,14 @@ def require_known_fields(refs: Mapping[str, str], site: Mapping[str, str]) -> No
         return
     problems = []
     for prop, ref in unknown.items():
-        close = closest_fields(ref, site)
-        hint = (
-            f"closest: {', '.join(close)}" if close else "gonogo setup --list-fields lists the site's fields"
-        )
+        close = ", ".join(closest_fields(ref, site))
+        hint = f"closest: {close}" if close else "gonogo setup --list-fields lists the site's fields"
         problems.append(f'[fields] {prop} = "{ref}" is not a field of this Jira site ({hint})')
     raise ConfigurationError("; ".join(problems) + ": fix [fields] in gonogo.toml")
 
 
 def require_some_known_field(refs: Mapping[str, str], site: Mapping[str, str], *, key: str) -> None:
-    """Refuse a configuration none of whose mapped fields exist on the site: every ticket would be NEEDS
-    INFO."""
+    """Refuse a configuration none of whose mapped fields the site has: every ticket would be NEEDS INFO."""
     if refs and len(unknown_to_site(refs, site)) == len(refs):
         raise ConfigurationError(
             f"none of the fields gonogo reads ({', '.join(list(refs.values())[:3])}, ...) is a field "

@@ -51,8 +51,7 @@ def label_change(current: Any, *, verdict: str, prefix: str) -> LabelChange:
 
 
 def verdict_labels_changed(items: Iterable[Any], prefix: str) -> bool:
-    """True when a changelog adds or removes a verdict label: only gonogo may set them, so the caller re-
-    checks."""
+    """Whether a changelog adds or removes a verdict label (only gonogo may: the caller re-checks)."""
     ours = verdict_labels(prefix)
     for item in items:
         if not isinstance(item, dict) or str(item.get("fieldId") or item.get("field")).casefold() != "labels":

@@ -14,9 +14,8 @@ from datetime import date, datetime
 from typing import Any
 
 from gonogo.core.errors import ConfigurationError
-from gonogo.core.jira_shapes.option_aliases import option_key
 from gonogo.core.pipeline.ticket import CUSTOM_FIELD_ID, Ticket
-from gonogo.core.vocabulary import PropertySpec, Vocabulary
+from gonogo.core.vocabulary import PropertySpec, Vocabulary, option_key
 
 # A number as people type it: an optional currency sign or ISO code, digits, an optional decimal
 # part, an optional % or currency after. Digits may be grouped in threes by one separator used

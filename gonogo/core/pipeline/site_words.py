@@ -10,10 +10,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from gonogo.core.jira_shapes.option_aliases import option_key
 from gonogo.core.pipeline.path_to_go import Fix, PathToGo
 from gonogo.core.pipeline.proposal import SiteOption, canonical_option
-from gonogo.core.vocabulary import PropertySpec, Vocabulary
+from gonogo.core.vocabulary import PropertySpec, Vocabulary, option_key
 
 OptionTexts = Mapping[str, Mapping[str, str]]
 """Property → vocabulary value → the site's text for it (only values the site can hold)."""

@@ -1,3 +1,1 @@
-"""The portfolio over many tickets: rows worst first, the patterns across them, how verdicts fared
-and the sections every format shows.
-"""
+"""The portfolio over many tickets: rows worst first, and the sections every format shows."""

@@ -1,8 +1,4 @@
-"""The portfolio: one row per ticket, worst first, with totals.
-
-The order is the product: tickets gonogo could not check first, then NO-GO to GO, lowest score
-first. Each row's reason is picked by the same gates that pick the verdict.
-"""
+"""The portfolio: one row per ticket, worst first (the order is the product), with totals."""
 
 from __future__ import annotations
 
@@ -17,7 +13,7 @@ from urllib.parse import quote
 
 from gonogo.core.jira_shapes.comment_format import Publication
 from gonogo.core.pipeline.decisions import DecisionRecord
-from gonogo.core.pipeline.findings import Assessment, Coverage, Finding, FindingStatus, unrecorded_that_matter
+from gonogo.core.pipeline.findings import Assessment, Coverage, FindingStatus, unrecorded_that_matter
 from gonogo.core.pipeline.rules import Severity
 from gonogo.core.pipeline.verdict import WORST_FIRST, Verdict
 from gonogo.core.pipeline.verdict_history import HistoryEntry, VerdictChange, extended, latest_change
@@ -46,8 +42,6 @@ class Reason:
 
 @dataclass(frozen=True, slots=True)
 class WaiverEntry:
-    """One waiver on one ticket, as the portfolio lists it: the rule, its status and its dates."""
-
     key: str
     rule: str  # "checklist/rule"
     title: str
@@ -80,8 +74,7 @@ class MissingRef:
 
 @dataclass(frozen=True, slots=True)  # one per ticket in a report: kept small
 class Row:
-    """One ticket in the report; no verdict when it could not be assessed, an error too when it was not
-    posted."""
+    """One ticket in the report; no verdict when it could not be assessed, an error when not posted either."""
 
     key: str
     ticket_id: str | None
@@ -105,8 +98,7 @@ class Row:
     changed_by_estimates: bool = False
 
     def change(self, today: date) -> VerdictChange | None:
-        """The latest verdict change, this run's verdict counted as of `today` (not for a bid judged as
-        closed)."""
+        """The latest verdict change, this run's verdict counted as of `today` (unless judged as closed)."""
         if self.verdict is None or self.judged_as_closed:
             return latest_change(self.history)
         return latest_change(extended(self.history, HistoryEntry(today, self.verdict, self.score)))
@@ -114,8 +106,7 @@ class Row:
 
 @dataclass
 class Totals:
-    """How many tickets got each verdict, how many failed, and what happened to the comments: counted
-    as rows go by, so a report that writes each row needs to keep none."""
+    """Counted as rows go by, so a report that writes each row needs to keep none."""
 
     tickets: int = 0
     by_verdict: dict[Verdict, int] = field(default_factory=lambda: dict.fromkeys(WORST_FIRST, 0))
@@ -148,9 +139,7 @@ class Portfolio:
     outcomes: dict[str, Any] | None = None  # --outcomes: how the verdicts of closed bids fared
 
     def browse_url(self, row: Row) -> str | None:
-        if not self.site:
-            return None
-        return f"{self.site.rstrip('/')}/browse/{quote(row.key, safe='')}"
+        return f"{self.site.rstrip('/')}/browse/{quote(row.key, safe='')}" if self.site else None
 
     @property
     def unscored(self) -> int:
@@ -164,8 +153,8 @@ def score_bands(width: int) -> list[tuple[int, int]]:
 
 
 def top_reason(assessment: Assessment, headline: str) -> Reason | None:
-    """The reason that explains the verdict, picked in the verdict rule's order and worded by the
-    `headline` (the renderer's); a GO has one only as a caveat."""
+    """The reason for the verdict, picked in the verdict rule's order; a GO has one only as a caveat:
+    a check that judges the bid but did not run, or an unrecorded one whose failing would matter."""
     failed = [f for f in assessment.findings if f.outcome is FindingStatus.FAILED]
     for finding in failed:
         if finding.rule.severity is Severity.BLOCKER:
@@ -175,18 +164,11 @@ def top_reason(assessment: Assessment, headline: str) -> Reason | None:
     for finding in failed:
         if finding.rule.severity is Severity.MAJOR:
             return Reason(ReasonKind.MAJOR, headline, finding.ref)
-    caveat = _caveat(assessment)
-    if caveat and headline:
-        return Reason(ReasonKind.UNCHECKED, headline, caveat[0].ref)
-    return None
-
-
-def _caveat(assessment: Assessment) -> list[Finding]:
-    """Checks that judge the bid but did not run, and unrecorded ones whose failing would matter."""
     unchecked = [
         f for f in assessment.findings if f.outcome is FindingStatus.SKIPPED and f.judges and not f.unrecorded
     ]
-    return [*unchecked, *unrecorded_that_matter(assessment)]
+    caveat = [*unchecked, *unrecorded_that_matter(assessment)]
+    return Reason(ReasonKind.UNCHECKED, headline, caveat[0].ref) if caveat and headline else None
 
 
 def row_from_assessment(
@@ -198,9 +180,7 @@ def row_from_assessment(
     closed: date | None = None,
     values: Mapping[str, float] | None = None,
 ) -> Row:
-    """The assessment's row; with `closed` (--outcomes) it was judged as of that day, not as of today.
-
-    Waiver labels naming no rule are left out of `waivers`."""
+    """The assessment's row (waivers naming no rule left out); with `closed` (--outcomes) judged then."""
     findings = assessment.findings
     return Row(
         key=assessment.ticket_key,

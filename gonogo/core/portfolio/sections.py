@@ -1,22 +1,177 @@
-"""The portfolio's teaching sections as the plain data every format shows, so no two can disagree:
-what no single ticket shows (which rules fail most, which questions stay open, whose verdict moved,
-which waivers stand) and the decisions people recorded beside the verdicts."""
+"""The portfolio's sections as the plain data every format shows, so no two can disagree.
+
+A win rate is won ÷ (won + lost), given only from MIN_BIDS decided bids, so a small sample is never
+dressed up as evidence. Where results contradict a threshold a suggestion says so; nothing changes.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
+from enum import StrEnum
 from typing import Any
 
 from gonogo.core.pipeline.decisions import BidDecision, DecisionRecord, is_against
-from gonogo.core.pipeline.rules import Severity
+from gonogo.core.pipeline.rules import Bound, Checklist, Severity
 from gonogo.core.pipeline.verdict import WORST_FIRST, Verdict
-from gonogo.core.pipeline.verdict_history import VerdictChange
+from gonogo.core.pipeline.verdict_history import VerdictChange, verdict_on
 from gonogo.core.pipeline.waivers import WaiverStatus
-from gonogo.core.portfolio.outcomes import ClosedBid, closed_bids, tally
-from gonogo.core.portfolio.rows import MissingRef, Portfolio, Row, RuleRef, sort_key_of
+from gonogo.core.portfolio.rows import MissingRef, Portfolio, Row, RuleRef, score_bands, sort_key_of
 
 EXPIRING_SOON_DAYS = 7  # an active waiver ending within this many days is listed as expiring
+
+OUTCOMES = ("won", "lost", "withdrawn", "no-bid", "none")  # "none": closed without an outcome in the field
+MIN_BIDS = 5
+BAND_WIDTH = 20  # score bands 0-19, 20-39, ..., 80-100
+
+
+class VerdictSource(StrEnum):
+    """Where a closed bid's verdict comes from."""
+
+    HISTORY = "history"  # the last verdict gonogo recorded before the ticket closed
+    ASSESSED = "assessed"  # no history: a fresh assessment of the ticket's final fields
+
+
+@dataclass(frozen=True)
+class ClosedBid:
+    """A closed ticket with the verdict it had before closing and how the bid ended."""
+
+    key: str
+    outcome: str  # one of OUTCOMES
+    verdict: Verdict
+    score: int | None
+    source: VerdictSource
+    rules: tuple[RuleRef, ...]
+    values: Mapping[str, float]
+    decision: DecisionRecord | None = None  # the bid decision recorded on the ticket
+
+
+def closed_bids(rows: Iterable[Row]) -> list[ClosedBid]:
+    """The assessed rows with the verdict each had before it closed: from history, else as assessed."""
+    bids = []
+    for row in rows:
+        if row.verdict is None:
+            continue
+        stored = row.history
+        entry = verdict_on(stored, row.closed) if row.closed is not None else (stored[-1] if stored else None)
+        verdict, score, source = (
+            (row.verdict, row.score, VerdictSource.ASSESSED)
+            if entry is None
+            else (entry.verdict, entry.score, VerdictSource.HISTORY)
+        )
+        outcome = row.outcome if row.outcome in OUTCOMES else "none"
+        bids.append(
+            ClosedBid(row.key, outcome, verdict, score, source, row.failed_rules, row.values, row.decision)
+        )
+    return bids
+
+
+def outcomes_section(
+    bids: Sequence[ClosedBid], *, checklists: Sequence[Checklist], thresholds: Mapping[str, float]
+) -> dict[str, Any]:
+    """Outcomes by verdict, win rate by score band and per failed or waived rule, and suggestions."""
+    bounds = dict.fromkeys(bound for c in checklists for rule in c.rules for bound in rule.bounds)
+    return {
+        "min_bids": MIN_BIDS,
+        "closed": len(bids),
+        "from_history": sum(b.source is VerdictSource.HISTORY for b in bids),
+        "assessed": sum(b.source is VerdictSource.ASSESSED for b in bids),
+        "overall": win_rate(Counter(b.outcome for b in bids)),
+        "by_verdict": [{"verdict": v.value, **tally(b for b in bids if b.verdict is v)} for v in WORST_FIRST],
+        "by_band": [
+            {
+                "low": low,
+                "high": high,
+                **tally(b for b in bids if b.score is not None and low <= b.score <= high),
+            }
+            for low, high in score_bands(BAND_WIDTH)
+        ],
+        "by_rule": sorted(_by_rule(bids, checklists), key=lambda r: (-r["decided"], -r["total"], r["rule"])),
+        "suggestions": suggestions(bids, list(bounds), thresholds),
+        "bids": [
+            {
+                "key": b.key,
+                "outcome": b.outcome,
+                "verdict": b.verdict.value,
+                "score": b.score,
+                "source": b.source.value,
+            }
+            for b in bids
+        ],
+    }
+
+
+def _by_rule(bids: Sequence[ClosedBid], checklists: Sequence[Checklist]) -> list[dict[str, Any]]:
+    """Each rule failed or waived on some closed bid, with how those bids ended."""
+    return [
+        {
+            "rule": ref,
+            "title": rule.title,
+            "problem": rule.failed_label,
+            "severity": rule.severity.value,
+            **tally(hit),
+        }
+        for ref, rule in ((f"{c.id}/{r.id}", r) for c in checklists for r in c.rules)
+        if (hit := [b for b in bids if any(failed.ref == ref for failed in b.rules)])
+    ]
+
+
+def suggestions(
+    bids: Sequence[ClosedBid], bounds: Sequence[Bound], thresholds: Mapping[str, float]
+) -> list[dict[str, Any]]:
+    """Thresholds the results contradict (at least MIN_BIDS decided bids past the last win, all lost),
+    each with the value that would have failed exactly those."""
+    return [
+        found
+        for bound in bounds
+        if bound.threshold in thresholds and (found := _suggestion(bound, thresholds[bound.threshold], bids))
+    ]
+
+
+def _suggestion(bound: Bound, current: float, bids: Sequence[ClosedBid]) -> dict[str, Any] | None:
+    decided = [
+        (b.values[bound.property], b.outcome)
+        for b in bids
+        if b.outcome in ("won", "lost") and bound.property in b.values
+    ]
+    sign = 1 if bound.keyword in ("minimum", "exclusiveMinimum") else -1  # an upper bound turned lower
+    wins = [sign * value for value, outcome in decided if outcome == "won"]
+    if not wins:
+        return None
+    edge = min(wins)
+    beyond = [sign * value for value, _ in decided if sign * value < edge]
+    if len(beyond) < MIN_BIDS or edge <= sign * current:
+        return None
+    suggested = edge if bound.keyword in ("minimum", "maximum") else max(beyond)
+    return {
+        "threshold": bound.threshold,
+        "current": _number(current),
+        "suggested": _number(sign * suggested),
+        "property": bound.property,
+        "direction": "below" if sign > 0 else "above",
+        "edge": _number(sign * edge),
+        "bids": len(beyond),  # decided bids beyond the edge, every one lost
+    }
+
+
+def tally(bids: Iterable[ClosedBid]) -> dict[str, Any]:
+    """Each outcome's count (every one of OUTCOMES), the total, and the win rate they give."""
+    counted = Counter(bid.outcome for bid in bids)
+    counts = {outcome: counted[outcome] for outcome in OUTCOMES}
+    return {"counts": counts, "total": sum(counts.values()), **win_rate(counted)}
+
+
+def win_rate(outcomes: Counter[str]) -> dict[str, Any]:
+    """Decided bids (won + lost) and wins always; the rate (percent) only from MIN_BIDS decided bids."""
+    decided = outcomes["won"] + outcomes["lost"]
+    rate = round(100 * outcomes["won"] / decided) if decided >= MIN_BIDS else None
+    return {"decided": decided, "won": outcomes["won"], "win_rate": rate}
+
+
+def _number(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else value
 
 
 def failures_section(portfolio: Portfolio) -> dict[str, Any]:
@@ -80,9 +235,7 @@ def _change(turn: VerdictChange, today: date) -> dict[str, Any]:
 def ticket_change(portfolio: Portfolio, row: Row) -> dict[str, Any] | None:
     """The row's latest verdict change (its "changed" column), or None."""
     turn = row.change(portfolio.today)
-    if turn is None:
-        return None
-    return {**_change(turn, portfolio.today), "estimates_only": row.changed_by_estimates}
+    return {**_change(turn, portfolio.today), "estimates_only": row.changed_by_estimates} if turn else None
 
 
 def changes_section(portfolio: Portfolio) -> list[dict[str, Any]] | None:
@@ -120,10 +273,8 @@ def waivers_section(portfolio: Portfolio) -> dict[str, Any]:
 
 
 def decisions_section(portfolio: Portfolio) -> dict[str, Any]:
-    """The decisions people recorded by the verdict beside them: bids against a NO-GO, no-bids against a GO.
-
-    An outcomes run judges each against the verdict it had before closing; others against today's.
-    """
+    """The decisions people recorded by the verdict beside them (bids against a NO-GO, no-bids against a
+    GO): the verdict before closing in an outcomes run, else today's."""
     bids = closed_bids(portfolio.rows) if portfolio.outcomes is not None else None
     judged = (
         [(bid.key, bid.verdict, bid.decision) for bid in bids]
@@ -139,7 +290,20 @@ def decisions_section(portfolio: Portfolio) -> dict[str, Any]:
         "no_bids_against_go": by_verdict[Verdict.GO]["no_bid"]
         + by_verdict[Verdict.GO_WITH_CONDITIONS]["no_bid"],
         "by_verdict": list(by_verdict.values()),
-        "items": [_decision_item(key, verdict, d) for key, verdict, d in judged if d is not None],
+        "items": [
+            {
+                "key": key,
+                "verdict": verdict.value,
+                "decision": d.decision.value,
+                "by": d.by,
+                "on": d.on.isoformat() if d.on else None,
+                "counts": d.counts,
+                "against_verdict": is_against(d.decision, verdict),
+                "on_older_facts": d.older_facts is not None,
+            }
+            for key, verdict, d in judged
+            if d is not None
+        ],
         "outcomes": None if bids is None else _decision_outcomes(bids),
     }
 
@@ -152,19 +316,6 @@ def _decisions_beside(verdict: Verdict, here: list[DecisionRecord | None]) -> di
         "not_counted": sum(d is not None and not d.counts for d in here),
         "undecided": sum(d is None for d in here),
         "total": len(here),
-    }
-
-
-def _decision_item(key: str, verdict: Verdict, d: DecisionRecord) -> dict[str, Any]:
-    return {
-        "key": key,
-        "verdict": verdict.value,
-        "decision": d.decision.value,
-        "by": d.by,
-        "on": d.on.isoformat() if d.on else None,
-        "counts": d.counts,
-        "against_verdict": is_against(d.decision, verdict),
-        "on_older_facts": d.older_facts is not None,
     }
 
 
