@@ -16,10 +16,12 @@ from enum import StrEnum
 
 from gonogo.core.errors import ConfigurationError
 
-_TOKEN = re.compile(r"(\x00[vf][A-Za-z0-9+/=]*\x00)")  # a group: re.split keeps tokens at odd places
+_VALUE = r"\x00[vf][A-Za-z0-9+/=]*\x00"  # a sealed value's token
+_TOKEN = re.compile(f"({_VALUE})")  # a group: re.split keeps tokens at odd places
 _HEADING = re.compile(r"h([1-6])\. (.*)")
 _PANEL = re.compile(r":::(?:\s+(\w+))?\s*")
-_EMOTICON = re.compile(r"\((x|\?|!|/|i)\)")
+# A line's pieces: text at even places; a value's token, a star or an emoticon at odd ones.
+_INLINE = re.compile(rf"({_VALUE}|\*|\((?:x|\?|!|/|i)\))")
 
 
 class ValueKind(StrEnum):
@@ -181,11 +183,18 @@ class _Parser:
             self._items = []
 
     def _inline(self, line: str, number: int) -> tuple[Inline, ...]:
+        """The template's own words (strong spans, emoticons) and the values between them."""
         content: list[Inline] = []
         strong = False
-        for index, piece in enumerate(_TOKEN.split(line)):
+        for index, piece in enumerate(_INLINE.split(line)):
             if index % 2 == 0:
-                strong = self._words(piece, strong, content, number)
+                if "\x00" in piece:
+                    raise self._error(number, "the template's text holds a NUL character")
+                _append_words(content, piece, strong)
+            elif piece == "*":
+                strong = not strong
+            elif not piece.startswith("\x00"):
+                content.append(Emoticon(piece[1:-1]))
             elif strong:
                 raise self._error(number, "a {{ value }} inside *strong* text: keep values outside the stars")
             elif text := base64.b64decode(piece[2:-1]).decode("utf-8", "surrogatepass"):
@@ -193,20 +202,6 @@ class _Parser:
         if strong:
             raise self._error(number, "a *strong* text is not closed on its line")
         return tuple(content)
-
-    def _words(self, text: str, strong: bool, content: list[Inline], number: int) -> bool:
-        """Append the template's own words (strong spans, emoticons); return whether strong is open."""
-        if "\x00" in text:
-            raise self._error(number, "the template's text holds a NUL character")
-        for index, part in enumerate(text.split("*")):
-            if index:
-                strong = not strong
-            for place, words in enumerate(_EMOTICON.split(part)):  # an emoticon's name at odd places
-                if place % 2:
-                    content.append(Emoticon(words))
-                else:
-                    _append_words(content, words, strong)
-        return strong
 
     def _error(self, number: int, problem: str) -> ConfigurationError:
         where = f"{self._template}:{number}" if number else self._template

@@ -91,9 +91,7 @@ class Renderer:
 
     def comment(self, assessment: Assessment, *, limit: int = COMMENT_CHAR_LIMIT) -> str:
         """The Jira comment in wiki markup (REST v2)."""
-        body = self.comment_body(assessment, CommentFormat.WIKI, limit=limit).content
-        assert isinstance(body, str)
-        return body
+        return str(self.comment_body(assessment, CommentFormat.WIKI, limit=limit).content)
 
     def comment_adf(self, assessment: Assessment, *, limit: int = COMMENT_CHAR_LIMIT) -> Adf:
         """The Jira comment as an ADF document (REST v3)."""
@@ -177,11 +175,8 @@ def _for_terminal(value: Any) -> str:
 
 
 def _sealing(value: Any) -> str:
-    """The comment's `finalize`: every printed value shortened and sealed, unless it is Trusted.
-
-    Numbers, dates, yes/no and the verdict are gonogo's own formatting (FIXED): wiki markup prints
-    them as they are.
-    """
+    """The comment's `finalize`: every printed value shortened and sealed, unless it is Trusted;
+    numbers, dates, yes/no and the verdict are gonogo's own formatting (FIXED), never escaped."""
     if isinstance(value, Trusted):
         return str(value)
     fixed = value is None or isinstance(value, (bool, int, float, date, Enum))
@@ -190,12 +185,9 @@ def _sealing(value: Any) -> str:
 
 
 def _sealed_failed_title(finding: Any) -> Trusted:
-    """The failed title for the comment document, each of its values sealed on its own.
-
-    Sealed whole, "margin {margin_percent}%" would be one text value holding "-50", which wiki
-    markup must escape; sealed in parts, the number is FIXED and the words are judged on their own.
-    Falls back to the whole title when the evidence does not give back exactly the same text.
-    """
+    """The failed title for the comment, each value sealed on its own: sealed whole, "margin
+    {margin_percent}%" would be one text value holding "-50", which wiki markup must escape. Falls
+    back to the whole title when the evidence does not give back exactly the same text."""
     whole = failed_title(finding)
     values = {e.property: e.value for e in finding.evidence}
     title = finding.rule.failed_title or ""
