@@ -10,7 +10,7 @@ any other value is escaped (`wikimarkup.escape_inline`). Wiki markup has no verd
 from __future__ import annotations
 
 import json
-from itertools import groupby
+from itertools import groupby, pairwise
 from typing import Any
 
 from gonogo.render import wikimarkup
@@ -109,24 +109,20 @@ def to_wiki(document: Document) -> str:
     a list (wiki markup continues a list item on the next line, even with a heading), between two
     paragraphs, after a heading before a paragraph (Jira makes the line after a heading a paragraph
     of its own: a line break there would be lost), and before a heading after a paragraph."""
-    written: list[str] = []
-    previous: Block | None = None
     # Wiki markup shows no panel: the verdict panel's blocks stand in its place (panels do not nest).
-    flat = (
+    flat = [
         child
         for block in document.blocks
         for child in (block.blocks if isinstance(block, Panel) else (block,))
-    )
-    for block in flat:
-        if previous is not None:
-            ended = (
-                isinstance(previous, BulletList)
-                or (isinstance(previous, (Paragraph, Heading)) and isinstance(block, Paragraph))
-                or (isinstance(previous, Paragraph) and isinstance(block, Heading))
-            )
-            written.append("\n\n" if ended else "\n")
-        written.append(_wiki_block(block))
-        previous = block
+    ]
+    written = [_wiki_block(block) for block in flat[:1]]
+    for previous, block in pairwise(flat):
+        ended = (
+            isinstance(previous, BulletList)
+            or (isinstance(previous, (Paragraph, Heading)) and isinstance(block, Paragraph))
+            or (isinstance(previous, Paragraph) and isinstance(block, Heading))
+        )
+        written.append(("\n\n" if ended else "\n") + _wiki_block(block))
     return "".join(written) + "\n"
 
 

@@ -106,7 +106,6 @@ def seal_unsealed(text: str) -> str:
 
 
 def parse_document(rendered: str, *, template: str) -> Document:
-    """Read the block structure of a rendered comment template (see the module docstring)."""
     parser = _Parser(template)
     for number, line in enumerate(rendered.splitlines(), start=1):
         parser.line(line.rstrip(), number)

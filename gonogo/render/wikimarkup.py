@@ -111,10 +111,8 @@ def is_inert(text: str) -> bool:
         return False
     depth = 0
     for index, char in enumerate(text):
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
+        if char in "()":
+            depth += 1 if char == "(" else -1
             if depth < 0:
                 return False
         elif not _plain_character(text, index):
