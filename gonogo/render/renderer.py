@@ -51,10 +51,10 @@ _ACTOR_ORDER = {"customer": 0, "team": 1, "estimate": 2, "market": 3}
 _DIRECTION_CONTROLS = re.compile(r"[\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 # Control characters (line breaks included: a value must not forge report lines) and the above.
 _TERMINAL_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-# Jinja's own filters a template may use besides gonogo's: plain data and text operations. Left
-# out: those that make text live (`safe`, `urlize`, `xmlattr`, `tojson`), `attr`, `pprint`, `random`.
 # The terminal's colours, in the order of their ANSI codes from 30.
 _ANSI_COLOURS = ("black", "red", "green", "yellow", "blue", "magenta", "cyan", "white")
+# Jinja's own filters a template may use besides gonogo's: plain data and text operations. Left
+# out: those that make text live (`safe`, `urlize`, `xmlattr`, `tojson`), `attr`, `pprint`, `random`.
 _JINJA_FILTERS = frozenset(
     (
         *("abs", "batch", "capitalize", "count", "d", "default", "dictsort", "first", "float", "format"),
@@ -106,8 +106,10 @@ class Renderer:
         shown: int | None = None
         while True:
             document = self.comment_document(assessment, shown=shown)
-            adf = comment_format is CommentFormat.ADF
-            body: str | Adf = to_adf(document, verdict=assessment.verdict.value) if adf else to_wiki(document)
+            as_adf = comment_format is CommentFormat.ADF
+            body: str | Adf = (
+                to_adf(document, verdict=assessment.verdict.value) if as_adf else to_wiki(document)
+            )
             if len(body if isinstance(body, str) else compact_json(body)) <= limit:
                 return CommentBody(comment_format, body)
             shown = (len(_reportable(assessment)) if shown is None else shown) - 1
@@ -226,6 +228,7 @@ def _environment(
     )
     env.globals = {name: env.globals[name] for name in _GLOBALS}
     env.filters = {name: env.filters[name] for name in _JINJA_FILTERS}
+    # `escaped` marks a macro's output, whose values the macro escaped already: never twice.
     env.filters.update(style=_style, wrap=_wrap, plural=_plural, escaped=Trusted, toml=_toml_string)
     # The failed title as one value; `failed_title` is the comment's own, sealed in parts.
     env.filters.update(failed_title=failed_title, failed_title_text=failed_title)
