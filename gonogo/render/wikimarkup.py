@@ -40,7 +40,7 @@ _DOT_AFTER_WWW = re.compile(r"(?<=www)\.", re.IGNORECASE)
 # own words included. Every output format shows a space instead (`inline_plain`).
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Unicode's control (Cc), line and paragraph separator characters, and the bidi controls above.
-_INLINE_SPACE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_INLINE_SPACE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029" + "".join(sorted(BIDI_CONTROLS)) + "]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _EXTENDING_CATEGORIES = frozenset({"Mn", "Mc", "Me"})
 _ZERO_WIDTH_JOINER = "\u200d"
