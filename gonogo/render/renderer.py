@@ -48,9 +48,10 @@ _FIELD_TEXT_LIMIT = 1000  # a longer value is evidence, not a page to print: sho
 # The path to GO grouped by who acts: what to ask the customer, the team's calls, estimates, market facts.
 _ACTOR_ORDER = {"customer": 0, "team": 1, "estimate": 2, "market": 3}
 # Zero-width and bidirectional-override characters: ticket text must not reorder what people read.
-_DIRECTION_CONTROLS = re.compile(r"[\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_DIRECTION = r"\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_DIRECTION_CONTROLS = re.compile(f"[{_DIRECTION}]")
 # Control characters (line breaks included: a value must not forge report lines) and the above.
-_TERMINAL_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_TERMINAL_UNSAFE = re.compile(rf"[\x00-\x1f\x7f-\x9f{_DIRECTION}]")
 # The terminal's colours, in the order of their ANSI codes from 30.
 _ANSI_COLOURS = ("black", "red", "green", "yellow", "blue", "magenta", "cyan", "white")
 # Jinja's own filters a template may use besides gonogo's: plain data and text operations. Left
