@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gonogo.cli.exits import ExitCode, FailedRows, Problems, for_error, for_result, for_verdict
+from gonogo.cli.exits import ExitCode, FailedRows, Problems, for_error, for_result
 from gonogo.core.errors import ConfigurationError, EditRefused, GonogoError, InputError, JiraError
 from gonogo.core.pipeline.verdict import Verdict, decide
 
@@ -23,7 +23,7 @@ def test_precedence(blockers: int, missing: int, majors: int, expected: Verdict)
 
 
 def test_each_verdict_has_its_own_documented_exit_code() -> None:
-    codes = {v: for_verdict(v) for v in Verdict}
+    codes = {v: for_result(v) for v in Verdict}
     assert codes == {
         Verdict.GO: ExitCode.GO,
         Verdict.GO_WITH_CONDITIONS: 10,

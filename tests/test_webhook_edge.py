@@ -25,8 +25,8 @@ from webhook_helpers import (
     wait_until,
 )
 
-from gonogo.webhook import listener
-from gonogo.webhook.listener import listen
+from gonogo.webhook import service as service_module
+from gonogo.webhook.service import listen
 
 # What a client waits before giving up in these tests: the old behaviour took 30-60 s.
 PATIENCE = 5.0
@@ -158,12 +158,12 @@ def test_the_log_names_the_ticket_that_was_commented_when_key_and_id_disagree(
     assert (line["outcome"], line["ticket"]) == ("posted", "BID-4")
 
 
-def test_the_listener_uses_only_uvicorns_public_api() -> None:
+def test_the_service_uses_only_uvicorns_public_api() -> None:
     """Review 2, finding 9: no private uvicorn module, no subclass of its classes, no override.
 
     `gonogo serve` must not break silently when uvicorn reorganises its internals.
     """
-    tree = ast.parse(inspect.getsource(listener))
+    tree = ast.parse(inspect.getsource(service_module))
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert {name for name in imported if name.startswith("uvicorn")} == {"uvicorn"}
@@ -171,4 +171,4 @@ def test_the_listener_uses_only_uvicorns_public_api() -> None:
         ast.unparse(base) for node in ast.walk(tree) if isinstance(node, ast.ClassDef) for base in node.bases
     ]
     assert not [base for base in bases if base.startswith("uvicorn")]
-    assert "capture_signals" not in inspect.getsource(listener)
+    assert "capture_signals" not in inspect.getsource(service_module)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from datetime import datetime
+from datetime import date
 from typing import TYPE_CHECKING
 
 import click
 
-from gonogo.cli.common import day, today_option, use_colour, verbose_option
+from gonogo.cli.common import format_option, load, today_option, use_colour, verbose_option
 from gonogo.render.formats import CHECK_FORMATS, CheckOutput
 
 if TYPE_CHECKING:
@@ -17,14 +16,7 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.argument("ticket")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(list(CHECK_FORMATS)),
-    default="text",
-    show_default=True,
-    help="; ".join(f"{f.name}: {f.description}" for f in CHECK_FORMATS.values()) + ".",
-)
+@format_option(CHECK_FORMATS)
 @click.option(
     "--dry-run",
     is_flag=True,
@@ -34,12 +26,7 @@ if TYPE_CHECKING:
 @verbose_option
 @click.pass_context
 def check(
-    ctx: click.Context,
-    ticket: str,
-    output_format: str,
-    dry_run: bool,
-    today: datetime | None,
-    verbose: int,
+    ctx: click.Context, ticket: str, output_format: str, dry_run: bool, today: date | None, verbose: int
 ) -> Verdict:
     """Check TICKET and post (or update) its verdict comment.
 
@@ -47,20 +34,21 @@ def check(
     representation (assessed offline, never posted). Exit code: 0 GO, 10 GO WITH CONDITIONS,
     11 NEEDS INFO, 12 NO-GO; 3 configuration, 4 input, 5 Jira error.
     """
-    from gonogo.cli.runtime import logger, more_verbose
+    from gonogo.cli.exits import log, more_verbose
     from gonogo.flows.assessor import build_assessor
     from gonogo.flows.check_ticket import check_ticket
     from gonogo.redaction import redact
-    from gonogo.sources.config import load_settings
     from gonogo.sources.tickets import parse_ticket_ref
 
     more_verbose(ctx, verbose)
-    settings = load_settings(ctx.obj["config_path"], os.environ)
+    settings = load(ctx)
     ref = parse_ticket_ref(ticket, jira_url=settings.jira.browse_url)
     assessor = build_assessor(settings)
-    result = check_ticket(ref, assessor=assessor, jira=settings.jira, today=day(today), dry_run=dry_run)
+    result = check_ticket(
+        ref, assessor=assessor, jira=settings.jira, today=today or date.today(), dry_run=dry_run
+    )
     chosen = CHECK_FORMATS[output_format]
-    colour = chosen.coloured and use_colour(os.environ)
+    colour = chosen.coloured and use_colour()
     output = CheckOutput(
         assessment=result.assessment,
         publication=result.publication,
@@ -72,5 +60,5 @@ def check(
     # Everything is rendered before anything is printed: a template error is one line.
     click.echo(redact(chosen.render(output, assessor.renderer, colour)), nl=False, color=colour)
     if result.jira_round_trips is not None:
-        logger().info("%d Jira round-trips", result.jira_round_trips)
+        log.info("%d Jira round-trips", result.jira_round_trips)
     return result.assessment.verdict

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 import click
+
+from gonogo.cli.common import echo_page, load
 
 if TYPE_CHECKING:
     from gonogo.cli.exits import Problems
@@ -21,13 +22,9 @@ def checklists() -> None:
 def checklists_list(ctx: click.Context) -> None:
     """Show every checklist with its version, rule count and source file."""
     from gonogo.flows.authoring import list_checklists
-    from gonogo.render.renderer import make_renderer
-    from gonogo.sources.config import load_settings
 
-    settings = load_settings(ctx.obj["config_path"], os.environ)
-    listed = list_checklists(settings)
-    page = make_renderer(settings.template_dir).text_page("checklists-list.txt.j2", listed=listed)
-    click.echo(page, nl=False)
+    settings = load(ctx)
+    echo_page(settings, "checklists-list.txt.j2", listed=list_checklists(settings))
 
 
 @checklists.command("show")
@@ -36,15 +33,10 @@ def checklists_list(ctx: click.Context) -> None:
 def checklists_show(ctx: click.Context, checklist_id: str) -> None:
     """Explain every rule of checklist ID in plain words."""
     from gonogo.flows.authoring import explain_checklist
-    from gonogo.render.renderer import make_renderer
-    from gonogo.sources.config import load_settings
 
-    settings = load_settings(ctx.obj["config_path"], os.environ)
+    settings = load(ctx)
     checklist, rules = explain_checklist(settings, checklist_id)
-    page = make_renderer(settings.template_dir).text_page(
-        "checklist-show.txt.j2", checklist=checklist, rules=rules
-    )
-    click.echo(page, nl=False)
+    echo_page(settings, "checklist-show.txt.j2", checklist=checklist, rules=rules)
 
 
 @checklists.command("schema")
@@ -67,9 +59,8 @@ def checklists_lint(ctx: click.Context, paths: tuple[str, ...]) -> Problems:
 
     from gonogo.cli.exits import Problems
     from gonogo.flows.authoring import lint
-    from gonogo.sources.config import load_settings
 
-    files, problems = lint(load_settings(ctx.obj["config_path"], os.environ), [Path(p) for p in paths])
+    files, problems = lint(load(ctx), [Path(p) for p in paths])
     for problem in problems:
         click.echo(" ".join(str(problem).split()))
     click.echo(f"{files} checklist file(s) checked, {len(problems)} problem(s)", err=True)

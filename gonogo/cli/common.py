@@ -1,32 +1,46 @@
-"""Options several commands declare, and the small conversions behind them."""
+"""What several commands share: options and their conversions, the configuration, text pages."""
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
-from typing import Any, TypeVar
+from contextlib import suppress
+from datetime import date
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+if TYPE_CHECKING:
+    from gonogo.sources.config import Settings
+
 F = TypeVar("F", bound=Callable[..., Any])
+verbose_option = click.option("-v", "--verbose", count=True, help="Same as gonogo -v.")
 
 
-def use_colour(environ: Mapping[str, str]) -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in environ
+def use_colour() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
-def iso_date(value: str | datetime) -> datetime:
+def iso_date(text: str) -> date:
     """A YYYY-MM-DD date, with a message that shows the form (click.DateTime's names a strptime format)."""
-    if isinstance(value, datetime):
-        return value
-    text = str(value)
-    if len(text) == 10 and text[4] == "-" and text[7] == "-" and text.replace("-", "").isdigit():
-        try:
-            return datetime.fromisoformat(text)
-        except ValueError:
-            pass
+    if re.fullmatch(r"\d{4}-\d\d-\d\d", text):
+        with suppress(ValueError):
+            return date.fromisoformat(text)
     raise ValueError(f"{text!r} is not a date in the form YYYY-MM-DD, such as 2026-11-23.")
+
+
+def format_option(formats: Mapping[str, Any]) -> Callable[[F], F]:
+    """--format: the choices and their descriptions from a format registry."""
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(list(formats)),
+        default="text",
+        show_default=True,
+        help="; ".join(f"{f.name}: {f.description}" for f in formats.values()) + ".",
+    )
 
 
 def today_option(help_text: str = "Date to count deadlines from (default: today).") -> Callable[[F], F]:
@@ -39,8 +53,15 @@ def today_option(help_text: str = "Date to count deadlines from (default: today)
     )
 
 
-verbose_option = click.option("-v", "--verbose", count=True, help="Same as gonogo -v.")
+def load(ctx: click.Context) -> Settings:
+    """This run's configuration: the file given (--config) or ./gonogo.toml, and the environment."""
+    from gonogo.sources.config import load_settings
+
+    return load_settings(ctx.obj["config_path"], os.environ)
 
 
-def day(today: datetime | None) -> date:
-    return today.date() if today else date.today()
+def echo_page(settings: Settings, template: str, **context: Any) -> None:
+    """A text page from the templates (the site's own folder first) on stdout."""
+    from gonogo.render.renderer import make_renderer
+
+    click.echo(make_renderer(settings.template_dir).text_page(template, **context), nl=False)

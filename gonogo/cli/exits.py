@@ -1,21 +1,30 @@
-"""Exit codes, decided here only: from what a command found, or from the error that stopped it.
+"""What leaves a running command: log lines and the error line on stderr, and the exit code.
 
-Commands return what they found (a `Verdict`, `Problems`, `FailedRows`) and raise a `GonogoError`
-when they could not do their job; the `gonogo` group turns either into the exit code (README,
-"Exit codes").
+Exit codes are decided here only. Commands return what they found (a `Verdict`, `Problems`,
+`FailedRows`) and raise a `GonogoError` when they could not do their job; the `gonogo` group turns
+either into the exit code (README, "Exit codes"), an error after one line on stderr.
 """
 
 from __future__ import annotations
 
+import logging
+import re
+import sys
 from enum import IntEnum
-from typing import NamedTuple
+from pathlib import Path
+from typing import NamedTuple, NoReturn
+
+import click
 
 from gonogo.core.errors import ConfigurationError, GonogoError, InputError, JiraError
 from gonogo.core.pipeline.verdict import Verdict
+from gonogo.redaction import RedactRecords, redact, route_other_loggers
+
+log = logging.getLogger("gonogo")
 
 
 class ExitCode(IntEnum):
-    """A verdict's code has the verdict's name (`for_verdict`)."""
+    """A verdict's code has the verdict's name (`for_result`)."""
 
     GO = 0
     INTERNAL_ERROR = 1
@@ -30,8 +39,6 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
 
-# NamedTuple, not a dataclass, for these records (and the format registries'): `gonogo --help`
-# imports them, and dataclasses cost it ~4 ms of its ~50 (bench/startup.py).
 class Problems(NamedTuple):
     """Configuration problems a command found and listed (`checklists lint`, `doctor`)."""
 
@@ -44,30 +51,61 @@ class FailedRows(NamedTuple):
     tickets: int
 
 
-# Most specific first: an error's code is that of the first family it belongs to.
-_FOR_ERROR: tuple[tuple[type[GonogoError], ExitCode], ...] = (
-    (ConfigurationError, ExitCode.CONFIGURATION),
-    (InputError, ExitCode.INPUT),
-    (JiraError, ExitCode.JIRA),
-)
-
-
-def for_verdict(verdict: Verdict) -> ExitCode:
-    """A check's exit code says its verdict, so a script can branch without parsing the report."""
-    return ExitCode[verdict.name]
-
-
 def for_error(error: GonogoError) -> ExitCode:
     """The code of the family the error belongs to; a bare GonogoError is an internal error."""
-    return next((code for family, code in _FOR_ERROR if isinstance(error, family)), ExitCode.INTERNAL_ERROR)
+    if isinstance(error, ConfigurationError):
+        return ExitCode.CONFIGURATION
+    if isinstance(error, InputError):
+        return ExitCode.INPUT
+    return ExitCode.JIRA if isinstance(error, JiraError) else ExitCode.INTERNAL_ERROR
 
 
 def for_result(result: object) -> ExitCode:
-    """What a command returned, as an exit code; nothing returned is success."""
+    """What a command returned, as an exit code; nothing returned is success.
+
+    A check's code says its verdict, so a script can branch without parsing the report.
+    """
     if isinstance(result, Verdict):
-        return for_verdict(result)
+        return ExitCode[result.name]
     if isinstance(result, Problems) and result.found:
         return ExitCode.CONFIGURATION
     if isinstance(result, FailedRows) and result.tickets:
         return ExitCode.REPORT_FAILED_ROWS
     return ExitCode.GO
+
+
+def fail(error: GonogoError, config_file: str | None) -> NoReturn:
+    """One line on stderr, naming the configuration file given (--config) where it says gonogo.toml."""
+    message = " ".join(str(error).split())
+    if config_file is not None:  # gonogo.toml as a word, not part of a longer path
+        message = re.sub(r"(?<![\w/.\\-])gonogo\.toml\b", lambda _: str(Path(config_file)), message)
+    click.echo(f"gonogo: error: {redact(message)}", err=True)
+    sys.exit(for_error(error))
+
+
+def setup_logging(verbose: int) -> None:
+    """gonogo's log lines on stderr, and every other library's routed through the same redaction.
+
+    A handler on the root logger matters even when it prints nothing: without one, a library's
+    `logging.error(...)` installs Python's default handler, which prints whatever the record holds
+    (a whole Jira response body, once). Other libraries speak only from -vv on.
+    """
+    log.handlers[:] = [_stderr_handler()]
+    log.propagate = False
+    log.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    route_other_loggers(_stderr_handler(), level=logging.WARNING if verbose > 1 else logging.CRITICAL + 1)
+
+
+def _stderr_handler() -> logging.Handler:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("gonogo: %(message)s"))
+    handler.addFilter(RedactRecords())
+    return handler
+
+
+def more_verbose(ctx: click.Context, verbose: int) -> int:
+    """`gonogo -v check -v` adds up; returns the level in force."""
+    level = int(ctx.obj["verbose"]) + verbose
+    if verbose:
+        setup_logging(level)
+    return level

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import click
 
-from gonogo.cli.common import day, today_option, use_colour, verbose_option
+from gonogo.cli.common import format_option, load, today_option, use_colour, verbose_option
 from gonogo.render.formats import CSV_SECTIONS, REPORT_FORMATS
 
 if TYPE_CHECKING:
     from gonogo.cli.exits import FailedRows
-    from gonogo.cli.report_output import ProgressLine
     from gonogo.flows.assessor import Assessor
     from gonogo.flows.portfolio_run import ReportRequest, ReportRun
     from gonogo.sources.config import Settings
@@ -26,19 +26,9 @@ if TYPE_CHECKING:
 @click.option(
     "--project", metavar="KEY", help="Shortcut for the project's open tickets (statusCategory != Done)."
 )
+@format_option(REPORT_FORMATS)
 @click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(list(REPORT_FORMATS)),
-    default="text",
-    show_default=True,
-    help="; ".join(f"{f.name}: {f.description}" for f in REPORT_FORMATS.values()) + ".",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False),
-    help="Write the report to FILE instead of stdout.",
+    "-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE instead of stdout."
 )
 @click.option(
     "--post", is_flag=True, help="Also post or update each ticket's verdict comment (as check does)."
@@ -91,7 +81,7 @@ def report(
     since: datetime | None,
     outcomes: bool,
     section: str,
-    today: datetime | None,
+    today: date | None,
     verbose: int,
 ) -> FailedRows:
     """Assess every ticket a search finds and print one portfolio report, worst first.
@@ -100,13 +90,9 @@ def report(
     6 when some could not be (they are error rows in the report); 3 configuration, 4 input, 5 Jira
     error for problems that stop the whole run.
     """
-    # The work is imported when it runs (see gonogo.cli).
-    from gonogo.cli.exits import FailedRows
-    from gonogo.cli.report_output import ProgressLine, report_file
-    from gonogo.cli.runtime import logger, more_verbose
+    from gonogo.cli.exits import FailedRows, log, more_verbose
     from gonogo.flows.assessor import build_assessor
     from gonogo.flows.portfolio_run import ReportRequest, project_jql
-    from gonogo.sources.config import load_settings
 
     level = more_verbose(ctx, verbose)
     if (jql is None) == (project is None):
@@ -115,11 +101,11 @@ def report(
         raise click.UsageError("--section chooses a CSV section: add --format csv")
     if outcomes and post:
         raise click.UsageError("--outcomes reports on closed bids and posts nothing: leave out --post")
-    colour = output is None and output_format == "text" and use_colour(os.environ)
-    settings = load_settings(ctx.obj["config_path"], os.environ)
+    colour = output is None and output_format == "text" and use_colour()
+    settings = load(ctx)
     request = ReportRequest(
         jql=jql if jql is not None else project_jql(str(project)),
-        today=day(today),
+        today=today or date.today(),
         post=post,
         concurrency=concurrency,
         max_tickets=max_tickets,
@@ -136,7 +122,7 @@ def report(
     tickets = run.portfolio.totals.tickets
     if output is not None:
         click.echo(f"Wrote the {output_format} report on {tickets} ticket(s) to {output}.")
-    logger().info("%d tickets, %d Jira round-trips", tickets, run.jira_round_trips)
+    log.info("%d tickets, %d Jira round-trips", tickets, run.jira_round_trips)
     return FailedRows(run.portfolio.totals.failed)
 
 
@@ -151,30 +137,92 @@ def _run(
     colour: bool,
 ) -> ReportRun:
     """Run the report and write it: a streamed format ticket by ticket, any other at the end."""
-    # The work is imported when it runs (see gonogo.cli).
+    from functools import partial
+
     from gonogo.core.portfolio.rows import build_portfolio
     from gonogo.flows.portfolio_run import run_report
     from gonogo.redaction import redact
     from gonogo.render.formats import csv_section
 
-    chosen = REPORT_FORMATS[output_format]
+    chosen, jira = REPORT_FORMATS[output_format], settings.jira
+    run = partial(run_report, request, assessor=assessor, jira=jira, progress=progress)
     line = chosen.line
-    if line is None or section != "tickets":
-        run = run_report(request, assessor=assessor, jira=settings.jira, progress=progress)
-        if section != "tickets":
-            write(redact(csv_section(run.portfolio, section)))
-        else:
-            write(redact(chosen.render(run.portfolio, assessor.renderer, colour)))
-        return run
-    # Each ticket's line is written as soon as it is checked.
-    context = build_portfolio(
-        (), query=request.jql, today=request.today, site=settings.jira.browse_url, posted=request.post
-    )
-    write(redact(chosen.header))
-    return run_report(
-        request,
-        assessor=assessor,
-        jira=settings.jira,
-        progress=progress,
-        on_row=lambda row: write(redact(line(context, row))),
-    )
+    if line is not None and section == "tickets":  # each ticket's line written as soon as it is checked
+        context = build_portfolio(
+            (), query=request.jql, today=request.today, site=jira.browse_url, posted=request.post
+        )
+        write(redact(chosen.header))
+        return run(on_row=lambda row: write(redact(line(context, row))))
+    done = run()
+    if section != "tickets":
+        write(redact(csv_section(done.portfolio, section)))
+    else:
+        write(redact(chosen.render(done.portfolio, assessor.renderer, colour)))
+    return done
+
+
+@contextmanager
+def report_file(path: str | None, colour: bool) -> Iterator[Callable[[str], object]]:
+    """Where the report goes: stdout as it is written, or FILE, which appears only when complete.
+
+    A file is written under a temporary name beside it and renamed at the end, so a run that
+    stops half-way leaves no half-written report (stdout has what was written by then).
+    """
+    import tempfile
+    from pathlib import Path
+
+    from gonogo.core.errors import InputError
+
+    if path is None:
+        yield lambda text: click.echo(text, nl=False, color=colour)
+        return
+    target = Path(path)
+    try:
+        file = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed by the `with` around the yield
+            "w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.", delete=False
+        )
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with file:
+            yield file.write
+    except BaseException:
+        os.unlink(file.name)
+        raise
+    try:
+        os.replace(file.name, path)
+    except OSError as error:
+        os.unlink(file.name)
+        raise InputError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+class ProgressLine:
+    """The report's progress on stderr when it is a terminal ("Checked 250 of 1,200 tickets found").
+
+    Cloud's search gives no total, so the count of tickets found grows with the pages.
+    """
+
+    def __init__(self, *, enabled: bool) -> None:
+        self._enabled = enabled
+        self._found = self._checked = 0
+        self._total: int | None = None
+
+    def __enter__(self) -> ProgressLine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._enabled and (self._found or self._checked):
+            click.echo("", err=True)
+
+    def searching(self, found: int, total: int | None) -> None:
+        self._found, self._total = found, total
+        self._draw()
+
+    def checked(self) -> None:
+        self._checked += 1
+        self._draw()
+
+    def _draw(self) -> None:
+        if self._enabled:
+            of = f"{self._total:,}" if self._total is not None else f"{self._found:,} found so far"
+            click.echo(f"\rChecked {self._checked:,} of {of} tickets", nl=False, err=True)

@@ -1,40 +1,35 @@
 """`gonogo serve`, `gonogo worker` and `gonogo dead-letters`: the webhook service and its leftovers.
 
-A command imports the work it runs when it runs (see pyproject's note on `gonogo/cli/`); here also
-because the service's packages are the optional `serve` extra, checked by `require_serve_extra`
-first: imported at the top, they would break every other command of a CLI-only install.
+The service's packages are the optional `serve` extra: each command checks them
+(`require_serve_extra`) before importing them, so a CLI-only install gets one line, not a traceback.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import os
-from datetime import UTC, datetime
+from contextlib import suppress
+from datetime import UTC, date, datetime
 from typing import Any
 
 import click
 
-from gonogo.cli.common import today_option
-from gonogo.core.errors import ConfigurationError
-
-# What the `serve` extra installs; a CLI-only install has none of them.
-SERVE_PACKAGES = ("uvicorn", "starlette", "prometheus_client", "persistqueue", "redis")
-INSTALL_SERVE = "pip install 'gonogo[serve]'"
+from gonogo.cli.common import load, today_option
 
 
 def require_serve_extra(command: str) -> None:
     """One line naming the install command (exit code 3) rather than an import error halfway."""
-    for name in SERVE_PACKAGES:
-        try:
-            found = importlib.util.find_spec(name) is not None
-        except (ImportError, ValueError):
-            found = False
-        if not found:
-            raise ConfigurationError(
-                f"{command} needs the webhook service's packages ({name} is not installed): "
-                f"install them with {INSTALL_SERVE}"
-            )
+    import importlib.util
+
+    from gonogo.core.errors import ConfigurationError
+
+    for name in ("uvicorn", "starlette", "prometheus_client", "persistqueue", "redis"):  # the `serve` extra
+        with suppress(ImportError, ValueError):
+            if importlib.util.find_spec(name) is not None:
+                continue
+        raise ConfigurationError(
+            f"{command} needs the webhook service's packages ({name} is not installed): "
+            "install them with pip install 'gonogo[serve]'"
+        )
 
 
 workers_option = click.option(
@@ -55,7 +50,7 @@ today_of_each_check = today_option("Date to count deadlines from (default: each 
 )
 @today_of_each_check
 @click.pass_context
-def serve(ctx: click.Context, /, today: datetime | None, **flags: Any) -> None:
+def serve(ctx: click.Context, /, today: date | None, **flags: Any) -> None:
     """Run the webhook service: POST /webhook, GET /healthz, GET /metrics (docs/webhook-service.md)."""
     _run(ctx, "gonogo serve", today, flags)
 
@@ -64,21 +59,20 @@ def serve(ctx: click.Context, /, today: datetime | None, **flags: Any) -> None:
 @workers_option
 @today_of_each_check
 @click.pass_context
-def worker(ctx: click.Context, /, today: datetime | None, **flags: Any) -> None:
+def worker(ctx: click.Context, /, today: date | None, **flags: Any) -> None:
     """Run more check workers on the Redis queue of gonogo serve (docs/webhook-service.md)."""
     _run(ctx, "gonogo worker", today, flags)
 
 
-def _run(ctx: click.Context, command: str, today: datetime | None, flags: dict[str, Any]) -> None:
+def _run(ctx: click.Context, command: str, today: date | None, flags: dict[str, Any]) -> None:
     require_serve_extra(command)
-    from gonogo.sources.config import load_settings
     from gonogo.webhook.service import run_service, run_workers
     from gonogo.webhook.settings import webhook_settings
 
-    settings = load_settings(ctx.obj["config_path"])
+    settings = load(ctx)
     webhook = webhook_settings(settings, os.environ, **flags)
     run = run_service if command == "gonogo serve" else run_workers
-    ctx.exit(run(settings, webhook, today=today.date() if today else None, verbose=ctx.obj["verbose"]))
+    ctx.exit(run(settings, webhook, today=today, verbose=ctx.obj["verbose"]))
 
 
 @click.command("dead-letters")
@@ -89,12 +83,13 @@ def _run(ctx: click.Context, command: str, today: datetime | None, flags: dict[s
 def dead_letters(ctx: click.Context, output_format: str) -> None:
     """List deliveries whose check kept failing, with the reason (safe while the service runs)."""
     require_serve_extra("gonogo dead-letters")
+    import json
+
     from gonogo.redaction import redact
-    from gonogo.sources.config import load_settings
     from gonogo.webhook.queue import dead_letters
     from gonogo.webhook.settings import queue_settings
 
-    settings = load_settings(ctx.obj["config_path"])
+    settings = load(ctx)
     # Only the queue's settings: listing needs neither the webhook secret nor a safe `host`.
     letters = dead_letters(queue_settings(settings, os.environ))
     if output_format == "json":

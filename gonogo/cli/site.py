@@ -1,7 +1,4 @@
-"""`gonogo setup` and `gonogo doctor`: make a site's own fields and options gonogo's, then prove it.
-
-Each command imports the work it runs when it runs (see gonogo.cli).
-"""
+"""`gonogo setup` and `gonogo doctor`: make a site's own fields and options gonogo's, then prove it."""
 
 from __future__ import annotations
 
@@ -10,9 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from gonogo.cli.common import verbose_option
+from gonogo.cli.common import echo_page, load, verbose_option
 from gonogo.cli.serve import require_serve_extra
-from gonogo.core.errors import InputError
 
 if TYPE_CHECKING:
     from gonogo.cli.exits import Problems
@@ -70,45 +66,40 @@ def setup(
     and issue_types, the events it handles, a secret written to [webhook].secret_file), or updates
     the one already there. Needs the Administer Jira permission.
     """
-    from gonogo.cli.runtime import more_verbose
+    from gonogo.cli.exits import more_verbose
+    from gonogo.core.errors import InputError
     from gonogo.flows.assessor import field_map
     from gonogo.flows.site_setup import mapped_properties
     from gonogo.jira.gateway import JiraGateway
     from gonogo.render.renderer import make_renderer
-    from gonogo.sources.config import load_settings
 
     more_verbose(ctx, verbose)
     if webhook_url is None and target is not None and os.path.exists(target) and not force:
         raise InputError(f"{target} exists: choose another file, or add --force to replace it")
-    settings = load_settings(ctx.obj["config_path"], os.environ)
+    settings = load(ctx)
     if webhook_url is not None:
         from gonogo.flows.webhook_setup import register_webhook
 
         registration = register_webhook(JiraGateway(settings.jira), settings, webhook_url, os.environ)
-        page = make_renderer(settings.template_dir).text_page("setup-webhook.txt.j2", done=registration)
-        click.echo(page, nl=False)
+        echo_page(settings, "setup-webhook.txt.j2", done=registration)
         return
     key = _sample_key(sample, settings.jira.browse_url)
-    gateway = JiraGateway(settings.jira)
-    renderer = make_renderer(settings.template_dir)
+    gateway, renderer = JiraGateway(settings.jira), make_renderer(settings.template_dir)
     if list_fields:
         listed = mapped_properties(gateway.site_fields(), field_map(settings))
         page = renderer.text_page("site-fields.txt.j2", fields=listed, unrecorded=sorted(settings.unrecorded))
         click.echo(page, nl=False)
         return
-    text, summary = _configuration(gateway, settings, renderer, key, target)
-    if target is None:
-        click.echo(text, nl=False)
-        click.echo(summary, err=True, nl=False)
-    else:
-        _write(target, text)
-        click.echo(summary, nl=False)
+    _write_configuration(gateway, settings, renderer, key, target)
 
 
-def _configuration(
+def _write_configuration(
     gateway: JiraGateway, settings: Settings, renderer: Renderer, key: str | None, target: str | None
-) -> tuple[str, str]:
-    """The gonogo.toml matched to the site, and the summary of what it matched."""
+) -> None:
+    """The gonogo.toml matched to the site, to `target` or stdout, then the summary of what it matched."""
+    from pathlib import Path
+
+    from gonogo.core.errors import InputError
     from gonogo.flows.site_setup import plan_setup
     from gonogo.sources.resources import bundled_vocabulary
 
@@ -129,7 +120,16 @@ def _configuration(
         aliases=sum(len(o.aliases) for o in plan.options),
         todo=plan.todo_lines,
     )
-    return text, summary
+    if target is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            Path(target).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(
+                f"{target}: cannot write it ({exc.strerror or exc.__class__.__name__})"
+            ) from None
+    click.echo(summary, err=target is None, nl=False)
 
 
 @click.command()
@@ -145,33 +145,30 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
     """Check the configuration against the site, one line per check; exit 0 if all is well, else 3."""
     from pathlib import Path
 
-    from gonogo.cli.exits import Problems
-    from gonogo.cli.runtime import more_verbose
+    from gonogo.cli.exits import Problems, more_verbose
     from gonogo.flows.doctor import Status, doctor_lines
-    from gonogo.render.renderer import make_renderer
-    from gonogo.sources.config import load_settings
 
     if service:
         require_serve_extra("gonogo doctor --service")
     more_verbose(ctx, verbose)
-    settings = load_settings(ctx.obj["config_path"], os.environ)
+    settings = load(ctx)
     key = _sample_key(sample, settings.jira.browse_url)
     lines = doctor_lines(settings, key, service=service, environ=os.environ)
     problems = sum(line.status is Status.PROBLEM for line in lines)
-    skipped = sum(line.status is Status.SKIPPED for line in lines)
-    page = make_renderer(settings.template_dir).text_page(
+    echo_page(
+        settings,
         "doctor.txt.j2",
         lines=lines,
         problems=problems,
-        skipped=skipped,
+        skipped=sum(line.status is Status.SKIPPED for line in lines),
         config_name=str(Path(ctx.obj["config_path"] or "gonogo.toml")),
     )
-    click.echo(page, nl=False)
     return Problems(problems)
 
 
 def _sample_key(sample: str | None, jira_url: str | None) -> str | None:
     """The --from ticket as an issue key (a browse URL of the configured site works too)."""
+    from gonogo.core.errors import InputError
     from gonogo.sources.tickets import IssueKeyRef, parse_ticket_ref
 
     if sample is None:
@@ -180,11 +177,3 @@ def _sample_key(sample: str | None, jira_url: str | None) -> str | None:
     if not isinstance(ref, IssueKeyRef):
         raise InputError(f"--from {sample}: give the key of a proposal ticket on the site, like BID-42")
     return ref.key
-
-
-def _write(target: str, text: str) -> None:
-    try:
-        with open(target, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    except OSError as exc:
-        raise InputError(f"{target}: cannot write it ({exc.strerror or exc.__class__.__name__})") from None

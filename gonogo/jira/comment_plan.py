@@ -1,9 +1,8 @@
 """Which edits keep exactly one gonogo verdict comment on a ticket, decided from what Jira holds now.
 
-The ticket carries an issue property, the pointer, naming gonogo's comment; the comment carries a
-comment property marking it as gonogo's. Pure: `Facts` are read from the fetched ticket, the
-comments and the account gonogo runs as are passed in by the executor (`sticky_comment`), and
-`plan` says what to write. Why each rule exists is on the rule.
+The ticket's issue property, the pointer, names gonogo's comment; that comment carries a property
+marking it as gonogo's. Pure: `Facts` come from the fetched ticket, the executor (`sticky_comment`)
+passes in the comments and gonogo's account, and `plan` says what to write.
 """
 
 from __future__ import annotations
@@ -145,23 +144,14 @@ def plan(
             return Plan(CommentAction.RECREATED, Write.POST, None)  # ours was deleted: nothing adopted
         own = gonogo_comments(scanned or [], facts.property_key, keep=trusted, me=me)
         if not own or trusted in own:  # else gonogo's comments are elsewhere: never delete them
-            return _through_pointer(facts, trusted, own)
-    elif facts.pointer is not None and facts.live_pointer is None:
+            if facts.unchanged or facts.same_text:
+                write = Write.NOTHING if facts.unchanged else Write.POINTER
+                return Plan(CommentAction.UNCHANGED, write, trusted, own)
+            return Plan(CommentAction.UPDATED, Write.COMMENT, trusted, own)
+    elif facts.known_gone:
         return Plan(CommentAction.RECREATED, Write.POST, None)
-    return _adopt_or_post(facts, scanned or [], me)
-
-
-def _through_pointer(facts: Facts, pointer: str, own: tuple[str, ...]) -> Plan:
-    if facts.unchanged:
-        return Plan(CommentAction.UNCHANGED, Write.NOTHING, pointer, own)
-    if facts.same_text:
-        return Plan(CommentAction.UNCHANGED, Write.POINTER, pointer, own)
-    return Plan(CommentAction.UPDATED, Write.COMMENT, pointer, own)
-
-
-def _adopt_or_post(facts: Facts, scanned: Sequence[RemoteComment], me: str | None) -> Plan:
-    """Without a pointer to trust: gonogo's oldest comment (people may have answered it), else a new one."""
-    own = gonogo_comments(scanned, facts.property_key, keep=None, me=me)
+    # Without a pointer to trust: gonogo's oldest comment (people may have answered it), else a new one.
+    own = gonogo_comments(scanned or [], facts.property_key, keep=None, me=me)
     distrusted = facts.live_pointer is not None
     if own:
         return Plan(CommentAction.UPDATED, Write.ADOPT, None, own, tuple(reversed(own)), distrusted)
@@ -176,10 +166,8 @@ def needs_me(scanned: Sequence[RemoteComment] | None, property_key: str, keep: s
 def gonogo_comments(
     comments: Sequence[RemoteComment], property_key: str, *, keep: str | None, me: str | None
 ) -> tuple[str, ...]:
-    """Ids of the comments gonogo's account wrote with gonogo's property, in the order given.
-
-    Anyone may set a property on their own comment: a person's comment is never adopted or deleted.
-    """
+    """Ids of the comments gonogo's account wrote with gonogo's property, in the order given: anyone
+    may set a property on their own comment, and a person's comment is never adopted or deleted."""
     marked = [c for c in comments if property_key in c.properties]
     if all(c.id == keep for c in marked):
         return tuple(c.id for c in marked)
@@ -188,9 +176,7 @@ def gonogo_comments(
 
 def comment_digest(body: CommentBody, verdict: str) -> str:
     """What decides whether a re-check must write: the comment's exact text and the verdict (the label).
-
-    The text carries no run time, so an unchanged ticket keeps its digest; a format switch changes it.
-    """
+    The text carries no run time, so an unchanged ticket keeps its digest; a format switch changes it."""
     canonical = json.dumps([verdict, body.content], ensure_ascii=False, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -198,10 +184,8 @@ def comment_digest(body: CommentBody, verdict: str) -> str:
 def standing_comment(
     ticket: Ticket, *, property_key: str, inputs: str, verdict: str, label_prefix: str = DEFAULT_LABEL_PREFIX
 ) -> str | None:
-    """The id of the verdict comment when it was made from exactly `inputs` and stands as is.
-
-    Then publishing would write nothing, so a caller can skip the path to GO and the rendering too.
-    """
+    """The id of the verdict comment when it was made from exactly `inputs` and stands as is: publishing
+    would write nothing, so a caller can skip the path to GO and the rendering too."""
     stored = ticket.properties.get(property_key)
     pointer = _pointer(stored)
     if pointer is None or not isinstance(stored, dict):
@@ -230,10 +214,8 @@ def _known_to_be_gone(ticket: Ticket, comment_id: str) -> bool:
 
 
 def _may_hold_duplicates(ticket: Ticket, keep: str) -> bool:
-    """Whether another comment in the GET has `keep`'s author (a duplicate is gonogo's account's).
-
-    When the embedded page lacks `keep` although Jira left comments out, that cannot be told.
-    """
+    """Whether another comment in the GET has `keep`'s author (a duplicate is gonogo's account's), or
+    cannot be told: the embedded page lacks `keep` although Jira left comments out."""
     embedded = _embedded(ticket)
     if not isinstance(embedded.get("comments"), list):
         return False

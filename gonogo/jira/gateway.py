@@ -1,9 +1,7 @@
-"""Every Jira operation gonogo needs, each worded for people when it fails.
+"""Every Jira operation gonogo needs: which requests (`rest`) it sends (`transport`), and its failures
+worded for people, never quoting a request (its Authorization header above all).
 
-Requests are built and answers read by `gonogo.jira.rest` (no I/O); `gonogo.jira.transport` sends
-them with retries. What is left here is which requests an operation takes and what its failures
-mean to the person running gonogo; nothing of a request (its Authorization header above all) is
-quoted. Why not the `jira` client (pycontribs): see docs/jira.md, "Why the Jira edge is gonogo's own".
+Why not the `jira` client (pycontribs): docs/jira.md, "Why the Jira edge is gonogo's own".
 """
 
 from __future__ import annotations
@@ -78,10 +76,7 @@ class JiraGateway:
         return self._transport.round_trips
 
     def fetch_ticket(self, key: str, *, fields: Sequence[str] | None, label: str | None = None) -> Ticket:
-        """The issue with names, changelog, edit screen and gonogo's property, in one GET.
-
-        `key` may be the issue id; `label` is what messages call the ticket then (its key).
-        """
+        """The issue in one GET (see `rest.get_issue`); `key` may be the id, `label` then names it."""
         name = _short_name(label or key)
         with self._asking(f"read {name}", _missing(name)):
             raw = self._json(rest.get_issue(key, fields, self._settings.comment_property))
@@ -91,10 +86,8 @@ class JiraGateway:
         return ticket
 
     def deployment(self) -> Deployment:
-        """Cloud or Data Center: from [jira].deployment, a `*.atlassian.net` host, else one serverInfo.
-
-        A search must know: each deployment has removed the other's search API.
-        """
+        """From [jira].deployment, a `*.atlassian.net` host, else one serverInfo: each deployment has
+        removed the other's search API."""
         if self._settings.deployment != "auto":
             return Deployment(self._settings.deployment)
         if is_cloud_host(self._settings.url):
@@ -108,8 +101,7 @@ class JiraGateway:
         kind = "Cloud" if info.get("deploymentType") == "Cloud" else "Data Center"
         return kind, str(info.get("version") or "unknown version")
 
-    def field_names(self) -> dict[str, str]:
-        """Every field's id and display name (one `GET field`), to search by id for mapped names."""
+    def field_names(self) -> dict[str, str]:  # id → display name, to search by id for mapped names
         return {site_field.id: site_field.name for site_field in self.site_fields()}
 
     def site_fields(self) -> list[SiteField]:
@@ -117,10 +109,8 @@ class JiraGateway:
 
     def editable_fields(self, key: str) -> dict[str, SiteField]:
         """The fields on `key`'s edit screen this account may edit, with select options."""
-        request = rest.Request("GET", f"issue/{key}/editmeta")
-        return editable_fields_from(
-            self._ask(f"read the edit screen of {key}", request, refusals=_missing(key))
-        )
+        action, request = f"read the edit screen of {key}", rest.Request("GET", f"issue/{key}/editmeta")
+        return editable_fields_from(self._ask(action, request, object, _missing(key)))
 
     def permissions(self, key: str, wanted: Sequence[str]) -> dict[str, bool]:
         """Which of the `wanted` permission keys this account has on `key` (`mypermissions`)."""
@@ -129,10 +119,7 @@ class JiraGateway:
         return {name: rest.has_permission(answer, name) for name in wanted}
 
     def group_members(self, group: str) -> frozenset[str]:
-        """Every id of every member of a Jira group, 50 a page.
-
-        A group Jira does not know, or may not show this account, is a configuration problem.
-        """
+        """Every id of every member, 50 a page; an unknown or hidden group is a configuration problem."""
         refusals: Refusals = {
             rest.Forbidden: ConfigurationError(
                 f"this account may not list the members of the Jira group {group} (403): "
@@ -172,8 +159,7 @@ class JiraGateway:
         return f"{me.get('displayName') or who} ({who})"
 
     def own_account(self) -> str | None:
-        """gonogo's own account as `account_key` names it; one `GET myself` per gateway, asked only
-        when a comment carrying gonogo's property may be a person's."""
+        """gonogo's own account as `account_key` names it (one `GET myself` per gateway)."""
         return account_key(self._myself())
 
     def account_ids(self) -> frozenset[str]:
@@ -198,9 +184,7 @@ class JiraGateway:
 
     def save_admin_webhook(self, webhook: Mapping[str, Any], webhook_id: str | None = None) -> dict[str, Any]:
         """Register an admin webhook, or replace the one with `webhook_id`; Jira's answer, with its `id`.
-
-        A registration whose answer was lost is not sent twice: the next setup finds it by its URL.
-        """
+        A lost answer is not sent twice: the next setup finds the webhook by its URL."""
         action = "register the webhook" if webhook_id is None else "update the webhook"
         saved = self._ask(action, rest.save_admin_webhook(webhook, webhook_id), dict, _administer())
         return rest.webhook_with_id(saved)
@@ -215,10 +199,7 @@ class JiraGateway:
         deployment: Deployment,
         page_size: int = rest.SEARCH_PAGE_SIZE,
     ) -> Iterator[SearchPage]:
-        """Every issue the JQL finds, a page per request, paged as `deployment` requires.
-
-        A bad query is an InputError with Jira's words; a page token seen twice would page for ever.
-        """
+        """Every issue the JQL finds, a page per request; a bad query is an InputError with Jira's words."""
         params: dict[str, Any] = {"jql": jql, "maxResults": page_size, "fields": ",".join(fields)}
         params |= {"properties": ",".join(properties)} if properties else {}
         params |= {"expand": ",".join(expand)} if expand else {}
@@ -233,11 +214,8 @@ class JiraGateway:
             if after is None:
                 return
             if cloud and after in seen:
-                raise JiraError(
-                    "Jira's search gave the same next-page token twice, so it would never finish: "
-                    "try again later",
-                    retryable=True,
-                )
+                said = "Jira's search gave the same next-page token twice, so it would never finish"
+                raise JiraError(f"{said}: try again later", retryable=True)
             seen.add(after)
 
     def _search_page(self, request: rest.Request) -> Any:
@@ -299,25 +277,20 @@ class JiraGateway:
         labels: LabelChange = NO_LABEL_CHANGE,
         comment: tuple[str, CommentBody] | None = None,
     ) -> None:
-        """One `PUT issue`: properties, verdict label and a comment's body, all or nothing.
-
-        A refusal (400/404: labels off the edit screen, a deleted comment) is `EditRefused`, naming
-        the fields Jira objected to, so the caller can retry without that part.
-        """
+        """One `PUT issue`, all or nothing; a refusal (400/404: labels off the edit screen, a deleted
+        comment) is `EditRefused` naming the fields Jira objected to, to retry without them."""
         action = f"record the verdict on {self._name(issue)}"
         with self._asking(action):
             try:
                 self._transport.send(rest.edit_issue(issue, properties, labels, comment))
             except (rest.BadRequest, rest.NotFound) as refused:
-                raise EditRefused(
-                    f"Jira refused to {action}: {refused.messages}", fields=refused.fields
-                ) from None
+                said = f"Jira refused to {action}: {refused.messages}"
+                raise EditRefused(said, fields=refused.fields) from None
 
     def _name(self, issue: str) -> str:
         return self._names.get(issue, issue)
 
-    def _unless_gone(self, action: str, request: rest.Request) -> bool:
-        """Send `request`; False when Jira says its target is gone (404, 410)."""
+    def _unless_gone(self, action: str, request: rest.Request) -> bool:  # False: gone (404, 410)
         with self._asking(action):
             try:
                 self._transport.send(request)
@@ -331,23 +304,20 @@ class JiraGateway:
     def _ask(
         self, action: str, request: rest.Request, kind: type = object, refusals: Refusals | None = None
     ) -> Any:
-        """The answer's JSON, a `kind` (a JSON object or list) else `WrongShape`; see `_asking`."""
         with self._asking(action, refusals):
             return _shaped(self._json(request), kind)
 
     @contextmanager
     def _asking(self, action: str, refusals: Refusals | None = None) -> Iterator[None]:
-        """Failures of what runs inside, worded for `action` (see `_WORDS`) unless `refusals` names them."""
+        """Failures inside worded for `action` (`_WORDS`), unless `refusals` names them; gonogo's own pass."""
         try:
             yield
-        except tuple(_WORDS) as failure:  # the failures Jira's edge words; gonogo's own errors pass
-            instead = next(
-                (error for kind, error in (refusals or {}).items() if isinstance(failure, kind)), None
-            )
-            raise instead or self._worded(failure, action) from None
+        except tuple(_WORDS) as failure:
+            instead = [error for kind, error in (refusals or {}).items() if isinstance(failure, kind)]
+            raise (instead[0] if instead else self._worded(failure, action)) from None
 
     def _worded(self, failure: Exception, action: str) -> JiraError:
-        """One line for people: the action, what Jira said (its own words only), and what to do."""
+        """One line: the action, what Jira said (its own words only), and what to do."""
         template = next(_WORDS[kind] for kind in type(failure).__mro__ if kind in _WORDS)
         status, seconds = getattr(failure, "status", None), getattr(failure, "seconds", None)
         said = template.format(
@@ -382,12 +352,8 @@ class JiraGateway:
 
 
 def _missing(name: str) -> Refusals:
-    return {
-        rest.NotFound: JiraError(
-            f"{name} does not exist or this account cannot see it (404): check the key and the "
-            "account's permissions"
-        )
-    }
+    said = f"{name} does not exist or this account cannot see it (404)"
+    return {rest.NotFound: JiraError(f"{said}: check the key and the account's permissions")}
 
 
 def _administer() -> Refusals:
@@ -429,7 +395,6 @@ _WORDS[requests.ConnectTimeout] = _WORDS[requests.Timeout]  # a timeout first, a
 
 
 def _shaped(data: Any, kind: type) -> Any:
-    """`data` when it is a `kind` (a JSON object or list), else `WrongShape`."""
     if not isinstance(data, kind):
         raise rest.WrongShape(kind.__name__)
     return data

@@ -1,9 +1,8 @@
 """Members of the Jira groups that may approve waivers, asked for once per group per run (or per hour).
 
-A report checks hundreds of tickets on several threads: the first that needs a group fetches it
-and the others wait for that answer. A configuration failure (an unknown group) is remembered too;
-a passing outage is not. `gonogo serve` gives answers a lifetime, so a removed approver stops
-counting within it.
+On several threads, the first that needs a group fetches it and the others wait for that answer. A
+configuration failure (an unknown group) is remembered too; a passing outage is not. `gonogo serve`
+gives answers a lifetime, so a removed approver stops counting within it.
 """
 
 from __future__ import annotations
@@ -18,12 +17,12 @@ Fetch = Callable[[str], frozenset[str]]
 
 
 class GroupDirectory:
-    """A process-wide cache of group members (case-folded ids), filled by whichever gateway asks first."""
+    """A process-wide cache of group members (case-folded ids), filled by whichever gateway asks first.
+    `lifetime_seconds` None: an answer is kept for the whole process (a report's run)."""
 
     def __init__(
         self, *, lifetime_seconds: float | None = None, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        """`lifetime_seconds` None: an answer is kept for the whole process (a report's run)."""
         self._lock = threading.Lock()
         self._group_locks: dict[str, threading.Lock] = {}
         self._members: dict[str, tuple[float, frozenset[str] | ConfigurationError]] = {}
@@ -32,7 +31,6 @@ class GroupDirectory:
         self.lookups = 0  # how many groups were fetched: the "once per group" promise, measurable
 
     def members(self, group: str, fetch: Fetch) -> frozenset[str]:
-        """The group's members, fetched with `fetch` only if no thread has fetched them yet."""
         with self._lock:
             group_lock = self._group_locks.setdefault(group, threading.Lock())
         with group_lock:
@@ -49,5 +47,5 @@ class GroupDirectory:
             raise known
         return known
 
-    def bound_to(self, fetch: Fetch) -> Callable[[str], frozenset[str]]:
+    def bound_to(self, fetch: Fetch) -> Fetch:
         return lambda group: self.members(group, fetch)

@@ -1,8 +1,6 @@
-"""Jira's REST API without I/O: the requests gonogo makes, and what Jira's answers mean.
-
-Builders return a `Request` (method, path, parameters, JSON body); readers take an `Answer`
-(status, headers, body bytes) and return data or raise an `ErrorAnswer` named after the HTTP meaning.
-Nothing here sends anything, so every reading is tested on answers captured from the test Jira.
+"""Jira's REST API without I/O: builders return a `Request`; readers take an `Answer` (status, headers,
+body) and return data or raise an `ErrorAnswer` named after the HTTP meaning. Every reading is tested
+on answers captured from the test Jira.
 """
 
 from __future__ import annotations
@@ -40,8 +38,7 @@ class Request:
 
     @property
     def idempotent(self) -> bool:
-        """Whether sending it twice does no harm: every call gonogo makes but a POST."""
-        return self.method != "POST"
+        return self.method != "POST"  # every call gonogo makes but a POST may be sent twice
 
 
 @dataclass(frozen=True)
@@ -53,6 +50,10 @@ class Answer:
 
 class TooDeep(ValueError):
     """An answer nested deeper than `MAX_JSON_DEPTH`: no Jira answer is."""
+
+
+class WrongShape(ValueError):
+    """An answer that is not the shape Jira documents (a proxy's page, a truncated list)."""
 
 
 class ErrorAnswer(Exception):
@@ -77,34 +78,29 @@ class ErrorAnswer(Exception):
         self.retry_after = retry_after_seconds(answer.headers.get("Retry-After"), now)
 
 
-class BadRequest(ErrorAnswer):
-    """400 and any other 4xx without a meaning of its own: Jira's words say what was wrong."""
+class BadRequest(ErrorAnswer): ...  # 400 and any 4xx without a meaning of its own
 
 
-class Unauthorized(ErrorAnswer):
-    """401: the credentials were refused."""
+class Unauthorized(ErrorAnswer): ...  # 401: the credentials were refused
 
 
-class Forbidden(ErrorAnswer):
-    """403: the account may not do this."""
+class Forbidden(ErrorAnswer): ...  # 403: the account may not do this
 
 
-class NotFound(ErrorAnswer):
-    """404 or 410: no such thing, or this account may not see it."""
+class NotFound(ErrorAnswer): ...  # 404 or 410: no such thing, or this account may not see it
 
 
-class RateLimited(ErrorAnswer):
-    """429: not processed; `retry_after` says when to ask again."""
+class RateLimited(ErrorAnswer): ...  # 429: not processed; `retry_after` says when to ask again
 
 
-class ServerBroken(ErrorAnswer):
-    """5xx: 503 was not processed, the others may or may not have been."""
+class ServerBroken(ErrorAnswer): ...  # 5xx: 503 was not processed, the others may have been
+
+
+_ERRORS: dict[int, type[ErrorAnswer]] = {401: Unauthorized, 403: Forbidden, 404: NotFound, 410: NotFound}
 
 
 def error_for(answer: Answer, now: datetime) -> ErrorAnswer:
-    """The typed problem an error answer means."""
-    kinds: dict[int, type[ErrorAnswer]] = {401: Unauthorized, 403: Forbidden, 404: NotFound, 410: NotFound}
-    kind = RateLimited if answer.status == 429 else kinds.get(answer.status, BadRequest)
+    kind = RateLimited if answer.status == 429 else _ERRORS.get(answer.status, BadRequest)
     return (ServerBroken if answer.status >= 500 else kind)(answer, now)
 
 
@@ -148,10 +144,6 @@ def retry_after_seconds(value: str | None, now: datetime) -> float | None:
     return bounded_wait(
         (when if when.tzinfo else when.replace(tzinfo=now.tzinfo)).timestamp() - now.timestamp()
     )
-
-
-class WrongShape(ValueError):
-    """An answer that is not the shape Jira documents (a proxy's page, a truncated list)."""
 
 
 # Requests ---------------------------------------------------------------------------------------
@@ -245,8 +237,7 @@ def _properties(properties: Mapping[str, Any]) -> list[dict[str, Any]]:
 def comment_page(page: Any) -> tuple[list[dict[str, Any]], int]:
     """The comments and total of a comment page; anything else is `WrongShape`, never "no comments"
     (which would post a duplicate)."""
-    comments = page.get("comments") if isinstance(page, dict) else None
-    total = page.get("total") if isinstance(page, dict) else None
+    comments, total = (page.get("comments"), page.get("total")) if isinstance(page, dict) else (None, None)
     if (
         not isinstance(comments, list)
         or not all(isinstance(c, dict) and isinstance(c.get("id"), (str, int)) for c in comments)
@@ -262,11 +253,10 @@ def member_page(page: Any, start: int) -> tuple[set[str], int | None]:
     members = page.get("values") if isinstance(page, dict) else None
     if not isinstance(members, list):
         raise WrongShape("group members")
-    ids = set().union(*map(user_ids, members))
     seen = start + len(members)
     is_last, total = page.get("isLast"), page.get("total")
     last = is_last if isinstance(is_last, bool) else not isinstance(total, int) or seen >= total
-    return ids, None if last or not members else seen
+    return set().union(*map(user_ids, members)), None if last or not members else seen
 
 
 def search_page(
@@ -279,11 +269,11 @@ def search_page(
     issues = page.get("issues") if isinstance(page, dict) else None
     if not isinstance(issues, list):
         raise WrongShape("search")
-    total = page.get("total") if isinstance(page.get("total"), int) else None
     if cloud:
         token = page.get("nextPageToken")
         last = page.get("isLast") is True or not isinstance(token, str) or not token or not issues
         return issues, None, None if last else token
+    total = page.get("total") if isinstance(page.get("total"), int) else None
     seen = int(after or 0) + len(issues)
     return issues, total, None if not issues or total is None or seen >= total else seen
 
@@ -298,11 +288,8 @@ class RemoteComment:
 def remote_comment(item: Mapping[str, Any]) -> RemoteComment:
     """A comment of Jira's answer with its properties (asked with `expand=properties`) and author."""
     listed = item.get("properties")
-    properties = (
-        {str(p.get("key")): p.get("value") for p in listed if isinstance(p, dict)}
-        if isinstance(listed, list)
-        else {}
-    )
+    listed = listed if isinstance(listed, list) else []
+    properties = {str(p.get("key")): p.get("value") for p in listed if isinstance(p, dict)}
     return RemoteComment(id=str(item["id"]), properties=properties, author=account_key(item.get("author")))
 
 

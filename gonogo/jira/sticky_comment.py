@@ -1,9 +1,8 @@
-"""One gonogo comment per ticket: reads what the plan needs, then carries out `comment_plan.plan`.
+"""One gonogo comment per ticket: reads only what `comment_plan.plan` needs (a first check or an
+unchanged re-check: nothing, per the request counts in docs/development.md), then carries it out.
 
-Reads are asked only when the plan needs them (a first check: none; an unchanged re-check: none),
-so the request counts in docs/development.md hold. Jira may still refuse an edit the plan chose
-(labels off the edit screen, a comment deleted meanwhile): the executor then falls back one part
-at a time. Nothing gonogo writes carries a secret: the body is redacted first.
+Jira may still refuse a planned edit (labels off the edit screen, a comment deleted meanwhile): the
+executor then falls back one part at a time. The body is redacted first: nothing written carries a secret.
 """
 
 from __future__ import annotations
@@ -36,7 +35,7 @@ def publish_verdict(
     extra: Mapping[str, Any] | None = None,
 ) -> Publication:
     """Post or update the verdict comment and record it (pointer with history, verdict label)."""
-    body = body.redacted(redact)  # a ticket field may quote a secret
+    body = body.redacted(redact)
     facts = read_facts(
         ticket,
         body,
@@ -52,12 +51,8 @@ def publish_verdict(
     me = gateway.own_account() if needs_me(scanned, property_key, trusted) else None
     edits = plan(facts, trusted=trusted, scanned=scanned, me=me)
     if edits.distrusted:
-        log.warning(
-            "the verdict pointer on %s named comment %s, which gonogo did not write: "
-            "pointed at its own instead",
-            facts.key,
-            facts.pointer,
-        )
+        forged = "the verdict pointer on %s named comment %s, which gonogo did not write"
+        log.warning(f"{forged}: pointed at its own instead", facts.key, facts.pointer)
     return _carry_out(gateway, facts, edits, body)
 
 
@@ -116,10 +111,8 @@ def _record(gateway: JiraGateway, facts: Facts, comment_id: str) -> None:
 
 
 def _is_own(gateway: JiraGateway, facts: Facts) -> bool:
-    """Whether the comment an unsealed pointer names is gonogo's (its account, its property).
-
-    A comment that is gone counts as gonogo's: the edit then fails and a new one is posted.
-    """
+    """Whether the comment an unsealed pointer names is gonogo's (its account, its property); a gone
+    one counts as gonogo's: the edit then fails and a new one is posted."""
     assert facts.pointer is not None
     comment = gateway.comment(facts.issue, facts.pointer)
     if comment is None:
@@ -135,10 +128,9 @@ def _heal(gateway: JiraGateway, issue: str, *, keep: str, found: tuple[str, ...]
     for comment_id in (c for c in found if c != keep):
         try:
             gateway.delete_comment(issue, comment_id)
+            removed.append(comment_id)
         except JiraError as error:
             log.warning("could not delete a duplicate gonogo comment (%s)", error)
-            continue
-        removed.append(comment_id)
     if removed:
         log.info("deleted %d duplicate gonogo comment(s) on %s", len(removed), issue)
     return tuple(removed)

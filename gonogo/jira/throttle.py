@@ -3,8 +3,8 @@
 With several workers, one thread's 429 must hold the others back too, or they earn their own.
 Jira Cloud names the limit in `RateLimit-Reason`: `jira-per-issue-on-write` holds writes to that
 issue; `jira-burst-based` that endpoint and method; the hourly quota, any other or no reason, a
-503 and `X-RateLimit-NearLimit: true` hold everything. The clock and the sleep are injected.
-`stop()` (Ctrl-C on `gonogo report --post`) makes every thread's next request raise `RunStopped`.
+503 and `X-RateLimit-NearLimit: true` hold everything. `stop()` (Ctrl-C on `gonogo report --post`)
+makes every thread's next request raise `RunStopped`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-# Without a Retry-After, a 429 or 503 still means "slow down": nobody sends for this long.
-DEFAULT_HOLD_SECONDS = 1.0
-# Cloud's "fewer than 20% of your budget left": a short breather for everybody, not a stop.
-NEAR_LIMIT_HOLD_SECONDS = 1.0
+DEFAULT_HOLD_SECONDS = 1.0  # a 429 or 503 without a Retry-After still means "slow down"
+NEAR_LIMIT_HOLD_SECONDS = 1.0  # Cloud's "fewer than 20% of your budget left": a breather, not a stop
 PER_ISSUE_WRITE = "jira-per-issue-on-write"
 BURST = "jira-burst-based"
 _WRITES = frozenset({"POST", "PUT", "DELETE", "PATCH"})
@@ -30,8 +28,7 @@ EVERYTHING: Scope = ("everything",)
 
 def request_scopes(method: str, url: str) -> list[Scope]:
     """Every scope a hold may have that covers this request: everything, its endpoint, its issue's writes."""
-    method = method.upper()
-    path = urlsplit(url).path
+    method, path = method.upper(), urlsplit(url).path
     match = _REST_PATH.search(path)
     parts = (match.group("rest") if match else path.lstrip("/")).split("/")
     # Ids and keys (10001, BID-7) are parameters, not endpoints; REST v2 and v3 are one endpoint.
@@ -60,7 +57,7 @@ class Throttle:
         self._clock = clock
         self._stopped = threading.Event()
         self._sleep = sleep or self._stopped.wait  # a pause that `stop` cuts short
-        self._max_hold = max_hold_seconds
+        self._max_hold = max_hold_seconds  # the transport fails a longer Retry-After outright
         self._lock = threading.Lock()
         self._resume_at: dict[Scope, float] = {}
         self.holds = 0  # how many times Jira told us to slow down (for the log and tests)
@@ -69,23 +66,19 @@ class Throttle:
         self.hold(EVERYTHING, seconds)
 
     def hold(self, scope: Scope, seconds: float) -> None:
-        """No request in `scope` is sent for `seconds`, capped at `max_hold_seconds` (the transport
-        fails a longer Retry-After outright)."""
         seconds = min(max(0.0, seconds), self._max_hold)
         with self._lock:
             self.holds += 1
             self._resume_at[scope] = max(self._resume_at.get(scope, float("-inf")), self._clock() + seconds)
 
     def wait_turn(self, method: str = "GET", url: str = "") -> None:
-        """Block until no hold covers this request (another thread may extend a hold meanwhile);
-        `RunStopped` once the run was stopped."""
+        """Block until no hold covers this request (another thread may extend one meanwhile)."""
         scopes = request_scopes(method, url) if url else [EVERYTHING]
         while True:
             if self._stopped.is_set():
                 raise RunStopped
             with self._lock:
-                now = self._clock()
-                delay = max(self._resume_at.get(scope, float("-inf")) - now for scope in scopes)
+                delay = max(self._resume_at.get(scope, float("-inf")) for scope in scopes) - self._clock()
                 if delay <= 0:
                     return
             self._sleep(delay)

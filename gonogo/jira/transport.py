@@ -15,6 +15,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
@@ -33,6 +34,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("gonogo.jira.gateway")  # one name for the edge's request log (the service quiets it)
 
+_HEADERS = {
+    "User-Agent": f"gonogo/{__version__}",
+    "Content-Type": "application/json",
+    "Cache-Control": "no-cache",
+    "X-Atlassian-Token": "no-check",  # Jira's XSRF check, as the jira client sends it
+}
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 _MAX_SAME_SITE_REDIRECTS = 5
 _READ_SIZE = 64 * 1024
 _NOT_PROCESSED = {429, 503}  # Jira says the request was not processed
@@ -41,27 +49,25 @@ _MAYBE_PROCESSED = {500, 502, 504}
 _BROKEN_ANSWER = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
 
 
+@dataclass(eq=False)
 class RedirectRefused(Exception):
     """Jira redirected off its own scheme, host and port; `location` is where to."""
 
-    def __init__(self, location: str) -> None:
-        super().__init__(location)
-        self.location = location
+    location: str
 
 
+@dataclass(eq=False)
 class RetryAfterTooLong(Exception):
     """Jira asked to wait longer than `max_wait`: give up now rather than hang."""
 
-    def __init__(self, seconds: float) -> None:
-        super().__init__(seconds)
-        self.seconds = seconds
+    seconds: float
 
 
+@dataclass(frozen=True)
 class _Bearer(requests.auth.AuthBase):
     """A Data Center personal access token (an auth object, so that no ~/.netrc entry replaces it)."""
 
-    def __init__(self, token: str) -> None:
-        self.token = token
+    token: str
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers["Authorization"] = f"Bearer {self.token}"
@@ -70,10 +76,7 @@ class _Bearer(requests.auth.AuthBase):
 
 class Transport:
     """One `requests.Session` to one Jira site; counts round-trips and feeds the shared throttle.
-
-    `auth` is (email, API token) for Cloud, a personal access token for Data Center; `limits` gives
-    the timeout, the retries and the longest Retry-After to wait for.
-    """
+    `auth` is (email, API token) for Cloud, a personal access token for Data Center."""
 
     def __init__(
         self,
@@ -95,14 +98,7 @@ class Transport:
         self._sleep = sleep or (throttle.pause if throttle is not None else time.sleep)
         self._clock = clock or time.monotonic  # measures each request's overall deadline
         self._session = requests.Session()
-        self._session.headers.update(
-            {
-                "User-Agent": f"gonogo/{__version__}",
-                "Content-Type": "application/json",
-                "Cache-Control": "no-cache",
-                "X-Atlassian-Token": "no-check",  # Jira's XSRF check, as the jira client sends it
-            }
-        )
+        self._session.headers.update(_HEADERS)
         self._session.auth = auth if isinstance(auth, tuple) else _Bearer(auth)
 
     def send(self, request: rest.Request) -> rest.Answer:
@@ -163,8 +159,8 @@ class Transport:
 
     def _observe(self, method: str, url: str, answer: rest.Answer, response: requests.Response) -> None:
         self.round_trips += 1
-        headers = answer.headers
         if self._throttle is not None:
+            headers = answer.headers
             self._throttle.observe(
                 answer.status,
                 rest.retry_after_seconds(headers.get("Retry-After"), datetime.now(UTC)),
@@ -173,8 +169,8 @@ class Transport:
                 method=method,
                 url=url,
             )
-        elapsed = response.elapsed.total_seconds() * 1000
-        log.debug("jira %s %s -> %s in %.0f ms", method, urlsplit(url).path, answer.status, elapsed)
+        ms = response.elapsed.total_seconds() * 1000
+        log.debug("jira %s %s -> %s in %.0f ms", method, urlsplit(url).path, answer.status, ms)
 
     def _should_retry(self, exc: BaseException, idempotent: bool) -> bool:
         if isinstance(exc, rest.ErrorAnswer):
@@ -207,14 +203,10 @@ def _read_some(raw: urllib3.BaseHTTPResponse) -> bytes:
 
 def _origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
-    return (
-        parts.scheme,
-        (parts.hostname or "").lower(),
-        parts.port or {"http": 80, "https": 443}.get(parts.scheme),
-    )
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or _DEFAULT_PORTS.get(parts.scheme)
 
 
 def _short(exc: BaseException | None) -> str:
     if isinstance(exc, rest.ErrorAnswer):
         return f"HTTP {exc.status}"
-    return exc.__class__.__name__ if exc else "unknown"
+    return type(exc).__name__ if exc else "unknown"

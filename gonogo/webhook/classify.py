@@ -86,21 +86,21 @@ def classify(
         decided = frozenset(decision_fields)
         return _jira_webhook(data, filters, {f.casefold() for f in watched_fields}, label_prefix, decided)
     if "issueKey" in data or "issueId" in data:  # a custom body
-        issue_type = data.get("issueType")
+        identity, issue_type = _identity(data.get("issueKey"), data.get("issueId")), data.get("issueType")
         issue_type = issue_type if isinstance(issue_type, str) else None
-        return _automation(_identity(data.get("issueKey"), data.get("issueId")), issue_type, filters)
-    if "key" in data and isinstance(data.get("fields"), dict):  # "Issue data"
+    elif "key" in data and isinstance(data.get("fields"), dict):  # "Issue data"
+        identity = _identity(data.get("key"), data.get("id"))
         issue_type = _type_name(data["fields"].get("issuetype"))
-        return _automation(_identity(data.get("key"), data.get("id")), issue_type, filters)
-    return Malformed('neither a Jira webhook ("webhookEvent") nor an Automation body ("issueKey")')
+    else:
+        return Malformed('neither a Jira webhook ("webhookEvent") nor an Automation body ("issueKey")')
+    if isinstance(identity, Malformed):
+        return identity
+    unwanted = filtered_out(identity[0].rsplit("-", 1)[0], issue_type, filters)
+    return Ignore(AUTOMATION, unwanted, identity[0]) if unwanted else CheckTicket(*identity, AUTOMATION)
 
 
 def _jira_webhook(
-    data: Mapping[str, Any],
-    filters: Filters,
-    watched: set[str],
-    label_prefix: str,
-    decision_fields: frozenset[str] = frozenset(),
+    data: Mapping[str, Any], filters: Filters, watched: set[str], label_prefix: str, decided: frozenset[str]
 ) -> Decision:
     event = data["webhookEvent"]
     if not isinstance(event, str) or not _EVENT_NAME.fullmatch(event):
@@ -109,7 +109,7 @@ def _jira_webhook(
         return Ignore(event, f"{event} events are not checked")
     items = _changelog_items(data.get("changelog"))
     relabelled = event == UPDATED and (
-        verdict_labels_changed(items, label_prefix) or decision_changed(items, label_prefix, decision_fields)
+        verdict_labels_changed(items, label_prefix) or decision_changed(items, label_prefix, decided)
     )
     if event == UPDATED and not filters.check_on_update and not relabelled:
         return Ignore(event, "updates are not checked ([webhook].check_on_update is off)")
@@ -123,34 +123,22 @@ def _jira_webhook(
     if _caused_by(data, filters.ignore_accounts):
         return Ignore(event, "caused by gonogo's own account", key)
     fields = issue.get("fields")
-    unwanted = filtered_out(
-        _project_of(key), _type_name((fields if isinstance(fields, dict) else {}).get("issuetype")), filters
-    )
-    if unwanted:
+    issue_type = _type_name(fields.get("issuetype") if isinstance(fields, dict) else None)
+    if unwanted := filtered_out(key.rsplit("-", 1)[0], issue_type, filters):
         return Ignore(event, unwanted, key)
-    if event == UPDATED:
-        return _update(data, CheckTicket(key, issue_id, event), watched, relabelled=relabelled)
-    return CheckTicket(key, issue_id, event)
+    check = CheckTicket(key, issue_id, event)
+    return check if event == CREATED else _update(data, check, items, watched, relabelled=relabelled)
 
 
-def _update(data: Mapping[str, Any], check: CheckTicket, watched: set[str], *, relabelled: bool) -> Decision:
-    """An update by someone else: a moved verdict label is always re-checked (the re-check repairs
-    it); otherwise only a change of a field the checklists read counts."""
+def _update(
+    data: Mapping[str, Any], check: CheckTicket, items: list[Any], watched: set[str], *, relabelled: bool
+) -> Decision:
+    """An update by someone else; a moved verdict label is re-checked: the re-check repairs it."""
     if isinstance(data.get("comment"), dict):
         return Ignore(check.event, "a comment event, not a field change", check.key)
-    if relabelled or _changed_a_watched_field(data.get("changelog"), watched):
+    if relabelled or _changed_a_watched_field(items, watched):
         return check
     return Ignore(check.event, "no field the checklists read has changed", check.key)
-
-
-def _automation(
-    identity: tuple[str, str | None] | Malformed, issue_type: str | None, filters: Filters
-) -> Decision:
-    if isinstance(identity, Malformed):
-        return identity
-    key, issue_id = identity
-    unwanted = filtered_out(_project_of(key), issue_type, filters)
-    return Ignore(AUTOMATION, unwanted, key) if unwanted else CheckTicket(key, issue_id, AUTOMATION)
 
 
 def _identity(key: Any, issue_id: Any) -> tuple[str, str | None] | Malformed:
@@ -164,38 +152,25 @@ def _identity(key: Any, issue_id: Any) -> tuple[str, str | None] | Malformed:
 
 
 def _caused_by(data: Mapping[str, Any], accounts: frozenset[str]) -> bool:
-    """True when the acting user (or a comment's author) is one of gonogo's own accounts."""
-    if not accounts:
-        return False
-    people = [data.get("user")]
+    """True when the acting user (or a comment's author) is one of gonogo's own accounts. Cloud
+    names people by accountId; Data Center by name and key."""
     comment = data.get("comment")
-    if isinstance(comment, dict):
-        people += [comment.get("author"), comment.get("updateAuthor")]
-    for person in people:
-        if isinstance(person, dict):
-            # Cloud names people by accountId; Data Center by name and key.
-            ids = {person.get("accountId"), person.get("name"), person.get("key")}
-            if ids & accounts:
-                return True
-    return False
+    authors = [comment.get("author"), comment.get("updateAuthor")] if isinstance(comment, dict) else []
+    people = [person for person in (data.get("user"), *authors) if isinstance(person, dict)]
+    return bool(accounts) and any(
+        {p.get("accountId"), p.get("name"), p.get("key")} & accounts for p in people
+    )
 
 
 def filtered_out(project_key: str, issue_type: str | None, filters: Filters) -> str | None:
-    """Why a ticket of this project and issue type is not a proposal, or None when it is one.
-
-    One rule for the delivery (a cheap first look) and for the fetched ticket (the one that counts).
-    `issue_type` None means "not known": the type filter is then left to the fetched ticket.
-    """
+    """Why a ticket of this project and issue type is not a proposal, or None when it is one: one
+    rule for the delivery (a first look) and for the fetched ticket (the one that counts).
+    `issue_type` None means "not known": the type filter is then left to the fetched ticket."""
     if filters.projects and project_key not in filters.projects:
         return f"project {project_key} is not a proposal project"
     if filters.issue_types and issue_type is not None and issue_type.casefold() not in filters.issue_types:
         return "the issue type is not a proposal type"
     return None
-
-
-def _project_of(key: str) -> str:
-    """The project of a validated issue key: what the sender cannot contradict with another field."""
-    return key.rsplit("-", 1)[0]
 
 
 def _type_name(issue_type: Any) -> str | None:
@@ -211,7 +186,6 @@ def _changelog_items(changelog: Any) -> list[Any]:
     return items if isinstance(items, list) else []
 
 
-def _changed_a_watched_field(changelog: Any, watched: set[str]) -> bool:
-    items = [item for item in _changelog_items(changelog) if isinstance(item, dict)]
-    names = [item.get(name) for item in items for name in ("fieldId", "field")]
+def _changed_a_watched_field(items: list[Any], watched: set[str]) -> bool:
+    names = [item.get(name) for item in items if isinstance(item, dict) for name in ("fieldId", "field")]
     return any(isinstance(name, str) and name.casefold() in watched for name in names)

@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from starlette.applications import Starlette
@@ -63,21 +64,18 @@ class Intake:
         arrived: Callable[[], None] = lambda: None,
     ) -> None:
         """`arrived` is told of each delivery (see `gonogo.webhook.worker.Workers.delivery_arrived`)."""
-        self.settings = settings
-        self._arrived = arrived
-        self._watched = watched_fields
-        self._label_prefix = label_prefix
-        self._decision_fields = decision_fields
-        self._queue = queue
-        self._metrics = metrics
+        self.settings, self._queue, self._metrics, self._arrived = settings, queue, metrics, arrived
+        self._classify = partial(
+            classify,
+            filters=settings.filters,
+            watched_fields=watched_fields,
+            label_prefix=label_prefix,
+            decision_fields=decision_fields,
+        )
 
-    def too_large(self, headers: Mapping[str, str]) -> Reply:
-        error = f"the body exceeds {self.settings.max_body_bytes} bytes"
-        return self._finish(Reply(413, {"error": error}), delivery_id(headers)[0], "too_large")
-
-    def too_slow(self, headers: Mapping[str, str]) -> Reply:
-        error = f"the body did not arrive within {self.settings.request_timeout_seconds:g} s"
-        return self._finish(Reply(408, {"error": error}), delivery_id(headers)[0], "too_slow")
+    def refuse(self, headers: Mapping[str, str], status: int, outcome: str, error: str) -> Reply:
+        """The answer for a body too large or too slow to read: nothing of it is looked at."""
+        return self._finish(Reply(status, {"error": error}), delivery_id(headers)[0], outcome)
 
     def receive(self, body: bytes, headers: Mapping[str, str], *, started: float) -> Reply:
         """The answer for one delivery; `started` is `time.perf_counter()` at its arrival."""
@@ -94,13 +92,7 @@ class Intake:
         if authenticity is Authenticity.REJECTED:
             reply = Reply(401, {"error": "missing or wrong signature or token"})
             return self._finish(reply, identifier, "unauthorized", started)
-        decision = classify(
-            body,
-            filters=self.settings.filters,
-            watched_fields=self._watched,
-            label_prefix=self._label_prefix,
-            decision_fields=self._decision_fields,
-        )
+        decision = self._classify(body)
         if isinstance(decision, Malformed):
             return self._finish(Reply(400, {"error": decision.reason}), identifier, "malformed", started)
         if isinstance(decision, Ignore):
@@ -108,21 +100,18 @@ class Intake:
             fields = {"event": decision.event, "ticket": decision.key, "reason": decision.reason}
             return self._finish(reply, identifier, "ignored", started, **fields)
         job = Job(identifier, decision.key, decision.issue_id, decision.event, received_at=time.time())
-        return self._store(job, dedupe, started)
-
-    def _store(self, job: Job, dedupe: bool, started: float) -> Reply:
         try:
             stored = self._queue.submit(job, dedupe=dedupe)
         except QueueUnavailable as exc:
             reply = Reply(503, {"error": "the queue is unavailable; deliver again later"})
             fields = {"event": job.event, "ticket": job.key, "reason": str(exc)}
-            return self._finish(reply, job.delivery_id, "unavailable", started, **fields)
+            return self._finish(reply, identifier, "unavailable", started, **fields)
         if not stored:
-            reply = Reply(200, {"outcome": "duplicate", "delivery": job.delivery_id})
-            return self._finish(reply, job.delivery_id, "duplicate", started, event=job.event, ticket=job.key)
+            reply = Reply(200, {"outcome": "duplicate", "delivery": identifier})
+            return self._finish(reply, identifier, "duplicate", started, event=job.event, ticket=job.key)
         self._metrics.deliveries.labels("queued").inc()
         self._metrics.ack_seconds.observe(time.perf_counter() - started)
-        return Reply(200, {"outcome": "queued", "delivery": job.delivery_id, "ticket": job.key})
+        return Reply(200, {"outcome": "queued", "delivery": identifier, "ticket": job.key})
 
     def _finish(
         self, reply: Reply, delivery: str, outcome: str, started: float | None = None, **fields: Any
@@ -135,36 +124,31 @@ class Intake:
             self._metrics.ack_seconds.observe(elapsed)
             latency_ms = round(elapsed * 1000, 1)
         event = fields.pop("event", None)
-        log_delivery(
-            delivery=delivery,
-            event=event,
-            outcome=outcome,
-            status=reply.status,
-            latency_ms=latency_ms,
-            **fields,
-        )
+        line = {"delivery": delivery, "event": event, "outcome": outcome, "status": reply.status}
+        log_delivery(**line, latency_ms=latency_ms, **fields)
         return reply
 
 
 def create_app(*, intake: Intake, metrics: Metrics, health: Callable[[], str | None]) -> Starlette:
     """`POST [webhook].path`, `GET /healthz` (`health`: None, or what stops the service), `GET /metrics`."""
-    limit = intake.settings.max_body_bytes
+    limit, seconds = intake.settings.max_body_bytes, intake.settings.request_timeout_seconds
+    too_large = (413, "too_large", f"the body exceeds {limit} bytes")
 
     async def webhook(request: Request) -> Response:
         started = time.perf_counter()
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            return _json(intake.too_large(request.headers))
+            return _json(intake.refuse(request.headers, *too_large))
         body = bytearray()
         try:
-            # a trickling body must not hold the connection
-            async with asyncio.timeout(intake.settings.request_timeout_seconds):
+            async with asyncio.timeout(seconds):  # a trickling body must not hold the connection
                 async for chunk in request.stream():
                     body += chunk
                     if len(body) > limit:
-                        return _json(intake.too_large(request.headers))
+                        return _json(intake.refuse(request.headers, *too_large))
         except TimeoutError:
-            return _json(intake.too_slow(request.headers))
+            error = f"the body did not arrive within {seconds:g} s"
+            return _json(intake.refuse(request.headers, 408, "too_slow", error))
         return _json(await run_in_threadpool(intake.receive, bytes(body), request.headers, started=started))
 
     async def healthz(request: Request) -> Response:

@@ -23,16 +23,10 @@ class JsonLines(logging.Formatter):
     """`{"ts", "level", "logger", "message", ...extra fields}`, one per line."""
 
     def format(self, record: logging.LogRecord) -> str:
-        document: dict[str, Any] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        for name, value in record.__dict__.items():
-            if name not in STANDARD_RECORD_ATTRIBUTES and not name.startswith("_"):
-                document[name] = value
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z"
+        level, message, extra = record.levelname.lower(), record.getMessage(), record.__dict__.items()
+        document = {"ts": stamp, "level": level, "logger": record.name, "message": message}
+        document |= {k: v for k, v in extra if k not in STANDARD_RECORD_ATTRIBUTES and not k.startswith("_")}
         if record.exc_info and record.exc_info[0] is not None:
             document["error"] = record.exc_info[0].__name__  # the class only: a traceback may quote data
         return json.dumps(document, ensure_ascii=False, default=str)
@@ -64,10 +58,8 @@ class AcceptErrorsOncePerInterval(logging.Filter):
 
 def setup_service_logging(*, verbose: int) -> None:
     """Every logger's records to stderr as JSON lines, secrets blanked (see `gonogo.redaction`).
-
     gonogo's and uvicorn's loggers have the handler themselves; every other library (asyncio,
-    urllib3, ...) reaches it through the root logger from WARNING on, one line each.
-    """
+    urllib3, ...) reaches it through the root logger from WARNING on, one line each."""
     level = logging.DEBUG if verbose > 1 else logging.INFO
     for name in ("gonogo", "uvicorn", "uvicorn.error"):
         logger = logging.getLogger(name)

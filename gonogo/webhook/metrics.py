@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -21,63 +22,51 @@ CHECK_OUTCOMES = ("posted", "unchanged", "ignored", "retry", "dead_letter")
 class Metrics:
     def __init__(self, *, queue_depth: Callable[[], int], stuck: Callable[[], int] = lambda: 0) -> None:
         self.registry = registry = CollectorRegistry()
-        self.deliveries = Counter(
+        counter, gauge = partial(Counter, registry=registry), partial(Gauge, registry=registry)
+        histogram = partial(Histogram, registry=registry)
+        self.deliveries = counter(
             "gonogo_webhook_deliveries",
             "Deliveries answered, by outcome (queued, duplicate, ignored, unauthorized, too_large, "
             "malformed, unavailable).",
             ["outcome"],
-            registry=registry,
         )
-        self.ack_seconds = Histogram(
+        self.ack_seconds = histogram(
             "gonogo_webhook_ack_seconds",
             "Time from reading a delivery's body to answering it.",
             buckets=_FAST,
-            registry=registry,
         )
-        Gauge(
+        gauge(
             "gonogo_webhook_queue_depth",
             "Accepted deliveries not finished yet (waiting or in progress); -1 if the queue is unreachable.",
-            registry=registry,
         ).set_function(lambda: float(queue_depth()))
-        self.checks = Counter(
-            "gonogo_webhook_checks",
-            f"Check attempts, by outcome ({', '.join(CHECK_OUTCOMES)}).",
-            ["outcome"],
-            registry=registry,
-        )
+        outcomes = f"Check attempts, by outcome ({', '.join(CHECK_OUTCOMES)})."
+        self.checks = counter("gonogo_webhook_checks", outcomes, ["outcome"])
         for outcome in CHECK_OUTCOMES:  # every series at 0 from the start, as Prometheus advises
             self.checks.labels(outcome)
-        self.worker_errors = Counter(
+        self.worker_errors = counter(
             "gonogo_webhook_worker_errors",
             "Queue failures and internal errors a worker survived and backed off from, by stage "
             "(claim, process).",
             ["stage"],
-            registry=registry,
         )
-        self.verdicts = Counter(
-            "gonogo_webhook_verdicts", "Verdicts posted, by verdict.", ["verdict"], registry=registry
-        )
-        self.check_seconds = Histogram(
+        self.verdicts = counter("gonogo_webhook_verdicts", "Verdicts posted, by verdict.", ["verdict"])
+        self.check_seconds = histogram(
             "gonogo_webhook_check_seconds",
             "Duration of one check attempt (fetch, assess, post).",
             buckets=_SLOW,
-            registry=registry,
         )
-        self.time_to_comment_seconds = Histogram(
+        self.time_to_comment_seconds = histogram(
             "gonogo_webhook_time_to_comment_seconds",
             "Time from a delivery's arrival to its verdict comment.",
             buckets=_SLOW,
-            registry=registry,
         )
-        self.in_progress = Gauge(
+        self.in_progress = gauge(
             "gonogo_webhook_checks_in_progress",
             "Jobs workers hold right now: waiting for their ticket, checking, settling, logging.",
-            registry=registry,
         )
-        Gauge(
+        gauge(
             "gonogo_webhook_workers_stuck",
             "Workers busy on one check for longer than its Jira requests' deadlines allow.",
-            registry=registry,
         ).set_function(lambda: float(stuck()))
 
     def exposition(self) -> tuple[bytes, str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -20,6 +19,7 @@ from gonogo.jira.gateway import JiraGateway
 from gonogo.sources.config import JiraSettings
 from gonogo.webhook.classify import Filters
 from gonogo.webhook.queue import Job, QueueUnavailable, WorkQueue
+from gonogo.webhook.settings import WebhookSettings
 
 log = logging.getLogger("gonogo.webhook.recheck")
 
@@ -43,36 +43,32 @@ def due_jobs(gateway: JiraGateway, *, jql: str, property_key: str, today: date, 
 
 def recheck_until(
     stopping: threading.Event,
-    *,
     queue: WorkQueue,
     jira: JiraSettings,
-    filters: Filters,
-    interval_seconds: float,
-    today: Callable[[], date],
+    webhook: WebhookSettings,
+    today: date | None,
 ) -> None:
-    """Every `interval_seconds` (and once at start), queue a re-check of each ticket whose waiver ended."""
-    jql = recheck_jql(filters)
+    """Every `waiver_recheck_hours` (and once at start), queue a re-check of each ticket due."""
+    jql = recheck_jql(webhook.filters)
     while not stopping.is_set():
         try:
-            gateway = JiraGateway(jira)
+            day, now = today or date.today(), time.time()
             jobs = due_jobs(
-                gateway, jql=jql, property_key=jira.comment_property, today=today(), now=time.time()
+                JiraGateway(jira), jql=jql, property_key=jira.comment_property, today=day, now=now
             )
         except GonogoError as exc:  # the next sweep tries again
             log.warning("waiver re-check search failed", extra={"error": " ".join(str(exc).split())})
         else:
-            _submit(queue, jobs)
-        stopping.wait(interval_seconds)
-
-
-def _submit(queue: WorkQueue, jobs: list[Job]) -> None:
-    queued = 0
-    for job in jobs:
-        try:
-            queued += queue.submit(job, dedupe=True)
-        except QueueUnavailable:
-            log.warning("waiver re-check not queued: the queue is unavailable", extra={"ticket": job.key})
-    log.info("waiver re-check sweep", extra={"due": len(jobs), "queued": queued})
+            queued = 0
+            for job in jobs:
+                try:
+                    queued += queue.submit(job, dedupe=True)
+                except QueueUnavailable:
+                    log.warning(
+                        "waiver re-check not queued: the queue is unavailable", extra={"ticket": job.key}
+                    )
+            log.info("waiver re-check sweep", extra={"due": len(jobs), "queued": queued})
+        stopping.wait(webhook.waiver_recheck_hours * 3600)
 
 
 def _job(raw: Any, property_key: str, today: date, now: float) -> Job | None:
@@ -84,13 +80,8 @@ def _job(raw: Any, property_key: str, today: date, now: float) -> Job | None:
         return None
     assert isinstance(pointer, dict)  # waiver_due holds only for a pointer object
     issue_id = str(raw["id"]) if isinstance(raw.get("id"), (str, int)) else None
-    return Job(
-        delivery_id=f"waiver-ended:{issue_id or raw['key']}:{pointer[POINTER_KEY]}",
-        key=raw["key"],
-        issue_id=issue_id,
-        event=EVENT,
-        received_at=now,
-    )
+    delivery = f"waiver-ended:{issue_id or raw['key']}:{pointer[POINTER_KEY]}"
+    return Job(delivery, key=raw["key"], issue_id=issue_id, event=EVENT, received_at=now)
 
 
 def jql_string(text: str) -> str:

@@ -1,21 +1,29 @@
 """Wiring for `gonogo serve` and `gonogo worker`: build each part once, run, tear down in order.
 
 `serve` is one process: uvicorn answers deliveries on the event loop and stores them; worker
-threads consume the queue. `worker` is the same workers without HTTP, for the Redis queue when
-one machine is not enough. uvicorn owns SIGTERM/SIGINT in `serve`: it stops accepting and
-finishes the requests in flight; then the workers stop, and what they had not settled stays in
-the queue for the next start.
+threads consume the queue. `worker` is the same workers without HTTP, for the Redis queue when one
+machine is not enough. uvicorn owns SIGTERM/SIGINT in `serve`: it stops accepting and finishes the
+requests in flight; then the workers stop, and what they had not settled stays queued for the next
+start. Only uvicorn's and the OS's public options: slow or half-sent headers are a reverse proxy's
+job (docs/webhook-service.md); uvicorn bounds connections, header size and keep-alive; TCP
+keep-alive ends connections whose peer vanished, so half-open connections cannot pile up.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import resource
 import signal
+import socket
 import threading
 from collections.abc import Callable
 from contextlib import ExitStack, closing
 from dataclasses import replace
 from datetime import date
+from typing import Any
+
+import uvicorn
 
 from gonogo.core.errors import ConfigurationError, JiraError
 from gonogo.core.pipeline.decisions import decision_fields
@@ -27,7 +35,6 @@ from gonogo.redaction import REDACTOR
 from gonogo.sources.config import JiraSettings, Settings
 from gonogo.webhook.classify import Filters, filtered_out
 from gonogo.webhook.intake import Intake, create_app
-from gonogo.webhook.listener import listen, raise_descriptor_limit, serve
 from gonogo.webhook.logs import setup_service_logging
 from gonogo.webhook.metrics import Metrics
 from gonogo.webhook.queue import Job, WorkQueue, open_queue
@@ -40,6 +47,9 @@ log = logging.getLogger("gonogo.webhook")
 SHUTDOWN_GRACE_SECONDS = 10
 # A member removed from an approver group can no longer approve a waiver after at most this long.
 APPROVER_GROUP_LIFETIME_SECONDS = 3600.0
+_NOFILE_WHEN_UNLIMITED = 65536  # Linux refuses an infinite soft limit
+# A peer silent this long is probed; after the probes fail, its connection is closed (~90 s).
+_KEEPALIVE = ((socket.TCP_KEEPIDLE, 60), (socket.TCP_KEEPINTVL, 10), (socket.TCP_KEEPCNT, 3))
 
 
 def stuck_after_seconds(jira: JiraSettings) -> float:
@@ -77,15 +87,11 @@ def _prepare(settings: Settings, webhook: WebhookSettings, *, verbose: int) -> W
     try:
         own = JiraGateway(settings.jira).account_ids()
     except JiraError as exc:
-        log.warning(
-            "could not read gonogo's own account (GET myself); each of its own label edits will be "
-            "re-checked once: %s",
-            exc,
-        )
+        why = "each of its own label edits will be re-checked once"
+        log.warning("could not read gonogo's own account (GET myself); %s: %s", why, exc)
         return webhook
-    return replace(
-        webhook, filters=replace(webhook.filters, ignore_accounts=webhook.filters.ignore_accounts | own)
-    )
+    ignored = webhook.filters.ignore_accounts | own
+    return replace(webhook, filters=replace(webhook.filters, ignore_accounts=ignored))
 
 
 def check_runner(
@@ -97,8 +103,7 @@ def check_runner(
     def run(job: Job) -> Checked | NotAProposal:
         gateway = JiraGateway(jira)
         ticket = gateway.fetch_ticket(job.ticket, fields=assessor.fields_to_fetch(), label=job.key)
-        unwanted = filtered_out(ticket.project_key, ticket.issue_type or "", filters)  # "" matches none
-        if unwanted is not None:
+        if unwanted := filtered_out(ticket.project_key, ticket.issue_type or "", filters):  # "": matches none
             return NotAProposal(unwanted)
         result = assess_and_post(ticket, gateway, assessor=assessor, jira=jira, today=today or date.today())
         assert result.publication is not None  # not a dry run
@@ -123,22 +128,21 @@ class Checks:
         groups = GroupDirectory(lifetime_seconds=APPROVER_GROUP_LIFETIME_SECONDS)
         self.assessor = replace(build_assessor(settings), groups=groups)
         self.metrics = Metrics(queue_depth=queue.depth, stuck=lambda: self.workers.stuck(self.stuck_after))
+        run_check = check_runner(self.assessor, settings.jira, filters=webhook.filters, today=today)
+        count, retry = webhook.workers, webhook.retry
         self.workers = Workers(
-            queue=queue,
-            run_check=check_runner(self.assessor, settings.jira, filters=webhook.filters, today=today),
-            count=webhook.workers,
-            retry=webhook.retry,
-            metrics=self.metrics,
+            queue=queue, run_check=run_check, count=count, retry=retry, metrics=self.metrics
         )
-        self._queue, self._jira, self._webhook, self._today = queue, settings.jira, webhook, today
         self._stopping = threading.Event()
+        self._recheck_hours = webhook.waiver_recheck_hours
+        recheck = (self._stopping, queue, settings.jira, webhook, today)
         self._recheck = threading.Thread(
-            target=self._recheck_waivers, name="gonogo-waiver-recheck", daemon=True
+            target=recheck_until, args=recheck, name="gonogo-waiver-recheck", daemon=True
         )
 
     def start(self) -> None:
         self.workers.start()
-        if self._webhook.waiver_recheck_hours > 0:
+        if self._recheck_hours > 0:
             self._recheck.start()
 
     def stop(self) -> None:
@@ -147,21 +151,11 @@ class Checks:
             self._recheck.join(SHUTDOWN_GRACE_SECONDS)
         self.workers.stop(SHUTDOWN_GRACE_SECONDS)
 
-    def _recheck_waivers(self) -> None:
-        recheck_until(
-            self._stopping,
-            queue=self._queue,
-            jira=self._jira,
-            filters=self._webhook.filters,
-            interval_seconds=self._webhook.waiver_recheck_hours * 3600,
-            today=lambda: self._today or date.today(),
-        )
-
 
 def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | None, verbose: int) -> int:
     """Serve until SIGTERM/SIGINT (status 0). Configuration problems raise before anything listens."""
     webhook = _prepare(settings, webhook, verbose=verbose)
-    descriptors = raise_descriptor_limit()
+    descriptors, credentials = raise_descriptor_limit(), webhook.credentials
     with ExitStack() as cleanup:
         listening = cleanup.enter_context(listen(webhook.host, webhook.port))
         queue = cleanup.enter_context(closing(open_queue(webhook.queue)))
@@ -179,20 +173,10 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
         app = create_app(intake=intake, metrics=checks.metrics, health=health)
         checks.start()
         cleanup.callback(checks.stop)
-        log.info(
-            "gonogo serve ready",
-            extra={
-                "host": webhook.host,
-                "port": webhook.port,
-                "path": webhook.path,
-                "queue": webhook.queue.kind,
-                "workers": webhook.workers,
-                "open_files_limit": descriptors,
-                "max_connections": webhook.max_connections,
-                "signature": webhook.credentials.secret is not None,
-                "token": webhook.credentials.token is not None,
-            },
-        )
+        ready = {"host": webhook.host, "port": webhook.port, "path": webhook.path}
+        ready |= {"queue": webhook.queue.kind, "workers": webhook.workers, "open_files_limit": descriptors}
+        ready |= {"max_connections": webhook.max_connections, "signature": credentials.secret is not None}
+        log.info("gonogo serve ready", extra={**ready, "token": credentials.token is not None})
         serve(app, listening, max_connections=webhook.max_connections, grace_seconds=SHUTDOWN_GRACE_SECONDS)
     return 0
 
@@ -220,3 +204,62 @@ def run_workers(settings: Settings, webhook: WebhookSettings, *, today: date | N
                 break
         checks.stop()
     return status
+
+
+def raise_descriptor_limit() -> int:
+    """Raise the soft limit on open files to the hard one (no privilege needed); the limit in force.
+    Every connection, SQLite file and Redis socket takes a descriptor; 1024 is soon reached."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = _NOFILE_WHEN_UNLIMITED if hard == resource.RLIM_INFINITY else hard
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass  # a container may forbid it; the service runs at the old limit
+    return int(soft)
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """Bind before uvicorn starts, so that a taken port is one clear error. Accepted connections
+    inherit TCP_NODELAY (uvicorn writes headers and body separately, and Nagle with the client's
+    delayed ACK held each answer ~40 ms) and keep-alive."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        listening = socket.create_server((host.strip("[]"), port), family=family, backlog=2048)
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else exc.__class__.__name__
+        raise ConfigurationError(
+            f"cannot listen on {host}:{port} ({reason}): stop what uses that port, "
+            "or choose another with --port or [webhook].port"
+        ) from None
+    listening.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for option, value in _KEEPALIVE:
+        listening.setsockopt(socket.IPPROTO_TCP, option, value)
+    return listening
+
+
+def serve(app: Any, listening: socket.socket, *, max_connections: int, grace_seconds: int) -> None:
+    """Run uvicorn on `listening` until SIGTERM/SIGINT; an orderly stop returns normally. After its
+    graceful shutdown uvicorn restores the handlers it found and raises the signal again (status
+    -15): the handlers installed here are the ones it restores, so `gonogo serve` exits 0."""
+    config = uvicorn.Config(
+        app,
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+        server_header=False,
+        http="h11",
+        limit_concurrency=max_connections,  # beyond it, uvicorn answers 503
+        h11_max_incomplete_event_size=16 * 1024,  # request line and headers
+        timeout_keep_alive=5,
+        backlog=2048,
+        timeout_graceful_shutdown=grace_seconds,
+    )
+    original = {sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        uvicorn.Server(config).run(sockets=[listening])
+    finally:
+        for sig, handler in original.items():
+            signal.signal(sig, handler)

@@ -99,8 +99,8 @@ def webhook_settings(
     result = WebhookSettings(
         **chosen,
         credentials=Credentials(
-            secret=_secret(environ, SECRET_ENV, table, "secret_file", settings.base_dir),
-            token=_secret(environ, TOKEN_ENV, table, "token_file", settings.base_dir),
+            secret=_secret(settings, environ, SECRET_ENV, "secret_file"),
+            token=_secret(settings, environ, TOKEN_ENV, "token_file"),
             token_header=table.get("token_header", Credentials.token_header),
         ),
         filters=Filters(
@@ -116,13 +116,19 @@ def webhook_settings(
             max_seconds=table.get("retry_max_seconds", RetryPolicy.max_seconds),
         ),
     )
-    _refuse_open_exposure(result)
+    if not (result.credentials.configured or result.allow_unauthenticated or is_loopback(result.host)):
+        # an unauthenticated service on a reachable address would let anyone trigger checks
+        raise ConfigurationError(
+            f"refusing to listen on {result.host} without a webhook secret: export {SECRET_ENV} "
+            f"(the secret of the Jira webhook) and/or {TOKEN_ENV} (the token a Jira Automation rule "
+            "sends), or pass --allow-unauthenticated if an authenticating proxy sits in front"
+        )
     return result
 
 
 def queue_settings(settings: Settings, environ: Mapping[str, str]) -> QueueSettings:
-    """Only where the queue is: all `gonogo dead-letters` needs, even where the webhook secret is
-    not readable (another user, another machine with Redis) and whatever `host` serving would use."""
+    """Where the queue is: all `gonogo dead-letters` needs, even where the webhook secret is not
+    readable (another user, another machine with Redis) and whatever `host` serving would use."""
     table: Mapping[str, Any] = settings.webhook
     return QueueSettings(
         kind=table.get("queue", "local"),
@@ -134,20 +140,14 @@ def queue_settings(settings: Settings, environ: Mapping[str, str]) -> QueueSetti
     )
 
 
-def _secret(
-    environ: Mapping[str, str], variable: str, table: Mapping[str, Any], key: str, base: Path
-) -> Secret | None:
-    """A secret from its environment variable, else from the file `[webhook].<key>` names.
-
-    A file rather than the value itself in gonogo.toml: the toml is shared and committed, a secret
-    file is not (systemd credentials, container secrets and Kubernetes secrets are files).
-    """
-    value = environ.get(variable)
-    if value:
+def _secret(settings: Settings, environ: Mapping[str, str], variable: str, key: str) -> Secret | None:
+    """A secret from its environment variable, else from the file `[webhook].<key>` names: the toml
+    is shared and committed, a secret file is not (systemd, container and Kubernetes secrets are files)."""
+    if value := environ.get(variable):
         return Secret(value.strip())
-    if key not in table:
+    if key not in settings.webhook:
         return None
-    path = base / table[key]
+    path = settings.base_dir / settings.webhook[key]
     try:
         text = path.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
@@ -168,14 +168,3 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False  # a host name: it may resolve to anything, so it counts as exposed
-
-
-def _refuse_open_exposure(settings: WebhookSettings) -> None:
-    """An unauthenticated service on a reachable address would let anyone trigger checks."""
-    if settings.credentials.configured or settings.allow_unauthenticated or is_loopback(settings.host):
-        return
-    raise ConfigurationError(
-        f"refusing to listen on {settings.host} without a webhook secret: export {SECRET_ENV} "
-        f"(the secret of the Jira webhook) and/or {TOKEN_ENV} (the token a Jira Automation rule "
-        "sends), or pass --allow-unauthenticated if an authenticating proxy sits in front"
-    )

@@ -30,18 +30,10 @@ def signature(body: bytes, secret: str) -> str:
 
 
 def authenticate(
-    body: bytes,
-    headers: Mapping[str, str],
-    *,
-    secret: str | None,
-    token: str | None,
-    token_header: str,
+    body: bytes, headers: Mapping[str, str], *, secret: str | None, token: str | None, token_header: str
 ) -> Authenticity:
-    """Decide whether the delivery proves knowledge of a configured secret.
-
-    `headers` must look names up case-insensitively (proxies and frameworks lower-case them);
-    Starlette's `Headers` does, and so does a dict with lower-case keys built by the caller.
-    """
+    """Whether the delivery proves knowledge of a configured secret. `headers` must look names up
+    case-insensitively, as Starlette's `Headers` and a dict with lower-case keys do."""
     if secret is None and token is None:
         return Authenticity.OPEN
     signed = headers.get(SIGNATURE_HEADER.lower()) or headers.get(SIGNATURE_HEADER) or ""

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from gonogo.core.errors import GonogoError, JiraError
@@ -64,15 +65,9 @@ class Workers:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """`sleep` replaces the back-off waits in tests; `clock` times checks for `stuck`."""
-        self._queue = queue
-        self._run_check = run_check
-        self._count = count
-        self._retry = retry
-        self._metrics = metrics
-        self._poll = poll_seconds
+        self._queue, self._run_check, self._count, self._retry = queue, run_check, count, retry
+        self._metrics, self._poll, self._sleep, self._clock = metrics, poll_seconds, sleep, clock
         self._trouble = RetryPolicy(initial_seconds=poll_seconds, max_seconds=trouble_max_seconds)
-        self._sleep = sleep
-        self._clock = clock
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._busy_since: dict[int, float] = {}  # thread id → when its current check started
@@ -100,15 +95,12 @@ class Workers:
         return all(thread.is_alive() for thread in self._threads)
 
     def delivery_arrived(self) -> None:
-        """A claimed check waits while deliveries keep arriving (see `_give_way`)."""
         self._last_delivery = time.monotonic()
 
     def _give_way(self) -> None:
-        """`gonogo serve` answers HTTP and runs the checks in one process, and during a burst four
-        checks (fetch, assess, render) held the GIL that the event loop needs to acknowledge: 500
-        deliveries from 20 senders had an acknowledgement p99 of 169 to 338 ms with them running,
-        41 to 95 ms with this (a loaded 2-core VM; bench/webhook_burst.py). Jira waits for its
-        answer; a comment can wait."""
+        """A claimed check waits while deliveries keep arriving: the checks' GIL held the event loop
+        that acknowledges them (500 deliveries from 20 senders, ack p99 169-338 ms without this,
+        41-95 ms with it on a loaded 2-core VM; bench/webhook_burst.py). A comment can wait."""
         waited = 0.0
         while time.monotonic() - self._last_delivery < QUIET_SECONDS and waited < GIVE_WAY_SECONDS:
             if self._wait(QUIET_SECONDS / 2):
@@ -130,17 +122,12 @@ class Workers:
                 delay = self._trouble.delay(troubles)
                 stage = "claim" if claimed is None else "process"
                 self._metrics.worker_errors.labels(stage).inc()
-                log.error(  # one line, no traceback: a traceback may quote ticket data or a URL
-                    "worker error, backing off",
-                    extra={
-                        "worker": threading.current_thread().name,
-                        "stage": stage,
-                        "delivery": claimed.job.delivery_id if claimed else None,
-                        "ticket": claimed.job.key if claimed else None,
-                        **_error_fields(exc, "internal error; please report it"),
-                        "retry_in_s": delay,
-                    },
-                )
+                job = claimed.job if claimed else None
+                fields: dict[str, Any] = {"worker": threading.current_thread().name, "stage": stage}
+                fields |= {"delivery": job.delivery_id if job else None, "ticket": job.key if job else None}
+                fields |= {**_error_fields(exc, "internal error; please report it"), "retry_in_s": delay}
+                # one line, no traceback: a traceback may quote ticket data or a URL
+                log.error("worker error, backing off", extra=fields)
                 self._wait(delay)
 
     def process(self, claimed: Claimed) -> None:
@@ -151,42 +138,39 @@ class Workers:
                 with self._queue.ticket_lock(claimed.job.lock_names()):
                     report = self._settle(claimed)
             except BaseException:
-                self._store(lambda: self._queue.release(claimed), claimed, "hand the job back", must=False)
+                self._store(partial(self._queue.release, claimed), claimed, "hand the job back", must=False)
                 raise
             report()
 
     def _settle(self, claimed: Claimed) -> Callable[[], None]:
         """Run the check once and settle the job; return what to log once it is settled."""
-        job = claimed.job
-        attempts = job.attempts + 1
-        error, outcome = self._attempt(job)
-        if outcome is not None:
-            self._store(lambda: self._queue.complete(claimed), claimed, "acknowledge the job")
-            return lambda: self._done(job, outcome, attempts)
-        if isinstance(error, JiraError) and error.retryable and attempts < self._retry.max_attempts:
-            delay = max(self._retry.delay(attempts), error.retry_after or 0.0)  # never before Jira asked
+        job, attempts = claimed.job, claimed.job.attempts + 1
+        result = self._attempt(job)
+        if not isinstance(result, Exception):
+            self._store(partial(self._queue.complete, claimed), claimed, "acknowledge the job")
+            return lambda: self._done(job, result, attempts)
+        if isinstance(result, JiraError) and result.retryable and attempts < self._retry.max_attempts:
+            delay = max(self._retry.delay(attempts), result.retry_after or 0.0)  # never before Jira asked
             later = replace(job, attempts=attempts, not_before=time.time() + delay)
-            self._store(lambda: self._queue.retry_later(claimed, later), claimed, "store the job's retry")
-            return lambda: self._retrying(job, error, attempts, delay)
-        reason = redact(
-            str(error)
-            if isinstance(error, GonogoError)
-            else f"internal error ({error.__class__.__name__}); please report it"
-        )
-        write = lambda: self._queue.dead_letter(claimed, reason=reason, attempts=attempts)  # noqa: E731
+            self._store(partial(self._queue.retry_later, claimed, later), claimed, "store the job's retry")
+            return lambda: self._retrying(job, result, attempts, delay)
+        internal = f"internal error ({result.__class__.__name__}); please report it"
+        reason = redact(str(result) if isinstance(result, GonogoError) else internal)
+        write = partial(self._queue.dead_letter, claimed, reason=reason, attempts=attempts)
         self._store(write, claimed, "dead-letter the job")
         return lambda: self._report(job, "dead_letter", attempts=attempts, reason=reason)
 
-    def _attempt(self, job: Job) -> tuple[Exception, None] | tuple[None, Checked | NotAProposal]:
+    def _attempt(self, job: Job) -> Checked | NotAProposal | Exception:
+        """The check's outcome, or the error that ended it."""
         started = time.perf_counter()
         self._busy_since[threading.get_ident()] = self._clock()
         try:
-            return None, self._run_check(job)
+            return self._run_check(job)
         except GonogoError as error:
-            return error, None
+            return error
         except Exception as error:  # a bug: keep the service alive, dead-letter the job, say so
             log.exception("internal error while checking", extra={"delivery": job.delivery_id})
-            return error, None
+            return error
         finally:
             del self._busy_since[threading.get_ident()]
             self._metrics.check_seconds.observe(time.perf_counter() - started)
@@ -205,8 +189,7 @@ class Workers:
         troubles = 0
         while True:
             try:
-                write()
-                return
+                return write()
             except Exception as exc:
                 troubles = min(troubles + 1, 32)
                 delay = self._trouble.delay(troubles)
@@ -222,53 +205,29 @@ class Workers:
 
     def _done(self, job: Job, outcome: Checked | NotAProposal, attempts: int) -> None:
         if isinstance(outcome, NotAProposal):
-            self._report(job, "ignored", reason=outcome.reason, attempts=attempts)
-            return
+            return self._report(job, "ignored", reason=outcome.reason, attempts=attempts)
         # "unchanged": nothing written to Jira. A deleted duplicate is a write: "posted", named.
         said = "unchanged" if outcome.action == "unchanged" and not outcome.deleted else "posted"
         self._metrics.verdicts.labels(outcome.verdict).inc()
         self._metrics.time_to_comment_seconds.observe(max(0.0, time.time() - job.received_at))
-        self._report(
-            job,
-            said,
-            ticket=outcome.key or job.key,
-            verdict=outcome.verdict,
-            comment=outcome.comment_id,
-            action=outcome.action,
-            **({"deleted": list(outcome.deleted)} if outcome.deleted else {}),
-            attempts=attempts,
-        )
+        deleted = {"deleted": list(outcome.deleted)} if outcome.deleted else {}
+        fields = {"verdict": outcome.verdict, "comment": outcome.comment_id, "action": outcome.action}
+        self._report(job, said, ticket=outcome.key or job.key, **fields, **deleted, attempts=attempts)
 
-    def _report(self, job: Job, outcome: str, **fields: Any) -> None:
+    def _report(self, job: Job, outcome: str, *, ticket: str = "", **fields: Any) -> None:
         """Count the check and log the job's delivery line; latency is its age, across restarts."""
         self._metrics.checks.labels(outcome).inc()
-        ticket = fields.pop("ticket", job.key)
         latency_ms = round(max(0.0, time.time() - job.received_at) * 1000, 1)
-        log_delivery(
-            delivery=job.delivery_id,
-            ticket=ticket,
-            event=job.event,
-            outcome=outcome,
-            **fields,
-            latency_ms=latency_ms,
-        )
+        line = {"delivery": job.delivery_id, "ticket": ticket or job.key, "event": job.event}
+        log_delivery(**line, outcome=outcome, **fields, latency_ms=latency_ms)
 
     def _retrying(self, job: Job, error: JiraError, attempts: int, delay: float) -> None:
         self._metrics.checks.labels("retry").inc()
-        log.info(
-            "check failed, retrying",
-            extra={
-                "delivery": job.delivery_id,
-                "ticket": job.key,
-                "attempt": attempts,
-                "retry_in_s": round(delay, 3),
-                "reason": redact(str(error)),
-            },
-        )
+        fields = {"delivery": job.delivery_id, "ticket": job.key, "attempt": attempts}
+        extra = {**fields, "retry_in_s": round(delay, 3), "reason": redact(str(error))}
+        log.info("check failed, retrying", extra=extra)
 
 
 def _error_fields(exc: Exception, otherwise: str) -> dict[str, str]:
-    return {
-        "error": exc.__class__.__name__,
-        "reason": str(exc) if isinstance(exc, QueueUnavailable) else otherwise,
-    }
+    reason = str(exc) if isinstance(exc, QueueUnavailable) else otherwise
+    return {"error": exc.__class__.__name__, "reason": reason}

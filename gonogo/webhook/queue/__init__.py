@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from contextlib import closing
 from typing import TypeAlias
 
 from gonogo.core.errors import ConfigurationError
@@ -19,20 +20,16 @@ WorkQueue: TypeAlias = LocalQueue | RedisQueue  # the contract is in `gonogo.web
 
 
 def open_queue(settings: QueueSettings, *, clock: Callable[[], float] = time.time) -> WorkQueue:
-    return (
-        RedisQueue(settings, clock=clock) if settings.kind == "redis" else LocalQueue(settings, clock=clock)
-    )
+    backend = RedisQueue if settings.kind == "redis" else LocalQueue
+    return backend(settings, clock=clock)
 
 
 def dead_letters(settings: QueueSettings) -> list[DeadLetter]:
     """For `gonogo dead-letters`: read beside a running service, without taking over its work."""
     if settings.kind != "redis":
         return read_dead_letters(settings.path)
-    queue = RedisQueue(settings, reader=True)
-    try:
+    with closing(RedisQueue(settings, reader=True)) as queue:
         return queue.dead_letters()
-    finally:
-        queue.close()
 
 
 def check_queue(settings: QueueSettings) -> tuple[bool, str, dict[str, str]]:
@@ -45,6 +42,5 @@ def check_queue(settings: QueueSettings) -> tuple[bool, str, dict[str, str]]:
         return True, "redis", {"where": describe(settings.redis_url.reveal())}
     folder = settings.path
     existing = folder if folder.exists() else folder.parent
-    if existing.is_dir() and os.access(existing, os.W_OK):
-        return True, "local", {"folder": str(folder)}
-    return False, "local-unwritable", {"folder": str(folder)}
+    usable = existing.is_dir() and os.access(existing, os.W_OK)
+    return usable, "local" if usable else "local-unwritable", {"folder": str(folder)}

@@ -6,7 +6,7 @@ or `dead_letter`, so a process killed mid-check leaves it to run again (at-least
 comment makes a re-run harmless). `release` hands an unfinished job back to run again soon;
 `retry_later` replaces it by a copy that `claim` hands out from its `not_before` on. `ticket_lock`
 keeps two checks of one ticket apart. `depth` counts the jobs accepted and not finished (waiting or
-in progress), -1 when unknown.
+in progress), -1 when unknown. Every storage failure is raised as `QueueUnavailable`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import json
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -65,12 +66,8 @@ class DeadLetter:
     failed_at: float
 
     def record(self) -> dict[str, str | int | float]:
-        return {
-            "job": self.job.to_json(),
-            "reason": self.reason,
-            "attempts": self.attempts,
-            "at": self.failed_at,
-        }
+        job = self.job.to_json()
+        return {"job": job, "reason": self.reason, "attempts": self.attempts, "at": self.failed_at}
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> DeadLetter:
@@ -85,6 +82,9 @@ class QueueUnavailable(Exception):
 class QueueBase(ABC):
     """What both backends share: jobs claimed before their back-off ends wait here, soonest first,
     so one ticket's back-off never holds a worker."""
+
+    _storage_errors: type[Exception]  # the backend's own errors, raised as QueueUnavailable
+    _name: str  # the queue, in those errors' messages
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
@@ -112,6 +112,13 @@ class QueueBase(ABC):
     def _hold(self, claimed: Claimed) -> None:
         with self._waiting_guard:
             heapq.heappush(self._waiting, (claimed.job.not_before, next(self._order), claimed))
+
+    @contextmanager
+    def _storing(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except self._storage_errors as exc:
+            raise QueueUnavailable(f"{self._name} could not {what} ({exc})") from exc
 
     @abstractmethod
     def _read(self, block: float) -> Claimed | None:

@@ -28,7 +28,7 @@ from persistqueue import Empty, SQLiteAckQueue
 from persistqueue.sqlackqueue import AckStatus
 
 from gonogo.core.errors import ConfigurationError
-from gonogo.webhook.queue.base import Claimed, DeadLetter, Job, QueueBase, QueueUnavailable
+from gonogo.webhook.queue.base import Claimed, DeadLetter, Job, QueueBase
 from gonogo.webhook.settings import QueueSettings
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,8 @@ _TIDY_EVERY = 500  # finished jobs between purges, when the queue never runs emp
 class LocalQueue(QueueBase):
     """`storage` is persist-queue's class (a test passes one whose disk fills up)."""
 
+    _storage_errors, _name = sqlite3.Error, "the local queue"
+
     def __init__(
         self,
         settings: QueueSettings,
@@ -49,8 +51,7 @@ class LocalQueue(QueueBase):
         storage: type[SQLiteAckQueue] = SQLiteAckQueue,
     ) -> None:
         super().__init__(clock)
-        self._folder = settings.path
-        self._dedupe_seconds = settings.dedupe_seconds
+        self._folder, self._dedupe_seconds = settings.path, settings.dedupe_seconds
         self._locks: WeakValueDictionary[str, threading.Lock] = WeakValueDictionary()  # gone once unused
         self._guard = threading.Lock()
         self._finished = 0
@@ -62,16 +63,15 @@ class LocalQueue(QueueBase):
             ) from None
         self._owner = _own(self._folder / "serve.lock")
         self._jobs = _open(self._folder, storage, auto_resume=True)
-        self._seen = sqlite3.connect(
-            self._folder / "deliveries.db", check_same_thread=False, isolation_level=None, timeout=10
-        )
+        seen = self._folder / "deliveries.db"
+        self._seen = sqlite3.connect(seen, check_same_thread=False, isolation_level=None, timeout=10)
         self._seen.execute("PRAGMA journal_mode=WAL")
         self._seen.execute("PRAGMA synchronous=NORMAL")  # no fsync: a lost id costs a harmless re-check
         self._seen.execute("CREATE TABLE IF NOT EXISTS seen (delivery TEXT PRIMARY KEY, at REAL NOT NULL)")
         self._tidy()
 
     def submit(self, job: Job, *, dedupe: bool) -> bool:
-        with _storing("store the job"), self._guard:  # "seen? → store → remember" is one step
+        with self._storing("store the job"), self._guard:  # "seen? → store → remember" is one step
             now = self._clock()
             if dedupe:
                 row = self._seen.execute(
@@ -86,31 +86,31 @@ class LocalQueue(QueueBase):
 
     def _read(self, block: float) -> Claimed | None:
         try:
-            with _storing("hand out work"):
+            with self._storing("hand out work"):
                 item: dict[str, Any] = self._jobs.get(block=True, timeout=block, raw=True)
         except Empty:
             return None
         return Claimed(Job.from_json(item["data"]["job"]), str(item["pqid"]))
 
     def complete(self, claimed: Claimed) -> None:
-        with _storing("acknowledge the job"):
+        with self._storing("acknowledge the job"):
             self._jobs.ack(id=int(claimed.receipt))
         self._after_finish()
 
     def dead_letter(self, claimed: Claimed, *, reason: str, attempts: int) -> None:
         letter = DeadLetter(claimed.job, reason, attempts, failed_at=time.time())
-        with _storing("dead-letter the job"):
+        with self._storing("dead-letter the job"):
             self._jobs.update(letter.record(), id=int(claimed.receipt))
             self._jobs.ack_failed(id=int(claimed.receipt))
         self._after_finish()
 
     def release(self, claimed: Claimed) -> None:
-        with _storing("hand the job back"):
+        with self._storing("hand the job back"):
             self._jobs.nack(id=int(claimed.receipt))
 
     def retry_later(self, claimed: Claimed, job: Job) -> None:
         """Rewrite the row (still in progress) and hold it; after a restart it is held again."""
-        with _storing("store the job's retry"):
+        with self._storing("store the job's retry"):
             self._jobs.update({"job": job.to_json()}, id=int(claimed.receipt))
         self._hold(Claimed(job, claimed.receipt))
 
@@ -124,7 +124,7 @@ class LocalQueue(QueueBase):
             yield
 
     def dead_letters(self) -> list[DeadLetter]:
-        return _dead_letters(self._jobs)
+        return read_dead_letters(self._folder)
 
     def depth(self) -> int:
         try:
@@ -174,24 +174,9 @@ def read_dead_letters(folder: Path) -> list[DeadLetter]:
     """The folder's dead letters, beside the process that owns it: no lock taken, nothing resumed."""
     if not folder.is_dir():
         return []
-    jobs = _open(folder, SQLiteAckQueue, auto_resume=False)
-    try:
-        return _dead_letters(jobs)
-    finally:
-        jobs.close()
-
-
-def _dead_letters(jobs: SQLiteAckQueue) -> list[DeadLetter]:
-    rows = jobs.queue()
+    with contextlib.closing(_open(folder, SQLiteAckQueue, auto_resume=False)) as jobs:
+        rows = jobs.queue()
     return [DeadLetter.from_record(row["data"]) for row in rows if row["status"] == int(AckStatus.ack_failed)]
-
-
-@contextmanager
-def _storing(what: str) -> Iterator[None]:
-    try:
-        yield
-    except sqlite3.Error as exc:
-        raise QueueUnavailable(f"the local queue could not {what} ({exc})") from exc
 
 
 def _open(folder: Path, storage: type[SQLiteAckQueue], *, auto_resume: bool) -> SQLiteAckQueue:

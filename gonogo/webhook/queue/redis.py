@@ -36,11 +36,9 @@ log = logging.getLogger(__name__)
 
 _GROUP = "gonogo-workers"
 _MAX_BLOCK_SECONDS = 0.5  # XREADGROUP's BLOCK, inside the socket timeout
-_DEAD_LETTERS_KEPT = 10_000
+_DEAD_KEPT = 10_000  # dead letters kept
 _SUBMIT = """
-if ARGV[3] == '1' and not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then
-  return 0
-end
+if ARGV[3] == '1' and not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 0 end
 redis.call('XADD', KEYS[2], '*', 'job', ARGV[2])
 return 1
 """
@@ -56,6 +54,8 @@ class RedisQueue(QueueBase):
     """`reader=True` only lists dead letters. `client` is redis-py's class (a test passes one it
     can cut off from Redis)."""
 
+    _storage_errors = redis.RedisError
+
     def __init__(
         self,
         settings: QueueSettings,
@@ -66,24 +66,17 @@ class RedisQueue(QueueBase):
     ) -> None:
         super().__init__(clock)
         url = settings.redis_url.reveal()
-        self._where = describe(url)
+        self._name = f"Redis at {describe(url)}"
         REDACTOR.remember_url_password(url)
         # Short timeouts, no retries inside the client: a Redis that never answers costs a delivery
         # its 503 within 2 s; the workers retry on their own terms.
-        self._client = client.from_url(
-            url,
-            decode_responses=True,
-            socket_connect_timeout=1.0,
-            socket_timeout=1.5,
-            retry=Retry(NoBackoff(), 0),
-            health_check_interval=30,
-        )
+        timeouts = {"socket_connect_timeout": 1.0, "socket_timeout": 1.5, "health_check_interval": 30}
+        self._client = client.from_url(url, decode_responses=True, retry=Retry(NoBackoff(), 0), **timeouts)
         tag = "{" + settings.redis_prefix + "}"
         self._stream, self._dead, self._seen, self._locks = (
             f"{tag}:{n}" for n in ("jobs", "dead", "seen:", "lock:")
         )
-        self._lease = settings.lease_seconds
-        self._dedupe_ms = int(settings.dedupe_seconds * 1000)
+        self._lease, self._dedupe_ms = settings.lease_seconds, int(settings.dedupe_seconds * 1000)
         self._consumer = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._submit = self._client.register_script(_SUBMIT)
         self._guard = threading.Lock()
@@ -99,7 +92,7 @@ class RedisQueue(QueueBase):
         except redis.RedisError as exc:
             if "BUSYGROUP" not in str(exc):  # BUSYGROUP: the group exists already
                 raise ConfigurationError(
-                    f"cannot use Redis at {self._where} ({exc.__class__.__name__}): start it, or fix "
+                    f"cannot use {self._name} ({exc.__class__.__name__}): start it, or fix "
                     "GONOGO_REDIS_URL / [webhook].redis_url"
                 ) from None
         if not reader:
@@ -109,13 +102,6 @@ class RedisQueue(QueueBase):
         keys = [self._seen + job.delivery_id, self._stream]
         with self._storing("store the job"):
             return bool(self._submit(keys=keys, args=[self._dedupe_ms, job.to_json(), int(dedupe)]))
-
-    @contextmanager
-    def _storing(self, what: str) -> Iterator[None]:
-        try:
-            yield
-        except redis.RedisError as exc:
-            raise QueueUnavailable(f"Redis at {self._where} could not {what} ({exc})") from exc
 
     def _read(self, block: float) -> Claimed | None:
         with self._storing("hand out work"):
@@ -152,18 +138,14 @@ class RedisQueue(QueueBase):
 
     def dead_letter(self, claimed: Claimed, *, reason: str, attempts: int) -> None:
         record: dict[Any, Any] = DeadLetter(claimed.job, reason, attempts, failed_at=time.time()).record()
-        self._settle(
-            claimed, "dead-letter the job", lambda p: p.xadd(self._dead, record, maxlen=_DEAD_LETTERS_KEPT)
-        )
+        self._settle(claimed, "dead-letter the job", lambda p: p.xadd(self._dead, record, maxlen=_DEAD_KEPT))
 
     def release(self, claimed: Claimed) -> None:
         """Mark the entry long idle, so that the next sweep of any consumer takes it at once."""
         self._forget(claimed.receipt)
-        idle = int(self._lease * 10_000)
+        idle, entry = int(self._lease * 10_000), claimed.receipt
         try:
-            self._client.xclaim(
-                self._stream, _GROUP, self._consumer, 0, [claimed.receipt], idle=idle, justid=True
-            )
+            self._client.xclaim(self._stream, _GROUP, self._consumer, 0, [entry], idle=idle, justid=True)
         except redis.RedisError:
             log.warning("could not hand back entry %s; it comes free after its lease", claimed.receipt)
 
@@ -196,7 +178,7 @@ class RedisQueue(QueueBase):
                     self._held_locks.add(lock)
             yield
         except redis.RedisError as exc:
-            raise QueueUnavailable(f"Redis at {self._where} failed while locking a ticket ({exc})") from exc
+            raise QueueUnavailable(f"{self._name} failed while locking a ticket ({exc})") from exc
         finally:
             for lock in reversed(held):
                 with self._guard:
@@ -250,4 +232,4 @@ class RedisQueue(QueueBase):
             except redis.exceptions.LockError:
                 log.warning("a ticket lock expired while its check was running")
             except redis.RedisError as exc:
-                log.warning("could not renew leases on Redis at %s (%s)", self._where, exc.__class__.__name__)
+                log.warning("could not renew leases on %s (%s)", self._name, exc.__class__.__name__)
