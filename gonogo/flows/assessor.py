@@ -1,30 +1,26 @@
-"""Everything a check needs that does not depend on the ticket, built once per process.
-
-The CLI builds it for one check, the webhook service for thousands: checklists are read, checked
-and compiled here exactly once.
-"""
+"""Everything a check needs that does not depend on the ticket, built once per process (the webhook
+service checks thousands of tickets): checklists are read, checked and compiled here exactly once."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 from gonogo import __version__
 from gonogo.core.errors import ConfigurationError
 from gonogo.core.jira_shapes.changelog import History, read_histories
-from gonogo.core.pipeline import rules, site_words, verdict_history
+from gonogo.core.pipeline import path_to_go, rules, verdict_history
 from gonogo.core.pipeline import signals as text_signals
 from gonogo.core.pipeline.decisions import DecisionContext
 from gonogo.core.pipeline.findings import Assessment, evaluate
 from gonogo.core.pipeline.inputs_digest import checklists_fingerprint, digest, inputs_digest
-from gonogo.core.pipeline.path_to_go import PathToGo, find_path
+from gonogo.core.pipeline.path_to_go import OptionTexts, PathToGo, find_path
 from gonogo.core.pipeline.proposal import Proposal, build_proposal, derive
 from gonogo.core.pipeline.rules import Checklist, ChecklistFile
 from gonogo.core.pipeline.signals import Signal
-from gonogo.core.pipeline.site_words import OptionTexts
 from gonogo.core.pipeline.ticket import CUSTOM_FIELD_ID, Ticket
 from gonogo.core.pipeline.waivers import WaiverContext
 from gonogo.core.vocabulary import OptionAliases, Vocabulary, parse_option_aliases
@@ -64,10 +60,7 @@ class Assessor:
         self, ticket: Ticket, *, today: date, group_members: Fetch | None = None, with_path: bool = True
     ) -> Assessment:
         """Assess one ticket as of `today`; `group_members` fetches an approver group (a Jira gateway's).
-
-        Without it (a ticket file), a waiver counts only when its author is named in
-        [waivers].approvers outright.
-        """
+        Without it (a ticket file), a waiver counts only when [waivers].approvers names its author."""
         return self.assess_with_proposal(
             ticket, today=today, group_members=group_members, with_path=with_path
         )[0]
@@ -75,12 +68,9 @@ class Assessor:
     def assess_with_proposal(
         self, ticket: Ticket, *, today: date, group_members: Fetch | None = None, with_path: bool = True
     ) -> tuple[Assessment, Proposal]:
-        """The assessment (with its path to GO and the one-sentence summary every surface shares)
-        and the proposal it was made from (the report reads values no rule tests).
-
-        The path re-assesses the ticket a few dozen times (a few ms; about 25 ms for five
-        show-stoppers), so a read-only portfolio, which never shows it, asks for none.
-        """
+        """The assessment and the proposal it was made from (the report reads values no rule tests).
+        The path to GO re-assesses the ticket a few dozen times (about 25 ms for five show-stoppers),
+        so a read-only portfolio, which never shows it, asks for none."""
         proposal = build_proposal(
             ticket,
             field_map=self.field_map,
@@ -95,12 +85,7 @@ class Assessor:
         histories = read_histories(ticket.changelog)
         waivers = WaiverContext(today, self.settings.waivers, histories, group_members=groups)
         decisions = DecisionContext(self.settings.decisions, self.settings.jira.label_prefix, groups)
-
-        def judge(proposal: Proposal, checklists: Sequence[Checklist]) -> Assessment:
-            return evaluate(
-                ticket, proposal, checklists, self.vocabulary, waivers=waivers, decisions=decisions
-            )
-
+        judge = partial(evaluate, ticket, vocabulary=self.vocabulary, waivers=waivers, decisions=decisions)
         assessment = judge(proposal, self.checklists)
         options, offered = self._site_options(ticket, proposal)
         missing = tuple(
@@ -120,7 +105,7 @@ class Assessor:
 
     @cached_property
     def _option_spellings(self) -> dict[str, dict[str, str]]:
-        return site_words.option_spellings(self.settings.values)
+        return path_to_go.option_spellings(self.settings.values)
 
     @cached_property
     def _configuration_digest(self) -> str:
@@ -148,24 +133,21 @@ class Assessor:
             problems = {k: v for k, v in proposal.problems.items() if k not in values}
             return judge(replace(proposal, values=with_derived(values), problems=problems), checklists)
 
-        inputs = {
-            name: value
-            for name, value in proposal.values.items()
-            if not (name in self.vocabulary.properties and self.vocabulary.properties[name].is_derived)
-        }
+        derived = {name for name, spec in self.vocabulary.properties.items() if spec.is_derived}
+        inputs = {name: value for name, value in proposal.values.items() if name not in derived}
         path = find_path(
             assessment,
             inputs=inputs,
             derive=with_derived,
             reassess=reassess,
-            vocabulary=site_words.narrowed(self.vocabulary, offered, inputs),
+            vocabulary=path_to_go.narrowed(self.vocabulary, offered, inputs),
         )
         field_names = {
             prop: source.field_name
             for prop, source in proposal.sources.items()
             if source.field_id is not None and source.field_name != source.field_id
         }
-        return site_words.in_site_words(
+        return path_to_go.in_site_words(
             path,
             vocabulary=self.vocabulary,
             options=options,
@@ -199,11 +181,8 @@ class Assessor:
         return verdict_history.change_with_edits(history, now, histories, fields)
 
     def _site_options(self, ticket: Ticket, proposal: Proposal) -> tuple[OptionTexts, OptionTexts]:
-        """Each option property's values in the site's text, and the subset known from its edit screen.
-
-        The second is what the path may propose where the site said what it offers; the first
-        how every option reads, guessed from `[values]` where the site did not say.
-        """
+        """Each option property's values in the site's text (guessed from [values] where the site did
+        not say), and the subset its edit screen offers: what the path may propose."""
         options: dict[str, dict[str, str]] = {}
         offered: dict[str, dict[str, str]] = {}
         for prop in self.field_map:
@@ -212,7 +191,7 @@ class Assessor:
                 continue
             source = proposal.sources.get(prop)
             screen = ticket.edit_options.get(source.field_id) if source and source.field_id else None
-            options[prop] = site_words.site_options(
+            options[prop] = path_to_go.site_options(
                 spec,
                 offered=screen,
                 spellings=self._option_spellings.get(prop, {}),

@@ -1,8 +1,7 @@
 """`gonogo checklists list | show | lint`: what a checklist author needs, as data for templates.
 
-The linter checks files the way a check loads them (same code in gonogo.core.pipeline.rules), against the
-thresholds and properties a check would know, so "lint passes" means "a check can use it".
-"""
+Lint loads files as a check does, against the thresholds and properties a check would know, so
+"lint passes" means "a check can use it"."""
 
 from __future__ import annotations
 
@@ -85,11 +84,7 @@ def _explained(rule: Rule, vocabulary: Vocabulary) -> ExplainedRule:
 
 
 def lint(settings: Settings, paths: Sequence[Path]) -> tuple[int, list[Problem]]:
-    """Lint the given files/folders, or every checklist a check would load; (files read, problems).
-
-    Thresholds and properties are those a check would know: the vocabulary's, those declared by
-    any readable checklist file involved, and [thresholds]/[fields] from gonogo.toml.
-    """
+    """Lint the given files/folders, or every checklist a check would load; (files read, problems)."""
     files: list[Path] = []
     for path in paths or [bundled_dir("checklists"), *settings.checklist_paths]:
         if path.is_dir():

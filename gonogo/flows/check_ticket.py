@@ -49,10 +49,7 @@ def check_ticket(
     dry_run: bool,
     connect: Callable[[JiraSettings], JiraGateway] | None = None,
 ) -> CheckResult:
-    """Assess the ticket; for a Jira ticket also post the comment unless `dry_run`.
-
-    `connect` builds the Jira gateway (tests pass one with a recording sleep).
-    """
+    """Assess the ticket; for a Jira ticket also post the comment unless `dry_run` (`connect`: tests')."""
     if not isinstance(ref, IssueKeyRef):
         ticket = load_ticket_file(ref)
         return CheckResult(assessor.assess(ticket, today=today), None, None, None)
@@ -76,12 +73,9 @@ def assess_and_post(
     today: date,
     dry_run: bool = False,
 ) -> CheckResult:
-    """Assess a fetched ticket, render its comment, and post or update it unless `dry_run`.
-
-    Shared by `check` and the webhook worker. The site's field list is asked for (one `GET field`)
-    only when the ticket lacks a mapped field: unknown to the site, or none of the mapped fields
-    known (gonogo never set up), is a configuration error before anything is written.
-    """
+    """Assess a fetched ticket, render its comment, and post or update it unless `dry_run`. A field
+    unknown to the site, or none known (gonogo never set up), is an error before anything is written;
+    the site's field list is asked for only when the ticket lacks a mapped field."""
     unfound = unfound_on_ticket(ticket, assessor.configured_field_refs())
     proposal_fields = assessor.proposal_field_refs()
     nothing_found = len(unfound_on_ticket(ticket, proposal_fields)) == len(proposal_fields)
@@ -113,10 +107,7 @@ def post_verdict(
     inputs: str,
 ) -> Publication:
     """Post or update the ticket's one verdict comment, with its pointer, label and history entry.
-
-    The one posting step of `check`, `report --post` and the webhook worker. The pointer keeps the
-    inputs digest (`posted_inputs`), so `report --post` can tell an unchanged ticket up front.
-    """
+    The pointer keeps the inputs digest, so `report --post` can tell an unchanged ticket up front."""
     from gonogo.jira.sticky_comment import publish_verdict  # noqa: PLC0415 (the Jira edge: see above)
 
     return publish_verdict(

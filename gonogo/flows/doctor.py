@@ -1,9 +1,7 @@
 """`gonogo doctor`: is this configuration at home on this site? One line per check, with the fix.
 
-Each check answers one question a new site raises (does it answer, may the account do what a check
-does, does every mapped field and option read as the vocabulary expects, do the checklists lint).
-The answers are pure functions over what Jira said, and each line is data (status, which sentence,
-its facts), so doctor.txt.j2 words every sentence and its fix.
+Each line is data (status, which sentence, its facts), computed from what Jira said; doctor.txt.j2
+words every sentence and its fix.
 """
 
 from __future__ import annotations
@@ -12,22 +10,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gonogo.core.errors import ConfigurationError, GonogoError
 from gonogo.core.jira_shapes.comment_format import CommentFormat, is_cloud_host
 from gonogo.core.jira_shapes.site_fields import SiteField, closest_fields, type_problem
 from gonogo.core.pipeline.authority import GROUP_PREFIX
-from gonogo.core.pipeline.decisions import DecisionPolicy
 from gonogo.core.pipeline.proposal import canonical_option
-from gonogo.core.vocabulary import OptionAliases, PropertySpec, Vocabulary, option_key, parse_option_aliases
+from gonogo.core.vocabulary import OptionAliases, option_key, parse_option_aliases
 from gonogo.flows.assessor import field_map
 from gonogo.flows.authoring import lint
+from gonogo.jira.gateway import JiraGateway
 from gonogo.sources.config import Settings
 from gonogo.sources.resources import bundled_vocabulary
-
-if TYPE_CHECKING:
-    from gonogo.jira.gateway import JiraGateway
 
 # What a check does on a ticket: read it, comment, edit its own comment, set properties and labels.
 NEEDED_PERMISSIONS = {
@@ -75,26 +70,23 @@ def doctor_lines(
     settings: Settings, sample: str | None, *, service: bool, environ: Mapping[str, str]
 ) -> list[DoctorLine]:
     """Every check `doctor` makes, in the order it prints them; `sample` is an issue key or None."""
-    from gonogo.jira.gateway import JiraGateway  # noqa: PLC0415 (the Jira edge: only when it runs)
-
     url, _ = settings.jira.require_connection()
-    vocabulary = bundled_vocabulary()
     lines = []
     aliases: OptionAliases = {}
     try:
-        aliases = parse_option_aliases(settings.values, vocabulary)
+        aliases = parse_option_aliases(settings.values, bundled_vocabulary())
     except ConfigurationError as error:
         lines.append(problem("configuration", "configuration", error=str(error)))
     gateway = JiraGateway(settings.jira)
-    asked = jira_lines(gateway, settings, url=url, sample=sample, vocabulary=vocabulary, aliases=aliases)
+    asked = jira_lines(gateway, settings, url=url, sample=sample, aliases=aliases)
     answered = gateway if all(line.check != "jira" for line in asked) else None  # else asking is futile
     lines += [
         *asked,
-        *unrecorded_lines(settings.unrecorded, vocabulary),
+        *unrecorded_lines(settings.unrecorded),
         *credential_lines(settings),
         lint_line(*lint(settings, [])),
         *waiver_lines(settings, answered),
-        *decision_owner_lines(settings.decisions, answered),
+        *decision_owner_lines(settings, answered),
     ]
     if service:
         from gonogo.flows.webhook_setup import registered_webhook_lines  # noqa: PLC0415 (serve extra's)
@@ -106,19 +98,9 @@ def doctor_lines(
 
 
 def jira_lines(
-    gateway: JiraGateway,
-    settings: Settings,
-    *,
-    url: str,
-    sample: str | None,
-    vocabulary: Vocabulary,
-    aliases: OptionAliases,
+    gateway: JiraGateway, settings: Settings, *, url: str, sample: str | None, aliases: OptionAliases
 ) -> list[DoctorLine]:
-    """The checks that ask Jira: site, credentials, permissions, fields, options, comment format.
-
-    For the properties [fields] maps explicitly a missing field is always a problem, while an
-    optional property left at its default name may be absent from the site.
-    """
+    """The checks that ask Jira: site, credentials, permissions, fields, options, comment format."""
     fields = {p: ref for p, ref in field_map(settings).items() if p not in ("summary", "description")}
     lines = [] if sample else [skipped("permissions", "no-sample")]
     kind = None
@@ -131,12 +113,10 @@ def jira_lines(
             missing = [NEEDED_PERMISSIONS[key] for key, has in granted.items() if not has]
             what = "permissions-missing" if missing else "permissions"
             lines.append((problem if missing else ok)("permissions", what, sample=sample, missing=missing))
-        lines += field_lines(gateway.site_fields(), fields, vocabulary, frozenset(settings.fields))
+        lines += field_lines(gateway.site_fields(), fields, frozenset(settings.fields))
         if sample:
             editable = gateway.editable_fields(sample)
-            lines += edit_screen_lines(
-                editable, fields, vocabulary, aliases, settings.jira.label_prefix, sample
-            )
+            lines += edit_screen_lines(editable, fields, aliases, settings.jira.label_prefix, sample)
     except GonogoError as error:
         lines.append(problem("jira", "jira-error", error=str(error)))
     if kind is not None:
@@ -146,10 +126,7 @@ def jira_lines(
 
 def credential_lines(settings: Settings) -> list[DoctorLine]:
     """What kind of credentials these are and, on Cloud, the scopes a scoped token needs (no request).
-
-    A scoped API token (a service account has only those) works only through Atlassian's API
-    gateway; a classic token goes to the site; a Data Center personal access token is a bearer.
-    """
+    A scoped API token (a service account's) works only through Atlassian's API gateway."""
     jira, owners = settings.jira, settings.decisions.owners
     cloud = jira.via_gateway or jira.deployment == "cloud" or is_cloud_host(jira.url)
     if jira.via_gateway:
@@ -170,11 +147,8 @@ def credential_lines(settings: Settings) -> list[DoctorLine]:
 
 
 def comment_format_line(kind: str, comment_format: CommentFormat) -> DoctorLine:
-    """Whether the configured comment format suits the site serverInfo describes (Cloud or Data Center).
-
-    A check never asks serverInfo, so a Cloud site on its own domain gets wiki markup until the
-    configuration says "cloud"; Data Center has no REST v3, so ADF there would fail every post.
-    """
+    """Whether the comment format suits the site: a check never asks serverInfo, so a Cloud site on its
+    own domain gets wiki markup until told "cloud"; ADF on Data Center (no REST v3) fails every post."""
     if comment_format is CommentFormat.ADF and kind != "Cloud":
         return problem("comments", "adf-on-data-center")
     if comment_format is CommentFormat.ADF:
@@ -183,60 +157,40 @@ def comment_format_line(kind: str, comment_format: CommentFormat) -> DoctorLine:
 
 
 def field_lines(
-    site: Sequence[SiteField],
-    field_map: Mapping[str, str],
-    vocabulary: Vocabulary,
-    configured: frozenset[str] = frozenset(),
+    site: Sequence[SiteField], field_map: Mapping[str, str], configured: frozenset[str]
 ) -> list[DoctorLine]:
-    """One line per mapped property: the field exists on the site and its type suits the property."""
+    """One line per mapped property: the field exists on the site and its type suits the property.
+    An optional property (the bid's outcome) left at its default name may be absent."""
     by_ref: dict[str, list[SiteField]] = {}  # a field's id, else every field of that name
     for site_field in site:
         by_ref.setdefault(site_field.name.casefold(), []).append(site_field)
     by_ref.update({f.id.casefold(): [f] for f in site})
     names = {f.id: f.name for f in site}
-    return [
-        _field_line(
-            prop,
-            ref,
-            by_ref.get(ref.casefold(), []),
-            vocabulary.properties.get(prop),
-            names,
-            optional=prop not in configured,
-        )
-        for prop, ref in field_map.items()
-    ]
+    properties = bundled_vocabulary().properties
+
+    def line(prop: str, ref: str) -> DoctorLine:
+        check, found, spec = f"field {prop}", by_ref.get(ref.casefold(), []), properties.get(prop)
+        if len(found) > 1:
+            return problem(check, "field-ambiguous", ref=ref, ids=[f.id for f in found])
+        if not found and spec is not None and spec.optional and prop not in configured:
+            return skipped(check, "field-optional", ref=ref, prop=prop, use=spec.optional)
+        if not found:
+            return problem(check, "field-unknown", ref=ref, prop=prop, closest=closest_fields(ref, names))
+        unsuitable = type_problem(spec, found[0]) if spec is not None else None
+        if unsuitable:
+            return problem(check, "field-unsuitable", prop=prop, why=unsuitable)
+        return ok(check, "field", described=found[0].described)
+
+    return [line(prop, ref) for prop, ref in field_map.items()]
 
 
-def _field_line(
-    prop: str,
-    ref: str,
-    found: list[SiteField],
-    spec: PropertySpec | None,
-    names: Mapping[str, str],
-    *,
-    optional: bool,
-) -> DoctorLine:
-    """An optional property (the bid's outcome) left at its default name may be absent: a site that
-    does not record it still passes."""
-    check = f"field {prop}"
-    if len(found) > 1:
-        return problem(check, "field-ambiguous", ref=ref, ids=[f.id for f in found])
-    if not found and spec is not None and spec.optional and optional:
-        return skipped(check, "field-optional", ref=ref, prop=prop, use=spec.optional)
-    if not found:
-        return problem(check, "field-unknown", ref=ref, prop=prop, closest=closest_fields(ref, names))
-    unsuitable = type_problem(spec, found[0]) if spec is not None else None
-    if unsuitable:
-        return problem(check, "field-unsuitable", prop=prop, why=unsuitable)
-    return ok(check, "field", described=found[0].described)
-
-
-def unrecorded_lines(unrecorded: frozenset[str], vocabulary: Vocabulary) -> list[DoctorLine]:
+def unrecorded_lines(unrecorded: frozenset[str]) -> list[DoctorLine]:
     """`property = false`: the site does not record it, so the checks that need it do not run."""
-    in_vocabulary_order = [p for p in vocabulary.properties if p in unrecorded]
+    properties = bundled_vocabulary().properties
+    in_vocabulary_order = [p for p in properties if p in unrecorded]
     others = sorted(unrecorded - set(in_vocabulary_order))
     return [
-        skipped(f"field {prop}", "field-unrecorded", prop=prop, spec=vocabulary.properties.get(prop))
+        skipped(f"field {prop}", "field-unrecorded", prop=prop, spec=properties.get(prop))
         for prop in [*in_vocabulary_order, *others]
     ]
 
@@ -244,12 +198,12 @@ def unrecorded_lines(unrecorded: frozenset[str], vocabulary: Vocabulary) -> list
 def edit_screen_lines(
     editable: Mapping[str, SiteField],
     field_map: Mapping[str, str],
-    vocabulary: Vocabulary,
     aliases: OptionAliases,
     label_prefix: str,
     sample: str,
 ) -> list[DoctorLine]:
-    """On the sample's edit screen: the Labels field (for verdict labels) and each select's options."""
+    """On the sample's edit screen: the Labels field (for verdict labels), and every option of each
+    select reads as a vocabulary value, directly or through [values]."""
     lines = []
     if label_prefix and "labels" in editable:
         lines.append(ok("labels", "labels", sample=sample))
@@ -257,26 +211,23 @@ def edit_screen_lines(
         lines.append(problem("labels", "labels-missing", sample=sample))
     by_name = {f.name.casefold(): f for f in editable.values()}
     for prop, ref in field_map.items():
-        spec = vocabulary.properties.get(prop)
+        spec = bundled_vocabulary().properties.get(prop)
         site_field = editable.get(ref) or by_name.get(ref.casefold())
-        if spec is not None and spec.enum and site_field is not None and site_field.options:
-            lines.append(_options_line(prop, spec, site_field, aliases.get(prop, {})))
+        if spec is None or not spec.enum or site_field is None or not site_field.options:
+            continue
+        known = aliases.get(prop, {})
+        unread = [
+            text
+            for text in site_field.options
+            if canonical_option(text) not in spec.enum and option_key(text) not in known
+        ]
+        described = site_field.described
+        if unread:
+            facts = {"prop": prop, "unread": unread, "described": described, "values": spec.enum}
+            lines.append(problem(f"options {prop}", "options-unread", **facts))
+        else:
+            lines.append(ok(f"options {prop}", "options", described=described))
     return lines
-
-
-def _options_line(
-    prop: str, spec: PropertySpec, site_field: SiteField, known: Mapping[str, str]
-) -> DoctorLine:
-    """Every option of a select must read as a vocabulary value, directly or through [values]."""
-    unread = [
-        text
-        for text in site_field.options
-        if canonical_option(text) not in spec.enum and option_key(text) not in known
-    ]
-    if unread:
-        facts = {"prop": prop, "unread": unread, "described": site_field.described, "values": spec.enum}
-        return problem(f"options {prop}", "options-unread", **facts)
-    return ok(f"options {prop}", "options", described=site_field.described)
 
 
 def lint_line(files: int, problems: Sequence[object]) -> DoctorLine:
@@ -289,10 +240,7 @@ def lint_line(files: int, problems: Sequence[object]) -> DoctorLine:
 
 def waiver_lines(settings: Settings, gateway: JiraGateway | None) -> list[DoctorLine]:
     """Who may waive, and for how long; each approver group is read once to prove it can be.
-
-    `gateway` is None when Jira already failed above: the groups are then not asked for.
-    Where a waiver needs a reason and the site records none, no waiver can apply: said, and skipped.
-    """
+    Where a waiver needs a reason and the site records none, no waiver can apply: said, and skipped."""
     policy = settings.waivers
     if policy.require_reason and "waiver_reason" in settings.unrecorded:
         return [skipped("waivers", "waivers-no-reason-field")]
@@ -305,19 +253,17 @@ def waiver_lines(settings: Settings, gateway: JiraGateway | None) -> list[Doctor
     ]
 
 
-def decision_owner_lines(policy: DecisionPolicy, gateway: JiraGateway | None) -> list[DoctorLine]:
-    """Who may record the bid decision; each owner is looked up once to prove Jira knows them
-    (not when Jira already failed above: `gateway` None)."""
-    if not policy.owners:
+def decision_owner_lines(settings: Settings, gateway: JiraGateway | None) -> list[DoctorLine]:
+    """Who may record the bid decision; each owner is looked up once to prove Jira knows them."""
+    owners = settings.decisions.owners
+    if not owners:
         return []
-    owners = [_owner_line(f"decision owner {owner}", owner, gateway) for owner in policy.owners]
-    return [ok("decisions", "owners", owners=len(policy.owners)), *owners]
+    return [ok("decisions", "owners", owners=len(owners)), *(_owner_line(o, gateway) for o in owners)]
 
 
-def _owner_line(check: str, owner: str, gateway: JiraGateway | None) -> DoctorLine:
-    if gateway is None:
-        return skipped(check, "group-not-asked")
-    if owner.startswith(GROUP_PREFIX):
+def _owner_line(owner: str, gateway: JiraGateway | None) -> DoctorLine:
+    check = f"decision owner {owner}"
+    if gateway is None or owner.startswith(GROUP_PREFIX):
         return _members_line(check, owner.removeprefix(GROUP_PREFIX), gateway, error="owner-error")
     try:
         name = gateway.user_name(owner)
@@ -349,9 +295,7 @@ def service_lines(settings: Settings, environ: Mapping[str, str]) -> list[Doctor
     except ConfigurationError as error:
         return [problem("webhook", "webhook-error", error=str(error))]
     credentials = webhook.credentials
-    if credentials.secret is not None or credentials.token is not None:
-        lines = [ok("webhook secret", "secret")]
-    else:
-        lines = [problem("webhook secret", "secret-missing")]
+    has_secret = credentials.secret is not None or credentials.token is not None
+    secret = ok("webhook secret", "secret") if has_secret else problem("webhook secret", "secret-missing")
     usable, what, details = check_queue(webhook.queue)
-    return [*lines, (ok if usable else problem)("queue", what, **details)]
+    return [secret, (ok if usable else problem)("queue", what, **details)]

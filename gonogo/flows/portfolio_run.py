@@ -1,11 +1,9 @@
 """`gonogo report`: search → assess every ticket → (post) → one portfolio, with Jira at the edges.
 
-The request budget is the design (docs/portfolio.md): one search page carries all that judging and
-posting need, so a read-only report of N tickets costs about 2 + N/100 requests, and `--post` reads
-again (with edit screens) only tickets whose recorded inputs digest changed. It streams: a thread
-fetches the next page while this one judges the last, and rows go to `on_row` as they settle, so
-memory holds a page or two. Writes run on `concurrency` threads (they only wait on Jira), each with
-its own gateway and one shared Throttle. A ticket that fails is an error row and the run goes on.
+The request budget is the design (docs/portfolio.md): a read-only report of N tickets costs about
+2 + N/100 requests, and `--post` reads again (with edit screens) only tickets whose recorded inputs
+digest changed. It streams (a thread fetches the next page while this one judges the last), writes
+on `concurrency` threads sharing one Throttle, and a ticket that fails is an error row.
 """
 
 from __future__ import annotations
@@ -94,12 +92,9 @@ def run_report(
     progress: Progress | None = None,
     on_row: Callable[[Row], object] | None = None,
 ) -> ReportRun:
-    """Search, assess every ticket found, post if asked, and return the portfolio.
-
-    With `on_row` each row goes there in the search's order and the portfolio holds only totals.
-    Raises GonogoError only for what stops the whole run (configuration, the search, too many
-    tickets). `connect` and `throttle` are for tests (a recording sleep, a virtual clock).
-    """
+    """Search, assess every ticket found, post if asked, and return the portfolio (only totals with
+    `on_row`, which gets each row in the search's order). Raises GonogoError only for what stops the
+    whole run (configuration, the search, too many tickets)."""
     shared = throttle or Throttle(max_hold_seconds=jira.max_retry_wait_seconds)
     gateways = _GatewayPerThread(partial(connect, jira, throttle=shared))
     run = _start(request, assessor, jira, gateways)
@@ -131,10 +126,8 @@ def search_fields(assessor: Assessor, names: Mapping[str, str], *, post: bool = 
 
 def field_ids(assessor: Assessor, names: Mapping[str, str]) -> dict[str, str]:
     """Property → its field id on this site, once for the run; a name the site lacks is left out."""
-    resolved = {
-        prop: resolve_field_ref(ref, names=names, ids=names) for prop, ref in assessor.field_map.items()
-    }
-    return {prop: field_id for prop, field_id in resolved.items() if field_id is not None}
+    refs = assessor.field_map.items()
+    return {p: fid for p, ref in refs if (fid := resolve_field_ref(ref, names=names, ids=names)) is not None}
 
 
 def closed_on(ticket: Ticket) -> date | None:
@@ -189,10 +182,8 @@ class _GatewayPerThread:
 
 @dataclass(frozen=True)
 class _Changed:
-    """A ticket whose pointer does not record its inputs: its comment is made (and maybe written).
-
-    `inputs` is digested without the edit screen, as an unchanged re-run (which never asks) finds it.
-    """
+    """A ticket whose pointer does not record its inputs (digested without the edit screen, as an
+    unchanged re-run, which never asks, finds it): its comment is made (and maybe written)."""
 
     ticket: Ticket
     inputs: str
@@ -370,7 +361,6 @@ def _start(
 
 def _check_pages(pages: Iterable[SearchPage], run: _Run, rows: _Rows) -> int:
     """Judge every page as it arrives and settle rows in the search's order; how many were found.
-
     At most twice `concurrency` tickets wait on their writes before the oldest is waited for."""
     found = 0
     seen: set[str] = set()
@@ -403,21 +393,16 @@ def _portfolio(run: _Run, rows: _Rows) -> Portfolio:
     if rows.on_row is not None:
         portfolio = replace(portfolio, totals=rows.totals)
     if request.outcomes:
-        report = outcomes_section(
-            closed_bids(portfolio.rows),
-            checklists=run.assessor.checklists,
-            thresholds=run.assessor.thresholds,
-        )
+        found, assessor = closed_bids(portfolio.rows), run.assessor
+        report = outcomes_section(found, checklists=assessor.checklists, thresholds=assessor.thresholds)
         portfolio = replace(portfolio, outcomes=report)
     return portfolio
 
 
 def _fetched_ahead(pages: Iterator[SearchPage]) -> Generator[SearchPage]:
-    """The pages, fetched one ahead by a thread of their own, so memory holds two at most.
-
-    A failed search is raised here, where the pages are read. Closing does not join the thread: it
-    may be waiting on Jira (Ctrl-C during a slow page); as a daemon it ends with its request.
-    """
+    """The pages, fetched one ahead by a thread of their own, so memory holds two at most; a failed
+    search is raised here. Closing does not join the thread: it may be waiting on Jira (Ctrl-C during
+    a slow page); as a daemon it ends with its request."""
     ahead: queue.Queue[SearchPage | BaseException | None] = queue.Queue(maxsize=1)
     stop = threading.Event()
 
@@ -448,13 +433,9 @@ def _fetched_ahead(pages: Iterator[SearchPage]) -> Generator[SearchPage]:
 def _needs_history(ticket: Ticket, label_prefix: str) -> bool:
     """Whether a waiver's or decision label's author needs a GET of its own: only when the search's
     changelog was cut short (Jira sends the most recent entries) and does not name them."""
-    labels = ticket.fields.get("labels")
-    decisions = decision_labels(label_prefix)
-    authored = (
-        [label for label in labels if is_waiver_label(label) or str(label).casefold() in decisions]
-        if isinstance(labels, list)
-        else []
-    )
+    labels, decisions = ticket.fields.get("labels"), decision_labels(label_prefix)
+    labels = labels if isinstance(labels, list) else []
+    authored = [label for label in labels if is_waiver_label(label) or str(label).casefold() in decisions]
     if not authored or changelog_is_complete(ticket.changelog):
         return False
     added = labels_added(read_histories(ticket.changelog))

@@ -1,30 +1,24 @@
-"""`gonogo setup`: match the vocabulary to a site's own fields and options, as a proposal to review.
+"""`gonogo setup`: match the vocabulary to a site's own fields and options, as a plan to review.
 
-A new site should not need anyone to read Jira's JSON. Properties and options are matched by name
-(the vocabulary's words, and what other sites call them: `schemas/site-names.json`), only among
+Matched by name (the vocabulary's words and other sites' in `schemas/site-names.json`), only among
 fields whose type can hold the value. A property no field is clearly named for is written as not
 recorded (`liability = false`) so doctor passes; its closest candidates are a TODO for a person.
-Pure: the site's fields come in, a plan goes out.
 """
 
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
-from typing import Any
 
 from gonogo.core.jira_shapes.site_fields import SiteField, type_problem
 from gonogo.core.pipeline.proposal import canonical_option
 from gonogo.core.vocabulary import PropertySpec, Vocabulary, option_key
-from gonogo.sources.resources import schema_path
+from gonogo.sources.resources import bundled_json
 
 CLEAR_MATCH = 0.8  # below this a field is only a candidate for a person to choose
 CANDIDATE = 0.45
-_NOT_PROPOSAL_DATA = frozenset({"summary", "description"})  # system fields, the same on every site
 
 
 @dataclass(frozen=True)
@@ -38,8 +32,6 @@ class FieldMatch:
 
 @dataclass(frozen=True)
 class OptionPlan:
-    """How a matched select field's options read as vocabulary values."""
-
     spec: PropertySpec
     field: SiteField
     aliases: tuple[tuple[str, str], ...]  # (site text, value) that need a [values] alias
@@ -62,20 +54,13 @@ class SetupPlan:
 
     @property
     def unrecorded(self) -> list[FieldMatch]:
-        """Properties no field holds: written as `property = false`, so checks needing them do not run."""
+        """Written as `property = false`, so checks needing them do not run."""
         return [m for m in self.unmatched if not m.spec.optional]
 
     @property
     def todo_lines(self) -> int:
-        """The TODO lines the written configuration holds: choices a person still has to make."""
-        fields = sum(1 for m in self.unrecorded if m.candidates)
-        return fields + sum(len(o.unmatched) for o in self.options)
-
-
-@cache
-def _site_names() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(schema_path("site-names.json").read_text(encoding="utf-8"))
-    return data
+        """Choices a person still has to make."""
+        return sum(1 for m in self.unrecorded if m.candidates) + sum(len(o.unmatched) for o in self.options)
 
 
 def plan_setup(
@@ -110,8 +95,8 @@ def _option_plans(matches: Sequence[FieldMatch], editable: Mapping[str, SiteFiel
 
 
 def _mappable(spec: PropertySpec) -> bool:
-    """A property a site field holds: not derived, and not the summary or description."""
-    return not spec.is_derived and bool(spec.default_field) and spec.name not in _NOT_PROPOSAL_DATA
+    """Not derived, and not the summary or description (system fields, the same on every site)."""
+    return not spec.is_derived and bool(spec.default_field) and spec.name not in ("summary", "description")
 
 
 def _clear_matches(
@@ -157,7 +142,7 @@ def _score(spec: PropertySpec, site_field: SiteField) -> float:
     tokens = set(name.split())
     best = 0.0
     phrases = [spec.default_field or "", spec.label, spec.name.replace("_", " ")]
-    for phrase in [*phrases, *_site_names()["fields"].get(spec.name, [])]:
+    for phrase in [*phrases, *bundled_json("site-names.json")["fields"].get(spec.name, [])]:
         words = _words(phrase)
         if not words:
             continue
@@ -171,7 +156,8 @@ def _score(spec: PropertySpec, site_field: SiteField) -> float:
 
 
 def _option_plan(spec: PropertySpec, site_field: SiteField) -> OptionPlan:
-    synonyms: Mapping[str, list[str]] = _site_names()["options"].get(spec.name, {})
+    """How a select field's options read as values: directly, through an alias, or not at all."""
+    synonyms: Mapping[str, list[str]] = bundled_json("site-names.json")["options"].get(spec.name, {})
     direct = tuple(text for text in site_field.options if canonical_option(text) in spec.enum)
     read = [(text, _option_value(text, spec, synonyms)) for text in site_field.options if text not in direct]
     aliases = tuple((text, value) for text, value in read if value is not None)

@@ -2,7 +2,6 @@
 
 The JQL, events and secret come from the configuration the service reads too, so they cannot
 disagree; run twice, it updates its webhook (found by URL or name): one webhook, never two.
-`doctor --service` checks the registered one against the same `webhook_problems`.
 """
 
 from __future__ import annotations
@@ -81,14 +80,10 @@ def webhook_spec(settings: Settings, url: str) -> WebhookSpec:
 
 def _filter_jql(table: Mapping[str, Any]) -> str:
     """`project in (...) AND issuetype in (...)` for what is configured; "" (every issue) for nothing."""
-    clauses = []
-    projects = [p.upper() for p in table.get("projects", [])]  # the schema allows letters, digits, _
-    if projects:
-        clauses.append(f"project in ({', '.join(projects)})")
-    types = table.get("issue_types", [])
-    if types:
-        clauses.append(f"issuetype in ({', '.join(jql_string(t) for t in types)})")
-    return " AND ".join(clauses)
+    projects = ", ".join(p.upper() for p in table.get("projects", []))  # the schema allows A-Z, 0-9, _
+    types = ", ".join(jql_string(t) for t in table.get("issue_types", []))
+    clauses = [f"project in ({projects})" if projects else "", f"issuetype in ({types})" if types else ""]
+    return " AND ".join(filter(None, clauses))
 
 
 def register_webhook(
@@ -113,14 +108,12 @@ def register_webhook(
 
 def find_webhook(hooks: Sequence[Mapping[str, Any]], url: str | None) -> Mapping[str, Any] | None:
     """gonogo's webhook among the site's: the first pointing at `url`, else the first named gonogo."""
-    if url is not None:
-        for hook in hooks:
-            if str(hook.get("url", "")).rstrip("/") == url.rstrip("/"):
-                return hook
-    for hook in hooks:
-        if hook.get("name") == WEBHOOK_NAME:
-            return hook
-    return None
+    at_url = [h for h in hooks if url is not None and _same_url(h, url)]
+    return next(iter(at_url + [h for h in hooks if h.get("name") == WEBHOOK_NAME]), None)
+
+
+def _same_url(hook: Mapping[str, Any], url: str) -> bool:
+    return str(hook.get("url", "")).rstrip("/") == url.rstrip("/")
 
 
 def webhook_problems(hook: Mapping[str, Any], spec: WebhookSpec) -> list[str]:
@@ -128,7 +121,7 @@ def webhook_problems(hook: Mapping[str, Any], spec: WebhookSpec) -> list[str]:
     problems = []
     if hook.get("enabled") is False:
         problems.append("it is disabled")
-    if str(hook.get("url", "")).rstrip("/") != spec.url.rstrip("/"):
+    if not _same_url(hook, spec.url):
         problems.append(f"it posts to {hook.get('url')}, not {spec.url}")
     events = hook.get("events")
     missing = [e for e in spec.events if not isinstance(events, list) or e not in events]
@@ -140,12 +133,9 @@ def webhook_problems(hook: Mapping[str, Any], spec: WebhookSpec) -> list[str]:
 
 
 def _service_secret(settings: Settings, environ: Mapping[str, str]) -> tuple[str, str, Path | None]:
-    """(secret, where the service reads it, the file to write it to when it is new).
-
-    The service reads GONOGO_WEBHOOK_SECRET before [webhook].secret_file, so a set variable is the
-    secret; else the file's secret is kept (a second run registers the same one), or a new one is
-    made for that file, to be written readable by its owner only.
-    """
+    """(secret, where the service reads it, the file to write it to when it is new). The service reads
+    GONOGO_WEBHOOK_SECRET before [webhook].secret_file, so a set variable wins; else the file's secret
+    is kept (a second run registers the same one), or a new one is made."""
     if environ.get(SECRET_ENV):
         return environ[SECRET_ENV].strip(), SECRET_ENV, None
     configured = settings.webhook.get("secret_file")
@@ -167,7 +157,7 @@ def _service_secret(settings: Settings, environ: Mapping[str, str]) -> tuple[str
 
 
 def _write_private(path: Path, text: str) -> None:
-    """Write `text` to a file only its owner can read (0600), created that way: never readable by others."""
+    """Write `text` to a file created readable by its owner only (0600): never readable by others."""
     try:
         path.unlink(missing_ok=True)  # an empty file left behind: replaced, not reused with its mode
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -1,7 +1,5 @@
-"""Checklist files: finding them (bundled, then [checklists].paths), parsing JSON or YAML, the meta-schema.
-
-What comes out is a `ChecklistFile` for the pure rule compiler in `gonogo.core.pipeline.rules`.
-"""
+"""Checklist files (bundled, then [checklists].paths), parsed from JSON or YAML and checked against
+the meta-schema into `ChecklistFile`s for the pure rule compiler in `gonogo.core.pipeline.rules`."""
 
 from __future__ import annotations
 
@@ -16,7 +14,7 @@ from jsonschema import Draft202012Validator
 
 from gonogo.core.errors import ConfigurationError
 from gonogo.core.pipeline.rules import ChecklistFile, ChecklistFileError, Problem
-from gonogo.sources.resources import bundled_dir, schema_path
+from gonogo.sources.resources import bundled_dir, bundled_json
 
 CHECKLIST_SUFFIXES = (".json", ".yaml", ".yml")
 
@@ -84,16 +82,14 @@ def _parse(path: Path) -> tuple[Any, str | None]:
 def _locate(data: Any, error: jsonschema.ValidationError) -> str:
     path = list(error.absolute_path)
     if len(path) >= 2 and path[0] == "rules" and isinstance(path[1], int):
-        rules = data.get("rules", []) if isinstance(data, dict) else []
-        rule = rules[path[1]] if path[1] < len(rules) else {}
+        rule = data["rules"][path[1]]  # the error's path is in the data
         rule_id = rule.get("id") if isinstance(rule, dict) else None
-        rest = ".".join(map(str, path[2:]))
         name = f"rule {rule_id}" if rule_id else f"rule #{path[1] + 1}"
-        return f"{name}{' ' + rest if rest else ''}"
+        rest = ".".join(map(str, path[2:]))
+        return f"{name} {rest}" if rest else name
     return ".".join(map(str, path)) or "top level"
 
 
 @cache
 def _meta_validator() -> Draft202012Validator:
-    schema = json.loads(schema_path("checklist.schema.json").read_text(encoding="utf-8"))
-    return Draft202012Validator(schema)
+    return Draft202012Validator(bundled_json("checklist.schema.json"))

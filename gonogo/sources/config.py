@@ -1,13 +1,11 @@
 """Settings from `gonogo.toml` and the environment, checked once, with errors that name the fix.
 
-The file holds everything a team shares (field mapping, thresholds, checklist folders); the
-connection comes from the environment so that the API token never lives in a file that gets
-committed. Environment variables win over the file.
+The API token comes from the environment only, so it never lives in a file that gets committed;
+environment variables win over the file.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -26,10 +24,9 @@ from gonogo.core.jira_shapes.comment_format import CommentFormat, comment_format
 from gonogo.core.jira_shapes.verdict_labels import DEFAULT_LABEL_PREFIX
 from gonogo.core.pipeline.decisions import DecisionPolicy
 from gonogo.core.pipeline.waivers import WaiverPolicy
-from gonogo.sources.resources import schema_path
+from gonogo.sources.resources import bundled_json
 
-API_GATEWAY = "https://api.atlassian.com"
-"""Atlassian's API gateway: scoped API tokens (and service accounts') work only through it."""
+API_GATEWAY = "https://api.atlassian.com"  # scoped API tokens (service accounts') work only through it
 _GATEWAY_PATH = re.compile(r"/ex/jira/([^/]+)")
 _PLAIN_JIRA_KEYS = (
     *("timeout_seconds", "retries", "max_retry_wait_seconds"),
@@ -121,9 +118,7 @@ class JiraSettings:
                 "JIRA_API_TOKEN is not set: export JIRA_API_TOKEN=<API token> (Jira Cloud, with "
                 "JIRA_USER=<email>) or a Data Center personal access token (without JIRA_USER)"
             )
-        api_url = self.api_url
-        assert api_url is not None  # a url is set
-        return api_url, self.token
+        return self.api_url or self.url, self.token
 
 
 @dataclass(frozen=True)
@@ -150,8 +145,7 @@ class Settings:
 def load_settings(
     config_path: Path | str | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
-    """Read the config file (`--config`, which click also takes from GONOGO_CONFIG, or `./gonogo.toml`)
-    and the environment."""
+    """Read the config file (`--config` or GONOGO_CONFIG, else `./gonogo.toml`) and the environment."""
     env = os.environ if environ is None else environ
     path = _find_config_file(Path(config_path) if config_path else None)
     data = _read_toml(path) if path else {}
@@ -193,24 +187,17 @@ def _jira_settings(table: Mapping[str, Any], env: Mapping[str, str], path: Path 
                 "API gateway, which serves only Jira Cloud: remove deployment (or the cloud id)"
             )
         deployment = "cloud"
-    token = env.get("JIRA_API_TOKEN")
-    plain = {key: table[key] for key in _PLAIN_JIRA_KEYS if key in table}  # the schema checked them
-    plain.update({key: int(plain[key]) for key in _WHOLE_NUMBER_JIRA_KEYS if key in plain})
-    jira = JiraSettings(
-        **plain,
-        url=url,
-        user=env.get("JIRA_USER") or table.get("user") or None,
-        token=Secret(token) if token else None,
-        deployment=deployment,
-        cloud_id=cloud_id,
-        site_url=site_url,
-    )
-    if jira.api_version == 3 and jira.deployment == "data-center":
+    if table.get("api_version") == 3 and deployment == "data-center":
         raise ConfigurationError(
             f'{path}: [jira] api_version = 3 needs Jira Cloud, but deployment is "data-center", '
             "whose REST API is version 2: remove api_version (or set it to 2)"
         )
-    return jira
+    plain = {key: table[key] for key in _PLAIN_JIRA_KEYS if key in table}  # the schema checked them
+    plain.update({key: int(plain[key]) for key in _WHOLE_NUMBER_JIRA_KEYS if key in plain})
+    plain.update(url=url, site_url=site_url, cloud_id=cloud_id, deployment=deployment)
+    token = env.get("JIRA_API_TOKEN")
+    user = env.get("JIRA_USER") or table.get("user") or None
+    return JiraSettings(**plain, user=user, token=Secret(token) if token else None)
 
 
 def _find_config_file(named: Path | None) -> Path | None:
@@ -243,11 +230,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _reject_non_finite(path: Path, value: Any, where: tuple[str, ...]) -> None:
-    """TOML spells `nan` and `inf` as numbers, and JSON Schema's "number" accepts them.
-
-    No setting means anything as NaN or infinity: `dedupe_hours = nan` silently turned
-    deduplication off (every comparison with NaN is false), so every table is checked here once.
-    """
+    """No setting means anything as NaN or infinity, which TOML spells and JSON Schema's "number"
+    accepts: `dedupe_hours = nan` silently turned deduplication off (every comparison is false)."""
     if isinstance(value, float) and not math.isfinite(value):
         name = ".".join(where) or "top level"
         raise ConfigurationError(f"{path}: {name} is {value}, not a usable number: write a finite one")
@@ -260,8 +244,8 @@ def _reject_non_finite(path: Path, value: Any, where: tuple[str, ...]) -> None:
 
 
 def _validate_against_schema(path: Path, data: dict[str, Any]) -> None:
-    schema = json.loads(schema_path("config.schema.json").read_text(encoding="utf-8"))
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
+    validator = jsonschema.Draft202012Validator(bundled_json("config.schema.json"))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     if error is None:
         return
     where = ".".join(str(part) for part in error.absolute_path) or "top level"
@@ -276,10 +260,7 @@ def _validate_against_schema(path: Path, data: dict[str, Any]) -> None:
 
 
 def _cloud_id(url: str | None, configured: str | None) -> str | None:
-    """The cloud id requests go through the gateway for: JIRA_URL's `/ex/jira/{id}`, or [jira] cloud_id.
-
-    A cloud id is a UUID; anything else would be pasted into every request's path, so it is refused.
-    """
+    """JIRA_URL's `/ex/jira/{id}`, or [jira] cloud_id: a UUID, since it goes into every request's path."""
     in_url = _GATEWAY_PATH.fullmatch(urlsplit(url).path) if url else None
     found = in_url.group(1) if in_url else configured
     if found is None:

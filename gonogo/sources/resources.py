@@ -1,14 +1,12 @@
-"""Where the bundled checklists, templates and examples are, installed or in a source checkout.
-
-A wheel carries them inside the package (`gonogo/checklists`, ...); a source checkout or an editable
-install keeps them at the top of the repository. Both layouts must work from any directory.
-"""
+"""Where the bundled checklists, templates and examples are: inside the package in a wheel
+(`gonogo/checklists`, ...), at the top of the repository in a source checkout or editable install."""
 
 from __future__ import annotations
 
 import json
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from gonogo.core.vocabulary import Vocabulary, vocabulary_from_schema
 
@@ -16,7 +14,7 @@ _PACKAGE_DIR = Path(__file__).resolve().parent.parent  # gonogo/, not gonogo/sou
 
 
 def bundled_dir(name: str) -> Path:
-    """Return the bundled folder `name` ("checklists", "templates" or "examples")."""
+    """The bundled folder `name` ("checklists", "templates" or "examples")."""
     installed = _PACKAGE_DIR / name
     if installed.is_dir():
         return installed
@@ -24,11 +22,17 @@ def bundled_dir(name: str) -> Path:
 
 
 def schema_path(name: str) -> Path:
-    """Return a JSON Schema that ships inside the package (`gonogo/schemas/`)."""
+    """A JSON Schema that ships inside the package (`gonogo/schemas/`)."""
     return _PACKAGE_DIR / "schemas" / name
 
 
 @cache
+def bundled_json(name: str) -> Any:
+    """A JSON file of `gonogo/schemas/`, read once."""
+    return json.loads(schema_path(name).read_text(encoding="utf-8"))
+
+
+@cache
 def bundled_vocabulary() -> Vocabulary:
-    """The proposal vocabulary gonogo ships (`gonogo/schemas/proposal.schema.json`), read once."""
-    return vocabulary_from_schema(json.loads(schema_path("proposal.schema.json").read_text(encoding="utf-8")))
+    """The proposal vocabulary gonogo ships (`gonogo/schemas/proposal.schema.json`)."""
+    return vocabulary_from_schema(bundled_json("proposal.schema.json"))

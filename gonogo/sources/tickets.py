@@ -1,12 +1,10 @@
-"""Where a ticket comes from on the command line: an issue key, a browse URL, or a JSON file.
-
-A file holds Jira's issue representation and becomes the same `Ticket` a Jira response does; it is
-assessed offline, never posted.
-"""
+"""Where a ticket comes from on the command line: an issue key, a browse URL, or a JSON file of
+Jira's issue representation (assessed offline, never posted)."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,31 +34,23 @@ def load_ticket_file(path: Path) -> Ticket:
 
 @dataclass(frozen=True)
 class IssueKeyRef:
-    """A ticket to fetch from the configured Jira."""
-
-    key: str
+    key: str  # a ticket to fetch from the configured Jira
 
 
 TicketRef = IssueKeyRef | Path
 
 
 def parse_ticket_ref(text: str, *, jira_url: str | None) -> TicketRef:
-    """Interpret the TICKET argument: an issue key, a Jira browse URL, or a JSON file path.
-
-    A URL is accepted only for the configured Jira site: credentials go to JIRA_URL and nowhere
-    else, whatever host a pasted link names.
-    """
+    """Interpret the TICKET argument: an issue key, a Jira browse URL, or a JSON file path. A URL is
+    accepted only for the configured site: credentials go to JIRA_URL, whatever a link names."""
     candidate = text.strip()
     if ISSUE_KEY.fullmatch(candidate):
         return IssueKeyRef(candidate.upper())
     if candidate.startswith(("http://", "https://")):
         return IssueKeyRef(_key_from_browse_url(candidate, jira_url))
     path = Path(candidate)
-    try:
-        is_file = path.is_file()
-        exists = is_file or path.exists()
-    except OSError:  # a name too long for the file system, or otherwise unusable as a path
-        is_file = exists = False
+    is_file = os.path.isfile(path)  # os.path's are False for a name unusable as a path (too long, ...)
+    exists = is_file or os.path.exists(path)
     if path.suffix.lower() == ".json" or exists:
         if not is_file:
             raise InputError(

@@ -36,11 +36,8 @@ def may_act(person: Person | None, entries: Sequence[str], group_members: GroupM
 def named(entries: Sequence[str], histories: Iterable[History]) -> tuple[str, ...]:
     """The list as a reader knows it: the display name the change history gives an id, else the id;
     `group:NAME` entries as they are. No request: only names the history already carries."""
-    names: dict[str, str] = {}
-    for history in histories:
-        person = history.author
-        if person is not None and person.name:
-            names.update({i.casefold(): person.name for i in person.ids})
+    people = [h.author for h in histories if h.author is not None]
+    names = {i.casefold(): person.name for person in people if person.name for i in person.ids}
     return tuple(
         entry if entry.startswith(GROUP_PREFIX) else names.get(entry.casefold(), entry) for entry in entries
     )

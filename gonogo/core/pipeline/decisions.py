@@ -77,7 +77,7 @@ class DecisionRecord:
 
 @dataclass(frozen=True)
 class DecisionContext:
-    """What a decision is read with besides the ticket: who may decide, the label prefix, groups."""
+    """What a decision is read with besides the ticket."""
 
     policy: DecisionPolicy = field(default_factory=DecisionPolicy)
     label_prefix: str = DEFAULT_LABEL_PREFIX
@@ -107,8 +107,8 @@ def decision_fields(field_map: Mapping[str, str]) -> frozenset[str]:
 
 
 def decision_changed(items: Iterable[object], label_prefix: str, fields: Iterable[str]) -> bool:
-    """True when a webhook changelog sets a decision: a decision label added or removed, or a
-    change to the decision field or its reason (by id or display name, any case)."""
+    """Whether a webhook changelog adds or removes a decision label or changes the decision field or its
+    reason (by id or display name, any case)."""
     labels = decision_labels(label_prefix)
     watched = {f.casefold() for f in fields}
     for item in items:
@@ -134,14 +134,13 @@ def decision_on(
     histories: Sequence[History],
     context: DecisionContext,
 ) -> DecisionRecord | None:
-    """The ticket's latest recorded decision, marked as on older facts when a field in `facts` changed
-    since."""
+    """The ticket's latest recorded decision, on older facts when a field in `facts` changed since."""
     at_creation = creation(ticket.fields) if is_complete(ticket.changelog) else None
     found = [*_labelled(ticket, histories, context.label_prefix, at_creation)]
     found += _in_field(proposal, histories, at_creation)
     if not found:
         return None
-    decision, source, where, added = max(found, key=lambda recording: _moment(recording[3]))
+    decision, source, where, added = max(found, key=_moment)
     by = added.by if added else None
     moment = added.on if added else None
     counts = may_act(by, context.policy.owners, context.group_members)
@@ -198,14 +197,13 @@ def _older_facts(
         field_names={name.casefold() for name in facts.values()},
         after=moment,
     )
-    if found is None:
+    if found is None or (created := found[0].created) is None:
         return None
     history, change = found
-    by = history.author.name if history.author else None
-    return LaterChange(field=change.field, by=by, on=history.created.date()) if history.created else None
+    return LaterChange(change.field, history.author.name if history.author else None, created.date())
 
 
-def _moment(added: LabelAdded | None) -> tuple[bool, datetime]:
+def _moment(recording: _Recording) -> tuple[bool, datetime]:
     """Sort key: an unknown moment counts as the oldest."""
-    on = added.on if added else None
+    on = recording[3].on if recording[3] else None
     return (on is not None, on or datetime.min)

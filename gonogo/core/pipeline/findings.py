@@ -1,8 +1,7 @@
 """Run checklists over a proposal: findings with their evidence, then the verdict.
 
-Every finding carries the properties it looked at and where each came from, because a verdict
-nobody can check is a verdict nobody should trust. The words are the renderer's: a finding keeps
-its rule and the ticket's values, not sentences.
+Every finding carries the properties it looked at and where each came from: a verdict nobody can
+check should not be trusted. A finding keeps its rule and the ticket's values; the words are the renderer's.
 """
 
 from __future__ import annotations
@@ -92,11 +91,9 @@ class Finding:
     @property
     def waiver_not_applied(self) -> bool:
         """A waiver names this rule but does not take its effect away: refused, unapproved, ended."""
-        ruling = self.waiver_ruling
-        return (
-            ruling is not None
-            and not ruling.applies
-            and self.outcome in (FindingStatus.FAILED, FindingStatus.MISSING)
+        ruling, outcome = self.waiver_ruling, self.outcome
+        return bool(
+            ruling and not ruling.applies and outcome in (FindingStatus.FAILED, FindingStatus.MISSING)
         )
 
     @property
@@ -105,8 +102,7 @@ class Finding:
 
     @property
     def judges(self) -> bool:
-        """Whether the rule counts in the score: an "is it known?" check only asks for data, and
-        a check of text signals alone only raises flags."""
+        """Counts in the score: not an "is it known?" check (asks for data) nor of text alone (flags)."""
         return not self.rule.asks_only_if_known and not self.rule.reads_only_text
 
 
@@ -156,12 +152,8 @@ class Assessment:
     @property
     def waivers_end_on(self) -> date | None:
         """The first day an applied waiver stops applying: when the comment must be checked again."""
-        ends = [
-            f.waiver_ruling.expires_on
-            for f in self.findings
-            if f.outcome is FindingStatus.WAIVED and f.waiver_ruling and f.waiver_ruling.expires_on
-        ]
-        return min(ends) if ends else None
+        waived = [f.waiver_ruling for f in self.findings if f.outcome is FindingStatus.WAIVED]
+        return min((r.expires_on for r in waived if r and r.expires_on), default=None)
 
 
 def evaluate(
@@ -223,7 +215,7 @@ def _findings(
     labels: Sequence[Waiver],
     waivers: WaiverContext,
 ) -> tuple[Finding, ...]:
-    """Every rule's finding, waivers applied, each with the label that would waive it."""
+    """Every rule's finding, waivers applied, each with the label that would waive it (if any would)."""
     rule_ids = Counter(rule.id for checklist in applicable for rule in checklist.rules)
     evidence: dict[str, Evidence] = {}  # each property's evidence once, however many rules read it
     policy = waivers.policy
@@ -235,15 +227,11 @@ def _findings(
             finding = _apply_waivers(
                 _finding(checklist.id, rule, proposal, vocabulary, evidence), labels, waivers
             )
-            label = None  # nothing to waive until the data is given, nor where no waiver is honoured
-            if (
-                not finding.unconfirmed
-                and not reason_missing
-                and (rule.severity is not Severity.BLOCKER or policy.allow_blockers)
-            ):
-                target = rule.id if rule_ids[rule.id] == 1 else f"{checklist.id}.{rule.id}"
-                label = f"{LABEL_PREFIX}{target}"
-            found.append(replace(finding, waiver_label=label))
+            waivable = not finding.unconfirmed and not reason_missing
+            target = rule.id if rule_ids[rule.id] == 1 else f"{checklist.id}.{rule.id}"
+            if waivable and (rule.severity is not Severity.BLOCKER or policy.allow_blockers):
+                finding = replace(finding, waiver_label=f"{LABEL_PREFIX}{target}")
+            found.append(finding)
     return tuple(found)
 
 
@@ -278,10 +266,8 @@ def coverage(findings: Sequence[Finding]) -> Coverage:
 
 
 def _apply_waivers(finding: Finding, waivers: Sequence[Waiver], context: WaiverContext) -> Finding:
-    """Turn a failed finding into a waived one when an approved, current waiver names its rule.
-
-    Missing information is never waived: accepting a risk needs knowing what the risk is.
-    """
+    """A failed finding waived when an approved, current waiver names its rule; missing information is
+    never waived: accepting a risk needs knowing what the risk is."""
     waiver = next((w for w in waivers if w.matches(finding.checklist, finding.rule.id)), None)
     if waiver is None:
         return finding
@@ -302,11 +288,9 @@ def _apply_waivers(finding: Finding, waivers: Sequence[Waiver], context: WaiverC
 
 
 def bid_score(findings: Sequence[Finding]) -> int | None:
-    """0-100: the weight of passed rules over all rules that judge the bid and were decided or lack data.
-
-    Missing and waived rules count against it (an unknown is not a strength; a waiver keeps the risk).
-    None when no check could run: a score of missing data alone would rank an empty ticket below a NO-GO.
-    """
+    """0-100: the weight of passed rules over all that judge the bid and were decided or lack data (an
+    unknown is no strength; a waiver keeps the risk). None when no check could run: a score of missing
+    data alone would rank an empty ticket below a NO-GO."""
     if not coverage(findings).assessed:
         return None
     counted = [f for f in findings if f.outcome is not FindingStatus.SKIPPED and f.judges]
@@ -362,8 +346,7 @@ def _incomplete(rule: Rule, seen: Sequence[Evidence]) -> FindingStatus | None:
 
 
 def _unconfirmed(checklist_id: str, rule: Rule, evidence: tuple[Evidence, ...]) -> Finding:
-    """A rule whose empty data is a condition (when_missing "condition"): a failed condition, whatever its
-    severity, with a title of its own, which portfolios also count it under."""
+    """A rule whose empty data is a condition (when_missing "condition"): a failed major, titled as such."""
     empty = [e.label for e in evidence if e.value is None and not e.derived]
     title = f"Not yet confirmed: {rule.title} ({' and '.join(empty)} left empty)"
     as_condition = replace(rule, severity=Severity.MAJOR, failed_title=title, failed_label=title)
@@ -371,11 +354,8 @@ def _unconfirmed(checklist_id: str, rule: Rule, evidence: tuple[Evidence, ...]) 
 
 
 def _not_resting_on_doubt(findings: tuple[Finding, ...], vocabulary: Vocabulary) -> tuple[Finding, ...]:
-    """No verdict rests on a value a rule has asked about: rules judging it are left unjudged.
-
-    A NO-GO for a margin of -37,400 % on a contract value typed in thousands would present a typo as a
-    verdict.
-    """
+    """Rules judging a value another rule asks about are left unjudged: a NO-GO for a margin of
+    -37,400 % on a contract value typed in thousands would present a typo as a verdict."""
     doubted = {
         name
         for f in findings
@@ -398,12 +378,8 @@ def _not_resting_on_doubt(findings: tuple[Finding, ...], vocabulary: Vocabulary)
 
 def _inputs(names: Sequence[str], vocabulary: Vocabulary) -> set[str]:
     """The properties a rule's values come from: derived ones replaced by what they are derived from."""
-    return {n for n in _with_sources(names, vocabulary) if not _is_derived(n, vocabulary)}
-
-
-def _is_derived(name: str, vocabulary: Vocabulary) -> bool:
-    spec = vocabulary.properties.get(name)
-    return spec is not None and spec.is_derived
+    specs = vocabulary.properties
+    return {n for n in _with_sources(names, vocabulary) if not (n in specs and specs[n].is_derived)}
 
 
 def _with_sources(names: Sequence[str], vocabulary: Vocabulary) -> list[str]:
@@ -438,10 +414,8 @@ def _evidence(name: str, proposal: Proposal, vocabulary: Vocabulary, known: dict
 def _missing_information(
     findings: Sequence[Finding], vocabulary: Vocabulary
 ) -> tuple[MissingInformation, ...]:
-    """Group what is missing by property, so each question is asked once, however many rules need it.
-
-    A rule's doubt comes after, under the first property it names, with the rule's fix as its question.
-    """
+    """What is missing, once per property however many rules need it; then each rule's doubt, under the
+    first property it names, with the rule's fix as its question."""
     needed_by: dict[str, list[str]] = {}
     first: dict[str, Evidence] = {}
     doubts: list[MissingInformation] = []
@@ -462,7 +436,7 @@ def _missing_information(
             )
         elif finding.outcome is FindingStatus.MISSING:
             for item in finding.missing:
-                if not _is_derived(item.property, vocabulary):
+                if not item.derived:
                     first.setdefault(item.property, item)
                     needed_by.setdefault(item.property, []).append(finding.rule.id)
     order = list(vocabulary.properties)

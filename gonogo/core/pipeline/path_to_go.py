@@ -1,22 +1,25 @@
 """Path to GO: the smallest set of changes to the ticket's inputs after which the verdict is GO.
 
-Asked of the real compiled rules over re-derived properties, so the path cannot drift from the
-checklists. Only inputs a team edits are searched (the deadline, never `days_to_deadline`). Missing
-information has no value to search for: it is listed with `needed` None.
+Asked of the real compiled rules over re-derived properties, so it cannot drift from the checklists.
+Only editable inputs are searched (the deadline, never `days_to_deadline`); missing information is
+listed with `needed` None. The path is searched in gonogo's vocabulary, then put in the site's words
+(field names, option texts, who can act): the site's options may read otherwise and its edit
+screen may not offer every value.
 """
 
 from __future__ import annotations
 
 import builtins
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
 from gonogo.core.pipeline.findings import Assessment, Finding, FindingStatus
+from gonogo.core.pipeline.proposal import SiteOption, canonical_option
 from gonogo.core.pipeline.rules import Checklist, Rule, Severity
-from gonogo.core.vocabulary import PropertySpec, Vocabulary
+from gonogo.core.vocabulary import PropertySpec, Vocabulary, option_key
 
 _MAX_STEPS = 20  # more changes than this is not a path anybody follows
 _DATE_REACH_DAYS = 3650
@@ -26,8 +29,7 @@ _ABSENT = object()
 
 @dataclass(frozen=True)
 class Fix:
-    """One input set to the value that clears a rule (`needed` None: provide it); `set_to` and `actor` in the
-    site's words."""
+    """An input set to the value that clears a rule (`needed` None: provide it); `set_to` in site words."""
 
     property: str
     field: str
@@ -76,29 +78,26 @@ def find_path(
     reassess: Reassess,
     vocabulary: Vocabulary,
 ) -> PathToGo:
-    """The path from this assessment to GO (empty for a GO); `reassess` judges the ticket on changed
-    inputs by the checklists it is given (the ticket's, with only the rules a change touches)."""
+    """The path from this assessment to GO (empty for a GO); `reassess` judges changed inputs."""
     if not _blocking(assessment.findings, held=False) and not assessment.missing_information:
         return PathToGo(steps=(), verified=True)
     rejudge = Rejudge(reassess, assessment.checklists, vocabulary)
-    search = _Search(inputs, derive, rejudge, vocabulary)
-    changes, uncleared = search.greedy(assessment)
+    search = _Search(assessment, inputs, derive, rejudge, vocabulary)
+    changes, uncleared = search.greedy()
     search.prune(changes)
     if len(changes) > 1:
-        changes = search.reminimised(changes, assessment)
+        changes = search.reminimised(changes)
     final = rejudge({**inputs, **changes})
     verified = not _blocking(final, held=bool(changes)) and not uncleared
-    steps = search.steps(changes, assessment, final) + _missing_steps(assessment, vocabulary)
+    steps = search.steps(changes, final) + search.missing_steps()
     return PathToGo(steps=tuple(steps), verified=verified, uncleared=tuple(uncleared))
 
 
 class Rejudge:
     """The findings of every rule on changed inputs, judging again only the rules the change touches.
 
-    A rule's finding rests on the values it reads (its properties and what they are derived from)
-    and on which of them a rule that asks puts in doubt. So a rule reading no input that differs
-    from the previous call keeps its finding, unless it shares a value with a rule that asks: those
-    are judged every time. The cost grows with the rules that read the inputs the path changes.
+    A rule reading no input that differs from the previous call keeps its finding, unless it shares
+    a value with a rule that asks (which may put it in doubt): those are judged every time.
     """
 
     def __init__(self, reassess: Reassess, checklists: Sequence[Checklist], vocabulary: Vocabulary) -> None:
@@ -140,30 +139,28 @@ def _differs(name: str, one: Mapping[str, Any], other: Mapping[str, Any]) -> boo
 
 @dataclass(frozen=True)
 class _Search:
-    """The ticket's inputs and how to judge changed ones, shared by every phase of the search."""
+    """The assessment, its inputs and how to judge changed ones."""
 
+    assessment: Assessment
     inputs: Mapping[str, Any]
     derive: Derive
     rejudge: Callable[[Mapping[str, Any]], list[Finding]]
     vocabulary: Vocabulary
 
-    def greedy(self, assessment: Assessment) -> tuple[dict[str, Any], list[str]]:
+    def greedy(self) -> tuple[dict[str, Any], list[str]]:
         """One change at a time, for the worst failed gate, the whole ticket re-assessed after each."""
         changes: dict[str, Any] = {}
         uncleared: list[str] = []
-        current: Sequence[Finding] = assessment.findings
+        current: Sequence[Finding] = self.assessment.findings
         for _ in range(_MAX_STEPS):
             # What the ticket's own questions hold back is theirs to settle; on a changed ticket it counts.
-            held = current is not assessment.findings
+            held = current is not self.assessment.findings
             todo = [f for f in _blocking(current, held=held) if f.ref not in uncleared]
             if not todo:
                 break
-            finding = todo[0]
-            options = clearing_changes(
-                [finding.rule], {**self.inputs, **changes}, derive=self.derive, vocabulary=self.vocabulary
-            )
+            options = self.clearing_changes([todo[0].rule], {**self.inputs, **changes})
             if not options:
-                uncleared.append(finding.ref)
+                uncleared.append(todo[0].ref)
                 continue
             changes[options[0].property] = options[0].needed
             current = self.rejudge({**self.inputs, **changes})
@@ -172,20 +169,16 @@ class _Search:
     def prune(self, changes: dict[str, Any]) -> None:
         """Drop every change whose removal keeps the ticket clear."""
         for name in list(changes) if len(changes) > 1 else ():
-            fewer = {k: v for k, v in changes.items() if k != name}
-            if not _blocking(self.rejudge({**self.inputs, **fewer})):
+            if not _blocking(self.rejudge({**self.inputs, **_without(changes, name)})):
                 del changes[name]
 
-    def reminimised(self, changes: Mapping[str, Any], assessment: Assessment) -> dict[str, Any]:
-        """Each kept change moved back to the nearest value that still clears, with the others applied.
-
-        A later change (less effort) can make an earlier one (a budget for the original effort) larger than
-        needed.
-        """
+    def reminimised(self, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Each kept change moved back to the nearest value that still clears, with the others applied:
+        a later change (less effort) can make an earlier one (a budget for that effort) too large."""
         kept = dict(changes)
         # A rule that asks (an implausible value) is a question, not a gate: it also holds nowhere
         # near the far ends a search probes, which the bisection's one-sidedness cannot take.
-        gates = [f.rule for f in assessment.findings if _is_gate(f.rule) and not f.rule.asks]
+        gates = [f.rule for f in self.assessment.findings if _is_gate(f.rule) and not f.rule.asks]
         for _ in range(len(kept)):
             if not self._moved_nearer(kept, gates):
                 break
@@ -194,10 +187,10 @@ class _Search:
     def _moved_nearer(self, kept: dict[str, Any], gates: Sequence[Rule]) -> bool:
         moved = False
         for name in list(kept):
-            others = {**self.inputs, **{k: v for k, v in kept.items() if k != name}}
+            others = {**self.inputs, **_without(kept, name)}
             values = self.derive({**others, name: kept[name]})
-            rules = [r for r in gates if name in input_sources(r, self.vocabulary) and _holds(r, values)]
-            nearer = _clearing_value(name, rules, others, derive=self.derive, vocabulary=self.vocabulary)
+            rules = [r for r in gates if name in self.sources(r) and _holds(r, values)]
+            nearer = self.clearing_value(name, rules, others)
             if nearer is None or nearer == kept[name]:
                 continue
             if not _blocking(self.rejudge({**others, name: nearer})):
@@ -205,90 +198,91 @@ class _Search:
                 moved = True
         return moved
 
-    def steps(
-        self, changes: Mapping[str, Any], assessment: Assessment, final: Sequence[Finding]
-    ) -> list[Step]:
-        """What each change is for: the gates it clears, and gates that could not run before it
-        (no margin on a zero budget) and pass after it, which is often what sets the amount."""
-        originally = _cleared_gates(assessment, final)
+    def steps(self, changes: Mapping[str, Any], final: Sequence[Finding]) -> list[Step]:
+        """Each change with the gates it clears, including gates that could not run before it (no margin
+        on a zero budget), which often set the amount."""
+        now_passing = {f.ref for f in final if f.outcome is FindingStatus.PASSED}
+        originally = [
+            f
+            for f in _gates_first(self.assessment.findings)
+            if f.outcome in (FindingStatus.FAILED, FindingStatus.SKIPPED) and f.ref in now_passing
+        ]
         steps = []
         for name, needed in changes.items():
-            cleared = [f for f in originally if name in input_sources(f.rule, self.vocabulary)]
-            others = {**self.inputs, **{k: v for k, v in changes.items() if k != name}}
-            instead = clearing_changes(
-                [f.rule for f in cleared], others, derive=self.derive, vocabulary=self.vocabulary
+            cleared = [f for f in originally if name in self.sources(f.rule)]
+            instead = self.clearing_changes(
+                [f.rule for f in cleared], {**self.inputs, **_without(changes, name)}
             )
             steps.append(
                 Step(
-                    change=_change(name, self.inputs.get(name), needed, assessment, self.vocabulary),
+                    change=self.change(name, self.inputs.get(name), needed),
                     rules=tuple(f.ref for f in cleared),
                     alternatives=tuple(a for a in instead if a.property not in changes),
                 )
             )
         return steps
 
+    def missing_steps(self) -> list[Step]:
+        """Each missing information is a step to provide it."""
+        needing = [f for f in self.assessment.findings if f.outcome is FindingStatus.MISSING]
+        return [
+            Step(
+                self.change(m.property, None, None), tuple(f.ref for f in needing if f.rule.id in m.needed_by)
+            )
+            for m in self.assessment.missing_information
+        ]
 
-def _cleared_gates(assessment: Assessment, final: Sequence[Finding]) -> list[Finding]:
-    """Gates that failed or could not run on the ticket and pass once the path is applied."""
-    now_passing = {f.ref for f in final if f.outcome is FindingStatus.PASSED}
-    return sorted(
-        (
-            f
-            for f in assessment.findings
-            if _is_gate(f.rule)
-            and f.outcome in (FindingStatus.FAILED, FindingStatus.SKIPPED)
-            and f.ref in now_passing
-        ),
-        key=lambda f: f.rule.severity is not Severity.BLOCKER,
-    )
-
-
-def _missing_steps(assessment: Assessment, vocabulary: Vocabulary) -> list[Step]:
-    """Missing information has no value to search for: each is a step to provide it."""
-    return [
-        Step(
-            change=_change(m.property, None, None, assessment, vocabulary),
-            rules=tuple(
-                f.ref
-                for f in assessment.findings
-                if f.outcome is FindingStatus.MISSING and f.rule.id in m.needed_by
-            ),
+    def change(self, name: str, current: Any, needed: Any) -> Fix:
+        properties = self.vocabulary.properties
+        label = next(
+            (e.label for f in self.assessment.findings for e in f.evidence if e.property == name),
+            properties[name].label if name in properties else name,
         )
-        for m in assessment.missing_information
-    ]
+        return Fix(name, label, current, needed)
+
+    def clearing_changes(self, rules: Sequence[Rule], inputs: Mapping[str, Any]) -> list[Fix]:
+        """For each input the rules depend on, the nearest value after which all hold; most direct first."""
+        names = dict.fromkeys(name for rule in rules for name in self.sources(rule))
+        found = ((name, self.clearing_value(name, rules, inputs)) for name in names)
+        specs = self.vocabulary.properties
+        return [Fix(n, specs[n].label, inputs[n], needed) for n, needed in found if needed is not None]
+
+    def clearing_value(self, name: str, rules: Sequence[Rule], inputs: Mapping[str, Any]) -> Any:
+        """The value of input `name` nearest to its value in `inputs` after which all the rules hold."""
+        if inputs.get(name) is None:
+            return None
+
+        def holds(candidate: Any) -> bool:
+            values = self.derive({**inputs, name: candidate})
+            return all(_holds(rule, values) for rule in rules)
+
+        return _nearest(inputs[name], self.vocabulary.properties[name], holds)
+
+    def sources(self, rule: Rule) -> list[str]:
+        """The editable inputs a rule's properties come from: derived ones replaced by their sources."""
+        specs = self.vocabulary.properties
+        names = dict.fromkeys(s for n in rule.uses for s in self.vocabulary.with_sources.get(n, (n,)))
+        searchable = ("number", "integer", "date")
+        return [
+            n
+            for n in names
+            if n in specs and not specs[n].is_derived and (specs[n].type in searchable or specs[n].enum)
+        ]
+
+
+def _without(changes: Mapping[str, Any], name: str) -> dict[str, Any]:
+    return {k: v for k, v in changes.items() if k != name}
 
 
 def _is_gate(rule: Rule) -> bool:
     return rule.severity in (Severity.BLOCKER, Severity.MAJOR)
 
 
-def clearing_changes(
-    rules: Sequence[Rule], inputs: Mapping[str, Any], *, derive: Derive, vocabulary: Vocabulary
-) -> list[Fix]:
-    """For each input the rules depend on, the nearest value after which all hold; the first is the most
-    direct."""
-    found: list[Fix] = []
-    names = list(dict.fromkeys(name for rule in rules for name in input_sources(rule, vocabulary)))
-    for name in names:
-        needed = _clearing_value(name, rules, inputs, derive=derive, vocabulary=vocabulary)
-        if needed is not None:
-            found.append(Fix(name, vocabulary.properties[name].label, inputs[name], needed))
-    return found
-
-
-def _clearing_value(
-    name: str, rules: Sequence[Rule], inputs: Mapping[str, Any], *, derive: Derive, vocabulary: Vocabulary
-) -> Any:
-    """The value of input `name` nearest to its value in `inputs` after which all the rules hold."""
-    value = inputs.get(name)
-    if value is None:
-        return None
-
-    def holds(candidate: Any) -> bool:
-        values = derive({**inputs, name: candidate})
-        return all(_holds(rule, values) for rule in rules)
-
-    return _nearest(value, vocabulary.properties[name], holds)
+def _gates_first(findings: Iterable[Finding]) -> list[Finding]:
+    """The gates among the findings, blockers first."""
+    return sorted(
+        (f for f in findings if _is_gate(f.rule)), key=lambda f: f.rule.severity is not Severity.BLOCKER
+    )
 
 
 def _holds(rule: Rule, values: Mapping[str, Any]) -> bool:
@@ -296,39 +290,11 @@ def _holds(rule: Rule, values: Mapping[str, Any]) -> bool:
     return len(present) == len(rule.uses) and bool(rule.holds(present))
 
 
-def input_sources(rule: Rule, vocabulary: Vocabulary) -> list[str]:
-    """The editable inputs a rule's properties come from: derived ones replaced by their sources."""
-    found: list[str] = []
-
-    def add(name: str) -> None:
-        spec = vocabulary.properties.get(name)
-        if spec is None:
-            return
-        if spec.is_derived:
-            for source in spec.derived_from:
-                add(source)
-        elif _searchable(spec) and name not in found:
-            found.append(name)
-
-    for name in rule.uses:
-        add(name)
-    return found
-
-
 def _blocking(findings: Sequence[Finding], *, held: bool = True) -> list[Finding]:
     """Failed gates, blockers first; with `held`, a rule on hold counts as it came out (no clearing by
     implausibility)."""
-    failed = [
-        f
-        for f in findings
-        if (f.outcome is FindingStatus.FAILED or (held and f.on_hold is FindingStatus.FAILED))
-        and _is_gate(f.rule)
-    ]
-    return sorted(failed, key=lambda f: f.rule.severity is not Severity.BLOCKER)
-
-
-def _searchable(spec: PropertySpec) -> bool:
-    return spec.type in ("number", "integer", "date") or bool(spec.enum)
+    failed = FindingStatus.FAILED
+    return [f for f in _gates_first(findings) if f.outcome is failed or (held and f.on_hold is failed)]
 
 
 def _nearest(value: Any, spec: PropertySpec, holds: Callable[[Any], bool]) -> Any:
@@ -343,11 +309,11 @@ def _nearest(value: Any, spec: PropertySpec, holds: Callable[[Any], bool]) -> An
             except OverflowError:  # beyond year 9999: no such date to propose
                 return None
 
-        def passes(k: int) -> bool:
-            moved = shifted(k)
-            return moved is not None and holds(moved)
-
-        offset = _nearest_offset(passes, up=_DATE_REACH_DAYS, down=_DATE_REACH_DAYS)
+        offset = _nearest_offset(
+            lambda k: (moved := shifted(k)) is not None and holds(moved),
+            up=_DATE_REACH_DAYS,
+            down=_DATE_REACH_DAYS,
+        )
         return None if offset is None else shifted(offset)
     return _nearest_number(value, spec, holds)
 
@@ -388,16 +354,9 @@ def _nearest_number(value: float, spec: PropertySpec, holds: Callable[[Any], boo
 
 def _nearest_offset(passes: Callable[[int], bool], *, up: int, down: int) -> int | None:
     """The smallest step k (up to `up` above, `down` below) with passes(k); assumes each side monotone."""
-    best: int | None = None
-    for sign, reach in ((1, up), (-1, down)):
-        far = _probe(_signed(passes, sign), reach) if reach > 0 else None
-        if far is not None and (best is None or far < abs(best)):
-            best = sign * far
-    return best
-
-
-def _signed(passes: Callable[[int], bool], sign: int) -> Callable[[int], bool]:
-    return lambda k: passes(sign * k)
+    above = _probe(passes, up) if up > 0 else None
+    below = _probe(lambda k: passes(-k), down) if down > 0 else None
+    return -below if below is not None and (above is None or below < above) else above
 
 
 def _probe(passes: Callable[[int], bool], reach: int) -> int | None:
@@ -426,17 +385,88 @@ def _readable(number: int | float, *, up: bool) -> int | float:
     return int(rounded)
 
 
-def _change(name: str, current: Any, needed: Any, assessment: Assessment, vocabulary: Vocabulary) -> Fix:
-    label = next(
-        (e.label for f in assessment.findings for e in f.evidence if e.property == name),
-        vocabulary.properties[name].label if name in vocabulary.properties else name,
-    )
-    return Fix(name, label, current, needed)
-
-
 def _is_iso_date(text: str) -> bool:
     try:
         date.fromisoformat(text)
     except ValueError:
         return False
     return True
+
+
+OptionTexts = Mapping[str, Mapping[str, str]]
+"""Property → vocabulary value → the site's text for it (only values the site can hold)."""
+
+
+def option_spellings(table: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]]:
+    """`[values]` reversed: each vocabulary value's first site text, as gonogo.toml writes it."""
+    spelled: dict[str, dict[str, str]] = {}
+    for prop, aliases in table.items():
+        for text, value in aliases.items():
+            spelled.setdefault(prop, {}).setdefault(value, " ".join(text.split()))
+    return spelled
+
+
+def site_options(
+    spec: PropertySpec,
+    *,
+    offered: Sequence[str] | None,
+    spellings: Mapping[str, str],
+    aliases: Mapping[str, str],
+) -> dict[str, str]:
+    """Vocabulary value → the site's text for it, for the values the site's field can hold (all, when
+    unknown)."""
+    if offered is None:
+        return {value: spellings.get(value) or value.replace("-", " ").capitalize() for value in spec.enum}
+    found: dict[str, str] = {}
+    for text in offered:
+        value = aliases.get(option_key(text)) or canonical_option(text)
+        if value in spec.enum:
+            found.setdefault(value, text)
+    return found
+
+
+def narrowed(vocabulary: Vocabulary, offered: OptionTexts, inputs: Mapping[str, Any]) -> Vocabulary:
+    """The vocabulary with each listed property's options cut to those the site offers, the current value
+    kept."""
+    properties = dict(vocabulary.properties)
+    for name, texts in offered.items():
+        spec = properties[name]
+        kept = tuple(value for value in spec.enum if value in texts or value == inputs.get(name))
+        properties[name] = replace(spec, enum=kept)
+    return replace(vocabulary, properties=properties)
+
+
+def in_site_words(
+    path: PathToGo,
+    *,
+    vocabulary: Vocabulary,
+    options: OptionTexts,
+    current_texts: Mapping[str, str],
+    field_names: Mapping[str, str],
+) -> PathToGo:
+    """The path with every change in the site's words; `needed` keeps the vocabulary value for comparisons."""
+
+    def worded(change: Fix) -> Fix:
+        spec = vocabulary.properties.get(change.property)
+        texts = options.get(change.property, {})
+        needed, set_to = change.needed, change.needed
+        if spec is not None and spec.enum and isinstance(needed, str):
+            set_to = texts.get(needed, needed)
+            needed = SiteOption(needed, site_text=set_to) if set_to != needed else needed
+        current = change.current
+        if isinstance(current, str) and change.property in current_texts:
+            current = SiteOption(current, site_text=current_texts[change.property])
+        return replace(
+            change,
+            field=field_names.get(change.property, change.field),
+            current=current,
+            needed=needed,
+            set_to=set_to,
+            actor=spec.actor if spec is not None else None,
+        )
+
+    steps = tuple(
+        replace(step, change=worded(step.change), alternatives=tuple(worded(a) for a in step.alternatives))
+        for step in path.steps
+    )
+    return replace(path, steps=steps)

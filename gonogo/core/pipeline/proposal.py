@@ -30,8 +30,7 @@ _GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(?P<sep>[,'_ \u00a0\u202f])\d{3}(?:(?
 
 
 class SiteOption(str):
-    """A vocabulary value read from the site's own option text, which `site_text` keeps for what people
-    read."""
+    """A vocabulary value read from the site's own option text, which `site_text` keeps for people."""
 
     site_text: str
 
@@ -70,8 +69,7 @@ class Source:
 
 @dataclass(frozen=True)
 class Proposal:
-    """Normalised properties (only usable values) with where each came from, its problems and the site's
-    option texts."""
+    """Normalised properties (only usable values) with where each came from and its problems."""
 
     values: Mapping[str, Any]
     sources: Mapping[str, Source] = field(default_factory=dict)
@@ -100,13 +98,12 @@ def build_proposal(
     option_aliases: Mapping[str, Mapping[str, str]] | None = None,
     unrecorded: frozenset[str] = frozenset(),
 ) -> Proposal:
-    """Map, normalise and derive every property; a field this ticket does not carry is missing, like an empty
-    one."""
+    """Map, normalise and derive every property; a field the ticket does not carry is missing."""
     values: dict[str, Any] = {}
     sources: dict[str, Source] = {}
     problems: dict[str, str] = {}
     site_texts: dict[str, str] = {}
-    placeholders: dict[str, str] = {}  # what a placeholder value said
+    placeholders: dict[str, str] = {}
     counted: set[str] = set()
     for prop, field_ref in field_map.items():
         spec = vocabulary.properties.get(prop)
@@ -171,10 +168,10 @@ def normalise(
 
     Aliases come first (an option called "None" is an answer); a placeholder ("TBD") is not a value.
     """
-    value = _unwrap(raw)
+    value, aliases = _unwrap(raw), aliases or {}
     if _is_empty(value):
         return None
-    value = _without_placeholders(value, spec, aliases or {}, placeholder)
+    value = _without_placeholders(value, spec, aliases, placeholder)
     if spec is None:
         return value
     if is_countable(value, spec):
@@ -189,8 +186,7 @@ def normalise(
             raise ValueError(f"expected text, found {_describe(value)}")
         if not spec.enum:
             return text.strip()
-        alias = (aliases or {}).get(option_key(text))
-        member = alias if alias is not None else _enum_member(text, spec)
+        member = aliases.get(option_key(text)) or _enum_member(text, spec)
         # The site's own words are what its readers know: "Time and materials", not the value.
         return SiteOption(member, site_text=text.strip()) if text.strip() != member else member
     return value
@@ -202,8 +198,7 @@ def _without_placeholders(
     def stands_in(item: Any) -> bool:
         if not isinstance(item, str) or (spec and spec.prose) or not placeholder(item):
             return False
-        is_option = option_key(item) in aliases or canonical_option(item) in (spec.enum if spec else ())
-        return not is_option
+        return not (option_key(item) in aliases or canonical_option(item) in (spec.enum if spec else ()))
 
     if isinstance(value, list):
         kept = [item for item in value if not stands_in(item)]
@@ -324,8 +319,7 @@ def _datetime(text: str) -> str:
 
 def _enum_member(text: str, spec: PropertySpec) -> str:
     """Match Jira's option text to a vocabulary value: case, spaces and punctuation do not matter."""
-    canonical = canonical_option(text)
-    if canonical in spec.enum:
+    if (canonical := canonical_option(text)) in spec.enum:
         return canonical
     raise ValueError(
         f"{_describe(text)} is not one of: {', '.join(spec.enum)} (or name it in [values.{spec.name}])"

@@ -1,16 +1,16 @@
 """Checklists' rules: the model, thresholds resolved, conditions checked and compiled once.
 
-`lint` and loading for a check share these checks, so `gonogo checklists lint` passing means a
-check will load the file. Reading the files is `gonogo.sources.checklists`.
+`gonogo checklists lint` and a check share these checks, so a file that lints loads. Reading the
+files is `gonogo.sources.checklists`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
@@ -61,14 +61,12 @@ class Rule:
 
     @cached_property  # asked per finding, many times a ticket
     def asks_only_if_known(self) -> bool:
-        """An "is it known?" check: it decides NEEDS INFO but says nothing about the bid, so it is not
-        scored."""
+        """An "is it known?" check: it decides NEEDS INFO but says nothing about the bid (not scored)."""
         return isinstance(self.condition, dict) and set(self.condition) <= {"required"}
 
     @property
     def reads_only_text(self) -> bool:
-        """A check of text signals alone: a description with no red flag is no strength, so it is not
-        scored."""
+        """A check of text signals alone: a description with no red flag is no strength (not scored)."""
         return all(name.startswith(TEXT_PREFIX) for name in self.uses)
 
     @cached_property
@@ -79,8 +77,7 @@ class Rule:
 
 @dataclass(frozen=True)
 class Bound:
-    """A top-level `{P: {minimum: {$threshold: T}}}`: P held to T; the outcome report compares T with
-    results."""
+    """A top-level `{P: {minimum: {$threshold: T}}}`: P held to T; outcome reports compare T with results."""
 
     threshold: str
     property: str
@@ -144,10 +141,7 @@ class ChecklistFileError(ConfigurationError):
 
 
 def all_thresholds(files: Iterable[ChecklistFile], vocabulary: Vocabulary) -> dict[str, float]:
-    declared = dict(vocabulary.thresholds)
-    for checklist_file in files:
-        declared.update(checklist_file.thresholds)
-    return declared
+    return {**vocabulary.thresholds, **{k: v for file in files for k, v in file.thresholds.items()}}
 
 
 def resolve_thresholds(declared: Mapping[str, float], overrides: Mapping[str, float]) -> dict[str, float]:
@@ -237,13 +231,12 @@ def _compile_rules(
     problems: list[Problem] = []
     seen: set[str] = set()
     for raw in checklist_file.data["rules"]:
-        where = f"rule {raw['id']}"
         messages: list[str] = []
         if raw["id"] in seen:
             messages.append("duplicate rule id; give each rule its own id")
         seen.add(raw["id"])
         rule = _compile_rule(raw, thresholds, known_properties, messages, validator)
-        problems += [Problem(checklist_file.path, where, m) for m in messages]
+        problems += [Problem(checklist_file.path, f"rule {raw['id']}", m) for m in messages]
         if rule is not None and not messages:
             rules.append(rule)
     return rules, problems
@@ -331,10 +324,8 @@ COMMON_CONDITIONS = Draft202012Validator(
 def check_condition(condition: Any) -> None:
     """Raise jsonschema.SchemaError, with the meta-schema's message, for an invalid condition.
 
-    The draft 2020-12 meta-schema costs about 0.35 ms a condition (every subschema walks its seven
-    vocabularies through $dynamicRef), the most of a 400-rule check; a condition of the common
-    keywords is first held to their rules alone (COMMON_CONDITIONS, about a tenth of that), which
-    never accepts what the meta-schema refuses.
+    The draft 2020-12 meta-schema costs about 0.35 ms a condition, the most of a 400-rule check; the
+    common keywords' rules alone (COMMON_CONDITIONS) cost a tenth and never accept what it refuses.
     """
     if not COMMON_CONDITIONS.is_valid(condition):
         Draft202012Validator.check_schema(condition)
@@ -359,8 +350,7 @@ def _contradictions(raw: Mapping[str, Any], severity: Severity) -> list[str]:
 
 
 def compile_condition(condition: dict[str, Any], validator: str = "jsonschema") -> Callable[[Any], bool]:
-    """A predicate for the condition, from `jsonschema` or (extra `fast`) `jsonschema-rs`; tests hold them
-    equal."""
+    """A predicate for the condition, from `jsonschema` or (extra `fast`) `jsonschema-rs`."""
     if validator == "jsonschema-rs":
         try:
             import jsonschema_rs  # noqa: PLC0415 - an optional extra, imported only when chosen
@@ -380,38 +370,21 @@ class Remembered:
     Keys carry each value's type (JSON Schema tells `true`, `1` and `1.0` apart); the memory is bounded.
     """
 
-    __slots__ = ("_answers", "_predicate")
-
     def __init__(self, predicate: Callable[[Any], bool]) -> None:
         self._predicate = predicate
-        self._answers: dict[Hashable, bool] = {}
+        self._remembered = lru_cache(maxsize=512)(self._answer)
 
     def __call__(self, instance: Any) -> bool:
-        key = _key(instance)
-        if key is None:
+        plain = type(instance) is dict and all(type(v) in _SCALARS for v in instance.values())
+        if not plain:
             return bool(self._predicate(instance))
-        answer = self._answers.get(key)
-        if answer is None:
-            if len(self._answers) >= _REMEMBERED_ANSWERS:
-                self._answers.clear()
-            answer = self._answers[key] = bool(self._predicate(instance))
-        return answer
+        return self._remembered(tuple((name, type(v), v) for name, v in instance.items()))
+
+    def _answer(self, key: tuple[tuple[str, type, Any], ...]) -> bool:
+        return bool(self._predicate({name: value for name, _, value in key}))
 
 
-_REMEMBERED_ANSWERS = 512
 _SCALARS = frozenset({str, int, float, bool, type(None)})
-
-
-def _key(instance: Any) -> Hashable | None:
-    """Property values to remember an answer by, or None for anything but names → plain scalars."""
-    if type(instance) is not dict:
-        return None
-    key = []
-    for name, value in instance.items():
-        if type(value) not in _SCALARS:
-            return None
-        key.append((name, type(value), value))
-    return tuple(key)
 
 
 def _substitute_thresholds(schema: Any, thresholds: Mapping[str, float], problems: list[str]) -> Any:
@@ -435,8 +408,7 @@ def _fill_placeholders(
     *,
     properties: Collection[str] = (),
 ) -> str:
-    """Threshold values into a rule's prose; ticket values are left for `fill_values`; `{n|one|other}`
-    counts."""
+    """Threshold values into a rule's prose; ticket values are left for `fill_values`."""
 
     def value(match: re.Match[str]) -> str:
         name = match.group(1)

@@ -22,11 +22,9 @@ _NEGATION = re.compile(r"\b(?:no|not|never|without|nor|neither|excluding|exclude
 _NEGATION_REACH_WORDS = 3
 # A sentence ends at a line break, or at . ! ? followed by a space ("approx. 1.5" stays whole).
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\s*[\r\n]+\s*")
-# Bounds on what the patterns read, since a team's pattern may backtrack and Jira's answers are
-# untrusted: Jira caps a text field at 32,767 characters, so its first 100,000 are all of a real one
-# (an unbounded 5 MB description took about 20 s with the bundled patterns); and a run of text
-# with no full stop is read in pieces of at most 1,000 characters, so a pattern's work grows with
-# the text, not with its square.
+# Bounds, since a team's pattern may backtrack and Jira's answers are untrusted: Jira caps a text
+# field at 32,767 characters, so the first 100,000 are all of a real one (an unbounded 5 MB one took
+# about 20 s); a run with no full stop is read in pieces of 1,000: work grows with the text, not its square.
 _READ_CHARS = 100_000
 _SENTENCE_CHARS = 1_000
 _QUOTE_CHARS = 160
@@ -35,8 +33,6 @@ _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\
 
 @dataclass(frozen=True)
 class Signal:
-    """One compiled signal: where it reads, what makes it fire, what cancels it, what it sets."""
-
     id: str
     property: str
     label: str
@@ -47,7 +43,6 @@ class Signal:
     agrees_with: tuple[Any, ...] = ()  # its values that say the same as the text
 
     def first_match(self, sentence: str) -> re.Match[str] | None:
-        """The pattern's first match in a sentence that nothing cancels, or None."""
         if any(u.search(sentence) for u in self.unless):
             return None
         for pattern in self.patterns:
@@ -73,7 +68,6 @@ def compile_signals(files: Iterable[ChecklistFile], known_properties: Iterable[s
 
 
 def lint_signals(checklist_file: ChecklistFile, known_properties: Iterable[str]) -> list[Problem]:
-    """Every problem in a checklist's signals (bad patterns, unknown fields)."""
     return _compile_file(checklist_file, set(known_properties))[1]
 
 
@@ -88,7 +82,7 @@ def signal_properties(files: Iterable[ChecklistFile]) -> set[str]:
 
 
 def read_signals(proposal: Proposal, signals: Sequence[Signal], vocabulary: Vocabulary) -> Proposal:
-    """The proposal with every signal property set: true with its sentence where a signal fired."""
+    """The proposal with every signal property set: true, with its sentence, where a signal fired."""
     if not signals:
         return proposal
     values = dict(proposal.values)
@@ -146,8 +140,7 @@ def _find(signal: Signal, proposal: Proposal, vocabulary: Vocabulary) -> Quote |
 
 def _label(name: str, proposal: Proposal, vocabulary: Vocabulary) -> str:
     """The field's label as evidence shows it: the site's field name, else the vocabulary's."""
-    source = proposal.sources.get(name)
-    spec = vocabulary.properties.get(name)
+    source, spec = proposal.sources.get(name), vocabulary.properties.get(name)
     if source is not None and source.field_name != source.field_id:
         return source.field_name
     return spec.label if spec else name

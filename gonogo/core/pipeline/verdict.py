@@ -21,14 +21,8 @@ class Verdict(StrEnum):
         return "NO-GO" if self is Verdict.NO_GO else self.value.replace("-", " ").upper()
 
 
-# Worst first: what to drop, then what needs information, then what to pursue. The same order as
-# `decide` tries them, and the order every portfolio table, chart and CSV lists verdicts in.
-WORST_FIRST: tuple[Verdict, ...] = (
-    Verdict.NO_GO,
-    Verdict.NEEDS_INFO,
-    Verdict.GO_WITH_CONDITIONS,
-    Verdict.GO,
-)
+# The order `decide` tries them, and every portfolio table, chart and CSV lists them in.
+WORST_FIRST: tuple[Verdict, ...] = tuple(reversed(Verdict))
 
 
 def decide(*, failed_blockers: int, missing_information: int, failed_majors: int) -> Verdict:

@@ -55,9 +55,8 @@ class Edit:
 
 @dataclass(frozen=True)
 class VerdictChange:
-    """The latest verdict change in a history: the verdict before and the last day it was seen, the
-    verdict after and the first day it was, and (where the change history is known) the edits to the
-    rules' inputs in between, with who made them."""
+    """The latest verdict change: the verdict before and the last day seen, the one after and its first
+    day, and (where the change history is known) the edits to the rules' inputs in between."""
 
     before: Verdict
     before_on: date
@@ -72,8 +71,7 @@ class VerdictChange:
 
 
 def read_history(pointer: Any) -> tuple[HistoryEntry, ...]:
-    """The entries in a pointer value, oldest first; anyone may edit the property, so unreadable ones are
-    skipped."""
+    """The entries in a pointer value, oldest first; anyone may edit it, so unreadable ones are skipped."""
     raw = pointer.get(HISTORY_KEY) if isinstance(pointer, Mapping) else None
     if not isinstance(raw, list):
         return ()
@@ -88,8 +86,7 @@ def with_entry(pointer: Mapping[str, Any], entry: HistoryEntry) -> dict[str, Any
 
 
 def extended(history: Sequence[HistoryEntry], current: HistoryEntry | None) -> tuple[HistoryEntry, ...]:
-    """The history plus `current` when it says something the last entry does not (another verdict or
-    score): today's verdict in a report that posts nothing."""
+    """The history plus `current` when its verdict or score differs from the last entry's."""
     last = history[-1] if history else None
     if current is None or (last and (last.verdict, last.score) == (current.verdict, current.score)):
         return tuple(history)
@@ -110,11 +107,8 @@ def change_with_edits(
     histories: Iterable[History],
     fields: Mapping[str, InputField],
 ) -> VerdictChange | None:
-    """The latest verdict change in the history plus today's check, with the edits behind it.
-
-    The history keeps days, so edits from the old verdict's last day to the new one's first count.
-    A field edited back to where it was is left out.
-    """
+    """The latest verdict change in the history plus today's check, with the edits behind it: those
+    from the old verdict's last day to the new one's first, less fields edited back to where they were."""
     change = latest_change(extended(history, today))
     return None if change is None else replace(change, edits=_edits(change, histories, fields))
 
@@ -131,7 +125,8 @@ def _edits(
             edit = by_field.get(prop) or Edit(
                 prop, fields[prop].name, item.before, "", (), fields[prop].actor
             )
-            by_field[prop] = replace(edit, after=item.after, by=_with(edit.by, who))
+            editors = edit.by + ((who,) if who and who not in edit.by else ())  # each once, in order
+            by_field[prop] = replace(edit, after=item.after, by=editors)
     return tuple(
         edit if fields[edit.property].quoted else replace(edit, before=None, after=None)
         for edit in by_field.values()
@@ -140,16 +135,11 @@ def _edits(
 
 
 def _changes_to(fields: Mapping[str, InputField], entry: History) -> list[tuple[str, FieldChange]]:
-    """The entry's changes to the fields (by id, or by case-folded display name), each with its property."""
+    """The entry's changes to the fields (by id or case-folded display name), each with its property."""
     ids = {f.id: prop for prop, f in fields.items() if f.id}
     names = {f.name.casefold(): prop for prop, f in fields.items()}
     found = ((ids.get(c.field_id or "") or names.get(c.field.casefold()), c) for c in entry.changes)
     return [(prop, change) for prop, change in found if prop is not None]
-
-
-def _with(people: tuple[str, ...], who: str | None) -> tuple[str, ...]:
-    """The editors so far, and `who` when named and new: each once, in the order they edited."""
-    return people + ((who,) if who and who not in people else ())
 
 
 def verdict_on(history: Sequence[HistoryEntry], day: date) -> HistoryEntry | None:

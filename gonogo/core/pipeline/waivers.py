@@ -66,7 +66,6 @@ class WaiverPolicy:
 
     @property
     def groups(self) -> tuple[str, ...]:
-        """The Jira groups named as `group:NAME`."""
         return groups_in(self.approvers)
 
 
@@ -83,7 +82,6 @@ class Waiver:
 
     @property
     def by(self) -> str | None:
-        """Display name of who added the label."""
         return self.added.by.name if self.added and self.added.by else None
 
     def matches(self, checklist: str, rule: str) -> bool:
@@ -110,7 +108,7 @@ class WaiverRuling:
 
 @dataclass(frozen=True)
 class WaiverContext:
-    """Everything a ruling depends on besides the waiver and the rule: policy, day, history, groups."""
+    """What a ruling depends on besides the waiver and the rule."""
 
     today: date
     policy: WaiverPolicy = field(default_factory=WaiverPolicy)
@@ -118,7 +116,7 @@ class WaiverContext:
     group_members: GroupMembers | None = None  # None: groups cannot be looked up (a ticket file)
 
     def named_approvers(self) -> tuple[str, ...]:
-        """The approvers by the display names the history gives their ids (no request); empty: anyone."""
+        """The approvers by the display names the history gives their ids; empty: anyone."""
         return named(self.policy.approvers, self.histories)
 
 
@@ -174,7 +172,6 @@ def rule_on(
 
 
 def _refusal(waiver: Waiver, *, missing: bool, is_blocker: bool, policy: WaiverPolicy) -> Refusal | None:
-    """Why a waiver cannot be honoured whoever approved it, or None when it can."""
     if missing:
         return Refusal.MISSING_INFORMATION
     if is_blocker and not policy.allow_blockers:
@@ -201,12 +198,11 @@ def _lapse(waiver: Waiver, fields: Mapping[str, str], context: WaiverContext) ->
         return None
     history, change = found
     when = history.created.date() if history.created else context.today
-    return LaterChange(field=change.field, by=history.author.name if history.author else None, on=when)
+    return LaterChange(change.field, history.author.name if history.author else None, when)
 
 
 def expiry(approved_on: date | None, until: date | None, max_days: int) -> date | None:
-    """The last day a waiver applies: its until date, never later than max_days after approval; None: no
-    limit."""
+    """The last day a waiver applies: its until date, at most max_days after approval; None: no limit."""
     capped = approved_on + timedelta(days=max_days) if approved_on is not None and max_days > 0 else None
     limits = [d for d in (until, capped) if d is not None]
     return min(limits) if limits else None
@@ -222,10 +218,7 @@ def _waiver(label: str, reason: str | None, added: LabelAdded | None) -> Waiver:
         until = date.fromisoformat(text) if len(text) == len("YYYY-MM-DD") else None
     except ValueError:
         until = None
-    bad_until = text if until is None else None
-    return Waiver(
-        label=label, target=match["target"], reason=reason, added=added, until=until, bad_until=bad_until
-    )
+    return Waiver(label, match["target"], reason, added, until, bad_until=text if until is None else None)
 
 
 def pointer_keys(ends_on: date | None) -> dict[str, str | None]:
