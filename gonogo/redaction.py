@@ -111,11 +111,8 @@ _installed: list[logging.Handler] = []
 
 
 def route_other_loggers(handler: logging.Handler, *, level: int) -> None:
-    """Send records of every logger without a handler of its own to `handler`, from `level` on.
-
-    Python's last-resort handler (or the root handler a module-level `logging.error()` installs) would
-    print them unredacted. This replaces the handler an earlier call installed; others' stay.
-    """
+    """Send records of loggers without a handler of their own to `handler` (replacing the one an earlier
+    call installed): Python's last-resort handler, or the one `logging.error()` installs, is unredacted."""
     root = logging.getLogger()
     for old in _installed:
         root.removeHandler(old)

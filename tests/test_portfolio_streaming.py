@@ -17,19 +17,21 @@ from typing import Any
 import pytest
 from jiraserver import JiraServer, running_server
 from portfolio_helpers import env_for, seed_portfolio, settings_for
-from support import TODAY, Gonogo
+from support import EXAMPLES, TODAY, Gonogo
 
 import gonogo.flows.assessor as assessor_module
 import gonogo.flows.portfolio_run as report_module
 from gonogo.core.pipeline.findings import Assessment, Finding
 from gonogo.core.pipeline.inputs_digest import LEFT_OUT, checklists_fingerprint
 from gonogo.core.pipeline.path_to_go import find_path
+from gonogo.core.pipeline.proposal import Proposal, Quote, Source
 from gonogo.core.pipeline.rules import Rule, Severity
 from gonogo.core.portfolio.rows import Row
 from gonogo.flows.assessor import build_assessor
 from gonogo.flows.portfolio_run import ReportRequest, ReportRun, run_report
 from gonogo.render.renderer import Renderer
 from gonogo.sources.config import load_settings
+from gonogo.sources.tickets import load_ticket_file
 
 PROPERTY = "gonogo.verdict"
 DAY = date.fromisoformat(TODAY)
@@ -206,8 +208,35 @@ def test_a_run_that_stops_leaves_no_half_written_file(
 
 
 def test_the_inputs_digest_reads_every_field_of_an_assessment() -> None:
-    """A field added to Assessment or Finding is an input the digest reads, unless it says why not."""
-    assert set(LEFT_OUT) <= {f.name for f in fields(Assessment)} | {f.name for f in fields(Finding)}
+    """A field added to Assessment, Finding or Proposal is an input the digest reads, unless it says
+    why not."""
+    read = {f.name for kind in (Assessment, Finding, Proposal) for f in fields(kind)}
+    assert set(LEFT_OUT) <= read
+
+
+def test_every_field_of_a_proposal_is_an_input() -> None:
+    """Editing any part of a proposal moves the digest; its thresholds move it through the
+    configuration, which holds the assessor's own."""
+    assessor = build_assessor(load_settings(environ={}))
+    ticket = load_ticket_file(EXAMPLES / "doomed.json")
+    assessment, proposal = assessor.assess_with_proposal(ticket, today=DAY, with_path=False)
+    before = assessor.inputs_digest(assessment, proposal)
+    source = next(iter(proposal.sources))
+    edits: dict[str, Any] = {
+        "values": {**proposal.values, "edited": 1},
+        "sources": {**proposal.sources, source: Source("customfield_1", "Edited")},
+        "problems": {**proposal.problems, "budget": "edited"},
+        "counted": proposal.counted | {"edited"},
+        "site_texts": {**proposal.site_texts, "edited": "Edited"},
+        "placeholders": {**proposal.placeholders, "edited": "TBD"},
+        "quotes": {**proposal.quotes, "edited": Quote("Description", "edited")},
+        "unrecorded": proposal.unrecorded | {"edited"},
+    }
+    assert set(edits) | set(LEFT_OUT) >= {f.name for f in fields(Proposal)}
+    for name, value in edits.items():
+        assert assessor.inputs_digest(assessment, replace(proposal, **{name: value})) != before, name
+    stricter = replace(assessor, thresholds={**assessor.thresholds, "min_margin_percent": 40.0})
+    assert stricter.inputs_digest(assessment, proposal) != before
 
 
 def _edited(value: Any) -> Any:

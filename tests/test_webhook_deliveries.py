@@ -65,6 +65,14 @@ def test_gonogos_own_comment_never_triggers_a_check() -> None:
     )
 
 
+@pytest.mark.parametrize("odd", [["712020:0c3b1f2e-bot"], {"id": 1}, 42, None])
+def test_a_person_named_by_something_other_than_text_is_nobody_gonogo_ignores(odd: Any) -> None:
+    """Only text names an account; a list there (no Jira sends one) must not end the delivery in a 500."""
+    event = sample("cloud-issue-created.json")
+    event["user"] = {"accountId": odd, "name": odd, "key": odd}
+    assert decide(event) == CheckTicket("BID-42", "20042", "jira:issue_created")
+
+
 @pytest.mark.parametrize("after", ["big gonogo-go", "big", "big gonogo-needs-info"])
 def test_a_verdict_label_moved_by_a_person_is_rechecked_even_when_no_checklist_reads_labels(
     after: str,

@@ -84,12 +84,7 @@ def fail(error: GonogoError, config_file: str | None) -> NoReturn:
 
 
 def setup_logging(verbose: int) -> None:
-    """gonogo's log lines on stderr, and every other library's routed through the same redaction.
-
-    A handler on the root logger matters even when it prints nothing: without one, a library's
-    `logging.error(...)` installs Python's default handler, which prints whatever the record holds
-    (a whole Jira response body, once). Other libraries speak only from -vv on.
-    """
+    """gonogo's log lines on stderr; every other library's through the same redaction, from -vv on."""
     log.handlers[:] = [_stderr_handler()]
     log.propagate = False
     log.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import click
 
 from gonogo.cli.common import format_option, load, today_option, use_colour, verbose_option
-from gonogo.render.portfolio_formats import CSV_SECTIONS, REPORT_FORMATS
+from gonogo.render.formats import CSV_SECTIONS, REPORT_FORMATS
 
 if TYPE_CHECKING:
     from gonogo.cli.exits import FailedRows
@@ -115,7 +115,7 @@ def report(
     settings.jira.require_connection()
     assessor = build_assessor(settings)
     with (
-        ProgressLine(enabled=sys.stderr.isatty() and not level) as progress,
+        ProgressLine() if sys.stderr.isatty() and not level else nullcontext() as progress,
         report_file(output, colour) as write,
     ):
         run = _run(request, settings, assessor, progress, write, output_format, section, colour)
@@ -130,7 +130,7 @@ def _run(
     request: ReportRequest,
     settings: Settings,
     assessor: Assessor,
-    progress: ProgressLine,
+    progress: ProgressLine | None,
     write: Callable[[str], object],
     output_format: str,
     section: str,
@@ -142,7 +142,7 @@ def _run(
     from gonogo.core.portfolio.rows import build_portfolio
     from gonogo.flows.portfolio_run import run_report
     from gonogo.redaction import redact
-    from gonogo.render.portfolio_formats import csv_section
+    from gonogo.render.formats import csv_section
 
     chosen, jira = REPORT_FORMATS[output_format], settings.jira
     run = partial(run_report, request, assessor=assessor, jira=jira, progress=progress)
@@ -197,13 +197,12 @@ def report_file(path: str | None, colour: bool) -> Iterator[Callable[[str], obje
 
 
 class ProgressLine:
-    """The report's progress on stderr when it is a terminal ("Checked 250 of 1,200 tickets found").
+    """The report's progress on a terminal's stderr ("Checked 250 of 1,200 tickets"), when not -v.
 
     Cloud's search gives no total, so the count of tickets found grows with the pages.
     """
 
-    def __init__(self, *, enabled: bool) -> None:
-        self._enabled = enabled
+    def __init__(self) -> None:
         self._found = self._checked = 0
         self._total: int | None = None
 
@@ -211,7 +210,7 @@ class ProgressLine:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._enabled and (self._found or self._checked):
+        if self._found or self._checked:
             click.echo("", err=True)
 
     def searching(self, found: int, total: int | None) -> None:
@@ -223,6 +222,5 @@ class ProgressLine:
         self._draw()
 
     def _draw(self) -> None:
-        if self._enabled:
-            of = f"{self._total:,}" if self._total is not None else f"{self._found:,} found so far"
-            click.echo(f"\rChecked {self._checked:,} of {of} tickets", nl=False, err=True)
+        of = f"{self._total:,}" if self._total is not None else f"{self._found:,} found so far"
+        click.echo(f"\rChecked {self._checked:,} of {of} tickets", nl=False, err=True)

@@ -48,6 +48,5 @@ def bounded_wait(seconds: float | None) -> float | None:
 
 
 def doubling(failures: int, *, first: float, cap: float) -> float:
-    """The back-off, for Jira's retries and webhook jobs': seconds to wait after the `failures`-th failure
-    in a row (1 for the first), doubling, capped."""
+    """The back-off of Jira's retries and webhook jobs: seconds after the `failures`-th failure (1 first)."""
     return float(min(first * 2 ** (failures - 1), cap))

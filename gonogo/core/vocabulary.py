@@ -110,15 +110,13 @@ def _property(name: str, spec: Mapping[str, Any]) -> PropertySpec:
     )
 
 
+# `[values.PROPERTY]`: property → site option text (`option_key`) → vocabulary value ("Full" = "strong"),
+# so that a site whose options read Full / Partial / None does not make every proposal NEEDS INFO.
 OptionAliases = Mapping[str, Mapping[str, str]]
-"""`[values.PROPERTY]`: property → site option text (`option_key`) → vocabulary value ("Full" = "strong")."""
 
 
 def parse_option_aliases(table: Mapping[str, Mapping[str, str]], vocabulary: Vocabulary) -> OptionAliases:
-    """Check `[values]` against the vocabulary (an alias to a value it lacks would never match) and index it.
-
-    Without aliases a site whose options read Full / Partial / None would make every proposal NEEDS INFO.
-    """
+    """Check `[values]` against the vocabulary (an alias to a value it lacks never matches) and index it."""
     with_options = sorted(name for name, spec in vocabulary.properties.items() if spec.enum)
     parsed: dict[str, dict[str, str]] = {}
     for prop, aliases in table.items():

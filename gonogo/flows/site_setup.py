@@ -32,8 +32,6 @@ class FieldMatch:
 
 @dataclass(frozen=True)
 class OptionPlan:
-    """How a matched select field's options read as vocabulary values."""
-
     spec: PropertySpec
     field: SiteField
     aliases: tuple[tuple[str, str], ...]  # (site text, value) that need a [values] alias

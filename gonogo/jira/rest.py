@@ -5,6 +5,7 @@ on answers captured from the test Jira.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
 from collections.abc import Mapping, Sequence
@@ -62,10 +63,9 @@ class ErrorAnswer(Exception):
     def __init__(self, answer: Answer, now: datetime) -> None:
         super().__init__(f"HTTP {answer.status}")
         self.status = answer.status
-        try:
+        body: Any = None
+        with contextlib.suppress(ValueError):
             body = json_of(answer.content)
-        except ValueError:
-            body = None
         body = body if isinstance(body, dict) else {}
         errors = body.get("errors")
         errors = errors if isinstance(errors, dict) else {}
@@ -210,10 +210,8 @@ def edit_issue(
     labels: LabelChange = NO_LABEL_CHANGE,
     comment: tuple[str, CommentBody] | None = None,
 ) -> Request:
-    """One `PUT issue`: properties, label operations and a comment's new body, all or nothing.
-
-    With an ADF body it goes to REST v3, whose `update.comment` takes ADF.
-    """
+    """One `PUT issue`: properties, label operations and a comment's new body, all or nothing; with an
+    ADF body on REST v3, whose `update.comment` takes ADF."""
     update: dict[str, Any] = {"labels": labels.operations()} if labels else {}
     if comment is not None:
         update["comment"] = [{"edit": {"id": comment[0], "body": comment[1].content}}]
@@ -262,10 +260,8 @@ def member_page(page: Any, start: int) -> tuple[set[str], int | None]:
 def search_page(
     page: Any, *, cloud: bool, after: str | int | None
 ) -> tuple[list[Any], int | None, str | int | None]:
-    """A search page's issues, its total (Data Center) and where the next page starts (None: last).
-
-    Cloud pages by `nextPageToken`, `isLast` optional; Data Center by `startAt` up to `total`.
-    """
+    """A search page's issues, its total (Data Center) and where the next page starts (None: last):
+    Cloud pages by `nextPageToken`, `isLast` optional; Data Center by `startAt` up to `total`."""
     issues = page.get("issues") if isinstance(page, dict) else None
     if not isinstance(issues, list):
         raise WrongShape("search")

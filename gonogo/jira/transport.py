@@ -63,11 +63,12 @@ class RetryAfterTooLong(Exception):
     seconds: float
 
 
-@dataclass(frozen=True)
 class _Bearer(requests.auth.AuthBase):
-    """A Data Center personal access token (an auth object, so that no ~/.netrc entry replaces it)."""
+    """A Data Center personal access token (an auth object, so that no ~/.netrc entry replaces it).
+    Not a dataclass: its repr must not show the token."""
 
-    token: str
+    def __init__(self, token: str) -> None:
+        self.token = token
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers["Authorization"] = f"Bearer {self.token}"

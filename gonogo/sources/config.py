@@ -118,9 +118,7 @@ class JiraSettings:
                 "JIRA_API_TOKEN is not set: export JIRA_API_TOKEN=<API token> (Jira Cloud, with "
                 "JIRA_USER=<email>) or a Data Center personal access token (without JIRA_USER)"
             )
-        api_url = self.api_url
-        assert api_url is not None  # a url is set
-        return api_url, self.token
+        return self.api_url or self.url, self.token
 
 
 @dataclass(frozen=True)

@@ -34,9 +34,7 @@ def load_ticket_file(path: Path) -> Ticket:
 
 @dataclass(frozen=True)
 class IssueKeyRef:
-    """A ticket to fetch from the configured Jira."""
-
-    key: str
+    key: str  # a ticket to fetch from the configured Jira
 
 
 TicketRef = IssueKeyRef | Path

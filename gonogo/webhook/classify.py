@@ -157,9 +157,8 @@ def _caused_by(data: Mapping[str, Any], accounts: frozenset[str]) -> bool:
     comment = data.get("comment")
     authors = [comment.get("author"), comment.get("updateAuthor")] if isinstance(comment, dict) else []
     people = [person for person in (data.get("user"), *authors) if isinstance(person, dict)]
-    return bool(accounts) and any(
-        {p.get("accountId"), p.get("name"), p.get("key")} & accounts for p in people
-    )
+    names = (p.get(name) for p in people for name in ("accountId", "name", "key"))
+    return not accounts.isdisjoint(name for name in names if isinstance(name, str))
 
 
 def filtered_out(project_key: str, issue_type: str | None, filters: Filters) -> str | None:

@@ -104,11 +104,7 @@ def first_change_after(
 
 
 def last_change(
-    histories: Iterable[History],
-    *,
-    field_ids: set[str],
-    field_names: set[str],
-    after: datetime | None = None,
+    histories: Iterable[History], *, field_ids: set[str], field_names: set[str], after: datetime | None = None
 ) -> tuple[History, FieldChange] | None:
     """The latest change to one of the fields (by id or case-folded name), optionally only after `after`."""
     found = list(_changes(histories, field_ids=field_ids, field_names=field_names, after=after))

@@ -1,8 +1,5 @@
-"""The verdict comment: its format, its body, and what publishing it did.
-
-The format (ADF on Cloud over REST v3, wiki markup on Data Center over v2) is decided from the
-configuration alone (the host when `[jira] deployment` is "auto"): no `serverInfo` round-trip.
-"""
+"""The verdict comment: its format (ADF on Cloud over REST v3, wiki markup on Data Center over v2,
+decided from the configuration alone: no `serverInfo` round-trip), its body, what publishing did."""
 
 from __future__ import annotations
 
@@ -56,16 +53,13 @@ class CommentBody:
 
 
 def is_cloud_host(url: str | None) -> bool:
-    host = (urlsplit(url or "").hostname or "").lower()
-    return host.endswith(CLOUD_HOST_SUFFIXES)
+    return (urlsplit(url or "").hostname or "").lower().endswith(CLOUD_HOST_SUFFIXES)
 
 
 def comment_format(*, deployment: str, url: str | None, api_version: int | None) -> CommentFormat:
     """ADF on Cloud unless `api_version` is 2; wiki markup on Data Center (see the module)."""
     cloud = deployment == "cloud" or (deployment == "auto" and is_cloud_host(url))
-    if api_version == 3 or (cloud and api_version != 2):
-        return CommentFormat.ADF
-    return CommentFormat.WIKI
+    return CommentFormat.ADF if api_version == 3 or (cloud and api_version != 2) else CommentFormat.WIKI
 
 
 class CommentAction(StrEnum):

@@ -1,8 +1,6 @@
 """Is a mapped field on the site at all? A typo in `[fields]` must not read as missing information.
 
-The site's field list is asked for only when a mapped field is not on the ticket: a normal check
-costs no extra round-trip.
-"""
+Asked only when a mapped field is not on the ticket: a normal check costs no extra round-trip."""
 
 from __future__ import annotations
 
@@ -102,11 +100,8 @@ def unfound_on_ticket(ticket: Ticket, refs: Mapping[str, str]) -> dict[str, str]
 
 def unknown_to_site(refs: Mapping[str, str], site: Mapping[str, str]) -> dict[str, str]:
     """The mappings that name no field of the site; `site` is its field id → display name."""
-    ids = {field_id.casefold() for field_id in site}
-    names = {name.casefold() for name in site.values()}
-    return {
-        prop: ref for prop, ref in refs.items() if ref.casefold() not in ids and ref.casefold() not in names
-    }
+    known = {text.casefold() for text in (*site, *site.values())}
+    return {prop: ref for prop, ref in refs.items() if ref.casefold() not in known}
 
 
 def closest_fields(ref: str, site: Mapping[str, str], *, limit: int = 3) -> list[str]:

@@ -1,8 +1,5 @@
-"""The verdict as a label (`gonogo-no-go`), so JQL, boards and Automation can ask for it.
-
-gonogo keeps exactly one of its four verdict labels and never touches any other: the edit is
-`add`/`remove` operations, which leave the rest alone, unlike `set`.
-"""
+"""The verdict as a label (`gonogo-no-go`) for JQL, boards and Automation: exactly one of gonogo's,
+written with `add`/`remove` operations, which leave every other label alone (unlike `set`)."""
 
 from __future__ import annotations
 
@@ -53,11 +50,8 @@ def label_change(current: Any, *, verdict: str, prefix: str) -> LabelChange:
 def verdict_labels_changed(items: Iterable[Any], prefix: str) -> bool:
     """Whether a changelog adds or removes a verdict label (only gonogo may: the caller re-checks)."""
     ours = verdict_labels(prefix)
-    for item in items:
-        if not isinstance(item, dict) or str(item.get("fieldId") or item.get("field")).casefold() != "labels":
-            continue
-        before = set(str(item.get("fromString") or "").split())
-        after = set(str(item.get("toString") or "").split())
-        if (before ^ after) & ours:
-            return True
-    return False
+    return any(
+        (set(str(item.get("fromString") or "").split()) ^ set(str(item.get("toString") or "").split())) & ours
+        for item in items
+        if isinstance(item, dict) and str(item.get("fieldId") or item.get("field")).casefold() == "labels"
+    )

@@ -16,22 +16,34 @@ from operator import attrgetter
 from typing import Any
 
 from gonogo.core.pipeline.findings import Assessment, Finding
-from gonogo.core.pipeline.proposal import Proposal
+from gonogo.core.pipeline.proposal import Proposal, Source
 from gonogo.core.pipeline.rules import Checklist, Rule
 
 INPUTS_KEY = "inputs"  # the pointer's key for this digest
-# The fields of an assessment and of a finding the digest does not read, and why. Every other field
-# is read, so a field added later is an input until someone says why it is not.
+# The fields of an assessment, a finding or a proposal the digest does not read, and why. Every other
+# field is read, so a field added later is an input until someone says why it is not.
 LEFT_OUT = {
     "findings": "each finding by its own fields",
     "checklists": "in the configuration",
     "path": "what the digest spares: it follows from the rest",
     "rule": "by its id; its words and condition are in the configuration",
     "evidence": "made from the proposal, which is hashed whole",
+    "sources": "as plain tuples, below",
+    "thresholds": "in the configuration: the assessor's, which its proposals and assessments carry",
 }
+# A re-run digests every ticket, and `repr` of an enum or a dataclass runs in Python: one attrgetter
+# call a finding, its outcome by value, each source as a plain tuple (a quarter of the digest's time).
 _ASSESSMENT_PARTS = attrgetter(*(f.name for f in fields(Assessment) if f.name not in LEFT_OUT))
-# One attrgetter call a finding rather than a generator of getattr calls: a re-run digests every ticket.
-_FINDING_PARTS = attrgetter("rule.id", *(f.name for f in fields(Finding) if f.name not in LEFT_OUT))
+_FINDING_PARTS = attrgetter(
+    "rule.id",
+    *(
+        f"{f.name}.value" if f.name == "outcome" else f.name
+        for f in fields(Finding)
+        if f.name not in LEFT_OUT
+    ),
+)
+_PROPOSAL_FIELDS = tuple(f.name for f in fields(Proposal) if f.name not in LEFT_OUT)
+_SOURCE_PARTS = attrgetter(*(f.name for f in fields(Source)))
 # What a rule judges and says; its compiled `holds` follows from `condition`.
 _RULE_FIELDS = tuple(f.name for f in fields(Rule) if f.name != "holds")
 
@@ -65,7 +77,8 @@ def inputs_digest(assessment: Assessment, proposal: Proposal, *, configuration: 
         configuration,
         list(_ASSESSMENT_PARTS(assessment)),
         list(map(_FINDING_PARTS, assessment.findings)),
-        [(field.name, _ordered(getattr(proposal, field.name))) for field in fields(proposal)],
+        [(name, _ordered(getattr(proposal, name))) for name in _PROPOSAL_FIELDS],
+        sorted((name, _SOURCE_PARTS(source)) for name, source in proposal.sources.items()),
     )
     return _sha256(repr(parts))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,8 +17,6 @@ from gonogo.core.pipeline.rules import Severity
 from gonogo.core.pipeline.verdict import WORST_FIRST, Verdict
 from gonogo.core.pipeline.verdict_history import HistoryEntry, VerdictChange, extended, latest_change
 from gonogo.core.pipeline.waivers import WaiverStatus
-
-_KEY_NUMBER = re.compile(r"^(?P<project>.*)-(?P<number>\d+)$")
 
 
 class ReasonKind(StrEnum):
@@ -88,8 +85,7 @@ class Row:
     missing: tuple[MissingRef, ...] = ()
     history: tuple[HistoryEntry, ...] = ()  # as stored in the pointer before this run
     outcome: str | None = None  # won / lost / withdrawn / no-bid, from the Outcome field
-    closed: date | None = None  # when the ticket was resolved (Jira's resolutiondate)
-    judged_as_closed: bool = False  # assessed as of `closed` (--outcomes), not as of the report's day
+    closed: date | None = None  # --outcomes: resolved (resolutiondate), and assessed as of then, not today
     values: Mapping[str, float] = field(default_factory=dict)  # the proposal's numbers
     waivers: tuple[WaiverEntry, ...] = ()
     coverage: Coverage | None = None  # how many of the judging checks could run, beside the score
@@ -99,7 +95,7 @@ class Row:
 
     def change(self, today: date) -> VerdictChange | None:
         """The latest verdict change, this run's verdict counted as of `today` (unless judged as closed)."""
-        if self.verdict is None or self.judged_as_closed:
+        if self.verdict is None or self.closed is not None:
             return latest_change(self.history)
         return latest_change(extended(self.history, HistoryEntry(today, self.verdict, self.score)))
 
@@ -201,7 +197,6 @@ def row_from_assessment(
         history=tuple(history),
         outcome=outcome,
         closed=closed,
-        judged_as_closed=closed is not None,
         values=dict(values or {}),
         waivers=tuple(
             WaiverEntry(
@@ -237,9 +232,8 @@ def sort_key(row: Row) -> tuple[int, int, str, int, str]:
 
 def sort_key_of(key: str) -> tuple[str, int, str]:
     """An issue key in number order: BID-9 before BID-10."""
-    match = _KEY_NUMBER.match(key)
-    project, number = (match["project"], int(match["number"])) if match else (key, 0)
-    return project, number, key
+    project, dash, number = key.rpartition("-")
+    return (project, int(number), key) if dash and number.isdecimal() else (key, 0, key)
 
 
 def build_portfolio(
