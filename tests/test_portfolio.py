@@ -29,8 +29,8 @@ from gonogo.core.portfolio.rows import (
 from gonogo.flows.assessor import build_assessor
 from gonogo.flows.portfolio_run import project_jql, search_fields
 from gonogo.jira.throttle import Throttle
+from gonogo.render.formats import REPORT_FORMATS, portfolio_document
 from gonogo.render.portfolio_charts import score_chart, verdict_chart
-from gonogo.render.portfolio_formats import REPORT_FORMATS, portfolio_document
 from gonogo.render.renderer import make_renderer
 from gonogo.sources.config import load_settings
 from gonogo.sources.resources import schema_path

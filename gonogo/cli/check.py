@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from gonogo.cli.common import format_option, load, today_option, use_colour, verbose_option
-from gonogo.render.check_formats import CHECK_FORMATS, CheckOutput
+from gonogo.render.formats import CHECK_FORMATS, CheckOutput
 
 if TYPE_CHECKING:
     from gonogo.core.pipeline.verdict import Verdict

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from gonogo.cli.common import format_option, load, today_option, use_colour, verbose_option
-from gonogo.render.portfolio_formats import CSV_SECTIONS, REPORT_FORMATS
+from gonogo.render.formats import CSV_SECTIONS, REPORT_FORMATS
 
 if TYPE_CHECKING:
     from gonogo.cli.exits import FailedRows
@@ -142,7 +142,7 @@ def _run(
     from gonogo.core.portfolio.rows import build_portfolio
     from gonogo.flows.portfolio_run import run_report
     from gonogo.redaction import redact
-    from gonogo.render.portfolio_formats import csv_section
+    from gonogo.render.formats import csv_section
 
     chosen, jira = REPORT_FORMATS[output_format], settings.jira
     run = partial(run_report, request, assessor=assessor, jira=jira, progress=progress)

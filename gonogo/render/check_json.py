@@ -1,24 +1,19 @@
-"""The `--format json` document: a stable, documented shape (docs/json.md).
-
-Plain data built from the Assessment; `gonogo/schemas/report.schema.json` describes it and a test
-holds the output to it, so scripts can rely on it across releases.
-"""
+"""`gonogo check --format json`: plain data from the Assessment in a stable shape (docs/json.md) that
+`gonogo/schemas/report.schema.json` describes and a test holds the output to."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gonogo import __version__
+from gonogo.core.jira_shapes.changelog import LaterChange
+from gonogo.core.jira_shapes.comment_format import CommentBody, Publication
+from gonogo.core.pipeline.decisions import DecisionRecord
+from gonogo.core.pipeline.findings import Assessment, Evidence, Finding, MissingInformation
+from gonogo.core.pipeline.path_to_go import Step
+from gonogo.core.pipeline.waivers import Waiver, WaiverRuling
 from gonogo.render.codes import failed_title, question_text, refusal_text
-
-if TYPE_CHECKING:  # types only: `gonogo --help` imports this module, the core's rules load jsonschema
-    from gonogo.core.jira_shapes.changelog import LaterChange
-    from gonogo.core.jira_shapes.comment_format import CommentBody, Publication
-    from gonogo.core.pipeline.decisions import DecisionRecord
-    from gonogo.core.pipeline.findings import Assessment, Evidence, Finding, MissingInformation
-    from gonogo.core.pipeline.path_to_go import Step
-    from gonogo.core.pipeline.waivers import Waiver, WaiverRuling
 
 FORMAT_VERSION = 1
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # types only, as in check_json: `gonogo --help` must not load the core's rules
-    from gonogo.core.pipeline.findings import Finding, MissingInformation
-    from gonogo.core.pipeline.waivers import Refusal, Waiver
+from gonogo.core.pipeline.findings import Finding, MissingInformation
+from gonogo.core.pipeline.rules import fill_values
+from gonogo.core.pipeline.waivers import Refusal, Waiver
+from gonogo.core.text import display_value
 
 # By `Refusal` value (a StrEnum member looks its value up).
 _REFUSALS = {
@@ -27,9 +26,6 @@ def refusal_text(refused: Refusal | None, waiver: Waiver) -> str | None:
 def failed_title(finding: Finding) -> str:
     """A failed rule's title with the ticket's values it quotes, as people read them; empty for a
     finding that states no problem with values the ticket has."""
-    from gonogo.core.pipeline.rules import fill_values  # noqa: PLC0415 - see TYPE_CHECKING above
-    from gonogo.core.text import display_value  # noqa: PLC0415 - as above
-
     if finding.quoted is None:
         return finding.rule.failed_title if finding.unconfirmed else ""
     return fill_values(finding.rule.failed_title, finding.quoted, lambda _name, value: display_value(value))

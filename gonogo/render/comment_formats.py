@@ -1,20 +1,16 @@
 """The comment document written as ADF (Jira Cloud, REST v3) or as wiki markup (REST v2).
 
-ADF: a value is the `text` of a text node, which Jira never parses, so ticket text cannot become
-a mention, link, image or macro whatever characters it holds. Nothing is escaped or added: only
-line breaks and other control characters become spaces (a value is inline), and only gonogo's own
-wording may carry a mark (strong).
-
-Wiki markup: the template's wording is written as it is (it is gonogo's or the team's markup). A
-value is written as it is when it cannot form markup (`wikimarkup.is_inert`) or when gonogo
-formatted it itself (FIXED: a number, a date, the verdict); any other value is escaped with
-`wikimarkup.escape_inline`, whose guarantee covers every inline place the document puts it. The
-verdict panel is ADF's; in wiki markup its blocks are written without one.
+ADF: a value is the `text` of a text node, which Jira never parses, so ticket text cannot become a
+mention, link, image or macro; nothing is escaped, only control characters become spaces, and only
+gonogo's own wording carries a mark (strong). Wiki markup: the template's wording is written as it
+is; a value too, when it cannot form markup (`wikimarkup.is_inert`) or gonogo formatted it (FIXED);
+any other value is escaped (`wikimarkup.escape_inline`). Wiki markup has no verdict panel.
 """
 
 from __future__ import annotations
 
 import json
+from itertools import groupby, pairwise
 from typing import Any
 
 from gonogo.render import wikimarkup
@@ -109,32 +105,24 @@ def _adf_inline(item: Inline) -> Adf | None:
 
 
 def to_wiki(document: Document) -> str:
-    """The wiki markup of a comment document, one block after another, with one final newline.
-
-    A blank line ends a list (wiki markup continues a list item on the next line, even with a
-    heading or a rule), separates two paragraphs, and follows a heading before a paragraph (Jira
-    makes the first line after a heading a paragraph of its own, so a line break there would be
-    lost), and sets a heading off from the paragraph before it, for reading; other blocks are on
-    consecutive lines.
-    """
-    written: list[str] = []
-    previous: Block | None = None
+    """The wiki markup of a comment document, blocks on consecutive lines but for a blank line after
+    a list (wiki markup continues a list item on the next line, even with a heading), between two
+    paragraphs, after a heading before a paragraph (Jira makes the line after a heading a paragraph
+    of its own: a line break there would be lost), and before a heading after a paragraph."""
     # Wiki markup shows no panel: the verdict panel's blocks stand in its place (panels do not nest).
-    flat = (
+    flat = [
         child
         for block in document.blocks
         for child in (block.blocks if isinstance(block, Panel) else (block,))
-    )
-    for block in flat:
-        if previous is not None:
-            ended = (
-                isinstance(previous, BulletList)
-                or (isinstance(previous, (Paragraph, Heading)) and isinstance(block, Paragraph))
-                or (isinstance(previous, Paragraph) and isinstance(block, Heading))
-            )
-            written.append("\n\n" if ended else "\n")
-        written.append(_wiki_block(block))
-        previous = block
+    ]
+    written = [_wiki_block(block) for block in flat[:1]]
+    for previous, block in pairwise(flat):
+        ended = (
+            isinstance(previous, BulletList)
+            or (isinstance(previous, (Paragraph, Heading)) and isinstance(block, Paragraph))
+            or (isinstance(previous, Paragraph) and isinstance(block, Heading))
+        )
+        written.append(("\n\n" if ended else "\n") + _wiki_block(block))
     return "".join(written) + "\n"
 
 
@@ -151,31 +139,25 @@ def _wiki_block(block: Block) -> str:
 
 def _wiki_inline(content: tuple[Inline, ...]) -> str:
     parts: list[str] = []
-    run: list[Value] = []
-    for item in content:
-        if isinstance(item, Value):
-            run.append(item)
+    for values, items in groupby(content, key=lambda item: isinstance(item, Value)):
+        if values:
+            parts.append(_value_run([item for item in items if isinstance(item, Value)]))
             continue
-        parts.append(_value_run(run))
-        run = []
-        match item:
-            case Words(text, strong):
-                parts.append(f"*{text}*" if strong else text)
-            case Emoticon(name):
-                parts.append(f"({name})")
-            case LineBreak():
-                parts.append("\n")
-    parts.append(_value_run(run))
+        for item in items:
+            match item:
+                case Words(text, strong):
+                    parts.append(f"*{text}*" if strong else text)
+                case Emoticon(name):
+                    parts.append(f"({name})")
+                case LineBreak():
+                    parts.append("\n")
     return "".join(parts)
 
 
 def _value_run(run: list[Value]) -> str:
-    """Adjacent values, as one text where nothing stands between them.
-
-    A failed title is sealed in parts ("(margin ", -50, "%)"): each part alone may look unsafe
-    (an unopened parenthesis) where the whole is plain text. The whole is judged, with gonogo's
-    own numbers and dates (FIXED, always printed as they are) standing in as a plain digit.
-    """
+    """Adjacent values, judged as one text: a failed title is sealed in parts ("(margin ", -50,
+    "%)"), each of which may look unsafe alone (an unopened parenthesis) where the whole is plain
+    text. gonogo's own numbers and dates (FIXED, printed as they are) stand in as a plain digit."""
     if len(run) > 1:
         judged = "".join("0" if value.kind is ValueKind.FIXED else value.text for value in run)
         if wikimarkup.is_inert(judged):

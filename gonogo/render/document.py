@@ -1,12 +1,10 @@
 """The verdict comment as a small block structure, before it becomes ADF (Cloud) or wiki markup.
 
-Why: one wording serves both formats, and ticket text must never become structure in either.
-The comment environment prints every `{{ value }}` as an opaque token (its text in base64 between
-two NULs), so `parse_document` reads headings, lists and strong text from the template's own
-wording only. The template syntax is line-based and reads like wiki markup: `h1.`..`h6.` headings,
-`* ` list items, `----` rules, a `::: verdict` ... `:::` panel, paragraphs of consecutive lines,
-and inline `*strong*` and the emoticons `(x) (?) (!) (/) (i)`. A value inside `*strong*` is a
-template error: no mark is ever applied to ticket text.
+One wording serves both formats, and ticket text must never become structure in either: the comment
+environment prints every `{{ value }}` as an opaque token (its text in base64 between two NULs), so
+`parse_document` reads structure from the template's own wording only. The syntax is line-based,
+like wiki markup (docs/templates.md): `h1.`..`h6.`, `* ` items, `----`, a `::: verdict` ... `:::`
+panel, paragraphs, inline `*strong*` and `(x) (?) (!) (/) (i)`. A value inside `*strong*` is an error.
 """
 
 from __future__ import annotations
@@ -18,10 +16,12 @@ from enum import StrEnum
 
 from gonogo.core.errors import ConfigurationError
 
-_TOKEN = re.compile(r"(\x00[vf][A-Za-z0-9+/=]*\x00)")  # a group: re.split keeps tokens at odd places
+_VALUE = r"\x00[vf][A-Za-z0-9+/=]*\x00"  # a sealed value's token
+_TOKEN = re.compile(f"({_VALUE})")  # a group: re.split keeps tokens at odd places
 _HEADING = re.compile(r"h([1-6])\. (.*)")
 _PANEL = re.compile(r":::(?:\s+(\w+))?\s*")
-_EMOTICON = re.compile(r"\((x|\?|!|/|i)\)")
+# A line's pieces: text at even places; a value's token, a star or an emoticon at odd ones.
+_INLINE = re.compile(rf"({_VALUE}|\*|\((?:x|\?|!|/|i)\))")
 
 
 class ValueKind(StrEnum):
@@ -106,7 +106,6 @@ def seal_unsealed(text: str) -> str:
 
 
 def parse_document(rendered: str, *, template: str) -> Document:
-    """Read the block structure of a rendered comment template (see the module docstring)."""
     parser = _Parser(template)
     for number, line in enumerate(rendered.splitlines(), start=1):
         parser.line(line.rstrip(), number)
@@ -128,8 +127,7 @@ class _Parser:
     def line(self, line: str, number: int) -> None:
         panel = _PANEL.fullmatch(line)
         if panel:
-            self._close_paragraph()
-            self._close_list()
+            self._close()
             self._toggle_panel(panel.group(1), number)
             return
         if not line.strip():
@@ -137,23 +135,20 @@ class _Parser:
             return
         heading = _HEADING.fullmatch(line)
         if heading:
-            self._close_paragraph()
-            self._close_list()
+            self._close()
             self._blocks.append(Heading(int(heading.group(1)), self._inline(heading.group(2), number)))
         elif line.startswith("* "):
             self._close_paragraph()
             self._items.append(self._inline(line[2:], number))
         elif line.strip() == "----":
-            self._close_paragraph()
-            self._close_list()
+            self._close()
             self._blocks.append(Rule())
         else:
             self._close_list()
             self._paragraph.append(self._inline(line, number))
 
     def finish(self) -> Document:
-        self._close_paragraph()
-        self._close_list()
+        self._close()
         if self._panel is not None:
             raise self._error(0, "the verdict panel (::: verdict) is not closed with :::")
         return Document(tuple(self._outer))
@@ -169,6 +164,10 @@ class _Parser:
         self._outer.append(Panel(tuple(self._panel)))
         self._panel = None
 
+    def _close(self) -> None:
+        self._close_paragraph()
+        self._close_list()
+
     def _close_paragraph(self) -> None:
         content: list[Inline] = []
         for line in filter(None, self._paragraph):  # a line that printed only empty values: no break
@@ -183,11 +182,18 @@ class _Parser:
             self._items = []
 
     def _inline(self, line: str, number: int) -> tuple[Inline, ...]:
+        """The template's own words (strong spans, emoticons) and the values between them."""
         content: list[Inline] = []
         strong = False
-        for index, piece in enumerate(_TOKEN.split(line)):
+        for index, piece in enumerate(_INLINE.split(line)):
             if index % 2 == 0:
-                strong = self._words(piece, strong, content, number)
+                if "\x00" in piece:
+                    raise self._error(number, "the template's text holds a NUL character")
+                _append_words(content, piece, strong)
+            elif piece == "*":
+                strong = not strong
+            elif not piece.startswith("\x00"):
+                content.append(Emoticon(piece[1:-1]))
             elif strong:
                 raise self._error(number, "a {{ value }} inside *strong* text: keep values outside the stars")
             elif text := base64.b64decode(piece[2:-1]).decode("utf-8", "surrogatepass"):
@@ -195,20 +201,6 @@ class _Parser:
         if strong:
             raise self._error(number, "a *strong* text is not closed on its line")
         return tuple(content)
-
-    def _words(self, text: str, strong: bool, content: list[Inline], number: int) -> bool:
-        """Append the template's own words (strong spans, emoticons); return whether strong is open."""
-        if "\x00" in text:
-            raise self._error(number, "the template's text holds a NUL character")
-        for index, part in enumerate(text.split("*")):
-            if index:
-                strong = not strong
-            for place, words in enumerate(_EMOTICON.split(part)):  # an emoticon's name at odd places
-                if place % 2:
-                    content.append(Emoticon(words))
-                else:
-                    _append_words(content, words, strong)
-        return strong
 
     def _error(self, number: int, problem: str) -> ConfigurationError:
         where = f"{self._template}:{number}" if number else self._template

@@ -1,10 +1,6 @@
-"""Geometry of the HTML report's charts: verdicts, scores, rules failing most, missing information,
-outcomes.
-
-The template only draws what is computed here (positions and sizes in whole pixels). The section
+"""Geometry of the HTML report's charts, in whole pixels: the template only draws it. The section
 charts are built from the section data of `gonogo.core.portfolio.sections`, so the picture and the
-JSON cannot disagree.
-"""
+JSON cannot disagree."""
 
 from __future__ import annotations
 
@@ -19,6 +15,8 @@ from gonogo.core.portfolio.sections import OUTCOMES
 MAX_BARS = 10  # a chart shows the ten biggest; the table under it lists them all
 ROW_HEIGHT = 34  # a title line, then a 14-pixel bar under it
 BAR_HEIGHT = 14
+LABEL_WIDTH = 150  # left of the verdict and outcome bars
+VERDICT_ROW = 28
 
 
 def verdict_chart(portfolio: Portfolio, *, bar_span: int = 300) -> dict[str, Any]:
@@ -27,25 +25,20 @@ def verdict_chart(portfolio: Portfolio, *, bar_span: int = 300) -> dict[str, Any
     counts = [(v.value, v.label, totals.by_verdict.get(v, 0)) for v in WORST_FIRST]
     if totals.unchecked:
         counts.append(("error", "Could not check", totals.unchecked))
-    biggest = max((count for _, _, count in counts), default=0) or 1
-    label_width, row_height = 150, 28
+    biggest = max(count for _, _, count in counts) or 1
     bars = [
         {
             "kind": kind,
             "label": label,
             "count": count,
             "percent": round(100 * count / totals.tickets) if totals.tickets else 0,
-            "y": index * row_height,
+            "y": index * VERDICT_ROW,
             "width": round(bar_span * count / biggest),
         }
         for index, (kind, label, count) in enumerate(counts)
     ]
-    return {
-        "bars": bars,
-        "label_width": label_width,
-        "width": label_width + bar_span + 90,
-        "height": row_height * len(bars),
-    }
+    width = LABEL_WIDTH + bar_span + 90
+    return {"bars": bars, "label_width": LABEL_WIDTH, "width": width, "height": VERDICT_ROW * len(bars)}
 
 
 def score_chart(portfolio: Portfolio, *, plot_height: int = 170) -> dict[str, Any]:
@@ -65,21 +58,12 @@ def score_chart(portfolio: Portfolio, *, plot_height: int = 170) -> dict[str, An
     columns = []
     for index, (low, high, counts) in enumerate(buckets):
         y, stacked, segments = base, 0, []
-        for verdict in WORST_FIRST:
-            if not counts[verdict]:
-                continue
+        for verdict in (v for v in WORST_FIRST if counts[v]):
             # whole pixels, from cumulative counts: segments meet without a blended seam or a gap
             stacked += counts[verdict]
             top_y = base - round(plot_height * stacked / (tallest or 1))
-            segments.append(
-                {
-                    "kind": verdict.value,
-                    "label": verdict.label,
-                    "count": counts[verdict],
-                    "y": top_y,
-                    "height": y - top_y,
-                }
-            )
+            segment = {"kind": verdict.value, "label": verdict.label, "count": counts[verdict]}
+            segments.append({**segment, "y": top_y, "height": y - top_y})
             y = top_y
         x = left + gap + index * (bar_width + gap)
         columns.append(
@@ -126,25 +110,17 @@ def bar_list(items: Sequence[tuple[str, str, str, int, int]], *, bar_span: int =
 def outcome_bars(rows: Sequence[dict[str, Any]], *, bar_span: int = 300) -> dict[str, Any]:
     """One stacked bar per verdict: its closed bids split by outcome, scaled to the biggest verdict."""
     biggest = max((row["total"] for row in rows), default=0) or 1
-    label_width = 150
     bars = []
     for index, row in enumerate(rows):
-        x, segments, stacked = label_width, [], 0
-        for kind in OUTCOMES:
-            count = row["counts"][kind]
-            if not count:
-                continue
-            stacked += count
-            end = label_width + round(bar_span * stacked / biggest)  # cumulative: no seams
-            segments.append({"kind": kind, "count": count, "x": x, "width": end - x})
+        x, segments, stacked = LABEL_WIDTH, [], 0
+        for kind in (kind for kind in OUTCOMES if row["counts"][kind]):
+            stacked += row["counts"][kind]
+            end = LABEL_WIDTH + round(bar_span * stacked / biggest)  # cumulative: no seams
+            segments.append({"kind": kind, "count": row["counts"][kind], "x": x, "width": end - x})
             x = end
-        bars.append({**row, "y": index * 28, "segments": segments, "end": x})
-    return {
-        "bars": bars,
-        "label_width": label_width,
-        "width": label_width + bar_span + 170,
-        "height": 28 * len(bars),
-    }
+        bars.append({**row, "y": index * VERDICT_ROW, "segments": segments, "end": x})
+    width = LABEL_WIDTH + bar_span + 170
+    return {"bars": bars, "label_width": LABEL_WIDTH, "width": width, "height": VERDICT_ROW * len(bars)}
 
 
 def band_columns(rows: Sequence[dict[str, Any]], *, plot_height: int = 120) -> dict[str, Any]:
@@ -153,8 +129,7 @@ def band_columns(rows: Sequence[dict[str, Any]], *, plot_height: int = 120) -> d
     base = top + plot_height
     columns = []
     for index, row in enumerate(rows):
-        rate = row["win_rate"]
-        height = 0 if rate is None else round(plot_height * rate / 100)
+        height = 0 if row["win_rate"] is None else round(plot_height * row["win_rate"] / 100)
         columns.append({**row, "x": left + gap + index * (width + gap), "y": base - height, "height": height})
     return {
         "columns": columns,

@@ -2,12 +2,10 @@
 
 Safety is structural, not a filter to remember. Each environment's `finalize` treats every printed
 value: the comment's seals it into a token (`gonogo.render.document`), so structure comes from the
-template's wording only; the terminal's strips what could drive a terminal; the HTML one escapes
-(autoescaping). Only `Trusted` text, which gonogo produced itself, passes as it is. Ticket text is
-data, never a template. Templates may be the team's (`[templates].path`), so every environment is
-Jinja's immutable sandbox offering only the filters and globals named below (not `lipsum` or
-`cycler`, whose globals were the classic way out); anything else is a configuration error naming
-the template line.
+template's wording only; the terminal's strips what could drive a terminal; the HTML one escapes.
+Only `Trusted` text, which gonogo produced itself, passes as it is; ticket text is data, never a
+template. Templates may be the team's, so every environment is Jinja's immutable sandbox offering
+only the filters and globals named below (not `lipsum` or `cycler`, the classic ways out).
 """
 
 from __future__ import annotations
@@ -50,9 +48,10 @@ _FIELD_TEXT_LIMIT = 1000  # a longer value is evidence, not a page to print: sho
 # The path to GO grouped by who acts: what to ask the customer, the team's calls, estimates, market facts.
 _ACTOR_ORDER = {"customer": 0, "team": 1, "estimate": 2, "market": 3}
 # Zero-width and bidirectional-override characters: ticket text must not reorder what people read.
-_DIRECTION_CONTROLS = re.compile(r"[\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_DIRECTION = r"\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_DIRECTION_CONTROLS = re.compile(f"[{_DIRECTION}]")
 # Control characters (line breaks included: a value must not forge report lines) and the above.
-_TERMINAL_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_TERMINAL_UNSAFE = re.compile(rf"[\x00-\x1f\x7f-\x9f{_DIRECTION}]")
 # The terminal's colours, in the order of their ANSI codes from 30.
 _ANSI_COLOURS = ("black", "red", "green", "yellow", "blue", "magenta", "cyan", "white")
 # Jinja's own filters a template may use besides gonogo's: plain data and text operations. Left
@@ -67,6 +66,8 @@ _JINJA_FILTERS = frozenset(
 )
 # The sandbox's `range` is bounded; `namespace` is how a template keeps a value across a loop.
 _GLOBALS = ("range", "namespace")
+# What a template reads straight from the assessment, under the same name.
+_ASSESSMENT_NAMES = ("coverage", "thresholds", "summary", "unmatched_waivers", "score", "approvers")
 
 
 class Trusted(str):
@@ -76,11 +77,8 @@ class Trusted(str):
 
 
 def _shown(value: Any) -> str:
-    """A value as text, secrets blanked: before any escaping, shortening or sealing can split one.
-
-    Wiki escaping turns `api-token` into `api⁠\\-⁠token`, which Jira shows as `api-token` but which
-    no longer contains the token; so the value itself is redacted, for every target.
-    """
+    """A value as text, secrets blanked before any escaping, shortening or sealing can split one
+    (wiki escaping turns `api-token` into `api⁠\\-⁠token`, which no longer contains the token)."""
     return redact(display_value(value))
 
 
@@ -94,9 +92,7 @@ class Renderer:
 
     def comment(self, assessment: Assessment, *, limit: int = COMMENT_CHAR_LIMIT) -> str:
         """The Jira comment in wiki markup (REST v2)."""
-        body = self.comment_body(assessment, CommentFormat.WIKI, limit=limit).content
-        assert isinstance(body, str)
-        return body
+        return str(self.comment_body(assessment, CommentFormat.WIKI, limit=limit).content)
 
     def comment_adf(self, assessment: Assessment, *, limit: int = COMMENT_CHAR_LIMIT) -> Adf:
         """The Jira comment as an ADF document (REST v3)."""
@@ -111,17 +107,13 @@ class Renderer:
         shown: int | None = None
         while True:
             document = self.comment_document(assessment, shown=shown)
-            body: str | Adf
-            if comment_format is CommentFormat.ADF:
-                body = to_adf(document, verdict=assessment.verdict.value)
-                size = len(compact_json(body))
-            else:
-                body = to_wiki(document)
-                size = len(body)
-            if size <= limit:
+            as_adf = comment_format is CommentFormat.ADF
+            body: str | Adf = (
+                to_adf(document, verdict=assessment.verdict.value) if as_adf else to_wiki(document)
+            )
+            if len(body if isinstance(body, str) else compact_json(body)) <= limit:
                 return CommentBody(comment_format, body)
-            total = len(_reportable(assessment))
-            shown = total - 1 if shown is None else shown - 1
+            shown = (len(_reportable(assessment)) if shown is None else shown) - 1
             if shown < 0:
                 raise ConfigurationError(
                     f"the verdict comment is longer than Jira allows ({limit} characters) even with "
@@ -142,7 +134,6 @@ class Renderer:
         return str(self._context(assessment, None)["headline"])
 
     def _context(self, assessment: Assessment, shown: int | None) -> dict[str, Any]:
-        """What every assessment template may use (`_context`), the headline included."""
         context = _context(assessment, shown)
         context["headline"] = " ".join(_render(self.text, HEADLINE_TEMPLATE, context).split())
         return context
@@ -176,28 +167,19 @@ def make_renderer(template_dir: Path | None = None) -> Renderer:
         del document.filters[terminal_only]
     return Renderer(
         document=document,
-        text=_environment(folders, _escaping(_escape_for_terminal), autoescape=False),
+        text=_environment(folders, _for_terminal, autoescape=False),
         html=_environment(folders, _formatting_for_html, autoescape=True),
     )
 
 
-def _escaping(escape: Callable[[str], str]) -> Callable[[Any], str]:
-    """A `finalize` that escapes every printed value for its target, unless gonogo marked it Trusted."""
-
-    def finalize(value: Any) -> str:
-        if isinstance(value, Trusted):
-            return str(value)
-        return escape(_shown(value))
-
-    return finalize
+def _for_terminal(value: Any) -> str:
+    """The terminal's `finalize`: every printed value escaped, unless gonogo marked it Trusted."""
+    return str(value) if isinstance(value, Trusted) else _escape_for_terminal(_shown(value))
 
 
 def _sealing(value: Any) -> str:
-    """A `finalize` that seals every printed value for the comment document, unless it is Trusted.
-
-    Numbers, dates, yes/no and the verdict are gonogo's own formatting (FIXED): wiki markup prints
-    them as they are. A long value is shortened here, the same way for both formats.
-    """
+    """The comment's `finalize`: every printed value shortened and sealed, unless it is Trusted;
+    numbers, dates, yes/no and the verdict are gonogo's own formatting (FIXED), never escaped."""
     if isinstance(value, Trusted):
         return str(value)
     fixed = value is None or isinstance(value, (bool, int, float, date, Enum))
@@ -206,34 +188,27 @@ def _sealing(value: Any) -> str:
 
 
 def _sealed_failed_title(finding: Any) -> Trusted:
-    """The failed title for the comment document, each of its values sealed on its own.
-
-    Sealed whole, "margin {margin_percent}%" would be one text value holding "-50", which wiki
-    markup must escape; sealed in parts, the number is gonogo's own formatting (FIXED) and the
-    title's words are checked on their own. Falls back to the whole headline when the parts do
-    not give back exactly the same text.
-    """
+    """The failed title for the comment, each value sealed on its own: sealed whole, "margin
+    {margin_percent}%" would be one text value holding "-50", which wiki markup must escape. Falls
+    back to the whole title when the evidence does not give back exactly the same text."""
     whole = failed_title(finding)
     values = {e.property: e.value for e in finding.evidence}
-    pieces: list[str] = []
-    marked = fill_values(finding.rule.failed_title or "", values, lambda name, _value: f"\x01{name}\x01")
-    parts = marked.split("\x01")
-    for index, part in enumerate(parts):
-        if index % 2 == 0:
-            pieces.append(seal(part, ValueKind.TEXT) if part else "")
-        elif part in values:
-            pieces.append(_sealing(values[part]))
-        else:
-            return Trusted(_sealing(whole))
-    text = "".join(parts[i] if i % 2 == 0 else display_value(values[parts[i]]) for i in range(len(parts)))
-    if text != whole:
+    title = finding.rule.failed_title or ""
+    unknown: list[str] = []
+
+    def shown(name: str, value: Any) -> str:
+        if name not in values:
+            unknown.append(name)
+        return display_value(value)
+
+    if fill_values(title, values, shown) != whole or unknown:
         return Trusted(_sealing(whole))
-    return Trusted("".join(pieces))
+    return Trusted(seal_unsealed(fill_values(title, values, lambda _name, value: _sealing(value))))
 
 
 def _formatting_for_html(value: Any) -> Any:
-    """For HTML, Jinja's autoescaping does the escaping; `finalize` formats values and neutralises
-    text direction controls, as the terminal does: a ticket must not reorder the page's words."""
+    """For HTML, autoescaping escapes; `finalize` formats values and neutralises text direction
+    controls, as the terminal does: a ticket must not reorder the page's words."""
     if hasattr(value, "__html__"):  # markup the template itself made safe (markupsafe's protocol)
         return value
     return _DIRECTION_CONTROLS.sub(" ", _shown(value))
@@ -254,19 +229,17 @@ def _environment(
     )
     env.globals = {name: env.globals[name] for name in _GLOBALS}
     env.filters = {name: env.filters[name] for name in _JINJA_FILTERS}
-    env.filters.update(style=_style, wrap=_wrap, plural=_plural, escaped=_escaped, toml=_toml_string)
+    # `escaped` marks a macro's output, whose values the macro escaped already: never twice.
+    env.filters.update(style=_style, wrap=_wrap, plural=_plural, escaped=Trusted, toml=_toml_string)
     # The failed title as one value; `failed_title` is the comment's own, sealed in parts.
-    env.filters["failed_title"] = env.filters["failed_title_text"] = failed_title
-    env.filters["refusal"] = refusal_text
-    env.filters["asked"] = question_text
+    env.filters.update(failed_title=failed_title, failed_title_text=failed_title)
+    env.filters.update(refusal=refusal_text, asked=question_text)
     return env
 
 
 def _escape_for_terminal(text: str) -> str:
-    """Drop control characters so ticket text cannot move the cursor, recolour or retitle a terminal.
-
-    Long values are shortened as in the comment: a 100 kB field is evidence, not a page to print.
-    """
+    """Drop control characters so ticket text cannot move the cursor, recolour or retitle a
+    terminal; shorten a long value as in the comment."""
     if len(text) > _FIELD_TEXT_LIMIT:
         text = text[:_FIELD_TEXT_LIMIT] + "…"
     return _TERMINAL_UNSAFE.sub(" ", text)
@@ -279,8 +252,7 @@ def _wrap(text: Any, width: int = 80, indent: int = 0) -> Trusted:
 
 
 def _style(text: Any, color: bool, *, fg: str | None = None, bold: bool | None = None) -> str:
-    """ANSI styling for the terminal report, the codes click's `style` writes (without loading
-    click); bold False is explicitly not bold. The styled text itself is still escaped first."""
+    """The ANSI codes click's `style` writes (bold False is explicitly not bold); the text is escaped."""
     safe = _escape_for_terminal(_shown(text))
     if not color:
         return safe
@@ -292,13 +264,8 @@ def _style(text: Any, color: bool, *, fg: str | None = None, bold: bool | None =
     return Trusted(f"{codes}{safe}\x1b[0m")
 
 
-def _escaped(text: str) -> Trusted:
-    """A macro's output: its values were escaped inside the macro, so it must not be escaped twice."""
-    return Trusted(text)
-
-
 def _sealed_escaped(text: Any) -> Trusted:
-    """`escaped` for the comment: a macro's sealed values kept, anything else sealed as text."""
+    """`escaped` (a macro's output) for the comment: sealed values kept, anything else sealed."""
     return Trusted(seal_unsealed(str(text)))
 
 
@@ -313,7 +280,6 @@ def _toml_string(value: Any) -> Trusted:
 
 
 def _plural(count: int, singular: str, plural: str | None = None) -> Trusted:
-    """A count with its noun: gonogo's own wording (the nouns are written in the templates)."""
     return Trusted(f"{count} {singular if count == 1 else (plural or singular + 's')}")
 
 
@@ -329,8 +295,7 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
     blockers, majors, minors = ([f for f in listed if f.rule.severity is s] for s in Severity)
     return {
         "a": assessment,
-        "coverage": assessment.coverage,
-        "thresholds": assessment.thresholds,
+        **{name: getattr(assessment, name) for name in _ASSESSMENT_NAMES},
         # What a property's number counts, for sentences ("a first phase of at most 212 person-days").
         "units": {name: spec.unit for name, spec in bundled_vocabulary().properties.items() if spec.unit},
         "blockers": blockers,
@@ -344,11 +309,7 @@ def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
         "unrecorded_names": _unrecorded_names(assessment),
         "verdict": assessment.verdict,
         "key": _key(assessment.ticket_key),
-        "summary": assessment.summary,
         "missing": assessment.missing_information,
-        "unmatched_waivers": assessment.unmatched_waivers,
-        "score": assessment.score,
-        "approvers": assessment.approvers,
         "passed_blockers": _passed_blockers(assessment),
         "unusable": _unusable(assessment),
         "checklists": assessment.checklists,

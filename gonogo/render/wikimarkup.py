@@ -1,21 +1,18 @@
 r"""Untrusted text inside a Jira wiki-markup comment, kept plain text.
 
 Why: REST v2 takes wiki markup, and the verdict quotes ticket text that anyone able to edit the
-ticket controls; unescaped, it could mention people, add links, images or macros, start headings,
-lists or tables, or break the comment's layout. `escape_inline` is the one place such text is made
-inert, and `is_inert` says when a value needs none of it. Both are proved against Atlassian's own
-parser (`@atlaskit/editor-wikimarkup-transformer`) with a corpus of hostile strings in many
+ticket controls; unescaped, it could mention people, add links, images or macros, or break the
+layout. `escape_inline` is the one place such text is made inert, and `is_inert` says when a value
+needs none of it; both are proved against Atlassian's own parser with hostile strings in many
 contexts (tests/test_wikimarkup.py).
 
-The method, briefly: characters Jira lets a backslash escape get one, wrapped in word joiners
-(U+2060: the backslash works where the parser applies escapes, the joiners where it does not);
-`|`, `[` and `]`, which no escape makes safe everywhere, become look-alikes; `!` is wrapped in two
-joiners each side; a backslash is followed by a joiner (two would be a line break); `:`, `;` and
-`&` are followed by one (no URL scheme, emoticon or HTML entity), as is `www` before its dot; the
-whole value is wrapped in joiners (no line keyword, no emoticon fused with the template's own
-characters); control, line-separator and bidi characters become spaces. Word joiners are invisible
-and change no line breaking. The result is plain text anywhere inline (paragraph, list item, table
-cell, heading, text effect, panel or quote body), but not in link labels or code blocks.
+The method: characters Jira lets a backslash escape get one, wrapped in word joiners (U+2060,
+invisible: the backslash works where the parser applies escapes, the joiners where it does not);
+`|`, `[` and `]`, which no escape makes safe everywhere, become look-alikes; `!` gets two joiners
+each side; a backslash is followed by a joiner (two would be a line break); `:`, `;`, `&` and the
+dot of `www.` by one (no URL scheme, emoticon or HTML entity); the whole value is wrapped in
+joiners (no line keyword, no emoticon fused with the template's characters). The result is plain
+text anywhere inline (paragraph, list item, table cell, heading, panel), not in link labels or code.
 """
 
 from __future__ import annotations
@@ -28,8 +25,7 @@ ELLIPSIS = "\u2026"  # ends a shortened value
 # Characters no escape makes inert everywhere: DIVIDES and the full-width brackets instead.
 LOOKALIKES = {"|": "\u2223", "[": "\uff3b", "]": "\uff3d"}
 
-# The per-character rules of the module docstring. Backslashed: Atlassian's escapable set minus
-# "[", "]", "|" and "!", which are handled differently.
+# The per-character rules of the module docstring; backslashed: Atlassian's escapable set but [ ] | !.
 _ESCAPES = str.maketrans(
     {
         **{char: f"{WORD_JOINER}\\{char}{WORD_JOINER}" for char in "-#*_+?^~%(){}@"},
@@ -43,35 +39,26 @@ _DOT_AFTER_WWW = re.compile(r"(?<=www)\.", re.IGNORECASE)
 # Embeddings, overrides and isolates: one left open in a value reorders the rest of the line, gonogo's
 # own words included. Every output format shows a space instead (`inline_plain`).
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-_SPACE_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
+# Unicode's control (Cc), line and paragraph separator characters, and the bidi controls above.
+_INLINE_SPACE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029" + "".join(sorted(BIDI_CONTROLS)) + "]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _EXTENDING_CATEGORIES = frozenset({"Mn", "Mc", "Me"})
 _ZERO_WIDTH_JOINER = "\u200d"
 
 
 def escape_inline(text: str) -> str:
-    """``text`` as inert wiki markup for one line of a comment; escape exactly once (a value is
-    shortened before, `shorten`, so that no escape is ever split)."""
+    """``text`` as inert wiki markup for one line; escaped once, after `shorten` (no escape is split)."""
     plain = inline_plain(text)
-    return WORD_JOINER + _escape_characters(plain) + WORD_JOINER if plain else ""
+    if not plain:
+        return ""
+    return WORD_JOINER + _DOT_AFTER_WWW.sub(WORD_JOINER + ".", plain.translate(_ESCAPES)) + WORD_JOINER
 
 
 def inline_plain(text: str) -> str:
-    """A value as one line of plain text, for wiki markup and ADF alike.
-
-    Line breaks and control characters become spaces (a value sits inside a sentence), and so do
-    bidi controls (one left open would reorder gonogo's own words after it); a lone surrogate,
-    which cannot be sent as JSON, becomes U+FFFD. Nothing else changes.
-    """
-    out: list[str] = []
-    for char in text:
-        category = unicodedata.category(char)
-        if category in _SPACE_CATEGORIES or char in BIDI_CONTROLS:
-            out.append(" ")
-        elif category == "Cs":
-            out.append("\ufffd")
-        else:
-            out.append(char)
-    return "".join(out)
+    """A value as one line of plain text, for wiki markup and ADF alike: line breaks, control
+    characters and bidi controls (one left open would reorder gonogo's words after it) become
+    spaces; a lone surrogate, which cannot be sent as JSON, becomes U+FFFD."""
+    return _SURROGATE.sub("\ufffd", _INLINE_SPACE.sub(" ", text))
 
 
 def shorten(plain: str, max_length: int) -> str:
@@ -85,7 +72,6 @@ def shorten(plain: str, max_length: int) -> str:
 
 
 def _continues_cluster(plain: str, index: int) -> bool:
-    """Tell whether the character at ``index`` belongs to the one before it (accent, ZWJ...)."""
     char = plain[index]
     return (
         unicodedata.category(char) in _EXTENDING_CATEGORIES
@@ -93,11 +79,6 @@ def _continues_cluster(plain: str, index: int) -> bool:
         or plain[index - 1] == _ZERO_WIDTH_JOINER
         or "\ufe00" <= char <= "\ufe0f"
     )
-
-
-def _escape_characters(plain: str) -> str:
-    """Apply the per-character rules of the module docstring (input already inline-only)."""
-    return _DOT_AFTER_WWW.sub(WORD_JOINER + ".", plain.translate(_ESCAPES))
 
 
 # --- values that need no escaping ---------------------------------------------------------------
@@ -119,11 +100,10 @@ _WWW_DOT = re.compile(r"www\.", re.IGNORECASE)
 def is_inert(text: str) -> bool:
     """Tell whether ``text`` is plain text as it stands, wherever a template puts it inline.
 
-    Why: escaping adds invisible characters that a search, a regular expression or a copied
-    number trips on, and most values (names, dates, sentences) hold nothing that can form markup.
-    The rules are conservative and proved like the escaping: see `_plain_character` for single
-    characters; beyond them, no emoticon word in parentheses or alone, no issue-key shape (Jira
-    auto-links it), no `www.`, no line keyword (`h1.`, `bq.`), and balanced parentheses.
+    Why: escaping adds invisible characters that a search or a copied number trips on, and most
+    values hold nothing that can form markup. Conservative, proved like the escaping: plain
+    characters (`_plain_character`), no emoticon word, no issue-key shape (Jira auto-links it), no
+    `www.`, no line keyword (`h1.`, `bq.`), and balanced parentheses.
     """
     if _WHOLE_EMOTICON_WORD.fullmatch(text) or _EMOTICON_IN_PARENS.search(text):
         return False
@@ -131,10 +111,8 @@ def is_inert(text: str) -> bool:
         return False
     depth = 0
     for index, char in enumerate(text):
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
+        if char in "()":
+            depth += 1 if char == "(" else -1
             if depth < 0:
                 return False
         elif not _plain_character(text, index):

@@ -291,8 +291,7 @@ def _holds(rule: Rule, values: Mapping[str, Any]) -> bool:
 
 
 def _blocking(findings: Sequence[Finding], *, held: bool = True) -> list[Finding]:
-    """Failed gates, blockers first; with `held`, a rule on hold counts as it came out (no clearing by
-    implausibility)."""
+    """Failed gates, blockers first; with `held`, a rule on hold counts as it came out."""
     failed = FindingStatus.FAILED
     return [f for f in _gates_first(findings) if f.outcome is failed or (held and f.on_hold is failed)]
 
@@ -360,8 +359,7 @@ def _nearest_offset(passes: Callable[[int], bool], *, up: int, down: int) -> int
 
 
 def _probe(passes: Callable[[int], bool], reach: int) -> int | None:
-    """The first passing step in 1..reach by doubling and bisection; one evaluation when the farthest
-    fails."""
+    """The first passing step in 1..reach by doubling and bisection (one evaluation if `reach` fails)."""
     if not passes(reach):
         return None
     low, high = 0, 1
@@ -413,8 +411,7 @@ def site_options(
     spellings: Mapping[str, str],
     aliases: Mapping[str, str],
 ) -> dict[str, str]:
-    """Vocabulary value → the site's text for it, for the values the site's field can hold (all, when
-    unknown)."""
+    """Vocabulary value → the site's text, for the values the site's field can hold (all, if unknown)."""
     if offered is None:
         return {value: spellings.get(value) or value.replace("-", " ").capitalize() for value in spec.enum}
     found: dict[str, str] = {}
@@ -426,8 +423,7 @@ def site_options(
 
 
 def narrowed(vocabulary: Vocabulary, offered: OptionTexts, inputs: Mapping[str, Any]) -> Vocabulary:
-    """The vocabulary with each listed property's options cut to those the site offers, the current value
-    kept."""
+    """The vocabulary with each listed property's options cut to those the site offers (and the current)."""
     properties = dict(vocabulary.properties)
     for name, texts in offered.items():
         spec = properties[name]
@@ -448,10 +444,9 @@ def in_site_words(
 
     def worded(change: Fix) -> Fix:
         spec = vocabulary.properties.get(change.property)
-        texts = options.get(change.property, {})
         needed, set_to = change.needed, change.needed
         if spec is not None and spec.enum and isinstance(needed, str):
-            set_to = texts.get(needed, needed)
+            set_to = options.get(change.property, {}).get(needed, needed)
             needed = SiteOption(needed, site_text=set_to) if set_to != needed else needed
         current = change.current
         if isinstance(current, str) and change.property in current_texts:

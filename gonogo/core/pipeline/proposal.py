@@ -153,8 +153,7 @@ def resolve_field_ref(field_ref: str, *, names: Mapping[str, str], ids: Collecti
         )
     if matches:
         return matches[0]
-    lowered = {fid.casefold(): fid for fid in ids}
-    return lowered.get(wanted)
+    return {fid.casefold(): fid for fid in ids}.get(wanted)
 
 
 def normalise(
@@ -164,10 +163,8 @@ def normalise(
     aliases: Mapping[str, str] | None = None,
     placeholder: Callable[[str], bool] = lambda _text: False,
 ) -> Any:
-    """One Jira value in the property's type; None means missing, ValueError unusable.
-
-    Aliases come first (an option called "None" is an answer); a placeholder ("TBD") is not a value.
-    """
+    """One Jira value in the property's type; None means missing, ValueError unusable. Aliases come
+    first (an option called "None" is an answer); a placeholder ("TBD") is not a value."""
     value, aliases = _unwrap(raw), aliases or {}
     if _is_empty(value):
         return None

@@ -332,7 +332,6 @@ def check_condition(condition: Any) -> None:
 
 
 def _contradictions(raw: Mapping[str, Any], severity: Severity) -> list[str]:
-    """Settings of one rule that cannot hold together."""
     found = []
     if raw["why"].strip().casefold() == raw["fix"].strip().casefold():
         found.append("'why' and 'fix' say the same thing: 'why' is the consequence, 'fix' the way out")
@@ -365,10 +364,8 @@ def compile_condition(condition: dict[str, Any], validator: str = "jsonschema") 
 
 
 class Remembered:
-    """A condition's answers remembered by the values asked about: the path to GO asks the same ones again.
-
-    Keys carry each value's type (JSON Schema tells `true`, `1` and `1.0` apart); the memory is bounded.
-    """
+    """A condition's answers remembered by the values asked about (the path to GO asks them again); keys
+    carry each value's type, since JSON Schema tells `true`, `1` and `1.0` apart."""
 
     def __init__(self, predicate: Callable[[Any], bool]) -> None:
         self._predicate = predicate

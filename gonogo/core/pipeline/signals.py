@@ -166,7 +166,6 @@ def _compile_file(checklist_file: ChecklistFile, known: set[str]) -> tuple[list[
     problems: list[Problem] = []
     own = signal_properties([checklist_file])
     for raw in checklist_file.data.get("signals", ()):
-        where = f"signal {raw['id']}"
         messages: list[str] = []
         patterns = _patterns(raw.get("patterns", ()), "patterns", messages)
         unless = _patterns(raw.get("unless", ()), "unless", messages)
@@ -179,7 +178,7 @@ def _compile_file(checklist_file: ChecklistFile, known: set[str]) -> tuple[list[
         about = raw.get("about")
         if about is not None and about not in known | own:
             messages.append(f"is about unknown property {about}: use one from the vocabulary or [fields]")
-        problems += [Problem(checklist_file.path, where, m) for m in messages]
+        problems += [Problem(checklist_file.path, f"signal {raw['id']}", m) for m in messages]
         if not messages:
             signals.append(
                 Signal(

@@ -1,25 +1,29 @@
-"""`gonogo report`'s output formats, one registry: its keys are the `--format` choices.
+"""The `--format` choices of `gonogo check` and `gonogo report`: one registry each, of one shape.
 
-Every format renders the same `Portfolio`; text and HTML through templates (wording lives there),
-JSON and CSV as data. `gonogo --help` imports this module for the choices, so the portfolio's
-sections (which load jsonschema through the core's rules), the charts, redaction (which loads
-logging) and the csv module are imported where they are used (bench/startup.py).
+Like check-jsonschema's reporters, a format cannot be offered without a renderer behind it. Text
+and HTML go through templates (wording lives there), JSON and CSV are data. `gonogo --help` imports
+this module for the choices, so what a format needs beyond the `Renderer` it is given (the JSON
+document, the portfolio's sections and charts, which load jsonschema; redaction, which loads
+logging; csv) is imported when it renders (bench/startup.py).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 from gonogo import __version__
 from gonogo.core.pipeline.verdict import WORST_FIRST, Verdict
 
 if TYPE_CHECKING:
+    from gonogo.core.jira_shapes.comment_format import CommentBody, CommentFormat, Publication
     from gonogo.core.pipeline.decisions import DecisionRecord
+    from gonogo.core.pipeline.findings import Assessment
     from gonogo.core.portfolio.rows import Portfolio, Row
     from gonogo.render.renderer import Renderer
 
+Rendered = TypeVar("Rendered")  # what a command's formats render: a CheckOutput or a Portfolio
 FORMAT_VERSION = 1
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -58,17 +62,91 @@ CSV_SECTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 _ITEM_KEYS = {"score_from": "low", "score_to": "high", "won_of_decided": "won"}
 
 
-class ReportFormat(NamedTuple):
-    """One output format; `line` writes a ticket at a time as tickets are checked (flat memory)."""
+class OutputFormat(NamedTuple, Generic[Rendered]):
+    """One output format; a streamed one (`line`) writes a ticket at a time as tickets are checked."""
 
     name: str
     description: str
-    render: Callable[[Portfolio, Renderer, bool], str]  # (portfolio, renderer, colour) -> document
+    render: Callable[[Rendered, Renderer, bool], str]  # (what, renderer, colour) -> document
+    coloured: bool = False  # may colour a terminal
     header: str = ""
     line: Callable[[Portfolio, Row], str] | None = None  # (portfolio without rows, row) -> line
 
 
-def render_text(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
+class CheckOutput(NamedTuple):
+    """What one check produced, as the formats need it."""
+
+    assessment: Assessment
+    publication: Publication | None  # what happened to the ticket's comment; None: nothing posted
+    comment: CommentBody | None  # the comment posted, or built for a dry run
+    dry_run: bool
+    fetched: bool  # the ticket came from Jira, not from a file
+    site_format: CommentFormat  # the comment format the configured site takes
+
+
+def _json(document: dict[str, Any], *, indent: int | None = 2) -> str:
+    """Redacted as data: JSON escapes quotes and backslashes, which would split a secret in the text."""
+    from gonogo.redaction import redact_data  # noqa: PLC0415 - see the module docstring
+
+    return json.dumps(redact_data(document), indent=indent, ensure_ascii=False) + "\n"
+
+
+# --- gonogo check -------------------------------------------------------------------------------
+
+
+def _shown_comment(output: CheckOutput, renderer: Renderer) -> CommentBody | None:
+    """The comment posted, or on a dry run the one the configured site would get."""
+    if output.comment is None and output.dry_run:
+        return renderer.comment_body(output.assessment, output.site_format)
+    return output.comment
+
+
+def _check_text(output: CheckOutput, renderer: Renderer, colour: bool) -> str:
+    """The report for people, then what happened to the comment (or what a dry run would post)."""
+    text = renderer.text_report(output.assessment, color=colour)
+    if output.publication is None and not output.dry_run:
+        return text
+    from gonogo.render.renderer import Trusted  # noqa: PLC0415 - loaded with the renderer given
+
+    publication, comment = output.publication, _shown_comment(output, renderer)
+    return text + renderer.text_page(
+        "publication.txt.j2",
+        action=publication.action.value if publication else None,
+        comment_id=publication.comment_id if publication else None,
+        deleted=publication.removed if publication else (),
+        key=output.assessment.ticket_key,
+        fetched=output.fetched,
+        # The comment as printed for its format: its own line breaks, values already made safe.
+        shown=Trusted(comment.printable() if comment else ""),
+    )
+
+
+def _check_json(output: CheckOutput, renderer: Renderer, colour: bool) -> str:
+    from gonogo.render.check_json import report_document  # noqa: PLC0415 - see the module docstring
+
+    comment = _shown_comment(output, renderer) if output.dry_run else None
+    summary = renderer.headline(output.assessment)
+    return _json(
+        report_document(output.assessment, summary=summary, publication=output.publication, comment=comment)
+    )
+
+
+def _comment_in(comment_format: str) -> Callable[[CheckOutput, Renderer, bool], str]:
+    """The comment in one format (a `CommentFormat` value): the one posted when it is in that
+    format, else rendered for it."""
+
+    def render(output: CheckOutput, renderer: Renderer, colour: bool) -> str:
+        if output.comment is not None and output.comment.format == comment_format:
+            return output.comment.printable()
+        return renderer.comment_text(output.assessment, comment_format)
+
+    return render
+
+
+# --- gonogo report ------------------------------------------------------------------------------
+
+
+def _report_text(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
     """The summary table for a terminal: totals, then one line per ticket, worst first."""
     return renderer.text_page(
         "portfolio.txt.j2", p=portfolio, totals=portfolio.totals, verdicts=WORST_FIRST, color=color,
@@ -119,22 +197,9 @@ def portfolio_document(portfolio: Portfolio) -> dict[str, Any]:
     }
 
 
-def render_json(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
-    from gonogo.redaction import redact_data  # noqa: PLC0415 - see the module docstring
-
-    # Redacted as data: JSON escapes quotes and backslashes, which would split a secret in the text.
-    return json.dumps(redact_data(portfolio_document(portfolio)), indent=2, ensure_ascii=False) + "\n"
-
-
-def render_jsonl(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
-    """JSON Lines: one ticket per line, each an item of the JSON document's `tickets`."""
-    return "".join(ticket_line(portfolio, row) for row in portfolio.rows)
-
-
 def ticket_line(portfolio: Portfolio, row: Row) -> str:
-    from gonogo.redaction import redact_data  # noqa: PLC0415 - see the module docstring
-
-    return json.dumps(redact_data(_ticket(portfolio, row)), ensure_ascii=False) + "\n"
+    """A JSON Lines line: an item of the JSON document's `tickets`."""
+    return _json(_ticket(portfolio, row), indent=None)
 
 
 def _change(portfolio: Portfolio, row: Row) -> dict[str, Any] | None:
@@ -187,14 +252,6 @@ def _waivers(section: dict[str, Any]) -> dict[str, Any]:
             for entry in [*section["active"], *(entry for entries in ended.values() for entry in entries)]
         ],
     }
-
-
-# --- CSV --------------------------------------------------------------------------------------
-
-
-def render_csv(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
-    """One line per ticket for a spreadsheet, worst first; no cell can start a formula."""
-    return csv_section(portfolio, "tickets")
 
 
 def csv_line(portfolio: Portfolio, row: Row) -> str:
@@ -273,10 +330,7 @@ def _cell(value: Any, redact: Callable[[str], str]) -> Any:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-# --- HTML -------------------------------------------------------------------------------------
-
-
-def render_html(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
+def _report_html(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
     """One self-contained page: totals, the charts, the teaching sections and a row per ticket."""
     from gonogo.render import portfolio_charts as charts  # noqa: PLC0415 - see the module docstring
 
@@ -295,19 +349,31 @@ def render_html(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
     )
 
 
-REPORT_FORMATS: dict[str, ReportFormat] = {
-    f.name: f
-    for f in (
-        ReportFormat("text", "a summary table for people", render_text),
-        ReportFormat("json", "the documented JSON document", render_json),
-        ReportFormat(
-            "csv",
-            "one line per ticket, for a spreadsheet",
-            render_csv,
-            ",".join(CSV_COLUMNS) + "\r\n",
-            csv_line,
-        ),
-        ReportFormat("html", "one self-contained page with charts", render_html),
-        ReportFormat("jsonl", "JSON Lines, one ticket per line", render_jsonl, "", ticket_line),
-    )
-}
+def _registry(*formats: OutputFormat[Rendered]) -> dict[str, OutputFormat[Rendered]]:
+    return {f.name: f for f in formats}
+
+
+CHECK_FORMATS = _registry(
+    OutputFormat("text", "a report for people", _check_text, coloured=True),
+    OutputFormat("json", "the documented JSON document", _check_json),
+    OutputFormat("jira", "the comment's wiki markup (Data Center, REST v2)", _comment_in("jira")),
+    OutputFormat("adf", "the comment's Atlassian Document Format (Cloud, REST v3)", _comment_in("adf")),
+)
+REPORT_FORMATS = _registry(
+    OutputFormat("text", "a summary table for people", _report_text),
+    OutputFormat("json", "the documented JSON document", lambda p, _r, _c: _json(portfolio_document(p))),
+    OutputFormat(
+        "csv",
+        "one line per ticket, for a spreadsheet",
+        lambda p, _r, _c: csv_section(p, "tickets"),
+        header=",".join(CSV_COLUMNS) + "\r\n",
+        line=csv_line,
+    ),
+    OutputFormat("html", "one self-contained page with charts", _report_html),
+    OutputFormat(
+        "jsonl",
+        "JSON Lines, one ticket per line",
+        lambda p, _r, _c: "".join(ticket_line(p, row) for row in p.rows),
+        line=ticket_line,
+    ),
+)
