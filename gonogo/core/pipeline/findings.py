@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 
 class FindingStatus(StrEnum):
-    """How one rule came out on this ticket (not a bid's outcome: that is `core.portfolio.outcomes`)."""
+    """How one rule came out on this ticket (not a bid's outcome: that is `core.portfolio.sections`)."""
 
     PASSED = "passed"
     FAILED = "failed"
@@ -227,6 +227,7 @@ def _findings(
             finding = _apply_waivers(
                 _finding(checklist.id, rule, proposal, vocabulary, evidence), labels, waivers
             )
+            # Nothing to waive until the data is given, nor where no waiver is honoured.
             waivable = not finding.unconfirmed and not reason_missing
             target = rule.id if rule_ids[rule.id] == 1 else f"{checklist.id}.{rule.id}"
             if waivable and (rule.severity is not Severity.BLOCKER or policy.allow_blockers):

@@ -10,6 +10,8 @@ from enum import StrEnum
 
 
 class Verdict(StrEnum):
+    """Declared best first: `WORST_FIRST` is this order reversed."""
+
     GO = "go"
     GO_WITH_CONDITIONS = "go-with-conditions"
     NEEDS_INFO = "needs-info"
@@ -21,7 +23,8 @@ class Verdict(StrEnum):
         return "NO-GO" if self is Verdict.NO_GO else self.value.replace("-", " ").upper()
 
 
-# The order `decide` tries them, and every portfolio table, chart and CSV lists them in.
+# Worst first (what to drop, then what needs information, then what to pursue): the order `decide`
+# tries them, and every portfolio table, chart and CSV lists them in.
 WORST_FIRST: tuple[Verdict, ...] = tuple(reversed(Verdict))
 
 
