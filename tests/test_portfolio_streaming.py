@@ -8,6 +8,7 @@ value, or a stale pointer brings the work back, and only for that ticket.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from dataclasses import fields, replace
 from datetime import date, timedelta
@@ -96,6 +97,26 @@ def test_rows_go_out_while_the_search_is_still_going(site: tuple[JiraServer, dic
     assert pages_when[0] <= 3 < pages_when[-1] == 5
     assert run.portfolio.rows == ()
     assert run.portfolio.totals.tickets == len(seeded)
+
+
+def test_the_search_thread_gets_its_turn_while_pages_are_judged(
+    site: tuple[JiraServer, dict[str, str]],
+) -> None:
+    """Judging holds the GIL; a short switch interval lets the search thread read the next page
+    meanwhile. It holds while rows are made and is the interpreter's own again after the run."""
+    server, _ = site
+    before = sys.getswitchinterval()
+    seen: list[float] = []
+    settings = settings_for(server)
+    request = ReportRequest(jql="project = BID", today=DAY)
+
+    def on_row(_row: Row) -> None:
+        seen.append(sys.getswitchinterval())
+
+    run_report(request, assessor=build_assessor(settings), jira=settings.jira, on_row=on_row)
+    assert seen
+    assert set(seen) == {min(before, report_module.SEARCH_SWITCH_INTERVAL)}
+    assert sys.getswitchinterval() == before
 
 
 def test_an_unchanged_post_rerun_searches_no_path_and_renders_no_comment(
