@@ -124,7 +124,7 @@ class LocalQueue(QueueBase):
             yield
 
     def dead_letters(self) -> list[DeadLetter]:
-        return read_dead_letters(self._folder)
+        return _dead_letters(self._jobs)
 
     def depth(self) -> int:
         try:
@@ -175,7 +175,11 @@ def read_dead_letters(folder: Path) -> list[DeadLetter]:
     if not folder.is_dir():
         return []
     with contextlib.closing(_open(folder, SQLiteAckQueue, auto_resume=False)) as jobs:
-        rows = jobs.queue()
+        return _dead_letters(jobs)
+
+
+def _dead_letters(jobs: SQLiteAckQueue) -> list[DeadLetter]:
+    rows = jobs.queue()
     return [DeadLetter.from_record(row["data"]) for row in rows if row["status"] == int(AckStatus.ack_failed)]
 
 
