@@ -112,7 +112,7 @@ def test_the_service_dead_letters_a_delivery_with_the_reason(jira: JiraServer, t
         claimed = queue.claim(1)
         assert claimed is not None
         retry = RetryPolicy(max_attempts=3, initial_seconds=0.01, max_seconds=0.02)
-        metrics = Metrics(queue_depth=queue.depth)
+        metrics = Metrics()
         Workers(queue=queue, run_check=runner, count=1, retry=retry, metrics=metrics).process(claimed)
         (letter,) = queue.dead_letters()
     finally:

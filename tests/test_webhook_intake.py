@@ -38,9 +38,7 @@ def intake_for(queue: LocalQueue, *, secret: str | None = SECRET) -> Intake:
         credentials=Credentials(secret=Secret(secret) if secret else None),
         filters=SETTINGS.filters,
     )
-    return Intake(
-        settings=settings, queue=queue, metrics=Metrics(queue_depth=queue.depth), watched_fields=frozenset()
-    )
+    return Intake(settings=settings, queue=queue, metrics=Metrics(), watched_fields=frozenset())
 
 
 def lower(headers: dict[str, str]) -> dict[str, str]:

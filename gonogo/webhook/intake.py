@@ -15,7 +15,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -30,22 +30,22 @@ from gonogo.webhook.logs import log_delivery
 from gonogo.webhook.metrics import Metrics
 from gonogo.webhook.queue import Job, QueueUnavailable, WorkQueue
 from gonogo.webhook.settings import WebhookSettings
-from gonogo.webhook.verify import Authenticity, authenticate
+from gonogo.webhook.verify import authentic
 
-DELIVERY_ID_HEADER = "X-Atlassian-Webhook-Identifier"
+DELIVERY_ID_HEADER = "x-atlassian-webhook-identifier"  # looked up in lower case, as `authentic` does
 _SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 @dataclass(frozen=True)
 class Reply:
     status: int
-    body: Mapping[str, Any] = field(default_factory=dict)
+    body: Mapping[str, Any]
 
 
 def delivery_id(headers: Mapping[str, str]) -> tuple[str, bool]:
     """Jira's id, kept across retries of one delivery, and whether it can deduplicate. An id that
     is not a plain token is not used (it would only be echoed into logs): a fresh one is made."""
-    given = headers.get(DELIVERY_ID_HEADER.lower()) or headers.get(DELIVERY_ID_HEADER) or ""
+    given = headers.get(DELIVERY_ID_HEADER, "")
     if _SAFE_ID.fullmatch(given):
         return given, True
     return f"gonogo-{uuid.uuid4()}", False
@@ -81,15 +81,7 @@ class Intake:
         """The answer for one delivery; `started` is `time.perf_counter()` at its arrival."""
         self._arrived()
         identifier, dedupe = delivery_id(headers)
-        credentials = self.settings.credentials
-        authenticity = authenticate(
-            body,
-            headers,
-            secret=credentials.secret.reveal() if credentials.secret else None,
-            token=credentials.token.reveal() if credentials.token else None,
-            token_header=credentials.token_header,
-        )
-        if authenticity is Authenticity.REJECTED:
+        if not authentic(body, headers, self.settings.credentials):
             reply = Reply(401, {"error": "missing or wrong signature or token"})
             return self._finish(reply, identifier, "unauthorized", started)
         decision = self._classify(body)
@@ -123,9 +115,8 @@ class Intake:
             elapsed = time.perf_counter() - started
             self._metrics.ack_seconds.observe(elapsed)
             latency_ms = round(elapsed * 1000, 1)
-        event = fields.pop("event", None)
-        line = {"delivery": delivery, "event": event, "outcome": outcome, "status": reply.status}
-        log_delivery(**line, latency_ms=latency_ms, **fields)
+        line = {"delivery": delivery, "event": fields.pop("event", None), "outcome": outcome}
+        log_delivery(**line, status=reply.status, latency_ms=latency_ms, **fields)
         return reply
 
 

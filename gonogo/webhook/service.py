@@ -17,8 +17,8 @@ import resource
 import signal
 import socket
 import threading
-from collections.abc import Callable
-from contextlib import ExitStack, closing
+from collections.abc import Iterator
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -56,21 +56,6 @@ def stuck_after_seconds(jira: JiraSettings) -> float:
     """Ten times the longest one Jira request may take (retries and waits included): a check
     makes a handful in turn, so a worker past this is held by something no deadline covers."""
     return 10 * (jira.retries + 1) * (jira.timeout_seconds + jira.max_retry_wait_seconds)
-
-
-def health_check(queue: WorkQueue, workers: Workers, *, stuck_after: float) -> Callable[[], str | None]:
-    """What `/healthz` reports: None when healthy, else what is wrong."""
-
-    def problem() -> str | None:
-        if not queue.healthy():
-            return "queue unavailable"
-        if not workers.alive():
-            return "worker threads stopped"
-        if held := workers.stuck(stuck_after):
-            return f"{held} worker(s) stuck on one check for longer than its Jira deadlines allow"
-        return None
-
-    return problem
 
 
 def _prepare(settings: Settings, webhook: WebhookSettings, *, verbose: int) -> WebhookSettings:
@@ -118,38 +103,40 @@ def check_runner(
     return run
 
 
-class Checks:
-    """The worker threads and the waiver re-check of one process, on `queue`."""
-
-    def __init__(
-        self, settings: Settings, webhook: WebhookSettings, queue: WorkQueue, *, today: date | None
-    ) -> None:
-        self.stuck_after = stuck_after_seconds(settings.jira)
-        groups = GroupDirectory(lifetime_seconds=APPROVER_GROUP_LIFETIME_SECONDS)
-        self.assessor = replace(build_assessor(settings), groups=groups)
-        self.metrics = Metrics(queue_depth=queue.depth, stuck=lambda: self.workers.stuck(self.stuck_after))
-        run_check = check_runner(self.assessor, settings.jira, filters=webhook.filters, today=today)
-        count, retry = webhook.workers, webhook.retry
-        self.workers = Workers(
-            queue=queue, run_check=run_check, count=count, retry=retry, metrics=self.metrics
-        )
-        self._stopping = threading.Event()
-        self._recheck_hours = webhook.waiver_recheck_hours
-        recheck = (self._stopping, queue, settings.jira, webhook, today)
-        self._recheck = threading.Thread(
-            target=recheck_until, args=recheck, name="gonogo-waiver-recheck", daemon=True
-        )
-
-    def start(self) -> None:
-        self.workers.start()
-        if self._recheck_hours > 0:
-            self._recheck.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._recheck.is_alive():
-            self._recheck.join(SHUTDOWN_GRACE_SECONDS)
-        self.workers.stop(SHUTDOWN_GRACE_SECONDS)
+@contextmanager
+def running_checks(
+    settings: Settings, webhook: WebhookSettings, queue: WorkQueue, *, today: date | None
+) -> Iterator[tuple[Assessor, Workers]]:
+    """The worker threads and the waiver re-check of one process, on `queue`, until the block ends:
+    what they had not settled by then stays queued for the next start."""
+    assessor = replace(
+        build_assessor(settings), groups=GroupDirectory(lifetime_seconds=APPROVER_GROUP_LIFETIME_SECONDS)
+    )
+    workers = Workers(
+        queue=queue,
+        run_check=check_runner(assessor, settings.jira, filters=webhook.filters, today=today),
+        count=webhook.workers,
+        retry=webhook.retry,
+        metrics=Metrics(),
+        stuck_after=stuck_after_seconds(settings.jira),
+    )
+    stopping = threading.Event()
+    recheck = threading.Thread(
+        target=recheck_until,
+        args=(stopping, queue, settings.jira, webhook, today),
+        name="gonogo-waiver-recheck",
+        daemon=True,
+    )
+    workers.start()
+    if webhook.waiver_recheck_hours > 0:
+        recheck.start()
+    try:
+        yield assessor, workers
+    finally:
+        stopping.set()
+        if recheck.is_alive():
+            recheck.join(SHUTDOWN_GRACE_SECONDS)
+        workers.stop(SHUTDOWN_GRACE_SECONDS)
 
 
 def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | None, verbose: int) -> int:
@@ -159,20 +146,17 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
     with ExitStack() as cleanup:
         listening = cleanup.enter_context(listen(webhook.host, webhook.port))
         queue = cleanup.enter_context(closing(open_queue(webhook.queue)))
-        checks = Checks(settings, webhook, queue, today=today)
+        assessor, workers = cleanup.enter_context(running_checks(settings, webhook, queue, today=today))
         intake = Intake(
             settings=webhook,
             queue=queue,
-            metrics=checks.metrics,
-            watched_fields=frozenset(checks.assessor.field_map.values()),
+            metrics=workers.metrics,
+            watched_fields=frozenset(assessor.field_map.values()),
             label_prefix=settings.jira.label_prefix,
-            decision_fields=decision_fields(checks.assessor.field_map),
-            arrived=checks.workers.delivery_arrived,
+            decision_fields=decision_fields(assessor.field_map),
+            arrived=workers.delivery_arrived,
         )
-        health = health_check(queue, checks.workers, stuck_after=checks.stuck_after)
-        app = create_app(intake=intake, metrics=checks.metrics, health=health)
-        checks.start()
-        cleanup.callback(checks.stop)
+        app = create_app(intake=intake, metrics=workers.metrics, health=workers.health)
         ready = {"host": webhook.host, "port": webhook.port, "path": webhook.path}
         ready |= {"queue": webhook.queue.kind, "workers": webhook.workers, "open_files_limit": descriptors}
         ready |= {"max_connections": webhook.max_connections, "signature": credentials.secret is not None}
@@ -188,22 +172,19 @@ def run_workers(settings: Settings, webhook: WebhookSettings, *, today: date | N
             'gonogo worker needs queue = "redis" in [webhook]: the local queue belongs to gonogo serve, '
             "which runs its own worker threads (--workers)"
         )
-    webhook = _prepare(settings, webhook, verbose=verbose)
+    webhook = _prepare(settings, replace(webhook, waiver_recheck_hours=0), verbose=verbose)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    with closing(open_queue(webhook.queue)) as queue:
-        checks = Checks(settings, replace(webhook, waiver_recheck_hours=0), queue, today=today)
-        checks.start()
+    with ExitStack() as cleanup:
+        queue = cleanup.enter_context(closing(open_queue(webhook.queue)))
+        _, workers = cleanup.enter_context(running_checks(settings, webhook, queue, today=today))
         log.info("gonogo worker ready", extra={"queue": "redis", "workers": webhook.workers})
-        status = 0
         while not stop.wait(1.0):
-            if not checks.workers.alive():  # never by design: exit so that a supervisor restarts it
+            if not workers.alive():  # never by design: exit so that a supervisor restarts it
                 log.error("a worker thread ended; gonogo worker exits")
-                status = 1
-                break
-        checks.stop()
-    return status
+                return 1
+    return 0
 
 
 def raise_descriptor_limit() -> int:
