@@ -16,7 +16,7 @@ from webhook_helpers import Metrics, wait_until
 
 from gonogo.core.errors import RETRY_AFTER_CEILING_SECONDS, ConfigurationError, JiraError
 from gonogo.webhook.queue import Claimed, Job, WorkQueue
-from gonogo.webhook.queue.local import LocalQueue
+from gonogo.webhook.queue.local import LocalQueue, read_dead_letters
 from gonogo.webhook.settings import QueueSettings, RetryPolicy
 from gonogo.webhook.worker import Checked, Workers
 
@@ -77,12 +77,12 @@ def test_jira_outages_are_retried_until_the_comment_is_posted(queue: LocalQueue)
     assert sample(metrics, "gonogo_webhook_checks_total", outcome="retry") == 2
     assert sample(metrics, "gonogo_webhook_verdicts_total", verdict="go") == 1
     assert queue.depth() == 0
-    assert queue.dead_letters() == []
+    assert read_dead_letters(queue.folder) == []
 
 
 def test_an_outage_that_lasts_ends_as_a_dead_letter_after_the_last_attempt(queue: LocalQueue) -> None:
     metrics = run_one(queue, Script(JiraError("cannot reach Jira", retryable=True)))
-    (letter,) = queue.dead_letters()
+    (letter,) = read_dead_letters(queue.folder)
     assert (letter.reason, letter.attempts) == ("cannot reach Jira", 3)
     assert sample(metrics, "gonogo_webhook_checks_total", outcome="dead_letter") == 1
 
@@ -99,7 +99,7 @@ def test_any_retry_after_still_ends_in_a_retry_or_a_dead_letter(tmp_path: Path, 
     )
     try:
         run_one(queue, Script(outage(retry_after=asked)))
-        (letter,) = queue.dead_letters()
+        (letter,) = read_dead_letters(queue.folder)
         assert letter.attempts == FAST.max_attempts
     finally:
         queue.close()
@@ -123,7 +123,7 @@ def test_what_waiting_cannot_cure_is_dead_lettered_at_once(
     runner = Script(error)
     run_one(queue, runner, retry=RetryPolicy(max_attempts=8, initial_seconds=0.01, max_seconds=0.01))
     assert runner.calls == ["BID-1"]
-    (letter,) = queue.dead_letters()
+    (letter,) = read_dead_letters(queue.folder)
     assert letter.reason.startswith(reason)
     assert letter.attempts == 1
 

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import replace
 from datetime import date
+from functools import partial
 from typing import Any
 
 import uvicorn
@@ -33,7 +34,7 @@ from gonogo.jira.gateway import JiraGateway
 from gonogo.jira.groups import GroupDirectory
 from gonogo.redaction import REDACTOR
 from gonogo.sources.config import JiraSettings, Settings
-from gonogo.webhook.classify import Filters, filtered_out
+from gonogo.webhook.classify import Filters, classify, filtered_out
 from gonogo.webhook.intake import Intake, create_app
 from gonogo.webhook.logs import setup_service_logging
 from gonogo.webhook.metrics import Metrics
@@ -147,15 +148,14 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
         listening = cleanup.enter_context(listen(webhook.host, webhook.port))
         queue = cleanup.enter_context(closing(open_queue(webhook.queue)))
         assessor, workers = cleanup.enter_context(running_checks(settings, webhook, queue, today=today))
-        intake = Intake(
-            settings=webhook,
-            queue=queue,
-            metrics=workers.metrics,
+        decide = partial(
+            classify,
+            filters=webhook.filters,
             watched_fields=frozenset(assessor.field_map.values()),
             label_prefix=settings.jira.label_prefix,
             decision_fields=decision_fields(assessor.field_map),
-            arrived=workers.delivery_arrived,
         )
+        intake = Intake(webhook, queue, workers.metrics, classify=decide, arrived=workers.delivery_arrived)
         app = create_app(intake=intake, metrics=workers.metrics, health=workers.health)
         ready = {"host": webhook.host, "port": webhook.port, "path": webhook.path}
         ready |= {"queue": webhook.queue.kind, "workers": webhook.workers, "open_files_limit": descriptors}
