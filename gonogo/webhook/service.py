@@ -235,8 +235,6 @@ def serve(app: Any, listening: socket.socket, *, max_connections: int, grace_sec
         http="h11",
         limit_concurrency=max_connections,  # beyond it, uvicorn answers 503
         h11_max_incomplete_event_size=16 * 1024,  # request line and headers
-        timeout_keep_alive=5,
-        backlog=2048,
         timeout_graceful_shutdown=grace_seconds,
     )
     original = {sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGINT, signal.SIGTERM)}

@@ -177,10 +177,10 @@ class Workers:
 
     def _attempt(self, job: Job) -> Checked | NotAProposal | Exception:
         """The check's outcome, or the error that ended it."""
-        started = time.perf_counter()
         self._busy_since[threading.get_ident()] = self._clock()
         try:
-            return self._run_check(job)
+            with self.metrics.check_seconds.time():
+                return self._run_check(job)
         except GonogoError as error:
             return error
         except Exception as error:  # a bug: keep the service alive, dead-letter the job, say so
@@ -188,7 +188,6 @@ class Workers:
             return error
         finally:
             del self._busy_since[threading.get_ident()]
-            self.metrics.check_seconds.observe(time.perf_counter() - started)
 
     def _wait(self, seconds: float) -> bool:
         """Pause, cut short by `stop`; True when stopping."""
