@@ -1,12 +1,10 @@
 """Wiring for `gonogo serve` and `gonogo worker`: build each part once, run, tear down in order.
 
 `serve` is one process: uvicorn answers deliveries on the event loop and stores them; worker
-threads consume the queue. `worker` is the same workers without HTTP, for the Redis queue when one
-machine is not enough. uvicorn owns SIGTERM/SIGINT in `serve`: it stops accepting and finishes the
-requests in flight; then the workers stop, and what they had not settled stays queued for the next
-start. Only uvicorn's and the OS's public options: slow or half-sent headers are a reverse proxy's
-job (docs/webhook-service.md); uvicorn bounds connections, header size and keep-alive; TCP
-keep-alive ends connections whose peer vanished, so half-open connections cannot pile up.
+threads consume the queue. `worker` is the same workers without HTTP, on Redis. uvicorn owns
+SIGTERM/SIGINT in `serve`: it finishes the requests in flight; then the workers stop, and what they
+had not settled stays queued. Slow or half-sent headers are a reverse proxy's job
+(docs/webhook-service.md); TCP keep-alive ends connections whose peer vanished.
 """
 
 from __future__ import annotations
@@ -32,7 +30,6 @@ from gonogo.flows.assessor import Assessor, build_assessor
 from gonogo.flows.check_ticket import assess_and_post
 from gonogo.jira.gateway import JiraGateway
 from gonogo.jira.groups import GroupDirectory
-from gonogo.redaction import REDACTOR
 from gonogo.sources.config import JiraSettings, Settings
 from gonogo.webhook.classify import Filters, classify, filtered_out
 from gonogo.webhook.intake import Intake, create_app
@@ -60,14 +57,10 @@ def stuck_after_seconds(jira: JiraSettings) -> float:
 
 
 def _prepare(settings: Settings, webhook: WebhookSettings, *, verbose: int) -> WebhookSettings:
-    """Teach the log redactor every secret, set logging up, and ignore the credentials' own account
-    (one `GET myself`): that tells the echo of gonogo's own label edit from a verdict label someone
-    else moved. If Jira cannot say, the service still starts; each echo then costs one re-check."""
-    token = settings.jira.token
-    REDACTOR.remember_credentials(settings.jira.user, token.reveal() if token else None)
-    credentials = (webhook.credentials.secret, webhook.credentials.token)
-    REDACTOR.remember(*(s.reveal() for s in credentials if s is not None))
-    REDACTOR.remember_url_password(webhook.queue.redis_url.reveal())
+    """Set logging up (whoever reads a secret teaches it to the redactor: the settings, the Jira
+    gateway, the Redis queue), and ignore the credentials' own account (one `GET myself`): that
+    tells the echo of gonogo's own label edit from a verdict label someone else moved. If Jira
+    cannot say, the service still starts; each echo then costs one re-check."""
     setup_service_logging(verbose=verbose)
     settings.jira.require_connection()
     try:

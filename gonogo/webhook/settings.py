@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from gonogo.core.errors import ConfigurationError, doubling
+from gonogo.redaction import REDACTOR
 from gonogo.sources.config import Secret, Settings
 from gonogo.webhook.classify import Filters
 
@@ -133,22 +134,25 @@ def queue_settings(settings: Settings, environ: Mapping[str, str]) -> QueueSetti
 
 
 def _secret(settings: Settings, environ: Mapping[str, str], variable: str, key: str) -> Secret | None:
-    """A secret from its environment variable, else from the file `[webhook].<key>` names: the toml
-    is shared and committed, a secret file is not (systemd, container and Kubernetes secrets are files)."""
+    """A secret from its environment variable, else from the file `[webhook].<key>` names (the toml
+    is shared and committed, a secret file is not: systemd, container and Kubernetes secrets are
+    files), taught to the redactor as it is read."""
     if value := environ.get(variable):
-        return Secret(value.strip())
-    if key not in settings.webhook:
+        text = value.strip()
+    elif key not in settings.webhook:
         return None
-    path = settings.base_dir / settings.webhook[key]
-    try:
-        text = path.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigurationError(
-            f"[webhook].{key} {path}: cannot read it ({exc.__class__.__name__}); "
-            f"fix the path or export {variable} instead"
-        ) from None
-    if not text:
-        raise ConfigurationError(f"[webhook].{key} {path} is empty: put the secret in it")
+    else:
+        path = settings.base_dir / settings.webhook[key]
+        try:
+            text = path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigurationError(
+                f"[webhook].{key} {path}: cannot read it ({exc.__class__.__name__}); "
+                f"fix the path or export {variable} instead"
+            ) from None
+        if not text:
+            raise ConfigurationError(f"[webhook].{key} {path} is empty: put the secret in it")
+    REDACTOR.remember(text)
     return Secret(text)
 
 
