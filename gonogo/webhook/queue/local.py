@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 _MIN_FREE_BYTES = 1024 * 1024  # below this a commit may fail half-way: unhealthy
 _HEALTH_PROBE = "gonogo-health-probe"
-_TIDY_EVERY = 500  # finished jobs between purges, when the queue never runs empty
+_TIDY_EVERY = 500  # jobs between purges, when the queue never runs empty
 
 
 class LocalQueue(QueueBase):
@@ -54,7 +54,6 @@ class LocalQueue(QueueBase):
         self.folder, self._dedupe_seconds = settings.path, settings.dedupe_seconds
         self._locks: WeakValueDictionary[str, threading.Lock] = WeakValueDictionary()  # gone once unused
         self._guard = threading.Lock()
-        self._finished = 0
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -95,14 +94,14 @@ class LocalQueue(QueueBase):
     def complete(self, claimed: Claimed) -> None:
         with self._storing("acknowledge the job"):
             self._jobs.ack(id=int(claimed.receipt))
-        self._after_finish()
+        self._after_finish(claimed)
 
     def dead_letter(self, claimed: Claimed, *, reason: str, attempts: int) -> None:
         letter = DeadLetter(claimed.job, reason, attempts, failed_at=time.time())
         with self._storing("dead-letter the job"):
             self._jobs.update(letter.record(), id=int(claimed.receipt))
             self._jobs.ack_failed(id=int(claimed.receipt))
-        self._after_finish()
+        self._after_finish(claimed)
 
     def release(self, claimed: Claimed) -> None:
         with self._storing("hand the job back"):
@@ -145,12 +144,9 @@ class LocalQueue(QueueBase):
         self._seen.close()
         self._owner.close()  # releases the flock
 
-    def _after_finish(self) -> None:
-        """Tidy when the queue has run empty (or every few hundred jobs): the job is settled by now."""
-        with self._guard:
-            self._finished += 1
-            due = self._finished >= _TIDY_EVERY
-        if due or self.depth() == 0:
+    def _after_finish(self, claimed: Claimed) -> None:
+        """Tidy once the queue has run empty, or at every few hundredth job when it never does."""
+        if int(claimed.receipt) % _TIDY_EVERY == 0 or self.depth() == 0:
             self._tidy()
 
     def _tidy(self) -> None:
@@ -158,7 +154,6 @@ class LocalQueue(QueueBase):
         the space back to the file system; a failure waits for the next round."""
         try:
             with self._guard:
-                self._finished = 0
                 self._jobs.clear_acked_data(max_delete=0, keep_latest=0)
                 self._seen.execute("DELETE FROM seen WHERE at < ?", (self._clock() - self._dedupe_seconds,))
             for database in ("data.db", "deliveries.db"):
