@@ -161,15 +161,7 @@ class Transport:
     def _observe(self, method: str, url: str, answer: rest.Answer, response: requests.Response) -> None:
         self.round_trips += 1
         if self._throttle is not None:
-            headers = answer.headers
-            self._throttle.observe(
-                answer.status,
-                rest.retry_after_seconds(headers.get("Retry-After"), datetime.now(UTC)),
-                near_limit=headers.get("X-RateLimit-NearLimit", "").lower() == "true",
-                reason=headers.get("RateLimit-Reason"),
-                method=method,
-                url=url,
-            )
+            self._throttle.observe(answer, method, url)
         ms = response.elapsed.total_seconds() * 1000
         log.debug("jira %s %s -> %s in %.0f ms", method, urlsplit(url).path, answer.status, ms)
 
