@@ -11,7 +11,7 @@ import hmac
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
-from functools import partial
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -59,7 +59,6 @@ class JiraGateway:
         self._settings = settings
         self._seal_key = secret.encode("utf-8")
         self._names: dict[str, str] = {}  # issue id → key, for messages
-        self._me: dict[str, Any] | None = None
         auth = (settings.user, secret) if settings.user else secret
         self._transport = Transport(url, settings, auth=auth, throttle=throttle, sleep=sleep, clock=clock)
 
@@ -142,23 +141,23 @@ class JiraGateway:
 
     def myself(self) -> str:
         """Who the credentials belong to, as "Display Name (account id or user name)"."""
-        me = self._myself()
+        me = self._me
         who = me.get("accountId") or me.get("name") or me.get("key") or "?"
         return f"{me.get('displayName') or who} ({who})"
 
     def own_account(self) -> str | None:
         """gonogo's own account as `account_key` names it (one `GET myself` per gateway), asked only when
         a comment carrying gonogo's property may be a person's: the documented request counts rest on it."""
-        return account_key(self._myself())
+        return account_key(self._me)
 
     def account_ids(self) -> frozenset[str]:
         """The ids a webhook names gonogo's own account by: Cloud's accountId, Data Center's name and key."""
-        return user_ids(self._myself())
+        return user_ids(self._me)
 
-    def _myself(self) -> dict[str, Any]:
-        if self._me is None:
-            self._me = self._ask("check the credentials", rest.Request("GET", "myself"), dict)
-        return self._me
+    @cached_property
+    def _me(self) -> dict[str, Any]:
+        me: dict[str, Any] = self._ask("check the credentials", rest.Request("GET", "myself"), dict)
+        return me
 
     def pointer_seal(self, issue: str, comment_id: str) -> str:
         """The verdict pointer's seal: an HMAC keyed by the API token, which only gonogo holds."""

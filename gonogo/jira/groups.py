@@ -44,6 +44,3 @@ class GroupDirectory:
         if isinstance(known, ConfigurationError):
             raise known
         return known
-
-    def bound_to(self, fetch: Fetch) -> Fetch:
-        return lambda group: self.members(group, fetch)
