@@ -46,7 +46,7 @@ _EMOJI = {
 
 def to_adf(document: Document, *, verdict: str) -> Adf:
     """The ADF `doc` for a comment document; `verdict` colours the verdict panel."""
-    return {"type": "doc", "version": 1, "content": [_adf_block(block, verdict) for block in document.blocks]}
+    return {"type": "doc", "version": 1, "content": [_adf_block(block, verdict) for block in document]}
 
 
 def compact_json(adf: Adf) -> str:
@@ -110,11 +110,7 @@ def to_wiki(document: Document) -> str:
     paragraphs, after a heading before a paragraph (Jira makes the line after a heading a paragraph
     of its own: a line break there would be lost), and before a heading after a paragraph."""
     # Wiki markup shows no panel: the verdict panel's blocks stand in its place (panels do not nest).
-    flat = [
-        child
-        for block in document.blocks
-        for child in (block.blocks if isinstance(block, Panel) else (block,))
-    ]
+    flat = [child for block in document for child in (block.blocks if isinstance(block, Panel) else (block,))]
     written = [_wiki_block(block) for block in flat[:1]]
     for previous, block in pairwise(flat):
         ended = (

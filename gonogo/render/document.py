@@ -13,6 +13,8 @@ import base64
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import groupby
+from operator import itemgetter
 
 from gonogo.core.errors import ConfigurationError
 
@@ -81,11 +83,7 @@ class Panel:  # the verdict panel; its colour comes from the verdict, not from t
 
 
 Block = Heading | Paragraph | BulletList | Rule | Panel
-
-
-@dataclass(frozen=True)
-class Document:
-    blocks: tuple[Block, ...]
+Document = tuple[Block, ...]
 
 
 def seal(text: str, kind: ValueKind) -> str:
@@ -106,105 +104,91 @@ def seal_unsealed(text: str) -> str:
 
 
 def parse_document(rendered: str, *, template: str) -> Document:
-    parser = _Parser(template)
-    for number, line in enumerate(rendered.splitlines(), start=1):
-        parser.line(line.rstrip(), number)
-    return parser.finish()
-
-
-class _Parser:
-    def __init__(self, template: str) -> None:
-        self._template = template
-        self._outer: list[Block] = []
-        self._panel: list[Block] | None = None
-        self._paragraph: list[tuple[Inline, ...]] = []
-        self._items: list[tuple[Inline, ...]] = []
-
-    @property
-    def _blocks(self) -> list[Block]:
-        return self._outer if self._panel is None else self._panel
-
-    def line(self, line: str, number: int) -> None:
-        panel = _PANEL.fullmatch(line)
-        if panel:
-            self._close()
-            self._toggle_panel(panel.group(1), number)
-            return
-        if not line.strip():
-            self._close_paragraph()
-            return
-        heading = _HEADING.fullmatch(line)
-        if heading:
-            self._close()
-            self._blocks.append(Heading(int(heading.group(1)), self._inline(heading.group(2), number)))
-        elif line.startswith("* "):
-            self._close_paragraph()
-            self._items.append(self._inline(line[2:], number))
-        elif line.strip() == "----":
-            self._close()
-            self._blocks.append(Rule())
+    """The blocks of a rendered comment template; a line that breaks the syntax is a template error."""
+    outer: list[Block] = []
+    panel: list[Block] | None = None  # the verdict panel's blocks while it is open
+    lines: list[tuple[int, str]] = []  # (number, line) since the last panel marker
+    for number, line in enumerate(map(str.rstrip, rendered.splitlines()), start=1):
+        marker = _PANEL.fullmatch(line)
+        if marker is None:
+            lines.append((number, line))
+            continue
+        (outer if panel is None else panel).extend(_blocks(lines, template))
+        lines = []
+        if panel is None:
+            if marker[1] != "verdict":
+                raise _error(template, number, "a panel opens with '::: verdict' (the only panel there is)")
+            panel = []
+        elif marker[1] is None:
+            outer.append(Panel(tuple(panel)))
+            panel = None
         else:
-            self._close_list()
-            self._paragraph.append(self._inline(line, number))
+            raise _error(template, number, "panels do not nest: close the verdict panel with ::: first")
+    (outer if panel is None else panel).extend(_blocks(lines, template))
+    if panel is not None:
+        raise _error(template, 0, "the verdict panel (::: verdict) is not closed with :::")
+    return tuple(outer)
 
-    def finish(self) -> Document:
-        self._close()
-        if self._panel is not None:
-            raise self._error(0, "the verdict panel (::: verdict) is not closed with :::")
-        return Document(tuple(self._outer))
 
-    def _toggle_panel(self, name: str | None, number: int) -> None:
-        if self._panel is None:
-            if name != "verdict":
-                raise self._error(number, "a panel opens with '::: verdict' (the only panel there is)")
-            self._panel = []
-            return
-        if name is not None:
-            raise self._error(number, "panels do not nest: close the verdict panel with ::: first")
-        self._outer.append(Panel(tuple(self._panel)))
-        self._panel = None
+def _blocks(lines: list[tuple[int, str]], template: str) -> list[Block]:
+    """The blocks between two panel markers. Consecutive `* ` lines are one list, blank lines
+    between them allowed; consecutive other lines one paragraph, which a blank line ends."""
+    keyed: list[tuple[tuple[str, int], int, str]] = []  # ((kind, group), number, line)
+    blank_lines = 0
+    for number, line in lines:
+        if not line.strip():
+            blank_lines += 1
+        elif _HEADING.fullmatch(line) or line.strip() == "----":
+            keyed.append((("alone", number), number, line))
+        elif line.startswith("* "):
+            keyed.append((("item", 0), number, line[2:]))
+        else:
+            keyed.append((("text", blank_lines), number, line))
+    blocks: list[Block] = []
+    for (kind, _), group in groupby(keyed, key=itemgetter(0)):
+        rows = [(number, line) for _, number, line in group]
+        if kind == "item":
+            blocks.append(BulletList(tuple(_inline(line, template, number) for number, line in rows)))
+        elif kind == "text":
+            paragraph: list[Inline] = []
+            for number, line in rows:  # a line that printed only empty values makes no line break
+                if content := _inline(line, template, number):
+                    paragraph.extend((LineBreak(), *content) if paragraph else content)
+            if paragraph:
+                blocks.append(Paragraph(tuple(paragraph)))
+        elif heading := _HEADING.fullmatch(rows[0][1]):
+            blocks.append(Heading(int(heading[1]), _inline(heading[2], template, rows[0][0])))
+        else:
+            blocks.append(Rule())
+    return blocks
 
-    def _close(self) -> None:
-        self._close_paragraph()
-        self._close_list()
 
-    def _close_paragraph(self) -> None:
-        content: list[Inline] = []
-        for line in filter(None, self._paragraph):  # a line that printed only empty values: no break
-            content.extend((LineBreak(), *line) if content else line)
-        if content:
-            self._blocks.append(Paragraph(tuple(content)))
-        self._paragraph = []
+def _inline(line: str, template: str, number: int) -> tuple[Inline, ...]:
+    """The template's own words (strong spans, emoticons) and the values between them."""
+    content: list[Inline] = []
+    strong = False
+    for index, piece in enumerate(_INLINE.split(line)):
+        if index % 2 == 0:
+            if "\x00" in piece:
+                raise _error(template, number, "the template's text holds a NUL character")
+            _append_words(content, piece, strong)
+        elif piece == "*":
+            strong = not strong
+        elif not piece.startswith("\x00"):
+            content.append(Emoticon(piece[1:-1]))
+        elif strong:
+            problem = "a {{ value }} inside *strong* text: keep values outside the stars"
+            raise _error(template, number, problem)
+        elif text := base64.b64decode(piece[2:-1]).decode("utf-8", "surrogatepass"):
+            content.append(Value(text, ValueKind(piece[1])))
+    if strong:
+        raise _error(template, number, "a *strong* text is not closed on its line")
+    return tuple(content)
 
-    def _close_list(self) -> None:
-        if self._items:
-            self._blocks.append(BulletList(tuple(self._items)))
-            self._items = []
 
-    def _inline(self, line: str, number: int) -> tuple[Inline, ...]:
-        """The template's own words (strong spans, emoticons) and the values between them."""
-        content: list[Inline] = []
-        strong = False
-        for index, piece in enumerate(_INLINE.split(line)):
-            if index % 2 == 0:
-                if "\x00" in piece:
-                    raise self._error(number, "the template's text holds a NUL character")
-                _append_words(content, piece, strong)
-            elif piece == "*":
-                strong = not strong
-            elif not piece.startswith("\x00"):
-                content.append(Emoticon(piece[1:-1]))
-            elif strong:
-                raise self._error(number, "a {{ value }} inside *strong* text: keep values outside the stars")
-            elif text := base64.b64decode(piece[2:-1]).decode("utf-8", "surrogatepass"):
-                content.append(Value(text, ValueKind(piece[1])))
-        if strong:
-            raise self._error(number, "a *strong* text is not closed on its line")
-        return tuple(content)
-
-    def _error(self, number: int, problem: str) -> ConfigurationError:
-        where = f"{self._template}:{number}" if number else self._template
-        return ConfigurationError(f"{where}: {problem}")
+def _error(template: str, number: int, problem: str) -> ConfigurationError:
+    where = f"{template}:{number}" if number else template
+    return ConfigurationError(f"{where}: {problem}")
 
 
 def _append_words(content: list[Inline], text: str, strong: bool) -> None:

@@ -90,19 +90,7 @@ class Renderer:
     text: jinja2.Environment
     html: jinja2.Environment
 
-    def comment(self, assessment: Assessment, *, limit: int = COMMENT_CHAR_LIMIT) -> str:
-        """The Jira comment in wiki markup (REST v2)."""
-        return str(self.comment_body(assessment, CommentFormat.WIKI, limit=limit).content)
-
-    def comment_adf(self, assessment: Assessment, *, limit: int = COMMENT_CHAR_LIMIT) -> Adf:
-        """The Jira comment as an ADF document (REST v3)."""
-        body = self.comment_body(assessment, CommentFormat.ADF, limit=limit).content
-        assert isinstance(body, dict)
-        return body
-
-    def comment_body(
-        self, assessment: Assessment, comment_format: CommentFormat, *, limit: int = COMMENT_CHAR_LIMIT
-    ) -> CommentBody:
+    def comment_body(self, assessment: Assessment, comment_format: CommentFormat) -> CommentBody:
         """The Jira comment in one format; long finding lists are shortened with a count, never cut."""
         shown: int | None = None
         while True:
@@ -111,18 +99,14 @@ class Renderer:
             body: str | Adf = (
                 to_adf(document, verdict=assessment.verdict.value) if as_adf else to_wiki(document)
             )
-            if len(body if isinstance(body, str) else compact_json(body)) <= limit:
+            if len(body if isinstance(body, str) else compact_json(body)) <= COMMENT_CHAR_LIMIT:
                 return CommentBody(comment_format, body)
             shown = (len(_reportable(assessment)) if shown is None else shown) - 1
             if shown < 0:
                 raise ConfigurationError(
-                    f"the verdict comment is longer than Jira allows ({limit} characters) even with "
-                    f"every finding left out: shorten {COMMENT_TEMPLATE} or the checklists' texts"
+                    f"the verdict comment is longer than Jira allows ({COMMENT_CHAR_LIMIT} characters) "
+                    f"even with every finding left out: shorten {COMMENT_TEMPLATE} or the checklists' texts"
                 )
-
-    def comment_text(self, assessment: Assessment, comment_format: str) -> str:
-        """The comment as `--format jira` or `adf` prints it (`comment_format` is its name)."""
-        return self.comment_body(assessment, CommentFormat(comment_format)).printable()
 
     def comment_document(self, assessment: Assessment, *, shown: int | None = None) -> Document:
         """The comment's block structure, one for both formats, with every value sealed (see module)."""
