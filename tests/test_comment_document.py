@@ -24,7 +24,6 @@ from gonogo.core.errors import ConfigurationError
 from gonogo.core.jira_shapes.comment_format import CommentFormat, comment_format
 from gonogo.core.pipeline.findings import Assessment
 from gonogo.flows.assessor import Assessor, build_assessor
-from gonogo.render.comment_formats import to_adf, to_wiki
 from gonogo.render.document import (
     BulletList,
     Emoticon,
@@ -38,6 +37,8 @@ from gonogo.render.document import (
     Words,
     parse_document,
     seal,
+    to_adf,
+    to_wiki,
 )
 from gonogo.render.wikimarkup import escape_inline, is_inert
 from gonogo.sources.config import Settings

@@ -34,7 +34,7 @@ from gonogo.core.pipeline.ticket import Ticket
 from gonogo.core.pipeline.verdict import Verdict
 from gonogo.flows.assessor import Assessor, build_assessor
 from gonogo.render.check_json import report_document
-from gonogo.render.comment_formats import compact_json
+from gonogo.render.document import compact_json
 from gonogo.render.renderer import COMMENT_CHAR_LIMIT
 from gonogo.sources.config import Settings
 from gonogo.sources.resources import bundled_vocabulary, schema_path

@@ -23,7 +23,6 @@ from test_wikimarkup import fold
 from wiki_oracle import Adf, live_constructs, oracle_unavailable_reason, plain_text, render_wiki_to_adf
 
 from gonogo.flows.assessor import build_assessor
-from gonogo.render.comment_formats import to_wiki
 from gonogo.render.document import (
     BulletList,
     Document,
@@ -37,6 +36,7 @@ from gonogo.render.document import (
     Words,
     parse_document,
     seal,
+    to_wiki,
 )
 from gonogo.render.wikimarkup import is_inert
 from gonogo.sources.config import Settings

@@ -34,8 +34,17 @@ from gonogo.core.text import display_value
 from gonogo.redaction import redact
 from gonogo.render import wikimarkup
 from gonogo.render.codes import failed_title, question_text, refusal_text
-from gonogo.render.comment_formats import Adf, compact_json, to_adf, to_wiki
-from gonogo.render.document import Document, ValueKind, parse_document, seal, seal_unsealed
+from gonogo.render.document import (
+    Adf,
+    Document,
+    ValueKind,
+    compact_json,
+    parse_document,
+    seal,
+    seal_unsealed,
+    to_adf,
+    to_wiki,
+)
 from gonogo.sources.resources import bundled_dir, bundled_vocabulary
 
 COMMENT_TEMPLATE = "comment.jira.j2"
