@@ -270,8 +270,6 @@ def _adf_content(content: tuple[Inline, ...]) -> Adf:
     """Inline nodes; neighbouring unmarked text (wording and values) shares one text node."""
     nodes: list[Adf] = []
     for node in map(_adf_inline, content):
-        if node is None:
-            continue
         if nodes and nodes[-1].keys() == node.keys() == {"type", "text"}:
             nodes[-1] = {"type": "text", "text": nodes[-1]["text"] + node["text"]}
         else:
@@ -279,18 +277,17 @@ def _adf_content(content: tuple[Inline, ...]) -> Adf:
     return {"content": nodes} if nodes else {}
 
 
-def _adf_inline(item: Inline) -> Adf | None:
+def _adf_inline(item: Inline) -> Adf:
+    """An inline item as its ADF node (the parser makes no empty Words or Value)."""
     match item:
-        case Words(text, strong) if text:
+        case Words(text, strong):
             return {"type": "text", "text": text, **({"marks": [{"type": "strong"}]} if strong else {})}
-        case Value(text) if text:
+        case Value(text):
             return {"type": "text", "text": wikimarkup.inline_plain(text)}
         case Emoticon(name):
             short_name, emoji_id = _EMOJI[name]
             return {"type": "emoji", "attrs": {"shortName": short_name, "id": emoji_id, "text": short_name}}
-        case LineBreak():
-            return {"type": "hardBreak"}
-    return None
+    return {"type": "hardBreak"}  # a LineBreak
 
 
 def to_wiki(document: Document) -> str:

@@ -35,7 +35,6 @@ from gonogo.redaction import redact
 from gonogo.render import wikimarkup
 from gonogo.render.codes import failed_title, question_text, refusal_text
 from gonogo.render.document import (
-    Adf,
     Document,
     ValueKind,
     compact_json,
@@ -101,21 +100,16 @@ class Renderer:
 
     def comment_body(self, assessment: Assessment, comment_format: CommentFormat) -> CommentBody:
         """The Jira comment in one format; long finding lists are shortened with a count, never cut."""
-        shown: int | None = None
-        while True:
+        as_adf = comment_format is CommentFormat.ADF
+        for shown in (None, *reversed(range(len(_reportable(assessment))))):  # all, then fewer
             document = self.comment_document(assessment, shown=shown)
-            as_adf = comment_format is CommentFormat.ADF
-            body: str | Adf = (
-                to_adf(document, verdict=assessment.verdict.value) if as_adf else to_wiki(document)
-            )
+            body = to_adf(document, verdict=assessment.verdict.value) if as_adf else to_wiki(document)
             if len(body if isinstance(body, str) else compact_json(body)) <= COMMENT_CHAR_LIMIT:
                 return CommentBody(comment_format, body)
-            shown = (len(_reportable(assessment)) if shown is None else shown) - 1
-            if shown < 0:
-                raise ConfigurationError(
-                    f"the verdict comment is longer than Jira allows ({COMMENT_CHAR_LIMIT} characters) "
-                    f"even with every finding left out: shorten {COMMENT_TEMPLATE} or the checklists' texts"
-                )
+        raise ConfigurationError(
+            f"the verdict comment is longer than Jira allows ({COMMENT_CHAR_LIMIT} characters) even with "
+            f"every finding left out: shorten {COMMENT_TEMPLATE} or the checklists' texts"
+        )
 
     def comment_document(self, assessment: Assessment, *, shown: int | None = None) -> Document:
         """The comment's block structure, one for both formats, with every value sealed (see module)."""
