@@ -54,7 +54,6 @@ def setup(
     force: bool,
     list_fields: bool,
     webhook_url: str | None,
-    verbose: int,
 ) -> None:
     """Write a gonogo.toml matched to this site's fields and options.
 
@@ -66,14 +65,12 @@ def setup(
     and issue_types, the events it handles, a secret written to [webhook].secret_file), or updates
     the one already there. Needs the Administer Jira permission.
     """
-    from gonogo.cli.exits import more_verbose
     from gonogo.core.errors import InputError
     from gonogo.flows.assessor import field_map
     from gonogo.flows.site_setup import mapped_properties
     from gonogo.jira.gateway import JiraGateway
     from gonogo.render.renderer import make_renderer
 
-    more_verbose(ctx, verbose)
     if webhook_url is None and target is not None and os.path.exists(target) and not force:
         raise InputError(f"{target} exists: choose another file, or add --force to replace it")
     settings = load(ctx)
@@ -141,16 +138,15 @@ def _write_configuration(
 )
 @verbose_option
 @click.pass_context
-def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) -> Problems:
+def doctor(ctx: click.Context, sample: str | None, service: bool) -> Problems:
     """Check the configuration against the site, one line per check; exit 0 if all is well, else 3."""
     from pathlib import Path
 
-    from gonogo.cli.exits import Problems, more_verbose
+    from gonogo.cli.exits import Problems
     from gonogo.flows.doctor import Status, doctor_lines
 
     if service:
         require_serve_extra("gonogo doctor --service")
-    more_verbose(ctx, verbose)
     settings = load(ctx)
     key = _sample_key(sample, settings.jira.browse_url)
     lines = doctor_lines(settings, key, service=service, environ=os.environ)

@@ -44,7 +44,6 @@ def check_ticket(
     ref: TicketRef,
     *,
     assessor: Assessor,
-    jira: JiraSettings,
     today: date,
     dry_run: bool,
     connect: Callable[[JiraSettings], JiraGateway] | None = None,
@@ -59,6 +58,7 @@ def check_ticket(
         from gonogo.jira.gateway import JiraGateway  # noqa: PLC0415
 
         connect = JiraGateway
+    jira = assessor.settings.jira
     gateway = connect(jira)
     ticket = gateway.fetch_ticket(ref.key, fields=assessor.fields_to_fetch())
     return assess_and_post(ticket, gateway, assessor=assessor, jira=jira, today=today, dry_run=dry_run)
