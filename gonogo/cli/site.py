@@ -149,7 +149,7 @@ def doctor(ctx: click.Context, sample: str | None, service: bool) -> Problems:
         require_serve_extra("gonogo doctor --service")
     settings = load(ctx)
     key = _sample_key(sample, settings.jira.browse_url)
-    lines = doctor_lines(settings, key, service=service, environ=os.environ)
+    lines = list(doctor_lines(settings, key, service=service, environ=os.environ))
     problems = sum(line.status is Status.PROBLEM for line in lines)
     echo_page(
         settings,
