@@ -13,7 +13,6 @@ from gonogo.cli.serve import require_serve_extra
 if TYPE_CHECKING:
     from gonogo.cli.exits import Problems
     from gonogo.jira.gateway import JiraGateway
-    from gonogo.render.renderer import Renderer
     from gonogo.sources.config import Settings
 
 sample_option = click.option(
@@ -69,7 +68,6 @@ def setup(
     from gonogo.flows.assessor import field_map
     from gonogo.flows.site_setup import mapped_properties
     from gonogo.jira.gateway import JiraGateway
-    from gonogo.render.renderer import make_renderer
 
     if webhook_url is None and target is not None and os.path.exists(target) and not force:
         raise InputError(f"{target} exists: choose another file, or add --force to replace it")
@@ -81,42 +79,32 @@ def setup(
         echo_page(settings, "setup-webhook.txt.j2", done=registration)
         return
     key = _sample_key(sample, settings.jira.browse_url)
-    gateway, renderer = JiraGateway(settings.jira), make_renderer(settings.template_dir)
+    gateway = JiraGateway(settings.jira)
     if list_fields:
         listed = mapped_properties(gateway.site_fields(), field_map(settings))
-        page = renderer.text_page("site-fields.txt.j2", fields=listed, unrecorded=sorted(settings.unrecorded))
-        click.echo(page, nl=False)
+        echo_page(settings, "site-fields.txt.j2", fields=listed, unrecorded=sorted(settings.unrecorded))
         return
-    _write_configuration(gateway, settings, renderer, key, target)
+    _write_configuration(gateway, settings, key, target)
 
 
 def _write_configuration(
-    gateway: JiraGateway, settings: Settings, renderer: Renderer, key: str | None, target: str | None
+    gateway: JiraGateway, settings: Settings, key: str | None, target: str | None
 ) -> None:
     """The gonogo.toml matched to the site, to `target` or stdout, then the summary of what it matched."""
     from pathlib import Path
 
     from gonogo.core.errors import InputError
     from gonogo.flows.site_setup import plan_setup
+    from gonogo.render.renderer import make_renderer
     from gonogo.sources.resources import bundled_vocabulary
 
     kind, _ = gateway.server_info()
     plan = plan_setup(
         bundled_vocabulary(), gateway.site_fields(), gateway.editable_fields(key) if key else None
     )
-    jira = settings.jira
-    deployment = "cloud" if kind == "Cloud" else "data-center"
-    site = {"url": jira.url, "cloud_id": jira.cloud_id, "site_url": jira.site_url, "deployment": deployment}
-    text = renderer.text_page("setup.toml.j2", sample=key, plan=plan, kind=kind, **site)
-    summary = renderer.text_page(
-        "setup-summary.txt.j2",
-        target=target,
-        matched=len(plan.matched),
-        properties=len(plan.fields),
-        unrecorded=len(plan.unrecorded),
-        aliases=sum(len(o.aliases) for o in plan.options),
-        todo=plan.todo_lines,
-    )
+    renderer = make_renderer(settings.template_dir)
+    text = renderer.text_page("setup.toml.j2", sample=key, plan=plan, kind=kind, jira=settings.jira)
+    summary = renderer.text_page("setup-summary.txt.j2", target=target, plan=plan)
     if target is None:
         click.echo(text, nl=False)
     else:

@@ -111,11 +111,9 @@ def run_report(
                 keep(row)
         except BaseException:  # Ctrl-C, a failed search: nothing sent from now on, no ticket half-written
             shared.stop()
-            if run.writer is not None:
-                run.writer.shutdown(wait=False, cancel_futures=True)
+            run.writer.shutdown(wait=False, cancel_futures=True)
             raise
-    if run.writer is not None:
-        run.writer.shutdown()
+    run.writer.shutdown()
     log.info("the search found %d ticket(s) (%s search)", totals.tickets, run.deployment.value)
     portfolio = _portfolio(run, kept)
     if on_row is not None:
@@ -168,7 +166,7 @@ class _Changed:
 
 class _Run:
     """One report's parts, resolved once from the site: its deployment (how to page), its field ids
-    (what to search for, and how the assessor reads them) and the writers (None: read-only)."""
+    (what to search for, and how the assessor reads them) and the writers (started by the first write)."""
 
     def __init__(self, request: ReportRequest, assessor: Assessor, gateways: _GatewayPerThread) -> None:
         self.request = request
@@ -180,11 +178,7 @@ class _Run:
         self.fields = search_fields(assessor, names, post=request.post) + closed
         self.field_names = {fid: names[fid] for fid in self.fields if fid in names}
         self.assessor = replace(assessor, field_map={**assessor.field_map, **field_ids(assessor, names)})
-        self.writer = (
-            ThreadPoolExecutor(request.concurrency, thread_name_prefix="gonogo-report")
-            if request.post
-            else None
-        )
+        self.writer = ThreadPoolExecutor(request.concurrency, thread_name_prefix="gonogo-report")
 
     def search(
         self, jql: str | None = None, *, expand: tuple[str, ...] = ("changelog",)
@@ -241,7 +235,7 @@ class _Run:
         except Exception as exc:
             return _unchecked(ticket, exc)
         row = self.row(assessment, ticket, proposal, closed)
-        if self.writer is None:
+        if not self.request.post:
             return row
         try:
             inputs = self.assessor.inputs_digest(assessment, proposal)
@@ -285,7 +279,6 @@ class _Run:
             body = self.assessor.renderer.comment_body(assessment, self.jira.comment_format)
         except Exception as exc:
             return _not_posted(row, exc)
-        assert self.writer is not None  # only --post has changed tickets
         return self.writer.submit(self.write, assessment, body, ticket, changed.inputs, row)
 
     def write(self, assessment: Assessment, body: CommentBody, ticket: Ticket, inputs: str, row: Row) -> Row:
