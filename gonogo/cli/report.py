@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -72,17 +72,15 @@ if TYPE_CHECKING:
 @click.pass_context
 def report(
     ctx: click.Context,
+    /,
     jql: str | None,
     project: str | None,
     output_format: str,
     output: str | None,
-    post: bool,
-    concurrency: int,
-    max_tickets: int,
     since: datetime | None,
-    outcomes: bool,
     section: str,
     today: date | None,
+    **asked: Any,  # post, concurrency, max_tickets and outcomes, as the request names them
 ) -> FailedRows:
     """Assess every ticket a search finds and print one portfolio report, worst first.
 
@@ -98,18 +96,15 @@ def report(
         raise click.UsageError("give either --jql or --project (one of them)")
     if section != "tickets" and output_format != "csv":
         raise click.UsageError("--section chooses a CSV section: add --format csv")
-    if outcomes and post:
+    if asked["outcomes"] and asked["post"]:
         raise click.UsageError("--outcomes reports on closed bids and posts nothing: leave out --post")
     colour = output is None and output_format == "text" and use_colour()
     settings = load(ctx)
     request = ReportRequest(
         jql=jql if jql is not None else project_jql(str(project)),
         today=today or date.today(),
-        post=post,
-        concurrency=concurrency,
-        max_tickets=max_tickets,
         since=since.date() if since else None,
-        outcomes=outcomes,
+        **asked,
     )
     settings.jira.require_connection()
     assessor = build_assessor(settings)
