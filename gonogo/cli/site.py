@@ -9,6 +9,7 @@ import click
 
 from gonogo.cli.common import echo_page, load, verbose_option
 from gonogo.cli.serve import require_serve_extra
+from gonogo.core.errors import InputError
 
 if TYPE_CHECKING:
     from gonogo.cli.exits import Problems
@@ -64,7 +65,6 @@ def setup(
     and issue_types, the events it handles, a secret written to [webhook].secret_file), or updates
     the one already there. Needs the Administer Jira permission.
     """
-    from gonogo.core.errors import InputError
     from gonogo.flows.assessor import field_map
     from gonogo.flows.site_setup import mapped_properties
     from gonogo.jira.gateway import JiraGateway
@@ -93,7 +93,6 @@ def _write_configuration(
     """The gonogo.toml matched to the site, to `target` or stdout, then the summary of what it matched."""
     from pathlib import Path
 
-    from gonogo.core.errors import InputError
     from gonogo.flows.site_setup import plan_setup
     from gonogo.render.renderer import make_renderer
     from gonogo.sources.resources import bundled_vocabulary
@@ -152,7 +151,6 @@ def doctor(ctx: click.Context, sample: str | None, service: bool) -> Problems:
 
 def _sample_key(sample: str | None, jira_url: str | None) -> str | None:
     """The --from ticket as an issue key (a browse URL of the configured site works too)."""
-    from gonogo.core.errors import InputError
     from gonogo.sources.tickets import IssueKeyRef, parse_ticket_ref
 
     if sample is None:
