@@ -37,7 +37,8 @@ from gonogo.core.text import clipped
 from gonogo.flows.assessor import ALWAYS_FETCHED, WAIVER_ORIGIN_FIELDS, Assessor
 from gonogo.flows.check_ticket import post_verdict, posted_inputs
 from gonogo.jira.comment_plan import standing_comment
-from gonogo.jira.gateway import JiraGateway, SearchPage
+from gonogo.jira.gateway import JiraGateway
+from gonogo.jira.rest import Page
 from gonogo.jira.throttle import Throttle
 
 log = logging.getLogger(__name__)
@@ -180,9 +181,7 @@ class _Run:
         self.assessor = replace(assessor, field_map={**assessor.field_map, **field_ids(assessor, names)})
         self.writer = ThreadPoolExecutor(request.concurrency, thread_name_prefix="gonogo-report")
 
-    def search(
-        self, jql: str | None = None, *, expand: tuple[str, ...] = ("changelog",)
-    ) -> Iterator[SearchPage]:
+    def search(self, jql: str | None = None, *, expand: tuple[str, ...] = ("changelog",)) -> Iterator[Page]:
         """Search pages on the calling thread's gateway, refused once a total says there are too many."""
         for page in self.gateways.gateway.search(
             jql or self.request.jql,
@@ -260,7 +259,7 @@ class _Run:
             for page in (
                 self.search(f"id in ({', '.join(ids)})", expand=("changelog", "editmeta")) if ids else ()
             ):
-                items = map(self.read, page.issues)
+                items = map(self.read, page.items)
                 found.update((item.id, item) for item in items if isinstance(item, Ticket) and item.id)
         except GonogoError as exc:  # the path then proposes any option: worse, but no reason to stop
             log.warning("the edit screens could not be read (%s)", _line(exc))
@@ -316,14 +315,14 @@ class _Run:
         )
 
 
-def _settled_rows(pages: Iterable[SearchPage], run: _Run, progress: Progress | None) -> Iterator[Row]:
+def _settled_rows(pages: Iterable[Page], run: _Run, progress: Progress | None) -> Iterator[Row]:
     """Every page judged as it arrives, its rows settled in the search's order. At most twice
     `concurrency` tickets wait on their writes before the oldest is waited for."""
     found = 0
     seen: set[str] = set()
     waiting: deque[Row | Future[Row]] = deque()
     for page in pages:
-        fresh = [item for item in map(run.read, page.issues) if _first_time(item, seen)]
+        fresh = [item for item in map(run.read, page.items) if _first_time(item, seen)]
         found += len(fresh)
         if found > run.request.max_tickets:  # Cloud's search has no total: the count so far decides
             raise _too_many(run.request)
@@ -353,7 +352,7 @@ def _portfolio(run: _Run, rows: list[Row]) -> Portfolio:
     return portfolio
 
 
-def _fetched_ahead(pages: Iterator[SearchPage]) -> Generator[SearchPage]:
+def _fetched_ahead(pages: Iterator[Page]) -> Generator[Page]:
     """The pages, each fetched on a thread of its own while the one before is judged, so memory holds
     two at most; a failed search is raised here. Closing joins no thread: one may be waiting on Jira
     (Ctrl-C during a slow page); as a daemon it ends with its request."""
@@ -373,9 +372,9 @@ def _fetched_ahead(pages: Iterator[SearchPage]) -> Generator[SearchPage]:
         sys.setswitchinterval(interval)
 
 
-def _fetch_next(pages: Iterator[SearchPage]) -> queue.SimpleQueue[SearchPage | BaseException | None]:
+def _fetch_next(pages: Iterator[Page]) -> queue.SimpleQueue[Page | BaseException | None]:
     """Where the next page arrives from a daemon thread: None after the last, or what the search raised."""
-    arrival: queue.SimpleQueue[SearchPage | BaseException | None] = queue.SimpleQueue()
+    arrival: queue.SimpleQueue[Page | BaseException | None] = queue.SimpleQueue()
 
     def fetch() -> None:
         try:
