@@ -116,9 +116,21 @@ def run_report(
             raise
     run.writer.shutdown()
     log.info("the search found %d ticket(s) (%s search)", totals.tickets, run.deployment.value)
-    portfolio = _portfolio(run, kept)
+    portfolio = build_portfolio(
+        kept,
+        query=request.jql,
+        today=request.today,
+        site=jira.browse_url,
+        posted=request.post,
+        since=request.since,
+    )
     if on_row is not None:
         portfolio = replace(portfolio, totals=totals)
+    if request.outcomes:
+        outcomes = outcomes_section(
+            closed_bids(portfolio.rows), checklists=assessor.checklists, thresholds=assessor.thresholds
+        )
+        portfolio = replace(portfolio, outcomes=outcomes)
     return ReportRun(portfolio, sum(gateway.round_trips for gateway in gateways))
 
 
@@ -333,23 +345,6 @@ def _settled_rows(pages: Iterable[Page], run: _Run, progress: Progress | None) -
             yield _result(waiting.popleft())
     while waiting:
         yield _result(waiting.popleft())
-
-
-def _portfolio(run: _Run, rows: list[Row]) -> Portfolio:
-    request = run.request
-    portfolio = build_portfolio(
-        rows,
-        query=request.jql,
-        today=request.today,
-        site=run.jira.browse_url,
-        posted=request.post,
-        since=request.since,
-    )
-    if request.outcomes:
-        found, assessor = closed_bids(portfolio.rows), run.assessor
-        report = outcomes_section(found, checklists=assessor.checklists, thresholds=assessor.thresholds)
-        portfolio = replace(portfolio, outcomes=report)
-    return portfolio
 
 
 def _fetched_ahead(pages: Iterator[Page]) -> Generator[Page]:
