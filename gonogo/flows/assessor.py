@@ -135,24 +135,14 @@ class Assessor:
 
         derived = {name for name, spec in self.vocabulary.properties.items() if spec.is_derived}
         inputs = {name: value for name, value in proposal.values.items() if name not in derived}
-        path = find_path(
+        return find_path(
             assessment,
             inputs=inputs,
             derive=with_derived,
             reassess=reassess,
             vocabulary=path_to_go.narrowed(self.vocabulary, offered, inputs),
-        )
-        field_names = {
-            prop: source.field_name
-            for prop, source in proposal.sources.items()
-            if source.field_id is not None and source.field_name != source.field_id
-        }
-        return path_to_go.in_site_words(
-            path,
-            vocabulary=self.vocabulary,
             options=options,
             current_texts=proposal.site_texts,
-            field_names=field_names,
         )
 
     def _change(
@@ -228,9 +218,9 @@ def rule_context(settings: Settings, files: Sequence[ChecklistFile]) -> tuple[di
     """The thresholds in force and the properties rules may use (mapped, derived, declared signals and
     those the site does not record): what a check and the linter share."""
     vocabulary = bundled_vocabulary()
-    thresholds = rules.resolve_thresholds(rules.all_thresholds(files, vocabulary), settings.thresholds)
+    thresholds = rules.thresholds_in_force(files, vocabulary, settings.thresholds)
     derived = {name for name, spec in vocabulary.properties.items() if spec.is_derived}
-    signals = text_signals.signal_properties(files)
+    signals = text_signals.signal_labels(files)
     return thresholds, {*field_map(settings), *derived, *signals, *settings.unrecorded}
 
 
@@ -248,7 +238,7 @@ def build_assessor(settings: Settings) -> Assessor:
     vocabulary = (
         bundled_vocabulary()
         .with_placeholders(settings.placeholders)
-        .with_flags(text_signals.signal_labels(signals))
+        .with_flags(text_signals.signal_labels(files))
     )
     checklists = tuple(
         rules.compile_checklist(f, thresholds, known, validator=settings.condition_validator) for f in files

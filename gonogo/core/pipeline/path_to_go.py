@@ -2,9 +2,9 @@
 
 Asked of the real compiled rules over re-derived properties, so it cannot drift from the checklists.
 Only editable inputs are searched (the deadline, never `days_to_deadline`); missing information is
-listed with `needed` None. The path is searched in gonogo's vocabulary, then put in the site's words
-(field names, option texts, who can act): the site's options may read otherwise and its edit
-screen may not offer every value.
+listed with `needed` None. The path is searched in gonogo's vocabulary (narrowed to the options the
+site's edit screen offers), and each change is put in the site's words (field names, option texts,
+who can act) as it is made.
 """
 
 from __future__ import annotations
@@ -68,6 +68,8 @@ class PathToGo:
 
 Derive = Callable[[Mapping[str, Any]], Mapping[str, Any]]
 Reassess = Callable[[Mapping[str, Any], Sequence[Checklist]], Assessment]
+OptionTexts = Mapping[str, Mapping[str, str]]
+"""Property → vocabulary value → the site's text for it (only values the site can hold)."""
 
 
 def find_path(
@@ -77,12 +79,15 @@ def find_path(
     derive: Derive,
     reassess: Reassess,
     vocabulary: Vocabulary,
+    options: OptionTexts | None = None,
+    current_texts: Mapping[str, str] | None = None,
 ) -> PathToGo:
-    """The path from this assessment to GO (empty for a GO); `reassess` judges changed inputs."""
+    """The path from this assessment to GO (empty for a GO); `reassess` judges changed inputs.
+    `options` and `current_texts` (the proposal's `site_texts`) word the changes as the site does."""
     if not _blocking(assessment.findings, held=False) and not assessment.missing_information:
         return PathToGo(steps=(), verified=True)
     rejudge = Rejudge(reassess, assessment.checklists, vocabulary)
-    search = _Search(assessment, inputs, derive, rejudge, vocabulary)
+    search = _Search(assessment, inputs, derive, rejudge, vocabulary, options or {}, current_texts or {})
     changes, uncleared = search.greedy()
     search.prune(changes)
     if len(changes) > 1:
@@ -139,13 +144,15 @@ def _differs(name: str, one: Mapping[str, Any], other: Mapping[str, Any]) -> boo
 
 @dataclass(frozen=True)
 class _Search:
-    """The assessment, its inputs and how to judge changed ones."""
+    """The assessment, its inputs, how to judge changed ones, and the site's words for the changes."""
 
     assessment: Assessment
     inputs: Mapping[str, Any]
     derive: Derive
     rejudge: Callable[[Mapping[str, Any]], list[Finding]]
     vocabulary: Vocabulary
+    options: OptionTexts
+    current_texts: Mapping[str, str]
 
     def greedy(self) -> tuple[dict[str, Any], list[str]]:
         """One change at a time, for the worst failed gate, the whole ticket re-assessed after each."""
@@ -158,11 +165,12 @@ class _Search:
             todo = [f for f in _blocking(current, held=held) if f.ref not in uncleared]
             if not todo:
                 break
-            options = self.clearing_changes([todo[0].rule], {**self.inputs, **changes})
-            if not options:
+            clearing = self.clearing_changes([todo[0].rule], {**self.inputs, **changes})
+            if not clearing:
                 uncleared.append(todo[0].ref)
                 continue
-            changes[options[0].property] = options[0].needed
+            name = next(iter(clearing))
+            changes[name] = clearing[name]
             current = self.rejudge({**self.inputs, **changes})
         return changes, uncleared
 
@@ -217,7 +225,9 @@ class _Search:
                 Step(
                     change=self.change(name, self.inputs.get(name), needed),
                     rules=tuple(f.ref for f in cleared),
-                    alternatives=tuple(a for a in instead if a.property not in changes),
+                    alternatives=tuple(
+                        self.change(n, self.inputs.get(n), v) for n, v in instead.items() if n not in changes
+                    ),
                 )
             )
         return steps
@@ -233,19 +243,26 @@ class _Search:
         ]
 
     def change(self, name: str, current: Any, needed: Any) -> Fix:
-        properties = self.vocabulary.properties
+        """A change in the site's words: its field name, its option texts; `needed` stays the vocabulary's
+        value (a `SiteOption` where the site spells it otherwise), which templates compare."""
+        spec = self.vocabulary.properties.get(name)
         label = next(
             (e.label for f in self.assessment.findings for e in f.evidence if e.property == name),
-            properties[name].label if name in properties else name,
+            spec.label if spec else name,
         )
-        return Fix(name, label, current, needed)
+        set_to = needed
+        if spec is not None and spec.enum and isinstance(needed, str):
+            set_to = self.options.get(name, {}).get(needed, needed)
+            needed = SiteOption(needed, site_text=set_to) if set_to != needed else needed
+        if isinstance(current, str) and name in self.current_texts:
+            current = SiteOption(current, site_text=self.current_texts[name])
+        return Fix(name, label, current, needed, set_to, spec.actor if spec else None)
 
-    def clearing_changes(self, rules: Sequence[Rule], inputs: Mapping[str, Any]) -> list[Fix]:
+    def clearing_changes(self, rules: Sequence[Rule], inputs: Mapping[str, Any]) -> dict[str, Any]:
         """For each input the rules depend on, the nearest value after which all hold; most direct first."""
         names = dict.fromkeys(name for rule in rules for name in self.sources(rule))
         found = ((name, self.clearing_value(name, rules, inputs)) for name in names)
-        specs = self.vocabulary.properties
-        return [Fix(n, specs[n].label, inputs[n], needed) for n, needed in found if needed is not None]
+        return {name: needed for name, needed in found if needed is not None}
 
     def clearing_value(self, name: str, rules: Sequence[Rule], inputs: Mapping[str, Any]) -> Any:
         """The value of input `name` nearest to its value in `inputs` after which all the rules hold."""
@@ -391,10 +408,6 @@ def _is_iso_date(text: str) -> bool:
     return True
 
 
-OptionTexts = Mapping[str, Mapping[str, str]]
-"""Property → vocabulary value → the site's text for it (only values the site can hold)."""
-
-
 def option_spellings(table: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]]:
     """`[values]` reversed: each vocabulary value's first site text, as gonogo.toml writes it."""
     spelled: dict[str, dict[str, str]] = {}
@@ -430,38 +443,3 @@ def narrowed(vocabulary: Vocabulary, offered: OptionTexts, inputs: Mapping[str, 
         kept = tuple(value for value in spec.enum if value in texts or value == inputs.get(name))
         properties[name] = replace(spec, enum=kept)
     return replace(vocabulary, properties=properties)
-
-
-def in_site_words(
-    path: PathToGo,
-    *,
-    vocabulary: Vocabulary,
-    options: OptionTexts,
-    current_texts: Mapping[str, str],
-    field_names: Mapping[str, str],
-) -> PathToGo:
-    """The path with every change in the site's words; `needed` keeps the vocabulary value for comparisons."""
-
-    def worded(change: Fix) -> Fix:
-        spec = vocabulary.properties.get(change.property)
-        needed, set_to = change.needed, change.needed
-        if spec is not None and spec.enum and isinstance(needed, str):
-            set_to = options.get(change.property, {}).get(needed, needed)
-            needed = SiteOption(needed, site_text=set_to) if set_to != needed else needed
-        current = change.current
-        if isinstance(current, str) and change.property in current_texts:
-            current = SiteOption(current, site_text=current_texts[change.property])
-        return replace(
-            change,
-            field=field_names.get(change.property, change.field),
-            current=current,
-            needed=needed,
-            set_to=set_to,
-            actor=spec.actor if spec is not None else None,
-        )
-
-    steps = tuple(
-        replace(step, change=worded(step.change), alternatives=tuple(worded(a) for a in step.alternatives))
-        for step in path.steps
-    )
-    return replace(path, steps=steps)
