@@ -98,6 +98,11 @@ class Finding:
         )
 
     @property
+    def inputs(self) -> list[str]:
+        """The properties its values come from: derived ones replaced by what they are derived from."""
+        return [e.property for e in self.evidence if not e.derived]
+
+    @property
     def ref(self) -> str:
         return f"{self.checklist}/{self.rule.id}"
 
@@ -164,7 +169,7 @@ def evaluate(
     vocabulary: Vocabulary,
     *,
     waivers: WaiverContext,
-    decisions: DecisionContext | None = None,
+    decisions: DecisionContext,
 ) -> Assessment:
     applicable = tuple(
         c for c in checklists if c.applies_to(project=ticket.project_key, issue_type=ticket.issue_type)
@@ -202,9 +207,7 @@ def evaluate(
         coverage=coverage(findings),
         thresholds=dict(proposal.thresholds),
         approvers=waivers.named_approvers(),
-        decision=None
-        if decisions is None
-        else decision_on(
+        decision=decision_on(
             ticket, proposal, verdict=verdict, facts=facts, histories=waivers.histories, context=decisions
         ),
     )
@@ -348,7 +351,7 @@ def _not_resting_on_doubt(findings: tuple[Finding, ...], vocabulary: Vocabulary)
         name
         for f in findings
         if f.doubts
-        for name in _inputs(f.rule.uses, vocabulary)
+        for name in f.inputs
         if vocabulary.properties[name].type != "boolean"  # what the text says is quoted, not doubted
     }
     if not doubted:
@@ -358,16 +361,10 @@ def _not_resting_on_doubt(findings: tuple[Finding, ...], vocabulary: Vocabulary)
         if f.outcome in (FindingStatus.PASSED, FindingStatus.FAILED)
         and not f.rule.asks
         and not f.rule.asks_only_if_known
-        and doubted & _inputs(f.rule.uses, vocabulary)
+        and not doubted.isdisjoint(f.inputs)
         else f
         for f in findings
     )
-
-
-def _inputs(names: Sequence[str], vocabulary: Vocabulary) -> set[str]:
-    """The properties a rule's values come from: derived ones replaced by what they are derived from."""
-    specs = vocabulary.properties
-    return {n for n in _with_sources(names, vocabulary) if not (n in specs and specs[n].is_derived)}
 
 
 def _with_sources(names: Sequence[str], vocabulary: Vocabulary) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -25,6 +26,7 @@ _MAX_STEPS = 20  # more changes than this is not a path anybody follows
 _DATE_REACH_DAYS = 3650
 _NUMBER_REACH = 10**12  # the farthest a number is moved: beyond any contract value or effort
 _ABSENT = object()
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")  # a needed date, as the search writes it; not an option
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class Fix:
         """How a template words the change: "up", "down", "set" (an option) or "provide"."""
         if self.needed is None:
             return "provide"
-        if isinstance(self.needed, str) and not _is_iso_date(self.needed):
+        if isinstance(self.needed, str) and not _ISO_DATE.fullmatch(self.needed):
             return "set"
         return "up" if self.current is None or self.needed > self.current else "down"
 
@@ -398,14 +400,6 @@ def _readable(number: int | float, *, up: bool) -> int | float:
     step = 10 ** (int(math.log10(abs(number))) - 2)
     rounded = (math.ceil if up else math.floor)(number / step) * step
     return int(rounded)
-
-
-def _is_iso_date(text: str) -> bool:
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
 
 
 def option_spellings(table: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]]:
