@@ -87,7 +87,7 @@ class Assessor:
         decisions = DecisionContext(self.settings.decisions, self.settings.jira.label_prefix, groups)
         judge = partial(evaluate, ticket, vocabulary=self.vocabulary, waivers=waivers, decisions=decisions)
         assessment = judge(proposal, self.checklists)
-        options, offered = self._site_options(ticket, proposal)
+        options = self._site_options(ticket, proposal)
         missing = tuple(
             replace(m, options=tuple(options[m.property].values())) if m.property in options else m
             for m in assessment.missing_information
@@ -95,7 +95,7 @@ class Assessor:
         change = self._change(ticket, proposal, assessment, histories, today)
         assessment = replace(assessment, missing_information=missing, change=change)
         if with_path:
-            path = self._path(assessment, proposal, judge, options, offered, today=today)
+            path = self._path(assessment, proposal, judge, options, today=today)
             assessment = replace(assessment, path=path)
         return assessment, proposal
 
@@ -122,7 +122,6 @@ class Assessor:
         proposal: Proposal,
         judge: Callable[[Proposal, Sequence[Checklist]], Assessment],
         options: OptionTexts,
-        offered: OptionTexts,
         *,
         today: date,
     ) -> PathToGo:
@@ -140,7 +139,7 @@ class Assessor:
             inputs=inputs,
             derive=with_derived,
             reassess=reassess,
-            vocabulary=path_to_go.narrowed(self.vocabulary, offered, inputs),
+            vocabulary=self.vocabulary,
             options=options,
             current_texts=proposal.site_texts,
         )
@@ -157,24 +156,15 @@ class Assessor:
         history = verdict_history.read_history(ticket.properties.get(self.settings.jira.comment_property))
         if not history:
             return None
-        fields = {
-            prop: verdict_history.InputField(
-                source.field_id,
-                source.field_name,
-                spec.actor,
-                quoted=spec.type != "string" or bool(spec.enum),
-            )
-            for prop, source in proposal.sources.items()
-            if (spec := self.vocabulary.properties.get(prop)) is not None
-        }
         now = verdict_history.HistoryEntry(today, assessment.verdict, assessment.score)
-        return verdict_history.change_with_edits(history, now, histories, fields)
+        return verdict_history.change_with_edits(
+            history, now, histories, sources=proposal.sources, vocabulary=self.vocabulary
+        )
 
-    def _site_options(self, ticket: Ticket, proposal: Proposal) -> tuple[OptionTexts, OptionTexts]:
-        """Each option property's values in the site's text (guessed from [values] where the site did
-        not say), and the subset its edit screen offers: what the path may propose."""
+    def _site_options(self, ticket: Ticket, proposal: Proposal) -> OptionTexts:
+        """Each option property's values the site's field can hold (those its edit screen offers, where
+        known: all the path may propose), in the site's text (guessed from [values] where it did not say)."""
         options: dict[str, dict[str, str]] = {}
-        offered: dict[str, dict[str, str]] = {}
         for prop in self.field_map:
             spec = self.vocabulary.properties.get(prop)
             if spec is None or not spec.enum:
@@ -187,9 +177,7 @@ class Assessor:
                 spellings=self._option_spellings.get(prop, {}),
                 aliases=self.option_aliases.get(prop, {}),
             )
-            if screen is not None:
-                offered[prop] = options[prop]
-        return options, offered
+        return options
 
     def configured_field_refs(self) -> dict[str, str]:
         """Property → field as written in [fields]: what a typo can break, so what gets checked."""

@@ -2,9 +2,8 @@
 
 Asked of the real compiled rules over re-derived properties, so it cannot drift from the checklists.
 Only editable inputs are searched (the deadline, never `days_to_deadline`); missing information is
-listed with `needed` None. The path is searched in gonogo's vocabulary (narrowed to the options the
-site's edit screen offers), and each change is put in the site's words (field names, option texts,
-who can act) as it is made.
+listed with `needed` None. The path is searched in gonogo's vocabulary, among the options the site's
+field can hold, and each change is put in the site's words (field names, option texts, who can act).
 """
 
 from __future__ import annotations
@@ -84,8 +83,8 @@ def find_path(
     options: OptionTexts | None = None,
     current_texts: Mapping[str, str] | None = None,
 ) -> PathToGo:
-    """The path from this assessment to GO (empty for a GO); `reassess` judges changed inputs.
-    `options` and `current_texts` (the proposal's `site_texts`) word the changes as the site does."""
+    """The path from this assessment to GO (empty for a GO); `reassess` judges changed inputs. `options`
+    (what the site's fields can hold) and `current_texts` (the proposal's `site_texts`): its words."""
     if not _blocking(assessment.findings, held=False) and not assessment.missing_information:
         return PathToGo(steps=(), verified=True)
     rejudge = Rejudge(reassess, assessment.checklists, vocabulary)
@@ -275,7 +274,12 @@ class _Search:
             values = self.derive({**inputs, name: candidate})
             return all(_holds(rule, values) for rule in rules)
 
-        return _nearest(inputs[name], self.vocabulary.properties[name], holds)
+        spec = self.vocabulary.properties[name]
+        if spec.enum:  # the options the site's field can hold, and the ticket's own
+            held = self.options.get(name, spec.enum)
+            choices = [v for v in spec.enum if v in held or v == self.inputs.get(name)]
+            return _nearest_option(inputs[name], choices, holds)
+        return _nearest(inputs[name], spec, holds)
 
     def sources(self, rule: Rule) -> list[str]:
         """The editable inputs a rule's properties come from: derived ones replaced by their sources."""
@@ -316,8 +320,6 @@ def _blocking(findings: Sequence[Finding], *, held: bool = True) -> list[Finding
 
 
 def _nearest(value: Any, spec: PropertySpec, holds: Callable[[Any], bool]) -> Any:
-    if spec.enum:
-        return _nearest_option(value, spec.enum, holds)
     if spec.type == "date":
         start = date.fromisoformat(value)
 
@@ -427,13 +429,3 @@ def site_options(
         if value in spec.enum:
             found.setdefault(value, text)
     return found
-
-
-def narrowed(vocabulary: Vocabulary, offered: OptionTexts, inputs: Mapping[str, Any]) -> Vocabulary:
-    """The vocabulary with each listed property's options cut to those the site offers (and the current)."""
-    properties = dict(vocabulary.properties)
-    for name, texts in offered.items():
-        spec = properties[name]
-        kept = tuple(value for value in spec.enum if value in texts or value == inputs.get(name))
-        properties[name] = replace(spec, enum=kept)
-    return replace(vocabulary, properties=properties)

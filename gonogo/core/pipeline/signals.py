@@ -55,16 +55,12 @@ class Signal:
 
 def compile_signals(files: Iterable[ChecklistFile], known_properties: Iterable[str]) -> tuple[Signal, ...]:
     """Every signal the checklist files declare, or raise with every problem found."""
-    signals: list[Signal] = []
-    problems: list[Problem] = []
     known = set(known_properties)
-    for checklist_file in files:
-        found, wrong = _compile_file(checklist_file, known)
-        signals += found
-        problems += wrong
+    compiled = [_compile_file(checklist_file, known) for checklist_file in files]
+    problems = [problem for _, wrong in compiled for problem in wrong]
     if problems:
         raise ChecklistFileError(problems)
-    return tuple(signals)
+    return tuple(signal for found, _ in compiled for signal in found)
 
 
 def lint_signals(checklist_file: ChecklistFile, known_properties: Iterable[str]) -> list[Problem]:
