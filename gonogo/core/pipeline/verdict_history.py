@@ -114,10 +114,8 @@ def _edits(
     specs = vocabulary.properties
     by_field: dict[str, Edit] = {}  # each field's first value before, last after, and its editors
     for entry in histories:
-        if entry.created is None or not change.before_on <= entry.created.date() <= change.on:
-            continue
         who = (entry.author.name or None) if entry.author else None
-        for prop, item in _changes_to(sources, specs, entry):
+        for prop, item in _changes_to(sources, specs, entry, change):
             edit = by_field.get(prop) or Edit(
                 prop, sources[prop].field_name, item.before, "", (), specs[prop].actor
             )
@@ -133,9 +131,12 @@ def _edits(
 
 
 def _changes_to(
-    sources: Mapping[str, Source], specs: Collection[str], entry: History
+    sources: Mapping[str, Source], specs: Collection[str], entry: History, change: VerdictChange
 ) -> list[tuple[str, FieldChange]]:
-    """The entry's changes to the properties' fields (by id or case-folded name), each with its property."""
+    """The entry's changes to the properties' fields (by id or case-folded name), each with its property,
+    if it was made from the old verdict's last day to the new one's first."""
+    if entry.created is None or not change.before_on <= entry.created.date() <= change.on:
+        return []
     ids = {s.field_id: prop for prop, s in sources.items() if s.field_id and prop in specs}
     names = {s.field_name.casefold(): prop for prop, s in sources.items() if prop in specs}
     found = ((ids.get(c.field_id or "") or names.get(c.field.casefold()), c) for c in entry.changes)
