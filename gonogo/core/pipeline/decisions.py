@@ -147,14 +147,13 @@ def decision_on(
     by = added.by if added else None
     moment = added.on if added else None
     counts = may_act(by, context.policy.owners, context.group_members)
-    reason = proposal.values.get(REASON_PROPERTY)
     return DecisionRecord(
         decision=decision,
         source=source,
         where=where,
         by=by.name if by else None,
         on=moment.date() if moment else None,
-        reason=reason if isinstance(reason, str) else None,
+        reason=proposal.values.get(REASON_PROPERTY),  # a string property: text or left out
         counts=counts,
         verdict=verdict,
         older_facts=change_after(histories, moment, facts, latest=True) if moment else None,

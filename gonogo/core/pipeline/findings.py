@@ -180,8 +180,8 @@ def evaluate(
             f"{ticket.issue_type or 'unknown'}): a verdict without checks would be a guess; "
             "check the checklists' applies_to and [checklists].disable"
         )
-    reason = proposal.values.get("waiver_reason")
-    labels = waivers_on(ticket, waivers.histories, reason=reason if isinstance(reason, str) else None)
+    # A string property: normalised to text or left out, never another type.
+    labels = waivers_on(ticket, waivers.histories, reason=proposal.values.get("waiver_reason"))
     findings = _not_resting_on_doubt(_findings(applicable, proposal, vocabulary, labels, waivers), vocabulary)
     missing = _missing_information(findings, vocabulary)
     failed = Counter(f.rule.severity for f in findings if f.outcome is FindingStatus.FAILED)
@@ -190,12 +190,11 @@ def evaluate(
         missing_information=len(missing),
         failed_majors=failed[Severity.MAJOR],
     )
-    summary = proposal.values.get("summary")
     facts = {e.field_id: e.label for f in findings for e in f.evidence if e.field_id is not None}
     return Assessment(
         ticket_key=ticket.key,
         ticket_id=ticket.id,
-        summary=summary if isinstance(summary, str) else None,
+        summary=proposal.values.get("summary"),
         verdict=verdict,
         findings=findings,
         missing_information=missing,
@@ -229,7 +228,7 @@ def _findings(
     found = []
     for checklist in applicable:
         for rule in checklist.rules:
-            seen = tuple(map(evidence, _with_sources(rule.uses, vocabulary)))
+            seen = tuple(map(evidence, read_from(rule.uses, vocabulary)))
             finding = _apply_waivers(_finding(checklist.id, rule, proposal, seen), labels, waivers)
             # Nothing to waive until the data is given, nor where no waiver is honoured.
             waivable = not finding.unconfirmed and not reason_missing
@@ -367,8 +366,9 @@ def _not_resting_on_doubt(findings: tuple[Finding, ...], vocabulary: Vocabulary)
     )
 
 
-def _with_sources(names: Sequence[str], vocabulary: Vocabulary) -> list[str]:
-    """A derived property's evidence starts with what it was computed from, all the way down."""
+def read_from(names: Sequence[str], vocabulary: Vocabulary) -> list[str]:
+    """The properties behind `names`: a derived one preceded by what it is computed from, all the way
+    down (the order its evidence is shown in)."""
     order = vocabulary.with_sources
     return list(dict.fromkeys(item for name in names for item in order.get(name, (name,))))
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
-from gonogo.core.pipeline.findings import Assessment, Finding, FindingStatus
+from gonogo.core.pipeline.findings import Assessment, Finding, FindingStatus, read_from
 from gonogo.core.pipeline.proposal import SiteOption, canonical_option
 from gonogo.core.pipeline.rules import Checklist, Rule, Severity
 from gonogo.core.vocabulary import PropertySpec, Vocabulary, option_key
@@ -109,11 +109,8 @@ class Rejudge:
     def __init__(self, reassess: Reassess, checklists: Sequence[Checklist], vocabulary: Vocabulary) -> None:
         self._reassess = reassess
         self._checklists = checklists
-        sources = vocabulary.with_sources
         self._reads = {
-            id(rule): {s for name in rule.uses for s in sources.get(name, (name,))}
-            for checklist in checklists
-            for rule in checklist.rules
+            id(rule): set(read_from(rule.uses, vocabulary)) for c in checklists for rule in c.rules
         }
         doubtable = {
             name for c in checklists for rule in c.rules if rule.asks for name in self._reads[id(rule)]
@@ -284,7 +281,7 @@ class _Search:
     def sources(self, rule: Rule) -> list[str]:
         """The editable inputs a rule's properties come from: derived ones replaced by their sources."""
         specs = self.vocabulary.properties
-        names = dict.fromkeys(s for n in rule.uses for s in self.vocabulary.with_sources.get(n, (n,)))
+        names = read_from(rule.uses, self.vocabulary)
         searchable = ("number", "integer", "date")
         return [
             n
