@@ -184,7 +184,7 @@ class _Search:
         kept = dict(changes)
         # A rule that asks (an implausible value) is a question, not a gate: it also holds nowhere
         # near the far ends a search probes, which the bisection's one-sidedness cannot take.
-        gates = [f.rule for f in self.assessment.findings if _is_gate(f.rule) and not f.rule.asks]
+        gates = [f.rule for f in _gates_first(self.assessment.findings) if not f.rule.asks]
         for _ in range(len(kept)):
             if not self._moved_nearer(kept, gates):
                 break
@@ -294,14 +294,11 @@ def _without(changes: Mapping[str, Any], name: str) -> dict[str, Any]:
     return {k: v for k, v in changes.items() if k != name}
 
 
-def _is_gate(rule: Rule) -> bool:
-    return rule.severity in (Severity.BLOCKER, Severity.MAJOR)
-
-
 def _gates_first(findings: Iterable[Finding]) -> list[Finding]:
     """The gates among the findings, blockers first."""
     return sorted(
-        (f for f in findings if _is_gate(f.rule)), key=lambda f: f.rule.severity is not Severity.BLOCKER
+        (f for f in findings if f.rule.severity is not Severity.MINOR),
+        key=lambda f: f.rule.severity is not Severity.BLOCKER,
     )
 
 
