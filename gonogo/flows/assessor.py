@@ -104,10 +104,6 @@ class Assessor:
         return inputs_digest(assessment, proposal, configuration=self._configuration_digest)
 
     @cached_property
-    def _option_spellings(self) -> dict[str, dict[str, str]]:
-        return path_to_go.option_spellings(self.settings.values)
-
-    @cached_property
     def _configuration_digest(self) -> str:
         """gonogo, the checklists, the thresholds and the templates: made once, when first posting."""
         templates = self.renderer.document
@@ -174,7 +170,7 @@ class Assessor:
             options[prop] = path_to_go.site_options(
                 spec,
                 offered=screen,
-                spellings=self._option_spellings.get(prop, {}),
+                table=self.settings.values.get(prop, {}),
                 aliases=self.option_aliases.get(prop, {}),
             )
         return options

@@ -398,25 +398,16 @@ def _readable(number: int | float, *, up: bool) -> int | float:
     return int(rounded)
 
 
-def option_spellings(table: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]]:
-    """`[values]` reversed: each vocabulary value's first site text, as gonogo.toml writes it."""
-    spelled: dict[str, dict[str, str]] = {}
-    for prop, aliases in table.items():
-        for text, value in aliases.items():
-            spelled.setdefault(prop, {}).setdefault(value, " ".join(text.split()))
-    return spelled
-
-
 def site_options(
-    spec: PropertySpec,
-    *,
-    offered: Sequence[str] | None,
-    spellings: Mapping[str, str],
-    aliases: Mapping[str, str],
+    spec: PropertySpec, *, offered: Sequence[str] | None, table: Mapping[str, str], aliases: Mapping[str, str]
 ) -> dict[str, str]:
-    """Vocabulary value → the site's text, for the values the site's field can hold (all, if unknown)."""
+    """Vocabulary value → the site's text, for the values the site's field can hold: those its edit
+    screen offers, or (not known) every value, as `[values]` (`table`) first spells it, or as gonogo does."""
     if offered is None:
-        return {value: spellings.get(value) or value.replace("-", " ").capitalize() for value in spec.enum}
+        spelled: dict[str, str] = {}
+        for text, value in table.items():
+            spelled.setdefault(value, " ".join(text.split()))
+        return {value: spelled.get(value) or value.replace("-", " ").capitalize() for value in spec.enum}
     found: dict[str, str] = {}
     for text in offered:
         value = aliases.get(option_key(text)) or canonical_option(text)
