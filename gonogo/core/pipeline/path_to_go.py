@@ -80,15 +80,15 @@ def find_path(
     derive: Derive,
     reassess: Reassess,
     vocabulary: Vocabulary,
-    options: OptionTexts | None = None,
-    current_texts: Mapping[str, str] | None = None,
+    options: OptionTexts,
+    current_texts: Mapping[str, str],
 ) -> PathToGo:
     """The path from this assessment to GO (empty for a GO); `reassess` judges changed inputs. `options`
     (what the site's fields can hold) and `current_texts` (the proposal's `site_texts`): its words."""
     if not _blocking(assessment.findings, held=False) and not assessment.missing_information:
         return PathToGo(steps=(), verified=True)
     rejudge = Rejudge(reassess, assessment.checklists, vocabulary)
-    search = _Search(assessment, inputs, derive, rejudge, vocabulary, options or {}, current_texts or {})
+    search = _Search(assessment, inputs, derive, rejudge, vocabulary, options, current_texts)
     changes, uncleared = search.greedy()
     search.prune(changes)
     if len(changes) > 1:
