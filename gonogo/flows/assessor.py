@@ -81,7 +81,7 @@ class Assessor:
             unrecorded=self.settings.unrecorded,
         )
         proposal = text_signals.read_signals(proposal, self.signals, self.vocabulary)
-        groups = self.groups.bound_to(group_members) if group_members else None
+        groups = partial(self.groups.members, fetch=group_members) if group_members else None
         histories = read_histories(ticket.changelog)
         waivers = WaiverContext(today, self.settings.waivers, histories, group_members=groups)
         decisions = DecisionContext(self.settings.decisions, self.settings.jira.label_prefix, groups)
