@@ -39,7 +39,7 @@ def format_option(formats: Mapping[str, Any]) -> Callable[[F], F]:
         type=click.Choice(list(formats)),
         default="text",
         show_default=True,
-        help="; ".join(f"{f.name}: {f.description}" for f in formats.values()) + ".",
+        help="; ".join(f"{name}: {f.description}" for name, f in formats.items()) + ".",
     )
 
 
