@@ -12,17 +12,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from gonogo.core.jira_shapes.changelog import (
-    History,
-    LabelAdded,
-    LaterChange,
-    creation,
-    is_complete,
-    labels_added,
-    last_change,
-)
+from gonogo.core.jira_shapes.changelog import History, LabelAdded, LaterChange, last_change
 from gonogo.core.jira_shapes.verdict_labels import DEFAULT_LABEL_PREFIX
-from gonogo.core.pipeline.authority import GroupMembers, may_act, named
+from gonogo.core.pipeline.authority import (
+    GroupMembers,
+    at_creation,
+    change_after,
+    labels_with_origin,
+    may_act,
+    named,
+)
 from gonogo.core.pipeline.proposal import Proposal
 from gonogo.core.pipeline.ticket import Ticket
 from gonogo.core.pipeline.verdict import Verdict
@@ -135,48 +134,34 @@ def decision_on(
     context: DecisionContext,
 ) -> DecisionRecord | None:
     """The ticket's latest recorded decision, on older facts when a field in `facts` changed since."""
-    at_creation = creation(ticket.fields) if is_complete(ticket.changelog) else None
-    found = [*_labelled(ticket, histories, context.label_prefix, at_creation)]
-    found += _in_field(proposal, histories, at_creation)
+    wanted = decision_labels(context.label_prefix)
+    found = [
+        (wanted[label.casefold()], DecisionSource.LABEL, label, added)
+        for label, added in labels_with_origin(ticket, histories)
+        if label.casefold() in wanted
+    ]
+    found += _in_field(ticket, proposal, histories)
     if not found:
         return None
     decision, source, where, added = max(found, key=_moment)
     by = added.by if added else None
     moment = added.on if added else None
     counts = may_act(by, context.policy.owners, context.group_members)
-    reason = proposal.values.get(REASON_PROPERTY)
     return DecisionRecord(
         decision=decision,
         source=source,
         where=where,
         by=by.name if by else None,
         on=moment.date() if moment else None,
-        reason=reason if isinstance(reason, str) else None,
+        reason=proposal.values.get(REASON_PROPERTY),  # a string property: text or left out
         counts=counts,
         verdict=verdict,
-        older_facts=_older_facts(histories, moment, facts) if moment else None,
+        older_facts=change_after(histories, moment, facts, latest=True) if moment else None,
         owners=() if counts else named(context.policy.owners, histories),
     )
 
 
-def _labelled(
-    ticket: Ticket, histories: Sequence[History], label_prefix: str, at_creation: LabelAdded | None
-) -> list[_Recording]:
-    labels = ticket.fields.get("labels")
-    if not isinstance(labels, list):
-        return []
-    wanted = decision_labels(label_prefix)
-    added = labels_added(histories)
-    return [
-        (wanted[label.casefold()], DecisionSource.LABEL, label, added.get(label.casefold(), at_creation))
-        for label in labels
-        if isinstance(label, str) and label.casefold() in wanted
-    ]
-
-
-def _in_field(
-    proposal: Proposal, histories: Sequence[History], at_creation: LabelAdded | None
-) -> list[_Recording]:
+def _in_field(ticket: Ticket, proposal: Proposal, histories: Sequence[History]) -> list[_Recording]:
     """The decision field's value, with the last change that set it (or the creation, if none did)."""
     value = proposal.values.get(DECISION_PROPERTY)
     source = proposal.sources.get(DECISION_PROPERTY)
@@ -184,23 +169,8 @@ def _in_field(
         return []
     ids = {source.field_id} if source.field_id else set()
     found = last_change(histories, field_ids=ids, field_names={source.field_name.casefold()})
-    added = LabelAdded(found[0].author, found[0].created) if found else at_creation
+    added = LabelAdded(found[0].author, found[0].created) if found else at_creation(ticket)
     return [(BidDecision(value), DecisionSource.FIELD, source.field_name, added)]
-
-
-def _older_facts(
-    histories: Sequence[History], moment: datetime, facts: Mapping[str, str]
-) -> LaterChange | None:
-    found = last_change(
-        histories,
-        field_ids=set(facts),
-        field_names={name.casefold() for name in facts.values()},
-        after=moment,
-    )
-    if found is None or (created := found[0].created) is None:
-        return None
-    history, change = found
-    return LaterChange(change.field, history.author.name if history.author else None, created.date())
 
 
 def _moment(recording: _Recording) -> tuple[bool, datetime]:

@@ -8,22 +8,20 @@ field its rule reads changes after approval. Every waiver is shown with what bec
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
-from gonogo.core.jira_shapes.changelog import (
-    History,
-    LabelAdded,
-    LaterChange,
-    creation,
-    first_change_after,
-    is_complete,
-    labels_added,
-    read_histories,
+from gonogo.core.jira_shapes.changelog import History, LabelAdded, LaterChange
+from gonogo.core.pipeline.authority import (
+    GroupMembers,
+    change_after,
+    groups_in,
+    labels_with_origin,
+    may_act,
+    named,
 )
-from gonogo.core.pipeline.authority import GroupMembers, groups_in, may_act, named
 from gonogo.core.pipeline.ticket import Ticket
 
 LABEL_PREFIX = "gonogo-waive-"
@@ -120,17 +118,11 @@ class WaiverContext:
         return named(self.policy.approvers, self.histories)
 
 
-def waivers_on(ticket: Ticket, *, reason: str | None) -> tuple[Waiver, ...]:
-    """The waiver labels on a ticket, each with who added it and when (from the changelog)."""
-    labels = ticket.fields.get("labels")
-    if not isinstance(labels, list):
-        return ()
-    added = labels_added(read_histories(ticket.changelog))
-    # A label no history entry added was there when the issue was created, if the history is whole.
-    at_creation = creation(ticket.fields) if is_complete(ticket.changelog) else None
+def waivers_on(ticket: Ticket, histories: Sequence[History], *, reason: str | None) -> tuple[Waiver, ...]:
+    """The waiver labels on a ticket, each with who added it and when (from the change history)."""
     return tuple(
-        _waiver(label, reason, added.get(label.casefold(), at_creation))
-        for label in labels
+        _waiver(label, reason, added)
+        for label, added in labels_with_origin(ticket, histories)
         if is_waiver_label(label)
     )
 
@@ -153,7 +145,8 @@ def rule_on(
     added = waiver.added
     if not may_act(added.by if added else None, context.policy.approvers, context.group_members):
         return WaiverRuling(WaiverStatus.NOT_APPROVED, approvers=context.named_approvers())
-    approved_on = added.on.date() if added and added.on else None
+    moment = added.on if added else None
+    approved_on = moment.date() if moment else None
     expires_on = expiry(approved_on, waiver.until, context.policy.max_days)
     capped = waiver.until is not None and expires_on is not None and expires_on < waiver.until
     ruling = WaiverRuling(
@@ -165,7 +158,7 @@ def rule_on(
     )
     if expires_on is not None and context.today > expires_on:
         return replace(ruling, status=WaiverStatus.EXPIRED)
-    lapse = _lapse(waiver, fields, context)
+    lapse = change_after(context.histories, moment, fields) if moment else None
     if lapse is not None:
         return replace(ruling, status=WaiverStatus.LAPSED_BY_CHANGE, lapse=lapse)
     return ruling
@@ -181,24 +174,6 @@ def _refusal(waiver: Waiver, *, missing: bool, is_blocker: bool, policy: WaiverP
     if waiver.bad_until is not None:
         return Refusal.NOT_A_DATE
     return None
-
-
-def _lapse(waiver: Waiver, fields: Mapping[str, str], context: WaiverContext) -> LaterChange | None:
-    """The first change, after the waiver was added, to a field its rule reads."""
-    moment = waiver.added.on if waiver.added else None
-    if moment is None or not fields:
-        return None
-    found = first_change_after(
-        context.histories,
-        moment,
-        field_ids=set(fields),
-        field_names={name.casefold() for name in fields.values()},
-    )
-    if found is None:
-        return None
-    history, change = found
-    when = history.created.date() if history.created else context.today
-    return LaterChange(change.field, history.author.name if history.author else None, when)
 
 
 def expiry(approved_on: date | None, until: date | None, max_days: int) -> date | None:
