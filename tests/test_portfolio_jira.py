@@ -30,6 +30,7 @@ from portfolio_helpers import (
     solo_row,
     waived_long_ago,
 )
+from site_helpers import seed
 from support import TODAY, Gonogo
 from webhook_helpers import wait_until
 
@@ -418,6 +419,54 @@ def test_workers_never_exceed_the_concurrency_limit(small: tuple[JiraServer, Any
         worker.join(timeout=30)
     assert server.most_held_at_once == 3
     assert result[0].portfolio.totals.comments == {"created": len(seeded)}
+
+
+class InterruptWhileThreeWaitToRetry:
+    """Progress that presses Ctrl-C when the first ticket is done and three others were told by
+    Jira to try their comment again in 10 s; it notes how many requests Jira had seen by then."""
+
+    def __init__(self, jira: JiraServer) -> None:
+        self.jira = jira
+        self.seen_at_interrupt = -1
+
+    def searching(self, found: int, total: int | None) -> None:
+        pass
+
+    def checking(self, total: int) -> None:
+        pass
+
+    def checked(self) -> None:
+        wait_until(lambda: len(posts(self.jira)) == 3, timeout=20, what="three comments refused for now")
+        self.seen_at_interrupt = len(self.jira.requests)
+        raise KeyboardInterrupt
+
+
+def posts(jira: JiraServer) -> list[str]:
+    return [r.path for r in jira.requests if r.method == "POST" and r.path.endswith("/comment")]
+
+
+def test_an_interrupted_report_post_sends_nothing_after_the_interrupt(gonogo: Gonogo) -> None:
+    with running_server(deployment="Cloud") as jira:
+        for n in (1, 2, 3, 4):
+            seed(jira, "doomed", f"BID-{n}")
+        assert gonogo("check", "BID-1", "--today", TODAY, env=env_for(jira)).exit_code == 12  # no post later
+        jira.clear_requests()
+        settings = settings_for(jira)
+        # Each comment is refused for 10 s, for its own ticket only: the three wait side by side.
+        limited = {"Retry-After": "10", "RateLimit-Reason": "jira-per-issue-on-write"}
+        jira.fail_next("POST", r"/comment$", 429, headers=limited, times=3)
+        progress = InterruptWhileThreeWaitToRetry(jira)
+        request = ReportRequest(
+            jql="project = BID", today=date.fromisoformat(TODAY), post=True, concurrency=4
+        )
+        with pytest.raises(KeyboardInterrupt):
+            run_report(request, assessor=build_assessor(settings), progress=progress)
+        for worker in [t for t in threading.enumerate() if t.name.startswith("gonogo-report")]:
+            worker.join(timeout=30)  # each ends at its next request, or cuts its wait short
+            assert not worker.is_alive()
+        # Without the stop, each of the three retried its comment after 10 s, then wrote its pointer.
+        assert [f"{r.method} {r.path}" for r in jira.requests[progress.seen_at_interrupt :]] == []
+        assert all(jira.comments(f"BID-{n}") == [] for n in (2, 3, 4))
 
 
 class StampedThrottle(Throttle):

@@ -2,11 +2,13 @@
 
 A POST held by the test Jira outlives the client's timeout; the next run finds nothing and posts
 again; then the held POST is committed. The run after that must leave exactly one gonogo comment:
-the one the pointer names, or without a pointer the oldest.
+the one the pointer names, or without a pointer the oldest. The pointer is trusted only when it names
+gonogo's own comment, and a check that deleted a duplicate says so.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -192,3 +194,60 @@ def test_the_test_jira_lets_an_account_change_only_its_own_comments(jira: JiraSe
     assert session.put(f"{base}/{ours['id']}", json={"body": "y"}, timeout=5).status_code == 200
     assert session.delete(f"{base}/{ours['id']}", timeout=5).status_code == 204
     assert [c["body"] for c in jira.comments("BID-8")] == ["a person's words"]
+
+
+@pytest.mark.parametrize("permission", ["own", "all"])
+@pytest.mark.parametrize("marked", [True, False])
+def test_a_pointer_a_person_turned_to_their_own_comment_is_healed_and_their_comment_untouched(
+    gonogo: Gonogo, permission: str, marked: bool
+) -> None:
+    with running_server(deployment="Cloud", comment_permission=permission) as jira:
+        seed(jira, "BID-1", "doomed")
+        env = env_for(jira)
+        assert gonogo("check", "BID-1", "--today", TODAY, env=env).exit_code == 12
+        (ours,) = jira.comments("BID-1")
+        words = "my own notes, please keep"
+        theirs = jira.add_comment("BID-1", words, properties=MARK if marked else None)
+        forged = {**jira.issue_properties("BID-1")[PROPERTY], "commentId": theirs["id"], "seal": "0" * 32}
+        jira.set_issue_property("BID-1", PROPERTY, {**forged, "verdict": "go"})
+        jira.clear_requests()
+        run = gonogo("check", "BID-1", "--today", TODAY, env=env)
+        assert run.exit_code == 12, run.stderr
+        by_id = {c["id"]: c for c in jira.comments("BID-1")}
+        assert by_id[theirs["id"]]["body"] == words
+        assert set(by_id) == {ours["id"], theirs["id"]}
+        assert jira.issue_properties("BID-1")[PROPERTY]["commentId"] == ours["id"]
+        edits = [r for r in jira.requests if r.method in ("PUT", "DELETE")]
+        assert not any(r.path.endswith(f"/comment/{theirs['id']}") for r in edits)
+        assert theirs["id"] not in json.dumps([r.body for r in edits], default=str)
+        jira.clear_requests()
+        assert "unchanged" in gonogo("check", "BID-1", "--today", TODAY, env=env).stdout
+        assert [r.method for r in jira.requests] == ["GET"]  # healed: sealed again, one GET
+
+
+def test_gonogo_s_own_sealed_pointer_costs_no_extra_request_when_the_verdict_changes(
+    gonogo: Gonogo, jira: JiraServer
+) -> None:
+    seed(jira, "BID-1", "doomed")
+    env = env_for(jira)
+    assert gonogo("check", "BID-1", "--today", TODAY, env=env).exit_code == 12
+    assert jira.issue_properties("BID-1")[PROPERTY]["seal"]
+    jira.clear_requests()
+    assert gonogo("check", "BID-1", "--today", "2026-11-21", env=env).exit_code == 12
+    assert [r.method for r in jira.requests] == ["GET", "PUT"]
+
+
+def test_an_unchanged_check_that_deleted_a_duplicate_says_so_in_its_output_and_json(
+    gonogo: Gonogo, jira: JiraServer
+) -> None:
+    seed(jira, "BID-1", "doomed")
+    env = env_for(jira)
+    assert gonogo("check", "BID-1", "--today", TODAY, env=env).exit_code == 12
+    duplicate = jira.add_comment("BID-1", "a late duplicate", author=BOT_USER, properties=MARK)
+    text = gonogo("check", "BID-1", "--today", TODAY, env=env)
+    assert "nothing was written" not in text.stdout
+    assert f"Deleted 1 duplicate gonogo comment: {duplicate['id']}." in text.stdout
+    duplicate = jira.add_comment("BID-1", "another", author=BOT_USER, properties=MARK)
+    document = json.loads(gonogo("check", "BID-1", "--today", TODAY, "--format", "json", env=env).stdout)
+    assert document["comment"]["action"] == "unchanged"
+    assert document["comment"]["deleted"] == [duplicate["id"]]

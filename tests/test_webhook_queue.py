@@ -6,6 +6,8 @@ completed or dead-lettered, and back again when its worker died.
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from broken_storage import Disk, cuttable_redis, storage_on
-from webhook_helpers import fresh_redis_prefix
+from webhook_helpers import fresh_redis_prefix, wait_until
 
 from gonogo.core.errors import ConfigurationError
 from gonogo.webhook.queue import Job, QueueUnavailable, WorkQueue, dead_letters, open_queue
@@ -239,3 +241,56 @@ def test_storage_failures_are_queue_unavailable_never_the_backends_own_error(
             queue.release(claimed)
     else:
         queue.release(claimed)  # Redis logs it: the entry comes free when its lease runs out
+
+
+def queue_bytes(folder: Path) -> int:
+    return sum(path.stat().st_size for path in folder.iterdir() if ".db" in path.name)
+
+
+def test_the_local_queue_gives_its_space_back_once_a_burst_has_drained(tmp_path: Path) -> None:
+    settings = QueueSettings(kind="local", path=tmp_path / "queue")
+    queue = LocalQueue(settings)
+    padding = "x" * 2000
+    burst = [(job(n, delivery=f"d-{n}-{padding}"), False) for n in range(1500)]
+    try:
+        assert all(queue.submit(each, dedupe=dedupe) for each, dedupe in burst)
+        peak = queue_bytes(settings.path)
+        for _ in burst:
+            claimed = queue.claim(5)
+            assert claimed is not None
+            queue.complete(claimed)
+            peak = max(peak, queue_bytes(settings.path))
+        assert queue.depth() == 0
+        assert peak > 3_000_000  # the burst's 3 MB of jobs were on disk
+        # The queue tidies up once it has run empty.
+        wait_until(
+            lambda: queue_bytes(settings.path) < peak / 10, timeout=20, what="the space to be given back"
+        )
+    finally:
+        queue.close()
+
+
+def remembered(folder: Path) -> list[str]:
+    with contextlib.closing(sqlite3.connect(folder / "deliveries.db")) as db:
+        return [row[0] for row in db.execute("SELECT delivery FROM seen ORDER BY delivery")]
+
+
+def test_delivery_ids_are_pruned_once_the_dedupe_window_has_passed(tmp_path: Path) -> None:
+    now = [1_000_000.0]
+    settings = QueueSettings(kind="local", path=tmp_path / "queue", dedupe_seconds=3600)
+    queue = LocalQueue(settings, clock=lambda: now[0])
+
+    def store_and_finish(delivery: str) -> None:
+        assert queue.submit(job(1, delivery=delivery), dedupe=True)
+        claimed = queue.claim(5)
+        assert claimed is not None
+        queue.complete(claimed)  # the queue is empty again: it tidies up
+
+    try:
+        store_and_finish("first")
+        wait_until(lambda: remembered(settings.path) == ["first"], timeout=10, what="first remembered")
+        now[0] += 3601  # the dedupe window of "first" passes
+        store_and_finish("second")
+        wait_until(lambda: remembered(settings.path) == ["second"], timeout=10, what="first forgotten")
+    finally:
+        queue.close()

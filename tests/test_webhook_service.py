@@ -372,3 +372,22 @@ def test_a_forged_verdict_label_is_put_right_and_only_gonogos_own_echo_is_ignore
         assert (answer["outcome"], answer["reason"]) == ("ignored", "caused by gonogo's own account")
     finally:
         service.stop()
+
+
+def test_the_service_s_delivery_line_names_the_duplicate_it_deleted(jira: JiraServer, tmp_path: Path) -> None:
+    issue_id = seed(jira, "BID-1", "doomed")
+    service = Service(tmp_path / "svc", jira)
+    service.start()
+    try:
+        body = created_event("BID-1", issue_id)
+        assert service.post(body, signed(body, "first")).json()["outcome"] == "queued"
+        wait_until(lambda: len(service.delivery_lines()) == 1, timeout=20, what="the first delivery")
+        duplicate = jira.add_comment(
+            "BID-1", "late", author=BOT_USER, properties={"gonogo.verdict": {"gonogo": True}}
+        )
+        assert service.post(body, signed(body, "second")).json()["outcome"] == "queued"
+        wait_until(lambda: len(service.delivery_lines()) == 2, timeout=20, what="the second delivery")
+    finally:
+        service.stop()
+    line = service.delivery_lines()[1]
+    assert (line["outcome"], line["action"], line["deleted"]) == ("posted", "unchanged", [duplicate["id"]])

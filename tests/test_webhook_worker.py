@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -15,8 +16,10 @@ from broken_storage import Disk, storage_on
 from webhook_helpers import Metrics, wait_until
 
 from gonogo.core.errors import RETRY_AFTER_CEILING_SECONDS, ConfigurationError, JiraError
+from gonogo.sources.config import JiraSettings
 from gonogo.webhook.queue import Claimed, Job, WorkQueue
 from gonogo.webhook.queue.local import LocalQueue, read_dead_letters
+from gonogo.webhook.service import stuck_after_seconds
 from gonogo.webhook.settings import QueueSettings, RetryPolicy
 from gonogo.webhook.worker import Checked, Workers
 
@@ -354,3 +357,40 @@ def test_a_dead_worker_makes_the_service_unhealthy_and_its_job_is_not_lost(queue
     again = queue.claim(1)  # handed back on the way out
     assert again is not None
     assert again.job.key == "BID-1"
+
+
+def test_a_worker_stuck_on_one_check_past_its_deadlines_makes_healthz_say_so(queue: LocalQueue) -> None:
+    now = [0.0]
+    started, release = threading.Event(), threading.Event()
+
+    def hangs(job: Job) -> Checked:
+        started.set()
+        release.wait(30)  # what no deadline bounds: the check never ends by itself
+        return POSTED
+
+    after = stuck_after_seconds(
+        replace(JiraSettings(), timeout_seconds=5.0, retries=1, max_retry_wait_seconds=10)
+    )
+    workers = Workers(
+        queue=queue,
+        run_check=hangs,
+        count=1,
+        retry=RetryPolicy(),
+        metrics=Metrics(),
+        stuck_after=after,
+        poll_seconds=0.05,
+        clock=lambda: now[0],
+    )
+    try:
+        workers.start()
+        queue.submit(job(), dedupe=True)
+        assert started.wait(10), "the worker did not start the check"
+        now[0] += after  # exactly at the limit: slow, not stuck
+        assert workers.health() is None
+        now[0] += 1.0
+        assert workers.health() == "1 worker(s) stuck on one check for longer than its Jira deadlines allow"
+        release.set()
+        wait_until(lambda: workers.health() is None, timeout=10, what="the check to end")
+    finally:
+        release.set()
+        workers.stop(5)
