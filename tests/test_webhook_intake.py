@@ -39,7 +39,8 @@ def intake_for(queue: LocalQueue, *, secret: str | None = SECRET) -> Intake:
         credentials=Credentials(secret=Secret(secret) if secret else None),
         filters=SETTINGS.filters,
     )
-    return Intake(settings, queue, Metrics(), classify=partial(classify, filters=settings.filters))
+    classifier = partial(classify, filters=settings.filters)
+    return Intake(settings=settings, queue=queue, metrics=Metrics(), classify=classifier)
 
 
 def lower(headers: dict[str, str]) -> dict[str, str]:
