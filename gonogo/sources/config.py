@@ -20,7 +20,7 @@ from uuid import UUID
 import jsonschema
 
 from gonogo.core.errors import ConfigurationError
-from gonogo.core.jira_shapes.comment_format import CommentFormat, comment_format
+from gonogo.core.jira_shapes.comment_format import CommentFormat, is_cloud_host
 from gonogo.core.jira_shapes.verdict_labels import DEFAULT_LABEL_PREFIX
 from gonogo.core.pipeline.decisions import DecisionPolicy
 from gonogo.core.pipeline.waivers import WaiverPolicy
@@ -93,8 +93,11 @@ class JiraSettings:
 
     @property
     def comment_format(self) -> CommentFormat:
-        """ADF on REST v3 for Cloud, wiki markup on REST v2 for Data Center; never asks Jira."""
-        return comment_format(deployment=self.deployment, url=self.url, api_version=self.api_version)
+        """ADF on Cloud unless `api_version` is 2, wiki markup on Data Center; never asks Jira."""
+        cloud = self.deployment == "cloud" or (self.deployment == "auto" and is_cloud_host(self.url))
+        if self.api_version == 3 or (cloud and self.api_version != 2):
+            return CommentFormat.ADF
+        return CommentFormat.WIKI
 
     @property
     def auth_style(self) -> str:
@@ -175,9 +178,8 @@ def load_settings(
 
 def _jira_settings(table: Mapping[str, Any], env: Mapping[str, str], path: Path | None) -> JiraSettings:
     """[jira] with the connection from the environment (which wins over the file)."""
-    url = env.get("JIRA_URL") or table.get("url")
-    url = _checked_url(url) if url is not None else None
-    site_url = _checked_url(table["site_url"]) if table.get("site_url") is not None else None
+    url = _checked_url(env.get("JIRA_URL") or table.get("url"))
+    site_url = _checked_url(table.get("site_url"))
     cloud_id = _cloud_id(url, table.get("cloud_id"))
     deployment = table.get("deployment", JiraSettings.deployment)
     if cloud_id is not None:
@@ -279,7 +281,9 @@ def _cloud_id(url: str | None, configured: str | None) -> str | None:
     return cloud_id
 
 
-def _checked_url(url: str) -> str:
+def _checked_url(url: str | None) -> str | None:
+    if url is None:
+        return None
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigurationError("JIRA_URL must be the site's base URL, e.g. https://your-site.atlassian.net")

@@ -31,7 +31,7 @@ from gonogo.flows.assessor import Assessor, build_assessor
 from gonogo.flows.check_ticket import assess_and_post
 from gonogo.jira.gateway import JiraGateway
 from gonogo.jira.groups import GroupDirectory
-from gonogo.redaction import REDACTOR
+from gonogo.redaction import remember, remember_credentials, remember_url_password
 from gonogo.sources.config import JiraSettings, Settings
 from gonogo.webhook.classify import Filters, filtered_out
 from gonogo.webhook.intake import Intake, create_app
@@ -78,10 +78,10 @@ def _prepare(settings: Settings, webhook: WebhookSettings, *, verbose: int) -> W
     (one `GET myself`): that tells the echo of gonogo's own label edit from a verdict label someone
     else moved. If Jira cannot say, the service still starts; each echo then costs one re-check."""
     token = settings.jira.token
-    REDACTOR.remember_credentials(settings.jira.user, token.reveal() if token else None)
+    remember_credentials(settings.jira.user, token.reveal() if token else None)
     credentials = (webhook.credentials.secret, webhook.credentials.token)
-    REDACTOR.remember(*(s.reveal() for s in credentials if s is not None))
-    REDACTOR.remember_url_password(webhook.queue.redis_url.reveal())
+    remember(*(s.reveal() for s in credentials if s is not None))
+    remember_url_password(webhook.queue.redis_url.reveal())
     setup_service_logging(verbose=verbose)
     settings.jira.require_connection()
     try:
