@@ -14,7 +14,6 @@ from enum import StrEnum
 
 from gonogo.core.jira_shapes.changelog import (
     History,
-    LabelAdded,
     LaterChange,
     creation,
     is_complete,
@@ -85,7 +84,7 @@ class DecisionContext:
 
 
 # A decision as recorded: what, in a label or the field, which label or field, and who added it when.
-_Recording = tuple[BidDecision, DecisionSource, str, LabelAdded | None]
+_Recording = tuple[BidDecision, DecisionSource, str, History | None]
 
 
 def is_against(decision: BidDecision, verdict: Verdict) -> bool:
@@ -141,8 +140,8 @@ def decision_on(
     if not found:
         return None
     decision, source, where, added = max(found, key=_moment)
-    by = added.by if added else None
-    moment = added.on if added else None
+    by = added.author if added else None
+    moment = added.created if added else None
     counts = may_act(by, context.policy.owners, context.group_members)
     reason = proposal.values.get(REASON_PROPERTY)
     return DecisionRecord(
@@ -160,7 +159,7 @@ def decision_on(
 
 
 def _labelled(
-    ticket: Ticket, histories: Sequence[History], label_prefix: str, at_creation: LabelAdded | None
+    ticket: Ticket, histories: Sequence[History], label_prefix: str, at_creation: History | None
 ) -> list[_Recording]:
     labels = ticket.fields.get("labels")
     if not isinstance(labels, list):
@@ -175,7 +174,7 @@ def _labelled(
 
 
 def _in_field(
-    proposal: Proposal, histories: Sequence[History], at_creation: LabelAdded | None
+    proposal: Proposal, histories: Sequence[History], at_creation: History | None
 ) -> list[_Recording]:
     """The decision field's value, with the last change that set it (or the creation, if none did)."""
     value = proposal.values.get(DECISION_PROPERTY)
@@ -184,7 +183,7 @@ def _in_field(
         return []
     ids = {source.field_id} if source.field_id else set()
     found = last_change(histories, field_ids=ids, field_names={source.field_name.casefold()})
-    added = LabelAdded(found[0].author, found[0].created) if found else at_creation
+    added = found[0] if found else at_creation
     return [(BidDecision(value), DecisionSource.FIELD, source.field_name, added)]
 
 
@@ -205,5 +204,5 @@ def _older_facts(
 
 def _moment(recording: _Recording) -> tuple[bool, datetime]:
     """Sort key: an unknown moment counts as the oldest."""
-    on = recording[3].on if recording[3] else None
+    on = recording[3].created if recording[3] else None
     return (on is not None, on or datetime.min)

@@ -15,7 +15,6 @@ from enum import StrEnum
 
 from gonogo.core.jira_shapes.changelog import (
     History,
-    LabelAdded,
     LaterChange,
     creation,
     first_change_after,
@@ -76,13 +75,13 @@ class Waiver:
     label: str
     target: str  # "rule" or "checklist.rule"
     reason: str | None
-    added: LabelAdded | None = None
+    added: History | None = None  # the history entry that added the label
     until: date | None = None
     bad_until: str | None = None  # the until text when it is not a date
 
     @property
     def by(self) -> str | None:
-        return self.added.by.name if self.added and self.added.by else None
+        return self.added.author.name if self.added and self.added.author else None
 
     def matches(self, checklist: str, rule: str) -> bool:
         return self.target in (rule, f"{checklist}.{rule}")
@@ -151,9 +150,9 @@ def rule_on(
     if refused is not None:
         return WaiverRuling(WaiverStatus.REFUSED, refused=refused)
     added = waiver.added
-    if not may_act(added.by if added else None, context.policy.approvers, context.group_members):
+    if not may_act(added.author if added else None, context.policy.approvers, context.group_members):
         return WaiverRuling(WaiverStatus.NOT_APPROVED, approvers=context.named_approvers())
-    approved_on = added.on.date() if added and added.on else None
+    approved_on = added.created.date() if added and added.created else None
     expires_on = expiry(approved_on, waiver.until, context.policy.max_days)
     capped = waiver.until is not None and expires_on is not None and expires_on < waiver.until
     ruling = WaiverRuling(
@@ -185,7 +184,7 @@ def _refusal(waiver: Waiver, *, missing: bool, is_blocker: bool, policy: WaiverP
 
 def _lapse(waiver: Waiver, fields: Mapping[str, str], context: WaiverContext) -> LaterChange | None:
     """The first change, after the waiver was added, to a field its rule reads."""
-    moment = waiver.added.on if waiver.added else None
+    moment = waiver.added.created if waiver.added else None
     if moment is None or not fields:
         return None
     found = first_change_after(
@@ -208,7 +207,7 @@ def expiry(approved_on: date | None, until: date | None, max_days: int) -> date 
     return min(limits) if limits else None
 
 
-def _waiver(label: str, reason: str | None, added: LabelAdded | None) -> Waiver:
+def _waiver(label: str, reason: str | None, added: History | None) -> Waiver:
     target = label[len(LABEL_PREFIX) :]
     match = _UNTIL.match(target)
     if match is None:
