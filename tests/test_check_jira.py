@@ -21,7 +21,6 @@ from gonogo.flows.assessor import build_assessor
 from gonogo.flows.check_ticket import check_ticket
 from gonogo.jira.gateway import JiraGateway
 from gonogo.sources.config import load_settings
-from gonogo.sources.tickets import IssueKeyRef
 
 PROPERTY = "gonogo.verdict"
 
@@ -318,7 +317,7 @@ def check_in_process(server: JiraServer, key: str, sleeps: list[float], **jira_s
     settings = load_settings(environ=cloud_env(server))
     jira = settings.jira.__class__(**{**settings.jira.__dict__, **jira_settings})
     return check_ticket(
-        IssueKeyRef(key),
+        key,
         assessor=build_assessor(settings),
         jira=jira,
         today=date.fromisoformat(TODAY),

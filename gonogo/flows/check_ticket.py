@@ -24,7 +24,7 @@ from gonogo.core.pipeline.verdict_history import HistoryEntry
 from gonogo.core.pipeline.waivers import pointer_keys
 from gonogo.flows.assessor import Assessor
 from gonogo.sources.config import JiraSettings
-from gonogo.sources.tickets import IssueKeyRef, TicketRef, load_ticket_file
+from gonogo.sources.tickets import TicketRef, load_ticket_file
 
 if TYPE_CHECKING:
     from gonogo.jira.gateway import JiraGateway
@@ -50,7 +50,7 @@ def check_ticket(
     connect: Callable[[JiraSettings], JiraGateway] | None = None,
 ) -> CheckResult:
     """Assess the ticket; for a Jira ticket also post the comment unless `dry_run` (`connect`: tests')."""
-    if not isinstance(ref, IssueKeyRef):
+    if not isinstance(ref, str):
         ticket = load_ticket_file(ref)
         return CheckResult(assessor.assess(ticket, today=today), None, None, None)
     if connect is None:
@@ -60,7 +60,7 @@ def check_ticket(
 
         connect = JiraGateway
     gateway = connect(jira)
-    ticket = gateway.fetch_ticket(ref.key, fields=assessor.fields_to_fetch())
+    ticket = gateway.fetch_ticket(ref, fields=assessor.fields_to_fetch())
     return assess_and_post(ticket, gateway, assessor=assessor, jira=jira, today=today, dry_run=dry_run)
 
 
