@@ -28,10 +28,6 @@ from gonogo.sources.resources import bundled_json
 
 API_GATEWAY = "https://api.atlassian.com"  # scoped API tokens (service accounts') work only through it
 _GATEWAY_PATH = re.compile(r"/ex/jira/([^/]+)")
-_PLAIN_JIRA_KEYS = (
-    *("timeout_seconds", "retries", "max_retry_wait_seconds"),
-    *("comment_property", "label_prefix", "api_version"),
-)
 # JSON Schema's "integer" admits 4.0, which would put "3.0" into a REST path.
 _WHOLE_NUMBER_JIRA_KEYS = ("retries", "api_version")
 
@@ -194,12 +190,12 @@ def _jira_settings(table: Mapping[str, Any], env: Mapping[str, str], path: Path 
             f'{path}: [jira] api_version = 3 needs Jira Cloud, but deployment is "data-center", '
             "whose REST API is version 2: remove api_version (or set it to 2)"
         )
-    plain = {key: table[key] for key in _PLAIN_JIRA_KEYS if key in table}  # the schema checked them
-    plain.update({key: int(plain[key]) for key in _WHOLE_NUMBER_JIRA_KEYS if key in plain})
-    plain.update(url=url, site_url=site_url, cloud_id=cloud_id, deployment=deployment)
+    # The schema admits only keys that are fields of JiraSettings, each of its type.
+    fields = {**table, "url": url, "site_url": site_url, "cloud_id": cloud_id, "deployment": deployment}
+    fields.update({key: int(fields[key]) for key in _WHOLE_NUMBER_JIRA_KEYS if key in fields})
     token = env.get("JIRA_API_TOKEN")
-    user = env.get("JIRA_USER") or table.get("user") or None
-    return JiraSettings(**plain, user=user, token=Secret(token) if token else None)
+    fields.update(user=env.get("JIRA_USER") or table.get("user"), token=Secret(token) if token else None)
+    return JiraSettings(**fields)
 
 
 def _find_config_file(named: Path | None) -> Path | None:
