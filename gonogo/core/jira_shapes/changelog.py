@@ -89,29 +89,38 @@ def creation(fields: Mapping[str, Any]) -> History | None:
     return History(person, created, ()) if person is not None or created is not None else None
 
 
-def first_change_after(
-    histories: Iterable[History], moment: datetime, *, field_ids: set[str], field_names: set[str]
-) -> tuple[History, FieldChange] | None:
-    """The earliest change after `moment` to one of the fields (by id, or by case-folded display name)."""
-    return next(_changes(histories, field_ids=field_ids, field_names=field_names, after=moment), None)
-
-
 def last_change(
-    histories: Iterable[History], *, field_ids: set[str], field_names: set[str], after: datetime | None = None
+    histories: Iterable[History], *, field_ids: set[str], field_names: set[str]
 ) -> tuple[History, FieldChange] | None:
-    """The latest change to one of the fields (by id or case-folded name), optionally only after `after`."""
-    found = list(_changes(histories, field_ids=field_ids, field_names=field_names, after=after))
+    """The latest change to one of the fields (by id, or by case-folded display name)."""
+    found = list(_changes(histories, field_ids=field_ids, field_names=field_names))
     return found[-1] if found else None
 
 
+def later_change(
+    histories: Iterable[History], moment: datetime, fields: Mapping[str, str], *, latest: bool = False
+) -> LaterChange | None:
+    """The first (or `latest`) change after `moment` to one of `fields` (id → display name; a change
+    matches by id, or by case-folded name): what lapses a waiver, or puts a decision on older facts."""
+    names = {name.casefold() for name in fields.values()}
+    found = [
+        (history, change, history.created)
+        for history, change in _changes(histories, field_ids=set(fields), field_names=names)
+        if history.created is not None and history.created > moment
+    ]
+    if not found:
+        return None
+    history, change, created = found[-1] if latest else found[0]
+    return LaterChange(change.field, history.author.name if history.author else None, created.date())
+
+
 def _changes(
-    histories: Iterable[History], *, field_ids: set[str], field_names: set[str], after: datetime | None = None
+    histories: Iterable[History], *, field_ids: set[str], field_names: set[str]
 ) -> Iterator[tuple[History, FieldChange]]:
     for history in histories:
-        if after is None or (history.created is not None and history.created > after):
-            for change in history.changes:
-                if change.field_id in field_ids or change.field.casefold() in field_names:
-                    yield history, change
+        for change in history.changes:
+            if change.field_id in field_ids or change.field.casefold() in field_names:
+                yield history, change
 
 
 def _history(item: Mapping[str, Any]) -> History:

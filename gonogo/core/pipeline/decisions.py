@@ -19,6 +19,7 @@ from gonogo.core.jira_shapes.changelog import (
     is_complete,
     labels_added,
     last_change,
+    later_change,
 )
 from gonogo.core.jira_shapes.verdict_labels import DEFAULT_LABEL_PREFIX
 from gonogo.core.pipeline.authority import GroupMembers, may_act, named
@@ -153,7 +154,7 @@ def decision_on(
         reason=reason if isinstance(reason, str) else None,
         counts=counts,
         verdict=verdict,
-        older_facts=_older_facts(histories, moment, facts) if moment else None,
+        older_facts=later_change(histories, moment, facts, latest=True) if moment else None,
         owners=() if counts else named(context.policy.owners, histories),
     )
 
@@ -185,21 +186,6 @@ def _in_field(
     found = last_change(histories, field_ids=ids, field_names={source.field_name.casefold()})
     added = found[0] if found else at_creation
     return [(BidDecision(value), DecisionSource.FIELD, source.field_name, added)]
-
-
-def _older_facts(
-    histories: Sequence[History], moment: datetime, facts: Mapping[str, str]
-) -> LaterChange | None:
-    found = last_change(
-        histories,
-        field_ids=set(facts),
-        field_names={name.casefold() for name in facts.values()},
-        after=moment,
-    )
-    if found is None or (created := found[0].created) is None:
-        return None
-    history, change = found
-    return LaterChange(change.field, history.author.name if history.author else None, created.date())
 
 
 def _moment(recording: _Recording) -> tuple[bool, datetime]:

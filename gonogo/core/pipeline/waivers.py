@@ -17,9 +17,9 @@ from gonogo.core.jira_shapes.changelog import (
     History,
     LaterChange,
     creation,
-    first_change_after,
     is_complete,
     labels_added,
+    later_change,
     read_histories,
 )
 from gonogo.core.pipeline.authority import GroupMembers, groups_in, may_act, named
@@ -185,19 +185,7 @@ def _refusal(waiver: Waiver, *, missing: bool, is_blocker: bool, policy: WaiverP
 def _lapse(waiver: Waiver, fields: Mapping[str, str], context: WaiverContext) -> LaterChange | None:
     """The first change, after the waiver was added, to a field its rule reads."""
     moment = waiver.added.created if waiver.added else None
-    if moment is None or not fields:
-        return None
-    found = first_change_after(
-        context.histories,
-        moment,
-        field_ids=set(fields),
-        field_names={name.casefold() for name in fields.values()},
-    )
-    if found is None:
-        return None
-    history, change = found
-    when = history.created.date() if history.created else context.today
-    return LaterChange(change.field, history.author.name if history.author else None, when)
+    return later_change(context.histories, moment, fields) if moment is not None and fields else None
 
 
 def expiry(approved_on: date | None, until: date | None, max_days: int) -> date | None:
