@@ -6,7 +6,13 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+from gonogo.core.jira_shapes.comment_format import CommentFormat
+
+if TYPE_CHECKING:
+    from gonogo.core.pipeline.findings import Assessment
+    from gonogo.render.renderer import Renderer
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -44,3 +50,15 @@ def comment_words(markup: str) -> int:
     lines = [re.sub(r"^(h[1-6]\.|\*+|#+|----)\s*", "", line.strip()) for line in text.splitlines()]
     tokens = re.sub(r"\((x|\?|!|/|i)\)", " ", " ".join(lines)).split()
     return sum(1 for token in tokens if re.search(r"\w", token))
+
+
+def wiki_comment(renderer: Renderer, assessment: Assessment) -> str:
+    """The verdict comment in wiki markup, as posted to Data Center."""
+    return str(renderer.comment_body(assessment, CommentFormat.WIKI).content)
+
+
+def adf_comment(renderer: Renderer, assessment: Assessment) -> dict[str, Any]:
+    """The verdict comment as an ADF document, as posted to Cloud."""
+    body = renderer.comment_body(assessment, CommentFormat.ADF).content
+    assert isinstance(body, dict)
+    return body

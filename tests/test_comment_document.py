@@ -18,13 +18,12 @@ from typing import Any
 import pytest
 from jiraserver.adf_schema import adf_errors, adf_schema_unavailable_reason
 from realdeps import require_real_or_skip
-from support import EXAMPLES, TODAY
+from support import EXAMPLES, TODAY, adf_comment, wiki_comment
 
 from gonogo.core.errors import ConfigurationError
 from gonogo.core.jira_shapes.comment_format import CommentFormat
 from gonogo.core.pipeline.findings import Assessment
 from gonogo.flows.assessor import Assessor, build_assessor
-from gonogo.render.comment_formats import to_adf, to_wiki
 from gonogo.render.document import (
     BulletList,
     Emoticon,
@@ -38,6 +37,8 @@ from gonogo.render.document import (
     Words,
     parse_document,
     seal,
+    to_adf,
+    to_wiki,
 )
 from gonogo.render.wikimarkup import escape_inline, is_inert
 from gonogo.sources.config import JiraSettings, Settings
@@ -93,7 +94,7 @@ def test_the_template_syntax_gives_headings_lists_rules_strong_emoticons_and_the
         "h4. (x) Show-stoppers\n* first " + v("a") + "\n\n* second\n----\nline one\nline two\n"
     )
     document = parse_document(rendered, template="t.j2")
-    assert document.blocks == (
+    assert document == (
         Panel(
             (
                 Heading(3, (Words("gonogo verdict: "), Value("NO-GO"))),
@@ -113,7 +114,7 @@ def test_the_template_syntax_gives_headings_lists_rules_strong_emoticons_and_the
 )
 def test_a_value_is_never_read_as_structure(hostile: str) -> None:
     document = parse_document(v(hostile) + "\n* " + v(hostile) + "\nh3. " + v(hostile) + "\n", template="t")
-    assert document.blocks == (
+    assert document == (
         Paragraph((Value(hostile),)),
         BulletList(((Value(hostile),),)),
         Heading(3, (Value(hostile),)),
@@ -321,7 +322,7 @@ def test_every_example_adf_comment_is_valid_adf_with_no_invisible_character(
     assessor: Assessor, name: str
 ) -> None:
     assessment = assess(assessor, name)
-    adf = assessor.renderer.comment_adf(assessment)
+    adf = adf_comment(assessor.renderer, assessment)
     assert adf_errors(adf) == []
     serialised = json.dumps(adf, ensure_ascii=False)
     assert INVISIBLE.findall(serialised) == []
@@ -342,15 +343,15 @@ def test_every_example_adf_comment_is_valid_adf_with_no_invisible_character(
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_example_wiki_comment_has_no_invisible_character(assessor: Assessor, name: str) -> None:
-    wiki = assessor.renderer.comment(assess(assessor, name))
+    wiki = wiki_comment(assessor.renderer, assess(assessor, name))
     assert INVISIBLE.findall(wiki) == []
     assert "\\" not in wiki  # nothing in the examples needed escaping
 
 
 def test_numbers_and_dates_in_the_stored_comment_parse_as_written(assessor: Assessor) -> None:
     assessment = assess(assessor, "doomed")
-    text = adf_text(assessor.renderer.comment_adf(assessment))
-    wiki = assessor.renderer.comment(assessment)
+    text = adf_text(adf_comment(assessor.renderer, assessment))
+    wiki = wiki_comment(assessor.renderer, assessment)
     for comment in (text, wiki):
         assert "Submission deadline: 2026-11-26;" in comment
         assert date.fromisoformat(re.findall(r"Submission deadline: ([^;\s]+);", comment)[0]) == date(
@@ -363,8 +364,8 @@ def test_numbers_and_dates_in_the_stored_comment_parse_as_written(assessor: Asse
         assert re.search(r"^NO-GO: ", comment, re.MULTILINE)
     unprofitable = assess(assessor, "unprofitable")
     for comment in (
-        adf_text(assessor.renderer.comment_adf(unprofitable)),
-        assessor.renderer.comment(unprofitable),
+        adf_text(adf_comment(assessor.renderer, unprofitable)),
+        wiki_comment(assessor.renderer, unprofitable),
     ):
         assert "The price does not cover delivery at the assumed 600 a person-day (margin -50%)" in comment
         assert float(re.findall(r"Expected margin \(%\): (\S+) ", comment)[0]) == -50
@@ -375,7 +376,7 @@ def test_the_document_is_the_same_for_both_formats(assessor: Assessor) -> None:
     for name in NAMES:
         assessment = assess(assessor, name)
         wiki_words = re.sub(
-            r"h\d\. |\* |\*|----|\(x\)|\(\?\)|\(!\)|\s+", " ", assessor.renderer.comment(assessment)
+            r"h\d\. |\* |\*|----|\(x\)|\(\?\)|\(!\)|\s+", " ", wiki_comment(assessor.renderer, assessment)
         )
-        adf_words = re.sub(r"\s+", " ", adf_text(assessor.renderer.comment_adf(assessment)))
+        adf_words = re.sub(r"\s+", " ", adf_text(adf_comment(assessor.renderer, assessment)))
         assert " ".join(wiki_words.split()) == " ".join(adf_words.split()), name

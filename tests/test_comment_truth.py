@@ -10,7 +10,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from support import EXAMPLES, TODAY, Gonogo, comment_words, example_with
+from support import EXAMPLES, TODAY, Gonogo, comment_words, example_with, wiki_comment
 
 from gonogo.core.pipeline.findings import Assessment, FindingStatus
 from gonogo.core.pipeline.rules import ChecklistFile, compile_checklist, lint_rules
@@ -54,7 +54,7 @@ def test_comment_words_counts_what_a_reader_sees() -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_every_example_comment_keeps_its_word_budget(assessor: Assessor, name: str) -> None:
     assessment = assess(assessor, EXAMPLES / f"{name}.json")
-    words = comment_words(assessor.renderer.comment(assessment))
+    words = comment_words(wiki_comment(assessor.renderer, assessment))
     blockers = sum(
         f.outcome is FindingStatus.FAILED and f.rule.severity.value == "blocker" for f in assessment.findings
     )
@@ -90,11 +90,11 @@ def test_a_no_go_with_one_show_stopper_stays_within_200_words(
         )
         == 1
     )
-    assert comment_words(assessor.renderer.comment(assessment)) <= BUDGETS["no-go-one"]
+    assert comment_words(wiki_comment(assessor.renderer, assessment)) <= BUDGETS["no-go-one"]
 
 
 def test_under_a_no_go_questions_and_conditions_are_named_in_one_line_each(assessor: Assessor) -> None:
-    comment = plain(assessor.renderer.comment(assess(assessor, EXAMPLES / "doomed.json")))
+    comment = plain(wiki_comment(assessor.renderer, assess(assessor, EXAMPLES / "doomed.json")))
     assert "Also to answer: Decision maker." in comment
     assert (
         "Conditions also open: Fixed price on 900 person-days, more than 400; "
@@ -120,7 +120,7 @@ def test_the_summary_sentence_is_the_same_in_the_comment_the_json_and_the_portfo
         "Nobody is available to deliver."
     )
     assert assessor.renderer.headline(assessment) == expected
-    assert plain(assessor.renderer.comment(assessment)).splitlines()[1] == expected
+    assert plain(wiki_comment(assessor.renderer, assessment)).splitlines()[1] == expected
     document = json.loads(
         gonogo("check", str(EXAMPLES / "doomed.json"), "--today", TODAY, "--format", "json").stdout
     )
@@ -131,7 +131,7 @@ def test_the_summary_sentence_is_the_same_in_the_comment_the_json_and_the_portfo
 
 
 def test_failed_rules_are_headed_by_their_problem_not_by_what_should_hold(assessor: Assessor) -> None:
-    comment = plain(assessor.renderer.comment(assess(assessor, EXAMPLES / "doomed.json")))
+    comment = plain(wiki_comment(assessor.renderer, assess(assessor, EXAMPLES / "doomed.json")))
     assert "h5. No funded budget (contract value 0)" in comment
     assert "The customer has a budget for this work" not in comment
     report = assessor.renderer.text_report(assess(assessor, EXAMPLES / "doomed.json"), color=False)
@@ -139,11 +139,11 @@ def test_failed_rules_are_headed_by_their_problem_not_by_what_should_hold(assess
 
 
 def test_each_finding_shows_the_label_that_waives_it_and_no_rule_id(assessor: Assessor) -> None:
-    comment = plain(assessor.renderer.comment(assess(assessor, EXAMPLES / "conditions.json")))
+    comment = plain(wiki_comment(assessor.renderer, assess(assessor, EXAMPLES / "conditions.json")))
     assert "To accept the risk, add the label gonogo-waive-capability-proven." in comment
     assert "capability/capability-proven" not in comment
     allowed = build_assessor(Settings(waivers=WaiverPolicy(allow_blockers=True)))
-    doomed = plain(allowed.renderer.comment(assess(allowed, EXAMPLES / "doomed.json")))
+    doomed = plain(wiki_comment(allowed.renderer, assess(allowed, EXAMPLES / "doomed.json")))
     assert "To accept the risk, add the label gonogo-waive-budget-exists." in doomed
     assert "doomed/budget-exists" not in doomed
 
@@ -193,7 +193,7 @@ def test_a_ticket_where_no_check_could_run_has_no_score_rather_than_zero(
     assessment = assess(assessor, ticket)
     assert (assessment.coverage.assessed, assessment.coverage.total) == (0, 25)
     assert assessment.score is None
-    comment = plain(assessor.renderer.comment(assessment))
+    comment = plain(wiki_comment(assessor.renderer, assessment))
     assert "Bid score" not in comment  # NEEDS INFO: the score ranks bids, it is no argument here
     text = assessor.renderer.text_report(assessment, color=False)
     assert "Bid score: no score: 0 of 25 checks could run" in text
@@ -224,7 +224,7 @@ def test_a_go_says_how_many_checks_could_not_run_next_to_the_verdict(
     ticket = example_with(tmp_path, "healthy", customfield_10111=None)  # no payment terms: skipped
     assessment = assess(assessor, ticket)
     assert assessment.verdict.value == "go"
-    comment = plain(assessor.renderer.comment(assessment)).splitlines()
+    comment = plain(wiki_comment(assessor.renderer, assessment)).splitlines()
     assert comment[1] == "GO: 24 of 25 checks passed, 1 could not run."
     assert comment[2] == "Bid score: 100/100 (24 of 25 checks could run)."
 
@@ -237,7 +237,7 @@ def test_a_count_held_as_a_list_of_names_is_counted_and_says_so(
 ) -> None:
     names = ["Avalon", "Brightline", "Corvid", "Delta", "Eastgate", "Fjord", "Granite", "Helix"]
     ticket = example_with(tmp_path, "crowded-field", customfield_10106=names)
-    comment = plain(assessor.renderer.comment(assess(assessor, ticket)))
+    comment = plain(wiki_comment(assessor.renderer, assess(assessor, ticket)))
     assert "h5. 8 other bidders, more than 5" in comment
     assert "Competitors: 8 named." in comment
     document = json.loads(gonogo("check", str(ticket), "--today", TODAY, "--format", "json").stdout)
@@ -255,23 +255,23 @@ def test_a_count_held_as_a_list_of_names_is_counted_and_says_so(
 
 def test_why_a_value_could_not_be_used_is_in_the_comment(assessor: Assessor, tmp_path: Path) -> None:
     ticket = example_with(tmp_path, "healthy", customfield_10111="soon")  # payment terms: skipped
-    comment = plain(assessor.renderer.comment(assess(assessor, ticket)))
+    comment = plain(wiki_comment(assessor.renderer, assess(assessor, ticket)))
     assert 'Values that could not be used: Payment terms (days) (expected a number, found "soon").' in comment
 
 
 def test_the_formula_and_the_assumption_behind_a_number_are_stated_where_it_is_used(
     assessor: Assessor,
 ) -> None:
-    doomed = plain(assessor.renderer.comment(assess(assessor, EXAMPLES / "doomed.json")))
+    doomed = plain(wiki_comment(assessor.renderer, assess(assessor, EXAMPLES / "doomed.json")))
     assert "Days a response needs: 18 (the larger of 5 and 2 per 100 person-days)" in doomed
     assert "at least 5 days, plus" not in doomed  # the old wording that did not match the code
-    unprofitable = plain(assessor.renderer.comment(assess(assessor, EXAMPLES / "unprofitable.json")))
+    unprofitable = plain(wiki_comment(assessor.renderer, assess(assessor, EXAMPLES / "unprofitable.json")))
     assert "Expected margin (%): -50 (at an assumed cost of 600 per person-day)" in unprofitable
 
 
 def test_waived_risks_are_never_reasons_for_a_go(assessor: Assessor) -> None:
     assessment = assess(assessor, EXAMPLES / "waived.json")
-    comment = plain(assessor.renderer.comment(assessment))
+    comment = plain(wiki_comment(assessor.renderer, assessment))
     before, after = comment.split("h4. Waived risks", 1)
     for finding in assessment.findings:
         if finding.outcome is FindingStatus.WAIVED:
@@ -286,7 +286,7 @@ def test_waived_risks_are_never_reasons_for_a_go(assessor: Assessor) -> None:
 def test_plurals_are_right_for_one(assessor: Assessor, tmp_path: Path) -> None:
     ticket = example_with(tmp_path, "healthy", customfield_10104=25)  # one condition: win probability
     assessment = assess(assessor, ticket)
-    comment = plain(assessor.renderer.comment(assessment))
+    comment = plain(wiki_comment(assessor.renderer, assessment))
     assert (
         assessor.renderer.headline(assessment)
         == "GO WITH CONDITIONS: Win probability 25%, below the 30% target."
@@ -383,6 +383,6 @@ def test_the_json_document_with_its_new_keys_follows_the_schema(gonogo: Gonogo) 
 
 def test_under_a_no_go_an_unusable_answer_still_says_why(assessor: Assessor, tmp_path: Path) -> None:
     ticket = example_with(tmp_path, "doomed", customfield_10104="about 20")
-    comment = plain(assessor.renderer.comment(assess(assessor, ticket)))
+    comment = plain(wiki_comment(assessor.renderer, assess(assessor, ticket)))
     assert "Also to answer: Decision maker, Win probability." in comment
     assert 'Values that could not be used: Win probability (expected a number, found "about 20").' in comment

@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from support import EXAMPLES, TODAY
+from support import EXAMPLES, TODAY, wiki_comment
 
 from gonogo.core.pipeline.findings import Assessment, FindingStatus
 from gonogo.flows.assessor import Assessor, build_assessor
@@ -71,7 +71,7 @@ def test_the_healthy_example_passes_every_rule(assessor: Assessor) -> None:
 def test_rendering_matches_the_golden_file(assessor: Assessor, name: str, surface: str) -> None:
     assessment = assess(assessor, name)
     if surface == "jira":
-        rendered = assessor.renderer.comment(assessment)
+        rendered = wiki_comment(assessor.renderer, assessment)
     else:
         rendered = assessor.renderer.text_report(assessment, color=False)
     golden = GOLDEN / f"{name}.{surface}"

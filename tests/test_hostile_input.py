@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jiraserver.adf_schema import adf_errors, adf_schema_unavailable_reason
 from realdeps import require_real_or_skip
-from support import EXAMPLES, TODAY
+from support import EXAMPLES, TODAY, adf_comment, wiki_comment
 from wiki_oracle import live_constructs, oracle_unavailable_reason, render_wiki_to_adf
 
 from gonogo.cli import main
@@ -34,7 +34,7 @@ from gonogo.core.pipeline.ticket import Ticket
 from gonogo.core.pipeline.verdict import Verdict
 from gonogo.flows.assessor import Assessor, build_assessor
 from gonogo.render.check_json import report_document
-from gonogo.render.comment_formats import compact_json
+from gonogo.render.document import compact_json
 from gonogo.render.renderer import COMMENT_CHAR_LIMIT
 from gonogo.sources.config import Settings
 from gonogo.sources.resources import bundled_vocabulary, schema_path
@@ -76,9 +76,9 @@ def test_any_field_values_give_a_verdict_and_safe_renderings(
         findings[name] = [(f.checklist, f.rule.id, f.outcome) for f in assessment.findings]
     assert findings["jsonschema"] == findings["jsonschema-rs"]
     assessor = ENGINES["jsonschema"]
-    comment = assessor.renderer.comment(assessment)
+    comment = wiki_comment(assessor.renderer, assessment)
     assert len(comment) <= COMMENT_CHAR_LIMIT
-    adf = assessor.renderer.comment_adf(assessment)
+    adf = adf_comment(assessor.renderer, assessment)
     assert len(compact_json(adf)) <= COMMENT_CHAR_LIMIT
     if adf_schema_unavailable_reason() is None:
         assert adf_errors(adf) == []
@@ -165,7 +165,7 @@ def test_generated_ticket_text_is_never_live_in_the_comment(
     for text in texts:
         for shown in (text, "plain words"):
             ticket = ticket_with({"summary": shown, "customfield_10109": shown}, {"customfield_10101": shown})
-            comments.append(quoting_engine.renderer.comment(quoting_engine.assess(ticket, today=today)))
+            comments.append(wiki_comment(quoting_engine.renderer, quoting_engine.assess(ticket, today=today)))
     documents = render_wiki_to_adf(comments)
     for index in range(0, len(documents), 2):
         hostile, benign = documents[index], documents[index + 1]

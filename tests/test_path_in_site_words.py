@@ -21,7 +21,7 @@ from hostile_corpus import FIELD_NAME, OPTION_VALUE
 from jiraserver import JiraServer, JiraUser, running_server
 from portfolio_helpers import EXAMPLE_NAMES, env_for, example, seed_portfolio
 from realdeps import require_real_or_skip
-from support import EXAMPLES, TODAY, Gonogo, comment_words
+from support import EXAMPLES, TODAY, Gonogo, comment_words, wiki_comment
 from wiki_oracle import live_constructs, oracle_unavailable_reason, render_wiki_to_adf, text_as_typed
 
 from gonogo.core.pipeline.ticket import ticket_from_rest
@@ -344,7 +344,7 @@ def test_a_no_go_keeps_its_word_budget_with_the_verdict_change_line(
     }
     assessor = build_assessor(Settings())
     assessment = assessor.assess(ticket_from_rest(data, origin="test"), today=date(2026, 11, 16))
-    comment = assessor.renderer.comment(assessment)
+    comment = wiki_comment(assessor.renderer, assessment)
     assert "Was GO WITH CONDITIONS on 2026-11-10, NO-GO since 2026-11-16." in comment.replace("\u2060", "")
     assert assessment.change is not None
     assert len(assessment.change.edits) == 3

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import EXAMPLES, TODAY
+from support import EXAMPLES, TODAY, wiki_comment
 from tickets import issue, with_properties
 
 from gonogo.core.pipeline import path_to_go
@@ -118,7 +118,7 @@ def test_a_single_show_stopper_is_the_only_thing_between_the_ticket_and_a_go(
     assert assessment.path is not None
     assert len(assessment.path.steps) == 1
     assert assess(assessor, applied(data, assessment)).verdict.value == "go"
-    comment = assessor.renderer.comment(assessment).replace("\u2060", "")
+    comment = wiki_comment(assessor.renderer, assessment).replace("\u2060", "")
     assert "This alone stands between this ticket and a GO:" in comment
 
 
@@ -190,7 +190,7 @@ def test_the_path_does_not_lean_on_a_rounded_margin(assessor: Assessor) -> None:
 def test_a_passed_deadline_says_so_and_who_can_act(assessor: Assessor, tmp_path: Path) -> None:
     data = issue("healthy", deadline="2026-11-20")
     assessment = assess(assessor, data)
-    comment = assessor.renderer.comment(assessment).replace("\u2060", "").replace("\\", "")
+    comment = wiki_comment(assessor.renderer, assessment).replace("\u2060", "").replace("\\", "")
     assert assessor.renderer.headline(assessment).startswith(
         "NO-GO: The submission deadline 2026-11-20 has passed."
     )
@@ -212,7 +212,7 @@ def test_the_path_reads_the_thresholds_in_force(tmp_path: Path) -> None:
     assert assessment.path is not None
     budget = next(s for s in assessment.path.steps if s.change.property == "budget")
     assert budget.change.needed == 236_000  # 500 * 400 / 0.85 = 235,294, rounded up to a readable amount
-    comment = cheaper.renderer.comment(assessment).replace("\u2060", "")
+    comment = wiki_comment(cheaper.renderer, assessment).replace("\u2060", "")
     assert "at an assumed cost of 400 per person-day" in comment
 
 

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from hostile_corpus import QUOTED_SENTENCE
 from realdeps import require_real_or_skip
-from support import EXAMPLES, TODAY, Gonogo
+from support import EXAMPLES, TODAY, Gonogo, adf_comment, wiki_comment
 from tickets import issue_file
 from wiki_oracle import live_constructs, oracle_unavailable_reason, render_wiki_to_adf, text_as_typed
 
@@ -45,7 +45,7 @@ def judged(assessor: Assessor, path: Path) -> tuple[Assessment, Proposal]:
 
 
 def comment_of(assessor: Assessor, assessment: Assessment) -> str:
-    return assessor.renderer.comment(assessment).replace("\u2060", "").replace("\\", "")
+    return wiki_comment(assessor.renderer, assessment).replace("\u2060", "").replace("\\", "")
 
 
 # --- the corpus -----------------------------------------------------------------------------------
@@ -228,7 +228,7 @@ def test_a_quote_is_only_ever_text_in_the_comment(assessor: Assessor, tmp_path: 
     text = "h1. [click|https://evil.example] *unlimited liability* for [~admin] !x.png! {code}"
     assessment, _ = judged(assessor, issue_file(tmp_path, "healthy", description=text))
     assert assessment.verdict.value == "no-go"
-    wiki = assessor.renderer.comment(assessment)
+    wiki = wiki_comment(assessor.renderer, assessment)
     for markup in ("[click|", "[~admin]", "!x.png!", "{code}", "\nh1."):
         assert markup not in wiki
     nodes: list[dict[str, Any]] = []
@@ -239,7 +239,7 @@ def test_a_quote_is_only_ever_text_in_the_comment(assessor: Assessor, tmp_path: 
             for child in node.get("content", ()):
                 walk(child)
 
-    walk(assessor.renderer.comment_adf(assessment))
+    walk(adf_comment(assessor.renderer, assessment))
     quoted = [n for n in nodes if n.get("type") == "text" and "unlimited liability" in n.get("text", "")]
     assert quoted
     assert all("marks" not in n for n in quoted)
@@ -256,8 +256,8 @@ def test_a_hostile_quote_is_text_as_typed_in_atlassians_parser_and_in_adf(
     wiki: dict[str, str] = {}
     for name, text in (("hostile", QUOTED_SENTENCE), ("benign", benign)):
         assessment, _ = judged(assessor, issue_file(tmp_path, "healthy", description=text))
-        wiki[name] = assessor.renderer.comment(assessment)
-        adf = assessor.renderer.comment_adf(assessment)
+        wiki[name] = wiki_comment(assessor.renderer, assessment)
+        adf = adf_comment(assessor.renderer, assessment)
         assert not {"mention", "inlineCard", "mediaSingle", "mark:link"} & set(live_constructs(adf))
     hostile, plain = render_wiki_to_adf([wiki["hostile"], wiki["benign"]])
     assert Counter(live_constructs(hostile)) == Counter(live_constructs(plain))

@@ -23,7 +23,7 @@ import pytest
 from hostile_corpus import LINE_STARTERS, TEMPLATE_ESCAPES
 from jiraserver.adf_schema import adf_errors, adf_schema_unavailable_reason
 from realdeps import require_real_or_skip
-from support import EXAMPLES, TODAY
+from support import EXAMPLES, TODAY, adf_comment, wiki_comment
 from test_check_adf import walk
 from test_wikimarkup import fold
 from wiki_oracle import live_constructs, oracle_unavailable_reason, plain_text, render_wiki_to_adf
@@ -69,8 +69,8 @@ def test_escaped_and_plural_keep_a_value_plain_text_in_wiki_markup(
     tmp_path: Path, wiki_oracle: Callable[[list[str]], list[Any]]
 ) -> None:
     engine = team_engine(tmp_path)
-    baseline_wiki = engine.renderer.comment(assess(engine, HARMLESS))
-    hostile_wiki = [engine.renderer.comment(assess(engine, value)) for value in LINE_STARTERS]
+    baseline_wiki = wiki_comment(engine.renderer, assess(engine, HARMLESS))
+    hostile_wiki = [wiki_comment(engine.renderer, assess(engine, value)) for value in LINE_STARTERS]
     baseline, *parsed = wiki_oracle([baseline_wiki, *hostile_wiki])
     allowed = Counter(live_constructs(baseline))
     for value, wiki, document in zip(LINE_STARTERS, hostile_wiki, parsed, strict=True):
@@ -82,9 +82,9 @@ def test_escaped_and_plural_keep_a_value_in_adf_text_nodes_without_marks(tmp_pat
     if reason := adf_schema_unavailable_reason():
         require_real_or_skip(reason)
     engine = team_engine(tmp_path)
-    shape = [node["type"] for node in walk(engine.renderer.comment_adf(assess(engine, HARMLESS)))]
+    shape = [node["type"] for node in walk(adf_comment(engine.renderer, assess(engine, HARMLESS)))]
     for value in LINE_STARTERS:
-        adf = engine.renderer.comment_adf(assess(engine, value))
+        adf = adf_comment(engine.renderer, assess(engine, value))
         assert adf_errors(adf) == []
         nodes = list(walk(adf))
         assert [node["type"] for node in nodes] == shape, value
@@ -102,7 +102,7 @@ def test_escaped_and_plural_keep_a_value_in_adf_text_nodes_without_marks(tmp_pat
 def test_terminal_and_toml_filters_are_refused_in_a_comment_template(tmp_path: Path, use: str) -> None:
     engine = team_engine(tmp_path, f"h3. gonogo verdict: {{{{ verdict }}}}\n{use}\n")
     with pytest.raises(ConfigurationError, match=r"comment\.jira\.j2"):
-        engine.renderer.comment(assess(engine, HARMLESS))
+        wiki_comment(engine.renderer, assess(engine, HARMLESS))
 
 
 # --- a team template cannot leave the sandbox (issue 23's hostile run) ----------------------
@@ -115,7 +115,7 @@ def test_an_escape_from_a_team_comment_template_is_a_configuration_error_and_nev
     monkeypatch.chdir(tmp_path)
     engine = team_engine(tmp_path, f"h3. gonogo verdict: {{{{ verdict }}}}\n{escape}\n")
     with pytest.raises(ConfigurationError, match=r"comment\.jira\.j2:2: "):
-        engine.renderer.comment(assess(engine))
+        wiki_comment(engine.renderer, assess(engine))
     assert not (tmp_path / "PWNED").exists()
 
 
@@ -139,4 +139,4 @@ def test_the_filters_and_globals_gonogo_offers_still_work_in_a_team_template(tmp
         "{{ ns.n }} {{ summary|upper|truncate(40) }} {{ blockers|length|plural('blocker') }}\n"
     )
     engine = team_engine(tmp_path, template)
-    assert "3 HEALTHY" in engine.renderer.comment(assess(engine, "healthy bid"))
+    assert "3 HEALTHY" in wiki_comment(engine.renderer, assess(engine, "healthy bid"))

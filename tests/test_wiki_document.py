@@ -18,12 +18,11 @@ from datetime import date
 import pytest
 from hostile_corpus import WIKI_STRINGS
 from realdeps import require_real_or_skip
-from support import EXAMPLES, TODAY
+from support import EXAMPLES, TODAY, wiki_comment
 from test_wikimarkup import fold
 from wiki_oracle import Adf, live_constructs, oracle_unavailable_reason, plain_text, render_wiki_to_adf
 
 from gonogo.flows.assessor import build_assessor
-from gonogo.render.comment_formats import to_wiki
 from gonogo.render.document import (
     BulletList,
     Document,
@@ -37,6 +36,7 @@ from gonogo.render.document import (
     Words,
     parse_document,
     seal,
+    to_wiki,
 )
 from gonogo.render.wikimarkup import is_inert
 from gonogo.sources.config import Settings
@@ -103,7 +103,7 @@ def example_comments() -> dict[str, str]:
     assessor = build_assessor(Settings())
     today = date.fromisoformat(TODAY)
     return {
-        path.stem: assessor.renderer.comment(assessor.assess(load_ticket_file(path), today=today))
+        path.stem: wiki_comment(assessor.renderer, assessor.assess(load_ticket_file(path), today=today))
         for path in sorted(EXAMPLES.glob("*.json"))
     }
 
@@ -173,7 +173,7 @@ def expected_constructs(document: Document) -> Counter[str]:
             elif isinstance(block, Panel):
                 blocks(block.blocks)
 
-    blocks(document.blocks)
+    blocks(document)
     return found
 
 

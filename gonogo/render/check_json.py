@@ -14,8 +14,7 @@ from gonogo.core.pipeline.findings import Assessment, Evidence, Finding, Missing
 from gonogo.core.pipeline.path_to_go import Step
 from gonogo.core.pipeline.waivers import Waiver, WaiverRuling
 from gonogo.render.codes import failed_title, question_text, refusal_text
-
-FORMAT_VERSION = 1
+from gonogo.render.formats import FORMAT_VERSION
 
 
 def report_document(

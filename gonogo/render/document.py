@@ -1,20 +1,33 @@
-"""The verdict comment as a small block structure, before it becomes ADF (Cloud) or wiki markup.
+"""The verdict comment as a small block structure, written as ADF (Cloud) or wiki markup (Data Center).
 
 One wording serves both formats, and ticket text must never become structure in either: the comment
 environment prints every `{{ value }}` as an opaque token (its text in base64 between two NULs), so
 `parse_document` reads structure from the template's own wording only. The syntax is line-based,
 like wiki markup (docs/templates.md): `h1.`..`h6.`, `* ` items, `----`, a `::: verdict` ... `:::`
 panel, paragraphs, inline `*strong*` and `(x) (?) (!) (/) (i)`. A value inside `*strong*` is an error.
+
+ADF (`to_adf`): a value is the `text` of a text node, which Jira never parses, so ticket text cannot
+become a mention, link, image or macro; nothing is escaped, only control characters become spaces,
+and only gonogo's own wording carries a mark (strong). Wiki markup (`to_wiki`): the template's
+wording is written as it is; a value too, when it cannot form markup (`wikimarkup.is_inert`) or
+gonogo formatted it (FIXED); any other value is escaped (`wikimarkup.escape_inline`). Wiki markup
+has no verdict panel.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import groupby, pairwise
+from operator import itemgetter
+from typing import Any
 
 from gonogo.core.errors import ConfigurationError
+from gonogo.render import wikimarkup
 
 _VALUE = r"\x00[vf][A-Za-z0-9+/=]*\x00"  # a sealed value's token
 _TOKEN = re.compile(f"({_VALUE})")  # a group: re.split keeps tokens at odd places
@@ -81,11 +94,7 @@ class Panel:  # the verdict panel; its colour comes from the verdict, not from t
 
 
 Block = Heading | Paragraph | BulletList | Rule | Panel
-
-
-@dataclass(frozen=True)
-class Document:
-    blocks: tuple[Block, ...]
+Document = tuple[Block, ...]
 
 
 def seal(text: str, kind: ValueKind) -> str:
@@ -106,105 +115,95 @@ def seal_unsealed(text: str) -> str:
 
 
 def parse_document(rendered: str, *, template: str) -> Document:
-    parser = _Parser(template)
-    for number, line in enumerate(rendered.splitlines(), start=1):
-        parser.line(line.rstrip(), number)
-    return parser.finish()
-
-
-class _Parser:
-    def __init__(self, template: str) -> None:
-        self._template = template
-        self._outer: list[Block] = []
-        self._panel: list[Block] | None = None
-        self._paragraph: list[tuple[Inline, ...]] = []
-        self._items: list[tuple[Inline, ...]] = []
-
-    @property
-    def _blocks(self) -> list[Block]:
-        return self._outer if self._panel is None else self._panel
-
-    def line(self, line: str, number: int) -> None:
-        panel = _PANEL.fullmatch(line)
-        if panel:
-            self._close()
-            self._toggle_panel(panel.group(1), number)
-            return
-        if not line.strip():
-            self._close_paragraph()
-            return
-        heading = _HEADING.fullmatch(line)
-        if heading:
-            self._close()
-            self._blocks.append(Heading(int(heading.group(1)), self._inline(heading.group(2), number)))
-        elif line.startswith("* "):
-            self._close_paragraph()
-            self._items.append(self._inline(line[2:], number))
-        elif line.strip() == "----":
-            self._close()
-            self._blocks.append(Rule())
+    """The blocks of a rendered comment template; a line that breaks the syntax is a template error."""
+    outer: list[Block] = []
+    panel: list[Block] | None = None  # the verdict panel's blocks while it is open
+    lines: list[tuple[int, str]] = []  # (number, line) since the last panel marker
+    for number, line in enumerate(map(str.rstrip, rendered.splitlines()), start=1):
+        marker = _PANEL.fullmatch(line)
+        if marker is None:
+            lines.append((number, line))
+            continue
+        (outer if panel is None else panel).extend(_blocks(lines, template))
+        lines = []
+        if panel is None:
+            if marker[1] != "verdict":
+                raise _error(template, number, "a panel opens with '::: verdict' (the only panel there is)")
+            panel = []
+        elif marker[1] is None:
+            outer.append(Panel(tuple(panel)))
+            panel = None
         else:
-            self._close_list()
-            self._paragraph.append(self._inline(line, number))
+            raise _error(template, number, "panels do not nest: close the verdict panel with ::: first")
+    (outer if panel is None else panel).extend(_blocks(lines, template))
+    if panel is not None:
+        raise _error(template, 0, "the verdict panel (::: verdict) is not closed with :::")
+    return tuple(outer)
 
-    def finish(self) -> Document:
-        self._close()
-        if self._panel is not None:
-            raise self._error(0, "the verdict panel (::: verdict) is not closed with :::")
-        return Document(tuple(self._outer))
 
-    def _toggle_panel(self, name: str | None, number: int) -> None:
-        if self._panel is None:
-            if name != "verdict":
-                raise self._error(number, "a panel opens with '::: verdict' (the only panel there is)")
-            self._panel = []
-            return
-        if name is not None:
-            raise self._error(number, "panels do not nest: close the verdict panel with ::: first")
-        self._outer.append(Panel(tuple(self._panel)))
-        self._panel = None
+def _blocks(lines: list[tuple[int, str]], template: str) -> list[Block]:
+    """The blocks between two panel markers (see `_keyed`)."""
+    blocks: list[Block] = []
+    for (kind, _), group in groupby(_keyed(lines), key=itemgetter(0)):
+        rows = [(number, line) for _, number, line in group]
+        if kind == "item":
+            blocks.append(BulletList(tuple(_inline(line, template, number) for number, line in rows)))
+        elif kind == "text":
+            paragraph: list[Inline] = []
+            for number, line in rows:  # a line that printed only empty values makes no line break
+                if content := _inline(line, template, number):
+                    paragraph.extend((LineBreak(), *content) if paragraph else content)
+            if paragraph:
+                blocks.append(Paragraph(tuple(paragraph)))
+        elif heading := _HEADING.fullmatch(rows[0][1]):
+            blocks.append(Heading(int(heading[1]), _inline(heading[2], template, rows[0][0])))
+        else:
+            blocks.append(Rule())
+    return blocks
 
-    def _close(self) -> None:
-        self._close_paragraph()
-        self._close_list()
 
-    def _close_paragraph(self) -> None:
-        content: list[Inline] = []
-        for line in filter(None, self._paragraph):  # a line that printed only empty values: no break
-            content.extend((LineBreak(), *line) if content else line)
-        if content:
-            self._blocks.append(Paragraph(tuple(content)))
-        self._paragraph = []
+def _keyed(lines: list[tuple[int, str]]) -> Iterator[tuple[tuple[str, int], int, str]]:
+    """Each line but blank ones, keyed by the block it belongs to: consecutive `* ` lines make one
+    list, blank lines between them allowed; consecutive other lines one paragraph, which a blank
+    line ends; a heading or a rule stands alone."""
+    blank_lines = 0
+    for number, line in lines:
+        if not line.strip():
+            blank_lines += 1
+        elif _HEADING.fullmatch(line) or line.strip() == "----":
+            yield ("alone", number), number, line
+        elif line.startswith("* "):
+            yield ("item", 0), number, line[2:]
+        else:
+            yield ("text", blank_lines), number, line
 
-    def _close_list(self) -> None:
-        if self._items:
-            self._blocks.append(BulletList(tuple(self._items)))
-            self._items = []
 
-    def _inline(self, line: str, number: int) -> tuple[Inline, ...]:
-        """The template's own words (strong spans, emoticons) and the values between them."""
-        content: list[Inline] = []
-        strong = False
-        for index, piece in enumerate(_INLINE.split(line)):
-            if index % 2 == 0:
-                if "\x00" in piece:
-                    raise self._error(number, "the template's text holds a NUL character")
-                _append_words(content, piece, strong)
-            elif piece == "*":
-                strong = not strong
-            elif not piece.startswith("\x00"):
-                content.append(Emoticon(piece[1:-1]))
-            elif strong:
-                raise self._error(number, "a {{ value }} inside *strong* text: keep values outside the stars")
-            elif text := base64.b64decode(piece[2:-1]).decode("utf-8", "surrogatepass"):
-                content.append(Value(text, ValueKind(piece[1])))
-        if strong:
-            raise self._error(number, "a *strong* text is not closed on its line")
-        return tuple(content)
+def _inline(line: str, template: str, number: int) -> tuple[Inline, ...]:
+    """The template's own words (strong spans, emoticons) and the values between them."""
+    content: list[Inline] = []
+    strong = False
+    for index, piece in enumerate(_INLINE.split(line)):
+        if index % 2 == 0:
+            if "\x00" in piece:
+                raise _error(template, number, "the template's text holds a NUL character")
+            _append_words(content, piece, strong)
+        elif piece == "*":
+            strong = not strong
+        elif not piece.startswith("\x00"):
+            content.append(Emoticon(piece[1:-1]))
+        elif strong:
+            problem = "a {{ value }} inside *strong* text: keep values outside the stars"
+            raise _error(template, number, problem)
+        elif text := base64.b64decode(piece[2:-1]).decode("utf-8", "surrogatepass"):
+            content.append(Value(text, ValueKind(piece[1])))
+    if strong:
+        raise _error(template, number, "a *strong* text is not closed on its line")
+    return tuple(content)
 
-    def _error(self, number: int, problem: str) -> ConfigurationError:
-        where = f"{self._template}:{number}" if number else self._template
-        return ConfigurationError(f"{where}: {problem}")
+
+def _error(template: str, number: int, problem: str) -> ConfigurationError:
+    where = f"{template}:{number}" if number else template
+    return ConfigurationError(f"{where}: {problem}")
 
 
 def _append_words(content: list[Inline], text: str, strong: bool) -> None:
@@ -215,3 +214,139 @@ def _append_words(content: list[Inline], text: str, strong: bool) -> None:
         content[-1] = Words(last.text + text, strong)
     else:
         content.append(Words(text, strong))
+
+
+# --- the writers ---------------------------------------------------------------------------------
+
+Adf = dict[str, Any]
+
+# The verdict panel's colour (ADF panelType) for each verdict.
+PANEL_TYPES = {"go": "success", "go-with-conditions": "warning", "needs-info": "info", "no-go": "error"}
+
+# Atlassian's emoji for the template's emoticons, as Jira itself converts them from wiki markup.
+_EMOJI = {
+    "x": (":cross_mark:", "atlassian-cross_mark"),
+    "?": (":question:", "atlassian-question_mark"),
+    "!": (":warning:", "atlassian-warning"),
+    "/": (":check_mark:", "atlassian-check_mark"),
+    "i": (":info:", "atlassian-info"),
+}
+
+
+def to_adf(document: Document, *, verdict: str) -> Adf:
+    """The ADF `doc` for a comment document; `verdict` colours the verdict panel."""
+    return {"type": "doc", "version": 1, "content": [_adf_block(block, verdict) for block in document]}
+
+
+def compact_json(adf: Adf) -> str:
+    """The document as sent to Jira, whose size is what counts against the comment limit."""
+    return json.dumps(adf, ensure_ascii=False, separators=(",", ":"))
+
+
+def _adf_block(block: Block, verdict: str) -> Adf:
+    match block:
+        case Heading(level, content):
+            return {"type": "heading", "attrs": {"level": level}, **_adf_content(content)}
+        case Paragraph(content):
+            return {"type": "paragraph", **_adf_content(content)}
+        case BulletList(items):
+            return {
+                "type": "bulletList",
+                "content": [
+                    {"type": "listItem", "content": [{"type": "paragraph", **_adf_content(item)}]}
+                    for item in items
+                ],
+            }
+        case Panel(blocks):  # an empty one holds an empty paragraph
+            return {
+                "type": "panel",
+                "attrs": {"panelType": PANEL_TYPES.get(verdict, "info")},
+                "content": [_adf_block(child, verdict) for child in blocks or (Paragraph(()),)],
+            }
+    return {"type": "rule"}
+
+
+def _adf_content(content: tuple[Inline, ...]) -> Adf:
+    """Inline nodes; neighbouring unmarked text (wording and values) shares one text node."""
+    nodes: list[Adf] = []
+    for node in map(_adf_inline, content):
+        if nodes and nodes[-1].keys() == node.keys() == {"type", "text"}:
+            nodes[-1] = {"type": "text", "text": nodes[-1]["text"] + node["text"]}
+        else:
+            nodes.append(node)
+    return {"content": nodes} if nodes else {}
+
+
+def _adf_inline(item: Inline) -> Adf:
+    """An inline item as its ADF node (the parser makes no empty Words or Value)."""
+    match item:
+        case Words(text, strong):
+            return {"type": "text", "text": text, **({"marks": [{"type": "strong"}]} if strong else {})}
+        case Value(text):
+            return {"type": "text", "text": wikimarkup.inline_plain(text)}
+        case Emoticon(name):
+            short_name, emoji_id = _EMOJI[name]
+            return {"type": "emoji", "attrs": {"shortName": short_name, "id": emoji_id, "text": short_name}}
+    return {"type": "hardBreak"}  # a LineBreak
+
+
+def to_wiki(document: Document) -> str:
+    """The wiki markup of a comment document, blocks on consecutive lines but for a blank line after
+    a list (wiki markup continues a list item on the next line, even with a heading), between two
+    paragraphs, after a heading before a paragraph (Jira makes the line after a heading a paragraph
+    of its own: a line break there would be lost), and before a heading after a paragraph."""
+    # Wiki markup shows no panel: the verdict panel's blocks stand in its place (panels do not nest).
+    flat = [child for block in document for child in (block.blocks if isinstance(block, Panel) else (block,))]
+    written = [_wiki_block(block) for block in flat[:1]]
+    for previous, block in pairwise(flat):
+        ended = (
+            isinstance(previous, BulletList)
+            or (isinstance(previous, (Paragraph, Heading)) and isinstance(block, Paragraph))
+            or (isinstance(previous, Paragraph) and isinstance(block, Heading))
+        )
+        written.append(("\n\n" if ended else "\n") + _wiki_block(block))
+    return "".join(written) + "\n"
+
+
+def _wiki_block(block: Block) -> str:
+    match block:
+        case Heading(level, content):
+            return f"h{level}. {_wiki_inline(content)}"
+        case Paragraph(content):
+            return _wiki_inline(content)
+        case BulletList(items):
+            return "\n".join(f"* {_wiki_inline(item)}" for item in items)
+    return "----"  # a Rule: a panel was flattened away
+
+
+def _wiki_inline(content: tuple[Inline, ...]) -> str:
+    parts: list[str] = []
+    for values, items in groupby(content, key=lambda item: isinstance(item, Value)):
+        if values:
+            parts.append(_value_run([item for item in items if isinstance(item, Value)]))
+            continue
+        for item in items:
+            match item:
+                case Words(text, strong):
+                    parts.append(f"*{text}*" if strong else text)
+                case Emoticon(name):
+                    parts.append(f"({name})")
+                case LineBreak():
+                    parts.append("\n")
+    return "".join(parts)
+
+
+def _value_run(run: list[Value]) -> str:
+    """Adjacent values, judged as one text: a failed title is sealed in parts ("(margin ", -50,
+    "%)"), each of which may look unsafe alone (an unopened parenthesis) where the whole is plain
+    text. gonogo's own numbers and dates (FIXED, printed as they are) stand in as a plain digit."""
+    if len(run) > 1:
+        judged = "".join("0" if value.kind is ValueKind.FIXED else value.text for value in run)
+        if wikimarkup.is_inert(judged):
+            return "".join(value.text for value in run)
+    return "".join(
+        value.text
+        if value.kind is ValueKind.FIXED or wikimarkup.is_inert(value.text)
+        else wikimarkup.escape_inline(value.text)
+        for value in run
+    )

@@ -14,10 +14,11 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 from gonogo import __version__
+from gonogo.core.jira_shapes.comment_format import CommentFormat
 from gonogo.core.pipeline.verdict import WORST_FIRST, Verdict
 
 if TYPE_CHECKING:
-    from gonogo.core.jira_shapes.comment_format import CommentBody, CommentFormat, Publication
+    from gonogo.core.jira_shapes.comment_format import CommentBody, Publication
     from gonogo.core.pipeline.decisions import DecisionRecord
     from gonogo.core.pipeline.findings import Assessment
     from gonogo.core.portfolio.rows import Portfolio, Row
@@ -131,14 +132,13 @@ def _check_json(output: CheckOutput, renderer: Renderer, colour: bool) -> str:
     )
 
 
-def _comment_in(comment_format: str) -> Callable[[CheckOutput, Renderer, bool], str]:
-    """The comment in one format (a `CommentFormat` value): the one posted when it is in that
-    format, else rendered for it."""
+def _comment_in(comment_format: CommentFormat) -> Callable[[CheckOutput, Renderer, bool], str]:
+    """The comment in one format: the one posted when it is in that format, else rendered for it."""
 
     def render(output: CheckOutput, renderer: Renderer, colour: bool) -> str:
         if output.comment is not None and output.comment.format == comment_format:
             return output.comment.printable()
-        return renderer.comment_text(output.assessment, comment_format)
+        return renderer.comment_body(output.assessment, comment_format).printable()
 
     return render
 
@@ -356,8 +356,10 @@ def _registry(*formats: OutputFormat[Rendered]) -> dict[str, OutputFormat[Render
 CHECK_FORMATS = _registry(
     OutputFormat("text", "a report for people", _check_text, coloured=True),
     OutputFormat("json", "the documented JSON document", _check_json),
-    OutputFormat("jira", "the comment's wiki markup (Data Center, REST v2)", _comment_in("jira")),
-    OutputFormat("adf", "the comment's Atlassian Document Format (Cloud, REST v3)", _comment_in("adf")),
+    OutputFormat("jira", "the comment's wiki markup (Data Center, REST v2)", _comment_in(CommentFormat.WIKI)),
+    OutputFormat(
+        "adf", "the comment's Atlassian Document Format (Cloud, REST v3)", _comment_in(CommentFormat.ADF)
+    ),
 )
 REPORT_FORMATS = _registry(
     OutputFormat("text", "a summary table for people", _report_text),

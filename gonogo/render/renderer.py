@@ -34,8 +34,16 @@ from gonogo.core.text import display_value
 from gonogo.redaction import redact
 from gonogo.render import wikimarkup
 from gonogo.render.codes import failed_title, question_text, refusal_text
-from gonogo.render.comment_formats import Adf, compact_json, to_adf, to_wiki
-from gonogo.render.document import Document, ValueKind, parse_document, seal, seal_unsealed
+from gonogo.render.document import (
+    Document,
+    ValueKind,
+    compact_json,
+    parse_document,
+    seal,
+    seal_unsealed,
+    to_adf,
+    to_wiki,
+)
 from gonogo.sources.resources import bundled_dir, bundled_vocabulary
 
 COMMENT_TEMPLATE = "comment.jira.j2"
@@ -90,39 +98,18 @@ class Renderer:
     text: jinja2.Environment
     html: jinja2.Environment
 
-    def comment(self, assessment: Assessment, *, limit: int = COMMENT_CHAR_LIMIT) -> str:
-        """The Jira comment in wiki markup (REST v2)."""
-        return str(self.comment_body(assessment, CommentFormat.WIKI, limit=limit).content)
-
-    def comment_adf(self, assessment: Assessment, *, limit: int = COMMENT_CHAR_LIMIT) -> Adf:
-        """The Jira comment as an ADF document (REST v3)."""
-        body = self.comment_body(assessment, CommentFormat.ADF, limit=limit).content
-        assert isinstance(body, dict)
-        return body
-
-    def comment_body(
-        self, assessment: Assessment, comment_format: CommentFormat, *, limit: int = COMMENT_CHAR_LIMIT
-    ) -> CommentBody:
+    def comment_body(self, assessment: Assessment, comment_format: CommentFormat) -> CommentBody:
         """The Jira comment in one format; long finding lists are shortened with a count, never cut."""
-        shown: int | None = None
-        while True:
+        as_adf = comment_format is CommentFormat.ADF
+        for shown in (None, *reversed(range(len(_reportable(assessment))))):  # all, then fewer
             document = self.comment_document(assessment, shown=shown)
-            as_adf = comment_format is CommentFormat.ADF
-            body: str | Adf = (
-                to_adf(document, verdict=assessment.verdict.value) if as_adf else to_wiki(document)
-            )
-            if len(body if isinstance(body, str) else compact_json(body)) <= limit:
+            body = to_adf(document, verdict=assessment.verdict.value) if as_adf else to_wiki(document)
+            if len(body if isinstance(body, str) else compact_json(body)) <= COMMENT_CHAR_LIMIT:
                 return CommentBody(comment_format, body)
-            shown = (len(_reportable(assessment)) if shown is None else shown) - 1
-            if shown < 0:
-                raise ConfigurationError(
-                    f"the verdict comment is longer than Jira allows ({limit} characters) even with "
-                    f"every finding left out: shorten {COMMENT_TEMPLATE} or the checklists' texts"
-                )
-
-    def comment_text(self, assessment: Assessment, comment_format: str) -> str:
-        """The comment as `--format jira` or `adf` prints it (`comment_format` is its name)."""
-        return self.comment_body(assessment, CommentFormat(comment_format)).printable()
+        raise ConfigurationError(
+            f"the verdict comment is longer than Jira allows ({COMMENT_CHAR_LIMIT} characters) even with "
+            f"every finding left out: shorten {COMMENT_TEMPLATE} or the checklists' texts"
+        )
 
     def comment_document(self, assessment: Assessment, *, shown: int | None = None) -> Document:
         """The comment's block structure, one for both formats, with every value sealed (see module)."""
