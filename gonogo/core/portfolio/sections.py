@@ -61,11 +61,12 @@ def outcomes_section(
 ) -> dict[str, Any]:
     """Outcomes by verdict, win rate by score band and per failed or waived rule, and suggestions."""
     bounds = dict.fromkeys(bound for c in checklists for rule in c.rules for bound in rule.bounds)
+    from_history = sum(b.from_history for b in bids)
     return {
         "min_bids": MIN_BIDS,
         "closed": len(bids),
-        "from_history": sum(b.from_history for b in bids),
-        "assessed": sum(not b.from_history for b in bids),
+        "from_history": from_history,
+        "assessed": len(bids) - from_history,
         "overall": win_rate(Counter(b.outcome for b in bids)),
         "by_verdict": [{"verdict": v.value, **tally(b for b in bids if b.verdict is v)} for v in WORST_FIRST],
         "by_band": [
