@@ -10,12 +10,12 @@ from support import BUNDLED_CHECKLISTS, EXAMPLES, TODAY, Gonogo
 
 from gonogo.core.errors import ConfigurationError
 from gonogo.core.pipeline.rules import (
-    Remembered,
-    all_thresholds,
     compile_condition,
     properties_used,
-    resolve_thresholds,
+    remembered,
+    thresholds_in_force,
 )
+from gonogo.core.vocabulary import Vocabulary
 from gonogo.sources.checklists import discover
 from gonogo.sources.resources import bundled_vocabulary
 
@@ -129,13 +129,13 @@ def test_a_broken_checklist_file_is_a_configuration_error(tmp_path: Path) -> Non
 
 
 def test_thresholds_take_defaults_and_refuse_unknown_overrides() -> None:
-    declared = {"min_win_probability": 10.0}
-    assert resolve_thresholds(declared, {}) == {"min_win_probability": 10}
-    assert resolve_thresholds(declared, {"min_win_probability": 20}) == {"min_win_probability": 20}
+    declared = Vocabulary(properties={}, thresholds={"min_win_probability": 10.0})
+    assert thresholds_in_force([], declared, {}) == {"min_win_probability": 10}
+    assert thresholds_in_force([], declared, {"min_win_probability": 20}) == {"min_win_probability": 20}
     with pytest.raises(
         ConfigurationError, match=r"unknown threshold.*min_win_probabilty.*known: min_win_probability"
     ):
-        resolve_thresholds(declared, {"min_win_probabilty": 20})
+        thresholds_in_force([], declared, {"min_win_probabilty": 20})
 
 
 def test_properties_used_looks_through_combinators_and_conditionals() -> None:
@@ -178,7 +178,7 @@ def test_the_guides_document_every_property_and_threshold() -> None:
     docs = Path(__file__).parent.parent / "docs"
     readme = (docs / "configuration.md").read_text() + (docs / "checklists.md").read_text()
     vocabulary = bundled_vocabulary()
-    names = [*vocabulary.properties, *all_thresholds(discover(), vocabulary)]
+    names = [*vocabulary.properties, *thresholds_in_force(discover(), vocabulary, {})]
     assert [name for name in names if f"| `{name}` |" not in readme] == []
 
 
@@ -213,7 +213,7 @@ def test_a_condition_is_asked_once_per_plain_values_and_always_about_lists() -> 
         asked.append(instance)
         return True
 
-    holds = Remembered(predicate)
+    holds = remembered(predicate)
     for _ in range(3):
         holds({"budget": 10, "deadline": "2026-12-01"})
         holds({"labels": ["a"]})

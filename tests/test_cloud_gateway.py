@@ -28,6 +28,7 @@ from gonogo.core.errors import ConfigurationError, JiraError
 from gonogo.flows.assessor import build_assessor
 from gonogo.flows.check_ticket import assess_and_post
 from gonogo.jira.gateway import Deployment, JiraGateway
+from gonogo.jira.rest import Answer
 from gonogo.jira.throttle import Throttle, request_scopes
 from gonogo.sources.config import load_settings
 
@@ -190,7 +191,7 @@ def test_a_search_whose_pages_carry_tokens_but_no_is_last_returns_every_ticket()
         settings = settings_for(server)
         gateway = JiraGateway(settings.jira)
         pages = list(gateway.search("project = BID", fields=["summary"], deployment=Deployment.CLOUD))
-    assert sorted(issue["key"] for page in pages for issue in page.issues) == sorted(seeded)
+    assert sorted(issue["key"] for page in pages for issue in page.items) == sorted(seeded)
     assert len(pages) == 5  # 7 + 7 + 7 + 7 + 2, the last without a token
     assert all("isLast" not in (r.response_json or {}) for r in server.requests)
 
@@ -267,7 +268,7 @@ def test_a_per_issue_write_limit_on_one_ticket_does_not_delay_checks_of_other_ti
         # Another write limit on BID-1: a write to it now waits; a read of it does not.
         issue = f"{server.url}/rest/api/3/issue/BID-1"
         limit = "jira-per-issue-on-write"
-        throttle.observe(429, 5.0, near_limit=False, reason=limit, method="PUT", url=issue)
+        throttle.observe(Answer(429, {"Retry-After": "5", "RateLimit-Reason": limit}, b""), "PUT", issue)
         throttle.wait_turn("GET", issue)
         assert time_.sleeps == [30.0]
         throttle.wait_turn("PUT", issue)
@@ -291,7 +292,8 @@ def test_each_rate_limit_holds_what_it_limited(
     def held(method: str, url: str) -> float:
         time_ = VirtualClock()
         throttle = Throttle(clock=time_.clock, sleep=time_.sleep)
-        throttle.observe(429, 9.0, near_limit=False, reason=reason, method="PUT", url=f"{api}/issue/10001")
+        headers = {"Retry-After": "9", **({"RateLimit-Reason": reason} if reason else {})}
+        throttle.observe(Answer(429, headers, b""), "PUT", f"{api}/issue/10001")
         throttle.wait_turn(method, url)
         return sum(time_.sleeps)
 

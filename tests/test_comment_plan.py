@@ -77,7 +77,7 @@ def test_a_first_check_on_a_ticket_without_comments_posts_without_reading_any() 
 def test_an_unchanged_recheck_writes_nothing() -> None:
     facts = facts_of(ticket(pointer=standing_pointer(), embedded=[{"id": "7", "author": BOT}]))
     assert facts.unchanged
-    assert not facts.must_verify()
+    assert not facts.must_verify
     assert not facts.needs_scan("7")
     assert decide(facts).write is Write.NOTHING
 
@@ -86,7 +86,7 @@ def test_a_changed_text_is_one_edit_through_a_sealed_pointer() -> None:
     facts = facts_of(
         ticket(pointer=standing_pointer(digest="sha256:old"), embedded=[{"id": "7", "author": BOT}])
     )
-    assert not facts.must_verify()
+    assert not facts.must_verify
     assert decide(facts) == Plan(CommentAction.UPDATED, Write.COMMENT, "7")
 
 
@@ -120,7 +120,7 @@ def test_a_forged_pointer_to_a_person_s_comment_is_distrusted_never_written_thro
     facts = facts_of(
         ticket(pointer={"commentId": "5", "verdict": "no-go"}, embedded=[{"id": "5"}, {"id": "7"}])
     )
-    assert facts.must_verify()
+    assert facts.must_verify
     decided = decide(facts, [Comment("5", author="accountId:person"), Comment("7")], pointed_is_own=False)
     assert (decided.write, decided.candidates, decided.distrusted) == (Write.ADOPT, ("7",), True)
 

@@ -41,7 +41,7 @@ from gonogo.jira.gateway import JiraGateway
 from gonogo.sources.config import JiraSettings, load_settings
 from gonogo.webhook.queue import Job
 from gonogo.webhook.queue.local import LocalQueue
-from gonogo.webhook.service import health_check, stuck_after_seconds
+from gonogo.webhook.service import stuck_after_seconds
 from gonogo.webhook.settings import QueueSettings, RetryPolicy
 from gonogo.webhook.worker import Checked, Workers
 
@@ -475,38 +475,37 @@ def test_an_interrupted_report_post_sends_nothing_after_the_interrupt(
 
 def test_a_worker_stuck_on_one_check_past_its_deadlines_makes_healthz_say_so(tmp_path: Path) -> None:
     now = [0.0]
-    release = threading.Event()
+    started, release = threading.Event(), threading.Event()
 
     def hangs(job: Job) -> Checked:
+        started.set()
         release.wait(30)  # what no deadline bounds: the check never ends by itself
         return Checked(verdict="go", action="created", comment_id="10000")
 
     queue = LocalQueue(QueueSettings(kind="local", path=tmp_path / "queue"))
-    metrics = Metrics(queue_depth=queue.depth)
+    after = stuck_after_seconds(
+        replace(JiraSettings(), timeout_seconds=5.0, retries=1, max_retry_wait_seconds=10)
+    )
     workers = Workers(
         queue=queue,
         run_check=hangs,
         count=1,
         retry=RetryPolicy(),
-        metrics=metrics,
+        metrics=Metrics(),
+        stuck_after=after,
         poll_seconds=0.05,
         clock=lambda: now[0],
     )
-    after = stuck_after_seconds(
-        replace(JiraSettings(), timeout_seconds=5.0, retries=1, max_retry_wait_seconds=10)
-    )
-    health = health_check(queue, workers, stuck_after=after)
     try:
         workers.start()
         queue.submit(Job("d-1", "BID-1", "1", "jira:issue_created", 0.0), dedupe=True)
-        wait_until(lambda: workers.stuck(-1.0) == 1, timeout=10, what="the worker to start the check")
+        assert started.wait(10), "the worker did not start the check"
         now[0] += after  # exactly at the limit: slow, not stuck
-        assert health() is None
+        assert workers.health() is None
         now[0] += 1.0
-        assert health() == "1 worker(s) stuck on one check for longer than its Jira deadlines allow"
+        assert workers.health() == "1 worker(s) stuck on one check for longer than its Jira deadlines allow"
         release.set()
-        wait_until(lambda: workers.stuck(-1.0) == 0, timeout=10, what="the check to end")
-        assert health() is None
+        wait_until(lambda: workers.health() is None, timeout=10, what="the check to end")
     finally:
         release.set()
         workers.stop(5)

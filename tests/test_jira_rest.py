@@ -28,46 +28,43 @@ def sample(name: str) -> rest.Answer:
 
 
 def problem(name: str) -> rest.ErrorAnswer:
-    with pytest.raises(rest.ErrorAnswer) as raised:
-        rest.read(sample(name), NOW)
-    return raised.value
+    return rest.error_for(sample(name), NOW)
 
 
 def test_a_comment_page_gives_every_comment_and_the_total() -> None:
-    comments, total = rest.comment_page(rest.read(sample("comments_page"), NOW))
-    assert total == len(comments) == 4
-    assert next(c for c in comments if c["properties"])["properties"][0]["key"] == "gonogo.verdict"
+    page = rest.comment_page(rest.read(sample("comments_page")), None)
+    assert (page.total, len(page.items), page.after) == (4, 4, None)
+    assert next(c for c in page.items if c["properties"])["properties"][0]["key"] == "gonogo.verdict"
+    assert rest.comment_page({"comments": [{"id": 1}], "total": 3}, 1).after == 2
 
 
 @pytest.mark.parametrize("page", [{}, {"comments": "x", "total": 1}, {"comments": [{}], "total": 1}, [5]])
 def test_a_comment_page_of_another_shape_is_malformed_never_empty(page: Any) -> None:
     with pytest.raises(rest.WrongShape):
-        rest.comment_page(page)
+        rest.comment_page(page, None)
 
 
 def test_cloud_search_pages_by_token_until_jira_says_last() -> None:
-    issues, total, after = rest.search_page(
-        rest.read(sample("search_jql_first_page"), NOW), cloud=True, after=None
-    )
-    assert [i["key"] for i in issues] == ["BID-1", "BID-2"]
-    assert total is None
-    assert isinstance(after, str)
-    assert after
-    assert rest.search({"jql": "x"}, cloud=True, after=after).params["nextPageToken"] == after
+    page = rest.search_page(rest.read(sample("search_jql_first_page")), None, cloud=True)
+    assert [i["key"] for i in page.items] == ["BID-1", "BID-2"]
+    assert page.total is None
+    assert isinstance(page.after, str)
+    assert page.after
+    assert rest.search({"jql": "x"}, page.after, cloud=True).params["nextPageToken"] == page.after
 
 
 def test_data_center_search_pages_by_offset_up_to_the_total() -> None:
-    first = rest.search_page(rest.read(sample("search_offset_first_page"), NOW), cloud=False, after=None)
-    assert (len(first[0]), first[1], first[2]) == (2, 3, 2)
-    last = rest.search_page(rest.read(sample("search_offset_last_page"), NOW), cloud=False, after=2)
-    assert (len(last[0]), last[1], last[2]) == (1, 3, None)
-    assert rest.search({"jql": "x"}, cloud=False, after=2).params["startAt"] == 2
+    first = rest.search_page(rest.read(sample("search_offset_first_page")), None, cloud=False)
+    assert (len(first.items), first.total, first.after) == (2, 3, 2)
+    last = rest.search_page(rest.read(sample("search_offset_last_page")), 2, cloud=False)
+    assert (len(last.items), last.total, last.after) == (1, 3, None)
+    assert rest.search({"jql": "x"}, 2, cloud=False).params["startAt"] == 2
 
 
 def test_a_group_page_names_members_by_every_id_and_says_it_is_last() -> None:
-    ids, following = rest.member_page(rest.read(sample("group_members"), NOW), 0)
-    assert following is None
-    assert any(member.startswith("712020:") for member in ids)
+    page = rest.member_page(rest.read(sample("group_members")), None)
+    assert page.after is None
+    assert any(member.startswith("712020:") for member in page.items)
 
 
 @pytest.mark.parametrize(
@@ -96,9 +93,9 @@ def test_errors_are_typed_by_http_meaning_and_keep_jiras_words(name: str, kind: 
 )
 def test_error_words_of_another_shape_are_read_not_a_crash(body: str, said: str) -> None:
     # A hostile or broken Jira must give a one-line error, not a TypeError out of the edge.
-    with pytest.raises(rest.BadRequest) as raised:
-        rest.read(rest.Answer(400, {}, body.encode()), NOW)
-    assert raised.value.messages == said
+    refused = rest.error_for(rest.Answer(400, {}, body.encode()), NOW)
+    assert isinstance(refused, rest.BadRequest)
+    assert refused.messages == said
 
 
 def test_a_rate_limit_says_when_to_ask_again() -> None:

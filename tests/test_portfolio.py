@@ -28,6 +28,7 @@ from gonogo.core.portfolio.rows import (
 )
 from gonogo.flows.assessor import build_assessor
 from gonogo.flows.portfolio_run import project_jql, search_fields
+from gonogo.jira.rest import Answer
 from gonogo.jira.throttle import Throttle
 from gonogo.render.formats import REPORT_FORMATS, portfolio_document
 from gonogo.render.portfolio_charts import score_chart, verdict_chart
@@ -292,8 +293,8 @@ def test_throttle_holds_everybody_until_the_latest_pause_is_over() -> None:
     throttle = Throttle(clock=t.clock, sleep=t.sleep)
     throttle.wait_turn()
     assert t.sleeps == []
-    throttle.observe(429, 5.0, near_limit=False)
-    throttle.observe(429, 2.0, near_limit=False)  # a shorter pause does not cut the longer one
+    throttle.observe(Answer(429, {"Retry-After": "5"}, b""))
+    throttle.observe(Answer(429, {"Retry-After": "2"}, b""))  # a shorter pause does not cut the longer one
     throttle.wait_turn()
     assert t.sleeps == [5.0]
     throttle.wait_turn()
@@ -304,18 +305,19 @@ def test_throttle_holds_everybody_until_the_latest_pause_is_over() -> None:
     ("status", "retry_after", "near_limit", "held"),
     [
         (429, None, False, 1.0),  # no Retry-After: still slow down
-        (503, 4.0, False, 4.0),
+        (503, "4", False, 4.0),
         (200, None, True, 1.0),  # Cloud's near-limit warning
         (200, None, False, 0.0),
-        (500, 9.0, False, 0.0),  # a failure, not a rate limit
-        (429, 3600.0, False, 60.0),  # capped; the gateway refuses such a wait anyway
+        (500, "9", False, 0.0),  # a failure, not a rate limit
+        (429, "3600", False, 60.0),  # capped; the gateway refuses such a wait anyway
     ],
 )
 def test_throttle_learns_from_responses(
-    status: int, retry_after: float | None, near_limit: bool, held: float
+    status: int, retry_after: str | None, near_limit: bool, held: float
 ) -> None:
     t = FakeTime()
     throttle = Throttle(clock=t.clock, sleep=t.sleep)
-    throttle.observe(status, retry_after, near_limit=near_limit)
+    headers = {"Retry-After": retry_after} if retry_after else {}
+    throttle.observe(Answer(status, {**headers, "X-RateLimit-NearLimit": str(near_limit).lower()}, b""))
     throttle.wait_turn()
     assert sum(t.sleeps) == held

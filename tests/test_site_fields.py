@@ -19,7 +19,7 @@ from gonogo.flows.assessor import build_assessor
 from gonogo.sources.config import load_settings
 from gonogo.webhook.classify import Filters
 from gonogo.webhook.queue import Job
-from gonogo.webhook.queue.local import LocalQueue
+from gonogo.webhook.queue.local import LocalQueue, read_dead_letters
 from gonogo.webhook.service import check_runner
 from gonogo.webhook.settings import QueueSettings, RetryPolicy
 from gonogo.webhook.worker import Workers
@@ -112,9 +112,9 @@ def test_the_service_dead_letters_a_delivery_with_the_reason(jira: JiraServer, t
         claimed = queue.claim(1)
         assert claimed is not None
         retry = RetryPolicy(max_attempts=3, initial_seconds=0.01, max_seconds=0.02)
-        metrics = Metrics(queue_depth=queue.depth)
+        metrics = Metrics()
         Workers(queue=queue, run_check=runner, count=1, retry=retry, metrics=metrics).process(claimed)
-        (letter,) = queue.dead_letters()
+        (letter,) = read_dead_letters(queue.folder)
     finally:
         queue.close()
     assert letter.attempts == 1

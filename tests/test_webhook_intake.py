@@ -6,6 +6,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from webhook_helpers import SECRET, Metrics, created_event, signed
 
 from gonogo.redaction import RedactRecords, remember
 from gonogo.sources.config import Secret
-from gonogo.webhook.classify import Filters
+from gonogo.webhook.classify import Filters, classify
 from gonogo.webhook.intake import Intake
 from gonogo.webhook.logs import DELIVERY_LOGGER, JsonLines
 from gonogo.webhook.queue import Job, QueueUnavailable
@@ -38,9 +39,7 @@ def intake_for(queue: LocalQueue, *, secret: str | None = SECRET) -> Intake:
         credentials=Credentials(secret=Secret(secret) if secret else None),
         filters=SETTINGS.filters,
     )
-    return Intake(
-        settings=settings, queue=queue, metrics=Metrics(queue_depth=queue.depth), watched_fields=frozenset()
-    )
+    return Intake(settings, queue, Metrics(), classify=partial(classify, filters=settings.filters))
 
 
 def lower(headers: dict[str, str]) -> dict[str, str]:

@@ -16,8 +16,7 @@ from webhook_helpers import Metrics, wait_until
 
 from gonogo.core.errors import RETRY_AFTER_CEILING_SECONDS, ConfigurationError, JiraError
 from gonogo.webhook.queue import Claimed, Job, WorkQueue
-from gonogo.webhook.queue.local import LocalQueue
-from gonogo.webhook.service import health_check
+from gonogo.webhook.queue.local import LocalQueue, read_dead_letters
 from gonogo.webhook.settings import QueueSettings, RetryPolicy
 from gonogo.webhook.worker import Checked, Workers
 
@@ -53,7 +52,7 @@ class Script:
 
 def run_one(queue: LocalQueue, runner: Script, retry: RetryPolicy = FAST) -> Metrics:
     """Submit one job and process it, claim after claim, until it is settled (the queue is empty)."""
-    metrics = Metrics(queue_depth=queue.depth)
+    metrics = Metrics()
     queue.submit(job(), dedupe=True)
     workers = Workers(queue=queue, run_check=runner, count=1, retry=retry, metrics=metrics)
     while queue.depth():
@@ -78,12 +77,12 @@ def test_jira_outages_are_retried_until_the_comment_is_posted(queue: LocalQueue)
     assert sample(metrics, "gonogo_webhook_checks_total", outcome="retry") == 2
     assert sample(metrics, "gonogo_webhook_verdicts_total", verdict="go") == 1
     assert queue.depth() == 0
-    assert queue.dead_letters() == []
+    assert read_dead_letters(queue.folder) == []
 
 
 def test_an_outage_that_lasts_ends_as_a_dead_letter_after_the_last_attempt(queue: LocalQueue) -> None:
     metrics = run_one(queue, Script(JiraError("cannot reach Jira", retryable=True)))
-    (letter,) = queue.dead_letters()
+    (letter,) = read_dead_letters(queue.folder)
     assert (letter.reason, letter.attempts) == ("cannot reach Jira", 3)
     assert sample(metrics, "gonogo_webhook_checks_total", outcome="dead_letter") == 1
 
@@ -100,7 +99,7 @@ def test_any_retry_after_still_ends_in_a_retry_or_a_dead_letter(tmp_path: Path, 
     )
     try:
         run_one(queue, Script(outage(retry_after=asked)))
-        (letter,) = queue.dead_letters()
+        (letter,) = read_dead_letters(queue.folder)
         assert letter.attempts == FAST.max_attempts
     finally:
         queue.close()
@@ -124,7 +123,7 @@ def test_what_waiting_cannot_cure_is_dead_lettered_at_once(
     runner = Script(error)
     run_one(queue, runner, retry=RetryPolicy(max_attempts=8, initial_seconds=0.01, max_seconds=0.01))
     assert runner.calls == ["BID-1"]
-    (letter,) = queue.dead_letters()
+    (letter,) = read_dead_letters(queue.folder)
     assert letter.reason.startswith(reason)
     assert letter.attempts == 1
 
@@ -132,7 +131,7 @@ def test_what_waiting_cannot_cure_is_dead_lettered_at_once(
 def test_every_check_outcome_is_counted_from_zero_before_the_first_check() -> None:
     """Review of issue 23: the check process's counter file then exists before any worker runs;
     made at a first check, a scrape waiting for that check could catch it empty (a failed scrape)."""
-    metrics = Metrics(queue_depth=lambda: 0)
+    metrics = Metrics()
     outcomes = ("posted", "unchanged", "ignored", "retry", "dead_letter")
     counted = {
         outcome: sample(metrics, "gonogo_webhook_checks_total", outcome=outcome) for outcome in outcomes
@@ -158,7 +157,7 @@ def test_a_job_counts_as_in_progress_until_its_delivery_line_is_logged(
 ) -> None:
     """Review of issue 23: the job left the queue and stopped counting before its line was logged,
     so "queue empty, nothing in progress" (what tests and operators wait on) could miss that line."""
-    metrics = Metrics(queue_depth=queue.depth)
+    metrics = Metrics()
     watcher = SeenAtLogging(queue, metrics)
     delivery_log = logging.getLogger("gonogo.webhook.delivery")
     delivery_log.addHandler(watcher)
@@ -191,9 +190,7 @@ def test_a_job_waiting_for_its_back_off_holds_no_worker_and_survives_a_restart(
         posted.set()
         return POSTED
 
-    workers = Workers(
-        queue=queue, run_check=check, count=1, retry=FAST, metrics=Metrics(queue_depth=queue.depth)
-    )
+    workers = Workers(queue=queue, run_check=check, count=1, retry=FAST, metrics=Metrics())
     queue.submit(job("BID-1", "d-1"), dedupe=True)
     queue.submit(job("BID-2", "d-2"), dedupe=True)
     with caplog.at_level(logging.INFO, logger="gonogo.webhook"):
@@ -232,9 +229,7 @@ def test_running_workers_never_check_one_ticket_twice_at_once(queue: LocalQueue)
     for n in range(8):
         queue.submit(job("BID-1", f"same-{n}"), dedupe=True)
         queue.submit(job(f"BID-{n + 2}", f"other-{n}"), dedupe=True)
-    workers = Workers(
-        queue=queue, run_check=slow_check, count=4, retry=FAST, metrics=Metrics(queue_depth=queue.depth)
-    )
+    workers = Workers(queue=queue, run_check=slow_check, count=4, retry=FAST, metrics=Metrics())
     workers.start()
     try:
         wait_until(lambda: queue.depth() == 0, timeout=10, what="all jobs to finish")
@@ -266,7 +261,7 @@ def test_a_queue_failure_while_acknowledging_is_retried_until_the_job_is_acknowl
     disk.fill(times=3, methods={"ack"})  # the next three acknowledgements meet a full disk
     runner = Script(POSTED)
     pauses = Pauses()
-    metrics = Metrics(queue_depth=queue.depth)
+    metrics = Metrics()
     workers = Workers(
         queue=queue, run_check=runner, count=1, retry=FAST, metrics=metrics, poll_seconds=0.05, sleep=pauses
     )
@@ -318,7 +313,7 @@ def test_any_error_from_the_queue_is_survived_with_a_bounded_back_off(
         run_check=runner,
         count=1,
         retry=FAST,
-        metrics=Metrics(queue_depth=queue.depth),
+        metrics=Metrics(),
         poll_seconds=0.05,
         trouble_max_seconds=0.3,
         sleep=pauses,
@@ -348,15 +343,14 @@ def test_a_dead_worker_makes_the_service_unhealthy_and_its_job_is_not_lost(queue
         run_check=exits,
         count=1,
         retry=FAST,
-        metrics=Metrics(queue_depth=queue.depth),
+        metrics=Metrics(),
         poll_seconds=0.05,
     )
-    health = health_check(queue, workers, stuck_after=60)
-    assert health() is None
+    assert workers.health() is None
     queue.submit(job(), dedupe=True)
     workers.start()
     wait_until(lambda: not workers.alive(), timeout=5, what="the worker thread to end")
-    assert health() == "worker threads stopped"
+    assert workers.health() == "worker threads stopped"
     again = queue.claim(1)  # handed back on the way out
     assert again is not None
     assert again.job.key == "BID-1"

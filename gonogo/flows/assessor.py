@@ -81,13 +81,13 @@ class Assessor:
             unrecorded=self.settings.unrecorded,
         )
         proposal = text_signals.read_signals(proposal, self.signals, self.vocabulary)
-        groups = self.groups.bound_to(group_members) if group_members else None
+        groups = partial(self.groups.members, fetch=group_members) if group_members else None
         histories = read_histories(ticket.changelog)
         waivers = WaiverContext(today, self.settings.waivers, histories, group_members=groups)
         decisions = DecisionContext(self.settings.decisions, self.settings.jira.label_prefix, groups)
         judge = partial(evaluate, ticket, vocabulary=self.vocabulary, waivers=waivers, decisions=decisions)
         assessment = judge(proposal, self.checklists)
-        options, offered = self._site_options(ticket, proposal)
+        options = self._site_options(ticket, proposal)
         missing = tuple(
             replace(m, options=tuple(options[m.property].values())) if m.property in options else m
             for m in assessment.missing_information
@@ -95,17 +95,13 @@ class Assessor:
         change = self._change(ticket, proposal, assessment, histories, today)
         assessment = replace(assessment, missing_information=missing, change=change)
         if with_path:
-            path = self._path(assessment, proposal, judge, options, offered, today=today)
+            path = self._path(assessment, proposal, judge, options, today=today)
             assessment = replace(assessment, path=path)
         return assessment, proposal
 
     def inputs_digest(self, assessment: Assessment, proposal: Proposal) -> str:
         """What the ticket's comment is made from (`core.pipeline.inputs_digest`), configuration included."""
         return inputs_digest(assessment, proposal, configuration=self._configuration_digest)
-
-    @cached_property
-    def _option_spellings(self) -> dict[str, dict[str, str]]:
-        return path_to_go.option_spellings(self.settings.values)
 
     @cached_property
     def _configuration_digest(self) -> str:
@@ -122,7 +118,6 @@ class Assessor:
         proposal: Proposal,
         judge: Callable[[Proposal, Sequence[Checklist]], Assessment],
         options: OptionTexts,
-        offered: OptionTexts,
         *,
         today: date,
     ) -> PathToGo:
@@ -135,24 +130,14 @@ class Assessor:
 
         derived = {name for name, spec in self.vocabulary.properties.items() if spec.is_derived}
         inputs = {name: value for name, value in proposal.values.items() if name not in derived}
-        path = find_path(
+        return find_path(
             assessment,
             inputs=inputs,
             derive=with_derived,
             reassess=reassess,
-            vocabulary=path_to_go.narrowed(self.vocabulary, offered, inputs),
-        )
-        field_names = {
-            prop: source.field_name
-            for prop, source in proposal.sources.items()
-            if source.field_id is not None and source.field_name != source.field_id
-        }
-        return path_to_go.in_site_words(
-            path,
             vocabulary=self.vocabulary,
             options=options,
             current_texts=proposal.site_texts,
-            field_names=field_names,
         )
 
     def _change(
@@ -167,24 +152,15 @@ class Assessor:
         history = verdict_history.read_history(ticket.properties.get(self.settings.jira.comment_property))
         if not history:
             return None
-        fields = {
-            prop: verdict_history.InputField(
-                source.field_id,
-                source.field_name,
-                spec.actor,
-                quoted=spec.type != "string" or bool(spec.enum),
-            )
-            for prop, source in proposal.sources.items()
-            if (spec := self.vocabulary.properties.get(prop)) is not None
-        }
         now = verdict_history.HistoryEntry(today, assessment.verdict, assessment.score)
-        return verdict_history.change_with_edits(history, now, histories, fields)
+        return verdict_history.change_with_edits(
+            history, now, histories, sources=proposal.sources, vocabulary=self.vocabulary
+        )
 
-    def _site_options(self, ticket: Ticket, proposal: Proposal) -> tuple[OptionTexts, OptionTexts]:
-        """Each option property's values in the site's text (guessed from [values] where the site did
-        not say), and the subset its edit screen offers: what the path may propose."""
+    def _site_options(self, ticket: Ticket, proposal: Proposal) -> OptionTexts:
+        """Each option property's values the site's field can hold (those its edit screen offers, where
+        known: all the path may propose), in the site's text (guessed from [values] where it did not say)."""
         options: dict[str, dict[str, str]] = {}
-        offered: dict[str, dict[str, str]] = {}
         for prop in self.field_map:
             spec = self.vocabulary.properties.get(prop)
             if spec is None or not spec.enum:
@@ -194,12 +170,10 @@ class Assessor:
             options[prop] = path_to_go.site_options(
                 spec,
                 offered=screen,
-                spellings=self._option_spellings.get(prop, {}),
+                table=self.settings.values.get(prop, {}),
                 aliases=self.option_aliases.get(prop, {}),
             )
-            if screen is not None:
-                offered[prop] = options[prop]
-        return options, offered
+        return options
 
     def configured_field_refs(self) -> dict[str, str]:
         """Property → field as written in [fields]: what a typo can break, so what gets checked."""
@@ -228,9 +202,9 @@ def rule_context(settings: Settings, files: Sequence[ChecklistFile]) -> tuple[di
     """The thresholds in force and the properties rules may use (mapped, derived, declared signals and
     those the site does not record): what a check and the linter share."""
     vocabulary = bundled_vocabulary()
-    thresholds = rules.resolve_thresholds(rules.all_thresholds(files, vocabulary), settings.thresholds)
+    thresholds = rules.thresholds_in_force(files, vocabulary, settings.thresholds)
     derived = {name for name, spec in vocabulary.properties.items() if spec.is_derived}
-    signals = text_signals.signal_properties(files)
+    signals = text_signals.signal_labels(files)
     return thresholds, {*field_map(settings), *derived, *signals, *settings.unrecorded}
 
 
@@ -248,7 +222,7 @@ def build_assessor(settings: Settings) -> Assessor:
     vocabulary = (
         bundled_vocabulary()
         .with_placeholders(settings.placeholders)
-        .with_flags(text_signals.signal_labels(signals))
+        .with_flags(text_signals.signal_labels(files))
     )
     checklists = tuple(
         rules.compile_checklist(f, thresholds, known, validator=settings.condition_validator) for f in files

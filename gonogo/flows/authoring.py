@@ -13,7 +13,7 @@ from typing import Any
 
 from gonogo.core.errors import ConfigurationError, InputError
 from gonogo.core.pipeline.rules import Checklist, ChecklistFile, Problem, Rule, compile_checklist, lint_rules
-from gonogo.core.pipeline.signals import lint_signals
+from gonogo.core.pipeline.signals import lint_signals, signal_labels
 from gonogo.core.vocabulary import Vocabulary
 from gonogo.flows.assessor import rule_context
 from gonogo.sources.checklists import checklist_paths, discover, parse_checklist_file
@@ -56,11 +56,7 @@ def explain_checklist(settings: Settings, checklist_id: str) -> tuple[Checklist,
     if checklist_id not in by_id:
         raise InputError(f"no checklist {checklist_id!r}; known: {', '.join(sorted(by_id))}")
     checklist = compile_checklist(by_id[checklist_id], thresholds, known)
-    labels: dict[str, str] = {}
-    for f in files:
-        for signal in f.data.get("signals", ()):
-            labels.setdefault(signal["property"], signal["label"])
-    vocabulary = bundled_vocabulary().with_flags(labels)
+    vocabulary = bundled_vocabulary().with_flags(signal_labels(files))
     return checklist, [_explained(rule, vocabulary) for rule in checklist.rules]
 
 

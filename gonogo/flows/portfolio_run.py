@@ -37,7 +37,8 @@ from gonogo.core.text import clipped
 from gonogo.flows.assessor import WAIVER_ORIGIN_FIELDS, Assessor
 from gonogo.flows.check_ticket import post_verdict, posted_inputs
 from gonogo.jira.comment_plan import standing_comment
-from gonogo.jira.gateway import Deployment, JiraGateway, SearchPage
+from gonogo.jira.gateway import Deployment, JiraGateway
+from gonogo.jira.rest import Page
 from gonogo.jira.throttle import Throttle
 from gonogo.sources.config import JiraSettings
 
@@ -204,9 +205,7 @@ class _Run:
     deployment: Deployment
     writer: ThreadPoolExecutor | None  # None: read-only
 
-    def search(
-        self, jql: str | None = None, *, expand: tuple[str, ...] = ("changelog",)
-    ) -> Iterator[SearchPage]:
+    def search(self, jql: str | None = None, *, expand: tuple[str, ...] = ("changelog",)) -> Iterator[Page]:
         """Search pages on the calling thread's gateway, refused once a total says there are too many."""
         for page in self.gateways.get().search(
             jql or self.request.jql,
@@ -284,7 +283,7 @@ class _Run:
             for page in (
                 self.search(f"id in ({', '.join(ids)})", expand=("changelog", "editmeta")) if ids else ()
             ):
-                items = map(self.read, page.issues)
+                items = map(self.read, page.items)
                 found.update((item.id, item) for item in items if isinstance(item, Ticket) and item.id)
         except GonogoError as exc:  # the path then proposes any option: worse, but no reason to stop
             log.warning("the edit screens could not be read (%s)", _line(exc))
@@ -361,14 +360,14 @@ def _start(
     )
 
 
-def _check_pages(pages: Iterable[SearchPage], run: _Run, rows: _Rows) -> int:
+def _check_pages(pages: Iterable[Page], run: _Run, rows: _Rows) -> int:
     """Judge every page as it arrives and settle rows in the search's order; how many were found.
     At most twice `concurrency` tickets wait on their writes before the oldest is waited for."""
     found = 0
     seen: set[str] = set()
     waiting: deque[Row | Future[Row]] = deque()
     for page in pages:
-        fresh = [item for item in map(run.read, page.issues) if _first_time(item, seen)]
+        fresh = [item for item in map(run.read, page.items) if _first_time(item, seen)]
         found += len(fresh)
         if found > run.request.max_tickets:  # Cloud's search has no total: the count so far decides
             raise _too_many(run.request)
@@ -401,11 +400,11 @@ def _portfolio(run: _Run, rows: _Rows) -> Portfolio:
     return portfolio
 
 
-def _fetched_ahead(pages: Iterator[SearchPage]) -> Generator[SearchPage]:
+def _fetched_ahead(pages: Iterator[Page]) -> Generator[Page]:
     """The pages, fetched one ahead by a thread of their own, so memory holds two at most; a failed
     search is raised here. Closing does not join the thread: it may be waiting on Jira (Ctrl-C during
     a slow page); as a daemon it ends with its request."""
-    ahead: queue.Queue[SearchPage | BaseException | None] = queue.Queue(maxsize=1)
+    ahead: queue.Queue[Page | BaseException | None] = queue.Queue(maxsize=1)
     stop = threading.Event()
 
     def fetch() -> None:

@@ -6,7 +6,6 @@ disagree; run twice, it updates its webhook (found by URL or name): one webhook,
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -33,18 +32,6 @@ class WebhookSpec:
     url: str
     events: tuple[str, ...]
     jql: str
-
-    def body(self, secret: str) -> dict[str, Any]:
-        """The registration request; Jira signs each delivery's body with `secret`."""
-        return {
-            "name": WEBHOOK_NAME,
-            "url": self.url,
-            "events": list(self.events),
-            "filters": {JQL_SECTION: self.jql},
-            "excludeBody": False,
-            "enabled": True,
-            "secret": secret,
-        }
 
 
 @dataclass(frozen=True)
@@ -94,7 +81,16 @@ def register_webhook(
     secret, source, new_file = _service_secret(settings, environ)
     existing = find_webhook(gateway.admin_webhooks(), url)
     webhook_id = existing.get("id") if existing else None
-    saved = gateway.save_admin_webhook(spec.body(secret), webhook_id)
+    body: dict[str, Any] = {
+        "name": WEBHOOK_NAME,
+        "url": url,
+        "events": list(spec.events),
+        "filters": {JQL_SECTION: spec.jql},
+        "excludeBody": False,
+        "enabled": True,
+        "secret": secret,  # Jira signs each delivery's body with it
+    }
+    saved = gateway.save_admin_webhook(body, webhook_id)
     if new_file is not None:  # only once Jira has it: a refusal leaves no secret behind
         _write_private(new_file, secret + "\n")
     return Registration(
@@ -160,9 +156,8 @@ def _write_private(path: Path, text: str) -> None:
     """Write `text` to a file created readable by its owner only (0600): never readable by others."""
     try:
         path.unlink(missing_ok=True)  # an empty file left behind: replaced, not reused with its mode
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        path.touch(mode=0o600, exist_ok=False)
+        path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise ConfigurationError(
             f"[webhook].secret_file {path}: cannot write it ({exc.strerror or exc.__class__.__name__})"

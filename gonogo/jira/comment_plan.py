@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from gonogo.core.jira_shapes.changelog import account_key
 from gonogo.core.jira_shapes.comment_format import CommentAction, CommentBody
 from gonogo.core.jira_shapes.verdict_labels import DEFAULT_LABEL_PREFIX, LabelChange, label_change
 from gonogo.core.pipeline.inputs_digest import INPUTS_KEY
 from gonogo.core.pipeline.ticket import Ticket
 from gonogo.core.pipeline.verdict_history import HistoryEntry, with_entry
-from gonogo.jira.rest import RemoteComment
+from gonogo.jira.rest import RemoteComment, remote_comment
 
 DIGEST_KEY = "digest"
 # An HMAC of (ticket, comment id) keyed by gonogo's API token: anyone who may edit the ticket may
@@ -54,34 +53,24 @@ class Facts:
     issue: str  # the id: it survives a move to another project, the key does not
     key: str
     property_key: str
-    pointer: str | None
+    pointer: str | None  # the comment the pointer names, unless it is known to be gone
     labels: LabelChange
     record: Callable[[str], dict[str, Any]]  # the issue properties pointing at a comment, sealed
     unchanged: bool
     same_text: bool
-    sealed: bool
-    known_gone: bool  # the GET listed every comment, and ours is not among them
+    must_verify: bool  # the pointer is unsealed and a write is due: check it before writing through it
+    known_gone: bool  # the GET listed every comment, and the pointed one is not among them
     known_empty: bool
     may_duplicate: bool  # the embedded comments leave room for a second gonogo comment
 
-    @property
-    def live_pointer(self) -> str | None:
-        return None if self.known_gone else self.pointer
-
-    def must_verify(self) -> bool:
-        """Whether the pointer must be checked before writing through it (unsealed and a write due)."""
-        return self.live_pointer is not None and not self.unchanged and not self.sealed
-
     def trusted(self, pointed_is_own: bool | None) -> str | None:
-        if self.live_pointer is None or (self.must_verify() and not pointed_is_own):
-            return None
-        return self.live_pointer
+        return None if self.must_verify and not pointed_is_own else self.pointer
 
     def needs_scan(self, trusted: str | None) -> bool:
         """Whether the comments must be read: to adopt or heal. A brand-new ticket skips it."""
         if trusted is not None:
             return self.may_duplicate
-        return self.live_pointer is not None or (self.pointer is None and not self.known_empty)
+        return self.pointer is not None or not (self.known_gone or self.known_empty)
 
 
 def read_facts(
@@ -108,30 +97,32 @@ def read_facts(
         return {property_key: {**value, SEAL_KEY: seal(issue, comment_id)}}
 
     pointer = _pointer(stored)
+    gone, duplicates = _embedded_view(ticket, pointer) if pointer is not None else (False, False)
     labels = label_change(ticket.fields.get("labels"), verdict=verdict, prefix=label_prefix)
     # The seal alone differs between two tokens of one account: that must not rewrite a comment.
     unchanged = (
         pointer is not None and not labels and _unsealed(record(pointer)[property_key]) == _unsealed(old)
     )
     seal_found = old.get(SEAL_KEY)
-    sealed = (
+    must_verify = (
         pointer is not None
-        and isinstance(seal_found, str)
-        and hmac.compare_digest(seal_found, seal(issue, pointer))
+        and not gone
+        and not unchanged
+        and not (isinstance(seal_found, str) and hmac.compare_digest(seal_found, seal(issue, pointer)))
     )
     return Facts(
         issue=issue,
         key=ticket.key,
         property_key=property_key,
-        pointer=pointer,
+        pointer=None if gone else pointer,
         labels=labels,
         record=record,
         unchanged=unchanged,
         same_text=not labels and old.get(DIGEST_KEY) == written[DIGEST_KEY],
-        sealed=sealed,
-        known_gone=pointer is not None and _known_to_be_gone(ticket, pointer),
+        must_verify=must_verify,
+        known_gone=gone,
         known_empty=_embedded(ticket).get("total") == 0,
-        may_duplicate=pointer is not None and _may_hold_duplicates(ticket, pointer),
+        may_duplicate=duplicates,
     )
 
 
@@ -152,7 +143,7 @@ def plan(
         return Plan(CommentAction.RECREATED, Write.POST, None)
     # Without a pointer to trust: gonogo's oldest comment (people may have answered it), else a new one.
     own = gonogo_comments(scanned or [], facts.property_key, keep=None, me=me)
-    distrusted = facts.live_pointer is not None
+    distrusted = facts.pointer is not None
     if own:
         return Plan(CommentAction.UPDATED, Write.ADOPT, None, own, tuple(reversed(own)), distrusted)
     return Plan(CommentAction.CREATED, Write.POST, None, distrusted=distrusted)
@@ -194,9 +185,7 @@ def standing_comment(
         return None
     if label_change(ticket.fields.get("labels"), verdict=verdict, prefix=label_prefix):
         return None
-    if _known_to_be_gone(ticket, pointer) or _may_hold_duplicates(ticket, pointer):
-        return None
-    return pointer
+    return None if any(_embedded_view(ticket, pointer)) else pointer
 
 
 def _embedded(ticket: Ticket) -> dict[str, Any]:
@@ -205,29 +194,21 @@ def _embedded(ticket: Ticket) -> dict[str, Any]:
     return embedded if isinstance(embedded, dict) else {}
 
 
-def _known_to_be_gone(ticket: Ticket, comment_id: str) -> bool:
-    """Free: the GET listed all the ticket's comments and ours is not among them."""
-    comments = _embedded(ticket).get("comments")
-    if not isinstance(comments, list) or _embedded(ticket).get("total") != len(comments):
-        return False
-    return all(not isinstance(c, dict) or str(c.get("id")) != comment_id for c in comments)
-
-
-def _may_hold_duplicates(ticket: Ticket, keep: str) -> bool:
-    """Whether another comment in the GET has `keep`'s author (a duplicate is gonogo's account's), or
-    cannot be told: the embedded page lacks `keep` although Jira left comments out."""
+def _embedded_view(ticket: Ticket, keep: str) -> tuple[bool, bool]:
+    """What the GET's comments tell for free about comment `keep`: whether it is gone (they are all
+    the ticket's, and it is not among them), and whether it may have duplicates (another comment by
+    its author: a duplicate is gonogo's account's; or it is not shown although Jira left some out)."""
     embedded = _embedded(ticket)
-    if not isinstance(embedded.get("comments"), list):
-        return False
-    shown = [c for c in embedded["comments"] if isinstance(c, dict)]
-    kept = next((c for c in shown if str(c.get("id")) == keep), None)
+    listed = embedded.get("comments")
+    if not isinstance(listed, list):
+        return False, False
+    shown = [remote_comment(c) for c in listed if isinstance(c, dict)]
+    total = embedded.get("total")
+    kept = next((c for c in shown if c.id == keep), None)
     if kept is None:
-        total = embedded.get("total")
-        return isinstance(total, int) and total > len(shown)
-    author = account_key(kept.get("author"))
-    return author is not None and any(
-        str(c.get("id")) != keep and account_key(c.get("author")) == author for c in shown
-    )
+        return total == len(listed), isinstance(total, int) and total > len(shown)
+    others = (c.author for c in shown if c.id != keep)
+    return False, kept.author is not None and kept.author in others
 
 
 def _pointer(value: Any) -> str | None:

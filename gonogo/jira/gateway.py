@@ -10,9 +10,8 @@ import hashlib
 import hmac
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -31,8 +30,9 @@ from gonogo.redaction import redact, remember_credentials
 if TYPE_CHECKING:
     from gonogo.sources.config import JiraSettings
 
-# What some operations make of a refusal instead of the worded JiraError: the failure's class → error.
-Refusals = Mapping[type[Exception], Exception]
+# What some operations make of a refusal instead of the worded JiraError: the failure's class → error
+# (or a function of the failure, when the error quotes Jira's words).
+Refusals = Mapping[type[Exception], Exception | Callable[[Any], Exception]]
 
 
 class Deployment(StrEnum):
@@ -40,14 +40,6 @@ class Deployment(StrEnum):
 
     CLOUD = "cloud"
     DATA_CENTER = "data-center"
-
-
-@dataclass(frozen=True)
-class SearchPage:
-    """One page of search results: Jira's issue objects, and the total when Jira says it (DC)."""
-
-    issues: list[Any]
-    total: int | None
 
 
 class JiraGateway:
@@ -67,7 +59,6 @@ class JiraGateway:
         self._settings = settings
         self._seal_key = secret.encode("utf-8")
         self._names: dict[str, str] = {}  # issue id → key, for messages
-        self._me: dict[str, Any] | None = None
         auth = (settings.user, secret) if settings.user else secret
         self._transport = Transport(url, settings, auth=auth, throttle=throttle, sleep=sleep, clock=clock)
 
@@ -132,13 +123,9 @@ class JiraGateway:
                 "(names are case-sensitive): fix the name in gonogo.toml"
             ),
         }
-        ids: set[str] = set()
-        start: int | None = 0
-        with self._asking(f"list the members of the Jira group {group}", refusals):
-            while start is not None:
-                found, start = rest.member_page(self._json(rest.group_members(group, start)), start)
-                ids |= found
-        return frozenset(ids)
+        action = f"list the members of the Jira group {group}"
+        pages = self._pages(action, partial(rest.group_members, group), rest.member_page, refusals)
+        return frozenset(name for page in pages for name in page.items)
 
     def user_name(self, ref: str) -> str | None:
         """The display name of the account `ref` names, or None when Jira knows no such account."""
@@ -154,23 +141,23 @@ class JiraGateway:
 
     def myself(self) -> str:
         """Who the credentials belong to, as "Display Name (account id or user name)"."""
-        me = self._myself()
+        me = self._me
         who = me.get("accountId") or me.get("name") or me.get("key") or "?"
         return f"{me.get('displayName') or who} ({who})"
 
     def own_account(self) -> str | None:
         """gonogo's own account as `account_key` names it (one `GET myself` per gateway), asked only when
         a comment carrying gonogo's property may be a person's: the documented request counts rest on it."""
-        return account_key(self._myself())
+        return account_key(self._me)
 
     def account_ids(self) -> frozenset[str]:
         """The ids a webhook names gonogo's own account by: Cloud's accountId, Data Center's name and key."""
-        return user_ids(self._myself())
+        return user_ids(self._me)
 
-    def _myself(self) -> dict[str, Any]:
-        if self._me is None:
-            self._me = self._ask("check the credentials", rest.Request("GET", "myself"), dict)
-        return self._me
+    @cached_property
+    def _me(self) -> dict[str, Any]:
+        me: dict[str, Any] = self._ask("check the credentials", rest.Request("GET", "myself"), dict)
+        return me
 
     def pointer_seal(self, issue: str, comment_id: str) -> str:
         """The verdict pointer's seal: an HMAC keyed by the API token, which only gonogo holds."""
@@ -199,49 +186,51 @@ class JiraGateway:
         expand: Sequence[str] = (),
         deployment: Deployment,
         page_size: int = rest.SEARCH_PAGE_SIZE,
-    ) -> Iterator[SearchPage]:
+    ) -> Iterator[rest.Page]:
         """Every issue the JQL finds, a page per request; a bad query is an InputError with Jira's words."""
         params: dict[str, Any] = {"jql": jql, "maxResults": page_size, "fields": ",".join(fields)}
         params |= {"properties": ",".join(properties)} if properties else {}
         params |= {"expand": ",".join(expand)} if expand else {}
         cloud = deployment is Deployment.CLOUD
-        after: str | int | None = None
-        seen: set[str | int] = set()
-        while True:
-            page = self._search_page(rest.search(params, cloud=cloud, after=after))
-            with self._asking("search Jira"):
-                issues, total, after = rest.search_page(page, cloud=cloud, after=after)
-            yield SearchPage(issues, total)
-            if after is None:
-                return
-            if cloud and after in seen:
-                said = "Jira's search gave the same next-page token twice, so it would never finish"
-                raise JiraError(f"{said}: try again later", retryable=True)
-            seen.add(after)
-
-    def _search_page(self, request: rest.Request) -> Any:
-        other = "data-center" if request.path == "search/jql" else "cloud"
-        unknown = JiraError(
-            f'this Jira has no {request.path} API: set [jira].deployment = "{other}" in gonogo.toml '
-            '(or leave it "auto")'
-        )
-        with self._asking("search Jira", {rest.NotFound: unknown}):
-            try:
-                return self._json(request)
-            except rest.BadRequest as refused:
-                said = refused.messages
-        raise InputError(f"Jira refused the search: {said}")
+        api, other = ("search/jql", "data-center") if cloud else ("search", "cloud")
+        refusals: Refusals = {
+            rest.NotFound: JiraError(
+                f'this Jira has no {api} API: set [jira].deployment = "{other}" in gonogo.toml '
+                '(or leave it "auto")'
+            ),
+            rest.BadRequest: lambda refused: InputError(f"Jira refused the search: {refused.messages}"),
+        }
+        read = partial(rest.search_page, cloud=cloud)
+        return self._pages("search Jira", partial(rest.search, params, cloud=cloud), read, refusals)
 
     def comments(self, issue: str) -> Iterator[rest.RemoteComment]:
         """Every comment with its properties, newest first, one request per page."""
-        start = 0
+        action = f"list the comments of {self._name(issue)}"
+        for page in self._pages(action, partial(rest.comments, issue), rest.comment_page):
+            yield from map(rest.remote_comment, page.items)
+
+    def _pages(
+        self,
+        action: str,
+        request: Callable[[Any], rest.Request],
+        read: Callable[[Any, Any], rest.Page],
+        refusals: Refusals | None = None,
+    ) -> Iterator[rest.Page]:
+        """Every page of a list, one request each, from the first (`after` None) to the one Jira says is
+        last; a next-page token given twice would never end (offsets only grow)."""
+        after: str | int | None = None
+        seen: set[str | int] = set()
         while True:
-            with self._asking(f"list the comments of {self._name(issue)}"):
-                items, total = rest.comment_page(self._json(rest.comments(issue, start)))
-            yield from (rest.remote_comment(item) for item in items)
-            start += len(items)
-            if not items or start >= total:
+            with self._asking(action, refusals):
+                page = read(self._json(request(after)), after)
+            yield page
+            if page.after is None:
                 return
+            if page.after in seen:
+                said = "Jira's search gave the same next-page token twice, so it would never finish"
+                raise JiraError(f"{said}: try again later", retryable=True)
+            after = page.after
+            seen.add(after)
 
     def comment(self, issue: str, comment_id: str) -> rest.RemoteComment | None:
         """One comment with its author and properties; None when it is gone."""
@@ -300,7 +289,7 @@ class JiraGateway:
         return True
 
     def _json(self, request: rest.Request) -> Any:
-        return rest.read(self._transport.send(request), datetime.now(UTC))
+        return rest.read(self._transport.send(request))
 
     def _ask(
         self, action: str, request: rest.Request, kind: type = object, refusals: Refusals | None = None
@@ -314,8 +303,11 @@ class JiraGateway:
         try:
             yield
         except tuple(_WORDS) as failure:
-            instead = [error for kind, error in (refusals or {}).items() if isinstance(failure, kind)]
-            raise (instead[0] if instead else self._worded(failure, action)) from None
+            kinds = (refusals or {}).items()
+            instead = next((error for kind, error in kinds if isinstance(failure, kind)), None)
+            if callable(instead):
+                instead = instead(failure)
+            raise (instead or self._worded(failure, action)) from None
 
     def _worded(self, failure: Exception, action: str) -> JiraError:
         """One line: the action, what Jira said (its own words only), and what to do."""

@@ -28,7 +28,6 @@ class GroupDirectory:
         self._members: dict[str, tuple[float, frozenset[str] | ConfigurationError]] = {}
         self._lifetime = lifetime_seconds
         self._clock = clock
-        self.lookups = 0  # how many groups were fetched: the "once per group" promise, measurable
 
     def members(self, group: str, fetch: Fetch) -> frozenset[str]:
         with self._lock:
@@ -42,10 +41,6 @@ class GroupDirectory:
                 except ConfigurationError as exc:
                     known = exc
                 self._members[group] = (now, known)
-                self.lookups += 1
         if isinstance(known, ConfigurationError):
             raise known
         return known
-
-    def bound_to(self, fetch: Fetch) -> Fetch:
-        return lambda group: self.members(group, fetch)

@@ -96,18 +96,16 @@ class RateLimited(ErrorAnswer): ...  # 429: not processed; `retry_after` says wh
 class ServerBroken(ErrorAnswer): ...  # 5xx: 503 was not processed, the others may have been
 
 
-_ERRORS: dict[int, type[ErrorAnswer]] = {401: Unauthorized, 403: Forbidden, 404: NotFound, 410: NotFound}
+_ERRORS = {401: Unauthorized, 403: Forbidden, 404: NotFound, 410: NotFound, 429: RateLimited}
 
 
 def error_for(answer: Answer, now: datetime) -> ErrorAnswer:
-    kind = RateLimited if answer.status == 429 else _ERRORS.get(answer.status, BadRequest)
-    return (ServerBroken if answer.status >= 500 else kind)(answer, now)
+    kind = ServerBroken if answer.status >= 500 else _ERRORS.get(answer.status, BadRequest)
+    return kind(answer, now)
 
 
-def read(answer: Answer, now: datetime) -> Any:
-    """The JSON of a successful answer (an empty body is `{}`), else the `ErrorAnswer` it means."""
-    if answer.status >= 400:
-        raise error_for(answer, now)
+def read(answer: Answer) -> Any:
+    """The JSON of a successful answer (the transport raises the others' `error_for`); empty is `{}`."""
     return json_of(answer.content) if answer.content else {}
 
 
@@ -155,10 +153,9 @@ def get_issue(key: str, fields: Sequence[str] | None, property_key: str) -> Requ
     return Request("GET", f"issue/{key}", {"fields": ",".join(fields) if fields else "*all", **expand})
 
 
-def group_members(group: str, start: int) -> Request:
-    return Request(
-        "GET", "group/member", {"groupname": group, "startAt": start, "maxResults": GROUP_PAGE_SIZE}
-    )
+def group_members(group: str, start: int | None) -> Request:
+    params = {"groupname": group, "startAt": start or 0, "maxResults": GROUP_PAGE_SIZE}
+    return Request("GET", "group/member", params)
 
 
 def save_admin_webhook(webhook: Mapping[str, Any], webhook_id: str | None) -> Request:
@@ -167,17 +164,17 @@ def save_admin_webhook(webhook: Mapping[str, Any], webhook_id: str | None) -> Re
     return Request("PUT", f"{ADMIN_WEBHOOKS}/{webhook_id}", body=dict(webhook))
 
 
-def search(params: Mapping[str, Any], *, cloud: bool, after: str | int | None) -> Request:
+def search(params: Mapping[str, Any], after: str | int | None, *, cloud: bool) -> Request:
     """A page of a search: Cloud's `search/jql` after a page token, Data Center's `search` at an offset."""
     if cloud:
         return Request("GET", "search/jql", {**params, **({"nextPageToken": after} if after else {})})
     return Request("GET", "search", {**params, "startAt": after or 0})
 
 
-def comments(issue: str, start: int) -> Request:
+def comments(issue: str, start: int | None) -> Request:
     """A page of comments, newest first, each with its properties."""
     params = {
-        "startAt": start,
+        "startAt": start or 0,
         "maxResults": COMMENT_PAGE_SIZE,
         "orderBy": "-created",
         "expand": "properties",
@@ -232,9 +229,19 @@ def _properties(properties: Mapping[str, Any]) -> list[dict[str, Any]]:
 # Readers ----------------------------------------------------------------------------------------
 
 
-def comment_page(page: Any) -> tuple[list[dict[str, Any]], int]:
-    """The comments and total of a comment page; anything else is `WrongShape`, never "no comments"
-    (which would post a duplicate)."""
+@dataclass(frozen=True)
+class Page:
+    """One page of a paged list: its items, where the next page starts (None: this is the last), and
+    the total when Jira says it (comments, Data Center's search)."""
+
+    items: list[Any]
+    after: str | int | None
+    total: int | None = None
+
+
+def comment_page(page: Any, start: int | None) -> Page:
+    """A page of comments; anything else is `WrongShape`, never "no comments" (which would post a
+    duplicate)."""
     comments, total = (page.get("comments"), page.get("total")) if isinstance(page, dict) else (None, None)
     if (
         not isinstance(comments, list)
@@ -243,35 +250,35 @@ def comment_page(page: Any) -> tuple[list[dict[str, Any]], int]:
         or isinstance(total, bool)
     ):
         raise WrongShape("comments")
-    return comments, total
+    seen = (start or 0) + len(comments)
+    return Page(comments, seen if comments and seen < total else None, total)
 
 
-def member_page(page: Any, start: int) -> tuple[set[str], int | None]:
-    """The ids a group page names (account id, user name, key) and the next page's offset (None: last)."""
+def member_page(page: Any, start: int | None) -> Page:
+    """A page of a group's members, as the ids each is named by (account id, user name, key)."""
     members = page.get("values") if isinstance(page, dict) else None
     if not isinstance(members, list):
         raise WrongShape("group members")
-    seen = start + len(members)
+    seen = (start or 0) + len(members)
     is_last, total = page.get("isLast"), page.get("total")
     last = is_last if isinstance(is_last, bool) else not isinstance(total, int) or seen >= total
-    return set().union(*map(user_ids, members)), None if last or not members else seen
+    ids = [name for member in members for name in user_ids(member)]
+    return Page(ids, None if last or not members else seen)
 
 
-def search_page(
-    page: Any, *, cloud: bool, after: str | int | None
-) -> tuple[list[Any], int | None, str | int | None]:
-    """A search page's issues, its total (Data Center) and where the next page starts (None: last):
-    Cloud pages by `nextPageToken`, `isLast` optional; Data Center by `startAt` up to `total`."""
+def search_page(page: Any, after: str | int | None, *, cloud: bool) -> Page:
+    """A page of a search: Cloud pages by `nextPageToken`, `isLast` optional; Data Center by `startAt`
+    up to `total`."""
     issues = page.get("issues") if isinstance(page, dict) else None
     if not isinstance(issues, list):
         raise WrongShape("search")
     if cloud:
         token = page.get("nextPageToken")
         last = page.get("isLast") is True or not isinstance(token, str) or not token or not issues
-        return issues, None, None if last else token
+        return Page(issues, None if last else token)
     total = page.get("total") if isinstance(page.get("total"), int) else None
     seen = int(after or 0) + len(issues)
-    return issues, total, None if not issues or total is None or seen >= total else seen
+    return Page(issues, None if not issues or total is None or seen >= total else seen, total)
 
 
 @dataclass(frozen=True)
@@ -286,7 +293,7 @@ def remote_comment(item: Mapping[str, Any]) -> RemoteComment:
     listed = item.get("properties")
     listed = listed if isinstance(listed, list) else []
     properties = {str(p.get("key")): p.get("value") for p in listed if isinstance(p, dict)}
-    return RemoteComment(id=str(item["id"]), properties=properties, author=account_key(item.get("author")))
+    return RemoteComment(str(item.get("id")), properties, account_key(item.get("author")))
 
 
 def webhook_with_id(hook: Mapping[str, Any]) -> dict[str, Any]:

@@ -46,7 +46,7 @@ def publish_verdict(
         extra=extra or {},
         seal=gateway.pointer_seal,
     )
-    trusted = facts.trusted(_is_own(gateway, facts) if facts.must_verify() else None)
+    trusted = facts.trusted(_is_own(gateway, facts) if facts.must_verify else None)
     scanned = list(gateway.comments(facts.issue)) if facts.needs_scan(trusted) else None
     me = gateway.own_account() if needs_me(scanned, property_key, trusted) else None
     edits = plan(facts, trusted=trusted, scanned=scanned, me=me)

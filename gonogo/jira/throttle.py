@@ -13,7 +13,10 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
+
+from gonogo.jira.rest import Answer, retry_after_seconds
 
 DEFAULT_HOLD_SECONDS = 1.0  # a 429 or 503 without a Retry-After still means "slow down"
 NEAR_LIMIT_HOLD_SECONDS = 1.0  # Cloud's "fewer than 20% of your budget left": a breather, not a stop
@@ -60,15 +63,10 @@ class Throttle:
         self._max_hold = max_hold_seconds  # the transport fails a longer Retry-After outright
         self._lock = threading.Lock()
         self._resume_at: dict[Scope, float] = {}
-        self.holds = 0  # how many times Jira told us to slow down (for the log and tests)
 
-    def hold_off(self, seconds: float) -> None:
-        self.hold(EVERYTHING, seconds)
-
-    def hold(self, scope: Scope, seconds: float) -> None:
+    def hold(self, seconds: float, scope: Scope = EVERYTHING) -> None:
         seconds = min(max(0.0, seconds), self._max_hold)
         with self._lock:
-            self.holds += 1
             self._resume_at[scope] = max(self._resume_at.get(scope, float("-inf")), self._clock() + seconds)
 
     def wait_turn(self, method: str = "GET", url: str = "") -> None:
@@ -90,24 +88,19 @@ class Throttle:
         """A retry's back-off that `stop` cuts short (the run then ends at the next `wait_turn`)."""
         self._sleep(seconds)
 
-    def observe(
-        self,
-        status: int,
-        retry_after: float | None,
-        *,
-        near_limit: bool,
-        reason: str | None = None,
-        method: str = "GET",
-        url: str = "",
-    ) -> None:
-        """Learn from one response: a 429 holds what its `reason` limited (see the module)."""
+    def observe(self, answer: Answer, method: str = "GET", url: str = "") -> None:
+        """Learn from one answer's status and rate-limit headers: a 429 holds what its
+        `RateLimit-Reason` limited (see the module)."""
+        retry_after = retry_after_seconds(answer.headers.get("Retry-After"), datetime.now(UTC))
         seconds = DEFAULT_HOLD_SECONDS if retry_after is None else retry_after
-        scopes = {scope[0]: scope for scope in request_scopes(method, url)} if status == 429 and url else {}
+        reason = answer.headers.get("RateLimit-Reason")
+        limited = request_scopes(method, url) if answer.status == 429 and url else []
+        scopes = {scope[0]: scope for scope in limited}
         if reason == PER_ISSUE_WRITE and "issue-writes" in scopes:
-            self.hold(scopes["issue-writes"], seconds)
+            self.hold(seconds, scopes["issue-writes"])
         elif reason == BURST and scopes:
-            self.hold(scopes["endpoint"], seconds)
-        elif status in (429, 503):
-            self.hold_off(seconds)
-        elif near_limit:
-            self.hold_off(NEAR_LIMIT_HOLD_SECONDS)
+            self.hold(seconds, scopes["endpoint"])
+        elif answer.status in (429, 503):
+            self.hold(seconds)
+        elif answer.headers.get("X-RateLimit-NearLimit", "").lower() == "true":
+            self.hold(NEAR_LIMIT_HOLD_SECONDS)

@@ -138,7 +138,11 @@ class Transport:
                 method, url, timeout=self._timeout, allow_redirects=False, stream=True, **kwargs
             )
             answer = rest.Answer(response.status_code, response.headers, self._body(response, deadline))
-            self._observe(method, url, answer, response)
+            self.round_trips += 1
+            if self._throttle is not None:
+                self._throttle.observe(answer, method, url)
+            ms = response.elapsed.total_seconds() * 1000
+            log.debug("jira %s %s -> %s in %.0f ms", method, urlsplit(url).path, answer.status, ms)
             if not response.is_redirect:
                 return answer
             target = urljoin(url, response.headers["Location"])
@@ -157,21 +161,6 @@ class Transport:
                 raise requests.ReadTimeout(f"the answer took longer than {self._timeout:g} s")
         response.raw.release_conn()
         return b"".join(chunks)
-
-    def _observe(self, method: str, url: str, answer: rest.Answer, response: requests.Response) -> None:
-        self.round_trips += 1
-        if self._throttle is not None:
-            headers = answer.headers
-            self._throttle.observe(
-                answer.status,
-                rest.retry_after_seconds(headers.get("Retry-After"), datetime.now(UTC)),
-                near_limit=headers.get("X-RateLimit-NearLimit", "").lower() == "true",
-                reason=headers.get("RateLimit-Reason"),
-                method=method,
-                url=url,
-            )
-        ms = response.elapsed.total_seconds() * 1000
-        log.debug("jira %s %s -> %s in %.0f ms", method, urlsplit(url).path, answer.status, ms)
 
     def _should_retry(self, exc: BaseException, idempotent: bool) -> bool:
         if isinstance(exc, rest.ErrorAnswer):

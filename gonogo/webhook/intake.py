@@ -15,8 +15,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from functools import partial
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
@@ -25,53 +24,42 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gonogo.webhook.classify import Ignore, Malformed, classify
+from gonogo.webhook.classify import Decision, Ignore, Malformed
 from gonogo.webhook.logs import log_delivery
 from gonogo.webhook.metrics import Metrics
 from gonogo.webhook.queue import Job, QueueUnavailable, WorkQueue
 from gonogo.webhook.settings import WebhookSettings
-from gonogo.webhook.verify import Authenticity, authenticate
+from gonogo.webhook.verify import authentic
 
-DELIVERY_ID_HEADER = "X-Atlassian-Webhook-Identifier"
+DELIVERY_ID_HEADER = "x-atlassian-webhook-identifier"  # looked up in lower case, as `authentic` does
 _SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 @dataclass(frozen=True)
 class Reply:
     status: int
-    body: Mapping[str, Any] = field(default_factory=dict)
+    body: Mapping[str, Any]
 
 
 def delivery_id(headers: Mapping[str, str]) -> tuple[str, bool]:
     """Jira's id, kept across retries of one delivery, and whether it can deduplicate. An id that
     is not a plain token is not used (it would only be echoed into logs): a fresh one is made."""
-    given = headers.get(DELIVERY_ID_HEADER.lower()) or headers.get(DELIVERY_ID_HEADER) or ""
+    given = headers.get(DELIVERY_ID_HEADER, "")
     if _SAFE_ID.fullmatch(given):
         return given, True
     return f"gonogo-{uuid.uuid4()}", False
 
 
+@dataclass(frozen=True)
 class Intake:
-    def __init__(
-        self,
-        *,
-        settings: WebhookSettings,
-        queue: WorkQueue,
-        metrics: Metrics,
-        watched_fields: frozenset[str],
-        label_prefix: str = "",
-        decision_fields: frozenset[str] = frozenset(),
-        arrived: Callable[[], None] = lambda: None,
-    ) -> None:
-        """`arrived` is told of each delivery (see `gonogo.webhook.worker.Workers.delivery_arrived`)."""
-        self.settings, self._queue, self._metrics, self._arrived = settings, queue, metrics, arrived
-        self._classify = partial(
-            classify,
-            filters=settings.filters,
-            watched_fields=watched_fields,
-            label_prefix=label_prefix,
-            decision_fields=decision_fields,
-        )
+    """`classify` is `gonogo.webhook.classify.classify` with the site's filters and fields;
+    `arrived` is told of each delivery (see `gonogo.webhook.worker.Workers.delivery_arrived`)."""
+
+    settings: WebhookSettings
+    queue: WorkQueue
+    metrics: Metrics
+    classify: Callable[[bytes], Decision]
+    arrived: Callable[[], None] = lambda: None
 
     def refuse(self, headers: Mapping[str, str], status: int, outcome: str, error: str) -> Reply:
         """The answer for a body too large or too slow to read: nothing of it is looked at."""
@@ -79,20 +67,12 @@ class Intake:
 
     def receive(self, body: bytes, headers: Mapping[str, str], *, started: float) -> Reply:
         """The answer for one delivery; `started` is `time.perf_counter()` at its arrival."""
-        self._arrived()
+        self.arrived()
         identifier, dedupe = delivery_id(headers)
-        credentials = self.settings.credentials
-        authenticity = authenticate(
-            body,
-            headers,
-            secret=credentials.secret.reveal() if credentials.secret else None,
-            token=credentials.token.reveal() if credentials.token else None,
-            token_header=credentials.token_header,
-        )
-        if authenticity is Authenticity.REJECTED:
+        if not authentic(body, headers, self.settings.credentials):
             reply = Reply(401, {"error": "missing or wrong signature or token"})
             return self._finish(reply, identifier, "unauthorized", started)
-        decision = self._classify(body)
+        decision = self.classify(body)
         if isinstance(decision, Malformed):
             return self._finish(Reply(400, {"error": decision.reason}), identifier, "malformed", started)
         if isinstance(decision, Ignore):
@@ -101,7 +81,7 @@ class Intake:
             return self._finish(reply, identifier, "ignored", started, **fields)
         job = Job(identifier, decision.key, decision.issue_id, decision.event, received_at=time.time())
         try:
-            stored = self._queue.submit(job, dedupe=dedupe)
+            stored = self.queue.submit(job, dedupe=dedupe)
         except QueueUnavailable as exc:
             reply = Reply(503, {"error": "the queue is unavailable; deliver again later"})
             fields = {"event": job.event, "ticket": job.key, "reason": str(exc)}
@@ -109,23 +89,22 @@ class Intake:
         if not stored:
             reply = Reply(200, {"outcome": "duplicate", "delivery": identifier})
             return self._finish(reply, identifier, "duplicate", started, event=job.event, ticket=job.key)
-        self._metrics.deliveries.labels("queued").inc()
-        self._metrics.ack_seconds.observe(time.perf_counter() - started)
+        self.metrics.deliveries.labels("queued").inc()
+        self.metrics.ack_seconds.observe(time.perf_counter() - started)
         return Reply(200, {"outcome": "queued", "delivery": identifier, "ticket": job.key})
 
     def _finish(
         self, reply: Reply, delivery: str, outcome: str, started: float | None = None, **fields: Any
     ) -> Reply:
         """Count and log a delivery that ends here: the one line it gets."""
-        self._metrics.deliveries.labels(outcome).inc()
+        self.metrics.deliveries.labels(outcome).inc()
         latency_ms = None
         if started is not None:
             elapsed = time.perf_counter() - started
-            self._metrics.ack_seconds.observe(elapsed)
+            self.metrics.ack_seconds.observe(elapsed)
             latency_ms = round(elapsed * 1000, 1)
-        event = fields.pop("event", None)
-        line = {"delivery": delivery, "event": event, "outcome": outcome, "status": reply.status}
-        log_delivery(**line, latency_ms=latency_ms, **fields)
+        line = {"delivery": delivery, "event": fields.pop("event", None), "outcome": outcome}
+        log_delivery(**line, status=reply.status, latency_ms=latency_ms, **fields)
         return reply
 
 

@@ -61,14 +61,13 @@ def setup_service_logging(*, verbose: int) -> None:
     gonogo's and uvicorn's loggers have the handler themselves; every other library (asyncio,
     urllib3, ...) reaches it through the root logger from WARNING on, one line each."""
     level = logging.DEBUG if verbose > 1 else logging.INFO
-    for name in ("gonogo", "uvicorn", "uvicorn.error"):
+    for name in ("gonogo", "uvicorn"):  # uvicorn.error propagates to uvicorn; serve() logs no access
         logger = logging.getLogger(name)
         logger.handlers[:] = [_json_handler()]
         logger.propagate = False
         logger.setLevel(level)
     # The Jira gateway logs every request at DEBUG; below -vv keep it to retries and problems.
     logging.getLogger("gonogo.jira.gateway").setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
-    logging.getLogger("uvicorn.access").disabled = True  # the delivery line says more, once
     others = _json_handler()
     others.addFilter(AcceptErrorsOncePerInterval())
     route_other_loggers(others, level=logging.WARNING)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 
 from prometheus_client import (
@@ -20,7 +19,9 @@ CHECK_OUTCOMES = ("posted", "unchanged", "ignored", "retry", "dead_letter")
 
 
 class Metrics:
-    def __init__(self, *, queue_depth: Callable[[], int], stuck: Callable[[], int] = lambda: 0) -> None:
+    """The service's series; the workers give the two gauges their functions (they see the queue)."""
+
+    def __init__(self) -> None:
         self.registry = registry = CollectorRegistry()
         counter, gauge = partial(Counter, registry=registry), partial(Gauge, registry=registry)
         histogram = partial(Histogram, registry=registry)
@@ -35,10 +36,10 @@ class Metrics:
             "Time from reading a delivery's body to answering it.",
             buckets=_FAST,
         )
-        gauge(
+        self.queue_depth = gauge(
             "gonogo_webhook_queue_depth",
             "Accepted deliveries not finished yet (waiting or in progress); -1 if the queue is unreachable.",
-        ).set_function(lambda: float(queue_depth()))
+        )
         outcomes = f"Check attempts, by outcome ({', '.join(CHECK_OUTCOMES)})."
         self.checks = counter("gonogo_webhook_checks", outcomes, ["outcome"])
         for outcome in CHECK_OUTCOMES:  # every series at 0 from the start, as Prometheus advises
@@ -64,10 +65,10 @@ class Metrics:
             "gonogo_webhook_checks_in_progress",
             "Jobs workers hold right now: waiting for their ticket, checking, settling, logging.",
         )
-        gauge(
+        self.workers_stuck = gauge(
             "gonogo_webhook_workers_stuck",
             "Workers busy on one check for longer than its Jira requests' deadlines allow.",
-        ).set_function(lambda: float(stuck()))
+        )
 
     def exposition(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -37,7 +37,7 @@ def recheck_jql(filters: Filters) -> str:
 def due_jobs(gateway: JiraGateway, *, jql: str, property_key: str, today: date, now: float) -> list[Job]:
     """A job for every ticket the search finds whose comment shows a waiver that ended before today."""
     pages = gateway.search(jql, fields=["labels"], properties=[property_key], deployment=gateway.deployment())
-    found = (_job(raw, property_key, today, now) for page in pages for raw in page.issues)
+    found = (_job(raw, property_key, today, now) for page in pages for raw in page.items)
     return [job for job in found if job is not None]
 
 

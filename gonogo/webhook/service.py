@@ -1,12 +1,10 @@
 """Wiring for `gonogo serve` and `gonogo worker`: build each part once, run, tear down in order.
 
 `serve` is one process: uvicorn answers deliveries on the event loop and stores them; worker
-threads consume the queue. `worker` is the same workers without HTTP, for the Redis queue when one
-machine is not enough. uvicorn owns SIGTERM/SIGINT in `serve`: it stops accepting and finishes the
-requests in flight; then the workers stop, and what they had not settled stays queued for the next
-start. Only uvicorn's and the OS's public options: slow or half-sent headers are a reverse proxy's
-job (docs/webhook-service.md); uvicorn bounds connections, header size and keep-alive; TCP
-keep-alive ends connections whose peer vanished, so half-open connections cannot pile up.
+threads consume the queue. `worker` is the same workers without HTTP, on Redis. uvicorn owns
+SIGTERM/SIGINT in `serve`: it finishes the requests in flight; then the workers stop, and what they
+had not settled stays queued. Slow or half-sent headers are a reverse proxy's job
+(docs/webhook-service.md); TCP keep-alive ends connections whose peer vanished.
 """
 
 from __future__ import annotations
@@ -17,10 +15,11 @@ import resource
 import signal
 import socket
 import threading
-from collections.abc import Callable
-from contextlib import ExitStack, closing
+from collections.abc import Iterator
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import replace
 from datetime import date
+from functools import partial
 from typing import Any
 
 import uvicorn
@@ -31,9 +30,8 @@ from gonogo.flows.assessor import Assessor, build_assessor
 from gonogo.flows.check_ticket import assess_and_post
 from gonogo.jira.gateway import JiraGateway
 from gonogo.jira.groups import GroupDirectory
-from gonogo.redaction import remember, remember_credentials, remember_url_password
 from gonogo.sources.config import JiraSettings, Settings
-from gonogo.webhook.classify import Filters, filtered_out
+from gonogo.webhook.classify import Filters, classify, filtered_out
 from gonogo.webhook.intake import Intake, create_app
 from gonogo.webhook.logs import setup_service_logging
 from gonogo.webhook.metrics import Metrics
@@ -58,30 +56,11 @@ def stuck_after_seconds(jira: JiraSettings) -> float:
     return 10 * (jira.retries + 1) * (jira.timeout_seconds + jira.max_retry_wait_seconds)
 
 
-def health_check(queue: WorkQueue, workers: Workers, *, stuck_after: float) -> Callable[[], str | None]:
-    """What `/healthz` reports: None when healthy, else what is wrong."""
-
-    def problem() -> str | None:
-        if not queue.healthy():
-            return "queue unavailable"
-        if not workers.alive():
-            return "worker threads stopped"
-        if held := workers.stuck(stuck_after):
-            return f"{held} worker(s) stuck on one check for longer than its Jira deadlines allow"
-        return None
-
-    return problem
-
-
 def _prepare(settings: Settings, webhook: WebhookSettings, *, verbose: int) -> WebhookSettings:
-    """Teach the log redactor every secret, set logging up, and ignore the credentials' own account
-    (one `GET myself`): that tells the echo of gonogo's own label edit from a verdict label someone
-    else moved. If Jira cannot say, the service still starts; each echo then costs one re-check."""
-    token = settings.jira.token
-    remember_credentials(settings.jira.user, token.reveal() if token else None)
-    credentials = (webhook.credentials.secret, webhook.credentials.token)
-    remember(*(s.reveal() for s in credentials if s is not None))
-    remember_url_password(webhook.queue.redis_url.reveal())
+    """Set logging up (whoever reads a secret teaches it to the redactor: the settings, the Jira
+    gateway, the Redis queue), and ignore the credentials' own account (one `GET myself`): that
+    tells the echo of gonogo's own label edit from a verdict label someone else moved. If Jira
+    cannot say, the service still starts; each echo then costs one re-check."""
     setup_service_logging(verbose=verbose)
     settings.jira.require_connection()
     try:
@@ -118,38 +97,40 @@ def check_runner(
     return run
 
 
-class Checks:
-    """The worker threads and the waiver re-check of one process, on `queue`."""
-
-    def __init__(
-        self, settings: Settings, webhook: WebhookSettings, queue: WorkQueue, *, today: date | None
-    ) -> None:
-        self.stuck_after = stuck_after_seconds(settings.jira)
-        groups = GroupDirectory(lifetime_seconds=APPROVER_GROUP_LIFETIME_SECONDS)
-        self.assessor = replace(build_assessor(settings), groups=groups)
-        self.metrics = Metrics(queue_depth=queue.depth, stuck=lambda: self.workers.stuck(self.stuck_after))
-        run_check = check_runner(self.assessor, settings.jira, filters=webhook.filters, today=today)
-        count, retry = webhook.workers, webhook.retry
-        self.workers = Workers(
-            queue=queue, run_check=run_check, count=count, retry=retry, metrics=self.metrics
-        )
-        self._stopping = threading.Event()
-        self._recheck_hours = webhook.waiver_recheck_hours
-        recheck = (self._stopping, queue, settings.jira, webhook, today)
-        self._recheck = threading.Thread(
-            target=recheck_until, args=recheck, name="gonogo-waiver-recheck", daemon=True
-        )
-
-    def start(self) -> None:
-        self.workers.start()
-        if self._recheck_hours > 0:
-            self._recheck.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._recheck.is_alive():
-            self._recheck.join(SHUTDOWN_GRACE_SECONDS)
-        self.workers.stop(SHUTDOWN_GRACE_SECONDS)
+@contextmanager
+def running_checks(
+    settings: Settings, webhook: WebhookSettings, queue: WorkQueue, *, today: date | None
+) -> Iterator[tuple[Assessor, Workers]]:
+    """The worker threads and the waiver re-check of one process, on `queue`, until the block ends:
+    what they had not settled by then stays queued for the next start."""
+    assessor = replace(
+        build_assessor(settings), groups=GroupDirectory(lifetime_seconds=APPROVER_GROUP_LIFETIME_SECONDS)
+    )
+    workers = Workers(
+        queue=queue,
+        run_check=check_runner(assessor, settings.jira, filters=webhook.filters, today=today),
+        count=webhook.workers,
+        retry=webhook.retry,
+        metrics=Metrics(),
+        stuck_after=stuck_after_seconds(settings.jira),
+    )
+    stopping = threading.Event()
+    recheck = threading.Thread(
+        target=recheck_until,
+        args=(stopping, queue, settings.jira, webhook, today),
+        name="gonogo-waiver-recheck",
+        daemon=True,
+    )
+    workers.start()
+    if webhook.waiver_recheck_hours > 0:
+        recheck.start()
+    try:
+        yield assessor, workers
+    finally:
+        stopping.set()
+        if recheck.is_alive():
+            recheck.join(SHUTDOWN_GRACE_SECONDS)
+        workers.stop(SHUTDOWN_GRACE_SECONDS)
 
 
 def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | None, verbose: int) -> int:
@@ -159,20 +140,16 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
     with ExitStack() as cleanup:
         listening = cleanup.enter_context(listen(webhook.host, webhook.port))
         queue = cleanup.enter_context(closing(open_queue(webhook.queue)))
-        checks = Checks(settings, webhook, queue, today=today)
-        intake = Intake(
-            settings=webhook,
-            queue=queue,
-            metrics=checks.metrics,
-            watched_fields=frozenset(checks.assessor.field_map.values()),
+        assessor, workers = cleanup.enter_context(running_checks(settings, webhook, queue, today=today))
+        decide = partial(
+            classify,
+            filters=webhook.filters,
+            watched_fields=frozenset(assessor.field_map.values()),
             label_prefix=settings.jira.label_prefix,
-            decision_fields=decision_fields(checks.assessor.field_map),
-            arrived=checks.workers.delivery_arrived,
+            decision_fields=decision_fields(assessor.field_map),
         )
-        health = health_check(queue, checks.workers, stuck_after=checks.stuck_after)
-        app = create_app(intake=intake, metrics=checks.metrics, health=health)
-        checks.start()
-        cleanup.callback(checks.stop)
+        intake = Intake(webhook, queue, workers.metrics, classify=decide, arrived=workers.delivery_arrived)
+        app = create_app(intake=intake, metrics=workers.metrics, health=workers.health)
         ready = {"host": webhook.host, "port": webhook.port, "path": webhook.path}
         ready |= {"queue": webhook.queue.kind, "workers": webhook.workers, "open_files_limit": descriptors}
         ready |= {"max_connections": webhook.max_connections, "signature": credentials.secret is not None}
@@ -188,22 +165,19 @@ def run_workers(settings: Settings, webhook: WebhookSettings, *, today: date | N
             'gonogo worker needs queue = "redis" in [webhook]: the local queue belongs to gonogo serve, '
             "which runs its own worker threads (--workers)"
         )
-    webhook = _prepare(settings, webhook, verbose=verbose)
+    webhook = _prepare(settings, replace(webhook, waiver_recheck_hours=0), verbose=verbose)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    with closing(open_queue(webhook.queue)) as queue:
-        checks = Checks(settings, replace(webhook, waiver_recheck_hours=0), queue, today=today)
-        checks.start()
+    with ExitStack() as cleanup:
+        queue = cleanup.enter_context(closing(open_queue(webhook.queue)))
+        _, workers = cleanup.enter_context(running_checks(settings, webhook, queue, today=today))
         log.info("gonogo worker ready", extra={"queue": "redis", "workers": webhook.workers})
-        status = 0
         while not stop.wait(1.0):
-            if not checks.workers.alive():  # never by design: exit so that a supervisor restarts it
+            if not workers.alive():  # never by design: exit so that a supervisor restarts it
                 log.error("a worker thread ended; gonogo worker exits")
-                status = 1
-                break
-        checks.stop()
-    return status
+                return 1
+    return 0
 
 
 def raise_descriptor_limit() -> int:
@@ -254,8 +228,6 @@ def serve(app: Any, listening: socket.socket, *, max_connections: int, grace_sec
         http="h11",
         limit_concurrency=max_connections,  # beyond it, uvicorn answers 503
         h11_max_incomplete_event_size=16 * 1024,  # request line and headers
-        timeout_keep_alive=5,
-        backlog=2048,
         timeout_graceful_shutdown=grace_seconds,
     )
     original = {sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGINT, signal.SIGTERM)}

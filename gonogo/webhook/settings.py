@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from gonogo.core.errors import ConfigurationError, doubling
+from gonogo.redaction import remember
 from gonogo.sources.config import Secret, Settings
 from gonogo.webhook.classify import Filters
 
@@ -82,18 +83,10 @@ class WebhookSettings:
 _NESTED = frozenset({"credentials", "filters", "queue", "retry"})
 
 
-def webhook_settings(
-    settings: Settings,
-    environ: Mapping[str, str],
-    *,
-    host: str | None = None,
-    port: int | None = None,
-    workers: int | None = None,
-    allow_unauthenticated: bool | None = None,
-) -> WebhookSettings:
-    """Combine the `[webhook]` table, the environment and command-line flags (flags win)."""
+def webhook_settings(settings: Settings, environ: Mapping[str, str], **flags: Any) -> WebhookSettings:
+    """Combine the `[webhook]` table, the environment and the command line's flags, named as the
+    fields they set (host, port, workers, allow_unauthenticated; None: not given). Flags win."""
     table: Mapping[str, Any] = settings.webhook
-    flags = {"host": host, "port": port, "workers": workers, "allow_unauthenticated": allow_unauthenticated}
     chosen = {f.name: table[f.name] for f in fields(WebhookSettings) if f.name in table.keys() - _NESTED}
     chosen |= {name: value for name, value in flags.items() if value not in (None, "")}
     result = WebhookSettings(
@@ -141,22 +134,25 @@ def queue_settings(settings: Settings, environ: Mapping[str, str]) -> QueueSetti
 
 
 def _secret(settings: Settings, environ: Mapping[str, str], variable: str, key: str) -> Secret | None:
-    """A secret from its environment variable, else from the file `[webhook].<key>` names: the toml
-    is shared and committed, a secret file is not (systemd, container and Kubernetes secrets are files)."""
+    """A secret from its environment variable, else from the file `[webhook].<key>` names (the toml
+    is shared and committed, a secret file is not: systemd, container and Kubernetes secrets are
+    files), taught to the redactor as it is read."""
     if value := environ.get(variable):
-        return Secret(value.strip())
-    if key not in settings.webhook:
+        text = value.strip()
+    elif key not in settings.webhook:
         return None
-    path = settings.base_dir / settings.webhook[key]
-    try:
-        text = path.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigurationError(
-            f"[webhook].{key} {path}: cannot read it ({exc.__class__.__name__}); "
-            f"fix the path or export {variable} instead"
-        ) from None
-    if not text:
-        raise ConfigurationError(f"[webhook].{key} {path} is empty: put the secret in it")
+    else:
+        path = settings.base_dir / settings.webhook[key]
+        try:
+            text = path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigurationError(
+                f"[webhook].{key} {path}: cannot read it ({exc.__class__.__name__}); "
+                f"fix the path or export {variable} instead"
+            ) from None
+        if not text:
+            raise ConfigurationError(f"[webhook].{key} {path} is empty: put the secret in it")
+    remember(text)
     return Secret(text)
 
 

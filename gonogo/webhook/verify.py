@@ -4,7 +4,7 @@ Jira signs a webhook's body with HMAC-SHA256 keyed on the webhook's secret and s
 `X-Hub-Signature: sha256=<hex>`; a Jira Automation rule cannot compute an HMAC, so it sends a
 shared token in a header of our choosing instead. Both are compared in constant time
 (`hmac.compare_digest`) through their SHA-256, so that not even their length shows in the timing.
-Pure: bytes and strings in, a decision out.
+Pure: bytes, headers and the configured credentials in, a decision out.
 """
 
 from __future__ import annotations
@@ -12,16 +12,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping
-from enum import StrEnum
 
-SIGNATURE_HEADER = "X-Hub-Signature"
+from gonogo.webhook.settings import Credentials
 
-
-class Authenticity(StrEnum):
-    SIGNED = "signed"  # a valid X-Hub-Signature
-    TOKEN = "token"  # the shared token header matched
-    OPEN = "open"  # no secret configured: nothing to check (allowed on loopback only)
-    REJECTED = "rejected"
+SIGNATURE_HEADER = "x-hub-signature"
 
 
 def signature(body: bytes, secret: str) -> str:
@@ -29,21 +23,18 @@ def signature(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
-def authenticate(
-    body: bytes, headers: Mapping[str, str], *, secret: str | None, token: str | None, token_header: str
-) -> Authenticity:
-    """Whether the delivery proves knowledge of a configured secret. `headers` must look names up
-    case-insensitively (proxies and frameworks lower-case them), as Starlette's `Headers` and a dict
-    with lower-case keys do."""
+def authentic(body: bytes, headers: Mapping[str, str], credentials: Credentials) -> bool:
+    """Whether the delivery proves knowledge of a configured secret (a valid signature, or the token
+    when one is configured); with neither configured there is nothing to check (loopback only).
+    `headers` looks names up in lower case, as Starlette's `Headers` does in any case."""
+    secret, token = credentials.secret, credentials.token
     if secret is None and token is None:
-        return Authenticity.OPEN
-    signed = headers.get(SIGNATURE_HEADER.lower()) or headers.get(SIGNATURE_HEADER) or ""
-    if secret is not None and _same(signed.strip().lower(), signature(body, secret)):
-        return Authenticity.SIGNED
-    sent = headers.get(token_header.lower()) or headers.get(token_header) or ""
-    if token is not None and _same(sent.strip(), token):
-        return Authenticity.TOKEN
-    return Authenticity.REJECTED
+        return True
+    signed = headers.get(SIGNATURE_HEADER, "").strip().lower()
+    sent = headers.get(credentials.token_header.lower(), "").strip()
+    return (secret is not None and _same(signed, signature(body, secret.reveal()))) or (
+        token is not None and _same(sent, token.reveal())
+    )
 
 
 def _same(given: str, expected: str) -> bool:

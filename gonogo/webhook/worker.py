@@ -10,6 +10,7 @@ would leave `/healthz` ok while nothing is checked.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -59,19 +60,24 @@ class Workers:
         count: int,
         retry: RetryPolicy,
         metrics: Metrics,
+        stuck_after: float = math.inf,
         poll_seconds: float = 1.0,
         trouble_max_seconds: float = TROUBLE_MAX_SECONDS,
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """`sleep` replaces the back-off waits in tests; `clock` times checks for `stuck`."""
+        """`stuck_after`: seconds on one check past which a worker counts as stuck (every Jira
+        request has a deadline); `sleep` replaces the back-off waits in tests; `clock` times checks."""
         self._queue, self._run_check, self._count, self._retry = queue, run_check, count, retry
-        self._metrics, self._poll, self._sleep, self._clock = metrics, poll_seconds, sleep, clock
+        self.metrics, self._stuck_after, self._poll, self._sleep = metrics, stuck_after, poll_seconds, sleep
+        self._clock = clock
         self._trouble = RetryPolicy(initial_seconds=poll_seconds, max_seconds=trouble_max_seconds)
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._busy_since: dict[int, float] = {}  # thread id → when its current check started
         self._last_delivery = float("-inf")
+        metrics.queue_depth.set_function(lambda: float(queue.depth()))
+        metrics.workers_stuck.set_function(lambda: float(self.stuck()))
 
     def start(self) -> None:
         for number in range(self._count):
@@ -86,13 +92,22 @@ class Workers:
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
 
-    def stuck(self, after_seconds: float) -> int:
-        """Workers on one check for longer than `after_seconds` (every Jira request has a deadline)."""
+    def stuck(self) -> int:
         now = self._clock()
-        return sum(1 for started in list(self._busy_since.values()) if now - started > after_seconds)
+        return sum(1 for started in list(self._busy_since.values()) if now - started > self._stuck_after)
 
     def alive(self) -> bool:
         return all(thread.is_alive() for thread in self._threads)
+
+    def health(self) -> str | None:
+        """What `/healthz` reports: None when healthy, else what is wrong."""
+        if not self._queue.healthy():
+            return "queue unavailable"
+        if not self.alive():
+            return "worker threads stopped"
+        if held := self.stuck():
+            return f"{held} worker(s) stuck on one check for longer than its Jira deadlines allow"
+        return None
 
     def delivery_arrived(self) -> None:
         self._last_delivery = time.monotonic()
@@ -121,7 +136,7 @@ class Workers:
                 troubles = min(troubles + 1, 32)
                 delay = self._trouble.delay(troubles)
                 stage = "claim" if claimed is None else "process"
-                self._metrics.worker_errors.labels(stage).inc()
+                self.metrics.worker_errors.labels(stage).inc()
                 job = claimed.job if claimed else None
                 fields: dict[str, Any] = {"worker": threading.current_thread().name, "stage": stage}
                 fields |= {"delivery": job.delivery_id if job else None, "ticket": job.key if job else None}
@@ -133,7 +148,7 @@ class Workers:
     def process(self, claimed: Claimed) -> None:
         """Check one job under its ticket lock and settle it; if anything fails before it is
         settled, hand it back and raise. It counts as in progress until its line is logged."""
-        with self._metrics.in_progress.track_inprogress():
+        with self.metrics.in_progress.track_inprogress():
             try:
                 with self._queue.ticket_lock(claimed.job.lock_names()):
                     report = self._settle(claimed)
@@ -162,10 +177,10 @@ class Workers:
 
     def _attempt(self, job: Job) -> Checked | NotAProposal | Exception:
         """The check's outcome, or the error that ended it."""
-        started = time.perf_counter()
         self._busy_since[threading.get_ident()] = self._clock()
         try:
-            return self._run_check(job)
+            with self.metrics.check_seconds.time():
+                return self._run_check(job)
         except GonogoError as error:
             return error
         except Exception as error:  # a bug: keep the service alive, dead-letter the job, say so
@@ -173,7 +188,6 @@ class Workers:
             return error
         finally:
             del self._busy_since[threading.get_ident()]
-            self._metrics.check_seconds.observe(time.perf_counter() - started)
 
     def _wait(self, seconds: float) -> bool:
         """Pause, cut short by `stop`; True when stopping."""
@@ -193,7 +207,7 @@ class Workers:
             except Exception as exc:
                 troubles = min(troubles + 1, 32)
                 delay = self._trouble.delay(troubles)
-                self._metrics.worker_errors.labels("store").inc()
+                self.metrics.worker_errors.labels("store").inc()
                 fields = {"delivery": claimed.job.delivery_id, "ticket": claimed.job.key, "retry_in_s": delay}
                 log.warning(
                     "could not %s, retrying", what, extra={**fields, **_error_fields(exc, "internal error")}
@@ -208,21 +222,21 @@ class Workers:
             return self._report(job, "ignored", reason=outcome.reason, attempts=attempts)
         # "unchanged": nothing written to Jira. A deleted duplicate is a write: "posted", named.
         said = "unchanged" if outcome.action == "unchanged" and not outcome.deleted else "posted"
-        self._metrics.verdicts.labels(outcome.verdict).inc()
-        self._metrics.time_to_comment_seconds.observe(max(0.0, time.time() - job.received_at))
+        self.metrics.verdicts.labels(outcome.verdict).inc()
+        self.metrics.time_to_comment_seconds.observe(max(0.0, time.time() - job.received_at))
         deleted = {"deleted": list(outcome.deleted)} if outcome.deleted else {}
         fields = {"verdict": outcome.verdict, "comment": outcome.comment_id, "action": outcome.action}
         self._report(job, said, ticket=outcome.key or job.key, **fields, **deleted, attempts=attempts)
 
     def _report(self, job: Job, outcome: str, *, ticket: str = "", **fields: Any) -> None:
         """Count the check and log the job's delivery line; latency is its age, across restarts."""
-        self._metrics.checks.labels(outcome).inc()
+        self.metrics.checks.labels(outcome).inc()
         latency_ms = round(max(0.0, time.time() - job.received_at) * 1000, 1)
         line = {"delivery": job.delivery_id, "ticket": ticket or job.key, "event": job.event}
         log_delivery(**line, outcome=outcome, **fields, latency_ms=latency_ms)
 
     def _retrying(self, job: Job, error: JiraError, attempts: int, delay: float) -> None:
-        self._metrics.checks.labels("retry").inc()
+        self.metrics.checks.labels("retry").inc()
         fields = {"delivery": job.delivery_id, "ticket": job.key, "attempt": attempts}
         extra = {**fields, "retry_in_s": round(delay, 3), "reason": redact(str(error))}
         log.info("check failed, retrying", extra=extra)

@@ -70,10 +70,8 @@ def cloud_samples(server: JiraServer) -> dict[str, Callable[[], dict[str, Any]]]
     cloud_search = {"jql": "project = BID ORDER BY key", "maxResults": 2, "fields": "summary"}
     return {
         "comments_page": lambda: exchange(server, rest.comments("BID-1", 0)),
-        "search_jql_first_page": lambda: exchange(server, rest.search(cloud_search, cloud=True, after=None)),
-        "search_bad_jql": lambda: exchange(
-            server, rest.search({"jql": "project = = BID"}, cloud=True, after=None)
-        ),
+        "search_jql_first_page": lambda: exchange(server, rest.search(cloud_search, None, cloud=True)),
+        "search_bad_jql": lambda: exchange(server, rest.search({"jql": "project = = BID"}, None, cloud=True)),
         "group_members": lambda: exchange(server, rest.group_members("bid-approvers", 0)),
         "issue_not_found": lambda: exchange(server, rest.get_issue("BID-404", None, "gonogo.verdict")),
         "credentials_refused": lambda: exchange(
@@ -100,8 +98,8 @@ def data_center_samples(server: JiraServer) -> dict[str, Callable[[], dict[str, 
     seed(server, "needs-info", "BID-3")
     params = {"jql": "project = BID ORDER BY key", "maxResults": 2, "fields": "summary"}
     return {
-        "search_offset_first_page": lambda: exchange(server, rest.search(params, cloud=False, after=None)),
-        "search_offset_last_page": lambda: exchange(server, rest.search(params, cloud=False, after=2)),
+        "search_offset_first_page": lambda: exchange(server, rest.search(params, None, cloud=False)),
+        "search_offset_last_page": lambda: exchange(server, rest.search(params, 2, cloud=False)),
     }
 
 

@@ -46,6 +46,14 @@ class LaterChange:
     on: date
 
 
+@dataclass(frozen=True)
+class LabelAdded:
+    """When a label was (last) added, and by whom."""
+
+    by: Person | None
+    on: datetime | None
+
+
 def read_histories(changelog: Mapping[str, Any]) -> tuple[History, ...]:
     """The histories in a changelog object, oldest first; entries Jira did not shape right are skipped."""
     raw = changelog.get("histories")
@@ -71,56 +79,47 @@ def is_complete(changelog: Mapping[str, Any]) -> bool:
     return isinstance(raw, list) and (not isinstance(total, int) or total <= len(raw))
 
 
-def labels_added(histories: Iterable[History]) -> dict[str, History]:
+def labels_added(histories: Iterable[History]) -> dict[str, LabelAdded]:
     """Each label (case-folded) with the most recent history entry that added it."""
-    added: dict[str, History] = {}
+    added: dict[str, LabelAdded] = {}
     for history, change in _changes(histories, field_ids={"labels"}, field_names={"labels"}):
         before = {label.casefold() for label in change.before.split()}
         for label in change.after.split():
             if label.casefold() not in before:
-                added[label.casefold()] = history
+                added[label.casefold()] = LabelAdded(history.author, history.created)
     return added
 
 
-def creation(fields: Mapping[str, Any]) -> History | None:
-    """The issue's creation as the history entry that added its first labels, which leave none."""
+def creation(fields: Mapping[str, Any]) -> LabelAdded | None:
+    """The issue's creation as a label addition: a label set at creation leaves no changelog entry."""
     person = _person(fields.get("creator")) or _person(fields.get("reporter"))
     created = _time(fields.get("created"))
-    return History(person, created, ()) if person is not None or created is not None else None
+    return LabelAdded(person, created) if person is not None or created is not None else None
+
+
+def first_change_after(
+    histories: Iterable[History], moment: datetime, *, field_ids: set[str], field_names: set[str]
+) -> tuple[History, FieldChange] | None:
+    """The earliest change after `moment` to one of the fields (by id, or by case-folded display name)."""
+    return next(_changes(histories, field_ids=field_ids, field_names=field_names, after=moment), None)
 
 
 def last_change(
-    histories: Iterable[History], *, field_ids: set[str], field_names: set[str]
+    histories: Iterable[History], *, field_ids: set[str], field_names: set[str], after: datetime | None = None
 ) -> tuple[History, FieldChange] | None:
-    """The latest change to one of the fields (by id, or by case-folded display name)."""
-    found = list(_changes(histories, field_ids=field_ids, field_names=field_names))
+    """The latest change to one of the fields (by id or case-folded name), optionally only after `after`."""
+    found = list(_changes(histories, field_ids=field_ids, field_names=field_names, after=after))
     return found[-1] if found else None
 
 
-def later_change(
-    histories: Iterable[History], moment: datetime, fields: Mapping[str, str], *, latest: bool = False
-) -> LaterChange | None:
-    """The first (or `latest`) change after `moment` to one of `fields` (id → display name; a change
-    matches by id, or by case-folded name): what lapses a waiver, or puts a decision on older facts."""
-    names = {name.casefold() for name in fields.values()}
-    found = [
-        (history, change, history.created)
-        for history, change in _changes(histories, field_ids=set(fields), field_names=names)
-        if history.created is not None and history.created > moment
-    ]
-    if not found:
-        return None
-    history, change, created = found[-1] if latest else found[0]
-    return LaterChange(change.field, history.author.name if history.author else None, created.date())
-
-
 def _changes(
-    histories: Iterable[History], *, field_ids: set[str], field_names: set[str]
+    histories: Iterable[History], *, field_ids: set[str], field_names: set[str], after: datetime | None = None
 ) -> Iterator[tuple[History, FieldChange]]:
     for history in histories:
-        for change in history.changes:
-            if change.field_id in field_ids or change.field.casefold() in field_names:
-                yield history, change
+        if after is None or (history.created is not None and history.created > after):
+            for change in history.changes:
+                if change.field_id in field_ids or change.field.casefold() in field_names:
+                    yield history, change
 
 
 def _history(item: Mapping[str, Any]) -> History:

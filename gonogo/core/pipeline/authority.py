@@ -1,13 +1,26 @@
-"""Who may act for the bid (waiver approvers, decision owners): account ids, user names, `group:NAME`.
+"""Who acted for the bid, when, and whether they may (waiver approvers, decision owners).
 
-An empty list means anyone may act. Group membership comes in as a function, asked once per group.
+A list of who may act holds account ids, user names and `group:NAME`; an empty list means anyone.
+Group membership comes in as a function, asked once per group.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 
-from gonogo.core.jira_shapes.changelog import History, Person
+from gonogo.core.jira_shapes.changelog import (
+    History,
+    LabelAdded,
+    LaterChange,
+    Person,
+    creation,
+    first_change_after,
+    is_complete,
+    labels_added,
+    last_change,
+)
+from gonogo.core.pipeline.ticket import Ticket
 
 GROUP_PREFIX = "group:"
 
@@ -41,3 +54,33 @@ def named(entries: Sequence[str], histories: Iterable[History]) -> tuple[str, ..
     return tuple(
         entry if entry.startswith(GROUP_PREFIX) else names.get(entry.casefold(), entry) for entry in entries
     )
+
+
+def at_creation(ticket: Ticket) -> LabelAdded | None:
+    """The issue's creation, when the change history is whole: what set a value no entry changed."""
+    return creation(ticket.fields) if is_complete(ticket.changelog) else None
+
+
+def labels_with_origin(ticket: Ticket, histories: Iterable[History]) -> list[tuple[str, LabelAdded | None]]:
+    """The ticket's labels, each with who added it and when (the creation, for one no entry added)."""
+    labels = ticket.fields.get("labels")
+    if not isinstance(labels, list):
+        return []
+    added, created = labels_added(histories), at_creation(ticket)
+    return [(label, added.get(label.casefold(), created)) for label in labels if isinstance(label, str)]
+
+
+def change_after(
+    histories: Iterable[History], moment: datetime, fields: Mapping[str, str], *, latest: bool = False
+) -> LaterChange | None:
+    """The first (with `latest`, the last) change after `moment` to one of the fields (id → display name)."""
+    ids, names = set(fields), {name.casefold() for name in fields.values()}
+    if latest:
+        found = last_change(histories, field_ids=ids, field_names=names, after=moment)
+    else:
+        found = first_change_after(histories, moment, field_ids=ids, field_names=names)
+    if found is None:
+        return None
+    history, change = found
+    on = history.created or moment  # always dated: an undated entry never comes after a moment
+    return LaterChange(change.field, history.author.name if history.author else None, on.date())

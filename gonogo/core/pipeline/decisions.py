@@ -12,17 +12,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from gonogo.core.jira_shapes.changelog import (
-    History,
-    LaterChange,
-    creation,
-    is_complete,
-    labels_added,
-    last_change,
-    later_change,
-)
+from gonogo.core.jira_shapes.changelog import History, LabelAdded, LaterChange, last_change
 from gonogo.core.jira_shapes.verdict_labels import DEFAULT_LABEL_PREFIX
-from gonogo.core.pipeline.authority import GroupMembers, may_act, named
+from gonogo.core.pipeline.authority import (
+    GroupMembers,
+    at_creation,
+    change_after,
+    labels_with_origin,
+    may_act,
+    named,
+)
 from gonogo.core.pipeline.proposal import Proposal
 from gonogo.core.pipeline.ticket import Ticket
 from gonogo.core.pipeline.verdict import Verdict
@@ -85,7 +84,7 @@ class DecisionContext:
 
 
 # A decision as recorded: what, in a label or the field, which label or field, and who added it when.
-_Recording = tuple[BidDecision, DecisionSource, str, History | None]
+_Recording = tuple[BidDecision, DecisionSource, str, LabelAdded | None]
 
 
 def is_against(decision: BidDecision, verdict: Verdict) -> bool:
@@ -135,48 +134,34 @@ def decision_on(
     context: DecisionContext,
 ) -> DecisionRecord | None:
     """The ticket's latest recorded decision, on older facts when a field in `facts` changed since."""
-    at_creation = creation(ticket.fields) if is_complete(ticket.changelog) else None
-    found = [*_labelled(ticket, histories, context.label_prefix, at_creation)]
-    found += _in_field(proposal, histories, at_creation)
+    wanted = decision_labels(context.label_prefix)
+    found = [
+        (wanted[label.casefold()], DecisionSource.LABEL, label, added)
+        for label, added in labels_with_origin(ticket, histories)
+        if label.casefold() in wanted
+    ]
+    found += _in_field(ticket, proposal, histories)
     if not found:
         return None
     decision, source, where, added = max(found, key=_moment)
-    by = added.author if added else None
-    moment = added.created if added else None
+    by = added.by if added else None
+    moment = added.on if added else None
     counts = may_act(by, context.policy.owners, context.group_members)
-    reason = proposal.values.get(REASON_PROPERTY)
     return DecisionRecord(
         decision=decision,
         source=source,
         where=where,
         by=by.name if by else None,
         on=moment.date() if moment else None,
-        reason=reason if isinstance(reason, str) else None,
+        reason=proposal.values.get(REASON_PROPERTY),  # a string property: text or left out
         counts=counts,
         verdict=verdict,
-        older_facts=later_change(histories, moment, facts, latest=True) if moment else None,
+        older_facts=change_after(histories, moment, facts, latest=True) if moment else None,
         owners=() if counts else named(context.policy.owners, histories),
     )
 
 
-def _labelled(
-    ticket: Ticket, histories: Sequence[History], label_prefix: str, at_creation: History | None
-) -> list[_Recording]:
-    labels = ticket.fields.get("labels")
-    if not isinstance(labels, list):
-        return []
-    wanted = decision_labels(label_prefix)
-    added = labels_added(histories)
-    return [
-        (wanted[label.casefold()], DecisionSource.LABEL, label, added.get(label.casefold(), at_creation))
-        for label in labels
-        if isinstance(label, str) and label.casefold() in wanted
-    ]
-
-
-def _in_field(
-    proposal: Proposal, histories: Sequence[History], at_creation: History | None
-) -> list[_Recording]:
+def _in_field(ticket: Ticket, proposal: Proposal, histories: Sequence[History]) -> list[_Recording]:
     """The decision field's value, with the last change that set it (or the creation, if none did)."""
     value = proposal.values.get(DECISION_PROPERTY)
     source = proposal.sources.get(DECISION_PROPERTY)
@@ -184,11 +169,11 @@ def _in_field(
         return []
     ids = {source.field_id} if source.field_id else set()
     found = last_change(histories, field_ids=ids, field_names={source.field_name.casefold()})
-    added = found[0] if found else at_creation
+    added = LabelAdded(found[0].author, found[0].created) if found else at_creation(ticket)
     return [(BidDecision(value), DecisionSource.FIELD, source.field_name, added)]
 
 
 def _moment(recording: _Recording) -> tuple[bool, datetime]:
     """Sort key: an unknown moment counts as the oldest."""
-    on = recording[3].created if recording[3] else None
+    on = recording[3].on if recording[3] else None
     return (on is not None, on or datetime.min)

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
+from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
 from gonogo.core.errors import ConfigurationError
@@ -97,6 +98,11 @@ class Finding:
         )
 
     @property
+    def inputs(self) -> list[str]:
+        """The properties its values come from: derived ones replaced by what they are derived from."""
+        return [e.property for e in self.evidence if not e.derived]
+
+    @property
     def ref(self) -> str:
         return f"{self.checklist}/{self.rule.id}"
 
@@ -163,7 +169,7 @@ def evaluate(
     vocabulary: Vocabulary,
     *,
     waivers: WaiverContext,
-    decisions: DecisionContext | None = None,
+    decisions: DecisionContext,
 ) -> Assessment:
     applicable = tuple(
         c for c in checklists if c.applies_to(project=ticket.project_key, issue_type=ticket.issue_type)
@@ -174,21 +180,21 @@ def evaluate(
             f"{ticket.issue_type or 'unknown'}): a verdict without checks would be a guess; "
             "check the checklists' applies_to and [checklists].disable"
         )
-    reason = proposal.values.get("waiver_reason")
-    labels = waivers_on(ticket, reason=reason if isinstance(reason, str) else None)
+    # A string property: normalised to text or left out, never another type.
+    labels = waivers_on(ticket, waivers.histories, reason=proposal.values.get("waiver_reason"))
     findings = _not_resting_on_doubt(_findings(applicable, proposal, vocabulary, labels, waivers), vocabulary)
     missing = _missing_information(findings, vocabulary)
+    failed = Counter(f.rule.severity for f in findings if f.outcome is FindingStatus.FAILED)
     verdict = decide(
-        failed_blockers=_failed(findings, Severity.BLOCKER),
+        failed_blockers=failed[Severity.BLOCKER],
         missing_information=len(missing),
-        failed_majors=_failed(findings, Severity.MAJOR),
+        failed_majors=failed[Severity.MAJOR],
     )
-    summary = proposal.values.get("summary")
     facts = {e.field_id: e.label for f in findings for e in f.evidence if e.field_id is not None}
     return Assessment(
         ticket_key=ticket.key,
         ticket_id=ticket.id,
-        summary=summary if isinstance(summary, str) else None,
+        summary=proposal.values.get("summary"),
         verdict=verdict,
         findings=findings,
         missing_information=missing,
@@ -200,9 +206,7 @@ def evaluate(
         coverage=coverage(findings),
         thresholds=dict(proposal.thresholds),
         approvers=waivers.named_approvers(),
-        decision=None
-        if decisions is None
-        else decision_on(
+        decision=decision_on(
             ticket, proposal, verdict=verdict, facts=facts, histories=waivers.histories, context=decisions
         ),
     )
@@ -217,16 +221,15 @@ def _findings(
 ) -> tuple[Finding, ...]:
     """Every rule's finding, waivers applied, each with the label that would waive it (if any would)."""
     rule_ids = Counter(rule.id for checklist in applicable for rule in checklist.rules)
-    evidence: dict[str, Evidence] = {}  # each property's evidence once, however many rules read it
+    evidence = cache(partial(_evidence, proposal=proposal, vocabulary=vocabulary))  # once a property
     policy = waivers.policy
     # No label where no waiver would be honoured: a show-stopper (unless allowed), no reason field.
     reason_missing = policy.require_reason and "waiver_reason" in proposal.unrecorded
     found = []
     for checklist in applicable:
         for rule in checklist.rules:
-            finding = _apply_waivers(
-                _finding(checklist.id, rule, proposal, vocabulary, evidence), labels, waivers
-            )
+            seen = tuple(map(evidence, read_from(rule.uses, vocabulary)))
+            finding = _apply_waivers(_finding(checklist.id, rule, proposal, seen), labels, waivers)
             # Nothing to waive until the data is given, nor where no waiver is honoured.
             waivable = not finding.unconfirmed and not reason_missing
             target = rule.id if rule_ids[rule.id] == 1 else f"{checklist.id}.{rule.id}"
@@ -234,10 +237,6 @@ def _findings(
                 finding = replace(finding, waiver_label=f"{LABEL_PREFIX}{target}")
             found.append(finding)
     return tuple(found)
-
-
-def _failed(findings: Sequence[Finding], severity: Severity) -> int:
-    return sum(f.outcome is FindingStatus.FAILED and f.rule.severity is severity for f in findings)
 
 
 def unrecorded_that_matter(assessment: Assessment) -> list[Finding]:
@@ -257,13 +256,8 @@ def unrecorded_that_matter(assessment: Assessment) -> list[Finding]:
 def coverage(findings: Sequence[Finding]) -> Coverage:
     """Checks that judge the bid, and how many of them had the data to run (waived ones ran)."""
     judging = [f for f in findings if f.judges]
-    ran = [
-        f
-        for f in judging
-        if f.outcome in (FindingStatus.PASSED, FindingStatus.FAILED, FindingStatus.WAIVED)
-        and not f.unconfirmed
-    ]
-    return Coverage(assessed=len(ran), total=len(judging))
+    ran = (FindingStatus.PASSED, FindingStatus.FAILED, FindingStatus.WAIVED)
+    return Coverage(assessed=sum(f.outcome in ran and not f.unconfirmed for f in judging), total=len(judging))
 
 
 def _apply_waivers(finding: Finding, waivers: Sequence[Waiver], context: WaiverContext) -> Finding:
@@ -301,13 +295,8 @@ def bid_score(findings: Sequence[Finding]) -> int | None:
     return round(100 * sum(f.rule.weight for f in counted if f.outcome is FindingStatus.PASSED) / total)
 
 
-def _finding(
-    checklist_id: str, rule: Rule, proposal: Proposal, vocabulary: Vocabulary, evidence: dict[str, Evidence]
-) -> Finding:
-    """One rule on one proposal; `evidence` is shared by the rules of one assessment (built once)."""
-    seen = tuple(
-        _evidence(name, proposal, vocabulary, evidence) for name in _with_sources(rule.uses, vocabulary)
-    )
+def _finding(checklist: str, rule: Rule, proposal: Proposal, seen: tuple[Evidence, ...]) -> Finding:
+    """One rule on one proposal, given the evidence of each property it reads."""
     present = {name: proposal.values[name] for name in rule.uses if name in proposal.values}
     complete = len(present) == len(rule.uses)
     unrecorded = tuple(e.property for e in seen if e.property in proposal.unrecorded)
@@ -320,12 +309,12 @@ def _finding(
     else:
         incomplete = _incomplete(rule, seen)
         if incomplete is None:
-            return _unconfirmed(checklist_id, rule, seen)
+            return _unconfirmed(checklist, rule, seen)
         outcome = incomplete
     # A question about values the ticket has quotes them; a missing value has none to quote.
     quotes = complete and outcome is not FindingStatus.PASSED
     return Finding(
-        checklist=checklist_id,
+        checklist=checklist,
         rule=rule,
         outcome=outcome,
         evidence=seen,
@@ -361,7 +350,7 @@ def _not_resting_on_doubt(findings: tuple[Finding, ...], vocabulary: Vocabulary)
         name
         for f in findings
         if f.doubts
-        for name in _inputs(f.rule.uses, vocabulary)
+        for name in f.inputs
         if vocabulary.properties[name].type != "boolean"  # what the text says is quoted, not doubted
     }
     if not doubted:
@@ -371,34 +360,27 @@ def _not_resting_on_doubt(findings: tuple[Finding, ...], vocabulary: Vocabulary)
         if f.outcome in (FindingStatus.PASSED, FindingStatus.FAILED)
         and not f.rule.asks
         and not f.rule.asks_only_if_known
-        and doubted & _inputs(f.rule.uses, vocabulary)
+        and not doubted.isdisjoint(f.inputs)
         else f
         for f in findings
     )
 
 
-def _inputs(names: Sequence[str], vocabulary: Vocabulary) -> set[str]:
-    """The properties a rule's values come from: derived ones replaced by what they are derived from."""
-    specs = vocabulary.properties
-    return {n for n in _with_sources(names, vocabulary) if not (n in specs and specs[n].is_derived)}
-
-
-def _with_sources(names: Sequence[str], vocabulary: Vocabulary) -> list[str]:
-    """A derived property's evidence starts with what it was computed from, all the way down."""
+def read_from(names: Sequence[str], vocabulary: Vocabulary) -> list[str]:
+    """The properties behind `names`: a derived one preceded by what it is computed from, all the way
+    down (the order its evidence is shown in)."""
     order = vocabulary.with_sources
     return list(dict.fromkeys(item for name in names for item in order.get(name, (name,))))
 
 
-def _evidence(name: str, proposal: Proposal, vocabulary: Vocabulary, known: dict[str, Evidence]) -> Evidence:
-    """A property's evidence, made once per assessment however many rules read it (`known`)."""
-    if name in known:
-        return known[name]
+def _evidence(name: str, *, proposal: Proposal, vocabulary: Vocabulary) -> Evidence:
+    """A property as the rules saw it, and where it came from."""
     spec = vocabulary.properties.get(name)
     source = proposal.sources.get(name)
     label = source.field_name if source else (spec.label if spec else name)
     if spec is not None and source is not None and source.field_name == source.field_id:
         label = spec.label
-    known[name] = Evidence(
+    return Evidence(
         property=name,
         label=label,
         field_id=source.field_id if source else None,
@@ -409,7 +391,6 @@ def _evidence(name: str, proposal: Proposal, vocabulary: Vocabulary, known: dict
         placeholder=proposal.placeholders.get(name),
         quote=proposal.quotes.get(name),
     )
-    return known[name]
 
 
 def _missing_information(

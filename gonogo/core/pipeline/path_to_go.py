@@ -2,21 +2,21 @@
 
 Asked of the real compiled rules over re-derived properties, so it cannot drift from the checklists.
 Only editable inputs are searched (the deadline, never `days_to_deadline`); missing information is
-listed with `needed` None. The path is searched in gonogo's vocabulary, then put in the site's words
-(field names, option texts, who can act): the site's options may read otherwise and its edit
-screen may not offer every value.
+listed with `needed` None. The path is searched in gonogo's vocabulary, among the options the site's
+field can hold, and each change is put in the site's words (field names, option texts, who can act).
 """
 
 from __future__ import annotations
 
 import builtins
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
-from gonogo.core.pipeline.findings import Assessment, Finding, FindingStatus
+from gonogo.core.pipeline.findings import Assessment, Finding, FindingStatus, read_from
 from gonogo.core.pipeline.proposal import SiteOption, canonical_option
 from gonogo.core.pipeline.rules import Checklist, Rule, Severity
 from gonogo.core.vocabulary import PropertySpec, Vocabulary, option_key
@@ -25,6 +25,7 @@ _MAX_STEPS = 20  # more changes than this is not a path anybody follows
 _DATE_REACH_DAYS = 3650
 _NUMBER_REACH = 10**12  # the farthest a number is moved: beyond any contract value or effort
 _ABSENT = object()
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")  # a needed date, as the search writes it; not an option
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class Fix:
         """How a template words the change: "up", "down", "set" (an option) or "provide"."""
         if self.needed is None:
             return "provide"
-        if isinstance(self.needed, str) and not _is_iso_date(self.needed):
+        if isinstance(self.needed, str) and not _ISO_DATE.fullmatch(self.needed):
             return "set"
         return "up" if self.current is None or self.needed > self.current else "down"
 
@@ -68,6 +69,8 @@ class PathToGo:
 
 Derive = Callable[[Mapping[str, Any]], Mapping[str, Any]]
 Reassess = Callable[[Mapping[str, Any], Sequence[Checklist]], Assessment]
+OptionTexts = Mapping[str, Mapping[str, str]]
+"""Property → vocabulary value → the site's text for it (only values the site can hold)."""
 
 
 def find_path(
@@ -77,12 +80,15 @@ def find_path(
     derive: Derive,
     reassess: Reassess,
     vocabulary: Vocabulary,
+    options: OptionTexts,
+    current_texts: Mapping[str, str],
 ) -> PathToGo:
-    """The path from this assessment to GO (empty for a GO); `reassess` judges changed inputs."""
+    """The path from this assessment to GO (empty for a GO); `reassess` judges changed inputs. `options`
+    (what the site's fields can hold) and `current_texts` (the proposal's `site_texts`): its words."""
     if not _blocking(assessment.findings, held=False) and not assessment.missing_information:
         return PathToGo(steps=(), verified=True)
     rejudge = Rejudge(reassess, assessment.checklists, vocabulary)
-    search = _Search(assessment, inputs, derive, rejudge, vocabulary)
+    search = _Search(assessment, inputs, derive, rejudge, vocabulary, options, current_texts)
     changes, uncleared = search.greedy()
     search.prune(changes)
     if len(changes) > 1:
@@ -103,11 +109,8 @@ class Rejudge:
     def __init__(self, reassess: Reassess, checklists: Sequence[Checklist], vocabulary: Vocabulary) -> None:
         self._reassess = reassess
         self._checklists = checklists
-        sources = vocabulary.with_sources
         self._reads = {
-            id(rule): {s for name in rule.uses for s in sources.get(name, (name,))}
-            for checklist in checklists
-            for rule in checklist.rules
+            id(rule): set(read_from(rule.uses, vocabulary)) for c in checklists for rule in c.rules
         }
         doubtable = {
             name for c in checklists for rule in c.rules if rule.asks for name in self._reads[id(rule)]
@@ -139,13 +142,15 @@ def _differs(name: str, one: Mapping[str, Any], other: Mapping[str, Any]) -> boo
 
 @dataclass(frozen=True)
 class _Search:
-    """The assessment, its inputs and how to judge changed ones."""
+    """The assessment, its inputs, how to judge changed ones, and the site's words for the changes."""
 
     assessment: Assessment
     inputs: Mapping[str, Any]
     derive: Derive
     rejudge: Callable[[Mapping[str, Any]], list[Finding]]
     vocabulary: Vocabulary
+    options: OptionTexts
+    current_texts: Mapping[str, str]
 
     def greedy(self) -> tuple[dict[str, Any], list[str]]:
         """One change at a time, for the worst failed gate, the whole ticket re-assessed after each."""
@@ -158,11 +163,12 @@ class _Search:
             todo = [f for f in _blocking(current, held=held) if f.ref not in uncleared]
             if not todo:
                 break
-            options = self.clearing_changes([todo[0].rule], {**self.inputs, **changes})
-            if not options:
+            clearing = self.clearing_changes([todo[0].rule], {**self.inputs, **changes})
+            if not clearing:
                 uncleared.append(todo[0].ref)
                 continue
-            changes[options[0].property] = options[0].needed
+            name = next(iter(clearing))
+            changes[name] = clearing[name]
             current = self.rejudge({**self.inputs, **changes})
         return changes, uncleared
 
@@ -178,7 +184,7 @@ class _Search:
         kept = dict(changes)
         # A rule that asks (an implausible value) is a question, not a gate: it also holds nowhere
         # near the far ends a search probes, which the bisection's one-sidedness cannot take.
-        gates = [f.rule for f in self.assessment.findings if _is_gate(f.rule) and not f.rule.asks]
+        gates = [f.rule for f in _gates_first(self.assessment.findings) if not f.rule.asks]
         for _ in range(len(kept)):
             if not self._moved_nearer(kept, gates):
                 break
@@ -217,7 +223,9 @@ class _Search:
                 Step(
                     change=self.change(name, self.inputs.get(name), needed),
                     rules=tuple(f.ref for f in cleared),
-                    alternatives=tuple(a for a in instead if a.property not in changes),
+                    alternatives=tuple(
+                        self.change(n, self.inputs.get(n), v) for n, v in instead.items() if n not in changes
+                    ),
                 )
             )
         return steps
@@ -233,19 +241,26 @@ class _Search:
         ]
 
     def change(self, name: str, current: Any, needed: Any) -> Fix:
-        properties = self.vocabulary.properties
+        """A change in the site's words: its field name, its option texts; `needed` stays the vocabulary's
+        value (a `SiteOption` where the site spells it otherwise), which templates compare."""
+        spec = self.vocabulary.properties.get(name)
         label = next(
             (e.label for f in self.assessment.findings for e in f.evidence if e.property == name),
-            properties[name].label if name in properties else name,
+            spec.label if spec else name,
         )
-        return Fix(name, label, current, needed)
+        set_to = needed
+        if spec is not None and spec.enum and isinstance(needed, str):
+            set_to = self.options.get(name, {}).get(needed, needed)
+            needed = SiteOption(needed, site_text=set_to) if set_to != needed else needed
+        if isinstance(current, str) and name in self.current_texts:
+            current = SiteOption(current, site_text=self.current_texts[name])
+        return Fix(name, label, current, needed, set_to, spec.actor if spec else None)
 
-    def clearing_changes(self, rules: Sequence[Rule], inputs: Mapping[str, Any]) -> list[Fix]:
+    def clearing_changes(self, rules: Sequence[Rule], inputs: Mapping[str, Any]) -> dict[str, Any]:
         """For each input the rules depend on, the nearest value after which all hold; most direct first."""
         names = dict.fromkeys(name for rule in rules for name in self.sources(rule))
         found = ((name, self.clearing_value(name, rules, inputs)) for name in names)
-        specs = self.vocabulary.properties
-        return [Fix(n, specs[n].label, inputs[n], needed) for n, needed in found if needed is not None]
+        return {name: needed for name, needed in found if needed is not None}
 
     def clearing_value(self, name: str, rules: Sequence[Rule], inputs: Mapping[str, Any]) -> Any:
         """The value of input `name` nearest to its value in `inputs` after which all the rules hold."""
@@ -256,12 +271,17 @@ class _Search:
             values = self.derive({**inputs, name: candidate})
             return all(_holds(rule, values) for rule in rules)
 
-        return _nearest(inputs[name], self.vocabulary.properties[name], holds)
+        spec = self.vocabulary.properties[name]
+        if spec.enum:  # the options the site's field can hold, and the ticket's own
+            held = self.options.get(name, spec.enum)
+            choices = [v for v in spec.enum if v in held or v == self.inputs.get(name)]
+            return _nearest_option(inputs[name], choices, holds)
+        return _nearest(inputs[name], spec, holds)
 
     def sources(self, rule: Rule) -> list[str]:
         """The editable inputs a rule's properties come from: derived ones replaced by their sources."""
         specs = self.vocabulary.properties
-        names = dict.fromkeys(s for n in rule.uses for s in self.vocabulary.with_sources.get(n, (n,)))
+        names = read_from(rule.uses, self.vocabulary)
         searchable = ("number", "integer", "date")
         return [
             n
@@ -274,14 +294,11 @@ def _without(changes: Mapping[str, Any], name: str) -> dict[str, Any]:
     return {k: v for k, v in changes.items() if k != name}
 
 
-def _is_gate(rule: Rule) -> bool:
-    return rule.severity in (Severity.BLOCKER, Severity.MAJOR)
-
-
 def _gates_first(findings: Iterable[Finding]) -> list[Finding]:
     """The gates among the findings, blockers first."""
     return sorted(
-        (f for f in findings if _is_gate(f.rule)), key=lambda f: f.rule.severity is not Severity.BLOCKER
+        (f for f in findings if f.rule.severity is not Severity.MINOR),
+        key=lambda f: f.rule.severity is not Severity.BLOCKER,
     )
 
 
@@ -297,8 +314,6 @@ def _blocking(findings: Sequence[Finding], *, held: bool = True) -> list[Finding
 
 
 def _nearest(value: Any, spec: PropertySpec, holds: Callable[[Any], bool]) -> Any:
-    if spec.enum:
-        return _nearest_option(value, spec.enum, holds)
     if spec.type == "date":
         start = date.fromisoformat(value)
 
@@ -383,85 +398,19 @@ def _readable(number: int | float, *, up: bool) -> int | float:
     return int(rounded)
 
 
-def _is_iso_date(text: str) -> bool:
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
-
-
-OptionTexts = Mapping[str, Mapping[str, str]]
-"""Property → vocabulary value → the site's text for it (only values the site can hold)."""
-
-
-def option_spellings(table: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]]:
-    """`[values]` reversed: each vocabulary value's first site text, as gonogo.toml writes it."""
-    spelled: dict[str, dict[str, str]] = {}
-    for prop, aliases in table.items():
-        for text, value in aliases.items():
-            spelled.setdefault(prop, {}).setdefault(value, " ".join(text.split()))
-    return spelled
-
-
 def site_options(
-    spec: PropertySpec,
-    *,
-    offered: Sequence[str] | None,
-    spellings: Mapping[str, str],
-    aliases: Mapping[str, str],
+    spec: PropertySpec, *, offered: Sequence[str] | None, table: Mapping[str, str], aliases: Mapping[str, str]
 ) -> dict[str, str]:
-    """Vocabulary value → the site's text, for the values the site's field can hold (all, if unknown)."""
+    """Vocabulary value → the site's text, for the values the site's field can hold: those its edit
+    screen offers, or (not known) every value, as `[values]` (`table`) first spells it, or as gonogo does."""
     if offered is None:
-        return {value: spellings.get(value) or value.replace("-", " ").capitalize() for value in spec.enum}
+        spelled: dict[str, str] = {}
+        for text, value in table.items():
+            spelled.setdefault(value, " ".join(text.split()))
+        return {value: spelled.get(value) or value.replace("-", " ").capitalize() for value in spec.enum}
     found: dict[str, str] = {}
     for text in offered:
         value = aliases.get(option_key(text)) or canonical_option(text)
         if value in spec.enum:
             found.setdefault(value, text)
     return found
-
-
-def narrowed(vocabulary: Vocabulary, offered: OptionTexts, inputs: Mapping[str, Any]) -> Vocabulary:
-    """The vocabulary with each listed property's options cut to those the site offers (and the current)."""
-    properties = dict(vocabulary.properties)
-    for name, texts in offered.items():
-        spec = properties[name]
-        kept = tuple(value for value in spec.enum if value in texts or value == inputs.get(name))
-        properties[name] = replace(spec, enum=kept)
-    return replace(vocabulary, properties=properties)
-
-
-def in_site_words(
-    path: PathToGo,
-    *,
-    vocabulary: Vocabulary,
-    options: OptionTexts,
-    current_texts: Mapping[str, str],
-    field_names: Mapping[str, str],
-) -> PathToGo:
-    """The path with every change in the site's words; `needed` keeps the vocabulary value for comparisons."""
-
-    def worded(change: Fix) -> Fix:
-        spec = vocabulary.properties.get(change.property)
-        needed, set_to = change.needed, change.needed
-        if spec is not None and spec.enum and isinstance(needed, str):
-            set_to = options.get(change.property, {}).get(needed, needed)
-            needed = SiteOption(needed, site_text=set_to) if set_to != needed else needed
-        current = change.current
-        if isinstance(current, str) and change.property in current_texts:
-            current = SiteOption(current, site_text=current_texts[change.property])
-        return replace(
-            change,
-            field=field_names.get(change.property, change.field),
-            current=current,
-            needed=needed,
-            set_to=set_to,
-            actor=spec.actor if spec is not None else None,
-        )
-
-    steps = tuple(
-        replace(step, change=worded(step.change), alternatives=tuple(worded(a) for a in step.alternatives))
-        for step in path.steps
-    )
-    return replace(path, steps=steps)

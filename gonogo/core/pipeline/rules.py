@@ -140,12 +140,12 @@ class ChecklistFileError(ConfigurationError):
         self.problems = tuple(problems)
 
 
-def all_thresholds(files: Iterable[ChecklistFile], vocabulary: Vocabulary) -> dict[str, float]:
-    return {**vocabulary.thresholds, **{k: v for file in files for k, v in file.thresholds.items()}}
-
-
-def resolve_thresholds(declared: Mapping[str, float], overrides: Mapping[str, float]) -> dict[str, float]:
-    """Defaults from the files, overridden by [thresholds]; an unknown name is a typo to report."""
+def thresholds_in_force(
+    files: Iterable[ChecklistFile], vocabulary: Vocabulary, overrides: Mapping[str, float]
+) -> dict[str, float]:
+    """The defaults the vocabulary and the files declare, overridden by [thresholds] (an unknown name
+    there is a typo to report)."""
+    declared = {**vocabulary.thresholds, **{k: v for file in files for k, v in file.thresholds.items()}}
     unknown = sorted(set(overrides) - set(declared))
     if unknown:
         raise ConfigurationError(
@@ -357,28 +357,26 @@ def compile_condition(condition: dict[str, Any], validator: str = "jsonschema") 
             raise ConfigurationError(
                 '[checklists].validator = "jsonschema-rs" needs the extra: pip install "gonogo[fast]"'
             ) from None
-        return Remembered(jsonschema_rs.Draft202012Validator(dict(condition), validate_formats=True).is_valid)
-    return Remembered(
+        return remembered(jsonschema_rs.Draft202012Validator(dict(condition), validate_formats=True).is_valid)
+    return remembered(
         Draft202012Validator(condition, format_checker=Draft202012Validator.FORMAT_CHECKER).is_valid
     )
 
 
-class Remembered:
-    """A condition's answers remembered by the values asked about (the path to GO asks them again); keys
-    carry each value's type, since JSON Schema tells `true`, `1` and `1.0` apart."""
+def remembered(predicate: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    """The predicate with its answers remembered by the values asked about (the path to GO asks them
+    again); keys carry each value's type, since JSON Schema tells `true`, `1` and `1.0` apart."""
 
-    def __init__(self, predicate: Callable[[Any], bool]) -> None:
-        self._predicate = predicate
-        self._remembered = lru_cache(maxsize=512)(self._answer)
+    @lru_cache(maxsize=512)
+    def answer(key: tuple[tuple[str, type, Any], ...]) -> bool:
+        return bool(predicate({name: value for name, _, value in key}))
 
-    def __call__(self, instance: Any) -> bool:
-        plain = type(instance) is dict and all(type(v) in _SCALARS for v in instance.values())
-        if not plain:
-            return bool(self._predicate(instance))
-        return self._remembered(tuple((name, type(v), v) for name, v in instance.items()))
+    def holds(instance: Any) -> bool:
+        if type(instance) is dict and all(type(v) in _SCALARS for v in instance.values()):
+            return answer(tuple((name, type(v), v) for name, v in instance.items()))
+        return bool(predicate(instance))
 
-    def _answer(self, key: tuple[tuple[str, type, Any], ...]) -> bool:
-        return bool(self._predicate({name: value for name, _, value in key}))
+    return holds
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})

@@ -8,7 +8,7 @@ Plain patterns, on purpose: deterministic, explainable in the checklist itself, 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -55,30 +55,26 @@ class Signal:
 
 def compile_signals(files: Iterable[ChecklistFile], known_properties: Iterable[str]) -> tuple[Signal, ...]:
     """Every signal the checklist files declare, or raise with every problem found."""
-    signals: list[Signal] = []
-    problems: list[Problem] = []
     known = set(known_properties)
-    for checklist_file in files:
-        found, wrong = _compile_file(checklist_file, known)
-        signals += found
-        problems += wrong
+    compiled = [_compile_file(checklist_file, known) for checklist_file in files]
+    problems = [problem for _, wrong in compiled for problem in wrong]
     if problems:
         raise ChecklistFileError(problems)
-    return tuple(signals)
+    return tuple(signal for found, _ in compiled for signal in found)
 
 
 def lint_signals(checklist_file: ChecklistFile, known_properties: Iterable[str]) -> list[Problem]:
     return _compile_file(checklist_file, set(known_properties))[1]
 
 
-def signal_properties(files: Iterable[ChecklistFile]) -> set[str]:
-    """The properties the files' signals set: rules in any checklist may test them."""
-    return {
-        str(raw["property"])
-        for f in files
-        for raw in f.data.get("signals", ())
-        if isinstance(raw, Mapping) and "property" in raw
-    }
+def signal_labels(files: Iterable[ChecklistFile]) -> dict[str, str]:
+    """The properties the files' signals set (rules in any checklist may test them), each with the
+    label of the first signal setting it."""
+    labels: dict[str, str] = {}
+    for checklist_file in files:
+        for raw in checklist_file.data.get("signals", ()):
+            labels.setdefault(raw["property"], raw["label"])
+    return labels
 
 
 def read_signals(proposal: Proposal, signals: Sequence[Signal], vocabulary: Vocabulary) -> Proposal:
@@ -96,14 +92,6 @@ def read_signals(proposal: Proposal, signals: Sequence[Signal], vocabulary: Voca
             values[signal.property] = True
             quotes[signal.property] = quote
     return replace(proposal, values=values, quotes=quotes)
-
-
-def signal_labels(signals: Sequence[Signal]) -> dict[str, str]:
-    """Each signal property's label: that of the first signal declaring it."""
-    labels: dict[str, str] = {}
-    for signal in signals:
-        labels.setdefault(signal.property, signal.label)
-    return labels
 
 
 def sentences(text: str) -> list[str]:
@@ -164,7 +152,7 @@ def excerpt(sentence: str, start: int, end: int) -> str:
 def _compile_file(checklist_file: ChecklistFile, known: set[str]) -> tuple[list[Signal], list[Problem]]:
     signals: list[Signal] = []
     problems: list[Problem] = []
-    own = signal_properties([checklist_file])
+    own = signal_labels([checklist_file])
     for raw in checklist_file.data.get("signals", ()):
         messages: list[str] = []
         patterns = _patterns(raw.get("patterns", ()), "patterns", messages)
@@ -176,7 +164,7 @@ def _compile_file(checklist_file: ChecklistFile, known: set[str]) -> tuple[list[
                 f"reads unknown field(s) {', '.join(unknown)}: map them in [fields] of gonogo.toml"
             )
         about = raw.get("about")
-        if about is not None and about not in known | own:
+        if about is not None and about not in known and about not in own:
             messages.append(f"is about unknown property {about}: use one from the vocabulary or [fields]")
         problems += [Problem(checklist_file.path, f"signal {raw['id']}", m) for m in messages]
         if not messages:

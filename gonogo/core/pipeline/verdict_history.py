@@ -7,13 +7,15 @@ Jira's 32 KB limit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from gonogo.core.jira_shapes.changelog import FieldChange, History
+from gonogo.core.pipeline.proposal import Source
 from gonogo.core.pipeline.verdict import Verdict
+from gonogo.core.vocabulary import Vocabulary
 
 HISTORY_KEY = "history"
 MAX_ENTRIES = 20
@@ -29,16 +31,6 @@ class HistoryEntry:
 
     def as_json(self) -> dict[str, Any]:
         return {"on": self.on.isoformat(), "verdict": self.verdict.value, "score": self.score}
-
-
-@dataclass(frozen=True)
-class InputField:
-    """The Jira field a rule input comes from, and who can change it (the vocabulary's actor)."""
-
-    id: str | None
-    name: str
-    actor: str | None = None
-    quoted: bool = True  # False for free text: that it changed is news, its words are not
 
 
 @dataclass(frozen=True)
@@ -105,39 +97,48 @@ def change_with_edits(
     history: Sequence[HistoryEntry],
     today: HistoryEntry,
     histories: Iterable[History],
-    fields: Mapping[str, InputField],
+    *,
+    sources: Mapping[str, Source],
+    vocabulary: Vocabulary,
 ) -> VerdictChange | None:
     """The latest verdict change in the history plus today's check, with the edits behind it: those
-    from the old verdict's last day to the new one's first, less fields edited back to where they were."""
+    from the old verdict's last day to the new one's first, less fields edited back to where they were.
+    `sources`: the Jira field each property comes from (the proposal's)."""
     change = latest_change(extended(history, today))
-    return None if change is None else replace(change, edits=_edits(change, histories, fields))
+    return None if change is None else replace(change, edits=_edits(change, histories, sources, vocabulary))
 
 
 def _edits(
-    change: VerdictChange, histories: Iterable[History], fields: Mapping[str, InputField]
+    change: VerdictChange, histories: Iterable[History], sources: Mapping[str, Source], vocabulary: Vocabulary
 ) -> tuple[Edit, ...]:
+    specs = vocabulary.properties
     by_field: dict[str, Edit] = {}  # each field's first value before, last after, and its editors
     for entry in histories:
-        if entry.created is None or not change.before_on <= entry.created.date() <= change.on:
-            continue
         who = (entry.author.name or None) if entry.author else None
-        for prop, item in _changes_to(fields, entry):
+        for prop, item in _changes_to(sources, specs, entry, change):
             edit = by_field.get(prop) or Edit(
-                prop, fields[prop].name, item.before, "", (), fields[prop].actor
+                prop, sources[prop].field_name, item.before, "", (), specs[prop].actor
             )
             editors = edit.by + ((who,) if who and who not in edit.by else ())  # each once, in order
             by_field[prop] = replace(edit, after=item.after, by=editors)
+    # Free text: that it changed is news, its words are not.
+    prose = {name for name, spec in specs.items() if spec.type == "string" and not spec.enum}
     return tuple(
-        edit if fields[edit.property].quoted else replace(edit, before=None, after=None)
+        replace(edit, before=None, after=None) if edit.property in prose else edit
         for edit in by_field.values()
         if edit.before != edit.after
     )
 
 
-def _changes_to(fields: Mapping[str, InputField], entry: History) -> list[tuple[str, FieldChange]]:
-    """The entry's changes to the fields (by id or case-folded display name), each with its property."""
-    ids = {f.id: prop for prop, f in fields.items() if f.id}
-    names = {f.name.casefold(): prop for prop, f in fields.items()}
+def _changes_to(
+    sources: Mapping[str, Source], specs: Collection[str], entry: History, change: VerdictChange
+) -> list[tuple[str, FieldChange]]:
+    """The entry's changes to the properties' fields (by id or case-folded name), each with its property,
+    if it was made from the old verdict's last day to the new one's first."""
+    if entry.created is None or not change.before_on <= entry.created.date() <= change.on:
+        return []
+    ids = {s.field_id: prop for prop, s in sources.items() if s.field_id and prop in specs}
+    names = {s.field_name.casefold(): prop for prop, s in sources.items() if prop in specs}
     found = ((ids.get(c.field_id or "") or names.get(c.field.casefold()), c) for c in entry.changes)
     return [(prop, change) for prop, change in found if prop is not None]
 

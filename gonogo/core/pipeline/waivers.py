@@ -8,21 +8,20 @@ field its rule reads changes after approval. Every waiver is shown with what bec
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
-from gonogo.core.jira_shapes.changelog import (
-    History,
-    LaterChange,
-    creation,
-    is_complete,
-    labels_added,
-    later_change,
-    read_histories,
+from gonogo.core.jira_shapes.changelog import History, LabelAdded, LaterChange
+from gonogo.core.pipeline.authority import (
+    GroupMembers,
+    change_after,
+    groups_in,
+    labels_with_origin,
+    may_act,
+    named,
 )
-from gonogo.core.pipeline.authority import GroupMembers, groups_in, may_act, named
 from gonogo.core.pipeline.ticket import Ticket
 
 LABEL_PREFIX = "gonogo-waive-"
@@ -75,13 +74,13 @@ class Waiver:
     label: str
     target: str  # "rule" or "checklist.rule"
     reason: str | None
-    added: History | None = None  # the history entry that added the label
+    added: LabelAdded | None = None
     until: date | None = None
     bad_until: str | None = None  # the until text when it is not a date
 
     @property
     def by(self) -> str | None:
-        return self.added.author.name if self.added and self.added.author else None
+        return self.added.by.name if self.added and self.added.by else None
 
     def matches(self, checklist: str, rule: str) -> bool:
         return self.target in (rule, f"{checklist}.{rule}")
@@ -119,17 +118,11 @@ class WaiverContext:
         return named(self.policy.approvers, self.histories)
 
 
-def waivers_on(ticket: Ticket, *, reason: str | None) -> tuple[Waiver, ...]:
-    """The waiver labels on a ticket, each with who added it and when (from the changelog)."""
-    labels = ticket.fields.get("labels")
-    if not isinstance(labels, list):
-        return ()
-    added = labels_added(read_histories(ticket.changelog))
-    # A label no history entry added was there when the issue was created, if the history is whole.
-    at_creation = creation(ticket.fields) if is_complete(ticket.changelog) else None
+def waivers_on(ticket: Ticket, histories: Sequence[History], *, reason: str | None) -> tuple[Waiver, ...]:
+    """The waiver labels on a ticket, each with who added it and when (from the change history)."""
     return tuple(
-        _waiver(label, reason, added.get(label.casefold(), at_creation))
-        for label in labels
+        _waiver(label, reason, added)
+        for label, added in labels_with_origin(ticket, histories)
         if is_waiver_label(label)
     )
 
@@ -150,9 +143,10 @@ def rule_on(
     if refused is not None:
         return WaiverRuling(WaiverStatus.REFUSED, refused=refused)
     added = waiver.added
-    if not may_act(added.author if added else None, context.policy.approvers, context.group_members):
+    if not may_act(added.by if added else None, context.policy.approvers, context.group_members):
         return WaiverRuling(WaiverStatus.NOT_APPROVED, approvers=context.named_approvers())
-    approved_on = added.created.date() if added and added.created else None
+    moment = added.on if added else None
+    approved_on = moment.date() if moment else None
     expires_on = expiry(approved_on, waiver.until, context.policy.max_days)
     capped = waiver.until is not None and expires_on is not None and expires_on < waiver.until
     ruling = WaiverRuling(
@@ -164,7 +158,7 @@ def rule_on(
     )
     if expires_on is not None and context.today > expires_on:
         return replace(ruling, status=WaiverStatus.EXPIRED)
-    lapse = _lapse(waiver, fields, context)
+    lapse = change_after(context.histories, moment, fields) if moment else None
     if lapse is not None:
         return replace(ruling, status=WaiverStatus.LAPSED_BY_CHANGE, lapse=lapse)
     return ruling
@@ -182,12 +176,6 @@ def _refusal(waiver: Waiver, *, missing: bool, is_blocker: bool, policy: WaiverP
     return None
 
 
-def _lapse(waiver: Waiver, fields: Mapping[str, str], context: WaiverContext) -> LaterChange | None:
-    """The first change, after the waiver was added, to a field its rule reads."""
-    moment = waiver.added.created if waiver.added else None
-    return later_change(context.histories, moment, fields) if moment is not None and fields else None
-
-
 def expiry(approved_on: date | None, until: date | None, max_days: int) -> date | None:
     """The last day a waiver applies: its until date, at most max_days after approval; None: no limit."""
     capped = approved_on + timedelta(days=max_days) if approved_on is not None and max_days > 0 else None
@@ -195,7 +183,7 @@ def expiry(approved_on: date | None, until: date | None, max_days: int) -> date 
     return min(limits) if limits else None
 
 
-def _waiver(label: str, reason: str | None, added: History | None) -> Waiver:
+def _waiver(label: str, reason: str | None, added: LabelAdded | None) -> Waiver:
     target = label[len(LABEL_PREFIX) :]
     match = _UNTIL.match(target)
     if match is None:

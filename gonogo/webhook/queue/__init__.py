@@ -11,7 +11,7 @@ from typing import TypeAlias
 from gonogo.core.errors import ConfigurationError
 from gonogo.webhook.queue.base import Claimed, DeadLetter, Job, QueueUnavailable
 from gonogo.webhook.queue.local import LocalQueue, read_dead_letters
-from gonogo.webhook.queue.redis import RedisQueue, describe
+from gonogo.webhook.queue.redis import RedisQueue
 from gonogo.webhook.settings import QueueSettings
 
 __all__ = ["Claimed", "DeadLetter", "Job", "QueueUnavailable", "WorkQueue", "check_queue", "open_queue"]
@@ -36,10 +36,11 @@ def check_queue(settings: QueueSettings) -> tuple[bool, str, dict[str, str]]:
     """For `doctor --service`: (usable, what, details), without touching a running service's work."""
     if settings.kind == "redis":
         try:
-            RedisQueue(settings, reader=True).close()
+            queue = RedisQueue(settings, reader=True)
         except ConfigurationError as error:
             return False, "redis-error", {"error": str(error)}
-        return True, "redis", {"where": describe(settings.redis_url.reveal())}
+        queue.close()
+        return True, "redis", {"where": queue.where}
     folder = settings.path
     existing = folder if folder.exists() else folder.parent
     usable = existing.is_dir() and os.access(existing, os.W_OK)

@@ -66,13 +66,17 @@ class DeadLetter:
     failed_at: float
 
     def record(self) -> dict[str, str | int | float]:
-        job = self.job.to_json()
-        return {"job": job, "reason": self.reason, "attempts": self.attempts, "at": self.failed_at}
+        return {
+            "job": self.job.to_json(),
+            "reason": self.reason,
+            "attempts": self.attempts,
+            "at": self.failed_at,
+        }
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> DeadLetter:
-        job, reason = Job.from_json(record["job"]), str(record["reason"])
-        return cls(job, reason, attempts=int(record["attempts"]), failed_at=float(record["at"]))
+        job = Job.from_json(record["job"])
+        return cls(job, str(record["reason"]), int(record["attempts"]), failed_at=float(record["at"]))
 
 
 class QueueUnavailable(Exception):

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 _MIN_FREE_BYTES = 1024 * 1024  # below this a commit may fail half-way: unhealthy
 _HEALTH_PROBE = "gonogo-health-probe"
-_TIDY_EVERY = 500  # finished jobs between purges, when the queue never runs empty
+_TIDY_EVERY = 500  # jobs between purges, when the queue never runs empty
 
 
 class LocalQueue(QueueBase):
@@ -51,19 +51,18 @@ class LocalQueue(QueueBase):
         storage: type[SQLiteAckQueue] = SQLiteAckQueue,
     ) -> None:
         super().__init__(clock)
-        self._folder, self._dedupe_seconds = settings.path, settings.dedupe_seconds
+        self.folder, self._dedupe_seconds = settings.path, settings.dedupe_seconds
         self._locks: WeakValueDictionary[str, threading.Lock] = WeakValueDictionary()  # gone once unused
         self._guard = threading.Lock()
-        self._finished = 0
         try:
-            self._folder.mkdir(parents=True, exist_ok=True)
+            self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ConfigurationError(
-                f"[webhook].queue_path {self._folder}: cannot create it ({exc.strerror})"
+                f"[webhook].queue_path {self.folder}: cannot create it ({exc.strerror})"
             ) from None
-        self._owner = _own(self._folder / "serve.lock")
-        self._jobs = _open(self._folder, storage, auto_resume=True)
-        seen = self._folder / "deliveries.db"
+        self._owner = _own(self.folder / "serve.lock")
+        self._jobs = _open(self.folder, storage, auto_resume=True)
+        seen = self.folder / "deliveries.db"
         self._seen = sqlite3.connect(seen, check_same_thread=False, isolation_level=None, timeout=10)
         self._seen.execute("PRAGMA journal_mode=WAL")
         self._seen.execute("PRAGMA synchronous=NORMAL")  # no fsync: a lost id costs a harmless re-check
@@ -95,14 +94,14 @@ class LocalQueue(QueueBase):
     def complete(self, claimed: Claimed) -> None:
         with self._storing("acknowledge the job"):
             self._jobs.ack(id=int(claimed.receipt))
-        self._after_finish()
+        self._after_finish(claimed)
 
     def dead_letter(self, claimed: Claimed, *, reason: str, attempts: int) -> None:
         letter = DeadLetter(claimed.job, reason, attempts, failed_at=time.time())
         with self._storing("dead-letter the job"):
             self._jobs.update(letter.record(), id=int(claimed.receipt))
             self._jobs.ack_failed(id=int(claimed.receipt))
-        self._after_finish()
+        self._after_finish(claimed)
 
     def release(self, claimed: Claimed) -> None:
         with self._storing("hand the job back"):
@@ -123,9 +122,6 @@ class LocalQueue(QueueBase):
                 stack.enter_context(lock)
             yield
 
-    def dead_letters(self) -> list[DeadLetter]:
-        return _dead_letters(self._jobs)
-
     def depth(self) -> int:
         try:
             return int(self._jobs.qsize()) + int(self._jobs.unack_count())
@@ -135,7 +131,7 @@ class LocalQueue(QueueBase):
     def healthy(self) -> bool:
         """Free space and a write that succeeds: reading alone says ok while every delivery gets 503."""
         try:
-            if shutil.disk_usage(self._folder).free < _MIN_FREE_BYTES:
+            if shutil.disk_usage(self.folder).free < _MIN_FREE_BYTES:
                 return False
             with self._guard:
                 self._seen.execute("INSERT OR REPLACE INTO seen VALUES (?, ?)", (_HEALTH_PROBE, time.time()))
@@ -148,12 +144,9 @@ class LocalQueue(QueueBase):
         self._seen.close()
         self._owner.close()  # releases the flock
 
-    def _after_finish(self) -> None:
-        """Tidy when the queue has run empty (or every few hundred jobs): the job is settled by now."""
-        with self._guard:
-            self._finished += 1
-            due = self._finished >= _TIDY_EVERY
-        if due or self.depth() == 0:
+    def _after_finish(self, claimed: Claimed) -> None:
+        """Tidy once the queue has run empty, or at every few hundredth job when it never does."""
+        if int(claimed.receipt) % _TIDY_EVERY == 0 or self.depth() == 0:
             self._tidy()
 
     def _tidy(self) -> None:
@@ -161,11 +154,10 @@ class LocalQueue(QueueBase):
         the space back to the file system; a failure waits for the next round."""
         try:
             with self._guard:
-                self._finished = 0
                 self._jobs.clear_acked_data(max_delete=0, keep_latest=0)
                 self._seen.execute("DELETE FROM seen WHERE at < ?", (self._clock() - self._dedupe_seconds,))
             for database in ("data.db", "deliveries.db"):
-                _reclaim_space(self._folder / database)
+                _reclaim_space(self.folder / database)
         except sqlite3.Error as exc:
             log.warning("could not purge finished jobs from the local queue (%s)", exc)
 
@@ -175,11 +167,7 @@ def read_dead_letters(folder: Path) -> list[DeadLetter]:
     if not folder.is_dir():
         return []
     with contextlib.closing(_open(folder, SQLiteAckQueue, auto_resume=False)) as jobs:
-        return _dead_letters(jobs)
-
-
-def _dead_letters(jobs: SQLiteAckQueue) -> list[DeadLetter]:
-    rows = jobs.queue()
+        rows = jobs.queue()
     return [DeadLetter.from_record(row["data"]) for row in rows if row["status"] == int(AckStatus.ack_failed)]
 
 

@@ -19,7 +19,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit
 
 import redis
 from redis.backoff import NoBackoff
@@ -44,12 +43,6 @@ return 1
 """
 
 
-def describe(url: str) -> str:
-    """host:port of a Redis URL, for messages: the URL may carry a password."""
-    parts = urlsplit(url)
-    return f"{parts.hostname or 'localhost'}:{parts.port or 6379}"
-
-
 class RedisQueue(QueueBase):
     """`reader=True` only lists dead letters. `client` is redis-py's class (a test passes one it
     can cut off from Redis)."""
@@ -66,12 +59,14 @@ class RedisQueue(QueueBase):
     ) -> None:
         super().__init__(clock)
         url = settings.redis_url.reveal()
-        self._name = f"Redis at {describe(url)}"
         remember_url_password(url)
         # Short timeouts, no retries inside the client: a Redis that never answers costs a delivery
         # its 503 within 2 s; the workers retry on their own terms.
         timeouts = {"socket_connect_timeout": 1.0, "socket_timeout": 1.5, "health_check_interval": 30}
         self._client = client.from_url(url, decode_responses=True, retry=Retry(NoBackoff(), 0), **timeouts)
+        parsed = self._client.get_connection_kwargs()  # host:port for messages: the URL may hold a password
+        self.where = f"{parsed.get('host') or 'localhost'}:{parsed.get('port') or 6379}"
+        self._name = f"Redis at {self.where}"
         tag = "{" + settings.redis_prefix + "}"
         self._stream, self._dead, self._seen, self._locks = (
             f"{tag}:{n}" for n in ("jobs", "dead", "seen:", "lock:")
