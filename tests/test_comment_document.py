@@ -28,7 +28,6 @@ from gonogo.render.document import (
     BulletList,
     Emoticon,
     Heading,
-    LineBreak,
     Panel,
     Paragraph,
     Rule,
@@ -98,13 +97,13 @@ def test_the_template_syntax_gives_headings_lists_rules_strong_emoticons_and_the
         Panel(
             (
                 Heading(3, (Words("gonogo verdict: "), Value("NO-GO"))),
-                Paragraph((Words("Do not bid.", strong=True), Words(" Score "), Value("28"))),
+                Paragraph(((Words("Do not bid.", strong=True), Words(" Score "), Value("28")),)),
             )
         ),
         Heading(4, (Emoticon("x"), Words(" Show-stoppers"))),
         BulletList(((Words("first "), Value("a")), (Words("second"),))),
         Rule(),
-        Paragraph((Words("line one"), LineBreak(), Words("line two"))),
+        Paragraph(((Words("line one"),), (Words("line two"),))),
     )
 
 
@@ -115,7 +114,7 @@ def test_the_template_syntax_gives_headings_lists_rules_strong_emoticons_and_the
 def test_a_value_is_never_read_as_structure(hostile: str) -> None:
     document = parse_document(v(hostile) + "\n* " + v(hostile) + "\nh3. " + v(hostile) + "\n", template="t")
     assert document == (
-        Paragraph((Value(hostile),)),
+        Paragraph(((Value(hostile),),)),
         BulletList(((Value(hostile),),)),
         Heading(3, (Value(hostile),)),
     )

@@ -28,7 +28,6 @@ from gonogo.render.document import (
     Document,
     Emoticon,
     Heading,
-    LineBreak,
     Panel,
     Paragraph,
     Rule,
@@ -153,8 +152,6 @@ def expected_constructs(document: Document) -> Counter[str]:
                 found["mark:strong"] += 1
             elif isinstance(item, Emoticon):
                 found["emoji"] += 1
-            elif isinstance(item, LineBreak):
-                found["hardBreak"] += 1
 
     def blocks(items: tuple[object, ...]) -> None:
         for block in items:
@@ -162,7 +159,9 @@ def expected_constructs(document: Document) -> Counter[str]:
                 found["heading"] += 1
                 inline(block.content)
             elif isinstance(block, Paragraph):
-                inline(block.content)
+                found["hardBreak"] += len(block.lines) - 1  # between its lines
+                for line in block.lines:
+                    inline(line)
             elif isinstance(block, BulletList):
                 found["bulletList"] += 1
                 found["listItem"] += len(block.items)

@@ -59,12 +59,7 @@ class Emoticon:  # by its wiki spelling without parentheses (`x`, `?`...)
     name: str
 
 
-@dataclass(frozen=True)
-class LineBreak:  # inside a paragraph (consecutive template lines)
-    pass
-
-
-Inline = Words | Value | Emoticon | LineBreak
+Inline = Words | Value | Emoticon
 
 
 @dataclass(frozen=True)
@@ -74,8 +69,8 @@ class Heading:
 
 
 @dataclass(frozen=True)
-class Paragraph:
-    content: tuple[Inline, ...]
+class Paragraph:  # consecutive template lines, each shown on a line of its own
+    lines: tuple[tuple[Inline, ...], ...]
 
 
 @dataclass(frozen=True)
@@ -149,12 +144,9 @@ def _blocks(lines: list[tuple[int, str]], template: str) -> list[Block]:
         if kind == "item":
             blocks.append(BulletList(tuple(_inline(line, template, number) for number, line in rows)))
         elif kind == "text":
-            paragraph: list[Inline] = []
-            for number, line in rows:  # a line that printed only empty values makes no line break
-                if content := _inline(line, template, number):
-                    paragraph.extend((LineBreak(), *content) if paragraph else content)
-            if paragraph:
-                blocks.append(Paragraph(tuple(paragraph)))
+            # A line that printed only empty values is no line.
+            if paragraph := tuple(filter(None, (_inline(line, template, number) for number, line in rows))):
+                blocks.append(Paragraph(paragraph))
         elif heading := _HEADING.fullmatch(rows[0][1]):
             blocks.append(Heading(int(heading[1]), _inline(heading[2], template, rows[0][0])))
         else:
@@ -247,8 +239,8 @@ def _adf_block(block: Block, verdict: str) -> Adf:
     match block:
         case Heading(level, content):
             return {"type": "heading", "attrs": {"level": level}, **_adf_content(content)}
-        case Paragraph(content):
-            return {"type": "paragraph", **_adf_content(content)}
+        case Paragraph(lines):
+            return {"type": "paragraph", **_adf_content(*lines)}
         case BulletList(items):
             return {
                 "type": "bulletList",
@@ -266,14 +258,18 @@ def _adf_block(block: Block, verdict: str) -> Adf:
     return {"type": "rule"}
 
 
-def _adf_content(content: tuple[Inline, ...]) -> Adf:
-    """Inline nodes; neighbouring unmarked text (wording and values) shares one text node."""
+def _adf_content(*lines: tuple[Inline, ...]) -> Adf:
+    """Inline nodes, a hard break between lines; neighbouring unmarked text (wording and values)
+    shares one text node."""
     nodes: list[Adf] = []
-    for node in map(_adf_inline, content):
-        if nodes and nodes[-1].keys() == node.keys() == {"type", "text"}:
-            nodes[-1] = {"type": "text", "text": nodes[-1]["text"] + node["text"]}
-        else:
-            nodes.append(node)
+    for number, line in enumerate(lines):
+        if number:
+            nodes.append({"type": "hardBreak"})
+        for node in map(_adf_inline, line):
+            if nodes and nodes[-1].keys() == node.keys() == {"type", "text"}:
+                nodes[-1] = {"type": "text", "text": nodes[-1]["text"] + node["text"]}
+            else:
+                nodes.append(node)
     return {"content": nodes} if nodes else {}
 
 
@@ -284,10 +280,8 @@ def _adf_inline(item: Inline) -> Adf:
             return {"type": "text", "text": text, **({"marks": [{"type": "strong"}]} if strong else {})}
         case Value(text):
             return {"type": "text", "text": wikimarkup.inline_plain(text)}
-        case Emoticon(name):
-            short_name, emoji_id = _EMOJI[name]
-            return {"type": "emoji", "attrs": {"shortName": short_name, "id": emoji_id, "text": short_name}}
-    return {"type": "hardBreak"}  # a LineBreak
+    short_name, emoji_id = _EMOJI[item.name]
+    return {"type": "emoji", "attrs": {"shortName": short_name, "id": emoji_id, "text": short_name}}
 
 
 def to_wiki(document: Document) -> str:
@@ -312,8 +306,8 @@ def _wiki_block(block: Block) -> str:
     match block:
         case Heading(level, content):
             return f"h{level}. {_wiki_inline(content)}"
-        case Paragraph(content):
-            return _wiki_inline(content)
+        case Paragraph(lines):
+            return "\n".join(map(_wiki_inline, lines))
         case BulletList(items):
             return "\n".join(f"* {_wiki_inline(item)}" for item in items)
     return "----"  # a Rule: a panel was flattened away
@@ -331,8 +325,6 @@ def _wiki_inline(content: tuple[Inline, ...]) -> str:
                     parts.append(f"*{text}*" if strong else text)
                 case Emoticon(name):
                     parts.append(f"({name})")
-                case LineBreak():
-                    parts.append("\n")
     return "".join(parts)
 
 

@@ -64,9 +64,9 @@ _ITEM_KEYS = {"score_from": "low", "score_to": "high", "won_of_decided": "won"}
 
 
 class OutputFormat(NamedTuple, Generic[Rendered]):
-    """One output format; a streamed one (`line`) writes a ticket at a time as tickets are checked."""
+    """One output format, under its `--format` name in a registry; a streamed one (`line`) writes a
+    ticket at a time as tickets are checked."""
 
-    name: str
     description: str
     render: Callable[[Rendered, Renderer, bool], str]  # (what, renderer, colour) -> document
     coloured: bool = False  # may colour a terminal
@@ -81,7 +81,7 @@ class CheckOutput(NamedTuple):
     publication: Publication | None  # what happened to the ticket's comment; None: nothing posted
     comment: CommentBody | None  # the comment posted, or built for a dry run
     dry_run: bool
-    fetched: bool  # the ticket came from Jira, not from a file
+    jira_round_trips: int | None  # None: the ticket came from a file, not from Jira
     site_format: CommentFormat  # the comment format the configured site takes
 
 
@@ -116,7 +116,7 @@ def _check_text(output: CheckOutput, renderer: Renderer, colour: bool) -> str:
         comment_id=publication.comment_id if publication else None,
         deleted=publication.removed if publication else (),
         key=output.assessment.ticket_key,
-        fetched=output.fetched,
+        fetched=output.jira_round_trips is not None,
         # The comment as printed for its format: its own line breaks, values already made safe.
         shown=Trusted(comment.printable() if comment else ""),
     )
@@ -349,33 +349,27 @@ def _report_html(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
     )
 
 
-def _registry(*formats: OutputFormat[Rendered]) -> dict[str, OutputFormat[Rendered]]:
-    return {f.name: f for f in formats}
-
-
-CHECK_FORMATS = _registry(
-    OutputFormat("text", "a report for people", _check_text, coloured=True),
-    OutputFormat("json", "the documented JSON document", _check_json),
-    OutputFormat("jira", "the comment's wiki markup (Data Center, REST v2)", _comment_in(CommentFormat.WIKI)),
-    OutputFormat(
-        "adf", "the comment's Atlassian Document Format (Cloud, REST v3)", _comment_in(CommentFormat.ADF)
+CHECK_FORMATS: dict[str, OutputFormat[CheckOutput]] = {
+    "text": OutputFormat("a report for people", _check_text, coloured=True),
+    "json": OutputFormat("the documented JSON document", _check_json),
+    "jira": OutputFormat("the comment's wiki markup (Data Center, REST v2)", _comment_in(CommentFormat.WIKI)),
+    "adf": OutputFormat(
+        "the comment's Atlassian Document Format (Cloud, REST v3)", _comment_in(CommentFormat.ADF)
     ),
-)
-REPORT_FORMATS = _registry(
-    OutputFormat("text", "a summary table for people", _report_text),
-    OutputFormat("json", "the documented JSON document", lambda p, _r, _c: _json(portfolio_document(p))),
-    OutputFormat(
-        "csv",
+}
+REPORT_FORMATS: dict[str, OutputFormat[Portfolio]] = {
+    "text": OutputFormat("a summary table for people", _report_text),
+    "json": OutputFormat("the documented JSON document", lambda p, _r, _c: _json(portfolio_document(p))),
+    "csv": OutputFormat(
         "one line per ticket, for a spreadsheet",
         lambda p, _r, _c: csv_section(p, "tickets"),
         header=",".join(CSV_COLUMNS) + "\r\n",
         line=csv_line,
     ),
-    OutputFormat("html", "one self-contained page with charts", _report_html),
-    OutputFormat(
-        "jsonl",
+    "html": OutputFormat("one self-contained page with charts", _report_html),
+    "jsonl": OutputFormat(
         "JSON Lines, one ticket per line",
         lambda p, _r, _c: "".join(ticket_line(p, row) for row in p.rows),
         line=ticket_line,
     ),
-)
+}
