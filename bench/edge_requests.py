@@ -46,7 +46,7 @@ def with_gonogo(server: JiraServer) -> list[str]:
     assessor = build_assessor(settings)
 
     def check(today: date) -> None:
-        check_ticket(IssueKeyRef("BID-1"), assessor=assessor, jira=settings.jira, today=today, dry_run=False)
+        check_ticket(IssueKeyRef("BID-1"), assessor=assessor, today=today, dry_run=False)
 
     check(TODAY)
     first = counted(server)

@@ -73,9 +73,7 @@ def round_trips() -> list[tuple[str, str, str]]:
         counts = []
         for today in (TODAY, TODAY, TODAY + timedelta(days=1)):  # first, unchanged, a day later
             server.clear_requests()
-            check_ticket(
-                IssueKeyRef("BID-1"), assessor=assessor, jira=settings.jira, today=today, dry_run=False
-            )
+            check_ticket(IssueKeyRef("BID-1"), assessor=assessor, today=today, dry_run=False)
             counts.append(_gets_and_writes(server.requests))
         naive = []
         for _ in range(2):
@@ -126,7 +124,6 @@ def reports(tickets: int = 1000) -> list[tuple[str, str, str]]:
             run_report(
                 ReportRequest(jql="project = BID", today=TODAY, post=post),
                 assessor=assessor,
-                jira=settings.jira,
             )
             requests = server.requests
             searches = sum(1 for r in requests if r.path.endswith("/search/jql"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -316,11 +317,10 @@ def test_a_lost_pointer_write_is_repaired_by_the_next_run(
 
 def check_in_process(server: JiraServer, key: str, sleeps: list[float], **jira_settings: Any) -> Any:
     settings = load_settings(environ=cloud_env(server))
-    jira = settings.jira.__class__(**{**settings.jira.__dict__, **jira_settings})
+    settings = replace(settings, jira=replace(settings.jira, **jira_settings))
     return check_ticket(
         IssueKeyRef(key),
         assessor=build_assessor(settings),
-        jira=jira,
         today=date.fromisoformat(TODAY),
         dry_run=False,
         connect=lambda s: JiraGateway(s, sleep=sleeps.append),

@@ -461,7 +461,7 @@ def test_an_interrupted_report_post_sends_nothing_after_the_interrupt(
     progress = InterruptWhileThreeWaitToRetry(jira)
     request = ReportRequest(jql="project = BID", today=date.fromisoformat(TODAY), post=True, concurrency=4)
     with pytest.raises(KeyboardInterrupt):
-        run_report(request, assessor=build_assessor(settings), jira=settings.jira, progress=progress)
+        run_report(request, assessor=build_assessor(settings), progress=progress)
     for worker in [t for t in threading.enumerate() if t.name.startswith("gonogo-report")]:
         worker.join(timeout=30)  # each ends at its next request, or cuts its wait short
         assert not worker.is_alive()

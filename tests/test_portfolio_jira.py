@@ -149,7 +149,6 @@ def test_the_search_asks_only_for_the_fields_the_checklists_read(cloud: tuple[Ji
     run_report(
         ReportRequest(jql="project = BID", today=date.fromisoformat(TODAY)),
         assessor=build_assessor(settings),
-        jira=settings.jira,
     )
     first = next(r for r in server.requests if r.path.endswith("/search/jql"))
     fields = first.query["fields"].split(",")
@@ -395,9 +394,7 @@ def test_workers_never_exceed_the_concurrency_limit(small: tuple[JiraServer, Any
     request = ReportRequest(jql="project = BID", today=date.fromisoformat(TODAY), post=True, concurrency=3)
     result: list[ReportRun] = []
     worker = threading.Thread(
-        target=lambda: result.append(
-            run_report(request, assessor=build_assessor(settings), jira=settings.jira)
-        )
+        target=lambda: result.append(run_report(request, assessor=build_assessor(settings)))
     )
 
     def posted() -> int:
@@ -462,7 +459,6 @@ def test_a_rate_limit_holds_every_worker_for_the_time_jira_asks(
     run = run_report(
         request,
         assessor=build_assessor(settings),
-        jira=settings.jira,
         connect=lambda s, throttle=None: JiraGateway(s, sleep=lambda _: None, throttle=throttle),
         throttle=throttle,
     )
@@ -489,7 +485,6 @@ def test_retry_after_on_a_search_page_and_a_post_is_waited_in_virtual_time(
     run = run_report(
         ReportRequest(jql="project = BID", today=date.fromisoformat(TODAY), post=True),
         assessor=build_assessor(settings),
-        jira=settings.jira,
         connect=lambda s, throttle=None: JiraGateway(s, sleep=time_.sleep, throttle=throttle),
         throttle=throttle,
     )

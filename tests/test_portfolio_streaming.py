@@ -69,7 +69,7 @@ def work(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 def post(server: JiraServer, *, today: date = DAY) -> ReportRun:
     settings = settings_for(server)
     request = ReportRequest(jql="project = BID", today=today, post=True)
-    return run_report(request, assessor=build_assessor(settings), jira=settings.jira)
+    return run_report(request, assessor=build_assessor(settings))
 
 
 def issue_id(run: ReportRun, key: str) -> str | None:
@@ -90,7 +90,7 @@ def test_rows_go_out_while_the_search_is_still_going(site: tuple[JiraServer, dic
 
     settings = settings_for(server)
     request = ReportRequest(jql="project = BID", today=DAY)
-    run = run_report(request, assessor=build_assessor(settings), jira=settings.jira, on_row=on_row)
+    run = run_report(request, assessor=build_assessor(settings), on_row=on_row)
     assert len(pages_when) == len(seeded)
     # The first row is out when at most three of five pages were asked for: the one judged, the
     # one waiting, and the one being fetched. Nothing is kept: the totals are counted as rows pass.
@@ -113,7 +113,7 @@ def test_the_search_thread_gets_its_turn_while_pages_are_judged(
     def on_row(_row: Row) -> None:
         seen.append(sys.getswitchinterval())
 
-    run_report(request, assessor=build_assessor(settings), jira=settings.jira, on_row=on_row)
+    run_report(request, assessor=build_assessor(settings), on_row=on_row)
     assert seen
     assert set(seen) == {min(before, report_module.SEARCH_SWITCH_INTERVAL)}
     assert sys.getswitchinterval() == before

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from gonogo.cli.common import format_option, load, today_option, use_colour, verbose_option
-from gonogo.render.formats import CHECK_FORMATS, CheckOutput
+from gonogo.render.formats import CHECK_FORMATS
 
 if TYPE_CHECKING:
     from gonogo.core.pipeline.verdict import Verdict
@@ -25,40 +25,27 @@ if TYPE_CHECKING:
 @today_option()
 @verbose_option
 @click.pass_context
-def check(
-    ctx: click.Context, ticket: str, output_format: str, dry_run: bool, today: date | None, verbose: int
-) -> Verdict:
+def check(ctx: click.Context, ticket: str, output_format: str, dry_run: bool, today: date | None) -> Verdict:
     """Check TICKET and post (or update) its verdict comment.
 
     TICKET is an issue key (BID-42), a Jira browse URL, or a JSON file with Jira's issue
     representation (assessed offline, never posted). Exit code: 0 GO, 10 GO WITH CONDITIONS,
     11 NEEDS INFO, 12 NO-GO; 3 configuration, 4 input, 5 Jira error.
     """
-    from gonogo.cli.exits import log, more_verbose
+    from gonogo.cli.exits import log
     from gonogo.flows.assessor import build_assessor
     from gonogo.flows.check_ticket import check_ticket
     from gonogo.redaction import redact
     from gonogo.sources.tickets import parse_ticket_ref
 
-    more_verbose(ctx, verbose)
     settings = load(ctx)
     ref = parse_ticket_ref(ticket, jira_url=settings.jira.browse_url)
     assessor = build_assessor(settings)
-    result = check_ticket(
-        ref, assessor=assessor, jira=settings.jira, today=today or date.today(), dry_run=dry_run
-    )
+    output = check_ticket(ref, assessor=assessor, today=today or date.today(), dry_run=dry_run)
     chosen = CHECK_FORMATS[output_format]
     colour = chosen.coloured and use_colour()
-    output = CheckOutput(
-        assessment=result.assessment,
-        publication=result.publication,
-        comment=result.comment,
-        dry_run=dry_run,
-        fetched=result.jira_round_trips is not None,
-        site_format=settings.jira.comment_format,
-    )
     # Everything is rendered before anything is printed: a template error is one line.
     click.echo(redact(chosen.render(output, assessor.renderer, colour)), nl=False, color=colour)
-    if result.jira_round_trips is not None:
-        log.info("%d Jira round-trips", result.jira_round_trips)
-    return result.assessment.verdict
+    if output.jira_round_trips is not None:
+        log.info("%d Jira round-trips", output.jira_round_trips)
+    return output.assessment.verdict

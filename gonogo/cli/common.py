@@ -16,7 +16,21 @@ if TYPE_CHECKING:
     from gonogo.sources.config import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
-verbose_option = click.option("-v", "--verbose", count=True, help="Same as gonogo -v.")
+
+
+def _more_verbose(ctx: click.Context, _param: click.Parameter, verbose: int) -> None:
+    """`gonogo -v check -v` adds up: the level in force is the group's `verbose`."""
+    if verbose:
+        from gonogo.cli.exits import setup_logging
+
+        options = ctx.find_root().obj
+        options["verbose"] += verbose
+        setup_logging(options["verbose"])
+
+
+verbose_option = click.option(
+    "-v", "--verbose", count=True, expose_value=False, callback=_more_verbose, help="Same as gonogo -v."
+)
 
 
 def use_colour() -> bool:

@@ -98,11 +98,3 @@ def _stderr_handler() -> logging.Handler:
     handler.setFormatter(logging.Formatter("gonogo: %(message)s"))
     handler.addFilter(RedactRecords())
     return handler
-
-
-def more_verbose(ctx: click.Context, verbose: int) -> int:
-    """`gonogo -v check -v` adds up; returns the level in force."""
-    level = int(ctx.obj["verbose"]) + verbose
-    if verbose:
-        setup_logging(level)
-    return level

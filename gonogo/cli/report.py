@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,9 +16,10 @@ from gonogo.render.formats import CSV_SECTIONS, REPORT_FORMATS
 
 if TYPE_CHECKING:
     from gonogo.cli.exits import FailedRows
+    from gonogo.core.portfolio.rows import Portfolio
     from gonogo.flows.assessor import Assessor
     from gonogo.flows.portfolio_run import ReportRequest, ReportRun
-    from gonogo.sources.config import Settings
+    from gonogo.render.formats import OutputFormat
 
 
 @click.command()
@@ -71,18 +72,15 @@ if TYPE_CHECKING:
 @click.pass_context
 def report(
     ctx: click.Context,
+    /,
     jql: str | None,
     project: str | None,
     output_format: str,
     output: str | None,
-    post: bool,
-    concurrency: int,
-    max_tickets: int,
     since: datetime | None,
-    outcomes: bool,
     section: str,
     today: date | None,
-    verbose: int,
+    **asked: Any,  # post, concurrency, max_tickets and outcomes, as the request names them
 ) -> FailedRows:
     """Assess every ticket a search finds and print one portfolio report, worst first.
 
@@ -90,35 +88,31 @@ def report(
     6 when some could not be (they are error rows in the report); 3 configuration, 4 input, 5 Jira
     error for problems that stop the whole run.
     """
-    from gonogo.cli.exits import FailedRows, log, more_verbose
+    from gonogo.cli.exits import FailedRows, log
     from gonogo.flows.assessor import build_assessor
     from gonogo.flows.portfolio_run import ReportRequest, project_jql
 
-    level = more_verbose(ctx, verbose)
     if (jql is None) == (project is None):
         raise click.UsageError("give either --jql or --project (one of them)")
     if section != "tickets" and output_format != "csv":
         raise click.UsageError("--section chooses a CSV section: add --format csv")
-    if outcomes and post:
+    if asked["outcomes"] and asked["post"]:
         raise click.UsageError("--outcomes reports on closed bids and posts nothing: leave out --post")
     colour = output is None and output_format == "text" and use_colour()
     settings = load(ctx)
     request = ReportRequest(
         jql=jql if jql is not None else project_jql(str(project)),
         today=today or date.today(),
-        post=post,
-        concurrency=concurrency,
-        max_tickets=max_tickets,
         since=since.date() if since else None,
-        outcomes=outcomes,
+        **asked,
     )
     settings.jira.require_connection()
     assessor = build_assessor(settings)
     with (
-        ProgressLine() if sys.stderr.isatty() and not level else nullcontext() as progress,
+        ProgressLine() if sys.stderr.isatty() and not ctx.obj["verbose"] else nullcontext() as progress,
         report_file(output, colour) as write,
     ):
-        run = _run(request, settings, assessor, progress, write, output_format, section, colour)
+        run = _run(request, assessor, progress, write, REPORT_FORMATS[output_format], section, colour)
     tickets = run.portfolio.totals.tickets
     if output is not None:
         click.echo(f"Wrote the {output_format} report on {tickets} ticket(s) to {output}.")
@@ -128,32 +122,31 @@ def report(
 
 def _run(
     request: ReportRequest,
-    settings: Settings,
     assessor: Assessor,
     progress: ProgressLine | None,
     write: Callable[[str], object],
-    output_format: str,
+    chosen: OutputFormat[Portfolio],
     section: str,
     colour: bool,
 ) -> ReportRun:
     """Run the report and write it: a streamed format ticket by ticket, any other at the end."""
-    from functools import partial
-
     from gonogo.core.portfolio.rows import build_portfolio
     from gonogo.flows.portfolio_run import run_report
     from gonogo.redaction import redact
     from gonogo.render.formats import csv_section
 
-    chosen, jira = REPORT_FORMATS[output_format], settings.jira
-    run = partial(run_report, request, assessor=assessor, jira=jira, progress=progress)
     line = chosen.line
     if line is not None and section == "tickets":  # each ticket's line written as soon as it is checked
-        context = build_portfolio(
-            (), query=request.jql, today=request.today, site=jira.browse_url, posted=request.post
-        )
+        site = assessor.settings.jira.browse_url
+        context = build_portfolio((), query=request.jql, today=request.today, site=site, posted=request.post)
         write(redact(chosen.header))
-        return run(on_row=lambda row: write(redact(line(context, row))))
-    done = run()
+        return run_report(
+            request,
+            assessor=assessor,
+            progress=progress,
+            on_row=lambda row: write(redact(line(context, row))),
+        )
+    done = run_report(request, assessor=assessor, progress=progress)
     if section != "tickets":
         write(redact(csv_section(done.portfolio, section)))
     else:

@@ -9,11 +9,11 @@ import click
 
 from gonogo.cli.common import echo_page, load, verbose_option
 from gonogo.cli.serve import require_serve_extra
+from gonogo.core.errors import InputError
 
 if TYPE_CHECKING:
     from gonogo.cli.exits import Problems
     from gonogo.jira.gateway import JiraGateway
-    from gonogo.render.renderer import Renderer
     from gonogo.sources.config import Settings
 
 sample_option = click.option(
@@ -54,7 +54,6 @@ def setup(
     force: bool,
     list_fields: bool,
     webhook_url: str | None,
-    verbose: int,
 ) -> None:
     """Write a gonogo.toml matched to this site's fields and options.
 
@@ -66,14 +65,10 @@ def setup(
     and issue_types, the events it handles, a secret written to [webhook].secret_file), or updates
     the one already there. Needs the Administer Jira permission.
     """
-    from gonogo.cli.exits import more_verbose
-    from gonogo.core.errors import InputError
     from gonogo.flows.assessor import field_map
     from gonogo.flows.site_setup import mapped_properties
     from gonogo.jira.gateway import JiraGateway
-    from gonogo.render.renderer import make_renderer
 
-    more_verbose(ctx, verbose)
     if webhook_url is None and target is not None and os.path.exists(target) and not force:
         raise InputError(f"{target} exists: choose another file, or add --force to replace it")
     settings = load(ctx)
@@ -84,42 +79,31 @@ def setup(
         echo_page(settings, "setup-webhook.txt.j2", done=registration)
         return
     key = _sample_key(sample, settings.jira.browse_url)
-    gateway, renderer = JiraGateway(settings.jira), make_renderer(settings.template_dir)
+    gateway = JiraGateway(settings.jira)
     if list_fields:
         listed = mapped_properties(gateway.site_fields(), field_map(settings))
-        page = renderer.text_page("site-fields.txt.j2", fields=listed, unrecorded=sorted(settings.unrecorded))
-        click.echo(page, nl=False)
+        echo_page(settings, "site-fields.txt.j2", fields=listed, unrecorded=sorted(settings.unrecorded))
         return
-    _write_configuration(gateway, settings, renderer, key, target)
+    _write_configuration(gateway, settings, key, target)
 
 
 def _write_configuration(
-    gateway: JiraGateway, settings: Settings, renderer: Renderer, key: str | None, target: str | None
+    gateway: JiraGateway, settings: Settings, key: str | None, target: str | None
 ) -> None:
     """The gonogo.toml matched to the site, to `target` or stdout, then the summary of what it matched."""
     from pathlib import Path
 
-    from gonogo.core.errors import InputError
     from gonogo.flows.site_setup import plan_setup
+    from gonogo.render.renderer import make_renderer
     from gonogo.sources.resources import bundled_vocabulary
 
     kind, _ = gateway.server_info()
     plan = plan_setup(
         bundled_vocabulary(), gateway.site_fields(), gateway.editable_fields(key) if key else None
     )
-    jira = settings.jira
-    deployment = "cloud" if kind == "Cloud" else "data-center"
-    site = {"url": jira.url, "cloud_id": jira.cloud_id, "site_url": jira.site_url, "deployment": deployment}
-    text = renderer.text_page("setup.toml.j2", sample=key, plan=plan, kind=kind, **site)
-    summary = renderer.text_page(
-        "setup-summary.txt.j2",
-        target=target,
-        matched=len(plan.matched),
-        properties=len(plan.fields),
-        unrecorded=len(plan.unrecorded),
-        aliases=sum(len(o.aliases) for o in plan.options),
-        todo=plan.todo_lines,
-    )
+    renderer = make_renderer(settings.template_dir)
+    text = renderer.text_page("setup.toml.j2", sample=key, plan=plan, kind=kind, jira=settings.jira)
+    summary = renderer.text_page("setup-summary.txt.j2", target=target, plan=plan)
     if target is None:
         click.echo(text, nl=False)
     else:
@@ -141,19 +125,18 @@ def _write_configuration(
 )
 @verbose_option
 @click.pass_context
-def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) -> Problems:
+def doctor(ctx: click.Context, sample: str | None, service: bool) -> Problems:
     """Check the configuration against the site, one line per check; exit 0 if all is well, else 3."""
     from pathlib import Path
 
-    from gonogo.cli.exits import Problems, more_verbose
+    from gonogo.cli.exits import Problems
     from gonogo.flows.doctor import Status, doctor_lines
 
     if service:
         require_serve_extra("gonogo doctor --service")
-    more_verbose(ctx, verbose)
     settings = load(ctx)
     key = _sample_key(sample, settings.jira.browse_url)
-    lines = doctor_lines(settings, key, service=service, environ=os.environ)
+    lines = list(doctor_lines(settings, key, service=service, environ=os.environ))
     problems = sum(line.status is Status.PROBLEM for line in lines)
     echo_page(
         settings,
@@ -168,7 +151,6 @@ def doctor(ctx: click.Context, sample: str | None, service: bool, verbose: int) 
 
 def _sample_key(sample: str | None, jira_url: str | None) -> str | None:
     """The --from ticket as an issue key (a browse URL of the configured site works too)."""
-    from gonogo.core.errors import InputError
     from gonogo.sources.tickets import IssueKeyRef, parse_ticket_ref
 
     if sample is None:

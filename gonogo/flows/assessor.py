@@ -38,7 +38,7 @@ _SYSTEM_FIELD_IDS = frozenset(
     )
 )
 # Fields every check reads besides the mapped ones: identity, filters, and the comment count.
-_ALWAYS_FETCHED = ("summary", "issuetype", "project", "labels", "comment")
+ALWAYS_FETCHED = ("summary", "issuetype", "project", "labels", "comment")
 # Who created the issue and when: the author of a waiver label set at creation, which no changelog
 # shows. Read with the issue's own GET (a search leaves them out: only waivered tickets need them).
 WAIVER_ORIGIN_FIELDS = ("creator", "created")
@@ -188,7 +188,7 @@ class Assessor:
         refs = list(self.field_map.values())
         if not all(CUSTOM_FIELD_ID.fullmatch(r) or r in _SYSTEM_FIELD_IDS for r in refs):
             return None
-        return list(dict.fromkeys([*_ALWAYS_FETCHED, *refs, *WAIVER_ORIGIN_FIELDS]))
+        return list(dict.fromkeys([*ALWAYS_FETCHED, *refs, *WAIVER_ORIGIN_FIELDS]))
 
 
 def field_map(settings: Settings) -> dict[str, str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,62 +21,23 @@ from gonogo.sources.config import Settings
 from gonogo.sources.resources import bundled_dir, bundled_vocabulary
 
 
-@dataclass(frozen=True)
-class ListedChecklist:
-    checklist: Checklist
-    enabled: bool
-
-
-@dataclass(frozen=True)
-class ExplainedRule:
-    """A rule in plain words: what must hold, what it means if not, and how to clear it."""
-
-    id: str
-    title: str
-    failed_title: str
-    severity: str
-    weight: int
-    condition: str
-    when_missing: str
-    why: str
-    fix: str
-
-
-def list_checklists(settings: Settings) -> list[ListedChecklist]:
+def list_checklists(settings: Settings) -> list[tuple[Checklist, bool]]:
+    """Every checklist a check would load, and whether it is enabled."""
     files, thresholds, known = _context(settings)
     return [
-        ListedChecklist(compile_checklist(f, thresholds, known), f.id not in settings.disabled_checklists)
-        for f in files
+        (compile_checklist(f, thresholds, known), f.id not in settings.disabled_checklists) for f in files
     ]
 
 
-def explain_checklist(settings: Settings, checklist_id: str) -> tuple[Checklist, list[ExplainedRule]]:
+def explain_checklist(settings: Settings, checklist_id: str) -> tuple[Checklist, list[tuple[Rule, str]]]:
+    """Checklist ID, and each of its rules with its condition in words."""
     files, thresholds, known = _context(settings)
     by_id = {f.id: f for f in files}
     if checklist_id not in by_id:
         raise InputError(f"no checklist {checklist_id!r}; known: {', '.join(sorted(by_id))}")
     checklist = compile_checklist(by_id[checklist_id], thresholds, known)
     vocabulary = bundled_vocabulary().with_flags(signal_labels(files))
-    return checklist, [_explained(rule, vocabulary) for rule in checklist.rules]
-
-
-def _explained(rule: Rule, vocabulary: Vocabulary) -> ExplainedRule:
-    if rule.missing_is_condition:
-        when_missing = "a condition to confirm it (GO WITH CONDITIONS)"
-    else:
-        when_missing = "ask for it (NEEDS INFO)" if rule.ask_when_missing else "skip the rule"
-    asked = " (asked as a question: NEEDS INFO)" if rule.asks else ""
-    return ExplainedRule(
-        id=rule.id,
-        title=rule.title,
-        failed_title=rule.failed_title + asked,
-        severity=rule.severity.value,
-        weight=rule.weight,
-        condition=describe_condition(rule.condition, vocabulary),
-        when_missing=when_missing,
-        why=rule.why,
-        fix=rule.fix,
-    )
+    return checklist, [(rule, describe_condition(rule.condition, vocabulary)) for rule in checklist.rules]
 
 
 def lint(settings: Settings, paths: Sequence[Path]) -> tuple[int, list[Problem]]:

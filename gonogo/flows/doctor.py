@@ -6,7 +6,7 @@ words every sentence and its fix.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
@@ -68,63 +68,59 @@ skipped = partial(_line, Status.SKIPPED)
 
 def doctor_lines(
     settings: Settings, sample: str | None, *, service: bool, environ: Mapping[str, str]
-) -> list[DoctorLine]:
+) -> Iterator[DoctorLine]:
     """Every check `doctor` makes, in the order it prints them; `sample` is an issue key or None."""
     url, _ = settings.jira.require_connection()
-    lines = []
     aliases: OptionAliases = {}
     try:
         aliases = parse_option_aliases(settings.values, bundled_vocabulary())
     except ConfigurationError as error:
-        lines.append(problem("configuration", "configuration", error=str(error)))
+        yield problem("configuration", "configuration", error=str(error))
     gateway = JiraGateway(settings.jira)
-    asked = jira_lines(gateway, settings, url=url, sample=sample, aliases=aliases)
+    asked = list(jira_lines(gateway, settings, url=url, sample=sample, aliases=aliases))
     answered = gateway if all(line.check != "jira" for line in asked) else None  # else asking is futile
-    lines += [
-        *asked,
-        *unrecorded_lines(settings.unrecorded),
-        *credential_lines(settings),
-        lint_line(*lint(settings, [])),
-        *waiver_lines(settings, answered),
-        *decision_owner_lines(settings, answered),
-    ]
+    yield from asked
+    yield from unrecorded_lines(settings.unrecorded)
+    yield from credential_lines(settings)
+    yield lint_line(*lint(settings, []))
+    yield from waiver_lines(settings, answered)
+    yield from decision_owner_lines(settings, answered)
     if service:
         from gonogo.flows.webhook_setup import registered_webhook_lines  # noqa: PLC0415 (serve extra's)
 
-        lines += service_lines(settings, environ)
+        yield from service_lines(settings, environ)
         if answered:
-            lines += registered_webhook_lines(answered, settings)
-    return lines
+            yield from registered_webhook_lines(answered, settings)
 
 
 def jira_lines(
     gateway: JiraGateway, settings: Settings, *, url: str, sample: str | None, aliases: OptionAliases
-) -> list[DoctorLine]:
+) -> Iterator[DoctorLine]:
     """The checks that ask Jira: site, credentials, permissions, fields, options, comment format."""
     fields = {p: ref for p, ref in field_map(settings).items() if p not in ("summary", "description")}
-    lines = [] if sample else [skipped("permissions", "no-sample")]
+    if not sample:
+        yield skipped("permissions", "no-sample")
     kind = None
     try:  # the questions after the first that fails would only repeat it
         kind, version = gateway.server_info()
-        lines.append(ok("site", "site", url=url, kind=kind, version=version))
-        lines.append(ok("credentials", "credentials", who=gateway.myself()))
+        yield ok("site", "site", url=url, kind=kind, version=version)
+        yield ok("credentials", "credentials", who=gateway.myself())
         if sample:
             granted = gateway.permissions(sample, list(NEEDED_PERMISSIONS))
             missing = [NEEDED_PERMISSIONS[key] for key, has in granted.items() if not has]
             what = "permissions-missing" if missing else "permissions"
-            lines.append((problem if missing else ok)("permissions", what, sample=sample, missing=missing))
-        lines += field_lines(gateway.site_fields(), fields, frozenset(settings.fields))
+            yield (problem if missing else ok)("permissions", what, sample=sample, missing=missing)
+        yield from field_lines(gateway.site_fields(), fields, frozenset(settings.fields))
         if sample:
             editable = gateway.editable_fields(sample)
-            lines += edit_screen_lines(editable, fields, aliases, settings.jira.label_prefix, sample)
+            yield from edit_screen_lines(editable, fields, aliases, settings.jira.label_prefix, sample)
     except GonogoError as error:
-        lines.append(problem("jira", "jira-error", error=str(error)))
+        yield problem("jira", "jira-error", error=str(error))
     if kind is not None:
-        lines.append(comment_format_line(kind, settings.jira.comment_format))
-    return lines
+        yield comment_format_line(kind, settings.jira.comment_format)
 
 
-def credential_lines(settings: Settings) -> list[DoctorLine]:
+def credential_lines(settings: Settings) -> Iterator[DoctorLine]:
     """What kind of credentials these are and, on Cloud, the scopes a scoped token needs (no request).
     A scoped API token (a service account's) works only through Atlassian's API gateway; a classic
     token goes to the site; a Data Center personal access token is a bearer."""
@@ -136,15 +132,14 @@ def credential_lines(settings: Settings) -> list[DoctorLine]:
         kind = "personal-access-token"
     else:
         kind = "classic-token" if cloud else "basic"
-    lines = [ok("credentials kind", kind, cloud_id=jira.cloud_id)]
+    yield ok("credentials kind", kind, cloud_id=jira.cloud_id)
     if (cloud and jira.auth_style == "basic") or jira.via_gateway:
         scopes = dict(SCOPES)
         if settings.waivers.groups or any(owner.startswith(GROUP_PREFIX) for owner in owners):
             scopes[GROUP_MEMBERS_SCOPE] = "list the members of approver and owner groups"
         if owners:
             scopes["read:jira-user"] += "; look up the decision owners"
-        lines.append(ok("scopes", "scopes", scopes=scopes, scoped=jira.via_gateway))
-    return lines
+        yield ok("scopes", "scopes", scopes=scopes, scoped=jira.via_gateway)
 
 
 def comment_format_line(kind: str, comment_format: CommentFormat) -> DoctorLine:
@@ -185,15 +180,12 @@ def field_lines(
     return [line(prop, ref) for prop, ref in field_map.items()]
 
 
-def unrecorded_lines(unrecorded: frozenset[str]) -> list[DoctorLine]:
+def unrecorded_lines(unrecorded: frozenset[str]) -> Iterator[DoctorLine]:
     """`property = false`: the site does not record it, so the checks that need it do not run."""
     properties = bundled_vocabulary().properties
     in_vocabulary_order = [p for p in properties if p in unrecorded]
-    others = sorted(unrecorded - set(in_vocabulary_order))
-    return [
-        skipped(f"field {prop}", "field-unrecorded", prop=prop, spec=properties.get(prop))
-        for prop in [*in_vocabulary_order, *others]
-    ]
+    for prop in [*in_vocabulary_order, *sorted(unrecorded - set(in_vocabulary_order))]:
+        yield skipped(f"field {prop}", "field-unrecorded", prop=prop, spec=properties.get(prop))
 
 
 def edit_screen_lines(
@@ -202,14 +194,13 @@ def edit_screen_lines(
     aliases: OptionAliases,
     label_prefix: str,
     sample: str,
-) -> list[DoctorLine]:
+) -> Iterator[DoctorLine]:
     """On the sample's edit screen: the Labels field (for verdict labels), and every option of each
     select reads as a vocabulary value, directly or through [values]."""
-    lines = []
     if label_prefix and "labels" in editable:
-        lines.append(ok("labels", "labels", sample=sample))
+        yield ok("labels", "labels", sample=sample)
     elif label_prefix:
-        lines.append(problem("labels", "labels-missing", sample=sample))
+        yield problem("labels", "labels-missing", sample=sample)
     by_name = {f.name.casefold(): f for f in editable.values()}
     for prop, ref in field_map.items():
         spec = bundled_vocabulary().properties.get(prop)
@@ -225,10 +216,9 @@ def edit_screen_lines(
         described = site_field.described
         if unread:
             facts = {"prop": prop, "unread": unread, "described": described, "values": spec.enum}
-            lines.append(problem(f"options {prop}", "options-unread", **facts))
+            yield problem(f"options {prop}", "options-unread", **facts)
         else:
-            lines.append(ok(f"options {prop}", "options", described=described))
-    return lines
+            yield ok(f"options {prop}", "options", described=described)
 
 
 def lint_line(files: int, problems: Sequence[object]) -> DoctorLine:
@@ -239,27 +229,27 @@ def lint_line(files: int, problems: Sequence[object]) -> DoctorLine:
     return ok("checklists", "lint-clean", files=files)
 
 
-def waiver_lines(settings: Settings, gateway: JiraGateway | None) -> list[DoctorLine]:
+def waiver_lines(settings: Settings, gateway: JiraGateway | None) -> Iterator[DoctorLine]:
     """Who may waive, and for how long; each approver group is read once to prove it can be.
     Where a waiver needs a reason and the site records none, no waiver can apply: said, and skipped."""
     policy = settings.waivers
     if policy.require_reason and "waiver_reason" in settings.unrecorded:
-        return [skipped("waivers", "waivers-no-reason-field")]
-    if policy.anyone_approves:
-        return [ok("waivers", "waivers-anyone", max_days=policy.max_days)]
-    lines = [ok("waivers", "waivers-approvers", approvers=len(policy.approvers), max_days=policy.max_days)]
-    return lines + [
-        _members_line(f"approver group {group}", group, gateway, error="group-error")
-        for group in policy.groups
-    ]
+        yield skipped("waivers", "waivers-no-reason-field")
+    elif policy.anyone_approves:
+        yield ok("waivers", "waivers-anyone", max_days=policy.max_days)
+    else:
+        yield ok("waivers", "waivers-approvers", approvers=len(policy.approvers), max_days=policy.max_days)
+        for group in policy.groups:
+            yield _members_line(f"approver group {group}", group, gateway, error="group-error")
 
 
-def decision_owner_lines(settings: Settings, gateway: JiraGateway | None) -> list[DoctorLine]:
+def decision_owner_lines(settings: Settings, gateway: JiraGateway | None) -> Iterator[DoctorLine]:
     """Who may record the bid decision; each owner is looked up once to prove Jira knows them."""
     owners = settings.decisions.owners
-    if not owners:
-        return []
-    return [ok("decisions", "owners", owners=len(owners)), *(_owner_line(o, gateway) for o in owners)]
+    if owners:
+        yield ok("decisions", "owners", owners=len(owners))
+    for owner in owners:
+        yield _owner_line(owner, gateway)
 
 
 def _owner_line(owner: str, gateway: JiraGateway | None) -> DoctorLine:

@@ -15,8 +15,8 @@ import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import closing, suppress
-from dataclasses import dataclass, field, replace
+from contextlib import closing
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 from typing import Any, Protocol
@@ -34,13 +34,12 @@ from gonogo.core.pipeline.waivers import is_waiver_label
 from gonogo.core.portfolio.rows import Portfolio, Row, Totals, build_portfolio, error_row, row_from_assessment
 from gonogo.core.portfolio.sections import closed_bids, outcomes_section
 from gonogo.core.text import clipped
-from gonogo.flows.assessor import WAIVER_ORIGIN_FIELDS, Assessor
+from gonogo.flows.assessor import ALWAYS_FETCHED, WAIVER_ORIGIN_FIELDS, Assessor
 from gonogo.flows.check_ticket import post_verdict, posted_inputs
 from gonogo.jira.comment_plan import standing_comment
-from gonogo.jira.gateway import Deployment, JiraGateway
+from gonogo.jira.gateway import JiraGateway
 from gonogo.jira.rest import Page
 from gonogo.jira.throttle import Throttle
-from gonogo.sources.config import JiraSettings
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +88,6 @@ def run_report(
     request: ReportRequest,
     *,
     assessor: Assessor,
-    jira: JiraSettings,
     connect: Callable[..., JiraGateway] = JiraGateway,
     throttle: Throttle | None = None,
     progress: Progress | None = None,
@@ -98,22 +96,42 @@ def run_report(
     """Search, assess every ticket found, post if asked, and return the portfolio (only totals with
     `on_row`, which gets each row in the search's order). Raises GonogoError only for what stops the
     whole run (configuration, the search, too many tickets)."""
+    jira = assessor.settings.jira
     shared = throttle or Throttle(max_hold_seconds=jira.max_retry_wait_seconds)
-    gateways = _GatewayPerThread(partial(connect, jira, throttle=shared))
-    run = _start(request, assessor, jira, gateways)
-    rows = _Rows(progress, on_row)
+    gateways: list[JiraGateway] = []
+    run = _Run(request, assessor, _GatewayPerThread(partial(connect, jira, throttle=shared), gateways))
+    kept: list[Row] = []
+    totals = Totals()
+    keep = on_row or kept.append  # a summary needs every row; streamed, they are only counted
     with closing(_fetched_ahead(run.search())) as pages:
         try:
-            found = _check_pages(pages, run, rows)
+            for row in _settled_rows(pages, run, progress):
+                totals.add(row)
+                if progress is not None:
+                    progress.checked()
+                keep(row)
         except BaseException:  # Ctrl-C, a failed search: nothing sent from now on, no ticket half-written
             shared.stop()
-            if run.writer is not None:
-                run.writer.shutdown(wait=False, cancel_futures=True)
+            run.writer.shutdown(wait=False, cancel_futures=True)
             raise
-    if run.writer is not None:
-        run.writer.shutdown()
-    log.info("the search found %d ticket(s) (%s search)", found, run.deployment.value)
-    return ReportRun(_portfolio(run, rows), gateways.round_trips())
+    run.writer.shutdown()
+    log.info("the search found %d ticket(s) (%s search)", totals.tickets, run.deployment.value)
+    portfolio = build_portfolio(
+        kept,
+        query=request.jql,
+        today=request.today,
+        site=jira.browse_url,
+        posted=request.post,
+        since=request.since,
+    )
+    if on_row is not None:
+        portfolio = replace(portfolio, totals=totals)
+    if request.outcomes:
+        outcomes = outcomes_section(
+            closed_bids(portfolio.rows), checklists=assessor.checklists, thresholds=assessor.thresholds
+        )
+        portfolio = replace(portfolio, outcomes=outcomes)
+    return ReportRun(portfolio, sum(gateway.round_trips for gateway in gateways))
 
 
 def search_fields(assessor: Assessor, names: Mapping[str, str], *, post: bool = True) -> list[str]:
@@ -122,8 +140,7 @@ def search_fields(assessor: Assessor, names: Mapping[str, str], *, post: bool = 
     A read-only report leaves out the embedded comments: on a busy ticket they are most of the bytes.
     """
     require_known_fields(assessor.configured_field_refs(), names)  # a typo stops the run up front
-    always = replace(assessor, field_map={}).fields_to_fetch() or []  # the assessor's own base list
-    always = [fid for fid in always if fid not in WAIVER_ORIGIN_FIELDS and (post or fid != "comment")]
+    always = [fid for fid in ALWAYS_FETCHED if post or fid != "comment"]
     return list(dict.fromkeys([*always, *field_ids(assessor, names).values()]))
 
 
@@ -142,45 +159,13 @@ def closed_on(ticket: Ticket) -> date | None:
         return None
 
 
-@dataclass
-class _Rows:
-    """Where settled rows go: counted, then handed on (`on_row`) or kept (a summary needs them)."""
+class _GatewayPerThread(threading.local):
+    """One gateway per thread, made on its first use there: its own connection pool and its own
+    request count (every gateway made is also kept in `made`, for the run's total)."""
 
-    progress: Progress | None
-    on_row: Callable[[Row], object] | None
-    kept: list[Row] = field(default_factory=list)
-    totals: Totals = field(default_factory=Totals)
-
-    def settle(self, row: Row) -> None:
-        self.totals.add(row)
-        if self.progress is not None:
-            self.progress.checked()
-        if self.on_row is None:
-            self.kept.append(row)
-        else:
-            self.on_row(row)
-
-
-class _GatewayPerThread:
-    """One gateway per thread: its own connection pool and its own request count."""
-
-    def __init__(self, connect: Callable[[], JiraGateway]) -> None:
-        self._connect = connect
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._all: list[JiraGateway] = []
-
-    def get(self) -> JiraGateway:
-        gateway: JiraGateway | None = getattr(self._local, "gateway", None)
-        if gateway is None:
-            gateway = self._local.gateway = self._connect()
-            with self._lock:
-                self._all.append(gateway)
-        return gateway
-
-    def round_trips(self) -> int:
-        with self._lock:
-            return sum(gateway.round_trips for gateway in self._all)
+    def __init__(self, connect: Callable[[], JiraGateway], made: list[JiraGateway]) -> None:
+        self.gateway = connect()
+        made.append(self.gateway)
 
 
 @dataclass(frozen=True)
@@ -192,22 +177,25 @@ class _Changed:
     inputs: str
 
 
-@dataclass(frozen=True)
 class _Run:
-    """One report's parts, resolved once: what to search for, how to judge, where to write."""
+    """One report's parts, resolved once from the site: its deployment (how to page), its field ids
+    (what to search for, and how the assessor reads them) and the writers (started by the first write)."""
 
-    request: ReportRequest
-    assessor: Assessor  # with the run's field ids
-    jira: JiraSettings
-    gateways: _GatewayPerThread
-    fields: list[str]
-    field_names: Mapping[str, str]
-    deployment: Deployment
-    writer: ThreadPoolExecutor | None  # None: read-only
+    def __init__(self, request: ReportRequest, assessor: Assessor, gateways: _GatewayPerThread) -> None:
+        self.request = request
+        self.jira = assessor.settings.jira
+        self.gateways = gateways
+        self.deployment = gateways.gateway.deployment()
+        names = gateways.gateway.field_names()
+        closed = [CLOSED_FIELD] if request.outcomes else []
+        self.fields = search_fields(assessor, names, post=request.post) + closed
+        self.field_names = {fid: names[fid] for fid in self.fields if fid in names}
+        self.assessor = replace(assessor, field_map={**assessor.field_map, **field_ids(assessor, names)})
+        self.writer = ThreadPoolExecutor(request.concurrency, thread_name_prefix="gonogo-report")
 
     def search(self, jql: str | None = None, *, expand: tuple[str, ...] = ("changelog",)) -> Iterator[Page]:
         """Search pages on the calling thread's gateway, refused once a total says there are too many."""
-        for page in self.gateways.get().search(
+        for page in self.gateways.gateway.search(
             jql or self.request.jql,
             fields=self.fields,
             properties=[self.jira.comment_property],
@@ -245,20 +233,20 @@ class _Run:
         """The ticket's row; with `--post`, `_Changed` when its comment may have to be written."""
         closed = closed_on(ticket) if self.request.outcomes else None
         try:
-            if _needs_history(ticket, self.assessor.settings.jira.label_prefix):
-                ticket = self.gateways.get().fetch_ticket(
+            if _needs_history(ticket, self.jira.label_prefix):
+                ticket = self.gateways.gateway.fetch_ticket(
                     ticket.key, fields=[*self.fields, *WAIVER_ORIGIN_FIELDS]
                 )
             assessment, proposal = self.assessor.assess_with_proposal(
                 ticket,
                 today=closed or self.request.today,  # a closed bid is judged as it stood
-                group_members=self.gateways.get().group_members,
+                group_members=self.gateways.gateway.group_members,
                 with_path=False,
             )
         except Exception as exc:
             return _unchecked(ticket, exc)
         row = self.row(assessment, ticket, proposal, closed)
-        if self.writer is None:
+        if not self.request.post:
             return row
         try:
             inputs = self.assessor.inputs_digest(assessment, proposal)
@@ -293,7 +281,7 @@ class _Run:
         """Judge `ticket` with its path to GO, render its comment here, and hand it to a writer thread."""
         try:
             assessment, proposal = self.assessor.assess_with_proposal(
-                ticket, today=self.request.today, group_members=self.gateways.get().group_members
+                ticket, today=self.request.today, group_members=self.gateways.gateway.group_members
             )
         except Exception as exc:
             return _unchecked(ticket, exc)
@@ -302,7 +290,6 @@ class _Run:
             body = self.assessor.renderer.comment_body(assessment, self.jira.comment_format)
         except Exception as exc:
             return _not_posted(row, exc)
-        assert self.writer is not None  # only --post has changed tickets
         return self.writer.submit(self.write, assessment, body, ticket, changed.inputs, row)
 
     def write(self, assessment: Assessment, body: CommentBody, ticket: Ticket, inputs: str, row: Row) -> Row:
@@ -312,7 +299,7 @@ class _Run:
                 assessment,
                 body,
                 ticket,
-                self.gateways.get(),
+                self.gateways.gateway,
                 jira=self.jira,
                 today=self.request.today,
                 inputs=inputs,
@@ -340,29 +327,9 @@ class _Run:
         )
 
 
-def _start(
-    request: ReportRequest, assessor: Assessor, jira: JiraSettings, gateways: _GatewayPerThread
-) -> _Run:
-    """The run's parts from the site: its deployment (how to page) and its field ids (what to search)."""
-    main = gateways.get()
-    deployment = main.deployment()
-    names = main.field_names()
-    fields = search_fields(assessor, names, post=request.post) + ([CLOSED_FIELD] if request.outcomes else [])
-    return _Run(
-        request,
-        replace(assessor, field_map={**assessor.field_map, **field_ids(assessor, names)}),
-        jira,
-        gateways,
-        fields,
-        {fid: names[fid] for fid in fields if fid in names},
-        deployment,
-        ThreadPoolExecutor(request.concurrency, thread_name_prefix="gonogo-report") if request.post else None,
-    )
-
-
-def _check_pages(pages: Iterable[Page], run: _Run, rows: _Rows) -> int:
-    """Judge every page as it arrives and settle rows in the search's order; how many were found.
-    At most twice `concurrency` tickets wait on their writes before the oldest is waited for."""
+def _settled_rows(pages: Iterable[Page], run: _Run, progress: Progress | None) -> Iterator[Row]:
+    """Every page judged as it arrives, its rows settled in the search's order. At most twice
+    `concurrency` tickets wait on their writes before the oldest is waited for."""
     found = 0
     seen: set[str] = set()
     waiting: deque[Row | Future[Row]] = deque()
@@ -371,70 +338,47 @@ def _check_pages(pages: Iterable[Page], run: _Run, rows: _Rows) -> int:
         found += len(fresh)
         if found > run.request.max_tickets:  # Cloud's search has no total: the count so far decides
             raise _too_many(run.request)
-        if rows.progress is not None:
-            rows.progress.searching(found, page.total)
+        if progress is not None:
+            progress.searching(found, page.total)
         waiting.extend(run.judge_page(fresh))
         while waiting and (len(waiting) > 2 * run.request.concurrency or _ready(waiting[0])):
-            rows.settle(_result(waiting.popleft()))
+            yield _result(waiting.popleft())
     while waiting:
-        rows.settle(_result(waiting.popleft()))
-    return found
-
-
-def _portfolio(run: _Run, rows: _Rows) -> Portfolio:
-    request = run.request
-    portfolio = build_portfolio(
-        rows.kept,
-        query=request.jql,
-        today=request.today,
-        site=run.jira.browse_url,
-        posted=request.post,
-        since=request.since,
-    )
-    if rows.on_row is not None:
-        portfolio = replace(portfolio, totals=rows.totals)
-    if request.outcomes:
-        found, assessor = closed_bids(portfolio.rows), run.assessor
-        report = outcomes_section(found, checklists=assessor.checklists, thresholds=assessor.thresholds)
-        portfolio = replace(portfolio, outcomes=report)
-    return portfolio
+        yield _result(waiting.popleft())
 
 
 def _fetched_ahead(pages: Iterator[Page]) -> Generator[Page]:
-    """The pages, fetched one ahead by a thread of their own, so memory holds two at most; a failed
-    search is raised here. Closing does not join the thread: it may be waiting on Jira (Ctrl-C during
-    a slow page); as a daemon it ends with its request."""
-    ahead: queue.Queue[Page | BaseException | None] = queue.Queue(maxsize=1)
-    stop = threading.Event()
-
-    def fetch() -> None:
-        last: BaseException | None = None
-        try:
-            for page in pages:
-                if stop.is_set():
-                    return
-                ahead.put(page)
-        except BaseException as exc:  # handed to the reader, who raises it
-            last = exc
-        if not stop.is_set():  # nobody reads after a stop: a put would wait for ever
-            ahead.put(last)
-
+    """The pages, each fetched on a thread of its own while the one before is judged, so memory holds
+    two at most; a failed search is raised here. Closing joins no thread: one may be waiting on Jira
+    (Ctrl-C during a slow page); as a daemon it ends with its request."""
     # The judging holds the GIL, and every read of the next page waits for it: at the default 5 ms
     # switch interval the search thread fell behind on pages with comments (a --post re-run waited
     # 0.8 s for 2,000 tickets); at 1 ms it keeps ahead. Restored when the pages are done.
     interval = sys.getswitchinterval()
     sys.setswitchinterval(min(interval, SEARCH_SWITCH_INTERVAL))
-    threading.Thread(target=fetch, name="gonogo-search", daemon=True).start()
     try:
-        while (item := ahead.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
+        ahead = _fetch_next(pages)
+        while (page := ahead.get()) is not None:
+            if isinstance(page, BaseException):
+                raise page
+            ahead = _fetch_next(pages)
+            yield page
     finally:
         sys.setswitchinterval(interval)
-        stop.set()
-        with suppress(queue.Empty):  # a put in progress finds room, and nothing is put after it
-            ahead.get_nowait()
+
+
+def _fetch_next(pages: Iterator[Page]) -> queue.SimpleQueue[Page | BaseException | None]:
+    """Where the next page arrives from a daemon thread: None after the last, or what the search raised."""
+    arrival: queue.SimpleQueue[Page | BaseException | None] = queue.SimpleQueue()
+
+    def fetch() -> None:
+        try:
+            arrival.put(next(pages, None))
+        except BaseException as exc:  # handed to the reader, who raises it
+            arrival.put(exc)
+
+    threading.Thread(target=fetch, name="gonogo-search", daemon=True).start()
+    return arrival
 
 
 def _needs_history(ticket: Ticket, label_prefix: str) -> bool:

@@ -1,6 +1,6 @@
 """Jira's REST API without I/O: builders return a `Request`; readers take an `Answer` (status, headers,
-body) and return data or raise an `ErrorAnswer` named after the HTTP meaning. Every reading is tested
-on answers captured from the test Jira.
+body) and return data, or `error_for` names a failed one after its HTTP meaning (an `ErrorAnswer`).
+Every reading is tested on answers captured from the test Jira.
 """
 
 from __future__ import annotations

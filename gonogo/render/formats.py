@@ -79,7 +79,7 @@ class CheckOutput(NamedTuple):
     publication: Publication | None  # what happened to the ticket's comment; None: nothing posted
     comment: CommentBody | None  # the comment posted, or built for a dry run
     dry_run: bool
-    fetched: bool  # the ticket came from Jira, not from a file
+    jira_round_trips: int | None  # None: the ticket came from a file, not from Jira
     site_format: CommentFormat  # the comment format the configured site takes
 
 
@@ -116,7 +116,7 @@ def _check_text(output: CheckOutput, renderer: Renderer, colour: bool) -> str:
         comment_id=publication.comment_id if publication else None,
         deleted=publication.removed if publication else (),
         key=output.assessment.ticket_key,
-        fetched=output.fetched,
+        fetched=output.jira_round_trips is not None,
         # The comment as printed for its format: its own line breaks, values already made safe.
         shown=Trusted(comment.printable() if comment else ""),
     )
