@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -108,7 +109,7 @@ class Intake:
         return reply
 
 
-def create_app(*, intake: Intake, metrics: Metrics, health: Callable[[], str | None]) -> Starlette:
+def create_app(*, intake: Intake, health: Callable[[], str | None]) -> Starlette:
     """`POST [webhook].path`, `GET /healthz` (`health`: None, or what stops the service), `GET /metrics`."""
     limit, seconds = intake.settings.max_body_bytes, intake.settings.request_timeout_seconds
     too_large = (413, "too_large", f"the body exceeds {limit} bytes")
@@ -135,8 +136,8 @@ def create_app(*, intake: Intake, metrics: Metrics, health: Callable[[], str | N
         return JSONResponse({"status": problem or "ok"}, status_code=503 if problem else 200)
 
     async def scrape(request: Request) -> Response:
-        body, content_type = await run_in_threadpool(metrics.exposition)
-        return Response(body, media_type=content_type)
+        body = await run_in_threadpool(generate_latest, intake.metrics.registry)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     return Starlette(
         routes=[

@@ -149,7 +149,7 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
             decision_fields=decision_fields(assessor.field_map),
         )
         intake = Intake(webhook, queue, workers.metrics, classify=decide, arrived=workers.delivery_arrived)
-        app = create_app(intake=intake, metrics=workers.metrics, health=workers.health)
+        app = create_app(intake=intake, health=workers.health)
         ready = {"host": webhook.host, "port": webhook.port, "path": webhook.path}
         ready |= {"queue": webhook.queue.kind, "workers": webhook.workers, "open_files_limit": descriptors}
         ready |= {"max_connections": webhook.max_connections, "signature": credentials.secret is not None}
