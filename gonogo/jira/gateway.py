@@ -25,7 +25,7 @@ from gonogo.core.pipeline.ticket import Ticket, ticket_from_rest
 from gonogo.jira import rest
 from gonogo.jira.throttle import Throttle
 from gonogo.jira.transport import RedirectRefused, RetryAfterTooLong, Transport
-from gonogo.redaction import REDACTOR, redact
+from gonogo.redaction import redact, remember_credentials
 
 if TYPE_CHECKING:
     from gonogo.sources.config import JiraSettings
@@ -55,7 +55,7 @@ class JiraGateway:
     ) -> None:
         url, token = settings.require_connection()
         secret = token.reveal()
-        REDACTOR.remember_credentials(settings.user, secret)
+        remember_credentials(settings.user, secret)
         self._settings = settings
         self._seal_key = secret.encode("utf-8")
         self._me: dict[str, Any] | None = None

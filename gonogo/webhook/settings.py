@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from gonogo.core.errors import ConfigurationError, doubling
-from gonogo.redaction import REDACTOR
+from gonogo.redaction import remember
 from gonogo.sources.config import Secret, Settings
 from gonogo.webhook.classify import Filters
 
@@ -161,7 +161,7 @@ def _secret(settings: Settings, environ: Mapping[str, str], variable: str, key: 
             ) from None
         if not text:
             raise ConfigurationError(f"[webhook].{key} {path} is empty: put the secret in it")
-    REDACTOR.remember(text)
+    remember(text)
     return Secret(text)
 
 
