@@ -29,7 +29,6 @@ from site_helpers import seed  # noqa: E402
 
 from gonogo.flows.assessor import build_assessor  # noqa: E402
 from gonogo.flows.check_ticket import check_ticket  # noqa: E402
-from gonogo.sources.tickets import IssueKeyRef  # noqa: E402
 
 TODAY = date(2026, 11, 23)
 PROPERTY = "gonogo.verdict"
@@ -46,7 +45,7 @@ def with_gonogo(server: JiraServer) -> list[str]:
     assessor = build_assessor(settings)
 
     def check(today: date) -> None:
-        check_ticket(IssueKeyRef("BID-1"), assessor=assessor, today=today, dry_run=False)
+        check_ticket("BID-1", assessor=assessor, today=today, dry_run=False)
 
     check(TODAY)
     first = counted(server)

@@ -60,7 +60,6 @@ def round_trips() -> list[tuple[str, str, str]]:
     from gonogo.flows.assessor import build_assessor
     from gonogo.flows.check_ticket import check_ticket
     from gonogo.sources.config import load_settings
-    from gonogo.sources.tickets import IssueKeyRef
 
     with running_server() as server:
         seed(server, "BID-1")
@@ -73,7 +72,7 @@ def round_trips() -> list[tuple[str, str, str]]:
         counts = []
         for today in (TODAY, TODAY, TODAY + timedelta(days=1)):  # first, unchanged, a day later
             server.clear_requests()
-            check_ticket(IssueKeyRef("BID-1"), assessor=assessor, today=today, dry_run=False)
+            check_ticket("BID-1", assessor=assessor, today=today, dry_run=False)
             counts.append(_gets_and_writes(server.requests))
         naive = []
         for _ in range(2):

@@ -26,36 +26,33 @@ STANDARD_RECORD_ATTRIBUTES = frozenset(logging.makeLogRecord({}).__dict__) | {
 }
 
 
-class Redactor:
-    """Replaces every remembered secret, and its encoded forms, with `***`. Thread-safe."""
+# Every remembered secret and its encoded forms, longest first, so a secret that contains another is
+# blanked whole; replaced as a whole under the lock, so `redact` may read it from any thread.
+_forms: tuple[str, ...] = ()
+_forms_lock = threading.Lock()
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._forms: tuple[str, ...] = ()
 
-    def remember(self, *secrets: str | None) -> None:
-        """Blank these values from now on (None and very short values are ignored)."""
-        new = {
-            form
-            for secret in secrets
-            if secret and len(secret) >= _MIN_SECRET_LENGTH
-            for form in (secret, quote(secret, safe=""), *_base64_forms(secret))
-        }
-        with self._lock:  # longest first, so a secret that contains another is blanked whole
-            self._forms = tuple(sorted({*self._forms, *new}, key=len, reverse=True))
+def remember(*secrets: str | None) -> None:
+    """Blank these values from now on (None and very short values are ignored)."""
+    global _forms  # noqa: PLW0603 - one redactor per process, see the module docstring
+    new = {
+        form
+        for secret in secrets
+        if secret and len(secret) >= _MIN_SECRET_LENGTH
+        for form in (secret, quote(secret, safe=""), *_base64_forms(secret))
+    }
+    with _forms_lock:
+        _forms = tuple(sorted({*_forms, *new}, key=len, reverse=True))
 
-    def remember_credentials(self, user: str | None, token: str | None) -> None:
-        """A Jira token, and with a user the `Authorization: Basic` value, which holds it encoded."""
-        self.remember(token, *(_base64_forms(f"{user}:{token}") if user and token else ()))
 
-    def remember_url_password(self, url: str | None) -> None:
-        """The password inside a URL such as `redis://:password@host:6379/0`."""
-        self.remember(urlsplit(url).password if url else None)
+def remember_credentials(user: str | None, token: str | None) -> None:
+    """A Jira token, and with a user the `Authorization: Basic` value, which holds it encoded."""
+    remember(token, *(_base64_forms(f"{user}:{token}") if user and token else ()))
 
-    def __call__(self, text: str) -> str:
-        for form in self._forms:
-            text = text.replace(form, "***")
-        return text
+
+def remember_url_password(url: str | None) -> None:
+    """The password inside a URL such as `redis://:password@host:6379/0`."""
+    remember(urlsplit(url).password if url else None)
 
 
 def _base64_forms(text: str) -> set[str]:
@@ -64,12 +61,11 @@ def _base64_forms(text: str) -> set[str]:
     return {form for value in encoded for form in (value, value.rstrip("="))}
 
 
-REDACTOR = Redactor()
-
-
 def redact(text: str) -> str:
     """`text` with every secret this process knows blanked: call it on anything that leaves gonogo."""
-    return REDACTOR(text)
+    for form in _forms:
+        text = text.replace(form, "***")
+    return text
 
 
 def redact_data(value: Any) -> Any:
@@ -85,9 +81,9 @@ def redact_data(value: Any) -> Any:
 
 def remember_environment(environ: Mapping[str, str]) -> None:
     """The secrets a command can find in its environment, registered before anything runs."""
-    REDACTOR.remember(*(environ.get(name) for name in SECRET_VARIABLES))
-    REDACTOR.remember_credentials(environ.get("JIRA_USER"), environ.get("JIRA_API_TOKEN"))
-    REDACTOR.remember_url_password(environ.get("GONOGO_REDIS_URL"))
+    remember(*(environ.get(name) for name in SECRET_VARIABLES))
+    remember_credentials(environ.get("JIRA_USER"), environ.get("JIRA_API_TOKEN"))
+    remember_url_password(environ.get("GONOGO_REDIS_URL"))
 
 
 class RedactRecords(logging.Filter):

@@ -22,7 +22,6 @@ from gonogo.flows.assessor import build_assessor
 from gonogo.flows.check_ticket import check_ticket
 from gonogo.jira.gateway import JiraGateway
 from gonogo.sources.config import load_settings
-from gonogo.sources.tickets import IssueKeyRef
 
 PROPERTY = "gonogo.verdict"
 
@@ -319,7 +318,7 @@ def check_in_process(server: JiraServer, key: str, sleeps: list[float], **jira_s
     settings = load_settings(environ=cloud_env(server))
     settings = replace(settings, jira=replace(settings.jira, **jira_settings))
     return check_ticket(
-        IssueKeyRef(key),
+        key,
         assessor=build_assessor(settings),
         today=date.fromisoformat(TODAY),
         dry_run=False,

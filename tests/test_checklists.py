@@ -16,7 +16,7 @@ from gonogo.core.pipeline.rules import (
     thresholds_in_force,
 )
 from gonogo.core.vocabulary import Vocabulary
-from gonogo.sources.checklists import discover, read_checklist_file
+from gonogo.sources.checklists import discover
 from gonogo.sources.resources import bundled_vocabulary
 
 HERE = Path(__file__).parent / "checklists"
@@ -122,9 +122,10 @@ def test_a_user_checklist_replaces_a_bundled_one_with_the_same_id(tmp_path: Path
     assert by_id["strategic"].data["version"] == "9.9"
 
 
-def test_read_checklist_file_raises_a_configuration_error() -> None:
+def test_a_broken_checklist_file_is_a_configuration_error(tmp_path: Path) -> None:
+    (tmp_path / "missing-reason.json").write_bytes((BROKEN / "missing-reason.json").read_bytes())
     with pytest.raises(ConfigurationError, match=r"missing-reason\.json: rule has-budget: 'why'"):
-        read_checklist_file(BROKEN / "missing-reason.json")
+        discover([tmp_path])
 
 
 def test_thresholds_take_defaults_and_refuse_unknown_overrides() -> None:

@@ -21,7 +21,7 @@ from realdeps import require_real_or_skip
 from support import EXAMPLES, TODAY, adf_comment, wiki_comment
 
 from gonogo.core.errors import ConfigurationError
-from gonogo.core.jira_shapes.comment_format import CommentFormat, comment_format
+from gonogo.core.jira_shapes.comment_format import CommentFormat
 from gonogo.core.pipeline.findings import Assessment
 from gonogo.flows.assessor import Assessor, build_assessor
 from gonogo.render.document import (
@@ -40,7 +40,7 @@ from gonogo.render.document import (
     to_wiki,
 )
 from gonogo.render.wikimarkup import escape_inline, is_inert
-from gonogo.sources.config import Settings
+from gonogo.sources.config import JiraSettings, Settings
 from gonogo.sources.tickets import load_ticket_file
 
 NAMES = sorted(p.stem for p in EXAMPLES.glob("*.json"))
@@ -302,7 +302,7 @@ def test_values_that_could_form_markup_are_not_inert(text: str) -> None:
 def test_the_format_follows_the_deployment_and_api_version(
     deployment: str, url: str, api_version: int | None, expected: CommentFormat
 ) -> None:
-    assert comment_format(deployment=deployment, url=url, api_version=api_version) is expected
+    assert JiraSettings(url=url, deployment=deployment, api_version=api_version).comment_format is expected
     assert expected.api_version == (3 if expected is CommentFormat.ADF else 2)
 
 

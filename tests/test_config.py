@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 from support import EXAMPLES, TODAY, Gonogo
 
 from gonogo.core.errors import ConfigurationError
-from gonogo.sources.config import load_settings
+from gonogo.sources.config import JiraSettings, load_settings
+from gonogo.sources.resources import bundled_json
 
 
 def test_cloud_basic_auth_and_data_center_bearer_are_told_apart() -> None:
@@ -198,3 +200,9 @@ def test_a_non_finite_number_in_any_setting_is_a_configuration_error(
     assert run.exit_code == 3, run.stdout + run.stderr
     assert run.stderr.count("\n") == 1
     assert "not a usable number" in run.stderr
+
+
+def test_every_jira_key_the_schema_admits_is_a_jira_setting() -> None:
+    """`load_settings` hands the [jira] table to JiraSettings whole, as the schema checked it."""
+    admitted = bundled_json("config.schema.json")["properties"]["jira"]["properties"]
+    assert set(admitted) <= {f.name for f in fields(JiraSettings)}

@@ -11,7 +11,6 @@ from gonogo.core.pipeline.verdict_history import HistoryEntry
 from gonogo.core.portfolio.rows import MissingRef, Row, RuleRef, build_portfolio
 from gonogo.core.portfolio.sections import (
     ClosedBid,
-    VerdictSource,
     closed_bids,
     failures_section,
     suggestions,
@@ -36,7 +35,7 @@ def row(key: str, *rules: RuleRef, verdict: Verdict | None = Verdict.GO, **extra
 
 
 def bid(outcome: str, value: float, prop: str = "competitors") -> ClosedBid:
-    return ClosedBid("BID-1", outcome, Verdict.GO, 50, VerdictSource.ASSESSED, (), {prop: value})
+    return ClosedBid(row("BID-1", outcome=outcome, values={prop: value}), Verdict.GO, 50, from_history=False)
 
 
 def test_failing_rules_count_tickets_not_waivers_and_group_by_severity() -> None:
@@ -71,8 +70,8 @@ def test_the_verdict_before_closing_ignores_history_written_after_it() -> None:
             row("BID-3", verdict=None),  # not assessed: no closed bid
         ]
     )
-    assert (closed.verdict, closed.score, closed.source) == (Verdict.NEEDS_INFO, 40, VerdictSource.HISTORY)
-    assert (fresh.verdict, fresh.source, fresh.outcome) == (Verdict.GO, VerdictSource.ASSESSED, "none")
+    assert (closed.verdict, closed.score, closed.from_history) == (Verdict.NEEDS_INFO, 40, True)
+    assert (fresh.verdict, fresh.from_history, fresh.outcome) == (Verdict.GO, False, "none")
 
 
 def test_a_rate_needs_five_decided_bids() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from webhook_helpers import SECRET, Metrics, created_event, signed
 
-from gonogo.redaction import REDACTOR, RedactRecords
+from gonogo.redaction import RedactRecords, remember
 from gonogo.sources.config import Secret
 from gonogo.webhook.classify import Filters, classify
 from gonogo.webhook.intake import Intake
@@ -39,7 +39,8 @@ def intake_for(queue: LocalQueue, *, secret: str | None = SECRET) -> Intake:
         credentials=Credentials(secret=Secret(secret) if secret else None),
         filters=SETTINGS.filters,
     )
-    return Intake(settings, queue, Metrics(), classify=partial(classify, filters=settings.filters))
+    classifier = partial(classify, filters=settings.filters)
+    return Intake(settings=settings, queue=queue, metrics=Metrics(), classify=classifier)
 
 
 def lower(headers: dict[str, str]) -> dict[str, str]:
@@ -99,7 +100,7 @@ def test_when_the_queue_cannot_store_the_job_the_sender_is_told_to_come_back(tmp
 
 def test_secrets_are_blanked_in_every_log_line() -> None:
     record = logging.makeLogRecord({"msg": "token %s", "args": ("s3cr3t",), "reason": "with s3cr3t inside"})
-    REDACTOR.remember("s3cr3t")
+    remember("s3cr3t")
     assert RedactRecords().filter(record)
     line = JsonLines().format(record)
     assert "s3cr3t" not in line

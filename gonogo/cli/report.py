@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -80,7 +80,10 @@ def report(
     since: datetime | None,
     section: str,
     today: date | None,
-    **asked: Any,  # post, concurrency, max_tickets and outcomes, as the request names them
+    post: bool,
+    concurrency: int,
+    max_tickets: int,
+    outcomes: bool,
 ) -> FailedRows:
     """Assess every ticket a search finds and print one portfolio report, worst first.
 
@@ -96,7 +99,7 @@ def report(
         raise click.UsageError("give either --jql or --project (one of them)")
     if section != "tickets" and output_format != "csv":
         raise click.UsageError("--section chooses a CSV section: add --format csv")
-    if asked["outcomes"] and asked["post"]:
+    if outcomes and post:
         raise click.UsageError("--outcomes reports on closed bids and posts nothing: leave out --post")
     colour = output is None and output_format == "text" and use_colour()
     settings = load(ctx)
@@ -104,7 +107,10 @@ def report(
         jql=jql if jql is not None else project_jql(str(project)),
         today=today or date.today(),
         since=since.date() if since else None,
-        **asked,
+        post=post,
+        concurrency=concurrency,
+        max_tickets=max_tickets,
+        outcomes=outcomes,
     )
     settings.jira.require_connection()
     assessor = build_assessor(settings)

@@ -6,8 +6,8 @@ The service's packages are the optional `serve` extra: each command checks them
 
 from __future__ import annotations
 
-import importlib
 import os
+from contextlib import suppress
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -18,16 +18,18 @@ from gonogo.cli.common import load, today_option
 
 def require_serve_extra(command: str) -> None:
     """One line naming the install command (exit code 3) rather than an import error halfway."""
+    import importlib.util
+
     from gonogo.core.errors import ConfigurationError
 
     for name in ("uvicorn", "starlette", "prometheus_client", "persistqueue", "redis"):  # the `serve` extra
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            raise ConfigurationError(
-                f"{command} needs the webhook service's packages ({name} is not installed): "
-                "install them with pip install 'gonogo[serve]'"
-            ) from None
+        with suppress(ImportError, ValueError):
+            if importlib.util.find_spec(name) is not None:
+                continue
+        raise ConfigurationError(
+            f"{command} needs the webhook service's packages ({name} is not installed): "
+            "install them with pip install 'gonogo[serve]'"
+        )
 
 
 workers_option = click.option(

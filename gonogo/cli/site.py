@@ -151,11 +151,11 @@ def doctor(ctx: click.Context, sample: str | None, service: bool) -> Problems:
 
 def _sample_key(sample: str | None, jira_url: str | None) -> str | None:
     """The --from ticket as an issue key (a browse URL of the configured site works too)."""
-    from gonogo.sources.tickets import IssueKeyRef, parse_ticket_ref
+    from gonogo.sources.tickets import parse_ticket_ref
 
     if sample is None:
         return None
     ref = parse_ticket_ref(sample, jira_url=jira_url)
-    if not isinstance(ref, IssueKeyRef):
+    if not isinstance(ref, str):
         raise InputError(f"--from {sample}: give the key of a proposal ticket on the site, like BID-42")
-    return ref.key
+    return ref

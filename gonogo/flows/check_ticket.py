@@ -24,7 +24,7 @@ from gonogo.core.pipeline.waivers import pointer_keys
 from gonogo.flows.assessor import Assessor
 from gonogo.render.formats import CheckOutput
 from gonogo.sources.config import JiraSettings
-from gonogo.sources.tickets import IssueKeyRef, TicketRef, load_ticket_file
+from gonogo.sources.tickets import TicketRef, load_ticket_file
 
 if TYPE_CHECKING:
     from gonogo.jira.gateway import JiraGateway
@@ -40,7 +40,7 @@ def check_ticket(
 ) -> CheckOutput:
     """Assess the ticket; for a Jira ticket also post the comment unless `dry_run` (`connect`: tests')."""
     jira = assessor.settings.jira
-    if not isinstance(ref, IssueKeyRef):
+    if not isinstance(ref, str):
         assessment = assessor.assess(load_ticket_file(ref), today=today)
         # A ticket file is never posted: no comment, no publication, no Jira round-trips.
         return CheckOutput(assessment, None, None, dry_run, None, jira.comment_format)
@@ -51,7 +51,7 @@ def check_ticket(
 
         connect = JiraGateway
     gateway = connect(jira)
-    ticket = gateway.fetch_ticket(ref.key, fields=assessor.fields_to_fetch())
+    ticket = gateway.fetch_ticket(ref, fields=assessor.fields_to_fetch())
     return assess_and_post(ticket, gateway, assessor=assessor, jira=jira, today=today, dry_run=dry_run)
 
 

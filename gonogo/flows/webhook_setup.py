@@ -6,6 +6,7 @@ disagree; run twice, it updates its webhook (found by URL or name): one webhook,
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -156,8 +157,10 @@ def _write_private(path: Path, text: str) -> None:
     """Write `text` to a file created readable by its owner only (0600): never readable by others."""
     try:
         path.unlink(missing_ok=True)  # an empty file left behind: replaced, not reused with its mode
-        path.touch(mode=0o600, exist_ok=False)
-        path.write_text(text, encoding="utf-8")
+        # Written through the descriptor that created it: a second open by name could be redirected.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
     except OSError as exc:
         raise ConfigurationError(
             f"[webhook].secret_file {path}: cannot write it ({exc.strerror or exc.__class__.__name__})"

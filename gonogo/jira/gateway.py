@@ -11,7 +11,7 @@ import hmac
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
-from functools import cached_property, partial
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -25,7 +25,7 @@ from gonogo.core.pipeline.ticket import Ticket, ticket_from_rest
 from gonogo.jira import rest
 from gonogo.jira.throttle import Throttle
 from gonogo.jira.transport import RedirectRefused, RetryAfterTooLong, Transport
-from gonogo.redaction import REDACTOR, redact
+from gonogo.redaction import redact, remember_credentials
 
 if TYPE_CHECKING:
     from gonogo.sources.config import JiraSettings
@@ -55,9 +55,10 @@ class JiraGateway:
     ) -> None:
         url, token = settings.require_connection()
         secret = token.reveal()
-        REDACTOR.remember_credentials(settings.user, secret)
+        remember_credentials(settings.user, secret)
         self._settings = settings
         self._seal_key = secret.encode("utf-8")
+        self._me: dict[str, Any] | None = None
         self._names: dict[str, str] = {}  # issue id → key, for messages
         auth = (settings.user, secret) if settings.user else secret
         self._transport = Transport(url, settings, auth=auth, throttle=throttle, sleep=sleep, clock=clock)
@@ -141,23 +142,25 @@ class JiraGateway:
 
     def myself(self) -> str:
         """Who the credentials belong to, as "Display Name (account id or user name)"."""
-        me = self._me
+        me = self._myself()
         who = me.get("accountId") or me.get("name") or me.get("key") or "?"
         return f"{me.get('displayName') or who} ({who})"
 
     def own_account(self) -> str | None:
         """gonogo's own account as `account_key` names it (one `GET myself` per gateway), asked only when
         a comment carrying gonogo's property may be a person's: the documented request counts rest on it."""
-        return account_key(self._me)
+        return account_key(self._myself())
 
     def account_ids(self) -> frozenset[str]:
         """The ids a webhook names gonogo's own account by: Cloud's accountId, Data Center's name and key."""
-        return user_ids(self._me)
+        return user_ids(self._myself())
 
-    @cached_property
-    def _me(self) -> dict[str, Any]:
-        me: dict[str, Any] = self._ask("check the credentials", rest.Request("GET", "myself"), dict)
-        return me
+    def _myself(self) -> dict[str, Any]:
+        # Not functools.cached_property: on Python 3.11 it holds one lock for every gateway, so one
+        # slow `GET myself` would make every worker thread of the service wait in turn.
+        if self._me is None:
+            self._me = self._ask("check the credentials", rest.Request("GET", "myself"), dict)
+        return self._me
 
     def pointer_seal(self, issue: str, comment_id: str) -> str:
         """The verdict pointer's seal: an HMAC keyed by the API token, which only gonogo holds."""

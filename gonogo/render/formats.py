@@ -4,21 +4,19 @@ Like check-jsonschema's reporters, a format cannot be offered without a renderer
 and HTML go through templates (wording lives there), JSON and CSV are data. `gonogo --help` imports
 this module for the choices, so what a format needs beyond the `Renderer` it is given (the JSON
 document, the portfolio's sections and charts, which load jsonschema; redaction, which loads
-logging; csv) is imported when it renders (bench/startup.py).
+logging; csv and json, 4% of `--help`) is imported when it renders (bench/startup.py).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 from gonogo import __version__
-from gonogo.core.jira_shapes.comment_format import CommentFormat
 from gonogo.core.pipeline.verdict import WORST_FIRST, Verdict
 
 if TYPE_CHECKING:
-    from gonogo.core.jira_shapes.comment_format import CommentBody, Publication
+    from gonogo.core.jira_shapes.comment_format import CommentBody, CommentFormat, Publication
     from gonogo.core.pipeline.decisions import DecisionRecord
     from gonogo.core.pipeline.findings import Assessment
     from gonogo.core.portfolio.rows import Portfolio, Row
@@ -87,7 +85,9 @@ class CheckOutput(NamedTuple):
 
 def _json(document: dict[str, Any], *, indent: int | None = 2) -> str:
     """Redacted as data: JSON escapes quotes and backslashes, which would split a secret in the text."""
-    from gonogo.redaction import redact_data  # noqa: PLC0415 - see the module docstring
+    import json  # noqa: PLC0415 - see the module docstring
+
+    from gonogo.redaction import redact_data  # noqa: PLC0415
 
     return json.dumps(redact_data(document), indent=indent, ensure_ascii=False) + "\n"
 
@@ -132,8 +132,9 @@ def _check_json(output: CheckOutput, renderer: Renderer, colour: bool) -> str:
     )
 
 
-def _comment_in(comment_format: CommentFormat) -> Callable[[CheckOutput, Renderer, bool], str]:
-    """The comment in one format: the one posted when it is in that format, else rendered for it."""
+def _comment_in(comment_format: str) -> Callable[[CheckOutput, Renderer, bool], str]:
+    """The comment in one format (by its `--format` name, which `gonogo --help` reads without loading
+    the comment's model): the one posted when it is in that format, else rendered for it."""
 
     def render(output: CheckOutput, renderer: Renderer, colour: bool) -> str:
         if output.comment is not None and output.comment.format == comment_format:
@@ -149,9 +150,13 @@ def _comment_in(comment_format: CommentFormat) -> Callable[[CheckOutput, Rendere
 def _report_text(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
     """The summary table for a terminal: totals, then one line per ticket, worst first."""
     return renderer.text_page(
-        "portfolio.txt.j2", p=portfolio, totals=portfolio.totals, verdicts=WORST_FIRST, color=color,
+        "portfolio.txt.j2",
+        p=portfolio,
+        totals=portfolio.totals,
+        verdicts=WORST_FIRST,
+        color=color,
         **_sections(portfolio),
-    )  # fmt: skip
+    )
 
 
 def _sections(portfolio: Portfolio) -> dict[str, Any]:
@@ -352,10 +357,8 @@ def _report_html(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
 CHECK_FORMATS: dict[str, OutputFormat[CheckOutput]] = {
     "text": OutputFormat("a report for people", _check_text, coloured=True),
     "json": OutputFormat("the documented JSON document", _check_json),
-    "jira": OutputFormat("the comment's wiki markup (Data Center, REST v2)", _comment_in(CommentFormat.WIKI)),
-    "adf": OutputFormat(
-        "the comment's Atlassian Document Format (Cloud, REST v3)", _comment_in(CommentFormat.ADF)
-    ),
+    "jira": OutputFormat("the comment's wiki markup (Data Center, REST v2)", _comment_in("jira")),
+    "adf": OutputFormat("the comment's Atlassian Document Format (Cloud, REST v3)", _comment_in("adf")),
 }
 REPORT_FORMATS: dict[str, OutputFormat[Portfolio]] = {
     "text": OutputFormat("a summary table for people", _report_text),

@@ -98,14 +98,16 @@ class Renderer:
     text: jinja2.Environment
     html: jinja2.Environment
 
-    def comment_body(self, assessment: Assessment, comment_format: CommentFormat) -> CommentBody:
-        """The Jira comment in one format; long finding lists are shortened with a count, never cut."""
-        as_adf = comment_format is CommentFormat.ADF
-        for shown in (None, *reversed(range(len(_reportable(assessment))))):  # all, then fewer
+    def comment_body(self, assessment: Assessment, comment_format: str) -> CommentBody:
+        """The Jira comment in one format (a `CommentFormat` or its name); long finding lists are
+        shortened with a count, never cut."""
+        as_adf = comment_format == CommentFormat.ADF
+        fewer = reversed(range(len(_reportable(assessment))))
+        for shown in (None, *fewer):  # all findings first
             document = self.comment_document(assessment, shown=shown)
             body = to_adf(document, verdict=assessment.verdict.value) if as_adf else to_wiki(document)
             if len(body if isinstance(body, str) else compact_json(body)) <= COMMENT_CHAR_LIMIT:
-                return CommentBody(comment_format, body)
+                return CommentBody(CommentFormat(comment_format), body)
         raise ConfigurationError(
             f"the verdict comment is longer than Jira allows ({COMMENT_CHAR_LIMIT} characters) even with "
             f"every finding left out: shorten {COMMENT_TEMPLATE} or the checklists' texts"

@@ -32,16 +32,12 @@ def discover(extra_dirs: Sequence[Path] = ()) -> list[ChecklistFile]:
                 f"checklist folder {folder} does not exist: fix [checklists].paths in gonogo.toml"
             )
         for path in checklist_paths(folder):
-            checklist_file = read_checklist_file(path)
+            data, problems = parse_checklist_file(path)
+            if problems:
+                raise ChecklistFileError(problems)
+            checklist_file = ChecklistFile(path=path, data=data)
             by_id[checklist_file.id] = checklist_file
     return list(by_id.values())
-
-
-def read_checklist_file(path: Path) -> ChecklistFile:
-    data, problems = parse_checklist_file(path)
-    if problems:
-        raise ChecklistFileError(problems)
-    return ChecklistFile(path=path, data=data)
 
 
 def parse_checklist_file(path: Path) -> tuple[Any, list[Problem]]:

@@ -20,7 +20,7 @@ from uuid import UUID
 import jsonschema
 
 from gonogo.core.errors import ConfigurationError
-from gonogo.core.jira_shapes.comment_format import CommentFormat, comment_format
+from gonogo.core.jira_shapes.comment_format import CommentFormat, is_cloud_host
 from gonogo.core.jira_shapes.verdict_labels import DEFAULT_LABEL_PREFIX
 from gonogo.core.pipeline.decisions import DecisionPolicy
 from gonogo.core.pipeline.waivers import WaiverPolicy
@@ -28,10 +28,6 @@ from gonogo.sources.resources import bundled_json
 
 API_GATEWAY = "https://api.atlassian.com"  # scoped API tokens (service accounts') work only through it
 _GATEWAY_PATH = re.compile(r"/ex/jira/([^/]+)")
-_PLAIN_JIRA_KEYS = (
-    *("timeout_seconds", "retries", "max_retry_wait_seconds"),
-    *("comment_property", "label_prefix", "api_version"),
-)
 # JSON Schema's "integer" admits 4.0, which would put "3.0" into a REST path.
 _WHOLE_NUMBER_JIRA_KEYS = ("retries", "api_version")
 
@@ -93,8 +89,11 @@ class JiraSettings:
 
     @property
     def comment_format(self) -> CommentFormat:
-        """ADF on REST v3 for Cloud, wiki markup on REST v2 for Data Center; never asks Jira."""
-        return comment_format(deployment=self.deployment, url=self.url, api_version=self.api_version)
+        """ADF on Cloud unless `api_version` is 2, wiki markup on Data Center; never asks Jira."""
+        cloud = self.deployment == "cloud" or (self.deployment == "auto" and is_cloud_host(self.url))
+        if self.api_version == 3 or (cloud and self.api_version != 2):
+            return CommentFormat.ADF
+        return CommentFormat.WIKI
 
     @property
     def auth_style(self) -> str:
@@ -175,9 +174,8 @@ def load_settings(
 
 def _jira_settings(table: Mapping[str, Any], env: Mapping[str, str], path: Path | None) -> JiraSettings:
     """[jira] with the connection from the environment (which wins over the file)."""
-    url = env.get("JIRA_URL") or table.get("url")
-    url = _checked_url(url) if url is not None else None
-    site_url = _checked_url(table["site_url"]) if table.get("site_url") is not None else None
+    url = _checked_url(env.get("JIRA_URL") or table.get("url"))
+    site_url = _checked_url(table.get("site_url"))
     cloud_id = _cloud_id(url, table.get("cloud_id"))
     deployment = table.get("deployment", JiraSettings.deployment)
     if cloud_id is not None:
@@ -192,12 +190,12 @@ def _jira_settings(table: Mapping[str, Any], env: Mapping[str, str], path: Path 
             f'{path}: [jira] api_version = 3 needs Jira Cloud, but deployment is "data-center", '
             "whose REST API is version 2: remove api_version (or set it to 2)"
         )
-    plain = {key: table[key] for key in _PLAIN_JIRA_KEYS if key in table}  # the schema checked them
-    plain.update({key: int(plain[key]) for key in _WHOLE_NUMBER_JIRA_KEYS if key in plain})
-    plain.update(url=url, site_url=site_url, cloud_id=cloud_id, deployment=deployment)
+    # The schema admits only keys that are fields of JiraSettings, each of its type.
+    fields = {**table, "url": url, "site_url": site_url, "cloud_id": cloud_id, "deployment": deployment}
+    fields.update({key: int(fields[key]) for key in _WHOLE_NUMBER_JIRA_KEYS if key in fields})
     token = env.get("JIRA_API_TOKEN")
-    user = env.get("JIRA_USER") or table.get("user") or None
-    return JiraSettings(**plain, user=user, token=Secret(token) if token else None)
+    fields.update(user=env.get("JIRA_USER") or table.get("user"), token=Secret(token) if token else None)
+    return JiraSettings(**fields)
 
 
 def _find_config_file(named: Path | None) -> Path | None:
@@ -279,7 +277,9 @@ def _cloud_id(url: str | None, configured: str | None) -> str | None:
     return cloud_id
 
 
-def _checked_url(url: str) -> str:
+def _checked_url(url: str | None) -> str | None:
+    if url is None:
+        return None
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigurationError("JIRA_URL must be the site's base URL, e.g. https://your-site.atlassian.net")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -32,12 +31,7 @@ def load_ticket_file(path: Path) -> Ticket:
     return ticket_from_rest(data, origin=str(path))
 
 
-@dataclass(frozen=True)
-class IssueKeyRef:
-    key: str  # a ticket to fetch from the configured Jira
-
-
-TicketRef = IssueKeyRef | Path
+TicketRef = str | Path  # an issue key, of a ticket to fetch from the configured Jira, or a ticket file
 
 
 def parse_ticket_ref(text: str, *, jira_url: str | None) -> TicketRef:
@@ -45,9 +39,9 @@ def parse_ticket_ref(text: str, *, jira_url: str | None) -> TicketRef:
     accepted only for the configured site: credentials go to JIRA_URL, whatever a link names."""
     candidate = text.strip()
     if ISSUE_KEY.fullmatch(candidate):
-        return IssueKeyRef(candidate.upper())
+        return candidate.upper()
     if candidate.startswith(("http://", "https://")):
-        return IssueKeyRef(_key_from_browse_url(candidate, jira_url))
+        return _key_from_browse_url(candidate, jira_url)
     path = Path(candidate)
     is_file = os.path.isfile(path)  # os.path's are False for a name unusable as a path (too long, ...)
     exists = is_file or os.path.exists(path)

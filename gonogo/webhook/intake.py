@@ -51,7 +51,7 @@ def delivery_id(headers: Mapping[str, str]) -> tuple[str, bool]:
     return f"gonogo-{uuid.uuid4()}", False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Intake:
     """`classify` is `gonogo.webhook.classify.classify` with the site's filters and fields;
     `arrived` is told of each delivery (see `gonogo.webhook.worker.Workers.delivery_arrived`)."""

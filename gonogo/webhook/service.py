@@ -4,7 +4,8 @@
 threads consume the queue. `worker` is the same workers without HTTP, on Redis. uvicorn owns
 SIGTERM/SIGINT in `serve`: it finishes the requests in flight; then the workers stop, and what they
 had not settled stays queued. Slow or half-sent headers are a reverse proxy's job
-(docs/webhook-service.md); TCP keep-alive ends connections whose peer vanished.
+(docs/webhook-service.md); uvicorn bounds connections, header size and HTTP keep-alive; TCP
+keep-alive ends connections whose peer vanished, so half-open connections cannot pile up.
 """
 
 from __future__ import annotations
@@ -148,7 +149,13 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
             label_prefix=settings.jira.label_prefix,
             decision_fields=decision_fields(assessor.field_map),
         )
-        intake = Intake(webhook, queue, workers.metrics, classify=decide, arrived=workers.delivery_arrived)
+        intake = Intake(
+            settings=webhook,
+            queue=queue,
+            metrics=workers.metrics,
+            classify=decide,
+            arrived=workers.delivery_arrived,
+        )
         app = create_app(intake=intake, health=workers.health)
         ready = {"host": webhook.host, "port": webhook.port, "path": webhook.path}
         ready |= {"queue": webhook.queue.kind, "workers": webhook.workers, "open_files_limit": descriptors}
@@ -228,6 +235,7 @@ def serve(app: Any, listening: socket.socket, *, max_connections: int, grace_sec
         http="h11",
         limit_concurrency=max_connections,  # beyond it, uvicorn answers 503
         h11_max_incomplete_event_size=16 * 1024,  # request line and headers
+        timeout_keep_alive=5,  # an idle connection is closed: part of the half-open guarantee
         timeout_graceful_shutdown=grace_seconds,
     )
     original = {sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGINT, signal.SIGTERM)}

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from gonogo.core.errors import ConfigurationError, doubling
-from gonogo.redaction import REDACTOR
+from gonogo.redaction import remember
 from gonogo.sources.config import Secret, Settings
 from gonogo.webhook.classify import Filters
 
@@ -83,11 +83,20 @@ class WebhookSettings:
 _NESTED = frozenset({"credentials", "filters", "queue", "retry"})
 
 
-def webhook_settings(settings: Settings, environ: Mapping[str, str], **flags: Any) -> WebhookSettings:
-    """Combine the `[webhook]` table, the environment and the command line's flags, named as the
-    fields they set (host, port, workers, allow_unauthenticated; None: not given). Flags win."""
+def webhook_settings(
+    settings: Settings,
+    environ: Mapping[str, str],
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    workers: int | None = None,
+    allow_unauthenticated: bool | None = None,
+) -> WebhookSettings:
+    """Combine the `[webhook]` table, the environment and the command line's flags (None: not
+    given). Flags win."""
     table: Mapping[str, Any] = settings.webhook
     chosen = {f.name: table[f.name] for f in fields(WebhookSettings) if f.name in table.keys() - _NESTED}
+    flags = {"host": host, "port": port, "workers": workers, "allow_unauthenticated": allow_unauthenticated}
     chosen |= {name: value for name, value in flags.items() if value not in (None, "")}
     result = WebhookSettings(
         **chosen,
@@ -152,7 +161,7 @@ def _secret(settings: Settings, environ: Mapping[str, str], variable: str, key: 
             ) from None
         if not text:
             raise ConfigurationError(f"[webhook].{key} {path} is empty: put the secret in it")
-    REDACTOR.remember(text)
+    remember(text)
     return Secret(text)
 
 

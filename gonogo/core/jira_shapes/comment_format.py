@@ -1,5 +1,6 @@
 """The verdict comment: its format (ADF on Cloud over REST v3, wiki markup on Data Center over v2,
-decided from the configuration alone: no `serverInfo` round-trip), its body, what publishing did."""
+decided from the configuration alone: no `serverInfo` round-trip, see `JiraSettings.comment_format`),
+its body, what publishing did."""
 
 from __future__ import annotations
 
@@ -54,12 +55,6 @@ class CommentBody:
 
 def is_cloud_host(url: str | None) -> bool:
     return (urlsplit(url or "").hostname or "").lower().endswith(CLOUD_HOST_SUFFIXES)
-
-
-def comment_format(*, deployment: str, url: str | None, api_version: int | None) -> CommentFormat:
-    """ADF on Cloud unless `api_version` is 2; wiki markup on Data Center (see the module)."""
-    cloud = deployment == "cloud" or (deployment == "auto" and is_cloud_host(url))
-    return CommentFormat.ADF if api_version == 3 or (cloud and api_version != 2) else CommentFormat.WIKI
 
 
 class CommentAction(StrEnum):

@@ -50,29 +50,27 @@ def site_fields_from(listing: Any) -> list[SiteField]:
 def editable_fields_from(editmeta: Any) -> dict[str, SiteField]:
     """`GET issue/KEY/editmeta`'s fields by id, with the option texts of select fields."""
     fields = editmeta.get("fields") if isinstance(editmeta, dict) else None
-    editable: dict[str, SiteField] = {}
-    for field_id, item in (fields or {}).items():
-        if not isinstance(item, dict):
-            continue
-        allowed = item.get("allowedValues")
-        options = tuple(
-            str(value["value"])
-            for value in (allowed if isinstance(allowed, list) else [])
-            if isinstance(value, dict) and isinstance(value.get("value"), str)
-        )
-        editable[str(field_id)] = _site_field({"id": field_id, **item}, options=options)
-    return editable
+    return {
+        str(field_id): _site_field({"id": field_id, **item})
+        for field_id, item in (fields or {}).items()
+        if isinstance(item, dict)
+    }
 
 
-def _site_field(item: Mapping[str, Any], *, options: tuple[str, ...] = ()) -> SiteField:
+def _site_field(item: Mapping[str, Any]) -> SiteField:
     schema: dict[str, Any] = item["schema"] if isinstance(item.get("schema"), dict) else {}
     items = schema.get("items")
+    allowed = item.get("allowedValues")  # a select's options: on the edit screen, not in `GET field`
     return SiteField(
         id=str(item["id"]),
         name=str(item.get("name") or item["id"]),
         type=str(schema.get("type", "any")),
         items=str(items) if items else None,
-        options=options,
+        options=tuple(
+            str(value["value"])
+            for value in (allowed if isinstance(allowed, list) else [])
+            if isinstance(value, dict) and isinstance(value.get("value"), str)
+        ),
     )
 
 

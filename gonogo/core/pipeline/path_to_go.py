@@ -254,7 +254,8 @@ class _Search:
             needed = SiteOption(needed, site_text=set_to) if set_to != needed else needed
         if isinstance(current, str) and name in self.current_texts:
             current = SiteOption(current, site_text=self.current_texts[name])
-        return Fix(name, label, current, needed, set_to, spec.actor if spec else None)
+        actor = spec.actor if spec else None
+        return Fix(property=name, field=label, current=current, needed=needed, set_to=set_to, actor=actor)
 
     def clearing_changes(self, rules: Sequence[Rule], inputs: Mapping[str, Any]) -> dict[str, Any]:
         """For each input the rules depend on, the nearest value after which all hold; most direct first."""

@@ -115,9 +115,14 @@ def _edits(
     by_field: dict[str, Edit] = {}  # each field's first value before, last after, and its editors
     for entry in histories:
         who = (entry.author.name or None) if entry.author else None
-        for prop, item in _changes_to(sources, specs, entry, change):
+        for prop, item in _changes_between_verdicts(sources, specs, entry, change):
             edit = by_field.get(prop) or Edit(
-                prop, sources[prop].field_name, item.before, "", (), specs[prop].actor
+                property=prop,
+                field=sources[prop].field_name,
+                before=item.before,
+                after="",
+                by=(),
+                actor=specs[prop].actor,
             )
             editors = edit.by + ((who,) if who and who not in edit.by else ())  # each once, in order
             by_field[prop] = replace(edit, after=item.after, by=editors)
@@ -130,7 +135,7 @@ def _edits(
     )
 
 
-def _changes_to(
+def _changes_between_verdicts(
     sources: Mapping[str, Source], specs: Collection[str], entry: History, change: VerdictChange
 ) -> list[tuple[str, FieldChange]]:
     """The entry's changes to the properties' fields (by id or case-folded name), each with its property,

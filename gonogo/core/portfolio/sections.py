@@ -10,7 +10,6 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from enum import StrEnum
 from typing import Any
 
 from gonogo.core.pipeline.decisions import BidDecision, DecisionRecord, is_against
@@ -27,25 +26,20 @@ MIN_BIDS = 5
 BAND_WIDTH = 20  # score bands 0-19, 20-39, ..., 80-100
 
 
-class VerdictSource(StrEnum):
-    """Where a closed bid's verdict comes from."""
-
-    HISTORY = "history"  # the last verdict gonogo recorded before the ticket closed
-    ASSESSED = "assessed"  # no history: a fresh assessment of the ticket's final fields
-
-
 @dataclass(frozen=True)
 class ClosedBid:
-    """A closed ticket with the verdict it had before closing and how the bid ended."""
+    """A closed ticket's row with the verdict it had before closing: the last one gonogo recorded
+    (`from_history`), else, with no history before that, a fresh assessment of its final fields."""
 
-    key: str
-    outcome: str  # one of OUTCOMES
+    row: Row
     verdict: Verdict
     score: int | None
-    source: VerdictSource
-    rules: tuple[RuleRef, ...]
-    values: Mapping[str, float]
-    decision: DecisionRecord | None = None  # the bid decision recorded on the ticket
+    from_history: bool
+
+    @property
+    def outcome(self) -> str:
+        """How the bid ended: one of OUTCOMES."""
+        return self.row.outcome if self.row.outcome in OUTCOMES else "none"
 
 
 def closed_bids(rows: Iterable[Row]) -> list[ClosedBid]:
@@ -54,17 +48,11 @@ def closed_bids(rows: Iterable[Row]) -> list[ClosedBid]:
     for row in rows:
         if row.verdict is None:
             continue
-        stored = row.history
-        entry = verdict_on(stored, row.closed) if row.closed is not None else (stored[-1] if stored else None)
-        verdict, score, source = (
-            (row.verdict, row.score, VerdictSource.ASSESSED)
-            if entry is None
-            else (entry.verdict, entry.score, VerdictSource.HISTORY)
-        )
-        outcome = row.outcome if row.outcome in OUTCOMES else "none"
-        bids.append(
-            ClosedBid(row.key, outcome, verdict, score, source, row.failed_rules, row.values, row.decision)
-        )
+        entry = verdict_on(row.history, row.closed or date.max)
+        if entry is None:
+            bids.append(ClosedBid(row, row.verdict, row.score, from_history=False))
+        else:
+            bids.append(ClosedBid(row, entry.verdict, entry.score, from_history=True))
     return bids
 
 
@@ -73,11 +61,12 @@ def outcomes_section(
 ) -> dict[str, Any]:
     """Outcomes by verdict, win rate by score band and per failed or waived rule, and suggestions."""
     bounds = dict.fromkeys(bound for c in checklists for rule in c.rules for bound in rule.bounds)
+    from_history = sum(b.from_history for b in bids)
     return {
         "min_bids": MIN_BIDS,
         "closed": len(bids),
-        "from_history": sum(b.source is VerdictSource.HISTORY for b in bids),
-        "assessed": sum(b.source is VerdictSource.ASSESSED for b in bids),
+        "from_history": from_history,
+        "assessed": len(bids) - from_history,
         "overall": win_rate(Counter(b.outcome for b in bids)),
         "by_verdict": [{"verdict": v.value, **tally(b for b in bids if b.verdict is v)} for v in WORST_FIRST],
         "by_band": [
@@ -88,33 +77,33 @@ def outcomes_section(
             }
             for low, high in score_bands(BAND_WIDTH)
         ],
-        "by_rule": sorted(_by_rule(bids, checklists), key=lambda r: (-r["decided"], -r["total"], r["rule"])),
+        "by_rule": sorted(_by_rule(bids), key=lambda r: (-r["decided"], -r["total"], r["rule"])),
         "suggestions": suggestions(bids, list(bounds), thresholds),
         "bids": [
             {
-                "key": b.key,
+                "key": b.row.key,
                 "outcome": b.outcome,
                 "verdict": b.verdict.value,
                 "score": b.score,
-                "source": b.source.value,
+                "source": "history" if b.from_history else "assessed",
             }
             for b in bids
         ],
     }
 
 
-def _by_rule(bids: Sequence[ClosedBid], checklists: Sequence[Checklist]) -> list[dict[str, Any]]:
+def _by_rule(bids: Sequence[ClosedBid]) -> list[dict[str, Any]]:
     """Each rule failed or waived on some closed bid, with how those bids ended."""
+    rules = {rule.ref: rule for bid in bids for rule in bid.row.failed_rules}
     return [
         {
             "rule": ref,
             "title": rule.title,
-            "problem": rule.failed_label,
+            "problem": rule.problem,
             "severity": rule.severity.value,
-            **tally(hit),
+            **tally(bid for bid in bids if any(failed.ref == ref for failed in bid.row.failed_rules)),
         }
-        for ref, rule in ((f"{c.id}/{r.id}", r) for c in checklists for r in c.rules)
-        if (hit := [b for b in bids if any(failed.ref == ref for failed in b.rules)])
+        for ref, rule in rules.items()
     ]
 
 
@@ -132,9 +121,9 @@ def suggestions(
 
 def _suggestion(bound: Bound, current: float, bids: Sequence[ClosedBid]) -> dict[str, Any] | None:
     decided = [
-        (b.values[bound.property], b.outcome)
+        (b.row.values[bound.property], b.outcome)
         for b in bids
-        if b.outcome in ("won", "lost") and bound.property in b.values
+        if b.outcome in ("won", "lost") and bound.property in b.row.values
     ]
     sign = 1 if bound.keyword in ("minimum", "exclusiveMinimum") else -1  # an upper bound turned lower
     wins = [sign * value for value, outcome in decided if outcome == "won"]
@@ -277,12 +266,13 @@ def decisions_section(portfolio: Portfolio) -> dict[str, Any]:
     GO): the verdict before closing in an outcomes run, else today's."""
     bids = closed_bids(portfolio.rows) if portfolio.outcomes is not None else None
     judged = (
-        [(bid.key, bid.verdict, bid.decision) for bid in bids]
+        [(bid.row, bid.verdict) for bid in bids]
         if bids is not None
-        else [(row.key, row.verdict, row.decision) for row in portfolio.rows if row.verdict is not None]
+        else [(row, row.verdict) for row in portfolio.rows if row.verdict is not None]
     )
     by_verdict = {
-        v: _decisions_beside(v, [d for _, verdict, d in judged if verdict is v]) for v in WORST_FIRST
+        v: _decisions_beside(v, [row.decision for row, verdict in judged if verdict is v])
+        for v in WORST_FIRST
     }
     return {
         "tickets": len(judged),
@@ -292,7 +282,7 @@ def decisions_section(portfolio: Portfolio) -> dict[str, Any]:
         "by_verdict": list(by_verdict.values()),
         "items": [
             {
-                "key": key,
+                "key": row.key,
                 "verdict": verdict.value,
                 "decision": d.decision.value,
                 "by": d.by,
@@ -301,8 +291,8 @@ def decisions_section(portfolio: Portfolio) -> dict[str, Any]:
                 "against_verdict": is_against(d.decision, verdict),
                 "on_older_facts": d.older_facts is not None,
             }
-            for key, verdict, d in judged
-            if d is not None
+            for row, verdict in judged
+            if (d := row.decision) is not None
         ],
         "outcomes": None if bids is None else _decision_outcomes(bids),
     }
@@ -323,7 +313,7 @@ def _decision_outcomes(bids: list[ClosedBid]) -> dict[str, Any]:
     """How closed bids ended by verdict and decision ("none": no decision an owner recorded)."""
 
     def ended(verdict: Verdict, decision: BidDecision | None) -> dict[str, Any]:
-        return tally(bid for bid in bids if bid.verdict is verdict and _owned(bid.decision) is decision)
+        return tally(bid for bid in bids if bid.verdict is verdict and _owned(bid.row.decision) is decision)
 
     return {
         "bids_against_no_go": ended(Verdict.NO_GO, BidDecision.BID),

@@ -27,7 +27,7 @@ from redis.lock import Lock
 from redis.retry import Retry
 
 from gonogo.core.errors import ConfigurationError
-from gonogo.redaction import REDACTOR
+from gonogo.redaction import remember_url_password
 from gonogo.webhook.queue.base import Claimed, DeadLetter, Job, QueueBase, QueueUnavailable
 from gonogo.webhook.settings import QueueSettings
 
@@ -59,7 +59,7 @@ class RedisQueue(QueueBase):
     ) -> None:
         super().__init__(clock)
         url = settings.redis_url.reveal()
-        REDACTOR.remember_url_password(url)
+        remember_url_password(url)
         # Short timeouts, no retries inside the client: a Redis that never answers costs a delivery
         # its 503 within 2 s; the workers retry on their own terms.
         timeouts = {"socket_connect_timeout": 1.0, "socket_timeout": 1.5, "health_check_interval": 30}
