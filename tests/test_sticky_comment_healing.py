@@ -203,15 +203,14 @@ def test_a_pointer_a_person_turned_to_their_own_comment_is_healed_and_their_comm
 ) -> None:
     with running_server(deployment="Cloud", comment_permission=permission) as jira:
         seed(jira, "BID-1", "doomed")
-        env = env_for(jira)
-        assert gonogo("check", "BID-1", "--today", TODAY, env=env).exit_code == 12
+        assert check(gonogo, jira, "BID-1").exit_code == 12
         (ours,) = jira.comments("BID-1")
         words = "my own notes, please keep"
         theirs = jira.add_comment("BID-1", words, properties=MARK if marked else None)
         forged = {**jira.issue_properties("BID-1")[PROPERTY], "commentId": theirs["id"], "seal": "0" * 32}
         jira.set_issue_property("BID-1", PROPERTY, {**forged, "verdict": "go"})
         jira.clear_requests()
-        run = gonogo("check", "BID-1", "--today", TODAY, env=env)
+        run = check(gonogo, jira, "BID-1")
         assert run.exit_code == 12, run.stderr
         by_id = {c["id"]: c for c in jira.comments("BID-1")}
         assert by_id[theirs["id"]]["body"] == words
@@ -221,7 +220,7 @@ def test_a_pointer_a_person_turned_to_their_own_comment_is_healed_and_their_comm
         assert not any(r.path.endswith(f"/comment/{theirs['id']}") for r in edits)
         assert theirs["id"] not in json.dumps([r.body for r in edits], default=str)
         jira.clear_requests()
-        assert "unchanged" in gonogo("check", "BID-1", "--today", TODAY, env=env).stdout
+        assert "unchanged" in check(gonogo, jira, "BID-1").stdout
         assert [r.method for r in jira.requests] == ["GET"]  # healed: sealed again, one GET
 
 
@@ -230,7 +229,7 @@ def test_gonogo_s_own_sealed_pointer_costs_no_extra_request_when_the_verdict_cha
 ) -> None:
     seed(jira, "BID-1", "doomed")
     env = env_for(jira)
-    assert gonogo("check", "BID-1", "--today", TODAY, env=env).exit_code == 12
+    assert check(gonogo, jira, "BID-1").exit_code == 12
     assert jira.issue_properties("BID-1")[PROPERTY]["seal"]
     jira.clear_requests()
     assert gonogo("check", "BID-1", "--today", "2026-11-21", env=env).exit_code == 12
@@ -242,9 +241,9 @@ def test_an_unchanged_check_that_deleted_a_duplicate_says_so_in_its_output_and_j
 ) -> None:
     seed(jira, "BID-1", "doomed")
     env = env_for(jira)
-    assert gonogo("check", "BID-1", "--today", TODAY, env=env).exit_code == 12
+    assert check(gonogo, jira, "BID-1").exit_code == 12
     duplicate = jira.add_comment("BID-1", "a late duplicate", author=BOT_USER, properties=MARK)
-    text = gonogo("check", "BID-1", "--today", TODAY, env=env)
+    text = check(gonogo, jira, "BID-1")
     assert "nothing was written" not in text.stdout
     assert f"Deleted 1 duplicate gonogo comment: {duplicate['id']}." in text.stdout
     duplicate = jira.add_comment("BID-1", "another", author=BOT_USER, properties=MARK)
