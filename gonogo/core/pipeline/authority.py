@@ -1,8 +1,5 @@
-"""Who acted for the bid, when, and whether they may (waiver approvers, decision owners).
-
-A list of who may act holds account ids, user names and `group:NAME`; an empty list means anyone.
-Group membership comes in as a function, asked once per group.
-"""
+"""Who acted for the bid, when, and whether they may (waiver approvers, decision owners): a list of who
+may act holds account ids, user names and `group:NAME` (an empty list: anyone)."""
 
 from __future__ import annotations
 
@@ -11,7 +8,6 @@ from datetime import datetime
 
 from gonogo.core.jira_shapes.changelog import (
     History,
-    LabelAdded,
     LaterChange,
     Person,
     creation,
@@ -56,12 +52,12 @@ def named(entries: Sequence[str], histories: Iterable[History]) -> tuple[str, ..
     )
 
 
-def at_creation(ticket: Ticket) -> LabelAdded | None:
+def at_creation(ticket: Ticket) -> History | None:
     """The issue's creation, when the change history is whole: what set a value no entry changed."""
     return creation(ticket.fields) if is_complete(ticket.changelog) else None
 
 
-def labels_with_origin(ticket: Ticket, histories: Iterable[History]) -> list[tuple[str, LabelAdded | None]]:
+def labels_with_origin(ticket: Ticket, histories: Iterable[History]) -> list[tuple[str, History | None]]:
     """The ticket's labels, each with who added it and when (the creation, for one no entry added)."""
     labels = ticket.fields.get("labels")
     if not isinstance(labels, list):

@@ -1,9 +1,6 @@
-"""Waivers: a team accepting a known risk on one ticket, visibly, with an approver, a reason and an end.
-
-A waiver is a label `gonogo-waive-RULE[-until-YYYY-MM-DD]` plus the waiver-reason field. It counts
-only when an approver added it, ends `max_days` after (or on its until date), and lapses when a
-field its rule reads changes after approval. Every waiver is shown with what became of it.
-"""
+"""Waivers: a team accepting a known risk on one ticket, visibly: a label `gonogo-waive-RULE[-until-DATE]`
+plus the waiver-reason field. It counts only when an approver added it, ends `max_days` after (or on its
+until date), and lapses when a field its rule reads changes after approval."""
 
 from __future__ import annotations
 
@@ -13,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
-from gonogo.core.jira_shapes.changelog import History, LabelAdded, LaterChange
+from gonogo.core.jira_shapes.changelog import History, LaterChange
 from gonogo.core.pipeline.authority import (
     GroupMembers,
     change_after,
@@ -74,13 +71,13 @@ class Waiver:
     label: str
     target: str  # "rule" or "checklist.rule"
     reason: str | None
-    added: LabelAdded | None = None
+    added: History | None = None  # the change history's entry that added it
     until: date | None = None
     bad_until: str | None = None  # the until text when it is not a date
 
     @property
     def by(self) -> str | None:
-        return self.added.by.name if self.added and self.added.by else None
+        return self.added.author.name if self.added and self.added.author else None
 
     def matches(self, checklist: str, rule: str) -> bool:
         return self.target in (rule, f"{checklist}.{rule}")
@@ -143,9 +140,9 @@ def rule_on(
     if refused is not None:
         return WaiverRuling(WaiverStatus.REFUSED, refused=refused)
     added = waiver.added
-    if not may_act(added.by if added else None, context.policy.approvers, context.group_members):
+    if not may_act(added.author if added else None, context.policy.approvers, context.group_members):
         return WaiverRuling(WaiverStatus.NOT_APPROVED, approvers=context.named_approvers())
-    moment = added.on if added else None
+    moment = added.created if added else None
     approved_on = moment.date() if moment else None
     expires_on = expiry(approved_on, waiver.until, context.policy.max_days)
     capped = waiver.until is not None and expires_on is not None and expires_on < waiver.until
@@ -179,11 +176,10 @@ def _refusal(waiver: Waiver, *, missing: bool, is_blocker: bool, policy: WaiverP
 def expiry(approved_on: date | None, until: date | None, max_days: int) -> date | None:
     """The last day a waiver applies: its until date, at most max_days after approval; None: no limit."""
     capped = approved_on + timedelta(days=max_days) if approved_on is not None and max_days > 0 else None
-    limits = [d for d in (until, capped) if d is not None]
-    return min(limits) if limits else None
+    return min((d for d in (until, capped) if d is not None), default=None)
 
 
-def _waiver(label: str, reason: str | None, added: LabelAdded | None) -> Waiver:
+def _waiver(label: str, reason: str | None, added: History | None) -> Waiver:
     target = label[len(LABEL_PREFIX) :]
     match = _UNTIL.match(target)
     if match is None:
