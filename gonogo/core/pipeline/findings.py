@@ -1,8 +1,5 @@
-"""Run checklists over a proposal: findings with their evidence, then the verdict.
-
-Every finding carries the properties it looked at and where each came from: a verdict nobody can
-check should not be trusted. A finding keeps its rule and the ticket's values; the words are the renderer's.
-"""
+"""Run checklists over a proposal: findings with their evidence (a verdict nobody can check should not be
+trusted: each property looked at, and where it came from), then the verdict; the words are the renderer's."""
 
 from __future__ import annotations
 
@@ -222,35 +219,23 @@ def _findings(
     """Every rule's finding, waivers applied, each with the label that would waive it (if any would)."""
     rule_ids = Counter(rule.id for checklist in applicable for rule in checklist.rules)
     evidence = cache(partial(_evidence, proposal=proposal, vocabulary=vocabulary))  # once a property
-    policy = waivers.policy
-    # No label where no waiver would be honoured: a show-stopper (unless allowed), no reason field.
-    reason_missing = policy.require_reason and "waiver_reason" in proposal.unrecorded
+    # No label where no waiver would be honoured: no reason field to give the reason in.
+    reason_missing = waivers.policy.require_reason and "waiver_reason" in proposal.unrecorded
     found = []
     for checklist in applicable:
         for rule in checklist.rules:
             seen = tuple(map(evidence, read_from(rule.uses, vocabulary)))
-            finding = _apply_waivers(_finding(checklist.id, rule, proposal, seen), labels, waivers)
-            # Nothing to waive until the data is given, nor where no waiver is honoured.
-            waivable = not finding.unconfirmed and not reason_missing
             target = rule.id if rule_ids[rule.id] == 1 else f"{checklist.id}.{rule.id}"
-            if waivable and (rule.severity is not Severity.BLOCKER or policy.allow_blockers):
-                finding = replace(finding, waiver_label=f"{LABEL_PREFIX}{target}")
-            found.append(finding)
+            label = None if reason_missing else f"{LABEL_PREFIX}{target}"
+            found.append(_apply_waivers(_finding(checklist.id, rule, proposal, seen), labels, waivers, label))
     return tuple(found)
 
 
 def unrecorded_that_matter(assessment: Assessment) -> list[Finding]:
     """Rules not run for lack of a field on the site whose failing could change the verdict."""
     verdict = assessment.verdict
-    return [
-        f
-        for f in assessment.findings
-        if f.unrecorded
-        and (
-            (f.rule.severity is Severity.BLOCKER and verdict is not Verdict.NO_GO)
-            or (f.rule.severity is Severity.MAJOR and verdict is Verdict.GO)
-        )
-    ]
+    could = {Severity.BLOCKER: verdict is not Verdict.NO_GO, Severity.MAJOR: verdict is Verdict.GO}
+    return [f for f in assessment.findings if f.unrecorded and could.get(f.rule.severity, False)]
 
 
 def coverage(findings: Sequence[Finding]) -> Coverage:
@@ -260,37 +245,37 @@ def coverage(findings: Sequence[Finding]) -> Coverage:
     return Coverage(assessed=sum(f.outcome in ran and not f.unconfirmed for f in judging), total=len(judging))
 
 
-def _apply_waivers(finding: Finding, waivers: Sequence[Waiver], context: WaiverContext) -> Finding:
+def _apply_waivers(
+    finding: Finding, waivers: Sequence[Waiver], context: WaiverContext, label: str | None
+) -> Finding:
     """A failed finding waived when an approved, current waiver names its rule; missing information is
-    never waived: accepting a risk needs knowing what the risk is."""
+    never waived: accepting a risk needs knowing what the risk is. `label` would waive it: kept unless
+    its data is still to be given or it is a show-stopper [waivers] does not let anyone waive."""
+    blocker = finding.rule.severity is Severity.BLOCKER
+    if finding.unconfirmed or (blocker and not context.policy.allow_blockers):
+        label = None
     waiver = next((w for w in waivers if w.matches(finding.checklist, finding.rule.id)), None)
     if waiver is None:
-        return finding
+        return replace(finding, waiver_label=label)
     ruling = rule_on(
         waiver,
         missing=finding.outcome is FindingStatus.MISSING or finding.unconfirmed,
-        is_blocker=finding.rule.severity is Severity.BLOCKER,
+        is_blocker=blocker,
         fields={e.field_id: e.label for e in finding.evidence if e.field_id is not None},
         context=context,
     )
     waived = ruling.applies and finding.outcome is FindingStatus.FAILED
-    return replace(
-        finding,
-        waiver=waiver,
-        waiver_ruling=ruling,
-        outcome=FindingStatus.WAIVED if waived else finding.outcome,
-    )
+    outcome = FindingStatus.WAIVED if waived else finding.outcome
+    return replace(finding, waiver=waiver, waiver_ruling=ruling, outcome=outcome, waiver_label=label)
 
 
 def bid_score(findings: Sequence[Finding]) -> int | None:
     """0-100: the weight of passed rules over all that judge the bid and were decided or lack data (an
     unknown is no strength; a waiver keeps the risk). None when no check could run: a score of missing
     data alone would rank an empty ticket below a NO-GO."""
-    if not coverage(findings).assessed:
-        return None
     counted = [f for f in findings if f.outcome is not FindingStatus.SKIPPED and f.judges]
     total = sum(f.rule.weight for f in counted)
-    if not total:
+    if not total or not coverage(findings).assessed:
         return None
     return round(100 * sum(f.rule.weight for f in counted if f.outcome is FindingStatus.PASSED) / total)
 
@@ -300,17 +285,24 @@ def _finding(checklist: str, rule: Rule, proposal: Proposal, seen: tuple[Evidenc
     present = {name: proposal.values[name] for name in rule.uses if name in proposal.values}
     complete = len(present) == len(rule.uses)
     unrecorded = tuple(e.property for e in seen if e.property in proposal.unrecorded)
+    # A derived value can be absent although everything it is computed from is known (no
+    # margin on a zero budget): nothing to ask the customer, so the rule does not apply.
+    empty = [e.label for e in seen if e.value is None and not e.derived]
+    # A placeholder ("TBD") is someone saying it is not known yet: always worth the question.
+    held = any(e.placeholder is not None for e in seen)
     if complete:
         # A rule that asks turns its failure into a question (docs/checklists.md, "when_failed").
         failed = FindingStatus.MISSING if rule.asks else FindingStatus.FAILED
         outcome = FindingStatus.PASSED if rule.holds(present) else failed
     elif unrecorded:
         outcome = FindingStatus.SKIPPED  # nobody can answer: the site has no field for it
+    elif empty and rule.missing_is_condition and not held:  # empty data is a condition: a failed major
+        title = f"Not yet confirmed: {rule.title} ({' and '.join(empty)} left empty)"
+        as_condition = replace(rule, severity=Severity.MAJOR, failed_title=title, failed_label=title)
+        return Finding(checklist, as_condition, FindingStatus.FAILED, seen)
     else:
-        incomplete = _incomplete(rule, seen)
-        if incomplete is None:
-            return _unconfirmed(checklist, rule, seen)
-        outcome = incomplete
+        asked = (rule.ask_when_missing and empty) or held
+        outcome = FindingStatus.MISSING if asked else FindingStatus.SKIPPED
     # A question about values the ticket has quotes them; a missing value has none to quote.
     quotes = complete and outcome is not FindingStatus.PASSED
     return Finding(
@@ -321,26 +313,6 @@ def _finding(checklist: str, rule: Rule, proposal: Proposal, seen: tuple[Evidenc
         quoted={name: proposal.evidence_value(name) for name in rule.quotes} if quotes else None,
         unrecorded=unrecorded if outcome is FindingStatus.SKIPPED else (),
     )
-
-
-def _incomplete(rule: Rule, seen: Sequence[Evidence]) -> FindingStatus | None:
-    """The outcome of a rule lacking data; None when an empty field is a condition to confirm."""
-    # A derived value can be absent although everything it is computed from is known (no
-    # margin on a zero budget): nothing to ask the customer, so the rule does not apply.
-    asks = any(e.value is None and not e.derived for e in seen)
-    # A placeholder ("TBD") is someone saying it is not known yet: always worth the question.
-    held = any(e.placeholder is not None for e in seen)
-    if asks and rule.missing_is_condition and not held:
-        return None
-    return FindingStatus.MISSING if (rule.ask_when_missing and asks) or held else FindingStatus.SKIPPED
-
-
-def _unconfirmed(checklist_id: str, rule: Rule, evidence: tuple[Evidence, ...]) -> Finding:
-    """A rule whose empty data is a condition (when_missing "condition"): a failed major, titled as such."""
-    empty = [e.label for e in evidence if e.value is None and not e.derived]
-    title = f"Not yet confirmed: {rule.title} ({' and '.join(empty)} left empty)"
-    as_condition = replace(rule, severity=Severity.MAJOR, failed_title=title, failed_label=title)
-    return Finding(checklist_id, as_condition, FindingStatus.FAILED, evidence)
 
 
 def _not_resting_on_doubt(findings: tuple[Finding, ...], vocabulary: Vocabulary) -> tuple[Finding, ...]:
