@@ -1,8 +1,5 @@
-"""Checklists' rules: the model, thresholds resolved, conditions checked and compiled once.
-
-`gonogo checklists lint` and a check share these checks, so a file that lints loads. Reading the
-files is `gonogo.sources.checklists`.
-"""
+"""Checklists' rules: the model, thresholds resolved, conditions checked and compiled once. `gonogo
+checklists lint` and a check share these checks, so a file that lints loads (files: `gonogo.sources`)."""
 
 from __future__ import annotations
 
@@ -96,11 +93,9 @@ class Checklist:
     source: Path
 
     def applies_to(self, *, project: str, issue_type: str | None) -> bool:
-        if self.projects and project not in self.projects:
-            return False
-        return not self.issue_types or (
-            issue_type is not None and issue_type.casefold() in {t.casefold() for t in self.issue_types}
-        )
+        types = {t.casefold() for t in self.issue_types}
+        of_type = not types or (issue_type is not None and issue_type.casefold() in types)
+        return of_type and (not self.projects or project in self.projects)
 
 
 @dataclass(frozen=True)
@@ -231,9 +226,7 @@ def _compile_rules(
     problems: list[Problem] = []
     seen: set[str] = set()
     for raw in checklist_file.data["rules"]:
-        messages: list[str] = []
-        if raw["id"] in seen:
-            messages.append("duplicate rule id; give each rule its own id")
+        messages = ["duplicate rule id; give each rule its own id"] if raw["id"] in seen else []
         seen.add(raw["id"])
         rule = _compile_rule(raw, thresholds, known_properties, messages, validator)
         problems += [Problem(checklist_file.path, f"rule {raw['id']}", m) for m in messages]
@@ -322,11 +315,9 @@ COMMON_CONDITIONS = Draft202012Validator(
 
 
 def check_condition(condition: Any) -> None:
-    """Raise jsonschema.SchemaError, with the meta-schema's message, for an invalid condition.
-
-    The draft 2020-12 meta-schema costs about 0.35 ms a condition, the most of a 400-rule check; the
-    common keywords' rules alone (COMMON_CONDITIONS) cost a tenth and never accept what it refuses.
-    """
+    """Raise jsonschema.SchemaError, with the meta-schema's message, for an invalid condition. The draft
+    2020-12 meta-schema costs about 0.35 ms a condition, the most of a 400-rule check; the common keywords'
+    rules alone (COMMON_CONDITIONS) cost a tenth and never accept what it refuses."""
     if not COMMON_CONDITIONS.is_valid(condition):
         Draft202012Validator.check_schema(condition)
 
