@@ -1,9 +1,6 @@
-"""Path to GO: the smallest set of changes to the ticket's inputs after which the verdict is GO.
-
-Asked of the real compiled rules over re-derived properties, so it cannot drift from the checklists.
-Only editable inputs are searched (the deadline, never `days_to_deadline`); missing information is
-listed with `needed` None. The path is searched in gonogo's vocabulary, among the options the site's
-field can hold, and each change is put in the site's words (field names, option texts, who can act).
+"""Path to GO: the smallest set of changes to the ticket's editable inputs after which the verdict is GO,
+asked of the real compiled rules over re-derived properties (it cannot drift from the checklists), among
+the options the site's fields can hold, each change in the site's words; missing information: `needed` None.
 """
 
 from __future__ import annotations
@@ -24,7 +21,6 @@ from gonogo.core.vocabulary import PropertySpec, Vocabulary, option_key
 _MAX_STEPS = 20  # more changes than this is not a path anybody follows
 _DATE_REACH_DAYS = 3650
 _NUMBER_REACH = 10**12  # the farthest a number is moved: beyond any contract value or effort
-_ABSENT = object()
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")  # a needed date, as the search writes it; not an option
 
 
@@ -100,11 +96,9 @@ def find_path(
 
 
 class Rejudge:
-    """The findings of every rule on changed inputs, judging again only the rules the change touches.
-
-    A rule reading no input that differs from the previous call keeps its finding, unless it shares
-    a value with a rule that asks (which may put it in doubt): those are judged every time.
-    """
+    """The findings of every rule on changed inputs, judging again only the rules the change touches: a
+    rule reading no input that differs from the previous call keeps its finding, unless it shares a value
+    with a rule that asks (which may put it in doubt): those are judged every time."""
 
     def __init__(self, reassess: Reassess, checklists: Sequence[Checklist], vocabulary: Vocabulary) -> None:
         self._reassess = reassess
@@ -116,28 +110,23 @@ class Rejudge:
             name for c in checklists for rule in c.rules if rule.asks for name in self._reads[id(rule)]
         }
         self._always = {key for key, reads in self._reads.items() if reads & doubtable}
-        self._inputs: Mapping[str, Any] | None = None
+        self._inputs: dict[str, tuple[type, Any]] | None = None
         self._findings: dict[str, Finding] = {}
 
     def __call__(self, inputs: Mapping[str, Any]) -> list[Finding]:
-        before = self._inputs
-        changed = None if before is None else {n for n in {*inputs, *before} if _differs(n, inputs, before)}
+        # Each value with its type: 1, 1.0 and true are told apart, as JSON Schema does.
+        typed, before = {name: (type(value), value) for name, value in inputs.items()}, self._inputs
+        changed = None if before is None else {n for n in {*typed, *before} if typed.get(n) != before.get(n)}
         touched = tuple(
             replace(c, rules=tuple(r for r in c.rules if self._touches(r, changed))) for c in self._checklists
         )
         for finding in self._reassess(inputs, touched).findings:
             self._findings[finding.ref] = finding
-        self._inputs = dict(inputs)
+        self._inputs = typed
         return list(self._findings.values())
 
     def _touches(self, rule: Rule, changed: set[str] | None) -> bool:
         return changed is None or id(rule) in self._always or not self._reads[id(rule)].isdisjoint(changed)
-
-
-def _differs(name: str, one: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
-    """Whether a value changed: 1, 1.0 and true are told apart, as JSON Schema does."""
-    value, before = one.get(name, _ABSENT), other.get(name, _ABSENT)
-    return type(value) is not type(before) or value != before
 
 
 @dataclass(frozen=True)
@@ -392,11 +381,8 @@ def _probe(passes: Callable[[int], bool], reach: int) -> int | None:
 
 def _readable(number: int | float, *, up: bool) -> int | float:
     """Three significant figures, rounded away from the failing side: 540,001 → 541,000."""
-    if abs(number) < 1000:
-        return math.ceil(number) if up else math.floor(number)
-    step = 10 ** (int(math.log10(abs(number))) - 2)
-    rounded = (math.ceil if up else math.floor)(number / step) * step
-    return int(rounded)
+    step = 1 if abs(number) < 1000 else 10 ** (int(math.log10(abs(number))) - 2)
+    return int((math.ceil if up else math.floor)(number / step) * step)
 
 
 def site_options(
