@@ -1,14 +1,12 @@
-"""From Jira field values to a proposal: the plain, typed properties that checklists test.
-
-A value that cannot be used is not guessed at: it is left out and its problem recorded, so the
-verdict becomes NEEDS INFO rather than a GO on bad data. Every value keeps where it came from.
-"""
+"""From Jira field values to a proposal: the plain, typed properties that checklists test. A value that
+cannot be used is not guessed at: it is left out and its problem recorded (NEEDS INFO, not GO on bad data)."""
 
 from __future__ import annotations
 
 import math
 import re
 from collections.abc import Callable, Collection, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -26,6 +24,7 @@ _NUMBER_TEXT = re.compile(
     r"[ \u00a0]*(?:%|[€$£¥]|[A-Z]{3})?"
 )
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+_DATETIME_FORMATS = ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S")
 _GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(?P<sep>[,'_ \u00a0\u202f])\d{3}(?:(?P=sep)\d{3})*(?:\.\d+)?")
 
 
@@ -183,7 +182,11 @@ def normalise(
             raise ValueError(f"expected text, found {_describe(value)}")
         if not spec.enum:
             return text.strip()
-        member = aliases.get(option_key(text)) or _enum_member(text, spec)
+        # Case, spaces and punctuation do not matter: `Time and Materials` is `time-and-materials`.
+        member = aliases.get(option_key(text)) or canonical_option(text)
+        if member not in spec.enum:
+            choices = f"{', '.join(spec.enum)} (or name it in [values.{spec.name}])"
+            raise ValueError(f"{_describe(text)} is not one of: {choices}")
         # The site's own words are what its readers know: "Time and materials", not the value.
         return SiteOption(member, site_text=text.strip()) if text.strip() != member else member
     return value
@@ -296,31 +299,15 @@ def _within_limits(number: int | float, spec: PropertySpec) -> int | float:
 
 
 def _date(value: Any) -> str:
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return date.fromisoformat(text[:10]).isoformat() if len(text) == 10 else _datetime(text)
-        except ValueError:
-            pass
-    raise ValueError(f"expected a date like 2027-01-31, found {_describe(value)}")
-
-
-def _datetime(text: str) -> str:
-    for pattern in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"):
-        try:
+    text = value.strip() if isinstance(value, str) else ""
+    for pattern in () if len(text) == 10 else _DATETIME_FORMATS:
+        with suppress(ValueError):
             return datetime.strptime(text, pattern).date().isoformat()
-        except ValueError:
-            continue
-    return datetime.fromisoformat(text).date().isoformat()
-
-
-def _enum_member(text: str, spec: PropertySpec) -> str:
-    """Match Jira's option text to a vocabulary value: case, spaces and punctuation do not matter."""
-    if (canonical := canonical_option(text)) in spec.enum:
-        return canonical
-    raise ValueError(
-        f"{_describe(text)} is not one of: {', '.join(spec.enum)} (or name it in [values.{spec.name}])"
-    )
+    try:
+        day = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text).date()
+    except ValueError:
+        raise ValueError(f"expected a date like 2027-01-31, found {_describe(value)}") from None
+    return day.isoformat()
 
 
 def canonical_option(text: str) -> str:
