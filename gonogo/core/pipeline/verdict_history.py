@@ -1,18 +1,15 @@
-"""A ticket's verdict history, kept in gonogo's issue property ("pointer"), and its latest change.
-
-Jira returns the property with the ticket and every search page, so reading it costs no request.
-An entry is added only when the verdict or score changes, and MAX_ENTRIES bound it far below
-Jira's 32 KB limit.
-"""
+"""A ticket's verdict history, kept in gonogo's issue property ("pointer"; Jira returns it with the ticket
+and every search page, so reading it costs no request), and its latest change. An entry is added only
+when the verdict or score changes, and MAX_ENTRIES bound it far below Jira's 32 KB limit."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from gonogo.core.jira_shapes.changelog import FieldChange, History
+from gonogo.core.jira_shapes.changelog import History
 from gonogo.core.pipeline.proposal import Source
 from gonogo.core.pipeline.verdict import Verdict
 from gonogo.core.vocabulary import Vocabulary
@@ -112,10 +109,16 @@ def _edits(
     change: VerdictChange, histories: Iterable[History], sources: Mapping[str, Source], vocabulary: Vocabulary
 ) -> tuple[Edit, ...]:
     specs = vocabulary.properties
+    ids = {s.field_id: prop for prop, s in sources.items() if s.field_id and prop in specs}
+    names = {s.field_name.casefold(): prop for prop, s in sources.items() if prop in specs}
     by_field: dict[str, Edit] = {}  # each field's first value before, last after, and its editors
-    for entry in histories:
+    # The edits from the old verdict's last day to the new one's first, to fields by id or case-folded name.
+    between = (e for e in histories if e.created and change.before_on <= e.created.date() <= change.on)
+    for entry in between:
         who = (entry.author.name or None) if entry.author else None
-        for prop, item in _changes_between_verdicts(sources, specs, entry, change):
+        for item in entry.changes:
+            if (prop := ids.get(item.field_id or "") or names.get(item.field.casefold())) is None:
+                continue
             edit = by_field.get(prop) or Edit(
                 property=prop,
                 field=sources[prop].field_name,
@@ -133,19 +136,6 @@ def _edits(
         for edit in by_field.values()
         if edit.before != edit.after
     )
-
-
-def _changes_between_verdicts(
-    sources: Mapping[str, Source], specs: Collection[str], entry: History, change: VerdictChange
-) -> list[tuple[str, FieldChange]]:
-    """The entry's changes to the properties' fields (by id or case-folded name), each with its property,
-    if it was made from the old verdict's last day to the new one's first."""
-    if entry.created is None or not change.before_on <= entry.created.date() <= change.on:
-        return []
-    ids = {s.field_id: prop for prop, s in sources.items() if s.field_id and prop in specs}
-    names = {s.field_name.casefold(): prop for prop, s in sources.items() if prop in specs}
-    found = ((ids.get(c.field_id or "") or names.get(c.field.casefold()), c) for c in entry.changes)
-    return [(prop, change) for prop, change in found if prop is not None]
 
 
 def verdict_on(history: Sequence[HistoryEntry], day: date) -> HistoryEntry | None:
