@@ -1,10 +1,6 @@
-"""The digest of what a verdict comment is made from, kept in the ticket's pointer beside the comment.
-
-A `report --post` re-run whose digest is unchanged would write the same comment, so it skips the
-costly part (the path to GO and the rendering). It covers the inputs, not the output: the proposal,
-the site's options, what the judging made of them that day, and the configuration's fingerprint.
-The comment's own digest (`gonogo.jira.comment_plan.comment_digest`) still decides every write.
-"""
+"""The digest of what a verdict comment is made from (the proposal, the site's options, the judging of
+that day, the configuration's fingerprint), kept in the ticket's pointer: a `report --post` re-run whose
+digest is unchanged skips the path to GO and the rendering. The comment's own digest decides every write."""
 
 from __future__ import annotations
 

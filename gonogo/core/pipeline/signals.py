@@ -1,9 +1,6 @@
-"""Text signals: what a proposal's own words say, as properties the rules test like any other.
-
-A pattern counts only in a sentence no `unless` pattern matches and no negation stands right before
-it. A signal that fires keeps the sentence it rests on, so every finding from text can quote it.
-Plain patterns, on purpose: deterministic, explainable in the checklist itself, offline.
-"""
+"""Text signals: what a proposal's own words say, as properties the rules test like any other. A pattern
+counts only in a sentence no `unless` pattern matches and no negation stands right before it; a signal
+keeps the sentence it fired on, to quote. Plain patterns, on purpose: deterministic, explainable, offline."""
 
 from __future__ import annotations
 
