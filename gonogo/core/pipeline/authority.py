@@ -22,10 +22,10 @@ GROUP_PREFIX = "group:"
 
 GroupMembers = Callable[[str], frozenset[str]]
 """A group name → the ids of its members (account ids, user names, keys), case-folded."""
+Labelled = tuple[str, History | None]  # a label and the history entry that added it (None: not known)
 
 
 def groups_in(entries: Sequence[str]) -> tuple[str, ...]:
-    """The Jira groups named as `group:NAME`."""
     return tuple(e[len(GROUP_PREFIX) :] for e in entries if e.startswith(GROUP_PREFIX))
 
 
@@ -57,7 +57,7 @@ def at_creation(ticket: Ticket) -> History | None:
     return creation(ticket.fields) if is_complete(ticket.changelog) else None
 
 
-def labels_with_origin(ticket: Ticket, histories: Iterable[History]) -> list[tuple[str, History | None]]:
+def labels_with_origin(ticket: Ticket, histories: Iterable[History]) -> list[Labelled]:
     """The ticket's labels, each with who added it and when (the creation, for one no entry added)."""
     labels = ticket.fields.get("labels")
     if not isinstance(labels, list):

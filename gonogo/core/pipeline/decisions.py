@@ -11,14 +11,7 @@ from enum import StrEnum
 
 from gonogo.core.jira_shapes.changelog import History, LaterChange, last_change
 from gonogo.core.jira_shapes.verdict_labels import DEFAULT_LABEL_PREFIX
-from gonogo.core.pipeline.authority import (
-    GroupMembers,
-    at_creation,
-    change_after,
-    labels_with_origin,
-    may_act,
-    named,
-)
+from gonogo.core.pipeline.authority import GroupMembers, Labelled, at_creation, change_after, may_act, named
 from gonogo.core.pipeline.proposal import Proposal
 from gonogo.core.pipeline.ticket import Ticket
 from gonogo.core.pipeline.verdict import Verdict
@@ -73,8 +66,6 @@ class DecisionRecord:
 
 @dataclass(frozen=True)
 class DecisionContext:
-    """What a decision is read with besides the ticket."""
-
     policy: DecisionPolicy = field(default_factory=DecisionPolicy)
     label_prefix: str = DEFAULT_LABEL_PREFIX
     group_members: GroupMembers | None = None  # None: groups cannot be looked up (a ticket file)
@@ -117,17 +108,18 @@ def decision_changed(items: Iterable[object], label_prefix: str, fields: Iterabl
 def decision_on(
     ticket: Ticket,
     proposal: Proposal,
+    labels: Iterable[Labelled],
+    histories: Sequence[History],
+    context: DecisionContext,
     *,
     verdict: Verdict,
     facts: Mapping[str, str],
-    histories: Sequence[History],
-    context: DecisionContext,
 ) -> DecisionRecord | None:
     """The ticket's latest recorded decision, on older facts when a field in `facts` changed since."""
     wanted = decision_labels(context.label_prefix)
     found: list[_Recording] = [
         (wanted[label.casefold()], DecisionSource.LABEL, label, added)
-        for label, added in labels_with_origin(ticket, histories)
+        for label, added in labels
         if label.casefold() in wanted
     ]
     # The decision field's value, with the last change that set it (or the creation, if none did).

@@ -12,9 +12,10 @@ from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
 from gonogo.core.errors import ConfigurationError
+from gonogo.core.pipeline.authority import labels_with_origin
 from gonogo.core.pipeline.decisions import DecisionContext, DecisionRecord, decision_on
 from gonogo.core.pipeline.proposal import Proposal, Quote
-from gonogo.core.pipeline.rules import Checklist, Rule, Severity
+from gonogo.core.pipeline.rules import TEXT_PREFIX, Checklist, Rule, Severity
 from gonogo.core.pipeline.ticket import Ticket
 from gonogo.core.pipeline.verdict import Verdict, decide
 from gonogo.core.pipeline.verdict_history import VerdictChange
@@ -89,10 +90,8 @@ class Finding:
     @property
     def waiver_not_applied(self) -> bool:
         """A waiver names this rule but does not take its effect away: refused, unapproved, ended."""
-        ruling, outcome = self.waiver_ruling, self.outcome
-        return bool(
-            ruling and not ruling.applies and outcome in (FindingStatus.FAILED, FindingStatus.MISSING)
-        )
+        counts = self.outcome in (FindingStatus.FAILED, FindingStatus.MISSING)
+        return counts and self.waiver_ruling is not None and not self.waiver_ruling.applies
 
     @property
     def inputs(self) -> list[str]:
@@ -105,8 +104,9 @@ class Finding:
 
     @property
     def judges(self) -> bool:
-        """Counts in the score: not an "is it known?" check (asks for data) nor of text alone (flags)."""
-        return not self.rule.asks_only_if_known and not self.rule.reads_only_text
+        """Counts in the score: not an "is it known?" check (asks for data) nor one of text signals alone (a
+        description with no red flag is no strength)."""
+        return not self.rule.asks_only_if_known and not all(n.startswith(TEXT_PREFIX) for n in self.rule.uses)
 
 
 @dataclass(frozen=True)
@@ -177,8 +177,9 @@ def evaluate(
             f"{ticket.issue_type or 'unknown'}): a verdict without checks would be a guess; "
             "check the checklists' applies_to and [checklists].disable"
         )
+    origins = labels_with_origin(ticket, waivers.histories)  # read once, for waivers and the decision
     # A string property: normalised to text or left out, never another type.
-    labels = waivers_on(ticket, waivers.histories, reason=proposal.values.get("waiver_reason"))
+    labels = waivers_on(origins, reason=proposal.values.get("waiver_reason"))
     findings = _not_resting_on_doubt(_findings(applicable, proposal, vocabulary, labels, waivers), vocabulary)
     missing = _missing_information(findings, vocabulary)
     failed = Counter(f.rule.severity for f in findings if f.outcome is FindingStatus.FAILED)
@@ -188,6 +189,9 @@ def evaluate(
         failed_majors=failed[Severity.MAJOR],
     )
     facts = {e.field_id: e.label for f in findings for e in f.evidence if e.field_id is not None}
+    decision = decision_on(
+        ticket, proposal, origins, waivers.histories, decisions, verdict=verdict, facts=facts
+    )
     return Assessment(
         ticket_key=ticket.key,
         ticket_id=ticket.id,
@@ -203,9 +207,7 @@ def evaluate(
         coverage=coverage(findings),
         thresholds=dict(proposal.thresholds),
         approvers=waivers.named_approvers(),
-        decision=decision_on(
-            ticket, proposal, verdict=verdict, facts=facts, histories=waivers.histories, context=decisions
-        ),
+        decision=decision,
     )
 
 
@@ -281,7 +283,6 @@ def bid_score(findings: Sequence[Finding]) -> int | None:
 
 
 def _finding(checklist: str, rule: Rule, proposal: Proposal, seen: tuple[Evidence, ...]) -> Finding:
-    """One rule on one proposal, given the evidence of each property it reads."""
     present = {name: proposal.values[name] for name in rule.uses if name in proposal.values}
     complete = len(present) == len(rule.uses)
     unrecorded = tuple(e.property for e in seen if e.property in proposal.unrecorded)
@@ -346,7 +347,6 @@ def read_from(names: Sequence[str], vocabulary: Vocabulary) -> list[str]:
 
 
 def _evidence(name: str, *, proposal: Proposal, vocabulary: Vocabulary) -> Evidence:
-    """A property as the rules saw it, and where it came from."""
     spec = vocabulary.properties.get(name)
     source = proposal.sources.get(name)
     label = source.field_name if source else (spec.label if spec else name)

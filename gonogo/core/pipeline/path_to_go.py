@@ -131,8 +131,6 @@ class Rejudge:
 
 @dataclass(frozen=True)
 class _Search:
-    """The assessment, its inputs, how to judge changed ones, and the site's words for the changes."""
-
     assessment: Assessment
     inputs: Mapping[str, Any]
     derive: Derive
@@ -205,22 +203,14 @@ class _Search:
         steps = []
         for name, needed in changes.items():
             cleared = [f for f in originally if name in self.sources(f.rule)]
-            instead = self.clearing_changes(
-                [f.rule for f in cleared], {**self.inputs, **_without(changes, name)}
-            )
-            steps.append(
-                Step(
-                    change=self.change(name, self.inputs.get(name), needed),
-                    rules=tuple(f.ref for f in cleared),
-                    alternatives=tuple(
-                        self.change(n, self.inputs.get(n), v) for n, v in instead.items() if n not in changes
-                    ),
-                )
-            )
+            rest = {**self.inputs, **_without(changes, name)}
+            instead = self.clearing_changes([f.rule for f in cleared], rest).items()
+            change = self.change(name, self.inputs.get(name), needed)
+            others = tuple(self.change(n, self.inputs.get(n), v) for n, v in instead if n not in changes)
+            steps.append(Step(change, tuple(f.ref for f in cleared), others))
         return steps
 
     def missing_steps(self) -> list[Step]:
-        """Each missing information is a step to provide it."""
         needing = [f for f in self.assessment.findings if f.outcome is FindingStatus.MISSING]
         return [
             Step(
@@ -270,14 +260,9 @@ class _Search:
 
     def sources(self, rule: Rule) -> list[str]:
         """The editable inputs a rule's properties come from: derived ones replaced by their sources."""
-        specs = self.vocabulary.properties
-        names = read_from(rule.uses, self.vocabulary)
+        specs = [self.vocabulary.properties.get(name) for name in read_from(rule.uses, self.vocabulary)]
         searchable = ("number", "integer", "date")
-        return [
-            n
-            for n in names
-            if n in specs and not specs[n].is_derived and (specs[n].type in searchable or specs[n].enum)
-        ]
+        return [s.name for s in specs if s and not s.is_derived and (s.type in searchable or s.enum)]
 
 
 def _without(changes: Mapping[str, Any], name: str) -> dict[str, Any]:
@@ -285,7 +270,6 @@ def _without(changes: Mapping[str, Any], name: str) -> dict[str, Any]:
 
 
 def _gates_first(findings: Iterable[Finding]) -> list[Finding]:
-    """The gates among the findings, blockers first."""
     return sorted(
         (f for f in findings if f.rule.severity is not Severity.MINOR),
         key=lambda f: f.rule.severity is not Severity.BLOCKER,
@@ -391,9 +375,7 @@ def site_options(
     """Vocabulary value → the site's text, for the values the site's field can hold: those its edit
     screen offers, or (not known) every value, as `[values]` (`table`) first spells it, or as gonogo does."""
     if offered is None:
-        spelled: dict[str, str] = {}
-        for text, value in table.items():
-            spelled.setdefault(value, " ".join(text.split()))
+        spelled = {value: " ".join(text.split()) for text, value in [*table.items()][::-1]}  # first wins
         return {value: spelled.get(value) or value.replace("-", " ").capitalize() for value in spec.enum}
     found: dict[str, str] = {}
     for text in offered:

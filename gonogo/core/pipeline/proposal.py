@@ -60,8 +60,6 @@ class Quote:
 
 @dataclass(frozen=True)
 class Source:
-    """Where a property's value came from: the Jira field's id and display name."""
-
     field_id: str | None
     field_name: str
 
@@ -111,9 +109,10 @@ def build_proposal(
         if field_id is None:
             continue
         raw = ticket.fields.get(field_id)
-        aliases = (option_aliases or {}).get(prop)
         try:
-            value = normalise(raw, spec, aliases=aliases, placeholder=vocabulary.placeholder)
+            value = normalise(
+                raw, spec, aliases=(option_aliases or {}).get(prop), placeholder=vocabulary.placeholder
+            )
         except ValueError as exc:
             problems[prop] = str(exc)
             if isinstance(exc, PlaceholderValue):
@@ -150,9 +149,7 @@ def resolve_field_ref(field_ref: str, *, names: Mapping[str, str], ids: Collecti
             f'{len(matches)} Jira fields are named "{field_ref}" ({", ".join(matches)}): '
             "map the property to one of these ids in [fields] of gonogo.toml"
         )
-    if matches:
-        return matches[0]
-    return {fid.casefold(): fid for fid in ids}.get(wanted)
+    return matches[0] if matches else {fid.casefold(): fid for fid in ids}.get(wanted)
 
 
 def normalise(
@@ -225,18 +222,15 @@ def derive(values: Mapping[str, Any], *, thresholds: Mapping[str, float], today:
         derived["days_to_deadline"] = (date.fromisoformat(deadline) - today).days
     effort = values.get("effort_days")
     if isinstance(effort, (int, float)):
-        per_hundred = thresholds["bid_days_per_100_effort_days"]
-        derived["bid_days_needed"] = max(
-            math.ceil(thresholds["min_bid_days"]), math.ceil(effort * per_hundred / 100)
-        )
+        needed = math.ceil(effort * thresholds["bid_days_per_100_effort_days"] / 100)
+        derived["bid_days_needed"] = max(math.ceil(thresholds["min_bid_days"]), needed)
     if "days_to_deadline" in derived and "bid_days_needed" in derived:
         derived["deadline_slack_days"] = derived["days_to_deadline"] - derived["bid_days_needed"]
     budget = values.get("budget")
     if isinstance(budget, (int, float)) and isinstance(effort, (int, float)) and effort > 0:
         derived["day_rate"] = budget / effort
         if budget > 0:
-            cost = effort * thresholds["cost_per_day"]
-            derived["margin_percent"] = (budget - cost) / budget * 100
+            derived["margin_percent"] = (budget - effort * thresholds["cost_per_day"]) / budget * 100
     months = values.get("delivery_months")
     if isinstance(effort, (int, float)) and isinstance(months, (int, float)) and months > 0:
         derived["team_size_needed"] = effort / (months * thresholds["working_days_per_month"])
@@ -246,8 +240,7 @@ def derive(values: Mapping[str, Any], *, thresholds: Mapping[str, float], today:
 def _unwrap(raw: Any) -> Any:
     """Reduce Jira's option/user/named objects to the text a person sees."""
     if isinstance(raw, list):
-        items = [_unwrap(item) for item in raw]
-        return [item for item in items if not _is_empty(item)]
+        return [item for item in map(_unwrap, raw) if not _is_empty(item)]
     if isinstance(raw, dict):
         for key in ("value", "displayName", "name"):
             if isinstance(raw.get(key), (str, int, float)) and not isinstance(raw.get(key), bool):

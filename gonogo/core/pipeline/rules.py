@@ -61,11 +61,6 @@ class Rule:
         """An "is it known?" check: it decides NEEDS INFO but says nothing about the bid (not scored)."""
         return isinstance(self.condition, dict) and set(self.condition) <= {"required"}
 
-    @property
-    def reads_only_text(self) -> bool:
-        """A check of text signals alone: a description with no red flag is no strength (not scored)."""
-        return all(name.startswith(TEXT_PREFIX) for name in self.uses)
-
     @cached_property
     def quotes(self) -> tuple[str, ...]:
         """The properties whose values its failed title quotes (thresholds are already filled in)."""
@@ -191,11 +186,11 @@ def properties_used(condition: Any) -> tuple[str, ...]:
             return
         for keyword in ("required", "properties", "dependentRequired", "dependentSchemas"):
             found.update(dict.fromkeys(schema.get(keyword, ())))
-        for keyword in _COMBINATORS:
-            for sub in schema.get(keyword, ()):
-                visit(sub)
-        for keyword in _SUBSCHEMA_KEYWORDS:
-            visit(schema.get(keyword))
+        for sub in [
+            *(s for k in _COMBINATORS for s in schema.get(k, ())),
+            *map(schema.get, _SUBSCHEMA_KEYWORDS),
+        ]:
+            visit(sub)
 
     visit(condition)
     return tuple(found)

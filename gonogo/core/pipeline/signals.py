@@ -65,8 +65,7 @@ def lint_signals(checklist_file: ChecklistFile, known_properties: Iterable[str])
 
 
 def signal_labels(files: Iterable[ChecklistFile]) -> dict[str, str]:
-    """The properties the files' signals set (rules in any checklist may test them), each with the
-    label of the first signal setting it."""
+    """The properties the files' signals set (any checklist's rules may test them), with the first label."""
     labels: dict[str, str] = {}
     for checklist_file in files:
         for raw in checklist_file.data.get("signals", ()):
@@ -76,16 +75,12 @@ def signal_labels(files: Iterable[ChecklistFile]) -> dict[str, str]:
 
 def read_signals(proposal: Proposal, signals: Sequence[Signal], vocabulary: Vocabulary) -> Proposal:
     """The proposal with every signal property set: true, with its sentence, where a signal fired."""
-    if not signals:
-        return proposal
-    values = dict(proposal.values)
-    quotes = dict(proposal.quotes)
+    values, quotes = dict(proposal.values), dict(proposal.quotes)
     for signal in signals:
-        values.setdefault(signal.property, False)
-        if values[signal.property] is True:
-            continue
-        quote = _find(signal, proposal, vocabulary)
-        if quote is not None:
+        # A property several signals set is true once one of them fires.
+        if values.setdefault(signal.property, False) is not True and (
+            quote := _find(signal, proposal, vocabulary)
+        ):
             values[signal.property] = True
             quotes[signal.property] = quote
     return replace(proposal, values=values, quotes=quotes)

@@ -20,8 +20,6 @@ MAX_ENTRIES = 20
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    """What a check concluded on a day."""
-
     on: date
     verdict: Verdict
     score: int | None

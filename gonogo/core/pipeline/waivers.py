@@ -5,21 +5,13 @@ until date), and lapses when a field its rule reads changes after approval."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
 from gonogo.core.jira_shapes.changelog import History, LaterChange
-from gonogo.core.pipeline.authority import (
-    GroupMembers,
-    change_after,
-    groups_in,
-    labels_with_origin,
-    may_act,
-    named,
-)
-from gonogo.core.pipeline.ticket import Ticket
+from gonogo.core.pipeline.authority import GroupMembers, Labelled, change_after, groups_in, may_act, named
 
 LABEL_PREFIX = "gonogo-waive-"
 POINTER_KEY = "waiverExpiresOn"  # in gonogo's issue property: the last day the ticket's waivers apply
@@ -103,8 +95,6 @@ class WaiverRuling:
 
 @dataclass(frozen=True)
 class WaiverContext:
-    """What a ruling depends on besides the waiver and the rule."""
-
     today: date
     policy: WaiverPolicy = field(default_factory=WaiverPolicy)
     histories: tuple[History, ...] = ()
@@ -115,19 +105,15 @@ class WaiverContext:
         return named(self.policy.approvers, self.histories)
 
 
-def waivers_on(ticket: Ticket, histories: Sequence[History], *, reason: str | None) -> tuple[Waiver, ...]:
-    """The waiver labels on a ticket, each with who added it and when (from the change history)."""
-    return tuple(
-        _waiver(label, reason, added)
-        for label, added in labels_with_origin(ticket, histories)
-        if is_waiver_label(label)
-    )
+def waivers_on(labels: Iterable[Labelled], *, reason: str | None) -> tuple[Waiver, ...]:
+    """The waiver labels among a ticket's labels (`labels_with_origin`), each with who added it and when."""
+    return tuple(_waiver(label, reason, added) for label, added in labels if is_waiver_label(label))
 
 
 def is_waiver_label(label: object) -> bool:
     """`gonogo-waive-` in any case, followed by a rule: the one rule for what counts as a waiver."""
     return (
-        isinstance(label, str) and label.lower().startswith(LABEL_PREFIX) and len(label) > len(LABEL_PREFIX)
+        isinstance(label, str) and len(label) > len(LABEL_PREFIX) and label.lower().startswith(LABEL_PREFIX)
     )
 
 
