@@ -84,8 +84,9 @@ def is_against(decision: BidDecision, verdict: Verdict) -> bool:
 
 def decision_labels(label_prefix: str) -> dict[str, BidDecision]:
     """The decision labels (case-folded) → what each records. Verdict labels off ("") keep gonogo's."""
-    prefix = label_prefix or DEFAULT_LABEL_PREFIX
-    return {f"{prefix}{_LABEL_STEM}{d.value}".casefold(): d for d in BidDecision}
+    return {
+        f"{label_prefix or DEFAULT_LABEL_PREFIX}{_LABEL_STEM}{d.value}".casefold(): d for d in BidDecision
+    }
 
 
 def decision_fields(field_map: Mapping[str, str]) -> frozenset[str]:
@@ -94,8 +95,7 @@ def decision_fields(field_map: Mapping[str, str]) -> frozenset[str]:
 
 
 def decision_changed(items: Iterable[object], label_prefix: str, fields: Iterable[str]) -> bool:
-    """Whether a webhook changelog adds or removes a decision label or changes the decision field or its
-    reason (by id or display name, any case)."""
+    """Whether a webhook changelog adds or removes a decision label or changes the decision or its reason."""
     labels, watched = decision_labels(label_prefix).keys(), {f.casefold() for f in fields}
     for item in (item for item in items if isinstance(item, dict)):
         names = {n.casefold() for n in (item.get("fieldId"), item.get("field")) if isinstance(n, str)}

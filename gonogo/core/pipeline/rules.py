@@ -383,11 +383,7 @@ def _substitute_thresholds(schema: Any, thresholds: Mapping[str, float], problem
 
 
 def _fill_placeholders(
-    text: str,
-    thresholds: Mapping[str, float],
-    problems: list[str],
-    *,
-    properties: Collection[str] = (),
+    text: str, thresholds: Mapping[str, float], problems: list[str], *, properties: Collection[str] = ()
 ) -> str:
     """Threshold values into a rule's prose; ticket values are left for `fill_values`."""
 

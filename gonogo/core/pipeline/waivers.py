@@ -48,10 +48,6 @@ class WaiverPolicy:
     max_days: int = DEFAULT_MAX_DAYS
 
     @property
-    def anyone_approves(self) -> bool:
-        return not self.approvers
-
-    @property
     def groups(self) -> tuple[str, ...]:
         return groups_in(self.approvers)
 
@@ -122,8 +118,7 @@ def rule_on(
 ) -> WaiverRuling:
     """Decide a waiver on a rule: refused, not approved, expired, lapsed by a change, or active (in that
     order). `missing`: the rule lacks data; `fields`: the Jira fields it reads, id → name."""
-    refused = _refusal(waiver, missing=missing, is_blocker=is_blocker, policy=context.policy)
-    if refused is not None:
+    if refused := _refusal(waiver, missing=missing, is_blocker=is_blocker, policy=context.policy):
         return WaiverRuling(WaiverStatus.REFUSED, refused=refused)
     added = waiver.added
     if not may_act(added.author if added else None, context.policy.approvers, context.group_members):
@@ -141,8 +136,7 @@ def rule_on(
     )
     if expires_on is not None and context.today > expires_on:
         return replace(ruling, status=WaiverStatus.EXPIRED)
-    lapse = change_after(context.histories, moment, fields) if moment else None
-    if lapse is not None:
+    if moment and (lapse := change_after(context.histories, moment, fields)):
         return replace(ruling, status=WaiverStatus.LAPSED_BY_CHANGE, lapse=lapse)
     return ruling
 
