@@ -286,24 +286,14 @@ def _finding(checklist: str, rule: Rule, proposal: Proposal, seen: tuple[Evidenc
     present = {name: proposal.values[name] for name in rule.uses if name in proposal.values}
     complete = len(present) == len(rule.uses)
     unrecorded = tuple(e.property for e in seen if e.property in proposal.unrecorded)
-    # A derived value can be absent although everything it is computed from is known (no
-    # margin on a zero budget): nothing to ask the customer, so the rule does not apply.
-    empty = [e.label for e in seen if e.value is None and not e.derived]
-    # A placeholder ("TBD") is someone saying it is not known yet: always worth the question.
-    held = any(e.placeholder is not None for e in seen)
     if complete:
         # A rule that asks turns its failure into a question (docs/checklists.md, "when_failed").
         failed = FindingStatus.MISSING if rule.asks else FindingStatus.FAILED
         outcome = FindingStatus.PASSED if rule.holds(present) else failed
     elif unrecorded:
         outcome = FindingStatus.SKIPPED  # nobody can answer: the site has no field for it
-    elif empty and rule.missing_is_condition and not held:  # empty data is a condition: a failed major
-        title = f"Not yet confirmed: {rule.title} ({' and '.join(empty)} left empty)"
-        as_condition = replace(rule, severity=Severity.MAJOR, failed_title=title, failed_label=title)
-        return Finding(checklist, as_condition, FindingStatus.FAILED, seen)
     else:
-        asked = (rule.ask_when_missing and empty) or held
-        outcome = FindingStatus.MISSING if asked else FindingStatus.SKIPPED
+        outcome, rule = _incomplete(rule, seen)
     # A question about values the ticket has quotes them; a missing value has none to quote.
     quotes = complete and outcome is not FindingStatus.PASSED
     return Finding(
@@ -314,6 +304,23 @@ def _finding(checklist: str, rule: Rule, proposal: Proposal, seen: tuple[Evidenc
         quoted={name: proposal.evidence_value(name) for name in rule.quotes} if quotes else None,
         unrecorded=unrecorded if outcome is FindingStatus.SKIPPED else (),
     )
+
+
+def _incomplete(rule: Rule, seen: Sequence[Evidence]) -> tuple[FindingStatus, Rule]:
+    """The outcome of a rule lacking data, and the rule as reported: one whose empty data is a condition
+    (when_missing "condition") is a failed major, titled as such."""
+    # A derived value can be absent although everything it is computed from is known (no
+    # margin on a zero budget): nothing to ask the customer, so the rule does not apply.
+    empty = [e.label for e in seen if e.value is None and not e.derived]
+    # A placeholder ("TBD") is someone saying it is not known yet: always worth the question.
+    held = any(e.placeholder is not None for e in seen)
+    if empty and rule.missing_is_condition and not held:
+        title = f"Not yet confirmed: {rule.title} ({' and '.join(empty)} left empty)"
+        return FindingStatus.FAILED, replace(
+            rule, severity=Severity.MAJOR, failed_title=title, failed_label=title
+        )
+    asked = (rule.ask_when_missing and empty) or held
+    return (FindingStatus.MISSING if asked else FindingStatus.SKIPPED), rule
 
 
 def _not_resting_on_doubt(findings: tuple[Finding, ...], vocabulary: Vocabulary) -> tuple[Finding, ...]:

@@ -4,12 +4,12 @@ when the verdict or score changes, and MAX_ENTRIES bound it far below Jira's 32 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from gonogo.core.jira_shapes.changelog import History
+from gonogo.core.jira_shapes.changelog import FieldChange, History
 from gonogo.core.pipeline.proposal import Source
 from gonogo.core.pipeline.verdict import Verdict
 from gonogo.core.vocabulary import Vocabulary
@@ -107,26 +107,18 @@ def _edits(
     change: VerdictChange, histories: Iterable[History], sources: Mapping[str, Source], vocabulary: Vocabulary
 ) -> tuple[Edit, ...]:
     specs = vocabulary.properties
-    ids = {s.field_id: prop for prop, s in sources.items() if s.field_id and prop in specs}
-    names = {s.field_name.casefold(): prop for prop, s in sources.items() if prop in specs}
     by_field: dict[str, Edit] = {}  # each field's first value before, last after, and its editors
-    # The edits from the old verdict's last day to the new one's first, to fields by id or case-folded name.
-    between = (e for e in histories if e.created and change.before_on <= e.created.date() <= change.on)
-    for entry in between:
-        who = (entry.author.name or None) if entry.author else None
-        for item in entry.changes:
-            if (prop := ids.get(item.field_id or "") or names.get(item.field.casefold())) is None:
-                continue
-            edit = by_field.get(prop) or Edit(
-                property=prop,
-                field=sources[prop].field_name,
-                before=item.before,
-                after="",
-                by=(),
-                actor=specs[prop].actor,
-            )
-            editors = edit.by + ((who,) if who and who not in edit.by else ())  # each once, in order
-            by_field[prop] = replace(edit, after=item.after, by=editors)
+    for who, prop, item in _changes_between_verdicts(change, histories, sources, specs):
+        edit = by_field.get(prop) or Edit(
+            property=prop,
+            field=sources[prop].field_name,
+            before=item.before,
+            after="",
+            by=(),
+            actor=specs[prop].actor,
+        )
+        editors = edit.by + ((who,) if who and who not in edit.by else ())  # each once, in order
+        by_field[prop] = replace(edit, after=item.after, by=editors)
     # Free text: that it changed is news, its words are not.
     prose = {name for name, spec in specs.items() if spec.type == "string" and not spec.enum}
     return tuple(
@@ -134,6 +126,21 @@ def _edits(
         for edit in by_field.values()
         if edit.before != edit.after
     )
+
+
+def _changes_between_verdicts(
+    change: VerdictChange, histories: Iterable[History], sources: Mapping[str, Source], specs: Collection[str]
+) -> Iterator[tuple[str | None, str, FieldChange]]:
+    """The changes from the old verdict's last day to the new one's first to the properties' fields (by id
+    or case-folded name), each with who made it and its property."""
+    ids = {s.field_id: prop for prop, s in sources.items() if s.field_id and prop in specs}
+    names = {s.field_name.casefold(): prop for prop, s in sources.items() if prop in specs}
+    for entry in histories:
+        if entry.created and change.before_on <= entry.created.date() <= change.on:
+            who = (entry.author.name or None) if entry.author else None
+            for item in entry.changes:
+                if prop := ids.get(item.field_id or "") or names.get(item.field.casefold()):
+                    yield who, prop, item
 
 
 def verdict_on(history: Sequence[HistoryEntry], day: date) -> HistoryEntry | None:
