@@ -12,7 +12,7 @@ from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
 from gonogo.core.errors import ConfigurationError
-from gonogo.core.pipeline.authority import labels_with_origin
+from gonogo.core.pipeline.authority import labels_with_origin, named
 from gonogo.core.pipeline.decisions import DecisionContext, DecisionRecord, decision_on
 from gonogo.core.pipeline.proposal import Proposal, Quote
 from gonogo.core.pipeline.rules import TEXT_PREFIX, Checklist, Rule, Severity
@@ -206,7 +206,7 @@ def evaluate(
         ),
         coverage=coverage(findings),
         thresholds=dict(proposal.thresholds),
-        approvers=waivers.named_approvers(),
+        approvers=named(waivers.policy.approvers, waivers.histories),
         decision=decision,
     )
 
@@ -256,8 +256,7 @@ def _apply_waivers(
     blocker = finding.rule.severity is Severity.BLOCKER
     if finding.unconfirmed or (blocker and not context.policy.allow_blockers):
         label = None
-    waiver = next((w for w in waivers if w.matches(finding.checklist, finding.rule.id)), None)
-    if waiver is None:
+    if (waiver := next((w for w in waivers if w.matches(finding.checklist, finding.rule.id)), None)) is None:
         return replace(finding, waiver_label=label)
     ruling = rule_on(
         waiver,
@@ -333,8 +332,6 @@ def _not_resting_on_doubt(findings: tuple[Finding, ...], vocabulary: Vocabulary)
         for name in f.inputs
         if vocabulary.properties[name].type != "boolean"  # what the text says is quoted, not doubted
     }
-    if not doubted:
-        return findings
     return tuple(
         replace(f, outcome=FindingStatus.SKIPPED, quoted=None, on_hold=f.outcome)
         if f.outcome in (FindingStatus.PASSED, FindingStatus.FAILED)
@@ -377,8 +374,7 @@ def _missing_information(
 ) -> tuple[MissingInformation, ...]:
     """What is missing, once per property however many rules need it; then each rule's doubt, under the
     first property it names, with the rule's fix as its question."""
-    needed_by: dict[str, list[str]] = {}
-    first: dict[str, Evidence] = {}
+    needed_by: dict[str, tuple[Evidence, list[str]]] = {}  # a property: its first evidence, the rules
     doubts: list[MissingInformation] = []
     for finding in findings:
         if finding.doubts:
@@ -398,10 +394,9 @@ def _missing_information(
         elif finding.outcome is FindingStatus.MISSING:
             for item in finding.missing:
                 if not item.derived:
-                    first.setdefault(item.property, item)
-                    needed_by.setdefault(item.property, []).append(finding.rule.id)
+                    needed_by.setdefault(item.property, (item, []))[1].append(finding.rule.id)
     order = list(vocabulary.properties)
-    ranked = sorted(first.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
+    ranked = sorted(needed_by.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
     return (
         *(
             MissingInformation(
@@ -411,10 +406,10 @@ def _missing_information(
                 question=spec.ask if (spec := vocabulary.properties.get(name)) and spec.ask else None,
                 about=spec.label if spec else name,
                 problem=item.problem,
-                needed_by=tuple(needed_by[name]),
+                needed_by=tuple(rules),
                 placeholder=item.placeholder,
             )
-            for name, item in ranked
+            for name, (item, rules) in ranked
         ),
         *doubts,
     )

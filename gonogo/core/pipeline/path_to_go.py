@@ -1,7 +1,6 @@
 """Path to GO: the smallest set of changes to the ticket's editable inputs after which the verdict is GO,
-asked of the real compiled rules over re-derived properties (it cannot drift from the checklists), among
-the options the site's fields can hold, each change in the site's words; missing information: `needed` None.
-"""
+asked of the real compiled rules (it cannot drift from the checklists), among the options the site's
+fields can hold, each change in the site's words; missing information is listed with `needed` None."""
 
 from __future__ import annotations
 
@@ -65,8 +64,9 @@ class PathToGo:
 
 Derive = Callable[[Mapping[str, Any]], Mapping[str, Any]]
 Reassess = Callable[[Mapping[str, Any], Sequence[Checklist]], Assessment]
-OptionTexts = Mapping[str, Mapping[str, str]]
-"""Property → vocabulary value → the site's text for it (only values the site can hold)."""
+OptionTexts = Mapping[
+    str, Mapping[str, str]
+]  # property → vocabulary value → the site's text (if it can hold it)
 
 
 def find_path(
@@ -147,11 +147,9 @@ class _Search:
         for _ in range(_MAX_STEPS):
             # What the ticket's own questions hold back is theirs to settle; on a changed ticket it counts.
             held = current is not self.assessment.findings
-            todo = [f for f in _blocking(current, held=held) if f.ref not in uncleared]
-            if not todo:
+            if not (todo := [f for f in _blocking(current, held=held) if f.ref not in uncleared]):
                 break
-            clearing = self.clearing_changes([todo[0].rule], {**self.inputs, **changes})
-            if not clearing:
+            if not (clearing := self.clearing_changes([todo[0].rule], {**self.inputs, **changes})):
                 uncleared.append(todo[0].ref)
                 continue
             name = next(iter(clearing))
@@ -288,22 +286,14 @@ def _blocking(findings: Sequence[Finding], *, held: bool = True) -> list[Finding
 
 
 def _nearest(value: Any, spec: PropertySpec, holds: Callable[[Any], bool]) -> Any:
-    if spec.type == "date":
-        start = date.fromisoformat(value)
-
-        def shifted(k: int) -> str | None:
-            try:
-                return (start + timedelta(days=k)).isoformat()
-            except OverflowError:  # beyond year 9999: no such date to propose
-                return None
-
-        offset = _nearest_offset(
-            lambda k: (moved := shifted(k)) is not None and holds(moved),
-            up=_DATE_REACH_DAYS,
-            down=_DATE_REACH_DAYS,
-        )
-        return None if offset is None else shifted(offset)
-    return _nearest_number(value, spec, holds)
+    if spec.type != "date":
+        return _nearest_number(value, spec, holds)
+    start = date.fromisoformat(value)
+    # A side reaching beyond year 1 or 9999 is not searched: there is no such date to propose.
+    up = _DATE_REACH_DAYS if (date.max - start).days >= _DATE_REACH_DAYS else 0
+    down = _DATE_REACH_DAYS if (start - date.min).days >= _DATE_REACH_DAYS else 0
+    offset = _nearest_offset(lambda k: holds((start + timedelta(days=k)).isoformat()), up=up, down=down)
+    return None if offset is None else (start + timedelta(days=offset)).isoformat()
 
 
 def _nearest_option(value: Any, options: Sequence[str], holds: Callable[[Any], bool]) -> str | None:
@@ -379,7 +369,6 @@ def site_options(
         return {value: spelled.get(value) or value.replace("-", " ").capitalize() for value in spec.enum}
     found: dict[str, str] = {}
     for text in offered:
-        value = aliases.get(option_key(text)) or canonical_option(text)
-        if value in spec.enum:
+        if (value := aliases.get(option_key(text)) or canonical_option(text)) in spec.enum:
             found.setdefault(value, text)
     return found

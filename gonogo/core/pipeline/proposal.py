@@ -198,8 +198,7 @@ def _without_placeholders(
         return not (option_key(item) in aliases or canonical_option(item) in (spec.enum if spec else ()))
 
     if isinstance(value, list):
-        kept = [item for item in value if not stands_in(item)]
-        if not kept:
+        if not (kept := [item for item in value if not stands_in(item)]):
             raise PlaceholderValue(", ".join(map(str, value)))
         return kept
     if stands_in(value):
@@ -259,8 +258,7 @@ def _number(value: Any, *, integer: bool) -> int | float:
     if isinstance(value, bool):
         raise ValueError(f"expected a number, found {_describe(value)}")
     if isinstance(value, str):
-        match = _NUMBER_TEXT.fullmatch(value.strip())
-        if match is None:
+        if (match := _NUMBER_TEXT.fullmatch(value.strip())) is None:
             raise ValueError(f"expected a number, found {_describe(value)}")
         number = match.group("number").rstrip(" \u00a0\u202f")  # "45 %": the space is not a separator
         if not (_PLAIN_NUMBER.fullmatch(number) or _GROUPED_NUMBER.fullmatch(number)):

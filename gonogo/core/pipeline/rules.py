@@ -136,8 +136,7 @@ def thresholds_in_force(
     """The defaults the vocabulary and the files declare, overridden by [thresholds] (an unknown name
     there is a typo to report)."""
     declared = {**vocabulary.thresholds, **{k: v for file in files for k, v in file.thresholds.items()}}
-    unknown = sorted(set(overrides) - set(declared))
-    if unknown:
+    if unknown := sorted(set(overrides) - set(declared)):
         raise ConfigurationError(
             f"[thresholds] in gonogo.toml names unknown threshold(s) {', '.join(unknown)}; "
             f"known: {', '.join(sorted(declared))}"
@@ -247,8 +246,7 @@ def _compile_rule(
     uses = properties_used(condition)
     if not uses:
         problems.append("condition names no property; use 'required' or 'properties'")
-    unknown = [name for name in uses if name not in known_properties]
-    if unknown:
+    if unknown := [name for name in uses if name not in known_properties]:
         problems.append(
             f"unknown property {', '.join(unknown)}: use one from the vocabulary (docs/configuration.md) "
             "or map it to a Jira field in [fields] of gonogo.toml"

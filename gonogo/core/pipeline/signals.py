@@ -54,8 +54,7 @@ def compile_signals(files: Iterable[ChecklistFile], known_properties: Iterable[s
     """Every signal the checklist files declare, or raise with every problem found."""
     known = set(known_properties)
     compiled = [_compile_file(checklist_file, known) for checklist_file in files]
-    problems = [problem for _, wrong in compiled for problem in wrong]
-    if problems:
+    if problems := [problem for _, wrong in compiled for problem in wrong]:
         raise ChecklistFileError(problems)
     return tuple(signal for found, _ in compiled for signal in found)
 
@@ -104,8 +103,7 @@ def _find(signal: Signal, proposal: Proposal, vocabulary: Vocabulary) -> Quote |
     for name in signal.fields:
         text = proposal.values.get(name)
         for sentence in sentences(text) if isinstance(text, str) else ():
-            match = signal.first_match(sentence)
-            if match is not None:
+            if (match := signal.first_match(sentence)) is not None:
                 about = signal.about
                 value = proposal.evidence_value(about) if about else None
                 return Quote(
@@ -150,8 +148,7 @@ def _compile_file(checklist_file: ChecklistFile, known: set[str]) -> tuple[list[
         patterns = _patterns(raw.get("patterns", ()), "patterns", messages)
         unless = _patterns(raw.get("unless", ()), "unless", messages)
         fields = tuple(raw.get("fields", DEFAULT_FIELDS))
-        unknown = [f for f in fields if f not in known]
-        if unknown:
+        if unknown := [f for f in fields if f not in known]:
             messages.append(
                 f"reads unknown field(s) {', '.join(unknown)}: map them in [fields] of gonogo.toml"
             )

@@ -60,9 +60,7 @@ class VerdictChange:
 def read_history(pointer: Any) -> tuple[HistoryEntry, ...]:
     """The entries in a pointer value, oldest first; anyone may edit it, so unreadable ones are skipped."""
     raw = pointer.get(HISTORY_KEY) if isinstance(pointer, Mapping) else None
-    if not isinstance(raw, list):
-        return ()
-    entries = (_entry(item) for item in raw[-MAX_ENTRIES:])
+    entries = map(_entry, raw[-MAX_ENTRIES:] if isinstance(raw, list) else ())
     return tuple(entry for entry in entries if entry is not None)
 
 

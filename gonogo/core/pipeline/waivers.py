@@ -81,7 +81,7 @@ class WaiverRuling:
     expires_on: date | None = None
     refused: Refusal | None = None  # why, when status is REFUSED
     lapse: LaterChange | None = None
-    approvers: tuple[str, ...] = ()  # who could approve it, when status is NOT_APPROVED (see named_approvers)
+    approvers: tuple[str, ...] = ()  # who could approve it, when status is NOT_APPROVED (display names)
     capped_until: date | None = None  # the label's own until date, when [waivers] max_days cut it short
 
     @property
@@ -95,10 +95,6 @@ class WaiverContext:
     policy: WaiverPolicy = field(default_factory=WaiverPolicy)
     histories: tuple[History, ...] = ()
     group_members: GroupMembers | None = None  # None: groups cannot be looked up (a ticket file)
-
-    def named_approvers(self) -> tuple[str, ...]:
-        """The approvers by the display names the history gives their ids; empty: anyone."""
-        return named(self.policy.approvers, self.histories)
 
 
 def waivers_on(labels: Iterable[Labelled], *, reason: str | None) -> tuple[Waiver, ...]:
@@ -122,7 +118,9 @@ def rule_on(
         return WaiverRuling(WaiverStatus.REFUSED, refused=refused)
     added = waiver.added
     if not may_act(added.author if added else None, context.policy.approvers, context.group_members):
-        return WaiverRuling(WaiverStatus.NOT_APPROVED, approvers=context.named_approvers())
+        return WaiverRuling(
+            WaiverStatus.NOT_APPROVED, approvers=named(context.policy.approvers, context.histories)
+        )
     moment = added.created if added else None
     approved_on = moment.date() if moment else None
     expires_on = expiry(approved_on, waiver.until, context.policy.max_days)
@@ -161,8 +159,7 @@ def expiry(approved_on: date | None, until: date | None, max_days: int) -> date 
 
 def _waiver(label: str, reason: str | None, added: History | None) -> Waiver:
     target = label[len(LABEL_PREFIX) :]
-    match = _UNTIL.match(target)
-    if match is None:
+    if (match := _UNTIL.match(target)) is None:
         return Waiver(label=label, target=target, reason=reason, added=added)
     text = match["date"]
     try:
