@@ -344,8 +344,7 @@ def _not_resting_on_doubt(findings: tuple[Finding, ...], vocabulary: Vocabulary)
 
 
 def read_from(names: Sequence[str], vocabulary: Vocabulary) -> list[str]:
-    """The properties behind `names`: a derived one preceded by what it is computed from, all the way
-    down (the order its evidence is shown in)."""
+    """The properties behind `names`, a derived one after its sources, all the way down (evidence order)."""
     order = vocabulary.with_sources
     return list(dict.fromkeys(item for name in names for item in order.get(name, (name,))))
 

@@ -133,8 +133,7 @@ class ChecklistFileError(ConfigurationError):
 def thresholds_in_force(
     files: Iterable[ChecklistFile], vocabulary: Vocabulary, overrides: Mapping[str, float]
 ) -> dict[str, float]:
-    """The defaults the vocabulary and the files declare, overridden by [thresholds] (an unknown name
-    there is a typo to report)."""
+    """The vocabulary's and the files' defaults, overridden by [thresholds] (an unknown name: a typo)."""
     declared = {**vocabulary.thresholds, **{k: v for file in files for k, v in file.thresholds.items()}}
     if unknown := sorted(set(overrides) - set(declared)):
         raise ConfigurationError(
@@ -258,19 +257,16 @@ def _compile_rule(
         failed_label = _PLACEHOLDER.sub(
             lambda m: "…" if m.group(2) is None else m.group(2).split("|")[-1], failed_title
         )
-    why = _fill_placeholders(raw["why"], thresholds, problems)
-    fix = _fill_placeholders(raw["fix"], thresholds, problems)
     severity = Severity(raw["severity"])
-    problems.extend(_contradictions(raw, severity))
-    return Rule(
+    rule = Rule(
         id=raw["id"],
         title=raw["title"],
         failed_title=failed_title,
         failed_label=failed_label,
         severity=severity,
         weight=int(raw.get("weight", _DEFAULT_WEIGHTS[severity])),
-        why=why,
-        fix=fix,
+        why=_fill_placeholders(raw["why"], thresholds, problems),
+        fix=_fill_placeholders(raw["fix"], thresholds, problems),
         uses=uses,
         ask_when_missing=raw.get("when_missing", "needs-info") == "needs-info",
         condition=condition,
@@ -279,6 +275,8 @@ def _compile_rule(
         missing_is_condition=raw.get("when_missing") == "condition",
         asks=raw.get("when_failed") == "ask",
     )
+    problems.extend(_contradictions(raw, severity))
+    return rule
 
 
 _SUBSCHEMA = {"$ref": "#"}

@@ -94,9 +94,8 @@ def change_with_edits(
     sources: Mapping[str, Source],
     vocabulary: Vocabulary,
 ) -> VerdictChange | None:
-    """The latest verdict change in the history plus today's check, with the edits behind it: those
-    from the old verdict's last day to the new one's first, less fields edited back to where they were.
-    `sources`: the Jira field each property comes from (the proposal's)."""
+    """The latest verdict change in the history plus today's check, with the edits behind it (less fields
+    edited back to where they were); `sources`: the Jira field each property comes from (the proposal's)."""
     change = latest_change(extended(history, today))
     return None if change is None else replace(change, edits=_edits(change, histories, sources, vocabulary))
 
