@@ -255,8 +255,6 @@ def _is_empty(value: Any) -> bool:
 
 
 def _number(value: Any, *, integer: bool) -> int | float:
-    if isinstance(value, bool):
-        raise ValueError(f"expected a number, found {_describe(value)}")
     if isinstance(value, str):
         if (match := _NUMBER_TEXT.fullmatch(value.strip())) is None:
             raise ValueError(f"expected a number, found {_describe(value)}")
@@ -265,16 +263,14 @@ def _number(value: Any, *, integer: bool) -> int | float:
             raise ValueError(f"{_describe(value)} is not a number gonogo can read unambiguously")
         value = float(re.sub(r"[,'_ \u00a0\u202f]", "", number))
     try:
-        finite = isinstance(value, (int, float)) and math.isfinite(value)
+        finite = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     except OverflowError:  # an integer too large for a float
         finite = False
     if not finite:
         raise ValueError(f"expected a number, found {_describe(value)}")
-    if integer:
-        if value != int(value):
-            raise ValueError(f"expected a whole number, found {value:g}")
-        return int(value)
-    return int(value) if float(value).is_integer() else float(value)
+    if integer and value != int(value):
+        raise ValueError(f"expected a whole number, found {value:g}")
+    return int(value) if integer or float(value).is_integer() else float(value)
 
 
 def _within_limits(number: int | float, spec: PropertySpec) -> int | float:
