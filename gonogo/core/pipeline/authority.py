@@ -47,9 +47,7 @@ def named(entries: Sequence[str], histories: Iterable[History]) -> tuple[str, ..
     `group:NAME` entries as they are. No request: only names the history already carries."""
     people = [h.author for h in histories if h.author is not None]
     names = {i.casefold(): person.name for person in people if person.name for i in person.ids}
-    return tuple(
-        entry if entry.startswith(GROUP_PREFIX) else names.get(entry.casefold(), entry) for entry in entries
-    )
+    return tuple(e if e.startswith(GROUP_PREFIX) else names.get(e.casefold(), e) for e in entries)
 
 
 def at_creation(ticket: Ticket) -> History | None:

@@ -84,9 +84,8 @@ def is_against(decision: BidDecision, verdict: Verdict) -> bool:
 
 def decision_labels(label_prefix: str) -> dict[str, BidDecision]:
     """The decision labels (case-folded) → what each records. Verdict labels off ("") keep gonogo's."""
-    return {
-        f"{label_prefix or DEFAULT_LABEL_PREFIX}{_LABEL_STEM}{d.value}".casefold(): d for d in BidDecision
-    }
+    prefix = label_prefix or DEFAULT_LABEL_PREFIX
+    return {f"{prefix}{_LABEL_STEM}{d.value}".casefold(): d for d in BidDecision}
 
 
 def decision_fields(field_map: Mapping[str, str]) -> frozenset[str]:

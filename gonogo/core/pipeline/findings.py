@@ -315,9 +315,8 @@ def _incomplete(rule: Rule, seen: Sequence[Evidence]) -> tuple[FindingStatus, Ru
     held = any(e.placeholder is not None for e in seen)
     if empty and rule.missing_is_condition and not held:
         title = f"Not yet confirmed: {rule.title} ({' and '.join(empty)} left empty)"
-        return FindingStatus.FAILED, replace(
-            rule, severity=Severity.MAJOR, failed_title=title, failed_label=title
-        )
+        rule = replace(rule, severity=Severity.MAJOR, failed_title=title, failed_label=title)
+        return FindingStatus.FAILED, rule
     asked = (rule.ask_when_missing and empty) or held
     return (FindingStatus.MISSING if asked else FindingStatus.SKIPPED), rule
 

@@ -64,9 +64,8 @@ class PathToGo:
 
 Derive = Callable[[Mapping[str, Any]], Mapping[str, Any]]
 Reassess = Callable[[Mapping[str, Any], Sequence[Checklist]], Assessment]
-OptionTexts = Mapping[
-    str, Mapping[str, str]
-]  # property → vocabulary value → the site's text (if it can hold it)
+# Property → vocabulary value → the site's text for it (only values the site can hold).
+OptionTexts = Mapping[str, Mapping[str, str]]
 
 
 def find_path(
@@ -101,14 +100,9 @@ class Rejudge:
     with a rule that asks (which may put it in doubt): those are judged every time."""
 
     def __init__(self, reassess: Reassess, checklists: Sequence[Checklist], vocabulary: Vocabulary) -> None:
-        self._reassess = reassess
-        self._checklists = checklists
-        self._reads = {
-            id(rule): set(read_from(rule.uses, vocabulary)) for c in checklists for rule in c.rules
-        }
-        doubtable = {
-            name for c in checklists for rule in c.rules if rule.asks for name in self._reads[id(rule)]
-        }
+        self._reassess, self._checklists = reassess, checklists
+        self._reads = {id(r): set(read_from(r.uses, vocabulary)) for c in checklists for r in c.rules}
+        doubtable = {name for c in checklists for r in c.rules if r.asks for name in self._reads[id(r)]}
         self._always = {key for key, reads in self._reads.items() if reads & doubtable}
         self._inputs: dict[str, tuple[type, Any]] | None = None
         self._findings: dict[str, Finding] = {}

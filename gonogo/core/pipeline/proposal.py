@@ -109,10 +109,9 @@ def build_proposal(
         if field_id is None:
             continue
         raw = ticket.fields.get(field_id)
+        aliases = (option_aliases or {}).get(prop)
         try:
-            value = normalise(
-                raw, spec, aliases=(option_aliases or {}).get(prop), placeholder=vocabulary.placeholder
-            )
+            value = normalise(raw, spec, aliases=aliases, placeholder=vocabulary.placeholder)
         except ValueError as exc:
             problems[prop] = str(exc)
             if isinstance(exc, PlaceholderValue):

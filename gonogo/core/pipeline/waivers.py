@@ -116,11 +116,9 @@ def rule_on(
     order). `missing`: the rule lacks data; `fields`: the Jira fields it reads, id → name."""
     if refused := _refusal(waiver, missing=missing, is_blocker=is_blocker, policy=context.policy):
         return WaiverRuling(WaiverStatus.REFUSED, refused=refused)
-    added = waiver.added
-    if not may_act(added.author if added else None, context.policy.approvers, context.group_members):
-        return WaiverRuling(
-            WaiverStatus.NOT_APPROVED, approvers=named(context.policy.approvers, context.histories)
-        )
+    added, approvers = waiver.added, context.policy.approvers
+    if not may_act(added.author if added else None, approvers, context.group_members):
+        return WaiverRuling(WaiverStatus.NOT_APPROVED, approvers=named(approvers, context.histories))
     moment = added.created if added else None
     approved_on = moment.date() if moment else None
     expires_on = expiry(approved_on, waiver.until, context.policy.max_days)
