@@ -367,14 +367,12 @@ def _evidence(name: str, *, proposal: Proposal, vocabulary: Vocabulary) -> Evide
     )
 
 
-def _missing_information(
-    findings: Sequence[Finding], vocabulary: Vocabulary
-) -> tuple[MissingInformation, ...]:
+def _missing_information(found: Sequence[Finding], vocabulary: Vocabulary) -> tuple[MissingInformation, ...]:
     """What is missing, once per property however many rules need it; then each rule's doubt, under the
     first property it names, with the rule's fix as its question."""
     needed_by: dict[str, tuple[Evidence, list[str]]] = {}  # a property: its first evidence, the rules
     doubts: list[MissingInformation] = []
-    for finding in findings:
+    for finding in found:
         if finding.doubts:
             item = next((e for e in finding.evidence if not e.derived), finding.evidence[0])
             doubts.append(

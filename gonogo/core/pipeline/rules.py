@@ -184,10 +184,8 @@ def properties_used(condition: Any) -> tuple[str, ...]:
             return
         for keyword in ("required", "properties", "dependentRequired", "dependentSchemas"):
             found.update(dict.fromkeys(schema.get(keyword, ())))
-        for sub in [
-            *(s for k in _COMBINATORS for s in schema.get(k, ())),
-            *map(schema.get, _SUBSCHEMA_KEYWORDS),
-        ]:
+        subs = [*(s for k in _COMBINATORS for s in schema.get(k, ())), *map(schema.get, _SUBSCHEMA_KEYWORDS)]
+        for sub in subs:
             visit(sub)
 
     visit(condition)

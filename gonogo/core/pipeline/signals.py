@@ -76,10 +76,8 @@ def read_signals(proposal: Proposal, signals: Sequence[Signal], vocabulary: Voca
     """The proposal with every signal property set: true, with its sentence, where a signal fired."""
     values, quotes = dict(proposal.values), dict(proposal.quotes)
     for signal in signals:
-        # A property several signals set is true once one of them fires.
-        if values.setdefault(signal.property, False) is not True and (
-            quote := _find(signal, proposal, vocabulary)
-        ):
+        fired = values.setdefault(signal.property, False) is True  # another signal setting it fired
+        if not fired and (quote := _find(signal, proposal, vocabulary)):
             values[signal.property] = True
             quotes[signal.property] = quote
     return replace(proposal, values=values, quotes=quotes)
@@ -149,9 +147,7 @@ def _compile_file(checklist_file: ChecklistFile, known: set[str]) -> tuple[list[
         unless = _patterns(raw.get("unless", ()), "unless", messages)
         fields = tuple(raw.get("fields", DEFAULT_FIELDS))
         if unknown := [f for f in fields if f not in known]:
-            messages.append(
-                f"reads unknown field(s) {', '.join(unknown)}: map them in [fields] of gonogo.toml"
-            )
+            messages += [f"reads unknown field(s) {', '.join(unknown)}: map them in [fields] of gonogo.toml"]
         about = raw.get("about")
         if about is not None and about not in known and about not in own:
             messages.append(f"is about unknown property {about}: use one from the vocabulary or [fields]")
