@@ -19,18 +19,12 @@ from gonogo.core.pipeline.rules import TEXT_PREFIX, Checklist, Rule, Severity
 from gonogo.core.pipeline.ticket import Ticket
 from gonogo.core.pipeline.verdict import Verdict, decide
 from gonogo.core.pipeline.verdict_history import VerdictChange
-from gonogo.core.pipeline.waivers import (
-    LABEL_PREFIX,
-    Waiver,
-    WaiverContext,
-    WaiverRuling,
-    rule_on,
-    waivers_on,
-)
+from gonogo.core.pipeline.waivers import LABEL_PREFIX, Waiver, WaiverContext, rule_on, waivers_on
 from gonogo.core.vocabulary import Vocabulary
 
 if TYPE_CHECKING:
     from gonogo.core.pipeline.path_to_go import PathToGo
+    from gonogo.core.pipeline.waivers import WaiverRuling
 
 
 class FindingStatus(StrEnum):
@@ -168,30 +162,24 @@ def evaluate(
     waivers: WaiverContext,
     decisions: DecisionContext,
 ) -> Assessment:
-    applicable = tuple(
-        c for c in checklists if c.applies_to(project=ticket.project_key, issue_type=ticket.issue_type)
-    )
+    project, issue_type, histories = ticket.project_key, ticket.issue_type, waivers.histories
+    applicable = tuple(c for c in checklists if c.applies_to(project=project, issue_type=issue_type))
     if not applicable:
         raise ConfigurationError(
-            f"no checklist applies to {ticket.key} (project {ticket.project_key}, issue type "
-            f"{ticket.issue_type or 'unknown'}): a verdict without checks would be a guess; "
+            f"no checklist applies to {ticket.key} (project {project}, issue type "
+            f"{issue_type or 'unknown'}): a verdict without checks would be a guess; "
             "check the checklists' applies_to and [checklists].disable"
         )
-    origins = labels_with_origin(ticket, waivers.histories)  # read once, for waivers and the decision
+    origins = labels_with_origin(ticket, histories)  # read once, for waivers and the decision
     # A string property: normalised to text or left out, never another type.
     labels = waivers_on(origins, reason=proposal.values.get("waiver_reason"))
     findings = _not_resting_on_doubt(_findings(applicable, proposal, vocabulary, labels, waivers), vocabulary)
     missing = _missing_information(findings, vocabulary)
     failed = Counter(f.rule.severity for f in findings if f.outcome is FindingStatus.FAILED)
-    verdict = decide(
-        failed_blockers=failed[Severity.BLOCKER],
-        missing_information=len(missing),
-        failed_majors=failed[Severity.MAJOR],
-    )
+    blockers, majors = failed[Severity.BLOCKER], failed[Severity.MAJOR]
+    verdict = decide(failed_blockers=blockers, missing_information=len(missing), failed_majors=majors)
     facts = {e.field_id: e.label for f in findings for e in f.evidence if e.field_id is not None}
-    decision = decision_on(
-        ticket, proposal, origins, waivers.histories, decisions, verdict=verdict, facts=facts
-    )
+    decision = decision_on(ticket, proposal, origins, histories, decisions, verdict=verdict, facts=facts)
     return Assessment(
         ticket_key=ticket.key,
         ticket_id=ticket.id,
@@ -206,7 +194,7 @@ def evaluate(
         ),
         coverage=coverage(findings),
         thresholds=dict(proposal.thresholds),
-        approvers=named(waivers.policy.approvers, waivers.histories),
+        approvers=named(waivers.policy.approvers, histories),
         decision=decision,
     )
 
