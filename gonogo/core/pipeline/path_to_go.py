@@ -215,10 +215,8 @@ class _Search:
         """A change in the site's words: its field name, its option texts; `needed` stays the vocabulary's
         value (a `SiteOption` where the site spells it otherwise), which templates compare."""
         spec = self.vocabulary.properties.get(name)
-        label = next(
-            (e.label for f in self.assessment.findings for e in f.evidence if e.property == name),
-            spec.label if spec else name,
-        )
+        shown = (e.label for f in self.assessment.findings for e in f.evidence if e.property == name)
+        label = next(shown, spec.label if spec else name)
         set_to = needed
         if spec is not None and spec.enum and isinstance(needed, str):
             set_to = self.options.get(name, {}).get(needed, needed)
@@ -262,10 +260,8 @@ def _without(changes: Mapping[str, Any], name: str) -> dict[str, Any]:
 
 
 def _gates_first(findings: Iterable[Finding]) -> list[Finding]:
-    return sorted(
-        (f for f in findings if f.rule.severity is not Severity.MINOR),
-        key=lambda f: f.rule.severity is not Severity.BLOCKER,
-    )
+    gates = [f for f in findings if f.rule.severity is not Severity.MINOR]
+    return sorted(gates, key=lambda f: f.rule.severity is not Severity.BLOCKER)
 
 
 def _holds(rule: Rule, values: Mapping[str, Any]) -> bool:
@@ -293,9 +289,8 @@ def _nearest(value: Any, spec: PropertySpec, holds: Callable[[Any], bool]) -> An
 def _nearest_option(value: Any, options: Sequence[str], holds: Callable[[Any], bool]) -> str | None:
     """The passing option closest to the current one in the property's order (none < partial < strong)."""
     here = options.index(value) if value in options else 0
-    ranked = sorted(
-        (o for o in options if o != value), key=lambda o: (abs(options.index(o) - here), -options.index(o))
-    )
+    others = [o for o in options if o != value]
+    ranked = sorted(others, key=lambda o: (abs(options.index(o) - here), -options.index(o)))
     return next((o for o in ranked if holds(o)), None)
 
 

@@ -253,7 +253,7 @@ def _compile_rule(
         failed_label = _fill_placeholders(raw["failed_label"], thresholds, problems)
     else:  # the failed title with "…" for each ticket value: still the failure, in its own words
         failed_label = _PLACEHOLDER.sub(
-            lambda m: "…" if m.group(2) is None else m.group(2).split("|")[-1], failed_title
+            lambda m: m.group(2).split("|")[-1] if m.group(2) else "…", failed_title
         )
     severity = Severity(raw["severity"])
     rule = Rule(
@@ -338,9 +338,8 @@ def compile_condition(condition: dict[str, Any], validator: str = "jsonschema") 
                 '[checklists].validator = "jsonschema-rs" needs the extra: pip install "gonogo[fast]"'
             ) from None
         return remembered(jsonschema_rs.Draft202012Validator(dict(condition), validate_formats=True).is_valid)
-    return remembered(
-        Draft202012Validator(condition, format_checker=Draft202012Validator.FORMAT_CHECKER).is_valid
-    )
+    checker = Draft202012Validator(condition, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return remembered(checker.is_valid)
 
 
 def remembered(predicate: Callable[[Any], bool]) -> Callable[[Any], bool]:
