@@ -246,13 +246,9 @@ def _apply_waivers(
         label = None
     if (waiver := next((w for w in waivers if w.matches(finding.checklist, finding.rule.id)), None)) is None:
         return replace(finding, waiver_label=label)
-    ruling = rule_on(
-        waiver,
-        missing=finding.outcome is FindingStatus.MISSING or finding.unconfirmed,
-        is_blocker=blocker,
-        fields={e.field_id: e.label for e in finding.evidence if e.field_id is not None},
-        context=context,
-    )
+    missing = finding.outcome is FindingStatus.MISSING or finding.unconfirmed
+    fields = {e.field_id: e.label for e in finding.evidence if e.field_id is not None}
+    ruling = rule_on(waiver, missing=missing, is_blocker=blocker, fields=fields, context=context)
     waived = ruling.applies and finding.outcome is FindingStatus.FAILED
     outcome = FindingStatus.WAIVED if waived else finding.outcome
     return replace(finding, waiver=waiver, waiver_ruling=ruling, outcome=outcome, waiver_label=label)
@@ -309,16 +305,11 @@ def _incomplete(rule: Rule, seen: Sequence[Evidence]) -> tuple[FindingStatus, Ru
     return (FindingStatus.MISSING if asked else FindingStatus.SKIPPED), rule
 
 
-def _not_resting_on_doubt(findings: tuple[Finding, ...], vocabulary: Vocabulary) -> tuple[Finding, ...]:
+def _not_resting_on_doubt(found: tuple[Finding, ...], vocabulary: Vocabulary) -> tuple[Finding, ...]:
     """Rules judging a value another rule asks about are left unjudged: a NO-GO for a margin of
     -37,400 % on a contract value typed in thousands would present a typo as a verdict."""
-    doubted = {
-        name
-        for f in findings
-        if f.doubts
-        for name in f.inputs
-        if vocabulary.properties[name].type != "boolean"  # what the text says is quoted, not doubted
-    }
+    # What the text says (a yes/no flag) is quoted, not doubted.
+    doubted = {n for f in found if f.doubts for n in f.inputs if vocabulary.properties[n].type != "boolean"}
     return tuple(
         replace(f, outcome=FindingStatus.SKIPPED, quoted=None, on_hold=f.outcome)
         if f.outcome in (FindingStatus.PASSED, FindingStatus.FAILED)
@@ -326,7 +317,7 @@ def _not_resting_on_doubt(findings: tuple[Finding, ...], vocabulary: Vocabulary)
         and not f.rule.asks_only_if_known
         and not doubted.isdisjoint(f.inputs)
         else f
-        for f in findings
+        for f in found
     )
 
 

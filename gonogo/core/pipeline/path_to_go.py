@@ -186,15 +186,12 @@ class _Search:
     def steps(self, changes: Mapping[str, Any], final: Sequence[Finding]) -> list[Step]:
         """Each change with the gates it clears, including gates that could not run before it (no margin
         on a zero budget), which often set the amount."""
-        now_passing = {f.ref for f in final if f.outcome is FindingStatus.PASSED}
-        originally = [
-            f
-            for f in _gates_first(self.assessment.findings)
-            if f.outcome in (FindingStatus.FAILED, FindingStatus.SKIPPED) and f.ref in now_passing
-        ]
+        passing = {f.ref for f in final if f.outcome is FindingStatus.PASSED}
+        held = (FindingStatus.FAILED, FindingStatus.SKIPPED)
+        freed = [f for f in _gates_first(self.assessment.findings) if f.outcome in held and f.ref in passing]
         steps = []
         for name, needed in changes.items():
-            cleared = [f for f in originally if name in self.sources(f.rule)]
+            cleared = [f for f in freed if name in self.sources(f.rule)]
             rest = {**self.inputs, **_without(changes, name)}
             instead = self.clearing_changes([f.rule for f in cleared], rest).items()
             change = self.change(name, self.inputs.get(name), needed)
@@ -203,11 +200,9 @@ class _Search:
         return steps
 
     def missing_steps(self) -> list[Step]:
-        needing = [f for f in self.assessment.findings if f.outcome is FindingStatus.MISSING]
+        asked = [f for f in self.assessment.findings if f.outcome is FindingStatus.MISSING]
         return [
-            Step(
-                self.change(m.property, None, None), tuple(f.ref for f in needing if f.rule.id in m.needed_by)
-            )
+            Step(self.change(m.property, None, None), tuple(f.ref for f in asked if f.rule.id in m.needed_by))
             for m in self.assessment.missing_information
         ]
 

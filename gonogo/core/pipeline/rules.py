@@ -252,9 +252,7 @@ def _compile_rule(
     if "failed_label" in raw:
         failed_label = _fill_placeholders(raw["failed_label"], thresholds, problems)
     else:  # the failed title with "…" for each ticket value: still the failure, in its own words
-        failed_label = _PLACEHOLDER.sub(
-            lambda m: m.group(2).split("|")[-1] if m.group(2) else "…", failed_title
-        )
+        failed_label = _PLACEHOLDER.sub(lambda m: m[2].split("|")[-1] if m[2] else "…", failed_title)
     severity = Severity(raw["severity"])
     rule = Rule(
         id=raw["id"],

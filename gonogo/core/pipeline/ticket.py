@@ -70,9 +70,6 @@ def _edit_options(editmeta: Any) -> dict[str, tuple[str, ...]]:
     for field_id, meta in fields.items() if isinstance(fields, dict) else ():
         allowed = meta.get("allowedValues") if isinstance(meta, dict) else None
         if isinstance(allowed, list):
-            options[str(field_id)] = tuple(
-                str(item["value"])
-                for item in allowed
-                if isinstance(item, dict) and isinstance(item.get("value"), str)
-            )
+            values = [item.get("value") if isinstance(item, dict) else None for item in allowed]
+            options[str(field_id)] = tuple(str(value) for value in values if isinstance(value, str))
     return options

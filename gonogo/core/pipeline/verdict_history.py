@@ -118,11 +118,8 @@ def _edits(
         by_field[prop] = replace(edit, after=item.after, by=editors)
     # Free text: that it changed is news, its words are not.
     prose = {name for name, spec in specs.items() if spec.type == "string" and not spec.enum}
-    return tuple(
-        replace(edit, before=None, after=None) if edit.property in prose else edit
-        for edit in by_field.values()
-        if edit.before != edit.after
-    )
+    changed = [edit for edit in by_field.values() if edit.before != edit.after]
+    return tuple(replace(e, before=None, after=None) if e.property in prose else e for e in changed)
 
 
 def _changes_between_verdicts(
