@@ -1,11 +1,9 @@
 """Every text gonogo shows is rendered here, from templates, over the same Assessment.
 
-Safety is structural, not a filter to remember. Each environment's `finalize` treats every printed
-value: the comment's seals it into a token (`gonogo.render.document`), so structure comes from the
-template's wording only; the terminal's strips what could drive a terminal; the HTML one escapes.
-Only `Trusted` text, which gonogo produced itself, passes as it is; ticket text is data, never a
-template. Templates may be the team's, so every environment is Jinja's immutable sandbox offering
-only the filters and globals named below (not `lipsum` or `cycler`, the classic ways out).
+Safety is structural: each environment's `finalize` seals (comment), strips (terminal) or escapes
+(HTML) every printed value; only `Trusted` text, which gonogo produced itself, passes as it is.
+Templates may be the team's, so every environment is Jinja's immutable sandbox offering only the
+filters and globals named below (not `lipsum` or `cycler`, the classic ways out; docs/templates.md).
 """
 
 from __future__ import annotations
@@ -149,9 +147,14 @@ def make_renderer(template_dir: Path | None = None) -> Renderer:
         folders.insert(0, template_dir)
     document = _environment(folders, _sealing, autoescape=False)
     # Every filter that returns Trusted must seal what it was given: `{{ value|escaped }}` in a
-    # team's template must not turn ticket text into structure. Terminal and TOML filters have no
-    # business in a comment and are left out (a template using one fails with a clear error).
-    document.filters.update(failed_title=_sealed_failed_title, escaped=_sealed_escaped, plural=_sealed_plural)
+    # team's template must not turn ticket text into structure (a macro's sealed values are kept), and
+    # `plural`'s count and noun may come from the ticket. Terminal and TOML filters have no business
+    # in a comment and are left out (a template using one fails with a clear error).
+    document.filters.update(
+        failed_title=_sealed_failed_title,
+        escaped=lambda text: Trusted(seal_unsealed(str(text))),
+        plural=lambda count, singular, plural=None: Trusted(_sealing(str(_plural(count, singular, plural)))),
+    )
     for terminal_only in ("wrap", "style", "toml"):
         del document.filters[terminal_only]
     return Renderer(
@@ -219,7 +222,9 @@ def _environment(
     env.globals = {name: env.globals[name] for name in _GLOBALS}
     env.filters = {name: env.filters[name] for name in _JINJA_FILTERS}
     # `escaped` marks a macro's output, whose values the macro escaped already: never twice.
-    env.filters.update(style=_style, wrap=_wrap, plural=_plural, escaped=Trusted, toml=_toml_string)
+    env.filters.update(style=_style, wrap=_wrap, plural=_plural, escaped=Trusted)
+    # A TOML basic string (key or value) holding any text: JSON's escapes are TOML's, plus DEL.
+    env.filters["toml"] = lambda v: Trusted(json.dumps(str(v), ensure_ascii=False).replace("\x7f", "\\u007f"))
     # The failed title as one value; `failed_title` is the comment's own, sealed in parts.
     env.filters.update(failed_title=failed_title, failed_title_text=failed_title)
     env.filters.update(refusal=refusal_text, asked=question_text)
@@ -251,21 +256,6 @@ def _style(text: Any, color: bool, *, fg: str | None = None, bold: bool | None =
     if bold is not None:
         codes += "\x1b[1m" if bold else "\x1b[22m"
     return Trusted(f"{codes}{safe}\x1b[0m")
-
-
-def _sealed_escaped(text: Any) -> Trusted:
-    """`escaped` (a macro's output) for the comment: sealed values kept, anything else sealed."""
-    return Trusted(seal_unsealed(str(text)))
-
-
-def _sealed_plural(count: Any, singular: str, plural: str | None = None) -> Trusted:
-    """`plural` for the comment: the count and noun sealed, as either may come from the ticket."""
-    return Trusted(_sealing(str(_plural(count, singular, plural))))
-
-
-def _toml_string(value: Any) -> Trusted:
-    """A TOML basic string (key or value) holding any text: JSON's escapes are TOML's, plus DEL."""
-    return Trusted(json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f"))
 
 
 def _plural(count: int, singular: str, plural: str | None = None) -> Trusted:
@@ -421,12 +411,7 @@ def _render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
     except jinja2.TemplateSyntaxError as exc:
         raise ConfigurationError(f"{exc.filename or name}:{exc.lineno}: {exc.message}") from None
     except (jinja2.UndefinedError, jinja2.exceptions.SecurityError) as exc:
-        raise ConfigurationError(f"{_template_line(exc, name)}: {exc.message}") from None
-
-
-def _template_line(exc: BaseException, name: str) -> str:
-    """`file:line` of the template line that failed, from the traceback Jinja points at templates."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".j2")]
-    if not frames:
-        return f"template {name}"
-    return f"template {Path(frames[-1].filename).name}:{frames[-1].lineno}"
+        # The template line that failed, from the traceback Jinja points at templates.
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".j2")]
+        where = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else name
+        raise ConfigurationError(f"template {where}: {exc.message}") from None
