@@ -121,7 +121,37 @@ class Renderer:
         return str(self._context(assessment, None)["headline"])
 
     def _context(self, assessment: Assessment, shown: int | None) -> dict[str, Any]:
-        context = _context(assessment, shown)
+        """What every assessment template may use (a team's copied template too: the names stay); a
+        comment too long for Jira lists the first `shown` failed findings and counts the rest."""
+        failed = _reportable(assessment)
+        listed = failed[:shown]  # all of them when `shown` is None
+        blockers, majors, minors = ([f for f in listed if f.rule.severity is s] for s in Severity)
+        # Under a NO-GO, a major that looks only at what a failed blocker already condemned says the
+        # same thing more weakly; listing it would bury the show-stoppers.
+        condemned = {name for f in blockers for name in f.rule.uses}
+        key = assessment.ticket_key
+        context = {
+            "a": assessment,
+            **{name: getattr(assessment, name) for name in _ASSESSMENT_NAMES},
+            # What a property's number counts, for sentences ("a first phase of at most 212 person-days").
+            "units": {name: spec.unit for name, spec in bundled_vocabulary().properties.items() if spec.unit},
+            "blockers": blockers,
+            "majors": [f for f in majors if not set(f.rule.uses) <= condemned],
+            "minors": minors,
+            "left_out": len(failed) - len(listed),
+            **_path_context(assessment, blockers),
+            **{name: list(filter(keep, assessment.findings)) for name, keep in _FINDING_LISTS.items()},
+            "deadline_passed": _deadline_passed(assessment),
+            "unrecorded_names": _unrecorded_names(assessment),
+            "verdict": assessment.verdict,
+            # An issue key is Jira's identity for the ticket, not text anyone typed into it.
+            "key": Trusted(key) if ISSUE_KEY.fullmatch(key) and key.isupper() else key,
+            "missing": assessment.missing_information,
+            "passed_blockers": _passed_blockers(assessment),
+            "unusable": _unusable(assessment),
+            "checklists": assessment.checklists,
+            "version": __version__,
+        }
         context["headline"] = " ".join(_render(self.text, HEADLINE_TEMPLATE, context).split())
         return context
 
@@ -266,57 +296,24 @@ def _reportable(assessment: Assessment) -> list[Any]:
     return [f for f in assessment.findings if f.outcome is FindingStatus.FAILED]
 
 
-def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
-    """What every assessment template may use (a team's copied template too: the names stay); a
-    comment too long for Jira lists the first `shown` failed findings and counts the rest."""
-    failed = _reportable(assessment)
-    listed = failed if shown is None else failed[:shown]
-    blockers, majors, minors = ([f for f in listed if f.rule.severity is s] for s in Severity)
-    return {
-        "a": assessment,
-        **{name: getattr(assessment, name) for name in _ASSESSMENT_NAMES},
-        # What a property's number counts, for sentences ("a first phase of at most 212 person-days").
-        "units": {name: spec.unit for name, spec in bundled_vocabulary().properties.items() if spec.unit},
-        "blockers": blockers,
-        "majors": _majors(blockers, majors),
-        "minors": minors,
-        "left_out": len(failed) - len(listed),
-        **_path_context(assessment, blockers),
-        **_skipped_context(assessment),
-        **_findings_context(assessment.findings),
-        "deadline_passed": _deadline_passed(assessment),
-        "unrecorded_names": _unrecorded_names(assessment),
-        "verdict": assessment.verdict,
-        "key": _key(assessment.ticket_key),
-        "missing": assessment.missing_information,
-        "passed_blockers": _passed_blockers(assessment),
-        "unusable": _unusable(assessment),
-        "checklists": assessment.checklists,
-        "version": __version__,
-    }
+def _skipped(f: Finding) -> bool:
+    """A check that did not run; one that could not ask for lack of data (`asks`) is no miss."""
+    return f.outcome is FindingStatus.SKIPPED and not (f.unrecorded or f.on_hold or f.rule.asks)
 
 
-def _findings_context(findings: tuple[Finding, ...]) -> dict[str, list[Finding]]:
-    return {
-        "judged_passed": [f for f in findings if f.outcome is FindingStatus.PASSED and f.judges],
-        "passed": [f for f in findings if f.outcome is FindingStatus.PASSED],
-        "waived": [f for f in findings if f.outcome is FindingStatus.WAIVED],
-        "waivers_not_applied": [f for f in findings if f.waiver_not_applied],
-        "on_hold": [f for f in findings if f.on_hold],
-        "checked": [f for f in findings if f.outcome not in (FindingStatus.SKIPPED, FindingStatus.WAIVED)],
-    }
-
-
-def _key(key: str) -> str:
-    """An issue key is Jira's identity for the ticket, not text anyone typed into it."""
-    return Trusted(key) if ISSUE_KEY.fullmatch(key) and key.isupper() else key
-
-
-def _majors(blockers: list[Any], majors: list[Any]) -> list[Any]:
-    """Under a NO-GO, a major that looks only at what a failed blocker already condemned says the
-    same thing more weakly; listing it would bury the show-stoppers."""
-    condemned = {name for f in blockers for name in f.rule.uses}
-    return [f for f in majors if not set(f.rule.uses) <= condemned]
+# The findings a template may list under each name besides the failed ones, in the checklists' order.
+_FINDING_LISTS: dict[str, Callable[[Finding], bool]] = {
+    "judged_passed": lambda f: f.outcome is FindingStatus.PASSED and f.judges,
+    "passed": lambda f: f.outcome is FindingStatus.PASSED,
+    "waived": lambda f: f.outcome is FindingStatus.WAIVED,
+    "waivers_not_applied": lambda f: f.waiver_not_applied,
+    "on_hold": lambda f: f.on_hold is not None,
+    "checked": lambda f: f.outcome not in (FindingStatus.SKIPPED, FindingStatus.WAIVED),
+    "skipped": _skipped,
+    "skipped_blockers": lambda f: _skipped(f) and f.rule.severity is Severity.BLOCKER,
+    # Judging checks that could not run on this ticket's data (not those the site cannot record).
+    "lacking_data": lambda f: _skipped(f) and f.judges,
+}
 
 
 def _passed_blockers(assessment: Assessment) -> list[Any]:
@@ -350,21 +347,6 @@ def _path_context(assessment: Assessment, blockers: list[Any]) -> dict[str, Any]
         "path_rest": [s for s in steps if s not in main],
         "path_verified": bool(path and path.verified),
         "uncleared": path.uncleared if path else (),
-    }
-
-
-def _skipped_context(assessment: Assessment) -> dict[str, Any]:
-    """Checks that did not run; one that could not ask for lack of data (`asks`) is no miss."""
-    skipped = [
-        f
-        for f in assessment.findings
-        if f.outcome is FindingStatus.SKIPPED and not f.unrecorded and not f.on_hold and not f.rule.asks
-    ]
-    return {
-        "skipped": skipped,
-        "skipped_blockers": [f for f in skipped if f.rule.severity is Severity.BLOCKER],
-        # Judging checks that could not run on this ticket's data (not those the site cannot record).
-        "lacking_data": [f for f in skipped if f.judges],
     }
 
 
