@@ -321,13 +321,8 @@ def _passed_blockers(assessment: Assessment) -> list[Any]:
     capability that only clears "none" is not a reason when its gap is waived)."""
     findings = assessment.findings
     waived_uses = {name for f in findings if f.outcome is FindingStatus.WAIVED for name in f.rule.uses}
-    return [
-        f
-        for f in findings
-        if f.outcome is FindingStatus.PASSED
-        and f.rule.severity is Severity.BLOCKER
-        and not set(f.rule.uses) & waived_uses
-    ]
+    passed = (f for f in findings if f.outcome is FindingStatus.PASSED and not set(f.rule.uses) & waived_uses)
+    return [f for f in passed if f.rule.severity is Severity.BLOCKER]
 
 
 def _path_context(assessment: Assessment, blockers: list[Any]) -> dict[str, Any]:
@@ -378,11 +373,8 @@ def _unusable(assessment: Assessment) -> list[Any]:
 
 def _deadline_passed(assessment: Assessment) -> bool:
     """A deadline in the past needs its own words: only the customer can reopen it."""
-    return any(
-        e.property == "days_to_deadline" and isinstance(e.value, int) and e.value < 0
-        for f in assessment.findings
-        for e in f.evidence
-    )
+    days = (e.value for f in assessment.findings for e in f.evidence if e.property == "days_to_deadline")
+    return any(isinstance(left, int) and left < 0 for left in days)
 
 
 def _render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
