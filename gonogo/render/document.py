@@ -90,11 +90,9 @@ def seal(text: str, kind: ValueKind) -> str:
 
 
 def seal_unsealed(text: str) -> str:
-    """`text` with every stretch outside a token sealed as TEXT, the tokens left as they are.
-
-    For a filter that hands back what it was given: whatever reaches it unsealed may be ticket
-    text (a value the template passed straight in), so none of it may count as template wording.
-    """
+    """`text` with every stretch outside a token sealed as TEXT, for a filter that hands back what it
+    was given: whatever reaches it unsealed may be ticket text (a value the template passed straight
+    in), so none of it may count as template wording."""
     return "".join(
         piece if index % 2 or not piece else seal(piece, ValueKind.TEXT)
         for index, piece in enumerate(_TOKEN.split(text))
@@ -226,13 +224,8 @@ def _adf_block(block: Block, verdict: str) -> Adf:
         case Paragraph(lines):
             return {"type": "paragraph", **_adf_content(*lines)}
         case BulletList(items):
-            return {
-                "type": "bulletList",
-                "content": [
-                    {"type": "listItem", "content": [{"type": "paragraph", **_adf_content(item)}]}
-                    for item in items
-                ],
-            }
+            paras = [{"type": "paragraph", **_adf_content(item)} for item in items]
+            return {"type": "bulletList", "content": [{"type": "listItem", "content": [p]} for p in paras]}
         case Panel(blocks):  # an empty one holds an empty paragraph
             return {
                 "type": "panel",
