@@ -71,9 +71,7 @@ class OutputFormat(NamedTuple, Generic[Rendered]):
     line: Callable[[Portfolio, Row], str] | None = None  # (portfolio without rows, row) -> line
 
 
-class CheckOutput(NamedTuple):
-    """What one check produced, as the formats need it."""
-
+class CheckOutput(NamedTuple):  # what one check produced, as the formats need it
     assessment: Assessment
     publication: Publication | None  # what happened to the ticket's comment; None: nothing posted
     comment: CommentBody | None  # the comment posted, or built for a dry run
@@ -143,7 +141,6 @@ def _comment(comment_format: str, output: CheckOutput, renderer: Renderer, colou
 
 
 def _report_text(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
-    """The summary table for a terminal: totals, then one line per ticket, worst first."""
     return renderer.text_page(
         "portfolio.txt.j2",
         p=portfolio,
@@ -315,7 +312,6 @@ def _csv_lines(rows: Iterable[Sequence[Any]]) -> str:
 
 
 def _report_html(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
-    """One self-contained page: totals, the charts, the teaching sections and a row per ticket."""
     from gonogo.render import portfolio_charts as charts  # noqa: PLC0415 - see the module docstring
 
     shown = _sections(portfolio)
