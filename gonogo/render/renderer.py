@@ -45,8 +45,6 @@ from gonogo.render.document import (
 from gonogo.sources.resources import bundled_dir, bundled_vocabulary
 
 COMMENT_TEMPLATE = "comment.jira.j2"
-TEXT_TEMPLATE = "report.txt.j2"
-HEADLINE_TEMPLATE = "headline.txt.j2"
 # Jira's default text field limit is 32,767 characters; leave room for what Jira adds. An ADF
 # comment is held to it by its compact JSON, which is longer than its text: the safe reading.
 COMMENT_CHAR_LIMIT = 32_000
@@ -152,7 +150,7 @@ class Renderer:
             "checklists": assessment.checklists,
             "version": __version__,
         }
-        context["headline"] = " ".join(_render(self.text, HEADLINE_TEMPLATE, context).split())
+        context["headline"] = " ".join(_render(self.text, "headline.txt.j2", context).split())
         return context
 
     def text_page(self, name: str, **context: Any) -> str:
@@ -164,7 +162,7 @@ class Renderer:
         return _render(self.html, name, context)
 
     def text_report(self, assessment: Assessment, *, color: bool) -> str:
-        return _render(self.text, TEXT_TEMPLATE, {**self._context(assessment, None), "color": color})
+        return _render(self.text, "report.txt.j2", {**self._context(assessment, None), "color": color})
 
 
 def make_renderer(template_dir: Path | None = None) -> Renderer:
