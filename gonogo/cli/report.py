@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 import click
 
 from gonogo.cli.common import format_option, load, today_option, use_colour, verbose_option
-from gonogo.render.formats import CSV_SECTIONS, REPORT_FORMATS
+from gonogo.core.errors import InputError
+from gonogo.render.formats import CSV_SECTIONS, REPORT_FORMATS, OutputFormat, csv_section
 
 if TYPE_CHECKING:
     from gonogo.cli.exits import FailedRows
     from gonogo.core.portfolio.rows import Portfolio
     from gonogo.flows.assessor import Assessor
     from gonogo.flows.portfolio_run import ReportRequest, ReportRun
-    from gonogo.render.formats import OutputFormat
 
 
 @click.command()
@@ -139,7 +139,6 @@ def _run(
     from gonogo.core.portfolio.rows import build_portfolio
     from gonogo.flows.portfolio_run import run_report
     from gonogo.redaction import redact
-    from gonogo.render.formats import csv_section
 
     line = chosen.line
     if line is not None and section == "tickets":  # each ticket's line written as soon as it is checked
@@ -169,8 +168,6 @@ def report_file(path: str | None, colour: bool) -> Iterator[Callable[[str], obje
     """
     import tempfile
     from pathlib import Path
-
-    from gonogo.core.errors import InputError
 
     if path is None:
         yield lambda text: click.echo(text, nl=False, color=colour)

@@ -14,13 +14,12 @@ from typing import Any
 import click
 
 from gonogo.cli.common import load, today_option
+from gonogo.core.errors import ConfigurationError
 
 
 def require_serve_extra(command: str) -> None:
     """One line naming the install command (exit code 3) rather than an import error halfway."""
     import importlib.util
-
-    from gonogo.core.errors import ConfigurationError
 
     for name in ("uvicorn", "starlette", "prometheus_client", "persistqueue", "redis"):  # the `serve` extra
         with suppress(ImportError, ValueError):
