@@ -63,10 +63,8 @@ def for_error(error: GonogoError) -> ExitCode:
 
 
 def for_result(result: object) -> ExitCode:
-    """What a command returned, as an exit code; nothing returned is success.
-
-    A check's code says its verdict, so a script can branch without parsing the report.
-    """
+    """What a command returned, as an exit code (nothing returned is success); a check's code says its
+    verdict, so a script can branch without parsing the report."""
     if isinstance(result, Verdict):
         return ExitCode[result.name]
     if isinstance(result, Problems) and result.found:

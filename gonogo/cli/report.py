@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -161,11 +161,8 @@ def _run(
 
 @contextmanager
 def report_file(path: str | None, colour: bool) -> Iterator[Callable[[str], object]]:
-    """Where the report goes: stdout as it is written, or FILE, which appears only when complete.
-
-    A file is written under a temporary name beside it and renamed at the end, so a run that
-    stops half-way leaves no half-written report (stdout has what was written by then).
-    """
+    """Where the report goes: stdout as it is written, or FILE, written under a temporary name beside it
+    and renamed at the end, so a run that stops half-way leaves no half-written report."""
     import tempfile
     from pathlib import Path
 
@@ -192,18 +189,13 @@ def report_file(path: str | None, colour: bool) -> Iterator[Callable[[str], obje
         raise InputError(f"cannot write {path}: {error.strerror or error}") from None
 
 
-class ProgressLine:
-    """The report's progress on a terminal's stderr ("Checked 250 of 1,200 tickets"), when not -v.
-
-    Cloud's search gives no total, so the count of tickets found grows with the pages.
-    """
+class ProgressLine(AbstractContextManager["ProgressLine"]):
+    """The report's progress on a terminal's stderr ("Checked 250 of 1,200 tickets"), when not -v;
+    Cloud's search gives no total, so the count of tickets found grows with the pages."""
 
     def __init__(self) -> None:
         self._found = self._checked = 0
         self._total: int | None = None
-
-    def __enter__(self) -> ProgressLine:
-        return self
 
     def __exit__(self, *exc: object) -> None:
         if self._found or self._checked:
