@@ -1,9 +1,7 @@
-"""What leaves a running command: log lines and the error line on stderr, and the exit code.
-
-Exit codes are decided here only. Commands return what they found (a `Verdict`, `Problems`,
-`FailedRows`) and raise a `GonogoError` when they could not do their job; the `gonogo` group turns
-either into the exit code (README, "Exit codes"), an error after one line on stderr.
-"""
+"""What leaves a running command: log lines and the error line on stderr, and the exit code, decided
+here only. Commands return what they found (a `Verdict`, `Problems`, `FailedRows`) and raise a
+`GonogoError` when they could not do their job; the `gonogo` group turns either into the exit code
+(README, "Exit codes"), an error after one line on stderr."""
 
 from __future__ import annotations
 

@@ -1,8 +1,6 @@
-"""`gonogo serve`, `gonogo worker` and `gonogo dead-letters`: the webhook service and its leftovers.
-
-The service's packages are the optional `serve` extra: each command checks them
-(`require_serve_extra`) before importing them, so a CLI-only install gets one line, not a traceback.
-"""
+"""`gonogo serve`, `gonogo worker` and `gonogo dead-letters`: the webhook service and its leftovers. The
+service's packages are the optional `serve` extra: each command checks them (`require_serve_extra`)
+before importing them, so a CLI-only install gets one line, not a traceback."""
 
 from __future__ import annotations
 

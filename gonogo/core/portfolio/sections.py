@@ -1,8 +1,6 @@
-"""The portfolio's sections as the plain data every format shows, so no two can disagree.
-
-A win rate is won ÷ (won + lost), given only from MIN_BIDS decided bids, so a small sample is never
-dressed up as evidence. Where results contradict a threshold a suggestion says so; nothing changes.
-"""
+"""The portfolio's sections as the plain data every format shows, so no two can disagree. A win rate
+is won ÷ (won + lost), given only from MIN_BIDS decided bids, so a small sample is never dressed up as
+evidence; where results contradict a threshold a suggestion says so, and nothing changes."""
 
 from __future__ import annotations
 
