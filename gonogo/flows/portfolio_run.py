@@ -21,7 +21,7 @@ from datetime import date
 from functools import partial
 from typing import Any, Protocol
 
-from gonogo.core.errors import GonogoError, InputError
+from gonogo.core.errors import GonogoError, InputError, one_line
 from gonogo.core.jira_shapes.changelog import changelog_is_complete, labels_added, read_histories
 from gonogo.core.jira_shapes.comment_format import CommentAction, CommentBody, Publication
 from gonogo.core.jira_shapes.site_fields import require_known_fields
@@ -215,7 +215,7 @@ class _Run:
             return ticket_from_rest(issue, origin=f"Jira's search result for {label}")
         except GonogoError as exc:
             issue_id = raw.get("id") if isinstance(raw, dict) else None
-            return error_row(label, ticket_id=str(issue_id) if issue_id else None, error=_line(exc))
+            return error_row(label, ticket_id=str(issue_id) if issue_id else None, error=one_line(exc))
 
     def judge_page(self, items: list[Ticket | Row]) -> list[Row | Future[Row]]:
         """Every ticket judged, and every write of the page under way before the first row settles."""
@@ -274,7 +274,7 @@ class _Run:
                 items = map(self.read, page.items)
                 found.update((item.id, item) for item in items if isinstance(item, Ticket) and item.id)
         except GonogoError as exc:  # the path then proposes any option: worse, but no reason to stop
-            log.warning("the edit screens could not be read (%s)", _line(exc))
+            log.warning("the edit screens could not be read (%s)", one_line(exc))
         return found
 
     def post(self, changed: _Changed, ticket: Ticket) -> Row | Future[Row]:
@@ -430,13 +430,9 @@ def _not_posted(row: Row, exc: Exception) -> Row:
 def _why(exc: Exception, key: str) -> str:
     """A GonogoError's own words; anything else is a bug, which must not cost the other tickets their row."""
     if isinstance(exc, GonogoError):
-        return _line(exc)
+        return one_line(exc)
     log.debug("internal error on %s", key, exc_info=True)
     return f"internal error ({exc.__class__.__name__}); please report it"
-
-
-def _line(error: BaseException) -> str:
-    return " ".join(str(error).split())
 
 
 def _too_many(request: ReportRequest) -> InputError:
