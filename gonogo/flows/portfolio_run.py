@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from gonogo.core.errors import GonogoError, InputError, one_line
 from gonogo.core.jira_shapes.changelog import changelog_is_complete, labels_added, read_histories
-from gonogo.core.jira_shapes.comment_format import CommentAction, CommentBody, Publication
+from gonogo.core.jira_shapes.comment_format import CommentAction, Publication
 from gonogo.core.jira_shapes.site_fields import require_known_fields
 from gonogo.core.pipeline.decisions import decision_labels
 from gonogo.core.pipeline.findings import Assessment
@@ -43,8 +43,6 @@ from gonogo.jira.throttle import Throttle
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CONCURRENCY = 8  # the fastest measured for writes at 50 ms a request (docs/portfolio.md)
-DEFAULT_MAX_TICKETS = 100_000  # see docs/portfolio.md, "Options"
 SEARCH_SWITCH_INTERVAL = 0.001  # seconds: see _fetched_ahead
 CLOSED_FIELD = "resolutiondate"  # when the ticket was resolved: the verdict before it counts
 
@@ -63,8 +61,8 @@ class ReportRequest:
     jql: str
     today: date
     post: bool = False
-    concurrency: int = DEFAULT_CONCURRENCY
-    max_tickets: int = DEFAULT_MAX_TICKETS
+    concurrency: int = 8  # the fastest measured for writes at 50 ms a request (docs/portfolio.md)
+    max_tickets: int = 100_000  # see docs/portfolio.md, "Options"
     since: date | None = None  # list the tickets whose verdict changed from this day on
     outcomes: bool = False  # closed bids: the verdict before closing against the outcome
 
@@ -267,10 +265,9 @@ class _Run:
         """The tickets read again with their edit screens, by id: one search (ids are Jira's digits)."""
         ids = [ticket.id for ticket in tickets if ticket.id and ticket.id.isdigit()]
         found: dict[str, Ticket] = {}
+        jql = f"id in ({', '.join(ids)})"
         try:
-            for page in (
-                self.search(f"id in ({', '.join(ids)})", expand=("changelog", "editmeta")) if ids else ()
-            ):
+            for page in self.search(jql, expand=("changelog", "editmeta")) if ids else ():
                 items = map(self.read, page.items)
                 found.update((item.id, item) for item in items if isinstance(item, Ticket) and item.id)
         except GonogoError as exc:  # the path then proposes any option: worse, but no reason to stop
@@ -290,23 +287,18 @@ class _Run:
             body = self.assessor.renderer.comment_body(assessment, self.jira.comment_format)
         except Exception as exc:
             return _not_posted(row, exc)
-        return self.writer.submit(self.write, assessment, body, ticket, changed.inputs, row)
 
-    def write(self, assessment: Assessment, body: CommentBody, ticket: Ticket, inputs: str, row: Row) -> Row:
-        """On a writer thread: post the rendered comment (waiting on Jira is all it does)."""
-        try:
-            publication = post_verdict(
-                assessment,
-                body,
-                ticket,
-                self.gateways.gateway,
-                jira=self.jira,
-                today=self.request.today,
-                inputs=inputs,
-            )
-        except Exception as exc:
-            return _not_posted(row, exc)
-        return replace(row, publication=publication)
+        def write() -> Row:  # on a writer thread: waiting on Jira is all it does
+            try:
+                gateway, today = self.gateways.gateway, self.request.today
+                publication = post_verdict(
+                    assessment, body, ticket, gateway, jira=self.jira, today=today, inputs=changed.inputs
+                )
+            except Exception as exc:
+                return _not_posted(row, exc)
+            return replace(row, publication=publication)
+
+        return self.writer.submit(write)
 
     def row(
         self, assessment: Assessment, ticket: Ticket, proposal: Proposal, closed: date | None = None
@@ -341,7 +333,9 @@ def _settled_rows(pages: Iterable[Page], run: _Run, progress: Progress | None) -
         if progress is not None:
             progress.searching(found, page.total)
         waiting.extend(run.judge_page(fresh))
-        while waiting and (len(waiting) > 2 * run.request.concurrency or _ready(waiting[0])):
+        while waiting and (
+            len(waiting) > 2 * run.request.concurrency or isinstance(waiting[0], Row) or waiting[0].done()
+        ):
             yield _result(waiting.popleft())
     while waiting:
         yield _result(waiting.popleft())
@@ -356,20 +350,7 @@ def _fetched_ahead(pages: Iterator[Page]) -> Generator[Page]:
     # 0.8 s for 2,000 tickets); at 1 ms it keeps ahead. Restored when the pages are done.
     interval = sys.getswitchinterval()
     sys.setswitchinterval(min(interval, SEARCH_SWITCH_INTERVAL))
-    try:
-        ahead = _fetch_next(pages)
-        while (page := ahead.get()) is not None:
-            if isinstance(page, BaseException):
-                raise page
-            ahead = _fetch_next(pages)
-            yield page
-    finally:
-        sys.setswitchinterval(interval)
-
-
-def _fetch_next(pages: Iterator[Page]) -> queue.SimpleQueue[Page | BaseException | None]:
-    """Where the next page arrives from a daemon thread: None after the last, or what the search raised."""
-    arrival: queue.SimpleQueue[Page | BaseException | None] = queue.SimpleQueue()
+    arrival: queue.SimpleQueue[Page | BaseException | None] = queue.SimpleQueue()  # None after the last
 
     def fetch() -> None:
         try:
@@ -377,8 +358,16 @@ def _fetch_next(pages: Iterator[Page]) -> queue.SimpleQueue[Page | BaseException
         except BaseException as exc:  # handed to the reader, who raises it
             arrival.put(exc)
 
-    threading.Thread(target=fetch, name="gonogo-search", daemon=True).start()
-    return arrival
+    fetch_next = partial(threading.Thread, target=fetch, name="gonogo-search", daemon=True)
+    try:
+        fetch_next().start()
+        while (page := arrival.get()) is not None:
+            if isinstance(page, BaseException):
+                raise page
+            fetch_next().start()
+            yield page
+    finally:
+        sys.setswitchinterval(interval)
 
 
 def _needs_history(ticket: Ticket, label_prefix: str) -> bool:
@@ -402,10 +391,6 @@ def _first_time(item: Ticket | Row, seen: set[str]) -> bool:
         return False
     seen.add(identity)
     return True
-
-
-def _ready(item: Row | Future[Row]) -> bool:
-    return isinstance(item, Row) or item.done()
 
 
 def _result(item: Row | Future[Row]) -> Row:
