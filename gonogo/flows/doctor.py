@@ -82,9 +82,12 @@ def doctor_lines(
     yield from asked
     yield from unrecorded_lines(settings.unrecorded)
     yield from credential_lines(settings)
-    yield lint_line(*lint(settings, []))
-    yield from waiver_lines(settings, answered)
-    yield from decision_owner_lines(settings, answered)
+    files, found = lint(settings, [])
+    if found:
+        yield problem("checklists", "lint-problems", problems=len(found), files=files, first=str(found[0]))
+    else:
+        yield ok("checklists", "lint-clean", files=files)
+    yield from authority_lines(settings, answered)
     if service:
         from gonogo.flows.webhook_setup import registered_webhook_lines  # noqa: PLC0415 (serve extra's)
 
@@ -221,18 +224,11 @@ def edit_screen_lines(
             yield ok(f"options {prop}", "options", described=described)
 
 
-def lint_line(files: int, problems: Sequence[object]) -> DoctorLine:
-    if problems:
-        return problem(
-            "checklists", "lint-problems", problems=len(problems), files=files, first=str(problems[0])
-        )
-    return ok("checklists", "lint-clean", files=files)
-
-
-def waiver_lines(settings: Settings, gateway: JiraGateway | None) -> Iterator[DoctorLine]:
-    """Who may waive, and for how long; each approver group is read once to prove it can be.
-    Where a waiver needs a reason and the site records none, no waiver can apply: said, and skipped."""
-    policy = settings.waivers
+def authority_lines(settings: Settings, gateway: JiraGateway | None) -> Iterator[DoctorLine]:
+    """Who may waive (for how long) and who may record the bid decision; each approver group and owner
+    is asked once to prove Jira knows it. Where a waiver needs a reason and the site records none, no
+    waiver can apply: said, and skipped."""
+    policy, owners = settings.waivers, settings.decisions.owners
     if policy.require_reason and "waiver_reason" in settings.unrecorded:
         yield skipped("waivers", "waivers-no-reason-field")
     elif policy.anyone_approves:
@@ -241,11 +237,6 @@ def waiver_lines(settings: Settings, gateway: JiraGateway | None) -> Iterator[Do
         yield ok("waivers", "waivers-approvers", approvers=len(policy.approvers), max_days=policy.max_days)
         for group in policy.groups:
             yield _members_line(f"approver group {group}", group, gateway, error="group-error")
-
-
-def decision_owner_lines(settings: Settings, gateway: JiraGateway | None) -> Iterator[DoctorLine]:
-    """Who may record the bid decision; each owner is looked up once to prove Jira knows them."""
-    owners = settings.decisions.owners
     if owners:
         yield ok("decisions", "owners", owners=len(owners))
     for owner in owners:
@@ -285,8 +276,7 @@ def service_lines(settings: Settings, environ: Mapping[str, str]) -> list[Doctor
         webhook = webhook_settings(settings, environ)
     except ConfigurationError as error:
         return [problem("webhook", "webhook-error", error=str(error))]
-    credentials = webhook.credentials
-    has_secret = credentials.secret is not None or credentials.token is not None
+    has_secret = webhook.credentials.configured
     secret = ok("webhook secret", "secret") if has_secret else problem("webhook secret", "secret-missing")
     usable, what, details = check_queue(webhook.queue)
     return [secret, (ok if usable else problem)("queue", what, **details)]
