@@ -236,34 +236,29 @@ def authority_lines(settings: Settings, gateway: JiraGateway | None) -> Iterator
     else:
         yield ok("waivers", "waivers-approvers", approvers=len(policy.approvers), max_days=policy.max_days)
         for group in policy.groups:
-            yield _members_line(f"approver group {group}", group, gateway, error="group-error")
+            yield _asked_line(f"approver group {group}", GROUP_PREFIX + group, gateway, error="group-error")
     if owners:
         yield ok("decisions", "owners", owners=len(owners))
     for owner in owners:
-        yield _owner_line(owner, gateway)
+        yield _asked_line(f"decision owner {owner}", owner, gateway, error="owner-error")
 
 
-def _owner_line(owner: str, gateway: JiraGateway | None) -> DoctorLine:
-    check = f"decision owner {owner}"
-    if gateway is None or owner.startswith(GROUP_PREFIX):
-        return _members_line(check, owner.removeprefix(GROUP_PREFIX), gateway, error="owner-error")
-    try:
-        name = gateway.user_name(owner)
-    except GonogoError as error:
-        return problem(check, "owner-error", error=str(error))
-    if name is None:
-        return problem(check, "owner-unknown", owner=owner)
-    return ok(check, "owner-found", name=name)
-
-
-def _members_line(check: str, group: str, gateway: JiraGateway | None, *, error: str) -> DoctorLine:
-    """Reading a group once proves it can be read; not asked when Jira already failed above (None)."""
+def _asked_line(check: str, who: str, gateway: JiraGateway | None, *, error: str) -> DoctorLine:
+    """Reading a group's members (`group:NAME`) or a person's name once proves Jira can answer; not
+    asked when Jira already failed above (None)."""
     if gateway is None:
         return skipped(check, "group-not-asked")
     try:
-        return ok(check, "group-members", members=len(gateway.group_members(group)))
+        if who.startswith(GROUP_PREFIX):
+            return ok(
+                check, "group-members", members=len(gateway.group_members(who.removeprefix(GROUP_PREFIX)))
+            )
+        name = gateway.user_name(who)
     except GonogoError as exc:
         return problem(check, error, error=str(exc))
+    if name is None:
+        return problem(check, "owner-unknown", owner=who)
+    return ok(check, "owner-found", name=name)
 
 
 def service_lines(settings: Settings, environ: Mapping[str, str]) -> list[DoctorLine]:
