@@ -80,7 +80,10 @@ def doctor_lines(
     asked = list(jira_lines(gateway, settings, url=url, sample=sample, aliases=aliases))
     answered = gateway if all(line.check != "jira" for line in asked) else None  # else asking is futile
     yield from asked
-    yield from unrecorded_lines(settings.unrecorded)
+    properties = bundled_vocabulary().properties  # `property = false`: the checks that need it do not run
+    in_vocabulary_order = [p for p in properties if p in settings.unrecorded]
+    for prop in [*in_vocabulary_order, *sorted(settings.unrecorded - set(in_vocabulary_order))]:
+        yield skipped(f"field {prop}", "field-unrecorded", prop=prop, spec=properties.get(prop))
     yield from credential_lines(settings)
     files, found = lint(settings, [])
     if found:
@@ -181,14 +184,6 @@ def field_lines(
         return ok(check, "field", described=found[0].described)
 
     return [line(prop, ref) for prop, ref in field_map.items()]
-
-
-def unrecorded_lines(unrecorded: frozenset[str]) -> Iterator[DoctorLine]:
-    """`property = false`: the site does not record it, so the checks that need it do not run."""
-    properties = bundled_vocabulary().properties
-    in_vocabulary_order = [p for p in properties if p in unrecorded]
-    for prop in [*in_vocabulary_order, *sorted(unrecorded - set(in_vocabulary_order))]:
-        yield skipped(f"field {prop}", "field-unrecorded", prop=prop, spec=properties.get(prop))
 
 
 def edit_screen_lines(

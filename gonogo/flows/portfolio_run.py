@@ -56,8 +56,6 @@ class Progress(Protocol):
 
 @dataclass(frozen=True)
 class ReportRequest:
-    """What the user asked for, as plain data (the CLI only fills this in)."""
-
     jql: str
     today: date
     post: bool = False
@@ -69,10 +67,8 @@ class ReportRequest:
 
 @dataclass(frozen=True)
 class ReportRun:
-    """The portfolio, and how many HTTP requests it took (for the log and the benchmark)."""
-
     portfolio: Portfolio
-    jira_round_trips: int
+    jira_round_trips: int  # HTTP requests, for the log and the benchmark
 
 
 def project_jql(project: str) -> str:
