@@ -231,11 +231,9 @@ class _Run:
                 ticket = self.gateways.gateway.fetch_ticket(
                     ticket.key, fields=[*self.fields, *WAIVER_ORIGIN_FIELDS]
                 )
+            today = closed or self.request.today  # a closed bid is judged as it stood
             assessment, proposal = self.assessor.assess_with_proposal(
-                ticket,
-                today=closed or self.request.today,  # a closed bid is judged as it stood
-                group_members=self.gateways.gateway.group_members,
-                with_path=False,
+                ticket, today=today, group_members=self.gateways.gateway.group_members, with_path=False
             )
         except Exception as exc:
             return _unchecked(ticket, exc)
