@@ -1,8 +1,6 @@
-"""Which edits keep exactly one gonogo verdict comment on a ticket, decided from what Jira holds now.
-
-The ticket's issue property, the pointer, names gonogo's comment; that comment carries a property
-marking it as gonogo's. Pure: `Facts` come from the fetched ticket, the executor (`sticky_comment`)
-passes in the comments and gonogo's account, and `plan` says what to write.
+"""Which edits keep exactly one gonogo verdict comment on a ticket, decided from what Jira holds now:
+the pointer (an issue property) names gonogo's comment, which carries gonogo's property. Pure: the
+executor (`sticky_comment`) passes in the fetched ticket, the comments and gonogo's account.
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
 """Every Jira operation gonogo needs: which requests (`rest`) it sends (`transport`), and its failures
-worded for people, never quoting a request (its Authorization header above all).
-
-Why not the `jira` client (pycontribs): docs/jira.md, "Why the Jira edge is gonogo's own".
+worded for people, never quoting a request (its Authorization header above all). Why not the `jira`
+client (pycontribs): docs/development.md, "Why the Jira edge is gonogo's own".
 """
 
 from __future__ import annotations

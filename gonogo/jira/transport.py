@@ -1,12 +1,8 @@
 """Sends a `rest.Request` over `requests` and brings back an `Answer`, retrying what may be retried.
 
-Jira's answers are untrusted, and `requests` alone trusts them in ways taken back here:
-- Time: its timeout bounds each read, so a trickling answer never ends. Here the whole body must
-  arrive within `timeout` of the request's start (on an injectable clock), else `ReadTimeout`.
-- Redirects: followed only to the same scheme, host and port; any other is `RedirectRefused`.
-- Retries: bounded, after Retry-After (refused outright beyond `max_wait`), and never re-sending
-  a POST that may already have happened (after a broken answer or a 500/502/504); the status line
-  and headers are bounded per read only, as `requests` gives no hold on them.
+Jira's answers are untrusted (docs/jira.md): the whole body must arrive within `timeout` of the
+request's start, redirects are followed only within the site, and a POST that may already have
+happened (after a broken answer or a 500/502/504) is never re-sent.
 """
 
 from __future__ import annotations
