@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -117,21 +117,16 @@ class Transport:
         return retrying(self._attempt, request)
 
     def _attempt(self, request: rest.Request) -> rest.Answer:
-        path = request.path if request.path.startswith("/") else f"/rest/api/{request.version}/{request.path}"
-        body = None if request.body is None else json.dumps(request.body)
-        answer = self._exchange(request.method, self.url + path, params=dict(request.params), data=body)
-        if answer.status >= 400:
-            raise rest.error_for(answer, datetime.now(UTC))
-        return answer
-
-    def _exchange(self, method: str, url: str, **kwargs: Any) -> rest.Answer:
         """One request and its whole answer within the deadline, redirects only within the site."""
+        method, body = request.method, None if request.body is None else json.dumps(request.body)
+        path = request.path if request.path.startswith("/") else f"/rest/api/{request.version}/{request.path}"
+        url, params = self.url + path, dict(request.params)
         deadline = self._clock() + self._timeout
         for _ in range(_MAX_SAME_SITE_REDIRECTS + 1):
             if self._throttle is not None:
                 self._throttle.wait_turn(method, url)
             response = self._session.request(
-                method, url, timeout=self._timeout, allow_redirects=False, stream=True, **kwargs
+                method, url, params, body, timeout=self._timeout, allow_redirects=False, stream=True
             )
             answer = rest.Answer(response.status_code, response.headers, self._body(response, deadline))
             self.round_trips += 1
@@ -139,12 +134,14 @@ class Transport:
                 self._throttle.observe(answer, method, url)
             ms = response.elapsed.total_seconds() * 1000
             log.debug("jira %s %s -> %s in %.0f ms", method, urlsplit(url).path, answer.status, ms)
+            if answer.status >= 400:
+                raise rest.error_for(answer, datetime.now(UTC))
             if not response.is_redirect:
                 return answer
             target = urljoin(url, response.headers["Location"])
             if _origin(target) != _origin(self.url):
                 raise RedirectRefused(target)
-            url, kwargs = target, {**kwargs, "params": None}
+            url, params = target, {}
         raise RedirectRefused(url)
 
     def _body(self, response: requests.Response, deadline: float) -> bytes:
