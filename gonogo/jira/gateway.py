@@ -167,7 +167,6 @@ class JiraGateway:
         return hmac.new(self._seal_key, message, hashlib.sha256).hexdigest()[:32]
 
     def admin_webhooks(self) -> list[dict[str, Any]]:
-        """The site's admin webhooks, each with its `id`."""
         request = rest.Request("GET", rest.ADMIN_WEBHOOKS)
         listed = self._ask("list the site's webhooks", request, list, _administer())
         return [rest.webhook_with_id(hook) for hook in listed if isinstance(hook, dict)]
@@ -187,10 +186,9 @@ class JiraGateway:
         properties: Sequence[str] = (),
         expand: Sequence[str] = (),
         deployment: Deployment,
-        page_size: int = rest.SEARCH_PAGE_SIZE,
     ) -> Iterator[rest.Page]:
         """Every issue the JQL finds, a page per request; a bad query is an InputError with Jira's words."""
-        params: dict[str, Any] = {"jql": jql, "maxResults": page_size, "fields": ",".join(fields)}
+        params: dict[str, Any] = {"jql": jql, "maxResults": rest.SEARCH_PAGE_SIZE, "fields": ",".join(fields)}
         params |= {"properties": ",".join(properties)} if properties else {}
         params |= {"expand": ",".join(expand)} if expand else {}
         cloud = deployment is Deployment.CLOUD
@@ -245,11 +243,11 @@ class JiraGateway:
 
     def create_comment(self, issue: str, body: CommentBody, *, properties: Mapping[str, Any]) -> str:
         """POST a comment with its properties in the same request (never retried); returns its id."""
-        with self._asking(f"post the verdict comment on {self._name(issue)}"):
-            created = _shaped(self._json(rest.create_comment(issue, body, properties)), dict)
-            if "id" not in created:
-                raise rest.WrongShape("comment")
-            return str(created["id"])
+        action = f"post the verdict comment on {self._name(issue)}"
+        created = self._ask(action, rest.create_comment(issue, body, properties), dict)
+        if "id" not in created:
+            raise self._worded(rest.WrongShape("comment"), action)
+        return str(created["id"])
 
     def update_comment(self, issue: str, comment_id: str, body: CommentBody) -> bool:
         """PUT a new body; False when the comment is gone (someone deleted it)."""
@@ -297,7 +295,10 @@ class JiraGateway:
         self, action: str, request: rest.Request, kind: type = object, refusals: Refusals | None = None
     ) -> Any:
         with self._asking(action, refusals):
-            return _shaped(self._json(request), kind)
+            answer = self._json(request)
+            if not isinstance(answer, kind):
+                raise rest.WrongShape(kind.__name__)
+            return answer
 
     @contextmanager
     def _asking(self, action: str, refusals: Refusals | None = None) -> Iterator[None]:
@@ -387,12 +388,6 @@ _WORDS: dict[type[Exception], str] = {
 _WORDS[InputError] = _WORDS[ValueError]
 _WORDS[requests.exceptions.ContentDecodingError] = _WORDS[requests.exceptions.ChunkedEncodingError]
 _WORDS[requests.ConnectTimeout] = _WORDS[requests.Timeout]  # a timeout first, as people read it
-
-
-def _shaped(data: Any, kind: type) -> Any:
-    if not isinstance(data, kind):
-        raise rest.WrongShape(kind.__name__)
-    return data
 
 
 def _short_name(name: str, limit: int = 40) -> str:
