@@ -137,9 +137,6 @@ def retry_after_seconds(value: str | None, now: datetime) -> float | None:
     return bounded_wait(when.timestamp() - now.timestamp())
 
 
-# Requests ---------------------------------------------------------------------------------------
-
-
 def get_issue(key: str, fields: Sequence[str] | None, property_key: str) -> Request:
     """The issue with display names, changelog, edit screen and gonogo's property, at once."""
     expand = {"expand": "names,changelog,editmeta", "properties": property_key}
@@ -211,9 +208,6 @@ def _comment_path(issue: str, comment_id: str) -> str:
 
 def _properties(properties: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [{"key": key, "value": value} for key, value in properties.items()]
-
-
-# Readers ----------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
