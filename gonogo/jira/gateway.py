@@ -77,8 +77,7 @@ class JiraGateway:
         return ticket
 
     def deployment(self) -> Deployment:
-        """From [jira].deployment, a `*.atlassian.net` host, else one serverInfo: each deployment has
-        removed the other's search API."""
+        """[jira].deployment, a Cloud host, else one serverInfo: each has removed the other's search API."""
         if self._settings.deployment != "auto":
             return Deployment(self._settings.deployment)
         if is_cloud_host(self._settings.url):

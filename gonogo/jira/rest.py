@@ -218,8 +218,7 @@ class Page:  # one page of a paged list
 
 
 def comment_page(page: Any, start: int | None) -> Page:
-    """A page of comments; anything else is `WrongShape`, never "no comments" (which would post a
-    duplicate)."""
+    """A page of comments; any other shape is `WrongShape`, never "no comments" (that posts a duplicate)."""
     comments, total = (page.get("comments"), page.get("total")) if isinstance(page, dict) else (None, None)
     if (
         not isinstance(comments, list)
@@ -245,8 +244,7 @@ def member_page(page: Any, start: int | None) -> Page:
 
 
 def search_page(page: Any, after: str | int | None, *, cloud: bool) -> Page:
-    """A page of a search: Cloud pages by `nextPageToken`, `isLast` optional; Data Center by `startAt`
-    up to `total`."""
+    """Cloud pages by `nextPageToken` (`isLast` is optional), Data Center by `startAt` up to `total`."""
     issues = page.get("issues") if isinstance(page, dict) else None
     if not isinstance(issues, list):
         raise WrongShape("search")

@@ -84,8 +84,7 @@ class Throttle:
         self._sleep(seconds)
 
     def observe(self, answer: Answer, method: str = "GET", url: str = "") -> None:
-        """Learn from one answer's status and rate-limit headers: a 429 holds what its
-        `RateLimit-Reason` limited (see the module)."""
+        """Learn from one answer's status and rate-limit headers (`RateLimit-Reason`: see the module)."""
         retry_after = retry_after_seconds(answer.headers.get("Retry-After"), datetime.now(UTC))
         seconds = DEFAULT_HOLD_SECONDS if retry_after is None else retry_after
         reason = answer.headers.get("RateLimit-Reason")

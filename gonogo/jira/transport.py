@@ -46,16 +46,12 @@ _BROKEN_ANSWER = (requests.Timeout, requests.ConnectionError, requests.exception
 
 
 @dataclass(eq=False)
-class RedirectRefused(Exception):
-    """Jira redirected off its own scheme, host and port; `location` is where to."""
-
-    location: str
+class RedirectRefused(Exception):  # Jira redirected off its own scheme, host and port
+    location: str  # where to
 
 
 @dataclass(eq=False)
-class RetryAfterTooLong(Exception):
-    """Jira asked to wait longer than `max_wait`: give up now rather than hang."""
-
+class RetryAfterTooLong(Exception):  # Jira asked to wait longer than `max_wait`: give up, not hang
     seconds: float
 
 
