@@ -146,13 +146,7 @@ def load_settings(
 ) -> Settings:
     """Read the config file (`--config` or GONOGO_CONFIG, else `./gonogo.toml`) and the environment."""
     env = os.environ if environ is None else environ
-    found = Path(config_path) if config_path else Path.cwd() / "gonogo.toml"
-    if config_path and not found.is_file():
-        raise ConfigurationError(
-            f"config file {found} does not exist: fix --config / GONOGO_CONFIG or create it"
-        )
-    path = found if found.is_file() else None
-    data = _read_toml(path) if path else {}
+    path, data = _read_config_file(Path(config_path) if config_path else None)
     base = path.parent if path else Path.cwd()
     checklists_table: dict[str, Any] = data.get("checklists", {})
     template_path = data.get("templates", {}).get("path")
@@ -203,7 +197,15 @@ def _jira_settings(table: Mapping[str, Any], env: Mapping[str, str], path: Path 
     return JiraSettings(**fields)
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_config_file(named: Path | None) -> tuple[Path | None, dict[str, Any]]:
+    """The file named (which must exist), else `./gonogo.toml` if there is one, and its checked content."""
+    path = named or Path.cwd() / "gonogo.toml"
+    if not path.is_file():
+        if named is not None:
+            raise ConfigurationError(
+                f"config file {named} does not exist: fix --config / GONOGO_CONFIG or create it"
+            )
+        return None, {}
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -220,7 +222,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
     validator = jsonschema.Draft202012Validator(bundled_json("config.schema.json"))
     error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     if error is None:
-        return data
+        return path, data
     where = ".".join(str(part) for part in error.absolute_path) or "top level"
     if error.validator == "anyOf" and error.absolute_path[0] == "fields":
         raise ConfigurationError(
