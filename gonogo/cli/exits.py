@@ -14,7 +14,7 @@ from typing import NamedTuple, NoReturn
 
 import click
 
-from gonogo.core.errors import ConfigurationError, GonogoError, InputError, JiraError
+from gonogo.core.errors import ConfigurationError, GonogoError, InputError, JiraError, one_line
 from gonogo.core.pipeline.verdict import Verdict
 from gonogo.redaction import RedactRecords, redact, route_other_loggers
 
@@ -74,7 +74,7 @@ def for_result(result: object) -> ExitCode:
 
 def fail(error: GonogoError, config_file: str | None) -> NoReturn:
     """One line on stderr, naming the configuration file given (--config) where it says gonogo.toml."""
-    message = " ".join(str(error).split())
+    message = one_line(error)
     if config_file is not None:  # gonogo.toml as a word, not part of a longer path
         message = re.sub(r"(?<![\w/.\\-])gonogo\.toml\b", lambda _: str(Path(config_file)), message)
     click.echo(f"gonogo: error: {redact(message)}", err=True)
