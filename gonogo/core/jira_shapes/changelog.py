@@ -1,8 +1,6 @@
 """Jira's change history of one issue, which waivers and decisions rest on: who changed which field, when.
-
-Cloud names people and fields by id, Data Center by user name and display name, so both are kept.
-A comment's author and `GET myself` are the same user object as a change's author: one reader serves all.
-"""
+Cloud names people and fields by id, Data Center by user name and display name, so both are kept; a
+comment's author and `GET myself` are the same user object as a change's author: one reader serves all."""
 
 from __future__ import annotations
 
