@@ -77,7 +77,6 @@ def register_webhook(
     spec = webhook_spec(settings, url)
     secret, source, new_file = _service_secret(settings, environ)
     existing = find_webhook(gateway.admin_webhooks(), url)
-    webhook_id = existing.get("id") if existing else None
     body: dict[str, Any] = {
         "name": WEBHOOK_NAME,
         "url": url,
@@ -87,7 +86,7 @@ def register_webhook(
         "enabled": True,
         "secret": secret,  # Jira signs each delivery's body with it
     }
-    saved = gateway.save_admin_webhook(body, webhook_id)
+    saved = gateway.save_admin_webhook(body, existing.get("id") if existing else None)
     if new_file is not None:  # only once Jira has it: a refusal leaves no secret behind
         _write_private(new_file, secret + "\n")
     return Registration(
@@ -111,18 +110,15 @@ def _same_url(hook: Mapping[str, Any], url: str) -> bool:
 
 def webhook_problems(hook: Mapping[str, Any], spec: WebhookSpec) -> list[str]:
     """How a registered webhook falls short of `spec`, in words; [] when it will do."""
-    problems = []
-    if hook.get("enabled") is False:
-        problems.append("it is disabled")
-    if not _same_url(hook, spec.url):
-        problems.append(f"it posts to {hook.get('url')}, not {spec.url}")
     events = hook.get("events")
     missing = [e for e in spec.events if not isinstance(events, list) or e not in events]
-    if missing:
-        problems.append(f"it does not send {', '.join(missing)}")
-    if hook.get("excludeBody") is True:
-        problems.append("it leaves out the body, which the service reads")
-    return problems
+    problems = [
+        "it is disabled" if hook.get("enabled") is False else "",
+        "" if _same_url(hook, spec.url) else f"it posts to {hook.get('url')}, not {spec.url}",
+        f"it does not send {', '.join(missing)}" if missing else "",
+        "it leaves out the body, which the service reads" if hook.get("excludeBody") is True else "",
+    ]
+    return list(filter(None, problems))
 
 
 def _service_secret(settings: Settings, environ: Mapping[str, str]) -> tuple[str, str, Path | None]:
