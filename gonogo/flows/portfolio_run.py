@@ -130,9 +130,7 @@ def run_report(
 
 def search_fields(assessor: Assessor, names: Mapping[str, str], *, post: bool = True) -> list[str]:
     """Field ids to search for: the ones every check reads, and each mapped field resolved to its id.
-
-    A read-only report leaves out the embedded comments: on a busy ticket they are most of the bytes.
-    """
+    A read-only report leaves out the embedded comments: on a busy ticket they are most of the bytes."""
     require_known_fields(assessor.configured_field_refs(), names)  # a typo stops the run up front
     always = [fid for fid in ALWAYS_FETCHED if post or fid != "comment"]
     return list(dict.fromkeys([*always, *field_ids(assessor, names).values()]))
