@@ -214,12 +214,7 @@ class _Run:
         judged = [item if isinstance(item, Row) else self.judge(item) for item in items]
         changed = [item.ticket for item in judged if isinstance(item, _Changed)]
         screens = self.edit_screens(changed) if changed else {}
-        return [
-            self.post(item, screens.get(item.ticket.id or "", item.ticket))
-            if isinstance(item, _Changed)
-            else item
-            for item in judged
-        ]
+        return [self.post(item, screens) if isinstance(item, _Changed) else item for item in judged]
 
     def judge(self, ticket: Ticket) -> Row | _Changed:
         """The ticket's row; with `--post`, `_Changed` when its comment may have to be written."""
@@ -266,8 +261,9 @@ class _Run:
             log.warning("the edit screens could not be read (%s)", one_line(exc))
         return found
 
-    def post(self, changed: _Changed, ticket: Ticket) -> Row | Future[Row]:
-        """Judge `ticket` with its path to GO, render its comment here, and hand it to a writer thread."""
+    def post(self, changed: _Changed, screens: Mapping[str, Ticket]) -> Row | Future[Row]:
+        """Judge the ticket as `screens` has it, with its path to GO; a writer thread posts its comment."""
+        ticket = screens.get(changed.ticket.id or "", changed.ticket)
         try:
             assessment, proposal = self.assessor.assess_with_proposal(
                 ticket, today=self.request.today, group_members=self.gateways.gateway.group_members
