@@ -91,8 +91,8 @@ def doctor_lines(
     else:
         yield ok("checklists", "lint-clean", files=files)
     yield from authority_lines(settings, answered)
-    if service:
-        from gonogo.flows.webhook_setup import registered_webhook_lines  # noqa: PLC0415 (serve extra's)
+    if service:  # the service's packages are an optional extra: imported only with --service
+        from gonogo.flows.webhook_setup import registered_webhook_lines, service_lines  # noqa: PLC0415
 
         yield from service_lines(settings, environ)
         if answered:
@@ -251,19 +251,3 @@ def _asked_line(check: str, who: str, gateway: JiraGateway | None, *, error: str
     if name is None:
         return problem(check, "owner-unknown", owner=who)
     return ok(check, "owner-found", name=name)
-
-
-def service_lines(settings: Settings, environ: Mapping[str, str]) -> list[DoctorLine]:
-    """`--service`: the webhook settings load, a secret or token is set, the queue is reachable."""
-    # The service's packages are an optional extra: imported only with --service, once present.
-    from gonogo.webhook.queue import check_queue  # noqa: PLC0415
-    from gonogo.webhook.settings import webhook_settings  # noqa: PLC0415
-
-    try:
-        webhook = webhook_settings(settings, environ)
-    except ConfigurationError as error:
-        return [problem("webhook", "webhook-error", error=str(error))]
-    has_secret = webhook.credentials.configured
-    secret = ok("webhook secret", "secret") if has_secret else problem("webhook secret", "secret-missing")
-    usable, what, details = check_queue(webhook.queue)
-    return [secret, (ok if usable else problem)("queue", what, **details)]

@@ -18,8 +18,9 @@ from gonogo.core.errors import ConfigurationError, GonogoError, InputError
 from gonogo.flows.doctor import DoctorLine, ok, problem, skipped
 from gonogo.sources.config import Settings
 from gonogo.webhook.classify import CREATED, UPDATED
+from gonogo.webhook.queue import check_queue
 from gonogo.webhook.recheck import jql_string
-from gonogo.webhook.settings import SECRET_ENV, WebhookSettings
+from gonogo.webhook.settings import SECRET_ENV, WebhookSettings, webhook_settings
 
 if TYPE_CHECKING:
     from gonogo.jira.gateway import JiraGateway
@@ -157,6 +158,18 @@ def _write_private(path: Path, text: str) -> None:
         raise ConfigurationError(
             f"[webhook].secret_file {path}: cannot write it ({exc.strerror or exc.__class__.__name__})"
         ) from None
+
+
+def service_lines(settings: Settings, environ: Mapping[str, str]) -> list[DoctorLine]:
+    """`doctor --service`: the webhook settings load, a secret or token is set, the queue is reachable."""
+    try:
+        webhook = webhook_settings(settings, environ)
+    except ConfigurationError as error:
+        return [problem("webhook", "webhook-error", error=str(error))]
+    has_secret = webhook.credentials.configured
+    secret = ok("webhook secret", "secret") if has_secret else problem("webhook secret", "secret-missing")
+    usable, what, details = check_queue(webhook.queue)
+    return [secret, (ok if usable else problem)("queue", what, **details)]
 
 
 def registered_webhook_lines(gateway: JiraGateway, settings: Settings) -> list[DoctorLine]:
