@@ -38,7 +38,6 @@ def check_ticket(
     jira = assessor.settings.jira
     if not isinstance(ref, str):
         assessment = assessor.assess(load_ticket_file(ref), today=today)
-        # A ticket file is never posted: no comment, no publication, no Jira round-trips.
         return CheckOutput(assessment, None, None, dry_run, None, jira.comment_format)
     if connect is None:
         # The Jira edge is imported when a ticket comes from Jira: with `requests` it adds 0.1 s CPU
