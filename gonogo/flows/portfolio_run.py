@@ -374,11 +374,9 @@ def _first_time(item: Ticket | Row, seen: set[str]) -> bool:
     """False for an issue met before: offset paging can repeat one when the result set shifts."""
     if isinstance(item, Row):
         return True
-    identity = item.id or item.key
-    if identity in seen:
-        return False
-    seen.add(identity)
-    return True
+    before = len(seen)
+    seen.add(item.id or item.key)
+    return len(seen) > before
 
 
 def _result(item: Row | Future[Row]) -> Row:
