@@ -1,9 +1,7 @@
-"""What leaves a running command: log lines and the error line on stderr, and the exit code.
-
-Exit codes are decided here only. Commands return what they found (a `Verdict`, `Problems`,
-`FailedRows`) and raise a `GonogoError` when they could not do their job; the `gonogo` group turns
-either into the exit code (README, "Exit codes"), an error after one line on stderr.
-"""
+"""What leaves a running command: log lines and the error line on stderr, and the exit code, decided
+here only. Commands return what they found (a `Verdict`, `Problems`, `FailedRows`) and raise a
+`GonogoError` when they could not do their job; the `gonogo` group turns either into the exit code
+(README, "Exit codes"), an error after one line on stderr."""
 
 from __future__ import annotations
 
@@ -63,10 +61,8 @@ def for_error(error: GonogoError) -> ExitCode:
 
 
 def for_result(result: object) -> ExitCode:
-    """What a command returned, as an exit code; nothing returned is success.
-
-    A check's code says its verdict, so a script can branch without parsing the report.
-    """
+    """What a command returned, as an exit code (nothing returned is success); a check's code says its
+    verdict, so a script can branch without parsing the report."""
     if isinstance(result, Verdict):
         return ExitCode[result.name]
     if isinstance(result, Problems) and result.found:
