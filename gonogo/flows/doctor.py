@@ -177,7 +177,7 @@ def field_lines(
             yield skipped(check, "field-optional", ref=ref, prop=prop, use=spec.optional)
         elif not found:
             yield problem(check, "field-unknown", ref=ref, prop=prop, closest=closest_fields(ref, names))
-        elif unsuitable := type_problem(spec, found[0]) if spec is not None else None:
+        elif spec is not None and (unsuitable := type_problem(spec, found[0])):
             yield problem(check, "field-unsuitable", prop=prop, why=unsuitable)
         else:
             yield ok(check, "field", described=found[0].described)

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from gonogo.core.errors import GonogoError, InputError, one_line
 from gonogo.core.jira_shapes.changelog import changelog_is_complete, labels_added, read_histories
-from gonogo.core.jira_shapes.comment_format import CommentAction, Publication
+from gonogo.core.jira_shapes.comment_format import CommentAction, CommentBody, Publication
 from gonogo.core.jira_shapes.site_fields import require_known_fields
 from gonogo.core.pipeline.decisions import decision_labels
 from gonogo.core.pipeline.findings import Assessment
@@ -275,18 +275,18 @@ class _Run:
             body = self.assessor.renderer.comment_body(assessment, self.jira.comment_format)
         except Exception as exc:
             return _not_posted(row, exc)
+        return self.writer.submit(self.write, assessment, body, ticket, changed.inputs, row)
 
-        def write() -> Row:  # on a writer thread: waiting on Jira is all it does
-            try:
-                gateway, today = self.gateways.gateway, self.request.today
-                publication = post_verdict(
-                    assessment, body, ticket, gateway, jira=self.jira, today=today, inputs=changed.inputs
-                )
-            except Exception as exc:
-                return _not_posted(row, exc)
-            return replace(row, publication=publication)
-
-        return self.writer.submit(write)
+    def write(self, assessment: Assessment, body: CommentBody, ticket: Ticket, inputs: str, row: Row) -> Row:
+        """On a writer thread: post the rendered comment (waiting on Jira is all it does)."""
+        try:
+            gateway, today = self.gateways.gateway, self.request.today
+            publication = post_verdict(
+                assessment, body, ticket, gateway, jira=self.jira, today=today, inputs=inputs
+            )
+        except Exception as exc:
+            return _not_posted(row, exc)
+        return replace(row, publication=publication)
 
     def row(
         self, assessment: Assessment, ticket: Ticket, proposal: Proposal, closed: date | None = None
@@ -346,13 +346,15 @@ def _fetched_ahead(pages: Iterator[Page]) -> Generator[Page]:
         except BaseException as exc:  # handed to the reader, who raises it
             arrival.put(exc)
 
-    fetch_next = partial(threading.Thread, target=fetch, name="gonogo-search", daemon=True)
+    def fetch_next_page() -> None:
+        threading.Thread(target=fetch, name="gonogo-search", daemon=True).start()
+
     try:
-        fetch_next().start()
+        fetch_next_page()
         while (page := arrival.get()) is not None:
             if isinstance(page, BaseException):
                 raise page
-            fetch_next().start()
+            fetch_next_page()
             yield page
     finally:
         sys.setswitchinterval(interval)
@@ -374,9 +376,11 @@ def _first_time(item: Ticket | Row, seen: set[str]) -> bool:
     """False for an issue met before: offset paging can repeat one when the result set shifts."""
     if isinstance(item, Row):
         return True
-    before = len(seen)
-    seen.add(item.id or item.key)
-    return len(seen) > before
+    identity = item.id or item.key
+    if identity in seen:
+        return False
+    seen.add(identity)
+    return True
 
 
 def _result(item: Row | Future[Row]) -> Row:

@@ -111,15 +111,17 @@ def _same_url(hook: Mapping[str, Any], url: str) -> bool:
 
 def webhook_problems(hook: Mapping[str, Any], spec: WebhookSpec) -> list[str]:
     """How a registered webhook falls short of `spec`, in words; [] when it will do."""
+    problems = []
+    if hook.get("enabled") is False:
+        problems.append("it is disabled")
+    if not _same_url(hook, spec.url):
+        problems.append(f"it posts to {hook.get('url')}, not {spec.url}")
     events = hook.get("events")
-    missing = [e for e in spec.events if not isinstance(events, list) or e not in events]
-    problems = [
-        "it is disabled" if hook.get("enabled") is False else "",
-        "" if _same_url(hook, spec.url) else f"it posts to {hook.get('url')}, not {spec.url}",
-        f"it does not send {', '.join(missing)}" if missing else "",
-        "it leaves out the body, which the service reads" if hook.get("excludeBody") is True else "",
-    ]
-    return list(filter(None, problems))
+    if missing := [e for e in spec.events if not isinstance(events, list) or e not in events]:
+        problems.append(f"it does not send {', '.join(missing)}")
+    if hook.get("excludeBody") is True:
+        problems.append("it leaves out the body, which the service reads")
+    return problems
 
 
 def _service_secret(settings: Settings, environ: Mapping[str, str]) -> tuple[str, str, Path | None]:

@@ -49,10 +49,12 @@ class Answer:
     content: bytes
 
 
-class TooDeep(ValueError): ...  # an answer nested deeper than `MAX_JSON_DEPTH`: no Jira answer is
+class TooDeep(ValueError):
+    """An answer nested deeper than `MAX_JSON_DEPTH`: no Jira answer is."""
 
 
-class WrongShape(ValueError): ...  # not the shape Jira documents (a proxy's page, a truncated list)
+class WrongShape(ValueError):
+    """An answer that is not the shape Jira documents (a proxy's page, a truncated list)."""
 
 
 class ErrorAnswer(Exception):
@@ -161,7 +163,8 @@ def search(params: Mapping[str, Any], after: str | int | None, *, cloud: bool) -
     return Request("GET", "search", {**params, "startAt": after or 0})
 
 
-def comments(issue: str, start: int | None) -> Request:  # newest first, each with its properties
+def comments(issue: str, start: int | None) -> Request:
+    """A page of comments, newest first, each with its properties."""
     params = {"startAt": start or 0, "maxResults": COMMENT_PAGE_SIZE, "orderBy": "-created"}
     return Request("GET", f"issue/{issue}/comment", {**params, "expand": "properties"})
 
@@ -211,7 +214,9 @@ def _properties(properties: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 @dataclass(frozen=True)
-class Page:  # one page of a paged list
+class Page:
+    """One page of a paged list."""
+
     items: list[Any]
     after: str | int | None  # where the next page starts; None: this is the last
     total: int | None = None  # when Jira says it (comments, Data Center's search)

@@ -46,12 +46,16 @@ _BROKEN_ANSWER = (requests.Timeout, requests.ConnectionError, requests.exception
 
 
 @dataclass(eq=False)
-class RedirectRefused(Exception):  # Jira redirected off its own scheme, host and port
+class RedirectRefused(Exception):
+    """Jira redirected off its own scheme, host and port."""
+
     location: str  # where to
 
 
 @dataclass(eq=False)
-class RetryAfterTooLong(Exception):  # Jira asked to wait longer than `max_wait`: give up, not hang
+class RetryAfterTooLong(Exception):
+    """Jira asked to wait longer than `max_wait`: give up, not hang."""
+
     seconds: float
 
 
@@ -114,7 +118,8 @@ class Transport:
 
     def _attempt(self, request: rest.Request) -> rest.Answer:
         """One request and its whole answer within the deadline, redirects only within the site."""
-        method, body = request.method, None if request.body is None else json.dumps(request.body)
+        method = request.method
+        body = None if request.body is None else json.dumps(request.body)
         path = request.path if request.path.startswith("/") else f"/rest/api/{request.version}/{request.path}"
         url, params = self.url + path, dict(request.params)
         deadline = self._clock() + self._timeout
@@ -122,7 +127,13 @@ class Transport:
             if self._throttle is not None:
                 self._throttle.wait_turn(method, url)
             response = self._session.request(
-                method, url, params, body, timeout=self._timeout, allow_redirects=False, stream=True
+                method,
+                url,
+                params=params,
+                data=body,
+                timeout=self._timeout,
+                allow_redirects=False,
+                stream=True,
             )
             answer = rest.Answer(response.status_code, response.headers, self._body(response, deadline))
             self.round_trips += 1

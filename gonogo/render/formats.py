@@ -71,7 +71,9 @@ class OutputFormat(NamedTuple, Generic[Rendered]):
     line: Callable[[Portfolio, Row], str] | None = None  # (portfolio without rows, row) -> line
 
 
-class CheckOutput(NamedTuple):  # what one check produced, as the formats need it
+class CheckOutput(NamedTuple):
+    """What one check produced, as the formats need it."""
+
     assessment: Assessment
     publication: Publication | None  # what happened to the ticket's comment; None: nothing posted
     comment: CommentBody | None  # the comment posted, or built for a dry run
@@ -297,7 +299,6 @@ def _csv_value(column: str, item: dict[str, Any]) -> Any:
 
 
 def _csv_lines(rows: Iterable[Sequence[Any]]) -> str:
-    """Secrets are blanked before quoting can split them; a formula's start gets a quote (OWASP)."""
     import csv  # noqa: PLC0415 - see the module docstring
     import io  # noqa: PLC0415
 
@@ -306,9 +307,16 @@ def _csv_lines(rows: Iterable[Sequence[Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     for row in rows:
-        cells = (redact(value) if isinstance(value, str) else value for value in row)
-        writer.writerow("'" + c if isinstance(c, str) and c.startswith(_FORMULA_START) else c for c in cells)
+        writer.writerow(_cell(value, redact) for value in row)
     return out.getvalue()
+
+
+def _cell(value: Any, redact: Callable[[str], str]) -> Any:
+    """Secrets blanked before quoting can split them; a leading = + - @ gets a quote (OWASP)."""
+    if not isinstance(value, str):
+        return value
+    value = redact(value)
+    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def _report_html(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:

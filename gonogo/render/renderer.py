@@ -1,7 +1,8 @@
 """Every text gonogo shows is rendered here, from templates, over the same Assessment.
 
 Safety is structural: each environment's `finalize` seals (comment), strips (terminal) or escapes
-(HTML) every printed value; only `Trusted` text, which gonogo produced itself, passes as it is.
+(HTML) every printed value; only `Trusted` text, which gonogo produced itself, passes as it is, and
+ticket text is data, never a template.
 Templates may be the team's, so every environment is Jinja's immutable sandbox offering only the
 filters and globals named below (not `lipsum` or `cycler`, the classic ways out; docs/templates.md).
 """
@@ -178,11 +179,7 @@ def make_renderer(template_dir: Path | None = None) -> Renderer:
     # team's template must not turn ticket text into structure (a macro's sealed values are kept), and
     # `plural`'s count and noun may come from the ticket. Terminal and TOML filters have no business
     # in a comment and are left out (a template using one fails with a clear error).
-    document.filters.update(
-        failed_title=_sealed_failed_title,
-        escaped=lambda text: Trusted(seal_unsealed(str(text))),
-        plural=lambda count, singular, plural=None: Trusted(_sealing(str(_plural(count, singular, plural)))),
-    )
+    document.filters.update(failed_title=_sealed_failed_title, escaped=_sealed_escaped, plural=_sealed_plural)
     for terminal_only in ("wrap", "style", "toml"):
         del document.filters[terminal_only]
     return Renderer(
@@ -250,13 +247,26 @@ def _environment(
     env.globals = {name: env.globals[name] for name in _GLOBALS}
     env.filters = {name: env.filters[name] for name in _JINJA_FILTERS}
     # `escaped` marks a macro's output, whose values the macro escaped already: never twice.
-    env.filters.update(style=_style, wrap=_wrap, plural=_plural, escaped=Trusted)
-    # A TOML basic string (key or value) holding any text: JSON's escapes are TOML's, plus DEL.
-    env.filters["toml"] = lambda v: Trusted(json.dumps(str(v), ensure_ascii=False).replace("\x7f", "\\u007f"))
+    env.filters.update(style=_style, wrap=_wrap, plural=_plural, escaped=Trusted, toml=_toml_string)
     # The failed title as one value; `failed_title` is the comment's own, sealed in parts.
     env.filters.update(failed_title=failed_title, failed_title_text=failed_title)
     env.filters.update(refusal=refusal_text, asked=question_text)
     return env
+
+
+def _sealed_escaped(text: Any) -> Trusted:
+    """`escaped` (a macro's output) for the comment: sealed values kept, anything else sealed."""
+    return Trusted(seal_unsealed(str(text)))
+
+
+def _sealed_plural(count: Any, singular: str, plural: str | None = None) -> Trusted:
+    """`plural` for the comment: the count and noun sealed, as either may come from the ticket."""
+    return Trusted(_sealing(str(_plural(count, singular, plural))))
+
+
+def _toml_string(value: Any) -> Trusted:
+    """A TOML basic string (key or value) holding any text: JSON's escapes are TOML's, plus DEL."""
+    return Trusted(json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f"))
 
 
 def _escape_for_terminal(text: str) -> str:

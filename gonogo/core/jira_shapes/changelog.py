@@ -28,7 +28,7 @@ class FieldChange:
 
 @dataclass(frozen=True)
 class History:
-    """One history entry: a person changing one or more fields at one moment."""
+    """One history entry: a person changing fields at one moment (none for the ticket's creation)."""
 
     author: Person | None
     created: datetime | None
