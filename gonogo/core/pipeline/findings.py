@@ -279,14 +279,9 @@ def _finding(checklist: str, rule: Rule, proposal: Proposal, seen: tuple[Evidenc
         outcome, rule = _incomplete(rule, seen)
     # A question about values the ticket has quotes them; a missing value has none to quote.
     quotes = complete and outcome is not FindingStatus.PASSED
-    return Finding(
-        checklist=checklist,
-        rule=rule,
-        outcome=outcome,
-        evidence=seen,
-        quoted={name: proposal.evidence_value(name) for name in rule.quotes} if quotes else None,
-        unrecorded=unrecorded if outcome is FindingStatus.SKIPPED else (),
-    )
+    quoted = {name: proposal.evidence_value(name) for name in rule.quotes} if quotes else None
+    skipped_for = unrecorded if outcome is FindingStatus.SKIPPED else ()
+    return Finding(checklist, rule, outcome, seen, quoted=quoted, unrecorded=skipped_for)
 
 
 def _incomplete(rule: Rule, seen: Sequence[Evidence]) -> tuple[FindingStatus, Rule]:

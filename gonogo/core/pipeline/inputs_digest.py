@@ -69,6 +69,4 @@ def inputs_digest(assessment: Assessment, proposal: Proposal, *, configuration: 
 def _ordered(value: Any) -> Any:
     if isinstance(value, Mapping):
         return sorted(value.items())
-    if isinstance(value, frozenset | set):
-        return sorted(value)
-    return value
+    return sorted(value) if isinstance(value, frozenset | set) else value

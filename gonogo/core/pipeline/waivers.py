@@ -144,9 +144,7 @@ def _refusal(waiver: Waiver, *, missing: bool, is_blocker: bool, policy: WaiverP
         return Refusal.BLOCKER
     if policy.require_reason and not waiver.reason:
         return Refusal.NO_REASON
-    if waiver.bad_until is not None:
-        return Refusal.NOT_A_DATE
-    return None
+    return Refusal.NOT_A_DATE if waiver.bad_until is not None else None
 
 
 def expiry(approved_on: date | None, until: date | None, max_days: int) -> date | None:
