@@ -6,16 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
-from gonogo.core.jira_shapes.changelog import (
-    History,
-    LaterChange,
-    Person,
-    creation,
-    first_change_after,
-    is_complete,
-    labels_added,
-    last_change,
-)
+from gonogo.core.jira_shapes import changelog
+from gonogo.core.jira_shapes.changelog import History, LaterChange, Person
 from gonogo.core.pipeline.ticket import Ticket
 
 GROUP_PREFIX = "group:"
@@ -52,7 +44,7 @@ def named(entries: Sequence[str], histories: Iterable[History]) -> tuple[str, ..
 
 def at_creation(ticket: Ticket) -> History | None:
     """The issue's creation, when the change history is whole: what set a value no entry changed."""
-    return creation(ticket.fields) if is_complete(ticket.changelog) else None
+    return changelog.creation(ticket.fields) if changelog.is_complete(ticket.changelog) else None
 
 
 def labels_with_origin(ticket: Ticket, histories: Iterable[History]) -> list[Labelled]:
@@ -60,7 +52,7 @@ def labels_with_origin(ticket: Ticket, histories: Iterable[History]) -> list[Lab
     labels = ticket.fields.get("labels")
     if not isinstance(labels, list):
         return []
-    added, created = labels_added(histories), at_creation(ticket)
+    added, created = changelog.labels_added(histories), at_creation(ticket)
     return [(label, added.get(label.casefold(), created)) for label in labels if isinstance(label, str)]
 
 
@@ -70,9 +62,9 @@ def change_after(
     """The first (with `latest`, the last) change after `moment` to one of the fields (id → display name)."""
     ids, names = set(fields), {name.casefold() for name in fields.values()}
     if latest:
-        found = last_change(histories, field_ids=ids, field_names=names, after=moment)
+        found = changelog.last_change(histories, field_ids=ids, field_names=names, after=moment)
     else:
-        found = first_change_after(histories, moment, field_ids=ids, field_names=names)
+        found = changelog.first_change_after(histories, moment, field_ids=ids, field_names=names)
     if found is None:
         return None
     history, change = found
