@@ -318,8 +318,7 @@ def _not_resting_on_doubt(found: tuple[Finding, ...], vocabulary: Vocabulary) ->
 
 def read_from(names: Sequence[str], vocabulary: Vocabulary) -> list[str]:
     """The properties behind `names`, a derived one after its sources, all the way down (evidence order)."""
-    order = vocabulary.with_sources
-    return list(dict.fromkeys(item for name in names for item in order.get(name, (name,))))
+    return list(dict.fromkeys(item for name in names for item in vocabulary.with_sources.get(name, (name,))))
 
 
 def _evidence(name: str, *, proposal: Proposal, vocabulary: Vocabulary) -> Evidence:
