@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from gonogo.core.jira_shapes.changelog import History, LaterChange
-from gonogo.core.pipeline.authority import GroupMembers, Labelled, change_after, groups_in, may_act, named
+from gonogo.core.pipeline.authority import GroupMembers, Labelled, change_after, may_act, named
 
 LABEL_PREFIX = "gonogo-waive-"
 POINTER_KEY = "waiverExpiresOn"  # in gonogo's issue property: the last day the ticket's waivers apply
@@ -46,10 +46,6 @@ class WaiverPolicy:
     require_reason: bool = True
     approvers: tuple[str, ...] = ()
     max_days: int = DEFAULT_MAX_DAYS
-
-    @property
-    def groups(self) -> tuple[str, ...]:
-        return groups_in(self.approvers)
 
 
 @dataclass(frozen=True)
