@@ -80,10 +80,6 @@ class WaiverRuling:
     approvers: tuple[str, ...] = ()  # who could approve it, when status is NOT_APPROVED (display names)
     capped_until: date | None = None  # the label's own until date, when [waivers] max_days cut it short
 
-    @property
-    def applies(self) -> bool:
-        return self.status is WaiverStatus.ACTIVE
-
 
 @dataclass(frozen=True)
 class WaiverContext:
