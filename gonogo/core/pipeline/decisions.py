@@ -7,7 +7,7 @@ before a later change to a field the checks read says it rests on older facts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -103,25 +103,6 @@ def decision_labels(label_prefix: str) -> dict[str, BidDecision]:
 def decision_fields(field_map: Mapping[str, str]) -> frozenset[str]:
     """The Jira fields (ids or display names, as mapped) that record a decision and its reason."""
     return frozenset(ref for prop, ref in field_map.items() if prop in (DECISION_PROPERTY, REASON_PROPERTY))
-
-
-def decision_changed(items: Iterable[object], label_prefix: str, fields: Iterable[str]) -> bool:
-    """Whether a webhook changelog adds or removes a decision label or changes the decision field or its
-    reason (by id or display name, any case)."""
-    labels = decision_labels(label_prefix)
-    watched = {f.casefold() for f in fields}
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        names = {n.casefold() for n in (item.get("fieldId"), item.get("field")) if isinstance(n, str)}
-        if names & watched:
-            return True
-        if "labels" in names:
-            before = {label.casefold() for label in str(item.get("fromString") or "").split()}
-            after = {label.casefold() for label in str(item.get("toString") or "").split()}
-            if (before ^ after) & labels.keys():
-                return True
-    return False
 
 
 def decision_on(
