@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gonogo.core.jira_shapes.changelog import user_ids
 from gonogo.core.jira_shapes.verdict_labels import verdict_labels
 from gonogo.core.pipeline.decisions import decision_labels
 from gonogo.core.pipeline.ticket import ISSUE_KEY
@@ -148,9 +149,7 @@ def _caused_by(data: Mapping[str, Any], accounts: frozenset[str]) -> bool:
     names people by accountId; Data Center by name and key."""
     comment = data.get("comment")
     authors = [comment.get("author"), comment.get("updateAuthor")] if isinstance(comment, dict) else []
-    people = [person for person in (data.get("user"), *authors) if isinstance(person, dict)]
-    names = (p.get(name) for p in people for name in ("accountId", "name", "key"))
-    return not accounts.isdisjoint(name for name in names if isinstance(name, str))
+    return any(not accounts.isdisjoint(user_ids(person)) for person in (data.get("user"), *authors))
 
 
 def filtered_out(project_key: str, issue_type: str | None, filters: Filters) -> str | None:
