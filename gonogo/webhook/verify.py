@@ -13,8 +13,6 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 
-from gonogo.webhook.settings import Credentials
-
 SIGNATURE_HEADER = "x-hub-signature"
 
 
@@ -23,17 +21,18 @@ def signature(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
-def authentic(body: bytes, headers: Mapping[str, str], credentials: Credentials) -> bool:
+def authentic(
+    body: bytes, headers: Mapping[str, str], *, secret: str | None, token: str | None, token_header: str
+) -> bool:
     """Whether the delivery proves knowledge of a configured secret (a valid signature, or the token
     when one is configured); with neither configured there is nothing to check (loopback only).
     `headers` looks names up in lower case, as Starlette's `Headers` does in any case."""
-    secret, token = credentials.secret, credentials.token
     if secret is None and token is None:
         return True
     signed = headers.get(SIGNATURE_HEADER, "").strip().lower()
-    sent = headers.get(credentials.token_header.lower(), "").strip()
-    return (secret is not None and _same(signed, signature(body, secret.reveal()))) or (
-        token is not None and _same(sent, token.reveal())
+    sent = headers.get(token_header.lower(), "").strip()
+    return (secret is not None and _same(signed, signature(body, secret))) or (
+        token is not None and _same(sent, token)
     )
 
 
