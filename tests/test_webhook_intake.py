@@ -53,7 +53,7 @@ def test_a_good_delivery_is_queued_before_it_is_answered(queue: LocalQueue) -> N
     assert (reply.status, reply.body["outcome"]) == (200, "queued")
     claimed = queue.claim(0.1)
     assert claimed is not None
-    assert (claimed.job.delivery_id, claimed.job.key, claimed.job.ticket) == ("abc-1", "BID-1", "10001")
+    assert (claimed.job.delivery_id, claimed.job.key, claimed.job.issue_id) == ("abc-1", "BID-1", "10001")
 
 
 def test_each_delivery_that_ends_at_the_door_logs_one_line(

@@ -1,11 +1,8 @@
 """Wiring for `gonogo serve` and `gonogo worker`: build each part once, run, tear down in order.
 
-`serve` is one process: uvicorn answers deliveries on the event loop and stores them; worker
-threads consume the queue. `worker` is the same workers without HTTP, on Redis. uvicorn owns
-SIGTERM/SIGINT in `serve`: it finishes the requests in flight; then the workers stop, and what they
-had not settled stays queued. Slow or half-sent headers are a reverse proxy's job
-(docs/webhook-service.md); uvicorn bounds connections, header size and HTTP keep-alive; TCP
-keep-alive ends connections whose peer vanished, so half-open connections cannot pile up.
+`serve`: uvicorn answers and stores deliveries on the event loop, worker threads consume the queue;
+on SIGTERM/SIGINT uvicorn finishes the requests in flight, then the workers stop and what they had
+not settled stays queued. `worker`: the same workers without HTTP, on Redis.
 """
 
 from __future__ import annotations
@@ -77,23 +74,20 @@ def _prepare(settings: Settings, webhook: WebhookSettings, *, verbose: int) -> W
 def check_runner(
     assessor: Assessor, jira: JiraSettings, *, filters: Filters, today: date | None
 ) -> CheckRunner:
-    """`gonogo check` for a job: fetch by id, apply the filters to the ticket Jira returned (an id
-    may belong to any project), assess, post. A ticket outside them costs one GET, no comment."""
+    """`gonogo check` for a job: fetch by id (it survives a move to another project; the key does
+    not), apply the filters to the ticket Jira returned (an id may name any project's), assess,
+    post. A ticket outside them costs one GET, no comment."""
 
     def run(job: Job) -> Checked | NotAProposal:
-        gateway = JiraGateway(jira)
-        ticket = gateway.fetch_ticket(job.ticket, fields=assessor.fields_to_fetch(), label=job.key)
+        gateway, wanted = JiraGateway(jira), assessor.fields_to_fetch()
+        ticket = gateway.fetch_ticket(job.issue_id or job.key, fields=wanted, label=job.key)
         if unwanted := filtered_out(ticket.project_key, ticket.issue_type or "", filters):  # "": matches none
             return NotAProposal(unwanted)
         result = assess_and_post(ticket, gateway, assessor=assessor, jira=jira, today=today or date.today())
-        assert result.publication is not None  # not a dry run
-        return Checked(
-            verdict=result.assessment.verdict.value,
-            action=result.publication.action.value,
-            comment_id=result.publication.comment_id,
-            key=ticket.key,
-            deleted=result.publication.removed,
-        )
+        posted = result.publication
+        assert posted is not None  # not a dry run
+        verdict, action = result.assessment.verdict.value, posted.action.value
+        return Checked(verdict, action, posted.comment_id, key=ticket.key, deleted=posted.removed)
 
     return run
 
@@ -116,12 +110,8 @@ def running_checks(
         stuck_after=stuck_after_seconds(settings.jira),
     )
     stopping = threading.Event()
-    recheck = threading.Thread(
-        target=recheck_until,
-        args=(stopping, queue, settings.jira, webhook, today),
-        name="gonogo-waiver-recheck",
-        daemon=True,
-    )
+    args = (stopping, queue, settings.jira, webhook, today)
+    recheck = threading.Thread(target=recheck_until, args=args, name="gonogo-waiver-recheck", daemon=True)
     workers.start()
     if webhook.waiver_recheck_hours > 0:
         recheck.start()
