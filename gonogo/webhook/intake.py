@@ -1,11 +1,8 @@
 """From a delivery's bytes to its answer: authenticate → classify → store.
 
-`Intake` is framework-free (bytes and headers in, a `Reply` out); `create_app` is its Starlette
-adapter, which reads the body within its limits and runs the intake in the thread pool (storing is
-blocking I/O: SQLite or Redis), so the event loop keeps answering. The answer comes only after the
-job is stored, so an acknowledged delivery is never lost; a queue that cannot store is a 503, so
-that Jira delivers again. Deliveries that end here get their log line here; queued ones get theirs
-from the worker once checked. Starlette answers 405 for other methods and 404 for other paths.
+`Intake` is framework-free (bytes and headers in, a `Reply` out); `create_app`, its Starlette adapter,
+runs it in the thread pool (storing is blocking I/O), so the event loop keeps answering. The answer
+comes only after the job is stored; a queue that cannot store is a 503, so that Jira delivers again.
 """
 
 from __future__ import annotations

@@ -2,9 +2,8 @@
 
 Settled (completed, dead-lettered or stored for a retry) only after its check, a job survives any
 crash. Trouble that waiting can cure (Jira unreachable, 5xx, 429) goes back to the queue with a
-not-before time, so no worker sleeps through a back-off; the rest is dead-lettered at once. A
-worker thread survives every error (one log line, the job handed back, a back-off): a dead one
-would leave `/healthz` ok while nothing is checked.
+not-before time, so no worker sleeps through a back-off. A worker thread survives every error: a
+dead one would leave `/healthz` ok while nothing is checked.
 """
 
 from __future__ import annotations
@@ -43,9 +42,7 @@ class Checked:
 
 @dataclass(frozen=True)
 class NotAProposal:
-    """The fetched ticket is outside the project or issue-type filters: no comment."""
-
-    reason: str
+    reason: str  # the fetched ticket is outside the project or issue-type filters: no comment
 
 
 CheckRunner = Callable[[Job], Checked | NotAProposal]
