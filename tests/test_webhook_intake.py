@@ -19,10 +19,9 @@ from gonogo.webhook.intake import Intake
 from gonogo.webhook.logs import DELIVERY_LOGGER, JsonLines
 from gonogo.webhook.queue import Job, QueueUnavailable
 from gonogo.webhook.queue.local import LocalQueue
-from gonogo.webhook.settings import Credentials, QueueSettings, WebhookSettings
+from gonogo.webhook.settings import QueueSettings, WebhookSettings
 
 SETTINGS = WebhookSettings(
-    credentials=Credentials(secret=None, token=None),
     filters=Filters(projects=frozenset({"BID"})),
 )
 
@@ -35,10 +34,7 @@ def queue(tmp_path: Path) -> Iterator[LocalQueue]:
 
 
 def intake_for(queue: LocalQueue, *, secret: str | None = SECRET) -> Intake:
-    settings = WebhookSettings(
-        credentials=Credentials(secret=Secret(secret) if secret else None),
-        filters=SETTINGS.filters,
-    )
+    settings = WebhookSettings(secret=Secret(secret) if secret else None, filters=SETTINGS.filters)
     classifier = partial(classify, filters=settings.filters)
     return Intake(settings=settings, queue=queue, metrics=Metrics(), classify=classifier)
 

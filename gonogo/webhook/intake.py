@@ -67,9 +67,10 @@ class Intake:
         """The answer for one delivery; `started` is `time.perf_counter()` at its arrival."""
         self.arrived()
         identifier, dedupe = delivery_id(headers)
-        sender = self.settings.credentials  # what a sender must prove, revealed to `authentic` only
-        secret, token = (kept.reveal() if kept else None for kept in (sender.secret, sender.token))
-        if not authentic(body, headers, secret=secret, token=token, token_header=sender.token_header):
+        secret, token = (
+            kept.reveal() if kept else None for kept in (self.settings.secret, self.settings.token)
+        )
+        if not authentic(body, headers, secret=secret, token=token, token_header=self.settings.token_header):
             reply = Reply(401, {"error": "missing or wrong signature or token"})
             return self._finish(reply, identifier, "unauthorized", started)
         decision = self.classify(body)

@@ -127,7 +127,7 @@ def running_checks(
 def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | None, verbose: int) -> int:
     """Serve until SIGTERM/SIGINT (status 0). Configuration problems raise before anything listens."""
     webhook = _prepare(settings, webhook, verbose=verbose)
-    descriptors, credentials = raise_descriptor_limit(), webhook.credentials
+    descriptors = raise_descriptor_limit()
     with ExitStack() as cleanup:
         listening = cleanup.enter_context(listen(webhook.host, webhook.port))
         queue = cleanup.enter_context(closing(open_queue(webhook.queue)))
@@ -149,8 +149,8 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
         app = create_app(intake=intake, health=workers.health)
         ready = {"host": webhook.host, "port": webhook.port, "path": webhook.path}
         ready |= {"queue": webhook.queue.kind, "workers": webhook.workers, "open_files_limit": descriptors}
-        ready |= {"max_connections": webhook.max_connections, "signature": credentials.secret is not None}
-        log.info("gonogo serve ready", extra={**ready, "token": credentials.token is not None})
+        ready |= {"max_connections": webhook.max_connections, "signature": webhook.secret is not None}
+        log.info("gonogo serve ready", extra={**ready, "token": webhook.token is not None})
         serve(app, listening, max_connections=webhook.max_connections, grace_seconds=SHUTDOWN_GRACE_SECONDS)
     return 0
 
