@@ -33,7 +33,6 @@ class RetryPolicy:
     max_seconds: float = 300.0
 
     def delay(self, failed_attempts: int) -> float:
-        """Seconds to wait after the `failed_attempts`-th failure: doubling, capped."""
         return doubling(failed_attempts, first=self.initial_seconds, cap=self.max_seconds)
 
 
@@ -78,8 +77,7 @@ def webhook_settings(
     workers: int | None = None,
     allow_unauthenticated: bool | None = None,
 ) -> WebhookSettings:
-    """Combine the `[webhook]` table, the environment and the command line's flags (None: not
-    given). Flags win."""
+    """The `[webhook]` table, the environment and the command line's flags (None: not given); flags win."""
     table: Mapping[str, Any] = settings.webhook
     # `queue` is the queue's kind; every other key sets the field of its name (the schema checked them).
     chosen = {f.name: table[f.name] for f in fields(WebhookSettings) if f.name in table.keys() - {"queue"}}

@@ -4,7 +4,6 @@ Jira signs a webhook's body with HMAC-SHA256 keyed on the webhook's secret and s
 `X-Hub-Signature: sha256=<hex>`; a Jira Automation rule cannot compute an HMAC, so it sends a
 shared token in a header of our choosing instead. Both are compared in constant time
 (`hmac.compare_digest`) through their SHA-256, so that not even their length shows in the timing.
-Pure: bytes, headers and the configured credentials in, a decision out.
 """
 
 from __future__ import annotations

@@ -173,7 +173,6 @@ class Workers:
         return lambda: self._report(job, "dead_letter", attempts=attempts, reason=reason)
 
     def _attempt(self, job: Job) -> Checked | NotAProposal | Exception:
-        """The check's outcome, or the error that ended it."""
         self._busy_since[threading.get_ident()] = self._clock()
         try:
             with self.metrics.check_seconds.time():

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 from weakref import WeakValueDictionary
 
 import persistqueue.serializers.json as json_serializer
@@ -60,7 +60,15 @@ class LocalQueue(QueueBase):
             raise ConfigurationError(
                 f"[webhook].queue_path {self.folder}: cannot create it ({exc.strerror})"
             ) from None
-        self._owner = _own(self.folder / "serve.lock")
+        self._owner = (self.folder / "serve.lock").open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(self._owner.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._owner.close()
+            raise ConfigurationError(
+                f"the queue folder {self.folder} is in use by another gonogo serve: the local queue "
+                'serves one process; run several instances with queue = "redis"'
+            ) from None
         self._jobs = _open(self.folder, storage, auto_resume=True)
         seen = self.folder / "deliveries.db"
         self._seen = sqlite3.connect(seen, check_same_thread=False, isolation_level=None, timeout=10)
@@ -186,16 +194,3 @@ def _reclaim_space(database: Path) -> None:
         else:  # executescript steps the pragma to its end; execute would free one page
             db.executescript("PRAGMA incremental_vacuum;")
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-
-
-def _own(path: Path) -> TextIO:
-    handle = path.open("a+", encoding="utf-8")
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        raise ConfigurationError(
-            f"the queue folder {path.parent} is in use by another gonogo serve: the local queue "
-            'serves one process; run several instances with queue = "redis"'
-        ) from None
-    return handle
