@@ -40,10 +40,8 @@ class Filters:
 
 @dataclass(frozen=True)
 class CheckTicket:
-    """Check this ticket. `issue_id` (when known) survives a move to another project; the key not."""
-
     key: str
-    issue_id: str | None
+    issue_id: str | None  # when known: it survives a move to another project, the key does not
     event: str
 
 
@@ -58,9 +56,7 @@ class Ignore:
 
 @dataclass(frozen=True)
 class Malformed:
-    """Not JSON, or not a shape gonogo understands (answered 400)."""
-
-    reason: str
+    reason: str  # not JSON, or not a shape gonogo understands: answered 400
 
 
 Decision = CheckTicket | Ignore | Malformed

@@ -50,14 +50,11 @@ def delivery_id(headers: Mapping[str, str]) -> tuple[str, bool]:
 
 @dataclass(frozen=True, kw_only=True)
 class Intake:
-    """`classify` is `gonogo.webhook.classify.classify` with the site's filters and fields;
-    `arrived` is told of each delivery (see `gonogo.webhook.worker.Workers.delivery_arrived`)."""
-
     settings: WebhookSettings
     queue: WorkQueue
     metrics: Metrics
-    classify: Callable[[bytes], Decision]
-    arrived: Callable[[], None] = lambda: None
+    classify: Callable[[bytes], Decision]  # `classify.classify` with the site's filters and fields
+    arrived: Callable[[], None] = lambda: None  # told of each delivery (`Workers.delivery_arrived`)
 
     def refuse(self, headers: Mapping[str, str], status: int, outcome: str, error: str) -> Reply:
         """The answer for a body too large or too slow to read: nothing of it is looked at."""
@@ -67,10 +64,9 @@ class Intake:
         """The answer for one delivery; `started` is `time.perf_counter()` at its arrival."""
         self.arrived()
         identifier, dedupe = delivery_id(headers)
-        secret, token = (
-            kept.reveal() if kept else None for kept in (self.settings.secret, self.settings.token)
-        )
-        if not authentic(body, headers, secret=secret, token=token, token_header=self.settings.token_header):
+        settings = self.settings
+        secret, token = (kept.reveal() if kept else None for kept in (settings.secret, settings.token))
+        if not authentic(body, headers, secret=secret, token=token, token_header=settings.token_header):
             reply = Reply(401, {"error": "missing or wrong signature or token"})
             return self._finish(reply, identifier, "unauthorized", started)
         decision = self.classify(body)

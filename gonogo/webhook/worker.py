@@ -57,14 +57,12 @@ class Workers:
         count: int,
         retry: RetryPolicy,
         metrics: Metrics,
-        stuck_after: float = math.inf,
+        stuck_after: float = math.inf,  # seconds on one check past which a worker counts as stuck
         poll_seconds: float = 1.0,
         trouble_max_seconds: float = TROUBLE_MAX_SECONDS,
-        sleep: Callable[[float], None] | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] | None = None,  # replaces the back-off waits in tests
+        clock: Callable[[], float] = time.monotonic,  # times checks
     ) -> None:
-        """`stuck_after`: seconds on one check past which a worker counts as stuck (every Jira
-        request has a deadline); `sleep` replaces the back-off waits in tests; `clock` times checks."""
         self._queue, self._run_check, self._count, self._retry = queue, run_check, count, retry
         self.metrics, self._stuck_after, self._poll, self._sleep = metrics, stuck_after, poll_seconds, sleep
         self._clock = clock

@@ -39,8 +39,6 @@ _TIDY_EVERY = 500  # jobs between purges, when the queue never runs empty
 
 
 class LocalQueue(QueueBase):
-    """`storage` is persist-queue's class (a test passes one whose disk fills up)."""
-
     _storage_errors, _name = sqlite3.Error, "the local queue"
 
     def __init__(
@@ -48,7 +46,7 @@ class LocalQueue(QueueBase):
         settings: QueueSettings,
         *,
         clock: Callable[[], float] = time.time,
-        storage: type[SQLiteAckQueue] = SQLiteAckQueue,
+        storage: type[SQLiteAckQueue] = SQLiteAckQueue,  # a test passes one whose disk fills up
     ) -> None:
         super().__init__(clock)
         self.folder, self._dedupe_seconds = settings.path, settings.dedupe_seconds
