@@ -141,8 +141,7 @@ def _identity(key: Any, issue_id: Any) -> tuple[str, str | None] | Malformed:
 
 
 def _caused_by(data: Mapping[str, Any], accounts: frozenset[str]) -> bool:
-    """True when the acting user (or a comment's author) is one of gonogo's own accounts. Cloud
-    names people by accountId; Data Center by name and key."""
+    """True when the acting user (or a comment's author) is one of gonogo's own accounts."""
     comment = data.get("comment")
     authors = [comment.get("author"), comment.get("updateAuthor")] if isinstance(comment, dict) else []
     return any(not accounts.isdisjoint(user_ids(person)) for person in (data.get("user"), *authors))

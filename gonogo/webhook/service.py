@@ -57,8 +57,7 @@ def stuck_after_seconds(jira: JiraSettings) -> float:
 def _prepare(settings: Settings, webhook: WebhookSettings, *, verbose: int) -> WebhookSettings:
     """Set logging up (whoever reads a secret teaches it to the redactor: the settings, the Jira
     gateway, the Redis queue), and ignore the credentials' own account (one `GET myself`): that
-    tells the echo of gonogo's own label edit from a verdict label someone else moved. If Jira
-    cannot say, the service still starts; each echo then costs one re-check."""
+    tells the echo of gonogo's own label edit from a verdict label someone else moved."""
     setup_service_logging(verbose=verbose)
     settings.jira.require_connection()
     try:
