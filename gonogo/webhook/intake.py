@@ -42,8 +42,7 @@ class Reply:
 def delivery_id(headers: Mapping[str, str]) -> tuple[str, bool]:
     """Jira's id, kept across retries of one delivery, and whether it can deduplicate. An id that
     is not a plain token is not used (it would only be echoed into logs): a fresh one is made."""
-    given = headers.get(DELIVERY_ID_HEADER, "")
-    if _SAFE_ID.fullmatch(given):
+    if _SAFE_ID.fullmatch(given := headers.get(DELIVERY_ID_HEADER, "")):
         return given, True
     return f"gonogo-{uuid.uuid4()}", False
 

@@ -86,5 +86,4 @@ def _job(raw: Any, property_key: str, today: date, now: float) -> Job | None:
 
 def jql_string(text: str) -> str:
     """`text` as a JQL string literal: quoted, so that it cannot end the clause it stands in."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

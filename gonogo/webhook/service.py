@@ -93,34 +93,34 @@ def check_runner(
 
 @contextmanager
 def running_checks(
-    settings: Settings, webhook: WebhookSettings, queue: WorkQueue, *, today: date | None
-) -> Iterator[tuple[Assessor, Workers]]:
-    """The worker threads and the waiver re-check of one process, on `queue`, until the block ends:
+    settings: Settings, webhook: WebhookSettings, *, today: date | None
+) -> Iterator[tuple[WorkQueue, Assessor, Workers]]:
+    """The queue, the worker threads and the waiver re-check of one process, until the block ends:
     what they had not settled by then stays queued for the next start."""
-    assessor = replace(
-        build_assessor(settings), groups=GroupDirectory(lifetime_seconds=APPROVER_GROUP_LIFETIME_SECONDS)
-    )
-    workers = Workers(
-        queue=queue,
-        run_check=check_runner(assessor, settings.jira, filters=webhook.filters, today=today),
-        count=webhook.workers,
-        retry=webhook.retry,
-        metrics=Metrics(),
-        stuck_after=stuck_after_seconds(settings.jira),
-    )
-    stopping = threading.Event()
-    args = (stopping, queue, settings.jira, webhook, today)
-    recheck = threading.Thread(target=recheck_until, args=args, name="gonogo-waiver-recheck", daemon=True)
-    workers.start()
-    if webhook.waiver_recheck_hours > 0:
-        recheck.start()
-    try:
-        yield assessor, workers
-    finally:
-        stopping.set()
-        if recheck.is_alive():
-            recheck.join(SHUTDOWN_GRACE_SECONDS)
-        workers.stop(SHUTDOWN_GRACE_SECONDS)
+    with closing(open_queue(webhook.queue)) as queue:
+        groups = GroupDirectory(lifetime_seconds=APPROVER_GROUP_LIFETIME_SECONDS)
+        assessor = replace(build_assessor(settings), groups=groups)
+        workers = Workers(
+            queue=queue,
+            run_check=check_runner(assessor, settings.jira, filters=webhook.filters, today=today),
+            count=webhook.workers,
+            retry=webhook.retry,
+            metrics=Metrics(),
+            stuck_after=stuck_after_seconds(settings.jira),
+        )
+        stopping = threading.Event()
+        args = (stopping, queue, settings.jira, webhook, today)
+        recheck = threading.Thread(target=recheck_until, args=args, name="gonogo-waiver-recheck", daemon=True)
+        workers.start()
+        if webhook.waiver_recheck_hours > 0:
+            recheck.start()
+        try:
+            yield queue, assessor, workers
+        finally:
+            stopping.set()
+            if recheck.is_alive():
+                recheck.join(SHUTDOWN_GRACE_SECONDS)
+            workers.stop(SHUTDOWN_GRACE_SECONDS)
 
 
 def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | None, verbose: int) -> int:
@@ -129,8 +129,7 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
     descriptors = raise_descriptor_limit()
     with ExitStack() as cleanup:
         listening = cleanup.enter_context(listen(webhook.host, webhook.port))
-        queue = cleanup.enter_context(closing(open_queue(webhook.queue)))
-        assessor, workers = cleanup.enter_context(running_checks(settings, webhook, queue, today=today))
+        queue, assessor, workers = cleanup.enter_context(running_checks(settings, webhook, today=today))
         decide = partial(
             classify,
             filters=webhook.filters,
@@ -165,9 +164,7 @@ def run_workers(settings: Settings, webhook: WebhookSettings, *, today: date | N
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    with ExitStack() as cleanup:
-        queue = cleanup.enter_context(closing(open_queue(webhook.queue)))
-        _, workers = cleanup.enter_context(running_checks(settings, webhook, queue, today=today))
+    with running_checks(settings, webhook, today=today) as (_, _, workers):
         log.info("gonogo worker ready", extra={"queue": "redis", "workers": webhook.workers})
         while not stop.wait(1.0):
             if not workers.alive():  # never by design: exit so that a supervisor restarts it
