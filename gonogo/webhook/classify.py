@@ -163,8 +163,7 @@ def _type_name(fields: Any) -> str | None:
     issue_type = fields.get("issuetype") if isinstance(fields, dict) else None
     if not isinstance(issue_type, dict):
         return None
-    name = issue_type.get("name")
-    return name if isinstance(name, str) else ""
+    return name if isinstance(name := issue_type.get("name"), str) else ""
 
 
 def _changes(changelog: Any, label_prefix: str, decided: set[str]) -> tuple[set[str], bool]:

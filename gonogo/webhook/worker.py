@@ -203,9 +203,8 @@ class Workers:
                 delay = self._trouble.delay(troubles)
                 self.metrics.worker_errors.labels("store").inc()
                 fields = {"delivery": claimed.job.delivery_id, "ticket": claimed.job.key, "retry_in_s": delay}
-                log.warning(
-                    "could not %s, retrying", what, extra={**fields, **_error_fields(exc, "internal error")}
-                )
+                fields |= _error_fields(exc, "internal error")
+                log.warning("could not %s, retrying", what, extra=fields)
                 if self._wait(delay):
                     if must:
                         raise QueueUnavailable(f"stopped before the queue could {what}") from None
