@@ -16,8 +16,6 @@ from urllib.parse import quote, urlsplit
 
 # Shorter values would blank ordinary text (a one-letter "secret" would eat every "a").
 _MIN_SECRET_LENGTH = 4
-# Environment variables that hold secrets (the webhook service adds those it reads from files).
-SECRET_VARIABLES = ("JIRA_API_TOKEN", "GONOGO_WEBHOOK_SECRET", "GONOGO_WEBHOOK_TOKEN")
 # Record attributes that are not ours to print (uvicorn adds an ANSI-coloured copy of its messages).
 STANDARD_RECORD_ATTRIBUTES = frozenset(logging.makeLogRecord({}).__dict__) | {
     "message",
@@ -26,23 +24,34 @@ STANDARD_RECORD_ATTRIBUTES = frozenset(logging.makeLogRecord({}).__dict__) | {
 }
 
 
-# Every remembered secret and its encoded forms, longest first, so a secret that contains another is
-# blanked whole; replaced as a whole under the lock, so `redact` may read it from any thread.
-_forms: tuple[str, ...] = ()
-_forms_lock = threading.Lock()
+class _Redactor:
+    """Every remembered secret and its encoded forms, longest first, so a secret that contains another is
+    blanked whole; replaced as a whole under the lock, so `redact` may read them from any thread."""
+
+    def __init__(self) -> None:
+        self._forms: tuple[str, ...] = ()
+        self._lock = threading.Lock()
+
+    def remember(self, *secrets: str | None) -> None:
+        """Blank these values from now on (None and very short values are ignored)."""
+        new = {
+            form
+            for secret in secrets
+            if secret and len(secret) >= _MIN_SECRET_LENGTH
+            for form in (secret, quote(secret, safe=""), *_base64_forms(secret))
+        }
+        with self._lock:
+            self._forms = tuple(sorted({*self._forms, *new}, key=len, reverse=True))
+
+    def redact(self, text: str) -> str:
+        """`text` with every secret this process knows blanked: call it on anything that leaves gonogo."""
+        for form in self._forms:
+            text = text.replace(form, "***")
+        return text
 
 
-def remember(*secrets: str | None) -> None:
-    """Blank these values from now on (None and very short values are ignored)."""
-    global _forms  # noqa: PLW0603 - one redactor per process, see the module docstring
-    new = {
-        form
-        for secret in secrets
-        if secret and len(secret) >= _MIN_SECRET_LENGTH
-        for form in (secret, quote(secret, safe=""), *_base64_forms(secret))
-    }
-    with _forms_lock:
-        _forms = tuple(sorted({*_forms, *new}, key=len, reverse=True))
+_REDACTOR = _Redactor()  # one per process: see the module docstring
+remember, redact = _REDACTOR.remember, _REDACTOR.redact
 
 
 def remember_credentials(user: str | None, token: str | None) -> None:
@@ -61,13 +70,6 @@ def _base64_forms(text: str) -> set[str]:
     return {form for value in encoded for form in (value, value.rstrip("="))}
 
 
-def redact(text: str) -> str:
-    """`text` with every secret this process knows blanked: call it on anything that leaves gonogo."""
-    for form in _forms:
-        text = text.replace(form, "***")
-    return text
-
-
 def redact_data(value: Any) -> Any:
     """JSON-shaped data with every string redacted before serialising (escaping could split a secret)."""
     if isinstance(value, str):
@@ -80,8 +82,9 @@ def redact_data(value: Any) -> Any:
 
 
 def remember_environment(environ: Mapping[str, str]) -> None:
-    """The secrets a command can find in its environment, registered before anything runs."""
-    remember(*(environ.get(name) for name in SECRET_VARIABLES))
+    """The secrets a command can find in its environment, registered before anything runs (the webhook
+    service adds those it reads from files)."""
+    remember(environ.get("GONOGO_WEBHOOK_SECRET"), environ.get("GONOGO_WEBHOOK_TOKEN"))
     remember_credentials(environ.get("JIRA_USER"), environ.get("JIRA_API_TOKEN"))
     remember_url_password(environ.get("GONOGO_REDIS_URL"))
 

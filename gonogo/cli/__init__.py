@@ -1,8 +1,6 @@
-"""The `gonogo` command line: options in, exit code out (`gonogo.cli.exits`).
-
-A command's module declares its options at its top and imports the work (Jira, the templates,
-jsonschema) when it runs: `gonogo --help` loads every command module, and those would triple its time.
-"""
+"""The `gonogo` command line: options in, exit code out (`gonogo.cli.exits`). A command's module declares
+its options at its top and imports the work (Jira, the templates, jsonschema) when it runs: `gonogo
+--help` loads every command module, and those would triple its time."""
 
 from __future__ import annotations
 

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 import click
 
 from gonogo.cli.common import format_option, load, today_option, use_colour, verbose_option
+from gonogo.core.pipeline.verdict import Verdict
 from gonogo.render.formats import CHECK_FORMATS
-
-if TYPE_CHECKING:
-    from gonogo.core.pipeline.verdict import Verdict
 
 
 @click.command()

@@ -58,10 +58,11 @@ def checklists_lint(ctx: click.Context, paths: tuple[str, ...]) -> Problems:
     from pathlib import Path
 
     from gonogo.cli.exits import Problems
+    from gonogo.core.errors import one_line
     from gonogo.flows.authoring import lint
 
     files, problems = lint(load(ctx), [Path(p) for p in paths])
     for problem in problems:
-        click.echo(" ".join(str(problem).split()))
+        click.echo(one_line(problem))
     click.echo(f"{files} checklist file(s) checked, {len(problems)} problem(s)", err=True)
     return Problems(len(problems))

@@ -1,9 +1,7 @@
-"""What leaves a running command: log lines and the error line on stderr, and the exit code.
-
-Exit codes are decided here only. Commands return what they found (a `Verdict`, `Problems`,
-`FailedRows`) and raise a `GonogoError` when they could not do their job; the `gonogo` group turns
-either into the exit code (README, "Exit codes"), an error after one line on stderr.
-"""
+"""What leaves a running command: log lines and the error line on stderr, and the exit code, decided
+here only. Commands return what they found (a `Verdict`, `Problems`, `FailedRows`) and raise a
+`GonogoError` when they could not do their job; the `gonogo` group turns either into the exit code
+(README, "Exit codes"), an error after one line on stderr."""
 
 from __future__ import annotations
 
@@ -16,7 +14,7 @@ from typing import NamedTuple, NoReturn
 
 import click
 
-from gonogo.core.errors import ConfigurationError, GonogoError, InputError, JiraError
+from gonogo.core.errors import ConfigurationError, GonogoError, InputError, JiraError, one_line
 from gonogo.core.pipeline.verdict import Verdict
 from gonogo.redaction import RedactRecords, redact, route_other_loggers
 
@@ -63,10 +61,8 @@ def for_error(error: GonogoError) -> ExitCode:
 
 
 def for_result(result: object) -> ExitCode:
-    """What a command returned, as an exit code; nothing returned is success.
-
-    A check's code says its verdict, so a script can branch without parsing the report.
-    """
+    """What a command returned, as an exit code (nothing returned is success); a check's code says its
+    verdict, so a script can branch without parsing the report."""
     if isinstance(result, Verdict):
         return ExitCode[result.name]
     if isinstance(result, Problems) and result.found:
@@ -78,7 +74,7 @@ def for_result(result: object) -> ExitCode:
 
 def fail(error: GonogoError, config_file: str | None) -> NoReturn:
     """One line on stderr, naming the configuration file given (--config) where it says gonogo.toml."""
-    message = " ".join(str(error).split())
+    message = one_line(error)
     if config_file is not None:  # gonogo.toml as a word, not part of a longer path
         message = re.sub(r"(?<![\w/.\\-])gonogo\.toml\b", lambda _: str(Path(config_file)), message)
     click.echo(f"gonogo: error: {redact(message)}", err=True)

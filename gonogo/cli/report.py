@@ -5,21 +5,21 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import click
 
 from gonogo.cli.common import format_option, load, today_option, use_colour, verbose_option
-from gonogo.render.formats import CSV_SECTIONS, REPORT_FORMATS
+from gonogo.core.errors import InputError
+from gonogo.render.formats import CSV_SECTIONS, REPORT_FORMATS, OutputFormat, csv_section
 
 if TYPE_CHECKING:
     from gonogo.cli.exits import FailedRows
     from gonogo.core.portfolio.rows import Portfolio
     from gonogo.flows.assessor import Assessor
     from gonogo.flows.portfolio_run import ReportRequest, ReportRun
-    from gonogo.render.formats import OutputFormat
 
 
 @click.command()
@@ -139,7 +139,6 @@ def _run(
     from gonogo.core.portfolio.rows import build_portfolio
     from gonogo.flows.portfolio_run import run_report
     from gonogo.redaction import redact
-    from gonogo.render.formats import csv_section
 
     line = chosen.line
     if line is not None and section == "tickets":  # each ticket's line written as soon as it is checked
@@ -162,15 +161,10 @@ def _run(
 
 @contextmanager
 def report_file(path: str | None, colour: bool) -> Iterator[Callable[[str], object]]:
-    """Where the report goes: stdout as it is written, or FILE, which appears only when complete.
-
-    A file is written under a temporary name beside it and renamed at the end, so a run that
-    stops half-way leaves no half-written report (stdout has what was written by then).
-    """
+    """Where the report goes: stdout as it is written, or FILE, written under a temporary name beside it
+    and renamed at the end, so a run that stops half-way leaves no half-written report."""
     import tempfile
     from pathlib import Path
-
-    from gonogo.core.errors import InputError
 
     if path is None:
         yield lambda text: click.echo(text, nl=False, color=colour)
@@ -195,18 +189,13 @@ def report_file(path: str | None, colour: bool) -> Iterator[Callable[[str], obje
         raise InputError(f"cannot write {path}: {error.strerror or error}") from None
 
 
-class ProgressLine:
-    """The report's progress on a terminal's stderr ("Checked 250 of 1,200 tickets"), when not -v.
-
-    Cloud's search gives no total, so the count of tickets found grows with the pages.
-    """
+class ProgressLine(AbstractContextManager["ProgressLine"]):
+    """The report's progress on a terminal's stderr ("Checked 250 of 1,200 tickets"), when not -v;
+    Cloud's search gives no total, so the count of tickets found grows with the pages."""
 
     def __init__(self) -> None:
         self._found = self._checked = 0
         self._total: int | None = None
-
-    def __enter__(self) -> ProgressLine:
-        return self
 
     def __exit__(self, *exc: object) -> None:
         if self._found or self._checked:

@@ -1,8 +1,6 @@
-"""`gonogo serve`, `gonogo worker` and `gonogo dead-letters`: the webhook service and its leftovers.
-
-The service's packages are the optional `serve` extra: each command checks them
-(`require_serve_extra`) before importing them, so a CLI-only install gets one line, not a traceback.
-"""
+"""`gonogo serve`, `gonogo worker` and `gonogo dead-letters`: the webhook service and its leftovers. The
+service's packages are the optional `serve` extra: each command checks them (`require_serve_extra`)
+before importing them, so a CLI-only install gets one line, not a traceback."""
 
 from __future__ import annotations
 
@@ -14,13 +12,12 @@ from typing import Any
 import click
 
 from gonogo.cli.common import load, today_option
+from gonogo.core.errors import ConfigurationError
 
 
 def require_serve_extra(command: str) -> None:
     """One line naming the install command (exit code 3) rather than an import error halfway."""
     import importlib.util
-
-    from gonogo.core.errors import ConfigurationError
 
     for name in ("uvicorn", "starlette", "prometheus_client", "persistqueue", "redis"):  # the `serve` extra
         with suppress(ImportError, ValueError):

@@ -91,8 +91,6 @@ def _write_configuration(
     gateway: JiraGateway, settings: Settings, key: str | None, target: str | None
 ) -> None:
     """The gonogo.toml matched to the site, to `target` or stdout, then the summary of what it matched."""
-    from pathlib import Path
-
     from gonogo.flows.site_setup import plan_setup
     from gonogo.render.renderer import make_renderer
     from gonogo.sources.resources import bundled_vocabulary
@@ -108,7 +106,8 @@ def _write_configuration(
         click.echo(text, nl=False)
     else:
         try:
-            Path(target).write_text(text, encoding="utf-8")
+            with open(target, "w", encoding="utf-8") as file:
+                file.write(text)
         except OSError as exc:
             raise InputError(
                 f"{target}: cannot write it ({exc.strerror or exc.__class__.__name__})"

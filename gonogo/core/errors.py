@@ -10,6 +10,11 @@ class GonogoError(Exception):
     """A problem that prevents a check; its message is one line naming the problem and the fix."""
 
 
+def one_line(error: object) -> str:
+    """An error's (or a lint problem's) text as one line: Jira's and the OS's messages may span several."""
+    return " ".join(str(error).split())
+
+
 class ConfigurationError(GonogoError):
     """gonogo.toml, an environment variable or a checklist file is missing or wrong."""
 

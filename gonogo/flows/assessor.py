@@ -11,7 +11,7 @@ from typing import Any
 
 from gonogo import __version__
 from gonogo.core.errors import ConfigurationError
-from gonogo.core.jira_shapes.changelog import History, read_histories
+from gonogo.core.jira_shapes.changelog import read_histories
 from gonogo.core.pipeline import path_to_go, rules, verdict_history
 from gonogo.core.pipeline import signals as text_signals
 from gonogo.core.pipeline.decisions import DecisionContext
@@ -92,7 +92,12 @@ class Assessor:
             replace(m, options=tuple(options[m.property].values())) if m.property in options else m
             for m in assessment.missing_information
         )
-        change = self._change(ticket, proposal, assessment, histories, today)
+        # The latest verdict change, from the history in gonogo's pointer, with the edits behind it.
+        history = verdict_history.read_history(ticket.properties.get(self.settings.jira.comment_property))
+        now = verdict_history.HistoryEntry(today, assessment.verdict, assessment.score)
+        change = verdict_history.change_with_edits(
+            history, now, histories, sources=proposal.sources, vocabulary=self.vocabulary
+        )
         assessment = replace(assessment, missing_information=missing, change=change)
         if with_path:
             path = self._path(assessment, proposal, judge, options, today=today)
@@ -138,23 +143,6 @@ class Assessor:
             vocabulary=self.vocabulary,
             options=options,
             current_texts=proposal.site_texts,
-        )
-
-    def _change(
-        self,
-        ticket: Ticket,
-        proposal: Proposal,
-        assessment: Assessment,
-        histories: Sequence[History],
-        today: date,
-    ) -> verdict_history.VerdictChange | None:
-        """The latest verdict change, from the history in gonogo's pointer, with the edits behind it."""
-        history = verdict_history.read_history(ticket.properties.get(self.settings.jira.comment_property))
-        if not history:
-            return None
-        now = verdict_history.HistoryEntry(today, assessment.verdict, assessment.score)
-        return verdict_history.change_with_edits(
-            history, now, histories, sources=proposal.sources, vocabulary=self.vocabulary
         )
 
     def _site_options(self, ticket: Ticket, proposal: Proposal) -> OptionTexts:
@@ -219,11 +207,8 @@ def build_assessor(settings: Settings) -> Assessor:
     files = [f for f in found if f.id not in settings.disabled_checklists]
     thresholds, known = rule_context(settings, files)
     signals = text_signals.compile_signals(files, known)
-    vocabulary = (
-        bundled_vocabulary()
-        .with_placeholders(settings.placeholders)
-        .with_flags(text_signals.signal_labels(files))
-    )
+    flags = text_signals.signal_labels(files)
+    vocabulary = bundled_vocabulary().with_placeholders(settings.placeholders).with_flags(flags)
     checklists = tuple(
         rules.compile_checklist(f, thresholds, known, validator=settings.condition_validator) for f in files
     )

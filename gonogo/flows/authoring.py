@@ -141,5 +141,4 @@ def _label(name: str, vocabulary: Vocabulary) -> str:
 
 def _context(settings: Settings) -> tuple[list[ChecklistFile], dict[str, float], set[str]]:
     files = discover(settings.checklist_paths)
-    thresholds, known = rule_context(settings, files)
-    return files, thresholds, known
+    return files, *rule_context(settings, files)

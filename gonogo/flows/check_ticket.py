@@ -10,12 +10,8 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
+from gonogo.core.jira_shapes import site_fields
 from gonogo.core.jira_shapes.comment_format import CommentBody, Publication
-from gonogo.core.jira_shapes.site_fields import (
-    require_known_fields,
-    require_some_known_field,
-    unfound_on_ticket,
-)
 from gonogo.core.pipeline.findings import Assessment
 from gonogo.core.pipeline.inputs_digest import INPUTS_KEY, digest
 from gonogo.core.pipeline.ticket import Ticket
@@ -67,13 +63,13 @@ def assess_and_post(
     """Assess a fetched ticket, render its comment, and post or update it unless `dry_run`. A field
     unknown to the site, or none known (gonogo never set up), is an error before anything is written;
     the site's field list is asked for only when the ticket lacks a mapped field."""
-    unfound = unfound_on_ticket(ticket, assessor.configured_field_refs())
+    unfound = site_fields.unfound_on_ticket(ticket, assessor.configured_field_refs())
     proposal_fields = assessor.proposal_field_refs()
-    nothing_found = len(unfound_on_ticket(ticket, proposal_fields)) == len(proposal_fields)
+    nothing_found = len(site_fields.unfound_on_ticket(ticket, proposal_fields)) == len(proposal_fields)
     if unfound or nothing_found:
         site = gateway.field_names()
-        require_known_fields(unfound, site)
-        require_some_known_field(proposal_fields, site, key=ticket.key)
+        site_fields.require_known_fields(unfound, site)
+        site_fields.require_some_known_field(proposal_fields, site, key=ticket.key)
     assessment, proposal = assessor.assess_with_proposal(
         ticket, today=today, group_members=gateway.group_members
     )

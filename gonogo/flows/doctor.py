@@ -80,11 +80,17 @@ def doctor_lines(
     asked = list(jira_lines(gateway, settings, url=url, sample=sample, aliases=aliases))
     answered = gateway if all(line.check != "jira" for line in asked) else None  # else asking is futile
     yield from asked
-    yield from unrecorded_lines(settings.unrecorded)
+    properties = bundled_vocabulary().properties  # `property = false`: the checks that need it do not run
+    in_vocabulary_order = [p for p in properties if p in settings.unrecorded]
+    for prop in [*in_vocabulary_order, *sorted(settings.unrecorded - set(in_vocabulary_order))]:
+        yield skipped(f"field {prop}", "field-unrecorded", prop=prop, spec=properties.get(prop))
     yield from credential_lines(settings)
-    yield lint_line(*lint(settings, []))
-    yield from waiver_lines(settings, answered)
-    yield from decision_owner_lines(settings, answered)
+    files, found = lint(settings, [])
+    if found:
+        yield problem("checklists", "lint-problems", problems=len(found), files=files, first=str(found[0]))
+    else:
+        yield ok("checklists", "lint-clean", files=files)
+    yield from authority_lines(settings, answered)
     if service:
         from gonogo.flows.webhook_setup import registered_webhook_lines  # noqa: PLC0415 (serve extra's)
 
@@ -180,14 +186,6 @@ def field_lines(
     return [line(prop, ref) for prop, ref in field_map.items()]
 
 
-def unrecorded_lines(unrecorded: frozenset[str]) -> Iterator[DoctorLine]:
-    """`property = false`: the site does not record it, so the checks that need it do not run."""
-    properties = bundled_vocabulary().properties
-    in_vocabulary_order = [p for p in properties if p in unrecorded]
-    for prop in [*in_vocabulary_order, *sorted(unrecorded - set(in_vocabulary_order))]:
-        yield skipped(f"field {prop}", "field-unrecorded", prop=prop, spec=properties.get(prop))
-
-
 def edit_screen_lines(
     editable: Mapping[str, SiteField],
     field_map: Mapping[str, str],
@@ -221,18 +219,11 @@ def edit_screen_lines(
             yield ok(f"options {prop}", "options", described=described)
 
 
-def lint_line(files: int, problems: Sequence[object]) -> DoctorLine:
-    if problems:
-        return problem(
-            "checklists", "lint-problems", problems=len(problems), files=files, first=str(problems[0])
-        )
-    return ok("checklists", "lint-clean", files=files)
-
-
-def waiver_lines(settings: Settings, gateway: JiraGateway | None) -> Iterator[DoctorLine]:
-    """Who may waive, and for how long; each approver group is read once to prove it can be.
-    Where a waiver needs a reason and the site records none, no waiver can apply: said, and skipped."""
-    policy = settings.waivers
+def authority_lines(settings: Settings, gateway: JiraGateway | None) -> Iterator[DoctorLine]:
+    """Who may waive (for how long) and who may record the bid decision; each approver group and owner
+    is asked once to prove Jira knows it. Where a waiver needs a reason and the site records none, no
+    waiver can apply: said, and skipped."""
+    policy, owners = settings.waivers, settings.decisions.owners
     if policy.require_reason and "waiver_reason" in settings.unrecorded:
         yield skipped("waivers", "waivers-no-reason-field")
     elif policy.anyone_approves:
@@ -240,39 +231,29 @@ def waiver_lines(settings: Settings, gateway: JiraGateway | None) -> Iterator[Do
     else:
         yield ok("waivers", "waivers-approvers", approvers=len(policy.approvers), max_days=policy.max_days)
         for group in policy.groups:
-            yield _members_line(f"approver group {group}", group, gateway, error="group-error")
-
-
-def decision_owner_lines(settings: Settings, gateway: JiraGateway | None) -> Iterator[DoctorLine]:
-    """Who may record the bid decision; each owner is looked up once to prove Jira knows them."""
-    owners = settings.decisions.owners
+            yield _asked_line(f"approver group {group}", GROUP_PREFIX + group, gateway, error="group-error")
     if owners:
         yield ok("decisions", "owners", owners=len(owners))
     for owner in owners:
-        yield _owner_line(owner, gateway)
+        yield _asked_line(f"decision owner {owner}", owner, gateway, error="owner-error")
 
 
-def _owner_line(owner: str, gateway: JiraGateway | None) -> DoctorLine:
-    check = f"decision owner {owner}"
-    if gateway is None or owner.startswith(GROUP_PREFIX):
-        return _members_line(check, owner.removeprefix(GROUP_PREFIX), gateway, error="owner-error")
-    try:
-        name = gateway.user_name(owner)
-    except GonogoError as error:
-        return problem(check, "owner-error", error=str(error))
-    if name is None:
-        return problem(check, "owner-unknown", owner=owner)
-    return ok(check, "owner-found", name=name)
-
-
-def _members_line(check: str, group: str, gateway: JiraGateway | None, *, error: str) -> DoctorLine:
-    """Reading a group once proves it can be read; not asked when Jira already failed above (None)."""
+def _asked_line(check: str, who: str, gateway: JiraGateway | None, *, error: str) -> DoctorLine:
+    """Reading a group's members (`group:NAME`) or a person's name once proves Jira can answer; not
+    asked when Jira already failed above (None)."""
     if gateway is None:
         return skipped(check, "group-not-asked")
     try:
-        return ok(check, "group-members", members=len(gateway.group_members(group)))
+        if who.startswith(GROUP_PREFIX):
+            return ok(
+                check, "group-members", members=len(gateway.group_members(who.removeprefix(GROUP_PREFIX)))
+            )
+        name = gateway.user_name(who)
     except GonogoError as exc:
         return problem(check, error, error=str(exc))
+    if name is None:
+        return problem(check, "owner-unknown", owner=who)
+    return ok(check, "owner-found", name=name)
 
 
 def service_lines(settings: Settings, environ: Mapping[str, str]) -> list[DoctorLine]:

@@ -21,9 +21,9 @@ from datetime import date
 from functools import partial
 from typing import Any, Protocol
 
-from gonogo.core.errors import GonogoError, InputError
+from gonogo.core.errors import GonogoError, InputError, one_line
 from gonogo.core.jira_shapes.changelog import changelog_is_complete, labels_added, read_histories
-from gonogo.core.jira_shapes.comment_format import CommentAction, CommentBody, Publication
+from gonogo.core.jira_shapes.comment_format import CommentAction, Publication
 from gonogo.core.jira_shapes.site_fields import require_known_fields
 from gonogo.core.pipeline.decisions import decision_labels
 from gonogo.core.pipeline.findings import Assessment
@@ -43,8 +43,6 @@ from gonogo.jira.throttle import Throttle
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CONCURRENCY = 8  # the fastest measured for writes at 50 ms a request (docs/portfolio.md)
-DEFAULT_MAX_TICKETS = 100_000  # see docs/portfolio.md, "Options"
 SEARCH_SWITCH_INTERVAL = 0.001  # seconds: see _fetched_ahead
 CLOSED_FIELD = "resolutiondate"  # when the ticket was resolved: the verdict before it counts
 
@@ -58,23 +56,19 @@ class Progress(Protocol):
 
 @dataclass(frozen=True)
 class ReportRequest:
-    """What the user asked for, as plain data (the CLI only fills this in)."""
-
     jql: str
     today: date
     post: bool = False
-    concurrency: int = DEFAULT_CONCURRENCY
-    max_tickets: int = DEFAULT_MAX_TICKETS
+    concurrency: int = 8  # the fastest measured for writes at 50 ms a request (docs/portfolio.md)
+    max_tickets: int = 100_000  # see docs/portfolio.md, "Options"
     since: date | None = None  # list the tickets whose verdict changed from this day on
     outcomes: bool = False  # closed bids: the verdict before closing against the outcome
 
 
 @dataclass(frozen=True)
 class ReportRun:
-    """The portfolio, and how many HTTP requests it took (for the log and the benchmark)."""
-
     portfolio: Portfolio
-    jira_round_trips: int
+    jira_round_trips: int  # HTTP requests, for the log and the benchmark
 
 
 def project_jql(project: str) -> str:
@@ -215,7 +209,7 @@ class _Run:
             return ticket_from_rest(issue, origin=f"Jira's search result for {label}")
         except GonogoError as exc:
             issue_id = raw.get("id") if isinstance(raw, dict) else None
-            return error_row(label, ticket_id=str(issue_id) if issue_id else None, error=_line(exc))
+            return error_row(label, ticket_id=str(issue_id) if issue_id else None, error=one_line(exc))
 
     def judge_page(self, items: list[Ticket | Row]) -> list[Row | Future[Row]]:
         """Every ticket judged, and every write of the page under way before the first row settles."""
@@ -237,11 +231,9 @@ class _Run:
                 ticket = self.gateways.gateway.fetch_ticket(
                     ticket.key, fields=[*self.fields, *WAIVER_ORIGIN_FIELDS]
                 )
+            today = closed or self.request.today  # a closed bid is judged as it stood
             assessment, proposal = self.assessor.assess_with_proposal(
-                ticket,
-                today=closed or self.request.today,  # a closed bid is judged as it stood
-                group_members=self.gateways.gateway.group_members,
-                with_path=False,
+                ticket, today=today, group_members=self.gateways.gateway.group_members, with_path=False
             )
         except Exception as exc:
             return _unchecked(ticket, exc)
@@ -267,14 +259,13 @@ class _Run:
         """The tickets read again with their edit screens, by id: one search (ids are Jira's digits)."""
         ids = [ticket.id for ticket in tickets if ticket.id and ticket.id.isdigit()]
         found: dict[str, Ticket] = {}
+        jql = f"id in ({', '.join(ids)})"
         try:
-            for page in (
-                self.search(f"id in ({', '.join(ids)})", expand=("changelog", "editmeta")) if ids else ()
-            ):
+            for page in self.search(jql, expand=("changelog", "editmeta")) if ids else ():
                 items = map(self.read, page.items)
                 found.update((item.id, item) for item in items if isinstance(item, Ticket) and item.id)
         except GonogoError as exc:  # the path then proposes any option: worse, but no reason to stop
-            log.warning("the edit screens could not be read (%s)", _line(exc))
+            log.warning("the edit screens could not be read (%s)", one_line(exc))
         return found
 
     def post(self, changed: _Changed, ticket: Ticket) -> Row | Future[Row]:
@@ -290,23 +281,18 @@ class _Run:
             body = self.assessor.renderer.comment_body(assessment, self.jira.comment_format)
         except Exception as exc:
             return _not_posted(row, exc)
-        return self.writer.submit(self.write, assessment, body, ticket, changed.inputs, row)
 
-    def write(self, assessment: Assessment, body: CommentBody, ticket: Ticket, inputs: str, row: Row) -> Row:
-        """On a writer thread: post the rendered comment (waiting on Jira is all it does)."""
-        try:
-            publication = post_verdict(
-                assessment,
-                body,
-                ticket,
-                self.gateways.gateway,
-                jira=self.jira,
-                today=self.request.today,
-                inputs=inputs,
-            )
-        except Exception as exc:
-            return _not_posted(row, exc)
-        return replace(row, publication=publication)
+        def write() -> Row:  # on a writer thread: waiting on Jira is all it does
+            try:
+                gateway, today = self.gateways.gateway, self.request.today
+                publication = post_verdict(
+                    assessment, body, ticket, gateway, jira=self.jira, today=today, inputs=changed.inputs
+                )
+            except Exception as exc:
+                return _not_posted(row, exc)
+            return replace(row, publication=publication)
+
+        return self.writer.submit(write)
 
     def row(
         self, assessment: Assessment, ticket: Ticket, proposal: Proposal, closed: date | None = None
@@ -341,7 +327,9 @@ def _settled_rows(pages: Iterable[Page], run: _Run, progress: Progress | None) -
         if progress is not None:
             progress.searching(found, page.total)
         waiting.extend(run.judge_page(fresh))
-        while waiting and (len(waiting) > 2 * run.request.concurrency or _ready(waiting[0])):
+        while waiting and (
+            len(waiting) > 2 * run.request.concurrency or isinstance(waiting[0], Row) or waiting[0].done()
+        ):
             yield _result(waiting.popleft())
     while waiting:
         yield _result(waiting.popleft())
@@ -356,20 +344,7 @@ def _fetched_ahead(pages: Iterator[Page]) -> Generator[Page]:
     # 0.8 s for 2,000 tickets); at 1 ms it keeps ahead. Restored when the pages are done.
     interval = sys.getswitchinterval()
     sys.setswitchinterval(min(interval, SEARCH_SWITCH_INTERVAL))
-    try:
-        ahead = _fetch_next(pages)
-        while (page := ahead.get()) is not None:
-            if isinstance(page, BaseException):
-                raise page
-            ahead = _fetch_next(pages)
-            yield page
-    finally:
-        sys.setswitchinterval(interval)
-
-
-def _fetch_next(pages: Iterator[Page]) -> queue.SimpleQueue[Page | BaseException | None]:
-    """Where the next page arrives from a daemon thread: None after the last, or what the search raised."""
-    arrival: queue.SimpleQueue[Page | BaseException | None] = queue.SimpleQueue()
+    arrival: queue.SimpleQueue[Page | BaseException | None] = queue.SimpleQueue()  # None after the last
 
     def fetch() -> None:
         try:
@@ -377,8 +352,16 @@ def _fetch_next(pages: Iterator[Page]) -> queue.SimpleQueue[Page | BaseException
         except BaseException as exc:  # handed to the reader, who raises it
             arrival.put(exc)
 
-    threading.Thread(target=fetch, name="gonogo-search", daemon=True).start()
-    return arrival
+    fetch_next = partial(threading.Thread, target=fetch, name="gonogo-search", daemon=True)
+    try:
+        fetch_next().start()
+        while (page := arrival.get()) is not None:
+            if isinstance(page, BaseException):
+                raise page
+            fetch_next().start()
+            yield page
+    finally:
+        sys.setswitchinterval(interval)
 
 
 def _needs_history(ticket: Ticket, label_prefix: str) -> bool:
@@ -404,10 +387,6 @@ def _first_time(item: Ticket | Row, seen: set[str]) -> bool:
     return True
 
 
-def _ready(item: Row | Future[Row]) -> bool:
-    return isinstance(item, Row) or item.done()
-
-
 def _result(item: Row | Future[Row]) -> Row:
     return item if isinstance(item, Row) else item.result()
 
@@ -430,13 +409,9 @@ def _not_posted(row: Row, exc: Exception) -> Row:
 def _why(exc: Exception, key: str) -> str:
     """A GonogoError's own words; anything else is a bug, which must not cost the other tickets their row."""
     if isinstance(exc, GonogoError):
-        return _line(exc)
+        return one_line(exc)
     log.debug("internal error on %s", key, exc_info=True)
     return f"internal error ({exc.__class__.__name__}); please report it"
-
-
-def _line(error: BaseException) -> str:
-    return " ".join(str(error).split())
 
 
 def _too_many(request: ReportRequest) -> InputError:

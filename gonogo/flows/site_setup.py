@@ -64,9 +64,7 @@ class SetupPlan:
 
 
 def plan_setup(
-    vocabulary: Vocabulary,
-    site: Sequence[SiteField],
-    editable: Mapping[str, SiteField] | None = None,
+    vocabulary: Vocabulary, site: Sequence[SiteField], editable: Mapping[str, SiteField] | None = None
 ) -> SetupPlan:
     """Match every mappable property to a site field, and each matched select field's options."""
     specs = [spec for spec in vocabulary.properties.values() if _mappable(spec)]

@@ -63,15 +63,11 @@ def webhook_spec(settings: Settings, url: str) -> WebhookSpec:
     events = [CREATED]
     if table.get("check_on_update") or settings.jira.label_prefix:
         events.append(UPDATED)  # updates of mapped fields, and verdict labels moved by people
-    return WebhookSpec(url=url, events=tuple(events), jql=_filter_jql(table))
-
-
-def _filter_jql(table: Mapping[str, Any]) -> str:
-    """`project in (...) AND issuetype in (...)` for what is configured; "" (every issue) for nothing."""
+    # `project in (...) AND issuetype in (...)` for what is configured; "" (every issue) for nothing
     projects = ", ".join(p.upper() for p in table.get("projects", []))  # the schema allows A-Z, 0-9, _
     types = ", ".join(jql_string(t) for t in table.get("issue_types", []))
     clauses = [f"project in ({projects})" if projects else "", f"issuetype in ({types})" if types else ""]
-    return " AND ".join(filter(None, clauses))
+    return WebhookSpec(url=url, events=tuple(events), jql=" AND ".join(filter(None, clauses)))
 
 
 def register_webhook(

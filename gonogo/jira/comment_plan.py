@@ -1,8 +1,6 @@
-"""Which edits keep exactly one gonogo verdict comment on a ticket, decided from what Jira holds now.
-
-The ticket's issue property, the pointer, names gonogo's comment; that comment carries a property
-marking it as gonogo's. Pure: `Facts` come from the fetched ticket, the executor (`sticky_comment`)
-passes in the comments and gonogo's account, and `plan` says what to write.
+"""Which edits keep exactly one gonogo verdict comment on a ticket, decided from what Jira holds now:
+the pointer (an issue property) names gonogo's comment, which carries gonogo's property. Pure: the
+executor (`sticky_comment`) passes in the fetched ticket, the comments and gonogo's account.
 """
 
 from __future__ import annotations
@@ -100,9 +98,8 @@ def read_facts(
     gone, duplicates = _embedded_view(ticket, pointer) if pointer is not None else (False, False)
     labels = label_change(ticket.fields.get("labels"), verdict=verdict, prefix=label_prefix)
     # The seal alone differs between two tokens of one account: that must not rewrite a comment.
-    unchanged = (
-        pointer is not None and not labels and _unsealed(record(pointer)[property_key]) == _unsealed(old)
-    )
+    unsealed = {**record(pointer)[property_key], SEAL_KEY: None} if pointer is not None else None
+    unchanged = not labels and unsealed == {**old, SEAL_KEY: None}
     seal_found = old.get(SEAL_KEY)
     must_verify = (
         pointer is not None
@@ -177,11 +174,9 @@ def standing_comment(
 ) -> str | None:
     """The id of the verdict comment when it was made from exactly `inputs` and stands as is: publishing
     would write nothing, so a caller can skip the path to GO and the rendering too."""
-    stored = ticket.properties.get(property_key)
-    pointer = _pointer(stored)
-    if pointer is None or not isinstance(stored, dict):
-        return None
-    if stored.get(INPUTS_KEY) != inputs or stored.get("verdict") != verdict:
+    stored = ticket.properties.get(property_key, {})
+    pointer = _pointer(stored)  # None unless `stored` is a dict
+    if pointer is None or stored.get(INPUTS_KEY) != inputs or stored.get("verdict") != verdict:
         return None
     if label_change(ticket.fields.get("labels"), verdict=verdict, prefix=label_prefix):
         return None
@@ -218,7 +213,3 @@ def _pointer(value: Any) -> str | None:
     if isinstance(found, bool) or not isinstance(found, (str, int)):
         return None
     return str(found) if str(found).isascii() and str(found).isdecimal() else None
-
-
-def _unsealed(pointer: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in pointer.items() if key != SEAL_KEY}

@@ -1,7 +1,6 @@
 """Every Jira operation gonogo needs: which requests (`rest`) it sends (`transport`), and its failures
-worded for people, never quoting a request (its Authorization header above all).
-
-Why not the `jira` client (pycontribs): docs/jira.md, "Why the Jira edge is gonogo's own".
+worded for people, never quoting a request (its Authorization header above all). Why not the `jira`
+client (pycontribs): docs/development.md, "Why the Jira edge is gonogo's own".
 """
 
 from __future__ import annotations
@@ -78,8 +77,7 @@ class JiraGateway:
         return ticket
 
     def deployment(self) -> Deployment:
-        """From [jira].deployment, a `*.atlassian.net` host, else one serverInfo: each deployment has
-        removed the other's search API."""
+        """[jira].deployment, a Cloud host, else one serverInfo: each has removed the other's search API."""
         if self._settings.deployment != "auto":
             return Deployment(self._settings.deployment)
         if is_cloud_host(self._settings.url):
@@ -168,7 +166,6 @@ class JiraGateway:
         return hmac.new(self._seal_key, message, hashlib.sha256).hexdigest()[:32]
 
     def admin_webhooks(self) -> list[dict[str, Any]]:
-        """The site's admin webhooks, each with its `id`."""
         request = rest.Request("GET", rest.ADMIN_WEBHOOKS)
         listed = self._ask("list the site's webhooks", request, list, _administer())
         return [rest.webhook_with_id(hook) for hook in listed if isinstance(hook, dict)]
@@ -188,10 +185,9 @@ class JiraGateway:
         properties: Sequence[str] = (),
         expand: Sequence[str] = (),
         deployment: Deployment,
-        page_size: int = rest.SEARCH_PAGE_SIZE,
     ) -> Iterator[rest.Page]:
         """Every issue the JQL finds, a page per request; a bad query is an InputError with Jira's words."""
-        params: dict[str, Any] = {"jql": jql, "maxResults": page_size, "fields": ",".join(fields)}
+        params: dict[str, Any] = {"jql": jql, "maxResults": rest.SEARCH_PAGE_SIZE, "fields": ",".join(fields)}
         params |= {"properties": ",".join(properties)} if properties else {}
         params |= {"expand": ",".join(expand)} if expand else {}
         cloud = deployment is Deployment.CLOUD
@@ -246,11 +242,11 @@ class JiraGateway:
 
     def create_comment(self, issue: str, body: CommentBody, *, properties: Mapping[str, Any]) -> str:
         """POST a comment with its properties in the same request (never retried); returns its id."""
-        with self._asking(f"post the verdict comment on {self._name(issue)}"):
-            created = _shaped(self._json(rest.create_comment(issue, body, properties)), dict)
-            if "id" not in created:
-                raise rest.WrongShape("comment")
-            return str(created["id"])
+        action = f"post the verdict comment on {self._name(issue)}"
+        created = self._ask(action, rest.create_comment(issue, body, properties), dict)
+        if "id" not in created:
+            raise self._worded(rest.WrongShape("comment"), action)
+        return str(created["id"])
 
     def update_comment(self, issue: str, comment_id: str, body: CommentBody) -> bool:
         """PUT a new body; False when the comment is gone (someone deleted it)."""
@@ -298,7 +294,10 @@ class JiraGateway:
         self, action: str, request: rest.Request, kind: type = object, refusals: Refusals | None = None
     ) -> Any:
         with self._asking(action, refusals):
-            return _shaped(self._json(request), kind)
+            answer = self._json(request)
+            if not isinstance(answer, kind):
+                raise rest.WrongShape(kind.__name__)
+            return answer
 
     @contextmanager
     def _asking(self, action: str, refusals: Refusals | None = None) -> Iterator[None]:
@@ -388,12 +387,6 @@ _WORDS: dict[type[Exception], str] = {
 _WORDS[InputError] = _WORDS[ValueError]
 _WORDS[requests.exceptions.ContentDecodingError] = _WORDS[requests.exceptions.ChunkedEncodingError]
 _WORDS[requests.ConnectTimeout] = _WORDS[requests.Timeout]  # a timeout first, as people read it
-
-
-def _shaped(data: Any, kind: type) -> Any:
-    if not isinstance(data, kind):
-        raise rest.WrongShape(kind.__name__)
-    return data
 
 
 def _short_name(name: str, limit: int = 40) -> str:

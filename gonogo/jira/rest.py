@@ -49,12 +49,10 @@ class Answer:
     content: bytes
 
 
-class TooDeep(ValueError):
-    """An answer nested deeper than `MAX_JSON_DEPTH`: no Jira answer is."""
+class TooDeep(ValueError): ...  # an answer nested deeper than `MAX_JSON_DEPTH`: no Jira answer is
 
 
-class WrongShape(ValueError):
-    """An answer that is not the shape Jira documents (a proxy's page, a truncated list)."""
+class WrongShape(ValueError): ...  # not the shape Jira documents (a proxy's page, a truncated list)
 
 
 class ErrorAnswer(Exception):
@@ -65,7 +63,7 @@ class ErrorAnswer(Exception):
         self.status = answer.status
         body: Any = None
         with contextlib.suppress(ValueError):
-            body = json_of(answer.content)
+            body = read(answer)
         body = body if isinstance(body, dict) else {}
         errors = body.get("errors")
         errors = errors if isinstance(errors, dict) else {}
@@ -105,14 +103,12 @@ def error_for(answer: Answer, now: datetime) -> ErrorAnswer:
 
 
 def read(answer: Answer) -> Any:
-    """The JSON of a successful answer (the transport raises the others' `error_for`); empty is `{}`."""
-    return json_of(answer.content) if answer.content else {}
-
-
-def json_of(content: bytes) -> Any:
-    """Parsed JSON, or ValueError (`TooDeep` for absurd nesting, never RecursionError)."""
+    """The answer's JSON, `{}` when empty, or ValueError (`TooDeep` for absurd nesting, never
+    RecursionError); the transport raises a failed answer's `error_for` instead of reading it."""
+    if not answer.content:
+        return {}
     try:
-        data = json.loads(content)
+        data = json.loads(answer.content)
     except RecursionError:
         raise TooDeep(f"nested deeper than {MAX_JSON_DEPTH} levels") from None
     pending = [(data, 1)]
@@ -131,20 +127,14 @@ def retry_after_seconds(value: str | None, now: datetime) -> float | None:
     """Seconds from a Retry-After value, delta-seconds or HTTP date; bounded, so "inf" cannot park a job."""
     if not value:
         return None
-    try:
+    with contextlib.suppress(ValueError):
         return bounded_wait(float(value))
-    except ValueError:
-        pass
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, OverflowError):
         return None
-    return bounded_wait(
-        (when if when.tzinfo else when.replace(tzinfo=now.tzinfo)).timestamp() - now.timestamp()
-    )
-
-
-# Requests ---------------------------------------------------------------------------------------
+    when = when if when.tzinfo else when.replace(tzinfo=now.tzinfo)
+    return bounded_wait(when.timestamp() - now.timestamp())
 
 
 def get_issue(key: str, fields: Sequence[str] | None, property_key: str) -> Request:
@@ -171,15 +161,9 @@ def search(params: Mapping[str, Any], after: str | int | None, *, cloud: bool) -
     return Request("GET", "search", {**params, "startAt": after or 0})
 
 
-def comments(issue: str, start: int | None) -> Request:
-    """A page of comments, newest first, each with its properties."""
-    params = {
-        "startAt": start or 0,
-        "maxResults": COMMENT_PAGE_SIZE,
-        "orderBy": "-created",
-        "expand": "properties",
-    }
-    return Request("GET", f"issue/{issue}/comment", params)
+def comments(issue: str, start: int | None) -> Request:  # newest first, each with its properties
+    params = {"startAt": start or 0, "maxResults": COMMENT_PAGE_SIZE, "orderBy": "-created"}
+    return Request("GET", f"issue/{issue}/comment", {**params, "expand": "properties"})
 
 
 def comment(issue: str, comment_id: str) -> Request:
@@ -226,22 +210,15 @@ def _properties(properties: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [{"key": key, "value": value} for key, value in properties.items()]
 
 
-# Readers ----------------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
-class Page:
-    """One page of a paged list: its items, where the next page starts (None: this is the last), and
-    the total when Jira says it (comments, Data Center's search)."""
-
+class Page:  # one page of a paged list
     items: list[Any]
-    after: str | int | None
-    total: int | None = None
+    after: str | int | None  # where the next page starts; None: this is the last
+    total: int | None = None  # when Jira says it (comments, Data Center's search)
 
 
 def comment_page(page: Any, start: int | None) -> Page:
-    """A page of comments; anything else is `WrongShape`, never "no comments" (which would post a
-    duplicate)."""
+    """A page of comments; any other shape is `WrongShape`, never "no comments" (that posts a duplicate)."""
     comments, total = (page.get("comments"), page.get("total")) if isinstance(page, dict) else (None, None)
     if (
         not isinstance(comments, list)
@@ -267,8 +244,7 @@ def member_page(page: Any, start: int | None) -> Page:
 
 
 def search_page(page: Any, after: str | int | None, *, cloud: bool) -> Page:
-    """A page of a search: Cloud pages by `nextPageToken`, `isLast` optional; Data Center by `startAt`
-    up to `total`."""
+    """Cloud pages by `nextPageToken` (`isLast` is optional), Data Center by `startAt` up to `total`."""
     issues = page.get("issues") if isinstance(page, dict) else None
     if not isinstance(issues, list):
         raise WrongShape("search")

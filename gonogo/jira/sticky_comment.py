@@ -1,8 +1,5 @@
-"""One gonogo comment per ticket: reads only what `comment_plan.plan` needs (a first check or an
-unchanged re-check: nothing, per the request counts in docs/development.md), then carries it out.
-
-Jira may still refuse a planned edit (labels off the edit screen, a comment deleted meanwhile): the
-executor then falls back one part at a time. The body is redacted first: nothing written carries a secret.
+"""One gonogo comment per ticket: reads only what `comment_plan.plan` needs (the request counts are in
+docs/jira.md), then carries it out, one part at a time when Jira refuses a planned edit.
 """
 
 from __future__ import annotations

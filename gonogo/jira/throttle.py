@@ -1,10 +1,7 @@
-"""Pauses shared by every thread that talks to Jira, held as widely as the limit Jira hit, no wider.
-
-With several workers, one thread's 429 must hold the others back too, or they earn their own.
-Jira Cloud names the limit in `RateLimit-Reason`: `jira-per-issue-on-write` holds writes to that
-issue; `jira-burst-based` that endpoint and method; the hourly quota, any other or no reason, a
-503 and `X-RateLimit-NearLimit: true` hold everything. `stop()` (Ctrl-C on `gonogo report --post`)
-makes every thread's next request raise `RunStopped`.
+"""Pauses shared by every thread that talks to Jira, so that one thread's 429 holds the others back too,
+as widely as the limit Jira named in `RateLimit-Reason` (docs/jira.md, "Rate limits by what was
+limited"), no wider. `stop()` (Ctrl-C on `gonogo report --post`) makes every next request raise
+`RunStopped`.
 """
 
 from __future__ import annotations
@@ -20,8 +17,6 @@ from gonogo.jira.rest import Answer, retry_after_seconds
 
 DEFAULT_HOLD_SECONDS = 1.0  # a 429 or 503 without a Retry-After still means "slow down"
 NEAR_LIMIT_HOLD_SECONDS = 1.0  # Cloud's "fewer than 20% of your budget left": a breather, not a stop
-PER_ISSUE_WRITE = "jira-per-issue-on-write"
-BURST = "jira-burst-based"
 _WRITES = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 _REST_PATH = re.compile(r"/rest/(?:api|webhooks)/[^/]+/(?P<rest>.*)$")
 
@@ -89,16 +84,15 @@ class Throttle:
         self._sleep(seconds)
 
     def observe(self, answer: Answer, method: str = "GET", url: str = "") -> None:
-        """Learn from one answer's status and rate-limit headers: a 429 holds what its
-        `RateLimit-Reason` limited (see the module)."""
+        """Learn from one answer's status and rate-limit headers (`RateLimit-Reason`: see the module)."""
         retry_after = retry_after_seconds(answer.headers.get("Retry-After"), datetime.now(UTC))
         seconds = DEFAULT_HOLD_SECONDS if retry_after is None else retry_after
         reason = answer.headers.get("RateLimit-Reason")
         limited = request_scopes(method, url) if answer.status == 429 and url else []
         scopes = {scope[0]: scope for scope in limited}
-        if reason == PER_ISSUE_WRITE and "issue-writes" in scopes:
+        if reason == "jira-per-issue-on-write" and "issue-writes" in scopes:
             self.hold(seconds, scopes["issue-writes"])
-        elif reason == BURST and scopes:
+        elif reason == "jira-burst-based" and scopes:
             self.hold(seconds, scopes["endpoint"])
         elif answer.status in (429, 503):
             self.hold(seconds)

@@ -1,12 +1,8 @@
 """Sends a `rest.Request` over `requests` and brings back an `Answer`, retrying what may be retried.
 
-Jira's answers are untrusted, and `requests` alone trusts them in ways taken back here:
-- Time: its timeout bounds each read, so a trickling answer never ends. Here the whole body must
-  arrive within `timeout` of the request's start (on an injectable clock), else `ReadTimeout`.
-- Redirects: followed only to the same scheme, host and port; any other is `RedirectRefused`.
-- Retries: bounded, after Retry-After (refused outright beyond `max_wait`), and never re-sending
-  a POST that may already have happened (after a broken answer or a 500/502/504); the status line
-  and headers are bounded per read only, as `requests` gives no hold on them.
+Jira's answers are untrusted (docs/jira.md): the whole body must arrive within `timeout` of the
+request's start, redirects are followed only within the site, and a POST that may already have
+happened (after a broken answer or a 500/502/504) is never re-sent.
 """
 
 from __future__ import annotations
@@ -17,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -50,16 +46,12 @@ _BROKEN_ANSWER = (requests.Timeout, requests.ConnectionError, requests.exception
 
 
 @dataclass(eq=False)
-class RedirectRefused(Exception):
-    """Jira redirected off its own scheme, host and port; `location` is where to."""
-
-    location: str
+class RedirectRefused(Exception):  # Jira redirected off its own scheme, host and port
+    location: str  # where to
 
 
 @dataclass(eq=False)
-class RetryAfterTooLong(Exception):
-    """Jira asked to wait longer than `max_wait`: give up now rather than hang."""
-
+class RetryAfterTooLong(Exception):  # Jira asked to wait longer than `max_wait`: give up, not hang
     seconds: float
 
 
@@ -121,21 +113,16 @@ class Transport:
         return retrying(self._attempt, request)
 
     def _attempt(self, request: rest.Request) -> rest.Answer:
-        path = request.path if request.path.startswith("/") else f"/rest/api/{request.version}/{request.path}"
-        body = None if request.body is None else json.dumps(request.body)
-        answer = self._exchange(request.method, self.url + path, params=dict(request.params), data=body)
-        if answer.status >= 400:
-            raise rest.error_for(answer, datetime.now(UTC))
-        return answer
-
-    def _exchange(self, method: str, url: str, **kwargs: Any) -> rest.Answer:
         """One request and its whole answer within the deadline, redirects only within the site."""
+        method, body = request.method, None if request.body is None else json.dumps(request.body)
+        path = request.path if request.path.startswith("/") else f"/rest/api/{request.version}/{request.path}"
+        url, params = self.url + path, dict(request.params)
         deadline = self._clock() + self._timeout
         for _ in range(_MAX_SAME_SITE_REDIRECTS + 1):
             if self._throttle is not None:
                 self._throttle.wait_turn(method, url)
             response = self._session.request(
-                method, url, timeout=self._timeout, allow_redirects=False, stream=True, **kwargs
+                method, url, params, body, timeout=self._timeout, allow_redirects=False, stream=True
             )
             answer = rest.Answer(response.status_code, response.headers, self._body(response, deadline))
             self.round_trips += 1
@@ -143,12 +130,14 @@ class Transport:
                 self._throttle.observe(answer, method, url)
             ms = response.elapsed.total_seconds() * 1000
             log.debug("jira %s %s -> %s in %.0f ms", method, urlsplit(url).path, answer.status, ms)
+            if answer.status >= 400:
+                raise rest.error_for(answer, datetime.now(UTC))
             if not response.is_redirect:
                 return answer
             target = urljoin(url, response.headers["Location"])
             if _origin(target) != _origin(self.url):
                 raise RedirectRefused(target)
-            url, kwargs = target, {**kwargs, "params": None}
+            url, params = target, {}
         raise RedirectRefused(url)
 
     def _body(self, response: requests.Response, deadline: float) -> bytes:

@@ -10,8 +10,7 @@ from gonogo import __version__
 from gonogo.core.jira_shapes.changelog import LaterChange
 from gonogo.core.jira_shapes.comment_format import CommentBody, Publication
 from gonogo.core.pipeline.decisions import DecisionRecord
-from gonogo.core.pipeline.findings import Assessment, Evidence, Finding, MissingInformation
-from gonogo.core.pipeline.path_to_go import Step
+from gonogo.core.pipeline.findings import Assessment, Finding, MissingInformation
 from gonogo.core.pipeline.waivers import Waiver, WaiverRuling
 from gonogo.render.codes import failed_title, question_text, refusal_text
 from gonogo.render.formats import FORMAT_VERSION
@@ -35,7 +34,11 @@ def report_document(
         "coverage": {"assessed": assessment.coverage.assessed, "total": assessment.coverage.total},
         "checklists": [{"id": c.id, "title": c.title, "version": c.version} for c in assessment.checklists],
         "findings": [_finding(f) for f in assessment.findings],
-        "path_to_go": [_step(step) for step in assessment.path.steps] if assessment.path else [],
+        "path_to_go": [
+            # A Fix's fields are the schema's names; an option is a str (its vocabulary value) for json.
+            {**vars(s.change), "rules": list(s.rules), "alternatives": [{**vars(a)} for a in s.alternatives]}
+            for s in (assessment.path.steps if assessment.path else ())
+        ],
         "unmatched_waivers": [w.label for w in assessment.unmatched_waivers],
         "decision": _decision(assessment.decision) if assessment.decision else None,
         "missing_information": [_missing(m) for m in assessment.missing_information],
@@ -51,7 +54,18 @@ def _finding(f: Finding) -> dict[str, Any]:
         "problem": failed_title(f) if f.outcome in ("failed", "waived") else None,
         "severity": f.rule.severity.value,
         "outcome": f.outcome.value,
-        "evidence": [_evidence(e) for e in f.evidence],
+        "evidence": [
+            {
+                "property": e.property,
+                "field": e.label,
+                "field_id": e.field_id,
+                "value": e.value,
+                "problem": e.problem,
+                "counted": e.counted,
+                "quote": dict(vars(e.quote)) if e.quote else None,
+            }
+            for e in f.evidence
+        ],
         "reason": f.rule.why,
         "fix": f.rule.fix,
         "weight": f.rule.weight,
@@ -83,15 +97,6 @@ def _comment(publication: Publication | None, comment: CommentBody | None) -> di
     if comment is not None:
         return {"action": "dry-run", "id": None, "format": comment.format.value, "body": comment.content}
     return None
-
-
-def _step(step: Step) -> dict[str, Any]:
-    # A Fix's fields are the schema's names; an option is a str (its vocabulary value) for json.
-    return {
-        **vars(step.change),
-        "rules": list(step.rules),
-        "alternatives": [dict(vars(a)) for a in step.alternatives],
-    }
 
 
 def _waiver(waiver: Waiver, ruling: WaiverRuling | None) -> dict[str, Any]:
@@ -132,15 +137,3 @@ def _day(value: date | None) -> str | None:
 def _later(change: LaterChange | None) -> dict[str, Any] | None:
     """A change to a field after a judgement rested on it (a waiver lapsed, a decision's older facts)."""
     return {"field": change.field, "by": change.by, "on": change.on.isoformat()} if change else None
-
-
-def _evidence(item: Evidence) -> dict[str, Any]:
-    return {
-        "property": item.property,
-        "field": item.label,
-        "field_id": item.field_id,
-        "value": item.value,
-        "problem": item.problem,
-        "counted": item.counted,
-        "quote": dict(vars(item.quote)) if item.quote else None,
-    }

@@ -32,5 +32,4 @@ def failed_title(finding: Finding) -> str:
 
 
 def question_text(missing: MissingInformation) -> str:
-    """The question to answer: the vocabulary's or the rule's own, else one asking for the property."""
     return missing.question if missing.question is not None else f"What is the {missing.about} for this bid?"

@@ -1,17 +1,9 @@
 """The verdict comment as a small block structure, written as ADF (Cloud) or wiki markup (Data Center).
 
-One wording serves both formats, and ticket text must never become structure in either: the comment
-environment prints every `{{ value }}` as an opaque token (its text in base64 between two NULs), so
-`parse_document` reads structure from the template's own wording only. The syntax is line-based,
-like wiki markup (docs/templates.md): `h1.`..`h6.`, `* ` items, `----`, a `::: verdict` ... `:::`
-panel, paragraphs, inline `*strong*` and `(x) (?) (!) (/) (i)`. A value inside `*strong*` is an error.
-
-ADF (`to_adf`): a value is the `text` of a text node, which Jira never parses, so ticket text cannot
-become a mention, link, image or macro; nothing is escaped, only control characters become spaces,
-and only gonogo's own wording carries a mark (strong). Wiki markup (`to_wiki`): the template's
-wording is written as it is; a value too, when it cannot form markup (`wikimarkup.is_inert`) or
-gonogo formatted it (FIXED); any other value is escaped (`wikimarkup.escape_inline`). Wiki markup
-has no verdict panel.
+Ticket text must never become structure in either: the comment environment prints every `{{ value }}`
+as an opaque token (its text in base64 between two NULs), so `parse_document` reads structure from the
+template's own wording only (the syntax: docs/templates.md). In ADF a value is a text node, which
+Jira never parses; in wiki markup a value that could form markup is escaped (`wikimarkup`).
 """
 
 from __future__ import annotations
@@ -98,11 +90,9 @@ def seal(text: str, kind: ValueKind) -> str:
 
 
 def seal_unsealed(text: str) -> str:
-    """`text` with every stretch outside a token sealed as TEXT, the tokens left as they are.
-
-    For a filter that hands back what it was given: whatever reaches it unsealed may be ticket
-    text (a value the template passed straight in), so none of it may count as template wording.
-    """
+    """`text` with every stretch outside a token sealed as TEXT, for a filter that hands back what it
+    was given: whatever reaches it unsealed may be ticket text (a value the template passed straight
+    in), so none of it may count as template wording."""
     return "".join(
         piece if index % 2 or not piece else seal(piece, ValueKind.TEXT)
         for index, piece in enumerate(_TOKEN.split(text))
@@ -137,7 +127,6 @@ def parse_document(rendered: str, *, template: str) -> Document:
 
 
 def _blocks(lines: list[tuple[int, str]], template: str) -> list[Block]:
-    """The blocks between two panel markers (see `_keyed`)."""
     blocks: list[Block] = []
     for (kind, _), group in groupby(_keyed(lines), key=itemgetter(0)):
         rows = [(number, line) for _, number, line in group]
@@ -178,7 +167,10 @@ def _inline(line: str, template: str, number: int) -> tuple[Inline, ...]:
         if index % 2 == 0:
             if "\x00" in piece:
                 raise _error(template, number, "the template's text holds a NUL character")
-            _append_words(content, piece, strong)
+            if content and isinstance(last := content[-1], Words) and last.strong == strong:
+                content[-1] = Words(last.text + piece, strong)
+            elif piece:
+                content.append(Words(piece, strong))
         elif piece == "*":
             strong = not strong
         elif not piece.startswith("\x00"):
@@ -196,16 +188,6 @@ def _inline(line: str, template: str, number: int) -> tuple[Inline, ...]:
 def _error(template: str, number: int, problem: str) -> ConfigurationError:
     where = f"{template}:{number}" if number else template
     return ConfigurationError(f"{where}: {problem}")
-
-
-def _append_words(content: list[Inline], text: str, strong: bool) -> None:
-    if not text:
-        return
-    last = content[-1] if content else None
-    if isinstance(last, Words) and last.strong == strong:
-        content[-1] = Words(last.text + text, strong)
-    else:
-        content.append(Words(text, strong))
 
 
 # --- the writers ---------------------------------------------------------------------------------
@@ -242,13 +224,8 @@ def _adf_block(block: Block, verdict: str) -> Adf:
         case Paragraph(lines):
             return {"type": "paragraph", **_adf_content(*lines)}
         case BulletList(items):
-            return {
-                "type": "bulletList",
-                "content": [
-                    {"type": "listItem", "content": [{"type": "paragraph", **_adf_content(item)}]}
-                    for item in items
-                ],
-            }
+            paras = [{"type": "paragraph", **_adf_content(item)} for item in items]
+            return {"type": "bulletList", "content": [{"type": "listItem", "content": [p]} for p in paras]}
         case Panel(blocks):  # an empty one holds an empty paragraph
             return {
                 "type": "panel",

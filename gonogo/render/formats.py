@@ -1,15 +1,14 @@
 """The `--format` choices of `gonogo check` and `gonogo report`: one registry each, of one shape.
 
-Like check-jsonschema's reporters, a format cannot be offered without a renderer behind it. Text
-and HTML go through templates (wording lives there), JSON and CSV are data. `gonogo --help` imports
-this module for the choices, so what a format needs beyond the `Renderer` it is given (the JSON
-document, the portfolio's sections and charts, which load jsonschema; redaction, which loads
-logging; csv and json, 4% of `--help`) is imported when it renders (bench/startup.py).
+`gonogo --help` imports this module for the choices, so what a format needs beyond the `Renderer` it
+is given (jsonschema for the documents and sections, logging for redaction; csv and json, 4% of
+`--help`) is imported when it renders (bench/startup.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 from gonogo import __version__
@@ -72,9 +71,7 @@ class OutputFormat(NamedTuple, Generic[Rendered]):
     line: Callable[[Portfolio, Row], str] | None = None  # (portfolio without rows, row) -> line
 
 
-class CheckOutput(NamedTuple):
-    """What one check produced, as the formats need it."""
-
+class CheckOutput(NamedTuple):  # what one check produced, as the formats need it
     assessment: Assessment
     publication: Publication | None  # what happened to the ticket's comment; None: nothing posted
     comment: CommentBody | None  # the comment posted, or built for a dry run
@@ -132,23 +129,18 @@ def _check_json(output: CheckOutput, renderer: Renderer, colour: bool) -> str:
     )
 
 
-def _comment_in(comment_format: str) -> Callable[[CheckOutput, Renderer, bool], str]:
+def _comment(comment_format: str, output: CheckOutput, renderer: Renderer, colour: bool) -> str:
     """The comment in one format (by its `--format` name, which `gonogo --help` reads without loading
     the comment's model): the one posted when it is in that format, else rendered for it."""
-
-    def render(output: CheckOutput, renderer: Renderer, colour: bool) -> str:
-        if output.comment is not None and output.comment.format == comment_format:
-            return output.comment.printable()
-        return renderer.comment_body(output.assessment, comment_format).printable()
-
-    return render
+    if output.comment is not None and output.comment.format == comment_format:
+        return output.comment.printable()
+    return renderer.comment_body(output.assessment, comment_format).printable()
 
 
 # --- gonogo report ------------------------------------------------------------------------------
 
 
 def _report_text(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
-    """The summary table for a terminal: totals, then one line per ticket, worst first."""
     return renderer.text_page(
         "portfolio.txt.j2",
         p=portfolio,
@@ -207,16 +199,12 @@ def ticket_line(portfolio: Portfolio, row: Row) -> str:
     return _json(_ticket(portfolio, row), indent=None)
 
 
-def _change(portfolio: Portfolio, row: Row) -> dict[str, Any] | None:
+def _ticket(portfolio: Portfolio, row: Row) -> dict[str, Any]:
     from gonogo.core.portfolio.sections import ticket_change  # noqa: PLC0415 - see the module docstring
 
-    return ticket_change(portfolio, row)
-
-
-def _ticket(portfolio: Portfolio, row: Row) -> dict[str, Any]:
     coverage, reason, publication = row.coverage, row.reason, row.publication
     return {
-        "change": _change(portfolio, row),
+        "change": ticket_change(portfolio, row),
         "history": [entry.as_json() for entry in row.history],
         "outcome": row.outcome,
         "key": row.key,
@@ -259,12 +247,10 @@ def _waivers(section: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def csv_line(portfolio: Portfolio, row: Row) -> str:
-    return _csv_lines([_ticket_cells(portfolio, row)])
-
-
 def _ticket_cells(portfolio: Portfolio, row: Row) -> tuple[Any, ...]:
-    coverage, reason, change = row.coverage, row.reason, _change(portfolio, row)
+    from gonogo.core.portfolio.sections import ticket_change  # noqa: PLC0415 - see the module docstring
+
+    coverage, reason, change = row.coverage, row.reason, ticket_change(portfolio, row)
     return (
         row.key,
         row.summary or "",
@@ -276,7 +262,7 @@ def _ticket_cells(portfolio: Portfolio, row: Row) -> tuple[Any, ...]:
         row.error or "",
         row.publication.action.value if row.publication else "",
         portfolio.browse_url(row) or "",
-        f"{_label(change['from'])} → {_label(change['to'])}" if change else "",
+        f"{Verdict(change['from']).label} → {Verdict(change['to']).label}" if change else "",
         change["on"] if change else "",
         row.outcome or "",
         *_decision_cells(row.decision),
@@ -289,10 +275,6 @@ def _decision_cells(record: DecisionRecord | None) -> tuple[str, str, str, str]:
         return "", "", "", ""
     on = record.on.isoformat() if record.on else ""
     return record.decision.label, record.by or "", on, "yes" if record.counts else "no"
-
-
-def _label(verdict: str) -> str:
-    return Verdict(verdict).label
 
 
 def csv_section(portfolio: Portfolio, name: str) -> str:
@@ -310,11 +292,12 @@ def csv_section(portfolio: Portfolio, name: str) -> str:
 def _csv_value(column: str, item: dict[str, Any]) -> Any:
     value = item[_ITEM_KEYS.get(column, column)]
     if column in ("verdict", "from", "to"):
-        return _label(value)
+        return Verdict(value).label
     return " ".join(value) if column == "keys" else value
 
 
 def _csv_lines(rows: Iterable[Sequence[Any]]) -> str:
+    """Secrets are blanked before quoting can split them; a formula's start gets a quote (OWASP)."""
     import csv  # noqa: PLC0415 - see the module docstring
     import io  # noqa: PLC0415
 
@@ -323,20 +306,12 @@ def _csv_lines(rows: Iterable[Sequence[Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     for row in rows:
-        writer.writerow(_cell(value, redact) for value in row)
+        cells = (redact(value) if isinstance(value, str) else value for value in row)
+        writer.writerow("'" + c if isinstance(c, str) and c.startswith(_FORMULA_START) else c for c in cells)
     return out.getvalue()
 
 
-def _cell(value: Any, redact: Callable[[str], str]) -> Any:
-    """Secrets blanked before quoting can split them; a leading = + - @ gets a quote (OWASP)."""
-    if not isinstance(value, str):
-        return value
-    value = redact(value)
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
 def _report_html(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
-    """One self-contained page: totals, the charts, the teaching sections and a row per ticket."""
     from gonogo.render import portfolio_charts as charts  # noqa: PLC0415 - see the module docstring
 
     shown = _sections(portfolio)
@@ -357,8 +332,8 @@ def _report_html(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
 CHECK_FORMATS: dict[str, OutputFormat[CheckOutput]] = {
     "text": OutputFormat("a report for people", _check_text, coloured=True),
     "json": OutputFormat("the documented JSON document", _check_json),
-    "jira": OutputFormat("the comment's wiki markup (Data Center, REST v2)", _comment_in("jira")),
-    "adf": OutputFormat("the comment's Atlassian Document Format (Cloud, REST v3)", _comment_in("adf")),
+    "jira": OutputFormat("the comment's wiki markup (Data Center, REST v2)", partial(_comment, "jira")),
+    "adf": OutputFormat("the comment's Atlassian Document Format (Cloud, REST v3)", partial(_comment, "adf")),
 }
 REPORT_FORMATS: dict[str, OutputFormat[Portfolio]] = {
     "text": OutputFormat("a summary table for people", _report_text),
@@ -367,7 +342,7 @@ REPORT_FORMATS: dict[str, OutputFormat[Portfolio]] = {
         "one line per ticket, for a spreadsheet",
         lambda p, _r, _c: csv_section(p, "tickets"),
         header=",".join(CSV_COLUMNS) + "\r\n",
-        line=csv_line,
+        line=lambda p, row: _csv_lines([_ticket_cells(p, row)]),
     ),
     "html": OutputFormat("one self-contained page with charts", _report_html),
     "jsonl": OutputFormat(

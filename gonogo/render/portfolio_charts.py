@@ -43,11 +43,7 @@ def verdict_chart(portfolio: Portfolio, *, bar_span: int = 300) -> dict[str, Any
 
 def score_chart(portfolio: Portfolio, *, plot_height: int = 170) -> dict[str, Any]:
     """A histogram of bid scores in 10-point buckets, each bar stacked by verdict (worst at the bottom)."""
-    scores = [
-        (row.score, row.verdict)
-        for row in portfolio.rows
-        if row.verdict is not None and row.score is not None
-    ]
+    scores = [(r.score, r.verdict) for r in portfolio.rows if r.verdict is not None and r.score is not None]
     buckets = [
         (low, high, Counter(verdict for score, verdict in scores if low <= score <= high))
         for low, high in score_bands(10)

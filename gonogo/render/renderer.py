@@ -1,11 +1,9 @@
 """Every text gonogo shows is rendered here, from templates, over the same Assessment.
 
-Safety is structural, not a filter to remember. Each environment's `finalize` treats every printed
-value: the comment's seals it into a token (`gonogo.render.document`), so structure comes from the
-template's wording only; the terminal's strips what could drive a terminal; the HTML one escapes.
-Only `Trusted` text, which gonogo produced itself, passes as it is; ticket text is data, never a
-template. Templates may be the team's, so every environment is Jinja's immutable sandbox offering
-only the filters and globals named below (not `lipsum` or `cycler`, the classic ways out).
+Safety is structural: each environment's `finalize` seals (comment), strips (terminal) or escapes
+(HTML) every printed value; only `Trusted` text, which gonogo produced itself, passes as it is.
+Templates may be the team's, so every environment is Jinja's immutable sandbox offering only the
+filters and globals named below (not `lipsum` or `cycler`, the classic ways out; docs/templates.md).
 """
 
 from __future__ import annotations
@@ -47,8 +45,6 @@ from gonogo.render.document import (
 from gonogo.sources.resources import bundled_dir, bundled_vocabulary
 
 COMMENT_TEMPLATE = "comment.jira.j2"
-TEXT_TEMPLATE = "report.txt.j2"
-HEADLINE_TEMPLATE = "headline.txt.j2"
 # Jira's default text field limit is 32,767 characters; leave room for what Jira adds. An ADF
 # comment is held to it by its compact JSON, which is longer than its text: the safe reading.
 COMMENT_CHAR_LIMIT = 32_000
@@ -123,8 +119,38 @@ class Renderer:
         return str(self._context(assessment, None)["headline"])
 
     def _context(self, assessment: Assessment, shown: int | None) -> dict[str, Any]:
-        context = _context(assessment, shown)
-        context["headline"] = " ".join(_render(self.text, HEADLINE_TEMPLATE, context).split())
+        """What every assessment template may use (a team's copied template too: the names stay); a
+        comment too long for Jira lists the first `shown` failed findings and counts the rest."""
+        failed = _reportable(assessment)
+        listed = failed[:shown]  # all of them when `shown` is None
+        blockers, majors, minors = ([f for f in listed if f.rule.severity is s] for s in Severity)
+        # Under a NO-GO, a major that looks only at what a failed blocker already condemned says the
+        # same thing more weakly; listing it would bury the show-stoppers.
+        condemned = {name for f in blockers for name in f.rule.uses}
+        key = assessment.ticket_key
+        context = {
+            "a": assessment,
+            **{name: getattr(assessment, name) for name in _ASSESSMENT_NAMES},
+            # What a property's number counts, for sentences ("a first phase of at most 212 person-days").
+            "units": {name: spec.unit for name, spec in bundled_vocabulary().properties.items() if spec.unit},
+            "blockers": blockers,
+            "majors": [f for f in majors if not set(f.rule.uses) <= condemned],
+            "minors": minors,
+            "left_out": len(failed) - len(listed),
+            **_path_context(assessment, blockers),
+            **{name: list(filter(keep, assessment.findings)) for name, keep in _FINDING_LISTS.items()},
+            "deadline_passed": _deadline_passed(assessment),
+            "unrecorded_names": _unrecorded_names(assessment),
+            "verdict": assessment.verdict,
+            # An issue key is Jira's identity for the ticket, not text anyone typed into it.
+            "key": Trusted(key) if ISSUE_KEY.fullmatch(key) and key.isupper() else key,
+            "missing": assessment.missing_information,
+            "passed_blockers": _passed_blockers(assessment),
+            "unusable": _unusable(assessment),
+            "checklists": assessment.checklists,
+            "version": __version__,
+        }
+        context["headline"] = " ".join(_render(self.text, "headline.txt.j2", context).split())
         return context
 
     def text_page(self, name: str, **context: Any) -> str:
@@ -136,7 +162,7 @@ class Renderer:
         return _render(self.html, name, context)
 
     def text_report(self, assessment: Assessment, *, color: bool) -> str:
-        return _render(self.text, TEXT_TEMPLATE, {**self._context(assessment, None), "color": color})
+        return _render(self.text, "report.txt.j2", {**self._context(assessment, None), "color": color})
 
 
 def make_renderer(template_dir: Path | None = None) -> Renderer:
@@ -149,9 +175,14 @@ def make_renderer(template_dir: Path | None = None) -> Renderer:
         folders.insert(0, template_dir)
     document = _environment(folders, _sealing, autoescape=False)
     # Every filter that returns Trusted must seal what it was given: `{{ value|escaped }}` in a
-    # team's template must not turn ticket text into structure. Terminal and TOML filters have no
-    # business in a comment and are left out (a template using one fails with a clear error).
-    document.filters.update(failed_title=_sealed_failed_title, escaped=_sealed_escaped, plural=_sealed_plural)
+    # team's template must not turn ticket text into structure (a macro's sealed values are kept), and
+    # `plural`'s count and noun may come from the ticket. Terminal and TOML filters have no business
+    # in a comment and are left out (a template using one fails with a clear error).
+    document.filters.update(
+        failed_title=_sealed_failed_title,
+        escaped=lambda text: Trusted(seal_unsealed(str(text))),
+        plural=lambda count, singular, plural=None: Trusted(_sealing(str(_plural(count, singular, plural)))),
+    )
     for terminal_only in ("wrap", "style", "toml"):
         del document.filters[terminal_only]
     return Renderer(
@@ -219,7 +250,9 @@ def _environment(
     env.globals = {name: env.globals[name] for name in _GLOBALS}
     env.filters = {name: env.filters[name] for name in _JINJA_FILTERS}
     # `escaped` marks a macro's output, whose values the macro escaped already: never twice.
-    env.filters.update(style=_style, wrap=_wrap, plural=_plural, escaped=Trusted, toml=_toml_string)
+    env.filters.update(style=_style, wrap=_wrap, plural=_plural, escaped=Trusted)
+    # A TOML basic string (key or value) holding any text: JSON's escapes are TOML's, plus DEL.
+    env.filters["toml"] = lambda v: Trusted(json.dumps(str(v), ensure_ascii=False).replace("\x7f", "\\u007f"))
     # The failed title as one value; `failed_title` is the comment's own, sealed in parts.
     env.filters.update(failed_title=failed_title, failed_title_text=failed_title)
     env.filters.update(refusal=refusal_text, asked=question_text)
@@ -253,21 +286,6 @@ def _style(text: Any, color: bool, *, fg: str | None = None, bold: bool | None =
     return Trusted(f"{codes}{safe}\x1b[0m")
 
 
-def _sealed_escaped(text: Any) -> Trusted:
-    """`escaped` (a macro's output) for the comment: sealed values kept, anything else sealed."""
-    return Trusted(seal_unsealed(str(text)))
-
-
-def _sealed_plural(count: Any, singular: str, plural: str | None = None) -> Trusted:
-    """`plural` for the comment: the count and noun sealed, as either may come from the ticket."""
-    return Trusted(_sealing(str(_plural(count, singular, plural))))
-
-
-def _toml_string(value: Any) -> Trusted:
-    """A TOML basic string (key or value) holding any text: JSON's escapes are TOML's, plus DEL."""
-    return Trusted(json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f"))
-
-
 def _plural(count: int, singular: str, plural: str | None = None) -> Trusted:
     return Trusted(f"{count} {singular if count == 1 else (plural or singular + 's')}")
 
@@ -276,57 +294,24 @@ def _reportable(assessment: Assessment) -> list[Any]:
     return [f for f in assessment.findings if f.outcome is FindingStatus.FAILED]
 
 
-def _context(assessment: Assessment, shown: int | None) -> dict[str, Any]:
-    """What every assessment template may use (a team's copied template too: the names stay); a
-    comment too long for Jira lists the first `shown` failed findings and counts the rest."""
-    failed = _reportable(assessment)
-    listed = failed if shown is None else failed[:shown]
-    blockers, majors, minors = ([f for f in listed if f.rule.severity is s] for s in Severity)
-    return {
-        "a": assessment,
-        **{name: getattr(assessment, name) for name in _ASSESSMENT_NAMES},
-        # What a property's number counts, for sentences ("a first phase of at most 212 person-days").
-        "units": {name: spec.unit for name, spec in bundled_vocabulary().properties.items() if spec.unit},
-        "blockers": blockers,
-        "majors": _majors(blockers, majors),
-        "minors": minors,
-        "left_out": len(failed) - len(listed),
-        **_path_context(assessment, blockers),
-        **_skipped_context(assessment),
-        **_findings_context(assessment.findings),
-        "deadline_passed": _deadline_passed(assessment),
-        "unrecorded_names": _unrecorded_names(assessment),
-        "verdict": assessment.verdict,
-        "key": _key(assessment.ticket_key),
-        "missing": assessment.missing_information,
-        "passed_blockers": _passed_blockers(assessment),
-        "unusable": _unusable(assessment),
-        "checklists": assessment.checklists,
-        "version": __version__,
-    }
+def _skipped(f: Finding) -> bool:
+    """A check that did not run; one that could not ask for lack of data (`asks`) is no miss."""
+    return f.outcome is FindingStatus.SKIPPED and not (f.unrecorded or f.on_hold or f.rule.asks)
 
 
-def _findings_context(findings: tuple[Finding, ...]) -> dict[str, list[Finding]]:
-    return {
-        "judged_passed": [f for f in findings if f.outcome is FindingStatus.PASSED and f.judges],
-        "passed": [f for f in findings if f.outcome is FindingStatus.PASSED],
-        "waived": [f for f in findings if f.outcome is FindingStatus.WAIVED],
-        "waivers_not_applied": [f for f in findings if f.waiver_not_applied],
-        "on_hold": [f for f in findings if f.on_hold],
-        "checked": [f for f in findings if f.outcome not in (FindingStatus.SKIPPED, FindingStatus.WAIVED)],
-    }
-
-
-def _key(key: str) -> str:
-    """An issue key is Jira's identity for the ticket, not text anyone typed into it."""
-    return Trusted(key) if ISSUE_KEY.fullmatch(key) and key.isupper() else key
-
-
-def _majors(blockers: list[Any], majors: list[Any]) -> list[Any]:
-    """Under a NO-GO, a major that looks only at what a failed blocker already condemned says the
-    same thing more weakly; listing it would bury the show-stoppers."""
-    condemned = {name for f in blockers for name in f.rule.uses}
-    return [f for f in majors if not set(f.rule.uses) <= condemned]
+# The findings a template may list under each name besides the failed ones, in the checklists' order.
+_FINDING_LISTS: dict[str, Callable[[Finding], bool]] = {
+    "judged_passed": lambda f: f.outcome is FindingStatus.PASSED and f.judges,
+    "passed": lambda f: f.outcome is FindingStatus.PASSED,
+    "waived": lambda f: f.outcome is FindingStatus.WAIVED,
+    "waivers_not_applied": lambda f: f.waiver_not_applied,
+    "on_hold": lambda f: f.on_hold is not None,
+    "checked": lambda f: f.outcome not in (FindingStatus.SKIPPED, FindingStatus.WAIVED),
+    "skipped": _skipped,
+    "skipped_blockers": lambda f: _skipped(f) and f.rule.severity is Severity.BLOCKER,
+    # Judging checks that could not run on this ticket's data (not those the site cannot record).
+    "lacking_data": lambda f: _skipped(f) and f.judges,
+}
 
 
 def _passed_blockers(assessment: Assessment) -> list[Any]:
@@ -334,13 +319,8 @@ def _passed_blockers(assessment: Assessment) -> list[Any]:
     capability that only clears "none" is not a reason when its gap is waived)."""
     findings = assessment.findings
     waived_uses = {name for f in findings if f.outcome is FindingStatus.WAIVED for name in f.rule.uses}
-    return [
-        f
-        for f in findings
-        if f.outcome is FindingStatus.PASSED
-        and f.rule.severity is Severity.BLOCKER
-        and not set(f.rule.uses) & waived_uses
-    ]
+    passed = (f for f in findings if f.outcome is FindingStatus.PASSED and not set(f.rule.uses) & waived_uses)
+    return [f for f in passed if f.rule.severity is Severity.BLOCKER]
 
 
 def _path_context(assessment: Assessment, blockers: list[Any]) -> dict[str, Any]:
@@ -360,21 +340,6 @@ def _path_context(assessment: Assessment, blockers: list[Any]) -> dict[str, Any]
         "path_rest": [s for s in steps if s not in main],
         "path_verified": bool(path and path.verified),
         "uncleared": path.uncleared if path else (),
-    }
-
-
-def _skipped_context(assessment: Assessment) -> dict[str, Any]:
-    """Checks that did not run; one that could not ask for lack of data (`asks`) is no miss."""
-    skipped = [
-        f
-        for f in assessment.findings
-        if f.outcome is FindingStatus.SKIPPED and not f.unrecorded and not f.on_hold and not f.rule.asks
-    ]
-    return {
-        "skipped": skipped,
-        "skipped_blockers": [f for f in skipped if f.rule.severity is Severity.BLOCKER],
-        # Judging checks that could not run on this ticket's data (not those the site cannot record).
-        "lacking_data": [f for f in skipped if f.judges],
     }
 
 
@@ -406,11 +371,8 @@ def _unusable(assessment: Assessment) -> list[Any]:
 
 def _deadline_passed(assessment: Assessment) -> bool:
     """A deadline in the past needs its own words: only the customer can reopen it."""
-    return any(
-        e.property == "days_to_deadline" and isinstance(e.value, int) and e.value < 0
-        for f in assessment.findings
-        for e in f.evidence
-    )
+    days = (e.value for f in assessment.findings for e in f.evidence if e.property == "days_to_deadline")
+    return any(isinstance(left, int) and left < 0 for left in days)
 
 
 def _render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
@@ -421,12 +383,7 @@ def _render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
     except jinja2.TemplateSyntaxError as exc:
         raise ConfigurationError(f"{exc.filename or name}:{exc.lineno}: {exc.message}") from None
     except (jinja2.UndefinedError, jinja2.exceptions.SecurityError) as exc:
-        raise ConfigurationError(f"{_template_line(exc, name)}: {exc.message}") from None
-
-
-def _template_line(exc: BaseException, name: str) -> str:
-    """`file:line` of the template line that failed, from the traceback Jinja points at templates."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".j2")]
-    if not frames:
-        return f"template {name}"
-    return f"template {Path(frames[-1].filename).name}:{frames[-1].lineno}"
+        # The template line that failed, from the traceback Jinja points at templates.
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".j2")]
+        where = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else name
+        raise ConfigurationError(f"template {where}: {exc.message}") from None

@@ -1,10 +1,8 @@
 r"""Untrusted text inside a Jira wiki-markup comment, kept plain text.
 
-Why: REST v2 takes wiki markup, and the verdict quotes ticket text that anyone able to edit the
-ticket controls; unescaped, it could mention people, add links, images or macros, or break the
-layout. `escape_inline` is the one place such text is made inert, and `is_inert` says when a value
-needs none of it; both are proved against Atlassian's own parser with hostile strings in many
-contexts (tests/test_wikimarkup.py).
+REST v2 takes wiki markup, and ticket text could mention people, add links, images or macros:
+`escape_inline` is the one place such text is made inert, and `is_inert` says when a value needs
+none of it; both are proved against Atlassian's own parser (tests/test_wikimarkup.py).
 
 The method: characters Jira lets a backslash escape get one, wrapped in word joiners (U+2060,
 invisible: the backslash works where the parser applies escapes, the joiners where it does not);
@@ -66,19 +64,13 @@ def shorten(plain: str, max_length: int) -> str:
     if len(plain) <= max_length:
         return plain
     cut = max_length - 1
-    while cut > 0 and _continues_cluster(plain, cut):
+    while cut > 0 and (
+        unicodedata.category(plain[cut]) in _EXTENDING_CATEGORIES
+        or _ZERO_WIDTH_JOINER in (plain[cut], plain[cut - 1])
+        or "\ufe00" <= plain[cut] <= "\ufe0f"
+    ):
         cut -= 1
     return plain[:cut].rstrip() + ELLIPSIS
-
-
-def _continues_cluster(plain: str, index: int) -> bool:
-    char = plain[index]
-    return (
-        unicodedata.category(char) in _EXTENDING_CATEGORIES
-        or char == _ZERO_WIDTH_JOINER
-        or plain[index - 1] == _ZERO_WIDTH_JOINER
-        or "\ufe00" <= char <= "\ufe0f"
-    )
 
 
 # --- values that need no escaping ---------------------------------------------------------------

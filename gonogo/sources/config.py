@@ -146,8 +146,7 @@ def load_settings(
 ) -> Settings:
     """Read the config file (`--config` or GONOGO_CONFIG, else `./gonogo.toml`) and the environment."""
     env = os.environ if environ is None else environ
-    path = _find_config_file(Path(config_path) if config_path else None)
-    data = _read_toml(path) if path else {}
+    path, data = _read_config_file(Path(config_path) if config_path else None)
     base = path.parent if path else Path.cwd()
     checklists_table: dict[str, Any] = data.get("checklists", {})
     template_path = data.get("templates", {}).get("path")
@@ -198,18 +197,15 @@ def _jira_settings(table: Mapping[str, Any], env: Mapping[str, str], path: Path 
     return JiraSettings(**fields)
 
 
-def _find_config_file(named: Path | None) -> Path | None:
-    if named is None:
-        local = Path.cwd() / "gonogo.toml"
-        return local if local.is_file() else None
-    if not named.is_file():
-        raise ConfigurationError(
-            f"config file {named} does not exist: fix --config / GONOGO_CONFIG or create it"
-        )
-    return named
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_config_file(named: Path | None) -> tuple[Path | None, dict[str, Any]]:
+    """The file named (which must exist), else `./gonogo.toml` if there is one, and its checked content."""
+    path = named or Path.cwd() / "gonogo.toml"
+    if not path.is_file():
+        if named is not None:
+            raise ConfigurationError(
+                f"config file {named} does not exist: fix --config / GONOGO_CONFIG or create it"
+            )
+        return None, {}
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -223,8 +219,19 @@ def _read_toml(path: Path) -> dict[str, Any]:
                 "remove it and export JIRA_API_TOKEN instead"
             )
     _reject_non_finite(path, data, ())
-    _validate_against_schema(path, data)
-    return data
+    validator = jsonschema.Draft202012Validator(bundled_json("config.schema.json"))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is None:
+        return path, data
+    where = ".".join(str(part) for part in error.absolute_path) or "top level"
+    if error.validator == "anyOf" and error.absolute_path[0] == "fields":
+        raise ConfigurationError(
+            f'{path}: {where}: give the Jira field as text ("customfield_10101" or its name), '
+            "or false if this site does not record it"
+        )
+    if error.validator == "additionalProperties":
+        raise ConfigurationError(f"{path}: {where}: {error.message}; see docs/configuration.md")
+    raise ConfigurationError(f"{path}: {where}: {error.message}")
 
 
 def _reject_non_finite(path: Path, value: Any, where: tuple[str, ...]) -> None:
@@ -239,22 +246,6 @@ def _reject_non_finite(path: Path, value: Any, where: tuple[str, ...]) -> None:
     elif isinstance(value, list):
         for index, child in enumerate(value):
             _reject_non_finite(path, child, (*where, str(index)))
-
-
-def _validate_against_schema(path: Path, data: dict[str, Any]) -> None:
-    validator = jsonschema.Draft202012Validator(bundled_json("config.schema.json"))
-    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
-    if error is None:
-        return
-    where = ".".join(str(part) for part in error.absolute_path) or "top level"
-    if error.validator == "anyOf" and error.absolute_path[0] == "fields":
-        raise ConfigurationError(
-            f'{path}: {where}: give the Jira field as text ("customfield_10101" or its name), '
-            "or false if this site does not record it"
-        )
-    if error.validator == "additionalProperties":
-        raise ConfigurationError(f"{path}: {where}: {error.message}; see docs/configuration.md")
-    raise ConfigurationError(f"{path}: {where}: {error.message}")
 
 
 def _cloud_id(url: str | None, configured: str | None) -> str | None:

@@ -16,9 +16,7 @@ _PACKAGE_DIR = Path(__file__).resolve().parent.parent  # gonogo/, not gonogo/sou
 def bundled_dir(name: str) -> Path:
     """The bundled folder `name` ("checklists", "templates" or "examples")."""
     installed = _PACKAGE_DIR / name
-    if installed.is_dir():
-        return installed
-    return _PACKAGE_DIR.parent / name
+    return installed if installed.is_dir() else _PACKAGE_DIR.parent / name
 
 
 def schema_path(name: str) -> Path:

@@ -13,7 +13,7 @@ import time
 from datetime import date
 from typing import Any
 
-from gonogo.core.errors import GonogoError
+from gonogo.core.errors import GonogoError, one_line
 from gonogo.core.pipeline.waivers import POINTER_KEY, waiver_due
 from gonogo.jira.gateway import JiraGateway
 from gonogo.sources.config import JiraSettings
@@ -57,7 +57,7 @@ def recheck_until(
                 JiraGateway(jira), jql=jql, property_key=jira.comment_property, today=day, now=now
             )
         except GonogoError as exc:  # the next sweep tries again
-            log.warning("waiver re-check search failed", extra={"error": " ".join(str(exc).split())})
+            log.warning("waiver re-check search failed", extra={"error": one_line(exc)})
         else:
             queued = 0
             for job in jobs:

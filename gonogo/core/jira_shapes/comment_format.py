@@ -12,8 +12,6 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-CLOUD_HOST_SUFFIXES = (".atlassian.net", ".jira.com")  # Jira Cloud whatever serverInfo would say
-
 
 class CommentFormat(StrEnum):
     """A comment's format, named as `--format` names it."""
@@ -54,7 +52,8 @@ class CommentBody:
 
 
 def is_cloud_host(url: str | None) -> bool:
-    return (urlsplit(url or "").hostname or "").lower().endswith(CLOUD_HOST_SUFFIXES)
+    """A host of Jira Cloud's own domains: Cloud whatever serverInfo would say."""
+    return (urlsplit(url or "").hostname or "").lower().endswith((".atlassian.net", ".jira.com"))
 
 
 class CommentAction(StrEnum):

@@ -76,8 +76,7 @@ def _site_field(item: Mapping[str, Any]) -> SiteField:
 
 def type_problem(spec: PropertySpec, site_field: SiteField) -> str | None:
     """Why this field cannot hold the property's values (a date in a number field…), or None."""
-    kind = "options" if spec.enum else spec.type
-    suitable = _SUITABLE_TYPES.get(kind)
+    suitable = _SUITABLE_TYPES.get("options" if spec.enum else spec.type)
     if suitable is None or site_field.type in suitable:
         return None
     wanted = "a select or text" if spec.enum else f"a {spec.type} or text"
@@ -88,12 +87,12 @@ def type_problem(spec: PropertySpec, site_field: SiteField) -> str | None:
 
 def unfound_on_ticket(ticket: Ticket, refs: Mapping[str, str]) -> dict[str, str]:
     """The property → field mappings whose field this ticket does not carry (by id or name)."""
-    unfound: dict[str, str] = {}
-    for prop, ref in refs.items():
-        field_id = resolve_field_ref(ref, names=ticket.names, ids=ticket.fields)
-        if field_id is None or (field_id not in ticket.fields and field_id not in ticket.names):
-            unfound[prop] = ref
-    return unfound
+    return {
+        prop: ref
+        for prop, ref in refs.items()
+        if (field_id := resolve_field_ref(ref, names=ticket.names, ids=ticket.fields)) not in ticket.fields
+        and field_id not in ticket.names
+    }
 
 
 def unknown_to_site(refs: Mapping[str, str], site: Mapping[str, str]) -> dict[str, str]:

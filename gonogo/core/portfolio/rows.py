@@ -112,11 +112,10 @@ class Totals:
 
     def add(self, row: Row) -> None:
         self.tickets += 1
-        if row.verdict is None:
-            self.unchecked += 1
-        else:
-            self.by_verdict[row.verdict] += 1
+        self.unchecked += row.verdict is None
         self.failed += row.error is not None
+        if row.verdict is not None:
+            self.by_verdict[row.verdict] += 1
         if row.publication:
             self.comments[row.publication.action.value] += 1
 

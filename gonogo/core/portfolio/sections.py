@@ -1,8 +1,6 @@
-"""The portfolio's sections as the plain data every format shows, so no two can disagree.
-
-A win rate is won ÷ (won + lost), given only from MIN_BIDS decided bids, so a small sample is never
-dressed up as evidence. Where results contradict a threshold a suggestion says so; nothing changes.
-"""
+"""The portfolio's sections as the plain data every format shows, so no two can disagree. A win rate
+is won ÷ (won + lost), given only from MIN_BIDS decided bids, so a small sample is never dressed up as
+evidence; where results contradict a threshold a suggestion says so, and nothing changes."""
 
 from __future__ import annotations
 
@@ -38,22 +36,18 @@ class ClosedBid:
 
     @property
     def outcome(self) -> str:
-        """How the bid ended: one of OUTCOMES."""
         return self.row.outcome if self.row.outcome in OUTCOMES else "none"
 
 
 def closed_bids(rows: Iterable[Row]) -> list[ClosedBid]:
     """The assessed rows with the verdict each had before it closed: from history, else as assessed."""
-    bids = []
-    for row in rows:
-        if row.verdict is None:
-            continue
-        entry = verdict_on(row.history, row.closed or date.max)
-        if entry is None:
-            bids.append(ClosedBid(row, row.verdict, row.score, from_history=False))
-        else:
-            bids.append(ClosedBid(row, entry.verdict, entry.score, from_history=True))
-    return bids
+    return [
+        ClosedBid(row, row.verdict, row.score, from_history=False)
+        if (entry := verdict_on(row.history, row.closed or date.max)) is None
+        else ClosedBid(row, entry.verdict, entry.score, from_history=True)
+        for row in rows
+        if row.verdict is not None
+    ]
 
 
 def outcomes_section(
