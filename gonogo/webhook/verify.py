@@ -29,10 +29,9 @@ def authentic(
     if secret is None and token is None:
         return True
     signed = headers.get(SIGNATURE_HEADER, "").strip().lower()
-    sent = headers.get(token_header.lower(), "").strip()
-    return (secret is not None and _same(signed, signature(body, secret))) or (
-        token is not None and _same(sent, token)
-    )
+    if secret is not None and _same(signed, signature(body, secret)):
+        return True
+    return token is not None and _same(headers.get(token_header.lower(), "").strip(), token)
 
 
 def _same(given: str, expected: str) -> bool:
