@@ -64,10 +64,10 @@ class Workers:
         clock: Callable[[], float] = time.monotonic,  # times checks
     ) -> None:
         self._queue, self._run_check, self._count, self._retry = queue, run_check, count, retry
-        self.metrics, self._stuck_after, self._poll, self._sleep = metrics, stuck_after, poll_seconds, sleep
-        self._clock = clock
+        self.metrics, self._stuck_after, self._poll, self._clock = metrics, stuck_after, poll_seconds, clock
         self._trouble = RetryPolicy(initial_seconds=poll_seconds, max_seconds=trouble_max_seconds)
         self._stopping = threading.Event()
+        self._sleep: Callable[[float], object] = sleep or self._stopping.wait  # cut short by `stop`
         self._threads: list[threading.Thread] = []
         self._busy_since: dict[int, float] = {}  # thread id → when its current check started
         self._last_delivery = float("-inf")
@@ -185,8 +185,6 @@ class Workers:
 
     def _wait(self, seconds: float) -> bool:
         """Pause, cut short by `stop`; True when stopping."""
-        if self._sleep is None:
-            return self._stopping.wait(seconds)
         self._sleep(seconds)
         return self._stopping.is_set()
 

@@ -78,12 +78,9 @@ class LocalQueue(QueueBase):
     def submit(self, job: Job, *, dedupe: bool) -> bool:
         with self._storing("store the job"), self._guard:  # "seen? → store → remember" is one step
             now = self._clock()
-            if dedupe:
-                row = self._seen.execute(
-                    "SELECT at FROM seen WHERE delivery = ?", (job.delivery_id,)
-                ).fetchone()
-                if row is not None and float(row[0]) > now - self._dedupe_seconds:
-                    return False
+            seen = "SELECT 1 FROM seen WHERE delivery = ? AND at > ?"
+            if dedupe and self._seen.execute(seen, (job.delivery_id, now - self._dedupe_seconds)).fetchone():
+                return False
             self._jobs.put({"job": job.to_json()})
             if dedupe:
                 self._seen.execute("INSERT OR REPLACE INTO seen VALUES (?, ?)", (job.delivery_id, now))
