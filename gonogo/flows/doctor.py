@@ -226,7 +226,7 @@ def authority_lines(settings: Settings, gateway: JiraGateway | None) -> Iterator
     policy, owners = settings.waivers, settings.decisions.owners
     if policy.require_reason and "waiver_reason" in settings.unrecorded:
         yield skipped("waivers", "waivers-no-reason-field")
-    elif policy.anyone_approves:
+    elif not policy.approvers:
         yield ok("waivers", "waivers-anyone", max_days=policy.max_days)
     else:
         yield ok("waivers", "waivers-approvers", approvers=len(policy.approvers), max_days=policy.max_days)

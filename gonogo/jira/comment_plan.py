@@ -178,9 +178,8 @@ def standing_comment(
     pointer = _pointer(stored)  # None unless `stored` is a dict
     if pointer is None or stored.get(INPUTS_KEY) != inputs or stored.get("verdict") != verdict:
         return None
-    if label_change(ticket.fields.get("labels"), verdict=verdict, prefix=label_prefix):
-        return None
-    return None if any(_embedded_view(ticket, pointer)) else pointer
+    labels = label_change(ticket.fields.get("labels"), verdict=verdict, prefix=label_prefix)
+    return None if labels or any(_embedded_view(ticket, pointer)) else pointer
 
 
 def _embedded(ticket: Ticket) -> dict[str, Any]:

@@ -43,14 +43,12 @@ def parse_ticket_ref(text: str, *, jira_url: str | None) -> TicketRef:
     if candidate.startswith(("http://", "https://")):
         return _key_from_browse_url(candidate, jira_url)
     path = Path(candidate)
-    is_file = os.path.isfile(path)  # os.path's are False for a name unusable as a path (too long, ...)
-    exists = is_file or os.path.exists(path)
-    if path.suffix.lower() == ".json" or exists:
-        if not is_file:
-            raise InputError(
-                f"{clipped(candidate)}: no such file; give an issue key, a browse URL or a .json file"
-            )
+    if os.path.isfile(path):  # os.path's are False for a name unusable as a path (too long, ...)
         return path
+    if path.suffix.lower() == ".json" or os.path.exists(path):
+        raise InputError(
+            f"{clipped(candidate)}: no such file; give an issue key, a browse URL or a .json file"
+        )
     raise InputError(
         f"{clipped(candidate)!r} is not a ticket: give an issue key like BID-42, "
         "a URL like https://your-site.atlassian.net/browse/BID-42, or a path to a .json file"

@@ -46,14 +46,6 @@ class LaterChange:
     on: date
 
 
-@dataclass(frozen=True)
-class LabelAdded:
-    """When a label was (last) added, and by whom."""
-
-    by: Person | None
-    on: datetime | None
-
-
 def read_histories(changelog: Mapping[str, Any]) -> tuple[History, ...]:
     """The histories in a changelog object, oldest first; entries Jira did not shape right are skipped."""
     raw = changelog.get("histories")
@@ -79,22 +71,22 @@ def is_complete(changelog: Mapping[str, Any]) -> bool:
     return isinstance(raw, list) and (not isinstance(total, int) or total <= len(raw))
 
 
-def labels_added(histories: Iterable[History]) -> dict[str, LabelAdded]:
+def labels_added(histories: Iterable[History]) -> dict[str, History]:
     """Each label (case-folded) with the most recent history entry that added it."""
-    added: dict[str, LabelAdded] = {}
+    added: dict[str, History] = {}
     for history, change in _changes(histories, field_ids={"labels"}, field_names={"labels"}):
         before = {label.casefold() for label in change.before.split()}
         for label in change.after.split():
             if label.casefold() not in before:
-                added[label.casefold()] = LabelAdded(history.author, history.created)
+                added[label.casefold()] = history
     return added
 
 
-def creation(fields: Mapping[str, Any]) -> LabelAdded | None:
-    """The issue's creation as a label addition: a label set at creation leaves no changelog entry."""
+def creation(fields: Mapping[str, Any]) -> History | None:
+    """The issue's creation as a history entry: a label set at creation leaves no changelog entry."""
     person = _person(fields.get("creator")) or _person(fields.get("reporter"))
     created = _time(fields.get("created"))
-    return LabelAdded(person, created) if person is not None or created is not None else None
+    return History(person, created, ()) if person is not None or created is not None else None
 
 
 def first_change_after(

@@ -1,8 +1,5 @@
-"""Who acted for the bid, when, and whether they may (waiver approvers, decision owners).
-
-A list of who may act holds account ids, user names and `group:NAME`; an empty list means anyone.
-Group membership comes in as a function, asked once per group.
-"""
+"""Who acted for the bid, when, and whether they may (waiver approvers, decision owners): a list of who
+may act holds account ids, user names and `group:NAME` (an empty list: anyone)."""
 
 from __future__ import annotations
 
@@ -11,7 +8,6 @@ from datetime import datetime
 
 from gonogo.core.jira_shapes.changelog import (
     History,
-    LabelAdded,
     LaterChange,
     Person,
     creation,
@@ -26,10 +22,10 @@ GROUP_PREFIX = "group:"
 
 GroupMembers = Callable[[str], frozenset[str]]
 """A group name → the ids of its members (account ids, user names, keys), case-folded."""
+Labelled = tuple[str, History | None]  # a label and the history entry that added it (None: not known)
 
 
 def groups_in(entries: Sequence[str]) -> tuple[str, ...]:
-    """The Jira groups named as `group:NAME`."""
     return tuple(e[len(GROUP_PREFIX) :] for e in entries if e.startswith(GROUP_PREFIX))
 
 
@@ -51,17 +47,15 @@ def named(entries: Sequence[str], histories: Iterable[History]) -> tuple[str, ..
     `group:NAME` entries as they are. No request: only names the history already carries."""
     people = [h.author for h in histories if h.author is not None]
     names = {i.casefold(): person.name for person in people if person.name for i in person.ids}
-    return tuple(
-        entry if entry.startswith(GROUP_PREFIX) else names.get(entry.casefold(), entry) for entry in entries
-    )
+    return tuple(e if e.startswith(GROUP_PREFIX) else names.get(e.casefold(), e) for e in entries)
 
 
-def at_creation(ticket: Ticket) -> LabelAdded | None:
+def at_creation(ticket: Ticket) -> History | None:
     """The issue's creation, when the change history is whole: what set a value no entry changed."""
     return creation(ticket.fields) if is_complete(ticket.changelog) else None
 
 
-def labels_with_origin(ticket: Ticket, histories: Iterable[History]) -> list[tuple[str, LabelAdded | None]]:
+def labels_with_origin(ticket: Ticket, histories: Iterable[History]) -> list[Labelled]:
     """The ticket's labels, each with who added it and when (the creation, for one no entry added)."""
     labels = ticket.fields.get("labels")
     if not isinstance(labels, list):

@@ -1,27 +1,17 @@
-"""The bid decision on record: who decided to bid or not, when, and against which verdict.
-
-gonogo advises; people decide, in a select field or with a label. Who and when come from the change
-history; only a decision owner's decision counts. It never changes the verdict, and a decision made
-before a later change to a field the checks read says it rests on older facts.
-"""
+"""The bid decision people recorded (gonogo advises; people decide, in a select field or with a label):
+who and when (from the change history; only a decision owner's counts), against which verdict, and
+whether a field the checks read changed since (it rests on older facts). It never changes the verdict."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from gonogo.core.jira_shapes.changelog import History, LabelAdded, LaterChange, last_change
+from gonogo.core.jira_shapes.changelog import History, LaterChange, last_change
 from gonogo.core.jira_shapes.verdict_labels import DEFAULT_LABEL_PREFIX
-from gonogo.core.pipeline.authority import (
-    GroupMembers,
-    at_creation,
-    change_after,
-    labels_with_origin,
-    may_act,
-    named,
-)
+from gonogo.core.pipeline.authority import GroupMembers, Labelled, at_creation, change_after, may_act, named
 from gonogo.core.pipeline.proposal import Proposal
 from gonogo.core.pipeline.ticket import Ticket
 from gonogo.core.pipeline.verdict import Verdict
@@ -76,15 +66,13 @@ class DecisionRecord:
 
 @dataclass(frozen=True)
 class DecisionContext:
-    """What a decision is read with besides the ticket."""
-
     policy: DecisionPolicy = field(default_factory=DecisionPolicy)
     label_prefix: str = DEFAULT_LABEL_PREFIX
     group_members: GroupMembers | None = None  # None: groups cannot be looked up (a ticket file)
 
 
 # A decision as recorded: what, in a label or the field, which label or field, and who added it when.
-_Recording = tuple[BidDecision, DecisionSource, str, LabelAdded | None]
+_Recording = tuple[BidDecision, DecisionSource, str, History | None]
 
 
 def is_against(decision: BidDecision, verdict: Verdict) -> bool:
@@ -108,25 +96,32 @@ def decision_fields(field_map: Mapping[str, str]) -> frozenset[str]:
 def decision_on(
     ticket: Ticket,
     proposal: Proposal,
+    labels: Iterable[Labelled],
+    histories: Sequence[History],
+    context: DecisionContext,
     *,
     verdict: Verdict,
     facts: Mapping[str, str],
-    histories: Sequence[History],
-    context: DecisionContext,
 ) -> DecisionRecord | None:
     """The ticket's latest recorded decision, on older facts when a field in `facts` changed since."""
     wanted = decision_labels(context.label_prefix)
-    found = [
+    found: list[_Recording] = [
         (wanted[label.casefold()], DecisionSource.LABEL, label, added)
-        for label, added in labels_with_origin(ticket, histories)
+        for label, added in labels
         if label.casefold() in wanted
     ]
-    found += _in_field(ticket, proposal, histories)
+    # The decision field's value, with the last change that set it (or the creation, if none did).
+    value, mapped = proposal.values.get(DECISION_PROPERTY), proposal.sources.get(DECISION_PROPERTY)
+    if value in tuple(BidDecision) and mapped is not None:
+        ids = {mapped.field_id} if mapped.field_id else set()
+        set_by = last_change(histories, field_ids=ids, field_names={mapped.field_name.casefold()})
+        added = set_by[0] if set_by else at_creation(ticket)
+        found.append((BidDecision(value), DecisionSource.FIELD, mapped.field_name, added))
     if not found:
         return None
     decision, source, where, added = max(found, key=_moment)
-    by = added.by if added else None
-    moment = added.on if added else None
+    by = added.author if added else None
+    moment = added.created if added else None
     counts = may_act(by, context.policy.owners, context.group_members)
     return DecisionRecord(
         decision=decision,
@@ -142,19 +137,7 @@ def decision_on(
     )
 
 
-def _in_field(ticket: Ticket, proposal: Proposal, histories: Sequence[History]) -> list[_Recording]:
-    """The decision field's value, with the last change that set it (or the creation, if none did)."""
-    value = proposal.values.get(DECISION_PROPERTY)
-    source = proposal.sources.get(DECISION_PROPERTY)
-    if value not in tuple(BidDecision) or source is None:
-        return []
-    ids = {source.field_id} if source.field_id else set()
-    found = last_change(histories, field_ids=ids, field_names={source.field_name.casefold()})
-    added = LabelAdded(found[0].author, found[0].created) if found else at_creation(ticket)
-    return [(BidDecision(value), DecisionSource.FIELD, source.field_name, added)]
-
-
 def _moment(recording: _Recording) -> tuple[bool, datetime]:
     """Sort key: an unknown moment counts as the oldest."""
-    on = recording[3].on if recording[3] else None
+    on = recording[3].created if recording[3] else None
     return (on is not None, on or datetime.min)

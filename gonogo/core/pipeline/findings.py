@@ -1,8 +1,5 @@
-"""Run checklists over a proposal: findings with their evidence, then the verdict.
-
-Every finding carries the properties it looked at and where each came from: a verdict nobody can
-check should not be trusted. A finding keeps its rule and the ticket's values; the words are the renderer's.
-"""
+"""Run checklists over a proposal: findings with their evidence (a verdict nobody can check should not be
+trusted: each property looked at, and where it came from), then the verdict; the words are the renderer's."""
 
 from __future__ import annotations
 
@@ -15,24 +12,19 @@ from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
 from gonogo.core.errors import ConfigurationError
+from gonogo.core.pipeline.authority import labels_with_origin, named
 from gonogo.core.pipeline.decisions import DecisionContext, DecisionRecord, decision_on
 from gonogo.core.pipeline.proposal import Proposal, Quote
-from gonogo.core.pipeline.rules import Checklist, Rule, Severity
+from gonogo.core.pipeline.rules import TEXT_PREFIX, Checklist, Rule, Severity
 from gonogo.core.pipeline.ticket import Ticket
 from gonogo.core.pipeline.verdict import Verdict, decide
 from gonogo.core.pipeline.verdict_history import VerdictChange
-from gonogo.core.pipeline.waivers import (
-    LABEL_PREFIX,
-    Waiver,
-    WaiverContext,
-    WaiverRuling,
-    rule_on,
-    waivers_on,
-)
+from gonogo.core.pipeline.waivers import LABEL_PREFIX, Waiver, WaiverContext, rule_on, waivers_on
 from gonogo.core.vocabulary import Vocabulary
 
 if TYPE_CHECKING:
     from gonogo.core.pipeline.path_to_go import PathToGo
+    from gonogo.core.pipeline.waivers import WaiverRuling
 
 
 class FindingStatus(StrEnum):
@@ -92,10 +84,8 @@ class Finding:
     @property
     def waiver_not_applied(self) -> bool:
         """A waiver names this rule but does not take its effect away: refused, unapproved, ended."""
-        ruling, outcome = self.waiver_ruling, self.outcome
-        return bool(
-            ruling and not ruling.applies and outcome in (FindingStatus.FAILED, FindingStatus.MISSING)
-        )
+        counts = self.outcome in (FindingStatus.FAILED, FindingStatus.MISSING)
+        return counts and self.waiver_ruling is not None and not self.waiver_ruling.applies
 
     @property
     def inputs(self) -> list[str]:
@@ -108,8 +98,9 @@ class Finding:
 
     @property
     def judges(self) -> bool:
-        """Counts in the score: not an "is it known?" check (asks for data) nor of text alone (flags)."""
-        return not self.rule.asks_only_if_known and not self.rule.reads_only_text
+        """Counts in the score: not an "is it known?" check (asks for data) nor one of text signals alone (a
+        description with no red flag is no strength)."""
+        return not self.rule.asks_only_if_known and not all(n.startswith(TEXT_PREFIX) for n in self.rule.uses)
 
 
 @dataclass(frozen=True)
@@ -171,26 +162,24 @@ def evaluate(
     waivers: WaiverContext,
     decisions: DecisionContext,
 ) -> Assessment:
-    applicable = tuple(
-        c for c in checklists if c.applies_to(project=ticket.project_key, issue_type=ticket.issue_type)
-    )
+    project, issue_type, histories = ticket.project_key, ticket.issue_type, waivers.histories
+    applicable = tuple(c for c in checklists if c.applies_to(project=project, issue_type=issue_type))
     if not applicable:
         raise ConfigurationError(
-            f"no checklist applies to {ticket.key} (project {ticket.project_key}, issue type "
-            f"{ticket.issue_type or 'unknown'}): a verdict without checks would be a guess; "
+            f"no checklist applies to {ticket.key} (project {project}, issue type "
+            f"{issue_type or 'unknown'}): a verdict without checks would be a guess; "
             "check the checklists' applies_to and [checklists].disable"
         )
+    origins = labels_with_origin(ticket, histories)  # read once, for waivers and the decision
     # A string property: normalised to text or left out, never another type.
-    labels = waivers_on(ticket, waivers.histories, reason=proposal.values.get("waiver_reason"))
+    labels = waivers_on(origins, reason=proposal.values.get("waiver_reason"))
     findings = _not_resting_on_doubt(_findings(applicable, proposal, vocabulary, labels, waivers), vocabulary)
     missing = _missing_information(findings, vocabulary)
     failed = Counter(f.rule.severity for f in findings if f.outcome is FindingStatus.FAILED)
-    verdict = decide(
-        failed_blockers=failed[Severity.BLOCKER],
-        missing_information=len(missing),
-        failed_majors=failed[Severity.MAJOR],
-    )
+    blockers, majors = failed[Severity.BLOCKER], failed[Severity.MAJOR]
+    verdict = decide(failed_blockers=blockers, missing_information=len(missing), failed_majors=majors)
     facts = {e.field_id: e.label for f in findings for e in f.evidence if e.field_id is not None}
+    decision = decision_on(ticket, proposal, origins, histories, decisions, verdict=verdict, facts=facts)
     return Assessment(
         ticket_key=ticket.key,
         ticket_id=ticket.id,
@@ -205,10 +194,8 @@ def evaluate(
         ),
         coverage=coverage(findings),
         thresholds=dict(proposal.thresholds),
-        approvers=waivers.named_approvers(),
-        decision=decision_on(
-            ticket, proposal, verdict=verdict, facts=facts, histories=waivers.histories, context=decisions
-        ),
+        approvers=named(waivers.policy.approvers, histories),
+        decision=decision,
     )
 
 
@@ -222,35 +209,23 @@ def _findings(
     """Every rule's finding, waivers applied, each with the label that would waive it (if any would)."""
     rule_ids = Counter(rule.id for checklist in applicable for rule in checklist.rules)
     evidence = cache(partial(_evidence, proposal=proposal, vocabulary=vocabulary))  # once a property
-    policy = waivers.policy
-    # No label where no waiver would be honoured: a show-stopper (unless allowed), no reason field.
-    reason_missing = policy.require_reason and "waiver_reason" in proposal.unrecorded
+    # No label where no waiver would be honoured: no reason field to give the reason in.
+    reason_missing = waivers.policy.require_reason and "waiver_reason" in proposal.unrecorded
     found = []
     for checklist in applicable:
         for rule in checklist.rules:
             seen = tuple(map(evidence, read_from(rule.uses, vocabulary)))
-            finding = _apply_waivers(_finding(checklist.id, rule, proposal, seen), labels, waivers)
-            # Nothing to waive until the data is given, nor where no waiver is honoured.
-            waivable = not finding.unconfirmed and not reason_missing
             target = rule.id if rule_ids[rule.id] == 1 else f"{checklist.id}.{rule.id}"
-            if waivable and (rule.severity is not Severity.BLOCKER or policy.allow_blockers):
-                finding = replace(finding, waiver_label=f"{LABEL_PREFIX}{target}")
-            found.append(finding)
+            label = None if reason_missing else f"{LABEL_PREFIX}{target}"
+            found.append(_apply_waivers(_finding(checklist.id, rule, proposal, seen), labels, waivers, label))
     return tuple(found)
 
 
 def unrecorded_that_matter(assessment: Assessment) -> list[Finding]:
     """Rules not run for lack of a field on the site whose failing could change the verdict."""
     verdict = assessment.verdict
-    return [
-        f
-        for f in assessment.findings
-        if f.unrecorded
-        and (
-            (f.rule.severity is Severity.BLOCKER and verdict is not Verdict.NO_GO)
-            or (f.rule.severity is Severity.MAJOR and verdict is Verdict.GO)
-        )
-    ]
+    could = {Severity.BLOCKER: verdict is not Verdict.NO_GO, Severity.MAJOR: verdict is Verdict.GO}
+    return [f for f in assessment.findings if f.unrecorded and could.get(f.rule.severity, False)]
 
 
 def coverage(findings: Sequence[Finding]) -> Coverage:
@@ -260,43 +235,37 @@ def coverage(findings: Sequence[Finding]) -> Coverage:
     return Coverage(assessed=sum(f.outcome in ran and not f.unconfirmed for f in judging), total=len(judging))
 
 
-def _apply_waivers(finding: Finding, waivers: Sequence[Waiver], context: WaiverContext) -> Finding:
+def _apply_waivers(
+    finding: Finding, waivers: Sequence[Waiver], context: WaiverContext, label: str | None
+) -> Finding:
     """A failed finding waived when an approved, current waiver names its rule; missing information is
-    never waived: accepting a risk needs knowing what the risk is."""
-    waiver = next((w for w in waivers if w.matches(finding.checklist, finding.rule.id)), None)
-    if waiver is None:
-        return finding
-    ruling = rule_on(
-        waiver,
-        missing=finding.outcome is FindingStatus.MISSING or finding.unconfirmed,
-        is_blocker=finding.rule.severity is Severity.BLOCKER,
-        fields={e.field_id: e.label for e in finding.evidence if e.field_id is not None},
-        context=context,
-    )
+    never waived: accepting a risk needs knowing what the risk is. `label` would waive it: kept unless
+    its data is still to be given or it is a show-stopper [waivers] does not let anyone waive."""
+    blocker = finding.rule.severity is Severity.BLOCKER
+    if finding.unconfirmed or (blocker and not context.policy.allow_blockers):
+        label = None
+    if (waiver := next((w for w in waivers if w.matches(finding.checklist, finding.rule.id)), None)) is None:
+        return replace(finding, waiver_label=label)
+    missing = finding.outcome is FindingStatus.MISSING or finding.unconfirmed
+    fields = {e.field_id: e.label for e in finding.evidence if e.field_id is not None}
+    ruling = rule_on(waiver, missing=missing, is_blocker=blocker, fields=fields, context=context)
     waived = ruling.applies and finding.outcome is FindingStatus.FAILED
-    return replace(
-        finding,
-        waiver=waiver,
-        waiver_ruling=ruling,
-        outcome=FindingStatus.WAIVED if waived else finding.outcome,
-    )
+    outcome = FindingStatus.WAIVED if waived else finding.outcome
+    return replace(finding, waiver=waiver, waiver_ruling=ruling, outcome=outcome, waiver_label=label)
 
 
 def bid_score(findings: Sequence[Finding]) -> int | None:
     """0-100: the weight of passed rules over all that judge the bid and were decided or lack data (an
     unknown is no strength; a waiver keeps the risk). None when no check could run: a score of missing
     data alone would rank an empty ticket below a NO-GO."""
-    if not coverage(findings).assessed:
-        return None
     counted = [f for f in findings if f.outcome is not FindingStatus.SKIPPED and f.judges]
     total = sum(f.rule.weight for f in counted)
-    if not total:
+    if not total or not coverage(findings).assessed:
         return None
     return round(100 * sum(f.rule.weight for f in counted if f.outcome is FindingStatus.PASSED) / total)
 
 
 def _finding(checklist: str, rule: Rule, proposal: Proposal, seen: tuple[Evidence, ...]) -> Finding:
-    """One rule on one proposal, given the evidence of each property it reads."""
     present = {name: proposal.values[name] for name in rule.uses if name in proposal.values}
     complete = len(present) == len(rule.uses)
     unrecorded = tuple(e.property for e in seen if e.property in proposal.unrecorded)
@@ -307,10 +276,7 @@ def _finding(checklist: str, rule: Rule, proposal: Proposal, seen: tuple[Evidenc
     elif unrecorded:
         outcome = FindingStatus.SKIPPED  # nobody can answer: the site has no field for it
     else:
-        incomplete = _incomplete(rule, seen)
-        if incomplete is None:
-            return _unconfirmed(checklist, rule, seen)
-        outcome = incomplete
+        outcome, rule = _incomplete(rule, seen)
     # A question about values the ticket has quotes them; a missing value has none to quote.
     quotes = complete and outcome is not FindingStatus.PASSED
     return Finding(
@@ -323,38 +289,27 @@ def _finding(checklist: str, rule: Rule, proposal: Proposal, seen: tuple[Evidenc
     )
 
 
-def _incomplete(rule: Rule, seen: Sequence[Evidence]) -> FindingStatus | None:
-    """The outcome of a rule lacking data; None when an empty field is a condition to confirm."""
+def _incomplete(rule: Rule, seen: Sequence[Evidence]) -> tuple[FindingStatus, Rule]:
+    """The outcome of a rule lacking data, and the rule as reported: one whose empty data is a condition
+    (when_missing "condition") is a failed major, titled as such."""
     # A derived value can be absent although everything it is computed from is known (no
     # margin on a zero budget): nothing to ask the customer, so the rule does not apply.
-    asks = any(e.value is None and not e.derived for e in seen)
+    empty = [e.label for e in seen if e.value is None and not e.derived]
     # A placeholder ("TBD") is someone saying it is not known yet: always worth the question.
     held = any(e.placeholder is not None for e in seen)
-    if asks and rule.missing_is_condition and not held:
-        return None
-    return FindingStatus.MISSING if (rule.ask_when_missing and asks) or held else FindingStatus.SKIPPED
+    if empty and rule.missing_is_condition and not held:
+        title = f"Not yet confirmed: {rule.title} ({' and '.join(empty)} left empty)"
+        rule = replace(rule, severity=Severity.MAJOR, failed_title=title, failed_label=title)
+        return FindingStatus.FAILED, rule
+    asked = (rule.ask_when_missing and empty) or held
+    return (FindingStatus.MISSING if asked else FindingStatus.SKIPPED), rule
 
 
-def _unconfirmed(checklist_id: str, rule: Rule, evidence: tuple[Evidence, ...]) -> Finding:
-    """A rule whose empty data is a condition (when_missing "condition"): a failed major, titled as such."""
-    empty = [e.label for e in evidence if e.value is None and not e.derived]
-    title = f"Not yet confirmed: {rule.title} ({' and '.join(empty)} left empty)"
-    as_condition = replace(rule, severity=Severity.MAJOR, failed_title=title, failed_label=title)
-    return Finding(checklist_id, as_condition, FindingStatus.FAILED, evidence)
-
-
-def _not_resting_on_doubt(findings: tuple[Finding, ...], vocabulary: Vocabulary) -> tuple[Finding, ...]:
+def _not_resting_on_doubt(found: tuple[Finding, ...], vocabulary: Vocabulary) -> tuple[Finding, ...]:
     """Rules judging a value another rule asks about are left unjudged: a NO-GO for a margin of
     -37,400 % on a contract value typed in thousands would present a typo as a verdict."""
-    doubted = {
-        name
-        for f in findings
-        if f.doubts
-        for name in f.inputs
-        if vocabulary.properties[name].type != "boolean"  # what the text says is quoted, not doubted
-    }
-    if not doubted:
-        return findings
+    # What the text says (a yes/no flag) is quoted, not doubted.
+    doubted = {n for f in found if f.doubts for n in f.inputs if vocabulary.properties[n].type != "boolean"}
     return tuple(
         replace(f, outcome=FindingStatus.SKIPPED, quoted=None, on_hold=f.outcome)
         if f.outcome in (FindingStatus.PASSED, FindingStatus.FAILED)
@@ -362,19 +317,17 @@ def _not_resting_on_doubt(findings: tuple[Finding, ...], vocabulary: Vocabulary)
         and not f.rule.asks_only_if_known
         and not doubted.isdisjoint(f.inputs)
         else f
-        for f in findings
+        for f in found
     )
 
 
 def read_from(names: Sequence[str], vocabulary: Vocabulary) -> list[str]:
-    """The properties behind `names`: a derived one preceded by what it is computed from, all the way
-    down (the order its evidence is shown in)."""
+    """The properties behind `names`, a derived one after its sources, all the way down (evidence order)."""
     order = vocabulary.with_sources
     return list(dict.fromkeys(item for name in names for item in order.get(name, (name,))))
 
 
 def _evidence(name: str, *, proposal: Proposal, vocabulary: Vocabulary) -> Evidence:
-    """A property as the rules saw it, and where it came from."""
     spec = vocabulary.properties.get(name)
     source = proposal.sources.get(name)
     label = source.field_name if source else (spec.label if spec else name)
@@ -393,15 +346,12 @@ def _evidence(name: str, *, proposal: Proposal, vocabulary: Vocabulary) -> Evide
     )
 
 
-def _missing_information(
-    findings: Sequence[Finding], vocabulary: Vocabulary
-) -> tuple[MissingInformation, ...]:
+def _missing_information(found: Sequence[Finding], vocabulary: Vocabulary) -> tuple[MissingInformation, ...]:
     """What is missing, once per property however many rules need it; then each rule's doubt, under the
     first property it names, with the rule's fix as its question."""
-    needed_by: dict[str, list[str]] = {}
-    first: dict[str, Evidence] = {}
+    needed_by: dict[str, tuple[Evidence, list[str]]] = {}  # a property: its first evidence, the rules
     doubts: list[MissingInformation] = []
-    for finding in findings:
+    for finding in found:
         if finding.doubts:
             item = next((e for e in finding.evidence if not e.derived), finding.evidence[0])
             doubts.append(
@@ -419,10 +369,9 @@ def _missing_information(
         elif finding.outcome is FindingStatus.MISSING:
             for item in finding.missing:
                 if not item.derived:
-                    first.setdefault(item.property, item)
-                    needed_by.setdefault(item.property, []).append(finding.rule.id)
+                    needed_by.setdefault(item.property, (item, []))[1].append(finding.rule.id)
     order = list(vocabulary.properties)
-    ranked = sorted(first.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
+    ranked = sorted(needed_by.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
     return (
         *(
             MissingInformation(
@@ -432,10 +381,10 @@ def _missing_information(
                 question=spec.ask if (spec := vocabulary.properties.get(name)) and spec.ask else None,
                 about=spec.label if spec else name,
                 problem=item.problem,
-                needed_by=tuple(needed_by[name]),
+                needed_by=tuple(rules),
                 placeholder=item.placeholder,
             )
-            for name, item in ranked
+            for name, (item, rules) in ranked
         ),
         *doubts,
     )

@@ -1,10 +1,6 @@
-"""The digest of what a verdict comment is made from, kept in the ticket's pointer beside the comment.
-
-A `report --post` re-run whose digest is unchanged would write the same comment, so it skips the
-costly part (the path to GO and the rendering). It covers the inputs, not the output: the proposal,
-the site's options, what the judging made of them that day, and the configuration's fingerprint.
-The comment's own digest (`gonogo.jira.comment_plan.comment_digest`) still decides every write.
-"""
+"""The digest of what a verdict comment is made from (the proposal, the site's options, the judging of
+that day, the configuration's fingerprint), kept in the ticket's pointer: a `report --post` re-run whose
+digest is unchanged skips the path to GO and the rendering. The comment's own digest decides every write."""
 
 from __future__ import annotations
 
@@ -34,18 +30,12 @@ LEFT_OUT = {
 # A re-run digests every ticket, and `repr` of an enum or a dataclass runs in Python: one attrgetter
 # call a finding, its outcome by value, each source as a plain tuple (a quarter of the digest's time).
 _ASSESSMENT_PARTS = attrgetter(*(f.name for f in fields(Assessment) if f.name not in LEFT_OUT))
-_FINDING_PARTS = attrgetter(
-    "rule.id",
-    *(
-        f"{f.name}.value" if f.name == "outcome" else f.name
-        for f in fields(Finding)
-        if f.name not in LEFT_OUT
-    ),
-)
+_FINDING_FIELDS = [f.name for f in fields(Finding) if f.name not in LEFT_OUT]
+_FINDING_PARTS = attrgetter("rule.id", *(f"{n}.value" if n == "outcome" else n for n in _FINDING_FIELDS))
 _PROPOSAL_FIELDS = tuple(f.name for f in fields(Proposal) if f.name not in LEFT_OUT)
 _SOURCE_PARTS = attrgetter(*(f.name for f in fields(Source)))
 # What a rule judges and says; its compiled `holds` follows from `condition`.
-_RULE_FIELDS = tuple(f.name for f in fields(Rule) if f.name != "holds")
+_RULE_PARTS = attrgetter(*(f.name for f in fields(Rule) if f.name != "holds"))
 
 
 def digest(parts: Any) -> str:
@@ -60,14 +50,7 @@ def _sha256(text: str) -> str:
 
 def checklists_fingerprint(checklists: Iterable[Checklist]) -> list[Any]:
     """Every rule as it judges and reads (thresholds already filled in), checklist by checklist."""
-    return [
-        [
-            checklist.id,
-            checklist.version,
-            [[getattr(rule, name) for name in _RULE_FIELDS] for rule in checklist.rules],
-        ]
-        for checklist in checklists
-    ]
+    return [[c.id, c.version, [list(_RULE_PARTS(rule)) for rule in c.rules]] for c in checklists]
 
 
 def inputs_digest(assessment: Assessment, proposal: Proposal, *, configuration: str) -> str:

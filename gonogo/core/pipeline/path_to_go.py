@@ -1,10 +1,6 @@
-"""Path to GO: the smallest set of changes to the ticket's inputs after which the verdict is GO.
-
-Asked of the real compiled rules over re-derived properties, so it cannot drift from the checklists.
-Only editable inputs are searched (the deadline, never `days_to_deadline`); missing information is
-listed with `needed` None. The path is searched in gonogo's vocabulary, among the options the site's
-field can hold, and each change is put in the site's words (field names, option texts, who can act).
-"""
+"""Path to GO: the smallest set of changes to the ticket's editable inputs after which the verdict is GO,
+asked of the real compiled rules (it cannot drift from the checklists), among the options the site's
+fields can hold, each change in the site's words; missing information is listed with `needed` None."""
 
 from __future__ import annotations
 
@@ -24,7 +20,6 @@ from gonogo.core.vocabulary import PropertySpec, Vocabulary, option_key
 _MAX_STEPS = 20  # more changes than this is not a path anybody follows
 _DATE_REACH_DAYS = 3650
 _NUMBER_REACH = 10**12  # the farthest a number is moved: beyond any contract value or effort
-_ABSENT = object()
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")  # a needed date, as the search writes it; not an option
 
 
@@ -69,8 +64,8 @@ class PathToGo:
 
 Derive = Callable[[Mapping[str, Any]], Mapping[str, Any]]
 Reassess = Callable[[Mapping[str, Any], Sequence[Checklist]], Assessment]
+# Property → vocabulary value → the site's text for it (only values the site can hold).
 OptionTexts = Mapping[str, Mapping[str, str]]
-"""Property → vocabulary value → the site's text for it (only values the site can hold)."""
 
 
 def find_path(
@@ -100,50 +95,36 @@ def find_path(
 
 
 class Rejudge:
-    """The findings of every rule on changed inputs, judging again only the rules the change touches.
-
-    A rule reading no input that differs from the previous call keeps its finding, unless it shares
-    a value with a rule that asks (which may put it in doubt): those are judged every time.
-    """
+    """The findings of every rule on changed inputs, judging again only the rules the change touches: a
+    rule reading no input that differs from the previous call keeps its finding, unless it shares a value
+    with a rule that asks (which may put it in doubt): those are judged every time."""
 
     def __init__(self, reassess: Reassess, checklists: Sequence[Checklist], vocabulary: Vocabulary) -> None:
-        self._reassess = reassess
-        self._checklists = checklists
-        self._reads = {
-            id(rule): set(read_from(rule.uses, vocabulary)) for c in checklists for rule in c.rules
-        }
-        doubtable = {
-            name for c in checklists for rule in c.rules if rule.asks for name in self._reads[id(rule)]
-        }
+        self._reassess, self._checklists = reassess, checklists
+        self._reads = {id(r): set(read_from(r.uses, vocabulary)) for c in checklists for r in c.rules}
+        doubtable = {name for c in checklists for r in c.rules if r.asks for name in self._reads[id(r)]}
         self._always = {key for key, reads in self._reads.items() if reads & doubtable}
-        self._inputs: Mapping[str, Any] | None = None
+        self._inputs: dict[str, tuple[type, Any]] | None = None
         self._findings: dict[str, Finding] = {}
 
     def __call__(self, inputs: Mapping[str, Any]) -> list[Finding]:
-        before = self._inputs
-        changed = None if before is None else {n for n in {*inputs, *before} if _differs(n, inputs, before)}
+        # Each value with its type: 1, 1.0 and true are told apart, as JSON Schema does.
+        typed, before = {name: (type(value), value) for name, value in inputs.items()}, self._inputs
+        changed = None if before is None else {n for n in {*typed, *before} if typed.get(n) != before.get(n)}
         touched = tuple(
             replace(c, rules=tuple(r for r in c.rules if self._touches(r, changed))) for c in self._checklists
         )
         for finding in self._reassess(inputs, touched).findings:
             self._findings[finding.ref] = finding
-        self._inputs = dict(inputs)
+        self._inputs = typed
         return list(self._findings.values())
 
     def _touches(self, rule: Rule, changed: set[str] | None) -> bool:
         return changed is None or id(rule) in self._always or not self._reads[id(rule)].isdisjoint(changed)
 
 
-def _differs(name: str, one: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
-    """Whether a value changed: 1, 1.0 and true are told apart, as JSON Schema does."""
-    value, before = one.get(name, _ABSENT), other.get(name, _ABSENT)
-    return type(value) is not type(before) or value != before
-
-
 @dataclass(frozen=True)
 class _Search:
-    """The assessment, its inputs, how to judge changed ones, and the site's words for the changes."""
-
     assessment: Assessment
     inputs: Mapping[str, Any]
     derive: Derive
@@ -160,11 +141,9 @@ class _Search:
         for _ in range(_MAX_STEPS):
             # What the ticket's own questions hold back is theirs to settle; on a changed ticket it counts.
             held = current is not self.assessment.findings
-            todo = [f for f in _blocking(current, held=held) if f.ref not in uncleared]
-            if not todo:
+            if not (todo := [f for f in _blocking(current, held=held) if f.ref not in uncleared]):
                 break
-            clearing = self.clearing_changes([todo[0].rule], {**self.inputs, **changes})
-            if not clearing:
+            if not (clearing := self.clearing_changes([todo[0].rule], {**self.inputs, **changes})):
                 uncleared.append(todo[0].ref)
                 continue
             name = next(iter(clearing))
@@ -207,36 +186,23 @@ class _Search:
     def steps(self, changes: Mapping[str, Any], final: Sequence[Finding]) -> list[Step]:
         """Each change with the gates it clears, including gates that could not run before it (no margin
         on a zero budget), which often set the amount."""
-        now_passing = {f.ref for f in final if f.outcome is FindingStatus.PASSED}
-        originally = [
-            f
-            for f in _gates_first(self.assessment.findings)
-            if f.outcome in (FindingStatus.FAILED, FindingStatus.SKIPPED) and f.ref in now_passing
-        ]
+        passing = {f.ref for f in final if f.outcome is FindingStatus.PASSED}
+        held = (FindingStatus.FAILED, FindingStatus.SKIPPED)
+        freed = [f for f in _gates_first(self.assessment.findings) if f.outcome in held and f.ref in passing]
         steps = []
         for name, needed in changes.items():
-            cleared = [f for f in originally if name in self.sources(f.rule)]
-            instead = self.clearing_changes(
-                [f.rule for f in cleared], {**self.inputs, **_without(changes, name)}
-            )
-            steps.append(
-                Step(
-                    change=self.change(name, self.inputs.get(name), needed),
-                    rules=tuple(f.ref for f in cleared),
-                    alternatives=tuple(
-                        self.change(n, self.inputs.get(n), v) for n, v in instead.items() if n not in changes
-                    ),
-                )
-            )
+            cleared = [f for f in freed if name in self.sources(f.rule)]
+            rest = {**self.inputs, **_without(changes, name)}
+            instead = self.clearing_changes([f.rule for f in cleared], rest).items()
+            change = self.change(name, self.inputs.get(name), needed)
+            others = tuple(self.change(n, self.inputs.get(n), v) for n, v in instead if n not in changes)
+            steps.append(Step(change, tuple(f.ref for f in cleared), others))
         return steps
 
     def missing_steps(self) -> list[Step]:
-        """Each missing information is a step to provide it."""
-        needing = [f for f in self.assessment.findings if f.outcome is FindingStatus.MISSING]
+        asked = [f for f in self.assessment.findings if f.outcome is FindingStatus.MISSING]
         return [
-            Step(
-                self.change(m.property, None, None), tuple(f.ref for f in needing if f.rule.id in m.needed_by)
-            )
+            Step(self.change(m.property, None, None), tuple(f.ref for f in asked if f.rule.id in m.needed_by))
             for m in self.assessment.missing_information
         ]
 
@@ -244,10 +210,8 @@ class _Search:
         """A change in the site's words: its field name, its option texts; `needed` stays the vocabulary's
         value (a `SiteOption` where the site spells it otherwise), which templates compare."""
         spec = self.vocabulary.properties.get(name)
-        label = next(
-            (e.label for f in self.assessment.findings for e in f.evidence if e.property == name),
-            spec.label if spec else name,
-        )
+        shown = (e.label for f in self.assessment.findings for e in f.evidence if e.property == name)
+        label = next(shown, spec.label if spec else name)
         set_to = needed
         if spec is not None and spec.enum and isinstance(needed, str):
             set_to = self.options.get(name, {}).get(needed, needed)
@@ -281,14 +245,9 @@ class _Search:
 
     def sources(self, rule: Rule) -> list[str]:
         """The editable inputs a rule's properties come from: derived ones replaced by their sources."""
-        specs = self.vocabulary.properties
-        names = read_from(rule.uses, self.vocabulary)
+        specs = [self.vocabulary.properties.get(name) for name in read_from(rule.uses, self.vocabulary)]
         searchable = ("number", "integer", "date")
-        return [
-            n
-            for n in names
-            if n in specs and not specs[n].is_derived and (specs[n].type in searchable or specs[n].enum)
-        ]
+        return [s.name for s in specs if s and not s.is_derived and (s.type in searchable or s.enum)]
 
 
 def _without(changes: Mapping[str, Any], name: str) -> dict[str, Any]:
@@ -296,11 +255,8 @@ def _without(changes: Mapping[str, Any], name: str) -> dict[str, Any]:
 
 
 def _gates_first(findings: Iterable[Finding]) -> list[Finding]:
-    """The gates among the findings, blockers first."""
-    return sorted(
-        (f for f in findings if f.rule.severity is not Severity.MINOR),
-        key=lambda f: f.rule.severity is not Severity.BLOCKER,
-    )
+    gates = [f for f in findings if f.rule.severity is not Severity.MINOR]
+    return sorted(gates, key=lambda f: f.rule.severity is not Severity.BLOCKER)
 
 
 def _holds(rule: Rule, values: Mapping[str, Any]) -> bool:
@@ -315,30 +271,21 @@ def _blocking(findings: Sequence[Finding], *, held: bool = True) -> list[Finding
 
 
 def _nearest(value: Any, spec: PropertySpec, holds: Callable[[Any], bool]) -> Any:
-    if spec.type == "date":
-        start = date.fromisoformat(value)
-
-        def shifted(k: int) -> str | None:
-            try:
-                return (start + timedelta(days=k)).isoformat()
-            except OverflowError:  # beyond year 9999: no such date to propose
-                return None
-
-        offset = _nearest_offset(
-            lambda k: (moved := shifted(k)) is not None and holds(moved),
-            up=_DATE_REACH_DAYS,
-            down=_DATE_REACH_DAYS,
-        )
-        return None if offset is None else shifted(offset)
-    return _nearest_number(value, spec, holds)
+    if spec.type != "date":
+        return _nearest_number(value, spec, holds)
+    start = date.fromisoformat(value)
+    # A side reaching beyond year 1 or 9999 is not searched: there is no such date to propose.
+    up = _DATE_REACH_DAYS if (date.max - start).days >= _DATE_REACH_DAYS else 0
+    down = _DATE_REACH_DAYS if (start - date.min).days >= _DATE_REACH_DAYS else 0
+    offset = _nearest_offset(lambda k: holds((start + timedelta(days=k)).isoformat()), up=up, down=down)
+    return None if offset is None else (start + timedelta(days=offset)).isoformat()
 
 
 def _nearest_option(value: Any, options: Sequence[str], holds: Callable[[Any], bool]) -> str | None:
     """The passing option closest to the current one in the property's order (none < partial < strong)."""
     here = options.index(value) if value in options else 0
-    ranked = sorted(
-        (o for o in options if o != value), key=lambda o: (abs(options.index(o) - here), -options.index(o))
-    )
+    others = [o for o in options if o != value]
+    ranked = sorted(others, key=lambda o: (abs(options.index(o) - here), -options.index(o)))
     return next((o for o in ranked if holds(o)), None)
 
 
@@ -392,11 +339,8 @@ def _probe(passes: Callable[[int], bool], reach: int) -> int | None:
 
 def _readable(number: int | float, *, up: bool) -> int | float:
     """Three significant figures, rounded away from the failing side: 540,001 → 541,000."""
-    if abs(number) < 1000:
-        return math.ceil(number) if up else math.floor(number)
-    step = 10 ** (int(math.log10(abs(number))) - 2)
-    rounded = (math.ceil if up else math.floor)(number / step) * step
-    return int(rounded)
+    step = 1 if abs(number) < 1000 else 10 ** (int(math.log10(abs(number))) - 2)
+    return int((math.ceil if up else math.floor)(number / step) * step)
 
 
 def site_options(
@@ -405,13 +349,10 @@ def site_options(
     """Vocabulary value → the site's text, for the values the site's field can hold: those its edit
     screen offers, or (not known) every value, as `[values]` (`table`) first spells it, or as gonogo does."""
     if offered is None:
-        spelled: dict[str, str] = {}
-        for text, value in table.items():
-            spelled.setdefault(value, " ".join(text.split()))
+        spelled = {value: " ".join(text.split()) for text, value in [*table.items()][::-1]}  # first wins
         return {value: spelled.get(value) or value.replace("-", " ").capitalize() for value in spec.enum}
     found: dict[str, str] = {}
     for text in offered:
-        value = aliases.get(option_key(text)) or canonical_option(text)
-        if value in spec.enum:
+        if (value := aliases.get(option_key(text)) or canonical_option(text)) in spec.enum:
             found.setdefault(value, text)
     return found

@@ -1,14 +1,12 @@
-"""From Jira field values to a proposal: the plain, typed properties that checklists test.
-
-A value that cannot be used is not guessed at: it is left out and its problem recorded, so the
-verdict becomes NEEDS INFO rather than a GO on bad data. Every value keeps where it came from.
-"""
+"""From Jira field values to a proposal: the plain, typed properties that checklists test. A value that
+cannot be used is not guessed at: it is left out and its problem recorded (NEEDS INFO, not GO on bad data)."""
 
 from __future__ import annotations
 
 import math
 import re
 from collections.abc import Callable, Collection, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -26,6 +24,7 @@ _NUMBER_TEXT = re.compile(
     r"[ \u00a0]*(?:%|[€$£¥]|[A-Z]{3})?"
 )
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+_DATETIME_FORMATS = ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S")
 _GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(?P<sep>[,'_ \u00a0\u202f])\d{3}(?:(?P=sep)\d{3})*(?:\.\d+)?")
 
 
@@ -61,8 +60,6 @@ class Quote:
 
 @dataclass(frozen=True)
 class Source:
-    """Where a property's value came from: the Jira field's id and display name."""
-
     field_id: str | None
     field_name: str
 
@@ -151,9 +148,7 @@ def resolve_field_ref(field_ref: str, *, names: Mapping[str, str], ids: Collecti
             f'{len(matches)} Jira fields are named "{field_ref}" ({", ".join(matches)}): '
             "map the property to one of these ids in [fields] of gonogo.toml"
         )
-    if matches:
-        return matches[0]
-    return {fid.casefold(): fid for fid in ids}.get(wanted)
+    return matches[0] if matches else {fid.casefold(): fid for fid in ids}.get(wanted)
 
 
 def normalise(
@@ -183,7 +178,11 @@ def normalise(
             raise ValueError(f"expected text, found {_describe(value)}")
         if not spec.enum:
             return text.strip()
-        member = aliases.get(option_key(text)) or _enum_member(text, spec)
+        # Case, spaces and punctuation do not matter: `Time and Materials` is `time-and-materials`.
+        member = aliases.get(option_key(text)) or canonical_option(text)
+        if member not in spec.enum:
+            choices = f"{', '.join(spec.enum)} (or name it in [values.{spec.name}])"
+            raise ValueError(f"{_describe(text)} is not one of: {choices}")
         # The site's own words are what its readers know: "Time and materials", not the value.
         return SiteOption(member, site_text=text.strip()) if text.strip() != member else member
     return value
@@ -198,8 +197,7 @@ def _without_placeholders(
         return not (option_key(item) in aliases or canonical_option(item) in (spec.enum if spec else ()))
 
     if isinstance(value, list):
-        kept = [item for item in value if not stands_in(item)]
-        if not kept:
+        if not (kept := [item for item in value if not stands_in(item)]):
             raise PlaceholderValue(", ".join(map(str, value)))
         return kept
     if stands_in(value):
@@ -222,18 +220,15 @@ def derive(values: Mapping[str, Any], *, thresholds: Mapping[str, float], today:
         derived["days_to_deadline"] = (date.fromisoformat(deadline) - today).days
     effort = values.get("effort_days")
     if isinstance(effort, (int, float)):
-        per_hundred = thresholds["bid_days_per_100_effort_days"]
-        derived["bid_days_needed"] = max(
-            math.ceil(thresholds["min_bid_days"]), math.ceil(effort * per_hundred / 100)
-        )
+        needed = math.ceil(effort * thresholds["bid_days_per_100_effort_days"] / 100)
+        derived["bid_days_needed"] = max(math.ceil(thresholds["min_bid_days"]), needed)
     if "days_to_deadline" in derived and "bid_days_needed" in derived:
         derived["deadline_slack_days"] = derived["days_to_deadline"] - derived["bid_days_needed"]
     budget = values.get("budget")
     if isinstance(budget, (int, float)) and isinstance(effort, (int, float)) and effort > 0:
         derived["day_rate"] = budget / effort
         if budget > 0:
-            cost = effort * thresholds["cost_per_day"]
-            derived["margin_percent"] = (budget - cost) / budget * 100
+            derived["margin_percent"] = (budget - effort * thresholds["cost_per_day"]) / budget * 100
     months = values.get("delivery_months")
     if isinstance(effort, (int, float)) and isinstance(months, (int, float)) and months > 0:
         derived["team_size_needed"] = effort / (months * thresholds["working_days_per_month"])
@@ -243,8 +238,7 @@ def derive(values: Mapping[str, Any], *, thresholds: Mapping[str, float], today:
 def _unwrap(raw: Any) -> Any:
     """Reduce Jira's option/user/named objects to the text a person sees."""
     if isinstance(raw, list):
-        items = [_unwrap(item) for item in raw]
-        return [item for item in items if not _is_empty(item)]
+        return [item for item in map(_unwrap, raw) if not _is_empty(item)]
     if isinstance(raw, dict):
         for key in ("value", "displayName", "name"):
             if isinstance(raw.get(key), (str, int, float)) and not isinstance(raw.get(key), bool):
@@ -260,27 +254,22 @@ def _is_empty(value: Any) -> bool:
 
 
 def _number(value: Any, *, integer: bool) -> int | float:
-    if isinstance(value, bool):
-        raise ValueError(f"expected a number, found {_describe(value)}")
     if isinstance(value, str):
-        match = _NUMBER_TEXT.fullmatch(value.strip())
-        if match is None:
+        if (match := _NUMBER_TEXT.fullmatch(value.strip())) is None:
             raise ValueError(f"expected a number, found {_describe(value)}")
         number = match.group("number").rstrip(" \u00a0\u202f")  # "45 %": the space is not a separator
         if not (_PLAIN_NUMBER.fullmatch(number) or _GROUPED_NUMBER.fullmatch(number)):
             raise ValueError(f"{_describe(value)} is not a number gonogo can read unambiguously")
         value = float(re.sub(r"[,'_ \u00a0\u202f]", "", number))
     try:
-        finite = isinstance(value, (int, float)) and math.isfinite(value)
+        finite = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     except OverflowError:  # an integer too large for a float
         finite = False
     if not finite:
         raise ValueError(f"expected a number, found {_describe(value)}")
-    if integer:
-        if value != int(value):
-            raise ValueError(f"expected a whole number, found {value:g}")
-        return int(value)
-    return int(value) if float(value).is_integer() else float(value)
+    if integer and value != int(value):
+        raise ValueError(f"expected a whole number, found {value:g}")
+    return int(value) if integer or float(value).is_integer() else float(value)
 
 
 def _within_limits(number: int | float, spec: PropertySpec) -> int | float:
@@ -296,31 +285,15 @@ def _within_limits(number: int | float, spec: PropertySpec) -> int | float:
 
 
 def _date(value: Any) -> str:
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return date.fromisoformat(text[:10]).isoformat() if len(text) == 10 else _datetime(text)
-        except ValueError:
-            pass
-    raise ValueError(f"expected a date like 2027-01-31, found {_describe(value)}")
-
-
-def _datetime(text: str) -> str:
-    for pattern in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"):
-        try:
+    text = value.strip() if isinstance(value, str) else ""
+    for pattern in () if len(text) == 10 else _DATETIME_FORMATS:
+        with suppress(ValueError):
             return datetime.strptime(text, pattern).date().isoformat()
-        except ValueError:
-            continue
-    return datetime.fromisoformat(text).date().isoformat()
-
-
-def _enum_member(text: str, spec: PropertySpec) -> str:
-    """Match Jira's option text to a vocabulary value: case, spaces and punctuation do not matter."""
-    if (canonical := canonical_option(text)) in spec.enum:
-        return canonical
-    raise ValueError(
-        f"{_describe(text)} is not one of: {', '.join(spec.enum)} (or name it in [values.{spec.name}])"
-    )
+    try:
+        day = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text).date()
+    except ValueError:
+        raise ValueError(f"expected a date like 2027-01-31, found {_describe(value)}") from None
+    return day.isoformat()
 
 
 def canonical_option(text: str) -> str:

@@ -1,8 +1,5 @@
-"""Checklists' rules: the model, thresholds resolved, conditions checked and compiled once.
-
-`gonogo checklists lint` and a check share these checks, so a file that lints loads. Reading the
-files is `gonogo.sources.checklists`.
-"""
+"""Checklists' rules: the model, thresholds resolved, conditions checked and compiled once. `gonogo
+checklists lint` and a check share these checks, so a file that lints loads (files: `gonogo.sources`)."""
 
 from __future__ import annotations
 
@@ -64,11 +61,6 @@ class Rule:
         """An "is it known?" check: it decides NEEDS INFO but says nothing about the bid (not scored)."""
         return isinstance(self.condition, dict) and set(self.condition) <= {"required"}
 
-    @property
-    def reads_only_text(self) -> bool:
-        """A check of text signals alone: a description with no red flag is no strength (not scored)."""
-        return all(name.startswith(TEXT_PREFIX) for name in self.uses)
-
     @cached_property
     def quotes(self) -> tuple[str, ...]:
         """The properties whose values its failed title quotes (thresholds are already filled in)."""
@@ -96,11 +88,9 @@ class Checklist:
     source: Path
 
     def applies_to(self, *, project: str, issue_type: str | None) -> bool:
-        if self.projects and project not in self.projects:
-            return False
-        return not self.issue_types or (
-            issue_type is not None and issue_type.casefold() in {t.casefold() for t in self.issue_types}
-        )
+        types = {t.casefold() for t in self.issue_types}
+        of_type = not types or (issue_type is not None and issue_type.casefold() in types)
+        return of_type and (not self.projects or project in self.projects)
 
 
 @dataclass(frozen=True)
@@ -143,11 +133,9 @@ class ChecklistFileError(ConfigurationError):
 def thresholds_in_force(
     files: Iterable[ChecklistFile], vocabulary: Vocabulary, overrides: Mapping[str, float]
 ) -> dict[str, float]:
-    """The defaults the vocabulary and the files declare, overridden by [thresholds] (an unknown name
-    there is a typo to report)."""
+    """The vocabulary's and the files' defaults, overridden by [thresholds] (an unknown name: a typo)."""
     declared = {**vocabulary.thresholds, **{k: v for file in files for k, v in file.thresholds.items()}}
-    unknown = sorted(set(overrides) - set(declared))
-    if unknown:
+    if unknown := sorted(set(overrides) - set(declared)):
         raise ConfigurationError(
             f"[thresholds] in gonogo.toml names unknown threshold(s) {', '.join(unknown)}; "
             f"known: {', '.join(sorted(declared))}"
@@ -196,11 +184,9 @@ def properties_used(condition: Any) -> tuple[str, ...]:
             return
         for keyword in ("required", "properties", "dependentRequired", "dependentSchemas"):
             found.update(dict.fromkeys(schema.get(keyword, ())))
-        for keyword in _COMBINATORS:
-            for sub in schema.get(keyword, ()):
-                visit(sub)
-        for keyword in _SUBSCHEMA_KEYWORDS:
-            visit(schema.get(keyword))
+        subs = [*(s for k in _COMBINATORS for s in schema.get(k, ())), *map(schema.get, _SUBSCHEMA_KEYWORDS)]
+        for sub in subs:
+            visit(sub)
 
     visit(condition)
     return tuple(found)
@@ -231,9 +217,7 @@ def _compile_rules(
     problems: list[Problem] = []
     seen: set[str] = set()
     for raw in checklist_file.data["rules"]:
-        messages: list[str] = []
-        if raw["id"] in seen:
-            messages.append("duplicate rule id; give each rule its own id")
+        messages = ["duplicate rule id; give each rule its own id"] if raw["id"] in seen else []
         seen.add(raw["id"])
         rule = _compile_rule(raw, thresholds, known_properties, messages, validator)
         problems += [Problem(checklist_file.path, f"rule {raw['id']}", m) for m in messages]
@@ -259,8 +243,7 @@ def _compile_rule(
     uses = properties_used(condition)
     if not uses:
         problems.append("condition names no property; use 'required' or 'properties'")
-    unknown = [name for name in uses if name not in known_properties]
-    if unknown:
+    if unknown := [name for name in uses if name not in known_properties]:
         problems.append(
             f"unknown property {', '.join(unknown)}: use one from the vocabulary (docs/configuration.md) "
             "or map it to a Jira field in [fields] of gonogo.toml"
@@ -269,22 +252,17 @@ def _compile_rule(
     if "failed_label" in raw:
         failed_label = _fill_placeholders(raw["failed_label"], thresholds, problems)
     else:  # the failed title with "…" for each ticket value: still the failure, in its own words
-        failed_label = _PLACEHOLDER.sub(
-            lambda m: "…" if m.group(2) is None else m.group(2).split("|")[-1], failed_title
-        )
-    why = _fill_placeholders(raw["why"], thresholds, problems)
-    fix = _fill_placeholders(raw["fix"], thresholds, problems)
+        failed_label = _PLACEHOLDER.sub(lambda m: m[2].split("|")[-1] if m[2] else "…", failed_title)
     severity = Severity(raw["severity"])
-    problems.extend(_contradictions(raw, severity))
-    return Rule(
+    rule = Rule(
         id=raw["id"],
         title=raw["title"],
         failed_title=failed_title,
         failed_label=failed_label,
         severity=severity,
         weight=int(raw.get("weight", _DEFAULT_WEIGHTS[severity])),
-        why=why,
-        fix=fix,
+        why=_fill_placeholders(raw["why"], thresholds, problems),
+        fix=_fill_placeholders(raw["fix"], thresholds, problems),
         uses=uses,
         ask_when_missing=raw.get("when_missing", "needs-info") == "needs-info",
         condition=condition,
@@ -293,6 +271,8 @@ def _compile_rule(
         missing_is_condition=raw.get("when_missing") == "condition",
         asks=raw.get("when_failed") == "ask",
     )
+    problems.extend(_contradictions(raw, severity))
+    return rule
 
 
 _SUBSCHEMA = {"$ref": "#"}
@@ -322,11 +302,9 @@ COMMON_CONDITIONS = Draft202012Validator(
 
 
 def check_condition(condition: Any) -> None:
-    """Raise jsonschema.SchemaError, with the meta-schema's message, for an invalid condition.
-
-    The draft 2020-12 meta-schema costs about 0.35 ms a condition, the most of a 400-rule check; the
-    common keywords' rules alone (COMMON_CONDITIONS) cost a tenth and never accept what it refuses.
-    """
+    """Raise jsonschema.SchemaError, with the meta-schema's message, for an invalid condition. The draft
+    2020-12 meta-schema costs about 0.35 ms a condition, the most of a 400-rule check; the common keywords'
+    rules alone (COMMON_CONDITIONS) cost a tenth and never accept what it refuses."""
     if not COMMON_CONDITIONS.is_valid(condition):
         Draft202012Validator.check_schema(condition)
 
@@ -358,9 +336,8 @@ def compile_condition(condition: dict[str, Any], validator: str = "jsonschema") 
                 '[checklists].validator = "jsonschema-rs" needs the extra: pip install "gonogo[fast]"'
             ) from None
         return remembered(jsonschema_rs.Draft202012Validator(dict(condition), validate_formats=True).is_valid)
-    return remembered(
-        Draft202012Validator(condition, format_checker=Draft202012Validator.FORMAT_CHECKER).is_valid
-    )
+    checker = Draft202012Validator(condition, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return remembered(checker.is_valid)
 
 
 def remembered(predicate: Callable[[Any], bool]) -> Callable[[Any], bool]:
@@ -397,11 +374,7 @@ def _substitute_thresholds(schema: Any, thresholds: Mapping[str, float], problem
 
 
 def _fill_placeholders(
-    text: str,
-    thresholds: Mapping[str, float],
-    problems: list[str],
-    *,
-    properties: Collection[str] = (),
+    text: str, thresholds: Mapping[str, float], problems: list[str], *, properties: Collection[str] = ()
 ) -> str:
     """Threshold values into a rule's prose; ticket values are left for `fill_values`."""
 

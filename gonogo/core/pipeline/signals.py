@@ -1,9 +1,6 @@
-"""Text signals: what a proposal's own words say, as properties the rules test like any other.
-
-A pattern counts only in a sentence no `unless` pattern matches and no negation stands right before
-it. A signal that fires keeps the sentence it rests on, so every finding from text can quote it.
-Plain patterns, on purpose: deterministic, explainable in the checklist itself, offline.
-"""
+"""Text signals: what a proposal's own words say, as properties the rules test like any other. A pattern
+counts only in a sentence no `unless` pattern matches and no negation stands right before it; a signal
+keeps the sentence it fired on, to quote. Plain patterns, on purpose: deterministic, explainable, offline."""
 
 from __future__ import annotations
 
@@ -57,8 +54,7 @@ def compile_signals(files: Iterable[ChecklistFile], known_properties: Iterable[s
     """Every signal the checklist files declare, or raise with every problem found."""
     known = set(known_properties)
     compiled = [_compile_file(checklist_file, known) for checklist_file in files]
-    problems = [problem for _, wrong in compiled for problem in wrong]
-    if problems:
+    if problems := [problem for _, wrong in compiled for problem in wrong]:
         raise ChecklistFileError(problems)
     return tuple(signal for found, _ in compiled for signal in found)
 
@@ -68,8 +64,7 @@ def lint_signals(checklist_file: ChecklistFile, known_properties: Iterable[str])
 
 
 def signal_labels(files: Iterable[ChecklistFile]) -> dict[str, str]:
-    """The properties the files' signals set (rules in any checklist may test them), each with the
-    label of the first signal setting it."""
+    """The properties the files' signals set (any checklist's rules may test them), with the first label."""
     labels: dict[str, str] = {}
     for checklist_file in files:
         for raw in checklist_file.data.get("signals", ()):
@@ -79,16 +74,10 @@ def signal_labels(files: Iterable[ChecklistFile]) -> dict[str, str]:
 
 def read_signals(proposal: Proposal, signals: Sequence[Signal], vocabulary: Vocabulary) -> Proposal:
     """The proposal with every signal property set: true, with its sentence, where a signal fired."""
-    if not signals:
-        return proposal
-    values = dict(proposal.values)
-    quotes = dict(proposal.quotes)
+    values, quotes = dict(proposal.values), dict(proposal.quotes)
     for signal in signals:
-        values.setdefault(signal.property, False)
-        if values[signal.property] is True:
-            continue
-        quote = _find(signal, proposal, vocabulary)
-        if quote is not None:
+        fired = values.setdefault(signal.property, False) is True  # another signal setting it fired
+        if not fired and (quote := _find(signal, proposal, vocabulary)):
             values[signal.property] = True
             quotes[signal.property] = quote
     return replace(proposal, values=values, quotes=quotes)
@@ -112,8 +101,7 @@ def _find(signal: Signal, proposal: Proposal, vocabulary: Vocabulary) -> Quote |
     for name in signal.fields:
         text = proposal.values.get(name)
         for sentence in sentences(text) if isinstance(text, str) else ():
-            match = signal.first_match(sentence)
-            if match is not None:
+            if (match := signal.first_match(sentence)) is not None:
                 about = signal.about
                 value = proposal.evidence_value(about) if about else None
                 return Quote(
@@ -158,11 +146,8 @@ def _compile_file(checklist_file: ChecklistFile, known: set[str]) -> tuple[list[
         patterns = _patterns(raw.get("patterns", ()), "patterns", messages)
         unless = _patterns(raw.get("unless", ()), "unless", messages)
         fields = tuple(raw.get("fields", DEFAULT_FIELDS))
-        unknown = [f for f in fields if f not in known]
-        if unknown:
-            messages.append(
-                f"reads unknown field(s) {', '.join(unknown)}: map them in [fields] of gonogo.toml"
-            )
+        if unknown := [f for f in fields if f not in known]:
+            messages += [f"reads unknown field(s) {', '.join(unknown)}: map them in [fields] of gonogo.toml"]
         about = raw.get("about")
         if about is not None and about not in known and about not in own:
             messages.append(f"is about unknown property {about}: use one from the vocabulary or [fields]")

@@ -46,23 +46,19 @@ def ticket_from_rest(data: Any, *, origin: str) -> Ticket:
     """Build a Ticket from Jira's issue JSON; `origin` names where it came from, for the error."""
     if not isinstance(data, dict):
         raise InputError(f"{origin}: expected a Jira issue object, got {type(data).__name__}")
-    key = data.get("key")
-    fields = data.get("fields")
+    key, fields, issue_id = data.get("key"), data.get("fields"), data.get("id")
     if not isinstance(key, str) or not ISSUE_KEY.fullmatch(key):
         raise InputError(f'{origin}: no issue "key" like "BID-42"; is this Jira\'s issue JSON?')
     if not isinstance(fields, dict):
         raise InputError(f'{origin}: no "fields" object; is this Jira\'s issue JSON?')
-    names = data.get("names") if isinstance(data.get("names"), dict) else {}
-    properties = data.get("properties") if isinstance(data.get("properties"), dict) else {}
-    issue_id = data.get("id")
-    changelog = data.get("changelog") if isinstance(data.get("changelog"), dict) else {}
+    objects = {k: v for k in ("names", "properties", "changelog") if isinstance(v := data.get(k), dict)}
     return Ticket(
         key=key.upper(),
         id=str(issue_id) if isinstance(issue_id, (str, int)) else None,
         fields=fields,
-        names={str(k): str(v) for k, v in (names or {}).items()},
-        properties=properties or {},
-        changelog=changelog or {},
+        names={str(k): str(v) for k, v in objects.get("names", {}).items()},
+        properties=objects.get("properties", {}),
+        changelog=objects.get("changelog", {}),
         edit_options=_edit_options(data.get("editmeta")),
     )
 
@@ -74,9 +70,6 @@ def _edit_options(editmeta: Any) -> dict[str, tuple[str, ...]]:
     for field_id, meta in fields.items() if isinstance(fields, dict) else ():
         allowed = meta.get("allowedValues") if isinstance(meta, dict) else None
         if isinstance(allowed, list):
-            options[str(field_id)] = tuple(
-                str(item["value"])
-                for item in allowed
-                if isinstance(item, dict) and isinstance(item.get("value"), str)
-            )
+            values = [item.get("value") if isinstance(item, dict) else None for item in allowed]
+            options[str(field_id)] = tuple(str(value) for value in values if isinstance(value, str))
     return options

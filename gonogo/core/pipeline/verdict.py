@@ -1,8 +1,6 @@
-"""The four verdicts and the one rule that picks between them.
-
-Order is the product's promise: a failed blocker is NO-GO whatever else is known; then missing
-information is NEEDS INFO (never a GO on missing data); then failed majors are GO WITH CONDITIONS.
-"""
+"""The four verdicts and the one rule that picks between them, in the product's promised order: a failed
+blocker is NO-GO whatever else is known; then missing information is NEEDS INFO (never a GO on missing
+data); then failed majors are GO WITH CONDITIONS."""
 
 from __future__ import annotations
 

@@ -1,13 +1,10 @@
-"""A ticket's verdict history, kept in gonogo's issue property ("pointer"), and its latest change.
-
-Jira returns the property with the ticket and every search page, so reading it costs no request.
-An entry is added only when the verdict or score changes, and MAX_ENTRIES bound it far below
-Jira's 32 KB limit.
-"""
+"""A ticket's verdict history, kept in gonogo's issue property ("pointer"; Jira returns it with the ticket
+and every search page, so reading it costs no request), and its latest change. An entry is added only
+when the verdict or score changes, and MAX_ENTRIES bound it far below Jira's 32 KB limit."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -23,8 +20,6 @@ MAX_ENTRIES = 20
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    """What a check concluded on a day."""
-
     on: date
     verdict: Verdict
     score: int | None
@@ -65,9 +60,7 @@ class VerdictChange:
 def read_history(pointer: Any) -> tuple[HistoryEntry, ...]:
     """The entries in a pointer value, oldest first; anyone may edit it, so unreadable ones are skipped."""
     raw = pointer.get(HISTORY_KEY) if isinstance(pointer, Mapping) else None
-    if not isinstance(raw, list):
-        return ()
-    entries = (_entry(item) for item in raw[-MAX_ENTRIES:])
+    entries = map(_entry, raw[-MAX_ENTRIES:] if isinstance(raw, list) else ())
     return tuple(entry for entry in entries if entry is not None)
 
 
@@ -101,9 +94,8 @@ def change_with_edits(
     sources: Mapping[str, Source],
     vocabulary: Vocabulary,
 ) -> VerdictChange | None:
-    """The latest verdict change in the history plus today's check, with the edits behind it: those
-    from the old verdict's last day to the new one's first, less fields edited back to where they were.
-    `sources`: the Jira field each property comes from (the proposal's)."""
+    """The latest verdict change in the history plus today's check, with the edits behind it (less fields
+    edited back to where they were); `sources`: the Jira field each property comes from (the proposal's)."""
     change = latest_change(extended(history, today))
     return None if change is None else replace(change, edits=_edits(change, histories, sources, vocabulary))
 
@@ -113,39 +105,36 @@ def _edits(
 ) -> tuple[Edit, ...]:
     specs = vocabulary.properties
     by_field: dict[str, Edit] = {}  # each field's first value before, last after, and its editors
-    for entry in histories:
-        who = (entry.author.name or None) if entry.author else None
-        for prop, item in _changes_between_verdicts(sources, specs, entry, change):
-            edit = by_field.get(prop) or Edit(
-                property=prop,
-                field=sources[prop].field_name,
-                before=item.before,
-                after="",
-                by=(),
-                actor=specs[prop].actor,
-            )
-            editors = edit.by + ((who,) if who and who not in edit.by else ())  # each once, in order
-            by_field[prop] = replace(edit, after=item.after, by=editors)
+    for who, prop, item in _changes_between_verdicts(change, histories, sources, specs):
+        edit = by_field.get(prop) or Edit(
+            property=prop,
+            field=sources[prop].field_name,
+            before=item.before,
+            after="",
+            by=(),
+            actor=specs[prop].actor,
+        )
+        editors = edit.by + ((who,) if who and who not in edit.by else ())  # each once, in order
+        by_field[prop] = replace(edit, after=item.after, by=editors)
     # Free text: that it changed is news, its words are not.
     prose = {name for name, spec in specs.items() if spec.type == "string" and not spec.enum}
-    return tuple(
-        replace(edit, before=None, after=None) if edit.property in prose else edit
-        for edit in by_field.values()
-        if edit.before != edit.after
-    )
+    changed = [edit for edit in by_field.values() if edit.before != edit.after]
+    return tuple(replace(e, before=None, after=None) if e.property in prose else e for e in changed)
 
 
 def _changes_between_verdicts(
-    sources: Mapping[str, Source], specs: Collection[str], entry: History, change: VerdictChange
-) -> list[tuple[str, FieldChange]]:
-    """The entry's changes to the properties' fields (by id or case-folded name), each with its property,
-    if it was made from the old verdict's last day to the new one's first."""
-    if entry.created is None or not change.before_on <= entry.created.date() <= change.on:
-        return []
+    change: VerdictChange, histories: Iterable[History], sources: Mapping[str, Source], specs: Collection[str]
+) -> Iterator[tuple[str | None, str, FieldChange]]:
+    """The changes from the old verdict's last day to the new one's first to the properties' fields (by id
+    or case-folded name), each with who made it and its property."""
     ids = {s.field_id: prop for prop, s in sources.items() if s.field_id and prop in specs}
     names = {s.field_name.casefold(): prop for prop, s in sources.items() if prop in specs}
-    found = ((ids.get(c.field_id or "") or names.get(c.field.casefold()), c) for c in entry.changes)
-    return [(prop, change) for prop, change in found if prop is not None]
+    for entry in histories:
+        if entry.created and change.before_on <= entry.created.date() <= change.on:
+            who = (entry.author.name or None) if entry.author else None
+            for item in entry.changes:
+                if prop := ids.get(item.field_id or "") or names.get(item.field.casefold()):
+                    yield who, prop, item
 
 
 def verdict_on(history: Sequence[HistoryEntry], day: date) -> HistoryEntry | None:

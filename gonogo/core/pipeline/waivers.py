@@ -1,28 +1,17 @@
-"""Waivers: a team accepting a known risk on one ticket, visibly, with an approver, a reason and an end.
-
-A waiver is a label `gonogo-waive-RULE[-until-YYYY-MM-DD]` plus the waiver-reason field. It counts
-only when an approver added it, ends `max_days` after (or on its until date), and lapses when a
-field its rule reads changes after approval. Every waiver is shown with what became of it.
-"""
+"""Waivers: a team accepting a known risk on one ticket, visibly: a label `gonogo-waive-RULE[-until-DATE]`
+plus the waiver-reason field. It counts only when an approver added it, ends `max_days` after (or on its
+until date), and lapses when a field its rule reads changes after approval."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
-from gonogo.core.jira_shapes.changelog import History, LabelAdded, LaterChange
-from gonogo.core.pipeline.authority import (
-    GroupMembers,
-    change_after,
-    groups_in,
-    labels_with_origin,
-    may_act,
-    named,
-)
-from gonogo.core.pipeline.ticket import Ticket
+from gonogo.core.jira_shapes.changelog import History, LaterChange
+from gonogo.core.pipeline.authority import GroupMembers, Labelled, change_after, groups_in, may_act, named
 
 LABEL_PREFIX = "gonogo-waive-"
 POINTER_KEY = "waiverExpiresOn"  # in gonogo's issue property: the last day the ticket's waivers apply
@@ -59,10 +48,6 @@ class WaiverPolicy:
     max_days: int = DEFAULT_MAX_DAYS
 
     @property
-    def anyone_approves(self) -> bool:
-        return not self.approvers
-
-    @property
     def groups(self) -> tuple[str, ...]:
         return groups_in(self.approvers)
 
@@ -74,13 +59,13 @@ class Waiver:
     label: str
     target: str  # "rule" or "checklist.rule"
     reason: str | None
-    added: LabelAdded | None = None
+    added: History | None = None  # the change history's entry that added it
     until: date | None = None
     bad_until: str | None = None  # the until text when it is not a date
 
     @property
     def by(self) -> str | None:
-        return self.added.by.name if self.added and self.added.by else None
+        return self.added.author.name if self.added and self.added.author else None
 
     def matches(self, checklist: str, rule: str) -> bool:
         return self.target in (rule, f"{checklist}.{rule}")
@@ -96,7 +81,7 @@ class WaiverRuling:
     expires_on: date | None = None
     refused: Refusal | None = None  # why, when status is REFUSED
     lapse: LaterChange | None = None
-    approvers: tuple[str, ...] = ()  # who could approve it, when status is NOT_APPROVED (see named_approvers)
+    approvers: tuple[str, ...] = ()  # who could approve it, when status is NOT_APPROVED (display names)
     capped_until: date | None = None  # the label's own until date, when [waivers] max_days cut it short
 
     @property
@@ -106,31 +91,21 @@ class WaiverRuling:
 
 @dataclass(frozen=True)
 class WaiverContext:
-    """What a ruling depends on besides the waiver and the rule."""
-
     today: date
     policy: WaiverPolicy = field(default_factory=WaiverPolicy)
     histories: tuple[History, ...] = ()
     group_members: GroupMembers | None = None  # None: groups cannot be looked up (a ticket file)
 
-    def named_approvers(self) -> tuple[str, ...]:
-        """The approvers by the display names the history gives their ids; empty: anyone."""
-        return named(self.policy.approvers, self.histories)
 
-
-def waivers_on(ticket: Ticket, histories: Sequence[History], *, reason: str | None) -> tuple[Waiver, ...]:
-    """The waiver labels on a ticket, each with who added it and when (from the change history)."""
-    return tuple(
-        _waiver(label, reason, added)
-        for label, added in labels_with_origin(ticket, histories)
-        if is_waiver_label(label)
-    )
+def waivers_on(labels: Iterable[Labelled], *, reason: str | None) -> tuple[Waiver, ...]:
+    """The waiver labels among a ticket's labels (`labels_with_origin`), each with who added it and when."""
+    return tuple(_waiver(label, reason, added) for label, added in labels if is_waiver_label(label))
 
 
 def is_waiver_label(label: object) -> bool:
     """`gonogo-waive-` in any case, followed by a rule: the one rule for what counts as a waiver."""
     return (
-        isinstance(label, str) and label.lower().startswith(LABEL_PREFIX) and len(label) > len(LABEL_PREFIX)
+        isinstance(label, str) and len(label) > len(LABEL_PREFIX) and label.lower().startswith(LABEL_PREFIX)
     )
 
 
@@ -139,13 +114,12 @@ def rule_on(
 ) -> WaiverRuling:
     """Decide a waiver on a rule: refused, not approved, expired, lapsed by a change, or active (in that
     order). `missing`: the rule lacks data; `fields`: the Jira fields it reads, id → name."""
-    refused = _refusal(waiver, missing=missing, is_blocker=is_blocker, policy=context.policy)
-    if refused is not None:
+    if refused := _refusal(waiver, missing=missing, is_blocker=is_blocker, policy=context.policy):
         return WaiverRuling(WaiverStatus.REFUSED, refused=refused)
-    added = waiver.added
-    if not may_act(added.by if added else None, context.policy.approvers, context.group_members):
-        return WaiverRuling(WaiverStatus.NOT_APPROVED, approvers=context.named_approvers())
-    moment = added.on if added else None
+    added, approvers = waiver.added, context.policy.approvers
+    if not may_act(added.author if added else None, approvers, context.group_members):
+        return WaiverRuling(WaiverStatus.NOT_APPROVED, approvers=named(approvers, context.histories))
+    moment = added.created if added else None
     approved_on = moment.date() if moment else None
     expires_on = expiry(approved_on, waiver.until, context.policy.max_days)
     capped = waiver.until is not None and expires_on is not None and expires_on < waiver.until
@@ -158,8 +132,7 @@ def rule_on(
     )
     if expires_on is not None and context.today > expires_on:
         return replace(ruling, status=WaiverStatus.EXPIRED)
-    lapse = change_after(context.histories, moment, fields) if moment else None
-    if lapse is not None:
+    if moment and (lapse := change_after(context.histories, moment, fields)):
         return replace(ruling, status=WaiverStatus.LAPSED_BY_CHANGE, lapse=lapse)
     return ruling
 
@@ -179,14 +152,12 @@ def _refusal(waiver: Waiver, *, missing: bool, is_blocker: bool, policy: WaiverP
 def expiry(approved_on: date | None, until: date | None, max_days: int) -> date | None:
     """The last day a waiver applies: its until date, at most max_days after approval; None: no limit."""
     capped = approved_on + timedelta(days=max_days) if approved_on is not None and max_days > 0 else None
-    limits = [d for d in (until, capped) if d is not None]
-    return min(limits) if limits else None
+    return min((d for d in (until, capped) if d is not None), default=None)
 
 
-def _waiver(label: str, reason: str | None, added: LabelAdded | None) -> Waiver:
+def _waiver(label: str, reason: str | None, added: History | None) -> Waiver:
     target = label[len(LABEL_PREFIX) :]
-    match = _UNTIL.match(target)
-    if match is None:
+    if (match := _UNTIL.match(target)) is None:
         return Waiver(label=label, target=target, reason=reason, added=added)
     text = match["date"]
     try:
