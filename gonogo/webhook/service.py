@@ -2,7 +2,9 @@
 
 `serve`: uvicorn answers and stores deliveries on the event loop, worker threads consume the queue;
 on SIGTERM/SIGINT uvicorn finishes the requests in flight, then the workers stop and what they had
-not settled stays queued. `worker`: the same workers without HTTP, on Redis.
+not settled stays queued. `worker`: the same workers without HTTP, on Redis. Half-open connections
+cannot pile up: uvicorn closes idle ones, TCP keep-alive those whose peer vanished; slow headers
+are a reverse proxy's job (docs/webhook-service.md).
 """
 
 from __future__ import annotations
