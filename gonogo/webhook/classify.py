@@ -2,9 +2,9 @@
 
 Understood: a Jira webhook (`jira:issue_created`; `jira:issue_updated` when `check_on_update` is on
 and a watched field changed) and a Jira Automation body (`issueKey`/`issueId`, or "Issue data").
-The payload is a hint: only the validated key and id are kept. Events by gonogo's own accounts and
-comment events are ignored (so gonogo's own writes never loop back); a verdict label or decision
-moved by anyone else is always re-checked, so a hand-made `gonogo-go` does not stand.
+The payload is a hint: only the validated key and id are kept, and the project is the key's. Events
+by gonogo's own accounts and comment events are ignored (so gonogo's own writes never loop back); a
+verdict label or decision moved by anyone else is always re-checked: no hand-made `gonogo-go` stands.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def _jira_webhook(
         return Malformed('"webhookEvent" is not an event name')
     if event not in (CREATED, UPDATED):
         return Ignore(event, f"{event} events are not checked")
-    changed, relabelled = _changes(data.get("changelog"), label_prefix, decided)  # (for an update)
+    changed, relabelled = _changes(data.get("changelog"), label_prefix, decided)  # what an update changed
     if event == UPDATED and not filters.check_on_update and not relabelled:
         return Ignore(event, "updates are not checked ([webhook].check_on_update is off)")
     issue = data.get("issue")
