@@ -92,7 +92,6 @@ class Assessor:
             replace(m, options=tuple(options[m.property].values())) if m.property in options else m
             for m in assessment.missing_information
         )
-        # The latest verdict change, from the history in gonogo's pointer, with the edits behind it.
         history = verdict_history.read_history(ticket.properties.get(self.settings.jira.comment_property))
         now = verdict_history.HistoryEntry(today, assessment.verdict, assessment.score)
         change = verdict_history.change_with_edits(

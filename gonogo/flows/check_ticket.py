@@ -38,7 +38,6 @@ def check_ticket(
     jira = assessor.settings.jira
     if not isinstance(ref, str):
         assessment = assessor.assess(load_ticket_file(ref), today=today)
-        # A ticket file is never posted: no comment, no publication, no Jira round-trips.
         return CheckOutput(assessment, None, None, dry_run, None, jira.comment_format)
     if connect is None:
         # The Jira edge is imported when a ticket comes from Jira: with `requests` it adds 0.1 s CPU
@@ -73,14 +72,12 @@ def assess_and_post(
     assessment, proposal = assessor.assess_with_proposal(
         ticket, today=today, group_members=gateway.group_members
     )
-    comment = assessor.renderer.comment_body(assessment, jira.comment_format)
+    body = assessor.renderer.comment_body(assessment, jira.comment_format)
     publication = None
     if not dry_run:
         inputs = assessor.inputs_digest(assessment, proposal)
-        publication = post_verdict(
-            assessment, comment, ticket, gateway, jira=jira, today=today, inputs=inputs
-        )
-    return CheckOutput(assessment, publication, comment, dry_run, gateway.round_trips, jira.comment_format)
+        publication = post_verdict(assessment, body, ticket, gateway, jira=jira, today=today, inputs=inputs)
+    return CheckOutput(assessment, publication, body, dry_run, gateway.round_trips, jira.comment_format)
 
 
 def post_verdict(

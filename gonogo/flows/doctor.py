@@ -91,8 +91,8 @@ def doctor_lines(
     else:
         yield ok("checklists", "lint-clean", files=files)
     yield from authority_lines(settings, answered)
-    if service:
-        from gonogo.flows.webhook_setup import registered_webhook_lines  # noqa: PLC0415 (serve extra's)
+    if service:  # the service's packages are an optional extra: imported only with --service
+        from gonogo.flows.webhook_setup import registered_webhook_lines, service_lines  # noqa: PLC0415
 
         yield from service_lines(settings, environ)
         if answered:
@@ -160,7 +160,7 @@ def comment_format_line(kind: str, comment_format: CommentFormat) -> DoctorLine:
 
 def field_lines(
     site: Sequence[SiteField], field_map: Mapping[str, str], configured: frozenset[str]
-) -> list[DoctorLine]:
+) -> Iterator[DoctorLine]:
     """One line per mapped property: the field exists on the site and its type suits the property.
     An optional property (the bid's outcome) left at its default name may be absent."""
     by_ref: dict[str, list[SiteField]] = {}  # a field's id, else every field of that name
@@ -169,21 +169,18 @@ def field_lines(
     by_ref.update({f.id.casefold(): [f] for f in site})
     names = {f.id: f.name for f in site}
     properties = bundled_vocabulary().properties
-
-    def line(prop: str, ref: str) -> DoctorLine:
+    for prop, ref in field_map.items():
         check, found, spec = f"field {prop}", by_ref.get(ref.casefold(), []), properties.get(prop)
         if len(found) > 1:
-            return problem(check, "field-ambiguous", ref=ref, ids=[f.id for f in found])
-        if not found and spec is not None and spec.optional and prop not in configured:
-            return skipped(check, "field-optional", ref=ref, prop=prop, use=spec.optional)
-        if not found:
-            return problem(check, "field-unknown", ref=ref, prop=prop, closest=closest_fields(ref, names))
-        unsuitable = type_problem(spec, found[0]) if spec is not None else None
-        if unsuitable:
-            return problem(check, "field-unsuitable", prop=prop, why=unsuitable)
-        return ok(check, "field", described=found[0].described)
-
-    return [line(prop, ref) for prop, ref in field_map.items()]
+            yield problem(check, "field-ambiguous", ref=ref, ids=[f.id for f in found])
+        elif not found and spec is not None and spec.optional and prop not in configured:
+            yield skipped(check, "field-optional", ref=ref, prop=prop, use=spec.optional)
+        elif not found:
+            yield problem(check, "field-unknown", ref=ref, prop=prop, closest=closest_fields(ref, names))
+        elif unsuitable := type_problem(spec, found[0]) if spec is not None else None:
+            yield problem(check, "field-unsuitable", prop=prop, why=unsuitable)
+        else:
+            yield ok(check, "field", described=found[0].described)
 
 
 def edit_screen_lines(
@@ -254,19 +251,3 @@ def _asked_line(check: str, who: str, gateway: JiraGateway | None, *, error: str
     if name is None:
         return problem(check, "owner-unknown", owner=who)
     return ok(check, "owner-found", name=name)
-
-
-def service_lines(settings: Settings, environ: Mapping[str, str]) -> list[DoctorLine]:
-    """`--service`: the webhook settings load, a secret or token is set, the queue is reachable."""
-    # The service's packages are an optional extra: imported only with --service, once present.
-    from gonogo.webhook.queue import check_queue  # noqa: PLC0415
-    from gonogo.webhook.settings import webhook_settings  # noqa: PLC0415
-
-    try:
-        webhook = webhook_settings(settings, environ)
-    except ConfigurationError as error:
-        return [problem("webhook", "webhook-error", error=str(error))]
-    has_secret = webhook.secret is not None or webhook.token is not None
-    secret = ok("webhook secret", "secret") if has_secret else problem("webhook secret", "secret-missing")
-    usable, what, details = check_queue(webhook.queue)
-    return [secret, (ok if usable else problem)("queue", what, **details)]

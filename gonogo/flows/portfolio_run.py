@@ -130,9 +130,7 @@ def run_report(
 
 def search_fields(assessor: Assessor, names: Mapping[str, str], *, post: bool = True) -> list[str]:
     """Field ids to search for: the ones every check reads, and each mapped field resolved to its id.
-
-    A read-only report leaves out the embedded comments: on a busy ticket they are most of the bytes.
-    """
+    A read-only report leaves out the embedded comments: on a busy ticket they are most of the bytes."""
     require_known_fields(assessor.configured_field_refs(), names)  # a typo stops the run up front
     always = [fid for fid in ALWAYS_FETCHED if post or fid != "comment"]
     return list(dict.fromkeys([*always, *field_ids(assessor, names).values()]))
@@ -216,12 +214,7 @@ class _Run:
         judged = [item if isinstance(item, Row) else self.judge(item) for item in items]
         changed = [item.ticket for item in judged if isinstance(item, _Changed)]
         screens = self.edit_screens(changed) if changed else {}
-        return [
-            self.post(item, screens.get(item.ticket.id or "", item.ticket))
-            if isinstance(item, _Changed)
-            else item
-            for item in judged
-        ]
+        return [self.post(item, screens) if isinstance(item, _Changed) else item for item in judged]
 
     def judge(self, ticket: Ticket) -> Row | _Changed:
         """The ticket's row; with `--post`, `_Changed` when its comment may have to be written."""
@@ -268,8 +261,9 @@ class _Run:
             log.warning("the edit screens could not be read (%s)", one_line(exc))
         return found
 
-    def post(self, changed: _Changed, ticket: Ticket) -> Row | Future[Row]:
-        """Judge `ticket` with its path to GO, render its comment here, and hand it to a writer thread."""
+    def post(self, changed: _Changed, screens: Mapping[str, Ticket]) -> Row | Future[Row]:
+        """Judge the ticket as `screens` has it, with its path to GO; a writer thread posts its comment."""
+        ticket = screens.get(changed.ticket.id or "", changed.ticket)
         try:
             assessment, proposal = self.assessor.assess_with_proposal(
                 ticket, today=self.request.today, group_members=self.gateways.gateway.group_members
@@ -380,11 +374,9 @@ def _first_time(item: Ticket | Row, seen: set[str]) -> bool:
     """False for an issue met before: offset paging can repeat one when the result set shifts."""
     if isinstance(item, Row):
         return True
-    identity = item.id or item.key
-    if identity in seen:
-        return False
-    seen.add(identity)
-    return True
+    before = len(seen)
+    seen.add(item.id or item.key)
+    return len(seen) > before
 
 
 def _result(item: Row | Future[Row]) -> Row:

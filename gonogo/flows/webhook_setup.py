@@ -18,8 +18,9 @@ from gonogo.core.errors import ConfigurationError, GonogoError, InputError
 from gonogo.flows.doctor import DoctorLine, ok, problem, skipped
 from gonogo.sources.config import Settings
 from gonogo.webhook.classify import CREATED, UPDATED
+from gonogo.webhook.queue import check_queue
 from gonogo.webhook.recheck import jql_string
-from gonogo.webhook.settings import SECRET_ENV, WebhookSettings
+from gonogo.webhook.settings import SECRET_ENV, WebhookSettings, webhook_settings
 
 if TYPE_CHECKING:
     from gonogo.jira.gateway import JiraGateway
@@ -77,7 +78,6 @@ def register_webhook(
     spec = webhook_spec(settings, url)
     secret, source, new_file = _service_secret(settings, environ)
     existing = find_webhook(gateway.admin_webhooks(), url)
-    webhook_id = existing.get("id") if existing else None
     body: dict[str, Any] = {
         "name": WEBHOOK_NAME,
         "url": url,
@@ -87,7 +87,7 @@ def register_webhook(
         "enabled": True,
         "secret": secret,  # Jira signs each delivery's body with it
     }
-    saved = gateway.save_admin_webhook(body, webhook_id)
+    saved = gateway.save_admin_webhook(body, existing.get("id") if existing else None)
     if new_file is not None:  # only once Jira has it: a refusal leaves no secret behind
         _write_private(new_file, secret + "\n")
     return Registration(
@@ -111,18 +111,15 @@ def _same_url(hook: Mapping[str, Any], url: str) -> bool:
 
 def webhook_problems(hook: Mapping[str, Any], spec: WebhookSpec) -> list[str]:
     """How a registered webhook falls short of `spec`, in words; [] when it will do."""
-    problems = []
-    if hook.get("enabled") is False:
-        problems.append("it is disabled")
-    if not _same_url(hook, spec.url):
-        problems.append(f"it posts to {hook.get('url')}, not {spec.url}")
     events = hook.get("events")
     missing = [e for e in spec.events if not isinstance(events, list) or e not in events]
-    if missing:
-        problems.append(f"it does not send {', '.join(missing)}")
-    if hook.get("excludeBody") is True:
-        problems.append("it leaves out the body, which the service reads")
-    return problems
+    problems = [
+        "it is disabled" if hook.get("enabled") is False else "",
+        "" if _same_url(hook, spec.url) else f"it posts to {hook.get('url')}, not {spec.url}",
+        f"it does not send {', '.join(missing)}" if missing else "",
+        "it leaves out the body, which the service reads" if hook.get("excludeBody") is True else "",
+    ]
+    return list(filter(None, problems))
 
 
 def _service_secret(settings: Settings, environ: Mapping[str, str]) -> tuple[str, str, Path | None]:
@@ -161,6 +158,18 @@ def _write_private(path: Path, text: str) -> None:
         raise ConfigurationError(
             f"[webhook].secret_file {path}: cannot write it ({exc.strerror or exc.__class__.__name__})"
         ) from None
+
+
+def service_lines(settings: Settings, environ: Mapping[str, str]) -> list[DoctorLine]:
+    """`doctor --service`: the webhook settings load, a secret or token is set, the queue is reachable."""
+    try:
+        webhook = webhook_settings(settings, environ)
+    except ConfigurationError as error:
+        return [problem("webhook", "webhook-error", error=str(error))]
+    has_secret = webhook.secret is not None or webhook.token is not None
+    secret = ok("webhook secret", "secret") if has_secret else problem("webhook secret", "secret-missing")
+    usable, what, details = check_queue(webhook.queue)
+    return [secret, (ok if usable else problem)("queue", what, **details)]
 
 
 def registered_webhook_lines(gateway: JiraGateway, settings: Settings) -> list[DoctorLine]:
