@@ -1,12 +1,10 @@
 """Jira's change history of one issue, which waivers and decisions rest on: who changed which field, when.
-
-Cloud names people and fields by id, Data Center by user name and display name, so both are kept.
-A comment's author and `GET myself` are the same user object as a change's author: one reader serves all.
-"""
+Cloud names people and fields by id, Data Center by user name and display name, so both are kept; a
+comment's author and `GET myself` are the same user object as a change's author: one reader serves all."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -74,7 +72,7 @@ def is_complete(changelog: Mapping[str, Any]) -> bool:
 def labels_added(histories: Iterable[History]) -> dict[str, History]:
     """Each label (case-folded) with the most recent history entry that added it."""
     added: dict[str, History] = {}
-    for history, change in _changes(histories, field_ids={"labels"}, field_names={"labels"}):
+    for history, change in changes_to(histories, field_ids={"labels"}, field_names={"labels"}):
         before = {label.casefold() for label in change.before.split()}
         for label in change.after.split():
             if label.casefold() not in before:
@@ -89,29 +87,18 @@ def creation(fields: Mapping[str, Any]) -> History | None:
     return History(person, created, ()) if person is not None or created is not None else None
 
 
-def first_change_after(
-    histories: Iterable[History], moment: datetime, *, field_ids: set[str], field_names: set[str]
-) -> tuple[History, FieldChange] | None:
-    """The earliest change after `moment` to one of the fields (by id, or by case-folded display name)."""
-    return next(_changes(histories, field_ids=field_ids, field_names=field_names, after=moment), None)
-
-
-def last_change(
+def changes_to(
     histories: Iterable[History], *, field_ids: set[str], field_names: set[str], after: datetime | None = None
-) -> tuple[History, FieldChange] | None:
-    """The latest change to one of the fields (by id or case-folded name), optionally only after `after`."""
-    found = list(_changes(histories, field_ids=field_ids, field_names=field_names, after=after))
-    return found[-1] if found else None
-
-
-def _changes(
-    histories: Iterable[History], *, field_ids: set[str], field_names: set[str], after: datetime | None = None
-) -> Iterator[tuple[History, FieldChange]]:
-    for history in histories:
-        if after is None or (history.created is not None and history.created > after):
-            for change in history.changes:
-                if change.field_id in field_ids or change.field.casefold() in field_names:
-                    yield history, change
+) -> list[tuple[History, FieldChange]]:
+    """The changes to one of the fields (by id, or by case-folded display name) in the histories' order
+    (oldest first, as read), with `after` only those of entries after that moment."""
+    return [
+        (history, change)
+        for history in histories
+        if after is None or (history.created is not None and history.created > after)
+        for change in history.changes
+        if change.field_id in field_ids or change.field.casefold() in field_names
+    ]
 
 
 def _history(item: Mapping[str, Any]) -> History:

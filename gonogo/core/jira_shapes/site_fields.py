@@ -1,5 +1,4 @@
 """Is a mapped field on the site at all? A typo in `[fields]` must not read as missing information.
-
 Asked only when a mapped field is not on the ticket: a normal check costs no extra round-trip."""
 
 from __future__ import annotations

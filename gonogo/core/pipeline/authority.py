@@ -10,11 +10,10 @@ from gonogo.core.jira_shapes.changelog import (
     History,
     LaterChange,
     Person,
+    changes_to,
     creation,
-    first_change_after,
     is_complete,
     labels_added,
-    last_change,
 )
 from gonogo.core.pipeline.ticket import Ticket
 
@@ -69,12 +68,9 @@ def change_after(
 ) -> LaterChange | None:
     """The first (with `latest`, the last) change after `moment` to one of the fields (id → display name)."""
     ids, names = set(fields), {name.casefold() for name in fields.values()}
-    if latest:
-        found = last_change(histories, field_ids=ids, field_names=names, after=moment)
-    else:
-        found = first_change_after(histories, moment, field_ids=ids, field_names=names)
-    if found is None:
+    found = changes_to(histories, field_ids=ids, field_names=names, after=moment)
+    if not found:
         return None
-    history, change = found
+    history, change = found[-1] if latest else found[0]
     on = history.created or moment  # always dated: an undated entry never comes after a moment
     return LaterChange(change.field, history.author.name if history.author else None, on.date())

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from gonogo.core.jira_shapes.changelog import History, LaterChange, last_change
+from gonogo.core.jira_shapes.changelog import History, LaterChange, changes_to
 from gonogo.core.jira_shapes.verdict_labels import DEFAULT_LABEL_PREFIX
 from gonogo.core.pipeline.authority import GroupMembers, Labelled, at_creation, change_after, may_act, named
 from gonogo.core.pipeline.proposal import Proposal
@@ -114,8 +114,8 @@ def decision_on(
     value, mapped = proposal.values.get(DECISION_PROPERTY), proposal.sources.get(DECISION_PROPERTY)
     if value in tuple(BidDecision) and mapped is not None:
         ids = {mapped.field_id} if mapped.field_id else set()
-        set_by = last_change(histories, field_ids=ids, field_names={mapped.field_name.casefold()})
-        added = set_by[0] if set_by else at_creation(ticket)
+        set_by = changes_to(histories, field_ids=ids, field_names={mapped.field_name.casefold()})
+        added = set_by[-1][0] if set_by else at_creation(ticket)
         found.append((BidDecision(value), DecisionSource.FIELD, mapped.field_name, added))
     if not found:
         return None
