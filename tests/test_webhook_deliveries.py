@@ -87,6 +87,22 @@ def test_a_verdict_label_moved_by_a_person_is_rechecked_even_when_no_checklist_r
         )
 
 
+def test_only_a_verdict_label_counts_as_moved_whatever_else_changed() -> None:
+    """A person's own label, or any label while verdict labels are off (prefix ""), is an ordinary
+    update: not checked while updates are off."""
+    person = sample("cloud-issue-updated-field.json")["user"]
+    moved = json.loads(label_edit(person, before="a gonogo-no-go", after="a gonogo-go"))
+    moved["changelog"]["items"].insert(0, {"field": "Contract value"})
+    body, theirs = json.dumps(moved).encode(), label_edit(person, before="a", after="a gonogo-waive-x")
+    off = Filters(ignore_accounts=frozenset({BOT}))
+    updates_off = Ignore("jira:issue_updated", "updates are not checked ([webhook].check_on_update is off)")
+    assert classify(body, filters=off, label_prefix="gonogo-") == CheckTicket(
+        "BID-42", "20042", "jira:issue_updated"
+    )
+    assert classify(theirs, filters=off, label_prefix="gonogo-") == updates_off
+    assert classify(body, filters=off, label_prefix="") == updates_off
+
+
 def test_the_echo_of_gonogos_own_label_edit_never_triggers_a_check() -> None:
     """Only gonogo's own account (configured, or the one `gonogo serve` reads from GET myself)."""
     bot = {**sample("cloud-issue-updated-field.json")["user"], "accountId": BOT, "displayName": "gonogo"}

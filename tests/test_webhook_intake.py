@@ -19,10 +19,9 @@ from gonogo.webhook.intake import Intake
 from gonogo.webhook.logs import DELIVERY_LOGGER, JsonLines
 from gonogo.webhook.queue import Job, QueueUnavailable
 from gonogo.webhook.queue.local import LocalQueue
-from gonogo.webhook.settings import Credentials, QueueSettings, WebhookSettings
+from gonogo.webhook.settings import QueueSettings, WebhookSettings
 
 SETTINGS = WebhookSettings(
-    credentials=Credentials(secret=None, token=None),
     filters=Filters(projects=frozenset({"BID"})),
 )
 
@@ -35,10 +34,7 @@ def queue(tmp_path: Path) -> Iterator[LocalQueue]:
 
 
 def intake_for(queue: LocalQueue, *, secret: str | None = SECRET) -> Intake:
-    settings = WebhookSettings(
-        credentials=Credentials(secret=Secret(secret) if secret else None),
-        filters=SETTINGS.filters,
-    )
+    settings = WebhookSettings(secret=Secret(secret) if secret else None, filters=SETTINGS.filters)
     classifier = partial(classify, filters=settings.filters)
     return Intake(settings=settings, queue=queue, metrics=Metrics(), classify=classifier)
 
@@ -53,7 +49,7 @@ def test_a_good_delivery_is_queued_before_it_is_answered(queue: LocalQueue) -> N
     assert (reply.status, reply.body["outcome"]) == (200, "queued")
     claimed = queue.claim(0.1)
     assert claimed is not None
-    assert (claimed.job.delivery_id, claimed.job.key, claimed.job.ticket) == ("abc-1", "BID-1", "10001")
+    assert (claimed.job.delivery_id, claimed.job.key, claimed.job.issue_id) == ("abc-1", "BID-1", "10001")
 
 
 def test_each_delivery_that_ends_at_the_door_logs_one_line(

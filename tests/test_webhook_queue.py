@@ -26,6 +26,7 @@ from gonogo.webhook.queue.redis import RedisQueue
 from gonogo.webhook.settings import QueueSettings
 
 LEASE = 0.5
+OVERLAP_WINDOW = 0.5  # a second holder let in by a broken lock arrives well within this
 
 
 def job(n: int = 1, *, delivery: str | None = None, key: str | None = None) -> Job:
@@ -162,6 +163,9 @@ def test_ticket_locks_serialise_one_ticket_and_leave_others_alone(queue: WorkQue
     inside: dict[str, int] = {}
     most: dict[str, int] = {}
     guard = threading.Lock()
+    # The first holder of BID-1's lock waits inside it for a second holder, who gets in only if the
+    # lock is broken; once the wait times out the barrier is broken and later holders pass at once.
+    second_holder = threading.Barrier(2)
 
     def work(names: tuple[str, ...]) -> None:
         with queue.ticket_lock(names):
@@ -169,7 +173,9 @@ def test_ticket_locks_serialise_one_ticket_and_leave_others_alone(queue: WorkQue
                 for name in names:
                     inside[name] = inside.get(name, 0) + 1
                     most[name] = max(most.get(name, 0), inside[name])
-            time.sleep(0.02)
+            if "key:BID-1" in names:
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    second_holder.wait(OVERLAP_WINDOW)
             with guard:
                 for name in names:
                     inside[name] -= 1

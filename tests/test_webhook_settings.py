@@ -36,7 +36,7 @@ def test_defaults_are_a_loopback_service_with_a_local_queue_beside_the_config(tm
     assert (settings.host, settings.port, settings.path) == ("127.0.0.1", 8080, "/webhook")
     assert settings.queue.kind == "local"
     assert settings.queue.path == tmp_path / "gonogo-queue"  # the tests run in tmp_path
-    assert not settings.credentials.configured
+    assert (settings.secret, settings.token) == (None, None)
 
 
 def test_the_file_the_environment_and_flags_combine_with_flags_winning(tmp_path: Path) -> None:
@@ -50,7 +50,7 @@ def test_the_file_the_environment_and_flags_combine_with_flags_winning(tmp_path:
     )
     assert settings.host == "0.0.0.0"
     assert settings.port == 9100
-    secret, token = settings.credentials.secret, settings.credentials.token
+    secret, token = settings.secret, settings.token
     assert secret is not None
     assert secret.reveal() == "from-a-file"
     assert token is not None

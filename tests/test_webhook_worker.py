@@ -3,6 +3,7 @@ checks of one ticket, and acknowledge only when the check is over."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -219,12 +220,18 @@ def test_running_workers_never_check_one_ticket_twice_at_once(queue: LocalQueue)
     overlaps: list[str] = []
     guard = threading.Lock()
 
-    def slow_check(job: Job) -> Checked:
+    # The first check of BID-1 waits for a second one, which only a broken ticket lock lets run;
+    # once the wait times out the barrier is broken and later checks pass at once.
+    second_check = threading.Barrier(2)
+
+    def check(job: Job) -> Checked:
         with guard:
             running[job.key] = running.get(job.key, 0) + 1
             if running[job.key] > 1:
                 overlaps.append(job.key)
-        time.sleep(0.02)
+        if job.key == "BID-1":
+            with contextlib.suppress(threading.BrokenBarrierError):
+                second_check.wait(0.5)  # a check let in by a broken lock arrives well within this
         with guard:
             running[job.key] -= 1
         return POSTED
@@ -232,7 +239,7 @@ def test_running_workers_never_check_one_ticket_twice_at_once(queue: LocalQueue)
     for n in range(8):
         queue.submit(job("BID-1", f"same-{n}"), dedupe=True)
         queue.submit(job(f"BID-{n + 2}", f"other-{n}"), dedupe=True)
-    workers = Workers(queue=queue, run_check=slow_check, count=4, retry=FAST, metrics=Metrics())
+    workers = Workers(queue=queue, run_check=check, count=4, retry=FAST, metrics=Metrics())
     workers.start()
     try:
         wait_until(lambda: queue.depth() == 0, timeout=10, what="all jobs to finish")

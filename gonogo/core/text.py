@@ -22,9 +22,8 @@ def display_value(value: Any) -> str:
         return f"{value:,.{places}f}".rstrip("0").rstrip(".")
     if isinstance(value, list):
         return ", ".join(display_value(item) for item in value)
-    if isinstance(value, SiteOption):  # the site's own words, never gonogo's vocabulary
-        return value.site_text
-    return str(value)
+    # An option in the site's own words, never gonogo's vocabulary.
+    return value.site_text if isinstance(value, SiteOption) else str(value)
 
 
 def clipped(text: str, limit: int = 60) -> str:

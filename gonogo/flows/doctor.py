@@ -15,7 +15,7 @@ from typing import Any
 from gonogo.core.errors import ConfigurationError, GonogoError
 from gonogo.core.jira_shapes.comment_format import CommentFormat, is_cloud_host
 from gonogo.core.jira_shapes.site_fields import SiteField, closest_fields, type_problem
-from gonogo.core.pipeline.authority import GROUP_PREFIX
+from gonogo.core.pipeline.authority import GROUP_PREFIX, groups_in
 from gonogo.core.pipeline.proposal import canonical_option
 from gonogo.core.vocabulary import OptionAliases, option_key, parse_option_aliases
 from gonogo.flows.assessor import field_map
@@ -141,7 +141,7 @@ def credential_lines(settings: Settings) -> Iterator[DoctorLine]:
     yield ok("credentials kind", kind, cloud_id=jira.cloud_id)
     if (cloud and jira.auth_style == "basic") or jira.via_gateway:
         scopes = dict(SCOPES)
-        if settings.waivers.groups or any(owner.startswith(GROUP_PREFIX) for owner in owners):
+        if groups_in(settings.waivers.approvers) or any(owner.startswith(GROUP_PREFIX) for owner in owners):
             scopes[GROUP_MEMBERS_SCOPE] = "list the members of approver and owner groups"
         if owners:
             scopes["read:jira-user"] += "; look up the decision owners"
@@ -227,7 +227,7 @@ def authority_lines(settings: Settings, gateway: JiraGateway | None) -> Iterator
         yield ok("waivers", "waivers-anyone", max_days=policy.max_days)
     else:
         yield ok("waivers", "waivers-approvers", approvers=len(policy.approvers), max_days=policy.max_days)
-        for group in policy.groups:
+        for group in groups_in(policy.approvers):
             yield _asked_line(f"approver group {group}", GROUP_PREFIX + group, gateway, error="group-error")
     if owners:
         yield ok("decisions", "owners", owners=len(owners))

@@ -168,7 +168,7 @@ def service_lines(settings: Settings, environ: Mapping[str, str]) -> list[Doctor
         webhook = webhook_settings(settings, environ)
     except ConfigurationError as error:
         return [problem("webhook", "webhook-error", error=str(error))]
-    has_secret = webhook.credentials.configured
+    has_secret = webhook.secret is not None or webhook.token is not None
     secret = ok("webhook secret", "secret") if has_secret else problem("webhook secret", "secret-missing")
     usable, what, details = check_queue(webhook.queue)
     return [secret, (ok if usable else problem)("queue", what, **details)]

@@ -1,11 +1,10 @@
 """What an authenticated delivery asks for: check a ticket, or nothing (and why). Pure.
 
 Understood: a Jira webhook (`jira:issue_created`; `jira:issue_updated` when `check_on_update` is on
-and a watched field changed) and a Jira Automation body (custom `issueKey`/`issueId`, or "Issue
-data"). The payload is a hint: only the validated key and id are kept, to fetch the ticket, and
-the project comes from the key. Events by gonogo's own accounts and comment events are ignored
-(that is how gonogo's own writes never loop back); a verdict label or decision moved by anyone
-else is always re-checked, so a hand-made `gonogo-go` does not stand.
+and a watched field changed) and a Jira Automation body (`issueKey`/`issueId`, or "Issue data").
+The payload is a hint: only the validated key and id are kept, and the project is the key's. Events
+by gonogo's own accounts and comment events are ignored (so gonogo's own writes never loop back); a
+verdict label or decision moved by anyone else is always re-checked: no hand-made `gonogo-go` stands.
 """
 
 from __future__ import annotations
@@ -16,8 +15,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gonogo.core.jira_shapes.verdict_labels import verdict_labels_changed
-from gonogo.core.pipeline.decisions import decision_changed
+from gonogo.core.jira_shapes.changelog import user_ids
+from gonogo.core.jira_shapes.verdict_labels import verdict_labels
+from gonogo.core.pipeline.decisions import decision_labels
 from gonogo.core.pipeline.ticket import ISSUE_KEY
 
 CREATED = "jira:issue_created"
@@ -40,10 +40,8 @@ class Filters:
 
 @dataclass(frozen=True)
 class CheckTicket:
-    """Check this ticket. `issue_id` (when known) survives a move to another project; the key not."""
-
     key: str
-    issue_id: str | None
+    issue_id: str | None  # when known: it survives a move to another project, the key does not
     event: str
 
 
@@ -58,9 +56,7 @@ class Ignore:
 
 @dataclass(frozen=True)
 class Malformed:
-    """Not JSON, or not a shape gonogo understands (answered 400)."""
-
-    reason: str
+    reason: str  # not JSON, or not a shape gonogo understands: answered 400
 
 
 Decision = CheckTicket | Ignore | Malformed
@@ -83,14 +79,14 @@ def classify(
     if not isinstance(data, dict):
         return Malformed("the body is not a JSON object")
     if "webhookEvent" in data:
-        decided = frozenset(decision_fields)
+        decided = {f.casefold() for f in decision_fields}
         return _jira_webhook(data, filters, {f.casefold() for f in watched_fields}, label_prefix, decided)
     if "issueKey" in data or "issueId" in data:  # a custom body
         identity, issue_type = _identity(data.get("issueKey"), data.get("issueId")), data.get("issueType")
         issue_type = issue_type if isinstance(issue_type, str) else None
     elif "key" in data and isinstance(data.get("fields"), dict):  # "Issue data"
         identity = _identity(data.get("key"), data.get("id"))
-        issue_type = _type_name(data["fields"].get("issuetype"))
+        issue_type = _type_name(data["fields"])
     else:
         return Malformed('neither a Jira webhook ("webhookEvent") nor an Automation body ("issueKey")')
     if isinstance(identity, Malformed):
@@ -100,17 +96,14 @@ def classify(
 
 
 def _jira_webhook(
-    data: Mapping[str, Any], filters: Filters, watched: set[str], label_prefix: str, decided: frozenset[str]
+    data: Mapping[str, Any], filters: Filters, watched: set[str], label_prefix: str, decided: set[str]
 ) -> Decision:
     event = data["webhookEvent"]
     if not isinstance(event, str) or not _EVENT_NAME.fullmatch(event):
         return Malformed('"webhookEvent" is not an event name')
     if event not in (CREATED, UPDATED):
         return Ignore(event, f"{event} events are not checked")
-    items = _changelog_items(data.get("changelog"))
-    relabelled = event == UPDATED and (
-        verdict_labels_changed(items, label_prefix) or decision_changed(items, label_prefix, decided)
-    )
+    changed, relabelled = _changes(data.get("changelog"), label_prefix, decided)  # what an update changed
     if event == UPDATED and not filters.check_on_update and not relabelled:
         return Ignore(event, "updates are not checked ([webhook].check_on_update is off)")
     issue = data.get("issue")
@@ -122,21 +115,17 @@ def _jira_webhook(
     key, issue_id = identity
     if _caused_by(data, filters.ignore_accounts):
         return Ignore(event, "caused by gonogo's own account", key)
-    fields = issue.get("fields")
-    issue_type = _type_name(fields.get("issuetype") if isinstance(fields, dict) else None)
-    if unwanted := filtered_out(key.rsplit("-", 1)[0], issue_type, filters):
+    if unwanted := filtered_out(key.rsplit("-", 1)[0], _type_name(issue.get("fields")), filters):
         return Ignore(event, unwanted, key)
     check = CheckTicket(key, issue_id, event)
-    return check if event == CREATED else _update(data, check, items, watched, relabelled=relabelled)
+    return check if event == CREATED else _update(data, check, relabelled or bool(changed & watched))
 
 
-def _update(
-    data: Mapping[str, Any], check: CheckTicket, items: list[Any], watched: set[str], *, relabelled: bool
-) -> Decision:
+def _update(data: Mapping[str, Any], check: CheckTicket, wanted: bool) -> Decision:
     """An update by someone else; a moved verdict label is re-checked: the re-check repairs it."""
     if isinstance(data.get("comment"), dict):
         return Ignore(check.event, "a comment event, not a field change", check.key)
-    if relabelled or _changed_a_watched_field(items, watched):
+    if wanted:
         return check
     return Ignore(check.event, "no field the checklists read has changed", check.key)
 
@@ -152,13 +141,10 @@ def _identity(key: Any, issue_id: Any) -> tuple[str, str | None] | Malformed:
 
 
 def _caused_by(data: Mapping[str, Any], accounts: frozenset[str]) -> bool:
-    """True when the acting user (or a comment's author) is one of gonogo's own accounts. Cloud
-    names people by accountId; Data Center by name and key."""
+    """True when the acting user (or a comment's author) is one of gonogo's own accounts."""
     comment = data.get("comment")
     authors = [comment.get("author"), comment.get("updateAuthor")] if isinstance(comment, dict) else []
-    people = [person for person in (data.get("user"), *authors) if isinstance(person, dict)]
-    names = (p.get(name) for p in people for name in ("accountId", "name", "key"))
-    return not accounts.isdisjoint(name for name in names if isinstance(name, str))
+    return any(not accounts.isdisjoint(user_ids(person)) for person in (data.get("user"), *authors))
 
 
 def filtered_out(project_key: str, issue_type: str | None, filters: Filters) -> str | None:
@@ -172,19 +158,26 @@ def filtered_out(project_key: str, issue_type: str | None, filters: Filters) -> 
     return None
 
 
-def _type_name(issue_type: Any) -> str | None:
-    """The issue type's name from a payload's `issuetype` object; "" (matches no filter) if not a string."""
+def _type_name(fields: Any) -> str | None:
+    """The issue type's name in a payload's `fields`; "" (matches no filter) if it is not a string."""
+    issue_type = fields.get("issuetype") if isinstance(fields, dict) else None
     if not isinstance(issue_type, dict):
         return None
-    name = issue_type.get("name")
-    return name if isinstance(name, str) else ""
+    return name if isinstance(name := issue_type.get("name"), str) else ""
 
 
-def _changelog_items(changelog: Any) -> list[Any]:
-    items = changelog.get("items") if isinstance(changelog, dict) else None
-    return items if isinstance(items, list) else []
-
-
-def _changed_a_watched_field(items: list[Any], watched: set[str]) -> bool:
-    names = [item.get(name) for item in items if isinstance(item, dict) for name in ("fieldId", "field")]
-    return any(isinstance(name, str) and name.casefold() in watched for name in names)
+def _changes(changelog: Any, label_prefix: str, decided: set[str]) -> tuple[set[str], bool]:
+    """One reading of an update's changelog: the fields it changed (ids and names, case-folded), and
+    whether it moved a verdict label (as written), a decision label (any case) or a `decided` field."""
+    raw = changelog.get("items") if isinstance(changelog, dict) else None
+    ours, decisions = verdict_labels(label_prefix), decision_labels(label_prefix).keys()
+    changed: set[str] = set()
+    moved: set[str] = set()
+    for item in [item for item in raw if isinstance(item, dict)] if isinstance(raw, list) else []:
+        names = {n.casefold() for n in (item.get("fieldId"), item.get("field")) if isinstance(n, str)}
+        changed |= names
+        if "labels" in names:
+            before, after = (str(item.get(end) or "").split() for end in ("fromString", "toString"))
+            moved |= (set(before) ^ set(after)) & ours
+            moved |= (set(map(str.casefold, before)) ^ set(map(str.casefold, after))) & decisions
+    return changed, bool(moved or changed & decided)

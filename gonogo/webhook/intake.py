@@ -1,11 +1,8 @@
 """From a delivery's bytes to its answer: authenticate → classify → store.
 
-`Intake` is framework-free (bytes and headers in, a `Reply` out); `create_app` is its Starlette
-adapter, which reads the body within its limits and runs the intake in the thread pool (storing is
-blocking I/O: SQLite or Redis), so the event loop keeps answering. The answer comes only after the
-job is stored, so an acknowledged delivery is never lost; a queue that cannot store is a 503, so
-that Jira delivers again. Deliveries that end here get their log line here; queued ones get theirs
-from the worker once checked. Starlette answers 405 for other methods and 404 for other paths.
+`Intake` is framework-free (bytes and headers in, a `Reply` out); `create_app`, its Starlette adapter,
+runs it in the thread pool (storing is blocking I/O), so the event loop keeps answering. The answer
+comes only after the job is stored; a queue that cannot store is a 503, so that Jira delivers again.
 """
 
 from __future__ import annotations
@@ -45,22 +42,18 @@ class Reply:
 def delivery_id(headers: Mapping[str, str]) -> tuple[str, bool]:
     """Jira's id, kept across retries of one delivery, and whether it can deduplicate. An id that
     is not a plain token is not used (it would only be echoed into logs): a fresh one is made."""
-    given = headers.get(DELIVERY_ID_HEADER, "")
-    if _SAFE_ID.fullmatch(given):
+    if _SAFE_ID.fullmatch(given := headers.get(DELIVERY_ID_HEADER, "")):
         return given, True
     return f"gonogo-{uuid.uuid4()}", False
 
 
 @dataclass(frozen=True, kw_only=True)
 class Intake:
-    """`classify` is `gonogo.webhook.classify.classify` with the site's filters and fields;
-    `arrived` is told of each delivery (see `gonogo.webhook.worker.Workers.delivery_arrived`)."""
-
     settings: WebhookSettings
     queue: WorkQueue
     metrics: Metrics
-    classify: Callable[[bytes], Decision]
-    arrived: Callable[[], None] = lambda: None
+    classify: Callable[[bytes], Decision]  # `classify.classify` with the site's filters and fields
+    arrived: Callable[[], None] = lambda: None  # told of each delivery (`Workers.delivery_arrived`)
 
     def refuse(self, headers: Mapping[str, str], status: int, outcome: str, error: str) -> Reply:
         """The answer for a body too large or too slow to read: nothing of it is looked at."""
@@ -70,7 +63,9 @@ class Intake:
         """The answer for one delivery; `started` is `time.perf_counter()` at its arrival."""
         self.arrived()
         identifier, dedupe = delivery_id(headers)
-        if not authentic(body, headers, self.settings.credentials):
+        settings = self.settings
+        secret, token = (kept.reveal() if kept else None for kept in (settings.secret, settings.token))
+        if not authentic(body, headers, secret=secret, token=token, token_header=settings.token_header):
             reply = Reply(401, {"error": "missing or wrong signature or token"})
             return self._finish(reply, identifier, "unauthorized", started)
         decision = self.classify(body)

@@ -16,49 +16,43 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = registry = CollectorRegistry()
-        counter, gauge = partial(Counter, registry=registry), partial(Gauge, registry=registry)
-        histogram = partial(Histogram, registry=registry)
+        counter = partial(Counter, namespace="gonogo", subsystem="webhook", registry=registry)
+        gauge = partial(Gauge, namespace="gonogo", subsystem="webhook", registry=registry)
+        histogram = partial(Histogram, namespace="gonogo", subsystem="webhook", registry=registry)
         self.deliveries = counter(
-            "gonogo_webhook_deliveries",
+            "deliveries",
             "Deliveries answered, by outcome (queued, duplicate, ignored, unauthorized, too_large, "
             "malformed, unavailable).",
             ["outcome"],
         )
         self.ack_seconds = histogram(
-            "gonogo_webhook_ack_seconds",
-            "Time from reading a delivery's body to answering it.",
-            buckets=_FAST,
+            "ack_seconds", "Time from reading a delivery's body to answering it.", buckets=_FAST
         )
         self.queue_depth = gauge(
-            "gonogo_webhook_queue_depth",
+            "queue_depth",
             "Accepted deliveries not finished yet (waiting or in progress); -1 if the queue is unreachable.",
         )
         outcomes = f"Check attempts, by outcome ({', '.join(CHECK_OUTCOMES)})."
-        self.checks = counter("gonogo_webhook_checks", outcomes, ["outcome"])
+        self.checks = counter("checks", outcomes, ["outcome"])
         for outcome in CHECK_OUTCOMES:  # every series at 0 from the start, as Prometheus advises
             self.checks.labels(outcome)
         self.worker_errors = counter(
-            "gonogo_webhook_worker_errors",
+            "worker_errors",
             "Queue failures and internal errors a worker survived and backed off from, by stage "
             "(claim, process).",
             ["stage"],
         )
-        self.verdicts = counter("gonogo_webhook_verdicts", "Verdicts posted, by verdict.", ["verdict"])
+        self.verdicts = counter("verdicts", "Verdicts posted, by verdict.", ["verdict"])
         self.check_seconds = histogram(
-            "gonogo_webhook_check_seconds",
-            "Duration of one check attempt (fetch, assess, post).",
-            buckets=_SLOW,
+            "check_seconds", "Duration of one check attempt (fetch, assess, post).", buckets=_SLOW
         )
         self.time_to_comment_seconds = histogram(
-            "gonogo_webhook_time_to_comment_seconds",
-            "Time from a delivery's arrival to its verdict comment.",
-            buckets=_SLOW,
+            "time_to_comment_seconds", "Time from a delivery's arrival to its verdict comment.", buckets=_SLOW
         )
         self.in_progress = gauge(
-            "gonogo_webhook_checks_in_progress",
+            "checks_in_progress",
             "Jobs workers hold right now: waiting for their ticket, checking, settling, logging.",
         )
         self.workers_stuck = gauge(
-            "gonogo_webhook_workers_stuck",
-            "Workers busy on one check for longer than its Jira requests' deadlines allow.",
+            "workers_stuck", "Workers busy on one check for longer than its Jira requests' deadlines allow."
         )

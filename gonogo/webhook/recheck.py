@@ -52,10 +52,8 @@ def recheck_until(
     jql = recheck_jql(webhook.filters)
     while not stopping.is_set():
         try:
-            day, now = today or date.today(), time.time()
-            jobs = due_jobs(
-                JiraGateway(jira), jql=jql, property_key=jira.comment_property, today=day, now=now
-            )
+            gateway, day = JiraGateway(jira), today or date.today()
+            jobs = due_jobs(gateway, jql=jql, property_key=jira.comment_property, today=day, now=time.time())
         except GonogoError as exc:  # the next sweep tries again
             log.warning("waiver re-check search failed", extra={"error": one_line(exc)})
         else:
@@ -86,5 +84,4 @@ def _job(raw: Any, property_key: str, today: date, now: float) -> Job | None:
 
 def jql_string(text: str) -> str:
     """`text` as a JQL string literal: quoted, so that it cannot end the clause it stands in."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -1,11 +1,10 @@
 """Wiring for `gonogo serve` and `gonogo worker`: build each part once, run, tear down in order.
 
-`serve` is one process: uvicorn answers deliveries on the event loop and stores them; worker
-threads consume the queue. `worker` is the same workers without HTTP, on Redis. uvicorn owns
-SIGTERM/SIGINT in `serve`: it finishes the requests in flight; then the workers stop, and what they
-had not settled stays queued. Slow or half-sent headers are a reverse proxy's job
-(docs/webhook-service.md); uvicorn bounds connections, header size and HTTP keep-alive; TCP
-keep-alive ends connections whose peer vanished, so half-open connections cannot pile up.
+`serve`: uvicorn answers and stores deliveries on the event loop, worker threads consume the queue;
+on SIGTERM/SIGINT uvicorn finishes the requests in flight, then the workers stop and what they had
+not settled stays queued. `worker`: the same workers without HTTP, on Redis. Half-open connections
+cannot pile up: uvicorn closes idle ones, TCP keep-alive those whose peer vanished; slow headers
+are a reverse proxy's job (docs/webhook-service.md).
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ import signal
 import socket
 import threading
 from collections.abc import Iterator
-from contextlib import ExitStack, closing, contextmanager
+from contextlib import ExitStack, closing, contextmanager, suppress
 from dataclasses import replace
 from datetime import date
 from functools import partial
@@ -60,8 +59,7 @@ def stuck_after_seconds(jira: JiraSettings) -> float:
 def _prepare(settings: Settings, webhook: WebhookSettings, *, verbose: int) -> WebhookSettings:
     """Set logging up (whoever reads a secret teaches it to the redactor: the settings, the Jira
     gateway, the Redis queue), and ignore the credentials' own account (one `GET myself`): that
-    tells the echo of gonogo's own label edit from a verdict label someone else moved. If Jira
-    cannot say, the service still starts; each echo then costs one re-check."""
+    tells the echo of gonogo's own label edit from a verdict label someone else moved."""
     setup_service_logging(verbose=verbose)
     settings.jira.require_connection()
     try:
@@ -77,71 +75,63 @@ def _prepare(settings: Settings, webhook: WebhookSettings, *, verbose: int) -> W
 def check_runner(
     assessor: Assessor, jira: JiraSettings, *, filters: Filters, today: date | None
 ) -> CheckRunner:
-    """`gonogo check` for a job: fetch by id, apply the filters to the ticket Jira returned (an id
-    may belong to any project), assess, post. A ticket outside them costs one GET, no comment."""
+    """`gonogo check` for a job: fetch by id (it survives a move to another project; the key does
+    not), apply the filters to the ticket Jira returned (an id may name any project's), assess,
+    post. A ticket outside them costs one GET, no comment."""
 
     def run(job: Job) -> Checked | NotAProposal:
-        gateway = JiraGateway(jira)
-        ticket = gateway.fetch_ticket(job.ticket, fields=assessor.fields_to_fetch(), label=job.key)
+        gateway, wanted = JiraGateway(jira), assessor.fields_to_fetch()
+        ticket = gateway.fetch_ticket(job.issue_id or job.key, fields=wanted, label=job.key)
         if unwanted := filtered_out(ticket.project_key, ticket.issue_type or "", filters):  # "": matches none
             return NotAProposal(unwanted)
         result = assess_and_post(ticket, gateway, assessor=assessor, jira=jira, today=today or date.today())
-        assert result.publication is not None  # not a dry run
-        return Checked(
-            verdict=result.assessment.verdict.value,
-            action=result.publication.action.value,
-            comment_id=result.publication.comment_id,
-            key=ticket.key,
-            deleted=result.publication.removed,
-        )
+        posted = result.publication
+        assert posted is not None  # not a dry run
+        verdict, action = result.assessment.verdict.value, posted.action.value
+        return Checked(verdict, action, posted.comment_id, key=ticket.key, deleted=posted.removed)
 
     return run
 
 
 @contextmanager
 def running_checks(
-    settings: Settings, webhook: WebhookSettings, queue: WorkQueue, *, today: date | None
-) -> Iterator[tuple[Assessor, Workers]]:
-    """The worker threads and the waiver re-check of one process, on `queue`, until the block ends:
+    settings: Settings, webhook: WebhookSettings, *, today: date | None
+) -> Iterator[tuple[WorkQueue, Assessor, Workers]]:
+    """The queue, the worker threads and the waiver re-check of one process, until the block ends:
     what they had not settled by then stays queued for the next start."""
-    assessor = replace(
-        build_assessor(settings), groups=GroupDirectory(lifetime_seconds=APPROVER_GROUP_LIFETIME_SECONDS)
-    )
-    workers = Workers(
-        queue=queue,
-        run_check=check_runner(assessor, settings.jira, filters=webhook.filters, today=today),
-        count=webhook.workers,
-        retry=webhook.retry,
-        metrics=Metrics(),
-        stuck_after=stuck_after_seconds(settings.jira),
-    )
-    stopping = threading.Event()
-    recheck = threading.Thread(
-        target=recheck_until,
-        args=(stopping, queue, settings.jira, webhook, today),
-        name="gonogo-waiver-recheck",
-        daemon=True,
-    )
-    workers.start()
-    if webhook.waiver_recheck_hours > 0:
-        recheck.start()
-    try:
-        yield assessor, workers
-    finally:
-        stopping.set()
-        if recheck.is_alive():
-            recheck.join(SHUTDOWN_GRACE_SECONDS)
-        workers.stop(SHUTDOWN_GRACE_SECONDS)
+    with closing(open_queue(webhook.queue)) as queue:
+        groups = GroupDirectory(lifetime_seconds=APPROVER_GROUP_LIFETIME_SECONDS)
+        assessor = replace(build_assessor(settings), groups=groups)
+        workers = Workers(
+            queue=queue,
+            run_check=check_runner(assessor, settings.jira, filters=webhook.filters, today=today),
+            count=webhook.workers,
+            retry=webhook.retry,
+            metrics=Metrics(),
+            stuck_after=stuck_after_seconds(settings.jira),
+        )
+        stopping = threading.Event()
+        args = (stopping, queue, settings.jira, webhook, today)
+        recheck = threading.Thread(target=recheck_until, args=args, name="gonogo-waiver-recheck", daemon=True)
+        workers.start()
+        if webhook.waiver_recheck_hours > 0:
+            recheck.start()
+        try:
+            yield queue, assessor, workers
+        finally:
+            stopping.set()
+            if recheck.is_alive():
+                recheck.join(SHUTDOWN_GRACE_SECONDS)
+            workers.stop(SHUTDOWN_GRACE_SECONDS)
 
 
 def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | None, verbose: int) -> int:
     """Serve until SIGTERM/SIGINT (status 0). Configuration problems raise before anything listens."""
     webhook = _prepare(settings, webhook, verbose=verbose)
-    descriptors, credentials = raise_descriptor_limit(), webhook.credentials
+    descriptors = raise_descriptor_limit()
     with ExitStack() as cleanup:
         listening = cleanup.enter_context(listen(webhook.host, webhook.port))
-        queue = cleanup.enter_context(closing(open_queue(webhook.queue)))
-        assessor, workers = cleanup.enter_context(running_checks(settings, webhook, queue, today=today))
+        queue, assessor, workers = cleanup.enter_context(running_checks(settings, webhook, today=today))
         decide = partial(
             classify,
             filters=webhook.filters,
@@ -159,8 +149,8 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
         app = create_app(intake=intake, health=workers.health)
         ready = {"host": webhook.host, "port": webhook.port, "path": webhook.path}
         ready |= {"queue": webhook.queue.kind, "workers": webhook.workers, "open_files_limit": descriptors}
-        ready |= {"max_connections": webhook.max_connections, "signature": credentials.secret is not None}
-        log.info("gonogo serve ready", extra={**ready, "token": credentials.token is not None})
+        ready |= {"max_connections": webhook.max_connections, "signature": webhook.secret is not None}
+        log.info("gonogo serve ready", extra={**ready, "token": webhook.token is not None})
         serve(app, listening, max_connections=webhook.max_connections, grace_seconds=SHUTDOWN_GRACE_SECONDS)
     return 0
 
@@ -176,9 +166,7 @@ def run_workers(settings: Settings, webhook: WebhookSettings, *, today: date | N
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    with ExitStack() as cleanup:
-        queue = cleanup.enter_context(closing(open_queue(webhook.queue)))
-        _, workers = cleanup.enter_context(running_checks(settings, webhook, queue, today=today))
+    with running_checks(settings, webhook, today=today) as (_, _, workers):
         log.info("gonogo worker ready", extra={"queue": "redis", "workers": webhook.workers})
         while not stop.wait(1.0):
             if not workers.alive():  # never by design: exit so that a supervisor restarts it
@@ -193,11 +181,9 @@ def raise_descriptor_limit() -> int:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     target = _NOFILE_WHEN_UNLIMITED if hard == resource.RLIM_INFINITY else hard
     if soft != resource.RLIM_INFINITY and soft < target:
-        try:
+        with suppress(ValueError, OSError):  # a container may forbid it; the service runs at the old limit
             resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
             soft = target
-        except (ValueError, OSError):
-            pass  # a container may forbid it; the service runs at the old limit
     return int(soft)
 
 

@@ -33,7 +33,6 @@ class RetryPolicy:
     max_seconds: float = 300.0
 
     def delay(self, failed_attempts: int) -> float:
-        """Seconds to wait after the `failed_attempts`-th failure: doubling, capped."""
         return doubling(failed_attempts, first=self.initial_seconds, cap=self.max_seconds)
 
 
@@ -50,19 +49,6 @@ class QueueSettings:
 
 
 @dataclass(frozen=True)
-class Credentials:
-    """What a sender must prove. Both None: deliveries are not authenticated (loopback only)."""
-
-    secret: Secret | None = None  # HMAC-SHA256 key of Jira's X-Hub-Signature
-    token: Secret | None = None  # shared token for senders that cannot sign (Jira Automation)
-    token_header: str = "X-Gonogo-Token"
-
-    @property
-    def configured(self) -> bool:
-        return self.secret is not None or self.token is not None
-
-
-@dataclass(frozen=True)
 class WebhookSettings:
     host: str = "127.0.0.1"
     port: int = 8080
@@ -72,15 +58,14 @@ class WebhookSettings:
     max_connections: int = 4096  # connections and requests in progress beyond which requests get 503
     request_timeout_seconds: float = 5.0  # to send a request body (headers: a reverse proxy bounds them)
     allow_unauthenticated: bool = False
-    credentials: Credentials = Credentials()
+    # What a sender must prove; with neither, deliveries are not authenticated (loopback only).
+    secret: Secret | None = None  # HMAC-SHA256 key of Jira's X-Hub-Signature
+    token: Secret | None = None  # shared token for senders that cannot sign (Jira Automation)
+    token_header: str = "X-Gonogo-Token"
     filters: Filters = Filters()
     queue: QueueSettings = QueueSettings()
     retry: RetryPolicy = RetryPolicy()
     waiver_recheck_hours: float = 24.0  # how often to look for comments showing an ended waiver; 0: never
-
-
-# The table's other keys are named as the fields of WebhookSettings they set (the schema checked them).
-_NESTED = frozenset({"credentials", "filters", "queue", "retry"})
 
 
 def webhook_settings(
@@ -92,19 +77,16 @@ def webhook_settings(
     workers: int | None = None,
     allow_unauthenticated: bool | None = None,
 ) -> WebhookSettings:
-    """Combine the `[webhook]` table, the environment and the command line's flags (None: not
-    given). Flags win."""
+    """The `[webhook]` table, the environment and the command line's flags (None: not given); flags win."""
     table: Mapping[str, Any] = settings.webhook
-    chosen = {f.name: table[f.name] for f in fields(WebhookSettings) if f.name in table.keys() - _NESTED}
+    # `queue` is the queue's kind; every other key sets the field of its name (the schema checked them).
+    chosen = {f.name: table[f.name] for f in fields(WebhookSettings) if f.name in table.keys() - {"queue"}}
     flags = {"host": host, "port": port, "workers": workers, "allow_unauthenticated": allow_unauthenticated}
     chosen |= {name: value for name, value in flags.items() if value not in (None, "")}
     result = WebhookSettings(
         **chosen,
-        credentials=Credentials(
-            secret=_secret(settings, environ, SECRET_ENV, "secret_file"),
-            token=_secret(settings, environ, TOKEN_ENV, "token_file"),
-            token_header=table.get("token_header", Credentials.token_header),
-        ),
+        secret=_secret(settings, environ, SECRET_ENV, "secret_file"),
+        token=_secret(settings, environ, TOKEN_ENV, "token_file"),
         filters=Filters(
             projects=frozenset(project.upper() for project in table.get("projects", [])),
             issue_types=frozenset(name.casefold() for name in table.get("issue_types", [])),
@@ -118,7 +100,7 @@ def webhook_settings(
             max_seconds=table.get("retry_max_seconds", RetryPolicy.max_seconds),
         ),
     )
-    if not (result.credentials.configured or result.allow_unauthenticated or is_loopback(result.host)):
+    if not (result.secret or result.token or result.allow_unauthenticated or is_loopback(result.host)):
         # an unauthenticated service on a reachable address would let anyone trigger checks
         raise ConfigurationError(
             f"refusing to listen on {result.host} without a webhook secret: export {SECRET_ENV} "

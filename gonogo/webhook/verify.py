@@ -4,7 +4,6 @@ Jira signs a webhook's body with HMAC-SHA256 keyed on the webhook's secret and s
 `X-Hub-Signature: sha256=<hex>`; a Jira Automation rule cannot compute an HMAC, so it sends a
 shared token in a header of our choosing instead. Both are compared in constant time
 (`hmac.compare_digest`) through their SHA-256, so that not even their length shows in the timing.
-Pure: bytes, headers and the configured credentials in, a decision out.
 """
 
 from __future__ import annotations
@@ -12,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping
-
-from gonogo.webhook.settings import Credentials
 
 SIGNATURE_HEADER = "x-hub-signature"
 
@@ -23,18 +20,18 @@ def signature(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
-def authentic(body: bytes, headers: Mapping[str, str], credentials: Credentials) -> bool:
+def authentic(
+    body: bytes, headers: Mapping[str, str], *, secret: str | None, token: str | None, token_header: str
+) -> bool:
     """Whether the delivery proves knowledge of a configured secret (a valid signature, or the token
     when one is configured); with neither configured there is nothing to check (loopback only).
     `headers` looks names up in lower case, as Starlette's `Headers` does in any case."""
-    secret, token = credentials.secret, credentials.token
     if secret is None and token is None:
         return True
     signed = headers.get(SIGNATURE_HEADER, "").strip().lower()
-    sent = headers.get(credentials.token_header.lower(), "").strip()
-    return (secret is not None and _same(signed, signature(body, secret.reveal()))) or (
-        token is not None and _same(sent, token.reveal())
-    )
+    if secret is not None and _same(signed, signature(body, secret)):
+        return True
+    return token is not None and _same(headers.get(token_header.lower(), "").strip(), token)
 
 
 def _same(given: str, expected: str) -> bool:

@@ -2,9 +2,8 @@
 
 Settled (completed, dead-lettered or stored for a retry) only after its check, a job survives any
 crash. Trouble that waiting can cure (Jira unreachable, 5xx, 429) goes back to the queue with a
-not-before time, so no worker sleeps through a back-off; the rest is dead-lettered at once. A
-worker thread survives every error (one log line, the job handed back, a back-off): a dead one
-would leave `/healthz` ok while nothing is checked.
+not-before time, so no worker sleeps through a back-off. A worker thread survives every error: a
+dead one would leave `/healthz` ok while nothing is checked.
 """
 
 from __future__ import annotations
@@ -43,9 +42,7 @@ class Checked:
 
 @dataclass(frozen=True)
 class NotAProposal:
-    """The fetched ticket is outside the project or issue-type filters: no comment."""
-
-    reason: str
+    reason: str  # the fetched ticket is outside the project or issue-type filters: no comment
 
 
 CheckRunner = Callable[[Job], Checked | NotAProposal]
@@ -60,19 +57,17 @@ class Workers:
         count: int,
         retry: RetryPolicy,
         metrics: Metrics,
-        stuck_after: float = math.inf,
+        stuck_after: float = math.inf,  # seconds on one check past which a worker counts as stuck
         poll_seconds: float = 1.0,
         trouble_max_seconds: float = TROUBLE_MAX_SECONDS,
-        sleep: Callable[[float], None] | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] | None = None,  # replaces the back-off waits in tests
+        clock: Callable[[], float] = time.monotonic,  # times checks
     ) -> None:
-        """`stuck_after`: seconds on one check past which a worker counts as stuck (every Jira
-        request has a deadline); `sleep` replaces the back-off waits in tests; `clock` times checks."""
         self._queue, self._run_check, self._count, self._retry = queue, run_check, count, retry
-        self.metrics, self._stuck_after, self._poll, self._sleep = metrics, stuck_after, poll_seconds, sleep
-        self._clock = clock
+        self.metrics, self._stuck_after, self._poll, self._clock = metrics, stuck_after, poll_seconds, clock
         self._trouble = RetryPolicy(initial_seconds=poll_seconds, max_seconds=trouble_max_seconds)
         self._stopping = threading.Event()
+        self._sleep: Callable[[float], object] = sleep or self._stopping.wait  # cut short by `stop`
         self._threads: list[threading.Thread] = []
         self._busy_since: dict[int, float] = {}  # thread id → when its current check started
         self._last_delivery = float("-inf")
@@ -176,7 +171,6 @@ class Workers:
         return lambda: self._report(job, "dead_letter", attempts=attempts, reason=reason)
 
     def _attempt(self, job: Job) -> Checked | NotAProposal | Exception:
-        """The check's outcome, or the error that ended it."""
         self._busy_since[threading.get_ident()] = self._clock()
         try:
             with self.metrics.check_seconds.time():
@@ -191,8 +185,6 @@ class Workers:
 
     def _wait(self, seconds: float) -> bool:
         """Pause, cut short by `stop`; True when stopping."""
-        if self._sleep is None:
-            return self._stopping.wait(seconds)
         self._sleep(seconds)
         return self._stopping.is_set()
 
@@ -209,9 +201,8 @@ class Workers:
                 delay = self._trouble.delay(troubles)
                 self.metrics.worker_errors.labels("store").inc()
                 fields = {"delivery": claimed.job.delivery_id, "ticket": claimed.job.key, "retry_in_s": delay}
-                log.warning(
-                    "could not %s, retrying", what, extra={**fields, **_error_fields(exc, "internal error")}
-                )
+                fields |= _error_fields(exc, "internal error")
+                log.warning("could not %s, retrying", what, extra=fields)
                 if self._wait(delay):
                     if must:
                         raise QueueUnavailable(f"stopped before the queue could {what}") from None

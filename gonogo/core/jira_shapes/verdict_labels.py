@@ -3,7 +3,6 @@ written with `add`/`remove` operations, which leave every other label alone (unl
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,14 +43,4 @@ def label_change(current: Any, *, verdict: str, prefix: str) -> LabelChange:
     return LabelChange(
         add=() if wanted in present else (wanted,),
         remove=tuple(sorted({label for label in present if label in ours and label != wanted})),
-    )
-
-
-def verdict_labels_changed(items: Iterable[Any], prefix: str) -> bool:
-    """Whether a changelog adds or removes a verdict label (only gonogo may: the caller re-checks)."""
-    ours = verdict_labels(prefix)
-    return any(
-        (set(str(item.get("fromString") or "").split()) ^ set(str(item.get("toString") or "").split())) & ours
-        for item in items
-        if isinstance(item, dict) and str(item.get("fieldId") or item.get("field")).casefold() == "labels"
     )

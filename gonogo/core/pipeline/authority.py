@@ -6,15 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
-from gonogo.core.jira_shapes.changelog import (
-    History,
-    LaterChange,
-    Person,
-    changes_to,
-    creation,
-    is_complete,
-    labels_added,
-)
+from gonogo.core.jira_shapes import changelog
+from gonogo.core.jira_shapes.changelog import History, LaterChange, Person
 from gonogo.core.pipeline.ticket import Ticket
 
 GROUP_PREFIX = "group:"
@@ -51,7 +44,7 @@ def named(entries: Sequence[str], histories: Iterable[History]) -> tuple[str, ..
 
 def at_creation(ticket: Ticket) -> History | None:
     """The issue's creation, when the change history is whole: what set a value no entry changed."""
-    return creation(ticket.fields) if is_complete(ticket.changelog) else None
+    return changelog.creation(ticket.fields) if changelog.is_complete(ticket.changelog) else None
 
 
 def labels_with_origin(ticket: Ticket, histories: Iterable[History]) -> list[Labelled]:
@@ -59,7 +52,7 @@ def labels_with_origin(ticket: Ticket, histories: Iterable[History]) -> list[Lab
     labels = ticket.fields.get("labels")
     if not isinstance(labels, list):
         return []
-    added, created = labels_added(histories), at_creation(ticket)
+    added, created = changelog.labels_added(histories), at_creation(ticket)
     return [(label, added.get(label.casefold(), created)) for label in labels if isinstance(label, str)]
 
 
@@ -68,7 +61,7 @@ def change_after(
 ) -> LaterChange | None:
     """The first (with `latest`, the last) change after `moment` to one of the fields (id → display name)."""
     ids, names = set(fields), {name.casefold() for name in fields.values()}
-    found = changes_to(histories, field_ids=ids, field_names=names, after=moment)
+    found = changelog.changes_to(histories, field_ids=ids, field_names=names, after=moment)
     if not found:
         return None
     history, change = found[-1] if latest else found[0]

@@ -93,17 +93,6 @@ def decision_fields(field_map: Mapping[str, str]) -> frozenset[str]:
     return frozenset(ref for prop, ref in field_map.items() if prop in (DECISION_PROPERTY, REASON_PROPERTY))
 
 
-def decision_changed(items: Iterable[object], label_prefix: str, fields: Iterable[str]) -> bool:
-    """Whether a webhook changelog adds or removes a decision label or changes the decision or its reason."""
-    labels, watched = decision_labels(label_prefix).keys(), {f.casefold() for f in fields}
-    for item in (item for item in items if isinstance(item, dict)):
-        names = {n.casefold() for n in (item.get("fieldId"), item.get("field")) if isinstance(n, str)}
-        before, after = ({*str(item.get(key) or "").casefold().split()} for key in ("fromString", "toString"))
-        if names & watched or ("labels" in names and (before ^ after) & labels):
-            return True
-    return False
-
-
 def decision_on(
     ticket: Ticket,
     proposal: Proposal,

@@ -19,12 +19,12 @@ from gonogo.core.pipeline.rules import TEXT_PREFIX, Checklist, Rule, Severity
 from gonogo.core.pipeline.ticket import Ticket
 from gonogo.core.pipeline.verdict import Verdict, decide
 from gonogo.core.pipeline.verdict_history import VerdictChange
-from gonogo.core.pipeline.waivers import LABEL_PREFIX, Waiver, WaiverContext, rule_on, waivers_on
+from gonogo.core.pipeline.waivers import LABEL_PREFIX, WaiverStatus, rule_on, waivers_on
 from gonogo.core.vocabulary import Vocabulary
 
 if TYPE_CHECKING:
     from gonogo.core.pipeline.path_to_go import PathToGo
-    from gonogo.core.pipeline.waivers import WaiverRuling
+    from gonogo.core.pipeline.waivers import Waiver, WaiverContext, WaiverRuling
 
 
 class FindingStatus(StrEnum):
@@ -85,7 +85,8 @@ class Finding:
     def waiver_not_applied(self) -> bool:
         """A waiver names this rule but does not take its effect away: refused, unapproved, ended."""
         counts = self.outcome in (FindingStatus.FAILED, FindingStatus.MISSING)
-        return counts and self.waiver_ruling is not None and not self.waiver_ruling.applies
+        ruling = self.waiver_ruling
+        return counts and ruling is not None and ruling.status is not WaiverStatus.ACTIVE
 
     @property
     def inputs(self) -> list[str]:
@@ -249,7 +250,7 @@ def _apply_waivers(
     missing = finding.outcome is FindingStatus.MISSING or finding.unconfirmed
     fields = {e.field_id: e.label for e in finding.evidence if e.field_id is not None}
     ruling = rule_on(waiver, missing=missing, is_blocker=blocker, fields=fields, context=context)
-    waived = ruling.applies and finding.outcome is FindingStatus.FAILED
+    waived = ruling.status is WaiverStatus.ACTIVE and finding.outcome is FindingStatus.FAILED
     outcome = FindingStatus.WAIVED if waived else finding.outcome
     return replace(finding, waiver=waiver, waiver_ruling=ruling, outcome=outcome, waiver_label=label)
 
@@ -279,14 +280,9 @@ def _finding(checklist: str, rule: Rule, proposal: Proposal, seen: tuple[Evidenc
         outcome, rule = _incomplete(rule, seen)
     # A question about values the ticket has quotes them; a missing value has none to quote.
     quotes = complete and outcome is not FindingStatus.PASSED
-    return Finding(
-        checklist=checklist,
-        rule=rule,
-        outcome=outcome,
-        evidence=seen,
-        quoted={name: proposal.evidence_value(name) for name in rule.quotes} if quotes else None,
-        unrecorded=unrecorded if outcome is FindingStatus.SKIPPED else (),
-    )
+    quoted = {name: proposal.evidence_value(name) for name in rule.quotes} if quotes else None
+    skipped_for = unrecorded if outcome is FindingStatus.SKIPPED else ()
+    return Finding(checklist, rule, outcome, seen, quoted=quoted, unrecorded=skipped_for)
 
 
 def _incomplete(rule: Rule, seen: Sequence[Evidence]) -> tuple[FindingStatus, Rule]:
@@ -323,8 +319,7 @@ def _not_resting_on_doubt(found: tuple[Finding, ...], vocabulary: Vocabulary) ->
 
 def read_from(names: Sequence[str], vocabulary: Vocabulary) -> list[str]:
     """The properties behind `names`, a derived one after its sources, all the way down (evidence order)."""
-    order = vocabulary.with_sources
-    return list(dict.fromkeys(item for name in names for item in order.get(name, (name,))))
+    return list(dict.fromkeys(item for name in names for item in vocabulary.with_sources.get(name, (name,))))
 
 
 def _evidence(name: str, *, proposal: Proposal, vocabulary: Vocabulary) -> Evidence:

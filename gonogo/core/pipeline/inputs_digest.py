@@ -40,8 +40,7 @@ _RULE_PARTS = attrgetter(*(f.name for f in fields(Rule) if f.name != "holds"))
 
 def digest(parts: Any) -> str:
     """SHA-256 of the parts' canonical JSON (dates and other values by their text): for the configuration."""
-    canonical = json.dumps(parts, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
-    return _sha256(canonical)
+    return _sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str))
 
 
 def _sha256(text: str) -> str:
@@ -69,6 +68,4 @@ def inputs_digest(assessment: Assessment, proposal: Proposal, *, configuration: 
 def _ordered(value: Any) -> Any:
     if isinstance(value, Mapping):
         return sorted(value.items())
-    if isinstance(value, frozenset | set):
-        return sorted(value)
-    return value
+    return sorted(value) if isinstance(value, frozenset | set) else value

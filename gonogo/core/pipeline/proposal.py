@@ -244,9 +244,7 @@ def _unwrap(raw: Any) -> Any:
             if isinstance(raw.get(key), (str, int, float)) and not isinstance(raw.get(key), bool):
                 return raw[key]
         raise ValueError(f"expected a plain value, found {_describe(raw)}")
-    if isinstance(raw, str):
-        return raw.strip()
-    return raw
+    return raw.strip() if isinstance(raw, str) else raw
 
 
 def _is_empty(value: Any) -> bool:

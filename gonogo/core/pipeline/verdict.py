@@ -31,6 +31,4 @@ def decide(*, failed_blockers: int, missing_information: int, failed_majors: int
         return Verdict.NO_GO
     if missing_information:
         return Verdict.NEEDS_INFO
-    if failed_majors:
-        return Verdict.GO_WITH_CONDITIONS
-    return Verdict.GO
+    return Verdict.GO_WITH_CONDITIONS if failed_majors else Verdict.GO

@@ -107,12 +107,7 @@ def _edits(
     by_field: dict[str, Edit] = {}  # each field's first value before, last after, and its editors
     for who, prop, item in _changes_between_verdicts(change, histories, sources, specs):
         edit = by_field.get(prop) or Edit(
-            property=prop,
-            field=sources[prop].field_name,
-            before=item.before,
-            after="",
-            by=(),
-            actor=specs[prop].actor,
+            prop, sources[prop].field_name, before=item.before, after="", by=(), actor=specs[prop].actor
         )
         editors = edit.by + ((who,) if who and who not in edit.by else ())  # each once, in order
         by_field[prop] = replace(edit, after=item.after, by=editors)

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from gonogo.core.jira_shapes.changelog import History, LaterChange
-from gonogo.core.pipeline.authority import GroupMembers, Labelled, change_after, groups_in, may_act, named
+from gonogo.core.pipeline.authority import GroupMembers, Labelled, change_after, may_act, named
 
 LABEL_PREFIX = "gonogo-waive-"
 POINTER_KEY = "waiverExpiresOn"  # in gonogo's issue property: the last day the ticket's waivers apply
@@ -47,10 +47,6 @@ class WaiverPolicy:
     approvers: tuple[str, ...] = ()
     max_days: int = DEFAULT_MAX_DAYS
 
-    @property
-    def groups(self) -> tuple[str, ...]:
-        return groups_in(self.approvers)
-
 
 @dataclass(frozen=True)
 class Waiver:
@@ -83,10 +79,6 @@ class WaiverRuling:
     lapse: LaterChange | None = None
     approvers: tuple[str, ...] = ()  # who could approve it, when status is NOT_APPROVED (display names)
     capped_until: date | None = None  # the label's own until date, when [waivers] max_days cut it short
-
-    @property
-    def applies(self) -> bool:
-        return self.status is WaiverStatus.ACTIVE
 
 
 @dataclass(frozen=True)
@@ -144,9 +136,7 @@ def _refusal(waiver: Waiver, *, missing: bool, is_blocker: bool, policy: WaiverP
         return Refusal.BLOCKER
     if policy.require_reason and not waiver.reason:
         return Refusal.NO_REASON
-    if waiver.bad_until is not None:
-        return Refusal.NOT_A_DATE
-    return None
+    return Refusal.NOT_A_DATE if waiver.bad_until is not None else None
 
 
 def expiry(approved_on: date | None, until: date | None, max_days: int) -> date | None:

@@ -20,8 +20,7 @@ WorkQueue: TypeAlias = LocalQueue | RedisQueue  # the contract is in `gonogo.web
 
 
 def open_queue(settings: QueueSettings, *, clock: Callable[[], float] = time.time) -> WorkQueue:
-    backend = RedisQueue if settings.kind == "redis" else LocalQueue
-    return backend(settings, clock=clock)
+    return (RedisQueue if settings.kind == "redis" else LocalQueue)(settings, clock=clock)
 
 
 def dead_letters(settings: QueueSettings) -> list[DeadLetter]:

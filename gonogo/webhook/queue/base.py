@@ -35,11 +35,6 @@ class Job:
     attempts: int = 0  # failed checks worth waiting out
     not_before: float = 0.0  # Unix time of the end of its back-off
 
-    @property
-    def ticket(self) -> str:
-        """The id when known: it survives a move to another project; the key does not."""
-        return self.issue_id or self.key
-
     def lock_names(self) -> tuple[str, ...]:
         """Id and key (an Automation body may name only the key), in a fixed order: no deadlock."""
         return (f"id:{self.issue_id}", f"key:{self.key}") if self.issue_id else (f"key:{self.key}",)
@@ -66,12 +61,8 @@ class DeadLetter:
     failed_at: float
 
     def record(self) -> dict[str, str | int | float]:
-        return {
-            "job": self.job.to_json(),
-            "reason": self.reason,
-            "attempts": self.attempts,
-            "at": self.failed_at,
-        }
+        job, at = self.job.to_json(), self.failed_at
+        return {"job": job, "reason": self.reason, "attempts": self.attempts, "at": at}
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> DeadLetter:

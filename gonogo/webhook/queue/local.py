@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 from weakref import WeakValueDictionary
 
 import persistqueue.serializers.json as json_serializer
@@ -39,8 +39,6 @@ _TIDY_EVERY = 500  # jobs between purges, when the queue never runs empty
 
 
 class LocalQueue(QueueBase):
-    """`storage` is persist-queue's class (a test passes one whose disk fills up)."""
-
     _storage_errors, _name = sqlite3.Error, "the local queue"
 
     def __init__(
@@ -48,7 +46,7 @@ class LocalQueue(QueueBase):
         settings: QueueSettings,
         *,
         clock: Callable[[], float] = time.time,
-        storage: type[SQLiteAckQueue] = SQLiteAckQueue,
+        storage: type[SQLiteAckQueue] = SQLiteAckQueue,  # a test passes one whose disk fills up
     ) -> None:
         super().__init__(clock)
         self.folder, self._dedupe_seconds = settings.path, settings.dedupe_seconds
@@ -60,7 +58,15 @@ class LocalQueue(QueueBase):
             raise ConfigurationError(
                 f"[webhook].queue_path {self.folder}: cannot create it ({exc.strerror})"
             ) from None
-        self._owner = _own(self.folder / "serve.lock")
+        self._owner = (self.folder / "serve.lock").open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(self._owner.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._owner.close()
+            raise ConfigurationError(
+                f"the queue folder {self.folder} is in use by another gonogo serve: the local queue "
+                'serves one process; run several instances with queue = "redis"'
+            ) from None
         self._jobs = _open(self.folder, storage, auto_resume=True)
         seen = self.folder / "deliveries.db"
         self._seen = sqlite3.connect(seen, check_same_thread=False, isolation_level=None, timeout=10)
@@ -72,12 +78,9 @@ class LocalQueue(QueueBase):
     def submit(self, job: Job, *, dedupe: bool) -> bool:
         with self._storing("store the job"), self._guard:  # "seen? → store → remember" is one step
             now = self._clock()
-            if dedupe:
-                row = self._seen.execute(
-                    "SELECT at FROM seen WHERE delivery = ?", (job.delivery_id,)
-                ).fetchone()
-                if row is not None and float(row[0]) > now - self._dedupe_seconds:
-                    return False
+            seen = "SELECT 1 FROM seen WHERE delivery = ? AND at > ?"
+            if dedupe and self._seen.execute(seen, (job.delivery_id, now - self._dedupe_seconds)).fetchone():
+                return False
             self._jobs.put({"job": job.to_json()})
             if dedupe:
                 self._seen.execute("INSERT OR REPLACE INTO seen VALUES (?, ?)", (job.delivery_id, now))
@@ -186,16 +189,3 @@ def _reclaim_space(database: Path) -> None:
         else:  # executescript steps the pragma to its end; execute would free one page
             db.executescript("PRAGMA incremental_vacuum;")
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-
-
-def _own(path: Path) -> TextIO:
-    handle = path.open("a+", encoding="utf-8")
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        raise ConfigurationError(
-            f"the queue folder {path.parent} is in use by another gonogo serve: the local queue "
-            'serves one process; run several instances with queue = "redis"'
-        ) from None
-    return handle

@@ -44,18 +44,15 @@ return 1
 
 
 class RedisQueue(QueueBase):
-    """`reader=True` only lists dead letters. `client` is redis-py's class (a test passes one it
-    can cut off from Redis)."""
-
     _storage_errors = redis.RedisError
 
     def __init__(
         self,
         settings: QueueSettings,
         *,
-        reader: bool = False,
+        reader: bool = False,  # only lists dead letters
         clock: Callable[[], float] = time.time,
-        client: type[redis.Redis] = redis.Redis,
+        client: type[redis.Redis] = redis.Redis,  # a test passes one it can cut off from Redis
     ) -> None:
         super().__init__(clock)
         url = settings.redis_url.reveal()
