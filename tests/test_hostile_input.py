@@ -36,7 +36,7 @@ from gonogo.flows.assessor import Assessor, build_assessor
 from gonogo.render.check_json import report_document
 from gonogo.render.document import compact_json
 from gonogo.render.renderer import COMMENT_CHAR_LIMIT
-from gonogo.sources.config import Settings
+from gonogo.sources.config import Secret, Settings
 from gonogo.sources.resources import bundled_vocabulary, schema_path
 from gonogo.webhook.classify import CheckTicket, Filters, Ignore, Malformed, classify
 from gonogo.webhook.verify import authentic
@@ -208,7 +208,7 @@ webhook_bodies = st.one_of(
 def test_any_webhook_body_is_classified_never_crashes(body: bytes, signature: str | None) -> None:
     headers = {"x-hub-signature": signature} if signature is not None else {}
     # no forged signature passes
-    assert not authentic(body, headers, secret="s3cret", token=None, token_header="X-Gonogo-Token")
+    assert not authentic(body, headers, secret=Secret("s3cret"), token=None, token_header="X-Gonogo-Token")
     decision = classify(body, filters=Filters(projects=frozenset({"BID"})), watched_fields=["Contract value"])
     assert isinstance(decision, CheckTicket | Ignore | Malformed)
     if isinstance(decision, CheckTicket):

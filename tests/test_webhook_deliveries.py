@@ -103,6 +103,18 @@ def test_only_a_verdict_label_counts_as_moved_whatever_else_changed() -> None:
     assert classify(body, filters=off, label_prefix="") == updates_off
 
 
+def test_a_custom_field_named_labels_moves_no_verdict_label() -> None:
+    """Verdict labels live in Jira's labels field (its id); a custom field a site named "Labels" is
+    an ordinary update."""
+    person = sample("cloud-issue-updated-field.json")["user"]
+    edit = json.loads(label_edit(person, before="a", after="a gonogo-go"))
+    edit["changelog"]["items"][0]["fieldId"] = "customfield_10900"
+    off = Filters(ignore_accounts=frozenset({BOT}))
+    assert classify(json.dumps(edit).encode(), filters=off, label_prefix="gonogo-") == Ignore(
+        "jira:issue_updated", "updates are not checked ([webhook].check_on_update is off)"
+    )
+
+
 def test_the_echo_of_gonogos_own_label_edit_never_triggers_a_check() -> None:
     """Only gonogo's own account (configured, or the one `gonogo serve` reads from GET myself)."""
     bot = {**sample("cloud-issue-updated-field.json")["user"], "accountId": BOT, "displayName": "gonogo"}

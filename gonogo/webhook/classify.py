@@ -40,6 +40,8 @@ class Filters:
 
 @dataclass(frozen=True)
 class CheckTicket:
+    """Check this ticket."""
+
     key: str
     issue_id: str | None  # when known: it survives a move to another project, the key does not
     event: str
@@ -56,7 +58,9 @@ class Ignore:
 
 @dataclass(frozen=True)
 class Malformed:
-    reason: str  # not JSON, or not a shape gonogo understands: answered 400
+    """Not JSON, or not a shape gonogo understands: answered 400."""
+
+    reason: str
 
 
 Decision = CheckTicket | Ignore | Malformed
@@ -168,16 +172,22 @@ def _type_name(fields: Any) -> str | None:
 
 def _changes(changelog: Any, label_prefix: str, decided: set[str]) -> tuple[set[str], bool]:
     """One reading of an update's changelog: the fields it changed (ids and names, case-folded), and
-    whether it moved a verdict label (as written), a decision label (any case) or a `decided` field."""
+    whether it moved a verdict label (as written, on the field whose id is labels), a decision label
+    (any case, by id or name) or a `decided` field."""
     raw = changelog.get("items") if isinstance(changelog, dict) else None
+    items = raw if isinstance(raw, list) else []
     ours, decisions = verdict_labels(label_prefix), decision_labels(label_prefix).keys()
     changed: set[str] = set()
     moved: set[str] = set()
-    for item in [item for item in raw if isinstance(item, dict)] if isinstance(raw, list) else []:
+    for item in items:
+        if not isinstance(item, dict):
+            continue
         names = {n.casefold() for n in (item.get("fieldId"), item.get("field")) if isinstance(n, str)}
         changed |= names
-        if "labels" in names:
-            before, after = (str(item.get(end) or "").split() for end in ("fromString", "toString"))
+        if "labels" not in names:
+            continue
+        before, after = str(item.get("fromString") or "").split(), str(item.get("toString") or "").split()
+        if str(item.get("fieldId") or item.get("field")).casefold() == "labels":
             moved |= (set(before) ^ set(after)) & ours
-            moved |= (set(map(str.casefold, before)) ^ set(map(str.casefold, after))) & decisions
+        moved |= (set(map(str.casefold, before)) ^ set(map(str.casefold, after))) & decisions
     return changed, bool(moved or changed & decided)

@@ -3,6 +3,8 @@
 `Intake` is framework-free (bytes and headers in, a `Reply` out); `create_app`, its Starlette adapter,
 runs it in the thread pool (storing is blocking I/O), so the event loop keeps answering. The answer
 comes only after the job is stored; a queue that cannot store is a 503, so that Jira delivers again.
+Deliveries that end here get their log line here; queued ones get theirs from the worker once checked.
+Starlette answers 405 for other methods and 404 for other paths.
 """
 
 from __future__ import annotations
@@ -64,8 +66,8 @@ class Intake:
         self.arrived()
         identifier, dedupe = delivery_id(headers)
         settings = self.settings
-        secret, token = (kept.reveal() if kept else None for kept in (settings.secret, settings.token))
-        if not authentic(body, headers, secret=secret, token=token, token_header=settings.token_header):
+        secret, token, token_header = settings.secret, settings.token, settings.token_header
+        if not authentic(body, headers, secret=secret, token=token, token_header=token_header):
             reply = Reply(401, {"error": "missing or wrong signature or token"})
             return self._finish(reply, identifier, "unauthorized", started)
         decision = self.classify(body)

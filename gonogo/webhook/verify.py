@@ -12,6 +12,8 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 
+from gonogo.sources.config import Secret
+
 SIGNATURE_HEADER = "x-hub-signature"
 
 
@@ -21,17 +23,18 @@ def signature(body: bytes, secret: str) -> str:
 
 
 def authentic(
-    body: bytes, headers: Mapping[str, str], *, secret: str | None, token: str | None, token_header: str
+    body: bytes, headers: Mapping[str, str], *, secret: Secret | None, token: Secret | None, token_header: str
 ) -> bool:
     """Whether the delivery proves knowledge of a configured secret (a valid signature, or the token
     when one is configured); with neither configured there is nothing to check (loopback only).
-    `headers` looks names up in lower case, as Starlette's `Headers` does in any case."""
+    Each secret is revealed only where it is compared. `headers` looks names up in lower case, as
+    Starlette's `Headers` does in any case."""
     if secret is None and token is None:
         return True
     signed = headers.get(SIGNATURE_HEADER, "").strip().lower()
-    if secret is not None and _same(signed, signature(body, secret)):
+    if secret is not None and _same(signed, signature(body, secret.reveal())):
         return True
-    return token is not None and _same(headers.get(token_header.lower(), "").strip(), token)
+    return token is not None and _same(headers.get(token_header.lower(), "").strip(), token.reveal())
 
 
 def _same(given: str, expected: str) -> bool:

@@ -2,8 +2,8 @@
 
 Settled (completed, dead-lettered or stored for a retry) only after its check, a job survives any
 crash. Trouble that waiting can cure (Jira unreachable, 5xx, 429) goes back to the queue with a
-not-before time, so no worker sleeps through a back-off. A worker thread survives every error: a
-dead one would leave `/healthz` ok while nothing is checked.
+not-before time, so no worker sleeps through a back-off; the rest is dead-lettered at once. A worker
+thread survives every error: a dead one would leave `/healthz` ok while nothing is checked.
 """
 
 from __future__ import annotations
@@ -42,7 +42,9 @@ class Checked:
 
 @dataclass(frozen=True)
 class NotAProposal:
-    reason: str  # the fetched ticket is outside the project or issue-type filters: no comment
+    """The fetched ticket is outside the project or issue-type filters: no comment."""
+
+    reason: str
 
 
 CheckRunner = Callable[[Job], Checked | NotAProposal]

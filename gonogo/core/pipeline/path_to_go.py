@@ -349,7 +349,9 @@ def site_options(
     """Vocabulary value → the site's text, for the values the site's field can hold: those its edit
     screen offers, or (not known) every value, as `[values]` (`table`) first spells it, or as gonogo does."""
     if offered is None:
-        spelled = {value: " ".join(text.split()) for text, value in [*table.items()][::-1]}  # first wins
+        spelled: dict[str, str] = {}
+        for text, value in table.items():
+            spelled.setdefault(value, " ".join(text.split()))  # the first spelling wins
         return {value: spelled.get(value) or value.replace("-", " ").capitalize() for value in spec.enum}
     found: dict[str, str] = {}
     for text in offered:
