@@ -31,8 +31,8 @@ def jira() -> Iterator[JiraServer]:
         assert server.internal_errors == []
 
 
-def check(gonogo: Gonogo, server: JiraServer, key: str) -> Any:
-    return gonogo("check", key, "--today", TODAY, env=env_for(server))
+def check(gonogo: Gonogo, server: JiraServer, key: str, *options: str, today: str = TODAY) -> Any:
+    return gonogo("check", key, "--today", today, *options, env=env_for(server))
 
 
 def deletes(server: JiraServer) -> list[str]:
@@ -228,11 +228,10 @@ def test_gonogo_s_own_sealed_pointer_costs_no_extra_request_when_the_verdict_cha
     gonogo: Gonogo, jira: JiraServer
 ) -> None:
     seed(jira, "BID-1", "doomed")
-    env = env_for(jira)
     assert check(gonogo, jira, "BID-1").exit_code == 12
     assert jira.issue_properties("BID-1")[PROPERTY]["seal"]
     jira.clear_requests()
-    assert gonogo("check", "BID-1", "--today", "2026-11-21", env=env).exit_code == 12
+    assert check(gonogo, jira, "BID-1", today="2026-11-21").exit_code == 12
     assert [r.method for r in jira.requests] == ["GET", "PUT"]
 
 
@@ -240,13 +239,12 @@ def test_an_unchanged_check_that_deleted_a_duplicate_says_so_in_its_output_and_j
     gonogo: Gonogo, jira: JiraServer
 ) -> None:
     seed(jira, "BID-1", "doomed")
-    env = env_for(jira)
     assert check(gonogo, jira, "BID-1").exit_code == 12
     duplicate = jira.add_comment("BID-1", "a late duplicate", author=BOT_USER, properties=MARK)
     text = check(gonogo, jira, "BID-1")
     assert "nothing was written" not in text.stdout
     assert f"Deleted 1 duplicate gonogo comment: {duplicate['id']}." in text.stdout
     duplicate = jira.add_comment("BID-1", "another", author=BOT_USER, properties=MARK)
-    document = json.loads(gonogo("check", "BID-1", "--today", TODAY, "--format", "json", env=env).stdout)
+    document = json.loads(check(gonogo, jira, "BID-1", "--format", "json").stdout)
     assert document["comment"]["action"] == "unchanged"
     assert document["comment"]["deleted"] == [duplicate["id"]]
