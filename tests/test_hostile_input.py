@@ -35,6 +35,7 @@ from gonogo.core.pipeline.verdict import Verdict
 from gonogo.flows.assessor import Assessor, build_assessor
 from gonogo.render.check_json import report_document
 from gonogo.render.document import compact_json
+from gonogo.render.formats import CheckOutput
 from gonogo.render.renderer import COMMENT_CHAR_LIMIT
 from gonogo.sources.config import Secret, Settings
 from gonogo.sources.resources import bundled_vocabulary, schema_path
@@ -85,10 +86,9 @@ def test_any_field_values_give_a_verdict_and_safe_renderings(
     report = assessor.renderer.text_report(assessment, color=False)
     assert "\x1b" not in report
     assert "\u202e" not in report
-    jsonschema.validate(
-        json.loads(json.dumps(report_document(assessment, summary=assessor.renderer.headline(assessment)))),
-        REPORT_SCHEMA,
-    )
+    output = CheckOutput(assessment, publication=None, comment=None, jira_round_trips=None)
+    document = report_document(output, summary=assessor.renderer.headline(assessment))
+    jsonschema.validate(json.loads(json.dumps(document)), REPORT_SCHEMA)
 
 
 @settings(max_examples=100, deadline=None)

@@ -10,20 +10,15 @@ from gonogo import __version__
 from gonogo.core.jira_shapes.changelog import LaterChange
 from gonogo.core.jira_shapes.comment_format import CommentBody, Publication
 from gonogo.core.pipeline.decisions import DecisionRecord
-from gonogo.core.pipeline.findings import Assessment, Finding, MissingInformation
+from gonogo.core.pipeline.findings import Finding, MissingInformation
 from gonogo.core.pipeline.waivers import Waiver, WaiverRuling
 from gonogo.render.codes import failed_title, question_text, refusal_text
-from gonogo.render.formats import FORMAT_VERSION
+from gonogo.render.formats import FORMAT_VERSION, CheckOutput
 
 
-def report_document(
-    assessment: Assessment,
-    *,
-    summary: str,
-    publication: Publication | None = None,
-    comment: CommentBody | None = None,
-) -> dict[str, Any]:
+def report_document(output: CheckOutput, *, summary: str) -> dict[str, Any]:
     """The JSON document of one check; `summary` is the headline (`Renderer.headline`)."""
+    assessment = output.assessment
     return {
         "format": FORMAT_VERSION,
         "gonogo": __version__,
@@ -42,7 +37,7 @@ def report_document(
         "unmatched_waivers": [w.label for w in assessment.unmatched_waivers],
         "decision": _decision(assessment.decision) if assessment.decision else None,
         "missing_information": [_missing(m) for m in assessment.missing_information],
-        "comment": _comment(publication, comment),
+        "comment": _comment(output.publication, output.comment),
     }
 
 
