@@ -64,7 +64,7 @@ def _finding(f: Finding) -> dict[str, Any]:
         "reason": f.rule.why,
         "fix": f.rule.fix,
         "weight": f.rule.weight,
-        "waiver": _waiver(f.waiver, f.waiver_ruling) if f.waiver else None,
+        "waiver": _waiver(f.waiver, f.waiver_ruling) if f.waiver and f.waiver_ruling else None,
         "not_recorded": list(f.unrecorded),
     }
 
@@ -94,18 +94,18 @@ def _comment(publication: Publication | None, comment: CommentBody | None) -> di
     return None
 
 
-def _waiver(waiver: Waiver, ruling: WaiverRuling | None) -> dict[str, Any]:
+def _waiver(waiver: Waiver, ruling: WaiverRuling) -> dict[str, Any]:
     """The waiver on a rule and what became of it; dates are ISO days, null when unknown or unlimited."""
     return {
         "label": waiver.label,
         "by": waiver.by,
         "reason": waiver.reason,
-        "status": ruling.status.value if ruling else None,
-        "approved_by": ruling.approved_by if ruling else None,
-        "approved_on": _day(ruling.approved_on if ruling else None),
-        "expires_on": _day(ruling.expires_on if ruling else None),
-        "lapsed_by_change": _later(ruling.lapse) if ruling else None,
-        "refused": refusal_text(ruling.refused, waiver) if ruling else None,
+        "status": ruling.status.value,
+        "approved_by": ruling.approved_by,
+        "approved_on": _day(ruling.approved_on),
+        "expires_on": _day(ruling.expires_on),
+        "lapsed_by_change": _later(ruling.lapse),
+        "refused": refusal_text(ruling.refused, waiver),
     }
 
 
