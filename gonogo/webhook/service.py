@@ -84,7 +84,7 @@ def check_runner(
         ticket = gateway.fetch_ticket(job.issue_id or job.key, fields=wanted, label=job.key)
         if unwanted := filtered_out(ticket.project_key, ticket.issue_type or "", filters):  # "": matches none
             return NotAProposal(unwanted)
-        result = assess_and_post(ticket, gateway, assessor=assessor, jira=jira, today=today or date.today())
+        result = assess_and_post(ticket, gateway, assessor=assessor, today=today or date.today())
         posted = result.publication
         assert posted is not None  # not a dry run
         verdict, action = result.assessment.verdict.value, posted.action.value
