@@ -40,6 +40,7 @@ from gonogo.render.renderer import COMMENT_CHAR_LIMIT
 from gonogo.sources.config import Secret, Settings
 from gonogo.sources.resources import bundled_vocabulary, schema_path
 from gonogo.webhook.classify import CheckTicket, Filters, Ignore, Malformed, classify
+from gonogo.webhook.settings import WebhookSettings
 from gonogo.webhook.verify import authentic
 
 REPORT_SCHEMA = json.loads(schema_path("report.schema.json").read_text())
@@ -208,7 +209,7 @@ webhook_bodies = st.one_of(
 def test_any_webhook_body_is_classified_never_crashes(body: bytes, signature: str | None) -> None:
     headers = {"x-hub-signature": signature} if signature is not None else {}
     # no forged signature passes
-    assert not authentic(body, headers, secret=Secret("s3cret"), token=None, token_header="X-Gonogo-Token")
+    assert not authentic(body, headers, WebhookSettings(secret=Secret("s3cret")))
     decision = classify(body, filters=Filters(projects=frozenset({"BID"})), watched_fields=["Contract value"])
     assert isinstance(decision, CheckTicket | Ignore | Malformed)
     if isinstance(decision, CheckTicket):
