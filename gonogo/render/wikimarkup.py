@@ -86,7 +86,6 @@ _EMOTICON_IN_PARENS = re.compile(rf"\({_EMOTICON_WORD}\)", re.IGNORECASE)
 _WHOLE_EMOTICON_WORD = re.compile(rf"\s*{_EMOTICON_WORD}\s*", re.IGNORECASE)
 # A keyword ending the value counts too: a template's own "." after it would complete it ("<<v>>. x").
 _LINE_KEYWORD = re.compile(r"(?<![A-Za-z0-9])(?:h[1-6]|bq|fn[0-9]*)(?:\.|$)", re.IGNORECASE)
-_WWW_DOT = re.compile(r"www\.", re.IGNORECASE)
 
 
 def is_inert(text: str) -> bool:
@@ -99,7 +98,7 @@ def is_inert(text: str) -> bool:
     """
     if _WHOLE_EMOTICON_WORD.fullmatch(text) or _EMOTICON_IN_PARENS.search(text):
         return False
-    if _AUTOLINK_KEY.search(text) or _WWW_DOT.search(text) or _LINE_KEYWORD.search(text):
+    if _AUTOLINK_KEY.search(text) or _DOT_AFTER_WWW.search(text) or _LINE_KEYWORD.search(text):
         return False
     depth = 0
     for index, char in enumerate(text):
