@@ -243,7 +243,7 @@ def test_a_per_issue_write_limit_on_one_ticket_does_not_delay_checks_of_other_ti
 
         def check(gateway: JiraGateway, key: str) -> Any:
             ticket = gateway.fetch_ticket(key, fields=assessor.fields_to_fetch())
-            return assess_and_post(ticket, gateway, assessor=assessor, jira=settings.jira, today=today)
+            return assess_and_post(ticket, gateway, assessor=assessor, today=today)
 
         def backing_off(seconds: float) -> None:
             before = len(time_.sleeps)

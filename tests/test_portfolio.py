@@ -288,16 +288,20 @@ class FakeTime:
         self.now += seconds
 
 
+SEARCH = "https://jira.example/rest/api/2/search"
+
+
 def test_throttle_holds_everybody_until_the_latest_pause_is_over() -> None:
     t = FakeTime()
     throttle = Throttle(clock=t.clock, sleep=t.sleep)
-    throttle.wait_turn()
+    throttle.wait_turn("GET", SEARCH)
     assert t.sleeps == []
-    throttle.observe(Answer(429, {"Retry-After": "5"}, b""))
-    throttle.observe(Answer(429, {"Retry-After": "2"}, b""))  # a shorter pause does not cut the longer one
-    throttle.wait_turn()
+    throttle.observe(Answer(429, {"Retry-After": "5"}, b""), "GET", SEARCH)
+    # A shorter pause does not cut the longer one.
+    throttle.observe(Answer(429, {"Retry-After": "2"}, b""), "GET", SEARCH)
+    throttle.wait_turn("GET", SEARCH)
     assert t.sleeps == [5.0]
-    throttle.wait_turn()
+    throttle.wait_turn("GET", SEARCH)
     assert t.sleeps == [5.0]
 
 
@@ -318,6 +322,7 @@ def test_throttle_learns_from_responses(
     t = FakeTime()
     throttle = Throttle(clock=t.clock, sleep=t.sleep)
     headers = {"Retry-After": retry_after} if retry_after else {}
-    throttle.observe(Answer(status, {**headers, "X-RateLimit-NearLimit": str(near_limit).lower()}, b""))
-    throttle.wait_turn()
+    near = {"X-RateLimit-NearLimit": str(near_limit).lower()}
+    throttle.observe(Answer(status, {**headers, **near}, b""), "GET", SEARCH)
+    throttle.wait_turn("GET", SEARCH)
     assert sum(t.sleeps) == held

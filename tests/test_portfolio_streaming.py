@@ -27,6 +27,7 @@ from gonogo.core.pipeline.inputs_digest import LEFT_OUT, checklists_fingerprint
 from gonogo.core.pipeline.path_to_go import find_path
 from gonogo.core.pipeline.proposal import Proposal, Quote, Source
 from gonogo.core.pipeline.rules import Rule, Severity
+from gonogo.core.pipeline.ticket import ticket_from_rest
 from gonogo.core.portfolio.rows import Row
 from gonogo.flows.assessor import build_assessor
 from gonogo.flows.portfolio_run import ReportRequest, ReportRun, run_report
@@ -258,6 +259,25 @@ def test_every_field_of_a_proposal_is_an_input() -> None:
         assert assessor.inputs_digest(assessment, replace(proposal, **{name: value})) != before, name
     stricter = replace(assessor, thresholds={**assessor.thresholds, "min_margin_percent": 40.0})
     assert stricter.inputs_digest(assessment, proposal) != before
+
+
+def test_a_waiver_is_an_input_by_who_added_it_and_when_not_by_the_rest_of_that_edit() -> None:
+    """The history entry that added a waiver label may change other fields too: those are no input of
+    the waiver's ruling, so they do not move the digest; who added it does."""
+    assessor = build_assessor(load_settings(environ={}))
+    data = json.loads((EXAMPLES / "waived.json").read_text(encoding="utf-8"))
+    (entry,) = data["changelog"]["histories"]
+
+    def digest_of(data: dict[str, Any]) -> str:
+        ticket = ticket_from_rest(data, origin="test")
+        return assessor.inputs_digest(*assessor.assess_with_proposal(ticket, today=DAY, with_path=False))
+
+    before = digest_of(data)
+    priority = {"field": "priority", "fieldId": "priority", "fromString": "High", "toString": "Low"}
+    entry["items"].append(priority)
+    assert digest_of(data) == before
+    entry["author"] = {**entry["author"], "displayName": "Someone Else"}
+    assert digest_of(data) != before
 
 
 def _edited(value: Any) -> Any:

@@ -104,8 +104,11 @@ class Assessor:
         return assessment, proposal
 
     def inputs_digest(self, assessment: Assessment, proposal: Proposal) -> str:
-        """What the ticket's comment is made from (`core.pipeline.inputs_digest`), configuration included."""
-        return inputs_digest(assessment, proposal, configuration=self._configuration_digest)
+        """What the ticket's comment is made from (`core.pipeline.inputs_digest`), configuration included,
+        as the pointer keeps it: with the comment's format and the label prefix."""
+        inputs = inputs_digest(assessment, proposal, configuration=self._configuration_digest)
+        jira = self.settings.jira
+        return digest([inputs, jira.comment_format.value, jira.label_prefix])
 
     @cached_property
     def _configuration_digest(self) -> str:
@@ -163,10 +166,6 @@ class Assessor:
         """Property → field as written in [fields]: what a typo can break, so what gets checked."""
         return {prop: ref for prop, ref in self.field_map.items() if prop in self.settings.fields}
 
-    def proposal_field_refs(self) -> dict[str, str]:
-        """Property → field for the bid's own data (not summary and description, which every site has)."""
-        return {p: ref for p, ref in self.field_map.items() if p not in ("summary", "description")}
-
     def fields_to_fetch(self) -> list[str] | None:
         """Field ids to ask Jira for, or None ("*all") when some field is mapped by display name."""
         refs = list(self.field_map.values())
@@ -180,6 +179,11 @@ def field_map(settings: Settings) -> dict[str, str]:
     site does not record (`property = false`)."""
     mapped = {**bundled_vocabulary().default_field_map(), **settings.fields}
     return {prop: ref for prop, ref in mapped.items() if prop not in settings.unrecorded}
+
+
+def proposal_field_refs(refs: Mapping[str, str]) -> dict[str, str]:
+    """Property → field for the bid's own data (not summary and description, which every site has)."""
+    return {p: ref for p, ref in refs.items() if p not in ("summary", "description")}
 
 
 def rule_context(settings: Settings, files: Sequence[ChecklistFile]) -> tuple[dict[str, float], set[str]]:

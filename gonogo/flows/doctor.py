@@ -18,7 +18,7 @@ from gonogo.core.jira_shapes.site_fields import SiteField, closest_fields, type_
 from gonogo.core.pipeline.authority import GROUP_PREFIX, groups_in
 from gonogo.core.pipeline.proposal import canonical_option
 from gonogo.core.vocabulary import OptionAliases, option_key, parse_option_aliases
-from gonogo.flows.assessor import field_map
+from gonogo.flows.assessor import field_map, proposal_field_refs
 from gonogo.flows.authoring import lint
 from gonogo.jira.gateway import JiraGateway
 from gonogo.sources.config import Settings
@@ -103,7 +103,7 @@ def jira_lines(
     gateway: JiraGateway, settings: Settings, *, url: str, sample: str | None, aliases: OptionAliases
 ) -> Iterator[DoctorLine]:
     """The checks that ask Jira: site, credentials, permissions, fields, options, comment format."""
-    fields = {p: ref for p, ref in field_map(settings).items() if p not in ("summary", "description")}
+    fields = proposal_field_refs(field_map(settings))
     if not sample:
         yield skipped("permissions", "no-sample")
     kind = None

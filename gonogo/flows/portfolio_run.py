@@ -35,7 +35,7 @@ from gonogo.core.portfolio.rows import Portfolio, Row, Totals, build_portfolio, 
 from gonogo.core.portfolio.sections import closed_bids, outcomes_section
 from gonogo.core.text import clipped
 from gonogo.flows.assessor import ALWAYS_FETCHED, WAIVER_ORIGIN_FIELDS, Assessor
-from gonogo.flows.check_ticket import post_verdict, posted_inputs
+from gonogo.flows.check_ticket import post_verdict
 from gonogo.jira.comment_plan import standing_comment
 from gonogo.jira.gateway import JiraGateway
 from gonogo.jira.rest import Page
@@ -238,7 +238,7 @@ class _Run:
             standing = standing_comment(
                 ticket,
                 property_key=self.jira.comment_property,
-                inputs=posted_inputs(inputs, self.jira),
+                inputs=inputs,
                 verdict=assessment.verdict.value,
                 label_prefix=self.jira.label_prefix,
             )

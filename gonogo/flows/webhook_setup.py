@@ -176,8 +176,7 @@ def service_lines(settings: Settings, environ: Mapping[str, str]) -> list[Doctor
 
 def registered_webhook_lines(gateway: JiraGateway, settings: Settings) -> list[DoctorLine]:
     """`doctor --service`: gonogo's webhook exists, is enabled, posts to the URL and sends the events."""
-    public_url = settings.webhook.get("public_url")
-    url = str(public_url) if public_url else None
+    url: str | None = settings.webhook.get("public_url")  # the config schema: absent, or a URL
     try:
         hook = find_webhook(gateway.admin_webhooks(), url)
         if hook is None:

@@ -14,7 +14,7 @@ from enum import Enum
 from typing import Any
 
 from gonogo.core.jira_shapes.comment_format import CommentAction, CommentBody
-from gonogo.core.jira_shapes.verdict_labels import DEFAULT_LABEL_PREFIX, LabelChange, label_change
+from gonogo.core.jira_shapes.verdict_labels import LabelChange, label_change
 from gonogo.core.pipeline.inputs_digest import INPUTS_KEY
 from gonogo.core.pipeline.ticket import Ticket
 from gonogo.core.pipeline.verdict_history import HistoryEntry, with_entry
@@ -170,7 +170,7 @@ def comment_digest(body: CommentBody, verdict: str) -> str:
 
 
 def standing_comment(
-    ticket: Ticket, *, property_key: str, inputs: str, verdict: str, label_prefix: str = DEFAULT_LABEL_PREFIX
+    ticket: Ticket, *, property_key: str, inputs: str, verdict: str, label_prefix: str
 ) -> str | None:
     """The id of the verdict comment when it was made from exactly `inputs` and stands as is: publishing
     would write nothing, so a caller can skip the path to GO and the rendering too."""

@@ -10,7 +10,6 @@ from typing import Any
 
 from gonogo.core.errors import EditRefused, JiraError
 from gonogo.core.jira_shapes.comment_format import CommentAction, CommentBody, Publication
-from gonogo.core.jira_shapes.verdict_labels import DEFAULT_LABEL_PREFIX
 from gonogo.core.pipeline.ticket import Ticket
 from gonogo.core.pipeline.verdict_history import HistoryEntry
 from gonogo.jira.comment_plan import Facts, Plan, Write, needs_me, plan, read_facts
@@ -27,9 +26,9 @@ def publish_verdict(
     *,
     property_key: str,
     verdict: str,
-    label_prefix: str = DEFAULT_LABEL_PREFIX,
-    entry: HistoryEntry | None = None,
-    extra: Mapping[str, Any] | None = None,
+    label_prefix: str,
+    entry: HistoryEntry,
+    extra: Mapping[str, Any],
 ) -> Publication:
     """Post or update the verdict comment and record it (pointer with history, verdict label)."""
     body = body.redacted(redact)  # a ticket field may quote a secret
@@ -40,7 +39,7 @@ def publish_verdict(
         verdict=verdict,
         label_prefix=label_prefix,
         entry=entry,
-        extra=extra or {},
+        extra=extra,
         seal=gateway.pointer_seal,
     )
     trusted = facts.trusted(_is_own(gateway, facts) if facts.must_verify else None)

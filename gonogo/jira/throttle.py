@@ -64,9 +64,9 @@ class Throttle:
         with self._lock:
             self._resume_at[scope] = max(self._resume_at.get(scope, float("-inf")), self._clock() + seconds)
 
-    def wait_turn(self, method: str = "GET", url: str = "") -> None:
+    def wait_turn(self, method: str, url: str) -> None:
         """Block until no hold covers this request (another thread may extend one meanwhile)."""
-        scopes = request_scopes(method, url) if url else [EVERYTHING]
+        scopes = request_scopes(method, url)
         while True:
             if self._stopped.is_set():
                 raise RunStopped
@@ -83,12 +83,12 @@ class Throttle:
         """A retry's back-off that `stop` cuts short (the run then ends at the next `wait_turn`)."""
         self._sleep(seconds)
 
-    def observe(self, answer: Answer, method: str = "GET", url: str = "") -> None:
+    def observe(self, answer: Answer, method: str, url: str) -> None:
         """Learn from one answer's status and rate-limit headers (`RateLimit-Reason`: see the module)."""
         retry_after = retry_after_seconds(answer.headers.get("Retry-After"), datetime.now(UTC))
         seconds = DEFAULT_HOLD_SECONDS if retry_after is None else retry_after
         reason = answer.headers.get("RateLimit-Reason")
-        limited = request_scopes(method, url) if answer.status == 429 and url else []
+        limited = request_scopes(method, url) if answer.status == 429 else []
         scopes = {scope[0]: scope for scope in limited}
         if reason == "jira-per-issue-on-write" and "issue-writes" in scopes:
             self.hold(seconds, scopes["issue-writes"])

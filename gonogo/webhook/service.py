@@ -84,7 +84,7 @@ def check_runner(
         ticket = gateway.fetch_ticket(job.issue_id or job.key, fields=wanted, label=job.key)
         if unwanted := filtered_out(ticket.project_key, ticket.issue_type or "", filters):  # "": matches none
             return NotAProposal(unwanted)
-        result = assess_and_post(ticket, gateway, assessor=assessor, jira=jira, today=today or date.today())
+        result = assess_and_post(ticket, gateway, assessor=assessor, today=today or date.today())
         posted = result.publication
         assert posted is not None  # not a dry run
         verdict, action = result.assessment.verdict.value, posted.action.value
@@ -151,7 +151,7 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
         ready |= {"queue": webhook.queue.kind, "workers": webhook.workers, "open_files_limit": descriptors}
         ready |= {"max_connections": webhook.max_connections, "signature": webhook.secret is not None}
         log.info("gonogo serve ready", extra={**ready, "token": webhook.token is not None})
-        serve(app, listening, max_connections=webhook.max_connections, grace_seconds=SHUTDOWN_GRACE_SECONDS)
+        serve(app, listening, max_connections=webhook.max_connections)
     return 0
 
 
@@ -207,7 +207,7 @@ def listen(host: str, port: int) -> socket.socket:
     return listening
 
 
-def serve(app: Any, listening: socket.socket, *, max_connections: int, grace_seconds: int) -> None:
+def serve(app: Any, listening: socket.socket, *, max_connections: int) -> None:
     """Run uvicorn on `listening` until SIGTERM/SIGINT; an orderly stop returns normally. After its
     graceful shutdown uvicorn restores the handlers it found and raises the signal again (status
     -15): the handlers installed here are the ones it restores, so `gonogo serve` exits 0. No body
@@ -222,7 +222,7 @@ def serve(app: Any, listening: socket.socket, *, max_connections: int, grace_sec
         limit_concurrency=max_connections,  # beyond it, uvicorn answers 503
         h11_max_incomplete_event_size=16 * 1024,  # request line and headers
         timeout_keep_alive=5,  # an idle connection is closed: part of the half-open guarantee
-        timeout_graceful_shutdown=grace_seconds,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
     )
     original = {sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

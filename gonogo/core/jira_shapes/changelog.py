@@ -52,15 +52,11 @@ def read_histories(changelog: Mapping[str, Any]) -> tuple[History, ...]:
 
 
 def changelog_is_complete(changelog: Mapping[str, Any]) -> bool:
-    """Whether a changelog holds every entry: Jira sends only the most recent ones and their `total`."""
-    histories, total = changelog.get("histories"), changelog.get("total")
-    return (
-        isinstance(histories, list)
-        and isinstance(total, int)
-        and not isinstance(total, bool)
-        and total <= len(histories)
-        and not changelog.get("startAt")
-    )
+    """Whether a changelog holds every entry: Jira sends only the most recent ones and their `total`,
+    which must be there (unlike `is_complete`, for ticket files)."""
+    total = changelog.get("total")
+    whole = is_complete(changelog) and not changelog.get("startAt")
+    return whole and isinstance(total, int) and not isinstance(total, bool)
 
 
 def is_complete(changelog: Mapping[str, Any]) -> bool:

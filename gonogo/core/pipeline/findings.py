@@ -210,15 +210,19 @@ def _findings(
     """Every rule's finding, waivers applied, each with the label that would waive it (if any would)."""
     rule_ids = Counter(rule.id for checklist in applicable for rule in checklist.rules)
     evidence = cache(partial(_evidence, proposal=proposal, vocabulary=vocabulary))  # once a property
-    # No label where no waiver would be honoured: no reason field to give the reason in.
+    # No label where no waiver would be honoured: no reason field to give the reason in, a show-stopper
+    # [waivers] does not let anyone waive, or data still to be given.
     reason_missing = waivers.policy.require_reason and "waiver_reason" in proposal.unrecorded
     found = []
     for checklist in applicable:
         for rule in checklist.rules:
             seen = tuple(map(evidence, read_from(rule.uses, vocabulary)))
-            target = rule.id if rule_ids[rule.id] == 1 else f"{checklist.id}.{rule.id}"
-            label = None if reason_missing else f"{LABEL_PREFIX}{target}"
-            found.append(_apply_waivers(_finding(checklist.id, rule, proposal, seen), labels, waivers, label))
+            finding = _finding(checklist.id, rule, proposal, seen)
+            blocked = finding.rule.severity is Severity.BLOCKER and not waivers.policy.allow_blockers
+            if not (reason_missing or blocked or finding.unconfirmed):
+                target = rule.id if rule_ids[rule.id] == 1 else f"{checklist.id}.{rule.id}"
+                finding = replace(finding, waiver_label=f"{LABEL_PREFIX}{target}")
+            found.append(_apply_waivers(finding, labels, waivers))
     return tuple(found)
 
 
@@ -236,23 +240,18 @@ def coverage(findings: Sequence[Finding]) -> Coverage:
     return Coverage(assessed=sum(f.outcome in ran and not f.unconfirmed for f in judging), total=len(judging))
 
 
-def _apply_waivers(
-    finding: Finding, waivers: Sequence[Waiver], context: WaiverContext, label: str | None
-) -> Finding:
+def _apply_waivers(finding: Finding, waivers: Sequence[Waiver], context: WaiverContext) -> Finding:
     """A failed finding waived when an approved, current waiver names its rule; missing information is
-    never waived: accepting a risk needs knowing what the risk is. `label` would waive it: kept unless
-    its data is still to be given or it is a show-stopper [waivers] does not let anyone waive."""
-    blocker = finding.rule.severity is Severity.BLOCKER
-    if finding.unconfirmed or (blocker and not context.policy.allow_blockers):
-        label = None
+    never waived: accepting a risk needs knowing what the risk is."""
     if (waiver := next((w for w in waivers if w.matches(finding.checklist, finding.rule.id)), None)) is None:
-        return replace(finding, waiver_label=label)
+        return finding
+    blocker = finding.rule.severity is Severity.BLOCKER
     missing = finding.outcome is FindingStatus.MISSING or finding.unconfirmed
     fields = {e.field_id: e.label for e in finding.evidence if e.field_id is not None}
     ruling = rule_on(waiver, missing=missing, is_blocker=blocker, fields=fields, context=context)
     waived = ruling.status is WaiverStatus.ACTIVE and finding.outcome is FindingStatus.FAILED
     outcome = FindingStatus.WAIVED if waived else finding.outcome
-    return replace(finding, waiver=waiver, waiver_ruling=ruling, outcome=outcome, waiver_label=label)
+    return replace(finding, waiver=waiver, waiver_ruling=ruling, outcome=outcome)
 
 
 def bid_score(findings: Sequence[Finding]) -> int | None:

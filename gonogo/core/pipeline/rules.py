@@ -59,7 +59,7 @@ class Rule:
     @cached_property  # asked per finding, many times a ticket
     def asks_only_if_known(self) -> bool:
         """An "is it known?" check: it decides NEEDS INFO but says nothing about the bid (not scored)."""
-        return isinstance(self.condition, dict) and set(self.condition) <= {"required"}
+        return set(self.condition) <= {"required"}
 
     @cached_property
     def quotes(self) -> tuple[str, ...]:

@@ -30,9 +30,10 @@ _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\
 
 @dataclass(frozen=True)
 class Signal:
-    id: str
+    """One signal as a check reads text: its label names the property in the vocabulary (`signal_labels`),
+    its id only a lint problem."""
+
     property: str
-    label: str
     patterns: tuple[re.Pattern[str], ...]
     unless: tuple[re.Pattern[str], ...] = ()
     fields: tuple[str, ...] = DEFAULT_FIELDS
@@ -51,7 +52,8 @@ class Signal:
 
 
 def compile_signals(files: Iterable[ChecklistFile], known_properties: Iterable[str]) -> tuple[Signal, ...]:
-    """Every signal the checklist files declare, or raise with every problem found."""
+    """Every signal the checklist files declare, or raise with every problem found. `known_properties`:
+    those rules may use, the signals' own among them (`signal_labels`)."""
     known = set(known_properties)
     compiled = [_compile_file(checklist_file, known) for checklist_file in files]
     if problems := [problem for _, wrong in compiled for problem in wrong]:
@@ -140,7 +142,6 @@ def excerpt(sentence: str, start: int, end: int) -> str:
 def _compile_file(checklist_file: ChecklistFile, known: set[str]) -> tuple[list[Signal], list[Problem]]:
     signals: list[Signal] = []
     problems: list[Problem] = []
-    own = signal_labels([checklist_file])
     for raw in checklist_file.data.get("signals", ()):
         messages: list[str] = []
         patterns = _patterns(raw.get("patterns", ()), "patterns", messages)
@@ -149,15 +150,13 @@ def _compile_file(checklist_file: ChecklistFile, known: set[str]) -> tuple[list[
         if unknown := [f for f in fields if f not in known]:
             messages += [f"reads unknown field(s) {', '.join(unknown)}: map them in [fields] of gonogo.toml"]
         about = raw.get("about")
-        if about is not None and about not in known and about not in own:
+        if about is not None and about not in known:
             messages.append(f"is about unknown property {about}: use one from the vocabulary or [fields]")
         problems += [Problem(checklist_file.path, f"signal {raw['id']}", m) for m in messages]
         if not messages:
             signals.append(
                 Signal(
-                    id=raw["id"],
                     property=raw["property"],
-                    label=raw["label"],
                     patterns=patterns,
                     unless=unless,
                     fields=fields,

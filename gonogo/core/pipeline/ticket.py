@@ -36,10 +36,8 @@ class Ticket:
 
     @property
     def issue_type(self) -> str | None:
-        issue_type = self.fields.get("issuetype")
-        if isinstance(issue_type, dict) and isinstance(issue_type.get("name"), str):
-            return str(issue_type["name"])
-        return None
+        name = _object(self.fields.get("issuetype")).get("name")
+        return name if isinstance(name, str) else None
 
 
 def ticket_from_rest(data: Any, *, origin: str) -> Ticket:
@@ -51,25 +49,28 @@ def ticket_from_rest(data: Any, *, origin: str) -> Ticket:
         raise InputError(f'{origin}: no issue "key" like "BID-42"; is this Jira\'s issue JSON?')
     if not isinstance(fields, dict):
         raise InputError(f'{origin}: no "fields" object; is this Jira\'s issue JSON?')
-    objects = {k: v for k in ("names", "properties", "changelog") if isinstance(v := data.get(k), dict)}
     return Ticket(
         key=key.upper(),
         id=str(issue_id) if isinstance(issue_id, (str, int)) else None,
         fields=fields,
-        names={str(k): str(v) for k, v in objects.get("names", {}).items()},
-        properties=objects.get("properties", {}),
-        changelog=objects.get("changelog", {}),
+        names={str(k): str(v) for k, v in _object(data.get("names")).items()},
+        properties=_object(data.get("properties")),
+        changelog=_object(data.get("changelog")),
         edit_options=_edit_options(data.get("editmeta")),
     )
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """A JSON object of Jira's answer, or an empty one where it sent something else or nothing."""
+    return value if isinstance(value, dict) else {}
+
+
 def _edit_options(editmeta: Any) -> dict[str, tuple[str, ...]]:
     """Field id → the option texts its edit screen offers, for select fields (`allowedValues`)."""
-    fields = editmeta.get("fields") if isinstance(editmeta, dict) else None
     options: dict[str, tuple[str, ...]] = {}
-    for field_id, meta in fields.items() if isinstance(fields, dict) else ():
-        allowed = meta.get("allowedValues") if isinstance(meta, dict) else None
+    for field_id, meta in _object(_object(editmeta).get("fields")).items():
+        allowed = _object(meta).get("allowedValues")
         if isinstance(allowed, list):
-            values = [item.get("value") if isinstance(item, dict) else None for item in allowed]
+            values = [_object(item).get("value") for item in allowed]
             options[str(field_id)] = tuple(str(value) for value in values if isinstance(value, str))
     return options

@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from gonogo.core.jira_shapes.changelog import History, LaterChange
+from gonogo.core.jira_shapes.changelog import History, LaterChange, Person
 from gonogo.core.pipeline.authority import GroupMembers, Labelled, change_after, may_act, named
 
 LABEL_PREFIX = "gonogo-waive-"
@@ -55,13 +55,16 @@ class Waiver:
     label: str
     target: str  # "rule" or "checklist.rule"
     reason: str | None
-    added: History | None = None  # the change history's entry that added it
+    # Who and when only, not the history entry that added it: its other changes are no input of the
+    # ruling, and the inputs digest reads every field.
+    added_by: Person | None = None
+    added_on: datetime | None = None
     until: date | None = None
     bad_until: str | None = None  # the until text when it is not a date
 
     @property
     def by(self) -> str | None:
-        return self.added.author.name if self.added and self.added.author else None
+        return self.added_by.name if self.added_by else None
 
     def matches(self, checklist: str, rule: str) -> bool:
         return self.target in (rule, f"{checklist}.{rule}")
@@ -108,10 +111,10 @@ def rule_on(
     order). `missing`: the rule lacks data; `fields`: the Jira fields it reads, id → name."""
     if refused := _refusal(waiver, missing=missing, is_blocker=is_blocker, policy=context.policy):
         return WaiverRuling(WaiverStatus.REFUSED, refused=refused)
-    added, approvers = waiver.added, context.policy.approvers
-    if not may_act(added.author if added else None, approvers, context.group_members):
+    approvers = context.policy.approvers
+    if not may_act(waiver.added_by, approvers, context.group_members):
         return WaiverRuling(WaiverStatus.NOT_APPROVED, approvers=named(approvers, context.histories))
-    moment = added.created if added else None
+    moment = waiver.added_on
     approved_on = moment.date() if moment else None
     expires_on = expiry(approved_on, waiver.until, context.policy.max_days)
     capped = waiver.until is not None and expires_on is not None and expires_on < waiver.until
@@ -147,14 +150,15 @@ def expiry(approved_on: date | None, until: date | None, max_days: int) -> date 
 
 def _waiver(label: str, reason: str | None, added: History | None) -> Waiver:
     target = label[len(LABEL_PREFIX) :]
+    by, on = (added.author, added.created) if added else (None, None)
     if (match := _UNTIL.match(target)) is None:
-        return Waiver(label=label, target=target, reason=reason, added=added)
+        return Waiver(label=label, target=target, reason=reason, added_by=by, added_on=on)
     text = match["date"]
     try:
         until = date.fromisoformat(text) if len(text) == len("YYYY-MM-DD") else None
     except ValueError:
         until = None
-    return Waiver(label, match["target"], reason, added, until, bad_until=text if until is None else None)
+    return Waiver(label, match["target"], reason, by, on, until, bad_until=text if until is None else None)
 
 
 def pointer_keys(ends_on: date | None) -> dict[str, str | None]:
