@@ -35,10 +35,12 @@ from gonogo.core.pipeline.verdict import Verdict
 from gonogo.flows.assessor import Assessor, build_assessor
 from gonogo.render.check_json import report_document
 from gonogo.render.document import compact_json
+from gonogo.render.formats import CheckOutput
 from gonogo.render.renderer import COMMENT_CHAR_LIMIT
 from gonogo.sources.config import Secret, Settings
 from gonogo.sources.resources import bundled_vocabulary, schema_path
 from gonogo.webhook.classify import CheckTicket, Filters, Ignore, Malformed, classify
+from gonogo.webhook.settings import WebhookSettings
 from gonogo.webhook.verify import authentic
 
 REPORT_SCHEMA = json.loads(schema_path("report.schema.json").read_text())
@@ -85,10 +87,9 @@ def test_any_field_values_give_a_verdict_and_safe_renderings(
     report = assessor.renderer.text_report(assessment, color=False)
     assert "\x1b" not in report
     assert "\u202e" not in report
-    jsonschema.validate(
-        json.loads(json.dumps(report_document(assessment, summary=assessor.renderer.headline(assessment)))),
-        REPORT_SCHEMA,
-    )
+    output = CheckOutput(assessment, publication=None, comment=None, jira_round_trips=None)
+    document = report_document(output, summary=assessor.renderer.headline(assessment))
+    jsonschema.validate(json.loads(json.dumps(document)), REPORT_SCHEMA)
 
 
 @settings(max_examples=100, deadline=None)
@@ -208,7 +209,7 @@ webhook_bodies = st.one_of(
 def test_any_webhook_body_is_classified_never_crashes(body: bytes, signature: str | None) -> None:
     headers = {"x-hub-signature": signature} if signature is not None else {}
     # no forged signature passes
-    assert not authentic(body, headers, secret=Secret("s3cret"), token=None, token_header="X-Gonogo-Token")
+    assert not authentic(body, headers, WebhookSettings(secret=Secret("s3cret")))
     decision = classify(body, filters=Filters(projects=frozenset({"BID"})), watched_fields=["Contract value"])
     assert isinstance(decision, CheckTicket | Ignore | Malformed)
     if isinstance(decision, CheckTicket):

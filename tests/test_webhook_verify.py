@@ -9,6 +9,7 @@ import pytest
 from webhook_helpers import SAMPLES
 
 from gonogo.sources.config import Secret
+from gonogo.webhook.settings import WebhookSettings
 from gonogo.webhook.verify import authentic, signature
 
 BODY = (SAMPLES / "cloud-issue-created.json").read_bytes()
@@ -17,13 +18,12 @@ SECRET = "It's a Secret to Everybody"
 
 def check(headers: dict[str, str], *, secret: str | None = SECRET, token: str | None = None) -> bool:
     lowered = {name.lower(): value for name, value in headers.items()}
-    return authentic(
-        BODY,
-        lowered,
+    settings = WebhookSettings(
         secret=Secret(secret) if secret is not None else None,
         token=Secret(token) if token is not None else None,
         token_header="X-Gonogo-Token",
     )
+    return authentic(BODY, lowered, settings)
 
 
 def test_the_signature_is_hmac_sha256_of_the_exact_bytes_in_lowercase_hex() -> None:

@@ -40,7 +40,7 @@ def check(ctx: click.Context, ticket: str, output_format: str, dry_run: bool, to
     assessor = build_assessor(settings)
     output = check_ticket(ref, assessor=assessor, today=today or date.today(), dry_run=dry_run)
     chosen = CHECK_FORMATS[output_format]
-    colour = chosen.coloured and use_colour()
+    colour = output_format == "text" and use_colour()
     # Everything is rendered before anything is printed: a template error is one line.
     click.echo(redact(chosen.render(output, assessor.renderer, colour)), nl=False, color=colour)
     if output.jira_round_trips is not None:

@@ -144,7 +144,7 @@ def _run(
     if line is not None and section == "tickets":  # each ticket's line written as soon as it is checked
         site = assessor.settings.jira.browse_url
         context = build_portfolio((), query=request.jql, today=request.today, site=site, posted=request.post)
-        write(redact(chosen.header))
+        write(redact(chosen.render(context, assessor.renderer, colour)))  # the header: no tickets yet
         return run_report(
             request,
             assessor=assessor,

@@ -10,20 +10,15 @@ from gonogo import __version__
 from gonogo.core.jira_shapes.changelog import LaterChange
 from gonogo.core.jira_shapes.comment_format import CommentBody, Publication
 from gonogo.core.pipeline.decisions import DecisionRecord
-from gonogo.core.pipeline.findings import Assessment, Finding, MissingInformation
+from gonogo.core.pipeline.findings import Finding, MissingInformation
 from gonogo.core.pipeline.waivers import Waiver, WaiverRuling
 from gonogo.render.codes import failed_title, question_text, refusal_text
-from gonogo.render.formats import FORMAT_VERSION
+from gonogo.render.formats import FORMAT_VERSION, CheckOutput
 
 
-def report_document(
-    assessment: Assessment,
-    *,
-    summary: str,
-    publication: Publication | None = None,
-    comment: CommentBody | None = None,
-) -> dict[str, Any]:
+def report_document(output: CheckOutput, *, summary: str) -> dict[str, Any]:
     """The JSON document of one check; `summary` is the headline (`Renderer.headline`)."""
+    assessment = output.assessment
     return {
         "format": FORMAT_VERSION,
         "gonogo": __version__,
@@ -42,7 +37,7 @@ def report_document(
         "unmatched_waivers": [w.label for w in assessment.unmatched_waivers],
         "decision": _decision(assessment.decision) if assessment.decision else None,
         "missing_information": [_missing(m) for m in assessment.missing_information],
-        "comment": _comment(publication, comment),
+        "comment": _comment(output.publication, output.comment),
     }
 
 
@@ -69,7 +64,7 @@ def _finding(f: Finding) -> dict[str, Any]:
         "reason": f.rule.why,
         "fix": f.rule.fix,
         "weight": f.rule.weight,
-        "waiver": _waiver(f.waiver, f.waiver_ruling) if f.waiver else None,
+        "waiver": _waiver(f.waiver, f.waiver_ruling) if f.waiver and f.waiver_ruling else None,
         "not_recorded": list(f.unrecorded),
     }
 
@@ -99,18 +94,18 @@ def _comment(publication: Publication | None, comment: CommentBody | None) -> di
     return None
 
 
-def _waiver(waiver: Waiver, ruling: WaiverRuling | None) -> dict[str, Any]:
+def _waiver(waiver: Waiver, ruling: WaiverRuling) -> dict[str, Any]:
     """The waiver on a rule and what became of it; dates are ISO days, null when unknown or unlimited."""
     return {
         "label": waiver.label,
         "by": waiver.by,
         "reason": waiver.reason,
-        "status": ruling.status.value if ruling else None,
-        "approved_by": ruling.approved_by if ruling else None,
-        "approved_on": _day(ruling.approved_on if ruling else None),
-        "expires_on": _day(ruling.expires_on if ruling else None),
-        "lapsed_by_change": _later(ruling.lapse) if ruling else None,
-        "refused": refusal_text(ruling.refused, waiver) if ruling else None,
+        "status": ruling.status.value,
+        "approved_by": ruling.approved_by,
+        "approved_on": _day(ruling.approved_on),
+        "expires_on": _day(ruling.expires_on),
+        "lapsed_by_change": _later(ruling.lapse),
+        "refused": refusal_text(ruling.refused, waiver),
     }
 
 

@@ -15,7 +15,7 @@ from gonogo import __version__
 from gonogo.core.pipeline.verdict import WORST_FIRST, Verdict
 
 if TYPE_CHECKING:
-    from gonogo.core.jira_shapes.comment_format import CommentBody, CommentFormat, Publication
+    from gonogo.core.jira_shapes.comment_format import CommentBody, Publication
     from gonogo.core.pipeline.decisions import DecisionRecord
     from gonogo.core.pipeline.findings import Assessment
     from gonogo.core.portfolio.rows import Portfolio, Row
@@ -62,12 +62,10 @@ _ITEM_KEYS = {"score_from": "low", "score_to": "high", "won_of_decided": "won"}
 
 class OutputFormat(NamedTuple, Generic[Rendered]):
     """One output format, under its `--format` name in a registry; a streamed one (`line`) writes a
-    ticket at a time as tickets are checked."""
+    ticket at a time as tickets are checked, after its document for no tickets (its header)."""
 
     description: str
     render: Callable[[Rendered, Renderer, bool], str]  # (what, renderer, colour) -> document
-    coloured: bool = False  # may colour a terminal
-    header: str = ""
     line: Callable[[Portfolio, Row], str] | None = None  # (portfolio without rows, row) -> line
 
 
@@ -76,10 +74,9 @@ class CheckOutput(NamedTuple):
 
     assessment: Assessment
     publication: Publication | None  # what happened to the ticket's comment; None: nothing posted
-    comment: CommentBody | None  # the comment posted, or built for a dry run
-    dry_run: bool
+    # The comment posted, or the one a dry run would post; None: a ticket file checked without --dry-run.
+    comment: CommentBody | None
     jira_round_trips: int | None  # None: the ticket came from a file, not from Jira
-    site_format: CommentFormat  # the comment format the configured site takes
 
 
 def _json(document: dict[str, Any], *, indent: int | None = 2) -> str:
@@ -94,21 +91,14 @@ def _json(document: dict[str, Any], *, indent: int | None = 2) -> str:
 # --- gonogo check -------------------------------------------------------------------------------
 
 
-def _shown_comment(output: CheckOutput, renderer: Renderer) -> CommentBody | None:
-    """The comment posted, or on a dry run the one the configured site would get."""
-    if output.comment is None and output.dry_run:
-        return renderer.comment_body(output.assessment, output.site_format)
-    return output.comment
-
-
 def _check_text(output: CheckOutput, renderer: Renderer, colour: bool) -> str:
     """The report for people, then what happened to the comment (or what a dry run would post)."""
     text = renderer.text_report(output.assessment, color=colour)
-    if output.publication is None and not output.dry_run:
+    if output.comment is None:
         return text
     from gonogo.render.renderer import Trusted  # noqa: PLC0415 - loaded with the renderer given
 
-    publication, comment = output.publication, _shown_comment(output, renderer)
+    publication = output.publication
     return text + renderer.text_page(
         "publication.txt.j2",
         action=publication.action.value if publication else None,
@@ -117,23 +107,19 @@ def _check_text(output: CheckOutput, renderer: Renderer, colour: bool) -> str:
         key=output.assessment.ticket_key,
         fetched=output.jira_round_trips is not None,
         # The comment as printed for its format: its own line breaks, values already made safe.
-        shown=Trusted(comment.printable() if comment else ""),
+        shown=Trusted(output.comment.printable()),
     )
 
 
 def _check_json(output: CheckOutput, renderer: Renderer, colour: bool) -> str:
     from gonogo.render.check_json import report_document  # noqa: PLC0415 - see the module docstring
 
-    comment = _shown_comment(output, renderer) if output.dry_run else None
-    summary = renderer.headline(output.assessment)
-    return _json(
-        report_document(output.assessment, summary=summary, publication=output.publication, comment=comment)
-    )
+    return _json(report_document(output, summary=renderer.headline(output.assessment)))
 
 
 def _comment(comment_format: str, output: CheckOutput, renderer: Renderer, colour: bool) -> str:
     """The comment in one format (by its `--format` name, which `gonogo --help` reads without loading
-    the comment's model): the one posted when it is in that format, else rendered for it."""
+    the comment's model): the one posted or a dry run's when it is in that format, else rendered for it."""
     if output.comment is not None and output.comment.format == comment_format:
         return output.comment.printable()
     return renderer.comment_body(output.assessment, comment_format).printable()
@@ -338,7 +324,7 @@ def _report_html(portfolio: Portfolio, renderer: Renderer, color: bool) -> str:
 
 
 CHECK_FORMATS: dict[str, OutputFormat[CheckOutput]] = {
-    "text": OutputFormat("a report for people", _check_text, coloured=True),
+    "text": OutputFormat("a report for people", _check_text),
     "json": OutputFormat("the documented JSON document", _check_json),
     "jira": OutputFormat("the comment's wiki markup (Data Center, REST v2)", partial(_comment, "jira")),
     "adf": OutputFormat("the comment's Atlassian Document Format (Cloud, REST v3)", partial(_comment, "adf")),
@@ -349,7 +335,6 @@ REPORT_FORMATS: dict[str, OutputFormat[Portfolio]] = {
     "csv": OutputFormat(
         "one line per ticket, for a spreadsheet",
         lambda p, _r, _c: csv_section(p, "tickets"),
-        header=",".join(CSV_COLUMNS) + "\r\n",
         line=lambda p, row: _csv_lines([_ticket_cells(p, row)]),
     ),
     "html": OutputFormat("one self-contained page with charts", _report_html),

@@ -40,8 +40,6 @@ class Filters:
 
 @dataclass(frozen=True)
 class CheckTicket:
-    """Check this ticket."""
-
     key: str
     issue_id: str | None  # when known: it survives a move to another project, the key does not
     event: str
@@ -78,7 +76,7 @@ def classify(
     checklists read (ids or names, any case); `decision_fields`: the decision field and its reason."""
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, ValueError, RecursionError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return Malformed("the body is not JSON")
     if not isinstance(data, dict):
         return Malformed("the body is not a JSON object")

@@ -65,9 +65,7 @@ class Intake:
         """The answer for one delivery; `started` is `time.perf_counter()` at its arrival."""
         self.arrived()
         identifier, dedupe = delivery_id(headers)
-        settings = self.settings
-        secret, token, token_header = settings.secret, settings.token, settings.token_header
-        if not authentic(body, headers, secret=secret, token=token, token_header=token_header):
+        if not authentic(body, headers, self.settings):
             reply = Reply(401, {"error": "missing or wrong signature or token"})
             return self._finish(reply, identifier, "unauthorized", started)
         decision = self.classify(body)

@@ -151,7 +151,7 @@ def run_service(settings: Settings, webhook: WebhookSettings, *, today: date | N
         ready |= {"queue": webhook.queue.kind, "workers": webhook.workers, "open_files_limit": descriptors}
         ready |= {"max_connections": webhook.max_connections, "signature": webhook.secret is not None}
         log.info("gonogo serve ready", extra={**ready, "token": webhook.token is not None})
-        serve(app, listening, max_connections=webhook.max_connections, grace_seconds=SHUTDOWN_GRACE_SECONDS)
+        serve(app, listening, max_connections=webhook.max_connections)
     return 0
 
 
@@ -207,7 +207,7 @@ def listen(host: str, port: int) -> socket.socket:
     return listening
 
 
-def serve(app: Any, listening: socket.socket, *, max_connections: int, grace_seconds: int) -> None:
+def serve(app: Any, listening: socket.socket, *, max_connections: int) -> None:
     """Run uvicorn on `listening` until SIGTERM/SIGINT; an orderly stop returns normally. After its
     graceful shutdown uvicorn restores the handlers it found and raises the signal again (status
     -15): the handlers installed here are the ones it restores, so `gonogo serve` exits 0. No body
@@ -222,7 +222,7 @@ def serve(app: Any, listening: socket.socket, *, max_connections: int, grace_sec
         limit_concurrency=max_connections,  # beyond it, uvicorn answers 503
         h11_max_incomplete_event_size=16 * 1024,  # request line and headers
         timeout_keep_alive=5,  # an idle connection is closed: part of the half-open guarantee
-        timeout_graceful_shutdown=grace_seconds,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
     )
     original = {sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

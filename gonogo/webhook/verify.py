@@ -12,7 +12,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 
-from gonogo.sources.config import Secret
+from gonogo.webhook.settings import WebhookSettings
 
 SIGNATURE_HEADER = "x-hub-signature"
 
@@ -22,19 +22,18 @@ def signature(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
-def authentic(
-    body: bytes, headers: Mapping[str, str], *, secret: Secret | None, token: Secret | None, token_header: str
-) -> bool:
+def authentic(body: bytes, headers: Mapping[str, str], settings: WebhookSettings) -> bool:
     """Whether the delivery proves knowledge of a configured secret (a valid signature, or the token
     when one is configured); with neither configured there is nothing to check (loopback only).
     Each secret is revealed only where it is compared. `headers` looks names up in lower case, as
     Starlette's `Headers` does in any case."""
+    secret, token = settings.secret, settings.token
     if secret is None and token is None:
         return True
     signed = headers.get(SIGNATURE_HEADER, "").strip().lower()
     if secret is not None and _same(signed, signature(body, secret.reveal())):
         return True
-    return token is not None and _same(headers.get(token_header.lower(), "").strip(), token.reveal())
+    return token is not None and _same(headers.get(settings.token_header.lower(), "").strip(), token.reveal())
 
 
 def _same(given: str, expected: str) -> bool:

@@ -219,7 +219,7 @@ class Workers:
         self.metrics.time_to_comment_seconds.observe(max(0.0, time.time() - job.received_at))
         deleted = {"deleted": list(outcome.deleted)} if outcome.deleted else {}
         fields = {"verdict": outcome.verdict, "comment": outcome.comment_id, "action": outcome.action}
-        self._report(job, said, ticket=outcome.key or job.key, **fields, **deleted, attempts=attempts)
+        self._report(job, said, ticket=outcome.key, **fields, **deleted, attempts=attempts)
 
     def _report(self, job: Job, outcome: str, *, ticket: str = "", **fields: Any) -> None:
         """Count the check and log the job's delivery line; latency is its age, across restarts."""

@@ -10,7 +10,6 @@ folder (`flock` on serve.lock), because `auto_resume` would hand out another pro
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import logging
 import shutil
@@ -18,7 +17,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
 from typing import Any
 from weakref import WeakValueDictionary
@@ -169,7 +168,7 @@ def read_dead_letters(folder: Path) -> list[DeadLetter]:
     """The folder's dead letters, beside the process that owns it: no lock taken, nothing resumed."""
     if not folder.is_dir():
         return []
-    with contextlib.closing(_open(folder, SQLiteAckQueue, auto_resume=False)) as jobs:
+    with closing(_open(folder, SQLiteAckQueue, auto_resume=False)) as jobs:
         rows = jobs.queue()
     return [DeadLetter.from_record(row["data"]) for row in rows if row["status"] == int(AckStatus.ack_failed)]
 
@@ -182,7 +181,7 @@ def _open(folder: Path, storage: type[SQLiteAckQueue], *, auto_resume: bool) -> 
 
 def _reclaim_space(database: Path) -> None:
     """Return free pages to the file system: auto_vacuum is switched on once, by a VACUUM."""
-    with contextlib.closing(sqlite3.connect(database, timeout=10, isolation_level=None)) as db:
+    with closing(sqlite3.connect(database, timeout=10, isolation_level=None)) as db:
         if db.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:  # 2: incremental
             db.execute("PRAGMA auto_vacuum=2")
             db.execute("VACUUM")

@@ -118,7 +118,7 @@ class RedisQueue(QueueBase):
         reply: Any = self._client.xautoclaim(
             self._stream, _GROUP, self._consumer, min_idle_time=int(self._lease * 1000), count=1
         )
-        for entry_id, fields in reply[1] if len(reply) > 1 else []:
+        for entry_id, fields in reply[1]:  # XAUTOCLAIM answers [next id, entries(, deleted ids)]
             if fields:
                 return self._held(entry_id, fields)
             self._client.xack(self._stream, _GROUP, entry_id)  # deleted meanwhile
