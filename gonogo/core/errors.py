@@ -33,11 +33,8 @@ class JiraError(GonogoError):
 
 
 class EditRefused(JiraError):
-    """Jira refused an issue edit as a whole; a retry can leave out the `fields` its answer names."""
-
-    def __init__(self, message: str, *, fields: frozenset[str] = frozenset()) -> None:
-        super().__init__(message)
-        self.fields = fields
+    """Jira refused an issue edit as a whole (labels off the edit screen, a deleted comment): a retry
+    can leave a part out."""
 
 
 # The longest Retry-After gonogo believes. Jira's rate limits ask for seconds or minutes; a bigger,

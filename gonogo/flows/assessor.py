@@ -135,16 +135,13 @@ class Assessor:
             problems = {k: v for k, v in proposal.problems.items() if k not in values}
             return judge(replace(proposal, values=with_derived(values), problems=problems), checklists)
 
-        derived = {name for name, spec in self.vocabulary.properties.items() if spec.is_derived}
-        inputs = {name: value for name, value in proposal.values.items() if name not in derived}
         return find_path(
             assessment,
-            inputs=inputs,
+            proposal=proposal,
             derive=with_derived,
             reassess=reassess,
             vocabulary=self.vocabulary,
             options=options,
-            current_texts=proposal.site_texts,
         )
 
     def _site_options(self, ticket: Ticket, proposal: Proposal) -> OptionTexts:

@@ -267,14 +267,14 @@ class JiraGateway:
         comment: tuple[str, CommentBody] | None = None,
     ) -> None:
         """One `PUT issue`, all or nothing; a refusal (400/404: labels off the edit screen, a deleted
-        comment) is `EditRefused` naming the fields Jira objected to, to retry without them."""
+        comment) is `EditRefused`, to retry without a part."""
         action = f"record the verdict on {self._name(issue)}"
         with self._asking(action):
             try:
                 self._transport.send(rest.edit_issue(issue, properties, labels, comment))
             except (rest.BadRequest, rest.NotFound) as refused:
                 said = f"Jira refused to {action}: {refused.messages}"
-                raise EditRefused(said, fields=refused.fields) from None
+                raise EditRefused(said) from None
 
     def _name(self, issue: str) -> str:
         return self._names.get(issue, issue)

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from gonogo.core.pipeline.findings import Assessment, Finding, FindingStatus, read_from
-from gonogo.core.pipeline.proposal import SiteOption, canonical_option
+from gonogo.core.pipeline.proposal import Proposal, SiteOption, canonical_option
 from gonogo.core.pipeline.rules import Checklist, Rule, Severity
 from gonogo.core.vocabulary import PropertySpec, Vocabulary, option_key
 
@@ -71,19 +71,21 @@ OptionTexts = Mapping[str, Mapping[str, str]]
 def find_path(
     assessment: Assessment,
     *,
-    inputs: Mapping[str, Any],
+    proposal: Proposal,
     derive: Derive,
     reassess: Reassess,
     vocabulary: Vocabulary,
     options: OptionTexts,
-    current_texts: Mapping[str, str],
 ) -> PathToGo:
-    """The path from this assessment to GO (empty for a GO); `reassess` judges changed inputs. `options`
-    (what the site's fields can hold) and `current_texts` (the proposal's `site_texts`): its words."""
+    """The path from this assessment to GO (empty for a GO); `reassess` judges changed inputs (the
+    proposal's values less the derived ones). `options` (what the site's fields can hold) and the
+    proposal's `site_texts`: its words."""
     if not _blocking(assessment.findings, held=False) and not assessment.missing_information:
         return PathToGo(steps=(), verified=True)
+    derived = {name for name, spec in vocabulary.properties.items() if spec.is_derived}
+    inputs = {name: value for name, value in proposal.values.items() if name not in derived}
     rejudge = Rejudge(reassess, assessment.checklists, vocabulary)
-    search = _Search(assessment, inputs, derive, rejudge, vocabulary, options, current_texts)
+    search = _Search(assessment, proposal, inputs, derive, rejudge, vocabulary, options)
     changes, uncleared = search.greedy()
     search.prune(changes)
     if len(changes) > 1:
@@ -126,12 +128,12 @@ class Rejudge:
 @dataclass(frozen=True)
 class _Search:
     assessment: Assessment
+    proposal: Proposal
     inputs: Mapping[str, Any]
     derive: Derive
     rejudge: Callable[[Mapping[str, Any]], list[Finding]]
     vocabulary: Vocabulary
     options: OptionTexts
-    current_texts: Mapping[str, str]
 
     def greedy(self) -> tuple[dict[str, Any], list[str]]:
         """One change at a time, for the worst failed gate, the whole ticket re-assessed after each."""
@@ -194,21 +196,23 @@ class _Search:
             cleared = [f for f in freed if name in self.sources(f.rule)]
             rest = {**self.inputs, **_without(changes, name)}
             instead = self.clearing_changes([f.rule for f in cleared], rest).items()
-            change = self.change(name, self.inputs.get(name), needed)
-            others = tuple(self.change(n, self.inputs.get(n), v) for n, v in instead if n not in changes)
+            change = self.change(name, needed)
+            others = tuple(self.change(n, v) for n, v in instead if n not in changes)
             steps.append(Step(change, tuple(f.ref for f in cleared), others))
         return steps
 
     def missing_steps(self) -> list[Step]:
         asked = [f for f in self.assessment.findings if f.outcome is FindingStatus.MISSING]
         return [
-            Step(self.change(m.property, None, None), tuple(f.ref for f in asked if f.rule.id in m.needed_by))
+            Step(self.change(m.property, None), tuple(f.ref for f in asked if f.rule.id in m.needed_by))
             for m in self.assessment.missing_information
         ]
 
-    def change(self, name: str, current: Any, needed: Any) -> Fix:
-        """A change in the site's words: its field name, its option texts; `needed` stays the vocabulary's
-        value (a `SiteOption` where the site spells it otherwise), which templates compare."""
+    def change(self, name: str, needed: Any) -> Fix:
+        """A change in the site's words: its field name, its option texts, the current value as evidence
+        quotes it (none for a value to provide); `needed` stays the vocabulary's value (a `SiteOption`
+        where the site spells it otherwise), which templates compare."""
+        current = None if needed is None else self.proposal.evidence_value(name)
         spec = self.vocabulary.properties.get(name)
         shown = (e.label for f in self.assessment.findings for e in f.evidence if e.property == name)
         label = next(shown, spec.label if spec else name)
@@ -216,8 +220,6 @@ class _Search:
         if spec is not None and spec.enum and isinstance(needed, str):
             set_to = self.options.get(name, {}).get(needed, needed)
             needed = SiteOption(needed, site_text=set_to) if set_to != needed else needed
-        if isinstance(current, str) and name in self.current_texts:
-            current = SiteOption(current, site_text=self.current_texts[name])
         actor = spec.actor if spec else None
         return Fix(property=name, field=label, current=current, needed=needed, set_to=set_to, actor=actor)
 

@@ -122,12 +122,11 @@ class Problem:
 
 
 class ChecklistFileError(ConfigurationError):
-    """A checklist file cannot be used; carries every problem found in it."""
+    """A checklist file cannot be used: its first problem, and how many more `checklists lint` lists."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         more = f" (and {len(problems) - 1} more: run gonogo checklists lint)" if len(problems) > 1 else ""
         super().__init__(f"{problems[0]}{more}")
-        self.problems = tuple(problems)
 
 
 def thresholds_in_force(

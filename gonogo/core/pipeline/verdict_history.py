@@ -70,10 +70,10 @@ def with_entry(pointer: Mapping[str, Any], entry: HistoryEntry) -> dict[str, Any
     return {**pointer, HISTORY_KEY: [item.as_json() for item in history[-MAX_ENTRIES:]]}
 
 
-def extended(history: Sequence[HistoryEntry], current: HistoryEntry | None) -> tuple[HistoryEntry, ...]:
+def extended(history: Sequence[HistoryEntry], current: HistoryEntry) -> tuple[HistoryEntry, ...]:
     """The history plus `current` when its verdict or score differs from the last entry's."""
     last = history[-1] if history else None
-    if current is None or (last and (last.verdict, last.score) == (current.verdict, current.score)):
+    if last and (last.verdict, last.score) == (current.verdict, current.score):
         return tuple(history)
     return (*history, current)
 

@@ -15,7 +15,7 @@ from gonogo.core.pipeline.decisions import DecisionRecord
 from gonogo.core.pipeline.findings import Assessment, Coverage, FindingStatus, unrecorded_that_matter
 from gonogo.core.pipeline.rules import Severity
 from gonogo.core.pipeline.verdict import WORST_FIRST, Verdict
-from gonogo.core.pipeline.verdict_history import HistoryEntry, VerdictChange, extended, latest_change
+from gonogo.core.pipeline.verdict_history import HistoryEntry, VerdictChange, latest_change
 from gonogo.core.pipeline.waivers import WaiverStatus
 
 
@@ -90,14 +90,9 @@ class Row:
     waivers: tuple[WaiverEntry, ...] = ()
     coverage: Coverage | None = None  # how many of the judging checks could run, beside the score
     decision: DecisionRecord | None = None  # the bid decision people recorded on the ticket
+    change: VerdictChange | None = None  # the latest, this run's verdict counted (unless judged as closed)
     # The latest verdict change came from edits to estimates and judgements alone (see VerdictChange).
     changed_by_estimates: bool = False
-
-    def change(self, today: date) -> VerdictChange | None:
-        """The latest verdict change, this run's verdict counted as of `today` (unless judged as closed)."""
-        if self.verdict is None or self.closed is not None:
-            return latest_change(self.history)
-        return latest_change(extended(self.history, HistoryEntry(today, self.verdict, self.score)))
 
 
 @dataclass
@@ -213,6 +208,7 @@ def row_from_assessment(
             if f.waiver is not None and f.waiver_ruling is not None
         ),
         decision=assessment.decision,
+        change=assessment.change if closed is None else latest_change(history),
         changed_by_estimates=bool(assessment.change and assessment.change.by_estimates_alone),
     )
 

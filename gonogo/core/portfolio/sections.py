@@ -217,7 +217,7 @@ def _change(turn: VerdictChange, today: date) -> dict[str, Any]:
 
 def ticket_change(portfolio: Portfolio, row: Row) -> dict[str, Any] | None:
     """The row's latest verdict change (its "changed" column), or None."""
-    turn = row.change(portfolio.today)
+    turn = row.change
     return {**_change(turn, portfolio.today), "estimates_only": row.changed_by_estimates} if turn else None
 
 
@@ -227,7 +227,7 @@ def changes_section(portfolio: Portfolio) -> list[dict[str, Any]] | None:
     if since is None:
         return None
     in_key_order = sorted(portfolio.rows, key=lambda row: sort_key_of(row.key))
-    turns = [(row, turn) for row in in_key_order if (turn := row.change(today)) and turn.on >= since]
+    turns = [(row, turn) for row in in_key_order if (turn := row.change) and turn.on >= since]
     turns.sort(key=lambda found: found[1].on, reverse=True)  # stable: key order within a day
     return [{"key": row.key, "summary": row.summary, **_change(turn, today)} for row, turn in turns]
 
