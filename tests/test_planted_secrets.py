@@ -31,6 +31,9 @@ from support import TODAY, Gonogo
 from webhook_helpers import Service, created_event, example_fields, signed, wait_until
 from wiki_oracle import oracle_unavailable_reason, plain_text, render_wiki_to_adf
 
+from gonogo.webhook.queue import Job, open_queue
+from gonogo.webhook.settings import QueueSettings
+
 
 def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
@@ -186,6 +189,25 @@ def test_no_planted_secret_leaves_the_service_its_log_or_its_dead_letters(
     assert leaks(log) == []
     assert all(line.startswith("{") for line in log.splitlines() if line.strip())  # JSON lines only
     assert leaks(json.dumps([jira.comments(key) for key in keys], default=str)) == []
+
+
+def test_dead_letters_as_json_blank_a_secret_that_json_escaping_would_split(
+    gonogo: Gonogo, tmp_path: Path
+) -> None:
+    secret = 'webhook "secret" \\ 1'  # JSON writes it as: webhook \"secret\" \\ 1
+    queue = open_queue(QueueSettings(kind="local", path=tmp_path / "queue"))
+    queue.submit(Job("delivery-1", "BID-1", "10001", "jira:issue_created", 0.0), dedupe=True)
+    claimed = queue.claim(1)
+    assert claimed is not None
+    queue.dead_letter(claimed, reason=f"Jira said {secret}", attempts=1)  # as if stored unredacted
+    queue.close()
+    config = tmp_path / "gonogo.toml"
+    config.write_text('[webhook]\nqueue_path = "queue"\n', encoding="utf-8")
+    env = {"GONOGO_WEBHOOK_SECRET": secret}
+    run = gonogo("--config", str(config), "dead-letters", "--format", "json", env=env)
+    assert run.exit_code == 0, run.stderr
+    assert json.dumps(secret)[1:-1] not in run.stdout
+    assert json.loads(run.stdout)[0]["reason"] == "Jira said ***"
 
 
 # --- secrets are blanked in the values, before any escaping ------------------------------------

@@ -37,8 +37,6 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
 
-# NamedTuple, not a dataclass, for these records (and the format registries'): `gonogo --help`
-# imports them, and dataclasses cost it ~4 ms of its ~50 (bench/startup.py).
 class Problems(NamedTuple):
     """Configuration problems a command found and listed (`checklists lint`, `doctor`)."""
 

@@ -82,7 +82,7 @@ def dead_letters(ctx: click.Context, output_format: str) -> None:
     require_serve_extra("gonogo dead-letters")
     import json
 
-    from gonogo.redaction import redact
+    from gonogo.redaction import redact, redact_data
     from gonogo.webhook.queue import dead_letters
     from gonogo.webhook.settings import queue_settings
 
@@ -103,7 +103,8 @@ def dead_letters(ctx: click.Context, output_format: str) -> None:
             }
             for letter in letters
         ]
-        click.echo(redact(json.dumps(lines, indent=2, ensure_ascii=False)))
+        # Redacted as data: JSON escapes quotes and backslashes, which would split a secret in the text.
+        click.echo(json.dumps(redact_data(lines), indent=2, ensure_ascii=False))
         return
     if not letters:
         click.echo("No dead letters.")

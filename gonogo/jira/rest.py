@@ -74,7 +74,6 @@ class ErrorAnswer(Exception):
         listed = listed if isinstance(listed, list) else [listed] if isinstance(listed, str) else []
         said = [*listed, *errors.values()]
         self.messages = redact(" ".join(("; ".join(map(str, said)) or "no details given").split()))[:300]
-        self.fields = frozenset(map(str, errors))
         self.retry_after = retry_after_seconds(answer.headers.get("Retry-After"), now)
 
 
