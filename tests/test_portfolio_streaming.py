@@ -280,6 +280,19 @@ def test_a_waiver_is_an_input_by_who_added_it_and_when_not_by_the_rest_of_that_e
     assert digest_of(data) != before
 
 
+def test_a_ticket_gonogo_asks_a_question_about_digests_alike_in_every_run() -> None:
+    """A doubt carries its finding and rule: the rule's compiled predicate, whose repr names a memory
+    address, must not reach the digest, or `report --post` could never skip such a ticket."""
+    ticket = load_ticket_file(EXAMPLES / "in-thousands.json")
+    digests = set()
+    for _ in range(2):  # two assessors: two sets of compiled predicates, as two processes have
+        assessor = build_assessor(load_settings(environ={}))
+        assessment, proposal = assessor.assess_with_proposal(ticket, today=DAY, with_path=False)
+        assert any(m.doubt for m in assessment.missing_information)
+        digests.add(assessor.inputs_digest(assessment, proposal))
+    assert len(digests) == 1
+
+
 def _edited(value: Any) -> Any:
     """Another value of the same kind (a bool is an int and a Severity a str: they come first)."""
     if isinstance(value, bool):

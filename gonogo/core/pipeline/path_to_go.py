@@ -78,8 +78,8 @@ def find_path(
     options: OptionTexts,
 ) -> PathToGo:
     """The path from this assessment to GO (empty for a GO); `reassess` judges changed inputs (the
-    proposal's values less the derived ones). `options` (what the site's fields can hold) and the
-    proposal's `site_texts`: its words."""
+    proposal's values less the derived ones). Each change is in the site's words: `options` (what its
+    fields can hold) for the value needed, the proposal's own option texts for the current one."""
     if not _blocking(assessment.findings, held=False) and not assessment.missing_information:
         return PathToGo(steps=(), verified=True)
     derived = {name for name, spec in vocabulary.properties.items() if spec.is_derived}

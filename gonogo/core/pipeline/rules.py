@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
@@ -51,7 +51,7 @@ class Rule:
     uses: tuple[str, ...]
     ask_when_missing: bool
     condition: dict[str, Any]
-    holds: Callable[[Any], bool]
+    holds: Callable[[Any], bool] = field(repr=False)  # follows from `condition`; its repr names an address
     bounds: tuple[Bound, ...] = ()  # thresholds the condition compares a property with directly
     missing_is_condition: bool = False  # when_missing "condition": an empty field is a condition to meet
     asks: bool = False  # when_failed "ask": a failure is a question (NEEDS INFO), not a judgement

@@ -150,15 +150,21 @@ def expiry(approved_on: date | None, until: date | None, max_days: int) -> date 
 
 def _waiver(label: str, reason: str | None, added: History | None) -> Waiver:
     target = label[len(LABEL_PREFIX) :]
-    by, on = (added.author, added.created) if added else (None, None)
+    waiver = Waiver(
+        label=label,
+        target=target,
+        reason=reason,
+        added_by=added.author if added else None,
+        added_on=added.created if added else None,
+    )
     if (match := _UNTIL.match(target)) is None:
-        return Waiver(label=label, target=target, reason=reason, added_by=by, added_on=on)
+        return waiver
     text = match["date"]
     try:
         until = date.fromisoformat(text) if len(text) == len("YYYY-MM-DD") else None
     except ValueError:
         until = None
-    return Waiver(label, match["target"], reason, by, on, until, bad_until=text if until is None else None)
+    return replace(waiver, target=match["target"], until=until, bad_until=text if until is None else None)
 
 
 def pointer_keys(ends_on: date | None) -> dict[str, str | None]:
