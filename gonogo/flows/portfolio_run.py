@@ -321,9 +321,7 @@ def _settled_rows(pages: Iterable[Page], run: _Run, progress: Progress | None) -
         if progress is not None:
             progress.searching(found, page.total)
         waiting.extend(run.judge_page(fresh))
-        while waiting and (
-            len(waiting) > 2 * run.request.concurrency or isinstance(waiting[0], Row) or waiting[0].done()
-        ):
+        while waiting and (len(waiting) > 2 * run.request.concurrency or _settled(waiting[0])):
             yield _result(waiting.popleft())
     while waiting:
         yield _result(waiting.popleft())
@@ -381,6 +379,11 @@ def _first_time(item: Ticket | Row, seen: set[str]) -> bool:
         return False
     seen.add(identity)
     return True
+
+
+def _settled(item: Row | Future[Row]) -> bool:
+    """A row with nothing to write, or one whose write has finished: it can be yielded without waiting."""
+    return isinstance(item, Row) or item.done()
 
 
 def _result(item: Row | Future[Row]) -> Row:

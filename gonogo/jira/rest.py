@@ -164,8 +164,13 @@ def search(params: Mapping[str, Any], after: str | int | None, *, cloud: bool) -
 
 def comments(issue: str, start: int | None) -> Request:
     """A page of comments, newest first, each with its properties."""
-    params = {"startAt": start or 0, "maxResults": COMMENT_PAGE_SIZE, "orderBy": "-created"}
-    return Request("GET", f"issue/{issue}/comment", {**params, "expand": "properties"})
+    params = {
+        "startAt": start or 0,
+        "maxResults": COMMENT_PAGE_SIZE,
+        "orderBy": "-created",
+        "expand": "properties",
+    }
+    return Request("GET", f"issue/{issue}/comment", params)
 
 
 def comment(issue: str, comment_id: str) -> Request:

@@ -64,13 +64,20 @@ def shorten(plain: str, max_length: int) -> str:
     if len(plain) <= max_length:
         return plain
     cut = max_length - 1
-    while cut > 0 and (
-        unicodedata.category(plain[cut]) in _EXTENDING_CATEGORIES
-        or _ZERO_WIDTH_JOINER in (plain[cut], plain[cut - 1])
-        or "\ufe00" <= plain[cut] <= "\ufe0f"
-    ):
+    while cut > 0 and _continues_cluster(plain, cut):
         cut -= 1
     return plain[:cut].rstrip() + ELLIPSIS
+
+
+def _continues_cluster(plain: str, index: int) -> bool:
+    """Whether the character at `index` belongs to the one before it (a combining mark, a joiner, a
+    variation selector): cutting there would split what a reader sees as one character."""
+    char = plain[index]
+    return (
+        unicodedata.category(char) in _EXTENDING_CATEGORIES
+        or _ZERO_WIDTH_JOINER in (char, plain[index - 1])
+        or "\ufe00" <= char <= "\ufe0f"
+    )
 
 
 # --- values that need no escaping ---------------------------------------------------------------

@@ -219,10 +219,16 @@ def _read_config_file(named: Path | None) -> tuple[Path | None, dict[str, Any]]:
                 "remove it and export JIRA_API_TOKEN instead"
             )
     _reject_non_finite(path, data, ())
+    _validate_against_schema(path, data)
+    return path, data
+
+
+def _validate_against_schema(path: Path, data: dict[str, Any]) -> None:
+    """The file's content against config.schema.json: the most relevant error, worded with its fix."""
     validator = jsonschema.Draft202012Validator(bundled_json("config.schema.json"))
     error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     if error is None:
-        return path, data
+        return
     where = ".".join(str(part) for part in error.absolute_path) or "top level"
     if error.validator == "anyOf" and error.absolute_path[0] == "fields":
         raise ConfigurationError(

@@ -86,12 +86,12 @@ def type_problem(spec: PropertySpec, site_field: SiteField) -> str | None:
 
 def unfound_on_ticket(ticket: Ticket, refs: Mapping[str, str]) -> dict[str, str]:
     """The property → field mappings whose field this ticket does not carry (by id or name)."""
-    return {
-        prop: ref
-        for prop, ref in refs.items()
-        if (field_id := resolve_field_ref(ref, names=ticket.names, ids=ticket.fields)) not in ticket.fields
-        and field_id not in ticket.names
-    }
+    unfound: dict[str, str] = {}
+    for prop, ref in refs.items():
+        field_id = resolve_field_ref(ref, names=ticket.names, ids=ticket.fields)
+        if field_id is None or (field_id not in ticket.fields and field_id not in ticket.names):
+            unfound[prop] = ref
+    return unfound
 
 
 def unknown_to_site(refs: Mapping[str, str], site: Mapping[str, str]) -> dict[str, str]:

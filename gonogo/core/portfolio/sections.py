@@ -41,13 +41,16 @@ class ClosedBid:
 
 def closed_bids(rows: Iterable[Row]) -> list[ClosedBid]:
     """The assessed rows with the verdict each had before it closed: from history, else as assessed."""
-    return [
-        ClosedBid(row, row.verdict, row.score, from_history=False)
-        if (entry := verdict_on(row.history, row.closed or date.max)) is None
-        else ClosedBid(row, entry.verdict, entry.score, from_history=True)
-        for row in rows
-        if row.verdict is not None
-    ]
+    bids = []
+    for row in rows:
+        if row.verdict is None:
+            continue
+        entry = verdict_on(row.history, row.closed or date.max)
+        if entry is None:
+            bids.append(ClosedBid(row, row.verdict, row.score, from_history=False))
+        else:
+            bids.append(ClosedBid(row, entry.verdict, entry.score, from_history=True))
+    return bids
 
 
 def outcomes_section(
