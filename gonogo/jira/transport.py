@@ -94,9 +94,9 @@ class Transport:
         # A retry's back-off goes through the run's throttle, so that stopping the run cuts it short.
         self._sleep = sleep or (throttle.pause if throttle is not None else time.sleep)
         self._clock = clock or time.monotonic  # measures each request's overall deadline
-        self._session = requests.Session()
-        self._session.headers.update(_HEADERS)
-        self._session.auth = auth if isinstance(auth, tuple) else _Bearer(auth)
+        self._http = requests.Session()
+        self._http.headers.update(_HEADERS)
+        self._http.auth = auth if isinstance(auth, tuple) else _Bearer(auth)
 
     def send(self, request: rest.Request) -> rest.Answer:
         """The successful answer to `request`, else the last `rest.ErrorAnswer` or `requests` failure."""
@@ -126,7 +126,7 @@ class Transport:
         for _ in range(_MAX_SAME_SITE_REDIRECTS + 1):
             if self._throttle is not None:
                 self._throttle.wait_turn(method, url)
-            response = self._session.request(
+            response = self._http.request(
                 method,
                 url,
                 params=params,
